@@ -1,0 +1,65 @@
+/*
+ * afile: durable file writes and lock files.  Every write of mail or state
+ * goes through here: a temporary file created O_EXCL mode 0600, written in
+ * full, fsync'd, closed, renamed into place, then the directory fsync'd.  On
+ * any failure the temporary file is unlinked and err says why.
+ * Maildir delivery builds on this (maildir.h); nothing else writes mail.
+ */
+#ifndef SUREL_AFILE_H
+#define SUREL_AFILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define AFILE_WUR __attribute__((warn_unused_result))
+
+/* Write all n bytes to fd, retrying short writes and EINTR. */
+int afile_write_all(int fd, const void *p, size_t n, struct err *err) AFILE_WUR;
+
+/* fsync the directory dir so a rename or create in it is durable. */
+int afile_fsync_dir(const char *dir, struct err *err) AFILE_WUR;
+
+/* Replace path atomically with data (mode 0600 unless mode != 0).  The
+ * temporary file is made in the same directory as path. */
+int afile_write(const char *path, const void *data, size_t n, mode_t mode,
+		struct err *err) AFILE_WUR;
+
+/* A temporary file being written: open with afile_tmp_open(), write to fd,
+ * then afile_tmp_commit() or afile_tmp_abort().  The struct is the caller's
+ * (embedded); path is owned by it until commit/abort. */
+struct afile_tmp {
+	int fd;
+	char *path;
+};
+
+/* Create a new unique file in directory dir (O_CREAT|O_EXCL|O_CLOEXEC, 0600). */
+int afile_tmp_open(struct afile_tmp *t, const char *dir, struct err *err) AFILE_WUR;
+/* fsync and close the file, then rename it to final and fsync final's
+ * directory.  With final NULL, only fsync and close (the caller renames or
+ * links, and fsyncs the directory itself). */
+int afile_tmp_commit(struct afile_tmp *t, const char *final, struct err *err) AFILE_WUR;
+/* Close and unlink; safe to call after a failed commit or twice. */
+void afile_tmp_abort(struct afile_tmp *t);
+
+/* Create directory path and its missing parents (mode 0700). */
+int afile_mkdirs(const char *path, struct err *err) AFILE_WUR;
+
+/* Take an exclusive lock on the lock file path (created if missing).  With
+ * wait == 0 and the lock held elsewhere, returns -1 with err->code ==
+ * EX_TEMPFAIL and err->errnum == EWOULDBLOCK.  Returns the fd to keep open;
+ * afile_unlock() releases it. */
+int afile_lock(const char *path, int wait, struct err *err) AFILE_WUR;
+void afile_unlock(int fd);
+
+/* Read the whole file at path into a new buffer (caller frees); max > 0
+ * refuses larger files with EX_DATAERR. */
+int afile_read(const char *path, size_t max, char **data_out, size_t *len_out,
+	       struct err *err) AFILE_WUR;
+
+/* A unique name in Maildir style: "SECONDS.M<usec>P<pid>Q<counter>.HOST"
+ * (host with '/' and ':' escaped); caller frees. */
+char *afile_unique_name(void);
+
+#endif

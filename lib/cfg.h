@@ -1,0 +1,59 @@
+/*
+ * cfg: the configuration file ($XDG_CONFIG_HOME/surel/config, INI syntax,
+ * parsed with inih) and the accounts it defines.  Every key is checked when
+ * the file is loaded: unknown keys, bad values and unsafe permissions are
+ * errors naming the file, line and key.  Values are read-only afterwards.
+ * Running password_cmd is pwcmd.h's job, not this module's.
+ */
+#ifndef SUREL_CFG_H
+#define SUREL_CFG_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct cfg;
+struct cfg_account;
+
+/* The default file: $XDG_CONFIG_HOME/surel/config (caller frees). */
+char *cfg_default_path(void);
+
+/* Load path (NULL = cfg_default_path()).  A missing file fails with
+ * err->code == EX_CONFIG and err->errnum == ENOENT, so callers that can work
+ * without one can tell.  A file holding a `password` key that is readable by
+ * group or others is refused.  Caller frees with cfg_free(). */
+struct cfg *cfg_load(const char *path, struct err *err)
+	__attribute__((warn_unused_result));
+void cfg_free(struct cfg *cfg);
+
+/* The file this was loaded from (borrowed). */
+const char *cfg_path(const struct cfg *cfg);
+
+/* A key of the [general] section, or NULL when unset (borrowed). */
+const char *cfg_general(const struct cfg *cfg, const char *key);
+/* An integer [general] key; dflt when unset (validated at load). */
+long cfg_general_int(const struct cfg *cfg, const char *key, long dflt);
+
+size_t cfg_account_count(const struct cfg *cfg);
+const struct cfg_account *cfg_account_at(const struct cfg *cfg, size_t i);
+
+/* The account called name, or with name NULL the default one
+ * (default_account, else the first in the file).  NULL with err set
+ * (EX_CONFIG) when there is no such account. */
+const struct cfg_account *cfg_account_find(const struct cfg *cfg, const char *name,
+					   struct err *err);
+/* The account whose address equals addr (case-insensitive), or NULL. */
+const struct cfg_account *cfg_account_for_address(const struct cfg *cfg, const char *addr);
+
+/* The section's NAME in [account NAME] (borrowed). */
+const char *cfg_account_name(const struct cfg_account *a);
+/* The raw value of key, or NULL when unset (borrowed, valid until
+ * cfg_free).  Path keys (maildir, tls_ca_file, ...) come back with '~'
+ * already expanded. */
+const char *cfg_get(const struct cfg_account *a, const char *key);
+/* Boolean key (yes/no/true/false/on/off/1/0, validated at load). */
+int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt);
+/* Integer key (validated at load). */
+long cfg_get_int(const struct cfg_account *a, const char *key, long dflt);
+
+#endif

@@ -1,0 +1,17 @@
+noinst_LIBRARIES += lib/libsurel.a
+lib_libsurel_a_CFLAGS = $(AM_CFLAGS) $(ETPAN_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS)
+lib_libsurel_a_SOURCES = \
+	lib/err.c lib/err.h \
+	lib/xalloc.c lib/xalloc.h \
+	lib/buf.c lib/buf.h \
+	lib/log.c lib/log.h \
+	lib/path.c lib/path.h \
+	lib/afile.c lib/afile.h \
+	lib/cfg.c lib/cfg.h \
+	lib/pwcmd.c lib/pwcmd.h \
+	lib/codec.c lib/codec.h \
+	lib/msg.c lib/msg.h \
+	lib/maildir.c lib/maildir.h
+
+# What every program and test links to use lib/.
+SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS)

@@ -1,0 +1,63 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static const char *log_prog = "surel";
+static enum log_level log_level = LOG_LVL_WARN;
+static int log_syslog;
+
+void log_init(const char *prog, enum log_level level, int use_syslog)
+{
+	log_prog = prog;
+	log_level = level;
+	log_syslog = use_syslog;
+	if (use_syslog)
+		openlog(prog, LOG_PID, LOG_MAIL);
+}
+
+enum log_level log_get_level(void)
+{
+	return log_level;
+}
+
+static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char line[1024];
+	int n;
+
+	if (level > log_level)
+		return;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return;
+	if (errnum && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(errnum));
+	if (log_syslog)
+		syslog(prio[level], "%s", line);
+	else
+		fprintf(stderr, "%s: %s\n", log_prog, line);
+}
+
+#define LOG_FN(name, level, with_errno)              \
+	void name(const char *fmt, ...)              \
+	{                                            \
+		int saved = errno;                   \
+		va_list ap;                          \
+		va_start(ap, fmt);                   \
+		vlog(level, with_errno ? saved : 0, fmt, ap); \
+		va_end(ap);                          \
+		errno = saved;                       \
+	}
+
+LOG_FN(log_error, LOG_LVL_ERROR, 0)
+LOG_FN(log_warn, LOG_LVL_WARN, 1)
+LOG_FN(log_warnx, LOG_LVL_WARN, 0)
+LOG_FN(log_info, LOG_LVL_INFO, 0)
+LOG_FN(log_debug, LOG_LVL_DEBUG, 0)

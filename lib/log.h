@@ -1,0 +1,23 @@
+/*
+ * log: diagnostics for all programs.  Commands log to stderr, the daemons to
+ * syslog.  log_warn appends strerror(errno), log_warnx does not (OpenSMTPD's
+ * pair).  Never pass secrets here; text from messages or servers must be
+ * sanitised (codec_sanitize) before it is logged.
+ */
+#ifndef SUREL_LOG_H
+#define SUREL_LOG_H
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* prog prefixes every line; level is the most verbose level shown
+ * (LOG_LVL_WARN by default, one -v gives INFO, two give DEBUG). */
+void log_init(const char *prog, enum log_level level, int use_syslog);
+enum log_level log_get_level(void);
+
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * maildir: Maildir folders on disk (the Maildir spec plus the ":2," info
+ * suffix for flags).  Finding folders under an account root, listing,
+ * reading, delivering atomically, changing flags and moving.  Parsing the
+ * messages is msg.h's job; mbox files are spool/mbox.h's.
+ *
+ * An account root holds folders either as plain Maildirs below it (root/INBOX,
+ * root/Sent, nested root/a/b) or Maildir++ style (root itself is INBOX,
+ * root/.Sent, root/.a.b); both are found.
+ */
+#ifndef SUREL_MAILDIR_H
+#define SUREL_MAILDIR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "err.h"
+
+#define MAILDIR_WUR __attribute__((warn_unused_result))
+
+/* One message file.  All strings are owned by the entry. */
+struct maildir_entry {
+	char *key;      /* unique part of the name, without ":2,..." */
+	char *path;     /* relative to the folder: "new/KEY" or "cur/KEY:2,FS" */
+	char flags[16]; /* Maildir flags in ASCII order ("FRS"); "" for none */
+	int is_new;     /* found in new/ */
+	time_t mtime;   /* 0 unless listed with MAILDIR_STAT */
+	off_t size;     /* -1 unless listed with MAILDIR_STAT (or S= in the name) */
+};
+
+enum maildir_list_flags {
+	MAILDIR_STAT = 1u << 0,  /* fill mtime and size (costs a stat per file) */
+};
+
+/* Whether dir has cur/, new/ and tmp/. */
+int maildir_is(const char *dir);
+/* Create dir and its cur/, new/, tmp/ (and missing parents), mode 0700. */
+int maildir_create(const char *dir, struct err *err) MAILDIR_WUR;
+
+/* Folder names under root, sorted with INBOX first; nested folders are
+ * "a/b".  *names_out is an array of n strings; free with maildir_names_free. */
+int maildir_folders(const char *root, char ***names_out, size_t *n_out,
+		    struct err *err) MAILDIR_WUR;
+void maildir_names_free(char **names, size_t n);
+/* The directory of folder name under root, whichever layout holds it
+ * (caller frees); for a folder that does not exist yet, the plain layout. */
+char *maildir_folder_path(const char *root, const char *name);
+
+/* Every message in new/ and cur/ of dir (order unspecified).  Free with
+ * maildir_entries_free. */
+int maildir_list(const char *dir, unsigned flags, struct maildir_entry **out,
+		 size_t *n_out, struct err *err) MAILDIR_WUR;
+void maildir_entries_free(struct maildir_entry *e, size_t n);
+
+/* Deliver len bytes at data into dir/new (tmp -> fsync -> rename -> fsync
+ * dir), or into cur/ with :2,FLAGS when flags is non-NULL.  *path_out, when
+ * not NULL, gets the final path (caller frees). */
+int maildir_deliver(const char *dir, const void *data, size_t len, const char *flags,
+		    char **path_out, struct err *err) MAILDIR_WUR;
+/* The same, reading the message from fd until EOF (streams; no size limit). */
+int maildir_deliver_fd(const char *dir, int fd, const char *flags, char **path_out,
+		       struct err *err) MAILDIR_WUR;
+
+/* Find the message with key in dir; fills *e (release with
+ * maildir_entry_release).  EX_NOINPUT when absent. */
+int maildir_find(const char *dir, const char *key, struct maildir_entry *e,
+		 struct err *err) MAILDIR_WUR;
+void maildir_entry_release(struct maildir_entry *e);
+
+/* Set the flags of e to flags (any order; stored sorted) by renaming it into
+ * cur/; e is updated. */
+int maildir_set_flags(const char *dir, struct maildir_entry *e, const char *flags,
+		      struct err *err) MAILDIR_WUR;
+/* Move e from folder src to folder dst keeping key and flags; e->path is
+ * updated to its place in dst. */
+int maildir_move(const char *src, struct maildir_entry *e, const char *dst,
+		 struct err *err) MAILDIR_WUR;
+
+#endif

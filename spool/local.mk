@@ -1,0 +1,9 @@
+bin_PROGRAMS += spool/spool
+noinst_LIBRARIES += spool/libspool.a
+spool_libspool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+spool_libspool_a_SOURCES = \
+	spool/mbox.c spool/mbox.h \
+	spool/view.c spool/view.h
+spool_spool_SOURCES = spool/main.c
+spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS)

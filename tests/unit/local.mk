@@ -1,0 +1,20 @@
+# One CUnit suite per module; tests/unit/main.c is the shared runner
+# ('-s SUITE' runs one suite).
+UNIT_LDADD = spool/libspool.a $(SUREL_LIBS) $(CUNIT_LIBS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
+check_PROGRAMS += tests/unit/unit
+tests_unit_unit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_unit_LDADD = $(UNIT_LDADD)
+tests_unit_unit_SOURCES = \
+	tests/unit/main.c tests/unit/suites.h tests/unit/tutil.c tests/unit/tutil.h \
+	tests/unit/test_buf.c \
+	tests/unit/test_afile.c \
+	tests/unit/test_cfg.c \
+	tests/unit/test_path.c \
+	tests/unit/test_pwcmd.c \
+	tests/unit/test_codec.c \
+	tests/unit/test_msg.c \
+	tests/unit/test_maildir.c \
+	tests/unit/test_mbox.c \
+	tests/unit/test_view.c
+TESTS += tests/unit/unit

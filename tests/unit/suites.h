@@ -1,0 +1,19 @@
+/*
+ * suites: every CUnit suite of tests/unit, one per module.  Each
+ * suite_<module>() adds its suite and tests to the CUnit registry.
+ */
+#ifndef SUREL_TEST_SUITES_H
+#define SUREL_TEST_SUITES_H
+
+void suite_buf(void);
+void suite_afile(void);
+void suite_cfg(void);
+void suite_path(void);
+void suite_pwcmd(void);
+void suite_codec(void);
+void suite_msg(void);
+void suite_maildir(void);
+void suite_mbox(void);
+void suite_view(void);
+
+#endif
