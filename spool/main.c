@@ -1,5 +1,486 @@
+/*
+ * spool: local mailboxes from the command line.  This file owns argument
+ * parsing, account and folder resolution, and the one place where errors
+ * become a message on stderr and a sysexits code.
+ */
 #include "config.h"
-int main(void)
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "afile.h"
+#include "buf.h"
+#include "cfg.h"
+#include "log.h"
+#include "maildir.h"
+#include "msg.h"
+#include "path.h"
+#include "view.h"
+#include "xalloc.h"
+
+/* The header block of a message rarely exceeds a few KiB; past this much
+ * `spool ls` stops reading and works with what it has. */
+#define HEAD_MAX (256 * 1024)
+
+struct ctx {
+	const char *account;
+	int verbose;
+	int json;
+	struct cfg *cfg;
+};
+
+static void usage(FILE *f)
 {
+	fputs("usage: spool [-A ACCOUNT] [-v] COMMAND [ARGS]\n"
+	      "\n"
+	      "commands:\n"
+	      "  folders [--json]                  list the account's folders\n"
+	      "  ls [--json] [FOLDER]              list messages, oldest first (default INBOX)\n"
+	      "  show [--json|--raw] FOLDER KEY    show a message of a folder\n"
+	      "  show [--json|--raw] PATH          show a message file\n"
+	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
+	      "\n"
+	      "FOLDER is a folder name of the account, or a path when it contains '/'.\n"
+	      "options:\n"
+	      "  -A, --account NAME   use this account instead of the default\n"
+	      "  -v, --verbose        say what is done\n"
+	      "  -h, --help           show this help\n"
+	      "  -V, --version        show the version\n"
+	      "See spool(1) and surel.conf(5).\n", f);
+}
+
+static int load_cfg(struct ctx *c, struct err *err)
+{
+	if (c->cfg)
+		return 0;
+	c->cfg = cfg_load(NULL, err);
+	return c->cfg ? 0 : -1;
+}
+
+/* The account's Maildir root. */
+static const char *account_root(struct ctx *c, struct err *err)
+{
+	const struct cfg_account *a;
+	const char *root;
+
+	if (load_cfg(c, err) < 0)
+		return NULL;
+	a = cfg_account_find(c->cfg, c->account, err);
+	if (!a)
+		return NULL;
+	root = cfg_get(a, "maildir");
+	if (!root) {
+		err_set(err, EX_CONFIG, "%s: account '%s' has no maildir", cfg_path(c->cfg),
+			cfg_account_name(a));
+		return NULL;
+	}
+	return root;
+}
+
+/* The directory of FOLDER: a path when it has a '/', else a folder of the
+ * account.  Caller frees. */
+static char *folder_dir(struct ctx *c, const char *folder, struct err *err)
+{
+	const char *root;
+
+	if (strchr(folder, '/'))
+		return path_expand(folder);
+	root = account_root(c, err);
+	if (!root)
+		return NULL;
+	return maildir_folder_path(root, folder);
+}
+
+static int write_out(const void *p, size_t n, struct err *err)
+{
+	if (n && fwrite(p, 1, n, stdout) != n)
+		return err_sys(err, EX_IOERR, "cannot write output");
+	return 0;
+}
+
+static int flush_out(struct err *err)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return err_sys(err, EX_IOERR, "cannot write output");
+	return 0;
+}
+
+static int print_json(json_t *j, struct err *err)
+{
+	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(j);
+	if (rc < 0)
+		return err_sys(err, EX_IOERR, "cannot write output");
+	return write_out("\n", 1, err);
+}
+
+static int cmd_folders(struct ctx *c, int argc, char **argv, struct err *err)
+{
+	const char *root;
+	char **names;
+	size_t n, i;
+	json_t *arr;
+
+	if (argc != 0) {
+		usage(stderr);
+		return err_set(err, EX_USAGE, "folders takes no arguments");
+	}
+	root = account_root(c, err);
+	if (!root)
+		return -1;
+	if (maildir_folders(root, &names, &n, err) < 0)
+		return -1;
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		char *dir = maildir_folder_path(root, names[i]);
+		struct maildir_entry *e;
+		size_t ne, j, unseen = 0, fresh = 0;
+
+		if (maildir_list(dir, 0, &e, &ne, err) < 0) {
+			free(dir);
+			json_decref(arr);
+			maildir_names_free(names, n);
+			return -1;
+		}
+		for (j = 0; j < ne; j++) {
+			fresh += e[j].is_new;
+			unseen += !strchr(e[j].flags, 'S');
+		}
+		maildir_entries_free(e, ne);
+		if (c->json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "name", json_string(names[i]));
+			json_object_set_new(o, "path", json_string(dir));
+			json_object_set_new(o, "total", json_integer((json_int_t)ne));
+			json_object_set_new(o, "unread", json_integer((json_int_t)unseen));
+			json_object_set_new(o, "new", json_integer((json_int_t)fresh));
+			json_array_append_new(arr, o);
+		} else {
+			printf("%-24s %6zu %6zu unread\n", names[i], ne, unseen);
+		}
+		free(dir);
+	}
+	maildir_names_free(names, n);
+	if (c->json)
+		return print_json(arr, err);
+	json_decref(arr);
+	return flush_out(err);
+}
+
+/* Read the header block of the file at path (up to the blank line, at
+ * most HEAD_MAX bytes) into out. */
+static int read_head(const char *path, struct buf *out, struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char chunk[16384];
+	size_t scanned = 0;
+
+	if (fd < 0)
+		return err_sys(err, EX_NOINPUT, "cannot open '%s'", path);
+	while (out->len < HEAD_MAX) {
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err_sys(err, EX_IOERR, "cannot read '%s'", path);
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		buf_append(out, chunk, (size_t)r);
+		/* Look only at what is new (plus the 3 bytes a split end needs). */
+		scanned = scanned > 3 ? scanned - 3 : 0;
+		if (strstr(out->data + scanned, "\n\n") || strstr(out->data + scanned, "\n\r\n"))
+			break;
+		scanned = out->len;
+	}
+	close(fd);
+	return 0;
+}
+
+struct ls_row {
+	struct maildir_entry *e;
+	time_t date;
+	char *from;
+	char *subject;
+	char *message_id;
+};
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct ls_row *x = a, *y = b;
+
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return strcmp(x->e->key, y->e->key);
+}
+
+static json_t *row_json(const struct ls_row *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "key", json_string(r->e->key));
+	json_object_set_new(o, "path", json_string(r->e->path));
+	json_object_set_new(o, "flags", json_string(r->e->flags));
+	json_object_set_new(o, "date_unix", r->date >= 0 ? json_integer((json_int_t)r->date) : json_null());
+	json_object_set_new(o, "from", json_string(r->from));
+	json_object_set_new(o, "subject", json_string(r->subject));
+	json_object_set_new(o, "message_id", r->message_id ? json_string(r->message_id) : json_null());
+	return o;
+}
+
+static int cmd_ls(struct ctx *c, int argc, char **argv, struct err *err)
+{
+	struct maildir_entry *e;
+	struct ls_row *rows;
+	struct buf head = BUF_INIT, line = BUF_INIT;
+	json_t *arr = NULL;
+	char *dir;
+	size_t n, i;
+	int rc = 0;
+
+	if (argc > 1) {
+		usage(stderr);
+		return err_set(err, EX_USAGE, "ls takes at most one folder");
+	}
+	dir = folder_dir(c, argc ? argv[0] : "INBOX", err);
+	if (!dir)
+		return -1;
+	if (!maildir_is(dir)) {
+		err_set(err, EX_NOINPUT, "'%s' is not a Maildir", dir);
+		free(dir);
+		return -1;
+	}
+	if (maildir_list(dir, 0, &e, &n, err) < 0) {
+		free(dir);
+		return -1;
+	}
+	rows = xcalloc(n, sizeof(*rows));
+	for (i = 0; i < n; i++) {
+		char *path = path_join(dir, e[i].path);
+		struct msg *m;
+		const char *s;
+
+		rows[i].e = &e[i];
+		rows[i].date = -1;
+		buf_reset(&head);
+		/* A message that vanished or cannot be read still gets its line;
+		 * a listing must not fail because one file is odd. */
+		if (read_head(path, &head, err) < 0) {
+			log_warnx("%s", err->msg);
+			err_clear(err);
+		}
+		free(path);
+		m = msg_parse(head.data, head.len, MSG_HEADERS_ONLY);
+		if (!m || msg_date(m, &rows[i].date) < 0)
+			rows[i].date = -1;
+		rows[i].from = m ? view_sender(m) : xstrdup("");
+		s = m ? msg_subject(m) : NULL;
+		rows[i].subject = xstrdup(s ? s : "");
+		s = m ? msg_message_id(m) : NULL;
+		rows[i].message_id = s ? xstrdup(s) : NULL;
+		msg_free(m);
+	}
+	qsort(rows, n, sizeof(*rows), row_cmp);
+	if (c->json)
+		arr = json_array();
+	for (i = 0; i < n && rc == 0; i++) {
+		if (arr) {
+			json_array_append_new(arr, row_json(&rows[i]));
+			continue;
+		}
+		buf_reset(&line);
+		view_ls_line(rows[i].e->key, rows[i].e->flags, rows[i].date, rows[i].from,
+			     rows[i].subject, &line);
+		buf_putc(&line, '\n');
+		rc = write_out(line.data, line.len, err);
+	}
+	if (arr)
+		rc = print_json(arr, err);
+	else if (rc == 0)
+		rc = flush_out(err);
+	for (i = 0; i < n; i++) {
+		free(rows[i].from);
+		free(rows[i].subject);
+		free(rows[i].message_id);
+	}
+	free(rows);
+	maildir_entries_free(e, n);
+	buf_release(&head);
+	buf_release(&line);
+	free(dir);
+	return rc;
+}
+
+/* The file a `show` names: PATH alone, or FOLDER and KEY. Caller frees. */
+static char *message_path(struct ctx *c, int argc, char **argv, struct err *err)
+{
+	struct maildir_entry e;
+	char *dir, *path;
+
+	if (argc == 1)
+		return path_expand(argv[0]);
+	dir = folder_dir(c, argv[0], err);
+	if (!dir)
+		return NULL;
+	if (strchr(argv[1], '/')) {
+		path = path_join(dir, argv[1]);
+		free(dir);
+		return path;
+	}
+	if (maildir_find(dir, argv[1], &e, err) < 0) {
+		free(dir);
+		return NULL;
+	}
+	path = path_join(dir, e.path);
+	maildir_entry_release(&e);
+	free(dir);
+	return path;
+}
+
+static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *err)
+{
+	struct buf out = BUF_INIT;
+	struct msg *m;
+	char *path, *data;
+	size_t len;
+	int rc;
+
+	if (argc < 1 || argc > 2) {
+		usage(stderr);
+		return err_set(err, EX_USAGE, "show needs FOLDER KEY or a PATH");
+	}
+	path = message_path(c, argc, argv, err);
+	if (!path)
+		return -1;
+	rc = afile_read(path, 0, &data, &len, err);
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (raw) {
+		rc = write_out(data, len, err);
+		free(data);
+		return rc < 0 ? -1 : flush_out(err);
+	}
+	m = msg_parse(data, len, 0);
+	if (!m) {
+		free(data);
+		return err_set(err, EX_DATAERR, "message too large to parse");
+	}
+	if (c->json) {
+		rc = print_json(view_json(m), err);
+	} else {
+		view_text(m, &out);
+		rc = write_out(out.data, out.len, err);
+		buf_release(&out);
+	}
+	msg_free(m);
+	free(data);
+	return rc < 0 ? -1 : flush_out(err);
+}
+
+static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
+{
+	char *dir, *path = NULL;
+	int rc;
+
+	if (argc > 1) {
+		usage(stderr);
+		return err_set(err, EX_USAGE, "deliver takes at most one folder");
+	}
+	dir = folder_dir(c, argc ? argv[0] : "INBOX", err);
+	if (!dir)
+		return -1;
+	rc = maildir_is(dir) ? 0 : maildir_create(dir, err);
+	if (rc == 0)
+		rc = maildir_deliver_fd(dir, STDIN_FILENO, NULL, &path, err);
+	if (rc == 0)
+		log_info("delivered to '%s'", path);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "account", required_argument, NULL, 'A' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctx c = { 0 };
+	struct err err = ERR_INIT;
+	const char *cmd;
+	int opt, raw = 0, rc;
+
+	/* '+' stops at the command; options after it are parsed again below,
+	 * so both `spool -A x ls` and `spool ls -A x` work. */
+	while ((opt = getopt_long(argc, argv, "+A:vhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'A': c.account = optarg; break;
+		case 'v': c.verbose++; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': puts("spool " PACKAGE_VERSION); return 0;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "A:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'A': c.account = optarg; break;
+		case 'v': c.verbose++; break;
+		case 'j': c.json = 1; break;
+		case 'r': raw = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	log_init("spool", c.verbose >= 2 ? LOG_LVL_DEBUG : c.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
+
+	if (strcmp(cmd, "folders") == 0) {
+		rc = cmd_folders(&c, argc, argv, &err);
+	} else if (strcmp(cmd, "ls") == 0) {
+		rc = cmd_ls(&c, argc, argv, &err);
+	} else if (strcmp(cmd, "show") == 0) {
+		rc = cmd_show(&c, argc, argv, raw, &err);
+	} else if (strcmp(cmd, "deliver") == 0) {
+		rc = cmd_deliver(&c, argc, argv, &err);
+		/* The calling MTA keeps and retries mail on 75; anything but a
+		 * usage mistake must not make it bounce or drop the message. */
+		if (rc < 0 && err.code != EX_USAGE)
+			err.code = EX_TEMPFAIL;
+	} else {
+		usage(stderr);
+		err_set(&err, EX_USAGE, "unknown command '%s'", cmd);
+		rc = -1;
+	}
+	cfg_free(c.cfg);
+	if (rc < 0) {
+		fprintf(stderr, "spool: %s\n", err.msg);
+		return err.code ? err.code : EX_SOFTWARE;
+	}
 	return 0;
 }

@@ -1,1 +1,216 @@
 #include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "view.h"
+#include "xalloc.h"
+
+static json_t *jstr(const char *s)
+{
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	j = json_string(s);
+	/* msg hands out valid UTF-8; a NULL here would be a bug upstream, but
+	 * an absent value is still better than a crash. */
+	return j ? j : json_null();
+}
+
+static json_t *addrs_json(const struct msg *m, const char *header)
+{
+	struct msg_addr *a;
+	size_t n = msg_addrs(m, header, &a);
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", jstr(a[i].name && *a[i].name ? a[i].name : NULL));
+		json_object_set_new(o, "addr", jstr(a[i].addr));
+		json_array_append_new(arr, o);
+	}
+	msg_addrs_free(a, n);
+	return arr;
+}
+
+json_t *view_json(const struct msg *m)
+{
+	json_t *o = json_object();
+	json_t *parts = json_array();
+	time_t date;
+	char *text;
+	size_t i, n;
+
+	json_object_set_new(o, "message_id", jstr(msg_message_id(m)));
+	json_object_set_new(o, "date_unix",
+			    msg_date(m, &date) == 0 ? json_integer((json_int_t)date) : json_null());
+	json_object_set_new(o, "from", addrs_json(m, "From"));
+	json_object_set_new(o, "to", addrs_json(m, "To"));
+	json_object_set_new(o, "cc", addrs_json(m, "Cc"));
+	json_object_set_new(o, "subject", jstr(msg_subject(m)));
+	text = msg_text(m);
+	json_object_set_new(o, "text", jstr(text));
+	free(text);
+	n = msg_part_count(m);
+	for (i = 0; i < n; i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		json_t *po = json_object();
+
+		json_object_set_new(po, "content_type", jstr(msg_part_type(p)));
+		json_object_set_new(po, "filename", jstr(msg_part_filename(p)));
+		json_object_set_new(po, "size", json_integer((json_int_t)msg_part_size(p)));
+		json_array_append_new(parts, po);
+	}
+	json_object_set_new(o, "parts", parts);
+	return o;
+}
+
+static void put_clean(struct buf *out, const char *s, unsigned flags)
+{
+	if (s)
+		codec_sanitize(s, strlen(s), flags, out);
+}
+
+static void put_addrs(const struct msg *m, const char *header, struct buf *out)
+{
+	struct msg_addr *a;
+	size_t n = msg_addrs(m, header, &a);
+	size_t i;
+
+	if (!n)
+		return;
+	buf_printf(out, "%s: ", header);
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf_puts(out, ", ");
+		if (a[i].name && *a[i].name) {
+			put_clean(out, a[i].name, 0);
+			buf_puts(out, " <");
+			put_clean(out, a[i].addr, 0);
+			buf_putc(out, '>');
+		} else {
+			put_clean(out, a[i].addr, 0);
+		}
+	}
+	buf_putc(out, '\n');
+	msg_addrs_free(a, n);
+}
+
+static void put_size(struct buf *out, size_t n)
+{
+	if (n < 1024)
+		buf_printf(out, "%zu B", n);
+	else if (n < 1024 * 1024)
+		buf_printf(out, "%.1f KiB", n / 1024.0);
+	else
+		buf_printf(out, "%.1f MiB", n / (1024.0 * 1024.0));
+}
+
+void view_text(const struct msg *m, struct buf *out)
+{
+	const char *date = msg_header(m, "Date");
+	const char *subject = msg_subject(m);
+	char *text;
+	size_t i, n;
+
+	put_addrs(m, "From", out);
+	put_addrs(m, "To", out);
+	put_addrs(m, "Cc", out);
+	if (date) {
+		buf_puts(out, "Date: ");
+		put_clean(out, date, 0);
+		buf_putc(out, '\n');
+	}
+	buf_puts(out, "Subject: ");
+	put_clean(out, subject, 0);
+	buf_puts(out, "\n\n");
+	text = msg_text(m);
+	if (text) {
+		put_clean(out, text, CODEC_KEEP_NEWLINES);
+		if (out->len && out->data[out->len - 1] != '\n')
+			buf_putc(out, '\n');
+		free(text);
+	} else {
+		buf_puts(out, "[no text part]\n");
+	}
+	n = msg_part_count(m);
+	if (n < 2 && !(n == 1 && !text))
+		return;
+	buf_puts(out, "\nParts:\n");
+	for (i = 0; i < n; i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		const char *fn = msg_part_filename(p);
+
+		buf_printf(out, "%3zu ", i + 1);
+		put_clean(out, msg_part_type(p), 0);
+		if (fn) {
+			buf_puts(out, "  ");
+			put_clean(out, fn, 0);
+		}
+		buf_puts(out, "  ");
+		put_size(out, msg_part_size(p));
+		buf_putc(out, '\n');
+	}
+}
+
+/* Append at most `width` display columns of s (already sanitised UTF-8),
+ * counting each code point as one column; padded with spaces. */
+static void put_cols(struct buf *out, const char *s, size_t width, int pad)
+{
+	size_t cols = 0;
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p && cols < width) {
+		size_t l = 1;
+
+		while ((p[l] & 0xC0) == 0x80)
+			l++;
+		buf_append(out, p, l);
+		p += l;
+		cols++;
+	}
+	while (pad && cols++ < width)
+		buf_putc(out, ' ');
+}
+
+void view_ls_line(const char *key, const char *flags, time_t date, const char *from,
+		  const char *subject, struct buf *out)
+{
+	struct buf clean = BUF_INIT;
+	char when[32];
+	struct tm tm;
+
+	buf_puts(out, key);
+	buf_putc(out, ' ');
+	if (date >= 0 && localtime_r(&date, &tm) && strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm))
+		buf_puts(out, when);
+	else
+		buf_puts(out, "---------- --:--");
+	/* A placeholder keeps the columns countable by awk when no flag is set. */
+	buf_printf(out, " %-4s ", *flags ? flags : "-");
+	codec_sanitize(from, strlen(from), 0, &clean);
+	put_cols(out, clean.data, 24, 1);
+	buf_putc(out, ' ');
+	buf_reset(&clean);
+	codec_sanitize(subject, strlen(subject), 0, &clean);
+	put_cols(out, clean.data, 200, 0);
+	buf_release(&clean);
+}
+
+char *view_sender(const struct msg *m)
+{
+	struct msg_addr *a;
+	size_t n = msg_addrs(m, "From", &a);
+	char *s;
+
+	if (!n)
+		return xstrdup("");
+	s = xstrdup(a[0].name && *a[0].name ? a[0].name : a[0].addr);
+	msg_addrs_free(a, n);
+	return s;
+}

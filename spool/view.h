@@ -1,0 +1,33 @@
+/*
+ * view: how spool presents messages to people and scripts: the JSON object
+ * of `spool show --json` (the contract in DESIGN.md, built with jansson),
+ * the readable `spool show` text, and `spool ls` lines.  Every string that
+ * came from a message is sanitised (codec_sanitize) in the text views; JSON
+ * escapes control characters by itself.  Parsing is msg.h's job.
+ */
+#ifndef SUREL_VIEW_H
+#define SUREL_VIEW_H
+
+#include <jansson.h>
+#include <time.h>
+
+#include "buf.h"
+#include "msg.h"
+
+/* The `spool show --json` object for m; caller releases with json_decref(). */
+json_t *view_json(const struct msg *m);
+
+/* The readable view: main headers, decoded text, attachment list. */
+void view_text(const struct msg *m, struct buf *out);
+
+/* One `spool ls` line (no newline): key, date (local time), flags ("-"
+ * when none), sender cut to 24 columns, subject.  date < 0 shows as
+ * unknown. */
+void view_ls_line(const char *key, const char *flags, time_t date, const char *from,
+		  const char *subject, struct buf *out);
+
+/* The sender to show for m: the display name of the first From mailbox,
+ * else its address, else ""; caller frees. */
+char *view_sender(const struct msg *m);
+
+#endif

@@ -1,0 +1,62 @@
+#!/bin/sh
+# spool deliver (MDA mode): atomic, byte-for-byte, distinct names, exit 75
+# when the message cannot be stored; works with no config file.
+. "$(dirname "$0")/lib.sh"
+
+md="$T/Mail/INBOX"
+printf 'From: a@example.test\nSubject: one\n\nbody\n' | "$SPOOL" deliver "$md"
+[ -d "$md/cur" ] && [ -d "$md/tmp" ] || fail "Maildir not created"
+[ "$(ls "$md/new" | wc -l)" -eq 1 ] || fail "expected one file in new/"
+ok "deliver to a path creates the Maildir, no config needed"
+
+# 1000 deliveries (bounded loop), each with its own content.
+i=0
+while [ $i -lt 1000 ]; do
+	printf 'From: loop@example.test\nSubject: n%d\n\nbody %d\n' $i $i
+	i=$((i + 1))
+done > "$T/all"
+i=0
+while [ $i -lt 1000 ]; do
+	printf 'From: loop@example.test\nSubject: n%d\n\nbody %d\n' $i $i | "$SPOOL" deliver "$T/loop" || fail "delivery $i failed"
+	i=$((i + 1))
+done
+[ "$(ls "$T/loop/new" | wc -l)" -eq 1000 ] || fail "expected 1000 files, got $(ls "$T/loop/new" | wc -l)"
+[ "$(ls "$T/loop/tmp" | wc -l)" -eq 0 ] || fail "tmp/ not empty"
+cat "$T/loop/new"/* | sort > "$T/got"
+sort "$T/all" > "$T/want"
+cmp -s "$T/got" "$T/want" || fail "delivered contents differ from what was sent"
+[ "$(cat "$T/loop/new"/* | grep -c '^Subject: n')" -eq 1000 ] || fail "subjects missing"
+ok "1000 deliveries leave 1000 distinct intact files"
+
+# NUL bytes and a 1 MB header line, byte for byte.
+python3 -c "
+import sys
+hdr = b'X-Big: ' + b'a' * (1024 * 1024) + b'\n'
+sys.stdout.buffer.write(b'From: nul@example.test\n' + hdr + b'Subject: nul\n\nbin\x00ary\x00\r\nend\n')" > "$T/odd.eml"
+"$SPOOL" deliver "$T/odd" < "$T/odd.eml"
+cmp "$T/odd.eml" "$T/odd/new"/* || fail "NUL / 1 MB header message not stored byte for byte"
+ok "NUL bytes and a 1 MB header are stored byte for byte"
+
+# A Maildir that cannot be created: exit 75, nothing left behind, one line.
+: > "$T/plainfile"
+expect_exit 75 sh -c "printf 'Subject: x\n\nx\n' | '$SPOOL' deliver '$T/plainfile/sub'"
+expect_one_line_error spool
+ok "unstorable message exits 75 with one line"
+
+# A folder name with no config: the account's spool cannot be found.
+expect_exit 75 sh -c "printf 'Subject: x\n\nx\n' | '$SPOOL' deliver INBOX"
+grep -q "config" "$T/err" || fail "error does not mention the config: $(cat "$T/err")"
+ok "folder name without a config exits 75 naming the config"
+
+# Into a named folder of the configured account.
+mkdir -p "$XDG_CONFIG_HOME/surel"
+cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
+[account t]
+address = t@example.test
+maildir = $T/acct
+CFG
+printf 'Subject: named\n\nx\n' | "$SPOOL" deliver
+printf 'Subject: named\n\nx\n' | "$SPOOL" deliver Archive
+[ "$(ls "$T/acct/INBOX/new" | wc -l)" -eq 1 ] || fail "default INBOX delivery missing"
+[ "$(ls "$T/acct/Archive/new" | wc -l)" -eq 1 ] || fail "Archive delivery missing"
+ok "deliver by folder name uses the account's maildir"

@@ -1,0 +1,47 @@
+# Shared by the integration tests: paths to the built programs, a scratch
+# directory removed on exit, and small assertions.  Source it; the
+# automake harness sets top_builddir and top_srcdir.
+set -eu
+: "${top_builddir:=$(pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+SPOOL="$top_builddir/spool/spool"
+DATA="$top_srcdir/tests/data"
+T=$(mktemp -d "${TMPDIR:-/tmp}/surel-it.XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+# A private home so no test reads or writes the user's files.
+export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share" \
+	XDG_CACHE_HOME="$T/home/.cache" XDG_STATE_HOME="$T/home/.local/state"
+mkdir -p "$HOME"
+ntest=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+ok() {
+	ntest=$((ntest + 1))
+	echo "ok $ntest - $*"
+}
+
+# expect_exit CODE CMD...: run CMD, check its exit status.
+expect_exit() {
+	want=$1
+	shift
+	set +e
+	"$@" > "$T/out" 2> "$T/err"
+	got=$?
+	set -e
+	[ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want; stderr: $(cat "$T/err")"
+}
+
+# One line on stderr, starting with the program's name.
+expect_one_line_error() {
+	[ "$(wc -l < "$T/err")" -eq 1 ] || fail "expected one line on stderr, got: $(cat "$T/err")"
+	grep -q "^$1: " "$T/err" || fail "stderr does not start with '$1: ': $(cat "$T/err")"
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}

@@ -1,0 +1,9 @@
+# Integration tests drive the built programs; each sources lib.sh and exits
+# 77 to skip when a tool it needs (e.g. mutt) is missing.
+AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)'; top_srcdir='$(abs_top_srcdir)'; \
+	export top_builddir top_srcdir;
+TESTS += \
+	tests/integration/deliver.sh \
+	tests/integration/spool-cli.sh \
+	tests/integration/mutt.sh \
+	tests/integration/corpus.sh
