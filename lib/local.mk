@@ -1,5 +1,5 @@
 noinst_LIBRARIES += lib/libsurel.a
-lib_libsurel_a_CFLAGS = $(AM_CFLAGS) $(ETPAN_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS)
+lib_libsurel_a_CFLAGS = $(AM_CFLAGS) $(ETPAN_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS) $(GNUTLS_CFLAGS)
 lib_libsurel_a_SOURCES = \
 	lib/err.c lib/err.h \
 	lib/xalloc.c lib/xalloc.h \
@@ -11,7 +11,8 @@ lib_libsurel_a_SOURCES = \
 	lib/pwcmd.c lib/pwcmd.h \
 	lib/codec.c lib/codec.h \
 	lib/msg.c lib/msg.h \
-	lib/maildir.c lib/maildir.h
+	lib/maildir.c lib/maildir.h \
+	lib/tls.c lib/tls.h
 
 # What every program and test links to use lib/.
-SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS)
+SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(GNUTLS_LIBS)

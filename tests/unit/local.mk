@@ -1,6 +1,6 @@
 # One CUnit suite per module; tests/unit/main.c is the shared runner
 # ('-s SUITE' runs one suite).
-UNIT_LDADD = spool/libspool.a $(SUREL_LIBS) $(CUNIT_LIBS)
+UNIT_LDADD = spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS) $(CUNIT_LIBS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 check_PROGRAMS += tests/unit/unit
 tests_unit_unit_CFLAGS = $(UNIT_CFLAGS)
@@ -16,5 +16,8 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_msg.c \
 	tests/unit/test_maildir.c \
 	tests/unit/test_mbox.c \
-	tests/unit/test_view.c
+	tests/unit/test_view.c \
+	tests/unit/test_tls.c \
+	tests/unit/test_queue.c \
+	tests/unit/test_enqueue.c
 TESTS += tests/unit/unit

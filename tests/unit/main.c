@@ -26,6 +26,9 @@ static const struct {
 	{ "maildir", suite_maildir },
 	{ "mbox", suite_mbox },
 	{ "view", suite_view },
+	{ "tls", suite_tls },
+	{ "queue", suite_queue },
+	{ "enqueue", suite_enqueue },
 };
 
 int main(int argc, char **argv)

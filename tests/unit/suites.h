@@ -15,5 +15,8 @@ void suite_msg(void);
 void suite_maildir(void);
 void suite_mbox(void);
 void suite_view(void);
+void suite_tls(void);
+void suite_queue(void);
+void suite_enqueue(void);
 
 #endif
