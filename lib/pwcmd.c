@@ -1,1 +1,270 @@
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "pwcmd.h"
+#include "xalloc.h"
+
+extern char **environ;
+
+/* A password command prints a line, maybe a few lines of metadata (pass(1)
+ * does); anything larger is a mistake, not a password. */
+#define PWCMD_MAX_OUTPUT (64 * 1024)
+
+/* Characters that mean the command needs a real shell: redirection,
+ * pipelines, lists, expansions, globs, comments, backslash escapes and
+ * assignments.  Sending a harmless command through the shell costs one
+ * process, so this errs towards the shell; '~' is here because only the
+ * shell expands it. */
+static const char shell_chars[] = "|&;<>()$`\\*?[]{}#~=!\n";
+
+/* Split cmd on blanks into a NULL-terminated argv (free with free_argv);
+ * '...' and "..." quote, and quoted pieces join the word around them.  The
+ * shell path handles everything else, so no escapes or expansions here. */
+static int split_words(const char *cmd, char ***argv_out, struct err *err)
+{
+	struct buf w = BUF_INIT;
+	char **argv = NULL;
+	size_t n = 0;
+	const char *p = cmd;
+	char quote;
+	int in_word;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		in_word = 1;
+		while (in_word && *p) {
+			if (*p == '\'' || *p == '"') {
+				quote = *p++;
+				while (*p && *p != quote)
+					buf_putc(&w, *p++);
+				if (!*p) {
+					buf_release(&w);
+					while (n > 0)
+						free(argv[--n]);
+					free(argv);
+					return err_set(err, EX_CONFIG,
+						       "unterminated %c quote in password_cmd", quote);
+				}
+				p++;
+			} else if (*p == ' ' || *p == '\t') {
+				in_word = 0;
+			} else {
+				buf_putc(&w, *p++);
+			}
+		}
+		argv = xreallocarray(argv, n + 2, sizeof(*argv));
+		argv[n++] = buf_detach(&w, NULL);
+	}
+	if (n == 0)
+		return err_set(err, EX_CONFIG, "password_cmd is empty");
+	argv[n] = NULL;
+	*argv_out = argv;
+	return 0;
+}
+
+static void free_argv(char **argv)
+{
+	size_t i;
+
+	for (i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* Start argv with stdin on /dev/null and stdout on out_fd; the child gets
+ * default SIGPIPE handling and an empty signal mask whatever ours are, so a
+ * daemon's ignored signals do not leak into it. */
+static int spawn(char *const argv[], int use_path, int out_fd, pid_t *pid_out,
+		 struct err *err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t set;
+	int rc;
+
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
+		errno = rc;
+		return err_sys(err, EX_OSERR, "cannot run password_cmd");
+	}
+	if ((rc = posix_spawnattr_init(&attr)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		errno = rc;
+		return err_sys(err, EX_OSERR, "cannot run password_cmd");
+	}
+	sigemptyset(&set);
+	posix_spawnattr_setsigmask(&attr, &set);
+	sigaddset(&set, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &set);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	/* glibc reports a failed exec (ENOENT, EACCES, ...) here rather than
+	 * as an exit status of the child. */
+	if (rc == 0)
+		rc = use_path ? posix_spawnp(pid_out, argv[0], &fa, &attr, argv, environ)
+			      : posix_spawn(pid_out, argv[0], &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		errno = rc;
+		return err_sys(err, EX_CONFIG, "cannot run password_cmd '%s'", argv[0]);
+	}
+	return 0;
+}
+
+static int wait_child(pid_t pid, int *status_out, struct err *err)
+{
+	while (waitpid(pid, status_out, 0) < 0) {
+		if (errno != EINTR)
+			return err_sys(err, EX_OSERR, "cannot wait for password_cmd");
+	}
+	return 0;
+}
+
+/* Read fd to EOF into out (size PWCMD_MAX_OUTPUT); *len_out gets the byte
+ * count.  Fails when the output does not fit. */
+static int read_all(int fd, char *out, size_t *len_out, struct err *err)
+{
+	size_t len = 0;
+	ssize_t r;
+
+	for (;;) {
+		if (len == PWCMD_MAX_OUTPUT)
+			return err_set(err, EX_CONFIG, "password_cmd printed more than %d KiB",
+				       PWCMD_MAX_OUTPUT / 1024);
+		r = read(fd, out + len, PWCMD_MAX_OUTPUT - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_sys(err, EX_IOERR, "cannot read the output of password_cmd");
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	*len_out = len;
+	return 0;
+}
+
+/* The exit status as an error, naming only the program: the rest of the
+ * command line may be something the user would rather not see in a log. */
+static int check_status(int status, const char *what, int via_shell, struct err *err)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	/* 126 and 127 are how a shell says it could not run the command. */
+	if (via_shell && WIFEXITED(status) &&
+	    (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127))
+		return err_set(err, EX_CONFIG,
+			       "password_cmd: the shell could not run it (exit status %d)",
+			       WEXITSTATUS(status));
+	if (WIFEXITED(status))
+		return err_set(err, EX_NOPERM, "password_cmd %s failed with exit status %d",
+			       what, WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return err_set(err, EX_NOPERM, "password_cmd %s was killed by signal %d",
+			       what, WTERMSIG(status));
+	return err_set(err, EX_NOPERM, "password_cmd %s failed", what);
+}
+
+/* The first line of out[0..len) as a new string, or an error when it is
+ * empty or holds a NUL (the secret would be cut short silently). */
+static int first_line(const char *out, size_t len, const char *what, char **line_out,
+		      struct err *err)
+{
+	const char *nl = memchr(out, '\n', len);
+	size_t n = nl ? (size_t)(nl - out) : len;
+
+	if (n > 0 && out[n - 1] == '\r')
+		n--;
+	if (n == 0)
+		return err_set(err, EX_CONFIG, "password_cmd %s printed no password", what);
+	if (memchr(out, '\0', n))
+		return err_set(err, EX_CONFIG, "password_cmd %s printed a NUL byte", what);
+	*line_out = xmemdup(out, n);
+	return 0;
+}
+
+int pwcmd_run(const char *cmd, char **secret_out, struct err *err)
+{
+	static char sh_path[] = "/bin/sh", sh_c[] = "-c";
+	char *sh_argv[] = { sh_path, sh_c, NULL, NULL };
+	char **argv = NULL, **run;
+	char what[64];
+	char *out = NULL;
+	size_t len = 0;
+	int fds[2] = { -1, -1 };
+	int via_shell = strpbrk(cmd, shell_chars) != NULL;
+	int status, rc = -1;
+	pid_t pid;
+
+	if (via_shell) {
+		/* posix_spawn takes char *const[]; sh does not write to it. */
+		sh_argv[2] = (char *)cmd;
+		run = sh_argv;
+		snprintf(what, sizeof(what), "(run by /bin/sh)");
+	} else {
+		if (split_words(cmd, &argv, err) < 0)
+			return -1;
+		run = argv;
+		/* A cut name in an error message is harmless. */
+		(void)snprintf(what, sizeof(what), "'%s'", argv[0]);
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		err_sys(err, EX_OSERR, "cannot run password_cmd: pipe");
+		goto out;
+	}
+	if (spawn(run, !via_shell, fds[1], &pid, err) < 0)
+		goto out;
+	close(fds[1]);
+	fds[1] = -1;
+
+	/* A fixed buffer, not a growing one: realloc would leave copies of
+	 * the secret in freed memory that explicit_bzero never reaches. */
+	out = xmalloc(PWCMD_MAX_OUTPUT);
+	if (read_all(fds[0], out, &len, err) < 0) {
+		/* Do not wait forever on a child that keeps writing. */
+		kill(pid, SIGTERM);
+		(void)wait_child(pid, &status, NULL);
+		goto out;
+	}
+	if (wait_child(pid, &status, err) < 0)
+		goto out;
+	if (check_status(status, what, via_shell, err) < 0)
+		goto out;
+	if (first_line(out, len, what, secret_out, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (out) {
+		explicit_bzero(out, PWCMD_MAX_OUTPUT);
+		free(out);
+	}
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	free_argv(argv);
+	return rc;
+}
+
+void pwcmd_free(char *secret)
+{
+	if (!secret)
+		return;
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
