@@ -33,6 +33,17 @@ const char *cfg_path(const struct cfg *cfg);
 const char *cfg_general(const struct cfg *cfg, const char *key);
 /* An integer [general] key; dflt when unset (validated at load). */
 long cfg_general_int(const struct cfg *cfg, const char *key, long dflt);
+/* A duration [general] key ("90", "30m", "5d"; validated at load) in
+ * seconds; dflt when unset. */
+long cfg_general_duration(const struct cfg *cfg, const char *key, long dflt);
+
+/* The default of retry_schedule, and of expire in seconds. */
+#define CFG_RETRY_DEFAULT "1m,5m,15m,1h,4h"
+#define CFG_EXPIRE_DEFAULT (5L * 24 * 60 * 60)
+/* Seconds to wait before retry number attempt (1 = after the first failed
+ * try) following retry_schedule, else CFG_RETRY_DEFAULT; past the end of
+ * the list its last step repeats.  attempt 0 counts as 1. */
+long cfg_retry_delay(const struct cfg *cfg, unsigned attempt);
 
 size_t cfg_account_count(const struct cfg *cfg);
 const struct cfg_account *cfg_account_at(const struct cfg *cfg, size_t i);
@@ -49,7 +60,8 @@ const struct cfg_account *cfg_account_for_address(const struct cfg *cfg, const c
 const char *cfg_account_name(const struct cfg_account *a);
 /* The raw value of key, or NULL when unset (borrowed, valid until
  * cfg_free).  Path keys (maildir, tls_ca_file, ...) come back with '~'
- * already expanded. */
+ * already expanded; maildir is never NULL (unset, it is ~/Mail/NAME);
+ * tls_fingerprint comes back as 64 lowercase hex digits without colons. */
 const char *cfg_get(const struct cfg_account *a, const char *key);
 /* Boolean key (yes/no/true/false/on/off/1/0, validated at load). */
 int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt);
