@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,6 @@
 #include "buf.h"
 #include "pwcmd.h"
 #include "xalloc.h"
-
-extern char **environ;
 
 /* A password command prints a line, maybe a few lines of metadata (pass(1)
  * does); anything larger is a mistake, not a password. */
@@ -84,48 +81,6 @@ static void free_argv(char **argv)
 	free(argv);
 }
 
-/* Start argv with stdin on /dev/null and stdout on out_fd; the child gets
- * default SIGPIPE handling and an empty signal mask whatever ours are, so a
- * daemon's ignored signals do not leak into it. */
-static int spawn(char *const argv[], int use_path, int out_fd, pid_t *pid_out,
-		 struct err *err)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t set;
-	int rc;
-
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
-		errno = rc;
-		return err_sys(err, EX_OSERR, "cannot run password_cmd");
-	}
-	if ((rc = posix_spawnattr_init(&attr)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		errno = rc;
-		return err_sys(err, EX_OSERR, "cannot run password_cmd");
-	}
-	sigemptyset(&set);
-	posix_spawnattr_setsigmask(&attr, &set);
-	sigaddset(&set, SIGPIPE);
-	posix_spawnattr_setsigdefault(&attr, &set);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	if (rc == 0)
-		rc = posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-	/* glibc reports a failed exec (ENOENT, EACCES, ...) here rather than
-	 * as an exit status of the child. */
-	if (rc == 0)
-		rc = use_path ? posix_spawnp(pid_out, argv[0], &fa, &attr, argv, environ)
-			      : posix_spawn(pid_out, argv[0], &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		errno = rc;
-		return err_sys(err, EX_CONFIG, "cannot run password_cmd '%s'", argv[0]);
-	}
-	return 0;
-}
-
 static int wait_child(pid_t pid, int *status_out, struct err *err)
 {
 	while (waitpid(pid, status_out, 0) < 0) {
@@ -133,6 +88,66 @@ static int wait_child(pid_t pid, int *status_out, struct err *err)
 			return err_sys(err, EX_OSERR, "cannot wait for password_cmd");
 	}
 	return 0;
+}
+
+/* Start argv with stdin on /dev/null and stdout on out_fd.  fork and exec
+ * rather than posix_spawn: glibc's posix_spawn reports a failed exec only
+ * when it can use CLONE_VFORK (not under valgrind, for one), and a missing
+ * program must be told from a refused password everywhere.  The child sends
+ * the errno of a failed exec through a close-on-exec pipe; EOF there means
+ * the exec happened. */
+static int spawn(char *const argv[], int out_fd, pid_t *pid_out, struct err *err)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int st[2], child_errno = 0, fd, status;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe2(st, O_CLOEXEC) < 0)
+		return err_sys(err, EX_OSERR, "cannot run password_cmd: pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(st[0]);
+		close(st[1]);
+		return err_sys(err, EX_OSERR, "cannot run password_cmd: fork");
+	}
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here to exec.  Default
+		 * SIGPIPE and an empty mask whatever ours are, so a daemon's
+		 * ignored or blocked signals do not leak into the command. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGPIPE, &sa, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* With our stdio closed the pipe may sit on fd 0 or 1, where
+		 * the dup2 calls below would clobber it or keep it
+		 * close-on-exec; move it out of the way first. */
+		if (out_fd <= STDOUT_FILENO)
+			out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+		fd = open("/dev/null", O_RDONLY);
+		if (out_fd >= 0 && fd >= 0 &&
+		    (fd == STDIN_FILENO || (dup2(fd, STDIN_FILENO) >= 0 && close(fd) == 0)) &&
+		    dup2(out_fd, STDOUT_FILENO) >= 0)
+			execvp(argv[0], argv);
+		child_errno = errno;
+		if (write(st[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(st[1]);
+	do
+		r = read(st[0], &child_errno, sizeof(child_errno));
+	while (r < 0 && errno == EINTR);
+	close(st[0]);
+	if (r == 0) {
+		*pid_out = pid;
+		return 0;
+	}
+	(void)wait_child(pid, &status, NULL);
+	errno = r == (ssize_t)sizeof(child_errno) ? child_errno : EIO;
+	return err_sys(err, EX_CONFIG, "cannot run password_cmd '%s'", argv[0]);
 }
 
 /* Read fd to EOF into out (size PWCMD_MAX_OUTPUT); *len_out gets the byte
@@ -209,7 +224,7 @@ int pwcmd_run(const char *cmd, char **secret_out, struct err *err)
 	int fds[2] = { -1, -1 };
 	int via_shell = strpbrk(cmd, shell_chars) != NULL;
 	int status, rc = -1;
-	pid_t pid;
+	pid_t pid = -1;
 
 	if (via_shell) {
 		/* posix_spawn takes char *const[]; sh does not write to it. */
@@ -227,7 +242,7 @@ int pwcmd_run(const char *cmd, char **secret_out, struct err *err)
 		err_sys(err, EX_OSERR, "cannot run password_cmd: pipe");
 		goto out;
 	}
-	if (spawn(run, !via_shell, fds[1], &pid, err) < 0)
+	if (spawn(run, fds[1], &pid, err) < 0)
 		goto out;
 	close(fds[1]);
 	fds[1] = -1;
