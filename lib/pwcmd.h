@@ -10,9 +10,13 @@
 
 #include "err.h"
 
-/* On success *secret_out is the first line of output without its line end.
- * A command that fails to start, exits non-zero or prints nothing is an
- * error (EX_CONFIG for a missing program, EX_NOPERM for a non-zero exit). */
+/* On success *secret_out is the first line of output without its line end
+ * (caller frees with pwcmd_free).  A command that fails to start, exits
+ * non-zero or prints nothing is an error (EX_CONFIG for a missing program,
+ * also when /bin/sh says so with exit status 126 or 127; EX_NOPERM for a
+ * non-zero exit or a signal; EX_CONFIG for no password, a NUL byte in it or
+ * more than 64 KiB of output, after which the command is sent SIGTERM).
+ * Messages name the program, never its arguments or its output. */
 int pwcmd_run(const char *cmd, char **secret_out, struct err *err)
 	__attribute__((warn_unused_result));
 
