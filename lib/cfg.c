@@ -848,7 +848,7 @@ long cfg_retry_delay(const struct cfg *cfg, unsigned attempt)
 {
 	const char *p = cfg_general(cfg, "retry_schedule");
 	const char *end;
-	long n, last = 60;
+	long n, last = 60;   /* only for an empty list, which load refuses */
 	unsigned i;
 
 	if (!p)
