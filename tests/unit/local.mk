@@ -1,7 +1,7 @@
 # One CUnit suite per module; tests/unit/main.c is the shared runner
 # ('-s SUITE' runs one suite).
 UNIT_LDADD = spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS) $(CUNIT_LIBS)
-UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
+UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 check_PROGRAMS += tests/unit/unit
 tests_unit_unit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_unit_LDADD = $(UNIT_LDADD)
