@@ -11,6 +11,7 @@
 #   wronghost.{pem,key,der}     signed by the CA; DNS:wrong.example only
 #   selfsigned.{pem,key,der}    self-signed; the same names as localhost
 #   expired.{pem,key,der}       signed by the CA; the same names; valid in 2000 only
+#   notyet.{pem,key,der}        signed by the CA; the same names; valid from 2100
 #   clientonly.{pem,key,der}    signed by the CA; the same names; extendedKeyUsage
 #                               clientAuth only, so not valid for a server
 #   *.sha256                    SHA-256 fingerprint as openssl prints it
@@ -18,7 +19,7 @@
 #   localhost.pin               curl's CURLOPT_PINNEDPUBLICKEY value
 #                               ("sha256//BASE64") of localhost's key
 #
-# Everything but expired.pem is valid from 2020 to 2120: a fixed start in
+# Everything but expired.pem and notyet.pem is valid from 2020 to 2120: a fixed start in
 # the past, so a machine whose clock lags the one that made the files still
 # accepts them.  The private keys are worthless test keys, published here.
 set -eu
@@ -112,11 +113,12 @@ mkcert localhost localhost server_ext
 mkcert wronghost wrong.example wrong_ext
 mkcert selfsigned localhost self_ext
 mkcert expired localhost server_ext 20000101000000Z 20001231000000Z
+mkcert notyet localhost server_ext 21000101000000Z 21200101000000Z
 mkcert clientonly localhost client_ext
 
 cat "$out/localhost.pem" "$out/ca.pem" >"$out/localhost-chain.pem"
 
-for c in ca localhost wronghost selfsigned expired clientonly; do
+for c in ca localhost wronghost selfsigned expired notyet clientonly; do
 	openssl x509 -in "$out/$c.pem" -outform DER -out "$out/$c.der"
 	openssl x509 -in "$out/$c.pem" -noout -fingerprint -sha256 | sed 's/^.*=//' >"$out/$c.sha256"
 done
