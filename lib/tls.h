@@ -46,7 +46,7 @@ struct tls_policy;
 /*
  * Make a policy.  ca_file: a PEM file of trusted CAs used instead of the
  * system trust store (NULL: the system store, loaded on first use since
- * reading it takes ~20 ms).  fingerprint: NULL, or the SHA-256 fingerprint
+ * reading it takes milliseconds).  fingerprint: NULL, or the SHA-256 fingerprint
  * of the server's own certificate as tls_fingerprint_parse() reads it.
  * With a fingerprint the server's certificate is accepted if and only if
  * its fingerprint matches: trust, host name and dates are not checked, as
@@ -109,9 +109,10 @@ int tls_fingerprint_parse(const char *text, unsigned char out[TLS_SHA256_LEN],
  *
  * With a pinned policy, turn CURLOPT_SSL_VERIFYPEER and _VERIFYHOST off and
  * set CURLOPT_PINNEDPUBLICKEY to tls_pubkey_pin() of a certificate that
- * tls_check_pin() accepted (e.g. the one CURLINFO_CERTINFO reported on an
- * earlier connection): curl then checks the key during the handshake,
- * before any credential goes out.
+ * tls_check_pin() accepted (the one CURLINFO_CERTINFO reports for a first
+ * connection made without user name or password, since it is unverified
+ * until that check): curl then checks the key during the handshake, before
+ * any credential goes out.
  */
 const char *tls_ca_bundle(const struct tls_policy *p);
 
