@@ -15,14 +15,25 @@
 
 #define AFILE_WUR __attribute__((warn_unused_result))
 
-/* Write all n bytes to fd, retrying short writes and EINTR. */
+/* The sysexits class for a failed file operation with errno errnum:
+ * EX_TEMPFAIL when waiting may help (ENOSPC, EDQUOT, EIO, EAGAIN, EINTR,
+ * ENOMEM, EMFILE, ENFILE, EBUSY, ENOLCK, ETIMEDOUT, ESTALE), EX_NOPERM for
+ * EACCES and EPERM, else permanent (EX_CANTCREAT for a create, EX_NOINPUT
+ * for a read, EX_IOERR ...). */
+int afile_err_code(int errnum, int permanent);
+
+/* Write all n bytes to fd, retrying short writes and EINTR.  On failure the
+ * message is "cannot write: why" (callers prefix the path) and errno is kept. */
 int afile_write_all(int fd, const void *p, size_t n, struct err *err) AFILE_WUR;
 
-/* fsync the directory dir so a rename or create in it is durable. */
+/* fsync the directory dir so a rename or create in it is durable.  A file
+ * system that cannot fsync directories (EINVAL) counts as success. */
 int afile_fsync_dir(const char *dir, struct err *err) AFILE_WUR;
 
 /* Replace path atomically with data (mode 0600 unless mode != 0).  The
- * temporary file is made in the same directory as path. */
+ * temporary file is made in the same directory as path, named ".NAME.tmp"
+ * after afile_unique_name() so directory scans that skip dot files ignore
+ * it; readers see the old contents or the new, never a mix. */
 int afile_write(const char *path, const void *data, size_t n, mode_t mode,
 		struct err *err) AFILE_WUR;
 
@@ -34,32 +45,48 @@ struct afile_tmp {
 	char *path;
 };
 
-/* Create a new unique file in directory dir (O_CREAT|O_EXCL|O_CLOEXEC, 0600). */
+/* Create a new unique file in directory dir (O_CREAT|O_EXCL|O_CLOEXEC, 0600),
+ * named afile_unique_name(); t->path is dir/NAME.  On failure t is left
+ * with fd -1 and path NULL. */
 int afile_tmp_open(struct afile_tmp *t, const char *dir, struct err *err) AFILE_WUR;
 /* fsync and close the file, then rename it to final and fsync final's
  * directory.  With final NULL, only fsync and close (the caller renames or
- * links, and fsyncs the directory itself). */
+ * links, and fsyncs the directory itself): t->path stays set, and the caller
+ * ends with afile_tmp_abort(), which unlinks the temporary name if it is
+ * still there (after a link) and frees it.  On failure the temporary file is
+ * gone and t is released; a failure after the rename (directory fsync)
+ * leaves final in place but not known to be durable. */
 int afile_tmp_commit(struct afile_tmp *t, const char *final, struct err *err) AFILE_WUR;
 /* Close and unlink; safe to call after a failed commit or twice. */
 void afile_tmp_abort(struct afile_tmp *t);
 
-/* Create directory path and its missing parents (mode 0700). */
+/* Create directory path and its missing parents (mode 0700); an existing
+ * directory is fine, anything else in the way is EX_CANTCREAT. */
 int afile_mkdirs(const char *path, struct err *err) AFILE_WUR;
 
 /* Take an exclusive lock on the lock file path (created if missing).  With
  * wait == 0 and the lock held elsewhere, returns -1 with err->code ==
  * EX_TEMPFAIL and err->errnum == EWOULDBLOCK.  Returns the fd to keep open;
- * afile_unlock() releases it. */
+ * afile_unlock() releases it.  The lock is flock(2), held by the open file:
+ * two afile_lock() calls on one path conflict even within one process, and
+ * closing some other descriptor of the file does not drop it (a POSIX
+ * fcntl lock would be dropped).  A forked child shares the lock through
+ * the inherited descriptor until it closes it or execs (O_CLOEXEC).  These are surel's own lock files; mbox
+ * files use the fcntl + dotlock convention other mail programs share
+ * (spool/mbox.h). */
 int afile_lock(const char *path, int wait, struct err *err) AFILE_WUR;
 void afile_unlock(int fd);
 
-/* Read the whole file at path into a new buffer (caller frees); max > 0
- * refuses larger files with EX_DATAERR. */
+/* Read the whole file at path into a new buffer (caller frees, NUL added
+ * after the data); max > 0 refuses larger files with EX_DATAERR.  A
+ * missing file is EX_NOINPUT. */
 int afile_read(const char *path, size_t max, char **data_out, size_t *len_out,
 	       struct err *err) AFILE_WUR;
 
 /* A unique name in Maildir style: "SECONDS.M<usec>P<pid>Q<counter>.HOST"
- * (host with '/' and ':' escaped); caller frees. */
+ * (host with '/' as "\057" and ':' as "\072", as the Maildir spec says);
+ * caller frees.  The counter is per process and atomic, so threads and
+ * quick successive calls never repeat a name. */
 char *afile_unique_name(void);
 
 #endif
