@@ -293,7 +293,6 @@ static int run_command(int argc, char **argv, int verbose, struct err *err)
 			   i + 1 < argc) {
 			i++;
 		} else if (!opts_done && argv[i][0] == '-' && argv[i][1] != '\0') {
-			usage(stderr);
 			rc = err_set(err, EX_USAGE, "%s: unknown option '%s'", cmd, argv[i]);
 			goto out;
 		} else {
@@ -310,7 +309,6 @@ static int run_command(int argc, char **argv, int verbose, struct err *err)
 	    (strcmp(cmd, "show") == 0 && nids != 1) ||
 	    ((strcmp(cmd, "rm") == 0 || strcmp(cmd, "hold") == 0 ||
 	      strcmp(cmd, "release") == 0) && nids == 0)) {
-		usage(stderr);
 		rc = err_set(err, EX_USAGE, "%s: wrong number of arguments", cmd);
 		goto out;
 	}
@@ -403,7 +401,6 @@ static int parse_mail_args(int argc, char **argv, struct mail_args *a, int *firs
 			} else if (i + 1 < argc) {
 				a->at = argv[++i];
 			} else {
-				usage(stderr);
 				return err_set(err, EX_USAGE, "option --at needs a time");
 			}
 			continue;
@@ -419,7 +416,6 @@ static int parse_mail_args(int argc, char **argv, struct mail_args *a, int *firs
 			return 0;
 		}
 		if (arg[1] == '-') {
-			usage(stderr);
 			return err_set(err, EX_USAGE, "unknown option '%s'", arg);
 		}
 		for (arg++; (c = *arg) != '\0'; arg++) {
@@ -435,7 +431,6 @@ static int parse_mail_args(int argc, char **argv, struct mail_args *a, int *firs
 				} else if (i + 1 < argc) {
 					val = argv[++i];
 				} else {
-					usage(stderr);
 					return err_set(err, EX_USAGE, "option -%c needs an argument", c);
 				}
 				switch (c) {
@@ -467,7 +462,6 @@ static int parse_mail_args(int argc, char **argv, struct mail_args *a, int *firs
 				 * connection caching: sendmail internals. */
 				break;
 			default:
-				usage(stderr);
 				return err_set(err, EX_USAGE, "unknown option '-%c'", c);
 			}
 		}
