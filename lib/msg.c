@@ -856,8 +856,6 @@ static void params_parse(const char *s, struct param **out, size_t *nout)
 			text_to_utf8(charset, raw.data, raw.len, &val);
 		else
 			buf_append(&val, raw.data, raw.len);
-		/* get_param() unquotes what the header parser produced. */
-		unquote_py(&val);
 		res[nres].name = xmemdup(rp[i].name, rp[i].nlen);
 		for (k = 0; res[nres].name[k]; k++)
 			res[nres].name[k] = (char)lower((unsigned char)res[nres].name[k]);
@@ -1141,11 +1139,11 @@ static void structure(struct parser *ps)
 		}
 		if (d == 2) {
 			if (f->state == ST_PREAMBLE) {
-				/* "--b--" before any part: an empty multipart
-				 * that Python reports as a leaf. */
+				/* "--b--" before any part: like a missing
+				 * start delimiter, the preamble is the body. */
 				m->nodes[f->node]->multipart = 0;
-				m->nodes[f->node]->body = ps->p;
-				m->nodes[f->node]->body_len = 0;
+				m->nodes[f->node]->body = f->body;
+				m->nodes[f->node]->body_len = (size_t)(ps->p - f->body);
 			}
 			f->state = ST_EPILOGUE;
 			ps->p = next;
@@ -1773,14 +1771,21 @@ static size_t addr_spec(const struct alist *a, size_t i, char **addr_out)
 			buf_append(&lp, k->s, k->n);
 	}
 	if (i < a->nt && a->t[i].t == T_AT) {
-		for (i++; i < a->nt; i++) {
-			const struct token *k = &a->t[i];
+		/* dot-atom or literal; blanks may surround the dots only */
+		int want_word = 1;
 
-			if (is_cfws(k))
-				continue;
-			if (k->t != T_ATOM && k->t != T_DOT && k->t != T_LIT)
+		for (i++; i < a->nt; i++) {
+			size_t w = skip_ws(a, i);
+			const struct token *k;
+
+			if (w >= a->nt)
+				break;
+			k = &a->t[w];
+			if (want_word ? (k->t != T_ATOM && k->t != T_LIT) : k->t != T_DOT)
 				break;
 			buf_append(&dom, k->s, k->n);
+			want_word = !want_word;
+			i = w;
 		}
 	}
 	if (memmem(lp.data, lp.len, "=?", 2)) {
@@ -2161,9 +2166,12 @@ static size_t find_plain(const struct msg *m)
 		if (!type_major_is(p->type, "multipart") || !top_multi)
 			continue;
 		if (!p->multipart) {
-			/* A multipart Python kept as text: get_body() trips
-			 * over it and finds nothing. */
-			break;
+			/* A multipart Python kept as text: get_body() walks
+			 * the characters of that text as if they were parts
+			 * and fails, unless the text is empty. */
+			if (p->body_len)
+				break;
+			continue;
 		}
 		if (strcmp(p->type, "multipart/related") == 0) {
 			const char *start = param_find(p->params, p->nparams, "start");
@@ -2198,6 +2206,11 @@ static size_t find_plain(const struct msg *m)
 
 char *msg_text(const struct msg *m)
 {
+	return msg_text_n(m, NULL);
+}
+
+char *msg_text_n(const struct msg *m, size_t *len_out)
+{
 	size_t idx = find_plain(m);
 	struct buf t = BUF_INIT;
 	size_t i, j;
@@ -2211,5 +2224,5 @@ char *msg_text(const struct msg *m)
 		t.data[j++] = t.data[i];
 	}
 	buf_truncate(&t, j);
-	return buf_detach(&t, NULL);
+	return buf_detach(&t, len_out);
 }

@@ -71,6 +71,9 @@ void msg_addrs_free(struct msg_addr *a, size_t n);
  * message/rfc822.  Transfer-decoded, converted to UTF-8, CRLF turned into
  * LF.  NULL when there is none. */
 char *msg_text(const struct msg *m);
+/* msg_text() with its length in *len_out (may be NULL), for text that
+ * holds NUL bytes. */
+char *msg_text_n(const struct msg *m, size_t *len_out);
 
 /* Leaf MIME parts in depth-first order (a non-multipart message is one
  * leaf; a message/rfc822 part is one leaf). */
