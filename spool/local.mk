@@ -1,9 +1,15 @@
 bin_PROGRAMS += spool/spool
 noinst_LIBRARIES += spool/libspool.a
-spool_libspool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+spool_libspool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ETPAN_CFLAGS) $(GNUTLS_CFLAGS)
 spool_libspool_a_SOURCES = \
 	spool/mbox.c spool/mbox.h \
-	spool/view.c spool/view.h
+	spool/view.c spool/view.h \
+	spool/source.c spool/source.h \
+	spool/batch.c spool/batch.h \
+	spool/fetchstate.c spool/fetchstate.h \
+	spool/imap.c spool/imap.h \
+	spool/pop3.c spool/pop3.h \
+	spool/fetch.c spool/fetch.h
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS)

@@ -17,6 +17,7 @@
 #include "afile.h"
 #include "buf.h"
 #include "cfg.h"
+#include "fetch.h"
 #include "log.h"
 #include "maildir.h"
 #include "msg.h"
@@ -45,6 +46,7 @@ static void usage(FILE *f)
 	      "  show [--json|--raw] FOLDER KEY    show a message of a folder\n"
 	      "  show [--json|--raw] PATH          show a message file\n"
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
+	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "\n"
 	      "FOLDER is a folder name of the account, or a path when it contains '/'.\n"
 	      "options:\n"
@@ -411,6 +413,19 @@ static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 	return rc;
 }
 
+static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struct err *err)
+{
+	struct fetch_opts o = { folder, isatty(STDERR_FILENO) };
+
+	if (argc != 0 || (all && (c->account || folder))) {
+		usage(stderr);
+		return err_set(err, EX_USAGE, "fetch takes no arguments, and --all no -A or --folder");
+	}
+	if (load_cfg(c, err) < 0)
+		return -1;
+	return fetch_run(c->cfg, c->account, all, &o, err);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -418,14 +433,16 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "raw", no_argument, NULL, 'r' },
+		{ "folder", required_argument, NULL, 'F' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx c = { 0 };
 	struct err err = ERR_INIT;
-	const char *cmd;
-	int opt, raw = 0, rc;
+	const char *cmd, *folder = NULL;
+	int opt, raw = 0, all = 0, rc;
 
 	/* '+' stops at the command; options after it are parsed again below,
 	 * so both `spool -A x ls` and `spool ls -A x` work. */
@@ -452,6 +469,8 @@ int main(int argc, char **argv)
 		case 'v': c.verbose++; break;
 		case 'j': c.json = 1; break;
 		case 'r': raw = 1; break;
+		case 'F': folder = optarg; break;
+		case 'a': all = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
@@ -466,6 +485,8 @@ int main(int argc, char **argv)
 		rc = cmd_ls(&c, argc, argv, &err);
 	} else if (strcmp(cmd, "show") == 0) {
 		rc = cmd_show(&c, argc, argv, raw, &err);
+	} else if (strcmp(cmd, "fetch") == 0) {
+		rc = cmd_fetch(&c, argc, folder, all, &err);
 	} else if (strcmp(cmd, "deliver") == 0) {
 		rc = cmd_deliver(&c, argc, argv, &err);
 		/* The calling MTA keeps and retries mail on 75; anything but a

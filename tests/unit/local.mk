@@ -19,5 +19,7 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_view.c \
 	tests/unit/test_tls.c \
 	tests/unit/test_queue.c \
-	tests/unit/test_enqueue.c
+	tests/unit/test_enqueue.c \
+	tests/unit/test_fetchstate.c \
+	tests/unit/test_batch.c
 TESTS += tests/unit/unit

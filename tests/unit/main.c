@@ -29,6 +29,8 @@ static const struct {
 	{ "tls", suite_tls },
 	{ "queue", suite_queue },
 	{ "enqueue", suite_enqueue },
+	{ "fetchstate", suite_fetchstate },
+	{ "batch", suite_batch },
 };
 
 int main(int argc, char **argv)

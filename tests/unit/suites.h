@@ -18,5 +18,7 @@ void suite_view(void);
 void suite_tls(void);
 void suite_queue(void);
 void suite_enqueue(void);
+void suite_fetchstate(void);
+void suite_batch(void);
 
 #endif

@@ -1,0 +1,276 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "afile.h"
+#include "batch.h"
+#include "buf.h"
+#include "xalloc.h"
+
+struct entry {
+	struct afile_tmp tmp;  /* fd open until commit */
+	char *final;           /* full path in new/ or cur/ */
+};
+
+struct batch {
+	char *dir;
+	char *tmpdir;
+	struct entry *e;
+	size_t n, cap;
+	size_t bytes;
+	struct buf conv;       /* reused for the CRLF -> LF copy */
+};
+
+struct batch *batch_new(const char *dir)
+{
+	struct batch *b = xcalloc(1, sizeof(*b));
+
+	b->dir = xstrdup(dir);
+	b->tmpdir = xasprintf("%s/tmp", dir);
+	buf_init(&b->conv);
+	return b;
+}
+
+void batch_free(struct batch *b)
+{
+	if (!b)
+		return;
+	batch_abort(b);
+	free(b->e);
+	buf_release(&b->conv);
+	free(b->tmpdir);
+	free(b->dir);
+	free(b);
+}
+
+static void entry_release(struct entry *e)
+{
+	afile_tmp_abort(&e->tmp);
+	free(e->final);
+	e->final = NULL;
+}
+
+void batch_abort(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		entry_release(&b->e[i]);
+	b->n = 0;
+	b->bytes = 0;
+}
+
+size_t batch_count(const struct batch *b)
+{
+	return b->n;
+}
+
+size_t batch_bytes(const struct batch *b)
+{
+	return b->bytes;
+}
+
+/* CR LF -> LF into out; a CR not followed by LF is kept. */
+static void crlf_to_lf(const char *p, size_t len, struct buf *out)
+{
+	const char *end = p + len, *cr;
+
+	buf_reset(out);
+	buf_grow(out, len);
+	while (p < end) {
+		cr = memchr(p, '\r', (size_t)(end - p));
+		if (!cr) {
+			buf_append(out, p, (size_t)(end - p));
+			break;
+		}
+		if (cr + 1 < end && cr[1] == '\n') {
+			buf_append(out, p, (size_t)(cr - p));
+			p = cr + 1;
+		} else {
+			buf_append(out, p, (size_t)(cr + 1 - p));
+			p = cr + 1;
+		}
+	}
+}
+
+int batch_add(struct batch *b, const void *data, size_t len, int crlf, const char *tag,
+	      const char *flags, struct err *err)
+{
+	struct entry *e;
+	const char *name;
+
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 64;
+		b->e = xreallocarray(b->e, b->cap, sizeof(*b->e));
+	}
+	e = &b->e[b->n];
+	if (afile_tmp_open(&e->tmp, b->tmpdir, err) < 0)
+		return -1;
+	if (crlf) {
+		crlf_to_lf(data, len, &b->conv);
+		data = b->conv.data;
+		len = b->conv.len;
+	}
+	if (afile_write_all(e->tmp.fd, data, len, err) < 0) {
+		err_prefix(err, "'%s'", e->tmp.path);
+		afile_tmp_abort(&e->tmp);
+		return -1;
+	}
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Start write-back now, while the next messages arrive, so that the
+	 * fdatasync() calls in batch_commit() mostly find the data on disk
+	 * and the file system commits its journal once for the whole batch.
+	 * Only a hint: failure changes nothing. */
+	(void)sync_file_range(e->tmp.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+	name = strrchr(e->tmp.path, '/') + 1;
+	if (flags && *flags)
+		e->final = xasprintf("%s/cur/%s,R=%s:2,%s", b->dir, name, tag, flags);
+	else
+		e->final = xasprintf("%s/new/%s,R=%s", b->dir, name, tag);
+	b->n++;
+	b->bytes += len;
+	return 0;
+}
+
+int batch_commit(struct batch *b, struct err *err)
+{
+	size_t i, renamed = 0;
+	int new_used = 0, cur_used = 0;
+	char *d;
+	int rc;
+
+	for (i = 0; i < b->n; i++) {
+		struct entry *e = &b->e[i];
+		int fd = e->tmp.fd;
+
+		/* fdatasync is enough for a new file: it writes the metadata
+		 * needed to read the data back (size, blocks); the name comes
+		 * with the directory fsync below. */
+		if (fdatasync(fd) < 0) {
+			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot fsync '%s'", e->tmp.path);
+			goto fail;
+		}
+		e->tmp.fd = -1;
+		if (close(fd) < 0) {
+			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot close '%s'", e->tmp.path);
+			goto fail;
+		}
+	}
+	for (i = 0; i < b->n; i++) {
+		struct entry *e = &b->e[i];
+
+		if (rename(e->tmp.path, e->final) < 0) {
+			err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot rename '%s' to '%s'",
+				e->tmp.path, e->final);
+			goto fail;
+		}
+		free(e->tmp.path);
+		e->tmp.path = NULL;
+		renamed++;
+		if (strstr(e->final + strlen(b->dir), "/cur/"))
+			cur_used = 1;
+		else
+			new_used = 1;
+	}
+	rc = 0;
+	if (new_used) {
+		d = xasprintf("%s/new", b->dir);
+		rc = afile_fsync_dir(d, err);
+		free(d);
+	}
+	if (rc == 0 && cur_used) {
+		d = xasprintf("%s/cur", b->dir);
+		rc = afile_fsync_dir(d, err);
+		free(d);
+	}
+	batch_abort(b);
+	return rc;
+fail:
+	/* Entries before `renamed` are in place already; the rest go. */
+	for (i = 0; i < renamed; i++) {
+		free(b->e[i].final);
+		b->e[i].final = NULL;
+	}
+	for (; i < b->n; i++)
+		entry_release(&b->e[i]);
+	b->n = 0;
+	b->bytes = 0;
+	return -1;
+}
+
+/* Add the R= tags of the names in dir/sub to *tags. */
+static int scan(const char *dir, const char *sub, char ***tags, size_t *n, size_t *cap,
+		struct err *err)
+{
+	char *path = xasprintf("%s/%s", dir, sub);
+	struct dirent *de;
+	DIR *d = opendir(path);
+
+	if (!d) {
+		if (errno == ENOENT) {
+			free(path);
+			return 0;
+		}
+		err_sys(err, afile_err_code(errno, EX_NOINPUT), "cannot open '%s'", path);
+		free(path);
+		return -1;
+	}
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *t = strstr(de->d_name, ",R=");
+		size_t len;
+
+		if (de->d_name[0] == '.' || !t)
+			continue;
+		t += 3;
+		len = strcspn(t, ",:");
+		if (len == 0)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 64;
+			*tags = xreallocarray(*tags, *cap, sizeof(**tags));
+		}
+		(*tags)[(*n)++] = xstrndup(t, len);
+		errno = 0;
+	}
+	if (errno) {
+		err_sys(err, afile_err_code(errno, EX_IOERR), "cannot read '%s'", path);
+		closedir(d);
+		free(path);
+		return -1;
+	}
+	closedir(d);
+	free(path);
+	return 0;
+}
+
+int batch_tags(const char *dir, char ***tags_out, size_t *n_out, struct err *err)
+{
+	char **tags = NULL;
+	size_t n = 0, cap = 0;
+
+	if (scan(dir, "new", &tags, &n, &cap, err) < 0 ||
+	    scan(dir, "cur", &tags, &n, &cap, err) < 0) {
+		batch_tags_free(tags, n);
+		return -1;
+	}
+	*tags_out = tags;
+	*n_out = n;
+	return 0;
+}
+
+void batch_tags_free(char **tags, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(tags[i]);
+	free(tags);
+}

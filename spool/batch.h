@@ -1,0 +1,56 @@
+/*
+ * batch: delivering many messages into one Maildir folder with one
+ * durability point, for `spool fetch`.  Each message is written to tmp/
+ * (O_EXCL, mode 0600) with its write-back started at once; batch_commit()
+ * then waits for the data (fdatasync per file: by then it is usually on
+ * disk already, so the journal commits once for the lot), renames every
+ * file into new/ or cur/ and fsyncs those directories once.  Single
+ * messages from other programs go through maildir_deliver() (lib/maildir.h)
+ * instead.
+ *
+ * Names: "UNIQUE,R=TAG" (afile_unique_name(), then the caller's tag) in
+ * new/, or with ":2,FLAGS" in cur/ when a message has flags.  The tag is
+ * how a crashed fetch finds what it already stored (batch_tags()).
+ */
+#ifndef SUREL_BATCH_H
+#define SUREL_BATCH_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define BATCH_WUR __attribute__((warn_unused_result))
+
+struct batch;
+
+/* A batch for the Maildir at dir (which must exist); dir is copied. */
+struct batch *batch_new(const char *dir);
+/* Abort what is not committed and free; NULL is fine. */
+void batch_free(struct batch *b);
+
+/* Write one message into tmp/.  With crlf, every CR LF becomes LF (the
+ * Maildir convention; a lone CR stays).  tag: printable ASCII without
+ * '/', ':' or ','; flags: Maildir flags, "" or NULL for none.  On failure
+ * the message is not in the batch; the batch itself stays usable. */
+int batch_add(struct batch *b, const void *data, size_t len, int crlf,
+	      const char *tag, const char *flags, struct err *err) BATCH_WUR;
+
+/* Messages and bytes (as written) waiting in the batch. */
+size_t batch_count(const struct batch *b);
+size_t batch_bytes(const struct batch *b);
+
+/* Make every message durable and move it into place (see above); the
+ * batch is empty afterwards.  On failure no file of the batch that was
+ * not yet renamed remains, and files already renamed are not known to be
+ * durable (the caller must not record them as stored). */
+int batch_commit(struct batch *b, struct err *err) BATCH_WUR;
+/* Unlink every message of the batch not yet committed. */
+void batch_abort(struct batch *b);
+
+/* Every tag found in the names in dir's new/ and cur/ (the text after
+ * ",R=" up to the next ',' or ':'), as an array of n strings; free with
+ * batch_tags_free().  A missing dir gives none. */
+int batch_tags(const char *dir, char ***tags_out, size_t *n_out, struct err *err) BATCH_WUR;
+void batch_tags_free(char **tags, size_t n);
+
+#endif

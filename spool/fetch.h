@@ -1,0 +1,70 @@
+/*
+ * fetch: `spool fetch`: pull new mail of one account from its IMAP or POP3
+ * server (spool/source.h) into the account's Maildir.  This module owns the
+ * per-account lock, the batches (spool/batch.h), the state files
+ * (spool/fetchstate.h), de-duplication after a crash or a UIDVALIDITY
+ * change, removal from the server for keep = no, and progress output.
+ *
+ * Files, below the account's maildir root:
+ *   .surel-fetch/ACCOUNT.lock          one fetch per account (flock)
+ *   .surel-fetch/ACCOUNT.FOLDER.state  fetchstate of one server folder
+ * (ACCOUNT and FOLDER %-encoded down to [A-Za-z0-9_-]).  State lives
+ * beside the mail it describes: remove the Maildir and the next fetch
+ * starts afresh, instead of skipping everything.
+ *
+ * Order per batch (the commit point is the state write):
+ *   1. fetch up to FETCH_BATCH_MSGS messages / FETCH_BATCH_BYTES bytes with
+ *      one command, write each into tmp/ named "UNIQUE,R=TAG";
+ *   2. fdatasync them, rename into new/ (cur/ with :2,FLAGS), fsync dirs;
+ *   3. record them in the state file (afile_write).
+ * TAG is "UIDVALIDITY.UID" for IMAP and "p" + a digest of the UIDL for
+ * POP3.  A crash between 2 and 3 leaves stored messages the state does not
+ * know: before fetching, the folder's names are scanned for tags, and
+ * those messages count as stored.  Hence no loss and no duplicates.  When
+ * UIDVALIDITY changes, messages whose Message-ID and size match a local
+ * file of the folder are skipped (messages without Message-ID are fetched
+ * again: a duplicate is better than a loss).  keep = no removes from the
+ * server only what the state records as stored, after it was stored.
+ */
+#ifndef SUREL_FETCH_H
+#define SUREL_FETCH_H
+
+#include <stddef.h>
+
+#include "cfg.h"
+#include "err.h"
+
+#define FETCH_BATCH_MSGS 64
+#define FETCH_BATCH_BYTES (4u * 1024 * 1024)
+
+struct fetch_opts {
+	const char *folder;  /* only this server folder (else fetch_folders) */
+	int progress;        /* draw a progress line on stderr */
+};
+
+/* What a fetch did, summed over folders. */
+struct fetch_stats {
+	size_t messages;
+	size_t bytes;     /* as stored (LF line ends) */
+	size_t removed;   /* from the server (keep = no) */
+	double seconds;
+};
+
+/* Fetch account a.  Returns 0, also when another fetch of the account is
+ * running (then *stats_out is zero and *busy_out, when not NULL, is 1).
+ * On failure err says why: EX_CONFIG for settings, EX_TEMPFAIL when the
+ * server is unreachable or the connection broke, EX_NOPERM when the login
+ * was refused, EX_UNAVAILABLE when the certificate does not verify.
+ * Messages stored before a failure stay stored and recorded. */
+int fetch_account(const struct cfg_account *a, const struct fetch_opts *o,
+		  struct fetch_stats *stats_out, int *busy_out, struct err *err)
+	__attribute__((warn_unused_result));
+
+/* `spool fetch`: fetch the account called account (NULL: the default
+ * one), or with all every account that has a `fetch` server, going on
+ * after one fails (its error is logged, the last one returned).  With -v
+ * (log level info) one summary line per account. */
+int fetch_run(const struct cfg *cfg, const char *account, int all, const struct fetch_opts *o,
+	      struct err *err) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,613 @@
+#include "config.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libetpan/libetpan.h>
+
+#include "imap.h"
+#include "log.h"
+#include "pwcmd.h"
+#include "tls.h"
+#include "xalloc.h"
+
+/* Commands carry UID sets; keep each line well under the 8 KiB some
+ * servers accept, whatever the gaps between UIDs. */
+#define SET_MAX_ITEMS 500
+
+struct source {
+	const struct source_conf *conf;
+	mailimap *imap;
+	struct tls_policy *tls;
+};
+
+/* Fill err from libetpan's result r of the command what. */
+static int fail(struct source *s, int r, const char *what, struct err *err)
+{
+	char reply[160];
+
+	source_reply(s->imap ? s->imap->imap_response : NULL, reply, sizeof(reply));
+	switch (r) {
+	case MAILIMAP_ERROR_STREAM:
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+	case MAILIMAP_ERROR_SSL:
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+		return err_set(err, EX_TEMPFAIL, "%s: %s: connection failed or lost", s->conf->host,
+			       what);
+	case MAILIMAP_ERROR_LOGIN:
+	case MAILIMAP_ERROR_SASL:
+		return err_set(err, EX_NOPERM, "%s: login refused%s%s", s->conf->host,
+			       *reply ? ": " : "", reply);
+	case MAILIMAP_ERROR_MEMORY:
+		return err_set(err, EX_OSERR, "%s: %s: out of memory", s->conf->host, what);
+	case MAILIMAP_ERROR_PARSE:
+	case MAILIMAP_ERROR_PROTOCOL:
+		return err_set(err, EX_PROTOCOL, "%s: %s: reply not understood", s->conf->host, what);
+	default:
+		return err_set(err, EX_PROTOCOL, "%s: %s failed%s%s", s->conf->host, what,
+			       *reply ? ": " : "", reply);
+	}
+}
+
+static void sni(struct mailstream_ssl_context *ctx, void *data)
+{
+	const char *host = data;
+
+	/* RFC 6066: SNI carries host names only, never address literals. */
+	if (!source_host_is_ip(host))
+		mailstream_ssl_set_server_name(ctx, (char *)host);
+}
+
+static int verify(struct source *s, struct err *err)
+{
+	if (tls_verify_mailstream(s->tls, s->conf->host, s->imap->imap_stream, err) < 0)
+		return -1;
+	log_debug("%s: certificate verified", s->conf->host);
+	return 0;
+}
+
+static int capability(struct source *s, struct err *err)
+{
+	struct mailimap_capability_data *cap = NULL;
+	int r = mailimap_capability(s->imap, &cap);
+
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(s, r, "CAPABILITY", err);
+	mailimap_capability_data_free(cap);
+	return 0;
+}
+
+static int login(struct source *s, struct err *err)
+{
+	const struct source_conf *c = s->conf;
+	enum source_auth how = c->auth;
+	char *secret;
+	int r;
+
+	if (how == SOURCE_AUTH_AUTO)
+		how = mailimap_has_extension(s->imap, "LOGINDISABLED") &&
+				      mailimap_has_authentication(s->imap, "PLAIN")
+			      ? SOURCE_AUTH_PLAIN
+			      : SOURCE_AUTH_LOGIN;
+	if (how == SOURCE_AUTH_LOGIN && mailimap_has_extension(s->imap, "LOGINDISABLED"))
+		return err_set(err, EX_NOPERM, "%s: server refuses LOGIN (LOGINDISABLED)%s", c->host,
+			       c->tls == SOURCE_TLS_OFF ? "; use TLS" : "");
+	if (how == SOURCE_AUTH_XOAUTH2 && !mailimap_has_authentication(s->imap, "XOAUTH2"))
+		return err_set(err, EX_NOPERM, "%s: server does not offer AUTH=XOAUTH2", c->host);
+	if (how == SOURCE_AUTH_PLAIN && !mailimap_has_authentication(s->imap, "PLAIN"))
+		return err_set(err, EX_NOPERM, "%s: server does not offer AUTH=PLAIN", c->host);
+	if (!c->user)
+		return err_set(err, EX_CONFIG, "%s: no user to log in as", c->host);
+	if (source_secret(c, &secret, err) < 0)
+		return -1;
+	switch (how) {
+	case SOURCE_AUTH_XOAUTH2:
+		r = mailimap_oauth2_authenticate(s->imap, c->user, secret);
+		break;
+	case SOURCE_AUTH_PLAIN:
+		r = mailimap_authenticate(s->imap, "PLAIN", c->host, NULL, NULL, c->user, c->user,
+					  secret, NULL);
+		break;
+	default:
+		r = mailimap_login(s->imap, c->user, secret);
+		break;
+	}
+	pwcmd_free(secret);
+	secret = NULL;
+	if (r != MAILIMAP_NO_ERROR) {
+		/* A NO to LOGIN/AUTHENTICATE is a refusal; anything else is
+		 * the connection's fault. */
+		if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_CONNECTION_REFUSED)
+			return fail(s, r, "login", err);
+		return fail(s, MAILIMAP_ERROR_LOGIN, "login", err);
+	}
+	log_debug("%s: logged in as '%s'", c->host, c->user);
+	return 0;
+}
+
+static void imap_free(struct source *s)
+{
+	if (!s)
+		return;
+	if (s->imap)
+		mailimap_free(s->imap);
+	tls_policy_free(s->tls);
+	free(s);
+}
+
+static int imap_open(const struct source_conf *c, struct source **out, struct err *err)
+{
+	struct source *s = xcalloc(1, sizeof(*s));
+	int r;
+
+	s->conf = c;
+	if (c->tls != SOURCE_TLS_OFF) {
+		s->tls = tls_policy_new(c->tls_ca_file, c->tls_fingerprint, err);
+		if (!s->tls)
+			goto fail;
+	}
+	s->imap = mailimap_new(0, NULL);
+	if (!s->imap) {
+		err_set(err, EX_OSERR, "out of memory");
+		goto fail;
+	}
+	mailimap_set_timeout(s->imap, c->timeout);
+	if (c->tls == SOURCE_TLS_IMPLICIT)
+		r = mailimap_ssl_connect_with_callback(s->imap, c->host, (uint16_t)c->port, sni,
+						       (void *)c->host);
+	else
+		r = mailimap_socket_connect(s->imap, c->host, (uint16_t)c->port);
+	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		fail(s, r == MAILIMAP_ERROR_PARSE ? r : MAILIMAP_ERROR_CONNECTION_REFUSED,
+		     "connect", err);
+		err_prefix(err, "port %u", c->port);
+		goto fail;
+	}
+	if (c->tls == SOURCE_TLS_IMPLICIT && verify(s, err) < 0)
+		goto fail;
+	if (r == MAILIMAP_NO_ERROR_AUTHENTICATED && c->tls != SOURCE_TLS_STARTTLS) {
+		*out = s;
+		return 0;
+	}
+	if (capability(s, err) < 0)
+		goto fail;
+	if (c->tls == SOURCE_TLS_STARTTLS) {
+		if (!mailimap_has_extension(s->imap, "STARTTLS")) {
+			err_set(err, EX_UNAVAILABLE,
+				"%s: server offers no STARTTLS (use imaps://, or tls = off to allow plain text)",
+				c->host);
+			goto fail;
+		}
+		r = mailimap_socket_starttls_with_callback(s->imap, sni, (void *)c->host);
+		if (r != MAILIMAP_NO_ERROR) {
+			fail(s, r, "STARTTLS", err);
+			goto fail;
+		}
+		if (verify(s, err) < 0)
+			goto fail;
+		/* RFC 3501 6.2.1: capabilities from before TLS are void. */
+		if (capability(s, err) < 0)
+			goto fail;
+	}
+	if (login(s, err) < 0 || capability(s, err) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	imap_free(s);
+	return -1;
+}
+
+static int has_glob(const char *p)
+{
+	return strpbrk(p, "*?[") != NULL;
+}
+
+static int noselect(const struct mailimap_mailbox_list *mb)
+{
+	clistiter *it;
+
+	if (!mb->mb_flag)
+		return 0;
+	if (mb->mb_flag->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+	    mb->mb_flag->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+		return 1;
+	for (it = clist_begin(mb->mb_flag->mbf_oflags); it; it = clist_next(it)) {
+		struct mailimap_mbx_list_oflag *o = clist_content(it);
+
+		if (o->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT && o->of_flag_ext &&
+		    (strcasecmp(o->of_flag_ext, "NonExistent") == 0 ||
+		     strcasecmp(o->of_flag_ext, "Noselect") == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int imap_folders(struct source *s, const char *const *pat, size_t npat, char ***names_out,
+			size_t *n_out, struct err *err)
+{
+	char **names = NULL;
+	size_t i, n = 0;
+	clist *list = NULL;
+	clistiter *it;
+	int r, globs = 0;
+
+	for (i = 0; i < npat; i++)
+		globs |= has_glob(pat[i]);
+	if (!globs) {
+		/* Plain names need no LIST; SELECT will say if one is missing. */
+		names = xcalloc(npat ? npat : 1, sizeof(*names));
+		for (i = 0; i < npat; i++)
+			names[i] = xstrdup(pat[i]);
+		*names_out = names;
+		*n_out = npat;
+		return 0;
+	}
+	r = mailimap_list(s->imap, "", "*", &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(s, r, "LIST", err);
+	names = xcalloc((size_t)clist_count(list) + 1, sizeof(*names));
+	for (it = clist_begin(list); it; it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+
+		if (noselect(mb))
+			continue;
+		for (i = 0; i < npat; i++) {
+			if (fnmatch(pat[i], mb->mb_name, 0) == 0 ||
+			    (strcasecmp(mb->mb_name, "INBOX") == 0 && fnmatch(pat[i], "INBOX", 0) == 0)) {
+				names[n++] = xstrdup(mb->mb_name);
+				break;
+			}
+		}
+	}
+	mailimap_list_result_free(list);
+	*names_out = names;
+	*n_out = n;
+	return 0;
+}
+
+static int imap_select(struct source *s, const char *folder, int writable, uint32_t *uidvalidity_out,
+		       struct err *err)
+{
+	int r;
+
+	r = writable ? mailimap_select(s->imap, folder) : mailimap_examine(s->imap, folder);
+	if (r != MAILIMAP_NO_ERROR) {
+		fail(s, r, writable ? "SELECT" : "EXAMINE", err);
+		err_prefix(err, "folder '%s'", folder);
+		return -1;
+	}
+	if (!s->imap->imap_selection_info || !s->imap->imap_selection_info->sel_uidvalidity)
+		return err_set(err, EX_PROTOCOL, "%s: folder '%s' has no UIDVALIDITY", s->conf->host,
+			       folder);
+	*uidvalidity_out = s->imap->imap_selection_info->sel_uidvalidity;
+	return 0;
+}
+
+/* A fetch type of UID plus what add() puts in. */
+static struct mailimap_fetch_type *fetch_type(void)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	return ft;
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct source_item *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* What one FETCH response says about a message. */
+struct att {
+	uint32_t uid;
+	uint32_t size;
+	int has_size;
+	char flags[8];
+	const char *body;
+	size_t body_len;
+};
+
+static void flag_add(char *flags, char c)
+{
+	size_t n = strlen(flags), i;
+
+	if (strchr(flags, c) || n + 1 >= 8)
+		return;
+	/* Keep ASCII order, as the Maildir spec asks. */
+	for (i = n; i > 0 && flags[i - 1] > c; i--)
+		flags[i] = flags[i - 1];
+	flags[i] = c;
+	flags[n + 1] = '\0';
+}
+
+static void read_att(const struct mailimap_msg_att *ma, struct att *a)
+{
+	clistiter *it, *f;
+
+	memset(a, 0, sizeof(*a));
+	for (it = clist_begin(ma->att_list); it; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+			if (!item->att_data.att_dyn->att_list)
+				continue;
+			for (f = clist_begin(item->att_data.att_dyn->att_list); f; f = clist_next(f)) {
+				struct mailimap_flag_fetch *ff = clist_content(f);
+
+				if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER || !ff->fl_flag)
+					continue;
+				switch (ff->fl_flag->fl_type) {
+				case MAILIMAP_FLAG_SEEN: flag_add(a->flags, 'S'); break;
+				case MAILIMAP_FLAG_FLAGGED: flag_add(a->flags, 'F'); break;
+				case MAILIMAP_FLAG_ANSWERED: flag_add(a->flags, 'R'); break;
+				case MAILIMAP_FLAG_DRAFT: flag_add(a->flags, 'D'); break;
+				default: break;
+				}
+			}
+		} else if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC) {
+			struct mailimap_msg_att_static *st = item->att_data.att_static;
+
+			switch (st->att_type) {
+			case MAILIMAP_MSG_ATT_UID:
+				a->uid = st->att_data.att_uid;
+				break;
+			case MAILIMAP_MSG_ATT_RFC822_SIZE:
+				a->size = st->att_data.att_rfc822_size;
+				a->has_size = 1;
+				break;
+			case MAILIMAP_MSG_ATT_BODY_SECTION:
+				if (st->att_data.att_body_section) {
+					a->body = st->att_data.att_body_section->sec_body_part;
+					a->body_len = st->att_data.att_body_section->sec_length;
+				}
+				break;
+			default:
+				break;
+			}
+		}
+	}
+}
+
+static int imap_items(struct source *s, uint32_t after, struct source_item **items_out, size_t *n_out,
+		      struct err *err)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_set *set;
+	struct source_item *items = NULL;
+	clist *res = NULL;
+	clistiter *it;
+	size_t n = 0;
+	int r, sorted = 1;
+
+	*items_out = NULL;
+	*n_out = 0;
+	if (!s->imap->imap_selection_info || !s->imap->imap_selection_info->sel_exists ||
+	    after == UINT32_MAX)
+		return 0;
+	ft = fetch_type();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+	/* after+1:* also matches the highest UID when it is <= after
+	 * (RFC 3501 6.4.8), hence the filter below. */
+	set = mailimap_set_new_interval(after + 1, 0);
+	r = mailimap_uid_fetch(s->imap, set, ft, &res);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(s, r, "UID FETCH", err);
+	items = xcalloc((size_t)clist_count(res) + 1, sizeof(*items));
+	for (it = clist_begin(res); it; it = clist_next(it)) {
+		struct att a;
+
+		read_att(clist_content(it), &a);
+		if (a.uid <= after)
+			continue;
+		if (n && a.uid <= items[n - 1].uid)
+			sorted = 0;
+		items[n].uid = a.uid;
+		items[n].size = a.size;
+		n++;
+	}
+	mailimap_fetch_list_free(res);
+	if (!sorted)
+		qsort(items, n, sizeof(*items), cmp_item);
+	*items_out = items;
+	*n_out = n;
+	return 0;
+}
+
+/* A UID set for items[0..n) (ascending), ranges merged. */
+static struct mailimap_set *uid_set(const struct source_item *items, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t first = items[i].uid, last = first;
+
+		for (i++; i < n && items[i].uid == last + 1; i++)
+			last = items[i].uid;
+		mailimap_set_add_interval(set, first, last);
+	}
+	return set;
+}
+
+/* Number of items, from i, that go into one command. */
+static size_t chunk(size_t n, size_t i)
+{
+	return n - i < SET_MAX_ITEMS ? n - i : SET_MAX_ITEMS;
+}
+
+static struct source_item *find_item(const struct source_item *items, size_t n, uint32_t uid)
+{
+	struct source_item key = { 0 };
+
+	key.uid = uid;
+	return bsearch(&key, items, n, sizeof(*items), cmp_item);
+}
+
+static int imap_ids(struct source *s, struct source_item *items, size_t n, struct err *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		struct mailimap_fetch_type *ft = fetch_type();
+		struct mailimap_set *set;
+		clist *hdrs = clist_new(), *res = NULL;
+		clistiter *it;
+		int r;
+
+		k = chunk(n, i);
+		clist_append(hdrs, xstrdup("Message-ID"));
+		mailimap_fetch_type_new_fetch_att_list_add(ft,
+			mailimap_fetch_att_new_body_peek_section(
+				mailimap_section_new_header_fields(mailimap_header_list_new(hdrs))));
+		set = uid_set(items + i, k);
+		r = mailimap_uid_fetch(s->imap, set, ft, &res);
+		mailimap_set_free(set);
+		mailimap_fetch_type_free(ft);
+		if (r != MAILIMAP_NO_ERROR)
+			return fail(s, r, "UID FETCH", err);
+		for (it = clist_begin(res); it; it = clist_next(it)) {
+			struct source_item *item;
+			struct att a;
+
+			read_att(clist_content(it), &a);
+			item = find_item(items + i, k, a.uid);
+			if (!item || !a.body)
+				continue;
+			free(item->message_id);
+			item->message_id = source_message_id(a.body, a.body_len);
+		}
+		mailimap_fetch_list_free(res);
+	}
+	return 0;
+}
+
+static int imap_fetch(struct source *s, const struct source_item *items, size_t n, source_msg_fn *fn,
+		      void *ctx, struct err *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		struct mailimap_fetch_type *ft = fetch_type();
+		struct mailimap_set *set;
+		clist *res = NULL;
+		clistiter *it;
+		int r, rc = 0;
+
+		k = chunk(n, i);
+		mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
+		mailimap_fetch_type_new_fetch_att_list_add(ft,
+			mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+		set = uid_set(items + i, k);
+		r = mailimap_uid_fetch(s->imap, set, ft, &res);
+		mailimap_set_free(set);
+		mailimap_fetch_type_free(ft);
+		if (r != MAILIMAP_NO_ERROR)
+			return fail(s, r, "UID FETCH", err);
+		/* Servers answer in sequence order, which is UID order; a UID
+		 * that is missing was expunged meanwhile and is simply gone. */
+		for (it = clist_begin(res); it && rc == 0; it = clist_next(it)) {
+			struct source_msg m;
+			struct att a;
+
+			read_att(clist_content(it), &a);
+			m.item = find_item(items + i, k, a.uid);
+			if (!m.item)
+				continue;
+			if (!a.body) {
+				rc = err_set(err, EX_PROTOCOL, "%s: server sent no body for UID %u",
+					     s->conf->host, (unsigned)a.uid);
+				break;
+			}
+			m.data = a.body;
+			m.len = a.body_len;
+			memcpy(m.flags, a.flags, sizeof(m.flags));
+			rc = fn(&m, ctx, err);
+		}
+		mailimap_fetch_list_free(res);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int delete_expunge(struct source *s, struct mailimap_set *set, struct err *err)
+{
+	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+	struct mailimap_store_att_flags *sf;
+	int r;
+
+	mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
+	sf = mailimap_store_att_flags_new_add_flags_silent(fl);
+	r = mailimap_uid_store(s->imap, set, sf);
+	mailimap_store_att_flags_free(sf);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(s, r, "UID STORE", err);
+	/* Plain EXPUNGE also removes what others marked \Deleted; UIDPLUS
+	 * lets us touch only our own messages. */
+	if (mailimap_has_uidplus(s->imap))
+		r = mailimap_uid_expunge(s->imap, set);
+	else
+		r = mailimap_expunge(s->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(s, r, "EXPUNGE", err);
+	return 0;
+}
+
+static int imap_remove(struct source *s, const struct source_item *items, size_t n, struct err *err)
+{
+	const char *to = s->conf->move_to;
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		struct mailimap_set *set;
+		int r = MAILIMAP_NO_ERROR, rc;
+
+		k = chunk(n, i);
+		set = uid_set(items + i, k);
+		if (to && mailimap_has_extension(s->imap, "MOVE")) {
+			r = mailimap_uid_move(s->imap, set, to);
+			rc = r == MAILIMAP_NO_ERROR ? 0 : fail(s, r, "UID MOVE", err);
+		} else {
+			if (to)
+				r = mailimap_uid_copy(s->imap, set, to);
+			rc = r == MAILIMAP_NO_ERROR ? delete_expunge(s, set, err)
+						    : fail(s, r, "UID COPY", err);
+		}
+		mailimap_set_free(set);
+		if (rc < 0) {
+			if (to)
+				err_prefix(err, "moving to '%s'", to);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int imap_close(struct source *s, struct err *err)
+{
+	(void)err;
+	/* Nothing is pending on the server side, and servers often drop
+	 * the connection right after BYE: a failed LOGOUT changes nothing. */
+	if (mailimap_logout(s->imap) != MAILIMAP_NO_ERROR)
+		log_debug("%s: LOGOUT failed", s->conf->host);
+	return 0;
+}
+
+const struct source_ops imap_source_ops = {
+	.name = "imap",
+	.open = imap_open,
+	.folders = imap_folders,
+	.select = imap_select,
+	.items = imap_items,
+	.ids = imap_ids,
+	.fetch = imap_fetch,
+	.remove = imap_remove,
+	.close = imap_close,
+	.free = imap_free,
+};

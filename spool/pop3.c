@@ -1,0 +1,475 @@
+#include "config.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "buf.h"
+#include "fetchstate.h"
+#include "log.h"
+#include "pop3.h"
+#include "pwcmd.h"
+#include "tls.h"
+#include "xalloc.h"
+
+struct source {
+	const struct source_conf *conf;
+	mailpop3 *pop;
+	struct tls_policy *tls;
+	int pipelining;
+	MMAPString *line;  /* our reader's line buffer */
+	struct buf msg;    /* the message being read */
+};
+
+static int fail(struct source *s, int r, const char *what, struct err *err)
+{
+	char reply[160];
+
+	source_reply(s->pop ? s->pop->pop3_response : NULL, reply, sizeof(reply));
+	switch (r) {
+	case MAILPOP3_ERROR_STREAM:
+	case MAILPOP3_ERROR_CONNECTION_REFUSED:
+	case MAILPOP3_ERROR_SSL:
+		return err_set(err, EX_TEMPFAIL, "%s: %s: connection failed or lost", s->conf->host,
+			       what);
+	case MAILPOP3_ERROR_BAD_USER:
+	case MAILPOP3_ERROR_BAD_PASSWORD:
+	case MAILPOP3_ERROR_DENIED:
+		return err_set(err, EX_NOPERM, "%s: login refused%s%s", s->conf->host,
+			       *reply ? ": " : "", reply);
+	case MAILPOP3_ERROR_MEMORY:
+		return err_set(err, EX_OSERR, "%s: %s: out of memory", s->conf->host, what);
+	default:
+		return err_set(err, EX_PROTOCOL, "%s: %s failed%s%s", s->conf->host, what,
+			       *reply ? ": " : "", reply);
+	}
+}
+
+static void sni(struct mailstream_ssl_context *ctx, void *data)
+{
+	const char *host = data;
+
+	if (!source_host_is_ip(host))
+		mailstream_ssl_set_server_name(ctx, (char *)host);
+}
+
+static int verify(struct source *s, struct err *err)
+{
+	if (tls_verify_mailstream(s->tls, s->conf->host, s->pop->pop3_stream, err) < 0)
+		return -1;
+	log_debug("%s: certificate verified", s->conf->host);
+	return 0;
+}
+
+/* The server's CAPA list (RFC 2449); NULL when it has no CAPA. */
+static clist *capa(struct source *s)
+{
+	clist *caps = NULL;
+
+	if (mailpop3_capa(s->pop, &caps) != MAILPOP3_NO_ERROR)
+		return NULL;
+	return caps;
+}
+
+static int has_capa(clist *caps, const char *name)
+{
+	clistiter *it;
+
+	for (it = caps ? clist_begin(caps) : NULL; it; it = clist_next(it)) {
+		struct mailpop3_capa *c = clist_content(it);
+
+		if (c->cap_name && strcasecmp(c->cap_name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int login(struct source *s, struct err *err)
+{
+	const struct source_conf *c = s->conf;
+	char *secret;
+	int r;
+
+	if (c->auth == SOURCE_AUTH_XOAUTH2)
+		return err_set(err, EX_CONFIG, "%s: auth = xoauth2 is supported for IMAP only", c->host);
+	if (!c->user)
+		return err_set(err, EX_CONFIG, "%s: no user to log in as", c->host);
+	if (source_secret(c, &secret, err) < 0)
+		return -1;
+	if (c->auth == SOURCE_AUTH_PLAIN) {
+		r = mailpop3_auth(s->pop, "PLAIN", c->host, NULL, NULL, c->user, c->user, secret, NULL);
+	} else {
+		r = mailpop3_user(s->pop, c->user);
+		if (r == MAILPOP3_NO_ERROR)
+			r = mailpop3_pass(s->pop, secret);
+		else if (r != MAILPOP3_ERROR_STREAM)
+			r = MAILPOP3_ERROR_BAD_USER;
+	}
+	pwcmd_free(secret);
+	secret = NULL;
+	if (r != MAILPOP3_NO_ERROR)
+		return fail(s, r == MAILPOP3_ERROR_STREAM ? r : MAILPOP3_ERROR_BAD_PASSWORD, "login",
+			    err);
+	log_debug("%s: logged in as '%s'", c->host, c->user);
+	return 0;
+}
+
+static void pop3_free(struct source *s)
+{
+	if (!s)
+		return;
+	if (s->pop)
+		mailpop3_free(s->pop);
+	if (s->line)
+		mmap_string_free(s->line);
+	buf_release(&s->msg);
+	tls_policy_free(s->tls);
+	free(s);
+}
+
+static int pop3_open(const struct source_conf *c, struct source **out, struct err *err)
+{
+	struct source *s = xcalloc(1, sizeof(*s));
+	clist *caps;
+	int r;
+
+	s->conf = c;
+	buf_init(&s->msg);
+	s->line = mmap_string_new("");
+	if (c->tls != SOURCE_TLS_OFF) {
+		s->tls = tls_policy_new(c->tls_ca_file, c->tls_fingerprint, err);
+		if (!s->tls)
+			goto fail;
+	}
+	s->pop = mailpop3_new(0, NULL);
+	if (!s->pop || !s->line) {
+		err_set(err, EX_OSERR, "out of memory");
+		goto fail;
+	}
+	mailpop3_set_timeout(s->pop, c->timeout);
+	if (c->tls == SOURCE_TLS_IMPLICIT)
+		r = mailpop3_ssl_connect_with_callback(s->pop, c->host, (uint16_t)c->port, sni,
+						       (void *)c->host);
+	else
+		r = mailpop3_socket_connect(s->pop, c->host, (uint16_t)c->port);
+	if (r != MAILPOP3_NO_ERROR) {
+		fail(s, MAILPOP3_ERROR_CONNECTION_REFUSED, "connect", err);
+		err_prefix(err, "port %u", c->port);
+		goto fail;
+	}
+	if (c->tls == SOURCE_TLS_IMPLICIT && verify(s, err) < 0)
+		goto fail;
+	if (c->tls == SOURCE_TLS_STARTTLS) {
+		/* Some servers lack CAPA yet take STLS: try it either way. */
+		r = mailpop3_socket_starttls_with_callback(s->pop, sni, (void *)c->host);
+		if (r != MAILPOP3_NO_ERROR) {
+			if (r == MAILPOP3_ERROR_STREAM || r == MAILPOP3_ERROR_SSL)
+				fail(s, r, "STLS", err);
+			else
+				err_set(err, EX_UNAVAILABLE,
+					"%s: server offers no STLS (use pop3s://, or tls = off to allow plain text)",
+					c->host);
+			goto fail;
+		}
+		if (verify(s, err) < 0)
+			goto fail;
+	}
+	if (login(s, err) < 0)
+		goto fail;
+	caps = capa(s);
+	s->pipelining = has_capa(caps, "PIPELINING");
+	if (caps)
+		mailpop3_capa_resp_free(caps);
+	*out = s;
+	return 0;
+fail:
+	pop3_free(s);
+	return -1;
+}
+
+static int pop3_folders(struct source *s, const char *const *pat, size_t npat, char ***names_out,
+			size_t *n_out, struct err *err)
+{
+	size_t i;
+
+	(void)s;
+	(void)err;
+	*names_out = xcalloc(1, sizeof(**names_out));
+	*n_out = 0;
+	for (i = 0; i < npat; i++) {
+		if (strcasecmp(pat[i], "INBOX") == 0 || fnmatch(pat[i], "INBOX", 0) == 0) {
+			(*names_out)[0] = xstrdup("INBOX");
+			*n_out = 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int pop3_select(struct source *s, const char *folder, int writable, uint32_t *uidvalidity_out,
+		       struct err *err)
+{
+	(void)writable;
+	if (strcasecmp(folder, "INBOX") != 0)
+		return err_set(err, EX_CONFIG, "%s: POP3 has no folder '%s', only INBOX", s->conf->host,
+			       folder);
+	*uidvalidity_out = 0;
+	return 0;
+}
+
+/* Write the whole command buffer to the server in one go (no Nagle
+ * stalls between pipelined commands). */
+static int send_cmds(struct source *s, const struct buf *cmds, struct err *err)
+{
+	if (mailstream_write(s->pop->pop3_stream, cmds->data, cmds->len) != (ssize_t)cmds->len ||
+	    mailstream_flush(s->pop->pop3_stream) < 0)
+		return fail(s, MAILPOP3_ERROR_STREAM, "send", err);
+	return 0;
+}
+
+/* Read one line (with its line end) into s->line. */
+static int read_line(struct source *s, struct err *err)
+{
+	mmap_string_truncate(s->line, 0);
+	if (!mailstream_read_line(s->pop->pop3_stream, s->line))
+		return fail(s, MAILPOP3_ERROR_STREAM, "read", err);
+	return 0;
+}
+
+/* Read a status line: 1 for +OK, 0 for -ERR (reply in pop3_response is
+ * not updated: the text goes to err when it matters). */
+static int read_status(struct source *s, struct err *err)
+{
+	if (read_line(s, err) < 0)
+		return -1;
+	if (strncmp(s->line->str, "+OK", 3) == 0)
+		return 1;
+	if (strncmp(s->line->str, "-ERR", 4) == 0)
+		return 0;
+	return err_set(err, EX_PROTOCOL, "%s: reply not understood", s->conf->host);
+}
+
+/* Read a multi-line body up to the "." line into s->msg, undoing the
+ * dot-stuffing (RFC 1939 3). */
+static int read_multiline(struct source *s, struct err *err)
+{
+	buf_reset(&s->msg);
+	for (;;) {
+		const char *l;
+		size_t len;
+
+		if (read_line(s, err) < 0)
+			return -1;
+		l = s->line->str;
+		len = s->line->len;
+		if (l[0] == '.') {
+			if ((len == 3 && l[1] == '\r' && l[2] == '\n') || (len == 2 && l[1] == '\n'))
+				return 0;
+			l++;
+			len--;
+		}
+		buf_append(&s->msg, l, len);
+	}
+}
+
+static void reply_err(struct source *s, const char *what, unsigned n, struct err *err)
+{
+	char reply[160];
+
+	source_reply(s->line->str, reply, sizeof(reply));
+	err_set(err, EX_PROTOCOL, "%s: %s %u failed: %s", s->conf->host, what, n, reply);
+}
+
+/* Fallback for servers without UIDL: TOP n 0 gives the header, and
+ * Message-ID plus size names the message well enough. */
+static int pseudo_uidls(struct source *s, struct source_item *items, size_t n, struct err *err)
+{
+	size_t i;
+
+	log_warnx("%s: server has no UIDL; telling messages apart by Message-ID and size",
+		  s->conf->host);
+	for (i = 0; i < n; i++) {
+		struct buf cmd = BUF_INIT, key = BUF_INIT;
+		char *id;
+		char dig[17];
+		int ok;
+
+		buf_printf(&cmd, "TOP %u 0\r\n", (unsigned)items[i].uid);
+		ok = send_cmds(s, &cmd, err);
+		buf_release(&cmd);
+		if (ok < 0 || (ok = read_status(s, err)) < 0)
+			return -1;
+		if (!ok) {
+			reply_err(s, "TOP", (unsigned)items[i].uid, err);
+			return -1;
+		}
+		if (read_multiline(s, err) < 0)
+			return -1;
+		id = source_message_id(s->msg.data, s->msg.len);
+		buf_printf(&key, "%s %zu", id ? id : "", items[i].size);
+		source_digest(key.data, key.len, dig);
+		items[i].uidl = xasprintf("mid-%s", dig);
+		items[i].message_id = id;
+		buf_release(&key);
+	}
+	return 0;
+}
+
+static int pop3_items(struct source *s, uint32_t after, struct source_item **items_out, size_t *n_out,
+		      struct err *err)
+{
+	struct source_item *items;
+	carray *tab = NULL;
+	size_t i, n = 0;
+	int r, uidl = 1;
+
+	(void)after;
+	r = mailpop3_list(s->pop, &tab);
+	if (r != MAILPOP3_NO_ERROR)
+		return fail(s, r, "LIST", err);
+	items = xcalloc(carray_count(tab) + 1, sizeof(*items));
+	for (i = 0; i < carray_count(tab); i++) {
+		struct mailpop3_msg_info *mi = carray_get(tab, (unsigned)i);
+
+		if (!mi)
+			continue;
+		items[n].uid = mi->msg_index;
+		items[n].size = mi->msg_size;
+		if (!mi->msg_uidl) {
+			uidl = 0;
+		} else if (fetchstate_uidl_valid(mi->msg_uidl)) {
+			items[n].uidl = xstrdup(mi->msg_uidl);
+		} else {
+			/* RFC 1939 allows 70 printable characters; keep a
+			 * stable stand-in for anything else. */
+			char dig[17];
+
+			source_digest(mi->msg_uidl, strlen(mi->msg_uidl), dig);
+			items[n].uidl = xasprintf("bad-%s", dig);
+		}
+		n++;
+	}
+	if (!uidl) {
+		for (i = 0; i < n; i++) {
+			free(items[i].uidl);
+			items[i].uidl = NULL;
+		}
+		if (pseudo_uidls(s, items, n, err) < 0) {
+			source_items_free(items, n);
+			return -1;
+		}
+	}
+	*items_out = items;
+	*n_out = n;
+	return 0;
+}
+
+static int pop3_ids(struct source *s, struct source_item *items, size_t n, struct err *err)
+{
+	(void)s;
+	(void)items;
+	(void)n;
+	(void)err;
+	/* POP3 state is a UIDL set; a changed UIDVALIDITY cannot happen. */
+	return 0;
+}
+
+/* Send "VERB n" for items[i..i+k) as one write. */
+static int send_batch(struct source *s, const char *verb, const struct source_item *items, size_t k,
+		      struct err *err)
+{
+	struct buf cmds = BUF_INIT;
+	size_t j;
+	int rc;
+
+	for (j = 0; j < k; j++)
+		buf_printf(&cmds, "%s %u\r\n", verb, (unsigned)items[j].uid);
+	rc = send_cmds(s, &cmds, err);
+	buf_release(&cmds);
+	return rc;
+}
+
+static int pop3_fetch(struct source *s, const struct source_item *items, size_t n, source_msg_fn *fn,
+		      void *ctx, struct err *err)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < n; i += k) {
+		/* With PIPELINING every RETR of the call goes out at once and
+		 * the server streams the messages back to back. */
+		k = s->pipelining ? n - i : 1;
+		if (send_batch(s, "RETR", items + i, k, err) < 0)
+			return -1;
+		for (j = 0; j < k; j++) {
+			struct source_msg m;
+			int ok = read_status(s, err);
+
+			if (ok < 0)
+				return -1;
+			if (!ok) {
+				/* The remaining replies are still on their way:
+				 * the session cannot go on. */
+				reply_err(s, "RETR", (unsigned)items[i + j].uid, err);
+				return -1;
+			}
+			if (read_multiline(s, err) < 0)
+				return -1;
+			memset(&m, 0, sizeof(m));
+			m.item = &items[i + j];
+			m.data = s->msg.data;
+			m.len = s->msg.len;
+			if (fn(&m, ctx, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int pop3_remove(struct source *s, const struct source_item *items, size_t n, struct err *err)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < n; i += k) {
+		k = s->pipelining ? n - i : 1;
+		if (send_batch(s, "DELE", items + i, k, err) < 0)
+			return -1;
+		for (j = 0; j < k; j++) {
+			int ok = read_status(s, err);
+
+			if (ok < 0)
+				return -1;
+			if (!ok) {
+				reply_err(s, "DELE", (unsigned)items[i + j].uid, err);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int pop3_close(struct source *s, struct err *err)
+{
+	int r = mailpop3_quit(s->pop);
+
+	/* QUIT is the commit point of every DELE (RFC 1939 6). */
+	if (r != MAILPOP3_NO_ERROR)
+		return fail(s, r == MAILPOP3_ERROR_STREAM ? r : MAILPOP3_ERROR_QUIT_FAILED, "QUIT", err);
+	return 0;
+}
+
+const struct source_ops pop3_source_ops = {
+	.name = "pop3",
+	.open = pop3_open,
+	.folders = pop3_folders,
+	.select = pop3_select,
+	.items = pop3_items,
+	.ids = pop3_ids,
+	.fetch = pop3_fetch,
+	.remove = pop3_remove,
+	.close = pop3_close,
+	.free = pop3_free,
+};

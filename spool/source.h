@@ -1,0 +1,141 @@
+/*
+ * source: the interface every mail source of `spool fetch` implements, as a
+ * const struct source_ops table (spool/imap.h, spool/pop3.h).  A source
+ * speaks one protocol: connecting, verifying TLS (lib/tls.h) before any
+ * credential is sent, authenticating, listing and fetching messages and
+ * removing them.  It never writes local files or state: batching,
+ * durability, state and progress are spool/fetch.c's.
+ */
+#ifndef SUREL_SOURCE_H
+#define SUREL_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define SOURCE_WUR __attribute__((warn_unused_result))
+
+struct source;
+
+enum source_tls {
+	SOURCE_TLS_IMPLICIT,  /* imaps://, pop3s:// */
+	SOURCE_TLS_STARTTLS,  /* imap://, pop3:// (required) */
+	SOURCE_TLS_OFF,       /* imap://, pop3:// with tls = off */
+};
+
+enum source_auth {
+	SOURCE_AUTH_AUTO,     /* the best the server offers: LOGIN/PLAIN/USER */
+	SOURCE_AUTH_PLAIN,    /* AUTHENTICATE PLAIN (IMAP) */
+	SOURCE_AUTH_LOGIN,    /* LOGIN (IMAP) / USER+PASS (POP3) */
+	SOURCE_AUTH_XOAUTH2,  /* SASL XOAUTH2; password_cmd prints the token */
+};
+
+/* How to reach and log in to the server.  All strings are borrowed from
+ * the caller for the source's lifetime. */
+struct source_conf {
+	const char *host;
+	unsigned port;
+	enum source_tls tls;
+	enum source_auth auth;
+	const char *user;
+	const char *password_cmd;    /* run (pwcmd.h) only after TLS is verified */
+	const char *password;        /* used when password_cmd is unset */
+	const char *tls_ca_file;     /* NULL: the system trust store */
+	const char *tls_fingerprint; /* NULL or 64 hex digits: SHA-256 pin */
+	const char *move_to;         /* IMAP: folder removed messages go to */
+	long timeout;                /* seconds per network operation */
+};
+
+/* One message on the server.  uid is the IMAP UID, or for POP3 the
+ * message number of this session.  uidl is the POP3 UIDL (NULL for IMAP).
+ * message_id is NULL until ops->ids() filled it (NULL again when the
+ * message has none).  Strings are owned by the item list. */
+struct source_item {
+	uint32_t uid;
+	size_t size;       /* the server's size: RFC822.SIZE, POP3 LIST */
+	char *uidl;
+	char *message_id;
+};
+
+void source_items_free(struct source_item *items, size_t n);
+/* Free an array of n strings and the strings. */
+void source_names_free(char **names, size_t n);
+
+/* Helpers the sources share. */
+/* The secret to log in with: the output of conf->password_cmd, else a copy
+ * of conf->password (EX_CONFIG when neither is set).  Free it with
+ * pwcmd_free() as soon as it was sent. */
+int source_secret(const struct source_conf *conf, char **secret_out, struct err *err) SOURCE_WUR;
+/* A server's reply text made fit for a one-line message: sanitised
+ * (codec_sanitize), line ends dropped, cut to size - 1 bytes; "" for NULL. */
+void source_reply(const char *text, char *out, size_t size);
+/* The Message-ID (without angle brackets) of the header block at data,
+ * or NULL when it has none; caller frees. */
+char *source_message_id(const char *data, size_t len);
+/* 16 lowercase hex digits (64-bit FNV-1a) of n bytes at p, NUL-terminated:
+ * short stable names for things like UIDLs; not cryptographic. */
+void source_digest(const void *p, size_t n, char out[17]);
+/* Whether host is an IPv4 or IPv6 address literal (no SNI for those). */
+int source_host_is_ip(const char *host);
+
+/* A fetched message, valid during the callback only.  data holds the
+ * server's bytes (CRLF line ends, POP3 dot-stuffing already undone);
+ * flags are Maildir flags in ASCII order ("" for none). */
+struct source_msg {
+	const struct source_item *item;
+	const char *data;
+	size_t len;
+	char flags[8];
+};
+
+/* Called for each message fetched; returning -1 (with err set) stops the
+ * fetch, which then fails with that error. */
+typedef int source_msg_fn(const struct source_msg *m, void *ctx, struct err *err);
+
+/* Every member returns 0 or -1 with err set: EX_TEMPFAIL when the server
+ * is unreachable or the connection broke, EX_NOPERM when it refused the
+ * login, EX_PROTOCOL for a reply that makes no sense, and what lib/tls.h
+ * says for a certificate that does not verify. */
+struct source_ops {
+	const char *name;  /* "imap", "pop3" */
+	/* Connect, make TLS (verified) as conf says, log in.  *out is the
+	 * caller's to end with close() and then free(). */
+	int (*open)(const struct source_conf *conf, struct source **out,
+		    struct err *err) SOURCE_WUR;
+	/* The server's folder names matching any of patterns (fnmatch(3)
+	 * globs), in server order; free with source_names_free().  POP3 has
+	 * one folder, "INBOX". */
+	int (*folders)(struct source *s, const char *const *patterns, size_t npat,
+		       char ***names_out, size_t *n_out, struct err *err) SOURCE_WUR;
+	/* Open folder: read-only unless writable (messages are to be
+	 * removed).  *uidvalidity_out is the IMAP UIDVALIDITY, 0 for POP3. */
+	int (*select)(struct source *s, const char *folder, int writable,
+		      uint32_t *uidvalidity_out, struct err *err) SOURCE_WUR;
+	/* The messages of the selected folder with uid > after, ascending
+	 * (POP3: all, with their UIDLs; a server without UIDL gets a digest
+	 * of Message-ID and size in their place, with a warning).  Free with
+	 * source_items_free(). */
+	int (*items)(struct source *s, uint32_t after, struct source_item **items_out,
+		     size_t *n_out, struct err *err) SOURCE_WUR;
+	/* Fill message_id of the n items (one command, headers only). */
+	int (*ids)(struct source *s, struct source_item *items, size_t n,
+		   struct err *err) SOURCE_WUR;
+	/* Fetch the n items (ascending uid) with as few round trips as the
+	 * protocol allows, calling fn once per message in order.  Server
+	 * flags are not changed (BODY.PEEK). */
+	int (*fetch)(struct source *s, const struct source_item *items, size_t n,
+		     source_msg_fn *fn, void *ctx, struct err *err) SOURCE_WUR;
+	/* Remove the n items from the server folder (IMAP: \Deleted and
+	 * expunge, or MOVE to conf->move_to; POP3: DELE, committed by
+	 * close()). */
+	int (*remove)(struct source *s, const struct source_item *items, size_t n,
+		      struct err *err) SOURCE_WUR;
+	/* Log out (POP3: QUIT, which commits DELE).  The session is unusable
+	 * afterwards, whatever the result. */
+	int (*close)(struct source *s, struct err *err) SOURCE_WUR;
+	/* Free the session (drops the connection if still open); NULL is fine. */
+	void (*free)(struct source *s);
+};
+
+#endif
