@@ -6,4 +6,6 @@ TESTS += \
 	tests/integration/deliver.sh \
 	tests/integration/spool-cli.sh \
 	tests/integration/mutt.sh \
-	tests/integration/corpus.sh
+	tests/integration/corpus.sh \
+	tests/integration/fetch-imap.sh \
+	tests/integration/fetch-pop3.sh

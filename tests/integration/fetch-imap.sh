@@ -1,0 +1,141 @@
+#!/bin/sh
+# spool fetch from a real, private Dovecot over IMAP: STARTTLS and implicit
+# TLS, certificate refusals before any login, pinning, incremental fetch,
+# flags, byte-identical copies, crash recovery, UIDVALIDITY change,
+# keep = no, the lock, and the exit codes.
+. "$(dirname "$0")/fetch-lib.sh"
+
+dovecot_start
+dc_put 10 S
+dc_put 5 ""
+dc_put 3 FR
+dc_put 2 D
+
+# --- STARTTLS (imap://) ---------------------------------------------------
+config "$T/m1" "imap://127.0.0.1:$DC_IMAP"
+expect_exit 0 "$SPOOL" -v fetch
+grep -q "20 message(s)" "$T/err" || fail "summary: $(cat "$T/err")"
+[ "$(local_count "$T/m1/INBOX")" -eq 20 ] || fail "expected 20 messages"
+same_as_server "$T/m1/INBOX"
+ok "imap:// with STARTTLS fetches every message byte for byte"
+
+[ "$(ls "$T/m1/INBOX/cur" | grep -c ':2,S$')" -eq 10 ] || fail "\\Seen not mapped"
+[ "$(ls "$T/m1/INBOX/cur" | grep -c ':2,FR$')" -eq 3 ] || fail "\\Flagged \\Answered not mapped"
+[ "$(ls "$T/m1/INBOX/cur" | grep -c ':2,D$')" -eq 2 ] || fail "\\Draft not mapped"
+[ "$(ls "$T/m1/INBOX/new" | wc -l)" -eq 5 ] || fail "unflagged messages belong in new/"
+ok "server flags map to Maildir flags, unflagged mail in new/"
+
+grep -q '^version 1$' "$T/m1/.surel-fetch/t.INBOX.state" || fail "no state file"
+grep -q '^last_uid 20$' "$T/m1/.surel-fetch/t.INBOX.state" || fail "last_uid not recorded"
+expect_exit 0 "$SPOOL" fetch
+[ ! -s "$T/err" ] || fail "not silent without -v: $(cat "$T/err")"
+expect_exit 0 "$SPOOL" -v fetch
+grep -q " 0 message(s)" "$T/err" || fail "second fetch fetched: $(cat "$T/err")"
+[ "$(local_count "$T/m1/INBOX")" -eq 20 ] || fail "second fetch changed the Maildir"
+ok "a second fetch fetches nothing and is silent without -v"
+
+dc_put 3 ""
+expect_exit 0 "$SPOOL" -v fetch
+grep -q " 3 message(s)" "$T/err" || fail "incremental: $(cat "$T/err")"
+same_as_server "$T/m1/INBOX"
+ok "new mail is fetched incrementally"
+
+# A crash after the messages were stored but before the state said so:
+# the stored ones are recognised by their names and not fetched again.
+sed -i 's/^last_uid .*/last_uid 12/' "$T/m1/.surel-fetch/t.INBOX.state"
+expect_exit 0 "$SPOOL" -v fetch
+grep -q "already stored" "$T/err" || fail "recovery not reported: $(cat "$T/err")"
+[ "$(local_count "$T/m1/INBOX")" -eq 23 ] || fail "duplicates after a lost state write"
+grep -q '^last_uid 23$' "$T/m1/.surel-fetch/t.INBOX.state" || fail "last_uid not caught up"
+ok "messages stored before a lost state write are not fetched twice"
+
+# --- implicit TLS, plain text, pinning ----------------------------------
+config "$T/m2" "imaps://127.0.0.1:$DC_IMAPS"
+expect_exit 0 "$SPOOL" fetch
+same_as_server "$T/m2/INBOX"
+ok "imaps:// fetches every message"
+
+config "$T/m3" "imap://127.0.0.1:$DC_IMAP" "tls = off"
+expect_exit 0 "$SPOOL" fetch
+[ "$(local_count "$T/m3/INBOX")" -eq 23 ] || fail "tls = off fetch"
+ok "imap:// with tls = off works in plain text"
+
+# --- lock -----------------------------------------------------------------
+config "$T/m4" "imaps://127.0.0.1:$DC_IMAPS"
+mkdir -p "$T/m4/.surel-fetch"
+flock "$T/m4/.surel-fetch/t.lock" sleep 3 &
+sleep 0.5
+expect_exit 0 "$SPOOL" -v fetch
+grep -q "another fetch is running" "$T/err" || fail "busy lock not reported: $(cat "$T/err")"
+[ ! -d "$T/m4/INBOX" ] || [ "$(local_count "$T/m4/INBOX")" -eq 0 ] || fail "fetched while locked"
+wait
+ok "a second fetch of the account exits 0 at once"
+
+# --- errors ---------------------------------------------------------------
+PASS=wrong config "$T/m5" "imaps://127.0.0.1:$DC_IMAPS"
+expect_exit 77 "$SPOOL" fetch
+expect_one_line_error spool
+grep -q "login refused" "$T/err" || fail "auth error: $(cat "$T/err")"
+ok "a refused login exits 77 with one line"
+
+port=$(dc_ports | cut -d' ' -f1)
+config "$T/m5" "imaps://127.0.0.1:$port"
+expect_exit 75 "$SPOOL" fetch
+expect_one_line_error spool
+ok "an unreachable server exits 75"
+
+# --- UIDVALIDITY change -----------------------------------------------------
+doveadm -c "$DC_CONF" mailbox update -u "$DC_USER" --uid-validity 12345 INBOX ||
+	fail "doveadm could not change UIDVALIDITY"
+config "$T/m1" "imap://127.0.0.1:$DC_IMAP"
+expect_exit 0 "$SPOOL" -v fetch
+grep -q "UIDVALIDITY of 'INBOX' changed" "$T/err" || fail "no warning: $(cat "$T/err")"
+[ "$(local_count "$T/m1/INBOX")" -eq 23 ] || fail "UIDVALIDITY change duplicated mail"
+grep -q '^uidvalidity 12345$' "$T/m1/.surel-fetch/t.INBOX.state" || fail "new UIDVALIDITY not kept"
+dc_put 1 ""
+expect_exit 0 "$SPOOL" -v fetch
+grep -q " 1 message(s)" "$T/err" || fail "after UIDVALIDITY change: $(cat "$T/err")"
+same_as_server "$T/m1/INBOX"
+ok "a UIDVALIDITY change re-fetches nothing that is already local"
+
+# --- keep = no --------------------------------------------------------------
+digests "$DC_MAILDIR" > "$T/before.sum"
+config "$T/m6" "imaps://127.0.0.1:$DC_IMAPS" "tls_ca_file = $DATA/tls/ca.pem
+keep = no"
+expect_exit 0 "$SPOOL" -v fetch
+grep -q "24 removed" "$T/err" || fail "keep = no: $(cat "$T/err")"
+[ "$(dc_count)" -eq 0 ] || fail "server still holds $(dc_count) messages"
+digests "$T/m6/INBOX" > "$T/after.sum"
+cmp -s "$T/before.sum" "$T/after.sum" || fail "what left the server is not what is local"
+ok "keep = no removes from the server exactly what is stored locally"
+
+# --- certificates: refused before any credential ---------------------------
+dc_put 2 ""
+logins=$(dc_logins)
+dovecot_stop
+dovecot_start wronghost
+for url in "imaps://127.0.0.1:$DC_IMAPS" "imap://127.0.0.1:$DC_IMAP"; do
+	config "$T/m7" "$url"
+	expect_exit 69 "$SPOOL" fetch
+	expect_one_line_error spool
+	grep -q "does not match host name" "$T/err" || fail "wrong host: $(cat "$T/err")"
+done
+[ ! -d "$T/m7/INBOX" ] || [ "$(local_count "$T/m7/INBOX")" -eq 0 ] || fail "fetched despite a bad certificate"
+ok "a certificate for another host is refused (exit 69)"
+
+dovecot_stop
+dovecot_start selfsigned
+config "$T/m7" "imaps://127.0.0.1:$DC_IMAPS"
+expect_exit 69 "$SPOOL" fetch
+grep -q "not trusted" "$T/err" || fail "untrusted: $(cat "$T/err")"
+ok "a certificate from an untrusted CA is refused (exit 69)"
+[ "$(dc_logins)" -eq "$logins" ] || fail "credentials were sent to a server that failed verification"
+ok "no login reached the server while its certificate was refused"
+
+config "$T/m8" "imaps://127.0.0.1:$DC_IMAPS" "tls_fingerprint = $(cat "$DATA/tls/selfsigned.sha256")"
+expect_exit 0 "$SPOOL" fetch
+[ "$(local_count "$T/m8/INBOX")" -eq 2 ] || fail "pinned fetch"
+config "$T/m8" "imaps://127.0.0.1:$DC_IMAPS" "tls_fingerprint = $(cat "$DATA/tls/localhost.sha256")"
+expect_exit 69 "$SPOOL" fetch
+grep -q "fingerprint" "$T/err" || fail "wrong pin: $(cat "$T/err")"
+ok "a pinned fingerprint is accepted, another one refused"
