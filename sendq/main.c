@@ -176,10 +176,10 @@ static int recover(struct queue *q, struct err *err)
 	if (queue_recover(q, QUEUE_STALE_AGE, &r, err) < 0)
 		return -1;
 	if (r.tmp_removed || r.orphans_removed)
-		log_info("recovery: removed %u stale temporary files and %u bodies without envelope",
+		log_info("recovery: stale temporary files removed: %u, bodies without envelope removed: %u",
 			 r.tmp_removed, r.orphans_removed);
 	if (r.broken)
-		log_warnx("recovery: %u messages without a body moved to failed/", r.broken);
+		log_warnx("recovery: envelopes without a body moved to failed/: %u", r.broken);
 	return 0;
 }
 
@@ -226,13 +226,17 @@ static int cmd_show(struct queue *q, const char *id, struct err *err)
 
 	if (!e)
 		return -1;
-	if (queue_read_body(q, id, &body, &len, err) < 0) {
-		queue_env_free(e);
-		return -1;
-	}
 	env_text(e, time(NULL), &b);
 	buf_putc(&b, '\n');
 	queue_env_free(e);
+	/* A broken entry still shows its envelope before the error. */
+	if (queue_read_body(q, id, &body, &len, err) < 0) {
+		rc = write_out(b.data, b.len, err);
+		buf_release(&b);
+		if (rc == 0)
+			flush_out(err);
+		return -1;
+	}
 	/* On a terminal the message must not be able to drive it; into a
 	 * pipe it goes byte for byte. */
 	if (isatty(STDOUT_FILENO))
