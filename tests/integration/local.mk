@@ -7,5 +7,6 @@ TESTS += \
 	tests/integration/spool-cli.sh \
 	tests/integration/mutt.sh \
 	tests/integration/corpus.sh \
+	tests/integration/sendq-enqueue.sh \
 	tests/integration/fetch-imap.sh \
 	tests/integration/fetch-pop3.sh
