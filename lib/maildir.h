@@ -19,7 +19,10 @@
 
 #define MAILDIR_WUR __attribute__((warn_unused_result))
 
-/* One message file.  All strings are owned by the entry. */
+/* One message file.  All strings are owned by the entry; entries filled
+ * here keep key in the same allocation as path (one malloc per entry), so
+ * release them only with maildir_entry_release/maildir_entries_free (which
+ * also free an entry built by hand with separately allocated strings). */
 struct maildir_entry {
 	char *key;      /* unique part of the name, without ":2,..." */
 	char *path;     /* relative to the folder: "new/KEY" or "cur/KEY:2,FS" */
@@ -39,7 +42,13 @@ int maildir_is(const char *dir);
 int maildir_create(const char *dir, struct err *err) MAILDIR_WUR;
 
 /* Folder names under root, sorted with INBOX first; nested folders are
- * "a/b".  *names_out is an array of n strings; free with maildir_names_free. */
+ * "a/b".  *names_out is an array of n strings; free with maildir_names_free.
+ * Plain folders are found at any depth (up to 16) below root, through
+ * directories that are not Maildirs themselves; dot directories are skipped
+ * there, and only root's ".a.b" entries count as Maildir++ folders.  A
+ * symbolic link to a Maildir is a folder but is not descended into.  An
+ * unreadable root is EX_NOINPUT; unreadable directories below it are
+ * skipped. */
 int maildir_folders(const char *root, char ***names_out, size_t *n_out,
 		    struct err *err) MAILDIR_WUR;
 void maildir_names_free(char **names, size_t n);
@@ -48,32 +57,51 @@ void maildir_names_free(char **names, size_t n);
 char *maildir_folder_path(const char *root, const char *name);
 
 /* Every message in new/ and cur/ of dir (order unspecified).  Free with
- * maildir_entries_free. */
+ * maildir_entries_free.  Without MAILDIR_STAT this is readdir only: names
+ * starting with '.' and d_type directories are skipped, size comes from
+ * ",S=" in the name when present.  A message moved from new/ to cur/
+ * during the scan may be listed twice (never missed).  *out may be NULL
+ * when n is 0. */
 int maildir_list(const char *dir, unsigned flags, struct maildir_entry **out,
 		 size_t *n_out, struct err *err) MAILDIR_WUR;
 void maildir_entries_free(struct maildir_entry *e, size_t n);
 
 /* Deliver len bytes at data into dir/new (tmp -> fsync -> rename -> fsync
  * dir), or into cur/ with :2,FLAGS when flags is non-NULL.  *path_out, when
- * not NULL, gets the final path (caller frees). */
+ * not NULL, gets the final path (caller frees).  The bytes are stored as
+ * given.  The file is named afile_unique_name() + ",S=SIZE" (Dovecot's size
+ * field); the commit point is the rename out of tmp/ (rename rather than
+ * the spec's link: the name is unique and was created O_EXCL, and rename
+ * also works where hard links do not).  On failure nothing is left in tmp/,
+ * new/ or cur/; err names the path, with EX_TEMPFAIL where a retry may help
+ * (ENOSPC, EDQUOT, EIO ...), EX_NOPERM for EACCES/EPERM, EX_CANTCREAT
+ * otherwise, EX_DATAERR for flags that are not letters. */
 int maildir_deliver(const char *dir, const void *data, size_t len, const char *flags,
 		    char **path_out, struct err *err) MAILDIR_WUR;
-/* The same, reading the message from fd until EOF (streams; no size limit). */
+/* The same, reading the message from fd until EOF (streams; no size limit).
+ * A read error is EX_TEMPFAIL or EX_IOERR and leaves nothing behind. */
 int maildir_deliver_fd(const char *dir, int fd, const char *flags, char **path_out,
 		       struct err *err) MAILDIR_WUR;
 
 /* Find the message with key in dir; fills *e (release with
- * maildir_entry_release).  EX_NOINPUT when absent. */
+ * maildir_entry_release).  EX_NOINPUT when absent, EX_DATAERR for a key
+ * that could not be a file name's unique part ('/', ':', leading '.').
+ * One stat for new mail, else a readdir of cur/ (then new/); no stat of
+ * the file, so mtime is 0 and size comes only from ",S=". */
 int maildir_find(const char *dir, const char *key, struct maildir_entry *e,
 		 struct err *err) MAILDIR_WUR;
 void maildir_entry_release(struct maildir_entry *e);
 
 /* Set the flags of e to flags (any order; stored sorted) by renaming it into
- * cur/; e is updated. */
+ * cur/; e is updated.  If another client renamed the file meanwhile, it is
+ * found again by key.  No directory fsync: the rename is atomic, so a crash
+ * may bring back old flags but never loses the message. */
 int maildir_set_flags(const char *dir, struct maildir_entry *e, const char *flags,
 		      struct err *err) MAILDIR_WUR;
 /* Move e from folder src to folder dst keeping key and flags; e->path is
- * updated to its place in dst. */
+ * updated to its place in dst.  One rename, so both folders must be on one
+ * file system (EXDEV is an error, never a copy); then dst's and src's
+ * directories are fsync'd.  dst that is not a Maildir is EX_CANTCREAT. */
 int maildir_move(const char *src, struct maildir_entry *e, const char *dst,
 		 struct err *err) MAILDIR_WUR;
 
