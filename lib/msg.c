@@ -241,6 +241,11 @@ static void decode_2047(const char *in, size_t len, struct buf *out)
 	buf_release(&tmp);
 }
 
+static int atom_char(int c)
+{
+	return c && !strchr("()<>@,:;.\\\"[] \t\r\n", c);
+}
+
 /* ---- header blocks ---- */
 
 struct fields {
@@ -1096,7 +1101,10 @@ static void child_done(struct parser *ps, size_t idx)
 	if (!ps->nfr)
 		return;
 	frame_deactivate(ps, ps->nfr - 1);
-	if (!node->multipart)
+	/* Python gives the line break to the boundary only for parts that
+	 * are not multipart by type (a multipart it could not split keeps
+	 * the break in its text). */
+	if (!type_major_is(node->type, "multipart"))
 		strip_eol(node);
 }
 
@@ -1182,28 +1190,58 @@ static void structure(struct parser *ps)
 
 /* ---- message-level fields ---- */
 
+/* Python's msg-id reader: "<" dot-atom-text ["@" (dot-atom-text |
+ * "[...]")], anything after that ignored; a value not starting with "<"
+ * is taken whole.  Returns NULL where Python has no usable value. */
+static const char *dot_atom(const char *p)
+{
+	const char *start = p;
+
+	while (*p && (atom_char((unsigned char)*p) || (*p == '.' && p > start && p[-1] != '.')))
+		p++;
+	return p > start && p[-1] == '.' ? start : p;
+}
+
 static char *make_message_id(const char *v)
 {
-	const char *s, *e;
+	const char *s, *e, *l, *r;
+	struct buf b = BUF_INIT, out = BUF_INIT;
 
 	if (!v)
 		return NULL;
-	s = v;
-	while (*s && is_pyspace((unsigned char)*s))
+	s = skip_cfws(v, v + strlen(v));
+	if (*s != '<') {
+		e = s + strlen(s);
+		while (e > s && is_pyspace((unsigned char)e[-1]))
+			e--;
+		if (s == e)
+			return NULL;
+		buf_append(&b, s, (size_t)(e - s));
+	} else {
 		s++;
-	e = s + strlen(s);
-	while (e > s && is_pyspace((unsigned char)e[-1]))
-		e--;
-	if (s < e && *s == '<') {
-		const char *gt = memchr(s, '>', (size_t)(e - s));
-
-		s++;
-		if (gt)
-			e = gt;
+		l = dot_atom(s);
+		if (l == s)
+			return NULL;
+		buf_append(&b, s, (size_t)(l - s));
+		if (*l == '@') {
+			l++;
+			if (*l == '[') {
+				r = strchr(l, ']');
+				if (!r)
+					return buf_release(&b), NULL;
+				r++;
+			} else {
+				r = dot_atom(l);
+				if (r == l)
+					return buf_release(&b), NULL;
+			}
+			buf_putc(&b, '@');
+			buf_append(&b, l, (size_t)(r - l));
+		}
 	}
-	if (s == e)
-		return NULL;
-	return xmemdup(s, (size_t)(e - s));
+	utf8_replace(b.data, b.len, &out);
+	buf_release(&b);
+	return buf_detach(&out, NULL);
 }
 
 struct msg *msg_parse(const char *data, size_t len, unsigned flags)
@@ -1606,10 +1644,6 @@ struct token {
 	size_t n;
 };
 
-static int atom_char(int c)
-{
-	return c && !strchr("()<>@,:;.\\\"[] \t\r\n", c);
-}
 
 static size_t tokenize(const char *v, struct token **out)
 {
