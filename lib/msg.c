@@ -1778,11 +1778,12 @@ static char *display_name(const struct alist *a, size_t i, size_t e)
 }
 
 /* addr-spec from token i: local part, '@', domain.  Returns the index
- * after it; *addr_out gets "local@domain", or "" when there is nothing. */
+ * after it; *addr_out gets "local@domain" (or the local part alone), NULL
+ * when there is no valid addr-spec. */
 static size_t addr_spec(const struct alist *a, size_t i, char **addr_out)
 {
 	struct buf lp = BUF_INIT, dom = BUF_INIT, out = BUF_INIT, dec = BUF_INIT;
-	int pend = 0, quote = 0;
+	int pend = 0, quote = 0, bad = 0;
 	size_t j;
 
 	i = skip_ws(a, i);
@@ -1805,22 +1806,39 @@ static size_t addr_spec(const struct alist *a, size_t i, char **addr_out)
 			buf_append(&lp, k->s, k->n);
 	}
 	if (i < a->nt && a->t[i].t == T_AT) {
-		/* dot-atom or literal; blanks may surround the dots only */
-		int want_word = 1;
+		/* dot-atom or literal, blanks allowed around the dots; like
+		 * Python, a dangling dot or a second '@' spoils the address */
+		size_t w = skip_ws(a, i + 1);
 
-		for (i++; i < a->nt; i++) {
-			size_t w = skip_ws(a, i);
-			const struct token *k;
-
-			if (w >= a->nt)
-				break;
-			k = &a->t[w];
-			if (want_word ? (k->t != T_ATOM && k->t != T_LIT) : k->t != T_DOT)
-				break;
-			buf_append(&dom, k->s, k->n);
-			want_word = !want_word;
-			i = w;
+		if (!lp.len)
+			bad = 1;
+		if (w < a->nt && a->t[w].t == T_LIT) {
+			buf_append(&dom, a->t[w].s, a->t[w].n);
+			i = w + 1;
+		} else if (w < a->nt && a->t[w].t == T_ATOM) {
+			buf_append(&dom, a->t[w].s, a->t[w].n);
+			i = w + 1;
+			for (;;) {
+				w = skip_ws(a, i);
+				if (w >= a->nt || a->t[w].t != T_DOT)
+					break;
+				w = skip_ws(a, w + 1);
+				if (w >= a->nt || a->t[w].t != T_ATOM) {
+					bad = 1;
+					break;
+				}
+				buf_putc(&dom, '.');
+				buf_append(&dom, a->t[w].s, a->t[w].n);
+				i = w + 1;
+			}
+		} else {
+			bad = 1;
 		}
+		w = skip_ws(a, i);
+		if (w < a->nt && a->t[w].t == T_AT)
+			bad = 1;
+	} else if (!lp.len) {
+		bad = 1;
 	}
 	if (memmem(lp.data, lp.len, "=?", 2)) {
 		decode_2047(lp.data, lp.len, &dec);
@@ -1845,11 +1863,14 @@ static size_t addr_spec(const struct alist *a, size_t i, char **addr_out)
 		buf_putc(&out, '@');
 		buf_append(&out, dom.data, dom.len);
 	}
-	if (!lp.len)
-		buf_reset(&out);
 	buf_release(&lp);
 	buf_release(&dom);
 	buf_release(&dec);
+	if (bad) {
+		buf_release(&out);
+		*addr_out = NULL;
+		return i;
+	}
 	{
 		struct buf clean = BUF_INIT;
 
@@ -1871,34 +1892,42 @@ static void alist_add(struct alist *a, char *name, char *addr)
 	a->n++;
 }
 
-/* One mailbox at i; returns the index after it (junk not consumed). */
+/* One mailbox at i; returns the index after it (junk not consumed).  When
+ * the address in angle brackets is unusable, Python reads the whole thing
+ * as an addr-spec instead ("Ann Lee <a@b.>" gives "Ann Lee" without a
+ * domain); when nothing is usable the entry has the empty address. */
 static size_t mailbox(struct alist *a, size_t i)
 {
 	size_t j = phrase_end(a, i), k = skip_ws(a, j);
-	char *addr;
+	char *addr = NULL;
 
 	if (k < a->nt && a->t[k].t == T_LT) {
-		char *name = display_name(a, i, j);
+		size_t r;
 
 		k = skip_ws(a, k + 1);
+		if (k < a->nt && a->t[k].t == T_GT) {
+			alist_add(a, display_name(a, i, j), xstrdup(""));
+			return k + 1;
+		}
 		/* obs-route "@a,@b:" before the address */
 		if (k < a->nt && a->t[k].t == T_AT) {
-			size_t r = k;
-
+			r = k;
 			while (r < a->nt && a->t[r].t != T_COLON && a->t[r].t != T_GT)
 				r++;
 			if (r < a->nt && a->t[r].t == T_COLON)
 				k = r + 1;
 		}
 		k = addr_spec(a, k, &addr);
-		k = skip_ws(a, k);
-		if (k < a->nt && a->t[k].t == T_GT)
-			k++;
-		alist_add(a, name, addr);
-		return k;
+		if (addr) {
+			k = skip_ws(a, k);
+			if (k < a->nt && a->t[k].t == T_GT)
+				k++;
+			alist_add(a, display_name(a, i, j), addr);
+			return k;
+		}
 	}
 	k = addr_spec(a, i, &addr);
-	alist_add(a, NULL, addr);
+	alist_add(a, NULL, addr ? addr : xstrdup(""));
 	return k;
 }
 
