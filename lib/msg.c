@@ -1677,8 +1677,9 @@ static size_t tokenize(const char *v, struct token **out)
 			if (*q)
 				q++;
 			k.t = T_LIT;
-		} else if (atom_char((unsigned char)*p)) {
-			while (atom_char((unsigned char)*q))
+		} else if (atom_char((unsigned char)*p) || *p == '\\') {
+			/* a stray backslash stays in the word (obs-local-part) */
+			while (atom_char((unsigned char)*q) || *q == '\\')
 				q++;
 			k.t = T_ATOM;
 		} else {
@@ -1961,7 +1962,8 @@ size_t msg_addrs(const struct msg *m, const char *header, struct msg_addr **out)
 			continue;
 		}
 		j = skip_ws(&a, phrase_end(&a, i));
-		if (j > i && j < a.nt && a.t[j].t == T_COLON) {
+		/* Python accepts a group with an empty display name. */
+		if (j < a.nt && a.t[j].t == T_COLON) {
 			/* group: display-name ":" [mailbox-list] ";" */
 			i = j + 1;
 			while (i < a.nt) {
