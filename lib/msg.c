@@ -1816,20 +1816,24 @@ static size_t addr_spec(const struct alist *a, size_t i, char **addr_out)
 		if (w < a->nt && a->t[w].t == T_LIT) {
 			buf_append(&dom, a->t[w].s, a->t[w].n);
 			i = w + 1;
-		} else if (w < a->nt && a->t[w].t == T_ATOM) {
-			buf_append(&dom, a->t[w].s, a->t[w].n);
+		} else if (w < a->nt && a->t[w].t == T_ATOM && a->t[w].s[0] != '\\') {
+			const char *bs = memchr(a->t[w].s, '\\', a->t[w].n);
+
+			/* a backslash ends a domain word; the rest is junk */
+			buf_append(&dom, a->t[w].s, bs ? (size_t)(bs - a->t[w].s) : a->t[w].n);
 			i = w + 1;
-			for (;;) {
+			for (; !bs;) {
 				w = skip_ws(a, i);
 				if (w >= a->nt || a->t[w].t != T_DOT)
 					break;
 				w = skip_ws(a, w + 1);
-				if (w >= a->nt || a->t[w].t != T_ATOM) {
+				if (w >= a->nt || a->t[w].t != T_ATOM || a->t[w].s[0] == '\\') {
 					bad = 1;
 					break;
 				}
+				bs = memchr(a->t[w].s, '\\', a->t[w].n);
 				buf_putc(&dom, '.');
-				buf_append(&dom, a->t[w].s, a->t[w].n);
+				buf_append(&dom, a->t[w].s, bs ? (size_t)(bs - a->t[w].s) : a->t[w].n);
 				i = w + 1;
 			}
 		} else {
