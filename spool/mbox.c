@@ -1,1 +1,529 @@
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "afile.h"
+#include "buf.h"
+#include "mbox.h"
+#include "path.h"
+#include "xalloc.h"
+
+/* A dotlock older than this is left over from a crash (Postfix uses 500 s,
+ * mutt and liblockfile 5 minutes); appends take well under a second. */
+#define DOTLOCK_STALE 300
+/* How long an append waits for either lock before asking for a retry. */
+#define LOCK_WAIT 30
+#define LOCK_POLL_NS (100 * 1000 * 1000L)
+
+struct mbox_msg {
+	size_t start, end;  /* the message's bytes in data, escaped */
+	const char *sender; /* NUL-terminated in place inside the separator line */
+	time_t date;
+};
+
+struct mbox {
+	char *data;
+	size_t len;
+	struct mbox_msg *msgs;
+	size_t n;
+};
+
+static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+static int is_from(const char *p, size_t n)
+{
+	return n >= 5 && memcmp(p, "From ", 5) == 0;
+}
+
+/* Whether the line [p, p+n) (with its newline) is empty. */
+static int is_empty_line(const char *p, size_t n)
+{
+	return (n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' && p[1] == '\n');
+}
+
+static const char *skip_space(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* Read an unsigned number of at most 4 digits; NULL when there is none. */
+static const char *number(const char *p, const char *end, int *v)
+{
+	int n = 0;
+
+	*v = 0;
+	while (p < end && n < 4 && *p >= '0' && *p <= '9') {
+		*v = *v * 10 + (*p++ - '0');
+		n++;
+	}
+	return n ? p : NULL;
+}
+
+/* The asctime date "Www Mmm dd hh:mm:ss yyyy" of a separator, read as UTC
+ * by hand: strptime's %a and %b follow the locale, and the MUA runs with
+ * the user's.  A zone token before the year is skipped. */
+static time_t parse_date(const char *p, const char *end)
+{
+	struct tm tm;
+	int mon, v;
+	size_t i;
+
+	memset(&tm, 0, sizeof(tm));
+	p = skip_space(p, end);
+	for (i = 0; i < 7; i++)
+		if (end - p >= 3 && memcmp(p, wdays[i], 3) == 0)
+			break;
+	if (i == 7)
+		return 0;
+	p = skip_space(p + 3, end);
+	for (mon = 0; mon < 12; mon++)
+		if (end - p >= 3 && memcmp(p, months[mon], 3) == 0)
+			break;
+	if (mon == 12)
+		return 0;
+	tm.tm_mon = mon;
+	p = skip_space(p + 3, end);
+	if (!(p = number(p, end, &tm.tm_mday)))
+		return 0;
+	p = skip_space(p, end);
+	if (!(p = number(p, end, &tm.tm_hour)) || p >= end || *p++ != ':' ||
+	    !(p = number(p, end, &tm.tm_min)))
+		return 0;
+	if (p < end && *p == ':' && !(p = number(p + 1, end, &tm.tm_sec)))
+		return 0;
+	p = skip_space(p, end);
+	if (p < end && (*p < '0' || *p > '9')) {
+		while (p < end && *p != ' ' && *p != '\t')
+			p++;
+		p = skip_space(p, end);
+	}
+	if (!number(p, end, &v) || v < 1970)
+		return 0;
+	tm.tm_year = v - 1900;
+	if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60)
+		return 0;
+	return timegm(&tm);
+}
+
+/* Record the separator line [s, e) as the start of a new message. */
+static void add_message(struct mbox *mb, size_t *cap, size_t s, size_t e)
+{
+	struct mbox_msg *m;
+	char *p = mb->data + s + 5, *le = mb->data + e;
+	char *tok;
+
+	if (mb->n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		mb->msgs = xreallocarray(mb->msgs, *cap, sizeof(*mb->msgs));
+	}
+	m = &mb->msgs[mb->n++];
+	m->start = e;
+	m->end = e;
+	p = (char *)skip_space(p, le);
+	tok = p;
+	while (p < le && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+		p++;
+	m->date = parse_date(p, le);
+	/* The byte after the sender belongs to the separator line (a space or
+	 * the line end), or is the NUL after the data: end the string there. */
+	*p = '\0';
+	m->sender = tok;
+}
+
+/* Split mb->data into messages by the rule in mbox.h; the data starts
+ * with "From " (mbox_open checked). */
+static void split(struct mbox *mb)
+{
+	const char *d = mb->data, *nl;
+	size_t pos = 0, n, cap = 0, last_start = 0;
+	int last_empty = 0;
+
+	while (pos < mb->len) {
+		nl = memchr(d + pos, '\n', mb->len - pos);
+		n = nl ? (size_t)(nl - (d + pos)) + 1 : mb->len - pos;
+		if ((pos == 0 || last_empty) && is_from(d + pos, n)) {
+			/* The empty line before a separator is mbox's, not the
+			 * message's. */
+			if (mb->n > 0)
+				mb->msgs[mb->n - 1].end = last_start;
+			add_message(mb, &cap, pos, pos + n);
+			last_empty = 0;
+		} else {
+			last_empty = is_empty_line(d + pos, n);
+			last_start = pos;
+			mb->msgs[mb->n - 1].end = pos + n;
+		}
+		pos += n;
+	}
+	/* The last message loses its final blank line when there is one. */
+	if (last_empty)
+		mb->msgs[mb->n - 1].end = last_start;
+}
+
+/* Wait for an fcntl lock of type on all of fd, polling so a stuck holder
+ * costs LOCK_WAIT seconds, not forever. */
+static int fcntl_lock(int fd, short type, const char *path, struct err *err)
+{
+	const struct timespec poll = { 0, LOCK_POLL_NS };
+	time_t deadline = time(NULL) + LOCK_WAIT;
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EACCES && errno != EAGAIN)
+			return err_sys(err, afile_err_code(errno, EX_IOERR), "cannot lock '%s'",
+				       path);
+		if (time(NULL) >= deadline) {
+			errno = EWOULDBLOCK;
+			return err_sys(err, EX_TEMPFAIL, "cannot lock '%s'", path);
+		}
+		nanosleep(&poll, NULL);
+	}
+	return 0;
+}
+
+struct mbox *mbox_open(const char *path, struct err *err)
+{
+	struct buf b = BUF_INIT;
+	struct mbox *mb;
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_sys(err, afile_err_code(errno, EX_NOINPUT), "cannot open '%s'", path);
+		return NULL;
+	}
+	if (fcntl_lock(fd, F_RDLCK, path, err) < 0) {
+		close(fd);
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		buf_grow(&b, (size_t)st.st_size + 1);
+	for (;;) {
+		if (b.cap - b.len < 2)
+			buf_grow(&b, 65536);
+		r = read(fd, b.data + b.len, b.cap - b.len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot read '%s'", path);
+			close(fd);
+			buf_release(&b);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		b.len += (size_t)r;
+		b.data[b.len] = '\0';
+	}
+	close(fd);
+	if (b.len > 0 && !is_from(b.data, b.len)) {
+		buf_release(&b);
+		err_set(err, EX_DATAERR, "cannot read '%s': not an mbox file", path);
+		return NULL;
+	}
+	mb = xcalloc(1, sizeof(*mb));
+	mb->data = buf_detach(&b, &mb->len);
+	split(mb);
+	return mb;
+}
+
+void mbox_free(struct mbox *mb)
+{
+	if (!mb)
+		return;
+	free(mb->data);
+	free(mb->msgs);
+	free(mb);
+}
+
+size_t mbox_count(const struct mbox *mb)
+{
+	return mb->n;
+}
+
+const char *mbox_sender(const struct mbox *mb, size_t i)
+{
+	return mb->msgs[i].sender;
+}
+
+time_t mbox_date(const struct mbox *mb, size_t i)
+{
+	return mb->msgs[i].date;
+}
+
+char *mbox_message(const struct mbox *mb, size_t i, size_t *len_out)
+{
+	const char *p = mb->data + mb->msgs[i].start, *end = mb->data + mb->msgs[i].end;
+	const char *le, *q;
+	char *out = xmalloc((size_t)(end - p) + 1);
+	size_t o = 0;
+
+	while (p < end) {
+		le = memchr(p, '\n', (size_t)(end - p));
+		le = le ? le + 1 : end;
+		if (*p == '>') {
+			for (q = p; q < le && *q == '>'; q++)
+				;
+			if (is_from(q, (size_t)(le - q)))
+				p++;
+		}
+		memcpy(out + o, p, (size_t)(le - p));
+		o += (size_t)(le - p);
+		p = le;
+	}
+	out[o] = '\0';
+	if (len_out)
+		*len_out = o;
+	return out;
+}
+
+int mbox_is(const char *path)
+{
+	struct stat st;
+	char head[5];
+	ssize_t r;
+	int fd;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (st.st_size == 0)
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	do
+		r = pread(fd, head, sizeof(head), 0);
+	while (r < 0 && errno == EINTR);
+	close(fd);
+	return r == (ssize_t)sizeof(head) && is_from(head, sizeof(head));
+}
+
+/* ---- appending ---- */
+
+/* Take the dotlock PATH.lock.  *lock_out gets its name, or NULL when the
+ * directory does not let us make one (we then rely on fcntl alone). */
+static int dotlock_take(const char *path, char **lock_out, struct err *err)
+{
+	const struct timespec poll = { 0, LOCK_POLL_NS };
+	time_t deadline = time(NULL) + LOCK_WAIT;
+	char *lp = xasprintf("%s.lock", path);
+	struct stat st, again;
+	int fd;
+
+	*lock_out = NULL;
+	for (;;) {
+		fd = open(lp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+			*lock_out = lp;
+			return 0;
+		}
+		if (errno == EACCES || errno == EPERM || errno == EROFS) {
+			free(lp);
+			return 0;
+		}
+		if (errno != EEXIST) {
+			err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot create '%s'", lp);
+			free(lp);
+			return -1;
+		}
+		if (stat(lp, &st) == 0 && time(NULL) - st.st_mtime > DOTLOCK_STALE) {
+			/* Look again right before removing: if another process
+			 * removed the stale lock and made its own meanwhile, the
+			 * inode differs and that lock is left alone. */
+			if (stat(lp, &again) == 0 && again.st_ino == st.st_ino &&
+			    again.st_dev == st.st_dev && again.st_mtime == st.st_mtime)
+				unlink(lp);
+			continue;
+		}
+		if (time(NULL) >= deadline) {
+			errno = EWOULDBLOCK;
+			err_sys(err, EX_TEMPFAIL, "cannot lock '%s': '%s' is held", path, lp);
+			free(lp);
+			return -1;
+		}
+		nanosleep(&poll, NULL);
+	}
+}
+
+static void dotlock_release(char *lp)
+{
+	if (lp)
+		unlink(lp);
+	free(lp);
+}
+
+/* Open path for appending under an fcntl write lock.  The lock must be on
+ * the file path names now: one replaced (renamed over) while we waited
+ * would take our message with it, so check and reopen.  *created_out says
+ * whether this call made the file. */
+static int open_locked(const char *path, int *created_out, struct err *err)
+{
+	struct stat fst, pst;
+	int fd, tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		*created_out = 0;
+		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT) {
+			fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			*created_out = fd >= 0;
+			if (fd < 0 && errno == EEXIST)
+				continue;
+		}
+		if (fd < 0)
+			return err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot open '%s'",
+				       path);
+		if (fcntl_lock(fd, F_WRLCK, path, err) < 0) {
+			close(fd);
+			return -1;
+		}
+		if (fstat(fd, &fst) == 0 && stat(path, &pst) == 0 && fst.st_ino == pst.st_ino &&
+		    fst.st_dev == pst.st_dev) {
+			if (!S_ISREG(fst.st_mode)) {
+				close(fd);
+				return err_set(err, EX_DATAERR, "cannot append to '%s': not a file",
+					       path);
+			}
+			return fd;
+		}
+		close(fd);
+	}
+	return err_set(err, EX_TEMPFAIL, "cannot open '%s': it keeps being replaced", path);
+}
+
+/* What must come before a new separator so it follows an empty line. */
+static const char *gap_before(int fd, off_t size)
+{
+	char tail[3];
+	size_t n = size < 3 ? (size_t)size : 3;
+	ssize_t r;
+
+	if (size == 0)
+		return "";
+	r = pread(fd, tail, n, size - (off_t)n);
+	if (r != (ssize_t)n || tail[n - 1] != '\n')
+		return "\n\n";
+	if (n >= 2 && (tail[n - 2] == '\n' || (n == 3 && tail[0] == '\n' && tail[1] == '\r')))
+		return "";
+	return "\n";
+}
+
+/* The separator line, the escaped message and its closing blank line. */
+static void build(struct buf *b, const char *gap, const char *sender, time_t when,
+		  const char *data, size_t len)
+{
+	const char *p = data, *end = data + len, *le, *q;
+	struct tm tm;
+
+	gmtime_r(&when, &tm);
+	buf_puts(b, gap);
+	buf_printf(b, "From %s %s %s %2d %02d:%02d:%02d %d\n", sender, wdays[tm.tm_wday],
+		   months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		   tm.tm_year + 1900);
+	buf_grow(b, len + len / 64 + 2);
+	while (p < end) {
+		le = memchr(p, '\n', (size_t)(end - p));
+		le = le ? le + 1 : end;
+		for (q = p; q < le && *q == '>'; q++)
+			;
+		if (is_from(q, (size_t)(le - q)))
+			buf_putc(b, '>');
+		buf_append(b, p, (size_t)(le - p));
+		p = le;
+	}
+	if (len > 0 && data[len - 1] != '\n')
+		buf_putc(b, '\n');
+	buf_putc(b, '\n');
+}
+
+int mbox_append(const char *path, const char *data, size_t len, const char *sender,
+		time_t when, struct err *err)
+{
+	struct err werr = ERR_INIT;
+	struct buf b = BUF_INIT;
+	struct stat st;
+	char head[5], *lock = NULL, *dir;
+	const char *s;
+	int fd, created, saved, written = 0, rc = -1;
+
+	if (!sender[0] || strcmp(sender, "<>") == 0)
+		sender = "MAILER-DAEMON";
+	for (s = sender; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return err_set(err, EX_DATAERR, "cannot append to '%s': invalid sender",
+				       path);
+	if (dotlock_take(path, &lock, err) < 0)
+		return -1;
+	fd = open_locked(path, &created, err);
+	if (fd < 0) {
+		dotlock_release(lock);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		err_sys(err, afile_err_code(errno, EX_IOERR), "cannot stat '%s'", path);
+		goto out;
+	}
+	/* Appending to something that is not an mbox would hide the message
+	 * from every reader (and damage whatever the file is). */
+	if (st.st_size > 0 &&
+	    (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	     !is_from(head, sizeof(head)))) {
+		err_set(err, EX_DATAERR, "cannot append to '%s': not an mbox file", path);
+		goto out;
+	}
+	build(&b, gap_before(fd, st.st_size), sender, when, data, len);
+	if (afile_write_all(fd, b.data, b.len, &werr) < 0) {
+		errno = werr.errnum;
+		err_sys(err, werr.code, "cannot write '%s'", path);
+	} else if (fsync(fd) < 0) {
+		err_sys(err, afile_err_code(errno, EX_IOERR), "cannot fsync '%s'", path);
+	} else {
+		written = 1;
+	}
+	if (!written) {
+		/* Never leave half a message: cut back to where we began. */
+		if (ftruncate(fd, st.st_size) == 0)
+			fsync(fd);
+		goto out;
+	}
+	if (created) {
+		dir = path_dirname(path);
+		rc = afile_fsync_dir(dir, err);
+		free(dir);
+		if (rc < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	/* Closing drops the fcntl lock; the dotlock goes after it, the
+	 * reverse of taking them. */
+	if (close(fd) < 0 && rc == 0) {
+		rc = err_sys(err, afile_err_code(errno, EX_IOERR), "cannot close '%s'", path);
+		saved = errno;
+		if (truncate(path, st.st_size) < 0)
+			errno = saved;
+	}
+	dotlock_release(lock);
+	buf_release(&b);
+	return rc;
+}
