@@ -300,7 +300,39 @@ struct folder_ctx {
 	struct run *r;
 	struct batch *b;
 	uint32_t uidvalidity;
+	struct fetchstate *st;
+	const char *state_path;
+	/* The messages in b, recorded in the state when b is committed. */
+	const struct source_item *pending[FETCH_BATCH_MSGS];
+	size_t npending;
 };
+
+/* Make the batch durable, then record it in the state: the commit point
+ * (see fetch.h). */
+static int commit(struct folder_ctx *fc, struct err *err)
+{
+	struct run *r = fc->r;
+	size_t msgs = batch_count(fc->b), bytes = batch_bytes(fc->b), i;
+
+	if (msgs == 0)
+		return 0;
+	fc->npending = 0;
+	if (batch_commit(fc->b, err) < 0)
+		return -1;
+	for (i = 0; i < msgs; i++) {
+		const struct source_item *it = fc->pending[i];
+
+		if (r->pop3)
+			fetchstate_add_uidl(fc->st, it->uidl);
+		else if (it->uid > fetchstate_last_uid(fc->st))
+			fetchstate_set_last_uid(fc->st, it->uid);
+	}
+	if (fetchstate_save(fc->st, fc->state_path, err) < 0)
+		return -1;
+	r->stats.messages += msgs;
+	r->stats.bytes += bytes;
+	return 0;
+}
 
 static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 {
@@ -312,28 +344,12 @@ static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 	free(tag);
 	if (rc < 0)
 		return -1;
+	fc->pending[fc->npending++] = m->item;
 	fc->r->pg.done++;
 	fc->r->pg.bytes += m->len;
 	progress_draw(&fc->r->pg, 0);
-	return 0;
-}
-
-static int commit(struct run *r, struct folder_ctx *fc, struct fetchstate *st, const char *state_path,
-		  const struct source_item *items, size_t k, struct err *err)
-{
-	size_t msgs = batch_count(fc->b), bytes = batch_bytes(fc->b), i;
-
-	if (batch_commit(fc->b, err) < 0)
-		return -1;
-	if (r->pop3)
-		for (i = 0; i < k; i++)
-			fetchstate_add_uidl(st, items[i].uidl);
-	else if (k && items[k - 1].uid > fetchstate_last_uid(st))
-		fetchstate_set_last_uid(st, items[k - 1].uid);
-	if (fetchstate_save(st, state_path, err) < 0)
-		return -1;
-	r->stats.messages += msgs;
-	r->stats.bytes += bytes;
+	if (batch_count(fc->b) >= FETCH_BATCH_MSGS || batch_bytes(fc->b) >= FETCH_BATCH_BYTES)
+		return commit(fc, err);
 	return 0;
 }
 
@@ -443,14 +459,16 @@ static int remove_stored(struct run *r, struct fetchstate *st, const struct sour
 
 static int fetch_folder(struct run *r, const char *folder, struct err *err)
 {
-	struct folder_ctx fc = { r, NULL, 0 };
+	struct folder_ctx fc;
 	struct fetchstate *st = NULL;
-	struct source_item *items = NULL, **todo = NULL;
-	size_t n = 0, ntodo = 0, i, j;
+	struct source_item *items = NULL, **todo = NULL, *want = NULL;
+	size_t n = 0, ntodo = 0, i;
 	char *dir, *fenc, *aenc, *state_path;
 	uint32_t old;
 	int changed = 0, rc = -1;
 
+	memset(&fc, 0, sizeof(fc));
+	fc.r = r;
 	dir = maildir_folder_path(r->root, folder);
 	aenc = enc(cfg_account_name(r->a));
 	fenc = enc(folder);
@@ -493,29 +511,23 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 	for (i = 0; i < ntodo; i++)
 		r->pg.total_bytes += todo[i]->size;
 	fc.b = batch_new(dir);
-	for (i = 0; i < ntodo; i = j) {
-		struct source_item *chunk;
-		size_t bytes = 0, k, x;
+	fc.st = st;
+	fc.state_path = state_path;
+	want = xcalloc(ntodo + 1, sizeof(*want));
+	for (i = 0; i < ntodo; i++)
+		want[i] = *todo[i];
+	rc = ntodo ? r->ops->fetch(r->src, want, ntodo, on_msg, &fc, err) : 0;
+	if (rc < 0) {
+		/* Keep what arrived whole before the failure. */
+		struct err e2 = ERR_INIT;
 
-		/* One batch: up to FETCH_BATCH_MSGS messages or
-		 * FETCH_BATCH_BYTES, at least one message. */
-		for (j = i; j < ntodo && j - i < FETCH_BATCH_MSGS; j++) {
-			if (j > i && bytes + todo[j]->size > FETCH_BATCH_BYTES)
-				break;
-			bytes += todo[j]->size;
-		}
-		k = j - i;
-		chunk = xcalloc(k, sizeof(*chunk));
-		for (x = 0; x < k; x++)
-			chunk[x] = *todo[i + x];
-		rc = r->ops->fetch(r->src, chunk, k, on_msg, &fc, err);
-		if (rc == 0)
-			rc = commit(r, &fc, st, state_path, chunk, k, err);
-		free(chunk);
-		if (rc < 0)
-			goto out;
+		if (commit(&fc, &e2) < 0)
+			log_warnx("%s", e2.msg);
+		goto out;
 	}
 	rc = -1;
+	if (commit(&fc, err) < 0)
+		goto out;
 	/* Everything listed is stored now, fetched or found locally. */
 	if (!r->pop3 && n && items[n - 1].uid > fetchstate_last_uid(st))
 		fetchstate_set_last_uid(st, items[n - 1].uid);
@@ -537,6 +549,7 @@ out:
 		state_path = NULL;
 	}
 	batch_free(fc.b);
+	free(want);
 	source_items_free(items, n);
 	free(todo);
 	fetchstate_free(st);

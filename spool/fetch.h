@@ -13,9 +13,11 @@
  * starts afresh, instead of skipping everything.
  *
  * Order per batch (the commit point is the state write):
- *   1. fetch up to FETCH_BATCH_MSGS messages / FETCH_BATCH_BYTES bytes with
- *      one command, write each into tmp/ named "UNIQUE,R=TAG";
- *   2. fdatasync them, rename into new/ (cur/ with :2,FLAGS), fsync dirs;
+ *   1. each message, as the source delivers it (IMAP: a chunk per UID
+ *      FETCH; POP3: pipelined RETRs), goes into tmp/ as "UNIQUE,R=TAG";
+ *   2. after FETCH_BATCH_MSGS messages or FETCH_BATCH_BYTES bytes (or at
+ *      the end, or when the connection fails): fdatasync them, rename
+ *      into new/ (cur/ with :2,FLAGS), fsync the directories;
  *   3. record them in the state file (afile_write).
  * TAG is "UIDVALIDITY.UID" for IMAP and "p" + a digest of the UIDL for
  * POP3.  A crash between 2 and 3 leaves stored messages the state does not

@@ -15,6 +15,10 @@
 /* Commands carry UID sets; keep each line well under the 8 KiB some
  * servers accept, whatever the gaps between UIDs. */
 #define SET_MAX_ITEMS 500
+/* One UID FETCH of bodies asks for at most this much; libetpan holds the
+ * whole reply in memory. */
+#define CHUNK_MSGS 64
+#define CHUNK_BYTES (4u * 1024 * 1024)
 
 struct source {
 	const struct source_conf *conf;
@@ -490,7 +494,7 @@ static int imap_ids(struct source *s, struct source_item *items, size_t n, struc
 static int imap_fetch(struct source *s, const struct source_item *items, size_t n, source_msg_fn *fn,
 		      void *ctx, struct err *err)
 {
-	size_t i, k;
+	size_t i, k, bytes;
 
 	for (i = 0; i < n; i += k) {
 		struct mailimap_fetch_type *ft = fetch_type();
@@ -499,7 +503,11 @@ static int imap_fetch(struct source *s, const struct source_item *items, size_t 
 		clistiter *it;
 		int r, rc = 0;
 
-		k = chunk(n, i);
+		for (k = 0, bytes = 0; i + k < n && k < CHUNK_MSGS; k++) {
+			if (k && bytes + items[i + k].size > CHUNK_BYTES)
+				break;
+			bytes += items[i + k].size;
+		}
 		mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
 		mailimap_fetch_type_new_fetch_att_list_add(ft,
 			mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));

@@ -16,6 +16,9 @@
 #include "tls.h"
 #include "xalloc.h"
 
+/* Pipelined commands in flight at most (RFC 2449 PIPELINING). */
+#define WINDOW 64
+
 struct source {
 	const struct source_conf *conf;
 	mailpop3 *pop;
@@ -396,35 +399,38 @@ static int send_batch(struct source *s, const char *verb, const struct source_it
 static int pop3_fetch(struct source *s, const struct source_item *items, size_t n, source_msg_fn *fn,
 		      void *ctx, struct err *err)
 {
-	size_t i, j, k;
+	size_t window = s->pipelining ? WINDOW : 1, sent = 0, got;
 
-	for (i = 0; i < n; i += k) {
-		/* With PIPELINING every RETR of the call goes out at once and
-		 * the server streams the messages back to back. */
-		k = s->pipelining ? n - i : 1;
-		if (send_batch(s, "RETR", items + i, k, err) < 0)
-			return -1;
-		for (j = 0; j < k; j++) {
-			struct source_msg m;
-			int ok = read_status(s, err);
+	for (got = 0; got < n; got++) {
+		struct source_msg m;
+		int ok;
 
-			if (ok < 0)
+		/* Top the window up when half of it has been read, so the
+		 * server never runs dry while we write and fsync. */
+		if (sent < n && sent - got <= window / 2) {
+			size_t k = n - sent < window - (sent - got) ? n - sent : window - (sent - got);
+
+			if (send_batch(s, "RETR", items + sent, k, err) < 0)
 				return -1;
-			if (!ok) {
-				/* The remaining replies are still on their way:
-				 * the session cannot go on. */
-				reply_err(s, "RETR", (unsigned)items[i + j].uid, err);
-				return -1;
-			}
-			if (read_multiline(s, err) < 0)
-				return -1;
-			memset(&m, 0, sizeof(m));
-			m.item = &items[i + j];
-			m.data = s->msg.data;
-			m.len = s->msg.len;
-			if (fn(&m, ctx, err) < 0)
-				return -1;
+			sent += k;
 		}
+		ok = read_status(s, err);
+		if (ok < 0)
+			return -1;
+		if (!ok) {
+			/* The remaining replies are still on their way: the
+			 * session cannot go on. */
+			reply_err(s, "RETR", (unsigned)items[got].uid, err);
+			return -1;
+		}
+		if (read_multiline(s, err) < 0)
+			return -1;
+		memset(&m, 0, sizeof(m));
+		m.item = &items[got];
+		m.data = s->msg.data;
+		m.len = s->msg.len;
+		if (fn(&m, ctx, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -434,7 +440,7 @@ static int pop3_remove(struct source *s, const struct source_item *items, size_t
 	size_t i, j, k;
 
 	for (i = 0; i < n; i += k) {
-		k = s->pipelining ? n - i : 1;
+		k = s->pipelining ? (n - i < WINDOW ? n - i : WINDOW) : 1;
 		if (send_batch(s, "DELE", items + i, k, err) < 0)
 			return -1;
 		for (j = 0; j < k; j++) {

@@ -121,9 +121,12 @@ struct source_ops {
 	/* Fill message_id of the n items (one command, headers only). */
 	int (*ids)(struct source *s, struct source_item *items, size_t n,
 		   struct err *err) SOURCE_WUR;
-	/* Fetch the n items (ascending uid) with as few round trips as the
-	 * protocol allows, calling fn once per message in order.  Server
-	 * flags are not changed (BODY.PEEK). */
+	/* Fetch the n items (ascending uid), calling fn once per message in
+	 * order, with as few round trips as the protocol allows while holding
+	 * only a few MiB at a time: IMAP asks for a chunk of messages per
+	 * command, POP3 keeps a window of pipelined RETRs in flight, so the
+	 * server keeps sending while fn makes a batch durable.  Server flags
+	 * are not changed (BODY.PEEK).  m->item points into items. */
 	int (*fetch)(struct source *s, const struct source_item *items, size_t n,
 		     source_msg_fn *fn, void *ctx, struct err *err) SOURCE_WUR;
 	/* Remove the n items from the server folder (IMAP: \Deleted and

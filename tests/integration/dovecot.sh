@@ -106,10 +106,11 @@ service pop3-login {
 }
 EOF
 	dovecot -c "$DC_CONF" || fail "dovecot did not start: $(tail -5 "$DC_LOG" 2>/dev/null)"
-	DC_MASTER=$(cat "$DC/run/master.pid")
+	# The master writes its pid file after it forked: wait for it too.
 	i=0
 	while [ $i -lt 100 ]; do
-		python3 -c "import socket,sys
+		DC_MASTER=$(cat "$DC/run/master.pid" 2> /dev/null || true)
+		[ -n "$DC_MASTER" ] && python3 -c "import socket,sys
 for p in sys.argv[1:]:
     socket.create_connection(('127.0.0.1', int(p)), 1).close()" \
 			$DC_IMAP $DC_IMAPS $DC_POP3 $DC_POP3S 2> /dev/null && return 0
