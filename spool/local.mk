@@ -13,3 +13,4 @@ spool_libspool_a_SOURCES = \
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS)
+EXTRA_DIST += contrib/systemd/spool-fetch.service contrib/systemd/spool-fetch.timer

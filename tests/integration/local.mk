@@ -9,4 +9,5 @@ TESTS += \
 	tests/integration/corpus.sh \
 	tests/integration/sendq-enqueue.sh \
 	tests/integration/fetch-imap.sh \
-	tests/integration/fetch-pop3.sh
+	tests/integration/fetch-pop3.sh \
+	tests/integration/fetch-crash.sh
