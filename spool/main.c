@@ -131,7 +131,6 @@ static int cmd_folders(struct ctx *c, int argc, char **argv, struct err *err)
 	json_t *arr;
 
 	if (argc != 0) {
-		usage(stderr);
 		return err_set(err, EX_USAGE, "folders takes no arguments");
 	}
 	root = account_root(c, err);
@@ -252,7 +251,6 @@ static int cmd_ls(struct ctx *c, int argc, char **argv, struct err *err)
 	int rc = 0;
 
 	if (argc > 1) {
-		usage(stderr);
 		return err_set(err, EX_USAGE, "ls takes at most one folder");
 	}
 	dir = folder_dir(c, argc ? argv[0] : "INBOX", err);
@@ -359,7 +357,6 @@ static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *e
 	int rc;
 
 	if (argc < 1 || argc > 2) {
-		usage(stderr);
 		return err_set(err, EX_USAGE, "show needs FOLDER KEY or a PATH");
 	}
 	path = message_path(c, argc, argv, err);
@@ -397,7 +394,6 @@ static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 	int rc;
 
 	if (argc > 1) {
-		usage(stderr);
 		return err_set(err, EX_USAGE, "deliver takes at most one folder");
 	}
 	dir = folder_dir(c, argc ? argv[0] : "INBOX", err);
@@ -418,12 +414,18 @@ static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struc
 	struct fetch_opts o = { folder, isatty(STDERR_FILENO) };
 
 	if (argc != 0 || (all && (c->account || folder))) {
-		usage(stderr);
 		return err_set(err, EX_USAGE, "fetch takes no arguments, and --all no -A or --folder");
 	}
 	if (load_cfg(c, err) < 0)
 		return -1;
 	return fetch_run(c->cfg, c->account, all, &o, err);
+}
+
+/* getopt's own messages are off (opterr = 0) so a usage error stays one line. */
+static int bad_option(const char *arg)
+{
+	fprintf(stderr, "spool: bad option or missing argument near '%s' (see spool --help)\n", arg);
+	return EX_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -444,6 +446,7 @@ int main(int argc, char **argv)
 	const char *cmd, *folder = NULL;
 	int opt, raw = 0, all = 0, rc;
 
+	opterr = 0;
 	/* '+' stops at the command; options after it are parsed again below,
 	 * so both `spool -A x ls` and `spool ls -A x` work. */
 	while ((opt = getopt_long(argc, argv, "+A:vhV", opts, NULL)) != -1) {
@@ -452,11 +455,11 @@ int main(int argc, char **argv)
 		case 'v': c.verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts("spool " PACKAGE_VERSION); return 0;
-		default: usage(stderr); return EX_USAGE;
+		default: return bad_option(argv[optind - 1]);
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		fputs("spool: no command given (see spool --help)\n", stderr);
 		return EX_USAGE;
 	}
 	cmd = argv[optind];
@@ -472,7 +475,7 @@ int main(int argc, char **argv)
 		case 'F': folder = optarg; break;
 		case 'a': all = 1; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EX_USAGE;
+		default: return bad_option(argv[optind - 1]);
 		}
 	}
 	argc -= optind;
@@ -494,8 +497,7 @@ int main(int argc, char **argv)
 		if (rc < 0 && err.code != EX_USAGE)
 			err.code = EX_TEMPFAIL;
 	} else {
-		usage(stderr);
-		err_set(&err, EX_USAGE, "unknown command '%s'", cmd);
+		err_set(&err, EX_USAGE, "unknown command '%s' (see spool --help)", cmd);
 		rc = -1;
 	}
 	cfg_free(c.cfg);

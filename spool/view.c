@@ -44,7 +44,7 @@ json_t *view_json(const struct msg *m)
 	json_t *parts = json_array();
 	time_t date;
 	char *text;
-	size_t i, n;
+	size_t i, n, tlen;
 
 	json_object_set_new(o, "message_id", jstr(msg_message_id(m)));
 	json_object_set_new(o, "date_unix",
@@ -53,8 +53,9 @@ json_t *view_json(const struct msg *m)
 	json_object_set_new(o, "to", addrs_json(m, "To"));
 	json_object_set_new(o, "cc", addrs_json(m, "Cc"));
 	json_object_set_new(o, "subject", jstr(msg_subject(m)));
-	text = msg_text(m);
-	json_object_set_new(o, "text", jstr(text));
+	/* Bodies may hold NUL bytes; JSON can carry them as \u0000. */
+	text = msg_text_n(m, &tlen);
+	json_object_set_new(o, "text", text ? json_stringn(text, tlen) : json_null());
 	free(text);
 	n = msg_part_count(m);
 	for (i = 0; i < n; i++) {

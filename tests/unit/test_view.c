@@ -45,7 +45,7 @@ static void test_json_contract(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "message_id")), "m1@example.test");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "date_unix")), 1795505400);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "subject")), "Selamat \xF0\x9F\x98\x80");
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "text")), "hello\nworld\n");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "text")), "hello\nworld");
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(o, "to")), 2);
 	p = json_array_get(json_object_get(o, "to"), 0);
 	CU_ASSERT_TRUE(json_is_null(json_object_get(p, "name")));
