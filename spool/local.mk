@@ -9,7 +9,8 @@ spool_libspool_a_SOURCES = \
 	spool/fetchstate.c spool/fetchstate.h \
 	spool/imap.c spool/imap.h \
 	spool/pop3.c spool/pop3.h \
-	spool/fetch.c spool/fetch.h
+	spool/fetch.c spool/fetch.h \
+	spool/index.c spool/index.h
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS)

@@ -1,7 +1,7 @@
 # One CUnit suite per module; tests/unit/main.c is the shared runner
 # ('-s SUITE' runs one suite).
-UNIT_LDADD = spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS) $(CUNIT_LIBS)
-UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
+UNIT_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS) $(CUNIT_LIBS)
+UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq -I$(top_srcdir)/mua $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 check_PROGRAMS += tests/unit/unit
 tests_unit_unit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_unit_LDADD = $(UNIT_LDADD)
@@ -21,5 +21,7 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_queue.c \
 	tests/unit/test_enqueue.c \
 	tests/unit/test_fetchstate.c \
-	tests/unit/test_batch.c
+	tests/unit/test_batch.c \
+	tests/unit/test_index.c \
+	tests/unit/test_compose.c
 TESTS += tests/unit/unit

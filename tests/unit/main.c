@@ -31,6 +31,8 @@ static const struct {
 	{ "enqueue", suite_enqueue },
 	{ "fetchstate", suite_fetchstate },
 	{ "batch", suite_batch },
+	{ "index", suite_index },
+	{ "compose", suite_compose },
 };
 
 int main(int argc, char **argv)

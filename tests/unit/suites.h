@@ -20,5 +20,7 @@ void suite_queue(void);
 void suite_enqueue(void);
 void suite_fetchstate(void);
 void suite_batch(void);
+void suite_index(void);
+void suite_compose(void);
 
 #endif

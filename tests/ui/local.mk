@@ -1,0 +1,2 @@
+# UI tests drive the real surel binary in tmux (send-keys, capture-pane).
+TESTS +=

@@ -1,0 +1,5 @@
+#include "config.h"
+#include "suites.h"
+void suite_index(void)
+{
+}
