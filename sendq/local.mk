@@ -3,9 +3,13 @@ noinst_LIBRARIES += sendq/libsendq.a
 sendq_libsendq_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 sendq_libsendq_a_SOURCES = \
 	sendq/queue.c sendq/queue.h \
-	sendq/enqueue.c sendq/enqueue.h
+	sendq/enqueue.c sendq/enqueue.h \
+	sendq/relay.c sendq/relay.h \
+	sendq/bounce.c sendq/bounce.h \
+	sendq/flush.c sendq/flush.h \
+	sendq/daemon.c sendq/daemon.h
 sendq_sendq_SOURCES = sendq/main.c
-sendq_sendq_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+sendq_sendq_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 sendq_sendq_LDADD = sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS)
 
 # sendq behaves as sendmail when invoked under that name; surel-sendmail is

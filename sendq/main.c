@@ -9,18 +9,22 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "buf.h"
 #include "cfg.h"
 #include "codec.h"
+#include "daemon.h"
 #include "enqueue.h"
+#include "flush.h"
 #include "log.h"
 #include "queue.h"
 #include "xalloc.h"
@@ -43,7 +47,8 @@ static void usage(FILE *f)
 		"  hold ID...         keep messages from being sent\n"
 		"  release ID...      undo hold\n"
 		"  retry [ID...]      try failed or waiting messages again now\n"
-		"  flush, daemon      relay the queue (not built yet)\n"
+		"  flush [-A ACCOUNT] relay what is due, then exit\n"
+		"  daemon [-A ACCOUNT] relay in the foreground as mail comes due\n"
 		"\n"
 		"TIME is 'YYYY-MM-DD HH:MM', 'HH:MM', '+30m', '+2h', '+1d' or '@EPOCH'.\n"
 		"See sendq(1).\n", prog, prog);
@@ -249,11 +254,127 @@ static int cmd_show(struct queue *q, const char *id, struct err *err)
 	return rc < 0 ? -1 : flush_out(err);
 }
 
-static int not_built(const char *what, struct err *err)
+static int open_queue(struct queue **q, struct err *err)
 {
-	/* The one command that exists only as a promise until the relay
-	 * lands; 69 tells cron wrappers it is not a passing failure. */
-	return err_set(err, EX_UNAVAILABLE, "%s: the relay agent is not built yet", what);
+	*q = queue_open(NULL, err);
+	return *q ? 0 : -1;
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* SIGTERM and SIGINT let the message in hand finish; without SA_RESTART
+ * they also end the daemon's wait at once. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* curl runs with CURLOPT_NOSIGNAL: a server that hangs up must not
+	 * kill us mid-pass. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* SENDQ_SMTP_TIMEOUT: seconds a silent server is given (tests use a few). */
+static long smtp_timeout(void)
+{
+	const char *s = getenv("SENDQ_SMTP_TIMEOUT");
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return 0;
+	v = strtol(s, &end, 10);
+	return *end == '\0' && v > 0 && v < 86400 ? v : 0;
+}
+
+/* The configuration, or NULL when there is no file at all (queueing works
+ * without one; see enqueue.h). */
+static int load_cfg(struct cfg **cfg_out, struct err *err)
+{
+	*cfg_out = cfg_load(NULL, err);
+	if (*cfg_out)
+		return 0;
+	if (err->code == EX_CONFIG && err->errnum == ENOENT) {
+		err_clear(err);
+		return 0;
+	}
+	return -1;
+}
+
+/* sendq flush / sendq -q / sendq daemon. */
+static int cmd_flush(const char *account, int verbose, int daemon, struct err *err)
+{
+	struct cfg *cfg = NULL;
+	struct queue *q = NULL;
+	struct flush_opts o;
+	struct flush_stats st;
+	const char *log_file;
+	int rc = -1;
+
+	if (load_cfg(&cfg, err) < 0)
+		return -1;
+	if (account && (!cfg || !cfg_account_find(cfg, account, err))) {
+		if (!cfg)
+			err_set(err, EX_CONFIG, "no account '%s': there is no configuration file",
+				account);
+		goto out;
+	}
+	if (daemon && !verbose) {
+		/* A daemon has no terminal: syslog, or log_file when set. */
+		log_file = cfg ? cfg_general(cfg, "log_file") : NULL;
+		if (log_file && !freopen(log_file, "a", stderr)) {
+			err_sys(err, EX_CANTCREAT, "cannot open log file '%s'", log_file);
+			goto out;
+		}
+		if (log_file)
+			setvbuf(stderr, NULL, _IOLBF, 0);
+		log_init(prog, LOG_LVL_INFO, log_file == NULL);
+	}
+	if (open_queue(&q, err) < 0)
+		goto out;
+	memset(&o, 0, sizeof(o));
+	o.account = account;
+	o.timeout = smtp_timeout();
+	o.stop = &stop_flag;
+	catch_signals();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		err_set(err, EX_OSERR, "cannot start libcurl");
+		goto out;
+	}
+	if (daemon) {
+		rc = daemon_run(q, cfg, &o, err);
+		goto out_curl;
+	}
+	if (queue_lock_flush(q, err) < 0) {
+		if (err->errnum == EWOULDBLOCK) {
+			/* The contract: a second flusher leaves at once, happily. */
+			log_info("another flush is running");
+			err_clear(err);
+			rc = 0;
+		}
+		goto out_curl;
+	}
+	if (recover(q, err) < 0 || flush_run(q, cfg, &o, time(NULL), &st, err) < 0)
+		goto out_curl;
+	log_info("flush: %u message(s), %u sent, %u local, %u deferred, %u bounced, %u connection(s)",
+		 st.messages, st.sent, st.local, st.deferred, st.bounced, st.connects);
+	rc = 0;
+out_curl:
+	curl_global_cleanup();
+out:
+	queue_close(q);
+	cfg_free(cfg);
+	return rc;
 }
 
 static int is_command(const char *s)
@@ -270,17 +391,12 @@ static int is_command(const char *s)
 	return 0;
 }
 
-static int open_queue(struct queue **q, struct err *err)
-{
-	*q = queue_open(NULL, err);
-	return *q ? 0 : -1;
-}
-
 /* sendq [-v] COMMAND [ARGS]: argv[0] is the command. */
 static int run_command(int argc, char **argv, int verbose, struct err *err)
 {
 	const char *cmd = argv[0];
 	struct queue *q = NULL;
+	const char *account = NULL;
 	char **ids;
 	size_t nids = 0;
 	int json = 0, i, rc = 0, opts_done = 0;
@@ -293,9 +409,9 @@ static int run_command(int argc, char **argv, int verbose, struct err *err)
 			json = 1;
 		} else if (!opts_done && strcmp(argv[i], "-v") == 0) {
 			verbose++;
-		} else if (!opts_done && strcmp(argv[i], "-A") == 0 && strcmp(cmd, "flush") == 0 &&
-			   i + 1 < argc) {
-			i++;
+		} else if (!opts_done && strcmp(argv[i], "-A") == 0 &&
+			   (strcmp(cmd, "flush") == 0 || strcmp(cmd, "daemon") == 0) && i + 1 < argc) {
+			account = argv[++i];
 		} else if (!opts_done && argv[i][0] == '-' && argv[i][1] != '\0') {
 			rc = err_set(err, EX_USAGE, "%s: unknown option '%s'", cmd, argv[i]);
 			goto out;
@@ -306,7 +422,11 @@ static int run_command(int argc, char **argv, int verbose, struct err *err)
 	log_init(prog, verbose >= 2 ? LOG_LVL_DEBUG : verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
 
 	if (strcmp(cmd, "flush") == 0 || strcmp(cmd, "daemon") == 0) {
-		rc = not_built(cmd, err);
+		if (nids != 0) {
+			rc = err_set(err, EX_USAGE, "%s: unexpected argument '%s'", cmd, ids[0]);
+			goto out;
+		}
+		rc = cmd_flush(account, verbose, strcmp(cmd, "daemon") == 0, err);
 		goto out;
 	}
 	if ((strcmp(cmd, "list") == 0 && nids != 0) ||
@@ -474,20 +594,6 @@ static int parse_mail_args(int argc, char **argv, struct mail_args *a, int *firs
 	return 0;
 }
 
-/* The configuration, or NULL when there is no file at all (queueing works
- * without one; see enqueue.h). */
-static int load_cfg(struct cfg **cfg_out, struct err *err)
-{
-	*cfg_out = cfg_load(NULL, err);
-	if (*cfg_out)
-		return 0;
-	if (err->code == EX_CONFIG && err->errnum == ENOENT) {
-		err_clear(err);
-		return 0;
-	}
-	return -1;
-}
-
 static int run_mail(int argc, char **argv, struct err *err)
 {
 	struct mail_args a;
@@ -508,7 +614,7 @@ static int run_mail(int argc, char **argv, struct err *err)
 	case MODE_NOTHING:
 		return 0;
 	case MODE_FLUSH:
-		return not_built("flush", err);
+		return cmd_flush(a.o.account, a.verbose, 0, err);
 	case MODE_LIST:
 		if ((rc = open_queue(&q, err)) == 0)
 			rc = cmd_list(q, 0, 1, err);

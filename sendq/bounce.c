@@ -1,0 +1,173 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bounce.h"
+
+/* Header block of the original kept in a report at most; the rest is
+ * dropped (a report is about the envelope, not a copy of the message). */
+#define HEADERS_MAX (256 * 1024)
+
+void bounce_status(const char *reply, const char *dflt, char out[16])
+{
+	const char *p;
+	size_t n;
+
+	if (!reply || !isdigit((unsigned char)reply[0]) || !isdigit((unsigned char)reply[1]) ||
+	    !isdigit((unsigned char)reply[2]) || (reply[0] != '4' && reply[0] != '5')) {
+		snprintf(out, 16, "%s", dflt);
+		return;
+	}
+	/* RFC 3463: class.subject.detail, subject and detail 1 to 3 digits;
+	 * the class must agree with the reply code (RFC 2034 section 4). */
+	p = reply + 3;
+	while (*p == ' ' || *p == '-')
+		p++;
+	if (p[0] == reply[0] && p[1] == '.') {
+		size_t d1 = strspn(p + 2, "0123456789"), d2;
+
+		if (d1 >= 1 && d1 <= 3 && p[2 + d1] == '.') {
+			d2 = strspn(p + 3 + d1, "0123456789");
+			n = 3 + d1 + d2;
+			if (d2 >= 1 && d2 <= 3 && (p[n] == '\0' || p[n] == ' ')) {
+				snprintf(out, 16, "%.*s", (int)n, p);
+				return;
+			}
+		}
+	}
+	snprintf(out, 16, "%c.0.0", reply[0]);
+}
+
+/* Text from a server or an envelope, for a 7-bit report on one line. */
+static void put_ascii(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		buf_putc(b, (unsigned char)*s >= 32 && (unsigned char)*s < 127 ? *s : '?');
+}
+
+static void put_date(struct buf *b, time_t t)
+{
+	char s[64];
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	buf_puts(b, s);
+}
+
+/* Whether the reply starts with an SMTP reply code. */
+static int is_smtp_reply(const char *r)
+{
+	return r && isdigit((unsigned char)r[0]) && isdigit((unsigned char)r[1]) &&
+	       isdigit((unsigned char)r[2]) && (r[3] == '\0' || r[3] == ' ');
+}
+
+void bounce_make(const struct queue_env *e, const char *body, size_t len, const char *host,
+		 time_t now, int expired, struct buf *out)
+{
+	const char *id = queue_env_id(e) ? queue_env_id(e) : "unknown";
+	const char *reply, *hdr_end;
+	char boundary[128], status[16];
+	size_t i, hlen;
+
+	snprintf(boundary, sizeof(boundary), "%s/%lld/%s", id, (long long)now, host);
+	buf_puts(out, "From: Mail Delivery System <MAILER-DAEMON@");
+	put_ascii(out, host);
+	buf_puts(out, ">\nTo: <");
+	put_ascii(out, queue_env_sender(e));
+	buf_puts(out, ">\nSubject: Undelivered Mail Returned to Sender\nDate: ");
+	put_date(out, now);
+	buf_puts(out, "\nMessage-ID: <bounce.");
+	put_ascii(out, id);
+	buf_printf(out, ".%lld@", (long long)now);
+	put_ascii(out, host);
+	buf_puts(out, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+		      "Content-Type: multipart/report; report-type=delivery-status;\n"
+		      "\tboundary=\"");
+	put_ascii(out, boundary);
+	buf_puts(out, "\"\n\nThis is a MIME-encapsulated message.\n\n--");
+	put_ascii(out, boundary);
+
+	/* 1: for people. */
+	buf_puts(out, "\nContent-Description: Notification\n"
+		      "Content-Type: text/plain; charset=us-ascii\n\n"
+		      "This is the mail system at host ");
+	put_ascii(out, host);
+	buf_puts(out, ".\n\nYour message could not be delivered to one or more recipients.\n");
+	if (expired)
+		buf_puts(out, "It stayed in the outgoing queue for too long without being accepted.\n");
+	buf_puts(out, "The original message is kept in the queue as ");
+	put_ascii(out, id);
+	buf_puts(out, " (see 'sendq show' and 'sendq retry');\nits headers are attached below.\n\n");
+	for (i = 0; i < queue_env_rcpt_count(e); i++) {
+		if (queue_env_rcpt_status(e, i) != QUEUE_RCPT_BOUNCED)
+			continue;
+		buf_puts(out, "<");
+		put_ascii(out, queue_env_rcpt_addr(e, i));
+		buf_puts(out, ">: ");
+		reply = queue_env_rcpt_reply(e, i);
+		put_ascii(out, reply ? reply : expired ? "delivery time expired" : "refused");
+		buf_putc(out, '\n');
+	}
+
+	/* 2: for programs (RFC 3464 section 2). */
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	buf_puts(out, "\nContent-Description: Delivery report\n"
+		      "Content-Type: message/delivery-status\n\n"
+		      "Reporting-MTA: dns; ");
+	put_ascii(out, host);
+	buf_puts(out, "\nX-Surel-Queue-ID: ");
+	put_ascii(out, id);
+	buf_puts(out, "\nArrival-Date: ");
+	put_date(out, queue_env_created(e));
+	buf_putc(out, '\n');
+	for (i = 0; i < queue_env_rcpt_count(e); i++) {
+		if (queue_env_rcpt_status(e, i) != QUEUE_RCPT_BOUNCED)
+			continue;
+		reply = queue_env_rcpt_reply(e, i);
+		bounce_status(reply, expired ? "4.4.7" : "5.0.0", status);
+		/* A 4xx reply on a message that did not expire cannot make a
+		 * failure; a 2xx one says nothing about it. */
+		if (status[0] != '5' && !(expired && status[0] == '4'))
+			snprintf(status, sizeof(status), "%s", expired ? "4.4.7" : "5.0.0");
+		buf_puts(out, "\nFinal-Recipient: rfc822; ");
+		put_ascii(out, queue_env_rcpt_addr(e, i));
+		buf_printf(out, "\nAction: failed\nStatus: %s\n", status);
+		if (is_smtp_reply(reply)) {
+			buf_puts(out, "Diagnostic-Code: smtp; ");
+			put_ascii(out, reply);
+			buf_putc(out, '\n');
+		}
+	}
+
+	/* 3: the original's header block (RFC 3462 text/rfc822-headers). */
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	buf_puts(out, "\nContent-Description: Undelivered Message Headers\n"
+		      "Content-Type: text/rfc822-headers\n\n");
+	hdr_end = len > 0 && body[0] == '\n' ? body : NULL;
+	if (!hdr_end) {
+		const char *p = body;
+
+		while ((p = memchr(p, '\n', (size_t)(body + len - p))) != NULL) {
+			if (p + 1 < body + len && p[1] == '\n') {
+				hdr_end = p + 1;
+				break;
+			}
+			p++;
+		}
+	}
+	hlen = hdr_end ? (size_t)(hdr_end - body) : len;
+	if (hlen > HEADERS_MAX)
+		hlen = HEADERS_MAX;
+	buf_append(out, body, hlen);
+	if (hlen > 0 && body[hlen - 1] != '\n')
+		buf_putc(out, '\n');
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	buf_puts(out, "--\n");
+}

@@ -1,0 +1,467 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "bounce.h"
+#include "buf.h"
+#include "codec.h"
+#include "flush.h"
+#include "log.h"
+#include "maildir.h"
+#include "relay.h"
+#include "xalloc.h"
+
+/* The SMTP session of one account for the whole pass. */
+struct session {
+	const struct cfg_account *acct;
+	struct relay *relay;        /* NULL until first needed */
+	int failed;                 /* refused: defer the rest without trying */
+	char why[256];
+};
+
+struct run {
+	struct queue *q;
+	const struct cfg *cfg;
+	const struct flush_opts *o;
+	time_t now;
+	struct flush_stats *st;
+	struct session *sessions;
+	size_t nsessions;
+	long expire;
+	char host[256];
+};
+
+/* A due message and its place in queue_list order (the tie-break that
+ * keeps each account's mail oldest first). */
+struct due {
+	struct queue_env *e;
+	const char *account;
+	size_t order;
+};
+
+static int due_cmp(const void *a, const void *b)
+{
+	const struct due *x = a, *y = b;
+	int c = strcmp(x->account, y->account);
+
+	if (c)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void note_due(struct run *r, time_t t)
+{
+	if (r->st->next_due == 0 || t < r->st->next_due)
+		r->st->next_due = t;
+}
+
+/* Server and error text for a log line: one line, terminal-safe. */
+static void log_rcpt(const char *id, const char *addr, const char *via, const char *what,
+		     const char *reply)
+{
+	struct buf b = BUF_INIT;
+
+	if (reply && reply[0])
+		codec_sanitize(reply, strlen(reply), 0, &b);
+	log_info("%s: to=<%s> via %s: %s%s%s", id, addr, via, what, b.len ? ": " : "", b.data);
+	buf_release(&b);
+}
+
+/* ---- where mail goes locally ------------------------------------------- */
+
+static int in_local_domains(const struct cfg_account *a, const char *addr)
+{
+	const char *list = cfg_get(a, "local_domains"), *dom = strrchr(addr, '@'), *p;
+	size_t dlen, n;
+
+	if (!list || !dom)
+		return 0;
+	dom++;
+	dlen = strlen(dom);
+	for (p = list; *p;) {
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if (n == dlen && n > 0 && strncasecmp(p, dom, n) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Deliver data into folder of account a, creating the folder if needed. */
+static int store(const struct cfg_account *a, const char *folder, const char *data, size_t len,
+		 const char *flags, struct err *err)
+{
+	char *dir = maildir_folder_path(cfg_get(a, "maildir"), folder);
+	int rc = 0;
+
+	if (!maildir_is(dir))
+		rc = maildir_create(dir, err);
+	if (rc == 0)
+		rc = maildir_deliver(dir, data, len, flags, NULL, err);
+	free(dir);
+	return rc;
+}
+
+/* The account whose INBOX gets mail for addr: the one with that address,
+ * else the default one. */
+static const struct cfg_account *inbox_owner(const struct run *r, const char *addr)
+{
+	const struct cfg_account *a = cfg_account_for_address(r->cfg, addr);
+	struct err err = ERR_INIT;
+
+	return a ? a : cfg_account_find(r->cfg, NULL, &err);
+}
+
+/* Local delivery of one recipient, with the envelope in Return-Path and
+ * Delivered-To (RFC 5321 4.4; Delivered-To as qmail and Postfix add it,
+ * so loops can be seen). */
+static int deliver_local(struct run *r, const struct queue_env *e, const char *addr,
+			 const char *body, size_t len, struct err *err)
+{
+	const struct cfg_account *a = inbox_owner(r, addr);
+	struct buf m = BUF_INIT;
+	int rc;
+
+	if (!a)
+		return err_set(err, EX_CONFIG, "no account to deliver '%s' to", addr);
+	buf_printf(&m, "Return-Path: <%s>\nDelivered-To: %s\n", queue_env_sender(e), addr);
+	buf_append(&m, body, len);
+	rc = store(a, "INBOX", m.data, m.len, NULL, err);
+	buf_release(&m);
+	return rc;
+}
+
+/* ---- smarthost sessions ---------------------------------------------- */
+
+static struct session *session_for(struct run *r, const struct cfg_account *a)
+{
+	struct session *s;
+	size_t i;
+
+	for (i = 0; i < r->nsessions; i++)
+		if (r->sessions[i].acct == a)
+			return &r->sessions[i];
+	r->sessions = xreallocarray(r->sessions, r->nsessions + 1, sizeof(*r->sessions));
+	s = &r->sessions[r->nsessions++];
+	memset(s, 0, sizeof(*s));
+	s->acct = a;
+	return s;
+}
+
+static void session_fail(struct run *r, struct session *s, const char *why)
+{
+	s->failed = 1;
+	snprintf(s->why, sizeof(s->why), "%s", why);
+	r->st->sessions_failed++;
+}
+
+/* Relay the remote recipients idx[0..n) of e. */
+static void relay_rcpts(struct run *r, struct queue_env *e, const struct cfg_account *a,
+			const size_t *idx, size_t n, const char *body, size_t len)
+{
+	struct session *s = session_for(r, a);
+	struct relay_rcpt *res;
+	struct err err = ERR_INIT;
+	const char **addrs;
+	const char *id = queue_env_id(e), *via;
+	int rc, session_failed = 0;
+	size_t i;
+
+	if (!s->relay && !s->failed) {
+		s->relay = relay_new(a, r->o->timeout, &err);
+		if (!s->relay)
+			session_fail(r, s, err.msg);
+	}
+	via = s->relay ? relay_host(s->relay) : cfg_account_name(a);
+	if (s->failed) {
+		/* One refused session (host down, bad certificate, AUTH
+		 * refused) says enough about this pass: no more timeouts. */
+		for (i = 0; i < n; i++) {
+			queue_env_set_rcpt(e, idx[i], QUEUE_RCPT_DEFERRED, s->why);
+			log_rcpt(id, queue_env_rcpt_addr(e, idx[i]), via, "deferred", s->why);
+			r->st->deferred++;
+		}
+		queue_env_set_error(e, s->why);
+		return;
+	}
+	addrs = xcalloc(n, sizeof(*addrs));
+	res = xcalloc(n, sizeof(*res));
+	for (i = 0; i < n; i++)
+		addrs[i] = queue_env_rcpt_addr(e, idx[i]);
+	rc = relay_send(s->relay, queue_env_sender(e), addrs, n, body, len, res, &session_failed,
+			&err);
+	if (rc < 0 && session_failed)
+		session_fail(r, s, err.msg);
+	queue_env_set_error(e, rc < 0 ? err.msg : NULL);
+	for (i = 0; i < n; i++) {
+		const char *reply = res[i].code ? res[i].reply : err.msg;
+
+		if (res[i].code >= 200 && res[i].code < 300) {
+			queue_env_set_rcpt(e, idx[i], QUEUE_RCPT_SENT, reply);
+			log_rcpt(id, addrs[i], via, "sent", reply);
+			r->st->sent++;
+		} else if (res[i].code >= 500) {
+			queue_env_set_rcpt(e, idx[i], QUEUE_RCPT_BOUNCED, reply);
+			log_rcpt(id, addrs[i], via, "bounced", reply);
+			r->st->bounced++;
+		} else {
+			queue_env_set_rcpt(e, idx[i], QUEUE_RCPT_DEFERRED, reply);
+			log_rcpt(id, addrs[i], via, "deferred", reply);
+			r->st->deferred++;
+		}
+	}
+	free(addrs);
+	free(res);
+}
+
+/* ---- finishing a message ----------------------------------------------- */
+
+/* Keep e queued for another try later. */
+static void reschedule(struct run *r, struct queue_env *e)
+{
+	struct err err = ERR_INIT;
+	unsigned n = queue_env_attempts(e) + 1;
+	time_t next = r->now + (time_t)cfg_retry_delay(r->cfg, n);
+
+	queue_env_set_attempts(e, n);
+	queue_env_set_next_attempt(e, next);
+	note_due(r, next);
+	if (queue_save_envelope(r->q, e, &err) < 0)
+		log_warnx("%s: cannot record the attempt: %s", queue_env_id(e), err.msg);
+}
+
+/* The account whose INBOX gets the sender's bounce: the message's own,
+ * else the one with the sender's address, else the default. */
+static const struct cfg_account *bounce_owner(const struct run *r, const struct queue_env *e,
+					      const struct cfg_account *msg_acct)
+{
+	if (queue_env_account(e)[0] && msg_acct)
+		return msg_acct;
+	return inbox_owner(r, queue_env_sender(e));
+}
+
+/* A message with no recipient left to try: Sent copy, bounce, and out of
+ * env/.  Each step is durable before the next, so a crash repeats at
+ * worst a Sent copy or a bounce, never a delivery. */
+static void finish(struct run *r, struct queue_env *e, const struct cfg_account *a,
+		   const char *body, size_t len, int expired)
+{
+	struct err err = ERR_INIT;
+	struct buf b = BUF_INIT;
+	const struct cfg_account *owner;
+	const char *id = queue_env_id(e);
+	size_t i, n = queue_env_rcpt_count(e), bounced = 0, relayed = 0;
+	char *why;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (queue_env_rcpt_status(e, i) == QUEUE_RCPT_BOUNCED)
+			bounced++;
+		else if (!in_local_domains(a, queue_env_rcpt_addr(e, i)))
+			relayed++;
+	}
+	/* The copy is of what went out to the world; local mail (cron to
+	 * root) does not belong in Sent. */
+	if (relayed > 0 && cfg_get_bool(a, "sent_copy", 1)) {
+		const char *folder = cfg_get(a, "sent_folder");
+
+		if (store(a, folder ? folder : "Sent", body, len, "S", &err) < 0)
+			log_warnx("%s: sent, but no copy in the Sent folder: %s", id, err.msg);
+		err_clear(&err);
+	}
+	if (bounced == 0) {
+		if (queue_remove(r->q, id, &err) < 0)
+			log_warnx("%s: delivered, but cannot remove it from the queue: %s", id,
+				  err.msg);
+		else
+			r->st->done++;
+		return;
+	}
+	if (queue_env_sender(e)[0] == '\0') {
+		/* A bounce of a bounce would be a loop (RFC 5321 4.5.5). */
+		log_info("%s: undeliverable, null sender: no bounce", id);
+		why = xstrdup("undeliverable; the sender is null, so no bounce was made");
+	} else {
+		owner = bounce_owner(r, e, a);
+		if (!owner) {
+			rc = err_set(&err, EX_CONFIG, "no account to deliver the bounce to");
+		} else {
+			bounce_make(e, body, len, r->host, r->now, expired, &b);
+			rc = store(owner, "INBOX", b.data, b.len, NULL, &err);
+			buf_release(&b);
+		}
+		if (rc < 0) {
+			/* Kept queued: a report nobody can read is as bad as
+			 * losing the message. */
+			log_warnx("%s: cannot store the bounce: %s", id, err.msg);
+			why = xasprintf("cannot store the bounce: %s", err.msg);
+			queue_env_set_error(e, why);
+			free(why);
+			reschedule(r, e);
+			return;
+		}
+		log_info("%s: bounce for %zu recipient(s) stored in the INBOX of '%s'", id, bounced,
+			 cfg_account_name(owner));
+		why = xasprintf(expired ? "expired; %zu recipient(s) bounced" :
+				"%zu recipient(s) bounced", bounced);
+	}
+	if (queue_fail(r->q, e, why, &err) < 0)
+		log_warnx("%s: cannot move it to failed/: %s", id, err.msg);
+	else
+		r->st->done++;
+	free(why);
+}
+
+/* ---- one message ---------------------------------------------------- */
+
+static void do_message(struct run *r, struct queue_env *e)
+{
+	struct err err = ERR_INIT;
+	const struct cfg_account *a;
+	const char *id = queue_env_id(e), *name = queue_env_account(e);
+	size_t i, n = queue_env_rcpt_count(e), nremote = 0, open = 0;
+	size_t *remote;
+	char *body = NULL;
+	size_t len;
+	int expired;
+
+	r->st->messages++;
+	a = cfg_account_find(r->cfg, name[0] ? name : NULL, &err);
+	if (!a) {
+		/* A configuration problem, not the message's: keep it. */
+		log_warnx("%s: not relayed: %s", id, err.msg);
+		queue_env_set_error(e, err.msg);
+		reschedule(r, e);
+		return;
+	}
+	if (queue_read_body(r->q, id, &body, &len, &err) < 0) {
+		log_warnx("%s: %s", id, err.msg);
+		if (err.code != EX_NOINPUT) {
+			queue_env_set_error(e, err.msg);
+			reschedule(r, e);
+		}
+		return;
+	}
+	expired = r->now >= queue_env_created(e) + r->expire;
+	remote = xcalloc(n ? n : 1, sizeof(*remote));
+	for (i = 0; i < n; i++) {
+		enum queue_rcpt_status st = queue_env_rcpt_status(e, i);
+		const char *addr = queue_env_rcpt_addr(e, i);
+
+		if (st != QUEUE_RCPT_PENDING && st != QUEUE_RCPT_DEFERRED)
+			continue;
+		if (expired) {
+			queue_env_set_rcpt(e, i, QUEUE_RCPT_BOUNCED, NULL);
+			log_rcpt(id, addr, "queue", "bounced", "delivery time expired");
+			r->st->bounced++;
+		} else if (in_local_domains(a, addr)) {
+			err_clear(&err);
+			if (deliver_local(r, e, addr, body, len, &err) < 0) {
+				queue_env_set_rcpt(e, i, QUEUE_RCPT_DEFERRED, err.msg);
+				log_rcpt(id, addr, "local", "deferred", err.msg);
+				r->st->deferred++;
+			} else {
+				queue_env_set_rcpt(e, i, QUEUE_RCPT_SENT, "delivered locally");
+				log_rcpt(id, addr, "local", "delivered", NULL);
+				r->st->local++;
+			}
+		} else {
+			remote[nremote++] = i;
+		}
+	}
+	if (nremote > 0)
+		relay_rcpts(r, e, a, remote, nremote, body, len);
+	free(remote);
+	for (i = 0; i < n; i++) {
+		enum queue_rcpt_status st = queue_env_rcpt_status(e, i);
+
+		if (st == QUEUE_RCPT_PENDING || st == QUEUE_RCPT_DEFERRED)
+			open++;
+	}
+	if (open > 0)
+		reschedule(r, e);
+	else
+		finish(r, e, a, body, len, expired);
+	free(body);
+}
+
+int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o,
+	      time_t now, struct flush_stats *st, struct err *err)
+{
+	struct queue_env **list;
+	struct due *due;
+	struct relay_stats rs;
+	struct run r;
+	size_t n, i, ndue = 0;
+
+	memset(st, 0, sizeof(*st));
+	memset(&r, 0, sizeof(r));
+	r.q = q;
+	r.cfg = cfg;
+	r.o = o;
+	r.now = now;
+	r.st = st;
+	r.expire = cfg ? cfg_general_duration(cfg, "expire", CFG_EXPIRE_DEFAULT) :
+			 CFG_EXPIRE_DEFAULT;
+	if (gethostname(r.host, sizeof(r.host) - 1) < 0 || r.host[0] == '\0')
+		snprintf(r.host, sizeof(r.host), "localhost");
+
+	if (queue_list(q, &list, &n, err) < 0)
+		return -1;
+	due = xcalloc(n ? n : 1, sizeof(*due));
+	for (i = 0; i < n; i++) {
+		struct queue_env *e = list[i];
+		const char *acct = queue_env_account(e);
+
+		/* Unreadable envelopes are listed without an id check of
+		 * their own; queue_recover and 'sendq show' deal with them. */
+		if (queue_env_state(e) != QUEUE_ST_QUEUED || queue_env_rcpt_count(e) == 0)
+			continue;
+		if (o->account && strcmp(o->account, acct) != 0) {
+			/* -A NAME also takes the mail of no account when
+			 * NAME is the default account. */
+			struct err e2 = ERR_INIT;
+			const struct cfg_account *d = cfg ? cfg_account_find(cfg, NULL, &e2) : NULL;
+
+			if (acct[0] || !d || strcmp(cfg_account_name(d), o->account) != 0)
+				continue;
+		}
+		if (queue_env_next_attempt(e) > now) {
+			note_due(&r, queue_env_next_attempt(e));
+			continue;
+		}
+		due[ndue].e = e;
+		due[ndue].account = acct;
+		due[ndue].order = i;
+		ndue++;
+	}
+	if (ndue > 1)
+		qsort(due, ndue, sizeof(*due), due_cmp);
+	/* Without a configuration file there is nowhere to relay to; such
+	 * mail waits (enqueue.h), and one line says so. */
+	if (!cfg && ndue > 0)
+		log_warnx("%zu message(s) not relayed: no configuration file", ndue);
+	for (i = 0; cfg && i < ndue; i++) {
+		if (o->stop && *o->stop)
+			break;
+		do_message(&r, due[i].e);
+	}
+	for (i = 0; i < r.nsessions; i++) {
+		if (r.sessions[i].relay) {
+			relay_get_stats(r.sessions[i].relay, &rs);
+			st->connects += rs.connects;
+			log_info("%s: %u message(s) over %u connection(s)",
+				 relay_host(r.sessions[i].relay), rs.messages, rs.connects);
+		}
+		relay_free(r.sessions[i].relay);
+	}
+	free(r.sessions);
+	free(due);
+	queue_list_free(list, n);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * flush: one pass of the relay agent over the queue.  It picks the
+ * messages that are due, delivers recipients in an account's
+ * local_domains straight into the local Maildir, relays the others
+ * through the account's smarthost (relay.h, one session per account for
+ * the whole pass), records every recipient's outcome in the envelope, and
+ * finishes messages: Sent copy, bounce (bounce.h) into the sender's INBOX,
+ * removal or the move to failed/.  Taking the flush lock and the recovery
+ * sweep are the caller's job (sendq/main.c, daemon.h); so is printing.
+ *
+ * Outcomes per recipient: a 2xx reply (or a local delivery) is sent; 5xx
+ * is bounced; 4xx, a lost connection, a timeout, a refused session (TLS,
+ * AUTH) or a local delivery problem is deferred, and the message waits
+ * cfg_retry_delay(attempts) before the next try.  A message older than
+ * `expire` has its unfinished recipients bounced.  A message leaves env/
+ * only when no recipient is pending or deferred: removed when all were
+ * sent, moved to failed/ once its bounce is stored when some bounced
+ * (never bounced when the sender is null; it just fails).  A bounce that
+ * cannot be stored keeps the message queued.
+ * Ownership: the caller keeps what it passes in.
+ */
+#ifndef SUREL_FLUSH_H
+#define SUREL_FLUSH_H
+
+#include <signal.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "err.h"
+#include "queue.h"
+
+struct flush_opts {
+	const char *account;              /* only this account's mail; NULL: all */
+	long timeout;                     /* SMTP timeout in seconds; 0: relay.h's */
+	volatile sig_atomic_t *stop;      /* non-zero: stop after the current message */
+};
+
+/* What a pass did, for -v, the daemon and the benchmark. */
+struct flush_stats {
+	unsigned messages;     /* messages tried */
+	unsigned done;         /* left the queue (sent, or failed after a bounce) */
+	unsigned sent;         /* recipients accepted by a smarthost */
+	unsigned local;        /* recipients delivered locally */
+	unsigned bounced;      /* recipients bounced */
+	unsigned deferred;     /* recipients deferred */
+	unsigned connects;     /* SMTP connections opened */
+	unsigned sessions_failed; /* smarthosts whose session was refused */
+	time_t next_due;       /* earliest next attempt still queued; 0: none */
+};
+
+/* One pass at time now.  cfg NULL (no configuration file) relays nothing:
+ * due messages stay queued with an error saying so.  Fails (-1) only when
+ * the queue itself cannot be read; problems with single messages are
+ * recorded in their envelopes and logged (log.h, one line per recipient
+ * and attempt: queue ID, recipient, smarthost or local folder, outcome and
+ * reply; never credentials). */
+int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o,
+	      time_t now, struct flush_stats *st, struct err *err)
+	__attribute__((warn_unused_result));
+
+#endif

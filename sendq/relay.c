@@ -1,0 +1,829 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "log.h"
+#include "pwcmd.h"
+#include "relay.h"
+#include "tls.h"
+#include "xalloc.h"
+
+#define DEFAULT_TIMEOUT 120L
+/* MIME nesting deeper than this is copied as it is by relay_to_7bit. */
+#define MIME_MAX_DEPTH 16
+
+/* The command whose reply comes next, as the protocol trace tells it. */
+enum cmd { CMD_NONE, CMD_EHLO, CMD_STARTTLS, CMD_AUTH, CMD_MAIL, CMD_RCPT, CMD_DATA,
+	   CMD_DOT, CMD_OTHER };
+
+struct relay {
+	CURL *curl;
+	char *url;
+	char host[256];
+	char *user;
+	char *secret;            /* password or OAuth token; wiped on free */
+	const char *pw_cmd;      /* borrowed from the account */
+	const char *pw_plain;    /* likewise (the `password` key) */
+	int xoauth2;
+	int ready;               /* credentials and pin are set on the handle */
+	struct tls_policy *tls;
+	char *pin;
+	int use_ssl;             /* CURLUSESSL_* for smtp:// */
+	long timeout;
+	struct relay_stats stats;
+	char errbuf[CURL_ERROR_SIZE];
+
+	/* What the server announced on the current connection. */
+	int ext_8bitmime;
+
+	/* The transaction under way. */
+	enum cmd cmd;
+	int hide_next;           /* the next client line answers a 334 */
+	size_t rcpt_next;        /* RCPT TO commands sent so far */
+	size_t nres;
+	struct relay_rcpt *res;
+	int mail_sent;
+	int mail_code, data_code, last_code;
+	char mail_reply[RELAY_REPLY_MAX + 1];
+	char data_reply[RELAY_REPLY_MAX + 1];
+	char last_reply[RELAY_REPLY_MAX + 1];
+	struct buf reply;        /* lines of the reply being read */
+
+	/* The upload. */
+	const char *body;
+	size_t body_len;
+	int body_8bit;
+	int prepared;
+	struct buf wire;
+	size_t wire_pos;
+};
+
+/* ---- body transformations ---------------------------------------------- */
+
+void relay_crlf(const char *body, size_t len, struct buf *out)
+{
+	const char *p = body, *end = body + len, *nl;
+
+	buf_grow(out, len + len / 32 + 64);
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) {
+			buf_append(out, p, (size_t)(end - p));
+			break;
+		}
+		if (nl > p && nl[-1] == '\r') {
+			buf_append(out, p, (size_t)(nl + 1 - p));
+		} else {
+			buf_append(out, p, (size_t)(nl - p));
+			buf_append(out, "\r\n", 2);
+		}
+		p = nl + 1;
+	}
+}
+
+static int has_8bit(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)p[i] & 0x80)
+			return 1;
+	return 0;
+}
+
+/* The end of the header block of the entity at p: the offset of the body,
+ * and in *hdr_len_out the length of the header lines (without the empty
+ * line).  An entity without an empty line is all header. */
+static size_t header_end(const char *p, size_t len, size_t *hdr_len_out)
+{
+	const char *q;
+
+	if (len > 0 && p[0] == '\n') {
+		*hdr_len_out = 0;
+		return 1;
+	}
+	q = p;
+	while ((q = memchr(q, '\n', (size_t)(p + len - q))) != NULL) {
+		if (q + 1 < p + len && q[1] == '\n') {
+			*hdr_len_out = (size_t)(q + 1 - p);
+			return (size_t)(q + 2 - p);
+		}
+		q++;
+	}
+	*hdr_len_out = len;
+	return len;
+}
+
+/* The unfolded value of header name in the header block, or "" (into v). */
+static void header_get(const char *h, size_t len, const char *name, struct buf *v)
+{
+	size_t nlen = strlen(name);
+	const char *p = h, *end = h + len, *eol;
+
+	buf_reset(v);
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		if ((size_t)(eol - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+			buf_append(v, p + nlen + 1, (size_t)(eol - p - (ptrdiff_t)nlen - 1));
+			/* Continuation lines start with a blank. */
+			while (eol < end && eol + 1 < end && (eol[1] == ' ' || eol[1] == '\t')) {
+				p = eol + 1;
+				eol = memchr(p, '\n', (size_t)(end - p));
+				if (!eol)
+					eol = end;
+				buf_append(v, p, (size_t)(eol - p));
+			}
+			return;
+		}
+		p = eol + 1;
+	}
+}
+
+/* A Content-Type parameter, unquoted (into out); 0 when absent. */
+static int ct_param(const char *ct, const char *name, struct buf *out)
+{
+	size_t nlen = strlen(name);
+	const char *p = strchr(ct, ';'), *e;
+
+	buf_reset(out);
+	while (p) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			p += nlen + 1;
+			if (*p == '"') {
+				e = strchr(++p, '"');
+				buf_append(out, p, e ? (size_t)(e - p) : strlen(p));
+			} else {
+				e = p + strcspn(p, "; \t\r");
+				buf_append(out, p, (size_t)(e - p));
+			}
+			return out->len > 0;
+		}
+		p = strchr(p, ';');
+	}
+	return 0;
+}
+
+static const char *skip_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* Copy the header block without its Content-Transfer-Encoding fields
+ * (continuation lines included). */
+static void copy_headers_without_cte(const char *h, size_t len, struct buf *out)
+{
+	const char *p = h, *end = h + len, *eol;
+	int skipping = 0;
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		eol = eol ? eol + 1 : end;
+		if (*p == ' ' || *p == '\t') {
+			if (!skipping)
+				buf_append(out, p, (size_t)(eol - p));
+		} else {
+			skipping = (size_t)(eol - p) > 26 &&
+				   strncasecmp(p, "Content-Transfer-Encoding:", 26) == 0;
+			if (!skipping)
+				buf_append(out, p, (size_t)(eol - p));
+		}
+		p = eol;
+	}
+}
+
+/* Whether the line at p (up to eol) is the delimiter "--b" or "--b--",
+ * trailing blanks allowed (RFC 2046 5.1.1).  *last_out: the close one. */
+static int is_delim(const char *p, const char *eol, const char *b, size_t blen, int *last_out)
+{
+	const char *q;
+
+	if ((size_t)(eol - p) < blen + 2 || p[0] != '-' || p[1] != '-' ||
+	    memcmp(p + 2, b, blen) != 0)
+		return 0;
+	q = p + 2 + blen;
+	*last_out = 0;
+	if (eol - q >= 2 && q[0] == '-' && q[1] == '-') {
+		*last_out = 1;
+		q += 2;
+	}
+	while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
+		q++;
+	return q == eol;
+}
+
+static int conv_entity(const char *p, size_t len, struct buf *out, int depth);
+
+/* The body of a multipart entity: each part between delimiters converted,
+ * delimiters, preamble and epilogue copied. */
+static int conv_multipart(const char *p, size_t len, const char *b, struct buf *out, int depth)
+{
+	const char *end = p + len, *line = p, *eol, *part = NULL;
+	size_t blen = strlen(b);
+	int changed = 0, last = 0;
+
+	while (line < end) {
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (!eol)
+			eol = end;
+		if (is_delim(line, eol, b, blen, &last)) {
+			/* The line end before a delimiter belongs to it. */
+			if (part) {
+				const char *pe = line > part && line[-1] == '\n' ? line - 1 : line;
+
+				if (pe < part)
+					pe = part;
+				changed |= conv_entity(part, (size_t)(pe - part), out, depth + 1);
+				buf_append(out, pe, (size_t)(line - pe));
+			} else {
+				buf_append(out, p, (size_t)(line - p));
+			}
+			buf_append(out, line, (size_t)(eol - line) + (eol < end));
+			line = eol < end ? eol + 1 : end;
+			part = line;
+			if (last) {
+				buf_append(out, line, (size_t)(end - line));
+				return changed;
+			}
+			continue;
+		}
+		line = eol < end ? eol + 1 : end;
+	}
+	/* No closing delimiter: the last part runs to the end. */
+	if (part)
+		changed |= conv_entity(part, (size_t)(end - part), out, depth + 1);
+	else
+		buf_append(out, p, len);
+	return changed;
+}
+
+/* Append the entity at p converted to 7 bits; returns whether it changed. */
+static int conv_entity(const char *p, size_t len, struct buf *out, int depth)
+{
+	struct buf ct = BUF_INIT, cte = BUF_INIT, bnd = BUF_INIT;
+	size_t hlen, boff = header_end(p, len, &hlen);
+	const char *body = p + boff, *type;
+	size_t blen = len - boff;
+	int changed = 0;
+
+	if (!has_8bit(body, blen) || depth > MIME_MAX_DEPTH) {
+		buf_append(out, p, len);
+		return 0;
+	}
+	header_get(p, hlen, "Content-Type", &ct);
+	header_get(p, hlen, "Content-Transfer-Encoding", &cte);
+	type = skip_ws(ct.data);
+	if (strncasecmp(type, "multipart/", 10) == 0 && ct_param(type, "boundary", &bnd)) {
+		buf_append(out, p, boff);
+		changed = conv_multipart(body, blen, bnd.data, out, depth);
+	} else if (strncasecmp(type, "message/rfc822", 14) == 0) {
+		/* RFC 2046 5.2.1: no encoding other than 7bit/8bit/binary may
+		 * wrap a message, so convert the message inside. */
+		buf_append(out, p, boff);
+		changed = conv_entity(body, blen, out, depth + 1);
+	} else if (strncasecmp(skip_ws(cte.data), "base64", 6) == 0 ||
+		   strncasecmp(skip_ws(cte.data), "quoted-printable", 16) == 0) {
+		/* Already encoded: 8-bit bytes here are junk, not text. */
+		buf_append(out, p, len);
+	} else {
+		copy_headers_without_cte(p, hlen, out);
+		if (hlen > 0 && p[hlen - 1] != '\n')
+			buf_putc(out, '\n');
+		buf_puts(out, "Content-Transfer-Encoding: quoted-printable\n\n");
+		codec_qp_encode(body, blen, out);
+		changed = 1;
+	}
+	buf_release(&ct);
+	buf_release(&cte);
+	buf_release(&bnd);
+	return changed;
+}
+
+int relay_to_7bit(const char *body, size_t len, struct buf *out)
+{
+	struct buf tmp = BUF_INIT;
+	int changed = conv_entity(body, len, &tmp, 0);
+
+	if (changed)
+		buf_append(out, tmp.data, tmp.len);
+	buf_release(&tmp);
+	return changed;
+}
+
+/* ---- the protocol trace --------------------------------------------------- */
+
+static void set_reply(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n > RELAY_REPLY_MAX)
+		n = RELAY_REPLY_MAX;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static enum cmd cmd_of(const char *s, size_t n)
+{
+	static const struct { const char *word; enum cmd cmd; } words[] = {
+		{ "EHLO", CMD_EHLO }, { "HELO", CMD_EHLO }, { "STARTTLS", CMD_STARTTLS },
+		{ "AUTH", CMD_AUTH }, { "MAIL", CMD_MAIL }, { "RCPT", CMD_RCPT },
+		{ "DATA", CMD_DATA },
+	};
+	size_t i, wl;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		wl = strlen(words[i].word);
+		if (n >= wl && strncasecmp(s, words[i].word, wl) == 0 &&
+		    (n == wl || s[wl] == ' ' || s[wl] == '\r' || s[wl] == '\n'))
+			return words[i].cmd;
+	}
+	return CMD_OTHER;
+}
+
+/* One client line went out. */
+static void trace_out(struct relay *r, const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+	enum cmd c = cmd_of(s, n);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+
+	/* Never log credentials: an AUTH command carries them (AUTH PLAIN
+	 * with an initial response), and so does every line answering a 334
+	 * challenge. */
+	if (c == CMD_AUTH || r->hide_next) {
+		log_debug("%s > AUTH (hidden)", r->host);
+		if (r->hide_next)
+			c = CMD_AUTH;
+	} else if (log_get_level() >= LOG_LVL_DEBUG) {
+		codec_sanitize(s, n, 0, &b);
+		log_debug("%s > %s", r->host, b.data);
+	}
+	r->hide_next = 0;
+	r->cmd = c;
+	if (c == CMD_EHLO)
+		r->ext_8bitmime = 0;
+	if (c == CMD_MAIL)
+		r->mail_sent = 1;
+	buf_release(&b);
+}
+
+/* A complete reply: code and one line of text (r->reply). */
+static void reply_done(struct relay *r, int code)
+{
+	const char *text = r->reply.data;
+	size_t i;
+
+	set_reply(r->last_reply, text);
+	r->last_code = code;
+	switch (r->cmd) {
+	case CMD_NONE:
+		/* A greeting: a new connection, nothing known about it. */
+		r->stats.connects++;
+		r->ext_8bitmime = 0;
+		break;
+	case CMD_AUTH:
+		if (code == 334)
+			r->hide_next = 1;
+		break;
+	case CMD_MAIL:
+		r->mail_code = code;
+		set_reply(r->mail_reply, text);
+		break;
+	case CMD_RCPT:
+		i = r->rcpt_next++;
+		if (i < r->nres) {
+			r->res[i].code = code;
+			set_reply(r->res[i].reply, text);
+		}
+		break;
+	case CMD_DATA:
+		if (code == 354) {
+			r->cmd = CMD_DOT;
+			return;
+		}
+		r->data_code = code;
+		set_reply(r->data_reply, text);
+		break;
+	case CMD_DOT:
+		r->data_code = code;
+		set_reply(r->data_reply, text);
+		break;
+	default:
+		break;
+	}
+	r->cmd = CMD_OTHER;
+}
+
+/* One server line came in: "250-..." continues, "250 ..." ends a reply. */
+static void trace_in_line(struct relay *r, const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+	int code, last;
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	codec_sanitize(s, n, 0, &b);
+	log_debug("%s < %s", r->host, b.data);
+	if (n < 3 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+	    !isdigit((unsigned char)s[2])) {
+		buf_release(&b);
+		return;
+	}
+	code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+	last = n == 3 || s[3] != '-';
+	if (r->cmd == CMD_EHLO && n >= 12 && strncasecmp(s + 4, "8BITMIME", 8) == 0 &&
+	    (n == 12 || s[12] == ' '))
+		r->ext_8bitmime = 1;
+	/* Keep "CODE text text..." on one line, bounded. */
+	if (r->reply.len == 0)
+		buf_append(&r->reply, b.data, 3);
+	if (b.len > 4 && r->reply.len < RELAY_REPLY_MAX) {
+		buf_putc(&r->reply, ' ');
+		buf_append(&r->reply, b.data + 4, b.len - 4);
+	}
+	buf_release(&b);
+	if (last) {
+		reply_done(r, code);
+		buf_reset(&r->reply);
+	}
+}
+
+static int trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct relay *r = arg;
+	const char *p = data, *end = data + size, *nl;
+
+	(void)h;
+	if (type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT)
+		return 0;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl ? nl + 1 : end;
+		if (type == CURLINFO_HEADER_OUT)
+			trace_out(r, p, (size_t)(nl - p));
+		else
+			trace_in_line(r, p, (size_t)(nl - p));
+		p = nl;
+	}
+	return 0;
+}
+
+/* ---- the upload ------------------------------------------------------ */
+
+static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
+{
+	struct relay *r = arg;
+	struct buf seven = BUF_INIT;
+	size_t n = size * nmemb;
+
+	/* Decided at the first read, after DATA: by then this connection's
+	 * EHLO reply has been seen, also when the handshake was in this very
+	 * transfer. */
+	if (!r->prepared) {
+		r->prepared = 1;
+		buf_reset(&r->wire);
+		if (r->body_8bit && !r->ext_8bitmime &&
+		    relay_to_7bit(r->body, r->body_len, &seven)) {
+			relay_crlf(seven.data, seven.len, &r->wire);
+			buf_release(&seven);
+		} else {
+			relay_crlf(r->body, r->body_len, &r->wire);
+		}
+		r->wire_pos = 0;
+	}
+	if (n > r->wire.len - r->wire_pos)
+		n = r->wire.len - r->wire_pos;
+	memcpy(dst, r->wire.data + r->wire_pos, n);
+	r->wire_pos += n;
+	return n;
+}
+
+/* ---- the session ------------------------------------------------------ */
+
+/* "host:port" from scheme://host[:port][/...]. */
+static void url_host(const char *url, char *out, size_t size)
+{
+	const char *p = strstr(url, "://"), *e;
+	size_t n;
+
+	p = p ? p + 3 : url;
+	e = p + strcspn(p, "/?#");
+	n = (size_t)(e - p);
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+struct relay *relay_new(const struct cfg_account *a, long timeout, struct err *err)
+{
+	const char *smtp = cfg_get(a, "smtp"), *auth = cfg_get(a, "auth");
+	struct relay *r;
+	char host[256];
+	int implicit;
+
+	if (!smtp)
+		return err_set(err, EX_CONFIG, "account '%s' has no smtp server", cfg_account_name(a)),
+		       NULL;
+	implicit = strncasecmp(smtp, "smtps://", 8) == 0;
+	r = xcalloc(1, sizeof(*r));
+	r->reply = (struct buf)BUF_INIT;
+	r->wire = (struct buf)BUF_INIT;
+	r->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
+	url_host(smtp, r->host, sizeof(r->host));
+	/* curl says EHLO with the URL's path, "localhost" without one; our
+	 * own name is what RFC 5321 4.1.1.1 asks for. */
+	if (strchr(strstr(smtp, "://") + 3, '/') == NULL &&
+	    gethostname(host, sizeof(host) - 1) == 0 && host[0] && !strpbrk(host, "/?# "))
+		r->url = xasprintf("%s/%s", smtp, host);
+	else
+		r->url = xstrdup(smtp);
+	r->tls = tls_policy_new(cfg_get(a, "tls_ca_file"), cfg_get(a, "tls_fingerprint"), err);
+	if (!r->tls) {
+		err_prefix(err, "account '%s'", cfg_account_name(a));
+		relay_free(r);
+		return NULL;
+	}
+	r->use_ssl = implicit || cfg_get_bool(a, "tls", 1) ? CURLUSESSL_ALL : CURLUSESSL_NONE;
+	if (cfg_get(a, "user"))
+		r->user = xstrdup(cfg_get(a, "user"));
+	r->pw_cmd = cfg_get(a, "password_cmd");
+	r->pw_plain = cfg_get(a, "password");
+	r->xoauth2 = auth && strcmp(auth, "xoauth2") == 0;
+
+	r->curl = curl_easy_init();
+	if (!r->curl) {
+		relay_free(r);
+		return err_set(err, EX_OSERR, "cannot start libcurl"), NULL;
+	}
+	curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
+	curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(r->curl, CURLOPT_USE_SSL, (long)r->use_ssl);
+	/* Debian's libcurl rereads /etc/ssl/certs for every TLS connection
+	 * when CAPATH is set (~20 ms each); the bundle file is enough. */
+	curl_easy_setopt(r->curl, CURLOPT_CAPATH, NULL);
+	if (tls_ca_bundle(r->tls))
+		curl_easy_setopt(r->curl, CURLOPT_CAINFO, tls_ca_bundle(r->tls));
+	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, r->timeout);
+	curl_easy_setopt(r->curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, r->timeout);
+	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_TIME, r->timeout);
+	curl_easy_setopt(r->curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(r->curl, CURLOPT_READDATA, r);
+	curl_easy_setopt(r->curl, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+	/* The trace is how each RCPT TO is paired with its reply; it needs
+	 * VERBOSE, and goes nowhere but trace_cb. */
+	curl_easy_setopt(r->curl, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(r->curl, CURLOPT_DEBUGFUNCTION, trace_cb);
+	curl_easy_setopt(r->curl, CURLOPT_DEBUGDATA, r);
+	curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, r->errbuf);
+	if (auth && strcmp(auth, "plain") == 0)
+		curl_easy_setopt(r->curl, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN");
+	else if (auth && strcmp(auth, "login") == 0)
+		curl_easy_setopt(r->curl, CURLOPT_LOGIN_OPTIONS, "AUTH=LOGIN");
+	else if (r->xoauth2)
+		curl_easy_setopt(r->curl, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+	return r;
+}
+
+void relay_free(struct relay *r)
+{
+	if (!r)
+		return;
+	if (r->curl)
+		curl_easy_cleanup(r->curl);
+	pwcmd_free(r->secret);
+	free(r->user);
+	free(r->url);
+	free(r->pin);
+	tls_policy_free(r->tls);
+	buf_release(&r->reply);
+	buf_release(&r->wire);
+	free(r);
+}
+
+const char *relay_host(const struct relay *r)
+{
+	return r->host;
+}
+
+void relay_get_stats(const struct relay *r, struct relay_stats *out)
+{
+	*out = r->stats;
+}
+
+/* The error class of a failed transfer. */
+static int curl_class(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_LOGIN_DENIED:
+		return EX_NOPERM;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return EX_CONFIG;
+	default:
+		return EX_TEMPFAIL;
+	}
+}
+
+/*
+ * With a pinned certificate curl cannot check the certificate itself (it
+ * pins keys), so tls.h's recipe: one connection without credentials and
+ * without verification that only fetches the certificate, the check, and
+ * then the key pin for every real connection, which curl enforces during
+ * the handshake, before AUTH.
+ */
+static int fetch_pin(struct relay *r, struct err *err)
+{
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *s;
+	CURL *h = curl_easy_init();
+	CURLcode rc;
+	int ret = -1;
+
+	if (!h)
+		return err_set(err, EX_OSERR, "cannot start libcurl");
+	curl_easy_setopt(h, CURLOPT_URL, r->url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, r->timeout);
+	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, r->timeout);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
+	r->errbuf[0] = '\0';
+	rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) {
+		err_set(err, EX_TEMPFAIL, "%s: %s", r->host, r->errbuf[0] ? r->errbuf :
+			curl_easy_strerror(rc));
+		goto out;
+	}
+	r->stats.connects++;
+	if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci ||
+	    ci->num_of_certs < 1) {
+		err_set(err, EX_UNAVAILABLE, "%s: server sent no certificate", r->host);
+		goto out;
+	}
+	for (s = ci->certinfo[0]; s; s = s->next) {
+		if (strncmp(s->data, "Cert:", 5) != 0)
+			continue;
+		if (tls_check_pin(r->tls, r->host, (const unsigned char *)s->data + 5,
+				  strlen(s->data + 5), err) < 0)
+			goto out;
+		r->pin = tls_pubkey_pin((const unsigned char *)s->data + 5, strlen(s->data + 5), err);
+		if (r->pin)
+			ret = 0;
+		goto out;
+	}
+	err_set(err, EX_UNAVAILABLE, "%s: server sent no certificate", r->host);
+out:
+	curl_easy_cleanup(h);
+	return ret;
+}
+
+/* Before the first message: the pin, then the credentials. */
+static int prepare(struct relay *r, struct err *err)
+{
+	if (tls_policy_pinned(r->tls)) {
+		if (!r->pin && fetch_pin(r, err) < 0)
+			return -1;
+		curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(r->curl, CURLOPT_PINNEDPUBLICKEY, r->pin);
+	}
+	if (r->user) {
+		if (r->pw_plain) {
+			r->secret = xstrdup(r->pw_plain);
+		} else if (r->pw_cmd) {
+			if (pwcmd_run(r->pw_cmd, &r->secret, err) < 0) {
+				err_prefix(err, "password for %s", r->host);
+				return -1;
+			}
+		}
+		curl_easy_setopt(r->curl, CURLOPT_USERNAME, r->user);
+		if (r->secret && r->xoauth2)
+			curl_easy_setopt(r->curl, CURLOPT_XOAUTH2_BEARER, r->secret);
+		else if (r->secret)
+			curl_easy_setopt(r->curl, CURLOPT_PASSWORD, r->secret);
+	}
+	r->ready = 1;
+	return 0;
+}
+
+static int addr_safe(const char *a)
+{
+	return strpbrk(a, "\r\n<>") == NULL;
+}
+
+int relay_send(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
+	       const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
+	       struct err *err)
+{
+	struct curl_slist *list = NULL;
+	char *from;
+	CURLcode rc;
+	size_t i;
+	int unknown = 0;
+
+	*session_failed_out = 0;
+	for (i = 0; i < n; i++) {
+		res[i].code = 0;
+		res[i].reply[0] = '\0';
+	}
+	/* The queue never stores such addresses; curl would put them on the
+	 * wire as they are, so make sure. */
+	if (!addr_safe(sender))
+		return err_set(err, EX_DATAERR, "sender address has a line break or angle bracket");
+	for (i = 0; i < n; i++)
+		if (!addr_safe(rcpts[i]))
+			return err_set(err, EX_DATAERR,
+				       "recipient address has a line break or angle bracket");
+	if (!r->ready && prepare(r, err) < 0) {
+		*session_failed_out = 1;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		char *a = xasprintf("<%s>", rcpts[i]);
+
+		list = curl_slist_append(list, a);
+		free(a);
+		if (!list)
+			return err_set(err, EX_OSERR, "out of memory");
+	}
+	from = xasprintf("<%s>", sender);
+	curl_easy_setopt(r->curl, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(r->curl, CURLOPT_MAIL_RCPT, list);
+
+	r->cmd = CMD_NONE;
+	r->hide_next = 0;
+	r->rcpt_next = 0;
+	r->res = res;
+	r->nres = n;
+	r->mail_sent = 0;
+	r->mail_code = r->data_code = r->last_code = 0;
+	r->mail_reply[0] = r->data_reply[0] = r->last_reply[0] = '\0';
+	buf_reset(&r->reply);
+	r->body = body;
+	r->body_len = len;
+	r->body_8bit = has_8bit(body, len);
+	r->prepared = 0;
+	r->errbuf[0] = '\0';
+	r->stats.messages++;
+
+	rc = curl_easy_perform(r->curl);
+
+	curl_easy_setopt(r->curl, CURLOPT_MAIL_RCPT, NULL);
+	curl_slist_free_all(list);
+	free(from);
+	r->res = NULL;
+	r->nres = 0;
+	r->body = NULL;
+	/* The wire copy of a large message is not worth keeping around. */
+	if (r->wire.cap > 1024 * 1024)
+		buf_release(&r->wire);
+
+	for (i = 0; i < n; i++) {
+		if (res[i].code >= 200 && res[i].code < 300) {
+			/* Accepted at RCPT: the transaction's end decides. */
+			res[i].code = r->data_code;
+			set_reply(res[i].reply, r->data_code ? r->data_reply : "");
+		} else if (res[i].code == 0 && r->mail_code >= 400) {
+			res[i].code = r->mail_code;
+			set_reply(res[i].reply, r->mail_reply);
+		}
+		if (res[i].code == 0)
+			unknown = 1;
+	}
+	if (!unknown)
+		return 0;
+	*session_failed_out = !r->mail_sent;
+	if (rc == CURLE_OK)
+		return err_set(err, EX_TEMPFAIL, "%s: transaction ended without a reply", r->host);
+	/* Before MAIL FROM the last reply says why (421 greeting, 535 AUTH);
+	 * after it, curl's own words (connection lost, timeout) do. */
+	if (!r->mail_sent && r->last_code >= 400)
+		return err_set(err, curl_class(rc), "%s: %s", r->host, r->last_reply);
+	return err_set(err, curl_class(rc), "%s: %s", r->host,
+		       r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+}

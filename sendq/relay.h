@@ -1,0 +1,88 @@
+/*
+ * relay: one SMTP session with an account's smarthost over libcurl, kept
+ * open across the messages of a flush (one easy handle, so curl reuses the
+ * connection).  It owns the wire: URL and TLS policy, AUTH, line ends, the
+ * 8BITMIME fallback and pairing each RCPT TO with its reply.  It does not
+ * decide what a reply means for the queue (flush.h does) and never touches
+ * the store.  Credentials come from password_cmd once per session, are
+ * never logged (the protocol trace redacts AUTH) and are wiped on free.
+ * Ownership: the caller keeps what it passes in.
+ */
+#ifndef SUREL_RELAY_H
+#define SUREL_RELAY_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "err.h"
+
+#define RELAY_WUR __attribute__((warn_unused_result))
+
+/* Replies longer than this are cut (they end up in envelopes and logs). */
+#define RELAY_REPLY_MAX 400
+
+struct relay;
+
+/* What happened to one recipient of one transaction. */
+struct relay_rcpt {
+	int code;                        /* final SMTP code, 0 = unknown */
+	char reply[RELAY_REPLY_MAX + 1]; /* that reply, one line, "" when none */
+};
+
+/* Session statistics, for -v and the benchmark. */
+struct relay_stats {
+	unsigned connects;     /* new connections curl made */
+	unsigned messages;     /* transactions attempted */
+};
+
+/* A session for account a (its smtp, tls, tls_ca_file, tls_fingerprint,
+ * user, password_cmd and auth keys); nothing is sent yet.  Errors:
+ * EX_CONFIG for an account without smtp or with bad TLS settings.  The
+ * password command runs at the first relay_send().  timeout: seconds a
+ * silent or stalled server is given before the attempt fails (connect,
+ * each reply, and the upload); 0 means the default of 120.  Free with
+ * relay_free(). */
+struct relay *relay_new(const struct cfg_account *a, long timeout, struct err *err) RELAY_WUR;
+void relay_free(struct relay *r);
+
+/* "host:port" of the smarthost, for log lines (borrowed). */
+const char *relay_host(const struct relay *r);
+void relay_get_stats(const struct relay *r, struct relay_stats *out);
+
+/*
+ * Send one message: sender ("" = null sender <>), n recipients, len bytes
+ * of body with LF line ends (sent as CRLF; curl dot-stuffs).  When the body
+ * has 8-bit bytes and the server does not announce 8BITMIME, 8-bit text
+ * parts are re-encoded as quoted-printable for this transaction only.
+ *
+ * res (n entries) gets every recipient's outcome: the RCPT TO reply when
+ * it refused the recipient, else the reply that ended the transaction (to
+ * MAIL FROM, DATA or the final dot).  A recipient whose code is 0 has no
+ * known outcome (connection lost, timeout, refused session).
+ *
+ * Returns 0 when every recipient has a code, else -1 with err saying why
+ * (EX_UNAVAILABLE/EX_TEMPFAIL for network, TLS and server trouble,
+ * EX_NOPERM for refused AUTH, EX_CONFIG for a failing password command,
+ * EX_DATAERR for an address curl must not see).  *session_failed_out is 1
+ * when the failure came before MAIL FROM (connect, greeting, TLS, AUTH):
+ * the next message to this host would most likely fail the same way.  A
+ * failed transaction closes the connection; the next call opens a new one.
+ */
+int relay_send(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
+	       const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
+	       struct err *err) RELAY_WUR;
+
+/* The body as it goes on the wire before dot-stuffing: LF -> CRLF (an
+ * existing CRLF is kept), appended to out.  Exposed for tests. */
+void relay_crlf(const char *body, size_t len, struct buf *out);
+
+/* Rewrite a message with LF line ends so that it is 7-bit: every leaf MIME
+ * part (the message itself when it is not multipart) whose body has 8-bit
+ * bytes and is not base64 is re-encoded as quoted-printable (its
+ * Content-Transfer-Encoding replaced).  Headers are copied unchanged, also
+ * 8-bit ones.  Returns 1 when something was re-encoded (out holds the new
+ * message), 0 when nothing needed it (out untouched).  Exposed for tests. */
+int relay_to_7bit(const char *body, size_t len, struct buf *out);
+
+#endif
