@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "afile.h"
@@ -273,4 +275,25 @@ void batch_tags_free(char **tags, size_t n)
 	for (i = 0; i < n; i++)
 		free(tags[i]);
 	free(tags);
+}
+
+void batch_sweep(const char *dir, long max_age)
+{
+	char *tmp = xasprintf("%s/tmp", dir);
+	DIR *d = opendir(tmp);
+	struct dirent *de;
+	time_t limit = time(NULL) - max_age;
+
+	while (d && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < limit)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(tmp);
 }

@@ -53,4 +53,8 @@ void batch_abort(struct batch *b);
 int batch_tags(const char *dir, char ***tags_out, size_t *n_out, struct err *err) BATCH_WUR;
 void batch_tags_free(char **tags, size_t n);
 
+/* Unlink files in dir's tmp/ last modified more than max_age seconds ago
+ * (what killed writers left behind); failures are ignored. */
+void batch_sweep(const char *dir, long max_age);
+
 #endif

@@ -42,6 +42,7 @@ struct run {
 	const struct source_ops *ops;
 	struct source *src;
 	struct source_conf conf;
+	char *host;
 	char *root;
 	char *statedir;
 	int keep;
@@ -132,7 +133,6 @@ static int parse_url(struct run *r, struct err *err)
 {
 	const char *url = cfg_get(r->a, "fetch"), *host, *end, *colon = NULL;
 	const char *name = cfg_account_name(r->a);
-	static char hostbuf[256];
 	size_t hl;
 	int implicit;
 
@@ -173,11 +173,10 @@ static int parse_url(struct run *r, struct err *err)
 		colon = memchr(host, ':', (size_t)(end - host));
 		hl = (size_t)((colon ? colon : end) - host);
 	}
-	if (hl == 0 || hl >= sizeof(hostbuf))
+	if (hl == 0 || hl > 253)
 		return err_set(err, EX_CONFIG, "account '%s': bad server in '%s'", name, url);
-	memcpy(hostbuf, host, hl);
-	hostbuf[hl] = '\0';
-	r->conf.host = hostbuf;
+	r->host = xstrndup(host, hl);
+	r->conf.host = r->host;
 	if (colon) {
 		char *e;
 		long p = strtol(colon + 1, &e, 10);
@@ -292,6 +291,18 @@ static int local_keys(const char *dir, char ***keys_out, size_t *n_out, struct e
 	*keys_out = keys;
 	*n_out = nk;
 	return 0;
+}
+
+/* Whether the Maildir dir holds any message: 1, 0, or -1 on error. */
+static int has_mail(const char *dir, struct err *err)
+{
+	struct maildir_entry *e;
+	size_t n;
+
+	if (maildir_list(dir, 0, &e, &n, err) < 0)
+		return -1;
+	maildir_entries_free(e, n);
+	return n > 0;
 }
 
 /* ---- one folder ---- */
@@ -478,17 +489,26 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 	r->pg.label = folder;
 	if (!maildir_is(dir) && maildir_create(dir, err) < 0)
 		goto out;
+	/* A killed fetch leaves its unfinished batch in tmp/; the Maildir
+	 * spec lets tmp/ files older than 36 hours go. */
+	batch_sweep(dir, 36 * 60 * 60);
 	if (fetchstate_load(state_path, &st, err) < 0)
 		goto out;
 	if (r->ops->select(r->src, folder, !r->keep, &fc.uidvalidity, err) < 0)
 		goto out;
 	old = fetchstate_uidvalidity(st);
 	if (!r->pop3 && old != fc.uidvalidity) {
-		changed = old != 0;
-		if (changed)
+		/* A new numbering, or a first fetch into a folder that has
+		 * mail already (another fetcher's, or ours with the state
+		 * lost): what is there by Message-ID and size stays single. */
+		if (old != 0) {
+			changed = 1;
 			log_warnx("%s: UIDVALIDITY of '%s' changed (%" PRIu32 " -> %" PRIu32
 				  "); comparing Message-ID and size with local mail",
 				  r->conf.host, folder, old, fc.uidvalidity);
+		} else if ((changed = has_mail(dir, err)) < 0) {
+			goto out;
+		}
 		fetchstate_set_uidvalidity(st, fc.uidvalidity);
 	}
 	if (r->ops->items(r->src, r->keep ? fetchstate_last_uid(st) : 0, &items, &n, err) < 0)
@@ -630,6 +650,7 @@ out:
 	free(r.pop3_state_path);
 	if (lockfd >= 0)
 		afile_unlock(lockfd);
+	free(r.host);
 	free(r.root);
 	free(r.statedir);
 	r.stats.seconds = now() - t0;

@@ -98,6 +98,16 @@ grep -q " 1 message(s)" "$T/err" || fail "after UIDVALIDITY change: $(cat "$T/er
 same_as_server "$T/m1/INBOX"
 ok "a UIDVALIDITY change re-fetches nothing that is already local"
 
+# A first fetch into a folder that already holds the mail (another
+# fetcher's copies) adds nothing.
+mkdir -p "$T/m9/INBOX/cur" "$T/m9/INBOX/new" "$T/m9/INBOX/tmp"
+cp "$DC_MAILDIR"/cur/* "$T/m9/INBOX/cur/"
+config "$T/m9" "imap://127.0.0.1:$DC_IMAP"
+expect_exit 0 "$SPOOL" -v fetch
+grep -q " 0 message(s)" "$T/err" || fail "first fetch into a full folder: $(cat "$T/err")"
+[ "$(local_count "$T/m9/INBOX")" -eq 24 ] || fail "first fetch duplicated local mail"
+ok "a first fetch into a folder holding the same mail adds nothing"
+
 # --- keep = no --------------------------------------------------------------
 digests "$DC_MAILDIR" > "$T/before.sum"
 config "$T/m6" "imaps://127.0.0.1:$DC_IMAPS" "tls_ca_file = $DATA/tls/ca.pem

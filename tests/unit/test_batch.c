@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <CUnit/CUnit.h>
 
@@ -169,6 +170,24 @@ static void test_tags(void)
 	free(md);
 }
 
+static void test_sweep(void)
+{
+	char *md = maildir(), *old = xasprintf("%s/tmp/old", md), *young = xasprintf("%s/tmp/young", md);
+	char *sub = xasprintf("%s/tmp", md);
+	struct utimbuf ut = { 1000000000, 1000000000 };
+
+	CU_ASSERT_EQUAL(tutil_write(old, "x", 1), 0);
+	CU_ASSERT_EQUAL(tutil_write(young, "x", 1), 0);
+	CU_ASSERT_EQUAL(utime(old, &ut), 0);
+	batch_sweep(md, 36 * 60 * 60);
+	CU_ASSERT_EQUAL(tutil_count_entries(sub), 1);
+	CU_ASSERT_EQUAL(access(young, F_OK), 0);
+	free(sub);
+	free(old);
+	free(young);
+	free(md);
+}
+
 static int cleanup(void)
 {
 	tutil_rmtree();
@@ -183,4 +202,5 @@ void suite_batch(void)
 	CU_add_test(s, "abort leaves nothing", test_abort_leaves_nothing);
 	CU_add_test(s, "commit failure", test_commit_failure);
 	CU_add_test(s, "tags of stored messages", test_tags);
+	CU_add_test(s, "sweep of stale tmp files", test_sweep);
 }
