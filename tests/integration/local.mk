@@ -8,6 +8,7 @@ TESTS += \
 	tests/integration/mutt.sh \
 	tests/integration/corpus.sh \
 	tests/integration/sendq-enqueue.sh \
+	tests/integration/sendq-relay.sh \
 	tests/integration/fetch-imap.sh \
 	tests/integration/fetch-pop3.sh \
 	tests/integration/fetch-crash.sh

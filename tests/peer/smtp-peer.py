@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""smtp-peer: a scripted, fault-injecting SMTP server for the relay tests.
+
+Loopback only, standard library only, bounded run time (--max-time).  It
+accepts connections one after another (each in a thread), speaks enough
+RFC 5321 for libcurl, and misbehaves as --mode says:
+
+  ok            accept everything
+  greet421      421 at the greeting, then hang up
+  rcpt451       451 for every RCPT TO
+  rcpt550       550 for recipients whose local part starts with "bad", 250 else
+  drop-data     hang up in the middle of the DATA payload
+  drop-dot      read the whole message (and store it), then hang up without a reply
+  stall         greet, then never answer anything
+  data554       554 after the final dot
+
+--tls CERT KEY offers STARTTLS (a certificate chain file and its key);
+--require-tls refuses MAIL before STARTTLS.  --no-8bitmime leaves 8BITMIME
+out of the EHLO reply.  --auth USER:PASS requires AUTH PLAIN or LOGIN.
+
+Every accepted message is written to --spool DIR as N.eml (the data with
+the transparency dots removed and CRLF kept) plus N.env ("from ADDR" and
+one "to ADDR" line per accepted recipient).  --log FILE gets one line per
+connection ("connect") and per command (AUTH arguments are not logged).
+The chosen port is written to --port-file once listening.
+"""
+import argparse
+import base64
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+
+args = None
+counter_lock = threading.Lock()
+counter = [0]
+log_lock = threading.Lock()
+
+
+def log(line):
+    if not args.log:
+        return
+    with log_lock:
+        with open(args.log, "a") as f:
+            f.write(line + "\n")
+
+
+class Conn:
+    def __init__(self, sock):
+        self.sock = sock
+        self.rf = sock.makefile("rb")
+        self.tls = False
+
+    def send(self, text):
+        self.sock.sendall(text.encode() + b"\r\n")
+
+    def line(self):
+        data = self.rf.readline(65536)
+        if not data:
+            raise EOFError
+        return data
+
+    def starttls(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        self.sock = ctx.wrap_socket(self.sock, server_side=True)
+        self.rf = self.sock.makefile("rb")
+        self.tls = True
+
+
+def store(sender, rcpts, data):
+    with counter_lock:
+        counter[0] += 1
+        n = counter[0]
+    base = os.path.join(args.spool, "%d" % n)
+    with open(base + ".eml.tmp", "wb") as f:
+        f.write(data)
+    os.rename(base + ".eml.tmp", base + ".eml")
+    with open(base + ".env", "w") as f:
+        f.write("from %s\n" % sender)
+        for r in rcpts:
+            f.write("to %s\n" % r)
+
+
+def ehlo_reply(c):
+    ext = []
+    if args.tls and not c.tls:
+        ext.append("STARTTLS")
+    if args.auth and (c.tls or not args.tls):
+        ext.append("AUTH PLAIN LOGIN")
+    if not args.no_8bitmime:
+        ext.append("8BITMIME")
+    ext.append("ENHANCEDSTATUSCODES")
+    lines = ["250-smtp-peer"] + ["250-" + e for e in ext[:-1]] + ["250 " + ext[-1]]
+    return "\r\n".join(lines)
+
+
+def check_auth(c, arg):
+    user, pw = args.auth.split(":", 1)
+    parts = arg.split()
+    mech = parts[0].upper() if parts else ""
+    if mech == "PLAIN":
+        if len(parts) > 1:
+            resp = parts[1]
+        else:
+            c.send("334 ")
+            resp = c.line().decode().strip()
+        try:
+            _, u, p = base64.b64decode(resp).decode().split("\0")
+        except Exception:
+            return False
+        return u == user and p == pw
+    if mech == "LOGIN":
+        c.send("334 VXNlcm5hbWU6")
+        u = base64.b64decode(c.line().strip()).decode()
+        c.send("334 UGFzc3dvcmQ6")
+        p = base64.b64decode(c.line().strip()).decode()
+        return u == user and p == pw
+    return False
+
+
+def session(sock):
+    c = Conn(sock)
+    log("connect")
+    mode = args.mode
+    if mode == "greet421":
+        c.send("421 4.3.2 smtp-peer: service not available, closing")
+        return
+    c.send("220 smtp-peer ESMTP")
+    if mode == "stall":
+        time.sleep(args.max_time)
+        return
+    sender, rcpts, authed = None, [], not args.auth
+    while True:
+        raw = c.line()
+        cmdline = raw.decode("utf-8", "replace").rstrip("\r\n")
+        verb = cmdline.split(" ", 1)[0].upper()
+        arg = cmdline[len(verb):].strip()
+        log(("AUTH (hidden)" if verb == "AUTH" else cmdline))
+        if verb in ("EHLO", "HELO"):
+            c.send(ehlo_reply(c))
+        elif verb == "STARTTLS" and args.tls and not c.tls:
+            c.send("220 2.0.0 go ahead")
+            c.starttls()
+        elif verb == "AUTH" and args.auth:
+            if check_auth(c, arg):
+                authed = True
+                c.send("235 2.7.0 authenticated")
+            else:
+                c.send("535 5.7.8 authentication failed")
+        elif verb == "MAIL":
+            if args.require_tls and not c.tls:
+                c.send("530 5.7.0 must issue STARTTLS first")
+            elif not authed:
+                c.send("530 5.7.0 authentication required")
+            else:
+                sender = arg.split(":", 1)[1].strip().split(" ")[0].strip("<>")
+                rcpts = []
+                c.send("250 2.1.0 ok")
+        elif verb == "RCPT":
+            addr = arg.split(":", 1)[1].strip().split(" ")[0].strip("<>")
+            if mode == "rcpt451":
+                c.send("451 4.3.0 <%s>: try again later" % addr)
+            elif mode == "rcpt550" and addr.startswith("bad"):
+                c.send("550 5.1.1 <%s>: no such user here" % addr)
+            else:
+                rcpts.append(addr)
+                c.send("250 2.1.5 ok")
+        elif verb == "DATA":
+            if not rcpts:
+                c.send("503 5.5.1 no valid recipients")
+                continue
+            c.send("354 end data with <CR><LF>.<CR><LF>")
+            data = bytearray()
+            n = 0
+            while True:
+                ln = c.line()
+                n += 1
+                if mode == "drop-data" and n == 3:
+                    log("dropped in DATA")
+                    return
+                if ln == b".\r\n":
+                    break
+                if ln.startswith(b"."):
+                    ln = ln[1:]
+                data += ln
+            if mode == "drop-dot":
+                store(sender, rcpts, bytes(data))
+                log("dropped after the dot")
+                return
+            if mode == "data554":
+                c.send("554 5.6.0 message refused")
+            else:
+                store(sender, rcpts, bytes(data))
+                c.send("250 2.0.0 ok queued")
+            sender, rcpts = None, []
+        elif verb == "RSET":
+            sender, rcpts = None, []
+            c.send("250 2.0.0 ok")
+        elif verb == "NOOP":
+            c.send("250 2.0.0 ok")
+        elif verb == "QUIT":
+            c.send("221 2.0.0 bye")
+            return
+        else:
+            c.send("502 5.5.2 command not recognized")
+
+
+def serve(sock):
+    try:
+        session(sock)
+    except (EOFError, OSError, ssl.SSLError):
+        pass
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+def main():
+    global args
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", default="ok")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--spool", required=True)
+    ap.add_argument("--log")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    ap.add_argument("--require-tls", action="store_true")
+    ap.add_argument("--no-8bitmime", action="store_true")
+    ap.add_argument("--auth")
+    ap.add_argument("--max-time", type=float, default=60)
+    args = ap.parse_args()
+    os.makedirs(args.spool, exist_ok=True)
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", args.port))
+    srv.listen(16)
+    srv.settimeout(0.5)
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write("%d\n" % srv.getsockname()[1])
+        os.rename(args.port_file + ".tmp", args.port_file)
+    end = time.time() + args.max_time
+    while time.time() < end:
+        try:
+            s, _ = srv.accept()
+        except socket.timeout:
+            continue
+        s.settimeout(max(1.0, end - time.time()))
+        threading.Thread(target=serve, args=(s,), daemon=True).start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
