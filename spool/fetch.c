@@ -124,7 +124,7 @@ static int cmp_str(const void *a, const void *b)
 
 static int has_str(char **sorted, size_t n, const char *s)
 {
-	return bsearch(&s, sorted, n, sizeof(*sorted), cmp_str) != NULL;
+	return n && bsearch(&s, sorted, n, sizeof(*sorted), cmp_str) != NULL;
 }
 
 /* ---- settings ---- */
@@ -382,7 +382,8 @@ static int plan(struct run *r, const char *dir, struct fetchstate *st, uint32_t 
 	}
 	if (nfresh && batch_tags(dir, &tags, &ntags, err) < 0)
 		goto fail;
-	qsort(tags, ntags, sizeof(*tags), cmp_str);
+	if (ntags)
+		qsort(tags, ntags, sizeof(*tags), cmp_str);
 	if (nfresh && validity_changed) {
 		struct source_item *copy = xcalloc(nfresh, sizeof(*copy));
 

@@ -82,7 +82,7 @@ static void sort_uidls(struct fetchstate *st)
 {
 	size_t i, j;
 
-	if (st->sorted)
+	if (st->sorted || st->n == 0)
 		return;
 	qsort(st->uidl, st->n, sizeof(*st->uidl), cmp_str);
 	for (i = j = 0; i < st->n; i++) {
@@ -98,7 +98,7 @@ static void sort_uidls(struct fetchstate *st)
 int fetchstate_has_uidl(struct fetchstate *st, const char *uidl)
 {
 	sort_uidls(st);
-	return bsearch(&uidl, st->uidl, st->n, sizeof(*st->uidl), cmp_str) != NULL;
+	return st->n && bsearch(&uidl, st->uidl, st->n, sizeof(*st->uidl), cmp_str) != NULL;
 }
 
 static void push(struct fetchstate *st, char *uidl)
