@@ -119,6 +119,35 @@ digests "$T/m6/INBOX" > "$T/after.sum"
 cmp -s "$T/before.sum" "$T/after.sum" || fail "what left the server is not what is local"
 ok "keep = no removes from the server exactly what is stored locally"
 
+# --- folders: globs, --folder, move_to -----------------------------------
+dc=$DC_CONF
+for f in Lists Work Archive; do
+	doveadm -c "$dc" mailbox create -u "$DC_USER" "$f" || fail "doveadm mailbox create $f"
+done
+for i in 1 2; do
+	printf 'From: l@example.test\nSubject: list %s\nMessage-ID: <l%s@example.test>\n\nbody %s\n' $i $i $i |
+		doveadm -c "$dc" save -u "$DC_USER" -m Lists || fail "doveadm save"
+done
+printf 'From: w@example.test\nSubject: work\n\nwork\n' | doveadm -c "$dc" save -u "$DC_USER" -m Work
+config "$T/m10" "imaps://127.0.0.1:$DC_IMAPS" "tls_ca_file = $DATA/tls/ca.pem
+fetch_folders = INBOX, L*"
+expect_exit 0 "$SPOOL" -v fetch
+[ "$(local_count "$T/m10/Lists")" -eq 2 ] || fail "glob folder not fetched"
+[ ! -d "$T/m10/Work" ] || fail "a folder outside fetch_folders was fetched"
+ok "fetch_folders globs select the server's folders"
+
+config "$T/m11" "imaps://127.0.0.1:$DC_IMAPS" "tls_ca_file = $DATA/tls/ca.pem
+keep = no
+move_to = Archive"
+expect_exit 0 "$SPOOL" -v fetch --folder Lists
+[ "$(local_count "$T/m11/Lists")" -eq 2 ] || fail "--folder Lists"
+[ ! -d "$T/m11/INBOX" ] || fail "--folder fetched INBOX too"
+doveadm -c "$dc" mailbox status -u "$DC_USER" messages Lists | grep -q 'messages=0' ||
+	fail "move_to left messages in Lists"
+doveadm -c "$dc" mailbox status -u "$DC_USER" messages Archive | grep -q 'messages=2' ||
+	fail "move_to did not move to Archive"
+ok "--folder fetches one folder; keep = no with move_to moves what is stored"
+
 # --- certificates: refused before any credential ---------------------------
 dc_put 2 ""
 logins=$(dc_logins)
