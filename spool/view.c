@@ -90,8 +90,14 @@ static void put_addrs(const struct msg *m, const char *header, struct buf *out)
 		if (i)
 			buf_puts(out, ", ");
 		if (a[i].name && *a[i].name) {
+			/* Quote a name that would otherwise read as several
+			 * addresses ("Budi, S."), as a mail header would. */
+			int quote = strpbrk(a[i].name, ",;:<>@\"") != NULL;
+
+			if (quote)
+				buf_putc(out, '"');
 			put_clean(out, a[i].name, 0);
-			buf_puts(out, " <");
+			buf_puts(out, quote ? "\" <" : " <");
 			put_clean(out, a[i].addr, 0);
 			buf_putc(out, '>');
 		} else {
