@@ -247,7 +247,9 @@ static const struct cfg_account *bounce_owner(const struct run *r, const struct 
 
 /* A message with no recipient left to try: Sent copy, bounce, and out of
  * env/.  Each step is durable before the next, so a crash repeats at
- * worst a Sent copy or a bounce, never a delivery. */
+ * worst a Sent copy or a bounce, never a delivery (the window between a
+ * server's 250 and the first durable write remains: SMTP cannot close it,
+ * sendq(1) documents it). */
 static void finish(struct run *r, struct queue_env *e, const struct cfg_account *a,
 		   const char *body, size_t len, int expired)
 {
@@ -257,7 +259,7 @@ static void finish(struct run *r, struct queue_env *e, const struct cfg_account 
 	const char *id = queue_env_id(e);
 	size_t i, n = queue_env_rcpt_count(e), bounced = 0, relayed = 0;
 	char *why;
-	int rc;
+	int rc, copy;
 
 	for (i = 0; i < n; i++) {
 		if (queue_env_rcpt_status(e, i) == QUEUE_RCPT_BOUNCED)
@@ -265,9 +267,18 @@ static void finish(struct run *r, struct queue_env *e, const struct cfg_account 
 		else if (!in_local_domains(a, queue_env_rcpt_addr(e, i)))
 			relayed++;
 	}
+	copy = relayed > 0 && cfg_get_bool(a, "sent_copy", 1);
+	/* Outcomes first, durably, when more than one step is left: a crash
+	 * during the Sent copy or the bounce must not send the message to
+	 * its recipients again.  Without such a step the removal itself
+	 * records the outcome. */
+	if ((copy || bounced > 0) && queue_save_envelope(r->q, e, &err) < 0) {
+		log_warnx("%s: cannot record the outcome: %s", id, err.msg);
+		return;
+	}
 	/* The copy is of what went out to the world; local mail (cron to
 	 * root) does not belong in Sent. */
-	if (relayed > 0 && cfg_get_bool(a, "sent_copy", 1)) {
+	if (copy) {
 		const char *folder = cfg_get(a, "sent_folder");
 
 		if (store(a, folder ? folder : "Sent", body, len, "S", &err) < 0)

@@ -9,6 +9,7 @@ TESTS += \
 	tests/integration/corpus.sh \
 	tests/integration/sendq-enqueue.sh \
 	tests/integration/sendq-relay.sh \
+	tests/integration/sendq-relay-postfix.sh \
 	tests/integration/fetch-imap.sh \
 	tests/integration/fetch-pop3.sh \
 	tests/integration/fetch-crash.sh
