@@ -2,7 +2,9 @@ bin_PROGRAMS += mua/surel
 noinst_LIBRARIES += mua/libmua.a
 mua_libmua_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)
 mua_libmua_a_SOURCES = \
-	mua/compose.c mua/compose.h
+	mua/compose.c mua/compose.h \
+	mua/thread.c mua/thread.h \
+	mua/pattern.c mua/pattern.h
 mua_surel_SOURCES = mua/main.c
 mua_surel_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)
 mua_surel_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(NCURSES_LIBS)

@@ -33,6 +33,8 @@ static const struct {
 	{ "batch", suite_batch },
 	{ "index", suite_index },
 	{ "compose", suite_compose },
+	{ "thread", suite_thread },
+	{ "pattern", suite_pattern },
 };
 
 int main(int argc, char **argv)

@@ -22,5 +22,7 @@ void suite_fetchstate(void);
 void suite_batch(void);
 void suite_index(void);
 void suite_compose(void);
+void suite_thread(void);
+void suite_pattern(void);
 
 #endif

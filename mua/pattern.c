@@ -1,0 +1,402 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pattern.h"
+#include "xalloc.h"
+
+enum op {
+	P_AND, P_OR, P_NOT,
+	P_FROM, P_TO, P_SUBJECT, P_BODY, P_DATE,
+	P_NEW, P_FLAGGED, P_REPLIED, P_DELETED, P_ALL,
+};
+
+struct pattern {
+	enum op op;
+	struct pattern *a, *b;  /* operands of and/or/not */
+	char *text;             /* the string of a text term */
+	time_t lo, hi;          /* inclusive range of ~d ... */
+	int has_lo, has_hi;     /* ... each end only when set */
+};
+
+/* Nesting deeper than this is refused rather than recursed into. */
+#define MAX_DEPTH 64
+
+struct parser {
+	const char *p;
+	time_t now;
+	int depth;
+	struct err *err;
+};
+
+static struct pattern *node(enum op op, struct pattern *a, struct pattern *b)
+{
+	struct pattern *n = xcalloc(1, sizeof(*n));
+
+	n->op = op;
+	n->a = a;
+	n->b = b;
+	return n;
+}
+
+void pattern_free(struct pattern *p)
+{
+	if (!p)
+		return;
+	pattern_free(p->a);
+	pattern_free(p->b);
+	free(p->text);
+	free(p);
+}
+
+static void skip_blanks(struct parser *ps)
+{
+	while (*ps->p == ' ' || *ps->p == '\t')
+		ps->p++;
+}
+
+/* A word, or a string in "" or '' (a backslash escapes the next
+ * character inside ""); NULL at the end of the input. */
+static char *word(struct parser *ps)
+{
+	struct buf b = BUF_INIT;
+	char q;
+
+	skip_blanks(ps);
+	q = *ps->p;
+	if (q == '"' || q == '\'') {
+		ps->p++;
+		while (*ps->p && *ps->p != q) {
+			if (q == '"' && *ps->p == '\\' && ps->p[1])
+				ps->p++;
+			buf_putc(&b, *ps->p++);
+		}
+		if (*ps->p != q) {
+			buf_release(&b);
+			err_set(ps->err, EX_USAGE, "unterminated quote in pattern");
+			return NULL;
+		}
+		ps->p++;
+		return buf_detach(&b, NULL);
+	}
+	while (*ps->p && *ps->p != ' ' && *ps->p != '\t' && *ps->p != ')' && *ps->p != '(' &&
+	       *ps->p != '|')
+		buf_putc(&b, *ps->p++);
+	if (b.len == 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* YYYY-MM-DD at s as local midnight; end_of_day gives 23:59:59. */
+static int parse_day(const char *s, int end_of_day, time_t *out)
+{
+	struct tm tm;
+	int i;
+
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? s[i] != '-' : !isdigit((unsigned char)s[i]))
+			return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31)
+		return -1;
+	if (end_of_day) {
+		tm.tm_hour = 23;
+		tm.tm_min = 59;
+		tm.tm_sec = 59;
+	}
+	tm.tm_isdst = -1;
+	*out = mktime(&tm);
+	return *out == (time_t)-1 ? -1 : 0;
+}
+
+/* The argument of ~d: "<7d" (younger than), ">2w" (older than) with units
+ * d, w, m (30 days), y (365 days); "FROM-TO", "FROM-", "-TO" or one day,
+ * each day YYYY-MM-DD, both ends included. */
+static int parse_dates(struct parser *ps, const char *arg, struct pattern *n)
+{
+	const char *s = arg;
+
+	if (*s == '<' || *s == '>') {
+		char *end;
+		long v = strtol(s + 1, &end, 10);
+		long unit = 86400;
+
+		if (end == s + 1 || v < 0 || v > 100000)
+			goto bad;
+		switch (*end) {
+		case '\0': case 'd': break;
+		case 'w': unit = 7 * 86400L; break;
+		case 'm': unit = 30 * 86400L; break;
+		case 'y': unit = 365 * 86400L; break;
+		default: goto bad;
+		}
+		if (*end && end[1])
+			goto bad;
+		if (*s == '<') {
+			n->lo = ps->now - (time_t)(v * unit);
+			n->has_lo = 1;
+		} else {
+			n->hi = ps->now - (time_t)(v * unit);
+			n->has_hi = 1;
+		}
+		return 0;
+	}
+	if (*s == '-') {
+		if (strlen(s + 1) != 10 || parse_day(s + 1, 1, &n->hi) < 0)
+			goto bad;
+		n->has_hi = 1;
+		return 0;
+	}
+	if (strlen(s) < 10 || parse_day(s, 0, &n->lo) < 0)
+		goto bad;
+	n->has_lo = 1;
+	s += 10;
+	if (*s == '\0')
+		s = arg;
+	else if (*s++ != '-')
+		goto bad;
+	if (*s == '\0')
+		return 0;
+	if (strlen(s) != 10 || parse_day(s, 1, &n->hi) < 0 || n->hi < n->lo)
+		goto bad;
+	n->has_hi = 1;
+	return 0;
+bad:
+	return err_set(ps->err, EX_USAGE, "bad date '%s' (use YYYY-MM-DD-YYYY-MM-DD, <7d or >2w)",
+		       arg);
+}
+
+static struct pattern *parse_or(struct parser *ps);
+
+static struct pattern *parse_term(struct parser *ps)
+{
+	struct pattern *n;
+	char c, *arg;
+
+	skip_blanks(ps);
+	c = *ps->p;
+	if (c == '!') {
+		ps->p++;
+		if (++ps->depth > MAX_DEPTH)
+			goto too_deep;
+		n = parse_term(ps);
+		ps->depth--;
+		return n ? node(P_NOT, n, NULL) : NULL;
+	}
+	if (c == '(') {
+		ps->p++;
+		if (++ps->depth > MAX_DEPTH)
+			goto too_deep;
+		n = parse_or(ps);
+		ps->depth--;
+		if (!n)
+			return NULL;
+		skip_blanks(ps);
+		if (*ps->p != ')') {
+			pattern_free(n);
+			err_set(ps->err, EX_USAGE, "missing ')' in pattern");
+			return NULL;
+		}
+		ps->p++;
+		return n;
+	}
+	if (c == '~') {
+		enum op op;
+		char name = ps->p[1];
+
+		switch (name) {
+		case 'f': op = P_FROM; break;
+		case 't': op = P_TO; break;
+		case 's': op = P_SUBJECT; break;
+		case 'b': op = P_BODY; break;
+		case 'd': op = P_DATE; break;
+		case 'N': op = P_NEW; break;
+		case 'F': op = P_FLAGGED; break;
+		case 'R': op = P_REPLIED; break;
+		case 'D': op = P_DELETED; break;
+		case 'A': op = P_ALL; break;
+		default:
+			if (name == '\0' || (unsigned char)name < 0x20 || (unsigned char)name >= 0x7f)
+				err_set(ps->err, EX_USAGE, "'~' must be followed by a pattern letter");
+			else
+				err_set(ps->err, EX_USAGE, "unknown pattern '~%c'", name);
+			return NULL;
+		}
+		ps->p += 2;
+		n = node(op, NULL, NULL);
+		if (op >= P_NEW)
+			return n;
+		arg = word(ps);
+		if (!arg) {
+			if (!ps->err || ps->err->code == 0)
+				err_set(ps->err, EX_USAGE, "'~%c' needs an argument", name);
+			pattern_free(n);
+			return NULL;
+		}
+		if (op == P_DATE) {
+			int rc = parse_dates(ps, arg, n);
+
+			free(arg);
+			if (rc < 0) {
+				pattern_free(n);
+				return NULL;
+			}
+			return n;
+		}
+		n->text = arg;
+		return n;
+	}
+	if (c == '\0' || c == ')' || c == '|') {
+		if (c == '\0')
+			err_set(ps->err, EX_USAGE, "pattern ends too soon");
+		else
+			err_set(ps->err, EX_USAGE, "unexpected '%c' in pattern", c);
+		return NULL;
+	}
+	arg = word(ps);
+	if (!arg)
+		return NULL;
+	n = node(P_OR, node(P_FROM, NULL, NULL), node(P_SUBJECT, NULL, NULL));
+	n->a->text = xstrdup(arg);
+	n->b->text = arg;
+	return n;
+too_deep:
+	err_set(ps->err, EX_USAGE, "pattern nested too deeply");
+	return NULL;
+}
+
+/* and: terms side by side */
+static struct pattern *parse_and(struct parser *ps)
+{
+	struct pattern *left = parse_term(ps), *right;
+
+	while (left) {
+		skip_blanks(ps);
+		if (*ps->p == '\0' || *ps->p == '|' || *ps->p == ')')
+			break;
+		right = parse_term(ps);
+		if (!right) {
+			pattern_free(left);
+			return NULL;
+		}
+		left = node(P_AND, left, right);
+	}
+	return left;
+}
+
+static struct pattern *parse_or(struct parser *ps)
+{
+	struct pattern *left = parse_and(ps), *right;
+
+	while (left) {
+		skip_blanks(ps);
+		if (*ps->p != '|')
+			break;
+		ps->p++;
+		right = parse_and(ps);
+		if (!right) {
+			pattern_free(left);
+			return NULL;
+		}
+		left = node(P_OR, left, right);
+	}
+	return left;
+}
+
+struct pattern *pattern_parse(const char *s, time_t now, struct err *err)
+{
+	struct parser ps = { s, now, 0, err };
+	struct pattern *p;
+
+	skip_blanks(&ps);
+	if (*ps.p == '\0') {
+		err_set(err, EX_USAGE, "empty pattern");
+		return NULL;
+	}
+	p = parse_or(&ps);
+	if (!p)
+		return NULL;
+	skip_blanks(&ps);
+	if (*ps.p) {
+		pattern_free(p);
+		err_set(err, EX_USAGE, "unexpected '%c' in pattern", *ps.p);
+		return NULL;
+	}
+	return p;
+}
+
+int pattern_uses_body(const struct pattern *p)
+{
+	if (!p)
+		return 0;
+	return p->op == P_BODY || pattern_uses_body(p->a) || pattern_uses_body(p->b);
+}
+
+int pattern_contains(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i, j;
+
+	if (n == 0)
+		return 1;
+	for (i = 0; i + n <= len; i++) {
+		for (j = 0; j < n; j++)
+			if (tolower((unsigned char)hay[i + j]) != tolower((unsigned char)needle[j]))
+				break;
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}
+
+static int has(const char *s, const char *needle)
+{
+	return s && pattern_contains(s, strlen(s), needle);
+}
+
+int pattern_match(const struct pattern *p, const struct pattern_msg *m,
+		  pattern_body_fn body, void *arg)
+{
+	int r;
+
+	switch (p->op) {
+	case P_AND:
+		r = pattern_match(p->a, m, body, arg);
+		return r == 1 ? pattern_match(p->b, m, body, arg) : r;
+	case P_OR:
+		r = pattern_match(p->a, m, body, arg);
+		return r == 0 ? pattern_match(p->b, m, body, arg) : r;
+	case P_NOT:
+		r = pattern_match(p->a, m, body, arg);
+		return r < 0 ? r : !r;
+	case P_FROM:
+		return has(m->from, p->text) || has(m->from_addr, p->text);
+	case P_TO:
+		return has(m->to, p->text);
+	case P_SUBJECT:
+		return has(m->subject, p->text);
+	case P_BODY:
+		return body ? body(arg, p->text) : 0;
+	case P_DATE:
+		if (m->date == (time_t)-1)
+			return 0;
+		return (!p->has_lo || m->date >= p->lo) && (!p->has_hi || m->date <= p->hi);
+	case P_NEW:
+		return !strchr(m->flags ? m->flags : "", 'S');
+	case P_FLAGGED:
+		return strchr(m->flags ? m->flags : "", 'F') != NULL;
+	case P_REPLIED:
+		return strchr(m->flags ? m->flags : "", 'R') != NULL;
+	case P_DELETED:
+		return m->deleted != 0;
+	case P_ALL:
+		return 1;
+	}
+	return 0;
+}
