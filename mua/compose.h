@@ -1,0 +1,225 @@
+/*
+ * compose: one outgoing message from first draft to the queue.  Builds the
+ * draft the user edits (new, reply, reply-all, forward, a resumed draft),
+ * runs the editor, parses the edited draft, keeps the attachment list,
+ * builds the MIME message (7-bit clean: quoted-printable or base64 where
+ * needed, RFC 2047 headers, RFC 2231 file names) and hands it to the queue
+ * through sendq's enqueue_message().  It draws nothing: the compose screen
+ * is the UI's, and only main() prints.  Storing and relaying are queue.h's
+ * and sendq's jobs; reading folders is maildir.h's.
+ *
+ * Use from the UI (every call returns 0/-1 with err filled, unless said):
+ *   c = compose_new(cfg, account, &err);        identity; 78 without one
+ *   compose_start_reply(c, raw, len, 0, &err);  or _new, _forward, _draft
+ *   compose_edit(c, &changed, &err);            after endwin(); loop on -1
+ *   compose_attach_file(c, path, &err);         screen: a / D / list
+ *   compose_send(c, q, 0, &id, &err);           y
+ *   compose_postpone(c, NULL, &err);            P
+ *   compose_mark_replied(dir, key, &err);       after a reply was sent
+ *   compose_free(c);
+ *
+ * The draft (what the editor shows) is UTF-8 text with LF line ends: header
+ * lines From, To, Cc, Bcc, Subject and Reply-To (always present, possibly
+ * empty; the user may add other "Name: value" lines, fold lines, or leave
+ * fields empty), one empty line, then the body.  Fields that surel writes
+ * itself (Date, Message-ID, MIME-Version, Content-*, User-Agent) are
+ * ignored when the user adds them; In-Reply-To and References written in
+ * the draft replace the ones a reply made.
+ *
+ * Ownership: the caller keeps what it passes in (bytes of an original are
+ * copied where they are kept); `const char *` results are borrowed from the
+ * compose and valid until its next change or compose_free(); `char *`
+ * results are the caller's to free().
+ */
+#ifndef SUREL_COMPOSE_H
+#define SUREL_COMPOSE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "err.h"
+#include "queue.h"
+
+#define COMPOSE_WUR __attribute__((warn_unused_result))
+
+struct compose;
+
+/* Who writes.  cfg is borrowed and must outlive the compose; account names
+ * an account (NULL = the default one).  Without a configuration (cfg NULL)
+ * the From address is $EMAIL ("addr" or "Name <addr>"); when that is unset
+ * or unusable the error is EX_CONFIG, because no From address can be made
+ * up that would reach the user.  An unknown account is EX_CONFIG. */
+struct compose *compose_new(const struct cfg *cfg, const char *account,
+			    struct err *err) COMPOSE_WUR;
+void compose_free(struct compose *c);
+
+/* --- starting a message: each replaces the draft and the attachments ---- */
+
+/* A new message; to and subject may be NULL (line breaks in them become
+ * spaces).  The account's signature file, when set and readable, is
+ * appended after a "-- " line (here and in replies and forwards). */
+void compose_start_new(struct compose *c, const char *to, const char *subject);
+
+enum compose_reply_flags {
+	COMPOSE_REPLY_ALL = 1u << 0,  /* also the original To and Cc */
+};
+/* A reply to the message in orig (len bytes; raw, as stored).
+ * - To: the original Reply-To, else its From; when the original is from
+ *   one of the user's own addresses (any account's) and has no Reply-To,
+ *   its To instead (a follow-up to one's own mail).
+ * - COMPOSE_REPLY_ALL adds the original To to To and its Cc to Cc; the
+ *   user's own addresses and duplicates (compared without case) are left
+ *   out.
+ * - Subject: "Re: " plus the original subject with any leading "Re:",
+ *   "RE:", "Aw:", "Sv:", "Antw:", "Re[2]:" ... prefixes removed.
+ * - In-Reply-To: the original Message-ID; References: the original
+ *   References (or its In-Reply-To when it has no References) plus that
+ *   Message-ID, at most COMPOSE_REFS_MAX ids (the first and the newest are
+ *   kept, the middle is dropped, as RFC 5322 3.6.4 allows).
+ * - Body: "On DATE, NAME wrote:" and the original text (msg_text) with
+ *   every line quoted: "> " before a line, ">" before an empty line or one
+ *   that is already quoted (so "> a" becomes ">> a"); then the signature.
+ * Text from the original is sanitised (no control characters in the
+ * draft); header values lose their line breaks.  Fails only when the
+ * original cannot be parsed at all (over 2 GiB). */
+int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigned flags,
+			struct err *err) COMPOSE_WUR;
+#define COMPOSE_REFS_MAX 20
+
+enum compose_fwd {
+	COMPOSE_FWD_INLINE,  /* the original's main headers and text in the body */
+	COMPOSE_FWD_ATTACH,  /* the original attached whole, as message/rfc822 */
+};
+/* A forward of the message in orig: empty To, Subject "Fwd: " plus the
+ * original subject (an existing "Fwd:"/"Fw:" prefix is not doubled).
+ * Inline, the body is an empty line for the user's words, then a
+ * "---------- Forwarded message ----------" block with the original From,
+ * Date, Subject, To and Cc and its text, then the signature; attachments
+ * of the original are not carried over.  Attached, the body holds only the
+ * signature and the original (line ends made LF) is attachment 0. */
+int compose_start_forward(struct compose *c, const char *orig, size_t len,
+			  enum compose_fwd mode, struct err *err) COMPOSE_WUR;
+
+/* Resume a message saved by compose_postpone() (or any message): its
+ * headers (From, To, Cc, Bcc, Subject, Reply-To, In-Reply-To, References)
+ * and text become the draft, every other leaf part an attachment.  The UI
+ * removes the Drafts copy once the message is sent. */
+int compose_start_draft(struct compose *c, const char *msg, size_t len,
+			struct err *err) COMPOSE_WUR;
+
+/* --- the draft --------------------------------------------------------- */
+
+/* The draft text as last set (for the editor or a preview). */
+const char *compose_draft(const struct compose *c, size_t *len_out);
+
+/* Replace the draft with text (the user's edit) and parse it.  Text that is
+ * not valid UTF-8 is read as windows-1252; CRLF becomes LF.  A line in the
+ * header block that is neither "Name: value" nor a continuation (starting
+ * with a blank) is EX_DATAERR naming its line number: the text is kept
+ * (compose_draft returns it) so the user can edit again, but sending and
+ * postponing fail until a good draft is set. */
+int compose_set_draft(struct compose *c, const char *text, size_t len,
+		      struct err *err) COMPOSE_WUR;
+
+/* Write the draft to a private temporary file, run the editor on it, read
+ * it back and compose_set_draft() it; the file is removed.  The editor is
+ * the [general] editor key, else $VISUAL, else $EDITOR, else "vi"; it is
+ * run as `sh -c 'EDITOR "$1"'` with the terminal as it is (the UI calls
+ * endwin() first).  *changed_out (may be NULL) says whether the text
+ * differs from before, so the UI can drop an unchanged new message.  An
+ * editor that cannot be run or exits non-zero is EX_SOFTWARE with the
+ * draft unchanged; a parse error is as for compose_set_draft(). */
+int compose_edit(struct compose *c, int *changed_out, struct err *err) COMPOSE_WUR;
+
+/* A field of the parsed draft, unfolded, as the user wrote it (UTF-8);
+ * NULL when absent or empty.  For the compose screen. */
+const char *compose_field(const struct compose *c, const char *name);
+
+/* Check that the parsed draft can be sent: at least one recipient in To,
+ * Cc or Bcc (an empty To with a Bcc is fine), every address valid
+ * (local@domain; a bare name is completed with the From domain), a From
+ * address.  EX_DATAERR naming the field and the address otherwise. */
+int compose_check(const struct compose *c, struct err *err) COMPOSE_WUR;
+
+/* --- attachments ------------------------------------------------------- */
+
+/* Attach the file at path, read now (at most ENQUEUE_MAX_SIZE bytes).  Its
+ * name is the last path component; its type comes from the file name
+ * extension (a table of common types), else text/plain for UTF-8 text,
+ * else application/octet-stream.  A missing file is EX_NOINPUT. */
+int compose_attach_file(struct compose *c, const char *path, struct err *err) COMPOSE_WUR;
+/* Attach len bytes at data (copied) named name with MIME type type (NULL =
+ * guessed as above; "message/rfc822" attaches a message as is). */
+void compose_attach_data(struct compose *c, const char *name, const char *type,
+			 const void *data, size_t len);
+size_t compose_attach_count(const struct compose *c);
+/* Name (UTF-8; NULL for an attached message), type and size of attachment
+ * i (< compose_attach_count). */
+const char *compose_attach_name(const struct compose *c, size_t i);
+const char *compose_attach_type(const struct compose *c, size_t i);
+size_t compose_attach_size(const struct compose *c, size_t i);
+/* Drop attachment i; the ones after it move down by one. */
+void compose_attach_drop(struct compose *c, size_t i);
+
+/* --- building and handing off ------------------------------------------ */
+
+enum compose_build_flags {
+	COMPOSE_KEEP_BCC = 1u << 0,  /* write the Bcc field (drafts keep it) */
+};
+/* Build the MIME message of the parsed draft into out (appended; LF line
+ * ends, 7-bit clean except an attached 8-bit message/rfc822): Date,
+ * From, To, Cc, [Bcc], Subject, Reply-To, In-Reply-To, References,
+ * Message-ID (<unique@domain of From>), the user's extra fields,
+ * User-Agent, MIME-Version; header lines folded at 78 columns where
+ * spaces allow.  The text is text/plain; charset=utf-8, 7bit when it is
+ * ASCII with lines of at most 998 bytes, quoted-printable otherwise; with
+ * attachments the message is multipart/mixed with the text first.  Does
+ * not require recipients (drafts need none); compose_send() checks them.
+ * EX_DATAERR when the draft did not parse or the result is over
+ * ENQUEUE_MAX_SIZE. */
+int compose_build(const struct compose *c, time_t now, unsigned flags, struct buf *out,
+		  struct err *err) COMPOSE_WUR;
+
+enum compose_send_flags {
+	COMPOSE_NO_FLUSH = 1u << 0,  /* do not start sendq flush */
+};
+/* compose_check(), compose_build() without Bcc, then enqueue_message()
+ * into q (NULL = the default queue, opened and closed here) with envelope
+ * sender = the address of the account whose address is the From address,
+ * else of the compose's account (else $EMAIL), recipients = To + Cc + Bcc.
+ * Returns once the message is committed to disk; *id_out (may be NULL)
+ * gets the queue id.  Then, unless COMPOSE_NO_FLUSH, the relay is nudged
+ * (best effort, never an error): a detached `sendq flush` is started once
+ * the message is due, i.e. after the [general] send_delay; a send_delay
+ * over an hour is left to `sendq daemon` or a cron'd `sendq flush`.  The
+ * sendq that is run is the one next to the running program, else the
+ * first on $PATH. */
+int compose_send(struct compose *c, struct queue *q, unsigned flags, char **id_out,
+		 struct err *err) COMPOSE_WUR;
+
+/* Save the message (with Bcc) to the account's drafts_folder (default
+ * Drafts, created when missing) with Maildir flags "DS".  *path_out (may
+ * be NULL) gets the stored file's path.  EX_CONFIG without an account. */
+int compose_postpone(struct compose *c, char **path_out, struct err *err) COMPOSE_WUR;
+
+/* Add the Maildir flag R (replied) to the message with key in the Maildir
+ * folder_dir, keeping its other flags. */
+int compose_mark_replied(const char *folder_dir, const char *key, struct err *err) COMPOSE_WUR;
+
+/* --- surel -s ---------------------------------------------------------- */
+
+/* The non-interactive path; main() calls it with its whole argc/argv when
+ * argv holds -s, and does nothing else (it prints err and returns err.code
+ * on -1).  Options: [-A ACCOUNT] -s SUBJECT [-c CC]... [-b BCC]...
+ * [-a FILE]... [--] ADDR...; each -c/-b/ADDR may be a comma-separated
+ * list; one file per -a.  The body is read from stdin to its end.
+ * Returns 0 only once the message is queued (the relay is nudged as in
+ * compose_send).  Errors: EX_USAGE (bad option, no recipient), EX_DATAERR
+ * (bad address, line break in an argument), EX_NOINPUT (attachment
+ * missing), EX_CONFIG (bad configuration, or none and no $EMAIL), and the
+ * queue's own errors (EX_TEMPFAIL, EX_CANTCREAT ...). */
+int compose_send_cli(int argc, char **argv, struct err *err) COMPOSE_WUR;
+
+#endif
