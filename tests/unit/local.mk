@@ -25,5 +25,7 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_index.c \
 	tests/unit/test_compose.c \
 	tests/unit/test_thread.c \
-	tests/unit/test_pattern.c
+	tests/unit/test_pattern.c \
+	tests/unit/test_relay.c \
+	tests/unit/test_bounce.c
 TESTS += tests/unit/unit

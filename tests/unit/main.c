@@ -35,6 +35,8 @@ static const struct {
 	{ "compose", suite_compose },
 	{ "thread", suite_thread },
 	{ "pattern", suite_pattern },
+	{ "relay", suite_relay },
+	{ "bounce", suite_bounce },
 };
 
 int main(int argc, char **argv)

@@ -24,5 +24,7 @@ void suite_index(void);
 void suite_compose(void);
 void suite_thread(void);
 void suite_pattern(void);
+void suite_relay(void);
+void suite_bounce(void);
 
 #endif

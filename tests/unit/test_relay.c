@@ -1,0 +1,215 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "relay.h"
+#include "suites.h"
+#include "tutil.h"
+#include "xalloc.h"
+
+static void test_crlf(void)
+{
+	static const struct { const char *in, *want; } v[] = {
+		{ "", "" },
+		{ "a\n", "a\r\n" },
+		{ "a\nb", "a\r\nb" },
+		{ "a\r\nb\n", "a\r\nb\r\n" },
+		{ "\n\n", "\r\n\r\n" },
+		{ "a\rb\n", "a\rb\r\n" },
+		{ ".\n..\n", ".\r\n..\r\n" },
+	};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		buf_reset(&b);
+		relay_crlf(v[i].in, strlen(v[i].in), &b);
+		CU_ASSERT_STRING_EQUAL(b.data, v[i].want);
+	}
+	buf_release(&b);
+}
+
+static void test_7bit(void)
+{
+	static const char ascii[] = "Subject: x\n\nplain\n";
+	static const char single[] =
+		"Subject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n"
+		"\ncaf\xc3\xa9\n";
+	static const char multi[] =
+		"Subject: x\nContent-Type: multipart/mixed;\n boundary=\"BB\"\n\npre\n--BB\n"
+		"Content-Type: text/plain\n\nna\xc3\xafve\n--BB\nContent-Type: image/png\n"
+		"Content-Transfer-Encoding: base64\n\niVBO\n--BB--\nepilogue\n";
+	static const char nested[] =
+		"Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: message/rfc822\n\n"
+		"Subject: in\n\n\xff\n--o--\n";
+	struct buf b = BUF_INIT;
+
+	CU_ASSERT_EQUAL(relay_to_7bit(ascii, strlen(ascii), &b), 0);
+	CU_ASSERT_EQUAL(b.len, 0);
+	CU_ASSERT_EQUAL(relay_to_7bit(single, strlen(single), &b), 1);
+	CU_ASSERT_STRING_EQUAL(b.data, "Subject: x\nContent-Type: text/plain; charset=utf-8\n"
+			       "Content-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9\n");
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(relay_to_7bit(multi, strlen(multi), &b), 1);
+	CU_ASSERT_STRING_EQUAL(b.data,
+			       "Subject: x\nContent-Type: multipart/mixed;\n boundary=\"BB\"\n\npre\n--BB\n"
+			       "Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n"
+			       "na=C3=AFve\n--BB\nContent-Type: image/png\n"
+			       "Content-Transfer-Encoding: base64\n\niVBO\n--BB--\nepilogue\n");
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(relay_to_7bit(nested, strlen(nested), &b), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "Subject: in\nContent-Transfer-Encoding: quoted-printable\n\n=FF"));
+	buf_release(&b);
+}
+
+/* A scripted SMTP server in a child process: one connection, the replies
+ * below in order, everything it reads appended to log. */
+static void serve(int lfd, const char *log)
+{
+	static const char *const script[] = {
+		"220 unit ESMTP\r\n",
+		/* EHLO */ "250-unit\r\n250 SIZE 1000000\r\n",
+		/* MAIL */ "250 2.1.0 ok\r\n",
+		/* RCPT */ "250 2.1.5 ok\r\n",
+		/* RCPT */ "550 5.1.1 no such user\r\n",
+		/* RCPT */ "451 4.2.0 later\r\n",
+		/* DATA */ "354 go\r\n",
+		/* dot */ "250 2.0.0 queued as A\r\n",
+		/* MAIL */ "250 2.1.0 ok\r\n",
+		/* RCPT */ "250 2.1.5 ok\r\n",
+		/* DATA */ "354 go\r\n",
+		/* dot */ "554 5.6.0 refused\r\n",
+		/* QUIT */ "221 bye\r\n",
+	};
+	FILE *out = fopen(log, "w");
+	char line[2048];
+	size_t i, n;
+	int fd = accept(lfd, NULL, NULL);
+	FILE *in = fd >= 0 ? fdopen(fd, "r") : NULL;
+	int in_data = 0;
+
+	if (!out || !in)
+		_exit(1);
+	for (i = 0; i < sizeof(script) / sizeof(script[0]); i++) {
+		n = strlen(script[i]);
+		if (write(fd, script[i], n) != (ssize_t)n)
+			_exit(1);
+		in_data = strncmp(script[i], "354", 3) == 0;
+		while (fgets(line, sizeof(line), in)) {
+			fputs(line, out);
+			if (!in_data || strcmp(line, ".\r\n") == 0)
+				break;
+		}
+	}
+	fclose(out);
+	_exit(0);
+}
+
+static void test_session(void)
+{
+	const char *dir = tutil_tmpdir();
+	char *cfgpath = xasprintf("%s/config", dir), *log = xasprintf("%s/server.log", dir);
+	char *text, *wire;
+	const char *const rcpts[] = { "a@example.test", "bad@example.test", "later@example.test" };
+	static const char body[] =
+		"Subject: t\nContent-Type: text/plain; charset=utf-8\n\n.dot\ncaf\xc3\xa9\n";
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	struct relay_rcpt res[3];
+	struct relay_stats st;
+	struct err err = ERR_INIT;
+	struct relay *r;
+	struct cfg *cfg;
+	pid_t pid;
+	int lfd, status, failed = 0;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CU_ASSERT_FATAL(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	CU_ASSERT_FATAL(getsockname(lfd, (struct sockaddr *)&sa, &salen) == 0);
+	text = xasprintf("[account t]\naddress = a@example.test\nsmtp = smtp://127.0.0.1:%u\ntls = off\n",
+			 ntohs(sa.sin_port));
+	CU_ASSERT_FATAL(tutil_write(cfgpath, text, strlen(text)) == 0);
+	free(text);
+	cfg = cfg_load(cfgpath, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0)
+		serve(lfd, log);
+	close(lfd);
+
+	r = relay_new(cfg_account_find(cfg, "t", &err), 5, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	/* Per-recipient outcomes from one transaction. */
+	CU_ASSERT_EQUAL(relay_send(r, "me@example.test", rcpts, 3, body, strlen(body), res, &failed,
+				   &err), 0);
+	CU_ASSERT_EQUAL(res[0].code, 250);
+	CU_ASSERT_STRING_EQUAL(res[0].reply, "250 2.0.0 queued as A");
+	CU_ASSERT_EQUAL(res[1].code, 550);
+	CU_ASSERT_STRING_EQUAL(res[1].reply, "550 5.1.1 no such user");
+	CU_ASSERT_EQUAL(res[2].code, 451);
+	/* The end of DATA refused: the recipient gets that reply. */
+	CU_ASSERT_EQUAL(relay_send(r, "", rcpts, 1, "x\n", 2, res, &failed, &err), 0);
+	CU_ASSERT_EQUAL(res[0].code, 554);
+	/* CR or LF in an address never reaches the wire. */
+	{
+		const char *evil[] = { "a@example.test>\r\nRSET" };
+
+		CU_ASSERT_EQUAL(relay_send(r, "me@example.test", evil, 1, "x\n", 2, res, &failed, &err), -1);
+		CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	}
+	relay_get_stats(r, &st);
+	CU_ASSERT_EQUAL(st.connects, 1);
+	relay_free(r);
+	waitpid(pid, &status, 0);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	CU_ASSERT_FATAL(access(log, R_OK) == 0);
+	{
+		FILE *f = fopen(log, "rb");
+		struct buf b = BUF_INIT;
+		char chunk[4096];
+		size_t n;
+
+		while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_append(&b, chunk, n);
+		if (f)
+			fclose(f);
+		wire = buf_detach(&b, NULL);
+	}
+	CU_ASSERT_PTR_NOT_NULL(strstr(wire, "MAIL FROM:<me@example.test>\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(wire, "MAIL FROM:<>\r\n"));
+	/* No 8BITMIME: quoted-printable, CRLF, the dot stuffed. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(wire, "Content-Transfer-Encoding: quoted-printable\r\n\r\n..dot\r\ncaf=C3=A9\r\n.\r\n"));
+	CU_ASSERT_PTR_NULL(strstr(wire, "RSET"));
+	free(wire);
+	cfg_free(cfg);
+	free(cfgpath);
+	free(log);
+	tutil_rmtree();
+}
+
+void suite_relay(void)
+{
+	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
+
+	CU_add_test(s, "LF to CRLF", test_crlf);
+	CU_add_test(s, "8-bit parts to quoted-printable", test_7bit);
+	CU_add_test(s, "one session: per-recipient replies, reuse, 7-bit", test_session);
+}
