@@ -364,7 +364,8 @@ static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 	return 0;
 }
 
-/* Split items into the ones to fetch (*todo) and count the rest. */
+/* Split items into the ones to fetch (*todo) and the ones stored already
+ * (recorded in st now). */
 static int plan(struct run *r, const char *dir, struct fetchstate *st, uint32_t uidvalidity,
 		int validity_changed, struct source_item *items, size_t n, struct source_item ***todo_out,
 		size_t *ntodo_out, struct err *err)
@@ -399,9 +400,8 @@ static int plan(struct run *r, const char *dir, struct fetchstate *st, uint32_t 
 			free(copy);
 			goto fail;
 		}
-		for (i = 0; i < nfresh; i++) {
+		for (i = 0; i < nfresh; i++)
 			fresh[i]->message_id = copy[i].message_id;
-		}
 		free(copy);
 	}
 	for (i = 0; i < nfresh; i++) {
