@@ -18,16 +18,13 @@
 #include "buf.h"
 #include "cfg.h"
 #include "fetch.h"
+#include "index.h"
 #include "log.h"
 #include "maildir.h"
 #include "msg.h"
 #include "path.h"
 #include "view.h"
 #include "xalloc.h"
-
-/* The header block of a message rarely exceeds a few KiB; past this much
- * `spool ls` stops reading and works with what it has. */
-#define HEAD_MAX (256 * 1024)
 
 struct ctx {
 	const char *account;
@@ -176,75 +173,26 @@ static int cmd_folders(struct ctx *c, int argc, char **argv, struct err *err)
 	return flush_out(err);
 }
 
-/* Read the header block of the file at path (up to the blank line, at
- * most HEAD_MAX bytes) into out. */
-static int read_head(const char *path, struct buf *out, struct err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char chunk[16384];
-	size_t scanned = 0;
-
-	if (fd < 0)
-		return err_sys(err, EX_NOINPUT, "cannot open '%s'", path);
-	while (out->len < HEAD_MAX) {
-		ssize_t r = read(fd, chunk, sizeof(chunk));
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err_sys(err, EX_IOERR, "cannot read '%s'", path);
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		buf_append(out, chunk, (size_t)r);
-		/* Look only at what is new (plus the 3 bytes a split end needs). */
-		scanned = scanned > 3 ? scanned - 3 : 0;
-		if (strstr(out->data + scanned, "\n\n") || strstr(out->data + scanned, "\n\r\n"))
-			break;
-		scanned = out->len;
-	}
-	close(fd);
-	return 0;
-}
-
-struct ls_row {
-	struct maildir_entry *e;
-	time_t date;
-	char *from;
-	char *subject;
-	char *message_id;
-};
-
-static int row_cmp(const void *a, const void *b)
-{
-	const struct ls_row *x = a, *y = b;
-
-	if (x->date != y->date)
-		return x->date < y->date ? -1 : 1;
-	return strcmp(x->e->key, y->e->key);
-}
-
-static json_t *row_json(const struct ls_row *r)
+static json_t *ls_json(const struct index_msg *m)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "key", json_string(r->e->key));
-	json_object_set_new(o, "path", json_string(r->e->path));
-	json_object_set_new(o, "flags", json_string(r->e->flags));
-	json_object_set_new(o, "date_unix", r->date >= 0 ? json_integer((json_int_t)r->date) : json_null());
-	json_object_set_new(o, "from", json_string(r->from));
-	json_object_set_new(o, "subject", json_string(r->subject));
-	json_object_set_new(o, "message_id", r->message_id ? json_string(r->message_id) : json_null());
+	json_object_set_new(o, "key", json_string(m->key));
+	json_object_set_new(o, "path", json_string(m->path));
+	json_object_set_new(o, "flags", json_string(m->flags));
+	json_object_set_new(o, "date_unix", m->date >= 0 ? json_integer((json_int_t)m->date) : json_null());
+	json_object_set_new(o, "from", json_string(m->from));
+	json_object_set_new(o, "subject", json_string(m->subject));
+	json_object_set_new(o, "message_id", m->message_id ? json_string(m->message_id) : json_null());
 	return o;
 }
 
+/* The folder index (spool/index.h) does the reading: header blocks of new
+ * messages only, the rest from its cache. */
 static int cmd_ls(struct ctx *c, int argc, char **argv, struct err *err)
 {
-	struct maildir_entry *e;
-	struct ls_row *rows;
-	struct buf head = BUF_INIT, line = BUF_INIT;
+	struct buf line = BUF_INIT;
+	struct index *ix;
 	json_t *arr = NULL;
 	char *dir;
 	size_t n, i;
@@ -261,47 +209,22 @@ static int cmd_ls(struct ctx *c, int argc, char **argv, struct err *err)
 		free(dir);
 		return -1;
 	}
-	if (maildir_list(dir, 0, &e, &n, err) < 0) {
-		free(dir);
+	ix = index_open(dir, 0, err);
+	free(dir);
+	if (!ix)
 		return -1;
-	}
-	rows = xcalloc(n, sizeof(*rows));
-	for (i = 0; i < n; i++) {
-		char *path = path_join(dir, e[i].path);
-		struct msg *m;
-		const char *s;
-
-		rows[i].e = &e[i];
-		rows[i].date = -1;
-		buf_reset(&head);
-		/* A message that vanished or cannot be read still gets its line;
-		 * a listing must not fail because one file is odd. */
-		if (read_head(path, &head, err) < 0) {
-			log_warnx("%s", err->msg);
-			err_clear(err);
-		}
-		free(path);
-		m = msg_parse(head.data, head.len, MSG_HEADERS_ONLY);
-		if (!m || msg_date(m, &rows[i].date) < 0)
-			rows[i].date = -1;
-		rows[i].from = m ? view_sender(m) : xstrdup("");
-		s = m ? msg_subject(m) : NULL;
-		rows[i].subject = xstrdup(s ? s : "");
-		s = m ? msg_message_id(m) : NULL;
-		rows[i].message_id = s ? xstrdup(s) : NULL;
-		msg_free(m);
-	}
-	qsort(rows, n, sizeof(*rows), row_cmp);
+	n = index_count(ix);
 	if (c->json)
 		arr = json_array();
 	for (i = 0; i < n && rc == 0; i++) {
+		const struct index_msg *m = index_at(ix, i);
+
 		if (arr) {
-			json_array_append_new(arr, row_json(&rows[i]));
+			json_array_append_new(arr, ls_json(m));
 			continue;
 		}
 		buf_reset(&line);
-		view_ls_line(rows[i].e->key, rows[i].e->flags, rows[i].date, rows[i].from,
-			     rows[i].subject, &line);
+		view_ls_line(m->key, m->flags, m->date, m->from, m->subject, &line);
 		buf_putc(&line, '\n');
 		rc = write_out(line.data, line.len, err);
 	}
@@ -309,16 +232,8 @@ static int cmd_ls(struct ctx *c, int argc, char **argv, struct err *err)
 		rc = print_json(arr, err);
 	else if (rc == 0)
 		rc = flush_out(err);
-	for (i = 0; i < n; i++) {
-		free(rows[i].from);
-		free(rows[i].subject);
-		free(rows[i].message_id);
-	}
-	free(rows);
-	maildir_entries_free(e, n);
-	buf_release(&head);
+	index_free(ix);
 	buf_release(&line);
-	free(dir);
 	return rc;
 }
 
