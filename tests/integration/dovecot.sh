@@ -121,6 +121,7 @@ for p in sys.argv[1:]:
 }
 
 dovecot_stop() {
+	[ -n "$DC_MASTER" ] || DC_MASTER=$(cat "$DC/run/master.pid" 2> /dev/null || true)
 	[ -n "$DC_MASTER" ] || return 0
 	# Our master only: its command line names our config.
 	if tr '\0' ' ' < "/proc/$DC_MASTER/cmdline" 2> /dev/null | grep -qF -- "$DC_CONF"; then
