@@ -4,7 +4,12 @@ mua_libmua_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $
 mua_libmua_a_SOURCES = \
 	mua/compose.c mua/compose.h \
 	mua/thread.c mua/thread.h \
-	mua/pattern.c mua/pattern.h
+	mua/pattern.c mua/pattern.h \
+	mua/ui.c mua/ui.h \
+	mua/mailbox.c mua/mailbox.h \
+	mua/pager.c mua/pager.h \
+	mua/qview.c mua/qview.h \
+	mua/browser.c mua/browser.h
 mua_surel_SOURCES = mua/main.c
 mua_surel_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)
 mua_surel_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(NCURSES_LIBS)

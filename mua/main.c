@@ -1,5 +1,95 @@
+/*
+ * surel: the terminal mail reader.  main() reads the options and the
+ * configuration, picks the folder and hands over to the index screen
+ * (browser.h); `surel -s` goes to compose's non-interactive path.  Only
+ * here are errors printed and exit codes chosen.
+ */
 #include "config.h"
-int main(void)
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "browser.h"
+#include "cfg.h"
+#include "err.h"
+#include "maildir.h"
+#include "mbox.h"
+#include "path.h"
+#include "xalloc.h"
+
+static int usage(void)
 {
-	return 0;
+	fprintf(stderr, "usage: surel [-A ACCOUNT] [-f FOLDER|PATH] [-e KEYS]\n"
+			"       surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR...\n");
+	return EX_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct err err = ERR_INIT;
+	struct browser_opts o;
+	struct cfg *cfg = NULL;
+	const struct cfg_account *acct = NULL;
+	const char *account = NULL, *folder = NULL;
+	char *dir = NULL;
+	int c, rc = 0;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt(argc, argv, "+A:f:e:h")) != -1) {
+		switch (c) {
+		case 'A':
+			account = optarg;
+			break;
+		case 'f':
+			folder = optarg;
+			break;
+		case 'e':
+			o.keys = optarg;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (optind != argc)
+		return usage();
+
+	/* A path needs no configuration; a folder name needs an account. */
+	cfg = cfg_load(NULL, &err);
+	if (!cfg) {
+		int missing = err.code == EX_CONFIG && err.errnum == ENOENT;
+
+		if (!missing || !folder || !(maildir_is(folder) || mbox_is(folder))) {
+			if (missing)
+				fprintf(stderr, "surel: %s (or open a folder with -f PATH)\n", err.msg);
+			else
+				fprintf(stderr, "surel: %s\n", err.msg);
+			return err.code;
+		}
+		err_clear(&err);
+	} else {
+		acct = cfg_account_find(cfg, account, &err);
+		if (!acct) {
+			fprintf(stderr, "surel: %s\n", err.msg);
+			cfg_free(cfg);
+			return err.code;
+		}
+	}
+	if (folder && (maildir_is(folder) || mbox_is(folder) || !acct || strchr(folder, '/')))
+		dir = path_expand(folder);
+	else
+		dir = maildir_folder_path(cfg_get(acct, "maildir"), folder ? folder : "INBOX");
+	o.cfg = cfg;
+	o.account = acct;
+	o.folder = dir;
+	o.name = folder ? folder : "INBOX";
+	if (browser_run(&o, &err) < 0) {
+		fprintf(stderr, "surel: %s\n", err.msg);
+		rc = err.code;
+	}
+	free(dir);
+	cfg_free(cfg);
+	return rc;
 }

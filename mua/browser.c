@@ -1,0 +1,1006 @@
+#include "config.h"
+
+#include <curses.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "browser.h"
+#include "mailbox.h"
+#include "maildir.h"
+#include "msg.h"
+#include "pager.h"
+#include "path.h"
+#include "pattern.h"
+#include "queue.h"
+#include "qview.h"
+#include "thread.h"
+#include "ui.h"
+#include "xalloc.h"
+
+#define NONE SIZE_MAX
+/* How often an idle index looks for new mail and queue changes. */
+#define IDLE_MS 5000
+
+struct browser {
+	const struct cfg *cfg;
+	const struct cfg_account *acct;
+	char *root;              /* the account's Maildir root, NULL without one */
+	char *name;              /* folder name in the status bar */
+	struct mailbox *mb;
+	size_t n;                /* messages in mb */
+	unsigned char *del;      /* per message: marked for deletion */
+	size_t nnew, ndel;
+	size_t *view;            /* row -> message, after threads and limit */
+	size_t nview;
+	struct thread *thr;      /* built on the first T */
+	int threaded;
+	struct pattern *limit;
+	char *limit_text;
+	size_t cur, top;         /* rows */
+	struct buf search;       /* the last search text */
+	size_t search_from;      /* row where an incremental search started */
+	struct queue *q;         /* NULL when the store cannot be opened */
+	size_t qcount;
+	struct timespec stamp[2]; /* mtimes of new/ and cur/ at the last read */
+	int quit;
+};
+
+static size_t list_rows(void)
+{
+	return ui_rows() > 3 ? (size_t)ui_rows() - 3 : 1;
+}
+
+static const struct index_msg *msg_at_row(const struct browser *b, size_t row)
+{
+	return mailbox_at(b->mb, b->view[row]);
+}
+
+static int is_unread(const struct index_msg *m)
+{
+	return !strchr(m->flags, 'S');
+}
+
+/* ---- folder state ---------------------------------------------------- */
+
+static void folder_stamp(const struct browser *b, struct timespec out[2])
+{
+	static const char *const sub[2] = { "new", "cur" };
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = xasprintf("%s/%s", mailbox_path(b->mb), sub[i]);
+
+		memset(&out[i], 0, sizeof(out[i]));
+		if (stat(p, &st) == 0)
+			out[i] = st.st_mtim;
+		free(p);
+	}
+}
+
+static void count_queue(struct browser *b)
+{
+	struct queue_env **list;
+	size_t n;
+	struct err err = ERR_INIT;
+
+	if (!b->q)
+		return;
+	if (queue_list(b->q, &list, &n, &err) == 0) {
+		b->qcount = n;
+		queue_list_free(list, n);
+	}
+}
+
+static void recount(struct browser *b)
+{
+	size_t i;
+
+	b->nnew = b->ndel = 0;
+	for (i = 0; i < b->n; i++) {
+		if (is_unread(mailbox_at(b->mb, i)))
+			b->nnew++;
+		if (b->del[i])
+			b->ndel++;
+	}
+}
+
+static void fill_pmsg(const struct browser *b, size_t i, struct pattern_msg *pm)
+{
+	const struct index_msg *m = mailbox_at(b->mb, i);
+
+	pm->from = m->from;
+	pm->from_addr = m->from_addr;
+	pm->to = m->to;
+	pm->subject = m->subject;
+	pm->flags = m->flags;
+	pm->deleted = b->del[i];
+	pm->date = m->date;
+}
+
+struct body_arg {
+	struct browser *b;
+	size_t msg;
+};
+
+/* ~b: the text a reader sees (decoded), else the raw bytes. */
+static int body_has(void *arg, const char *needle)
+{
+	struct body_arg *ba = arg;
+	struct err err = ERR_INIT;
+	struct msg *m;
+	char *data, *text;
+	size_t len, tlen;
+	int r;
+
+	if (mailbox_read(ba->b->mb, ba->msg, &data, &len, &err) < 0)
+		return 0;
+	m = msg_parse(data, len, 0);
+	text = m ? msg_text_n(m, &tlen) : NULL;
+	r = text ? pattern_contains(text, tlen, needle) : pattern_contains(data, len, needle);
+	free(text);
+	msg_free(m);
+	free(data);
+	return r;
+}
+
+/* Recompute the rows.  keep is a message to keep the cursor on (NONE: the
+ * last row, as a fresh folder opens on its newest message).  Returns -1
+ * when the user interrupted a body search; the old view stays then. */
+static int build_view(struct browser *b, size_t keep)
+{
+	size_t *view = xreallocarray(NULL, b->n ? b->n : 1, sizeof(*view));
+	size_t nview = 0, r, i;
+	int uses_body = b->limit && pattern_uses_body(b->limit);
+
+	for (r = 0; r < b->n; r++) {
+		i = b->threaded ? thread_msg_at(b->thr, r) : r;
+		if (b->limit) {
+			struct pattern_msg pm;
+			struct body_arg ba = { b, i };
+			int m;
+
+			if (uses_body && r % 16 == 0) {
+				if (ui_key_waiting()) {
+					ui_getkey(0);
+					free(view);
+					ui_error("limit interrupted");
+					return -1;
+				}
+				if (r % 512 == 0)
+					ui_message("searching message bodies: %zu/%zu (any key stops)", r, b->n);
+			}
+			fill_pmsg(b, i, &pm);
+			m = pattern_match(b->limit, &pm, body_has, &ba);
+			if (m != 1)
+				continue;
+		}
+		view[nview++] = i;
+	}
+	free(b->view);
+	b->view = view;
+	b->nview = nview;
+	b->cur = nview ? nview - 1 : 0;
+	if (keep != NONE)
+		for (r = 0; r < nview; r++)
+			if (view[r] == keep) {
+				b->cur = r;
+				break;
+			}
+	b->top = b->cur >= list_rows() ? b->cur - list_rows() + 1 : 0;
+	return 0;
+}
+
+static void build_threads(struct browser *b)
+{
+	struct thread_msg *tm = xreallocarray(NULL, b->n ? b->n : 1, sizeof(*tm));
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct index_msg *m = mailbox_at(b->mb, i);
+
+		tm[i].message_id = m->message_id;
+		tm[i].in_reply_to = m->in_reply_to;
+		tm[i].references = m->references;
+		tm[i].date = m->date;
+	}
+	thread_free(b->thr);
+	b->thr = thread_build(tm, b->n);
+	free(tm);
+}
+
+static size_t cur_msg(const struct browser *b)
+{
+	return b->nview ? b->view[b->cur] : NONE;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read the folder again, keeping marks and the cursor by message key. */
+static void reload(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	char **marked = NULL, *curkey = NULL;
+	size_t nmarked = 0, i, keep = NONE;
+
+	if (cur_msg(b) != NONE)
+		curkey = xstrdup(mailbox_at(b->mb, cur_msg(b))->key);
+	if (b->ndel)
+		marked = xreallocarray(NULL, b->ndel, sizeof(*marked));
+	for (i = 0; i < b->n; i++)
+		if (b->del[i] && nmarked < b->ndel)
+			marked[nmarked++] = xstrdup(mailbox_at(b->mb, i)->key);
+	if (nmarked)
+		qsort(marked, nmarked, sizeof(*marked), cmp_str);
+	if (mailbox_refresh(b->mb, &err) < 0)
+		ui_error("%s", err.msg);
+	b->n = mailbox_count(b->mb);
+	free(b->del);
+	b->del = xcalloc(b->n ? b->n : 1, 1);
+	for (i = 0; i < b->n; i++) {
+		const char *key = mailbox_at(b->mb, i)->key;
+
+		if (nmarked && bsearch(&key, marked, nmarked, sizeof(*marked), cmp_str))
+			b->del[i] = 1;
+		if (curkey && keep == NONE && strcmp(key, curkey) == 0)
+			keep = i;
+	}
+	for (i = 0; i < nmarked; i++)
+		free(marked[i]);
+	free(marked);
+	free(curkey);
+	if (b->threaded)
+		build_threads(b);
+	else {
+		thread_free(b->thr);
+		b->thr = NULL;
+	}
+	recount(b);
+	if (build_view(b, keep) < 0) {
+		/* An interrupted limit on new contents: show everything. */
+		pattern_free(b->limit);
+		b->limit = NULL;
+		free(b->limit_text);
+		b->limit_text = NULL;
+		build_view(b, keep);
+	}
+	folder_stamp(b, b->stamp);
+}
+
+/* Make mb the folder shown; takes ownership of mb and name. */
+static void show_folder(struct browser *b, struct mailbox *mb, char *name)
+{
+	mailbox_free(b->mb);
+	free(b->name);
+	b->mb = mb;
+	b->name = name;
+	b->n = mailbox_count(mb);
+	free(b->del);
+	b->del = xcalloc(b->n ? b->n : 1, 1);
+	pattern_free(b->limit);
+	b->limit = NULL;
+	free(b->limit_text);
+	b->limit_text = NULL;
+	thread_free(b->thr);
+	b->thr = NULL;
+	if (b->threaded)
+		build_threads(b);
+	recount(b);
+	build_view(b, NONE);
+	folder_stamp(b, b->stamp);
+}
+
+/* ---- drawing --------------------------------------------------------- */
+
+static void short_size(off_t n, char *out, size_t len)
+{
+	if (n < 1000)
+		snprintf(out, len, "%lld", (long long)n);
+	else if (n < 10 * 1024)
+		snprintf(out, len, "%.1fK", (double)n / 1024);
+	else if (n < 1000 * 1024)
+		snprintf(out, len, "%lldK", (long long)(n / 1024));
+	else
+		snprintf(out, len, "%.1fM", (double)n / (1024 * 1024));
+}
+
+enum {
+	COL_FLAGS = 0,
+	COL_DATE = 4,
+	COL_FROM = 15,
+	W_FROM = 20,
+	COL_SIZE = 36,
+	W_SIZE = 5,
+	COL_SUBJ = 42,
+};
+
+static void draw_row(struct browser *b, int y, size_t row)
+{
+	const struct index_msg *m = msg_at_row(b, row);
+	size_t i = b->view[row], x;
+	int sel = row == b->cur, cols = ui_cols();
+	enum ui_color c = UI_NORMAL;
+	unsigned long attr = sel ? A_REVERSE : 0;
+	char flags[5], date[32], size[32];
+	struct tm tm;
+	struct buf tree = BUF_INIT;
+
+	if (sel)
+		c = UI_CURSOR;
+	else if (b->del[i])
+		c = UI_DELETED;
+	else if (strchr(m->flags, 'F'))
+		c = UI_FLAGGED;
+	else if (is_unread(m))
+		c = UI_NEW;
+	flags[0] = b->del[i] ? 'D' : is_unread(m) ? 'N' : ' ';
+	flags[1] = strchr(m->flags, 'F') ? 'F' : ' ';
+	flags[2] = strchr(m->flags, 'R') ? 'R' : ' ';
+	flags[3] = ' ';
+	flags[4] = '\0';
+	if (m->date == -1 || !localtime_r(&m->date, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm))
+		snprintf(date, sizeof(date), "%-10s", "?");
+	short_size(m->size, size, sizeof(size));
+	/* Narrow screens drop columns from the right rather than wrap. */
+	ui_text(y, COL_FLAGS, (size_t)(cols < 4 ? cols : 4), flags, 4, c, attr);
+	if (cols <= COL_DATE)
+		return;
+	ui_text(y, COL_DATE, (size_t)(cols - COL_DATE < 11 ? cols - COL_DATE : 11), date, strlen(date), c, attr);
+	if (cols <= COL_FROM)
+		return;
+	ui_text(y, COL_FROM, (size_t)(cols - COL_FROM < W_FROM + 1 ? cols - COL_FROM : W_FROM + 1),
+		m->from, strlen(m->from), c, attr);
+	if (cols <= COL_SIZE)
+		return;
+	{
+		char rs[40];
+
+		snprintf(rs, sizeof(rs), "%*s ", W_SIZE, size);
+		ui_text(y, COL_SIZE, (size_t)(cols - COL_SIZE < W_SIZE + 1 ? cols - COL_SIZE : W_SIZE + 1),
+			rs, strlen(rs), c, attr);
+	}
+	if (cols <= COL_SUBJ)
+		return;
+	x = COL_SUBJ;
+	if (b->threaded) {
+		thread_tree(b->thr, i, 12, &tree);
+		if (tree.len)
+			x += ui_text(y, (int)x, (size_t)cols - x, tree.data, tree.len,
+				     sel ? UI_CURSOR : UI_TREE, attr);
+		buf_release(&tree);
+	}
+	if (x < (size_t)cols)
+		ui_text(y, (int)x, (size_t)cols - x, m->subject, strlen(m->subject), c, attr);
+}
+
+static void draw(void *arg)
+{
+	struct browser *b = arg;
+	size_t rows = list_rows(), y;
+	struct buf st = BUF_INIT;
+
+	if (b->cur < b->top)
+		b->top = b->cur;
+	if (b->cur >= b->top + rows)
+		b->top = b->cur - rows + 1;
+	erase();
+	ui_help_bar("q:Quit  d:Del  u:Undel  F:Flag  s:Move  c:Folder  /:Search  l:Limit  T:Threads  m:Mail  r:Reply  Q:Queue  ?:Help");
+	for (y = 0; y < rows && b->top + y < b->nview; y++)
+		draw_row(b, (int)y + 1, b->top + y);
+	buf_printf(&st, "-- surel: %s [Msgs:%zu New:%zu", b->name, b->n, b->nnew);
+	if (b->ndel)
+		buf_printf(&st, " Del:%zu", b->ndel);
+	if (b->limit_text)
+		buf_printf(&st, " Shown:%zu", b->nview);
+	buf_printf(&st, "]%s%s Queue:%zu", mailbox_readonly(b->mb) ? " (read-only)" : "",
+		   b->threaded ? " (threads)" : "", b->qcount);
+	if (b->limit_text)
+		buf_printf(&st, " (limit: %s)", b->limit_text);
+	buf_printf(&st, " -- %zu/%zu", b->nview ? b->cur + 1 : 0, b->nview);
+	ui_status_bar(st.data);
+	buf_release(&st);
+	if (b->nview == 0)
+		ui_line(1, 0, b->limit_text ? "No message matches the limit." : "The folder is empty.",
+			UI_NORMAL);
+	ui_flush();
+}
+
+/* ---- actions --------------------------------------------------------- */
+
+/* flags with c added (kept in ASCII order) or removed. */
+static void change_flag(const char *flags, char c, int on, char out[16])
+{
+	size_t i, o = 0;
+	int put = !on;
+
+	for (i = 0; flags[i] && o < 14; i++) {
+		if (flags[i] == c)
+			continue;
+		if (!put && flags[i] > c) {
+			out[o++] = c;
+			put = 1;
+		}
+		out[o++] = flags[i];
+	}
+	if (!put)
+		out[o++] = c;
+	out[o] = '\0';
+}
+
+static int set_flag(struct browser *b, size_t i, char c, int on)
+{
+	struct err err = ERR_INIT;
+	const struct index_msg *m = mailbox_at(b->mb, i);
+	int was_unread = is_unread(m);
+	char flags[16];
+
+	change_flag(m->flags, c, on, flags);
+	if (strcmp(flags, m->flags) == 0)
+		return 0;
+	if (mailbox_set_flags(b->mb, i, flags, &err) < 0) {
+		ui_error("%s", err.msg);
+		return -1;
+	}
+	m = mailbox_at(b->mb, i);
+	if (was_unread && !is_unread(m))
+		b->nnew--;
+	else if (!was_unread && is_unread(m))
+		b->nnew++;
+	return 0;
+}
+
+static void mark(struct browser *b, int del)
+{
+	size_t i = cur_msg(b);
+
+	if (i == NONE)
+		return;
+	if (del && mailbox_readonly(b->mb)) {
+		ui_error("this mbox is read-only");
+		return;
+	}
+	if (b->del[i] != del) {
+		b->del[i] = (unsigned char)del;
+		if (del)
+			b->ndel++;
+		else
+			b->ndel--;
+	}
+	if (b->cur + 1 < b->nview)
+		b->cur++;
+}
+
+/* A folder name typed by the user to its directory: a path when it looks
+ * like one, else a folder of the account. */
+static char *folder_dir(const struct browser *b, const char *name)
+{
+	if (strchr(name, '/') || name[0] == '~' || name[0] == '.' || !b->root)
+		return path_expand(name);
+	return maildir_folder_path(b->root, name);
+}
+
+static void complete_folder(void *arg, struct buf *line)
+{
+	struct browser *b = arg;
+	struct err err = ERR_INIT;
+	char **names;
+	size_t n, i, nmatch = 0, common = 0;
+	const char *first = NULL;
+	struct buf list = BUF_INIT;
+
+	if (!b->root || maildir_folders(b->root, &names, &n, &err) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (strncmp(names[i], line->data, line->len) != 0)
+			continue;
+		if (!first) {
+			first = names[i];
+			common = strlen(first);
+		} else {
+			size_t k = 0;
+
+			while (k < common && first[k] == names[i][k])
+				k++;
+			common = k;
+		}
+		nmatch++;
+		buf_printf(&list, "%s%s", list.len ? "  " : "", names[i]);
+	}
+	if (first && common > line->len) {
+		buf_reset(line);
+		buf_append(line, first, common);
+	} else if (nmatch > 1) {
+		ui_status_bar(list.data);
+	} else if (nmatch == 0) {
+		ui_status_bar("no such folder");
+	}
+	buf_release(&list);
+	maildir_names_free(names, n);
+}
+
+static char *ask_folder(struct browser *b, const char *question)
+{
+	struct ui_prompt_ops ops = { complete_folder, NULL, b };
+	struct buf line = BUF_INIT;
+
+	if (ui_prompt(question, NULL, &ops, &line) < 0 || line.len == 0) {
+		buf_release(&line);
+		return NULL;
+	}
+	return buf_detach(&line, NULL);
+}
+
+static void change_folder(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	struct mailbox *mb;
+	char *name = ask_folder(b, "Open folder: "), *dir;
+
+	if (!name)
+		return;
+	dir = folder_dir(b, name);
+	mb = mailbox_open(dir, &err);
+	free(dir);
+	if (!mb) {
+		ui_error("%s", err.msg);
+		free(name);
+		return;
+	}
+	show_folder(b, mb, name);
+}
+
+/* The Maildir at dir, made when the user agrees. */
+static int ensure_maildir(const char *dir)
+{
+	struct err err = ERR_INIT;
+	struct buf q = BUF_INIT;
+	int ok;
+
+	if (maildir_is(dir))
+		return 0;
+	buf_printf(&q, "Create folder %s?", dir);
+	ok = ui_confirm(q.data);
+	buf_release(&q);
+	if (!ok)
+		return -1;
+	if (maildir_create(dir, &err) < 0) {
+		ui_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void move_msg(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	size_t i = cur_msg(b);
+	char *name, *dir;
+
+	if (i == NONE)
+		return;
+	if (mailbox_readonly(b->mb)) {
+		ui_error("this mbox is read-only");
+		return;
+	}
+	name = ask_folder(b, "Move to folder: ");
+	if (!name)
+		return;
+	dir = folder_dir(b, name);
+	if (ensure_maildir(dir) == 0) {
+		if (mailbox_remove(b->mb, i, dir, &err) < 0) {
+			ui_error("%s", err.msg);
+		} else {
+			/* Keep the cursor near where the message was. */
+			if (b->cur + 1 < b->nview)
+				b->cur++;
+			else if (b->cur > 0)
+				b->cur--;
+			reload(b);
+			ui_message("moved to %s", name);
+		}
+	}
+	free(dir);
+	free(name);
+}
+
+/* The trash folder's directory, or NULL when none is configured or the
+ * folder shown is the trash itself. */
+static char *trash_dir(const struct browser *b)
+{
+	const char *t = b->acct ? cfg_get(b->acct, "trash_folder") : NULL;
+	char *dir, *a, *c;
+
+	if (!t || !*t || !b->root)
+		return NULL;
+	dir = maildir_folder_path(b->root, t);
+	a = realpath(dir, NULL);
+	c = realpath(mailbox_path(b->mb), NULL);
+	if (a && c && strcmp(a, c) == 0) {
+		free(dir);
+		dir = NULL;
+	}
+	free(a);
+	free(c);
+	return dir;
+}
+
+static void expunge(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	char *trash;
+	size_t i, done = 0, failed = 0;
+	int to_trash;
+
+	if (b->ndel == 0) {
+		ui_message("no message is marked for deletion");
+		return;
+	}
+	trash = trash_dir(b);
+	if (trash && !maildir_is(trash) && maildir_create(trash, &err) < 0) {
+		ui_error("%s", err.msg);
+		free(trash);
+		return;
+	}
+	to_trash = trash != NULL;
+	for (i = 0; i < b->n; i++) {
+		if (!b->del[i])
+			continue;
+		if (mailbox_remove(b->mb, i, trash, &err) < 0)
+			failed++;
+		else
+			done++;
+	}
+	free(trash);
+	reload(b);
+	if (failed)
+		ui_error("%zu message%s not removed: %s", failed, failed == 1 ? "" : "s", err.msg);
+	else
+		ui_message("%zu message%s %s", done, done == 1 ? "" : "s",
+			   to_trash ? "moved to the trash" : "deleted");
+}
+
+static int row_matches(const struct browser *b, size_t row, const char *s)
+{
+	const struct index_msg *m = msg_at_row(b, row);
+
+	return pattern_contains(m->subject, strlen(m->subject), s) ||
+	       pattern_contains(m->from, strlen(m->from), s) ||
+	       pattern_contains(m->from_addr, strlen(m->from_addr), s);
+}
+
+/* The first row from start on (wrapping) that matches s, or NONE. */
+static size_t find_row(const struct browser *b, size_t start, const char *s)
+{
+	size_t k, r;
+
+	for (k = 0; k < b->nview; k++) {
+		r = (start + k) % b->nview;
+		if (row_matches(b, r, s))
+			return r;
+	}
+	return NONE;
+}
+
+static void search_changed(void *arg, const char *line)
+{
+	struct browser *b = arg;
+	size_t r = *line ? find_row(b, b->search_from, line) : NONE;
+
+	b->cur = r != NONE ? r : b->search_from;
+	draw(b);
+}
+
+static void search(struct browser *b)
+{
+	struct ui_prompt_ops ops = { NULL, search_changed, b };
+	struct buf line = BUF_INIT;
+
+	if (b->nview == 0)
+		return;
+	b->search_from = b->cur;
+	if (ui_prompt("Search: ", NULL, &ops, &line) < 0 || line.len == 0) {
+		b->cur = b->search_from;
+		buf_release(&line);
+		return;
+	}
+	buf_reset(&b->search);
+	buf_append(&b->search, line.data, line.len);
+	buf_release(&line);
+	if (!row_matches(b, b->cur, b->search.data))
+		ui_error("not found: %s", b->search.data);
+}
+
+static void search_next(struct browser *b)
+{
+	size_t r;
+
+	if (b->search.len == 0) {
+		ui_error("no search yet (use /)");
+		return;
+	}
+	if (b->nview == 0)
+		return;
+	r = find_row(b, (b->cur + 1) % b->nview, b->search.data);
+	if (r == NONE)
+		ui_error("not found: %s", b->search.data);
+	else {
+		if (r <= b->cur)
+			ui_message("search wrapped");
+		b->cur = r;
+	}
+}
+
+static void limit(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	struct buf line = BUF_INIT;
+	struct pattern *p = NULL, *old;
+	char *oldtext;
+
+	if (ui_prompt("Limit to (empty or ~A for all): ", b->limit_text, NULL, &line) < 0) {
+		buf_release(&line);
+		return;
+	}
+	if (line.len && strcmp(line.data, "~A") != 0) {
+		p = pattern_parse(line.data, time(NULL), &err);
+		if (!p) {
+			ui_error("%s", err.msg);
+			buf_release(&line);
+			return;
+		}
+	}
+	old = b->limit;
+	oldtext = b->limit_text;
+	b->limit = p;
+	b->limit_text = p ? buf_detach(&line, NULL) : NULL;
+	if (build_view(b, cur_msg(b)) < 0) {
+		pattern_free(b->limit);
+		free(b->limit_text);
+		b->limit = old;
+		b->limit_text = oldtext;
+	} else {
+		pattern_free(old);
+		free(oldtext);
+	}
+	buf_release(&line);
+}
+
+static void toggle_threads(struct browser *b)
+{
+	size_t keep = cur_msg(b);
+
+	b->threaded = !b->threaded;
+	if (b->threaded && !b->thr)
+		build_threads(b);
+	if (build_view(b, keep) < 0) {
+		b->threaded = !b->threaded;
+		build_view(b, keep);
+	}
+}
+
+static void open_msg(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	enum pager_action act;
+	char *data;
+	size_t len, i;
+	struct buf title = BUF_INIT;
+
+	while ((i = cur_msg(b)) != NONE) {
+		if (mailbox_read(b->mb, i, &data, &len, &err) < 0) {
+			ui_error("%s", err.msg);
+			break;
+		}
+		set_flag(b, i, 'S', 1);
+		buf_reset(&title);
+		buf_printf(&title, "%s %zu/%zu", b->name, b->cur + 1, b->nview);
+		act = pager_show(data, len, title.data);
+		free(data);
+		ui_set_redraw(draw, b);
+		if (act == PAGER_NEXT && b->cur + 1 < b->nview) {
+			b->cur++;
+			continue;
+		}
+		if (act == PAGER_PREV && b->cur > 0) {
+			b->cur--;
+			continue;
+		}
+		if (act == PAGER_DELETE) {
+			mark(b, 1);
+			continue;
+		}
+		if (act == PAGER_FLAG) {
+			set_flag(b, i, 'F', !strchr(mailbox_at(b->mb, i)->flags, 'F'));
+			continue;
+		}
+		break;
+	}
+	buf_release(&title);
+}
+
+static const struct ui_keyhelp index_keys[] = {
+	{ "j k Down Up", "move" },
+	{ "PgDn PgUp", "page down, up" },
+	{ "= *", "first, last message" },
+	{ "Enter", "open the message (pager)" },
+	{ "q", "quit (asks to expunge marked messages)" },
+	{ "d u", "mark deleted, unmark" },
+	{ "$", "expunge: marked messages go to trash_folder, else are deleted" },
+	{ "F", "flag / unflag" },
+	{ "s", "move to a folder (Tab completes)" },
+	{ "c", "change folder (Tab completes)" },
+	{ "/ n", "search sender and subject, next match" },
+	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
+	{ "T", "threads on / off" },
+	{ "Q", "outgoing queue" },
+	{ "Ctrl-L", "redraw" },
+	{ "?", "this help" },
+};
+
+static void quit(struct browser *b)
+{
+	struct buf q = BUF_INIT;
+
+	if (b->ndel) {
+		buf_printf(&q, "Expunge %zu marked message%s?", b->ndel, b->ndel == 1 ? "" : "s");
+		if (ui_confirm(q.data))
+			expunge(b);
+		buf_release(&q);
+	}
+	b->quit = 1;
+}
+
+static void idle(struct browser *b)
+{
+	struct timespec now[2];
+
+	count_queue(b);
+	if (mailbox_readonly(b->mb))
+		return;
+	folder_stamp(b, now);
+	if (memcmp(now, b->stamp, sizeof(now)) != 0) {
+		size_t before = b->n;
+
+		reload(b);
+		if (b->n > before)
+			ui_message("new mail: %zu message%s", b->n - before, b->n - before == 1 ? "" : "s");
+	}
+}
+
+static void key(struct browser *b, int k)
+{
+	size_t rows = list_rows();
+
+	switch (k) {
+	case 'j': case KEY_DOWN:
+		if (b->cur + 1 < b->nview)
+			b->cur++;
+		break;
+	case 'k': case KEY_UP:
+		if (b->cur > 0)
+			b->cur--;
+		break;
+	case KEY_NPAGE: case ' ':
+		if (b->nview)
+			b->cur = b->cur + rows < b->nview ? b->cur + rows : b->nview - 1;
+		break;
+	case KEY_PPAGE: case '-':
+		b->cur = b->cur > rows ? b->cur - rows : 0;
+		break;
+	case KEY_HOME: case '=':
+		b->cur = 0;
+		break;
+	case KEY_END: case '*':
+		b->cur = b->nview ? b->nview - 1 : 0;
+		break;
+	case '\n':
+		open_msg(b);
+		break;
+	case 'q':
+		quit(b);
+		break;
+	case 'd':
+		mark(b, 1);
+		break;
+	case 'u':
+		mark(b, 0);
+		break;
+	case 'F':
+		if (cur_msg(b) != NONE)
+			set_flag(b, cur_msg(b), 'F', !strchr(mailbox_at(b->mb, cur_msg(b))->flags, 'F'));
+		break;
+	case '$':
+		expunge(b);
+		break;
+	case 's':
+		move_msg(b);
+		break;
+	case 'c':
+		change_folder(b);
+		break;
+	case '/':
+		search(b);
+		break;
+	case 'n':
+		search_next(b);
+		break;
+	case 'l':
+		limit(b);
+		break;
+	case 'T':
+		toggle_threads(b);
+		break;
+	case 'Q':
+		if (!b->q) {
+			ui_error("the outgoing queue cannot be opened");
+			break;
+		}
+		qview_show(b->q, b->cfg ? cfg_general_int(b->cfg, "send_delay", 0) : 0);
+		ui_set_redraw(draw, b);
+		count_queue(b);
+		break;
+	case '?':
+		ui_show_help("index keys", index_keys, sizeof(index_keys) / sizeof(index_keys[0]));
+		break;
+	case UI_KEY_CTRL('l'):
+		clearok(curscr, TRUE);
+		break;
+	case ERR:
+		idle(b);
+		break;
+	default:
+		break;
+	}
+}
+
+int browser_run(const struct browser_opts *o, struct err *err)
+{
+	struct browser b;
+	struct err qerr = ERR_INIT;
+	struct mailbox *mb;
+
+	mb = mailbox_open(o->folder, err);
+	if (!mb)
+		return -1;
+	if (ui_start(err) < 0) {
+		mailbox_free(mb);
+		return -1;
+	}
+	memset(&b, 0, sizeof(b));
+	buf_init(&b.search);
+	b.cfg = o->cfg;
+	b.acct = o->account;
+	b.root = o->account ? xstrdup(cfg_get(o->account, "maildir")) : NULL;
+	b.q = queue_open(NULL, &qerr);
+	count_queue(&b);
+	show_folder(&b, mb, xstrdup(o->name));
+	ui_set_redraw(draw, &b);
+	draw(&b);
+	if (o->keys)
+		ui_push_keys(o->keys);
+	while (!b.quit) {
+		draw(&b);
+		key(&b, ui_getkey(IDLE_MS));
+	}
+	ui_set_redraw(NULL, NULL);
+	ui_end();
+	queue_close(b.q);
+	mailbox_free(b.mb);
+	thread_free(b.thr);
+	pattern_free(b.limit);
+	free(b.limit_text);
+	free(b.view);
+	free(b.del);
+	free(b.name);
+	free(b.root);
+	buf_release(&b.search);
+	return 0;
+}

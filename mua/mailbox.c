@@ -1,0 +1,272 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "afile.h"
+#include "mailbox.h"
+#include "maildir.h"
+#include "mbox.h"
+#include "msg.h"
+#include "xalloc.h"
+
+/* An mbox message: the summary plus the strings it points at, which this
+ * entry owns. */
+struct mentry {
+	struct index_msg m;
+	size_t pos;        /* message number in the mbox file */
+	char *strings[9];  /* key, from, from_addr, to, subject, ids */
+};
+
+struct mailbox {
+	char *path;
+	struct index *ix;      /* Maildir */
+	struct mbox *mb;       /* mbox */
+	struct mentry *ents;   /* mbox summaries, sorted by date */
+	size_t n;
+};
+
+static char *own(struct mentry *e, size_t slot, char *s)
+{
+	e->strings[slot] = s;
+	return s;
+}
+
+/* The ids in a header value ("<a@b> <c@d>"), without the brackets,
+ * blank-separated; NULL when there is none. */
+static char *ids_of(const char *v, int first_only)
+{
+	struct buf b = BUF_INIT;
+	const char *p = v, *end;
+
+	while (p && (p = strchr(p, '<')) != NULL) {
+		end = strchr(p + 1, '>');
+		if (!end)
+			break;
+		if (end > p + 1 && !memchr(p + 1, ' ', (size_t)(end - p - 1))) {
+			if (b.len)
+				buf_putc(&b, ' ');
+			buf_append(&b, p + 1, (size_t)(end - p - 1));
+			if (first_only)
+				break;
+		}
+		p = end + 1;
+	}
+	if (b.len == 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* The first mailbox of header h: its display name (or address) and address. */
+static void first_addr(const struct msg *m, const char *h, char **name_out, char **addr_out)
+{
+	struct msg_addr *a;
+	size_t n = msg_addrs(m, h, &a);
+
+	if (n == 0) {
+		*name_out = xstrdup("");
+		*addr_out = xstrdup("");
+		return;
+	}
+	*name_out = xstrdup(a[0].name && *a[0].name ? a[0].name : a[0].addr);
+	*addr_out = xstrdup(a[0].addr);
+	msg_addrs_free(a, n);
+}
+
+static void summarize(struct mentry *e, const char *data, size_t len)
+{
+	struct msg *m = msg_parse(data, len, MSG_HEADERS_ONLY);
+	const char *s;
+	char *name, *addr;
+
+	e->m.size = (off_t)len;
+	e->m.date = -1;
+	if (!m) {
+		e->m.from = e->m.from_addr = e->m.to = e->m.subject = "";
+		return;
+	}
+	first_addr(m, "From", &name, &addr);
+	e->m.from = own(e, 1, name);
+	e->m.from_addr = own(e, 2, addr);
+	first_addr(m, "To", &name, &addr);
+	e->m.to = own(e, 3, name);
+	free(addr);
+	s = msg_subject(m);
+	e->m.subject = own(e, 4, xstrdup(s ? s : ""));
+	s = msg_message_id(m);
+	e->m.message_id = s ? own(e, 5, xstrdup(s)) : NULL;
+	e->m.in_reply_to = own(e, 6, ids_of(msg_header(m, "In-Reply-To"), 1));
+	e->m.references = own(e, 7, ids_of(msg_header(m, "References"), 0));
+	if (msg_date(m, &e->m.date) < 0)
+		e->m.date = -1;
+	msg_free(m);
+}
+
+static int by_date(const void *a, const void *b)
+{
+	const struct mentry *x = a, *y = b;
+
+	if (x->m.date != y->m.date)
+		return x->m.date < y->m.date ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int open_mbox(struct mailbox *box, struct err *err)
+{
+	size_t i;
+
+	box->mb = mbox_open(box->path, err);
+	if (!box->mb)
+		return -1;
+	box->n = mbox_count(box->mb);
+	box->ents = xcalloc(box->n ? box->n : 1, sizeof(*box->ents));
+	for (i = 0; i < box->n; i++) {
+		struct mentry *e = &box->ents[i];
+		size_t len;
+		char *data = mbox_message(box->mb, i, &len);
+
+		e->pos = i;
+		e->m.key = own(e, 0, xasprintf("%zu", i + 1));
+		summarize(e, data, len);
+		/* Without a Date header, the separator line's date. */
+		if (e->m.date == -1 && mbox_date(box->mb, i) != 0)
+			e->m.date = mbox_date(box->mb, i);
+		free(data);
+	}
+	qsort(box->ents, box->n, sizeof(*box->ents), by_date);
+	return 0;
+}
+
+struct mailbox *mailbox_open(const char *path, struct err *err)
+{
+	struct mailbox *box = xcalloc(1, sizeof(*box));
+
+	box->path = xstrdup(path);
+	if (maildir_is(path)) {
+		box->ix = index_open(path, 0, err);
+		if (!box->ix)
+			goto fail;
+	} else if (mbox_is(path)) {
+		if (open_mbox(box, err) < 0)
+			goto fail;
+	} else {
+		err_set(err, EX_NOINPUT, "cannot open '%s': neither a Maildir nor an mbox", path);
+		goto fail;
+	}
+	return box;
+fail:
+	mailbox_free(box);
+	return NULL;
+}
+
+void mailbox_free(struct mailbox *box)
+{
+	size_t i, j;
+
+	if (!box)
+		return;
+	index_free(box->ix);
+	mbox_free(box->mb);
+	for (i = 0; i < box->n && box->ents; i++)
+		for (j = 0; j < sizeof(box->ents[i].strings) / sizeof(box->ents[i].strings[0]); j++)
+			free(box->ents[i].strings[j]);
+	free(box->ents);
+	free(box->path);
+	free(box);
+}
+
+const char *mailbox_path(const struct mailbox *box)
+{
+	return box->path;
+}
+
+int mailbox_readonly(const struct mailbox *box)
+{
+	return box->mb != NULL;
+}
+
+size_t mailbox_count(const struct mailbox *box)
+{
+	return box->ix ? index_count(box->ix) : box->n;
+}
+
+const struct index_msg *mailbox_at(const struct mailbox *box, size_t i)
+{
+	return box->ix ? index_at(box->ix, i) : &box->ents[i].m;
+}
+
+int mailbox_read(struct mailbox *box, size_t i, char **data_out, size_t *len_out,
+		 struct err *err)
+{
+	const struct index_msg *m;
+	struct maildir_entry e;
+	char *p;
+	int rc;
+
+	if (box->mb) {
+		*data_out = mbox_message(box->mb, box->ents[i].pos, len_out);
+		return 0;
+	}
+	m = index_at(box->ix, i);
+	p = xasprintf("%s/%s", box->path, m->path);
+	rc = afile_read(p, 0, data_out, len_out, err);
+	free(p);
+	if (rc == 0 || err->code != EX_NOINPUT)
+		return rc;
+	/* Renamed by another program since the folder was read: find it by
+	 * its key. */
+	err_clear(err);
+	if (maildir_find(box->path, m->key, &e, err) < 0)
+		return -1;
+	p = xasprintf("%s/%s", box->path, e.path);
+	maildir_entry_release(&e);
+	rc = afile_read(p, 0, data_out, len_out, err);
+	free(p);
+	return rc;
+}
+
+int mailbox_set_flags(struct mailbox *box, size_t i, const char *flags, struct err *err)
+{
+	struct index_msg *m;
+	size_t n = strlen(flags);
+
+	if (box->ix)
+		return index_set_flags(box->ix, i, flags, err);
+	m = &box->ents[i].m;
+	if (n >= sizeof(m->flags))
+		return err_set(err, EX_DATAERR, "too many flags '%s'", flags);
+	memcpy(m->flags, flags, n + 1);
+	return 0;
+}
+
+int mailbox_remove(struct mailbox *box, size_t i, const char *dst, struct err *err)
+{
+	const struct index_msg *m;
+	struct maildir_entry e;
+	char *p;
+	int rc;
+
+	if (box->mb)
+		return err_set(err, EX_NOPERM, "'%s' is an mbox, which surel only reads", box->path);
+	m = index_at(box->ix, i);
+	if (maildir_find(box->path, m->key, &e, err) < 0)
+		return -1;
+	if (dst) {
+		rc = maildir_move(box->path, &e, dst, err);
+	} else {
+		p = xasprintf("%s/%s", box->path, e.path);
+		rc = unlink(p) < 0 && errno != ENOENT ? err_sys(err, EX_IOERR, "cannot remove '%s'", p) : 0;
+		free(p);
+	}
+	maildir_entry_release(&e);
+	return rc;
+}
+
+int mailbox_refresh(struct mailbox *box, struct err *err)
+{
+	return box->ix ? index_refresh(box->ix, err) : 0;
+}
