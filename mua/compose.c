@@ -1,1 +1,581 @@
+/*
+ * compose: the session around one message: who writes it, the editor, the
+ * attachment list, and the hand-off to the queue, the Drafts folder and
+ * the relay.  Draft text is compose_draft.c's, the MIME message
+ * compose_mime.c's.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "afile.h"
+#include "compose_internal.h"
+#include "enqueue.h"
+#include "maildir.h"
+#include "path.h"
+#include "queue.h"
+#include "xalloc.h"
+
+/* A send_delay this long or longer is left to `sendq daemon` or cron:
+ * a process sleeping for hours to flush once is not a nudge. */
+#define NUDGE_MAX_DELAY 3600
+
+static void own_add(struct compose *c, const char *addr)
+{
+	c->own = xreallocarray(c->own, c->nown + 1, sizeof(*c->own));
+	c->own[c->nown++] = xstrdup(addr);
+}
+
+/* From and address out of $EMAIL, when there is no configuration. */
+static int identity_from_env(struct compose *c, struct err *err)
+{
+	const char *e = getenv("EMAIL");
+	struct compose_mbox *v = NULL;
+	struct buf b = BUF_INIT;
+	size_t n = 0;
+	int rc = -1;
+
+	if (!e || !e[0])
+		return err_set(err, EX_CONFIG,
+			       "no From address: no configuration file and $EMAIL is not set");
+	if (compose_parse_mboxes(e, "$EMAIL", NULL, &v, &n, err) < 0 || n != 1 ||
+	    !strchr(v[0].addr, '@') || !enqueue_addr_valid(v[0].addr, 0)) {
+		err_clear(err);
+		err_set(err, EX_CONFIG, "no From address: $EMAIL is not one address");
+		goto out;
+	}
+	compose_put_mbox_draft(&b, v[0].name, v[0].addr);
+	c->from = buf_detach(&b, NULL);
+	c->addr = xstrdup(v[0].addr);
+	own_add(c, c->addr);
+	rc = 0;
+out:
+	compose_mboxes_free(v, n);
+	return rc;
+}
+
+struct compose *compose_new(const struct cfg *cfg, const char *account, struct err *err)
+{
+	struct compose *c = xcalloc(1, sizeof(*c));
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	buf_init(&c->draft);
+	c->cfg = cfg;
+	if (!cfg) {
+		if (identity_from_env(c, err) < 0) {
+			compose_free(c);
+			return NULL;
+		}
+		return c;
+	}
+	c->acct = cfg_account_find(cfg, account, err);
+	if (!c->acct) {
+		compose_free(c);
+		return NULL;
+	}
+	/* cfg refuses an account without an address at load time. */
+	c->addr = xstrdup(cfg_get(c->acct, "address"));
+	compose_put_mbox_draft(&b, cfg_get(c->acct, "name"), c->addr);
+	c->from = buf_detach(&b, NULL);
+	for (i = 0; i < cfg_account_count(cfg); i++)
+		own_add(c, cfg_get(cfg_account_at(cfg, i), "address"));
+	return c;
+}
+
+void compose_free(struct compose *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nhdr; i++) {
+		free(c->hdr[i].name);
+		free(c->hdr[i].value);
+	}
+	free(c->hdr);
+	free(c->body);
+	buf_release(&c->draft);
+	while (c->natt > 0)
+		compose_attach_drop(c, c->natt - 1);
+	free(c->att);
+	for (i = 0; i < c->nown; i++)
+		free(c->own[i]);
+	free(c->own);
+	free(c->in_reply_to);
+	free(c->references);
+	free(c->from);
+	free(c->addr);
+	free(c);
+}
+
+/* --- attachments ------------------------------------------------------- */
+
+void compose_attach_data(struct compose *c, const char *name, const char *type,
+			 const void *data, size_t len)
+{
+	struct compose_attach *a;
+	size_t i;
+
+	c->att = xreallocarray(c->att, c->natt + 1, sizeof(*c->att));
+	a = &c->att[c->natt++];
+	a->name = name ? xstrdup(name) : NULL;
+	a->type = xstrdup(type ? type : compose_guess_type(name, data, len));
+	for (i = 0; a->type[i]; i++)
+		a->type[i] = (char)(a->type[i] >= 'A' && a->type[i] <= 'Z' ? a->type[i] + 32
+									 : a->type[i]);
+	a->data = xmemdup(data, len);
+	a->len = len;
+}
+
+int compose_attach_file(struct compose *c, const char *path, struct err *err)
+{
+	const char *base = strrchr(path, '/');
+	char *data = NULL;
+	size_t len = 0;
+
+	if (afile_read(path, ENQUEUE_MAX_SIZE, &data, &len, err) < 0) {
+		err_prefix(err, "cannot attach '%s'", path);
+		return -1;
+	}
+	base = base ? base + 1 : path;
+	compose_attach_data(c, base[0] ? base : "attachment", NULL, data, len);
+	free(data);
+	return 0;
+}
+
+size_t compose_attach_count(const struct compose *c)
+{
+	return c->natt;
+}
+
+const char *compose_attach_name(const struct compose *c, size_t i)
+{
+	return c->att[i].name;
+}
+
+const char *compose_attach_type(const struct compose *c, size_t i)
+{
+	return c->att[i].type;
+}
+
+size_t compose_attach_size(const struct compose *c, size_t i)
+{
+	return c->att[i].len;
+}
+
+void compose_attach_drop(struct compose *c, size_t i)
+{
+	free(c->att[i].name);
+	free(c->att[i].type);
+	free(c->att[i].data);
+	memmove(&c->att[i], &c->att[i + 1], (c->natt - i - 1) * sizeof(*c->att));
+	c->natt--;
+}
+
+/* --- the editor ---------------------------------------------------------- */
+
+static const char *editor_of(const struct cfg *cfg)
+{
+	const char *e = cfg ? cfg_general(cfg, "editor") : NULL;
+
+	if (!e || !e[0])
+		e = getenv("VISUAL");
+	if (!e || !e[0])
+		e = getenv("EDITOR");
+	return e && e[0] ? e : "vi";
+}
+
+/* Run `sh -c 'EDITOR "$1"' sh path` and wait, as system(3) does: the
+ * parent ignores SIGINT and SIGQUIT meanwhile, so a ^C meant for the
+ * editor does not kill the program holding the message. */
+static int run_editor(const char *editor, const char *path, struct err *err)
+{
+	struct sigaction ign, old_int, old_quit;
+	char *cmd = xasprintf("%s \"$1\"", editor);
+	pid_t pid;
+	int status = 0, rc = -1;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	pid = fork();
+	if (pid < 0) {
+		err_sys(err, EX_OSERR, "cannot start the editor '%s'", editor);
+		goto out;
+	}
+	if (pid == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			err_sys(err, EX_OSERR, "cannot wait for the editor '%s'", editor);
+			goto out;
+		}
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		rc = 0;
+	else if (WIFEXITED(status))
+		err_set(err, EX_SOFTWARE, "editor '%s' failed: exit status %d", editor,
+			WEXITSTATUS(status));
+	else
+		err_set(err, EX_SOFTWARE, "editor '%s' failed: killed by signal %d", editor,
+			WTERMSIG(status));
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	free(cmd);
+	return rc;
+}
+
+int compose_edit(struct compose *c, int *changed_out, struct err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path, *data = NULL;
+	size_t len = 0;
+	int fd, rc = -1;
+
+	if (changed_out)
+		*changed_out = 0;
+	if (!tmp || tmp[0] != '/')
+		tmp = "/tmp";
+	/* mkstemps makes the file 0600; the .eml suffix lets editors pick
+	 * their mail mode. */
+	path = xasprintf("%s/surel-draft-XXXXXX.eml", tmp);
+	fd = mkstemps(path, 4);
+	if (fd < 0) {
+		err_sys(err, afile_err_code(errno, 1), "cannot create a draft file in '%s'", tmp);
+		free(path);
+		return -1;
+	}
+	if (afile_write_all(fd, c->draft.data, c->draft.len, err) < 0) {
+		err_prefix(err, "%s", path);
+		close(fd);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		err_sys(err, afile_err_code(errno, 1), "cannot write '%s'", path);
+		goto out;
+	}
+	if (run_editor(editor_of(c->cfg), path, err) < 0)
+		goto out;
+	if (afile_read(path, ENQUEUE_MAX_SIZE, &data, &len, err) < 0)
+		goto out;
+	if (changed_out)
+		*changed_out = len != c->draft.len || memcmp(data, c->draft.data, len) != 0;
+	rc = compose_set_draft(c, data, len, err);
+out:
+	unlink(path);
+	free(path);
+	free(data);
+	return rc;
+}
+
+/* --- hand-off ------------------------------------------------------------ */
+
+/* The account that sends: the one whose address is the From address, else
+ * the compose's own (NULL without a configuration). */
+static const struct cfg_account *send_account(const struct compose *c,
+					      const struct compose_addrs *a)
+{
+	const struct cfg_account *acct = NULL;
+
+	if (c->cfg)
+		acct = cfg_account_for_address(c->cfg, a->v[COMPOSE_FROM][0].addr);
+	return acct ? acct : c->acct;
+}
+
+/* The sendq next to the running program (an installed surel and sendq
+ * share bindir), else "sendq" for a $PATH search. */
+static char *sendq_program(void)
+{
+	char self[4096], *dir, *p;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		dir = path_dirname(self);
+		p = path_join(dir, "sendq");
+		free(dir);
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return xstrdup("sendq");
+}
+
+/* Start `sendq flush` after delay seconds in a detached grandchild (its own
+ * session, stdio on /dev/null, reaped by init), so the UI neither waits
+ * for it nor collects a zombie.  A failure only means the mail waits for
+ * the daemon or the next flush, so nothing is reported. */
+static void nudge_flush(long delay)
+{
+	char *prog;
+	pid_t pid;
+	int fd;
+
+	if (delay >= NUDGE_MAX_DELAY)
+		return;
+	prog = sendq_program();
+	pid = fork();
+	if (pid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		/* One second past the due time: next_attempt is now + delay. */
+		if (delay > 0)
+			sleep((unsigned)delay + 1);
+		execlp(prog, "sendq", "flush", (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	free(prog);
+}
+
+int compose_send(struct compose *c, struct queue *q, unsigned flags, char **id_out,
+		 struct err *err)
+{
+	struct enqueue_opts o;
+	struct compose_addrs a;
+	const struct cfg_account *acct;
+	struct queue *own_q = NULL;
+	struct buf msg = BUF_INIT;
+	char **rcpts = NULL;
+	size_t n = 0, i, k;
+	int rc = -1;
+
+	if (id_out)
+		*id_out = NULL;
+	if (compose_check(c, err) < 0 || compose_addrs_parse(c, &a, err) < 0)
+		return -1;
+	for (k = COMPOSE_TO; k <= COMPOSE_BCC; k++) {
+		for (i = 0; i < a.n[k]; i++) {
+			rcpts = xreallocarray(rcpts, n + 1, sizeof(*rcpts));
+			rcpts[n++] = a.v[k][i].addr;
+		}
+	}
+	if (compose_build(c, time(NULL), 0, &msg, err) < 0)
+		goto out;
+	acct = send_account(c, &a);
+	memset(&o, 0, sizeof(o));
+	o.keep_dots = 1;
+	o.sender = acct ? cfg_get(acct, "address") : c->addr;
+	o.account = acct ? cfg_account_name(acct) : NULL;
+	o.rcpts = rcpts;
+	o.nrcpts = n;
+	if (!q && !(q = own_q = queue_open(NULL, err)))
+		goto out;
+	if (enqueue_message(q, &o, c->cfg, msg.data, msg.len, id_out, err) < 0)
+		goto out;
+	if (!(flags & COMPOSE_NO_FLUSH))
+		nudge_flush(c->cfg ? cfg_general_int(c->cfg, "send_delay", 0) : 0);
+	rc = 0;
+out:
+	queue_close(own_q);
+	free(rcpts);
+	buf_release(&msg);
+	compose_addrs_release(&a);
+	return rc;
+}
+
+int compose_postpone(struct compose *c, char **path_out, struct err *err)
+{
+	struct compose_addrs a;
+	const struct cfg_account *acct;
+	const char *folder;
+	struct buf msg = BUF_INIT;
+	char *dir = NULL;
+	int rc = -1;
+
+	if (path_out)
+		*path_out = NULL;
+	if (compose_addrs_parse(c, &a, err) < 0)
+		return -1;
+	acct = send_account(c, &a);
+	if (!acct) {
+		err_set(err, EX_CONFIG, "cannot postpone: no account to keep drafts in");
+		goto out;
+	}
+	if (compose_build(c, time(NULL), COMPOSE_KEEP_BCC, &msg, err) < 0)
+		goto out;
+	folder = cfg_get(acct, "drafts_folder");
+	dir = maildir_folder_path(cfg_get(acct, "maildir"), folder ? folder : "Drafts");
+	if (!maildir_is(dir) && maildir_create(dir, err) < 0)
+		goto out;
+	rc = maildir_deliver(dir, msg.data, msg.len, "DS", path_out, err);
+out:
+	free(dir);
+	buf_release(&msg);
+	compose_addrs_release(&a);
+	return rc;
+}
+
+int compose_mark_replied(const char *folder_dir, const char *key, struct err *err)
+{
+	struct maildir_entry e;
+	char flags[sizeof(e.flags) + 1];
+	int rc = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (maildir_find(folder_dir, key, &e, err) < 0)
+		return -1;
+	if (!strchr(e.flags, 'R')) {
+		snprintf(flags, sizeof(flags), "%sR", e.flags);
+		rc = maildir_set_flags(folder_dir, &e, flags, err);
+	}
+	maildir_entry_release(&e);
+	return rc;
+}
+
+/* --- surel -s ------------------------------------------------------------ */
+
+struct strv {
+	char **v;
+	size_t n;
+};
+
+static void strv_push(struct strv *s, char *str)
+{
+	s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
+	s->v[s->n++] = str;
+}
+
+/* "Name: a, b" for the draft from list arguments (each may hold a list). */
+static void put_list_field(struct buf *out, const char *name, char *const *v, size_t n)
+{
+	size_t i;
+
+	buf_printf(out, "%s: ", name);
+	for (i = 0; i < n; i++)
+		buf_printf(out, "%s%s", i ? ", " : "", v[i]);
+	buf_putc(out, '\n');
+}
+
+#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR..."
+
+int compose_send_cli(int argc, char **argv, struct err *err)
+{
+	struct strv to = { NULL, 0 }, cc = { NULL, 0 }, bcc = { NULL, 0 }, files = { NULL, 0 };
+	const char *subject = NULL, *account = NULL;
+	struct buf draft = BUF_INIT;
+	struct compose *c = NULL;
+	struct cfg *cfg = NULL;
+	size_t i;
+	int opt, rc = -1;
+
+	/* main() may have run getopt already; 0 makes glibc and musl start
+	 * afresh. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt(argc, argv, ":A:s:c:b:a:")) != -1) {
+		switch (opt) {
+		case 'A':
+			account = optarg;
+			break;
+		case 's':
+			subject = optarg;
+			break;
+		case 'c':
+			strv_push(&cc, optarg);
+			break;
+		case 'b':
+			strv_push(&bcc, optarg);
+			break;
+		case 'a':
+			strv_push(&files, optarg);
+			break;
+		case ':':
+			err_set(err, EX_USAGE, "option -%c needs an argument; " CLI_USAGE, optopt);
+			goto out;
+		default:
+			err_set(err, EX_USAGE, "unknown option -%c; " CLI_USAGE, optopt);
+			goto out;
+		}
+	}
+	for (; optind < argc; optind++)
+		strv_push(&to, argv[optind]);
+	if (!subject) {
+		err_set(err, EX_USAGE, "%s", CLI_USAGE);
+		goto out;
+	}
+	if (to.n + cc.n + bcc.n == 0) {
+		err_set(err, EX_USAGE, "no recipients; " CLI_USAGE);
+		goto out;
+	}
+	if (enqueue_check_arg(subject, "subject (-s)", err) < 0)
+		goto out;
+	for (i = 0; i < to.n; i++)
+		if (enqueue_check_arg(to.v[i], "recipient", err) < 0)
+			goto out;
+	for (i = 0; i < cc.n; i++)
+		if (enqueue_check_arg(cc.v[i], "recipient (-c)", err) < 0)
+			goto out;
+	for (i = 0; i < bcc.n; i++)
+		if (enqueue_check_arg(bcc.v[i], "recipient (-b)", err) < 0)
+			goto out;
+
+	cfg = cfg_load(NULL, err);
+	if (!cfg) {
+		/* No file at all is fine when $EMAIL says who sends; a broken
+		 * file is an error either way. */
+		if (err->code != EX_CONFIG || err->errnum != ENOENT)
+			goto out;
+		err_clear(err);
+		if (account) {
+			err_set(err, EX_CONFIG, "cannot use account '%s': no configuration file",
+				account);
+			goto out;
+		}
+	}
+	c = compose_new(cfg, account, err);
+	if (!c)
+		goto out;
+
+	/* The arguments become a draft, so surel -s and the editor path
+	 * build messages the same way; line breaks were refused above. */
+	buf_printf(&draft, "From: %s\n", c->from);
+	put_list_field(&draft, "To", to.v, to.n);
+	put_list_field(&draft, "Cc", cc.v, cc.n);
+	put_list_field(&draft, "Bcc", bcc.v, bcc.n);
+	buf_printf(&draft, "Subject: %s\n\n", subject);
+	if (enqueue_read(0, 1, &draft, err) < 0 ||
+	    compose_set_draft(c, draft.data, draft.len, err) < 0)
+		goto out;
+	for (i = 0; i < files.n; i++)
+		if (compose_attach_file(c, files.v[i], err) < 0)
+			goto out;
+	rc = compose_send(c, NULL, 0, NULL, err);
+out:
+	compose_free(c);
+	cfg_free(cfg);
+	buf_release(&draft);
+	free(to.v);
+	free(cc.v);
+	free(bcc.v);
+	free(files.v);
+	return rc;
+}

@@ -1,0 +1,861 @@
+/*
+ * compose_draft: the draft text.  Making it for a new message, a reply, a
+ * forward or a resumed draft, and parsing the user's edit back into fields
+ * and a body.  Everything taken from an original message is sanitised on
+ * the way in: a decoded display name holding a line break must not be able
+ * to add a Bcc line to the draft, nor an escape sequence reach the editor.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "afile.h"
+#include "codec.h"
+#include "compose_internal.h"
+#include "enqueue.h"
+#include "msg.h"
+#include "xalloc.h"
+
+/* A signature file larger than this is not a signature. */
+#define SIG_MAX (64 * 1024)
+
+/* The fields every draft shows, in order. */
+static const char *const draft_fields[] = {
+	"From", "To", "Cc", "Bcc", "Subject", "Reply-To",
+};
+
+static int is_blank(int ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* s sanitised for one draft line: no control characters, no line breaks,
+ * blanks at both ends trimmed. */
+static void put_line_value(struct buf *out, const char *s)
+{
+	struct buf t = BUF_INIT;
+	size_t a = 0, z;
+
+	codec_sanitize(s, strlen(s), 0, &t);
+	z = t.len;
+	while (a < z && is_blank(t.data[a]))
+		a++;
+	while (z > a && is_blank(t.data[z - 1]))
+		z--;
+	buf_append(out, t.data + a, z - a);
+	buf_release(&t);
+}
+
+void compose_put_mbox_draft(struct buf *out, const char *name, const char *addr)
+{
+	struct buf n = BUF_INIT;
+	size_t i;
+
+	if (name)
+		put_line_value(&n, name);
+	if (n.len == 0) {
+		put_line_value(out, addr);
+		buf_release(&n);
+		return;
+	}
+	/* RFC 5322 specials make the name a quoted string, or the comma in
+	 * "Putri, Ana" would split it into two mailboxes when read back. */
+	if (strpbrk(n.data, "()<>[]:;@\\,.\"")) {
+		buf_putc(out, '"');
+		for (i = 0; i < n.len; i++) {
+			if (n.data[i] == '"' || n.data[i] == '\\')
+				buf_putc(out, '\\');
+			buf_putc(out, n.data[i]);
+		}
+		buf_putc(out, '"');
+	} else {
+		buf_append(out, n.data, n.len);
+	}
+	buf_puts(out, " <");
+	put_line_value(out, addr);
+	buf_putc(out, '>');
+	buf_release(&n);
+}
+
+/* --- the list of mailboxes a reply goes to ----------------------------- */
+
+struct mlist {
+	struct compose_mbox *v;
+	size_t n;
+};
+
+static int is_own(const struct compose *c, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < c->nown; i++) {
+		if (strcasecmp(c->own[i], addr) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int in_list(const struct mlist *l, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (strcasecmp(l->v[i].addr, addr) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Append the mailboxes of a[] to l, skipping empty addresses, the ones
+ * already in l or in other (may be NULL), and with skip_own the user's. */
+static void mlist_take(struct mlist *l, const struct mlist *other, const struct compose *c,
+		       const struct msg_addr *a, size_t n, int skip_own)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!a[i].addr || !a[i].addr[0] || in_list(l, a[i].addr) ||
+		    (other && in_list(other, a[i].addr)) || (skip_own && is_own(c, a[i].addr)))
+			continue;
+		l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+		l->v[l->n].name = a[i].name ? xstrdup(a[i].name) : NULL;
+		l->v[l->n].addr = xstrdup(a[i].addr);
+		l->n++;
+	}
+}
+
+static void put_mlist(struct buf *out, const struct mlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			buf_puts(out, ", ");
+		compose_put_mbox_draft(out, l->v[i].name, l->v[i].addr);
+	}
+}
+
+/* The mailboxes of header name in m, formatted for the draft. */
+static void put_addrs_of(struct buf *out, const struct msg *m, const char *name)
+{
+	struct mlist l = { NULL, 0 };
+	struct msg_addr *a = NULL;
+	size_t n = msg_addrs(m, name, &a);
+
+	mlist_take(&l, NULL, NULL, a, n, 0);
+	put_mlist(out, &l);
+	compose_mboxes_free(l.v, l.n);
+	msg_addrs_free(a, n);
+}
+
+/* --- pieces of a draft -------------------------------------------------- */
+
+/* The account's signature after a "-- " line, or nothing.  A missing or
+ * unreadable file is no signature rather than no message: the draft is
+ * still worth writing, and the user sees the absence in the editor. */
+static void put_signature(const struct compose *c, struct buf *out)
+{
+	const char *path = c->acct ? cfg_get(c->acct, "signature") : NULL;
+	struct err err = ERR_INIT;
+	struct buf t = BUF_INIT;
+	char *data = NULL;
+	size_t len = 0;
+
+	if (!path || afile_read(path, SIG_MAX, &data, &len, &err) < 0 || len == 0) {
+		free(data);
+		return;
+	}
+	if (codec_utf8_valid(data, len))
+		buf_append(&t, data, len);
+	else
+		codec_to_utf8(NULL, data, len, &t);
+	free(data);
+	if (strncmp(t.data, "-- \n", 4) != 0)
+		buf_puts(out, "-- \n");
+	codec_sanitize(t.data, t.len, CODEC_KEEP_NEWLINES, out);
+	if (out->data[out->len - 1] != '\n')
+		buf_putc(out, '\n');
+	buf_release(&t);
+}
+
+/* The six fields of a draft, each value already formatted (NULL = empty). */
+static void put_head(struct buf *out, const char *const values[6])
+{
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		buf_printf(out, "%s: %s\n", draft_fields[i], values[i] ? values[i] : "");
+	buf_putc(out, '\n');
+}
+
+/* Replace everything started so far: attachments, reply ids, the draft. */
+static void reset(struct compose *c)
+{
+	while (c->natt > 0)
+		compose_attach_drop(c, c->natt - 1);
+	free(c->in_reply_to);
+	c->in_reply_to = NULL;
+	free(c->references);
+	c->references = NULL;
+}
+
+/* Set the text made by a start function.  It was made from sanitised
+ * pieces in the draft format, so it always parses. */
+static void set_made(struct compose *c, struct buf *text)
+{
+	struct err err = ERR_INIT;
+	int rc = compose_set_draft(c, text->data, text->len, &err);
+
+	assert(rc == 0);
+	(void)rc;
+	buf_release(text);
+}
+
+void compose_start_new(struct compose *c, const char *to, const char *subject)
+{
+	struct buf t = BUF_INIT, v_to = BUF_INIT, v_subj = BUF_INIT;
+	const char *v[6] = { c->from, NULL, NULL, NULL, NULL, NULL };
+
+	reset(c);
+	if (to) {
+		put_line_value(&v_to, to);
+		v[1] = v_to.data;
+	}
+	if (subject) {
+		put_line_value(&v_subj, subject);
+		v[4] = v_subj.data;
+	}
+	put_head(&t, v);
+	buf_putc(&t, '\n');
+	put_signature(c, &t);
+	buf_release(&v_to);
+	buf_release(&v_subj);
+	set_made(c, &t);
+}
+
+/* --- subjects ------------------------------------------------------------ */
+
+/* s without leading prefixes like "Re:", "RE :", "Re[2]:", "Aw:" (the
+ * words in words[], case-insensitive), repeated, and without the blanks
+ * before and after them. */
+static const char *strip_prefixes(const char *s, const char *const *words)
+{
+	const char *p;
+	size_t i, n;
+
+	for (;;) {
+		while (is_blank(*s))
+			s++;
+		for (i = 0; words[i]; i++) {
+			n = strlen(words[i]);
+			if (strncasecmp(s, words[i], n) != 0)
+				continue;
+			p = s + n;
+			if (*p == '[' || *p == '(') {
+				char close = *p == '[' ? ']' : ')';
+
+				for (p++; *p >= '0' && *p <= '9'; p++)
+					;
+				if (*p != close)
+					continue;
+				p++;
+			}
+			while (is_blank(*p))
+				p++;
+			if (*p == ':')
+				break;
+		}
+		if (!words[i])
+			return s;
+		s = p + 1;
+	}
+}
+
+/* "prefix" + the subject of m without its own prefixes, for the draft. */
+static void put_subject(struct buf *out, const struct msg *m, const char *prefix,
+			const char *const *words)
+{
+	const char *s = msg_subject(m);
+	struct buf clean = BUF_INIT;
+
+	if (s)
+		put_line_value(&clean, s);
+	buf_puts(out, prefix);
+	buf_puts(out, strip_prefixes(clean.data, words));
+	buf_release(&clean);
+}
+
+/* --- Message-IDs --------------------------------------------------------- */
+
+/* Whether [p, p+n) is an id we may copy into a header: "<...>" of printable
+ * ASCII without blanks or further brackets. */
+static int id_ok(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n < 3 || p[0] != '<' || p[n - 1] != '>')
+		return 0;
+	for (i = 1; i + 1 < n; i++) {
+		if (p[i] <= ' ' || p[i] > '~' || p[i] == '<' || p[i] == '>')
+			return 0;
+	}
+	return 1;
+}
+
+/* The "<id>" tokens of a References or In-Reply-To value, in order; up to
+ * max of them when max > 0.  Junk between ids (comments, phrases) is
+ * skipped. */
+static size_t ids_of(const char *v, char ***ids, size_t n, size_t max)
+{
+	const char *p = v, *lt, *gt;
+
+	while (v && (lt = strchr(p, '<')) != NULL && (max == 0 || n < max)) {
+		gt = strchr(lt, '>');
+		if (!gt)
+			break;
+		if (id_ok(lt, (size_t)(gt - lt + 1))) {
+			*ids = xreallocarray(*ids, n + 1, sizeof(**ids));
+			(*ids)[n++] = xstrndup(lt, (size_t)(gt - lt + 1));
+		}
+		p = gt + 1;
+	}
+	return n;
+}
+
+/* In-Reply-To and References of a reply to m (RFC 5322 3.6.4). */
+static void set_reply_ids(struct compose *c, const struct msg *m)
+{
+	const char *mid = msg_message_id(m);
+	char **ids = NULL, *own = NULL;
+	struct buf b = BUF_INIT;
+	size_t n, i, skip;
+
+	if (mid) {
+		own = xasprintf("<%s>", mid);
+		if (!id_ok(own, strlen(own))) {
+			free(own);
+			own = NULL;
+		}
+	}
+	n = ids_of(msg_header(m, "References"), &ids, 0, 0);
+	/* Without References, the parent's In-Reply-To stands in when it
+	 * holds exactly one id (with several, which is the parent's parent
+	 * cannot be told). */
+	if (n == 0 && (n = ids_of(msg_header(m, "In-Reply-To"), &ids, 0, 2)) != 1) {
+		while (n > 0)
+			free(ids[--n]);
+	}
+	if (own) {
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		ids[n++] = own;
+		c->in_reply_to = xstrdup(own);
+	}
+	/* Keep the first id (the thread's root) and the newest ones. */
+	skip = n > COMPOSE_REFS_MAX ? n - COMPOSE_REFS_MAX : 0;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && i <= skip)
+			continue;
+		if (b.len)
+			buf_putc(&b, ' ');
+		buf_puts(&b, ids[i]);
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	c->references = b.len ? buf_detach(&b, NULL) : NULL;
+	buf_release(&b);
+}
+
+/* --- quoting ------------------------------------------------------------- */
+
+/* The text of m, sanitised with its line breaks kept ("" when none). */
+static void text_of(const struct msg *m, struct buf *out)
+{
+	size_t len = 0;
+	char *t = msg_text_n(m, &len);
+
+	if (t)
+		codec_sanitize(t, len, CODEC_KEEP_NEWLINES, out);
+	free(t);
+}
+
+/* Every line of t quoted: "> " before text, ">" before an empty line or
+ * one already quoted, so levels stay readable (">> a", not "> > a"). */
+static void put_quoted(struct buf *out, const char *t, size_t n)
+{
+	const char *p = t, *end = t + n, *nl;
+	size_t len;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		buf_puts(out, len == 0 || p[0] == '>' ? ">" : "> ");
+		buf_append(out, p, len);
+		buf_putc(out, '\n');
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* "On DATE, NAME wrote:" for m. */
+static void put_attribution(struct buf *out, const struct msg *m)
+{
+	const char *date = msg_header(m, "Date");
+	struct msg_addr *a = NULL;
+	size_t n = msg_addrs(m, "From", &a);
+	struct buf who = BUF_INIT, when = BUF_INIT;
+
+	if (n > 0 && a[0].name && a[0].name[0])
+		put_line_value(&who, a[0].name);
+	else if (n > 0 && a[0].addr[0])
+		put_line_value(&who, a[0].addr);
+	if (who.len == 0)
+		buf_puts(&who, "someone");
+	if (date)
+		put_line_value(&when, date);
+	if (when.len)
+		buf_printf(out, "On %s, %s wrote:\n", when.data, who.data);
+	else
+		buf_printf(out, "%s wrote:\n", who.data);
+	buf_release(&who);
+	buf_release(&when);
+	msg_addrs_free(a, n);
+}
+
+/* --- replies and forwards ---------------------------------------------- */
+
+static const char *const re_words[] = { "re", "aw", "sv", "antw", "vs", NULL };
+static const char *const fwd_words[] = { "fwd", "fw", NULL };
+
+int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigned flags,
+			struct err *err)
+{
+	struct msg *m = msg_parse(orig, len, 0);
+	struct msg_addr *from = NULL, *rt = NULL, *to = NULL, *cc = NULL;
+	size_t nfrom, nrt, nto, ncc;
+	struct mlist lto = { NULL, 0 }, lcc = { NULL, 0 };
+	struct buf t = BUF_INIT, v_to = BUF_INIT, v_cc = BUF_INIT, v_subj = BUF_INIT, text = BUF_INIT;
+	const char *v[6];
+	int self;
+
+	if (!m)
+		return err_set(err, EX_DATAERR, "cannot parse the message replied to");
+	reset(c);
+	nfrom = msg_addrs(m, "From", &from);
+	nrt = msg_addrs(m, "Reply-To", &rt);
+	nto = msg_addrs(m, "To", &to);
+	ncc = msg_addrs(m, "Cc", &cc);
+
+	self = nfrom > 0 && from[0].addr[0] && is_own(c, from[0].addr);
+	if (nrt > 0)
+		mlist_take(&lto, NULL, c, rt, nrt, 0);
+	else if (self)
+		mlist_take(&lto, NULL, c, to, nto, 0);
+	else
+		mlist_take(&lto, NULL, c, from, nfrom, 0);
+	if (flags & COMPOSE_REPLY_ALL) {
+		mlist_take(&lto, NULL, c, to, nto, 1);
+		mlist_take(&lcc, &lto, c, cc, ncc, 1);
+	}
+	put_mlist(&v_to, &lto);
+	put_mlist(&v_cc, &lcc);
+	put_subject(&v_subj, m, "Re: ", re_words);
+	v[0] = c->from;
+	v[1] = v_to.data;
+	v[2] = v_cc.data;
+	v[3] = NULL;
+	v[4] = v_subj.data;
+	v[5] = NULL;
+	put_head(&t, v);
+
+	set_reply_ids(c, m);
+	put_attribution(&t, m);
+	text_of(m, &text);
+	put_quoted(&t, text.data, text.len);
+	buf_putc(&t, '\n');
+	put_signature(c, &t);
+	set_made(c, &t);
+
+	buf_release(&text);
+	buf_release(&v_to);
+	buf_release(&v_cc);
+	buf_release(&v_subj);
+	compose_mboxes_free(lto.v, lto.n);
+	compose_mboxes_free(lcc.v, lcc.n);
+	msg_addrs_free(from, nfrom);
+	msg_addrs_free(rt, nrt);
+	msg_addrs_free(to, nto);
+	msg_addrs_free(cc, ncc);
+	msg_free(m);
+	return 0;
+}
+
+/* "Name: value" of the forwarded block, when m has the field. */
+static void put_fwd_addrs(struct buf *out, const struct msg *m, const char *name)
+{
+	struct buf v = BUF_INIT;
+
+	put_addrs_of(&v, m, name);
+	if (v.len)
+		buf_printf(out, "%s: %s\n", name, v.data);
+	buf_release(&v);
+}
+
+int compose_start_forward(struct compose *c, const char *orig, size_t len,
+			  enum compose_fwd mode, struct err *err)
+{
+	struct msg *m = msg_parse(orig, len, 0);
+	struct buf t = BUF_INIT, v_subj = BUF_INIT, text = BUF_INIT, line = BUF_INIT;
+	const char *v[6] = { c->from, NULL, NULL, NULL, NULL, NULL };
+	const char *s;
+
+	if (!m)
+		return err_set(err, EX_DATAERR, "cannot parse the message to forward");
+	reset(c);
+	put_subject(&v_subj, m, "Fwd: ", fwd_words);
+	v[4] = v_subj.data;
+	put_head(&t, v);
+	buf_putc(&t, '\n');
+	if (mode == COMPOSE_FWD_INLINE) {
+		buf_puts(&t, "\n---------- Forwarded message ----------\n");
+		put_fwd_addrs(&t, m, "From");
+		if ((s = msg_header(m, "Date")) != NULL) {
+			put_line_value(&line, s);
+			buf_printf(&t, "Date: %s\n", line.data);
+			buf_reset(&line);
+		}
+		if ((s = msg_subject(m)) != NULL) {
+			put_line_value(&line, s);
+			buf_printf(&t, "Subject: %s\n", line.data);
+		}
+		put_fwd_addrs(&t, m, "To");
+		put_fwd_addrs(&t, m, "Cc");
+		buf_putc(&t, '\n');
+		text_of(m, &text);
+		buf_append(&t, text.data, text.len);
+		if (text.len && text.data[text.len - 1] != '\n')
+			buf_putc(&t, '\n');
+		buf_putc(&t, '\n');
+	} else {
+		/* The relay and our parser both store LF; an embedded message
+		 * keeps the line ends of the one around it. */
+		struct buf lf = BUF_INIT;
+		size_t i;
+
+		for (i = 0; i < len; i++) {
+			if (orig[i] == '\r' && i + 1 < len && orig[i + 1] == '\n')
+				continue;
+			buf_putc(&lf, orig[i]);
+		}
+		if (lf.len && lf.data[lf.len - 1] != '\n')
+			buf_putc(&lf, '\n');
+		compose_attach_data(c, NULL, "message/rfc822", lf.data, lf.len);
+		buf_release(&lf);
+	}
+	put_signature(c, &t);
+	set_made(c, &t);
+	buf_release(&line);
+	buf_release(&text);
+	buf_release(&v_subj);
+	msg_free(m);
+	return 0;
+}
+
+int compose_start_draft(struct compose *c, const char *data, size_t len, struct err *err)
+{
+	static const char *const addr_fields[6] = {
+		"From", "To", "Cc", "Bcc", NULL, "Reply-To",
+	};
+	struct msg *m = msg_parse(data, len, 0);
+	struct buf t = BUF_INIT, vals[6], text = BUF_INIT, body = BUF_INIT;
+	const char *v[6], *s;
+	const struct msg_part *p;
+	size_t i, npart, text_part = (size_t)-1;
+
+	if (!m)
+		return err_set(err, EX_DATAERR, "cannot parse the postponed message");
+	reset(c);
+	for (i = 0; i < 6; i++) {
+		buf_init(&vals[i]);
+		if (addr_fields[i])
+			put_addrs_of(&vals[i], m, addr_fields[i]);
+		else if ((s = msg_subject(m)) != NULL)
+			put_line_value(&vals[i], s);
+		v[i] = vals[i].data;
+	}
+	if (vals[0].len == 0)
+		v[0] = c->from;
+	put_head(&t, v);
+	text_of(m, &text);
+	buf_append(&t, text.data, text.len);
+
+	s = msg_header(m, "In-Reply-To");
+	if (s) {
+		char **ids = NULL;
+
+		if (ids_of(s, &ids, 0, 1) == 1)
+			c->in_reply_to = ids[0];
+		free(ids);
+	}
+	if ((s = msg_header(m, "References")) != NULL) {
+		char **ids = NULL;
+		size_t n = ids_of(s, &ids, 0, 0);
+
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_putc(&body, ' ');
+			buf_puts(&body, ids[i]);
+			free(ids[i]);
+		}
+		free(ids);
+		c->references = body.len ? buf_detach(&body, NULL) : NULL;
+	}
+
+	/* The text shown is the first plain, non-attachment leaf (msg_text's
+	 * choice for our own drafts); every other leaf is an attachment. */
+	npart = msg_part_count(m);
+	for (i = 0; i < npart; i++) {
+		p = msg_part_at(m, i);
+		if (text_part == (size_t)-1 && strcmp(msg_part_type(p), "text/plain") == 0 &&
+		    !msg_part_is_attachment(p)) {
+			text_part = i;
+			continue;
+		}
+		buf_reset(&body);
+		msg_part_decode(p, &body);
+		compose_attach_data(c, msg_part_filename(p), msg_part_type(p), body.data, body.len);
+	}
+	set_made(c, &t);
+	for (i = 0; i < 6; i++)
+		buf_release(&vals[i]);
+	buf_release(&text);
+	buf_release(&body);
+	msg_free(m);
+	return 0;
+}
+
+/* --- parsing the draft --------------------------------------------------- */
+
+static void clear_parsed(struct compose *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nhdr; i++) {
+		free(c->hdr[i].name);
+		free(c->hdr[i].value);
+	}
+	free(c->hdr);
+	c->hdr = NULL;
+	c->nhdr = 0;
+	free(c->body);
+	c->body = NULL;
+	c->body_len = 0;
+	c->parsed = 0;
+}
+
+const char *compose_draft(const struct compose *c, size_t *len_out)
+{
+	if (len_out)
+		*len_out = c->draft.len;
+	return c->draft.data;
+}
+
+static int is_addr_field(const char *name)
+{
+	return strcasecmp(name, "To") == 0 || strcasecmp(name, "Cc") == 0 ||
+	       strcasecmp(name, "Bcc") == 0 || strcasecmp(name, "Reply-To") == 0;
+}
+
+/* Add field name: value (value unfolded, trimmed here); a second address
+ * field of a name joins the first. */
+static void add_field(struct compose *c, const char *name, size_t nlen, struct buf *value)
+{
+	char *n = xstrndup(name, nlen), *v;
+	size_t a = 0, z = value->len, i;
+
+	while (a < z && is_blank(value->data[a]))
+		a++;
+	while (z > a && is_blank(value->data[z - 1]))
+		z--;
+	v = xstrndup(value->data + a, z - a);
+	for (i = 0; i < c->nhdr; i++) {
+		if (strcasecmp(c->hdr[i].name, n) == 0 && is_addr_field(n))
+			break;
+	}
+	if (i < c->nhdr) {
+		char *joined;
+
+		if (v[0]) {
+			joined = c->hdr[i].value[0] ? xasprintf("%s, %s", c->hdr[i].value, v)
+						    : xstrdup(v);
+			free(c->hdr[i].value);
+			c->hdr[i].value = joined;
+		}
+		free(n);
+		free(v);
+		return;
+	}
+	c->hdr = xreallocarray(c->hdr, c->nhdr + 1, sizeof(*c->hdr));
+	c->hdr[c->nhdr].name = n;
+	c->hdr[c->nhdr].value = v;
+	c->nhdr++;
+}
+
+/* RFC 5322 2.2: a field name is printable ASCII without ':'. */
+static size_t field_name_len(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] != ':'; i++) {
+		if (p[i] <= ' ' || p[i] > '~')
+			return 0;
+	}
+	return i < n ? i : 0;
+}
+
+int compose_set_draft(struct compose *c, const char *text, size_t len, struct err *err)
+{
+	struct buf in = BUF_INIT, value = BUF_INIT;
+	const char *p, *end, *nl, *name = NULL;
+	size_t i, n, nlen = 0, lineno = 0;
+	int rc = -1;
+
+	if (codec_utf8_valid(text, len))
+		buf_append(&in, text, len);
+	else
+		codec_to_utf8("windows-1252", text, len, &in);
+	buf_reset(&c->draft);
+	for (i = 0; i < in.len; i++) {
+		if (in.data[i] == '\r' && i + 1 < in.len && in.data[i + 1] == '\n')
+			continue;
+		buf_putc(&c->draft, in.data[i]);
+	}
+	clear_parsed(c);
+
+	p = c->draft.data;
+	end = p + c->draft.len;
+	while (p < end) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n == 0) {
+			p++;
+			break;
+		}
+		if (is_blank(p[0])) {
+			if (!name) {
+				err_set(err, EX_DATAERR,
+					"draft line %zu: a continuation line with no field before it",
+					lineno);
+				goto out;
+			}
+			/* Unfolding removes the line break and keeps the blank. */
+			buf_append(&value, p, n);
+		} else {
+			if (name)
+				add_field(c, name, nlen, &value);
+			nlen = field_name_len(p, n);
+			if (nlen == 0) {
+				struct buf shown = BUF_INIT;
+
+				codec_sanitize(p, n > 60 ? 60 : n, 0, &shown);
+				err_set(err, EX_DATAERR,
+					"draft line %zu is not a header field: '%s' (an empty line "
+					"must come before the body)",
+					lineno, shown.data);
+				buf_release(&shown);
+				goto out;
+			}
+			name = p;
+			buf_reset(&value);
+			buf_append(&value, p + nlen + 1, n - nlen - 1);
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (name)
+		add_field(c, name, nlen, &value);
+	c->body = xmemdup(p, (size_t)(end - p));
+	c->body_len = (size_t)(end - p);
+	c->parsed = 1;
+	rc = 0;
+out:
+	buf_release(&value);
+	buf_release(&in);
+	return rc;
+}
+
+const char *compose_hdr_get(const struct compose *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nhdr; i++) {
+		if (strcasecmp(c->hdr[i].name, name) == 0)
+			return c->hdr[i].value[0] ? c->hdr[i].value : NULL;
+	}
+	return NULL;
+}
+
+const char *compose_field(const struct compose *c, const char *name)
+{
+	return c->parsed ? compose_hdr_get(c, name) : NULL;
+}
+
+void compose_mboxes_free(struct compose_mbox *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].addr);
+	}
+	free(v);
+}
+
+int compose_parse_mboxes(const char *value, const char *field, const char *domain,
+			 struct compose_mbox **v, size_t *n, struct err *err)
+{
+	struct buf b = BUF_INIT;
+	struct msg_addr *a = NULL;
+	struct msg *m;
+	size_t i, k;
+	int rc = 0;
+
+	/* msg.h reads the list exactly as it would read a received header;
+	 * a synthetic one-field message is the way in. */
+	buf_printf(&b, "To: %s\n\n", value);
+	m = msg_parse(b.data, b.len, MSG_HEADERS_ONLY);
+	k = m ? msg_addrs(m, "To", &a) : 0;
+	for (i = 0; i < k && rc == 0; i++) {
+		const char *addr = a[i].addr;
+
+		if (!addr[0]) {
+			struct buf shown = BUF_INIT;
+
+			codec_sanitize(value, strlen(value), 0, &shown);
+			rc = err_set(err, EX_DATAERR, "bad address in %s: '%.120s'", field,
+				     shown.data);
+			buf_release(&shown);
+		} else if (!enqueue_addr_valid(addr, 1) || strpbrk(addr, "\r\n")) {
+			struct buf shown = BUF_INIT;
+
+			codec_sanitize(addr, strlen(addr), 0, &shown);
+			rc = err_set(err, EX_DATAERR, "bad address '%.120s' in %s", shown.data,
+				     field);
+			buf_release(&shown);
+		} else {
+			*v = xreallocarray(*v, *n + 1, sizeof(**v));
+			(*v)[*n].name = a[i].name && a[i].name[0] ? xstrdup(a[i].name) : NULL;
+			(*v)[*n].addr = strchr(addr, '@') || !domain ? xstrdup(addr)
+				      : xasprintf("%s@%s", addr, domain);
+			(*n)++;
+		}
+	}
+	msg_addrs_free(a, k);
+	msg_free(m);
+	buf_release(&b);
+	return rc;
+}
