@@ -1,2 +1,9 @@
-# UI tests drive the real surel binary in tmux (send-keys, capture-pane).
-TESTS +=
+# UI tests drive the real surel binary in tmux (send-keys, capture-pane);
+# each sources tests/ui/lib.sh and skips (77) without tmux.
+EXTRA_DIST += tests/ui/lib.sh
+TESTS += \
+	tests/ui/index.sh \
+	tests/ui/thread.sh \
+	tests/ui/escape.sh \
+	tests/ui/resize.sh \
+	tests/ui/queue.sh

@@ -1,0 +1,72 @@
+# Shared by the UI tests: everything of tests/integration/lib.sh plus a
+# tmux session running surel, waits that poll the screen with a bound, and
+# screen captures.  Source it; tests skip (77) without tmux.
+. "$(dirname "$0")/../integration/lib.sh"
+command -v tmux > /dev/null || skip "tmux not installed"
+SUREL="$top_builddir/mua/surel"
+SENDQ="$top_builddir/sendq/sendq"
+SOCK="$T/tmux.sock"
+trap 'tmux -S "$SOCK" kill-server 2> /dev/null; rm -rf "$T"' EXIT INT TERM
+
+# ui_start ARGS...: run surel ARGS in a fresh 120x40 tmux session; when it
+# exits the pane shows "SUREL-EXIT <status>" and stays.
+ui_start() {
+	printf '%s\n' "$@" > "$T/args"
+	cat > "$T/run" <<RUN
+#!/bin/sh
+cd "$T"
+set --
+while IFS= read -r a; do set -- "\$@" "\$a"; done < "$T/args"
+env TERM=xterm LANG=C.UTF-8 "$SUREL" "\$@"
+echo "SUREL-EXIT \$?"
+exec sleep 600
+RUN
+	chmod +x "$T/run"
+	tmux -S "$SOCK" -f /dev/null new-session -d -x 120 -y 40 "$T/run"
+}
+
+# screen: the visible text now, in $T/screen (and on stdout).
+screen() {
+	tmux -S "$SOCK" capture-pane -p > "$T/screen" 2> /dev/null || true
+	cat "$T/screen"
+}
+
+# wait_for REGEX [WHAT]: poll the screen (at most 10 s) until a line
+# matches the extended regular expression.
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "${2:-screen never showed /$1/}: $(cat "$T/screen")"
+}
+
+# wait_gone REGEX: poll until no line matches.
+wait_gone() {
+	i=0
+	while [ $i -lt 100 ]; do
+		screen | grep -Eq -- "$1" || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "screen still shows /$1/: $(cat "$T/screen")"
+}
+
+# keys K...: as tmux send-keys (names like Enter, Escape, Up work).
+keys() {
+	tmux -S "$SOCK" send-keys "$@"
+}
+
+# line N: row N (0-based) of the last capture.
+line() {
+	sed -n "$(($1 + 1))p" "$T/screen"
+}
+
+# deliver_demo DIR: the demo messages into the Maildir DIR.
+deliver_demo() {
+	for m in "$DATA"/demo/*.eml; do
+		"$SPOOL" deliver "$1" < "$m"
+	done
+}
