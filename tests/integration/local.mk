@@ -13,3 +13,4 @@ TESTS += \
 	tests/integration/fetch-imap.sh \
 	tests/integration/fetch-pop3.sh \
 	tests/integration/fetch-crash.sh
+TESTS += tests/integration/index.sh
