@@ -550,6 +550,15 @@ int compose_send_cli(int argc, char **argv, struct err *err)
 				account);
 			goto out;
 		}
+		if (!getenv("EMAIL") || !getenv("EMAIL")[0]) {
+			char *path = cfg_default_path();
+
+			err_set(err, EX_CONFIG,
+				"no From address: no configuration file '%s' and $EMAIL is not set",
+				path);
+			free(path);
+			goto out;
+		}
 	}
 	c = compose_new(cfg, account, err);
 	if (!c)
