@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "browser.h"
+#include "composeui.h"
 #include "mailbox.h"
 #include "maildir.h"
 #include "msg.h"
@@ -786,6 +787,32 @@ static void toggle_threads(struct browser *b)
 	}
 }
 
+/* m, r, g, f: the compose screen; a sent reply marks its original
+ * replied (through the folder, so the index and its cache follow). */
+static void compose(struct browser *b, enum composeui_kind kind)
+{
+	struct err err = ERR_INIT;
+	size_t i = cur_msg(b);
+	char *data = NULL;
+	size_t len = 0;
+	enum composeui_result r;
+
+	if (kind != COMPOSEUI_NEW) {
+		if (i == NONE)
+			return;
+		if (mailbox_read(b->mb, i, &data, &len, &err) < 0) {
+			ui_error("%s", err.msg);
+			return;
+		}
+	}
+	r = composeui_run(b->cfg, b->acct ? cfg_account_name(b->acct) : NULL, b->q, kind, data, len);
+	ui_set_redraw(draw, b);
+	free(data);
+	if (r == COMPOSEUI_SENT && (kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP))
+		set_flag(b, i, 'R', 1);
+	count_queue(b);
+}
+
 static void open_msg(struct browser *b)
 {
 	struct err err = ERR_INIT;
@@ -821,6 +848,9 @@ static void open_msg(struct browser *b)
 			set_flag(b, i, 'F', !strchr(mailbox_at(b->mb, i)->flags, 'F'));
 			continue;
 		}
+		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD)
+			compose(b, act == PAGER_REPLY ? COMPOSEUI_REPLY :
+				   act == PAGER_GROUP ? COMPOSEUI_GROUP : COMPOSEUI_FORWARD);
 		break;
 	}
 	buf_release(&title);
@@ -840,6 +870,9 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "/ n", "search sender and subject, next match" },
 	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
 	{ "T", "threads on / off" },
+	{ "m", "compose a new message" },
+	{ "r g", "reply, reply to all" },
+	{ "f", "forward" },
 	{ "Q", "outgoing queue" },
 	{ "Ctrl-L", "redraw" },
 	{ "?", "this help" },
@@ -937,6 +970,18 @@ static void key(struct browser *b, int k)
 		break;
 	case 'T':
 		toggle_threads(b);
+		break;
+	case 'm':
+		compose(b, COMPOSEUI_NEW);
+		break;
+	case 'r':
+		compose(b, COMPOSEUI_REPLY);
+		break;
+	case 'g':
+		compose(b, COMPOSEUI_GROUP);
+		break;
+	case 'f':
+		compose(b, COMPOSEUI_FORWARD);
 		break;
 	case 'Q':
 		if (!b->q) {

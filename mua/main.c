@@ -14,11 +14,30 @@
 
 #include "browser.h"
 #include "cfg.h"
+#include "compose.h"
 #include "err.h"
 #include "maildir.h"
 #include "mbox.h"
 #include "path.h"
 #include "xalloc.h"
+
+/* Whether the options ask for the non-interactive path (-s before any
+ * "--"), which takes the whole command line. */
+static int wants_send(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (argv[i][0] != '-')
+			continue;
+		if (strncmp(argv[i], "-s", 2) == 0)
+			return 1;
+		/* -A NAME, -c CC, ...: skip the option's argument. */
+		if (argv[i][1] && !argv[i][2] && strchr("Aabcfe", argv[i][1]))
+			i++;
+	}
+	return 0;
+}
 
 static int usage(void)
 {
@@ -37,6 +56,13 @@ int main(int argc, char **argv)
 	char *dir = NULL;
 	int c, rc = 0;
 
+	if (wants_send(argc, argv)) {
+		if (compose_send_cli(argc, argv, &err) < 0) {
+			fprintf(stderr, "surel: %s\n", err.msg);
+			return err.code;
+		}
+		return 0;
+	}
 	memset(&o, 0, sizeof(o));
 	while ((c = getopt(argc, argv, "+A:f:e:h")) != -1) {
 		switch (c) {

@@ -11,7 +11,8 @@ trap 'tmux -S "$SOCK" kill-server 2> /dev/null; rm -rf "$T"' EXIT INT TERM
 # ui_start ARGS...: run surel ARGS in a fresh 120x40 tmux session; when it
 # exits the pane shows "SUREL-EXIT <status>" and stays.
 ui_start() {
-	printf '%s\n' "$@" > "$T/args"
+	: > "$T/args"
+	[ $# -eq 0 ] || printf '%s\n' "$@" > "$T/args"
 	cat > "$T/run" <<RUN
 #!/bin/sh
 cd "$T"

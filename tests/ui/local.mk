@@ -6,4 +6,5 @@ TESTS += \
 	tests/ui/thread.sh \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
-	tests/ui/queue.sh
+	tests/ui/queue.sh \
+	tests/ui/reply.sh

@@ -1,0 +1,225 @@
+#include "config.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose.h"
+#include "composeui.h"
+#include "path.h"
+#include "ui.h"
+#include "xalloc.h"
+
+struct screen {
+	struct compose *c;
+	size_t cur;          /* selected attachment */
+	int draft_ok;        /* the last edit parsed */
+};
+
+static void draw(void *arg)
+{
+	static const char *const fields[] = { "From", "To", "Cc", "Bcc", "Subject", "Reply-To" };
+	struct screen *s = arg;
+	struct buf b = BUF_INIT;
+	size_t i, n = compose_attach_count(s->c);
+	int y = 1;
+
+	erase();
+	ui_help_bar("y:Send  q:Abort  e:Edit  a:Attach  D:Drop  j/k:Select  P:Postpone  ?:Help");
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) && y < ui_rows() - 2; i++, y++) {
+		const char *v = s->draft_ok ? compose_field(s->c, fields[i]) : NULL;
+
+		buf_reset(&b);
+		buf_printf(&b, "%9s: %s", fields[i], v ? v : "");
+		ui_text(y, 0, (size_t)ui_cols(), b.data, b.len, UI_NORMAL, 0);
+	}
+	y++;
+	if (n == 0 && y < ui_rows() - 2)
+		ui_line(y, 0, "No attachments (a adds one).", UI_NORMAL);
+	for (i = 0; i < n && y < ui_rows() - 2; i++, y++) {
+		const char *name = compose_attach_name(s->c, i);
+
+		buf_reset(&b);
+		buf_printf(&b, "%3zu  %-28s %9zu  %s", i + 1, compose_attach_type(s->c, i),
+			   compose_attach_size(s->c, i), name ? name : "(attached message)");
+		ui_text(y, 0, (size_t)ui_cols(), b.data, b.len, i == s->cur ? UI_CURSOR : UI_NORMAL,
+			i == s->cur ? A_REVERSE : 0);
+	}
+	ui_status_bar(s->draft_ok ? "-- compose: y sends the message" :
+				    "-- compose: the draft has an error; e edits it again");
+	buf_release(&b);
+	ui_flush();
+}
+
+/* Run the editor with the terminal handed over; 0 when the draft parsed,
+ * 1 when the editor ran but the draft did not parse, -1 when the editor
+ * failed.  *changed_out as compose_edit's. */
+static int edit(struct screen *s, int *changed_out)
+{
+	struct err err = ERR_INIT;
+	int rc;
+
+	ui_suspend();
+	rc = compose_edit(s->c, changed_out, &err);
+	ui_resume();
+	if (rc == 0) {
+		s->draft_ok = 1;
+		return 0;
+	}
+	ui_error("%s", err.msg);
+	if (err.code == EX_DATAERR) {
+		s->draft_ok = 0;
+		return 1;
+	}
+	return -1;
+}
+
+static void attach(struct screen *s)
+{
+	struct err err = ERR_INIT;
+	struct buf line = BUF_INIT;
+	char *path;
+
+	if (ui_prompt("Attach file: ", NULL, NULL, &line) == 0 && line.len) {
+		path = path_expand(line.data);
+		if (compose_attach_file(s->c, path, &err) < 0)
+			ui_error("%s", err.msg);
+		else
+			s->cur = compose_attach_count(s->c) - 1;
+		free(path);
+	}
+	buf_release(&line);
+}
+
+static const struct ui_keyhelp keys[] = {
+	{ "y", "send: the message goes to the outgoing queue" },
+	{ "e", "edit the message again" },
+	{ "a", "attach a file" },
+	{ "D", "drop the selected attachment" },
+	{ "j k", "select an attachment" },
+	{ "P", "postpone: save to the drafts folder" },
+	{ "q", "abort (asks)" },
+};
+
+static enum composeui_result screen_loop(struct screen *s, struct queue *q)
+{
+	struct err err = ERR_INIT;
+	char *id = NULL;
+	int k;
+
+	for (;;) {
+		draw(s);
+		k = ui_getkey(-1);
+		err_clear(&err);
+		switch (k) {
+		case 'y':
+			if (!s->draft_ok) {
+				ui_error("the draft has an error: e edits it");
+				break;
+			}
+			if (compose_send(s->c, q, 0, &id, &err) < 0) {
+				ui_error("%s", err.msg);
+				break;
+			}
+			ui_message("queued as %s", id);
+			free(id);
+			return COMPOSEUI_SENT;
+		case 'e':
+			edit(s, NULL);
+			break;
+		case 'a':
+			attach(s);
+			break;
+		case 'D':
+			if (compose_attach_count(s->c) == 0)
+				break;
+			compose_attach_drop(s->c, s->cur);
+			if (s->cur > 0 && s->cur >= compose_attach_count(s->c))
+				s->cur--;
+			break;
+		case 'j': case KEY_DOWN:
+			if (s->cur + 1 < compose_attach_count(s->c))
+				s->cur++;
+			break;
+		case 'k': case KEY_UP:
+			if (s->cur > 0)
+				s->cur--;
+			break;
+		case 'P':
+			if (!s->draft_ok) {
+				ui_error("the draft has an error: e edits it");
+				break;
+			}
+			if (compose_postpone(s->c, NULL, &err) < 0) {
+				ui_error("%s", err.msg);
+				break;
+			}
+			ui_message("postponed to the drafts folder");
+			return COMPOSEUI_KEPT;
+		case 'q':
+			if (ui_confirm("Abort this message?")) {
+				ui_message("message aborted");
+				return COMPOSEUI_DROPPED;
+			}
+			break;
+		case '?':
+			ui_show_help("compose keys", keys, sizeof(keys) / sizeof(keys[0]));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
+				    struct queue *q, enum composeui_kind kind,
+				    const char *orig, size_t len)
+{
+	struct err err = ERR_INIT;
+	struct screen s;
+	enum composeui_result r = COMPOSEUI_DROPPED;
+	int changed = 0, rc = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.c = compose_new(cfg, account, &err);
+	if (!s.c) {
+		ui_error("%s", err.msg);
+		return r;
+	}
+	switch (kind) {
+	case COMPOSEUI_NEW:
+		compose_start_new(s.c, NULL, NULL);
+		break;
+	case COMPOSEUI_REPLY:
+	case COMPOSEUI_GROUP:
+		rc = compose_start_reply(s.c, orig, len, kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL : 0,
+					 &err);
+		break;
+	case COMPOSEUI_FORWARD:
+		rc = compose_start_forward(s.c, orig, len, COMPOSE_FWD_INLINE, &err);
+		break;
+	}
+	if (rc < 0) {
+		ui_error("%s", err.msg);
+		compose_free(s.c);
+		return r;
+	}
+	rc = edit(&s, &changed);
+	if (rc < 0) {
+		compose_free(s.c);
+		return r;
+	}
+	/* Leaving the editor without a change means "never mind", as in
+	 * mutt; a draft with an error is always shown so it can be fixed. */
+	if (rc == 0 && !changed) {
+		ui_message("message not changed: aborted");
+		compose_free(s.c);
+		return r;
+	}
+	ui_set_redraw(draw, &s);
+	r = screen_loop(&s, q);
+	ui_set_redraw(NULL, NULL);
+	compose_free(s.c);
+	return r;
+}

@@ -1,0 +1,36 @@
+/*
+ * composeui: the compose screen.  Starts a message through compose.h (new,
+ * reply, reply to all, forward), hands the terminal to the editor, then
+ * shows the headers and attachments with y send, a attach, D drop, e edit
+ * again, P postpone, q abort (asks).  Building, checking and queueing the
+ * message are compose.h's; flags of the original are the caller's.
+ */
+#ifndef SUREL_COMPOSEUI_H
+#define SUREL_COMPOSEUI_H
+
+#include <stddef.h>
+
+#include "cfg.h"
+#include "queue.h"
+
+enum composeui_kind {
+	COMPOSEUI_NEW,
+	COMPOSEUI_REPLY,
+	COMPOSEUI_GROUP,     /* reply to all */
+	COMPOSEUI_FORWARD,
+};
+
+enum composeui_result {
+	COMPOSEUI_SENT,      /* committed to the queue */
+	COMPOSEUI_KEPT,      /* postponed to Drafts */
+	COMPOSEUI_DROPPED,   /* aborted, or it could not start (error shown) */
+};
+
+/* Run the whole compose: orig (len bytes, borrowed) is the message replied
+ * to or forwarded, NULL for a new one.  cfg and account (NULL = default)
+ * choose the identity; q (may be NULL: the default queue) receives it. */
+enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
+				    struct queue *q, enum composeui_kind kind,
+				    const char *orig, size_t len);
+
+#endif
