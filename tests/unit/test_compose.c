@@ -19,6 +19,9 @@
 #include "tutil.h"
 #include "xalloc.h"
 
+/* compose_set_draft on a string literal. */
+#define SET_DRAFT(c, lit, err) compose_set_draft((c), (lit), sizeof(lit) - 1, (err))
+
 /* The configuration every test starts from, written to a fresh temp dir:
  * two accounts, a signature, Maildirs under the temp dir. */
 static struct cfg *cfg;
@@ -422,7 +425,7 @@ static void test_draft_recipients(void)
 	struct built b;
 
 	/* Empty To with a Bcc is fine; a bare name gets the From domain. */
-	CU_ASSERT_EQUAL(compose_set_draft(c, "To:\nBcc: boss\nSubject: s\n\nx\n", 30, &err), 0);
+	CU_ASSERT_EQUAL(SET_DRAFT(c, "To:\nBcc: boss\nSubject: s\n\nx\n", &err), 0);
 	CU_ASSERT_EQUAL(compose_check(c, &err), 0);
 	build(c, COMPOSE_KEEP_BCC, &b);
 	check_addrs(b.m, "Bcc", "boss@example.co.id");
@@ -432,7 +435,7 @@ static void test_draft_recipients(void)
 	CU_ASSERT_PTR_NULL(msg_header(b.m, "Bcc"));
 	done(&b);
 
-	CU_ASSERT_EQUAL(compose_set_draft(c, "To: \nCc:\nSubject: s\n\nx\n", 24, &err), 0);
+	CU_ASSERT_EQUAL(SET_DRAFT(c, "To: \nCc:\nSubject: s\n\nx\n", &err), 0);
 	CU_ASSERT_EQUAL(compose_check(c, &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
 	CU_ASSERT(contains(err.msg, "no recipients"));
@@ -441,13 +444,13 @@ static void test_draft_recipients(void)
 	done(&b);
 
 	err_clear(&err);
-	CU_ASSERT_EQUAL(compose_set_draft(c, "To: ok@x.test, a@b@c\n\nx\n", 24, &err), 0);
+	CU_ASSERT_EQUAL(SET_DRAFT(c, "To: ok@x.test, a@b@c\n\nx\n", &err), 0);
 	CU_ASSERT_EQUAL(compose_check(c, &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
 	CU_ASSERT(contains(err.msg, "bad address"));
 	CU_ASSERT(contains(err.msg, "To"));
 	err_clear(&err);
-	CU_ASSERT_EQUAL(compose_set_draft(c, "Cc: two words\n\nx\n", 17, &err), 0);
+	CU_ASSERT_EQUAL(SET_DRAFT(c, "Cc: two words\n\nx\n", &err), 0);
 	CU_ASSERT_EQUAL(compose_check(c, &err), -1);
 	CU_ASSERT(contains(err.msg, "Cc"));
 	compose_free(c);
@@ -471,13 +474,13 @@ static void test_draft_garbage(void)
 	CU_ASSERT_PTR_NULL(compose_field(c, "To"));
 
 	err_clear(&err);
-	CU_ASSERT_EQUAL(compose_set_draft(c, " folded first\n\nx\n", 17, &err), -1);
+	CU_ASSERT_EQUAL(SET_DRAFT(c, " folded first\n\nx\n", &err), -1);
 	CU_ASSERT(contains(err.msg, "line 1"));
-	CU_ASSERT_EQUAL(compose_set_draft(c, ": no name\n\nx\n", 13, &err), -1);
+	CU_ASSERT_EQUAL(SET_DRAFT(c, ": no name\n\nx\n", &err), -1);
 
 	/* Not UTF-8: read as windows-1252; CRLF becomes LF; no blank line
 	 * means no body. */
-	CU_ASSERT_EQUAL(compose_set_draft(c, "To: a@x.test\r\nSubject: caf\xe9\r\n", 29, &err), 0);
+	CU_ASSERT_EQUAL(SET_DRAFT(c, "To: a@x.test\r\nSubject: caf\xe9\r\n", &err), 0);
 	CU_ASSERT_STRING_EQUAL(compose_field(c, "Subject"), "caf\xc3\xa9");
 	CU_ASSERT_STRING_EQUAL(compose_draft(c, NULL), "To: a@x.test\nSubject: caf\xc3\xa9\n");
 	buf_release(&out);
