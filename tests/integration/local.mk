@@ -14,3 +14,4 @@ TESTS += \
 	tests/integration/fetch-pop3.sh \
 	tests/integration/fetch-crash.sh
 TESTS += tests/integration/index.sh
+TESTS += tests/integration/send-noninteractive.sh
