@@ -325,6 +325,7 @@ static void nudge_flush(long delay)
 {
 	char *prog;
 	pid_t pid;
+	long max;
 	int fd;
 
 	if (delay >= NUDGE_MAX_DELAY)
@@ -335,6 +336,11 @@ static void nudge_flush(long delay)
 		if (fork() != 0)
 			_exit(0);
 		setsid();
+		/* Descriptors of the UI (a folder's lock among them) must not
+		 * stay held for the length of the sleep. */
+		max = sysconf(_SC_OPEN_MAX);
+		for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			close(fd);
 		fd = open("/dev/null", O_RDWR);
 		if (fd >= 0) {
 			dup2(fd, 0);

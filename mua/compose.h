@@ -193,7 +193,7 @@ enum compose_send_flags {
  * gets the queue id.  Then, unless COMPOSE_NO_FLUSH, the relay is nudged
  * (best effort, never an error): a detached `sendq flush` is started once
  * the message is due, i.e. after the [general] send_delay; a send_delay
- * over an hour is left to `sendq daemon` or a cron'd `sendq flush`.  The
+ * of an hour or more is left to `sendq daemon` or a cron'd `sendq flush`.  The
  * sendq that is run is the one next to the running program, else the
  * first on $PATH. */
 int compose_send(struct compose *c, struct queue *q, unsigned flags, char **id_out,

@@ -191,7 +191,8 @@ static void put_head(struct buf *out, const char *const values[6])
 	buf_putc(out, '\n');
 }
 
-/* Replace everything started so far: attachments, reply ids, the draft. */
+/* Drop what the previous start left: attachments and reply ids (the draft
+ * text itself is replaced by set_made). */
 static void reset(struct compose *c)
 {
 	while (c->natt > 0)
