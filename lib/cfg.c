@@ -16,6 +16,7 @@
 
 #include "cfg.h"
 #include "path.h"
+#include "rules.h"
 #include "xalloc.h"
 
 /* A configuration file is a few kilobytes; a megabyte is a mistake. */
@@ -23,8 +24,12 @@
 
 struct parse;
 
-/* Where a key may appear. */
-enum key_where { IN_GENERAL = 1u << 0, IN_ACCOUNT = 1u << 1 };
+/* Where a key may appear; KEY_NUMBERED: the name stands for NAME1, NAME2,
+ * ... (each once), read back in number order with cfg_get_nth(). */
+enum key_where { IN_GENERAL = 1u << 0, IN_ACCOUNT = 1u << 1, KEY_NUMBERED = 1u << 2 };
+
+/* Highest N of a numbered key. */
+#define KEY_NUM_MAX 9999
 
 /* One known key (the table is keys[] below): its name, its sections and
  * how its value is checked.  The check may replace *value with a
@@ -39,6 +44,7 @@ struct entry {
 	const struct key *key;
 	char *value;
 	int line;
+	unsigned num;                /* N of a KEY_NUMBERED key, else 0 */
 };
 
 /* A section: [general] (name NULL) or [account NAME]. */
@@ -64,6 +70,7 @@ struct parse {
 	const char *data;
 	size_t len, pos;
 	int line;                    /* line last handed to inih */
+	const char *key;             /* the key being checked, as written */
 	struct cfg_account *cur;     /* NULL before the first section header */
 	int others_can_read;         /* group or others may read the file */
 	int fail_line;               /* 0 until the first error */
@@ -356,6 +363,17 @@ static int check_password(struct parse *ps, const struct key *k, char **value)
 	return 0;
 }
 
+/* A filing rule (lib/rules.h), compiled once here so a bad regular
+ * expression is an error at load. */
+static int check_rule(struct parse *ps, const struct key *k, char **value)
+{
+	struct err e = ERR_INIT;
+
+	if (rules_check(*value, &e) < 0)
+		return perr(ps, ps->line, "'%s': %s", ps->key ? ps->key : k->name, e.msg);
+	return 0;
+}
+
 /* ---- parsing ---- */
 
 /* Every key the file may hold.  Adding one is a line here plus its entry
@@ -389,16 +407,40 @@ static const struct key keys[] = {
 	{ "trash_folder", IN_ACCOUNT, check_str },
 	{ "signature", IN_ACCOUNT, check_path },
 	{ "sent_copy", IN_ACCOUNT, check_bool },
+	{ "rule", IN_ACCOUNT | KEY_NUMBERED, check_rule },
+	{ "poll_interval", IN_ACCOUNT, check_duration },
 };
 
+
+/* N of "NAMEN" for the numbered key k: 1 to KEY_NUM_MAX without leading
+ * zeros; 0 when name is not one of k's. */
+static unsigned key_num(const struct key *k, const char *name)
+{
+	size_t n = strlen(k->name);
+	unsigned num = 0;
+	const char *p;
+
+	if (strncmp(name, k->name, n) != 0 || name[n] < '1' || name[n] > '9')
+		return 0;
+	for (p = name + n; *p; p++) {
+		if (!isdigit((unsigned char)*p) || num > KEY_NUM_MAX / 10)
+			return 0;
+		num = num * 10 + (unsigned)(*p - '0');
+	}
+	return num <= KEY_NUM_MAX ? num : 0;
+}
 
 static const struct key *key_find(const char *name, unsigned where)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if ((keys[i].where & where) && strcmp(keys[i].name, name) == 0)
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!(keys[i].where & where))
+			continue;
+		if (keys[i].where & KEY_NUMBERED ? key_num(&keys[i], name) != 0
+						 : strcmp(keys[i].name, name) == 0)
 			return &keys[i];
+	}
 	return NULL;
 }
 
@@ -408,6 +450,17 @@ static const struct entry *entry_find(const struct cfg_account *sec, const char 
 
 	for (i = 0; i < sec->n; i++)
 		if (strcmp(sec->ents[i].key->name, key) == 0)
+			return &sec->ents[i];
+	return NULL;
+}
+
+static const struct entry *entry_find_num(const struct cfg_account *sec, const struct key *k,
+					  unsigned num)
+{
+	size_t i;
+
+	for (i = 0; i < sec->n; i++)
+		if (sec->ents[i].key == k && sec->ents[i].num == num)
 			return &sec->ents[i];
 	return NULL;
 }
@@ -586,6 +639,8 @@ static int add_pair(struct parse *ps, const char *name, const char *value)
 		return perr(ps, ps->line, "unknown key '%s' in %s", name,
 			    section_label(sec, label, sizeof(label)));
 	dup = entry_find(sec, k->name);
+	if (k->where & KEY_NUMBERED)
+		dup = entry_find_num(sec, k, key_num(k, name));
 	if (dup)
 		return perr(ps, ps->line, "duplicate key '%s' in %s (first on line %d)", name,
 			    section_label(sec, label, sizeof(label)), dup->line);
@@ -596,16 +651,19 @@ static int add_pair(struct parse *ps, const char *name, const char *value)
 		return perr(ps, ps->line, "'%s' has no value; remove the line to leave it unset",
 			    name);
 	}
+	ps->key = name;
 	if (k->check(ps, k, &v) < 0) {
 		explicit_bzero(v, strlen(v));
 		free(v);
 		return -1;
 	}
+	ps->key = NULL;
 	sec->ents = xreallocarray(sec->ents, sec->n + 1, sizeof(*sec->ents));
 	e = &sec->ents[sec->n++];
 	e->key = k;
 	e->value = v;
 	e->line = ps->line;
+	e->num = k->where & KEY_NUMBERED ? key_num(k, name) : 0;
 	return 0;
 }
 
@@ -669,6 +727,7 @@ static void fill_defaults(struct cfg *cfg)
 		e->value = path_expand(rel);
 		free(rel);
 		e->line = 0;
+		e->num = 0;
 	}
 }
 
@@ -923,6 +982,31 @@ const char *cfg_get(const struct cfg_account *a, const char *key)
 	const struct entry *e = entry_find(a, key);
 
 	return e ? e->value : NULL;
+}
+
+const char *cfg_get_nth(const struct cfg_account *a, const char *key, size_t i)
+{
+	unsigned last = 0;
+	size_t j, k;
+
+	/* Selection by number: accounts hold a handful of such keys. */
+	for (k = 0; k <= i; k++) {
+		const struct entry *next = NULL;
+
+		for (j = 0; j < a->n; j++) {
+			const struct entry *e = &a->ents[j];
+
+			if ((e->key->where & KEY_NUMBERED) && strcmp(e->key->name, key) == 0 &&
+			    e->num > last && (!next || e->num < next->num))
+				next = e;
+		}
+		if (!next)
+			return NULL;
+		if (k == i)
+			return next->value;
+		last = next->num;
+	}
+	return NULL;
 }
 
 int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt)

@@ -63,6 +63,10 @@ const char *cfg_account_name(const struct cfg_account *a);
  * already expanded; maildir is never NULL (unset, it is ~/Mail/NAME);
  * tls_fingerprint comes back as 64 lowercase hex digits without colons. */
 const char *cfg_get(const struct cfg_account *a, const char *key);
+/* A numbered key (key "rule" stands for rule1, rule2, ...): the value of
+ * the i-th one present, counting from 0 in number order (rule2 before
+ * rule10), or NULL past the last (borrowed). */
+const char *cfg_get_nth(const struct cfg_account *a, const char *key, size_t i);
 /* Boolean key (yes/no/true/false/on/off/1/0, validated at load). */
 int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt);
 /* Integer key (validated at load). */

@@ -12,7 +12,11 @@ lib_libsurel_a_SOURCES = \
 	lib/codec.c lib/codec.h \
 	lib/msg.c lib/msg.h \
 	lib/maildir.c lib/maildir.h \
+	lib/batch.c lib/batch.h \
 	lib/tls.c lib/tls.h
 
 # What every program and test links to use lib/.
 SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(GNUTLS_LIBS)
+
+# Filing rules (rule1, rule2, ... of an account), used by spool deliver and fetch.
+lib_libsurel_a_SOURCES += lib/rules.c lib/rules.h

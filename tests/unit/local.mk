@@ -29,3 +29,4 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_relay.c \
 	tests/unit/test_bounce.c
 TESTS += tests/unit/unit
+tests_unit_unit_SOURCES += tests/unit/test_rules.c

@@ -37,6 +37,7 @@ static const struct {
 	{ "pattern", suite_pattern },
 	{ "relay", suite_relay },
 	{ "bounce", suite_bounce },
+	{ "rules", suite_rules },
 };
 
 int main(int argc, char **argv)

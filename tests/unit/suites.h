@@ -26,5 +26,6 @@ void suite_thread(void);
 void suite_pattern(void);
 void suite_relay(void);
 void suite_bounce(void);
+void suite_rules(void);
 
 #endif

@@ -1,0 +1,262 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "rules.h"
+#include "xalloc.h"
+
+struct rule {
+	char *header;
+	char *folder;
+	int negate;
+	regex_t re;
+};
+
+struct rules {
+	struct rule *v;
+	size_t n;
+};
+
+/* RFC 5322 2.2: a field name is printable ASCII except ':'. */
+static int header_char(int c)
+{
+	return c > ' ' && c < 0x7f && c != ':' && c != '~' && c != '!';
+}
+
+/* A folder under the account's maildir: relative, no empty, "." or ".."
+ * component, nothing a file name or terminal should not hold. */
+static int folder_ok(const char *f)
+{
+	const char *p = f, *seg;
+
+	if (*f == '\0' || *f == '/')
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			return 0;
+	for (seg = f; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL) {
+		size_t n = strcspn(seg, "/");
+
+		if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return 0;
+		/* Maildir++ folder names start with a dot at the root. */
+		if (seg == f && seg[0] == '.')
+			return 0;
+	}
+	return 1;
+}
+
+static char *trimmed(const char *p, size_t n)
+{
+	while (n && isspace((unsigned char)*p)) {
+		p++;
+		n--;
+	}
+	while (n && isspace((unsigned char)p[n - 1]))
+		n--;
+	return xstrndup(p, n);
+}
+
+/* Parse spec into *out (compiled); EX_CONFIG on failure. */
+static int parse(const char *spec, struct rule *out, struct err *err)
+{
+	const char *p = spec, *hdr, *arrow = NULL, *q;
+	char *re_text;
+	size_t hl;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	while (isspace((unsigned char)*p))
+		p++;
+	hdr = p;
+	while (header_char((unsigned char)*p))
+		p++;
+	hl = (size_t)(p - hdr);
+	while (isspace((unsigned char)*p))
+		p++;
+	if (hl == 0)
+		return err_set(err, EX_CONFIG, "rule must look like 'HEADER ~ REGEX -> FOLDER'");
+	if (p[0] == '!' && p[1] == '~') {
+		out->negate = 1;
+		p += 2;
+	} else if (p[0] == '~') {
+		p++;
+	} else {
+		return err_set(err, EX_CONFIG, "rule must look like 'HEADER ~ REGEX -> FOLDER' (no '~' after '%.*s')",
+			       (int)hl, hdr);
+	}
+	/* The last "->" ends the regex: a folder name never holds one, a
+	 * regex may. */
+	for (q = p; (q = strstr(q, "->")); q++)
+		arrow = q;
+	if (!arrow)
+		return err_set(err, EX_CONFIG, "rule needs '-> FOLDER' after the regular expression");
+	re_text = trimmed(p, (size_t)(arrow - p));
+	out->folder = trimmed(arrow + 2, strlen(arrow + 2));
+	if (*re_text == '\0') {
+		free(re_text);
+		free(out->folder);
+		return err_set(err, EX_CONFIG, "rule has an empty regular expression");
+	}
+	if (!folder_ok(out->folder)) {
+		err_set(err, EX_CONFIG, "rule folder '%s' must be a folder name below the maildir",
+			out->folder);
+		free(re_text);
+		free(out->folder);
+		return -1;
+	}
+	rc = regcomp(&out->re, re_text, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	if (rc != 0) {
+		char why[128];
+
+		regerror(rc, &out->re, why, sizeof(why));
+		err_set(err, EX_CONFIG, "bad regular expression '%s': %s", re_text, why);
+		free(re_text);
+		free(out->folder);
+		return -1;
+	}
+	free(re_text);
+	out->header = xstrndup(hdr, hl);
+	return 0;
+}
+
+static void rule_release(struct rule *r)
+{
+	regfree(&r->re);
+	free(r->header);
+	free(r->folder);
+}
+
+int rules_check(const char *spec, struct err *err)
+{
+	struct rule r;
+
+	if (parse(spec, &r, err) < 0)
+		return -1;
+	rule_release(&r);
+	return 0;
+}
+
+struct rules *rules_new(void)
+{
+	return xcalloc(1, sizeof(struct rules));
+}
+
+void rules_free(struct rules *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++)
+		rule_release(&r->v[i]);
+	free(r->v);
+	free(r);
+}
+
+int rules_add(struct rules *r, const char *spec, struct err *err)
+{
+	struct rule one;
+
+	if (parse(spec, &one, err) < 0)
+		return -1;
+	r->v = xreallocarray(r->v, r->n + 1, sizeof(*r->v));
+	r->v[r->n++] = one;
+	return 0;
+}
+
+struct rules *rules_for_account(const struct cfg_account *a, struct err *err)
+{
+	struct rules *r = rules_new();
+	const char *spec;
+	size_t i;
+
+	for (i = 0; (spec = cfg_get_nth(a, "rule", i)); i++) {
+		if (rules_add(r, spec, err) < 0) {
+			err_prefix(err, "account '%s': rule %zu", cfg_account_name(a), i + 1);
+			rules_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+size_t rules_count(const struct rules *r)
+{
+	return r ? r->n : 0;
+}
+
+const char *rules_folder_at(const struct rules *r, size_t i)
+{
+	return i < r->n ? r->v[i].folder : NULL;
+}
+
+/* Whether any field named rule->header matches. */
+static int any_field(const struct rule *rule, const struct msg *m, struct buf *b)
+{
+	size_t i, n = msg_header_count(m);
+
+	for (i = 0; i < n; i++) {
+		const char *name, *value;
+
+		msg_header_at(m, i, &name, &value);
+		if (strcasecmp(name, rule->header) != 0)
+			continue;
+		buf_reset(b);
+		codec_rfc2047_decode(value, strlen(value), b);
+		if (regexec(&rule->re, b->data, 0, NULL, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+const char *rules_match(const struct rules *r, const struct msg *m)
+{
+	struct buf b = BUF_INIT;
+	const char *hit = NULL;
+	size_t i;
+
+	for (i = 0; r && i < r->n && !hit; i++)
+		if (any_field(&r->v[i], m, &b) != r->v[i].negate)
+			hit = r->v[i].folder;
+	buf_release(&b);
+	return hit;
+}
+
+const char *rules_match_data(const struct rules *r, const char *data, size_t len)
+{
+	struct msg *m;
+	const char *hit;
+
+	if (!r || r->n == 0)
+		return NULL;
+	m = msg_parse(data, len < RULES_HEAD_MAX ? len : RULES_HEAD_MAX, MSG_HEADERS_ONLY);
+	if (!m)
+		return NULL;
+	hit = rules_match(r, m);
+	msg_free(m);
+	return hit;
+}
+
+int rules_head_complete(const char *data, size_t len)
+{
+	size_t i;
+
+	if (len >= 1 && data[0] == '\n')
+		return 1;
+	if (len >= 2 && data[0] == '\r' && data[1] == '\n')
+		return 1;
+	for (i = 1; i < len; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (data[i - 1] == '\n' || (i >= 2 && data[i - 1] == '\r' && data[i - 2] == '\n'))
+			return 1;
+	}
+	return 0;
+}
