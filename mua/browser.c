@@ -167,8 +167,7 @@ static int build_view(struct browser *b, size_t keep)
 			int m;
 
 			if (uses_body && r % 16 == 0) {
-				if (ui_key_waiting()) {
-					ui_getkey(0);
+				if (ui_interrupted()) {
 					free(view);
 					ui_error("limit interrupted");
 					return -1;
@@ -183,6 +182,8 @@ static int build_view(struct browser *b, size_t keep)
 		}
 		view[nview++] = i;
 	}
+	if (uses_body)
+		ui_message("%s", "");
 	free(b->view);
 	b->view = view;
 	b->nview = nview;

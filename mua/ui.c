@@ -176,18 +176,13 @@ int ui_getkey(int timeout_ms)
 	return k;
 }
 
-int ui_key_waiting(void)
+int ui_interrupted(void)
 {
 	int k;
 
-	if (pushpos < npushed)
-		return 1;
 	timeout(0);
 	k = getch();
-	if (k == ERR)
-		return 0;
-	ungetch(k);
-	return 1;
+	return k != ERR && k != KEY_RESIZE;
 }
 
 /* Decode one UTF-8 character of s (len > 0); returns its byte length.

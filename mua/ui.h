@@ -63,9 +63,10 @@ void ui_push_keys(const char *keys);
  * already updated; redraw).  timeout_ms < 0 waits; otherwise ERR after
  * that long without a key. */
 int ui_getkey(int timeout_ms);
-/* Whether a key is waiting, without taking it (for interrupting long
- * work such as a body search). */
-int ui_key_waiting(void);
+/* Whether the user typed a key, which is taken and dropped: long work
+ * such as a body search stops on it.  Keys pushed with ui_push_keys()
+ * do not count, so -e can run such work. */
+int ui_interrupted(void);
 
 /* Display width of the UTF-8 text s (len bytes) as ui_text draws it. */
 size_t ui_width(const char *s, size_t len);

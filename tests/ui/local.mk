@@ -7,4 +7,6 @@ TESTS += \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
 	tests/ui/queue.sh \
-	tests/ui/reply.sh
+	tests/ui/reply.sh \
+	tests/ui/mbox.sh \
+	tests/ui/folders.sh

@@ -1,0 +1,56 @@
+#!/bin/sh
+# Folder work in an account: F flags, d marks and $ expunges to the
+# trash_folder, s moves to a new folder (created after asking), c changes
+# folder with Tab completion, q asks to expunge what is still marked.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$XDG_CONFIG_HOME/surel"
+cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
+[account demo]
+address = demo@example.test
+maildir = $T/Mail
+trash_folder = Trash
+CFG
+deliver_demo "$T/Mail/INBOX"
+count() {
+	ls "$T/Mail/$1/cur" "$T/Mail/$1/new" 2> /dev/null | grep -c '^[0-9]'
+}
+
+ui_start
+wait_for 'INBOX \[Msgs:3'
+keys F
+wait_for '^NF  2026-11-25 Cron'
+ls "$T/Mail/INBOX/cur" | grep -q ':2,F$' || fail "flag not stored"
+ok "F flags"
+
+keys d
+wait_for 'Del:1'
+keys '$'
+wait_for '1 message moved to the trash'
+wait_for 'INBOX \[Msgs:2'
+[ "$(count Trash)" -eq 1 ] && [ "$(count INBOX)" -eq 2 ] || fail "expunge did not move to Trash"
+ok "d and \$ move to the trash folder"
+
+keys s
+wait_for '^Move to folder:'
+keys Archive Enter
+wait_for 'Create folder .*Archive\?'
+keys y
+wait_for 'moved to Archive'
+[ "$(count Archive)" -eq 1 ] && [ "$(count INBOX)" -eq 1 ] || fail "move did not happen"
+ok "s moves to a new folder"
+
+keys c
+wait_for '^Open folder:'
+keys Ar Tab
+wait_for '^Open folder: Archive'
+keys Enter
+wait_for 'surel: Archive \[Msgs:1'
+ok "c with Tab completion changes folder"
+
+keys d q
+wait_for 'Expunge 1 marked message\?'
+keys y
+wait_for '^SUREL-EXIT 0'
+[ "$(count Archive)" -eq 0 ] && [ "$(count Trash)" -eq 2 ] || fail "quit did not expunge"
+ok "q expunges after asking"
