@@ -245,6 +245,13 @@ static const struct cs_alias cs_aliases[] = {
 	{ "utf8", CS_UTF8, NULL },
 	{ "x-utf-8", CS_UTF8, NULL },
 	{ "unicode-1-1-utf-8", CS_UTF8, NULL },
+	/* Python's own aliases (encodings.aliases) */
+	{ "utf_8", CS_UTF8, NULL },
+	{ "u8", CS_UTF8, NULL },
+	{ "utf", CS_UTF8, NULL },
+	{ "cp65001", CS_UTF8, NULL },
+	{ "utf8-ucs2", CS_UTF8, NULL },
+	{ "utf8-ucs4", CS_UTF8, NULL },
 	{ "us-ascii", CS_ASCII, NULL },
 	{ "ascii", CS_ASCII, NULL },
 	{ "us", CS_ASCII, NULL },
@@ -256,6 +263,9 @@ static const struct cs_alias cs_aliases[] = {
 	{ "csascii", CS_ASCII, NULL },
 	{ "cp367", CS_ASCII, NULL },
 	{ "ibm367", CS_ASCII, NULL },
+	{ "us_ascii", CS_ASCII, NULL },
+	{ "646", CS_ASCII, NULL },
+	{ "ansi_x3_4_1968", CS_ASCII, NULL },
 	{ "iso-8859-1", CS_LATIN1, NULL },
 	{ "iso8859-1", CS_LATIN1, NULL },
 	{ "iso_8859-1", CS_LATIN1, NULL },
@@ -424,13 +434,30 @@ static void put_iconv(struct sink *s, iconv_t cd, const char *in, size_t len)
 	iconv(cd, NULL, NULL, NULL, NULL);
 }
 
-int codec_to_utf8(const char *charset, const char *in, size_t len, struct buf *out)
+/* Python's ascii codec with errors='replace'. */
+static void put_ascii_replace(struct sink *s, const char *in, size_t len)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		if (!(in[i] & 0x80))
+			continue;
+		sink_put(s, in + start, i - start);
+		sink_put(s, REPLACEMENT, 3);
+		start = i + 1;
+	}
+	sink_put(s, in + start, len - start);
+}
+
+int codec_to_utf8_flags(const char *charset, const char *in, size_t len, unsigned flags,
+			struct buf *out)
 {
 	struct sink s;
 	char key[48];
 	const char *name;
 	int guessed = 0;
 	size_t i;
+	iconv_t cd;
 
 	sink_init(&s, out);
 	switch (cs_classify(charset, key, sizeof(key), &name)) {
@@ -442,10 +469,13 @@ int codec_to_utf8(const char *charset, const char *in, size_t len, struct buf *o
 			;
 		if (i == len) {
 			sink_put(&s, in, len);
-		} else {
-			put_guess(&s, in, len);
-			guessed = 1;
+			break;
 		}
+		guessed = 1;
+		if (flags & CODEC_NO_GUESS)
+			put_ascii_replace(&s, in, len);
+		else
+			put_guess(&s, in, len);
 		break;
 	case CS_LATIN1:
 		put_single(&s, in, len, 0);
@@ -453,165 +483,106 @@ int codec_to_utf8(const char *charset, const char *in, size_t len, struct buf *o
 	case CS_CP1252:
 		put_single(&s, in, len, 1);
 		break;
-	case CS_ICONV: {
-		iconv_t cd = cd_get(name);
-
+	case CS_ICONV:
+		cd = cd_get(name);
 		if (cd != (iconv_t)-1) {
 			put_iconv(&s, cd, in, len);
 			break;
 		}
-		put_guess(&s, in, len);
-		guessed = 1;
-		break;
-	}
+		/* fall through */
 	case CS_GUESS:
-		put_guess(&s, in, len);
 		guessed = 1;
+		if (flags & CODEC_NO_GUESS)
+			put_utf8(&s, in, len);
+		else
+			put_guess(&s, in, len);
 		break;
 	}
 	sink_flush(&s);
 	return guessed;
 }
 
+int codec_to_utf8(const char *charset, const char *in, size_t len, struct buf *out)
+{
+	return codec_to_utf8_flags(charset, in, len, 0, out);
+}
+
 /* ---- quoted-printable ---- */
 
+/* The states of binascii.a2b_qp's loop, so that it can stop at any byte. */
 enum {
-	QP_TEXT,    /* pend: blanks that may turn out trailing */
-	QP_LONG,    /* a blank run overflowed pend: blanks pass through */
-	QP_CR,      /* pend: blanks, CR */
-	QP_EQ,      /* pend: "=", blanks */
-	QP_EQ_CR,   /* pend: "=", blanks, CR */
-	QP_HEX,     /* pend: "=", one hex digit */
+	QP_TEXT,    /* copying */
+	QP_EQ,      /* after "=" */
+	QP_HEX,     /* after "=" and one hex digit (in st->hex) */
+	QP_SKIP,    /* after "=" CR: dropping bytes up to and including LF */
 };
 
 void codec_qp_init(struct codec_qp *st)
 {
 	st->state = QP_TEXT;
-	st->npend = 0;
-}
-
-static void qp_flush_pend(struct codec_qp *st, struct sink *s)
-{
-	sink_put(s, st->pend, st->npend);
-	st->npend = 0;
-	st->state = QP_TEXT;
-}
-
-/* Add a blank to pend; when the run is absurdly long give up stripping it
- * (pend is bounded so that hostile input needs no unbounded state). */
-static void qp_blank(struct codec_qp *st, struct sink *s, unsigned char c)
-{
-	if (st->npend < CODEC_QP_MAXBLANK) {
-		st->pend[st->npend++] = c;
-		return;
-	}
-	qp_flush_pend(st, s);
-	sink_putc(s, c);
-	st->state = QP_LONG;
+	st->hex = 0;
 }
 
 void codec_qp_feed(struct codec_qp *st, const char *in, size_t len, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)in;
+	const unsigned char *eq, *lf;
 	struct sink s;
 	size_t i = 0;
 
 	sink_init(&s, out);
 	while (i < len) {
 		unsigned char c = p[i];
-		int v;
 
 		switch (st->state) {
 		case QP_TEXT:
-			if (st->npend == 0) {
-				/* Fast path over ordinary text. */
-				size_t j = i;
-
-				while (j < len && p[j] != '=' && p[j] != '\r' &&
-				       p[j] != '\n' && !is_blank(p[j]))
-					j++;
-				if (j > i) {
-					sink_put(&s, p + i, j - i);
-					i = j;
-					continue;
-				}
+			eq = memchr(p + i, '=', len - i);
+			if (!eq) {
+				sink_put(&s, p + i, len - i);
+				i = len;
+				break;
 			}
-			if (is_blank(c)) {
-				qp_blank(st, &s, c);
-			} else if (c == '\r') {
-				st->pend[st->npend++] = c;
-				st->state = QP_CR;
-			} else if (c == '\n') {
-				st->npend = 0;
-				sink_putc(&s, c);
-			} else {
-				qp_flush_pend(st, &s);
-				if (c == '=') {
-					st->pend[st->npend++] = c;
-					st->state = QP_EQ;
-				} else {
-					sink_putc(&s, c);
-				}
-			}
-			i++;
-			break;
-		case QP_LONG:
-			if (!is_blank(c)) {
-				st->state = QP_TEXT;
-				continue;
-			}
-			sink_putc(&s, c);
-			i++;
-			break;
-		case QP_CR:
-			if (c == '\n') {
-				/* Trailing blanks go, the CRLF stays. */
-				st->npend = 0;
-				st->state = QP_TEXT;
-				sink_put(&s, "\r\n", 2);
-				i++;
-			} else {
-				/* A bare CR is data; c starts afresh. */
-				qp_flush_pend(st, &s);
-			}
+			sink_put(&s, p + i, (size_t)(eq - (p + i)));
+			i = (size_t)(eq - p) + 1;
+			st->state = QP_EQ;
 			break;
 		case QP_EQ:
-			if (is_blank(c)) {
-				qp_blank(st, &s, c);
-			} else if (c == '\r') {
-				st->pend[st->npend++] = c;
-				st->state = QP_EQ_CR;
-			} else if (c == '\n') {
-				st->npend = 0;          /* soft line break */
-				st->state = QP_TEXT;
-			} else if (st->npend == 1 && hexval(c) >= 0) {
-				st->pend[st->npend++] = c;
-				st->state = QP_HEX;
-			} else {
-				qp_flush_pend(st, &s);  /* literal '=' */
-				continue;
-			}
-			i++;
-			break;
-		case QP_EQ_CR:
+			st->state = QP_TEXT;
 			if (c == '\n') {
-				st->npend = 0;          /* soft line break */
-				st->state = QP_TEXT;
+				i++;                    /* soft line break */
+			} else if (c == '\r') {
+				st->state = QP_SKIP;
+				i++;
+			} else if (c == '=') {
+				sink_putc(&s, '=');     /* "==": both used up */
+				i++;
+			} else if (hexval(c) >= 0) {
+				st->hex = c;
+				st->state = QP_HEX;
 				i++;
 			} else {
-				qp_flush_pend(st, &s);
+				sink_putc(&s, '=');     /* literal; c starts afresh */
 			}
 			break;
 		case QP_HEX:
-			v = hexval(c);
-			if (v < 0) {
-				qp_flush_pend(st, &s);  /* literal "=X" */
-				continue;
-			}
-			sink_putc(&s, (unsigned char)(hexval(st->pend[1]) << 4 | v));
-			st->npend = 0;
 			st->state = QP_TEXT;
-			i++;
+			if (hexval(c) >= 0) {
+				sink_putc(&s, (unsigned char)(hexval(st->hex) << 4 | hexval(c)));
+				i++;
+			} else {
+				/* Literal "=X"; X is no "=", so c starts afresh. */
+				sink_putc(&s, '=');
+				sink_putc(&s, st->hex);
+			}
+			break;
+		case QP_SKIP:
+			lf = memchr(p + i, '\n', len - i);
+			if (!lf) {
+				i = len;
+				break;
+			}
+			i = (size_t)(lf - p) + 1;
+			st->state = QP_TEXT;
 			break;
 		}
 	}
@@ -620,13 +591,10 @@ void codec_qp_feed(struct codec_qp *st, const char *in, size_t len, struct buf *
 
 void codec_qp_finish(struct codec_qp *st, struct buf *out)
 {
-	switch (st->state) {
-	case QP_TEXT:   /* trailing blanks at the end of the input */
-	case QP_EQ:     /* a final soft line break */
-		break;
-	default:
-		buf_append(out, st->pend, st->npend);
-		break;
+	/* A final "=" (QP_EQ) or "=" CR ... (QP_SKIP) vanishes. */
+	if (st->state == QP_HEX) {
+		buf_putc(out, '=');
+		buf_putc(out, (char)st->hex);
 	}
 	codec_qp_init(st);
 }
@@ -732,12 +700,25 @@ void codec_b64_finish(struct codec_b64 *st, struct buf *out)
 	codec_b64_init(st);
 }
 
-void codec_b64_decode(const char *in, size_t len, struct buf *out)
+void codec_b64_decode(const char *in, size_t len, unsigned flags, struct buf *out)
 {
 	struct codec_b64 st;
+	size_t mark = out->len, i, start;
 
 	codec_b64_init(&st);
 	codec_b64_feed(&st, in, len, out);
+	/* 6 pending bits: one character after the last full group, and no
+	 * padding ended the data (that sets nbits to -1). */
+	if ((flags & CODEC_B64_ODD_AS_TEXT) && st.nbits == 6) {
+		buf_truncate(out, mark);
+		for (i = start = 0; i < len; i++) {
+			if (in[i] == '\r' || in[i] == '\n') {
+				buf_append(out, in + start, i - start);
+				start = i + 1;
+			}
+		}
+		buf_append(out, in + start, len - start);
+	}
 	codec_b64_finish(&st, out);
 }
 
@@ -1155,23 +1136,10 @@ static void dec_ew(struct dec2047 *d, const struct ew *ew)
 		d->have_ew = 1;
 	}
 	buf_reset(&d->ws);
-	if (ew->b) {
-		struct codec_b64 st;
-		size_t mark = d->ew.len;
-
-		codec_b64_init(&st);
-		codec_b64_feed(&st, ew->text, ew->textlen, &d->ew);
-		/* One stray character after the last full group (6 pending
-		 * bits, no padding seen): Python (bpo-27397) gives the
-		 * encoded text itself, so do we. */
-		if (st.nbits == 6) {
-			buf_truncate(&d->ew, mark);
-			buf_append(&d->ew, ew->text, ew->textlen);
-		}
-		codec_b64_finish(&st, &d->ew);
-	} else {
+	if (ew->b)
+		codec_b64_decode(ew->text, ew->textlen, CODEC_B64_ODD_AS_TEXT, &d->ew);
+	else
 		q_decode(ew->text, ew->textlen, &d->ew);
-	}
 }
 
 void codec_rfc2047_decode(const char *in, size_t len, struct buf *out)
@@ -1238,13 +1206,32 @@ void codec_rfc2047_decode(const char *in, size_t len, struct buf *out)
 
 /* ---- RFC 2231 ---- */
 
+void codec_pct_decode(const char *in, size_t len, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	struct sink s;
+	size_t i, start = 0;
+
+	sink_init(&s, out);
+	for (i = 0; i + 2 < len; i++) {
+		if (p[i] != '%' || hexval(p[i + 1]) < 0 || hexval(p[i + 2]) < 0)
+			continue;
+		sink_put(&s, p + start, i - start);
+		sink_putc(&s, (unsigned char)(hexval(p[i + 1]) << 4 | hexval(p[i + 2])));
+		i += 2;
+		start = i + 1;
+	}
+	sink_put(&s, p + start, len - start);
+	sink_flush(&s);
+}
+
 void codec_rfc2231_decode(const char *in, size_t len, struct buf *out)
 {
 	const char *t1 = memchr(in, '\'', len), *t2 = NULL, *val = in;
 	char cs[48];
 	const char *charset = NULL;
 	struct buf raw = BUF_INIT;
-	size_t i, n;
+	size_t n;
 
 	if (t1)
 		t2 = memchr(t1 + 1, '\'', len - (size_t)(t1 + 1 - in));
@@ -1258,17 +1245,7 @@ void codec_rfc2231_decode(const char *in, size_t len, struct buf *out)
 		}
 		val = t2 + 1;
 	}
-	n = len - (size_t)(val - in);
-	for (i = 0; i < n; i++) {
-		if (val[i] == '%' && i + 2 < n && hexval((unsigned char)val[i + 1]) >= 0 &&
-		    hexval((unsigned char)val[i + 2]) >= 0) {
-			buf_putc(&raw, hexval((unsigned char)val[i + 1]) << 4 |
-				 hexval((unsigned char)val[i + 2]));
-			i += 2;
-		} else {
-			buf_putc(&raw, val[i]);
-		}
-	}
+	codec_pct_decode(val, len - (size_t)(val - in), &raw);
 	codec_to_utf8(charset, raw.data, raw.len, out);
 	buf_release(&raw);
 }

@@ -20,23 +20,22 @@
  * state ready for a new stream).  The state struct is the caller's
  * (embedded); set it up with _init, never by hand. */
 
-/* Quoted-printable (RFC 2045 6.7), decoded line by line:
+/* Quoted-printable (RFC 2045 6.7), byte for byte as Python's
+ * binascii.a2b_qp (quopri), which is what the reference for `spool show
+ * --json` decodes with:
  * - "=XY" with hex digits in either case is the byte XY;
- * - "=" followed by optional blanks and a line end (LF or CRLF) is a soft
- *   line break and vanishes with the line end; so does a final "=" (plus
- *   blanks) at the end of the input;
+ * - "=" LF is a soft line break and vanishes; so does "=" CR and everything
+ *   after it up to and including the next LF (or the end of the input);
+ *   a final "=" at the end of the input vanishes too;
+ * - "==" is one "=" (both are used up: "==41" gives "=41");
  * - any other "=" is kept literally and the bytes after it are decoded as
- *   usual ("=G1" stays "=G1", "==41" gives "=A");
- * - blanks (SP, TAB) before a line end or the end of the input are dropped
- *   (rule 3: transports add them); a run longer than CODEC_QP_MAXBLANK is
- *   kept, so hostile input needs no unbounded state;
- * - line ends are kept as they are in the input (CRLF stays CRLF, LF stays
- *   LF); a CR not followed by LF is an ordinary byte. */
-#define CODEC_QP_MAXBLANK 128
+ *   usual ("=G1" stays "=G1", "= \n" stays "= \n", "=4" at the end stays);
+ * - everything else, trailing blanks and line ends included, is copied as
+ *   it is.  Unlike RFC 2045 rule 3 we strip no trailing blanks: Python
+ *   keeps them, and the decoded size must match its. */
 struct codec_qp {
-	int state;                                 /* private */
-	unsigned char pend[CODEC_QP_MAXBLANK + 4]; /* undecided bytes */
-	size_t npend;
+	int state;              /* private */
+	unsigned char hex;      /* private: the first digit of "=X" */
 };
 void codec_qp_init(struct codec_qp *st);
 void codec_qp_feed(struct codec_qp *st, const char *in, size_t len, struct buf *out);
@@ -60,7 +59,18 @@ void codec_b64_finish(struct codec_b64 *st, struct buf *out);
 
 /* Whole-buffer conveniences over the streaming decoders. */
 void codec_qp_decode(const char *in, size_t len, struct buf *out);
-void codec_b64_decode(const char *in, size_t len, struct buf *out);
+
+enum codec_b64_flags {
+	/* Exactly one character left over after the last full group (a
+	 * length no encoder makes, and no padding ended the data): instead
+	 * of the bytes decoded so far, the result is the input itself minus
+	 * its CR and LF bytes, as Python's email package gives
+	 * (email._encoded_words.decode_b, bpo-27397) for bodies and for B
+	 * encoded words. */
+	CODEC_B64_ODD_AS_TEXT = 1u << 0,
+};
+/* flags: enum codec_b64_flags; 0 gives what the streaming decoder gives. */
+void codec_b64_decode(const char *in, size_t len, unsigned flags, struct buf *out);
 
 /* Encoders, for the MUA and the queue.  Output line ends are LF; whoever
  * puts the text on the wire turns them into CRLF. */
@@ -110,6 +120,18 @@ void codec_rfc2047_encode(const char *utf8, size_t len, struct buf *out);
  * unknown or a lying us-ascii and the bytes were guessed. */
 int codec_to_utf8(const char *charset, const char *in, size_t len, struct buf *out);
 
+enum codec_charset_flags {
+	/* Guess nothing, as Python's bytes.decode(charset, "replace") with
+	 * a UTF-8 fallback for unknown labels (what email's get_content()
+	 * and header parser do): an absent or unknown label reads the bytes
+	 * as UTF-8, and us-ascii turns each 8-bit byte into one U+FFFD. */
+	CODEC_NO_GUESS = 1u << 0,
+};
+/* codec_to_utf8() with flags (enum codec_charset_flags); the return value
+ * says the same, though with CODEC_NO_GUESS nothing was guessed. */
+int codec_to_utf8_flags(const char *charset, const char *in, size_t len, unsigned flags,
+			struct buf *out);
+
 /* Whether len bytes are valid UTF-8 (strict: no overlongs, no surrogates,
  * nothing above U+10FFFF). */
 int codec_utf8_valid(const char *in, size_t len);
@@ -137,6 +159,11 @@ void codec_rfc2047_decode(const char *in, size_t len, struct buf *out);
  * charset is guessed as codec_to_utf8(NULL, ...) does; an invalid "%" stays
  * literal. */
 void codec_rfc2231_decode(const char *in, size_t len, struct buf *out);
+
+/* Only the percent step of RFC 2231: "%XY" with two hex digits (either
+ * case) is the byte XY, anything else (an invalid "%" included) is copied.
+ * For callers that join continuation sections before converting them. */
+void codec_pct_decode(const char *in, size_t len, struct buf *out);
 
 enum codec_sanitize_flags {
 	CODEC_KEEP_NEWLINES = 1u << 0,  /* keep \n (and \t) as they are */

@@ -121,106 +121,20 @@ static const char *line_end(const char *p, const char *end, const char **next)
 	return p;
 }
 
-/* Append bytes as UTF-8, each ill-formed subsequence replaced by one
- * U+FFFD the way Python's "replace" error handler does it (the maximal
- * subpart rule of Unicode 6.0, chapter 3). */
-static void utf8_replace(const char *in, size_t len, struct buf *out)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t i = 0, start = 0;
-
-	while (i < len) {
-		unsigned c = s[i];
-		size_t need, k;
-		unsigned lo = 0x80, hi = 0xbf;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else {
-			buf_append(out, s + start, i - start);
-			buf_puts(out, "\xef\xbf\xbd");
-			start = ++i;
-			continue;
-		}
-		for (k = 1; k <= need; k++) {
-			unsigned cc;
-
-			if (i + k >= len)
-				break;
-			cc = s[i + k];
-			if (k == 1 ? (cc < lo || cc > hi) : (cc < 0x80 || cc > 0xbf))
-				break;
-		}
-		if (k > need) {
-			i += need + 1;
-			continue;
-		}
-		buf_append(out, s + start, i - start);
-		buf_puts(out, "\xef\xbf\xbd");
-		i += k;
-		start = i;
-	}
-	buf_append(out, s + start, len - start);
-}
-
-static int charset_is(const char *cs, const char *const *names)
-{
-	for (; *names; names++)
-		if (ieq(cs, strlen(cs), *names))
-			return 1;
-	return 0;
-}
-
-static const char *const ascii_names[] = {
-	"us-ascii", "ascii", "us_ascii", "646", "ansi_x3.4-1968", "ansi_x3_4_1968",
-	"cp367", "csascii", "ibm367", "iso646-us", "iso_646.irv:1991", "us", NULL
-};
-static const char *const utf8_names[] = {
-	"utf-8", "utf8", "utf_8", "u8", "utf", "cp65001", "utf8-ucs2", "utf8-ucs4", NULL
-};
-
 /* Decode text in charset the way Python's bytes.decode(charset, "replace")
  * does, with an unknown charset read as UTF-8 (what both get_content() and
- * the header parser fall back to).  Unlike codec_to_utf8(), mislabelled
- * bytes are not guessed at: Python replaces them, and so do we. */
+ * the header parser fall back to): mislabelled bytes are replaced, not
+ * guessed at. */
 static void text_to_utf8(const char *charset, const char *in, size_t len, struct buf *out)
 {
-	size_t mark = out->len;
-	size_t i;
+	codec_to_utf8_flags(charset, in, len, CODEC_NO_GUESS, out);
+}
 
-	if (!charset || !*charset || charset_is(charset, utf8_names)) {
-		utf8_replace(in, len, out);
-		return;
-	}
-	if (charset_is(charset, ascii_names)) {
-		for (i = 0; i < len; i++) {
-			if ((unsigned char)in[i] < 0x80)
-				buf_putc(out, in[i]);
-			else
-				buf_puts(out, "\xef\xbf\xbd");
-		}
-		return;
-	}
-	if (codec_to_utf8(charset, in, len, out)) {
-		buf_truncate(out, mark);
-		utf8_replace(in, len, out);
-	}
+/* Bytes as UTF-8, each maximal ill-formed subpart replaced by one U+FFFD
+ * (Python's errors="replace"). */
+static void utf8_replace(const char *in, size_t len, struct buf *out)
+{
+	codec_to_utf8("utf-8", in, len, out);
 }
 
 /* RFC 2047-decode a header fragment.  Raw 8-bit bytes are first made valid
@@ -598,32 +512,6 @@ static const char *quoted(const char *p, const char *e, struct buf *out)
 	return p < e ? p + 1 : p;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static void pct_decode(const char *p, size_t n, struct buf *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n && hexval((unsigned char)p[i + 1]) >= 0 &&
-		    hexval((unsigned char)p[i + 2]) >= 0) {
-			buf_putc(out, (char)(hexval((unsigned char)p[i + 1]) * 16 +
-					     hexval((unsigned char)p[i + 2])));
-			i += 2;
-		} else {
-			buf_putc(out, p[i]);
-		}
-	}
-}
-
 /* Parse one parameter at p (after CFWS); returns the position of the next
  * ';' or e.  *ok_out is 0 when Python would drop the parameter. */
 static const char *param_one(const char *p, const char *e, struct rawparam *rp, int *ok_out)
@@ -676,9 +564,9 @@ static const char *param_one(const char *p, const char *e, struct rawparam *rp, 
 			const char *t2 = memchr(tick + 1, '\'', raw.len - (size_t)(tick + 1 - raw.data));
 
 			rp->charset = xmemdup(raw.data, (size_t)(tick - raw.data));
-			pct_decode(t2 + 1, raw.len - (size_t)(t2 + 1 - raw.data), &rp->val);
+			codec_pct_decode(t2 + 1, raw.len - (size_t)(t2 + 1 - raw.data), &rp->val);
 		} else if (rp->extended && rp->section > 0) {
-			pct_decode(raw.data, raw.len, &rp->val);
+			codec_pct_decode(raw.data, raw.len, &rp->val);
 		} else {
 			/* Python decodes encoded words inside quoted strings (the
 			 * Outlook filename="=?utf-8?B?...?=" habit). */
@@ -713,7 +601,7 @@ static const char *param_one(const char *p, const char *e, struct rawparam *rp, 
 			q++;
 		if (q == p && !rp->charset)
 			goto junk;
-		pct_decode(p, (size_t)(q - p), &rp->val);
+		codec_pct_decode(p, (size_t)(q - p), &rp->val);
 		p = q;
 	} else {
 		q = p;
@@ -722,7 +610,7 @@ static const char *param_one(const char *p, const char *e, struct rawparam *rp, 
 		if (q == p)
 			goto junk;
 		if (rp->extended)
-			pct_decode(p, (size_t)(q - p), &rp->val);
+			codec_pct_decode(p, (size_t)(q - p), &rp->val);
 		else
 			utf8_replace(p, (size_t)(q - p), &rp->val);
 		p = q;
@@ -2008,127 +1896,12 @@ void msg_addrs_free(struct msg_addr *a, size_t n)
 /* ---- bodies ---- */
 
 /*
- * Transfer decoding follows Python's get_payload(decode=True) byte for byte
- * rather than codec.h's RFC-strict decoders, because the decoded size is
- * what `spool show --json` reports and is compared: base64 is binascii's
- * lenient decoder (junk skipped, stop after the padding that ends a
- * quantum, the raw text kept when one character is left over);
- * quoted-printable is binascii.a2b_qp (no stripping of trailing blanks).
+ * Transfer decoding follows Python's get_payload(decode=True) byte for byte,
+ * because the decoded size is what `spool show --json` reports and is
+ * compared: codec's quoted-printable decoder is binascii.a2b_qp, and its
+ * base64 decoder binascii's lenient one, with email's fallback of keeping
+ * the raw text when one character is left over.
  */
-
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Decode into out (may be NULL to only count); returns the length. */
-static size_t b64_py(const char *in, size_t len, struct buf *out)
-{
-	size_t i, n = 0, nraw = 0;
-	int quad = 0, pads = 0;
-	unsigned left = 0;
-	unsigned char c8[3];
-
-	for (i = 0; i < len; i++) {
-		int c = (unsigned char)in[i], v;
-		size_t k = 0;
-
-		if (c == '\r' || c == '\n')
-			continue;
-		nraw++;
-		if (c == '=') {
-			if (quad >= 2 && quad + ++pads >= 4)
-				return n;
-			continue;
-		}
-		v = b64val(c);
-		if (v < 0)
-			continue;
-		switch (quad) {
-		case 0:
-			left = (unsigned)v;
-			quad = 1;
-			break;
-		case 1:
-			c8[k++] = (unsigned char)((left << 2) | ((unsigned)v >> 4));
-			left = (unsigned)v & 0x0f;
-			quad = 2;
-			break;
-		case 2:
-			c8[k++] = (unsigned char)((left << 4) | ((unsigned)v >> 2));
-			left = (unsigned)v & 0x03;
-			quad = 3;
-			break;
-		default:
-			c8[k++] = (unsigned char)((left << 6) | (unsigned)v);
-			quad = 0;
-			break;
-		}
-		if (k) {
-			if (out)
-				buf_append(out, c8, k);
-			n += k;
-		}
-	}
-	if (quad != 1)
-		return n;
-	/* One character left over: Python gives up and returns the text
-	 * with its line breaks removed. */
-	if (out) {
-		buf_truncate(out, out->len - n);
-		for (i = 0; i < len; i++)
-			if (in[i] != '\r' && in[i] != '\n')
-				buf_putc(out, in[i]);
-	}
-	return nraw;
-}
-
-static size_t qp_py(const char *in, size_t len, struct buf *out)
-{
-	size_t i = 0, n = 0;
-	char c;
-
-	while (i < len) {
-		if (in[i] != '=') {
-			c = in[i++];
-		} else {
-			i++;
-			if (i >= len)
-				break;
-			if (in[i] == '\n' || in[i] == '\r') {
-				if (in[i] != '\n')
-					while (i < len && in[i] != '\n')
-						i++;
-				if (i < len)
-					i++;
-				continue;
-			} else if (in[i] == '=') {
-				c = '=';
-				i++;
-			} else if (i + 1 < len && hexval((unsigned char)in[i]) >= 0 &&
-				   hexval((unsigned char)in[i + 1]) >= 0) {
-				c = (char)(hexval((unsigned char)in[i]) * 16 + hexval((unsigned char)in[i + 1]));
-				i += 2;
-			} else {
-				c = '=';
-			}
-		}
-		if (out)
-			buf_putc(out, c);
-		n++;
-	}
-	return n;
-}
 
 static int is_message(const struct msg_part *p)
 {
@@ -2176,14 +1949,17 @@ size_t msg_part_size(const struct msg_part *p)
 
 	if (p->size_known)
 		return p->size;
-	if (is_message(p))
+	if (is_message(p) || p->cte == CTE_IDENTITY) {
 		mp->size = p->body_len;
-	else if (p->cte == CTE_B64)
-		mp->size = b64_py(p->body, p->body_len, NULL);
-	else if (p->cte == CTE_QP)
-		mp->size = qp_py(p->body, p->body_len, NULL);
-	else
-		mp->size = p->body_len;
+	} else {
+		/* Decoding to count costs a buffer, once per part (cached),
+		 * and only for the parts someone shows. */
+		struct buf b = BUF_INIT;
+
+		msg_part_decode(p, &b);
+		mp->size = b.len;
+		buf_release(&b);
+	}
 	mp->size_known = 1;
 	return p->size;
 }
@@ -2193,9 +1969,9 @@ void msg_part_decode(const struct msg_part *p, struct buf *out)
 	if (is_message(p))
 		buf_append(out, p->body, p->body_len);
 	else if (p->cte == CTE_B64)
-		b64_py(p->body, p->body_len, out);
+		codec_b64_decode(p->body, p->body_len, CODEC_B64_ODD_AS_TEXT, out);
 	else if (p->cte == CTE_QP)
-		qp_py(p->body, p->body_len, out);
+		codec_qp_decode(p->body, p->body_len, out);
 	else
 		buf_append(out, p->body, p->body_len);
 }

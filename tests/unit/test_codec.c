@@ -96,7 +96,7 @@ static void check_stream(enum dec d, const char *in, size_t len,
 	if (d == DEC_QP)
 		codec_qp_decode(in, len, &b);
 	else
-		codec_b64_decode(in, len, &b);
+		codec_b64_decode(in, len, 0, &b);
 	CU_ASSERT(same(d == DEC_QP ? "qp whole" : "b64 whole", in, len, &b, want, wantlen));
 	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 		buf_reset(&b);
@@ -107,6 +107,7 @@ static void check_stream(enum dec d, const char *in, size_t len,
 	buf_release(&b);
 }
 
+/* Expected values are binascii.a2b_qp's (Python 3.11), the reference. */
 static const struct vec qp_vecs[] = {
 	V("", ""),
 	V("plain text", "plain text"),
@@ -116,29 +117,40 @@ static const struct vec qp_vecs[] = {
 	V("caf=C3=a9", "caf\xc3\xa9"),
 	V("soft=\nbreak", "softbreak"),
 	V("soft=\r\nbreak", "softbreak"),
-	V("soft= \t\r\nbreak", "softbreak"),        /* blanks after "=" */
-	V("soft=  \nbreak", "softbreak"),
 	V("a=\n=\nb", "ab"),
-	V("trail  \nnext", "trail\nnext"),          /* rule 3 */
-	V("trail \t\r\nnext", "trail\r\nnext"),
+	/* Python strips no blanks: not after "=", not before a line end */
+	V("soft= \t\r\nbreak", "soft= \t\r\nbreak"),
+	V("soft=  \nbreak", "soft=  \nbreak"),
+	V("trail  \nnext", "trail  \nnext"),
+	V("trail \t\r\nnext", "trail \t\r\nnext"),
+	V("end  ", "end  "),
+	V("end= \t", "end= \t"),
 	V("keep\r\ncrlf\r\n", "keep\r\ncrlf\r\n"),  /* line ends as given */
 	V("keep\nlf\n", "keep\nlf\n"),
 	V("mid  blanks\n", "mid  blanks\n"),
-	V("end  ", "end"),
 	V("end=", "end"),
-	V("end= \t", "end"),
+	V("=", ""),
+	V("=\n", ""),
 	V("a=G1", "a=G1"),                         /* invalid: literal */
+	V("a=_b", "a=_b"),
 	V("a=4", "a=4"),
+	V("=A", "=A"),
 	V("a=4g", "a=4g"),
 	V("a=4\n", "a=4\n"),
-	V("==41", "=A"),
+	V("=4\r\n", "=4\r\n"),
+	V("=4=41", "=4A"),
+	V("==41", "=41"),                          /* "==" is one "=" */
+	V("===41", "=A"),
 	V("= x", "= x"),
-	V("=\r", "=\r"),
-	V("=\rx", "=\rx"),
+	/* "=" CR drops everything up to and including the next LF */
+	V("=\r", ""),
+	V("=\rx", ""),
+	V("=\rjunk\nnext", "next"),
+	V("=\r\r\n=41", "A"),
 	V("= \rx", "= \rx"),
 	V("a\rb", "a\rb"),                         /* bare CR is data */
 	V("a \rb", "a \rb"),
-	V("a \r \n", "a \r\n"),
+	V("a \r \n", "a \r \n"),
 	V("a \r", "a \r"),
 	V("nul\0byte=00", "nul\0byte\0"),
 	V("\xff\xfe raw 8bit", "\xff\xfe raw 8bit"),
@@ -156,22 +168,17 @@ static void test_qp_vectors(void)
 
 static void test_qp_long_blanks(void)
 {
-	char in[400], want[400];
+	char in[400];
 	size_t n;
 
-	/* A plausible run of trailing blanks is stripped ... */
-	memset(in, ' ', 100);
-	memcpy(in + 100, "x\n", 2);
-	memset(in + 102, ' ', 100);
-	in[202] = '\n';
-	memset(want, ' ', 100);
-	memcpy(want + 100, "x\n\n", 3);
-	check_stream(DEC_QP, in, 203, want, 103);
-	/* ... an absurd one is kept rather than held in unbounded state. */
-	n = CODEC_QP_MAXBLANK + 50;
-	memset(in, '\t', n);
-	in[n] = '\n';
-	check_stream(DEC_QP, in, n + 1, in, n + 1);
+	/* Blank runs of any length pass through, at a line end or not. */
+	for (n = 1; n < sizeof(in) - 2; n += 97) {
+		memset(in, ' ', n);
+		memcpy(in + n, "\n", 1);
+		check_stream(DEC_QP, in, n + 1, in, n + 1);
+		memset(in, '\t', n);
+		check_stream(DEC_QP, in, n, in, n);
+	}
 }
 
 static const struct vec b64_vecs[] = {
@@ -189,6 +196,7 @@ static const struct vec b64_vecs[] = {
 	V("YWI=YWJj", "ab"),
 	V("YQ=\n=\nYWJj", "a"),
 	V("YW=J=j", "ab"),                         /* lone "=": junk, as Python */
+	V("QQ=QQQQ=QQQQ", "A\x04\x10" "A\x04\x10" "A"),  /* a letter resets "=" */
 	V("YW=Jj", "abc"),
 	V("=YQ==", "a"),
 	V("Y=Q==", "a"),
@@ -204,6 +212,44 @@ static void test_b64_vectors(void)
 	for (i = 0; i < NVEC(b64_vecs); i++)
 		check_stream(DEC_B64, b64_vecs[i].in, b64_vecs[i].inlen,
 			     b64_vecs[i].want, b64_vecs[i].wantlen);
+}
+
+/* CODEC_B64_ODD_AS_TEXT: expected values are Python's
+ * email._encoded_words.decode_b of the input without its line ends. */
+static const struct vec b64_odd_vecs[] = {
+	V("YWJjZ", "YWJjZ"),
+	V("YWJj\r\nZ\r\n", "YWJjZ"),
+	V("YW Jj Z", "YW Jj Z"),                   /* only CR and LF go */
+	V("Y", "Y"),
+	V("YWJjZ=", "YWJjZ="),
+	V("YWJjZ!!!", "YWJjZ!!!"),
+	V("YQ==Z", "a"),                           /* padding ended the data */
+	V("YWJjZA", "abcd"),                       /* two left over: decoded */
+	V("", ""),
+	V("YWJj", "abc"),
+};
+
+static void test_b64_odd(void)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < NVEC(b64_odd_vecs); i++) {
+		const struct vec *v = &b64_odd_vecs[i];
+
+		buf_reset(&b);
+		buf_puts(&b, "kept");   /* what was in out before stays */
+		codec_b64_decode(v->in, v->inlen, CODEC_B64_ODD_AS_TEXT, &b);
+		CU_ASSERT(b.len >= 4 && memcmp(b.data, "kept", 4) == 0);
+		if (b.len >= 4) {
+			struct buf tail = BUF_INIT;
+
+			buf_append(&tail, b.data + 4, b.len - 4);
+			CU_ASSERT(same("b64 odd", v->in, v->inlen, &tail, v->want, v->wantlen));
+			buf_release(&tail);
+		}
+	}
+	buf_release(&b);
 }
 
 /* ---- charsets ---- */
@@ -291,6 +337,43 @@ static void test_charsets(void)
 }
 
 /* Many charsets in turn: the descriptor cache evicts and reopens. */
+/* CODEC_NO_GUESS: expected values are Python's bytes.decode(charset,
+ * "replace"), UTF-8 for a label Python does not know. */
+static const struct csvec nog_vecs[] = {
+#define CV(cs, i, o, r) { cs, i, sizeof(i) - 1, o, sizeof(o) - 1, r }
+	CV("us-ascii", "a\xc3\xa9" "b", "a" FFFD FFFD "b", 1),  /* per byte */
+	CV("646", "\xff", FFFD, 1),
+	CV("iso-ir-6", "\xc3\xa9", FFFD FFFD, 1),
+	CV("us-ascii", "plain", "plain", 0),
+	CV(NULL, "caf\xc3\xa9\xe9", "caf\xc3\xa9" FFFD, 1),    /* no cp1252 guess */
+	CV("", "\xe9", FFFD, 1),
+	CV("x-unknown", "\xe9", FFFD, 1),
+	CV("no-such-charset", "\xc3\xa9\xe9", "\xc3\xa9" FFFD, 1),
+	CV("utf_8", "\xc3\xa9\xff", "\xc3\xa9" FFFD, 0),      /* Python's aliases */
+	CV("cp65001", "\xc3\xa9", "\xc3\xa9", 0),
+	CV("iso-8859-1", "\xe9", "\xc3\xa9", 0),
+	CV("windows-1252", "\x80\x81", "\xe2\x82\xac" FFFD, 0),
+#undef CV
+};
+
+static void test_charsets_no_guess(void)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	int r;
+
+	for (i = 0; i < NVEC(nog_vecs); i++) {
+		const struct csvec *v = &nog_vecs[i];
+
+		buf_reset(&b);
+		r = codec_to_utf8_flags(v->charset, v->in, v->inlen, CODEC_NO_GUESS, &b);
+		CU_ASSERT(same(v->charset ? v->charset : "(null)", v->in, v->inlen,
+			       &b, v->want, v->wantlen));
+		CU_ASSERT_EQUAL(r, v->ret);
+	}
+	buf_release(&b);
+}
+
 static void test_charset_cache(void)
 {
 	static const char *const names[] = {
@@ -437,9 +520,36 @@ static const struct vec rfc2231_vecs[] = {
 	V("", ""),
 };
 
+static const struct vec pct_vecs[] = {
+	V("", ""),
+	V("a%20b", "a b"),
+	V("%e2%82%AC", "\xe2\x82\xac"),                /* raw bytes, no charset */
+	V("%FF%00x", "\xff\0x"),
+	V("100%", "100%"),
+	V("%4", "%4"),
+	V("%zz%4", "%zz%4"),
+	V("%%41", "%A"),
+	V("it's", "it's"),
+};
+
 static void test_rfc2231_decode(void)
 {
 	check_vecs("rfc2231", codec_rfc2231_decode, rfc2231_vecs, NVEC(rfc2231_vecs));
+}
+
+/* Raw bytes out, so not check_vecs (which wants UTF-8). */
+static void test_pct_decode(void)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < NVEC(pct_vecs); i++) {
+		buf_reset(&b);
+		codec_pct_decode(pct_vecs[i].in, pct_vecs[i].inlen, &b);
+		CU_ASSERT(same("pct", pct_vecs[i].in, pct_vecs[i].inlen, &b,
+			       pct_vecs[i].want, pct_vecs[i].wantlen));
+	}
+	buf_release(&b);
 }
 
 /* ---- sanitising ---- */
@@ -769,13 +879,16 @@ void suite_codec(void)
 	CU_pSuite s = CU_add_suite("codec", NULL, NULL);
 
 	CU_add_test(s, "qp decode vectors, whole and streamed", test_qp_vectors);
-	CU_add_test(s, "qp decode bounded trailing blanks", test_qp_long_blanks);
+	CU_add_test(s, "qp decode keeps blank runs", test_qp_long_blanks);
 	CU_add_test(s, "base64 decode vectors, whole and streamed", test_b64_vectors);
+	CU_add_test(s, "base64 decode, one char left over as text", test_b64_odd);
 	CU_add_test(s, "charset conversion", test_charsets);
+	CU_add_test(s, "charset conversion without guessing", test_charsets_no_guess);
 	CU_add_test(s, "charset descriptor cache", test_charset_cache);
 	CU_add_test(s, "utf-8 validation", test_utf8_valid);
 	CU_add_test(s, "rfc2047 decode", test_rfc2047_decode);
 	CU_add_test(s, "rfc2231 decode", test_rfc2231_decode);
+	CU_add_test(s, "rfc2231 percent decode", test_pct_decode);
 	CU_add_test(s, "sanitize vectors", test_sanitize);
 	CU_add_test(s, "sanitize random bytes", test_sanitize_random);
 	CU_add_test(s, "qp encode vectors", test_qp_encode);
