@@ -1017,6 +1017,14 @@ int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt)
 	return v && parse_bool(v, &b) == 0 ? b : dflt;
 }
 
+long cfg_get_duration(const struct cfg_account *a, const char *key, long dflt)
+{
+	const char *v = cfg_get(a, key);
+	long n;
+
+	return v && whole_duration(v, &n) == 0 ? n : dflt;
+}
+
 long cfg_get_int(const struct cfg_account *a, const char *key, long dflt)
 {
 	const char *v = cfg_get(a, key);

@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "msg.h"
 #include "path.h"
 #include "pop3.h"
+#include "rules.h"
 #include "source.h"
 #include "xalloc.h"
 
@@ -55,6 +58,15 @@ struct run {
 	size_t ndeleted;
 	struct fetchstate *pop3_state;
 	char *pop3_state_path;
+	struct rules *rules;      /* filing rules, applied to INBOX */
+	char *selected;           /* the server folder selected last */
+	int lockfd;
+	const volatile sig_atomic_t *stop;
+};
+
+/* A fetch session is one run with its lock held (see fetch.h). */
+struct fetch_session {
+	struct run r;
 };
 
 static double now(void)
@@ -107,14 +119,22 @@ static char *enc(const char *s)
 	return buf_detach(&b, NULL);
 }
 
-static char *tag_of(const struct run *r, uint32_t uidvalidity, const struct source_item *it)
+/* A message filed by a rule into a folder other than the server folder's
+ * own carries TAG_FILED after its tag: another server folder fetched into
+ * that same local folder may share the UIDVALIDITY, and its tags must not
+ * pass for ours. */
+#define TAG_FILED ".r"
+
+static char *tag_of(const struct run *r, uint32_t uidvalidity, const struct source_item *it,
+		    int filed)
 {
+	const char *sfx = filed ? TAG_FILED : "";
 	char dig[17];
 
 	if (!r->pop3)
-		return xasprintf("%" PRIu32 ".%" PRIu32, uidvalidity, it->uid);
+		return xasprintf("%" PRIu32 ".%" PRIu32 "%s", uidvalidity, it->uid, sfx);
 	source_digest(it->uidl, strlen(it->uidl), dig);
-	return xasprintf("p%s", dig);
+	return xasprintf("p%s%s", dig, sfx);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -307,29 +327,105 @@ static int has_mail(const char *dir, struct err *err)
 
 /* ---- one folder ---- */
 
+/* Where the messages of one server folder go: dests[0] is the folder's
+ * own Maildir; with filing rules, each rule folder used gets one more,
+ * each with its own batch (a batch writes into one Maildir). */
+struct dest {
+	char *folder;   /* rule folder name; NULL for dests[0] */
+	char *dir;
+	struct batch *b;
+};
+
 struct folder_ctx {
 	struct run *r;
-	struct batch *b;
+	struct dest *dests;
+	size_t ndests;
+	int filing;                  /* rules apply to this folder */
 	uint32_t uidvalidity;
 	struct fetchstate *st;
 	const char *state_path;
-	/* The messages in b, recorded in the state when b is committed. */
+	/* The messages in the batches, recorded in the state when they are
+	 * committed. */
 	const struct source_item *pending[FETCH_BATCH_MSGS];
 	size_t npending;
 };
 
-/* Make the batch durable, then record it in the state: the commit point
- * (see fetch.h). */
+static void dests_free(struct folder_ctx *fc)
+{
+	size_t i;
+
+	for (i = 0; i < fc->ndests; i++) {
+		batch_free(fc->dests[i].b);
+		free(fc->dests[i].folder);
+		free(fc->dests[i].dir);
+	}
+	free(fc->dests);
+	fc->dests = NULL;
+	fc->ndests = 0;
+}
+
+/* The index in fc->dests of rule folder name, created on first use. */
+static int dest_for(struct folder_ctx *fc, const char *name, size_t *idx_out, struct err *err)
+{
+	struct dest *d;
+	char *dir;
+	size_t i;
+
+	for (i = 1; i < fc->ndests; i++) {
+		if (strcmp(fc->dests[i].folder, name) == 0) {
+			*idx_out = i;
+			return 0;
+		}
+	}
+	dir = maildir_folder_path(fc->r->root, name);
+	if (strcmp(dir, fc->dests[0].dir) == 0) {
+		/* A rule naming the folder the mail goes to anyway. */
+		free(dir);
+		*idx_out = 0;
+		return 0;
+	}
+	if (!maildir_is(dir) && maildir_create(dir, err) < 0) {
+		free(dir);
+		err_prefix(err, "rule folder '%s'", name);
+		return -1;
+	}
+	fc->dests = xreallocarray(fc->dests, fc->ndests + 1, sizeof(*fc->dests));
+	d = &fc->dests[fc->ndests];
+	d->folder = xstrdup(name);
+	d->dir = dir;
+	d->b = batch_new(dir);
+	*idx_out = fc->ndests++;
+	return 0;
+}
+
+static size_t pending_count(const struct folder_ctx *fc, size_t *bytes_out)
+{
+	size_t i, n = 0, bytes = 0;
+
+	for (i = 0; i < fc->ndests; i++) {
+		n += batch_count(fc->dests[i].b);
+		bytes += batch_bytes(fc->dests[i].b);
+	}
+	if (bytes_out)
+		*bytes_out = bytes;
+	return n;
+}
+
+/* Make every batch durable, then record them in the state: the commit
+ * point (see fetch.h).  When one batch fails after another was renamed,
+ * the state is not written and the next fetch finds the renamed ones by
+ * their tags. */
 static int commit(struct folder_ctx *fc, struct err *err)
 {
 	struct run *r = fc->r;
-	size_t msgs = batch_count(fc->b), bytes = batch_bytes(fc->b), i;
+	size_t bytes, msgs = pending_count(fc, &bytes), i;
 
 	if (msgs == 0)
 		return 0;
 	fc->npending = 0;
-	if (batch_commit(fc->b, err) < 0)
-		return -1;
+	for (i = 0; i < fc->ndests; i++)
+		if (batch_count(fc->dests[i].b) && batch_commit(fc->dests[i].b, err) < 0)
+			return -1;
 	for (i = 0; i < msgs; i++) {
 		const struct source_item *it = fc->pending[i];
 
@@ -348,32 +444,100 @@ static int commit(struct folder_ctx *fc, struct err *err)
 static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 {
 	struct folder_ctx *fc = arg;
-	char *tag = tag_of(fc->r, fc->uidvalidity, m->item);
+	struct run *r = fc->r;
+	size_t d = 0, bytes;
+	const char *to;
+	char *tag;
 	int rc;
 
-	rc = batch_add(fc->b, m->data, m->len, 1, tag, m->flags, err);
+	if (fc->filing && (to = rules_match_data(r->rules, m->data, m->len)) &&
+	    dest_for(fc, to, &d, err) < 0)
+		return -1;
+	tag = tag_of(r, fc->uidvalidity, m->item, d != 0);
+	rc = batch_add(fc->dests[d].b, m->data, m->len, 1, tag, m->flags, err);
 	free(tag);
 	if (rc < 0)
 		return -1;
 	fc->pending[fc->npending++] = m->item;
-	fc->r->pg.done++;
-	fc->r->pg.bytes += m->len;
-	progress_draw(&fc->r->pg, 0);
-	if (batch_count(fc->b) >= FETCH_BATCH_MSGS || batch_bytes(fc->b) >= FETCH_BATCH_BYTES)
-		return commit(fc, err);
+	r->pg.done++;
+	r->pg.bytes += m->len;
+	progress_draw(&r->pg, 0);
+	if (pending_count(fc, &bytes) < FETCH_BATCH_MSGS && bytes < FETCH_BATCH_BYTES)
+		return 0;
+	if (commit(fc, err) < 0)
+		return -1;
+	/* A stop request ends the fetch here, between batches: what was
+	 * fetched is committed, the rest was never started. */
+	if (r->stop && *r->stop)
+		return err_set(err, EX_TEMPFAIL, "interrupted");
+	return 0;
+}
+
+/* The Maildirs rules file into, other than dir (each once; caller frees
+ * with source_names_free). */
+static char **rule_dirs(const struct run *r, const char *dir, size_t *n_out)
+{
+	size_t i, j, n = 0, nr = rules_count(r->rules);
+	char **dirs = xcalloc(nr + 1, sizeof(*dirs));
+
+	for (i = 0; i < nr; i++) {
+		char *d = maildir_folder_path(r->root, rules_folder_at(r->rules, i));
+
+		for (j = 0; j < n && strcmp(dirs[j], d) != 0; j++)
+			;
+		if (j < n || strcmp(d, dir) == 0) {
+			free(d);
+			continue;
+		}
+		dirs[n++] = d;
+	}
+	*n_out = n;
+	return dirs;
+}
+
+/* The tags (with local_keys, the Message-ID/size keys too) of the
+ * Maildirs dirs[0..n), merged and sorted. */
+static int scan_dirs(char **dirs, size_t n, int keys, char ***out, size_t *n_out, struct err *err)
+{
+	char **all = NULL;
+	size_t nall = 0, i, j;
+
+	for (i = 0; i < n; i++) {
+		char **v = NULL;
+		size_t nv = 0;
+
+		if (keys ? local_keys(dirs[i], &v, &nv, err) : batch_tags(dirs[i], &v, &nv, err)) {
+			if (keys && err->code == EX_NOINPUT) {
+				/* A rule folder not made yet holds nothing. */
+				err_clear(err);
+				continue;
+			}
+			batch_tags_free(all, nall);
+			return -1;
+		}
+		all = xreallocarray(all, nall + nv + 1, sizeof(*all));
+		for (j = 0; j < nv; j++)
+			all[nall++] = v[j];
+		free(v);
+	}
+	if (nall)
+		qsort(all, nall, sizeof(*all), cmp_str);
+	*out = all;
+	*n_out = nall;
 	return 0;
 }
 
 /* Split items into the ones to fetch (*todo) and the ones stored already
- * (recorded in st now). */
-static int plan(struct run *r, const char *dir, struct fetchstate *st, uint32_t uidvalidity,
-		int validity_changed, struct source_item *items, size_t n, struct source_item ***todo_out,
-		size_t *ntodo_out, struct err *err)
+ * (recorded in st now).  dirs[0] is the folder's own Maildir, the rest are
+ * rule folders, whose messages carry TAG_FILED. */
+static int plan(struct run *r, char **dirs, size_t ndirs, struct fetchstate *st,
+		uint32_t uidvalidity, int validity_changed, struct source_item *items, size_t n,
+		struct source_item ***todo_out, size_t *ntodo_out, struct err *err)
 {
 	struct source_item **todo = xcalloc(n + 1, sizeof(*todo));
 	struct source_item **fresh = xcalloc(n + 1, sizeof(*fresh));
-	char **tags = NULL, **keys = NULL;
-	size_t ntags = 0, nkeys = 0, nfresh = 0, ntodo = 0, i;
+	char **tags = NULL, **rtags = NULL, **keys = NULL;
+	size_t ntags = 0, nrtags = 0, nkeys = 0, nfresh = 0, ntodo = 0, i;
 	int dirty = 0;
 
 	for (i = 0; i < n; i++) {
@@ -381,14 +545,13 @@ static int plan(struct run *r, const char *dir, struct fetchstate *st, uint32_t 
 			    : items[i].uid > fetchstate_last_uid(st))
 			fresh[nfresh++] = &items[i];
 	}
-	if (nfresh && batch_tags(dir, &tags, &ntags, err) < 0)
+	if (nfresh && (scan_dirs(dirs, 1, 0, &tags, &ntags, err) < 0 ||
+		       scan_dirs(dirs + 1, ndirs - 1, 0, &rtags, &nrtags, err) < 0))
 		goto fail;
-	if (ntags)
-		qsort(tags, ntags, sizeof(*tags), cmp_str);
 	if (nfresh && validity_changed) {
 		struct source_item *copy = xcalloc(nfresh, sizeof(*copy));
 
-		if (local_keys(dir, &keys, &nkeys, err) < 0) {
+		if (scan_dirs(dirs, ndirs, 1, &keys, &nkeys, err) < 0) {
 			free(copy);
 			goto fail;
 		}
@@ -406,10 +569,15 @@ static int plan(struct run *r, const char *dir, struct fetchstate *st, uint32_t 
 	}
 	for (i = 0; i < nfresh; i++) {
 		struct source_item *it = fresh[i];
-		char *tag = tag_of(r, uidvalidity, it);
+		char *tag = tag_of(r, uidvalidity, it, 0);
 		int local = has_str(tags, ntags, tag);
 
 		free(tag);
+		if (!local && nrtags) {
+			tag = tag_of(r, uidvalidity, it, 1);
+			local = has_str(rtags, nrtags, tag);
+			free(tag);
+		}
 		if (!local && it->message_id && nkeys) {
 			char *key = xasprintf("%s %zu", it->message_id, it->size);
 
@@ -429,6 +597,7 @@ static int plan(struct run *r, const char *dir, struct fetchstate *st, uint32_t 
 	if (dirty)
 		log_info("%s: %zu message(s) already stored locally", r->pg.label, nfresh - ntodo);
 	batch_tags_free(tags, ntags);
+	batch_tags_free(rtags, nrtags);
 	batch_tags_free(keys, nkeys);
 	free(fresh);
 	*todo_out = todo;
@@ -436,6 +605,7 @@ static int plan(struct run *r, const char *dir, struct fetchstate *st, uint32_t 
 	return 0;
 fail:
 	batch_tags_free(tags, ntags);
+	batch_tags_free(rtags, nrtags);
 	batch_tags_free(keys, nkeys);
 	free(fresh);
 	free(todo);
@@ -474,8 +644,8 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 	struct folder_ctx fc;
 	struct fetchstate *st = NULL;
 	struct source_item *items = NULL, **todo = NULL, *want = NULL;
-	size_t n = 0, ntodo = 0, i;
-	char *dir, *fenc, *aenc, *state_path;
+	size_t n = 0, ntodo = 0, ndirs = 0, i;
+	char *dir, *fenc, *aenc, *state_path, **dirs = NULL;
 	uint32_t old;
 	int changed = 0, rc = -1;
 
@@ -488,15 +658,36 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 	free(aenc);
 	free(fenc);
 	r->pg.label = folder;
+	/* Rules file what arrives, which is what INBOX holds; other server
+	 * folders are mirrored as they are. */
+	fc.filing = rules_count(r->rules) > 0 && strcasecmp(folder, "INBOX") == 0;
+	if (fc.filing) {
+		char **rd = rule_dirs(r, dir, &ndirs);
+
+		dirs = xcalloc(ndirs + 2, sizeof(*dirs));
+		dirs[0] = xstrdup(dir);
+		for (i = 0; i < ndirs; i++)
+			dirs[i + 1] = rd[i];
+		free(rd);
+		ndirs++;
+	} else {
+		dirs = xcalloc(2, sizeof(*dirs));
+		dirs[0] = xstrdup(dir);
+		ndirs = 1;
+	}
 	if (!maildir_is(dir) && maildir_create(dir, err) < 0)
 		goto out;
 	/* A killed fetch leaves its unfinished batch in tmp/; the Maildir
 	 * spec lets tmp/ files older than 36 hours go. */
-	batch_sweep(dir, 36 * 60 * 60);
+	for (i = 0; i < ndirs; i++)
+		batch_sweep(dirs[i], 36 * 60 * 60);
 	if (fetchstate_load(state_path, &st, err) < 0)
 		goto out;
+	free(r->selected);
+	r->selected = NULL;
 	if (r->ops->select(r->src, folder, !r->keep, &fc.uidvalidity, err) < 0)
 		goto out;
+	r->selected = xstrdup(folder);
 	old = fetchstate_uidvalidity(st);
 	if (!r->pop3 && old != fc.uidvalidity) {
 		/* A new numbering, or a first fetch into a folder that has
@@ -507,8 +698,10 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 			log_warnx("%s: UIDVALIDITY of '%s' changed (%" PRIu32 " -> %" PRIu32
 				  "); comparing Message-ID and size with local mail",
 				  r->conf.host, folder, old, fc.uidvalidity);
-		} else if ((changed = has_mail(dir, err)) < 0) {
-			goto out;
+		} else {
+			for (i = 0; i < ndirs && !changed; i++)
+				if (maildir_is(dirs[i]) && (changed = has_mail(dirs[i], err)) < 0)
+					goto out;
 		}
 		fetchstate_set_uidvalidity(st, fc.uidvalidity);
 	}
@@ -523,7 +716,7 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 		fetchstate_retain_uidls(st, present, n);
 		free(present);
 	}
-	if (plan(r, dir, st, fc.uidvalidity, changed, items, n, &todo, &ntodo, err) < 0)
+	if (plan(r, dirs, ndirs, st, fc.uidvalidity, changed, items, n, &todo, &ntodo, err) < 0)
 		goto out;
 	r->pg.done = 0;
 	r->pg.bytes = 0;
@@ -531,7 +724,10 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 	r->pg.total_bytes = 0;
 	for (i = 0; i < ntodo; i++)
 		r->pg.total_bytes += todo[i]->size;
-	fc.b = batch_new(dir);
+	fc.dests = xcalloc(1, sizeof(*fc.dests));
+	fc.dests[0].dir = xstrdup(dir);
+	fc.dests[0].b = batch_new(dir);
+	fc.ndests = 1;
 	fc.st = st;
 	fc.state_path = state_path;
 	want = xcalloc(ntodo + 1, sizeof(*want));
@@ -564,12 +760,15 @@ out:
 	progress_end(&r->pg);
 	if (r->pop3 && rc == 0) {
 		/* Kept for the prune after QUIT. */
+		fetchstate_free(r->pop3_state);
+		free(r->pop3_state_path);
 		r->pop3_state = st;
 		r->pop3_state_path = state_path;
 		st = NULL;
 		state_path = NULL;
 	}
-	batch_free(fc.b);
+	dests_free(&fc);
+	source_names_free(dirs, ndirs);
 	free(want);
 	source_items_free(items, n);
 	free(todo);
@@ -598,64 +797,219 @@ static int take_lock(struct run *r, int *fd_out, int *busy_out, struct err *err)
 	return fd < 0 && !*busy_out ? -1 : 0;
 }
 
+/* ---- sessions ---- */
+
+static void run_release(struct run *r)
+{
+	if (r->src)
+		r->ops->free(r->src);
+	r->src = NULL;
+	source_names_free(r->deleted, r->ndeleted);
+	fetchstate_free(r->pop3_state);
+	free(r->pop3_state_path);
+	rules_free(r->rules);
+	free(r->selected);
+	if (r->lockfd >= 0)
+		afile_unlock(r->lockfd);
+	free(r->host);
+	free(r->root);
+	free(r->statedir);
+}
+
+int fetch_session_open(const struct cfg_account *a, const struct fetch_opts *o,
+		       struct fetch_session **out, int *busy_out, struct err *err)
+{
+	struct fetch_session *fs = xcalloc(1, sizeof(*fs));
+	struct run *r = &fs->r;
+	int busy = 0;
+
+	*out = NULL;
+	*busy_out = 0;
+	r->a = a;
+	r->o = o;
+	r->lockfd = -1;
+	r->pg.on = o->progress;
+	if (settings(r, err) < 0)
+		goto fail;
+	r->rules = rules_for_account(a, err);
+	if (!r->rules || afile_mkdirs(r->statedir, err) < 0)
+		goto fail;
+	if (take_lock(r, &r->lockfd, &busy, err) < 0)
+		goto fail;
+	if (busy) {
+		*busy_out = 1;
+		run_release(r);
+		free(fs);
+		return 0;
+	}
+	*out = fs;
+	return 0;
+fail:
+	err_prefix(err, "account '%s'", cfg_account_name(a));
+	run_release(r);
+	free(fs);
+	return -1;
+}
+
+void fetch_session_set_stop(struct fetch_session *fs, const volatile sig_atomic_t *stop)
+{
+	fs->r.stop = stop;
+}
+
+int fetch_session_is_imap(const struct fetch_session *fs)
+{
+	return !fs->r.pop3;
+}
+
+/* Forget the connection without logging out (it broke, or is being
+ * replaced).  POP3 deletions are not committed then, and their UIDLs stay
+ * in the state. */
+static void drop(struct run *r)
+{
+	if (r->src)
+		r->ops->free(r->src);
+	r->src = NULL;
+	free(r->selected);
+	r->selected = NULL;
+	source_names_free(r->deleted, r->ndeleted);
+	r->deleted = NULL;
+	r->ndeleted = 0;
+	fetchstate_free(r->pop3_state);
+	r->pop3_state = NULL;
+	free(r->pop3_state_path);
+	r->pop3_state_path = NULL;
+}
+
+int fetch_session_connect(struct fetch_session *fs, struct err *err)
+{
+	struct run *r = &fs->r;
+
+	drop(r);
+	if (r->ops->open(&r->conf, &r->src, err) < 0) {
+		r->src = NULL;
+		err_prefix(err, "account '%s'", cfg_account_name(r->a));
+		return -1;
+	}
+	return 0;
+}
+
+int fetch_session_pull(struct fetch_session *fs, const char *folder, struct fetch_stats *stats_out,
+		       struct err *err)
+{
+	struct run *r = &fs->r;
+	char **pat = NULL, **folders = NULL;
+	size_t npat = 0, nfolders = 0, i;
+	double t0 = now();
+	int rc = -1;
+
+	memset(&r->stats, 0, sizeof(r->stats));
+	r->pg.start = t0;
+	if (folder) {
+		folders = xcalloc(1, sizeof(*folders));
+		folders[0] = xstrdup(folder);
+		nfolders = 1;
+	} else {
+		pat = patterns(r, &npat);
+		if (r->ops->folders(r->src, (const char *const *)pat, npat, &folders, &nfolders,
+				    err) < 0)
+			goto out;
+		if (nfolders == 0)
+			log_warnx("account '%s': no server folder matches fetch_folders",
+				  cfg_account_name(r->a));
+	}
+	for (i = 0; i < nfolders; i++) {
+		if (r->stop && *r->stop) {
+			rc = err_set(err, EX_TEMPFAIL, "interrupted");
+			goto out;
+		}
+		if (fetch_folder(r, folders[i], err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		err_prefix(err, "account '%s'", cfg_account_name(r->a));
+	source_names_free(pat, npat);
+	source_names_free(folders, nfolders);
+	r->stats.seconds = now() - t0;
+	*stats_out = r->stats;
+	return rc;
+}
+
+int fetch_session_idle(struct fetch_session *fs, const char *folder, int wakefd, long seconds,
+		       enum source_event *ev_out, struct err *err)
+{
+	struct run *r = &fs->r;
+	uint32_t uidvalidity;
+
+	*ev_out = SOURCE_EV_UNSUPPORTED;
+	if (!r->ops->idle)
+		return 0;
+	if (!r->selected || strcmp(r->selected, folder) != 0) {
+		free(r->selected);
+		r->selected = NULL;
+		if (r->ops->select(r->src, folder, !r->keep, &uidvalidity, err) < 0)
+			goto fail;
+		r->selected = xstrdup(folder);
+	}
+	if (r->ops->idle(r->src, wakefd, seconds, ev_out, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	err_prefix(err, "account '%s'", cfg_account_name(r->a));
+	return -1;
+}
+
+int fetch_session_disconnect(struct fetch_session *fs, struct err *err)
+{
+	struct run *r = &fs->r;
+	int rc;
+
+	if (!r->src)
+		return 0;
+	rc = r->ops->close(r->src, err);
+	if (rc == 0 && r->pop3_state && r->ndeleted) {
+		/* QUIT committed the DELEs: those UIDLs are gone for good. */
+		fetchstate_drop_uidls(r->pop3_state, r->deleted, r->ndeleted);
+		rc = fetchstate_save(r->pop3_state, r->pop3_state_path, err);
+	}
+	if (rc < 0)
+		err_prefix(err, "account '%s'", cfg_account_name(r->a));
+	drop(r);
+	return rc;
+}
+
+void fetch_session_free(struct fetch_session *fs)
+{
+	if (!fs)
+		return;
+	run_release(&fs->r);
+	free(fs);
+}
+
 int fetch_account(const struct cfg_account *a, const struct fetch_opts *o, struct fetch_stats *stats_out,
 		  int *busy_out, struct err *err)
 {
-	struct run r;
-	char **pat = NULL, **folders = NULL;
-	size_t npat = 0, nfolders = 0, i;
-	int lockfd = -1, busy = 0, rc = -1;
+	struct fetch_session *fs = NULL;
+	int busy = 0, rc = -1;
 	double t0 = now();
 
-	memset(&r, 0, sizeof(r));
 	memset(stats_out, 0, sizeof(*stats_out));
-	r.a = a;
-	r.o = o;
-	r.pg.on = o->progress;
-	r.pg.start = t0;
-	if (settings(&r, err) < 0)
-		goto out;
-	if (afile_mkdirs(r.statedir, err) < 0)
-		goto out;
-	if (take_lock(&r, &lockfd, &busy, err) < 0)
+	if (fetch_session_open(a, o, &fs, &busy, err) < 0)
 		goto out;
 	if (busy) {
 		rc = 0;
 		goto out;
 	}
-	if (r.ops->open(&r.conf, &r.src, err) < 0)
+	if (fetch_session_connect(fs, err) < 0)
 		goto out;
-	pat = patterns(&r, &npat);
-	if (r.ops->folders(r.src, (const char *const *)pat, npat, &folders, &nfolders, err) < 0)
+	/* NULL: --folder (a glob too) or fetch_folders, listed on the server. */
+	if (fetch_session_pull(fs, NULL, stats_out, err) < 0)
 		goto out;
-	if (nfolders == 0)
-		log_warnx("account '%s': no server folder matches fetch_folders", cfg_account_name(a));
-	for (i = 0; i < nfolders; i++)
-		if (fetch_folder(&r, folders[i], err) < 0)
-			goto out;
-	rc = r.ops->close(r.src, err);
-	if (rc == 0 && r.pop3_state && r.ndeleted) {
-		/* QUIT committed the DELEs: those UIDLs are gone for good. */
-		fetchstate_drop_uidls(r.pop3_state, r.deleted, r.ndeleted);
-		rc = fetchstate_save(r.pop3_state, r.pop3_state_path, err);
-	}
+	rc = fetch_session_disconnect(fs, err);
 out:
-	if (rc < 0)
-		err_prefix(err, "account '%s'", cfg_account_name(a));
-	if (r.src)
-		r.ops->free(r.src);
-	source_names_free(pat, npat);
-	source_names_free(folders, nfolders);
-	source_names_free(r.deleted, r.ndeleted);
-	fetchstate_free(r.pop3_state);
-	free(r.pop3_state_path);
-	if (lockfd >= 0)
-		afile_unlock(lockfd);
-	free(r.host);
-	free(r.root);
-	free(r.statedir);
-	r.stats.seconds = now() - t0;
-	*stats_out = r.stats;
+	fetch_session_free(fs);
+	stats_out->seconds = now() - t0;
 	if (busy_out)
 		*busy_out = busy;
 	return rc;

@@ -31,10 +31,12 @@
 #ifndef SUREL_FETCH_H
 #define SUREL_FETCH_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "cfg.h"
 #include "err.h"
+#include "source.h"
 
 #define FETCH_BATCH_MSGS 64
 #define FETCH_BATCH_BYTES (4u * 1024 * 1024)
@@ -61,6 +63,49 @@ struct fetch_stats {
 int fetch_account(const struct cfg_account *a, const struct fetch_opts *o,
 		  struct fetch_stats *stats_out, int *busy_out, struct err *err)
 	__attribute__((warn_unused_result));
+
+/*
+ * Sessions, for `spool watch` (spool/watch.h): the lock held for as long as
+ * the session lives, a connection that may be dropped and made again, and
+ * fetches over it.  fetch_account() is open, connect, pull, disconnect,
+ * free.  Errors are those of fetch_account(), prefixed with the account.
+ */
+struct fetch_session;
+
+/* Read the account's settings and rules and take its lock; no connection
+ * yet.  When another fetch holds the lock, returns 0 with *out NULL and
+ * *busy_out 1.  Free with fetch_session_free(). */
+int fetch_session_open(const struct cfg_account *a, const struct fetch_opts *o,
+		       struct fetch_session **out, int *busy_out, struct err *err)
+	__attribute__((warn_unused_result));
+/* Ask the session to stop between batches once *stop is non-zero (set by
+ * a signal handler): a pull then fails with "interrupted" after its last
+ * batch was committed.  stop is borrowed for the session's lifetime. */
+void fetch_session_set_stop(struct fetch_session *fs, const volatile sig_atomic_t *stop);
+/* Whether the account's server speaks IMAP (else POP3). */
+int fetch_session_is_imap(const struct fetch_session *fs);
+/* Connect and log in, dropping any previous connection first. */
+int fetch_session_connect(struct fetch_session *fs, struct err *err)
+	__attribute__((warn_unused_result));
+/* Fetch what is new in server folder folder, or with folder NULL in every
+ * folder `spool fetch` would (--folder, else fetch_folders), exactly as
+ * fetch_account() does; *stats_out says what this call did. */
+int fetch_session_pull(struct fetch_session *fs, const char *folder, struct fetch_stats *stats_out,
+		       struct err *err) __attribute__((warn_unused_result));
+/* Select folder (unless it is selected already) and wait there as the
+ * source's idle() says (spool/source.h); *ev_out is SOURCE_EV_UNSUPPORTED,
+ * with nothing sent, when the protocol or server cannot idle. */
+int fetch_session_idle(struct fetch_session *fs, const char *folder, int wakefd, long seconds,
+		       enum source_event *ev_out, struct err *err)
+	__attribute__((warn_unused_result));
+/* Log out (POP3: QUIT, which commits deletions, then the state forgets
+ * them) and drop the connection; the lock stays held.  No-op when not
+ * connected. */
+int fetch_session_disconnect(struct fetch_session *fs, struct err *err)
+	__attribute__((warn_unused_result));
+/* Drop the connection without logging out, release the lock, free; NULL
+ * is fine. */
+void fetch_session_free(struct fetch_session *fs);
 
 /* `spool fetch`: fetch the account called account (NULL: the default
  * one), or with all every account that has a `fetch` server, going on

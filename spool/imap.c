@@ -1,8 +1,12 @@
 #include "config.h"
 
+#include <errno.h>
 #include <fnmatch.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <libetpan/libetpan.h>
 
@@ -597,6 +601,102 @@ static int imap_remove(struct source *s, const struct source_item *items, size_t
 	return 0;
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether an untagged line received during IDLE announces new mail:
+ * "* N EXISTS" or "* N RECENT" (RFC 3501 7.3.1, 7.3.2). */
+static int announces_mail(const char *line)
+{
+	const char *p = line;
+
+	if (p[0] != '*' || p[1] != ' ')
+		return 0;
+	p += 2;
+	if (*p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return strncasecmp(p, " EXISTS", 7) == 0 || strncasecmp(p, " RECENT", 7) == 0;
+}
+
+static int imap_idle(struct source *s, int wakefd, long seconds, enum source_event *ev_out,
+		     struct err *err)
+{
+	long deadline = now_ms() + seconds * 1000;
+	int r, fd;
+
+	*ev_out = SOURCE_EV_UNSUPPORTED;
+	if (!mailimap_has_idle(s->imap))
+		return 0;
+	r = mailimap_idle(s->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(s, r, "IDLE", err);
+	fd = mailimap_idle_get_fd(s->imap);
+	*ev_out = SOURCE_EV_TIMEOUT;
+	for (;;) {
+		struct pollfd p[2];
+		long left = deadline - now_ms();
+		char *line;
+		int n;
+
+		/* What the stream buffered already (the reply that came with
+		 * the continuation) would never wake poll(). */
+		if (s->imap->imap_stream->read_buffer_len == 0) {
+			if (left <= 0)
+				break;
+			p[0].fd = fd;
+			p[0].events = POLLIN;
+			p[0].revents = 0;
+			p[1].fd = wakefd;
+			p[1].events = POLLIN;
+			p[1].revents = 0;
+			n = poll(p, wakefd >= 0 ? 2 : 1, left > 60000 ? 60000 : (int)left);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return err_sys(err, EX_OSERR, "poll");
+			if (wakefd >= 0 && (p[1].revents & POLLIN)) {
+				*ev_out = SOURCE_EV_WAKE;
+				break;
+			}
+			if (n == 0 || !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+		}
+		line = mailimap_read_line(s->imap);
+		if (!line)
+			return fail(s, MAILIMAP_ERROR_STREAM, "IDLE", err);
+		if (strncasecmp(line, "* BYE", 5) == 0) {
+			char reply[160];
+
+			source_reply(line + 5, reply, sizeof(reply));
+			return err_set(err, EX_TEMPFAIL, "%s: server closed the connection%s%s",
+				       s->conf->host, *reply ? ": " : "", reply);
+		}
+		if (announces_mail(line)) {
+			*ev_out = SOURCE_EV_NEW;
+			break;
+		}
+		if (log_get_level() >= LOG_LVL_DEBUG) {
+			char reply[80];
+
+			source_reply(line, reply, sizeof(reply));
+			log_debug("%s: during IDLE: %s", s->conf->host, reply);
+		}
+	}
+	/* DONE; libetpan reads the rest (more untagged replies, then the
+	 * tagged OK). */
+	r = mailimap_idle_done(s->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(s, r, "IDLE DONE", err);
+	return 0;
+}
+
 static int imap_close(struct source *s, struct err *err)
 {
 	(void)err;
@@ -616,6 +716,7 @@ const struct source_ops imap_source_ops = {
 	.ids = imap_ids,
 	.fetch = imap_fetch,
 	.remove = imap_remove,
+	.idle = imap_idle,
 	.close = imap_close,
 	.free = imap_free,
 };

@@ -10,6 +10,7 @@ spool_libspool_a_SOURCES = \
 	spool/imap.c spool/imap.h \
 	spool/pop3.c spool/pop3.h \
 	spool/fetch.c spool/fetch.h \
+	spool/watch.c spool/watch.h \
 	spool/index.c spool/index.h
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)

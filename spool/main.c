@@ -24,6 +24,7 @@
 #include "msg.h"
 #include "path.h"
 #include "view.h"
+#include "watch.h"
 #include "xalloc.h"
 
 struct ctx {
@@ -44,6 +45,7 @@ static void usage(FILE *f)
 	      "  show [--json|--raw] PATH          show a message file\n"
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
+	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
 	      "\n"
 	      "FOLDER is a folder name of the account, or a path when it contains '/'.\n"
 	      "options:\n"
@@ -405,6 +407,15 @@ int main(int argc, char **argv)
 		rc = cmd_show(&c, argc, argv, raw, &err);
 	} else if (strcmp(cmd, "fetch") == 0) {
 		rc = cmd_fetch(&c, argc, folder, all, &err);
+	} else if (strcmp(cmd, "watch") == 0) {
+		if (argc != 0) {
+			err_set(&err, EX_USAGE, "watch takes no arguments");
+			rc = -1;
+		} else {
+			rc = load_cfg(&c, &err);
+			if (rc == 0)
+				rc = watch_run(c.cfg, c.account, &err);
+		}
 	} else if (strcmp(cmd, "deliver") == 0) {
 		rc = cmd_deliver(&c, argc, argv, &err);
 		/* The calling MTA keeps and retries mail on 75; anything but a

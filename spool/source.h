@@ -93,6 +93,14 @@ struct source_msg {
  * fetch, which then fails with that error. */
 typedef int source_msg_fn(const struct source_msg *m, void *ctx, struct err *err);
 
+/* What ended an idle() wait. */
+enum source_event {
+	SOURCE_EV_UNSUPPORTED,  /* the server cannot idle; nothing was sent */
+	SOURCE_EV_NEW,          /* the server reported new mail (EXISTS, RECENT) */
+	SOURCE_EV_WAKE,         /* wakefd became readable */
+	SOURCE_EV_TIMEOUT,      /* the time ran out */
+};
+
 /* Every member returns 0 or -1 with err set: EX_TEMPFAIL when the server
  * is unreachable or the connection broke, EX_NOPERM when it refused the
  * login, EX_PROTOCOL for a reply that makes no sense, and what lib/tls.h
@@ -134,6 +142,16 @@ struct source_ops {
 	 * close()). */
 	int (*remove)(struct source *s, const struct source_item *items, size_t n,
 		      struct err *err) SOURCE_WUR;
+	/* Wait on the selected folder (IMAP IDLE, RFC 2177) until the server
+	 * reports new messages, wakefd (-1: none) becomes readable, or
+	 * seconds pass, and say which in *ev_out.  Other untagged replies
+	 * (flags, EXPUNGE, "still here") keep it waiting.  IDLE is ended
+	 * (DONE and its tagged reply) before it returns, so the session takes
+	 * commands again; a server without IDLE gets SOURCE_EV_UNSUPPORTED
+	 * and nothing is sent.  A server that closes the connection (BYE) is
+	 * EX_TEMPFAIL.  NULL for protocols without a way to wait (POP3). */
+	int (*idle)(struct source *s, int wakefd, long seconds, enum source_event *ev_out,
+		    struct err *err) SOURCE_WUR;
 	/* Log out (POP3: QUIT, which commits DELE).  The session is unusable
 	 * afterwards, whatever the result. */
 	int (*close)(struct source *s, struct err *err) SOURCE_WUR;

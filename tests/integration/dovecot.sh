@@ -9,6 +9,8 @@
 #   dc_count               messages in the server INBOX
 #   dc_logins              successful logins logged so far
 #
+# DC_EXTRA, when set before dovecot_start, is appended to the config.
+#
 # Everything lives under $T/dovecot: config, base_dir, log, passwd-file,
 # the user's Maildir ($DC_MAILDIR).  Only our master is ever stopped, by
 # the pid in our base_dir; the system's Dovecot is never touched.
@@ -104,6 +106,7 @@ service pop3-login {
     ssl = yes
   }
 }
+${DC_EXTRA:-}
 EOF
 	dovecot -c "$DC_CONF" || fail "dovecot did not start: $(tail -5 "$DC_LOG" 2>/dev/null)"
 	# The master writes its pid file after it forked: wait for it too.

@@ -15,3 +15,4 @@ TESTS += \
 	tests/integration/fetch-crash.sh
 TESTS += tests/integration/index.sh
 TESTS += tests/integration/send-noninteractive.sh
+TESTS += tests/integration/fetch-watch.sh
