@@ -401,10 +401,10 @@ static void damage(const char *cf, enum damage how, const char *other)
 		len = 0;
 		break;
 	case DMG_LENGTH:
-		/* The key's length (after the 32-byte header, the path and
+		/* The key's length (after the 24-byte header, the path and
 		 * the record's two integers), made huge. */
 		u = 0x7fffffff;
-		memcpy(data + 32 + strlen(data + 32) + 1 + 16, &u, 4);
+		memcpy(data + 24 + strlen(data + 24) + 1 + 16, &u, 4);
 		break;
 	default:
 		break;
@@ -613,6 +613,62 @@ static void test_odd_messages(void)
 	free(d);
 }
 
+static char *many_msg(size_t i)
+{
+	return xasprintf("From: Sender %zu <s%zu@example.test>\nSubject: many %zu\n"
+			 "Date: Thu, 26 Nov 2026 %02zu:%02zu:00 +0000\n\nbody\n",
+			 i, i, i, i / 60, i % 60);
+}
+
+/* More new messages than one batch of the reader thread, with an
+ * unreadable one among them: every field lands on its own record. */
+static void test_many(void)
+{
+	struct index *ix;
+	char *d, *p, *m;
+	size_t i;
+
+	fresh();
+	d = new_maildir("box");
+	for (i = 0; i < 1000; i++) {
+		p = i % 3 ? xasprintf("%s/cur/%04zu.many,S=100:2,S", d, i)
+			  : xasprintf("%s/new/%04zu.many", d, i);
+		m = many_msg(i);
+		if (i == 500) {
+			CU_ASSERT_EQUAL(symlink("/nonexistent/surel-test", p), 0);
+		} else {
+			CU_ASSERT_EQUAL(tutil_write(p, m, strlen(m)), 0);
+		}
+		free(m);
+		free(p);
+	}
+	ix = open_ok(d, 0);
+	CU_ASSERT_EQUAL_FATAL(index_count(ix), 1000);
+	/* The unreadable one has no date, so it comes first. */
+	CU_ASSERT_EQUAL(atoi(index_at(ix, 0)->key), 500);
+	CU_ASSERT_STRING_EQUAL(index_at(ix, 0)->subject, "");
+	for (i = 1; i < 1000; i++) {
+		const struct index_msg *x = index_at(ix, i);
+		size_t k = i <= 500 ? i - 1 : i;
+		char *want = xasprintf("many %zu", k), *from = xasprintf("Sender %zu", k);
+
+		m = many_msg(k);
+		CU_ASSERT_EQUAL(atoi(x->key), (int)k);
+		CU_ASSERT_STRING_EQUAL(x->subject, want);
+		CU_ASSERT_STRING_EQUAL(x->from, from);
+		CU_ASSERT_EQUAL(x->size, k % 3 ? 100 : (off_t)strlen(m));
+		free(m);
+		free(want);
+		free(from);
+	}
+	CU_ASSERT(matches_uncached(ix));
+	index_free(ix);
+	ix = open_ok(d, 0);
+	CU_ASSERT(matches_uncached(ix));
+	index_free(ix);
+	free(d);
+}
+
 static void test_errors(void)
 {
 	struct err err = ERR_INIT;
@@ -715,6 +771,7 @@ void suite_index(void)
 	CU_add_test(s, "set_flags renames the file", test_set_flags);
 	CU_add_test(s, "refresh", test_refresh);
 	CU_add_test(s, "long, CRLF, empty and unreadable messages", test_odd_messages);
+	CU_add_test(s, "1000 new messages, one unreadable", test_many);
 	CU_add_test(s, "missing folder", test_errors);
 	CU_add_test(s, "concurrent opens", test_concurrent);
 }
