@@ -479,16 +479,21 @@ static int deliver(const char *dir, int in, const void *data, size_t len, const 
 		return -1;
 	}
 	free(tmpdir);
-	if (in >= 0) {
-		if (copy_fd(in, &t, &len, err) < 0) {
-			afile_tmp_abort(&t);
-			return -1;
-		}
-	} else if (afile_write_all(t.fd, data, len, &werr) < 0) {
+	/* data first (a head the caller read already), then all of in. */
+	if (len && afile_write_all(t.fd, data, len, &werr) < 0) {
 		errno = werr.errnum;
 		err_sys(err, werr.code, "cannot write '%s'", t.path);
 		afile_tmp_abort(&t);
 		return -1;
+	}
+	if (in >= 0) {
+		size_t rest;
+
+		if (copy_fd(in, &t, &rest, err) < 0) {
+			afile_tmp_abort(&t);
+			return -1;
+		}
+		len += rest;
 	}
 	if (afile_tmp_commit(&t, NULL, err) < 0)
 		return -1;
@@ -545,6 +550,16 @@ int maildir_deliver_fd(const char *dir, int fd, const char *flags, char **path_o
 		return err_sys(err, EX_SOFTWARE, "cannot read the message");
 	}
 	return deliver(dir, fd, NULL, 0, flags, path_out, err);
+}
+
+int maildir_deliver_head_fd(const char *dir, const void *head, size_t head_len, int fd,
+			    const char *flags, char **path_out, struct err *err)
+{
+	if (fd < 0) {
+		errno = EBADF;
+		return err_sys(err, EX_SOFTWARE, "cannot read the message");
+	}
+	return deliver(dir, fd, head, head_len, flags, path_out, err);
 }
 
 /* ---- finding, flags, moving ---- */

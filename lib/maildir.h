@@ -82,6 +82,10 @@ int maildir_deliver(const char *dir, const void *data, size_t len, const char *f
  * A read error is EX_TEMPFAIL or EX_IOERR and leaves nothing behind. */
 int maildir_deliver_fd(const char *dir, int fd, const char *flags, char **path_out,
 		       struct err *err) MAILDIR_WUR;
+/* The same, storing the head_len bytes at head (what the caller read from
+ * fd already, e.g. to look at the header) before the rest of fd. */
+int maildir_deliver_head_fd(const char *dir, const void *head, size_t head_len, int fd,
+			    const char *flags, char **path_out, struct err *err) MAILDIR_WUR;
 
 /* Find the message with key in dir; fills *e (release with
  * maildir_entry_release).  EX_NOINPUT when absent, EX_DATAERR for a key

@@ -23,6 +23,7 @@
 #include "maildir.h"
 #include "msg.h"
 #include "path.h"
+#include "rules.h"
 #include "view.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -305,20 +306,81 @@ static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *e
 	return rc < 0 ? -1 : flush_out(err);
 }
 
+/* Read the message's header block from fd into head (more may come
+ * along, up to one read past it), at most RULES_HEAD_MAX bytes. */
+static int read_head(int fd, struct buf *head, struct err *err)
+{
+	char chunk[8192];
+	ssize_t r;
+
+	while (head->len < RULES_HEAD_MAX && !rules_head_complete(head->data, head->len)) {
+		r = read(fd, chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_sys(err, EX_TEMPFAIL, "cannot read the message");
+		if (r == 0)
+			break;
+		buf_append(head, chunk, (size_t)r);
+	}
+	return 0;
+}
+
+/* Without a FOLDER argument, the account's filing rules choose the folder
+ * from the header (INBOX when none matches); *dir_out is NULL when the
+ * account has no rules.  head gets what was read of stdin. */
+static int rule_dir(struct ctx *c, struct buf *head, char **dir_out, struct err *err)
+{
+	const struct cfg_account *a;
+	struct rules *rules;
+	const char *root, *to;
+	int rc = 0;
+
+	*dir_out = NULL;
+	root = account_root(c, err);
+	if (!root)
+		return -1;
+	a = cfg_account_find(c->cfg, c->account, err);
+	rules = a ? rules_for_account(a, err) : NULL;
+	if (!rules)
+		return -1;
+	if (rules_count(rules) > 0) {
+		rc = read_head(STDIN_FILENO, head, err);
+		to = rc == 0 ? rules_match_data(rules, head->data, head->len) : NULL;
+		if (rc == 0)
+			*dir_out = maildir_folder_path(root, to ? to : "INBOX");
+		if (to)
+			log_info("filed by rule into '%s'", to);
+	}
+	rules_free(rules);
+	return rc;
+}
+
 static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 {
-	char *dir, *path = NULL;
+	struct buf head = BUF_INIT;
+	char *dir = NULL, *path = NULL;
 	int rc;
 
 	if (argc > 1) {
 		return err_set(err, EX_USAGE, "deliver takes at most one folder");
 	}
-	dir = folder_dir(c, argc ? argv[0] : "INBOX", err);
-	if (!dir)
+	/* An explicit FOLDER bypasses the rules. */
+	if (argc == 0 && rule_dir(c, &head, &dir, err) < 0) {
+		buf_release(&head);
 		return -1;
+	}
+	if (!dir)
+		dir = folder_dir(c, argc ? argv[0] : "INBOX", err);
+	if (!dir) {
+		buf_release(&head);
+		return -1;
+	}
 	rc = maildir_is(dir) ? 0 : maildir_create(dir, err);
 	if (rc == 0)
-		rc = maildir_deliver_fd(dir, STDIN_FILENO, NULL, &path, err);
+		rc = maildir_deliver_head_fd(dir, head.data, head.len, STDIN_FILENO, NULL, &path,
+					     err);
+	buf_release(&head);
 	if (rc == 0)
 		log_info("delivered to '%s'", path);
 	free(path);

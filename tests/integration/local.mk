@@ -15,4 +15,4 @@ TESTS += \
 	tests/integration/fetch-crash.sh
 TESTS += tests/integration/index.sh
 TESTS += tests/integration/send-noninteractive.sh
-TESTS += tests/integration/fetch-watch.sh
+TESTS += tests/integration/fetch-watch.sh tests/integration/rules.sh
