@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -832,7 +833,14 @@ static void summarise_new(struct index *ix)
 	 * can be started, this thread reads as well. */
 	if (rd.njobs > BATCH && pthread_mutex_init(&rd.lock, NULL) == 0) {
 		if (pthread_cond_init(&rd.cond, NULL) == 0) {
+			sigset_t all, old;
+
+			/* Signals (the MUA's SIGWINCH, SIGINT) stay with the
+			 * caller's thread: the reader starts with all blocked. */
+			sigfillset(&all);
+			pthread_sigmask(SIG_SETMASK, &all, &old);
 			threaded = pthread_create(&tid, NULL, reader_main, &rd) == 0;
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			if (!threaded)
 				pthread_cond_destroy(&rd.cond);
 		}

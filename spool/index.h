@@ -9,6 +9,11 @@
  *
  * Ownership: strings in struct index_msg are borrowed from the index and
  * valid until index_free() or the next index_refresh().
+ *
+ * index_open() and index_refresh() may read header blocks in a second
+ * thread (all signals blocked) while they run; it has ended when they
+ * return.  A message file that cannot be read keeps its line with what its
+ * name says, is reported with log_warnx(), and is tried again next time.
  */
 #ifndef SUREL_INDEX_H
 #define SUREL_INDEX_H
