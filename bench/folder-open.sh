@@ -1,0 +1,240 @@
+#!/bin/sh
+# Folder open benchmark: `spool ls` and `surel` on a large Maildir, without
+# the index cache (cold) and with it (warm), against mblaze (mlist | mscan)
+# and mutt (without and with its header cache) when installed.  Runs
+# alternate between programs, each round in the same order; the table gives
+# medians, min-max and peak RSS, then the ratios the performance targets
+# are stated in.  See bench/README.md.
+#
+#   bench/folder-open.sh                      # 10000 and 100000 messages, 5 rounds
+#   BENCH_SIZES=10000 BENCH_RUNS=9 bench/folder-open.sh
+#   BENCH_SMOKE=1 bench/folder-open.sh        # 300 messages, one round (CI)
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=${PYTHON:-python3}
+
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+	SIZES=${BENCH_SIZES:-300}
+	RUNS=${BENCH_RUNS:-1}
+	WARMUP=${BENCH_WARMUP:-0}
+else
+	SIZES=${BENCH_SIZES:-"10000 100000"}
+	RUNS=${BENCH_RUNS:-5}
+	WARMUP=${BENCH_WARMUP:-1}
+fi
+SEED=${BENCH_SEED:-7}
+TIMEOUT=${BENCH_TIMEOUT:-600}
+WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/folder}
+PEERS=${BENCH_PEERS:-"spool-ls-cold spool-ls-warm mscan surel-cold surel-warm mutt-cold mutt-warm"}
+ROWS=${BENCH_ROWS:-50}
+COLS=${BENCH_COLS:-160}
+export TERM=${BENCH_TERM:-xterm}
+
+# The programs: from the build directory we are run in, else from an
+# in-tree build next to bench/.
+if [ -z "${BENCH_BUILDDIR:-}" ]; then
+	if [ -x ./spool/spool ]; then BENCH_BUILDDIR=.; else BENCH_BUILDDIR=$HERE/..; fi
+fi
+SPOOL=${SPOOL:-$BENCH_BUILDDIR/spool/spool}
+SUREL=${SUREL:-$BENCH_BUILDDIR/mua/surel}
+[ -x "$SPOOL" ] || { echo "folder-open.sh: no spool at '$SPOOL' (build first, or set SPOOL)" >&2; exit 1; }
+SPOOL=$(cd "$(dirname "$SPOOL")" && pwd)/$(basename "$SPOOL")
+[ -x "$SUREL" ] && SUREL=$(cd "$(dirname "$SUREL")" && pwd)/$(basename "$SUREL")
+
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "folder-open.sh: no /usr/bin/time (apt-get install time): peak RSS not measured" >&2; TIME=; }
+
+RUN=$WORK/run.$$
+RAW=$RUN/raw
+mkdir -p "$RUN/home" "$RUN/mblaze"
+trap 'rm -rf "$RUN"' EXIT
+trap 'exit 130' INT TERM
+: > "$RAW"
+: > "$RUN/seq"
+
+# Who is available: a peer whose program is missing is left out.
+have() {
+	case $1 in
+	spool-ls-*) return 0 ;;
+	surel-*) [ -x "$SUREL" ] && command -v script > /dev/null ;;
+	mscan) command -v mlist > /dev/null && command -v mscan > /dev/null ;;
+	mutt-*) command -v mutt > /dev/null && command -v script > /dev/null ;;
+	esac
+}
+
+# A Maildir of n messages, generated once per n, seed and generator.
+maildir() {
+	n=$1
+	dir=$WORK/maildir-$n
+	stamp="n=$n seed=$SEED gen=$(cksum < "$HERE/gen-maildir.py" | cut -d' ' -f1)"
+	if [ "$(cat "$dir.stamp" 2> /dev/null)" != "$stamp" ]; then
+		rm -rf "$dir" "$dir.stamp"
+		echo "folder-open.sh: generating $n messages in $dir" >&2
+		"$PY" "$HERE/gen-maildir.py" "$dir" "$n" --seed "$SEED" || return 1
+		echo "$stamp" > "$dir.stamp"
+	fi
+	echo "$dir"
+}
+
+mutt_rc() {
+	# -n skips the system Muttrc; mark_old=no and quit=yes keep mutt from
+	# writing or asking anything; folder= keeps it from offering ~/Mail.
+	printf '%s\n' "$1" 'set mark_old=no' 'set quit=yes' 'set beep=no' 'set mbox_type=Maildir' \
+		"set folder=\"$RUN\"" "set spoolfile=\"$2\"" 'set record=""' 'set postponed=""'
+}
+
+# The command line (for sh -c) of one peer on Maildir md.
+command_of() {
+	md=$2
+	tty="stty rows $ROWS cols $COLS 2> /dev/null;"
+	case $1 in
+	spool-ls-*) echo "exec '$SPOOL' ls '$md'" ;;
+	mscan) echo "mlist '$md' | mscan" ;;
+	surel-*) echo "exec script -qefc \"$tty exec '$SUREL' -f '$md' -e q\" '$RUN/typescript'" ;;
+	mutt-cold)
+		mutt_rc 'set header_cache=""' "$md" > "$RUN/mutt-cold.rc"
+		echo "exec script -qefc \"$tty exec mutt -n -F '$RUN/mutt-cold.rc' -f '$md' -e 'push <quit>'\" '$RUN/typescript'" ;;
+	mutt-warm)
+		mutt_rc "set header_cache=\"$RUN/hcache/\"" "$md" > "$RUN/mutt-warm.rc"
+		echo "exec script -qefc \"$tty exec mutt -n -F '$RUN/mutt-warm.rc' -f '$md' -e 'push <quit>'\" '$RUN/typescript'" ;;
+	esac
+}
+
+# What must hold before a run: cold runs start without our cache.
+prepare() {
+	case $1 in
+	spool-ls-cold | surel-cold) rm -rf "$RUN/home/.cache/surel" ;;
+	esac
+	rm -f "$RUN/typescript"
+}
+
+# Run one peer once: wall time in microseconds and peak RSS in KiB (of the
+# largest process: getrusage(RUSAGE_CHILDREN) keeps the maximum).
+run_one() {
+	peer=$1 md=$2 n=$3 round=$4
+	prepare "$peer"
+	cmd=$(command_of "$peer" "$md")
+	t0=$(date +%s%N)
+	if [ -n "$TIME" ]; then
+		env HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_CACHE_HOME="$RUN/home/.cache" \
+			XDG_DATA_HOME="$RUN/home/.local/share" XDG_STATE_HOME="$RUN/home/.local/state" \
+			MBLAZE="$RUN/mblaze" MAILSEQ="$RUN/seq" \
+			timeout "$TIMEOUT" "$TIME" -f %M -o "$RUN/rss" sh -c "$cmd" > /dev/null 2> "$RUN/err"
+	else
+		env HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_CACHE_HOME="$RUN/home/.cache" \
+			XDG_DATA_HOME="$RUN/home/.local/share" XDG_STATE_HOME="$RUN/home/.local/state" \
+			MBLAZE="$RUN/mblaze" MAILSEQ="$RUN/seq" \
+			timeout "$TIMEOUT" sh -c "$cmd" > /dev/null 2> "$RUN/err"
+	fi
+	ex=$?
+	t1=$(date +%s%N)
+	rss=-1
+	[ -n "$TIME" ] && rss=$(tail -n 1 "$RUN/rss")
+	status=ok
+	if [ "$ex" -ne 0 ]; then
+		status="exit-$ex"
+	elif [ -f "$RUN/typescript" ] &&
+		! tr -d '\000' < "$RUN/typescript" | grep -aq "Msgs:$n\b"; then
+		# The status line of mutt and surel shows the count once the
+		# index is drawn.
+		status=no-index
+	fi
+	[ "$status" = ok ] || echo "folder-open.sh: $peer on $n messages: $status: $(head -c 300 "$RUN/err")" >&2
+	[ "$round" = warmup ] && return 0
+	echo "$n $peer $round $(( (t1 - t0) / 1000 )) $rss $status" >> "$RAW"
+}
+
+echo "# folder open: $(date -u +%Y-%m-%dT%H:%MZ) $(uname -n) $(nproc) cores," \
+	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1)"
+echo "# commit $(git -C "$HERE" rev-parse --short HEAD 2> /dev/null || echo unknown);" \
+	"sizes $SIZES; $RUNS rounds after $WARMUP warm-up; page cache warm"
+command -v mutt > /dev/null && echo "# $(mutt -v | head -n 1)"
+command -v mscan > /dev/null && echo "# mblaze $(dpkg-query -W -f '${Version}' mblaze 2> /dev/null || echo '?')"
+avail=
+for p in $PEERS; do
+	if have "$p"; then avail="$avail $p"; else echo "# $p: not installed, skipped"; fi
+done
+
+for n in $SIZES; do
+	md=$(maildir "$n") || { echo "folder-open.sh: generating $n messages failed" >&2; exit 1; }
+	# mutt's warm runs need its header cache written once.
+	case " $avail " in
+	*" mutt-warm "*)
+		rm -rf "$RUN/hcache"
+		mkdir -p "$RUN/hcache"
+		run_one mutt-warm "$md" "$n" warmup ;;
+	esac
+	r=0
+	while [ "$r" -lt $((WARMUP + RUNS)) ]; do
+		r=$((r + 1))
+		round=$((r - WARMUP))
+		[ "$r" -le "$WARMUP" ] && round=warmup
+		# Cold runs come first and so prime the warm runs after them.
+		for p in $avail; do
+			run_one "$p" "$md" "$n" "$round"
+		done
+	done
+done
+
+"$PY" - "$RAW" <<'PY'
+import statistics, sys
+
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+res = {}
+bad = 0
+for n, peer, rnd, us, rss, st in rows:
+    r = res.setdefault((int(n), peer), {"t": [], "rss": [], "bad": 0})
+    if st != "ok":
+        r["bad"] += 1
+        bad += 1
+        continue
+    r["t"].append(int(us) / 1e6)
+    r["rss"].append(int(rss) / 1024)
+
+def med(k):
+    r = res.get(k)
+    return statistics.median(r["t"]) if r and r["t"] else None
+
+def mrss(k):
+    r = res.get(k)
+    return statistics.median(r["rss"]) if r and r["rss"] and min(r["rss"]) >= 0 else None
+
+print()
+print("%-15s %7s %5s %9s %19s %10s %5s" % ("peer", "msgs", "runs", "median s", "[min-max]", "peak MB", "fail"))
+for (n, peer), r in sorted(res.items(), key=lambda kv: kv[0][0]):
+    t = r["t"]
+    if t:
+        rng = "[%.3f-%.3f]" % (min(t), max(t))
+        rs = mrss((n, peer))
+        print("%-15s %7d %5d %9.3f %19s %10s %5d" % (peer, n, len(t), med((n, peer)), rng,
+              "%.1f" % rs if rs is not None else "-", r["bad"]))
+    else:
+        print("%-15s %7d %5d %9s %19s %10s %5d" % (peer, n, 0, "-", "-", "-", r["bad"]))
+
+# The targets of the performance issue, as ratios from this run.
+pairs = [
+    ("spool-ls-warm", "mscan", "time", "<= 1"),
+    ("spool-ls-cold", "mscan", "time", ""),
+    ("surel-cold", "mutt-cold", "time", "<= 0.5"),
+    ("surel-warm", "mutt-warm", "time", "<= 0.25"),
+    ("surel-cold", "mutt-cold", "rss", "<= 0.5"),
+    ("surel-warm", "mutt-warm", "rss", "<= 0.5"),
+    ("spool-ls-cold", "mutt-cold", "time", ""),
+    ("spool-ls-warm", "mutt-warm", "time", ""),
+]
+sizes = sorted({n for n, _ in res})
+lines = []
+for n in sizes:
+    for a, b, what, target in pairs:
+        f = med if what == "time" else mrss
+        x, y = f((n, a)), f((n, b))
+        if x is None or y is None or y == 0:
+            continue
+        lines.append("%-15s / %-10s %-5s %7d msgs: %6.2fx %s" % (a, b, what, n, x / y,
+                     "(target %s)" % target if target else ""))
+if lines:
+    print()
+    print("ratios (medians of this run)")
+    print("\n".join(lines))
+sys.exit(1 if bad else 0)
+PY
