@@ -17,6 +17,7 @@ import base64
 import os
 import random
 import sys
+import time
 
 FIRST = ["Ana", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gita", "Hadi", "Indah",
          "Joko", "Kartika", "Lukas", "Maria", "Nina", "Oscar", "Putri", "Rudi",
@@ -58,8 +59,13 @@ def person(rng):
         return addr
     if r < 0.2:
         return "<%s>" % addr
-    return "%s <%s>" % (enc_word(name, rng) if not name.isascii() else '"%s"' % name
-                        if "'" in name else name, addr)
+    if not name.isascii():
+        shown = enc_word(name, rng)
+    elif "'" in name:
+        shown = '"%s"' % name
+    else:
+        shown = name
+    return "%s <%s>" % (shown, addr)
 
 
 def subject(rng):
@@ -81,7 +87,6 @@ MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def date_hdr(t, rng):
-    import time
     off = rng.choice([0, 420, 420, 480, -300, 60, 330])
     tm = time.gmtime(t + off * 60)
     sign = "+" if off >= 0 else "-"
