@@ -45,6 +45,7 @@ stop_watch() {
 	set -e
 	WPID=
 	[ "$rc" -eq 0 ] || fail "watch exited $rc after SIGTERM: $(cat "$T/watch.err")"
+	! grep -q "runtime error\|Sanitizer" "$T/watch.err" || fail "sanitizer: $(cat "$T/watch.err")"
 }
 
 ms() {
@@ -116,3 +117,18 @@ grep -q "POP3 cannot wait" "$T/watch.err" || fail "POP3 polling not said: $(cat 
 stop_watch 5
 same_as_server "$T/p/INBOX"
 ok "POP3 watch fetches every poll interval"
+
+# An IMAP server without IDLE: fetched every poll interval instead.
+dovecot_stop
+DC_EXTRA='mailbox_idle_check_interval = 1 secs
+imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE UIDPLUS MOVE'
+dovecot_start
+config "$T/n" "imaps://127.0.0.1:$DC_IMAPS"
+start_watch
+wait_count "$T/n/INBOX" 2007 30 || fail "no-IDLE watch first fetch: $(cat "$T/watch.err")"
+dc_put 1
+wait_count "$T/n/INBOX" 2008 5 || fail "no-IDLE watch did not poll: $(cat "$T/watch.err")"
+grep -q "the server has no IDLE" "$T/watch.err" || fail "polling not said: $(cat "$T/watch.err")"
+stop_watch 5
+same_as_server "$T/n/INBOX"
+ok "an IMAP server without IDLE is polled every poll interval"
