@@ -11,6 +11,7 @@
 static const char *log_prog = "surel";
 static enum log_level log_level = LOG_LVL_WARN;
 static int log_syslog;
+static log_sink_fn log_sink;
 
 void log_init(const char *prog, enum log_level level, int use_syslog)
 {
@@ -19,6 +20,11 @@ void log_init(const char *prog, enum log_level level, int use_syslog)
 	log_syslog = use_syslog;
 	if (use_syslog)
 		openlog(prog, LOG_PID, LOG_MAIL);
+}
+
+void log_set_sink(log_sink_fn fn)
+{
+	log_sink = fn;
 }
 
 enum log_level log_get_level(void)
@@ -39,7 +45,9 @@ static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 		return;
 	if (errnum && (size_t)n < sizeof(line))
 		snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(errnum));
-	if (log_syslog)
+	if (log_sink)
+		log_sink(level, line);
+	else if (log_syslog)
 		syslog(prio[level], "%s", line);
 	else
 		fprintf(stderr, "%s: %s\n", log_prog, line);

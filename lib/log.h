@@ -14,6 +14,12 @@ enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 void log_init(const char *prog, enum log_level level, int use_syslog);
 enum log_level log_get_level(void);
 
+/* Where lines go instead of stderr/syslog while set, e.g. the MUA's message
+ * line while the screen is up (stderr would tear it).  line carries neither
+ * the program's prefix nor a newline.  NULL restores the default. */
+typedef void (*log_sink_fn)(enum log_level level, const char *line);
+void log_set_sink(log_sink_fn fn);
+
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,6 +10,7 @@
 #include <wchar.h>
 
 #include "codec.h"
+#include "log.h"
 #include "ui.h"
 #include "xalloc.h"
 
@@ -48,6 +49,14 @@ static enum ui_color msgcolor;
 static wchar_t *wbuf;
 static size_t wcap;
 
+/* Warnings from the library (an unreadable message, a cache that cannot be
+ * written) belong on the message line while the screen is up. */
+static void log_to_screen(enum log_level level, const char *line)
+{
+	if (level <= LOG_LVL_WARN)
+		ui_error("%s", line);
+}
+
 int ui_start(struct err *err)
 {
 	short i;
@@ -73,6 +82,7 @@ int ui_start(struct err *err)
 		for (i = 1; i < UI_NCOLORS; i++)
 			init_pair(i, palette[i].fg, palette[i].bg);
 	}
+	log_set_sink(log_to_screen);
 	return 0;
 }
 
@@ -80,6 +90,7 @@ void ui_end(void)
 {
 	if (!screen)
 		return;
+	log_set_sink(NULL);
 	endwin();
 	delscreen(screen);
 	screen = NULL;
