@@ -1,7 +1,7 @@
 /*
  * fetch: `spool fetch`: pull new mail of one account from its IMAP or POP3
  * server (spool/source.h) into the account's Maildir.  This module owns the
- * per-account lock, the batches (spool/batch.h), the state files
+ * per-account lock, the batches (lib/batch.h), the state files
  * (spool/fetchstate.h), de-duplication after a crash or a UIDVALIDITY
  * change, removal from the server for keep = no, and progress output.
  *

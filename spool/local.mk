@@ -5,7 +5,6 @@ spool_libspool_a_SOURCES = \
 	spool/mbox.c spool/mbox.h \
 	spool/view.c spool/view.h \
 	spool/source.c spool/source.h \
-	spool/batch.c spool/batch.h \
 	spool/fetchstate.c spool/fetchstate.h \
 	spool/imap.c spool/imap.h \
 	spool/pop3.c spool/pop3.h \
