@@ -16,8 +16,10 @@
 #include "xalloc.h"
 
 struct entry {
-	struct afile_tmp tmp;  /* fd open until commit */
+	struct afile_tmp tmp;  /* fd open until commit; path NULL once placed */
 	char *final;           /* full path in new/ or cur/ */
+	int placed;            /* in new/ or cur/ already (batch_link) */
+	int linked;            /* a hard link: no file of ours to sync, fd -1 */
 };
 
 struct batch {
@@ -101,17 +103,39 @@ static void crlf_to_lf(const char *p, size_t len, struct buf *out)
 	}
 }
 
-int batch_add(struct batch *b, const void *data, size_t len, int crlf, const char *tag,
-	      const char *flags, struct err *err)
+/* The final path of a message whose unique name is name. */
+static char *final_path(const struct batch *b, const char *name, const char *tag,
+			const char *flags)
+{
+	const char *sep = tag && *tag ? ",R=" : "";
+
+	if (!tag)
+		tag = "";
+	if (flags && *flags)
+		return xasprintf("%s/cur/%s%s%s:2,%s", b->dir, name, sep, tag, flags);
+	return xasprintf("%s/new/%s%s%s", b->dir, name, sep, tag);
+}
+
+static struct entry *next_entry(struct batch *b)
 {
 	struct entry *e;
-	const char *name;
 
 	if (b->n == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 64;
 		b->e = xreallocarray(b->e, b->cap, sizeof(*b->e));
 	}
 	e = &b->e[b->n];
+	memset(e, 0, sizeof(*e));
+	e->tmp.fd = -1;
+	return e;
+}
+
+int batch_add(struct batch *b, const void *data, size_t len, int crlf, const char *tag,
+	      const char *flags, struct err *err)
+{
+	struct entry *e = next_entry(b);
+	const char *name;
+
 	if (afile_tmp_open(&e->tmp, b->tmpdir, err) < 0)
 		return -1;
 	if (crlf) {
@@ -132,50 +156,99 @@ int batch_add(struct batch *b, const void *data, size_t len, int crlf, const cha
 	(void)sync_file_range(e->tmp.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 #endif
 	name = strrchr(e->tmp.path, '/') + 1;
-	if (flags && *flags)
-		e->final = xasprintf("%s/cur/%s,R=%s:2,%s", b->dir, name, tag, flags);
-	else
-		e->final = xasprintf("%s/new/%s,R=%s", b->dir, name, tag);
+	e->final = final_path(b, name, tag, flags);
 	b->n++;
 	b->bytes += len;
 	return 0;
 }
 
+int batch_link(struct batch *b, const char *src, const void *data, size_t len,
+	       const char *tag, const char *flags, struct err *err)
+{
+	struct entry *e = next_entry(b);
+	char *name = afile_unique_name();
+
+	e->final = final_path(b, name, tag, flags);
+	free(name);
+	if (link(src, e->final) == 0) {
+		/* The data and the inode were made durable when src was
+		 * written; what is new is a name and the link count, and
+		 * link() journals both in one transaction, which the fsync of
+		 * the directory in batch_commit() commits.  (An fsync of the
+		 * file would cost a disk cache flush each, for nothing.) */
+		e->placed = 1;
+		e->linked = 1;
+		b->n++;
+		b->bytes += len;
+		return 0;
+	}
+	/* Another file system (EXDEV), or one without hard links: copy. */
+	if (errno != EXDEV && errno != EPERM && errno != EMLINK && errno != ENOTSUP) {
+		err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot link '%s' to '%s'", src,
+			e->final);
+		free(e->final);
+		e->final = NULL;
+		return -1;
+	}
+	free(e->final);
+	e->final = NULL;
+	if (batch_add(b, data, len, 0, tag, flags, err) < 0)
+		return -1;
+	e = &b->e[b->n - 1];
+	if (rename(e->tmp.path, e->final) < 0) {
+		err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot rename '%s' to '%s'",
+			e->tmp.path, e->final);
+		b->n--;
+		b->bytes -= len;
+		entry_release(e);
+		return -1;
+	}
+	free(e->tmp.path);
+	e->tmp.path = NULL;
+	e->placed = 1;
+	return 0;
+}
+
 int batch_commit(struct batch *b, struct err *err)
 {
-	size_t i, renamed = 0;
+	size_t i, done = 0;
 	int new_used = 0, cur_used = 0;
 	char *d;
 	int rc;
 
 	for (i = 0; i < b->n; i++) {
 		struct entry *e = &b->e[i];
+		const char *what = e->placed ? e->final : e->tmp.path;
 		int fd = e->tmp.fd;
 
+		if (e->linked)
+			continue;   /* see batch_link() */
 		/* fdatasync is enough for a new file: it writes the metadata
 		 * needed to read the data back (size, blocks); the name comes
 		 * with the directory fsync below. */
 		if (fdatasync(fd) < 0) {
-			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot fsync '%s'", e->tmp.path);
+			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot fsync '%s'", what);
 			goto fail;
 		}
 		e->tmp.fd = -1;
 		if (close(fd) < 0) {
-			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot close '%s'", e->tmp.path);
+			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot close '%s'", what);
 			goto fail;
 		}
 	}
 	for (i = 0; i < b->n; i++) {
 		struct entry *e = &b->e[i];
 
-		if (rename(e->tmp.path, e->final) < 0) {
+		if (e->placed) {
+			/* In place already; only its directory is left. */
+		} else if (rename(e->tmp.path, e->final) < 0) {
 			err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot rename '%s' to '%s'",
 				e->tmp.path, e->final);
 			goto fail;
 		}
 		free(e->tmp.path);
 		e->tmp.path = NULL;
-		renamed++;
+		done++;
 		if (strstr(e->final + strlen(b->dir), "/cur/"))
 			cur_used = 1;
 		else
@@ -195,8 +268,9 @@ int batch_commit(struct batch *b, struct err *err)
 	batch_abort(b);
 	return rc;
 fail:
-	/* Entries before `renamed` are in place already; the rest go. */
-	for (i = 0; i < renamed; i++) {
+	/* Entries before `done` are in place already; of the rest, those
+	 * still in tmp/ go (entry_release leaves placed ones alone). */
+	for (i = 0; i < done; i++) {
 		free(b->e[i].final);
 		b->e[i].final = NULL;
 	}

@@ -188,6 +188,86 @@ static void test_sweep(void)
 	free(md);
 }
 
+/* batch_link: a hard link to the durable source, visible at once, kept by
+ * an abort, without a tag when none is given. */
+static void test_link(void)
+{
+	struct err err = ERR_INIT;
+	char *md = maildir(), *src = xasprintf("%s/src", md), *p, *name = NULL, *sub;
+	struct batch *b = batch_new(md);
+	struct stat a, c;
+
+	CU_ASSERT_EQUAL(tutil_write(src, "S: 1\n\nx\n", 8), 0);
+	CU_ASSERT_EQUAL(batch_link(b, src, "S: 1\n\nx\n", 8, NULL, "S", &err), 0);
+	CU_ASSERT_EQUAL(batch_count(b), 1);
+	p = only_file(md, "cur", &name);
+	CU_ASSERT_PTR_NULL(strstr(name, ",R="));
+	CU_ASSERT_EQUAL(strcmp(name + strlen(name) - 4, ":2,S"), 0);
+	CU_ASSERT_EQUAL(stat(src, &a), 0);
+	CU_ASSERT_EQUAL(stat(p, &c), 0);
+	CU_ASSERT_EQUAL(a.st_ino, c.st_ino);
+	CU_ASSERT_EQUAL(a.st_nlink, 2);
+	/* An abort does not take back what is visible. */
+	batch_abort(b);
+	CU_ASSERT_EQUAL(access(p, F_OK), 0);
+	free(p);
+	CU_ASSERT_EQUAL(batch_link(b, src, "S: 1\n\nx\n", 8, "7.1", NULL, &err), 0);
+	CU_ASSERT_EQUAL(batch_commit(b, &err), 0);
+	CU_ASSERT_EQUAL(batch_count(b), 0);
+	p = only_file(md, "new", &name);
+	CU_ASSERT_PTR_NOT_NULL(strstr(name, ",R=7.1"));
+	free(p);
+	sub = xasprintf("%s/tmp", md);
+	CU_ASSERT_EQUAL(tutil_count_entries(sub), 0);
+	free(sub);
+	/* A source that is not there is an error, not a copy. */
+	CU_ASSERT_EQUAL(unlink(src), 0);
+	CU_ASSERT_EQUAL(batch_link(b, src, "x\n", 2, NULL, "S", &err), -1);
+	CU_ASSERT_NOT_EQUAL(err.code, 0);
+	CU_ASSERT_EQUAL(batch_count(b), 0);
+	batch_free(b);
+	free(name);
+	free(src);
+	free(md);
+}
+
+/* Across file systems (a source on /dev/shm) batch_link copies. */
+static void test_link_copy(void)
+{
+	struct err err = ERR_INIT;
+	char *md = maildir(), *src, *p, *name = NULL, *data = NULL, *sub;
+	struct batch *b;
+	struct stat a, c;
+	size_t len;
+
+	if (stat("/dev/shm", &a) < 0 || stat(md, &c) < 0 || a.st_dev == c.st_dev) {
+		free(md);
+		return;   /* no second file system to try */
+	}
+	src = xasprintf("/dev/shm/surel-test-batch.%ld", (long)getpid());
+	CU_ASSERT_EQUAL_FATAL(tutil_write(src, "A: b\n\nc\n", 8), 0);
+	b = batch_new(md);
+	CU_ASSERT_EQUAL(batch_link(b, src, "A: b\n\nc\n", 8, NULL, "S", &err), 0);
+	p = only_file(md, "cur", &name);
+	CU_ASSERT_EQUAL(stat(src, &a), 0);
+	CU_ASSERT_EQUAL(stat(p, &c), 0);
+	CU_ASSERT_EQUAL(a.st_nlink, 1);
+	CU_ASSERT_EQUAL(c.st_size, 8);
+	CU_ASSERT_EQUAL(batch_commit(b, &err), 0);
+	CU_ASSERT_EQUAL(afile_read(p, 0, &data, &len, &err), 0);
+	CU_ASSERT(len == 8 && memcmp(data, "A: b\n\nc\n", 8) == 0);
+	sub = xasprintf("%s/tmp", md);
+	CU_ASSERT_EQUAL(tutil_count_entries(sub), 0);
+	free(sub);
+	unlink(src);
+	batch_free(b);
+	free(data);
+	free(p);
+	free(name);
+	free(src);
+	free(md);
+}
+
 static int cleanup(void)
 {
 	tutil_rmtree();
@@ -203,4 +283,6 @@ void suite_batch(void)
 	CU_add_test(s, "commit failure", test_commit_failure);
 	CU_add_test(s, "tags of stored messages", test_tags);
 	CU_add_test(s, "sweep of stale tmp files", test_sweep);
+	CU_add_test(s, "link: visible at once, kept by abort", test_link);
+	CU_add_test(s, "link across file systems copies", test_link_copy);
 }
