@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +30,23 @@
  * not one of ours. */
 #define ENV_MAX (4 * 1024 * 1024)
 
-enum sub { SUB_TMP, SUB_MSG, SUB_ENV, SUB_HOLD, SUB_FAILED, SUB_COUNT };
+enum sub { SUB_TMP, SUB_MSG, SUB_ENV, SUB_HOLD, SUB_FAILED, SUB_DONE, SUB_COUNT };
 
-static const char *const sub_names[SUB_COUNT] = { "tmp", "msg", "env", "hold", "failed" };
+static const char *const sub_names[SUB_COUNT] = { "tmp", "msg", "env", "hold", "failed", "done" };
+
+/* The background removal of finished messages (queue_sync()): a list of
+ * ids whose done/ entry and body are to be unlinked, and one thread that
+ * works through it while the flusher talks SMTP. */
+struct reaper {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;          /* work arrived, or stop */
+	pthread_cond_t idle_cv;     /* the list ran empty */
+	pthread_t thread;
+	int started, stop, busy;
+	char **ids;
+	size_t n, cap;
+	char *done_dir, *msg_dir;   /* borrowed from struct queue */
+};
 
 struct queue {
 	char *dir;
@@ -39,7 +54,15 @@ struct queue {
 	char *lock_path;
 	char *flush_lock_path;
 	int flush_fd;
+	/* queue_done_nosync(): ids whose envelope is unlinked and whose body
+	 * waits for queue_sync(), and the state directories to fsync. */
+	char **done;
+	size_t ndone, done_cap;
+	unsigned dirty;          /* 1u << enum sub */
+	struct reaper reaper;
 };
+
+static void reaper_stop(struct reaper *rp);
 
 struct rcpt {
 	char *addr;
@@ -463,6 +486,14 @@ void queue_close(struct queue *q)
 
 	if (!q)
 		return;
+	if (q->ndone > 0) {
+		struct err err = ERR_INIT;
+
+		if (queue_sync(q, &err) < 0)
+			err_clear(&err);   /* documented: errors ignored here */
+	}
+	reaper_stop(&q->reaper);
+	free(q->done);
 	queue_unlock_flush(q);
 	for (i = 0; i < SUB_COUNT; i++)
 		free(q->sub[i]);
@@ -734,6 +765,187 @@ int queue_remove(struct queue *q, const char *id, struct err *err)
 	free(p);
 out:
 	afile_unlock(fd);
+	return rc;
+}
+
+int queue_done_nosync(struct queue *q, const char *id, struct err *err)
+{
+	static const enum queue_state order[] = { QUEUE_ST_QUEUED, QUEUE_ST_HELD, QUEUE_ST_FAILED };
+	char *dst, *src;
+	size_t i;
+
+	if (!queue_id_valid(id))
+		return err_set(err, EX_NOINPUT, "no message '%.200s' in the queue", id);
+	/* A rename, not an unlink: freeing the envelope's inode costs several
+	 * times as much, and is left to the reaper.  No store lock: one
+	 * rename leaves no state in between for a sweep or an admin command
+	 * to trip over. */
+	dst = sub_path(q, SUB_DONE, id);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum sub s = state_sub(order[i]);
+
+		src = sub_path(q, s, id);
+		if (rename(src, dst) == 0) {
+			free(src);
+			free(dst);
+			q->dirty |= 1u << s | 1u << SUB_DONE;
+			if (q->ndone == q->done_cap) {
+				q->done_cap = q->done_cap ? 2 * q->done_cap : 64;
+				q->done = xreallocarray(q->done, q->done_cap, sizeof(*q->done));
+			}
+			q->done[q->ndone++] = xstrdup(id);
+			return 0;
+		}
+		if (errno != ENOENT) {
+			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot rename '%s' to '%s'", src,
+				dst);
+			free(src);
+			free(dst);
+			return -1;
+		}
+		free(src);
+	}
+	free(dst);
+	return err_set(err, EX_NOINPUT, "no message '%s' in the queue", id);
+}
+
+size_t queue_pending(const struct queue *q)
+{
+	return q->ndone;
+}
+
+/* Unlink done/ID, then msg/ID (a body is never left without its record
+ * while the record lasts: recovery finds both or only the body, an
+ * orphan).  Neither needs an fsync: what comes back after a crash is
+ * removed by queue_recover(). */
+static void reap_one(const char *done_dir, const char *msg_dir, const char *id)
+{
+	char *p = path_join(done_dir, id);
+
+	(void)unlink(p);
+	free(p);
+	p = path_join(msg_dir, id);
+	(void)unlink(p);
+	free(p);
+}
+
+static void *reaper_main(void *arg)
+{
+	struct reaper *rp = arg;
+	char *id;
+
+	pthread_mutex_lock(&rp->mu);
+	for (;;) {
+		while (rp->n == 0 && !rp->stop)
+			pthread_cond_wait(&rp->cv, &rp->mu);
+		if (rp->n == 0)
+			break;
+		id = rp->ids[--rp->n];
+		rp->busy = 1;
+		pthread_mutex_unlock(&rp->mu);
+		reap_one(rp->done_dir, rp->msg_dir, id);
+		free(id);
+		pthread_mutex_lock(&rp->mu);
+		rp->busy = 0;
+		if (rp->n == 0)
+			pthread_cond_broadcast(&rp->idle_cv);
+	}
+	pthread_mutex_unlock(&rp->mu);
+	return NULL;
+}
+
+/* Hand ids[0..n) (taken over) to the reaper; without a thread (it could
+ * not be started) do the work here. */
+static void reaper_add(struct queue *q, char **ids, size_t n)
+{
+	struct reaper *rp = &q->reaper;
+	size_t i;
+
+	if (!rp->started) {
+		rp->done_dir = q->sub[SUB_DONE];
+		rp->msg_dir = q->sub[SUB_MSG];
+		pthread_mutex_init(&rp->mu, NULL);
+		pthread_cond_init(&rp->cv, NULL);
+		pthread_cond_init(&rp->idle_cv, NULL);
+		rp->started = pthread_create(&rp->thread, NULL, reaper_main, rp) == 0 ? 1 : -1;
+	}
+	if (rp->started < 0) {
+		for (i = 0; i < n; i++) {
+			reap_one(q->sub[SUB_DONE], q->sub[SUB_MSG], ids[i]);
+			free(ids[i]);
+		}
+		return;
+	}
+	pthread_mutex_lock(&rp->mu);
+	if (rp->n + n > rp->cap) {
+		rp->cap = rp->n + n + 64;
+		rp->ids = xreallocarray(rp->ids, rp->cap, sizeof(*rp->ids));
+	}
+	for (i = 0; i < n; i++)
+		rp->ids[rp->n++] = ids[i];
+	pthread_cond_signal(&rp->cv);
+	pthread_mutex_unlock(&rp->mu);
+}
+
+/* Finish the reaper's work and end its thread. */
+static void reaper_stop(struct reaper *rp)
+{
+	if (rp->started > 0) {
+		pthread_mutex_lock(&rp->mu);
+		rp->stop = 1;
+		pthread_cond_signal(&rp->cv);
+		pthread_mutex_unlock(&rp->mu);
+		pthread_join(rp->thread, NULL);
+	}
+	if (rp->started) {
+		pthread_mutex_destroy(&rp->mu);
+		pthread_cond_destroy(&rp->cv);
+		pthread_cond_destroy(&rp->idle_cv);
+	}
+	free(rp->ids);
+	memset(rp, 0, sizeof(*rp));
+}
+
+void queue_reap_wait(struct queue *q)
+{
+	struct reaper *rp = &q->reaper;
+
+	if (rp->started <= 0)
+		return;
+	pthread_mutex_lock(&rp->mu);
+	while (rp->n > 0 || rp->busy)
+		pthread_cond_wait(&rp->idle_cv, &rp->mu);
+	pthread_mutex_unlock(&rp->mu);
+}
+
+int queue_sync(struct queue *q, struct err *err)
+{
+	/* done/ first: the record is durable before the envelope is durably
+	 * gone from its state directory (as move_env does). */
+	static const enum sub order[] = { SUB_DONE, SUB_ENV, SUB_HOLD, SUB_FAILED };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && rc == 0; i++)
+		if (q->dirty & (1u << order[i]))
+			rc = afile_fsync_dir(q->sub[order[i]], err);
+	q->dirty = 0;
+	if (rc < 0) {
+		/* Not known durable: the files stay until a recovery sweep
+		 * (which fsyncs first) removes them. */
+		for (i = 0; i < q->ndone; i++)
+			free(q->done[i]);
+		q->ndone = 0;
+		return rc;
+	}
+	if (q->ndone == 0)
+		return 0;
+	/* The rest is cleaning up after messages that are out of the queue
+	 * for good; it need not be durable (queue_recover() removes what
+	 * comes back), so it runs in the background. */
+	reaper_add(q, q->done, q->ndone);
+	q->done = NULL;
+	q->ndone = q->done_cap = 0;
 	return rc;
 }
 
@@ -1036,7 +1248,7 @@ int queue_recover(struct queue *q, long max_age, struct queue_recovery *rec,
 		  struct err *err)
 {
 	static const enum queue_state live[] = { QUEUE_ST_QUEUED, QUEUE_ST_HELD };
-	struct queue_recovery r = { 0, 0, 0 };
+	struct queue_recovery r = { 0, 0, 0, 0 };
 	time_t now = time(NULL);
 	char **ids, *p;
 	size_t n, i, k;
@@ -1088,6 +1300,25 @@ int queue_recover(struct queue *q, long max_age, struct queue_recovery *rec,
 	free_ids(ids, n);
 	if (r.orphans_removed > 0)
 		rc = afile_fsync_dir(q->sub[SUB_MSG], err);
+	/* Messages a flusher finished (queue_done_nosync) but did not get
+	 * to remove: only when this process holds the flush lock, so no
+	 * other flusher is still between its rename and its sync; the
+	 * directories are fsync'd first so that the removal never gets
+	 * ahead of the record on disk. */
+	if (rc == 0 && q->flush_fd >= 0) {
+		if (scan_dir(q->sub[SUB_DONE], &ids, &n, err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (n > 0 && (afile_fsync_dir(q->sub[SUB_DONE], err) < 0 ||
+			      afile_fsync_dir(q->sub[SUB_ENV], err) < 0))
+			rc = -1;
+		for (i = 0; i < n && rc == 0; i++) {
+			reap_one(q->sub[SUB_DONE], q->sub[SUB_MSG], ids[i]);
+			r.done_removed++;
+		}
+		free_ids(ids, n);
+	}
 out:
 	afile_unlock(fd);
 	if (rec)

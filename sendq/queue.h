@@ -11,6 +11,10 @@
  *   env/ID    envelope of a message waiting for relay (queued)
  *   hold/ID   envelope of a held message
  *   failed/ID envelope of a failed message (its body stays in msg/)
+ *   done/ID   envelope of a message a flusher relayed and took out of the
+ *             queue (queue_done_nosync); removed with its body in the
+ *             background after queue_sync(), or by the next flusher's
+ *             queue_recover().  Not a state: nothing lists or sends it.
  *   lock      serialises state changes and the recovery sweep (short holds)
  *   flush.lock  held for the whole run of a flusher (queue_lock_flush)
  * The envelope's rename into env/ is the commit point of an enqueue; every
@@ -159,6 +163,29 @@ int queue_read_body(struct queue *q, const char *id, char **data_out, size_t *le
 /* Remove a message in any state: the envelope first (the commit), then the
  * body.  Unknown id: EX_NOINPUT. */
 int queue_remove(struct queue *q, const char *id, struct err *err) QUEUE_WUR;
+/* Take id out of the queue for a flusher that has just relayed it, without
+ * waiting for the disk: its envelope (in any state) is renamed into done/
+ * now (a rename is several times cheaper than freeing the inode), so no
+ * later flush, even after a kill -9, sends it again; envelope and body are
+ * removed after queue_sync().  Nothing of this is durable before
+ * queue_sync() returns 0: after a power loss or an OS crash the message
+ * may be queued again (and be sent twice), never lost.  Unknown id:
+ * EX_NOINPUT. */
+int queue_done_nosync(struct queue *q, const char *id, struct err *err) QUEUE_WUR;
+/* Messages taken out by queue_done_nosync() since the last queue_sync(). */
+size_t queue_pending(const struct queue *q);
+/* The durability point for queue_done_nosync(): fsync done/ and the state
+ * directories the envelopes left (one fsync each, for any number of
+ * messages); then a background thread of this queue unlinks each done/
+ * entry and its body (nothing there needs to be durable: queue_recover()
+ * removes what comes back).  On failure the files stay for the next
+ * flusher's queue_recover(), and the removals are not known to be durable.
+ * Either way nothing is pending afterwards.  queue_close() calls it when
+ * something is pending, ignoring errors, and waits for the thread. */
+int queue_sync(struct queue *q, struct err *err) QUEUE_WUR;
+/* Wait until the background removals of queue_sync() are done (tests,
+ * and callers that look at msg/ right after a flush). */
+void queue_reap_wait(struct queue *q);
 /* queued -> held; held stays held; failed is refused (EX_DATAERR). */
 int queue_hold(struct queue *q, const char *id, struct err *err) QUEUE_WUR;
 /* held -> queued; queued stays queued; failed is refused (EX_DATAERR). */
@@ -186,11 +213,14 @@ struct queue_recovery {
 	unsigned tmp_removed;     /* stale files removed from tmp/ */
 	unsigned orphans_removed; /* bodies without an envelope removed */
 	unsigned broken;          /* envelopes without a body moved to failed/ */
+	unsigned done_removed;    /* finished messages removed (see queue_sync) */
 };
 /* Crash recovery, run by list and flush before they look at the queue:
  * files in tmp/ and bodies without any envelope that are older than
  * max_age seconds are removed; an envelope in env/ or hold/ whose body is
  * missing is moved to failed/ with an error saying so (never dropped).
+ * When the caller holds the flush lock, messages left in done/ by a
+ * flusher that died before cleaning up are removed (record and body).
  * rec (may be NULL) gets the counts. */
 int queue_recover(struct queue *q, long max_age, struct queue_recovery *rec,
 		  struct err *err) QUEUE_WUR;

@@ -517,6 +517,95 @@ static void test_recover(void)
 	queue_close(q);
 }
 
+/* queue_done_nosync: out of the queue at once (into done/), body and
+ * record removed after queue_sync; held messages too; unknown ids refused. */
+static void test_done_sync(void)
+{
+	struct err err = ERR_INIT;
+	struct queue_env **list, *e;
+	struct queue *q;
+	const char *dir;
+	char *a, *b;
+	size_t n;
+
+	q = fresh_queue(&dir);
+	a = add(q, "b@example.test", NULL);
+	b = add(q, "c@example.test", NULL);
+	CU_ASSERT_EQUAL(queue_pending(q), 0);
+	CU_ASSERT_EQUAL(queue_done_nosync(q, a, &err), 0);
+	CU_ASSERT_EQUAL(queue_pending(q), 1);
+	CU_ASSERT(!present(dir, "env", a));
+	CU_ASSERT(present(dir, "done", a));
+	CU_ASSERT(present(dir, "msg", a));
+	/* Gone for everyone else already. */
+	e = queue_load(q, a, &err);
+	CU_ASSERT_PTR_NULL(e);
+	CU_ASSERT_EQUAL(err.code, EX_NOINPUT);
+	err_clear(&err);
+	CU_ASSERT_EQUAL(queue_list(q, &list, &n, &err), 0);
+	CU_ASSERT_EQUAL(n, 1);
+	queue_list_free(list, n);
+	CU_ASSERT_EQUAL(queue_done_nosync(q, a, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_NOINPUT);
+	err_clear(&err);
+	CU_ASSERT_EQUAL(queue_done_nosync(q, "../x", &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_NOINPUT);
+	err_clear(&err);
+	/* Held by an admin while it was being sent: still taken out. */
+	CU_ASSERT_EQUAL(queue_hold(q, b, &err), 0);
+	CU_ASSERT_EQUAL(queue_done_nosync(q, b, &err), 0);
+	CU_ASSERT(!present(dir, "hold", b));
+	CU_ASSERT_EQUAL(queue_sync(q, &err), 0);
+	CU_ASSERT_EQUAL(queue_pending(q), 0);
+	queue_reap_wait(q);
+	CU_ASSERT_EQUAL(count(dir, "done"), 0);
+	CU_ASSERT_EQUAL(count(dir, "msg"), 0);
+	CU_ASSERT_EQUAL(count(dir, "env"), 0);
+	/* Nothing pending: a no-op. */
+	CU_ASSERT_EQUAL(queue_sync(q, &err), 0);
+	free(a);
+	free(b);
+	/* queue_close syncs what is pending. */
+	a = add(q, "d@example.test", NULL);
+	CU_ASSERT_EQUAL(queue_done_nosync(q, a, &err), 0);
+	queue_close(q);
+	CU_ASSERT(!present(dir, "done", a) && !present(dir, "msg", a));
+	free(a);
+}
+
+/* What a killed flusher left in done/ is removed by the next flusher's
+ * recovery, not by a sweep that does not hold the flush lock. */
+static void test_recover_done(void)
+{
+	struct err err = ERR_INIT;
+	struct queue_recovery r;
+	struct queue *q;
+	const char *dir;
+	char *id, *p;
+
+	q = fresh_queue(&dir);
+	id = add(q, "b@example.test", NULL);
+	p = qpath(dir, "env", id);
+	{
+		char *d = qpath(dir, "done", id);
+
+		CU_ASSERT_EQUAL(rename(p, d), 0);
+		free(d);
+	}
+	free(p);
+	CU_ASSERT_EQUAL(queue_recover(q, QUEUE_STALE_AGE, &r, &err), 0);
+	CU_ASSERT_EQUAL(r.done_removed, 0);
+	CU_ASSERT(present(dir, "done", id));
+	CU_ASSERT_EQUAL(queue_lock_flush(q, &err), 0);
+	CU_ASSERT_EQUAL(queue_recover(q, QUEUE_STALE_AGE, &r, &err), 0);
+	CU_ASSERT_EQUAL(r.done_removed, 1);
+	CU_ASSERT_EQUAL(r.broken, 0);
+	CU_ASSERT(!present(dir, "done", id));
+	CU_ASSERT(!present(dir, "msg", id));
+	free(id);
+	queue_close(q);
+}
+
 static void test_flush_lock(void)
 {
 	struct err err = ERR_INIT;
@@ -574,5 +663,7 @@ void suite_queue(void)
 	CU_add_test(s, "list", test_list);
 	CU_add_test(s, "recovery sweep", test_recover);
 	CU_add_test(s, "flush lock", test_flush_lock);
+	CU_add_test(s, "done without sync, then sync", test_done_sync);
+	CU_add_test(s, "recovery of done/", test_recover_done);
 	CU_add_test(s, "open fails cleanly", test_open_fails);
 }
