@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "bounce.h"
 #include "buf.h"
 #include "codec.h"
@@ -15,12 +16,18 @@
 #include "relay.h"
 #include "xalloc.h"
 
-/* The SMTP session of one account for the whole pass. */
+/* Messages finished between two durability points (see flush.h). */
+#define FLUSH_SYNC_EVERY 64
+
+/* What the pass keeps per account: the SMTP session and the Sent folder. */
 struct session {
 	const struct cfg_account *acct;
 	struct relay *relay;        /* NULL until first needed */
 	int failed;                 /* refused: defer the rest without trying */
 	char why[256];
+	struct batch *sent;         /* Sent copies since the last durability point */
+	char *sent_dir;             /* NULL until first needed */
+	char sent_why[256];         /* why there is no Sent folder, "" when there is */
 };
 
 struct run {
@@ -31,6 +38,7 @@ struct run {
 	struct flush_stats *st;
 	struct session *sessions;
 	size_t nsessions;
+	size_t unsynced;            /* finished since the last durability point */
 	long expire;
 	char host[256];
 };
@@ -65,6 +73,9 @@ static void log_rcpt(const char *id, const char *addr, const char *via, const ch
 {
 	struct buf b = BUF_INIT;
 
+	/* Not shown: skip the sanitising and the formatting. */
+	if (log_get_level() < LOG_LVL_INFO)
+		return;
 	if (reply && reply[0])
 		codec_sanitize(reply, strlen(reply), 0, &b);
 	log_info("%s: to=<%s> via %s: %s%s%s", id, addr, via, what, b.len ? ": " : "", b.data);
@@ -245,11 +256,86 @@ static const struct cfg_account *bounce_owner(const struct run *r, const struct 
 	return inbox_owner(r, queue_env_sender(e));
 }
 
+/* The durability point (flush.h): the Sent copies of every account, then
+ * the removals from the queue, which unlinks the bodies last. */
+static void sync_point(struct run *r)
+{
+	struct err err = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < r->nsessions; i++) {
+		struct session *s = &r->sessions[i];
+
+		if (!s->sent || batch_count(s->sent) == 0)
+			continue;
+		if (batch_commit(s->sent, &err) < 0)
+			log_warnx("Sent copies of '%s' may not be on disk: %s",
+				  cfg_account_name(s->acct), err.msg);
+		err_clear(&err);
+	}
+	if (queue_pending(r->q) > 0 && queue_sync(r->q, &err) < 0)
+		log_warnx("sent messages may come back into the queue after a crash: %s", err.msg);
+	r->unsynced = 0;
+}
+
+/* Place the Sent copy of id (body, len) in a's Sent folder: a hard link
+ * to the queued body, which was fsync'd when it was queued, else a copy;
+ * durable at the next sync_point(). */
+static int sent_copy(struct run *r, const struct cfg_account *a, const char *id,
+		     const char *body, size_t len, struct err *err)
+{
+	struct session *s = session_for(r, a);
+	char *src;
+	int rc;
+
+	if (!s->sent_dir && !s->sent_why[0]) {
+		const char *folder = cfg_get(a, "sent_folder");
+		char *dir = maildir_folder_path(cfg_get(a, "maildir"), folder ? folder : "Sent");
+
+		if (!maildir_is(dir) && maildir_create(dir, err) < 0) {
+			snprintf(s->sent_why, sizeof(s->sent_why), "%s", err->msg);
+			free(dir);
+		} else {
+			s->sent_dir = dir;
+			s->sent = batch_new(dir);
+		}
+	}
+	if (!s->sent_dir)
+		return err_set(err, EX_CANTCREAT, "%s", s->sent_why);
+	src = queue_body_path(r->q, id);
+	rc = batch_link(s->sent, src, body, len, NULL, "S", err);
+	free(src);
+	return rc;
+}
+
+/* A message whose recipients all got it (sent or delivered locally):
+ * Sent copy, then out of the queue, neither waiting for the disk (see
+ * flush.h for why that loses nothing). */
+static void finish_sent(struct run *r, struct queue_env *e, const struct cfg_account *a,
+			const char *body, size_t len, int copy)
+{
+	struct err err = ERR_INIT;
+	const char *id = queue_env_id(e);
+
+	if (copy && sent_copy(r, a, id, body, len, &err) < 0) {
+		log_warnx("%s: sent, but no copy in the Sent folder: %s", id, err.msg);
+		err_clear(&err);
+	}
+	if (queue_done_nosync(r->q, id, &err) < 0) {
+		log_warnx("%s: delivered, but cannot remove it from the queue: %s", id, err.msg);
+		return;
+	}
+	r->st->done++;
+	if (++r->unsynced >= FLUSH_SYNC_EVERY)
+		sync_point(r);
+}
+
 /* A message with no recipient left to try: Sent copy, bounce, and out of
- * env/.  Each step is durable before the next, so a crash repeats at
- * worst a Sent copy or a bounce, never a delivery (the window between a
- * server's 250 and the first durable write remains: SMTP cannot close it,
- * sendq(1) documents it). */
+ * env/.  When nothing bounced, finish_sent() does it.  Otherwise each
+ * step is durable before the next, so a crash repeats at worst a Sent
+ * copy or a bounce, never a delivery (the window between a server's 250
+ * and the first durable write remains: SMTP cannot close it, sendq(1)
+ * documents it). */
 static void finish(struct run *r, struct queue_env *e, const struct cfg_account *a,
 		   const char *body, size_t len, int expired)
 {
@@ -268,11 +354,16 @@ static void finish(struct run *r, struct queue_env *e, const struct cfg_account 
 			relayed++;
 	}
 	copy = relayed > 0 && cfg_get_bool(a, "sent_copy", 1);
-	/* Outcomes first, durably, when more than one step is left: a crash
-	 * during the Sent copy or the bounce must not send the message to
-	 * its recipients again.  Without such a step the removal itself
-	 * records the outcome. */
-	if ((copy || bounced > 0) && queue_save_envelope(r->q, e, &err) < 0) {
+	if (bounced == 0) {
+		finish_sent(r, e, a, body, len, copy);
+		return;
+	}
+	/* The rare path, one durable step after another; what is pending
+	 * goes first so that the order on disk stays the order of events. */
+	sync_point(r);
+	/* Outcomes first, durably: a crash during the Sent copy or the
+	 * bounce must not send the message to its recipients again. */
+	if (queue_save_envelope(r->q, e, &err) < 0) {
 		log_warnx("%s: cannot record the outcome: %s", id, err.msg);
 		return;
 	}
@@ -284,14 +375,6 @@ static void finish(struct run *r, struct queue_env *e, const struct cfg_account 
 		if (store(a, folder ? folder : "Sent", body, len, "S", &err) < 0)
 			log_warnx("%s: sent, but no copy in the Sent folder: %s", id, err.msg);
 		err_clear(&err);
-	}
-	if (bounced == 0) {
-		if (queue_remove(r->q, id, &err) < 0)
-			log_warnx("%s: delivered, but cannot remove it from the queue: %s", id,
-				  err.msg);
-		else
-			r->st->done++;
-		return;
 	}
 	if (queue_env_sender(e)[0] == '\0') {
 		/* A bounce of a bounce would be a loop (RFC 5321 4.5.5). */
@@ -462,6 +545,7 @@ int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o
 			break;
 		do_message(&r, due[i].e);
 	}
+	sync_point(&r);
 	for (i = 0; i < r.nsessions; i++) {
 		if (r.sessions[i].relay) {
 			relay_get_stats(r.sessions[i].relay, &rs);
@@ -470,6 +554,8 @@ int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o
 				 relay_host(r.sessions[i].relay), rs.messages, rs.connects);
 		}
 		relay_free(r.sessions[i].relay);
+		batch_free(r.sessions[i].sent);
+		free(r.sessions[i].sent_dir);
 	}
 	free(r.sessions);
 	free(due);

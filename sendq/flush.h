@@ -17,6 +17,22 @@
  * sent, moved to failed/ once its bounce is stored when some bounced
  * (never bounced when the sender is null; it just fails).  A bounce that
  * cannot be stored keeps the message queued.
+ *
+ * Durability (sendq(1), RELAY).  A kill -9 keeps the page cache, so the
+ * order of the system calls is what protects against a crashed process;
+ * fsync only matters for a power loss or an OS crash.  So, when every
+ * recipient of a message got it, the pass does not wait for the disk: the
+ * Sent copy is placed at once (batch_link(): a hard link to the queued
+ * body, fsync'd when it was queued) and then the envelope leaves env/
+ * (queue_done_nosync(): a rename into done/), after which no flusher
+ * sends it again.  Every FLUSH_SYNC_EVERY (64) messages, before any step
+ * that must come after them on disk (a bounce), and at the end of the
+ * pass, one durability point commits the Sent batches (directory fsync)
+ * and then the queue (queue_sync(): directory fsyncs; bodies are unlinked
+ * afterwards, in the background).  A power loss between two points can
+ * bring back up to 64 messages the smarthost already took: sent again,
+ * never lost.  Deferrals, bounces and local deliveries stay durable one
+ * by one (rare paths).
  * Ownership: the caller keeps what it passes in.
  */
 #ifndef SUREL_FLUSH_H

@@ -180,9 +180,10 @@ static int recover(struct queue *q, struct err *err)
 
 	if (queue_recover(q, QUEUE_STALE_AGE, &r, err) < 0)
 		return -1;
-	if (r.tmp_removed || r.orphans_removed)
-		log_info("recovery: stale temporary files removed: %u, bodies without envelope removed: %u",
-			 r.tmp_removed, r.orphans_removed);
+	if (r.tmp_removed || r.orphans_removed || r.done_removed)
+		log_info("recovery: stale temporary files removed: %u, bodies without envelope removed: %u, "
+			 "relayed messages cleaned up: %u", r.tmp_removed, r.orphans_removed,
+			 r.done_removed);
 	if (r.broken)
 		log_warnx("recovery: envelopes without a body moved to failed/: %u", r.broken);
 	return 0;

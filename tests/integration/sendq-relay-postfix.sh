@@ -139,6 +139,23 @@ awk 'BEGIN { srand(7); for (i = 0; i < 30; i++) printf "%.3f\n", rand() * 0.15 }
 done < "$T/delays"; } 2> /dev/null
 expect_exit 0 "$SENDQ" flush
 [ "$(nfiles "$Q/env")" -eq 0 ] || fail "messages left queued after the final flush: $("$SENDQ" list | head -20)"
+# What killed flushers left in done/ (relayed, not yet cleaned up) is gone
+# after the final one, bodies included.
+[ "$(nfiles "$Q/done")" -eq 0 ] && [ "$(nfiles "$Q/msg")" -eq 0 ] ||
+	fail "done/ or msg/ not empty after the final flush: $(ls "$Q/done" "$Q/msg" | head)"
+# Every message that left the queue has its Sent copy (the copy is placed
+# before the message leaves the queue).
+python3 - "$M/Sent/cur" $N <<'P' > "$T/sent" || fail "a Sent copy is missing: $(cat "$T/sent")"
+import os, re, sys
+seen = set()
+for n in os.listdir(sys.argv[1]):
+    m = re.search(rb"^Subject: crash (\d+)$", open(os.path.join(sys.argv[1], n), "rb").read(), re.M)
+    if m:
+        seen.add(int(m.group(1)))
+missing = [i for i in range(1, int(sys.argv[2]) + 1) if i not in seen]
+print("missing %s" % missing)
+sys.exit(1 if missing else 0)
+P
 wait_mail "$VM/bob" $((before + N))
 sleep 1
 python3 - "$VM/bob/new" $N <<'P' > "$T/crash" || fail "a message was lost: $(cat "$T/crash")"

@@ -305,4 +305,26 @@ wait $dpid || fail "daemon did not exit 0 on SIGTERM"
 [ "$(nfiles "$Q/env")" -eq 0 ] || fail "daemon left mail queued"
 ok "daemon: relays a new message within a second, exits 0 on SIGTERM"
 
+# --- 15: more messages than one durability point: Sent copies, empty queue --
+clean_queue
+start_peer ok
+config
+n=150
+i=0
+while [ $i -lt $n ]; do
+	i=$((i + 1))
+	printf 'From: me@example.test\nTo: a@example.test\nSubject: many %d\n\nbody %d\n' $i $i |
+		"$SENDQ" -t || fail "enqueue $i failed"
+done
+expect_exit 0 "$SENDQ" flush
+[ "$(nfiles "$T/spool")" -eq $((2 * n)) ] || fail "peer got $(nfiles "$T/spool") files, not $((2 * n))"
+[ "$(nfiles "$M/Sent/cur")" -eq $n ] || fail "expected $n Sent copies, found $(nfiles "$M/Sent/cur")"
+for d in env msg done tmp; do
+	[ "$(nfiles "$Q/$d")" -eq 0 ] || fail "queue $d/ not empty after the flush: $(ls "$Q/$d" | head -3)"
+done
+[ "$(nfiles "$M/Sent/tmp")" -eq 0 ] || fail "files left in Sent/tmp"
+# Each Sent copy is the message as queued (a hard link to the body, or a copy).
+grep -l '^Subject: many 150$' "$M"/Sent/cur/* > /dev/null || fail "Sent copy of the last message missing"
+ok "$n messages in one flush: $n Sent copies, env/, msg/ and done/ empty"
+
 stop_peer
