@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "cfg.h"
+#include "colorspec.h"
 #include "path.h"
 #include "rules.h"
 #include "xalloc.h"
@@ -374,6 +375,27 @@ static int check_rule(struct parse *ps, const struct key *k, char **value)
 	return 0;
 }
 
+/* A colour of the MUA's palette (lib/colorspec.h). */
+static int check_color(struct parse *ps, const struct key *k, char **value)
+{
+	struct colorspec cs;
+	struct err e = ERR_INIT;
+
+	if (colorspec_parse(*value, &cs, &e) < 0)
+		return perr(ps, ps->line, "'%s': %s", k->name, e.msg);
+	return 0;
+}
+
+/* yes, no or ask (forward_attach). */
+static int check_yesnoask(struct parse *ps, const struct key *k, char **value)
+{
+	int b;
+
+	if (strcasecmp(*value, "ask") != 0 && parse_bool(*value, &b) < 0)
+		return perr(ps, ps->line, "'%s' must be yes, no or ask, not '%s'", k->name, *value);
+	return 0;
+}
+
 /* ---- parsing ---- */
 
 /* Every key the file may hold.  Adding one is a line here plus its entry
@@ -385,6 +407,20 @@ static const struct key keys[] = {
 	{ "retry_schedule", IN_GENERAL, check_schedule },
 	{ "expire", IN_GENERAL, check_duration },
 	{ "log_file", IN_GENERAL, check_path },
+	{ "forward_attach", IN_GENERAL, check_yesnoask },
+	/* The MUA's palette, one key per entry of mua/ui.h's enum ui_color. */
+	{ "color_normal", IN_GENERAL, check_color },
+	{ "color_status", IN_GENERAL, check_color },
+	{ "color_cursor", IN_GENERAL, check_color },
+	{ "color_new", IN_GENERAL, check_color },
+	{ "color_flagged", IN_GENERAL, check_color },
+	{ "color_deleted", IN_GENERAL, check_color },
+	{ "color_tree", IN_GENERAL, check_color },
+	{ "color_header", IN_GENERAL, check_color },
+	{ "color_quote1", IN_GENERAL, check_color },
+	{ "color_quote2", IN_GENERAL, check_color },
+	{ "color_quote3", IN_GENERAL, check_color },
+	{ "color_error", IN_GENERAL, check_color },
 
 	{ "name", IN_ACCOUNT, check_str },
 	{ "address", IN_ACCOUNT, check_address },

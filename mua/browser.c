@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -788,6 +789,18 @@ static void toggle_threads(struct browser *b)
 	}
 }
 
+/* f: inline or as an attachment, as forward_attach says (yes, no, ask). */
+static enum composeui_kind forward_kind(const struct browser *b)
+{
+	const char *v = b->cfg ? cfg_general(b->cfg, "forward_attach") : NULL;
+
+	if (!v || strchr("nNfF0", v[0]) || strcasecmp(v, "off") == 0)
+		return COMPOSEUI_FORWARD;
+	if (strcasecmp(v, "ask") == 0)
+		return ui_confirm("Forward as attachment?") ? COMPOSEUI_FORWARD_ATTACH : COMPOSEUI_FORWARD;
+	return COMPOSEUI_FORWARD_ATTACH;
+}
+
 /* m, r, g, f: the compose screen; a sent reply marks its original
  * replied (through the folder, so the index and its cache follow). */
 static void compose(struct browser *b, enum composeui_kind kind)
@@ -851,7 +864,7 @@ static void open_msg(struct browser *b)
 		}
 		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD)
 			compose(b, act == PAGER_REPLY ? COMPOSEUI_REPLY :
-				   act == PAGER_GROUP ? COMPOSEUI_GROUP : COMPOSEUI_FORWARD);
+				   act == PAGER_GROUP ? COMPOSEUI_GROUP : forward_kind(b));
 		break;
 	}
 	buf_release(&title);
@@ -873,7 +886,8 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "T", "threads on / off" },
 	{ "m", "compose a new message" },
 	{ "r g", "reply, reply to all" },
-	{ "f", "forward" },
+	{ "f", "forward (inline, or attached: forward_attach in the config)" },
+	{ "Esc f", "forward as an attachment (message/rfc822)" },
 	{ "Q", "outgoing queue" },
 	{ "Ctrl-L", "redraw" },
 	{ "?", "this help" },
@@ -982,7 +996,14 @@ static void key(struct browser *b, int k)
 		compose(b, COMPOSEUI_GROUP);
 		break;
 	case 'f':
-		compose(b, COMPOSEUI_FORWARD);
+		if (cur_msg(b) != NONE)
+			compose(b, forward_kind(b));
+		break;
+	case UI_KEY_ESC:
+		/* Esc f (mutt's forward-message with mime_forward set): forward
+		 * as an attachment whatever forward_attach says. */
+		if (ui_getkey(1000) == 'f')
+			compose(b, COMPOSEUI_FORWARD_ATTACH);
 		break;
 	case 'Q':
 		if (!b->q) {
@@ -1016,6 +1037,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	mb = mailbox_open(o->folder, err);
 	if (!mb)
 		return -1;
+	ui_set_colors(o->cfg);
 	if (ui_start(err) < 0) {
 		mailbox_free(mb);
 		return -1;

@@ -197,7 +197,10 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 					 &err);
 		break;
 	case COMPOSEUI_FORWARD:
-		rc = compose_start_forward(s.c, orig, len, COMPOSE_FWD_INLINE, &err);
+	case COMPOSEUI_FORWARD_ATTACH:
+		rc = compose_start_forward(s.c, orig, len,
+					   kind == COMPOSEUI_FORWARD ? COMPOSE_FWD_INLINE : COMPOSE_FWD_ATTACH,
+					   &err);
 		break;
 	}
 	if (rc < 0) {

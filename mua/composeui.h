@@ -17,7 +17,8 @@ enum composeui_kind {
 	COMPOSEUI_NEW,
 	COMPOSEUI_REPLY,
 	COMPOSEUI_GROUP,     /* reply to all */
-	COMPOSEUI_FORWARD,
+	COMPOSEUI_FORWARD,         /* the text inline */
+	COMPOSEUI_FORWARD_ATTACH,  /* the message attached as message/rfc822 */
 };
 
 enum composeui_result {

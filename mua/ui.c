@@ -10,29 +10,44 @@
 #include <wchar.h>
 
 #include "codec.h"
+#include "colorspec.h"
 #include "log.h"
 #include "ui.h"
 #include "xalloc.h"
 
 /* The palette: foreground, background (-1 = the terminal's default) and
  * attributes.  Without colours only the attributes are used, so every
- * entry that must stand out has one. */
-static const struct {
+ * entry that must stand out has one; with colours, A_REVERSE of a built-in
+ * entry is left out (the colours show it).  ui_set_colors() replaces
+ * entries from the configuration. */
+struct pal {
 	short fg, bg;
-	attr_t attr;
-} palette[UI_NCOLORS] = {
-	[UI_NORMAL] = { -1, -1, A_NORMAL },
-	[UI_BAR] = { COLOR_BLACK, COLOR_CYAN, A_REVERSE },
-	[UI_CURSOR] = { COLOR_BLACK, COLOR_WHITE, A_REVERSE },
-	[UI_NEW] = { -1, -1, A_BOLD },
-	[UI_FLAGGED] = { COLOR_RED, -1, A_BOLD },
-	[UI_DELETED] = { COLOR_MAGENTA, -1, A_DIM },
-	[UI_TREE] = { COLOR_RED, -1, A_NORMAL },
-	[UI_HEADER] = { COLOR_GREEN, -1, A_BOLD },
-	[UI_QUOTE1] = { COLOR_CYAN, -1, A_NORMAL },
-	[UI_QUOTE2] = { COLOR_YELLOW, -1, A_NORMAL },
-	[UI_QUOTE3] = { COLOR_GREEN, -1, A_NORMAL },
-	[UI_ERROR] = { COLOR_RED, -1, A_BOLD },
+	attr_t attr;         /* without colours */
+	attr_t cattr;        /* with colours */
+};
+static struct pal palette[UI_NCOLORS] = {
+	[UI_NORMAL] = { -1, -1, A_NORMAL, A_NORMAL },
+	[UI_BAR] = { COLOR_BLACK, COLOR_CYAN, A_REVERSE, A_NORMAL },
+	[UI_CURSOR] = { COLOR_BLACK, COLOR_WHITE, A_REVERSE, A_NORMAL },
+	[UI_NEW] = { -1, -1, A_BOLD, A_BOLD },
+	[UI_FLAGGED] = { COLOR_RED, -1, A_BOLD, A_BOLD },
+	[UI_DELETED] = { COLOR_MAGENTA, -1, A_DIM, A_DIM },
+	[UI_TREE] = { COLOR_RED, -1, A_NORMAL, A_NORMAL },
+	[UI_HEADER] = { COLOR_GREEN, -1, A_BOLD, A_BOLD },
+	[UI_QUOTE1] = { COLOR_CYAN, -1, A_NORMAL, A_NORMAL },
+	[UI_QUOTE2] = { COLOR_YELLOW, -1, A_NORMAL, A_NORMAL },
+	[UI_QUOTE3] = { COLOR_GREEN, -1, A_NORMAL, A_NORMAL },
+	[UI_ERROR] = { COLOR_RED, -1, A_BOLD, A_BOLD },
+};
+
+/* The configuration key of each palette entry (surel.conf(5)). */
+static const char *const palette_keys[UI_NCOLORS] = {
+	[UI_NORMAL] = "color_normal", [UI_BAR] = "color_status",
+	[UI_CURSOR] = "color_cursor", [UI_NEW] = "color_new",
+	[UI_FLAGGED] = "color_flagged", [UI_DELETED] = "color_deleted",
+	[UI_TREE] = "color_tree", [UI_HEADER] = "color_header",
+	[UI_QUOTE1] = "color_quote1", [UI_QUOTE2] = "color_quote2",
+	[UI_QUOTE3] = "color_quote3", [UI_ERROR] = "color_error",
 };
 
 static SCREEN *screen;
@@ -294,8 +309,39 @@ size_t ui_width(const char *s, size_t len)
 static attr_t attr_of(enum ui_color c)
 {
 	if (colors)
-		return COLOR_PAIR(c) | (palette[c].attr & ~(attr_t)A_REVERSE);
+		return COLOR_PAIR(c) | palette[c].cattr;
 	return palette[c].attr;
+}
+
+void ui_set_colors(const struct cfg *cfg)
+{
+	struct colorspec cs;
+	struct err err = ERR_INIT;
+	attr_t a;
+	int i;
+
+	for (i = 0; i < UI_NCOLORS && cfg; i++) {
+		const char *v = cfg_general(cfg, palette_keys[i]);
+
+		/* Checked when the file was loaded. */
+		if (!v || colorspec_parse(v, &cs, &err) < 0)
+			continue;
+		a = A_NORMAL;
+		if (cs.attrs & COLORSPEC_BOLD)
+			a |= A_BOLD;
+		if (cs.attrs & COLORSPEC_UNDERLINE)
+			a |= A_UNDERLINE;
+		if (cs.attrs & COLORSPEC_REVERSE)
+			a |= A_REVERSE;
+		if (cs.attrs & COLORSPEC_DIM)
+			a |= A_DIM;
+		palette[i].fg = (short)cs.fg;
+		palette[i].bg = (short)cs.bg;
+		palette[i].cattr = a;
+		/* A colour alone says nothing to a terminal without colours. */
+		if (a != A_NORMAL)
+			palette[i].attr = a;
+	}
 }
 
 size_t ui_text(int y, int x, size_t width, const char *s, size_t len, enum ui_color c,
@@ -324,6 +370,10 @@ size_t ui_text(int y, int x, size_t width, const char *s, size_t len, enum ui_co
 		wbuf[nw++] = (wchar_t)cp;
 		cols += (size_t)w;
 	}
+	/* Callers mark the selected line with A_REVERSE for terminals without
+	 * colours; with colours the palette's UI_CURSOR says how it looks. */
+	if (colors)
+		attr &= ~(unsigned long)A_REVERSE;
 	attrset(attr_of(c) | (attr_t)attr);
 	move(y, x);
 	if (nw > 0)

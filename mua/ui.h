@@ -17,10 +17,12 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "cfg.h"
 #include "err.h"
 
 /* The palette: one entry per kind of text.  Colours are a small table in
- * ui.c, used when the terminal has colours. */
+ * ui.c, used when the terminal has colours; the color_* keys of the
+ * configuration (surel.conf(5)) replace entries through ui_set_colors(). */
 enum ui_color {
 	UI_NORMAL,
 	UI_BAR,       /* help and status bars */
@@ -41,6 +43,9 @@ enum ui_color {
 #define UI_KEY_ESC 27
 #define UI_KEY_CTRL(c) ((c) & 0x1f)
 
+/* Take the color_* keys of cfg's [general] section (validated at load;
+ * cfg may be NULL) into the palette.  Call before ui_start(). */
+void ui_set_colors(const struct cfg *cfg);
 /* Set up the terminal (locale, curses, colours).  EX_UNAVAILABLE when
  * stdin or stdout is not a terminal or curses cannot start. */
 int ui_start(struct err *err) __attribute__((warn_unused_result));

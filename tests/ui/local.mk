@@ -9,4 +9,6 @@ TESTS += \
 	tests/ui/queue.sh \
 	tests/ui/reply.sh \
 	tests/ui/mbox.sh \
-	tests/ui/folders.sh
+	tests/ui/folders.sh \
+	tests/ui/colors.sh \
+	tests/ui/compose.sh

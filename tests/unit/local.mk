@@ -30,3 +30,4 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_bounce.c
 TESTS += tests/unit/unit
 tests_unit_unit_SOURCES += tests/unit/test_rules.c
+tests_unit_unit_SOURCES += tests/unit/test_colorspec.c

@@ -38,6 +38,7 @@ static const struct {
 	{ "relay", suite_relay },
 	{ "bounce", suite_bounce },
 	{ "rules", suite_rules },
+	{ "colorspec", suite_colorspec },
 };
 
 int main(int argc, char **argv)

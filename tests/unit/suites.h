@@ -27,5 +27,6 @@ void suite_pattern(void);
 void suite_relay(void);
 void suite_bounce(void);
 void suite_rules(void);
+void suite_colorspec(void);
 
 #endif
