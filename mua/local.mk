@@ -9,6 +9,8 @@ mua_libmua_a_SOURCES = \
 	mua/ui.c mua/ui.h \
 	mua/mailbox.c mua/mailbox.h \
 	mua/pager.c mua/pager.h \
+	mua/mailcap.c mua/mailcap.h \
+	mua/html.c mua/html.h \
 	mua/qview.c mua/qview.h \
 	mua/composeui.c mua/composeui.h \
 	mua/browser.c mua/browser.h

@@ -8,6 +8,8 @@
 
 #include "afile.h"
 #include "codec.h"
+#include "html.h"
+#include "mailcap.h"
 #include "msg.h"
 #include "pager.h"
 #include "path.h"
@@ -36,6 +38,7 @@ struct pager {
 	int wrapped_for;   /* the width rows were made for */
 	size_t top;
 	const char *title;
+	struct mailcap *mc;   /* read on first use */
 };
 
 static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color c, size_t label)
@@ -117,32 +120,119 @@ static void add_text(struct pager *pg, const char *s, size_t len, enum ui_color 
 	buf_release(&b);
 }
 
+static struct mailcap *mailcap_of(struct pager *pg)
+{
+	if (!pg->mc)
+		pg->mc = mailcap_load();
+	return pg->mc;
+}
+
+static const char *part_param(void *arg, const char *name)
+{
+	return msg_part_param(arg, name);
+}
+
+/* The output of a copiousoutput mailcap entry for part p (0), or -1 when
+ * there is none or it failed (the reason in err, empty when none). */
+static int render_copious(struct pager *pg, const struct msg_part *p, struct buf *out,
+			  struct err *err)
+{
+	const struct mailcap_entry *e;
+	struct buf data = BUF_INIT;
+	char *file = NULL;
+	int rc = -1;
+
+	msg_part_decode(p, &data);
+	if (mailcap_tempfile(NULL, msg_part_type(p), data.data, data.len, &file, err) < 0)
+		goto done;
+	/* The test= commands may look at the file, so it exists first. */
+	e = mailcap_find(mailcap_of(pg), msg_part_type(p), MAILCAP_COPIOUSOUTPUT, file, part_param,
+			 (void *)p);
+	if (!e)
+		goto done;
+	rc = mailcap_run(e, file, msg_part_type(p), part_param, (void *)p, out, err);
+	if (rc > 0) {
+		err_set(err, EX_SOFTWARE, "'%s' exited with status %d", e->command, rc);
+		rc = -1;
+	}
+done:
+	mailcap_tempfile_remove(file);
+	free(file);
+	buf_release(&data);
+	return rc < 0 ? -1 : 0;
+}
+
+/* For a message without a text/plain part: its first text/html part that
+ * is not an attachment, through a copiousoutput mailcap entry (w3m -dump,
+ * lynx -dump) when there is one, else as stripped text (html.h); a note
+ * line says which.  NULL when there is no such part. */
+static char *html_text(struct pager *pg, size_t *len_out)
+{
+	struct err err = ERR_INIT;
+	struct buf out = BUF_INIT, note = BUF_INIT, utf8 = BUF_INIT;
+	const struct msg_part *p = NULL;
+	size_t i;
+
+	for (i = 0; i < msg_part_count(pg->m) && !p; i++) {
+		const struct msg_part *q = msg_part_at(pg->m, i);
+
+		if (strcmp(msg_part_type(q), "text/html") == 0 && !msg_part_is_attachment(q))
+			p = q;
+	}
+	if (!p)
+		return NULL;
+	if (render_copious(pg, p, &out, &err) == 0) {
+		buf_puts(&note, "[-- text/html shown through mailcap --]");
+	} else {
+		buf_reset(&out);
+		msg_part_text(p, &utf8);
+		html_to_text(utf8.data, utf8.len, &out);
+		buf_printf(&note, "[-- text/html shown as plain text%s%s --]", err.code ? ": " : "",
+			   err.code ? err.msg : " (no copiousoutput entry in mailcap)");
+	}
+	add_text(pg, note.data, note.len, UI_HEADER);
+	buf_release(&note);
+	buf_release(&utf8);
+	return buf_detach(&out, len_out);
+}
+
+/* Text (len bytes, UTF-8) as lines, sanitised, quote levels coloured. */
+static void add_body(struct pager *pg, const char *text, size_t len)
+{
+	struct buf clean = BUF_INIT;
+	size_t i, start;
+
+	codec_sanitize(text, len, CODEC_KEEP_NEWLINES, &clean);
+	for (start = 0, i = 0; i <= clean.len; i++) {
+		if (i < clean.len && clean.data[i] != '\n')
+			continue;
+		if (i == clean.len && start == i)
+			break;
+		{
+			int q = quote_level(clean.data + start, i - start);
+			enum ui_color c = q ? (enum ui_color)(UI_QUOTE1 + (q - 1) % 3) : UI_NORMAL;
+
+			add_line(pg, clean.data + start, i - start, c, 0);
+		}
+		start = i + 1;
+	}
+	buf_release(&clean);
+}
+
 static void build_lines(struct pager *pg)
 {
 	static const char *const shown[] = { "From", "To", "Cc", "Date", "Subject" };
-	struct buf clean = BUF_INIT;
-	size_t i, n, len, start;
+	size_t i, n, len;
 	char *text;
 
 	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
 		add_header(pg, shown[i]);
 	add_line(pg, "", 0, UI_NORMAL, 0);
 	text = msg_text_n(pg->m, &len);
+	if (!text)
+		text = html_text(pg, &len);
 	if (text) {
-		codec_sanitize(text, len, CODEC_KEEP_NEWLINES, &clean);
-		for (start = 0, i = 0; i <= clean.len; i++) {
-			if (i < clean.len && clean.data[i] != '\n')
-				continue;
-			if (i == clean.len && start == i)
-				break;
-			{
-				int q = quote_level(clean.data + start, i - start);
-				enum ui_color c = q ? (enum ui_color)(UI_QUOTE1 + (q - 1) % 3) : UI_NORMAL;
-
-				add_line(pg, clean.data + start, i - start, c, 0);
-			}
-			start = i + 1;
-		}
+		add_body(pg, text, len);
 		free(text);
 	} else {
 		add_text(pg, "[no text part; press v for the parts]", 37, UI_ERROR);
@@ -163,7 +253,6 @@ static void build_lines(struct pager *pg)
 			buf_release(&b);
 		}
 	}
-	buf_release(&clean);
 }
 
 static void add_row(struct pager *pg, size_t line, size_t off, size_t len)
@@ -291,6 +380,141 @@ struct parts {
 	size_t cur;
 };
 
+static void draw_parts(void *arg);
+
+static void free_lines(struct pager *pg)
+{
+	size_t i;
+
+	for (i = 0; i < pg->nlines; i++)
+		free(pg->lines[i].text);
+	free(pg->lines);
+	free(pg->rows);
+	pg->lines = NULL;
+	pg->rows = NULL;
+	pg->nlines = pg->caplines = pg->nrows = pg->caprows = 0;
+}
+
+/* The scrolling keys of the pager and the part viewer; 1 when k was one. */
+static int scroll_key(struct pager *pg, int k)
+{
+	size_t rows = body_rows();
+
+	switch (k) {
+	case 'j': case KEY_DOWN: case '\n':
+		if (pg->top + rows < pg->nrows)
+			pg->top++;
+		return 1;
+	case 'k': case KEY_UP:
+		if (pg->top > 0)
+			pg->top--;
+		return 1;
+	case ' ': case KEY_NPAGE:
+		if (pg->top + rows < pg->nrows)
+			pg->top += rows;
+		return 1;
+	case '-': case KEY_PPAGE:
+		pg->top = pg->top > rows ? pg->top - rows : 0;
+		return 1;
+	case KEY_HOME: case '<':
+		pg->top = 0;
+		return 1;
+	case KEY_END: case '>':
+		pg->top = pg->nrows > rows ? pg->nrows - rows : 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Show text (UTF-8, sanitised here) in a pager of its own until q. */
+static void text_view(const char *title, const char *note, const char *text, size_t len,
+		      struct parts *back)
+{
+	struct pager tv;
+	int k;
+
+	memset(&tv, 0, sizeof(tv));
+	tv.title = title;
+	if (note)
+		add_text(&tv, note, strlen(note), UI_HEADER);
+	add_body(&tv, text, len);
+	ui_set_redraw(draw, &tv);
+	for (;;) {
+		draw(&tv);
+		k = ui_getkey(-1);
+		if (k == 'q' || k == 'i' || k == UI_KEY_ESC)
+			break;
+		scroll_key(&tv, k);
+	}
+	free_lines(&tv);
+	ui_set_redraw(draw_parts, back);
+}
+
+/* Enter in the part list: the part through the user's mailcap, its
+ * output shown here for a copiousoutput entry, else with the terminal
+ * handed to the command; a text part without an entry is shown as text. */
+static void view_part(struct pager *pg, size_t i, struct parts *back)
+{
+	const struct msg_part *p = msg_part_at(pg->m, i);
+	const char *type = msg_part_type(p);
+	const struct mailcap_entry *e;
+	struct err err = ERR_INIT;
+	struct buf data = BUF_INIT, out = BUF_INIT, title = BUF_INIT, note = BUF_INIT;
+	char *file = NULL;
+	int rc;
+
+	buf_printf(&title, "part %zu of %s: %s", i + 1, pg->title, type);
+	msg_part_decode(p, &data);
+	if (mailcap_tempfile(NULL, type, data.data, data.len, &file, &err) < 0) {
+		ui_error("%s", err.msg);
+		goto done;
+	}
+	e = mailcap_find(mailcap_of(pg), type, 0, file, part_param, (void *)p);
+	if (!e && strncmp(type, "text/", 5) == 0) {
+		buf_reset(&data);
+		msg_part_text(p, &data);
+		if (strcmp(type, "text/html") == 0) {
+			html_to_text(data.data, data.len, &out);
+			text_view(title.data, "[-- text/html shown as plain text (no mailcap entry) --]",
+				  out.data, out.len, back);
+		} else {
+			text_view(title.data, NULL, data.data, data.len, back);
+		}
+		goto done;
+	}
+	if (!e) {
+		ui_error("no mailcap entry for %s (s saves the part)", type);
+		goto done;
+	}
+	if (e->flags & MAILCAP_COPIOUSOUTPUT) {
+		ui_message("running %s", e->command);
+		rc = mailcap_run(e, file, type, part_param, (void *)p, &out, &err);
+		if (rc < 0) {
+			ui_error("%s", err.msg);
+			goto done;
+		}
+		buf_printf(&note, "[-- %s through mailcap: %s%s --]", type, e->command,
+			   rc ? " (failed)" : "");
+		text_view(title.data, note.data, out.data, out.len, back);
+		goto done;
+	}
+	ui_suspend();
+	rc = mailcap_run(e, file, type, part_param, (void *)p, NULL, &err);
+	ui_resume();
+	if (rc < 0)
+		ui_error("%s", err.msg);
+	else if (rc > 0)
+		ui_error("'%s' exited with status %d", e->command, rc);
+done:
+	mailcap_tempfile_remove(file);
+	free(file);
+	buf_release(&data);
+	buf_release(&out);
+	buf_release(&title);
+	buf_release(&note);
+}
+
 static void draw_parts(void *arg)
 {
 	struct parts *ps = arg;
@@ -299,7 +523,7 @@ static void draw_parts(void *arg)
 
 	top = ps->cur >= rows ? ps->cur - rows + 1 : 0;
 	erase();
-	ui_help_bar("q:Back  j/k:Move  s:Save");
+	ui_help_bar("q:Back  j/k:Move  Enter:View (mailcap)  s:Save");
 	for (i = top; i < n && i - top < rows; i++) {
 		const struct msg_part *p = msg_part_at(ps->pg->m, i);
 		const char *fn = msg_part_filename(p);
@@ -336,6 +560,8 @@ static void parts_view(struct pager *pg)
 			ps.cur--;
 		else if (k == 's' && n > 0)
 			save_part(pg, ps.cur);
+		else if ((k == '\n' || k == 'm') && n > 0)
+			view_part(pg, ps.cur, &ps);
 	}
 	ui_set_redraw(draw, pg);
 }
@@ -344,7 +570,6 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 {
 	struct pager pg;
 	enum pager_action act = PAGER_BACK;
-	size_t i, rows;
 	int k, done = 0;
 
 	memset(&pg, 0, sizeof(pg));
@@ -357,7 +582,6 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 	ui_set_redraw(draw, &pg);
 	while (!done) {
 		draw(&pg);
-		rows = body_rows();
 		k = ui_getkey(-1);
 		switch (k) {
 		case 'q': case 'i': case UI_KEY_ESC: act = PAGER_BACK; done = 1; break;
@@ -368,27 +592,6 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case 'f': act = PAGER_FORWARD; done = 1; break;
 		case 'd': act = PAGER_DELETE; done = 1; break;
 		case 'F': act = PAGER_FLAG; done = 1; break;
-		case 'j': case KEY_DOWN: case '\n':
-			if (pg.top + rows < pg.nrows)
-				pg.top++;
-			break;
-		case 'k': case KEY_UP:
-			if (pg.top > 0)
-				pg.top--;
-			break;
-		case ' ': case KEY_NPAGE:
-			if (pg.top + rows < pg.nrows)
-				pg.top += rows;
-			break;
-		case '-': case KEY_PPAGE:
-			pg.top = pg.top > rows ? pg.top - rows : 0;
-			break;
-		case KEY_HOME: case '<':
-			pg.top = 0;
-			break;
-		case KEY_END: case '>':
-			pg.top = pg.nrows > rows ? pg.nrows - rows : 0;
-			break;
 		case 'v':
 			if (pg.m)
 				parts_view(&pg);
@@ -401,7 +604,7 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 				{ "- PgUp", "previous page" },
 				{ "< >", "top, bottom" },
 				{ "J K", "next, previous message" },
-				{ "v", "list the parts (s there saves one)" },
+				{ "v", "list the parts (Enter views one through mailcap, s saves it)" },
 				{ "r g f", "reply, reply to all, forward" },
 				{ "d F", "mark deleted, flag" },
 			};
@@ -409,14 +612,13 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 			break;
 		}
 		default:
+			scroll_key(&pg, k);
 			break;
 		}
 	}
 	ui_set_redraw(NULL, NULL);
-	for (i = 0; i < pg.nlines; i++)
-		free(pg.lines[i].text);
-	free(pg.lines);
-	free(pg.rows);
+	free_lines(&pg);
+	mailcap_free(pg.mc);
 	msg_free(pg.m);
 	return act;
 }

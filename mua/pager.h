@@ -1,9 +1,11 @@
 /*
  * pager: one message on screen: the main headers, the decoded text with
  * quote levels coloured, long lines wrapped by display width, and the list
- * of attachments; `v` opens the part list, where `s` saves a part.  Text
- * reaches the terminal only through ui_text(), which sanitises it.
- * Viewing parts through mailcap is not done here yet: parts can be saved.
+ * of attachments; `v` opens the part list, where Enter views a part
+ * through the user's mailcap (mailcap.h) and `s` saves it.  A message with
+ * only HTML shows it through a copiousoutput mailcap entry, else as
+ * stripped text (html.h).  Text reaches the terminal only through
+ * ui_text(), which sanitises it (command output too).
  * It neither changes flags nor composes; it tells the index screen what
  * the user asked for.
  */

@@ -11,4 +11,5 @@ TESTS += \
 	tests/ui/mbox.sh \
 	tests/ui/folders.sh \
 	tests/ui/colors.sh \
-	tests/ui/compose.sh
+	tests/ui/compose.sh \
+	tests/ui/mailcap.sh

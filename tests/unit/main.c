@@ -39,6 +39,8 @@ static const struct {
 	{ "bounce", suite_bounce },
 	{ "rules", suite_rules },
 	{ "colorspec", suite_colorspec },
+	{ "mailcap", suite_mailcap },
+	{ "html", suite_html },
 };
 
 int main(int argc, char **argv)

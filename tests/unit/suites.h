@@ -28,5 +28,7 @@ void suite_relay(void);
 void suite_bounce(void);
 void suite_rules(void);
 void suite_colorspec(void);
+void suite_mailcap(void);
+void suite_html(void);
 
 #endif
