@@ -736,6 +736,56 @@ static int addr_safe(const char *a)
 	return strpbrk(a, "\r\n<>") == NULL;
 }
 
+/* Reset the reply bookkeeping for a transaction whose n recipients'
+ * outcomes go to res. */
+static void txn_begin(struct relay *r, struct relay_rcpt *res, size_t n)
+{
+	r->cmd = CMD_NONE;
+	r->hide_next = 0;
+	r->rcpt_next = 0;
+	r->res = res;
+	r->nres = n;
+	r->mail_sent = 0;
+	r->mail_code = r->data_code = r->last_code = 0;
+	r->mail_reply[0] = r->data_reply[0] = r->last_reply[0] = '\0';
+	buf_reset(&r->reply);
+}
+
+/* After the transfer (curl result rc): pair each recipient with the reply
+ * that decides it, as relay_send() documents. */
+static int txn_end(struct relay *r, CURLcode rc, struct relay_rcpt *res, size_t n,
+		   int *session_failed_out, struct err *err)
+{
+	size_t i;
+	int unknown = 0;
+
+	r->res = NULL;
+	r->nres = 0;
+	for (i = 0; i < n; i++) {
+		if (res[i].code >= 200 && res[i].code < 300) {
+			/* Accepted at RCPT: the transaction's end decides. */
+			res[i].code = r->data_code;
+			set_reply(res[i].reply, r->data_code ? r->data_reply : "");
+		} else if (res[i].code == 0 && r->mail_code >= 400) {
+			res[i].code = r->mail_code;
+			set_reply(res[i].reply, r->mail_reply);
+		}
+		if (res[i].code == 0)
+			unknown = 1;
+	}
+	if (!unknown)
+		return 0;
+	*session_failed_out = !r->mail_sent;
+	if (rc == CURLE_OK)
+		return err_set(err, EX_TEMPFAIL, "%s: transaction ended without a reply", r->host);
+	/* Before MAIL FROM the last reply says why (421 greeting, 535 AUTH);
+	 * after it, curl's own words (connection lost, timeout) do. */
+	if (!r->mail_sent && r->last_code >= 400)
+		return err_set(err, curl_class(rc), "%s: %s", r->host, r->last_reply);
+	return err_set(err, curl_class(rc), "%s: %s", r->host,
+		       r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+}
+
 int relay_send(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
 	       const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
 	       struct err *err)
@@ -744,7 +794,6 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 	char *from;
 	CURLcode rc;
 	size_t i;
-	int unknown = 0;
 
 	*session_failed_out = 0;
 	for (i = 0; i < n; i++) {
@@ -775,15 +824,7 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 	curl_easy_setopt(r->curl, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(r->curl, CURLOPT_MAIL_RCPT, list);
 
-	r->cmd = CMD_NONE;
-	r->hide_next = 0;
-	r->rcpt_next = 0;
-	r->res = res;
-	r->nres = n;
-	r->mail_sent = 0;
-	r->mail_code = r->data_code = r->last_code = 0;
-	r->mail_reply[0] = r->data_reply[0] = r->last_reply[0] = '\0';
-	buf_reset(&r->reply);
+	txn_begin(r, res, n);
 	r->body = body;
 	r->body_len = len;
 	r->body_8bit = has_8bit(body, len);
@@ -796,34 +837,40 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 	curl_easy_setopt(r->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(list);
 	free(from);
-	r->res = NULL;
-	r->nres = 0;
 	r->body = NULL;
 	/* The wire copy of a large message is not worth keeping around. */
 	if (r->wire.cap > 1024 * 1024)
 		buf_release(&r->wire);
 
+	return txn_end(r, rc, res, n, session_failed_out, err);
+}
+
+int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n, int ok,
+		 int *session_failed_out, struct err *err)
+{
+	struct relay r;
+	const char *p = trace, *end = trace + len, *nl;
+	size_t i;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.host, sizeof(r.host), "replay");
+	buf_init(&r.reply);
+	*session_failed_out = 0;
 	for (i = 0; i < n; i++) {
-		if (res[i].code >= 200 && res[i].code < 300) {
-			/* Accepted at RCPT: the transaction's end decides. */
-			res[i].code = r->data_code;
-			set_reply(res[i].reply, r->data_code ? r->data_reply : "");
-		} else if (res[i].code == 0 && r->mail_code >= 400) {
-			res[i].code = r->mail_code;
-			set_reply(res[i].reply, r->mail_reply);
-		}
-		if (res[i].code == 0)
-			unknown = 1;
+		res[i].code = 0;
+		res[i].reply[0] = '\0';
 	}
-	if (!unknown)
-		return 0;
-	*session_failed_out = !r->mail_sent;
-	if (rc == CURLE_OK)
-		return err_set(err, EX_TEMPFAIL, "%s: transaction ended without a reply", r->host);
-	/* Before MAIL FROM the last reply says why (421 greeting, 535 AUTH);
-	 * after it, curl's own words (connection lost, timeout) do. */
-	if (!r->mail_sent && r->last_code >= 400)
-		return err_set(err, curl_class(rc), "%s: %s", r->host, r->last_reply);
-	return err_set(err, curl_class(rc), "%s: %s", r->host,
-		       r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+	txn_begin(&r, res, n);
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl ? nl + 1 : end;
+		if (*p == '>' || *p == '<')
+			trace_cb(NULL, *p == '>' ? CURLINFO_HEADER_OUT : CURLINFO_HEADER_IN,
+				 (char *)p + 1, (size_t)(nl - p - 1), &r);
+		p = nl;
+	}
+	rc = txn_end(&r, ok ? CURLE_OK : CURLE_RECV_ERROR, res, n, session_failed_out, err);
+	buf_release(&r.reply);
+	return rc;
 }

@@ -73,6 +73,16 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 	       const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
 	       struct err *err) RELAY_WUR;
 
+/* The reply handling of relay_send() without a network, for tests and
+ * the fuzzer: trace is a protocol trace as curl reports it, one line per
+ * LF-ended line, each starting with '>' (a client line) or '<' (a server
+ * line; "250-" continues a reply, "250 " ends it), other lines ignored.
+ * res (n entries) and the return value, *session_failed_out and err are
+ * what relay_send() gives when the transfer had that trace and curl
+ * reported success (ok 1) or a receive error (ok 0). */
+int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n, int ok,
+		 int *session_failed_out, struct err *err) RELAY_WUR;
+
 /* The body as it goes on the wire before dot-stuffing: LF -> CRLF (an
  * existing CRLF is kept), appended to out.  Exposed for tests. */
 void relay_crlf(const char *body, size_t len, struct buf *out);

@@ -319,6 +319,36 @@ bad:
 	return -1;
 }
 
+uint64_t index_cache_sum(const char *data, size_t len)
+{
+	return hash64(data, len);
+}
+
+long index_cache_check(const char *real, const char *data, size_t len)
+{
+	struct index ix;
+	size_t i, k;
+	volatile size_t total = 0;
+	long n;
+
+	memset(&ix, 0, sizeof(ix));
+	ix.real = (char *)real;
+	if (len < CACHE_HDR + CACHE_TRAILER || len > CACHE_MAX || cache_parse(&ix, data, len) < 0)
+		return -1;
+	/* Every string must be there to read, as the index screen will. */
+	for (i = 0; i < ix.n; i++) {
+		const char **f[NSTR];
+
+		str_fields(&ix.v[i].m, f);
+		for (k = 0; k < NSTR; k++)
+			if (*f[k])
+				total += strlen(*f[k]);
+	}
+	n = (long)ix.n;
+	free(ix.v);
+	return n;
+}
+
 /* Load the cache; -1 when there is none we can trust. */
 static int cache_load(struct index *ix)
 {

@@ -19,6 +19,7 @@
 #define SUREL_INDEX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -68,5 +69,15 @@ int index_refresh(struct index *ix, struct err *err) INDEX_WUR;
 
 /* The folder's directory (borrowed). */
 const char *index_dir(const struct index *ix);
+
+/* Cache images, for tests and the fuzzer.  The checksum that ends an
+ * image whose other bytes are the len bytes at data (the cache file's last
+ * 8 bytes, host byte order). */
+uint64_t index_cache_sum(const char *data, size_t len);
+/* Read len bytes (checksum included) as index_open() reads the cache file
+ * of the folder whose absolute path is real: the number of messages in it,
+ * or -1 when index_open() would discard it and rebuild the index.  Reads
+ * only data; strings are never copied. */
+long index_cache_check(const char *real, const char *data, size_t len);
 
 #endif

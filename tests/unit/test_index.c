@@ -757,6 +757,51 @@ static int cleanup(void)
 	return 0;
 }
 
+/* The cache reader on images made by the writer and then damaged, with
+ * the checksum made right again so the reader gets past it. */
+static void test_cache_check(void)
+{
+	struct index *ix;
+	struct err err = ERR_INIT;
+	char *d, *rel, *cf, *real, *data;
+	size_t len;
+	uint64_t sum, count;
+
+	fresh();
+	d = new_maildir("box");
+	rel = put(d, "Subject: one\nFrom: A <a@b.test>\n", NULL);
+	free(rel);
+	rel = put(d, "Subject: two\n", "S");
+	free(rel);
+	ix = open_ok(d, 0);
+	index_free(ix);
+	cf = cache_file();
+	real = realpath(d, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cf);
+	CU_ASSERT_EQUAL_FATAL(afile_read(cf, 1 << 20, &data, &len, &err), 0);
+	CU_ASSERT_EQUAL(index_cache_check(real, data, len), 2);
+	CU_ASSERT_EQUAL(index_cache_check("/elsewhere", data, len), -1);
+	CU_ASSERT_EQUAL(index_cache_check(real, data, len - 1), -1);
+	CU_ASSERT_EQUAL(index_cache_check(real, data, 0), -1);
+	/* A record count the file cannot hold, sealed again. */
+	memcpy(&count, data + 16, 8);
+	count = UINT64_MAX / 2;
+	memcpy(data + 16, &count, 8);
+	sum = index_cache_sum(data, len - 8);
+	memcpy(data + len - 8, &sum, 8);
+	CU_ASSERT_EQUAL(index_cache_check(real, data, len), -1);
+	/* One record fewer than the strings hold. */
+	count = 1;
+	memcpy(data + 16, &count, 8);
+	sum = index_cache_sum(data, len - 8);
+	memcpy(data + len - 8, &sum, 8);
+	CU_ASSERT_EQUAL(index_cache_check(real, data, len), -1);
+	free(data);
+	free(real);
+	free(cf);
+	free(d);
+}
+
 void suite_index(void)
 {
 	CU_pSuite s = CU_add_suite("index", init, cleanup);
@@ -768,6 +813,7 @@ void suite_index(void)
 	CU_add_test(s, "new file picked up, deleted dropped", test_new_and_deleted);
 	CU_add_test(s, "corrupt or foreign cache is rebuilt", test_corrupt_cache);
 	CU_add_test(s, "INDEX_NO_CACHE", test_no_cache);
+	CU_add_test(s, "cache images checked field by field", test_cache_check);
 	CU_add_test(s, "set_flags renames the file", test_set_flags);
 	CU_add_test(s, "refresh", test_refresh);
 	CU_add_test(s, "long, CRLF, empty and unreadable messages", test_odd_messages);

@@ -205,6 +205,50 @@ static void test_session(void)
 	tutil_rmtree();
 }
 
+/* The reply handling alone (relay_replay), including traces a broken or
+ * hostile server makes. */
+static void test_replay(void)
+{
+	static const char ok[] =
+		"<220 hi\r\n>EHLO x\r\n<250-mx\r\n<250 8BITMIME\r\n"
+		">MAIL FROM:<a@b>\r\n<250 ok\r\n"
+		">RCPT TO:<c@d>\r\n<250 ok\r\n"
+		">RCPT TO:<e@f>\r\n<550-5.1.1 no\r\n<550 5.1.1 such user\r\n"
+		">RCPT TO:<g@h>\r\n<451 4.7.1 later\r\n"
+		">DATA\r\n<354 go\r\n<250 2.0.0 queued\r\n";
+	static const char mail_refused[] =
+		"<220 hi\r\n>EHLO x\r\n<250 ok\r\n>MAIL FROM:<>\r\n<421 4.3.0 bye\r\n";
+	static const char greeting_refused[] = "<554 5.3.2 go away\r\n";
+	static const char junk[] = "<2\r\n<abc def\r\n>\r\n<\r\n<250-\r\n<250\r\nno prefix\r\n";
+	struct relay_rcpt res[3];
+	struct err err = ERR_INIT;
+	int failed;
+
+	CU_ASSERT_EQUAL(relay_replay(ok, strlen(ok), res, 3, 1, &failed, &err), 0);
+	CU_ASSERT_EQUAL(failed, 0);
+	CU_ASSERT_EQUAL(res[0].code, 250);
+	CU_ASSERT_STRING_EQUAL(res[0].reply, "250 2.0.0 queued");
+	CU_ASSERT_EQUAL(res[1].code, 550);
+	CU_ASSERT_STRING_EQUAL(res[1].reply, "550 5.1.1 no 5.1.1 such user");
+	CU_ASSERT_EQUAL(res[2].code, 451);
+
+	CU_ASSERT_EQUAL(relay_replay(mail_refused, strlen(mail_refused), res, 2, 1, &failed, &err), 0);
+	CU_ASSERT_EQUAL(res[0].code, 421);
+	CU_ASSERT_EQUAL(res[1].code, 421);
+
+	CU_ASSERT_EQUAL(relay_replay(greeting_refused, strlen(greeting_refused), res, 1, 0, &failed,
+				     &err), -1);
+	CU_ASSERT_EQUAL(failed, 1);
+	CU_ASSERT_EQUAL(res[0].code, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "554 5.3.2 go away"));
+
+	err_clear(&err);
+	CU_ASSERT_EQUAL(relay_replay(junk, strlen(junk), res, 1, 1, &failed, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_TEMPFAIL);
+	CU_ASSERT_EQUAL(res[0].code, 0);
+	CU_ASSERT_EQUAL(relay_replay("", 0, res, 0, 1, &failed, &err), 0);
+}
+
 void suite_relay(void)
 {
 	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
@@ -212,4 +256,5 @@ void suite_relay(void)
 	CU_add_test(s, "LF to CRLF", test_crlf);
 	CU_add_test(s, "8-bit parts to quoted-printable", test_7bit);
 	CU_add_test(s, "one session: per-recipient replies, reuse, 7-bit", test_session);
+	CU_add_test(s, "reply handling replayed, broken traces", test_replay);
 }

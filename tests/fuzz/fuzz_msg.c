@@ -1,0 +1,131 @@
+/*
+ * Fuzz the message model: msg_parse() of a whole message (and of its
+ * header block alone), every accessor, and the views built on it (the
+ * `spool show --json` object, the readable text).  Checks what msg.h
+ * promises: decoded strings are valid UTF-8, part sizes match the decoded
+ * bodies, and the JSON object can always be serialised.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "msg.h"
+#include "view.h"
+
+#include "fuzz.h"
+
+/* Bigger inputs teach nothing new and slow every other run down. */
+#define MAX_INPUT (256 * 1024)
+
+static const char *const headers[] = { "From", "To", "Cc", "Bcc", "Reply-To", "Sender" };
+
+static void check_utf8(const char *s)
+{
+	if (s)
+		FUZZ_CHECK(codec_utf8_valid(s, strlen(s)));
+}
+
+static void walk(const struct msg *m, int headers_only)
+{
+	struct msg_addr *a;
+	struct buf b = BUF_INIT;
+	const char *name, *value;
+	char *s;
+	size_t i, n, len;
+	time_t t;
+	json_t *j;
+
+	n = msg_header_count(m);
+	for (i = 0; i < n; i++) {
+		msg_header_at(m, i, &name, &value);
+		FUZZ_CHECK(name && value);
+		(void)msg_header(m, name);
+	}
+	s = msg_header_decoded(m, "Subject");
+	check_utf8(s);
+	free(s);
+	s = msg_header_decoded(m, "X-Nonexistent-Header");
+	FUZZ_CHECK(s == NULL || msg_header(m, "X-Nonexistent-Header"));
+	free(s);
+	check_utf8(msg_subject(m));
+	(void)msg_message_id(m);
+	(void)msg_date(m, &t);
+	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		size_t k;
+
+		n = msg_addrs(m, headers[i], &a);
+		for (k = 0; k < n; k++) {
+			FUZZ_CHECK(a[k].addr != NULL);
+			check_utf8(a[k].name);
+		}
+		msg_addrs_free(a, n);
+	}
+	s = msg_text_n(m, &len);
+	if (s) {
+		FUZZ_CHECK(codec_utf8_valid(s, len));
+		FUZZ_CHECK(s[len] == '\0');
+	}
+	free(s);
+	s = msg_text(m);
+	free(s);
+
+	n = msg_part_count(m);
+	for (i = 0; i < n; i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		const char *type = msg_part_type(p);
+
+		FUZZ_CHECK(type != NULL);
+		check_utf8(msg_part_param(p, "charset"));
+		check_utf8(msg_part_param(p, "name"));
+		check_utf8(msg_part_filename(p));
+		(void)msg_part_is_attachment(p);
+		buf_reset(&b);
+		msg_part_decode(p, &b);
+		if (strcmp(type, "message/rfc822") != 0 && !headers_only)
+			FUZZ_CHECK(msg_part_size(p) == b.len);
+		buf_reset(&b);
+		msg_part_text(p, &b);
+		FUZZ_CHECK(codec_utf8_valid(b.data, b.len));
+	}
+
+	j = view_json(m);
+	FUZZ_CHECK(j != NULL);
+	s = json_dumps(j, JSON_COMPACT);
+	FUZZ_CHECK(s != NULL);
+	free(s);
+	json_decref(j);
+	buf_reset(&b);
+	view_text(m, &b);
+	FUZZ_CHECK(codec_utf8_valid(b.data, b.len));
+	s = view_sender(m);
+	free(s);
+	buf_release(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct msg *m;
+	char *copy;
+
+	if (size > MAX_INPUT)
+		return 0;
+	/* An exact-size copy, so ASan sees any read past the end. */
+	copy = malloc(size ? size : 1);
+	if (size)
+		memcpy(copy, data, size);
+	m = msg_parse(copy, size, 0);
+	FUZZ_CHECK(m != NULL);
+	walk(m, 0);
+	msg_free(m);
+	m = msg_parse(copy, size, MSG_HEADERS_ONLY);
+	FUZZ_CHECK(m != NULL);
+	walk(m, 1);
+	msg_free(m);
+	free(copy);
+	return 0;
+}
