@@ -12,6 +12,7 @@
 
 #include "browser.h"
 #include "composeui.h"
+#include "folderlist.h"
 #include "mailbox.h"
 #include "maildir.h"
 #include "msg.h"
@@ -485,9 +486,19 @@ static void mark(struct browser *b, int del)
  * like one, else a folder of the account. */
 static char *folder_dir(const struct browser *b, const char *name)
 {
-	if (strchr(name, '/') || name[0] == '~' || name[0] == '.' || !b->root)
+	char *dir;
+
+	if (name[0] == '/' || name[0] == '~' || name[0] == '.' || !b->root)
 		return path_expand(name);
-	return maildir_folder_path(b->root, name);
+	if (!strchr(name, '/'))
+		return maildir_folder_path(b->root, name);
+	/* "lists/dev": a nested folder of the account when there is one
+	 * (as the folder list and Tab name them), else a relative path. */
+	dir = maildir_folder_path(b->root, name);
+	if (maildir_is(dir))
+		return dir;
+	free(dir);
+	return path_expand(name);
 }
 
 static void complete_folder(void *arg, struct buf *line)
@@ -531,7 +542,7 @@ static void complete_folder(void *arg, struct buf *line)
 
 static char *ask_folder(struct browser *b, const char *question)
 {
-	struct ui_prompt_ops ops = { complete_folder, NULL, b };
+	struct ui_prompt_ops ops = { complete_folder, NULL, b, NULL };
 	struct buf line = BUF_INIT;
 
 	if (ui_prompt(question, NULL, &ops, &line) < 0 || line.len == 0) {
@@ -541,11 +552,56 @@ static char *ask_folder(struct browser *b, const char *question)
 	return buf_detach(&line, NULL);
 }
 
+/* y, or ? at an empty folder prompt: the folder browser. */
+static char *pick_folder(struct browser *b)
+{
+	char *name;
+
+	if (!b->root) {
+		ui_error("no account: the folder list needs a configured maildir");
+		return NULL;
+	}
+	name = folderlist_pick(b->root, b->name);
+	ui_set_redraw(draw, b);
+	draw(b);
+	return name;
+}
+
+static int folder_prompt_key(void *arg, int k, struct buf *line)
+{
+	char *name;
+
+	if (k != '?' || line->len != 0)
+		return UI_KEY_PASS;
+	name = pick_folder(arg);
+	if (!name)
+		return UI_KEY_TAKEN;
+	buf_reset(line);
+	buf_puts(line, name);
+	free(name);
+	return UI_KEY_ACCEPT;
+}
+
+static void open_folder(struct browser *b, char *name);
+
 static void change_folder(struct browser *b)
+{
+	struct ui_prompt_ops ops = { complete_folder, NULL, b, folder_prompt_key };
+	struct buf line = BUF_INIT;
+
+	if (ui_prompt("Open folder: ", NULL, &ops, &line) < 0 || line.len == 0) {
+		buf_release(&line);
+		return;
+	}
+	open_folder(b, buf_detach(&line, NULL));
+}
+
+/* Open the folder called name (a name or a path); takes ownership of name. */
+static void open_folder(struct browser *b, char *name)
 {
 	struct err err = ERR_INIT;
 	struct mailbox *mb;
-	char *name = ask_folder(b, "Open folder: "), *dir;
+	char *dir;
 
 	if (!name)
 		return;
@@ -703,7 +759,7 @@ static void search_changed(void *arg, const char *line)
 
 static void search(struct browser *b)
 {
-	struct ui_prompt_ops ops = { NULL, search_changed, b };
+	struct ui_prompt_ops ops = { NULL, search_changed, b, NULL };
 	struct buf line = BUF_INIT;
 
 	if (b->nview == 0)
@@ -880,7 +936,8 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "$", "expunge: marked messages go to trash_folder, else are deleted" },
 	{ "F", "flag / unflag" },
 	{ "s", "move to a folder (Tab completes)" },
-	{ "c", "change folder (Tab completes)" },
+	{ "c", "change folder (Tab completes, ? lists the folders)" },
+	{ "y", "folder list with message and unread counts (Enter opens)" },
 	{ "/ n", "search sender and subject, next match" },
 	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
 	{ "T", "threads on / off" },
@@ -973,6 +1030,9 @@ static void key(struct browser *b, int k)
 		break;
 	case 'c':
 		change_folder(b);
+		break;
+	case 'y':
+		open_folder(b, pick_folder(b));
 		break;
 	case '/':
 		search(b);

@@ -11,6 +11,7 @@ mua_libmua_a_SOURCES = \
 	mua/pager.c mua/pager.h \
 	mua/mailcap.c mua/mailcap.h \
 	mua/html.c mua/html.h \
+	mua/folderlist.c mua/folderlist.h \
 	mua/qview.c mua/qview.h \
 	mua/composeui.c mua/composeui.h \
 	mua/browser.c mua/browser.h

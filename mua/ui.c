@@ -493,6 +493,16 @@ int ui_prompt(const char *question, const char *initial, const struct ui_prompt_
 	for (;;) {
 		draw_prompt(question, line);
 		k = ui_getkey(-1);
+		if (ops && ops->key && k != KEY_RESIZE) {
+			int r = ops->key(ops->arg, k, line);
+
+			if (r == UI_KEY_ACCEPT) {
+				rc = 0;
+				break;
+			}
+			if (r == UI_KEY_TAKEN)
+				continue;
+		}
 		if (k == '\n') {
 			rc = 0;
 			break;

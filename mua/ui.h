@@ -103,11 +103,16 @@ void ui_set_redraw(ui_redraw_fn fn, void *arg);
 void ui_redraw(void);
 
 /* Prompt callbacks.  complete: replace line with its completion (Tab);
- * changed: the line changed (incremental search); either may be NULL. */
+ * changed: the line changed (incremental search); key: sees each key
+ * first and returns UI_KEY_PASS (edit as usual), UI_KEY_TAKEN (done with
+ * it) or UI_KEY_ACCEPT (end the prompt as Enter would, with line as the
+ * callback left it); any may be NULL. */
+enum { UI_KEY_PASS, UI_KEY_TAKEN, UI_KEY_ACCEPT };
 struct ui_prompt_ops {
 	void (*complete)(void *arg, struct buf *line);
 	void (*changed)(void *arg, const char *line);
 	void *arg;
+	int (*key)(void *arg, int k, struct buf *line);
 };
 /* Read a line on the message line after question, starting from initial
  * (may be NULL).  Enter accepts (0, the text in line), Esc or Ctrl-G

@@ -12,4 +12,5 @@ TESTS += \
 	tests/ui/folders.sh \
 	tests/ui/colors.sh \
 	tests/ui/compose.sh \
-	tests/ui/mailcap.sh
+	tests/ui/mailcap.sh \
+	tests/ui/folderlist.sh
