@@ -9,7 +9,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "bodysearch.h"
 #include "browser.h"
 #include "composeui.h"
 #include "folderlist.h"
@@ -129,25 +131,58 @@ static void fill_pmsg(const struct browser *b, size_t i, struct pattern_msg *pm)
 struct body_arg {
 	struct browser *b;
 	size_t msg;
+	size_t done, total;       /* messages looked at, of how many */
+	unsigned long long bytes; /* body bytes read before this message */
+	struct timespec last;     /* the last look at the keyboard */
+	int stopped;              /* a key stopped the search */
 };
 
-/* ~b: the text a reader sees (decoded), else the raw bytes. */
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* After each piece of a message: every 200 ms, progress on the message
+ * line and a look for a key that stops the search. */
+static int body_progress(void *arg, size_t bytes)
+{
+	struct body_arg *ba = arg;
+
+	if (ms_since(&ba->last) < 200)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ba->last);
+	ui_message("searching message bodies: %zu/%zu, %.1f MiB (any key stops)", ba->done,
+		   ba->total, (double)(ba->bytes + bytes) / (1024 * 1024));
+	ba->stopped = ui_interrupted();
+	return ba->stopped;
+}
+
+/* ~b: read in pieces (bodysearch.h); -1 when the user stopped it. */
 static int body_has(void *arg, const char *needle)
 {
 	struct body_arg *ba = arg;
 	struct err err = ERR_INIT;
-	struct msg *m;
-	char *data, *text;
-	size_t len, tlen;
-	int r;
+	struct stat st;
+	char *data;
+	size_t len;
+	int fd, r;
 
+	fd = mailbox_open_msg(ba->b->mb, ba->msg, &err);
+	if (fd >= 0) {
+		r = bodysearch_fd(fd, needle, body_progress, ba);
+		if (fstat(fd, &st) == 0)
+			ba->bytes += (unsigned long long)st.st_size;
+		close(fd);
+		/* A read error is no match; only a key stops the limit. */
+		return r < 0 && !ba->stopped ? 0 : r;
+	}
 	if (mailbox_read(ba->b->mb, ba->msg, &data, &len, &err) < 0)
 		return 0;
-	m = msg_parse(data, len, 0);
-	text = m ? msg_text_n(m, &tlen) : NULL;
-	r = text ? pattern_contains(text, tlen, needle) : pattern_contains(data, len, needle);
-	free(text);
-	msg_free(m);
+	r = bodysearch_mem(data, len, needle, body_progress, ba);
+	ba->bytes += len;
 	free(data);
 	return r;
 }
@@ -161,24 +196,34 @@ static int build_view(struct browser *b, size_t keep)
 	size_t nview = 0, r, i;
 	int uses_body = b->limit && pattern_uses_body(b->limit);
 
+	struct body_arg ba;
+
+	memset(&ba, 0, sizeof(ba));
+	ba.b = b;
+	ba.total = b->n;
+	clock_gettime(CLOCK_MONOTONIC, &ba.last);
+	if (uses_body)
+		ui_message("searching message bodies: 0/%zu (any key stops)", b->n);
 	for (r = 0; r < b->n; r++) {
 		i = b->threaded ? thread_msg_at(b->thr, r) : r;
 		if (b->limit) {
 			struct pattern_msg pm;
-			struct body_arg ba = { b, i };
 			int m;
 
-			if (uses_body && r % 16 == 0) {
-				if (ui_interrupted()) {
-					free(view);
-					ui_error("limit interrupted");
-					return -1;
-				}
-				if (r % 512 == 0)
-					ui_message("searching message bodies: %zu/%zu (any key stops)", r, b->n);
+			ba.msg = i;
+			ba.done = r;
+			/* Between messages as within them (body_progress). */
+			if (uses_body && body_progress(&ba, 0)) {
+				m = -1;
+			} else {
+				fill_pmsg(b, i, &pm);
+				m = pattern_match(b->limit, &pm, body_has, &ba);
 			}
-			fill_pmsg(b, i, &pm);
-			m = pattern_match(b->limit, &pm, body_has, &ba);
+			if (m < 0) {
+				free(view);
+				ui_error("limit interrupted");
+				return -1;
+			}
 			if (m != 1)
 				continue;
 		}

@@ -12,6 +12,7 @@ mua_libmua_a_SOURCES = \
 	mua/mailcap.c mua/mailcap.h \
 	mua/html.c mua/html.h \
 	mua/folderlist.c mua/folderlist.h \
+	mua/bodysearch.c mua/bodysearch.h \
 	mua/qview.c mua/qview.h \
 	mua/composeui.c mua/composeui.h \
 	mua/browser.c mua/browser.h

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -197,6 +198,31 @@ size_t mailbox_count(const struct mailbox *box)
 const struct index_msg *mailbox_at(const struct mailbox *box, size_t i)
 {
 	return box->ix ? index_at(box->ix, i) : &box->ents[i].m;
+}
+
+int mailbox_open_msg(struct mailbox *box, size_t i, struct err *err)
+{
+	const struct index_msg *m;
+	struct maildir_entry e;
+	char *p;
+	int fd;
+
+	if (box->mb)
+		return err_set(err, EX_UNAVAILABLE, "an mbox message has no file of its own");
+	m = index_at(box->ix, i);
+	p = xasprintf("%s/%s", box->path, m->path);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	free(p);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : err_sys(err, EX_NOINPUT, "cannot open message '%s'", m->key);
+	/* Renamed by another program since the folder was read. */
+	if (maildir_find(box->path, m->key, &e, err) < 0)
+		return -1;
+	p = xasprintf("%s/%s", box->path, e.path);
+	maildir_entry_release(&e);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	free(p);
+	return fd >= 0 ? fd : err_sys(err, EX_NOINPUT, "cannot open message '%s'", m->key);
 }
 
 int mailbox_read(struct mailbox *box, size_t i, char **data_out, size_t *len_out,

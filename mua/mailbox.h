@@ -35,6 +35,10 @@ const struct index_msg *mailbox_at(const struct mailbox *mb, size_t i);
 /* The raw bytes of message i, NUL-terminated (caller frees *data_out). */
 int mailbox_read(struct mailbox *mb, size_t i, char **data_out, size_t *len_out,
 		 struct err *err) MAILBOX_WUR;
+/* A read-only descriptor on the file of Maildir message i (caller
+ * closes), for reading it in pieces; EX_UNAVAILABLE for an mbox (use
+ * mailbox_read), EX_NOINPUT when it is gone. */
+int mailbox_open_msg(struct mailbox *mb, size_t i, struct err *err) MAILBOX_WUR;
 /* Set the Maildir flags of message i (for an mbox: in memory only). */
 int mailbox_set_flags(struct mailbox *mb, size_t i, const char *flags,
 		      struct err *err) MAILBOX_WUR;

@@ -13,4 +13,5 @@ TESTS += \
 	tests/ui/colors.sh \
 	tests/ui/compose.sh \
 	tests/ui/mailcap.sh \
-	tests/ui/folderlist.sh
+	tests/ui/folderlist.sh \
+	tests/ui/bodysearch.sh

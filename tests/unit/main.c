@@ -41,6 +41,7 @@ static const struct {
 	{ "colorspec", suite_colorspec },
 	{ "mailcap", suite_mailcap },
 	{ "html", suite_html },
+	{ "bodysearch", suite_bodysearch },
 };
 
 int main(int argc, char **argv)

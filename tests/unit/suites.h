@@ -30,5 +30,6 @@ void suite_rules(void);
 void suite_colorspec(void);
 void suite_mailcap(void);
 void suite_html(void);
+void suite_bodysearch(void);
 
 #endif

@@ -1,0 +1,160 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bodysearch.h"
+#include "buf.h"
+#include "msg.h"
+#include "pattern.h"
+
+/* The state of one search, fed piece by piece. */
+struct search {
+	const char *needle;
+	size_t nlen;
+	struct buf head;      /* the first BODYSEARCH_DECODE_MAX bytes */
+	size_t body;          /* offset of the body, (size_t)-1 until known */
+	size_t total;         /* bytes fed */
+	struct buf tail;      /* the last nlen-1 body bytes searched */
+	int found;
+};
+
+/* Search body bytes (the tail of the previous piece in front). */
+static void search_body(struct search *s, const char *p, size_t len)
+{
+	if (len == 0 || s->found)
+		return;
+	buf_append(&s->tail, p, len);
+	if (pattern_contains(s->tail.data, s->tail.len, s->needle))
+		s->found = 1;
+	if (s->tail.len > s->nlen) {
+		size_t keep = s->nlen ? s->nlen - 1 : 0;
+
+		memmove(s->tail.data, s->tail.data + s->tail.len - keep, keep);
+		buf_truncate(&s->tail, keep);
+	}
+}
+
+/* The end of the header block in the head bytes: just past the empty line. */
+static size_t header_end(const struct buf *h)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < h->len; i++) {
+		if (h->data[i] != '\n')
+			continue;
+		if (h->data[i + 1] == '\n')
+			return i + 2;
+		if (h->data[i + 1] == '\r' && i + 2 < h->len && h->data[i + 2] == '\n')
+			return i + 3;
+	}
+	return (size_t)-1;
+}
+
+static void feed(struct search *s, const char *p, size_t len)
+{
+	size_t room = s->head.len < BODYSEARCH_DECODE_MAX ? BODYSEARCH_DECODE_MAX - s->head.len : 0;
+	size_t start = s->total;
+
+	buf_append(&s->head, p, len < room ? len : room);
+	s->total += len;
+	if (s->body == (size_t)-1) {
+		s->body = header_end(&s->head);
+		if (s->body == (size_t)-1 && s->head.len < BODYSEARCH_DECODE_MAX)
+			return;
+		/* A header block larger than what is kept: the rest is body. */
+		if (s->body == (size_t)-1)
+			s->body = s->head.len;
+		/* Body bytes that came with earlier pieces are in head. */
+		if (s->body < start)
+			search_body(s, s->head.data + s->body, start - s->body);
+	}
+	if (s->body < s->total) {
+		size_t from = s->body > start ? s->body - start : 0;
+
+		search_body(s, p + from, len - from);
+	}
+}
+
+/* No raw match: the decoded text of what was kept. */
+static int finish(struct search *s)
+{
+	struct msg *m;
+	char *text;
+	size_t tlen;
+	int r = s->found;
+
+	if (!r && s->head.len) {
+		m = msg_parse(s->head.data, s->head.len, 0);
+		text = m ? msg_text_n(m, &tlen) : NULL;
+		if (text && pattern_contains(text, tlen, s->needle))
+			r = 1;
+		free(text);
+		msg_free(m);
+	}
+	buf_release(&s->head);
+	buf_release(&s->tail);
+	return r;
+}
+
+static void start(struct search *s, const char *needle)
+{
+	memset(s, 0, sizeof(*s));
+	s->needle = needle;
+	s->nlen = strlen(needle);
+	buf_init(&s->head);
+	buf_init(&s->tail);
+	s->body = (size_t)-1;
+}
+
+int bodysearch_fd(int fd, const char *needle, bodysearch_progress_fn progress, void *arg)
+{
+	struct search s;
+	char *chunk = malloc(BODYSEARCH_CHUNK);
+	ssize_t r;
+
+	if (!chunk)
+		return -1;
+	start(&s, needle);
+	while (!s.found) {
+		r = read(fd, chunk, BODYSEARCH_CHUNK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(chunk);
+			finish(&s);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		feed(&s, chunk, (size_t)r);
+		if (progress && progress(arg, s.total)) {
+			free(chunk);
+			finish(&s);
+			return -1;
+		}
+	}
+	free(chunk);
+	return finish(&s);
+}
+
+int bodysearch_mem(const char *data, size_t len, const char *needle,
+		   bodysearch_progress_fn progress, void *arg)
+{
+	struct search s;
+	size_t off = 0, n;
+
+	start(&s, needle);
+	while (off < len && !s.found) {
+		n = len - off < BODYSEARCH_CHUNK ? len - off : BODYSEARCH_CHUNK;
+		feed(&s, data + off, n);
+		off += n;
+		if (progress && progress(arg, off)) {
+			finish(&s);
+			return -1;
+		}
+	}
+	return finish(&s);
+}
