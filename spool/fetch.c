@@ -227,6 +227,10 @@ static int settings(struct run *r, struct err *err)
 	r->conf.tls_fingerprint = cfg_get(r->a, "tls_fingerprint");
 	r->conf.move_to = cfg_get(r->a, "move_to");
 	r->conf.timeout = TIMEOUT_DEFAULT;
+	/* SPOOL_NET_TIMEOUT: seconds a silent or dripping server is given
+	 * (tests use a few). */
+	if (getenv("SPOOL_NET_TIMEOUT") && atol(getenv("SPOOL_NET_TIMEOUT")) > 0)
+		r->conf.timeout = atol(getenv("SPOOL_NET_TIMEOUT"));
 	r->conf.auth = SOURCE_AUTH_AUTO;
 	if (auth && strcmp(auth, "plain") == 0)
 		r->conf.auth = SOURCE_AUTH_PLAIN;
@@ -885,6 +889,10 @@ int fetch_session_connect(struct fetch_session *fs, struct err *err)
 	struct run *r = &fs->r;
 
 	drop(r);
+	/* libetpan writes to its sockets with write(): a server that hung up
+	 * (or one the guard cut off) must give EPIPE, an error the session
+	 * reports, not a SIGPIPE that kills us without a word. */
+	signal(SIGPIPE, SIG_IGN);
 	if (r->ops->open(&r->conf, &r->src, err) < 0) {
 		r->src = NULL;
 		err_prefix(err, "account '%s'", cfg_account_name(r->a));

@@ -28,13 +28,29 @@ struct source {
 	const struct source_conf *conf;
 	mailimap *imap;
 	struct tls_policy *tls;
+	struct source_guard guard;
 };
+
+/* Every byte on the stream goes past the guard (source.h). */
+static void guard_log(mailimap *imap, int type, const char *str, size_t size, void *ctx)
+{
+	struct source *s = ctx;
+	int fd = imap->imap_stream ? mailstream_low_get_fd(mailstream_get_low(imap->imap_stream)) : -1;
+
+	if (type == MAILSTREAM_LOG_TYPE_DATA_RECEIVED)
+		source_guard_feed(&s->guard, fd, 1, str, size);
+	else if (type == MAILSTREAM_LOG_TYPE_DATA_SENT || type == MAILSTREAM_LOG_TYPE_DATA_SENT_PRIVATE)
+		source_guard_feed(&s->guard, fd, 0, NULL, size);
+}
 
 /* Fill err from libetpan's result r of the command what. */
 static int fail(struct source *s, int r, const char *what, struct err *err)
 {
 	char reply[160];
 
+	if (s->guard.why)
+		return err_set(err, EX_TEMPFAIL, "%s: %s: %s, connection cut", s->conf->host, what,
+			       s->guard.why);
 	source_reply(s->imap ? s->imap->imap_response : NULL, reply, sizeof(reply));
 	switch (r) {
 	case MAILIMAP_ERROR_STREAM:
@@ -161,6 +177,8 @@ static int imap_open(const struct source_conf *c, struct source **out, struct er
 		goto fail;
 	}
 	mailimap_set_timeout(s->imap, c->timeout);
+	source_guard_init(&s->guard, c->timeout);
+	mailimap_set_logger(s->imap, guard_log, s);
 	if (c->tls == SOURCE_TLS_IMPLICIT)
 		r = mailimap_ssl_connect_with_callback(s->imap, c->host, (uint16_t)c->port, sni,
 						       (void *)c->host);
@@ -172,6 +190,7 @@ static int imap_open(const struct source_conf *c, struct source **out, struct er
 		err_prefix(err, "port %u", c->port);
 		goto fail;
 	}
+	source_stream_eof_is_error(s->imap->imap_stream);
 	if (c->tls == SOURCE_TLS_IMPLICIT && verify(s, err) < 0)
 		goto fail;
 	if (r == MAILIMAP_NO_ERROR_AUTHENTICATED && c->tls != SOURCE_TLS_STARTTLS) {
@@ -192,6 +211,7 @@ static int imap_open(const struct source_conf *c, struct source **out, struct er
 			fail(s, r, "STARTTLS", err);
 			goto fail;
 		}
+		source_stream_eof_is_error(s->imap->imap_stream);
 		if (verify(s, err) < 0)
 			goto fail;
 		/* RFC 3501 6.2.1: capabilities from before TLS are void. */
@@ -516,7 +536,12 @@ static int imap_fetch(struct source *s, const struct source_item *items, size_t 
 		mailimap_fetch_type_new_fetch_att_list_add(ft,
 			mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
 		set = uid_set(items + i, k);
+		/* The bodies may make the reply longer than the guard's
+		 * default; add the sizes the server announced (and a bit per
+		 * message for the FETCH framing). */
+		s->guard.expect = bytes + k * 256;
 		r = mailimap_uid_fetch(s->imap, set, ft, &res);
+		s->guard.expect = 0;
 		mailimap_set_free(set);
 		mailimap_fetch_type_free(ft);
 		if (r != MAILIMAP_NO_ERROR)
@@ -668,6 +693,9 @@ static int imap_idle(struct source *s, int wakefd, long seconds, enum source_eve
 			if (n == 0 || !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 		}
+		/* A quiet IDLE is no slow server: the guard's window starts
+		 * with the line that is here now. */
+		source_guard_init(&s->guard, s->conf->timeout);
 		line = mailimap_read_line(s->imap);
 		if (!line)
 			return fail(s, MAILIMAP_ERROR_STREAM, "IDLE", err);

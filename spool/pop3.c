@@ -26,12 +26,28 @@ struct source {
 	int pipelining;
 	MMAPString *line;  /* our reader's line buffer */
 	struct buf msg;    /* the message being read */
+	struct source_guard guard;
 };
+
+/* Every byte on the stream goes past the guard (source.h). */
+static void guard_log(mailpop3 *pop, int type, const char *str, size_t size, void *ctx)
+{
+	struct source *s = ctx;
+	int fd = pop->pop3_stream ? mailstream_low_get_fd(mailstream_get_low(pop->pop3_stream)) : -1;
+
+	if (type == MAILSTREAM_LOG_TYPE_DATA_RECEIVED)
+		source_guard_feed(&s->guard, fd, 1, str, size);
+	else if (type == MAILSTREAM_LOG_TYPE_DATA_SENT || type == MAILSTREAM_LOG_TYPE_DATA_SENT_PRIVATE)
+		source_guard_feed(&s->guard, fd, 0, NULL, size);
+}
 
 static int fail(struct source *s, int r, const char *what, struct err *err)
 {
 	char reply[160];
 
+	if (s->guard.why)
+		return err_set(err, EX_TEMPFAIL, "%s: %s: %s, connection cut", s->conf->host, what,
+			       s->guard.why);
 	source_reply(s->pop ? s->pop->pop3_response : NULL, reply, sizeof(reply));
 	switch (r) {
 	case MAILPOP3_ERROR_STREAM:
@@ -154,6 +170,8 @@ static int pop3_open(const struct source_conf *c, struct source **out, struct er
 		goto fail;
 	}
 	mailpop3_set_timeout(s->pop, c->timeout);
+	source_guard_init(&s->guard, c->timeout);
+	mailpop3_set_logger(s->pop, guard_log, s);
 	if (c->tls == SOURCE_TLS_IMPLICIT)
 		r = mailpop3_ssl_connect_with_callback(s->pop, c->host, (uint16_t)c->port, sni,
 						       (void *)c->host);
@@ -164,6 +182,7 @@ static int pop3_open(const struct source_conf *c, struct source **out, struct er
 		err_prefix(err, "port %u", c->port);
 		goto fail;
 	}
+	source_stream_eof_is_error(s->pop->pop3_stream);
 	if (c->tls == SOURCE_TLS_IMPLICIT && verify(s, err) < 0)
 		goto fail;
 	if (c->tls == SOURCE_TLS_STARTTLS) {
@@ -178,6 +197,7 @@ static int pop3_open(const struct source_conf *c, struct source **out, struct er
 					c->host);
 			goto fail;
 		}
+		source_stream_eof_is_error(s->pop->pop3_stream);
 		if (verify(s, err) < 0)
 			goto fail;
 	}
@@ -322,53 +342,159 @@ static int pseudo_uidls(struct source *s, struct source_item *items, size_t n, s
 	return 0;
 }
 
+/* The largest message size believed from LIST (1 TiB): anything above it
+ * is a broken or hostile server, and sums of sizes must not overflow. */
+#define SIZE_SANE ((unsigned long long)1 << 40)
+
+static int cmp_uid(const void *a, const void *b)
+{
+	const struct source_item *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* Send one command and read its multi-line answer into s->msg: 1, or 0
+ * for -ERR. */
+static int multiline_cmd(struct source *s, const char *cmd, struct err *err)
+{
+	struct buf b = BUF_INIT;
+	int ok;
+
+	buf_printf(&b, "%s\r\n", cmd);
+	ok = send_cmds(s, &b, err);
+	buf_release(&b);
+	if (ok < 0 || (ok = read_status(s, err)) <= 0)
+		return ok;
+	return read_multiline(s, err) < 0 ? -1 : 1;
+}
+
+/* "N REST" at *p (up to the line end): N into *n_out, REST's start into
+ * *rest_out, *p past the line.  0, or -1 for a line that is not one. */
+static int listing_line(const char **p, const char *end, uint32_t *n_out, const char **rest_out,
+			size_t *rest_len_out)
+{
+	const char *l = *p, *nl = memchr(l, '\n', (size_t)(end - l));
+	const char *e = nl ? nl : end;
+	unsigned long long n = 0;
+
+	*p = nl ? nl + 1 : end;
+	if (e > l && e[-1] == '\r')
+		e--;
+	if (l == e || *l < '1' || *l > '9')
+		return -1;
+	for (; l < e && *l >= '0' && *l <= '9'; l++) {
+		n = n * 10 + (unsigned)(*l - '0');
+		if (n > UINT32_MAX)
+			return -1;
+	}
+	if (l == e || *l != ' ')
+		return -1;
+	while (l < e && *l == ' ')
+		l++;
+	*n_out = (uint32_t)n;
+	*rest_out = l;
+	*rest_len_out = (size_t)(e - l);
+	return 0;
+}
+
+/* LIST and UIDL (RFC 1939 5, 7), read here rather than by libetpan's
+ * mailpop3_list(): that sizes an array by the highest message number the
+ * server names, and "4294967295" makes it loop forever. */
 static int pop3_items(struct source *s, uint32_t after, struct source_item **items_out, size_t *n_out,
 		      struct err *err)
 {
-	struct source_item *items;
-	carray *tab = NULL;
-	size_t i, n = 0;
+	struct source_item *items = NULL;
+	size_t n = 0, cap = 0, i;
+	const char *p, *end, *rest;
+	size_t rest_len;
+	uint32_t num;
 	int r, uidl = 1;
 
 	(void)after;
-	r = mailpop3_list(s->pop, &tab);
-	if (r != MAILPOP3_NO_ERROR)
-		return fail(s, r, "LIST", err);
-	items = xcalloc(carray_count(tab) + 1, sizeof(*items));
-	for (i = 0; i < carray_count(tab); i++) {
-		struct mailpop3_msg_info *mi = carray_get(tab, (unsigned)i);
+	*items_out = NULL;
+	*n_out = 0;
+	r = multiline_cmd(s, "LIST", err);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		reply_err(s, "LIST", 0, err);
+		return -1;
+	}
+	for (p = s->msg.data, end = p + s->msg.len; p < end;) {
+		unsigned long long size = 0;
 
-		if (!mi)
+		if (listing_line(&p, end, &num, &rest, &rest_len) < 0)
+			goto bad_list;
+		for (i = 0; i < rest_len && rest[i] >= '0' && rest[i] <= '9'; i++) {
+			size = size * 10 + (unsigned)(rest[i] - '0');
+			if (size > SIZE_SANE)
+				goto bad_list;
+		}
+		if (i == 0)
+			goto bad_list;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			items = xreallocarray(items, cap + 1, sizeof(*items));
+		}
+		memset(&items[n], 0, sizeof(items[n]));
+		items[n].uid = num;
+		items[n].size = (size_t)size;
+		n++;
+	}
+	qsort(items, n, sizeof(*items), cmp_uid);
+	for (i = 1; i < n; i++)
+		if (items[i].uid == items[i - 1].uid)
+			goto bad_list;
+	if (n) {
+		r = multiline_cmd(s, "UIDL", err);
+		if (r < 0)
+			goto fail;
+		uidl = r;
+	}
+	for (p = s->msg.data, end = p + s->msg.len; uidl && n && p < end;) {
+		struct source_item key = { 0 }, *it;
+		char *u;
+
+		if (listing_line(&p, end, &num, &rest, &rest_len) < 0) {
+			err_set(err, EX_PROTOCOL, "%s: UIDL reply not understood", s->conf->host);
+			goto fail;
+		}
+		key.uid = num;
+		it = bsearch(&key, items, n, sizeof(*items), cmp_uid);
+		if (!it || it->uidl)
 			continue;
-		items[n].uid = mi->msg_index;
-		items[n].size = mi->msg_size;
-		if (!mi->msg_uidl) {
-			uidl = 0;
-		} else if (fetchstate_uidl_valid(mi->msg_uidl)) {
-			items[n].uidl = xstrdup(mi->msg_uidl);
+		u = xstrndup(rest, rest_len);
+		if (fetchstate_uidl_valid(u)) {
+			it->uidl = u;
 		} else {
 			/* RFC 1939 allows 70 printable characters; keep a
 			 * stable stand-in for anything else. */
 			char dig[17];
 
-			source_digest(mi->msg_uidl, strlen(mi->msg_uidl), dig);
-			items[n].uidl = xasprintf("bad-%s", dig);
+			source_digest(rest, rest_len, dig);
+			it->uidl = xasprintf("bad-%s", dig);
+			free(u);
 		}
-		n++;
 	}
+	for (i = 0; uidl && i < n; i++)
+		if (!items[i].uidl)
+			uidl = 0;
 	if (!uidl) {
 		for (i = 0; i < n; i++) {
 			free(items[i].uidl);
 			items[i].uidl = NULL;
 		}
-		if (pseudo_uidls(s, items, n, err) < 0) {
-			source_items_free(items, n);
-			return -1;
-		}
+		if (pseudo_uidls(s, items, n, err) < 0)
+			goto fail;
 	}
-	*items_out = items;
+	*items_out = items ? items : xcalloc(1, sizeof(*items));
 	*n_out = n;
 	return 0;
+bad_list:
+	err_set(err, EX_PROTOCOL, "%s: LIST reply not understood", s->conf->host);
+fail:
+	source_items_free(items, n);
+	return -1;
 }
 
 static int pop3_ids(struct source *s, struct source_item *items, size_t n, struct err *err)
@@ -410,6 +536,14 @@ static int pop3_fetch(struct source *s, const struct source_item *items, size_t 
 		if (sent < n && sent - got <= window / 2) {
 			size_t k = n - sent < window - (sent - got) ? n - sent : window - (sent - got);
 
+			size_t j;
+
+			/* Replies to the RETRs still in flight may all come
+			 * before the next command: the guard allows their
+			 * announced sizes (and a bit for the framing). */
+			s->guard.expect = 0;
+			for (j = got; j < sent + k; j++)
+				s->guard.expect += items[j].size + 256;
 			if (send_batch(s, "RETR", items + sent, k, err) < 0)
 				return -1;
 			sent += k;

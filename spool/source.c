@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
 
 #include "buf.h"
 #include "codec.h"
@@ -107,4 +111,101 @@ void source_digest(const void *p, size_t n, char out[17])
 		h *= 0x100000001b3u;
 	}
 	snprintf(out, 17, "%016" PRIx64, h);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void source_guard_init(struct source_guard *g, long timeout)
+{
+	memset(g, 0, sizeof(*g));
+	g->timeout = timeout > 0 ? timeout : 60;
+	g->window_start = mono();
+}
+
+void source_guard_feed(struct source_guard *g, int fd, int received, const char *data, size_t size)
+{
+	double t = mono();
+	const char *p, *end;
+
+	if (!received) {
+		/* A new command: its reply starts now, and so does a fresh
+		 * window (the server may think before it answers). */
+		g->reply_bytes = 0;
+		g->reply_lines = 0;
+		g->window_bytes = 0;
+		g->window_start = t;
+		return;
+	}
+	g->reply_bytes += size;
+	g->window_bytes += size;
+	for (p = data, end = data ? data + size : NULL; p && (p = memchr(p, '\n', (size_t)(end - p)));
+	     p++)
+		g->reply_lines++;
+	/* Lines cost libetpan a parsed structure each (a few hundred bytes)
+	 * unless they are inside a literal, which expect allows for. */
+	if (!g->why && (g->reply_bytes > SOURCE_GUARD_REPLY_MAX + g->expect ||
+			g->reply_lines > SOURCE_GUARD_REPLY_LINES + g->expect))
+		g->why = "reply too long";
+	if (!g->why && t - g->window_start >= (double)g->timeout) {
+		if (g->window_bytes < SOURCE_GUARD_MIN_BYTES)
+			g->why = "server too slow";
+		g->window_start = t;
+		g->window_bytes = 0;
+	}
+	/* Both directions: the read in progress sees end of file and fails;
+	 * nothing more is sent on this connection. */
+	if (g->why && fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+/* The drivers wrapped so far (socket, TLS): copies whose read turns 0
+ * into -1. */
+static struct {
+	mailstream_low_driver *orig;
+	mailstream_low_driver copy;
+} wraps[4];
+static size_t nwraps;
+
+static ssize_t eof_read(mailstream_low *low, void *buf, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < nwraps; i++) {
+		if (low->driver == &wraps[i].copy) {
+			ssize_t r = wraps[i].orig->mailstream_read(low, buf, count);
+
+			return r == 0 ? -1 : r;
+		}
+	}
+	return -1;
+}
+
+void source_stream_eof_is_error(struct _mailstream *s)
+{
+	mailstream_low *low = s ? mailstream_get_low(s) : NULL;
+	size_t i;
+
+	if (!low || !low->driver)
+		return;
+	for (i = 0; i < nwraps; i++) {
+		if (low->driver == &wraps[i].copy)
+			return;
+		if (low->driver == wraps[i].orig) {
+			low->driver = &wraps[i].copy;
+			return;
+		}
+	}
+	if (nwraps == sizeof(wraps) / sizeof(wraps[0]))
+		return;
+	wraps[nwraps].orig = low->driver;
+	wraps[nwraps].copy = *low->driver;
+	wraps[nwraps].copy.mailstream_read = eof_read;
+	low->driver = &wraps[nwraps].copy;
+	nwraps++;
 }

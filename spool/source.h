@@ -62,6 +62,46 @@ void source_items_free(struct source_item *items, size_t n);
 /* Free an array of n strings and the strings. */
 void source_names_free(char **names, size_t n);
 
+/* A guard on one connection against a server that drips or floods.  The
+ * source feeds it every chunk of bytes its stream receives or sends (the
+ * libetpan stream logger).  It shuts the socket down, so that the read in
+ * progress fails, when fewer than SOURCE_GUARD_MIN_BYTES arrived in
+ * timeout seconds (a per-read timeout alone never fires on a one byte a
+ * second drip), or when the reply to one command grew past
+ * SOURCE_GUARD_REPLY_MAX bytes or SOURCE_GUARD_REPLY_LINES lines, each plus
+ * what the source said it expects (an endless
+ * reply would otherwise grow in memory until the timeout; libetpan keeps
+ * about six times the reply's size in parsed form, so 6 MiB of untagged
+ * lines cost some 40 MiB, and 6 MiB still lists 100000 new messages).
+ * why is then set, for the error message.  A value type: fields are the
+ * API. */
+#define SOURCE_GUARD_MIN_BYTES 1024
+#define SOURCE_GUARD_REPLY_MAX ((size_t)6 * 1024 * 1024)
+#define SOURCE_GUARD_REPLY_LINES ((size_t)100000)
+struct source_guard {
+	long timeout;         /* seconds; the window of the speed check */
+	double window_start;  /* monotonic seconds */
+	size_t window_bytes;  /* received in this window */
+	size_t reply_bytes;   /* received since the last bytes were sent */
+	size_t reply_lines;   /* line ends among them */
+	size_t expect;        /* bytes the current command may bring on top */
+	const char *why;      /* NULL, or why the connection was cut */
+};
+
+void source_guard_init(struct source_guard *g, long timeout);
+/* size bytes at data were received (received != 0) or sent on the socket
+ * fd; data may be NULL when they were sent. */
+void source_guard_feed(struct source_guard *g, int fd, int received, const char *data, size_t size);
+
+struct _mailstream;
+/* Make end of file on the stream s read as an error (-1).  libetpan 1.9.4
+ * reads an IMAP literal, and mailstream_read_line() a line, in loops that
+ * stop on -1 only: a server that hangs up in the middle of a literal or of
+ * a line spins them forever at full CPU.  Call
+ * after every connect and STARTTLS (each makes a new low-level stream);
+ * calling it twice is harmless. */
+void source_stream_eof_is_error(struct _mailstream *s);
+
 /* Helpers the sources share. */
 /* The secret to log in with: the output of conf->password_cmd, else a copy
  * of conf->password (EX_CONFIG when neither is set).  Free it with
