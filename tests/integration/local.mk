@@ -16,3 +16,5 @@ TESTS += \
 TESTS += tests/integration/index.sh
 TESTS += tests/integration/send-noninteractive.sh
 TESTS += tests/integration/fetch-watch.sh tests/integration/rules.sh
+TESTS += tests/integration/hostile-imap.sh tests/integration/hostile-pop3.sh tests/integration/hostile-smtp.sh
+EXTRA_DIST += tests/integration/hostile-lib.sh tests/integration/postfix.sh

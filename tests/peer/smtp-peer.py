@@ -13,6 +13,15 @@ RFC 5321 for libcurl, and misbehaves as --mode says:
   drop-dot      read the whole message (and store it), then hang up without a reply
   stall         greet, then never answer anything
   data554       554 after the final dot
+  long-greet    the greeting is 10 MB with no line end, then silence
+  long-ehlo     the EHLO reply is "250-" and 10 MB with no line end, then silence
+  endless-ehlo  the EHLO reply is "250-" lines that never end
+  drip          the EHLO reply comes one byte a second
+  bad-utf8      451 for every RCPT TO, with invalid UTF-8 in the text
+  escape        451 for every RCPT TO, with terminal escapes in the text
+
+--delay S waits S seconds before each reply after the greeting (a slow
+server; AUTH is then pending that long).
 
 --tls CERT KEY offers STARTTLS (a certificate chain file and its key);
 --require-tls refuses MAIL before STARTTLS.  --no-8bitmime leaves 8BITMIME
@@ -54,7 +63,12 @@ class Conn:
         self.tls = False
 
     def send(self, text):
+        if args.delay:
+            time.sleep(args.delay)
         self.sock.sendall(text.encode() + b"\r\n")
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
 
     def line(self):
         data = self.rf.readline(65536)
@@ -128,7 +142,11 @@ def session(sock):
     if mode == "greet421":
         c.send("421 4.3.2 smtp-peer: service not available, closing")
         return
-    c.send("220 smtp-peer ESMTP")
+    if mode == "long-greet":
+        c.send_raw(b"220 " + b"x" * (10 * 1024 * 1024))
+        time.sleep(args.max_time)
+        return
+    c.sock.sendall(b"220 smtp-peer ESMTP\r\n")
     if mode == "stall":
         time.sleep(args.max_time)
         return
@@ -139,7 +157,21 @@ def session(sock):
         verb = cmdline.split(" ", 1)[0].upper()
         arg = cmdline[len(verb):].strip()
         log(("AUTH (hidden)" if verb == "AUTH" else cmdline))
-        if verb in ("EHLO", "HELO"):
+        if verb in ("EHLO", "HELO") and mode == "long-ehlo":
+            c.send_raw(b"250-" + b"x" * (10 * 1024 * 1024))
+            time.sleep(args.max_time)
+            return
+        elif verb in ("EHLO", "HELO") and mode == "endless-ehlo":
+            end = time.time() + args.max_time
+            while time.time() < end:
+                c.send_raw(b"250-SIZE 1000000 and more and more\r\n" * 1000)
+            return
+        elif verb in ("EHLO", "HELO") and mode == "drip":
+            for b in (ehlo_reply(c) + "\r\n").encode():
+                c.send_raw(bytes([b]))
+                time.sleep(1)
+            return
+        elif verb in ("EHLO", "HELO"):
             c.send(ehlo_reply(c))
         elif verb == "STARTTLS" and args.tls and not c.tls:
             c.send("220 2.0.0 go ahead")
@@ -161,7 +193,11 @@ def session(sock):
                 c.send("250 2.1.0 ok")
         elif verb == "RCPT":
             addr = arg.split(":", 1)[1].strip().split(" ")[0].strip("<>")
-            if mode == "rcpt451":
+            if mode == "bad-utf8":
+                c.send_raw(b"451 4.3.0 <" + addr.encode() + b">: caf\xe9 \xff\xfe \xc0\x80 later\r\n")
+            elif mode == "escape":
+                c.send_raw(b"451 4.3.0 \x1b]0;pwned\x07\x1b[2J\x1b[31mred\r later\r\n")
+            elif mode == "rcpt451":
                 c.send("451 4.3.0 <%s>: try again later" % addr)
             elif mode == "rcpt550" and addr.startswith("bad"):
                 c.send("550 5.1.1 <%s>: no such user here" % addr)
@@ -233,6 +269,7 @@ def main():
     ap.add_argument("--no-8bitmime", action="store_true")
     ap.add_argument("--auth")
     ap.add_argument("--max-time", type=float, default=60)
+    ap.add_argument("--delay", type=float, default=0)
     args = ap.parse_args()
     os.makedirs(args.spool, exist_ok=True)
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

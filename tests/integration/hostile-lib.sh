@@ -1,0 +1,92 @@
+# Shared by the hostile-*.sh tests: a scripted fault peer from tests/peer/,
+# and a bounded run of one client that records its exit status, its run
+# time and its peak memory.  Source it after lib.sh.
+#
+#   peer_start SCRIPT ARGS...   start tests/peer/SCRIPT on a free loopback
+#                               port ($PORT); stopped by peer_stop / on exit
+#   bounded LIMIT CMD...        run CMD with a hard limit of LIMIT seconds
+#                               (SIGKILL then); sets $rc, $secs, $rss_kb and
+#                               leaves stdout/stderr in $T/out, $T/err
+#   check_bounds WHAT CODES MAXSECS
+#                               rc is one of CODES (blank separated), the
+#                               run took at most MAXSECS, peak RSS stayed
+#                               below RSS_MAX_KB, stderr is one line without
+#                               control characters
+command -v python3 > /dev/null || skip "python3 is needed for the peers"
+[ -x /usr/bin/time ] || skip "/usr/bin/time is needed (package time)"
+command -v timeout > /dev/null || skip "timeout (coreutils) is needed"
+# The bound every hostile case must stay under: 64 MB of resident memory.
+RSS_MAX_KB=65536
+peer_pid=""
+trap 'peer_stop; rm -rf "$T"' EXIT INT TERM
+# Peak RSS per case, reported at the end.
+: > "$T/rss.txt"
+
+peer_start() {
+	script=$1
+	shift
+	peer_stop
+	rm -f "$T/port"
+	python3 "$top_srcdir/tests/peer/$script" "$@" --port-file "$T/port" &
+	peer_pid=$!
+	i=0
+	while [ ! -s "$T/port" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "the peer $script did not start"
+		sleep 0.1
+	done
+	PORT=$(cat "$T/port")
+}
+
+peer_stop() {
+	if [ -n "$peer_pid" ]; then
+		kill "$peer_pid" 2> /dev/null || true
+		wait "$peer_pid" 2> /dev/null || true
+		peer_pid=""
+	fi
+}
+
+bounded() {
+	lim=$1
+	shift
+	t0=$(date +%s.%N)
+	set +e
+	timeout -s KILL "$lim" /usr/bin/time -f %M -o "$T/rss" "$@" > "$T/out" 2> "$T/err"
+	rc=$?
+	set -e
+	secs=$(echo "$(date +%s.%N) - $t0" | bc 2> /dev/null || python3 -c "import sys; print(round($(date +%s.%N) - $t0, 1))")
+	rss_kb=$(tail -1 "$T/rss" 2> /dev/null || echo 0)
+	case "$rss_kb" in *[!0-9]*|'') rss_kb=0 ;; esac
+	# /usr/bin/time says "Command exited with non-zero status N" first.
+	grep -v '^Command exited' "$T/err" > "$T/err.clean" || true
+	mv "$T/err.clean" "$T/err"
+}
+
+check_bounds() {
+	what=$1 codes=$2 maxs=$3
+	printf '%-40s rc=%s %5ss %6s kB\n' "$what" "$rc" "$secs" "$rss_kb" >> "$T/rss.txt"
+	[ "$rc" -ne 137 ] || fail "$what: the client did not give up; killed after the hard limit"
+	ok_rc=0
+	for c in $codes; do [ "$rc" -eq "$c" ] && ok_rc=1; done
+	[ $ok_rc -eq 1 ] || fail "$what: exit $rc, expected one of $codes; stderr: $(head -c 600 "$T/err")"
+	python3 -c "import sys; sys.exit(0 if float('$secs') <= $maxs else 1)" ||
+		fail "$what: took ${secs}s, more than ${maxs}s"
+	[ "$rss_kb" -gt 0 ] && [ "$rss_kb" -lt $RSS_MAX_KB ] ||
+		fail "$what: peak RSS ${rss_kb} kB, bound $RSS_MAX_KB kB"
+	if [ "$rc" -ne 0 ]; then
+		[ "$(wc -l < "$T/err")" -eq 1 ] || fail "$what: expected one line on stderr: $(head -c 600 "$T/err")"
+	fi
+	LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$T/err" "$T/out" &&
+		fail "$what: a control character from the peer reached the output: $(od -c "$T/err" | head)"
+	return 0
+}
+
+# Messages visible in a Maildir (cur/ and new/).
+visible() {
+	find "$1/cur" "$1/new" -type f 2> /dev/null | wc -l
+}
+
+report_rss() {
+	echo "# case                                     exit  time  peak RSS"
+	sed 's/^/# /' "$T/rss.txt"
+}

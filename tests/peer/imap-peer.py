@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""imap-peer: a scripted, hostile IMAP4rev1 server for the fetch tests.
+
+Loopback only, standard library only, plain text (the client runs with
+tls = off), bounded run time (--max-time; the process exits then, whatever
+the client does).  One connection at a time, each in a thread.  It speaks
+enough of RFC 3501 for spool fetch (CAPABILITY, LOGIN, SELECT/EXAMINE,
+UID FETCH, UID STORE, EXPUNGE, LOGOUT) over one mailbox of --count
+messages, and misbehaves as --mode says:
+
+  ok             behave
+  greet-long     the greeting is 10 MB with no line end, then silence
+  reply-long     the SELECT reply is one 10 MB line with no line end
+  endless        SELECT is answered by untagged "* OK" lines that never end
+  endless-cont   LOGIN is answered by "+ " continuation requests that never end
+  literal-huge   the body FETCH announces a literal of {4294967296} bytes
+                 and sends 64 KiB of it, then silence
+  close-literal  the body FETCH announces {4000}, sends 1000 bytes, hangs up
+  drip           the body FETCH reply comes one byte a second
+  drip-greet     the greeting comes one byte a second
+  bad-utf8       invalid UTF-8 in the greeting, the flags and the body
+                 (the body must still be stored byte for byte)
+  counts         EXISTS 4294967295, UIDNEXT 0, RFC822.SIZE 4294967295
+  escape         the greeting and the LOGIN refusal carry terminal escapes
+
+--delay S waits S seconds before each tagged reply (a slow server).
+The port is written to --port-file once listening; --log gets one line per
+command (LOGIN arguments are not logged).
+"""
+import argparse
+import os
+import socket
+import sys
+import threading
+import time
+
+args = None
+TEN_MB = 10 * 1024 * 1024
+
+
+def log(line):
+    if args.log:
+        with open(args.log, "a") as f:
+            f.write(line + "\n")
+
+
+def message(i):
+    body = b"From: peer@example.test\r\nTo: t@example.test\r\nSubject: peer %d\r\n" \
+           b"Message-ID: <peer%d@example.test>\r\n\r\nbody of message %d\r\n" % (i, i, i)
+    if args.mode == "bad-utf8":
+        body += b"invalid utf-8: \xff\xfe \xc0\x80 \xed\xa0\x80 end\r\n"
+    return body
+
+
+def hold(conn):
+    """Keep the connection open and silent until the client goes or time is up."""
+    end = START + args.max_time
+    conn.settimeout(0.5)
+    while time.time() < end:
+        try:
+            if not conn.recv(65536):
+                return
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+
+
+def drip(conn, data):
+    for i in range(len(data)):
+        conn.sendall(data[i:i + 1])
+        time.sleep(1)
+
+
+def send_big(conn, prefix, n):
+    conn.sendall(prefix)
+    chunk = b"x" * 65536
+    while n > 0:
+        conn.sendall(chunk[:min(n, len(chunk))])
+        n -= len(chunk)
+
+
+def session(conn):
+    mode = args.mode
+    rf = conn.makefile("rb")
+    greet = b"* OK [CAPABILITY IMAP4rev1 UIDPLUS] imap-peer ready\r\n"
+    if mode == "greet-long":
+        send_big(conn, b"* OK ", TEN_MB)
+        return hold(conn)
+    if mode == "drip-greet":
+        return drip(conn, greet)
+    if mode == "bad-utf8":
+        greet = b"* OK imap-peer \xff\xfe\xc0\x80 ready\r\n"
+    if mode == "escape":
+        greet = b"* OK imap-peer \x1b]0;pwned\x07\x1b[2J\x1b[31mred ready\r\n"
+    conn.sendall(greet)
+    n = args.count
+    while True:
+        raw = rf.readline(65536)
+        if not raw:
+            return
+        parts = raw.decode("latin-1").rstrip("\r\n").split(" ")
+        tag, verb = parts[0], (parts[1].upper() if len(parts) > 1 else "")
+        rest = parts[2:]
+        log("LOGIN (hidden)" if verb == "LOGIN" else " ".join(parts))
+        if args.delay and verb not in ("CAPABILITY",):
+            time.sleep(args.delay)
+
+        def tagged(text):
+            conn.sendall(("%s %s\r\n" % (tag, text)).encode())
+
+        if verb == "CAPABILITY":
+            conn.sendall(b"* CAPABILITY IMAP4rev1 UIDPLUS\r\n")
+            tagged("OK done")
+        elif verb == "LOGIN":
+            if mode == "endless-cont":
+                end = START + args.max_time
+                while time.time() < end:
+                    conn.sendall(b"+ more please\r\n" * 1000)
+                return
+            if mode == "escape":
+                conn.sendall(("%s NO \x1b]0;pwned\x07\x1b[31mno such user\r\n" % tag).encode())
+                continue
+            tagged("OK logged in")
+        elif verb in ("SELECT", "EXAMINE"):
+            if mode == "reply-long":
+                send_big(conn, b"* ", TEN_MB)
+                return hold(conn)
+            if mode == "endless":
+                end = START + args.max_time
+                while time.time() < end:
+                    conn.sendall(b"* OK [ALERT] this line is one of very many\r\n" * 1000)
+                return
+            if mode == "counts":
+                conn.sendall(b"* 4294967295 EXISTS\r\n* 0 RECENT\r\n"
+                             b"* OK [UIDVALIDITY 1] v\r\n* OK [UIDNEXT 0] n\r\n")
+            else:
+                conn.sendall(b"* %d EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 7] v\r\n"
+                             b"* OK [UIDNEXT %d] n\r\n" % (n, n + 1))
+            if mode == "bad-utf8":
+                conn.sendall(b"* FLAGS (\\Seen \\Deleted caf\xe9 \xff\xfe)\r\n")
+            tagged("OK [READ-WRITE] selected")
+        elif verb == "UID" and rest and rest[0].upper() == "FETCH":
+            what = " ".join(rest[2:]).upper()
+            if "BODY.PEEK[]" in what or "BODY[]" in what:
+                uids = uid_list(rest[1], n)
+                if mode == "literal-huge":
+                    conn.sendall(b"* 1 FETCH (UID 1 FLAGS () BODY[] {4294967296}\r\n")
+                    send_big(conn, b"", 65536)
+                    return hold(conn)
+                if mode == "close-literal":
+                    conn.sendall(b"* 1 FETCH (UID 1 FLAGS () BODY[] {4000}\r\n" + b"y" * 1000)
+                    return
+                out = b""
+                for u in uids:
+                    m = message(u)
+                    flags = b"\\Seen \xff\xfe" if mode == "bad-utf8" else b"\\Seen"
+                    seq = 1 if mode == "counts" else u
+                    out += b"* %d FETCH (UID %d FLAGS (%s) BODY[] {%d}\r\n%s)\r\n" % (
+                        seq, u, flags, len(m), m)
+                out += ("%s OK fetched\r\n" % tag).encode()
+                if mode == "drip":
+                    return drip(conn, out)
+                conn.sendall(out)
+            elif "HEADER.FIELDS" in what:
+                out = b""
+                for u in uid_list(rest[1], n):
+                    h = b"Message-ID: <peer%d@example.test>\r\n\r\n" % u
+                    out += b"* %d FETCH (UID %d BODY[HEADER.FIELDS (MESSAGE-ID)] {%d}\r\n%s)\r\n" % (
+                        u, u, len(h), h)
+                conn.sendall(out)
+                tagged("OK fetched")
+            else:
+                if mode == "counts":
+                    conn.sendall(b"* 4294967295 FETCH (UID 4294967295 RFC822.SIZE 4294967295)\r\n")
+                else:
+                    for u in uid_list(rest[1], n):
+                        conn.sendall(b"* %d FETCH (UID %d RFC822.SIZE %d)\r\n" % (u, u, len(message(u))))
+                tagged("OK fetched")
+        elif verb == "UID" and rest and rest[0].upper() == "STORE":
+            tagged("OK stored")
+        elif verb == "EXPUNGE":
+            tagged("OK expunged")
+        elif verb == "NOOP":
+            tagged("OK noop")
+        elif verb == "LOGOUT":
+            conn.sendall(b"* BYE bye\r\n")
+            tagged("OK logged out")
+            return
+        else:
+            tagged("BAD command not known here")
+
+
+def uid_list(spec, n):
+    """UIDs in 1..n (4294967295 in counts mode) that SPEC names."""
+    if args.mode == "counts":
+        return [4294967295]
+    out = []
+    for part in spec.split(","):
+        a, _, b = part.partition(":")
+        lo = n if a == "*" else int(a)
+        hi = lo if not b else (n if b == "*" else int(b))
+        lo, hi = min(lo, hi), max(lo, hi)
+        out.extend(u for u in range(max(lo, 1), min(hi, n) + 1))
+    return out
+
+
+def serve(conn):
+    try:
+        session(conn)
+    except (OSError, ValueError):
+        pass
+    finally:
+        # A hang-up for real: shutdown() does not wait for the file
+        # objects of makefile() to be closed.
+        try:
+            conn.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+
+def main():
+    global args, START
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", default="ok")
+    ap.add_argument("--count", type=int, default=3)
+    ap.add_argument("--delay", type=float, default=0)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log")
+    ap.add_argument("--max-time", type=float, default=60)
+    args = ap.parse_args()
+    START = time.time()
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    srv.settimeout(0.5)
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % srv.getsockname()[1])
+    os.rename(args.port_file + ".tmp", args.port_file)
+    while time.time() < START + args.max_time:
+        try:
+            c, _ = srv.accept()
+        except socket.timeout:
+            continue
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+    return 0
+
+
+START = 0
+if __name__ == "__main__":
+    sys.exit(main())

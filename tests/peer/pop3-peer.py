@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""pop3-peer: a scripted, hostile POP3 server for the fetch tests.
+
+Loopback only, standard library only, plain text (the client runs with
+tls = off), bounded run time (--max-time; the process exits then).  It
+speaks enough of RFC 1939 for spool fetch (CAPA, USER/PASS, STAT, LIST,
+UIDL, RETR, TOP, DELE, QUIT) over --count messages and misbehaves as
+--mode says:
+
+  ok             behave
+  greet-long     the greeting is 10 MB with no line end, then silence
+  reply-long     the LIST reply's first line is 10 MB with no line end
+  endless        the LIST listing never ends (no "." line)
+  drip           the RETR reply comes one byte a second
+  drip-greet     the greeting comes one byte a second
+  counts         STAT says 4294967295 messages of 99999999999999999999
+                 octets; LIST gives message 4294967295 a size of
+                 99999999999999999999
+  close-retr     RETR sends half a message, then hangs up
+  bad-utf8       invalid UTF-8 in the greeting, a UIDL and the body (the
+                 body must still be stored byte for byte)
+  uidl-long      a UIDL of 10000 characters
+  escape         the greeting and the PASS refusal carry terminal escapes
+
+--delay S waits S seconds before each reply after the greeting.  The port
+is written to --port-file; --log gets one line per command (PASS hidden).
+"""
+import argparse
+import os
+import socket
+import sys
+import threading
+import time
+
+args = None
+START = 0
+TEN_MB = 10 * 1024 * 1024
+
+
+def log(line):
+    if args.log:
+        with open(args.log, "a") as f:
+            f.write(line + "\n")
+
+
+def message(i):
+    body = b"From: peer@example.test\r\nTo: t@example.test\r\nSubject: peer %d\r\n" \
+           b"Message-ID: <pop%d@example.test>\r\n\r\nbody of message %d\r\n" % (i, i, i)
+    if args.mode == "bad-utf8":
+        body += b"invalid utf-8: \xff\xfe \xc0\x80 \xed\xa0\x80 end\r\n"
+    return body
+
+
+def hold(conn):
+    conn.settimeout(0.5)
+    while time.time() < START + args.max_time:
+        try:
+            if not conn.recv(65536):
+                return
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+
+
+def drip(conn, data):
+    for i in range(len(data)):
+        conn.sendall(data[i:i + 1])
+        time.sleep(1)
+
+
+def send_big(conn, prefix, n):
+    conn.sendall(prefix)
+    chunk = b"x" * 65536
+    while n > 0:
+        conn.sendall(chunk[:min(n, len(chunk))])
+        n -= len(chunk)
+
+
+def uidl(i):
+    if args.mode == "uidl-long" and i == 1:
+        return b"u" * 10000
+    if args.mode == "bad-utf8" and i == 1:
+        return b"uid\xff\xfe1"
+    return b"uid-%d" % i
+
+
+def session(conn):
+    mode = args.mode
+    rf = conn.makefile("rb")
+    greet = b"+OK pop3-peer ready\r\n"
+    if mode == "greet-long":
+        send_big(conn, b"+OK ", TEN_MB)
+        return hold(conn)
+    if mode == "drip-greet":
+        return drip(conn, greet)
+    if mode == "bad-utf8":
+        greet = b"+OK pop3-peer \xff\xfe\xc0\x80 ready\r\n"
+    if mode == "escape":
+        greet = b"+OK pop3-peer \x1b]0;pwned\x07\x1b[2J\x1b[31mred ready\r\n"
+    conn.sendall(greet)
+    n = args.count
+    while True:
+        raw = rf.readline(65536)
+        if not raw:
+            return
+        parts = raw.decode("latin-1").rstrip("\r\n").split(" ")
+        verb, rest = parts[0].upper(), parts[1:]
+        log("PASS (hidden)" if verb == "PASS" else " ".join(parts))
+        if args.delay:
+            time.sleep(args.delay)
+        if verb == "CAPA":
+            conn.sendall(b"+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n")
+        elif verb == "USER":
+            conn.sendall(b"+OK send PASS\r\n")
+        elif verb == "PASS":
+            if mode == "escape":
+                conn.sendall(b"-ERR \x1b]0;pwned\x07\x1b[31mno such user\r\n")
+                continue
+            conn.sendall(b"+OK logged in\r\n")
+        elif verb == "STAT":
+            if mode == "counts":
+                conn.sendall(b"+OK 4294967295 99999999999999999999\r\n")
+            else:
+                conn.sendall(b"+OK %d %d\r\n" % (n, sum(len(message(i)) for i in range(1, n + 1))))
+        elif verb == "LIST":
+            if mode == "reply-long":
+                send_big(conn, b"+OK ", TEN_MB)
+                return hold(conn)
+            if mode == "endless":
+                conn.sendall(b"+OK listing follows\r\n")
+                i = 1
+                while time.time() < START + args.max_time:
+                    conn.sendall(b"".join(b"%d 100\r\n" % (i + k) for k in range(1000)))
+                    i += 1000
+                return
+            if mode == "counts":
+                conn.sendall(b"+OK 4294967295 messages\r\n4294967295 99999999999999999999\r\n.\r\n")
+            else:
+                conn.sendall(b"+OK\r\n" + b"".join(b"%d %d\r\n" % (i, len(message(i)))
+                                                   for i in range(1, n + 1)) + b".\r\n")
+        elif verb == "UIDL":
+            if mode == "counts":
+                conn.sendall(b"+OK\r\n4294967295 huge-1\r\n.\r\n")
+            else:
+                conn.sendall(b"+OK\r\n" + b"".join(b"%d %s\r\n" % (i, uidl(i))
+                                                   for i in range(1, n + 1)) + b".\r\n")
+        elif verb in ("RETR", "TOP"):
+            i = int(rest[0]) if rest and rest[0].isdigit() else 0
+            m = message(i)
+            if verb == "RETR" and mode == "close-retr":
+                conn.sendall(b"+OK message follows\r\n" + m[:len(m) // 2])
+                return
+            out = b"+OK message follows\r\n" + m + b".\r\n"
+            if verb == "RETR" and mode == "drip":
+                return drip(conn, out)
+            conn.sendall(out)
+        elif verb == "DELE":
+            conn.sendall(b"+OK deleted\r\n")
+        elif verb == "NOOP":
+            conn.sendall(b"+OK\r\n")
+        elif verb == "QUIT":
+            conn.sendall(b"+OK bye\r\n")
+            return
+        else:
+            conn.sendall(b"-ERR unknown command\r\n")
+
+
+def serve(conn):
+    try:
+        session(conn)
+    except (OSError, ValueError):
+        pass
+    finally:
+        # A hang-up for real: shutdown() does not wait for the file
+        # objects of makefile() to be closed.
+        try:
+            conn.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+
+def main():
+    global args, START
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", default="ok")
+    ap.add_argument("--count", type=int, default=3)
+    ap.add_argument("--delay", type=float, default=0)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log")
+    ap.add_argument("--max-time", type=float, default=60)
+    args = ap.parse_args()
+    START = time.time()
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    srv.settimeout(0.5)
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % srv.getsockname()[1])
+    os.rename(args.port_file + ".tmp", args.port_file)
+    while time.time() < START + args.max_time:
+        try:
+            c, _ = srv.accept()
+        except socket.timeout:
+            continue
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
