@@ -742,7 +742,9 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 		/* Keep what arrived whole before the failure. */
 		struct err e2 = ERR_INIT;
 
-		if (commit(&fc, &e2) < 0)
+		/* A second complaint about the same cause (a full or
+		 * read-only disk) would only repeat the error. */
+		if (commit(&fc, &e2) < 0 && (!e2.errnum || e2.errnum != err->errnum))
 			log_warnx("%s", e2.msg);
 		goto out;
 	}
