@@ -19,3 +19,4 @@ TESTS += tests/integration/fetch-watch.sh tests/integration/rules.sh
 TESTS += tests/integration/hostile-imap.sh tests/integration/hostile-pop3.sh tests/integration/hostile-smtp.sh
 EXTRA_DIST += tests/integration/hostile-lib.sh tests/integration/postfix.sh
 TESTS += tests/integration/crash-deliver.sh tests/integration/crash-mua.sh
+TESTS += tests/integration/crash-diskfull.sh
