@@ -63,6 +63,118 @@ static char *trimmed(const char *p, size_t n)
 	return xstrndup(p, n);
 }
 
+/* Largest regex parse tree (estimated nodes) and group nesting a rule may
+ * have.  A filing rule needs a few hundred at most. */
+#define RE_COST_MAX 20000.0
+#define RE_DEPTH_MAX 32
+
+/* Whether regcomp() of re would build an absurd parse tree.  glibc copies
+ * a repeated atom once per repetition ("a{3}" is "aaa", "a+" is "aa*"), so
+ * stacked or nested repetitions grow the tree exponentially: "a+++...+"
+ * with 30 '+' or "((a{99}){99}){99}" makes regcomp() allocate gigabytes
+ * (found by tests/fuzz/fuzz_cfg).  The estimate follows that copying: an
+ * atom costs 1, a group the sum of its contents, and a repetition
+ * multiplies what it repeats by its largest count plus one. */
+static int re_too_big(const char *re)
+{
+	double outer[RE_DEPTH_MAX], cur = 0, last = 0, f;
+	size_t depth = 0;
+	const char *p = re;
+	char *end;
+	long m, n;
+
+	while (*p) {
+		switch (*p) {
+		case '\\':
+			p += p[1] ? 2 : 1;
+			cur += 1;
+			last = 1;
+			continue;
+		case '[':
+			/* A bracket expression is one atom: "]" first is a
+			 * member, and so is anything inside [:...:], [=...=]
+			 * and [. ... .]. */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '=' || p[1] == '.')) {
+					const char *close = strchr(p + 2, p[1]);
+
+					while (close && close[1] != ']')
+						close = strchr(close + 1, p[1]);
+					p = close ? close + 2 : p + strlen(p);
+				} else {
+					p++;
+				}
+			}
+			if (*p)
+				p++;
+			cur += 1;
+			last = 1;
+			continue;
+		case '(':
+			if (depth == RE_DEPTH_MAX)
+				return 1;
+			outer[depth++] = cur;
+			cur = 0;
+			last = 0;
+			break;
+		case ')':
+			if (depth) {
+				last = cur;
+				cur = outer[--depth] + cur;
+			} else {
+				cur += 1;
+				last = 1;
+			}
+			break;
+		case '|':
+			last = 0;
+			break;
+		case '{':
+			/* "{m}", "{m,}", "{m,n}" and glibc's "{,n}"; anything
+			 * else is a literal '{' (or an error regcomp reports). */
+			end = (char *)p + 1;
+			m = n = 0;
+			if (isdigit((unsigned char)*end))
+				m = n = strtol(end, &end, 10);
+			if (*end == ',') {
+				end++;
+				n = isdigit((unsigned char)*end) ? strtol(end, &end, 10) : m;
+			}
+			if (*end != '}' || end == p + 1 || (end == p + 2 && p[1] == ',')) {
+				cur += 1;
+				last = 1;
+				break;
+			}
+			f = (double)(m > n ? m : n) + 1;
+			cur += last * (f - 1);
+			last *= f;
+			p = end;
+			break;
+		case '*':
+		case '+':
+		case '?':
+			cur += last;
+			last *= 2;
+			break;
+		default:
+			cur += 1;
+			last = 1;
+			break;
+		}
+		if (cur > RE_COST_MAX)
+			return 1;
+		p++;
+	}
+	while (depth)
+		cur += outer[--depth];
+	return cur > RE_COST_MAX;
+}
+
 /* Parse spec into *out (compiled); EX_CONFIG on failure. */
 static int parse(const char *spec, struct rule *out, struct err *err)
 {
@@ -107,6 +219,13 @@ static int parse(const char *spec, struct rule *out, struct err *err)
 	if (!folder_ok(out->folder)) {
 		err_set(err, EX_CONFIG, "rule folder '%s' must be a folder name below the maildir",
 			out->folder);
+		free(re_text);
+		free(out->folder);
+		return -1;
+	}
+	if (re_too_big(re_text)) {
+		err_set(err, EX_CONFIG, "regular expression '%.64s%s' is too complex",
+			re_text, strlen(re_text) > 64 ? "..." : "");
 		free(re_text);
 		free(out->folder);
 		return -1;

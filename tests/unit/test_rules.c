@@ -23,6 +23,8 @@ static void test_check(void)
 		"  X-Spam-Flag~YES->Junk  ",
 		"Subject ~ a->b -> Arrows",
 		"To !~ me@example\\.org -> Elsewhere",
+		"Subject ~ ^(re|fwd?): *(x{1,50}|[]a{}+*]+){2}$ -> Big",
+		"Subject ~ a{,5}b{3,}c -> Braces",
 	};
 	static const char *const bad[] = {
 		"",
@@ -37,6 +39,11 @@ static void test_check(void)
 		"Subject ~ x -> .hidden",
 		"Subject ~ x -> a//b",
 		"Sub:ject ~ x -> F",
+		/* regcomp() would take gigabytes (tests/data/fuzz-crashes/cfg). */
+		"Subject ~ ^  \\[++++++++++++++++++++++++++++++++spam\\] -> Junk",
+		"Subject ~ ((a{99}){99}){99} -> F",
+		"Subject ~ ((a{,99}){,99}){99,} -> F",
+		"Subject ~ (((((((((((((((((((((((((((((((((x))))))))))))))))))))))))))))))))) -> F",
 	};
 	size_t i;
 
