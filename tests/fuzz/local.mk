@@ -45,4 +45,4 @@ tests_fuzz_fuzz_mbox_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_mbox_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_mbox_LDADD = $(FUZZ_LDADD)
 # Not tests/fuzz itself: in a VPATH build it also holds build output.
-EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/seeds
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/mkseeds.py tests/fuzz/seeds
