@@ -17,6 +17,7 @@
 #include "afile.h"
 #include "buf.h"
 #include "cfg.h"
+#include "codec.h"
 #include "fetch.h"
 #include "index.h"
 #include "log.h"
@@ -165,7 +166,13 @@ static int cmd_folders(struct ctx *c, int argc, char **argv, struct err *err)
 			json_object_set_new(o, "new", json_integer((json_int_t)fresh));
 			json_array_append_new(arr, o);
 		} else {
-			printf("%-24s %6zu %6zu unread\n", names[i], ne, unseen);
+			/* A folder name is a directory name, any bytes but '/':
+			 * the listing must not be able to drive a terminal. */
+			struct buf clean = BUF_INIT;
+
+			codec_sanitize(names[i], strlen(names[i]), 0, &clean);
+			printf("%-24s %6zu %6zu unread\n", clean.data, ne, unseen);
+			buf_release(&clean);
 		}
 		free(dir);
 	}

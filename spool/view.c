@@ -192,7 +192,9 @@ void view_ls_line(const char *key, const char *flags, time_t date, const char *f
 	char when[32];
 	struct tm tm;
 
-	buf_puts(out, key);
+	/* The key is part of a file name, which any program may have
+	 * chosen: sanitised like the rest of the line. */
+	codec_sanitize(key, strlen(key), 0, out);
 	buf_putc(out, ' ');
 	if (date >= 0 && localtime_r(&date, &tm) && strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm))
 		buf_puts(out, when);
