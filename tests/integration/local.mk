@@ -20,3 +20,4 @@ TESTS += tests/integration/hostile-imap.sh tests/integration/hostile-pop3.sh tes
 EXTRA_DIST += tests/integration/hostile-lib.sh tests/integration/postfix.sh
 TESTS += tests/integration/crash-deliver.sh tests/integration/crash-mua.sh
 TESTS += tests/integration/crash-diskfull.sh
+TESTS += tests/integration/secrets.sh
