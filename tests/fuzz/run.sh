@@ -73,6 +73,8 @@ for t in $targets; do
 		"$tmp/$t/corpus" > "$tmp/$t.log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/$t.log" | awk '{s+=$1} END {print s+0}')
+	# -fork prints no final stats: its last status line has the count.
+	[ "$execs" -gt 0 ] || execs=$(sed -n 's/^#\([0-9][0-9]*\)[:\t ].*/\1/p' "$tmp/$t.log" | tail -n 1)
 	found=$(ls "$tmp/$t/out" 2>/dev/null)
 	if [ $rc -ne 0 ] || [ -n "$found" ]; then
 		echo "fuzz_$t: FAILED (exit $rc) after $execs executions:"
