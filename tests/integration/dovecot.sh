@@ -9,7 +9,9 @@
 #   dc_count               messages in the server INBOX
 #   dc_logins              successful logins logged so far
 #
-# DC_EXTRA, when set before dovecot_start, is appended to the config.
+# DC_EXTRA, when set before dovecot_start, is appended to the config;
+# DC_MAIL_LOCATION replaces maildir:~/Maildir (dc_put and dc_count still
+# use $DC_MAILDIR: set it too).
 #
 # Everything lives under $T/dovecot: config, base_dir, log, passwd-file,
 # the user's Maildir ($DC_MAILDIR).  Only our master is ever stopped, by
@@ -78,7 +80,7 @@ default_internal_user = dovecot
 default_login_user = dovenull
 first_valid_uid = $(id -u mail)
 last_valid_uid = $(id -u mail)
-mail_location = maildir:~/Maildir
+mail_location = ${DC_MAIL_LOCATION:-maildir:~/Maildir}
 pop3_uidl_format = %08Xu%08Xv
 passdb {
   driver = passwd-file

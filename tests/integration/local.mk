@@ -21,3 +21,4 @@ EXTRA_DIST += tests/integration/hostile-lib.sh tests/integration/postfix.sh
 TESTS += tests/integration/crash-deliver.sh tests/integration/crash-mua.sh
 TESTS += tests/integration/crash-diskfull.sh
 TESTS += tests/integration/secrets.sh
+TESTS += tests/integration/e2e-chain.sh

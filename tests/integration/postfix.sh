@@ -10,6 +10,9 @@
 # DIR/vmail/ana/ and DIR/vmail/bob/; other example.test users get 550.
 # The log is DIR/maillog.  Needs root and the postfix and sasl2-bin
 # packages; postfix_start returns 1 (after saying why) when it cannot run.
+# PF_VMAIL_UID and PF_VMAIL_GID (numbers), when set before postfix_start,
+# own the Maildirs instead of nobody:nogroup (e.g. the uid a Dovecot that
+# serves them runs as).
 POSTFIX_PASS='p0stfix pass'
 postfix_dir=""
 
@@ -28,7 +31,7 @@ postfix_start() {
 		chmod o+x "$d" 2> /dev/null || true
 		d=$(dirname "$d")
 	done
-	chown nobody:nogroup "$postfix_dir/vmail"
+	chown "${PF_VMAIL_UID:-nobody}:${PF_VMAIL_GID:-nogroup}" "$postfix_dir/vmail"
 	chown postfix:postfix "$postfix_dir/data"
 	cp "$DATA/tls/localhost-chain.pem" "$DATA/tls/localhost.key" "$postfix_dir/etc/"
 	chmod 600 "$postfix_dir/etc/localhost.key"
@@ -62,8 +65,9 @@ maillog_file_prefixes = $postfix_dir
 virtual_mailbox_domains = example.test
 virtual_mailbox_base = $postfix_dir/vmail
 virtual_mailbox_maps = texthash:$postfix_dir/etc/vmailbox
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
+virtual_uid_maps = static:${PF_VMAIL_UID:-65534}
+virtual_gid_maps = static:${PF_VMAIL_GID:-65534}
+virtual_minimum_uid = ${PF_VMAIL_UID:-100}
 smtpd_tls_security_level = may
 smtpd_tls_auth_only = yes
 smtpd_tls_chain_files = $postfix_dir/etc/localhost.key, $postfix_dir/etc/localhost-chain.pem
