@@ -41,3 +41,37 @@ grep -q '^From: "Evil�\[2J"' "$T/screen" || fail "sender not inert: $(cat "$T/
 ok "escape sequences in the pager are inert"
 keys q q
 wait_for '^SUREL-EXIT 0'
+
+# Attachment file names with escapes (RFC 2231 %1B, RFC 2047 =1B, and raw
+# bytes) are inert in the pager's part list and in the parts view (v).
+tmux -S "$SOCK" kill-server 2> /dev/null || true
+md2="$T/ATT"
+printf '%s\n' 'From: att@example.test' 'To: demo@example.test' 'Subject: attachments' \
+	'Date: Thu, 26 Nov 2026 09:30:00 +0000' 'MIME-Version: 1.0' \
+	'Content-Type: multipart/mixed; boundary="b"' '' '--b' 'Content-Type: text/plain' '' 'see the parts' \
+	'--b' 'Content-Type: application/octet-stream' \
+	"Content-Disposition: attachment; filename*=utf-8''a%1B%5D0%3Bpwned3%07%1B%5B31mone.bin" '' 'AAAA' \
+	'--b' 'Content-Type: application/octet-stream' \
+	'Content-Disposition: attachment; filename="=?utf-8?q?b=1B]2;pwned4=07=1B[2Jtwo.bin?="' '' 'BBBB' \
+	'--b' 'Content-Type: application/octet-stream' \
+	"Content-Disposition: attachment; filename=\"c${esc}]0;pwned5${bel}three.bin\"" '' 'CCCC' \
+	'--b--' | "$SPOOL" deliver "$md2"
+ui_start -f "$md2"
+wait_for 'attachments' "the attachment message"
+keys Enter
+wait_for 'one\.bin' "the part list"
+tmux -S "$SOCK" capture-pane -p -e > "$T/raw"
+grep -q "$esc\]" "$T/raw" && fail "part list: an OSC sequence reached the pane"
+screen > /dev/null
+grep -q 'two\.bin' "$T/screen" && grep -q 'three\.bin' "$T/screen" || fail "part list incomplete: $(cat "$T/screen")"
+grep -q '�\]0;pwned3' "$T/screen" || fail "part list: file name not shown inert: $(cat "$T/screen")"
+case "$(tmux -S "$SOCK" display-message -p '#{pane_title}')" in *pwned*) fail "a file name changed the title" ;; esac
+ok "escape sequences in attachment file names are inert in the pager's part list"
+keys v
+wait_for 'three\.bin' "the parts view"
+tmux -S "$SOCK" capture-pane -p -e > "$T/raw"
+grep -q "$esc\]" "$T/raw" && fail "parts view: an OSC sequence reached the pane"
+case "$(tmux -S "$SOCK" display-message -p '#{pane_title}')" in *pwned*) fail "a file name changed the title" ;; esac
+ok "escape sequences in attachment file names are inert in the parts view"
+keys q q q
+wait_for '^SUREL-EXIT 0'
