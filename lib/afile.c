@@ -31,6 +31,9 @@ int afile_err_code(int errnum, int permanent)
 	case ENOLCK:
 	case ETIMEDOUT:
 	case ESTALE:
+	/* A spool remounted read-only (fsck, a full journal) comes back;
+	 * the sender must keep the mail and retry, as for a full disk. */
+	case EROFS:
 		return EX_TEMPFAIL;
 	case EACCES:
 	case EPERM:

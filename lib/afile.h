@@ -17,7 +17,7 @@
 
 /* The sysexits class for a failed file operation with errno errnum:
  * EX_TEMPFAIL when waiting may help (ENOSPC, EDQUOT, EIO, EAGAIN, EINTR,
- * ENOMEM, EMFILE, ENFILE, EBUSY, ENOLCK, ETIMEDOUT, ESTALE), EX_NOPERM for
+ * ENOMEM, EMFILE, ENFILE, EBUSY, ENOLCK, ETIMEDOUT, ESTALE, EROFS), EX_NOPERM for
  * EACCES and EPERM, else permanent (EX_CANTCREAT for a create, EX_NOINPUT
  * for a read, EX_IOERR ...). */
 int afile_err_code(int errnum, int permanent);
