@@ -814,17 +814,17 @@ size_t queue_pending(const struct queue *q)
 	return q->ndone;
 }
 
-/* Unlink done/ID, then msg/ID (a body is never left without its record
- * while the record lasts: recovery finds both or only the body, an
- * orphan).  Neither needs an fsync: what comes back after a crash is
- * removed by queue_recover(). */
+/* Unlink msg/ID, then done/ID: the record goes last, so whatever a killed
+ * process leaves behind is found through done/ by queue_recover().
+ * Neither needs an fsync: what comes back after a crash is removed by
+ * queue_recover() too. */
 static void reap_one(const char *done_dir, const char *msg_dir, const char *id)
 {
-	char *p = path_join(done_dir, id);
+	char *p = path_join(msg_dir, id);
 
 	(void)unlink(p);
 	free(p);
-	p = path_join(msg_dir, id);
+	p = path_join(done_dir, id);
 	(void)unlink(p);
 	free(p);
 }
@@ -943,7 +943,8 @@ int queue_sync(struct queue *q, struct err *err)
 	/* The rest is cleaning up after messages that are out of the queue
 	 * for good; it need not be durable (queue_recover() removes what
 	 * comes back), so it runs in the background. */
-	reaper_add(q, q->done, q->ndone);
+	reaper_add(q, q->done, q->ndone);   /* takes the strings, not the array */
+	free(q->done);
 	q->done = NULL;
 	q->ndone = q->done_cap = 0;
 	return rc;

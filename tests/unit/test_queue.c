@@ -568,9 +568,11 @@ static void test_done_sync(void)
 	/* queue_close syncs what is pending. */
 	a = add(q, "d@example.test", NULL);
 	CU_ASSERT_EQUAL(queue_done_nosync(q, a, &err), 0);
+	b = xstrdup(dir);   /* dir is the queue's */
 	queue_close(q);
-	CU_ASSERT(!present(dir, "done", a) && !present(dir, "msg", a));
+	CU_ASSERT(!present(b, "done", a) && !present(b, "msg", a));
 	free(a);
+	free(b);
 }
 
 /* What a killed flusher left in done/ is removed by the next flusher's
