@@ -16,15 +16,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef SENDQ_FRONT
 #include <curl/curl.h>
 #include <jansson.h>
+#endif
 
 #include "buf.h"
 #include "cfg.h"
 #include "codec.h"
+#ifndef SENDQ_FRONT
 #include "daemon.h"
-#include "enqueue.h"
 #include "flush.h"
+#endif
+#include "enqueue.h"
 #include "log.h"
 #include "queue.h"
 #include "xalloc.h"
@@ -33,6 +37,48 @@ enum mode { MODE_MAIL, MODE_LIST, MODE_SMTP, MODE_FLUSH, MODE_NOTHING };
 
 static const char *prog = "sendq";
 
+#ifdef SENDQ_FRONT
+/*
+ * The front end (sendq/sendq, surel-sendmail): this file built with
+ * SENDQ_FRONT does the enqueue itself and hands everything else (queue
+ * commands, -q, -bp, --help) to the full program, sendq-agent, with the
+ * same arguments.  Only the enqueue is on the hot path of other programs
+ * (cron, mutt), and without libcurl, GnuTLS and libetpan it starts in a
+ * fraction of the time: the dynamic loader alone needs ~4 ms for those.
+ */
+static char **front_argv;
+
+/* sendq-agent next to this program (a build tree, or an install that put
+ * both in one directory), else in $(pkglibexecdir). */
+static void exec_agent(void) __attribute__((noreturn));
+static void exec_agent(void)
+{
+	char self[4096], *slash, *path;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	path = NULL;
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			path = xasprintf("%s/sendq-agent", self);
+			if (access(path, X_OK) < 0) {
+				free(path);
+				path = NULL;
+			}
+		}
+	}
+	if (!path)
+		path = xasprintf("%s/sendq-agent", PKGLIBEXECDIR);
+	execv(path, front_argv);
+	fprintf(stderr, "%s: cannot run '%s': %s\n", prog, path, strerror(errno));
+	free(path);
+	exit(EX_UNAVAILABLE);
+}
+#endif
+
+#ifndef SENDQ_FRONT
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -255,12 +301,15 @@ static int cmd_show(struct queue *q, const char *id, struct err *err)
 	return rc < 0 ? -1 : flush_out(err);
 }
 
+#endif /* !SENDQ_FRONT */
+
 static int open_queue(struct queue **q, struct err *err)
 {
 	*q = queue_open(NULL, err);
 	return *q ? 0 : -1;
 }
 
+#ifndef SENDQ_FRONT
 static volatile sig_atomic_t stop_flag;
 
 static void on_stop(int sig)
@@ -298,6 +347,8 @@ static long smtp_timeout(void)
 	return *end == '\0' && v > 0 && v < 86400 ? v : 0;
 }
 
+#endif /* !SENDQ_FRONT */
+
 /* The configuration, or NULL when there is no file at all (queueing works
  * without one; see enqueue.h). */
 static int load_cfg(struct cfg **cfg_out, struct err *err)
@@ -312,6 +363,7 @@ static int load_cfg(struct cfg **cfg_out, struct err *err)
 	return -1;
 }
 
+#ifndef SENDQ_FRONT
 /* sendq flush / sendq -q / sendq daemon. */
 static int cmd_flush(const char *account, int verbose, int daemon, struct err *err)
 {
@@ -378,6 +430,8 @@ out:
 	return rc;
 }
 
+#endif /* !SENDQ_FRONT */
+
 static int is_command(const char *s)
 {
 	static const char *const cmds[] = {
@@ -392,6 +446,7 @@ static int is_command(const char *s)
 	return 0;
 }
 
+#ifndef SENDQ_FRONT
 /* sendq [-v] COMMAND [ARGS]: argv[0] is the command. */
 static int run_command(int argc, char **argv, int verbose, struct err *err)
 {
@@ -467,6 +522,8 @@ out:
 	return rc;
 }
 
+#endif /* !SENDQ_FRONT */
+
 /* The options of one sendmail-style invocation. */
 struct mail_args {
 	struct enqueue_opts o;
@@ -531,7 +588,11 @@ static int parse_mail_args(int argc, char **argv, struct mail_args *a, int *firs
 			continue;
 		}
 		if (strcmp(arg, "--help") == 0) {
+#ifdef SENDQ_FRONT
+			exec_agent();
+#else
 			usage(stdout);
+#endif
 			a->mode = MODE_NOTHING;
 			return 0;
 		}
@@ -614,6 +675,11 @@ static int run_mail(int argc, char **argv, struct err *err)
 	switch (a.mode) {
 	case MODE_NOTHING:
 		return 0;
+#ifdef SENDQ_FRONT
+	case MODE_FLUSH:
+	case MODE_LIST:
+		exec_agent();
+#else
 	case MODE_FLUSH:
 		return cmd_flush(a.o.account, a.verbose, 0, err);
 	case MODE_LIST:
@@ -621,6 +687,7 @@ static int run_mail(int argc, char **argv, struct err *err)
 			rc = cmd_list(q, 0, 1, err);
 		queue_close(q);
 		return rc;
+#endif
 	default:
 		break;
 	}
@@ -653,6 +720,9 @@ int main(int argc, char **argv)
 	const char *base;
 	int rc, i = 1, verbose = 0;
 
+#ifdef SENDQ_FRONT
+	front_argv = argv;
+#endif
 	base = argc > 0 ? strrchr(argv[0], '/') : NULL;
 	base = base ? base + 1 : argc > 0 ? argv[0] : "sendq";
 	/* Errors carry the name the caller used, so a cron mail that says
@@ -665,6 +735,10 @@ int main(int argc, char **argv)
 			verbose++;
 			i++;
 		}
+#ifdef SENDQ_FRONT
+		if ((i < argc && is_command(argv[i])) || (argc == 1 && isatty(STDIN_FILENO)))
+			exec_agent();
+#else
 		if (i < argc && is_command(argv[i])) {
 			rc = run_command(argc - i, argv + i, verbose, &err);
 			goto done;
@@ -673,9 +747,12 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return EX_USAGE;
 		}
+#endif
 	}
 	rc = run_mail(argc, argv, &err);
+#ifndef SENDQ_FRONT
 done:
+#endif
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		return err.code ? err.code : EX_SOFTWARE;
