@@ -44,7 +44,7 @@ wait_for '^SUREL-EXIT 0'
 
 # Attachment file names with escapes (RFC 2231 %1B, RFC 2047 =1B, and raw
 # bytes) are inert in the pager's part list and in the parts view (v).
-tmux -S "$SOCK" kill-server 2> /dev/null || true
+ui_stop
 md2="$T/ATT"
 printf '%s\n' 'From: att@example.test' 'To: demo@example.test' 'Subject: attachments' \
 	'Date: Thu, 26 Nov 2026 09:30:00 +0000' 'MIME-Version: 1.0' \

@@ -26,6 +26,19 @@ RUN
 	tmux -S "$SOCK" -f /dev/null new-session -d -x 120 -y 40 "$T/run"
 }
 
+# ui_stop: end the tmux session and wait (bounded) until its server is gone,
+# so a following ui_start cannot reach the dying server ("server exited
+# unexpectedly").
+ui_stop() {
+	tmux -S "$SOCK" kill-server 2> /dev/null || true
+	i=0
+	while [ $i -lt 50 ] && { [ -S "$SOCK" ] || tmux -S "$SOCK" has-session 2> /dev/null; }; do
+		rm -f "$SOCK"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # screen: the visible text now, in $T/screen (and on stdout).
 screen() {
 	tmux -S "$SOCK" capture-pane -p > "$T/screen" 2> /dev/null || true

@@ -73,7 +73,7 @@ keys q q q
 wait_for '^SUREL-EXIT 0'
 
 # Without a copiousoutput entry the HTML is shown as stripped text.
-tmux -S "$SOCK" kill-server
+ui_stop
 export MAILCAPS="$T/none"
 ui_start -f "$T/Mail/box"
 wait_for 'box \[Msgs:2'

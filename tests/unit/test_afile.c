@@ -362,7 +362,7 @@ static void test_err_code(void)
 	CU_ASSERT_EQUAL(afile_err_code(EDQUOT, EX_CANTCREAT), EX_TEMPFAIL);
 	CU_ASSERT_EQUAL(afile_err_code(EACCES, EX_CANTCREAT), EX_NOPERM);
 	CU_ASSERT_EQUAL(afile_err_code(ENOENT, EX_NOINPUT), EX_NOINPUT);
-	CU_ASSERT_EQUAL(afile_err_code(EROFS, EX_CANTCREAT), EX_CANTCREAT);
+	CU_ASSERT_EQUAL(afile_err_code(EROFS, EX_CANTCREAT), EX_TEMPFAIL);
 }
 
 static int cleanup(void)
