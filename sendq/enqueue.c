@@ -435,41 +435,6 @@ static int take_rcpt(struct queue_env *env, const char *addr, const char *domain
 	return rc;
 }
 
-/* One recipient argument, which may be a comma-separated list of "addr",
- * "<addr>" or "Name <addr>" (commas inside quotes do not split). */
-static int take_rcpt_arg(struct queue_env *env, const char *arg, const char *domain,
-			 struct err *err)
-{
-	const char *p = arg, *s, *lt, *gt;
-	char *one;
-	int quoted = 0, rc = 0;
-
-	while (rc == 0 && *p) {
-		for (s = p; *s && (quoted || *s != ','); s++) {
-			if (*s == '"')
-				quoted = !quoted;
-			else if (*s == '\\' && quoted && s[1])
-				s++;
-		}
-		while (p < s && (*p == ' ' || *p == '\t'))
-			p++;
-		one = xstrndup(p, (size_t)(s - p));
-		for (gt = one + strlen(one); gt > one && (gt[-1] == ' ' || gt[-1] == '\t');)
-			gt--;
-		one[gt - one] = '\0';
-		lt = strrchr(one, '<');
-		if (lt && gt > one && gt[-1] == '>') {
-			memmove(one, lt + 1, (size_t)(gt - lt - 2));
-			one[gt - lt - 2] = '\0';
-		}
-		if (one[0] != '\0')
-			rc = take_rcpt(env, one, domain, err);
-		free(one);
-		p = *s ? s + 1 : s;
-	}
-	return rc;
-}
-
 /* Who the local user is, for a sender without configuration: the login
  * name of the real uid (as sendmail does), else LOGNAME/USER. */
 static const char *user_name(void)
@@ -578,35 +543,114 @@ static void strv_release(struct strv *s)
 	s->cap = 0;
 }
 
-/* The addresses of the To/Cc/Bcc fields (when extract) into rcpts, and the
- * first From address into *from_out (NULL when none).  All To/Cc/Bcc values
- * go into one synthetic field so that a message with several To fields
- * loses none, and msg.h parses once. */
+/* The addr-specs of an address list as a sender wrote it (a recipient
+ * argument or a To/Cc/Bcc value): entries split at commas outside quotes,
+ * angle brackets and comments; "Name <addr>" gives addr; comments are
+ * dropped; group syntax ("friends: a@x, b@y;", "undisclosed-recipients:;")
+ * gives its members.  Nothing is repaired: what is left of an entry is
+ * validated as it stands by take_rcpt, so a broken address is refused
+ * instead of being read leniently the way msg.h reads mail for display. */
+static void split_addrs(const char *list, struct strv *out)
+{
+	struct buf one = BUF_INIT, angle = BUF_INIT;
+	const char *p = list;
+	int quoted = 0, in_angle = 0, had_angle = 0, comment = 0;
+
+	for (;; p++) {
+		char c = *p;
+
+		if (c == '\\' && (quoted || comment) && p[1]) {
+			if (!comment)
+				buf_append(in_angle ? &angle : &one, p, 2);
+			p++;
+			continue;
+		}
+		if (comment) {
+			comment += c == '(' ? 1 : c == ')' ? -1 : 0;
+			if (c)
+				continue;
+		}
+		if (quoted && c && c != '"') {
+			buf_putc(in_angle ? &angle : &one, c);
+			continue;
+		}
+		if (c == '"') {
+			quoted = !quoted;
+			buf_putc(in_angle ? &angle : &one, c);
+		} else if (c == '(') {
+			comment = 1;
+		} else if (c == '<' && !in_angle) {
+			in_angle = had_angle = 1;
+			buf_reset(&angle);
+		} else if (c == '>' && in_angle) {
+			in_angle = 0;
+		} else if (c == ':' && !in_angle) {
+			/* A group's display name ends here; its members follow. */
+			buf_reset(&one);
+		} else if (c == ',' || c == ';' || c == '\0') {
+			const char *a = had_angle ? angle.data : one.data;
+			size_t n = had_angle ? angle.len : one.len;
+
+			/* Folded fields keep their line breaks here. */
+			while (n && memchr(" \t\r\n", *a, 4))
+				a++, n--;
+			while (n && memchr(" \t\r\n", a[n - 1], 4))
+				n--;
+			if (n || had_angle) {
+				char *addr = xstrndup(a, n);
+
+				strv_push(out, addr);
+				free(addr);
+			}
+			buf_reset(&one);
+			buf_reset(&angle);
+			had_angle = in_angle = 0;
+			if (!c)
+				break;
+		} else {
+			buf_putc(in_angle ? &angle : &one, c);
+		}
+	}
+	buf_release(&one);
+	buf_release(&angle);
+}
+
+/* Every address of a recipient list, validated and added. */
+static int take_rcpt_list(struct queue_env *env, const char *list, const char *domain,
+			  struct err *err)
+{
+	struct strv addrs = { NULL, 0, 0 };
+	size_t i;
+	int rc = 0;
+
+	split_addrs(list, &addrs);
+	for (i = 0; i < addrs.n && rc == 0; i++)
+		rc = take_rcpt(env, addrs.v[i], domain, err);
+	strv_release(&addrs);
+	return rc;
+}
+
+/* The addresses of the To/Cc/Bcc fields (when extract) into rcpts, as
+ * split_addrs reads them, and the first From address into *from_out (NULL
+ * when none; read leniently, it only picks the account). */
 static int head_addrs(const struct head *h, int extract, struct strv *rcpts,
 		      char **from_out, struct err *err)
 {
 	struct buf b = BUF_INIT;
 	struct msg_addr *a = NULL;
 	struct msg *m;
-	size_t i, n, mark;
-	int any = 0;
+	size_t i, n;
 
 	*from_out = NULL;
-	buf_puts(&b, "To: ");
 	for (i = 0; extract && i < h->n; i++) {
 		if (h->f[i].kind != F_TO && h->f[i].kind != F_CC && h->f[i].kind != F_BCC)
 			continue;
-		mark = b.len;
-		if (any)
-			buf_puts(&b, ", ");
-		n = b.len;
+		buf_reset(&b);
 		field_value(&h->f[i], &b);
-		if (b.len == n)
-			buf_truncate(&b, mark);
-		else
-			any = 1;
+		split_addrs(b.data, rcpts);
 	}
-	buf_puts(&b, "\nFrom: ");
+	buf_reset(&b);
+	buf_puts(&b, "From: ");
 	for (i = 0; i < h->n; i++) {
 		if (h->f[i].kind == F_FROM) {
 			field_value(&h->f[i], &b);
@@ -619,14 +663,6 @@ static int head_addrs(const struct head *h, int extract, struct strv *rcpts,
 		buf_release(&b);
 		return err_set(err, EX_DATAERR, "cannot parse the message header");
 	}
-	n = msg_addrs(m, "To", &a);
-	/* An empty entry is a group without members ("undisclosed-recipients:;")
-	 * or something msg.h could not read; only real addresses are taken. */
-	for (i = 0; i < n; i++) {
-		if (a[i].addr && a[i].addr[0])
-			strv_push(rcpts, a[i].addr);
-	}
-	msg_addrs_free(a, n);
 	n = msg_addrs(m, "From", &a);
 	if (n > 0 && a[0].addr && a[0].addr[0])
 		*from_out = xstrdup(a[0].addr);
@@ -718,7 +754,7 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 			goto out;
 	}
 	for (i = 0; i < o->nrcpts; i++) {
-		if (take_rcpt_arg(env, o->rcpts[i], domain, err) < 0)
+		if (take_rcpt_list(env, o->rcpts[i], domain, err) < 0)
 			goto out;
 	}
 	if (queue_env_rcpt_count(env) == 0) {

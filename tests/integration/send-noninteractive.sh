@@ -14,11 +14,15 @@ nqueued() {
 	if [ -d "$Q/env" ]; then ls -A "$Q/env" | wc -l; else echo 0; fi
 }
 
+# The newest queued message: by creation second, then by the microseconds
+# in its ID (SECONDS.MusecPpidQn.host), since two sends share a second.
+NEWEST="newest = lambda e: (e['created'], int(e['id'].split('.')[1][1:].split('P')[0]))"
+
 # py EXPR: print a python expression over e (the newest entry of sendq
 # list --json) and m (spool show --json of its queued body).
 py() {
 	"$SENDQ" list --json > "$T/list.json" || fail "sendq list --json failed"
-	id=$(python3 -c "import json; q = json.load(open('$T/list.json')); print(max(q, key=lambda e: e['created'])['id'] if q else '')")
+	id=$(python3 -c "import json; $NEWEST; q = json.load(open('$T/list.json')); print(max(q, key=newest)['id'] if q else '')")
 	if [ -n "$id" ]; then
 		"$SPOOL" show --json "$Q/msg/$id" > "$T/show.json" || fail "spool show --json failed on the queued body"
 	else
@@ -27,7 +31,8 @@ py() {
 	python3 -c "
 import json
 q = json.load(open('$T/list.json'))
-e = max(q, key=lambda e: e['created']) if q else None
+$NEWEST
+e = max(q, key=newest) if q else None
 m = json.load(open('$T/show.json'))
 print(($1))"
 }

@@ -354,6 +354,48 @@ static void test_refusals(void)
 	}
 }
 
+/* -t reads To/Cc/Bcc strictly: a broken address is refused (65), never
+ * dropped or guessed at; the usual forms all work. */
+static void test_extract_strict(void)
+{
+	static const char *bad[] = {
+		"To: broken@\n\n",
+		"To: ok@example.test, \"x\" <a@>\n\n",
+		"Cc: two words@example.test\n\n",
+		"To: a@b@c.test\n\n",
+	};
+	static const char good[] =
+		"To: \"Doe, Jane\" <jane@example.test> (work), friends: f1@example.test,\n"
+		" f2@example.test;, undisclosed-recipients:;\n"
+		"Cc: <c@example.test>, root (the admin)\n"
+		"Subject: s\n\nbody\n";
+	struct enqueue_opts o = { 0 };
+	struct err err = ERR_INIT;
+	struct buf out = BUF_INIT;
+	struct queue_env *e;
+	size_t i;
+
+	o.extract = 1;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&err);
+		CU_ASSERT_EQUAL(prepare(&o, NULL, bad[i], &out, &e, &err), -1);
+		CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bad recipient"));
+		buf_release(&out);
+		queue_env_free(e);
+	}
+	err_clear(&err);
+	CU_ASSERT_EQUAL_FATAL(prepare(&o, NULL, good, &out, &e, &err), 0);
+	CU_ASSERT_EQUAL(queue_env_rcpt_count(e), 5);
+	CU_ASSERT_TRUE(has_rcpt(e, "jane@example.test"));
+	CU_ASSERT_TRUE(has_rcpt(e, "f1@example.test"));
+	CU_ASSERT_TRUE(has_rcpt(e, "f2@example.test"));
+	CU_ASSERT_TRUE(has_rcpt(e, "c@example.test"));
+	CU_ASSERT_TRUE(has_rcpt(e, "root@localhost"));
+	buf_release(&out);
+	queue_env_free(e);
+}
+
 static void test_nul(void)
 {
 	static const char hdr_nul[] = "Subject: a\0b\n\nbody\n";
@@ -559,6 +601,7 @@ void suite_enqueue(void)
 	CU_add_test(s, "-t recipients and Bcc removal", test_extract_and_bcc);
 	CU_add_test(s, "From, Date and Message-ID added", test_added_fields);
 	CU_add_test(s, "injection and bad input refused", test_refusals);
+	CU_add_test(s, "-t reads addresses strictly", test_extract_strict);
 	CU_add_test(s, "NUL in header refused, in body kept", test_nul);
 	CU_add_test(s, "account choice and send_delay", test_accounts);
 	CU_add_test(s, "message into the queue", test_message_into_queue);
