@@ -35,12 +35,8 @@ struct source {
 static void guard_log(mailimap *imap, int type, const char *str, size_t size, void *ctx)
 {
 	struct source *s = ctx;
-	int fd = imap->imap_stream ? mailstream_low_get_fd(mailstream_get_low(imap->imap_stream)) : -1;
 
-	if (type == MAILSTREAM_LOG_TYPE_DATA_RECEIVED)
-		source_guard_feed(&s->guard, fd, 1, str, size);
-	else if (type == MAILSTREAM_LOG_TYPE_DATA_SENT || type == MAILSTREAM_LOG_TYPE_DATA_SENT_PRIVATE)
-		source_guard_feed(&s->guard, fd, 0, NULL, size);
+	source_guard_log(&s->guard, imap->imap_stream, type, str, size);
 }
 
 /* Fill err from libetpan's result r of the command what. */

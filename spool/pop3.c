@@ -33,12 +33,8 @@ struct source {
 static void guard_log(mailpop3 *pop, int type, const char *str, size_t size, void *ctx)
 {
 	struct source *s = ctx;
-	int fd = pop->pop3_stream ? mailstream_low_get_fd(mailstream_get_low(pop->pop3_stream)) : -1;
 
-	if (type == MAILSTREAM_LOG_TYPE_DATA_RECEIVED)
-		source_guard_feed(&s->guard, fd, 1, str, size);
-	else if (type == MAILSTREAM_LOG_TYPE_DATA_SENT || type == MAILSTREAM_LOG_TYPE_DATA_SENT_PRIVATE)
-		source_guard_feed(&s->guard, fd, 0, NULL, size);
+	source_guard_log(&s->guard, pop->pop3_stream, type, str, size);
 }
 
 static int fail(struct source *s, int r, const char *what, struct err *err)

@@ -128,7 +128,9 @@ void source_guard_init(struct source_guard *g, long timeout)
 	g->window_start = mono();
 }
 
-void source_guard_feed(struct source_guard *g, int fd, int received, const char *data, size_t size)
+/* size bytes at data were received (received != 0) or sent on the socket
+ * fd; data is NULL when they were sent. */
+static void guard_feed(struct source_guard *g, int fd, int received, const char *data, size_t size)
 {
 	double t = mono();
 	const char *p, *end;
@@ -162,6 +164,18 @@ void source_guard_feed(struct source_guard *g, int fd, int received, const char 
 	 * nothing more is sent on this connection. */
 	if (g->why && fd >= 0)
 		shutdown(fd, SHUT_RDWR);
+}
+
+void source_guard_log(struct source_guard *g, struct _mailstream *stream, int log_type,
+		      const char *data, size_t size)
+{
+	int fd = stream ? mailstream_low_get_fd(mailstream_get_low(stream)) : -1;
+
+	if (log_type == MAILSTREAM_LOG_TYPE_DATA_RECEIVED)
+		guard_feed(g, fd, 1, data, size);
+	else if (log_type == MAILSTREAM_LOG_TYPE_DATA_SENT ||
+		 log_type == MAILSTREAM_LOG_TYPE_DATA_SENT_PRIVATE)
+		guard_feed(g, fd, 0, NULL, size);
 }
 
 /* The drivers wrapped so far (socket, TLS): copies whose read turns 0

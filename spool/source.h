@@ -89,11 +89,14 @@ struct source_guard {
 };
 
 void source_guard_init(struct source_guard *g, long timeout);
-/* size bytes at data were received (received != 0) or sent on the socket
- * fd; data may be NULL when they were sent. */
-void source_guard_feed(struct source_guard *g, int fd, int received, const char *data, size_t size);
 
 struct _mailstream;
+/* The stream logger's report (MAILSTREAM_LOG_TYPE_*) of size bytes at
+ * data received or sent on stream (NULL before it exists): every byte of a
+ * connection goes past the guard this way. */
+void source_guard_log(struct source_guard *g, struct _mailstream *stream, int log_type,
+		      const char *data, size_t size);
+
 /* Make end of file on the stream s read as an error (-1).  libetpan 1.9.4
  * reads an IMAP literal, and mailstream_read_line() a line, in loops that
  * stop on -1 only: a server that hangs up in the middle of a literal or of
