@@ -1201,22 +1201,28 @@ static int is_stale(const char *path, long max_age, time_t now)
 	return now - st.st_mtime >= max_age;
 }
 
-/* Remove stale entries of tmp/ (dot files included: nothing else writes
- * there). */
-static int sweep_tmp(struct queue *q, long max_age, time_t now, unsigned *count,
-		     struct err *err)
+/* Remove stale entries of dir: all of them in tmp/ (dot files included:
+ * nothing else writes there); elsewhere only the ".NAME.tmp" files an
+ * envelope rewrite (afile_write) leaves when it is killed. */
+static int sweep_dir(const char *dir, int only_tmp, long max_age, time_t now,
+		     unsigned *count, struct err *err)
 {
-	DIR *d = opendir(q->sub[SUB_TMP]);
+	DIR *d = opendir(dir);
 	struct dirent *de;
+	size_t len;
 	char *p;
 
 	if (!d)
 		return err_sys(err, afile_err_code(errno, EX_IOERR), "cannot open directory '%s'",
-			       q->sub[SUB_TMP]);
+			       dir);
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		p = path_join(q->sub[SUB_TMP], de->d_name);
+		len = strlen(de->d_name);
+		if (only_tmp && (de->d_name[0] != '.' || len < 5 ||
+				 strcmp(de->d_name + len - 4, ".tmp") != 0))
+			continue;
+		p = path_join(dir, de->d_name);
 		if (is_stale(p, max_age, now) && unlink(p) == 0)
 			(*count)++;
 		free(p);
@@ -1258,10 +1264,14 @@ int queue_recover(struct queue *q, long max_age, struct queue_recovery *rec,
 	fd = lock_store(q, err);
 	if (fd < 0)
 		return -1;
-	if (sweep_tmp(q, max_age, now, &r.tmp_removed, err) < 0) {
+	if (sweep_dir(q->sub[SUB_TMP], 0, max_age, now, &r.tmp_removed, err) < 0) {
 		rc = -1;
 		goto out;
 	}
+	for (k = SUB_ENV; k <= SUB_FAILED && rc == 0; k++)
+		rc = sweep_dir(q->sub[k], 1, max_age, now, &r.tmp_removed, err);
+	if (rc < 0)
+		goto out;
 	/* Envelopes without a body. */
 	for (k = 0; k < sizeof(live) / sizeof(live[0]) && rc == 0; k++) {
 		if (scan_dir(q->sub[state_sub(live[k])], &ids, &n, err) < 0) {

@@ -216,8 +216,9 @@ struct queue_recovery {
 	unsigned done_removed;    /* finished messages removed (see queue_sync) */
 };
 /* Crash recovery, run by list and flush before they look at the queue:
- * files in tmp/ and bodies without any envelope that are older than
- * max_age seconds are removed; an envelope in env/ or hold/ whose body is
+ * files in tmp/, ".NAME.tmp" files of killed envelope rewrites in env/,
+ * hold/ and failed/ (counted in tmp_removed), and bodies without any
+ * envelope that are older than max_age seconds are removed; an envelope in env/ or hold/ whose body is
  * missing is moved to failed/ with an error saying so (never dropped).
  * When the caller holds the flush lock, messages left in done/ by a
  * flusher that died before cleaning up are removed (record and body).

@@ -480,6 +480,10 @@ static void test_recover(void)
 	p = qpath(dir, "msg", "ORPHAN");
 	CU_ASSERT_EQUAL(tutil_write(p, "Subject: lost\n\n", 15), 0);
 	free(p);
+	/* What a killed envelope rewrite leaves beside the envelope. */
+	p = qpath(dir, "env", ".123.M1P1Q1.host.tmp");
+	CU_ASSERT_EQUAL(tutil_write(p, "version 1\n", 10), 0);
+	free(p);
 	/* A body gone from under its envelope. */
 	p = qpath(dir, "msg", gone);
 	CU_ASSERT_EQUAL(unlink(p), 0);
@@ -499,8 +503,11 @@ static void test_recover(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(queue_env_error(e), "body is missing"));
 	queue_env_free(e);
 
+	CU_ASSERT(present(dir, "env", ".123.M1P1Q1.host.tmp"));
 	CU_ASSERT_EQUAL(queue_recover(q, 0, &r, &err), 0);
-	CU_ASSERT_EQUAL(r.tmp_removed, 1);
+	CU_ASSERT_EQUAL(r.tmp_removed, 2);
+	CU_ASSERT(!present(dir, "env", ".123.M1P1Q1.host.tmp"));
+	CU_ASSERT(present(dir, "env", id));
 	CU_ASSERT_EQUAL(r.orphans_removed, 1);
 	CU_ASSERT_EQUAL(r.broken, 0);
 	CU_ASSERT(!present(dir, "msg", "ORPHAN"));
