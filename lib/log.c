@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -12,6 +13,7 @@ static const char *log_prog = "surel";
 static enum log_level log_level = LOG_LVL_WARN;
 static int log_syslog;
 static log_sink_fn log_sink;
+static int log_stamps;
 
 void log_init(const char *prog, enum log_level level, int use_syslog)
 {
@@ -20,6 +22,11 @@ void log_init(const char *prog, enum log_level level, int use_syslog)
 	log_syslog = use_syslog;
 	if (use_syslog)
 		openlog(prog, LOG_PID, LOG_MAIL);
+}
+
+void log_set_timestamps(int on)
+{
+	log_stamps = on;
 }
 
 void log_set_sink(log_sink_fn fn)
@@ -32,10 +39,20 @@ enum log_level log_get_level(void)
 	return log_level;
 }
 
+static const char *stamp(char *out, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&now, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		out[0] = '\0';
+	return out;
+}
+
 static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char line[1024];
+	char line[1024], when[32];
 	int n;
 
 	if (level > log_level)
@@ -49,6 +66,8 @@ static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 		log_sink(level, line);
 	else if (log_syslog)
 		syslog(prio[level], "%s", line);
+	else if (log_stamps)
+		fprintf(stderr, "%s %s: %s\n", stamp(when, sizeof(when)), log_prog, line);
 	else
 		fprintf(stderr, "%s: %s\n", log_prog, line);
 }

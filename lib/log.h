@@ -14,6 +14,10 @@ enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 void log_init(const char *prog, enum log_level level, int use_syslog);
 enum log_level log_get_level(void);
 
+/* Start each stderr line with the time (UTC, ISO 8601), for a log file
+ * that a daemon's stderr was pointed at; syslog stamps lines itself. */
+void log_set_timestamps(int on);
+
 /* Where lines go instead of stderr/syslog while set, e.g. the MUA's message
  * line while the screen is up (stderr would tear it).  line carries neither
  * the program's prefix nor a newline.  NULL restores the default. */

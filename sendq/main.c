@@ -389,8 +389,10 @@ static int cmd_flush(const char *account, int verbose, int daemon, struct err *e
 			err_sys(err, EX_CANTCREAT, "cannot open log file '%s'", log_file);
 			goto out;
 		}
-		if (log_file)
+		if (log_file) {
 			setvbuf(stderr, NULL, _IOLBF, 0);
+			log_set_timestamps(1);
+		}
 		log_init(prog, LOG_LVL_INFO, log_file == NULL);
 	}
 	if (open_queue(&q, err) < 0)

@@ -141,6 +141,9 @@ kill "$dpid" 2> /dev/null || true
 wait "$dpid" 2> /dev/null || true
 [ "$(ls "$T/smtp"/*.eml | wc -l)" -eq 3 ] || fail "the daemon did not send: $(cat "$T/err6" "$T/sendq.log")"
 [ -s "$T/sendq.log" ] || fail "the daemon wrote no log_file"
+# A log file has no syslog to stamp its lines: each starts with the time.
+grep -qvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z sendq' "$T/sendq.log" &&
+	fail "log_file line without a timestamp: $(grep -vE '^[0-9]{4}-' "$T/sendq.log" | head -n 3)"
 no_secret "$T/out6" "$T/err6" "$T/sendq.log"
 stop_peer
 ok "sendq flush -v -v and daemon log_file: secret in no output, log, cmdline or environ"
