@@ -14,41 +14,26 @@
 #   BENCH_SMOKE=1 bench/enqueue.sh         # one round (CI)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-PY=${PYTHON:-python3}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
-if [ "${BENCH_SMOKE:-0}" = 1 ]; then
-	RUNS=${BENCH_RUNS:-1}
-	WARMUP=${BENCH_WARMUP:-0}
-else
-	RUNS=${BENCH_RUNS:-30}
-	WARMUP=${BENCH_WARMUP:-1}
-fi
+bench_opt RUNS 1 30
+bench_opt WARMUP 0 1
 TIMEOUT=${BENCH_TIMEOUT:-60}
 WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/enqueue}
 PEERS=${BENCH_PEERS:-"baseline sendq postfix-sendmail msmtpq msmtp-enqueue nullmailer-inject dma"}
 MSMTPQ_DIR=${MSMTPQ_DIR:-/usr/libexec/msmtp/msmtpq}
 MSMTP_ENQUEUE=${MSMTP_ENQUEUE:-/usr/libexec/msmtp/msmtpqueue/msmtp-enqueue.sh}
 
-if [ -z "${BENCH_BUILDDIR:-}" ]; then
-	if [ -x ./sendq/sendq ]; then BENCH_BUILDDIR=.; else BENCH_BUILDDIR=$HERE/..; fi
-fi
-SENDQ=${SENDQ:-$BENCH_BUILDDIR/sendq/sendq}
-[ -x "$SENDQ" ] || { echo "enqueue.sh: no sendq at '$SENDQ' (build first, or set SENDQ)" >&2; exit 1; }
-SENDQ=$(cd "$(dirname "$SENDQ")" && pwd)/$(basename "$SENDQ")
+bench_builddir sendq/sendq
+bench_prog SENDQ sendq/sendq
 PF_SENDMAIL=/usr/sbin/sendmail
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "enqueue.sh: no /usr/bin/time (apt-get install time): peak RSS not measured" >&2; TIME=; }
+bench_time
 
-RUN=$WORK/run.$$
-RAW=$RUN/raw
-mkdir -p "$RUN/home/.config/surel"
-trap 'rm -rf "$RUN"' EXIT
-trap 'exit 130' INT TERM
-: > "$RAW"
+bench_rundir home/.config/surel
 # A private home: sendq's queue is $XDG_DATA_HOME/surel/queue below the
 # work directory, never the user's.
-export HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_DATA_HOME="$RUN/home/.local/share"
-export XDG_CACHE_HOME="$RUN/home/.cache" XDG_STATE_HOME="$RUN/home/.local/state"
+bench_home
 
 # The message: ~2 KB text/plain with To: for -t, the small message of
 # relay.sh (the same bytes every time).
@@ -176,16 +161,7 @@ run_one() {
 	peer=$1 round=$2 status=ok
 	cmd=$(command_of "$peer")
 	before=$(queued "$peer")
-	t0=$(date +%s%N)
-	if [ -n "$TIME" ]; then
-		"$TIME" -f %M -o "$RUN/rss" timeout "$TIMEOUT" sh -c "$cmd" < "$MSG" > /dev/null 2> "$RUN/err"
-	else
-		timeout "$TIMEOUT" sh -c "$cmd" < "$MSG" > /dev/null 2> "$RUN/err"
-	fi
-	ex=$?
-	t1=$(date +%s%N)
-	rss=-1
-	[ -n "$TIME" ] && rss=$(tail -n 1 "$RUN/rss")
+	bench_timed -T "$cmd" < "$MSG" > /dev/null 2> "$RUN/err"
 	if [ "$ex" -ne 0 ]; then
 		status=exit-$ex
 	else
@@ -199,46 +175,18 @@ run_one() {
 	echo "$peer $round $(((t1 - t0) / 1000)) $rss $status" >> "$RAW"
 }
 
-echo "# enqueue: $(date -u +%Y-%m-%dT%H:%MZ) $(uname -n) $(nproc) cores," \
-	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# commit $(git -C "$HERE" rev-parse --short HEAD 2> /dev/null || echo unknown);" \
+echo "# enqueue: $(bench_host); load $(bench_load)"
+echo "# commit $(bench_commit);" \
 	"one $(wc -c < "$MSG")-byte message per run; $RUNS rounds after $WARMUP warm-up;" \
 	"work dir $(df -PT "$WORK" 2> /dev/null | awk 'NR == 2 { print $2 }')"
-avail=
-for p in $PEERS; do
-	if have "$p"; then avail="$avail $p"; else echo "# $p: skipped: $(why_not "$p")"; fi
-done
+bench_avail
+bench_rounds
+echo "# after the runs: load $(bench_load)"
 
-r=0
-while [ "$r" -lt $((WARMUP + RUNS)) ]; do
-	r=$((r + 1))
-	round=$((r - WARMUP))
-	[ "$r" -le "$WARMUP" ] && round=warmup
-	for p in $avail; do
-		run_one "$p" "$round"
-	done
-done
-echo "# after the runs: load $(cut -d' ' -f1-3 /proc/loadavg)"
-
-"$PY" - "$RAW" <<'PY'
-import statistics, sys
-
-res, bad, order = {}, 0, []
+bench_report "$RAW" <<'PY'
 for line in open(sys.argv[1]):
     peer, rnd, us, rss, st = line.split()
-    if peer not in res:
-        order.append(peer)
-    r = res.setdefault(peer, {"t": [], "rss": [], "bad": 0})
-    if st != "ok":
-        r["bad"] += 1
-        bad += 1
-        continue
-    r["t"].append(int(us) / 1000)
-    r["rss"].append(int(rss) / 1024)
-
-def med(p):
-    r = res.get(p)
-    return statistics.median(r["t"]) if r and r["t"] else None
+    add(peer, us, rss, st, 1000)
 
 base = med("baseline")
 print()
@@ -248,7 +196,7 @@ for p in order:
     if not r["t"]:
         print("%-18s %5d %10s %17s %10s %8s %5d" % (p, 0, "-", "-", "-", "-", r["bad"]))
         continue
-    rss = statistics.median(r["rss"]) if min(r["rss"]) >= 0 else None
+    rss = mrss(p)
     net = "%.2f" % (med(p) - base) if base is not None and p != "baseline" else "-"
     print("%-18s %5d %10.2f %17s %10s %8s %5d" % (p, len(r["t"]), med(p),
           "[%.2f-%.2f]" % (min(r["t"]), max(r["t"])), net,

@@ -14,34 +14,23 @@
 #   BENCH_SMOKE=1 bench/fetch.sh           # 200 messages, one round (CI)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-PY=${PYTHON:-python3}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
-if [ "${BENCH_SMOKE:-0}" = 1 ]; then
-	N=${BENCH_N:-200}
-	RUNS=${BENCH_RUNS:-1}
-	WARMUP=${BENCH_WARMUP:-0}
-else
-	N=${BENCH_N:-10000}
-	RUNS=${BENCH_RUNS:-3}
-	WARMUP=${BENCH_WARMUP:-1}
-fi
+bench_opt N 200 10000
+bench_opt RUNS 1 3
+bench_opt WARMUP 0 1
 SEED=${BENCH_SEED:-7}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/fetch}
 PEERS=${BENCH_PEERS:-"ours-imap mbsync-imap ours-imaps mbsync-imaps ours-pop3 mpop-pop3 ours-pop3s mpop-pop3s
 	fetchmail-imap fetchmail-pop3 getmail-imap getmail-pop3"}
 
-if [ -z "${BENCH_BUILDDIR:-}" ]; then
-	if [ -x ./spool/spool ]; then BENCH_BUILDDIR=.; else BENCH_BUILDDIR=$HERE/..; fi
-fi
-SPOOL=${SPOOL:-$BENCH_BUILDDIR/spool/spool}
-[ -x "$SPOOL" ] || { echo "fetch.sh: no spool at '$SPOOL' (build first, or set SPOOL)" >&2; exit 1; }
-SPOOL=$(cd "$(dirname "$SPOOL")" && pwd)/$(basename "$SPOOL")
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "fetch.sh: no /usr/bin/time (apt-get install time): peak RSS not measured" >&2; TIME=; }
+bench_builddir spool/spool
+bench_prog SPOOL spool/spool
+bench_time
 
-echo "# fetch: $(date -u +%Y-%m-%dT%H:%MZ) $(uname -n) $(nproc) cores," \
-	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# fetch: $(bench_host); load $(bench_load)"
 
 # The private Dovecot of the integration tests (tests/integration/dovecot.sh):
 # config, base_dir, log and passwd-file below $T, free loopback ports,
@@ -52,11 +41,9 @@ DATA=$HERE/../tests/data
 	{ echo "# fetch: skipped: $DOVECOT_SH or $DATA/tls missing (a source tree is needed)"; exit 0; }
 mkdir -p "$WORK" || exit 1
 chmod o+x "$WORK" "$(dirname "$WORK")" 2> /dev/null
-RUN=$WORK/run.$$
-RAW=$RUN/raw
+bench_rundir
 # shellcheck disable=SC2034 # T: the scratch directory of dovecot.sh
 T=$RUN
-mkdir -p "$RUN" || exit 1
 skip() {
 	echo "# fetch: skipped: $*"
 	rm -rf "$RUN"
@@ -68,11 +55,11 @@ fail() {
 }
 # shellcheck source=../tests/integration/dovecot.sh
 . "$DOVECOT_SH"
-trap 'dovecot_stop; rm -rf "$RUN"' EXIT
-trap 'exit 130' INT TERM
-: > "$RAW"
-export HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_DATA_HOME="$RUN/home/.local/share"
-export XDG_CACHE_HOME="$RUN/home/.cache" XDG_STATE_HOME="$RUN/home/.local/state"
+bench_cleanup() {
+	dovecot_stop
+	rm -rf "$RUN"
+}
+bench_home
 mkdir -p "$HOME"
 
 # The server's INBOX: gen-maildir.py's mix (about 19 KB per message on
@@ -278,16 +265,7 @@ run_one() {
 	peer=$1 round=$2
 	cmd=$(prepare "$peer")
 	sync
-	t0=$(date +%s%N)
-	if [ -n "$TIME" ]; then
-		timeout "$TIMEOUT" "$TIME" -f %M -o "$RUN/rss" sh -c "$cmd" > "$RUN/out" 2> "$RUN/err"
-	else
-		timeout "$TIMEOUT" sh -c "$cmd" > "$RUN/out" 2> "$RUN/err"
-	fi
-	ex=$?
-	t1=$(date +%s%N)
-	rss=-1
-	[ -n "$TIME" ] && rss=$(tail -n 1 "$RUN/rss")
+	bench_timed "$cmd" > "$RUN/out" 2> "$RUN/err"
 	set -- $(arrived)
 	status=ok
 	if [ "$ex" -ne 0 ]; then
@@ -303,50 +281,19 @@ run_one() {
 	echo "$N $peer $round $(((t1 - t0) / 1000)) $rss $status" >> "$RAW"
 }
 
-echo "# commit $(git -C "$HERE" rev-parse --short HEAD 2> /dev/null || echo unknown);" \
+echo "# commit $(bench_commit);" \
 	"N=$N ($((SRV_BYTES / 1048576)) MiB); $RUNS rounds after $WARMUP warm-up; $(dovecot --version | cut -d' ' -f1) on 127.0.0.1"
 command -v mbsync > /dev/null && echo "# $(mbsync -v 2>&1 | head -n 1)"
 command -v mpop > /dev/null && echo "# $(mpop --version | head -n 1)"
-avail=
-for p in $PEERS; do
-	if have "$p"; then avail="$avail $p"; else echo "# $p: skipped: $(why_not "$p")"; fi
-done
-
-r=0
-while [ "$r" -lt $((WARMUP + RUNS)) ]; do
-	r=$((r + 1))
-	round=$((r - WARMUP))
-	[ "$r" -le "$WARMUP" ] && round=warmup
-	for p in $avail; do
-		run_one "$p" "$round"
-	done
-done
+bench_avail
+bench_rounds
 rm -rf "$DEST" "$STATE"
-echo "# after the runs: load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# after the runs: load $(bench_load)"
 
-"$PY" - "$RAW" <<'PY'
-import statistics, sys
-
-res, bad, order = {}, 0, []
+bench_report "$RAW" <<'PY'
 for line in open(sys.argv[1]):
     n, peer, rnd, us, rss, st = line.split()
-    if peer not in res:
-        order.append(peer)
-    r = res.setdefault(peer, {"n": int(n), "t": [], "rss": [], "bad": 0})
-    if st != "ok":
-        r["bad"] += 1
-        bad += 1
-        continue
-    r["t"].append(int(us) / 1e6)
-    r["rss"].append(int(rss) / 1024)
-
-def med(p):
-    r = res.get(p)
-    return statistics.median(r["t"]) if r and r["t"] else None
-
-def mrss(p):
-    r = res.get(p)
-    return statistics.median(r["rss"]) if r and r["rss"] and min(r["rss"]) >= 0 else None
+    add(peer, us, rss, st, 1e6, n=int(n))
 
 print()
 print("%-16s %6s %5s %9s %17s %8s %8s %5s" % ("peer", "msgs", "runs", "median s", "[min-max]",

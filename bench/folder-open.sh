@@ -11,17 +11,12 @@
 #   BENCH_SMOKE=1 bench/folder-open.sh        # 300 messages, one round (CI)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-PY=${PYTHON:-python3}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
-if [ "${BENCH_SMOKE:-0}" = 1 ]; then
-	SIZES=${BENCH_SIZES:-300}
-	RUNS=${BENCH_RUNS:-1}
-	WARMUP=${BENCH_WARMUP:-0}
-else
-	SIZES=${BENCH_SIZES:-"10000 100000"}
-	RUNS=${BENCH_RUNS:-5}
-	WARMUP=${BENCH_WARMUP:-1}
-fi
+bench_opt SIZES 300 "10000 100000"
+bench_opt RUNS 1 5
+bench_opt WARMUP 0 1
 SEED=${BENCH_SEED:-7}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/folder}
@@ -32,24 +27,14 @@ export TERM=${BENCH_TERM:-xterm}
 
 # The programs: from the build directory we are run in, else from an
 # in-tree build next to bench/.
-if [ -z "${BENCH_BUILDDIR:-}" ]; then
-	if [ -x ./spool/spool ]; then BENCH_BUILDDIR=.; else BENCH_BUILDDIR=$HERE/..; fi
-fi
-SPOOL=${SPOOL:-$BENCH_BUILDDIR/spool/spool}
+bench_builddir spool/spool
 SUREL=${SUREL:-$BENCH_BUILDDIR/mua/surel}
-[ -x "$SPOOL" ] || { echo "folder-open.sh: no spool at '$SPOOL' (build first, or set SPOOL)" >&2; exit 1; }
-SPOOL=$(cd "$(dirname "$SPOOL")" && pwd)/$(basename "$SPOOL")
-[ -x "$SUREL" ] && SUREL=$(cd "$(dirname "$SUREL")" && pwd)/$(basename "$SUREL")
+bench_prog SPOOL spool/spool
+[ -x "$SUREL" ] && SUREL=$(bench_abs "$SUREL")
 
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "folder-open.sh: no /usr/bin/time (apt-get install time): peak RSS not measured" >&2; TIME=; }
+bench_time
 
-RUN=$WORK/run.$$
-RAW=$RUN/raw
-mkdir -p "$RUN/home" "$RUN/mblaze"
-trap 'rm -rf "$RUN"' EXIT
-trap 'exit 130' INT TERM
-: > "$RAW"
+bench_rundir home mblaze
 : > "$RUN/seq"
 
 # Who is available: a peer whose program is missing is left out.
@@ -114,22 +99,9 @@ run_one() {
 	peer=$1 md=$2 n=$3 round=$4
 	prepare "$peer"
 	cmd=$(command_of "$peer" "$md")
-	t0=$(date +%s%N)
-	if [ -n "$TIME" ]; then
-		env HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_CACHE_HOME="$RUN/home/.cache" \
-			XDG_DATA_HOME="$RUN/home/.local/share" XDG_STATE_HOME="$RUN/home/.local/state" \
-			MBLAZE="$RUN/mblaze" MAILSEQ="$RUN/seq" \
-			timeout "$TIMEOUT" "$TIME" -f %M -o "$RUN/rss" sh -c "$cmd" > /dev/null 2> "$RUN/err"
-	else
-		env HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_CACHE_HOME="$RUN/home/.cache" \
-			XDG_DATA_HOME="$RUN/home/.local/share" XDG_STATE_HOME="$RUN/home/.local/state" \
-			MBLAZE="$RUN/mblaze" MAILSEQ="$RUN/seq" \
-			timeout "$TIMEOUT" sh -c "$cmd" > /dev/null 2> "$RUN/err"
-	fi
-	ex=$?
-	t1=$(date +%s%N)
-	rss=-1
-	[ -n "$TIME" ] && rss=$(tail -n 1 "$RUN/rss")
+	bench_timed "$cmd" HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_CACHE_HOME="$RUN/home/.cache" \
+		XDG_DATA_HOME="$RUN/home/.local/share" XDG_STATE_HOME="$RUN/home/.local/state" \
+		MBLAZE="$RUN/mblaze" MAILSEQ="$RUN/seq" > /dev/null 2> "$RUN/err"
 	status=ok
 	if [ "$ex" -ne 0 ]; then
 		status="exit-$ex"
@@ -144,16 +116,12 @@ run_one() {
 	echo "$n $peer $round $(( (t1 - t0) / 1000 )) $rss $status" >> "$RAW"
 }
 
-echo "# folder open: $(date -u +%Y-%m-%dT%H:%MZ) $(uname -n) $(nproc) cores," \
-	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1)"
-echo "# commit $(git -C "$HERE" rev-parse --short HEAD 2> /dev/null || echo unknown);" \
+echo "# folder open: $(bench_host)"
+echo "# commit $(bench_commit);" \
 	"sizes $SIZES; $RUNS rounds after $WARMUP warm-up; page cache warm"
 command -v mutt > /dev/null && echo "# $(mutt -v | head -n 1)"
 command -v mscan > /dev/null && echo "# mblaze $(dpkg-query -W -f '${Version}' mblaze 2> /dev/null || echo '?')"
-avail=
-for p in $PEERS; do
-	if have "$p"; then avail="$avail $p"; else echo "# $p: not installed, skipped"; fi
-done
+bench_avail
 
 for n in $SIZES; do
 	md=$(maildir "$n") || { echo "folder-open.sh: generating $n messages failed" >&2; exit 1; }
@@ -164,40 +132,14 @@ for n in $SIZES; do
 		mkdir -p "$RUN/hcache"
 		run_one mutt-warm "$md" "$n" warmup ;;
 	esac
-	r=0
-	while [ "$r" -lt $((WARMUP + RUNS)) ]; do
-		r=$((r + 1))
-		round=$((r - WARMUP))
-		[ "$r" -le "$WARMUP" ] && round=warmup
-		# Cold runs come first and so prime the warm runs after them.
-		for p in $avail; do
-			run_one "$p" "$md" "$n" "$round"
-		done
-	done
+	# Cold runs come first and so prime the warm runs after them.
+	bench_rounds "$md" "$n"
 done
 
-"$PY" - "$RAW" <<'PY'
-import statistics, sys
-
+bench_report "$RAW" <<'PY'
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-res = {}
-bad = 0
 for n, peer, rnd, us, rss, st in rows:
-    r = res.setdefault((int(n), peer), {"t": [], "rss": [], "bad": 0})
-    if st != "ok":
-        r["bad"] += 1
-        bad += 1
-        continue
-    r["t"].append(int(us) / 1e6)
-    r["rss"].append(int(rss) / 1024)
-
-def med(k):
-    r = res.get(k)
-    return statistics.median(r["t"]) if r and r["t"] else None
-
-def mrss(k):
-    r = res.get(k)
-    return statistics.median(r["rss"]) if r and r["rss"] and min(r["rss"]) >= 0 else None
+    add((int(n), peer), us, rss, st, 1e6)
 
 print()
 print("%-15s %7s %5s %9s %19s %10s %5s" % ("peer", "msgs", "runs", "median s", "[min-max]", "peak MB", "fail"))

@@ -12,49 +12,32 @@
 #   BENCH_SMOKE=1 bench/relay.sh          # 50 messages, one round (CI)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-PY=${PYTHON:-python3}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
-if [ "${BENCH_SMOKE:-0}" = 1 ]; then
-	N=${BENCH_N:-50}
-	RUNS=${BENCH_RUNS:-1}
-	WARMUP=${BENCH_WARMUP:-0}
-	SLOW_N=${BENCH_SLOW_N:-5}
-	LAT_RUNS=${BENCH_LAT_RUNS:-5}
-else
-	N=${BENCH_N:-1000}
-	RUNS=${BENCH_RUNS:-5}
-	WARMUP=${BENCH_WARMUP:-1}
-	SLOW_N=${BENCH_SLOW_N:-50}
-	LAT_RUNS=${BENCH_LAT_RUNS:-30}
-fi
+bench_opt N 50 1000
+bench_opt RUNS 1 5
+bench_opt WARMUP 0 1
+bench_opt SLOW_N 5 50
+bench_opt LAT_RUNS 5 30
 TIMEOUT=${BENCH_TIMEOUT:-600}
 WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/relay}
 PEERS=${BENCH_PEERS:-"sendq smtp-source msmtp"}
 
-if [ -z "${BENCH_BUILDDIR:-}" ]; then
-	if [ -x ./sendq/sendq ]; then BENCH_BUILDDIR=.; else BENCH_BUILDDIR=$HERE/..; fi
-fi
-SENDQ=${SENDQ:-$BENCH_BUILDDIR/sendq/sendq}
-[ -x "$SENDQ" ] || { echo "relay.sh: no sendq at '$SENDQ' (build first, or set SENDQ)" >&2; exit 1; }
-SENDQ=$(cd "$(dirname "$SENDQ")" && pwd)/$(basename "$SENDQ")
+bench_builddir sendq/sendq
+bench_prog SENDQ sendq/sendq
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
 [ -x "$SINK" ] || { echo "relay.sh: no smtp-sink (apt-get install postfix, 'No configuration')" >&2; exit 1; }
 
-RUN=$WORK/run.$$
-RAW=$RUN/raw
-MSGS=$RUN/msgs
-mkdir -p "$RUN/home/.config/surel" "$MSGS"
 SINK_PID=
-cleanup() {
+bench_cleanup() {
 	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2> /dev/null && wait "$SINK_PID" 2> /dev/null
 	rm -rf "$RUN"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-: > "$RAW"
-export HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_DATA_HOME="$RUN/home/.local/share"
-export XDG_CACHE_HOME="$RUN/home/.cache" XDG_STATE_HOME="$RUN/home/.local/state"
+bench_rundir home/.config/surel msgs
+MSGS=$RUN/msgs
+bench_home
 
 have() {
 	case $1 in
@@ -172,24 +155,11 @@ run_one() {
 	echo "$N $peer $round $((t1 - t0)) $msgs $status" >> "$RAW"
 }
 
-echo "# relay: $(date -u +%Y-%m-%dT%H:%MZ) $(uname -n) $(nproc) cores," \
-	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# commit $(git -C "$HERE" rev-parse --short HEAD 2> /dev/null || echo unknown);" \
+echo "# relay: $(bench_host); load $(bench_load)"
+echo "# commit $(bench_commit);" \
 	"N=$N ($N_SMALL small, $N_BIG big); $RUNS rounds after $WARMUP warm-up; msmtp: $SLOW_N messages"
-avail=
-for p in $PEERS; do
-	if have "$p"; then avail="$avail $p"; else echo "# $p: not installed, skipped"; fi
-done
-
-r=0
-while [ "$r" -lt $((WARMUP + RUNS)) ]; do
-	r=$((r + 1))
-	round=$((r - WARMUP))
-	[ "$r" -le "$WARMUP" ] && round=warmup
-	for p in $avail; do
-		run_one "$p" "$round"
-	done
-done
+bench_avail
+bench_rounds
 
 # Enqueue latency: one ~2 KB message, LAT_RUNS times.
 : > "$RUN/lat"

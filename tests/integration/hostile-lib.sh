@@ -12,6 +12,17 @@
 #                               run took at most MAXSECS, peak RSS stayed
 #                               below RSS_MAX_KB, stderr is one line without
 #                               control characters
+#
+# For the spool fetch tests (hostile-imap.sh, hostile-pop3.sh):
+#
+#   fetch_setup PROTO           a silent or dripping server is given 3 s
+#                               (SPOOL_NET_TIMEOUT); $M is the Maildir
+#   config                      the account: fetch PROTO://127.0.0.1:$PORT
+#                               into $M, user t, tls = off
+#   fetch_case MODE CODES [ARGS]
+#                               a fresh Maildir, one `spool fetch -v`
+#                               against PROTO-peer.py --mode MODE [ARGS];
+#                               check_bounds "PROTO MODE" CODES 20
 command -v python3 > /dev/null || skip "python3 is needed for the peers"
 [ -x /usr/bin/time ] || skip "/usr/bin/time is needed (package time)"
 command -v timeout > /dev/null || skip "timeout (coreutils) is needed"
@@ -89,4 +100,36 @@ visible() {
 report_rss() {
 	echo "# case                                     exit  time  peak RSS"
 	sed 's/^/# /' "$T/rss.txt"
+}
+
+fetch_setup() {
+	fetch_proto=$1
+	# A silent or dripping server is given this many seconds.
+	export SPOOL_NET_TIMEOUT=3
+	M="$T/Mail"
+	mkdir -p "$XDG_CONFIG_HOME/surel"
+}
+
+config() {
+	cat > "$XDG_CONFIG_HOME/surel/config" <<CF
+[account t]
+address = t@example.test
+maildir = $M
+fetch = $fetch_proto://127.0.0.1:$PORT
+tls = off
+user = t
+password_cmd = printf 'peer-pass'
+CF
+}
+
+# fetch_case MODE CODES [ARGS]: a fresh Maildir, one fetch against MODE.
+fetch_case() {
+	mode=$1 codes=$2
+	shift 2
+	rm -rf "$M"
+	peer_start "$fetch_proto-peer.py" --mode "$mode" --max-time 40 "$@"
+	config
+	bounded 30 "$SPOOL" fetch -v
+	check_bounds "$fetch_proto $mode" "$codes" 20
+	peer_stop
 }

@@ -8,34 +8,7 @@
 # in the Maildir.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile-lib.sh"
-
-# A silent or dripping server is given this many seconds.
-export SPOOL_NET_TIMEOUT=3
-M="$T/Mail"
-mkdir -p "$XDG_CONFIG_HOME/surel"
-config() {
-	cat > "$XDG_CONFIG_HOME/surel/config" <<CF
-[account t]
-address = t@example.test
-maildir = $M
-fetch = pop3://127.0.0.1:$PORT
-tls = off
-user = t
-password_cmd = printf 'peer-pass'
-CF
-}
-
-# fetch_case MODE CODES [ARGS]: a fresh Maildir, one fetch against MODE.
-fetch_case() {
-	mode=$1 codes=$2
-	shift 2
-	rm -rf "$M"
-	peer_start pop3-peer.py --mode "$mode" --max-time 40 "$@"
-	config
-	bounded 30 "$SPOOL" fetch -v
-	check_bounds "pop3 $mode" "$codes" 20
-	peer_stop
-}
+fetch_setup pop3
 
 fetch_case ok 0
 [ "$(visible "$M/INBOX")" -eq 3 ] || fail "ok: expected 3 messages, got $(visible "$M/INBOX")"

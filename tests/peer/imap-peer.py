@@ -27,73 +27,27 @@ messages, and misbehaves as --mode says:
 The port is written to --port-file once listening; --log gets one line per
 command (LOGIN arguments are not logged).
 """
-import argparse
 import os
-import socket
 import sys
-import threading
 import time
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peerlib  # noqa: E402
+from peerlib import TEN_MB, drip, hold, log, send_big  # noqa: E402
+
 args = None
-TEN_MB = 10 * 1024 * 1024
-
-
-def log(line):
-    if args.log:
-        with open(args.log, "a") as f:
-            f.write(line + "\n")
 
 
 def message(i):
-    body = b"From: peer@example.test\r\nTo: t@example.test\r\nSubject: peer %d\r\n" \
-           b"Message-ID: <peer%d@example.test>\r\n\r\nbody of message %d\r\n" % (i, i, i)
-    if args.mode == "bad-utf8":
-        body += b"invalid utf-8: \xff\xfe \xc0\x80 \xed\xa0\x80 end\r\n"
-    return body
-
-
-def hold(conn):
-    """Keep the connection open and silent until the client goes or time is up."""
-    end = START + args.max_time
-    conn.settimeout(0.5)
-    while time.time() < end:
-        try:
-            if not conn.recv(65536):
-                return
-        except socket.timeout:
-            continue
-        except OSError:
-            return
-
-
-def drip(conn, data):
-    for i in range(len(data)):
-        conn.sendall(data[i:i + 1])
-        time.sleep(1)
-
-
-def send_big(conn, prefix, n):
-    conn.sendall(prefix)
-    chunk = b"x" * 65536
-    while n > 0:
-        conn.sendall(chunk[:min(n, len(chunk))])
-        n -= len(chunk)
+    return peerlib.message(i, b"peer")
 
 
 def session(conn):
     mode = args.mode
     rf = conn.makefile("rb")
-    greet = b"* OK [CAPABILITY IMAP4rev1 UIDPLUS] imap-peer ready\r\n"
-    if mode == "greet-long":
-        send_big(conn, b"* OK ", TEN_MB)
-        return hold(conn)
-    if mode == "drip-greet":
-        return drip(conn, greet)
-    if mode == "bad-utf8":
-        greet = b"* OK imap-peer \xff\xfe\xc0\x80 ready\r\n"
-    if mode == "escape":
-        greet = b"* OK imap-peer \x1b]0;pwned\x07\x1b[2J\x1b[31mred ready\r\n"
-    conn.sendall(greet)
+    if not peerlib.greet(conn, b"* OK [CAPABILITY IMAP4rev1 UIDPLUS] imap-peer ready\r\n", b"* OK ", b"imap-peer"):
+        return
     n = args.count
     while True:
         raw = rf.readline(65536)
@@ -114,7 +68,7 @@ def session(conn):
             tagged("OK done")
         elif verb == "LOGIN":
             if mode == "endless-cont":
-                end = START + args.max_time
+                end = peerlib.START + args.max_time
                 while time.time() < end:
                     conn.sendall(b"+ more please\r\n" * 1000)
                 return
@@ -127,7 +81,7 @@ def session(conn):
                 send_big(conn, b"* ", TEN_MB)
                 return hold(conn)
             if mode == "endless":
-                end = START + args.max_time
+                end = peerlib.START + args.max_time
                 while time.time() < end:
                     conn.sendall(b"* OK [ALERT] this line is one of very many\r\n" * 1000)
                 return
@@ -205,52 +159,13 @@ def uid_list(spec, n):
     return out
 
 
-def serve(conn):
-    try:
-        session(conn)
-    except (OSError, ValueError):
-        pass
-    finally:
-        # A hang-up for real: shutdown() does not wait for the file
-        # objects of makefile() to be closed.
-        try:
-            conn.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        try:
-            conn.close()
-        except OSError:
-            pass
-
-
 def main():
-    global args, START
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", default="ok")
+    global args
+    ap = peerlib.options(port_file_required=True)
     ap.add_argument("--count", type=int, default=3)
-    ap.add_argument("--delay", type=float, default=0)
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--log")
-    ap.add_argument("--max-time", type=float, default=60)
-    args = ap.parse_args()
-    START = time.time()
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    srv.settimeout(0.5)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write("%d\n" % srv.getsockname()[1])
-    os.rename(args.port_file + ".tmp", args.port_file)
-    while time.time() < START + args.max_time:
-        try:
-            c, _ = srv.accept()
-        except socket.timeout:
-            continue
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
-    return 0
+    args = peerlib.parse(ap)
+    return peerlib.run(session)
 
 
-START = 0
 if __name__ == "__main__":
     sys.exit(main())

@@ -25,56 +25,20 @@ UIDL, RETR, TOP, DELE, QUIT) over --count messages and misbehaves as
 --delay S waits S seconds before each reply after the greeting.  The port
 is written to --port-file; --log gets one line per command (PASS hidden).
 """
-import argparse
 import os
-import socket
 import sys
-import threading
 import time
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peerlib  # noqa: E402
+from peerlib import TEN_MB, drip, hold, log, send_big  # noqa: E402
+
 args = None
-START = 0
-TEN_MB = 10 * 1024 * 1024
-
-
-def log(line):
-    if args.log:
-        with open(args.log, "a") as f:
-            f.write(line + "\n")
 
 
 def message(i):
-    body = b"From: peer@example.test\r\nTo: t@example.test\r\nSubject: peer %d\r\n" \
-           b"Message-ID: <pop%d@example.test>\r\n\r\nbody of message %d\r\n" % (i, i, i)
-    if args.mode == "bad-utf8":
-        body += b"invalid utf-8: \xff\xfe \xc0\x80 \xed\xa0\x80 end\r\n"
-    return body
-
-
-def hold(conn):
-    conn.settimeout(0.5)
-    while time.time() < START + args.max_time:
-        try:
-            if not conn.recv(65536):
-                return
-        except socket.timeout:
-            continue
-        except OSError:
-            return
-
-
-def drip(conn, data):
-    for i in range(len(data)):
-        conn.sendall(data[i:i + 1])
-        time.sleep(1)
-
-
-def send_big(conn, prefix, n):
-    conn.sendall(prefix)
-    chunk = b"x" * 65536
-    while n > 0:
-        conn.sendall(chunk[:min(n, len(chunk))])
-        n -= len(chunk)
+    return peerlib.message(i, b"pop")
 
 
 def uidl(i):
@@ -88,17 +52,8 @@ def uidl(i):
 def session(conn):
     mode = args.mode
     rf = conn.makefile("rb")
-    greet = b"+OK pop3-peer ready\r\n"
-    if mode == "greet-long":
-        send_big(conn, b"+OK ", TEN_MB)
-        return hold(conn)
-    if mode == "drip-greet":
-        return drip(conn, greet)
-    if mode == "bad-utf8":
-        greet = b"+OK pop3-peer \xff\xfe\xc0\x80 ready\r\n"
-    if mode == "escape":
-        greet = b"+OK pop3-peer \x1b]0;pwned\x07\x1b[2J\x1b[31mred ready\r\n"
-    conn.sendall(greet)
+    if not peerlib.greet(conn, b"+OK pop3-peer ready\r\n", b"+OK ", b"pop3-peer"):
+        return
     n = args.count
     while True:
         raw = rf.readline(65536)
@@ -130,7 +85,7 @@ def session(conn):
             if mode == "endless":
                 conn.sendall(b"+OK listing follows\r\n")
                 i = 1
-                while time.time() < START + args.max_time:
+                while time.time() < peerlib.START + args.max_time:
                     conn.sendall(b"".join(b"%d 100\r\n" % (i + k) for k in range(1000)))
                     i += 1000
                 return
@@ -166,50 +121,12 @@ def session(conn):
             conn.sendall(b"-ERR unknown command\r\n")
 
 
-def serve(conn):
-    try:
-        session(conn)
-    except (OSError, ValueError):
-        pass
-    finally:
-        # A hang-up for real: shutdown() does not wait for the file
-        # objects of makefile() to be closed.
-        try:
-            conn.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        try:
-            conn.close()
-        except OSError:
-            pass
-
-
 def main():
-    global args, START
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", default="ok")
+    global args
+    ap = peerlib.options(port_file_required=True)
     ap.add_argument("--count", type=int, default=3)
-    ap.add_argument("--delay", type=float, default=0)
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--log")
-    ap.add_argument("--max-time", type=float, default=60)
-    args = ap.parse_args()
-    START = time.time()
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    srv.settimeout(0.5)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write("%d\n" % srv.getsockname()[1])
-    os.rename(args.port_file + ".tmp", args.port_file)
-    while time.time() < START + args.max_time:
-        try:
-            c, _ = srv.accept()
-        except socket.timeout:
-            continue
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
-    return 0
+    args = peerlib.parse(ap)
+    return peerlib.run(session)
 
 
 if __name__ == "__main__":

@@ -33,27 +33,21 @@ one "to ADDR" line per accepted recipient).  --log FILE gets one line per
 connection ("connect") and per command (AUTH arguments are not logged).
 The chosen port is written to --port-file once listening.
 """
-import argparse
 import base64
 import os
-import socket
 import ssl
 import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peerlib  # noqa: E402
+from peerlib import log  # noqa: E402
+
 args = None
 counter_lock = threading.Lock()
 counter = [0]
-log_lock = threading.Lock()
-
-
-def log(line):
-    if not args.log:
-        return
-    with log_lock:
-        with open(args.log, "a") as f:
-            f.write(line + "\n")
 
 
 class Conn:
@@ -244,52 +238,20 @@ def session(sock):
             c.send("502 5.5.2 command not recognized")
 
 
-def serve(sock):
-    try:
-        session(sock)
-    except (EOFError, OSError, ssl.SSLError):
-        pass
-    finally:
-        try:
-            sock.close()
-        except OSError:
-            pass
-
-
 def main():
     global args
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", default="ok")
+    ap = peerlib.options()
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
     ap.add_argument("--spool", required=True)
-    ap.add_argument("--log")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--require-tls", action="store_true")
     ap.add_argument("--no-8bitmime", action="store_true")
     ap.add_argument("--auth")
-    ap.add_argument("--max-time", type=float, default=60)
-    ap.add_argument("--delay", type=float, default=0)
-    args = ap.parse_args()
+    args = peerlib.parse(ap)
     os.makedirs(args.spool, exist_ok=True)
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", args.port))
-    srv.listen(16)
-    srv.settimeout(0.5)
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write("%d\n" % srv.getsockname()[1])
-        os.rename(args.port_file + ".tmp", args.port_file)
-    end = time.time() + args.max_time
-    while time.time() < end:
-        try:
-            s, _ = srv.accept()
-        except socket.timeout:
-            continue
-        s.settimeout(max(1.0, end - time.time()))
-        threading.Thread(target=serve, args=(s,), daemon=True).start()
-    return 0
+    # No shutdown() at the end of a session: a close as it comes.
+    return peerlib.run(session, port=args.port, backlog=16, conn_timeout=True,
+                       errors=(EOFError, OSError, ssl.SSLError), hangup=False)
 
 
 if __name__ == "__main__":
