@@ -39,11 +39,18 @@ static int wants_send(int argc, char **argv)
 	return 0;
 }
 
-static int usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: surel [-A ACCOUNT] [-f FOLDER|PATH] [-e KEYS]\n"
-			"       surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR...\n");
-	return EX_USAGE;
+	fputs("usage: surel [-A ACCOUNT] [-f FOLDER|PATH] [-e KEYS]\n"
+	      "       surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR... < BODY\n"
+	      "\n"
+	      "  -A ACCOUNT   use this account instead of the default\n"
+	      "  -f FOLDER    open a folder of the account, or any Maildir or mbox PATH\n"
+	      "  -e KEYS      keys to run once the index is drawn (\"q\" quits)\n"
+	      "  -s SUBJECT   send the message on standard input without a screen\n"
+	      "  -c, -b ADDR  Cc and Bcc for -s;  -a FILE  attach a file (once per file)\n"
+	      "  -h, --help   show this help;  -V, --version  show the version\n"
+	      "In the index, ? lists the keys.  See surel(1) and surel.conf(5).\n", f);
 }
 
 int main(int argc, char **argv)
@@ -63,8 +70,18 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		puts("surel " PACKAGE_VERSION);
+		return 0;
+	}
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt(argc, argv, "+A:f:e:h")) != -1) {
+	/* getopt's own messages are off so a usage error stays one line. */
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+A:f:e:hV")) != -1) {
 		switch (c) {
 		case 'A':
 			account = optarg;
@@ -75,12 +92,22 @@ int main(int argc, char **argv)
 		case 'e':
 			o.keys = optarg;
 			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			puts("surel " PACKAGE_VERSION);
+			return 0;
 		default:
-			return usage();
+			fprintf(stderr, "surel: bad option or missing argument near '%s' (see surel -h)\n",
+				argv[optind - 1]);
+			return EX_USAGE;
 		}
 	}
-	if (optind != argc)
-		return usage();
+	if (optind != argc) {
+		fprintf(stderr, "surel: unexpected argument '%s' (see surel -h)\n", argv[optind]);
+		return EX_USAGE;
+	}
 
 	/* A path needs no configuration; a folder name needs an account. */
 	cfg = cfg_load(NULL, &err);
