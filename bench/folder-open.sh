@@ -1,7 +1,8 @@
 #!/bin/sh
 # Folder open benchmark: `spool ls` and `surel` on a large Maildir, without
 # the index cache (cold) and with it (warm), against mblaze (mlist | mscan)
-# and mutt (without and with its header cache) when installed.  Runs
+# and mutt and neomutt (without and with their header cache) when
+# installed.  Runs
 # alternate between programs, each round in the same order; the table gives
 # medians, min-max and peak RSS, then the ratios the performance targets
 # are stated in.  See bench/README.md.
@@ -20,7 +21,7 @@ bench_opt WARMUP 0 1
 SEED=${BENCH_SEED:-7}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/folder}
-PEERS=${BENCH_PEERS:-"spool-ls-cold spool-ls-warm mscan surel-cold surel-warm mutt-cold mutt-warm"}
+PEERS=${BENCH_PEERS:-"spool-ls-cold spool-ls-warm mscan surel-cold surel-warm mutt-cold mutt-warm neomutt-cold neomutt-warm"}
 ROWS=${BENCH_ROWS:-50}
 COLS=${BENCH_COLS:-160}
 export TERM=${BENCH_TERM:-xterm}
@@ -43,7 +44,7 @@ have() {
 	spool-ls-*) return 0 ;;
 	surel-*) [ -x "$SUREL" ] && command -v script > /dev/null ;;
 	mscan) command -v mlist > /dev/null && command -v mscan > /dev/null ;;
-	mutt-*) command -v mutt > /dev/null && command -v script > /dev/null ;;
+	mutt-* | neomutt-*) command -v "${1%-*}" > /dev/null && command -v script > /dev/null ;;
 	esac
 }
 
@@ -76,12 +77,12 @@ command_of() {
 	spool-ls-*) echo "exec '$SPOOL' ls '$md'" ;;
 	mscan) echo "mlist '$md' | mscan" ;;
 	surel-*) echo "exec script -qefc \"$tty exec '$SUREL' -f '$md' -e q\" '$RUN/typescript'" ;;
-	mutt-cold)
-		mutt_rc 'set header_cache=""' "$md" > "$RUN/mutt-cold.rc"
-		echo "exec script -qefc \"$tty exec mutt -n -F '$RUN/mutt-cold.rc' -f '$md' -e 'push <quit>'\" '$RUN/typescript'" ;;
-	mutt-warm)
-		mutt_rc "set header_cache=\"$RUN/hcache/\"" "$md" > "$RUN/mutt-warm.rc"
-		echo "exec script -qefc \"$tty exec mutt -n -F '$RUN/mutt-warm.rc' -f '$md' -e 'push <quit>'\" '$RUN/typescript'" ;;
+	mutt-cold | neomutt-cold)
+		mutt_rc 'set header_cache=""' "$md" > "$RUN/$1.rc"
+		echo "exec script -qefc \"$tty exec ${1%-*} -n -F '$RUN/$1.rc' -f '$md' -e 'push <quit>'\" '$RUN/typescript'" ;;
+	mutt-warm | neomutt-warm)
+		mutt_rc "set header_cache=\"$RUN/hcache-${1%-*}/\"" "$md" > "$RUN/$1.rc"
+		echo "exec script -qefc \"$tty exec ${1%-*} -n -F '$RUN/$1.rc' -f '$md' -e 'push <quit>'\" '$RUN/typescript'" ;;
 	esac
 }
 
@@ -120,18 +121,21 @@ echo "# folder open: $(bench_host)"
 echo "# commit $(bench_commit);" \
 	"sizes $SIZES; $RUNS rounds after $WARMUP warm-up; page cache warm"
 command -v mutt > /dev/null && echo "# $(mutt -v | head -n 1)"
+command -v neomutt > /dev/null && echo "# $(neomutt -v | head -n 1)"
 command -v mscan > /dev/null && echo "# mblaze $(dpkg-query -W -f '${Version}' mblaze 2> /dev/null || echo '?')"
 bench_avail
 
 for n in $SIZES; do
 	md=$(maildir "$n") || { echo "folder-open.sh: generating $n messages failed" >&2; exit 1; }
-	# mutt's warm runs need its header cache written once.
-	case " $avail " in
-	*" mutt-warm "*)
-		rm -rf "$RUN/hcache"
-		mkdir -p "$RUN/hcache"
-		run_one mutt-warm "$md" "$n" warmup ;;
-	esac
+	# mutt's and neomutt's warm runs need their header cache written once.
+	for m in mutt neomutt; do
+		case " $avail " in
+		*" $m-warm "*)
+			rm -rf "$RUN/hcache-$m"
+			mkdir -p "$RUN/hcache-$m"
+			run_one "$m-warm" "$md" "$n" warmup ;;
+		esac
+	done
 	# Cold runs come first and so prime the warm runs after them.
 	bench_rounds "$md" "$n"
 done
@@ -161,6 +165,8 @@ pairs = [
     ("surel-warm", "mutt-warm", "time", "<= 0.25"),
     ("surel-cold", "mutt-cold", "rss", "<= 0.5"),
     ("surel-warm", "mutt-warm", "rss", "<= 0.5"),
+    ("surel-cold", "neomutt-cold", "time", ""),
+    ("surel-warm", "neomutt-warm", "time", ""),
     ("spool-ls-cold", "mutt-cold", "time", ""),
     ("spool-ls-warm", "mutt-warm", "time", ""),
 ]
