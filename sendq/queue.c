@@ -680,23 +680,38 @@ static int write_env(struct queue *q, const struct queue_env *e, struct err *err
 	return rc;
 }
 
-int queue_save_envelope(struct queue *q, const struct queue_env *e, struct err *err)
+/* Take the store lock for changing e's message, which must still be in
+ * the state e was loaded in (an admin command may have moved or removed it
+ * meanwhile).  Returns the lock fd, or -1 with err set. */
+static int lock_in_state(struct queue *q, const struct queue_env *e, const char *what,
+			 struct err *err)
 {
 	char *p;
-	int fd, rc;
+	int fd;
 
 	if (!e->id)
-		return err_set(err, EX_SOFTWARE, "cannot save an envelope that was never queued");
+		return err_set(err, EX_SOFTWARE, "cannot %s an envelope that was never queued", what);
 	fd = lock_store(q, err);
 	if (fd < 0)
 		return -1;
 	p = sub_path(q, state_sub(e->state), e->id);
-	if (!exists(p))
-		rc = err_set(err, EX_NOINPUT, "message '%s' is no longer %s", e->id,
-			     state_names[e->state]);
-	else
-		rc = write_env(q, e, err);
+	if (!exists(p)) {
+		err_set(err, EX_NOINPUT, "message '%s' is no longer %s", e->id,
+			state_names[e->state]);
+		afile_unlock(fd);
+		fd = -1;
+	}
 	free(p);
+	return fd;
+}
+
+int queue_save_envelope(struct queue *q, const struct queue_env *e, struct err *err)
+{
+	int fd = lock_in_state(q, e, "save", err), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write_env(q, e, err);
 	afile_unlock(fd);
 	return rc;
 }
@@ -1106,21 +1121,11 @@ static int fail_locked(struct queue *q, struct queue_env *e, const char *why,
 
 int queue_fail(struct queue *q, struct queue_env *e, const char *why, struct err *err)
 {
-	char *p;
-	int fd, rc;
+	int fd = lock_in_state(q, e, "fail", err), rc;
 
-	if (!e->id)
-		return err_set(err, EX_SOFTWARE, "cannot fail an envelope that was never queued");
-	fd = lock_store(q, err);
 	if (fd < 0)
 		return -1;
-	p = sub_path(q, state_sub(e->state), e->id);
-	if (!exists(p))
-		rc = err_set(err, EX_NOINPUT, "message '%s' is no longer %s", e->id,
-			     state_names[e->state]);
-	else
-		rc = fail_locked(q, e, why, err);
-	free(p);
+	rc = fail_locked(q, e, why, err);
 	afile_unlock(fd);
 	return rc;
 }
