@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +19,48 @@
 
 /* Messages finished between two durability points (see flush.h). */
 #define FLUSH_SYNC_EVERY 64
+/* Sent messages the finisher may be behind by: bounds what a kill -9
+ * sends again (flush.h). */
+#define FLUSH_BACKLOG 16
 
-/* What the pass keeps per account: the SMTP session and the Sent folder. */
+/* What the pass keeps per account for SMTP. */
 struct session {
 	const struct cfg_account *acct;
 	struct relay *relay;        /* NULL until first needed */
 	int failed;                 /* refused: defer the rest without trying */
 	char why[256];
+};
+
+/* An account's Sent folder, used by whoever finishes sent messages. */
+struct sentbox {
+	const struct cfg_account *acct;
 	struct batch *sent;         /* Sent copies since the last durability point */
-	char *sent_dir;             /* NULL until first needed */
-	char sent_why[256];         /* why there is no Sent folder, "" when there is */
+	char *dir;                  /* NULL until first needed */
+	char why[256];              /* why there is no Sent folder, "" when there is */
+};
+
+/* A message every recipient got, handed to the finisher; body is owned. */
+struct sent_msg {
+	struct queue_env *e;
+	const struct cfg_account *acct;
+	char *body;
+	size_t len;
+	int copy;
+};
+
+/* The finisher thread (flush.h): sent messages wait in ring[] in order.
+ * Only the finisher touches the Sent boxes, the queue's removal list and
+ * `unsynced` while it runs; the pass itself does so only once the ring is
+ * drained (finisher_drain()), when the thread sleeps. */
+struct finisher {
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv;     /* an item arrived, or stop */
+	pthread_cond_t room_cv;     /* an item was taken, or all is done */
+	pthread_t thread;
+	int started;                /* 1: running; -1: could not start, work inline */
+	int stop, busy;
+	struct sent_msg ring[FLUSH_BACKLOG];
+	size_t head, count;
 };
 
 struct run {
@@ -38,7 +71,10 @@ struct run {
 	struct flush_stats *st;
 	struct session *sessions;
 	size_t nsessions;
+	struct sentbox *boxes;
+	size_t nboxes;
 	size_t unsynced;            /* finished since the last durability point */
+	struct finisher fin;
 	long expire;
 	char host[256];
 };
@@ -263,8 +299,8 @@ static void sync_point(struct run *r)
 	struct err err = ERR_INIT;
 	size_t i;
 
-	for (i = 0; i < r->nsessions; i++) {
-		struct session *s = &r->sessions[i];
+	for (i = 0; i < r->nboxes; i++) {
+		struct sentbox *s = &r->boxes[i];
 
 		if (!s->sent || batch_count(s->sent) == 0)
 			continue;
@@ -278,30 +314,45 @@ static void sync_point(struct run *r)
 	r->unsynced = 0;
 }
 
+static struct sentbox *sentbox_for(struct run *r, const struct cfg_account *a)
+{
+	struct sentbox *s;
+	size_t i;
+
+	for (i = 0; i < r->nboxes; i++)
+		if (r->boxes[i].acct == a)
+			return &r->boxes[i];
+	r->boxes = xreallocarray(r->boxes, r->nboxes + 1, sizeof(*r->boxes));
+	s = &r->boxes[r->nboxes++];
+	memset(s, 0, sizeof(*s));
+	s->acct = a;
+	return s;
+}
+
 /* Place the Sent copy of id (body, len) in a's Sent folder: a hard link
  * to the queued body, which was fsync'd when it was queued, else a copy;
  * durable at the next sync_point(). */
 static int sent_copy(struct run *r, const struct cfg_account *a, const char *id,
 		     const char *body, size_t len, struct err *err)
 {
-	struct session *s = session_for(r, a);
+	struct sentbox *s = sentbox_for(r, a);
 	char *src;
 	int rc;
 
-	if (!s->sent_dir && !s->sent_why[0]) {
+	if (!s->dir && !s->why[0]) {
 		const char *folder = cfg_get(a, "sent_folder");
 		char *dir = maildir_folder_path(cfg_get(a, "maildir"), folder ? folder : "Sent");
 
 		if (!maildir_is(dir) && maildir_create(dir, err) < 0) {
-			snprintf(s->sent_why, sizeof(s->sent_why), "%s", err->msg);
+			snprintf(s->why, sizeof(s->why), "%s", err->msg);
 			free(dir);
 		} else {
-			s->sent_dir = dir;
+			s->dir = dir;
 			s->sent = batch_new(dir);
 		}
 	}
-	if (!s->sent_dir)
-		return err_set(err, EX_CANTCREAT, "%s", s->sent_why);
+	if (!s->dir)
+		return err_set(err, EX_CANTCREAT, "%s", s->why);
 	src = queue_body_path(r->q, id);
 	rc = batch_link(s->sent, src, body, len, NULL, "S", err);
 	free(src);
@@ -310,17 +361,18 @@ static int sent_copy(struct run *r, const struct cfg_account *a, const char *id,
 
 /* A message whose recipients all got it (sent or delivered locally):
  * Sent copy, then out of the queue, neither waiting for the disk (see
- * flush.h for why that loses nothing). */
-static void finish_sent(struct run *r, struct queue_env *e, const struct cfg_account *a,
-			const char *body, size_t len, int copy)
+ * flush.h for why that loses nothing).  Frees m->body. */
+static void finish_sent(struct run *r, struct sent_msg *m)
 {
 	struct err err = ERR_INIT;
-	const char *id = queue_env_id(e);
+	const char *id = queue_env_id(m->e);
 
-	if (copy && sent_copy(r, a, id, body, len, &err) < 0) {
+	if (m->copy && sent_copy(r, m->acct, id, m->body, m->len, &err) < 0) {
 		log_warnx("%s: sent, but no copy in the Sent folder: %s", id, err.msg);
 		err_clear(&err);
 	}
+	free(m->body);
+	m->body = NULL;
 	if (queue_done_nosync(r->q, id, &err) < 0) {
 		log_warnx("%s: delivered, but cannot remove it from the queue: %s", id, err.msg);
 		return;
@@ -330,36 +382,112 @@ static void finish_sent(struct run *r, struct queue_env *e, const struct cfg_acc
 		sync_point(r);
 }
 
-/* A message with no recipient left to try: Sent copy, bounce, and out of
- * env/.  When nothing bounced, finish_sent() does it.  Otherwise each
- * step is durable before the next, so a crash repeats at worst a Sent
- * copy or a bounce, never a delivery (the window between a server's 250
- * and the first durable write remains: SMTP cannot close it, sendq(1)
- * documents it). */
-static void finish(struct run *r, struct queue_env *e, const struct cfg_account *a,
-		   const char *body, size_t len, int expired)
+/* ---- the finisher thread ------------------------------------------------ */
+
+static void *finisher_main(void *arg)
+{
+	struct run *r = arg;
+	struct finisher *f = &r->fin;
+	struct sent_msg m;
+
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		while (f->count == 0 && !f->stop)
+			pthread_cond_wait(&f->work_cv, &f->mu);
+		if (f->count == 0)
+			break;
+		m = f->ring[f->head];
+		f->head = (f->head + 1) % FLUSH_BACKLOG;
+		f->count--;
+		f->busy = 1;
+		pthread_cond_signal(&f->room_cv);
+		pthread_mutex_unlock(&f->mu);
+		finish_sent(r, &m);
+		pthread_mutex_lock(&f->mu);
+		f->busy = 0;
+		if (f->count == 0)
+			pthread_cond_broadcast(&f->room_cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* Hand m (taken over) to the finisher, waiting while it is FLUSH_BACKLOG
+ * messages behind; without a thread (it could not start), finish here. */
+static void finisher_push(struct run *r, struct sent_msg *m)
+{
+	struct finisher *f = &r->fin;
+
+	if (!f->started) {
+		pthread_mutex_init(&f->mu, NULL);
+		pthread_cond_init(&f->work_cv, NULL);
+		pthread_cond_init(&f->room_cv, NULL);
+		f->started = pthread_create(&f->thread, NULL, finisher_main, r) == 0 ? 1 : -1;
+	}
+	if (f->started < 0) {
+		finish_sent(r, m);
+		return;
+	}
+	pthread_mutex_lock(&f->mu);
+	while (f->count == FLUSH_BACKLOG)
+		pthread_cond_wait(&f->room_cv, &f->mu);
+	f->ring[(f->head + f->count) % FLUSH_BACKLOG] = *m;
+	f->count++;
+	pthread_cond_signal(&f->work_cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Wait until the finisher has finished every message handed to it. */
+static void finisher_drain(struct run *r)
+{
+	struct finisher *f = &r->fin;
+
+	if (f->started <= 0)
+		return;
+	pthread_mutex_lock(&f->mu);
+	while (f->count > 0 || f->busy)
+		pthread_cond_wait(&f->room_cv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Finish what is handed over and end the thread. */
+static void finisher_stop(struct run *r)
+{
+	struct finisher *f = &r->fin;
+
+	if (f->started > 0) {
+		pthread_mutex_lock(&f->mu);
+		f->stop = 1;
+		pthread_cond_signal(&f->work_cv);
+		pthread_mutex_unlock(&f->mu);
+		pthread_join(f->thread, NULL);
+	}
+	if (f->started) {
+		pthread_mutex_destroy(&f->mu);
+		pthread_cond_destroy(&f->work_cv);
+		pthread_cond_destroy(&f->room_cv);
+	}
+	f->started = 0;
+}
+
+/* The rest of finish() when some recipients bounced: each step is
+ * durable before the next, so a crash repeats at worst a Sent copy or a
+ * bounce, never a delivery (the window between a server's 250 and the
+ * first durable write remains: SMTP cannot close it, sendq(1) documents
+ * it). */
+static void finish_bounced(struct run *r, struct queue_env *e, const struct cfg_account *a,
+			   const char *body, size_t len, int expired, size_t bounced, int copy)
 {
 	struct err err = ERR_INIT;
 	struct buf b = BUF_INIT;
 	const struct cfg_account *owner;
 	const char *id = queue_env_id(e);
-	size_t i, n = queue_env_rcpt_count(e), bounced = 0, relayed = 0;
 	char *why;
-	int rc, copy;
+	int rc;
 
-	for (i = 0; i < n; i++) {
-		if (queue_env_rcpt_status(e, i) == QUEUE_RCPT_BOUNCED)
-			bounced++;
-		else if (!in_local_domains(a, queue_env_rcpt_addr(e, i)))
-			relayed++;
-	}
-	copy = relayed > 0 && cfg_get_bool(a, "sent_copy", 1);
-	if (bounced == 0) {
-		finish_sent(r, e, a, body, len, copy);
-		return;
-	}
 	/* The rare path, one durable step after another; what is pending
 	 * goes first so that the order on disk stays the order of events. */
+	finisher_drain(r);
 	sync_point(r);
 	/* Outcomes first, durably: a crash during the Sent copy or the
 	 * bounce must not send the message to its recipients again. */
@@ -409,6 +537,31 @@ static void finish(struct run *r, struct queue_env *e, const struct cfg_account 
 	else
 		r->st->done++;
 	free(why);
+}
+
+/* A message with no recipient left to try: Sent copy, bounce, and out of
+ * env/; the finisher does it when nothing bounced.  Takes body. */
+static void finish(struct run *r, struct queue_env *e, const struct cfg_account *a,
+		   char *body, size_t len, int expired)
+{
+	size_t i, n = queue_env_rcpt_count(e), bounced = 0, relayed = 0;
+	int copy;
+
+	for (i = 0; i < n; i++) {
+		if (queue_env_rcpt_status(e, i) == QUEUE_RCPT_BOUNCED)
+			bounced++;
+		else if (!in_local_domains(a, queue_env_rcpt_addr(e, i)))
+			relayed++;
+	}
+	copy = relayed > 0 && cfg_get_bool(a, "sent_copy", 1);
+	if (bounced == 0) {
+		struct sent_msg m = { e, a, body, len, copy };
+
+		finisher_push(r, &m);
+		return;
+	}
+	finish_bounced(r, e, a, body, len, expired, bounced, copy);
+	free(body);
 }
 
 /* ---- one message ---------------------------------------------------- */
@@ -477,11 +630,12 @@ static void do_message(struct run *r, struct queue_env *e)
 		if (st == QUEUE_RCPT_PENDING || st == QUEUE_RCPT_DEFERRED)
 			open++;
 	}
-	if (open > 0)
+	if (open > 0) {
 		reschedule(r, e);
-	else
+		free(body);
+	} else {
 		finish(r, e, a, body, len, expired);
-	free(body);
+	}
 }
 
 int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o,
@@ -545,6 +699,7 @@ int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o
 			break;
 		do_message(&r, due[i].e);
 	}
+	finisher_stop(&r);
 	sync_point(&r);
 	for (i = 0; i < r.nsessions; i++) {
 		if (r.sessions[i].relay) {
@@ -554,10 +709,13 @@ int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o
 				 relay_host(r.sessions[i].relay), rs.messages, rs.connects);
 		}
 		relay_free(r.sessions[i].relay);
-		batch_free(r.sessions[i].sent);
-		free(r.sessions[i].sent_dir);
+	}
+	for (i = 0; i < r.nboxes; i++) {
+		batch_free(r.boxes[i].sent);
+		free(r.boxes[i].dir);
 	}
 	free(r.sessions);
+	free(r.boxes);
 	free(due);
 	queue_list_free(list, n);
 	return 0;
