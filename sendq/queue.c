@@ -1074,6 +1074,50 @@ static void free_ids(char **ids, size_t n)
 	free(ids);
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* scan_dir(), sorted for has_id(). */
+static int scan_sorted(const char *dir, char ***ids_out, size_t *n_out, struct err *err)
+{
+	if (scan_dir(dir, ids_out, n_out, err) < 0)
+		return -1;
+	if (*n_out > 1)
+		qsort(*ids_out, *n_out, sizeof(**ids_out), id_cmp);
+	return 0;
+}
+
+/* The ids with an envelope in any state, sorted. */
+static int scan_states(const struct queue *q, char ***ids_out, size_t *n_out, struct err *err)
+{
+	char **all = NULL, **ids;
+	size_t n = 0, k, m;
+
+	for (k = SUB_ENV; k <= SUB_FAILED; k++) {
+		if (scan_dir(q->sub[k], &ids, &m, err) < 0) {
+			free_ids(all, n);
+			return -1;
+		}
+		all = xreallocarray(all, n + m + 1, sizeof(*all));
+		memcpy(all + n, ids, m * sizeof(*ids));
+		n += m;
+		free(ids);
+	}
+	if (n > 1)
+		qsort(all, n, sizeof(*all), id_cmp);
+	*ids_out = all;
+	*n_out = n;
+	return 0;
+}
+
+/* Whether id is in sorted ids[0..n). */
+static int has_id(char *const *ids, size_t n, const char *id)
+{
+	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), id_cmp) != NULL;
+}
+
 int queue_retry(struct queue *q, const char *id, struct err *err)
 {
 	static const enum sub subs[] = { SUB_FAILED, SUB_ENV };
@@ -1262,8 +1306,8 @@ int queue_recover(struct queue *q, long max_age, struct queue_recovery *rec,
 	static const enum queue_state live[] = { QUEUE_ST_QUEUED, QUEUE_ST_HELD };
 	struct queue_recovery r = { 0, 0, 0, 0 };
 	time_t now = time(NULL);
-	char **ids, *p;
-	size_t n, i, k;
+	char **ids, **bodies = NULL, *p;
+	size_t n, i, k, nbodies = 0;
 	int fd, rc = 0, any;
 
 	fd = lock_store(q, err);
@@ -1277,6 +1321,13 @@ int queue_recover(struct queue *q, long max_age, struct queue_recovery *rec,
 		rc = sweep_dir(q->sub[k], 1, max_age, now, &r.tmp_removed, err);
 	if (rc < 0)
 		goto out;
+	/* The listings are compared in memory (a stat per message would cost
+	 * more than the flush of a small queue); what looks wrong in them is
+	 * checked again on disk before anything is done about it. */
+	if (scan_sorted(q->sub[SUB_MSG], &bodies, &nbodies, err) < 0) {
+		rc = -1;
+		goto out;
+	}
 	/* Envelopes without a body. */
 	for (k = 0; k < sizeof(live) / sizeof(live[0]) && rc == 0; k++) {
 		if (scan_dir(q->sub[state_sub(live[k])], &ids, &n, err) < 0) {
@@ -1284,6 +1335,8 @@ int queue_recover(struct queue *q, long max_age, struct queue_recovery *rec,
 			break;
 		}
 		for (i = 0; i < n && rc == 0; i++) {
+			if (has_id(bodies, nbodies, ids[i]))
+				continue;
 			p = queue_body_path(q, ids[i]);
 			if (!exists(p)) {
 				rc = fail_broken(q, ids[i], live[k], err);
@@ -1296,19 +1349,23 @@ int queue_recover(struct queue *q, long max_age, struct queue_recovery *rec,
 	if (rc < 0)
 		goto out;
 	/* Bodies without an envelope: a crash between the two commits of
-	 * queue_add, or between the two unlinks of queue_remove. */
-	if (scan_dir(q->sub[SUB_MSG], &ids, &n, err) < 0) {
+	 * queue_add, or between the two unlinks of queue_remove.  The
+	 * envelopes are listed after the bodies, so a message queued in
+	 * between is seen with both. */
+	if (scan_states(q, &ids, &n, err) < 0) {
 		rc = -1;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < nbodies; i++) {
+		if (has_id(ids, n, bodies[i]))
+			continue;
 		any = 0;
 		for (k = SUB_ENV; k <= SUB_FAILED && !any; k++) {
-			p = sub_path(q, (enum sub)k, ids[i]);
+			p = sub_path(q, (enum sub)k, bodies[i]);
 			any = exists(p);
 			free(p);
 		}
-		p = queue_body_path(q, ids[i]);
+		p = queue_body_path(q, bodies[i]);
 		if (!any && is_stale(p, max_age, now) && unlink(p) == 0)
 			r.orphans_removed++;
 		free(p);
@@ -1336,6 +1393,7 @@ int queue_recover(struct queue *q, long max_age, struct queue_recovery *rec,
 		free_ids(ids, n);
 	}
 out:
+	free_ids(bodies, nbodies);
 	afile_unlock(fd);
 	if (rec)
 		*rec = r;

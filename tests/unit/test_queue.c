@@ -519,6 +519,27 @@ static void test_recover(void)
 	CU_ASSERT_EQUAL(queue_recover(q, 0, &r, &err), 0);
 	CU_ASSERT(present(dir, "msg", id));
 	CU_ASSERT(present(dir, "hold", id));
+	/* Nor the body of a failed one, among many queued ones. */
+	{
+		char *many[40], *failed = add(q, "d@example.test", NULL);
+		size_t i;
+
+		for (i = 0; i < 40; i++)
+			many[i] = add(q, "e@example.test", NULL);
+		e = queue_load(q, failed, &err);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+		CU_ASSERT_EQUAL(queue_fail(q, e, "test", &err), 0);
+		queue_env_free(e);
+		CU_ASSERT_EQUAL(queue_recover(q, 0, &r, &err), 0);
+		CU_ASSERT_EQUAL(r.orphans_removed, 0);
+		CU_ASSERT_EQUAL(r.broken, 0);
+		CU_ASSERT(present(dir, "msg", failed));
+		for (i = 0; i < 40; i++) {
+			CU_ASSERT(present(dir, "msg", many[i]) && present(dir, "env", many[i]));
+			free(many[i]);
+		}
+		free(failed);
+	}
 	free(id);
 	free(gone);
 	queue_close(q);
