@@ -21,11 +21,14 @@
  * Durability (sendq(1), RELAY).  A kill -9 keeps the page cache, so the
  * order of the system calls is what protects against a crashed process;
  * fsync only matters for a power loss or an OS crash.  So, when every
- * recipient of a message got it, the pass does not wait for the disk: the
- * Sent copy is placed at once (batch_link(): a hard link to the queued
- * body, fsync'd when it was queued) and then the envelope leaves env/
- * (queue_done_nosync(): a rename into done/), after which no flusher
- * sends it again.  Every FLUSH_SYNC_EVERY (64) messages, before any step
+ * recipient of a message got it, the pass does not wait for the disk, nor
+ * for the file system at all: it hands the message to a finisher thread
+ * and goes on with the next one.  The finisher places the Sent copy
+ * (batch_link(): a hard link to the queued body, fsync'd when it was
+ * queued) and then takes the envelope out of env/ (queue_done_nosync(): a
+ * rename into done/), after which no flusher sends it again; it is at
+ * most FLUSH_BACKLOG (16) messages behind, which bounds what a kill -9
+ * sends twice.  Every FLUSH_SYNC_EVERY (64) messages, before any step
  * that must come after them on disk (a bounce), and at the end of the
  * pass, one durability point commits the Sent batches (directory fsync)
  * and then the queue (queue_sync(): directory fsyncs; bodies are unlinked
