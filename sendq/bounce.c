@@ -58,6 +58,20 @@ static void put_date(struct buf *b, time_t t)
 	buf_puts(b, s);
 }
 
+/* The recipients a report is about: bounced ones not reported yet, and
+ * (when some are) the ones still being tried. */
+static int is_failed(const struct queue_env *e, size_t i)
+{
+	return queue_env_rcpt_status(e, i) == QUEUE_RCPT_BOUNCED && !queue_env_rcpt_notified(e, i);
+}
+
+static int is_open(const struct queue_env *e, size_t i)
+{
+	enum queue_rcpt_status st = queue_env_rcpt_status(e, i);
+
+	return st == QUEUE_RCPT_PENDING || st == QUEUE_RCPT_DEFERRED;
+}
+
 /* Whether the reply starts with an SMTP reply code. */
 static int is_smtp_reply(const char *r)
 {
@@ -71,8 +85,10 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 	const char *id = queue_env_id(e) ? queue_env_id(e) : "unknown";
 	const char *reply, *hdr_end;
 	char boundary[128], status[16];
-	size_t i, hlen;
+	size_t i, hlen, open = 0;
 
+	for (i = 0; i < queue_env_rcpt_count(e); i++)
+		open += is_open(e, i);
 	snprintf(boundary, sizeof(boundary), "%s/%lld/%s", id, (long long)now, host);
 	buf_puts(out, "From: Mail Delivery System <MAILER-DAEMON@");
 	put_ascii(out, host);
@@ -99,11 +115,18 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 	buf_puts(out, ".\n\nYour message could not be delivered to one or more recipients.\n");
 	if (expired)
 		buf_puts(out, "It stayed in the outgoing queue for too long without being accepted.\n");
-	buf_puts(out, "The original message is kept in the queue as ");
-	put_ascii(out, id);
-	buf_puts(out, " (see 'sendq show' and 'sendq retry');\nits headers are attached below.\n\n");
+	if (open > 0) {
+		buf_puts(out, "The other recipients are still being tried; you will hear again\n"
+			      "only if they fail too.  The original message stays in the queue as ");
+		put_ascii(out, id);
+		buf_puts(out, "\n(see 'sendq show'); its headers are attached below.\n\n");
+	} else {
+		buf_puts(out, "The original message is kept in the queue as ");
+		put_ascii(out, id);
+		buf_puts(out, " (see 'sendq show' and 'sendq retry');\nits headers are attached below.\n\n");
+	}
 	for (i = 0; i < queue_env_rcpt_count(e); i++) {
-		if (queue_env_rcpt_status(e, i) != QUEUE_RCPT_BOUNCED)
+		if (!is_failed(e, i))
 			continue;
 		buf_puts(out, "<");
 		put_ascii(out, queue_env_rcpt_addr(e, i));
@@ -111,6 +134,20 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 		reply = queue_env_rcpt_reply(e, i);
 		put_ascii(out, reply ? reply : expired ? "delivery time expired" : "refused");
 		buf_putc(out, '\n');
+	}
+	if (open > 0) {
+		buf_puts(out, "\nStill being tried:\n");
+		for (i = 0; i < queue_env_rcpt_count(e); i++) {
+			if (!is_open(e, i))
+				continue;
+			buf_puts(out, "<");
+			put_ascii(out, queue_env_rcpt_addr(e, i));
+			reply = queue_env_rcpt_reply(e, i);
+			buf_puts(out, reply ? ">: " : ">");
+			if (reply)
+				put_ascii(out, reply);
+			buf_putc(out, '\n');
+		}
 	}
 
 	/* 2: for programs (RFC 3464 section 2). */
@@ -126,7 +163,23 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 	put_date(out, queue_env_created(e));
 	buf_putc(out, '\n');
 	for (i = 0; i < queue_env_rcpt_count(e); i++) {
-		if (queue_env_rcpt_status(e, i) != QUEUE_RCPT_BOUNCED)
+		if (is_open(e, i)) {
+			/* RFC 3464 2.3.3: delayed, with the transient status. */
+			reply = queue_env_rcpt_reply(e, i);
+			bounce_status(reply, "4.0.0", status);
+			if (status[0] != '4')
+				snprintf(status, sizeof(status), "4.0.0");
+			buf_puts(out, "\nFinal-Recipient: rfc822; ");
+			put_ascii(out, queue_env_rcpt_addr(e, i));
+			buf_printf(out, "\nAction: delayed\nStatus: %s\n", status);
+			if (is_smtp_reply(reply)) {
+				buf_puts(out, "Diagnostic-Code: smtp; ");
+				put_ascii(out, reply);
+				buf_putc(out, '\n');
+			}
+			continue;
+		}
+		if (!is_failed(e, i))
 			continue;
 		reply = queue_env_rcpt_reply(e, i);
 		bounce_status(reply, expired ? "4.4.7" : "5.0.0", status);

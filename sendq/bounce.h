@@ -23,16 +23,19 @@
 void bounce_status(const char *reply, const char *dflt, char out[16]);
 
 /*
- * Append the report about e's bounced recipients to out (LF line ends, as
- * the Maildir stores it): From MAILER-DAEMON@host, To the sender, Subject
- * "Undelivered Mail Returned to Sender", Auto-Submitted: auto-replied; a
- * text/plain explanation, a message/delivery-status part (Reporting-MTA:
- * dns; host, Arrival-Date = e's creation time, then per bounced recipient
+ * Append the report about e's bounced recipients that are not notified yet
+ * (queue_env_rcpt_notified()) to out (LF line ends, as the Maildir stores
+ * it): From MAILER-DAEMON@host, To the sender, Subject "Undelivered Mail
+ * Returned to Sender", Auto-Submitted: auto-replied; a text/plain
+ * explanation, a message/delivery-status part (Reporting-MTA: dns; host,
+ * Arrival-Date = e's creation time, then per bounced recipient
  * Final-Recipient, Action: failed, Status, Diagnostic-Code: smtp; REPLY
- * when there was a reply) and the original header block (body bytes up
- * to the first empty line) as text/rfc822-headers.  expired: the message
- * ran out of time in the queue; recipients then get status 4.4.7 unless
- * their last reply had its own 4.x.x or 5.x.x.  Server text is reduced to
+ * when there was a reply; when recipients are still pending or deferred, a
+ * report made before the message is done, those too, with Action: delayed
+ * and their 4.x.x status) and the original header block (body bytes up to
+ * the first empty line) as text/rfc822-headers.  expired: the message ran
+ * out of time in the queue; recipients then get status 4.4.7 unless their
+ * last reply had its own 4.x.x or 5.x.x.  Server text is reduced to
  * printable ASCII.  The sender must not be null (nobody to tell).
  */
 void bounce_make(const struct queue_env *e, const char *body, size_t len, const char *host,

@@ -470,17 +470,74 @@ static void finisher_stop(struct run *r)
 	f->started = 0;
 }
 
+/* Make the report on e's bounced recipients that were not reported yet
+ * (bounce.h) and store it in the owner's INBOX; *owner_out names it. */
+static int store_bounce(struct run *r, struct queue_env *e, const struct cfg_account *a,
+			const char *body, size_t len, int expired,
+			const struct cfg_account **owner_out, struct err *err)
+{
+	const struct cfg_account *owner = bounce_owner(r, e, a);
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if (!owner)
+		return err_set(err, EX_CONFIG, "no account to deliver the bounce to");
+	bounce_make(e, body, len, r->host, r->now, expired, &b);
+	rc = store(owner, "INBOX", b.data, b.len, NULL, err);
+	buf_release(&b);
+	*owner_out = owner;
+	return rc;
+}
+
+/* Some recipients bounced while others wait for another try: the sender
+ * hears of it now, not when the last one is done (days later, maybe), as
+ * with Postfix; the report lists the waiting ones as delayed, and the
+ * bounced ones are marked notified so that no report names them again.
+ * The outcomes are durable first, so a crash repeats at most the report. */
+static void report_early(struct run *r, struct queue_env *e, const struct cfg_account *a,
+			 const char *body, size_t len)
+{
+	struct err err = ERR_INIT;
+	const struct cfg_account *owner = NULL;
+	const char *id = queue_env_id(e);
+	size_t i, n = queue_env_rcpt_count(e), fresh = 0;
+
+	/* Null sender: nobody to tell; finish() says so in the end. */
+	if (queue_env_sender(e)[0] == '\0')
+		return;
+	for (i = 0; i < n; i++)
+		if (queue_env_rcpt_status(e, i) == QUEUE_RCPT_BOUNCED && !queue_env_rcpt_notified(e, i))
+			fresh++;
+	if (fresh == 0)
+		return;
+	finisher_drain(r);
+	sync_point(r);
+	if (queue_save_envelope(r->q, e, &err) < 0) {
+		log_warnx("%s: cannot record the outcome: %s", id, err.msg);
+		return;
+	}
+	if (store_bounce(r, e, a, body, len, 0, &owner, &err) < 0) {
+		/* Tried again with the next attempt, or made when it is done. */
+		log_warnx("%s: cannot store the bounce: %s", id, err.msg);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		queue_env_set_rcpt_notified(e, i);
+	log_info("%s: bounce for %zu recipient(s) stored in the INBOX of '%s'; the others wait",
+		 id, fresh, cfg_account_name(owner));
+}
+
 /* The rest of finish() when some recipients bounced: each step is
  * durable before the next, so a crash repeats at worst a Sent copy or a
  * bounce, never a delivery (the window between a server's 250 and the
  * first durable write remains: SMTP cannot close it, sendq(1) documents
  * it). */
 static void finish_bounced(struct run *r, struct queue_env *e, const struct cfg_account *a,
-			   const char *body, size_t len, int expired, size_t bounced, int copy)
+			   const char *body, size_t len, int expired, size_t bounced, size_t fresh,
+			   int copy)
 {
 	struct err err = ERR_INIT;
-	struct buf b = BUF_INIT;
-	const struct cfg_account *owner;
+	const struct cfg_account *owner = NULL;
 	const char *id = queue_env_id(e);
 	char *why;
 	int rc;
@@ -508,15 +565,11 @@ static void finish_bounced(struct run *r, struct queue_env *e, const struct cfg_
 		/* A bounce of a bounce would be a loop (RFC 5321 4.5.5). */
 		log_info("%s: undeliverable, null sender: no bounce", id);
 		why = xstrdup("undeliverable; the sender is null, so no bounce was made");
+	} else if (fresh == 0) {
+		/* Every bounced recipient was in an earlier report. */
+		why = xasprintf("%zu recipient(s) bounced", bounced);
 	} else {
-		owner = bounce_owner(r, e, a);
-		if (!owner) {
-			rc = err_set(&err, EX_CONFIG, "no account to deliver the bounce to");
-		} else {
-			bounce_make(e, body, len, r->host, r->now, expired, &b);
-			rc = store(owner, "INBOX", b.data, b.len, NULL, &err);
-			buf_release(&b);
-		}
+		rc = store_bounce(r, e, a, body, len, expired, &owner, &err);
 		if (rc < 0) {
 			/* Kept queued: a report nobody can read is as bad as
 			 * losing the message. */
@@ -527,7 +580,7 @@ static void finish_bounced(struct run *r, struct queue_env *e, const struct cfg_
 			reschedule(r, e);
 			return;
 		}
-		log_info("%s: bounce for %zu recipient(s) stored in the INBOX of '%s'", id, bounced,
+		log_info("%s: bounce for %zu recipient(s) stored in the INBOX of '%s'", id, fresh,
 			 cfg_account_name(owner));
 		why = xasprintf(expired ? "expired; %zu recipient(s) bounced" :
 				"%zu recipient(s) bounced", bounced);
@@ -544,13 +597,14 @@ static void finish_bounced(struct run *r, struct queue_env *e, const struct cfg_
 static void finish(struct run *r, struct queue_env *e, const struct cfg_account *a,
 		   char *body, size_t len, int expired)
 {
-	size_t i, n = queue_env_rcpt_count(e), bounced = 0, relayed = 0;
+	size_t i, n = queue_env_rcpt_count(e), bounced = 0, fresh = 0, relayed = 0;
 	int copy;
 
 	for (i = 0; i < n; i++) {
-		if (queue_env_rcpt_status(e, i) == QUEUE_RCPT_BOUNCED)
+		if (queue_env_rcpt_status(e, i) == QUEUE_RCPT_BOUNCED) {
 			bounced++;
-		else if (!in_local_domains(a, queue_env_rcpt_addr(e, i)))
+			fresh += !queue_env_rcpt_notified(e, i);
+		} else if (!in_local_domains(a, queue_env_rcpt_addr(e, i)))
 			relayed++;
 	}
 	copy = relayed > 0 && cfg_get_bool(a, "sent_copy", 1);
@@ -560,7 +614,7 @@ static void finish(struct run *r, struct queue_env *e, const struct cfg_account 
 		finisher_push(r, &m);
 		return;
 	}
-	finish_bounced(r, e, a, body, len, expired, bounced, copy);
+	finish_bounced(r, e, a, body, len, expired, bounced, fresh, copy);
 	free(body);
 }
 
@@ -631,6 +685,7 @@ static void do_message(struct run *r, struct queue_env *e)
 			open++;
 	}
 	if (open > 0) {
+		report_early(r, e, a, body, len);
 		reschedule(r, e);
 		free(body);
 	} else {

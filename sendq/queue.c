@@ -68,6 +68,7 @@ struct rcpt {
 	char *addr;
 	enum queue_rcpt_status st;
 	char *reply;
+	int notified;   /* bounced, and the sender's bounce is stored */
 };
 
 struct queue_env {
@@ -178,6 +179,17 @@ const char *queue_env_rcpt_reply(const struct queue_env *e, size_t i)
 	return e->rcpt[i].reply;
 }
 
+int queue_env_rcpt_notified(const struct queue_env *e, size_t i)
+{
+	return e->rcpt[i].st == QUEUE_RCPT_BOUNCED && e->rcpt[i].notified;
+}
+
+void queue_env_set_rcpt_notified(struct queue_env *e, size_t i)
+{
+	if (e->rcpt[i].st == QUEUE_RCPT_BOUNCED)
+		e->rcpt[i].notified = 1;
+}
+
 /* An address must survive a round trip through one "key value" line and be
  * usable in MAIL FROM / RCPT TO, so blanks, controls and brackets are out. */
 static int addr_ok(const char *a)
@@ -223,9 +235,9 @@ int queue_env_add_rcpt(struct queue_env *e, const char *addr, struct err *err)
 		e->rcpt_cap = e->rcpt_cap ? 2 * e->rcpt_cap : 4;
 		e->rcpt = xreallocarray(e->rcpt, e->rcpt_cap, sizeof(*e->rcpt));
 	}
+	memset(&e->rcpt[e->nrcpt], 0, sizeof(e->rcpt[e->nrcpt]));
 	e->rcpt[e->nrcpt].addr = xstrdup(addr);
 	e->rcpt[e->nrcpt].st = QUEUE_RCPT_PENDING;
-	e->rcpt[e->nrcpt].reply = NULL;
 	e->nrcpt++;
 	return 0;
 }
@@ -251,6 +263,8 @@ void queue_env_set_rcpt(struct queue_env *e, size_t i, enum queue_rcpt_status st
 			const char *reply)
 {
 	e->rcpt[i].st = st;
+	if (st != QUEUE_RCPT_BOUNCED)
+		e->rcpt[i].notified = 0;
 	if (reply) {
 		free(e->rcpt[i].reply);
 		e->rcpt[i].reply = one_line(reply);
@@ -282,6 +296,10 @@ void queue_env_format(const struct queue_env *e, struct buf *out)
 	for (i = 0; i < e->nrcpt; i++) {
 		if (e->rcpt[i].reply)
 			buf_printf(out, "reply %s %s\n", e->rcpt[i].addr, e->rcpt[i].reply);
+	}
+	for (i = 0; i < e->nrcpt; i++) {
+		if (queue_env_rcpt_notified(e, i))
+			buf_printf(out, "notified %s\n", e->rcpt[i].addr);
 	}
 }
 
@@ -384,6 +402,16 @@ static int parse_line(struct queue_env *e, char *key, char *val, const char *nam
 				       name, lineno, val);
 		free(e->rcpt[i].reply);
 		e->rcpt[i].reply = xstrdup(sp + 1);
+	} else if (strcmp(key, "notified") == 0) {
+		for (i = 0; i < e->nrcpt; i++) {
+			if (strcmp(e->rcpt[i].addr, val) == 0)
+				break;
+		}
+		if (i == e->nrcpt)
+			return err_set(err, EX_DATAERR,
+				       "envelope '%s' line %u: notified for '%s', which is no recipient",
+				       name, lineno, val);
+		e->rcpt[i].notified = 1;
 	}
 	/* Any other key comes from a newer writer of the same version and is
 	 * ignored on purpose. */
@@ -1016,7 +1044,7 @@ static int retry_locked(struct queue *q, const char *id, int held_too, time_t no
 		queue_env_set_error(e, NULL);
 		for (i = 0; i < e->nrcpt; i++) {
 			if (e->rcpt[i].st == QUEUE_RCPT_BOUNCED || e->rcpt[i].st == QUEUE_RCPT_DEFERRED)
-				e->rcpt[i].st = QUEUE_RCPT_PENDING;
+				queue_env_set_rcpt(e, i, QUEUE_RCPT_PENDING, NULL);
 		}
 	}
 	if (e->next_attempt > now || e->state == QUEUE_ST_FAILED) {

@@ -90,6 +90,9 @@ const char *queue_env_rcpt_addr(const struct queue_env *e, size_t i);
 enum queue_rcpt_status queue_env_rcpt_status(const struct queue_env *e, size_t i);
 /* The last server reply for recipient i ("550 5.1.1 no such user"), or NULL. */
 const char *queue_env_rcpt_reply(const struct queue_env *e, size_t i);
+/* Whether recipient i is bounced and the bounce telling the sender so is
+ * stored already (made while other recipients were still being tried). */
+int queue_env_rcpt_notified(const struct queue_env *e, size_t i);
 
 /* Setters.  Addresses must be "local@domain" without blanks, controls or
  * angle brackets (enqueue.h validates user input first); an address that
@@ -104,6 +107,8 @@ void queue_env_set_attempts(struct queue_env *e, unsigned n);
  * one).  Text is stored on one line: controls become spaces. */
 void queue_env_set_rcpt(struct queue_env *e, size_t i, enum queue_rcpt_status st,
 			const char *reply);
+/* Mark bounced recipient i as notified; a later status change clears it. */
+void queue_env_set_rcpt_notified(struct queue_env *e, size_t i);
 /* Set or (with NULL) clear the message-level error; one line, as above. */
 void queue_env_set_error(struct queue_env *e, const char *text);
 
@@ -116,6 +121,7 @@ void queue_env_set_error(struct queue_env *e, const char *text);
  *   error TEXT
  *   rcpt STATUS ADDR     one per recipient, in order
  *   reply ADDR TEXT      last reply for that (earlier declared) recipient
+ *   notified ADDR        that bounced recipient's bounce is stored
  * Unknown keys are ignored so an older reader can open a newer file of the
  * same version; a bad value is an error naming the file and line.  The
  * state is not in the file: it is the directory the file is in. */

@@ -168,8 +168,41 @@ expect_exit 0 "$SENDQ" flush
 [ "$(ls "$T"/spool/*.eml | wc -l)" -eq 1 ] || fail "retry resent to recipients that had it"
 ok "5xx on one of three RCPTs: two delivered, one RFC 3464 bounce, original in failed/"
 
+# --- 4b: 550 for one, 451 for another: the sender is told now, once ----------
+clean_queue
+start_peer rcptmix
+config
+send mixed 'a@example.test bad@example.test later@example.test'
+expect_exit 0 "$SENDQ" flush
+[ "$(jq_py '[r["status"] for r in q[0]["recipients"]]')" = "['sent', 'bounced', 'deferred']" ] ||
+	fail "statuses wrong: $(cat "$T/list.json")"
+[ "$(jq_py 'q[0]["state"]')" = queued ] || fail "message with a deferred recipient not queued"
+[ "$(nfiles "$M/INBOX/new")" -eq 1 ] || fail "no bounce while a recipient waits"
+b=$(ls "$M"/INBOX/new/*)
+grep -q '^Final-Recipient: rfc822; bad@example.test$' "$b" || fail "bounced recipient not reported"
+awk '/^Final-Recipient: rfc822; bad@/ { getline; print; exit }' "$b" | grep -q '^Action: failed$' ||
+	fail "bounced recipient not failed in the report"
+awk '/^Final-Recipient: rfc822; later@/ { getline; print; getline; print; exit }' "$b" > "$T/delayed"
+grep -q '^Action: delayed$' "$T/delayed" && grep -q '^Status: 4.2.2$' "$T/delayed" ||
+	fail "waiting recipient not delayed 4.2.2 in the report: $(cat "$b")"
+grep -q "<a@example.test>" "$b" && fail "a delivered recipient is in the report: $(cat "$b")"
+# The waiting one gets it later; nobody is reported twice.
+start_peer ok
+config
+expect_exit 0 "$SENDQ" retry
+expect_exit 0 "$SENDQ" flush
+[ "$(ls "$T"/spool/*.eml | wc -l)" -eq 1 ] && [ "$(grep -c '^to ' "$T/spool/1.env")" -eq 1 ] &&
+	grep -q '^to later@example.test' "$T/spool/1.env" || fail "the waiting recipient did not get it alone"
+[ "$(jq_py 'q[0]["state"]')" = failed ] || fail "partly bounced message not in failed/ once done"
+[ "$(jq_py '[r["status"] for r in q[0]["recipients"]]')" = "['sent', 'bounced', 'sent']" ] ||
+	fail "final statuses wrong: $(cat "$T/list.json")"
+[ "$(nfiles "$M/INBOX/new")" -eq 1 ] || fail "the bounced recipient was reported twice"
+ok "5xx and 4xx among three RCPTs: bounce at once (failed + delayed), one report in all"
+
 # --- 5: null sender: never bounced ----------------------------------------
 clean_queue
+start_peer rcpt550
+config
 printf 'Subject: bounce of a bounce\n\nx\n' | "$SENDQ" -f '<>' bad@example.test
 expect_exit 0 "$SENDQ" flush
 [ "$(jq_py 'q[0]["state"]')" = failed ] || fail "null-sender message not failed"

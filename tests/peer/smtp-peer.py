@@ -9,6 +9,7 @@ RFC 5321 for libcurl, and misbehaves as --mode says:
   greet421      421 at the greeting, then hang up
   rcpt451       451 for every RCPT TO
   rcpt550       550 for recipients whose local part starts with "bad", 250 else
+  rcptmix       as rcpt550, and 451 for local parts starting with "later"
   drop-data     hang up in the middle of the DATA payload
   drop-dot      read the whole message (and store it), then hang up without a reply
   stall         greet, then never answer anything
@@ -193,8 +194,10 @@ def session(sock):
                 c.send_raw(b"451 4.3.0 \x1b]0;pwned\x07\x1b[2J\x1b[31mred\r later\r\n")
             elif mode == "rcpt451":
                 c.send("451 4.3.0 <%s>: try again later" % addr)
-            elif mode == "rcpt550" and addr.startswith("bad"):
+            elif mode in ("rcpt550", "rcptmix") and addr.startswith("bad"):
                 c.send("550 5.1.1 <%s>: no such user here" % addr)
+            elif mode == "rcptmix" and addr.startswith("later"):
+                c.send("451 4.2.2 <%s>: mailbox full, try later" % addr)
             else:
                 rcpts.append(addr)
                 c.send("250 2.1.5 ok")

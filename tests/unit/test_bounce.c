@@ -102,10 +102,53 @@ static void test_report(void)
 	queue_env_free(e);
 }
 
+/* A report made while a recipient still waits lists it as delayed, and a
+ * recipient reported once is not reported again. */
+static void test_early(void)
+{
+	static const char body[] = "Subject: s\n\nx\n";
+	struct queue_env *e = env3(), *back;
+	struct err err = ERR_INIT;
+	struct buf b = BUF_INIT;
+
+	queue_env_set_rcpt(e, 2, QUEUE_RCPT_DEFERRED, "452 4.2.2 mailbox full");
+	bounce_make(e, body, strlen(body), "h", 1700000100, 0, &b);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "rfc822; bad@example.test\nAction: failed\nStatus: 5.1.1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "rfc822; gone@example.test\nAction: delayed\nStatus: 4.2.2\n"
+					      "Diagnostic-Code: smtp; 452 4.2.2 mailbox full\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "still being tried"));
+	CU_ASSERT_PTR_NULL(strstr(b.data, "ok@example.test"));
+	buf_release(&b);
+
+	/* Notified survives the envelope file; the final report is then
+	 * about gone@ alone. */
+	queue_env_set_rcpt_notified(e, 1);
+	queue_env_set_rcpt(e, 2, QUEUE_RCPT_BOUNCED, "550 5.2.1 disabled");
+	queue_env_format(e, &b);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "\nnotified bad@example.test\n"));
+	back = queue_env_parse(b.data, b.len, "env", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+	buf_release(&b);
+	CU_ASSERT(queue_env_rcpt_notified(back, 1));
+	CU_ASSERT(!queue_env_rcpt_notified(back, 2));
+	bounce_make(back, body, strlen(body), "h", 1700000100, 0, &b);
+	CU_ASSERT_PTR_NULL(strstr(b.data, "bad@example.test"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "rfc822; gone@example.test\nAction: failed\nStatus: 5.2.1\n"));
+	CU_ASSERT_PTR_NULL(strstr(b.data, "Action: delayed"));
+	buf_release(&b);
+	/* A new status (a retry) clears the mark. */
+	queue_env_set_rcpt(back, 1, QUEUE_RCPT_PENDING, NULL);
+	queue_env_set_rcpt(back, 1, QUEUE_RCPT_BOUNCED, NULL);
+	CU_ASSERT(!queue_env_rcpt_notified(back, 1));
+	queue_env_free(back);
+	queue_env_free(e);
+}
+
 void suite_bounce(void)
 {
 	CU_pSuite s = CU_add_suite("bounce", NULL, NULL);
 
 	CU_add_test(s, "enhanced status codes", test_status);
 	CU_add_test(s, "RFC 3464 report", test_report);
+	CU_add_test(s, "early report: delayed and notified recipients", test_early);
 }
