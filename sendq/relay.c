@@ -1,9 +1,12 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -19,13 +22,19 @@
 #define DEFAULT_TIMEOUT 120L
 /* MIME nesting deeper than this is copied as it is by relay_to_7bit. */
 #define MIME_MAX_DEPTH 16
+/* Seconds a server is given to answer QUIT. */
+#define QUIT_WAIT 2
+/* A server line longer than this ends the session (no reply is that long). */
+#define LINE_MAX_BYTES (64 * 1024)
 
 /* The command whose reply comes next, as the protocol trace tells it. */
 enum cmd { CMD_NONE, CMD_EHLO, CMD_STARTTLS, CMD_AUTH, CMD_MAIL, CMD_RCPT, CMD_DATA,
 	   CMD_DOT, CMD_OTHER };
 
 struct relay {
-	CURL *curl;
+	CURL *curl;              /* NULL between sessions */
+	curl_socket_t sock;      /* the session's socket once connected */
+	int connected;
 	char *url;
 	char host[256];
 	char *user;
@@ -33,7 +42,8 @@ struct relay {
 	const char *pw_cmd;      /* borrowed from the account */
 	const char *pw_plain;    /* likewise (the `password` key) */
 	int xoauth2;
-	int ready;               /* credentials and pin are set on the handle */
+	const char *login_opts;  /* CURLOPT_LOGIN_OPTIONS, or NULL */
+	int ready;               /* credentials and pin are known */
 	struct tls_policy *tls;
 	char *pin;
 	int use_ssl;             /* CURLUSESSL_* for smtp:// */
@@ -42,10 +52,17 @@ struct relay {
 	char errbuf[CURL_ERROR_SIZE];
 
 	/* What the server announced on the current connection. */
-	int ext_8bitmime;
+	int ext_8bitmime, ext_pipelining, ext_smtputf8;
+	int greeted;             /* the current connection's greeting was seen */
+
+	/* Commands whose replies are still to come, oldest first (several
+	 * with PIPELINING). */
+	enum cmd *pend;
+	size_t pend_head, pend_len, pend_cap;
+	/* Server bytes read but not yet split into lines. */
+	struct buf in;
 
 	/* The transaction under way. */
-	enum cmd cmd;
 	int hide_next;           /* the next client line answers a 334 */
 	size_t rcpt_next;        /* RCPT TO commands sent so far */
 	size_t nres;
@@ -57,26 +74,25 @@ struct relay {
 	char last_reply[RELAY_REPLY_MAX + 1];
 	struct buf reply;        /* lines of the reply being read */
 
-	/* The upload. */
-	const char *body;
-	size_t body_len;
-	int body_8bit;
-	int prepared;
+	/* The message as it goes on the wire. */
 	struct buf wire;
-	size_t wire_pos;
 };
 
 /* ---- body transformations ---------------------------------------------- */
 
-void relay_crlf(const char *body, size_t len, struct buf *out)
+void relay_wire(const char *body, size_t len, struct buf *out)
 {
 	const char *p = body, *end = body + len, *nl;
 
 	buf_grow(out, len + len / 32 + 64);
 	while (p < end) {
+		/* RFC 5321 4.5.2: a line that starts with a dot gets another. */
+		if (*p == '.')
+			buf_putc(out, '.');
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl) {
 			buf_append(out, p, (size_t)(end - p));
+			buf_append(out, "\r\n", 2);
 			break;
 		}
 		if (nl > p && nl[-1] == '\r') {
@@ -87,6 +103,7 @@ void relay_crlf(const char *body, size_t len, struct buf *out)
 		}
 		p = nl + 1;
 	}
+	buf_append(out, ".\r\n", 3);
 }
 
 static int has_8bit(const char *p, size_t len)
@@ -354,6 +371,46 @@ static enum cmd cmd_of(const char *s, size_t n)
 	return CMD_OTHER;
 }
 
+static void pend_push(struct relay *r, enum cmd c)
+{
+	if (r->pend_head > 0 && r->pend_head + r->pend_len == r->pend_cap) {
+		memmove(r->pend, r->pend + r->pend_head, r->pend_len * sizeof(*r->pend));
+		r->pend_head = 0;
+	}
+	if (r->pend_head + r->pend_len == r->pend_cap) {
+		r->pend_cap = r->pend_cap ? 2 * r->pend_cap : 16;
+		r->pend = xreallocarray(r->pend, r->pend_cap, sizeof(*r->pend));
+	}
+	r->pend[r->pend_head + r->pend_len++] = c;
+}
+
+/* The command the next reply answers; CMD_NONE when none was sent. */
+static enum cmd pend_pop(struct relay *r)
+{
+	if (r->pend_len == 0)
+		return CMD_NONE;
+	r->pend_len--;
+	return r->pend[r->pend_head++];
+}
+
+/* The reply after 354 answers the message, ahead of anything pipelined. */
+static void pend_push_front(struct relay *r, enum cmd c)
+{
+	if (r->pend_head == 0) {
+		pend_push(r, c);
+		memmove(r->pend + 1, r->pend, (r->pend_len - 1) * sizeof(*r->pend));
+		r->pend[0] = c;
+		return;
+	}
+	r->pend[--r->pend_head] = c;
+	r->pend_len++;
+}
+
+static void pend_clear(struct relay *r)
+{
+	r->pend_head = r->pend_len = 0;
+}
+
 /* One client line went out. */
 static void trace_out(struct relay *r, const char *s, size_t n)
 {
@@ -375,9 +432,9 @@ static void trace_out(struct relay *r, const char *s, size_t n)
 		log_debug("%s > %s", r->host, b.data);
 	}
 	r->hide_next = 0;
-	r->cmd = c;
+	pend_push(r, c);
 	if (c == CMD_EHLO)
-		r->ext_8bitmime = 0;
+		r->ext_8bitmime = r->ext_pipelining = r->ext_smtputf8 = 0;
 	if (c == CMD_MAIL)
 		r->mail_sent = 1;
 	buf_release(&b);
@@ -387,15 +444,18 @@ static void trace_out(struct relay *r, const char *s, size_t n)
 static void reply_done(struct relay *r, int code)
 {
 	const char *text = r->reply.data;
+	enum cmd cmd = pend_pop(r);
 	size_t i;
 
 	set_reply(r->last_reply, text);
 	r->last_code = code;
-	switch (r->cmd) {
+	switch (cmd) {
 	case CMD_NONE:
 		/* A greeting: a new connection, nothing known about it. */
-		r->stats.connects++;
-		r->ext_8bitmime = 0;
+		if (!r->greeted)
+			r->stats.connects++;
+		r->greeted = 1;
+		r->ext_8bitmime = r->ext_pipelining = r->ext_smtputf8 = 0;
 		break;
 	case CMD_AUTH:
 		if (code == 334)
@@ -414,7 +474,7 @@ static void reply_done(struct relay *r, int code)
 		break;
 	case CMD_DATA:
 		if (code == 354) {
-			r->cmd = CMD_DOT;
+			pend_push_front(r, CMD_DOT);
 			return;
 		}
 		r->data_code = code;
@@ -427,7 +487,20 @@ static void reply_done(struct relay *r, int code)
 	default:
 		break;
 	}
-	r->cmd = CMD_OTHER;
+}
+
+/* An EHLO keyword line ("250-PIPELINING"): the extensions used here. */
+static void ehlo_line(struct relay *r, const char *s, size_t n)
+{
+	static const char *const kw[] = { "8BITMIME", "PIPELINING", "SMTPUTF8" };
+	int *flag[] = { &r->ext_8bitmime, &r->ext_pipelining, &r->ext_smtputf8 };
+	size_t i, k;
+
+	for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++) {
+		k = strlen(kw[i]);
+		if (n >= 4 + k && strncasecmp(s + 4, kw[i], k) == 0 && (n == 4 + k || s[4 + k] == ' '))
+			*flag[i] = 1;
+	}
 }
 
 /* One server line came in: "250-..." continues, "250 ..." ends a reply. */
@@ -447,9 +520,8 @@ static void trace_in_line(struct relay *r, const char *s, size_t n)
 	}
 	code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 	last = n == 3 || s[3] != '-';
-	if (r->cmd == CMD_EHLO && n >= 12 && strncasecmp(s + 4, "8BITMIME", 8) == 0 &&
-	    (n == 12 || s[12] == ' '))
-		r->ext_8bitmime = 1;
+	if (r->pend_len > 0 && r->pend[r->pend_head] == CMD_EHLO)
+		ehlo_line(r, s, n);
 	/* Keep "CODE text text..." on one line, bounded. */
 	if (r->reply.len == 0)
 		buf_append(&r->reply, b.data, 3);
@@ -484,36 +556,6 @@ static int trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
 	return 0;
 }
 
-/* ---- the upload ------------------------------------------------------ */
-
-static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg)
-{
-	struct relay *r = arg;
-	struct buf seven = BUF_INIT;
-	size_t n = size * nmemb;
-
-	/* Decided at the first read, after DATA: by then this connection's
-	 * EHLO reply has been seen, also when the handshake was in this very
-	 * transfer. */
-	if (!r->prepared) {
-		r->prepared = 1;
-		buf_reset(&r->wire);
-		if (r->body_8bit && !r->ext_8bitmime &&
-		    relay_to_7bit(r->body, r->body_len, &seven)) {
-			relay_crlf(seven.data, seven.len, &r->wire);
-			buf_release(&seven);
-		} else {
-			relay_crlf(r->body, r->body_len, &r->wire);
-		}
-		r->wire_pos = 0;
-	}
-	if (n > r->wire.len - r->wire_pos)
-		n = r->wire.len - r->wire_pos;
-	memcpy(dst, r->wire.data + r->wire_pos, n);
-	r->wire_pos += n;
-	return n;
-}
-
 /* ---- the session ------------------------------------------------------ */
 
 /* "host:port" from scheme://host[:port][/...]. */
@@ -545,6 +587,7 @@ struct relay *relay_new(const struct cfg_account *a, long timeout, struct err *e
 	r = xcalloc(1, sizeof(*r));
 	r->reply = (struct buf)BUF_INIT;
 	r->wire = (struct buf)BUF_INIT;
+	r->in = (struct buf)BUF_INIT;
 	r->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
 	url_host(smtp, r->host, sizeof(r->host));
 	/* curl says EHLO with the URL's path, "localhost" without one; our
@@ -567,49 +610,22 @@ struct relay *relay_new(const struct cfg_account *a, long timeout, struct err *e
 	r->pw_plain = cfg_get(a, "password");
 	r->xoauth2 = auth && strcmp(auth, "xoauth2") == 0;
 
-	r->curl = curl_easy_init();
-	if (!r->curl) {
-		relay_free(r);
-		return err_set(err, EX_OSERR, "cannot start libcurl"), NULL;
-	}
-	curl_easy_setopt(r->curl, CURLOPT_URL, r->url);
-	curl_easy_setopt(r->curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(r->curl, CURLOPT_USE_SSL, (long)r->use_ssl);
-	/* Debian's libcurl rereads /etc/ssl/certs for every TLS connection
-	 * when CAPATH is set (~20 ms each); the bundle file is enough. */
-	curl_easy_setopt(r->curl, CURLOPT_CAPATH, NULL);
-	if (tls_ca_bundle(r->tls))
-		curl_easy_setopt(r->curl, CURLOPT_CAINFO, tls_ca_bundle(r->tls));
-	curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r->curl, CURLOPT_CONNECTTIMEOUT, r->timeout);
-	curl_easy_setopt(r->curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, r->timeout);
-	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(r->curl, CURLOPT_LOW_SPEED_TIME, r->timeout);
-	curl_easy_setopt(r->curl, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(r->curl, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(r->curl, CURLOPT_READDATA, r);
-	curl_easy_setopt(r->curl, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
-	/* The trace is how each RCPT TO is paired with its reply; it needs
-	 * VERBOSE, and goes nowhere but trace_cb. */
-	curl_easy_setopt(r->curl, CURLOPT_VERBOSE, 1L);
-	curl_easy_setopt(r->curl, CURLOPT_DEBUGFUNCTION, trace_cb);
-	curl_easy_setopt(r->curl, CURLOPT_DEBUGDATA, r);
-	curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, r->errbuf);
 	if (auth && strcmp(auth, "plain") == 0)
-		curl_easy_setopt(r->curl, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN");
+		r->login_opts = "AUTH=PLAIN";
 	else if (auth && strcmp(auth, "login") == 0)
-		curl_easy_setopt(r->curl, CURLOPT_LOGIN_OPTIONS, "AUTH=LOGIN");
+		r->login_opts = "AUTH=LOGIN";
 	else if (r->xoauth2)
-		curl_easy_setopt(r->curl, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+		r->login_opts = "AUTH=XOAUTH2";
 	return r;
 }
+
+static void session_close(struct relay *r, int broken);
 
 void relay_free(struct relay *r)
 {
 	if (!r)
 		return;
-	if (r->curl)
-		curl_easy_cleanup(r->curl);
+	session_close(r, 0);
 	pwcmd_free(r->secret);
 	free(r->user);
 	free(r->url);
@@ -617,6 +633,8 @@ void relay_free(struct relay *r)
 	tls_policy_free(r->tls);
 	buf_release(&r->reply);
 	buf_release(&r->wire);
+	buf_release(&r->in);
+	free(r->pend);
 	free(r);
 }
 
@@ -708,9 +726,6 @@ static int prepare(struct relay *r, struct err *err)
 	if (tls_policy_pinned(r->tls)) {
 		if (!r->pin && fetch_pin(r, err) < 0)
 			return -1;
-		curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(r->curl, CURLOPT_SSL_VERIFYHOST, 0L);
-		curl_easy_setopt(r->curl, CURLOPT_PINNEDPUBLICKEY, r->pin);
 	}
 	if (r->user) {
 		if (r->pw_plain) {
@@ -721,11 +736,6 @@ static int prepare(struct relay *r, struct err *err)
 				return -1;
 			}
 		}
-		curl_easy_setopt(r->curl, CURLOPT_USERNAME, r->user);
-		if (r->secret && r->xoauth2)
-			curl_easy_setopt(r->curl, CURLOPT_XOAUTH2_BEARER, r->secret);
-		else if (r->secret)
-			curl_easy_setopt(r->curl, CURLOPT_PASSWORD, r->secret);
 	}
 	r->ready = 1;
 	return 0;
@@ -740,7 +750,6 @@ static int addr_safe(const char *a)
  * outcomes go to res. */
 static void txn_begin(struct relay *r, struct relay_rcpt *res, size_t n)
 {
-	r->cmd = CMD_NONE;
 	r->hide_next = 0;
 	r->rcpt_next = 0;
 	r->res = res;
@@ -751,9 +760,9 @@ static void txn_begin(struct relay *r, struct relay_rcpt *res, size_t n)
 	buf_reset(&r->reply);
 }
 
-/* After the transfer (curl result rc): pair each recipient with the reply
- * that decides it, as relay_send() documents. */
-static int txn_end(struct relay *r, CURLcode rc, struct relay_rcpt *res, size_t n,
+/* After the transaction (io: NULL, or why the session broke): pair each
+ * recipient with the reply that decides it, as relay_send() documents. */
+static int txn_end(struct relay *r, const struct err *io, struct relay_rcpt *res, size_t n,
 		   int *session_failed_out, struct err *err)
 {
 	size_t i;
@@ -776,31 +785,342 @@ static int txn_end(struct relay *r, CURLcode rc, struct relay_rcpt *res, size_t 
 	if (!unknown)
 		return 0;
 	*session_failed_out = !r->mail_sent;
-	if (rc == CURLE_OK)
+	if (!io)
 		return err_set(err, EX_TEMPFAIL, "%s: transaction ended without a reply", r->host);
-	/* Before MAIL FROM the last reply says why (421 greeting, 535 AUTH);
-	 * after it, curl's own words (connection lost, timeout) do. */
-	if (!r->mail_sent && r->last_code >= 400)
-		return err_set(err, curl_class(rc), "%s: %s", r->host, r->last_reply);
-	return err_set(err, curl_class(rc), "%s: %s", r->host,
-		       r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+	return err_set(err, io->code, "%s", io->msg);
+}
+
+/* ---- the wire ---------------------------------------------------------- */
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Wait until the session's socket is ready for ev, at most until deadline. */
+static int wait_sock(struct relay *r, short ev, time_t deadline, struct err *err)
+{
+	struct pollfd pfd;
+	time_t now;
+	int n;
+
+	for (;;) {
+		now = mono_now();
+		if (now >= deadline)
+			return err_set(err, EX_TEMPFAIL, "%s: no answer within %ld s", r->host,
+				       r->timeout);
+		pfd.fd = r->sock;
+		pfd.events = ev;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, (int)(deadline - now) * 1000);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return err_sys(err, EX_TEMPFAIL, "%s: poll", r->host);
+	}
+}
+
+static int send_all(struct relay *r, const char *p, size_t len, time_t deadline,
+		    struct err *err)
+{
+	CURLcode rc;
+	size_t n;
+
+	while (len > 0) {
+		n = 0;
+		rc = curl_easy_send(r->curl, p, len, &n);
+		if (rc == CURLE_AGAIN) {
+			if (wait_sock(r, POLLOUT, deadline, err) < 0)
+				return -1;
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return err_set(err, EX_TEMPFAIL, "%s: connection lost: %s", r->host,
+				       curl_easy_strerror(rc));
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Whether the replies waited for are all in: every command answered, or
+ * (dot) the DATA command answered with 354, so the message is due. */
+static int replies_done(const struct relay *r, int dot)
+{
+	return r->pend_len == 0 || (dot && r->pend[r->pend_head] == CMD_DOT);
+}
+
+/* Read server lines into the reply bookkeeping until replies_done(). */
+static int read_replies(struct relay *r, int dot, time_t deadline, struct err *err)
+{
+	char chunk[16384];
+	const char *nl;
+	size_t n, used;
+	CURLcode rc;
+
+	for (;;) {
+		used = 0;
+		while (!replies_done(r, dot) &&
+		       (nl = memchr(r->in.data + used, '\n', r->in.len - used)) != NULL) {
+			trace_in_line(r, r->in.data + used, (size_t)(nl + 1 - (r->in.data + used)));
+			used = (size_t)(nl + 1 - r->in.data);
+		}
+		if (used > 0) {
+			memmove(r->in.data, r->in.data + used, r->in.len - used);
+			r->in.len -= used;
+			r->in.data[r->in.len] = '\0';
+		}
+		if (replies_done(r, dot))
+			return 0;
+		if (r->in.len > LINE_MAX_BYTES)
+			return err_set(err, EX_TEMPFAIL, "%s: reply line too long", r->host);
+		n = 0;
+		rc = curl_easy_recv(r->curl, chunk, sizeof(chunk), &n);
+		if (rc == CURLE_AGAIN) {
+			if (wait_sock(r, POLLIN, deadline, err) < 0)
+				return -1;
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return err_set(err, EX_TEMPFAIL, "%s: connection lost: %s", r->host,
+				       curl_easy_strerror(rc));
+		if (n == 0)
+			return err_set(err, EX_TEMPFAIL, "%s: connection closed by the server",
+				       r->host);
+		buf_append(&r->in, chunk, n);
+	}
+}
+
+/* Send the command lines in cmd (each CRLF-ended; traced one by one) and
+ * read replies until replies_done(dot).  cmd is emptied. */
+static int exchange(struct relay *r, struct buf *cmd, int dot, struct err *err)
+{
+	time_t deadline = mono_now() + r->timeout;
+	const char *p = cmd->data, *end = cmd->data + cmd->len, *nl;
+	int rc;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl ? nl + 1 : end;
+		trace_out(r, p, (size_t)(nl - p));
+		p = nl;
+	}
+	rc = send_all(r, cmd->data, cmd->len, deadline, err);
+	buf_reset(cmd);
+	if (rc == 0)
+		rc = read_replies(r, dot, deadline, err);
+	return rc;
+}
+
+/* ---- the session ---------------------------------------------------------- */
+
+/* A handle for one session.  curl does the session part (CONNECT_ONLY:
+ * connect, greeting, EHLO, STARTTLS, EHLO again, AUTH, then stop) with its
+ * TLS verification and SASL; the mail transactions are ours, pipelined
+ * (RFC 2920) over curl_easy_send/recv, which curl cannot do. */
+static CURL *new_handle(struct relay *r)
+{
+	CURL *h = curl_easy_init();
+
+	if (!h)
+		return NULL;
+	curl_easy_setopt(h, CURLOPT_URL, r->url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(h, CURLOPT_USE_SSL, (long)r->use_ssl);
+	/* Debian's libcurl rereads /etc/ssl/certs for every TLS connection
+	 * when CAPATH is set (~20 ms each); the bundle file is enough. */
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	if (tls_ca_bundle(r->tls))
+		curl_easy_setopt(h, CURLOPT_CAINFO, tls_ca_bundle(r->tls));
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, r->timeout);
+	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, r->timeout);
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	/* The trace is how the session's replies (greeting, EHLO, AUTH) are
+	 * seen; it needs VERBOSE, and goes nowhere but trace_cb. */
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, trace_cb);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, r);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
+	if (r->login_opts)
+		curl_easy_setopt(h, CURLOPT_LOGIN_OPTIONS, r->login_opts);
+	if (r->pin) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, r->pin);
+	}
+	if (r->user) {
+		curl_easy_setopt(h, CURLOPT_USERNAME, r->user);
+		if (r->secret && r->xoauth2)
+			curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, r->secret);
+		else if (r->secret)
+			curl_easy_setopt(h, CURLOPT_PASSWORD, r->secret);
+	}
+	return h;
+}
+
+/* End the session: QUIT when it is in step (curl does not say it on a
+ * CONNECT_ONLY connection), else (lost, timed out, out of step) just
+ * hang up. */
+static void session_close(struct relay *r, int broken)
+{
+	static const char quit[] = "QUIT\r\n";
+	struct err err = ERR_INIT;
+	time_t deadline;
+
+	if (r->curl && r->connected && !broken) {
+		/* A courtesy: a server that does not answer is not waited for. */
+		deadline = mono_now() + (r->timeout < QUIT_WAIT ? r->timeout : QUIT_WAIT);
+		trace_out(r, quit, sizeof(quit) - 1);
+		if (send_all(r, quit, sizeof(quit) - 1, deadline, &err) == 0)
+			(void)read_replies(r, 0, deadline, &err);
+	}
+	if (r->curl)
+		curl_easy_cleanup(r->curl);
+	r->curl = NULL;
+	r->connected = 0;
+	pend_clear(r);
+	buf_reset(&r->in);
+}
+
+static int session_open(struct relay *r, struct err *err)
+{
+	curl_socket_t sock = CURL_SOCKET_BAD;
+	CURLcode rc;
+
+	r->curl = new_handle(r);
+	if (!r->curl)
+		return err_set(err, EX_OSERR, "cannot start libcurl");
+	r->greeted = 0;
+	r->errbuf[0] = '\0';
+	pend_clear(r);
+	buf_reset(&r->in);
+	rc = curl_easy_perform(r->curl);
+	if (rc == CURLE_OK &&
+	    curl_easy_getinfo(r->curl, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
+	    sock != CURL_SOCKET_BAD) {
+		r->sock = sock;
+		r->connected = 1;
+		pend_clear(r);
+		return 0;
+	}
+	/* The last reply says why when there was one (421 greeting, 535
+	 * AUTH); else curl's own words (refused, TLS). */
+	if (rc != CURLE_OK && r->last_code >= 400)
+		err_set(err, curl_class(rc), "%s: %s", r->host, r->last_reply);
+	else
+		err_set(err, rc == CURLE_OK ? EX_TEMPFAIL : curl_class(rc), "%s: %s", r->host,
+			r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+	session_close(r, 1);
+	return -1;
+}
+
+/* ---- the transaction ---------------------------------------------------- */
+
+static int has_non_ascii(const char *s)
+{
+	return has_8bit(s, strlen(s));
+}
+
+/* Whether some recipient was taken at RCPT TO. */
+static int any_accepted(const struct relay *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nres; i++)
+		if (r->res[i].code >= 200 && r->res[i].code < 300)
+			return 1;
+	return 0;
+}
+
+/* MAIL FROM, the RCPT TOs and DATA, in one write when the server pipelines,
+ * one at a time else; then the message, or an RSET when a transaction was
+ * opened but is not going anywhere (all recipients refused, DATA refused),
+ * so the next one starts clean.  -1: the session broke. */
+static int transact(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
+		    const char *body, size_t len, struct err *err)
+{
+	struct buf cmd = BUF_INIT, seven = BUF_INIT;
+	int eight = has_8bit(body, len), utf8 = has_non_ascii(sender), pipe = r->ext_pipelining;
+	int rc = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		utf8 |= has_non_ascii(rcpts[i]);
+	buf_printf(&cmd, "MAIL FROM:<%s>%s%s\r\n", sender,
+		   eight && r->ext_8bitmime ? " BODY=8BITMIME" : "",
+		   utf8 && r->ext_smtputf8 ? " SMTPUTF8" : "");
+	if (!pipe) {
+		if (exchange(r, &cmd, 0, err) < 0)
+			goto out;
+		if (r->mail_code < 200 || r->mail_code >= 300) {
+			rc = 0;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		buf_printf(&cmd, "RCPT TO:<%s>\r\n", rcpts[i]);
+		if (!pipe && exchange(r, &cmd, 0, err) < 0)
+			goto out;
+	}
+	if (!pipe && !any_accepted(r)) {
+		buf_puts(&cmd, "RSET\r\n");
+		rc = exchange(r, &cmd, 0, err);
+		goto out;
+	}
+	buf_puts(&cmd, "DATA\r\n");
+	if (exchange(r, &cmd, 1, err) < 0)
+		goto out;
+	if (r->pend_len == 0) {
+		/* DATA refused; MAIL FROM may still stand. */
+		rc = 0;
+		if (r->mail_code >= 200 && r->mail_code < 300) {
+			buf_puts(&cmd, "RSET\r\n");
+			rc = exchange(r, &cmd, 0, err);
+		}
+		goto out;
+	}
+	buf_reset(&r->wire);
+	if (r->mail_code < 200 || r->mail_code >= 300 || !any_accepted(r)) {
+		/* 354 with nothing to deliver (RFC 2920 3.1): an empty
+		 * message, which the server turns down. */
+		buf_puts(&r->wire, ".\r\n");
+	} else if (eight && !r->ext_8bitmime && relay_to_7bit(body, len, &seven)) {
+		relay_wire(seven.data, seven.len, &r->wire);
+	} else {
+		relay_wire(body, len, &r->wire);
+	}
+	log_debug("%s > (message, %zu bytes)", r->host, r->wire.len);
+	if (send_all(r, r->wire.data, r->wire.len, mono_now() + r->timeout, err) < 0 ||
+	    read_replies(r, 0, mono_now() + r->timeout, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	buf_release(&cmd);
+	buf_release(&seven);
+	/* The wire copy of a large message is not worth keeping around. */
+	if (r->wire.cap > 1024 * 1024)
+		buf_release(&r->wire);
+	return rc;
 }
 
 int relay_send(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
 	       const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
 	       struct err *err)
 {
-	struct curl_slist *list = NULL;
-	char *from;
-	CURLcode rc;
+	struct err io = ERR_INIT;
 	size_t i;
+	int rc;
 
 	*session_failed_out = 0;
 	for (i = 0; i < n; i++) {
 		res[i].code = 0;
 		res[i].reply[0] = '\0';
 	}
-	/* The queue never stores such addresses; curl would put them on the
+	/* The queue never stores such addresses; they would end up on the
 	 * wire as they are, so make sure. */
 	if (!addr_safe(sender))
 		return err_set(err, EX_DATAERR, "sender address has a line break or angle bracket");
@@ -812,43 +1132,23 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 		*session_failed_out = 1;
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		char *a = xasprintf("<%s>", rcpts[i]);
-
-		list = curl_slist_append(list, a);
-		free(a);
-		if (!list)
-			return err_set(err, EX_OSERR, "out of memory");
-	}
-	from = xasprintf("<%s>", sender);
-	curl_easy_setopt(r->curl, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(r->curl, CURLOPT_MAIL_RCPT, list);
-
 	txn_begin(r, res, n);
-	r->body = body;
-	r->body_len = len;
-	r->body_8bit = has_8bit(body, len);
-	r->prepared = 0;
-	r->errbuf[0] = '\0';
 	r->stats.messages++;
-
-	rc = curl_easy_perform(r->curl);
-
-	curl_easy_setopt(r->curl, CURLOPT_MAIL_RCPT, NULL);
-	curl_slist_free_all(list);
-	free(from);
-	r->body = NULL;
-	/* The wire copy of a large message is not worth keeping around. */
-	if (r->wire.cap > 1024 * 1024)
-		buf_release(&r->wire);
-
-	return txn_end(r, rc, res, n, session_failed_out, err);
+	if (!r->connected && session_open(r, &io) < 0)
+		return txn_end(r, &io, res, n, session_failed_out, err);
+	rc = transact(r, sender, rcpts, n, body, len, &io);
+	/* Out of step with the server (lost, timed out, a reply missing):
+	 * the next message gets a new session.  So does one after 421. */
+	if (rc < 0 || r->last_code == 421)
+		session_close(r, 1);
+	return txn_end(r, rc < 0 ? &io : NULL, res, n, session_failed_out, err);
 }
 
 int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n, int ok,
 		 int *session_failed_out, struct err *err)
 {
 	struct relay r;
+	struct err io = ERR_INIT;
 	const char *p = trace, *end = trace + len, *nl;
 	size_t i;
 	int rc;
@@ -870,7 +1170,13 @@ int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n
 				 (char *)p + 1, (size_t)(nl - p - 1), &r);
 		p = nl;
 	}
-	rc = txn_end(&r, ok ? CURLE_OK : CURLE_RECV_ERROR, res, n, session_failed_out, err);
+	/* What relay_send() reports: a failed session names the last reply
+	 * before MAIL FROM, as session_open() does. */
+	if (!ok)
+		err_set(&io, EX_TEMPFAIL, "replay: %s",
+			!r.mail_sent && r.last_code >= 400 ? r.last_reply : "connection lost");
+	rc = txn_end(&r, ok ? NULL : &io, res, n, session_failed_out, err);
 	buf_release(&r.reply);
+	free(r.pend);
 	return rc;
 }

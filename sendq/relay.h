@@ -1,8 +1,13 @@
 /*
- * relay: one SMTP session with an account's smarthost over libcurl, kept
- * open across the messages of a flush (one easy handle, so curl reuses the
- * connection).  It owns the wire: URL and TLS policy, AUTH, line ends, the
- * 8BITMIME fallback and pairing each RCPT TO with its reply.  It does not
+ * relay: one SMTP session with an account's smarthost, kept open across
+ * the messages of a flush.  libcurl opens it (connect, STARTTLS or
+ * implicit TLS with verification, EHLO, AUTH: CURLOPT_CONNECT_ONLY); the
+ * mail transactions on it are this module's, over curl_easy_send/recv, so
+ * that they can be pipelined (RFC 2920: MAIL, every RCPT and DATA in one
+ * write, then the message: two round trips per message where curl's own
+ * SMTP takes four).  It owns the wire: URL and TLS policy, AUTH, line
+ * ends and dot-stuffing, the 8BITMIME fallback and pairing each RCPT TO
+ * with its reply.  It does not
  * decide what a reply means for the queue (flush.h does) and never touches
  * the store.  Credentials come from password_cmd once per session, are
  * never logged (the protocol trace redacts AUTH) and are wiped on free.
@@ -32,7 +37,7 @@ struct relay_rcpt {
 
 /* Session statistics, for -v and the benchmark. */
 struct relay_stats {
-	unsigned connects;     /* new connections curl made */
+	unsigned connects;     /* connections opened (greetings seen) */
 	unsigned messages;     /* transactions attempted */
 };
 
@@ -52,7 +57,7 @@ void relay_get_stats(const struct relay *r, struct relay_stats *out);
 
 /*
  * Send one message: sender ("" = null sender <>), n recipients, len bytes
- * of body with LF line ends (sent as CRLF; curl dot-stuffs).  When the body
+ * of body with LF line ends (sent as relay_wire() makes it).  When the body
  * has 8-bit bytes and the server does not announce 8BITMIME, 8-bit text
  * parts are re-encoded as quoted-printable for this transaction only.
  *
@@ -64,28 +69,32 @@ void relay_get_stats(const struct relay *r, struct relay_stats *out);
  * Returns 0 when every recipient has a code, else -1 with err saying why
  * (EX_UNAVAILABLE/EX_TEMPFAIL for network, TLS and server trouble,
  * EX_NOPERM for refused AUTH, EX_CONFIG for a failing password command,
- * EX_DATAERR for an address curl must not see).  *session_failed_out is 1
- * when the failure came before MAIL FROM (connect, greeting, TLS, AUTH):
- * the next message to this host would most likely fail the same way.  A
- * failed transaction closes the connection; the next call opens a new one.
+ * EX_DATAERR for an address that must not reach the wire).
+ * *session_failed_out is 1 when the failure came before MAIL FROM
+ * (connect, greeting, TLS, AUTH): the next message to this host would most
+ * likely fail the same way.  A session that broke (connection lost,
+ * timeout, 421) is closed and the next call opens a new one; refusals
+ * within a transaction leave it open (RSET where one is needed).
  */
 int relay_send(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
 	       const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
 	       struct err *err) RELAY_WUR;
 
 /* The reply handling of relay_send() without a network, for tests and
- * the fuzzer: trace is a protocol trace as curl reports it, one line per
- * LF-ended line, each starting with '>' (a client line) or '<' (a server
- * line; "250-" continues a reply, "250 " ends it), other lines ignored.
- * res (n entries) and the return value, *session_failed_out and err are
- * what relay_send() gives when the transfer had that trace and curl
- * reported success (ok 1) or a receive error (ok 0). */
+ * the fuzzer: trace is a protocol trace, one line per LF-ended line, each
+ * starting with '>' (a client line: commands may run ahead of their
+ * replies, as pipelined) or '<' (a server line; "250-" continues a reply,
+ * "250 " ends it), other lines ignored.  res (n entries) and the return
+ * value, *session_failed_out and err are what relay_send() gives when the
+ * session had that trace and ended normally (ok 1) or broke (ok 0). */
 int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n, int ok,
 		 int *session_failed_out, struct err *err) RELAY_WUR;
 
-/* The body as it goes on the wire before dot-stuffing: LF -> CRLF (an
- * existing CRLF is kept), appended to out.  Exposed for tests. */
-void relay_crlf(const char *body, size_t len, struct buf *out);
+/* The body as it goes on the wire after DATA, appended to out: LF -> CRLF
+ * (an existing CRLF is kept), a dot doubled at the start of a line, a line
+ * end added to a last line without one, and the ending ".\r\n".  Exposed
+ * for tests. */
+void relay_wire(const char *body, size_t len, struct buf *out);
 
 /* Rewrite a message with LF line ends so that it is 7-bit: every leaf MIME
  * part (the message itself when it is not multipart) whose body has 8-bit

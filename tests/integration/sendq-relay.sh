@@ -199,6 +199,24 @@ expect_exit 0 "$SENDQ" flush
 [ "$(nfiles "$M/INBOX/new")" -eq 1 ] || fail "the bounced recipient was reported twice"
 ok "5xx and 4xx among three RCPTs: bounce at once (failed + delayed), one report in all"
 
+# --- 4c: PIPELINING or not: the same outcomes, one write per group or not ---
+for pl in pipelining no-pipelining; do
+	clean_queue
+	if [ $pl = pipelining ]; then start_peer rcptmix; else start_peer rcptmix --no-pipelining; fi
+	config
+	send "$pl" 'a@example.test bad@example.test later@example.test'
+	"$SENDQ" flush -v -v 2> "$T/trace" || fail "flush failed: $(cat "$T/trace")"
+	[ "$(jq_py '[r["status"] for r in q[0]["recipients"]]')" = "['sent', 'bounced', 'deferred']" ] ||
+		fail "$pl: statuses wrong: $(cat "$T/list.json")"
+	[ "$(ls "$T"/spool/*.eml | wc -l)" -eq 1 ] && [ "$(grep -c '^to ' "$T/spool/1.env")" -eq 1 ] ||
+		fail "$pl: not delivered to the one good recipient"
+	# Pipelined: DATA goes out before the reply to MAIL FROM comes back.
+	awk '/ > DATA/ { d = NR } / < 250 2.1.0/ && !m { m = NR } END { exit !(d && m && (d < m) == ("'$pl'" == "pipelining")) }' \
+		"$T/trace" || fail "$pl: wrong command order: $(grep ' [<>] ' "$T/trace" | head -20)"
+	grep -q ' > QUIT' "$T/trace" || fail "$pl: no QUIT at the end"
+done
+ok "PIPELINING used when offered (MAIL..DATA in one go), one by one when not; same outcomes"
+
 # --- 5: null sender: never bounced ----------------------------------------
 clean_queue
 start_peer rcpt550

@@ -26,7 +26,7 @@ server; AUTH is then pending that long).
 
 --tls CERT KEY offers STARTTLS (a certificate chain file and its key);
 --require-tls refuses MAIL before STARTTLS.  --no-8bitmime leaves 8BITMIME
-out of the EHLO reply.  --auth USER:PASS requires AUTH PLAIN or LOGIN.
+out of the EHLO reply, --no-pipelining PIPELINING.  --auth USER:PASS requires AUTH PLAIN or LOGIN.
 
 Every accepted message is written to --spool DIR as N.eml (the data with
 the transparency dots removed and CRLF kept) plus N.env ("from ADDR" and
@@ -101,6 +101,8 @@ def ehlo_reply(c):
         ext.append("AUTH PLAIN LOGIN")
     if not args.no_8bitmime:
         ext.append("8BITMIME")
+    if not args.no_pipelining:
+        ext.append("PIPELINING")
     ext.append("ENHANCEDSTATUSCODES")
     lines = ["250-smtp-peer"] + ["250-" + e for e in ext[:-1]] + ["250 " + ext[-1]]
     return "\r\n".join(lines)
@@ -249,6 +251,7 @@ def main():
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--require-tls", action="store_true")
     ap.add_argument("--no-8bitmime", action="store_true")
+    ap.add_argument("--no-pipelining", action="store_true")
     ap.add_argument("--auth")
     args = peerlib.parse(ap)
     os.makedirs(args.spool, exist_ok=True)

@@ -23,20 +23,22 @@
 static void test_crlf(void)
 {
 	static const struct { const char *in, *want; } v[] = {
-		{ "", "" },
-		{ "a\n", "a\r\n" },
-		{ "a\nb", "a\r\nb" },
-		{ "a\r\nb\n", "a\r\nb\r\n" },
-		{ "\n\n", "\r\n\r\n" },
-		{ "a\rb\n", "a\rb\r\n" },
-		{ ".\n..\n", ".\r\n..\r\n" },
+		{ "", ".\r\n" },
+		{ "a\n", "a\r\n.\r\n" },
+		{ "a\nb", "a\r\nb\r\n.\r\n" },
+		{ "a\r\nb\n", "a\r\nb\r\n.\r\n" },
+		{ "\n\n", "\r\n\r\n.\r\n" },
+		{ "a\rb\n", "a\rb\r\n.\r\n" },
+		{ ".\n..\n", "..\r\n...\r\n.\r\n" },
+		{ "a\n.\r\n.", "a\r\n..\r\n..\r\n.\r\n" },
+		{ "x.\n .\n", "x.\r\n .\r\n.\r\n" },
 	};
 	struct buf b = BUF_INIT;
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		buf_reset(&b);
-		relay_crlf(v[i].in, strlen(v[i].in), &b);
+		relay_wire(v[i].in, strlen(v[i].in), &b);
 		CU_ASSERT_STRING_EQUAL(b.data, v[i].want);
 	}
 	buf_release(&b);
@@ -219,6 +221,14 @@ static void test_replay(void)
 	static const char mail_refused[] =
 		"<220 hi\r\n>EHLO x\r\n<250 ok\r\n>MAIL FROM:<>\r\n<421 4.3.0 bye\r\n";
 	static const char greeting_refused[] = "<554 5.3.2 go away\r\n";
+	/* Pipelined (RFC 2920): the commands run ahead of their replies. */
+	static const char pipelined[] =
+		"<220 hi\r\n>EHLO x\r\n<250-mx\r\n<250 PIPELINING\r\n"
+		">MAIL FROM:<a@b>\r\n>RCPT TO:<c@d>\r\n>RCPT TO:<e@f>\r\n>DATA\r\n"
+		"<250 ok\r\n<550 5.1.1 no\r\n<250 ok\r\n<354 go\r\n<250 2.0.0 queued\r\n";
+	static const char pipelined_data_refused[] =
+		">MAIL FROM:<a@b>\r\n>RCPT TO:<c@d>\r\n>DATA\r\n"
+		"<250 ok\r\n<250 ok\r\n<554 5.5.1 no thanks\r\n>RSET\r\n<250 ok\r\n";
 	static const char junk[] = "<2\r\n<abc def\r\n>\r\n<\r\n<250-\r\n<250\r\nno prefix\r\n";
 	struct relay_rcpt res[3];
 	struct err err = ERR_INIT;
@@ -231,6 +241,15 @@ static void test_replay(void)
 	CU_ASSERT_EQUAL(res[1].code, 550);
 	CU_ASSERT_STRING_EQUAL(res[1].reply, "550 5.1.1 no 5.1.1 such user");
 	CU_ASSERT_EQUAL(res[2].code, 451);
+
+	CU_ASSERT_EQUAL(relay_replay(pipelined, strlen(pipelined), res, 2, 1, &failed, &err), 0);
+	CU_ASSERT_EQUAL(res[0].code, 550);
+	CU_ASSERT_EQUAL(res[1].code, 250);
+	CU_ASSERT_STRING_EQUAL(res[1].reply, "250 2.0.0 queued");
+	CU_ASSERT_EQUAL(relay_replay(pipelined_data_refused, strlen(pipelined_data_refused), res, 1, 1,
+				     &failed, &err), 0);
+	CU_ASSERT_EQUAL(res[0].code, 554);
+	CU_ASSERT_STRING_EQUAL(res[0].reply, "554 5.5.1 no thanks");
 
 	CU_ASSERT_EQUAL(relay_replay(mail_refused, strlen(mail_refused), res, 2, 1, &failed, &err), 0);
 	CU_ASSERT_EQUAL(res[0].code, 421);
@@ -253,7 +272,7 @@ void suite_relay(void)
 {
 	CU_pSuite s = CU_add_suite("relay", NULL, NULL);
 
-	CU_add_test(s, "LF to CRLF", test_crlf);
+	CU_add_test(s, "wire form: CRLF, dot-stuffing, end", test_crlf);
 	CU_add_test(s, "8-bit parts to quoted-printable", test_7bit);
 	CU_add_test(s, "one session: per-recipient replies, reuse, 7-bit", test_session);
 	CU_add_test(s, "reply handling replayed, broken traces", test_replay);
