@@ -771,13 +771,15 @@ static int txn_end(struct relay *r, const struct err *io, struct relay_rcpt *res
 	r->res = NULL;
 	r->nres = 0;
 	for (i = 0; i < n; i++) {
-		if (res[i].code >= 200 && res[i].code < 300) {
+		if (r->mail_code != 0 && (r->mail_code < 200 || r->mail_code >= 300)) {
+			/* MAIL FROM refused decides for all: pipelined RCPTs
+			 * then only get "503 need MAIL", which says nothing. */
+			res[i].code = r->mail_code;
+			set_reply(res[i].reply, r->mail_reply);
+		} else if (res[i].code >= 200 && res[i].code < 300) {
 			/* Accepted at RCPT: the transaction's end decides. */
 			res[i].code = r->data_code;
 			set_reply(res[i].reply, r->data_code ? r->data_reply : "");
-		} else if (res[i].code == 0 && r->mail_code >= 400) {
-			res[i].code = r->mail_code;
-			set_reply(res[i].reply, r->mail_reply);
 		}
 		if (res[i].code == 0)
 			unknown = 1;
@@ -877,6 +879,11 @@ static int read_replies(struct relay *r, int dot, time_t deadline, struct err *e
 			return 0;
 		if (r->in.len > LINE_MAX_BYTES)
 			return err_set(err, EX_TEMPFAIL, "%s: reply line too long", r->host);
+		/* A server that keeps talking without ending its reply is
+		 * as late as a silent one. */
+		if (mono_now() >= deadline)
+			return err_set(err, EX_TEMPFAIL, "%s: no answer within %ld s", r->host,
+				       r->timeout);
 		n = 0;
 		rc = curl_easy_recv(r->curl, chunk, sizeof(chunk), &n);
 		if (rc == CURLE_AGAIN) {

@@ -217,6 +217,18 @@ for pl in pipelining no-pipelining; do
 done
 ok "PIPELINING used when offered (MAIL..DATA in one go), one by one when not; same outcomes"
 
+# --- 4d: MAIL FROM refused for now: deferred, not bounced by the 503s after it
+clean_queue
+start_peer mail451
+config
+send mail451 'a@example.test b@example.test'
+expect_exit 0 "$SENDQ" flush
+[ "$(jq_py '[r["status"] for r in q[0]["recipients"]]')" = "['deferred', 'deferred']" ] ||
+	fail "statuses wrong: $(cat "$T/list.json")"
+jq_py 'q[0]["recipients"][1]["reply"]' | grep -q '^451 4.3.2' || fail "MAIL reply not recorded: $(cat "$T/list.json")"
+[ "$(nfiles "$M/INBOX/new")" -eq 0 ] || fail "a temporary MAIL FROM refusal made a bounce"
+ok "451 to a pipelined MAIL FROM: every recipient deferred with that reply, no bounce"
+
 # --- 5: null sender: never bounced ----------------------------------------
 clean_queue
 start_peer rcpt550

@@ -10,6 +10,7 @@ RFC 5321 for libcurl, and misbehaves as --mode says:
   rcpt451       451 for every RCPT TO
   rcpt550       550 for recipients whose local part starts with "bad", 250 else
   rcptmix       as rcpt550, and 451 for local parts starting with "later"
+  mail451       451 for MAIL FROM (then 503 for RCPT and DATA, as servers do)
   drop-data     hang up in the middle of the DATA payload
   drop-dot      read the whole message (and store it), then hang up without a reply
   stall         greet, then never answer anything
@@ -17,6 +18,9 @@ RFC 5321 for libcurl, and misbehaves as --mode says:
   long-greet    the greeting is 10 MB with no line end, then silence
   long-ehlo     the EHLO reply is "250-" and 10 MB with no line end, then silence
   endless-ehlo  the EHLO reply is "250-" lines that never end
+  long-mail     as long-ehlo, in reply to MAIL FROM (the client's own reader)
+  endless-mail  as endless-ehlo, in reply to MAIL FROM
+  drip-mail     the reply to MAIL FROM comes one byte a second
   drip          the EHLO reply comes one byte a second
   bad-utf8      451 for every RCPT TO, with invalid UTF-8 in the text
   escape        451 for every RCPT TO, with terminal escapes in the text
@@ -179,18 +183,37 @@ def session(sock):
                 c.send("235 2.7.0 authenticated")
             else:
                 c.send("535 5.7.8 authentication failed")
+        elif verb == "MAIL" and mode == "long-mail":
+            c.send_raw(b"250-" + b"x" * (10 * 1024 * 1024))
+            time.sleep(args.max_time)
+            return
+        elif verb == "MAIL" and mode == "endless-mail":
+            end = time.time() + args.max_time
+            while time.time() < end:
+                c.send_raw(b"250-and more and more\r\n" * 1000)
+            return
+        elif verb == "MAIL" and mode == "drip-mail":
+            for b in b"250 2.1.0 ok\r\n":
+                c.send_raw(bytes([b]))
+                time.sleep(1)
+            return
         elif verb == "MAIL":
             if args.require_tls and not c.tls:
                 c.send("530 5.7.0 must issue STARTTLS first")
             elif not authed:
                 c.send("530 5.7.0 authentication required")
+            elif mode == "mail451":
+                sender, rcpts = None, []
+                c.send("451 4.3.2 sender check failed, try later")
             else:
                 sender = arg.split(":", 1)[1].strip().split(" ")[0].strip("<>")
                 rcpts = []
                 c.send("250 2.1.0 ok")
         elif verb == "RCPT":
             addr = arg.split(":", 1)[1].strip().split(" ")[0].strip("<>")
-            if mode == "bad-utf8":
+            if sender is None:
+                c.send("503 5.5.1 need MAIL command")
+            elif mode == "bad-utf8":
                 c.send_raw(b"451 4.3.0 <" + addr.encode() + b">: caf\xe9 \xff\xfe \xc0\x80 later\r\n")
             elif mode == "escape":
                 c.send_raw(b"451 4.3.0 \x1b]0;pwned\x07\x1b[2J\x1b[31mred\r later\r\n")

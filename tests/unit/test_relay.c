@@ -226,6 +226,10 @@ static void test_replay(void)
 		"<220 hi\r\n>EHLO x\r\n<250-mx\r\n<250 PIPELINING\r\n"
 		">MAIL FROM:<a@b>\r\n>RCPT TO:<c@d>\r\n>RCPT TO:<e@f>\r\n>DATA\r\n"
 		"<250 ok\r\n<550 5.1.1 no\r\n<250 ok\r\n<354 go\r\n<250 2.0.0 queued\r\n";
+	static const char pipelined_mail_refused[] =
+		">MAIL FROM:<a@b>\r\n>RCPT TO:<c@d>\r\n>RCPT TO:<e@f>\r\n>DATA\r\n"
+		"<451 4.3.2 not now\r\n<503 5.5.1 need MAIL\r\n<503 5.5.1 need MAIL\r\n"
+		"<503 5.5.1 need MAIL\r\n";
 	static const char pipelined_data_refused[] =
 		">MAIL FROM:<a@b>\r\n>RCPT TO:<c@d>\r\n>DATA\r\n"
 		"<250 ok\r\n<250 ok\r\n<554 5.5.1 no thanks\r\n>RSET\r\n<250 ok\r\n";
@@ -246,6 +250,13 @@ static void test_replay(void)
 	CU_ASSERT_EQUAL(res[0].code, 550);
 	CU_ASSERT_EQUAL(res[1].code, 250);
 	CU_ASSERT_STRING_EQUAL(res[1].reply, "250 2.0.0 queued");
+	/* A temporary MAIL FROM refusal is not turned into a bounce by the
+	 * 503s that follow it. */
+	CU_ASSERT_EQUAL(relay_replay(pipelined_mail_refused, strlen(pipelined_mail_refused), res, 2, 1,
+				     &failed, &err), 0);
+	CU_ASSERT_EQUAL(res[0].code, 451);
+	CU_ASSERT_EQUAL(res[1].code, 451);
+	CU_ASSERT_STRING_EQUAL(res[1].reply, "451 4.3.2 not now");
 	CU_ASSERT_EQUAL(relay_replay(pipelined_data_refused, strlen(pipelined_data_refused), res, 1, 1,
 				     &failed, &err), 0);
 	CU_ASSERT_EQUAL(res[0].code, 554);
