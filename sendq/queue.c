@@ -1128,9 +1128,11 @@ static int scan_states(const struct queue *q, char ***ids_out, size_t *n_out, st
 			free_ids(all, n);
 			return -1;
 		}
-		all = xreallocarray(all, n + m + 1, sizeof(*all));
-		memcpy(all + n, ids, m * sizeof(*ids));
-		n += m;
+		if (m > 0) {
+			all = xreallocarray(all, n + m, sizeof(*all));
+			memcpy(all + n, ids, m * sizeof(*ids));
+			n += m;
+		}
 		free(ids);
 	}
 	if (n > 1)
