@@ -55,7 +55,7 @@ struct sent_msg {
 struct finisher {
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv;     /* an item arrived, or stop */
-	pthread_cond_t room_cv;     /* an item was taken, or all is done */
+	pthread_cond_t room_cv;     /* a message was finished */
 	pthread_t thread;
 	int started;                /* 1: running; -1: could not start, work inline */
 	int stop, busy;
@@ -400,13 +400,11 @@ static void *finisher_main(void *arg)
 		f->head = (f->head + 1) % FLUSH_BACKLOG;
 		f->count--;
 		f->busy = 1;
-		pthread_cond_signal(&f->room_cv);
 		pthread_mutex_unlock(&f->mu);
 		finish_sent(r, &m);
 		pthread_mutex_lock(&f->mu);
 		f->busy = 0;
-		if (f->count == 0)
-			pthread_cond_broadcast(&f->room_cv);
+		pthread_cond_broadcast(&f->room_cv);
 	}
 	pthread_mutex_unlock(&f->mu);
 	return NULL;
@@ -429,7 +427,8 @@ static void finisher_push(struct run *r, struct sent_msg *m)
 		return;
 	}
 	pthread_mutex_lock(&f->mu);
-	while (f->count == FLUSH_BACKLOG)
+	/* The one being finished counts: FLUSH_BACKLOG in all. */
+	while (f->count + (size_t)f->busy >= FLUSH_BACKLOG)
 		pthread_cond_wait(&f->room_cv, &f->mu);
 	f->ring[(f->head + f->count) % FLUSH_BACKLOG] = *m;
 	f->count++;

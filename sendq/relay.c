@@ -22,6 +22,10 @@
 #define DEFAULT_TIMEOUT 120L
 /* MIME nesting deeper than this is copied as it is by relay_to_7bit. */
 #define MIME_MAX_DEPTH 16
+/* The reply to the end of a message may take this many timeouts. */
+#define DOT_WAIT_FACTOR 5
+/* RCPT TO commands in one pipelined write at most. */
+#define PIPE_GROUP 100
 /* Seconds a server is given to answer QUIT. */
 #define QUIT_WAIT 2
 /* A server line longer than this ends the session (no reply is that long). */
@@ -54,6 +58,9 @@ struct relay {
 	/* What the server announced on the current connection. */
 	int ext_8bitmime, ext_pipelining, ext_smtputf8;
 	int greeted;             /* the current connection's greeting was seen */
+	int desync;              /* a reply came that no command asked for */
+	int body_sent;           /* the message went out in this transaction */
+	int saw_421;             /* the server said it is closing */
 
 	/* Commands whose replies are still to come, oldest first (several
 	 * with PIPELINING). */
@@ -449,11 +456,17 @@ static void reply_done(struct relay *r, int code)
 
 	set_reply(r->last_reply, text);
 	r->last_code = code;
+	if (code == 421)
+		r->saw_421 = 1;
 	switch (cmd) {
 	case CMD_NONE:
-		/* A greeting: a new connection, nothing known about it. */
-		if (!r->greeted)
-			r->stats.connects++;
+		/* A greeting: a new connection, nothing known about it.  Any
+		 * later reply without a command puts the pairing out of step. */
+		if (r->greeted) {
+			r->desync = 1;
+			break;
+		}
+		r->stats.connects++;
 		r->greeted = 1;
 		r->ext_8bitmime = r->ext_pipelining = r->ext_smtputf8 = 0;
 		break;
@@ -556,7 +569,7 @@ static int trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
 	return 0;
 }
 
-/* ---- the session ------------------------------------------------------ */
+/* ---- settings ------------------------------------------------------------ */
 
 /* "host:port" from scheme://host[:port][/...]. */
 static void url_host(const char *url, char *out, size_t size)
@@ -754,7 +767,7 @@ static void txn_begin(struct relay *r, struct relay_rcpt *res, size_t n)
 	r->rcpt_next = 0;
 	r->res = res;
 	r->nres = n;
-	r->mail_sent = 0;
+	r->mail_sent = r->body_sent = 0;
 	r->mail_code = r->data_code = r->last_code = 0;
 	r->mail_reply[0] = r->data_reply[0] = r->last_reply[0] = '\0';
 	buf_reset(&r->reply);
@@ -794,30 +807,35 @@ static int txn_end(struct relay *r, const struct err *io, struct relay_rcpt *res
 
 /* ---- the wire ---------------------------------------------------------- */
 
-static time_t mono_now(void)
+/* Milliseconds on the monotonic clock. */
+static long long mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int timed_out(const struct relay *r, struct err *err)
+{
+	return err_set(err, EX_TEMPFAIL, "%s: no answer within %ld s", r->host, r->timeout);
 }
 
 /* Wait until the session's socket is ready for ev, at most until deadline. */
-static int wait_sock(struct relay *r, short ev, time_t deadline, struct err *err)
+static int wait_sock(struct relay *r, short ev, long long deadline, struct err *err)
 {
 	struct pollfd pfd;
-	time_t now;
+	long long now;
 	int n;
 
 	for (;;) {
-		now = mono_now();
+		now = mono_ms();
 		if (now >= deadline)
-			return err_set(err, EX_TEMPFAIL, "%s: no answer within %ld s", r->host,
-				       r->timeout);
+			return timed_out(r, err);
 		pfd.fd = r->sock;
 		pfd.events = ev;
 		pfd.revents = 0;
-		n = poll(&pfd, 1, (int)(deadline - now) * 1000);
+		n = poll(&pfd, 1, (int)(deadline - now));
 		if (n > 0)
 			return 0;
 		if (n < 0 && errno != EINTR)
@@ -825,9 +843,13 @@ static int wait_sock(struct relay *r, short ev, time_t deadline, struct err *err
 	}
 }
 
-static int send_all(struct relay *r, const char *p, size_t len, time_t deadline,
+/* Send len bytes; limit_ms is how long the server may take no data at
+ * all (the clock restarts whenever some goes out, so a large message on a
+ * slow link is not cut off). */
+static int send_all(struct relay *r, const char *p, size_t len, long long limit_ms,
 		    struct err *err)
 {
+	long long deadline = mono_ms() + limit_ms;
 	CURLcode rc;
 	size_t n;
 
@@ -844,6 +866,7 @@ static int send_all(struct relay *r, const char *p, size_t len, time_t deadline,
 				       curl_easy_strerror(rc));
 		p += n;
 		len -= n;
+		deadline = mono_ms() + limit_ms;
 	}
 	return 0;
 }
@@ -855,16 +878,20 @@ static int replies_done(const struct relay *r, int dot)
 	return r->pend_len == 0 || (dot && r->pend[r->pend_head] == CMD_DOT);
 }
 
-/* Read server lines into the reply bookkeeping until replies_done(). */
-static int read_replies(struct relay *r, int dot, time_t deadline, struct err *err)
+/* Read server lines into the reply bookkeeping until replies_done();
+ * each reply may take limit_ms (the clock restarts when one is complete,
+ * not for a continuation line, so a reply that never ends is bounded). */
+static int read_replies(struct relay *r, int dot, long long limit_ms, struct err *err)
 {
+	long long deadline = mono_ms() + limit_ms;
 	char chunk[16384];
 	const char *nl;
-	size_t n, used;
+	size_t n, used, before;
 	CURLcode rc;
 
 	for (;;) {
 		used = 0;
+		before = r->pend_len;
 		while (!replies_done(r, dot) &&
 		       (nl = memchr(r->in.data + used, '\n', r->in.len - used)) != NULL) {
 			trace_in_line(r, r->in.data + used, (size_t)(nl + 1 - (r->in.data + used)));
@@ -879,11 +906,10 @@ static int read_replies(struct relay *r, int dot, time_t deadline, struct err *e
 			return 0;
 		if (r->in.len > LINE_MAX_BYTES)
 			return err_set(err, EX_TEMPFAIL, "%s: reply line too long", r->host);
-		/* A server that keeps talking without ending its reply is
-		 * as late as a silent one. */
-		if (mono_now() >= deadline)
-			return err_set(err, EX_TEMPFAIL, "%s: no answer within %ld s", r->host,
-				       r->timeout);
+		if (r->pend_len != before)
+			deadline = mono_ms() + limit_ms;
+		else if (mono_ms() >= deadline)
+			return timed_out(r, err);
 		n = 0;
 		rc = curl_easy_recv(r->curl, chunk, sizeof(chunk), &n);
 		if (rc == CURLE_AGAIN) {
@@ -905,7 +931,6 @@ static int read_replies(struct relay *r, int dot, time_t deadline, struct err *e
  * read replies until replies_done(dot).  cmd is emptied. */
 static int exchange(struct relay *r, struct buf *cmd, int dot, struct err *err)
 {
-	time_t deadline = mono_now() + r->timeout;
 	const char *p = cmd->data, *end = cmd->data + cmd->len, *nl;
 	int rc;
 
@@ -915,11 +940,26 @@ static int exchange(struct relay *r, struct buf *cmd, int dot, struct err *err)
 		trace_out(r, p, (size_t)(nl - p));
 		p = nl;
 	}
-	rc = send_all(r, cmd->data, cmd->len, deadline, err);
+	rc = send_all(r, cmd->data, cmd->len, r->timeout * 1000LL, err);
 	buf_reset(cmd);
 	if (rc == 0)
-		rc = read_replies(r, dot, deadline, err);
+		rc = read_replies(r, dot, r->timeout * 1000LL, err);
 	return rc;
+}
+
+/* Whether a kept session is still usable: nothing may be waiting on it
+ * between transactions, neither a reply nobody asked for nor the end of
+ * the connection (a server that hung up while idle). */
+static int session_in_step(struct relay *r)
+{
+	struct pollfd pfd;
+
+	if (r->desync || r->saw_421 || r->in.len > 0)
+		return 0;
+	pfd.fd = r->sock;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
 }
 
 /* ---- the session ---------------------------------------------------------- */
@@ -976,14 +1016,13 @@ static void session_close(struct relay *r, int broken)
 {
 	static const char quit[] = "QUIT\r\n";
 	struct err err = ERR_INIT;
-	time_t deadline;
+	long long limit = (r->timeout < QUIT_WAIT ? r->timeout : QUIT_WAIT) * 1000LL;
 
-	if (r->curl && r->connected && !broken) {
+	if (r->curl && r->connected && !broken && !r->desync) {
 		/* A courtesy: a server that does not answer is not waited for. */
-		deadline = mono_now() + (r->timeout < QUIT_WAIT ? r->timeout : QUIT_WAIT);
 		trace_out(r, quit, sizeof(quit) - 1);
-		if (send_all(r, quit, sizeof(quit) - 1, deadline, &err) == 0)
-			(void)read_replies(r, 0, deadline, &err);
+		if (send_all(r, quit, sizeof(quit) - 1, limit, &err) == 0)
+			(void)read_replies(r, 0, limit, &err);
 	}
 	if (r->curl)
 		curl_easy_cleanup(r->curl);
@@ -1001,7 +1040,7 @@ static int session_open(struct relay *r, struct err *err)
 	r->curl = new_handle(r);
 	if (!r->curl)
 		return err_set(err, EX_OSERR, "cannot start libcurl");
-	r->greeted = 0;
+	r->greeted = r->desync = r->saw_421 = 0;
 	r->errbuf[0] = '\0';
 	pend_clear(r);
 	buf_reset(&r->in);
@@ -1070,7 +1109,9 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 	}
 	for (i = 0; i < n; i++) {
 		buf_printf(&cmd, "RCPT TO:<%s>\r\n", rcpts[i]);
-		if (!pipe && exchange(r, &cmd, 0, err) < 0)
+		/* Pipelined groups stay small enough for the socket buffers
+		 * (RFC 2920 3.1: the client reads nothing while it writes). */
+		if ((!pipe || (i + 1) % PIPE_GROUP == 0) && exchange(r, &cmd, 0, err) < 0)
 			goto out;
 	}
 	if (!pipe && !any_accepted(r)) {
@@ -1081,6 +1122,13 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 	buf_puts(&cmd, "DATA\r\n");
 	if (exchange(r, &cmd, 1, err) < 0)
 		goto out;
+	if (r->pend_len == 0 && r->data_code < 400) {
+		/* Only 354 lets the message go; "250" to DATA would have it
+		 * counted as sent without a byte of it on the wire. */
+		err_set(err, EX_TEMPFAIL, "%s: DATA answered with '%s'", r->host, r->data_reply);
+		r->data_code = 0;
+		goto out;
+	}
 	if (r->pend_len == 0) {
 		/* DATA refused; MAIL FROM may still stand. */
 		rc = 0;
@@ -1101,8 +1149,11 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 		relay_wire(body, len, &r->wire);
 	}
 	log_debug("%s > (message, %zu bytes)", r->host, r->wire.len);
-	if (send_all(r, r->wire.data, r->wire.len, mono_now() + r->timeout, err) < 0 ||
-	    read_replies(r, 0, mono_now() + r->timeout, err) < 0)
+	r->body_sent = 1;
+	/* RFC 5321 4.5.3.2 gives the end of the message twice the time of
+	 * a command and more (10 minutes to 5); servers filter it then. */
+	if (send_all(r, r->wire.data, r->wire.len, r->timeout * 1000LL, err) < 0 ||
+	    read_replies(r, 0, r->timeout * 1000LL * DOT_WAIT_FACTOR, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -1120,7 +1171,7 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 {
 	struct err io = ERR_INIT;
 	size_t i;
-	int rc;
+	int rc, reused;
 
 	*session_failed_out = 0;
 	for (i = 0; i < n; i++) {
@@ -1141,12 +1192,33 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 	}
 	txn_begin(r, res, n);
 	r->stats.messages++;
+	/* A kept session the server closed while idle, or with anything
+	 * unasked on it, is replaced before it costs this message a try. */
+	if (r->connected && !session_in_step(r))
+		session_close(r, 1);
+	reused = r->connected;
 	if (!r->connected && session_open(r, &io) < 0)
 		return txn_end(r, &io, res, n, session_failed_out, err);
 	rc = transact(r, sender, rcpts, n, body, len, &io);
-	/* Out of step with the server (lost, timed out, a reply missing):
-	 * the next message gets a new session.  So does one after 421. */
-	if (rc < 0 || r->last_code == 421)
+	if (rc < 0 && reused && !r->body_sent) {
+		/* A kept session that broke before the message went out (a
+		 * hang-up or a late stray reply the check above could not
+		 * see yet) has delivered nothing: once more on a new one. */
+		session_close(r, 1);
+		for (i = 0; i < n; i++) {
+			res[i].code = 0;
+			res[i].reply[0] = '\0';
+		}
+		txn_begin(r, res, n);
+		err_clear(&io);
+		if (session_open(r, &io) < 0)
+			return txn_end(r, &io, res, n, session_failed_out, err);
+		rc = transact(r, sender, rcpts, n, body, len, &io);
+	}
+	/* Out of step with the server (lost, timed out, a reply missing or
+	 * one too many): the next message gets a new session.  So does one
+	 * after 421. */
+	if (rc < 0 || r->desync || r->saw_421)
 		session_close(r, 1);
 	return txn_end(r, rc < 0 ? &io : NULL, res, n, session_failed_out, err);
 }

@@ -229,6 +229,40 @@ jq_py 'q[0]["recipients"][1]["reply"]' | grep -q '^451 4.3.2' || fail "MAIL repl
 [ "$(nfiles "$M/INBOX/new")" -eq 0 ] || fail "a temporary MAIL FROM refusal made a bounce"
 ok "451 to a pipelined MAIL FROM: every recipient deferred with that reply, no bounce"
 
+# --- 4e: a server out of step in the transaction -----------------------------
+# 250 to DATA: nothing was sent, so nothing may count as sent.
+clean_queue
+start_peer data250
+config
+send data250 a@example.test
+expect_exit 0 "$SENDQ" flush
+[ "$(jq_py 'q[0]["recipients"][0]["status"]')" = deferred ] || fail "250 to DATA not deferred: $(cat "$T/list.json")"
+[ -z "$(ls "$T/spool" 2> /dev/null)" ] || fail "the peer stored something"
+# A reply too many, and a server that hangs up after each message: every
+# message still goes exactly once, in this one flush.
+for mode in extra-reply close-after; do
+	clean_queue
+	start_peer $mode
+	config
+	for i in 1 2 3; do send "$mode $i" a@example.test "body $i"; done
+	expect_exit 0 "$SENDQ" flush
+	[ "$(nfiles "$Q/env")" -eq 0 ] || fail "$mode: messages left queued: $("$SENDQ" list)"
+	[ "$(ls "$T"/spool/*.eml | wc -l)" -eq 3 ] || fail "$mode: $(ls "$T"/spool/*.eml | wc -l) of 3 delivered"
+	for i in 1 2 3; do
+		[ "$(grep -l "^body $i" "$T"/spool/*.eml | wc -l)" -eq 1 ] || fail "$mode: message $i not there exactly once"
+	done
+	[ "$(connects)" -eq 3 ] || fail "$mode: expected a new session per message, got $(connects)"
+done
+# A server that takes longer than the timeout to accept the message.
+clean_queue
+start_peer slow-dot
+config
+send slow-dot a@example.test
+expect_exit 0 "$SENDQ" flush
+[ "$(nfiles "$Q/env")" -eq 0 ] && [ "$(ls "$T"/spool/*.eml | wc -l)" -eq 1 ] ||
+	fail "slow reply to the dot not waited for: $("$SENDQ" list)"
+ok "250 to DATA deferred; an extra reply or a hang-up between messages costs a new session, not a try; the end of a message gets 5x the timeout"
+
 # --- 5: null sender: never bounced ----------------------------------------
 clean_queue
 start_peer rcpt550

@@ -11,6 +11,10 @@ RFC 5321 for libcurl, and misbehaves as --mode says:
   rcpt550       550 for recipients whose local part starts with "bad", 250 else
   rcptmix       as rcpt550, and 451 for local parts starting with "later"
   mail451       451 for MAIL FROM (then 503 for RCPT and DATA, as servers do)
+  data250       250 instead of 354 to DATA (the message is never sent)
+  extra-reply   two replies to the final dot of the first message
+  close-after   hang up, without a word, after the first message of a session
+  slow-dot      wait 3 s before the reply to the final dot
   drop-data     hang up in the middle of the DATA payload
   drop-dot      read the whole message (and store it), then hang up without a reply
   stall         greet, then never answer anything
@@ -60,6 +64,7 @@ class Conn:
         self.sock = sock
         self.rf = sock.makefile("rb")
         self.tls = False
+        self.extra_sent = False
 
     def send(self, text):
         if args.delay:
@@ -226,6 +231,8 @@ def session(sock):
             else:
                 rcpts.append(addr)
                 c.send("250 2.1.5 ok")
+        elif verb == "DATA" and mode == "data250":
+            c.send("250 2.0.0 ok")
         elif verb == "DATA":
             if not rcpts:
                 c.send("503 5.5.1 no valid recipients")
@@ -251,8 +258,16 @@ def session(sock):
             if mode == "data554":
                 c.send("554 5.6.0 message refused")
             else:
+                if mode == "slow-dot":
+                    time.sleep(3)
                 store(sender, rcpts, bytes(data))
                 c.send("250 2.0.0 ok queued")
+                if mode == "extra-reply" and not c.extra_sent:
+                    c.extra_sent = True
+                    c.send("250 2.0.0 and once more")
+                if mode == "close-after":
+                    log("hung up after a message")
+                    return
             sender, rcpts = None, []
         elif verb == "RSET":
             sender, rcpts = None, []
