@@ -227,7 +227,21 @@ int afile_mkdirs(const char *path, struct err *err)
 			char c = *s;
 
 			*s = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			if (mkdir(p, 0700) == 0) {
+				/* The new name must survive a crash as much as
+				 * what is later written below it. */
+				char *slash = strrchr(p, '/');
+
+				if (slash && slash > p) {
+					*slash = '\0';
+					rc = afile_fsync_dir(p, err);
+					*slash = '/';
+				} else if (slash) {
+					rc = afile_fsync_dir("/", err);
+				}
+				if (rc < 0)
+					break;
+			} else if (errno != EEXIST) {
 				rc = err_sys(err, afile_err_code(errno, EX_CANTCREAT),
 					     "cannot create directory '%s'", p);
 				break;

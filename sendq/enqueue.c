@@ -274,7 +274,8 @@ bad:
 
 /* --- the message --------------------------------------------------------- */
 
-enum field_kind { F_OTHER, F_FROM, F_TO, F_CC, F_BCC, F_DATE, F_MSGID };
+enum field_kind { F_OTHER, F_FROM, F_TO, F_CC, F_BCC, F_DATE, F_MSGID, F_RTO, F_RCC, F_RBCC,
+		  F_RESENT };
 
 struct field {
 	const char *start;   /* first byte of the name */
@@ -288,14 +289,15 @@ struct head {
 	size_t n, cap;
 	const char *body;    /* first byte after the header block */
 	int have_sep;        /* an empty line ended the header block */
-	int have[F_MSGID + 1];
+	int have[F_RESENT + 1];
 };
 
 static enum field_kind field_kind(const char *name, size_t n)
 {
 	static const struct { const char *name; enum field_kind kind; } known[] = {
 		{ "from", F_FROM }, { "to", F_TO }, { "cc", F_CC }, { "bcc", F_BCC },
-		{ "date", F_DATE }, { "message-id", F_MSGID },
+		{ "date", F_DATE }, { "message-id", F_MSGID }, { "resent-to", F_RTO },
+		{ "resent-cc", F_RCC }, { "resent-bcc", F_RBCC },
 	};
 	size_t i;
 
@@ -303,6 +305,8 @@ static enum field_kind field_kind(const char *name, size_t n)
 		if (strlen(known[i].name) == n && strncasecmp(name, known[i].name, n) == 0)
 			return known[i].kind;
 	}
+	if (n > 7 && strncasecmp(name, "resent-", 7) == 0)
+		return F_RESENT;
 	return F_OTHER;
 }
 
@@ -340,17 +344,19 @@ static int scan_head(const char *p, const char *end, struct head *h, struct err 
 			h->have_sep = 1;
 			return 0;
 		}
-		if (p[0] == ' ' || p[0] == '\t') {
-			if (h->n == 0)
-				break;
-		} else if (field_name_len(p, n) == 0) {
-			break;
-		}
+		/* Checked before the line is judged: "X\rY: z" must not end
+		 * the header block and carry what follows into the body. */
 		for (q = p; q < p + n; q++) {
 			if (*q == '\0')
 				return err_set(err, EX_DATAERR, "message header contains a NUL byte");
 			if (*q == '\r')
 				return err_set(err, EX_DATAERR, "message header contains a bare CR");
+		}
+		if (p[0] == ' ' || p[0] == '\t') {
+			if (h->n == 0)
+				break;
+		} else if (field_name_len(p, n) == 0) {
+			break;
 		}
 		if (p[0] == ' ' || p[0] == '\t') {
 			h->f[h->n - 1].end = next;
@@ -427,6 +433,11 @@ static int take_rcpt(struct queue_env *env, const char *addr, const char *domain
 
 	if (!enqueue_addr_valid(addr, 1))
 		return err_set(err, EX_DATAERR, "bad recipient address '%.200s'", addr);
+	/* "sendmail root -oi": an option out of place, not a mailbox (Postfix
+	 * refuses these too, allow_min_user = no). */
+	if (addr[0] == '-')
+		return err_set(err, EX_DATAERR, "bad recipient address '%.200s' (an option after "
+			       "the recipients?)", addr);
 	if (strchr(addr, '@'))
 		return add_rcpt(env, addr, err);
 	q = xasprintf("%s@%s", addr, domain);
@@ -554,7 +565,7 @@ static void split_addrs(const char *list, struct strv *out)
 {
 	struct buf one = BUF_INIT, angle = BUF_INIT;
 	const char *p = list;
-	int quoted = 0, in_angle = 0, had_angle = 0, comment = 0;
+	int quoted = 0, in_angle = 0, had_angle = 0, comment = 0, literal = 0;
 
 	for (;; p++) {
 		char c = *p;
@@ -574,6 +585,13 @@ static void split_addrs(const char *list, struct strv *out)
 			buf_putc(in_angle ? &angle : &one, c);
 			continue;
 		}
+		/* A domain literal ("[IPv6:2001:db8::1]") holds colons. */
+		if (literal && c && c != ']') {
+			buf_putc(in_angle ? &angle : &one, c);
+			continue;
+		}
+		if (c == '[' || c == ']')
+			literal = c == '[';
 		if (c == '"') {
 			quoted = !quoted;
 			buf_putc(in_angle ? &angle : &one, c);
@@ -641,9 +659,16 @@ static int head_addrs(const struct head *h, int extract, struct strv *rcpts,
 	struct msg *m;
 	size_t i, n;
 
+	int resent = h->have[F_RTO] || h->have[F_RCC] || h->have[F_RBCC] || h->have[F_RESENT];
+
 	*from_out = NULL;
+	/* A resent message (any Resent- field) goes to its Resent-To/Cc/Bcc
+	 * only, as with sendmail and msmtp. */
 	for (i = 0; extract && i < h->n; i++) {
-		if (h->f[i].kind != F_TO && h->f[i].kind != F_CC && h->f[i].kind != F_BCC)
+		enum field_kind k = h->f[i].kind;
+
+		if (resent ? k != F_RTO && k != F_RCC && k != F_RBCC :
+			     k != F_TO && k != F_CC && k != F_BCC)
 			continue;
 		buf_reset(&b);
 		field_value(&h->f[i], &b);
@@ -769,8 +794,12 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 		fallback = xasprintf("%s@%s", user_name(), host);
 		addr = fallback;
 	}
+	/* A bare -f ("-f root" from cron) names a local user, not an address
+	 * a smarthost takes from this account: the account's address goes,
+	 * as with nullmailer's allmailfrom; without an account the name is
+	 * qualified. */
 	if (sender && sender[0] && !strchr(sender, '@')) {
-		qual = xasprintf("%s@%s", sender, domain);
+		qual = acct && addr != fallback ? xstrdup(addr) : xasprintf("%s@%s", sender, domain);
 		free(sender);
 		sender = qual;
 	}
@@ -779,7 +808,7 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 		goto out;
 
 	for (i = 0; i < h.n; i++) {
-		if (h.f[i].kind == F_BCC)
+		if (h.f[i].kind == F_BCC || h.f[i].kind == F_RBCC)
 			continue;
 		put_lf(body_out, h.f[i].start, (size_t)(h.f[i].end - h.f[i].start));
 		if (h.f[i].end == end && end[-1] != '\n')
@@ -850,8 +879,8 @@ int enqueue_message(struct queue *q, const struct enqueue_opts *o, const struct 
 #define SMTP_LINE_MAX 2048
 
 /* Read one line into b (without its line end).  Returns 1 for a line, 0 at
- * end of input; *too_long is set when the line was cut at SMTP_LINE_MAX. */
-static int smtp_getline(FILE *in, struct buf *b, int *too_long)
+ * end of input; *too_long is set when the line was cut at max bytes. */
+static int smtp_getline(FILE *in, struct buf *b, size_t max, int *too_long)
 {
 	int c;
 
@@ -860,7 +889,7 @@ static int smtp_getline(FILE *in, struct buf *b, int *too_long)
 	while ((c = getc(in)) != EOF) {
 		if (c == '\n')
 			break;
-		if (b->len < SMTP_LINE_MAX)
+		if (b->len < max)
 			buf_putc(b, c);
 		else
 			*too_long = 1;
@@ -928,12 +957,15 @@ static int smtp_data(FILE *in, struct buf *msg, int *too_big)
 	int cut, rc = -1;
 
 	*too_big = 0;
-	while (smtp_getline(in, &line, &cut)) {
+	/* Text lines are not cut at SMTP_LINE_MAX: clients send longer ones
+	 * (HTML, base64 without breaks), and servers take them; only the
+	 * message size is bounded. */
+	while (smtp_getline(in, &line, ENQUEUE_MAX_SIZE, &cut)) {
 		if (line.len == 1 && line.data[0] == '.') {
 			rc = 0;
 			break;
 		}
-		if (msg->len > ENQUEUE_MAX_SIZE) {
+		if (cut || msg->len > ENQUEUE_MAX_SIZE) {
 			*too_big = 1;
 			continue;
 		}
@@ -968,7 +1000,7 @@ int enqueue_smtp(struct queue *q, const struct enqueue_opts *o, const struct cfg
 	host_name(host, sizeof(host));
 	if (reply(out, "220 %s ESMTP sendq ready", host) < 0)
 		goto write_fail;
-	while (smtp_getline(in, &line, &cut)) {
+	while (smtp_getline(in, &line, SMTP_LINE_MAX, &cut)) {
 		if (cut) {
 			rc = reply(out, "500 5.5.2 line too long");
 		} else if (is_verb(line.data, "HELO")) {
@@ -1018,8 +1050,17 @@ int enqueue_smtp(struct queue *q, const struct enqueue_opts *o, const struct cfg
 			if (reply(out, "354 end data with <CR><LF>.<CR><LF>") < 0)
 				goto write_fail;
 			buf_reset(&msg);
-			if (smtp_data(in, &msg, &big) < 0)
-				break;
+			if (smtp_data(in, &msg, &big) < 0) {
+				/* The client is gone; nothing was queued, and the
+				 * status says so (sendmail: 421 unexpected close). */
+				err_set(err, EX_TEMPFAIL, "input ended in the middle of a message; "
+					"nothing queued");
+				tx_reset(&t);
+				free(t.rcpts);
+				buf_release(&line);
+				buf_release(&msg);
+				return -1;
+			}
 			if (big) {
 				rc = reply(out, "552 5.3.4 message larger than %lu bytes",
 					   ENQUEUE_MAX_SIZE);

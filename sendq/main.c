@@ -722,11 +722,23 @@ int main(int argc, char **argv)
 	const char *base;
 	int rc, i = 1, verbose = 0;
 
+	base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	base = base ? base + 1 : argc > 0 ? argv[0] : "sendq";
+	/* Installed over the system MTA, its other names: mailq is -bp,
+	 * newaliases -bi. */
+	if (strcmp(base, "mailq") == 0 || strcmp(base, "newaliases") == 0) {
+		static char bp[] = "-bp", bi[] = "-bi";
+		static char *alt[3];
+
+		alt[0] = argv[0];
+		alt[1] = strcmp(base, "mailq") == 0 ? bp : bi;
+		alt[2] = NULL;
+		argc = 2;
+		argv = alt;
+	}
 #ifdef SENDQ_FRONT
 	front_argv = argv;
 #endif
-	base = argc > 0 ? strrchr(argv[0], '/') : NULL;
-	base = base ? base + 1 : argc > 0 ? argv[0] : "sendq";
 	/* Errors carry the name the caller used, so a cron mail that says
 	 * "sendmail: ..." points at the right program. */
 	if (base[0])
@@ -756,7 +768,12 @@ int main(int argc, char **argv)
 done:
 #endif
 	if (rc < 0) {
-		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		/* Messages quote addresses and header text: one safe line. */
+		struct buf line = BUF_INIT;
+
+		codec_sanitize(err.msg, strlen(err.msg), 0, &line);
+		fprintf(stderr, "%s: %s\n", prog, line.data);
+		buf_release(&line);
 		return err.code ? err.code : EX_SOFTWARE;
 	}
 	return 0;

@@ -476,7 +476,7 @@ fail:
 struct queue *queue_open(const char *dir, struct err *err)
 {
 	struct queue *q = xcalloc(1, sizeof(*q));
-	int i, made = 0;
+	int i, made = 0, created = 0;
 
 	q->dir = dir ? xstrdup(dir) : path_xdg(PATH_XDG_DATA, "queue");
 	q->flush_fd = -1;
@@ -487,7 +487,11 @@ struct queue *queue_open(const char *dir, struct err *err)
 	/* One mkdir per subdirectory is cheaper than checking first; only a
 	 * missing parent sends us the long way round. */
 	for (i = 0; i < SUB_COUNT; i++) {
-		if (mkdir(q->sub[i], 0700) == 0 || errno == EEXIST)
+		if (mkdir(q->sub[i], 0700) == 0) {
+			created = 1;
+			continue;
+		}
+		if (errno == EEXIST)
 			continue;
 		if (errno == ENOENT && !made) {
 			made = 1;
@@ -500,6 +504,9 @@ struct queue *queue_open(const char *dir, struct err *err)
 			q->sub[i]);
 		goto fail;
 	}
+	/* A first enqueue must not lose its message with the directories. */
+	if (created && afile_fsync_dir(q->dir, err) < 0)
+		goto fail;
 	return q;
 
 fail:

@@ -141,6 +141,53 @@ sid=$(sed -n 's/^250 2.0.0 ok: queued as \(.*\)\r$/\1/p' "$T/out")
 "$SENDQ" show "$sid" | grep -q '^\.dot$' || fail "-bs did not unstuff the dot"
 ok "-bs queues a message from an SMTP dialogue"
 
+# -bs: a text line longer than a command line is kept whole; input that
+# ends inside DATA queues nothing and says so.
+python3 -c "
+import sys
+sys.stdout.write('EHLO me\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n'
+                 'Subject: long\r\n\r\n' + 'x' * 5000 + '\r\n.\r\nQUIT\r\n')" > "$T/long.in"
+expect_exit 0 "$SENDQ" -bs < "$T/long.in"
+lid=$(sed -n 's/^250 2.0.0 ok: queued as \(.*\)\r$/\1/p' "$T/out")
+[ -n "$lid" ] || fail "-bs did not queue the long line: $(cat "$T/out")"
+[ "$("$SENDQ" show "$lid" | awk 'length($0) == 5000' | wc -l)" -eq 1 ] || fail "-bs cut the 5000-byte line"
+before=$(nfiles "$Q/env")
+printf 'EHLO me\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nSubject: cut\r\n\r\nhalf' > "$T/cut.in"
+expect_exit 75 "$SENDQ" -bs < "$T/cut.in"
+expect_one_line_error sendq
+[ "$(nfiles "$Q/env")" -eq "$before" ] || fail "a message cut off in DATA was queued"
+ok "-bs keeps long text lines; input ending inside DATA exits 75 with nothing queued"
+
+# -t on a resent message: Resent-To/Cc/Bcc only, both Bccs stripped.
+printf 'To: orig@example.test\nBcc: old@example.test\nResent-To: new@example.test\nResent-Bcc: secret@example.test\nSubject: again\n\nx\n' |
+	"$SENDQ" -v -t 2> "$T/rid" || fail "resent enqueue failed"
+rid=$(sed -n 's/.*queued as \([^ ]*\).*/\1/p' "$T/rid")
+"$SENDQ" list --json > "$T/list.json"
+python3 - "$T/list.json" "$rid" <<'P' || fail "resent recipients wrong: $(cat "$T/list.json")"
+import json, sys
+m = [x for x in json.load(open(sys.argv[1])) if x["id"] == sys.argv[2]][0]
+assert sorted(r["address"] for r in m["recipients"]) == ["new@example.test", "secret@example.test"], m
+P
+"$SENDQ" show "$rid" | grep -qi '^\(resent-\)\?bcc:' && fail "a Bcc or Resent-Bcc field was kept"
+# A bare CR or NUL in a field name does not end the header and smuggle
+# the rest into the body; an option among the recipients is no address;
+# an IPv6 literal is one.
+before=$(nfiles "$Q/env")
+printf 'X\rY: z\nBcc: s@example.test\nTo: a@example.test\n\nx\n' > "$T/crname.eml"
+expect_exit 65 "$SENDQ" -t < "$T/crname.eml"
+printf 'X\000Y: z\nTo: a@example.test\n\nx\n' > "$T/nulname.eml"
+expect_exit 65 "$SENDQ" -t < "$T/nulname.eml"
+printf 'Subject: opt\n\nx\n' > "$T/opt.eml"
+expect_exit 65 "$SENDQ" root -oi < "$T/opt.eml"
+expect_one_line_error sendq
+[ "$(nfiles "$Q/env")" -eq "$before" ] || fail "a refused message was queued"
+expect_exit 0 "$SENDQ" 'u@[IPv6:2001:db8::1]' < "$T/opt.eml"
+# Installed as mailq, it lists.
+ln -s "$SENDQ" "$T/mailq"
+expect_exit 0 "$T/mailq"
+grep -q "u@\[IPv6:2001:db8::1\]" "$T/out" || fail "mailq does not list: $(head -5 "$T/out")"
+ok "resent -t, CR/NUL in a field name, options as recipients, IPv6 literals, mailq"
+
 # kill -9 at random moments: a message reported queued is whole; no
 # envelope without its body, and every envelope parses.
 python3 -c "
