@@ -14,6 +14,7 @@
 #include "afile.h"
 #include "batch.h"
 #include "buf.h"
+#include "codec.h"
 #include "fetch.h"
 #include "fetchstate.h"
 #include "imap.h"
@@ -352,6 +353,11 @@ struct folder_ctx {
 	 * committed. */
 	const struct source_item *pending[FETCH_BATCH_MSGS];
 	size_t npending;
+	/* The messages asked for (in UID order), which of them the server
+	 * sent, and the first one not sent yet. */
+	const struct source_item *want;
+	unsigned char *got;
+	size_t nwant, first_missing;
 };
 
 static void dests_free(struct folder_ctx *fc)
@@ -430,12 +436,18 @@ static int commit(struct folder_ctx *fc, struct err *err)
 	for (i = 0; i < fc->ndests; i++)
 		if (batch_count(fc->dests[i].b) && batch_commit(fc->dests[i].b, err) < 0)
 			return -1;
+	/* last_uid never passes a UID that was asked for and not sent (the
+	 * server left it out of its reply, or it is still to come). */
+	while (fc->first_missing < fc->nwant && fc->got[fc->first_missing])
+		fc->first_missing++;
 	for (i = 0; i < msgs; i++) {
 		const struct source_item *it = fc->pending[i];
 
 		if (r->pop3)
 			fetchstate_add_uidl(fc->st, it->uidl);
-		else if (it->uid > fetchstate_last_uid(fc->st))
+		else if (it->uid > fetchstate_last_uid(fc->st) &&
+			 (fc->first_missing == fc->nwant ||
+			  it->uid < fc->want[fc->first_missing].uid))
 			fetchstate_set_last_uid(fc->st, it->uid);
 	}
 	if (fetchstate_save(fc->st, fc->state_path, err) < 0)
@@ -463,6 +475,7 @@ static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 	if (rc < 0)
 		return -1;
 	fc->pending[fc->npending++] = m->item;
+	fc->got[m->item - fc->want] = 1;
 	r->pg.done++;
 	r->pg.bytes += m->len;
 	progress_draw(&r->pg, 0);
@@ -737,6 +750,9 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 	want = xcalloc(ntodo + 1, sizeof(*want));
 	for (i = 0; i < ntodo; i++)
 		want[i] = *todo[i];
+	fc.want = want;
+	fc.got = xcalloc(ntodo + 1, 1);
+	fc.nwant = ntodo;
 	rc = ntodo ? r->ops->fetch(r->src, want, ntodo, on_msg, &fc, err) : 0;
 	if (rc < 0) {
 		/* Keep what arrived whole before the failure. */
@@ -751,9 +767,29 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 	rc = -1;
 	if (commit(&fc, err) < 0)
 		goto out;
-	/* Everything listed is stored now, fetched or found locally. */
-	if (!r->pop3 && n && items[n - 1].uid > fetchstate_last_uid(st))
-		fetchstate_set_last_uid(st, items[n - 1].uid);
+	/* Everything listed is stored now, fetched or found locally, except
+	 * what the server did not send although it listed it: the state
+	 * stops below the first such UID, so nothing from there on is
+	 * removed from the server or skipped next time (what is stored
+	 * above it is found by its tag then, not fetched twice). */
+	if (!r->pop3 && n) {
+		uint32_t upto = items[n - 1].uid;
+		size_t missing = 0;
+
+		for (i = 0; i < ntodo; i++) {
+			if (fc.got[i])
+				continue;
+			missing++;
+			if (want[i].uid <= upto)
+				upto = want[i].uid - 1;
+		}
+		if (missing)
+			log_warnx("%s: the server listed %zu message(s) of '%s' but did not send "
+				  "them; left on the server, tried again next time",
+				  r->conf.host, missing, folder);
+		if (upto > fetchstate_last_uid(st))
+			fetchstate_set_last_uid(st, upto);
+	}
 	if (fetchstate_save(st, state_path, err) < 0)
 		goto out;
 	progress_draw(&r->pg, 1);
@@ -776,6 +812,7 @@ out:
 	dests_free(&fc);
 	source_names_free(dirs, ndirs);
 	free(want);
+	free(fc.got);
 	source_items_free(items, n);
 	free(todo);
 	fetchstate_free(st);
@@ -903,6 +940,32 @@ int fetch_session_connect(struct fetch_session *fs, struct err *err)
 	return 0;
 }
 
+/* Whether a folder name a server listed can become a local path: no
+ * absolute name, no empty, "." or ".." component, no control byte (a
+ * hostile server must not make us write, or sweep tmp/, outside the
+ * Maildir). */
+static int folder_name_safe(const char *name)
+{
+	const char *p = name, *e;
+	size_t n;
+
+	if (!name[0] || name[0] == '/')
+		return 0;
+	for (;;) {
+		e = strchr(p, '/');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	for (p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 int fetch_session_pull(struct fetch_session *fs, const char *folder, struct fetch_stats *stats_out,
 		       struct err *err)
 {
@@ -931,6 +994,15 @@ int fetch_session_pull(struct fetch_session *fs, const char *folder, struct fetc
 		if (r->stop && *r->stop) {
 			rc = err_set(err, EX_TEMPFAIL, "interrupted");
 			goto out;
+		}
+		if (!folder && !folder_name_safe(folders[i])) {
+			struct buf b = BUF_INIT;
+
+			codec_sanitize(folders[i], strlen(folders[i]), 0, &b);
+			log_warnx("account '%s': server folder '%s' skipped: not a safe local name",
+				  cfg_account_name(r->a), b.data);
+			buf_release(&b);
+			continue;
 		}
 		if (fetch_folder(r, folders[i], err) < 0)
 			goto out;

@@ -57,4 +57,36 @@ check_bounds "imap ok after drip" 0 20
 bounded 30 "$SPOOL" fetch
 [ "$(visible "$M/INBOX")" -eq 3 ] || fail "second fetch duplicated messages"
 ok "after a failed fetch a good one gets every message exactly once"
+# A UID the server lists but never sends is neither lost nor removed: with
+# keep = no it stays on the server (not in UID STORE / EXPUNGE), the
+# state stops below it, and the next good run fetches it, once.
+rm -rf "$M"
+peer_start imap-peer.py --mode missing --max-time 40 --log "$T/peer.log"
+config
+echo 'keep = no' >> "$XDG_CONFIG_HOME/surel/config"
+bounded 30 "$SPOOL" fetch
+check_bounds "imap missing" 0 20
+[ "$(visible "$M/INBOX")" -eq 2 ] || fail "missing: $(visible "$M/INBOX") stored, expected 2"
+grep 'STORE' "$T/peer.log" > "$T/store" || true
+grep -q "STORE 1 " "$T/store" || fail "missing: UID 1 not removed: $(cat "$T/store")"
+grep -q 'STORE [^ ]*2' "$T/store" && fail "missing: UID 2 removed although never stored: $(cat "$T/store")"
+peer_start imap-peer.py --mode ok --max-time 40
+config
+bounded 30 "$SPOOL" fetch
+check_bounds "imap ok after missing" 0 20
+[ "$(visible "$M/INBOX")" -eq 3 ] || fail "after missing: $(visible "$M/INBOX") messages, expected 3"
+ok "a listed UID the server does not send: kept on the server, fetched next time, no duplicate"
+
+# Folder names from LIST that would leave the Maildir are skipped.
+rm -rf "$M" "$T/escaped" "$T/escaped2"
+peer_start imap-peer.py --mode hostile-list --max-time 40
+config
+echo 'fetch_folders = *' >> "$XDG_CONFIG_HOME/surel/config"
+bounded 30 "$SPOOL" fetch
+check_bounds "imap hostile-list" 0 20
+[ ! -e "$T/escaped" ] && [ ! -e "$T/escaped2" ] && [ -z "$(find "$T" -maxdepth 1 -name '*escaped*')" ] ||
+	fail "a server folder name escaped the Maildir: $(ls "$T")"
+grep -q 'skipped: not a safe local name' "$T/err" || fail "no warning for the unsafe names: $(cat "$T/err")"
+[ "$(visible "$M/INBOX")" -eq 3 ] || fail "hostile-list: INBOX not fetched"
+ok "folder names with .. from LIST are skipped with a warning; INBOX fetched"
 report_rss

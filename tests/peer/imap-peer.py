@@ -22,6 +22,8 @@ messages, and misbehaves as --mode says:
                  (the body must still be stored byte for byte)
   counts         EXISTS 4294967295, UIDNEXT 0, RFC822.SIZE 4294967295
   escape         the greeting and the LOGIN refusal carry terminal escapes
+  missing        UID 2 is listed but left out of every body FETCH reply
+  hostile-list   LIST names "../escaped" and "sub/../../escaped2" besides INBOX
 
 --delay S waits S seconds before each tagged reply (a slow server).
 The port is written to --port-file once listening; --log gets one line per
@@ -107,6 +109,8 @@ def session(conn):
                     return
                 out = b""
                 for u in uids:
+                    if mode == "missing" and u == 2:
+                        continue
                     m = message(u)
                     flags = b"\\Seen \xff\xfe" if mode == "bad-utf8" else b"\\Seen"
                     seq = 1 if mode == "counts" else u
@@ -133,7 +137,12 @@ def session(conn):
                 tagged("OK fetched")
         elif verb == "UID" and rest and rest[0].upper() == "STORE":
             tagged("OK stored")
-        elif verb == "EXPUNGE":
+        elif verb == "LIST":
+            conn.sendall(b'* LIST () "/" INBOX\r\n')
+            if mode == "hostile-list":
+                conn.sendall(b'* LIST () "/" "../escaped"\r\n* LIST () "/" "sub/../../escaped2"\r\n')
+            tagged("OK listed")
+        elif verb == "EXPUNGE" or (verb == "UID" and rest and rest[0].upper() == "EXPUNGE"):
             tagged("OK expunged")
         elif verb == "NOOP":
             tagged("OK noop")
