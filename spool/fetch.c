@@ -466,6 +466,11 @@ static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 	char *tag;
 	int rc;
 
+	/* A second body for the same message (a server that repeats itself)
+	 * is not a second message. */
+	if (fc->got[m->item - fc->want])
+		return 0;
+
 	if (fc->filing && (to = rules_match_data(r->rules, m->data, m->len)) &&
 	    dest_for(fc, to, &d, err) < 0)
 		return -1;
@@ -724,6 +729,15 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 	}
 	if (r->ops->items(r->src, r->keep ? fetchstate_last_uid(st) : 0, &items, &n, err) < 0)
 		goto out;
+	/* A server that gave UIDLs before and none now (UIDL refused this
+	 * once, or not for every message) would have everything fetched
+	 * again under stand-in names: wait for it to come back. */
+	if (r->pop3 && n && items[0].uidl && strncmp(items[0].uidl, "mid-", 4) == 0 &&
+	    fetchstate_uidl_count_other(st, "mid-") > 0) {
+		err_set(err, EX_TEMPFAIL, "%s: the server did not give a UIDL for every message "
+			"this time; not fetching, to fetch nothing twice", r->conf.host);
+		goto out;
+	}
 	if (r->pop3) {
 		char **present = xcalloc(n + 1, sizeof(*present));
 

@@ -155,6 +155,15 @@ size_t fetchstate_uidl_count(const struct fetchstate *st)
 	return st->n;
 }
 
+size_t fetchstate_uidl_count_other(const struct fetchstate *st, const char *prefix)
+{
+	size_t i, n = 0, len = strlen(prefix);
+
+	for (i = 0; i < st->n; i++)
+		n += strncmp(st->uidl[i], prefix, len) != 0;
+	return n;
+}
+
 static int parse_u32(const char *s, uint32_t *out)
 {
 	char *end;

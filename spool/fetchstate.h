@@ -52,6 +52,9 @@ void fetchstate_retain_uidls(struct fetchstate *st, char *const *keep, size_t n)
 /* Drop the n UIDLs in drop (deleted from the server). */
 void fetchstate_drop_uidls(struct fetchstate *st, char *const *drop, size_t n);
 size_t fetchstate_uidl_count(const struct fetchstate *st);
+/* How many UIDLs do not start with prefix (the server's own, not the
+ * stand-ins fetch makes for a server without UIDL). */
+size_t fetchstate_uidl_count_other(const struct fetchstate *st, const char *prefix);
 
 /* Whether s can be stored as a UIDL (see fetchstate_add_uidl). */
 int fetchstate_uidl_valid(const char *s);

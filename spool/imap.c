@@ -48,6 +48,18 @@ static int fail(struct source *s, int r, const char *what, struct err *err)
 		return err_set(err, EX_TEMPFAIL, "%s: %s: %s, connection cut", s->conf->host, what,
 			       s->guard.why);
 	source_reply(s->imap ? s->imap->imap_response : NULL, reply, sizeof(reply));
+	/* "Not now" is not "no": in use, unavailable, over a limit.  libetpan
+	 * keeps an unknown response code's atom apart from the text. */
+	if (r != MAILIMAP_ERROR_STREAM && r != MAILIMAP_ERROR_MEMORY) {
+		const char *atom = s->imap && s->imap->imap_response_info ?
+					   s->imap->imap_response_info->rsp_atom : NULL;
+		char code[64];
+
+		snprintf(code, sizeof(code), "[%s]", atom ? atom : "");
+		if (source_reply_temporary(code) || source_reply_temporary(reply))
+			return err_set(err, EX_TEMPFAIL, "%s: %s: %s%s%s", s->conf->host, what,
+				       atom ? code : "", atom && *reply ? " " : "", reply);
+	}
 	switch (r) {
 	case MAILIMAP_ERROR_STREAM:
 	case MAILIMAP_ERROR_CONNECTION_REFUSED:
@@ -552,11 +564,11 @@ static int imap_fetch(struct source *s, const struct source_item *items, size_t 
 			m.item = find_item(items + i, k, a.uid);
 			if (!m.item)
 				continue;
-			if (!a.body) {
-				rc = err_set(err, EX_PROTOCOL, "%s: server sent no body for UID %u",
-					     s->conf->host, (unsigned)a.uid);
-				break;
-			}
+			/* Flags only (another client changed them meanwhile):
+			 * the body comes in a response of its own, or the
+			 * message counts as not sent (fetch.h). */
+			if (!a.body)
+				continue;
 			m.data = a.body;
 			m.len = a.body_len;
 			memcpy(m.flags, a.flags, sizeof(m.flags));

@@ -45,6 +45,10 @@ static int fail(struct source *s, int r, const char *what, struct err *err)
 		return err_set(err, EX_TEMPFAIL, "%s: %s: %s, connection cut", s->conf->host, what,
 			       s->guard.why);
 	source_reply(s->pop ? s->pop->pop3_response : NULL, reply, sizeof(reply));
+	/* "Not now" is not "no": a mailbox in use, a server busy. */
+	if (r != MAILPOP3_ERROR_STREAM && r != MAILPOP3_ERROR_MEMORY &&
+	    source_reply_temporary(reply))
+		return err_set(err, EX_TEMPFAIL, "%s: %s: %s", s->conf->host, what, reply);
 	switch (r) {
 	case MAILPOP3_ERROR_STREAM:
 	case MAILPOP3_ERROR_CONNECTION_REFUSED:
@@ -303,14 +307,46 @@ static void reply_err(struct source *s, const char *what, unsigned n, struct err
 	err_set(err, EX_PROTOCOL, "%s: %s %u failed: %s", s->conf->host, what, n, reply);
 }
 
+static int cmp_twin(const void *a, const void *b)
+{
+	const struct source_item *const *x = a, *const *y = b;
+	int c = strcmp((*x)->uidl, (*y)->uidl);
+
+	return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+/* The same stand-in twice (a message delivered twice): the second and
+ * later get "-2", "-3"... in maildrop order, which the server keeps. */
+static void number_twins(struct source_item *items, size_t n)
+{
+	struct source_item **v = xcalloc(n + 1, sizeof(*v));
+	size_t i, first = 0;
+	char *u;
+
+	for (i = 0; i < n; i++)
+		v[i] = &items[i];
+	qsort(v, n, sizeof(*v), cmp_twin);
+	for (i = 1; i < n; i++) {
+		/* v[first] keeps its name, so it stays the group's key. */
+		if (strcmp(v[i]->uidl, v[first]->uidl) != 0) {
+			first = i;
+			continue;
+		}
+		u = xasprintf("%s-%zu", v[i]->uidl, i - first + 1);
+		free(v[i]->uidl);
+		v[i]->uidl = u;
+	}
+	free(v);
+}
+
 /* Fallback for servers without UIDL: TOP n 0 gives the header, and
  * Message-ID plus size names the message well enough. */
 static int pseudo_uidls(struct source *s, struct source_item *items, size_t n, struct err *err)
 {
 	size_t i;
 
-	log_warnx("%s: server has no UIDL; telling messages apart by Message-ID and size",
-		  s->conf->host);
+	log_info("%s: server has no UIDL; telling messages apart by Message-ID and size",
+		 s->conf->host);
 	for (i = 0; i < n; i++) {
 		struct buf cmd = BUF_INIT, key = BUF_INIT;
 		char *id;
@@ -329,12 +365,17 @@ static int pseudo_uidls(struct source *s, struct source_item *items, size_t n, s
 		if (read_multiline(s, err) < 0)
 			return -1;
 		id = source_message_id(s->msg.data, s->msg.len);
-		buf_printf(&key, "%s %zu", id ? id : "", items[i].size);
+		/* Without a Message-ID the whole header names the message. */
+		if (id)
+			buf_printf(&key, "%s %zu", id, items[i].size);
+		else
+			buf_printf(&key, "%zu ", items[i].size), buf_append(&key, s->msg.data, s->msg.len);
 		source_digest(key.data, key.len, dig);
 		items[i].uidl = xasprintf("mid-%s", dig);
 		items[i].message_id = id;
 		buf_release(&key);
 	}
+	number_twins(items, n);
 	return 0;
 }
 

@@ -58,6 +58,18 @@ int source_secret(const struct source_conf *conf, char **secret_out, struct err 
 		       conf->user ? conf->user : "");
 }
 
+int source_reply_temporary(const char *text)
+{
+	static const char *const codes[] = { "[UNAVAILABLE]", "[INUSE]", "[EXPUNGEISSUED]",
+					     "[LIMIT]", "[IN-USE]", "[SYS/TEMP]" };
+	size_t i;
+
+	for (i = 0; text && i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcasestr(text, codes[i]))
+			return 1;
+	return 0;
+}
+
 void source_reply(const char *text, char *out, size_t size)
 {
 	struct buf b = BUF_INIT;

@@ -113,6 +113,10 @@ int source_secret(const struct source_conf *conf, char **secret_out, struct err 
 /* A server's reply text made fit for a one-line message: sanitised
  * (codec_sanitize), line ends dropped, cut to size - 1 bytes; "" for NULL. */
 void source_reply(const char *text, char *out, size_t size);
+/* Whether a server's refusal says it is temporary by its response code:
+ * IMAP's [UNAVAILABLE], [INUSE], [EXPUNGEISSUED], [LIMIT] (RFC 5530) and
+ * POP3's [IN-USE], [SYS/TEMP] (RFC 3206).  text may be NULL. */
+int source_reply_temporary(const char *text);
 /* The Message-ID (without angle brackets) of the header block at data,
  * or NULL when it has none; caller frees. */
 char *source_message_id(const char *data, size_t len);

@@ -89,4 +89,14 @@ check_bounds "imap hostile-list" 0 20
 grep -q 'skipped: not a safe local name' "$T/err" || fail "no warning for the unsafe names: $(cat "$T/err")"
 [ "$(visible "$M/INBOX")" -eq 3 ] || fail "hostile-list: INBOX not fetched"
 ok "folder names with .. from LIST are skipped with a warning; INBOX fetched"
+
+# NO [UNAVAILABLE] at login is "try later" (75), not a refusal (77).
+fetch_case unavailable 75
+ok "NO [UNAVAILABLE] at login: exit 75: $(cat "$T/err")"
+
+# Flags-only FETCH responses among the bodies, and one body twice: every
+# message stored once.
+fetch_case split 0
+[ "$(visible "$M/INBOX")" -eq 3 ] || fail "split: $(visible "$M/INBOX") messages, expected 3"
+ok "flags-only FETCH responses and a repeated body: 3 messages, once each"
 report_rss

@@ -69,4 +69,27 @@ check_bounds "pop3 ok after drip" 0 20
 bounded 30 "$SPOOL" fetch
 [ "$(visible "$M/INBOX")" -eq 3 ] || fail "second fetch duplicated messages"
 ok "after a failed fetch a good one gets every message exactly once"
+
+# UIDL refused once, after runs that had it: a temporary failure, not a
+# second copy of the whole maildrop under stand-in names.
+peer_start pop3-peer.py --mode no-uidl --max-time 40
+config
+bounded 30 "$SPOOL" fetch
+check_bounds "pop3 no-uidl after uidl" 75 20
+[ "$(visible "$M/INBOX")" -eq 3 ] || fail "no-uidl: $(visible "$M/INBOX") messages, expected still 3"
+ok "UIDL refused this time: exit 75, nothing fetched twice: $(cat "$T/err")"
+
+# A server without UIDL and the same message twice: both fetched, once.
+fetch_case twins 0
+[ "$(visible "$M/INBOX")" -eq 3 ] || fail "twins: $(visible "$M/INBOX") messages, expected 3"
+peer_start pop3-peer.py --mode twins --max-time 40
+config
+bounded 30 "$SPOOL" fetch
+[ "$(visible "$M/INBOX")" -eq 3 ] || fail "twins: a second fetch changed the count to $(visible "$M/INBOX")"
+peer_stop
+ok "no UIDL, two identical messages: both fetched, none twice"
+
+# A mailbox in use (RFC 3206 [IN-USE]): try later (75), not a refused login.
+fetch_case in-use 75
+ok "-ERR [IN-USE] at login: exit 75: $(cat "$T/err")"
 report_rss

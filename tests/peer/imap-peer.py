@@ -24,6 +24,9 @@ messages, and misbehaves as --mode says:
   escape         the greeting and the LOGIN refusal carry terminal escapes
   missing        UID 2 is listed but left out of every body FETCH reply
   hostile-list   LIST names "../escaped" and "sub/../../escaped2" besides INBOX
+  unavailable    LOGIN is refused with "NO [UNAVAILABLE]" (RFC 5530: try later)
+  split          each body FETCH reply also has a "* n FETCH (UID n FLAGS ...)"
+                 without a body, and UID 1's body comes twice
 
 --delay S waits S seconds before each tagged reply (a slow server).
 The port is written to --port-file once listening; --log gets one line per
@@ -77,6 +80,9 @@ def session(conn):
             if mode == "escape":
                 conn.sendall(("%s NO \x1b]0;pwned\x07\x1b[31mno such user\r\n" % tag).encode())
                 continue
+            if mode == "unavailable":
+                tagged("NO [UNAVAILABLE] back-end down, try later")
+                continue
             tagged("OK logged in")
         elif verb in ("SELECT", "EXAMINE"):
             if mode == "reply-long":
@@ -114,8 +120,12 @@ def session(conn):
                     m = message(u)
                     flags = b"\\Seen \xff\xfe" if mode == "bad-utf8" else b"\\Seen"
                     seq = 1 if mode == "counts" else u
+                    if mode == "split":
+                        out += b"* %d FETCH (UID %d FLAGS (\\Seen \\Flagged))\r\n" % (u, u)
                     out += b"* %d FETCH (UID %d FLAGS (%s) BODY[] {%d}\r\n%s)\r\n" % (
                         seq, u, flags, len(m), m)
+                    if mode == "split" and u == 1:
+                        out += b"* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n" % (seq, u, len(m), m)
                 out += ("%s OK fetched\r\n" % tag).encode()
                 if mode == "drip":
                     return drip(conn, out)

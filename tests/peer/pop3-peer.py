@@ -21,6 +21,9 @@ UIDL, RETR, TOP, DELE, QUIT) over --count messages and misbehaves as
                  body must still be stored byte for byte)
   uidl-long      a UIDL of 10000 characters
   escape         the greeting and the PASS refusal carry terminal escapes
+  in-use         PASS is refused with "-ERR [IN-USE]" (RFC 3206: try later)
+  no-uidl        UIDL answers -ERR (CAPA still names it)
+  twins          no UIDL at all, and messages 2 and 3 are the same bytes
 
 --delay S waits S seconds before each reply after the greeting.  The port
 is written to --port-file; --log gets one line per command (PASS hidden).
@@ -38,6 +41,8 @@ args = None
 
 
 def message(i):
+    if args.mode == "twins" and i == 3:
+        i = 2
     return peerlib.message(i, b"pop")
 
 
@@ -65,12 +70,18 @@ def session(conn):
         if args.delay:
             time.sleep(args.delay)
         if verb == "CAPA":
-            conn.sendall(b"+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n")
+            if mode == "twins":
+                conn.sendall(b"+OK\r\nUSER\r\nTOP\r\n.\r\n")
+            else:
+                conn.sendall(b"+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n")
         elif verb == "USER":
             conn.sendall(b"+OK send PASS\r\n")
         elif verb == "PASS":
             if mode == "escape":
                 conn.sendall(b"-ERR \x1b]0;pwned\x07\x1b[31mno such user\r\n")
+                continue
+            if mode == "in-use":
+                conn.sendall(b"-ERR [IN-USE] mailbox locked by another session\r\n")
                 continue
             conn.sendall(b"+OK logged in\r\n")
         elif verb == "STAT":
@@ -95,7 +106,9 @@ def session(conn):
                 conn.sendall(b"+OK\r\n" + b"".join(b"%d %d\r\n" % (i, len(message(i)))
                                                    for i in range(1, n + 1)) + b".\r\n")
         elif verb == "UIDL":
-            if mode == "counts":
+            if mode in ("no-uidl", "twins"):
+                conn.sendall(b"-ERR not now\r\n")
+            elif mode == "counts":
                 conn.sendall(b"+OK\r\n4294967295 huge-1\r\n.\r\n")
             else:
                 conn.sendall(b"+OK\r\n" + b"".join(b"%d %s\r\n" % (i, uidl(i))
