@@ -408,6 +408,10 @@ static void read_att(const struct mailimap_msg_att *ma, struct att *a)
 	}
 }
 
+/* Messages a folder listing is allowed to name beyond the guard's own
+ * limits. */
+#define LISTING_MAX 1000000u
+
 static int imap_items(struct source *s, uint32_t after, struct source_item **items_out, size_t *n_out,
 		      struct err *err)
 {
@@ -429,7 +433,13 @@ static int imap_items(struct source *s, uint32_t after, struct source_item **ite
 	/* after+1:* also matches the highest UID when it is <= after
 	 * (RFC 3501 6.4.8), hence the filter below. */
 	set = mailimap_set_new_interval(after + 1, 0);
+	/* One line of about 50 bytes per message the folder holds: a
+	 * folder of more than the guard's 100000 lines is a big folder, not
+	 * a flood (counted up to a million messages). */
+	s->guard.expect = (size_t)(s->imap->imap_selection_info->sel_exists < LISTING_MAX ?
+				   s->imap->imap_selection_info->sel_exists : LISTING_MAX) * 64;
 	r = mailimap_uid_fetch(s->imap, set, ft, &res);
+	s->guard.expect = 0;
 	mailimap_set_free(set);
 	mailimap_fetch_type_free(ft);
 	if (r != MAILIMAP_NO_ERROR)

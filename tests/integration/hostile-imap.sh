@@ -90,6 +90,12 @@ grep -q 'skipped: not a safe local name' "$T/err" || fail "no warning for the un
 [ "$(visible "$M/INBOX")" -eq 3 ] || fail "hostile-list: INBOX not fetched"
 ok "folder names with .. from LIST are skipped with a warning; INBOX fetched"
 
+# A folder of 105000 messages is listed (the guard scales with EXISTS);
+# the peer sends no bodies here, so nothing is stored or removed.
+fetch_case big-list 0 --count 105000
+grep -q 'listed 105000 message(s)' "$T/err" || fail "big-list: not listed whole: $(cat "$T/err")"
+ok "a 105000-message folder is listed in one go (${secs}s, ${rss_kb} kB)"
+
 # NO [UNAVAILABLE] at login is "try later" (75), not a refusal (77).
 fetch_case unavailable 75
 ok "NO [UNAVAILABLE] at login: exit 75: $(cat "$T/err")"

@@ -25,6 +25,7 @@ messages, and misbehaves as --mode says:
   missing        UID 2 is listed but left out of every body FETCH reply
   hostile-list   LIST names "../escaped" and "sub/../../escaped2" besides INBOX
   unavailable    LOGIN is refused with "NO [UNAVAILABLE]" (RFC 5530: try later)
+  big-list       lists --count messages but sends no body (a listing test)
   split          each body FETCH reply also has a "* n FETCH (UID n FLAGS ...)"
                  without a body, and UID 1's body comes twice
 
@@ -115,7 +116,7 @@ def session(conn):
                     return
                 out = b""
                 for u in uids:
-                    if mode == "missing" and u == 2:
+                    if (mode == "missing" and u == 2) or mode == "big-list":
                         continue
                     m = message(u)
                     flags = b"\\Seen \xff\xfe" if mode == "bad-utf8" else b"\\Seen"
