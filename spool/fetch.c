@@ -726,7 +726,11 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 					goto out;
 		}
 		fetchstate_set_uidvalidity(st, fc.uidvalidity);
+		if (changed)
+			fetchstate_set_compare(st, 1);
 	}
+	if (!r->pop3 && fetchstate_compare(st))
+		changed = 1;
 	if (r->ops->items(r->src, r->keep ? fetchstate_last_uid(st) : 0, &items, &n, err) < 0)
 		goto out;
 	/* A server that gave UIDLs before and none now (UIDL refused this
@@ -803,6 +807,9 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 				  r->conf.host, missing, folder);
 		if (upto > fetchstate_last_uid(st))
 			fetchstate_set_last_uid(st, upto);
+		/* The pass over the new numbering is done. */
+		if (!missing)
+			fetchstate_set_compare(st, 0);
 	}
 	if (fetchstate_save(st, state_path, err) < 0)
 		goto out;

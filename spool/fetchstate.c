@@ -16,6 +16,7 @@
 struct fetchstate {
 	uint32_t uidvalidity;
 	uint32_t last_uid;
+	int compare;       /* compare by Message-ID and size until a pass ends */
 	char **uidl;       /* sorted and unique while `sorted` */
 	size_t n, cap;
 	int sorted;
@@ -155,6 +156,16 @@ size_t fetchstate_uidl_count(const struct fetchstate *st)
 	return st->n;
 }
 
+int fetchstate_compare(const struct fetchstate *st)
+{
+	return st->compare;
+}
+
+void fetchstate_set_compare(struct fetchstate *st, int on)
+{
+	st->compare = on != 0;
+}
+
 size_t fetchstate_uidl_count_other(const struct fetchstate *st, const char *prefix)
 {
 	size_t i, n = 0, len = strlen(prefix);
@@ -221,6 +232,9 @@ int fetchstate_load(const char *path, struct fetchstate **out, struct err *err)
 			ok = parse_u32(val, &st->uidvalidity) == 0;
 		} else if (strcmp(line, "last_uid") == 0) {
 			ok = parse_u32(val, &st->last_uid) == 0;
+		} else if (strcmp(line, "compare") == 0) {
+			ok = strcmp(val, "1") == 0;
+			st->compare = ok;
 		} else if (strcmp(line, "uidl") == 0) {
 			ok = fetchstate_uidl_valid(val);
 			if (ok)
@@ -258,6 +272,8 @@ int fetchstate_save(struct fetchstate *st, const char *path, struct err *err)
 	if (st->uidvalidity)
 		buf_printf(&b, "uidvalidity %" PRIu32 "\nlast_uid %" PRIu32 "\n", st->uidvalidity,
 			   st->last_uid);
+	if (st->compare)
+		buf_puts(&b, "compare 1\n");
 	for (i = 0; i < st->n; i++)
 		buf_printf(&b, "uidl %s\n", st->uidl[i]);
 	rc = afile_write(path, b.data, b.len, 0600, err);

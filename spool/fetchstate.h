@@ -52,6 +52,11 @@ void fetchstate_retain_uidls(struct fetchstate *st, char *const *keep, size_t n)
 /* Drop the n UIDLs in drop (deleted from the server). */
 void fetchstate_drop_uidls(struct fetchstate *st, char *const *drop, size_t n);
 size_t fetchstate_uidl_count(const struct fetchstate *st);
+/* Whether the next pass compares Message-ID and size with local mail (a
+ * new UIDVALIDITY whose first pass has not ended: kept in the file, so a
+ * pass cut short does not fetch again what the old numbering stored). */
+int fetchstate_compare(const struct fetchstate *st);
+void fetchstate_set_compare(struct fetchstate *st, int on);
 /* How many UIDLs do not start with prefix (the server's own, not the
  * stand-ins fetch makes for a server without UIDL). */
 size_t fetchstate_uidl_count_other(const struct fetchstate *st, const char *prefix);

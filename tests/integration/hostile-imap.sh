@@ -96,6 +96,30 @@ fetch_case big-list 0 --count 105000
 grep -q 'listed 105000 message(s)' "$T/err" || fail "big-list: not listed whole: $(cat "$T/err")"
 ok "a 105000-message folder is listed in one go (${secs}s, ${rss_kb} kB)"
 
+# A new UIDVALIDITY whose first pass is cut short after one batch: the
+# state keeps comparing with local mail until a pass ends, and the
+# next pass gets every message once.
+rm -rf "$M"
+peer_start imap-peer.py --mode ok --count 100 --max-time 40
+config
+bounded 30 "$SPOOL" fetch
+check_bounds "imap 100" 0 20
+peer_start imap-peer.py --mode drop2 --count 300 --uidvalidity 8 --max-time 40
+config
+set +e
+timeout -s KILL 30 "$SPOOL" fetch > /dev/null 2> "$T/err"
+rc=$?
+set -e
+[ "$rc" -eq 75 ] || [ "$rc" -eq 76 ] || fail "cut pass: exit $rc: $(cat "$T/err")"
+grep -q '^compare 1$' "$M"/.surel-fetch/* || fail "no compare mark after a cut pass: $(cat "$M"/.surel-fetch/*)"
+peer_start imap-peer.py --mode ok --count 300 --uidvalidity 8 --max-time 40
+config
+bounded 30 "$SPOOL" fetch
+check_bounds "imap new uidvalidity, whole" 0 20
+[ "$(visible "$M/INBOX")" -eq 300 ] || fail "uidvalidity: $(visible "$M/INBOX") messages, expected 300"
+grep -q '^compare' "$M"/.surel-fetch/* && fail "the compare mark outlived a whole pass"
+ok "a new UIDVALIDITY, its first pass cut short: compared until a pass ends, 300 messages, none twice"
+
 # NO [UNAVAILABLE] at login is "try later" (75), not a refusal (77).
 fetch_case unavailable 75
 ok "NO [UNAVAILABLE] at login: exit 75: $(cat "$T/err")"

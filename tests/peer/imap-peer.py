@@ -26,6 +26,9 @@ messages, and misbehaves as --mode says:
   hostile-list   LIST names "../escaped" and "sub/../../escaped2" besides INBOX
   unavailable    LOGIN is refused with "NO [UNAVAILABLE]" (RFC 5530: try later)
   big-list       lists --count messages but sends no body (a listing test)
+  drop2          hangs up at the second body FETCH of a connection
+
+--uidvalidity N sets the UIDVALIDITY (default 7).
   split          each body FETCH reply also has a "* n FETCH (UID n FLAGS ...)"
                  without a body, and UID 1's body comes twice
 
@@ -55,6 +58,7 @@ def session(conn):
     if not peerlib.greet(conn, b"* OK [CAPABILITY IMAP4rev1 UIDPLUS] imap-peer ready\r\n", b"* OK ", b"imap-peer"):
         return
     n = args.count
+    body_fetches = 0
     while True:
         raw = rf.readline(65536)
         if not raw:
@@ -98,8 +102,8 @@ def session(conn):
                 conn.sendall(b"* 4294967295 EXISTS\r\n* 0 RECENT\r\n"
                              b"* OK [UIDVALIDITY 1] v\r\n* OK [UIDNEXT 0] n\r\n")
             else:
-                conn.sendall(b"* %d EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 7] v\r\n"
-                             b"* OK [UIDNEXT %d] n\r\n" % (n, n + 1))
+                conn.sendall(b"* %d EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY %d] v\r\n"
+                             b"* OK [UIDNEXT %d] n\r\n" % (n, args.uidvalidity, n + 1))
             if mode == "bad-utf8":
                 conn.sendall(b"* FLAGS (\\Seen \\Deleted caf\xe9 \xff\xfe)\r\n")
             tagged("OK [READ-WRITE] selected")
@@ -107,6 +111,9 @@ def session(conn):
             what = " ".join(rest[2:]).upper()
             if "BODY.PEEK[]" in what or "BODY[]" in what:
                 uids = uid_list(rest[1], n)
+                body_fetches += 1
+                if mode == "drop2" and body_fetches == 2:
+                    return
                 if mode == "literal-huge":
                     conn.sendall(b"* 1 FETCH (UID 1 FLAGS () BODY[] {4294967296}\r\n")
                     send_big(conn, b"", 65536)
@@ -183,6 +190,7 @@ def main():
     global args
     ap = peerlib.options(port_file_required=True)
     ap.add_argument("--count", type=int, default=3)
+    ap.add_argument("--uidvalidity", type=int, default=7)
     args = peerlib.parse(ap)
     return peerlib.run(session)
 
