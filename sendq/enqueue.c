@@ -697,6 +697,55 @@ static int head_addrs(const struct head *h, int extract, struct strv *rcpts,
 	return 0;
 }
 
+/* A From, To or Cc field made of bare local names only ("To: root",
+ * "From: root (Cron Daemon)", as cron writes them) goes out with the
+ * names qualified, as Postfix and nullmailer do for local submissions: a
+ * header address without a domain is refused by many servers.  Anything
+ * with an @, angle brackets, quotes or groups is left as it is (returns 0,
+ * nothing written); else the field is written to out and 1 returned. */
+static int qualify_field(const struct field *f, const char *domain, struct buf *out)
+{
+	struct buf v = BUF_INIT, res = BUF_INIT;
+	const char *p, *e, *c;
+	char *local;
+	int ok = 1;
+
+	field_value(f, &v);
+	if (v.len == 0 || strpbrk(v.data, "@<>\":;\\[]\n")) {
+		buf_release(&v);
+		return 0;
+	}
+	buf_append(&res, f->start, f->name_len);
+	buf_puts(&res, ":");
+	for (p = v.data; ok && *p;) {
+		e = p + strcspn(p, ",");
+		/* One name, then maybe a comment. */
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		c = p;
+		while (c < e && *c != ' ' && *c != '\t' && *c != '(')
+			c++;
+		local = xstrndup(p, (size_t)(c - p));
+		ok = local[0] && enqueue_addr_valid(local, 1);
+		if (ok)
+			buf_printf(&res, "%s%s@%s%.*s", p == v.data ? " " : " ", local, domain,
+				   (int)(e - c), c);
+		free(local);
+		p = e;
+		if (*p == ',') {
+			buf_putc(&res, ',');
+			p++;
+		}
+	}
+	if (ok) {
+		buf_putc(&res, '\n');
+		buf_append(out, res.data, res.len);
+	}
+	buf_release(&v);
+	buf_release(&res);
+	return ok;
+}
+
 /* The address inside "<addr>", or addr itself; "" and "<>" are the null
  * sender.  Caller frees. */
 static char *strip_brackets(const char *s)
@@ -809,6 +858,9 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 
 	for (i = 0; i < h.n; i++) {
 		if (h.f[i].kind == F_BCC || h.f[i].kind == F_RBCC)
+			continue;
+		if ((h.f[i].kind == F_FROM || h.f[i].kind == F_TO || h.f[i].kind == F_CC) &&
+		    qualify_field(&h.f[i], domain, body_out))
 			continue;
 		put_lf(body_out, h.f[i].start, (size_t)(h.f[i].end - h.f[i].start));
 		if (h.f[i].end == end && end[-1] != '\n')

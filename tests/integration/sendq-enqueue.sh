@@ -186,7 +186,16 @@ expect_exit 0 "$SENDQ" 'u@[IPv6:2001:db8::1]' < "$T/opt.eml"
 ln -s "$SENDQ" "$T/mailq"
 expect_exit 0 "$T/mailq"
 grep -q "u@\[IPv6:2001:db8::1\]" "$T/out" || fail "mailq does not list: $(head -5 "$T/out")"
-ok "resent -t, CR/NUL in a field name, options as recipients, IPv6 literals, mailq"
+# cron's header: bare names get the domain, display names and comments
+# stay; fields with real addresses are left alone.
+printf 'From: root (Cron Daemon)\nTo: root, admin\nCc: Bob <bob@example.test>\nSubject: cron\n\nout\n' |
+	"$SENDQ" -v -t 2> "$T/cid" || fail "cron-style enqueue failed"
+cid=$(sed -n 's/.*queued as \([^ ]*\).*/\1/p' "$T/cid")
+"$SENDQ" show "$cid" > "$T/cron"
+grep -q '^From: root@localhost (Cron Daemon)$' "$T/cron" || fail "From not qualified: $(cat "$T/cron")"
+grep -q '^To: root@localhost, admin@localhost$' "$T/cron" || fail "To not qualified: $(cat "$T/cron")"
+grep -q '^Cc: Bob <bob@example.test>$' "$T/cron" || fail "Cc changed: $(cat "$T/cron")"
+ok "resent -t, CR/NUL in a field name, options as recipients, IPv6 literals, mailq, bare header names"
 
 # kill -9 at random moments: a message reported queued is whole; no
 # envelope without its body, and every envelope parses.
