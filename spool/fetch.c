@@ -742,10 +742,12 @@ static int fetch_folder(struct run *r, const char *folder, struct err *err)
 			"this time; not fetching, to fetch nothing twice", r->conf.host);
 		goto out;
 	}
-	if (r->pop3) {
+	if (r->pop3 && n > 0) {
 		char **present = xcalloc(n + 1, sizeof(*present));
 
-		/* A UIDL the server no longer lists can never come back. */
+		/* A UIDL the server no longer lists can never come back.  An
+		 * empty listing proves little (a maildrop briefly locked or
+		 * being rewritten), so it forgets nothing. */
 		for (i = 0; i < n; i++)
 			present[i] = items[i].uidl;
 		fetchstate_retain_uidls(st, present, n);
@@ -1000,7 +1002,9 @@ int fetch_session_pull(struct fetch_session *fs, const char *folder, struct fetc
 	r->pg.start = t0;
 	if (folder) {
 		folders = xcalloc(1, sizeof(*folders));
-		folders[0] = xstrdup(folder);
+		/* INBOX is one name in any case (RFC 3501 5.1): one state file,
+		 * one local folder. */
+		folders[0] = xstrdup(strcasecmp(folder, "INBOX") == 0 ? "INBOX" : folder);
 		nfolders = 1;
 	} else {
 		pat = patterns(r, &npat);
