@@ -347,7 +347,10 @@ char *maildir_folder_path(const char *root, const char *name)
 	for (c = pp + strlen(root) + 2; *c; c++)
 		if (*c == '/')
 			*c = '.';
-	if (maildir_is(pp)) {
+	/* A new folder takes the layout of the tree: Maildir++ (".NAME")
+	 * when the root is itself a Maildir, as Dovecot and Courier keep
+	 * it, so that they see the folder. */
+	if (maildir_is(pp) || maildir_is(root)) {
 		free(plain);
 		return pp;
 	}

@@ -53,7 +53,9 @@ int maildir_folders(const char *root, char ***names_out, size_t *n_out,
 		    struct err *err) MAILDIR_WUR;
 void maildir_names_free(char **names, size_t n);
 /* The directory of folder name under root, whichever layout holds it
- * (caller frees); for a folder that does not exist yet, the plain layout. */
+ * (caller frees); for a folder that does not exist yet, the layout of the
+ * tree: Maildir++ (root/.NAME, '/' as '.') when root is itself a Maildir,
+ * else the plain one (root/NAME). */
 char *maildir_folder_path(const char *root, const char *name);
 
 /* Every message in new/ and cur/ of dir (order unspecified).  Free with

@@ -94,6 +94,12 @@ static char *folder_dir(struct ctx *c, const char *folder, struct err *err)
 
 	if (strchr(folder, '/'))
 		return path_expand(folder);
+	/* Not a folder name: the root itself, or its parent. */
+	if (!folder[0] || strcmp(folder, ".") == 0 || strcmp(folder, "..") == 0 ||
+	    strpbrk(folder, "\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\020"
+			    "\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037\177"))
+		return err_set(err, EX_USAGE, "'%s' is not a folder name (a path needs a '/')",
+			       folder), NULL;
 	root = account_root(c, err);
 	if (!root)
 		return NULL;

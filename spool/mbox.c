@@ -73,7 +73,7 @@ static const char *number(const char *p, const char *end, int *v)
 /* The asctime date "Www Mmm dd hh:mm:ss yyyy" of a separator, read as UTC
  * by hand: strptime's %a and %b follow the locale, and the MUA runs with
  * the user's.  A zone token before the year is skipped. */
-static time_t parse_date(const char *p, const char *end)
+static int parse_date(const char *p, const char *end, time_t *out)
 {
 	struct tm tm;
 	int mon, v;
@@ -85,23 +85,23 @@ static time_t parse_date(const char *p, const char *end)
 		if (end - p >= 3 && memcmp(p, wdays[i], 3) == 0)
 			break;
 	if (i == 7)
-		return 0;
+		return -1;
 	p = skip_space(p + 3, end);
 	for (mon = 0; mon < 12; mon++)
 		if (end - p >= 3 && memcmp(p, months[mon], 3) == 0)
 			break;
 	if (mon == 12)
-		return 0;
+		return -1;
 	tm.tm_mon = mon;
 	p = skip_space(p + 3, end);
 	if (!(p = number(p, end, &tm.tm_mday)))
-		return 0;
+		return -1;
 	p = skip_space(p, end);
 	if (!(p = number(p, end, &tm.tm_hour)) || p >= end || *p++ != ':' ||
 	    !(p = number(p, end, &tm.tm_min)))
-		return 0;
+		return -1;
 	if (p < end && *p == ':' && !(p = number(p + 1, end, &tm.tm_sec)))
-		return 0;
+		return -1;
 	p = skip_space(p, end);
 	if (p < end && (*p < '0' || *p > '9')) {
 		while (p < end && *p != ' ' && *p != '\t')
@@ -109,12 +109,31 @@ static time_t parse_date(const char *p, const char *end)
 		p = skip_space(p, end);
 	}
 	if (!number(p, end, &v) || v < 1970)
-		return 0;
+		return -1;
 	tm.tm_year = v - 1900;
 	if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
 	    tm.tm_sec > 60)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/* Whether a "From " line has a sender and an asctime date after it, as
+ * every mbox writer puts there: a body line "From the start ..." after
+ * an empty line (unescaped in an mboxo or Content-Length file) has not,
+ * and does not split the message (mutt's rule). */
+static int separator_dated(const char *p, size_t n)
+{
+	const char *end = p + n, *q;
+
+	if (n < 5)
 		return 0;
-	return timegm(&tm);
+	q = skip_space(p + 5, end);
+	while (q < end && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
+		q++;
+	time_t t;
+
+	return parse_date(q, end, &t) == 0;
 }
 
 /* Record the separator line [s, e) as the start of a new message. */
@@ -135,7 +154,8 @@ static void add_message(struct mbox *mb, size_t *cap, size_t s, size_t e)
 	tok = p;
 	while (p < le && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
 		p++;
-	m->date = parse_date(p, le);
+	if (parse_date(p, le, &m->date) < 0)
+		m->date = 0;
 	/* The byte after the sender belongs to the separator line (a space or
 	 * the line end), or is the NUL after the data: end the string there. */
 	*p = '\0';
@@ -153,7 +173,7 @@ static void split(struct mbox *mb)
 	while (pos < mb->len) {
 		nl = memchr(d + pos, '\n', mb->len - pos);
 		n = nl ? (size_t)(nl - (d + pos)) + 1 : mb->len - pos;
-		if ((pos == 0 || last_empty) && is_from(d + pos, n)) {
+		if ((pos == 0 || (last_empty && separator_dated(d + pos, n))) && is_from(d + pos, n)) {
 			/* The empty line before a separator is mbox's, not the
 			 * message's. */
 			if (mb->n > 0)

@@ -4,11 +4,12 @@
  * not rewrite or expunge an mbox in place, and does not parse messages
  * (lib/msg.h does).  Maildir folders are lib/maildir.h's.
  *
- * Separator rule: a line starting with "From " that is the first line of
- * the file or follows an empty line ("\n" or "\r\n") starts a message.  A
- * "From " line inside a paragraph stays in the body, which keeps sloppy
- * unescaped writers readable; an unescaped one after a blank line cannot be
- * told from a separator by any reader.
+ * Separator rule: the first line of the file, and a line "From SENDER
+ * DATE" (an asctime DATE, as every mbox writer puts there: mutt's rule)
+ * that follows an empty line ("\n" or "\r\n"), start a message.  A "From "
+ * line inside a paragraph, or one without such a date, stays in the body,
+ * which keeps sloppy unescaped writers (and Content-Length mboxes, whose
+ * bodies are not escaped) readable.
  * Escaping (mboxrd): on reading, every line matching ^>+From  loses one '>';
  * on writing, every line matching ^>*From  gains one.  mboxo files (which
  * escape only "From ") read the same way, except that a body line that

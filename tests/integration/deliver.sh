@@ -60,3 +60,19 @@ printf 'Subject: named\n\nx\n' | "$SPOOL" deliver Archive
 [ "$(ls "$T/acct/INBOX/new" | wc -l)" -eq 1 ] || fail "default INBOX delivery missing"
 [ "$(ls "$T/acct/Archive/new" | wc -l)" -eq 1 ] || fail "Archive delivery missing"
 ok "deliver by folder name uses the account's maildir"
+
+# ".." and "." are no folder names: refused, nothing created above or at
+# the root; a new folder in a Maildir++ tree (root is a Maildir) is .NAME.
+for bad in .. . ""; do
+	set +e
+	printf 'Subject: bad\n\nx\n' | "$SPOOL" deliver "$bad" 2> "$T/err"
+	rc=$?
+	set -e
+	[ "$rc" -eq 64 ] || fail "deliver '$bad' exited $rc: $(cat "$T/err")"
+done
+[ ! -d "$T/cur" ] && [ ! -d "$T/acct/cur" ] || fail "a Maildir was made outside the folders"
+mkdir -p "$T/pp/cur" "$T/pp/new" "$T/pp/tmp"
+sed -i "s|maildir = .*|maildir = $T/pp|" "$XDG_CONFIG_HOME/surel/config"
+printf 'Subject: pp\n\nx\n' | "$SPOOL" deliver Lists
+[ "$(ls "$T/pp/.Lists/new" | wc -l)" -eq 1 ] || fail "new folder in a Maildir++ tree not .Lists: $(ls -a "$T/pp")"
+ok "'..', '.' and '' refused with 64; a new folder under a Maildir++ root is .NAME"

@@ -468,7 +468,9 @@ static void test_folders_plusplus(void)
 	check_path(root, "Sent", ".Sent");
 	check_path(root, "a/b/c", ".a.b.c");
 	check_path(root, "x", "x");
-	check_path(root, "Drafts", "Drafts");
+	/* A new folder in a tree whose root is a Maildir: Maildir++. */
+	check_path(root, "Drafts", ".Drafts");
+	check_path(root, "new/sub", ".new.sub");
 	free(root);
 
 	root = new_maildir("pp");

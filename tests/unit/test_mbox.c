@@ -108,19 +108,18 @@ static void test_split(void)
 		      "From dave garbage date\n"
 		      "x\n\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
-	CU_ASSERT_EQUAL_FATAL(mbox_count(mb), 4);
+	/* A "From " line without a date is body text, even after an empty
+	 * line (an unescaped body line of a Content-Length mbox). */
+	CU_ASSERT_EQUAL_FATAL(mbox_count(mb), 3);
 	MSG_IS(mb, 0, "Subject: a\n\nbody a\nFrom inside a paragraph stays\n");
 	MSG_IS(mb, 1, "Subject: b\n\nbody b\n");
-	MSG_IS(mb, 2, "");
-	MSG_IS(mb, 3, "x\n");
+	MSG_IS(mb, 2, "\nFrom dave garbage date\nx\n");
 	CU_ASSERT_STRING_EQUAL(mbox_sender(mb, 0), "alice@example.com");
 	CU_ASSERT_STRING_EQUAL(mbox_sender(mb, 1), "bob");
 	CU_ASSERT_STRING_EQUAL(mbox_sender(mb, 2), "carol");
-	CU_ASSERT_STRING_EQUAL(mbox_sender(mb, 3), "dave");
 	CU_ASSERT_EQUAL(mbox_date(mb, 0), 1582979696);
 	CU_ASSERT_EQUAL(mbox_date(mb, 1), 1715932809);
 	CU_ASSERT_EQUAL(mbox_date(mb, 2), 946684800);
-	CU_ASSERT_EQUAL(mbox_date(mb, 3), 0);
 	mbox_free(mb);
 }
 
@@ -150,7 +149,7 @@ static void test_crlf(void)
 		      "Subject: x\r\n\r\nbody\r\n>From esc\r\n\r\n"
 		      "From b Mon Jan  2 03:04:05 2006\r\n"
 		      "S: y\r\n\r\nb2\r\n\r\n"
-		      "From c\r\n"
+		      "From c Mon Jan  2 03:04:05 2006\r\n"
 		      "last\r\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
 	CU_ASSERT_EQUAL_FATAL(mbox_count(mb), 3);
@@ -184,7 +183,7 @@ static void test_no_trailing_newline(void)
 	mbox_free(mb);
 
 	/* NUL bytes are data like any other. */
-	mb = open_text("From a\nx\0y\n\nFrom b\n\0\n", 21, NULL);
+	mb = open_text("From a\nx\0y\n\nFrom b Mon Jan  2 03:04:05 2006\n\0\n", 46, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
 	CU_ASSERT_EQUAL_FATAL(mbox_count(mb), 2);
 	CU_ASSERT(msg_is(mb, 0, "x\0y\n", 4));
