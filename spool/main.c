@@ -165,8 +165,8 @@ static int cmd_folders(struct ctx *c, int argc, char **argv, struct err *err)
 		if (c->json) {
 			json_t *o = json_object();
 
-			json_object_set_new(o, "name", json_string(names[i]));
-			json_object_set_new(o, "path", json_string(dir));
+			json_object_set_new(o, "name", view_json_text(names[i]));
+			json_object_set_new(o, "path", view_json_text(dir));
 			json_object_set_new(o, "total", json_integer((json_int_t)ne));
 			json_object_set_new(o, "unread", json_integer((json_int_t)unseen));
 			json_object_set_new(o, "new", json_integer((json_int_t)fresh));
@@ -193,13 +193,13 @@ static json_t *ls_json(const struct index_msg *m)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "key", json_string(m->key));
-	json_object_set_new(o, "path", json_string(m->path));
-	json_object_set_new(o, "flags", json_string(m->flags));
+	json_object_set_new(o, "key", view_json_text(m->key));
+	json_object_set_new(o, "path", view_json_text(m->path));
+	json_object_set_new(o, "flags", view_json_text(m->flags));
 	json_object_set_new(o, "date_unix", m->date >= 0 ? json_integer((json_int_t)m->date) : json_null());
-	json_object_set_new(o, "from", json_string(m->from));
-	json_object_set_new(o, "subject", json_string(m->subject));
-	json_object_set_new(o, "message_id", m->message_id ? json_string(m->message_id) : json_null());
+	json_object_set_new(o, "from", view_json_text(m->from));
+	json_object_set_new(o, "subject", view_json_text(m->subject));
+	json_object_set_new(o, "message_id", view_json_text(m->message_id));
 	return o;
 }
 

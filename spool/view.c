@@ -8,16 +8,27 @@
 #include "view.h"
 #include "xalloc.h"
 
-static json_t *jstr(const char *s)
+json_t *view_json_text(const char *s)
 {
+	struct buf b = BUF_INIT;
 	json_t *j;
 
 	if (!s)
 		return json_null();
 	j = json_string(s);
-	/* msg hands out valid UTF-8; a NULL here would be a bug upstream, but
-	 * an absent value is still better than a crash. */
+	if (j)
+		return j;
+	/* Not UTF-8 (a file name is any bytes): the field stays, with
+	 * U+FFFD for what cannot be shown. */
+	codec_sanitize(s, strlen(s), CODEC_KEEP_NEWLINES, &b);
+	j = json_string(b.data);
+	buf_release(&b);
 	return j ? j : json_null();
+}
+
+static json_t *jstr(const char *s)
+{
+	return view_json_text(s);
 }
 
 static json_t *addrs_json(const struct msg *m, const char *header)

@@ -30,4 +30,8 @@ void view_ls_line(const char *key, const char *flags, time_t date, const char *f
  * else its address, else ""; caller frees. */
 char *view_sender(const struct msg *m);
 
+/* A JSON string of s, never a missing field: NULL gives null, bytes that
+ * are not UTF-8 (file names) become U+FFFD.  New reference. */
+json_t *view_json_text(const char *s);
+
 #endif
