@@ -108,3 +108,14 @@ mkdir -p "$T/escmd"
 "$SPOOL" ls "$T/escmd" > "$T/esc.ls"
 if LC_ALL=C grep -q "$(printf '\033')" "$T/esc.ls"; then fail "ESC reached ls output"; fi
 ok "escape sequences from messages are inert"
+
+# A file name that is not UTF-8 keeps its fields in --json (U+FFFD).
+mkdir -p "$T/badname/cur" "$T/badname/new" "$T/badname/tmp"
+printf 'Subject: odd name\n\nx\n' > "$T/badname/cur/123.M1P1.h$(printf '\377'):2,S"
+"$SPOOL" ls --json "$T/badname" > "$T/badname.json"
+python3 - "$T/badname.json" <<'P' || fail "ls --json lost a field: $(cat "$T/badname.json")"
+import json, sys
+m = json.load(open(sys.argv[1], encoding="utf-8"))[0]
+assert m["key"] == "123.M1P1.h\ufffd" and m["path"].startswith("cur/123.M1P1.h\ufffd"), m
+P
+ok "a file name that is not UTF-8 keeps key and path in ls --json"
