@@ -431,6 +431,15 @@ static void put_iconv(struct sink *s, iconv_t cd, const char *in, size_t len)
 		ip++;
 		il--;
 	}
+	/* Flush, not just reset: windows-1255/1258 hold a base letter back
+	 * in case a combining mark follows, and a reset would drop it. */
+	{
+		char *op = obuf;
+		size_t ol = sizeof(obuf);
+
+		if (iconv(cd, NULL, NULL, &op, &ol) != (size_t)-1)
+			put_utf8(s, obuf, (size_t)(op - obuf));
+	}
 	iconv(cd, NULL, NULL, NULL, NULL);
 }
 
@@ -1107,7 +1116,14 @@ static void dec_flush_ew(struct dec2047 *d)
 {
 	if (!d->have_ew)
 		return;
-	codec_to_utf8(d->cs, d->ew.data, d->ew.len, d->out);
+	/* An encoded word names its charset; when that name is unknown, or
+	 * is us-ascii over 8-bit bytes, Python's header parser reads the
+	 * bytes as UTF-8 (U+FFFD where they are not), and so does this,
+	 * rather than guess. */
+	if (strcasecmp(d->cs, "us-ascii") == 0 || strcasecmp(d->cs, "ascii") == 0)
+		codec_to_utf8_flags("utf-8", d->ew.data, d->ew.len, CODEC_NO_GUESS, d->out);
+	else
+		codec_to_utf8_flags(d->cs, d->ew.data, d->ew.len, CODEC_NO_GUESS, d->out);
 	buf_reset(&d->ew);
 	buf_append(&d->lit, d->ws.data, d->ws.len);
 	buf_reset(&d->ws);
