@@ -1090,6 +1090,23 @@ static const char *dot_atom(const char *p)
 	return p > start && p[-1] == '.' ? start : p;
 }
 
+/* What Python keeps of a msg-id that is not dot-atom@dot-atom ("<a..b@x>",
+ * "< a@x>", "<a@@x>", as spam has them): the text inside the brackets as
+ * it stands; nothing when the local part is missing. */
+static void loose_message_id(const char *s, struct buf *b)
+{
+	const char *e = strchr(s, '>');
+
+	if (*s == '@' || *s == '>' || *s == '\0')
+		return;
+	if (!e) {
+		e = s + strlen(s);
+		while (e > s && is_pyspace((unsigned char)e[-1]))
+			e--;
+	}
+	buf_append(b, s, (size_t)(e - s));
+}
+
 static char *make_message_id(const char *v)
 {
 	const char *s, *e, *l, *r;
@@ -1097,7 +1114,9 @@ static char *make_message_id(const char *v)
 
 	if (!v)
 		return NULL;
-	s = skip_cfws(v, v + strlen(v));
+	/* Blanks only: "(c) <a@x>" does not start with "<" for Python. */
+	for (s = v; is_pyspace((unsigned char)*s); s++)
+		;
 	if (*s != '<') {
 		e = s + strlen(s);
 		while (e > s && is_pyspace((unsigned char)e[-1]))
@@ -1108,8 +1127,10 @@ static char *make_message_id(const char *v)
 	} else {
 		s++;
 		l = dot_atom(s);
-		if (l == s)
-			return NULL;
+		if (l == s) {
+			loose_message_id(s, &b);
+			goto done;
+		}
 		buf_append(&b, s, (size_t)(l - s));
 		if (*l == '@') {
 			l++;
@@ -1120,12 +1141,20 @@ static char *make_message_id(const char *v)
 				r++;
 			} else {
 				r = dot_atom(l);
-				if (r == l)
-					return buf_release(&b), NULL;
+				if (r == l) {
+					buf_reset(&b);
+					loose_message_id(s, &b);
+					goto done;
+				}
 			}
 			buf_putc(&b, '@');
 			buf_append(&b, l, (size_t)(r - l));
 		}
+	}
+done:
+	if (b.len == 0) {
+		buf_release(&b);
+		return NULL;
 	}
 	utf8_replace(b.data, b.len, &out);
 	buf_release(&b);

@@ -17,6 +17,7 @@
 #include "suites.h"
 #include "tutil.h"
 #include "xalloc.h"
+#include "xalloc.h"
 
 #define NODATE ((long long)-1)
 
@@ -598,6 +599,48 @@ static void test_huge_header(void)
 	buf_release(&b);
 }
 
+/* Message-IDs as Python's email keeps them (checked against it): the
+ * dot-atom form, else the bracketed text as it stands; nothing without a
+ * local part or with an unclosed domain literal. */
+static void test_message_id_shapes(void)
+{
+	static const struct { const char *in, *want; } v[] = {
+		{ "<a@x.com>", "a@x.com" },
+		{ "<a..b@x.com>", "a..b@x.com" },
+		{ "<abc.@x.com>", "abc.@x.com" },
+		{ "<abc@>", "abc@" },
+		{ "< abc@x.com>", " abc@x.com" },
+		{ "<a@ x.com>", "a@ x.com" },
+		{ "<\"a b\"@x.com>", "\"a b\"@x.com" },
+		{ "<a@@x.com>", "a@@x.com" },
+		{ "(c) <abc@x.com>", "(c) <abc@x.com>" },
+		{ "<abc@x.com", "abc@x.com" },
+		{ "<abc@x.com> (c)", "abc@x.com" },
+		{ "<a\"b@x>", "a" },
+		{ "plain@id", "plain@id" },
+		{ "<>", NULL },
+		{ "<@x>", NULL },
+		{ "<abc@[1.2.3.4>", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char *text = xasprintf("Message-ID: %s\nSubject: x\n\nx\n", v[i].in);
+		struct msg *m = msg_parse(text, strlen(text), 0);
+		const char *got;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		got = msg_message_id(m);
+		if (v[i].want) {
+			CU_ASSERT(got && strcmp(got, v[i].want) == 0);
+		} else {
+			CU_ASSERT_PTR_NULL(got);
+		}
+		msg_free(m);
+		free(text);
+	}
+}
+
 void suite_msg(void)
 {
 	CU_pSuite s = CU_add_suite("msg", NULL, NULL);
@@ -615,4 +658,5 @@ void suite_msg(void)
 	CU_add_test(s, "20 MB message", test_big);
 	CU_add_test(s, "nesting and many boundaries", test_nesting);
 	CU_add_test(s, "huge header lines", test_huge_header);
+	CU_add_test(s, "Message-ID shapes as Python keeps them", test_message_id_shapes);
 }
