@@ -365,6 +365,19 @@ static enum cs_kind cs_classify(const char *label, char *key, size_t keysz,
 			return cs_aliases[i].kind;
 		}
 	}
+	/* Python normalises '-' and '_' alike ("iso8859_1", "windows_1252",
+	 * "koi8_r"); iconv knows the hyphenated names. */
+	if (strchr(key, '_')) {
+		for (k = 0; key[k]; k++)
+			if (key[k] == '_')
+				key[k] = '-';
+		for (i = 0; i < sizeof(cs_aliases) / sizeof(cs_aliases[0]); i++) {
+			if (strcmp(cs_aliases[i].name, key) == 0) {
+				*name_out = cs_aliases[i].iconv;
+				return cs_aliases[i].kind;
+			}
+		}
+	}
 	*name_out = key;
 	return CS_ICONV;
 }

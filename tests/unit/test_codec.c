@@ -294,6 +294,12 @@ static const struct csvec cs_vecs[] = {
 	CS("iso-8859-8-i", "\xf9\xec\xe5\xed", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", 0),
 	CS("x-mac-roman", "caf\x8e", "caf\xc3\xa9", 0),
 	CS("euc-jp", "\xc6\xfc\xcb\xdc", "\xe6\x97\xa5\xe6\x9c\xac", 0),
+	/* Python's spellings with underscores */
+	CS("iso8859_1", "caf\xe9", "caf\xc3\xa9", 0),
+	CS("windows_1252", "\x80", "\xe2\x82\xac", 0),
+	CS("koi8_r", "\xe9", "\xd0\x98", 0),
+	/* a letter held back for a combining mark is flushed at the end */
+	CS("windows-1255", "\xf9\xec\xe5\xed", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", 0),
 	/* invalid UTF-8: one U+FFFD per maximal ill-formed subpart */
 	CS("utf-8", "a\xff" "b", "a" FFFD "b", 0),
 	CS("utf-8", "\xe2\x82x", FFFD "x", 0),
