@@ -2040,10 +2040,12 @@ static size_t find_plain(const struct msg *m)
 		if (!type_major_is(p->type, "multipart") || !top_multi)
 			continue;
 		if (!p->multipart) {
-			/* A multipart Python kept as text: get_body() walks
-			 * the characters of that text as if they were parts
-			 * and fails, unless the text is empty. */
-			if (p->body_len)
+			/* A multipart Python kept as text: iter_parts() gives
+			 * nothing, so the walk goes on, except for
+			 * multipart/related, whose first "part" get_body() takes
+			 * from the text itself and fails on, unless the text
+			 * is empty. */
+			if (p->body_len && strcmp(p->type, "multipart/related") == 0)
 				break;
 			continue;
 		}

@@ -641,6 +641,35 @@ static void test_message_id_shapes(void)
 	}
 }
 
+/* A nested multipart whose boundary never comes is passed over on the
+ * way to the text, as Python's get_body() does; a multipart/related one
+ * makes get_body() fail (no text). */
+static void test_text_past_broken_multipart(void)
+{
+	static const char alt[] =
+		"Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n"
+		"Content-Type: multipart/alternative; boundary=\"zz\"\n\nno zz here\n--b\n"
+		"Content-Type: text/plain\n\nafter\n--b--\n";
+	static const char rel[] =
+		"Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n"
+		"Content-Type: multipart/related; boundary=\"zz\"\n\nno zz here\n--b\n"
+		"Content-Type: text/plain\n\nafter\n--b--\n";
+	struct msg *m = msg_parse(alt, sizeof(alt) - 1, 0);
+	char *t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	t = msg_text(m);
+	CU_ASSERT(t && strcmp(t, "after") == 0);
+	free(t);
+	msg_free(m);
+	m = msg_parse(rel, sizeof(rel) - 1, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	t = msg_text(m);
+	CU_ASSERT_PTR_NULL(t);
+	free(t);
+	msg_free(m);
+}
+
 void suite_msg(void)
 {
 	CU_pSuite s = CU_add_suite("msg", NULL, NULL);
@@ -659,4 +688,5 @@ void suite_msg(void)
 	CU_add_test(s, "nesting and many boundaries", test_nesting);
 	CU_add_test(s, "huge header lines", test_huge_header);
 	CU_add_test(s, "Message-ID shapes as Python keeps them", test_message_id_shapes);
+	CU_add_test(s, "text past a multipart without its boundary", test_text_past_broken_multipart);
 }
