@@ -419,7 +419,7 @@ static iconv_t cd_get(const char *name)
 
 /* Convert with iconv; an invalid byte becomes U+FFFD and conversion goes
  * on after it, an incomplete sequence at the end becomes one U+FFFD. */
-static void put_iconv(struct sink *s, iconv_t cd, const char *in, size_t len)
+static void put_iconv(struct sink *s, iconv_t cd, const char *in, size_t len, int iso2022)
 {
 	char *ip = (char *)in;
 	size_t il = len;
@@ -441,6 +441,15 @@ static void put_iconv(struct sink *s, iconv_t cd, const char *in, size_t len)
 		sink_put(s, REPLACEMENT, 3);
 		if (e != EILSEQ)
 			break;
+		/* ISO-2022: a printable byte is only invalid in a two-byte
+		 * set, so the whole character goes (one U+FFFD, as Python);
+		 * skipping one byte would read the rest out of step. */
+		if (iso2022 && il >= 2 && ip[0] > 0x20 && ip[0] < 0x7f && ip[1] > 0x20 &&
+		    ip[1] < 0x7f) {
+			ip += 2;
+			il -= 2;
+			continue;
+		}
 		ip++;
 		il--;
 	}
@@ -508,7 +517,8 @@ int codec_to_utf8_flags(const char *charset, const char *in, size_t len, unsigne
 	case CS_ICONV:
 		cd = cd_get(name);
 		if (cd != (iconv_t)-1) {
-			put_iconv(&s, cd, in, len);
+			put_iconv(&s, cd, in, len, strncmp(name, "iso-2022", 8) == 0 ||
+						   strncmp(name, "ISO-2022", 8) == 0);
 			break;
 		}
 		/* fall through */

@@ -290,6 +290,8 @@ static const struct csvec cs_vecs[] = {
 	CS("iso-2022-jp", "\x1b$B$3$s$K$A$O\x1b(B",
 	   "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf", 0),
 	CS("ISO-2022-JP", "\x1b$B$3\xff$s\x1b(Bx", "\xe3\x81\x93" FFFD "\xe3\x82\x93x", 0),
+	/* an NEC special (outside JIS X 0208) is one character: one U+FFFD */
+	CS("iso-2022-jp", "\x1b$B-\"!!$3\x1b(B", FFFD "\xe3\x80\x80\xe3\x81\x93", 0),
 	CS("ks_c_5601-1987", "\xc7\xd1\xb1\xdb", "\xed\x95\x9c\xea\xb8\x80", 0),
 	CS("iso-8859-8-i", "\xf9\xec\xe5\xed", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", 0),
 	CS("x-mac-roman", "caf\x8e", "caf\xc3\xa9", 0),
