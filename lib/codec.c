@@ -304,14 +304,17 @@ static const struct cs_alias cs_aliases[] = {
 	{ "ksc5601", CS_ICONV, "CP949" },
 	{ "euc-kr", CS_ICONV, "CP949" },
 	{ "windows-949", CS_ICONV, "CP949" },
-	/* glibc's SHIFT_JIS maps 0x5C to YEN SIGN; CP932 keeps it a
-	 * backslash, as Python and every mail reader do. */
-	{ "shift_jis", CS_ICONV, "CP932" },
-	{ "shift-jis", CS_ICONV, "CP932" },
-	{ "sjis", CS_ICONV, "CP932" },
-	{ "x-sjis", CS_ICONV, "CP932" },
+	/* Shift_JIS is read as CP932, which keeps 0x5C a backslash (glibc's
+	 * SHIFT_JIS makes it YEN SIGN) and knows the NEC and IBM characters
+	 * senders use under this name; put_iconv() then gives the six
+	 * JIS X 0208 characters CP932 maps elsewhere (WAVE DASH...) the code
+	 * points Python's shift_jis gives them.  "SJIS-PY" is that recipe. */
+	{ "shift_jis", CS_ICONV, "SJIS-PY" },
+	{ "shift-jis", CS_ICONV, "SJIS-PY" },
+	{ "sjis", CS_ICONV, "SJIS-PY" },
+	{ "x-sjis", CS_ICONV, "SJIS-PY" },
+	{ "csshiftjis", CS_ICONV, "SJIS-PY" },
 	{ "ms_kanji", CS_ICONV, "CP932" },
-	{ "csshiftjis", CS_ICONV, "CP932" },
 	{ "windows-31j", CS_ICONV, "CP932" },
 	{ "x-euc-jp", CS_ICONV, "EUC-JP" },
 	/* RFC 1556 "-i": implicit directionality, same bytes. */
@@ -419,7 +422,37 @@ static iconv_t cd_get(const char *name)
 
 /* Convert with iconv; an invalid byte becomes U+FFFD and conversion goes
  * on after it, an incomplete sequence at the end becomes one U+FFFD. */
-static void put_iconv(struct sink *s, iconv_t cd, const char *in, size_t len, int iso2022)
+/* CP932 output with the JIS X 0208 characters CP932 maps to other code
+ * points given Python's shift_jis ones: FULLWIDTH TILDE -> WAVE DASH,
+ * PARALLEL TO -> DOUBLE VERTICAL LINE, FULLWIDTH HYPHEN-MINUS -> MINUS
+ * SIGN, FULLWIDTH CENT/POUND/NOT SIGN -> CENT/POUND/NOT SIGN. */
+static void put_utf8_sjis(struct sink *s, const char *p, size_t n)
+{
+	static const struct { const char *from, *to; } map[] = {
+		{ "\xef\xbd\x9e", "\xe3\x80\x9c" }, { "\xe2\x88\xa5", "\xe2\x80\x96" },
+		{ "\xef\xbc\x8d", "\xe2\x88\x92" }, { "\xef\xbf\xa0", "\xc2\xa2" },
+		{ "\xef\xbf\xa1", "\xc2\xa3" }, { "\xef\xbf\xa2", "\xc2\xac" },
+	};
+	struct buf b = BUF_INIT;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < sizeof(map) / sizeof(map[0]); k++)
+			if (i + 2 < n && memcmp(p + i, map[k].from, 3) == 0)
+				break;
+		if (k < sizeof(map) / sizeof(map[0])) {
+			buf_puts(&b, map[k].to);
+			i += 2;
+		} else {
+			buf_putc(&b, p[i]);
+		}
+	}
+	put_utf8(s, b.data, b.len);
+	buf_release(&b);
+}
+
+static void put_iconv(struct sink *s, iconv_t cd, const char *in, size_t len, int iso2022,
+		      int sjis)
 {
 	char *ip = (char *)in;
 	size_t il = len;
@@ -435,7 +468,10 @@ static void put_iconv(struct sink *s, iconv_t cd, const char *in, size_t len, in
 		/* iconv writes whole characters, so each batch is complete
 		 * UTF-8; checking it anyway keeps "always valid" independent
 		 * of every gconv module being right. */
-		put_utf8(s, obuf, (size_t)(op - obuf));
+		if (sjis)
+			put_utf8_sjis(s, obuf, (size_t)(op - obuf));
+		else
+			put_utf8(s, obuf, (size_t)(op - obuf));
 		if (r != (size_t)-1 || e == E2BIG)
 			continue;
 		sink_put(s, REPLACEMENT, 3);
@@ -515,10 +551,11 @@ int codec_to_utf8_flags(const char *charset, const char *in, size_t len, unsigne
 		put_single(&s, in, len, 1);
 		break;
 	case CS_ICONV:
-		cd = cd_get(name);
+		cd = cd_get(strcmp(name, "SJIS-PY") == 0 ? "CP932" : name);
 		if (cd != (iconv_t)-1) {
-			put_iconv(&s, cd, in, len, strncmp(name, "iso-2022", 8) == 0 ||
-						   strncmp(name, "ISO-2022", 8) == 0);
+			put_iconv(&s, cd, in, len,
+				  strncmp(name, "iso-2022", 8) == 0 || strncmp(name, "ISO-2022", 8) == 0,
+				  strcmp(name, "SJIS-PY") == 0);
 			break;
 		}
 		/* fall through */

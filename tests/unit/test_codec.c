@@ -285,6 +285,13 @@ static const struct csvec cs_vecs[] = {
 	   "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf\\", 0),
 	CS("Shift_JIS", "\x82\xb1\xff\x82\xf1", "\xe3\x81\x93" FFFD "\xe3\x82\x93", 0),
 	CS("shift_jis", "\x82\xb1\x82", "\xe3\x81\x93" FFFD, 0),  /* cut short */
+	/* Shift_JIS: Python's code points for JIS X 0208 (WAVE DASH, not
+	 * CP932's FULLWIDTH TILDE), backslash and tilde kept, and the NEC
+	 * characters senders use under this name (Python has none). */
+	CS("shift_jis", "\x81\x60\x81\x61\x81\x7c\x81\x91\x81\x92\x81\xca\\~",
+	   "\xe3\x80\x9c\xe2\x80\x96\xe2\x88\x92\xc2\xa2\xc2\xa3\xc2\xac\\~", 0),
+	CS("shift_jis", "\x87\x40", "\xe2\x91\xa0", 0),
+	CS("windows-31j", "\x81\x60\x87\x40", "\xef\xbd\x9e\xe2\x91\xa0", 0),
 	CS("gb2312", "\xc4\xe3\xba\xc3", "\xe4\xbd\xa0\xe5\xa5\xbd", 0),
 	CS("gb2312", "\x81\x40", "\xe4\xb8\x82", 0),          /* GBK-only */
 	CS("iso-2022-jp", "\x1b$B$3$s$K$A$O\x1b(B",
