@@ -531,19 +531,13 @@ static void mark(struct browser *b, int del)
  * like one, else a folder of the account. */
 static char *folder_dir(const struct browser *b, const char *name)
 {
-	char *dir;
-
-	if (name[0] == '/' || name[0] == '~' || name[0] == '.' || !b->root)
+	/* Paths say so ("/", "~", "./", "../"); anything else, "lists/dev"
+	 * too, is a folder of the account, existing or to be made, as the
+	 * folder list and Tab name them. */
+	if (name[0] == '/' || name[0] == '~' || strncmp(name, "./", 2) == 0 ||
+	    strncmp(name, "../", 3) == 0 || !b->root)
 		return path_expand(name);
-	if (!strchr(name, '/'))
-		return maildir_folder_path(b->root, name);
-	/* "lists/dev": a nested folder of the account when there is one
-	 * (as the folder list and Tab name them), else a relative path. */
-	dir = maildir_folder_path(b->root, name);
-	if (maildir_is(dir))
-		return dir;
-	free(dir);
-	return path_expand(name);
+	return maildir_folder_path(b->root, name);
 }
 
 static void complete_folder(void *arg, struct buf *line)
@@ -722,6 +716,10 @@ static char *trash_dir(const struct browser *b)
 	const char *t = b->acct ? cfg_get(b->acct, "trash_folder") : NULL;
 	char *dir, *a, *c;
 
+	/* Unset is the documented default, Trash; only an explicit empty
+	 * value means that deleted mail is removed for good. */
+	if (b->acct && !t)
+		t = "Trash";
 	if (!t || !*t || !b->root)
 		return NULL;
 	dir = maildir_folder_path(b->root, t);

@@ -14,6 +14,7 @@
 
 #include "afile.h"
 #include "codec.h"
+#include "html.h"
 #include "compose_internal.h"
 #include "enqueue.h"
 #include "msg.h"
@@ -372,15 +373,32 @@ static void set_reply_ids(struct compose *c, const struct msg *m)
 
 /* --- quoting ------------------------------------------------------------- */
 
-/* The text of m, sanitised with its line breaks kept ("" when none). */
+/* The text of m, sanitised with its line breaks kept ("" when none); for
+ * a message with no text/plain, its first inline text/html part as text,
+ * as the pager shows it, so a reply quotes what the user read. */
 static void text_of(const struct msg *m, struct buf *out)
 {
-	size_t len = 0;
+	struct buf html = BUF_INIT, plain = BUF_INIT;
+	size_t len = 0, i;
 	char *t = msg_text_n(m, &len);
 
-	if (t)
+	if (t) {
 		codec_sanitize(t, len, CODEC_KEEP_NEWLINES, out);
-	free(t);
+		free(t);
+		return;
+	}
+	for (i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+
+		if (strcmp(msg_part_type(p), "text/html") != 0 || msg_part_is_attachment(p))
+			continue;
+		msg_part_text(p, &html);
+		html_to_text(html.data ? html.data : "", html.len, &plain);
+		codec_sanitize(plain.data ? plain.data : "", plain.len, CODEC_KEEP_NEWLINES, out);
+		break;
+	}
+	buf_release(&html);
+	buf_release(&plain);
 }
 
 /* Every line of t quoted: "> " before text, ">" before an empty line or

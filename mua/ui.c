@@ -2,6 +2,7 @@
 
 #include <curses.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +73,18 @@ static void log_to_screen(enum log_level level, const char *line)
 		ui_error("%s", line);
 }
 
+/* ^C must not end surel: a message being written lives in memory, and
+ * deletion marks are applied only on the way out.  The handler does
+ * nothing; the interrupted getch() returns ERR, read as no key.  Exec
+ * resets it, so an editor or viewer gets ^C as usual. */
+static void on_sigint(int sig)
+{
+	(void)sig;
+}
+
 int ui_start(struct err *err)
 {
+	struct sigaction sa;
 	short i;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
@@ -97,6 +108,10 @@ int ui_start(struct err *err)
 		for (i = 1; i < UI_NCOLORS; i++)
 			init_pair(i, palette[i].fg, palette[i].bg);
 	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 	log_set_sink(log_to_screen);
 	return 0;
 }

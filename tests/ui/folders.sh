@@ -54,3 +54,36 @@ keys y
 wait_for '^SUREL-EXIT 0'
 [ "$(count Archive)" -eq 0 ] && [ "$(count Trash)" -eq 2 ] || fail "quit did not expunge"
 ok "q expunges after asking"
+
+# Without a trash_folder line the default Trash is used; ^C does not end
+# surel; s with a nested name makes a folder of the account, not a
+# directory where surel was started.
+ui_stop
+rm -rf "$T/Mail"
+cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
+[account demo]
+address = demo@example.test
+maildir = $T/Mail
+CFG
+deliver_demo "$T/Mail/INBOX"
+ui_start
+wait_for 'INBOX \[Msgs:3'
+# SIGINT to surel alone (a ^C in the pane would also end the wrapper
+# script, which a real shell would not do).
+pid=$(pgrep -n -f "$SUREL") || fail "surel not found"
+kill -INT "$pid"
+sleep 0.3
+kill -0 "$pid" 2> /dev/null || fail "SIGINT ended surel: $(screen)"
+keys d '$'
+wait_for '1 message moved to the trash'
+[ "$(count Trash)" -eq 1 ] || fail "the default Trash was not used: $(ls "$T/Mail")"
+keys s
+wait_for '^Move to folder:'
+keys lists/dev Enter
+wait_for 'Create folder .*lists/dev\?'
+keys y
+wait_for 'moved to lists/dev'
+[ "$(count lists/dev)" -eq 1 ] && [ ! -e "$T/lists" ] || fail "lists/dev not made in the account: $(ls "$T" "$T/Mail")"
+keys q
+wait_for '^SUREL-EXIT 0'
+ok "default Trash; ^C does not quit; s lists/dev makes a nested folder of the account"

@@ -247,6 +247,19 @@ static void test_reply_quoting(void)
 	CU_ASSERT_EQUAL(compose_start_reply(c, empty, strlen(empty), 0, &err), 0);
 	d = compose_draft(c, NULL);
 	CU_ASSERT(contains(d, "\n\nbob@example.test wrote:\n\n-- \n"));
+
+	/* HTML only: the text the pager shows is quoted. */
+	{
+		static const char html[] =
+			"From: bob@example.test\nSubject: s\nContent-Type: text/html\n\n"
+			"<p>Hello <b>there</b></p><p>second</p>\n";
+
+		CU_ASSERT_EQUAL(compose_start_reply(c, html, strlen(html), 0, &err), 0);
+		d = compose_draft(c, NULL);
+		CU_ASSERT(contains(d, "> Hello there\n"));
+		CU_ASSERT(contains(d, "> second\n"));
+		CU_ASSERT(!contains(d, "<p>"));
+	}
 	compose_free(c);
 }
 
