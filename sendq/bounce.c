@@ -79,6 +79,20 @@ static int is_smtp_reply(const char *r)
 	       isdigit((unsigned char)r[2]) && (r[3] == '\0' || r[3] == ' ');
 }
 
+/* One per-recipient block of the message/delivery-status part. */
+static void put_dsn_rcpt(struct buf *out, const char *addr, const char *action,
+			 const char *status, const char *reply)
+{
+	buf_puts(out, "\nFinal-Recipient: rfc822; ");
+	put_ascii(out, addr);
+	buf_printf(out, "\nAction: %s\nStatus: %s\n", action, status);
+	if (is_smtp_reply(reply)) {
+		buf_puts(out, "Diagnostic-Code: smtp; ");
+		put_ascii(out, reply);
+		buf_putc(out, '\n');
+	}
+}
+
 void bounce_make(const struct queue_env *e, const char *body, size_t len, const char *host,
 		 time_t now, int expired, struct buf *out)
 {
@@ -169,14 +183,7 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 			bounce_status(reply, "4.0.0", status);
 			if (status[0] != '4')
 				snprintf(status, sizeof(status), "4.0.0");
-			buf_puts(out, "\nFinal-Recipient: rfc822; ");
-			put_ascii(out, queue_env_rcpt_addr(e, i));
-			buf_printf(out, "\nAction: delayed\nStatus: %s\n", status);
-			if (is_smtp_reply(reply)) {
-				buf_puts(out, "Diagnostic-Code: smtp; ");
-				put_ascii(out, reply);
-				buf_putc(out, '\n');
-			}
+			put_dsn_rcpt(out, queue_env_rcpt_addr(e, i), "delayed", status, reply);
 			continue;
 		}
 		if (!is_failed(e, i))
@@ -187,14 +194,7 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 		 * failure; a 2xx one says nothing about it. */
 		if (status[0] != '5' && !(expired && status[0] == '4'))
 			snprintf(status, sizeof(status), "%s", expired ? "4.4.7" : "5.0.0");
-		buf_puts(out, "\nFinal-Recipient: rfc822; ");
-		put_ascii(out, queue_env_rcpt_addr(e, i));
-		buf_printf(out, "\nAction: failed\nStatus: %s\n", status);
-		if (is_smtp_reply(reply)) {
-			buf_puts(out, "Diagnostic-Code: smtp; ");
-			put_ascii(out, reply);
-			buf_putc(out, '\n');
-		}
+		put_dsn_rcpt(out, queue_env_rcpt_addr(e, i), "failed", status, reply);
 	}
 
 	/* 3: the original's header block (RFC 3462 text/rfc822-headers). */

@@ -329,6 +329,17 @@ static const char *base_name(const char *path)
 }
 
 /* One "key value" line; value may be empty.  Returns -1 with err set. */
+/* The index of recipient addr in e, or e->nrcpt. */
+static size_t rcpt_index(const struct queue_env *e, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < e->nrcpt; i++)
+		if (strcmp(e->rcpt[i].addr, addr) == 0)
+			break;
+	return i;
+}
+
 static int parse_line(struct queue_env *e, char *key, char *val, const char *name,
 		      unsigned lineno, int *version, struct err *err)
 {
@@ -392,10 +403,7 @@ static int parse_line(struct queue_env *e, char *key, char *val, const char *nam
 		if (!sp)
 			goto bad;
 		*sp = '\0';
-		for (i = 0; i < e->nrcpt; i++) {
-			if (strcmp(e->rcpt[i].addr, val) == 0)
-				break;
-		}
+		i = rcpt_index(e, val);
 		if (i == e->nrcpt)
 			return err_set(err, EX_DATAERR,
 				       "envelope '%s' line %u: reply for '%s', which is no recipient",
@@ -403,10 +411,7 @@ static int parse_line(struct queue_env *e, char *key, char *val, const char *nam
 		free(e->rcpt[i].reply);
 		e->rcpt[i].reply = xstrdup(sp + 1);
 	} else if (strcmp(key, "notified") == 0) {
-		for (i = 0; i < e->nrcpt; i++) {
-			if (strcmp(e->rcpt[i].addr, val) == 0)
-				break;
-		}
+		i = rcpt_index(e, val);
 		if (i == e->nrcpt)
 			return err_set(err, EX_DATAERR,
 				       "envelope '%s' line %u: notified for '%s', which is no recipient",
