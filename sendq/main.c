@@ -35,7 +35,6 @@
 
 enum mode { MODE_MAIL, MODE_LIST, MODE_SMTP, MODE_FLUSH, MODE_NOTHING };
 
-static const char *prog = "sendq";
 
 #ifdef SENDQ_FRONT
 /*
@@ -53,6 +52,7 @@ static char **front_argv;
 static void exec_agent(void) __attribute__((noreturn));
 static void exec_agent(void)
 {
+	struct err err = ERR_INIT;
 	char self[4096], *slash, *path;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
@@ -72,9 +72,9 @@ static void exec_agent(void)
 	if (!path)
 		path = xasprintf("%s/sendq-agent", PKGLIBEXECDIR);
 	execv(path, front_argv);
-	fprintf(stderr, "%s: cannot run '%s': %s\n", prog, path, strerror(errno));
+	err_sys(&err, EX_UNAVAILABLE, "cannot run '%s'", path);
 	free(path);
-	exit(EX_UNAVAILABLE);
+	exit(err_report(&err));
 }
 #endif
 
@@ -97,7 +97,7 @@ static void usage(FILE *f)
 		"  daemon [-A ACCOUNT] relay in the foreground as mail comes due\n"
 		"\n"
 		"TIME is 'YYYY-MM-DD HH:MM', 'HH:MM', '+30m', '+2h', '+1d' or '@EPOCH'.\n"
-		"See sendq(1).\n", prog, prog);
+		"See sendq(1).\n", log_prog(), log_prog());
 }
 
 static int write_out(const void *p, size_t n, struct err *err)
@@ -393,7 +393,7 @@ static int cmd_flush(const char *account, int verbose, int daemon, struct err *e
 			setvbuf(stderr, NULL, _IOLBF, 0);
 			log_set_timestamps(1);
 		}
-		log_init(prog, LOG_LVL_INFO, log_file == NULL);
+		log_init(LOG_LVL_INFO, log_file == NULL);
 	}
 	if (open_queue(&q, err) < 0)
 		goto out;
@@ -477,7 +477,7 @@ static int run_command(int argc, char **argv, int verbose, struct err *err)
 			ids[nids++] = argv[i];
 		}
 	}
-	log_init(prog, verbose >= 2 ? LOG_LVL_DEBUG : verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
+	log_init(verbose >= 2 ? LOG_LVL_DEBUG : verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
 
 	if (strcmp(cmd, "flush") == 0 || strcmp(cmd, "daemon") == 0) {
 		if (nids != 0) {
@@ -671,7 +671,7 @@ static int run_mail(int argc, char **argv, struct err *err)
 	a.mode = MODE_MAIL;
 	if (parse_mail_args(argc, argv, &a, &first, err) < 0)
 		return -1;
-	log_init(prog, a.verbose >= 2 ? LOG_LVL_DEBUG : a.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
+	log_init(a.verbose >= 2 ? LOG_LVL_DEBUG : a.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
 	a.o.rcpts = argv + first;
 	a.o.nrcpts = (size_t)(argc - first);
 	switch (a.mode) {
@@ -741,10 +741,9 @@ int main(int argc, char **argv)
 #endif
 	/* Errors carry the name the caller used, so a cron mail that says
 	 * "sendmail: ..." points at the right program. */
-	if (base[0])
-		prog = base;
-	log_init(prog, LOG_LVL_WARN, 0);
-	if (strcmp(prog, "sendq") == 0) {
+	log_set_prog(base[0] ? base : "sendq");
+	log_init(LOG_LVL_WARN, 0);
+	if (strcmp(log_prog(), "sendq") == 0) {
 		while (i < argc && strcmp(argv[i], "-v") == 0) {
 			verbose++;
 			i++;
@@ -767,14 +766,5 @@ int main(int argc, char **argv)
 #ifndef SENDQ_FRONT
 done:
 #endif
-	if (rc < 0) {
-		/* Messages quote addresses and header text: one safe line. */
-		struct buf line = BUF_INIT;
-
-		codec_sanitize(err.msg, strlen(err.msg), 0, &line);
-		fprintf(stderr, "%s: %s\n", prog, line.data);
-		buf_release(&line);
-		return err.code ? err.code : EX_SOFTWARE;
-	}
-	return 0;
+	return rc < 0 ? err_report(&err) : 0;
 }

@@ -428,8 +428,10 @@ static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struc
 /* getopt's own messages are off (opterr = 0) so a usage error stays one line. */
 static int bad_option(const char *arg)
 {
-	fprintf(stderr, "spool: bad option or missing argument near '%s' (see spool --help)\n", arg);
-	return EX_USAGE;
+	struct err err = ERR_INIT;
+
+	err_set(&err, EX_USAGE, "bad option or missing argument near '%s' (see spool --help)", arg);
+	return err_report(&err);
 }
 
 int main(int argc, char **argv)
@@ -450,6 +452,7 @@ int main(int argc, char **argv)
 	const char *cmd, *folder = NULL;
 	int opt, raw = 0, all = 0, rc;
 
+	log_set_prog("spool");
 	opterr = 0;
 	/* '+' stops at the command; options after it are parsed again below,
 	 * so both `spool -A x ls` and `spool ls -A x` work. */
@@ -463,8 +466,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fputs("spool: no command given (see spool --help)\n", stderr);
-		return EX_USAGE;
+		err_set(&err, EX_USAGE, "no command given (see spool --help)");
+		return err_report(&err);
 	}
 	cmd = argv[optind];
 	argc -= optind;
@@ -484,7 +487,7 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	log_init("spool", c.verbose >= 2 ? LOG_LVL_DEBUG : c.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
+	log_init(c.verbose >= 2 ? LOG_LVL_DEBUG : c.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
 
 	if (strcmp(cmd, "folders") == 0) {
 		rc = cmd_folders(&c, argc, argv, &err);
@@ -514,9 +517,5 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	cfg_free(c.cfg);
-	if (rc < 0) {
-		fprintf(stderr, "spool: %s\n", err.msg);
-		return err.code ? err.code : EX_SOFTWARE;
-	}
-	return 0;
+	return rc < 0 ? err_report(&err) : 0;
 }
