@@ -30,21 +30,27 @@ start_watch() {
 	WPID=$!
 }
 
-# stop_watch SECONDS: SIGTERM, then it must be gone within SECONDS and
-# have exited 0.
-stop_watch() {
-	kill -TERM "$WPID"
+# await_watch SECONDS WHAT: watch must end within SECONDS (after WHAT);
+# its exit status goes to rc.
+await_watch() {
 	i=0
 	while kill -0 "$WPID" 2> /dev/null && [ $i -lt $(($1 * 10)) ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	kill -0 "$WPID" 2> /dev/null && fail "watch still running $1 s after SIGTERM"
+	kill -0 "$WPID" 2> /dev/null && fail "watch still running $1 s after $2: $(cat "$T/watch.err")"
 	set +e
 	wait "$WPID"
 	rc=$?
 	set -e
 	WPID=
+}
+
+# stop_watch SECONDS: SIGTERM, then it must be gone within SECONDS and
+# have exited 0.
+stop_watch() {
+	kill -TERM "$WPID"
+	await_watch "$1" SIGTERM
 	[ "$rc" -eq 0 ] || fail "watch exited $rc after SIGTERM: $(cat "$T/watch.err")"
 	! grep -q "runtime error\|Sanitizer" "$T/watch.err" || fail "sanitizer: $(cat "$T/watch.err")"
 }
@@ -142,17 +148,7 @@ dovecot_start wronghost
 config "$T/c" "imaps://127.0.0.1:$DC_IMAPS"
 "$SPOOL" watch 2> "$T/watch.err" &
 WPID=$!
-i=0
-while kill -0 "$WPID" 2> /dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-kill -0 "$WPID" 2> /dev/null && fail "watch still running 10 s after a refused certificate: $(cat "$T/watch.err")"
-set +e
-wait "$WPID"
-rc=$?
-set -e
-WPID=
+await_watch 10 "a refused certificate"
 [ "$rc" -eq 69 ] || fail "watch exited $rc on a refused certificate, expected 69: $(cat "$T/watch.err")"
 [ "$(wc -l < "$T/watch.err")" -eq 1 ] && grep -q "^spool: .*does not match host name" "$T/watch.err" ||
 	fail "expected one line naming the certificate problem: $(cat "$T/watch.err")"
