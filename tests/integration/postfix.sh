@@ -12,7 +12,8 @@
 # packages; postfix_start returns 1 (after saying why) when it cannot run.
 # PF_VMAIL_UID and PF_VMAIL_GID (numbers), when set before postfix_start,
 # own the Maildirs instead of nobody:nogroup (e.g. the uid a Dovecot that
-# serves them runs as).
+# serves them runs as).  PF_MAIN_EXTRA, when set, is appended to main.cf
+# (a later setting wins).
 POSTFIX_PASS='p0stfix pass'
 postfix_dir=""
 
@@ -79,6 +80,7 @@ smtpd_sasl_local_domain =
 smtpd_sender_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = reject_unlisted_recipient, permit_sasl_authenticated, reject
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
+${PF_MAIN_EXTRA:-}
 CF
 	cat > "$postfix_dir/etc/master.cf" <<CF
 127.0.0.1:$pf_port inet n - n - - smtpd

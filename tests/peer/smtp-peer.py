@@ -28,6 +28,8 @@ RFC 5321 for libcurl, and misbehaves as --mode says:
   drip          the EHLO reply comes one byte a second
   bad-utf8      451 for every RCPT TO, with invalid UTF-8 in the text
   escape        451 for every RCPT TO, with terminal escapes in the text
+  plain-no-ir   535 to AUTH PLAIN without an initial response (as an Exim
+                PLAIN authenticator without server_prompts); with --auth
 
 --delay S waits S seconds before each reply after the greeting (a slow
 server; AUTH is then pending that long).
@@ -122,6 +124,8 @@ def check_auth(c, arg):
     parts = arg.split()
     mech = parts[0].upper() if parts else ""
     if mech == "PLAIN":
+        if len(parts) == 1 and args.mode == "plain-no-ir":
+            return False
         if len(parts) > 1:
             resp = parts[1]
         else:
@@ -162,7 +166,14 @@ def session(sock):
         cmdline = raw.decode("utf-8", "replace").rstrip("\r\n")
         verb = cmdline.split(" ", 1)[0].upper()
         arg = cmdline[len(verb):].strip()
-        log(("AUTH (hidden)" if verb == "AUTH" else cmdline))
+        if verb == "AUTH":
+            # The mechanism, and whether an initial response came, never
+            # the credentials.
+            words = arg.split()
+            log("AUTH %s%s (hidden)" % (words[0].upper() if words else "",
+                                        " initial-response" if len(words) > 1 else ""))
+        else:
+            log(cmdline)
         if verb in ("EHLO", "HELO") and mode == "long-ehlo":
             c.send_raw(b"250-" + b"x" * (10 * 1024 * 1024))
             time.sleep(args.max_time)
