@@ -23,10 +23,41 @@
  * sends again (flush.h). */
 #define FLUSH_BACKLOG 16
 
+/* relay.h behind flush_relay_ops. */
+static void *ops_open(const struct cfg_account *a, long timeout, struct err *err)
+{
+	return relay_new(a, timeout, err);
+}
+
+static int ops_send(void *s, const char *sender, const char *const *rcpts, size_t n,
+		    const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
+		    struct err *err)
+{
+	return relay_send(s, sender, rcpts, n, body, len, res, session_failed_out, err);
+}
+
+static const char *ops_host(const void *s)
+{
+	return relay_host(s);
+}
+
+static void ops_stats(const void *s, struct relay_stats *out)
+{
+	relay_get_stats(s, out);
+}
+
+static void ops_close(void *s)
+{
+	relay_free(s);
+}
+
+static const struct flush_relay_ops relay_ops = { ops_open, ops_send, ops_host, ops_stats,
+						  ops_close };
+
 /* What the pass keeps per account for SMTP. */
 struct session {
 	const struct cfg_account *acct;
-	struct relay *relay;        /* NULL until first needed */
+	void *relay;                /* NULL until first needed */
 	int failed;                 /* refused: defer the rest without trying */
 	char why[256];
 };
@@ -67,6 +98,7 @@ struct run {
 	struct queue *q;
 	const struct cfg *cfg;
 	const struct flush_opts *o;
+	const struct flush_relay_ops *ops;
 	time_t now;
 	struct flush_stats *st;
 	struct session *sessions;
@@ -220,11 +252,11 @@ static void relay_rcpts(struct run *r, struct queue_env *e, const struct cfg_acc
 	size_t i;
 
 	if (!s->relay && !s->failed) {
-		s->relay = relay_new(a, r->o->timeout, &err);
+		s->relay = r->ops->open(a, r->o->timeout, &err);
 		if (!s->relay)
 			session_fail(r, s, err.msg);
 	}
-	via = s->relay ? relay_host(s->relay) : cfg_account_name(a);
+	via = s->relay ? r->ops->host(s->relay) : cfg_account_name(a);
 	if (s->failed) {
 		/* One refused session (host down, bad certificate, AUTH
 		 * refused) says enough about this pass: no more timeouts. */
@@ -240,8 +272,8 @@ static void relay_rcpts(struct run *r, struct queue_env *e, const struct cfg_acc
 	res = xcalloc(n, sizeof(*res));
 	for (i = 0; i < n; i++)
 		addrs[i] = queue_env_rcpt_addr(e, idx[i]);
-	rc = relay_send(s->relay, queue_env_sender(e), addrs, n, body, len, res, &session_failed,
-			&err);
+	rc = r->ops->send(s->relay, queue_env_sender(e), addrs, n, body, len, res, &session_failed,
+			  &err);
 	if (rc < 0 && session_failed)
 		session_fail(r, s, err.msg);
 	queue_env_set_error(e, rc < 0 ? err.msg : NULL);
@@ -706,6 +738,7 @@ int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o
 	r.q = q;
 	r.cfg = cfg;
 	r.o = o;
+	r.ops = o->relay ? o->relay : &relay_ops;
 	r.now = now;
 	r.st = st;
 	r.expire = cfg ? cfg_general_duration(cfg, "expire", CFG_EXPIRE_DEFAULT) :
@@ -757,12 +790,12 @@ int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o
 	sync_point(&r);
 	for (i = 0; i < r.nsessions; i++) {
 		if (r.sessions[i].relay) {
-			relay_get_stats(r.sessions[i].relay, &rs);
+			r.ops->stats(r.sessions[i].relay, &rs);
 			st->connects += rs.connects;
 			log_info("%s: %u message(s) over %u connection(s)",
-				 relay_host(r.sessions[i].relay), rs.messages, rs.connects);
+				 r.ops->host(r.sessions[i].relay), rs.messages, rs.connects);
+			r.ops->close(r.sessions[i].relay);
 		}
-		relay_free(r.sessions[i].relay);
 	}
 	for (i = 0; i < r.nboxes; i++) {
 		batch_free(r.boxes[i].sent);

@@ -37,6 +37,7 @@ static const struct {
 	{ "pattern", suite_pattern },
 	{ "relay", suite_relay },
 	{ "bounce", suite_bounce },
+	{ "flush", suite_flush },
 	{ "rules", suite_rules },
 	{ "colorspec", suite_colorspec },
 	{ "mailcap", suite_mailcap },
