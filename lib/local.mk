@@ -15,7 +15,8 @@ lib_libsurel_a_SOURCES = \
 	lib/msg.c lib/msg.h \
 	lib/maildir.c lib/maildir.h \
 	lib/batch.c lib/batch.h \
-	lib/tls.c lib/tls.h
+	lib/tls.c lib/tls.h \
+	lib/worker.c lib/worker.h
 
 # What every program and test links to use lib/.
 SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(GNUTLS_LIBS)

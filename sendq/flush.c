@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "log.h"
 #include "maildir.h"
 #include "relay.h"
+#include "worker.h"
 #include "xalloc.h"
 
 /* Messages finished between two durability points (see flush.h). */
@@ -79,19 +79,17 @@ struct sent_msg {
 	int copy;
 };
 
-/* The finisher thread (flush.h): sent messages wait in ring[] in order.
- * Only the finisher touches the Sent boxes, the queue's removal list and
- * `unsynced` while it runs; the pass itself does so only once the ring is
- * drained (finisher_drain()), when the thread sleeps. */
+/* The finisher thread (flush.h, a worker.h worker): sent messages wait in
+ * ring[] in order, under the worker's lock.  Only the finisher touches the
+ * Sent boxes, the queue's removal list and `unsynced` while it runs; the
+ * pass itself does so only once the ring is drained (finisher_drain()),
+ * when the thread sleeps. */
 struct finisher {
-	pthread_mutex_t mu;
-	pthread_cond_t work_cv;     /* an item arrived, or stop */
-	pthread_cond_t room_cv;     /* a message was finished */
-	pthread_t thread;
-	int started;                /* 1: running; -1: could not start, work inline */
-	int stop, busy;
+	struct worker *w;           /* NULL: not started, or (tried) work inline */
+	int tried;
 	struct sent_msg ring[FLUSH_BACKLOG];
 	size_t head, count;
+	struct sent_msg cur;        /* the message being finished */
 };
 
 struct run {
@@ -416,30 +414,20 @@ static void finish_sent(struct run *r, struct sent_msg *m)
 
 /* ---- the finisher thread ------------------------------------------------ */
 
-static void *finisher_main(void *arg)
+static void finisher_take(void *arg)
+{
+	struct finisher *f = &((struct run *)arg)->fin;
+
+	f->cur = f->ring[f->head];
+	f->head = (f->head + 1) % FLUSH_BACKLOG;
+	f->count--;
+}
+
+static void finisher_run(void *arg)
 {
 	struct run *r = arg;
-	struct finisher *f = &r->fin;
-	struct sent_msg m;
 
-	pthread_mutex_lock(&f->mu);
-	for (;;) {
-		while (f->count == 0 && !f->stop)
-			pthread_cond_wait(&f->work_cv, &f->mu);
-		if (f->count == 0)
-			break;
-		m = f->ring[f->head];
-		f->head = (f->head + 1) % FLUSH_BACKLOG;
-		f->count--;
-		f->busy = 1;
-		pthread_mutex_unlock(&f->mu);
-		finish_sent(r, &m);
-		pthread_mutex_lock(&f->mu);
-		f->busy = 0;
-		pthread_cond_broadcast(&f->room_cv);
-	}
-	pthread_mutex_unlock(&f->mu);
-	return NULL;
+	finish_sent(r, &r->fin.cur);
 }
 
 /* Hand m (taken over) to the finisher, waiting while it is FLUSH_BACKLOG
@@ -448,57 +436,35 @@ static void finisher_push(struct run *r, struct sent_msg *m)
 {
 	struct finisher *f = &r->fin;
 
-	if (!f->started) {
-		pthread_mutex_init(&f->mu, NULL);
-		pthread_cond_init(&f->work_cv, NULL);
-		pthread_cond_init(&f->room_cv, NULL);
-		f->started = pthread_create(&f->thread, NULL, finisher_main, r) == 0 ? 1 : -1;
+	if (!f->tried) {
+		f->tried = 1;
+		f->w = worker_new(finisher_take, finisher_run, r);
 	}
-	if (f->started < 0) {
+	if (!f->w) {
 		finish_sent(r, m);
 		return;
 	}
-	pthread_mutex_lock(&f->mu);
+	worker_lock(f->w);
 	/* The one being finished counts: FLUSH_BACKLOG in all. */
-	while (f->count + (size_t)f->busy >= FLUSH_BACKLOG)
-		pthread_cond_wait(&f->room_cv, &f->mu);
+	worker_wait_below(f->w, FLUSH_BACKLOG);
 	f->ring[(f->head + f->count) % FLUSH_BACKLOG] = *m;
 	f->count++;
-	pthread_cond_signal(&f->work_cv);
-	pthread_mutex_unlock(&f->mu);
+	worker_added(f->w, 1);
+	worker_unlock(f->w);
 }
 
 /* Wait until the finisher has finished every message handed to it. */
 static void finisher_drain(struct run *r)
 {
-	struct finisher *f = &r->fin;
-
-	if (f->started <= 0)
-		return;
-	pthread_mutex_lock(&f->mu);
-	while (f->count > 0 || f->busy)
-		pthread_cond_wait(&f->room_cv, &f->mu);
-	pthread_mutex_unlock(&f->mu);
+	worker_drain(r->fin.w);
 }
 
 /* Finish what is handed over and end the thread. */
 static void finisher_stop(struct run *r)
 {
-	struct finisher *f = &r->fin;
-
-	if (f->started > 0) {
-		pthread_mutex_lock(&f->mu);
-		f->stop = 1;
-		pthread_cond_signal(&f->work_cv);
-		pthread_mutex_unlock(&f->mu);
-		pthread_join(f->thread, NULL);
-	}
-	if (f->started) {
-		pthread_mutex_destroy(&f->mu);
-		pthread_cond_destroy(&f->work_cv);
-		pthread_cond_destroy(&f->room_cv);
-	}
-	f->started = 0;
+	worker_free(r->fin.w);
+	r->fin.w = NULL;
+	r->fin.tried = 0;
 }
 
 /* Make the report on e's bounced recipients that were not reported yet

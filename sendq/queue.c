@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "buf.h"
 #include "path.h"
 #include "queue.h"
+#include "worker.h"
 #include "xalloc.h"
 
 /* An envelope is a few hundred bytes per recipient; anything this large is
@@ -35,16 +35,14 @@ enum sub { SUB_TMP, SUB_MSG, SUB_ENV, SUB_HOLD, SUB_FAILED, SUB_DONE, SUB_COUNT 
 static const char *const sub_names[SUB_COUNT] = { "tmp", "msg", "env", "hold", "failed", "done" };
 
 /* The background removal of finished messages (queue_sync()): a list of
- * ids whose done/ entry and body are to be unlinked, and one thread that
- * works through it while the flusher talks SMTP. */
+ * ids whose done/ entry and body are to be unlinked, under the lock of a
+ * worker.h thread that works through it while the flusher talks SMTP. */
 struct reaper {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;          /* work arrived, or stop */
-	pthread_cond_t idle_cv;     /* the list ran empty */
-	pthread_t thread;
-	int started, stop, busy;
+	struct worker *w;           /* NULL: not started, or (tried) work inline */
+	int tried;
 	char **ids;
 	size_t n, cap;
+	char *cur;                  /* the id being removed */
 	char *done_dir, *msg_dir;   /* borrowed from struct queue */
 };
 
@@ -884,29 +882,20 @@ static void reap_one(const char *done_dir, const char *msg_dir, const char *id)
 	free(p);
 }
 
-static void *reaper_main(void *arg)
+static void reaper_take(void *arg)
 {
 	struct reaper *rp = arg;
-	char *id;
 
-	pthread_mutex_lock(&rp->mu);
-	for (;;) {
-		while (rp->n == 0 && !rp->stop)
-			pthread_cond_wait(&rp->cv, &rp->mu);
-		if (rp->n == 0)
-			break;
-		id = rp->ids[--rp->n];
-		rp->busy = 1;
-		pthread_mutex_unlock(&rp->mu);
-		reap_one(rp->done_dir, rp->msg_dir, id);
-		free(id);
-		pthread_mutex_lock(&rp->mu);
-		rp->busy = 0;
-		if (rp->n == 0)
-			pthread_cond_broadcast(&rp->idle_cv);
-	}
-	pthread_mutex_unlock(&rp->mu);
-	return NULL;
+	rp->cur = rp->ids[--rp->n];
+}
+
+static void reaper_run(void *arg)
+{
+	struct reaper *rp = arg;
+
+	reap_one(rp->done_dir, rp->msg_dir, rp->cur);
+	free(rp->cur);
+	rp->cur = NULL;
 }
 
 /* Hand ids[0..n) (taken over) to the reaper; without a thread (it could
@@ -916,61 +905,41 @@ static void reaper_add(struct queue *q, char **ids, size_t n)
 	struct reaper *rp = &q->reaper;
 	size_t i;
 
-	if (!rp->started) {
+	if (!rp->tried) {
+		rp->tried = 1;
 		rp->done_dir = q->sub[SUB_DONE];
 		rp->msg_dir = q->sub[SUB_MSG];
-		pthread_mutex_init(&rp->mu, NULL);
-		pthread_cond_init(&rp->cv, NULL);
-		pthread_cond_init(&rp->idle_cv, NULL);
-		rp->started = pthread_create(&rp->thread, NULL, reaper_main, rp) == 0 ? 1 : -1;
+		rp->w = worker_new(reaper_take, reaper_run, rp);
 	}
-	if (rp->started < 0) {
+	if (!rp->w) {
 		for (i = 0; i < n; i++) {
 			reap_one(q->sub[SUB_DONE], q->sub[SUB_MSG], ids[i]);
 			free(ids[i]);
 		}
 		return;
 	}
-	pthread_mutex_lock(&rp->mu);
+	worker_lock(rp->w);
 	if (rp->n + n > rp->cap) {
 		rp->cap = rp->n + n + 64;
 		rp->ids = xreallocarray(rp->ids, rp->cap, sizeof(*rp->ids));
 	}
 	for (i = 0; i < n; i++)
 		rp->ids[rp->n++] = ids[i];
-	pthread_cond_signal(&rp->cv);
-	pthread_mutex_unlock(&rp->mu);
+	worker_added(rp->w, n);
+	worker_unlock(rp->w);
 }
 
 /* Finish the reaper's work and end its thread. */
 static void reaper_stop(struct reaper *rp)
 {
-	if (rp->started > 0) {
-		pthread_mutex_lock(&rp->mu);
-		rp->stop = 1;
-		pthread_cond_signal(&rp->cv);
-		pthread_mutex_unlock(&rp->mu);
-		pthread_join(rp->thread, NULL);
-	}
-	if (rp->started) {
-		pthread_mutex_destroy(&rp->mu);
-		pthread_cond_destroy(&rp->cv);
-		pthread_cond_destroy(&rp->idle_cv);
-	}
+	worker_free(rp->w);
 	free(rp->ids);
 	memset(rp, 0, sizeof(*rp));
 }
 
 void queue_reap_wait(struct queue *q)
 {
-	struct reaper *rp = &q->reaper;
-
-	if (rp->started <= 0)
-		return;
-	pthread_mutex_lock(&rp->mu);
-	while (rp->n > 0 || rp->busy)
-		pthread_cond_wait(&rp->idle_cv, &rp->mu);
-	pthread_mutex_unlock(&rp->mu);
+	worker_drain(q->reaper.w);
 }
 
 int queue_sync(struct queue *q, struct err *err)

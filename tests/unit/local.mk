@@ -28,7 +28,8 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_pattern.c \
 	tests/unit/test_relay.c \
 	tests/unit/test_bounce.c \
-	tests/unit/test_flush.c
+	tests/unit/test_flush.c \
+	tests/unit/test_worker.c
 TESTS += tests/unit/unit
 tests_unit_unit_SOURCES += tests/unit/test_rules.c
 tests_unit_unit_SOURCES += tests/unit/test_colorspec.c

@@ -38,6 +38,7 @@ static const struct {
 	{ "relay", suite_relay },
 	{ "bounce", suite_bounce },
 	{ "flush", suite_flush },
+	{ "worker", suite_worker },
 	{ "rules", suite_rules },
 	{ "colorspec", suite_colorspec },
 	{ "mailcap", suite_mailcap },

@@ -27,6 +27,7 @@ void suite_pattern(void);
 void suite_relay(void);
 void suite_bounce(void);
 void suite_flush(void);
+void suite_worker(void);
 void suite_rules(void);
 void suite_colorspec(void);
 void suite_mailcap(void);
