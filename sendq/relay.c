@@ -60,7 +60,8 @@ struct relay {
 	char *helo;              /* the name we give in EHLO */
 	/* What the server announced in the reply to our own EHLO on the
 	 * current connection (caps_parse()). */
-	int ext_8bitmime, ext_pipelining, ext_smtputf8;
+	unsigned ext;            /* RELAY_EXT_* */
+	unsigned long long size_max; /* SIZE's limit; 0: none given */
 	struct buf ehlo;         /* lines of that reply, code cut off */
 	int greeted;             /* the current connection's greeting was seen */
 	/* libcurl's part of the session, for the log and the error text
@@ -455,7 +456,8 @@ static void trace_out(struct relay *r, const char *s, size_t n)
 	r->hide_next = 0;
 	pend_push(r, c);
 	if (c == CMD_EHLO) {
-		r->ext_8bitmime = r->ext_pipelining = r->ext_smtputf8 = 0;
+		r->ext = 0;
+		r->size_max = 0;
 		buf_reset(&r->ehlo);
 	}
 	if (c == CMD_MAIL)
@@ -468,8 +470,10 @@ static void trace_out(struct relay *r, const char *s, size_t n)
  * server's name). */
 static void caps_parse(struct relay *r)
 {
-	static const char *const kw[] = { "8BITMIME", "PIPELINING", "SMTPUTF8" };
-	int *flag[] = { &r->ext_8bitmime, &r->ext_pipelining, &r->ext_smtputf8 };
+	static const struct { const char *kw; unsigned bit; } ext[] = {
+		{ "8BITMIME", RELAY_EXT_8BITMIME }, { "PIPELINING", RELAY_EXT_PIPELINING },
+		{ "SMTPUTF8", RELAY_EXT_SMTPUTF8 }, { "SIZE", RELAY_EXT_SIZE },
+	};
 	const char *p = r->ehlo.data, *end = r->ehlo.data + r->ehlo.len, *nl;
 	size_t i, k, n;
 
@@ -481,11 +485,15 @@ static void caps_parse(struct relay *r)
 		if (!nl)
 			break;
 		n = (size_t)(nl - p);
-		for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++) {
-			k = strlen(kw[i]);
-			if (n >= k && strncasecmp(p, kw[i], k) == 0 && (n == k || p[k] == ' '))
-				*flag[i] = 1;
+		for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+			k = strlen(ext[i].kw);
+			if (n >= k && strncasecmp(p, ext[i].kw, k) == 0 && (n == k || p[k] == ' '))
+				r->ext |= ext[i].bit;
 		}
+		/* RFC 1870: "SIZE 10240000", the largest message taken; 0 or
+		 * none means no fixed limit. */
+		if (n > 5 && strncasecmp(p, "SIZE ", 5) == 0 && isdigit((unsigned char)p[5]))
+			r->size_max = strtoull(p + 5, NULL, 10);
 	}
 }
 
@@ -508,9 +516,9 @@ static void reply_done(struct relay *r, int code)
 			r->desync = 1;
 			break;
 		}
-		r->stats.connects++;
 		r->greeted = 1;
-		r->ext_8bitmime = r->ext_pipelining = r->ext_smtputf8 = 0;
+		r->ext = 0;
+		r->size_max = 0;
 		break;
 	case CMD_EHLO:
 		if (code == 250)
@@ -1171,7 +1179,8 @@ static int session_open(struct relay *r, struct err *err)
 	if (!r->curl)
 		return err_set(err, EX_OSERR, "cannot start libcurl");
 	r->greeted = r->desync = r->saw_421 = 0;
-	r->ext_8bitmime = r->ext_pipelining = r->ext_smtputf8 = 0;
+	r->ext = 0;
+	r->size_max = 0;
 	r->errbuf[0] = '\0';
 	r->curl_reply[0] = '\0';
 	r->curl_code = r->curl_hide = 0;
@@ -1222,26 +1231,34 @@ static int any_accepted(const struct relay *r)
 	return 0;
 }
 
-/* RFC 6531: a non-ASCII address may go only to a server that offers
- * SMTPUTF8 (others answer "501 syntax error", or worse, mangle it).
- * Without it, such a recipient is refused here for good (5.6.7) and
- * taken off the wire; the others go.  A non-ASCII sender refuses all. */
-static void hold_utf8(struct relay *r, const char *sender, const char *const *rcpts, size_t n)
+/* Refuse here, for good, what this server is known to refuse, and take
+ * those recipients off the wire; the others go.  RFC 6531: a non-ASCII
+ * address may go only to a server that offers SMTPUTF8 (others answer
+ * "501 syntax error", or worse, mangle it): 5.6.7 for such a recipient,
+ * for all with a non-ASCII sender.  RFC 1870: a message larger than the
+ * SIZE the server announced: 5.3.4 for all. */
+static void hold_local(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
+		       size_t len)
 {
-	int bad_sender = has_non_ascii(sender);
+	int utf8 = !(r->ext & RELAY_EXT_SMTPUTF8), bad_sender = utf8 && has_non_ascii(sender);
+	int too_big = r->size_max > 0 && len > r->size_max;
 	size_t i, k = 0;
 
-	if (r->ext_smtputf8)
-		return;
 	for (i = 0; i < n; i++) {
-		if (!bad_sender && !has_non_ascii(rcpts[i])) {
+		if (too_big) {
+			r->res[i].code = 552;
+			snprintf(r->res[i].reply, sizeof(r->res[i].reply),
+				 "552 5.3.4 not sent: %zu bytes, and %s takes %llu at most", len,
+				 r->host, r->size_max);
+		} else if (bad_sender || (utf8 && has_non_ascii(rcpts[i]))) {
+			r->res[i].code = 553;
+			snprintf(r->res[i].reply, sizeof(r->res[i].reply),
+				 "553 5.6.7 not sent: %s does not offer SMTPUTF8 (RFC 6531), which the "
+				 "non-ASCII %s address needs", r->host,
+				 bad_sender ? "sender" : "recipient");
+		} else {
 			r->map[k++] = i;
-			continue;
 		}
-		r->res[i].code = 553;
-		snprintf(r->res[i].reply, sizeof(r->res[i].reply),
-			 "553 5.6.7 not sent: %s does not offer SMTPUTF8 (RFC 6531), which the "
-			 "non-ASCII %s address needs", r->host, bad_sender ? "sender" : "recipient");
 	}
 	r->nmap = k;
 }
@@ -1254,15 +1271,20 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 		    const char *body, size_t len, struct err *err)
 {
 	struct buf cmd = BUF_INIT, seven = BUF_INIT;
-	int eight = has_8bit(body, len), utf8 = has_non_ascii(sender), pipe = r->ext_pipelining;
+	int eight = has_8bit(body, len), utf8 = has_non_ascii(sender);
+	int pipe = (r->ext & RELAY_EXT_PIPELINING) != 0;
 	int rc = -1;
 	size_t i, n = r->nmap;
 
 	for (i = 0; i < n; i++)
 		utf8 |= has_non_ascii(rcpts[r->map[i]]);
-	buf_printf(&cmd, "MAIL FROM:<%s>%s%s\r\n", sender,
-		   eight && r->ext_8bitmime ? " BODY=8BITMIME" : "",
-		   utf8 && r->ext_smtputf8 ? " SMTPUTF8" : "");
+	buf_printf(&cmd, "MAIL FROM:<%s>", sender);
+	/* RFC 1870: the size lets the server refuse a message too large
+	 * before it is sent (LF line ends: a little less than on the wire). */
+	if (r->ext & RELAY_EXT_SIZE)
+		buf_printf(&cmd, " SIZE=%zu", len);
+	buf_printf(&cmd, "%s%s\r\n", eight && (r->ext & RELAY_EXT_8BITMIME) ? " BODY=8BITMIME" : "",
+		   utf8 && (r->ext & RELAY_EXT_SMTPUTF8) ? " SMTPUTF8" : "");
 	if (!pipe) {
 		if (exchange(r, &cmd, 0, err) < 0)
 			goto out;
@@ -1307,7 +1329,7 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 		/* 354 with nothing to deliver (RFC 2920 3.1): an empty
 		 * message, which the server turns down. */
 		buf_puts(&r->wire, ".\r\n");
-	} else if (eight && !r->ext_8bitmime && relay_to_7bit(body, len, &seven)) {
+	} else if (eight && !(r->ext & RELAY_EXT_8BITMIME) && relay_to_7bit(body, len, &seven)) {
 		relay_wire(seven.data, seven.len, &r->wire);
 	} else {
 		relay_wire(body, len, &r->wire);
@@ -1363,7 +1385,7 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 	reused = r->connected;
 	if (!r->connected && session_open(r, &io) < 0)
 		return txn_end(r, &io, res, session_failed_out, err);
-	hold_utf8(r, sender, rcpts, n);
+	hold_local(r, sender, rcpts, n, len);
 	rc = r->nmap > 0 ? transact(r, sender, rcpts, body, len, &io) : 0;
 	if (rc < 0 && reused && !r->body_sent) {
 		/* A kept session that broke before the message went out (a
@@ -1378,7 +1400,7 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 		err_clear(&io);
 		if (session_open(r, &io) < 0)
 			return txn_end(r, &io, res, session_failed_out, err);
-		hold_utf8(r, sender, rcpts, n);
+		hold_local(r, sender, rcpts, n, len);
 		rc = r->nmap > 0 ? transact(r, sender, rcpts, body, len, &io) : 0;
 	}
 	/* Out of step with the server (lost, timed out, a reply missing or
@@ -1390,7 +1412,7 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 }
 
 int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n, int ok,
-		 int *session_failed_out, struct err *err)
+		 int *session_failed_out, unsigned *ext_out, struct err *err)
 {
 	struct relay r;
 	struct err io = ERR_INIT;
@@ -1423,6 +1445,8 @@ int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n
 		err_set(&io, EX_TEMPFAIL, "replay: %s",
 			!r.mail_sent && r.last_code >= 400 ? r.last_reply : "connection lost");
 	rc = txn_end(&r, ok ? NULL : &io, res, session_failed_out, err);
+	if (ext_out)
+		*ext_out = r.ext;
 	buf_release(&r.reply);
 	buf_release(&r.ehlo);
 	free(r.pend);

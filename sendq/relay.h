@@ -28,6 +28,12 @@
 /* Replies longer than this are cut (they end up in envelopes and logs). */
 #define RELAY_REPLY_MAX 400
 
+/* The extensions used, as the reply to EHLO announces them. */
+#define RELAY_EXT_8BITMIME   1u  /* RFC 6152: BODY=8BITMIME, else 7-bit */
+#define RELAY_EXT_PIPELINING 2u  /* RFC 2920: commands in one write */
+#define RELAY_EXT_SMTPUTF8   4u  /* RFC 6531: non-ASCII addresses */
+#define RELAY_EXT_SIZE       8u  /* RFC 1870: SIZE= and a size limit */
+
 struct relay;
 
 /* What happened to one recipient of one transaction. */
@@ -66,7 +72,8 @@ void relay_get_stats(const struct relay *r, struct relay_stats *out);
  * it refused the recipient, else the reply that ended the transaction (to
  * MAIL FROM, DATA or the final dot).  A non-ASCII address for a server
  * without SMTPUTF8 is refused here, "553 5.6.7 ..." (RFC 6531), and that
- * recipient (every one, for a non-ASCII sender) is not sent.  A recipient whose code is 0 has no
+ * recipient (every one, for a non-ASCII sender) is not sent; so is a
+ * message larger than the server's SIZE, "552 5.3.4 ..." for all.  A recipient whose code is 0 has no
  * known outcome (connection lost, timeout, refused session).
  *
  * Returns 0 when every recipient has a code, else -1 with err saying why
@@ -91,9 +98,11 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
  * replies, as pipelined) or '<' (a server line; "250-" continues a reply,
  * "250 " ends it), other lines ignored.  res (n entries) and the return
  * value, *session_failed_out and err are what relay_send() gives when the
- * session had that trace and ended normally (ok 1) or broke (ok 0). */
+ * session had that trace and ended normally (ok 1) or broke (ok 0);
+ * *ext_out (may be NULL) gets the RELAY_EXT_* bits the last reply to EHLO
+ * announced. */
 int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n, int ok,
-		 int *session_failed_out, struct err *err) RELAY_WUR;
+		 int *session_failed_out, unsigned *ext_out, struct err *err) RELAY_WUR;
 
 /* The body as it goes on the wire after DATA, appended to out: LF -> CRLF
  * (an existing CRLF is kept), a dot doubled at the start of a line, a line
