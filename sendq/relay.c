@@ -1080,8 +1080,10 @@ static int session_in_step(struct relay *r)
 
 /* A handle for one session.  curl does the session part (CONNECT_ONLY:
  * connect, greeting, EHLO, STARTTLS, EHLO again, AUTH, then stop) with its
- * TLS verification and SASL; the mail transactions are ours, pipelined
- * (RFC 2920) over curl_easy_send/recv, which curl cannot do. */
+ * TLS verification and SASL; then ours over curl_easy_send/recv: an EHLO
+ * whose reply tells the extensions (curl does not expose what its own
+ * EHLO learned), and the mail transactions, pipelined (RFC 2920), which
+ * curl cannot do. */
 static CURL *new_handle(struct relay *r)
 {
 	CURL *h = curl_easy_init();
