@@ -32,6 +32,8 @@
 #define QUIT_WAIT 2
 /* A server line longer than this ends the session (no reply is that long). */
 #define LINE_MAX_BYTES (64 * 1024)
+/* The lines of a reply to EHLO kept at most (a real one is under 1 KiB). */
+#define EHLO_MAX_BYTES (64 * 1024)
 
 /* The command whose reply comes next, as the protocol trace tells it. */
 enum cmd { CMD_NONE, CMD_EHLO, CMD_STARTTLS, CMD_AUTH, CMD_MAIL, CMD_RCPT, CMD_DATA,
@@ -574,7 +576,9 @@ static void trace_in_line(struct relay *r, const char *s, size_t n)
 	}
 	code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 	last = n == 3 || s[3] != '-';
-	if (r->pend_len > 0 && r->pend[r->pend_head] == CMD_EHLO) {
+	/* An endless reply is cut off by the reply clock (read_replies());
+	 * what is kept of it meanwhile is bounded. */
+	if (r->pend_len > 0 && r->pend[r->pend_head] == CMD_EHLO && r->ehlo.len < EHLO_MAX_BYTES) {
 		buf_append(&r->ehlo, n > 4 ? s + 4 : "", n > 4 ? n - 4 : 0);
 		buf_putc(&r->ehlo, '\n');
 	}

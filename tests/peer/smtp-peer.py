@@ -22,6 +22,8 @@ RFC 5321 for libcurl, and misbehaves as --mode says:
   long-greet    the greeting is 10 MB with no line end, then silence
   long-ehlo     the EHLO reply is "250-" and 10 MB with no line end, then silence
   endless-ehlo  the EHLO reply is "250-" lines that never end
+  endless-ehlo2 as endless-ehlo, for the second EHLO of a connection only
+                (libcurl's passes; sendq's own meets it)
   long-mail     as long-ehlo, in reply to MAIL FROM (the client's own reader)
   endless-mail  as endless-ehlo, in reply to MAIL FROM
   drip-mail     the reply to MAIL FROM comes one byte a second
@@ -67,6 +69,7 @@ class Conn:
         self.rf = sock.makefile("rb")
         self.tls = False
         self.extra_sent = False
+        self.ehlos = 0
 
     def send(self, text):
         if args.delay:
@@ -178,7 +181,8 @@ def session(sock):
             c.send_raw(b"250-" + b"x" * (10 * 1024 * 1024))
             time.sleep(args.max_time)
             return
-        elif verb in ("EHLO", "HELO") and mode == "endless-ehlo":
+        elif verb in ("EHLO", "HELO") and (mode == "endless-ehlo" or
+                                           (mode == "endless-ehlo2" and c.ehlos == 1)):
             end = time.time() + args.max_time
             while time.time() < end:
                 c.send_raw(b"250-SIZE 1000000 and more and more\r\n" * 1000)
@@ -189,6 +193,7 @@ def session(sock):
                 time.sleep(1)
             return
         elif verb in ("EHLO", "HELO"):
+            c.ehlos += 1
             c.send(ehlo_reply(c))
         elif verb == "STARTTLS" and args.tls and not c.tls:
             c.send("220 2.0.0 go ahead")
