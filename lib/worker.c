@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "worker.h"
@@ -44,6 +45,8 @@ static void *worker_main(void *arg)
 struct worker *worker_new(void (*take)(void *ctx), void (*run)(void *ctx), void *ctx)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
+	sigset_t all, old;
+	int rc;
 
 	w->take = take;
 	w->run = run;
@@ -51,7 +54,13 @@ struct worker *worker_new(void (*take)(void *ctx), void (*run)(void *ctx), void 
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work_cv, NULL);
 	pthread_cond_init(&w->done_cv, NULL);
-	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+	/* The thread starts with every signal blocked, so that they reach
+	 * the main thread (the daemon's SIGTERM must interrupt its poll()). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->work_cv);
 		pthread_cond_destroy(&w->done_cv);

@@ -11,7 +11,8 @@
  * run(ctx) then does the work without the lock.  One item is in run() at
  * a time.
  *
- * A thread that cannot be started is no error: worker_new() returns NULL
+ * The thread runs with every signal blocked: signals go to the main
+ * thread.  A thread that cannot be started is no error: worker_new() returns NULL
  * and the owner does the work inline (every function accepts NULL as
  * "no thread").  Ownership: the owner frees with worker_free(), which
  * finishes what is handed over first.

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@ struct work {
 	int items[N];
 	size_t head, count;
 	int cur;
+	int blocked;              /* SIGTERM was blocked in the thread */
 	int done[N];
 	size_t ndone;
 	size_t max_in_flight;     /* seen by the owner under the lock */
@@ -32,7 +35,10 @@ static void take(void *arg)
 static void run(void *arg)
 {
 	struct work *k = arg;
+	sigset_t mask;
 
+	if (k->ndone == 0 && pthread_sigmask(SIG_SETMASK, NULL, &mask) == 0)
+		k->blocked = sigismember(&mask, SIGTERM) == 1;
 	if (k->cur % 50 == 0)
 		usleep(1000);
 	k->done[k->ndone++] = k->cur;
@@ -61,6 +67,8 @@ static void test_order_drain(void)
 	worker_drain(w);
 	/* Drained: everything handed over is done, in order. */
 	CU_ASSERT_EQUAL(k.ndone, N / 2);
+	/* Signals are the main thread's. */
+	CU_ASSERT(k.blocked);
 	for (i = 0; i < N / 2; i++)
 		CU_ASSERT_EQUAL(k.done[i], i);
 	for (; i < N; i++)
