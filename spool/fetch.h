@@ -82,7 +82,12 @@ int fetch_session_open(const struct cfg_account *a, const struct fetch_opts *o,
  * a signal handler): a pull then fails with "interrupted" after its last
  * batch was committed.  stop is borrowed for the session's lifetime. */
 void fetch_session_set_stop(struct fetch_session *fs, const volatile sig_atomic_t *stop);
-/* Whether the account's server speaks IMAP (else POP3). */
+/* Speak to the server through ops instead of the source the account's
+ * `fetch` URL chose (its host, port and login settings stay): the unit
+ * tests' sources without a server.  Call before fetch_session_connect(). */
+void fetch_session_set_source(struct fetch_session *fs, const struct source_ops *ops);
+/* Whether the account's server can wait for mail (IMAP IDLE); else it is
+ * polled (POP3). */
 int fetch_session_is_imap(const struct fetch_session *fs);
 /* Connect and log in, dropping any previous connection first. */
 int fetch_session_connect(struct fetch_session *fs, struct err *err)

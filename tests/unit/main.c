@@ -42,6 +42,8 @@ static const struct {
 	{ "mailcap", suite_mailcap },
 	{ "html", suite_html },
 	{ "bodysearch", suite_bodysearch },
+	{ "fetch", suite_fetch },
+	{ "mutf7", suite_mutf7 },
 };
 
 int main(int argc, char **argv)
