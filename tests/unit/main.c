@@ -44,6 +44,7 @@ static const struct {
 	{ "bodysearch", suite_bodysearch },
 	{ "fetch", suite_fetch },
 	{ "mutf7", suite_mutf7 },
+	{ "mda", suite_mda },
 };
 
 int main(int argc, char **argv)

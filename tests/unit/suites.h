@@ -33,5 +33,6 @@ void suite_html(void);
 void suite_bodysearch(void);
 void suite_fetch(void);
 void suite_mutf7(void);
+void suite_mda(void);
 
 #endif
