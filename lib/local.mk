@@ -23,3 +23,6 @@ SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(GNUTLS_
 
 # Filing rules (rule1, rule2, ... of an account), used by spool deliver and fetch.
 lib_libsurel_a_SOURCES += lib/rules.c lib/rules.h
+
+# Modified UTF-7 mailbox names (IMAP), used by fetch.
+lib_libsurel_a_SOURCES += lib/mutf7.c lib/mutf7.h

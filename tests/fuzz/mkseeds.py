@@ -122,6 +122,14 @@ smtp("data-failed", 2, False, [
     "<220 hi", ">EHLO x", "<250 ok", ">MAIL FROM:<a@b>", "<250 ok", ">RCPT TO:<c@d>",
     "<250 ok", ">RCPT TO:<e@f>", "<250 ok", ">DATA", "<554 5.6.0 message rejected"])
 
+# mutf7: mailbox names, as servers list them and as configs name them.
+put("mutf7", "rfc3501", "~peter/mail/&U,BTFw-/&ZeVnLIqe-")
+put("mutf7", "umlaut", "Entw&APw-rfe")
+put("mutf7", "amp", "R&-D/&-&-")
+put("mutf7", "astral", "&2D3eAA-x&AOk-")
+put("mutf7", "utf8", "Entwürfe/日本語 & 😀")
+put("mutf7", "bad", "&Jjo&AGE-&2D0-&AOl-")
+
 # fetchstate: state files as fetchstate_save() writes them.
 put("fetchstate", "imap", "version 1\nuidvalidity 1700000000\nlast_uid 4711\n")
 put("fetchstate", "pop3", "version 1\nuidl 000000017a2b3c4d\nuidl abc\nuidl 000000017a2b3c4d\nuidl zz\n")

@@ -23,3 +23,4 @@ TESTS += tests/integration/crash-diskfull.sh
 TESTS += tests/integration/secrets.sh
 TESTS += tests/integration/e2e-chain.sh
 TESTS += tests/integration/sendq-smarthost.sh
+TESTS += tests/integration/deliver-postfix.sh

@@ -12,8 +12,8 @@
 # packages; postfix_start returns 1 (after saying why) when it cannot run.
 # PF_VMAIL_UID and PF_VMAIL_GID (numbers), when set before postfix_start,
 # own the Maildirs instead of nobody:nogroup (e.g. the uid a Dovecot that
-# serves them runs as).  PF_MAIN_EXTRA, when set, is appended to main.cf
-# (a later setting wins).
+# serves them runs as).  PF_MAIN_EXTRA and PF_MASTER_EXTRA, when set, are
+# appended to main.cf (a later setting wins) and master.cf.
 POSTFIX_PASS='p0stfix pass'
 postfix_dir=""
 
@@ -104,6 +104,7 @@ virtual   unix - n n - - virtual
 anvil     unix - - n - 1 anvil
 scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
+${PF_MASTER_EXTRA:-}
 CF
 	postfix -c "$postfix_dir/etc" check > "$postfix_dir/start.log" 2>&1 || true
 	if ! postfix -c "$postfix_dir/etc" start >> "$postfix_dir/start.log" 2>&1; then

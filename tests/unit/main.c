@@ -45,6 +45,9 @@ static const struct {
 	{ "html", suite_html },
 	{ "bodysearch", suite_bodysearch },
 	{ "err", suite_err },
+	{ "fetch", suite_fetch },
+	{ "mutf7", suite_mutf7 },
+	{ "mda", suite_mda },
 };
 
 int main(int argc, char **argv)
