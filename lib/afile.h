@@ -87,7 +87,9 @@ int afile_read(const char *path, size_t max, char **data_out, size_t *len_out,
 /* A unique name in Maildir style: "SECONDS.M<usec>P<pid>Q<counter>.HOST"
  * (host with '/' as "\057" and ':' as "\072", as the Maildir spec says);
  * caller frees.  The counter is per process and atomic, so threads and
- * quick successive calls never repeat a name. */
+ * quick successive calls never repeat a name.  The microseconds are
+ * written with six digits so that names made in the same second sort in
+ * the order they were made (the queue lists and relays in name order). */
 char *afile_unique_name(void);
 
 #endif
