@@ -21,3 +21,7 @@ SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(GNUTLS_
 
 # Filing rules (rule1, rule2, ... of an account), used by spool deliver and fetch.
 lib_libsurel_a_SOURCES += lib/rules.c lib/rules.h
+
+# Addresses, dates and MIME parameters: the seams of the message model,
+# also used on their own by sendq and the MUA when they write mail.
+lib_libsurel_a_SOURCES += lib/ascii.h lib/addr.c lib/addr.h lib/date.c lib/date.h lib/param.c lib/param.h

@@ -1,7 +1,7 @@
 /*
  * surel: the terminal mail reader.  main() reads the options and the
  * configuration, picks the folder and hands over to the index screen
- * (browser.h); `surel -s` goes to compose's non-interactive path.  Only
+ * (browser.h); `surel -s` goes to sendcli.h's non-interactive path.  Only
  * here are errors printed and exit codes chosen.
  */
 #include "config.h"
@@ -14,11 +14,11 @@
 
 #include "browser.h"
 #include "cfg.h"
-#include "compose.h"
 #include "err.h"
 #include "maildir.h"
 #include "mbox.h"
 #include "path.h"
+#include "sendcli.h"
 #include "xalloc.h"
 
 /* Whether the options ask for the non-interactive path (-s before any
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	int c, rc = 0;
 
 	if (wants_send(argc, argv)) {
-		if (compose_send_cli(argc, argv, &err) < 0) {
+		if (sendcli_run(argc, argv, &err) < 0) {
 			fprintf(stderr, "surel: %s\n", err.msg);
 			return err.code;
 		}

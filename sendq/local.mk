@@ -3,7 +3,7 @@ noinst_LIBRARIES += sendq/libsendq.a
 sendq_libsendq_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 sendq_libsendq_a_SOURCES = \
 	sendq/queue.c sendq/queue.h \
-	sendq/enqueue.c sendq/enqueue.h \
+	sendq/enqueue.c sendq/enqueue.h sendq/enqueue_smtp.c \
 	sendq/relay.c sendq/relay.h \
 	sendq/bounce.c sendq/bounce.h \
 	sendq/flush.c sendq/flush.h \
