@@ -4,7 +4,9 @@
  * request (RFC 2047/2231, quoted-printable/base64, charsets to UTF-8).
  * Malformed input never fails the parse: the model is built as well as it
  * can be and the original bytes are left untouched.  Decoders themselves
- * live in codec.h; reading files from a Maildir is maildir.h's job.
+ * live in codec.h, the readers of address lists, dates and MIME parameters
+ * in addr.h, date.h and param.h; reading files from a Maildir is
+ * maildir.h's job.
  *
  * Ownership: a struct msg borrows the bytes given to msg_parse(), which must
  * stay valid and unchanged until msg_free().  Every `const char *` returned
