@@ -16,6 +16,10 @@ mkdir -p "$T/locale"
 # the locale; what counts is that setlocale takes it (checked by the test).
 localedef -i de_DE -f UTF-8 "$T/locale/de_DE.UTF-8" > "$T/localedef.out" 2>&1 || true
 [ -e "$T/locale/de_DE.UTF-8/LC_TIME" ] || fail "localedef did not build de_DE.UTF-8: $(cat "$T/localedef.out")"
+# glibc's setlocale keeps its copy of LOCPATH for good; in a sanitizer
+# build that is the one leak to forgive.
+echo "leak:__argz_add_sep" > "$T/lsan.supp"
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp" \
 LOCPATH="$T/locale" LC_ALL=C.UTF-8 SUREL_TEST_LOCALE=de_DE.UTF-8 "$UNIT" -s date > "$T/unit.out" 2>&1 ||
 	fail "date suite under de_DE.UTF-8: $(cat "$T/unit.out")"
 grep -q "tests *3 *3 *3 *0" "$T/unit.out" || fail "the locale test did not run: $(cat "$T/unit.out")"
