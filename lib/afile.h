@@ -18,8 +18,9 @@
 /* The sysexits class for a failed file operation with errno errnum:
  * EX_TEMPFAIL when waiting may help (ENOSPC, EDQUOT, EIO, EAGAIN, EINTR,
  * ENOMEM, EMFILE, ENFILE, EBUSY, ENOLCK, ETIMEDOUT, ESTALE, EROFS), EX_NOPERM for
- * EACCES and EPERM, else permanent (EX_CANTCREAT for a create, EX_NOINPUT
- * for a read, EX_IOERR ...). */
+ * EACCES and EPERM, else permanent, the caller's class (EX_CANTCREAT for a
+ * create, EX_NOINPUT for a read, EX_IOERR for a write): of these only
+ * EX_TEMPFAIL is temporary to err_is_temp(). */
 int afile_err_code(int errnum, int permanent);
 
 /* Write all n bytes to fd, retrying short writes and EINTR.  On failure the

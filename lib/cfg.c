@@ -512,8 +512,9 @@ static void rtrim(char *s)
 
 /* Cut an inline comment, '#' or ';' at the start of s or after a blank,
  * then trailing blanks.  Which characters inih strips depends on how it was
- * built (Debian's: ';' only), and DESIGN.md's own example needs '#'
- * ("send_delay = 10   # seconds ..."), so both are handled here. */
+ * built (Debian's: ';' only), and the example configuration in
+ * doc/DESIGN.md needs '#' ("send_delay = 10   # seconds ..."), so both are
+ * handled here. */
 static void strip_comment(char *s)
 {
 	size_t i, n = strlen(s);

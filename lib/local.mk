@@ -5,6 +5,7 @@ lib_libsurel_a_SOURCES = \
 	lib/xalloc.c lib/xalloc.h \
 	lib/buf.c lib/buf.h \
 	lib/log.c lib/log.h \
+	lib/out.c lib/out.h \
 	lib/path.c lib/path.h \
 	lib/afile.c lib/afile.h \
 	lib/cfg.c lib/cfg.h \

@@ -1,8 +1,9 @@
 /*
  * compose_mime: the outgoing message.  Header fields encoded (RFC 2047
  * words, RFC 2231 file names) and folded, the text and the attachments
- * transfer-encoded so the whole is 7-bit clean: the relay does not send
- * BODY=8BITMIME (DESIGN.md), so 8-bit text must not leave here unencoded.
+ * transfer-encoded so the whole is 7-bit clean: a message from the MUA
+ * needs no 8BITMIME from any smarthost (doc/DESIGN.md, "The MIME
+ * reference"), so 8-bit text must not leave here unencoded.
  */
 #include "config.h"
 

@@ -3,7 +3,7 @@
  * options, or an SMTP dialogue on stdin/stdout for -bs) into a queued
  * message: recipients, envelope sender, account, the header fields a
  * message must have, and the checks that refuse bad input before anything
- * is written.  Storing is queue.h's job; the command line is sendq/main.c's;
+ * is written.  Storing is queue.h's job; the command line is sendq/cli.c's;
  * address syntax is addr.h's (ADDR_SYNTAX, bare names allowed for
  * recipients).
  *

@@ -6,7 +6,7 @@
  * the whole pass), records every recipient's outcome in the envelope, and
  * finishes messages: Sent copy, bounce (bounce.h) into the sender's INBOX,
  * removal or the move to failed/.  Taking the flush lock and the recovery
- * sweep are the caller's job (sendq/main.c, daemon.h); so is printing.
+ * sweep are the caller's job (sendq/agent.c, daemon.h); so is printing.
  *
  * Outcomes per recipient: a 2xx reply (or a local delivery) is sent; 5xx
  * is bounced; 4xx, a lost connection, a timeout, a refused session (TLS,

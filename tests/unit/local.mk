@@ -33,4 +33,5 @@ tests_unit_unit_SOURCES += tests/unit/test_rules.c
 tests_unit_unit_SOURCES += tests/unit/test_colorspec.c
 tests_unit_unit_SOURCES += tests/unit/test_mailcap.c tests/unit/test_html.c
 tests_unit_unit_SOURCES += tests/unit/test_bodysearch.c
+tests_unit_unit_SOURCES += tests/unit/test_err.c
 tests_unit_unit_SOURCES += tests/unit/test_addr.c tests/unit/test_date.c

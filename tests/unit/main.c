@@ -44,6 +44,7 @@ static const struct {
 	{ "mailcap", suite_mailcap },
 	{ "html", suite_html },
 	{ "bodysearch", suite_bodysearch },
+	{ "err", suite_err },
 };
 
 int main(int argc, char **argv)

@@ -33,5 +33,6 @@ void suite_colorspec(void);
 void suite_mailcap(void);
 void suite_html(void);
 void suite_bodysearch(void);
+void suite_err(void);
 
 #endif

@@ -79,6 +79,8 @@ static struct cfg *load_text(const char *text, mode_t mode, struct err *err)
 	return cfg_load(cfg_file, err);
 }
 
+/* The example configuration of doc/DESIGN.md (section 8), character for
+ * character: change both together. */
 static const char sample[] =
 	"[general]\n"
 	"default_account = work\n"
@@ -581,7 +583,7 @@ void suite_cfg(void)
 {
 	CU_pSuite s = CU_add_suite("cfg", setup, teardown);
 
-	CU_add_test(s, "DESIGN.md example", test_design_example);
+	CU_add_test(s, "doc/DESIGN.md example", test_design_example);
 	CU_add_test(s, "default account", test_default_account);
 	CU_add_test(s, "account by address", test_address_lookup);
 	CU_add_test(s, "booleans", test_bools);
