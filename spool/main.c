@@ -22,6 +22,7 @@
 #include "index.h"
 #include "log.h"
 #include "maildir.h"
+#include "mda.h"
 #include "msg.h"
 #include "out.h"
 #include "path.h"
@@ -376,6 +377,12 @@ static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 
 	if (argc > 1) {
 		return err_set(err, EX_USAGE, "deliver takes at most one folder");
+	}
+	/* The whole message, without the envelope an MTA wrote around it
+	 * (spool/mda.h); the rules see it as it is stored. */
+	if (mda_read(STDIN_FILENO, &head, err) < 0) {
+		buf_release(&head);
+		return -1;
 	}
 	/* An explicit FOLDER bypasses the rules. */
 	if (argc == 0 && rule_dir(c, &head, &dir, err) < 0) {

@@ -39,12 +39,17 @@ static const struct {
 	{ "pattern", suite_pattern },
 	{ "relay", suite_relay },
 	{ "bounce", suite_bounce },
+	{ "flush", suite_flush },
+	{ "worker", suite_worker },
 	{ "rules", suite_rules },
 	{ "colorspec", suite_colorspec },
 	{ "mailcap", suite_mailcap },
 	{ "html", suite_html },
 	{ "bodysearch", suite_bodysearch },
 	{ "err", suite_err },
+	{ "fetch", suite_fetch },
+	{ "mutf7", suite_mutf7 },
+	{ "mda", suite_mda },
 };
 
 int main(int argc, char **argv)

@@ -337,6 +337,7 @@ static void test_syntax_details(void)
 			"fetch_folders = INBOX,Sent Items\r\n"
 			"auth = xoauth2\r\n"
 			"local_domains = localhost  example.test\r\n"
+			"helo = mail-1.example.test\r\n"
 			"tls_fingerprint = AB:cd:EF:01:23:45:67:89:AB:cd:EF:01:23:45:67:89:"
 			"AB:cd:EF:01:23:45:67:89:AB:cd:EF:01:23:45:67:89\r\n"
 			"[general]\n"
@@ -356,6 +357,7 @@ static void test_syntax_details(void)
 	CU_ASSERT_STRING_EQUAL(cfg_get(a, "fetch_folders"), "INBOX,Sent Items");
 	CU_ASSERT_STRING_EQUAL(cfg_get(a, "auth"), "xoauth2");
 	CU_ASSERT_STRING_EQUAL(cfg_get(a, "local_domains"), "localhost  example.test");
+	CU_ASSERT_STRING_EQUAL(cfg_get(a, "helo"), "mail-1.example.test");
 	CU_ASSERT_STRING_EQUAL(cfg_get(a, "tls_fingerprint"),
 			       "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
 	CU_ASSERT_STRING_EQUAL(cfg_general(cfg, "editor"), "vim -c 'set tw=72'");
@@ -423,6 +425,10 @@ static void test_errors(void)
 		  "3: 'tls_fingerprint' must be a SHA-256 fingerprint" },
 		{ "[account a]\naddress = a@x.test\nlocal_domains = a,b\n",
 		  "3: 'local_domains' must be domains separated by blanks" },
+		{ "[account a]\naddress = a@x.test\nhelo = vm\n",
+		  "3: 'helo' must be a fully qualified domain name or [address]" },
+		{ "[account a]\naddress = a@x.test\nhelo = a..b\n",
+		  "3: 'helo' must be a fully qualified domain name or [address]" },
 		{ "[general]\nsend_delay = -1\n",
 		  "2: 'send_delay' must be a whole number of seconds, not '-1'" },
 		{ "[general]\nsend_delay = 10s\n", "2: 'send_delay' must be a whole number" },
