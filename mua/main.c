@@ -1,7 +1,7 @@
 /*
  * surel: the terminal mail reader.  main() reads the options and the
  * configuration, picks the folder and hands over to the index screen
- * (browser.h); `surel -s` goes to compose's non-interactive path.  Only
+ * (browser.h); `surel -s` goes to sendcli.h's non-interactive path.  Only
  * here are errors printed and exit codes chosen.
  */
 #include "config.h"
@@ -14,12 +14,12 @@
 
 #include "browser.h"
 #include "cfg.h"
-#include "compose.h"
 #include "err.h"
 #include "log.h"
 #include "maildir.h"
 #include "mbox.h"
 #include "path.h"
+#include "sendcli.h"
 #include "xalloc.h"
 
 /* Whether the options ask for the non-interactive path (-s before any
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 
 	log_set_prog("surel");
 	if (wants_send(argc, argv))
-		return compose_send_cli(argc, argv, &err) < 0 ? err_report(&err) : 0;
+		return sendcli_run(argc, argv, &err) < 0 ? err_report(&err) : 0;
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return 0;

@@ -4,7 +4,7 @@ sendq_libsendq_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 sendq_libsendq_a_SOURCES = \
 	sendq/queue.c sendq/queue.h \
 	sendq/queue_env.c sendq/queue_env.h \
-	sendq/enqueue.c sendq/enqueue.h \
+	sendq/enqueue.c sendq/enqueue.h sendq/enqueue_smtp.c \
 	sendq/relay.c sendq/relay.h \
 	sendq/bounce.c sendq/bounce.h \
 	sendq/flush.c sendq/flush.h \

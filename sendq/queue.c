@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "afile.h"
 #include "buf.h"
 #include "path.h"
@@ -187,22 +188,6 @@ void queue_env_set_rcpt_notified(struct queue_env *e, size_t i)
 		e->rcpt[i].notified = 1;
 }
 
-/* An address must survive a round trip through one "key value" line and be
- * usable in MAIL FROM / RCPT TO, so blanks, controls and brackets are out. */
-static int addr_ok(const char *a)
-{
-	const unsigned char *p;
-	const char *at = strrchr(a, '@');
-
-	if (!at || at == a || at[1] == '\0')
-		return 0;
-	for (p = (const unsigned char *)a; *p; p++) {
-		if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>')
-			return 0;
-	}
-	return 1;
-}
-
 /* A copy of s fit for one line of the file: controls become spaces. */
 static char *one_line(const char *s)
 {
@@ -217,7 +202,7 @@ static char *one_line(const char *s)
 
 int queue_env_set_sender(struct queue_env *e, const char *addr, struct err *err)
 {
-	if (addr[0] != '\0' && !addr_ok(addr))
+	if (addr[0] != '\0' && !addr_valid(addr, 0))
 		return err_set(err, EX_DATAERR, "bad sender address '%s'", addr);
 	free(e->sender);
 	e->sender = xstrdup(addr);
@@ -226,7 +211,7 @@ int queue_env_set_sender(struct queue_env *e, const char *addr, struct err *err)
 
 int queue_env_add_rcpt(struct queue_env *e, const char *addr, struct err *err)
 {
-	if (!addr_ok(addr))
+	if (!addr_valid(addr, 0))
 		return err_set(err, EX_DATAERR, "bad recipient address '%s'", addr);
 	if (e->nrcpt == e->rcpt_cap) {
 		e->rcpt_cap = e->rcpt_cap ? 2 * e->rcpt_cap : 4;

@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "codec.h"
 #include "log.h"
@@ -860,11 +861,6 @@ static int prepare(struct relay *r, struct err *err)
 	return 0;
 }
 
-static int addr_safe(const char *a)
-{
-	return strpbrk(a, "\r\n<>") == NULL;
-}
-
 /* Reset the reply bookkeeping for a transaction whose n recipients'
  * outcomes go to res. */
 static void txn_begin(struct relay *r, struct relay_rcpt *res, size_t n)
@@ -1372,12 +1368,11 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 	}
 	/* The queue never stores such addresses; they would end up on the
 	 * wire as they are, so make sure. */
-	if (!addr_safe(sender))
-		return err_set(err, EX_DATAERR, "sender address has a line break or angle bracket");
+	if (sender[0] && !addr_valid(sender, 0))
+		return err_set(err, EX_DATAERR, "bad sender address '%.200s'", sender);
 	for (i = 0; i < n; i++)
-		if (!addr_safe(rcpts[i]))
-			return err_set(err, EX_DATAERR,
-				       "recipient address has a line break or angle bracket");
+		if (!addr_valid(rcpts[i], 0))
+			return err_set(err, EX_DATAERR, "bad recipient address '%.200s'", rcpts[i]);
 	if (!r->ready && prepare(r, err) < 0) {
 		*session_failed_out = 1;
 		return -1;

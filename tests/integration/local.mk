@@ -24,3 +24,4 @@ TESTS += tests/integration/secrets.sh
 TESTS += tests/integration/e2e-chain.sh
 TESTS += tests/integration/sendq-smarthost.sh
 TESTS += tests/integration/deliver-postfix.sh
+TESTS += tests/integration/date-locale.sh

@@ -23,6 +23,8 @@ static const struct {
 	{ "pwcmd", suite_pwcmd },
 	{ "codec", suite_codec },
 	{ "msg", suite_msg },
+	{ "addr", suite_addr },
+	{ "date", suite_date },
 	{ "maildir", suite_maildir },
 	{ "mbox", suite_mbox },
 	{ "view", suite_view },

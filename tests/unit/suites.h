@@ -12,6 +12,8 @@ void suite_path(void);
 void suite_pwcmd(void);
 void suite_codec(void);
 void suite_msg(void);
+void suite_addr(void);
+void suite_date(void);
 void suite_maildir(void);
 void suite_mbox(void);
 void suite_view(void);
