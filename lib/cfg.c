@@ -427,6 +427,9 @@ static const struct key keys[] = {
 	{ "expire", IN_GENERAL, check_duration },
 	{ "log_file", IN_GENERAL, check_path },
 	{ "forward_attach", IN_GENERAL, check_yesnoask },
+	/* Address completion (lib/abook.h): an account's own, else these. */
+	{ "address_cmd", IN_GENERAL | IN_ACCOUNT, check_str },
+	{ "aliases_file", IN_GENERAL | IN_ACCOUNT, check_path },
 	/* The MUA's palette, one key per entry of mua/ui.h's enum ui_color. */
 	{ "color_normal", IN_GENERAL, check_color },
 	{ "color_status", IN_GENERAL, check_color },

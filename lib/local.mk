@@ -26,6 +26,9 @@ lib_libsurel_a_SOURCES += lib/rules.c lib/rules.h
 
 # Modified UTF-7 mailbox names (IMAP), used by fetch.
 lib_libsurel_a_SOURCES += lib/mutf7.c lib/mutf7.h
+
+# The address book: aliases, addresses learned from mail, address_cmd.
+lib_libsurel_a_SOURCES += lib/abook.c lib/abook.h lib/abook_src.c lib/abook_internal.h
 # Addresses, dates and MIME parameters: the seams of the message model,
 # also used on their own by sendq and the MUA when they write mail.
 lib_libsurel_a_SOURCES += lib/ascii.h lib/addr.c lib/addr.h lib/date.c lib/date.h lib/param.c lib/param.h

@@ -12,6 +12,7 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_cfg.c \
 	tests/unit/test_path.c \
 	tests/unit/test_pwcmd.c \
+	tests/unit/test_abook.c \
 	tests/unit/test_codec.c \
 	tests/unit/test_msg.c \
 	tests/unit/test_maildir.c \

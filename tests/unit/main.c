@@ -21,6 +21,7 @@ static const struct {
 	{ "cfg", suite_cfg },
 	{ "path", suite_path },
 	{ "pwcmd", suite_pwcmd },
+	{ "abook", suite_abook },
 	{ "codec", suite_codec },
 	{ "msg", suite_msg },
 	{ "addr", suite_addr },

@@ -10,6 +10,7 @@ void suite_afile(void);
 void suite_cfg(void);
 void suite_path(void);
 void suite_pwcmd(void);
+void suite_abook(void);
 void suite_codec(void);
 void suite_msg(void);
 void suite_addr(void);
