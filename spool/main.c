@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "abook.h"
 #include "afile.h"
 #include "buf.h"
 #include "cfg.h"
@@ -50,6 +51,7 @@ static void usage(FILE *f)
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
+	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
 	      "\n"
 	      "FOLDER is a folder name of the account, or a path when it contains '/'.\n"
 	      "options:\n"
@@ -419,6 +421,77 @@ static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struc
 	return fetch_run(c->cfg, c->account, all, &o, err);
 }
 
+/* A name or address on one line of mutt's query format: control bytes
+ * (a tab, a line end) become blanks. */
+static void put_field(struct buf *out, const char *s)
+{
+	for (; s && *s; s++)
+		buf_putc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+}
+
+/* addresses: every source merged (abook.h), as JSON or in the format of
+ * mutt's query_command, so that this command can serve as one.  What was
+ * found is printed even when address_cmd failed; the exit status then
+ * says so. */
+static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
+{
+	struct err qerr = ERR_INIT;
+	struct abook *book;
+	struct abook_match *v;
+	struct buf out = BUF_INIT;
+	size_t n, i;
+	int rc;
+
+	if (argc != 1)
+		return err_set(err, EX_USAGE, "addresses takes one QUERY (\"\" lists every address)");
+	if (load_cfg(c, err) < 0) {
+		if (err->errnum != ENOENT)
+			return -1;
+		err_clear(err);
+	}
+	book = abook_open(c->cfg, NULL, NULL);
+	rc = abook_query(c->cfg, c->account, book, argv[0], &v, &n, &qerr);
+	abook_free(book);
+	if (c->json) {
+		json_t *arr = json_array();
+
+		for (i = 0; i < n; i++) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "address", view_json_text(v[i].addr));
+			json_object_set_new(o, "name", view_json_text(v[i].name));
+			json_object_set_new(o, "source", json_string(abook_source_name(v[i].source)));
+			json_object_set_new(o, "alias", view_json_text(v[i].nick));
+			json_array_append_new(arr, o);
+		}
+		abook_matches_free(v, n);
+		if (print_json(arr, err) < 0)
+			return -1;
+	} else {
+		buf_printf(&out, "%zu %s\n", n, n == 1 ? "match" : "matches");
+		for (i = 0; i < n; i++) {
+			put_field(&out, v[i].addr);
+			buf_putc(&out, '\t');
+			put_field(&out, v[i].name);
+			buf_printf(&out, "\t%s", abook_source_name(v[i].source));
+			if (v[i].nick) {
+				buf_putc(&out, ' ');
+				put_field(&out, v[i].nick);
+			}
+			buf_putc(&out, '\n');
+		}
+		abook_matches_free(v, n);
+		if (out_write(out.data, out.len, err) < 0) {
+			buf_release(&out);
+			return -1;
+		}
+		buf_release(&out);
+	}
+	if (rc < 0)
+		*err = qerr;
+	return rc;
+}
+
 /* getopt's own messages are off (opterr = 0) so a usage error stays one line. */
 static int bad_option(const char *arg)
 {
@@ -491,6 +564,8 @@ int main(int argc, char **argv)
 		rc = cmd_show(&c, argc, argv, raw, &err);
 	} else if (strcmp(cmd, "fetch") == 0) {
 		rc = cmd_fetch(&c, argc, folder, all, &err);
+	} else if (strcmp(cmd, "addresses") == 0) {
+		rc = cmd_addresses(&c, argc, argv, &err);
 	} else if (strcmp(cmd, "watch") == 0) {
 		if (argc != 0) {
 			err_set(&err, EX_USAGE, "watch takes no arguments");
