@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "addrcomplete.h"
 #include "compose.h"
 #include "composeui.h"
 #include "path.h"
@@ -90,6 +92,45 @@ static void attach(struct screen *s)
 		free(path);
 	}
 	buf_release(&line);
+}
+
+/* The recipients prompt; -1 when cancelled. */
+static int ask_to(const struct cfg *cfg, const char *account, const char *question,
+		  struct buf *to)
+{
+	struct addrcomplete *ac = addrcomplete_new(cfg, account);
+	int rc = addrcomplete_prompt(ac, question, NULL, to);
+
+	addrcomplete_free(ac);
+	return rc;
+}
+
+/* The draft's To field (a forward starts with an empty one) set to to. */
+static int set_to(struct compose *c, const char *to, struct err *err)
+{
+	size_t len, i, end = 0;
+	const char *d = compose_draft(c, &len);
+	struct buf t = BUF_INIT;
+	int rc;
+
+	for (i = 0; i < len && d[i] != '\n'; i = end + 1) {
+		const char *nl = memchr(d + i, '\n', len - i);
+
+		end = nl ? (size_t)(nl - d) : len;
+		if (end - i >= 3 && strncasecmp(d + i, "To:", 3) == 0)
+			break;
+	}
+	if (i >= len || d[i] == '\n') {
+		buf_printf(&t, "To: %s\n", to);
+		buf_append(&t, d, len);
+	} else {
+		buf_append(&t, d, i);
+		buf_printf(&t, "To: %s", to);
+		buf_append(&t, d + end, len - end);
+	}
+	rc = compose_set_draft(c, t.data, t.len, err);
+	buf_release(&t);
+	return rc;
 }
 
 static const struct ui_keyhelp keys[] = {
@@ -179,17 +220,24 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 	struct err err = ERR_INIT;
 	struct screen s;
 	enum composeui_result r = COMPOSEUI_DROPPED;
+	struct buf to = BUF_INIT;
 	int changed = 0, rc = 0;
 
 	memset(&s, 0, sizeof(s));
+	/* As mutt asks: the recipients first (Tab completes), for a new
+	 * message and a forward; Esc there is "never mind". */
+	if ((kind == COMPOSEUI_NEW || kind == COMPOSEUI_FORWARD || kind == COMPOSEUI_FORWARD_ATTACH) &&
+	    ask_to(cfg, account, kind == COMPOSEUI_NEW ? "To: " : "Forward to: ", &to) < 0)
+		return r;
 	s.c = compose_new(cfg, account, &err);
 	if (!s.c) {
 		ui_error("%s", err.msg);
+		buf_release(&to);
 		return r;
 	}
 	switch (kind) {
 	case COMPOSEUI_NEW:
-		compose_start_new(s.c, NULL, NULL);
+		compose_start_new(s.c, to.len ? to.data : NULL, NULL);
 		break;
 	case COMPOSEUI_REPLY:
 	case COMPOSEUI_GROUP:
@@ -201,8 +249,11 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 		rc = compose_start_forward(s.c, orig, len,
 					   kind == COMPOSEUI_FORWARD ? COMPOSE_FWD_INLINE : COMPOSE_FWD_ATTACH,
 					   &err);
+		if (rc == 0 && to.len)
+			rc = set_to(s.c, to.data, &err);
 		break;
 	}
+	buf_release(&to);
 	if (rc < 0) {
 		ui_error("%s", err.msg);
 		compose_free(s.c);

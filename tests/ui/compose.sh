@@ -62,6 +62,8 @@ wait_for 'surel: INBOX \[Msgs:3'
 # m, a twice, D drops the selected one, y sends.
 echo new > "$T/mode"
 keys m
+wait_for '^To:'
+keys Enter
 wait_for '^ +Subject: Hello from surel' "compose screen after m"
 grep -q '^ *To: Friend <friend@example.org>' "$T/screen" || fail "To: $(cat "$T/screen")"
 keys a
@@ -88,6 +90,8 @@ ok "y queues the new message with the remaining attachment"
 
 # m, a, P: postponed to Drafts with its attachment.
 keys m
+wait_for '^To:'
+keys Enter
 wait_for '^ +Subject: Hello from surel' "compose screen after the second m"
 keys a
 wait_for '^Attach file:'
@@ -133,6 +137,8 @@ ok "g replies to all but ourselves"
 # f: inline forward.
 echo fwd > "$T/mode"
 keys f
+wait_for '^Forward to:'
+keys Enter
 wait_for '^ +Subject: Fwd: Laporan mingguan' "compose screen after f"
 keys y
 wait_for 'queued as '
@@ -144,6 +150,8 @@ ok "f forwards inline"
 
 # Esc f: attached as message/rfc822.
 keys Escape f
+wait_for '^Forward to:'
+keys Enter
 wait_for '^ +Subject: Fwd: Laporan mingguan' "compose screen after Esc f"
 wait_for 'message/rfc822' "the original listed as an attachment"
 keys y
@@ -163,6 +171,8 @@ wait_for 'surel: INBOX \[Msgs:3'
 keys k
 sleep 0.2
 keys f
+wait_for '^Forward to:'
+keys Enter
 wait_for 'message/rfc822' "f with forward_attach = yes"
 keys y
 wait_for 'queued as '
@@ -176,6 +186,8 @@ wait_for 'surel: INBOX \[Msgs:3'
 keys f
 wait_for 'Forward as attachment\? \(y/n\)'
 keys n
+wait_for '^Forward to:'
+keys Enter
 wait_for '^ +Subject: Fwd: '
 wait_for 'No attachments'
 keys q

@@ -12,6 +12,7 @@ TESTS += \
 	tests/ui/folders.sh \
 	tests/ui/colors.sh \
 	tests/ui/compose.sh \
+	tests/ui/addresses.sh \
 	tests/ui/mailcap.sh \
 	tests/ui/folderlist.sh \
 	tests/ui/bodysearch.sh
