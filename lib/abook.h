@@ -19,7 +19,7 @@
  * days between the message and the address's newest one, so a frequent
  * correspondent of last year ranks below one written to twice this week.
  *
- * Parsing addresses is addr.h's, reading headers msg.h's, finding folders
+ * Parsing addresses is addr.h's, dates date.h's, finding folders
  * maildir.h's; the screen that offers the matches is the MUA's.
  *
  * Ownership: the caller keeps what it passes in; match arrays are the

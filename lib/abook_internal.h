@@ -23,5 +23,7 @@ int abook_set_has(const struct abook_set *s, uint64_t h);
 /* Add h (not 0); returns 1 when it was new. */
 int abook_set_add(struct abook_set *s, uint64_t h);
 void abook_set_release(struct abook_set *s);
+/* Make room for n hashes in all (capped: a count read from a file). */
+void abook_set_reserve(struct abook_set *s, size_t n);
 
 #endif

@@ -43,20 +43,37 @@ int abook_set_has(const struct abook_set *s, uint64_t h)
 	return 0;
 }
 
+/* Room for n hashes without growing (the load stays under one half). */
+static void set_grow(struct abook_set *s, size_t n)
+{
+	struct abook_set t = { NULL, s->cap ? s->cap : 64, 0 };
+	size_t i;
+
+	while (2 * n > t.cap)
+		t.cap *= 2;
+	if (t.cap == s->cap)
+		return;
+	t.slot = xcalloc(t.cap, sizeof(*t.slot));
+	for (i = 0; i < s->cap; i++)
+		if (s->slot[i])
+			abook_set_add(&t, s->slot[i]);
+	free(s->slot);
+	*s = t;
+}
+
+void abook_set_reserve(struct abook_set *s, size_t n)
+{
+	/* A count from a damaged file must not allocate without bound;
+	 * past this the set grows as hashes come. */
+	set_grow(s, n < ((size_t)1 << 24) ? n : ((size_t)1 << 24));
+}
+
 int abook_set_add(struct abook_set *s, uint64_t h)
 {
 	size_t i;
 
-	if (2 * (s->n + 1) > s->cap) {
-		struct abook_set t = { NULL, s->cap ? 2 * s->cap : 64, 0 };
-
-		t.slot = xcalloc(t.cap, sizeof(*t.slot));
-		for (i = 0; i < s->cap; i++)
-			if (s->slot[i])
-				abook_set_add(&t, s->slot[i]);
-		free(s->slot);
-		*s = t;
-	}
+	if (2 * (s->n + 1) > s->cap)
+		set_grow(s, s->n + 1);
 	for (i = h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
 		if (s->slot[i] == h)
 			return 0;

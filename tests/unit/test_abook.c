@@ -134,6 +134,52 @@ static void test_ranking(void)
 	tutil_rmtree();
 }
 
+/* Header blocks as mail has them: folded fields, CRLF line ends, encoded
+ * names, field names in any case, a field only in the body, a To split
+ * across the first read of the file. */
+static void test_header_forms(void)
+{
+	const char *tmp = tutil_tmpdir();
+	char *sent = path_join(tmp, "Sent");
+	struct abook *b = abook_new();
+	struct abook_match *v;
+	struct buf big = BUF_INIT;
+	time_t last;
+	size_t n;
+	int i;
+
+	mkmaildir(sent);
+	put_msg(sent, "cur/1.a:2,S",
+		"Received: from x\n\tby y\nTO: Ana\n  Putri <ana@example.org>,\n\tbudi@example.org\n"
+		"date: Tue, 1 Dec 2026 10:00:00 +0000\nMessage-ID: <m1@x>");
+	put_msg(sent, "cur/2.b:2,S",
+		"Subject: x\r\nCc: =?UTF-8?B?Q2l0cmEgV8O8?= <citra@example.org>\r\n"
+		"Date: Wed, 2 Dec 2026 10:00:00 +0000\r\n\r\nTo: body@example.org");
+	for (i = 0; i < 400; i++)
+		buf_printf(&big, "X-Filler-%d: %s\n", i, "0123456789");
+	buf_puts(&big, "Bcc: Dewi <dewi@example.org>\nMessage-ID: <m3@x>");
+	put_msg(sent, "cur/3.c:2,S", big.data);
+	buf_release(&big);
+	abook_add_source(b, ABOOK_SENT, sent);
+	CU_ASSERT_EQUAL(abook_update(b, NOW), 3);
+	CU_ASSERT_EQUAL(abook_count(b), 4);
+	CU_ASSERT_EQUAL(abook_times(b, "body@example.org", NULL), -1);
+	CU_ASSERT_EQUAL(abook_times(b, "budi@example.org", &last), 1);
+	CU_ASSERT_EQUAL(last, 1796119200);
+	CU_ASSERT_EQUAL(abook_times(b, "dewi@example.org", NULL), 1);
+	n = find(b, "putri", &v);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(v[0].name, "Ana Putri");
+	abook_matches_free(v, n);
+	n = find(b, "citra w\xc3\xbc", &v);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(v[0].addr, "citra@example.org");
+	abook_matches_free(v, n);
+	abook_free(b);
+	free(sent);
+	tutil_rmtree();
+}
+
 /* Replied-to senders, the queue directory, de-duplication by Message-ID
  * and the incremental update through the cache file. */
 static void test_incremental(void)
@@ -403,6 +449,7 @@ void suite_abook(void)
 	CU_pSuite s = CU_add_suite("abook", NULL, NULL);
 
 	CU_add_test(s, "ranking by frequency and recency", test_ranking);
+	CU_add_test(s, "header forms", test_header_forms);
 	CU_add_test(s, "incremental update", test_incremental);
 	CU_add_test(s, "corrupt cache", test_corrupt_cache);
 	CU_add_test(s, "aliases file", test_aliases);
