@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,22 +209,22 @@ static int has_blank_line(const char *p, const char *end)
 	return 0;
 }
 
-/* The header block of the file rel in dirfd (up to HEAD_MAX bytes) into
- * out; -1 when it cannot be read. */
+/* The header block of the file rel in dirfd (up to HEAD_MAX bytes)
+ * appended to out; -1 (out as it was) when it cannot be read.  Safe in the
+ * reader thread: touches only its arguments. */
 static int read_head(int dirfd, const char *rel, struct buf *out)
 {
 	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t from;
+	size_t from, base = out->len;
 	ssize_t r;
 
 	if (fd < 0)
 		return -1;
-	buf_reset(out);
 	for (;;) {
-		size_t want = out->len ? 16384 : 4096;
+		size_t want = out->len > base ? 16384 : 4096;
 
-		if (out->len + want > HEAD_MAX)
-			want = HEAD_MAX - out->len;
+		if (out->len - base + want > HEAD_MAX)
+			want = HEAD_MAX - (out->len - base);
 		if (want == 0)
 			break;
 		buf_grow(out, want);
@@ -231,13 +233,14 @@ static int read_head(int dirfd, const char *rel, struct buf *out)
 			continue;
 		if (r < 0) {
 			close(fd);
+			buf_truncate(out, base);
 			return -1;
 		}
 		if (r == 0)
 			break;
 		/* Look for the blank line only in what is new (and the two
 		 * bytes before it, for a "\n\n" or "\n\r\n" across reads). */
-		from = out->len > 2 ? out->len - 2 : 0;
+		from = out->len - base > 2 ? out->len - 2 : base;
 		out->len += (size_t)r;
 		out->data[out->len] = '\0';
 		if (has_blank_line(out->data + from, out->data + out->len))
@@ -306,24 +309,21 @@ static void scan_head(const char *p, size_t len, struct head *h)
 	}
 }
 
-/* Read one message file and count what it says.  0, or -1 when it could
- * not be read. */
-static int learn_file(struct abook *b, int dirfd, const char *rel, const char *key,
-		      enum abook_kind kind, struct buf *raw, struct head *h)
+/* Count what the header block of one message (len bytes) says. */
+static void learn_head(struct abook *b, const char *data, size_t len, const char *key,
+		       enum abook_kind kind, struct head *h)
 {
 	struct addr_mbox *a;
 	time_t t;
 	size_t i, j, na;
 
-	if (read_head(dirfd, rel, raw) < 0)
-		return -1;
-	scan_head(raw->data, raw->len, h);
+	scan_head(data, len, h);
 	if (h->have[F_MID] && h->val[F_MID].len) {
 		uint64_t hash = abook_hash(h->val[F_MID].data, h->val[F_MID].len, 0) ^
 				(uint64_t)(kind == ABOOK_REPLIED);
 
 		if (!abook_set_add(&b->mids, hash))
-			return 0;
+			return;
 	}
 	/* Without a readable Date, the delivery time a Maildir name starts
 	 * with (a queue id starts the same way). */
@@ -337,7 +337,6 @@ static int learn_file(struct abook *b, int dirfd, const char *rel, const char *k
 			learn(b, a[j].addr, a[j].name, t);
 		addr_list_free(a, na);
 	}
-	return 0;
 }
 
 static int stat_mtime(const char *dir, const char *sub, struct timespec *out)
@@ -386,15 +385,168 @@ static int same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec != 0 && a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-static size_t update_source(struct abook *b, struct source *s, time_t now, struct buf *raw,
-			    struct head *h)
+/* ---- reading many files: the reader thread ----
+ *
+ * When a source has more than one batch of files to read (the first
+ * build of a book, a Sent folder of years), a second thread reads the
+ * header blocks of the next batch while this one parses the current
+ * one, so the kernel's work on open and read overlaps the parsing.  The
+ * reader touches only the batch it fills (its buffer and job results),
+ * the read-only job list and the directory descriptor; the book, its
+ * sets and the log are the caller's alone.  The two batches change hands
+ * under a mutex and a condition variable (the full flag), and the thread
+ * is joined before abook_update() returns. */
+#define BATCH 256
+
+struct job {
+	const char *rel, *key;  /* borrowed from the listing */
+	uint64_t kh;            /* hash of key */
+	size_t off, len;        /* the header block in the batch's data */
+	int ok;
+};
+
+struct batch {
+	struct job *jobs;       /* a window of the reader's job list */
+	size_t n;
+	struct buf data;
+	int full;               /* filled, not yet parsed */
+};
+
+struct reader {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int dirfd;
+	struct job *jobs;
+	size_t njobs;
+	struct batch b[2];
+};
+
+static void fill_batch(struct reader *rd, struct batch *bt, size_t start)
+{
+	size_t i;
+
+	bt->jobs = rd->jobs + start;
+	bt->n = rd->njobs - start < BATCH ? rd->njobs - start : BATCH;
+	buf_truncate(&bt->data, 0);
+	for (i = 0; i < bt->n; i++) {
+		struct job *j = &bt->jobs[i];
+
+		j->off = bt->data.len;
+		j->ok = read_head(rd->dirfd, j->rel, &bt->data) == 0;
+		j->len = bt->data.len - j->off;
+	}
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	size_t start;
+	int k = 0;
+
+	for (start = 0; start < rd->njobs; start += BATCH, k ^= 1) {
+		struct batch *bt = &rd->b[k];
+
+		pthread_mutex_lock(&rd->lock);
+		while (bt->full)
+			pthread_cond_wait(&rd->cond, &rd->lock);
+		pthread_mutex_unlock(&rd->lock);
+		fill_batch(rd, bt, start);
+		pthread_mutex_lock(&rd->lock);
+		bt->full = 1;
+		pthread_cond_broadcast(&rd->cond);
+		pthread_mutex_unlock(&rd->lock);
+	}
+	return NULL;
+}
+
+/* Whether the reader thread runs (0: the caller fills every batch). */
+static int reader_start(struct reader *rd, pthread_t *tid)
+{
+	sigset_t all, old;
+	int started;
+
+	if (rd->njobs <= BATCH || pthread_mutex_init(&rd->lock, NULL) != 0)
+		return 0;
+	if (pthread_cond_init(&rd->cond, NULL) != 0) {
+		pthread_mutex_destroy(&rd->lock);
+		return 0;
+	}
+	/* Signals stay with the caller's thread (DESIGN.md section 6). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	started = pthread_create(tid, NULL, reader_main, rd) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!started) {
+		pthread_cond_destroy(&rd->cond);
+		pthread_mutex_destroy(&rd->lock);
+	}
+	return started;
+}
+
+/* Read and count every job of rd into b; the keys read go into seen.
+ * Returns 1 when some file could not be read. */
+static int read_jobs(struct abook *b, struct reader *rd, enum abook_kind kind,
+		     struct abook_set *seen, struct head *h)
+{
+	pthread_t tid;
+	size_t start, i;
+	int k = 0, threaded, failed = 0;
+
+	for (k = 0; k < 2; k++) {
+		buf_init(&rd->b[k].data);
+		/* Allocated here, so the reader never writes the shared
+		 * empty string of an unallocated buf. */
+		buf_grow(&rd->b[k].data, 1);
+		rd->b[k].full = 0;
+	}
+	threaded = reader_start(rd, &tid);
+	for (start = 0, k = 0; start < rd->njobs; start += BATCH, k ^= 1) {
+		struct batch *bt = &rd->b[k];
+
+		if (threaded) {
+			pthread_mutex_lock(&rd->lock);
+			while (!bt->full)
+				pthread_cond_wait(&rd->cond, &rd->lock);
+			pthread_mutex_unlock(&rd->lock);
+		} else {
+			fill_batch(rd, bt, start);
+		}
+		for (i = 0; i < bt->n; i++) {
+			struct job *j = &bt->jobs[i];
+
+			if (!j->ok) {
+				failed = 1;
+				continue;
+			}
+			learn_head(b, bt->data.data + j->off, j->len, j->key, kind, h);
+			abook_set_add(seen, j->kh);
+		}
+		if (threaded) {
+			pthread_mutex_lock(&rd->lock);
+			bt->full = 0;
+			pthread_cond_broadcast(&rd->cond);
+			pthread_mutex_unlock(&rd->lock);
+		}
+	}
+	if (threaded) {
+		pthread_join(tid, NULL);
+		pthread_cond_destroy(&rd->cond);
+		pthread_mutex_destroy(&rd->lock);
+	}
+	buf_release(&rd->b[0].data);
+	buf_release(&rd->b[1].data);
+	return failed;
+}
+
+static size_t update_source(struct abook *b, struct source *s, time_t now, struct head *h)
 {
 	struct timespec mt[2] = { { 0, 0 }, { 0, 0 } };
 	struct maildir_entry *e = NULL;
 	struct err err = ERR_INIT;
 	struct abook_set seen = { NULL, 0, 0 };
+	struct reader rd;
 	size_t n = 0, i, nread = 0;
-	int plain = s->kind == ABOOK_PLAIN, dirfd, k, failed = 0;
+	int plain = s->kind == ABOOK_PLAIN, k, failed;
 
 	for (k = 0; k < (plain ? 1 : 2); k++)
 		if (stat_mtime(s->dir, plain ? NULL : k ? "cur" : "new", &mt[k]) < 0)
@@ -403,11 +555,13 @@ static size_t update_source(struct abook *b, struct source *s, time_t now, struc
 		return 0;
 	if (plain ? list_plain(s->dir, &e, &n) < 0 : maildir_list(s->dir, 0, &e, &n, &err) < 0)
 		return 0;
-	dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
+	memset(&rd, 0, sizeof(rd));
+	rd.dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rd.dirfd < 0) {
 		maildir_entries_free(e, n);
 		return 0;
 	}
+	rd.jobs = xcalloc(n + 1, sizeof(*rd.jobs));
 	for (i = 0; i < n; i++) {
 		uint64_t kh = abook_hash(e[i].key, strlen(e[i].key), 0);
 
@@ -417,39 +571,43 @@ static size_t update_source(struct abook *b, struct source *s, time_t now, struc
 		}
 		if (s->kind == ABOOK_REPLIED && !strchr(e[i].flags, 'R'))
 			continue;
-		nread++;
-		if (learn_file(b, dirfd, e[i].path, e[i].key, s->kind, raw, h) == 0)
-			abook_set_add(&seen, kh);
-		else
-			failed = 1;
+		rd.jobs[rd.njobs].rel = e[i].path;
+		rd.jobs[rd.njobs].key = e[i].key;
+		rd.jobs[rd.njobs++].kh = kh;
 	}
-	close(dirfd);
+	nread = rd.njobs;
+	failed = read_jobs(b, &rd, s->kind, &seen, h);
+	close(rd.dirfd);
+	free(rd.jobs);
 	maildir_entries_free(e, n);
+	/* A listing that found nothing new and lost nothing leaves the
+	 * cache as it is (a folder touched by a flag change, say). */
+	if (nread || seen.n != s->seen.n)
+		b->dirty = 1;
 	abook_set_release(&s->seen);
 	s->seen = seen;
 	for (k = 0; k < 2; k++) {
 		/* A file that could not be read is tried at the next update. */
 		if (failed || mt[k].tv_sec >= now - 2)
 			mt[k].tv_sec = mt[k].tv_nsec = 0;
+		if (!same_time(&mt[k], &s->mt[k]) && (mt[k].tv_sec || s->mt[k].tv_sec))
+			b->dirty = 1;
 		s->mt[k] = mt[k];
 	}
-	b->dirty = 1;
 	return nread;
 }
 
 size_t abook_update(struct abook *b, time_t now)
 {
-	struct buf raw = BUF_INIT;
 	struct head h;
 	size_t i, n = 0;
 
 	for (i = 0; i < F_N; i++)
 		buf_init(&h.val[i]);
 	for (i = 0; i < b->nsrc; i++)
-		n += update_source(b, &b->src[i], now, &raw, &h);
+		n += update_source(b, &b->src[i], now, &h);
 	for (i = 0; i < F_N; i++)
 		buf_release(&h.val[i]);
-	buf_release(&raw);
 	return n;
 }
 

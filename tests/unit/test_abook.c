@@ -180,6 +180,40 @@ static void test_header_forms(void)
 	tutil_rmtree();
 }
 
+/* More files than one batch: read by the second thread while this one
+ * parses; every file counted once, an unreadable one skipped. */
+static void test_many_files(void)
+{
+	const char *tmp = tutil_tmpdir();
+	char *sent = path_join(tmp, "Sent"), *p;
+	struct abook *b = abook_new();
+	char h[128], name[64];
+	int i;
+
+	mkmaildir(sent);
+	for (i = 0; i < 1000; i++) {
+		snprintf(h, sizeof(h), "To: r%d@example.org, all@example.org\nMessage-ID: <%d@x>", i % 300, i);
+		snprintf(name, sizeof(name), "cur/%d.m:2,S", 1000000 + i);
+		put_msg(sent, name, h);
+	}
+	/* A name that cannot be opened (a dangling link: as root a mode
+	 * 000 file would open). */
+	p = path_join(sent, "cur/2000000.d:2,S");
+	CU_ASSERT_EQUAL(symlink("/nonexistent/abook-test", p), 0);
+	free(p);
+	abook_add_source(b, ABOOK_SENT, sent);
+	CU_ASSERT_EQUAL(abook_update(b, NOW), 1001);
+	CU_ASSERT_EQUAL(abook_count(b), 301);
+	CU_ASSERT_EQUAL(abook_times(b, "all@example.org", NULL), 1000);
+	CU_ASSERT_EQUAL(abook_times(b, "r299@example.org", NULL), 3);
+	/* The unreadable one is tried again, the others are not. */
+	CU_ASSERT_EQUAL(abook_update(b, NOW), 1);
+	CU_ASSERT_EQUAL(abook_times(b, "all@example.org", NULL), 1000);
+	abook_free(b);
+	free(sent);
+	tutil_rmtree();
+}
+
 /* Replied-to senders, the queue directory, de-duplication by Message-ID
  * and the incremental update through the cache file. */
 static void test_incremental(void)
@@ -450,6 +484,7 @@ void suite_abook(void)
 
 	CU_add_test(s, "ranking by frequency and recency", test_ranking);
 	CU_add_test(s, "header forms", test_header_forms);
+	CU_add_test(s, "many files, read by a second thread", test_many_files);
 	CU_add_test(s, "incremental update", test_incremental);
 	CU_add_test(s, "corrupt cache", test_corrupt_cache);
 	CU_add_test(s, "aliases file", test_aliases);
