@@ -131,30 +131,38 @@ int abook_aliases_file(const char *path, const char *query, struct abook_match *
  * is such an address.  Lines without an address with '@' are skipped.
  * Appends to *v. */
 void abook_cmd_parse(const char *out, size_t len, struct abook_match **v, size_t *n);
+enum abook_query_flags {
+	/* The command's stderr goes to /dev/null, not ours (the MUA: it
+	 * would write over the screen). */
+	ABOOK_QUIET = 1u << 0,
+};
 /* Run address_cmd cmd for query and append what it printed to *v.  "%s" in
  * cmd stands for the query, else it is added as the last argument.  cmd is
  * split into words (quotes as pwcmd.h says) and run without a shell, the
  * query one whole argument; with shell syntax it runs as `/bin/sh -c CMD sh
  * QUERY` with %s (also '%s' and "%s") replaced by "$1", so the query is
- * never read as shell text.  stdin is /dev/null.  The command gets
+ * never read as shell text.  stdin is /dev/null; flags: enum
+ * abook_query_flags.  The command gets
  * ABOOK_CMD_TIMEOUT seconds and ABOOK_CMD_MAX bytes of output; past either
  * it is killed (EX_TEMPFAIL, EX_DATAERR).  A missing program is EX_CONFIG.
  * As in mutt, what a failing command printed is still read (lbdbq exits 1
  * when it found nothing); a failure without output is EX_UNAVAILABLE.
  * Messages name the program, never the query. */
-int abook_cmd_run(const char *cmd, const char *query, struct abook_match **v, size_t *n,
-		  struct err *err) ABOOK_WUR;
+int abook_cmd_run(const char *cmd, const char *query, unsigned flags, struct abook_match **v,
+		  size_t *n, struct err *err) ABOOK_WUR;
 #define ABOOK_CMD_TIMEOUT 10
 #define ABOOK_CMD_MAX (1024 * 1024)
 
 /* Every source for query, merged: aliases_file, then book (may be NULL),
- * then address_cmd (skipped for an empty query); the account's keys
+ * then address_cmd (skipped for an empty query; flags as for
+ * abook_cmd_run()); the account's keys
  * (account NULL: the default one) before [general]'s.  An address already
  * given by an earlier source (case-insensitive) is dropped.  A failing
  * address_cmd still returns the other matches, with the error in err and
  * -1; *v and *n are set either way. */
 int abook_query(const struct cfg *cfg, const char *account, const struct abook *book,
-		const char *query, struct abook_match **v, size_t *n, struct err *err);
+		const char *query, unsigned flags, struct abook_match **v, size_t *n,
+		struct err *err);
 
 /* The value of key (address_cmd, aliases_file) for account (NULL: the
  * default one): the account's own, else [general]'s, else NULL.  Borrowed

@@ -471,7 +471,7 @@ static char **shell_cmd(const char *cmd, const char *query)
 /* Start argv with stdin on /dev/null and stdout on out_fd, in a process
  * group of its own so a timeout reaches what a shell started.  The errno
  * of a failed exec comes back through a close-on-exec pipe. */
-static pid_t spawn(char *const argv[], int out_fd, struct err *err)
+static pid_t spawn(char *const argv[], int out_fd, int quiet, struct err *err)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -497,8 +497,9 @@ static pid_t spawn(char *const argv[], int out_fd, struct err *err)
 		setpgid(0, 0);
 		if (out_fd <= STDOUT_FILENO)
 			out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-		fd = open("/dev/null", O_RDONLY);
+		fd = open("/dev/null", O_RDWR);
 		if (out_fd >= 0 && fd >= 0 &&
+		    (!quiet || fd == STDERR_FILENO || dup2(fd, STDERR_FILENO) >= 0) &&
 		    (fd == STDIN_FILENO || (dup2(fd, STDIN_FILENO) >= 0 && close(fd) == 0)) &&
 		    dup2(out_fd, STDOUT_FILENO) >= 0)
 			execvp(argv[0], argv);
@@ -562,8 +563,8 @@ static int read_output(int fd, struct buf *out, const char *what, struct err *er
 	}
 }
 
-int abook_cmd_run(const char *cmd, const char *query, struct abook_match **v, size_t *n,
-		  struct err *err)
+int abook_cmd_run(const char *cmd, const char *query, unsigned flags, struct abook_match **v,
+		  size_t *n, struct err *err)
 {
 	int via_shell = strpbrk(cmd, shell_chars) != NULL;
 	char **argv = via_shell ? shell_cmd(cmd, query) : split_cmd(cmd, query, err);
@@ -582,7 +583,7 @@ int abook_cmd_run(const char *cmd, const char *query, struct abook_match **v, si
 		free_argv(argv);
 		return err_sys(err, EX_OSERR, "cannot run address_cmd: pipe");
 	}
-	pid = spawn(argv, fds[1], err);
+	pid = spawn(argv, fds[1], (flags & ABOOK_QUIET) != 0, err);
 	close(fds[1]);
 	free_argv(argv);
 	if (pid < 0) {
@@ -625,7 +626,8 @@ const char *abook_cfg_key(const struct cfg *cfg, const char *account, const char
 }
 
 int abook_query(const struct cfg *cfg, const char *account, const struct abook *book,
-		const char *query, struct abook_match **v, size_t *n, struct err *err)
+		const char *query, unsigned flags, struct abook_match **v, size_t *n,
+		struct err *err)
 {
 	const char *aliases = abook_cfg_key(cfg, account, "aliases_file");
 	const char *cmd = abook_cfg_key(cfg, account, "address_cmd");
@@ -641,7 +643,7 @@ int abook_query(const struct cfg *cfg, const char *account, const struct abook *
 		rc = -1;
 	if (book)
 		abook_find(book, query, &all, &nall);
-	if (cmd && *query && abook_cmd_run(cmd, query, &all, &nall, rc < 0 ? &cmd_err : err) < 0)
+	if (cmd && *query && abook_cmd_run(cmd, query, flags, &all, &nall, rc < 0 ? &cmd_err : err) < 0)
 		rc = -1;
 	for (i = 0; i < nall; i++) {
 		struct abook_match *m = &all[i];

@@ -165,7 +165,7 @@ void addrcomplete_tab(void *arg, struct buf *line)
 	if (!ac->book)
 		ac->book = abook_open(ac->cfg, NULL, NULL);
 	query = xmemdup(line->data + start, line->len - start);
-	if (abook_query(ac->cfg, ac->account, ac->book, query, &m, &n, &err) < 0)
+	if (abook_query(ac->cfg, ac->account, ac->book, query, ABOOK_QUIET, &m, &n, &err) < 0)
 		ui_error("%s", err.msg);
 	if (n == 0) {
 		if (!err.code)

@@ -422,12 +422,13 @@ static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struc
 	return fetch_run(c->cfg, c->account, all, &o, err);
 }
 
-/* A name or address on one line of mutt's query format: control bytes
- * (a tab, a line end) become blanks. */
+/* A name or address on one line of mutt's query format, sanitised: a tab
+ * or a line end becomes a blank, so it cannot split the line, and no
+ * escape sequence from a message or a query command reaches a terminal. */
 static void put_field(struct buf *out, const char *s)
 {
-	for (; s && *s; s++)
-		buf_putc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	if (s)
+		codec_sanitize(s, strlen(s), 0, out);
 }
 
 static double ms_between(const struct timespec *a, const struct timespec *b)
@@ -459,7 +460,7 @@ static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	book = abook_open(c->cfg, NULL, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	rc = abook_query(c->cfg, c->account, book, argv[0], &v, &n, &qerr);
+	rc = abook_query(c->cfg, c->account, book, argv[0], 0, &v, &n, &qerr);
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	/* -v gives the two costs of a completion in the MUA: bringing the
 	 * book up to date (its first Tab) and one query (every Tab). */

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,6 +421,29 @@ static void test_query_output(void)
 	abook_matches_free(v, n);
 }
 
+/* How many bytes cmd wrote to our stderr when run with flags (kept in
+ * the file dir/stderr meanwhile). */
+static long stderr_of(const char *dir, const char *cmd, unsigned flags)
+{
+	char *path = path_join(dir, "stderr");
+	struct abook_match *v = NULL;
+	struct err err = ERR_INIT;
+	struct stat st;
+	size_t n = 0;
+	int saved = dup(STDERR_FILENO), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CU_ASSERT_FATAL(saved >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	CU_ASSERT_EQUAL(abook_cmd_run(cmd, "q", flags, &v, &n, &err), 0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	abook_matches_free(v, n);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+	free(path);
+	return (long)st.st_size;
+}
+
 /* The query reaches the command as one argument, never as shell text. */
 static void test_query_command(void)
 {
@@ -439,37 +463,41 @@ static void test_query_command(void)
 	buf_printf(&q, "x'; touch %s; '$(touch %s)", flag, flag);
 
 	buf_printf(&cmd, "%s '%%s'", script);
-	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, "ana", &v, &n, &err), 0);
+	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, "ana", 0, &v, &n, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	check(&v[0], "ana@example.org", "Found", NULL);
-	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, q.data, &v, &n, &err), 0);
+	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, q.data, 0, &v, &n, &err), 0);
 	/* No %s: appended; through the shell (a pipe), "$1". */
 	buf_reset(&cmd);
 	buf_printf(&cmd, "%s", script);
-	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, q.data, &v, &n, &err), 0);
+	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, q.data, 0, &v, &n, &err), 0);
 	buf_reset(&cmd);
 	buf_printf(&cmd, "%s '%%s' | cat", script);
-	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, q.data, &v, &n, &err), 0);
+	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, q.data, 0, &v, &n, &err), 0);
 	buf_reset(&cmd);
 	buf_printf(&cmd, "%s %%s | cat", script);
-	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, q.data, &v, &n, &err), 0);
+	CU_ASSERT_EQUAL(abook_cmd_run(cmd.data, q.data, 0, &v, &n, &err), 0);
 	CU_ASSERT_EQUAL(n, 5);
 	CU_ASSERT(access(flag, F_OK) != 0);
 	abook_matches_free(v, n);
 	v = NULL;
 	n = 0;
 
-	CU_ASSERT_EQUAL(abook_cmd_run("/nonexistent/query", "a", &v, &n, &err), -1);
+	CU_ASSERT_EQUAL(abook_cmd_run("/nonexistent/query", "a", 0, &v, &n, &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_CONFIG);
 	err_clear(&err);
-	CU_ASSERT_EQUAL(abook_cmd_run("false", "a", &v, &n, &err), -1);
+	CU_ASSERT_EQUAL(abook_cmd_run("false", "a", 0, &v, &n, &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_UNAVAILABLE);
 	err_clear(&err);
 	/* A failing command's output still counts, as in mutt. */
-	CU_ASSERT_EQUAL(abook_cmd_run("sh -c 'echo x; echo a@b.example; exit 1'", "a", &v, &n, &err), 0);
+	CU_ASSERT_EQUAL(abook_cmd_run("sh -c 'echo x; echo a@b.example; exit 1'", "a", 0, &v, &n, &err), 0);
 	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT_EQUAL(abook_cmd_run("yes", "a", &v, &n, &err), -1);
+	CU_ASSERT_EQUAL(abook_cmd_run("yes", "a", 0, &v, &n, &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	/* ABOOK_QUIET: what the command says on stderr does not reach ours
+	 * (in the MUA it would write over the screen). */
+	CU_ASSERT_EQUAL(stderr_of(tmp, "sh -c 'echo noise >&2; echo x'", ABOOK_QUIET), 0);
+	CU_ASSERT(stderr_of(tmp, "sh -c 'echo noise >&2; echo x'", 0) > 0);
 	abook_matches_free(v, n);
 	buf_release(&cmd);
 	buf_release(&q);
