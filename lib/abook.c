@@ -800,7 +800,8 @@ static int load_line(struct abook *b, const char *p, const char *eol, struct sou
 		double score;
 		struct entry *e;
 
-		if (sscanf(p + 2, "%lu %lld %lg %n", &count, &last, &score, &used) != 3 || count == 0)
+		if (sscanf(p + 2, "%lu %lld %lg %n", &count, &last, &score, &used) != 3 || count == 0 ||
+		    !isfinite(score) || score <= 0)
 			return -1;
 		p += 2 + used;
 		get_word(&p, eol, w1);
