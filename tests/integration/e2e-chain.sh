@@ -78,12 +78,14 @@ mkdir -p "$T/Mail/INBOX/cur" "$T/Mail/INBOX/new" "$T/Mail/INBOX/tmp"
 ui_start
 wait_for 'surel: INBOX' "surel's index"
 keys m
+wait_for '^To:' "the To prompt"
+keys Enter
 wait_for '^ +Subject: chain from surel' "the compose screen"
 keys y
 wait_for 'queued as ' "queued from surel"
 keys q
 wait_for '^SUREL-EXIT 0'
-ok "surel: m, \$EDITOR, y queued the message"
+ok "surel: m, Enter at To:, \$EDITOR, y queued the message"
 # What was written is the body of the file the editor left.
 python3 -c "import sys; sys.stdout.buffer.write(open('$T/edited', 'rb').read().split(b'\n\n', 1)[1])" > "$T/body-surel"
 
