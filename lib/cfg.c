@@ -1060,12 +1060,3 @@ long cfg_get_duration(const struct cfg_account *a, const char *key, long dflt)
 
 	return v && whole_duration(v, &n) == 0 ? n : dflt;
 }
-
-long cfg_get_int(const struct cfg_account *a, const char *key, long dflt)
-{
-	const char *v = cfg_get(a, key);
-	const char *end;
-	long n;
-
-	return v && parse_count(v, &end, &n) == 0 && !*end ? n : dflt;
-}

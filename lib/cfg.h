@@ -69,8 +69,6 @@ const char *cfg_get(const struct cfg_account *a, const char *key);
 const char *cfg_get_nth(const struct cfg_account *a, const char *key, size_t i);
 /* Boolean key (yes/no/true/false/on/off/1/0, validated at load). */
 int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt);
-/* Integer key (validated at load). */
-long cfg_get_int(const struct cfg_account *a, const char *key, long dflt);
 /* Duration key ("90", "30m", "5d"; validated at load) in seconds. */
 long cfg_get_duration(const struct cfg_account *a, const char *key, long dflt);
 

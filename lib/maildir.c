@@ -545,16 +545,6 @@ int maildir_deliver(const char *dir, const void *data, size_t len, const char *f
 	return deliver(dir, -1, data, len, flags, path_out, err);
 }
 
-int maildir_deliver_fd(const char *dir, int fd, const char *flags, char **path_out,
-		       struct err *err)
-{
-	if (fd < 0) {
-		errno = EBADF;
-		return err_sys(err, EX_SOFTWARE, "cannot read the message");
-	}
-	return deliver(dir, fd, NULL, 0, flags, path_out, err);
-}
-
 int maildir_deliver_head_fd(const char *dir, const void *head, size_t head_len, int fd,
 			    const char *flags, char **path_out, struct err *err)
 {

@@ -80,12 +80,10 @@ void maildir_entries_free(struct maildir_entry *e, size_t n);
  * otherwise, EX_DATAERR for flags that are not letters. */
 int maildir_deliver(const char *dir, const void *data, size_t len, const char *flags,
 		    char **path_out, struct err *err) MAILDIR_WUR;
-/* The same, reading the message from fd until EOF (streams; no size limit).
- * A read error is EX_TEMPFAIL or EX_IOERR and leaves nothing behind. */
-int maildir_deliver_fd(const char *dir, int fd, const char *flags, char **path_out,
-		       struct err *err) MAILDIR_WUR;
 /* The same, storing the head_len bytes at head (what the caller read from
- * fd already, e.g. to look at the header) before the rest of fd. */
+ * fd already, e.g. to look at the header; may be NULL when head_len is 0)
+ * and then fd until EOF (streams; no size limit).  A read error is
+ * EX_TEMPFAIL or EX_IOERR and leaves nothing behind. */
 int maildir_deliver_head_fd(const char *dir, const void *head, size_t head_len, int fd,
 			    const char *flags, char **path_out, struct err *err) MAILDIR_WUR;
 

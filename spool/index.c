@@ -1257,8 +1257,3 @@ int index_refresh(struct index *ix, struct err *err)
 		cache_save(ix);
 	return 0;
 }
-
-const char *index_dir(const struct index *ix)
-{
-	return ix->dir;
-}

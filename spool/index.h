@@ -67,9 +67,6 @@ int index_set_flags(struct index *ix, size_t i, const char *flags, struct err *e
  * messages may change; borrowed strings of the old state are invalid. */
 int index_refresh(struct index *ix, struct err *err) INDEX_WUR;
 
-/* The folder's directory (borrowed). */
-const char *index_dir(const struct index *ix);
-
 /* Cache images, for tests and the fuzzer.  The checksum that ends an
  * image whose other bytes are the len bytes at data (the cache file's last
  * 8 bytes, host byte order). */

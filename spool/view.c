@@ -6,7 +6,6 @@
 
 #include "codec.h"
 #include "view.h"
-#include "xalloc.h"
 
 json_t *view_json_text(const char *s)
 {
@@ -220,17 +219,4 @@ void view_ls_line(const char *key, const char *flags, time_t date, const char *f
 	codec_sanitize(subject, strlen(subject), 0, &clean);
 	put_cols(out, clean.data, 200, 0);
 	buf_release(&clean);
-}
-
-char *view_sender(const struct msg *m)
-{
-	struct msg_addr *a;
-	size_t n = msg_addrs(m, "From", &a);
-	char *s;
-
-	if (!n)
-		return xstrdup("");
-	s = xstrdup(a[0].name && *a[0].name ? a[0].name : a[0].addr);
-	msg_addrs_free(a, n);
-	return s;
 }
