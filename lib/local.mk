@@ -12,6 +12,7 @@ lib_libsurel_a_SOURCES = \
 	lib/pwcmd.c lib/pwcmd.h \
 	lib/codec.c lib/codec.h \
 	lib/msg.c lib/msg.h \
+	lib/summary.c lib/summary.h \
 	lib/maildir.c lib/maildir.h \
 	lib/batch.c lib/batch.h \
 	lib/tls.c lib/tls.h

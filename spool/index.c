@@ -19,6 +19,7 @@
 #include "maildir.h"
 #include "msg.h"
 #include "path.h"
+#include "summary.h"
 #include "xalloc.h"
 
 /*
@@ -94,6 +95,7 @@ struct index {
 	struct chunk *strs;   /* strings of records summarised here */
 	struct chunk *names;  /* paths from the last scan */
 	struct buf fields;    /* the fields of one header block the summary reads */
+	struct buf scratch;   /* summary_read()'s strings of one message */
 	int dirty;            /* the cache differs from what we know */
 };
 
@@ -570,30 +572,6 @@ fail:
 	return -1;
 }
 
-/* The message-ids in v ("<a@b> <c@d>"), without brackets and blanks,
- * space-separated, appended to out; at most max of them (0 = all). */
-static void msg_ids(const char *v, size_t max, struct buf *out)
-{
-	const char *p = v, *l, *r, *q;
-	size_t n = 0;
-
-	while ((l = strchr(p, '<')) && (r = strchr(l + 1, '>')) && (max == 0 || n < max)) {
-		size_t start = out->len;
-
-		if (n)
-			buf_putc(out, ' ');
-		for (q = l + 1; q < r; q++)
-			if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
-				buf_putc(out, *q);
-		/* An empty "<>" adds nothing. */
-		if (out->len == start + (n ? 1 : 0))
-			buf_truncate(out, start);
-		else
-			n++;
-		p = r + 1;
-	}
-}
-
 static const char *store(struct index *ix, const char *s)
 {
 	return arena_dup(&ix->strs, s, strlen(s));
@@ -661,49 +639,22 @@ static void head_filter(const char *p, size_t n, struct buf *out)
 /* Summarise the header block at head into r (strings into ix->strs). */
 static void summarise(struct index *ix, struct rec *r, const char *head, size_t len)
 {
+	struct summary s;
 	struct msg *m;
-	struct msg_addr *a;
-	struct buf ids = BUF_INIT;
-	const char *s;
-	size_t na;
 
 	head_filter(head, len, &ix->fields);
 	m = msg_parse(ix->fields.data, ix->fields.len, MSG_HEADERS_ONLY);
 	if (!m)
 		return;
-	if (msg_date(m, &r->m.date) < 0)
-		r->m.date = -1;
-	na = msg_addrs(m, "From", &a);
-	if (na) {
-		r->m.from = store(ix, a[0].name && *a[0].name ? a[0].name : a[0].addr);
-		r->m.from_addr = store(ix, a[0].addr);
-		msg_addrs_free(a, na);
-	}
-	na = msg_addrs(m, "To", &a);
-	if (na) {
-		r->m.to = store(ix, a[0].name && *a[0].name ? a[0].name : a[0].addr);
-		msg_addrs_free(a, na);
-	}
-	s = msg_subject(m);
-	if (s)
-		r->m.subject = store(ix, s);
-	s = msg_message_id(m);
-	if (s)
-		r->m.message_id = store(ix, s);
-	s = msg_header(m, "In-Reply-To");
-	if (s) {
-		msg_ids(s, 1, &ids);
-		if (ids.len)
-			r->m.in_reply_to = store(ix, ids.data);
-	}
-	s = msg_header(m, "References");
-	if (s) {
-		buf_reset(&ids);
-		msg_ids(s, 0, &ids);
-		if (ids.len)
-			r->m.references = store(ix, ids.data);
-	}
-	buf_release(&ids);
+	summary_read(m, &ix->scratch, &s);
+	r->m.date = s.date;
+	r->m.from = store(ix, s.from);
+	r->m.from_addr = store(ix, s.from_addr);
+	r->m.to = store(ix, s.to);
+	r->m.subject = store(ix, s.subject);
+	r->m.message_id = s.message_id ? store(ix, s.message_id) : NULL;
+	r->m.in_reply_to = s.in_reply_to ? store(ix, s.in_reply_to) : NULL;
+	r->m.references = s.references ? store(ix, s.references) : NULL;
 	msg_free(m);
 }
 
@@ -1178,6 +1129,7 @@ struct index *index_open(const char *dir, unsigned flags, struct err *err)
 
 	ix->dir = xstrdup(dir);
 	buf_init(&ix->fields);
+	buf_init(&ix->scratch);
 	if (!(flags & INDEX_NO_CACHE)) {
 		ix->real = realpath(dir, NULL);
 		if (!ix->real) {
@@ -1207,6 +1159,7 @@ void index_free(struct index *ix)
 	arena_free(&ix->names);
 	free(ix->cache_data);
 	buf_release(&ix->fields);
+	buf_release(&ix->scratch);
 	free(ix->cache_path);
 	free(ix->real);
 	free(ix->dir);

@@ -23,6 +23,7 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_fetchstate.c \
 	tests/unit/test_batch.c \
 	tests/unit/test_index.c \
+	tests/unit/test_summary.c \
 	tests/unit/test_compose.c \
 	tests/unit/test_thread.c \
 	tests/unit/test_pattern.c \

@@ -32,6 +32,7 @@ static const struct {
 	{ "fetchstate", suite_fetchstate },
 	{ "batch", suite_batch },
 	{ "index", suite_index },
+	{ "summary", suite_summary },
 	{ "compose", suite_compose },
 	{ "thread", suite_thread },
 	{ "pattern", suite_pattern },

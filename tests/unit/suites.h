@@ -21,6 +21,7 @@ void suite_enqueue(void);
 void suite_fetchstate(void);
 void suite_batch(void);
 void suite_index(void);
+void suite_summary(void);
 void suite_compose(void);
 void suite_thread(void);
 void suite_pattern(void);
