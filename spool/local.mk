@@ -10,7 +10,8 @@ spool_libspool_a_SOURCES = \
 	spool/pop3.c spool/pop3.h \
 	spool/fetch.c spool/fetch.h \
 	spool/watch.c spool/watch.h \
-	spool/index.c spool/index.h
+	spool/index.c spool/index.h \
+	spool/index_cache.c spool/index_cache.h
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS)
