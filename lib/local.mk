@@ -4,6 +4,7 @@ lib_libsurel_a_SOURCES = \
 	lib/err.c lib/err.h \
 	lib/xalloc.c lib/xalloc.h \
 	lib/buf.c lib/buf.h \
+	lib/strv.c lib/strv.h \
 	lib/log.c lib/log.h \
 	lib/path.c lib/path.h \
 	lib/afile.c lib/afile.h \

@@ -67,6 +67,18 @@ char *maildir_folder_path(const char *root, const char *name);
 int maildir_list(const char *dir, unsigned flags, struct maildir_entry **out,
 		 size_t *n_out, struct err *err) MAILDIR_WUR;
 void maildir_entries_free(struct maildir_entry *e, size_t n);
+/* The readdir under maildir_list(), for listings of their own: fn(arg,
+ * dfd, name) for every message file of dir/sub ("new" or "cur"), dfd being
+ * the open directory (for fstatat).  Names starting with '.' and d_type
+ * directories are skipped.  EX_NOINPUT when the directory cannot be
+ * opened, EX_IOERR when reading it fails. */
+int maildir_each(const char *dir, const char *sub,
+		 void (*fn)(void *arg, int dfd, const char *name), void *arg,
+		 struct err *err) MAILDIR_WUR;
+/* What the file name of a message says: the length of its key (up to
+ * ':'), its flags (the letters after ":2,", ASCII order, no duplicates, ""
+ * when none) and the size from ",S=" in the key (-1 when absent). */
+size_t maildir_name_info(const char *name, char flags_out[16], off_t *size_out);
 
 /* Deliver len bytes at data into dir/new (tmp -> fsync -> rename -> fsync
  * dir), or into cur/ with :2,FLAGS when flags is non-NULL.  *path_out, when

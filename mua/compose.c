@@ -22,6 +22,7 @@
 #include "maildir.h"
 #include "path.h"
 #include "queue.h"
+#include "strv.h"
 #include "xalloc.h"
 
 /* A send_delay this long or longer is left to `sendq daemon` or cron:
@@ -459,17 +460,6 @@ int compose_mark_replied(const char *folder_dir, const char *key, struct err *er
 
 /* --- surel -s ------------------------------------------------------------ */
 
-struct strv {
-	char **v;
-	size_t n;
-};
-
-static void strv_push(struct strv *s, char *str)
-{
-	s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
-	s->v[s->n++] = str;
-}
-
 /* "Name: a, b" for the draft from list arguments (each may hold a list). */
 static void put_list_field(struct buf *out, const char *name, char *const *v, size_t n)
 {
@@ -485,7 +475,7 @@ static void put_list_field(struct buf *out, const char *name, char *const *v, si
 
 int compose_send_cli(int argc, char **argv, struct err *err)
 {
-	struct strv to = { NULL, 0 }, cc = { NULL, 0 }, bcc = { NULL, 0 }, files = { NULL, 0 };
+	struct strv to = STRV_INIT, cc = STRV_INIT, bcc = STRV_INIT, files = STRV_INIT;
 	const char *subject = NULL, *account = NULL;
 	struct buf draft = BUF_INIT;
 	struct compose *c = NULL;
@@ -588,9 +578,9 @@ out:
 	compose_free(c);
 	cfg_free(cfg);
 	buf_release(&draft);
-	free(to.v);
-	free(cc.v);
-	free(bcc.v);
-	free(files.v);
+	strv_release(&to);
+	strv_release(&cc);
+	strv_release(&bcc);
+	strv_release(&files);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "enqueue.h"
 #include "msg.h"
+#include "strv.h"
 #include "xalloc.h"
 
 int enqueue_read(int fd, int keep_dots, struct buf *out, struct err *err)
@@ -530,30 +531,6 @@ static void put_date(struct buf *out, time_t now)
 	buf_printf(out, "Date: %s\n", date);
 }
 
-/* An array of strings that grows; the addresses found in the header. */
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-static void strv_push(struct strv *s, const char *str)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 8;
-		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
-	}
-	s->v[s->n++] = xstrdup(str);
-}
-
-static void strv_release(struct strv *s)
-{
-	while (s->n > 0)
-		free(s->v[--s->n]);
-	free(s->v);
-	s->v = NULL;
-	s->cap = 0;
-}
-
 /* The addr-specs of an address list as a sender wrote it (a recipient
  * argument or a To/Cc/Bcc value): entries split at commas outside quotes,
  * angle brackets and comments; "Name <addr>" gives addr; comments are
@@ -637,7 +614,7 @@ static void split_addrs(const char *list, struct strv *out)
 static int take_rcpt_list(struct queue_env *env, const char *list, const char *domain,
 			  struct err *err)
 {
-	struct strv addrs = { NULL, 0, 0 };
+	struct strv addrs = STRV_INIT;
 	size_t i;
 	int rc = 0;
 
@@ -763,7 +740,7 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 {
 	const struct cfg_account *acct = NULL;
 	struct head h = { NULL, 0, 0, NULL, 0, { 0 } };
-	struct strv hdr_rcpts = { NULL, 0, 0 };
+	struct strv hdr_rcpts = STRV_INIT;
 	const char *p = in, *end = in + len, *domain, *addr, *name;
 	char host[256], *sender = NULL, *from = NULL, *fallback = NULL, *qual;
 	size_t i;

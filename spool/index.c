@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,6 +19,7 @@
 #include "maildir.h"
 #include "msg.h"
 #include "path.h"
+#include "strv.h"
 #include "summary.h"
 #include "xalloc.h"
 
@@ -61,7 +61,7 @@ struct index {
 	size_t n, cap;
 	char *cache_data;     /* the cache file as read; loaded records point into it */
 	struct chunk *strs;   /* strings of records summarised here */
-	struct chunk *names;  /* paths from the last scan */
+	struct strv names;    /* paths from the last scan */
 	struct buf fields;    /* the fields of one header block the summary reads */
 	struct buf scratch;   /* summary_read()'s strings of one message */
 	int dirty;            /* the cache differs from what we know */
@@ -109,52 +109,6 @@ static void arena_free(struct chunk **head)
 		free(c);
 	}
 	*head = NULL;
-}
-
-/* ---- names ---- */
-
-/* Flags from the info part of a name (":2,FS"): letters only, ASCII order,
- * no duplicates, as maildir.h lists them. */
-static void name_flags(const char *info, char out[16])
-{
-	unsigned char seen[128] = { 0 };
-	size_t n = 0;
-	int c;
-
-	out[0] = '\0';
-	if (info[0] != ':' || info[1] != '2' || info[2] != ',')
-		return;
-	for (info += 3; *info; info++) {
-		c = (unsigned char)*info;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
-			seen[c] = 1;
-	}
-	for (c = 'A'; c <= 'z' && n < 15; c++)
-		if (seen[c])
-			out[n++] = (char)c;
-	out[n] = '\0';
-}
-
-/* Size from a ",S=1234" field of the key, or -1. */
-static off_t name_size(const char *key, size_t klen)
-{
-	const char *p, *end = key + klen;
-	off_t v;
-
-	for (p = key; p + 3 <= end; p++) {
-		if (p[0] != ',' || p[1] != 'S' || p[2] != '=')
-			continue;
-		p += 3;
-		if (p == end || *p < '0' || *p > '9')
-			return -1;
-		for (v = 0; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (v > (off_t)(INT64_MAX / 10 - 1))
-				return -1;
-			v = v * 10 + (*p - '0');
-		}
-		return (p == end || *p == ',') ? v : -1;
-	}
-	return -1;
 }
 
 /* ---- the cache file ---- */
@@ -647,58 +601,35 @@ static void sort_recs(struct index *ix)
 
 /* ---- scanning the folder ---- */
 
-struct paths {
-	const char **v;
-	size_t n, cap;
+/* Where list_one() puts the names of one subdirectory. */
+struct listing {
+	const char *sub;        /* "new" or "cur" */
+	struct strv *out;
 };
 
-/* Add "SUB/NAME" for every message file in dir/sub to out, the strings in
- * *names.  readdir only: no stat, no open. */
-static int list_sub(const struct index *ix, const char *sub, struct chunk **names,
-		    struct paths *out, struct err *err)
+/* Add "SUB/NAME" to the listing. */
+static void list_one(void *arg, int dfd, const char *name)
 {
-	char *p = path_join(ix->dir, sub);
-	struct dirent *de;
-	DIR *d = opendir(p);
+	struct listing *l = arg;
+	size_t len = strlen(name);
+	/* UNSAFE: "new/" or "cur/" (4 bytes), the name, its NUL. */
+	char *s = xmalloc(4 + len + 1);
 
-	if (!d) {
-		err_sys(err, afile_err_code(errno, EX_NOINPUT), "cannot open '%s'", p);
-		free(p);
-		return -1;
-	}
-	for (;;) {
-		size_t l;
-		char *s;
+	(void)dfd;
+	memcpy(s, l->sub, 3);
+	s[3] = '/';
+	memcpy(s + 4, name, len + 1);
+	strv_push_owned(l->out, s);
+}
 
-		errno = 0;
-		de = readdir(d);
-		if (!de)
-			break;
-		/* Dot files are not messages (the Maildir rule); directories
-		 * are dropped by d_type without a stat. */
-		if (de->d_name[0] == '.' || de->d_type == DT_DIR)
-			continue;
-		l = strlen(de->d_name);
-		/* UNSAFE: "new/" or "cur/" (4 bytes), the name, its NUL. */
-		s = arena_alloc(names, 4 + l + 1);
-		memcpy(s, sub, 3);
-		s[3] = '/';
-		memcpy(s + 4, de->d_name, l + 1);
-		if (out->n == out->cap) {
-			out->cap = out->cap ? 2 * out->cap : 1024;
-			out->v = xreallocarray(out->v, out->cap, sizeof(*out->v));
-		}
-		out->v[out->n++] = s;
-	}
-	if (errno) {
-		err_sys(err, afile_err_code(errno, EX_IOERR), "cannot read directory '%s'", p);
-		closedir(d);
-		free(p);
-		return -1;
-	}
-	closedir(d);
-	free(p);
-	return 0;
+/* Add "SUB/NAME" for every message file in dir/sub to out: readdir only,
+ * no stat, no open. */
+static int list_sub(const struct index *ix, const char *sub, struct strv *out,
+		    struct err *err)
+{
+	struct listing l = { sub, out };
+
+	return maildir_each(ix->dir, sub, list_one, &l, err);
 }
 
 static struct rec *rec_add(struct index *ix)
@@ -743,22 +674,19 @@ static void compact(struct index *ix)
  * dropped.  On failure the records are as they were. */
 static int scan(struct index *ix, int is_refresh, struct err *err)
 {
-	struct chunk *names = NULL;
-	struct paths pv = { NULL, 0, 0 };
+	struct strv names = STRV_INIT;
 	uint64_t *tab, h;
 	size_t total, size = 16, mask, i, j, dropped;
 
 	/* new/ before cur/: a message moved meanwhile is seen twice rather
 	 * than missed, and the later (cur/) name wins below. */
-	if (list_sub(ix, "new", &names, &pv, err) < 0 || list_sub(ix, "cur", &names, &pv, err) < 0) {
-		arena_free(&names);
-		free(pv.v);
+	if (list_sub(ix, "new", &names, err) < 0 || list_sub(ix, "cur", &names, err) < 0) {
+		strv_release(&names);
 		return -1;
 	}
-	total = ix->n + pv.n;
+	total = ix->n + names.n;
 	if (total >= UINT32_MAX / 2) {
-		arena_free(&names);
-		free(pv.v);
+		strv_release(&names);
 		return err_set(err, EX_SOFTWARE, "cannot index '%s': too many messages", ix->dir);
 	}
 	/* Open addressing, at most half full.  An entry is the top half of
@@ -782,11 +710,12 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 		if (tab[j] == TAB_EMPTY)
 			tab[j] = (h & ~(uint64_t)UINT32_MAX) | i;
 	}
-	for (i = 0; i < pv.n; i++) {
-		const char *name = pv.v[i] + 4;
-		size_t klen = strcspn(name, ":");
+	for (i = 0; i < names.n; i++) {
+		const char *name = names.v[i] + 4;
+		char flags[sizeof(ix->v[0].m.flags)];
 		struct rec *r;
 		off_t sz;
+		size_t klen = maildir_name_info(name, flags, &sz);
 
 		if (klen == 0)
 			continue;
@@ -806,15 +735,13 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 			r = &ix->v[tab[j] & UINT32_MAX];
 		}
 		r->state |= REC_SEEN;
-		r->m.path = pv.v[i];
-		r->m.is_new = pv.v[i][0] == 'n';
-		name_flags(name + klen, r->m.flags);
-		sz = name_size(name, klen);
+		r->m.path = names.v[i];
+		r->m.is_new = names.v[i][0] == 'n';
+		memcpy(r->m.flags, flags, sizeof(flags));
 		if (sz >= 0)
 			r->m.size = sz;
 	}
 	free(tab);
-	free(pv.v);
 	for (i = j = 0; i < ix->n; i++)
 		if (ix->v[i].state & REC_SEEN)
 			ix->v[j++] = ix->v[i];
@@ -822,7 +749,7 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 	ix->n = j;
 	if (dropped)
 		ix->dirty = 1;
-	arena_free(&ix->names);
+	strv_release(&ix->names);
 	ix->names = names;
 	if (is_refresh && dropped)
 		compact(ix);
@@ -866,7 +793,7 @@ void index_free(struct index *ix)
 		return;
 	free(ix->v);
 	arena_free(&ix->strs);
-	arena_free(&ix->names);
+	strv_release(&ix->names);
 	free(ix->cache_data);
 	buf_release(&ix->fields);
 	buf_release(&ix->scratch);
@@ -904,7 +831,8 @@ int index_set_flags(struct index *ix, size_t i, const char *flags, struct err *e
 	rc = maildir_set_flags(ix->dir, &e, flags, err);
 	if (rc == 0) {
 		/* The cache holds no flags or paths, so it needs no write. */
-		r->m.path = arena_dup(&ix->names, e.path, strlen(e.path));
+		strv_push(&ix->names, e.path);
+		r->m.path = ix->names.v[ix->names.n - 1];
 		memcpy(r->m.flags, e.flags, sizeof(r->m.flags));
 		r->m.is_new = e.is_new;
 	}

@@ -17,6 +17,7 @@ static const struct {
 	void (*add)(void);
 } suites[] = {
 	{ "buf", suite_buf },
+	{ "strv", suite_strv },
 	{ "afile", suite_afile },
 	{ "cfg", suite_cfg },
 	{ "path", suite_path },

@@ -6,6 +6,7 @@
 #define SUREL_TEST_SUITES_H
 
 void suite_buf(void);
+void suite_strv(void);
 void suite_afile(void);
 void suite_cfg(void);
 void suite_path(void);
