@@ -2,7 +2,7 @@
  * maildir: Maildir folders on disk (the Maildir spec plus the ":2," info
  * suffix for flags).  Finding folders under an account root, listing,
  * reading, delivering atomically, changing flags and moving.  Parsing the
- * messages is msg.h's job; mbox files are spool/mbox.h's.
+ * messages is msg.h's job; mbox files are read by the MUA (mua/mbox.h).
  *
  * An account root holds folders either as plain Maildirs below it (root/INBOX,
  * root/Sent, nested root/a/b) or Maildir++ style (root itself is INBOX,

@@ -2,7 +2,6 @@ bin_PROGRAMS += spool/spool
 noinst_LIBRARIES += spool/libspool.a
 spool_libspool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ETPAN_CFLAGS) $(GNUTLS_CFLAGS)
 spool_libspool_a_SOURCES = \
-	spool/mbox.c spool/mbox.h \
 	spool/view.c spool/view.h \
 	spool/source.c spool/source.h \
 	spool/fetchstate.c spool/fetchstate.h \

@@ -41,8 +41,8 @@ tests_fuzz_fuzz_index_cache_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_index_cache_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_index_cache_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_mbox_SOURCES = tests/fuzz/fuzz_mbox.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_mbox_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_mbox_CFLAGS = $(FUZZ_CFLAGS) -I$(top_srcdir)/mua
 tests_fuzz_fuzz_mbox_LDFLAGS = $(FUZZ_LINK_FLAGS)
-tests_fuzz_fuzz_mbox_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_mbox_LDADD = mua/libmua.a $(FUZZ_LDADD)
 # Not tests/fuzz itself: in a VPATH build it also holds build output.
 EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/mkseeds.py tests/fuzz/seeds

@@ -1,7 +1,8 @@
 /*
  * mbox: reading mbox files (one file, messages separated by "From " lines)
- * as mboxrd.  surel never writes an mbox, and this module does not parse
- * messages (lib/msg.h does).  Maildir folders are lib/maildir.h's.
+ * as mboxrd, for the MUA's mailbox.h.  surel never writes an mbox, and
+ * this module does not parse messages (lib/msg.h does).  Maildir folders
+ * are lib/maildir.h's.
  *
  * Separator rule: the first line of the file, and a line "From SENDER
  * DATE" (an asctime DATE, as every mbox writer puts there: mutt's rule)
