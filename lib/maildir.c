@@ -307,13 +307,7 @@ int maildir_folders(const char *root, char ***names_out, size_t *n_out, struct e
 
 void maildir_names_free(char **names, size_t n)
 {
-	size_t i;
-
-	if (!names)
-		return;
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	strv_free_v(names, n);
 }
 
 char *maildir_folder_path(const char *root, const char *name)

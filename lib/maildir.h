@@ -51,6 +51,7 @@ int maildir_create(const char *dir, struct err *err) MAILDIR_WUR;
  * skipped. */
 int maildir_folders(const char *root, char ***names_out, size_t *n_out,
 		    struct err *err) MAILDIR_WUR;
+/* The same as strv_free_v(): the array is a strv's. */
 void maildir_names_free(char **names, size_t n);
 /* The directory of folder name under root, whichever layout holds it
  * (caller frees); for a folder that does not exist yet, the layout of the

@@ -38,13 +38,20 @@ void strv_sort_unique(struct strv *s, int (*cmp)(const void *, const void *))
 	s->v[s->n] = NULL;
 }
 
-void strv_release(struct strv *s)
+void strv_free_v(char **v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void strv_release(struct strv *s)
+{
+	strv_free_v(s->v, s->n);
 	s->v = NULL;
 	s->n = s->cap = 0;
 }

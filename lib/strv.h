@@ -26,5 +26,8 @@ void strv_push_owned(struct strv *s, char *str);
 void strv_sort_unique(struct strv *s, int (*cmp)(const void *, const void *));
 /* Free the strings and the array; s is empty (STRV_INIT) afterwards. */
 void strv_release(struct strv *s);
+/* Free an array of n strings taken over from a strv (or built the same
+ * way: each string and v from malloc); v may be NULL. */
+void strv_free_v(char **v, size_t n);
 
 #endif

@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "pwcmd.h"
 #include "source.h"
+#include "strv.h"
 #include "xalloc.h"
 
 void source_items_free(struct source_item *items, size_t n)
@@ -32,13 +33,7 @@ void source_items_free(struct source_item *items, size_t n)
 
 void source_names_free(char **names, size_t n)
 {
-	size_t i;
-
-	if (!names)
-		return;
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	strv_free_v(names, n);
 }
 
 int source_secret(const struct source_conf *conf, char **secret_out, struct err *err)
