@@ -64,9 +64,9 @@ mkdir -p "$HOME"
 
 # The server's INBOX: gen-maildir.py's mix (about 19 KB per message on
 # average, 5 % with a 40-220 KB attachment), every message moved to cur/
-# and marked \Seen (as ../shared/bench/fetch does: no peer changes server
-# state).  Generated once per N, seed and generator and kept in $WORK;
-# Dovecot keeps its index files in it.
+# and marked \Seen (so that no peer changes the server's state and every
+# round sees the same mailbox).  Generated once per N, seed and generator
+# and kept in $WORK; Dovecot keeps its index files in it.
 SRV=$WORK/server-$N
 stamp="n=$N seed=$SEED gen=$(cksum < "$HERE/gen-maildir.py" | cut -d' ' -f1)"
 if [ "$(cat "$SRV.stamp" 2> /dev/null)" != "$stamp" ]; then

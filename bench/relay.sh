@@ -140,7 +140,7 @@ run_one() {
 		;;
 	msmtp)
 		# One process per message, as msmtp-queue flushes its queue;
-		# slow (Nagle, see ../shared/bench/relay/README.md), so only
+		# slow (Nagle's algorithm, see bench/README.md), so only
 		# SLOW_N messages.
 		msgs=$SLOW_N
 		t0=$(now_us)

@@ -356,7 +356,7 @@ char *afile_unique_name(void)
 	host[sizeof(host) - 1] = '\0';
 	if (host[0] == '\0')
 		memcpy(host, "localhost", sizeof("localhost"));
-	buf_printf(&b, "%lld.M%ldP%ldQ%lu.", (long long)ts.tv_sec, ts.tv_nsec / 1000,
+	buf_printf(&b, "%lld.M%06ldP%ldQ%lu.", (long long)ts.tv_sec, ts.tv_nsec / 1000,
 		   (long)getpid(), atomic_fetch_add(&counter, 1) + 1);
 	/* The Maildir spec: '/' and ':' cannot appear in a file name (the
 	 * second starts the info part), so they are written as octal escapes. */

@@ -18,8 +18,9 @@
 /* The sysexits class for a failed file operation with errno errnum:
  * EX_TEMPFAIL when waiting may help (ENOSPC, EDQUOT, EIO, EAGAIN, EINTR,
  * ENOMEM, EMFILE, ENFILE, EBUSY, ENOLCK, ETIMEDOUT, ESTALE, EROFS), EX_NOPERM for
- * EACCES and EPERM, else permanent (EX_CANTCREAT for a create, EX_NOINPUT
- * for a read, EX_IOERR ...). */
+ * EACCES and EPERM, else permanent, the caller's class (EX_CANTCREAT for a
+ * create, EX_NOINPUT for a read, EX_IOERR for a write): of these only
+ * EX_TEMPFAIL is temporary to err_is_temp(). */
 int afile_err_code(int errnum, int permanent);
 
 /* Write all n bytes to fd, retrying short writes and EINTR.  On failure the
@@ -85,7 +86,9 @@ int afile_read(const char *path, size_t max, char **data_out, size_t *len_out,
 /* A unique name in Maildir style: "SECONDS.M<usec>P<pid>Q<counter>.HOST"
  * (host with '/' as "\057" and ':' as "\072", as the Maildir spec says);
  * caller frees.  The counter is per process and atomic, so threads and
- * quick successive calls never repeat a name. */
+ * quick successive calls never repeat a name.  The microseconds are
+ * written with six digits so that names made in the same second sort in
+ * the order they were made (the queue lists and relays in name order). */
 char *afile_unique_name(void);
 
 #endif

@@ -355,6 +355,25 @@ static int check_domains(struct parse *ps, const struct key *k, char **value)
 	return 0;
 }
 
+/* The EHLO name: a fully qualified domain name (RFC 5321 4.1.1.1), or an
+ * address literal in brackets. */
+static int check_helo(struct parse *ps, const struct key *k, char **value)
+{
+	const char *v = *value, *p;
+	size_t n = strlen(v);
+
+	if (n > 2 && v[0] == '[' && v[n - 1] == ']' &&
+	    strspn(v + 1, "0123456789abcdefABCDEF.:IPv") == n - 2)
+		return 0;
+	for (p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+			break;
+	if (*p || n > 253 || !strchr(v, '.') || v[0] == '.' || v[n - 1] == '.' || strstr(v, ".."))
+		return perr(ps, ps->line, "'%s' must be a fully qualified domain name or [address], not '%s'",
+			    k->name, v);
+	return 0;
+}
+
 /* The value itself is never quoted: it is the secret. */
 static int check_password(struct parse *ps, const struct key *k, char **value)
 {
@@ -426,6 +445,7 @@ static const struct key keys[] = {
 	{ "address", IN_ACCOUNT, check_address },
 	{ "maildir", IN_ACCOUNT, check_path },
 	{ "smtp", IN_ACCOUNT, check_smtp },
+	{ "helo", IN_ACCOUNT, check_helo },
 	{ "fetch", IN_ACCOUNT, check_fetch },
 	{ "user", IN_ACCOUNT, check_str },
 	{ "password_cmd", IN_ACCOUNT, check_str },
@@ -512,8 +532,9 @@ static void rtrim(char *s)
 
 /* Cut an inline comment, '#' or ';' at the start of s or after a blank,
  * then trailing blanks.  Which characters inih strips depends on how it was
- * built (Debian's: ';' only), and DESIGN.md's own example needs '#'
- * ("send_delay = 10   # seconds ..."), so both are handled here. */
+ * built (Debian's: ';' only), and the example configuration in
+ * doc/DESIGN.md needs '#' ("send_delay = 10   # seconds ..."), so both are
+ * handled here. */
 static void strip_comment(char *s)
 {
 	size_t i, n = strlen(s);

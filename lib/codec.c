@@ -982,6 +982,49 @@ static void ew_run(struct sink *s, const unsigned char *p, size_t n)
 	sink_put(s, "?=", 2);
 }
 
+int codec_rfc2047_needed(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < ' ' || *p > '~')
+			return 1;
+	}
+	return strstr(s, "=?") != NULL;
+}
+
+/* Bytes per "=?UTF-8?B?...?=" word: 39 bytes are 52 in base64, 64 with the
+ * delimiters, so even ' filename="' plus one word stays within 78. */
+#define EW_B_BYTES 39
+
+void codec_rfc2047_encode_b(const char *utf8, size_t len, struct buf *out)
+{
+	size_t i = 0, n, k;
+	struct buf b = BUF_INIT;
+
+	while (i < len) {
+		n = len - i < EW_B_BYTES ? len - i : EW_B_BYTES;
+		/* Back off to a character start (a UTF-8 continuation byte is
+		 * 10xxxxxx), unless that would leave nothing. */
+		k = n;
+		while (i + k < len && k > 0 && ((unsigned char)utf8[i + k] & 0xC0) == 0x80)
+			k--;
+		if (k > 0)
+			n = k;
+		buf_reset(&b);
+		codec_b64_encode(utf8 + i, n, &b);
+		while (b.len > 0 && b.data[b.len - 1] == '\n')
+			b.len--;
+		if (i > 0)
+			buf_putc(out, ' ');
+		buf_puts(out, "=?UTF-8?B?");
+		buf_append(out, b.data, b.len);
+		buf_puts(out, "?=");
+		i += n;
+	}
+	buf_release(&b);
+}
+
 void codec_rfc2047_encode(const char *utf8, size_t len, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)utf8, *end = p + len;
@@ -1299,6 +1342,22 @@ void codec_pct_decode(const char *in, size_t len, struct buf *out)
 	}
 	sink_put(&s, p + start, len - start);
 	sink_flush(&s);
+}
+
+void codec_header_decode(const char *in, size_t len, struct buf *out)
+{
+	struct buf tmp = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < len && !(in[i] & 0x80); i++)
+		;
+	if (i < len) {
+		codec_to_utf8("utf-8", in, len, &tmp);
+		in = tmp.data;
+		len = tmp.len;
+	}
+	codec_rfc2047_decode(in, len, out);
+	buf_release(&tmp);
 }
 
 /* ---- sanitising ---- */

@@ -101,6 +101,16 @@ void codec_b64_encode(const char *in, size_t len, struct buf *out);
  * header at its spaces when it is longer than a line. */
 void codec_rfc2047_encode(const char *utf8, size_t len, struct buf *out);
 
+/* Whether UTF-8 text s must go in encoded words: it holds 8-bit or control
+ * bytes, or "=?" that a decoder would take for an encoded word. */
+int codec_rfc2047_needed(const char *s);
+
+/* All of len bytes of UTF-8 as "=?UTF-8?B?...?=" words of at most 64
+ * characters separated by single spaces, each cut between characters.
+ * For where readable words between encoded ones would be wrong: a display
+ * name with specials, a quoted parameter value. */
+void codec_rfc2047_encode_b(const char *utf8, size_t len, struct buf *out);
+
 /* Convert len bytes in charset to UTF-8 appended to out.  The result is
  * always valid UTF-8.
  * - The name is matched case-insensitively with the common aliases (utf8,
@@ -153,6 +163,12 @@ int codec_utf8_valid(const char *in, size_t len);
  * The result is valid UTF-8 but may hold control characters: sanitise it
  * before display. */
 void codec_rfc2047_decode(const char *in, size_t len, struct buf *out);
+
+/* codec_rfc2047_decode() as the message model reads headers: raw 8-bit
+ * bytes are first made valid UTF-8 with U+FFFD for what is invalid, the
+ * way Python sanitises surrogate-escaped header text (no windows-1252
+ * guess). */
+void codec_header_decode(const char *in, size_t len, struct buf *out);
 
 /* Only the percent step of RFC 2231: "%XY" with two hex digits (either
  * case) is the byte XY, anything else (an invalid "%" included) is copied.

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
+#include "codec.h"
 #include "err.h"
+#include "log.h"
 
 static void vset(struct err *err, int code, int errnum, const char *fmt, va_list ap)
 {
@@ -68,8 +71,18 @@ void err_prefix(struct err *err, const char *fmt, ...)
 
 int err_is_temp(const struct err *err)
 {
-	return err && (err->code == EX_TEMPFAIL || err->code == EX_IOERR ||
-		       err->code == EX_OSERR || err->code == EX_UNAVAILABLE);
+	return err && (err->code == EX_TEMPFAIL || err->code == EX_OSERR ||
+		       err->code == EX_PROTOCOL);
+}
+
+int err_report(const struct err *err)
+{
+	struct buf line = BUF_INIT;
+
+	codec_sanitize(err->msg, strnlen(err->msg, sizeof(err->msg)), 0, &line);
+	fprintf(stderr, "%s: %s\n", log_prog(), line.len ? line.data : "internal error (no detail given)");
+	buf_release(&line);
+	return err->code ? err->code : EX_SOFTWARE;
 }
 
 void err_clear(struct err *err)

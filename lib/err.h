@@ -1,8 +1,9 @@
 /*
  * err: the error detail every fallible function fills for its caller.
  * A struct err carries a sysexits class, the errno seen (0 if none) and one
- * line of text; filling it never allocates.  Printing and exiting happen only
- * in a program's main(), never here.
+ * line of text; filling it never allocates.  A program's main() ends every
+ * failure with err_report(), the one place an error reaches the terminal;
+ * nothing else here prints or exits.
  */
 #ifndef SUREL_ERR_H
 #define SUREL_ERR_H
@@ -29,8 +30,27 @@ int err_sys(struct err *err, int code, const char *fmt, ...)
 void err_prefix(struct err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Whether a retry later may succeed (the relay and fetcher decide on this). */
+/*
+ * Whether the same operation, tried again later, may succeed: EX_TEMPFAIL
+ * (an unreachable or lost server, a full or read-only disk: afile_err_code()
+ * sorts errno values into it), EX_OSERR (resources: fork, pipes, memory) and
+ * EX_PROTOCOL (a server reply that was not understood, or a refusal without
+ * a response code saying it is permanent).  Not temporary: a certificate
+ * that does not verify or a missing STARTTLS (EX_UNAVAILABLE), a refused
+ * login (EX_NOPERM), configuration and usage errors, and EX_IOERR, which
+ * afile gives only to I/O errors that waiting does not cure.  `spool watch`
+ * retries exactly these, and sendq -bs answers them with 451 rather than 554.
+ */
 int err_is_temp(const struct err *err);
+
+/*
+ * Print err as the one line "PROGRAM: message" on stderr (PROGRAM as given
+ * to log_set_prog()), with every control character and invalid UTF-8
+ * sequence made inert (codec_sanitize), since messages quote addresses,
+ * header text and server replies.  Returns the exit status for main():
+ * err->code, or EX_SOFTWARE when no class was set.
+ */
+int err_report(const struct err *err);
 
 /* Clear err so it can be reused. */
 void err_clear(struct err *err);

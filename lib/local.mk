@@ -6,6 +6,7 @@ lib_libsurel_a_SOURCES = \
 	lib/buf.c lib/buf.h \
 	lib/strv.c lib/strv.h \
 	lib/log.c lib/log.h \
+	lib/out.c lib/out.h \
 	lib/path.c lib/path.h \
 	lib/afile.c lib/afile.h \
 	lib/cfg.c lib/cfg.h \
@@ -16,10 +17,17 @@ lib_libsurel_a_SOURCES = \
 	lib/summary.c lib/summary.h \
 	lib/maildir.c lib/maildir.h \
 	lib/batch.c lib/batch.h \
-	lib/tls.c lib/tls.h
+	lib/tls.c lib/tls.h \
+	lib/worker.c lib/worker.h
 
 # What every program and test links to use lib/.
 SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(GNUTLS_LIBS)
 
 # Filing rules (rule1, rule2, ... of an account), used by spool deliver and fetch.
 lib_libsurel_a_SOURCES += lib/rules.c lib/rules.h
+
+# Modified UTF-7 mailbox names (IMAP), used by fetch.
+lib_libsurel_a_SOURCES += lib/mutf7.c lib/mutf7.h
+# Addresses, dates and MIME parameters: the seams of the message model,
+# also used on their own by sendq and the MUA when they write mail.
+lib_libsurel_a_SOURCES += lib/ascii.h lib/addr.c lib/addr.h lib/date.c lib/date.h lib/param.c lib/param.h

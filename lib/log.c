@@ -8,19 +8,28 @@
 
 #include "log.h"
 
-static const char *log_prog = "surel";
+static const char *prog_name = "surel";
 static enum log_level log_level = LOG_LVL_WARN;
 static int log_syslog;
 static log_sink_fn log_sink;
 static int log_stamps;
 
-void log_init(const char *prog, enum log_level level, int use_syslog)
+void log_set_prog(const char *prog)
 {
-	log_prog = prog;
+	prog_name = prog;
+}
+
+const char *log_prog(void)
+{
+	return prog_name;
+}
+
+void log_init(enum log_level level, int use_syslog)
+{
 	log_level = level;
 	log_syslog = use_syslog;
 	if (use_syslog)
-		openlog(prog, LOG_PID, LOG_MAIL);
+		openlog(prog_name, LOG_PID, LOG_MAIL);
 }
 
 void log_set_timestamps(int on)
@@ -64,9 +73,9 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
 	else if (log_syslog)
 		syslog(prio[level], "%s", line);
 	else if (log_stamps)
-		fprintf(stderr, "%s %s: %s\n", stamp(when, sizeof(when)), log_prog, line);
+		fprintf(stderr, "%s %s: %s\n", stamp(when, sizeof(when)), prog_name, line);
 	else
-		fprintf(stderr, "%s: %s\n", log_prog, line);
+		fprintf(stderr, "%s: %s\n", prog_name, line);
 }
 
 /* Logging never changes errno, so a caller can log and then report it. */

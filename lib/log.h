@@ -10,9 +10,16 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-/* prog prefixes every line; level is the most verbose level shown
- * (LOG_LVL_WARN by default, one -v gives INFO, two give DEBUG). */
-void log_init(const char *prog, enum log_level level, int use_syslog);
+/* The running program's name, set once by main() before anything can be
+ * printed ("surel" until then).  It starts every line written here, by
+ * err_report() and by xalloc's out-of-memory exit, and names the program to
+ * syslog.  prog is borrowed: it must live as long as the program (argv). */
+void log_set_prog(const char *prog);
+const char *log_prog(void);
+
+/* level is the most verbose level shown (LOG_LVL_WARN by default, one -v
+ * gives INFO, two give DEBUG). */
+void log_init(enum log_level level, int use_syslog);
 enum log_level log_get_level(void);
 
 /* Start each stderr line with the time (UTC, ISO 8601), for a log file

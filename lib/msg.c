@@ -19,8 +19,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
+#include "ascii.h"
 #include "codec.h"
+#include "date.h"
 #include "msg.h"
+#include "param.h"
 #include "xalloc.h"
 
 /* Python's parser copes with roughly 900 nested multiparts before it runs
@@ -35,11 +39,6 @@
 struct field {
 	char *name;   /* points into the same allocation as value */
 	char *value;
-};
-
-struct param {
-	char *name;   /* lowercased */
-	char *value;  /* decoded UTF-8 */
 };
 
 enum cte {
@@ -79,33 +78,6 @@ struct msg {
 
 /* ---- small helpers ---- */
 
-static int is_wsp(int c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Python's str.split()/strip() whitespace, restricted to ASCII: 8-bit bytes
- * reach Python as surrogates, which are not whitespace. */
-static int is_pyspace(int c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
-}
-
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-static int ieq(const char *a, size_t alen, const char *b)
-{
-	size_t i;
-
-	for (i = 0; i < alen; i++)
-		if (!b[i] || lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-			return 0;
-	return b[i] == '\0';
-}
-
 /* End of the line content at p and the start of the next line.  Like
  * Python's email parser, CRLF, LF and a lone CR all end a line. */
 static const char *line_end(const char *p, const char *end, const char **next)
@@ -135,24 +107,6 @@ static void text_to_utf8(const char *charset, const char *in, size_t len, struct
 static void utf8_replace(const char *in, size_t len, struct buf *out)
 {
 	codec_to_utf8("utf-8", in, len, out);
-}
-
-/* RFC 2047-decode a header fragment.  Raw 8-bit bytes are first made valid
- * UTF-8 the way Python sanitises surrogate-escaped header text. */
-static void decode_2047(const char *in, size_t len, struct buf *out)
-{
-	struct buf tmp = BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < len && !(in[i] & 0x80); i++)
-		;
-	if (i < len) {
-		utf8_replace(in, len, &tmp);
-		in = tmp.data;
-		len = tmp.len;
-	}
-	codec_rfc2047_decode(in, len, out);
-	buf_release(&tmp);
 }
 
 static int atom_char(int c)
@@ -191,7 +145,7 @@ static const char *field_get(const struct field *v, size_t n, const char *name)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (ieq(v[i].name, strlen(v[i].name), name))
+		if (ascii_ieq(v[i].name, strlen(v[i].name), name))
 			return v[i].value;
 	return NULL;
 }
@@ -267,7 +221,7 @@ static int delim_parse(const char *p, const char *e, struct delim *d)
 	if (e - p < 2 || p[0] != '-' || p[1] != '-')
 		return 0;
 	p += 2;
-	while (e > p && is_wsp((unsigned char)e[-1]))
+	while (e > p && ascii_is_wsp((unsigned char)e[-1]))
 		e--;
 	d->s = p;
 	d->len = (size_t)(e - p);
@@ -322,7 +276,7 @@ static int header_like(const char *p, const char *e)
 {
 	const char *q;
 
-	if (p < e && is_wsp((unsigned char)*p))
+	if (p < e && ascii_is_wsp((unsigned char)*p))
 		return 1;
 	if (e - p >= 5 && memcmp(p, "From ", 5) == 0)
 		return 1;
@@ -337,7 +291,7 @@ static void fields_flush(struct fields *out, const char *name, size_t nlen, stru
 	size_t i = 0;
 
 	/* A value that starts on a continuation line keeps no leading blanks. */
-	while (i < val->len && is_wsp((unsigned char)val->data[i]))
+	while (i < val->len && ascii_is_wsp((unsigned char)val->data[i]))
 		i++;
 	fields_add(out, name, nlen, val->data + i, val->len - i);
 }
@@ -365,7 +319,7 @@ static void parse_headers(struct parser *ps, struct fields *out)
 				p = next;
 			break;
 		}
-		if (is_wsp((unsigned char)*p)) {
+		if (ascii_is_wsp((unsigned char)*p)) {
 			if (have)
 				buf_append(val, p, (size_t)(e - p));
 			p = next;
@@ -398,7 +352,7 @@ static void parse_headers(struct parser *ps, struct fields *out)
 			continue;
 		}
 		p++;
-		while (p < e && is_wsp((unsigned char)*p))
+		while (p < e && ascii_is_wsp((unsigned char)*p))
 			p++;
 		buf_reset(val);
 		buf_append(val, p, (size_t)(e - p));
@@ -434,358 +388,6 @@ static const char *skip_to_eof(const struct parser *ps, const char *p)
 			p++;
 	}
 	return p;
-}
-
-/* ---- parameters (Content-Type, Content-Disposition) ---- */
-
-/*
- * Python reads parameters twice: the header parser turns the value into
- * name="value" pairs (values truncated at a tspecial unless quoted, encoded
- * words inside quotes decoded, RFC 2231 sections joined per name in section
- * order, the first occurrence of a name winning), and get_param() then
- * unquotes that once more.  This reproduces the first step and the extra
- * unquote.
- */
-
-struct rawparam {
-	const char *name;
-	size_t nlen;
-	long section;       /* -1: no section */
-	int extended;
-	int has_value;
-	struct buf val;     /* unquoted, or percent-decoded when extended */
-	char *charset;      /* RFC 2231 charset of an initial section */
-};
-
-static int is_tspecial(int c)
-{
-	return c != 0 && strchr("()<>@,;:\\\"/[]?=", c) != NULL;
-}
-
-static int attr_char(int c)
-{
-	return !is_tspecial(c) && !is_wsp(c) && c != '*' && c != '\'' && c != '%' &&
-	       c != '\r' && c != '\n';
-}
-
-static int ext_char(int c)
-{
-	return c == '%' || attr_char(c);
-}
-
-static const char *skip_cfws(const char *p, const char *e)
-{
-	for (;;) {
-		while (p < e && (is_wsp((unsigned char)*p) || *p == '\r' || *p == '\n'))
-			p++;
-		if (p < e && *p == '(') {
-			int depth = 0;
-
-			while (p < e) {
-				if (*p == '\\' && p + 1 < e) {
-					p += 2;
-					continue;
-				}
-				if (*p == '(')
-					depth++;
-				else if (*p == ')' && --depth == 0) {
-					p++;
-					break;
-				}
-				p++;
-			}
-			continue;
-		}
-		return p;
-	}
-}
-
-/* A quoted string at p ('"'): its unescaped content into out; returns the
- * position after the closing quote (or e). */
-static const char *quoted(const char *p, const char *e, struct buf *out)
-{
-	for (p++; p < e && *p != '"'; p++) {
-		if (*p == '\\' && p + 1 < e)
-			p++;
-		buf_putc(out, *p);
-	}
-	return p < e ? p + 1 : p;
-}
-
-/* Parse one parameter at p (after CFWS); returns the position of the next
- * ';' or e.  *ok_out is 0 when Python would drop the parameter. */
-static const char *param_one(const char *p, const char *e, struct rawparam *rp, int *ok_out)
-{
-	const char *q;
-
-	*ok_out = 0;
-	q = p;
-	while (q < e && attr_char((unsigned char)*q))
-		q++;
-	if (q == p)
-		goto junk;
-	rp->name = p;
-	rp->nlen = (size_t)(q - p);
-	p = skip_cfws(q, e);
-	if (p == e || *p == ';') {
-		*ok_out = 1;
-		return p;
-	}
-	if (*p == '*') {
-		q = p + 1;
-		if (q < e && *q >= '0' && *q <= '9') {
-			long n = 0;
-
-			while (q < e && *q >= '0' && *q <= '9') {
-				if (n < 100000)
-					n = n * 10 + (*q - '0');
-				q++;
-			}
-			rp->section = n;
-			p = q;
-		}
-		if (p < e && *p == '*') {
-			rp->extended = 1;
-			p++;
-		}
-	}
-	if (p == e || *p != '=')
-		goto junk;
-	p = skip_cfws(p + 1, e);
-	rp->has_value = 1;
-	if (p < e && *p == '"') {
-		struct buf raw = BUF_INIT;
-		const char *tick;
-
-		p = quoted(p, e, &raw);
-		tick = memchr(raw.data, '\'', raw.len);
-		if (rp->extended && rp->section <= 0 && tick && memchr(tick + 1, '\'', raw.len - (size_t)(tick + 1 - raw.data))) {
-			/* The common invalid form: a quoted RFC 2231 value. */
-			const char *t2 = memchr(tick + 1, '\'', raw.len - (size_t)(tick + 1 - raw.data));
-
-			rp->charset = xmemdup(raw.data, (size_t)(tick - raw.data));
-			codec_pct_decode(t2 + 1, raw.len - (size_t)(t2 + 1 - raw.data), &rp->val);
-		} else if (rp->extended && rp->section > 0) {
-			codec_pct_decode(raw.data, raw.len, &rp->val);
-		} else {
-			/* Python decodes encoded words inside quoted strings (the
-			 * Outlook filename="=?utf-8?B?...?=" habit). */
-			rp->extended = 0;
-			if (memmem(raw.data, raw.len, "=?", 2))
-				decode_2047(raw.data, raw.len, &rp->val);
-			else
-				utf8_replace(raw.data, raw.len, &rp->val);
-		}
-		buf_release(&raw);
-	} else if (rp->extended && rp->section <= 0) {
-		const char *t1, *t2;
-
-		q = p;
-		while (q < e && attr_char((unsigned char)*q))
-			q++;
-		t1 = q;
-		if (t1 < e && *t1 == '\'') {
-			q = t1 + 1;
-			while (q < e && attr_char((unsigned char)*q))
-				q++;
-			t2 = q;
-			if (t2 < e && *t2 == '\'') {
-				rp->charset = xmemdup(p, (size_t)(t1 - p));
-				p = t2 + 1;
-			} else {
-				goto junk;
-			}
-		}
-		q = p;
-		while (q < e && ext_char((unsigned char)*q))
-			q++;
-		if (q == p && !rp->charset)
-			goto junk;
-		codec_pct_decode(p, (size_t)(q - p), &rp->val);
-		p = q;
-	} else {
-		q = p;
-		while (q < e && ext_char((unsigned char)*q))
-			q++;
-		if (q == p)
-			goto junk;
-		if (rp->extended)
-			codec_pct_decode(p, (size_t)(q - p), &rp->val);
-		else
-			utf8_replace(p, (size_t)(q - p), &rp->val);
-		p = q;
-	}
-	*ok_out = 1;
-junk:
-	/* Trailing junk is ignored up to the next ';' outside quotes. */
-	while (p < e && *p != ';') {
-		if (*p == '"') {
-			struct buf skip = BUF_INIT;
-
-			p = quoted(p, e, &skip);
-			buf_release(&skip);
-			continue;
-		}
-		p++;
-	}
-	return p;
-}
-
-static void unquote_py(struct buf *b)
-{
-	/* email.utils.unquote: strip one pair of quotes (then undo the two
-	 * escapes in that order) or of angle brackets. */
-	size_t i, j;
-
-	if (b->len < 2)
-		return;
-	if (b->data[0] == '"' && b->data[b->len - 1] == '"') {
-		memmove(b->data, b->data + 1, b->len - 2);
-		buf_truncate(b, b->len - 2);
-		for (i = j = 0; i < b->len; i++, j++) {
-			if (b->data[i] == '\\' && i + 1 < b->len && b->data[i + 1] == '\\')
-				i++;
-			b->data[j] = b->data[i];
-		}
-		buf_truncate(b, j);
-		for (i = j = 0; i < b->len; i++, j++) {
-			if (b->data[i] == '\\' && i + 1 < b->len && b->data[i + 1] == '"')
-				i++;
-			b->data[j] = b->data[i];
-		}
-		buf_truncate(b, j);
-	} else if (b->data[0] == '<' && b->data[b->len - 1] == '>') {
-		memmove(b->data, b->data + 1, b->len - 2);
-		buf_truncate(b, b->len - 2);
-	}
-}
-
-static int rp_section(const struct rawparam *r)
-{
-	return r->section < 0 ? 0 : (int)r->section;
-}
-
-/* Parse the parameters after the first ';' of a MIME header value. */
-static void params_parse(const char *s, struct param **out, size_t *nout)
-{
-	const char *p, *e = s + strlen(s);
-	struct rawparam *rp = NULL;
-	size_t n = 0, cap = 0, i, j;
-	struct param *res = NULL;
-	size_t nres = 0;
-	char *done;
-
-	p = strchr(s, ';');
-	if (!p) {
-		*out = NULL;
-		*nout = 0;
-		return;
-	}
-	p++;
-	while (p < e) {
-		struct rawparam r;
-		int ok;
-
-		p = skip_cfws(p, e);
-		if (p == e)
-			break;
-		if (*p == ';') {
-			p++;
-			continue;
-		}
-		memset(&r, 0, sizeof(r));
-		r.section = -1;
-		buf_init(&r.val);
-		p = param_one(p, e, &r, &ok);
-		if (!ok) {
-			buf_release(&r.val);
-			free(r.charset);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			rp = xreallocarray(rp, cap, sizeof(*rp));
-		}
-		rp[n++] = r;
-	}
-	/* Group by name in order of first appearance; sections sorted stably. */
-	done = xcalloc(n ? n : 1, 1);
-	res = xreallocarray(NULL, n ? n : 1, sizeof(*res));
-	for (i = 0; i < n; i++) {
-		size_t *idx, cnt = 0, k, expect = 0;
-		struct buf raw = BUF_INIT, val = BUF_INIT;
-		const char *charset;
-		int any_ext = 0;
-
-		if (done[i])
-			continue;
-		idx = xreallocarray(NULL, n - i, sizeof(*idx));
-		for (j = i; j < n; j++) {
-			if (!done[j] && rp[j].nlen == rp[i].nlen && memcmp(rp[j].name, rp[i].name, rp[i].nlen) == 0) {
-				done[j] = 1;
-				/* insertion sort keeps equal sections in appearance order */
-				k = cnt++;
-				while (k > 0 && rp_section(&rp[idx[k - 1]]) > rp_section(&rp[j])) {
-					idx[k] = idx[k - 1];
-					k--;
-				}
-				idx[k] = j;
-			}
-		}
-		if (!rp[idx[0]].extended && cnt > 1 && rp_section(&rp[idx[1]]) == 0)
-			cnt = 1;
-		charset = rp[idx[0]].charset;
-		for (k = 0; k < cnt; k++) {
-			const struct rawparam *r = &rp[idx[k]];
-
-			if ((size_t)rp_section(r) != expect && !r->extended)
-				continue;
-			expect++;
-			if (r->extended)
-				any_ext = 1;
-			buf_append(&raw, r->val.data, r->val.len);
-		}
-		if (any_ext)
-			text_to_utf8(charset, raw.data, raw.len, &val);
-		else
-			buf_append(&val, raw.data, raw.len);
-		res[nres].name = xmemdup(rp[i].name, rp[i].nlen);
-		for (k = 0; res[nres].name[k]; k++)
-			res[nres].name[k] = (char)lower((unsigned char)res[nres].name[k]);
-		res[nres].value = buf_detach(&val, NULL);
-		nres++;
-		buf_release(&raw);
-		free(idx);
-	}
-	for (i = 0; i < n; i++) {
-		buf_release(&rp[i].val);
-		free(rp[i].charset);
-	}
-	free(rp);
-	free(done);
-	*out = res;
-	*nout = nres;
-}
-
-static const char *param_find(const struct param *v, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return v[i].value;
-	return NULL;
-}
-
-static void params_free(struct param *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].value);
-	}
-	free(v);
 }
 
 /* ---- part classification ---- */
@@ -828,13 +430,13 @@ static char *content_type(const char *ct, const char *dflt)
 	e = strchr(ct, ';');
 	if (!e)
 		e = ct + strlen(ct);
-	while (s < e && is_pyspace((unsigned char)*s))
+	while (s < e && ascii_is_pyspace((unsigned char)*s))
 		s++;
-	while (e > s && is_pyspace((unsigned char)e[-1]))
+	while (e > s && ascii_is_pyspace((unsigned char)e[-1]))
 		e--;
 	t = xmemdup(s, (size_t)(e - s));
 	for (i = 0; t[i]; i++) {
-		t[i] = (char)lower((unsigned char)t[i]);
+		t[i] = (char)ascii_lower((unsigned char)t[i]);
 		slashes += t[i] == '/';
 	}
 	if (slashes != 1) {
@@ -851,36 +453,6 @@ static int type_major_is(const char *type, const char *major)
 	return strncmp(type, major, n) == 0 && type[n] == '/';
 }
 
-/* The Content-Disposition type: its first token, lowercased. */
-static int disposition_attachment(const char *cd)
-{
-	const char *p, *q;
-
-	if (!cd)
-		return 0;
-	p = skip_cfws(cd, cd + strlen(cd));
-	for (q = p; *q && !is_tspecial((unsigned char)*q) && !is_pyspace((unsigned char)*q); q++)
-		;
-	return ieq(p, (size_t)(q - p), "attachment");
-}
-
-static char *collapse(const char *v, int lstrip)
-{
-	struct buf b = BUF_INIT;
-	size_t s = 0, e;
-
-	buf_puts(&b, v);
-	unquote_py(&b);
-	e = b.len;
-	while (lstrip && s < e && is_pyspace((unsigned char)b.data[s]))
-		s++;
-	while (e > s && is_pyspace((unsigned char)b.data[e - 1]))
-		e--;
-	v = xmemdup(b.data + s, e - s);
-	buf_release(&b);
-	return (char *)v;
-}
-
 static void classify(struct msg *m, struct msg_part *node, const char *dflt)
 {
 	const char *ct = field_get(node->fields, node->nfields, "Content-Type");
@@ -893,27 +465,27 @@ static void classify(struct msg *m, struct msg_part *node, const char *dflt)
 	(void)m;
 	node->type = content_type(ct, dflt);
 	if (ct)
-		params_parse(ct, &node->params, &node->nparams);
-	node->attachment = disposition_attachment(cd);
+		param_parse(ct, &node->params, &node->nparams);
+	node->attachment = param_type_is(cd, "attachment");
 	if (cd) {
-		params_parse(cd, &dp, &ndp);
-		fn = param_find(dp, ndp, "filename");
+		param_parse(cd, &dp, &ndp);
+		fn = param_get(dp, ndp, "filename");
 	}
 	if (!fn)
-		fn = param_find(node->params, node->nparams, "name");
+		fn = param_get(node->params, node->nparams, "name");
 	/* get_filename() and get_boundary() unquote the parameter once more
 	 * (collapse_rfc2231_value); the filename is stripped, the boundary
 	 * only at its end (RFC 2046: it may begin with blanks, not end). */
 	if (fn)
-		node->filename = collapse(fn, 1);
-	params_free(dp, ndp);
-	fn = param_find(node->params, node->nparams, "boundary");
+		node->filename = param_collapse(fn, 1);
+	param_free(dp, ndp);
+	fn = param_get(node->params, node->nparams, "boundary");
 	if (fn)
-		node->boundary = collapse(fn, 0);
+		node->boundary = param_collapse(fn, 0);
 	/* Python compares the whole value, so "base64 " is not base64. */
-	if (cte && ieq(cte, strlen(cte), "base64"))
+	if (cte && ascii_ieq(cte, strlen(cte), "base64"))
 		node->cte = CTE_B64;
-	else if (cte && ieq(cte, strlen(cte), "quoted-printable"))
+	else if (cte && ascii_ieq(cte, strlen(cte), "quoted-printable"))
 		node->cte = CTE_QP;
 	else
 		node->cte = CTE_IDENTITY;
@@ -1101,7 +673,7 @@ static void loose_message_id(const char *s, struct buf *b)
 		return;
 	if (!e) {
 		e = s + strlen(s);
-		while (e > s && is_pyspace((unsigned char)e[-1]))
+		while (e > s && ascii_is_pyspace((unsigned char)e[-1]))
 			e--;
 	}
 	buf_append(b, s, (size_t)(e - s));
@@ -1115,11 +687,11 @@ static char *make_message_id(const char *v)
 	if (!v)
 		return NULL;
 	/* Blanks only: "(c) <a@x>" does not start with "<" for Python. */
-	for (s = v; is_pyspace((unsigned char)*s); s++)
+	for (s = v; ascii_is_pyspace((unsigned char)*s); s++)
 		;
 	if (*s != '<') {
 		e = s + strlen(s);
-		while (e > s && is_pyspace((unsigned char)e[-1]))
+		while (e > s && ascii_is_pyspace((unsigned char)e[-1]))
 			e--;
 		if (s == e)
 			return NULL;
@@ -1201,7 +773,7 @@ struct msg *msg_parse(const char *data, size_t len, unsigned flags)
 		if (s) {
 			struct buf b = BUF_INIT;
 
-			decode_2047(s, strlen(s), &b);
+			codec_header_decode(s, strlen(s), &b);
 			m->subject = buf_detach(&b, NULL);
 		}
 	}
@@ -1222,7 +794,7 @@ void msg_free(struct msg *m)
 			free(p->fields[j].name);
 		free(p->fields);
 		free(p->type);
-		params_free(p->params, p->nparams);
+		param_free(p->params, p->nparams);
 		free(p->filename);
 		free(p->boundary);
 		free(p);
@@ -1257,7 +829,7 @@ char *msg_header_decoded(const struct msg *m, const char *name)
 
 	if (!v)
 		return NULL;
-	decode_2047(v, strlen(v), &b);
+	codec_header_decode(v, strlen(v), &b);
 	return buf_detach(&b, NULL);
 }
 
@@ -1271,655 +843,25 @@ const char *msg_message_id(const struct msg *m)
 	return m->message_id;
 }
 
-/* ---- dates ---- */
-
-/*
- * A port of Python's email._parseaddr._parsedate_tz(), the leniency real
- * mail needs: optional weekday, "1 Jan" or "Jan 1", RFC 850 "01-Jan-99",
- * two-digit years, zone glued to the time, named zones, missing seconds,
- * '.' as time separator, trailing comments ignored.  A missing or "-0000"
- * zone is taken as UTC.
- */
-
-static int py_int(const char *s, size_t n, long *out)
-{
-	long v = 0;
-	int neg = 0;
-	size_t i = 0;
-	int digits = 0;
-
-	if (n && (s[0] == '+' || s[0] == '-')) {
-		neg = s[0] == '-';
-		i = 1;
-	}
-	for (; i < n; i++) {
-		if (s[i] == '_' && digits && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9')
-			continue;
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		if (v > 100000000L)
-			return -1;
-		v = v * 10 + (s[i] - '0');
-		digits++;
-	}
-	if (!digits)
-		return -1;
-	*out = neg ? -v : v;
-	return 0;
-}
-
-struct word {
-	const char *s;
-	size_t n;
-};
-
-static const char *const monthnames[] = {
-	"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-	"january", "february", "march", "april", "may", "june", "july", "august",
-	"september", "october", "november", "december",
-};
-static const char *const daynames[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
-
-static int month_of(struct word w)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(monthnames) / sizeof(monthnames[0]); i++)
-		if (ieq(w.s, w.n, monthnames[i]))
-			return (int)(i % 12) + 1;
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	int hhmm;
-} zones[] = {
-	{ "UT", 0 }, { "UTC", 0 }, { "GMT", 0 }, { "Z", 0 },
-	{ "AST", -400 }, { "ADT", -300 }, { "EST", -500 }, { "EDT", -400 },
-	{ "CST", -600 }, { "CDT", -500 }, { "MST", -700 }, { "MDT", -600 },
-	{ "PST", -800 }, { "PDT", -700 },
-};
-
-static int days_in_month(long y, int mon)
-{
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (mon == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return d[mon - 1];
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (works
- * for years before 1970 too, unlike some timegm implementations). */
-static long long days_from_civil(long y, int mon, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= mon <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int parse_date(const char *v, time_t *out)
-{
-	struct word w[8];
-	size_t nw = 0, k;
-	const char *p = v;
-	struct word dd, mm, yy, tm, tz, t;
-	long year, day, hh, mi, ss = 0, off = 0;
-	int mon, have_tz = 0;
-	struct word tp[3];
-	size_t ntp = 0;
-	char sep;
-
-	/* data.split(); only the first few words matter. */
-	while (*p && nw < 8) {
-		while (*p && is_pyspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		w[nw].s = p;
-		while (*p && !is_pyspace((unsigned char)*p))
-			p++;
-		w[nw].n = (size_t)(p - w[nw].s);
-		nw++;
-	}
-	while (*p && is_pyspace((unsigned char)*p))
-		p++;
-	if (!nw)
-		return -1;
-	{
-		int isday = 0;
-
-		for (k = 0; k < 7; k++)
-			if (ieq(w[0].s, w[0].n, daynames[k]))
-				isday = 1;
-		if (w[0].s[w[0].n - 1] == ',' || isday) {
-			memmove(w, w + 1, (nw - 1) * sizeof(*w));
-			nw--;
-		} else {
-			for (k = w[0].n; k > 0; k--) {
-				if (w[0].s[k - 1] == ',') {
-					w[0].s += k;
-					w[0].n -= k;
-					break;
-				}
-			}
-		}
-	}
-	/* Python counts all the words; more than we keep means "many". */
-	if (nw == 3 && !*p) {
-		const char *d1 = memchr(w[0].s, '-', w[0].n);
-		const char *d2 = d1 ? memchr(d1 + 1, '-', w[0].n - (size_t)(d1 + 1 - w[0].s)) : NULL;
-
-		if (d2 && !memchr(d2 + 1, '-', w[0].n - (size_t)(d2 + 1 - w[0].s))) {
-			struct word a = { w[0].s, (size_t)(d1 - w[0].s) };
-			struct word b = { d1 + 1, (size_t)(d2 - d1 - 1) };
-			struct word c = { d2 + 1, w[0].n - (size_t)(d2 + 1 - w[0].s) };
-
-			w[4] = w[2];
-			w[3] = w[1];
-			w[0] = a;
-			w[1] = b;
-			w[2] = c;
-			nw = 5;
-		}
-	}
-	if (nw == 4 && !*p) {
-		struct word s = w[3];
-		const char *q = memchr(s.s, '+', s.n);
-
-		if (!q)
-			q = memchr(s.s, '-', s.n);
-		if (q && q > s.s) {
-			w[3].n = (size_t)(q - s.s);
-			w[4].s = q;
-			w[4].n = s.n - w[3].n;
-		} else {
-			w[4].s = "";
-			w[4].n = 0;
-		}
-		nw = 5;
-	}
-	if (nw < 5)
-		return -1;
-	dd = w[0];
-	mm = w[1];
-	yy = w[2];
-	tm = w[3];
-	tz = w[4];
-	if (!dd.n || !mm.n || !yy.n)
-		return -1;
-	mon = month_of(mm);
-	if (!mon) {
-		t = dd;
-		dd = mm;
-		mm = t;
-		mon = month_of(mm);
-		if (!mon)
-			return -1;
-	}
-	if (dd.n && dd.s[dd.n - 1] == ',')
-		dd.n--;
-	if (memchr(yy.s, ':', yy.n) && yy.s[0] != ':') {
-		t = yy;
-		yy = tm;
-		tm = t;
-	}
-	if (yy.n && yy.s[yy.n - 1] == ',') {
-		yy.n--;
-		if (!yy.n)
-			return -1;
-	}
-	if (!yy.n || !(yy.s[0] >= '0' && yy.s[0] <= '9')) {
-		t = yy;
-		yy = tz;
-		tz = t;
-	}
-	if (tm.n && tm.s[tm.n - 1] == ',')
-		tm.n--;
-	sep = memchr(tm.s, ':', tm.n) ? ':' : '.';
-	{
-		const char *q = tm.s, *e = tm.s + tm.n;
-
-		for (;;) {
-			const char *c = memchr(q, sep, (size_t)(e - q));
-
-			if (ntp == 3)
-				return -1;
-			tp[ntp].s = q;
-			tp[ntp].n = c ? (size_t)(c - q) : (size_t)(e - q);
-			ntp++;
-			if (!c)
-				break;
-			q = c + 1;
-		}
-	}
-	if (ntp < 2)
-		return -1;
-	if (py_int(yy.s, yy.n, &year) || py_int(dd.s, dd.n, &day) ||
-	    py_int(tp[0].s, tp[0].n, &hh) || py_int(tp[1].s, tp[1].n, &mi) ||
-	    (ntp == 3 && py_int(tp[2].s, tp[2].n, &ss)))
-		return -1;
-	if (year < 100)
-		year += year > 68 ? 1900 : 2000;
-	for (k = 0; k < sizeof(zones) / sizeof(zones[0]); k++) {
-		if (ieq(tz.s, tz.n, zones[k].name)) {
-			off = zones[k].hhmm;
-			have_tz = 1;
-		}
-	}
-	if (!have_tz && py_int(tz.s, tz.n, &off) == 0)
-		have_tz = 1;
-	if (have_tz && off) {
-		long sign = off < 0 ? -1 : 1;
-		long a = off < 0 ? -off : off;
-
-		off = sign * ((a / 100) * 3600 + (a % 100) * 60);
-	}
-	/* datetime() range checks: anything out of range is an invalid date. */
-	if (year < 1 || year > 9999 || day < 1 || day > days_in_month(year, mon) ||
-	    hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 59 ||
-	    off <= -86400 || off >= 86400)
-		return -1;
-	*out = (time_t)(days_from_civil(year, mon, (int)day) * 86400LL + hh * 3600 + mi * 60 + ss - off);
-	return 0;
-}
-
 int msg_date(const struct msg *m, time_t *out)
 {
 	const char *v = msg_header(m, "Date");
 
 	if (!v)
 		return -1;
-	return parse_date(v, out);
+	return date_parse(v, out);
 }
 
 /* ---- addresses ---- */
 
-/*
- * An RFC 5322 address-list reader with the recovery of Python's
- * headerregistry: "Doe, John <j@x>" is two entries, text after an address
- * up to the next comma is ignored, an address without '@' keeps its local
- * part, a group contributes its members.  Display names: comments and runs
- * of blanks collapse to one space, quoted strings are unescaped, encoded
- * words decoded.  Unlike Python, blanks between two adjacent encoded words
- * in a display name are dropped, as RFC 2047 section 6.2 requires.
- */
-
-enum tok {
-	T_WS, T_COMMENT, T_QS, T_ATOM, T_DOT, T_LT, T_GT, T_AT, T_COMMA, T_COLON,
-	T_SEMI, T_LIT, T_OTHER,
-};
-
-struct token {
-	enum tok t;
-	const char *s;    /* T_QS: the content between the quotes, escapes kept */
-	size_t n;
-};
-
-
-static size_t tokenize(const char *v, struct token **out)
+size_t msg_addrs(const struct msg *m, const char *header, struct addr_mbox **out)
 {
-	const char *p = v;
-	struct token *t = NULL;
-	size_t n = 0, cap = 0;
-
-	while (*p) {
-		struct token k;
-		const char *q = p;
-
-		if (is_wsp((unsigned char)*p) || *p == '\r' || *p == '\n') {
-			while (is_wsp((unsigned char)*q) || *q == '\r' || *q == '\n')
-				q++;
-			k.t = T_WS;
-		} else if (*p == '(') {
-			q = skip_cfws(p, p + strlen(p));
-			k.t = T_COMMENT;
-		} else if (*p == '"') {
-			for (q = p + 1; *q && *q != '"'; q++)
-				if (*q == '\\' && q[1])
-					q++;
-			k.t = T_QS;
-			k.s = p + 1;
-			k.n = (size_t)(q - p - 1);
-			if (*q)
-				q++;
-		} else if (*p == '[') {
-			while (*q && *q != ']')
-				q++;
-			if (*q)
-				q++;
-			k.t = T_LIT;
-		} else if (atom_char((unsigned char)*p) || *p == '\\') {
-			/* a stray backslash stays in the word (obs-local-part) */
-			while (atom_char((unsigned char)*q) || *q == '\\')
-				q++;
-			k.t = T_ATOM;
-		} else {
-			q = p + 1;
-			switch (*p) {
-			case '.': k.t = T_DOT; break;
-			case '<': k.t = T_LT; break;
-			case '>': k.t = T_GT; break;
-			case '@': k.t = T_AT; break;
-			case ',': k.t = T_COMMA; break;
-			case ':': k.t = T_COLON; break;
-			case ';': k.t = T_SEMI; break;
-			default: k.t = T_OTHER; break;
-			}
-		}
-		if (k.t != T_QS) {
-			k.s = p;
-			k.n = (size_t)(q - p);
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			t = xreallocarray(t, cap, sizeof(*t));
-		}
-		t[n++] = k;
-		p = q;
-	}
-	*out = t;
-	return n;
+	return addr_parse_list(msg_header(m, header), out);
 }
 
-static void qs_content(const struct token *k, struct buf *out)
+void msg_addrs_free(struct addr_mbox *a, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < k->n; i++) {
-		if (k->s[i] == '\\' && i + 1 < k->n)
-			i++;
-		buf_putc(out, k->s[i]);
-	}
-}
-
-struct alist {
-	struct msg_addr *v;
-	size_t n, cap;
-	const struct token *t;
-	size_t nt;
-};
-
-static int is_cfws(const struct token *k)
-{
-	return k->t == T_WS || k->t == T_COMMENT;
-}
-
-static size_t skip_ws(const struct alist *a, size_t i)
-{
-	while (i < a->nt && is_cfws(&a->t[i]))
-		i++;
-	return i;
-}
-
-/* A phrase: words, dots (obs-phrase) and CFWS. */
-static size_t phrase_end(const struct alist *a, size_t i)
-{
-	while (i < a->nt && (is_cfws(&a->t[i]) || a->t[i].t == T_ATOM ||
-			     a->t[i].t == T_QS || a->t[i].t == T_DOT))
-		i++;
-	return i;
-}
-
-static char *display_name(const struct alist *a, size_t i, size_t e)
-{
-	struct buf raw = BUF_INIT, out = BUF_INIT;
-	int pend = 0;
-
-	for (; i < e; i++) {
-		const struct token *k = &a->t[i];
-
-		if (is_cfws(k)) {
-			pend = raw.len > 0;
-			continue;
-		}
-		if (pend)
-			buf_putc(&raw, ' ');
-		pend = 0;
-		if (k->t == T_QS)
-			qs_content(k, &raw);
-		else
-			buf_append(&raw, k->s, k->n);
-	}
-	if (!raw.len) {
-		buf_release(&raw);
-		return NULL;
-	}
-	decode_2047(raw.data, raw.len, &out);
-	buf_release(&raw);
-	return buf_detach(&out, NULL);
-}
-
-/* addr-spec from token i: local part, '@', domain.  Returns the index
- * after it; *addr_out gets "local@domain" (or the local part alone), NULL
- * when there is no valid addr-spec. */
-static size_t addr_spec(const struct alist *a, size_t i, char **addr_out)
-{
-	struct buf lp = BUF_INIT, dom = BUF_INIT, out = BUF_INIT, dec = BUF_INIT;
-	int pend = 0, quote = 0, bad = 0;
-	size_t j;
-
-	i = skip_ws(a, i);
-	for (; i < a->nt; i++) {
-		const struct token *k = &a->t[i];
-
-		if (is_cfws(k)) {
-			pend = lp.len > 0;
-			continue;
-		}
-		if (k->t != T_ATOM && k->t != T_QS && k->t != T_DOT)
-			break;
-		/* blanks around dots vanish, between words they stay one */
-		if (pend && k->t != T_DOT && lp.len && lp.data[lp.len - 1] != '.')
-			buf_putc(&lp, ' ');
-		pend = 0;
-		if (k->t == T_QS)
-			qs_content(k, &lp);
-		else
-			buf_append(&lp, k->s, k->n);
-	}
-	if (i < a->nt && a->t[i].t == T_AT) {
-		/* dot-atom or literal, blanks allowed around the dots; like
-		 * Python, a dangling dot or a second '@' spoils the address */
-		size_t w = skip_ws(a, i + 1);
-
-		if (!lp.len)
-			bad = 1;
-		if (w < a->nt && a->t[w].t == T_LIT) {
-			buf_append(&dom, a->t[w].s, a->t[w].n);
-			i = w + 1;
-		} else if (w < a->nt && a->t[w].t == T_ATOM && a->t[w].s[0] != '\\') {
-			const char *bs = memchr(a->t[w].s, '\\', a->t[w].n);
-
-			/* a backslash ends a domain word; the rest is junk */
-			buf_append(&dom, a->t[w].s, bs ? (size_t)(bs - a->t[w].s) : a->t[w].n);
-			i = w + 1;
-			for (; !bs;) {
-				w = skip_ws(a, i);
-				if (w >= a->nt || a->t[w].t != T_DOT)
-					break;
-				w = skip_ws(a, w + 1);
-				if (w >= a->nt || a->t[w].t != T_ATOM || a->t[w].s[0] == '\\') {
-					bad = 1;
-					break;
-				}
-				bs = memchr(a->t[w].s, '\\', a->t[w].n);
-				buf_putc(&dom, '.');
-				buf_append(&dom, a->t[w].s, bs ? (size_t)(bs - a->t[w].s) : a->t[w].n);
-				i = w + 1;
-			}
-		} else {
-			bad = 1;
-		}
-		w = skip_ws(a, i);
-		if (w < a->nt && a->t[w].t == T_AT)
-			bad = 1;
-	} else if (!lp.len) {
-		bad = 1;
-	}
-	if (memmem(lp.data, lp.len, "=?", 2)) {
-		decode_2047(lp.data, lp.len, &dec);
-		buf_reset(&lp);
-		buf_append(&lp, dec.data, dec.len);
-	}
-	for (j = 0; j < lp.len; j++)
-		if (strchr("()<>@,:;\\\"[] \t", lp.data[j]) && lp.data[j])
-			quote = 1;
-	if (quote) {
-		buf_putc(&out, '"');
-		for (j = 0; j < lp.len; j++) {
-			if (lp.data[j] == '\\' || lp.data[j] == '"')
-				buf_putc(&out, '\\');
-			buf_putc(&out, lp.data[j]);
-		}
-		buf_putc(&out, '"');
-	} else {
-		buf_append(&out, lp.data, lp.len);
-	}
-	if (lp.len && dom.len) {
-		buf_putc(&out, '@');
-		buf_append(&out, dom.data, dom.len);
-	}
-	buf_release(&lp);
-	buf_release(&dom);
-	buf_release(&dec);
-	if (bad) {
-		buf_release(&out);
-		*addr_out = NULL;
-		return i;
-	}
-	{
-		struct buf clean = BUF_INIT;
-
-		utf8_replace(out.data, out.len, &clean);
-		buf_release(&out);
-		*addr_out = buf_detach(&clean, NULL);
-	}
-	return i;
-}
-
-static void alist_add(struct alist *a, char *name, char *addr)
-{
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 4;
-		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
-	}
-	a->v[a->n].name = name;
-	a->v[a->n].addr = addr;
-	a->n++;
-}
-
-/* One mailbox at i; returns the index after it (junk not consumed).  When
- * the address in angle brackets is unusable, Python reads the whole thing
- * as an addr-spec instead ("Ann Lee <a@b.>" gives "Ann Lee" without a
- * domain); when nothing is usable the entry has the empty address. */
-static size_t mailbox(struct alist *a, size_t i)
-{
-	size_t j = phrase_end(a, i), k = skip_ws(a, j);
-	char *addr = NULL;
-
-	if (k < a->nt && a->t[k].t == T_LT) {
-		size_t r;
-
-		k = skip_ws(a, k + 1);
-		if (k < a->nt && a->t[k].t == T_GT) {
-			alist_add(a, display_name(a, i, j), xstrdup(""));
-			return k + 1;
-		}
-		/* obs-route "@a,@b:" before the address */
-		if (k < a->nt && a->t[k].t == T_AT) {
-			r = k;
-			while (r < a->nt && a->t[r].t != T_COLON && a->t[r].t != T_GT)
-				r++;
-			if (r < a->nt && a->t[r].t == T_COLON)
-				k = r + 1;
-		}
-		k = addr_spec(a, k, &addr);
-		if (addr) {
-			k = skip_ws(a, k);
-			if (k < a->nt && a->t[k].t == T_GT)
-				k++;
-			alist_add(a, display_name(a, i, j), addr);
-			return k;
-		}
-	}
-	k = addr_spec(a, i, &addr);
-	alist_add(a, NULL, addr ? addr : xstrdup(""));
-	return k;
-}
-
-static size_t skip_junk(const struct alist *a, size_t i, int in_group)
-{
-	while (i < a->nt && a->t[i].t != T_COMMA && !(in_group && a->t[i].t == T_SEMI))
-		i++;
-	return i;
-}
-
-size_t msg_addrs(const struct msg *m, const char *header, struct msg_addr **out)
-{
-	const char *v = msg_header(m, header);
-	struct alist a = { NULL, 0, 0, NULL, 0 };
-	struct token *t;
-	size_t i = 0;
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	a.nt = tokenize(v, &t);
-	a.t = t;
-	while (i < a.nt) {
-		size_t j;
-
-		i = skip_ws(&a, i);
-		if (i >= a.nt)
-			break;
-		if (a.t[i].t == T_COMMA) {
-			i++;
-			continue;
-		}
-		j = skip_ws(&a, phrase_end(&a, i));
-		/* Python accepts a group with an empty display name. */
-		if (j < a.nt && a.t[j].t == T_COLON) {
-			/* group: display-name ":" [mailbox-list] ";" */
-			i = j + 1;
-			while (i < a.nt) {
-				i = skip_ws(&a, i);
-				if (i >= a.nt)
-					break;
-				if (a.t[i].t == T_SEMI) {
-					i++;
-					break;
-				}
-				if (a.t[i].t == T_COMMA) {
-					i++;
-					continue;
-				}
-				i = skip_junk(&a, mailbox(&a, i), 1);
-			}
-			i = skip_junk(&a, i, 0);
-			continue;
-		}
-		i = skip_junk(&a, mailbox(&a, i), 0);
-	}
-	free(t);
-	*out = a.v;
-	return a.n;
-}
-
-void msg_addrs_free(struct msg_addr *a, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(a[i].name);
-		free(a[i].addr);
-	}
-	free(a);
+	addr_list_free(a, n);
 }
 
 /* ---- bodies ---- */
@@ -1957,7 +899,7 @@ const char *msg_part_param(const struct msg_part *p, const char *name)
 	size_t i;
 
 	for (i = 0; i < p->nparams; i++)
-		if (ieq(p->params[i].name, strlen(p->params[i].name), name))
+		if (ascii_ieq(p->params[i].name, strlen(p->params[i].name), name))
 			return p->params[i].value;
 	return NULL;
 }
@@ -2050,7 +992,7 @@ static size_t find_plain(const struct msg *m)
 			continue;
 		}
 		if (strcmp(p->type, "multipart/related") == 0) {
-			const char *start = param_find(p->params, p->nparams, "start");
+			const char *start = param_get(p->params, p->nparams, "start");
 			size_t cand = p->first_child;
 
 			if (start && *start) {

@@ -4,7 +4,9 @@
  * request (RFC 2047/2231, quoted-printable/base64, charsets to UTF-8).
  * Malformed input never fails the parse: the model is built as well as it
  * can be and the original bytes are left untouched.  Decoders themselves
- * live in codec.h; reading files from a Maildir is maildir.h's job.
+ * live in codec.h, the readers of address lists, dates and MIME parameters
+ * in addr.h, date.h and param.h; reading files from a Maildir is
+ * maildir.h's job.
  *
  * Ownership: a struct msg borrows the bytes given to msg_parse(), which must
  * stay valid and unchanged until msg_free().  Every `const char *` returned
@@ -17,18 +19,15 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "addr.h"
 #include "buf.h"
 
 struct msg;
 struct msg_part;
 
-/* A mailbox from an address header.  name is the decoded UTF-8 display
- * name or NULL; addr is "local@domain" (may be "" for a group with no
- * members or an unparsable entry). */
-struct msg_addr {
-	char *name;
-	char *addr;
-};
+/* The type msg_addrs() returns was msg.h's own; spool/ and mua/mailbox.c
+ * still use this name for it. */
+#define msg_addr addr_mbox
 
 enum msg_flags {
 	MSG_HEADERS_ONLY = 1u << 0,  /* stop after the header block (index use) */
@@ -59,11 +58,12 @@ const char *msg_message_id(const struct msg *m);
  * absent or cannot be understood. */
 int msg_date(const struct msg *m, time_t *out);
 
-/* The mailboxes of an address header (From, To, Cc, Bcc, Reply-To, Sender);
- * group names are dropped, their members kept.  Returns the count (0 when
- * absent); *out is an array the caller frees with msg_addrs_free(). */
-size_t msg_addrs(const struct msg *m, const char *header, struct msg_addr **out);
-void msg_addrs_free(struct msg_addr *a, size_t n);
+/* The mailboxes of an address header (From, To, Cc, Bcc, Reply-To, Sender)
+ * as addr_parse_list() reads them; group names are dropped, their members
+ * kept.  Returns the count (0 when absent); *out is an array the caller
+ * frees with msg_addrs_free() (or addr_list_free()). */
+size_t msg_addrs(const struct msg *m, const char *header, struct addr_mbox **out);
+void msg_addrs_free(struct addr_mbox *a, size_t n);
 
 /* The text/plain part a reader would see: the first text/plain leaf that is
  * not an attachment, searching multiparts depth-first (in a

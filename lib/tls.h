@@ -23,9 +23,10 @@ struct _mailstream;
 
 /*
  * Error classes.  A certificate that fails verification, or a server that
- * presents none or garbage, is EX_UNAVAILABLE: err_is_temp() calls it
- * temporary, so the relay keeps the mail queued (a certificate problem is
- * no reason to bounce) while the connection is refused outright.  The
+ * presents none or garbage, is EX_UNAVAILABLE, which err_is_temp() does not
+ * call temporary: waiting does not mend a certificate, so `spool watch`
+ * stops and says why.  The relay still keeps the mail queued, as on any
+ * failed session (a certificate problem is no reason to bounce).  The
  * message is one line naming the host, e.g.
  *   "imap.example.org: certificate does not match host name"
  *   "imap.example.org: certificate is not trusted (issuer 'CN=Foo CA,O=Foo')"

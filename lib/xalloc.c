@@ -7,11 +7,13 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "log.h"
 #include "xalloc.h"
 
+/* No allocation and no log sink here: the line must get out as memory ends. */
 static void oom(size_t n)
 {
-	fprintf(stderr, "surel: out of memory allocating %zu bytes\n", n);
+	fprintf(stderr, "%s: out of memory allocating %zu bytes\n", log_prog(), n);
 	exit(EX_OSERR);
 }
 

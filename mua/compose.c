@@ -1,14 +1,13 @@
 /*
- * compose: the session around one message: who writes it, the editor, the
- * attachment list, and the hand-off to the queue, the Drafts folder and
- * the relay.  Draft text is compose_draft.c's, the MIME message
- * compose_mime.c's.
+ * compose: the session around one message: who writes it, the editor, and
+ * the hand-off to the queue, the Drafts folder and the relay.  Draft text
+ * is compose_draft.c's, the MIME message compose_mime.c's, the attachment
+ * list compose_attach.c's.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "afile.h"
 #include "compose_internal.h"
 #include "enqueue.h"
 #include "maildir.h"
 #include "path.h"
 #include "queue.h"
-#include "strv.h"
 #include "xalloc.h"
 
 /* A send_delay this long or longer is left to `sendq daemon` or cron:
@@ -39,7 +38,7 @@ static void own_add(struct compose *c, const char *addr)
 static int identity_from_env(struct compose *c, struct err *err)
 {
 	const char *e = getenv("EMAIL");
-	struct compose_mbox *v = NULL;
+	struct addr_mbox *v = NULL;
 	struct buf b = BUF_INIT;
 	size_t n = 0;
 	int rc = -1;
@@ -48,7 +47,7 @@ static int identity_from_env(struct compose *c, struct err *err)
 		return err_set(err, EX_CONFIG,
 			       "no From address: no configuration file and $EMAIL is not set");
 	if (compose_parse_mboxes(e, "$EMAIL", NULL, &v, &n, err) < 0 || n != 1 ||
-	    !strchr(v[0].addr, '@') || !enqueue_addr_valid(v[0].addr, 0)) {
+	    !strchr(v[0].addr, '@') || !addr_valid(v[0].addr, ADDR_SYNTAX)) {
 		err_clear(err);
 		err_set(err, EX_CONFIG, "no From address: $EMAIL is not one address");
 		goto out;
@@ -59,7 +58,7 @@ static int identity_from_env(struct compose *c, struct err *err)
 	own_add(c, c->addr);
 	rc = 0;
 out:
-	compose_mboxes_free(v, n);
+	addr_list_free(v, n);
 	return rc;
 }
 
@@ -92,6 +91,11 @@ struct compose *compose_new(const struct cfg *cfg, const char *account, struct e
 	return c;
 }
 
+const char *compose_from(const struct compose *c)
+{
+	return c->from;
+}
+
 void compose_free(struct compose *c)
 {
 	size_t i;
@@ -116,70 +120,6 @@ void compose_free(struct compose *c)
 	free(c->from);
 	free(c->addr);
 	free(c);
-}
-
-/* --- attachments ------------------------------------------------------- */
-
-void compose_attach_data(struct compose *c, const char *name, const char *type,
-			 const void *data, size_t len)
-{
-	struct compose_attach *a;
-	size_t i;
-
-	c->att = xreallocarray(c->att, c->natt + 1, sizeof(*c->att));
-	a = &c->att[c->natt++];
-	a->name = name ? xstrdup(name) : NULL;
-	a->type = xstrdup(type ? type : compose_guess_type(name, data, len));
-	for (i = 0; a->type[i]; i++)
-		a->type[i] = (char)(a->type[i] >= 'A' && a->type[i] <= 'Z' ? a->type[i] + 32
-									 : a->type[i]);
-	a->data = xmemdup(data, len);
-	a->len = len;
-}
-
-int compose_attach_file(struct compose *c, const char *path, struct err *err)
-{
-	const char *base = strrchr(path, '/');
-	char *data = NULL;
-	size_t len = 0;
-
-	if (afile_read(path, ENQUEUE_MAX_SIZE, &data, &len, err) < 0) {
-		err_prefix(err, "cannot attach '%s'", path);
-		return -1;
-	}
-	base = base ? base + 1 : path;
-	compose_attach_data(c, base[0] ? base : "attachment", NULL, data, len);
-	free(data);
-	return 0;
-}
-
-size_t compose_attach_count(const struct compose *c)
-{
-	return c->natt;
-}
-
-const char *compose_attach_name(const struct compose *c, size_t i)
-{
-	return c->att[i].name;
-}
-
-const char *compose_attach_type(const struct compose *c, size_t i)
-{
-	return c->att[i].type;
-}
-
-size_t compose_attach_size(const struct compose *c, size_t i)
-{
-	return c->att[i].len;
-}
-
-void compose_attach_drop(struct compose *c, size_t i)
-{
-	free(c->att[i].name);
-	free(c->att[i].type);
-	free(c->att[i].data);
-	memmove(&c->att[i], &c->att[i + 1], (c->natt - i - 1) * sizeof(*c->att));
-	c->natt--;
 }
 
 /* --- the editor ---------------------------------------------------------- */
@@ -455,132 +395,5 @@ int compose_mark_replied(const char *folder_dir, const char *key, struct err *er
 		rc = maildir_set_flags(folder_dir, &e, flags, err);
 	}
 	maildir_entry_release(&e);
-	return rc;
-}
-
-/* --- surel -s ------------------------------------------------------------ */
-
-/* "Name: a, b" for the draft from list arguments (each may hold a list). */
-static void put_list_field(struct buf *out, const char *name, char *const *v, size_t n)
-{
-	size_t i;
-
-	buf_printf(out, "%s: ", name);
-	for (i = 0; i < n; i++)
-		buf_printf(out, "%s%s", i ? ", " : "", v[i]);
-	buf_putc(out, '\n');
-}
-
-#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR..."
-
-int compose_send_cli(int argc, char **argv, struct err *err)
-{
-	struct strv to = STRV_INIT, cc = STRV_INIT, bcc = STRV_INIT, files = STRV_INIT;
-	const char *subject = NULL, *account = NULL;
-	struct buf draft = BUF_INIT;
-	struct compose *c = NULL;
-	struct cfg *cfg = NULL;
-	size_t i;
-	int opt, rc = -1;
-
-	/* main() may have run getopt already; 0 makes glibc and musl start
-	 * afresh. */
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt(argc, argv, ":A:s:c:b:a:")) != -1) {
-		switch (opt) {
-		case 'A':
-			account = optarg;
-			break;
-		case 's':
-			subject = optarg;
-			break;
-		case 'c':
-			strv_push(&cc, optarg);
-			break;
-		case 'b':
-			strv_push(&bcc, optarg);
-			break;
-		case 'a':
-			strv_push(&files, optarg);
-			break;
-		case ':':
-			err_set(err, EX_USAGE, "option -%c needs an argument; " CLI_USAGE, optopt);
-			goto out;
-		default:
-			err_set(err, EX_USAGE, "unknown option -%c; " CLI_USAGE, optopt);
-			goto out;
-		}
-	}
-	for (; optind < argc; optind++)
-		strv_push(&to, argv[optind]);
-	if (!subject) {
-		err_set(err, EX_USAGE, "%s", CLI_USAGE);
-		goto out;
-	}
-	if (to.n + cc.n + bcc.n == 0) {
-		err_set(err, EX_USAGE, "no recipients; " CLI_USAGE);
-		goto out;
-	}
-	if (enqueue_check_arg(subject, "subject (-s)", err) < 0)
-		goto out;
-	for (i = 0; i < to.n; i++)
-		if (enqueue_check_arg(to.v[i], "recipient", err) < 0)
-			goto out;
-	for (i = 0; i < cc.n; i++)
-		if (enqueue_check_arg(cc.v[i], "recipient (-c)", err) < 0)
-			goto out;
-	for (i = 0; i < bcc.n; i++)
-		if (enqueue_check_arg(bcc.v[i], "recipient (-b)", err) < 0)
-			goto out;
-
-	cfg = cfg_load(NULL, err);
-	if (!cfg) {
-		/* No file at all is fine when $EMAIL says who sends; a broken
-		 * file is an error either way. */
-		if (err->code != EX_CONFIG || err->errnum != ENOENT)
-			goto out;
-		err_clear(err);
-		if (account) {
-			err_set(err, EX_CONFIG, "cannot use account '%s': no configuration file",
-				account);
-			goto out;
-		}
-		if (!getenv("EMAIL") || !getenv("EMAIL")[0]) {
-			char *path = cfg_default_path();
-
-			err_set(err, EX_CONFIG,
-				"no From address: no configuration file '%s' and $EMAIL is not set",
-				path);
-			free(path);
-			goto out;
-		}
-	}
-	c = compose_new(cfg, account, err);
-	if (!c)
-		goto out;
-
-	/* The arguments become a draft, so surel -s and the editor path
-	 * build messages the same way; line breaks were refused above. */
-	buf_printf(&draft, "From: %s\n", c->from);
-	put_list_field(&draft, "To", to.v, to.n);
-	put_list_field(&draft, "Cc", cc.v, cc.n);
-	put_list_field(&draft, "Bcc", bcc.v, bcc.n);
-	buf_printf(&draft, "Subject: %s\n\n", subject);
-	if (enqueue_read(0, 1, &draft, err) < 0 ||
-	    compose_set_draft(c, draft.data, draft.len, err) < 0)
-		goto out;
-	for (i = 0; i < files.n; i++)
-		if (compose_attach_file(c, files.v[i], err) < 0)
-			goto out;
-	rc = compose_send(c, NULL, 0, NULL, err);
-out:
-	compose_free(c);
-	cfg_free(cfg);
-	buf_release(&draft);
-	strv_release(&to);
-	strv_release(&cc);
-	strv_release(&bcc);
-	strv_release(&files);
 	return rc;
 }

@@ -17,6 +17,7 @@
  *   compose_postpone(c, NULL, &err);            P
  *   compose_mark_replied(dir, key, &err);       after a reply was sent
  *   compose_free(c);
+ * (`surel -s` drives the same calls from sendcli.h.)
  *
  * The draft (what the editor shows) is UTF-8 text with LF line ends: header
  * lines From, To, Cc, Bcc, Subject and Reply-To (always present, possibly
@@ -54,6 +55,9 @@ struct compose;
 struct compose *compose_new(const struct cfg *cfg, const char *account,
 			    struct err *err) COMPOSE_WUR;
 void compose_free(struct compose *c);
+
+/* The From value a new draft starts with ("Name <addr>" or "addr"). */
+const char *compose_from(const struct compose *c);
 
 /* --- starting a message: each replaces the draft and the attachments ---- */
 
@@ -207,19 +211,5 @@ int compose_postpone(struct compose *c, char **path_out, struct err *err) COMPOS
 /* Add the Maildir flag R (replied) to the message with key in the Maildir
  * folder_dir, keeping its other flags. */
 int compose_mark_replied(const char *folder_dir, const char *key, struct err *err) COMPOSE_WUR;
-
-/* --- surel -s ---------------------------------------------------------- */
-
-/* The non-interactive path; main() calls it with its whole argc/argv when
- * argv holds -s, and does nothing else (it prints err and returns err.code
- * on -1).  Options: [-A ACCOUNT] -s SUBJECT [-c CC]... [-b BCC]...
- * [-a FILE]... [--] ADDR...; each -c/-b/ADDR may be a comma-separated
- * list; one file per -a.  The body is read from stdin to its end.
- * Returns 0 only once the message is queued (the relay is nudged as in
- * compose_send).  Errors: EX_USAGE (bad option, no recipient), EX_DATAERR
- * (bad address, line break in an argument), EX_NOINPUT (attachment
- * missing), EX_CONFIG (bad configuration, or none and no $EMAIL), and the
- * queue's own errors (EX_TEMPFAIL, EX_CANTCREAT ...). */
-int compose_send_cli(int argc, char **argv, struct err *err) COMPOSE_WUR;
 
 #endif

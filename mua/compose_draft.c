@@ -12,11 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "afile.h"
 #include "codec.h"
-#include "html.h"
 #include "compose_internal.h"
-#include "enqueue.h"
+#include "html.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -52,39 +52,22 @@ static void put_line_value(struct buf *out, const char *s)
 
 void compose_put_mbox_draft(struct buf *out, const char *name, const char *addr)
 {
-	struct buf n = BUF_INIT;
-	size_t i;
+	struct buf n = BUF_INIT, a = BUF_INIT;
 
 	if (name)
 		put_line_value(&n, name);
-	if (n.len == 0) {
-		put_line_value(out, addr);
-		buf_release(&n);
-		return;
-	}
+	put_line_value(&a, addr);
 	/* RFC 5322 specials make the name a quoted string, or the comma in
 	 * "Putri, Ana" would split it into two mailboxes when read back. */
-	if (strpbrk(n.data, "()<>[]:;@\\,.\"")) {
-		buf_putc(out, '"');
-		for (i = 0; i < n.len; i++) {
-			if (n.data[i] == '"' || n.data[i] == '\\')
-				buf_putc(out, '\\');
-			buf_putc(out, n.data[i]);
-		}
-		buf_putc(out, '"');
-	} else {
-		buf_append(out, n.data, n.len);
-	}
-	buf_puts(out, " <");
-	put_line_value(out, addr);
-	buf_putc(out, '>');
+	addr_put_mbox(out, n.data, a.data ? a.data : "", ADDR_UTF8);
 	buf_release(&n);
+	buf_release(&a);
 }
 
 /* --- the list of mailboxes a reply goes to ----------------------------- */
 
 struct mlist {
-	struct compose_mbox *v;
+	struct addr_mbox *v;
 	size_t n;
 };
 
@@ -113,7 +96,7 @@ static int in_list(const struct mlist *l, const char *addr)
 /* Append the mailboxes of a[] to l, skipping empty addresses, the ones
  * already in l or in other (may be NULL), and with skip_own the user's. */
 static void mlist_take(struct mlist *l, const struct mlist *other, const struct compose *c,
-		       const struct msg_addr *a, size_t n, int skip_own)
+		       const struct addr_mbox *a, size_t n, int skip_own)
 {
 	size_t i;
 
@@ -143,12 +126,12 @@ static void put_mlist(struct buf *out, const struct mlist *l)
 static void put_addrs_of(struct buf *out, const struct msg *m, const char *name)
 {
 	struct mlist l = { NULL, 0 };
-	struct msg_addr *a = NULL;
+	struct addr_mbox *a = NULL;
 	size_t n = msg_addrs(m, name, &a);
 
 	mlist_take(&l, NULL, NULL, a, n, 0);
 	put_mlist(out, &l);
-	compose_mboxes_free(l.v, l.n);
+	addr_list_free(l.v, l.n);
 	msg_addrs_free(a, n);
 }
 
@@ -424,7 +407,7 @@ static void put_quoted(struct buf *out, const char *t, size_t n)
 static void put_attribution(struct buf *out, const struct msg *m)
 {
 	const char *date = msg_header(m, "Date");
-	struct msg_addr *a = NULL;
+	struct addr_mbox *a = NULL;
 	size_t n = msg_addrs(m, "From", &a);
 	struct buf who = BUF_INIT, when = BUF_INIT;
 
@@ -454,7 +437,7 @@ int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigne
 			struct err *err)
 {
 	struct msg *m = msg_parse(orig, len, 0);
-	struct msg_addr *from = NULL, *rt = NULL, *to = NULL, *cc = NULL;
+	struct addr_mbox *from = NULL, *rt = NULL, *to = NULL, *cc = NULL;
 	size_t nfrom, nrt, nto, ncc;
 	struct mlist lto = { NULL, 0 }, lcc = { NULL, 0 };
 	struct buf t = BUF_INIT, v_to = BUF_INIT, v_cc = BUF_INIT, v_subj = BUF_INIT, text = BUF_INIT;
@@ -503,8 +486,8 @@ int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigne
 	buf_release(&v_to);
 	buf_release(&v_cc);
 	buf_release(&v_subj);
-	compose_mboxes_free(lto.v, lto.n);
-	compose_mboxes_free(lcc.v, lcc.n);
+	addr_list_free(lto.v, lto.n);
+	addr_list_free(lcc.v, lcc.n);
 	msg_addrs_free(from, nfrom);
 	msg_addrs_free(rt, nrt);
 	msg_addrs_free(to, nto);
@@ -823,31 +806,15 @@ const char *compose_field(const struct compose *c, const char *name)
 	return c->parsed ? compose_hdr_get(c, name) : NULL;
 }
 
-void compose_mboxes_free(struct compose_mbox *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].addr);
-	}
-	free(v);
-}
-
 int compose_parse_mboxes(const char *value, const char *field, const char *domain,
-			 struct compose_mbox **v, size_t *n, struct err *err)
+			 struct addr_mbox **v, size_t *n, struct err *err)
 {
-	struct buf b = BUF_INIT;
-	struct msg_addr *a = NULL;
-	struct msg *m;
+	struct addr_mbox *a = NULL;
 	size_t i, k;
 	int rc = 0;
 
-	/* msg.h reads the list exactly as it would read a received header;
-	 * a synthetic one-field message is the way in. */
-	buf_printf(&b, "To: %s\n\n", value);
-	m = msg_parse(b.data, b.len, MSG_HEADERS_ONLY);
-	k = m ? msg_addrs(m, "To", &a) : 0;
+	/* Read exactly as a received header would be. */
+	k = addr_parse_list(value, &a);
 	for (i = 0; i < k && rc == 0; i++) {
 		const char *addr = a[i].addr;
 
@@ -858,7 +825,7 @@ int compose_parse_mboxes(const char *value, const char *field, const char *domai
 			rc = err_set(err, EX_DATAERR, "bad address in %s: '%.120s'", field,
 				     shown.data);
 			buf_release(&shown);
-		} else if (!enqueue_addr_valid(addr, 1) || strpbrk(addr, "\r\n")) {
+		} else if (!addr_valid(addr, ADDR_SYNTAX | ADDR_BARE) || strpbrk(addr, "\r\n")) {
 			struct buf shown = BUF_INIT;
 
 			codec_sanitize(addr, strlen(addr), 0, &shown);
@@ -873,8 +840,6 @@ int compose_parse_mboxes(const char *value, const char *field, const char *domai
 			(*n)++;
 		}
 	}
-	msg_addrs_free(a, k);
-	msg_free(m);
-	buf_release(&b);
+	addr_list_free(a, k);
 	return rc;
 }

@@ -1,14 +1,17 @@
 /*
- * compose_internal: what the three files of the compose module share.
- * compose.c owns the session (identity, editor, queue, Drafts, surel -s),
- * compose_draft.c writes and parses draft text, compose_mime.c builds the
- * outgoing MIME message.  Nothing outside mua/compose*.c includes this.
+ * compose_internal: what the four files of the compose module share.
+ * compose.c owns the session (identity, editor, queue, Drafts),
+ * compose_mime.c builds the outgoing MIME message, compose_draft.c writes
+ * and parses draft text, compose_attach.c keeps the attachment list.  Each
+ * calls only the ones after it in that order, never back.  Nothing outside
+ * mua/compose*.c includes this.
  */
 #ifndef SUREL_COMPOSE_INTERNAL_H
 #define SUREL_COMPOSE_INTERNAL_H
 
 #include <stddef.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "cfg.h"
 #include "compose.h"
@@ -26,12 +29,6 @@ struct compose_attach {
 	char *type;   /* "type/subtype", lowercase */
 	char *data;
 	size_t len;
-};
-
-/* A mailbox of an address field, as it will be written (both owned). */
-struct compose_mbox {
-	char *name;   /* UTF-8 display name or NULL */
-	char *addr;   /* local@domain */
 };
 
 struct compose {
@@ -62,12 +59,12 @@ struct compose {
 const char *compose_hdr_get(const struct compose *c, const char *name);
 
 /* compose_draft.c: the mailboxes of address field value (UTF-8, as the user
- * wrote it), appended to *v (*n entries, grown here).  A bare local name
- * gets "@domain" (domain NULL leaves it bare).  EX_DATAERR naming field
- * for an entry that is not an address. */
+ * wrote it), appended to *v (*n entries, grown here; free with
+ * addr_list_free).  A bare local name gets "@domain" (domain NULL leaves it
+ * bare); an empty display name is NULL.  EX_DATAERR naming field for an
+ * entry that is not an address. */
 int compose_parse_mboxes(const char *value, const char *field, const char *domain,
-			 struct compose_mbox **v, size_t *n, struct err *err);
-void compose_mboxes_free(struct compose_mbox *v, size_t n);
+			 struct addr_mbox **v, size_t *n, struct err *err);
 
 /* compose_draft.c: "name <addr>" for the draft (UTF-8 name left readable,
  * quoted when it holds specials) appended to out. */
@@ -77,7 +74,7 @@ void compose_put_mbox_draft(struct buf *out, const char *name, const char *addr)
 enum compose_addr { COMPOSE_FROM, COMPOSE_TO, COMPOSE_CC, COMPOSE_BCC, COMPOSE_REPLY_TO,
 		    COMPOSE_NADDR };
 struct compose_addrs {
-	struct compose_mbox *v[COMPOSE_NADDR];
+	struct addr_mbox *v[COMPOSE_NADDR];
 	size_t n[COMPOSE_NADDR];
 };
 /* compose_mime.c: parse every address field of the draft (From falls back
@@ -87,7 +84,7 @@ struct compose_addrs {
 int compose_addrs_parse(const struct compose *c, struct compose_addrs *a, struct err *err);
 void compose_addrs_release(struct compose_addrs *a);
 
-/* compose_mime.c: the MIME type for a file name and its contents (table of
+/* compose_attach.c: the MIME type for a file name and its contents (table of
  * extensions, else a look at the bytes); static string. */
 const char *compose_guess_type(const char *name, const char *data, size_t len);
 

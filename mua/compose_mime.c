@@ -1,8 +1,9 @@
 /*
  * compose_mime: the outgoing message.  Header fields encoded (RFC 2047
  * words, RFC 2231 file names) and folded, the text and the attachments
- * transfer-encoded so the whole is 7-bit clean: the relay does not send
- * BODY=8BITMIME (DESIGN.md), so 8-bit text must not leave here unencoded.
+ * transfer-encoded so the whole is 7-bit clean: a message from the MUA
+ * needs no 8BITMIME from any smarthost (doc/DESIGN.md, "The MIME
+ * reference"), so 8-bit text must not leave here unencoded.
  */
 #include "config.h"
 
@@ -12,8 +13,10 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "codec.h"
 #include "compose_internal.h"
+#include "date.h"
 #include "enqueue.h"
 #include "xalloc.h"
 
@@ -23,9 +26,6 @@
 /* RFC 2231 continuation pieces are cut at this many characters so that
  * "filename*12*=" plus the piece and "; " still fits a folded line. */
 #define PARAM_PIECE 56
-/* Bytes per "=?UTF-8?B?...?=" word: 39 bytes are 52 in base64, 64 with the
- * delimiters, so even ' filename="' plus one word stays within 78. */
-#define EW_B_BYTES 39
 
 static int is_blank(int ch)
 {
@@ -84,81 +84,7 @@ static void put_unstructured(struct buf *out, const char *name, const char *valu
 	buf_release(&v);
 }
 
-/* Whether s must be carried in encoded words: 8-bit or control bytes, or
- * something a decoder would take for an encoded word. */
-static int needs_ew(const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p < ' ' || *p > '~')
-			return 1;
-	}
-	return strstr(s, "=?") != NULL;
-}
-
-/* All of s as "=?UTF-8?B?...?=" words separated by single spaces, each cut
- * between UTF-8 characters.  Used where readable words around encoded ones
- * would be wrong: a display name with specials, a quoted parameter. */
-static void put_b_words(struct buf *out, const char *s)
-{
-	size_t len = strlen(s), i = 0, n, k;
-	struct buf b = BUF_INIT;
-
-	while (i < len) {
-		n = len - i < EW_B_BYTES ? len - i : EW_B_BYTES;
-		/* Back off to a character start (a UTF-8 continuation byte is
-		 * 10xxxxxx), unless that would leave nothing. */
-		k = n;
-		while (i + k < len && k > 0 && ((unsigned char)s[i + k] & 0xC0) == 0x80)
-			k--;
-		if (k > 0)
-			n = k;
-		buf_reset(&b);
-		codec_b64_encode(s + i, n, &b);
-		while (b.len > 0 && b.data[b.len - 1] == '\n')
-			b.len--;
-		if (i > 0)
-			buf_putc(out, ' ');
-		buf_puts(out, "=?UTF-8?B?");
-		buf_append(out, b.data, b.len);
-		buf_puts(out, "?=");
-		i += n;
-	}
-	buf_release(&b);
-}
-
-static const char specials[] = "()<>[]:;@\\,.\"";
-
-static void put_quoted_string(struct buf *out, const char *s)
-{
-	buf_putc(out, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_putc(out, '\\');
-		buf_putc(out, *s);
-	}
-	buf_putc(out, '"');
-}
-
-/* A display name as a phrase (RFC 5322 3.2.5, RFC 2047 5 (3)). */
-static void put_phrase(struct buf *out, const char *name)
-{
-	int ew = needs_ew(name), special = strpbrk(name, specials) != NULL;
-
-	if (!ew && !special)
-		buf_puts(out, name);
-	else if (!ew)
-		put_quoted_string(out, name);
-	else if (!special)
-		codec_rfc2047_encode(name, strlen(name), out);
-	else
-		/* codec_rfc2047_encode leaves plain words readable, and a
-		 * comma in one ("Pütri, Ana") would split the mailbox. */
-		put_b_words(out, name);
-}
-
-static void put_addr_field(struct buf *out, const char *name, const struct compose_mbox *v,
+static void put_addr_field(struct buf *out, const char *name, const struct addr_mbox *v,
 			   size_t n)
 {
 	struct buf val = BUF_INIT;
@@ -167,32 +93,10 @@ static void put_addr_field(struct buf *out, const char *name, const struct compo
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			buf_puts(&val, ", ");
-		if (v[i].name) {
-			put_phrase(&val, v[i].name);
-			buf_printf(&val, " <%s>", v[i].addr);
-		} else {
-			buf_puts(&val, v[i].addr);
-		}
+		addr_put_mbox(&val, v[i].name, v[i].addr, 0);
 	}
 	put_field(out, name, val.data);
 	buf_release(&val);
-}
-
-static void put_date(struct buf *out, time_t now)
-{
-	/* Not strftime's %a and %b: the UI calls setlocale, and RFC 5322
-	 * wants the English names. */
-	static const char wday[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	char zone[16];
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	if (strftime(zone, sizeof(zone), "%z", &tm) == 0)
-		snprintf(zone, sizeof(zone), "+0000");
-	buf_printf(out, "Date: %s, %d %s %d %02d:%02d:%02d %s\n", wday[tm.tm_wday], tm.tm_mday,
-		   mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, zone);
 }
 
 static unsigned long long random64(void)
@@ -216,7 +120,7 @@ void compose_addrs_release(struct compose_addrs *a)
 	size_t i;
 
 	for (i = 0; i < COMPOSE_NADDR; i++) {
-		compose_mboxes_free(a->v[i], a->n[i]);
+		addr_list_free(a->v[i], a->n[i]);
 		a->v[i] = NULL;
 		a->n[i] = 0;
 	}
@@ -330,9 +234,9 @@ static void put_name_param(struct buf *v, const char *param, const char *name, i
 	const unsigned char *p;
 	size_t i, piece, cut;
 
-	if (!needs_ew(name)) {
+	if (!codec_rfc2047_needed(name)) {
 		buf_printf(v, "; %s=", param);
-		put_quoted_string(v, name);
+		addr_put_quoted(v, name);
 		return;
 	}
 	if (ext) {
@@ -361,7 +265,7 @@ static void put_name_param(struct buf *v, const char *param, const char *name, i
 		}
 	}
 	buf_printf(v, "; %s=\"", param);
-	put_b_words(v, name);
+	codec_rfc2047_encode_b(name, strlen(name), v);
 	buf_putc(v, '"');
 	buf_release(&pct);
 }
@@ -447,7 +351,9 @@ int compose_build(const struct compose *c, time_t now, unsigned flags, struct bu
 
 	if (compose_addrs_parse(c, &a, err) < 0)
 		return -1;
-	put_date(out, now);
+	buf_puts(out, "Date: ");
+	date_put(out, now);
+	buf_putc(out, '\n');
 	for (i = COMPOSE_FROM; i <= COMPOSE_BCC; i++) {
 		if (a.n[i] > 0 && (i != COMPOSE_BCC || (flags & COMPOSE_KEEP_BCC)))
 			put_addr_field(out, addr_names[i], a.v[i], a.n[i]);
@@ -461,7 +367,9 @@ int compose_build(const struct compose *c, time_t now, unsigned flags, struct bu
 	if ((v = compose_hdr_get(c, "References")) != NULL || (v = c->references) != NULL)
 		put_unstructured(out, "References", v);
 	domain = strrchr(a.v[COMPOSE_FROM][0].addr, '@') + 1;
-	buf_printf(out, "Message-ID: <%lld.%016llx@%s>\n", (long long)now, random64(), domain);
+	buf_puts(out, "Message-ID: ");
+	addr_put_message_id(out, now, NULL, domain);
+	buf_putc(out, '\n');
 	for (i = 0; i < c->nhdr; i++) {
 		if (!generated(c->hdr[i].name) && c->hdr[i].value[0])
 			put_unstructured(out, c->hdr[i].name, c->hdr[i].value);
@@ -514,68 +422,4 @@ out:
 	buf_release(&text);
 	compose_addrs_release(&a);
 	return rc;
-}
-
-/* --- attachment types ------------------------------------------------------ */
-
-/* By file name extension: deterministic and dependency-free.  (libmagic
- * would also recognise files without an extension; unknown ones fall back
- * to a look at the bytes below.) */
-static const struct {
-	const char *ext;
-	const char *type;
-} ext_types[] = {
-	{ "7z", "application/x-7z-compressed" }, { "asc", "application/pgp-signature" },
-	{ "bz2", "application/x-bzip2" },        { "c", "text/x-c" },
-	{ "css", "text/css" },                   { "csv", "text/csv" },
-	{ "diff", "text/x-diff" },               { "doc", "application/msword" },
-	{ "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document" },
-	{ "eml", "message/rfc822" },             { "gif", "image/gif" },
-	{ "gz", "application/gzip" },            { "h", "text/x-c" },
-	{ "heic", "image/heic" },                { "htm", "text/html" },
-	{ "html", "text/html" },                 { "ics", "text/calendar" },
-	{ "jpeg", "image/jpeg" },                { "jpg", "image/jpeg" },
-	{ "js", "text/javascript" },             { "json", "application/json" },
-	{ "md", "text/markdown" },               { "mp3", "audio/mpeg" },
-	{ "mp4", "video/mp4" },                  { "odp", "application/vnd.oasis.opendocument.presentation" },
-	{ "ods", "application/vnd.oasis.opendocument.spreadsheet" },
-	{ "odt", "application/vnd.oasis.opendocument.text" },
-	{ "ogg", "audio/ogg" },                  { "patch", "text/x-diff" },
-	{ "pdf", "application/pdf" },            { "png", "image/png" },
-	{ "ppt", "application/vnd.ms-powerpoint" },
-	{ "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation" },
-	{ "py", "text/x-python" },               { "rtf", "application/rtf" },
-	{ "sh", "text/x-shellscript" },          { "svg", "image/svg+xml" },
-	{ "tar", "application/x-tar" },          { "tgz", "application/gzip" },
-	{ "tif", "image/tiff" },                 { "tiff", "image/tiff" },
-	{ "txt", "text/plain" },                 { "vcf", "text/vcard" },
-	{ "wav", "audio/wav" },                  { "webm", "video/webm" },
-	{ "webp", "image/webp" },                { "xls", "application/vnd.ms-excel" },
-	{ "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
-	{ "xml", "application/xml" },            { "xz", "application/x-xz" },
-	{ "zip", "application/zip" },            { "zst", "application/zstd" },
-};
-
-const char *compose_guess_type(const char *name, const char *data, size_t len)
-{
-	const char *dot = name ? strrchr(name, '.') : NULL;
-	size_t i;
-
-	if (dot && dot[1] && !strchr(dot, '/')) {
-		for (i = 0; i < sizeof(ext_types) / sizeof(ext_types[0]); i++) {
-			if (strcasecmp(dot + 1, ext_types[i].ext) == 0)
-				return ext_types[i].type;
-		}
-	}
-	/* Text is valid UTF-8 without control characters other than the
-	 * ones text files hold (TAB, LF, FF, CR). */
-	if (!codec_utf8_valid(data, len))
-		return "application/octet-stream";
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)data[i];
-
-		if ((ch < ' ' && !strchr("\t\n\f\r", ch)) || ch == 0x7f)
-			return "application/octet-stream";
-	}
-	return "text/plain";
 }

@@ -3,7 +3,8 @@ noinst_LIBRARIES += mua/libmua.a
 mua_libmua_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)
 mua_libmua_a_SOURCES = \
 	mua/compose.c mua/compose.h mua/compose_internal.h \
-	mua/compose_draft.c mua/compose_mime.c \
+	mua/compose_draft.c mua/compose_mime.c mua/compose_attach.c \
+	mua/sendcli.c mua/sendcli.h \
 	mua/thread.c mua/thread.h \
 	mua/pattern.c mua/pattern.h \
 	mua/ui.c mua/ui.h \

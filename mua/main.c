@@ -1,7 +1,7 @@
 /*
  * surel: the terminal mail reader.  main() reads the options and the
  * configuration, picks the folder and hands over to the index screen
- * (browser.h); `surel -s` goes to compose's non-interactive path.  Only
+ * (browser.h); `surel -s` goes to sendcli.h's non-interactive path.  Only
  * here are errors printed and exit codes chosen.
  */
 #include "config.h"
@@ -14,11 +14,12 @@
 
 #include "browser.h"
 #include "cfg.h"
-#include "compose.h"
 #include "err.h"
+#include "log.h"
 #include "maildir.h"
 #include "mbox.h"
 #include "path.h"
+#include "sendcli.h"
 #include "xalloc.h"
 
 /* Whether the options ask for the non-interactive path (-s before any
@@ -63,13 +64,9 @@ int main(int argc, char **argv)
 	char *dir = NULL;
 	int c, rc = 0;
 
-	if (wants_send(argc, argv)) {
-		if (compose_send_cli(argc, argv, &err) < 0) {
-			fprintf(stderr, "surel: %s\n", err.msg);
-			return err.code;
-		}
-		return 0;
-	}
+	log_set_prog("surel");
+	if (wants_send(argc, argv))
+		return sendcli_run(argc, argv, &err) < 0 ? err_report(&err) : 0;
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return 0;
@@ -99,14 +96,14 @@ int main(int argc, char **argv)
 			puts("surel " PACKAGE_VERSION);
 			return 0;
 		default:
-			fprintf(stderr, "surel: bad option or missing argument near '%s' (see surel -h)\n",
+			err_set(&err, EX_USAGE, "bad option or missing argument near '%s' (see surel -h)",
 				argv[optind - 1]);
-			return EX_USAGE;
+			return err_report(&err);
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "surel: unexpected argument '%s' (see surel -h)\n", argv[optind]);
-		return EX_USAGE;
+		err_set(&err, EX_USAGE, "unexpected argument '%s' (see surel -h)", argv[optind]);
+		return err_report(&err);
 	}
 
 	/* A path needs no configuration; a folder name needs an account. */
@@ -115,19 +112,20 @@ int main(int argc, char **argv)
 		int missing = err.code == EX_CONFIG && err.errnum == ENOENT;
 
 		if (!missing || !folder || !(maildir_is(folder) || mbox_is(folder))) {
-			if (missing)
-				fprintf(stderr, "surel: %s (or open a folder with -f PATH)\n", err.msg);
-			else
-				fprintf(stderr, "surel: %s\n", err.msg);
-			return err.code;
+			if (missing) {
+				char why[sizeof(err.msg)];
+
+				snprintf(why, sizeof(why), "%s", err.msg);
+				err_set(&err, err.code, "%s (or open a folder with -f PATH)", why);
+			}
+			return err_report(&err);
 		}
 		err_clear(&err);
 	} else {
 		acct = cfg_account_find(cfg, account, &err);
 		if (!acct) {
-			fprintf(stderr, "surel: %s\n", err.msg);
 			cfg_free(cfg);
-			return err.code;
+			return err_report(&err);
 		}
 	}
 	if (folder && (maildir_is(folder) || mbox_is(folder) || !acct || strchr(folder, '/')))
@@ -138,10 +136,8 @@ int main(int argc, char **argv)
 	o.account = acct;
 	o.folder = dir;
 	o.name = folder ? folder : "INBOX";
-	if (browser_run(&o, &err) < 0) {
-		fprintf(stderr, "surel: %s\n", err.msg);
-		rc = err.code;
-	}
+	if (browser_run(&o, &err) < 0)
+		rc = err_report(&err);
 	free(dir);
 	cfg_free(cfg);
 	return rc;

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "bounce.h"
+#include "date.h"
 
 /* Header block of the original kept in a report at most; the rest is
  * dropped (a report is about the envelope, not a copy of the message). */
@@ -48,16 +50,6 @@ static void put_ascii(struct buf *b, const char *s)
 		buf_putc(b, (unsigned char)*s >= 32 && (unsigned char)*s < 127 ? *s : '?');
 }
 
-static void put_date(struct buf *b, time_t t)
-{
-	char s[64];
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	buf_puts(b, s);
-}
-
 /* The recipients a report is about: bounced ones not reported yet, and
  * (when some are) the ones still being tried. */
 static int is_failed(const struct queue_env *e, size_t i)
@@ -93,35 +85,41 @@ static void put_dsn_rcpt(struct buf *out, const char *addr, const char *action,
 	}
 }
 
-void bounce_make(const struct queue_env *e, const char *body, size_t len, const char *host,
-		 time_t now, int expired, struct buf *out)
+/* The report's own header block, up to the first delimiter. */
+static void put_head(struct buf *out, const struct queue_env *e, const char *id,
+		     const char *host, const char *boundary, time_t now)
 {
-	const char *id = queue_env_id(e) ? queue_env_id(e) : "unknown";
-	const char *reply, *hdr_end;
-	char boundary[128], status[16];
-	size_t i, hlen, open = 0;
+	struct buf unique = BUF_INIT, domain = BUF_INIT;
 
-	for (i = 0; i < queue_env_rcpt_count(e); i++)
-		open += is_open(e, i);
-	snprintf(boundary, sizeof(boundary), "%s/%lld/%s", id, (long long)now, host);
 	buf_puts(out, "From: Mail Delivery System <MAILER-DAEMON@");
 	put_ascii(out, host);
 	buf_puts(out, ">\nTo: <");
 	put_ascii(out, queue_env_sender(e));
 	buf_puts(out, ">\nSubject: Undelivered Mail Returned to Sender\nDate: ");
-	put_date(out, now);
-	buf_puts(out, "\nMessage-ID: <bounce.");
-	put_ascii(out, id);
-	buf_printf(out, ".%lld@", (long long)now);
-	put_ascii(out, host);
-	buf_puts(out, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+	date_put(out, now);
+	/* Made of the queue id, not random: a report written again after a
+	 * crash is the same message. */
+	buf_puts(&unique, "bounce.");
+	put_ascii(&unique, id);
+	put_ascii(&domain, host);
+	buf_puts(out, "\nMessage-ID: ");
+	addr_put_message_id(out, now, unique.data, domain.data);
+	buf_puts(out, "\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
 		      "Content-Type: multipart/report; report-type=delivery-status;\n"
 		      "\tboundary=\"");
 	put_ascii(out, boundary);
-	buf_puts(out, "\"\n\nThis is a MIME-encapsulated message.\n\n--");
-	put_ascii(out, boundary);
+	buf_puts(out, "\"\n\nThis is a MIME-encapsulated message.\n");
+	buf_release(&unique);
+	buf_release(&domain);
+}
 
-	/* 1: for people. */
+/* Part 1, for people. */
+static void put_notice(struct buf *out, const struct queue_env *e, const char *id,
+		       const char *host, int expired, size_t open)
+{
+	const char *reply;
+	size_t i;
+
 	buf_puts(out, "\nContent-Description: Notification\n"
 		      "Content-Type: text/plain; charset=us-ascii\n\n"
 		      "This is the mail system at host ");
@@ -149,24 +147,30 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 		put_ascii(out, reply ? reply : expired ? "delivery time expired" : "refused");
 		buf_putc(out, '\n');
 	}
-	if (open > 0) {
-		buf_puts(out, "\nStill being tried:\n");
-		for (i = 0; i < queue_env_rcpt_count(e); i++) {
-			if (!is_open(e, i))
-				continue;
-			buf_puts(out, "<");
-			put_ascii(out, queue_env_rcpt_addr(e, i));
-			reply = queue_env_rcpt_reply(e, i);
-			buf_puts(out, reply ? ">: " : ">");
-			if (reply)
-				put_ascii(out, reply);
-			buf_putc(out, '\n');
-		}
+	if (open == 0)
+		return;
+	buf_puts(out, "\nStill being tried:\n");
+	for (i = 0; i < queue_env_rcpt_count(e); i++) {
+		if (!is_open(e, i))
+			continue;
+		buf_puts(out, "<");
+		put_ascii(out, queue_env_rcpt_addr(e, i));
+		reply = queue_env_rcpt_reply(e, i);
+		buf_puts(out, reply ? ">: " : ">");
+		if (reply)
+			put_ascii(out, reply);
+		buf_putc(out, '\n');
 	}
+}
 
-	/* 2: for programs (RFC 3464 section 2). */
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
+/* Part 2, for programs (RFC 3464 section 2). */
+static void put_status(struct buf *out, const struct queue_env *e, const char *id,
+		       const char *host, int expired)
+{
+	const char *reply;
+	char status[16];
+	size_t i;
+
 	buf_puts(out, "\nContent-Description: Delivery report\n"
 		      "Content-Type: message/delivery-status\n\n"
 		      "Reporting-MTA: dns; ");
@@ -174,7 +178,7 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 	buf_puts(out, "\nX-Surel-Queue-ID: ");
 	put_ascii(out, id);
 	buf_puts(out, "\nArrival-Date: ");
-	put_date(out, queue_env_created(e));
+	date_put(out, queue_env_created(e));
 	buf_putc(out, '\n');
 	for (i = 0; i < queue_env_rcpt_count(e); i++) {
 		if (is_open(e, i)) {
@@ -196,10 +200,14 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 			snprintf(status, sizeof(status), "%s", expired ? "4.4.7" : "5.0.0");
 		put_dsn_rcpt(out, queue_env_rcpt_addr(e, i), "failed", status, reply);
 	}
+}
 
-	/* 3: the original's header block (RFC 3462 text/rfc822-headers). */
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
+/* Part 3, the original's header block (RFC 3462 text/rfc822-headers). */
+static void put_headers(struct buf *out, const char *body, size_t len)
+{
+	const char *hdr_end;
+	size_t hlen;
+
 	buf_puts(out, "\nContent-Description: Undelivered Message Headers\n"
 		      "Content-Type: text/rfc822-headers\n\n");
 	hdr_end = len > 0 && body[0] == '\n' ? body : NULL;
@@ -220,6 +228,28 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 	buf_append(out, body, hlen);
 	if (hlen > 0 && body[hlen - 1] != '\n')
 		buf_putc(out, '\n');
+}
+
+void bounce_make(const struct queue_env *e, const char *body, size_t len, const char *host,
+		 time_t now, int expired, struct buf *out)
+{
+	const char *id = queue_env_id(e) ? queue_env_id(e) : "unknown";
+	char boundary[128];
+	size_t i, open = 0;
+
+	for (i = 0; i < queue_env_rcpt_count(e); i++)
+		open += is_open(e, i);
+	snprintf(boundary, sizeof(boundary), "%s/%lld/%s", id, (long long)now, host);
+	put_head(out, e, id, host, boundary, now);
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	put_notice(out, e, id, host, expired, open);
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	put_status(out, e, id, host, expired);
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	put_headers(out, body, len);
 	buf_puts(out, "\n--");
 	put_ascii(out, boundary);
 	buf_puts(out, "--\n");

@@ -4,7 +4,7 @@
  * at start, whenever something changes in the queue's env/ directory
  * (inotify: a new or released message) and when the earliest deferred
  * message comes due; a pass that fails is retried with exponential
- * backoff.  Signals and logging set-up are sendq/main.c's job: the caller
+ * backoff.  Signals and logging set-up are sendq/agent.c's job: the caller
  * passes the flag its SIGTERM/SIGINT handler sets, and the daemon returns
  * after finishing the message in hand, so nothing is lost or sent twice.
  * Ownership: the caller keeps what it passes in.

@@ -2,22 +2,21 @@
  * enqueue: from caller input to a body and an envelope.  The input is
  * scanned once: the header block is split into fields by hand (we need
  * their exact bytes to drop Bcc and to refuse bare CR and NUL), and only the
- * address fields are handed to msg.h for parsing.
+ * address fields are handed to addr.h for parsing.  The -bs dialogue is
+ * enqueue_smtp.c's.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "addr.h"
+#include "date.h"
 #include "enqueue.h"
-#include "msg.h"
 #include "strv.h"
 #include "xalloc.h"
 
@@ -61,106 +60,6 @@ int enqueue_read(int fd, int keep_dots, struct buf *out, struct err *err)
 	if (!keep_dots && out->len - line == 1 && out->data[line] == '.')
 		buf_truncate(out, line);
 	return 0;
-}
-
-int enqueue_check_arg(const char *s, const char *what, struct err *err)
-{
-	if (strpbrk(s, "\r\n"))
-		return err_set(err, EX_DATAERR, "%s contains a line break", what);
-	return 0;
-}
-
-/* RFC 5322 atext, plus 8-bit bytes for internationalised addresses
- * (RFC 6531); blanks and controls never. */
-static int is_atext(unsigned char c)
-{
-	if (c >= 0x80)
-		return 1;
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-static int local_valid(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 64)
-		return 0;
-	if (s[0] == '"') {
-		/* A quoted local part, but without blanks: the envelope file
-		 * and the SMTP command line both split on them. */
-		if (n < 3 || s[n - 1] != '"')
-			return 0;
-		for (i = 1; i < n - 1; i++) {
-			unsigned char c = (unsigned char)s[i];
-
-			if (c <= ' ' || c == 0x7f)
-				return 0;
-			if (c == '\\') {
-				if (++i >= n - 1 || (unsigned char)s[i] <= ' ')
-					return 0;
-			} else if (c == '"') {
-				return 0;
-			}
-		}
-		return 1;
-	}
-	if (s[0] == '.' || s[n - 1] == '.')
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '.') {
-			if (s[i + 1] == '.')
-				return 0;
-		} else if (!is_atext((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-static int domain_valid(const char *s, size_t n)
-{
-	size_t i, label = 0;
-
-	if (n == 0 || n > 255)
-		return 0;
-	if (s[0] == '[') {
-		if (n < 3 || s[n - 1] != ']')
-			return 0;
-		for (i = 1; i < n - 1; i++) {
-			unsigned char c = (unsigned char)s[i];
-
-			if (c <= ' ' || c >= 0x7f || c == '[' || c == ']' || c == '\\')
-				return 0;
-		}
-		return 1;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!(c >= 0x80 || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9')))
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return label > 0;
-}
-
-int enqueue_addr_valid(const char *addr, int allow_bare)
-{
-	const char *at = strrchr(addr, '@');
-
-	if (!at)
-		return allow_bare && addr[0] != '"' && local_valid(addr, strlen(addr));
-	return local_valid(addr, (size_t)(at - addr)) && domain_valid(at + 1, strlen(at + 1));
 }
 
 /* --- --at ---------------------------------------------------------------- */
@@ -432,7 +331,7 @@ static int take_rcpt(struct queue_env *env, const char *addr, const char *domain
 	char *q;
 	int rc;
 
-	if (!enqueue_addr_valid(addr, 1))
+	if (!addr_valid(addr, ADDR_SYNTAX | ADDR_BARE))
 		return err_set(err, EX_DATAERR, "bad recipient address '%.200s'", addr);
 	/* "sendmail root -oi": an option out of place, not a mailbox (Postfix
 	 * refuses these too, allow_min_user = no). */
@@ -454,187 +353,44 @@ static const char *user_name(void)
 	struct passwd *pw = getpwuid(getuid());
 	const char *u;
 
-	if (pw && pw->pw_name && enqueue_addr_valid(pw->pw_name, 1))
+	if (pw && pw->pw_name && addr_valid(pw->pw_name, ADDR_SYNTAX | ADDR_BARE))
 		return pw->pw_name;
 	u = getenv("LOGNAME");
-	if (!u || !enqueue_addr_valid(u, 1))
+	if (!u || !addr_valid(u, ADDR_SYNTAX | ADDR_BARE))
 		u = getenv("USER");
-	return u && enqueue_addr_valid(u, 1) ? u : "nobody";
+	return u && addr_valid(u, ADDR_SYNTAX | ADDR_BARE) ? u : "nobody";
 }
 
-static void host_name(char *host, size_t n)
+void enqueue_host_name(char *host, size_t n)
 {
-	if (gethostname(host, n - 1) < 0 || host[0] == '\0' || !domain_valid(host, strlen(host)))
+	if (gethostname(host, n - 1) < 0 || host[0] == '\0' || !addr_domain_valid(host))
 		snprintf(host, n, "localhost");
 	host[n - 1] = '\0';
-}
-
-/* The domain of "local@domain", or NULL. */
-static const char *addr_domain(const char *addr)
-{
-	const char *at = addr ? strrchr(addr, '@') : NULL;
-
-	return at && at[1] ? at + 1 : NULL;
-}
-
-/* "Name" for a From field: as it is when it is a plain atom sequence,
- * quoted when it holds specials, RFC 2047-encoded when it holds 8-bit or
- * control bytes. */
-static void put_display_name(struct buf *out, const char *name)
-{
-	const unsigned char *p;
-	int plain = 1, special = 0;
-
-	for (p = (const unsigned char *)name; *p; p++) {
-		if (*p < ' ' || *p >= 0x7f)
-			plain = 0;
-		else if (strchr("()<>[]:;@\\,.\"", *p))
-			special = 1;
-	}
-	if (!plain) {
-		codec_rfc2047_encode(name, strlen(name), out);
-		return;
-	}
-	if (!special) {
-		buf_puts(out, name);
-		return;
-	}
-	buf_putc(out, '"');
-	for (p = (const unsigned char *)name; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_putc(out, '\\');
-		buf_putc(out, *p);
-	}
-	buf_putc(out, '"');
-}
-
-/* A unique Message-ID: the time plus 64 random bits, at the sender's
- * domain. */
-static void put_message_id(struct buf *out, time_t now, const char *domain)
-{
-	unsigned long long r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = ((unsigned long long)getpid() << 32) ^ (unsigned long long)clock();
-	buf_printf(out, "Message-ID: <%lld.%016llx@%s>\n", (long long)now, r, domain);
-}
-
-static void put_date(struct buf *out, time_t now)
-{
-	char date[64];
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	/* sendq never calls setlocale, so %a and %b are the English names
-	 * RFC 5322 wants. */
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	buf_printf(out, "Date: %s\n", date);
-}
-
-/* The addr-specs of an address list as a sender wrote it (a recipient
- * argument or a To/Cc/Bcc value): entries split at commas outside quotes,
- * angle brackets and comments; "Name <addr>" gives addr; comments are
- * dropped; group syntax ("friends: a@x, b@y;", "undisclosed-recipients:;")
- * gives its members.  Nothing is repaired: what is left of an entry is
- * validated as it stands by take_rcpt, so a broken address is refused
- * instead of being read leniently the way msg.h reads mail for display. */
-static void split_addrs(const char *list, struct strv *out)
-{
-	struct buf one = BUF_INIT, angle = BUF_INIT;
-	const char *p = list;
-	int quoted = 0, in_angle = 0, had_angle = 0, comment = 0, literal = 0;
-
-	for (;; p++) {
-		char c = *p;
-
-		if (c == '\\' && (quoted || comment) && p[1]) {
-			if (!comment)
-				buf_append(in_angle ? &angle : &one, p, 2);
-			p++;
-			continue;
-		}
-		if (comment) {
-			comment += c == '(' ? 1 : c == ')' ? -1 : 0;
-			if (c)
-				continue;
-		}
-		if (quoted && c && c != '"') {
-			buf_putc(in_angle ? &angle : &one, c);
-			continue;
-		}
-		/* A domain literal ("[IPv6:2001:db8::1]") holds colons. */
-		if (literal && c && c != ']') {
-			buf_putc(in_angle ? &angle : &one, c);
-			continue;
-		}
-		if (c == '[' || c == ']')
-			literal = c == '[';
-		if (c == '"') {
-			quoted = !quoted;
-			buf_putc(in_angle ? &angle : &one, c);
-		} else if (c == '(') {
-			comment = 1;
-		} else if (c == '<' && !in_angle) {
-			in_angle = had_angle = 1;
-			buf_reset(&angle);
-		} else if (c == '>' && in_angle) {
-			in_angle = 0;
-		} else if (c == ':' && !in_angle) {
-			/* A group's display name ends here; its members follow. */
-			buf_reset(&one);
-		} else if (c == ',' || c == ';' || c == '\0') {
-			const char *a = had_angle ? angle.data : one.data;
-			size_t n = had_angle ? angle.len : one.len;
-
-			/* Folded fields keep their line breaks here. */
-			while (n && memchr(" \t\r\n", *a, 4))
-				a++, n--;
-			while (n && memchr(" \t\r\n", a[n - 1], 4))
-				n--;
-			if (n || had_angle) {
-				char *addr = xstrndup(a, n);
-
-				strv_push(out, addr);
-				free(addr);
-			}
-			buf_reset(&one);
-			buf_reset(&angle);
-			had_angle = in_angle = 0;
-			if (!c)
-				break;
-		} else {
-			buf_putc(in_angle ? &angle : &one, c);
-		}
-	}
-	buf_release(&one);
-	buf_release(&angle);
 }
 
 /* Every address of a recipient list, validated and added. */
 static int take_rcpt_list(struct queue_env *env, const char *list, const char *domain,
 			  struct err *err)
 {
-	struct strv addrs = STRV_INIT;
-	size_t i;
+	struct addr_mbox *v = NULL;
+	size_t i, n = 0;
 	int rc = 0;
 
-	split_addrs(list, &addrs);
-	for (i = 0; i < addrs.n && rc == 0; i++)
-		rc = take_rcpt(env, addrs.v[i], domain, err);
-	strv_release(&addrs);
+	addr_split(list, &v, &n);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = take_rcpt(env, v[i].addr, domain, err);
+	addr_list_free(v, n);
 	return rc;
 }
 
 /* The addresses of the To/Cc/Bcc fields (when extract) into rcpts, as
- * split_addrs reads them, and the first From address into *from_out (NULL
+ * addr_split reads them, and the first From address into *from_out (NULL
  * when none; read leniently, it only picks the account). */
-static int head_addrs(const struct head *h, int extract, struct strv *rcpts,
-		      char **from_out, struct err *err)
+static void head_addrs(const struct head *h, int extract, struct strv *rcpts, char **from_out)
 {
 	struct buf b = BUF_INIT;
-	struct msg_addr *a = NULL;
-	struct msg *m;
-	size_t i, n;
+	struct addr_mbox *a = NULL;
+	size_t i, j, n;
 
 	int resent = h->have[F_RTO] || h->have[F_RCC] || h->have[F_RBCC] || h->have[F_RESENT];
 
@@ -649,29 +405,25 @@ static int head_addrs(const struct head *h, int extract, struct strv *rcpts,
 			continue;
 		buf_reset(&b);
 		field_value(&h->f[i], &b);
-		split_addrs(b.data, rcpts);
+		n = 0;
+		addr_split(b.data, &a, &n);
+		for (j = 0; j < n; j++)
+			strv_push(rcpts, a[j].addr);
+		addr_list_free(a, n);
+		a = NULL;
 	}
 	buf_reset(&b);
-	buf_puts(&b, "From: ");
 	for (i = 0; i < h->n; i++) {
 		if (h->f[i].kind == F_FROM) {
 			field_value(&h->f[i], &b);
+			n = addr_parse_list(b.data, &a);
+			if (n > 0 && a[0].addr[0])
+				*from_out = xstrdup(a[0].addr);
+			addr_list_free(a, n);
 			break;
 		}
 	}
-	buf_puts(&b, "\n\n");
-	m = msg_parse(b.data, b.len, MSG_HEADERS_ONLY);
-	if (!m) {
-		buf_release(&b);
-		return err_set(err, EX_DATAERR, "cannot parse the message header");
-	}
-	n = msg_addrs(m, "From", &a);
-	if (n > 0 && a[0].addr && a[0].addr[0])
-		*from_out = xstrdup(a[0].addr);
-	msg_addrs_free(a, n);
-	msg_free(m);
 	buf_release(&b);
-	return 0;
 }
 
 /* A From, To or Cc field made of bare local names only ("To: root",
@@ -703,7 +455,7 @@ static int qualify_field(const struct field *f, const char *domain, struct buf *
 		while (c < e && *c != ' ' && *c != '\t' && *c != '(')
 			c++;
 		local = xstrndup(p, (size_t)(c - p));
-		ok = local[0] && enqueue_addr_valid(local, 1);
+		ok = local[0] && addr_valid(local, ADDR_SYNTAX | ADDR_BARE);
 		if (ok)
 			buf_printf(&res, "%s%s@%s%.*s", p == v.data ? " " : " ", local, domain,
 				   (int)(e - c), c);
@@ -734,6 +486,97 @@ static char *strip_brackets(const char *s)
 	return xstrdup(s);
 }
 
+/* The arguments cannot add header lines, and -f is an address: its copy
+ * without brackets goes to *sender_out (NULL without -f; caller frees,
+ * also after a failure). */
+static int check_opts(const struct enqueue_opts *o, char **sender_out, struct err *err)
+{
+	size_t i;
+
+	*sender_out = NULL;
+	if (o->sender && addr_check_arg(o->sender, "sender (-f)", err) < 0)
+		return -1;
+	if (o->fullname && addr_check_arg(o->fullname, "full name (-F)", err) < 0)
+		return -1;
+	for (i = 0; i < o->nrcpts; i++) {
+		if (addr_check_arg(o->rcpts[i], "recipient", err) < 0)
+			return -1;
+	}
+	if (!o->sender)
+		return 0;
+	*sender_out = strip_brackets(o->sender);
+	if ((*sender_out)[0] && !addr_valid(*sender_out, ADDR_SYNTAX | ADDR_BARE))
+		return err_set(err, EX_DATAERR, "bad sender address '%.200s'", *sender_out);
+	return 0;
+}
+
+/* The account decides the sender and the domain of bare names, so it is
+ * chosen before either: -A, else the one of the From address, else of -f,
+ * else the default.  *acct_out stays NULL without accounts. */
+static int choose_account(const struct enqueue_opts *o, const struct cfg *cfg, const char *from,
+			  const char *sender, const struct cfg_account **acct_out,
+			  struct err *err)
+{
+	const struct cfg_account *acct = NULL;
+
+	*acct_out = NULL;
+	if (o->account) {
+		if (!cfg)
+			return err_set(err, EX_CONFIG,
+				       "cannot use account '%s': no configuration file", o->account);
+		acct = cfg_account_find(cfg, o->account, err);
+		if (!acct)
+			return -1;
+	}
+	if (!acct && cfg && cfg_account_count(cfg) > 0) {
+		if (from)
+			acct = cfg_account_for_address(cfg, from);
+		if (!acct && sender && strchr(sender, '@'))
+			acct = cfg_account_for_address(cfg, sender);
+		if (!acct && !(acct = cfg_account_find(cfg, NULL, err)))
+			return -1;
+	}
+	*acct_out = acct;
+	return 0;
+}
+
+/* The header block to store: the input's fields without Bcc (bare local
+ * names qualified with domain), then what it lacks of From (from_name
+ * <from_addr>), Date and Message-ID (at id_domain), then the empty line. */
+static void write_head(const struct head *h, const char *end, const char *domain, time_t now,
+		       const char *from_name, const char *from_addr, const char *id_domain,
+		       struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		if (h->f[i].kind == F_BCC || h->f[i].kind == F_RBCC)
+			continue;
+		if ((h->f[i].kind == F_FROM || h->f[i].kind == F_TO || h->f[i].kind == F_CC) &&
+		    qualify_field(&h->f[i], domain, out))
+			continue;
+		put_lf(out, h->f[i].start, (size_t)(h->f[i].end - h->f[i].start));
+		if (h->f[i].end == end && end[-1] != '\n')
+			buf_putc(out, '\n');
+	}
+	if (!h->have[F_FROM]) {
+		buf_puts(out, "From: ");
+		addr_put_mbox(out, from_name, from_addr, 0);
+		buf_putc(out, '\n');
+	}
+	if (!h->have[F_DATE]) {
+		buf_puts(out, "Date: ");
+		date_put(out, now);
+		buf_putc(out, '\n');
+	}
+	if (!h->have[F_MSGID]) {
+		buf_puts(out, "Message-ID: ");
+		addr_put_message_id(out, now, NULL, id_domain);
+		buf_putc(out, '\n');
+	}
+	buf_putc(out, '\n');
+}
+
 int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const char *in,
 		    size_t len, time_t now, struct buf *body_out, struct queue_env *env,
 		    struct err *err)
@@ -741,28 +584,14 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 	const struct cfg_account *acct = NULL;
 	struct head h = { NULL, 0, 0, NULL, 0, { 0 } };
 	struct strv hdr_rcpts = STRV_INIT;
-	const char *p = in, *end = in + len, *domain, *addr, *name;
+	const char *p = in, *end = in + len, *domain, *addr, *name, *d;
 	char host[256], *sender = NULL, *from = NULL, *fallback = NULL, *qual;
 	size_t i;
 	long delay;
 	int rc = -1;
 
-	if (o->sender && enqueue_check_arg(o->sender, "sender (-f)", err) < 0)
-		return -1;
-	if (o->fullname && enqueue_check_arg(o->fullname, "full name (-F)", err) < 0)
-		return -1;
-	for (i = 0; i < o->nrcpts; i++) {
-		if (enqueue_check_arg(o->rcpts[i], "recipient", err) < 0)
-			return -1;
-	}
-	if (o->sender) {
-		sender = strip_brackets(o->sender);
-		if (sender[0] && !enqueue_addr_valid(sender, 1)) {
-			err_set(err, EX_DATAERR, "bad sender address '%.200s'", sender);
-			goto out;
-		}
-	}
-
+	if (check_opts(o, &sender, err) < 0)
+		goto out;
 	/* An mbox "From " line in front is a separator, not a header (sendmail
 	 * and Postfix drop it too). */
 	if (len >= 5 && memcmp(p, "From ", 5) == 0) {
@@ -772,31 +601,10 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 	}
 	if (scan_head(p, end, &h, err) < 0)
 		goto out;
-
-	/* The account decides the sender and the domain of bare names, so it
-	 * is chosen first: -A, else the From address, else -f, else the
-	 * default. */
-	if (o->account) {
-		if (!cfg) {
-			err_set(err, EX_CONFIG, "cannot use account '%s': no configuration file",
-				o->account);
-			goto out;
-		}
-		acct = cfg_account_find(cfg, o->account, err);
-		if (!acct)
-			goto out;
-	}
-	host_name(host, sizeof(host));
-	if (head_addrs(&h, o->extract, &hdr_rcpts, &from, err) < 0)
+	enqueue_host_name(host, sizeof(host));
+	head_addrs(&h, o->extract, &hdr_rcpts, &from);
+	if (choose_account(o, cfg, from, sender, &acct, err) < 0)
 		goto out;
-	if (!acct && cfg && cfg_account_count(cfg) > 0) {
-		if (from)
-			acct = cfg_account_for_address(cfg, from);
-		if (!acct && sender && strchr(sender, '@'))
-			acct = cfg_account_for_address(cfg, sender);
-		if (!acct && !(acct = cfg_account_find(cfg, NULL, err)))
-			goto out;
-	}
 	domain = acct ? addr_domain(cfg_get(acct, "address")) : NULL;
 	if (!domain)
 		domain = "localhost";
@@ -816,7 +624,7 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 	/* Envelope sender: -f, else the account's address, else the user at
 	 * this host. */
 	addr = acct ? cfg_get(acct, "address") : NULL;
-	if (!addr || !enqueue_addr_valid(addr, 0)) {
+	if (!addr || !addr_valid(addr, ADDR_SYNTAX)) {
 		fallback = xasprintf("%s@%s", user_name(), host);
 		addr = fallback;
 	}
@@ -833,38 +641,12 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 	    queue_env_set_account(env, acct ? cfg_account_name(acct) : "", err) < 0)
 		goto out;
 
-	for (i = 0; i < h.n; i++) {
-		if (h.f[i].kind == F_BCC || h.f[i].kind == F_RBCC)
-			continue;
-		if ((h.f[i].kind == F_FROM || h.f[i].kind == F_TO || h.f[i].kind == F_CC) &&
-		    qualify_field(&h.f[i], domain, body_out))
-			continue;
-		put_lf(body_out, h.f[i].start, (size_t)(h.f[i].end - h.f[i].start));
-		if (h.f[i].end == end && end[-1] != '\n')
-			buf_putc(body_out, '\n');
-	}
 	/* The From an absent header gets is who the envelope says sent it,
 	 * as sendmail does; a null sender leaves the account's address. */
-	if (!h.have[F_FROM]) {
-		const char *fa = sender && sender[0] ? sender : addr;
-
-		name = o->fullname ? o->fullname : acct ? cfg_get(acct, "name") : NULL;
-		buf_puts(body_out, "From: ");
-		if (name && name[0]) {
-			put_display_name(body_out, name);
-			buf_printf(body_out, " <%s>\n", fa);
-		} else {
-			buf_printf(body_out, "%s\n", fa);
-		}
-	}
-	if (!h.have[F_DATE])
-		put_date(body_out, now);
-	if (!h.have[F_MSGID]) {
-		const char *d = addr_domain(queue_env_sender(env));
-
-		put_message_id(body_out, now, d ? d : addr_domain(from) ? addr_domain(from) : host);
-	}
-	buf_putc(body_out, '\n');
+	name = o->fullname ? o->fullname : acct ? cfg_get(acct, "name") : NULL;
+	d = addr_domain(queue_env_sender(env));
+	write_head(&h, end, domain, now, name, sender && sender[0] ? sender : addr,
+		   d ? d : addr_domain(from) ? addr_domain(from) : host, body_out);
 	if (h.body < end) {
 		put_lf(body_out, h.body, (size_t)(end - h.body));
 		if (end[-1] != '\n')
@@ -899,247 +681,4 @@ int enqueue_message(struct queue *q, const struct enqueue_opts *o, const struct 
 	buf_release(&body);
 	queue_env_free(env);
 	return rc;
-}
-
-/* --- sendmail -bs ---------------------------------------------------------- */
-
-/* RFC 5321 4.5.3.1.6: a command line is at most 512 octets, a text line
- * 1000; a little slack for clients that count without CRLF. */
-#define SMTP_LINE_MAX 2048
-
-/* Read one line into b (without its line end).  Returns 1 for a line, 0 at
- * end of input; *too_long is set when the line was cut at max bytes. */
-static int smtp_getline(FILE *in, struct buf *b, size_t max, int *too_long)
-{
-	int c;
-
-	buf_reset(b);
-	*too_long = 0;
-	while ((c = getc(in)) != EOF) {
-		if (c == '\n')
-			break;
-		if (b->len < max)
-			buf_putc(b, c);
-		else
-			*too_long = 1;
-	}
-	if (c == EOF && b->len == 0)
-		return 0;
-	if (b->len > 0 && b->data[b->len - 1] == '\r')
-		buf_truncate(b, b->len - 1);
-	return 1;
-}
-
-static int reply(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int reply(FILE *out, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
-	fputs("\r\n", out);
-	return fflush(out) == EOF ? -1 : 0;
-}
-
-/* The path of "MAIL FROM:<path> params" / "RCPT TO:<path>": the text after
- * the colon up to the first blank, brackets removed.  NULL when malformed. */
-static char *smtp_path(const char *arg)
-{
-	const char *s = arg, *e;
-
-	while (*s == ' ')
-		s++;
-	if (*s != '<')
-		return NULL;
-	e = strchr(s, '>');
-	if (!e || (e[1] != '\0' && e[1] != ' '))
-		return NULL;
-	/* A source route "<@a,@b:user@c>" (RFC 5321 appendix C) is ignored,
-	 * as the RFC allows. */
-	if (s[1] == '@' && memchr(s, ':', (size_t)(e - s)))
-		s = memchr(s, ':', (size_t)(e - s));
-	return xstrndup(s + 1, (size_t)(e - s - 1));
-}
-
-struct smtp_tx {
-	char *sender;        /* NULL until MAIL */
-	char **rcpts;
-	size_t nrcpts, cap;
-};
-
-static void tx_reset(struct smtp_tx *t)
-{
-	while (t->nrcpts > 0)
-		free(t->rcpts[--t->nrcpts]);
-	free(t->sender);
-	t->sender = NULL;
-}
-
-/* Read DATA up to the "." line, dot-unstuffed, lines joined with LF.
- * Returns 0, or -1 at end of input before the "." (the transaction is
- * abandoned).  *too_big is set when ENQUEUE_MAX_SIZE was passed. */
-static int smtp_data(FILE *in, struct buf *msg, int *too_big)
-{
-	struct buf line = BUF_INIT;
-	int cut, rc = -1;
-
-	*too_big = 0;
-	/* Text lines are not cut at SMTP_LINE_MAX: clients send longer ones
-	 * (HTML, base64 without breaks), and servers take them; only the
-	 * message size is bounded. */
-	while (smtp_getline(in, &line, ENQUEUE_MAX_SIZE, &cut)) {
-		if (line.len == 1 && line.data[0] == '.') {
-			rc = 0;
-			break;
-		}
-		if (cut || msg->len > ENQUEUE_MAX_SIZE) {
-			*too_big = 1;
-			continue;
-		}
-		/* RFC 5321 4.5.2: a leading dot was doubled by the client. */
-		if (line.data[0] == '.')
-			buf_append(msg, line.data + 1, line.len - 1);
-		else
-			buf_append(msg, line.data, line.len);
-		buf_putc(msg, '\n');
-	}
-	buf_release(&line);
-	return rc;
-}
-
-static int is_verb(const char *line, const char *verb)
-{
-	size_t n = strlen(verb);
-
-	return strncasecmp(line, verb, n) == 0 && (line[n] == '\0' || line[n] == ' ');
-}
-
-int enqueue_smtp(struct queue *q, const struct enqueue_opts *o, const struct cfg *cfg,
-		 FILE *in, FILE *out, struct err *err)
-{
-	struct smtp_tx t = { NULL, NULL, 0, 0 };
-	struct buf line = BUF_INIT, msg = BUF_INIT;
-	struct enqueue_opts mo;
-	struct err e2 = ERR_INIT;
-	char host[256], *path, *id;
-	int cut, big, rc = 0;
-
-	host_name(host, sizeof(host));
-	if (reply(out, "220 %s ESMTP sendq ready", host) < 0)
-		goto write_fail;
-	while (smtp_getline(in, &line, SMTP_LINE_MAX, &cut)) {
-		if (cut) {
-			rc = reply(out, "500 5.5.2 line too long");
-		} else if (is_verb(line.data, "HELO")) {
-			tx_reset(&t);
-			rc = reply(out, "250 %s", host);
-		} else if (is_verb(line.data, "EHLO")) {
-			tx_reset(&t);
-			rc = reply(out, "250-%s\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
-				   "250 SIZE %lu", host, ENQUEUE_MAX_SIZE);
-		} else if (strncasecmp(line.data, "MAIL FROM:", 10) == 0) {
-			if (t.sender) {
-				rc = reply(out, "503 5.5.1 sender already given");
-			} else if (!(path = smtp_path(line.data + 10))) {
-				rc = reply(out, "501 5.5.4 syntax: MAIL FROM:<address>");
-			} else if (path[0] && !enqueue_addr_valid(path, 0)) {
-				free(path);
-				rc = reply(out, "553 5.1.7 bad sender address");
-			} else {
-				t.sender = path;
-				rc = reply(out, "250 2.1.0 ok");
-			}
-		} else if (strncasecmp(line.data, "RCPT TO:", 8) == 0) {
-			if (!t.sender) {
-				rc = reply(out, "503 5.5.1 MAIL first");
-			} else if (!(path = smtp_path(line.data + 8))) {
-				rc = reply(out, "501 5.5.4 syntax: RCPT TO:<address>");
-			} else if (!enqueue_addr_valid(path, 1)) {
-				free(path);
-				rc = reply(out, "553 5.1.3 bad recipient address");
-			} else {
-				if (t.nrcpts == t.cap) {
-					t.cap = t.cap ? 2 * t.cap : 8;
-					t.rcpts = xreallocarray(t.rcpts, t.cap, sizeof(*t.rcpts));
-				}
-				t.rcpts[t.nrcpts++] = path;
-				rc = reply(out, "250 2.1.5 ok");
-			}
-		} else if (is_verb(line.data, "DATA")) {
-			if (!t.sender) {
-				rc = reply(out, "503 5.5.1 MAIL first");
-				goto next;
-			}
-			if (t.nrcpts == 0) {
-				rc = reply(out, "554 5.5.1 no valid recipients");
-				goto next;
-			}
-			if (reply(out, "354 end data with <CR><LF>.<CR><LF>") < 0)
-				goto write_fail;
-			buf_reset(&msg);
-			if (smtp_data(in, &msg, &big) < 0) {
-				/* The client is gone; nothing was queued, and the
-				 * status says so (sendmail: 421 unexpected close). */
-				err_set(err, EX_TEMPFAIL, "input ended in the middle of a message; "
-					"nothing queued");
-				tx_reset(&t);
-				free(t.rcpts);
-				buf_release(&line);
-				buf_release(&msg);
-				return -1;
-			}
-			if (big) {
-				rc = reply(out, "552 5.3.4 message larger than %lu bytes",
-					   ENQUEUE_MAX_SIZE);
-				tx_reset(&t);
-				goto next;
-			}
-			mo = *o;
-			mo.extract = 0;
-			mo.sender = t.sender;
-			mo.rcpts = t.rcpts;
-			mo.nrcpts = t.nrcpts;
-			err_clear(&e2);
-			id = NULL;
-			if (enqueue_message(q, &mo, cfg, msg.data, msg.len, &id, &e2) == 0)
-				rc = reply(out, "250 2.0.0 ok: queued as %s", id);
-			else if (err_is_temp(&e2))
-				rc = reply(out, "451 4.3.0 %s", e2.msg);
-			else
-				rc = reply(out, "554 5.6.0 %s", e2.msg);
-			free(id);
-			tx_reset(&t);
-		} else if (is_verb(line.data, "RSET")) {
-			tx_reset(&t);
-			rc = reply(out, "250 2.0.0 ok");
-		} else if (is_verb(line.data, "NOOP")) {
-			rc = reply(out, "250 2.0.0 ok");
-		} else if (is_verb(line.data, "VRFY")) {
-			rc = reply(out, "252 2.1.5 cannot verify, but will accept the message");
-		} else if (is_verb(line.data, "HELP")) {
-			rc = reply(out, "214 2.0.0 HELO EHLO MAIL RCPT DATA RSET NOOP QUIT");
-		} else if (is_verb(line.data, "QUIT")) {
-			rc = reply(out, "221 2.0.0 bye");
-			break;
-		} else {
-			rc = reply(out, "500 5.5.2 command not recognised");
-		}
-next:
-		if (rc < 0)
-			goto write_fail;
-	}
-	tx_reset(&t);
-	free(t.rcpts);
-	buf_release(&line);
-	buf_release(&msg);
-	return rc < 0 ? err_sys(err, EX_IOERR, "cannot write the SMTP reply") : 0;
-
-write_fail:
-	tx_reset(&t);
-	free(t.rcpts);
-	buf_release(&line);
-	buf_release(&msg);
-	return err_sys(err, EX_IOERR, "cannot write the SMTP reply");
 }

@@ -3,7 +3,9 @@
  * options, or an SMTP dialogue on stdin/stdout for -bs) into a queued
  * message: recipients, envelope sender, account, the header fields a
  * message must have, and the checks that refuse bad input before anything
- * is written.  Storing is queue.h's job; the command line is sendq/main.c's.
+ * is written.  Storing is queue.h's job; the command line is sendq/cli.c's;
+ * address syntax is addr.h's (ADDR_SYNTAX, bare names allowed for
+ * recipients).
  *
  * Rules (sendq(1) documents them for users):
  * - Line ends are stored as LF (CRLF in the input becomes LF, a missing
@@ -54,14 +56,10 @@ struct enqueue_opts {
  * over ENQUEUE_MAX_SIZE is EX_DATAERR. */
 int enqueue_read(int fd, int keep_dots, struct buf *out, struct err *err) ENQUEUE_WUR;
 
-/* Check that an argument (-f, -F, a recipient) cannot inject header lines:
- * CR or LF in it is EX_DATAERR naming `what`. */
-int enqueue_check_arg(const char *s, const char *what, struct err *err) ENQUEUE_WUR;
-
-/* Whether addr is "local@domain" (dot-atom or quoted local part without
- * blanks, host name or [literal] domain) or, with allow_bare, a bare local
- * name. */
-int enqueue_addr_valid(const char *addr, int allow_bare);
+/* This host's name when it is a valid domain, else "localhost" (n bytes,
+ * NUL-terminated): the domain of a sender without configuration and the
+ * -bs greeting. */
+void enqueue_host_name(char *host, size_t n);
 
 /* Parse a --at TIME value relative to now (local time zone):
  * "YYYY-MM-DD HH:MM[:SS]" (or with 'T'), "HH:MM" (its next occurrence),
@@ -82,7 +80,7 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 int enqueue_message(struct queue *q, const struct enqueue_opts *o, const struct cfg *cfg,
 		    const char *in, size_t len, char **id_out, struct err *err) ENQUEUE_WUR;
 
-/* sendmail -bs: an RFC 5321 server dialogue on in/out (HELO, EHLO, MAIL,
+/* sendmail -bs (enqueue_smtp.c): an RFC 5321 server dialogue on in/out (HELO, EHLO, MAIL,
  * RCPT, DATA, RSET, NOOP, QUIT, HELP, VRFY refused politely).  Each message
  * after DATA is queued with enqueue_message() (o's sender and recipients
  * are replaced by the dialogue's; o->at and o->account apply) before the

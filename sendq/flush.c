@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "log.h"
 #include "maildir.h"
 #include "relay.h"
+#include "worker.h"
 #include "xalloc.h"
 
 /* Messages finished between two durability points (see flush.h). */
@@ -23,10 +23,41 @@
  * sends again (flush.h). */
 #define FLUSH_BACKLOG 16
 
+/* relay.h behind flush_relay_ops. */
+static void *ops_open(const struct cfg_account *a, long timeout, struct err *err)
+{
+	return relay_new(a, timeout, err);
+}
+
+static int ops_send(void *s, const char *sender, const char *const *rcpts, size_t n,
+		    const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
+		    struct err *err)
+{
+	return relay_send(s, sender, rcpts, n, body, len, res, session_failed_out, err);
+}
+
+static const char *ops_host(const void *s)
+{
+	return relay_host(s);
+}
+
+static void ops_stats(const void *s, struct relay_stats *out)
+{
+	relay_get_stats(s, out);
+}
+
+static void ops_close(void *s)
+{
+	relay_free(s);
+}
+
+static const struct flush_relay_ops relay_ops = { ops_open, ops_send, ops_host, ops_stats,
+						  ops_close };
+
 /* What the pass keeps per account for SMTP. */
 struct session {
 	const struct cfg_account *acct;
-	struct relay *relay;        /* NULL until first needed */
+	void *relay;                /* NULL until first needed */
 	int failed;                 /* refused: defer the rest without trying */
 	char why[256];
 };
@@ -48,25 +79,24 @@ struct sent_msg {
 	int copy;
 };
 
-/* The finisher thread (flush.h): sent messages wait in ring[] in order.
- * Only the finisher touches the Sent boxes, the queue's removal list and
- * `unsynced` while it runs; the pass itself does so only once the ring is
- * drained (finisher_drain()), when the thread sleeps. */
+/* The finisher thread (flush.h, a worker.h worker): sent messages wait in
+ * ring[] in order, under the worker's lock.  Only the finisher touches the
+ * Sent boxes, the queue's removal list and `unsynced` while it runs; the
+ * pass itself does so only once the ring is drained (finisher_drain()),
+ * when the thread sleeps. */
 struct finisher {
-	pthread_mutex_t mu;
-	pthread_cond_t work_cv;     /* an item arrived, or stop */
-	pthread_cond_t room_cv;     /* a message was finished */
-	pthread_t thread;
-	int started;                /* 1: running; -1: could not start, work inline */
-	int stop, busy;
+	struct worker *w;           /* NULL: not started, or (tried) work inline */
+	int tried;
 	struct sent_msg ring[FLUSH_BACKLOG];
 	size_t head, count;
+	struct sent_msg cur;        /* the message being finished */
 };
 
 struct run {
 	struct queue *q;
 	const struct cfg *cfg;
 	const struct flush_opts *o;
+	const struct flush_relay_ops *ops;
 	time_t now;
 	struct flush_stats *st;
 	struct session *sessions;
@@ -220,11 +250,11 @@ static void relay_rcpts(struct run *r, struct queue_env *e, const struct cfg_acc
 	size_t i;
 
 	if (!s->relay && !s->failed) {
-		s->relay = relay_new(a, r->o->timeout, &err);
+		s->relay = r->ops->open(a, r->o->timeout, &err);
 		if (!s->relay)
 			session_fail(r, s, err.msg);
 	}
-	via = s->relay ? relay_host(s->relay) : cfg_account_name(a);
+	via = s->relay ? r->ops->host(s->relay) : cfg_account_name(a);
 	if (s->failed) {
 		/* One refused session (host down, bad certificate, AUTH
 		 * refused) says enough about this pass: no more timeouts. */
@@ -240,8 +270,8 @@ static void relay_rcpts(struct run *r, struct queue_env *e, const struct cfg_acc
 	res = xcalloc(n, sizeof(*res));
 	for (i = 0; i < n; i++)
 		addrs[i] = queue_env_rcpt_addr(e, idx[i]);
-	rc = relay_send(s->relay, queue_env_sender(e), addrs, n, body, len, res, &session_failed,
-			&err);
+	rc = r->ops->send(s->relay, queue_env_sender(e), addrs, n, body, len, res, &session_failed,
+			  &err);
 	if (rc < 0 && session_failed)
 		session_fail(r, s, err.msg);
 	queue_env_set_error(e, rc < 0 ? err.msg : NULL);
@@ -384,30 +414,20 @@ static void finish_sent(struct run *r, struct sent_msg *m)
 
 /* ---- the finisher thread ------------------------------------------------ */
 
-static void *finisher_main(void *arg)
+static void finisher_take(void *arg)
+{
+	struct finisher *f = &((struct run *)arg)->fin;
+
+	f->cur = f->ring[f->head];
+	f->head = (f->head + 1) % FLUSH_BACKLOG;
+	f->count--;
+}
+
+static void finisher_run(void *arg)
 {
 	struct run *r = arg;
-	struct finisher *f = &r->fin;
-	struct sent_msg m;
 
-	pthread_mutex_lock(&f->mu);
-	for (;;) {
-		while (f->count == 0 && !f->stop)
-			pthread_cond_wait(&f->work_cv, &f->mu);
-		if (f->count == 0)
-			break;
-		m = f->ring[f->head];
-		f->head = (f->head + 1) % FLUSH_BACKLOG;
-		f->count--;
-		f->busy = 1;
-		pthread_mutex_unlock(&f->mu);
-		finish_sent(r, &m);
-		pthread_mutex_lock(&f->mu);
-		f->busy = 0;
-		pthread_cond_broadcast(&f->room_cv);
-	}
-	pthread_mutex_unlock(&f->mu);
-	return NULL;
+	finish_sent(r, &r->fin.cur);
 }
 
 /* Hand m (taken over) to the finisher, waiting while it is FLUSH_BACKLOG
@@ -416,57 +436,35 @@ static void finisher_push(struct run *r, struct sent_msg *m)
 {
 	struct finisher *f = &r->fin;
 
-	if (!f->started) {
-		pthread_mutex_init(&f->mu, NULL);
-		pthread_cond_init(&f->work_cv, NULL);
-		pthread_cond_init(&f->room_cv, NULL);
-		f->started = pthread_create(&f->thread, NULL, finisher_main, r) == 0 ? 1 : -1;
+	if (!f->tried) {
+		f->tried = 1;
+		f->w = worker_new(finisher_take, finisher_run, r);
 	}
-	if (f->started < 0) {
+	if (!f->w) {
 		finish_sent(r, m);
 		return;
 	}
-	pthread_mutex_lock(&f->mu);
+	worker_lock(f->w);
 	/* The one being finished counts: FLUSH_BACKLOG in all. */
-	while (f->count + (size_t)f->busy >= FLUSH_BACKLOG)
-		pthread_cond_wait(&f->room_cv, &f->mu);
+	worker_wait_below(f->w, FLUSH_BACKLOG);
 	f->ring[(f->head + f->count) % FLUSH_BACKLOG] = *m;
 	f->count++;
-	pthread_cond_signal(&f->work_cv);
-	pthread_mutex_unlock(&f->mu);
+	worker_added(f->w, 1);
+	worker_unlock(f->w);
 }
 
 /* Wait until the finisher has finished every message handed to it. */
 static void finisher_drain(struct run *r)
 {
-	struct finisher *f = &r->fin;
-
-	if (f->started <= 0)
-		return;
-	pthread_mutex_lock(&f->mu);
-	while (f->count > 0 || f->busy)
-		pthread_cond_wait(&f->room_cv, &f->mu);
-	pthread_mutex_unlock(&f->mu);
+	worker_drain(r->fin.w);
 }
 
 /* Finish what is handed over and end the thread. */
 static void finisher_stop(struct run *r)
 {
-	struct finisher *f = &r->fin;
-
-	if (f->started > 0) {
-		pthread_mutex_lock(&f->mu);
-		f->stop = 1;
-		pthread_cond_signal(&f->work_cv);
-		pthread_mutex_unlock(&f->mu);
-		pthread_join(f->thread, NULL);
-	}
-	if (f->started) {
-		pthread_mutex_destroy(&f->mu);
-		pthread_cond_destroy(&f->work_cv);
-		pthread_cond_destroy(&f->room_cv);
-	}
-	f->started = 0;
+	worker_free(r->fin.w);
+	r->fin.w = NULL;
+	r->fin.tried = 0;
 }
 
 /* Make the report on e's bounced recipients that were not reported yet
@@ -706,6 +704,7 @@ int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o
 	r.q = q;
 	r.cfg = cfg;
 	r.o = o;
+	r.ops = o->relay ? o->relay : &relay_ops;
 	r.now = now;
 	r.st = st;
 	r.expire = cfg ? cfg_general_duration(cfg, "expire", CFG_EXPIRE_DEFAULT) :
@@ -757,12 +756,12 @@ int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o
 	sync_point(&r);
 	for (i = 0; i < r.nsessions; i++) {
 		if (r.sessions[i].relay) {
-			relay_get_stats(r.sessions[i].relay, &rs);
+			r.ops->stats(r.sessions[i].relay, &rs);
 			st->connects += rs.connects;
 			log_info("%s: %u message(s) over %u connection(s)",
-				 relay_host(r.sessions[i].relay), rs.messages, rs.connects);
+				 r.ops->host(r.sessions[i].relay), rs.messages, rs.connects);
+			r.ops->close(r.sessions[i].relay);
 		}
-		relay_free(r.sessions[i].relay);
 	}
 	for (i = 0; i < r.nboxes; i++) {
 		batch_free(r.boxes[i].sent);

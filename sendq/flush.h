@@ -6,7 +6,7 @@
  * the whole pass), records every recipient's outcome in the envelope, and
  * finishes messages: Sent copy, bounce (bounce.h) into the sender's INBOX,
  * removal or the move to failed/.  Taking the flush lock and the recovery
- * sweep are the caller's job (sendq/main.c, daemon.h); so is printing.
+ * sweep are the caller's job (sendq/agent.c, daemon.h); so is printing.
  *
  * Outcomes per recipient: a 2xx reply (or a local delivery) is sent; 5xx
  * is bounced; 4xx, a lost connection, a timeout, a refused session (TLS,
@@ -47,11 +47,28 @@
 #include "cfg.h"
 #include "err.h"
 #include "queue.h"
+#include "relay.h"
+
+/* The relay as a pass uses it: relay.h's functions over an opaque session
+ * handle.  The seam exists so that the unit tests run the pass's
+ * decisions over a scripted fake, without a server. */
+struct flush_relay_ops {
+	/* relay_new(): NULL with err when the account cannot relay. */
+	void *(*open)(const struct cfg_account *a, long timeout, struct err *err);
+	/* relay_send(), with its contract for res and *session_failed_out. */
+	int (*send)(void *s, const char *sender, const char *const *rcpts, size_t n,
+		    const char *body, size_t len, struct relay_rcpt *res,
+		    int *session_failed_out, struct err *err);
+	const char *(*host)(const void *s);             /* relay_host() */
+	void (*stats)(const void *s, struct relay_stats *out);
+	void (*close)(void *s);                         /* relay_free() */
+};
 
 struct flush_opts {
 	const char *account;              /* only this account's mail; NULL: all */
 	long timeout;                     /* SMTP timeout in seconds; 0: relay.h's */
 	volatile sig_atomic_t *stop;      /* non-zero: stop after the current message */
+	const struct flush_relay_ops *relay; /* NULL: relay.h's own */
 };
 
 /* What a pass did, for -v, the daemon and the benchmark. */

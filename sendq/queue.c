@@ -11,19 +11,19 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
-#include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "afile.h"
 #include "buf.h"
 #include "path.h"
 #include "queue.h"
+#include "queue_env.h"
+#include "worker.h"
 #include "xalloc.h"
 
 /* An envelope is a few hundred bytes per recipient; anything this large is
@@ -35,16 +35,14 @@ enum sub { SUB_TMP, SUB_MSG, SUB_ENV, SUB_HOLD, SUB_FAILED, SUB_DONE, SUB_COUNT 
 static const char *const sub_names[SUB_COUNT] = { "tmp", "msg", "env", "hold", "failed", "done" };
 
 /* The background removal of finished messages (queue_sync()): a list of
- * ids whose done/ entry and body are to be unlinked, and one thread that
- * works through it while the flusher talks SMTP. */
+ * ids whose done/ entry and body are to be unlinked, under the lock of a
+ * worker.h thread that works through it while the flusher talks SMTP. */
 struct reaper {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;          /* work arrived, or stop */
-	pthread_cond_t idle_cv;     /* the list ran empty */
-	pthread_t thread;
-	int started, stop, busy;
+	struct worker *w;           /* NULL: not started, or (tried) work inline */
+	int tried;
 	char **ids;
 	size_t n, cap;
+	char *cur;                  /* the id being removed */
 	char *done_dir, *msg_dir;   /* borrowed from struct queue */
 };
 
@@ -190,22 +188,6 @@ void queue_env_set_rcpt_notified(struct queue_env *e, size_t i)
 		e->rcpt[i].notified = 1;
 }
 
-/* An address must survive a round trip through one "key value" line and be
- * usable in MAIL FROM / RCPT TO, so blanks, controls and brackets are out. */
-static int addr_ok(const char *a)
-{
-	const unsigned char *p;
-	const char *at = strrchr(a, '@');
-
-	if (!at || at == a || at[1] == '\0')
-		return 0;
-	for (p = (const unsigned char *)a; *p; p++) {
-		if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>')
-			return 0;
-	}
-	return 1;
-}
-
 /* A copy of s fit for one line of the file: controls become spaces. */
 static char *one_line(const char *s)
 {
@@ -220,7 +202,7 @@ static char *one_line(const char *s)
 
 int queue_env_set_sender(struct queue_env *e, const char *addr, struct err *err)
 {
-	if (addr[0] != '\0' && !addr_ok(addr))
+	if (addr[0] != '\0' && !addr_valid(addr, 0))
 		return err_set(err, EX_DATAERR, "bad sender address '%s'", addr);
 	free(e->sender);
 	e->sender = xstrdup(addr);
@@ -229,7 +211,7 @@ int queue_env_set_sender(struct queue_env *e, const char *addr, struct err *err)
 
 int queue_env_add_rcpt(struct queue_env *e, const char *addr, struct err *err)
 {
-	if (!addr_ok(addr))
+	if (!addr_valid(addr, 0))
 		return err_set(err, EX_DATAERR, "bad recipient address '%s'", addr);
 	if (e->nrcpt == e->rcpt_cap) {
 		e->rcpt_cap = e->rcpt_cap ? 2 * e->rcpt_cap : 4;
@@ -256,6 +238,7 @@ int queue_env_set_account(struct queue_env *e, const char *name, struct err *err
 }
 
 void queue_env_set_created(struct queue_env *e, time_t t) { e->created = t; }
+void queue_env_set_size(struct queue_env *e, size_t n) { e->size = n; }
 void queue_env_set_next_attempt(struct queue_env *e, time_t t) { e->next_attempt = t; }
 void queue_env_set_attempts(struct queue_env *e, unsigned n) { e->attempts = n; }
 
@@ -275,205 +258,6 @@ void queue_env_set_error(struct queue_env *e, const char *text)
 {
 	free(e->error);
 	e->error = text ? one_line(text) : NULL;
-}
-
-void queue_env_format(const struct queue_env *e, struct buf *out)
-{
-	size_t i;
-
-	buf_printf(out, "version %d\n", QUEUE_ENV_VERSION);
-	if (e->id)
-		buf_printf(out, "id %s\n", e->id);
-	if (e->account[0])
-		buf_printf(out, "account %s\n", e->account);
-	buf_printf(out, "sender %s\n", e->sender[0] ? e->sender : "<>");
-	buf_printf(out, "created %lld\nnext_attempt %lld\nattempts %u\nsize %zu\n",
-		   (long long)e->created, (long long)e->next_attempt, e->attempts, e->size);
-	if (e->error)
-		buf_printf(out, "error %s\n", e->error);
-	for (i = 0; i < e->nrcpt; i++)
-		buf_printf(out, "rcpt %s %s\n", rcpt_names[e->rcpt[i].st], e->rcpt[i].addr);
-	for (i = 0; i < e->nrcpt; i++) {
-		if (e->rcpt[i].reply)
-			buf_printf(out, "reply %s %s\n", e->rcpt[i].addr, e->rcpt[i].reply);
-	}
-	for (i = 0; i < e->nrcpt; i++) {
-		if (queue_env_rcpt_notified(e, i))
-			buf_printf(out, "notified %s\n", e->rcpt[i].addr);
-	}
-}
-
-/* A non-negative decimal number that fits max. */
-static int parse_num(const char *s, unsigned long long max, unsigned long long *out)
-{
-	unsigned long long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (max - (unsigned)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (unsigned)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-/* One "key value" line; value may be empty.  Returns -1 with err set. */
-/* The index of recipient addr in e, or e->nrcpt. */
-static size_t rcpt_index(const struct queue_env *e, const char *addr)
-{
-	size_t i;
-
-	for (i = 0; i < e->nrcpt; i++)
-		if (strcmp(e->rcpt[i].addr, addr) == 0)
-			break;
-	return i;
-}
-
-static int parse_line(struct queue_env *e, char *key, char *val, const char *name,
-		      unsigned lineno, int *version, struct err *err)
-{
-	unsigned long long n;
-	size_t i;
-	char *sp;
-
-	if (strcmp(key, "version") == 0) {
-		if (parse_num(val, INT_MAX, &n) < 0 || n == 0)
-			goto bad;
-		if (n > QUEUE_ENV_VERSION)
-			return err_set(err, EX_DATAERR,
-				       "envelope '%s' line %u: unsupported version %llu (newer than %d)",
-				       name, lineno, n, QUEUE_ENV_VERSION);
-		*version = (int)n;
-	} else if (strcmp(key, "id") == 0) {
-		if (!queue_id_valid(val) || strcmp(val, base_name(name)) != 0)
-			return err_set(err, EX_DATAERR,
-				       "envelope '%s' line %u: id '%s' does not match the file name",
-				       name, lineno, val);
-	} else if (strcmp(key, "account") == 0) {
-		if (queue_env_set_account(e, val, err) < 0)
-			goto bad;
-	} else if (strcmp(key, "sender") == 0) {
-		if (queue_env_set_sender(e, strcmp(val, "<>") == 0 ? "" : val, err) < 0)
-			goto bad;
-	} else if (strcmp(key, "created") == 0 || strcmp(key, "next_attempt") == 0) {
-		if (parse_num(val, (unsigned long long)LLONG_MAX, &n) < 0)
-			goto bad;
-		if (key[0] == 'c')
-			e->created = (time_t)n;
-		else
-			e->next_attempt = (time_t)n;
-	} else if (strcmp(key, "attempts") == 0) {
-		if (parse_num(val, UINT_MAX, &n) < 0)
-			goto bad;
-		e->attempts = (unsigned)n;
-	} else if (strcmp(key, "size") == 0) {
-		if (parse_num(val, SIZE_MAX, &n) < 0)
-			goto bad;
-		e->size = (size_t)n;
-	} else if (strcmp(key, "error") == 0) {
-		queue_env_set_error(e, val);
-	} else if (strcmp(key, "rcpt") == 0) {
-		sp = strchr(val, ' ');
-		if (!sp)
-			goto bad;
-		*sp = '\0';
-		for (i = 0; i < sizeof(rcpt_names) / sizeof(rcpt_names[0]); i++) {
-			if (strcmp(val, rcpt_names[i]) == 0)
-				break;
-		}
-		if (i == sizeof(rcpt_names) / sizeof(rcpt_names[0]) ||
-		    queue_env_add_rcpt(e, sp + 1, err) < 0) {
-			*sp = ' ';
-			goto bad;
-		}
-		e->rcpt[e->nrcpt - 1].st = (enum queue_rcpt_status)i;
-	} else if (strcmp(key, "reply") == 0) {
-		sp = strchr(val, ' ');
-		if (!sp)
-			goto bad;
-		*sp = '\0';
-		i = rcpt_index(e, val);
-		if (i == e->nrcpt)
-			return err_set(err, EX_DATAERR,
-				       "envelope '%s' line %u: reply for '%s', which is no recipient",
-				       name, lineno, val);
-		free(e->rcpt[i].reply);
-		e->rcpt[i].reply = xstrdup(sp + 1);
-	} else if (strcmp(key, "notified") == 0) {
-		i = rcpt_index(e, val);
-		if (i == e->nrcpt)
-			return err_set(err, EX_DATAERR,
-				       "envelope '%s' line %u: notified for '%s', which is no recipient",
-				       name, lineno, val);
-		e->rcpt[i].notified = 1;
-	}
-	/* Any other key comes from a newer writer of the same version and is
-	 * ignored on purpose. */
-	return 0;
-
-bad:
-	return err_set(err, EX_DATAERR, "envelope '%s' line %u: bad %s value '%.80s'", name,
-		       lineno, key, val);
-}
-
-struct queue_env *queue_env_parse(const char *data, size_t len, const char *name,
-				  struct err *err)
-{
-	struct queue_env *e = queue_env_new();
-	char *copy = xmemdup(data, len), *line = copy, *end = copy + len, *nl, *sp;
-	unsigned lineno = 0;
-	int version = 0;
-
-	if (memchr(data, '\0', len)) {
-		err_set(err, EX_DATAERR, "envelope '%s': contains NUL bytes", name);
-		goto fail;
-	}
-	while (line < end) {
-		nl = memchr(line, '\n', (size_t)(end - line));
-		if (!nl) {
-			/* Our writer ends every line; a cut last line means the
-			 * file is not what we wrote. */
-			err_set(err, EX_DATAERR, "envelope '%s' line %u: truncated", name,
-				lineno + 1);
-			goto fail;
-		}
-		*nl = '\0';
-		lineno++;
-		if (line[0] != '\0' && line[0] != '#') {
-			sp = strchr(line, ' ');
-			if (sp)
-				*sp = '\0';
-			if (parse_line(e, line, sp ? sp + 1 : nl, name, lineno, &version, err) < 0)
-				goto fail;
-		}
-		line = nl + 1;
-	}
-	if (version == 0) {
-		err_set(err, EX_DATAERR, "envelope '%s': no version line", name);
-		goto fail;
-	}
-	if (e->nrcpt == 0) {
-		err_set(err, EX_DATAERR, "envelope '%s': no recipients", name);
-		goto fail;
-	}
-	free(copy);
-	return e;
-
-fail:
-	free(copy);
-	queue_env_free(e);
-	return NULL;
 }
 
 /* --- the store ---------------------------------------------------------- */
@@ -551,6 +335,13 @@ const char *queue_dir(const struct queue *q)
 char *queue_body_path(const struct queue *q, const char *id)
 {
 	return path_join(q->sub[SUB_MSG], id);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
 }
 
 static char *sub_path(const struct queue *q, enum sub s, const char *id)
@@ -790,17 +581,29 @@ static int move_env(struct queue *q, const char *id, enum queue_state from,
 	return rc;
 }
 
+/* Take the store lock and find where id's envelope is (*st_out): the
+ * lock's descriptor for afile_unlock(), or -1 (not locked) with err. */
+static int lock_find(struct queue *q, const char *id, enum queue_state *st_out,
+		     struct err *err)
+{
+	int fd = lock_store(q, err);
+
+	if (fd >= 0 && find_state(q, id, st_out, err) < 0) {
+		afile_unlock(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int queue_remove(struct queue *q, const char *id, struct err *err)
 {
 	enum queue_state st;
 	char *p;
 	int fd, rc = -1;
 
-	fd = lock_store(q, err);
+	fd = lock_find(q, id, &st, err);
 	if (fd < 0)
 		return -1;
-	if (find_state(q, id, &st, err) < 0)
-		goto out;
 	p = sub_path(q, state_sub(st), id);
 	if (unlink(p) < 0) {
 		err_sys(err, afile_err_code(errno, EX_IOERR), "cannot remove '%s'", p);
@@ -884,29 +687,20 @@ static void reap_one(const char *done_dir, const char *msg_dir, const char *id)
 	free(p);
 }
 
-static void *reaper_main(void *arg)
+static void reaper_take(void *arg)
 {
 	struct reaper *rp = arg;
-	char *id;
 
-	pthread_mutex_lock(&rp->mu);
-	for (;;) {
-		while (rp->n == 0 && !rp->stop)
-			pthread_cond_wait(&rp->cv, &rp->mu);
-		if (rp->n == 0)
-			break;
-		id = rp->ids[--rp->n];
-		rp->busy = 1;
-		pthread_mutex_unlock(&rp->mu);
-		reap_one(rp->done_dir, rp->msg_dir, id);
-		free(id);
-		pthread_mutex_lock(&rp->mu);
-		rp->busy = 0;
-		if (rp->n == 0)
-			pthread_cond_broadcast(&rp->idle_cv);
-	}
-	pthread_mutex_unlock(&rp->mu);
-	return NULL;
+	rp->cur = rp->ids[--rp->n];
+}
+
+static void reaper_run(void *arg)
+{
+	struct reaper *rp = arg;
+
+	reap_one(rp->done_dir, rp->msg_dir, rp->cur);
+	free(rp->cur);
+	rp->cur = NULL;
 }
 
 /* Hand ids[0..n) (taken over) to the reaper; without a thread (it could
@@ -916,61 +710,41 @@ static void reaper_add(struct queue *q, char **ids, size_t n)
 	struct reaper *rp = &q->reaper;
 	size_t i;
 
-	if (!rp->started) {
+	if (!rp->tried) {
+		rp->tried = 1;
 		rp->done_dir = q->sub[SUB_DONE];
 		rp->msg_dir = q->sub[SUB_MSG];
-		pthread_mutex_init(&rp->mu, NULL);
-		pthread_cond_init(&rp->cv, NULL);
-		pthread_cond_init(&rp->idle_cv, NULL);
-		rp->started = pthread_create(&rp->thread, NULL, reaper_main, rp) == 0 ? 1 : -1;
+		rp->w = worker_new(reaper_take, reaper_run, rp);
 	}
-	if (rp->started < 0) {
+	if (!rp->w) {
 		for (i = 0; i < n; i++) {
 			reap_one(q->sub[SUB_DONE], q->sub[SUB_MSG], ids[i]);
 			free(ids[i]);
 		}
 		return;
 	}
-	pthread_mutex_lock(&rp->mu);
+	worker_lock(rp->w);
 	if (rp->n + n > rp->cap) {
 		rp->cap = rp->n + n + 64;
 		rp->ids = xreallocarray(rp->ids, rp->cap, sizeof(*rp->ids));
 	}
 	for (i = 0; i < n; i++)
 		rp->ids[rp->n++] = ids[i];
-	pthread_cond_signal(&rp->cv);
-	pthread_mutex_unlock(&rp->mu);
+	worker_added(rp->w, n);
+	worker_unlock(rp->w);
 }
 
 /* Finish the reaper's work and end its thread. */
 static void reaper_stop(struct reaper *rp)
 {
-	if (rp->started > 0) {
-		pthread_mutex_lock(&rp->mu);
-		rp->stop = 1;
-		pthread_cond_signal(&rp->cv);
-		pthread_mutex_unlock(&rp->mu);
-		pthread_join(rp->thread, NULL);
-	}
-	if (rp->started) {
-		pthread_mutex_destroy(&rp->mu);
-		pthread_cond_destroy(&rp->cv);
-		pthread_cond_destroy(&rp->idle_cv);
-	}
+	worker_free(rp->w);
 	free(rp->ids);
 	memset(rp, 0, sizeof(*rp));
 }
 
 void queue_reap_wait(struct queue *q)
 {
-	struct reaper *rp = &q->reaper;
-
-	if (rp->started <= 0)
-		return;
-	pthread_mutex_lock(&rp->mu);
-	while (rp->n > 0 || rp->busy)
-		pthread_cond_wait(&rp->idle_cv, &rp->mu);
-	pthread_mutex_unlock(&rp->mu);
+	worker_drain(q->reaper.w);
 }
 
 int queue_sync(struct queue *q, struct err *err)
@@ -1013,18 +787,15 @@ static int change_state(struct queue *q, const char *id, enum queue_state from,
 	enum queue_state st;
 	int fd, rc = -1;
 
-	fd = lock_store(q, err);
+	fd = lock_find(q, id, &st, err);
 	if (fd < 0)
 		return -1;
-	if (find_state(q, id, &st, err) < 0)
-		goto out;
 	if (st == to)
 		rc = 0;
 	else if (st == from)
 		rc = move_env(q, id, from, to, err);
 	else
 		err_set(err, EX_DATAERR, "message '%s' has failed; use retry to queue it again", id);
-out:
 	afile_unlock(fd);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * queue: the crash-safe store of outgoing mail, one body plus one envelope
  * per message, under $XDG_DATA_HOME/surel/queue.  This module owns the file
- * layout, the envelope format and every state change; it does not build
+ * layout, the envelope object and every state change (the envelope's file
+ * format is queue_env.h's); it does not build
  * messages (enqueue.h turns input into a body and an envelope) and it does
  * not talk SMTP (the relay agent reads and updates envelopes through here).
  *
@@ -36,8 +37,6 @@
 
 #define QUEUE_WUR __attribute__((warn_unused_result))
 
-/* The version written into every envelope; newer files are refused. */
-#define QUEUE_ENV_VERSION 1
 /* Bodies without an envelope and files in tmp/ older than this many seconds
  * are leftovers of a crash (an enqueue takes milliseconds). */
 #define QUEUE_STALE_AGE (60 * 60)
@@ -101,6 +100,8 @@ int queue_env_set_sender(struct queue_env *e, const char *addr, struct err *err)
 int queue_env_add_rcpt(struct queue_env *e, const char *addr, struct err *err) QUEUE_WUR;
 int queue_env_set_account(struct queue_env *e, const char *name, struct err *err) QUEUE_WUR;
 void queue_env_set_created(struct queue_env *e, time_t t);
+/* The body's size in bytes (queue_add sets it; the envelope reader too). */
+void queue_env_set_size(struct queue_env *e, size_t n);
 void queue_env_set_next_attempt(struct queue_env *e, time_t t);
 void queue_env_set_attempts(struct queue_env *e, unsigned n);
 /* Record a recipient's status and the server's reply (NULL keeps the old
@@ -111,25 +112,6 @@ void queue_env_set_rcpt(struct queue_env *e, size_t i, enum queue_rcpt_status st
 void queue_env_set_rcpt_notified(struct queue_env *e, size_t i);
 /* Set or (with NULL) clear the message-level error; one line, as above. */
 void queue_env_set_error(struct queue_env *e, const char *text);
-
-/* The envelope file format: LF-terminated "key value" lines.
- *   version 1            required; a larger number is refused
- *   id ID                must match the file name when present
- *   account NAME         absent = no account
- *   sender ADDR | <>
- *   created EPOCH        next_attempt EPOCH     attempts N     size N
- *   error TEXT
- *   rcpt STATUS ADDR     one per recipient, in order
- *   reply ADDR TEXT      last reply for that (earlier declared) recipient
- *   notified ADDR        that bounced recipient's bounce is stored
- * Unknown keys are ignored so an older reader can open a newer file of the
- * same version; a bad value is an error naming the file and line.  The
- * state is not in the file: it is the directory the file is in. */
-void queue_env_format(const struct queue_env *e, struct buf *out);
-/* Parse len bytes; name (the file path) is used in error messages and its
- * last component checked against the id line.  EX_DATAERR on bad input. */
-struct queue_env *queue_env_parse(const char *data, size_t len, const char *name,
-				  struct err *err) QUEUE_WUR;
 
 /* --- the store ---------------------------------------------------------- */
 

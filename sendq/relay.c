@@ -7,10 +7,13 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "codec.h"
 #include "log.h"
@@ -30,6 +33,8 @@
 #define QUIT_WAIT 2
 /* A server line longer than this ends the session (no reply is that long). */
 #define LINE_MAX_BYTES (64 * 1024)
+/* The lines of a reply to EHLO kept at most (a real one is under 1 KiB). */
+#define EHLO_MAX_BYTES (64 * 1024)
 
 /* The command whose reply comes next, as the protocol trace tells it. */
 enum cmd { CMD_NONE, CMD_EHLO, CMD_STARTTLS, CMD_AUTH, CMD_MAIL, CMD_RCPT, CMD_DATA,
@@ -55,9 +60,18 @@ struct relay {
 	struct relay_stats stats;
 	char errbuf[CURL_ERROR_SIZE];
 
-	/* What the server announced on the current connection. */
-	int ext_8bitmime, ext_pipelining, ext_smtputf8;
+	char *helo;              /* the name we give in EHLO */
+	/* What the server announced in the reply to our own EHLO on the
+	 * current connection (caps_parse()). */
+	unsigned ext;            /* RELAY_EXT_* */
+	unsigned long long size_max; /* SIZE's limit; 0: none given */
+	struct buf ehlo;         /* lines of that reply, code cut off */
 	int greeted;             /* the current connection's greeting was seen */
+	/* libcurl's part of the session, for the log and the error text
+	 * only: nothing is decided from it. */
+	int curl_hide;           /* client lines carry credentials */
+	char curl_reply[RELAY_REPLY_MAX + 1];
+	int curl_code;
 	int desync;              /* a reply came that no command asked for */
 	int body_sent;           /* the message went out in this transaction */
 	int saw_421;             /* the server said it is closing */
@@ -74,6 +88,10 @@ struct relay {
 	size_t rcpt_next;        /* RCPT TO commands sent so far */
 	size_t nres;
 	struct relay_rcpt *res;
+	/* The recipients that go on the wire, as indexes into res, in the
+	 * order of their RCPT TOs; the others were refused here. */
+	size_t *map;
+	size_t nmap, map_cap;
 	int mail_sent;
 	int mail_code, data_code, last_code;
 	char mail_reply[RELAY_REPLY_MAX + 1];
@@ -440,11 +458,46 @@ static void trace_out(struct relay *r, const char *s, size_t n)
 	}
 	r->hide_next = 0;
 	pend_push(r, c);
-	if (c == CMD_EHLO)
-		r->ext_8bitmime = r->ext_pipelining = r->ext_smtputf8 = 0;
+	if (c == CMD_EHLO) {
+		r->ext = 0;
+		r->size_max = 0;
+		buf_reset(&r->ehlo);
+	}
 	if (c == CMD_MAIL)
 		r->mail_sent = 1;
 	buf_release(&b);
+}
+
+/* The extensions used here, from the lines of a 250 reply to EHLO (one
+ * keyword with its parameters per line, the first line being the
+ * server's name). */
+static void caps_parse(struct relay *r)
+{
+	static const struct { const char *kw; unsigned bit; } ext[] = {
+		{ "8BITMIME", RELAY_EXT_8BITMIME }, { "PIPELINING", RELAY_EXT_PIPELINING },
+		{ "SMTPUTF8", RELAY_EXT_SMTPUTF8 }, { "SIZE", RELAY_EXT_SIZE },
+	};
+	const char *p = r->ehlo.data, *end = r->ehlo.data + r->ehlo.len, *nl;
+	size_t i, k, n;
+
+	/* The first line names the server. */
+	nl = memchr(p, '\n', (size_t)(end - p));
+	p = nl ? nl + 1 : end;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		n = (size_t)(nl - p);
+		for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+			k = strlen(ext[i].kw);
+			if (n >= k && strncasecmp(p, ext[i].kw, k) == 0 && (n == k || p[k] == ' '))
+				r->ext |= ext[i].bit;
+		}
+		/* RFC 1870: "SIZE 10240000", the largest message taken; 0 or
+		 * none means no fixed limit. */
+		if (n > 5 && strncasecmp(p, "SIZE ", 5) == 0 && isdigit((unsigned char)p[5]))
+			r->size_max = strtoull(p + 5, NULL, 10);
+	}
 }
 
 /* A complete reply: code and one line of text (r->reply). */
@@ -466,9 +519,14 @@ static void reply_done(struct relay *r, int code)
 			r->desync = 1;
 			break;
 		}
-		r->stats.connects++;
 		r->greeted = 1;
-		r->ext_8bitmime = r->ext_pipelining = r->ext_smtputf8 = 0;
+		r->ext = 0;
+		r->size_max = 0;
+		break;
+	case CMD_EHLO:
+		if (code == 250)
+			caps_parse(r);
+		buf_reset(&r->ehlo);
 		break;
 	case CMD_AUTH:
 		if (code == 334)
@@ -480,9 +538,9 @@ static void reply_done(struct relay *r, int code)
 		break;
 	case CMD_RCPT:
 		i = r->rcpt_next++;
-		if (i < r->nres) {
-			r->res[i].code = code;
-			set_reply(r->res[i].reply, text);
+		if (i < r->nmap) {
+			r->res[r->map[i]].code = code;
+			set_reply(r->res[r->map[i]].reply, text);
 		}
 		break;
 	case CMD_DATA:
@@ -499,20 +557,6 @@ static void reply_done(struct relay *r, int code)
 		break;
 	default:
 		break;
-	}
-}
-
-/* An EHLO keyword line ("250-PIPELINING"): the extensions used here. */
-static void ehlo_line(struct relay *r, const char *s, size_t n)
-{
-	static const char *const kw[] = { "8BITMIME", "PIPELINING", "SMTPUTF8" };
-	int *flag[] = { &r->ext_8bitmime, &r->ext_pipelining, &r->ext_smtputf8 };
-	size_t i, k;
-
-	for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++) {
-		k = strlen(kw[i]);
-		if (n >= 4 + k && strncasecmp(s + 4, kw[i], k) == 0 && (n == 4 + k || s[4 + k] == ' '))
-			*flag[i] = 1;
 	}
 }
 
@@ -533,8 +577,12 @@ static void trace_in_line(struct relay *r, const char *s, size_t n)
 	}
 	code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 	last = n == 3 || s[3] != '-';
-	if (r->pend_len > 0 && r->pend[r->pend_head] == CMD_EHLO)
-		ehlo_line(r, s, n);
+	/* An endless reply is cut off by the reply clock (read_replies());
+	 * what is kept of it meanwhile is bounded. */
+	if (r->pend_len > 0 && r->pend[r->pend_head] == CMD_EHLO && r->ehlo.len < EHLO_MAX_BYTES) {
+		buf_append(&r->ehlo, n > 4 ? s + 4 : "", n > 4 ? n - 4 : 0);
+		buf_putc(&r->ehlo, '\n');
+	}
 	/* Keep "CODE text text..." on one line, bounded. */
 	if (r->reply.len == 0)
 		buf_append(&r->reply, b.data, 3);
@@ -549,6 +597,36 @@ static void trace_in_line(struct relay *r, const char *s, size_t n)
 	}
 }
 
+/* One line of libcurl's part of the session (connect, greeting, EHLO,
+ * STARTTLS, AUTH), as its debug trace shows it: logged, with credentials
+ * hidden, and the last server line kept for the error text when the
+ * session is refused.  Nothing else is taken from it; what the server
+ * offers comes from our own EHLO (session_ehlo()). */
+static void curl_line(struct relay *r, int out, const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	if (out && (r->curl_hide || cmd_of(s, n) == CMD_AUTH)) {
+		/* AUTH and every line after it until a reply that is not a
+		 * challenge carry credentials. */
+		r->curl_hide = 1;
+		log_debug("%s > AUTH (hidden)", r->host);
+		return;
+	}
+	codec_sanitize(s, n, 0, &b);
+	log_debug("%s %c %s", r->host, out ? '>' : '<', b.data);
+	if (!out && n >= 3 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+	    isdigit((unsigned char)s[2])) {
+		r->curl_code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+		set_reply(r->curl_reply, b.data);
+		if (r->curl_code != 334 && (n == 3 || s[3] != '-'))
+			r->curl_hide = 0;
+	}
+	buf_release(&b);
+}
+
 static int trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 {
 	struct relay *r = arg;
@@ -560,16 +638,45 @@ static int trace_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		nl = nl ? nl + 1 : end;
-		if (type == CURLINFO_HEADER_OUT)
-			trace_out(r, p, (size_t)(nl - p));
-		else
-			trace_in_line(r, p, (size_t)(nl - p));
+		curl_line(r, type == CURLINFO_HEADER_OUT, p, (size_t)(nl - p));
 		p = nl;
 	}
 	return 0;
 }
 
 /* ---- settings ------------------------------------------------------------ */
+
+/* The name for EHLO (RFC 5321 4.1.1.1: a fully qualified domain name;
+ * smarthosts with reject_non_fqdn_helo_hostname refuse a short one): the
+ * account's `helo`, else the host's canonical name when it has a dot, else
+ * the domain of the account's address.  Caller frees. */
+static char *helo_name(const struct cfg_account *a)
+{
+	const char *set = cfg_get(a, "helo"), *addr = cfg_get(a, "address"), *at;
+	struct addrinfo hints, *ai = NULL;
+	char host[256];
+	char *name = NULL;
+
+	if (set)
+		return xstrdup(set);
+	if (gethostname(host, sizeof(host) - 1) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_flags = AI_CANONNAME;
+		hints.ai_socktype = SOCK_STREAM;
+		if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai && ai->ai_canonname &&
+		    strchr(ai->ai_canonname, '.') && !strpbrk(ai->ai_canonname, "/?#% \t"))
+			name = xstrdup(ai->ai_canonname);
+		if (ai)
+			freeaddrinfo(ai);
+		if (!name && strchr(host, '.') && !strpbrk(host, "/?#% \t"))
+			name = xstrdup(host);
+	}
+	at = addr ? strrchr(addr, '@') : NULL;
+	if (!name && at && at[1] && !strpbrk(at + 1, "/?#% \t"))
+		name = xstrdup(at + 1);
+	return name ? name : xstrdup("localhost.localdomain");
+}
 
 /* "host:port" from scheme://host[:port][/...]. */
 static void url_host(const char *url, char *out, size_t size)
@@ -590,7 +697,6 @@ struct relay *relay_new(const struct cfg_account *a, long timeout, struct err *e
 {
 	const char *smtp = cfg_get(a, "smtp"), *auth = cfg_get(a, "auth");
 	struct relay *r;
-	char host[256];
 	int implicit;
 
 	if (!smtp)
@@ -602,14 +708,12 @@ struct relay *relay_new(const struct cfg_account *a, long timeout, struct err *e
 	r->wire = (struct buf)BUF_INIT;
 	r->in = (struct buf)BUF_INIT;
 	r->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
+	r->ehlo = (struct buf)BUF_INIT;
 	url_host(smtp, r->host, sizeof(r->host));
-	/* curl says EHLO with the URL's path, "localhost" without one; our
-	 * own name is what RFC 5321 4.1.1.1 asks for. */
-	if (strchr(strstr(smtp, "://") + 3, '/') == NULL &&
-	    gethostname(host, sizeof(host) - 1) == 0 && host[0] && !strpbrk(host, "/?# "))
-		r->url = xasprintf("%s/%s", smtp, host);
-	else
-		r->url = xstrdup(smtp);
+	r->helo = helo_name(a);
+	/* curl says EHLO with the URL's path ("localhost" without one). */
+	r->url = xasprintf("%.*s://%s/%s", (int)(strstr(smtp, "://") - smtp), smtp, r->host,
+			   r->helo);
 	r->tls = tls_policy_new(cfg_get(a, "tls_ca_file"), cfg_get(a, "tls_fingerprint"), err);
 	if (!r->tls) {
 		err_prefix(err, "account '%s'", cfg_account_name(a));
@@ -642,6 +746,9 @@ void relay_free(struct relay *r)
 	pwcmd_free(r->secret);
 	free(r->user);
 	free(r->url);
+	free(r->helo);
+	buf_release(&r->ehlo);
+	free(r->map);
 	free(r->pin);
 	tls_policy_free(r->tls);
 	buf_release(&r->reply);
@@ -754,19 +861,23 @@ static int prepare(struct relay *r, struct err *err)
 	return 0;
 }
 
-static int addr_safe(const char *a)
-{
-	return strpbrk(a, "\r\n<>") == NULL;
-}
-
 /* Reset the reply bookkeeping for a transaction whose n recipients'
  * outcomes go to res. */
 static void txn_begin(struct relay *r, struct relay_rcpt *res, size_t n)
 {
+	size_t i;
+
 	r->hide_next = 0;
 	r->rcpt_next = 0;
 	r->res = res;
 	r->nres = n;
+	if (n > r->map_cap) {
+		r->map_cap = n;
+		r->map = xreallocarray(r->map, n, sizeof(*r->map));
+	}
+	for (i = 0; i < n; i++)
+		r->map[i] = i;
+	r->nmap = n;
 	r->mail_sent = r->body_sent = 0;
 	r->mail_code = r->data_code = r->last_code = 0;
 	r->mail_reply[0] = r->data_reply[0] = r->last_reply[0] = '\0';
@@ -775,15 +886,18 @@ static void txn_begin(struct relay *r, struct relay_rcpt *res, size_t n)
 
 /* After the transaction (io: NULL, or why the session broke): pair each
  * recipient with the reply that decides it, as relay_send() documents. */
-static int txn_end(struct relay *r, const struct err *io, struct relay_rcpt *res, size_t n,
+static int txn_end(struct relay *r, const struct err *io, struct relay_rcpt *res,
 		   int *session_failed_out, struct err *err)
 {
-	size_t i;
+	size_t i, k;
 	int unknown = 0;
 
 	r->res = NULL;
 	r->nres = 0;
-	for (i = 0; i < n; i++) {
+	/* Only the recipients that went on the wire: the others have their
+	 * outcome already (relay_send()). */
+	for (k = 0; k < r->nmap; k++) {
+		i = r->map[k];
 		if (r->mail_code != 0 && (r->mail_code < 200 || r->mail_code >= 300)) {
 			/* MAIL FROM refused decides for all: pipelined RCPTs
 			 * then only get "503 need MAIL", which says nothing. */
@@ -966,8 +1080,10 @@ static int session_in_step(struct relay *r)
 
 /* A handle for one session.  curl does the session part (CONNECT_ONLY:
  * connect, greeting, EHLO, STARTTLS, EHLO again, AUTH, then stop) with its
- * TLS verification and SASL; the mail transactions are ours, pipelined
- * (RFC 2920) over curl_easy_send/recv, which curl cannot do. */
+ * TLS verification and SASL; then ours over curl_easy_send/recv: an EHLO
+ * whose reply tells the extensions (curl does not expose what its own
+ * EHLO learned), and the mail transactions, pipelined (RFC 2920), which
+ * curl cannot do. */
 static CURL *new_handle(struct relay *r)
 {
 	CURL *h = curl_easy_init();
@@ -986,14 +1102,18 @@ static CURL *new_handle(struct relay *r)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, r->timeout);
 	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, r->timeout);
 	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
-	/* The trace is how the session's replies (greeting, EHLO, AUTH) are
-	 * seen; it needs VERBOSE, and goes nowhere but trace_cb. */
+	/* The trace of curl's part goes to the log and names the reply that
+	 * refused a session (curl_line()); it needs VERBOSE. */
 	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, trace_cb);
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, r);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
 	if (r->login_opts)
 		curl_easy_setopt(h, CURLOPT_LOGIN_OPTIONS, r->login_opts);
+	/* AUTH PLAIN with its initial response (RFC 4954 4): one round trip
+	 * less, and servers that never send an empty challenge (an Exim
+	 * PLAIN authenticator without server_prompts) accept it. */
+	curl_easy_setopt(h, CURLOPT_SASL_IR, 1L);
 	if (r->pin) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -1032,31 +1152,62 @@ static void session_close(struct relay *r, int broken)
 	buf_reset(&r->in);
 }
 
+/* Our own EHLO on the session curl opened and secured: what the server
+ * offers is taken from its reply (one more round trip per session;
+ * curl's own EHLO is not exposed). */
+static int session_ehlo(struct relay *r, struct err *err)
+{
+	struct buf cmd = BUF_INIT;
+	int rc;
+
+	buf_printf(&cmd, "EHLO %s\r\n", r->helo);
+	rc = exchange(r, &cmd, 0, err);
+	buf_release(&cmd);
+	if (rc < 0)
+		return -1;
+	if (r->saw_421)
+		return err_set(err, EX_TEMPFAIL, "%s: %s", r->host, r->last_reply);
+	/* Refused: the session stands, without extensions. */
+	return 0;
+}
+
 static int session_open(struct relay *r, struct err *err)
 {
 	curl_socket_t sock = CURL_SOCKET_BAD;
+	long nconn = 0;
 	CURLcode rc;
 
 	r->curl = new_handle(r);
 	if (!r->curl)
 		return err_set(err, EX_OSERR, "cannot start libcurl");
 	r->greeted = r->desync = r->saw_421 = 0;
+	r->ext = 0;
+	r->size_max = 0;
 	r->errbuf[0] = '\0';
+	r->curl_reply[0] = '\0';
+	r->curl_code = r->curl_hide = 0;
 	pend_clear(r);
 	buf_reset(&r->in);
 	rc = curl_easy_perform(r->curl);
+	if (curl_easy_getinfo(r->curl, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK && nconn > 0)
+		r->stats.connects += (unsigned)nconn;
 	if (rc == CURLE_OK &&
 	    curl_easy_getinfo(r->curl, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
 	    sock != CURL_SOCKET_BAD) {
 		r->sock = sock;
 		r->connected = 1;
-		pend_clear(r);
-		return 0;
+		/* curl took the greeting: any reply nobody asked for from now
+		 * on puts the session out of step. */
+		r->greeted = 1;
+		if (session_ehlo(r, err) == 0)
+			return 0;
+		session_close(r, 1);
+		return -1;
 	}
 	/* The last reply says why when there was one (421 greeting, 535
 	 * AUTH); else curl's own words (refused, TLS). */
-	if (rc != CURLE_OK && r->last_code >= 400)
-		err_set(err, curl_class(rc), "%s: %s", r->host, r->last_reply);
+	if (rc != CURLE_OK && r->curl_code >= 400)
+		err_set(err, curl_class(rc), "%s: %s", r->host, r->curl_reply);
 	else
 		err_set(err, rc == CURLE_OK ? EX_TEMPFAIL : curl_class(rc), "%s: %s", r->host,
 			r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
@@ -1074,31 +1225,68 @@ static int has_non_ascii(const char *s)
 /* Whether some recipient was taken at RCPT TO. */
 static int any_accepted(const struct relay *r)
 {
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < r->nres; i++)
-		if (r->res[i].code >= 200 && r->res[i].code < 300)
+	for (k = 0; k < r->nmap; k++)
+		if (r->res[r->map[k]].code >= 200 && r->res[r->map[k]].code < 300)
 			return 1;
 	return 0;
+}
+
+/* Refuse here, for good, what this server is known to refuse, and take
+ * those recipients off the wire; the others go.  RFC 6531: a non-ASCII
+ * address may go only to a server that offers SMTPUTF8 (others answer
+ * "501 syntax error", or worse, mangle it): 5.6.7 for such a recipient,
+ * for all with a non-ASCII sender.  RFC 1870: a message larger than the
+ * SIZE the server announced: 5.3.4 for all. */
+static void hold_local(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
+		       size_t len)
+{
+	int utf8 = !(r->ext & RELAY_EXT_SMTPUTF8), bad_sender = utf8 && has_non_ascii(sender);
+	int too_big = r->size_max > 0 && len > r->size_max;
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (too_big) {
+			r->res[i].code = 552;
+			snprintf(r->res[i].reply, sizeof(r->res[i].reply),
+				 "552 5.3.4 not sent: %zu bytes, and %s takes %llu at most", len,
+				 r->host, r->size_max);
+		} else if (bad_sender || (utf8 && has_non_ascii(rcpts[i]))) {
+			r->res[i].code = 553;
+			snprintf(r->res[i].reply, sizeof(r->res[i].reply),
+				 "553 5.6.7 not sent: %s does not offer SMTPUTF8 (RFC 6531), which the "
+				 "non-ASCII %s address needs", r->host,
+				 bad_sender ? "sender" : "recipient");
+		} else {
+			r->map[k++] = i;
+		}
+	}
+	r->nmap = k;
 }
 
 /* MAIL FROM, the RCPT TOs and DATA, in one write when the server pipelines,
  * one at a time else; then the message, or an RSET when a transaction was
  * opened but is not going anywhere (all recipients refused, DATA refused),
  * so the next one starts clean.  -1: the session broke. */
-static int transact(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
+static int transact(struct relay *r, const char *sender, const char *const *rcpts,
 		    const char *body, size_t len, struct err *err)
 {
 	struct buf cmd = BUF_INIT, seven = BUF_INIT;
-	int eight = has_8bit(body, len), utf8 = has_non_ascii(sender), pipe = r->ext_pipelining;
+	int eight = has_8bit(body, len), utf8 = has_non_ascii(sender);
+	int pipe = (r->ext & RELAY_EXT_PIPELINING) != 0;
 	int rc = -1;
-	size_t i;
+	size_t i, n = r->nmap;
 
 	for (i = 0; i < n; i++)
-		utf8 |= has_non_ascii(rcpts[i]);
-	buf_printf(&cmd, "MAIL FROM:<%s>%s%s\r\n", sender,
-		   eight && r->ext_8bitmime ? " BODY=8BITMIME" : "",
-		   utf8 && r->ext_smtputf8 ? " SMTPUTF8" : "");
+		utf8 |= has_non_ascii(rcpts[r->map[i]]);
+	buf_printf(&cmd, "MAIL FROM:<%s>", sender);
+	/* RFC 1870: the size lets the server refuse a message too large
+	 * before it is sent (LF line ends: a little less than on the wire). */
+	if (r->ext & RELAY_EXT_SIZE)
+		buf_printf(&cmd, " SIZE=%zu", len);
+	buf_printf(&cmd, "%s%s\r\n", eight && (r->ext & RELAY_EXT_8BITMIME) ? " BODY=8BITMIME" : "",
+		   utf8 && (r->ext & RELAY_EXT_SMTPUTF8) ? " SMTPUTF8" : "");
 	if (!pipe) {
 		if (exchange(r, &cmd, 0, err) < 0)
 			goto out;
@@ -1108,7 +1296,7 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 		}
 	}
 	for (i = 0; i < n; i++) {
-		buf_printf(&cmd, "RCPT TO:<%s>\r\n", rcpts[i]);
+		buf_printf(&cmd, "RCPT TO:<%s>\r\n", rcpts[r->map[i]]);
 		/* Pipelined groups stay small enough for the socket buffers
 		 * (RFC 2920 3.1: the client reads nothing while it writes). */
 		if ((!pipe || (i + 1) % PIPE_GROUP == 0) && exchange(r, &cmd, 0, err) < 0)
@@ -1143,7 +1331,7 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 		/* 354 with nothing to deliver (RFC 2920 3.1): an empty
 		 * message, which the server turns down. */
 		buf_puts(&r->wire, ".\r\n");
-	} else if (eight && !r->ext_8bitmime && relay_to_7bit(body, len, &seven)) {
+	} else if (eight && !(r->ext & RELAY_EXT_8BITMIME) && relay_to_7bit(body, len, &seven)) {
 		relay_wire(seven.data, seven.len, &r->wire);
 	} else {
 		relay_wire(body, len, &r->wire);
@@ -1180,12 +1368,11 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 	}
 	/* The queue never stores such addresses; they would end up on the
 	 * wire as they are, so make sure. */
-	if (!addr_safe(sender))
-		return err_set(err, EX_DATAERR, "sender address has a line break or angle bracket");
+	if (sender[0] && !addr_valid(sender, 0))
+		return err_set(err, EX_DATAERR, "bad sender address '%.200s'", sender);
 	for (i = 0; i < n; i++)
-		if (!addr_safe(rcpts[i]))
-			return err_set(err, EX_DATAERR,
-				       "recipient address has a line break or angle bracket");
+		if (!addr_valid(rcpts[i], 0))
+			return err_set(err, EX_DATAERR, "bad recipient address '%.200s'", rcpts[i]);
 	if (!r->ready && prepare(r, err) < 0) {
 		*session_failed_out = 1;
 		return -1;
@@ -1198,8 +1385,9 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 		session_close(r, 1);
 	reused = r->connected;
 	if (!r->connected && session_open(r, &io) < 0)
-		return txn_end(r, &io, res, n, session_failed_out, err);
-	rc = transact(r, sender, rcpts, n, body, len, &io);
+		return txn_end(r, &io, res, session_failed_out, err);
+	hold_local(r, sender, rcpts, n, len);
+	rc = r->nmap > 0 ? transact(r, sender, rcpts, body, len, &io) : 0;
 	if (rc < 0 && reused && !r->body_sent) {
 		/* A kept session that broke before the message went out (a
 		 * hang-up or a late stray reply the check above could not
@@ -1212,19 +1400,20 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 		txn_begin(r, res, n);
 		err_clear(&io);
 		if (session_open(r, &io) < 0)
-			return txn_end(r, &io, res, n, session_failed_out, err);
-		rc = transact(r, sender, rcpts, n, body, len, &io);
+			return txn_end(r, &io, res, session_failed_out, err);
+		hold_local(r, sender, rcpts, n, len);
+		rc = r->nmap > 0 ? transact(r, sender, rcpts, body, len, &io) : 0;
 	}
 	/* Out of step with the server (lost, timed out, a reply missing or
 	 * one too many): the next message gets a new session.  So does one
 	 * after 421. */
 	if (rc < 0 || r->desync || r->saw_421)
 		session_close(r, 1);
-	return txn_end(r, rc < 0 ? &io : NULL, res, n, session_failed_out, err);
+	return txn_end(r, rc < 0 ? &io : NULL, res, session_failed_out, err);
 }
 
 int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n, int ok,
-		 int *session_failed_out, struct err *err)
+		 int *session_failed_out, unsigned *ext_out, struct err *err)
 {
 	struct relay r;
 	struct err io = ERR_INIT;
@@ -1235,6 +1424,7 @@ int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n
 	memset(&r, 0, sizeof(r));
 	snprintf(r.host, sizeof(r.host), "replay");
 	buf_init(&r.reply);
+	buf_init(&r.ehlo);
 	*session_failed_out = 0;
 	for (i = 0; i < n; i++) {
 		res[i].code = 0;
@@ -1244,9 +1434,10 @@ int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		nl = nl ? nl + 1 : end;
-		if (*p == '>' || *p == '<')
-			trace_cb(NULL, *p == '>' ? CURLINFO_HEADER_OUT : CURLINFO_HEADER_IN,
-				 (char *)p + 1, (size_t)(nl - p - 1), &r);
+		if (*p == '>')
+			trace_out(&r, p + 1, (size_t)(nl - p - 1));
+		else if (*p == '<')
+			trace_in_line(&r, p + 1, (size_t)(nl - p - 1));
 		p = nl;
 	}
 	/* What relay_send() reports: a failed session names the last reply
@@ -1254,8 +1445,12 @@ int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n
 	if (!ok)
 		err_set(&io, EX_TEMPFAIL, "replay: %s",
 			!r.mail_sent && r.last_code >= 400 ? r.last_reply : "connection lost");
-	rc = txn_end(&r, ok ? NULL : &io, res, n, session_failed_out, err);
+	rc = txn_end(&r, ok ? NULL : &io, res, session_failed_out, err);
+	if (ext_out)
+		*ext_out = r.ext;
 	buf_release(&r.reply);
+	buf_release(&r.ehlo);
 	free(r.pend);
+	free(r.map);
 	return rc;
 }

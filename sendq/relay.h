@@ -2,12 +2,13 @@
  * relay: one SMTP session with an account's smarthost, kept open across
  * the messages of a flush.  libcurl opens it (connect, STARTTLS or
  * implicit TLS with verification, EHLO, AUTH: CURLOPT_CONNECT_ONLY); the
- * mail transactions on it are this module's, over curl_easy_send/recv, so
- * that they can be pipelined (RFC 2920: MAIL, every RCPT and DATA in one
+ * rest is this module's, over curl_easy_send/recv: an EHLO of its own
+ * (once per session), whose reply tells what the server offers, and the
+ * mail transactions, pipelined (RFC 2920: MAIL, every RCPT and DATA in one
  * write, then the message: two round trips per message where curl's own
- * SMTP takes four).  It owns the wire: URL and TLS policy, AUTH, line
- * ends and dot-stuffing, the 8BITMIME fallback and pairing each RCPT TO
- * with its reply.  It does not
+ * SMTP takes four).  It owns the wire: URL, EHLO name and TLS policy,
+ * AUTH, line ends and dot-stuffing, the 8BITMIME fallback, the SMTPUTF8
+ * rule and pairing each RCPT TO with its reply.  It does not
  * decide what a reply means for the queue (flush.h does) and never touches
  * the store.  Credentials come from password_cmd once per session, are
  * never logged (the protocol trace redacts AUTH) and are wiped on free.
@@ -27,6 +28,12 @@
 /* Replies longer than this are cut (they end up in envelopes and logs). */
 #define RELAY_REPLY_MAX 400
 
+/* The extensions used, as the reply to EHLO announces them. */
+#define RELAY_EXT_8BITMIME   1u  /* RFC 6152: BODY=8BITMIME, else 7-bit */
+#define RELAY_EXT_PIPELINING 2u  /* RFC 2920: commands in one write */
+#define RELAY_EXT_SMTPUTF8   4u  /* RFC 6531: non-ASCII addresses */
+#define RELAY_EXT_SIZE       8u  /* RFC 1870: SIZE= and a size limit */
+
 struct relay;
 
 /* What happened to one recipient of one transaction. */
@@ -41,8 +48,8 @@ struct relay_stats {
 	unsigned messages;     /* transactions attempted */
 };
 
-/* A session for account a (its smtp, tls, tls_ca_file, tls_fingerprint,
- * user, password_cmd and auth keys); nothing is sent yet.  Errors:
+/* A session for account a (its smtp, helo, tls, tls_ca_file,
+ * tls_fingerprint, user, password_cmd and auth keys); nothing is sent yet.  Errors:
  * EX_CONFIG for an account without smtp or with bad TLS settings.  The
  * password command runs at the first relay_send().  timeout: seconds a
  * silent or stalled server is given before the attempt fails (connect,
@@ -63,7 +70,10 @@ void relay_get_stats(const struct relay *r, struct relay_stats *out);
  *
  * res (n entries) gets every recipient's outcome: the RCPT TO reply when
  * it refused the recipient, else the reply that ended the transaction (to
- * MAIL FROM, DATA or the final dot).  A recipient whose code is 0 has no
+ * MAIL FROM, DATA or the final dot).  A non-ASCII address for a server
+ * without SMTPUTF8 is refused here, "553 5.6.7 ..." (RFC 6531), and that
+ * recipient (every one, for a non-ASCII sender) is not sent; so is a
+ * message larger than the server's SIZE, "552 5.3.4 ..." for all.  A recipient whose code is 0 has no
  * known outcome (connection lost, timeout, refused session).
  *
  * Returns 0 when every recipient has a code, else -1 with err saying why
@@ -81,14 +91,18 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 	       struct err *err) RELAY_WUR;
 
 /* The reply handling of relay_send() without a network, for tests and
- * the fuzzer: trace is a protocol trace, one line per LF-ended line, each
+ * the fuzzer: trace is the protocol trace of the part of a session that
+ * is this module's (the greeting, when it is there, then our EHLO, whose
+ * reply gives the extensions, and the transaction), one LF-ended line each
  * starting with '>' (a client line: commands may run ahead of their
  * replies, as pipelined) or '<' (a server line; "250-" continues a reply,
  * "250 " ends it), other lines ignored.  res (n entries) and the return
  * value, *session_failed_out and err are what relay_send() gives when the
- * session had that trace and ended normally (ok 1) or broke (ok 0). */
+ * session had that trace and ended normally (ok 1) or broke (ok 0);
+ * *ext_out (may be NULL) gets the RELAY_EXT_* bits the last reply to EHLO
+ * announced. */
 int relay_replay(const char *trace, size_t len, struct relay_rcpt *res, size_t n, int ok,
-		 int *session_failed_out, struct err *err) RELAY_WUR;
+		 int *session_failed_out, unsigned *ext_out, struct err *err) RELAY_WUR;
 
 /* The body as it goes on the wire after DATA, appended to out: LF -> CRLF
  * (an existing CRLF is kept), a dot doubled at the start of a line, a line

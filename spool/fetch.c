@@ -31,6 +31,9 @@
 /* Header bytes read from a local file for its Message-ID. */
 #define HEAD_MAX (64 * 1024)
 
+struct ledger;
+static const struct ledger *ledger_for(const struct source_ops *ops);
+
 struct progress {
 	int on;
 	const char *label;
@@ -50,15 +53,16 @@ struct run {
 	char *root;
 	char *statedir;
 	int keep;
-	int pop3;
+	const struct ledger *lg;  /* by r->ops->naming */
 	struct fetch_stats stats;
 	struct progress pg;
-	/* POP3 UIDLs deleted this session, dropped from the state once QUIT
-	 * committed the deletions. */
-	char **deleted;
-	size_t ndeleted;
-	struct fetchstate *pop3_state;
-	char *pop3_state_path;
+	/* Messages removed this session that the source removes for good
+	 * only when close() succeeds (SOURCE_NAMING_UIDL): their names, and
+	 * the state to drop them from then. */
+	char **removed;
+	size_t nremoved;
+	struct fetchstate *close_state;
+	char *close_state_path;
 	struct rules *rules;      /* filing rules, applied to INBOX */
 	char *selected;           /* the server folder selected last */
 	int lockfd;
@@ -120,24 +124,6 @@ static char *enc(const char *s)
 	return buf_detach(&b, NULL);
 }
 
-/* A message filed by a rule into a folder other than the server folder's
- * own carries TAG_FILED after its tag: another server folder fetched into
- * that same local folder may share the UIDVALIDITY, and its tags must not
- * pass for ours. */
-#define TAG_FILED ".r"
-
-static char *tag_of(const struct run *r, uint32_t uidvalidity, const struct source_item *it,
-		    int filed)
-{
-	const char *sfx = filed ? TAG_FILED : "";
-	char dig[17];
-
-	if (!r->pop3)
-		return xasprintf("%" PRIu32 ".%" PRIu32 "%s", uidvalidity, it->uid, sfx);
-	source_digest(it->uidl, strlen(it->uidl), dig);
-	return xasprintf("p%s%s", dig, sfx);
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -179,7 +165,6 @@ static int parse_url(struct run *r, struct err *err)
 		return err_set(err, EX_CONFIG, "account '%s': 'fetch' must be an imap://, imaps://, pop3:// or pop3s:// URL",
 			       name);
 	}
-	r->pop3 = r->ops == &pop3_source_ops;
 	host = strstr(url, "://") + 3;
 	end = host + strcspn(host, "/");
 	if (*host == '[') {
@@ -221,6 +206,7 @@ static int settings(struct run *r, struct err *err)
 
 	if (parse_url(r, err) < 0)
 		return -1;
+	r->lg = ledger_for(r->ops);
 	r->conf.user = cfg_get(r->a, "user");
 	r->conf.password_cmd = cfg_get(r->a, "password_cmd");
 	r->conf.password = cfg_get(r->a, "password");
@@ -240,7 +226,7 @@ static int settings(struct run *r, struct err *err)
 	else if (auth && strcmp(auth, "xoauth2") == 0)
 		r->conf.auth = SOURCE_AUTH_XOAUTH2;
 	r->keep = cfg_get_bool(r->a, "keep", 1);
-	if (r->conf.move_to && r->pop3)
+	if (r->conf.move_to && !r->ops->move_to)
 		return err_set(err, EX_CONFIG, "account '%s': move_to needs an IMAP server",
 			       cfg_account_name(r->a));
 	r->root = xstrdup(cfg_get(r->a, "maildir"));
@@ -343,22 +329,183 @@ struct dest {
 
 struct folder_ctx {
 	struct run *r;
+	const char *folder;          /* the server folder's name */
+	char *dir;                   /* its own Maildir */
+	char **dirs;                 /* dir, then the rule folders' Maildirs */
+	size_t ndirs;
+	char *state_path;
+	struct fetchstate *st;
 	struct dest *dests;
 	size_t ndests;
 	int filing;                  /* rules apply to this folder */
+	int changed;                 /* compare Message-ID and size with local mail */
 	uint32_t uidvalidity;
-	struct fetchstate *st;
-	const char *state_path;
+	struct source_item *items;   /* what the server listed */
+	size_t nitems;
 	/* The messages in the batches, recorded in the state when they are
 	 * committed. */
 	const struct source_item *pending[FETCH_BATCH_MSGS];
 	size_t npending;
 	/* The messages asked for (in UID order), which of them the server
 	 * sent, and the first one not sent yet. */
-	const struct source_item *want;
+	struct source_item *want;
 	unsigned char *got;
 	size_t nwant, first_missing;
 };
+
+/* ---- what the state keeps, by the source's naming ---- */
+
+/* One table per enum source_naming (source.h): the engine below asks
+ * these instead of testing the protocol. */
+struct ledger {
+	/* The TAG of a stored message (fetch.h), sfx appended. */
+	char *(*tag)(uint32_t uidvalidity, const struct source_item *it, const char *sfx);
+	/* Whether the state records it as stored. */
+	int (*stored)(struct fetchstate *st, const struct source_item *it);
+	/* Record it as stored: committed by this batch. */
+	void (*record)(struct folder_ctx *fc, const struct source_item *it);
+	/* Record it as stored: found in the Maildir before fetching; NULL
+	 * when settle() covers it. */
+	void (*found)(struct fetchstate *st, const struct source_item *it);
+	/* Check the state against the listing before anything is fetched,
+	 * forget what the server no longer has; -1 (err set) stops. */
+	int (*listed)(struct folder_ctx *fc, struct err *err);
+	/* After the fetch, with everything listed stored but what the
+	 * server did not send. */
+	void (*settle)(struct folder_ctx *fc);
+	/* The name to forget once close() committed its removal; NULL when
+	 * remove() is final. */
+	const char *(*removal)(const struct source_item *it);
+};
+
+static char *uid_tag(uint32_t uidvalidity, const struct source_item *it, const char *sfx)
+{
+	return xasprintf("%" PRIu32 ".%" PRIu32 "%s", uidvalidity, it->uid, sfx);
+}
+
+static int uid_stored(struct fetchstate *st, const struct source_item *it)
+{
+	return it->uid <= fetchstate_last_uid(st);
+}
+
+/* last_uid never passes a UID that was asked for and not sent (the server
+ * left it out of its reply, or it is still to come). */
+static void uid_record(struct folder_ctx *fc, const struct source_item *it)
+{
+	if (it->uid > fetchstate_last_uid(fc->st) &&
+	    (fc->first_missing == fc->nwant || it->uid < fc->want[fc->first_missing].uid))
+		fetchstate_set_last_uid(fc->st, it->uid);
+}
+
+/* Everything listed is stored now, fetched or found locally, except what
+ * the server did not send although it listed it: the state stops below
+ * the first such UID, so nothing from there on is removed from the server
+ * or skipped next time (what is stored above it is found by its tag then,
+ * not fetched twice). */
+static void uid_settle(struct folder_ctx *fc)
+{
+	uint32_t upto;
+	size_t missing = 0, i;
+
+	if (!fc->nitems)
+		return;
+	upto = fc->items[fc->nitems - 1].uid;
+	for (i = 0; i < fc->nwant; i++) {
+		if (fc->got[i])
+			continue;
+		missing++;
+		if (fc->want[i].uid <= upto)
+			upto = fc->want[i].uid - 1;
+	}
+	if (missing)
+		log_warnx("%s: the server listed %zu message(s) of '%s' but did not send them; "
+			  "left on the server, tried again next time",
+			  fc->r->conf.host, missing, fc->folder);
+	if (upto > fetchstate_last_uid(fc->st))
+		fetchstate_set_last_uid(fc->st, upto);
+	/* The pass over the new numbering is done. */
+	if (!missing)
+		fetchstate_set_compare(fc->st, 0);
+}
+
+static char *uidl_tag(uint32_t uidvalidity, const struct source_item *it, const char *sfx)
+{
+	char dig[17];
+
+	(void)uidvalidity;
+	source_digest(it->uidl, strlen(it->uidl), dig);
+	return xasprintf("p%s%s", dig, sfx);
+}
+
+static int uidl_stored(struct fetchstate *st, const struct source_item *it)
+{
+	return fetchstate_has_uidl(st, it->uidl);
+}
+
+static void uidl_found(struct fetchstate *st, const struct source_item *it)
+{
+	fetchstate_add_uidl(st, it->uidl);
+}
+
+static void uidl_record(struct folder_ctx *fc, const struct source_item *it)
+{
+	uidl_found(fc->st, it);
+}
+
+static int uidl_listed(struct folder_ctx *fc, struct err *err)
+{
+	char **present;
+	size_t i, n = fc->nitems;
+
+	/* A server that gave UIDLs before and none now (UIDL refused this
+	 * once, or not for every message) would have everything fetched
+	 * again under stand-in names: wait for it to come back. */
+	if (n && fc->items[0].uidl && strncmp(fc->items[0].uidl, "mid-", 4) == 0 &&
+	    fetchstate_uidl_count_other(fc->st, "mid-") > 0)
+		return err_set(err, EX_TEMPFAIL, "%s: the server did not give a UIDL for every "
+			       "message this time; not fetching, to fetch nothing twice",
+			       fc->r->conf.host);
+	/* A UIDL the server no longer lists can never come back.  An empty
+	 * listing proves little (a maildrop briefly locked or being
+	 * rewritten), so it forgets nothing. */
+	if (n == 0)
+		return 0;
+	present = xcalloc(n, sizeof(*present));
+	for (i = 0; i < n; i++)
+		present[i] = fc->items[i].uidl;
+	fetchstate_retain_uidls(fc->st, present, n);
+	free(present);
+	return 0;
+}
+
+static const char *uidl_removal(const struct source_item *it)
+{
+	return it->uidl;
+}
+
+static const struct ledger ledgers[] = {
+	[SOURCE_NAMING_UID] = { uid_tag, uid_stored, uid_record, NULL, NULL, uid_settle, NULL },
+	[SOURCE_NAMING_UIDL] = { uidl_tag, uidl_stored, uidl_record, uidl_found, uidl_listed,
+				 NULL, uidl_removal },
+};
+
+static const struct ledger *ledger_for(const struct source_ops *ops)
+{
+	return &ledgers[ops->naming];
+}
+
+/* A message filed by a rule into a folder other than the server folder's
+ * own carries TAG_FILED after its tag: another server folder fetched into
+ * that same local folder may share the UIDVALIDITY, and its tags must not
+ * pass for ours. */
+#define TAG_FILED ".r"
+
+static char *tag_of(const struct folder_ctx *fc, const struct source_item *it, int filed)
+{
+	return fc->r->lg->tag(fc->uidvalidity, it, filed ? TAG_FILED : "");
+}
+
+/* ---- batches ---- */
 
 static void dests_free(struct folder_ctx *fc)
 {
@@ -436,20 +583,10 @@ static int commit(struct folder_ctx *fc, struct err *err)
 	for (i = 0; i < fc->ndests; i++)
 		if (batch_count(fc->dests[i].b) && batch_commit(fc->dests[i].b, err) < 0)
 			return -1;
-	/* last_uid never passes a UID that was asked for and not sent (the
-	 * server left it out of its reply, or it is still to come). */
 	while (fc->first_missing < fc->nwant && fc->got[fc->first_missing])
 		fc->first_missing++;
-	for (i = 0; i < msgs; i++) {
-		const struct source_item *it = fc->pending[i];
-
-		if (r->pop3)
-			fetchstate_add_uidl(fc->st, it->uidl);
-		else if (it->uid > fetchstate_last_uid(fc->st) &&
-			 (fc->first_missing == fc->nwant ||
-			  it->uid < fc->want[fc->first_missing].uid))
-			fetchstate_set_last_uid(fc->st, it->uid);
-	}
+	for (i = 0; i < msgs; i++)
+		r->lg->record(fc, fc->pending[i]);
 	if (fetchstate_save(fc->st, fc->state_path, err) < 0)
 		return -1;
 	r->stats.messages += msgs;
@@ -474,7 +611,7 @@ static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 	if (fc->filing && (to = rules_match_data(r->rules, m->data, m->len)) &&
 	    dest_for(fc, to, &d, err) < 0)
 		return -1;
-	tag = tag_of(r, fc->uidvalidity, m->item, d != 0);
+	tag = tag_of(fc, m->item, d != 0);
 	rc = batch_add(fc->dests[d].b, m->data, m->len, 1, tag, m->flags, err);
 	free(tag);
 	if (rc < 0)
@@ -495,19 +632,22 @@ static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 	return 0;
 }
 
-/* The Maildirs rules file into, other than dir (each once; caller frees
- * with source_names_free). */
-static char **rule_dirs(const struct run *r, const char *dir, size_t *n_out)
-{
-	size_t i, j, n = 0, nr = rules_count(r->rules);
-	char **dirs = xcalloc(nr + 1, sizeof(*dirs));
+/* ---- what is there already ---- */
 
+/* dir and the Maildirs rules file into, each once (caller frees with
+ * maildir_names_free). */
+static char **folder_dirs(const struct run *r, const char *dir, int filing, size_t *n_out)
+{
+	size_t i, j, n = 0, nr = filing ? rules_count(r->rules) : 0;
+	char **dirs = xcalloc(nr + 2, sizeof(*dirs));
+
+	dirs[n++] = xstrdup(dir);
 	for (i = 0; i < nr; i++) {
 		char *d = maildir_folder_path(r->root, rules_folder_at(r->rules, i));
 
 		for (j = 0; j < n && strcmp(dirs[j], d) != 0; j++)
 			;
-		if (j < n || strcmp(d, dir) == 0) {
+		if (j < n) {
 			free(d);
 			continue;
 		}
@@ -549,298 +689,273 @@ static int scan_dirs(char **dirs, size_t n, int keys, char ***out, size_t *n_out
 	return 0;
 }
 
-/* Split items into the ones to fetch (*todo) and the ones stored already
- * (recorded in st now).  dirs[0] is the folder's own Maildir, the rest are
- * rule folders, whose messages carry TAG_FILED. */
-static int plan(struct run *r, char **dirs, size_t ndirs, struct fetchstate *st,
-		uint32_t uidvalidity, int validity_changed, struct source_item *items, size_t n,
-		struct source_item ***todo_out, size_t *ntodo_out, struct err *err)
+/* Fill the Message-IDs of the n items fresh[] (ids() of the source). */
+static int fresh_ids(struct run *r, struct source_item **fresh, size_t n, struct err *err)
 {
-	struct source_item **todo = xcalloc(n + 1, sizeof(*todo));
-	struct source_item **fresh = xcalloc(n + 1, sizeof(*fresh));
-	char **tags = NULL, **rtags = NULL, **keys = NULL;
-	size_t ntags = 0, nrtags = 0, nkeys = 0, nfresh = 0, ntodo = 0, i;
-	int dirty = 0;
+	struct source_item *copy = xcalloc(n, sizeof(*copy));
+	size_t i;
+	int rc;
 
+	for (i = 0; i < n; i++)
+		copy[i] = *fresh[i];
+	rc = r->ops->ids(r->src, copy, n, err);
 	for (i = 0; i < n; i++) {
-		if (r->pop3 ? !fetchstate_has_uidl(st, items[i].uidl)
-			    : items[i].uid > fetchstate_last_uid(st))
-			fresh[nfresh++] = &items[i];
-	}
-	if (nfresh && (scan_dirs(dirs, 1, 0, &tags, &ntags, err) < 0 ||
-		       scan_dirs(dirs + 1, ndirs - 1, 0, &rtags, &nrtags, err) < 0))
-		goto fail;
-	if (nfresh && validity_changed) {
-		struct source_item *copy = xcalloc(nfresh, sizeof(*copy));
-
-		if (scan_dirs(dirs, ndirs, 1, &keys, &nkeys, err) < 0) {
-			free(copy);
-			goto fail;
-		}
-		for (i = 0; i < nfresh; i++)
-			copy[i] = *fresh[i];
-		if (r->ops->ids(r->src, copy, nfresh, err) < 0) {
-			for (i = 0; i < nfresh; i++)
-				free(copy[i].message_id);
-			free(copy);
-			goto fail;
-		}
-		for (i = 0; i < nfresh; i++)
+		if (rc == 0)
 			fresh[i]->message_id = copy[i].message_id;
-		free(copy);
+		else
+			free(copy[i].message_id);
 	}
+	free(copy);
+	return rc;
+}
+
+/* What the local folders hold, for telling stored messages apart. */
+struct local {
+	char **tags, **rtags, **keys;  /* own tags, rule folders' tags, keys */
+	size_t ntags, nrtags, nkeys;
+};
+
+static void local_release(struct local *l)
+{
+	batch_tags_free(l->tags, l->ntags);
+	batch_tags_free(l->rtags, l->nrtags);
+	batch_tags_free(l->keys, l->nkeys);
+}
+
+/* Whether it is stored already in the local folders: by its tag (a crash
+ * before the state write), or by Message-ID and size (the same message
+ * under an old UIDVALIDITY). */
+static int local_has(const struct folder_ctx *fc, const struct local *l,
+		     const struct source_item *it)
+{
+	char *s = tag_of(fc, it, 0);
+	int found = has_str(l->tags, l->ntags, s);
+
+	free(s);
+	if (!found && l->nrtags) {
+		s = tag_of(fc, it, 1);
+		found = has_str(l->rtags, l->nrtags, s);
+		free(s);
+	}
+	if (!found && it->message_id && l->nkeys) {
+		s = xasprintf("%s %zu", it->message_id, it->size);
+		found = has_str(l->keys, l->nkeys, s);
+		free(s);
+	}
+	return found;
+}
+
+/* Split the listing into the messages to fetch (fc->want) and the ones
+ * stored already (recorded in the state now).  fc->dirs[0] is the
+ * folder's own Maildir, the rest are rule folders, whose messages carry
+ * TAG_FILED. */
+static int plan(struct folder_ctx *fc, struct err *err)
+{
+	struct run *r = fc->r;
+	struct source_item **fresh = xcalloc(fc->nitems + 1, sizeof(*fresh));
+	struct local l = { 0 };
+	size_t nfresh = 0, i;
+	int rc = -1;
+
+	for (i = 0; i < fc->nitems; i++)
+		if (!r->lg->stored(fc->st, &fc->items[i]))
+			fresh[nfresh++] = &fc->items[i];
+	if (nfresh && (scan_dirs(fc->dirs, 1, 0, &l.tags, &l.ntags, err) < 0 ||
+		       scan_dirs(fc->dirs + 1, fc->ndirs - 1, 0, &l.rtags, &l.nrtags, err) < 0))
+		goto out;
+	if (nfresh && fc->changed &&
+	    (scan_dirs(fc->dirs, fc->ndirs, 1, &l.keys, &l.nkeys, err) < 0 ||
+	     fresh_ids(r, fresh, nfresh, err) < 0))
+		goto out;
+	fc->want = xcalloc(nfresh + 1, sizeof(*fc->want));
+	fc->got = xcalloc(nfresh + 1, 1);
 	for (i = 0; i < nfresh; i++) {
-		struct source_item *it = fresh[i];
-		char *tag = tag_of(r, uidvalidity, it, 0);
-		int local = has_str(tags, ntags, tag);
-
-		free(tag);
-		if (!local && nrtags) {
-			tag = tag_of(r, uidvalidity, it, 1);
-			local = has_str(rtags, nrtags, tag);
-			free(tag);
-		}
-		if (!local && it->message_id && nkeys) {
-			char *key = xasprintf("%s %zu", it->message_id, it->size);
-
-			local = has_str(keys, nkeys, key);
-			free(key);
-		}
-		if (!local) {
-			todo[ntodo++] = it;
+		if (!local_has(fc, &l, fresh[i])) {
+			fc->want[fc->nwant++] = *fresh[i];
 			continue;
 		}
-		/* Stored already (a crash before the state write, or the same
-		 * message under an old UIDVALIDITY): record it, skip it. */
-		dirty = 1;
-		if (r->pop3)
-			fetchstate_add_uidl(st, it->uidl);
+		if (r->lg->found)
+			r->lg->found(fc->st, fresh[i]);
 	}
-	if (dirty)
-		log_info("%s: %zu message(s) already stored locally", r->pg.label, nfresh - ntodo);
-	batch_tags_free(tags, ntags);
-	batch_tags_free(rtags, nrtags);
-	batch_tags_free(keys, nkeys);
+	if (fc->nwant < nfresh)
+		log_info("%s: %zu message(s) already stored locally", r->pg.label,
+			 nfresh - fc->nwant);
+	rc = 0;
+out:
+	local_release(&l);
 	free(fresh);
-	*todo_out = todo;
-	*ntodo_out = ntodo;
-	return 0;
-fail:
-	batch_tags_free(tags, ntags);
-	batch_tags_free(rtags, nrtags);
-	batch_tags_free(keys, nkeys);
-	free(fresh);
-	free(todo);
-	return -1;
+	return rc;
 }
 
 /* Remove from the server what the state records as stored. */
-static int remove_stored(struct run *r, struct fetchstate *st, const struct source_item *items,
-			 size_t n, struct err *err)
+static int remove_stored(struct folder_ctx *fc, struct err *err)
 {
-	struct source_item *rm = xcalloc(n + 1, sizeof(*rm));
+	struct run *r = fc->r;
+	struct source_item *rm = xcalloc(fc->nitems + 1, sizeof(*rm));
 	size_t i, k = 0;
 	int rc = 0;
 
-	for (i = 0; i < n; i++)
-		if (r->pop3 ? fetchstate_has_uidl(st, items[i].uidl)
-			    : items[i].uid <= fetchstate_last_uid(st))
-			rm[k++] = items[i];
+	for (i = 0; i < fc->nitems; i++)
+		if (r->lg->stored(fc->st, &fc->items[i]))
+			rm[k++] = fc->items[i];
 	if (k)
 		rc = r->ops->remove(r->src, rm, k, err);
 	if (rc == 0) {
 		r->stats.removed += k;
-		if (r->pop3)
-			for (i = 0; i < k; i++) {
-				r->deleted = xreallocarray(r->deleted, r->ndeleted + 1,
-							   sizeof(*r->deleted));
-				r->deleted[r->ndeleted++] = xstrdup(rm[i].uidl);
-			}
+		for (i = 0; r->lg->removal && i < k; i++) {
+			r->removed = xreallocarray(r->removed, r->nremoved + 1, sizeof(*r->removed));
+			r->removed[r->nremoved++] = xstrdup(r->lg->removal(&rm[i]));
+		}
 	}
 	free(rm);
 	return rc;
 }
 
+/* ---- the steps of one folder ---- */
+
+static void folder_init(struct folder_ctx *fc, struct run *r, const char *folder)
+{
+	char *aenc = enc(cfg_account_name(r->a)), *fenc = enc(folder);
+
+	memset(fc, 0, sizeof(*fc));
+	fc->r = r;
+	fc->folder = folder;
+	fc->dir = maildir_folder_path(r->root, folder);
+	fc->state_path = xasprintf("%s/%s.%s.state", r->statedir, aenc, fenc);
+	free(aenc);
+	free(fenc);
+	/* Rules file what arrives, which is what INBOX holds; other server
+	 * folders are mirrored as they are. */
+	fc->filing = rules_count(r->rules) > 0 && strcasecmp(folder, "INBOX") == 0;
+	fc->dirs = folder_dirs(r, fc->dir, fc->filing, &fc->ndirs);
+}
+
+static void folder_release(struct folder_ctx *fc)
+{
+	dests_free(fc);
+	maildir_names_free(fc->dirs, fc->ndirs);
+	free(fc->want);
+	free(fc->got);
+	source_items_free(fc->items, fc->nitems);
+	fetchstate_free(fc->st);
+	free(fc->state_path);
+	free(fc->dir);
+}
+
+/* Select the server folder, then make its Maildir (not for a folder the
+ * server refuses) and read its state.  A new numbering, or a first fetch
+ * into a folder that has mail already (another fetcher's, or ours with
+ * the state lost), sets fc->changed: what is there by Message-ID and size
+ * stays single.  A source without UIDVALIDITY reports 0, as its state
+ * keeps. */
+static int folder_open(struct folder_ctx *fc, struct err *err)
+{
+	struct run *r = fc->r;
+	uint32_t old;
+	size_t i;
+	int has;
+
+	free(r->selected);
+	r->selected = NULL;
+	if (r->ops->select(r->src, fc->folder, !r->keep, &fc->uidvalidity, err) < 0)
+		return -1;
+	r->selected = xstrdup(fc->folder);
+	if (!maildir_is(fc->dir) && maildir_create(fc->dir, err) < 0)
+		return -1;
+	/* A killed fetch leaves its unfinished batch in tmp/; the Maildir
+	 * spec lets tmp/ files older than 36 hours go. */
+	for (i = 0; i < fc->ndirs; i++)
+		batch_sweep(fc->dirs[i], 36 * 60 * 60);
+	if (fetchstate_load(fc->state_path, &fc->st, err) < 0)
+		return -1;
+	old = fetchstate_uidvalidity(fc->st);
+	if (old != fc->uidvalidity) {
+		if (old != 0) {
+			fc->changed = 1;
+			log_warnx("%s: UIDVALIDITY of '%s' changed (%" PRIu32 " -> %" PRIu32
+				  "); comparing Message-ID and size with local mail",
+				  r->conf.host, fc->folder, old, fc->uidvalidity);
+		}
+		for (i = 0; i < fc->ndirs && !fc->changed; i++) {
+			if (!maildir_is(fc->dirs[i]))
+				continue;
+			if ((has = has_mail(fc->dirs[i], err)) < 0)
+				return -1;
+			fc->changed = has;
+		}
+		fetchstate_set_uidvalidity(fc->st, fc->uidvalidity);
+		if (fc->changed)
+			fetchstate_set_compare(fc->st, 1);
+	}
+	if (fetchstate_compare(fc->st))
+		fc->changed = 1;
+	return 0;
+}
+
+/* Fetch fc->want into the Maildirs, committing batch by batch. */
+static int folder_pull(struct folder_ctx *fc, struct err *err)
+{
+	struct run *r = fc->r;
+	struct err e2 = ERR_INIT;
+	size_t i;
+
+	r->pg.done = 0;
+	r->pg.bytes = 0;
+	r->pg.total = fc->nwant;
+	r->pg.total_bytes = 0;
+	for (i = 0; i < fc->nwant; i++)
+		r->pg.total_bytes += fc->want[i].size;
+	fc->dests = xcalloc(1, sizeof(*fc->dests));
+	fc->dests[0].dir = xstrdup(fc->dir);
+	fc->dests[0].b = batch_new(fc->dir);
+	fc->ndests = 1;
+	if (!fc->nwant || r->ops->fetch(r->src, fc->want, fc->nwant, on_msg, fc, err) == 0)
+		return commit(fc, err);
+	/* Keep what arrived whole before the failure.  A second complaint
+	 * about the same cause (a full or read-only disk) would only repeat
+	 * the error. */
+	if (commit(fc, &e2) < 0 && (!e2.errnum || e2.errnum != err->errnum))
+		log_warnx("%s", e2.msg);
+	return -1;
+}
+
 static int fetch_folder(struct run *r, const char *folder, struct err *err)
 {
 	struct folder_ctx fc;
-	struct fetchstate *st = NULL;
-	struct source_item *items = NULL, **todo = NULL, *want = NULL;
-	size_t n = 0, ntodo = 0, ndirs = 0, i;
-	char *dir, *fenc, *aenc, *state_path, **dirs = NULL;
-	uint32_t old;
-	int changed = 0, rc = -1;
+	int rc = -1;
 
-	memset(&fc, 0, sizeof(fc));
-	fc.r = r;
-	dir = maildir_folder_path(r->root, folder);
-	aenc = enc(cfg_account_name(r->a));
-	fenc = enc(folder);
-	state_path = xasprintf("%s/%s.%s.state", r->statedir, aenc, fenc);
-	free(aenc);
-	free(fenc);
+	folder_init(&fc, r, folder);
 	r->pg.label = folder;
-	/* Rules file what arrives, which is what INBOX holds; other server
-	 * folders are mirrored as they are. */
-	fc.filing = rules_count(r->rules) > 0 && strcasecmp(folder, "INBOX") == 0;
-	if (fc.filing) {
-		char **rd = rule_dirs(r, dir, &ndirs);
-
-		dirs = xcalloc(ndirs + 2, sizeof(*dirs));
-		dirs[0] = xstrdup(dir);
-		for (i = 0; i < ndirs; i++)
-			dirs[i + 1] = rd[i];
-		free(rd);
-		ndirs++;
-	} else {
-		dirs = xcalloc(2, sizeof(*dirs));
-		dirs[0] = xstrdup(dir);
-		ndirs = 1;
-	}
-	if (!maildir_is(dir) && maildir_create(dir, err) < 0)
+	if (folder_open(&fc, err) < 0)
 		goto out;
-	/* A killed fetch leaves its unfinished batch in tmp/; the Maildir
-	 * spec lets tmp/ files older than 36 hours go. */
-	for (i = 0; i < ndirs; i++)
-		batch_sweep(dirs[i], 36 * 60 * 60);
-	if (fetchstate_load(state_path, &st, err) < 0)
+	if (r->ops->items(r->src, r->keep ? fetchstate_last_uid(fc.st) : 0, &fc.items, &fc.nitems,
+			  err) < 0)
 		goto out;
-	free(r->selected);
-	r->selected = NULL;
-	if (r->ops->select(r->src, folder, !r->keep, &fc.uidvalidity, err) < 0)
+	if ((r->lg->listed && r->lg->listed(&fc, err) < 0) || plan(&fc, err) < 0 ||
+	    folder_pull(&fc, err) < 0)
 		goto out;
-	r->selected = xstrdup(folder);
-	old = fetchstate_uidvalidity(st);
-	if (!r->pop3 && old != fc.uidvalidity) {
-		/* A new numbering, or a first fetch into a folder that has
-		 * mail already (another fetcher's, or ours with the state
-		 * lost): what is there by Message-ID and size stays single. */
-		if (old != 0) {
-			changed = 1;
-			log_warnx("%s: UIDVALIDITY of '%s' changed (%" PRIu32 " -> %" PRIu32
-				  "); comparing Message-ID and size with local mail",
-				  r->conf.host, folder, old, fc.uidvalidity);
-		} else {
-			for (i = 0; i < ndirs && !changed; i++)
-				if (maildir_is(dirs[i]) && (changed = has_mail(dirs[i], err)) < 0)
-					goto out;
-		}
-		fetchstate_set_uidvalidity(st, fc.uidvalidity);
-		if (changed)
-			fetchstate_set_compare(st, 1);
-	}
-	if (!r->pop3 && fetchstate_compare(st))
-		changed = 1;
-	if (r->ops->items(r->src, r->keep ? fetchstate_last_uid(st) : 0, &items, &n, err) < 0)
-		goto out;
-	/* A server that gave UIDLs before and none now (UIDL refused this
-	 * once, or not for every message) would have everything fetched
-	 * again under stand-in names: wait for it to come back. */
-	if (r->pop3 && n && items[0].uidl && strncmp(items[0].uidl, "mid-", 4) == 0 &&
-	    fetchstate_uidl_count_other(st, "mid-") > 0) {
-		err_set(err, EX_TEMPFAIL, "%s: the server did not give a UIDL for every message "
-			"this time; not fetching, to fetch nothing twice", r->conf.host);
-		goto out;
-	}
-	if (r->pop3 && n > 0) {
-		char **present = xcalloc(n + 1, sizeof(*present));
-
-		/* A UIDL the server no longer lists can never come back.  An
-		 * empty listing proves little (a maildrop briefly locked or
-		 * being rewritten), so it forgets nothing. */
-		for (i = 0; i < n; i++)
-			present[i] = items[i].uidl;
-		fetchstate_retain_uidls(st, present, n);
-		free(present);
-	}
-	if (plan(r, dirs, ndirs, st, fc.uidvalidity, changed, items, n, &todo, &ntodo, err) < 0)
-		goto out;
-	r->pg.done = 0;
-	r->pg.bytes = 0;
-	r->pg.total = ntodo;
-	r->pg.total_bytes = 0;
-	for (i = 0; i < ntodo; i++)
-		r->pg.total_bytes += todo[i]->size;
-	fc.dests = xcalloc(1, sizeof(*fc.dests));
-	fc.dests[0].dir = xstrdup(dir);
-	fc.dests[0].b = batch_new(dir);
-	fc.ndests = 1;
-	fc.st = st;
-	fc.state_path = state_path;
-	want = xcalloc(ntodo + 1, sizeof(*want));
-	for (i = 0; i < ntodo; i++)
-		want[i] = *todo[i];
-	fc.want = want;
-	fc.got = xcalloc(ntodo + 1, 1);
-	fc.nwant = ntodo;
-	rc = ntodo ? r->ops->fetch(r->src, want, ntodo, on_msg, &fc, err) : 0;
-	if (rc < 0) {
-		/* Keep what arrived whole before the failure. */
-		struct err e2 = ERR_INIT;
-
-		/* A second complaint about the same cause (a full or
-		 * read-only disk) would only repeat the error. */
-		if (commit(&fc, &e2) < 0 && (!e2.errnum || e2.errnum != err->errnum))
-			log_warnx("%s", e2.msg);
-		goto out;
-	}
-	rc = -1;
-	if (commit(&fc, err) < 0)
-		goto out;
-	/* Everything listed is stored now, fetched or found locally, except
-	 * what the server did not send although it listed it: the state
-	 * stops below the first such UID, so nothing from there on is
-	 * removed from the server or skipped next time (what is stored
-	 * above it is found by its tag then, not fetched twice). */
-	if (!r->pop3 && n) {
-		uint32_t upto = items[n - 1].uid;
-		size_t missing = 0;
-
-		for (i = 0; i < ntodo; i++) {
-			if (fc.got[i])
-				continue;
-			missing++;
-			if (want[i].uid <= upto)
-				upto = want[i].uid - 1;
-		}
-		if (missing)
-			log_warnx("%s: the server listed %zu message(s) of '%s' but did not send "
-				  "them; left on the server, tried again next time",
-				  r->conf.host, missing, folder);
-		if (upto > fetchstate_last_uid(st))
-			fetchstate_set_last_uid(st, upto);
-		/* The pass over the new numbering is done. */
-		if (!missing)
-			fetchstate_set_compare(st, 0);
-	}
-	if (fetchstate_save(st, state_path, err) < 0)
+	if (r->lg->settle)
+		r->lg->settle(&fc);
+	if (fetchstate_save(fc.st, fc.state_path, err) < 0)
 		goto out;
 	progress_draw(&r->pg, 1);
-	if (!r->keep && remove_stored(r, st, items, n, err) < 0)
+	if (!r->keep && remove_stored(&fc, err) < 0)
 		goto out;
 	rc = 0;
 out:
 	if (rc < 0)
 		err_prefix(err, "'%s'", folder);
 	progress_end(&r->pg);
-	if (r->pop3 && rc == 0) {
-		/* Kept for the prune after QUIT. */
-		fetchstate_free(r->pop3_state);
-		free(r->pop3_state_path);
-		r->pop3_state = st;
-		r->pop3_state_path = state_path;
-		st = NULL;
-		state_path = NULL;
+	if (r->lg->removal && rc == 0) {
+		/* Kept for forgetting what close() removed. */
+		fetchstate_free(r->close_state);
+		free(r->close_state_path);
+		r->close_state = fc.st;
+		r->close_state_path = fc.state_path;
+		fc.st = NULL;
+		fc.state_path = NULL;
 	}
-	dests_free(&fc);
-	source_names_free(dirs, ndirs);
-	free(want);
-	free(fc.got);
-	source_items_free(items, n);
-	free(todo);
-	fetchstate_free(st);
-	free(state_path);
-	free(dir);
+	folder_release(&fc);
 	return rc;
 }
 
@@ -870,9 +985,9 @@ static void run_release(struct run *r)
 	if (r->src)
 		r->ops->free(r->src);
 	r->src = NULL;
-	source_names_free(r->deleted, r->ndeleted);
-	fetchstate_free(r->pop3_state);
-	free(r->pop3_state_path);
+	maildir_names_free(r->removed, r->nremoved);
+	fetchstate_free(r->close_state);
+	free(r->close_state_path);
 	rules_free(r->rules);
 	free(r->selected);
 	if (r->lockfd >= 0)
@@ -922,9 +1037,15 @@ void fetch_session_set_stop(struct fetch_session *fs, const volatile sig_atomic_
 	fs->r.stop = stop;
 }
 
+void fetch_session_set_source(struct fetch_session *fs, const struct source_ops *ops)
+{
+	fs->r.ops = ops;
+	fs->r.lg = ledger_for(ops);
+}
+
 int fetch_session_is_imap(const struct fetch_session *fs)
 {
-	return !fs->r.pop3;
+	return fs->r.ops->idle != NULL;
 }
 
 /* Forget the connection without logging out (it broke, or is being
@@ -937,13 +1058,13 @@ static void drop(struct run *r)
 	r->src = NULL;
 	free(r->selected);
 	r->selected = NULL;
-	source_names_free(r->deleted, r->ndeleted);
-	r->deleted = NULL;
-	r->ndeleted = 0;
-	fetchstate_free(r->pop3_state);
-	r->pop3_state = NULL;
-	free(r->pop3_state_path);
-	r->pop3_state_path = NULL;
+	maildir_names_free(r->removed, r->nremoved);
+	r->removed = NULL;
+	r->nremoved = 0;
+	fetchstate_free(r->close_state);
+	r->close_state = NULL;
+	free(r->close_state_path);
+	r->close_state_path = NULL;
 }
 
 int fetch_session_connect(struct fetch_session *fs, struct err *err)
@@ -1036,8 +1157,8 @@ int fetch_session_pull(struct fetch_session *fs, const char *folder, struct fetc
 out:
 	if (rc < 0)
 		err_prefix(err, "account '%s'", cfg_account_name(r->a));
-	source_names_free(pat, npat);
-	source_names_free(folders, nfolders);
+	maildir_names_free(pat, npat);
+	maildir_names_free(folders, nfolders);
 	r->stats.seconds = now() - t0;
 	*stats_out = r->stats;
 	return rc;
@@ -1075,10 +1196,11 @@ int fetch_session_disconnect(struct fetch_session *fs, struct err *err)
 	if (!r->src)
 		return 0;
 	rc = r->ops->close(r->src, err);
-	if (rc == 0 && r->pop3_state && r->ndeleted) {
-		/* QUIT committed the DELEs: those UIDLs are gone for good. */
-		fetchstate_drop_uidls(r->pop3_state, r->deleted, r->ndeleted);
-		rc = fetchstate_save(r->pop3_state, r->pop3_state_path, err);
+	if (rc == 0 && r->close_state && r->nremoved) {
+		/* close() (POP3: QUIT) committed the removals: those
+		 * messages are gone for good. */
+		fetchstate_drop_uidls(r->close_state, r->removed, r->nremoved);
+		rc = fetchstate_save(r->close_state, r->close_state_path, err);
 	}
 	if (rc < 0)
 		err_prefix(err, "account '%s'", cfg_account_name(r->a));

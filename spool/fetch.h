@@ -8,7 +8,8 @@
  * Files, below the account's maildir root:
  *   .surel-fetch/ACCOUNT.lock          one fetch per account (flock)
  *   .surel-fetch/ACCOUNT.FOLDER.state  fetchstate of one server folder
- * (ACCOUNT and FOLDER %-encoded down to [A-Za-z0-9_-]).  State lives
+ * (ACCOUNT and FOLDER, the UTF-8 folder name, %-encoded down to
+ * [A-Za-z0-9_-]).  State lives
  * beside the mail it describes: remove the Maildir and the next fetch
  * starts afresh, instead of skipping everything.
  *
@@ -20,7 +21,8 @@
  *      into new/ (cur/ with :2,FLAGS), fsync the directories;
  *   3. record them in the state file (afile_write).
  * TAG is "UIDVALIDITY.UID" for IMAP and "p" + a digest of the UIDL for
- * POP3.  A crash between 2 and 3 leaves stored messages the state does not
+ * POP3: what the state keeps and the tags follow how the source names
+ * messages (enum source_naming in spool/source.h), not the protocol.  A crash between 2 and 3 leaves stored messages the state does not
  * know: before fetching, the folder's names are scanned for tags, and
  * those messages count as stored.  Hence no loss and no duplicates.  When
  * UIDVALIDITY changes, messages whose Message-ID and size match a local
@@ -82,7 +84,12 @@ int fetch_session_open(const struct cfg_account *a, const struct fetch_opts *o,
  * a signal handler): a pull then fails with "interrupted" after its last
  * batch was committed.  stop is borrowed for the session's lifetime. */
 void fetch_session_set_stop(struct fetch_session *fs, const volatile sig_atomic_t *stop);
-/* Whether the account's server speaks IMAP (else POP3). */
+/* Speak to the server through ops instead of the source the account's
+ * `fetch` URL chose (its host, port and login settings stay): the unit
+ * tests' sources without a server.  Call before fetch_session_connect(). */
+void fetch_session_set_source(struct fetch_session *fs, const struct source_ops *ops);
+/* Whether the account's server can wait for mail (IMAP IDLE); else it is
+ * polled (POP3). */
 int fetch_session_is_imap(const struct fetch_session *fs);
 /* Connect and log in, dropping any previous connection first. */
 int fetch_session_connect(struct fetch_session *fs, struct err *err)

@@ -12,6 +12,7 @@
 
 #include "imap.h"
 #include "log.h"
+#include "mutf7.h"
 #include "pwcmd.h"
 #include "tls.h"
 #include "xalloc.h"
@@ -42,61 +43,45 @@ static void guard_log(mailimap *imap, int type, const char *str, size_t size, vo
 /* Fill err from libetpan's result r of the command what. */
 static int fail(struct source *s, int r, const char *what, struct err *err)
 {
-	char reply[160];
+	const char *atom = NULL;
+	char code[64];
+	enum source_failure kind;
 
-	if (s->guard.why)
-		return err_set(err, EX_TEMPFAIL, "%s: %s: %s, connection cut", s->conf->host, what,
-			       s->guard.why);
-	source_reply(s->imap ? s->imap->imap_response : NULL, reply, sizeof(reply));
-	/* "Not now" is not "no": in use, unavailable, over a limit.  libetpan
-	 * keeps an unknown response code's atom apart from the text. */
-	if (r != MAILIMAP_ERROR_STREAM && r != MAILIMAP_ERROR_MEMORY) {
-		const char *atom = s->imap && s->imap->imap_response_info ?
-					   s->imap->imap_response_info->rsp_atom : NULL;
-		char code[64];
-
-		snprintf(code, sizeof(code), "[%s]", atom ? atom : "");
-		if (source_reply_temporary(code) || source_reply_temporary(reply))
-			return err_set(err, EX_TEMPFAIL, "%s: %s: %s%s%s", s->conf->host, what,
-				       atom ? code : "", atom && *reply ? " " : "", reply);
-	}
 	switch (r) {
 	case MAILIMAP_ERROR_STREAM:
 	case MAILIMAP_ERROR_CONNECTION_REFUSED:
 	case MAILIMAP_ERROR_SSL:
 	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
-		return err_set(err, EX_TEMPFAIL, "%s: %s: connection failed or lost", s->conf->host,
-			       what);
+		kind = SOURCE_FAIL_CONNECTION;
+		break;
 	case MAILIMAP_ERROR_LOGIN:
 	case MAILIMAP_ERROR_SASL:
-		return err_set(err, EX_NOPERM, "%s: login refused%s%s", s->conf->host,
-			       *reply ? ": " : "", reply);
+		kind = SOURCE_FAIL_LOGIN;
+		break;
 	case MAILIMAP_ERROR_MEMORY:
-		return err_set(err, EX_OSERR, "%s: %s: out of memory", s->conf->host, what);
+		kind = SOURCE_FAIL_MEMORY;
+		break;
 	case MAILIMAP_ERROR_PARSE:
 	case MAILIMAP_ERROR_PROTOCOL:
-		return err_set(err, EX_PROTOCOL, "%s: %s: reply not understood", s->conf->host, what);
+		kind = SOURCE_FAIL_PARSE;
+		break;
 	default:
-		return err_set(err, EX_PROTOCOL, "%s: %s failed%s%s", s->conf->host, what,
-			       *reply ? ": " : "", reply);
+		kind = SOURCE_FAIL_REFUSED;
+		break;
 	}
-}
-
-static void sni(struct mailstream_ssl_context *ctx, void *data)
-{
-	const char *host = data;
-
-	/* RFC 6066: SNI carries host names only, never address literals. */
-	if (!source_host_is_ip(host))
-		mailstream_ssl_set_server_name(ctx, (char *)host);
+	/* libetpan keeps an unknown response code's atom apart from the
+	 * text. */
+	if (s->imap && s->imap->imap_response_info)
+		atom = s->imap->imap_response_info->rsp_atom;
+	if (atom)
+		snprintf(code, sizeof(code), "[%s]", atom);
+	return source_fail(s->conf, &s->guard, kind, what, atom ? code : NULL,
+			   s->imap ? s->imap->imap_response : NULL, err);
 }
 
 static int verify(struct source *s, struct err *err)
 {
-	if (tls_verify_mailstream(s->tls, s->conf->host, s->imap->imap_stream, err) < 0)
-		return -1;
-	log_debug("%s: certificate verified", s->conf->host);
-	return 0;
+	return source_verify(s->tls, s->conf, s->imap->imap_stream, err);
 }
 
 static int capability(struct source *s, struct err *err)
@@ -188,7 +173,7 @@ static int imap_open(const struct source_conf *c, struct source **out, struct er
 	source_guard_init(&s->guard, c->timeout);
 	mailimap_set_logger(s->imap, guard_log, s);
 	if (c->tls == SOURCE_TLS_IMPLICIT)
-		r = mailimap_ssl_connect_with_callback(s->imap, c->host, (uint16_t)c->port, sni,
+		r = mailimap_ssl_connect_with_callback(s->imap, c->host, (uint16_t)c->port, source_sni,
 						       (void *)c->host);
 	else
 		r = mailimap_socket_connect(s->imap, c->host, (uint16_t)c->port);
@@ -214,7 +199,7 @@ static int imap_open(const struct source_conf *c, struct source **out, struct er
 				c->host);
 			goto fail;
 		}
-		r = mailimap_socket_starttls_with_callback(s->imap, sni, (void *)c->host);
+		r = mailimap_socket_starttls_with_callback(s->imap, source_sni, (void *)c->host);
 		if (r != MAILIMAP_NO_ERROR) {
 			fail(s, r, "STARTTLS", err);
 			goto fail;
@@ -260,42 +245,43 @@ static int noselect(const struct mailimap_mailbox_list *mb)
 	return 0;
 }
 
-static int imap_folders(struct source *s, const char *const *pat, size_t npat, char ***names_out,
-			size_t *n_out, struct err *err)
+/* The folder names the server lists, in UTF-8, that match any of pat. */
+static int list_matching(struct source *s, const char *const *pat, size_t npat, char ***names_out,
+			 size_t *n_out, struct err *err)
 {
-	char **names = NULL;
+	char **names;
 	size_t i, n = 0;
 	clist *list = NULL;
 	clistiter *it;
-	int r, globs = 0;
+	int r;
 
-	for (i = 0; i < npat; i++)
-		globs |= has_glob(pat[i]);
-	if (!globs) {
-		/* Plain names need no LIST; SELECT will say if one is missing. */
-		names = xcalloc(npat ? npat : 1, sizeof(*names));
-		for (i = 0; i < npat; i++)
-			names[i] = xstrdup(pat[i]);
-		*names_out = names;
-		*n_out = npat;
-		return 0;
-	}
 	r = mailimap_list(s->imap, "", "*", &list);
 	if (r != MAILIMAP_NO_ERROR)
 		return fail(s, r, "LIST", err);
 	names = xcalloc((size_t)clist_count(list) + 1, sizeof(*names));
 	for (it = clist_begin(list); it; it = clist_next(it)) {
 		struct mailimap_mailbox_list *mb = clist_content(it);
+		char *name;
 
 		if (noselect(mb))
 			continue;
-		for (i = 0; i < npat; i++) {
-			if (fnmatch(pat[i], mb->mb_name, 0) == 0 ||
-			    (strcasecmp(mb->mb_name, "INBOX") == 0 && fnmatch(pat[i], "INBOX", 0) == 0)) {
-				names[n++] = xstrdup(mb->mb_name);
-				break;
-			}
+		name = mutf7_decode(mb->mb_name);
+		if (!name) {
+			char shown[80];
+
+			source_reply(mb->mb_name, shown, sizeof(shown));
+			log_warnx("%s: folder '%s' skipped: not a valid modified UTF-7 name",
+				  s->conf->host, shown);
+			continue;
 		}
+		for (i = 0; i < npat; i++)
+			if (fnmatch(pat[i], name, 0) == 0 ||
+			    (strcasecmp(name, "INBOX") == 0 && fnmatch(pat[i], "INBOX", 0) == 0))
+				break;
+		if (i < npat)
+			names[n++] = name;
+		else
+			free(name);
 	}
 	mailimap_list_result_free(list);
 	*names_out = names;
@@ -303,12 +289,48 @@ static int imap_folders(struct source *s, const char *const *pat, size_t npat, c
 	return 0;
 }
 
+static int imap_folders(struct source *s, const char *const *pat, size_t npat, char ***names_out,
+			size_t *n_out, struct err *err)
+{
+	char **names;
+	size_t i;
+	int globs = 0;
+
+	for (i = 0; i < npat; i++)
+		globs |= has_glob(pat[i]);
+	if (globs)
+		return list_matching(s, pat, npat, names_out, n_out, err);
+	/* Plain names need no LIST; SELECT will say if one is missing. */
+	names = xcalloc(npat ? npat : 1, sizeof(*names));
+	for (i = 0; i < npat; i++)
+		names[i] = xstrdup(pat[i]);
+	*names_out = names;
+	*n_out = npat;
+	return 0;
+}
+
+/* The server's spelling of the UTF-8 folder name (RFC 3501 5.1.3); caller
+ * frees.  NULL, with err set, for a name that is not UTF-8. */
+static char *server_name(struct source *s, const char *folder, struct err *err)
+{
+	char *m = mutf7_encode(folder);
+
+	if (!m)
+		err_set(err, EX_DATAERR, "%s: folder name '%s' is not valid UTF-8", s->conf->host,
+			folder);
+	return m;
+}
+
 static int imap_select(struct source *s, const char *folder, int writable, uint32_t *uidvalidity_out,
 		       struct err *err)
 {
+	char *m = server_name(s, folder, err);
 	int r;
 
-	r = writable ? mailimap_select(s->imap, folder) : mailimap_examine(s->imap, folder);
+	if (!m)
+		return -1;
+	r = writable ? mailimap_select(s->imap, m) : mailimap_examine(s->imap, m);
+	free(m);
 	if (r != MAILIMAP_NO_ERROR) {
 		fail(s, r, writable ? "SELECT" : "EXAMINE", err);
 		err_prefix(err, "folder '%s'", folder);
@@ -328,6 +350,23 @@ static struct mailimap_fetch_type *fetch_type(void)
 
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
 	return ft;
+}
+
+/* UID FETCH ft of set, the reply allowed expect bytes beyond the guard's
+ * limits (source.h); frees set and ft.  *res_out is the caller's to free
+ * with mailimap_fetch_list_free(). */
+static int uid_fetch(struct source *s, struct mailimap_set *set, struct mailimap_fetch_type *ft,
+		     size_t expect, clist **res_out, struct err *err)
+{
+	int r;
+
+	*res_out = NULL;
+	s->guard.expect = expect;
+	r = mailimap_uid_fetch(s->imap, set, ft, res_out);
+	s->guard.expect = 0;
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	return r == MAILIMAP_NO_ERROR ? 0 : fail(s, r, "UID FETCH", err);
 }
 
 static int cmp_item(const void *a, const void *b)
@@ -421,7 +460,8 @@ static int imap_items(struct source *s, uint32_t after, struct source_item **ite
 	clist *res = NULL;
 	clistiter *it;
 	size_t n = 0;
-	int r, sorted = 1;
+	uint32_t exists;
+	int sorted = 1;
 
 	*items_out = NULL;
 	*n_out = 0;
@@ -436,14 +476,10 @@ static int imap_items(struct source *s, uint32_t after, struct source_item **ite
 	/* One line of about 50 bytes per message the folder holds: a
 	 * folder of more than the guard's 100000 lines is a big folder, not
 	 * a flood (counted up to a million messages). */
-	s->guard.expect = (size_t)(s->imap->imap_selection_info->sel_exists < LISTING_MAX ?
-				   s->imap->imap_selection_info->sel_exists : LISTING_MAX) * 64;
-	r = mailimap_uid_fetch(s->imap, set, ft, &res);
-	s->guard.expect = 0;
-	mailimap_set_free(set);
-	mailimap_fetch_type_free(ft);
-	if (r != MAILIMAP_NO_ERROR)
-		return fail(s, r, "UID FETCH", err);
+	exists = s->imap->imap_selection_info->sel_exists;
+	if (uid_fetch(s, set, ft, (size_t)(exists < LISTING_MAX ? exists : LISTING_MAX) * 64, &res,
+		      err) < 0)
+		return -1;
 	items = xcalloc((size_t)clist_count(res) + 1, sizeof(*items));
 	for (it = clist_begin(res); it; it = clist_next(it)) {
 		struct att a;
@@ -501,22 +537,16 @@ static int imap_ids(struct source *s, struct source_item *items, size_t n, struc
 
 	for (i = 0; i < n; i += k) {
 		struct mailimap_fetch_type *ft = fetch_type();
-		struct mailimap_set *set;
 		clist *hdrs = clist_new(), *res = NULL;
 		clistiter *it;
-		int r;
 
 		k = chunk(n, i);
 		clist_append(hdrs, xstrdup("Message-ID"));
 		mailimap_fetch_type_new_fetch_att_list_add(ft,
 			mailimap_fetch_att_new_body_peek_section(
 				mailimap_section_new_header_fields(mailimap_header_list_new(hdrs))));
-		set = uid_set(items + i, k);
-		r = mailimap_uid_fetch(s->imap, set, ft, &res);
-		mailimap_set_free(set);
-		mailimap_fetch_type_free(ft);
-		if (r != MAILIMAP_NO_ERROR)
-			return fail(s, r, "UID FETCH", err);
+		if (uid_fetch(s, uid_set(items + i, k), ft, 0, &res, err) < 0)
+			return -1;
 		for (it = clist_begin(res); it; it = clist_next(it)) {
 			struct source_item *item;
 			struct att a;
@@ -540,10 +570,9 @@ static int imap_fetch(struct source *s, const struct source_item *items, size_t 
 
 	for (i = 0; i < n; i += k) {
 		struct mailimap_fetch_type *ft = fetch_type();
-		struct mailimap_set *set;
 		clist *res = NULL;
 		clistiter *it;
-		int r, rc = 0;
+		int rc = 0;
 
 		for (k = 0, bytes = 0; i + k < n && k < CHUNK_MSGS; k++) {
 			if (k && bytes + items[i + k].size > CHUNK_BYTES)
@@ -553,17 +582,11 @@ static int imap_fetch(struct source *s, const struct source_item *items, size_t 
 		mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
 		mailimap_fetch_type_new_fetch_att_list_add(ft,
 			mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
-		set = uid_set(items + i, k);
 		/* The bodies may make the reply longer than the guard's
 		 * default; add the sizes the server announced (and a bit per
 		 * message for the FETCH framing). */
-		s->guard.expect = bytes + k * 256;
-		r = mailimap_uid_fetch(s->imap, set, ft, &res);
-		s->guard.expect = 0;
-		mailimap_set_free(set);
-		mailimap_fetch_type_free(ft);
-		if (r != MAILIMAP_NO_ERROR)
-			return fail(s, r, "UID FETCH", err);
+		if (uid_fetch(s, uid_set(items + i, k), ft, bytes + k * 256, &res, err) < 0)
+			return -1;
 		/* Servers answer in sequence order, which is UID order; a UID
 		 * that is missing was expunged meanwhile and is simply gone. */
 		for (it = clist_begin(res); it && rc == 0; it = clist_next(it)) {
@@ -617,31 +640,33 @@ static int delete_expunge(struct source *s, struct mailimap_set *set, struct err
 static int imap_remove(struct source *s, const struct source_item *items, size_t n, struct err *err)
 {
 	const char *to = s->conf->move_to;
+	char *mto = NULL;
 	size_t i, k;
+	int rc = 0;
 
-	for (i = 0; i < n; i += k) {
+	if (to && !(mto = server_name(s, to, err)))
+		return -1;
+	for (i = 0; i < n && rc == 0; i += k) {
 		struct mailimap_set *set;
-		int r = MAILIMAP_NO_ERROR, rc;
+		int r = MAILIMAP_NO_ERROR;
 
 		k = chunk(n, i);
 		set = uid_set(items + i, k);
 		if (to && mailimap_has_extension(s->imap, "MOVE")) {
-			r = mailimap_uid_move(s->imap, set, to);
+			r = mailimap_uid_move(s->imap, set, mto);
 			rc = r == MAILIMAP_NO_ERROR ? 0 : fail(s, r, "UID MOVE", err);
 		} else {
 			if (to)
-				r = mailimap_uid_copy(s->imap, set, to);
+				r = mailimap_uid_copy(s->imap, set, mto);
 			rc = r == MAILIMAP_NO_ERROR ? delete_expunge(s, set, err)
 						    : fail(s, r, "UID COPY", err);
 		}
 		mailimap_set_free(set);
-		if (rc < 0) {
-			if (to)
-				err_prefix(err, "moving to '%s'", to);
-			return -1;
-		}
 	}
-	return 0;
+	free(mto);
+	if (rc < 0 && to)
+		err_prefix(err, "moving to '%s'", to);
+	return rc;
 }
 
 static long now_ms(void)
@@ -755,6 +780,8 @@ static int imap_close(struct source *s, struct err *err)
 
 const struct source_ops imap_source_ops = {
 	.name = "imap",
+	.naming = SOURCE_NAMING_UID,
+	.move_to = 1,
 	.open = imap_open,
 	.folders = imap_folders,
 	.select = imap_select,

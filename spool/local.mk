@@ -11,6 +11,7 @@ spool_libspool_a_SOURCES = \
 	spool/watch.c spool/watch.h \
 	spool/index.c spool/index.h \
 	spool/index_cache.c spool/index_cache.h
+spool_libspool_a_SOURCES += spool/mda.c spool/mda.h
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS)

@@ -22,7 +22,9 @@
 #include "index.h"
 #include "log.h"
 #include "maildir.h"
+#include "mda.h"
 #include "msg.h"
+#include "out.h"
 #include "path.h"
 #include "rules.h"
 #include "view.h"
@@ -118,20 +120,6 @@ static char *folder_dir(struct ctx *c, const char *folder, struct err *err)
 	return maildir_folder_path(root, folder);
 }
 
-static int write_out(const void *p, size_t n, struct err *err)
-{
-	if (n && fwrite(p, 1, n, stdout) != n)
-		return err_sys(err, EX_IOERR, "cannot write output");
-	return 0;
-}
-
-static int flush_out(struct err *err)
-{
-	if (fflush(stdout) == EOF || ferror(stdout))
-		return err_sys(err, EX_IOERR, "cannot write output");
-	return 0;
-}
-
 static int print_json(json_t *j, struct err *err)
 {
 	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -139,7 +127,7 @@ static int print_json(json_t *j, struct err *err)
 	json_decref(j);
 	if (rc < 0)
 		return err_sys(err, EX_IOERR, "cannot write output");
-	return write_out("\n", 1, err);
+	return out_write("\n", 1, err);
 }
 
 static int cmd_folders(struct ctx *c, int argc, char **argv, struct err *err)
@@ -198,7 +186,7 @@ static int cmd_folders(struct ctx *c, int argc, char **argv, struct err *err)
 	if (c->json)
 		return print_json(arr, err);
 	json_decref(arr);
-	return flush_out(err);
+	return out_flush(err);
 }
 
 static json_t *ls_json(const struct index_msg *m)
@@ -254,12 +242,12 @@ static int cmd_ls(struct ctx *c, int argc, char **argv, struct err *err)
 		buf_reset(&line);
 		view_ls_line(m->key, m->flags, m->date, m->from, m->subject, &line);
 		buf_putc(&line, '\n');
-		rc = write_out(line.data, line.len, err);
+		rc = out_write(line.data, line.len, err);
 	}
 	if (arr)
 		rc = print_json(arr, err);
 	else if (rc == 0)
-		rc = flush_out(err);
+		rc = out_flush(err);
 	index_free(ix);
 	buf_release(&line);
 	return rc;
@@ -310,9 +298,9 @@ static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *e
 	if (rc < 0)
 		return -1;
 	if (raw) {
-		rc = write_out(data, len, err);
+		rc = out_write(data, len, err);
 		free(data);
-		return rc < 0 ? -1 : flush_out(err);
+		return rc < 0 ? -1 : out_flush(err);
 	}
 	m = msg_parse(data, len, 0);
 	if (!m) {
@@ -323,12 +311,12 @@ static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *e
 		rc = print_json(view_json(m), err);
 	} else {
 		view_text(m, &out);
-		rc = write_out(out.data, out.len, err);
+		rc = out_write(out.data, out.len, err);
 		buf_release(&out);
 	}
 	msg_free(m);
 	free(data);
-	return rc < 0 ? -1 : flush_out(err);
+	return rc < 0 ? -1 : out_flush(err);
 }
 
 /* Read the message's header block from fd into head (more may come
@@ -390,6 +378,12 @@ static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 	if (argc > 1) {
 		return err_set(err, EX_USAGE, "deliver takes at most one folder");
 	}
+	/* The whole message, without the envelope an MTA wrote around it
+	 * (spool/mda.h); the rules see it as it is stored. */
+	if (mda_read(STDIN_FILENO, &head, err) < 0) {
+		buf_release(&head);
+		return -1;
+	}
 	/* An explicit FOLDER bypasses the rules. */
 	if (argc == 0 && rule_dir(c, &head, &dir, err) < 0) {
 		buf_release(&head);
@@ -428,8 +422,10 @@ static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struc
 /* getopt's own messages are off (opterr = 0) so a usage error stays one line. */
 static int bad_option(const char *arg)
 {
-	fprintf(stderr, "spool: bad option or missing argument near '%s' (see spool --help)\n", arg);
-	return EX_USAGE;
+	struct err err = ERR_INIT;
+
+	err_set(&err, EX_USAGE, "bad option or missing argument near '%s' (see spool --help)", arg);
+	return err_report(&err);
 }
 
 int main(int argc, char **argv)
@@ -450,6 +446,7 @@ int main(int argc, char **argv)
 	const char *cmd, *folder = NULL;
 	int opt, raw = 0, all = 0, rc;
 
+	log_set_prog("spool");
 	opterr = 0;
 	/* '+' stops at the command; options after it are parsed again below,
 	 * so both `spool -A x ls` and `spool ls -A x` work. */
@@ -463,8 +460,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fputs("spool: no command given (see spool --help)\n", stderr);
-		return EX_USAGE;
+		err_set(&err, EX_USAGE, "no command given (see spool --help)");
+		return err_report(&err);
 	}
 	cmd = argv[optind];
 	argc -= optind;
@@ -484,7 +481,7 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	log_init("spool", c.verbose >= 2 ? LOG_LVL_DEBUG : c.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
+	log_init(c.verbose >= 2 ? LOG_LVL_DEBUG : c.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
 
 	if (strcmp(cmd, "folders") == 0) {
 		rc = cmd_folders(&c, argc, argv, &err);
@@ -514,9 +511,5 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	cfg_free(c.cfg);
-	if (rc < 0) {
-		fprintf(stderr, "spool: %s\n", err.msg);
-		return err.code ? err.code : EX_SOFTWARE;
-	}
-	return 0;
+	return rc < 0 ? err_report(&err) : 0;
 }

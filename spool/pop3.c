@@ -37,51 +37,36 @@ static void guard_log(mailpop3 *pop, int type, const char *str, size_t size, voi
 	source_guard_log(&s->guard, pop->pop3_stream, type, str, size);
 }
 
+/* Fill err from libetpan's result r of the command what. */
 static int fail(struct source *s, int r, const char *what, struct err *err)
 {
-	char reply[160];
+	enum source_failure kind;
 
-	if (s->guard.why)
-		return err_set(err, EX_TEMPFAIL, "%s: %s: %s, connection cut", s->conf->host, what,
-			       s->guard.why);
-	source_reply(s->pop ? s->pop->pop3_response : NULL, reply, sizeof(reply));
-	/* "Not now" is not "no": a mailbox in use, a server busy. */
-	if (r != MAILPOP3_ERROR_STREAM && r != MAILPOP3_ERROR_MEMORY &&
-	    source_reply_temporary(reply))
-		return err_set(err, EX_TEMPFAIL, "%s: %s: %s", s->conf->host, what, reply);
 	switch (r) {
 	case MAILPOP3_ERROR_STREAM:
 	case MAILPOP3_ERROR_CONNECTION_REFUSED:
 	case MAILPOP3_ERROR_SSL:
-		return err_set(err, EX_TEMPFAIL, "%s: %s: connection failed or lost", s->conf->host,
-			       what);
+		kind = SOURCE_FAIL_CONNECTION;
+		break;
 	case MAILPOP3_ERROR_BAD_USER:
 	case MAILPOP3_ERROR_BAD_PASSWORD:
 	case MAILPOP3_ERROR_DENIED:
-		return err_set(err, EX_NOPERM, "%s: login refused%s%s", s->conf->host,
-			       *reply ? ": " : "", reply);
+		kind = SOURCE_FAIL_LOGIN;
+		break;
 	case MAILPOP3_ERROR_MEMORY:
-		return err_set(err, EX_OSERR, "%s: %s: out of memory", s->conf->host, what);
+		kind = SOURCE_FAIL_MEMORY;
+		break;
 	default:
-		return err_set(err, EX_PROTOCOL, "%s: %s failed%s%s", s->conf->host, what,
-			       *reply ? ": " : "", reply);
+		kind = SOURCE_FAIL_REFUSED;
+		break;
 	}
-}
-
-static void sni(struct mailstream_ssl_context *ctx, void *data)
-{
-	const char *host = data;
-
-	if (!source_host_is_ip(host))
-		mailstream_ssl_set_server_name(ctx, (char *)host);
+	return source_fail(s->conf, &s->guard, kind, what, NULL,
+			   s->pop ? s->pop->pop3_response : NULL, err);
 }
 
 static int verify(struct source *s, struct err *err)
 {
-	if (tls_verify_mailstream(s->tls, s->conf->host, s->pop->pop3_stream, err) < 0)
-		return -1;
-	log_debug("%s: certificate verified", s->conf->host);
-	return 0;
+	return source_verify(s->tls, s->conf, s->pop->pop3_stream, err);
 }
 
 /* The server's CAPA list (RFC 2449); NULL when it has no CAPA. */
@@ -173,7 +158,7 @@ static int pop3_open(const struct source_conf *c, struct source **out, struct er
 	source_guard_init(&s->guard, c->timeout);
 	mailpop3_set_logger(s->pop, guard_log, s);
 	if (c->tls == SOURCE_TLS_IMPLICIT)
-		r = mailpop3_ssl_connect_with_callback(s->pop, c->host, (uint16_t)c->port, sni,
+		r = mailpop3_ssl_connect_with_callback(s->pop, c->host, (uint16_t)c->port, source_sni,
 						       (void *)c->host);
 	else
 		r = mailpop3_socket_connect(s->pop, c->host, (uint16_t)c->port);
@@ -187,7 +172,7 @@ static int pop3_open(const struct source_conf *c, struct source **out, struct er
 		goto fail;
 	if (c->tls == SOURCE_TLS_STARTTLS) {
 		/* Some servers lack CAPA yet take STLS: try it either way. */
-		r = mailpop3_socket_starttls_with_callback(s->pop, sni, (void *)c->host);
+		r = mailpop3_socket_starttls_with_callback(s->pop, source_sni, (void *)c->host);
 		if (r != MAILPOP3_NO_ERROR) {
 			if (r == MAILPOP3_ERROR_STREAM || r == MAILPOP3_ERROR_SSL)
 				fail(s, r, "STLS", err);
@@ -640,6 +625,8 @@ static int pop3_close(struct source *s, struct err *err)
 
 const struct source_ops pop3_source_ops = {
 	.name = "pop3",
+	.naming = SOURCE_NAMING_UIDL,
+	.move_to = 0,
 	.open = pop3_open,
 	.folders = pop3_folders,
 	.select = pop3_select,

@@ -12,10 +12,11 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "log.h"
 #include "msg.h"
 #include "pwcmd.h"
 #include "source.h"
-#include "strv.h"
+#include "tls.h"
 #include "xalloc.h"
 
 void source_items_free(struct source_item *items, size_t n)
@@ -29,11 +30,6 @@ void source_items_free(struct source_item *items, size_t n)
 		free(items[i].message_id);
 	}
 	free(items);
-}
-
-void source_names_free(char **names, size_t n)
-{
-	strv_free_v(names, n);
 }
 
 int source_secret(const struct source_conf *conf, char **secret_out, struct err *err)
@@ -95,6 +91,54 @@ int source_host_is_ip(const char *host)
 	unsigned char a[16];
 
 	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+void source_sni(struct mailstream_ssl_context *ctx, void *data)
+{
+	const char *host = data;
+
+	if (!source_host_is_ip(host))
+		mailstream_ssl_set_server_name(ctx, (char *)host);
+}
+
+int source_verify(struct tls_policy *p, const struct source_conf *conf, struct _mailstream *s,
+		  struct err *err)
+{
+	if (tls_verify_mailstream(p, conf->host, s, err) < 0)
+		return -1;
+	log_debug("%s: certificate verified", conf->host);
+	return 0;
+}
+
+int source_fail(const struct source_conf *conf, const struct source_guard *g,
+		enum source_failure kind, const char *what, const char *code, const char *reply,
+		struct err *err)
+{
+	const char *host = conf->host;
+	char text[160];
+
+	if (g->why)
+		return err_set(err, EX_TEMPFAIL, "%s: %s: %s, connection cut", host, what, g->why);
+	source_reply(reply, text, sizeof(text));
+	/* "Not now" is not "no": in use, unavailable, over a limit, busy. */
+	if (kind != SOURCE_FAIL_CONNECTION && kind != SOURCE_FAIL_MEMORY &&
+	    ((code && source_reply_temporary(code)) || source_reply_temporary(text)))
+		return err_set(err, EX_TEMPFAIL, "%s: %s: %s%s%s", host, what, code ? code : "",
+			       code && *text ? " " : "", text);
+	switch (kind) {
+	case SOURCE_FAIL_CONNECTION:
+		return err_set(err, EX_TEMPFAIL, "%s: %s: connection failed or lost", host, what);
+	case SOURCE_FAIL_LOGIN:
+		return err_set(err, EX_NOPERM, "%s: login refused%s%s", host, *text ? ": " : "",
+			       text);
+	case SOURCE_FAIL_MEMORY:
+		return err_set(err, EX_OSERR, "%s: %s: out of memory", host, what);
+	case SOURCE_FAIL_PARSE:
+		return err_set(err, EX_PROTOCOL, "%s: %s: reply not understood", host, what);
+	default:
+		return err_set(err, EX_PROTOCOL, "%s: %s failed%s%s", host, what, *text ? ": " : "",
+			       text);
+	}
 }
 
 char *source_message_id(const char *data, size_t len)

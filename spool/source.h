@@ -59,8 +59,6 @@ struct source_item {
 };
 
 void source_items_free(struct source_item *items, size_t n);
-/* Free an array of n strings and the strings. */
-void source_names_free(char **names, size_t n);
 
 /* A guard on one connection against a server that drips or floods.  The
  * source feeds it every chunk of bytes its stream receives or sends (the
@@ -126,6 +124,36 @@ void source_digest(const void *p, size_t n, char out[17]);
 /* Whether host is an IPv4 or IPv6 address literal (no SNI for those). */
 int source_host_is_ip(const char *host);
 
+struct mailstream_ssl_context;
+struct tls_policy;
+/* libetpan's TLS set-up callback: data is the host name, sent as SNI
+ * unless it is an address literal (RFC 6066). */
+void source_sni(struct mailstream_ssl_context *ctx, void *data);
+/* Verify the certificate of the TLS stream s to conf->host by policy p
+ * (lib/tls.h); before any credential is sent. */
+int source_verify(struct tls_policy *p, const struct source_conf *conf, struct _mailstream *s,
+		  struct err *err) SOURCE_WUR;
+
+/* What a failed libetpan call of a source comes to, whatever the
+ * protocol; each source maps its library's error codes onto these. */
+enum source_failure {
+	SOURCE_FAIL_CONNECTION,  /* refused, broken, TLS failed: EX_TEMPFAIL */
+	SOURCE_FAIL_LOGIN,       /* credentials refused: EX_NOPERM */
+	SOURCE_FAIL_MEMORY,      /* EX_OSERR */
+	SOURCE_FAIL_PARSE,       /* a reply not understood: EX_PROTOCOL */
+	SOURCE_FAIL_REFUSED,     /* the server said no: EX_PROTOCOL */
+};
+
+/* Fill err for the failure of command what on the connection to
+ * conf->host, and return -1.  A cut by guard g comes first; then a
+ * refusal the server calls temporary (source_reply_temporary() of code,
+ * its response code such as "[INUSE]" or NULL, or of reply) is
+ * EX_TEMPFAIL; else kind decides.  reply is the server's last reply text
+ * (NULL: none); it is sanitised here. */
+int source_fail(const struct source_conf *conf, const struct source_guard *g,
+		enum source_failure kind, const char *what, const char *code, const char *reply,
+		struct err *err);
+
 /* A fetched message, valid during the callback only.  data holds the
  * server's bytes (CRLF line ends, POP3 dot-stuffing already undone);
  * flags are Maildir flags in ASCII order ("" for none). */
@@ -148,19 +176,36 @@ enum source_event {
 	SOURCE_EV_TIMEOUT,      /* the time ran out */
 };
 
+/* How a source names a message from one session to the next: what
+ * spool/fetch.c keeps in its state (spool/fetchstate.h) and tags stored
+ * messages with. */
+enum source_naming {
+	/* item->uid, for as long as the folder's UIDVALIDITY (select())
+	 * stays; items(after) lists only the uids above after (IMAP). */
+	SOURCE_NAMING_UID,
+	/* item->uidl; uid is this session's message number, items() lists
+	 * every message, and what remove() removed is gone only once close()
+	 * succeeded (POP3). */
+	SOURCE_NAMING_UIDL,
+};
+
 /* Every member returns 0 or -1 with err set: EX_TEMPFAIL when the server
  * is unreachable or the connection broke, EX_NOPERM when it refused the
  * login, EX_PROTOCOL for a reply that makes no sense, and what lib/tls.h
  * says for a certificate that does not verify. */
 struct source_ops {
 	const char *name;  /* "imap", "pop3" */
+	enum source_naming naming;
+	int move_to;       /* whether remove() can honour conf->move_to */
 	/* Connect, make TLS (verified) as conf says, log in.  *out is the
 	 * caller's to end with close() and then free(). */
 	int (*open)(const struct source_conf *conf, struct source **out,
 		    struct err *err) SOURCE_WUR;
-	/* The server's folder names matching any of patterns (fnmatch(3)
-	 * globs), in server order; free with source_names_free().  POP3 has
-	 * one folder, "INBOX". */
+	/* Folder names, here and in select() and conf->move_to, are UTF-8
+	 * (IMAP's modified UTF-7 is the source's business).  The server's
+	 * folder names matching any of patterns (fnmatch(3) globs), in
+	 * server order; free with maildir_names_free()
+	 * (lib/maildir.h).  POP3 has one folder, "INBOX". */
 	int (*folders)(struct source *s, const char *const *patterns, size_t npat,
 		       char ***names_out, size_t *n_out, struct err *err) SOURCE_WUR;
 	/* Open folder: read-only unless writable (messages are to be

@@ -1,6 +1,6 @@
 /*
  * view: how spool presents messages to people and scripts: the JSON object
- * of `spool show --json` (the contract in DESIGN.md, built with jansson),
+ * of `spool show --json` (the contract in doc/DESIGN.md, built with jansson),
  * the readable `spool show` text, and `spool ls` lines.  Every string that
  * came from a message is sanitised (codec_sanitize) in the text views; JSON
  * escapes control characters by itself.  Parsing is msg.h's job.

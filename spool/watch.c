@@ -93,11 +93,6 @@ static long env_seconds(const char *name, long dflt)
 	return *end == '\0' && n > 0 ? n : dflt;
 }
 
-static int retryable(const struct err *err)
-{
-	return err->code == EX_TEMPFAIL || err->code == EX_IOERR || err->code == EX_PROTOCOL;
-}
-
 static void report(const char *account, const struct fetch_stats *st)
 {
 	if (st->messages)
@@ -197,7 +192,7 @@ int watch_run(const struct cfg *cfg, const char *account, struct err *err)
 			err_clear(err);
 			break;
 		}
-		if (!retryable(err))
+		if (!err_is_temp(err))
 			goto out;
 		log_warnx("%s; trying again in %ld s", err->msg, delay);
 		err_clear(err);

@@ -27,10 +27,11 @@
 
 /* Watch the account called account (NULL: the default one) until a
  * signal asks it to stop; returns 0 then, and also at once when another
- * fetch of the account holds the lock.  Temporary failures (connection
- * refused or lost, EX_TEMPFAIL, EX_IOERR, EX_PROTOCOL) are logged and
- * retried with back-off; anything else (a refused login, a certificate
- * that does not verify, a config error) ends it with err set. */
+ * fetch of the account holds the lock.  Temporary failures as err_is_temp()
+ * defines them (connection refused or lost, a reply not understood) are
+ * logged and retried with back-off; anything else (a refused login, a
+ * certificate that does not verify, a config error, a local write error
+ * that waiting does not cure) ends it with err set. */
 int watch_run(const struct cfg *cfg, const char *account, struct err *err)
 	__attribute__((warn_unused_result));
 

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "codec.h"
 #include "msg.h"
@@ -63,7 +64,7 @@ static void check_summary(const struct msg *m)
 
 static void walk(const struct msg *m, int headers_only)
 {
-	struct msg_addr *a;
+	struct addr_mbox *a;
 	struct buf b = BUF_INIT;
 	const char *name, *value;
 	char *s;
@@ -95,6 +96,15 @@ static void walk(const struct msg *m, int headers_only)
 			check_utf8(a[k].name);
 		}
 		msg_addrs_free(a, n);
+		/* The strict reading sendq -t gives the same fields. */
+		if (msg_header(m, headers[i])) {
+			a = NULL;
+			n = 0;
+			addr_split(msg_header(m, headers[i]), &a, &n);
+			for (k = 0; k < n; k++)
+				FUZZ_CHECK(a[k].addr != NULL && a[k].name == NULL);
+			addr_list_free(a, n);
+		}
 	}
 	s = msg_text_n(m, &len);
 	if (s) {

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "err.h"
 #include "queue.h"
+#include "queue_env.h"
 
 #include "fuzz.h"
 

@@ -2,7 +2,7 @@
  * Fuzz the SMTP reply handling of the relay (relay_replay(): the protocol
  * trace parser and the pairing of each RCPT TO with its reply, as
  * relay_send() uses them).  Input: byte 0 gives the number of recipients
- * (low 3 bits) and whether curl reported success (bit 3); the rest is the
+ * (low 3 bits) and whether the session ended normally (bit 3); the rest is the
  * trace, lines starting with '>' (client) or '<' (server).  Checks: every
  * recipient ends with a code in 0..999 and a one-line reply, and the call
  * succeeds exactly when every recipient has a code.
@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err err = ERR_INIT;
 	size_t i, n, len;
 	int rc, failed = -1, ok, all = 1;
+	unsigned ext = 0;
 	char *copy;
 
 	if (size < 1 || size > MAX_INPUT)
@@ -35,7 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (len)
 		memcpy(copy, data + 1, len);
 	memset(res, 0xa5, sizeof(res));
-	rc = relay_replay(copy, len, res, n, ok, &failed, &err);
+	rc = relay_replay(copy, len, res, n, ok, &failed, &ext, &err);
+	FUZZ_CHECK((ext & ~(RELAY_EXT_8BITMIME | RELAY_EXT_PIPELINING | RELAY_EXT_SMTPUTF8 |
+			    RELAY_EXT_SIZE)) == 0);
 	FUZZ_CHECK(failed == 0 || failed == 1);
 	for (i = 0; i < n; i++) {
 		size_t rl = strnlen(res[i].reply, sizeof(res[i].reply));

@@ -104,6 +104,15 @@ smtp("ok", 3, True, [
     "<250 2.1.5 ok", ">RCPT TO:<nobody@y.test>", "<550 5.1.1 no such user",
     ">RCPT TO:<later@y.test>", "<450 4.2.0 greylisted", ">DATA", "<354 go ahead",
     "<250 2.0.0 queued as 1234"])
+# As a session goes now: libcurl takes the greeting, EHLO and AUTH; the
+# trace is our own EHLO (its reply gives the extensions) and the pipelined
+# transaction.
+smtp("own-ehlo", 3, True, [
+    ">EHLO me.example.test", "<250-mx.example.test", "<250-PIPELINING", "<250-SMTPUTF8",
+    "<250 8BITMIME", ">MAIL FROM:<a@b.test> SMTPUTF8", ">RCPT TO:<x@y.test>",
+    ">RCPT TO:<nobody@y.test>", ">RCPT TO:<later@y.test>", ">DATA", "<250 2.1.0 ok",
+    "<250 2.1.5 ok", "<550 5.1.1 no such user", "<450 4.2.0 greylisted", "<354 go ahead",
+    "<250 2.0.0 queued as 1234"])
 smtp("auth-334", 1, False, [
     "<220 hi", ">EHLO x", "<250 ok", ">AUTH LOGIN", "<334 VXNlcm5hbWU6", ">YWxpY2U=",
     "<334 UGFzc3dvcmQ6", ">c2VjcmV0", "<535 5.7.8 bad credentials"])
@@ -112,6 +121,14 @@ smtp("mail-refused", 2, True, [
 smtp("data-failed", 2, False, [
     "<220 hi", ">EHLO x", "<250 ok", ">MAIL FROM:<a@b>", "<250 ok", ">RCPT TO:<c@d>",
     "<250 ok", ">RCPT TO:<e@f>", "<250 ok", ">DATA", "<554 5.6.0 message rejected"])
+
+# mutf7: mailbox names, as servers list them and as configs name them.
+put("mutf7", "rfc3501", "~peter/mail/&U,BTFw-/&ZeVnLIqe-")
+put("mutf7", "umlaut", "Entw&APw-rfe")
+put("mutf7", "amp", "R&-D/&-&-")
+put("mutf7", "astral", "&2D3eAA-x&AOk-")
+put("mutf7", "utf8", "Entwürfe/日本語 & 😀")
+put("mutf7", "bad", "&Jjo&AGE-&2D0-&AOl-")
 
 # fetchstate: state files as fetchstate_save() writes them.
 put("fetchstate", "imap", "version 1\nuidvalidity 1700000000\nlast_uid 4711\n")

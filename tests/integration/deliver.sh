@@ -1,6 +1,7 @@
 #!/bin/sh
 # spool deliver (MDA mode): atomic, byte-for-byte, distinct names, exit 75
-# when the message cannot be stored; works with no config file.
+# when the message cannot be stored; works with no config file; the mbox
+# envelope of Postfix local(8) and Exim pipe deliveries is not stored.
 . "$(dirname "$0")/lib.sh"
 
 md="$T/Mail/INBOX"
@@ -76,3 +77,32 @@ sed -i "s|maildir = .*|maildir = $T/pp|" "$XDG_CONFIG_HOME/surel/config"
 printf 'Subject: pp\n\nx\n' | "$SPOOL" deliver Lists
 [ "$(ls "$T/pp/.Lists/new" | wc -l)" -eq 1 ] || fail "new folder in a Maildir++ tree not .Lists: $(ls -a "$T/pp")"
 ok "'..', '.' and '' refused with 64; a new folder under a Maildir++ root is .NAME"
+
+# What MTAs pipe in, in the formats their manuals give: Postfix local(8)
+# running mailbox_command (a "From sender  date" line, then its own
+# Return-Path, X-Original-To and Delivered-To, no empty line after) and
+# Exim's pipe transport with its default message_prefix and message_suffix
+# (a From_ line, no Return-Path, one empty line after).  The envelope is
+# not part of the message; Exim's sender becomes the Return-Path.
+hdr='From: ana@example.test\nTo: t@example.test\nSubject: via an MTA\nMessage-ID: <mta1@example.test>\n'
+printf "From ana@example.test  Sun Dec  6 10:38:12 2026\nReturn-Path: <ana@example.test>\nX-Original-To: t@example.test\nDelivered-To: t@example.test\n$hdr\nbody\n" |
+	"$SPOOL" deliver "$T/postfix"
+printf "Return-Path: <ana@example.test>\nX-Original-To: t@example.test\nDelivered-To: t@example.test\n$hdr\nbody\n" > "$T/want"
+cmp "$T/want" "$T/postfix/new"/* || fail "Postfix's envelope stored: $(cat "$T/postfix/new"/*)"
+printf "From ana@example.test Sun Dec 06 10:38:12 2026\n$hdr\nbody\n\n" | "$SPOOL" deliver "$T/exim"
+printf "Return-Path: <ana@example.test>\n$hdr\nbody\n" > "$T/want"
+cmp "$T/want" "$T/exim/new"/* || fail "Exim's envelope stored: $(cat "$T/exim/new"/*)"
+printf "From MAILER-DAEMON Sun Dec 06 10:38:12 2026\n$hdr\nbounce\n\n" | "$SPOOL" deliver "$T/null"
+head -n 1 "$T/null/new"/* | grep -qx 'Return-Path: <>' || fail "null sender: $(cat "$T/null/new"/*)"
+# Without an envelope line nothing changes, trailing empty lines included.
+printf "$hdr\nbody\n\n" > "$T/plain.eml"
+"$SPOOL" deliver "$T/plain" < "$T/plain.eml"
+cmp "$T/plain.eml" "$T/plain/new"/* || fail "a message without envelope was changed"
+ok "the From_ line of Postfix and Exim and Exim's empty last line are not stored"
+
+# Filing rules see the message without its envelope.
+printf 'rule1 = Subject ~ ^via an MTA$ -> MTA\n' >> "$XDG_CONFIG_HOME/surel/config"
+printf "From ana@example.test Sun Dec 06 10:38:12 2026\n$hdr\nbody\n\n" | "$SPOOL" deliver
+[ "$(ls "$T/pp/.MTA/new" | wc -l)" -eq 1 ] || fail "rule did not file the enveloped message"
+head -n 1 "$T/pp/.MTA/new"/* | grep -qx 'Return-Path: <ana@example.test>' || fail "filed copy keeps its envelope"
+ok "filing rules match a message an MTA wrapped in an envelope"

@@ -2,7 +2,8 @@
 # spool fetch from a real, private Dovecot over IMAP: STARTTLS and implicit
 # TLS, certificate refusals before any login, pinning, incremental fetch,
 # flags, byte-identical copies, crash recovery, UIDVALIDITY change,
-# keep = no, the lock, and the exit codes.
+# keep = no, the lock, non-ASCII folder names (modified UTF-7), and the
+# exit codes.
 . "$(dirname "$0")/fetch-lib.sh"
 
 dovecot_start
@@ -147,6 +148,32 @@ doveadm -c "$dc" mailbox status -u "$DC_USER" messages Lists | grep -q 'messages
 doveadm -c "$dc" mailbox status -u "$DC_USER" messages Archive | grep -q 'messages=2' ||
 	fail "move_to did not move to Archive"
 ok "--folder fetches one folder; keep = no with move_to moves what is stored"
+
+# Non-ASCII folder names travel in modified UTF-7 (RFC 3501 5.1.3) and
+# become UTF-8 local names, whether named or matched by a glob.
+doveadm -c "$dc" mailbox create -u "$DC_USER" "Entwürfe" || fail "doveadm mailbox create Entwürfe"
+printf 'From: d@example.test\nSubject: draft\nMessage-ID: <d1@example.test>\n\ndraft\n' |
+	doveadm -c "$dc" save -u "$DC_USER" -m "Entwürfe" || fail "doveadm save Entwürfe"
+doveadm -c "$dc" mailbox list -u "$DC_USER" | grep -qx "Entwürfe" || fail "doveadm lists no Entwürfe"
+config "$T/m12" "imaps://127.0.0.1:$DC_IMAPS" "tls_ca_file = $DATA/tls/ca.pem
+fetch_folders = INBOX,Entwürfe"
+expect_exit 0 "$SPOOL" -v fetch
+[ "$(local_count "$T/m12/Entwürfe")" -eq 1 ] || fail "Entwürfe by name: $(cat "$T/err")"
+ls "$T/m12/.surel-fetch/" | grep -q '^t\.Entw%C3%BCrfe\.state$' || fail "no state for Entwürfe"
+config "$T/m13" "imaps://127.0.0.1:$DC_IMAPS" "tls_ca_file = $DATA/tls/ca.pem
+fetch_folders = Entw*"
+expect_exit 0 "$SPOOL" -v fetch
+[ "$(local_count "$T/m13/Entwürfe")" -eq 1 ] || fail "Entwürfe by glob: $(cat "$T/err")"
+[ -z "$(find "$T/m12" "$T/m13" -name '*&*')" ] || fail "a local folder keeps the mUTF-7 spelling"
+ok "a folder named Entwürfe is fetched by name and by glob into Entwürfe"
+
+config "$T/m14" "imaps://127.0.0.1:$DC_IMAPS" "tls_ca_file = $DATA/tls/ca.pem
+fetch_folders = Gelöscht"
+"$SPOOL" fetch > "$T/out" 2> "$T/err" && fail "fetching a missing folder succeeded"
+expect_one_line_error spool
+[ ! -e "$T/m14/Gelöscht" ] && [ -z "$(find "$T/m14" -name '*Gel*')" ] ||
+	fail "a local folder was made for a folder the server refused"
+ok "a folder the server refuses leaves no local folder behind"
 
 # --- certificates: refused before any credential ---------------------------
 dc_put 2 ""

@@ -3,7 +3,8 @@
 # IDLE bringing new mail within seconds, IDLE renewed, the account lock, a
 # reconnect after the server drops the connection, a clean exit on SIGTERM
 # (also in the middle of a fetch) and no duplicates with spool fetch;
-# POP3 watch fetches at its interval.
+# POP3 watch fetches at its interval; a certificate that does not verify
+# ends watch with 69.
 . "$(dirname "$0")/fetch-lib.sh"
 
 # Dovecot notices Maildir changes by inotify, and at least every second.
@@ -29,21 +30,27 @@ start_watch() {
 	WPID=$!
 }
 
-# stop_watch SECONDS: SIGTERM, then it must be gone within SECONDS and
-# have exited 0.
-stop_watch() {
-	kill -TERM "$WPID"
+# await_watch SECONDS WHAT: watch must end within SECONDS (after WHAT);
+# its exit status goes to rc.
+await_watch() {
 	i=0
 	while kill -0 "$WPID" 2> /dev/null && [ $i -lt $(($1 * 10)) ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	kill -0 "$WPID" 2> /dev/null && fail "watch still running $1 s after SIGTERM"
+	kill -0 "$WPID" 2> /dev/null && fail "watch still running $1 s after $2: $(cat "$T/watch.err")"
 	set +e
 	wait "$WPID"
 	rc=$?
 	set -e
 	WPID=
+}
+
+# stop_watch SECONDS: SIGTERM, then it must be gone within SECONDS and
+# have exited 0.
+stop_watch() {
+	kill -TERM "$WPID"
+	await_watch "$1" SIGTERM
 	[ "$rc" -eq 0 ] || fail "watch exited $rc after SIGTERM: $(cat "$T/watch.err")"
 	! grep -q "runtime error\|Sanitizer" "$T/watch.err" || fail "sanitizer: $(cat "$T/watch.err")"
 }
@@ -132,3 +139,17 @@ grep -q "the server has no IDLE" "$T/watch.err" || fail "polling not said: $(cat
 stop_watch 5
 same_as_server "$T/n/INBOX"
 ok "an IMAP server without IDLE is polled every poll interval"
+
+# A certificate that does not verify: waiting does not mend it, so watch
+# ends at once with 69 and one line saying why, rather than retrying.
+dovecot_stop
+DC_EXTRA=
+dovecot_start wronghost
+config "$T/c" "imaps://127.0.0.1:$DC_IMAPS"
+"$SPOOL" watch 2> "$T/watch.err" &
+WPID=$!
+await_watch 10 "a refused certificate"
+[ "$rc" -eq 69 ] || fail "watch exited $rc on a refused certificate, expected 69: $(cat "$T/watch.err")"
+[ "$(wc -l < "$T/watch.err")" -eq 1 ] && grep -q "^spool: .*does not match host name" "$T/watch.err" ||
+	fail "expected one line naming the certificate problem: $(cat "$T/watch.err")"
+ok "a certificate that does not verify ends watch with 69 and one line"

@@ -1,8 +1,8 @@
 #!/bin/sh
 # sendq flush against a hostile SMTP server (tests/peer/smtp-peer.py): an
 # overlong greeting, EHLO or MAIL FROM reply line, endless 250-
-# continuations, a drip of one byte a second (in curl's session part and
-# in sendq's own transaction reader), invalid UTF-8 and terminal escapes in replies.  Each
+# continuations (also to sendq's own EHLO), a drip of one byte a second
+# (in curl's session part and in sendq's own transaction reader), invalid UTF-8 and terminal escapes in replies.  Each
 # flush ends on its own within a bounded time, below RSS_MAX_KB, with the
 # message still queued (deferred, the reply recorded in a form fit for a
 # terminal and for JSON) and nothing delivered half.
@@ -59,7 +59,7 @@ P
 	return 0
 }
 
-for mode in long-greet long-ehlo endless-ehlo drip long-mail endless-mail drip-mail bad-utf8 escape \
+for mode in long-greet long-ehlo endless-ehlo endless-ehlo2 drip long-mail endless-mail drip-mail bad-utf8 escape \
 	stall greet421; do
 	smtp_case "$mode"
 	ok "$mode: flush exit $rc after ${secs}s, ${rss_kb} kB, message deferred: $(head -c 300 "$T/err" | tr '\n' ' ')"

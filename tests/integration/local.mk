@@ -22,3 +22,6 @@ TESTS += tests/integration/crash-deliver.sh tests/integration/crash-mua.sh
 TESTS += tests/integration/crash-diskfull.sh
 TESTS += tests/integration/secrets.sh
 TESTS += tests/integration/e2e-chain.sh
+TESTS += tests/integration/sendq-smarthost.sh
+TESTS += tests/integration/deliver-postfix.sh
+TESTS += tests/integration/date-locale.sh

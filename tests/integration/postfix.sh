@@ -12,7 +12,8 @@
 # packages; postfix_start returns 1 (after saying why) when it cannot run.
 # PF_VMAIL_UID and PF_VMAIL_GID (numbers), when set before postfix_start,
 # own the Maildirs instead of nobody:nogroup (e.g. the uid a Dovecot that
-# serves them runs as).
+# serves them runs as).  PF_MAIN_EXTRA and PF_MASTER_EXTRA, when set, are
+# appended to main.cf (a later setting wins) and master.cf.
 POSTFIX_PASS='p0stfix pass'
 postfix_dir=""
 
@@ -79,6 +80,7 @@ smtpd_sasl_local_domain =
 smtpd_sender_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = reject_unlisted_recipient, permit_sasl_authenticated, reject
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
+${PF_MAIN_EXTRA:-}
 CF
 	cat > "$postfix_dir/etc/master.cf" <<CF
 127.0.0.1:$pf_port inet n - n - - smtpd
@@ -102,6 +104,7 @@ virtual   unix - n n - - virtual
 anvil     unix - - n - 1 anvil
 scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
+${PF_MASTER_EXTRA:-}
 CF
 	postfix -c "$postfix_dir/etc" check > "$postfix_dir/start.log" 2>&1 || true
 	if ! postfix -c "$postfix_dir/etc" start >> "$postfix_dir/start.log" 2>&1; then

@@ -22,12 +22,16 @@ RFC 5321 for libcurl, and misbehaves as --mode says:
   long-greet    the greeting is 10 MB with no line end, then silence
   long-ehlo     the EHLO reply is "250-" and 10 MB with no line end, then silence
   endless-ehlo  the EHLO reply is "250-" lines that never end
+  endless-ehlo2 as endless-ehlo, for the second EHLO of a connection only
+                (libcurl's passes; sendq's own meets it)
   long-mail     as long-ehlo, in reply to MAIL FROM (the client's own reader)
   endless-mail  as endless-ehlo, in reply to MAIL FROM
   drip-mail     the reply to MAIL FROM comes one byte a second
   drip          the EHLO reply comes one byte a second
   bad-utf8      451 for every RCPT TO, with invalid UTF-8 in the text
   escape        451 for every RCPT TO, with terminal escapes in the text
+  plain-no-ir   535 to AUTH PLAIN without an initial response (as an Exim
+                PLAIN authenticator without server_prompts); with --auth
 
 --delay S waits S seconds before each reply after the greeting (a slow
 server; AUTH is then pending that long).
@@ -65,6 +69,7 @@ class Conn:
         self.rf = sock.makefile("rb")
         self.tls = False
         self.extra_sent = False
+        self.ehlos = 0
 
     def send(self, text):
         if args.delay:
@@ -122,6 +127,8 @@ def check_auth(c, arg):
     parts = arg.split()
     mech = parts[0].upper() if parts else ""
     if mech == "PLAIN":
+        if len(parts) == 1 and args.mode == "plain-no-ir":
+            return False
         if len(parts) > 1:
             resp = parts[1]
         else:
@@ -162,12 +169,20 @@ def session(sock):
         cmdline = raw.decode("utf-8", "replace").rstrip("\r\n")
         verb = cmdline.split(" ", 1)[0].upper()
         arg = cmdline[len(verb):].strip()
-        log(("AUTH (hidden)" if verb == "AUTH" else cmdline))
+        if verb == "AUTH":
+            # The mechanism, and whether an initial response came, never
+            # the credentials.
+            words = arg.split()
+            log("AUTH %s%s (hidden)" % (words[0].upper() if words else "",
+                                        " initial-response" if len(words) > 1 else ""))
+        else:
+            log(cmdline)
         if verb in ("EHLO", "HELO") and mode == "long-ehlo":
             c.send_raw(b"250-" + b"x" * (10 * 1024 * 1024))
             time.sleep(args.max_time)
             return
-        elif verb in ("EHLO", "HELO") and mode == "endless-ehlo":
+        elif verb in ("EHLO", "HELO") and (mode == "endless-ehlo" or
+                                           (mode == "endless-ehlo2" and c.ehlos == 1)):
             end = time.time() + args.max_time
             while time.time() < end:
                 c.send_raw(b"250-SIZE 1000000 and more and more\r\n" * 1000)
@@ -178,6 +193,7 @@ def session(sock):
                 time.sleep(1)
             return
         elif verb in ("EHLO", "HELO"):
+            c.ehlos += 1
             c.send(ehlo_reply(c))
         elif verb == "STARTTLS" and args.tls and not c.tls:
             c.send("220 2.0.0 go ahead")

@@ -6,7 +6,8 @@ usage: compare.py [-v] [--cmd 'COMMAND {}'] PATH...
 
 COMMAND is run once per message file with {} replaced by the file's path
 (default: "spool show --json {}") and must print the JSON object of
-DESIGN.md.  PATH is a message file or a directory of them (*.eml).
+doc/DESIGN.md (section 4.2).  PATH is a message file or a directory of
+them (*.eml).
 Prints per-field agreement and the files that disagree; exits 1 when the
 overall agreement is below 99% or any field is below 97%.
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Independent reference for `spool show --json`, built on Python's email
 package (policy.default).  Prints one JSON object per message file, in the
-schema of DESIGN.md:
+schema of doc/DESIGN.md (section 4.2):
 
   {"message_id", "date_unix", "from", "to", "cc", "subject", "text", "parts"}
 
 Every field is computed on its own; a field whose computation raises is
-null, so one broken header does not hide the others.
+null, so one broken header does not hide the others.  The reference is
+pinned to Python 3.11 (Debian 12's python3; doc/DESIGN.md section 7).
 
 usage: refjson.py FILE...
 """

@@ -29,9 +29,16 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_thread.c \
 	tests/unit/test_pattern.c \
 	tests/unit/test_relay.c \
-	tests/unit/test_bounce.c
+	tests/unit/test_bounce.c \
+	tests/unit/test_flush.c \
+	tests/unit/test_worker.c
 TESTS += tests/unit/unit
 tests_unit_unit_SOURCES += tests/unit/test_rules.c
 tests_unit_unit_SOURCES += tests/unit/test_colorspec.c
 tests_unit_unit_SOURCES += tests/unit/test_mailcap.c tests/unit/test_html.c
 tests_unit_unit_SOURCES += tests/unit/test_bodysearch.c
+tests_unit_unit_SOURCES += tests/unit/test_err.c
+tests_unit_unit_SOURCES += tests/unit/test_fetch.c
+tests_unit_unit_SOURCES += tests/unit/test_mutf7.c
+tests_unit_unit_SOURCES += tests/unit/test_mda.c
+tests_unit_unit_SOURCES += tests/unit/test_addr.c tests/unit/test_date.c

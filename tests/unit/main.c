@@ -24,6 +24,8 @@ static const struct {
 	{ "pwcmd", suite_pwcmd },
 	{ "codec", suite_codec },
 	{ "msg", suite_msg },
+	{ "addr", suite_addr },
+	{ "date", suite_date },
 	{ "maildir", suite_maildir },
 	{ "mbox", suite_mbox },
 	{ "view", suite_view },
@@ -39,11 +41,17 @@ static const struct {
 	{ "pattern", suite_pattern },
 	{ "relay", suite_relay },
 	{ "bounce", suite_bounce },
+	{ "flush", suite_flush },
+	{ "worker", suite_worker },
 	{ "rules", suite_rules },
 	{ "colorspec", suite_colorspec },
 	{ "mailcap", suite_mailcap },
 	{ "html", suite_html },
 	{ "bodysearch", suite_bodysearch },
+	{ "err", suite_err },
+	{ "fetch", suite_fetch },
+	{ "mutf7", suite_mutf7 },
+	{ "mda", suite_mda },
 };
 
 int main(int argc, char **argv)

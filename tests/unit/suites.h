@@ -13,6 +13,8 @@ void suite_path(void);
 void suite_pwcmd(void);
 void suite_codec(void);
 void suite_msg(void);
+void suite_addr(void);
+void suite_date(void);
 void suite_maildir(void);
 void suite_mbox(void);
 void suite_view(void);
@@ -28,10 +30,16 @@ void suite_thread(void);
 void suite_pattern(void);
 void suite_relay(void);
 void suite_bounce(void);
+void suite_flush(void);
+void suite_worker(void);
 void suite_rules(void);
 void suite_colorspec(void);
 void suite_mailcap(void);
 void suite_html(void);
 void suite_bodysearch(void);
+void suite_err(void);
+void suite_fetch(void);
+void suite_mutf7(void);
+void suite_mda(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -325,6 +326,8 @@ static void test_unique_name(void)
 	CU_ASSERT_EQUAL(sscanf(names[0], "%lld.M%ldP%ldQ%lu.%n", &sec, &usec, &pid, &q, &used), 4);
 	CU_ASSERT(used > 0 && names[0][used] != '\0');
 	CU_ASSERT(usec >= 0 && usec < 1000000);
+	/* Six digits of microseconds, so names sort in the order made. */
+	CU_ASSERT_EQUAL(strcspn(strstr(names[0], ".M") + 2, "P"), 6);
 	CU_ASSERT_EQUAL(pid, (long)getpid());
 	CU_ASSERT_PTR_NULL(strchr(names[0], '/'));
 	CU_ASSERT_PTR_NULL(strchr(names[0], ':'));
@@ -353,6 +356,26 @@ static void test_unique_name(void)
 	}
 	CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
 	CU_ASSERT(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 77));
+}
+
+/* Names made in turn sort in that order (the queue relays in name order):
+ * 200 names a few microseconds apart cross many digit boundaries of the
+ * microseconds, which an unpadded field would sort wrongly. */
+static void test_unique_name_order(void)
+{
+	enum { N = 200 };
+	char *names[N];
+	struct timespec pause = { 0, 3000 };
+	int i;
+
+	for (i = 0; i < N; i++) {
+		names[i] = afile_unique_name();
+		nanosleep(&pause, NULL);
+	}
+	for (i = 1; i < N; i++)
+		CU_ASSERT(strcmp(names[i - 1], names[i]) < 0);
+	for (i = 0; i < N; i++)
+		free(names[i]);
 }
 
 static void test_err_code(void)
@@ -384,5 +407,6 @@ void suite_afile(void)
 	CU_add_test(s, "lock", test_lock);
 	CU_add_test(s, "read", test_read);
 	CU_add_test(s, "unique names", test_unique_name);
+	CU_add_test(s, "unique names sort in the order made", test_unique_name_order);
 	CU_add_test(s, "errno classes", test_err_code);
 }

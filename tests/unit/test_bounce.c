@@ -7,6 +7,7 @@
 #include "bounce.h"
 #include "buf.h"
 #include "queue.h"
+#include "queue_env.h"
 #include "suites.h"
 
 static void test_status(void)

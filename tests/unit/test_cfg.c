@@ -79,6 +79,8 @@ static struct cfg *load_text(const char *text, mode_t mode, struct err *err)
 	return cfg_load(cfg_file, err);
 }
 
+/* The example configuration of doc/DESIGN.md (section 8), character for
+ * character: change both together. */
 static const char sample[] =
 	"[general]\n"
 	"default_account = work\n"
@@ -334,6 +336,7 @@ static void test_syntax_details(void)
 			"fetch_folders = INBOX,Sent Items\r\n"
 			"auth = xoauth2\r\n"
 			"local_domains = localhost  example.test\r\n"
+			"helo = mail-1.example.test\r\n"
 			"tls_fingerprint = AB:cd:EF:01:23:45:67:89:AB:cd:EF:01:23:45:67:89:"
 			"AB:cd:EF:01:23:45:67:89:AB:cd:EF:01:23:45:67:89\r\n"
 			"[general]\n"
@@ -353,6 +356,7 @@ static void test_syntax_details(void)
 	CU_ASSERT_STRING_EQUAL(cfg_get(a, "fetch_folders"), "INBOX,Sent Items");
 	CU_ASSERT_STRING_EQUAL(cfg_get(a, "auth"), "xoauth2");
 	CU_ASSERT_STRING_EQUAL(cfg_get(a, "local_domains"), "localhost  example.test");
+	CU_ASSERT_STRING_EQUAL(cfg_get(a, "helo"), "mail-1.example.test");
 	CU_ASSERT_STRING_EQUAL(cfg_get(a, "tls_fingerprint"),
 			       "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
 	CU_ASSERT_STRING_EQUAL(cfg_general(cfg, "editor"), "vim -c 'set tw=72'");
@@ -420,6 +424,10 @@ static void test_errors(void)
 		  "3: 'tls_fingerprint' must be a SHA-256 fingerprint" },
 		{ "[account a]\naddress = a@x.test\nlocal_domains = a,b\n",
 		  "3: 'local_domains' must be domains separated by blanks" },
+		{ "[account a]\naddress = a@x.test\nhelo = vm\n",
+		  "3: 'helo' must be a fully qualified domain name or [address]" },
+		{ "[account a]\naddress = a@x.test\nhelo = a..b\n",
+		  "3: 'helo' must be a fully qualified domain name or [address]" },
 		{ "[general]\nsend_delay = -1\n",
 		  "2: 'send_delay' must be a whole number of seconds, not '-1'" },
 		{ "[general]\nsend_delay = 10s\n", "2: 'send_delay' must be a whole number" },
@@ -580,7 +588,7 @@ void suite_cfg(void)
 {
 	CU_pSuite s = CU_add_suite("cfg", setup, teardown);
 
-	CU_add_test(s, "DESIGN.md example", test_design_example);
+	CU_add_test(s, "doc/DESIGN.md example", test_design_example);
 	CU_add_test(s, "default account", test_default_account);
 	CU_add_test(s, "account by address", test_address_lookup);
 	CU_add_test(s, "booleans", test_bools);

@@ -99,7 +99,7 @@ static void done(struct built *b)
 /* The addresses of a header of m as "a, b". */
 static char *addrs(const struct msg *m, const char *name)
 {
-	struct msg_addr *a = NULL;
+	struct addr_mbox *a = NULL;
 	struct buf out = BUF_INIT;
 	size_t n = msg_addrs(m, name, &a), i;
 
@@ -636,7 +636,7 @@ static void test_mime_headers(void)
 {
 	struct compose *c = setup(NULL);
 	struct built b;
-	struct msg_addr *a = NULL;
+	struct addr_mbox *a = NULL;
 	size_t n;
 
 	set(c, "From: Ana P\xc3\xbctri <ana@example.co.id>\n"

@@ -160,7 +160,7 @@ static void test_corpus(void)
 		const struct exp *e = &corpus[i];
 		char *data;
 		struct msg *m = load(e->file, &data);
-		struct msg_addr *a;
+		struct addr_mbox *a;
 		size_t n;
 		time_t t;
 		char *text;
@@ -229,7 +229,7 @@ static void test_addrs(void)
 	for (i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++) {
 		char *data;
 		struct msg *m = load(addr_cases[i].file, &data);
-		struct msg_addr *a;
+		struct addr_mbox *a;
 		size_t n = msg_addrs(m, "to", &a);
 		struct buf b = BUF_INIT;
 
@@ -485,7 +485,7 @@ static void test_degenerate(void)
 
 	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		struct msg *m = msg_parse(inputs[i], strlen(inputs[i]), 0);
-		struct msg_addr *a;
+		struct addr_mbox *a;
 		size_t n = msg_addrs(m, "To", &a);
 		char *t = msg_text(m);
 

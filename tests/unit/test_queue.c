@@ -13,6 +13,7 @@
 #include "afile.h"
 #include "buf.h"
 #include "queue.h"
+#include "queue_env.h"
 #include "suites.h"
 #include "tutil.h"
 #include "xalloc.h"

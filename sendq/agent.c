@@ -1,10 +1,10 @@
 /*
- * sendq: the outgoing queue from the command line.  This file owns argument
- * parsing (sendmail's options as well as our commands), output formats and
- * the one place where errors become a line on stderr and a sysexits code.
- * Queue commands are recognised only when the program runs as "sendq";
- * under any other name (sendmail, surel-sendmail) every operand is a
- * recipient, as sendmail's callers expect (there is a user called "list").
+ * sendq-agent: the whole sendq (the front end, front.c, runs it for
+ * everything but an enqueue; it also works when run itself).  This file
+ * owns the queue commands, -q, -bp and the daemon: their arguments, their
+ * output formats, and where their errors become one line on stderr and a
+ * sysexits code (err_report()).  What it shares with the front end, the
+ * program's names and sendmail's options, is cli.h's.
  */
 #include "config.h"
 
@@ -16,69 +16,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef SENDQ_FRONT
 #include <curl/curl.h>
 #include <jansson.h>
-#endif
 
 #include "buf.h"
-#include "cfg.h"
+#include "cli.h"
 #include "codec.h"
-#ifndef SENDQ_FRONT
 #include "daemon.h"
 #include "flush.h"
-#endif
-#include "enqueue.h"
 #include "log.h"
+#include "out.h"
 #include "queue.h"
 #include "xalloc.h"
 
-enum mode { MODE_MAIL, MODE_LIST, MODE_SMTP, MODE_FLUSH, MODE_NOTHING };
-
-static const char *prog = "sendq";
-
-#ifdef SENDQ_FRONT
-/*
- * The front end (sendq/sendq, surel-sendmail): this file built with
- * SENDQ_FRONT does the enqueue itself and hands everything else (queue
- * commands, -q, -bp, --help) to the full program, sendq-agent, with the
- * same arguments.  Only the enqueue is on the hot path of other programs
- * (cron, mutt), and without libcurl, GnuTLS and libetpan it starts in a
- * fraction of the time: the dynamic loader alone needs ~4 ms for those.
- */
-static char **front_argv;
-
-/* sendq-agent next to this program (a build tree, or an install that put
- * both in one directory), else in $(pkglibexecdir). */
-static void exec_agent(void) __attribute__((noreturn));
-static void exec_agent(void)
-{
-	char self[4096], *slash, *path;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	path = NULL;
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			path = xasprintf("%s/sendq-agent", self);
-			if (access(path, X_OK) < 0) {
-				free(path);
-				path = NULL;
-			}
-		}
-	}
-	if (!path)
-		path = xasprintf("%s/sendq-agent", PKGLIBEXECDIR);
-	execv(path, front_argv);
-	fprintf(stderr, "%s: cannot run '%s': %s\n", prog, path, strerror(errno));
-	free(path);
-	exit(EX_UNAVAILABLE);
-}
-#endif
-
-#ifndef SENDQ_FRONT
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -97,21 +47,7 @@ static void usage(FILE *f)
 		"  daemon [-A ACCOUNT] relay in the foreground as mail comes due\n"
 		"\n"
 		"TIME is 'YYYY-MM-DD HH:MM', 'HH:MM', '+30m', '+2h', '+1d' or '@EPOCH'.\n"
-		"See sendq(1).\n", prog, prog);
-}
-
-static int write_out(const void *p, size_t n, struct err *err)
-{
-	if (n && fwrite(p, 1, n, stdout) != n)
-		return err_sys(err, EX_IOERR, "cannot write output");
-	return 0;
-}
-
-static int flush_out(struct err *err)
-{
-	if (fflush(stdout) == EOF || ferror(stdout))
-		return err_sys(err, EX_IOERR, "cannot write output");
-	return 0;
+		"See sendq(1).\n", log_prog(), log_prog());
 }
 
 /* Text from the store may hold server replies: make it terminal-safe. */
@@ -253,9 +189,9 @@ static int cmd_list(struct queue *q, int json, int mailq, struct err *err)
 		queue_list_free(list, n);
 		rc = json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(arr);
-		if (rc < 0 || write_out("\n", 1, err) < 0)
+		if (rc < 0 || out_write("\n", 1, err) < 0)
 			return err_sys(err, EX_IOERR, "cannot write output");
-		return flush_out(err);
+		return out_flush(err);
 	}
 	/* mailq's words, which scripts look for. */
 	if (n == 0 && mailq)
@@ -263,9 +199,9 @@ static int cmd_list(struct queue *q, int json, int mailq, struct err *err)
 	for (i = 0; i < n; i++)
 		env_text(list[i], now, &b);
 	queue_list_free(list, n);
-	rc = write_out(b.data, b.len, err);
+	rc = out_write(b.data, b.len, err);
 	buf_release(&b);
-	return rc < 0 ? -1 : flush_out(err);
+	return rc < 0 ? -1 : out_flush(err);
 }
 
 static int cmd_show(struct queue *q, const char *id, struct err *err)
@@ -283,10 +219,10 @@ static int cmd_show(struct queue *q, const char *id, struct err *err)
 	queue_env_free(e);
 	/* A broken entry still shows its envelope before the error. */
 	if (queue_read_body(q, id, &body, &len, err) < 0) {
-		rc = write_out(b.data, b.len, err);
+		rc = out_write(b.data, b.len, err);
 		buf_release(&b);
 		if (rc == 0)
-			flush_out(err);
+			out_flush(err);
 		return -1;
 	}
 	/* On a terminal the message must not be able to drive it; into a
@@ -296,20 +232,11 @@ static int cmd_show(struct queue *q, const char *id, struct err *err)
 	else
 		buf_append(&b, body, len);
 	free(body);
-	rc = write_out(b.data, b.len, err);
+	rc = out_write(b.data, b.len, err);
 	buf_release(&b);
-	return rc < 0 ? -1 : flush_out(err);
+	return rc < 0 ? -1 : out_flush(err);
 }
 
-#endif /* !SENDQ_FRONT */
-
-static int open_queue(struct queue **q, struct err *err)
-{
-	*q = queue_open(NULL, err);
-	return *q ? 0 : -1;
-}
-
-#ifndef SENDQ_FRONT
 static volatile sig_atomic_t stop_flag;
 
 static void on_stop(int sig)
@@ -347,23 +274,6 @@ static long smtp_timeout(void)
 	return *end == '\0' && v > 0 && v < 86400 ? v : 0;
 }
 
-#endif /* !SENDQ_FRONT */
-
-/* The configuration, or NULL when there is no file at all (queueing works
- * without one; see enqueue.h). */
-static int load_cfg(struct cfg **cfg_out, struct err *err)
-{
-	*cfg_out = cfg_load(NULL, err);
-	if (*cfg_out)
-		return 0;
-	if (err->code == EX_CONFIG && err->errnum == ENOENT) {
-		err_clear(err);
-		return 0;
-	}
-	return -1;
-}
-
-#ifndef SENDQ_FRONT
 /* sendq flush / sendq -q / sendq daemon. */
 static int cmd_flush(const char *account, int verbose, int daemon, struct err *err)
 {
@@ -374,7 +284,7 @@ static int cmd_flush(const char *account, int verbose, int daemon, struct err *e
 	const char *log_file;
 	int rc = -1;
 
-	if (load_cfg(&cfg, err) < 0)
+	if (cli_load_cfg(&cfg, err) < 0)
 		return -1;
 	if (account && (!cfg || !cfg_account_find(cfg, account, err))) {
 		if (!cfg)
@@ -393,9 +303,10 @@ static int cmd_flush(const char *account, int verbose, int daemon, struct err *e
 			setvbuf(stderr, NULL, _IOLBF, 0);
 			log_set_timestamps(1);
 		}
-		log_init(prog, LOG_LVL_INFO, log_file == NULL);
+		log_init(LOG_LVL_INFO, log_file == NULL);
 	}
-	if (open_queue(&q, err) < 0)
+	q = queue_open(NULL, err);
+	if (!q)
 		goto out;
 	memset(&o, 0, sizeof(o));
 	o.account = account;
@@ -432,23 +343,6 @@ out:
 	return rc;
 }
 
-#endif /* !SENDQ_FRONT */
-
-static int is_command(const char *s)
-{
-	static const char *const cmds[] = {
-		"list", "show", "rm", "hold", "release", "retry", "flush", "daemon",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(s, cmds[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-#ifndef SENDQ_FRONT
 /* sendq [-v] COMMAND [ARGS]: argv[0] is the command. */
 static int run_command(int argc, char **argv, int verbose, struct err *err)
 {
@@ -477,7 +371,7 @@ static int run_command(int argc, char **argv, int verbose, struct err *err)
 			ids[nids++] = argv[i];
 		}
 	}
-	log_init(prog, verbose >= 2 ? LOG_LVL_DEBUG : verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
+	cli_log_level(verbose);
 
 	if (strcmp(cmd, "flush") == 0 || strcmp(cmd, "daemon") == 0) {
 		if (nids != 0) {
@@ -494,8 +388,11 @@ static int run_command(int argc, char **argv, int verbose, struct err *err)
 		rc = err_set(err, EX_USAGE, "%s: wrong number of arguments", cmd);
 		goto out;
 	}
-	if ((rc = open_queue(&q, err)) < 0)
+	q = queue_open(NULL, err);
+	if (!q) {
+		rc = -1;
 		goto out;
+	}
 	if (strcmp(cmd, "list") == 0) {
 		rc = cmd_list(q, json, 0, err);
 	} else if (strcmp(cmd, "show") == 0) {
@@ -524,257 +421,50 @@ out:
 	return rc;
 }
 
-#endif /* !SENDQ_FRONT */
-
-/* The options of one sendmail-style invocation. */
-struct mail_args {
-	struct enqueue_opts o;
-	enum mode mode;
-	int verbose;
-	const char *at;
-};
-
-/* -oX...: sendmail's -o options; only -oi means anything to us. */
-static void opt_o(struct mail_args *a, const char *v)
-{
-	if (strcmp(v, "i") == 0)
-		a->o.keep_dots = 1;
-	/* -oem, -oee, -odi, -odb, -om, -oQ..., ... are about sendmail's own
-	 * delivery and error modes: nothing to do for a queue. */
-}
-
-/* -bX: the mode. */
-static int opt_b(struct mail_args *a, const char *v, struct err *err)
-{
-	if (strcmp(v, "m") == 0)
-		a->mode = MODE_MAIL;
-	else if (strcmp(v, "p") == 0)
-		a->mode = MODE_LIST;
-	else if (strcmp(v, "s") == 0)
-		a->mode = MODE_SMTP;
-	else if (strcmp(v, "i") == 0)
-		/* newaliases: there is no alias database to rebuild. */
-		a->mode = MODE_NOTHING;
-	else
-		return err_set(err, EX_USAGE, "option -b%s is not supported", v);
-	return 0;
-}
-
-/* Parse sendmail's command line (getopt-like, so "-ti" and "-fme" work).
- * *first_rcpt_out is the index of the first operand. */
-static int parse_mail_args(int argc, char **argv, struct mail_args *a, int *first_rcpt_out,
-			   struct err *err)
-{
-	/* Letters that take an argument, attached or as the next word. */
-	static const char with_arg[] = "ABCFLNORVXbefhopr";
-	const char *arg, *val;
-	char c;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		arg = argv[i];
-		if (arg[0] != '-' || arg[1] == '\0')
-			break;
-		if (strcmp(arg, "--") == 0) {
-			i++;
-			break;
-		}
-		if (strncmp(arg, "--at", 4) == 0 && (arg[4] == '\0' || arg[4] == '=')) {
-			if (arg[4] == '=') {
-				a->at = arg + 5;
-			} else if (i + 1 < argc) {
-				a->at = argv[++i];
-			} else {
-				return err_set(err, EX_USAGE, "option --at needs a time");
-			}
-			continue;
-		}
-		if (strcmp(arg, "--help") == 0) {
-#ifdef SENDQ_FRONT
-			exec_agent();
-#else
-			usage(stdout);
-#endif
-			a->mode = MODE_NOTHING;
-			return 0;
-		}
-		if (strcmp(arg, "--version") == 0) {
-			puts("sendq " PACKAGE_VERSION);
-			a->mode = MODE_NOTHING;
-			return 0;
-		}
-		if (arg[1] == '-') {
-			return err_set(err, EX_USAGE, "unknown option '%s'", arg);
-		}
-		for (arg++; (c = *arg) != '\0'; arg++) {
-			if (c == 'q') {
-				/* -q, -q30m, -qIid...: run the queue; the
-				 * argument, if any, is attached. */
-				a->mode = MODE_FLUSH;
-				break;
-			}
-			if (strchr(with_arg, c)) {
-				if (arg[1] != '\0') {
-					val = arg + 1;
-				} else if (i + 1 < argc) {
-					val = argv[++i];
-				} else {
-					return err_set(err, EX_USAGE, "option -%c needs an argument", c);
-				}
-				switch (c) {
-				case 'A': a->o.account = val; break;
-				case 'F': a->o.fullname = val; break;
-				case 'f': case 'r': a->o.sender = val; break;
-				case 'o': opt_o(a, val); break;
-				case 'b':
-					if (opt_b(a, val, err) < 0)
-						return -1;
-					break;
-				case 'C':
-					return err_set(err, EX_USAGE,
-						       "option -C is not supported: see surel.conf(5)");
-				default:
-					/* -B body type, -N DSN, -R return, -V envid,
-					 * -X log file, -L label, -O option, -h hops,
-					 * -e error mode, -p protocol: not ours. */
-					break;
-				}
-				break;
-			}
-			switch (c) {
-			case 't': a->o.extract = 1; break;
-			case 'i': a->o.keep_dots = 1; break;
-			case 'v': a->verbose++; break;
-			case 'm': case 'n': case 'G': case 'U': case 'c': case 'x':
-				/* me-too, no aliasing, gateway, initial submission,
-				 * connection caching: sendmail internals. */
-				break;
-			default:
-				return err_set(err, EX_USAGE, "unknown option '-%c'", c);
-			}
-		}
-	}
-	*first_rcpt_out = i;
-	return 0;
-}
-
+/* sendmail's options: list, flush, help and enqueue alike. */
 static int run_mail(int argc, char **argv, struct err *err)
 {
-	struct mail_args a;
-	struct queue *q = NULL;
-	struct cfg *cfg = NULL;
-	struct buf in = BUF_INIT;
-	char *id = NULL;
-	int first = argc, rc;
+	struct cli_mail a;
+	struct queue *q;
+	int rc;
 
-	memset(&a, 0, sizeof(a));
-	a.mode = MODE_MAIL;
-	if (parse_mail_args(argc, argv, &a, &first, err) < 0)
+	if (cli_parse_mail(argc, argv, &a, err) < 0)
 		return -1;
-	log_init(prog, a.verbose >= 2 ? LOG_LVL_DEBUG : a.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
-	a.o.rcpts = argv + first;
-	a.o.nrcpts = (size_t)(argc - first);
 	switch (a.mode) {
-	case MODE_NOTHING:
+	case CLI_HELP:
+		usage(stdout);
 		return 0;
-#ifdef SENDQ_FRONT
-	case MODE_FLUSH:
-	case MODE_LIST:
-		exec_agent();
-#else
-	case MODE_FLUSH:
+	case CLI_NOTHING:
+		return 0;
+	case CLI_FLUSH:
 		return cmd_flush(a.o.account, a.verbose, 0, err);
-	case MODE_LIST:
-		if ((rc = open_queue(&q, err)) == 0)
-			rc = cmd_list(q, 0, 1, err);
+	case CLI_LIST:
+		q = queue_open(NULL, err);
+		if (!q)
+			return -1;
+		rc = cmd_list(q, 0, 1, err);
 		queue_close(q);
 		return rc;
-#endif
 	default:
-		break;
+		return cli_enqueue(&a, err);
 	}
-	if (a.at && enqueue_parse_at(a.at, time(NULL), &a.o.at, err) < 0)
-		return -1;
-	if (load_cfg(&cfg, err) < 0)
-		return -1;
-	if ((rc = open_queue(&q, err)) < 0)
-		goto out;
-	if (a.mode == MODE_SMTP) {
-		rc = enqueue_smtp(q, &a.o, cfg, stdin, stdout, err);
-		goto out;
-	}
-	if ((rc = enqueue_read(STDIN_FILENO, a.o.keep_dots, &in, err)) < 0)
-		goto out;
-	rc = enqueue_message(q, &a.o, cfg, in.data, in.len, &id, err);
-	if (rc == 0)
-		log_info("queued as %s", id);
-out:
-	free(id);
-	buf_release(&in);
-	queue_close(q);
-	cfg_free(cfg);
-	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct err err = ERR_INIT;
-	const char *base;
-	int rc, i = 1, verbose = 0;
+	int cmd, verbose, rc;
 
-	base = argc > 0 ? strrchr(argv[0], '/') : NULL;
-	base = base ? base + 1 : argc > 0 ? argv[0] : "sendq";
-	/* Installed over the system MTA, its other names: mailq is -bp,
-	 * newaliases -bi. */
-	if (strcmp(base, "mailq") == 0 || strcmp(base, "newaliases") == 0) {
-		static char bp[] = "-bp", bi[] = "-bi";
-		static char *alt[3];
-
-		alt[0] = argv[0];
-		alt[1] = strcmp(base, "mailq") == 0 ? bp : bi;
-		alt[2] = NULL;
-		argc = 2;
-		argv = alt;
+	switch (cli_start(&argc, &argv, &cmd, &verbose)) {
+	case CLI_ROUTE_COMMAND:
+		rc = run_command(argc - cmd, argv + cmd, verbose, &err);
+		break;
+	case CLI_ROUTE_USAGE:
+		usage(stderr);
+		return EX_USAGE;
+	default:
+		rc = run_mail(argc, argv, &err);
+		break;
 	}
-#ifdef SENDQ_FRONT
-	front_argv = argv;
-#endif
-	/* Errors carry the name the caller used, so a cron mail that says
-	 * "sendmail: ..." points at the right program. */
-	if (base[0])
-		prog = base;
-	log_init(prog, LOG_LVL_WARN, 0);
-	if (strcmp(prog, "sendq") == 0) {
-		while (i < argc && strcmp(argv[i], "-v") == 0) {
-			verbose++;
-			i++;
-		}
-#ifdef SENDQ_FRONT
-		if ((i < argc && is_command(argv[i])) || (argc == 1 && isatty(STDIN_FILENO)))
-			exec_agent();
-#else
-		if (i < argc && is_command(argv[i])) {
-			rc = run_command(argc - i, argv + i, verbose, &err);
-			goto done;
-		}
-		if (argc == 1 && isatty(STDIN_FILENO)) {
-			usage(stderr);
-			return EX_USAGE;
-		}
-#endif
-	}
-	rc = run_mail(argc, argv, &err);
-#ifndef SENDQ_FRONT
-done:
-#endif
-	if (rc < 0) {
-		/* Messages quote addresses and header text: one safe line. */
-		struct buf line = BUF_INIT;
-
-		codec_sanitize(err.msg, strlen(err.msg), 0, &line);
-		fprintf(stderr, "%s: %s\n", prog, line.data);
-		buf_release(&line);
-		return err.code ? err.code : EX_SOFTWARE;
-	}
-	return 0;
+	return rc < 0 ? err_report(&err) : 0;
 }

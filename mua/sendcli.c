@@ -1,0 +1,142 @@
+/*
+ * sendcli: `surel -s`, the non-interactive send.  The arguments become a
+ * draft that goes through compose.h exactly as an edited one does.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "cfg.h"
+#include "compose.h"
+#include "enqueue.h"
+#include "sendcli.h"
+#include "strv.h"
+
+/* "Name: a, b" for the draft from list arguments (each may hold a list). */
+static void put_list_field(struct buf *out, const char *name, char *const *v, size_t n)
+{
+	size_t i;
+
+	buf_printf(out, "%s: ", name);
+	for (i = 0; i < n; i++)
+		buf_printf(out, "%s%s", i ? ", " : "", v[i]);
+	buf_putc(out, '\n');
+}
+
+#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR..."
+
+int sendcli_run(int argc, char **argv, struct err *err)
+{
+	struct strv to = STRV_INIT, cc = STRV_INIT, bcc = STRV_INIT, files = STRV_INIT;
+	const char *subject = NULL, *account = NULL;
+	struct buf draft = BUF_INIT;
+	struct compose *c = NULL;
+	struct cfg *cfg = NULL;
+	size_t i;
+	int opt, rc = -1;
+
+	/* main() may have run getopt already; 0 makes glibc and musl start
+	 * afresh. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt(argc, argv, ":A:s:c:b:a:")) != -1) {
+		switch (opt) {
+		case 'A':
+			account = optarg;
+			break;
+		case 's':
+			subject = optarg;
+			break;
+		case 'c':
+			strv_push(&cc, optarg);
+			break;
+		case 'b':
+			strv_push(&bcc, optarg);
+			break;
+		case 'a':
+			strv_push(&files, optarg);
+			break;
+		case ':':
+			err_set(err, EX_USAGE, "option -%c needs an argument; " CLI_USAGE, optopt);
+			goto out;
+		default:
+			err_set(err, EX_USAGE, "unknown option -%c; " CLI_USAGE, optopt);
+			goto out;
+		}
+	}
+	for (; optind < argc; optind++)
+		strv_push(&to, argv[optind]);
+	if (!subject) {
+		err_set(err, EX_USAGE, "%s", CLI_USAGE);
+		goto out;
+	}
+	if (to.n + cc.n + bcc.n == 0) {
+		err_set(err, EX_USAGE, "no recipients; " CLI_USAGE);
+		goto out;
+	}
+	if (addr_check_arg(subject, "subject (-s)", err) < 0)
+		goto out;
+	for (i = 0; i < to.n; i++)
+		if (addr_check_arg(to.v[i], "recipient", err) < 0)
+			goto out;
+	for (i = 0; i < cc.n; i++)
+		if (addr_check_arg(cc.v[i], "recipient (-c)", err) < 0)
+			goto out;
+	for (i = 0; i < bcc.n; i++)
+		if (addr_check_arg(bcc.v[i], "recipient (-b)", err) < 0)
+			goto out;
+
+	cfg = cfg_load(NULL, err);
+	if (!cfg) {
+		/* No file at all is fine when $EMAIL says who sends; a broken
+		 * file is an error either way. */
+		if (err->code != EX_CONFIG || err->errnum != ENOENT)
+			goto out;
+		err_clear(err);
+		if (account) {
+			err_set(err, EX_CONFIG, "cannot use account '%s': no configuration file",
+				account);
+			goto out;
+		}
+		if (!getenv("EMAIL") || !getenv("EMAIL")[0]) {
+			char *path = cfg_default_path();
+
+			err_set(err, EX_CONFIG,
+				"no From address: no configuration file '%s' and $EMAIL is not set",
+				path);
+			free(path);
+			goto out;
+		}
+	}
+	c = compose_new(cfg, account, err);
+	if (!c)
+		goto out;
+
+	/* The arguments become a draft, so surel -s and the editor path
+	 * build messages the same way; line breaks were refused above. */
+	buf_printf(&draft, "From: %s\n", compose_from(c));
+	put_list_field(&draft, "To", to.v, to.n);
+	put_list_field(&draft, "Cc", cc.v, cc.n);
+	put_list_field(&draft, "Bcc", bcc.v, bcc.n);
+	buf_printf(&draft, "Subject: %s\n\n", subject);
+	if (enqueue_read(0, 1, &draft, err) < 0 ||
+	    compose_set_draft(c, draft.data, draft.len, err) < 0)
+		goto out;
+	for (i = 0; i < files.n; i++)
+		if (compose_attach_file(c, files.v[i], err) < 0)
+			goto out;
+	rc = compose_send(c, NULL, 0, NULL, err);
+out:
+	compose_free(c);
+	cfg_free(cfg);
+	buf_release(&draft);
+	strv_release(&to);
+	strv_release(&cc);
+	strv_release(&bcc);
+	strv_release(&files);
+	return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * sendq, the front end (also surel-sendmail, sendmail, mailq, newaliases):
+ * it does the enqueue itself and hands everything else (queue commands,
+ * -q, -bp, --help) to the full program, sendq-agent, with the same
+ * arguments.  Only the enqueue is on the hot path of other programs (cron,
+ * mutt), and without libcurl, GnuTLS and libetpan it starts in a fraction
+ * of the time: the dynamic loader alone needs ~4 ms for those.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "xalloc.h"
+
+/* sendq-agent next to this program (a build tree, or an install that put
+ * both in one directory), else in $(pkglibexecdir). */
+static void exec_agent(char **argv) __attribute__((noreturn));
+static void exec_agent(char **argv)
+{
+	struct err err = ERR_INIT;
+	char self[4096], *slash, *path;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	path = NULL;
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			path = xasprintf("%s/sendq-agent", self);
+			if (access(path, X_OK) < 0) {
+				free(path);
+				path = NULL;
+			}
+		}
+	}
+	if (!path)
+		path = xasprintf("%s/sendq-agent", PKGLIBEXECDIR);
+	execv(path, argv);
+	err_sys(&err, EX_UNAVAILABLE, "cannot run '%s'", path);
+	free(path);
+	exit(err_report(&err));
+}
+
+int main(int argc, char **argv)
+{
+	struct err err = ERR_INIT;
+	struct cli_mail a;
+	int cmd, verbose;
+
+	if (cli_start(&argc, &argv, &cmd, &verbose) != CLI_ROUTE_MAIL)
+		exec_agent(argv);
+	if (cli_parse_mail(argc, argv, &a, &err) < 0)
+		return err_report(&err);
+	switch (a.mode) {
+	case CLI_MAIL:
+	case CLI_SMTP:
+		return cli_enqueue(&a, &err) < 0 ? err_report(&err) : 0;
+	case CLI_NOTHING:
+		return 0;
+	default:
+		exec_agent(argv);
+	}
+}

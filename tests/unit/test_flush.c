@@ -1,0 +1,505 @@
+/* The decisions of a flush pass (flush.h) over a fake relay: no server,
+ * the outcome of every recipient scripted by its local part. */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <CUnit/CUnit.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "flush.h"
+#include "queue.h"
+#include "suites.h"
+#include "tutil.h"
+#include "xalloc.h"
+
+#define T0 ((time_t)1700000000)
+#define MAX_SEEN 64
+
+/* The fake smarthost: "bad..." is refused for good, "later..." for now
+ * (taken once `relent` is set), "gone..." for now (for good once `flip`
+ * is set), everyone else taken; with
+ * `refuse_session` no session opens (as a refused TLS handshake or AUTH). */
+static struct fake {
+	int refuse_session, flip, relent;
+	unsigned sends, opens, closes;
+	char seen[MAX_SEEN][64];     /* every recipient given to send, in order */
+	size_t nseen;
+} fake;
+
+static void *fake_open(const struct cfg_account *a, long timeout, struct err *err)
+{
+	(void)a;
+	(void)timeout;
+	(void)err;
+	fake.opens++;
+	return &fake;
+}
+
+static int fake_send(void *s, const char *sender, const char *const *rcpts, size_t n,
+		     const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
+		     struct err *err)
+{
+	size_t i;
+
+	(void)s;
+	(void)sender;
+	(void)body;
+	(void)len;
+	fake.sends++;
+	*session_failed_out = 0;
+	for (i = 0; i < n; i++) {
+		res[i].code = 0;
+		res[i].reply[0] = '\0';
+	}
+	if (fake.refuse_session) {
+		*session_failed_out = 1;
+		return err_set(err, EX_NOPERM, "fake: 535 5.7.8 authentication failed");
+	}
+	for (i = 0; i < n; i++) {
+		const char *a = rcpts[i];
+
+		if (fake.nseen < MAX_SEEN)
+			snprintf(fake.seen[fake.nseen++], sizeof(fake.seen[0]), "%s", a);
+		if (strncmp(a, "bad", 3) == 0 || (fake.flip && strncmp(a, "gone", 4) == 0)) {
+			res[i].code = 550;
+			snprintf(res[i].reply, sizeof(res[i].reply), "550 5.1.1 <%s>: no such user", a);
+		} else if ((!fake.relent && strncmp(a, "later", 5) == 0) || strncmp(a, "gone", 4) == 0) {
+			res[i].code = 451;
+			snprintf(res[i].reply, sizeof(res[i].reply), "451 4.2.0 <%s>: try later", a);
+		} else {
+			res[i].code = 250;
+			snprintf(res[i].reply, sizeof(res[i].reply), "250 2.0.0 queued");
+		}
+	}
+	return 0;
+}
+
+static const char *fake_host(const void *s)
+{
+	(void)s;
+	return "fake:25";
+}
+
+static void fake_stats(const void *s, struct relay_stats *out)
+{
+	(void)s;
+	out->connects = fake.opens;
+	out->messages = fake.sends;
+}
+
+static void fake_close(void *s)
+{
+	(void)s;
+	fake.closes++;
+}
+
+static const struct flush_relay_ops fake_ops = { fake_open, fake_send, fake_host, fake_stats,
+						 fake_close };
+
+/* One test's world: a configuration, a queue and the account's Maildir. */
+struct world {
+	char *dir;
+	struct cfg *cfg;
+	struct queue *q;
+};
+
+static void world_open(struct world *w)
+{
+	struct err err = ERR_INIT;
+	char *path, *text;
+
+	memset(&fake, 0, sizeof(fake));
+	w->dir = xstrdup(tutil_tmpdir());
+	path = xasprintf("%s/config", w->dir);
+	text = xasprintf("[general]\ndefault_account = t\nretry_schedule = 1m,5m,1h\nexpire = 1d\n"
+			 "[account t]\naddress = me@example.test\nmaildir = %s/Mail\n"
+			 "smtp = smtp://smarthost.invalid\nlocal_domains = here.test\n", w->dir);
+	CU_ASSERT_FATAL(tutil_write(path, text, strlen(text)) == 0);
+	w->cfg = cfg_load(path, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->cfg);
+	free(path);
+	free(text);
+	path = xasprintf("%s/queue", w->dir);
+	w->q = queue_open(path, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->q);
+	free(path);
+}
+
+static void world_close(struct world *w)
+{
+	queue_close(w->q);
+	cfg_free(w->cfg);
+	free(w->dir);
+	tutil_rmtree();
+}
+
+/* Queue a message from me@example.test to the NULL-ended rcpts, created
+ * at t; returns its id (caller frees). */
+static char *add(struct world *w, time_t t, const char *subject, const char *const *rcpts)
+{
+	struct queue_env *e = queue_env_new();
+	struct err err = ERR_INIT;
+	char *body = xasprintf("From: me@example.test\nSubject: %s\n\nhello\n", subject), *id = NULL;
+	size_t i;
+
+	CU_ASSERT(queue_env_set_sender(e, "me@example.test", &err) == 0);
+	CU_ASSERT(queue_env_set_account(e, "t", &err) == 0);
+	for (i = 0; rcpts[i]; i++)
+		CU_ASSERT(queue_env_add_rcpt(e, rcpts[i], &err) == 0);
+	queue_env_set_created(e, t);
+	queue_env_set_next_attempt(e, t);
+	CU_ASSERT(queue_add(w->q, body, strlen(body), e, &id, &err) == 0);
+	queue_env_free(e);
+	free(body);
+	return id;
+}
+
+static void run(struct world *w, time_t now, struct flush_stats *st)
+{
+	struct flush_opts o;
+	struct err err = ERR_INIT;
+
+	memset(&o, 0, sizeof(o));
+	o.relay = &fake_ops;
+	CU_ASSERT(flush_run(w->q, w->cfg, &o, now, st, &err) == 0);
+	queue_reap_wait(w->q);
+}
+
+/* Entries in a directory under the world ("queue/env", "Mail/INBOX/new"). */
+static int count(const struct world *w, const char *sub)
+{
+	char *p = xasprintf("%s/%s", w->dir, sub);
+	int n = tutil_count_entries(p);
+
+	free(p);
+	return n < 0 ? 0 : n;
+}
+
+/* The bounces in the INBOX, all of them concatenated. */
+static char *bounces(const struct world *w)
+{
+	char *dir = xasprintf("%s/Mail/INBOX/new", w->dir), *p;
+	struct buf b = BUF_INIT;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	char chunk[4096];
+	size_t n;
+	FILE *f;
+
+	while (d && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		f = fopen(p, "rb");
+		while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_append(&b, chunk, n);
+		if (f)
+			fclose(f);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	buf_putc(&b, '\0');
+	return buf_detach(&b, NULL);
+}
+
+static struct queue_env *load(struct world *w, const char *id)
+{
+	struct err err = ERR_INIT;
+	struct queue_env *e = queue_load(w->q, id, &err);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	return e;
+}
+
+static size_t times_seen(const char *addr)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < fake.nseen; i++)
+		n += strcmp(fake.seen[i], addr) == 0;
+	return n;
+}
+
+/* Every recipient taken: out of the queue, a Sent copy, no bounce; local
+ * recipients never go to the relay. */
+static void test_all_sent(void)
+{
+	static const char *const rcpts[] = { "a@example.test", "b@example.test", "root@here.test",
+					     NULL };
+	struct world w;
+	struct flush_stats st;
+	char *id;
+
+	world_open(&w);
+	id = add(&w, T0, "all sent", rcpts);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(st.messages, 1);
+	CU_ASSERT_EQUAL(st.sent, 2);
+	CU_ASSERT_EQUAL(st.local, 1);
+	CU_ASSERT_EQUAL(st.done, 1);
+	CU_ASSERT_EQUAL(st.next_due, 0);
+	CU_ASSERT_EQUAL(fake.sends, 1);
+	CU_ASSERT_EQUAL(fake.nseen, 2);
+	CU_ASSERT_EQUAL(times_seen("root@here.test"), 0);
+	CU_ASSERT_EQUAL(count(&w, "queue/env"), 0);
+	CU_ASSERT_EQUAL(count(&w, "queue/msg"), 0);
+	CU_ASSERT_EQUAL(count(&w, "Mail/Sent/cur") + count(&w, "Mail/Sent/new"), 1);
+	/* The local recipient's copy, and nothing else. */
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	CU_ASSERT_EQUAL(fake.closes, 1);
+	free(id);
+	world_close(&w);
+}
+
+/* 4xx: deferred on the retry schedule (1m, 5m, 1h, then 1h again); not
+ * tried before it is due; sent when the server takes it. */
+static void test_deferred_schedule(void)
+{
+	static const char *const rcpts[] = { "later@example.test", NULL };
+	static const long want[] = { 60, 300, 3600, 3600 };
+	struct world w;
+	struct flush_stats st;
+	struct queue_env *e;
+	time_t now = T0;
+	char *id;
+	size_t i;
+
+	world_open(&w);
+	id = add(&w, T0, "deferred", rcpts);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		run(&w, now, &st);
+		CU_ASSERT_EQUAL(st.deferred, 1);
+		CU_ASSERT_EQUAL(st.next_due, now + want[i]);
+		e = load(&w, id);
+		CU_ASSERT_EQUAL(queue_env_state(e), QUEUE_ST_QUEUED);
+		CU_ASSERT_EQUAL(queue_env_rcpt_status(e, 0), QUEUE_RCPT_DEFERRED);
+		CU_ASSERT_STRING_EQUAL(queue_env_rcpt_reply(e, 0), "451 4.2.0 <later@example.test>: try later");
+		CU_ASSERT_EQUAL(queue_env_attempts(e), i + 1);
+		CU_ASSERT_EQUAL(queue_env_next_attempt(e), now + want[i]);
+		queue_env_free(e);
+		/* Not due yet: untouched. */
+		run(&w, now + want[i] - 1, &st);
+		CU_ASSERT_EQUAL(st.messages, 0);
+		CU_ASSERT_EQUAL(st.next_due, now + want[i]);
+		CU_ASSERT_EQUAL(fake.sends, i + 1);
+		now += want[i];
+	}
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 0);
+	free(id);
+	world_close(&w);
+}
+
+/* A refused session defers every message of that smarthost in the pass,
+ * trying only the first. */
+static void test_session_refused(void)
+{
+	static const char *const rcpts[] = { "a@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	struct queue_env *e;
+	char *id1, *id2;
+
+	world_open(&w);
+	fake.refuse_session = 1;
+	id1 = add(&w, T0, "one", rcpts);
+	id2 = add(&w, T0 + 1, "two", rcpts);
+	run(&w, T0 + 2, &st);
+	CU_ASSERT_EQUAL(fake.sends, 1);
+	CU_ASSERT_EQUAL(st.sessions_failed, 1);
+	CU_ASSERT_EQUAL(st.deferred, 2);
+	e = load(&w, id2);
+	CU_ASSERT_EQUAL(queue_env_rcpt_status(e, 0), QUEUE_RCPT_DEFERRED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(queue_env_error(e), "535 5.7.8"));
+	queue_env_free(e);
+	CU_ASSERT_EQUAL(count(&w, "queue/env"), 2);
+	free(id1);
+	free(id2);
+	world_close(&w);
+}
+
+/* 5xx for one, 2xx for the other: the message moves to failed/ with one
+ * report naming only the bounced recipient. */
+static void test_bounced(void)
+{
+	static const char *const rcpts[] = { "bad@example.test", "a@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	struct queue_env *e;
+	char *id, *b;
+
+	world_open(&w);
+	id = add(&w, T0, "bounced", rcpts);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(st.bounced, 1);
+	CU_ASSERT_EQUAL(st.sent, 1);
+	CU_ASSERT_EQUAL(st.done, 1);
+	e = load(&w, id);
+	CU_ASSERT_EQUAL(queue_env_state(e), QUEUE_ST_FAILED);
+	CU_ASSERT_EQUAL(queue_env_rcpt_status(e, 0), QUEUE_RCPT_BOUNCED);
+	CU_ASSERT_EQUAL(queue_env_rcpt_status(e, 1), QUEUE_RCPT_SENT);
+	queue_env_free(e);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	b = bounces(&w);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "Final-Recipient: rfc822; bad@example.test\nAction: failed\n"
+				      "Status: 5.1.1\n"));
+	CU_ASSERT_PTR_NULL(strstr(b, "Final-Recipient: rfc822; a@example.test"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "Subject: bounced"));
+	free(b);
+	free(id);
+	world_close(&w);
+}
+
+/* One bounces while another is deferred: the sender hears at once (the
+ * waiting one listed as delayed), the bounced one is marked notified and
+ * neither tried nor reported again; when the other bounces later, the
+ * second report names only it. */
+static void test_early_bounce(void)
+{
+	static const char *const rcpts[] = { "bad@example.test", "gone@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	struct queue_env *e;
+	char *id, *b;
+
+	world_open(&w);
+	id = add(&w, T0, "early", rcpts);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(st.bounced, 1);
+	CU_ASSERT_EQUAL(st.deferred, 1);
+	CU_ASSERT_EQUAL(st.done, 0);
+	e = load(&w, id);
+	CU_ASSERT_EQUAL(queue_env_state(e), QUEUE_ST_QUEUED);
+	CU_ASSERT(queue_env_rcpt_notified(e, 0));
+	CU_ASSERT(!queue_env_rcpt_notified(e, 1));
+	CU_ASSERT_EQUAL(queue_env_rcpt_status(e, 1), QUEUE_RCPT_DEFERRED);
+	queue_env_free(e);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	b = bounces(&w);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "Final-Recipient: rfc822; bad@example.test\nAction: failed\n"
+				      "Status: 5.1.1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "Final-Recipient: rfc822; gone@example.test\nAction: delayed\n"
+				      "Status: 4.2.0\n"));
+	free(b);
+
+	/* The next try: the deferred one bounces too. */
+	fake.flip = 1;
+	run(&w, T0 + 60, &st);
+	CU_ASSERT_EQUAL(st.messages, 1);
+	CU_ASSERT_EQUAL(times_seen("bad@example.test"), 1);
+	CU_ASSERT_EQUAL(times_seen("gone@example.test"), 2);
+	e = load(&w, id);
+	CU_ASSERT_EQUAL(queue_env_state(e), QUEUE_ST_FAILED);
+	queue_env_free(e);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 2);
+	b = bounces(&w);
+	/* bad@ in the first report only, gone@ failed in the second only. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "Final-Recipient: rfc822; gone@example.test\nAction: failed\n"));
+	CU_ASSERT_PTR_NULL(strstr(strstr(b, "Final-Recipient: rfc822; bad@example.test") + 1,
+				  "Final-Recipient: rfc822; bad@example.test"));
+	free(b);
+	free(id);
+	world_close(&w);
+}
+
+/* An early bounce, then the deferred one is taken: to failed/ without a
+ * second report, and with the Sent copy of what went out. */
+static void test_early_bounce_then_sent(void)
+{
+	static const char *const rcpts[] = { "bad@example.test", "later@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	struct queue_env *e;
+	char *id;
+
+	world_open(&w);
+	id = add(&w, T0, "early then sent", rcpts);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	fake.relent = 1;
+	run(&w, T0 + 59, &st);
+	CU_ASSERT_EQUAL(st.messages, 0);
+	run(&w, T0 + 60, &st);
+	CU_ASSERT_EQUAL(st.messages, 1);
+	CU_ASSERT_EQUAL(st.sent, 1);
+	CU_ASSERT_EQUAL(st.done, 1);
+	CU_ASSERT_EQUAL(times_seen("bad@example.test"), 1);
+	CU_ASSERT_EQUAL(times_seen("later@example.test"), 2);
+	e = load(&w, id);
+	CU_ASSERT_EQUAL(queue_env_state(e), QUEUE_ST_FAILED);
+	CU_ASSERT_EQUAL(queue_env_rcpt_status(e, 1), QUEUE_RCPT_SENT);
+	queue_env_free(e);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	CU_ASSERT_EQUAL(count(&w, "Mail/Sent/cur") + count(&w, "Mail/Sent/new"), 1);
+	free(id);
+	world_close(&w);
+}
+
+/* Older than expire: the waiting recipients bounce without a try, with
+ * the expiry status; sent ones stay out of the report. */
+static void test_expired(void)
+{
+	static const char *const rcpts[] = { "a@example.test", "later@example.test", NULL };
+	static const char *const young[] = { "a@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	struct queue_env *e;
+	static const char *const never[] = { "never@example.test", NULL };
+	char *id, *id2, *id3, *b;
+
+	world_open(&w);
+	id = add(&w, T0, "expiring", rcpts);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(st.sent, 1);
+	CU_ASSERT_EQUAL(st.deferred, 1);
+	/* A day later (expire = 1d) it is due and too old, and so is one
+	 * that was never tried. */
+	id2 = add(&w, T0 + 86400, "young", young);
+	id3 = add(&w, T0, "never tried", never);
+	fake.sends = 0;
+	run(&w, T0 + 86400, &st);
+	CU_ASSERT_EQUAL(st.messages, 3);
+	CU_ASSERT_EQUAL(st.bounced, 2);
+	CU_ASSERT_EQUAL(st.sent, 1);
+	CU_ASSERT_EQUAL(fake.sends, 1);     /* only the young message */
+	CU_ASSERT_EQUAL(times_seen("later@example.test"), 1);
+	e = load(&w, id);
+	CU_ASSERT_EQUAL(queue_env_state(e), QUEUE_ST_FAILED);
+	CU_ASSERT_EQUAL(queue_env_rcpt_status(e, 0), QUEUE_RCPT_SENT);
+	CU_ASSERT_EQUAL(queue_env_rcpt_status(e, 1), QUEUE_RCPT_BOUNCED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(queue_env_error(e), "expired"));
+	queue_env_free(e);
+	b = bounces(&w);
+	/* The last transient status says more than 4.4.7 where there is one. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "Final-Recipient: rfc822; later@example.test\nAction: failed\n"
+				      "Status: 4.2.0\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b, "Final-Recipient: rfc822; never@example.test\nAction: failed\n"
+				      "Status: 4.4.7\n"));
+	CU_ASSERT_EQUAL(times_seen("never@example.test"), 0);
+	CU_ASSERT_PTR_NULL(strstr(b, "Final-Recipient: rfc822; a@example.test"));
+	free(b);
+	free(id);
+	free(id2);
+	free(id3);
+	world_close(&w);
+}
+
+void suite_flush(void)
+{
+	CU_pSuite s = CU_add_suite("flush", NULL, NULL);
+
+	CU_add_test(s, "all sent: out of the queue, Sent copy, local not relayed", test_all_sent);
+	CU_add_test(s, "deferred: retry schedule, not tried before due", test_deferred_schedule);
+	CU_add_test(s, "refused session: the rest deferred untried", test_session_refused);
+	CU_add_test(s, "bounced: failed/, one report of the bounced only", test_bounced);
+	CU_add_test(s, "early bounce: delayed listed, notified, never twice", test_early_bounce);
+	CU_add_test(s, "early bounce, then sent: failed/, no second report", test_early_bounce_then_sent);
+	CU_add_test(s, "expired: waiting recipients bounce untried", test_expired);
+}
