@@ -199,7 +199,7 @@ static size_t id_list(const char *v, struct buf *out)
 static void first_addr(const struct msg *m, const char *h, struct buf *out, size_t *name_off,
 		       size_t *addr_off)
 {
-	struct msg_addr *a = NULL;
+	struct addr_mbox *a = NULL;
 	size_t n = msg_addrs(m, h, &a);
 
 	*name_off = out->len;
@@ -211,7 +211,7 @@ static void first_addr(const struct msg *m, const char *h, struct buf *out, size
 		buf_puts(out, a[0].addr);
 	buf_putc(out, '\0');
 	if (n)
-		msg_addrs_free(a, n);
+		addr_list_free(a, n);
 }
 
 static const char *at(const struct buf *b, size_t off)

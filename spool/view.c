@@ -32,7 +32,7 @@ static json_t *jstr(const char *s)
 
 static json_t *addrs_json(const struct msg *m, const char *header)
 {
-	struct msg_addr *a;
+	struct addr_mbox *a;
 	size_t n = msg_addrs(m, header, &a);
 	json_t *arr = json_array();
 	size_t i;
@@ -44,7 +44,7 @@ static json_t *addrs_json(const struct msg *m, const char *header)
 		json_object_set_new(o, "addr", jstr(a[i].addr));
 		json_array_append_new(arr, o);
 	}
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 	return arr;
 }
 
@@ -89,7 +89,7 @@ static void put_clean(struct buf *out, const char *s, unsigned flags)
 
 static void put_addrs(const struct msg *m, const char *header, struct buf *out)
 {
-	struct msg_addr *a;
+	struct addr_mbox *a;
 	size_t n = msg_addrs(m, header, &a);
 	size_t i;
 
@@ -115,7 +115,7 @@ static void put_addrs(const struct msg *m, const char *header, struct buf *out)
 		}
 	}
 	buf_putc(out, '\n');
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 }
 
 static void put_size(struct buf *out, size_t n)

@@ -95,7 +95,7 @@ static void walk(const struct msg *m, int headers_only)
 			FUZZ_CHECK(a[k].addr != NULL);
 			check_utf8(a[k].name);
 		}
-		msg_addrs_free(a, n);
+		addr_list_free(a, n);
 		/* The strict reading sendq -t gives the same fields. */
 		if (msg_header(m, headers[i])) {
 			a = NULL;
