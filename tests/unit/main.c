@@ -17,6 +17,7 @@ static const struct {
 	void (*add)(void);
 } suites[] = {
 	{ "buf", suite_buf },
+	{ "strv", suite_strv },
 	{ "afile", suite_afile },
 	{ "cfg", suite_cfg },
 	{ "path", suite_path },
@@ -35,6 +36,7 @@ static const struct {
 	{ "fetchstate", suite_fetchstate },
 	{ "batch", suite_batch },
 	{ "index", suite_index },
+	{ "summary", suite_summary },
 	{ "compose", suite_compose },
 	{ "thread", suite_thread },
 	{ "pattern", suite_pattern },
