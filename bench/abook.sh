@@ -55,7 +55,7 @@ setup() {
 	ln -s "$1" "$RUN/Mail/Sent"
 	printf '[account bench]\naddress = ana@example.co.id\nmaildir = %s\n' "$RUN/Mail" \
 		> "$XDG_CONFIG_HOME/surel/config"
-	ls "$1/cur" | head -n 100 > "$RUN/sample"
+	find "$1/cur" -type f | head -n 100 | sed 's|.*/||' > "$RUN/sample"
 	seq=0
 }
 
@@ -79,6 +79,7 @@ run_one() {
 	status=ok
 	[ "$ex" -eq 0 ] || status="exit-$ex"
 	# "address book of A addresses ready in X ms; M matches in Y ms"
+	# shellcheck disable=SC2046 # four numbers, split on purpose
 	set -- $(sed -n 's/.* of \([0-9]*\) addresses ready in \([0-9.]*\) ms; \([0-9]*\) matches in \([0-9.]*\) ms$/\1 \2 \3 \4/p' "$RUN/err")
 	[ $# -eq 4 ] || { status=no-timing; set -- 0 0 0 0; }
 	[ "$status" = ok ] || echo "abook.sh: $peer on $n messages: $status: $(head -c 300 "$RUN/err")" >&2
@@ -89,12 +90,12 @@ run_one() {
 echo "# address book: $(bench_host)"
 echo "# commit $(bench_commit); sizes $SIZES; $RUNS rounds after $WARMUP warm-up;" \
 	"query '$QUERY'; page cache warm; load $(bench_load)"
+bench_avail
 
 for n in $SIZES; do
 	md=$(maildir "$n") || { echo "abook.sh: generating $n messages failed" >&2; exit 1; }
 	setup "$md"
-	# The build rounds' last cache is what warm and incr start from.
-	avail=" build warm incr"
+	# Each round's build leaves the cache its warm and incr runs use.
 	bench_rounds "$n"
 done
 
