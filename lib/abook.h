@@ -114,8 +114,9 @@ struct abook *abook_open(const struct cfg *cfg, const char *queue_dir, const cha
 /* The aliases of text (len bytes) in mutt's syntax: `alias [-group NAME]...
  * NICK ADDRESS[, ADDRESS...]` lines; '#' starts a comment outside quotes,
  * a backslash at the end of a line continues it, other commands are
- * skipped.  An address naming another alias (no '@') stands for that
- * alias's addresses.  Appends every alias whose nick, address or name
+ * skipped, and so is a line holding a NUL.  An address naming another
+ * alias (no '@') stands for that alias's addresses (8 levels deep, 1000
+ * entries per alias at most).  Appends every alias whose nick, address or name
  * contains query (as abook_find) to *v, in file order. */
 void abook_aliases_find(const char *text, size_t len, const char *query,
 			struct abook_match **v, size_t *n);

@@ -217,7 +217,10 @@ static size_t parse_aliases(const char *text, size_t len, struct alias **out)
 		}
 		if (line.len && line.data[line.len - 1] == '\r')
 			buf_truncate(&line, line.len - 1);
-		parse_alias_line(line.data, line.data + line.len, &v, &n, &val);
+		/* A NUL would cut the names and addresses made from the line
+		 * short (an empty nick, a wrong address): not a text line. */
+		if (!memchr(line.data, '\0', line.len))
+			parse_alias_line(line.data, line.data + line.len, &v, &n, &val);
 	}
 	buf_release(&line);
 	buf_release(&val);
@@ -235,21 +238,29 @@ static const struct alias *alias_named(const struct alias *v, size_t n, const ch
 	return NULL;
 }
 
+/* At most this many entries are looked at for one alias, the entries of
+ * the aliases it names included: aliases that name each other several
+ * times would otherwise multiply the work at every level. */
+#define ALIAS_MAX 1000
+
 /* The addresses of alias a into *v under nick; an entry without '@' that
- * names another alias stands for that one's (depth bounds a loop). */
+ * names another alias stands for that one's (depth bounds a loop, *left
+ * the count). */
 static void expand_alias(const struct alias *all, size_t nall, const struct alias *a,
-			 const char *nick, int depth, struct abook_match **v, size_t *n)
+			 const char *nick, int depth, size_t *left, struct abook_match **v,
+			 size_t *n)
 {
 	const struct alias *sub;
 	size_t i;
 
-	for (i = 0; i < a->n; i++) {
+	for (i = 0; i < a->n && *left > 0; i++) {
 		const struct addr_mbox *m = &a->mb[i];
 
+		(*left)--;
 		if (!strchr(m->addr, '@') && !m->name &&
 		    (sub = alias_named(all, nall, m->addr)) != NULL) {
 			if (depth < 8)
-				expand_alias(all, nall, sub, nick, depth + 1, v, n);
+				expand_alias(all, nall, sub, nick, depth + 1, left, v, n);
 			continue;
 		}
 		if (*m->addr)
@@ -275,9 +286,12 @@ void abook_aliases_find(const char *text, size_t len, const char *query,
 	struct alias *al;
 	size_t nal = parse_aliases(text, len, &al), i;
 
-	for (i = 0; i < nal; i++)
+	for (i = 0; i < nal; i++) {
+		size_t left = ALIAS_MAX;
+
 		if (alias_matches(&al[i], query))
-			expand_alias(al, nal, &al[i], al[i].nick, 0, v, n);
+			expand_alias(al, nal, &al[i], al[i].nick, 0, &left, v, n);
+	}
 	for (i = 0; i < nal; i++) {
 		free(al[i].nick);
 		addr_list_free(al[i].mb, al[i].n);

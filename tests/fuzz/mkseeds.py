@@ -177,3 +177,11 @@ From inside a paragraph
 stays
 """)
 put("mbox", "crlf", "From x Thu Jan  1 00:00:00 1970\r\nSubject: crlf\r\n\r\nbody\r\n\r\nFrom \r\n")
+
+# abook: the first byte picks the reader (even: an aliases file, odd: the
+# output of an address_cmd).
+put("abook", "aliases", "\0# mutt aliases\nalias bob Bob Smith <bob@example.org>  # builder\n"
+    "alias -group work jane \"Doe, Jane\" <jane@example.org>\nalias team bob, jane, c@example.org\n"
+    "alias long Long \\\n  <long@example.org>\nalias loop loop\n")
+put("abook", "query", "\1lbdbq: 2 matches\nana@example.org\tAna Putri\tkhard\nbudi@example.org\tBudi\n")
+put("abook", "notmuch", "\1Dewi <dewi@example.org>\n=?UTF-8?B?Q2l0cmEgV8O8?= <citra@example.org>\n")
