@@ -227,8 +227,8 @@ out:
 
 /* --- hand-off ------------------------------------------------------------ */
 
-/* The account that sends: the one whose address is the From address, else
- * the compose's own (NULL without a configuration). */
+/* The account that sends: the one the From address belongs to (its address
+ * or an alias), else the compose's own (NULL without a configuration). */
 static const struct cfg_account *send_account(const struct compose *c,
 					      const struct compose_addrs *a)
 {
@@ -330,7 +330,11 @@ int compose_send(struct compose *c, struct queue *q, unsigned flags, char **id_o
 	acct = send_account(c, &a);
 	memset(&o, 0, sizeof(o));
 	o.keep_dots = 1;
-	o.sender = acct ? cfg_get(acct, "address") : c->addr;
+	/* An alias sends with itself as envelope sender, so a bounce comes
+	 * back to the address the user wrote from. */
+	o.sender = !acct ? c->addr
+		 : cfg_account_has_address(acct, a.v[COMPOSE_FROM][0].addr) ? a.v[COMPOSE_FROM][0].addr
+		 : cfg_get(acct, "address");
 	o.account = acct ? cfg_account_name(acct) : NULL;
 	o.rcpts = rcpts;
 	o.nrcpts = n;

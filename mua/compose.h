@@ -74,7 +74,7 @@ enum compose_reply_flags {
  *   one of the user's own addresses (any account's) and has no Reply-To,
  *   its To instead (a follow-up to one's own mail).
  * - COMPOSE_REPLY_ALL adds the original To to To and its Cc to Cc; the
- *   user's own addresses and duplicates (compared without case) are left
+ *   user's own addresses (every account's address and aliases) and duplicates (compared without case) are left
  *   out.
  * - Subject: "Re: " plus the original subject with any leading "Re:",
  *   "RE:", "Aw:", "Sv:", "Antw:", "Re[2]:" ... prefixes removed.
@@ -82,6 +82,10 @@ enum compose_reply_flags {
  *   References (or its In-Reply-To when it has no References) plus that
  *   Message-ID, at most COMPOSE_REFS_MAX ids (the first and the newest are
  *   kept, the middle is dropped, as RFC 5322 3.6.4 allows).
+ * - From: the identity the original was sent to (identity_of_msg: To,
+ *   Cc, Delivered-To, X-Original-To against every account's address and
+ *   aliases), which also chooses the signature and the sending account;
+ *   else the compose's own.  The same holds for a forward.
  * - Body: "On DATE, NAME wrote:" and the original text (msg_text) with
  *   every line quoted: "> " before a line, ">" before an empty line or one
  *   that is already quoted (so "> a" becomes ">> a"); then the signature.
@@ -112,6 +116,19 @@ int compose_start_forward(struct compose *c, const char *orig, size_t len,
  * removes the Drafts copy once the message is sent. */
 int compose_start_draft(struct compose *c, const char *msg, size_t len,
 			struct err *err) COMPOSE_WUR;
+
+/* Write from addr (NULL: the account's address) of the account named
+ * account instead: the draft's From line, the signature (replaced where
+ * the old identity's is found unchanged; added when the old identity had
+ * none; else, removed by the user, it stays removed),
+ * the account that sends (its smarthost, see compose_send) and keeps the
+ * draft.  addr must be the account's address or match one of its aliases
+ * (EX_DATAERR); an unknown account or no configuration is EX_CONFIG; a
+ * draft that did not parse is EX_DATAERR and is left as it is.  A reply
+ * or forward starts from the identity the original was sent to
+ * (identity.h) without this call. */
+int compose_set_identity(struct compose *c, const char *account, const char *addr,
+			 struct err *err) COMPOSE_WUR;
 
 /* --- the draft --------------------------------------------------------- */
 
@@ -190,9 +207,11 @@ enum compose_send_flags {
 	COMPOSE_NO_FLUSH = 1u << 0,  /* do not start sendq flush */
 };
 /* compose_check(), compose_build() without Bcc, then enqueue_message()
- * into q (NULL = the default queue, opened and closed here) with envelope
- * sender = the address of the account whose address is the From address,
- * else of the compose's account (else $EMAIL), recipients = To + Cc + Bcc.
+ * into q (NULL = the default queue, opened and closed here) through the
+ * account the From address belongs to (its address or an alias: that
+ * account's smarthost), else the compose's account; envelope sender = the
+ * From address when it is that account's, else the account's address
+ * (else $EMAIL); recipients = To + Cc + Bcc.
  * Returns once the message is committed to disk; *id_out (may be NULL)
  * gets the queue id.  Then, unless COMPOSE_NO_FLUSH, the relay is nudged
  * (best effort, never an error): a detached `sendq flush` is started once

@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "compose_internal.h"
 #include "html.h"
+#include "identity.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -71,10 +72,14 @@ struct mlist {
 	size_t n;
 };
 
+/* One of the user's addresses: any account's address or alias, or the
+ * $EMAIL of a session without configuration. */
 static int is_own(const struct compose *c, const char *addr)
 {
 	size_t i;
 
+	if (c->cfg && cfg_account_for_address(c->cfg, addr))
+		return 1;
 	for (i = 0; i < c->nown; i++) {
 		if (strcasecmp(c->own[i], addr) == 0)
 			return 1;
@@ -133,6 +138,37 @@ static void put_addrs_of(struct buf *out, const struct msg *m, const char *name)
 	put_mlist(out, &l);
 	addr_list_free(l.v, l.n);
 	msg_addrs_free(a, n);
+}
+
+/* --- identities ----------------------------------------------------------- */
+
+void compose_identity_use(struct compose *c, const struct cfg_account *a, const char *addr)
+{
+	struct buf b = BUF_INIT;
+	const char *own = cfg_get(a, "address");
+
+	/* The account's address as configured; an alias as the message
+	 * wrote it (a *@domain pattern has no other spelling). */
+	if (own && strcasecmp(own, addr) == 0)
+		addr = own;
+	c->acct = a;
+	free(c->addr);
+	c->addr = xstrdup(addr);
+	compose_put_mbox_draft(&b, cfg_get(a, "name"), c->addr);
+	free(c->from);
+	c->from = buf_detach(&b, NULL);
+}
+
+/* Write from the identity m was sent to, when it is one of the user's;
+ * else the identity stays the compose's own (the current account). */
+static void identity_from_msg(struct compose *c, const struct msg *m)
+{
+	char *addr = NULL;
+	const struct cfg_account *a = identity_of_msg(c->cfg, m, &addr);
+
+	if (a)
+		compose_identity_use(c, a, addr);
+	free(addr);
 }
 
 /* --- pieces of a draft -------------------------------------------------- */
@@ -447,6 +483,7 @@ int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigne
 	if (!m)
 		return err_set(err, EX_DATAERR, "cannot parse the message replied to");
 	reset(c);
+	identity_from_msg(c, m);
 	nfrom = msg_addrs(m, "From", &from);
 	nrt = msg_addrs(m, "Reply-To", &rt);
 	nto = msg_addrs(m, "To", &to);
@@ -518,6 +555,8 @@ int compose_start_forward(struct compose *c, const char *orig, size_t len,
 	if (!m)
 		return err_set(err, EX_DATAERR, "cannot parse the message to forward");
 	reset(c);
+	identity_from_msg(c, m);
+	v[0] = c->from;
 	put_subject(&v_subj, m, "Fwd: ", fwd_words);
 	v[4] = v_subj.data;
 	put_head(&t, v);
@@ -841,5 +880,94 @@ int compose_parse_mboxes(const char *value, const char *field, const char *domai
 		}
 	}
 	addr_list_free(a, k);
+	return rc;
+}
+
+/* --- changing the identity ---------------------------------------------- */
+
+/* The draft with its From field (and continuation lines) replaced by
+ * from, appended to out; *body_out is where the body starts in out. */
+static void put_with_from(const struct compose *c, const char *from, struct buf *out,
+			  size_t *body_out)
+{
+	const char *p = c->draft.data, *end = p + c->draft.len, *nl;
+	size_t n;
+	int in_from = 0, done = 0;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (n == 1 && p[0] == '\n')
+			break;
+		if (!is_blank(p[0]))
+			in_from = !done && field_name_len(p, n) == 4 && strncasecmp(p, "From", 4) == 0;
+		if (in_from && !done) {
+			buf_printf(out, "From: %s\n", from);
+			done = 1;
+		} else if (!in_from) {
+			buf_append(out, p, n);
+		}
+		p += n;
+	}
+	if (!done) {
+		struct buf t = BUF_INIT;
+
+		buf_printf(&t, "From: %s\n", from);
+		buf_append(&t, out->data, out->len);
+		buf_reset(out);
+		buf_append(out, t.data, t.len);
+		buf_release(&t);
+	}
+	*body_out = out->len;
+	buf_append(out, p, (size_t)(end - p));
+}
+
+int compose_set_identity(struct compose *c, const char *account, const char *addr,
+			 struct err *err)
+{
+	const struct cfg_account *a;
+	struct buf t = BUF_INIT, old_sig = BUF_INIT, new_sig = BUF_INIT;
+	const char *hit = NULL, *q;
+	size_t body;
+	int rc;
+
+	if (!c->cfg)
+		return err_set(err, EX_CONFIG, "no other identity: no configuration file");
+	if (!(a = cfg_account_find(c->cfg, account, err)))
+		return -1;
+	if (!addr)
+		addr = cfg_get(a, "address");
+	if (!cfg_account_has_address(a, addr))
+		return err_set(err, EX_DATAERR, "'%.200s' is not an address of account '%s'", addr,
+			       account);
+	if (!c->parsed)
+		return err_set(err, EX_DATAERR, "the draft has an error: fix it first");
+	put_signature(c, &old_sig);
+	compose_identity_use(c, a, addr);
+	put_signature(c, &new_sig);
+	put_with_from(c, c->from, &t, &body);
+	/* The signature follows the identity when the old one is still
+	 * there as it was made (the last copy: a quoted one comes first). */
+	if (old_sig.len) {
+		for (q = t.data + body; (q = strstr(q, old_sig.data)) != NULL; q++)
+			hit = q;
+	}
+	if (hit) {
+		struct buf u = BUF_INIT;
+
+		buf_append(&u, t.data, (size_t)(hit - t.data));
+		buf_append(&u, new_sig.data, new_sig.len);
+		buf_puts(&u, hit + old_sig.len);
+		buf_release(&t);
+		t = u;
+	} else if (!old_sig.len && new_sig.len) {
+		if (t.len && t.data[t.len - 1] != '\n')
+			buf_putc(&t, '\n');
+		buf_append(&t, new_sig.data, new_sig.len);
+	}
+	rc = compose_set_draft(c, t.data, t.len, err);
+	buf_release(&t);
+	buf_release(&old_sig);
+	buf_release(&new_sig);
 	return rc;
 }

@@ -7,11 +7,13 @@
 
 #include "compose.h"
 #include "composeui.h"
+#include "identity.h"
 #include "path.h"
 #include "ui.h"
 #include "xalloc.h"
 
 struct screen {
+	const struct cfg *cfg;
 	struct compose *c;
 	size_t cur;          /* selected attachment */
 	int draft_ok;        /* the last edit parsed */
@@ -26,7 +28,7 @@ static void draw(void *arg)
 	int y = 1;
 
 	erase();
-	ui_help_bar("y:Send  q:Abort  e:Edit  a:Attach  D:Drop  j/k:Select  P:Postpone  ?:Help");
+	ui_help_bar("y:Send  q:Abort  e:Edit  a:Attach  D:Drop  j/k:Select  i:From  P:Postpone  ?:Help");
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) && y < ui_rows() - 2; i++, y++) {
 		const char *v = s->draft_ok ? compose_field(s->c, fields[i]) : NULL;
 
@@ -92,12 +94,71 @@ static void attach(struct screen *s)
 	buf_release(&line);
 }
 
+struct idpick {
+	struct identity *v;
+	size_t n, cur;
+};
+
+static void draw_idpick(void *arg)
+{
+	struct idpick *p = arg;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	erase();
+	ui_help_bar("Enter:Write from  q:Back  j/k:Move");
+	for (i = 0; i < p->n && (int)i + 1 < ui_rows() - 2; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "%-16s %s", cfg_account_name(p->v[i].acct), p->v[i].addr);
+		ui_text((int)i + 1, 0, (size_t)ui_cols(), b.data, b.len,
+			i == p->cur ? UI_CURSOR : UI_NORMAL, i == p->cur ? A_REVERSE : 0);
+	}
+	ui_status_bar("-- identities: the account and address to write from");
+	buf_release(&b);
+	ui_flush();
+}
+
+/* i: pick the identity (account and address) to write from; the From
+ * line, the signature and the sending account follow. */
+static void pick_identity(struct screen *s)
+{
+	struct err err = ERR_INIT;
+	struct idpick p = { NULL, 0, 0 };
+	const char *from = compose_field(s->c, "From");
+	int k = 0;
+
+	p.n = identity_list(s->cfg, &p.v);
+	if (p.n == 0) {
+		ui_error("no other identity: no accounts configured");
+		return;
+	}
+	for (p.cur = 0; from && p.cur < p.n && !strstr(from, p.v[p.cur].addr); p.cur++)
+		;
+	if (p.cur == p.n)
+		p.cur = 0;
+	ui_set_redraw(draw_idpick, &p);
+	while (k != 'q' && k != UI_KEY_ESC && k != '\n') {
+		draw_idpick(&p);
+		k = ui_getkey(-1);
+		if ((k == 'j' || k == KEY_DOWN) && p.cur + 1 < p.n)
+			p.cur++;
+		else if ((k == 'k' || k == KEY_UP) && p.cur > 0)
+			p.cur--;
+	}
+	ui_set_redraw(draw, s);
+	if (k == '\n' && compose_set_identity(s->c, cfg_account_name(p.v[p.cur].acct),
+					       p.v[p.cur].addr, &err) < 0)
+		ui_error("%s", err.msg);
+	identity_list_free(p.v, p.n);
+}
+
 static const struct ui_keyhelp keys[] = {
 	{ "y", "send: the message goes to the outgoing queue" },
 	{ "e", "edit the message again" },
 	{ "a", "attach a file" },
 	{ "D", "drop the selected attachment" },
 	{ "j k", "select an attachment" },
+	{ "i", "pick the identity (account and address) to write from" },
 	{ "P", "postpone: save to the drafts folder" },
 	{ "q", "abort (asks)" },
 };
@@ -130,6 +191,12 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 			break;
 		case 'a':
 			attach(s);
+			break;
+		case 'i':
+			if (!s->draft_ok)
+				ui_error("the draft has an error: e edits it");
+			else
+				pick_identity(s);
 			break;
 		case 'D':
 			if (compose_attach_count(s->c) == 0)
@@ -182,6 +249,7 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 	int changed = 0, rc = 0;
 
 	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
 	s.c = compose_new(cfg, account, &err);
 	if (!s.c) {
 		ui_error("%s", err.msg);

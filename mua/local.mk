@@ -5,6 +5,7 @@ mua_libmua_a_SOURCES = \
 	mua/compose.c mua/compose.h mua/compose_internal.h \
 	mua/compose_draft.c mua/compose_mime.c mua/compose_attach.c \
 	mua/sendcli.c mua/sendcli.h \
+	mua/identity.c mua/identity.h \
 	mua/thread.c mua/thread.h \
 	mua/pattern.c mua/pattern.h \
 	mua/ui.c mua/ui.h \

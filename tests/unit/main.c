@@ -35,6 +35,7 @@ static const struct {
 	{ "batch", suite_batch },
 	{ "index", suite_index },
 	{ "compose", suite_compose },
+	{ "identity", suite_identity },
 	{ "thread", suite_thread },
 	{ "pattern", suite_pattern },
 	{ "relay", suite_relay },
