@@ -23,6 +23,7 @@
 #include "pattern.h"
 #include "queue.h"
 #include "qview.h"
+#include "recall.h"
 #include "thread.h"
 #include "ui.h"
 #include "xalloc.h"
@@ -926,6 +927,44 @@ static void compose(struct browser *b, enum composeui_kind kind)
 	count_queue(b);
 }
 
+/* Set or clear R on the message with message_id: in the folder on screen
+ * when it is there (through its index), else in the account's others. */
+static void set_replied(struct browser *b, const char *message_id, int on)
+{
+	struct err err = ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (mailbox_at(b->mb, i)->message_id &&
+		    strcmp(mailbox_at(b->mb, i)->message_id, message_id) == 0) {
+			set_flag(b, i, 'R', on);
+			return;
+		}
+	}
+	if (!on && b->root && recall_unreply(b->root, mailbox_path(b->mb), message_id, &err) < 0)
+		ui_error("%s", err.msg);
+}
+
+/* R, and m when Drafts holds messages: resume a postponed message. */
+static void recall(struct browser *b)
+{
+	char *irt = NULL;
+
+	recall_run(b->cfg, b->acct, b->q, &irt);
+	ui_set_redraw(draw, b);
+	if (irt)
+		set_replied(b, irt, 1);
+	free(irt);
+	count_queue(b);
+}
+
+/* qview's undo send: the original is no longer replied to. */
+static void unsent(void *arg, const char *in_reply_to)
+{
+	if (in_reply_to)
+		set_replied(arg, in_reply_to, 0);
+}
+
 static void open_msg(struct browser *b)
 {
 	struct err err = ERR_INIT;
@@ -984,7 +1023,8 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "/ n", "search sender and subject, next match" },
 	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
 	{ "T", "threads on / off" },
-	{ "m", "compose a new message" },
+	{ "m", "compose a new message (offers to recall a postponed one)" },
+	{ "R", "recall a postponed message from the drafts folder" },
 	{ "r g", "reply, reply to all" },
 	{ "f", "forward (inline, or attached: forward_attach in the config)" },
 	{ "Esc f", "forward as an attachment (message/rfc822)" },
@@ -1090,7 +1130,13 @@ static void key(struct browser *b, int k)
 		toggle_threads(b);
 		break;
 	case 'm':
-		compose(b, COMPOSEUI_NEW);
+		if (recall_count(b->acct) > 0 && ui_confirm("Recall postponed message?"))
+			recall(b);
+		else
+			compose(b, COMPOSEUI_NEW);
+		break;
+	case 'R':
+		recall(b);
 		break;
 	case 'r':
 		compose(b, COMPOSEUI_REPLY);
@@ -1113,7 +1159,7 @@ static void key(struct browser *b, int k)
 			ui_error("the outgoing queue cannot be opened");
 			break;
 		}
-		qview_show(b->q, b->cfg ? cfg_general_int(b->cfg, "send_delay", 0) : 0);
+		qview_show(b->q, b->cfg, unsent, b);
 		ui_set_redraw(draw, b);
 		count_queue(b);
 		break;

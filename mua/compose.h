@@ -110,10 +110,12 @@ enum compose_fwd {
 int compose_start_forward(struct compose *c, const char *orig, size_t len,
 			  enum compose_fwd mode, struct err *err) COMPOSE_WUR;
 
-/* Resume a message saved by compose_postpone() (or any message): its
- * headers (From, To, Cc, Bcc, Subject, Reply-To, In-Reply-To, References)
- * and text become the draft, every other leaf part an attachment.  The UI
- * removes the Drafts copy once the message is sent. */
+/* Resume a message saved by compose_postpone() or compose_unsend() (or any
+ * message): its headers (From, To, Cc, Bcc, Subject, Reply-To,
+ * In-Reply-To, References) and text become the draft, every other leaf
+ * part an attachment.  When its From is one of the user's addresses, that
+ * is the identity (account, signature) from then on.  The UI removes the
+ * Drafts copy once the message is sent (recall.h). */
 int compose_start_draft(struct compose *c, const char *msg, size_t len,
 			struct err *err) COMPOSE_WUR;
 
@@ -226,6 +228,23 @@ int compose_send(struct compose *c, struct queue *q, unsigned flags, char **id_o
  * Drafts, created when missing) with Maildir flags "DS".  *path_out (may
  * be NULL) gets the stored file's path.  EX_CONFIG without an account. */
 int compose_postpone(struct compose *c, char **path_out, struct err *err) COMPOSE_WUR;
+
+/* The Maildir of acct's drafts_folder (default Drafts); caller frees. */
+char *compose_drafts_dir(const struct cfg_account *acct);
+
+/* Undo send: put the queued message id (in any state) back into the
+ * drafts_folder of the account that was to send it (the envelope's, else
+ * the one of its From address, else the default) with flags "DS", its
+ * Bcc recipients (the envelope's recipients in neither To nor Cc) in a Bcc
+ * field, then remove it from q.  The draft is stored first: when the
+ * removal fails (EX_NOINPUT: a flusher took the message meanwhile) the
+ * draft is removed again and nothing changed.  *path_out (may be NULL)
+ * gets the draft's path; *in_reply_to_out (may be NULL) the message id
+ * (without angle brackets) the message replied to, or NULL, so the caller
+ * can take back the replied flag the send set.  EX_CONFIG without a
+ * configuration. */
+int compose_unsend(const struct cfg *cfg, struct queue *q, const char *id, char **path_out,
+		   char **in_reply_to_out, struct err *err) COMPOSE_WUR;
 
 /* Add the Maildir flag R (replied) to the message with key in the Maildir
  * folder_dir, keeping its other flags. */

@@ -171,6 +171,20 @@ static void identity_from_msg(struct compose *c, const struct msg *m)
 	free(addr);
 }
 
+/* A resumed draft is sent and signed by the account of its From address,
+ * when that is one of the user's. */
+static void draft_identity(struct compose *c, const struct msg *m)
+{
+	struct addr_mbox *from = NULL;
+	const struct cfg_account *a;
+	size_t n = msg_addrs(m, "From", &from);
+
+	if (c->cfg && n > 0 && from[0].addr[0] &&
+	    (a = cfg_account_for_address(c->cfg, from[0].addr)) != NULL)
+		compose_identity_use(c, a, from[0].addr);
+	msg_addrs_free(from, n);
+}
+
 /* --- pieces of a draft -------------------------------------------------- */
 
 /* The account's signature after a "-- " line, or nothing.  A missing or
@@ -628,6 +642,7 @@ int compose_start_draft(struct compose *c, const char *data, size_t len, struct 
 			put_line_value(&vals[i], s);
 		v[i] = vals[i].data;
 	}
+	draft_identity(c, m);
 	if (vals[0].len == 0)
 		v[0] = c->from;
 	put_head(&t, v);

@@ -270,13 +270,21 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 					   kind == COMPOSEUI_FORWARD ? COMPOSE_FWD_INLINE : COMPOSE_FWD_ATTACH,
 					   &err);
 		break;
+	case COMPOSEUI_DRAFT:
+		rc = compose_start_draft(s.c, orig, len, &err);
+		break;
 	}
 	if (rc < 0) {
 		ui_error("%s", err.msg);
 		compose_free(s.c);
 		return r;
 	}
-	rc = edit(&s, &changed);
+	if (kind == COMPOSEUI_DRAFT) {
+		s.draft_ok = 1;
+		changed = 1;
+	} else {
+		rc = edit(&s, &changed);
+	}
 	if (rc < 0) {
 		compose_free(s.c);
 		return r;

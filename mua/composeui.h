@@ -19,6 +19,7 @@ enum composeui_kind {
 	COMPOSEUI_GROUP,     /* reply to all */
 	COMPOSEUI_FORWARD,         /* the text inline */
 	COMPOSEUI_FORWARD_ATTACH,  /* the message attached as message/rfc822 */
+	COMPOSEUI_DRAFT,     /* orig is a postponed message: straight to the screen */
 };
 
 enum composeui_result {
@@ -28,7 +29,8 @@ enum composeui_result {
 };
 
 /* Run the whole compose: orig (len bytes, borrowed) is the message replied
- * to or forwarded, NULL for a new one.  cfg and account (NULL = default)
+ * to, forwarded or resumed, NULL for a new one.  A resumed draft opens the
+ * screen without running the editor first (e edits it).  cfg and account (NULL = default)
  * choose the identity; q (may be NULL: the default queue) receives it. */
 enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 				    struct queue *q, enum composeui_kind kind,

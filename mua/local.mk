@@ -17,6 +17,7 @@ mua_libmua_a_SOURCES = \
 	mua/bodysearch.c mua/bodysearch.h \
 	mua/qview.c mua/qview.h \
 	mua/composeui.c mua/composeui.h \
+	mua/recall.c mua/recall.h \
 	mua/browser.c mua/browser.h
 mua_surel_SOURCES = mua/main.c
 mua_surel_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)

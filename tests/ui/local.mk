@@ -16,3 +16,4 @@ TESTS += \
 	tests/ui/folderlist.sh \
 	tests/ui/bodysearch.sh
 TESTS += tests/ui/identity.sh
+TESTS += tests/ui/drafts.sh

@@ -9,6 +9,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "afile.h"
 #include "buf.h"
 #include "cfg.h"
 #include "compose.h"
@@ -895,6 +896,59 @@ static void test_postpone_and_resume(void)
 	compose_free(c);
 }
 
+/* Undo send: the queued message goes back to the sending account's Drafts
+ * with its Bcc, leaves the queue, and names the message it replied to. */
+static void test_unsend(void)
+{
+	struct compose *c = setup(NULL);
+	struct err err = ERR_INIT;
+	char *qdir = xasprintf("%s/queue", tutil_tmpdir()), *id = NULL, *path = NULL, *irt = NULL;
+	char *data = NULL, *drafts;
+	struct queue *q = queue_open(qdir, &err);
+	size_t len = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(compose_start_reply(c, orig_plain, strlen(orig_plain), 0, &err), 0);
+	set(c, "From: ana@home.test\nTo: Bob <bob@x.test>\nCc: carol@x.test\n"
+	       "Bcc: eve@x.test\nSubject: Re: hello\n\nhi\n");
+	CU_ASSERT_EQUAL(compose_send(c, q, COMPOSE_NO_FLUSH, &id, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+	CU_ASSERT_EQUAL(compose_unsend(cfg, q, id, &path, &irt, &err), 0);
+	if (err.code)
+		fprintf(stderr, "\nunsend: %s\n", err.msg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	CU_ASSERT(contains(path, "/Mail/home/Drafts/cur/"));
+	CU_ASSERT(contains(path, ":2,DS"));
+	CU_ASSERT_STRING_EQUAL(irt, "m1@example.test");
+	CU_ASSERT_PTR_NULL(queue_load(q, id, &err));
+	CU_ASSERT_EQUAL(err.code, EX_NOINPUT);
+	CU_ASSERT_EQUAL(afile_read(path, 65536, &data, &len, &err), 0);
+	CU_ASSERT_FATAL(data != NULL);
+	CU_ASSERT(strncmp(data, "Bcc: eve@x.test\n", 16) == 0);
+	CU_ASSERT(contains(data, "\nIn-Reply-To: <m1@example.test>\n"));
+
+	/* Resumed, it is the same message again, from the same identity. */
+	CU_ASSERT_EQUAL(compose_start_draft(c, data, len, &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Bcc"), "eve@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "From"), "ana@home.test");
+	CU_ASSERT_STRING_EQUAL(compose_from(c), "ana@home.test");
+
+	/* Gone from the queue: nothing to undo, and no second draft. */
+	err_clear(&err);
+	CU_ASSERT_EQUAL(compose_unsend(cfg, q, id, NULL, NULL, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_NOINPUT);
+	drafts = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	CU_ASSERT_EQUAL(tutil_count_entries(drafts), 1);
+	free(drafts);
+	free(data);
+	free(path);
+	free(irt);
+	free(id);
+	queue_close(q);
+	free(qdir);
+	compose_free(c);
+}
+
 static void test_mark_replied(void)
 {
 	struct err err = ERR_INIT;
@@ -976,6 +1030,7 @@ void suite_compose(void)
 	CU_add_test(s, "MIME: boundary never in a part", test_mime_boundary);
 	CU_add_test(s, "send: queued with envelope and without Bcc", test_send);
 	CU_add_test(s, "postpone to Drafts and resume", test_postpone_and_resume);
+	CU_add_test(s, "undo send back to Drafts", test_unsend);
 	CU_add_test(s, "mark replied", test_mark_replied);
 	CU_add_test(s, "editor", test_edit);
 }
