@@ -66,6 +66,13 @@ const char *compose_from(const struct compose *c);
  * appended after a "-- " line (here and in replies and forwards). */
 void compose_start_new(struct compose *c, const char *to, const char *subject);
 
+/* A new message with the fields of a mailto: URL, each may be NULL: To,
+ * Cc, Bcc and Subject (line breaks become spaces), In-Reply-To (kept, and
+ * made References too, when it is one "<message-id>"; dropped otherwise)
+ * and the body text (sanitised, line breaks kept), before the signature. */
+void compose_start_filled(struct compose *c, const char *to, const char *cc, const char *bcc,
+			  const char *subject, const char *in_reply_to, const char *body);
+
 enum compose_reply_flags {
 	COMPOSE_REPLY_ALL = 1u << 0,  /* also the original To and Cc */
 };

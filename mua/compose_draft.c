@@ -478,6 +478,41 @@ static void put_attribution(struct buf *out, const struct msg *m)
 	msg_addrs_free(a, n);
 }
 
+void compose_start_filled(struct compose *c, const char *to, const char *cc, const char *bcc,
+			  const char *subject, const char *in_reply_to, const char *body)
+{
+	const char *in[6] = { NULL, to, cc, bcc, subject, NULL };
+	struct buf t = BUF_INIT, vals[6];
+	const char *v[6];
+	char **ids = NULL;
+	size_t i;
+
+	reset(c);
+	for (i = 0; i < 6; i++) {
+		buf_init(&vals[i]);
+		if (in[i])
+			put_line_value(&vals[i], in[i]);
+		v[i] = in[i] ? vals[i].data : NULL;
+	}
+	v[0] = c->from;
+	put_head(&t, v);
+	if (body && body[0]) {
+		codec_sanitize(body, strlen(body), CODEC_KEEP_NEWLINES, &t);
+		if (t.data[t.len - 1] != '\n')
+			buf_putc(&t, '\n');
+	}
+	buf_putc(&t, '\n');
+	put_signature(c, &t);
+	if (in_reply_to && ids_of(in_reply_to, &ids, 0, 1) == 1) {
+		c->in_reply_to = ids[0];
+		c->references = xstrdup(ids[0]);
+	}
+	free(ids);
+	set_made(c, &t);
+	for (i = 0; i < 6; i++)
+		buf_release(&vals[i]);
+}
+
 /* --- replies and forwards ---------------------------------------------- */
 
 static const char *const re_words[] = { "re", "aw", "sv", "antw", "vs", NULL };

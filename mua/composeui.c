@@ -239,21 +239,51 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 	}
 }
 
+/* After the start: the editor (unless the draft is to be shown as it is,
+ * or kept even when unchanged), then the screen; frees s->c. */
+enum run_mode { RUN_EDIT, RUN_EDIT_KEEP, RUN_SHOW };
+
+static enum composeui_result run(struct screen *s, struct queue *q, enum run_mode mode)
+{
+	enum composeui_result r = COMPOSEUI_DROPPED;
+	int changed = 1, rc = 0;
+
+	if (mode == RUN_SHOW)
+		s->draft_ok = 1;
+	else
+		rc = edit(s, &changed);
+	if (rc < 0) {
+		compose_free(s->c);
+		return r;
+	}
+	/* Leaving the editor without a change means "never mind", as in
+	 * mutt; a draft with an error is always shown so it can be fixed. */
+	if (rc == 0 && !changed && mode == RUN_EDIT) {
+		ui_message("message not changed: aborted");
+		compose_free(s->c);
+		return r;
+	}
+	ui_set_redraw(draw, s);
+	r = screen_loop(s, q);
+	ui_set_redraw(NULL, NULL);
+	compose_free(s->c);
+	return r;
+}
+
 enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 				    struct queue *q, enum composeui_kind kind,
 				    const char *orig, size_t len)
 {
 	struct err err = ERR_INIT;
 	struct screen s;
-	enum composeui_result r = COMPOSEUI_DROPPED;
-	int changed = 0, rc = 0;
+	int rc = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
 	s.c = compose_new(cfg, account, &err);
 	if (!s.c) {
 		ui_error("%s", err.msg);
-		return r;
+		return COMPOSEUI_DROPPED;
 	}
 	switch (kind) {
 	case COMPOSEUI_NEW:
@@ -277,28 +307,26 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 	if (rc < 0) {
 		ui_error("%s", err.msg);
 		compose_free(s.c);
-		return r;
+		return COMPOSEUI_DROPPED;
 	}
-	if (kind == COMPOSEUI_DRAFT) {
-		s.draft_ok = 1;
-		changed = 1;
-	} else {
-		rc = edit(&s, &changed);
+	return run(&s, q, kind == COMPOSEUI_DRAFT ? RUN_SHOW : RUN_EDIT);
+}
+
+enum composeui_result composeui_run_mailto(const struct cfg *cfg, const char *account,
+					   struct queue *q, const struct mailto *m)
+{
+	struct err err = ERR_INIT;
+	struct screen s;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.c = compose_new(cfg, account, &err);
+	if (!s.c) {
+		ui_error("%s", err.msg);
+		return COMPOSEUI_DROPPED;
 	}
-	if (rc < 0) {
-		compose_free(s.c);
-		return r;
-	}
-	/* Leaving the editor without a change means "never mind", as in
-	 * mutt; a draft with an error is always shown so it can be fixed. */
-	if (rc == 0 && !changed) {
-		ui_message("message not changed: aborted");
-		compose_free(s.c);
-		return r;
-	}
-	ui_set_redraw(draw, &s);
-	r = screen_loop(&s, q);
-	ui_set_redraw(NULL, NULL);
-	compose_free(s.c);
-	return r;
+	compose_start_filled(s.c, m->to, m->cc, m->bcc, m->subject, m->in_reply_to, m->body);
+	/* A link may hold the whole message (a list's "subscribe"), so an
+	 * unchanged draft is still worth sending. */
+	return run(&s, q, RUN_EDIT_KEEP);
 }

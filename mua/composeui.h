@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "cfg.h"
+#include "mailto.h"
 #include "queue.h"
 
 enum composeui_kind {
@@ -35,5 +36,11 @@ enum composeui_result {
 enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 				    struct queue *q, enum composeui_kind kind,
 				    const char *orig, size_t len);
+
+/* The same for a mailto: URL read by mailto_parse() (m borrowed): a new
+ * message with its fields, through the editor to the screen; leaving the
+ * editor without a change does not abort it. */
+enum composeui_result composeui_run_mailto(const struct cfg *cfg, const char *account,
+					   struct queue *q, const struct mailto *m);
 
 #endif

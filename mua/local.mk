@@ -18,6 +18,7 @@ mua_libmua_a_SOURCES = \
 	mua/qview.c mua/qview.h \
 	mua/composeui.c mua/composeui.h \
 	mua/recall.c mua/recall.h \
+	mua/mailto.c mua/mailto.h \
 	mua/browser.c mua/browser.h
 mua_surel_SOURCES = mua/main.c
 mua_surel_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)

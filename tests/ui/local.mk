@@ -17,3 +17,4 @@ TESTS += \
 	tests/ui/bodysearch.sh
 TESTS += tests/ui/identity.sh
 TESTS += tests/ui/drafts.sh
+TESTS += tests/ui/mailto.sh

@@ -36,6 +36,7 @@ static const struct {
 	{ "index", suite_index },
 	{ "compose", suite_compose },
 	{ "identity", suite_identity },
+	{ "mailto", suite_mailto },
 	{ "thread", suite_thread },
 	{ "pattern", suite_pattern },
 	{ "relay", suite_relay },

@@ -949,6 +949,35 @@ static void test_unsend(void)
 	compose_free(c);
 }
 
+/* The fields of a mailto: URL: headers on one line, the body sanitised,
+ * In-Reply-To kept only when it is one message id. */
+static void test_start_filled(void)
+{
+	struct compose *c = setup(NULL);
+	struct built b;
+	const char *d;
+
+	compose_start_filled(c, "a@x.test", "c@x.test", "h@x.test", "Gr\xc3\xbc\xc3\x9f" "e\nBcc: e@x.test",
+			     "<id.1@x.test>", "line 1\nline 2 \x1b[31mred");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "To"), "a@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Cc"), "c@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Bcc"), "h@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Subject"), "Gr\xc3\xbc\xc3\x9f" "e Bcc: e@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "From"), "Ana Putri <ana@example.co.id>");
+	d = compose_draft(c, NULL);
+	CU_ASSERT(contains(d, "\n\nline 1\nline 2 \xef\xbf\xbd[31mred\n\n-- \nAna\n"));
+	build(c, 0, &b);
+	CU_ASSERT_STRING_EQUAL(msg_header(b.m, "In-Reply-To"), "<id.1@x.test>");
+	CU_ASSERT_STRING_EQUAL(msg_header(b.m, "References"), "<id.1@x.test>");
+	done(&b);
+	compose_start_filled(c, NULL, NULL, NULL, NULL, "not an id", NULL);
+	CU_ASSERT_PTR_NULL(compose_field(c, "To"));
+	build(c, 0, &b);
+	CU_ASSERT_PTR_NULL(msg_header(b.m, "In-Reply-To"));
+	done(&b);
+	compose_free(c);
+}
+
 static void test_mark_replied(void)
 {
 	struct err err = ERR_INIT;
@@ -1031,6 +1060,7 @@ void suite_compose(void)
 	CU_add_test(s, "send: queued with envelope and without Bcc", test_send);
 	CU_add_test(s, "postpone to Drafts and resume", test_postpone_and_resume);
 	CU_add_test(s, "undo send back to Drafts", test_unsend);
+	CU_add_test(s, "mailto: fields", test_start_filled);
 	CU_add_test(s, "mark replied", test_mark_replied);
 	CU_add_test(s, "editor", test_edit);
 }
