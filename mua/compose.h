@@ -119,7 +119,9 @@ int compose_start_forward(struct compose *c, const char *orig, size_t len,
 
 /* Resume a message saved by compose_postpone() or compose_unsend() (or any
  * message): its headers (From, To, Cc, Bcc, Subject, Reply-To,
- * In-Reply-To, References) and text become the draft, every other leaf
+ * In-Reply-To, References, and the user's other fields: not the ones
+ * surel writes itself, nor Received, Return-Path, Delivered-To,
+ * X-Original-To) and text become the draft, every other leaf
  * part an attachment.  When its From is one of the user's addresses, that
  * is the identity (account, signature) from then on.  The UI removes the
  * Drafts copy once the message is sent (recall.h). */

@@ -140,6 +140,58 @@ static void put_addrs_of(struct buf *out, const struct msg *m, const char *name)
 	msg_addrs_free(a, n);
 }
 
+int compose_field_generated(const char *name)
+{
+	static const char *const names[] = {
+		"Date", "Message-ID", "MIME-Version", "User-Agent",
+		"From", "To", "Cc", "Bcc", "Subject", "Reply-To", "In-Reply-To", "References",
+	};
+	size_t i;
+
+	if (strncasecmp(name, "Content-", 8) == 0)
+		return 1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(name, names[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The fields of m a resumed draft keeps besides its six: the user's own
+ * (X-..., Organization), not trace fields a delivery added. */
+static void put_extra_fields(struct buf *out, const struct msg *m)
+{
+	static const char *const trace[] = {
+		"Received", "Return-Path", "Delivered-To", "X-Original-To",
+	};
+	const char *name, *value;
+	struct buf dec = BUF_INIT;
+	size_t i, k;
+
+	for (i = 0; i < msg_header_count(m); i++) {
+		msg_header_at(m, i, &name, &value);
+		if (compose_field_generated(name) || !value[0])
+			continue;
+		for (k = 0; k < sizeof(trace) / sizeof(trace[0]); k++)
+			if (strcasecmp(name, trace[k]) == 0)
+				break;
+		if (k < sizeof(trace) / sizeof(trace[0]) || !name[0])
+			continue;
+		/* Only a name the draft parser reads back (set_made relies on
+		 * it): printable ASCII without ':' (RFC 5322 2.2). */
+		for (k = 0; name[k] > ' ' && name[k] <= '~' && name[k] != ':'; k++)
+			;
+		if (name[k])
+			continue;
+		buf_reset(&dec);
+		codec_header_decode(value, strlen(value), &dec);
+		buf_printf(out, "%s: ", name);
+		put_line_value(out, dec.data);
+		buf_putc(out, '\n');
+	}
+	buf_release(&dec);
+}
+
 /* --- identities ----------------------------------------------------------- */
 
 void compose_identity_use(struct compose *c, const struct cfg_account *a, const char *addr)
@@ -681,6 +733,11 @@ int compose_start_draft(struct compose *c, const char *data, size_t len, struct 
 	if (vals[0].len == 0)
 		v[0] = c->from;
 	put_head(&t, v);
+	/* The user's other fields go before the empty line put_head ended
+	 * with. */
+	buf_truncate(&t, t.len - 1);
+	put_extra_fields(&t, m);
+	buf_putc(&t, '\n');
 	text_of(m, &text);
 	buf_append(&t, text.data, text.len);
 

@@ -910,7 +910,7 @@ static void test_unsend(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
 	CU_ASSERT_EQUAL(compose_start_reply(c, orig_plain, strlen(orig_plain), 0, &err), 0);
 	set(c, "From: ana@home.test\nTo: Bob <bob@x.test>\nCc: carol@x.test\n"
-	       "Bcc: eve@x.test\nSubject: Re: hello\n\nhi\n");
+	       "Bcc: eve@x.test\nSubject: Re: hello\nX-Extra: kept \xc3\xa9\n\nhi\n");
 	CU_ASSERT_EQUAL(compose_send(c, q, COMPOSE_NO_FLUSH, &id, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(id);
 	CU_ASSERT_EQUAL(compose_unsend(cfg, q, id, &path, &irt, &err), 0);
@@ -929,6 +929,9 @@ static void test_unsend(void)
 
 	/* Resumed, it is the same message again, from the same identity. */
 	CU_ASSERT_EQUAL(compose_start_draft(c, data, len, &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "X-Extra"), "kept \xc3\xa9");
+	CU_ASSERT_PTR_NULL(compose_field(c, "User-Agent"));
+	CU_ASSERT_PTR_NULL(compose_field(c, "Message-ID"));
 	CU_ASSERT_STRING_EQUAL(compose_field(c, "Bcc"), "eve@x.test");
 	CU_ASSERT_STRING_EQUAL(compose_field(c, "From"), "ana@home.test");
 	CU_ASSERT_STRING_EQUAL(compose_from(c), "ana@home.test");
