@@ -18,3 +18,4 @@ TESTS += \
 TESTS += tests/ui/identity.sh
 TESTS += tests/ui/drafts.sh
 TESTS += tests/ui/mailto.sh
+TESTS += tests/ui/accounts.sh
