@@ -141,6 +141,17 @@ int compose_start_draft(struct compose *c, const char *msg, size_t len,
 int compose_set_identity(struct compose *c, const char *account, const char *addr,
 			 struct err *err) COMPOSE_WUR;
 
+/* Set field name (From, To, Cc, Bcc, Subject or Reply-To, any case) of
+ * the parsed draft to value (UTF-8; line breaks become spaces; "" empties
+ * it), in place of its line or lines, as the compose screen's t, c, b, s,
+ * f and r keys do.  Address fields must read as addresses (EX_DATAERR
+ * naming the field, the draft unchanged); From must be one address, and
+ * one of the user's makes its account the identity as
+ * compose_set_identity() does.  Another name is EX_SOFTWARE; a draft that
+ * did not parse is EX_DATAERR. */
+int compose_set_field(struct compose *c, const char *name, const char *value,
+		      struct err *err) COMPOSE_WUR;
+
 /* --- the draft --------------------------------------------------------- */
 
 /* The draft text as last set (for the editor or a preview). */

@@ -992,14 +992,15 @@ int compose_parse_mboxes(const char *value, const char *field, const char *domai
 
 /* --- changing the identity ---------------------------------------------- */
 
-/* The draft with its From field (and continuation lines) replaced by
- * from, appended to out; *body_out is where the body starts in out. */
-static void put_with_from(const struct compose *c, const char *from, struct buf *out,
-			  size_t *body_out)
+/* The draft with its field name (and continuation lines) replaced by
+ * "name: value", or added at the end of the header block, appended to out;
+ * *body_out is where the body starts in out. */
+static void put_with_field(const struct compose *c, const char *name, const char *value,
+			   struct buf *out, size_t *body_out)
 {
 	const char *p = c->draft.data, *end = p + c->draft.len, *nl;
-	size_t n;
-	int in_from = 0, done = 0;
+	size_t n, nlen = strlen(name);
+	int in_field = 0, done = 0;
 
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -1007,23 +1008,28 @@ static void put_with_from(const struct compose *c, const char *from, struct buf 
 		if (n == 1 && p[0] == '\n')
 			break;
 		if (!is_blank(p[0]))
-			in_from = !done && field_name_len(p, n) == 4 && strncasecmp(p, "From", 4) == 0;
-		if (in_from && !done) {
-			buf_printf(out, "From: %s\n", from);
+			in_field = !done && field_name_len(p, n) == nlen && strncasecmp(p, name, nlen) == 0;
+		if (in_field && !done) {
+			buf_printf(out, "%s: %s\n", name, value);
 			done = 1;
-		} else if (!in_from) {
+		} else if (!in_field) {
 			buf_append(out, p, n);
 		}
 		p += n;
 	}
 	if (!done) {
-		struct buf t = BUF_INIT;
+		/* From leads, as in every draft surel makes. */
+		if (strcasecmp(name, "From") == 0) {
+			struct buf t = BUF_INIT;
 
-		buf_printf(&t, "From: %s\n", from);
-		buf_append(&t, out->data, out->len);
-		buf_reset(out);
-		buf_append(out, t.data, t.len);
-		buf_release(&t);
+			buf_printf(&t, "From: %s\n", value);
+			buf_append(&t, out->data, out->len);
+			buf_reset(out);
+			buf_append(out, t.data, t.len);
+			buf_release(&t);
+		} else {
+			buf_printf(out, "%s: %s\n", name, value);
+		}
 	}
 	*body_out = out->len;
 	buf_append(out, p, (size_t)(end - p));
@@ -1052,7 +1058,7 @@ int compose_set_identity(struct compose *c, const char *account, const char *add
 	put_signature(c, &old_sig);
 	compose_identity_use(c, a, addr);
 	put_signature(c, &new_sig);
-	put_with_from(c, c->from, &t, &body);
+	put_with_field(c, "From", c->from, &t, &body);
 	/* The signature follows the identity when the old one is still
 	 * there as it was made (the last copy: a quoted one comes first). */
 	if (old_sig.len) {
@@ -1076,5 +1082,43 @@ int compose_set_identity(struct compose *c, const char *account, const char *add
 	buf_release(&t);
 	buf_release(&old_sig);
 	buf_release(&new_sig);
+	return rc;
+}
+
+int compose_set_field(struct compose *c, const char *name, const char *value,
+		      struct err *err)
+{
+	static const char *const fields[] = { "From", "To", "Cc", "Bcc", "Subject", "Reply-To" };
+	struct addr_mbox *v = NULL;
+	const struct cfg_account *a;
+	struct buf line = BUF_INIT, t = BUF_INIT;
+	size_t i, n = 0, body;
+	int rc = -1;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) && strcasecmp(fields[i], name) != 0; i++)
+		;
+	if (i == sizeof(fields) / sizeof(fields[0]))
+		return err_set(err, EX_SOFTWARE, "'%s' is not a field of the compose screen", name);
+	name = fields[i];
+	if (!c->parsed)
+		return err_set(err, EX_DATAERR, "the draft has an error: fix it first");
+	put_line_value(&line, value ? value : "");
+	if (i != 4 && compose_parse_mboxes(line.data, name, NULL, &v, &n, err) < 0)
+		goto out;
+	if (i == 0 && n != 1) {
+		err_set(err, EX_DATAERR, "From needs one address");
+		goto out;
+	}
+	/* A From of one of the user's addresses is that identity: account,
+	 * signature and smarthost follow, as compose_set_identity does. */
+	if (i == 0 && c->cfg && (a = cfg_account_for_address(c->cfg, v[0].addr)) != NULL &&
+	    compose_set_identity(c, cfg_account_name(a), v[0].addr, err) < 0)
+		goto out;
+	put_with_field(c, name, line.data, &t, &body);
+	rc = compose_set_draft(c, t.data, t.len, err);
+out:
+	addr_list_free(v, n);
+	buf_release(&t);
+	buf_release(&line);
 	return rc;
 }

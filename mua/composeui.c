@@ -1,9 +1,11 @@
 #include "config.h"
 
 #include <curses.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "compose.h"
 #include "composeui.h"
@@ -28,7 +30,7 @@ static void draw(void *arg)
 	int y = 1;
 
 	erase();
-	ui_help_bar("y:Send  q:Abort  e:Edit  a:Attach  D:Drop  j/k:Select  i:From  P:Postpone  ?:Help");
+	ui_help_bar("y:Send  q:Abort  e:Edit  t/c/b/s/f/r:Fields  i:Identity  a:Attach  D:Drop  P:Postpone  ?:Help");
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) && y < ui_rows() - 2; i++, y++) {
 		const char *v = s->draft_ok ? compose_field(s->c, fields[i]) : NULL;
 
@@ -77,13 +79,69 @@ static int edit(struct screen *s, int *changed_out)
 	return -1;
 }
 
+/* Tab at "Attach file:": the file names in the typed directory that start
+ * with the typed name, completed as far as they agree (a lone directory
+ * gets its "/"); several are listed on the status line. */
+static void complete_path(void *arg, struct buf *line)
+{
+	const char *slash = strrchr(line->data, '/'), *base;
+	char *dirpart, *dir, *first = NULL, *full;
+	size_t dlen = slash ? (size_t)(slash - line->data) + 1 : 0, blen, common = 0, n = 0;
+	struct buf list = BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	(void)arg;
+	dirpart = xstrndup(line->data, dlen);
+	base = line->data + dlen;
+	blen = strlen(base);
+	dir = dlen ? path_expand(dirpart) : xstrdup(".");
+	d = opendir(dir);
+	while (d && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, blen) != 0 || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 || (de->d_name[0] == '.' && base[0] != '.'))
+			continue;
+		if (!first) {
+			first = xstrdup(de->d_name);
+			common = strlen(first);
+		} else {
+			while (common > 0 && strncmp(first, de->d_name, common) != 0)
+				common--;
+		}
+		n++;
+		buf_printf(&list, "%s%s", list.len ? "  " : "", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (first && common > blen) {
+		buf_truncate(line, dlen);
+		buf_append(line, first, common);
+	}
+	if (n == 1) {
+		full = xasprintf("%s/%s", dir, first);
+		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode) && common == strlen(first))
+			buf_putc(line, '/');
+		free(full);
+	} else if (n > 1 && !(common > blen)) {
+		ui_status_bar(list.data);
+	} else if (n == 0) {
+		ui_status_bar("no such file");
+	}
+	buf_release(&list);
+	free(first);
+	free(dir);
+	free(dirpart);
+}
+
 static void attach(struct screen *s)
 {
+	struct ui_prompt_ops ops = { complete_path, NULL, NULL, NULL };
 	struct err err = ERR_INIT;
 	struct buf line = BUF_INIT;
 	char *path;
 
-	if (ui_prompt("Attach file: ", NULL, NULL, &line) == 0 && line.len) {
+	if (ui_prompt("Attach file: ", NULL, &ops, &line) == 0 && line.len) {
 		path = path_expand(line.data);
 		if (compose_attach_file(s->c, path, &err) < 0)
 			ui_error("%s", err.msg);
@@ -91,6 +149,24 @@ static void attach(struct screen *s)
 			s->cur = compose_attach_count(s->c) - 1;
 		free(path);
 	}
+	buf_release(&line);
+}
+
+/* t, c, b, s, f, r: edit one header field in place (mutt's keys). */
+static void edit_field(struct screen *s, const char *name)
+{
+	struct err err = ERR_INIT;
+	struct buf q = BUF_INIT, line = BUF_INIT;
+
+	if (!s->draft_ok) {
+		ui_error("the draft has an error: e edits it");
+		return;
+	}
+	buf_printf(&q, "%s: ", name);
+	if (ui_prompt(q.data, compose_field(s->c, name), NULL, &line) == 0 &&
+	    compose_set_field(s->c, name, line.data, &err) < 0)
+		ui_error("%s", err.msg);
+	buf_release(&q);
 	buf_release(&line);
 }
 
@@ -155,9 +231,12 @@ static void pick_identity(struct screen *s)
 static const struct ui_keyhelp keys[] = {
 	{ "y", "send: the message goes to the outgoing queue" },
 	{ "e", "edit the message again" },
-	{ "a", "attach a file" },
+	{ "a", "attach a file (Tab completes file names)" },
 	{ "D", "drop the selected attachment" },
 	{ "j k", "select an attachment" },
+	{ "t c b", "edit To, Cc, Bcc" },
+	{ "s r", "edit Subject, Reply-To" },
+	{ "f", "edit From (one of your addresses switches the identity)" },
 	{ "i", "pick the identity (account and address) to write from" },
 	{ "P", "postpone: save to the drafts folder" },
 	{ "q", "abort (asks)" },
@@ -191,6 +270,10 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 			break;
 		case 'a':
 			attach(s);
+			break;
+		case 't': case 'c': case 'b': case 's': case 'f': case 'r':
+			edit_field(s, k == 't' ? "To" : k == 'c' ? "Cc" : k == 'b' ? "Bcc" :
+				      k == 's' ? "Subject" : k == 'f' ? "From" : "Reply-To");
 			break;
 		case 'i':
 			if (!s->draft_ok)

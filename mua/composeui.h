@@ -1,7 +1,9 @@
 /*
  * composeui: the compose screen.  Starts a message through compose.h (new,
- * reply, reply to all, forward), hands the terminal to the editor, then
- * shows the headers and attachments with y send, a attach, D drop, e edit
+ * reply, reply to all, forward, a resumed draft, a mailto: URL), hands the
+ * terminal to the editor, then shows the headers and attachments with y
+ * send, t c b s f r edit To, Cc, Bcc, Subject, From, Reply-To in place, i
+ * pick the identity, a attach (Tab completes file names), D drop, e edit
  * again, P postpone, q abort (asks).  Building, checking and queueing the
  * message are compose.h's; flags of the original are the caller's.
  */

@@ -19,3 +19,4 @@ TESTS += tests/ui/identity.sh
 TESTS += tests/ui/drafts.sh
 TESTS += tests/ui/mailto.sh
 TESTS += tests/ui/accounts.sh
+TESTS += tests/ui/compose-fields.sh

@@ -981,6 +981,45 @@ static void test_start_filled(void)
 	compose_free(c);
 }
 
+/* The compose screen's header keys: a field replaced in place, added when
+ * missing, refused when it is no address list; From switches identity. */
+static void test_set_field(void)
+{
+	struct compose *c = setup(NULL);
+	struct err err = ERR_INIT;
+
+	compose_start_new(c, "a@x.test", "first");
+	CU_ASSERT_EQUAL(compose_set_field(c, "to", "B <b@x.test>,\n c@x.test", &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "To"), "B <b@x.test>,  c@x.test");
+	CU_ASSERT_EQUAL(compose_set_field(c, "Subject", "second \xe2\x9c\x93", &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Subject"), "second \xe2\x9c\x93");
+	CU_ASSERT_EQUAL(compose_set_field(c, "Cc", "", &err), 0);
+	CU_ASSERT_PTR_NULL(compose_field(c, "Cc"));
+	CU_ASSERT_EQUAL(compose_set_field(c, "Bcc", "ok@x.test, a@b@c", &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	CU_ASSERT_PTR_NULL(compose_field(c, "Bcc"));
+	err_clear(&err);
+	CU_ASSERT_EQUAL(compose_set_field(c, "X-Other", "x", &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_SOFTWARE);
+	err_clear(&err);
+	CU_ASSERT_EQUAL(compose_set_field(c, "From", "a@x.test, b@x.test", &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	err_clear(&err);
+	CU_ASSERT(contains(compose_draft(c, NULL), "\n-- \nAna\n+62 21 555\n"));
+
+	/* Another account's address: its identity, without work's signature. */
+	CU_ASSERT_EQUAL(compose_set_field(c, "From", "Me at home <ana@home.test>", &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "From"), "Me at home <ana@home.test>");
+	CU_ASSERT(!contains(compose_draft(c, NULL), "+62 21 555"));
+	CU_ASSERT(strncmp(compose_draft(c, NULL), "From: Me at home <ana@home.test>\nTo: B", 38) == 0);
+
+	/* A draft without the field gets it before the empty line. */
+	CU_ASSERT_EQUAL(compose_set_draft(c, "To: a@x.test\n\nbody\n", 19, &err), 0);
+	CU_ASSERT_EQUAL(compose_set_field(c, "Reply-To", "r@x.test", &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_draft(c, NULL), "To: a@x.test\nReply-To: r@x.test\n\nbody\n");
+	compose_free(c);
+}
+
 static void test_mark_replied(void)
 {
 	struct err err = ERR_INIT;
@@ -1064,6 +1103,7 @@ void suite_compose(void)
 	CU_add_test(s, "postpone to Drafts and resume", test_postpone_and_resume);
 	CU_add_test(s, "undo send back to Drafts", test_unsend);
 	CU_add_test(s, "mailto: fields", test_start_filled);
+	CU_add_test(s, "header fields set in place", test_set_field);
 	CU_add_test(s, "mark replied", test_mark_replied);
 	CU_add_test(s, "editor", test_edit);
 }
