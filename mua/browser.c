@@ -802,6 +802,17 @@ static void folder_list(struct browser *b)
 		free(name);
 }
 
+/* A: the account list; Enter switches. */
+static void pick_account(struct browser *b)
+{
+	if (!b->cfg || !b->acct) {
+		ui_error("no accounts: surel runs without a configuration");
+		return;
+	}
+	switch_account(b, folderlist_pick_account(b->cfg, b->acct));
+	ui_set_redraw(draw, b);
+}
+
 /* The Maildir at dir, made when the user agrees. */
 static int ensure_maildir(const char *dir)
 {
@@ -1104,6 +1115,15 @@ static void recall(struct browser *b)
 	count_queue(b);
 }
 
+/* m: a new message, or a postponed one when the user wants it back. */
+static void new_message(struct browser *b)
+{
+	if (recall_count(b->acct) > 0 && ui_confirm("Recall postponed message?"))
+		recall(b);
+	else
+		compose(b, COMPOSEUI_NEW);
+}
+
 /* qview's undo send: the original is no longer replied to. */
 static void unsent(void *arg, const char *in_reply_to)
 {
@@ -1265,12 +1285,7 @@ static void key(struct browser *b, int k)
 		folder_list(b);
 		break;
 	case 'A':
-		if (!b->cfg || !b->acct) {
-			ui_error("no accounts: surel runs without a configuration");
-			break;
-		}
-		switch_account(b, folderlist_pick_account(b->cfg, b->acct));
-		ui_set_redraw(draw, b);
+		pick_account(b);
 		break;
 	case '/':
 		search(b);
@@ -1285,10 +1300,7 @@ static void key(struct browser *b, int k)
 		toggle_threads(b);
 		break;
 	case 'm':
-		if (recall_count(b->acct) > 0 && ui_confirm("Recall postponed message?"))
-			recall(b);
-		else
-			compose(b, COMPOSEUI_NEW);
+		new_message(b);
 		break;
 	case 'R':
 		recall(b);
