@@ -135,8 +135,14 @@ static void take(struct mailto *m, const char *name, const struct buf *v)
 	} else if (strcasecmp(name, "attach") == 0 || strcasecmp(name, "attachment") == 0) {
 		warn(m, xstrdup("mailto: attach= ignored: a link cannot attach files"));
 	} else {
+		size_t n;
+
 		codec_sanitize(name, strlen(name), 0, &shown);
-		warn(m, xasprintf("mailto: header '%.*s' ignored", SHOWN, shown.data));
+		/* Cut at a character boundary: the warning stays UTF-8. */
+		for (n = shown.len > SHOWN ? SHOWN : shown.len;
+		     n < shown.len && ((unsigned char)shown.data[n] & 0xc0) == 0x80; n--)
+			;
+		warn(m, xasprintf("mailto: header '%.*s' ignored", (int)n, shown.data));
 	}
 	if (one) {
 		free(*one);

@@ -88,6 +88,13 @@ static void test_fields(void)
 	CU_ASSERT_STRING_EQUAL(m.warnings[0], "mailto: attach= ignored: a link cannot attach files");
 	CU_ASSERT_STRING_EQUAL(m.warnings[1], "mailto: header 'foo' ignored");
 	mailto_release(&m);
+	/* A long name of control characters (each shown as a three-byte
+	 * U+FFFD) is cut at a character boundary.  Found by fuzz_mailto. */
+	CU_ASSERT_EQUAL(mailto_parse("mailto:a@x?a%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F"
+				     "%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F=1", &m, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(m.nwarn, 1);
+	CU_ASSERT_EQUAL(strlen(m.warnings[0]), strlen("mailto: header '' ignored") + 58);
+	mailto_release(&m);
 	mailto_release(NULL);
 }
 
