@@ -72,9 +72,8 @@ int afile_mkdirs(const char *path, struct err *err) AFILE_WUR;
  * two afile_lock() calls on one path conflict even within one process, and
  * closing some other descriptor of the file does not drop it (a POSIX
  * fcntl lock would be dropped).  A forked child shares the lock through
- * the inherited descriptor until it closes it or execs (O_CLOEXEC).  These are surel's own lock files; mbox
- * files use the fcntl + dotlock convention other mail programs share
- * (spool/mbox.h). */
+ * the inherited descriptor until it closes it or execs (O_CLOEXEC).  These are surel's own lock files; an mbox
+ * is read under the fcntl lock other mail programs take (mua/mbox.h). */
 int afile_lock(const char *path, int wait, struct err *err) AFILE_WUR;
 void afile_unlock(int fd);
 

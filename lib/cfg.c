@@ -1147,6 +1147,22 @@ const char *cfg_get_nth(const struct cfg_account *a, const char *key, size_t i)
 	return NULL;
 }
 
+struct rules *cfg_rules(const struct cfg_account *a, struct err *err)
+{
+	struct rules *r = rules_new();
+	const char *spec;
+	size_t i;
+
+	for (i = 0; (spec = cfg_get_nth(a, "rule", i)); i++) {
+		if (rules_add(r, spec, err) < 0) {
+			err_prefix(err, "account '%s': rule %zu", cfg_account_name(a), i + 1);
+			rules_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
 int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt)
 {
 	const char *v = cfg_get(a, key);
@@ -1161,13 +1177,4 @@ long cfg_get_duration(const struct cfg_account *a, const char *key, long dflt)
 	long n;
 
 	return v && whole_duration(v, &n) == 0 ? n : dflt;
-}
-
-long cfg_get_int(const struct cfg_account *a, const char *key, long dflt)
-{
-	const char *v = cfg_get(a, key);
-	const char *end;
-	long n;
-
-	return v && parse_count(v, &end, &n) == 0 && !*end ? n : dflt;
 }

@@ -14,6 +14,7 @@
 
 struct cfg;
 struct cfg_account;
+struct rules;
 
 /* The default file: $XDG_CONFIG_HOME/surel/config (caller frees). */
 char *cfg_default_path(void);
@@ -73,10 +74,13 @@ const char *cfg_get(const struct cfg_account *a, const char *key);
  * the i-th one present, counting from 0 in number order (rule2 before
  * rule10), or NULL past the last (borrowed). */
 const char *cfg_get_nth(const struct cfg_account *a, const char *key, size_t i);
+/* The account's filing rules (lib/rules.h) in number order (rule1 before
+ * rule2 before rule10); an account without rules gives an empty list,
+ * never NULL on success.  Caller frees with rules_free(). */
+struct rules *cfg_rules(const struct cfg_account *a, struct err *err)
+	__attribute__((warn_unused_result));
 /* Boolean key (yes/no/true/false/on/off/1/0, validated at load). */
 int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt);
-/* Integer key (validated at load). */
-long cfg_get_int(const struct cfg_account *a, const char *key, long dflt);
 /* Duration key ("90", "30m", "5d"; validated at load) in seconds. */
 long cfg_get_duration(const struct cfg_account *a, const char *key, long dflt);
 

@@ -1360,31 +1360,6 @@ void codec_header_decode(const char *in, size_t len, struct buf *out)
 	buf_release(&tmp);
 }
 
-void codec_rfc2231_decode(const char *in, size_t len, struct buf *out)
-{
-	const char *t1 = memchr(in, '\'', len), *t2 = NULL, *val = in;
-	char cs[48];
-	const char *charset = NULL;
-	struct buf raw = BUF_INIT;
-	size_t n;
-
-	if (t1)
-		t2 = memchr(t1 + 1, '\'', len - (size_t)(t1 + 1 - in));
-	if (t2) {
-		/* Python's decode_rfc2231: two ticks or it is all value. */
-		n = (size_t)(t1 - in);
-		if (n && n < sizeof(cs)) {
-			memcpy(cs, in, n);
-			cs[n] = '\0';
-			charset = cs;
-		}
-		val = t2 + 1;
-	}
-	codec_pct_decode(val, len - (size_t)(val - in), &raw);
-	codec_to_utf8(charset, raw.data, raw.len, out);
-	buf_release(&raw);
-}
-
 /* ---- sanitising ---- */
 
 static int is_bidi_control(unsigned cp)

@@ -170,12 +170,6 @@ void codec_rfc2047_decode(const char *in, size_t len, struct buf *out);
  * guess). */
 void codec_header_decode(const char *in, size_t len, struct buf *out);
 
-/* Decode an RFC 2231 extended value "charset'lang'%XX..." to UTF-8.
- * Without two "'" the whole input is the percent-encoded value and its
- * charset is guessed as codec_to_utf8(NULL, ...) does; an invalid "%" stays
- * literal. */
-void codec_rfc2231_decode(const char *in, size_t len, struct buf *out);
-
 /* Only the percent step of RFC 2231: "%XY" with two hex digits (either
  * case) is the byte XY, anything else (an invalid "%" included) is copied.
  * For callers that join continuation sections before converting them. */

@@ -4,6 +4,7 @@ lib_libsurel_a_SOURCES = \
 	lib/err.c lib/err.h \
 	lib/xalloc.c lib/xalloc.h \
 	lib/buf.c lib/buf.h \
+	lib/strv.c lib/strv.h \
 	lib/log.c lib/log.h \
 	lib/out.c lib/out.h \
 	lib/path.c lib/path.h \
@@ -13,6 +14,7 @@ lib_libsurel_a_SOURCES = \
 	lib/pwcmd.c lib/pwcmd.h \
 	lib/codec.c lib/codec.h \
 	lib/msg.c lib/msg.h \
+	lib/summary.c lib/summary.h \
 	lib/maildir.c lib/maildir.h \
 	lib/batch.c lib/batch.h \
 	lib/tls.c lib/tls.h \

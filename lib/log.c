@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -58,7 +57,7 @@ static const char *stamp(char *out, size_t size)
 	return out;
 }
 
-static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
+static void vlog(enum log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char line[1024], when[32];
@@ -69,8 +68,6 @@ static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	if (n < 0)
 		return;
-	if (errnum && (size_t)n < sizeof(line))
-		snprintf(line + n, sizeof(line) - (size_t)n, ": %s", strerror(errnum));
 	if (log_sink)
 		log_sink(level, line);
 	else if (log_syslog)
@@ -81,19 +78,19 @@ static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 		fprintf(stderr, "%s: %s\n", prog_name, line);
 }
 
-#define LOG_FN(name, level, with_errno)              \
-	void name(const char *fmt, ...)              \
-	{                                            \
-		int saved = errno;                   \
-		va_list ap;                          \
-		va_start(ap, fmt);                   \
-		vlog(level, with_errno ? saved : 0, fmt, ap); \
-		va_end(ap);                          \
-		errno = saved;                       \
+/* Logging never changes errno, so a caller can log and then report it. */
+#define LOG_FN(name, level)                  \
+	void name(const char *fmt, ...)      \
+	{                                    \
+		int saved = errno;           \
+		va_list ap;                  \
+		va_start(ap, fmt);           \
+		vlog(level, fmt, ap);        \
+		va_end(ap);                  \
+		errno = saved;               \
 	}
 
-LOG_FN(log_error, LOG_LVL_ERROR, 0)
-LOG_FN(log_warn, LOG_LVL_WARN, 1)
-LOG_FN(log_warnx, LOG_LVL_WARN, 0)
-LOG_FN(log_info, LOG_LVL_INFO, 0)
-LOG_FN(log_debug, LOG_LVL_DEBUG, 0)
+LOG_FN(log_error, LOG_LVL_ERROR)
+LOG_FN(log_warnx, LOG_LVL_WARN)
+LOG_FN(log_info, LOG_LVL_INFO)
+LOG_FN(log_debug, LOG_LVL_DEBUG)

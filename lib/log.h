@@ -1,8 +1,9 @@
 /*
  * log: diagnostics for all programs.  Commands log to stderr, the daemons to
- * syslog.  log_warn appends strerror(errno), log_warnx does not (OpenSMTPD's
- * pair).  Never pass secrets here; text from messages or servers must be
- * sanitised (codec_sanitize) before it is logged.
+ * syslog.  log_warnx has OpenSMTPD's name: it appends no strerror(errno),
+ * the caller puts the error in the text.  Never pass secrets here; text
+ * from messages or servers must be sanitised (codec_sanitize) before it is
+ * logged.
  */
 #ifndef SUREL_LOG_H
 #define SUREL_LOG_H
@@ -32,7 +33,6 @@ typedef void (*log_sink_fn)(enum log_level level, const char *line);
 void log_set_sink(log_sink_fn fn);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

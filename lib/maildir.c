@@ -12,6 +12,7 @@
 #include "afile.h"
 #include "maildir.h"
 #include "path.h"
+#include "strv.h"
 #include "xalloc.h"
 
 #define FLAGS_MAX (sizeof(((struct maildir_entry *)0)->flags) - 1)
@@ -81,13 +82,25 @@ static off_t name_size(const char *key, size_t keylen)
 
 /* Fill e for file name in sub ("new" or "cur") with one allocation: path
  * "SUB/NAME", then the key after path's NUL (maildir_entry_release knows). */
+size_t maildir_name_info(const char *name, char flags_out[16], off_t *size_out)
+{
+	size_t klen = key_len(name);
+	const char *info = name + klen;
+
+	flags_out[0] = '\0';
+	if (info[0] == ':' && info[1] == '2' && info[2] == ',')
+		flags_norm(info + 3, flags_out, 0);
+	*size_out = name_size(name, klen);
+	return klen;
+}
+
 static void entry_fill(struct maildir_entry *e, const char *sub, const char *name)
 {
-	size_t sublen = strlen(sub), namelen = strlen(name), klen = key_len(name);
-	const char *info = name[klen] == ':' ? name + klen + 1 : NULL;
+	size_t sublen = strlen(sub), namelen = strlen(name), klen;
 	char *p;
 
 	/* UNSAFE: sub '/' name NUL key NUL, all lengths from strlen above. */
+	klen = maildir_name_info(name, e->flags, &e->size);
 	p = xmalloc(sublen + 1 + namelen + 1 + klen + 1);
 	memcpy(p, sub, sublen);
 	p[sublen] = '/';
@@ -96,12 +109,8 @@ static void entry_fill(struct maildir_entry *e, const char *sub, const char *nam
 	e->key = p + sublen + 1 + namelen + 1;
 	memcpy(e->key, name, klen);
 	e->key[klen] = '\0';
-	e->flags[0] = '\0';
-	if (info && info[0] == '2' && info[1] == ',')
-		flags_norm(info + 2, e->flags, 0);
 	e->is_new = strcmp(sub, "new") == 0;
 	e->mtime = 0;
-	e->size = name_size(name, klen);
 }
 
 void maildir_entry_release(struct maildir_entry *e)
@@ -181,21 +190,6 @@ int maildir_create(const char *dir, struct err *err)
 
 /* ---- folders ---- */
 
-struct names {
-	char **v;
-	size_t n, cap;
-};
-
-/* Takes ownership of s. */
-static void names_add(struct names *l, char *s)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 16;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
-	l->v[l->n++] = s;
-}
-
 /* Whether entry name of directory dir is a directory; d_type answers for
  * most file systems, stat for the rest.  Symbolic links count when they
  * lead to a directory, but *real_out says whether it may be descended
@@ -234,7 +228,7 @@ static char *plusplus_name(const char *dname)
 /* Add the folders below root/rel (rel NULL for root itself).  Errors
  * below the root are skipped: one unreadable directory must not hide the
  * other folders. */
-static int walk(const char *root, const char *rel, int depth, struct names *out,
+static int walk(const char *root, const char *rel, int depth, struct strv *out,
 		struct err *err)
 {
 	char *dirpath = rel ? path_join(root, rel) : xstrdup(root);
@@ -262,7 +256,7 @@ static int walk(const char *root, const char *rel, int depth, struct names *out,
 			/* Maildir++ folders live only directly below the root;
 			 * elsewhere a dot name is hidden (".notmuch", ...). */
 			if (!rel && dn[1] != '\0' && maildir_is(child))
-				names_add(out, plusplus_name(dn));
+				strv_push_owned(out, plusplus_name(dn));
 			free(child);
 			continue;
 		}
@@ -272,7 +266,7 @@ static int walk(const char *root, const char *rel, int depth, struct names *out,
 		}
 		crel = rel ? xasprintf("%s/%s", rel, dn) : xstrdup(dn);
 		if (maildir_is(child))
-			names_add(out, xstrdup(crel));
+			strv_push(out, crel);
 		if (real && depth < FOLDER_DEPTH_MAX)
 			walk(root, crel, depth + 1, out, err);
 		free(crel);
@@ -295,38 +289,25 @@ static int cmp_folder(const void *a, const void *b)
 
 int maildir_folders(const char *root, char ***names_out, size_t *n_out, struct err *err)
 {
-	struct names l = { NULL, 0, 0 };
-	size_t i, j;
+	struct strv l = STRV_INIT;
 
 	if (maildir_is(root))
-		names_add(&l, xstrdup("INBOX"));
+		strv_push(&l, "INBOX");
 	if (walk(root, NULL, 0, &l, err) < 0) {
-		maildir_names_free(l.v, l.n);
+		strv_release(&l);
 		return -1;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cmp_folder);
 	/* Both layouts may name one folder (root is a Maildir and root/INBOX
 	 * exists too); list it once. */
-	for (i = j = 0; i < l.n; i++) {
-		if (j > 0 && strcmp(l.v[j - 1], l.v[i]) == 0)
-			free(l.v[i]);
-		else
-			l.v[j++] = l.v[i];
-	}
+	strv_sort_unique(&l, cmp_folder);
 	*names_out = l.v;
-	*n_out = j;
+	*n_out = l.n;
 	return 0;
 }
 
 void maildir_names_free(char **names, size_t n)
 {
-	size_t i;
-
-	if (!names)
-		return;
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	strv_free_v(names, n);
 }
 
 char *maildir_folder_path(const char *root, const char *name)
@@ -360,15 +341,13 @@ char *maildir_folder_path(const char *root, const char *name)
 
 /* ---- listing ---- */
 
-static int scan(const char *dir, const char *sub, unsigned flags, struct maildir_entry **v,
-		size_t *n, size_t *cap, struct err *err)
+int maildir_each(const char *dir, const char *sub,
+		 void (*fn)(void *arg, int dfd, const char *name), void *arg, struct err *err)
 {
 	char *p = path_join(dir, sub);
 	struct dirent *de;
-	struct stat st;
-	DIR *d;
+	DIR *d = opendir(p);
 
-	d = opendir(p);
 	if (!d) {
 		err_sys(err, afile_err_code(errno, EX_NOINPUT), "cannot open '%s'", p);
 		free(p);
@@ -383,22 +362,7 @@ static int scan(const char *dir, const char *sub, unsigned flags, struct maildir
 		 * d_type lets us drop directories without a stat. */
 		if (de->d_name[0] == '.' || de->d_type == DT_DIR)
 			continue;
-		if (flags & MAILDIR_STAT) {
-			/* A file moved away since readdir saw it is simply no
-			 * longer here. */
-			if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
-				continue;
-		}
-		if (*n == *cap) {
-			*cap = *cap ? 2 * *cap : 256;
-			*v = xreallocarray(*v, *cap, sizeof(**v));
-		}
-		entry_fill(&(*v)[*n], sub, de->d_name);
-		if (flags & MAILDIR_STAT) {
-			(*v)[*n].mtime = st.st_mtime;
-			(*v)[*n].size = st.st_size;
-		}
-		(*n)++;
+		fn(arg, dirfd(d), de->d_name);
 	}
 	if (errno) {
 		err_sys(err, afile_err_code(errno, EX_IOERR), "cannot read directory '%s'", p);
@@ -411,21 +375,53 @@ static int scan(const char *dir, const char *sub, unsigned flags, struct maildir
 	return 0;
 }
 
+/* The entries maildir_list() collects, from one subdirectory at a time. */
+struct listing {
+	const char *sub;
+	unsigned flags;
+	struct maildir_entry *v;
+	size_t n, cap;
+};
+
+static void list_one(void *arg, int dfd, const char *name)
+{
+	struct listing *l = arg;
+	struct stat st;
+
+	/* A file moved away since readdir saw it is simply no longer here. */
+	if ((l->flags & MAILDIR_STAT) &&
+	    (fstatat(dfd, name, &st, 0) < 0 || !S_ISREG(st.st_mode)))
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	entry_fill(&l->v[l->n], l->sub, name);
+	if (l->flags & MAILDIR_STAT) {
+		l->v[l->n].mtime = st.st_mtime;
+		l->v[l->n].size = st.st_size;
+	}
+	l->n++;
+}
+
 int maildir_list(const char *dir, unsigned flags, struct maildir_entry **out, size_t *n_out,
 		 struct err *err)
 {
-	struct maildir_entry *v = NULL;
-	size_t n = 0, cap = 0;
-
 	/* new/ before cur/: a message moved from new/ to cur/ meanwhile is
 	 * then seen twice rather than not at all. */
-	if (scan(dir, "new", flags, &v, &n, &cap, err) < 0 ||
-	    scan(dir, "cur", flags, &v, &n, &cap, err) < 0) {
-		maildir_entries_free(v, n);
-		return -1;
+	static const char *const subs[] = { "new", "cur" };
+	struct listing l = { NULL, flags, NULL, 0, 0 };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		l.sub = subs[i];
+		if (maildir_each(dir, l.sub, list_one, &l, err) < 0) {
+			maildir_entries_free(l.v, l.n);
+			return -1;
+		}
 	}
-	*out = v;
-	*n_out = n;
+	*out = l.v;
+	*n_out = l.n;
 	return 0;
 }
 
@@ -543,16 +539,6 @@ int maildir_deliver(const char *dir, const void *data, size_t len, const char *f
 		    char **path_out, struct err *err)
 {
 	return deliver(dir, -1, data, len, flags, path_out, err);
-}
-
-int maildir_deliver_fd(const char *dir, int fd, const char *flags, char **path_out,
-		       struct err *err)
-{
-	if (fd < 0) {
-		errno = EBADF;
-		return err_sys(err, EX_SOFTWARE, "cannot read the message");
-	}
-	return deliver(dir, fd, NULL, 0, flags, path_out, err);
 }
 
 int maildir_deliver_head_fd(const char *dir, const void *head, size_t head_len, int fd,

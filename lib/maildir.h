@@ -2,7 +2,7 @@
  * maildir: Maildir folders on disk (the Maildir spec plus the ":2," info
  * suffix for flags).  Finding folders under an account root, listing,
  * reading, delivering atomically, changing flags and moving.  Parsing the
- * messages is msg.h's job; mbox files are spool/mbox.h's.
+ * messages is msg.h's job; mbox files are read by the MUA (mua/mbox.h).
  *
  * An account root holds folders either as plain Maildirs below it (root/INBOX,
  * root/Sent, nested root/a/b) or Maildir++ style (root itself is INBOX,
@@ -51,6 +51,7 @@ int maildir_create(const char *dir, struct err *err) MAILDIR_WUR;
  * skipped. */
 int maildir_folders(const char *root, char ***names_out, size_t *n_out,
 		    struct err *err) MAILDIR_WUR;
+/* The same as strv_free_v(): the array is a strv's. */
 void maildir_names_free(char **names, size_t n);
 /* The directory of folder name under root, whichever layout holds it
  * (caller frees); for a folder that does not exist yet, the layout of the
@@ -67,6 +68,18 @@ char *maildir_folder_path(const char *root, const char *name);
 int maildir_list(const char *dir, unsigned flags, struct maildir_entry **out,
 		 size_t *n_out, struct err *err) MAILDIR_WUR;
 void maildir_entries_free(struct maildir_entry *e, size_t n);
+/* The readdir under maildir_list(), for listings of their own: fn(arg,
+ * dfd, name) for every message file of dir/sub ("new" or "cur"), dfd being
+ * the open directory (for fstatat).  Names starting with '.' and d_type
+ * directories are skipped.  EX_NOINPUT when the directory cannot be
+ * opened, EX_IOERR when reading it fails. */
+int maildir_each(const char *dir, const char *sub,
+		 void (*fn)(void *arg, int dfd, const char *name), void *arg,
+		 struct err *err) MAILDIR_WUR;
+/* What the file name of a message says: the length of its key (up to
+ * ':'), its flags (the letters after ":2,", ASCII order, no duplicates, ""
+ * when none) and the size from ",S=" in the key (-1 when absent). */
+size_t maildir_name_info(const char *name, char flags_out[16], off_t *size_out);
 
 /* Deliver len bytes at data into dir/new (tmp -> fsync -> rename -> fsync
  * dir), or into cur/ with :2,FLAGS when flags is non-NULL.  *path_out, when
@@ -80,12 +93,10 @@ void maildir_entries_free(struct maildir_entry *e, size_t n);
  * otherwise, EX_DATAERR for flags that are not letters. */
 int maildir_deliver(const char *dir, const void *data, size_t len, const char *flags,
 		    char **path_out, struct err *err) MAILDIR_WUR;
-/* The same, reading the message from fd until EOF (streams; no size limit).
- * A read error is EX_TEMPFAIL or EX_IOERR and leaves nothing behind. */
-int maildir_deliver_fd(const char *dir, int fd, const char *flags, char **path_out,
-		       struct err *err) MAILDIR_WUR;
 /* The same, storing the head_len bytes at head (what the caller read from
- * fd already, e.g. to look at the header) before the rest of fd. */
+ * fd already, e.g. to look at the header; may be NULL when head_len is 0)
+ * and then fd until EOF (streams; no size limit).  A read error is
+ * EX_TEMPFAIL or EX_IOERR and leaves nothing behind. */
 int maildir_deliver_head_fd(const char *dir, const void *head, size_t head_len, int fd,
 			    const char *flags, char **path_out, struct err *err) MAILDIR_WUR;
 

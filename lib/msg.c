@@ -859,11 +859,6 @@ size_t msg_addrs(const struct msg *m, const char *header, struct addr_mbox **out
 	return addr_parse_list(msg_header(m, header), out);
 }
 
-void msg_addrs_free(struct addr_mbox *a, size_t n)
-{
-	addr_list_free(a, n);
-}
-
 /* ---- bodies ---- */
 
 /*

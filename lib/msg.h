@@ -25,10 +25,6 @@
 struct msg;
 struct msg_part;
 
-/* The type msg_addrs() returns was msg.h's own; spool/ and mua/mailbox.c
- * still use this name for it. */
-#define msg_addr addr_mbox
-
 enum msg_flags {
 	MSG_HEADERS_ONLY = 1u << 0,  /* stop after the header block (index use) */
 };
@@ -61,9 +57,8 @@ int msg_date(const struct msg *m, time_t *out);
 /* The mailboxes of an address header (From, To, Cc, Bcc, Reply-To, Sender)
  * as addr_parse_list() reads them; group names are dropped, their members
  * kept.  Returns the count (0 when absent); *out is an array the caller
- * frees with msg_addrs_free() (or addr_list_free()). */
+ * frees with addr_list_free(). */
 size_t msg_addrs(const struct msg *m, const char *header, struct addr_mbox **out);
-void msg_addrs_free(struct addr_mbox *a, size_t n);
 
 /* The text/plain part a reader would see: the first text/plain leaf that is
  * not an attachment, searching multiparts depth-first (in a

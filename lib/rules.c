@@ -290,22 +290,6 @@ int rules_add(struct rules *r, const char *spec, struct err *err)
 	return 0;
 }
 
-struct rules *rules_for_account(const struct cfg_account *a, struct err *err)
-{
-	struct rules *r = rules_new();
-	const char *spec;
-	size_t i;
-
-	for (i = 0; (spec = cfg_get_nth(a, "rule", i)); i++) {
-		if (rules_add(r, spec, err) < 0) {
-			err_prefix(err, "account '%s': rule %zu", cfg_account_name(a), i + 1);
-			rules_free(r);
-			return NULL;
-		}
-	}
-	return r;
-}
-
 size_t rules_count(const struct rules *r)
 {
 	return r ? r->n : 0;

@@ -5,14 +5,15 @@
  * message's header block names the folder it is filed into.  This module
  * parses, validates and matches rules; it never touches a Maildir: where
  * the message goes is `spool deliver`'s and spool/fetch.c's business.
- * lib/cfg.c calls rules_check() so a bad rule is a config error at load.
+ * It knows nothing of the configuration file: lib/cfg.c calls
+ * rules_check() so a bad rule is a config error at load, and builds an
+ * account's list with cfg_rules().
  */
 #ifndef SUREL_RULES_H
 #define SUREL_RULES_H
 
 #include <stddef.h>
 
-#include "cfg.h"
 #include "err.h"
 #include "msg.h"
 
@@ -33,10 +34,6 @@ struct rules *rules_new(void);
 void rules_free(struct rules *r);
 /* Append the rule spec (copied and compiled); EX_CONFIG as rules_check(). */
 int rules_add(struct rules *r, const char *spec, struct err *err) RULES_WUR;
-/* The account's rules in number order (rule1 before rule2 before rule10);
- * an account without rules gives an empty list, never NULL on success.
- * Caller frees with rules_free(). */
-struct rules *rules_for_account(const struct cfg_account *a, struct err *err) RULES_WUR;
 
 size_t rules_count(const struct rules *r);
 /* The target folder of rule i (borrowed, valid until rules_free()). */

@@ -409,7 +409,7 @@ static const struct cfg_account *unsend_account(const struct cfg *cfg, const str
 		n = msg_addrs(m, "From", &from);
 		if (n > 0 && from[0].addr[0])
 			a = cfg_account_for_address(cfg, from[0].addr);
-		msg_addrs_free(from, n);
+		addr_list_free(from, n);
 	}
 	return a ? a : cfg_account_find(cfg, NULL, err);
 }
@@ -431,7 +431,7 @@ static void put_with_bcc(const struct queue_env *e, const struct msg *m, const c
 			n = msg_addrs(m, fields[k], &v);
 			for (j = 0; j < n && !seen; j++)
 				seen = strcasecmp(v[j].addr, r) == 0;
-			msg_addrs_free(v, n);
+			addr_list_free(v, n);
 		}
 		if (seen)
 			continue;

@@ -137,7 +137,7 @@ static void put_addrs_of(struct buf *out, const struct msg *m, const char *name)
 	mlist_take(&l, NULL, NULL, a, n, 0);
 	put_mlist(out, &l);
 	addr_list_free(l.v, l.n);
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 }
 
 int compose_field_generated(const char *name)
@@ -234,7 +234,7 @@ static void draft_identity(struct compose *c, const struct msg *m)
 	if (c->cfg && n > 0 && from[0].addr[0] &&
 	    (a = cfg_account_for_address(c->cfg, from[0].addr)) != NULL)
 		compose_identity_use(c, a, from[0].addr);
-	msg_addrs_free(from, n);
+	addr_list_free(from, n);
 }
 
 /* --- pieces of a draft -------------------------------------------------- */
@@ -527,7 +527,7 @@ static void put_attribution(struct buf *out, const struct msg *m)
 		buf_printf(out, "%s wrote:\n", who.data);
 	buf_release(&who);
 	buf_release(&when);
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 }
 
 void compose_start_filled(struct compose *c, const char *to, const char *cc, const char *bcc,
@@ -626,10 +626,10 @@ int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigne
 	buf_release(&v_subj);
 	addr_list_free(lto.v, lto.n);
 	addr_list_free(lcc.v, lcc.n);
-	msg_addrs_free(from, nfrom);
-	msg_addrs_free(rt, nrt);
-	msg_addrs_free(to, nto);
-	msg_addrs_free(cc, ncc);
+	addr_list_free(from, nfrom);
+	addr_list_free(rt, nrt);
+	addr_list_free(to, nto);
+	addr_list_free(cc, ncc);
 	msg_free(m);
 	return 0;
 }

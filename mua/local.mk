@@ -10,6 +10,7 @@ mua_libmua_a_SOURCES = \
 	mua/pattern.c mua/pattern.h \
 	mua/ui.c mua/ui.h \
 	mua/mailbox.c mua/mailbox.h \
+	mua/mbox.c mua/mbox.h \
 	mua/pager.c mua/pager.h \
 	mua/mailcap.c mua/mailcap.h \
 	mua/html.c mua/html.h \

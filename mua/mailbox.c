@@ -11,6 +11,7 @@
 #include "maildir.h"
 #include "mbox.h"
 #include "msg.h"
+#include "summary.h"
 #include "xalloc.h"
 
 /* An mbox message: the summary plus the strings it points at, which this
@@ -18,7 +19,7 @@
 struct mentry {
 	struct index_msg m;
 	size_t pos;        /* message number in the mbox file */
-	char *strings[9];  /* key, from, from_addr, to, subject, ids */
+	char *strings[8];  /* key, from, from_addr, to, subject, the three ids */
 };
 
 struct mailbox {
@@ -35,54 +36,16 @@ static char *own(struct mentry *e, size_t slot, char *s)
 	return s;
 }
 
-/* The ids in a header value ("<a@b> <c@d>"), without the brackets,
- * blank-separated; NULL when there is none. */
-static char *ids_of(const char *v, int first_only)
+/* Copy s (NULL stays NULL) into one of e's strings. */
+static const char *own_dup(struct mentry *e, size_t slot, const char *s)
 {
-	struct buf b = BUF_INIT;
-	const char *p = v, *end;
-
-	while (p && (p = strchr(p, '<')) != NULL) {
-		end = strchr(p + 1, '>');
-		if (!end)
-			break;
-		if (end > p + 1 && !memchr(p + 1, ' ', (size_t)(end - p - 1))) {
-			if (b.len)
-				buf_putc(&b, ' ');
-			buf_append(&b, p + 1, (size_t)(end - p - 1));
-			if (first_only)
-				break;
-		}
-		p = end + 1;
-	}
-	if (b.len == 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b, NULL);
+	return s ? own(e, slot, xstrdup(s)) : NULL;
 }
 
-/* The first mailbox of header h: its display name (or address) and address. */
-static void first_addr(const struct msg *m, const char *h, char **name_out, char **addr_out)
-{
-	struct msg_addr *a;
-	size_t n = msg_addrs(m, h, &a);
-
-	if (n == 0) {
-		*name_out = xstrdup("");
-		*addr_out = xstrdup("");
-		return;
-	}
-	*name_out = xstrdup(a[0].name && *a[0].name ? a[0].name : a[0].addr);
-	*addr_out = xstrdup(a[0].addr);
-	msg_addrs_free(a, n);
-}
-
-static void summarize(struct mentry *e, const char *data, size_t len)
+static void summarize(struct mentry *e, const char *data, size_t len, struct buf *scratch)
 {
 	struct msg *m = msg_parse(data, len, MSG_HEADERS_ONLY);
-	const char *s;
-	char *name, *addr;
+	struct summary s;
 
 	e->m.size = (off_t)len;
 	e->m.date = -1;
@@ -90,20 +53,15 @@ static void summarize(struct mentry *e, const char *data, size_t len)
 		e->m.from = e->m.from_addr = e->m.to = e->m.subject = "";
 		return;
 	}
-	first_addr(m, "From", &name, &addr);
-	e->m.from = own(e, 1, name);
-	e->m.from_addr = own(e, 2, addr);
-	first_addr(m, "To", &name, &addr);
-	e->m.to = own(e, 3, name);
-	free(addr);
-	s = msg_subject(m);
-	e->m.subject = own(e, 4, xstrdup(s ? s : ""));
-	s = msg_message_id(m);
-	e->m.message_id = s ? own(e, 5, xstrdup(s)) : NULL;
-	e->m.in_reply_to = own(e, 6, ids_of(msg_header(m, "In-Reply-To"), 1));
-	e->m.references = own(e, 7, ids_of(msg_header(m, "References"), 0));
-	if (msg_date(m, &e->m.date) < 0)
-		e->m.date = -1;
+	summary_read(m, scratch, &s);
+	e->m.date = s.date;
+	e->m.from = own_dup(e, 1, s.from);
+	e->m.from_addr = own_dup(e, 2, s.from_addr);
+	e->m.to = own_dup(e, 3, s.to);
+	e->m.subject = own_dup(e, 4, s.subject);
+	e->m.message_id = own_dup(e, 5, s.message_id);
+	e->m.in_reply_to = own_dup(e, 6, s.in_reply_to);
+	e->m.references = own_dup(e, 7, s.references);
 	msg_free(m);
 }
 
@@ -118,6 +76,7 @@ static int by_date(const void *a, const void *b)
 
 static int open_mbox(struct mailbox *box, struct err *err)
 {
+	struct buf scratch = BUF_INIT;
 	size_t i;
 
 	box->mb = mbox_open(box->path, err);
@@ -132,12 +91,13 @@ static int open_mbox(struct mailbox *box, struct err *err)
 
 		e->pos = i;
 		e->m.key = own(e, 0, xasprintf("%zu", i + 1));
-		summarize(e, data, len);
+		summarize(e, data, len, &scratch);
 		/* Without a Date header, the separator line's date. */
 		if (e->m.date == -1 && mbox_date(box->mb, i) != 0)
 			e->m.date = mbox_date(box->mb, i);
 		free(data);
 	}
+	buf_release(&scratch);
 	qsort(box->ents, box->n, sizeof(*box->ents), by_date);
 	return 0;
 }

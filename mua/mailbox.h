@@ -1,7 +1,7 @@
 /*
  * mailbox: the folder the index screen shows, whether a Maildir (through
  * spool/index.h and its cache) or an mbox file (read whole with
- * spool/mbox.h, read-only: flag changes live in memory, moving and
+ * mbox.h, read-only: flag changes live in memory, moving and
  * deleting are refused).  One struct index_msg per message, sorted by
  * date, for either.  Drawing is the screens'; parsing msg.h's.
  *

@@ -14,18 +14,7 @@
 #include "compose.h"
 #include "enqueue.h"
 #include "sendcli.h"
-#include "xalloc.h"
-
-struct strv {
-	char **v;
-	size_t n;
-};
-
-static void strv_push(struct strv *s, char *str)
-{
-	s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
-	s->v[s->n++] = str;
-}
+#include "strv.h"
 
 /* "Name: a, b" for the draft from list arguments (each may hold a list). */
 static void put_list_field(struct buf *out, const char *name, char *const *v, size_t n)
@@ -42,7 +31,7 @@ static void put_list_field(struct buf *out, const char *name, char *const *v, si
 
 int sendcli_run(int argc, char **argv, struct err *err)
 {
-	struct strv to = { NULL, 0 }, cc = { NULL, 0 }, bcc = { NULL, 0 }, files = { NULL, 0 };
+	struct strv to = STRV_INIT, cc = STRV_INIT, bcc = STRV_INIT, files = STRV_INIT;
 	const char *subject = NULL, *account = NULL;
 	struct buf draft = BUF_INIT;
 	struct compose *c = NULL;
@@ -145,9 +134,9 @@ out:
 	compose_free(c);
 	cfg_free(cfg);
 	buf_release(&draft);
-	free(to.v);
-	free(cc.v);
-	free(bcc.v);
-	free(files.v);
+	strv_release(&to);
+	strv_release(&cc);
+	strv_release(&bcc);
+	strv_release(&files);
 	return rc;
 }

@@ -45,8 +45,6 @@ size_t thread_msg_at(const struct thread *t, size_t row);
 size_t thread_row_of(const struct thread *t, size_t msg);
 /* How deep message msg sits: 0 for the first message of a thread. */
 size_t thread_depth(const struct thread *t, size_t msg);
-/* The parent of message msg, or (size_t)-1 for the first of a thread. */
-size_t thread_parent(const struct thread *t, size_t msg);
 
 /* Append the tree drawn before message msg's subject (UTF-8 box-drawing
  * characters, two columns per level plus an arrow): nothing for the first

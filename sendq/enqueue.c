@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "date.h"
 #include "enqueue.h"
+#include "strv.h"
 #include "xalloc.h"
 
 int enqueue_read(int fd, int keep_dots, struct buf *out, struct err *err)
@@ -367,30 +368,6 @@ void enqueue_host_name(char *host, size_t n)
 	host[n - 1] = '\0';
 }
 
-/* An array of strings that grows; the addresses found in the header. */
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-static void strv_push(struct strv *s, const char *str)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 8;
-		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
-	}
-	s->v[s->n++] = xstrdup(str);
-}
-
-static void strv_release(struct strv *s)
-{
-	while (s->n > 0)
-		free(s->v[--s->n]);
-	free(s->v);
-	s->v = NULL;
-	s->cap = 0;
-}
-
 /* Every address of a recipient list, validated and added. */
 static int take_rcpt_list(struct queue_env *env, const char *list, const char *domain,
 			  struct err *err)
@@ -606,7 +583,7 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 {
 	const struct cfg_account *acct = NULL;
 	struct head h = { NULL, 0, 0, NULL, 0, { 0 } };
-	struct strv hdr_rcpts = { NULL, 0, 0 };
+	struct strv hdr_rcpts = STRV_INIT;
 	const char *p = in, *end = in + len, *domain, *addr, *name, *d;
 	char host[256], *sender = NULL, *from = NULL, *fallback = NULL, *qual;
 	size_t i;

@@ -1012,7 +1012,7 @@ int fetch_session_open(const struct cfg_account *a, const struct fetch_opts *o,
 	r->pg.on = o->progress;
 	if (settings(r, err) < 0)
 		goto fail;
-	r->rules = rules_for_account(a, err);
+	r->rules = cfg_rules(a, err);
 	if (!r->rules || afile_mkdirs(r->statedir, err) < 0)
 		goto fail;
 	if (take_lock(r, &r->lockfd, &busy, err) < 0)

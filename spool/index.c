@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -15,44 +14,14 @@
 #include "afile.h"
 #include "buf.h"
 #include "index.h"
+#include "index_cache.h"
 #include "log.h"
 #include "maildir.h"
 #include "msg.h"
 #include "path.h"
+#include "strv.h"
+#include "summary.h"
 #include "xalloc.h"
-
-/*
- * The cache file, one per folder, named after a hash of the folder's
- * absolute path:
- *
- *   header  magic "surelidx", u32 version, u32 path length, u64 record
- *           count (24 bytes)
- *   path    the folder's absolute path and a NUL (a hash collision or a
- *           copied cache shows here)
- *   records count times: i64 date, i64 size, then the strings key, from,
- *           from_addr, to, subject, message_id, in_reply_to, references,
- *           each a u32 length (STR_NULL for NULL), the bytes and a NUL
- *   trailer u64 checksum of everything before it
- *
- * Binary rather than the house's `key value` lines because a 100000-message
- * folder is loaded whole at every open: one read() and the strings are used
- * in place (hence the NULs), with no parsing or copying per field.  Integers
- * are in host byte order: the cache never leaves the machine, and a file
- * from another byte order fails the version check.  Every length is checked
- * against the end of the file and the checksum catches bytes changed in the
- * middle; anything odd discards the whole file, which is only ever a copy.
- * Flags and paths are not stored: they come from the names readdir returns,
- * so a flag change (a rename) leaves the cache as it is.
- */
-#define CACHE_MAGIC "surelidx"
-#define CACHE_VERSION 1u
-#define CACHE_HDR 24
-#define CACHE_TRAILER 8
-#define CACHE_MAX ((size_t)1 << 31)
-#define STR_NULL UINT32_MAX
-#define NSTR 8
-/* The smallest record: two integers and NSTR lengths. */
-#define REC_MIN (16 + 4 * NSTR)
 
 /* Most header blocks fit in the first read; longer ones (signatures,
  * Received chains) are read on until the blank line, up to HEAD_MAX. */
@@ -92,8 +61,9 @@ struct index {
 	size_t n, cap;
 	char *cache_data;     /* the cache file as read; loaded records point into it */
 	struct chunk *strs;   /* strings of records summarised here */
-	struct chunk *names;  /* paths from the last scan */
+	struct strv names;    /* paths from the last scan */
 	struct buf fields;    /* the fields of one header block the summary reads */
+	struct buf scratch;   /* summary_read()'s strings of one message */
 	int dirty;            /* the cache differs from what we know */
 };
 
@@ -141,354 +111,61 @@ static void arena_free(struct chunk **head)
 	*head = NULL;
 }
 
-/* The summary strings of m, in the cache's order. */
-static void str_fields(struct index_msg *m, const char **f[NSTR])
-{
-	f[0] = &m->key;
-	f[1] = &m->from;
-	f[2] = &m->from_addr;
-	f[3] = &m->to;
-	f[4] = &m->subject;
-	f[5] = &m->message_id;
-	f[6] = &m->in_reply_to;
-	f[7] = &m->references;
-}
-
-/* ---- names ---- */
-
-/* Flags from the info part of a name (":2,FS"): letters only, ASCII order,
- * no duplicates, as maildir.h lists them. */
-static void name_flags(const char *info, char out[16])
-{
-	unsigned char seen[128] = { 0 };
-	size_t n = 0;
-	int c;
-
-	out[0] = '\0';
-	if (info[0] != ':' || info[1] != '2' || info[2] != ',')
-		return;
-	for (info += 3; *info; info++) {
-		c = (unsigned char)*info;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
-			seen[c] = 1;
-	}
-	for (c = 'A'; c <= 'z' && n < 15; c++)
-		if (seen[c])
-			out[n++] = (char)c;
-	out[n] = '\0';
-}
-
-/* Size from a ",S=1234" field of the key, or -1. */
-static off_t name_size(const char *key, size_t klen)
-{
-	const char *p, *end = key + klen;
-	off_t v;
-
-	for (p = key; p + 3 <= end; p++) {
-		if (p[0] != ',' || p[1] != 'S' || p[2] != '=')
-			continue;
-		p += 3;
-		if (p == end || *p < '0' || *p > '9')
-			return -1;
-		for (v = 0; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (v > (off_t)(INT64_MAX / 10 - 1))
-				return -1;
-			v = v * 10 + (*p - '0');
-		}
-		return (p == end || *p == ',') ? v : -1;
-	}
-	return -1;
-}
-
 /* ---- the cache file ---- */
 
-/* Eight bytes per step: it checks a 40 MB cache in milliseconds and hashes
- * the keys of 100000 names without showing in a profile.  Not a
- * cryptographic hash: the cache guards against accidents, and anyone who
- * can write it can write the mail too.  hash_words() and hash_end() let the
- * cache writer hash as it goes; hash64() is the two in one. */
-#define HASH_SEED 0x6a09e667f3bcc909ull
-#define HASH_MUL 0x9e3779b97f4a7c15ull
-
-/* Mix n bytes (a multiple of 8) into h. */
-static uint64_t hash_words(uint64_t h, const char *p, size_t n)
+/* Fill ix->v from the cache file; -1 leaves ix empty. */
+static int cache_load(struct index *ix)
 {
-	uint64_t w;
+	struct index_cache_in in;
+	char *data;
+	uint64_t i;
 
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * HASH_MUL;
-		h ^= h >> 31;
-	}
-	return h;
-}
-
-/* Mix the last n < 8 bytes and the total length into h. */
-static uint64_t hash_end(uint64_t h, const char *p, size_t n, size_t total)
-{
-	uint64_t w = 0;
-
-	memcpy(&w, p, n);
-	h = (h ^ w ^ ((uint64_t)total << 3)) * HASH_MUL;
-	return h ^ (h >> 31);
-}
-
-static uint64_t hash64(const char *p, size_t n)
-{
-	size_t w = n & ~(size_t)7;
-
-	return hash_end(hash_words(HASH_SEED, p, w), p + w, n - w, n);
-}
-
-/* The string at *pos of data[0..len): NULL, or a NUL-terminated string
- * inside data.  -1 when it does not fit. */
-static int take_str(const char *data, size_t len, size_t *pos, const char **out)
-{
-	uint32_t l;
-
-	if (len - *pos < 4)
+	if (index_cache_load(&in, ix->cache_path, ix->real, &data) < 0)
 		return -1;
-	memcpy(&l, data + *pos, 4);
-	*pos += 4;
-	if (l == STR_NULL) {
-		*out = NULL;
-		return 0;
-	}
-	/* UNSAFE: l bytes and the NUL must lie before len. */
-	if (l >= len - *pos || data[*pos + l] != '\0')
-		return -1;
-	*out = data + *pos;
-	*pos += (size_t)l + 1;
-	return 0;
-}
-
-/* Fill ix->v from the cache file at data (len bytes); -1 leaves ix empty. */
-static int cache_parse(struct index *ix, const char *data, size_t len)
-{
-	uint32_t version, plen;
-	uint64_t count, sum;
-	size_t pos = CACHE_HDR, i, k, rlen = strlen(ix->real);
-	int64_t date, size;
-
-	if (len < CACHE_HDR + CACHE_TRAILER || memcmp(data, CACHE_MAGIC, 8) != 0)
-		return -1;
-	len -= CACHE_TRAILER;
-	memcpy(&sum, data + len, 8);
-	memcpy(&version, data + 8, 4);
-	memcpy(&plen, data + 12, 4);
-	memcpy(&count, data + 16, 8);
-	if (version != CACHE_VERSION || hash64(data, len) != sum)
-		return -1;
-	if (plen != rlen || plen >= len - pos || memcmp(data + pos, ix->real, rlen) != 0 ||
-	    data[pos + plen] != '\0')
-		return -1;
-	pos += (size_t)plen + 1;
-	if (count > (len - pos) / REC_MIN)
-		return -1;
-	ix->v = xreallocarray(NULL, count ? count : 1, sizeof(*ix->v));
-	ix->cap = count ? count : 1;
-	for (i = 0; i < count; i++) {
-		struct rec *r = &ix->v[i];
-		const char **f[NSTR];
-
-		memset(r, 0, sizeof(*r));
-		if (len - pos < 16)
-			goto bad;
-		memcpy(&date, data + pos, 8);
-		memcpy(&size, data + pos + 8, 8);
-		pos += 16;
-		r->m.date = (time_t)date;
-		r->m.size = (off_t)size;
-		str_fields(&r->m, f);
-		for (k = 0; k < NSTR; k++)
-			if (take_str(data, len, &pos, f[k]) < 0)
-				goto bad;
-		/* Only the ids may be absent. */
-		if (!r->m.key || !*r->m.key || !r->m.from || !r->m.from_addr || !r->m.to ||
-		    !r->m.subject)
+	ix->v = xreallocarray(NULL, in.count ? in.count : 1, sizeof(*ix->v));
+	ix->cap = in.count ? in.count : 1;
+	for (i = 0; i < in.count; i++) {
+		memset(&ix->v[i], 0, sizeof(ix->v[i]));
+		if (index_cache_next(&in, &ix->v[i].m) < 0)
 			goto bad;
 	}
-	if (pos != len)
+	if (index_cache_done(&in) < 0)
 		goto bad;
-	ix->n = count;
+	ix->n = in.count;
+	ix->cache_data = data;
 	return 0;
 bad:
 	free(ix->v);
+	free(data);
 	ix->v = NULL;
-	ix->n = ix->cap = 0;
+	ix->cap = 0;
 	return -1;
 }
 
-uint64_t index_cache_sum(const char *data, size_t len)
-{
-	return hash64(data, len);
-}
-
-long index_cache_check(const char *real, const char *data, size_t len)
-{
-	struct index ix;
-	size_t i, k;
-	volatile size_t total = 0;
-	long n;
-
-	memset(&ix, 0, sizeof(ix));
-	ix.real = (char *)real;
-	if (len < CACHE_HDR + CACHE_TRAILER || len > CACHE_MAX || cache_parse(&ix, data, len) < 0)
-		return -1;
-	/* Every string must be there to read, as the index screen will. */
-	for (i = 0; i < ix.n; i++) {
-		const char **f[NSTR];
-
-		str_fields(&ix.v[i].m, f);
-		for (k = 0; k < NSTR; k++)
-			if (*f[k])
-				total += strlen(*f[k]);
-	}
-	n = (long)ix.n;
-	free(ix.v);
-	return n;
-}
-
-/* Load the cache; -1 when there is none we can trust. */
-static int cache_load(struct index *ix)
-{
-	struct stat st;
-	size_t len, got = 0;
-	char *data;
-	int fd = open(ix->cache_path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < CACHE_HDR + CACHE_TRAILER ||
-	    (uint64_t)st.st_size > CACHE_MAX) {
-		close(fd);
-		return -1;
-	}
-	len = (size_t)st.st_size;
-	data = xmalloc(len);
-	while (got < len) {
-		ssize_t r = read(fd, data + got, len - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	/* The file is replaced by rename, never rewritten in place, so a
-	 * short read means something else changed it: do not trust it. */
-	if (got != len || cache_parse(ix, data, len) < 0) {
-		free(data);
-		return -1;
-	}
-	ix->cache_data = data;
-	return 0;
-}
-
-/* The cache being written: bytes go through a small buffer to the
- * temporary file and into the checksum, so writing a 40 MB cache does not
- * hold a second copy of it in memory. */
-struct out {
-	struct afile_tmp t;
-	struct buf b;
-	uint64_t h;
-	size_t total;
-	int failed;
-	struct err *err;
-};
-
-#define OUT_CHUNK (256 * 1024)
-
-/* Write out what is buffered; all of it when last, else whole words. */
-static void out_flush(struct out *o, int last)
-{
-	size_t n = last ? o->b.len : o->b.len & ~(size_t)7;
-
-	if (last)
-		o->h = hash_end(hash_words(o->h, o->b.data, n & ~(size_t)7),
-				o->b.data + (n & ~(size_t)7), n & 7, o->total);
-	else
-		o->h = hash_words(o->h, o->b.data, n);
-	if (!o->failed && afile_write_all(o->t.fd, o->b.data, n, o->err) < 0)
-		o->failed = 1;
-	memmove(o->b.data, o->b.data + n, o->b.len - n);
-	buf_truncate(&o->b, o->b.len - n);
-}
-
-static void out_put(struct out *o, const void *p, size_t n)
-{
-	buf_append(&o->b, p, n);
-	o->total += n;
-	if (o->b.len >= OUT_CHUNK)
-		out_flush(o, 0);
-}
-
-static void out_str(struct out *o, const char *s)
-{
-	uint32_t l = s ? (uint32_t)strlen(s) : STR_NULL;
-
-	out_put(o, &l, 4);
-	if (s)
-		out_put(o, s, (size_t)l + 1);
-}
-
-/* Write the cache: a temporary file in the cache directory, renamed over
- * the old one (afile.h), so a reader sees the old cache or the new, and of
- * two writers the last one wins.  A failure costs only speed next time, so
- * it is a warning, not an error of the open. */
+/* Write the cache (index_cache.h).  A failure costs only speed next time,
+ * so it is a warning, not an error of the open. */
 static void cache_save(struct index *ix)
 {
 	struct err err = ERR_INIT;
-	struct out o;
-	uint32_t version = CACHE_VERSION, plen = (uint32_t)strlen(ix->real);
+	struct index_cache_out *o;
 	uint64_t count = 0;
-	char *dir = path_dirname(ix->cache_path);
-	size_t i, k;
+	size_t i;
 
-	memset(&o, 0, sizeof(o));
-	buf_init(&o.b);
-	o.h = HASH_SEED;
-	o.err = &err;
-	if (afile_mkdirs(dir, &err) < 0 || afile_tmp_open(&o.t, dir, &err) < 0) {
+	for (i = 0; i < ix->n; i++)
+		if (!(ix->v[i].state & REC_NOCACHE))
+			count++;
+	o = index_cache_create(ix->cache_path, ix->real, count, &err);
+	if (!o) {
 		log_warnx("cannot write index cache: %s", err.msg);
-		free(dir);
 		return;
 	}
 	for (i = 0; i < ix->n; i++)
 		if (!(ix->v[i].state & REC_NOCACHE))
-			count++;
-	out_put(&o, CACHE_MAGIC, 8);
-	out_put(&o, &version, 4);
-	out_put(&o, &plen, 4);
-	out_put(&o, &count, 8);
-	out_put(&o, ix->real, (size_t)plen + 1);
-	for (i = 0; i < ix->n && !o.failed; i++) {
-		struct index_msg *m = &ix->v[i].m;
-		const char **f[NSTR];
-		int64_t date = m->date, size = m->size;
-
-		if (ix->v[i].state & REC_NOCACHE)
-			continue;
-		out_put(&o, &date, 8);
-		out_put(&o, &size, 8);
-		str_fields(m, f);
-		for (k = 0; k < NSTR; k++)
-			out_str(&o, *f[k]);
-	}
-	out_flush(&o, 1);
-	if (!o.failed && afile_write_all(o.t.fd, &o.h, 8, &err) < 0)
-		o.failed = 1;
-	if (o.failed) {
-		afile_tmp_abort(&o.t);
-		log_warnx("cannot write index cache '%s': %s", ix->cache_path, err.msg);
-	} else if (afile_tmp_commit(&o.t, ix->cache_path, &err) < 0) {
+			index_cache_put(o, &ix->v[i].m);
+	if (index_cache_commit(o, &err) < 0)
 		log_warnx("cannot write index cache: %s", err.msg);
-	} else {
+	else
 		ix->dirty = 0;
-	}
-	buf_release(&o.b);
-	free(dir);
 }
 
 /* ---- summarising one message ---- */
@@ -570,30 +247,6 @@ fail:
 	return -1;
 }
 
-/* The message-ids in v ("<a@b> <c@d>"), without brackets and blanks,
- * space-separated, appended to out; at most max of them (0 = all). */
-static void msg_ids(const char *v, size_t max, struct buf *out)
-{
-	const char *p = v, *l, *r, *q;
-	size_t n = 0;
-
-	while ((l = strchr(p, '<')) && (r = strchr(l + 1, '>')) && (max == 0 || n < max)) {
-		size_t start = out->len;
-
-		if (n)
-			buf_putc(out, ' ');
-		for (q = l + 1; q < r; q++)
-			if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
-				buf_putc(out, *q);
-		/* An empty "<>" adds nothing. */
-		if (out->len == start + (n ? 1 : 0))
-			buf_truncate(out, start);
-		else
-			n++;
-		p = r + 1;
-	}
-}
-
 static const char *store(struct index *ix, const char *s)
 {
 	return arena_dup(&ix->strs, s, strlen(s));
@@ -661,49 +314,22 @@ static void head_filter(const char *p, size_t n, struct buf *out)
 /* Summarise the header block at head into r (strings into ix->strs). */
 static void summarise(struct index *ix, struct rec *r, const char *head, size_t len)
 {
+	struct summary s;
 	struct msg *m;
-	struct msg_addr *a;
-	struct buf ids = BUF_INIT;
-	const char *s;
-	size_t na;
 
 	head_filter(head, len, &ix->fields);
 	m = msg_parse(ix->fields.data, ix->fields.len, MSG_HEADERS_ONLY);
 	if (!m)
 		return;
-	if (msg_date(m, &r->m.date) < 0)
-		r->m.date = -1;
-	na = msg_addrs(m, "From", &a);
-	if (na) {
-		r->m.from = store(ix, a[0].name && *a[0].name ? a[0].name : a[0].addr);
-		r->m.from_addr = store(ix, a[0].addr);
-		msg_addrs_free(a, na);
-	}
-	na = msg_addrs(m, "To", &a);
-	if (na) {
-		r->m.to = store(ix, a[0].name && *a[0].name ? a[0].name : a[0].addr);
-		msg_addrs_free(a, na);
-	}
-	s = msg_subject(m);
-	if (s)
-		r->m.subject = store(ix, s);
-	s = msg_message_id(m);
-	if (s)
-		r->m.message_id = store(ix, s);
-	s = msg_header(m, "In-Reply-To");
-	if (s) {
-		msg_ids(s, 1, &ids);
-		if (ids.len)
-			r->m.in_reply_to = store(ix, ids.data);
-	}
-	s = msg_header(m, "References");
-	if (s) {
-		buf_reset(&ids);
-		msg_ids(s, 0, &ids);
-		if (ids.len)
-			r->m.references = store(ix, ids.data);
-	}
-	buf_release(&ids);
+	summary_read(m, &ix->scratch, &s);
+	r->m.date = s.date;
+	r->m.from = store(ix, s.from);
+	r->m.from_addr = store(ix, s.from_addr);
+	r->m.to = store(ix, s.to);
+	r->m.subject = store(ix, s.subject);
+	r->m.message_id = s.message_id ? store(ix, s.message_id) : NULL;
+	r->m.in_reply_to = s.in_reply_to ? store(ix, s.in_reply_to) : NULL;
+	r->m.references = s.references ? store(ix, s.references) : NULL;
 	msg_free(m);
 }
 
@@ -975,58 +601,35 @@ static void sort_recs(struct index *ix)
 
 /* ---- scanning the folder ---- */
 
-struct paths {
-	const char **v;
-	size_t n, cap;
+/* Where list_one() puts the names of one subdirectory. */
+struct listing {
+	const char *sub;        /* "new" or "cur" */
+	struct strv *out;
 };
 
-/* Add "SUB/NAME" for every message file in dir/sub to out, the strings in
- * *names.  readdir only: no stat, no open. */
-static int list_sub(const struct index *ix, const char *sub, struct chunk **names,
-		    struct paths *out, struct err *err)
+/* Add "SUB/NAME" to the listing. */
+static void list_one(void *arg, int dfd, const char *name)
 {
-	char *p = path_join(ix->dir, sub);
-	struct dirent *de;
-	DIR *d = opendir(p);
+	struct listing *l = arg;
+	size_t len = strlen(name);
+	/* UNSAFE: "new/" or "cur/" (4 bytes), the name, its NUL. */
+	char *s = xmalloc(4 + len + 1);
 
-	if (!d) {
-		err_sys(err, afile_err_code(errno, EX_NOINPUT), "cannot open '%s'", p);
-		free(p);
-		return -1;
-	}
-	for (;;) {
-		size_t l;
-		char *s;
+	(void)dfd;
+	memcpy(s, l->sub, 3);
+	s[3] = '/';
+	memcpy(s + 4, name, len + 1);
+	strv_push_owned(l->out, s);
+}
 
-		errno = 0;
-		de = readdir(d);
-		if (!de)
-			break;
-		/* Dot files are not messages (the Maildir rule); directories
-		 * are dropped by d_type without a stat. */
-		if (de->d_name[0] == '.' || de->d_type == DT_DIR)
-			continue;
-		l = strlen(de->d_name);
-		/* UNSAFE: "new/" or "cur/" (4 bytes), the name, its NUL. */
-		s = arena_alloc(names, 4 + l + 1);
-		memcpy(s, sub, 3);
-		s[3] = '/';
-		memcpy(s + 4, de->d_name, l + 1);
-		if (out->n == out->cap) {
-			out->cap = out->cap ? 2 * out->cap : 1024;
-			out->v = xreallocarray(out->v, out->cap, sizeof(*out->v));
-		}
-		out->v[out->n++] = s;
-	}
-	if (errno) {
-		err_sys(err, afile_err_code(errno, EX_IOERR), "cannot read directory '%s'", p);
-		closedir(d);
-		free(p);
-		return -1;
-	}
-	closedir(d);
-	free(p);
-	return 0;
+/* Add "SUB/NAME" for every message file in dir/sub to out: readdir only,
+ * no stat, no open. */
+static int list_sub(const struct index *ix, const char *sub, struct strv *out,
+		    struct err *err)
+{
+	struct listing l = { sub, out };
+
+	return maildir_each(ix->dir, sub, list_one, &l, err);
 }
 
 static struct rec *rec_add(struct index *ix)
@@ -1053,10 +656,10 @@ static void compact(struct index *ix)
 	size_t i, k;
 
 	for (i = 0; i < ix->n; i++) {
-		const char **f[NSTR];
+		const char **f[INDEX_CACHE_NSTR];
 
-		str_fields(&ix->v[i].m, f);
-		for (k = 0; k < NSTR; k++)
+		index_cache_strs(&ix->v[i].m, f);
+		for (k = 0; k < INDEX_CACHE_NSTR; k++)
 			if (*f[k])
 				*f[k] = arena_dup(&strs, *f[k], strlen(*f[k]));
 	}
@@ -1071,22 +674,19 @@ static void compact(struct index *ix)
  * dropped.  On failure the records are as they were. */
 static int scan(struct index *ix, int is_refresh, struct err *err)
 {
-	struct chunk *names = NULL;
-	struct paths pv = { NULL, 0, 0 };
+	struct strv names = STRV_INIT;
 	uint64_t *tab, h;
 	size_t total, size = 16, mask, i, j, dropped;
 
 	/* new/ before cur/: a message moved meanwhile is seen twice rather
 	 * than missed, and the later (cur/) name wins below. */
-	if (list_sub(ix, "new", &names, &pv, err) < 0 || list_sub(ix, "cur", &names, &pv, err) < 0) {
-		arena_free(&names);
-		free(pv.v);
+	if (list_sub(ix, "new", &names, err) < 0 || list_sub(ix, "cur", &names, err) < 0) {
+		strv_release(&names);
 		return -1;
 	}
-	total = ix->n + pv.n;
+	total = ix->n + names.n;
 	if (total >= UINT32_MAX / 2) {
-		arena_free(&names);
-		free(pv.v);
+		strv_release(&names);
 		return err_set(err, EX_SOFTWARE, "cannot index '%s': too many messages", ix->dir);
 	}
 	/* Open addressing, at most half full.  An entry is the top half of
@@ -1102,7 +702,7 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 
 		/* One that could not be read last time is tried again. */
 		ix->v[i].state = ix->v[i].state & REC_NOCACHE ? REC_NEW : 0;
-		h = hash64(key, strlen(key));
+		h = index_cache_hash(key, strlen(key));
 		for (j = h & mask; tab[j] != TAB_EMPTY; j = (j + 1) & mask)
 			if ((tab[j] >> 32) == (h >> 32) && strcmp(ix->v[tab[j] & UINT32_MAX].m.key, key) == 0)
 				break;
@@ -1110,15 +710,16 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 		if (tab[j] == TAB_EMPTY)
 			tab[j] = (h & ~(uint64_t)UINT32_MAX) | i;
 	}
-	for (i = 0; i < pv.n; i++) {
-		const char *name = pv.v[i] + 4;
-		size_t klen = strcspn(name, ":");
+	for (i = 0; i < names.n; i++) {
+		const char *name = names.v[i] + 4;
+		char flags[sizeof(ix->v[0].m.flags)];
 		struct rec *r;
 		off_t sz;
+		size_t klen = maildir_name_info(name, flags, &sz);
 
 		if (klen == 0)
 			continue;
-		h = hash64(name, klen);
+		h = index_cache_hash(name, klen);
 		for (j = h & mask; tab[j] != TAB_EMPTY; j = (j + 1) & mask) {
 			const char *k = ix->v[tab[j] & UINT32_MAX].m.key;
 
@@ -1134,15 +735,13 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 			r = &ix->v[tab[j] & UINT32_MAX];
 		}
 		r->state |= REC_SEEN;
-		r->m.path = pv.v[i];
-		r->m.is_new = pv.v[i][0] == 'n';
-		name_flags(name + klen, r->m.flags);
-		sz = name_size(name, klen);
+		r->m.path = names.v[i];
+		r->m.is_new = names.v[i][0] == 'n';
+		memcpy(r->m.flags, flags, sizeof(flags));
 		if (sz >= 0)
 			r->m.size = sz;
 	}
 	free(tab);
-	free(pv.v);
 	for (i = j = 0; i < ix->n; i++)
 		if (ix->v[i].state & REC_SEEN)
 			ix->v[j++] = ix->v[i];
@@ -1150,7 +749,7 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 	ix->n = j;
 	if (dropped)
 		ix->dirty = 1;
-	arena_free(&ix->names);
+	strv_release(&ix->names);
 	ix->names = names;
 	if (is_refresh && dropped)
 		compact(ix);
@@ -1161,23 +760,13 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 
 /* ---- API ---- */
 
-/* $XDG_CACHE_HOME/surel/index/HASH of the absolute folder path. */
-static char *cache_file(const char *real)
-{
-	char *base = path_xdg(PATH_XDG_CACHE, "index");
-	char *p = xasprintf("%s/%016llx", base,
-			    (unsigned long long)hash64(real, strlen(real)));
-
-	free(base);
-	return p;
-}
-
 struct index *index_open(const char *dir, unsigned flags, struct err *err)
 {
 	struct index *ix = xcalloc(1, sizeof(*ix));
 
 	ix->dir = xstrdup(dir);
 	buf_init(&ix->fields);
+	buf_init(&ix->scratch);
 	if (!(flags & INDEX_NO_CACHE)) {
 		ix->real = realpath(dir, NULL);
 		if (!ix->real) {
@@ -1185,7 +774,7 @@ struct index *index_open(const char *dir, unsigned flags, struct err *err)
 			index_free(ix);
 			return NULL;
 		}
-		ix->cache_path = cache_file(ix->real);
+		ix->cache_path = index_cache_path(ix->real);
 		if (cache_load(ix) < 0)
 			ix->dirty = 1;
 	}
@@ -1204,9 +793,10 @@ void index_free(struct index *ix)
 		return;
 	free(ix->v);
 	arena_free(&ix->strs);
-	arena_free(&ix->names);
+	strv_release(&ix->names);
 	free(ix->cache_data);
 	buf_release(&ix->fields);
+	buf_release(&ix->scratch);
 	free(ix->cache_path);
 	free(ix->real);
 	free(ix->dir);
@@ -1241,7 +831,8 @@ int index_set_flags(struct index *ix, size_t i, const char *flags, struct err *e
 	rc = maildir_set_flags(ix->dir, &e, flags, err);
 	if (rc == 0) {
 		/* The cache holds no flags or paths, so it needs no write. */
-		r->m.path = arena_dup(&ix->names, e.path, strlen(e.path));
+		strv_push(&ix->names, e.path);
+		r->m.path = ix->names.v[ix->names.n - 1];
 		memcpy(r->m.flags, e.flags, sizeof(r->m.flags));
 		r->m.is_new = e.is_new;
 	}
@@ -1256,9 +847,4 @@ int index_refresh(struct index *ix, struct err *err)
 	if (ix->dirty && ix->cache_path)
 		cache_save(ix);
 	return 0;
-}
-
-const char *index_dir(const struct index *ix)
-{
-	return ix->dir;
 }

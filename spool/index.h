@@ -5,7 +5,8 @@
  * $XDG_CACHE_HOME/surel/ so that opening a folder again reads no message.
  * The cache is only ever a copy: validated per file by name (and size), a
  * foreign or corrupt one is discarded and rebuilt, and it is written
- * atomically.  Parsing is msg.h's job, file operations maildir.h's.
+ * atomically (its format: index_cache.h).  Parsing is msg.h's job, what a
+ * summary holds summary.h's, file operations maildir.h's.
  *
  * Ownership: strings in struct index_msg are borrowed from the index and
  * valid until index_free() or the next index_refresh().
@@ -19,7 +20,6 @@
 #define SUREL_INDEX_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -66,18 +66,5 @@ int index_set_flags(struct index *ix, size_t i, const char *flags, struct err *e
  * renamed ones (flag changes by other programs) matched by key.  Indexes of
  * messages may change; borrowed strings of the old state are invalid. */
 int index_refresh(struct index *ix, struct err *err) INDEX_WUR;
-
-/* The folder's directory (borrowed). */
-const char *index_dir(const struct index *ix);
-
-/* Cache images, for tests and the fuzzer.  The checksum that ends an
- * image whose other bytes are the len bytes at data (the cache file's last
- * 8 bytes, host byte order). */
-uint64_t index_cache_sum(const char *data, size_t len);
-/* Read len bytes (checksum included) as index_open() reads the cache file
- * of the folder whose absolute path is real: the number of messages in it,
- * or -1 when index_open() would discard it and rebuild the index.  Reads
- * only data; strings are never copied. */
-long index_cache_check(const char *real, const char *data, size_t len);
 
 #endif

@@ -2,7 +2,6 @@ bin_PROGRAMS += spool/spool
 noinst_LIBRARIES += spool/libspool.a
 spool_libspool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ETPAN_CFLAGS) $(GNUTLS_CFLAGS)
 spool_libspool_a_SOURCES = \
-	spool/mbox.c spool/mbox.h \
 	spool/view.c spool/view.h \
 	spool/source.c spool/source.h \
 	spool/fetchstate.c spool/fetchstate.h \
@@ -10,7 +9,8 @@ spool_libspool_a_SOURCES = \
 	spool/pop3.c spool/pop3.h \
 	spool/fetch.c spool/fetch.h \
 	spool/watch.c spool/watch.h \
-	spool/index.c spool/index.h
+	spool/index.c spool/index.h \
+	spool/index_cache.c spool/index_cache.h
 spool_libspool_a_SOURCES += spool/mda.c spool/mda.h
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)

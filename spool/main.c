@@ -354,7 +354,7 @@ static int rule_dir(struct ctx *c, struct buf *head, char **dir_out, struct err 
 	if (!root)
 		return -1;
 	a = cfg_account_find(c->cfg, c->account, err);
-	rules = a ? rules_for_account(a, err) : NULL;
+	rules = a ? cfg_rules(a, err) : NULL;
 	if (!rules)
 		return -1;
 	if (rules_count(rules) > 0) {

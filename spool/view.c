@@ -6,7 +6,6 @@
 
 #include "codec.h"
 #include "view.h"
-#include "xalloc.h"
 
 json_t *view_json_text(const char *s)
 {
@@ -33,7 +32,7 @@ static json_t *jstr(const char *s)
 
 static json_t *addrs_json(const struct msg *m, const char *header)
 {
-	struct msg_addr *a;
+	struct addr_mbox *a;
 	size_t n = msg_addrs(m, header, &a);
 	json_t *arr = json_array();
 	size_t i;
@@ -45,7 +44,7 @@ static json_t *addrs_json(const struct msg *m, const char *header)
 		json_object_set_new(o, "addr", jstr(a[i].addr));
 		json_array_append_new(arr, o);
 	}
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 	return arr;
 }
 
@@ -90,7 +89,7 @@ static void put_clean(struct buf *out, const char *s, unsigned flags)
 
 static void put_addrs(const struct msg *m, const char *header, struct buf *out)
 {
-	struct msg_addr *a;
+	struct addr_mbox *a;
 	size_t n = msg_addrs(m, header, &a);
 	size_t i;
 
@@ -116,7 +115,7 @@ static void put_addrs(const struct msg *m, const char *header, struct buf *out)
 		}
 	}
 	buf_putc(out, '\n');
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 }
 
 static void put_size(struct buf *out, size_t n)
@@ -220,17 +219,4 @@ void view_ls_line(const char *key, const char *flags, time_t date, const char *f
 	codec_sanitize(subject, strlen(subject), 0, &clean);
 	put_cols(out, clean.data, 200, 0);
 	buf_release(&clean);
-}
-
-char *view_sender(const struct msg *m)
-{
-	struct msg_addr *a;
-	size_t n = msg_addrs(m, "From", &a);
-	char *s;
-
-	if (!n)
-		return xstrdup("");
-	s = xstrdup(a[0].name && *a[0].name ? a[0].name : a[0].addr);
-	msg_addrs_free(a, n);
-	return s;
 }

@@ -26,10 +26,6 @@ void view_text(const struct msg *m, struct buf *out);
 void view_ls_line(const char *key, const char *flags, time_t date, const char *from,
 		  const char *subject, struct buf *out);
 
-/* The sender to show for m: the display name of the first From mailbox,
- * else its address, else ""; caller frees. */
-char *view_sender(const struct msg *m);
-
 /* A JSON string of s, never a missing field: NULL gives null, bytes that
  * are not UTF-8 (file names) become U+FFFD.  New reference. */
 json_t *view_json_text(const char *s);

@@ -51,7 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (k = 0; cfg_get_nth(a, "rule", k); k++)
 			;
 		(void)cfg_get_bool(a, "keep", 1);
-		(void)cfg_get_int(a, "poll_interval", 0);
 		(void)cfg_get_duration(a, "poll_interval", 0);
 		if (cfg_get(a, "address"))
 			FUZZ_CHECK(cfg_account_for_address(cfg, cfg_get(a, "address")) != NULL);

@@ -1,5 +1,5 @@
 /*
- * Fuzz the index cache reader (spool/index.c) through
+ * Fuzz the index cache reader (spool/index_cache.c) through
  * index_cache_check().  The input is a cache image without its checksum;
  * the target appends the right one, so the fuzzer gets past it to the
  * header and records (a wrong checksum is a separate, trivial case, run
@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "index.h"
+#include "index_cache.h"
 
 #include "fuzz.h"
 
@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	img = malloc(size + 8);
 	if (size)
 		memcpy(img, data, size);
-	sum = index_cache_sum(img, size);
+	sum = index_cache_hash(img, size);
 	memcpy(img + size, &sum, 8);
 	n = index_cache_check(FOLDER, img, size + 8);
 	FUZZ_CHECK(n >= -1);

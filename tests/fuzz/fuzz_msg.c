@@ -1,9 +1,10 @@
 /*
  * Fuzz the message model: msg_parse() of a whole message (and of its
- * header block alone), every accessor, and the views built on it (the
- * `spool show --json` object, the readable text).  Checks what msg.h
- * promises: decoded strings are valid UTF-8, part sizes match the decoded
- * bodies, and the JSON object can always be serialised.
+ * header block alone), every accessor, and what is built on it (the
+ * `spool show --json` object, the readable text, the index summary).
+ * Checks what msg.h promises: decoded strings are valid UTF-8, part sizes
+ * match the decoded bodies, and the JSON object can always be serialised;
+ * and that the summary's id lists are ids separated by single spaces.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "msg.h"
+#include "summary.h"
 #include "view.h"
 
 #include "fuzz.h"
@@ -29,6 +31,35 @@ static void check_utf8(const char *s)
 {
 	if (s)
 		FUZZ_CHECK(codec_utf8_valid(s, strlen(s)));
+}
+
+/* A list of ids: not empty, no blank but single spaces between ids. */
+static void check_ids(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return;
+	n = strlen(s);
+	FUZZ_CHECK(n > 0 && s[0] != ' ' && s[n - 1] != ' ');
+	FUZZ_CHECK(!strstr(s, "  ") && !strpbrk(s, "\t\r\n"));
+}
+
+static void check_summary(const struct msg *m)
+{
+	struct buf scratch = BUF_INIT;
+	struct summary s;
+
+	summary_read(m, &scratch, &s);
+	FUZZ_CHECK(s.from && s.from_addr && s.to && s.subject);
+	check_utf8(s.from);
+	check_utf8(s.to);
+	check_utf8(s.subject);
+	check_ids(s.in_reply_to);
+	if (s.in_reply_to)
+		FUZZ_CHECK(!strchr(s.in_reply_to, ' '));
+	check_ids(s.references);
+	buf_release(&scratch);
 }
 
 static void walk(const struct msg *m, int headers_only)
@@ -64,7 +95,7 @@ static void walk(const struct msg *m, int headers_only)
 			FUZZ_CHECK(a[k].addr != NULL);
 			check_utf8(a[k].name);
 		}
-		msg_addrs_free(a, n);
+		addr_list_free(a, n);
 		/* The strict reading sendq -t gives the same fields. */
 		if (msg_header(m, headers[i])) {
 			a = NULL;
@@ -112,8 +143,7 @@ static void walk(const struct msg *m, int headers_only)
 	buf_reset(&b);
 	view_text(m, &b);
 	FUZZ_CHECK(codec_utf8_valid(b.data, b.len));
-	s = view_sender(m);
-	free(s);
+	check_summary(m);
 	buf_release(&b);
 }
 

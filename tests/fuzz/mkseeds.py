@@ -147,7 +147,7 @@ folder = b"/fuzz/Mail/INBOX"
 
 
 def cache_image(recs):
-    out = b"surelidx" + struct.pack("=IIQ", 1, len(folder), len(recs)) + folder + b"\0"
+    out = b"surelidx" + struct.pack("=IIQ", 2, len(folder), len(recs)) + folder + b"\0"
     for date, size, strs in recs:
         out += struct.pack("=qq", date, size)
         for s in strs:

@@ -8,6 +8,7 @@ tests_unit_unit_LDADD = $(UNIT_LDADD)
 tests_unit_unit_SOURCES = \
 	tests/unit/main.c tests/unit/suites.h tests/unit/tutil.c tests/unit/tutil.h \
 	tests/unit/test_buf.c \
+	tests/unit/test_strv.c \
 	tests/unit/test_afile.c \
 	tests/unit/test_cfg.c \
 	tests/unit/test_path.c \
@@ -23,6 +24,7 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_fetchstate.c \
 	tests/unit/test_batch.c \
 	tests/unit/test_index.c \
+	tests/unit/test_summary.c \
 	tests/unit/test_compose.c \
 	tests/unit/test_thread.c \
 	tests/unit/test_pattern.c \

@@ -17,6 +17,7 @@ static const struct {
 	void (*add)(void);
 } suites[] = {
 	{ "buf", suite_buf },
+	{ "strv", suite_strv },
 	{ "afile", suite_afile },
 	{ "cfg", suite_cfg },
 	{ "path", suite_path },
@@ -34,6 +35,7 @@ static const struct {
 	{ "fetchstate", suite_fetchstate },
 	{ "batch", suite_batch },
 	{ "index", suite_index },
+	{ "summary", suite_summary },
 	{ "compose", suite_compose },
 	{ "identity", suite_identity },
 	{ "mailto", suite_mailto },

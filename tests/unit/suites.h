@@ -6,6 +6,7 @@
 #define SUREL_TEST_SUITES_H
 
 void suite_buf(void);
+void suite_strv(void);
 void suite_afile(void);
 void suite_cfg(void);
 void suite_path(void);
@@ -23,6 +24,7 @@ void suite_enqueue(void);
 void suite_fetchstate(void);
 void suite_batch(void);
 void suite_index(void);
+void suite_summary(void);
 void suite_compose(void);
 void suite_identity(void);
 void suite_mailto(void);

@@ -522,24 +522,6 @@ static void test_rfc2047_decode(void)
 	check_vecs("rfc2047", codec_rfc2047_decode, rfc2047_vecs, NVEC(rfc2047_vecs));
 }
 
-static const struct vec rfc2231_vecs[] = {
-	V("us-ascii'en-us'This%20is%20%2A%2A%2Afun%2A%2A%2A", "This is ***fun***"),
-	V("utf-8''%E2%82%AC%20rates", "\xe2\x82\xac rates"),
-	V("UTF-8''%e2%82%ac", "\xe2\x82\xac"),
-	V("iso-8859-1'en'caf%E9", "caf\xc3\xa9"),
-	V("koi8-r''%F0%D2%C9%D7%C5%D4", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"),
-	V("utf-8''%FF", FFFD),
-	V("''abc", "abc"),
-	V("'en'caf%C3%A9", "caf\xc3\xa9"),
-	V("no%20quotes", "no quotes"),
-	V("caf%E9", "caf\xc3\xa9"),
-	V("it's", "it's"),
-	V("utf-8''it's", "it's"),
-	V("100%", "100%"),
-	V("%zz%4", "%zz%4"),
-	V("", ""),
-};
-
 static const struct vec pct_vecs[] = {
 	V("", ""),
 	V("a%20b", "a b"),
@@ -551,11 +533,6 @@ static const struct vec pct_vecs[] = {
 	V("%%41", "%A"),
 	V("it's", "it's"),
 };
-
-static void test_rfc2231_decode(void)
-{
-	check_vecs("rfc2231", codec_rfc2231_decode, rfc2231_vecs, NVEC(rfc2231_vecs));
-}
 
 /* Raw bytes out, so not check_vecs (which wants UTF-8). */
 static void test_pct_decode(void)
@@ -907,7 +884,6 @@ void suite_codec(void)
 	CU_add_test(s, "charset descriptor cache", test_charset_cache);
 	CU_add_test(s, "utf-8 validation", test_utf8_valid);
 	CU_add_test(s, "rfc2047 decode", test_rfc2047_decode);
-	CU_add_test(s, "rfc2231 decode", test_rfc2231_decode);
 	CU_add_test(s, "rfc2231 percent decode", test_pct_decode);
 	CU_add_test(s, "sanitize vectors", test_sanitize);
 	CU_add_test(s, "sanitize random bytes", test_sanitize_random);

@@ -106,7 +106,7 @@ static char *addrs(const struct msg *m, const char *name)
 
 	for (i = 0; i < n; i++)
 		buf_printf(&out, "%s%s", i ? ", " : "", a[i].addr);
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 	return buf_detach(&out, NULL);
 }
 
@@ -662,15 +662,15 @@ static void test_mime_headers(void)
 	CU_ASSERT_STRING_EQUAL(a[1].addr, "b@x.test");
 	CU_ASSERT_STRING_EQUAL(a[2].name, "Dr. =?x?=");
 	CU_ASSERT_STRING_EQUAL(a[2].addr, "c@x.test");
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 	n = msg_addrs(b.m, "From", &a);
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(a[0].name, "Ana P\xc3\xbctri");
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 	n = msg_addrs(b.m, "Reply-To", &a);
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(a[0].name, "R\xc3\xa9ply");
-	msg_addrs_free(a, n);
+	addr_list_free(a, n);
 	{
 		char *x = msg_header_decoded(b.m, "X-Note");
 

@@ -558,7 +558,7 @@ static void test_bytes_exact(void)
 		_exit(0);
 	}
 	close(fds[1]);
-	CU_ASSERT_EQUAL(maildir_deliver_fd(d, fds[0], "S", &p, &err), 0);
+	CU_ASSERT_EQUAL(maildir_deliver_head_fd(d, NULL, 0, fds[0], "S", &p, &err), 0);
 	close(fds[0]);
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -588,10 +588,10 @@ static void test_deliver_fd_errors(void)
 	missing = tpath("nobox");
 	/* A directory cannot be read(2): the read error leaves nothing. */
 	fd = open(d, O_RDONLY | O_DIRECTORY);
-	CU_ASSERT_EQUAL(maildir_deliver_fd(d, fd, NULL, NULL, &err), -1);
+	CU_ASSERT_EQUAL(maildir_deliver_head_fd(d, NULL, 0, fd, NULL, NULL, &err), -1);
 	CU_ASSERT_EQUAL(err.errnum, EISDIR);
 	close(fd);
-	CU_ASSERT_EQUAL(maildir_deliver_fd(d, -1, NULL, NULL, &err), -1);
+	CU_ASSERT_EQUAL(maildir_deliver_head_fd(d, "x", 1, -1, NULL, NULL, &err), -1);
 	CU_ASSERT_EQUAL(count_sub(d, "tmp"), 0);
 	CU_ASSERT_EQUAL(count_sub(d, "new"), 0);
 
@@ -704,7 +704,7 @@ static void test_disk_full(void)
 		_exit(write(fds[1], m, len) == (ssize_t)len ? 0 : 1);
 	}
 	close(fds[1]);
-	CU_ASSERT_EQUAL(maildir_deliver_fd(d, fds[0], NULL, NULL, &err), -1);
+	CU_ASSERT_EQUAL(maildir_deliver_head_fd(d, NULL, 0, fds[0], NULL, NULL, &err), -1);
 	close(fds[0]);
 	waitpid(pid, NULL, 0);
 	CU_ASSERT_EQUAL(err.errnum, ENOSPC);
@@ -740,7 +740,7 @@ void suite_maildir(void)
 	CU_add_test(s, "folders, Maildir++ layout", test_folders_plusplus);
 	CU_add_test(s, "1000 deliveries, 1000 files", test_many_distinct);
 	CU_add_test(s, "NUL bytes and a 1 MB header stored exactly", test_bytes_exact);
-	CU_add_test(s, "deliver_fd errors leave nothing", test_deliver_fd_errors);
+	CU_add_test(s, "deliver_head_fd errors leave nothing", test_deliver_fd_errors);
 	CU_add_test(s, "read-only folder", test_read_only);
 	CU_add_test(s, "disk full", test_disk_full);
 }

@@ -180,7 +180,7 @@ static void test_corpus(void)
 			check_str("from name", e->file, a[0].name, e->from_name);
 			check_str("from addr", e->file, a[0].addr, e->from_addr);
 		}
-		msg_addrs_free(a, n);
+		addr_list_free(a, n);
 		text = msg_text(m);
 		check_str("text", e->file, text, e->text);
 		free(text);
@@ -237,7 +237,7 @@ static void test_addrs(void)
 			buf_printf(&b, "%s|%s;", a[j].name ? a[j].name : "", a[j].addr);
 		check_str("to", addr_cases[i].file, b.data, addr_cases[i].want);
 		buf_release(&b);
-		msg_addrs_free(a, n);
+		addr_list_free(a, n);
 		msg_free(m);
 		free(data);
 	}
@@ -489,7 +489,7 @@ static void test_degenerate(void)
 		size_t n = msg_addrs(m, "To", &a);
 		char *t = msg_text(m);
 
-		msg_addrs_free(a, n);
+		addr_list_free(a, n);
 		free(t);
 		for (j = 0; j < msg_part_count(m); j++)
 			(void)msg_part_size(msg_part_at(m, j));

@@ -190,7 +190,7 @@ static void test_config(void)
 	CU_ASSERT_STRING_EQUAL(cfg_get_nth(a, "rule", 1), "Subject ~ two -> Two");
 	CU_ASSERT_STRING_EQUAL(cfg_get_nth(a, "rule", 2), "Subject ~ ten -> Ten");
 	CU_ASSERT_PTR_NULL(cfg_get_nth(a, "rule", 3));
-	r = rules_for_account(a, &err);
+	r = cfg_rules(a, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rules_count(r), 3);
 	CU_ASSERT_STRING_EQUAL(rules_folder_at(r, 0), "One");
@@ -201,7 +201,7 @@ static void test_config(void)
 	/* An account without rules has an empty list. */
 	cfg = load("[account a]\naddress = a@example.org\n", &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	r = rules_for_account(cfg_account_at(cfg, 0), &err);
+	r = cfg_rules(cfg_account_at(cfg, 0), &err);
 	CU_ASSERT_PTR_NOT_NULL(r);
 	CU_ASSERT_EQUAL(rules_count(r), 0);
 	rules_free(r);

@@ -29,21 +29,31 @@ static void check_permutation(const struct thread *t, size_t n)
 	free(seen);
 }
 
-/* A parent's row comes before its child's and depth grows by one. */
+/* The rows draw a tree: the first row starts a thread and going down a
+ * row goes at most one level deeper. */
 static void check_tree_shape(const struct thread *t, size_t n)
 {
-	size_t m;
+	size_t r;
 
-	for (m = 0; m < n; m++) {
-		size_t p = thread_parent(t, m);
+	if (n)
+		CU_ASSERT_EQUAL(thread_depth(t, thread_msg_at(t, 0)), 0);
+	for (r = 1; r < n; r++)
+		CU_ASSERT(thread_depth(t, thread_msg_at(t, r)) <=
+			  thread_depth(t, thread_msg_at(t, r - 1)) + 1);
+}
 
-		if (p == (size_t)-1) {
-			CU_ASSERT_EQUAL(thread_depth(t, m), 0);
-			continue;
-		}
-		CU_ASSERT(thread_row_of(t, p) < thread_row_of(t, m));
-		CU_ASSERT_EQUAL(thread_depth(t, m), thread_depth(t, p) + 1);
-	}
+/* The parent of message m as the screen shows it: the nearest row above
+ * one level up; (size_t)-1 for the first message of a thread. */
+static size_t parent_of(const struct thread *t, size_t m)
+{
+	size_t d = thread_depth(t, m), r = thread_row_of(t, m);
+
+	if (d == 0)
+		return (size_t)-1;
+	while (r-- > 0)
+		if (thread_depth(t, thread_msg_at(t, r)) == d - 1)
+			return thread_msg_at(t, r);
+	return (size_t)-2;
 }
 
 static void test_simple(void)
@@ -65,8 +75,8 @@ static void test_simple(void)
 	for (r = 0; r < 5; r++)
 		CU_ASSERT_EQUAL(thread_msg_at(t, r), want[r]);
 	CU_ASSERT_EQUAL(thread_depth(t, 2), 2);
-	CU_ASSERT_EQUAL(thread_parent(t, 3), 0);
-	CU_ASSERT_EQUAL(thread_parent(t, 4), (size_t)-1);
+	CU_ASSERT_EQUAL(parent_of(t, 3), 0);
+	CU_ASSERT_EQUAL(parent_of(t, 4), (size_t)-1);
 	thread_free(t);
 }
 
@@ -115,9 +125,9 @@ static void test_missing_parent(void)
 
 	check_permutation(t, 4);
 	check_tree_shape(t, 4);
-	CU_ASSERT_EQUAL(thread_parent(t, 1), (size_t)-1);
-	CU_ASSERT_EQUAL(thread_parent(t, 0), 1);
-	CU_ASSERT_EQUAL(thread_parent(t, 3), 2);
+	CU_ASSERT_EQUAL(parent_of(t, 1), (size_t)-1);
+	CU_ASSERT_EQUAL(parent_of(t, 0), 1);
+	CU_ASSERT_EQUAL(parent_of(t, 3), 2);
 	CU_ASSERT_EQUAL(thread_msg_at(t, 0), 2);
 	thread_free(t);
 }
@@ -138,7 +148,7 @@ static void test_cycles(void)
 
 	check_permutation(t, 6);
 	check_tree_shape(t, 6);
-	CU_ASSERT_EQUAL(thread_parent(t, 2), (size_t)-1);
+	CU_ASSERT_EQUAL(parent_of(t, 2), (size_t)-1);
 	thread_free(t);
 }
 
@@ -155,9 +165,9 @@ static void test_duplicates_and_missing_ids(void)
 
 	check_permutation(t, 5);
 	check_tree_shape(t, 5);
-	CU_ASSERT_EQUAL(thread_parent(t, 1), (size_t)-1);
-	CU_ASSERT_EQUAL(thread_parent(t, 3), 0);
-	CU_ASSERT_EQUAL(thread_parent(t, 4), 0);
+	CU_ASSERT_EQUAL(parent_of(t, 1), (size_t)-1);
+	CU_ASSERT_EQUAL(parent_of(t, 3), 0);
+	CU_ASSERT_EQUAL(parent_of(t, 4), 0);
 	thread_free(t);
 }
 

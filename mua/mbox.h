@@ -1,8 +1,8 @@
 /*
- * mbox: reading and appending mbox files (one file, messages separated by
- * "From " lines).  Files are read as mboxrd and written as mboxrd; it does
- * not rewrite or expunge an mbox in place, and does not parse messages
- * (lib/msg.h does).  Maildir folders are lib/maildir.h's.
+ * mbox: reading mbox files (one file, messages separated by "From " lines)
+ * as mboxrd, for the MUA's mailbox.h.  surel never writes an mbox, and
+ * this module does not parse messages (lib/msg.h does).  Maildir folders
+ * are lib/maildir.h's.
  *
  * Separator rule: the first line of the file, and a line "From SENDER
  * DATE" (an asctime DATE, as every mbox writer puts there: mutt's rule)
@@ -10,8 +10,8 @@
  * line inside a paragraph, or one without such a date, stays in the body,
  * which keeps sloppy unescaped writers (and Content-Length mboxes, whose
  * bodies are not escaped) readable.
- * Escaping (mboxrd): on reading, every line matching ^>+From  loses one '>';
- * on writing, every line matching ^>*From  gains one.  mboxo files (which
+ * Escaping (mboxrd): on reading, every line matching ^>+From  loses one '>'
+ * (writers add one to every line matching ^>*From ).  mboxo files (which
  * escape only "From ") read the same way, except that a body line that
  * really was ">From " in an mboxo file comes back as "From " (mboxo cannot
  * tell the two apart).
@@ -29,8 +29,9 @@
 
 struct mbox;
 
-/* Read the mbox at path whole (under a shared fcntl lock, so an append in
- * progress is not seen half done) and split it into messages.  Returns
+/* Read the mbox at path whole (under a shared fcntl lock, so another
+ * program's append in progress is not seen half done; waiting for it gives
+ * up after 30 seconds with EX_TEMPFAIL) and split it into messages.  Returns
  * NULL with err set on failure: EX_NOINPUT when it cannot be opened,
  * EX_DATAERR when it is not empty and does not start with "From ".  The
  * memory used is about the file's size.  Free with mbox_free. */
@@ -52,24 +53,6 @@ const char *mbox_sender(const struct mbox *mb, size_t i);
 /* The date from message i's separator line (asctime form, read as UTC, a
  * trailing zone or year variant ignored), or 0 when it cannot be read. */
 time_t mbox_date(const struct mbox *mb, size_t i);
-
-/* Append one message to the mbox at path (created 0600 if missing),
- * separated by "From SENDER DATE" (DATE is when, in UTC asctime form;
- * SENDER "" or "<>" becomes MAILER-DAEMON), with mboxrd escaping, a
- * newline added when data does not end with one, and a blank line after
- * it.  A blank line is put first when the file does not already end with
- * one.  Locking: the dotlock PATH.lock (O_EXCL; one older than 5 minutes is
- * stale and removed) then an fcntl write lock, the convention Debian's mail
- * programs share; a directory where the dotlock cannot be made (EACCES,
- * EROFS, as for /var/mail without setgid) leaves the fcntl lock alone.
- * Waiting for either lock gives up after 30 seconds with EX_TEMPFAIL.
- * The data is written with one write loop and fsync'd; on any failure the
- * file is truncated back to its old size, so it never holds half a message.
- * Errors: EX_DATAERR for a sender with spaces or control characters or a
- * file that is not an mbox; EX_TEMPFAIL for I/O failures a retry may cure
- * (afile_err_code). */
-int mbox_append(const char *path, const char *data, size_t len, const char *sender,
-		time_t when, struct err *err) MBOX_WUR;
 
 /* Whether path is a regular file that is empty or starts with "From ". */
 int mbox_is(const char *path);

@@ -1,0 +1,243 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "summary.h"
+
+/* No string: the field stays NULL. */
+#define NONE ((size_t)-1)
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Past the comment that starts at p ("(a (nested) \) one)"), or at the
+ * end of the value when it is not closed. */
+static const char *skip_comment(const char *p)
+{
+	size_t depth = 0;
+
+	for (; *p; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p + 1;
+	}
+	return p;
+}
+
+/* Past the quoted string that starts at p, or at the end of the value. */
+static const char *skip_quoted(const char *p)
+{
+	for (p++; *p; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return p;
+}
+
+/* p past a comment or quoted string that starts there, else p. */
+static const char *skip_cq(const char *p)
+{
+	if (*p == '(')
+		return skip_comment(p);
+	if (*p == '"')
+		return skip_quoted(p);
+	return p;
+}
+
+/* Whether v has a '<' outside comments and quoted strings. */
+static int has_bracket(const char *v)
+{
+	const char *q;
+
+	while (*v) {
+		q = skip_cq(v);
+		if (q != v)
+			v = q;
+		else if (*v++ == '<')
+			return 1;
+	}
+	return 0;
+}
+
+static int is_bare_sep(char c)
+{
+	return is_blank(c) || c == ',' || c == '(' || c == '"' || c == '\0';
+}
+
+/* Append the next bare id (a word with an '@') of *pp to out. */
+static int next_bare(const char **pp, struct buf *out)
+{
+	const char *p = *pp, *start;
+
+	while (*p) {
+		start = skip_cq(p);
+		if (start != p) {
+			p = start;
+			continue;
+		}
+		if (is_bare_sep(*p)) {
+			p++;
+			continue;
+		}
+		while (!is_bare_sep(*p))
+			p++;
+		if (memchr(start, '@', (size_t)(p - start))) {
+			buf_append(out, start, (size_t)(p - start));
+			*pp = p;
+			return 1;
+		}
+	}
+	*pp = p;
+	return 0;
+}
+
+/* Append the next bracketed id of *pp to out, its blanks dropped; 0 when
+ * there is none left.  A '<' inside an id starts it again ("<<a@b>>"). */
+static int next_bracketed(const char **pp, struct buf *out)
+{
+	const char *p = *pp, *q;
+	size_t start = out->len;
+
+	while (*p) {
+		q = skip_cq(p);
+		if (q != p) {
+			p = q;
+			continue;
+		}
+		if (*p++ != '<')
+			continue;
+		for (; *p && *p != '>'; p++) {
+			if (*p == '<')
+				buf_truncate(out, start);
+			else if (!is_blank(*p))
+				buf_putc(out, *p);
+		}
+		if (!*p)
+			break;
+		p++;
+		if (out->len > start) {
+			*pp = p;
+			return 1;
+		}
+	}
+	buf_truncate(out, start);
+	*pp = p;
+	return 0;
+}
+
+static int next_id(const char **pp, int bare, struct buf *out)
+{
+	return bare ? next_bare(pp, out) : next_bracketed(pp, out);
+}
+
+/* The first id of v, NUL-terminated in out: its offset, or NONE. */
+static size_t first_id(const char *v, struct buf *out)
+{
+	size_t off = out->len;
+
+	if (!v || !next_id(&v, !has_bracket(v), out))
+		return NONE;
+	buf_putc(out, '\0');
+	return off;
+}
+
+/* Whether the id at off is among the n at kept. */
+static int kept_has(const struct buf *b, const size_t *kept, size_t n, size_t off)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(b->data + kept[i], b->data + off) == 0)
+			return 1;
+	return 0;
+}
+
+/* The ids of v, each once, space-separated and NUL-terminated in out: its
+ * offset, or NONE.  The ids are first laid out NUL-separated, then picked
+ * from the end; past SUMMARY_REFS_MAX, the first (the thread's root) and
+ * the newest stay. */
+static size_t id_list(const char *v, struct buf *out)
+{
+	size_t kept[SUMMARY_REFS_MAX], nkept = 0, all = out->len, end, off, i;
+	int bare;
+
+	if (!v)
+		return NONE;
+	bare = !has_bracket(v);
+	while (next_id(&v, bare, out))
+		buf_putc(out, '\0');
+	end = out->len;
+	for (off = end; off > all && nkept < SUMMARY_REFS_MAX - 1;) {
+		/* Back to the start of the id that ends at off - 1. */
+		for (off--; off > all && out->data[off - 1] != '\0'; off--)
+			;
+		if (!kept_has(out, kept, nkept, off))
+			kept[nkept++] = off;
+	}
+	if (off > all && !kept_has(out, kept, nkept, all))
+		kept[nkept++] = all;
+	if (nkept == 0)
+		return NONE;
+	/* No reallocation while copying from the buffer into itself. */
+	buf_grow(out, end - all + 1);
+	for (i = nkept; i-- > 0;) {
+		buf_puts(out, out->data + kept[i]);
+		buf_putc(out, i ? ' ' : '\0');
+	}
+	return end;
+}
+
+/* The first mailbox of header h: offsets of its display name (else its
+ * address) and of its address, "" when there is none. */
+static void first_addr(const struct msg *m, const char *h, struct buf *out, size_t *name_off,
+		       size_t *addr_off)
+{
+	struct addr_mbox *a = NULL;
+	size_t n = msg_addrs(m, h, &a);
+
+	*name_off = out->len;
+	if (n)
+		buf_puts(out, a[0].name && *a[0].name ? a[0].name : a[0].addr);
+	buf_putc(out, '\0');
+	*addr_off = out->len;
+	if (n)
+		buf_puts(out, a[0].addr);
+	buf_putc(out, '\0');
+	if (n)
+		addr_list_free(a, n);
+}
+
+static const char *at(const struct buf *b, size_t off)
+{
+	return off == NONE ? NULL : b->data + off;
+}
+
+void summary_read(const struct msg *m, struct buf *scratch, struct summary *out)
+{
+	size_t from, from_addr, to, to_addr, irt, refs;
+	const char *s;
+
+	buf_reset(scratch);
+	if (msg_date(m, &out->date) < 0)
+		out->date = -1;
+	s = msg_subject(m);
+	out->subject = s ? s : "";
+	out->message_id = msg_message_id(m);
+	first_addr(m, "From", scratch, &from, &from_addr);
+	first_addr(m, "To", scratch, &to, &to_addr);
+	irt = first_id(msg_header(m, "In-Reply-To"), scratch);
+	refs = id_list(msg_header(m, "References"), scratch);
+	/* Pointers last: the buffer may have moved while it grew. */
+	out->from = at(scratch, from);
+	out->from_addr = at(scratch, from_addr);
+	out->to = at(scratch, to);
+	out->in_reply_to = at(scratch, irt);
+	out->references = at(scratch, refs);
+}
