@@ -107,12 +107,6 @@ static void add_list(char **list, const struct buf *v)
 	*list = joined;
 }
 
-static void warn(struct mailto *m, char *text)
-{
-	m->warnings = xreallocarray(m->warnings, m->nwarn + 1, sizeof(*m->warnings));
-	m->warnings[m->nwarn++] = text;
-}
-
 /* One hfield: name (decoded, any case) and its decoded value. */
 static void take(struct mailto *m, const char *name, const struct buf *v)
 {
@@ -133,7 +127,7 @@ static void take(struct mailto *m, const char *name, const struct buf *v)
 		free(m->body);
 		m->body = lf_text(v);
 	} else if (strcasecmp(name, "attach") == 0 || strcasecmp(name, "attachment") == 0) {
-		warn(m, xstrdup("mailto: attach= ignored: a link cannot attach files"));
+		strv_push(&m->warnings, "mailto: attach= ignored: a link cannot attach files");
 	} else {
 		size_t n;
 
@@ -142,7 +136,8 @@ static void take(struct mailto *m, const char *name, const struct buf *v)
 		for (n = shown.len > SHOWN ? SHOWN : shown.len;
 		     n < shown.len && ((unsigned char)shown.data[n] & 0xc0) == 0x80; n--)
 			;
-		warn(m, xasprintf("mailto: header '%.*s' ignored", (int)n, shown.data));
+		strv_push_owned(&m->warnings,
+				 xasprintf("mailto: header '%.*s' ignored", (int)n, shown.data));
 	}
 	if (one) {
 		free(*one);
@@ -192,8 +187,6 @@ out:
 
 void mailto_release(struct mailto *m)
 {
-	size_t i;
-
 	if (!m)
 		return;
 	free(m->to);
@@ -202,8 +195,6 @@ void mailto_release(struct mailto *m)
 	free(m->subject);
 	free(m->in_reply_to);
 	free(m->body);
-	for (i = 0; i < m->nwarn; i++)
-		free(m->warnings[i]);
-	free(m->warnings);
+	strv_release(&m->warnings);
 	memset(m, 0, sizeof(*m));
 }

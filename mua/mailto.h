@@ -13,15 +13,15 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "strv.h"
 
 /* The fields of a parsed URL, each UTF-8 and owned; NULL when the URL has
  * none.  to, cc and bcc join every occurrence with ", "; the header values
- * hold no control characters; body has LF line ends.  warnings[] (nwarn
- * entries, owned) say which hfields were ignored. */
+ * hold no control characters; body has LF line ends.  warnings (one line
+ * each) say which hfields were ignored. */
 struct mailto {
 	char *to, *cc, *bcc, *subject, *in_reply_to, *body;
-	char **warnings;
-	size_t nwarn;
+	struct strv warnings;
 };
 
 /* Whether s starts with the scheme "mailto:" (any case). */

@@ -72,8 +72,8 @@ static int run_mailto(const char *url, const char *account, struct err *err)
 
 	if (mailto_parse(url, &m, err) < 0)
 		goto out;
-	for (i = 0; i < m.nwarn; i++)
-		log_warnx("%s", m.warnings[i]);
+	for (i = 0; i < m.warnings.n; i++)
+		log_warnx("%s", m.warnings.v[i]);
 	cfg = cfg_load(NULL, err);
 	if (!cfg) {
 		if (err->code != EX_CONFIG || err->errnum != ENOENT || account)

@@ -52,9 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(codec_utf8_valid(m.body, strlen(m.body)));
 			FUZZ_CHECK(!strchr(m.body, '\r'));
 		}
-		FUZZ_CHECK(m.nwarn <= amps + 1);
-		for (i = 0; i < m.nwarn; i++)
-			FUZZ_CHECK(codec_utf8_valid(m.warnings[i], strlen(m.warnings[i])));
+		FUZZ_CHECK(m.warnings.n <= amps + 1);
+		for (i = 0; i < m.warnings.n; i++)
+			FUZZ_CHECK(codec_utf8_valid(m.warnings.v[i], strlen(m.warnings.v[i])));
 	} else {
 		FUZZ_CHECK(err.code == EX_USAGE);
 	}

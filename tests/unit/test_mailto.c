@@ -78,22 +78,22 @@ static void test_fields(void)
 		eq(m.subject, t[i].subject, "subject");
 		eq(m.in_reply_to, t[i].irt, "in-reply-to");
 		eq(m.body, t[i].body, "body");
-		CU_ASSERT_EQUAL(m.nwarn, t[i].nwarn);
-		if (m.nwarn != t[i].nwarn)
-			fprintf(stderr, "\ncase %zu: %zu warnings\n", i, m.nwarn);
+		CU_ASSERT_EQUAL(m.warnings.n, t[i].nwarn);
+		if (m.warnings.n != t[i].nwarn)
+			fprintf(stderr, "\ncase %zu: %zu warnings\n", i, m.warnings.n);
 		mailto_release(&m);
 	}
 	CU_ASSERT_EQUAL(mailto_parse("mailto:a@x.example?attach=f&foo=1", &m, &err), 0);
-	CU_ASSERT_EQUAL_FATAL(m.nwarn, 2);
-	CU_ASSERT_STRING_EQUAL(m.warnings[0], "mailto: attach= ignored: a link cannot attach files");
-	CU_ASSERT_STRING_EQUAL(m.warnings[1], "mailto: header 'foo' ignored");
+	CU_ASSERT_EQUAL_FATAL(m.warnings.n, 2);
+	CU_ASSERT_STRING_EQUAL(m.warnings.v[0], "mailto: attach= ignored: a link cannot attach files");
+	CU_ASSERT_STRING_EQUAL(m.warnings.v[1], "mailto: header 'foo' ignored");
 	mailto_release(&m);
 	/* A long name of control characters (each shown as a three-byte
 	 * U+FFFD) is cut at a character boundary.  Found by fuzz_mailto. */
 	CU_ASSERT_EQUAL(mailto_parse("mailto:a@x?a%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F"
 				     "%0F%0F%0F%0F%0F%0F%0F%0F%0F%0F=1", &m, &err), 0);
-	CU_ASSERT_EQUAL_FATAL(m.nwarn, 1);
-	CU_ASSERT_EQUAL(strlen(m.warnings[0]), strlen("mailto: header '' ignored") + 58);
+	CU_ASSERT_EQUAL_FATAL(m.warnings.n, 1);
+	CU_ASSERT_EQUAL(strlen(m.warnings.v[0]), strlen("mailto: header '' ignored") + 58);
 	mailto_release(&m);
 	mailto_release(NULL);
 }
