@@ -1085,11 +1085,13 @@ static void compose(struct browser *b, enum composeui_kind kind)
 }
 
 /* Set or clear R on the message with message_id: in the folder on screen
- * when it is there (through its index), else in the account's others. */
+ * when it is there (through its index); clear it also in the account's
+ * other folders, then in the other accounts'. */
 static void set_replied(struct browser *b, const char *message_id, int on)
 {
 	struct err err = ERR_INIT;
 	size_t i;
+	int rc;
 
 	for (i = 0; i < b->n; i++) {
 		if (mailbox_at(b->mb, i)->message_id &&
@@ -1098,7 +1100,18 @@ static void set_replied(struct browser *b, const char *message_id, int on)
 			return;
 		}
 	}
-	if (!on && b->root && recall_unreply(b->root, mailbox_path(b->mb), message_id, &err) < 0)
+	if (on || !b->root)
+		return;
+	/* The account shown first, then the others: a reply is often
+	 * written from another account than the original's folder. */
+	rc = recall_unreply(b->root, mailbox_path(b->mb), message_id, &err);
+	for (i = 0; rc == 0 && b->cfg && i < cfg_account_count(b->cfg); i++) {
+		const char *root = cfg_get(cfg_account_at(b->cfg, i), "maildir");
+
+		if (strcmp(root, b->root) != 0)
+			rc = recall_unreply(root, NULL, message_id, &err);
+	}
+	if (rc < 0)
 		ui_error("%s", err.msg);
 }
 

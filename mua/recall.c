@@ -169,8 +169,10 @@ int recall_unreply(const char *root, const char *skip_dir, const char *message_i
 	size_t n = 0, i;
 	int rc = 0;
 
-	if (maildir_folders(root, &names, &n, err) < 0)
-		return -1;
+	if (maildir_folders(root, &names, &n, err) < 0) {
+		err_clear(err);
+		return 0;
+	}
 	for (i = 0; i < n && rc == 0; i++) {
 		dir = maildir_folder_path(root, names[i]);
 		if (!skip_dir || strcmp(dir, skip_dir) != 0)
@@ -178,5 +180,5 @@ int recall_unreply(const char *root, const char *skip_dir, const char *message_i
 		free(dir);
 	}
 	maildir_names_free(names, n);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }

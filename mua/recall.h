@@ -32,8 +32,9 @@ enum composeui_result recall_run(const struct cfg *cfg, const struct cfg_account
  * Message-ID is message_id (without angle brackets) in the folders under
  * the Maildir root, skipping the folder skip_dir (may be NULL: the one on
  * screen, which the caller handles through its own index).  The first
- * folder holding it wins (INBOX first).  0 when done or not found; -1 when
- * a flag could not be changed (err filled). */
+ * folder holding it wins (INBOX first).  1 when found there, 0 when not
+ * (an unreadable root or folder counts as not holding it); -1 when a flag
+ * could not be changed (err filled). */
 int recall_unreply(const char *root, const char *skip_dir, const char *message_id,
 		   struct err *err) __attribute__((warn_unused_result));
 

@@ -83,6 +83,29 @@ keys A
 wait_for 'accounts: 2'
 keys k Enter
 wait_for 'surel: INBOX \[Msgs:3 New:3 Del:1\].* -- 2/3 -- home$' "home still as it was"
+
+# Undo send from another account: the replied flag goes off the original
+# in home's INBOX though work is shown.
+keys r
+wait_for '^ +Subject: Re: ' "reply on home's message"
+keys y
+wait_for 'queued as '
+ls "$T/Mail/home/INBOX/cur" | grep -q ':2,.*R' || fail "the original not marked replied"
+keys A
+wait_for 'accounts: 2'
+keys j Enter
+wait_for ' -- work$' "work shown"
+keys Q
+wait_for '^queued ' "queue view"
+keys d
+wait_for 'cancelled: back in the drafts folder'
+keys q
+ls "$T/Mail/home/INBOX/cur" | grep -q ':2,.*R' && fail "undo send from work left R on home's message: $(ls "$T/Mail/home/INBOX/cur")"
+ok "undo send takes R off the original in another account's folder"
+keys A
+wait_for 'accounts: 2'
+keys k Enter
+wait_for ' -- home$' "home again"
 keys q
 wait_for 'Expunge 1 marked message'
 keys n
