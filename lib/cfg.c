@@ -256,17 +256,61 @@ static int check_onoff(struct parse *ps, const struct key *k, char **value)
 
 /* local@domain, with nothing that would need quoting in a header or could
  * smuggle a second address or a line break into an SMTP command. */
+/* Whether the n bytes at v are one address: local@domain without blanks,
+ * controls or specials. */
+static int address_ok(const char *v, size_t n)
+{
+	const char *at = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f || strchr("<>()[],;:\"\\", v[i]))
+			return 0;
+		if (v[i] == '@')
+			at = v + i;
+	}
+	return at && at != v && at + 1 < v + n;
+}
+
 static int check_address(struct parse *ps, const struct key *k, char **value)
 {
-	const char *v = *value, *at = strrchr(v, '@');
-	const char *p;
-
-	for (p = v; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f || strchr("<>()[],;:\"\\", *p))
-			break;
-	if (*p || !at || at == v || at[1] == '\0')
+	if (!address_ok(*value, strlen(*value)))
 		return perr(ps, ps->line, "'%s' must be an address like user@example.org, not '%s'",
-			    k->name, v);
+			    k->name, *value);
+	return 0;
+}
+
+/* The next item of an aliases value (blanks or commas between items):
+ * *n bytes at the returned pointer, NULL after the last. */
+static const char *alias_next(const char **p, size_t *n)
+{
+	const char *s = *p + strspn(*p, " \t,");
+
+	*n = strcspn(s, " \t,");
+	*p = s + *n;
+	return *n ? s : NULL;
+}
+
+/* aliases: addresses and "*@domain" patterns, blanks or commas between. */
+static int check_aliases(struct parse *ps, const struct key *k, char **value)
+{
+	const char *p = *value, *s;
+	size_t n;
+	int any = 0;
+
+	while ((s = alias_next(&p, &n)) != NULL) {
+		any = 1;
+		if (n > 2 && s[0] == '*' && s[1] == '@' && address_ok(s, n) &&
+		    !memchr(s + 1, '*', n - 1))
+			continue;
+		if (s[0] != '*' && address_ok(s, n))
+			continue;
+		return perr(ps, ps->line,
+			    "'%s' must be addresses or *@domain patterns, not '%.*s'", k->name,
+			    (int)(n > 200 ? 200 : n), s);
+	}
+	if (!any)
+		return perr(ps, ps->line, "'%s' is empty", k->name);
 	return 0;
 }
 
@@ -446,6 +490,7 @@ static const struct key keys[] = {
 
 	{ "name", IN_ACCOUNT, check_str },
 	{ "address", IN_ACCOUNT, check_address },
+	{ "aliases", IN_ACCOUNT, check_aliases },
 	{ "maildir", IN_ACCOUNT, check_path },
 	{ "smtp", IN_ACCOUNT, check_smtp },
 	{ "helo", IN_ACCOUNT, check_helo },
@@ -1019,16 +1064,52 @@ const struct cfg_account *cfg_account_find(const struct cfg *cfg, const char *na
 	return NULL;
 }
 
+/* Whether addr is an address in a's aliases, or with patterns set,
+ * whether it matches one of a's "*@domain" items instead. */
+static int alias_match(const struct cfg_account *a, const char *addr, int patterns)
+{
+	const char *p = cfg_get(a, "aliases"), *s, *dom = strrchr(addr, '@');
+	size_t n, len = strlen(addr);
+
+	if (!p)
+		return 0;
+	while ((s = alias_next(&p, &n)) != NULL) {
+		if (patterns && s[0] == '*') {
+			if (dom && dom != addr && strlen(dom) == n - 1 &&
+			    strncasecmp(dom, s + 1, n - 1) == 0)
+				return 1;
+		} else if (!patterns && s[0] != '*' && n == len && strncasecmp(s, addr, n) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int cfg_account_has_address(const struct cfg_account *a, const char *addr)
+{
+	const char *v = cfg_get(a, "address");
+
+	return (v && strcasecmp(v, addr) == 0) || alias_match(a, addr, 0) || alias_match(a, addr, 1);
+}
+
 const struct cfg_account *cfg_account_for_address(const struct cfg *cfg, const char *addr)
 {
 	const char *v;
 	size_t i;
+	int patterns;
 
 	for (i = 0; i < cfg->n_accts; i++) {
 		v = cfg_get(&cfg->accts[i], "address");
 		if (v && strcasecmp(v, addr) == 0)
 			return &cfg->accts[i];
 	}
+	/* The more precise item wins: an account's address over another's
+	 * alias, an alias over a pattern, so a "*@example.org" catch-all
+	 * does not take the mail of a colleague account at that domain. */
+	for (patterns = 0; patterns <= 1; patterns++)
+		for (i = 0; i < cfg->n_accts; i++)
+			if (alias_match(&cfg->accts[i], addr, patterns))
+				return &cfg->accts[i];
 	return NULL;
 }
 

@@ -54,8 +54,14 @@ const struct cfg_account *cfg_account_at(const struct cfg *cfg, size_t i);
  * (EX_CONFIG) when there is no such account. */
 const struct cfg_account *cfg_account_find(const struct cfg *cfg, const char *name,
 					   struct err *err);
-/* The account whose address equals addr (case-insensitive), or NULL. */
+/* The account whose address equals addr (case-insensitive), else the
+ * first in the file whose aliases hold addr, else the first with a
+ * "*@domain" alias for addr's domain; NULL when none.  This is how the queue routes a message by its
+ * From address and how the MUA tells the user's own addresses. */
 const struct cfg_account *cfg_account_for_address(const struct cfg *cfg, const char *addr);
+/* Whether addr is account a's: its address or one of its aliases (as
+ * above, case-insensitive). */
+int cfg_account_has_address(const struct cfg_account *a, const char *addr);
 
 /* The section's NAME in [account NAME] (borrowed). */
 const char *cfg_account_name(const struct cfg_account *a);

@@ -23,6 +23,7 @@
 #include "pattern.h"
 #include "queue.h"
 #include "qview.h"
+#include "recall.h"
 #include "thread.h"
 #include "ui.h"
 #include "xalloc.h"
@@ -53,6 +54,24 @@ struct browser {
 	size_t qcount;
 	struct timespec stamp[2]; /* mtimes of new/ and cur/ at the last read */
 	int quit;
+	struct acct_view *saved; /* accounts switched away from (A) */
+	size_t nsaved;
+};
+
+/* What the index keeps of an account while another one is shown, so that
+ * switching back finds its folder, marks, limit, threads and position. */
+struct acct_view {
+	const struct cfg_account *acct;
+	char *root, *name;
+	struct mailbox *mb;
+	size_t n, nnew, ndel, nview, cur, top;
+	unsigned char *del;
+	size_t *view;
+	struct thread *thr;
+	int threaded;
+	struct pattern *limit;
+	char *limit_text;
+	struct timespec stamp[2];
 };
 
 static size_t list_rows(void)
@@ -454,6 +473,8 @@ static void draw(void *arg)
 	if (b->limit_text)
 		buf_printf(&st, " (limit: %s)", b->limit_text);
 	buf_printf(&st, " -- %zu/%zu", b->nview ? b->cur + 1 : 0, b->nview);
+	if (b->acct && cfg_account_count(b->cfg) > 1)
+		buf_printf(&st, " -- %s", cfg_account_name(b->acct));
 	ui_status_bar(st.data);
 	buf_release(&st);
 	if (b->nview == 0)
@@ -653,6 +674,143 @@ static void open_folder(struct browser *b, char *name)
 		return;
 	}
 	show_folder(b, mb, name);
+}
+
+/* ---- accounts --------------------------------------------------------- */
+
+/* Move the folder state of b into v, or (to_b) back; the side left behind
+ * holds no pointers afterwards. */
+static void swap_view(struct browser *b, struct acct_view *v, int to_b)
+{
+	struct acct_view t;
+
+	t.acct = b->acct;
+	t.root = b->root;
+	t.name = b->name;
+	t.mb = b->mb;
+	t.n = b->n;
+	t.nnew = b->nnew;
+	t.ndel = b->ndel;
+	t.nview = b->nview;
+	t.cur = b->cur;
+	t.top = b->top;
+	t.del = b->del;
+	t.view = b->view;
+	t.thr = b->thr;
+	t.threaded = b->threaded;
+	t.limit = b->limit;
+	t.limit_text = b->limit_text;
+	memcpy(t.stamp, b->stamp, sizeof(t.stamp));
+	if (!to_b) {
+		*v = t;
+		return;
+	}
+	b->acct = v->acct;
+	b->root = v->root;
+	b->name = v->name;
+	b->mb = v->mb;
+	b->n = v->n;
+	b->nnew = v->nnew;
+	b->ndel = v->ndel;
+	b->nview = v->nview;
+	b->cur = v->cur;
+	b->top = v->top;
+	b->del = v->del;
+	b->view = v->view;
+	b->thr = v->thr;
+	b->threaded = v->threaded;
+	b->limit = v->limit;
+	b->limit_text = v->limit_text;
+	memcpy(b->stamp, v->stamp, sizeof(b->stamp));
+	*v = t;
+}
+
+static void view_release(struct acct_view *v)
+{
+	mailbox_free(v->mb);
+	thread_free(v->thr);
+	pattern_free(v->limit);
+	free(v->limit_text);
+	free(v->view);
+	free(v->del);
+	free(v->name);
+	free(v->root);
+}
+
+/* Show account a: where it was left (marks, limit, position; the folder
+ * looked at again), else its INBOX.  The account shown so far is kept. */
+static void switch_account(struct browser *b, const struct cfg_account *a)
+{
+	struct err err = ERR_INIT;
+	struct mailbox *mb = NULL;
+	char *dir;
+	size_t i;
+
+	if (!a || a == b->acct)
+		return;
+	for (i = 0; i < b->nsaved && b->saved[i].acct != a; i++)
+		;
+	if (i == b->nsaved) {
+		dir = maildir_folder_path(cfg_get(a, "maildir"), "INBOX");
+		mb = mailbox_open(dir, &err);
+		free(dir);
+		if (!mb) {
+			ui_error("%s", err.msg);
+			return;
+		}
+		b->saved = xreallocarray(b->saved, b->nsaved + 1, sizeof(*b->saved));
+		b->nsaved++;
+		swap_view(b, &b->saved[i], 0);
+		b->acct = a;
+		b->root = xstrdup(cfg_get(a, "maildir"));
+		b->name = NULL;
+		b->mb = NULL;
+		b->del = NULL;
+		b->view = NULL;
+		b->thr = NULL;
+		b->limit = NULL;
+		b->limit_text = NULL;
+		b->cur = b->top = 0;
+		show_folder(b, mb, xstrdup("INBOX"));
+	} else {
+		swap_view(b, &b->saved[i], 1);
+		reload(b);
+	}
+	ui_message("account %s", cfg_account_name(a));
+}
+
+/* y: the folder list; with several accounts, every account's folders, and
+ * picking another account's folder switches to that account. */
+static void folder_list(struct browser *b)
+{
+	const struct cfg_account *a = NULL;
+	char *name;
+
+	if (!b->cfg || cfg_account_count(b->cfg) < 2 || !b->acct) {
+		open_folder(b, pick_folder(b));
+		return;
+	}
+	name = folderlist_pick_all(b->cfg, b->acct, b->name, &a);
+	ui_set_redraw(draw, b);
+	if (!name)
+		return;
+	if (a != b->acct)
+		switch_account(b, a);
+	if (a == b->acct && strcmp(name, b->name) != 0)
+		open_folder(b, name);
+	else
+		free(name);
+}
+
+/* A: the account list; Enter switches. */
+static void pick_account(struct browser *b)
+{
+	if (!b->cfg || !b->acct) {
+		ui_error("no accounts: surel runs without a configuration");
+		return;
+	}
+	switch_account(b, folderlist_pick_account(b->cfg, b->acct));
+	ui_set_redraw(draw, b);
 }
 
 /* The Maildir at dir, made when the user agrees. */
@@ -926,6 +1084,66 @@ static void compose(struct browser *b, enum composeui_kind kind)
 	count_queue(b);
 }
 
+/* Set or clear R on the message with message_id: in the folder on screen
+ * when it is there (through its index); clear it also in the account's
+ * other folders, then in the other accounts'. */
+static void set_replied(struct browser *b, const char *message_id, int on)
+{
+	struct err err = ERR_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < b->n; i++) {
+		if (mailbox_at(b->mb, i)->message_id &&
+		    strcmp(mailbox_at(b->mb, i)->message_id, message_id) == 0) {
+			set_flag(b, i, 'R', on);
+			return;
+		}
+	}
+	if (on || !b->root)
+		return;
+	/* The account shown first, then the others: a reply is often
+	 * written from another account than the original's folder. */
+	rc = recall_unreply(b->root, mailbox_path(b->mb), message_id, &err);
+	for (i = 0; rc == 0 && b->cfg && i < cfg_account_count(b->cfg); i++) {
+		const char *root = cfg_get(cfg_account_at(b->cfg, i), "maildir");
+
+		if (strcmp(root, b->root) != 0)
+			rc = recall_unreply(root, NULL, message_id, &err);
+	}
+	if (rc < 0)
+		ui_error("%s", err.msg);
+}
+
+/* R, and m when Drafts holds messages: resume a postponed message. */
+static void recall(struct browser *b)
+{
+	char *irt = NULL;
+
+	recall_run(b->cfg, b->acct, b->q, &irt);
+	ui_set_redraw(draw, b);
+	if (irt)
+		set_replied(b, irt, 1);
+	free(irt);
+	count_queue(b);
+}
+
+/* m: a new message, or a postponed one when the user wants it back. */
+static void new_message(struct browser *b)
+{
+	if (recall_count(b->acct) > 0 && ui_confirm("Recall postponed message?"))
+		recall(b);
+	else
+		compose(b, COMPOSEUI_NEW);
+}
+
+/* qview's undo send: the original is no longer replied to. */
+static void unsent(void *arg, const char *in_reply_to)
+{
+	if (in_reply_to)
+		set_replied(arg, in_reply_to, 0);
+}
+
 static void open_msg(struct browser *b)
 {
 	struct err err = ERR_INIT;
@@ -980,11 +1198,13 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "F", "flag / unflag" },
 	{ "s", "move to a folder (Tab completes)" },
 	{ "c", "change folder (Tab completes, ? lists the folders)" },
-	{ "y", "folder list with message and unread counts (Enter opens)" },
+	{ "y", "folder list with message and unread counts, every account's (Enter opens)" },
+	{ "A", "accounts with their INBOX's counts: switch to one (and back where you were)" },
 	{ "/ n", "search sender and subject, next match" },
 	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
 	{ "T", "threads on / off" },
-	{ "m", "compose a new message" },
+	{ "m", "compose a new message (offers to recall a postponed one)" },
+	{ "R", "recall a postponed message from the drafts folder" },
 	{ "r g", "reply, reply to all" },
 	{ "f", "forward (inline, or attached: forward_attach in the config)" },
 	{ "Esc f", "forward as an attachment (message/rfc822)" },
@@ -1075,7 +1295,10 @@ static void key(struct browser *b, int k)
 		change_folder(b);
 		break;
 	case 'y':
-		open_folder(b, pick_folder(b));
+		folder_list(b);
+		break;
+	case 'A':
+		pick_account(b);
 		break;
 	case '/':
 		search(b);
@@ -1090,7 +1313,10 @@ static void key(struct browser *b, int k)
 		toggle_threads(b);
 		break;
 	case 'm':
-		compose(b, COMPOSEUI_NEW);
+		new_message(b);
+		break;
+	case 'R':
+		recall(b);
 		break;
 	case 'r':
 		compose(b, COMPOSEUI_REPLY);
@@ -1113,7 +1339,7 @@ static void key(struct browser *b, int k)
 			ui_error("the outgoing queue cannot be opened");
 			break;
 		}
-		qview_show(b->q, b->cfg ? cfg_general_int(b->cfg, "send_delay", 0) : 0);
+		qview_show(b->q, b->cfg, unsent, b);
 		ui_set_redraw(draw, b);
 		count_queue(b);
 		break;
@@ -1168,6 +1394,9 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	thread_free(b.thr);
 	pattern_free(b.limit);
 	free(b.limit_text);
+	while (b.nsaved > 0)
+		view_release(&b.saved[--b.nsaved]);
+	free(b.saved);
 	free(b.view);
 	free(b.del);
 	free(b.name);

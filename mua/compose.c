@@ -20,6 +20,7 @@
 #include "compose_internal.h"
 #include "enqueue.h"
 #include "maildir.h"
+#include "msg.h"
 #include "path.h"
 #include "queue.h"
 #include "xalloc.h"
@@ -227,8 +228,8 @@ out:
 
 /* --- hand-off ------------------------------------------------------------ */
 
-/* The account that sends: the one whose address is the From address, else
- * the compose's own (NULL without a configuration). */
+/* The account that sends: the one the From address belongs to (its address
+ * or an alias), else the compose's own (NULL without a configuration). */
 static const struct cfg_account *send_account(const struct compose *c,
 					      const struct compose_addrs *a)
 {
@@ -330,7 +331,11 @@ int compose_send(struct compose *c, struct queue *q, unsigned flags, char **id_o
 	acct = send_account(c, &a);
 	memset(&o, 0, sizeof(o));
 	o.keep_dots = 1;
-	o.sender = acct ? cfg_get(acct, "address") : c->addr;
+	/* An alias sends with itself as envelope sender, so a bounce comes
+	 * back to the address the user wrote from. */
+	o.sender = !acct ? c->addr
+		 : cfg_account_has_address(acct, a.v[COMPOSE_FROM][0].addr) ? a.v[COMPOSE_FROM][0].addr
+		 : cfg_get(acct, "address");
 	o.account = acct ? cfg_account_name(acct) : NULL;
 	o.rcpts = rcpts;
 	o.nrcpts = n;
@@ -349,11 +354,17 @@ out:
 	return rc;
 }
 
+char *compose_drafts_dir(const struct cfg_account *acct)
+{
+	const char *folder = cfg_get(acct, "drafts_folder");
+
+	return maildir_folder_path(cfg_get(acct, "maildir"), folder ? folder : "Drafts");
+}
+
 int compose_postpone(struct compose *c, char **path_out, struct err *err)
 {
 	struct compose_addrs a;
 	const struct cfg_account *acct;
-	const char *folder;
 	struct buf msg = BUF_INIT;
 	char *dir = NULL;
 	int rc = -1;
@@ -369,8 +380,7 @@ int compose_postpone(struct compose *c, char **path_out, struct err *err)
 	}
 	if (compose_build(c, time(NULL), COMPOSE_KEEP_BCC, &msg, err) < 0)
 		goto out;
-	folder = cfg_get(acct, "drafts_folder");
-	dir = maildir_folder_path(cfg_get(acct, "maildir"), folder ? folder : "Drafts");
+	dir = compose_drafts_dir(acct);
 	if (!maildir_is(dir) && maildir_create(dir, err) < 0)
 		goto out;
 	rc = maildir_deliver(dir, msg.data, msg.len, "DS", path_out, err);
@@ -378,6 +388,123 @@ out:
 	free(dir);
 	buf_release(&msg);
 	compose_addrs_release(&a);
+	return rc;
+}
+
+/* --- undo send ------------------------------------------------------------ */
+
+/* The account that was to send a queued message: the envelope's, else the
+ * From address's, else the default. */
+static const struct cfg_account *unsend_account(const struct cfg *cfg, const struct queue_env *e,
+					       const struct msg *m, struct err *err)
+{
+	const struct cfg_account *a = NULL;
+	struct addr_mbox *from = NULL;
+	size_t n;
+
+	if (queue_env_account(e)[0])
+		a = cfg_account_find(cfg, queue_env_account(e), err);
+	if (!a) {
+		err_clear(err);
+		n = msg_addrs(m, "From", &from);
+		if (n > 0 && from[0].addr[0])
+			a = cfg_account_for_address(cfg, from[0].addr);
+		addr_list_free(from, n);
+	}
+	return a ? a : cfg_account_find(cfg, NULL, err);
+}
+
+/* body with a Bcc field naming the envelope's recipients that are in none
+ * of its To and Cc (the queue keeps Bcc only in the envelope), in out. */
+static void put_with_bcc(const struct queue_env *e, const struct msg *m, const char *body,
+			 size_t len, struct buf *out)
+{
+	static const char *const fields[] = { "To", "Cc" };
+	struct addr_mbox *v;
+	size_t i, k, j, n;
+	int seen, any = 0;
+
+	for (i = 0; i < queue_env_rcpt_count(e); i++) {
+		const char *r = queue_env_rcpt_addr(e, i);
+
+		for (k = 0, seen = 0; k < 2 && !seen; k++) {
+			n = msg_addrs(m, fields[k], &v);
+			for (j = 0; j < n && !seen; j++)
+				seen = strcasecmp(v[j].addr, r) == 0;
+			addr_list_free(v, n);
+		}
+		if (seen)
+			continue;
+		buf_puts(out, any ? ", " : "Bcc: ");
+		buf_puts(out, r);
+		any = 1;
+	}
+	if (any)
+		buf_putc(out, '\n');
+	buf_append(out, body, len);
+}
+
+/* The first message id of In-Reply-To without its angle brackets, or NULL. */
+static char *first_id(const char *v)
+{
+	const char *lt = v ? strchr(v, '<') : NULL, *gt = lt ? strchr(lt, '>') : NULL;
+
+	return gt && gt > lt + 1 ? xstrndup(lt + 1, (size_t)(gt - lt - 1)) : NULL;
+}
+
+int compose_unsend(const struct cfg *cfg, struct queue *q, const char *id, char **path_out,
+		   char **in_reply_to_out, struct err *err)
+{
+	const struct cfg_account *acct;
+	struct queue_env *e;
+	struct msg *m = NULL;
+	struct buf draft = BUF_INIT;
+	char *body = NULL, *dir = NULL, *path = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (path_out)
+		*path_out = NULL;
+	if (in_reply_to_out)
+		*in_reply_to_out = NULL;
+	if (!cfg)
+		return err_set(err, EX_CONFIG, "cannot keep the message: no account to keep drafts in");
+	if (!(e = queue_load(q, id, err)))
+		return -1;
+	if (queue_read_body(q, id, &body, &len, err) < 0)
+		goto out;
+	if (!(m = msg_parse(body, len, 0))) {
+		err_set(err, EX_DATAERR, "cannot parse queued message '%s'", id);
+		goto out;
+	}
+	if (!(acct = unsend_account(cfg, e, m, err)))
+		goto out;
+	put_with_bcc(e, m, body, len, &draft);
+	dir = compose_drafts_dir(acct);
+	if (!maildir_is(dir) && maildir_create(dir, err) < 0)
+		goto out;
+	if (maildir_deliver(dir, draft.data, draft.len, "DS", &path, err) < 0)
+		goto out;
+	/* The draft is safe before the message leaves the queue; if the
+	 * relay took it meanwhile, there is nothing to undo. */
+	if (queue_remove(q, id, err) < 0) {
+		unlink(path);
+		goto out;
+	}
+	if (in_reply_to_out)
+		*in_reply_to_out = first_id(msg_header(m, "In-Reply-To"));
+	if (path_out) {
+		*path_out = path;
+		path = NULL;
+	}
+	rc = 0;
+out:
+	free(path);
+	free(dir);
+	free(body);
+	buf_release(&draft);
+	msg_free(m);
+	queue_env_free(e);
 	return rc;
 }
 

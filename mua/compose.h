@@ -66,6 +66,13 @@ const char *compose_from(const struct compose *c);
  * appended after a "-- " line (here and in replies and forwards). */
 void compose_start_new(struct compose *c, const char *to, const char *subject);
 
+/* A new message with the fields of a mailto: URL, each may be NULL: To,
+ * Cc, Bcc and Subject (line breaks become spaces), In-Reply-To (kept, and
+ * made References too, when it is one "<message-id>"; dropped otherwise)
+ * and the body text (sanitised, line breaks kept), before the signature. */
+void compose_start_filled(struct compose *c, const char *to, const char *cc, const char *bcc,
+			  const char *subject, const char *in_reply_to, const char *body);
+
 enum compose_reply_flags {
 	COMPOSE_REPLY_ALL = 1u << 0,  /* also the original To and Cc */
 };
@@ -74,7 +81,7 @@ enum compose_reply_flags {
  *   one of the user's own addresses (any account's) and has no Reply-To,
  *   its To instead (a follow-up to one's own mail).
  * - COMPOSE_REPLY_ALL adds the original To to To and its Cc to Cc; the
- *   user's own addresses and duplicates (compared without case) are left
+ *   user's own addresses (every account's address and aliases) and duplicates (compared without case) are left
  *   out.
  * - Subject: "Re: " plus the original subject with any leading "Re:",
  *   "RE:", "Aw:", "Sv:", "Antw:", "Re[2]:" ... prefixes removed.
@@ -82,6 +89,10 @@ enum compose_reply_flags {
  *   References (or its In-Reply-To when it has no References) plus that
  *   Message-ID, at most COMPOSE_REFS_MAX ids (the first and the newest are
  *   kept, the middle is dropped, as RFC 5322 3.6.4 allows).
+ * - From: the identity the original was sent to (identity_of_msg: To,
+ *   Cc, Delivered-To, X-Original-To against every account's address and
+ *   aliases), which also chooses the signature and the sending account;
+ *   else the compose's own.  The same holds for a forward.
  * - Body: "On DATE, NAME wrote:" and the original text (msg_text) with
  *   every line quoted: "> " before a line, ">" before an empty line or one
  *   that is already quoted (so "> a" becomes ">> a"); then the signature.
@@ -106,12 +117,40 @@ enum compose_fwd {
 int compose_start_forward(struct compose *c, const char *orig, size_t len,
 			  enum compose_fwd mode, struct err *err) COMPOSE_WUR;
 
-/* Resume a message saved by compose_postpone() (or any message): its
- * headers (From, To, Cc, Bcc, Subject, Reply-To, In-Reply-To, References)
- * and text become the draft, every other leaf part an attachment.  The UI
- * removes the Drafts copy once the message is sent. */
+/* Resume a message saved by compose_postpone() or compose_unsend() (or any
+ * message): its headers (From, To, Cc, Bcc, Subject, Reply-To,
+ * In-Reply-To, References, and the user's other fields: not the ones
+ * surel writes itself, nor Received, Return-Path, Delivered-To,
+ * X-Original-To) and text become the draft, every other leaf
+ * part an attachment.  When its From is one of the user's addresses, that
+ * is the identity (account, signature) from then on.  The UI removes the
+ * Drafts copy once the message is sent (recall.h). */
 int compose_start_draft(struct compose *c, const char *msg, size_t len,
 			struct err *err) COMPOSE_WUR;
+
+/* Write from addr (NULL: the account's address) of the account named
+ * account instead: the draft's From line, the signature (replaced where
+ * the old identity's is found unchanged; added when the old identity had
+ * none; else, removed by the user, it stays removed),
+ * the account that sends (its smarthost, see compose_send) and keeps the
+ * draft.  addr must be the account's address or match one of its aliases
+ * (EX_DATAERR); an unknown account or no configuration is EX_CONFIG; a
+ * draft that did not parse is EX_DATAERR and is left as it is.  A reply
+ * or forward starts from the identity the original was sent to
+ * (identity.h) without this call. */
+int compose_set_identity(struct compose *c, const char *account, const char *addr,
+			 struct err *err) COMPOSE_WUR;
+
+/* Set field name (From, To, Cc, Bcc, Subject or Reply-To, any case) of
+ * the parsed draft to value (UTF-8; line breaks become spaces; "" empties
+ * it), in place of its line or lines, as the compose screen's t, c, b, s,
+ * f and r keys do.  Address fields must read as addresses (EX_DATAERR
+ * naming the field, the draft unchanged); From must be one address, and
+ * one of the user's makes its account the identity as
+ * compose_set_identity() does.  Another name is EX_SOFTWARE; a draft that
+ * did not parse is EX_DATAERR. */
+int compose_set_field(struct compose *c, const char *name, const char *value,
+		      struct err *err) COMPOSE_WUR;
 
 /* --- the draft --------------------------------------------------------- */
 
@@ -190,9 +229,11 @@ enum compose_send_flags {
 	COMPOSE_NO_FLUSH = 1u << 0,  /* do not start sendq flush */
 };
 /* compose_check(), compose_build() without Bcc, then enqueue_message()
- * into q (NULL = the default queue, opened and closed here) with envelope
- * sender = the address of the account whose address is the From address,
- * else of the compose's account (else $EMAIL), recipients = To + Cc + Bcc.
+ * into q (NULL = the default queue, opened and closed here) through the
+ * account the From address belongs to (its address or an alias: that
+ * account's smarthost), else the compose's account; envelope sender = the
+ * From address when it is that account's, else the account's address
+ * (else $EMAIL); recipients = To + Cc + Bcc.
  * Returns once the message is committed to disk; *id_out (may be NULL)
  * gets the queue id.  Then, unless COMPOSE_NO_FLUSH, the relay is nudged
  * (best effort, never an error): a detached `sendq flush` is started once
@@ -207,6 +248,23 @@ int compose_send(struct compose *c, struct queue *q, unsigned flags, char **id_o
  * Drafts, created when missing) with Maildir flags "DS".  *path_out (may
  * be NULL) gets the stored file's path.  EX_CONFIG without an account. */
 int compose_postpone(struct compose *c, char **path_out, struct err *err) COMPOSE_WUR;
+
+/* The Maildir of acct's drafts_folder (default Drafts); caller frees. */
+char *compose_drafts_dir(const struct cfg_account *acct);
+
+/* Undo send: put the queued message id (in any state) back into the
+ * drafts_folder of the account that was to send it (the envelope's, else
+ * the one of its From address, else the default) with flags "DS", its
+ * Bcc recipients (the envelope's recipients in neither To nor Cc) in a Bcc
+ * field, then remove it from q.  The draft is stored first: when the
+ * removal fails (EX_NOINPUT: a flusher took the message meanwhile) the
+ * draft is removed again and nothing changed.  *path_out (may be NULL)
+ * gets the draft's path; *in_reply_to_out (may be NULL) the message id
+ * (without angle brackets) the message replied to, or NULL, so the caller
+ * can take back the replied flag the send set.  EX_CONFIG without a
+ * configuration. */
+int compose_unsend(const struct cfg *cfg, struct queue *q, const char *id, char **path_out,
+		   char **in_reply_to_out, struct err *err) COMPOSE_WUR;
 
 /* Add the Maildir flag R (replied) to the message with key in the Maildir
  * folder_dir, keeping its other flags. */

@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "compose_internal.h"
 #include "html.h"
+#include "identity.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -71,10 +72,14 @@ struct mlist {
 	size_t n;
 };
 
+/* One of the user's addresses: any account's address or alias, or the
+ * $EMAIL of a session without configuration. */
 static int is_own(const struct compose *c, const char *addr)
 {
 	size_t i;
 
+	if (c->cfg && cfg_account_for_address(c->cfg, addr))
+		return 1;
 	for (i = 0; i < c->nown; i++) {
 		if (strcasecmp(c->own[i], addr) == 0)
 			return 1;
@@ -133,6 +138,103 @@ static void put_addrs_of(struct buf *out, const struct msg *m, const char *name)
 	put_mlist(out, &l);
 	addr_list_free(l.v, l.n);
 	addr_list_free(a, n);
+}
+
+int compose_field_generated(const char *name)
+{
+	static const char *const names[] = {
+		"Date", "Message-ID", "MIME-Version", "User-Agent",
+		"From", "To", "Cc", "Bcc", "Subject", "Reply-To", "In-Reply-To", "References",
+	};
+	size_t i;
+
+	if (strncasecmp(name, "Content-", 8) == 0)
+		return 1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(name, names[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The fields of m a resumed draft keeps besides its six: the user's own
+ * (X-..., Organization), not trace fields a delivery added. */
+static void put_extra_fields(struct buf *out, const struct msg *m)
+{
+	static const char *const trace[] = {
+		"Received", "Return-Path", "Delivered-To", "X-Original-To",
+	};
+	const char *name, *value;
+	struct buf dec = BUF_INIT;
+	size_t i, k;
+
+	for (i = 0; i < msg_header_count(m); i++) {
+		msg_header_at(m, i, &name, &value);
+		if (compose_field_generated(name) || !value[0])
+			continue;
+		for (k = 0; k < sizeof(trace) / sizeof(trace[0]); k++)
+			if (strcasecmp(name, trace[k]) == 0)
+				break;
+		if (k < sizeof(trace) / sizeof(trace[0]) || !name[0])
+			continue;
+		/* Only a name the draft parser reads back (set_made relies on
+		 * it): printable ASCII without ':' (RFC 5322 2.2). */
+		for (k = 0; name[k] > ' ' && name[k] <= '~' && name[k] != ':'; k++)
+			;
+		if (name[k])
+			continue;
+		buf_reset(&dec);
+		codec_header_decode(value, strlen(value), &dec);
+		buf_printf(out, "%s: ", name);
+		put_line_value(out, dec.data);
+		buf_putc(out, '\n');
+	}
+	buf_release(&dec);
+}
+
+/* --- identities ----------------------------------------------------------- */
+
+void compose_identity_use(struct compose *c, const struct cfg_account *a, const char *addr)
+{
+	struct buf b = BUF_INIT;
+	const char *own = cfg_get(a, "address");
+
+	/* The account's address as configured; an alias as the message
+	 * wrote it (a *@domain pattern has no other spelling). */
+	if (own && strcasecmp(own, addr) == 0)
+		addr = own;
+	c->acct = a;
+	free(c->addr);
+	c->addr = xstrdup(addr);
+	compose_put_mbox_draft(&b, cfg_get(a, "name"), c->addr);
+	free(c->from);
+	c->from = buf_detach(&b, NULL);
+}
+
+/* Write from the identity m was sent to, when it is one of the user's;
+ * else the identity stays the compose's own (the current account). */
+static void identity_from_msg(struct compose *c, const struct msg *m)
+{
+	char *addr = NULL;
+	const struct cfg_account *a = identity_of_msg(c->cfg, m, &addr);
+
+	if (a)
+		compose_identity_use(c, a, addr);
+	free(addr);
+}
+
+/* A resumed draft is sent and signed by the account of its From address,
+ * when that is one of the user's. */
+static void draft_identity(struct compose *c, const struct msg *m)
+{
+	struct addr_mbox *from = NULL;
+	const struct cfg_account *a;
+	size_t n = msg_addrs(m, "From", &from);
+
+	if (c->cfg && n > 0 && from[0].addr[0] &&
+	    (a = cfg_account_for_address(c->cfg, from[0].addr)) != NULL)
+		compose_identity_use(c, a, from[0].addr);
+	addr_list_free(from, n);
 }
 
 /* --- pieces of a draft -------------------------------------------------- */
@@ -428,6 +530,41 @@ static void put_attribution(struct buf *out, const struct msg *m)
 	addr_list_free(a, n);
 }
 
+void compose_start_filled(struct compose *c, const char *to, const char *cc, const char *bcc,
+			  const char *subject, const char *in_reply_to, const char *body)
+{
+	const char *in[6] = { NULL, to, cc, bcc, subject, NULL };
+	struct buf t = BUF_INIT, vals[6];
+	const char *v[6];
+	char **ids = NULL;
+	size_t i;
+
+	reset(c);
+	for (i = 0; i < 6; i++) {
+		buf_init(&vals[i]);
+		if (in[i])
+			put_line_value(&vals[i], in[i]);
+		v[i] = in[i] ? vals[i].data : NULL;
+	}
+	v[0] = c->from;
+	put_head(&t, v);
+	if (body && body[0]) {
+		codec_sanitize(body, strlen(body), CODEC_KEEP_NEWLINES, &t);
+		if (t.data[t.len - 1] != '\n')
+			buf_putc(&t, '\n');
+	}
+	buf_putc(&t, '\n');
+	put_signature(c, &t);
+	if (in_reply_to && ids_of(in_reply_to, &ids, 0, 1) == 1) {
+		c->in_reply_to = ids[0];
+		c->references = xstrdup(ids[0]);
+	}
+	free(ids);
+	set_made(c, &t);
+	for (i = 0; i < 6; i++)
+		buf_release(&vals[i]);
+}
+
 /* --- replies and forwards ---------------------------------------------- */
 
 static const char *const re_words[] = { "re", "aw", "sv", "antw", "vs", NULL };
@@ -447,6 +584,7 @@ int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigne
 	if (!m)
 		return err_set(err, EX_DATAERR, "cannot parse the message replied to");
 	reset(c);
+	identity_from_msg(c, m);
 	nfrom = msg_addrs(m, "From", &from);
 	nrt = msg_addrs(m, "Reply-To", &rt);
 	nto = msg_addrs(m, "To", &to);
@@ -518,6 +656,8 @@ int compose_start_forward(struct compose *c, const char *orig, size_t len,
 	if (!m)
 		return err_set(err, EX_DATAERR, "cannot parse the message to forward");
 	reset(c);
+	identity_from_msg(c, m);
+	v[0] = c->from;
 	put_subject(&v_subj, m, "Fwd: ", fwd_words);
 	v[4] = v_subj.data;
 	put_head(&t, v);
@@ -589,9 +729,15 @@ int compose_start_draft(struct compose *c, const char *data, size_t len, struct 
 			put_line_value(&vals[i], s);
 		v[i] = vals[i].data;
 	}
+	draft_identity(c, m);
 	if (vals[0].len == 0)
 		v[0] = c->from;
 	put_head(&t, v);
+	/* The user's other fields go before the empty line put_head ended
+	 * with. */
+	buf_truncate(&t, t.len - 1);
+	put_extra_fields(&t, m);
+	buf_putc(&t, '\n');
 	text_of(m, &text);
 	buf_append(&t, text.data, text.len);
 
@@ -841,5 +987,138 @@ int compose_parse_mboxes(const char *value, const char *field, const char *domai
 		}
 	}
 	addr_list_free(a, k);
+	return rc;
+}
+
+/* --- changing the identity ---------------------------------------------- */
+
+/* The draft with its field name (and continuation lines) replaced by
+ * "name: value", or added at the end of the header block, appended to out;
+ * *body_out is where the body starts in out. */
+static void put_with_field(const struct compose *c, const char *name, const char *value,
+			   struct buf *out, size_t *body_out)
+{
+	const char *p = c->draft.data, *end = p + c->draft.len, *nl;
+	size_t n, nlen = strlen(name);
+	int in_field = 0, done = 0;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (n == 1 && p[0] == '\n')
+			break;
+		if (!is_blank(p[0]))
+			in_field = !done && field_name_len(p, n) == nlen && strncasecmp(p, name, nlen) == 0;
+		if (in_field && !done) {
+			buf_printf(out, "%s: %s\n", name, value);
+			done = 1;
+		} else if (!in_field) {
+			buf_append(out, p, n);
+		}
+		p += n;
+	}
+	if (!done) {
+		/* From leads, as in every draft surel makes. */
+		if (strcasecmp(name, "From") == 0) {
+			struct buf t = BUF_INIT;
+
+			buf_printf(&t, "From: %s\n", value);
+			buf_append(&t, out->data, out->len);
+			buf_reset(out);
+			buf_append(out, t.data, t.len);
+			buf_release(&t);
+		} else {
+			buf_printf(out, "%s: %s\n", name, value);
+		}
+	}
+	*body_out = out->len;
+	buf_append(out, p, (size_t)(end - p));
+}
+
+int compose_set_identity(struct compose *c, const char *account, const char *addr,
+			 struct err *err)
+{
+	const struct cfg_account *a;
+	struct buf t = BUF_INIT, old_sig = BUF_INIT, new_sig = BUF_INIT;
+	const char *hit = NULL, *q;
+	size_t body;
+	int rc;
+
+	if (!c->cfg)
+		return err_set(err, EX_CONFIG, "no other identity: no configuration file");
+	if (!(a = cfg_account_find(c->cfg, account, err)))
+		return -1;
+	if (!addr)
+		addr = cfg_get(a, "address");
+	if (!cfg_account_has_address(a, addr))
+		return err_set(err, EX_DATAERR, "'%.200s' is not an address of account '%s'", addr,
+			       account);
+	if (!c->parsed)
+		return err_set(err, EX_DATAERR, "the draft has an error: fix it first");
+	put_signature(c, &old_sig);
+	compose_identity_use(c, a, addr);
+	put_signature(c, &new_sig);
+	put_with_field(c, "From", c->from, &t, &body);
+	/* The signature follows the identity when the old one is still
+	 * there as it was made (the last copy: a quoted one comes first). */
+	if (old_sig.len) {
+		for (q = t.data + body; (q = strstr(q, old_sig.data)) != NULL; q++)
+			hit = q;
+	}
+	if (hit) {
+		struct buf u = BUF_INIT;
+
+		buf_append(&u, t.data, (size_t)(hit - t.data));
+		buf_append(&u, new_sig.data, new_sig.len);
+		buf_puts(&u, hit + old_sig.len);
+		buf_release(&t);
+		t = u;
+	} else if (!old_sig.len && new_sig.len) {
+		if (t.len && t.data[t.len - 1] != '\n')
+			buf_putc(&t, '\n');
+		buf_append(&t, new_sig.data, new_sig.len);
+	}
+	rc = compose_set_draft(c, t.data, t.len, err);
+	buf_release(&t);
+	buf_release(&old_sig);
+	buf_release(&new_sig);
+	return rc;
+}
+
+int compose_set_field(struct compose *c, const char *name, const char *value,
+		      struct err *err)
+{
+	static const char *const fields[] = { "From", "To", "Cc", "Bcc", "Subject", "Reply-To" };
+	struct addr_mbox *v = NULL;
+	const struct cfg_account *a;
+	struct buf line = BUF_INIT, t = BUF_INIT;
+	size_t i, n = 0, body;
+	int rc = -1;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) && strcasecmp(fields[i], name) != 0; i++)
+		;
+	if (i == sizeof(fields) / sizeof(fields[0]))
+		return err_set(err, EX_SOFTWARE, "'%s' is not a field of the compose screen", name);
+	name = fields[i];
+	if (!c->parsed)
+		return err_set(err, EX_DATAERR, "the draft has an error: fix it first");
+	put_line_value(&line, value ? value : "");
+	if (i != 4 && compose_parse_mboxes(line.data, name, NULL, &v, &n, err) < 0)
+		goto out;
+	if (i == 0 && n != 1) {
+		err_set(err, EX_DATAERR, "From needs one address");
+		goto out;
+	}
+	/* A From of one of the user's addresses is that identity: account,
+	 * signature and smarthost follow, as compose_set_identity does. */
+	if (i == 0 && c->cfg && (a = cfg_account_for_address(c->cfg, v[0].addr)) != NULL &&
+	    compose_set_identity(c, cfg_account_name(a), v[0].addr, err) < 0)
+		goto out;
+	put_with_field(c, name, line.data, &t, &body);
+	rc = compose_set_draft(c, t.data, t.len, err);
+out:
+	addr_list_free(v, n);
+	buf_release(&t);
+	buf_release(&line);
 	return rc;
 }

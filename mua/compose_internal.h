@@ -58,6 +58,16 @@ struct compose {
  * are joined with ", " at parse time. */
 const char *compose_hdr_get(const struct compose *c, const char *name);
 
+/* compose_draft.c: write from addr of account a (borrowed, must outlive the
+ * compose): the From value new drafts start with, the signature and the
+ * account that sends and keeps drafts.  The draft text is not changed. */
+void compose_identity_use(struct compose *c, const struct cfg_account *a, const char *addr);
+
+/* compose_draft.c: whether a field is one surel writes itself (Date,
+ * Message-ID, the draft's six fields, In-Reply-To, References, Content-*,
+ * ...), so the user's copy of it is not an extra field. */
+int compose_field_generated(const char *name);
+
 /* compose_draft.c: the mailboxes of address field value (UTF-8, as the user
  * wrote it), appended to *v (*n entries, grown here; free with
  * addr_list_free).  A bare local name gets "@domain" (domain NULL leaves it

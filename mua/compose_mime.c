@@ -314,24 +314,6 @@ static void put_attachment(struct buf *out, const struct compose_attach *a)
 
 /* --- the message ----------------------------------------------------------- */
 
-/* Fields the user cannot set: surel writes them itself. */
-static int generated(const char *name)
-{
-	static const char *const names[] = {
-		"Date", "Message-ID", "MIME-Version", "User-Agent",
-		"From", "To", "Cc", "Bcc", "Subject", "Reply-To", "In-Reply-To", "References",
-	};
-	size_t i;
-
-	if (strncasecmp(name, "Content-", 8) == 0)
-		return 1;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcasecmp(name, names[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* The text of the draft with a final line end. */
 static void draft_text(const struct compose *c, struct buf *out)
 {
@@ -371,7 +353,7 @@ int compose_build(const struct compose *c, time_t now, unsigned flags, struct bu
 	addr_put_message_id(out, now, NULL, domain);
 	buf_putc(out, '\n');
 	for (i = 0; i < c->nhdr; i++) {
-		if (!generated(c->hdr[i].name) && c->hdr[i].value[0])
+		if (!compose_field_generated(c->hdr[i].name) && c->hdr[i].value[0])
 			put_unstructured(out, c->hdr[i].name, c->hdr[i].value);
 	}
 	buf_puts(out, "User-Agent: surel/" PACKAGE_VERSION "\nMIME-Version: 1.0\n");

@@ -1,19 +1,23 @@
 #include "config.h"
 
 #include <curses.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/stat.h>
 
 #include "addrcomplete.h"
 #include "compose.h"
 #include "composeui.h"
+#include "identity.h"
 #include "path.h"
 #include "ui.h"
 #include "xalloc.h"
 
 struct screen {
+	const struct cfg *cfg;
+	const char *account;  /* the identity's account at the start (NULL: default) */
 	struct compose *c;
 	size_t cur;          /* selected attachment */
 	int draft_ok;        /* the last edit parsed */
@@ -28,7 +32,7 @@ static void draw(void *arg)
 	int y = 1;
 
 	erase();
-	ui_help_bar("y:Send  q:Abort  e:Edit  a:Attach  D:Drop  j/k:Select  P:Postpone  ?:Help");
+	ui_help_bar("y:Send  q:Abort  e:Edit  t/c/b/s/f/r:Fields  i:Identity  a:Attach  D:Drop  P:Postpone  ?:Help");
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) && y < ui_rows() - 2; i++, y++) {
 		const char *v = s->draft_ok ? compose_field(s->c, fields[i]) : NULL;
 
@@ -77,13 +81,69 @@ static int edit(struct screen *s, int *changed_out)
 	return -1;
 }
 
+/* Tab at "Attach file:": the file names in the typed directory that start
+ * with the typed name, completed as far as they agree (a lone directory
+ * gets its "/"); several are listed on the status line. */
+static void complete_path(void *arg, struct buf *line)
+{
+	const char *slash = strrchr(line->data, '/'), *base;
+	char *dirpart, *dir, *first = NULL, *full;
+	size_t dlen = slash ? (size_t)(slash - line->data) + 1 : 0, blen, common = 0, n = 0;
+	struct buf list = BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	(void)arg;
+	dirpart = xstrndup(line->data, dlen);
+	base = line->data + dlen;
+	blen = strlen(base);
+	dir = dlen ? path_expand(dirpart) : xstrdup(".");
+	d = opendir(dir);
+	while (d && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, blen) != 0 || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 || (de->d_name[0] == '.' && base[0] != '.'))
+			continue;
+		if (!first) {
+			first = xstrdup(de->d_name);
+			common = strlen(first);
+		} else {
+			while (common > 0 && strncmp(first, de->d_name, common) != 0)
+				common--;
+		}
+		n++;
+		buf_printf(&list, "%s%s", list.len ? "  " : "", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (first && common > blen) {
+		buf_truncate(line, dlen);
+		buf_append(line, first, common);
+	}
+	if (n == 1) {
+		full = xasprintf("%s/%s", dir, first);
+		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode) && common == strlen(first))
+			buf_putc(line, '/');
+		free(full);
+	} else if (n > 1 && !(common > blen)) {
+		ui_status_bar(list.data);
+	} else if (n == 0) {
+		ui_status_bar("no such file");
+	}
+	buf_release(&list);
+	free(first);
+	free(dir);
+	free(dirpart);
+}
+
 static void attach(struct screen *s)
 {
+	struct ui_prompt_ops ops = { complete_path, NULL, NULL, NULL };
 	struct err err = ERR_INIT;
 	struct buf line = BUF_INIT;
 	char *path;
 
-	if (ui_prompt("Attach file: ", NULL, NULL, &line) == 0 && line.len) {
+	if (ui_prompt("Attach file: ", NULL, &ops, &line) == 0 && line.len) {
 		path = path_expand(line.data);
 		if (compose_attach_file(s->c, path, &err) < 0)
 			ui_error("%s", err.msg);
@@ -105,40 +165,100 @@ static int ask_to(const struct cfg *cfg, const char *account, const char *questi
 	return rc;
 }
 
-/* The draft's To field (a forward starts with an empty one) set to to. */
-static int set_to(struct compose *c, const char *to, struct err *err)
+/* t, c, b, s, f, r: edit one header field in place (mutt's keys). */
+static void edit_field(struct screen *s, const char *name)
 {
-	size_t len, i, end = 0;
-	const char *d = compose_draft(c, &len);
-	struct buf t = BUF_INIT;
-	int rc;
+	struct err err = ERR_INIT;
+	struct buf q = BUF_INIT, line = BUF_INIT;
+	struct addrcomplete *ac = NULL;
+	struct ui_prompt_ops ops = { addrcomplete_tab, NULL, NULL, NULL };
 
-	for (i = 0; i < len && d[i] != '\n'; i = end + 1) {
-		const char *nl = memchr(d + i, '\n', len - i);
+	if (!s->draft_ok) {
+		ui_error("the draft has an error: e edits it");
+		return;
+	}
+	buf_printf(&q, "%s: ", name);
+	/* The fields of addresses to write to complete them with Tab. */
+	if (strcmp(name, "Subject") != 0 && strcmp(name, "From") != 0) {
+		ac = addrcomplete_new(s->cfg, s->account);
+		ops.arg = ac;
+	}
+	if (ui_prompt(q.data, compose_field(s->c, name), ac ? &ops : NULL, &line) == 0 &&
+	    compose_set_field(s->c, name, line.data, &err) < 0)
+		ui_error("%s", err.msg);
+	addrcomplete_free(ac);
+	buf_release(&q);
+	buf_release(&line);
+}
 
-		end = nl ? (size_t)(nl - d) : len;
-		if (end - i >= 3 && strncasecmp(d + i, "To:", 3) == 0)
-			break;
+struct idpick {
+	struct identity *v;
+	size_t n, cur;
+};
+
+static void draw_idpick(void *arg)
+{
+	struct idpick *p = arg;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	erase();
+	ui_help_bar("Enter:Write from  q:Back  j/k:Move");
+	for (i = 0; i < p->n && (int)i + 1 < ui_rows() - 2; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "%-16s %s", cfg_account_name(p->v[i].acct), p->v[i].addr);
+		ui_text((int)i + 1, 0, (size_t)ui_cols(), b.data, b.len,
+			i == p->cur ? UI_CURSOR : UI_NORMAL, i == p->cur ? A_REVERSE : 0);
 	}
-	if (i >= len || d[i] == '\n') {
-		buf_printf(&t, "To: %s\n", to);
-		buf_append(&t, d, len);
-	} else {
-		buf_append(&t, d, i);
-		buf_printf(&t, "To: %s", to);
-		buf_append(&t, d + end, len - end);
+	ui_status_bar("-- identities: the account and address to write from");
+	buf_release(&b);
+	ui_flush();
+}
+
+/* i: pick the identity (account and address) to write from; the From
+ * line, the signature and the sending account follow. */
+static void pick_identity(struct screen *s)
+{
+	struct err err = ERR_INIT;
+	struct idpick p = { NULL, 0, 0 };
+	const char *from = compose_field(s->c, "From");
+	int k = 0;
+
+	p.n = identity_list(s->cfg, &p.v);
+	if (p.n == 0) {
+		ui_error("no other identity: no accounts configured");
+		return;
 	}
-	rc = compose_set_draft(c, t.data, t.len, err);
-	buf_release(&t);
-	return rc;
+	for (p.cur = 0; from && p.cur < p.n && !strstr(from, p.v[p.cur].addr); p.cur++)
+		;
+	if (p.cur == p.n)
+		p.cur = 0;
+	ui_set_redraw(draw_idpick, &p);
+	while (k != 'q' && k != UI_KEY_ESC && k != '\n') {
+		draw_idpick(&p);
+		k = ui_getkey(-1);
+		if ((k == 'j' || k == KEY_DOWN) && p.cur + 1 < p.n)
+			p.cur++;
+		else if ((k == 'k' || k == KEY_UP) && p.cur > 0)
+			p.cur--;
+	}
+	ui_set_redraw(draw, s);
+	if (k == '\n' && compose_set_identity(s->c, cfg_account_name(p.v[p.cur].acct),
+					       p.v[p.cur].addr, &err) < 0)
+		ui_error("%s", err.msg);
+	identity_list_free(p.v, p.n);
 }
 
 static const struct ui_keyhelp keys[] = {
 	{ "y", "send: the message goes to the outgoing queue" },
 	{ "e", "edit the message again" },
-	{ "a", "attach a file" },
+	{ "a", "attach a file (Tab completes file names)" },
 	{ "D", "drop the selected attachment" },
 	{ "j k", "select an attachment" },
+	{ "t c b", "edit To, Cc, Bcc" },
+	{ "s r", "edit Subject, Reply-To" },
+	{ "f", "edit From (one of your addresses switches the identity)" },
+	{ "i", "pick the identity (account and address) to write from" },
 	{ "P", "postpone: save to the drafts folder" },
 	{ "q", "abort (asks)" },
 };
@@ -171,6 +291,16 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 			break;
 		case 'a':
 			attach(s);
+			break;
+		case 't': case 'c': case 'b': case 's': case 'f': case 'r':
+			edit_field(s, k == 't' ? "To" : k == 'c' ? "Cc" : k == 'b' ? "Bcc" :
+				      k == 's' ? "Subject" : k == 'f' ? "From" : "Reply-To");
+			break;
+		case 'i':
+			if (!s->draft_ok)
+				ui_error("the draft has an error: e edits it");
+			else
+				pick_identity(s);
 			break;
 		case 'D':
 			if (compose_attach_count(s->c) == 0)
@@ -213,27 +343,59 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 	}
 }
 
+/* After the start: the editor (unless the draft is to be shown as it is,
+ * or kept even when unchanged), then the screen; frees s->c. */
+enum run_mode { RUN_EDIT, RUN_EDIT_KEEP, RUN_SHOW };
+
+static enum composeui_result run(struct screen *s, struct queue *q, enum run_mode mode)
+{
+	enum composeui_result r = COMPOSEUI_DROPPED;
+	int changed = 1, rc = 0;
+
+	if (mode == RUN_SHOW)
+		s->draft_ok = 1;
+	else
+		rc = edit(s, &changed);
+	if (rc < 0) {
+		compose_free(s->c);
+		return r;
+	}
+	/* Leaving the editor without a change means "never mind", as in
+	 * mutt; a draft with an error is always shown so it can be fixed. */
+	if (rc == 0 && !changed && mode == RUN_EDIT) {
+		ui_message("message not changed: aborted");
+		compose_free(s->c);
+		return r;
+	}
+	ui_set_redraw(draw, s);
+	r = screen_loop(s, q);
+	ui_set_redraw(NULL, NULL);
+	compose_free(s->c);
+	return r;
+}
+
 enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 				    struct queue *q, enum composeui_kind kind,
 				    const char *orig, size_t len)
 {
 	struct err err = ERR_INIT;
 	struct screen s;
-	enum composeui_result r = COMPOSEUI_DROPPED;
 	struct buf to = BUF_INIT;
-	int changed = 0, rc = 0;
+	int rc = 0;
 
 	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.account = account;
 	/* As mutt asks: the recipients first (Tab completes), for a new
 	 * message and a forward; Esc there is "never mind". */
 	if ((kind == COMPOSEUI_NEW || kind == COMPOSEUI_FORWARD || kind == COMPOSEUI_FORWARD_ATTACH) &&
 	    ask_to(cfg, account, kind == COMPOSEUI_NEW ? "To: " : "Forward to: ", &to) < 0)
-		return r;
+		return COMPOSEUI_DROPPED;
 	s.c = compose_new(cfg, account, &err);
 	if (!s.c) {
 		ui_error("%s", err.msg);
 		buf_release(&to);
-		return r;
+		return COMPOSEUI_DROPPED;
 	}
 	switch (kind) {
 	case COMPOSEUI_NEW:
@@ -250,30 +412,37 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 					   kind == COMPOSEUI_FORWARD ? COMPOSE_FWD_INLINE : COMPOSE_FWD_ATTACH,
 					   &err);
 		if (rc == 0 && to.len)
-			rc = set_to(s.c, to.data, &err);
+			rc = compose_set_field(s.c, "To", to.data, &err);
+		break;
+	case COMPOSEUI_DRAFT:
+		rc = compose_start_draft(s.c, orig, len, &err);
 		break;
 	}
 	buf_release(&to);
 	if (rc < 0) {
 		ui_error("%s", err.msg);
 		compose_free(s.c);
-		return r;
+		return COMPOSEUI_DROPPED;
 	}
-	rc = edit(&s, &changed);
-	if (rc < 0) {
-		compose_free(s.c);
-		return r;
+	return run(&s, q, kind == COMPOSEUI_DRAFT ? RUN_SHOW : RUN_EDIT);
+}
+
+enum composeui_result composeui_run_mailto(const struct cfg *cfg, const char *account,
+					   struct queue *q, const struct mailto *m)
+{
+	struct err err = ERR_INIT;
+	struct screen s;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.account = account;
+	s.c = compose_new(cfg, account, &err);
+	if (!s.c) {
+		ui_error("%s", err.msg);
+		return COMPOSEUI_DROPPED;
 	}
-	/* Leaving the editor without a change means "never mind", as in
-	 * mutt; a draft with an error is always shown so it can be fixed. */
-	if (rc == 0 && !changed) {
-		ui_message("message not changed: aborted");
-		compose_free(s.c);
-		return r;
-	}
-	ui_set_redraw(draw, &s);
-	r = screen_loop(&s, q);
-	ui_set_redraw(NULL, NULL);
-	compose_free(s.c);
-	return r;
+	compose_start_filled(s.c, m->to, m->cc, m->bcc, m->subject, m->in_reply_to, m->body);
+	/* A link may hold the whole message (a list's "subscribe"), so an
+	 * unchanged draft is still worth sending. */
+	return run(&s, q, RUN_EDIT_KEEP);
 }

@@ -1,7 +1,9 @@
 /*
  * composeui: the compose screen.  Starts a message through compose.h (new,
- * reply, reply to all, forward), hands the terminal to the editor, then
- * shows the headers and attachments with y send, a attach, D drop, e edit
+ * reply, reply to all, forward, a resumed draft, a mailto: URL), hands the
+ * terminal to the editor, then shows the headers and attachments with y
+ * send, t c b s f r edit To, Cc, Bcc, Subject, From, Reply-To in place, i
+ * pick the identity, a attach (Tab completes file names), D drop, e edit
  * again, P postpone, q abort (asks).  Building, checking and queueing the
  * message are compose.h's; flags of the original are the caller's.
  */
@@ -11,6 +13,7 @@
 #include <stddef.h>
 
 #include "cfg.h"
+#include "mailto.h"
 #include "queue.h"
 
 enum composeui_kind {
@@ -19,6 +22,7 @@ enum composeui_kind {
 	COMPOSEUI_GROUP,     /* reply to all */
 	COMPOSEUI_FORWARD,         /* the text inline */
 	COMPOSEUI_FORWARD_ATTACH,  /* the message attached as message/rfc822 */
+	COMPOSEUI_DRAFT,     /* orig is a postponed message: straight to the screen */
 };
 
 enum composeui_result {
@@ -28,10 +32,17 @@ enum composeui_result {
 };
 
 /* Run the whole compose: orig (len bytes, borrowed) is the message replied
- * to or forwarded, NULL for a new one.  cfg and account (NULL = default)
+ * to, forwarded or resumed, NULL for a new one.  A resumed draft opens the
+ * screen without running the editor first (e edits it).  cfg and account (NULL = default)
  * choose the identity; q (may be NULL: the default queue) receives it. */
 enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 				    struct queue *q, enum composeui_kind kind,
 				    const char *orig, size_t len);
+
+/* The same for a mailto: URL read by mailto_parse() (m borrowed): a new
+ * message with its fields, through the editor to the screen; leaving the
+ * editor without a change does not abort it. */
+enum composeui_result composeui_run_mailto(const struct cfg *cfg, const char *account,
+					   struct queue *q, const struct mailto *m);
 
 #endif

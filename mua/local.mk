@@ -5,6 +5,7 @@ mua_libmua_a_SOURCES = \
 	mua/compose.c mua/compose.h mua/compose_internal.h \
 	mua/compose_draft.c mua/compose_mime.c mua/compose_attach.c \
 	mua/sendcli.c mua/sendcli.h \
+	mua/identity.c mua/identity.h \
 	mua/thread.c mua/thread.h \
 	mua/pattern.c mua/pattern.h \
 	mua/ui.c mua/ui.h \
@@ -18,6 +19,8 @@ mua_libmua_a_SOURCES = \
 	mua/qview.c mua/qview.h \
 	mua/composeui.c mua/composeui.h \
 	mua/addrcomplete.c mua/addrcomplete.h \
+	mua/recall.c mua/recall.h \
+	mua/mailto.c mua/mailto.h \
 	mua/browser.c mua/browser.h
 mua_surel_SOURCES = mua/main.c
 mua_surel_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)

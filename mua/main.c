@@ -1,7 +1,8 @@
 /*
  * surel: the terminal mail reader.  main() reads the options and the
  * configuration, picks the folder and hands over to the index screen
- * (browser.h); `surel -s` goes to sendcli.h's non-interactive path.  Only
+ * (browser.h); `surel -s` goes to sendcli.h's non-interactive path, a
+ * mailto: URL straight to the compose screen (mailto.h).  Only
  * here are errors printed and exit codes chosen.
  */
 #include "config.h"
@@ -14,12 +15,16 @@
 
 #include "browser.h"
 #include "cfg.h"
+#include "compose.h"
+#include "composeui.h"
 #include "err.h"
 #include "log.h"
 #include "maildir.h"
+#include "mailto.h"
 #include "mbox.h"
 #include "path.h"
 #include "sendcli.h"
+#include "ui.h"
 #include "xalloc.h"
 
 /* Whether the options ask for the non-interactive path (-s before any
@@ -44,6 +49,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: surel [-A ACCOUNT] [-f FOLDER|PATH] [-e KEYS]\n"
 	      "       surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR... < BODY\n"
+	      "       surel [-A ACCOUNT] 'mailto:ADDR?subject=...&cc=...&body=...'\n"
 	      "\n"
 	      "  -A ACCOUNT   use this account instead of the default\n"
 	      "  -f FOLDER    open a folder of the account, or any Maildir or mbox PATH\n"
@@ -52,6 +58,42 @@ static void usage(FILE *f)
 	      "  -c, -b ADDR  Cc and Bcc for -s;  -a FILE  attach a file (once per file)\n"
 	      "  -h, --help   show this help;  -V, --version  show the version\n"
 	      "In the index, ? lists the keys.  See surel(1) and surel.conf(5).\n", f);
+}
+
+/* surel mailto:URL: the compose screen on the URL's fields, then exit.
+ * Without a configuration file the From address is $EMAIL's. */
+static int run_mailto(const char *url, const char *account, struct err *err)
+{
+	struct mailto m;
+	struct cfg *cfg = NULL;
+	struct compose *probe;
+	size_t i;
+	int rc = -1;
+
+	if (mailto_parse(url, &m, err) < 0)
+		goto out;
+	for (i = 0; i < m.warnings.n; i++)
+		log_warnx("%s", m.warnings.v[i]);
+	cfg = cfg_load(NULL, err);
+	if (!cfg) {
+		if (err->code != EX_CONFIG || err->errnum != ENOENT || account)
+			goto out;
+		err_clear(err);
+	}
+	/* A missing account or From address is said before the screen opens. */
+	if (!(probe = compose_new(cfg, account, err)))
+		goto out;
+	compose_free(probe);
+	ui_set_colors(cfg);
+	if (ui_start(err) < 0)
+		goto out;
+	composeui_run_mailto(cfg, account, NULL, &m);
+	ui_end();
+	rc = 0;
+out:
+	mailto_release(&m);
+	cfg_free(cfg);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -101,6 +143,8 @@ int main(int argc, char **argv)
 			return err_report(&err);
 		}
 	}
+	if (optind == argc - 1 && mailto_is(argv[optind]))
+		return run_mailto(argv[optind], account, &err) < 0 ? err_report(&err) : 0;
 	if (optind != argc) {
 		err_set(&err, EX_USAGE, "unexpected argument '%s' (see surel -h)", argv[optind]);
 		return err_report(&err);

@@ -6,12 +6,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "compose.h"
 #include "qview.h"
 #include "ui.h"
 #include "xalloc.h"
 
 struct qview {
 	struct queue *q;
+	const struct cfg *cfg;
+	qview_unsent_fn unsent;
+	void *arg;
 	long send_delay;
 	struct queue_env **list;
 	size_t n, cur;
@@ -79,7 +83,7 @@ static void draw(void *arg)
 
 	top = v->cur >= rows ? v->cur - rows + 1 : 0;
 	erase();
-	ui_help_bar("q:Back  d:Cancel  h:Hold/Release  r:Retry now  ?:Help");
+	ui_help_bar("q:Back  d:Cancel (to Drafts)  h:Hold/Release  r:Retry now  ?:Help");
 	if (v->n == 0)
 		ui_line(1, 0, "The outgoing queue is empty.", UI_NORMAL);
 	for (i = top; i < v->n && i - top < rows; i++) {
@@ -111,6 +115,7 @@ static void cancel(struct qview *v)
 	const struct queue_env *e = v->list[v->cur];
 	struct err err = ERR_INIT;
 	time_t now = time(NULL);
+	char *irt = NULL;
 
 	/* Inside send_delay the relay has not looked at the message yet, so
 	 * removing it is a clean undo.  Later a flusher may be sending it. */
@@ -119,17 +124,31 @@ static void cancel(struct qview *v)
 		ui_error("too late to cancel: the relay may be sending it (h holds it first)");
 		return;
 	}
-	if (queue_env_state(e) != QUEUE_ST_QUEUED && !ui_confirm("Remove this message from the queue?"))
+	if (queue_env_state(e) != QUEUE_ST_QUEUED &&
+	    !ui_confirm("Take this message out of the queue (back to the drafts folder)?"))
 		return;
-	if (queue_remove(v->q, queue_env_id(e), &err) < 0)
+	/* Without a configuration there is no drafts folder to go back to. */
+	if (!v->cfg) {
+		if (queue_remove(v->q, queue_env_id(e), &err) < 0)
+			ui_error("%s", err.msg);
+		else
+			ui_message("cancelled");
+		return;
+	}
+	if (compose_unsend(v->cfg, v->q, queue_env_id(e), NULL, &irt, &err) < 0) {
 		ui_error("%s", err.msg);
-	else
-		ui_message("cancelled");
+		return;
+	}
+	if (v->unsent)
+		v->unsent(v->arg, irt);
+	free(irt);
+	ui_message("cancelled: back in the drafts folder (R in the index recalls it)");
 }
 
-void qview_show(struct queue *q, long send_delay)
+void qview_show(struct queue *q, const struct cfg *cfg, qview_unsent_fn unsent, void *arg)
 {
-	struct qview v = { q, send_delay, NULL, 0, 0 };
+	struct qview v = { q, cfg, unsent, arg, cfg ? cfg_general_int(cfg, "send_delay", 0) : 0,
+			   NULL, 0, 0 };
 	struct err err = ERR_INIT;
 	int k;
 
@@ -174,7 +193,7 @@ void qview_show(struct queue *q, long send_delay)
 			static const struct ui_keyhelp keys[] = {
 				{ "q", "back to the index" },
 				{ "j k", "move" },
-				{ "d", "cancel a message still inside send_delay, or remove a held/failed one" },
+				{ "d", "cancel (back to the drafts folder): a message still inside send_delay, or a held/failed one" },
 				{ "h", "hold / release" },
 				{ "r", "retry now (a failed message goes back to the queue)" },
 			};

@@ -549,8 +549,8 @@ static void finish_bounced(struct run *r, struct queue_env *e, const struct cfg_
 		log_warnx("%s: cannot record the outcome: %s", id, err.msg);
 		return;
 	}
-	/* The copy is of what went out to the world; local mail (cron to
-	 * root) does not belong in Sent. */
+	/* The copy is of what went out to the world or to another account;
+	 * local mail (cron to root) does not belong in Sent. */
 	if (copy) {
 		const char *folder = cfg_get(a, "sent_folder");
 
@@ -598,11 +598,19 @@ static void finish(struct run *r, struct queue_env *e, const struct cfg_account 
 	int copy;
 
 	for (i = 0; i < n; i++) {
+		const char *addr = queue_env_rcpt_addr(e, i);
+		const struct cfg_account *to;
+
 		if (queue_env_rcpt_status(e, i) == QUEUE_RCPT_BOUNCED) {
 			bounced++;
 			fresh += !queue_env_rcpt_notified(e, i);
-		} else if (!in_local_domains(a, queue_env_rcpt_addr(e, i)))
+		} else if (!in_local_domains(a, addr)) {
 			relayed++;
+		} else if ((to = cfg_account_for_address(r->cfg, addr)) != NULL && to != a) {
+			/* Mail to another of the user's accounts is mail the
+			 * user wrote, and is kept as a relayed one is. */
+			relayed++;
+		}
 	}
 	copy = relayed > 0 && cfg_get_bool(a, "sent_copy", 1);
 	if (bounced == 0) {

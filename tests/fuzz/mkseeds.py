@@ -130,6 +130,12 @@ put("mutf7", "astral", "&2D3eAA-x&AOk-")
 put("mutf7", "utf8", "Entwürfe/日本語 & 😀")
 put("mutf7", "bad", "&Jjo&AGE-&2D0-&AOl-")
 
+# mailto: URLs; fuzz_mailto.c adds "mailto:" itself when byte 0 is odd.
+put("mailto", "rfc6068", "mailto:chris@example.com?subject=current-issue&body=send%20current-issue%0D%0Aindex")
+put("mailto", "utf8", "\x01a@x.example?subject=Gr%C3%BC%C3%9Fe&cc=c@x.example&bcc=b@x.example")
+put("mailto", "hfields", "mailto:?to=a@x,b@x&In-Reply-To=%3Cid@x%3E&attach=/etc/passwd&X=1&&=&q")
+put("mailto", "bad", "mailto:a%4@x?subject=%C3&body=%zz")
+
 # fetchstate: state files as fetchstate_save() writes them.
 put("fetchstate", "imap", "version 1\nuidvalidity 1700000000\nlast_uid 4711\n")
 put("fetchstate", "pop3", "version 1\nuidl 000000017a2b3c4d\nuidl abc\nuidl 000000017a2b3c4d\nuidl zz\n")

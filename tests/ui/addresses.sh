@@ -1,9 +1,9 @@
 #!/bin/sh
-# Tab in the To prompt of m: a partial name completed from each of the
-# three sources (aliases_file, the book learned from Sent, a scripted
-# address_cmd), a choice list when several match (Esc keeps the text,
-# Enter takes the selected one), completion of the entry after a comma,
-# and the completed recipients reaching the queue.
+# Tab in the To prompt of m and the compose screen's Cc prompt: a partial
+# name completed from each of the three sources (aliases_file, the book
+# learned from Sent, a scripted address_cmd), a choice list when several
+# match (Esc keeps the text, Enter takes the selected one), completion of
+# the entry after a comma, and the completed recipients reaching the queue.
 . "$(dirname "$0")/lib.sh"
 command -v python3 > /dev/null || skip "python3 is needed to read the JSON listing"
 
@@ -71,13 +71,20 @@ keys ', bo' Tab
 wait_for '^To: Andreas Cmd <andreas@example.net>, Bob Smith <bob@example.org>$' "second entry"
 keys Enter
 wait_for '^ +To: Andreas Cmd <andreas@example.net>, Bob Smith <bob@example.org>' "compose screen"
+# c on the compose screen: the Cc prompt completes too.
+keys c anas Tab
+wait_for '^Cc: Anastasia <anastasia@example.org>$' "Cc prompt completed"
+keys Enter
+wait_for '^ +Cc: Anastasia <anastasia@example.org>$' "Cc set"
+ok "the compose screen's Cc prompt completes"
 keys y
 wait_for 'queued as '
 "$SENDQ" list --json | python3 -c '
 import json, sys
 q = json.load(sys.stdin)
 assert len(q) == 1, q
-assert [r["address"] for r in q[0]["recipients"]] == ["andreas@example.net", "bob@example.org"], q
+assert [r["address"] for r in q[0]["recipients"]] == ["andreas@example.net", "bob@example.org",
+                                                     "anastasia@example.org"], q
 ' || fail "queued recipients: $("$SENDQ" list --json)"
 ok "the completed recipients are queued"
 keys q

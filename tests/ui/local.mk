@@ -16,3 +16,8 @@ TESTS += \
 	tests/ui/mailcap.sh \
 	tests/ui/folderlist.sh \
 	tests/ui/bodysearch.sh
+TESTS += tests/ui/identity.sh
+TESTS += tests/ui/drafts.sh
+TESTS += tests/ui/mailto.sh
+TESTS += tests/ui/accounts.sh
+TESTS += tests/ui/compose-fields.sh

@@ -38,6 +38,8 @@ static const struct {
 	{ "index", suite_index },
 	{ "summary", suite_summary },
 	{ "compose", suite_compose },
+	{ "identity", suite_identity },
+	{ "mailto", suite_mailto },
 	{ "thread", suite_thread },
 	{ "pattern", suite_pattern },
 	{ "relay", suite_relay },

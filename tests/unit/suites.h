@@ -27,6 +27,8 @@ void suite_batch(void);
 void suite_index(void);
 void suite_summary(void);
 void suite_compose(void);
+void suite_identity(void);
+void suite_mailto(void);
 void suite_thread(void);
 void suite_pattern(void);
 void suite_relay(void);

@@ -210,6 +210,48 @@ static void test_address_lookup(void)
 	done_home();
 }
 
+/* aliases: exact addresses and *@domain patterns make an address the
+ * account's; an address wins over an alias, an alias over a pattern. */
+static void test_aliases(void)
+{
+	static const char text[] =
+		"[account home]\naddress = ana@home.example\n"
+		"aliases = *@work.example\n"
+		"[account work]\naddress = boss@work.example\n"
+		"aliases = Ana.Putri@Work.Example,  sales@shop.example\n";
+	struct err err = ERR_INIT;
+	const struct cfg_account *a;
+	struct cfg *cfg;
+
+	fresh_home();
+	cfg = load_text(text, 0600, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	a = cfg_account_for_address(cfg, "boss@WORK.example");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL(cfg_account_name(a), "work");
+	a = cfg_account_for_address(cfg, "sales@shop.example");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL(cfg_account_name(a), "work");
+	/* work's alias beats home's pattern, though home comes first. */
+	a = cfg_account_for_address(cfg, "ana.putri@work.example");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL(cfg_account_name(a), "work");
+	a = cfg_account_for_address(cfg, "anyone@work.example");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL(cfg_account_name(a), "home");
+	CU_ASSERT_PTR_NULL(cfg_account_for_address(cfg, "x@sub.work.example"));
+	CU_ASSERT_PTR_NULL(cfg_account_for_address(cfg, "@work.example"));
+	CU_ASSERT_PTR_NULL(cfg_account_for_address(cfg, "sales@shop.example.org"));
+	CU_ASSERT_PTR_NULL(cfg_account_for_address(cfg, "ales@shop.example"));
+	a = cfg_account_find(cfg, "work", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_TRUE(cfg_account_has_address(a, "Ana.Putri@work.example"));
+	CU_ASSERT_TRUE(cfg_account_has_address(a, "boss@work.example"));
+	CU_ASSERT_FALSE(cfg_account_has_address(a, "anyone@work.example"));
+	cfg_free(cfg);
+	done_home();
+}
+
 static void test_bools(void)
 {
 	static const struct {
@@ -424,6 +466,13 @@ static void test_errors(void)
 		  "3: 'tls_fingerprint' must be a SHA-256 fingerprint" },
 		{ "[account a]\naddress = a@x.test\nlocal_domains = a,b\n",
 		  "3: 'local_domains' must be domains separated by blanks" },
+		{ "[account a]\naddress = a@x.test\naliases = b@x.test, c\n",
+		  "3: 'aliases' must be addresses or *@domain patterns, not 'c'" },
+		{ "[account a]\naddress = a@x.test\naliases = *x@x.test\n",
+		  "3: 'aliases' must be addresses or *@domain patterns, not '*x@x.test'" },
+		{ "[account a]\naddress = a@x.test\naliases = *@\n", "3: 'aliases' must be" },
+		{ "[account a]\naddress = a@x.test\naliases = <b@x.test>\n", "3: 'aliases' must be" },
+		{ "[account a]\naddress = a@x.test\naliases = ,\n", "3: 'aliases' is empty" },
 		{ "[account a]\naddress = a@x.test\nhelo = vm\n",
 		  "3: 'helo' must be a fully qualified domain name or [address]" },
 		{ "[account a]\naddress = a@x.test\nhelo = a..b\n",
@@ -591,6 +640,7 @@ void suite_cfg(void)
 	CU_add_test(s, "doc/DESIGN.md example", test_design_example);
 	CU_add_test(s, "default account", test_default_account);
 	CU_add_test(s, "account by address", test_address_lookup);
+	CU_add_test(s, "aliases and *@domain", test_aliases);
 	CU_add_test(s, "booleans", test_bools);
 	CU_add_test(s, "numbers and durations", test_numbers_and_durations);
 	CU_add_test(s, "~ in path keys", test_tilde);

@@ -9,6 +9,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "afile.h"
 #include "buf.h"
 #include "cfg.h"
 #include "compose.h"
@@ -895,6 +896,130 @@ static void test_postpone_and_resume(void)
 	compose_free(c);
 }
 
+/* Undo send: the queued message goes back to the sending account's Drafts
+ * with its Bcc, leaves the queue, and names the message it replied to. */
+static void test_unsend(void)
+{
+	struct compose *c = setup(NULL);
+	struct err err = ERR_INIT;
+	char *qdir = xasprintf("%s/queue", tutil_tmpdir()), *id = NULL, *path = NULL, *irt = NULL;
+	char *data = NULL, *drafts;
+	struct queue *q = queue_open(qdir, &err);
+	size_t len = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_EQUAL(compose_start_reply(c, orig_plain, strlen(orig_plain), 0, &err), 0);
+	set(c, "From: ana@home.test\nTo: Bob <bob@x.test>\nCc: carol@x.test\n"
+	       "Bcc: eve@x.test\nSubject: Re: hello\nX-Extra: kept \xc3\xa9\n\nhi\n");
+	CU_ASSERT_EQUAL(compose_send(c, q, COMPOSE_NO_FLUSH, &id, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+	CU_ASSERT_EQUAL(compose_unsend(cfg, q, id, &path, &irt, &err), 0);
+	if (err.code)
+		fprintf(stderr, "\nunsend: %s\n", err.msg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	CU_ASSERT(contains(path, "/Mail/home/Drafts/cur/"));
+	CU_ASSERT(contains(path, ":2,DS"));
+	CU_ASSERT_STRING_EQUAL(irt, "m1@example.test");
+	CU_ASSERT_PTR_NULL(queue_load(q, id, &err));
+	CU_ASSERT_EQUAL(err.code, EX_NOINPUT);
+	CU_ASSERT_EQUAL(afile_read(path, 65536, &data, &len, &err), 0);
+	CU_ASSERT_FATAL(data != NULL);
+	CU_ASSERT(strncmp(data, "Bcc: eve@x.test\n", 16) == 0);
+	CU_ASSERT(contains(data, "\nIn-Reply-To: <m1@example.test>\n"));
+
+	/* Resumed, it is the same message again, from the same identity. */
+	CU_ASSERT_EQUAL(compose_start_draft(c, data, len, &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "X-Extra"), "kept \xc3\xa9");
+	CU_ASSERT_PTR_NULL(compose_field(c, "User-Agent"));
+	CU_ASSERT_PTR_NULL(compose_field(c, "Message-ID"));
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Bcc"), "eve@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "From"), "ana@home.test");
+	CU_ASSERT_STRING_EQUAL(compose_from(c), "ana@home.test");
+
+	/* Gone from the queue: nothing to undo, and no second draft. */
+	err_clear(&err);
+	CU_ASSERT_EQUAL(compose_unsend(cfg, q, id, NULL, NULL, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_NOINPUT);
+	drafts = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	CU_ASSERT_EQUAL(tutil_count_entries(drafts), 1);
+	free(drafts);
+	free(data);
+	free(path);
+	free(irt);
+	free(id);
+	queue_close(q);
+	free(qdir);
+	compose_free(c);
+}
+
+/* The fields of a mailto: URL: headers on one line, the body sanitised,
+ * In-Reply-To kept only when it is one message id. */
+static void test_start_filled(void)
+{
+	struct compose *c = setup(NULL);
+	struct built b;
+	const char *d;
+
+	compose_start_filled(c, "a@x.test", "c@x.test", "h@x.test", "Gr\xc3\xbc\xc3\x9f" "e\nBcc: e@x.test",
+			     "<id.1@x.test>", "line 1\nline 2 \x1b[31mred");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "To"), "a@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Cc"), "c@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Bcc"), "h@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Subject"), "Gr\xc3\xbc\xc3\x9f" "e Bcc: e@x.test");
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "From"), "Ana Putri <ana@example.co.id>");
+	d = compose_draft(c, NULL);
+	CU_ASSERT(contains(d, "\n\nline 1\nline 2 \xef\xbf\xbd[31mred\n\n-- \nAna\n"));
+	build(c, 0, &b);
+	CU_ASSERT_STRING_EQUAL(msg_header(b.m, "In-Reply-To"), "<id.1@x.test>");
+	CU_ASSERT_STRING_EQUAL(msg_header(b.m, "References"), "<id.1@x.test>");
+	done(&b);
+	compose_start_filled(c, NULL, NULL, NULL, NULL, "not an id", NULL);
+	CU_ASSERT_PTR_NULL(compose_field(c, "To"));
+	build(c, 0, &b);
+	CU_ASSERT_PTR_NULL(msg_header(b.m, "In-Reply-To"));
+	done(&b);
+	compose_free(c);
+}
+
+/* The compose screen's header keys: a field replaced in place, added when
+ * missing, refused when it is no address list; From switches identity. */
+static void test_set_field(void)
+{
+	struct compose *c = setup(NULL);
+	struct err err = ERR_INIT;
+
+	compose_start_new(c, "a@x.test", "first");
+	CU_ASSERT_EQUAL(compose_set_field(c, "to", "B <b@x.test>,\n c@x.test", &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "To"), "B <b@x.test>,  c@x.test");
+	CU_ASSERT_EQUAL(compose_set_field(c, "Subject", "second \xe2\x9c\x93", &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "Subject"), "second \xe2\x9c\x93");
+	CU_ASSERT_EQUAL(compose_set_field(c, "Cc", "", &err), 0);
+	CU_ASSERT_PTR_NULL(compose_field(c, "Cc"));
+	CU_ASSERT_EQUAL(compose_set_field(c, "Bcc", "ok@x.test, a@b@c", &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	CU_ASSERT_PTR_NULL(compose_field(c, "Bcc"));
+	err_clear(&err);
+	CU_ASSERT_EQUAL(compose_set_field(c, "X-Other", "x", &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_SOFTWARE);
+	err_clear(&err);
+	CU_ASSERT_EQUAL(compose_set_field(c, "From", "a@x.test, b@x.test", &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	err_clear(&err);
+	CU_ASSERT(contains(compose_draft(c, NULL), "\n-- \nAna\n+62 21 555\n"));
+
+	/* Another account's address: its identity, without work's signature. */
+	CU_ASSERT_EQUAL(compose_set_field(c, "From", "Me at home <ana@home.test>", &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "From"), "Me at home <ana@home.test>");
+	CU_ASSERT(!contains(compose_draft(c, NULL), "+62 21 555"));
+	CU_ASSERT(strncmp(compose_draft(c, NULL), "From: Me at home <ana@home.test>\nTo: B", 38) == 0);
+
+	/* A draft without the field gets it before the empty line. */
+	CU_ASSERT_EQUAL(compose_set_draft(c, "To: a@x.test\n\nbody\n", 19, &err), 0);
+	CU_ASSERT_EQUAL(compose_set_field(c, "Reply-To", "r@x.test", &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_draft(c, NULL), "To: a@x.test\nReply-To: r@x.test\n\nbody\n");
+	compose_free(c);
+}
+
 static void test_mark_replied(void)
 {
 	struct err err = ERR_INIT;
@@ -976,6 +1101,9 @@ void suite_compose(void)
 	CU_add_test(s, "MIME: boundary never in a part", test_mime_boundary);
 	CU_add_test(s, "send: queued with envelope and without Bcc", test_send);
 	CU_add_test(s, "postpone to Drafts and resume", test_postpone_and_resume);
+	CU_add_test(s, "undo send back to Drafts", test_unsend);
+	CU_add_test(s, "mailto: fields", test_start_filled);
+	CU_add_test(s, "header fields set in place", test_set_field);
 	CU_add_test(s, "mark replied", test_mark_replied);
 	CU_add_test(s, "editor", test_edit);
 }

@@ -24,6 +24,7 @@ static const char config_text[] =
 	"\n"
 	"[account home]\n"
 	"address = ana@home.test\n"
+	"aliases = *@shop.test\n"
 	"\n"
 	"[account work]\n"
 	"name = Ana Putri\n"
@@ -417,6 +418,13 @@ static void test_accounts(void)
 	CU_ASSERT_STRING_EQUAL(queue_env_account(e), "home");
 	CU_ASSERT_STRING_EQUAL(queue_env_sender(e), "ana@home.test");
 	CU_ASSERT(has_rcpt(e, "root@home.test"));
+	buf_release(&out);
+	queue_env_free(e);
+
+	/* By an alias of the From address: that account's smarthost. */
+	CU_ASSERT_EQUAL(prepare(&o, cfg, "From: Sales <sales@Shop.test>\n\n", &out, &e, &err), 0);
+	CU_ASSERT_STRING_EQUAL(queue_env_account(e), "home");
+	CU_ASSERT_STRING_EQUAL(queue_env_sender(e), "ana@home.test");
 	buf_release(&out);
 	queue_env_free(e);
 

@@ -119,7 +119,9 @@ static void world_open(struct world *w)
 	path = xasprintf("%s/config", w->dir);
 	text = xasprintf("[general]\ndefault_account = t\nretry_schedule = 1m,5m,1h\nexpire = 1d\n"
 			 "[account t]\naddress = me@example.test\nmaildir = %s/Mail\n"
-			 "smtp = smtp://smarthost.invalid\nlocal_domains = here.test\n", w->dir);
+			 "smtp = smtp://smarthost.invalid\nlocal_domains = here.test\n"
+			 "[account o]\naddress = other@here.test\nmaildir = %s/Other\n",
+			 w->dir, w->dir);
 	CU_ASSERT_FATAL(tutil_write(path, text, strlen(text)) == 0);
 	w->cfg = cfg_load(path, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w->cfg);
@@ -256,6 +258,34 @@ static void test_all_sent(void)
 	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
 	CU_ASSERT_EQUAL(fake.closes, 1);
 	free(id);
+	world_close(&w);
+}
+
+/* Local mail to another of the user's accounts gets a Sent copy in the
+ * sending account, as relayed mail does; local mail to anyone else (cron
+ * to root) does not. */
+static void test_local_sent_copy(void)
+{
+	static const char *const to_other[] = { "other@here.test", NULL };
+	static const char *const to_root[] = { "root@here.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	char *id;
+
+	world_open(&w);
+	id = add(&w, T0, "to the other account", to_other);
+	free(id);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(st.local, 1);
+	CU_ASSERT_EQUAL(fake.sends, 0);
+	CU_ASSERT_EQUAL(count(&w, "Other/INBOX/new"), 1);
+	CU_ASSERT_EQUAL(count(&w, "Mail/Sent/cur") + count(&w, "Mail/Sent/new"), 1);
+	id = add(&w, T0, "to root", to_root);
+	free(id);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	CU_ASSERT_EQUAL(count(&w, "Mail/Sent/cur") + count(&w, "Mail/Sent/new"), 1);
+	CU_ASSERT_EQUAL(count(&w, "queue/env"), 0);
 	world_close(&w);
 }
 
@@ -496,6 +526,7 @@ void suite_flush(void)
 	CU_pSuite s = CU_add_suite("flush", NULL, NULL);
 
 	CU_add_test(s, "all sent: out of the queue, Sent copy, local not relayed", test_all_sent);
+	CU_add_test(s, "local mail to another account: Sent copy", test_local_sent_copy);
 	CU_add_test(s, "deferred: retry schedule, not tried before due", test_deferred_schedule);
 	CU_add_test(s, "refused session: the rest deferred untried", test_session_refused);
 	CU_add_test(s, "bounced: failed/, one report of the bounced only", test_bounced);
