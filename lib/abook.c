@@ -64,6 +64,7 @@ struct abook {
 	struct abook_set mids;    /* Message-IDs (hashed with the kind) already counted */
 	char **self;
 	size_t nself;
+	const struct cfg *cfg;  /* its accounts' addresses and aliases are the user's; may be NULL */
 	int dirty;
 };
 
@@ -166,7 +167,8 @@ static int is_self(const struct abook *b, const char *addr)
 	for (i = 0; i < b->nself; i++)
 		if (strlen(b->self[i]) == len && ascii_ieq(b->self[i], len, addr))
 			return 1;
-	return 0;
+	/* Every account's address and aliases (addresses and *@domain). */
+	return b->cfg && cfg_account_for_address(b->cfg, addr) != NULL;
 }
 
 /* Count one message at time t for addr, named name (may be NULL). */
@@ -939,13 +941,11 @@ long abook_times(const struct abook *b, const char *addr, time_t *last_out)
 static void add_account(struct abook *b, const struct cfg_account *a)
 {
 	const char *root = cfg_get(a, "maildir"), *sent = cfg_get(a, "sent_folder");
-	const char *drafts = cfg_get(a, "drafts_folder"), *addr = cfg_get(a, "address");
+	const char *drafts = cfg_get(a, "drafts_folder");
 	struct err err = ERR_INIT;
 	char **names;
 	size_t n, i;
 
-	if (addr)
-		abook_add_self(b, addr);
 	if (!sent)
 		sent = "Sent";
 	if (!drafts)
@@ -973,6 +973,7 @@ struct abook *abook_open(const struct cfg *cfg, const char *queue_dir, const cha
 	char *msgdir = path_join(qdir, "msg");
 	size_t i;
 
+	b->cfg = cfg;
 	for (i = 0; cfg && i < cfg_account_count(cfg); i++)
 		add_account(b, cfg_account_at(cfg, i));
 	/* The queue keeps each message's text in msg/ (sendq(1)). */

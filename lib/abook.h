@@ -103,7 +103,9 @@ long abook_times(const struct abook *b, const char *addr, time_t *last_out);
 /* The book for cfg: the sent_folder (default Sent) of every account as
  * ABOOK_SENT, every other folder but drafts_folder as ABOOK_REPLIED, the
  * queue's message directory (queue_dir NULL: $XDG_DATA_HOME/surel/queue)
- * as ABOOK_PLAIN, the accounts' addresses as the user's own; loaded from
+ * as ABOOK_PLAIN, the accounts' addresses and aliases (cfg.h's
+ * cfg_account_for_address()) as the user's own, cfg borrowed until
+ * abook_free(); loaded from
  * the cache file (cache NULL: $XDG_CACHE_HOME/surel/abook), updated, and
  * saved when anything changed (a failure to save is only a warning: the
  * cache is a copy).  Never fails; cfg may be NULL (an empty book). */
