@@ -255,7 +255,7 @@ static const struct ui_keyhelp keys[] = {
 	{ "a", "attach a file (Tab completes file names)" },
 	{ "D", "drop the selected attachment" },
 	{ "j k", "select an attachment" },
-	{ "t c b", "edit To, Cc, Bcc" },
+	{ "t c b", "edit To, Cc, Bcc (Tab completes addresses)" },
 	{ "s r", "edit Subject, Reply-To" },
 	{ "f", "edit From (one of your addresses switches the identity)" },
 	{ "i", "pick the identity (account and address) to write from" },
