@@ -63,12 +63,22 @@ ok "imap:// with tls = off works in plain text"
 # --- lock -----------------------------------------------------------------
 config "$T/m4" "imaps://127.0.0.1:$DC_IMAPS"
 mkdir -p "$T/m4/.surel-fetch"
-flock "$T/m4/.surel-fetch/t.lock" sleep 3 &
-sleep 0.5
+# The lock is held from when $T/locked appears until $T/unlock does (both
+# waits bounded), however slow the machine.
+flock "$T/m4/.surel-fetch/t.lock" sh -c ': > "$1/locked"; i=0
+	while [ ! -e "$1/unlock" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done' sh "$T" &
+lpid=$!
+i=0
+while [ ! -e "$T/locked" ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "flock never took the lock"
+	sleep 0.1
+done
 expect_exit 0 "$SPOOL" -v fetch
+: > "$T/unlock"
+wait "$lpid"
 grep -q "another fetch is running" "$T/err" || fail "busy lock not reported: $(cat "$T/err")"
 [ ! -d "$T/m4/INBOX" ] || [ "$(local_count "$T/m4/INBOX")" -eq 0 ] || fail "fetched while locked"
-wait
 ok "a second fetch of the account exits 0 at once"
 
 # --- errors ---------------------------------------------------------------
