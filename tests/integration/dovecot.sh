@@ -171,5 +171,5 @@ dc_count() {
 }
 
 dc_logins() {
-	grep -c "Login: user=<$DC_USER>" "$DC_LOG" 2> /dev/null || true
+	{ cat "$DC_LOG" 2> /dev/null || true; } | grep -c "Login: user=<$DC_USER>" || true
 }

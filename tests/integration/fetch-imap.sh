@@ -160,8 +160,11 @@ ok "--folder fetches one folder; keep = no with move_to moves what is stored"
 
 # --- certificates: refused before any credential ---------------------------
 dc_put 2 ""
-logins=$(dc_logins)
 dovecot_stop
+# Count logins in a log of their own: Dovecot writes its log late (through
+# its log process), so a line of an earlier login could still land in the
+# old file, which is moved aside.
+mv "$DC_LOG" "$DC_LOG.before"
 dovecot_start wronghost
 for url in "imaps://127.0.0.1:$DC_IMAPS" "imap://127.0.0.1:$DC_IMAP"; do
 	config "$T/m7" "$url"
@@ -178,7 +181,7 @@ config "$T/m7" "imaps://127.0.0.1:$DC_IMAPS"
 expect_exit 69 "$SPOOL" fetch
 grep -q "not trusted" "$T/err" || fail "untrusted: $(cat "$T/err")"
 ok "a certificate from an untrusted CA is refused (exit 69)"
-[ "$(dc_logins)" -eq "$logins" ] || fail "credentials were sent to a server that failed verification"
+[ "$(dc_logins)" -eq 0 ] || fail "credentials were sent to a server that failed verification"
 ok "no login reached the server while its certificate was refused"
 
 config "$T/m8" "imaps://127.0.0.1:$DC_IMAPS" "tls_fingerprint = $(cat "$DATA/tls/selfsigned.sha256")"
