@@ -62,11 +62,12 @@ screen() {
 	cat "$T/screen"
 }
 
-# wait_for REGEX [WHAT]: poll the screen (at most 10 s) until a line
-# matches the extended regular expression.
+# wait_for REGEX [WHAT]: poll the screen until a line matches the extended
+# regular expression.  The bound (30 s) only matters when the test fails:
+# a loaded machine (make -j2 check beside a build) must not make it fail.
 wait_for() {
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 300 ]; do
 		screen | grep -Eq -- "$1" && return 0
 		sleep 0.1
 		i=$((i + 1))
@@ -74,10 +75,10 @@ wait_for() {
 	fail "${2:-screen never showed /$1/}: $(cat "$T/screen")"
 }
 
-# wait_gone REGEX: poll until no line matches.
+# wait_gone REGEX: poll (as long as wait_for) until no line matches.
 wait_gone() {
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 300 ]; do
 		screen | grep -Eq -- "$1" || return 0
 		sleep 0.1
 		i=$((i + 1))
