@@ -140,7 +140,7 @@ postfix_wait_log() {
 
 # postfix_log_count REGEX: how many lines of the log match REGEX now.
 postfix_log_count() {
-	grep -c -- "$1" "$postfix_dir/maillog" 2> /dev/null || true
+	{ cat "$postfix_dir/maillog" 2> /dev/null || true; } | grep -c -- "$1" || true
 }
 
 postfix_stop() {
