@@ -169,7 +169,6 @@ for i in range(seq, seq + n):
     os.rename(tmp, os.path.join(md, "cur", name))
 EOF
 	DC_SEQ=$((DC_SEQ + $1))
-	chown -R mail:mail "$DC_MAILDIR"
 }
 
 dc_count() {

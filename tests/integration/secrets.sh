@@ -41,12 +41,14 @@ no_secret() {
 sample() {
 	: > "$T/samples"
 	i=0
-	while [ $i -lt "${2:-150}" ]; do
-		cat "/proc/$1/cmdline" "/proc/$1/environ" > "$T/proc" 2> /dev/null || break
-		# An exited child not yet waited for has an empty command line.
-		[ -s "$T/proc" ] || break
-		echo "$1" >> "$T/samples"
-		no_secret "$T/proc"
+	# Until it is gone or a zombie (an exited child not yet waited for).
+	while [ $i -lt "${2:-150}" ] && kill -0 "$1" 2> /dev/null && ! grep -q ') Z ' "/proc/$1/stat" 2> /dev/null; do
+		# A process in the middle of an exec (sendq execs sendq-agent)
+		# shows no memory: such a look is no sample.
+		if cat "/proc/$1/cmdline" "/proc/$1/environ" > "$T/proc" 2> /dev/null && [ -s "$T/proc" ]; then
+			echo "$1" >> "$T/samples"
+			no_secret "$T/proc"
+		fi
 		sleep 0.1
 		i=$((i + 1))
 	done
