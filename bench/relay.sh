@@ -84,7 +84,14 @@ N_BIG=$((N / 10))
 N_SMALL=$((N - N_BIG))
 
 # The sink, on the first free loopback port of a range.
-port_free() { ! (ss -Hltn "sport = :$1" 2> /dev/null | grep -q .); }
+port_free() {
+	python3 -c "import socket, sys
+try:
+    socket.create_connection(('127.0.0.1', $1), 1).close()
+except OSError:
+    sys.exit(0)
+sys.exit(1)"
+}
 PORT=
 for p in $(seq 52800 52899); do
 	if port_free "$p"; then PORT=$p; break; fi

@@ -142,10 +142,13 @@ dovecot_stop() {
 trap 'dovecot_stop; rm -rf "$T"' EXIT INT TERM
 
 # dc_put N [FLAGS]: N messages of varied size and content; a line that
-# starts with a dot (POP3 dot-stuffing), 8-bit text, a long line.
+# starts with a dot (POP3 dot-stuffing), 8-bit text, a long line.  Each is
+# written in tmp/ and renamed into cur/ (as Maildir wants): a running
+# Dovecot notices a new file at once and must never serve it half written.
 dc_put() {
 	python3 - "$DC_MAILDIR" "$1" "${2:-}" "$DC_SEQ" <<'EOF'
-import os, sys, time
+import os, pwd, sys
+mail = pwd.getpwnam("mail")
 md, n, flags, seq = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 for i in range(seq, seq + n):
     body = "".join("line %d of message %d %s\n" % (j, i, "x" * (i % 50)) for j in range(i % 40 + 1))
@@ -159,11 +162,13 @@ for i in range(seq, seq + n):
            "Subject: test message %d\nMessage-ID: <m%d.surel@example.test>\n"
            "Date: Thu, 26 Nov 2026 10:00:00 +0000\n\n%s" % (i, i, i, i, body)).encode()
     name = "%d.M%dP%d.test:2,%s" % (1700000000 + i, i, os.getpid(), flags)
-    with open(os.path.join(md, "cur", name), "wb") as f:
+    tmp = os.path.join(md, "tmp", name)
+    with open(tmp, "wb") as f:
         f.write(msg)
+    os.chown(tmp, mail.pw_uid, mail.pw_gid)
+    os.rename(tmp, os.path.join(md, "cur", name))
 EOF
 	DC_SEQ=$((DC_SEQ + $1))
-	chown -R mail:mail "$DC_MAILDIR"
 }
 
 dc_count() {
@@ -171,5 +176,5 @@ dc_count() {
 }
 
 dc_logins() {
-	grep -c "Login: user=<$DC_USER>" "$DC_LOG" 2> /dev/null || true
+	{ cat "$DC_LOG" 2> /dev/null || true; } | grep -c "Login: user=<$DC_USER>" || true
 }

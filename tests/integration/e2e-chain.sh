@@ -14,7 +14,7 @@
 . "$(dirname "$0")/postfix.sh"
 command -v postfix > /dev/null || skip "postfix is not installed (scripts/deps test)"
 command -v saslpasswd2 > /dev/null || skip "sasl2-bin is not installed"
-trap 'tmux -S "$SOCK" kill-server 2> /dev/null; postfix_stop; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap 'tmux -S "$SOCK" kill-server 2> /dev/null || true; postfix_stop; dovecot_stop; rm -rf "$T"' EXIT INT TERM
 
 # Postfix delivers as the user Dovecot's mail processes run as: mail.
 PF_VMAIL_UID=$(id -u mail)
@@ -97,7 +97,7 @@ expect_exit 0 "$SENDQ" -v flush
 "$SENDQ" list --json > "$T/q.json"
 [ "$(python3 -c "import json; print(len(json.load(open('$T/q.json'))))")" -eq 0 ] ||
 	fail "the queue is not empty after flush: $(cat "$T/q.json") $(cat "$T/err")"
-grep -q 'starttls=1 auth=1' "$T/pf/maillog" || fail "no STARTTLS + AUTH session in Postfix's log"
+postfix_wait_log 'starttls=1 auth=1' || fail "no STARTTLS + AUTH session in Postfix's log"
 i=0
 while [ "$(dc_count)" -lt 2 ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
 [ "$(dc_count)" -eq 2 ] || fail "Postfix delivered $(dc_count) of 2 into $VM: $(tail -5 "$T/pf/maillog")"

@@ -64,12 +64,22 @@ ok "imap:// with tls = off works in plain text"
 # --- lock -----------------------------------------------------------------
 config "$T/m4" "imaps://127.0.0.1:$DC_IMAPS"
 mkdir -p "$T/m4/.surel-fetch"
-flock "$T/m4/.surel-fetch/t.lock" sleep 3 &
-sleep 0.5
+# The lock is held from when $T/locked appears until $T/unlock does (both
+# waits bounded), however slow the machine.
+flock "$T/m4/.surel-fetch/t.lock" sh -c ': > "$1/locked"; i=0
+	while [ ! -e "$1/unlock" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done' sh "$T" &
+lpid=$!
+i=0
+while [ ! -e "$T/locked" ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "flock never took the lock"
+	sleep 0.1
+done
 expect_exit 0 "$SPOOL" -v fetch
+: > "$T/unlock"
+wait "$lpid"
 grep -q "another fetch is running" "$T/err" || fail "busy lock not reported: $(cat "$T/err")"
 [ ! -d "$T/m4/INBOX" ] || [ "$(local_count "$T/m4/INBOX")" -eq 0 ] || fail "fetched while locked"
-wait
 ok "a second fetch of the account exits 0 at once"
 
 # --- errors ---------------------------------------------------------------
@@ -177,8 +187,11 @@ ok "a folder the server refuses leaves no local folder behind"
 
 # --- certificates: refused before any credential ---------------------------
 dc_put 2 ""
-logins=$(dc_logins)
 dovecot_stop
+# Count logins in a log of their own: Dovecot writes its log late (through
+# its log process), so a line of an earlier login could still land in the
+# old file, which is moved aside.
+mv "$DC_LOG" "$DC_LOG.before"
 dovecot_start wronghost
 for url in "imaps://127.0.0.1:$DC_IMAPS" "imap://127.0.0.1:$DC_IMAP"; do
 	config "$T/m7" "$url"
@@ -195,7 +208,7 @@ config "$T/m7" "imaps://127.0.0.1:$DC_IMAPS"
 expect_exit 69 "$SPOOL" fetch
 grep -q "not trusted" "$T/err" || fail "untrusted: $(cat "$T/err")"
 ok "a certificate from an untrusted CA is refused (exit 69)"
-[ "$(dc_logins)" -eq "$logins" ] || fail "credentials were sent to a server that failed verification"
+[ "$(dc_logins)" -eq 0 ] || fail "credentials were sent to a server that failed verification"
 ok "no login reached the server while its certificate was refused"
 
 config "$T/m8" "imaps://127.0.0.1:$DC_IMAPS" "tls_fingerprint = $(cat "$DATA/tls/selfsigned.sha256")"

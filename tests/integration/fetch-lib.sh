@@ -33,5 +33,6 @@ local_count() {
 same_as_server() {
 	digests "$DC_MAILDIR" > "$T/server.sum"
 	digests "$1" > "$T/local.sum"
-	cmp -s "$T/server.sum" "$T/local.sum" || fail "local copies in $1 differ from the server's"
+	cmp -s "$T/server.sum" "$T/local.sum" ||
+		fail "local copies in $1 differ from the server's ($(wc -l < "$T/local.sum") local, $(wc -l < "$T/server.sum") on the server; < server only, > local only): $(diff "$T/server.sum" "$T/local.sum" | grep '^[<>]' | head -n 6)"
 }

@@ -73,8 +73,11 @@ ok "keep = no deletes (DELE + QUIT) what is stored, and forgets it"
 
 # --- certificates -------------------------------------------------------------
 dc_put 2 ""
-logins=$(dc_logins)
 dovecot_stop
+# Count logins in a log of their own: Dovecot writes its log late (through
+# its log process), so a line of an earlier login could still land in the
+# old file, which is moved aside.
+mv "$DC_LOG" "$DC_LOG.before"
 dovecot_start wronghost
 for url in "pop3s://127.0.0.1:$DC_POP3S" "pop3://127.0.0.1:$DC_POP3"; do
 	config "$T/p6" "$url"
@@ -90,7 +93,7 @@ config "$T/p6" "pop3://127.0.0.1:$DC_POP3"
 expect_exit 69 "$SPOOL" fetch
 grep -q "not trusted" "$T/err" || fail "untrusted: $(cat "$T/err")"
 [ ! -d "$T/p6/INBOX" ] || [ "$(local_count "$T/p6/INBOX")" -eq 0 ] || fail "fetched despite a bad certificate"
-[ "$(dc_logins)" -eq "$logins" ] || fail "credentials were sent to a server that failed verification"
+[ "$(dc_logins)" -eq 0 ] || fail "credentials were sent to a server that failed verification"
 ok "an untrusted certificate is refused (exit 69) and no login reached the server"
 
 config "$T/p7" "pop3s://127.0.0.1:$DC_POP3S" "tls_fingerprint = $(cat "$DATA/tls/selfsigned.sha256")"

@@ -87,10 +87,16 @@ grep -q "another fetch is running" "$T/err" || fail "fetch during watch: $(cat "
 ok "spool fetch exits 0 at once while watch holds the lock"
 
 doveadm -c "$DC_CONF" kick "$DC_USER" > /dev/null 2>&1 || fail "doveadm kick failed"
-sleep 0.5
+# The new message goes in once watch has seen the drop, so that it is
+# fetched after a reconnect, not by the old connection.
+i=0
+while ! grep -q "trying again in" "$T/watch.err"; do
+	i=$((i + 1))
+	[ $i -lt 150 ] || fail "reconnect not logged: $(cat "$T/watch.err")"
+	sleep 0.1
+done
 dc_put 1
 wait_count "$T/m/INBOX" 6 15 || fail "no fetch after the connection was dropped: $(cat "$T/watch.err")"
-grep -q "trying again in" "$T/watch.err" || fail "reconnect not logged: $(cat "$T/watch.err")"
 ok "after the server drops the connection, watch reconnects and fetches"
 
 stop_watch 5

@@ -65,7 +65,7 @@ bounded() {
 	timeout -s KILL "$lim" /usr/bin/time -f %M -o "$T/rss" "$@" > "$T/out" 2> "$T/err"
 	rc=$?
 	set -e
-	secs=$(echo "$(date +%s.%N) - $t0" | bc 2> /dev/null || python3 -c "import sys; print(round($(date +%s.%N) - $t0, 1))")
+	secs=$(python3 -c "print(round($(date +%s.%N) - $t0, 1))")
 	rss_kb=$(tail -1 "$T/rss" 2> /dev/null || echo 0)
 	case "$rss_kb" in *[!0-9]*|'') rss_kb=0 ;; esac
 	# /usr/bin/time says "Command exited with non-zero status N" first.

@@ -8,8 +8,10 @@
 # ana@example.test, password POSTFIX_PASS) before MAIL.  Mail for
 # ana@example.test and bob@example.test lands in the Maildirs
 # DIR/vmail/ana/ and DIR/vmail/bob/; other example.test users get 550.
-# The log is DIR/maillog.  Needs root and the postfix and sasl2-bin
-# packages; postfix_start returns 1 (after saying why) when it cannot run.
+# The log is DIR/maillog, written late (by postlogd): wait for a line with
+# postfix_wait_log before counting.  Needs root and the postfix and
+# sasl2-bin packages; postfix_start returns 1 (after saying why) when it
+# cannot run.
 # PF_VMAIL_UID and PF_VMAIL_GID (numbers), when set before postfix_start,
 # own the Maildirs instead of nobody:nogroup (e.g. the uid a Dovecot that
 # serves them runs as).  PF_MAIN_EXTRA and PF_MASTER_EXTRA, when set, are
@@ -118,6 +120,30 @@ CF
 		[ $i -lt 50 ] || { echo "postfix does not listen on $pf_port" >&2; cat "$postfix_dir/start.log" >&2; postfix_stop; return 1; }
 		sleep 0.2
 	done
+	# Postfix logs through postlogd, after the fact: wait until the probe's
+	# session is logged whole, so that a test counting sessions in the log
+	# from now on never sees the probe's lines arrive late.
+	postfix_wait_log 'smtpd\[[0-9]*\]: disconnect from ' || { postfix_stop; return 1; }
+}
+
+# postfix_wait_log REGEX [N]: wait (at most 15 s) until at least N (default
+# 1) lines of the log match the basic regular expression REGEX; 1 (after
+# saying so) if they do not.
+postfix_wait_log() {
+	i=0
+	while [ "$(postfix_log_count "$1")" -lt "${2:-1}" ]; do
+		i=$((i + 1))
+		[ $i -lt 150 ] || {
+			echo "Postfix never logged ${2:-1} lines like /$1/: $(tail -n 5 "$postfix_dir/maillog" 2> /dev/null)" >&2
+			return 1
+		}
+		sleep 0.1
+	done
+}
+
+# postfix_log_count REGEX: how many lines of the log match REGEX now.
+postfix_log_count() {
+	{ cat "$postfix_dir/maillog" 2> /dev/null || true; } | grep -c -- "$1" || true
 }
 
 postfix_stop() {

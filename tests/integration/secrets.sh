@@ -22,7 +22,7 @@ printf '%s' "$SECRET" > "$T/pw"
 chmod 600 "$T/pw"
 DC_PASS=$SECRET
 peer_pid=""
-trap '[ -n "$peer_pid" ] && kill "$peer_pid" 2> /dev/null; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap '[ -z "$peer_pid" ] || kill "$peer_pid" 2> /dev/null || true; dovecot_stop; rm -rf "$T"' EXIT INT TERM
 
 # no_secret FILE...: none of them holds the secret or its base64 forms.
 no_secret() {
@@ -34,23 +34,25 @@ no_secret() {
 	done
 }
 
-# sample NAME [TENTHS]: while any process named NAME runs (at most TENTHS
-# tenths of a second, default 150), look at
-# its command line and environment; $T/samples counts the looks.
+# sample PID [TENTHS]: while the process PID (started by this test, so no
+# other test's process is looked at) runs, at most TENTHS tenths of a
+# second (default 150), look at its command line and environment;
+# $T/samples counts the looks, and at least one is required.
 sample() {
 	: > "$T/samples"
 	i=0
-	while [ $i -lt "${2:-150}" ]; do
-		pids=$(pgrep -x "$1" || true)
-		[ -z "$pids" ] && [ $i -gt 5 ] && [ -s "$T/samples" ] && break
-		for p in $pids; do
-			cat "/proc/$p/cmdline" "/proc/$p/environ" > "$T/proc" 2> /dev/null || continue
-			echo "$p" >> "$T/samples"
+	# Until it is gone or a zombie (an exited child not yet waited for).
+	while [ $i -lt "${2:-150}" ] && kill -0 "$1" 2> /dev/null && ! grep -q ') Z ' "/proc/$1/stat" 2> /dev/null; do
+		# A process in the middle of an exec (sendq execs sendq-agent)
+		# shows no memory: such a look is no sample.
+		if cat "/proc/$1/cmdline" "/proc/$1/environ" > "$T/proc" 2> /dev/null && [ -s "$T/proc" ]; then
+			echo "$1" >> "$T/samples"
 			no_secret "$T/proc"
-		done
+		fi
 		sleep 0.1
 		i=$((i + 1))
 	done
+	[ -s "$T/samples" ] || fail "process $1 ended before it could be sampled"
 }
 
 start_peer() {
@@ -97,7 +99,7 @@ password_cmd = cat '$T/pw'
 CF
 "$SPOOL" -v -v fetch > "$T/out3" 2> "$T/err3" &
 fpid=$!
-sample spool
+sample "$fpid"
 wait $fpid || fail "spool fetch against the slow peer failed: $(cat "$T/err3")"
 no_secret "$T/out3" "$T/err3"
 stop_peer
@@ -126,7 +128,7 @@ done
 no_secret "$XDG_DATA_HOME"
 "$SENDQ" -v -v flush > "$T/out5" 2> "$T/err5" &
 fpid=$!
-sample sendq
+sample "$fpid"
 wait $fpid || fail "sendq flush failed: $(cat "$T/err5")"
 [ "$(ls "$T/smtp"/*.eml | wc -l)" -eq 2 ] || fail "flush did not send: $(cat "$T/err5")"
 grep -q 'AUTH' "$T/err5" || fail "no protocol trace with -v -v: $(head -5 "$T/err5")"
@@ -134,7 +136,7 @@ no_secret "$T/out5" "$T/err5"
 printf 'From: me@example.test\nTo: a@example.test\nSubject: s3\n\nbody\n' | "$SENDQ" a@example.test
 SENDQ_SMTP_TIMEOUT=5 "$SENDQ" daemon > "$T/out6" 2> "$T/err6" &
 dpid=$!
-sample sendq 30
+sample "$dpid" 30
 i=0
 while [ "$(ls "$T/smtp"/*.eml | wc -l)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 kill "$dpid" 2> /dev/null || true

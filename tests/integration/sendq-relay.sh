@@ -14,7 +14,7 @@ command -v python3 > /dev/null || skip "python3 is needed for the SMTP peer"
 # A silent server is given this long; keeps the stall case short.
 export SENDQ_SMTP_TIMEOUT=2
 peer_pid=""
-trap '[ -n "$peer_pid" ] && kill "$peer_pid" 2> /dev/null; rm -rf "$T"' EXIT INT TERM
+trap '[ -z "$peer_pid" ] || kill "$peer_pid" 2> /dev/null || true; rm -rf "$T"' EXIT INT TERM
 
 nfiles() {
 	if [ -d "$1" ]; then ls -A "$1" | wc -l; else echo 0; fi
@@ -74,7 +74,7 @@ send() {
 }
 
 connects() {
-	grep -c '^connect$' "$T/peer.log" || true
+	{ cat "$T/peer.log" 2> /dev/null || true; } | grep -c '^connect$' || true
 }
 
 # --- 1: three messages, one connection, bodies and envelopes intact --------
@@ -377,7 +377,13 @@ config
 send held a@example.test
 "$SENDQ" flush &
 fpid=$!
-sleep 0.5
+# Once the first flusher talks to the peer it holds the queue's lock.
+i=0
+while [ "$(connects)" -lt 1 ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "the first flusher never connected"
+	sleep 0.1
+done
 expect_exit 0 "$SENDQ" -v flush
 grep -q 'another flush is running' "$T/err" || fail "second flusher did not say so: $(cat "$T/err")"
 wait $fpid

@@ -70,12 +70,12 @@ ui_start
 wait_for 'INBOX \[Msgs:3'
 # SIGINT to surel alone (a ^C in the pane would also end the wrapper
 # script, which a real shell would not do).
-pid=$(pgrep -n -f "$SUREL") || fail "surel not found"
+pid=$(surel_pid)
 kill -INT "$pid"
-sleep 0.3
-kill -0 "$pid" 2> /dev/null || fail "SIGINT ended surel: $(screen)"
 keys d '$'
-wait_for '1 message moved to the trash'
+wait_for '1 message moved to the trash|^SUREL-EXIT' "surel after SIGINT"
+grep -q '^SUREL-EXIT' "$T/screen" && fail "SIGINT ended surel: $(cat "$T/screen")"
+kill -0 "$pid" 2> /dev/null || fail "SIGINT ended surel: $(screen)"
 [ "$(count Trash)" -eq 1 ] || fail "the default Trash was not used: $(ls "$T/Mail")"
 keys s
 wait_for '^Move to folder:'

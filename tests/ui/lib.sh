@@ -6,24 +6,41 @@ command -v tmux > /dev/null || skip "tmux not installed"
 SUREL="$top_builddir/mua/surel"
 SENDQ="$top_builddir/sendq/sendq"
 SOCK="$T/tmux.sock"
-trap 'tmux -S "$SOCK" kill-server 2> /dev/null; rm -rf "$T"' EXIT INT TERM
+# Every command of an exit trap must succeed: under set -e a failing one
+# would turn the test's status (a skip's 77, a pass's 0) into 1.
+trap 'tmux -S "$SOCK" kill-server 2> /dev/null || true; rm -rf "$T"' EXIT INT TERM
 
 # ui_start ARGS...: run surel ARGS in a fresh 120x40 tmux session; when it
-# exits the pane shows "SUREL-EXIT <status>" and stays.
+# exits the pane shows "SUREL-EXIT <status>" and stays.  surel's own PID
+# goes to $T/surel.pid (the shell writes its PID, then execs surel), so a
+# test signals this very process, never another test's surel.
 ui_start() {
 	: > "$T/args"
+	rm -f "$T/surel.pid"
 	[ $# -eq 0 ] || printf '%s\n' "$@" > "$T/args"
 	cat > "$T/run" <<RUN
 #!/bin/sh
 cd "$T"
 set --
 while IFS= read -r a; do set -- "\$@" "\$a"; done < "$T/args"
-env TERM=xterm LANG=C.UTF-8 "$SUREL" "\$@"
+sh -c 'echo \$\$ > "$T/surel.pid.tmp" && mv "$T/surel.pid.tmp" "$T/surel.pid" && exec env TERM=xterm LANG=C.UTF-8 "\$0" "\$@"' "$SUREL" "\$@"
 echo "SUREL-EXIT \$?"
 exec sleep 600
 RUN
 	chmod +x "$T/run"
 	tmux -S "$SOCK" -f /dev/null new-session -d -x 120 -y 40 "$T/run"
+}
+
+# surel_pid: the PID of the surel the last ui_start started (waits, bounded,
+# for the file).
+surel_pid() {
+	i=0
+	while [ ! -s "$T/surel.pid" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -s "$T/surel.pid" ] || fail "surel's PID file was never written"
+	cat "$T/surel.pid"
 }
 
 # ui_stop: end the tmux session and wait (bounded) until its server is gone,
@@ -45,11 +62,12 @@ screen() {
 	cat "$T/screen"
 }
 
-# wait_for REGEX [WHAT]: poll the screen (at most 10 s) until a line
-# matches the extended regular expression.
+# wait_for REGEX [WHAT]: poll the screen until a line matches the extended
+# regular expression.  The bound (30 s) only matters when the test fails:
+# a loaded machine (make -j2 check beside a build) must not make it fail.
 wait_for() {
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 300 ]; do
 		screen | grep -Eq -- "$1" && return 0
 		sleep 0.1
 		i=$((i + 1))
@@ -57,10 +75,10 @@ wait_for() {
 	fail "${2:-screen never showed /$1/}: $(cat "$T/screen")"
 }
 
-# wait_gone REGEX: poll until no line matches.
+# wait_gone REGEX: poll (as long as wait_for) until no line matches.
 wait_gone() {
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 300 ]; do
 		screen | grep -Eq -- "$1" || return 0
 		sleep 0.1
 		i=$((i + 1))

@@ -466,6 +466,9 @@ static void test_nul(void)
 	msg_free(m);
 }
 
+/* No assertion: what this can show (a read past the input, a leak,
+ * undefined behaviour) is reported by ASan+UBSan (scripts/test runs the unit
+ * tests under them); without the sanitizers only a crash fails it. */
 static void test_degenerate(void)
 {
 	static const char *const inputs[] = {
@@ -497,21 +500,13 @@ static void test_degenerate(void)
 	}
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* A 20 MB message: base64 attachment plus long text, parsed and decoded
- * well within a second (linear work). */
+/* A 20 MB message: base64 attachment plus long text, parsed and decoded.
+ * No bound on the time (load and the sanitizers would make it flaky);
+ * bench/ measures speed. */
 static void test_big(void)
 {
 	struct buf b = BUF_INIT;
 	struct msg *m;
-	double t0;
 	size_t i;
 	char *text;
 
@@ -522,7 +517,6 @@ static void test_big(void)
 	while (b.len < 20u * 1024 * 1024)
 		buf_puts(&b, "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\n");
 	buf_puts(&b, "--zz--\n");
-	t0 = now();
 	m = msg_parse(b.data, b.len, 0);
 	CU_ASSERT_EQUAL(msg_part_count(m), 2);
 	CU_ASSERT_EQUAL(msg_part_size(msg_part_at(m, 0)), 100000u * 56 - 1);
@@ -531,17 +525,16 @@ static void test_big(void)
 	CU_ASSERT_EQUAL(strlen(text), 100000u * 56 - 1);
 	free(text);
 	msg_free(m);
-	CU_ASSERT_TRUE(now() - t0 < 2.0);
 	buf_release(&b);
 }
 
 /* Nesting: 100 levels are kept like Python keeps them; 5000 levels stop
- * at our limit without recursion; many delimiter lines stay linear. */
+ * at our limit without recursion; many delimiter lines and a million parts
+ * are handled (how fast is bench/'s business, not a bound here). */
 static void test_nesting(void)
 {
 	struct buf b = BUF_INIT;
 	struct msg *m;
-	double t0 = now();
 	size_t i;
 	char *text;
 
@@ -574,7 +567,6 @@ static void test_nesting(void)
 	m = msg_parse(b.data, b.len, 0);
 	CU_ASSERT_TRUE(msg_part_count(m) < 200000);
 	msg_free(m);
-	CU_ASSERT_TRUE(now() - t0 < 3.0);
 	buf_release(&b);
 }
 

@@ -143,6 +143,9 @@ static void test_too_much_output(void)
 	fails("head -c 70000 /dev/zero | tr '\\0' x", EX_CONFIG, &err);
 }
 
+/* No assertion: a free function must accept NULL; a mistake here is a
+ * crash, or an error ASan/UBSan report (scripts/test runs the unit tests
+ * under them). */
 static void test_free_null(void)
 {
 	pwcmd_free(NULL);

@@ -180,19 +180,19 @@ static void test_empty(void)
 	thread_free(NULL);
 }
 
-/* 100000 messages: threads of varied shape plus one chain 20000 deep, in
- * shuffled order.  Must stay near-linear: well under a second here. */
+/* 100000 messages: threads of varied shape plus one chain 20000 deep (too
+ * deep for a recursive walk), in shuffled order.  No bound on the time: a
+ * loaded machine or the sanitizers can make any bound fail; speed is
+ * measured by bench/. */
 static void test_big(void)
 {
 	enum { N = 100000, CHAIN = 20000 };
 	struct thread_msg *m = xcalloc(N, sizeof(*m));
 	char **ids = xcalloc(N, sizeof(*ids));
 	char **refs = xcalloc(N, sizeof(*refs));
-	struct timespec t0, t1;
 	struct thread *t;
 	unsigned seed = 42;
 	size_t i;
-	double secs;
 
 	for (i = 0; i < N; i++) {
 		ids[i] = xasprintf("m%zu@big", i);
@@ -219,11 +219,7 @@ static void test_big(void)
 		m[i] = m[j];
 		m[j] = tmp;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	t = thread_build(m, N);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	CU_ASSERT(secs < 2.0);
 	check_permutation(t, N);
 	check_tree_shape(t, N);
 	{
