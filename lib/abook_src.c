@@ -17,6 +17,7 @@
 #include "afile.h"
 #include "ascii.h"
 #include "buf.h"
+#include "pwcmd.h"
 #include "xalloc.h"
 
 uint64_t abook_hash(const char *s, size_t len, int lower)
@@ -482,59 +483,6 @@ static char **shell_cmd(const char *cmd, const char *query)
 	return argv;
 }
 
-/* Start argv with stdin on /dev/null and stdout on out_fd, in a process
- * group of its own so a timeout reaches what a shell started.  The errno
- * of a failed exec comes back through a close-on-exec pipe. */
-static pid_t spawn(char *const argv[], int out_fd, int quiet, struct err *err)
-{
-	struct sigaction sa;
-	sigset_t none;
-	int st[2], child_errno = 0, fd, status;
-	ssize_t r;
-	pid_t pid;
-
-	if (pipe2(st, O_CLOEXEC) < 0)
-		return err_sys(err, EX_OSERR, "cannot run address_cmd: pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(st[0]);
-		close(st[1]);
-		return err_sys(err, EX_OSERR, "cannot run address_cmd: fork");
-	}
-	if (pid == 0) {
-		/* Only async-signal-safe calls until exec. */
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGPIPE, &sa, NULL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
-		if (out_fd <= STDOUT_FILENO)
-			out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-		fd = open("/dev/null", O_RDWR);
-		if (out_fd >= 0 && fd >= 0 &&
-		    (!quiet || fd == STDERR_FILENO || dup2(fd, STDERR_FILENO) >= 0) &&
-		    (fd == STDIN_FILENO || (dup2(fd, STDIN_FILENO) >= 0 && close(fd) == 0)) &&
-		    dup2(out_fd, STDOUT_FILENO) >= 0)
-			execvp(argv[0], argv);
-		child_errno = errno;
-		if (write(st[1], &child_errno, sizeof(child_errno)) < 0)
-			_exit(126);
-		_exit(127);
-	}
-	close(st[1]);
-	do
-		r = read(st[0], &child_errno, sizeof(child_errno));
-	while (r < 0 && errno == EINTR);
-	close(st[0]);
-	if (r == 0)
-		return pid;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	errno = r == (ssize_t)sizeof(child_errno) ? child_errno : EIO;
-	return err_sys(err, EX_CONFIG, "cannot run address_cmd '%s'", argv[0]);
-}
-
 static long ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -584,7 +532,7 @@ int abook_cmd_run(const char *cmd, const char *query, unsigned flags, struct abo
 	char **argv = via_shell ? shell_cmd(cmd, query) : split_cmd(cmd, query, err);
 	struct buf out = BUF_INIT;
 	char what[64];
-	int fds[2], status = 0, rc = -1;
+	int fds[2], status = 0, spawned, rc = -1;
 	pid_t pid;
 
 	if (!argv)
@@ -597,10 +545,14 @@ int abook_cmd_run(const char *cmd, const char *query, unsigned flags, struct abo
 		free_argv(argv);
 		return err_sys(err, EX_OSERR, "cannot run address_cmd: pipe");
 	}
-	pid = spawn(argv, fds[1], (flags & ABOOK_QUIET) != 0, err);
+	/* A process group of its own, so a timeout reaches what a shell
+	 * started. */
+	spawned = pwcmd_spawn(argv, fds[1],
+			      PWCMD_SPAWN_PGRP | ((flags & ABOOK_QUIET) ? PWCMD_SPAWN_QUIET : 0),
+			      "address_cmd", &pid, err);
 	close(fds[1]);
 	free_argv(argv);
-	if (pid < 0) {
+	if (spawned < 0) {
 		close(fds[0]);
 		return -1;
 	}

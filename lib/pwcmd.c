@@ -90,14 +90,15 @@ static int wait_child(pid_t pid, int *status_out, struct err *err)
 	return 0;
 }
 
-/* Start argv with stdin on /dev/null and stdout on out_fd.  fork and exec
- * rather than posix_spawn: glibc's posix_spawn reports a failed exec only
- * when it can use CLONE_VFORK (not under valgrind, for one), and a missing
- * program must be told from a refused password everywhere.  The child sends
- * the errno of a failed exec through a close-on-exec pipe; EOF there means
- * the exec happened. */
-static int spawn(char *const argv[], int out_fd, pid_t *pid_out, struct err *err)
+/* fork and exec rather than posix_spawn: glibc's posix_spawn reports a
+ * failed exec only when it can use CLONE_VFORK (not under valgrind, for
+ * one), and a missing program must be told from a refused password
+ * everywhere.  The child sends the errno of a failed exec through a
+ * close-on-exec pipe; EOF there means the exec happened. */
+int pwcmd_spawn(char *const argv[], int out_fd, unsigned flags, const char *key,
+		pid_t *pid_out, struct err *err)
 {
+	int quiet = (flags & PWCMD_SPAWN_QUIET) != 0;
 	struct sigaction sa;
 	sigset_t none;
 	int st[2], child_errno = 0, fd, status;
@@ -105,12 +106,12 @@ static int spawn(char *const argv[], int out_fd, pid_t *pid_out, struct err *err
 	pid_t pid;
 
 	if (pipe2(st, O_CLOEXEC) < 0)
-		return err_sys(err, EX_OSERR, "cannot run password_cmd: pipe");
+		return err_sys(err, EX_OSERR, "cannot run %s: pipe", key);
 	pid = fork();
 	if (pid < 0) {
 		close(st[0]);
 		close(st[1]);
-		return err_sys(err, EX_OSERR, "cannot run password_cmd: fork");
+		return err_sys(err, EX_OSERR, "cannot run %s: fork", key);
 	}
 	if (pid == 0) {
 		/* Only async-signal-safe calls from here to exec.  Default
@@ -121,13 +122,16 @@ static int spawn(char *const argv[], int out_fd, pid_t *pid_out, struct err *err
 		sigaction(SIGPIPE, &sa, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (flags & PWCMD_SPAWN_PGRP)
+			setpgid(0, 0);
 		/* With our stdio closed the pipe may sit on fd 0 or 1, where
 		 * the dup2 calls below would clobber it or keep it
 		 * close-on-exec; move it out of the way first. */
 		if (out_fd <= STDOUT_FILENO)
 			out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-		fd = open("/dev/null", O_RDONLY);
+		fd = open("/dev/null", quiet ? O_RDWR : O_RDONLY);
 		if (out_fd >= 0 && fd >= 0 &&
+		    (!quiet || fd == STDERR_FILENO || dup2(fd, STDERR_FILENO) >= 0) &&
 		    (fd == STDIN_FILENO || (dup2(fd, STDIN_FILENO) >= 0 && close(fd) == 0)) &&
 		    dup2(out_fd, STDOUT_FILENO) >= 0)
 			execvp(argv[0], argv);
@@ -145,9 +149,10 @@ static int spawn(char *const argv[], int out_fd, pid_t *pid_out, struct err *err
 		*pid_out = pid;
 		return 0;
 	}
-	(void)wait_child(pid, &status, NULL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	errno = r == (ssize_t)sizeof(child_errno) ? child_errno : EIO;
-	return err_sys(err, EX_CONFIG, "cannot run password_cmd '%s'", argv[0]);
+	return err_sys(err, EX_CONFIG, "cannot run %s '%s'", key, argv[0]);
 }
 
 /* Read fd to EOF into out (size PWCMD_MAX_OUTPUT); *len_out gets the byte
@@ -242,7 +247,7 @@ int pwcmd_run(const char *cmd, char **secret_out, struct err *err)
 		err_sys(err, EX_OSERR, "cannot run password_cmd: pipe");
 		goto out;
 	}
-	if (spawn(run, fds[1], &pid, err) < 0)
+	if (pwcmd_spawn(run, fds[1], 0, "password_cmd", &pid, err) < 0)
 		goto out;
 	close(fds[1]);
 	fds[1] = -1;

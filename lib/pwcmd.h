@@ -4,9 +4,12 @@
  * unless it uses shell syntax (| & ; < > $ ` ( ) * ? etc.), then via
  * /bin/sh -c.  Its stdin is /dev/null, stderr passes through.  The secret is
  * never logged; free it with pwcmd_free(), which wipes it first.
+ * pwcmd_spawn() is the fork/exec both this and address_cmd (abook) use.
  */
 #ifndef SUREL_PWCMD_H
 #define SUREL_PWCMD_H
+
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -22,5 +25,18 @@ int pwcmd_run(const char *cmd, char **secret_out, struct err *err)
 
 /* Wipe and free a secret from pwcmd_run(); NULL is fine. */
 void pwcmd_free(char *secret);
+
+/* Flags for pwcmd_spawn(). */
+#define PWCMD_SPAWN_PGRP  1u /* child leads a process group of its own */
+#define PWCMD_SPAWN_QUIET 2u /* child's stderr goes to /dev/null */
+
+/* Start argv (argv[0] looked up in PATH) with stdin on /dev/null, stdout on
+ * out_fd, default SIGPIPE and no blocked signals; key is the config key
+ * named in errors ("password_cmd", "address_cmd").  On success *pid_out is
+ * the child, which the caller waits for.  A program that cannot be run is
+ * EX_CONFIG, after the failed child has been reaped. */
+int pwcmd_spawn(char *const argv[], int out_fd, unsigned flags, const char *key,
+		pid_t *pid_out, struct err *err)
+	__attribute__((warn_unused_result));
 
 #endif
