@@ -28,6 +28,18 @@ static inline int ascii_lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
+/* The value of hex digit c (either case), or -1 when c is not one. */
+static inline int ascii_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Whether the alen bytes at a equal the string b, ignoring ASCII case. */
 static inline int ascii_ieq(const char *a, size_t alen, const char *b)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "codec.h"
 
@@ -73,17 +74,6 @@ static void sink_cp(struct sink *s, unsigned cp)
 		n = 3;
 	}
 	sink_put(s, u, n);
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 static int is_blank(unsigned char c)
@@ -625,7 +615,7 @@ void codec_qp_feed(struct codec_qp *st, const char *in, size_t len, struct buf *
 			} else if (c == '=') {
 				sink_putc(&s, '=');     /* "==": both used up */
 				i++;
-			} else if (hexval(c) >= 0) {
+			} else if (ascii_hexval(c) >= 0) {
 				st->hex = c;
 				st->state = QP_HEX;
 				i++;
@@ -635,8 +625,9 @@ void codec_qp_feed(struct codec_qp *st, const char *in, size_t len, struct buf *
 			break;
 		case QP_HEX:
 			st->state = QP_TEXT;
-			if (hexval(c) >= 0) {
-				sink_putc(&s, (unsigned char)(hexval(st->hex) << 4 | hexval(c)));
+			if (ascii_hexval(c) >= 0) {
+				sink_putc(&s, (unsigned char)(ascii_hexval(st->hex) << 4 |
+							      ascii_hexval(c)));
 				i++;
 			} else {
 				/* Literal "=X"; X is no "=", so c starts afresh. */
@@ -689,9 +680,10 @@ static void q_decode(const char *in, size_t len, struct buf *out)
 	for (i = 0; i < len; i++) {
 		if (p[i] == '_') {
 			sink_putc(&s, ' ');
-		} else if (p[i] == '=' && i + 2 < len && hexval(p[i + 1]) >= 0 &&
-			   hexval(p[i + 2]) >= 0) {
-			sink_putc(&s, (unsigned char)(hexval(p[i + 1]) << 4 | hexval(p[i + 2])));
+		} else if (p[i] == '=' && i + 2 < len && ascii_hexval(p[i + 1]) >= 0 &&
+			   ascii_hexval(p[i + 2]) >= 0) {
+			sink_putc(&s, (unsigned char)(ascii_hexval(p[i + 1]) << 4 |
+						      ascii_hexval(p[i + 2])));
 			i += 2;
 		} else {
 			sink_putc(&s, p[i]);
@@ -1145,8 +1137,8 @@ static int ew_parse(struct scan *sc, const char *p, struct ew *ew)
 	q = next_qe(sc, s);
 	if (!q)
 		return 0;
-	if (count_q(s, q) < 2 && sc->end - q >= 4 && hexval((unsigned char)q[2]) >= 0 &&
-	    hexval((unsigned char)q[3]) >= 0) {
+	if (count_q(s, q) < 2 && sc->end - q >= 4 && ascii_hexval((unsigned char)q[2]) >= 0 &&
+	    ascii_hexval((unsigned char)q[3]) >= 0) {
 		q = next_qe(sc, q + 2);
 		if (!q)
 			return 0;
@@ -1333,10 +1325,11 @@ void codec_pct_decode(const char *in, size_t len, struct buf *out)
 
 	sink_init(&s, out);
 	for (i = 0; i + 2 < len; i++) {
-		if (p[i] != '%' || hexval(p[i + 1]) < 0 || hexval(p[i + 2]) < 0)
+		if (p[i] != '%' || ascii_hexval(p[i + 1]) < 0 || ascii_hexval(p[i + 2]) < 0)
 			continue;
 		sink_put(&s, p + start, i - start);
-		sink_putc(&s, (unsigned char)(hexval(p[i + 1]) << 4 | hexval(p[i + 2])));
+		sink_putc(&s, (unsigned char)(ascii_hexval(p[i + 1]) << 4 |
+					      ascii_hexval(p[i + 2])));
 		i += 2;
 		start = i + 1;
 	}

@@ -15,6 +15,7 @@
 #include <libetpan/mailstream.h>
 #include <libetpan/mmapstring.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "codec.h"
 #include "tls.h"
@@ -162,17 +163,6 @@ char *tls_fingerprint_hex(const unsigned char *der, size_t len)
 	return hex_colons(digest);
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int tls_fingerprint_parse(const char *text, unsigned char out[TLS_SHA256_LEN], struct err *err)
 {
 	unsigned char digest[TLS_SHA256_LEN] = { 0 };
@@ -185,7 +175,7 @@ int tls_fingerprint_parse(const char *text, unsigned char out[TLS_SHA256_LEN], s
 	for (; *s; s++) {
 		if (*s == ':' || *s == ' ' || *s == '\t')
 			continue;
-		v = hex_value((unsigned char)*s);
+		v = ascii_hexval((unsigned char)*s);
 		if (v < 0 || ndigits == 2 * TLS_SHA256_LEN)
 			break;
 		digest[ndigits / 2] |= (unsigned char)(ndigits % 2 ? v : v << 4);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "buf.h"
 #include "codec.h"
 #include "mailto.h"
@@ -15,17 +16,6 @@
 int mailto_is(const char *s)
 {
 	return strncasecmp(s, "mailto:", 7) == 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* The n bytes at s percent-decoded into out, which must then be UTF-8;
@@ -41,8 +31,8 @@ static int decode(const char *s, size_t n, const char *what, struct buf *out, st
 			buf_putc(out, s[i]);
 			continue;
 		}
-		hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-		lo = hi < 0 ? -1 : hexval((unsigned char)s[i + 2]);
+		hi = i + 2 < n ? ascii_hexval((unsigned char)s[i + 1]) : -1;
+		lo = hi < 0 ? -1 : ascii_hexval((unsigned char)s[i + 2]);
 		if (lo < 0)
 			return err_set(err, EX_USAGE, "mailto: bad %%-escape in %s: '%.*s'", what,
 				       (int)(n - i > SHOWN ? SHOWN : n - i), s + i);
