@@ -27,15 +27,23 @@
 #                           SASL string carrying one) is in them
 #   proc_tree PID           PID and its descendants, found through
 #                           /proc/PID/task/*/children (never by name)
-#
-# The account 'o' of oauth2_config (written to $XDG_CONFIG_HOME/surel/config)
-# uses the peer as a custom provider.
+#   op_get PATH             GET https://localhost:$OP_PORT/PATH; prints the status
+#   wait_for FILE REGEX     wait (at most 20 s) until FILE has a line matching
+#                           the extended REGEX
+#   oauth2_config MAILDIR FETCH [SMTP]
+#                           the one account 'o' in $XDG_CONFIG_HOME/surel/config:
+#                           auth = oauth2 with the peer as a custom provider
+#                           ($OP_CONFIG_EXTRA: more lines for it); its token
+#                           store is $STORE
+#   store_refresh           the refresh token in $STORE (its "refresh_token"
+#                           line; empty when none)
 command -v python3 > /dev/null || skip "python3 is needed for the oauth2 peer"
 OP_PEER="$top_srcdir/tests/peer/oauth2-peer.py"
 OP_CA="$DATA/tls/ca.pem"
 OP_STATE="$T/op/state.json"
 OP_LOG="$T/op/log"
 OP_CLIENT=surel-test-client
+STORE="$XDG_STATE_HOME/surel/oauth2/o"
 op_pid=""
 
 op_start() {
@@ -241,4 +249,52 @@ proc_tree() {
 	for c in $(cat /proc/"$1"/task/*/children 2> /dev/null); do
 		proc_tree "$c"
 	done
+}
+
+op_get() {
+	python3 - "$OP_PORT" "$OP_CA" "$1" <<'EOF'
+import http.client, ssl, sys
+c = http.client.HTTPSConnection("localhost", int(sys.argv[1]), timeout=10,
+                                context=ssl.create_default_context(cafile=sys.argv[2]))
+c.request("GET", sys.argv[3])
+r = c.getresponse()
+r.read()
+print(r.status)
+EOF
+}
+
+wait_for() {
+	i=0
+	until grep -Eq "$2" "$1" 2> /dev/null; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || fail "no line matching '$2' in $1: $(cat "$1" 2> /dev/null)"
+		sleep 0.1
+	done
+}
+
+oauth2_config() {
+	mkdir -p "$XDG_CONFIG_HOME/surel"
+	cat > "$XDG_CONFIG_HOME/surel/config" <<EOF
+[account o]
+address = fetchuser@example.test
+maildir = $1
+fetch = $2
+${3:+smtp = $3}
+user = fetchuser
+auth = oauth2
+oauth2_provider = custom
+oauth2_client_id = $OP_CLIENT
+oauth2_auth_url = $OP_URL/authorize
+oauth2_token_url = $OP_URL/token
+oauth2_device_url = $OP_URL/device
+oauth2_scope = mail
+oauth2_ca_file = $OP_CA
+tls_ca_file = $OP_CA
+${OP_CONFIG_EXTRA:-}
+EOF
+	chmod 600 "$XDG_CONFIG_HOME/surel/config"
+}
+
+store_refresh() {
+	sed -n 's/^refresh_token //p' "$STORE" 2> /dev/null || true
 }

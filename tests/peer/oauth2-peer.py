@@ -297,7 +297,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         dc = "dc-" + secrets.token_urlsafe(24)
         uc = "%04d-%04d" % (secrets.randbelow(10000), secrets.randbelow(10000))
         with lock:
-            devices[dc] = {"user_code": uc, "approved": args.auto_approve, "polls": 0,
+            devices[dc] = {"user_code": uc, "approved": args.auto_approve, "polls": 0, "pending": 0,
                            "interval": args.interval, "last": 0.0,
                            "expires": time.time() + args.device_expires_in,
                            "scope": f.get("scope", ""), "slowed": False}
@@ -390,7 +390,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 d["interval"] += 5
                 self.error(what, "slow_down", "please poll less often")
                 return
-            if d["polls"] <= args.pending or not d["approved"]:
+            if d["pending"] < args.pending or not d["approved"]:
+                d["pending"] += 1
                 self.error(what, "authorization_pending", "the user has not approved yet")
                 return
             if "expired-token" in modes or d["expires"] < now:
