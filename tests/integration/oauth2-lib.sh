@@ -35,6 +35,13 @@
 #                           auth = oauth2 with the peer as a custom provider
 #                           ($OP_CONFIG_EXTRA: more lines for it); its token
 #                           store is $STORE
+#   sp_start ARGS...        tests/peer/smtp-peer.py with STARTTLS (required)
+#                           and --oauth2 checking tokens against the peer for
+#                           user fetchuser, a fresh spool $T/smtp and log
+#                           $T/smtp.log;
+#                           $SP_PORT; stopped on exit (sp_stop)
+#   sign_in                 spool auth --device against a peer run with
+#                           --auto-approve; fails the test unless it worked
 #   store_refresh           the refresh token in $STORE (its "refresh_token"
 #                           line; empty when none)
 command -v python3 > /dev/null || skip "python3 is needed for the oauth2 peer"
@@ -45,6 +52,7 @@ OP_LOG="$T/op/log"
 OP_CLIENT=surel-test-client
 STORE="$XDG_STATE_HOME/surel/oauth2/o"
 op_pid=""
+sp_pid=""
 
 op_start() {
 	op_stop
@@ -275,6 +283,9 @@ wait_for() {
 oauth2_config() {
 	mkdir -p "$XDG_CONFIG_HOME/surel"
 	cat > "$XDG_CONFIG_HOME/surel/config" <<EOF
+[general]
+default_account = o
+${OP_GENERAL_EXTRA:-}
 [account o]
 address = fetchuser@example.test
 maildir = $1
@@ -297,4 +308,34 @@ EOF
 
 store_refresh() {
 	sed -n 's/^refresh_token //p' "$STORE" 2> /dev/null || true
+}
+
+sp_start() {
+	sp_stop
+	rm -rf "$T/sp.port" "$T/smtp" "$T/smtp.log"
+	python3 "$top_srcdir/tests/peer/smtp-peer.py" --tls "$DATA/tls/localhost-chain.pem" \
+		"$DATA/tls/localhost.key" --require-tls --oauth2 "$OP_URL/introspect" \
+		--oauth2-user fetchuser --spool "$T/smtp" --log "$T/smtp.log" \
+		--port-file "$T/sp.port" "$@" &
+	sp_pid=$!
+	i=0
+	while [ ! -s "$T/sp.port" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "smtp-peer.py did not start"
+		sleep 0.1
+	done
+	SP_PORT=$(cat "$T/sp.port")
+}
+
+sp_stop() {
+	if [ -n "$sp_pid" ]; then
+		kill "$sp_pid" 2> /dev/null || true
+		wait "$sp_pid" 2> /dev/null || true
+		sp_pid=""
+	fi
+}
+
+sign_in() {
+	"$SPOOL" -A o auth --device > "$T/signin.out" 2> "$T/signin.err" < /dev/null ||
+		fail "spool auth --device failed: $(cat "$T/signin.err")"
 }

@@ -180,9 +180,14 @@ def check_bearer(c, mech, parts):
         return True
     status = {"status": "invalid_token" if mech == "OAUTHBEARER" else "401",
               "schemes": "bearer", "scope": "mail"}
+    log("AUTH %s refused" % mech)
     c.send("334 " + base64.b64encode(json.dumps(status).encode()).decode())
-    answer = c.line().strip()
-    log("AUTH %s refused, error challenge answered %s" %
+    try:
+        answer = c.line().strip()
+    except EOFError:
+        log("AUTH %s: the client hung up at the error challenge" % mech)
+        raise
+    log("AUTH %s error challenge answered %s" %
         (mech, "AQ==" if answer == b"AQ==" else "empty" if not answer else "otherwise"))
     return False
 
