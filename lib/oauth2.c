@@ -799,6 +799,9 @@ static int device_parse(long status, const struct buf *body, struct device *d, s
 	return rc;
 }
 
+/* Failed polls in a row (no answer, 5xx) that end a device sign-in. */
+#define DEVICE_DOWN_MAX 5
+
 /* Poll the token endpoint until the user has decided or the code expired
  * (RFC 8628 3.4, 3.5). */
 static int device_poll(const struct oauth2 *o, struct device *d, struct oauth2_tokens *t,
@@ -807,6 +810,7 @@ static int device_poll(const struct oauth2 *o, struct device *d, struct oauth2_t
 	time_t deadline = time(NULL) + (time_t)d->expires_in;
 	long interval = d->interval > 0 ? d->interval : 1;
 	struct buf form = BUF_INIT;
+	int down = 0;
 
 	for (;;) {
 		sleep((unsigned)interval);
@@ -821,6 +825,8 @@ static int device_poll(const struct oauth2 *o, struct device *d, struct oauth2_t
 		}
 		if (post_tokens(o, o->token_url, &form, t, err) == 0)
 			return 0;
+		if (!(err->code == EX_TEMPFAIL && !t->error[0]))
+			down = 0;
 		if (strcmp(t->error, "authorization_pending") == 0)
 			continue;
 		if (strcmp(t->error, "slow_down") == 0) {
@@ -832,8 +838,9 @@ static int device_poll(const struct oauth2 *o, struct device *d, struct oauth2_t
 				       o->account);
 		if (strcmp(t->error, "access_denied") == 0)
 			return err_set(err, EX_NOPERM, "%s: sign-in refused (access_denied)", o->account);
-		/* A network failure or a 5xx in between is not the end. */
-		if (err->code == EX_TEMPFAIL && !t->error[0]) {
+		/* A network failure or a 5xx in between is not the end; a
+		 * few in a row are. */
+		if (err->code == EX_TEMPFAIL && !t->error[0] && ++down < DEVICE_DOWN_MAX) {
 			log_warnx("%s; polling again", err->msg);
 			continue;
 		}
