@@ -24,7 +24,10 @@
 #                           /authorize), follow its redirect to the client's
 #                           loopback listener; prints the listener's status
 #   no_token FILE|DIR...    fail if any token the peer issued (or a base64
-#                           SASL string carrying one) is in them
+#                           SASL string carrying one) is in them; so are the
+#                           blank-separated words of $NO_TOKEN_EXTRA (a
+#                           shell variable: exported, it would be in the
+#                           environment of the processes under test)
 #   proc_tree PID           PID and its descendants, found through
 #                           /proc/PID/task/*/children (never by name)
 #   op_get PATH             GET https://localhost:$OP_PORT/PATH; prints the status
@@ -214,10 +217,10 @@ EOF
 }
 
 no_token() {
-	python3 - "$OP_STATE" "$@" <<'EOF' || fail "a token is where it must not be (above)"
+	NO_TOKEN_EXTRA="${NO_TOKEN_EXTRA:-}" python3 - "$OP_STATE" "$@" <<'EOF' || fail "a token is where it must not be"
 import base64, binascii, json, os, re, sys
 s = json.load(open(sys.argv[1]))
-toks = [t for t in s["access"] + s["refresh"] if t]
+toks = [t for t in s["access"] + s["refresh"] + os.environ.get("NO_TOKEN_EXTRA", "").split() if t]
 b64 = re.compile(rb"[A-Za-z0-9+/]{24,}={0,2}")
 def leaks(data):
     for t in toks:

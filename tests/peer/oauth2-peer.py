@@ -40,6 +40,10 @@ Loopback only, standard library only, HTTPS with the test certificates
   wrong-state     /authorize redirects with a state that is not the client's
   reuse-revokes   a rotated-out refresh token presented again revokes every
                   refresh token (refresh token reuse detection)
+  device-client-auth
+                  /device, too, wants the client secret (RFC 8628 3.1:
+                  RFC 6749 3.2.1's client authentication applies there);
+                  without this mode it checks client_id only, as Google does
 
 A device poll sooner than the current interval is answered slow_down as
 RFC 8628 3.5 allows, and logged "too-fast" (a client must not do that).
@@ -197,9 +201,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 count("token-in-url")
                 save_state()
 
-    def client_ok(self, f):
+    def client_ok(self, f, with_secret=True):
         """The client is who it says (RFC 6749 2.3.1): client_id, and the
-        secret when --client-secret-file is given, in the form or Basic."""
+        secret when --client-secret-file is given (and with_secret), in the
+        form or Basic."""
         cid, csec = f.get("client_id"), f.get("client_secret")
         auth = self.headers.get("Authorization", "")
         if auth.startswith("Basic "):
@@ -210,7 +215,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return False
         if cid != args.client_id:
             return False
-        if secret is not None and csec != secret:
+        if with_secret and secret is not None and csec != secret:
             return False
         return True
 
@@ -291,7 +296,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(302, "redirecting\n", ctype="text/plain", extra=(("Location", loc),))
 
     def device(self, f):
-        if not self.client_ok(f):
+        if not self.client_ok(f, "device-client-auth" in modes):
             self.error("POST /device", "invalid_client", "unknown client", 401)
             return
         dc = "dc-" + secrets.token_urlsafe(24)
