@@ -4,7 +4,8 @@
 #
 #   op_start ARGS...        start oauth2-peer.py ARGS on a free port: $OP_PORT,
 #                           $OP_URL (https://localhost:PORT), its state in
-#                           $OP_STATE, its log in $OP_LOG; stopped on exit
+#                           $OP_STATE, its log in $OP_LOG (both new); stopped
+#                           on exit
 #   op_stop                 stop it (by the pid op_start got)
 #   dc_oauth2_start         dovecot_start (dovecot.sh, sourced before this) with
 #                           the oauth2 passdb asking the peer; refusals come
@@ -59,8 +60,8 @@ sp_pid=""
 
 op_start() {
 	op_stop
+	rm -rf "$T/op"
 	mkdir -p "$T/op"
-	rm -f "$T/op/port"
 	python3 "$OP_PEER" --state "$OP_STATE" --log "$OP_LOG" --port-file "$T/op/port" \
 		--client-id "$OP_CLIENT" "$@" &
 	op_pid=$!
