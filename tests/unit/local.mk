@@ -39,3 +39,4 @@ tests_unit_unit_SOURCES += tests/unit/test_err.c
 tests_unit_unit_SOURCES += tests/unit/test_fetch.c
 tests_unit_unit_SOURCES += tests/unit/test_mutf7.c
 tests_unit_unit_SOURCES += tests/unit/test_mda.c
+tests_unit_unit_SOURCES += tests/unit/test_oauth2.c
