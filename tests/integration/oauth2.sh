@@ -3,8 +3,9 @@
 # whose oauth2 passdb asks tests/peer/oauth2-peer.py) and sendq flush (to
 # tests/peer/smtp-peer.py checking XOAUTH2/OAUTHBEARER tokens the same way).
 # 1. Across an access-token expiry, with no user action: a token that runs
-#    out is refreshed before the login; a token the server stops taking
-#    early is replaced once and the login retried.  The provider rotates
+#    out is refreshed before the login (also by a running sendq daemon); a
+#    token the server stops taking early is replaced once and the login
+#    retried.  The provider rotates
 #    refresh tokens: the store always holds the newest.
 # 2. A token endpoint answering 5xx: fetch exits 75 (try later), the queue
 #    keeps its mail; once it is back, both work without a sign-in.
@@ -15,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 . "$(dirname "$0")/oauth2-lib.sh"
-trap 'op_stop; sp_stop; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap 'op_stop; sp_stop; dovecot_stop; [ -z "${dpid:-}" ] || kill "$dpid" 2> /dev/null; rm -rf "$T"' EXIT INT TERM
 SENDQ="$top_builddir/sendq/sendq"
 export SENDQ_SMTP_TIMEOUT=10
 
@@ -138,6 +139,31 @@ expect_exit 0 "$SENDQ" flush
 grep -q 'AUTH XOAUTH2 accepted' "$T/smtp.log" || fail "not XOAUTH2: $(cat "$T/smtp.log")"
 ok "sendq flush: XOAUTH2 when the server offers only that"
 
+# sendq daemon, running across an expiry, refreshes on its own.
+"$SENDQ" daemon > "$T/daemon.out" 2> "$T/daemon.err" &
+dpid=$!
+# wait_sent N: until the peer has N messages (at most 30 s).
+wait_sent() {
+	i=0
+	while [ "$(sent)" -lt "$1" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(sent)" -eq "$1" ] || fail "the daemon sent $(sent), not $1: $(cat "$T/daemon.err")"
+}
+enqueue 1
+wait_sent 2
+wait_expired
+r0=$(refreshes)
+enqueue 1
+wait_sent 3
+[ "$(refreshes)" -gt "$r0" ] || fail "the daemon did not refresh"
+kill "$dpid"
+wait "$dpid" 2> /dev/null || true
+dpid=""
+check_store "sendq daemon"
+ok "sendq daemon sends across an expiry, refreshing on its own"
+
 # --- 2. the token endpoint fails ----------------------------------------------
 op_control action=expire
 wait_expired
@@ -147,7 +173,7 @@ expect_one_line_error spool
 grep -q 'sign-in' "$T/err" && fail "a 5xx is not a sign-in: $(cat "$T/err")"
 enqueue 1
 "$SENDQ" flush > "$T/out" 2> "$T/err" || true
-[ "$(sent)" -eq 1 ] || fail "a message went out without a token"
+[ "$(sent)" -eq 3 ] || fail "a message went out without a token"
 "$SENDQ" list --json > "$T/list.json"
 python3 -c "import json, sys; q = json.load(open(sys.argv[1])); sys.exit(0 if len(q) == 1 else 1)" \
 	"$T/list.json" || fail "the queue does not hold the message: $(cat "$T/list.json")"
@@ -157,7 +183,7 @@ dc_put 1
 expect_exit 0 "$SPOOL" fetch
 "$SENDQ" retry > /dev/null 2>&1 || true
 expect_exit 0 "$SENDQ" flush
-[ "$(sent)" -eq 2 ] || fail "flush after the 5xx: $("$SENDQ" list)"
+[ "$(sent)" -eq 4 ] || fail "flush after the 5xx: $("$SENDQ" list)"
 check_store "after the 5xx"
 ok "after the 5xx: fetch and flush work again, no sign-in"
 
@@ -166,7 +192,7 @@ op_control action=revoke
 op_control action=expire
 enqueue 20
 "$SENDQ" flush > "$T/out" 2> "$T/err" || true
-[ "$(sent)" -eq 2 ] || fail "mail went out with a revoked refresh token"
+[ "$(sent)" -eq 4 ] || fail "mail went out with a revoked refresh token"
 "$SENDQ" list --json > "$T/list.json"
 python3 - "$T/list.json" <<'EOF' || fail "after the revocation: $(cat "$T/list.json")"
 import json, sys
@@ -191,7 +217,7 @@ ok "revoked refresh token: spool fetch and watch exit 77 with the one line"
 sign_in
 "$SENDQ" retry > /dev/null 2>&1 || true
 expect_exit 0 "$SENDQ" flush
-[ "$(sent)" -eq 22 ] || fail "after sign-in $(sent) sent, expected 22: $("$SENDQ" list)"
+[ "$(sent)" -eq 24 ] || fail "after sign-in $(sent) sent, expected 24: $("$SENDQ" list)"
 dc_put 1
 expect_exit 0 "$SPOOL" fetch
 check_store "after the new sign-in"
