@@ -4,7 +4,8 @@
 #    approves that code at the URL, the client polls through
 #    authorization_pending and one slow_down (never sooner than the
 #    interval, which slow_down raises by 5 s) and stores the tokens (0600).
-#    expired_token and access_denied end it with one line, and no store.
+#    expired_token and access_denied end it with one line, and no store;
+#    so does a code nobody approves before it expires.
 # 2. --browser (RFC 7636 + RFC 8252), with BROWSER unset: the URL printed
 #    is fetched, its redirect followed to the loopback listener; the peer
 #    checks the code_verifier against the challenge; the store holds the
@@ -84,6 +85,17 @@ for mode in expired-token access-denied; do
 	[ "$(op_count "too-fast")" -eq 0 ] || fail "$mode: the client polled too fast"
 	ok "spool auth --device, $mode: exit $arc, one line ($(cat "$T/err"))"
 done
+
+# Nobody approves: the device code runs out (expires_in 3 s) and the
+# client stops.
+rm -rf "$XDG_STATE_HOME/surel"
+op_start --device-expires-in 3 --max-time 60
+oauth2_config "$T/Mail" "imap://127.0.0.1:9"
+auth_bg --device
+auth_wait
+[ "$arc" -eq 77 ] || fail "unapproved device code: exit $arc: $(cat "$T/auth.err")"
+[ ! -e "$STORE" ] || fail "unapproved device code: a store was written"
+ok "spool auth --device, nobody approves: it stops when the code expires (77)"
 
 # --- 2. browser flow ----------------------------------------------------------
 rm -rf "$XDG_STATE_HOME/surel"

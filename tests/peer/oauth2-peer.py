@@ -395,11 +395,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 d["interval"] += 5
                 self.error(what, "slow_down", "please poll less often")
                 return
+            if d["expires"] < now:
+                self.error(what, "expired_token", "the device code has expired")
+                return
             if d["pending"] < args.pending or not d["approved"]:
                 d["pending"] += 1
                 self.error(what, "authorization_pending", "the user has not approved yet")
                 return
-            if "expired-token" in modes or d["expires"] < now:
+            if "expired-token" in modes:
                 self.error(what, "expired_token", "the device code has expired")
                 return
             if "access-denied" in modes:
