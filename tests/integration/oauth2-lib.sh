@@ -4,9 +4,9 @@
 #
 #   op_start ARGS...        start oauth2-peer.py ARGS on a free port: $OP_PORT,
 #                           $OP_URL (https://localhost:PORT), its state in
-#                           $OP_STATE, its log in $OP_LOG (both new); stopped
-#                           on exit
-#   op_stop                 stop it (by the pid op_start got)
+#                           $OP_STATE, its log in $OP_LOG (both new)
+#   op_stop                 stop it (by the pid op_start got); the test's
+#                           EXIT trap calls it, and sp_stop, dovecot_stop
 #   dc_oauth2_start         dovecot_start (dovecot.sh, sourced before this) with
 #                           the oauth2 passdb asking the peer; refusals come
 #                           at once, with no growing penalty for 127.0.0.1
@@ -37,13 +37,14 @@
 #   oauth2_config MAILDIR FETCH [SMTP]
 #                           the one account 'o' in $XDG_CONFIG_HOME/surel/config:
 #                           auth = oauth2 with the peer as a custom provider
-#                           ($OP_CONFIG_EXTRA: more lines for it); its token
+#                           ($OP_CONFIG_EXTRA: more lines for it,
+#                           $OP_GENERAL_EXTRA: for [general]); its token
 #                           store is $STORE
 #   sp_start ARGS...        tests/peer/smtp-peer.py with STARTTLS (required)
 #                           and --oauth2 checking tokens against the peer for
 #                           user fetchuser, a fresh spool $T/smtp and log
-#                           $T/smtp.log;
-#                           $SP_PORT; stopped on exit (sp_stop)
+#                           $T/smtp.log; $SP_PORT
+#   sp_stop                 stop it
 #   sign_in                 spool auth --device against a peer run with
 #                           --auto-approve; fails the test unless it worked
 #   store_refresh           the refresh token in $STORE (its "refresh_token"

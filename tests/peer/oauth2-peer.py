@@ -57,6 +57,12 @@ authenticate (client_secret in the form or HTTP Basic).
 --delay S waits S seconds before answering a token request (a slow
 server, so a test can look at the client while it waits).
 
+Other knobs: --expires-in (access token lifetime, default 3600 s),
+--interval (device polling interval, default 1 s), --device-expires-in
+(device code lifetime, default 600 s), --client-id (default
+surel-test-client), --user (the username introspection reports, default
+fetchuser), --scope, --tls CERT KEY (another certificate, e.g. wronghost).
+
 --log FILE gets one line per request: method, path, grant type, result;
 never a token, code, verifier or secret.  A request whose URL carries an
 issued access or refresh token is logged "token-in-url".  --state FILE is
