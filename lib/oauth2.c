@@ -521,6 +521,17 @@ void oauth2_signin_plain(struct err *err)
 	memcpy(err->msg, msg, sizeof(msg));
 }
 
+int oauth2_signin_text(const char *text, char *name, size_t size)
+{
+	static const char tail[] = ": sign-in needed: run spool auth -A ";
+	const char *t = text ? strstr(text, tail) : NULL;
+
+	if (!t)
+		return 0;
+	snprintf(name, size, "%s", t + sizeof(tail) - 1);
+	return 1;
+}
+
 /* The store's access token, if it may be given out now. */
 static int usable(const struct oauth2_tokens *t, const char *rejected, time_t now)
 {

@@ -75,6 +75,9 @@ int oauth2_is_signin(const struct err *err);
  * ACCOUNT" again (the one line fetch and watch promise), dropping the
  * context in front; other errors are left alone. */
 void oauth2_signin_plain(struct err *err);
+/* Whether text (a message's error in the queue, say) is that error; the
+ * account's name goes to name (size bytes, cut to fit). */
+int oauth2_signin_text(const char *text, char *name, size_t size);
 
 /* Sign in with the device grant: print the verification URL and user code
  * to out, poll the token endpoint, store the tokens.  EX_NOPERM when the

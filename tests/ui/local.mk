@@ -15,3 +15,4 @@ TESTS += \
 	tests/ui/mailcap.sh \
 	tests/ui/folderlist.sh \
 	tests/ui/bodysearch.sh
+TESTS += tests/ui/oauth2-status.sh

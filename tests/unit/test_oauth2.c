@@ -286,7 +286,7 @@ static void test_no_store(void)
 	struct oauth2 *o;
 	struct cfg *cfg = setup(&o, &f);
 	struct err err = ERR_INIT;
-	char *tok = NULL;
+	char *tok = NULL, name[16];
 
 	CU_ASSERT_EQUAL(oauth2_token(o, NULL, &tok, &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_NOPERM);
@@ -296,6 +296,11 @@ static void test_no_store(void)
 	oauth2_signin_plain(&err);
 	CU_ASSERT_STRING_EQUAL(err.msg, "a: sign-in needed: run spool auth -A a");
 	CU_ASSERT_EQUAL(f.calls, 0);
+	/* As the queue keeps it, for the MUA's status bar. */
+	CU_ASSERT(oauth2_signin_text(err.msg, name, sizeof(name)));
+	CU_ASSERT_STRING_EQUAL(name, "a");
+	CU_ASSERT(!oauth2_signin_text("smtp.example.org: 535 5.7.8 bad token", name, sizeof(name)));
+	CU_ASSERT(!oauth2_signin_text(NULL, name, sizeof(name)));
 	teardown(cfg, o);
 }
 
