@@ -11,6 +11,8 @@
 #    stays, refresh after refresh, and fetch works.
 # 5. No sign-in yet: fetch exits 77 with the sign-in line.  A store that
 #    others can read is refused (78), and no token from it is sent.
+# 6. IMAP and POP3 servers that offer XOAUTH2 and not OAUTHBEARER: XOAUTH2
+#    is used, and a token refused early is replaced once there too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 . "$(dirname "$0")/oauth2-lib.sh"
@@ -78,3 +80,26 @@ expect_one_line_error spool
 [ "$(op_count "introspect active")" -eq "$intro" ] || fail "a token from the open store was sent"
 chmod 600 "$STORE"
 ok "a store others can read is refused (78: $(cat "$T/err"))"
+
+# --- 6. a server that offers XOAUTH2 only -----------------------------------------
+dovecot_stop
+rm -f "$DC_LOG"
+op_start --auto-approve --expires-in 3600 --max-time 120
+DC_EXTRA="auth_mechanisms = plain login xoauth2"
+dc_oauth2_start
+oauth2_config "$T/MailX" "imap://127.0.0.1:$DC_IMAP"
+sign_in
+for proto in imap pop3; do
+	[ $proto = imap ] && port=$DC_IMAP || port=$DC_POP3
+	oauth2_config "$T/MailX-$proto" "$proto://127.0.0.1:$port"
+	expect_exit 0 "$SPOOL" fetch
+	op_control action=expire
+	r0=$(op_count "grant refresh_token")
+	expect_exit 0 "$SPOOL" fetch
+	[ "$(op_count "grant refresh_token")" -eq $((r0 + 1)) ] ||
+		fail "$proto XOAUTH2: expected one refresh after the refusal"
+done
+grep -q 'method=OAUTHBEARER' "$DC_LOG" && fail "OAUTHBEARER though Dovecot does not offer it"
+[ "$(grep -c 'Login: user=<fetchuser>, method=XOAUTH2' "$DC_LOG")" -ge 4 ] ||
+	fail "fewer than 4 XOAUTH2 logins: $(grep Login "$DC_LOG")"
+ok "IMAP and POP3 offering XOAUTH2 only: it is used, and a refused token is replaced once"
