@@ -26,6 +26,8 @@ Loopback only, standard library only, HTTPS with the test certificates
                                     (invalid_grant from then on)
                       expire        every access token issued so far is
                                     expired (introspection says inactive)
+                      lifetime      access tokens issued from now on live
+                                    this long (field seconds)
                       fail5xx       the next N (field count) token requests
                                     get 503 with an HTML body
                       approve       approve device user_code (field user_code)
@@ -471,6 +473,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif action == "expire":
                 for t in access:
                     access[t] = 0
+            elif action == "lifetime":
+                args.expires_in = int(f.get("seconds", "3600"))
             elif action == "fail5xx":
                 fail_next[0] = int(f.get("count", "1"))
             elif action == "approve":
