@@ -13,7 +13,8 @@
 #   children, sampled by PID while a slow token endpoint keeps them waiting;
 # - the environment of the oauth2_client_secret_cmd children (each writes
 #   its own to a file);
-# - the one-line error after the refresh token was revoked.
+# - the one-line error after the refresh token was revoked;
+# - the URLs of the requests the provider got.
 # The processes run with core dumps off (RLIMIT_CORE 0).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
@@ -142,3 +143,5 @@ op_control action=revoke
 expect_exit 77 "$SPOOL" -v -v fetch
 no_token "$T/out" "$T/err"
 ok "after revocation: no secret in spool -v -v fetch's output"
+[ "$(op_count token-in-url)" -eq 0 ] || fail "a token went to the provider in a URL"
+ok "no token ever went to the provider in a URL"
