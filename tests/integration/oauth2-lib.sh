@@ -168,7 +168,7 @@ def send(text):
 line()
 if proto == "imap":
     send("a AUTHENTICATE %s %s" % (mech, ir))
-    while True:
+    for _ in range(100):
         ln = line()
         if ln.startswith("+"):
             # The error challenge (RFC 7628 3.2.2): answered, then NO.
@@ -179,9 +179,10 @@ if proto == "imap":
             sys.exit(1)
         elif not ln.startswith("*"):
             sys.exit(2)
+    sys.exit(2)
 else:
     send("AUTH %s %s" % (mech, ir))
-    while True:
+    for _ in range(100):
         ln = line()
         if ln.startswith("+OK"):
             sys.exit(0)
@@ -191,6 +192,7 @@ else:
             sys.exit(1)
         else:
             sys.exit(2)
+    sys.exit(2)
 EOF
 }
 
