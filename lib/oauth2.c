@@ -870,7 +870,12 @@ int oauth2_signin_device(struct oauth2 *o, FILE *out, struct err *err)
 	if (!o->device_url)
 		return err_set(err, EX_CONFIG, "account '%s': no device endpoint (set oauth2_device_url, or use --browser)",
 			       o->account);
-	form_add(&form, "client_id", o->client_id);
+	/* RFC 8628 3.1: a confidential client authenticates here as at the
+	 * token endpoint. */
+	if (form_client(o, &form, err) < 0) {
+		buf_wipe(&form);
+		return -1;
+	}
 	if (o->scope)
 		form_add(&form, "scope", o->scope);
 	buf_putc(&form, '\0');
