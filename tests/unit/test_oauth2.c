@@ -534,6 +534,93 @@ static void test_config(void)
 	tutil_rmtree();
 }
 
+/* A token endpoint that answers from a script, one reply per request,
+ * and keeps the forms it was sent. */
+struct script {
+	int n;
+	const long *status;
+	const char *const *body;
+	char form[4][512];
+};
+
+static int script_post(void *ctx, const char *url, const char *form, long *status_out,
+		       struct buf *body, struct err *err)
+{
+	struct script *sc = ctx;
+
+	(void)url;
+	if (sc->n >= 4)
+		return err_set(err, EX_SOFTWARE, "more requests than the script has");
+	snprintf(sc->form[sc->n], sizeof(sc->form[sc->n]), "%s", form);
+	*status_out = sc->status[sc->n];
+	buf_puts(body, sc->body[sc->n]);
+	sc->n++;
+	return 0;
+}
+
+/* The device grant with a confidential client: the secret goes to the
+ * device endpoint too (RFC 8628 3.1), authorization_pending means poll
+ * again, and the tokens end up in the store. */
+static void test_device(void)
+{
+	static const long status[] = { 200, 400, 200 };
+	static const char *const body[] = {
+		"{\"device_code\":\"dc-1\",\"user_code\":\"ABCD-EFGH\","
+		"\"verification_uri\":\"https://auth.example.org/verify\",\"expires_in\":600,"
+		"\"interval\":1}",
+		"{\"error\":\"authorization_pending\"}",
+		"{\"access_token\":\"at-d\",\"expires_in\":3600,\"refresh_token\":\"rt-d\"}",
+	};
+	const char *dir = tutil_tmpdir();
+	char *cfgpath = xasprintf("%s/config", dir), *state = xasprintf("%s/state", dir);
+	char *text = xasprintf("[account a]\naddress = a@example.org\nauth = oauth2\n"
+			       "oauth2_client_id = cid\noauth2_client_secret_cmd = printf s3cret\n"
+			       "oauth2_token_url = https://auth.example.org/token\n"
+			       "oauth2_device_url = https://auth.example.org/device\n"
+			       "oauth2_scope = mail offline\n");
+	struct script sc = { 0, status, body, { "" } };
+	struct oauth2_tokens t;
+	struct err err = ERR_INIT;
+	struct oauth2 *o;
+	struct cfg *cfg;
+	char out[512] = "";
+	FILE *fp;
+
+	setenv("XDG_STATE_HOME", state, 1);
+	CU_ASSERT_EQUAL(tutil_write(cfgpath, text, strlen(text)), 0);
+	cfg = cfg_load(cfgpath, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	o = oauth2_new(cfg_account_at(cfg, 0), &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT(oauth2_has_device(o));
+	oauth2_set_post(o, script_post, &sc);
+	fp = fmemopen(out, sizeof(out) - 1, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_EQUAL(oauth2_signin_device(o, fp, &err), 0);
+	fclose(fp);
+	CU_ASSERT_EQUAL(sc.n, 3);
+	CU_ASSERT_STRING_EQUAL(sc.form[0], "client_id=cid&client_secret=s3cret&scope=mail%20offline");
+	CU_ASSERT_PTR_NOT_NULL(strstr(sc.form[1], "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sc.form[1], "device_code=dc-1"));
+	CU_ASSERT_STRING_EQUAL(sc.form[1], sc.form[2]);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "https://auth.example.org/verify"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "ABCD-EFGH"));
+	/* Neither the device code nor a token is shown. */
+	CU_ASSERT_PTR_NULL(strstr(out, "dc-1"));
+	CU_ASSERT_PTR_NULL(strstr(out, "at-d"));
+	CU_ASSERT_EQUAL_FATAL(oauth2_store_read(oauth2_store_path(o), &t, &err), 0);
+	CU_ASSERT_STRING_EQUAL(t.access, "at-d");
+	CU_ASSERT_STRING_EQUAL(t.refresh, "rt-d");
+	oauth2_tokens_release(&t);
+	oauth2_free(o);
+	cfg_free(cfg);
+	unsetenv("XDG_STATE_HOME");
+	free(cfgpath);
+	free(state);
+	free(text);
+	tutil_rmtree();
+}
+
 void suite_oauth2(void)
 {
 	CU_pSuite s = CU_add_suite("oauth2", NULL, NULL);
@@ -551,4 +638,5 @@ void suite_oauth2(void)
 	CU_add_test(s, "invalid_grant and 5xx", test_invalid_grant);
 	CU_add_test(s, "store read again under the lock", test_reread_under_lock);
 	CU_add_test(s, "configuration keys", test_config);
+	CU_add_test(s, "device grant", test_device);
 }
