@@ -32,9 +32,11 @@
 #define BODY_MAX (256 * 1024)
 #define STORE_MAX (64 * 1024)
 
-/* What the providers publish (checked 2026): Google's OAuth 2.0 for web
- * server and installed apps, and the Microsoft identity platform's v2.0
- * endpoints with the Exchange Online scopes for IMAP, POP and SMTP AUTH.
+/* The endpoints and scopes the providers document: Google's OAuth 2.0 for
+ * installed apps (one scope for IMAP, POP3 and SMTP), and the Microsoft
+ * identity platform's v2.0 endpoints of the common tenant with the
+ * Exchange Online scopes for IMAP, POP and SMTP AUTH.  A provider that
+ * moves them is followed with the oauth2_*_url keys meanwhile.
  * Google has a device endpoint, but its device flow does not grant the
  * mail scope, so the preset leaves it out and `spool auth` uses the
  * browser. */
@@ -693,8 +695,8 @@ char *oauth2_random(size_t n)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			/* Only before the kernel's pool is ready; GnuTLS has
-			 * its own. */
+			/* A kernel without getrandom(2) (ENOSYS): GnuTLS has
+			 * a generator of its own. */
 			gnutls_rnd(GNUTLS_RND_KEY, p + got, n - got);
 			break;
 		}
