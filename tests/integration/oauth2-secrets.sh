@@ -30,7 +30,8 @@ mkdir -p "$T/childenv"
 
 # Access tokens live 30 s (under surel's 60 s margin), so every process
 # refreshes; the token endpoint takes 1 s, long enough to look at them.
-op_start --expires-in 30 --auto-approve --client-secret-file "$T/csecret" --delay 1 --max-time 600
+op_start --expires-in 30 --auto-approve --client-secret-file "$T/csecret" --mode device-client-auth \
+	--delay 1 --max-time 600
 dc_oauth2_start
 sp_start --max-time 600
 OP_CONFIG_EXTRA="oauth2_client_secret_cmd = sh -c 'env > \"\$(mktemp $T/childenv/env.XXXXXX)\"; cat $T/csecret'"
@@ -50,7 +51,9 @@ observe() {
 	wpid=$!
 	i=0
 	while kill -0 "$wpid" 2> /dev/null && [ $i -lt 600 ]; do
-		cat "/proc/$wpid/limits" > "$T/samples/$name.limits" 2> /dev/null || true
+		# A process gone by now leaves the last good copy in place.
+		cat "/proc/$wpid/limits" > "$T/limits" 2> /dev/null && [ -s "$T/limits" ] &&
+			mv "$T/limits" "$T/samples/$name.limits"
 		for p in $(proc_tree "$wpid"); do
 			{ tr '\0' '\n' < "/proc/$p/cmdline"; tr '\0' '\n' < "/proc/$p/environ"; } \
 				>> "$T/samples/$name" 2> /dev/null || true
@@ -65,6 +68,7 @@ observe() {
 }
 
 core_off() {
+	[ -s "$T/samples/$1.limits" ] || fail "$1: /proc/PID/limits was never read"
 	grep -Eq '^Max core file size +0 +' "$T/samples/$1.limits" ||
 		fail "$1: core dumps are on: $(grep core "$T/samples/$1.limits")"
 }

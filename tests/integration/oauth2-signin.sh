@@ -5,7 +5,8 @@
 #    authorization_pending and one slow_down (never sooner than the
 #    interval, which slow_down raises by 5 s) and stores the tokens (0600).
 #    expired_token and access_denied end it with one line, and no store;
-#    so does a code nobody approves before it expires.
+#    so does a code nobody approves before it expires.  A confidential
+#    client authenticates at the device endpoint too (RFC 8628 3.1).
 # 2. --browser (RFC 7636 + RFC 8252), with BROWSER unset: the URL printed
 #    is fetched, its redirect followed to the loopback listener; the peer
 #    checks the code_verifier against the challenge; the store holds the
@@ -85,6 +86,19 @@ for mode in expired-token access-denied; do
 	[ "$(op_count "too-fast")" -eq 0 ] || fail "$mode: the client polled too fast"
 	ok "spool auth --device, $mode: exit $arc, one line ($(cat "$T/err"))"
 done
+
+# A confidential client authenticates at the device endpoint too (RFC
+# 8628 3.1 applies RFC 6749 3.2.1 there), with the secret its command prints.
+rm -rf "$XDG_STATE_HOME/surel"
+printf 'client-secret-%s\n' "$$" > "$T/csecret"
+op_start --auto-approve --client-secret-file "$T/csecret" --mode device-client-auth --max-time 60
+OP_CONFIG_EXTRA="oauth2_client_secret_cmd = cat $T/csecret"
+oauth2_config "$T/Mail" "imap://127.0.0.1:9"
+OP_CONFIG_EXTRA=
+expect_exit 0 "$SPOOL" -A o auth --device
+[ "$(store_refresh)" = "$(op_state 's["latest_refresh"]')" ] || fail "confidential client: no tokens stored"
+[ "$(op_count "error invalid_client")" -eq 0 ] || fail "the client secret was missing somewhere"
+ok "spool auth --device, confidential client: the secret goes to the device and token endpoints"
 
 # Nobody approves: the device code runs out (expires_in 3 s) and the
 # client stops.
