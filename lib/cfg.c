@@ -378,14 +378,32 @@ static int check_fpr(struct parse *ps, const struct key *k, char **value)
 
 static int check_auth(struct parse *ps, const struct key *k, char **value)
 {
-	static const char *const methods[] = { "plain", "login", "xoauth2", "auto" };
+	static const char *const methods[] = { "plain", "login", "xoauth2", "oauth2", "auto" };
 	size_t i;
 
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (strcmp(*value, methods[i]) == 0)
 			return 0;
-	return perr(ps, ps->line, "'%s' must be plain, login, xoauth2 or auto, not '%s'",
+	return perr(ps, ps->line, "'%s' must be plain, login, xoauth2, oauth2 or auto, not '%s'",
 		    k->name, *value);
+}
+
+/* The presets of lib/oauth2.c. */
+static int check_provider(struct parse *ps, const struct key *k, char **value)
+{
+	if (strcmp(*value, "google") != 0 && strcmp(*value, "microsoft") != 0 &&
+	    strcmp(*value, "custom") != 0)
+		return perr(ps, ps->line, "'%s' must be google, microsoft or custom, not '%s'",
+			    k->name, *value);
+	return 0;
+}
+
+/* OAuth2 endpoints: tokens and client secrets travel over them. */
+static int check_https(struct parse *ps, const struct key *k, char **value)
+{
+	static const char *const schemes[] = { "https", NULL };
+
+	return check_url(ps, k, *value, schemes, "an https://");
 }
 
 static int check_domains(struct parse *ps, const struct key *k, char **value)
@@ -513,6 +531,14 @@ static const struct key keys[] = {
 	{ "sent_copy", IN_ACCOUNT, check_bool },
 	{ "rule", IN_ACCOUNT | KEY_NUMBERED, check_rule },
 	{ "poll_interval", IN_ACCOUNT, check_duration },
+	{ "oauth2_provider", IN_ACCOUNT, check_provider },
+	{ "oauth2_client_id", IN_ACCOUNT, check_str },
+	{ "oauth2_client_secret_cmd", IN_ACCOUNT, check_str },
+	{ "oauth2_auth_url", IN_ACCOUNT, check_https },
+	{ "oauth2_token_url", IN_ACCOUNT, check_https },
+	{ "oauth2_device_url", IN_ACCOUNT, check_https },
+	{ "oauth2_scope", IN_ACCOUNT, check_str },
+	{ "oauth2_ca_file", IN_ACCOUNT, check_path },
 };
 
 
@@ -783,6 +809,24 @@ static int on_pair(void *user, const char *section, const char *name, const char
 	return add_pair(ps, name, value) == 0;
 }
 
+/* auth = oauth2 needs a client id and a token endpoint, from the keys or
+ * a provider preset. */
+static int check_oauth2(struct parse *ps, const struct cfg_account *a)
+{
+	const struct entry *auth = entry_find(a, "auth"), *prov = entry_find(a, "oauth2_provider");
+
+	if (!auth || strcmp(auth->value, "oauth2") != 0)
+		return 0;
+	if (!entry_find(a, "oauth2_client_id"))
+		return perr(ps, auth->line, "[account %s] has auth = oauth2 but no 'oauth2_client_id'",
+			    a->name);
+	if (!entry_find(a, "oauth2_token_url") && (!prov || strcmp(prov->value, "custom") == 0))
+		return perr(ps, auth->line,
+			    "[account %s] has auth = oauth2 but neither 'oauth2_provider' nor 'oauth2_token_url'",
+			    a->name);
+	return 0;
+}
+
 /* Checks that need the whole file. */
 static int check_file(struct parse *ps)
 {
@@ -800,6 +844,8 @@ static int check_file(struct parse *ps)
 		if (pw && cmd)
 			return perr(ps, pw->line > cmd->line ? pw->line : cmd->line,
 				    "[account %s] sets both 'password' and 'password_cmd'", a->name);
+		if (check_oauth2(ps, a) < 0)
+			return -1;
 	}
 	e = entry_find(&cfg->general, "default_account");
 	if (e) {

@@ -1,5 +1,5 @@
 noinst_LIBRARIES += lib/libsurel.a
-lib_libsurel_a_CFLAGS = $(AM_CFLAGS) $(ETPAN_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS) $(GNUTLS_CFLAGS)
+lib_libsurel_a_CFLAGS = $(AM_CFLAGS) $(ETPAN_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS) $(GNUTLS_CFLAGS) $(CURL_CFLAGS)
 lib_libsurel_a_SOURCES = \
 	lib/err.c lib/err.h \
 	lib/xalloc.c lib/xalloc.h \
@@ -21,7 +21,7 @@ lib_libsurel_a_SOURCES = \
 	lib/worker.c lib/worker.h
 
 # What every program and test links to use lib/.
-SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(GNUTLS_LIBS)
+SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(GNUTLS_LIBS) $(CURL_LIBS)
 
 # Filing rules (rule1, rule2, ... of an account), used by spool deliver and fetch.
 lib_libsurel_a_SOURCES += lib/rules.c lib/rules.h
@@ -35,3 +35,5 @@ lib_libsurel_a_SOURCES += lib/abook.c lib/abook.h lib/abook_src.c lib/abook_inte
 # Addresses, dates and MIME parameters: the seams of the message model,
 # also used on their own by sendq and the MUA when they write mail.
 lib_libsurel_a_SOURCES += lib/ascii.h lib/addr.c lib/addr.h lib/date.c lib/date.h lib/param.c lib/param.h
+# OAuth2 tokens (auth = oauth2): sign-in, store, refresh; libcurl and jansson.
+lib_libsurel_a_SOURCES += lib/oauth2.c lib/oauth2.h

@@ -18,6 +18,7 @@
 #include "mailbox.h"
 #include "maildir.h"
 #include "msg.h"
+#include "oauth2.h"
 #include "pager.h"
 #include "path.h"
 #include "pattern.h"
@@ -52,6 +53,7 @@ struct browser {
 	size_t search_from;      /* row where an incremental search started */
 	struct queue *q;         /* NULL when the store cannot be opened */
 	size_t qcount;
+	char signin[64];         /* an account whose queued mail waits for spool auth, or "" */
 	struct timespec stamp[2]; /* mtimes of new/ and cur/ at the last read */
 	int quit;
 	struct acct_view *saved; /* accounts switched away from (A) */
@@ -110,13 +112,18 @@ static void folder_stamp(const struct browser *b, struct timespec out[2])
 static void count_queue(struct browser *b)
 {
 	struct queue_env **list;
-	size_t n;
+	size_t n, i;
 	struct err err = ERR_INIT;
 
 	if (!b->q)
 		return;
 	if (queue_list(b->q, &list, &n, &err) == 0) {
 		b->qcount = n;
+		b->signin[0] = '\0';
+		for (i = 0; i < n && !b->signin[0]; i++)
+			if (queue_env_state(list[i]) != QUEUE_ST_FAILED)
+				oauth2_signin_text(queue_env_error(list[i]), b->signin,
+						   sizeof(b->signin));
 		queue_list_free(list, n);
 	}
 }
@@ -470,6 +477,8 @@ static void draw(void *arg)
 		buf_printf(&st, " Shown:%zu", b->nview);
 	buf_printf(&st, "]%s%s Queue:%zu", mailbox_readonly(b->mb) ? " (read-only)" : "",
 		   b->threaded ? " (threads)" : "", b->qcount);
+	if (b->signin[0])
+		buf_printf(&st, " (sign-in needed: spool auth -A %s)", b->signin);
 	if (b->limit_text)
 		buf_printf(&st, " (limit: %s)", b->limit_text);
 	buf_printf(&st, " -- %zu/%zu", b->nview ? b->cur + 1 : 0, b->nview);

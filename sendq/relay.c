@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "log.h"
+#include "oauth2.h"
 #include "pwcmd.h"
 #include "relay.h"
 #include "tls.h"
@@ -50,7 +51,8 @@ struct relay {
 	char *secret;            /* password or OAuth token; wiped on free */
 	const char *pw_cmd;      /* borrowed from the account */
 	const char *pw_plain;    /* likewise (the `password` key) */
-	int xoauth2;
+	int xoauth2;             /* secret is a bearer token */
+	struct oauth2 *oauth2;   /* auth = oauth2: tokens come from here */
 	const char *login_opts;  /* CURLOPT_LOGIN_OPTIONS, or NULL */
 	int ready;               /* credentials and pin are known */
 	struct tls_policy *tls;
@@ -726,6 +728,20 @@ struct relay *relay_new(const struct cfg_account *a, long timeout, struct err *e
 	r->pw_cmd = cfg_get(a, "password_cmd");
 	r->pw_plain = cfg_get(a, "password");
 	r->xoauth2 = auth && strcmp(auth, "xoauth2") == 0;
+	if (auth && strcmp(auth, "oauth2") == 0) {
+		/* No AUTH= option: libcurl takes OAUTHBEARER when the server
+		 * offers it, else XOAUTH2. */
+		r->xoauth2 = 1;
+		r->oauth2 = r->user ? oauth2_new(a, err) : NULL;
+		if (!r->oauth2) {
+			if (!r->user)
+				err_set(err, EX_CONFIG, "account '%s': auth = oauth2 needs 'user'",
+					cfg_account_name(a));
+			relay_free(r);
+			return NULL;
+		}
+		return r;
+	}
 
 	if (auth && strcmp(auth, "plain") == 0)
 		r->login_opts = "AUTH=PLAIN";
@@ -744,6 +760,7 @@ void relay_free(struct relay *r)
 		return;
 	session_close(r, 0);
 	pwcmd_free(r->secret);
+	oauth2_free(r->oauth2);
 	free(r->user);
 	free(r->url);
 	free(r->helo);
@@ -847,7 +864,7 @@ static int prepare(struct relay *r, struct err *err)
 		if (!r->pin && fetch_pin(r, err) < 0)
 			return -1;
 	}
-	if (r->user) {
+	if (r->user && !r->oauth2) {
 		if (r->pw_plain) {
 			r->secret = xstrdup(r->pw_plain);
 		} else if (r->pw_cmd) {
@@ -1171,7 +1188,7 @@ static int session_ehlo(struct relay *r, struct err *err)
 	return 0;
 }
 
-static int session_open(struct relay *r, struct err *err)
+static int session_connect(struct relay *r, struct err *err)
 {
 	curl_socket_t sock = CURL_SOCKET_BAD;
 	long nconn = 0;
@@ -1213,6 +1230,39 @@ static int session_open(struct relay *r, struct err *err)
 			r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
 	session_close(r, 1);
 	return -1;
+}
+
+/* A valid access token into r->secret; rejected says the server refused
+ * the one held now. */
+static int bearer(struct relay *r, int rejected, struct err *err)
+{
+	char *token;
+
+	if (oauth2_token(r->oauth2, rejected ? r->secret : NULL, &token, err) < 0)
+		return -1;
+	pwcmd_free(r->secret);
+	r->secret = token;
+	return 0;
+}
+
+/* A session, with a token fetched for each (so a long-running daemon
+ * never offers one that expired), and one more try with a fresh token
+ * when the server refused it (revoked, or expired early). */
+static int session_open(struct relay *r, struct err *err)
+{
+	if (!r->oauth2)
+		return session_connect(r, err);
+	if (bearer(r, 0, err) < 0)
+		return -1;
+	if (session_connect(r, err) == 0)
+		return 0;
+	if (err->code != EX_NOPERM)
+		return -1;
+	log_info("%s; trying a fresh token", err->msg);
+	err_clear(err);
+	if (bearer(r, 1, err) < 0)
+		return -1;
+	return session_connect(r, err);
 }
 
 /* ---- the transaction ---------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "maildir.h"
 #include "msg.h"
+#include "oauth2.h"
 #include "path.h"
 #include "pop3.h"
 #include "rules.h"
@@ -225,6 +226,12 @@ static int settings(struct run *r, struct err *err)
 		r->conf.auth = SOURCE_AUTH_LOGIN;
 	else if (auth && strcmp(auth, "xoauth2") == 0)
 		r->conf.auth = SOURCE_AUTH_XOAUTH2;
+	else if (auth && strcmp(auth, "oauth2") == 0) {
+		r->conf.auth = SOURCE_AUTH_OAUTH2;
+		r->conf.oauth2 = oauth2_new(r->a, err);
+		if (!r->conf.oauth2)
+			return -1;
+	}
 	r->keep = cfg_get_bool(r->a, "keep", 1);
 	if (r->conf.move_to && !r->ops->move_to)
 		return err_set(err, EX_CONFIG, "account '%s': move_to needs an IMAP server",
@@ -995,6 +1002,8 @@ static void run_release(struct run *r)
 	free(r->host);
 	free(r->root);
 	free(r->statedir);
+	oauth2_free(r->conf.oauth2);
+	r->conf.oauth2 = NULL;
 }
 
 int fetch_session_open(const struct cfg_account *a, const struct fetch_opts *o,

@@ -112,6 +112,17 @@ static int login(struct source *s, struct err *err)
 			       c->tls == SOURCE_TLS_OFF ? "; use TLS" : "");
 	if (how == SOURCE_AUTH_XOAUTH2 && !mailimap_has_authentication(s->imap, "XOAUTH2"))
 		return err_set(err, EX_NOPERM, "%s: server does not offer AUTH=XOAUTH2", c->host);
+	if (how == SOURCE_AUTH_OAUTH2) {
+		if (source_oauth2_login(c, s->imap->imap_stream, 1,
+					mailimap_has_authentication(s->imap, "OAUTHBEARER"),
+					mailimap_has_authentication(s->imap, "XOAUTH2"), &s->guard,
+					err) < 0)
+			return -1;
+		/* The exchange went past libetpan, which must now take
+		 * commands of the authenticated state. */
+		s->imap->imap_state = MAILIMAP_STATE_AUTHENTICATED;
+		return 0;
+	}
 	if (how == SOURCE_AUTH_PLAIN && !mailimap_has_authentication(s->imap, "PLAIN"))
 		return err_set(err, EX_NOPERM, "%s: server does not offer AUTH=PLAIN", c->host);
 	if (!c->user)

@@ -26,6 +26,7 @@
 #include "maildir.h"
 #include "mda.h"
 #include "msg.h"
+#include "oauth2.h"
 #include "out.h"
 #include "path.h"
 #include "rules.h"
@@ -53,6 +54,7 @@ static void usage(FILE *f)
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
 	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
+	      "  auth [--device|--browser]         sign in to the account's OAuth2 provider\n"
 	      "\n"
 	      "FOLDER is a folder name of the account, or a path when it contains '/'.\n"
 	      "options:\n"
@@ -507,6 +509,42 @@ static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
 	return rc;
 }
 
+/* How long `spool auth --browser` waits for the browser's redirect. */
+#define AUTH_BROWSER_WAIT 600
+
+/* how: 'd' (--device), 'b' (--browser), 0: the device grant when the
+ * provider has one (it works over SSH), else the browser. */
+static int cmd_auth(struct ctx *c, int argc, int how, struct err *err)
+{
+	const struct cfg_account *a;
+	const char *auth;
+	struct oauth2 *o;
+	int rc;
+
+	if (argc != 0)
+		return err_set(err, EX_USAGE, "auth takes no arguments");
+	if (load_cfg(c, err) < 0)
+		return -1;
+	a = cfg_account_find(c->cfg, c->account, err);
+	if (!a)
+		return -1;
+	auth = cfg_get(a, "auth");
+	if (!auth || strcmp(auth, "oauth2") != 0)
+		return err_set(err, EX_CONFIG, "account '%s' does not have auth = oauth2",
+			       cfg_account_name(a));
+	o = oauth2_new(a, err);
+	if (!o)
+		return -1;
+	if (how == 0)
+		how = oauth2_has_device(o) ? 'd' : 'b';
+	if (how == 'd')
+		rc = oauth2_signin_device(o, stdout, err);
+	else
+		rc = oauth2_signin_browser(o, stdout, AUTH_BROWSER_WAIT, err);
+	oauth2_free(o);
+	return rc;
+}
+
 /* getopt's own messages are off (opterr = 0) so a usage error stays one line. */
 static int bad_option(const char *arg)
 {
@@ -525,6 +563,8 @@ int main(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },
 		{ "folder", required_argument, NULL, 'F' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "device", no_argument, NULL, 'd' },
+		{ "browser", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -532,7 +572,7 @@ int main(int argc, char **argv)
 	struct ctx c = { 0 };
 	struct err err = ERR_INIT;
 	const char *cmd, *folder = NULL;
-	int opt, raw = 0, all = 0, rc;
+	int opt, raw = 0, all = 0, how = 0, rc;
 
 	log_set_prog("spool");
 	opterr = 0;
@@ -563,6 +603,14 @@ int main(int argc, char **argv)
 		case 'r': raw = 1; break;
 		case 'F': folder = optarg; break;
 		case 'a': all = 1; break;
+		case 'd':
+		case 'b':
+			if (how && how != opt) {
+				err_set(&err, EX_USAGE, "--device and --browser exclude each other");
+				return err_report(&err);
+			}
+			how = opt;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: return bad_option(argv[optind - 1]);
 		}
@@ -590,6 +638,8 @@ int main(int argc, char **argv)
 			if (rc == 0)
 				rc = watch_run(c.cfg, c.account, &err);
 		}
+	} else if (strcmp(cmd, "auth") == 0) {
+		rc = cmd_auth(&c, argc, how, &err);
 	} else if (strcmp(cmd, "deliver") == 0) {
 		rc = cmd_deliver(&c, argc, argv, &err);
 		/* The calling MTA keeps and retries mail on 75; anything but a
@@ -601,5 +651,7 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	cfg_free(c.cfg);
+	if (rc < 0)
+		oauth2_signin_plain(&err);
 	return rc < 0 ? err_report(&err) : 0;
 }

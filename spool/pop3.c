@@ -92,12 +92,52 @@ static int has_capa(clist *caps, const char *name)
 	return 0;
 }
 
+/* Whether the CAPA reply lists mech under SASL (RFC 2449 6.3). */
+static int has_sasl(clist *caps, const char *mech)
+{
+	clistiter *it, *p;
+	const char *m;
+
+	for (it = caps ? clist_begin(caps) : NULL; it; it = clist_next(it)) {
+		struct mailpop3_capa *c = clist_content(it);
+
+		if (!c->cap_name || strcasecmp(c->cap_name, "SASL") != 0 || !c->cap_param)
+			continue;
+		for (p = clist_begin(c->cap_param); p; p = clist_next(p)) {
+			m = clist_content(p);
+			if (m && strcasecmp(m, mech) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* libetpan's POP3_STATE_TRANSACTION, which its headers do not export: the
+ * state its commands (LIST, RETR, ...) insist on. */
+#define ETPAN_POP3_TRANSACTION 2
+
+static int oauth2_login(struct source *s, struct err *err)
+{
+	clist *caps = capa(s);
+	int bearer = has_sasl(caps, "OAUTHBEARER"), xoauth2 = has_sasl(caps, "XOAUTH2");
+
+	if (caps)
+		mailpop3_capa_resp_free(caps);
+	if (source_oauth2_login(s->conf, s->pop->pop3_stream, 0, bearer, xoauth2, &s->guard,
+				err) < 0)
+		return -1;
+	s->pop->pop3_state = ETPAN_POP3_TRANSACTION;
+	return 0;
+}
+
 static int login(struct source *s, struct err *err)
 {
 	const struct source_conf *c = s->conf;
 	char *secret;
 	int r;
 
+	if (c->auth == SOURCE_AUTH_OAUTH2)
+		return oauth2_login(s, err);
 	if (c->auth == SOURCE_AUTH_XOAUTH2)
 		return err_set(err, EX_CONFIG, "%s: auth = xoauth2 is supported for IMAP only", c->host);
 	if (!c->user)

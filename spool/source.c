@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "log.h"
 #include "msg.h"
+#include "oauth2.h"
 #include "pwcmd.h"
 #include "source.h"
 #include "tls.h"
@@ -47,6 +48,133 @@ int source_secret(const struct source_conf *conf, char **secret_out, struct err 
 	}
 	return err_set(err, EX_CONFIG, "no password_cmd (or password) for user '%s'",
 		       conf->user ? conf->user : "");
+}
+
+/* Send line (with CRLF added) on s; private marks a secret, which the
+ * stream's logger then sees as private data. */
+static int send_line(struct _mailstream *s, const char *line, int private)
+{
+	int rc = 0;
+
+	if (private)
+		mailstream_set_privacy(s, 0);
+	if (mailstream_write(s, line, strlen(line)) < 0 || mailstream_write(s, "\r\n", 2) < 0 ||
+	    mailstream_flush(s) < 0)
+		rc = -1;
+	if (private)
+		mailstream_set_privacy(s, 1);
+	return rc;
+}
+
+/* The server's error challenge (RFC 7628 3.2.2, base64 JSON): its status
+ * is what the error line reports. */
+static void sasl_challenge(const char *b64, char *why, size_t size)
+{
+	struct buf b = BUF_INIT;
+	const char *st, *end;
+
+	codec_b64_decode(b64, strlen(b64), 0, &b);
+	buf_putc(&b, '\0');
+	st = strstr(b.data, "\"status\"");
+	if (st && (st = strchr(st + 8, '"')) != NULL && (end = strchr(st + 1, '"')) != NULL)
+		snprintf(why, size, "%.*s", (int)(end - st - 1 < 60 ? end - st - 1 : 60), st + 1);
+	log_debug("SASL error challenge: %s", b.data);
+	buf_release(&b);
+}
+
+/* One AUTHENTICATE (IMAP) or AUTH (POP3) exchange, the initial response
+ * sent after the server's first (empty) challenge, which every server
+ * sends and which keeps a POP3 command within 255 bytes (RFC 5034 4).
+ * 0: logged in; 1: refused (reply set); -1: the stream failed. */
+static int sasl_exchange(struct _mailstream *s, int imap, const char *mech, const char *ir,
+			 char *reply, size_t size)
+{
+	MMAPString *line = mmap_string_new("");
+	char cmd[64];
+	const char *l;
+	int conts = 0, n, rc = -1;
+
+	snprintf(cmd, sizeof(cmd), imap ? "SA1 AUTHENTICATE %s" : "AUTH %s", mech);
+	if (!line || send_line(s, cmd, 0) < 0)
+		goto out;
+	/* Bounded: a server that keeps on challenging is given up on. */
+	for (n = 0; n < 64; n++) {
+		l = mailstream_read_line_remove_eol(s, line);
+		if (!l)
+			goto out;
+		if (l[0] == '+' && (l[1] == ' ' || l[1] == '\0') && (imap || strncmp(l, "+OK", 3) != 0)) {
+			if (conts++ == 0) {
+				if (send_line(s, ir, 1) < 0)
+					goto out;
+				continue;
+			}
+			sasl_challenge(l[1] ? l + 2 : "", reply, size);
+			/* The dummy response that ends a failed exchange. */
+			if (send_line(s, strcmp(mech, "OAUTHBEARER") == 0 ? "AQ==" : "", 0) < 0)
+				goto out;
+			continue;
+		}
+		if (imap && strncmp(l, "* ", 2) == 0)
+			continue;
+		if (imap ? strncmp(l, "SA1 OK", 6) == 0 : strncmp(l, "+OK", 3) == 0) {
+			rc = 0;
+			goto out;
+		}
+		if (imap ? strncmp(l, "SA1 ", 4) == 0 : strncmp(l, "-ERR", 4) == 0) {
+			if (!reply[0])
+				source_reply(l + 4, reply, size);
+			rc = 1;
+			goto out;
+		}
+		goto out;
+	}
+out:
+	if (line)
+		mmap_string_free(line);
+	return rc;
+}
+
+int source_oauth2_login(const struct source_conf *conf, struct _mailstream *s, int imap,
+			int bearer, int xoauth2, const struct source_guard *g, struct err *err)
+{
+	const char *mech = bearer ? "OAUTHBEARER" : "XOAUTH2";
+	char *token = NULL, *rejected = NULL, *ir;
+	char reply[160];
+	int attempt, rc = -1;
+
+	if (!bearer && !xoauth2)
+		return err_set(err, EX_NOPERM, "%s: server offers neither OAUTHBEARER nor XOAUTH2",
+			       conf->host);
+	if (!conf->user)
+		return err_set(err, EX_CONFIG, "%s: no user to log in as", conf->host);
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (oauth2_token(conf->oauth2, rejected, &token, err) < 0)
+			break;
+		ir = oauth2_sasl(bearer ? OAUTH2_OAUTHBEARER : OAUTH2_XOAUTH2, conf->user,
+				 conf->host, conf->port, token);
+		reply[0] = '\0';
+		rc = sasl_exchange(s, imap, mech, ir, reply, sizeof(reply));
+		pwcmd_free(ir);
+		if (rc < 0) {
+			source_fail(conf, g, SOURCE_FAIL_CONNECTION, mech, NULL, NULL, err);
+			break;
+		}
+		if (rc == 0) {
+			log_debug("%s: logged in as '%s' with %s", conf->host, conf->user, mech);
+			break;
+		}
+		/* Refused: the token may have been revoked or expired early;
+		 * one more try with a fresh one. */
+		log_info("%s: %s refused (%s)%s", conf->host, mech, reply,
+			 attempt == 0 ? "; refreshing the token" : "");
+		pwcmd_free(rejected);
+		rejected = token;
+		token = NULL;
+		rc = err_set(err, EX_NOPERM, "%s: %s login refused: %s", conf->host, mech, reply);
+	}
+	pwcmd_free(token);
+	pwcmd_free(rejected);
+	return rc < 0 ? -1 : 0;
 }
 
 int source_reply_temporary(const char *text)

@@ -29,7 +29,10 @@ enum source_auth {
 	SOURCE_AUTH_PLAIN,    /* AUTHENTICATE PLAIN (IMAP) */
 	SOURCE_AUTH_LOGIN,    /* LOGIN (IMAP) / USER+PASS (POP3) */
 	SOURCE_AUTH_XOAUTH2,  /* SASL XOAUTH2; password_cmd prints the token */
+	SOURCE_AUTH_OAUTH2,   /* SASL OAUTHBEARER or XOAUTH2; tokens from conf->oauth2 */
 };
+
+struct oauth2;
 
 /* How to reach and log in to the server.  All strings are borrowed from
  * the caller for the source's lifetime. */
@@ -45,6 +48,7 @@ struct source_conf {
 	const char *tls_fingerprint; /* NULL or 64 hex digits: SHA-256 pin */
 	const char *move_to;         /* IMAP: folder removed messages go to */
 	long timeout;                /* seconds per network operation */
+	struct oauth2 *oauth2;       /* SOURCE_AUTH_OAUTH2: the account's tokens (lib/oauth2.h) */
 };
 
 /* One message on the server.  uid is the IMAP UID, or for POP3 the
@@ -108,6 +112,17 @@ void source_stream_eof_is_error(struct _mailstream *s);
  * of conf->password (EX_CONFIG when neither is set).  Free it with
  * pwcmd_free() as soon as it was sent. */
 int source_secret(const struct source_conf *conf, char **secret_out, struct err *err) SOURCE_WUR;
+/* Log in with SASL OAUTHBEARER (RFC 7628), else XOAUTH2, as the server
+ * offers them (bearer, xoauth2: whether it does), with an access token of
+ * conf->oauth2, on the stream s of an IMAP (imap 1) or POP3 session not
+ * yet authenticated; g is the session's guard.  A refused token is
+ * replaced by a fresh one and tried once more.  The server's error
+ * challenge (RFC 7628 3.2.2) is read, answered and reported.  EX_NOPERM
+ * when the server refuses both times or offers neither mechanism, and
+ * oauth2_token()'s errors (the "sign-in needed" one among them). */
+int source_oauth2_login(const struct source_conf *conf, struct _mailstream *s, int imap,
+			int bearer, int xoauth2, const struct source_guard *g,
+			struct err *err) SOURCE_WUR;
 /* A server's reply text made fit for a one-line message: sanitised
  * (codec_sanitize), line ends dropped, cut to size - 1 bytes; "" for NULL. */
 void source_reply(const char *text, char *out, size_t size);

@@ -18,7 +18,8 @@
 static const char *const keys[] = {
 	"name", "address", "maildir", "smtp", "fetch", "user", "password_cmd", "password",
 	"fetch_folders", "keep", "tls", "tls_ca_file", "tls_fingerprint", "auth",
-	"local_domains", "nosuchkey",
+	"local_domains", "oauth2_provider", "oauth2_client_id", "oauth2_token_url",
+	"oauth2_ca_file", "nosuchkey",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -13,6 +13,12 @@
 # DC_MAIL_LOCATION replaces maildir:~/Maildir (dc_put and dc_count still
 # use $DC_MAILDIR: set it too).
 #
+# DC_OAUTH2_URL, when set before dovecot_start, is an RFC 7662 introspection
+# URL (https, a certificate signed by tests/data/tls/ca.pem): Dovecot then
+# also offers XOAUTH2 and OAUTHBEARER, and checks their bearer tokens with
+# an oauth2 passdb that POSTs them there (tests/peer/oauth2-peer.py).  The
+# password of the passwd-file keeps working for PLAIN and LOGIN.
+#
 # Everything lives under $T/dovecot: config, base_dir, log, passwd-file,
 # the user's Maildir ($DC_MAILDIR).  Only our master is ever stopped, by
 # the pid in our base_dir; the system's Dovecot is never touched.
@@ -61,6 +67,7 @@ dovecot_start() {
 	else
 		chain="$DATA/tls/$cert.pem"
 	fi
+	dc_oauth2_conf
 	cat > "$DC_CONF" <<EOF
 # Private instance of a surel integration test; nothing from /etc/dovecot.
 instance_name = surel-test-$$
@@ -75,15 +82,17 @@ ssl = yes
 ssl_cert = <$chain
 ssl_key = <$DATA/tls/$cert.key
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${DC_OAUTH2_URL:+ xoauth2 oauthbearer}
 default_internal_user = dovecot
 default_login_user = dovenull
 first_valid_uid = $(id -u mail)
 last_valid_uid = $(id -u mail)
 mail_location = ${DC_MAIL_LOCATION:-maildir:~/Maildir}
 pop3_uidl_format = %08Xu%08Xv
+$DC_OAUTH2_PASSDB
 passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%n $DC/passwd
 }
 userdb {
@@ -123,6 +132,26 @@ for p in sys.argv[1:]:
 		i=$((i + 1))
 	done
 	fail "dovecot ports did not open: $(tail -5 "$DC_LOG")"
+}
+
+# The oauth2 passdb of DC_OAUTH2_URL (empty without it): $DC_OAUTH2_PASSDB.
+dc_oauth2_conf() {
+	DC_OAUTH2_PASSDB=
+	[ -n "${DC_OAUTH2_URL:-}" ] || return 0
+	cat > "$DC/dovecot-oauth2.conf.ext" <<EOF
+introspection_mode = post
+introspection_url = $DC_OAUTH2_URL
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+tls_ca_cert_file = $DATA/tls/ca.pem
+EOF
+	DC_OAUTH2_PASSDB="passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $DC/dovecot-oauth2.conf.ext
+}"
 }
 
 dovecot_stop() {

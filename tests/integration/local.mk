@@ -26,3 +26,7 @@ TESTS += tests/integration/e2e-chain.sh
 TESTS += tests/integration/sendq-smarthost.sh
 TESTS += tests/integration/deliver-postfix.sh
 TESTS += tests/integration/date-locale.sh
+TESTS += tests/integration/oauth2-dovecot.sh tests/integration/oauth2-signin.sh tests/integration/oauth2.sh \
+	tests/integration/oauth2-race.sh tests/integration/oauth2-secrets.sh tests/integration/oauth2-postfix.sh \
+	tests/integration/oauth2-edge.sh
+EXTRA_DIST += tests/integration/oauth2-lib.sh

@@ -40,6 +40,13 @@ server; AUTH is then pending that long).
 --require-tls refuses MAIL before STARTTLS.  --no-8bitmime leaves 8BITMIME
 out of the EHLO reply, --no-pipelining PIPELINING.  --auth USER:PASS requires AUTH PLAIN or LOGIN.
 
+--oauth2 URL requires AUTH XOAUTH2 or OAUTHBEARER (RFC 7628; --oauth2-mechs
+says which are offered, default both) with a bearer token that the RFC 7662
+introspection endpoint URL (tests/peer/oauth2-peer.py, https verified with
+--oauth2-ca, default tests/data/tls/ca.pem) calls active, for the user
+--oauth2-user when given.  A refused token gets the error challenge (334 and
+a base64 JSON status), then 535 once the client has answered it.
+
 Every accepted message is written to --spool DIR as N.eml (the data with
 the transparency dots removed and CRLF kept) plus N.env ("from ADDR" and
 one "to ADDR" line per accepted recipient).  --log FILE gets one line per
@@ -47,8 +54,11 @@ connection ("connect") and per command (AUTH arguments are not logged).
 The chosen port is written to --port-file once listening.
 """
 import base64
+import http.client
+import json
 import os
 import ssl
+import urllib.parse
 import sys
 import threading
 import time
@@ -111,8 +121,13 @@ def ehlo_reply(c):
     ext = []
     if args.tls and not c.tls:
         ext.append("STARTTLS")
-    if args.auth and (c.tls or not args.tls):
-        ext.append("AUTH PLAIN LOGIN")
+    mechs = []
+    if args.auth:
+        mechs += ["PLAIN", "LOGIN"]
+    if args.oauth2:
+        mechs += args.oauth2_mechs.split(",")
+    if mechs and (c.tls or not args.tls):
+        ext.append("AUTH " + " ".join(mechs))
     if not args.no_8bitmime:
         ext.append("8BITMIME")
     if not args.no_pipelining:
@@ -122,10 +137,69 @@ def ehlo_reply(c):
     return "\r\n".join(lines)
 
 
+def introspect(token):
+    """Whether the oauth2 peer calls token active (for --oauth2-user)."""
+    u = urllib.parse.urlsplit(args.oauth2)
+    ctx = ssl.create_default_context(cafile=args.oauth2_ca)
+    conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=10, context=ctx)
+    conn.request("POST", u.path, urllib.parse.urlencode({"token": token}),
+                 {"Content-Type": "application/x-www-form-urlencoded"})
+    r = json.loads(conn.getresponse().read())
+    conn.close()
+    return r.get("active") is True and (not args.oauth2_user or r.get("username") == args.oauth2_user)
+
+
+def check_bearer(c, mech, parts):
+    """AUTH XOAUTH2 / OAUTHBEARER: the token of the initial response (or of
+    the reply to an empty challenge) checked by introspection."""
+    if len(parts) > 1:
+        resp = parts[1]
+    else:
+        c.send("334 ")
+        resp = c.line().decode().strip()
+    try:
+        raw = base64.b64decode(resp, validate=True).decode()
+    except Exception:
+        log("AUTH %s malformed" % mech)
+        return False
+    fields = raw.split("\x01")
+    user = token = None
+    if mech == "XOAUTH2":
+        if fields[0].startswith("user="):
+            user = fields[0][5:]
+    else:
+        gs2 = fields[0].split(",")
+        if len(gs2) >= 3 and gs2[1].startswith("a="):
+            user = gs2[1][2:]
+    for f in fields[1:]:
+        if f.lower().startswith("auth=bearer "):
+            token = f[12:]
+    ok = bool(token) and (not args.oauth2_user or user == args.oauth2_user) and introspect(token)
+    if ok:
+        log("AUTH %s accepted" % mech)
+        return True
+    status = {"status": "invalid_token" if mech == "OAUTHBEARER" else "401",
+              "schemes": "bearer", "scope": "mail"}
+    log("AUTH %s refused" % mech)
+    c.send("334 " + base64.b64encode(json.dumps(status).encode()).decode())
+    try:
+        answer = c.line().strip()
+    except EOFError:
+        log("AUTH %s: the client hung up at the error challenge" % mech)
+        raise
+    log("AUTH %s error challenge answered %s" %
+        (mech, "AQ==" if answer == b"AQ==" else "empty" if not answer else "otherwise"))
+    return False
+
+
 def check_auth(c, arg):
-    user, pw = args.auth.split(":", 1)
     parts = arg.split()
     mech = parts[0].upper() if parts else ""
+    if args.oauth2 and mech in args.oauth2_mechs.split(","):
+        return check_bearer(c, mech, parts)
+    if not args.auth:
+        return False
+    user, pw = args.auth.split(":", 1)
     if mech == "PLAIN":
         if len(parts) == 1 and args.mode == "plain-no-ir":
             return False
@@ -163,7 +237,7 @@ def session(sock):
     if mode == "stall":
         time.sleep(args.max_time)
         return
-    sender, rcpts, authed = None, [], not args.auth
+    sender, rcpts, authed = None, [], not (args.auth or args.oauth2)
     while True:
         raw = c.line()
         cmdline = raw.decode("utf-8", "replace").rstrip("\r\n")
@@ -198,7 +272,7 @@ def session(sock):
         elif verb == "STARTTLS" and args.tls and not c.tls:
             c.send("220 2.0.0 go ahead")
             c.starttls()
-        elif verb == "AUTH" and args.auth:
+        elif verb == "AUTH" and (args.auth or args.oauth2):
             if check_auth(c, arg):
                 authed = True
                 c.send("235 2.7.0 authenticated")
@@ -307,6 +381,11 @@ def main():
     ap.add_argument("--no-8bitmime", action="store_true")
     ap.add_argument("--no-pipelining", action="store_true")
     ap.add_argument("--auth")
+    ap.add_argument("--oauth2")
+    ap.add_argument("--oauth2-mechs", default="XOAUTH2,OAUTHBEARER")
+    ap.add_argument("--oauth2-user")
+    ap.add_argument("--oauth2-ca", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                        "..", "data", "tls", "ca.pem"))
     args = peerlib.parse(ap)
     os.makedirs(args.spool, exist_ok=True)
     # No shutdown() at the end of a session: a close as it comes.

@@ -21,3 +21,4 @@ TESTS += tests/ui/drafts.sh
 TESTS += tests/ui/mailto.sh
 TESTS += tests/ui/accounts.sh
 TESTS += tests/ui/compose-fields.sh
+TESTS += tests/ui/oauth2-status.sh

@@ -55,6 +55,7 @@ static const struct {
 	{ "fetch", suite_fetch },
 	{ "mutf7", suite_mutf7 },
 	{ "mda", suite_mda },
+	{ "oauth2", suite_oauth2 },
 };
 
 int main(int argc, char **argv)

@@ -44,5 +44,6 @@ void suite_err(void);
 void suite_fetch(void);
 void suite_mutf7(void);
 void suite_mda(void);
+void suite_oauth2(void);
 
 #endif

@@ -461,7 +461,7 @@ static void test_errors(void)
 		{ "[account a]\naddress = a@x.test\ntls = maybe\n",
 		  "3: 'tls' must be on or off, not 'maybe'" },
 		{ "[account a]\naddress = a@x.test\nauth = cram-md5\n",
-		  "3: 'auth' must be plain, login, xoauth2 or auto, not 'cram-md5'" },
+		  "3: 'auth' must be plain, login, xoauth2, oauth2 or auto, not 'cram-md5'" },
 		{ "[account a]\naddress = a@x.test\ntls_fingerprint = abcd\n",
 		  "3: 'tls_fingerprint' must be a SHA-256 fingerprint" },
 		{ "[account a]\naddress = a@x.test\nlocal_domains = a,b\n",
