@@ -13,6 +13,7 @@
 #include "flush.h"
 #include "log.h"
 #include "maildir.h"
+#include "oauth2.h"
 #include "relay.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -625,6 +626,18 @@ static void finish(struct run *r, struct queue_env *e, const struct cfg_account 
 
 /* ---- one message ---------------------------------------------------- */
 
+/* Whether the message's last attempt failed only for want of the user's
+ * OAuth2 sign-in.  Such mail is never given up on as expired: the user
+ * is told to sign in (sendq list, the queue view), and nothing is bounced
+ * for it; expiry counts again once an attempt fails for another reason. */
+static int waits_for_signin(const struct queue_env *e)
+{
+	char name[64];
+	const char *why = queue_env_error(e);
+
+	return why && oauth2_signin_text(why, name, sizeof(name));
+}
+
 static void do_message(struct run *r, struct queue_env *e)
 {
 	struct err err = ERR_INIT;
@@ -653,7 +666,7 @@ static void do_message(struct run *r, struct queue_env *e)
 		}
 		return;
 	}
-	expired = r->now >= queue_env_created(e) + r->expire;
+	expired = r->now >= queue_env_created(e) + r->expire && !waits_for_signin(e);
 	remote = xcalloc(n ? n : 1, sizeof(*remote));
 	for (i = 0; i < n; i++) {
 		enum queue_rcpt_status st = queue_env_rcpt_status(e, i);

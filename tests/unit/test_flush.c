@@ -24,7 +24,8 @@
 /* The fake smarthost: "bad..." is refused for good, "later..." for now
  * (taken once `relent` is set), "gone..." for now (for good once `flip`
  * is set), everyone else taken; with
- * `refuse_session` no session opens (as a refused TLS handshake or AUTH). */
+ * `refuse_session` no session opens (as a refused TLS handshake or AUTH;
+ * 2: for want of the user's OAuth2 sign-in). */
 static struct fake {
 	int refuse_session, flip, relent;
 	unsigned sends, opens, closes;
@@ -56,6 +57,10 @@ static int fake_send(void *s, const char *sender, const char *const *rcpts, size
 	for (i = 0; i < n; i++) {
 		res[i].code = 0;
 		res[i].reply[0] = '\0';
+	}
+	if (fake.refuse_session == 2) {
+		*session_failed_out = 1;
+		return err_set(err, EX_NOPERM, "t: sign-in needed: run spool auth -A t");
 	}
 	if (fake.refuse_session) {
 		*session_failed_out = 1;
@@ -521,6 +526,37 @@ static void test_expired(void)
 	world_close(&w);
 }
 
+/* Mail that waits for the user's OAuth2 sign-in is not bounced when it
+ * grows older than expire; once signed in, it goes out. */
+static void test_signin_never_expires(void)
+{
+	static const char *const rcpts[] = { "a@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	struct queue_env *e;
+	char *id;
+
+	world_open(&w);
+	fake.refuse_session = 2;
+	id = add(&w, T0, "waiting", rcpts);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(st.deferred, 1);
+	run(&w, T0 + 3 * 86400, &st);
+	CU_ASSERT_EQUAL(st.bounced, 0);
+	e = load(&w, id);
+	CU_ASSERT_EQUAL(queue_env_rcpt_status(e, 0), QUEUE_RCPT_DEFERRED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(queue_env_error(e), "sign-in needed"));
+	queue_env_free(e);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 0);
+	fake.refuse_session = 0;
+	run(&w, T0 + 4 * 86400, &st);
+	CU_ASSERT_EQUAL(st.sent, 1);
+	CU_ASSERT_EQUAL(st.bounced, 0);
+	CU_ASSERT_EQUAL(count(&w, "queue/env"), 0);
+	free(id);
+	world_close(&w);
+}
+
 void suite_flush(void)
 {
 	CU_pSuite s = CU_add_suite("flush", NULL, NULL);
@@ -533,4 +569,5 @@ void suite_flush(void)
 	CU_add_test(s, "early bounce: delayed listed, notified, never twice", test_early_bounce);
 	CU_add_test(s, "early bounce, then sent: failed/, no second report", test_early_bounce_then_sent);
 	CU_add_test(s, "expired: waiting recipients bounce untried", test_expired);
+	CU_add_test(s, "waiting for sign-in: never expires", test_signin_never_expires);
 }
