@@ -127,8 +127,11 @@ static void para_lines(struct buf *out, int depth, const char *text, size_t len,
 	size_t avail = width > (size_t)depth + 21 ? width - (size_t)depth - 1 : 20;
 	size_t pos = 0;
 
-	if (flowed && is_sig(text, len)) {
-		put_line(out, depth, text, len);
+	if (is_sig(text, len)) {
+		if (flowed)
+			put_line(out, depth, text, len);
+		else
+			put_plain(out, depth, text, len);
 		return;
 	}
 	while (len > 0 && text[len - 1] == ' ')

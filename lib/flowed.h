@@ -30,7 +30,8 @@ void flowed_decode(const char *in, size_t len, int delsp, flowed_para_fn *fn, vo
 void flowed_encode_para(struct buf *out, int depth, const char *text, size_t len, size_t width);
 
 /* Append one paragraph wrapped at width characters as plain lines (no
- * trailing blanks): each prefixed with depth '>' and a blank when depth > 0. */
+ * trailing blanks but the signature separator's): each prefixed with depth
+ * '>' and a blank when depth > 0. */
 void flowed_wrap_para(struct buf *out, int depth, const char *text, size_t len, size_t width);
 
 /* Encode text the user wrote (LF lines, each a paragraph; leading '>'

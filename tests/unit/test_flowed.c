@@ -156,6 +156,9 @@ static void test_wrap_plain(void)
 	buf_reset(&out);
 	flowed_wrap_para(&out, 2, "", 0, 30);
 	CU_ASSERT_STRING_EQUAL(out.data, ">>\n");
+	buf_reset(&out);
+	flowed_wrap_para(&out, 1, "-- ", 3, 30);
+	CU_ASSERT_STRING_EQUAL(out.data, "> -- \n");
 	buf_release(&out);
 }
 
