@@ -16,11 +16,13 @@ struct para {
 	int open;   /* the last line added was soft */
 };
 
-static void para_end(struct para *p, flowed_para_fn *fn, void *arg, int soft)
+/* Hand over the paragraph without trailing blanks: they can only be left
+ * from soft breaks (a hard line has none), and no hard line would keep them. */
+static void para_end(struct para *p, flowed_para_fn *fn, void *arg)
 {
 	size_t n = p->text.len;
 
-	if (soft)
+	if (!is_sig(p->text.data, n))
 		while (n > 0 && p->text.data[n - 1] == ' ')
 			n--;
 	fn(arg, p->depth, p->text.data, n);
@@ -52,22 +54,22 @@ void flowed_decode(const char *in, size_t len, int delsp, flowed_para_fn *fn, vo
 			n--;
 		}
 		if (p.open && depth != p.depth)
-			para_end(&p, fn, arg, 1);
+			para_end(&p, fn, arg);
 		p.depth = depth;
 		soft = n > 0 && t[n - 1] == ' ' && !is_sig(t, n);
 		if (soft && delsp)
 			n--;
 		/* A signature separator starts its own paragraph. */
 		if (p.open && is_sig(t, n))
-			para_end(&p, fn, arg, 1);
+			para_end(&p, fn, arg);
 		buf_append(&p.text, t, n);
 		if (soft)
 			p.open = 1;
 		else
-			para_end(&p, fn, arg, 0);
+			para_end(&p, fn, arg);
 	}
 	if (p.open)
-		para_end(&p, fn, arg, 1);
+		para_end(&p, fn, arg);
 	buf_release(&p.text);
 }
 

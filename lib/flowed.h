@@ -21,7 +21,7 @@ typedef void flowed_para_fn(void *arg, int depth, const char *text, size_t len);
 /* Decode len bytes of flowed text (LF or CRLF lines); delsp as the
  * DelSp parameter says.  A paragraph ends at a hard line, a change of
  * quote depth or the end of the input; trailing blanks of a paragraph
- * that did not end with a hard line are dropped. */
+ * (left by soft breaks) are dropped. */
 void flowed_decode(const char *in, size_t len, int delsp, flowed_para_fn *fn, void *arg);
 
 /* Append one paragraph as flowed lines (LF-terminated) of at most width
