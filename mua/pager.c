@@ -239,7 +239,8 @@ static void add_paragraph(void *arg, int depth, const char *text, size_t len)
 	if (depth > 0 && len > 0)
 		buf_putc(&raw, ' ');
 	buf_append(&raw, text, len);
-	codec_sanitize(raw.data, raw.len, 0, &clean);
+	/* Tabs kept for add_line() to expand, as in other text. */
+	codec_sanitize(raw.data, raw.len, CODEC_KEEP_NEWLINES, &clean);
 	add_line(pg, clean.data, clean.len, quote_color(depth), 0);
 	if (depth > 0)
 		pg->lines[pg->nlines - 1].prefix = (size_t)depth + (len > 0);
