@@ -30,25 +30,39 @@ static void para_end(struct para *p, flowed_para_fn *fn, void *arg)
 	p->open = 0;
 }
 
+/* The line at s (before end): *t and *n its text without the line end and
+ * the leading '>', *depth their count.  Returns where the next line starts. */
+static const char *quoted_line(const char *s, const char *end, const char **t, size_t *n,
+			       int *depth)
+{
+	const char *nl = memchr(s, '\n', (size_t)(end - s));
+
+	*n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+	*t = s;
+	*depth = 0;
+	if (*n > 0 && s[*n - 1] == '\r')
+		(*n)--;
+	while (*n > 0 && **t == '>') {
+		(*depth)++;
+		(*t)++;
+		(*n)--;
+	}
+	return nl ? nl + 1 : end;
+}
+
 void flowed_decode(const char *in, size_t len, int delsp, flowed_para_fn *fn, void *arg)
 {
 	struct para p = { BUF_INIT, 0, 0 };
 	const char *s = in, *end = in + len;
 
+	if (len == 0)
+		return;
 	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		const char *t = s;
-		int depth = 0, soft;
+		const char *t;
+		size_t n;
+		int depth, soft;
 
-		s = nl ? nl + 1 : end;
-		if (n > 0 && t[n - 1] == '\r')
-			n--;
-		while (n > 0 && *t == '>') {
-			depth++;
-			t++;
-			n--;
-		}
+		s = quoted_line(s, end, &t, &n, &depth);
 		if (n > 0 && *t == ' ') {
 			t++;
 			n--;
@@ -167,19 +181,11 @@ void flowed_encode(const char *in, size_t len, size_t width, struct buf *out)
 	const char *s = in, *end = in + len;
 
 	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		const char *t = s;
-		int depth = 0;
+		const char *t;
+		size_t n;
+		int depth;
 
-		s = nl ? nl + 1 : end;
-		if (n > 0 && t[n - 1] == '\r')
-			n--;
-		while (n > 0 && *t == '>') {
-			depth++;
-			t++;
-			n--;
-		}
+		s = quoted_line(s, end, &t, &n, &depth);
 		if (depth > 0 && n > 0 && *t == ' ') {
 			t++;
 			n--;
