@@ -4,7 +4,8 @@
 # blanks of hard lines gone, the signature separator kept); that message,
 # delivered, shows its original paragraphs in a wide pager and reflows
 # (quote marks repeated) when the window narrows; a reply quotes the
-# paragraphs rewrapped, not the ragged flowed lines.
+# paragraphs rewrapped, not the ragged flowed lines; DelSp=yes text joins
+# soft-broken lines without their blank.
 . "$(dirname "$0")/lib.sh"
 command -v python3 > /dev/null || skip "python3 is needed to read spool show --json"
 
@@ -121,5 +122,37 @@ assert " ".join(q2) == p3, q2
 assert "Thanks, noted." in lines, lines
 PY
 ok "a reply quotes the flowed paragraphs rewrapped"
+keys q
+wait_for '^SUREL-EXIT 0'
+
+# DelSp=yes: the blank before a soft break is not part of the text, so a
+# word split across lines joins without one.
+ui_stop
+cat > "$T/delsp.eml" <<'EML'
+From: Ana Putri <ana@example.test>
+To: demo@example.test
+Subject: DelSp
+Date: Tue, 24 Nov 2026 09:00:00 +0700
+Message-ID: <delsp.1@example.test>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes
+Content-Transfer-Encoding: 8bit
+
+Satu kata dipe 
+cah di sini, dan  
+dua kata di sini.
+>> deep quoted 
+>> text
+EML
+"$SPOOL" deliver "$T/delsp" < "$T/delsp.eml" || fail "spool deliver failed"
+ui_start -f "$T/delsp"
+wait_for 'Msgs:1' "the DelSp folder"
+keys Enter
+wait_for '^Subject: DelSp' "the pager"
+grep -Fxq 'Satu kata dipecah di sini, dan dua kata di sini.' "$T/screen" ||
+	fail "DelSp paragraph wrong: $(cat "$T/screen")"
+grep -Fxq '>> deep quotedtext' "$T/screen" || fail "DelSp quoted paragraph wrong: $(cat "$T/screen")"
+ok "DelSp=yes joins soft-broken lines without their blank"
+keys q
 keys q
 wait_for '^SUREL-EXIT 0'
