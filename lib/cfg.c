@@ -489,6 +489,7 @@ static const struct key keys[] = {
 	{ "expire", IN_GENERAL, check_duration },
 	{ "log_file", IN_GENERAL, check_path },
 	{ "forward_attach", IN_GENERAL, check_yesnoask },
+	{ "text_flowed", IN_GENERAL, check_bool },
 	/* Address completion (lib/abook.h): an account's own, else these. */
 	{ "address_cmd", IN_GENERAL | IN_ACCOUNT, check_str },
 	{ "aliases_file", IN_GENERAL | IN_ACCOUNT, check_path },
@@ -1215,6 +1216,14 @@ struct rules *cfg_rules(const struct cfg_account *a, struct err *err)
 int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt)
 {
 	const char *v = cfg_get(a, key);
+	int b;
+
+	return v && parse_bool(v, &b) == 0 ? b : dflt;
+}
+
+int cfg_general_bool(const struct cfg *cfg, const char *key, int dflt)
+{
+	const char *v = cfg ? cfg_general(cfg, key) : NULL;
 	int b;
 
 	return v && parse_bool(v, &b) == 0 ? b : dflt;

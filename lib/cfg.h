@@ -81,6 +81,8 @@ struct rules *cfg_rules(const struct cfg_account *a, struct err *err)
 	__attribute__((warn_unused_result));
 /* Boolean key (yes/no/true/false/on/off/1/0, validated at load). */
 int cfg_get_bool(const struct cfg_account *a, const char *key, int dflt);
+/* The same for a key of [general]; cfg may be NULL (dflt then). */
+int cfg_general_bool(const struct cfg *cfg, const char *key, int dflt);
 /* Duration key ("90", "30m", "5d"; validated at load) in seconds. */
 long cfg_get_duration(const struct cfg_account *a, const char *key, long dflt);
 

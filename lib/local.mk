@@ -29,6 +29,9 @@ lib_libsurel_a_SOURCES += lib/rules.c lib/rules.h
 # Modified UTF-7 mailbox names (IMAP), used by fetch.
 lib_libsurel_a_SOURCES += lib/mutf7.c lib/mutf7.h
 
+# format=flowed text (RFC 3676), used by the pager and compose of surel.
+lib_libsurel_a_SOURCES += lib/flowed.c lib/flowed.h
+
 # The address book: aliases, addresses learned from mail, address_cmd.
 lib_libsurel_a_SOURCES += lib/abook.c lib/abook.h lib/abook_src.c lib/abook_internal.h
 

@@ -1022,6 +1022,20 @@ char *msg_text(const struct msg *m)
 	return msg_text_n(m, NULL);
 }
 
+int msg_text_flowed(const struct msg *m, int *delsp)
+{
+	size_t idx = find_plain(m);
+	const char *f, *d;
+
+	if (idx == NONE)
+		return 0;
+	f = msg_part_param(m->nodes[idx], "format");
+	d = msg_part_param(m->nodes[idx], "delsp");
+	if (delsp)
+		*delsp = d && ascii_ieq(d, strlen(d), "yes");
+	return f && ascii_ieq(f, strlen(f), "flowed");
+}
+
 char *msg_text_n(const struct msg *m, size_t *len_out)
 {
 	size_t idx = find_plain(m);

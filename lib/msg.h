@@ -69,6 +69,9 @@ char *msg_text(const struct msg *m);
 /* msg_text() with its length in *len_out (may be NULL), for text that
  * holds NUL bytes. */
 char *msg_text_n(const struct msg *m, size_t *len_out);
+/* Whether that part says format=flowed (RFC 3676); *delsp (may be NULL)
+ * set to whether it says DelSp=yes.  0 when there is no such part. */
+int msg_text_flowed(const struct msg *m, int *delsp);
 
 /* Leaf MIME parts in depth-first order (a non-multipart message is one
  * leaf; a message/rfc822 part is one leaf). */

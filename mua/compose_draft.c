@@ -16,6 +16,7 @@
 #include "afile.h"
 #include "codec.h"
 #include "compose_internal.h"
+#include "flowed.h"
 #include "html.h"
 #include "identity.h"
 #include "msg.h"
@@ -458,15 +459,36 @@ static void set_reply_ids(struct compose *c, const struct msg *m)
 
 /* --- quoting ------------------------------------------------------------- */
 
+/* Width of the lines a flowed paragraph is wrapped to before quoting. */
+#define QUOTE_WRAP 72
+
+static void wrap_paragraph(void *arg, int depth, const char *text, size_t len)
+{
+	flowed_wrap_para(arg, depth, text, len, QUOTE_WRAP);
+}
+
 /* The text of m, sanitised with its line breaks kept ("" when none); for
  * a message with no text/plain, its first inline text/html part as text,
- * as the pager shows it, so a reply quotes what the user read. */
-static void text_of(const struct msg *m, struct buf *out)
+ * as the pager shows it, so a reply quotes what the user read.  Flowed
+ * text comes as its paragraphs, one a line, or when wrap is set rewrapped
+ * from them, so a quote of it has no ragged lines. */
+static void text_of(const struct msg *m, int wrap, struct buf *out)
 {
 	struct buf html = BUF_INIT, plain = BUF_INIT;
 	size_t len = 0, i;
 	char *t = msg_text_n(m, &len);
+	int delsp = 0;
 
+	if (t && msg_text_flowed(m, &delsp)) {
+		if (wrap)
+			flowed_decode(t, len, delsp, wrap_paragraph, &plain);
+		else
+			flowed_unflow(t, len, delsp, &plain);
+		codec_sanitize(plain.data, plain.len, CODEC_KEEP_NEWLINES, out);
+		buf_release(&plain);
+		free(t);
+		return;
+	}
 	if (t) {
 		codec_sanitize(t, len, CODEC_KEEP_NEWLINES, out);
 		free(t);
@@ -614,7 +636,7 @@ int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigne
 
 	set_reply_ids(c, m);
 	put_attribution(&t, m);
-	text_of(m, &text);
+	text_of(m, 1, &text);
 	put_quoted(&t, text.data, text.len);
 	buf_putc(&t, '\n');
 	put_signature(c, &t);
@@ -677,7 +699,7 @@ int compose_start_forward(struct compose *c, const char *orig, size_t len,
 		put_fwd_addrs(&t, m, "To");
 		put_fwd_addrs(&t, m, "Cc");
 		buf_putc(&t, '\n');
-		text_of(m, &text);
+		text_of(m, 1, &text);
 		buf_append(&t, text.data, text.len);
 		if (text.len && text.data[text.len - 1] != '\n')
 			buf_putc(&t, '\n');
@@ -738,7 +760,7 @@ int compose_start_draft(struct compose *c, const char *data, size_t len, struct 
 	buf_truncate(&t, t.len - 1);
 	put_extra_fields(&t, m);
 	buf_putc(&t, '\n');
-	text_of(m, &text);
+	text_of(m, 0, &text);
 	buf_append(&t, text.data, text.len);
 
 	s = msg_header(m, "In-Reply-To");

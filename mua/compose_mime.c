@@ -18,11 +18,14 @@
 #include "compose_internal.h"
 #include "date.h"
 #include "enqueue.h"
+#include "flowed.h"
 #include "xalloc.h"
 
 /* RFC 5322 2.1.1: lines SHOULD stay within 78 characters, MUST within 998. */
 #define FOLD_COL 78
 #define LINE_MAX_7BIT 998
+/* Longest line of format=flowed text where the words allow (RFC 3676 4.2). */
+#define FLOWED_WIDTH 78
 /* RFC 2231 continuation pieces are cut at this many characters so that
  * "filename*12*=" plus the piece and "; " still fits a folded line. */
 #define PARAM_PIECE 56
@@ -314,9 +317,16 @@ static void put_attachment(struct buf *out, const struct compose_attach *a)
 
 /* --- the message ----------------------------------------------------------- */
 
-/* The text of the draft with a final line end. */
-static void draft_text(const struct compose *c, struct buf *out)
+/* The text of the draft with a final line end; as format=flowed text
+ * (RFC 3676) when text_flowed says so, which *type then says. */
+static void draft_text(const struct compose *c, struct buf *out, const char **type)
 {
+	*type = "text/plain; charset=utf-8";
+	if (c->body_len > 0 && cfg_general_bool(c->cfg, "text_flowed", 0)) {
+		flowed_encode(c->body, c->body_len, FLOWED_WIDTH, out);
+		*type = "text/plain; charset=utf-8; format=flowed";
+		return;
+	}
 	buf_append(out, c->body, c->body_len);
 	if (out->len > 0 && out->data[out->len - 1] != '\n')
 		buf_putc(out, '\n');
@@ -327,7 +337,7 @@ int compose_build(const struct compose *c, time_t now, unsigned flags, struct bu
 {
 	struct compose_addrs a;
 	struct buf text = BUF_INIT, *parts = NULL, boundary = BUF_INIT;
-	const char *v, *domain;
+	const char *v, *domain, *type;
 	size_t i, start = out->len, nparts = 0;
 	int rc = -1, clash;
 
@@ -358,14 +368,14 @@ int compose_build(const struct compose *c, time_t now, unsigned flags, struct bu
 	}
 	buf_puts(out, "User-Agent: surel/" PACKAGE_VERSION "\nMIME-Version: 1.0\n");
 
-	draft_text(c, &text);
+	draft_text(c, &text, &type);
 	if (c->natt == 0) {
-		buf_puts(out, "Content-Type: text/plain; charset=utf-8\n");
+		buf_printf(out, "Content-Type: %s\n", type);
 		put_text_body(out, text.data, text.len);
 	} else {
 		nparts = c->natt + 1;
 		parts = xcalloc(nparts, sizeof(*parts));
-		buf_puts(&parts[0], "Content-Type: text/plain; charset=utf-8\n");
+		buf_printf(&parts[0], "Content-Type: %s\n", type);
 		put_text_body(&parts[0], text.data, text.len);
 		for (i = 0; i < c->natt; i++)
 			put_attachment(&parts[i + 1], &c->att[i]);

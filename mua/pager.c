@@ -8,6 +8,7 @@
 
 #include "afile.h"
 #include "codec.h"
+#include "flowed.h"
 #include "html.h"
 #include "mailcap.h"
 #include "msg.h"
@@ -22,6 +23,7 @@ struct line {
 	size_t len;
 	enum ui_color color;
 	size_t label;      /* bytes at the start drawn as a header name */
+	size_t prefix;     /* bytes at the start repeated on every row (quote marks) */
 };
 
 /* A screen row: a piece of a logical line. */
@@ -68,6 +70,7 @@ static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color 
 	l->text = buf_detach(&b, NULL);
 	l->color = c;
 	l->label = label;
+	l->prefix = 0;
 }
 
 static void add_header(struct pager *pg, const char *name)
@@ -99,6 +102,11 @@ static int quote_level(const char *s, size_t len)
 			break;
 	}
 	return q;
+}
+
+static enum ui_color quote_color(int q)
+{
+	return q ? (enum ui_color)(UI_QUOTE1 + (q - 1) % 3) : UI_NORMAL;
 }
 
 static void human_size(size_t n, char *out, size_t outlen)
@@ -210,12 +218,33 @@ static void add_body(struct pager *pg, const char *text, size_t len)
 			break;
 		{
 			int q = quote_level(clean.data + start, i - start);
-			enum ui_color c = q ? (enum ui_color)(UI_QUOTE1 + (q - 1) % 3) : UI_NORMAL;
 
-			add_line(pg, clean.data + start, i - start, c, 0);
+			add_line(pg, clean.data + start, i - start, quote_color(q), 0);
 		}
 		start = i + 1;
 	}
+	buf_release(&clean);
+}
+
+/* A format=flowed paragraph as one line, its quote marks repeated when
+ * it wraps so the reflowed text keeps its depth. */
+static void add_paragraph(void *arg, int depth, const char *text, size_t len)
+{
+	struct pager *pg = arg;
+	struct buf raw = BUF_INIT, clean = BUF_INIT;
+	int i;
+
+	for (i = 0; i < depth; i++)
+		buf_putc(&raw, '>');
+	if (depth > 0 && len > 0)
+		buf_putc(&raw, ' ');
+	buf_append(&raw, text, len);
+	/* Tabs kept for add_line() to expand, as in other text. */
+	codec_sanitize(raw.data, raw.len, CODEC_KEEP_NEWLINES, &clean);
+	add_line(pg, clean.data, clean.len, quote_color(depth), 0);
+	if (depth > 0)
+		pg->lines[pg->nlines - 1].prefix = (size_t)depth + (len > 0);
+	buf_release(&raw);
 	buf_release(&clean);
 }
 
@@ -224,6 +253,7 @@ static void build_lines(struct pager *pg)
 	static const char *const shown[] = { "From", "To", "Cc", "Date", "Subject" };
 	size_t i, n, len;
 	char *text;
+	int delsp = 0;
 
 	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
 		add_header(pg, shown[i]);
@@ -231,7 +261,10 @@ static void build_lines(struct pager *pg)
 	text = msg_text_n(pg->m, &len);
 	if (!text)
 		text = html_text(pg, &len);
-	if (text) {
+	if (text && msg_text_flowed(pg->m, &delsp)) {
+		flowed_decode(text, len, delsp, add_paragraph, pg);
+		free(text);
+	} else if (text) {
 		add_body(pg, text, len);
 		free(text);
 	} else {
@@ -268,7 +301,8 @@ static void add_row(struct pager *pg, size_t line, size_t off, size_t len)
 }
 
 /* Split every line into rows of at most width columns, at the last blank
- * that fits when there is one. */
+ * that fits when there is one; rows after the first leave room for the
+ * line's prefix (draw() repeats it) unless it would take half the width. */
 static void wrap(struct pager *pg, size_t width)
 {
 	size_t i;
@@ -281,7 +315,8 @@ static void wrap(struct pager *pg, size_t width)
 		size_t off = 0;
 
 		do {
-			size_t n = ui_fit(l->text + off, l->len - off, width, NULL), k;
+			size_t w = off > 0 && l->prefix < width / 2 ? width - l->prefix : width;
+			size_t n = ui_fit(l->text + off, l->len - off, w, NULL), k;
 
 			if (n == 0 && off < l->len)
 				n = 1; /* a character wider than the screen */
@@ -325,7 +360,10 @@ static void draw(void *arg)
 			ui_text((int)y + 1, (int)x, (size_t)ui_cols() - x, l->text + l->label,
 				r->len - l->label, l->color, 0);
 		} else {
-			ui_text((int)y + 1, 0, (size_t)ui_cols(), l->text + r->off, r->len, l->color, 0);
+			if (r->off > 0 && l->prefix < (size_t)ui_cols() / 2)
+				x = ui_text((int)y + 1, 0, l->prefix, l->text, l->prefix, l->color, 0);
+			ui_text((int)y + 1, (int)x, (size_t)ui_cols() - x, l->text + r->off, r->len,
+				l->color, 0);
 		}
 	}
 	buf_printf(&st, "-- %s -- (%zu%%)", pg->title,

@@ -7,6 +7,7 @@ FUZZ_TARGETS = tests/fuzz/fuzz_msg tests/fuzz/fuzz_codec tests/fuzz/fuzz_cfg \
 	tests/fuzz/fuzz_queue_env tests/fuzz/fuzz_smtp_reply tests/fuzz/fuzz_fetchstate \
 	tests/fuzz/fuzz_index_cache tests/fuzz/fuzz_mbox
 FUZZ_TARGETS += tests/fuzz/fuzz_mutf7 tests/fuzz/fuzz_mailto tests/fuzz/fuzz_abook
+FUZZ_TARGETS += tests/fuzz/fuzz_flowed
 FUZZ_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(JANSSON_CFLAGS)
 FUZZ_LDADD = spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS)
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
@@ -59,3 +60,7 @@ tests_fuzz_fuzz_abook_SOURCES = tests/fuzz/fuzz_abook.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_abook_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_abook_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_abook_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_flowed_SOURCES = tests/fuzz/fuzz_flowed.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_flowed_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_flowed_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_flowed_LDADD = $(FUZZ_LDADD)

@@ -191,3 +191,10 @@ put("abook", "aliases", "\0# mutt aliases\nalias bob Bob Smith <bob@example.org>
     "alias long Long \\\n  <long@example.org>\nalias loop loop\n")
 put("abook", "query", "\1lbdbq: 2 matches\nana@example.org\tAna Putri\tkhard\nbudi@example.org\tBudi\n")
 put("abook", "notmuch", "\1Dewi <dewi@example.org>\n=?UTF-8?B?Q2l0cmEgV8O8?= <citra@example.org>\n")
+
+# flowed: byte 0 picks DelSp (bit 0) and the width (20 + the rest).
+put("flowed", "rfc3676", "\x74`Take some more tea,' the March Hare said to Alice, very\r\n"
+    "earnestly.\r\n\r\n`I've had nothing yet,' Alice replied in an offended \r\ntone.\r\n")
+put("flowed", "delsp", "\x01Hel\u00e4 \nlo  \nworld\n")
+put("flowed", "quotes", "\x20>> deep \n>> text\n> shallow \n>>depth change\nplain \n")
+put("flowed", "stuffed", "\x30 From me\n >not a quote\n  indented \n-- \n> -- \nsig\n")

@@ -22,3 +22,4 @@ TESTS += tests/ui/mailto.sh
 TESTS += tests/ui/accounts.sh
 TESTS += tests/ui/compose-fields.sh
 TESTS += tests/ui/oauth2-status.sh
+TESTS += tests/ui/flowed.sh

@@ -41,6 +41,7 @@ tests_unit_unit_SOURCES += tests/unit/test_bodysearch.c
 tests_unit_unit_SOURCES += tests/unit/test_err.c
 tests_unit_unit_SOURCES += tests/unit/test_fetch.c
 tests_unit_unit_SOURCES += tests/unit/test_mutf7.c
+tests_unit_unit_SOURCES += tests/unit/test_flowed.c
 tests_unit_unit_SOURCES += tests/unit/test_mda.c
 tests_unit_unit_SOURCES += tests/unit/test_addr.c tests/unit/test_date.c
 tests_unit_unit_SOURCES += tests/unit/test_identity.c tests/unit/test_mailto.c

@@ -54,6 +54,7 @@ static const struct {
 	{ "err", suite_err },
 	{ "fetch", suite_fetch },
 	{ "mutf7", suite_mutf7 },
+	{ "flowed", suite_flowed },
 	{ "mda", suite_mda },
 	{ "oauth2", suite_oauth2 },
 };

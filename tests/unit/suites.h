@@ -43,6 +43,7 @@ void suite_bodysearch(void);
 void suite_err(void);
 void suite_fetch(void);
 void suite_mutf7(void);
+void suite_flowed(void);
 void suite_mda(void);
 void suite_oauth2(void);
 

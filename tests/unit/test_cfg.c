@@ -496,6 +496,10 @@ static void test_errors(void)
 		{ "[general]\ncolour_new = red default\n", "2: unknown key 'colour_new'" },
 		{ "[general]\nforward_attach = maybe\n",
 		  "2: 'forward_attach' must be yes, no or ask, not 'maybe'" },
+		{ "[general]\ntext_flowed = sometimes\n",
+		  "2: 'text_flowed' must be yes or no, not 'sometimes'" },
+		{ "[account a]\ntext_flowed = yes\n",
+		  "2: key 'text_flowed' belongs in [general], not [account a]" },
 		/* The first error wins, whichever part of the parser saw it. */
 		{ "[general]\nbad\nfoo = 1\n", "2: expected 'key = value'" },
 		{ "[general]\nfoo = 1\nbad\n", "2: unknown key 'foo' in [general]" },
