@@ -209,17 +209,23 @@ static int read_head(int dfd, const char *rel, struct buf *out, off_t *size_out,
 	struct stat st;
 	size_t start = out->len, want = HEAD_FIRST, from;
 	ssize_t r;
-	int saved, fd = openat(dfd, rel + 4, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not wait for a writer; only regular
+	 * files are read (not a FIFO, nor a link to /dev/zero). */
+	int saved, fd = openat(dfd, rel + 4, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
 	*op_out = "open";
 	if (fd < 0)
 		return -1;
 	*op_out = "stat";
-	if (size_out) {
-		if (fstat(fd, &st) < 0)
-			goto fail;
-		*size_out = st.st_size;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		*op_out = "open non-regular file";
+		errno = EINVAL;
+		goto fail;
 	}
+	if (size_out)
+		*size_out = st.st_size;
 	*op_out = "read";
 	while (out->len - start < HEAD_MAX) {
 		r = read(fd, chunk, want);

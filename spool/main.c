@@ -298,7 +298,7 @@ static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *e
 	path = message_path(c, argc, argv, err);
 	if (!path)
 		return -1;
-	rc = afile_read(path, 0, &data, &len, err);
+	rc = afile_read_regular(path, AFILE_MSG_MAX, &data, &len, err);
 	free(path);
 	if (rc < 0)
 		return -1;

@@ -589,8 +589,15 @@ static void test_odd_messages(void)
 	p = xasprintf("%s/cur/dangling:2,S", d);
 	CU_ASSERT_EQUAL(symlink("/nonexistent/surel-test", p), 0);
 	free(p);
+	/* Neither waited on nor read: a FIFO and a device. */
+	p = xasprintf("%s/cur/fifo:2,S", d);
+	CU_ASSERT_EQUAL(mkfifo(p, 0600), 0);
+	free(p);
+	p = xasprintf("%s/new/zero", d);
+	CU_ASSERT_EQUAL(symlink("/dev/zero", p), 0);
+	free(p);
 	ix = open_ok(d, 0);
-	CU_ASSERT_EQUAL(index_count(ix), 6);
+	CU_ASSERT_EQUAL(index_count(ix), 8);
 	CU_ASSERT_PTR_NOT_NULL(find_subject(ix, "after the filler"));
 	CU_ASSERT_PTR_NULL(find_subject(ix, "beyond the limit"));
 	CU_ASSERT_PTR_NULL(find_subject(ix, "body, not header"));
