@@ -310,6 +310,27 @@ void maildir_names_free(char **names, size_t n)
 	strv_free_v(names, n);
 }
 
+int maildir_name_ok(const char *f)
+{
+	const char *p = f, *seg;
+
+	if (*f == '\0' || *f == '/')
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			return 0;
+	for (seg = f; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL) {
+		size_t n = strcspn(seg, "/");
+
+		if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return 0;
+		/* Maildir++ folder names start with a dot at the root. */
+		if (seg == f && seg[0] == '.')
+			return 0;
+	}
+	return 1;
+}
+
 char *maildir_folder_path(const char *root, const char *name)
 {
 	char *plain = path_join(root, name);

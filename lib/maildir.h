@@ -53,6 +53,11 @@ int maildir_folders(const char *root, char ***names_out, size_t *n_out,
 		    struct err *err) MAILDIR_WUR;
 /* The same as strv_free_v(): the array is a strv's. */
 void maildir_names_free(char **names, size_t n);
+/* Whether name can be a folder of an account: relative, no empty, "." or
+ * ".." component (so it stays below the account's root), no leading dot
+ * (Maildir++ directories are named by maildir_folder_path()), no control
+ * characters.  Filing rules and folders typed in the MUA are checked so. */
+int maildir_name_ok(const char *name);
 /* The directory of folder name under root, whichever layout holds it
  * (caller frees); for a folder that does not exist yet, the layout of the
  * tree: Maildir++ (root/.NAME, '/' as '.') when root is itself a Maildir,

@@ -558,7 +558,8 @@ static void mark(struct browser *b, int del)
 }
 
 /* A folder name typed by the user to its directory: a path when it looks
- * like one, else a folder of the account. */
+ * like one, else a folder of the account.  NULL (after saying why) for a
+ * name that would leave the account's mail directory ("a/../../x"). */
 static char *folder_dir(const struct browser *b, const char *name)
 {
 	/* Paths say so ("/", "~", "./", "../"); anything else, "lists/dev"
@@ -567,6 +568,10 @@ static char *folder_dir(const struct browser *b, const char *name)
 	if (name[0] == '/' || name[0] == '~' || strncmp(name, "./", 2) == 0 ||
 	    strncmp(name, "../", 3) == 0 || !b->root)
 		return path_expand(name);
+	if (!maildir_name_ok(name)) {
+		ui_error("'%s' is not a folder name (no empty, '.' or '..' parts)", name);
+		return NULL;
+	}
 	return maildir_folder_path(b->root, name);
 }
 
@@ -675,6 +680,10 @@ static void open_folder(struct browser *b, char *name)
 	if (!name)
 		return;
 	dir = folder_dir(b, name);
+	if (!dir) {
+		free(name);
+		return;
+	}
 	mb = mailbox_open(dir, &err);
 	free(dir);
 	if (!mb) {
@@ -859,7 +868,7 @@ static void move_msg(struct browser *b)
 	if (!name)
 		return;
 	dir = folder_dir(b, name);
-	if (ensure_maildir(dir) == 0) {
+	if (dir && ensure_maildir(dir) == 0) {
 		if (mailbox_remove(b->mb, i, dir, &err) < 0) {
 			ui_error("%s", err.msg);
 		} else {

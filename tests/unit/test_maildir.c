@@ -726,6 +726,23 @@ static int cleanup(void)
 	return 0;
 }
 
+static void test_name_ok(void)
+{
+	CU_ASSERT_TRUE(maildir_name_ok("INBOX"));
+	CU_ASSERT_TRUE(maildir_name_ok("lists/dev"));
+	CU_ASSERT_TRUE(maildir_name_ok("a..b/c."));
+	CU_ASSERT_FALSE(maildir_name_ok(""));
+	CU_ASSERT_FALSE(maildir_name_ok("/abs"));
+	CU_ASSERT_FALSE(maildir_name_ok("x/../../../../escaped"));
+	CU_ASSERT_FALSE(maildir_name_ok("lists/../../work/INBOX"));
+	CU_ASSERT_FALSE(maildir_name_ok(".."));
+	CU_ASSERT_FALSE(maildir_name_ok("a/./b"));
+	CU_ASSERT_FALSE(maildir_name_ok("a//b"));
+	CU_ASSERT_FALSE(maildir_name_ok("a/"));
+	CU_ASSERT_FALSE(maildir_name_ok(".Sent"));
+	CU_ASSERT_FALSE(maildir_name_ok("a\033b"));
+}
+
 void suite_maildir(void)
 {
 	CU_pSuite s = CU_add_suite("maildir", NULL, cleanup);
@@ -743,4 +760,5 @@ void suite_maildir(void)
 	CU_add_test(s, "deliver_head_fd errors leave nothing", test_deliver_fd_errors);
 	CU_add_test(s, "read-only folder", test_read_only);
 	CU_add_test(s, "disk full", test_disk_full);
+	CU_add_test(s, "folder names stay below the root", test_name_ok);
 }
