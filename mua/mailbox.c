@@ -234,21 +234,20 @@ int mailbox_remove(struct mailbox *box, size_t i, const char *dst, struct err *e
 {
 	const struct index_msg *m;
 	struct maildir_entry e;
-	char *p;
 	int rc;
 
 	if (box->mb)
 		return err_set(err, EX_NOPERM, "'%s' is an mbox, which surel only reads", box->path);
+	/* The exact file shown, not the first with its key: another file
+	 * with the same key in new/ and cur/ is another message. */
 	m = index_at(box->ix, i);
-	if (maildir_find(box->path, m->key, &e, err) < 0)
-		return -1;
-	if (dst) {
-		rc = maildir_move(box->path, &e, dst, err);
-	} else {
-		p = xasprintf("%s/%s", box->path, e.path);
-		rc = unlink(p) < 0 && errno != ENOENT ? err_sys(err, EX_IOERR, "cannot remove '%s'", p) : 0;
-		free(p);
-	}
+	memset(&e, 0, sizeof(e));
+	e.key = xstrdup(m->key);
+	e.path = xstrdup(m->path);
+	memcpy(e.flags, m->flags, sizeof(e.flags));
+	e.is_new = m->is_new;
+	e.size = m->size;
+	rc = dst ? maildir_move(box->path, &e, dst, err) : maildir_remove(box->path, &e, err);
 	maildir_entry_release(&e);
 	return rc;
 }

@@ -823,18 +823,29 @@ int index_set_flags(struct index *ix, size_t i, const char *flags, struct err *e
 {
 	struct maildir_entry e;
 	struct rec *r;
+	char add[16], del[16];
+	size_t k, na = 0, nd = 0;
 	int rc;
 
 	if (i >= ix->n)
 		return err_set(err, EX_SOFTWARE, "no message %zu in '%s'", i, ix->dir);
 	r = &ix->v[i];
+	/* What the caller changed against the flags it saw, applied to the
+	 * name on disk: a flag another client set meanwhile stays. */
+	for (k = 0; flags[k] && na + 1 < sizeof(add); k++)
+		if (!strchr(r->m.flags, flags[k]))
+			add[na++] = flags[k];
+	for (k = 0; r->m.flags[k] && nd + 1 < sizeof(del); k++)
+		if (!strchr(flags, r->m.flags[k]))
+			del[nd++] = r->m.flags[k];
+	add[na] = del[nd] = '\0';
 	e.key = xstrdup(r->m.key);
 	e.path = xstrdup(r->m.path);
 	memcpy(e.flags, r->m.flags, sizeof(e.flags));
 	e.is_new = r->m.is_new;
 	e.mtime = 0;
 	e.size = r->m.size;
-	rc = maildir_set_flags(ix->dir, &e, flags, err);
+	rc = maildir_change_flags(ix->dir, &e, add, del, err);
 	if (rc == 0) {
 		/* The cache holds no flags or paths, so it needs no write. */
 		strv_push(&ix->names, e.path);

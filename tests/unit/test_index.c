@@ -500,6 +500,21 @@ static void test_set_flags(void)
 	free(p);
 	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "S", &err), 0);
 	CU_ASSERT_STRING_EQUAL(index_at(ix, 0)->flags, "S");
+	/* Replied from another client meanwhile: the R stays. */
+	{
+		char *a = xasprintf("%s/cur/%s:2,S", d, rel + 4), *b = xasprintf("%s/cur/%s:2,RS", d, rel + 4);
+
+		CU_ASSERT_EQUAL(rename(a, b), 0);
+		free(a);
+		free(b);
+	}
+	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "ST", &err), 0);
+	CU_ASSERT_STRING_EQUAL(index_at(ix, 0)->flags, "RST");
+	p = xasprintf("%s/cur/%s:2,RST", d, rel + 4);
+	CU_ASSERT_EQUAL(stat(p, &st), 0);
+	free(p);
+	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "RS", &err), 0);
+	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "S", &err), 0);
 	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "S1", &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
 	CU_ASSERT_EQUAL(index_set_flags(ix, 5, "S", &err), -1);
