@@ -657,6 +657,7 @@ static int folder_prompt_key(void *arg, int k, struct buf *line)
 }
 
 static void open_folder(struct browser *b, char *name);
+static int settle_marks(struct browser *b);
 
 static void change_folder(struct browser *b)
 {
@@ -688,6 +689,12 @@ static void open_folder(struct browser *b, char *name)
 	free(dir);
 	if (!mb) {
 		ui_error("%s", err.msg);
+		free(name);
+		return;
+	}
+	/* Marks belong to the folder left: expunge them or not, as on q. */
+	if (settle_marks(b) < 0) {
+		mailbox_free(mb);
 		free(name);
 		return;
 	}
@@ -910,7 +917,8 @@ static char *trash_dir(const struct browser *b)
 	return dir;
 }
 
-static void expunge(struct browser *b)
+/* Remove the marked messages; -1 when some could not be (and says so). */
+static int expunge(struct browser *b)
 {
 	struct err err = ERR_INIT;
 	char *trash;
@@ -919,13 +927,13 @@ static void expunge(struct browser *b)
 
 	if (b->ndel == 0) {
 		ui_message("no message is marked for deletion");
-		return;
+		return 0;
 	}
 	trash = trash_dir(b);
 	if (trash && !maildir_is(trash) && maildir_create(trash, &err) < 0) {
 		ui_error("%s", err.msg);
 		free(trash);
-		return;
+		return -1;
 	}
 	to_trash = trash != NULL;
 	for (i = 0; i < b->n; i++) {
@@ -938,11 +946,31 @@ static void expunge(struct browser *b)
 	}
 	free(trash);
 	reload(b);
-	if (failed)
+	if (failed) {
 		ui_error("%zu message%s not removed: %s", failed, failed == 1 ? "" : "s", err.msg);
-	else
-		ui_message("%zu message%s %s", done, done == 1 ? "" : "s",
-			   to_trash ? "moved to the trash" : "deleted");
+		return -1;
+	}
+	ui_message("%zu message%s %s", done, done == 1 ? "" : "s",
+		   to_trash ? "moved to the trash" : "deleted");
+	return 0;
+}
+
+/* Before leaving the folder (quit, c): ask to expunge what is marked.  0
+ * to go on, -1 to stay: Esc at the question, or an expunge that failed
+ * (its error stays on the screen). */
+static int settle_marks(struct browser *b)
+{
+	struct buf q = BUF_INIT;
+	int ans;
+
+	if (b->ndel == 0)
+		return 0;
+	buf_printf(&q, "Expunge %zu marked message%s?", b->ndel, b->ndel == 1 ? "" : "s");
+	ans = ui_confirm_cancel(q.data);
+	buf_release(&q);
+	if (ans < 0)
+		return -1;
+	return ans == 1 ? expunge(b) : 0;
 }
 
 static int row_matches(const struct browser *b, size_t row, const char *s)
@@ -1233,15 +1261,8 @@ static const struct ui_keyhelp index_keys[] = {
 
 static void quit(struct browser *b)
 {
-	struct buf q = BUF_INIT;
-
-	if (b->ndel) {
-		buf_printf(&q, "Expunge %zu marked message%s?", b->ndel, b->ndel == 1 ? "" : "s");
-		if (ui_confirm(q.data))
-			expunge(b);
-		buf_release(&q);
-	}
-	b->quit = 1;
+	if (settle_marks(b) == 0)
+		b->quit = 1;
 }
 
 static void idle(struct browser *b)
