@@ -466,6 +466,10 @@ static void draw(void *arg)
 		b->top = b->cur;
 	if (b->cur >= b->top + rows)
 		b->top = b->cur - rows + 1;
+	/* A window grown back shows rows above, not empty lines below the
+	 * last message; only lowers top, so the cursor stays visible. */
+	if (b->top + rows > b->nview)
+		b->top = b->nview > rows ? b->nview - rows : 0;
 	erase();
 	ui_help_bar("q:Quit  d:Del  u:Undel  F:Flag  s:Move  c:Folder  /:Search  l:Limit  T:Threads  m:Mail  r:Reply  Q:Queue  ?:Help");
 	for (y = 0; y < rows && b->top + y < b->nview; y++)
