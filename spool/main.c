@@ -148,8 +148,14 @@ static int cmd_folders(struct ctx *c, int argc, char **argv, struct err *err)
 	root = account_root(c, err);
 	if (!root)
 		return -1;
-	if (maildir_folders(root, &names, &n, err) < 0)
+	/* A new account's mail directory is made by the first delivery or
+	 * fetch: until then it has no folders, which is not an error. */
+	if (access(root, F_OK) < 0 && errno == ENOENT) {
+		names = NULL;
+		n = 0;
+	} else if (maildir_folders(root, &names, &n, err) < 0) {
 		return -1;
+	}
 	arr = json_array();
 	for (i = 0; i < n; i++) {
 		char *dir = maildir_folder_path(root, names[i]);
