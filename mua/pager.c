@@ -458,6 +458,13 @@ static void view_part(struct pager *pg, size_t i, struct parts *back)
 
 	buf_printf(&title, "part %zu of %s: %s", i + 1, pg->title, type);
 	msg_part_decode(p, &data);
+	/* A forwarded message is a message: shown here, with its own parts,
+	 * whatever the mailcap says (its actions there only go back). */
+	if (strcmp(type, "message/rfc822") == 0) {
+		(void)pager_show(data.data, data.len, title.data);
+		ui_set_redraw(draw_parts, back);
+		goto done;
+	}
 	if (mailcap_tempfile(NULL, type, data.data, data.len, &file, &err) < 0) {
 		ui_error("%s", err.msg);
 		goto done;

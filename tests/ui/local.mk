@@ -6,6 +6,7 @@ TESTS += \
 	tests/ui/thread.sh \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
+	tests/ui/rfc822.sh \
 	tests/ui/queue.sh \
 	tests/ui/reply.sh \
 	tests/ui/mbox.sh \
