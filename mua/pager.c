@@ -138,8 +138,8 @@ static int render_copious(struct pager *pg, const struct msg_part *p, struct buf
 	if (mailcap_tempfile(NULL, msg_part_type(p), data.data, data.len, &file, err) < 0)
 		goto done;
 	/* The test= commands may look at the file, so it exists first. */
-	e = mailcap_find(mailcap_session(), msg_part_type(p), MAILCAP_COPIOUSOUTPUT, file, part_param,
-			 (void *)p);
+	e = mailcap_find(mailcap_session(), msg_part_type(p), MAILCAP_COPIOUSOUTPUT, file,
+			 part_param, (void *)p);
 	if (!e)
 		goto done;
 	rc = mailcap_run(e, file, msg_part_type(p), part_param, (void *)p, out, NULL, err);

@@ -376,7 +376,8 @@ static void test_forward_inline_attachments(void)
 		"--B\nContent-Type: application/pdf; name=c.pdf\n"
 		"Content-Disposition: attachment; filename=c.pdf\n"
 		"Content-Transfer-Encoding: base64\n\nUERGLUJZVEVT\n"
-		"--B\nContent-Type: text/plain\nContent-Disposition: attachment; filename=n.txt\n\nnotes\n"
+		"--B\nContent-Type: text/plain\n"
+		"Content-Disposition: attachment; filename=n.txt\n\nnotes\n"
 		"--B--\n";
 	struct compose *c = setup(NULL);
 	struct err err = ERR_INIT;

@@ -502,7 +502,8 @@ static void test_set_flags(void)
 	CU_ASSERT_STRING_EQUAL(index_at(ix, 0)->flags, "S");
 	/* Replied from another client meanwhile: the R stays. */
 	{
-		char *a = xasprintf("%s/cur/%s:2,S", d, rel + 4), *b = xasprintf("%s/cur/%s:2,RS", d, rel + 4);
+		char *a = xasprintf("%s/cur/%s:2,S", d, rel + 4);
+		char *b = xasprintf("%s/cur/%s:2,RS", d, rel + 4);
 
 		CU_ASSERT_EQUAL(rename(a, b), 0);
 		free(a);
