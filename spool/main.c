@@ -93,20 +93,6 @@ static const char *account_root(struct ctx *c, struct err *err)
 	return root;
 }
 
-/* Whether a name without '/' can be a folder of the account: not empty,
- * not "." or ".." (the root or its parent), no control byte. */
-static int folder_name_ok(const char *s)
-{
-	const char *p;
-
-	if (!s[0] || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return 0;
-	for (p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* The directory of FOLDER: a path when it has a '/', else a folder of the
  * account.  Caller frees. */
 static char *folder_dir(struct ctx *c, const char *folder, struct err *err)
@@ -116,7 +102,7 @@ static char *folder_dir(struct ctx *c, const char *folder, struct err *err)
 	if (strchr(folder, '/'))
 		return path_expand(folder);
 	/* Not a folder name: the root itself, or its parent. */
-	if (!folder_name_ok(folder))
+	if (!maildir_name_ok(folder))
 		return err_set(err, EX_USAGE, "'%s' is not a folder name (a path needs a '/')",
 			       folder), NULL;
 	root = account_root(c, err);
