@@ -943,10 +943,14 @@ static int expunge(struct browser *b)
 	for (i = 0; i < b->n; i++) {
 		if (!b->del[i])
 			continue;
-		if (mailbox_remove(b->mb, i, trash, &err) < 0)
+		if (mailbox_remove(b->mb, i, trash, &err) < 0) {
 			failed++;
-		else
+		} else {
+			/* Its mark went with it: reload keeps marks by key,
+			 * and another file may have the same key. */
+			b->del[i] = 0;
 			done++;
+		}
 	}
 	free(trash);
 	reload(b);

@@ -10,6 +10,7 @@ TESTS += \
 	tests/ui/queue.sh \
 	tests/ui/reply.sh \
 	tests/ui/mbox.sh \
+	tests/ui/dupkey.sh \
 	tests/ui/expunge.sh \
 	tests/ui/folder-names.sh \
 	tests/ui/folders.sh \
