@@ -292,17 +292,14 @@ void afile_unlock(int fd)
 		close(fd);
 }
 
-int afile_read(const char *path, size_t max, char **data_out, size_t *len_out,
-	       struct err *err)
+/* Read fd to EOF into a new buffer; closes fd.  path is for messages. */
+static int read_fd(int fd, const char *path, size_t max, char **data_out,
+		   size_t *len_out, struct err *err)
 {
 	struct buf b = BUF_INIT;
 	struct stat st;
 	ssize_t r;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(err, afile_err_code(errno, EX_NOINPUT), "cannot open '%s'", path);
 	/* The size is a hint for one allocation; reading to EOF still decides,
 	 * so a growing file or a pipe is read correctly. */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -339,6 +336,51 @@ too_big:
 	close(fd);
 	buf_release(&b);
 	return err_set(err, EX_DATAERR, "cannot read '%s': larger than %zu bytes", path, max);
+}
+
+int afile_read(const char *path, size_t max, char **data_out, size_t *len_out,
+	       struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_sys(err, afile_err_code(errno, EX_NOINPUT), "cannot open '%s'", path);
+	return read_fd(fd, path, max, data_out, len_out, err);
+}
+
+int afile_open_regular_at(int dfd, const char *path, struct err *err)
+{
+	struct stat st;
+	int flags, fd;
+
+	/* O_NONBLOCK so that opening a FIFO does not wait for a writer; it is
+	 * refused right after, and cleared for the regular file. */
+	fd = openat(dfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return err_sys(err, afile_err_code(errno, EX_NOINPUT), "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0) {
+		err_sys(err, afile_err_code(errno, EX_IOERR), "cannot stat '%s'", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, EX_DATAERR, "cannot open '%s': not a regular file", path);
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		(void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	return fd;
+}
+
+int afile_read_regular(const char *path, size_t max, char **data_out, size_t *len_out,
+		       struct err *err)
+{
+	int fd = afile_open_regular_at(AT_FDCWD, path, err);
+
+	if (fd < 0)
+		return -1;
+	return read_fd(fd, path, max, data_out, len_out, err);
 }
 
 char *afile_unique_name(void)

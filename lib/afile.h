@@ -83,6 +83,21 @@ void afile_unlock(int fd);
 int afile_read(const char *path, size_t max, char **data_out, size_t *len_out,
 	       struct err *err) AFILE_WUR;
 
+/* The largest message read into memory whole (a Maildir message shown,
+ * searched or checked for duplicates). */
+#define AFILE_MSG_MAX (256UL * 1024 * 1024)
+
+/* Open path (relative to the directory open as dfd, or AT_FDCWD) for
+ * reading, only if it is a regular file: a FIFO (without waiting for a
+ * writer), a device (a symlink to /dev/zero), a directory or a socket is
+ * EX_DATAERR "not a regular file".  Returns the fd (blocking, O_CLOEXEC). */
+int afile_open_regular_at(int dfd, const char *path, struct err *err) AFILE_WUR;
+/* afile_read() of a regular file only, opened as afile_open_regular_at()
+ * does: what reads mail from a folder uses this, so that a FIFO or a device
+ * in a Maildir neither hangs it nor fills memory. */
+int afile_read_regular(const char *path, size_t max, char **data_out, size_t *len_out,
+		       struct err *err) AFILE_WUR;
+
 /* A unique name in Maildir style: "SECONDS.M<usec>P<pid>Q<counter>.HOST"
  * (host with '/' as "\057" and ':' as "\072", as the Maildir spec says);
  * caller frees.  The counter is per process and atomic, so threads and

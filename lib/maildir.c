@@ -310,6 +310,27 @@ void maildir_names_free(char **names, size_t n)
 	strv_free_v(names, n);
 }
 
+int maildir_name_ok(const char *f)
+{
+	const char *p = f, *seg;
+
+	if (*f == '\0' || *f == '/')
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			return 0;
+	for (seg = f; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL) {
+		size_t n = strcspn(seg, "/");
+
+		if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return 0;
+		/* Maildir++ folder names start with a dot at the root. */
+		if (seg == f && seg[0] == '.')
+			return 0;
+	}
+	return 1;
+}
+
 char *maildir_folder_path(const char *root, const char *name)
 {
 	char *plain = path_join(root, name);
@@ -623,6 +644,35 @@ static void entry_rename(struct maildir_entry *e, const char *sub, const char *n
 	*e = n;
 }
 
+/* Find e's file again after it vanished under its old name (another client
+ * changed its flags).  A file in cur/ never goes back to new/, so a message
+ * seen in cur/ is looked for there only: a file with the same key in new/
+ * is another message and is never acted on for this one.  0 or -1. */
+static int find_again(const char *dir, const struct maildir_entry *e,
+		      struct maildir_entry *out)
+{
+	size_t klen = strlen(e->key);
+	int rc = find_in(dir, "cur", e->key, klen, out, NULL);
+
+	if (rc == 0 && e->is_new)
+		rc = find_in(dir, "new", e->key, klen, out, NULL);
+	return rc == 1 ? 0 : -1;
+}
+
+/* rename(2) that never replaces an existing file: a file of the same name
+ * there is another copy of the message, not ours to overwrite.  Where the
+ * file system cannot say (EINVAL, ENOSYS), a plain rename. */
+static int rename_noreplace(const char *from, const char *to)
+{
+#ifdef RENAME_NOREPLACE
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+#endif
+	return rename(from, to);
+}
+
 /* rename dir/e->path to todir/to_rel (to_rel NULL: the same relative
  * name); if the file vanished because another client renamed it (flags
  * changed), find it again by key and retry once. */
@@ -636,10 +686,10 @@ static int rename_entry(const char *dir, struct maildir_entry *e, const char *to
 	for (tries = 0; tries < 2; tries++) {
 		from = path_join(dir, e->path);
 		to = path_join(todir, to_rel ? to_rel : e->path);
-		rc = rename(from, to);
+		rc = strcmp(from, to) == 0 ? 0 : rename_noreplace(from, to);
 		saved = errno;
 		if (rc < 0 && (saved != ENOENT || tries > 0 ||
-			       maildir_find(dir, e->key, &again, NULL) < 0)) {
+			       find_again(dir, e, &again) < 0)) {
 			errno = saved;
 			err_sys(err, saved == ENOENT ? EX_NOINPUT : afile_err_code(saved, EX_CANTCREAT),
 				"cannot rename '%s' to '%s'", from, to);
@@ -677,6 +727,79 @@ int maildir_set_flags(const char *dir, struct maildir_entry *e, const char *flag
 		entry_rename(e, "cur", name);
 	free(rel);
 	free(name);
+	return rc;
+}
+
+int maildir_change_flags(const char *dir, struct maildir_entry *e, const char *add,
+			 const char *del, struct err *err)
+{
+	struct maildir_entry again;
+	char want[FLAGS_MAX + 1], fl[FLAGS_MAX + 1], *name, *rel, *from, *to;
+	int tries, rc = -1, saved = 0;
+	size_t i, n;
+
+	for (tries = 0; tries < 2; tries++) {
+		/* The flags of the name the rename starts from, so a flag
+		 * another client set meanwhile is kept. */
+		for (i = 0, n = 0; e->flags[i] && n < FLAGS_MAX; i++)
+			if (!strchr(del, e->flags[i]))
+				want[n++] = e->flags[i];
+		want[n] = '\0';
+		if (strlen(want) + strlen(add) > FLAGS_MAX)
+			return err_set(err, EX_DATAERR, "too many maildir flags");
+		strcat(want, add);
+		if (flags_norm(want, fl, 1) < 0)
+			return err_set(err, EX_DATAERR, "invalid maildir flags '%s'", add);
+		name = xasprintf("%s:2,%s", e->key, fl);
+		rel = xasprintf("cur/%s", name);
+		from = path_join(dir, e->path);
+		to = path_join(dir, rel);
+		rc = strcmp(rel, e->path) == 0 ? 0 : rename_noreplace(from, to);
+		saved = errno;
+		if (rc == 0)
+			entry_rename(e, "cur", name);
+		free(rel);
+		free(name);
+		if (rc == 0 || saved != ENOENT || tries > 0 || find_again(dir, e, &again) < 0) {
+			if (rc < 0) {
+				errno = saved;
+				err_sys(err, saved == ENOENT ? EX_NOINPUT
+					     : afile_err_code(saved, EX_CANTCREAT),
+					"cannot rename '%s' to '%s'", from, to);
+			}
+			free(from);
+			free(to);
+			return rc;
+		}
+		free(from);
+		free(to);
+		again.mtime = e->mtime;
+		if (again.size < 0)
+			again.size = e->size;
+		maildir_entry_release(e);
+		*e = again;
+	}
+	return rc;
+}
+
+int maildir_remove(const char *dir, struct maildir_entry *e, struct err *err)
+{
+	struct maildir_entry again;
+	char *p = path_join(dir, e->path);
+	int rc = unlink(p);
+
+	if (rc < 0 && errno == ENOENT && find_again(dir, e, &again) == 0) {
+		maildir_entry_release(e);
+		*e = again;
+		free(p);
+		p = path_join(dir, e->path);
+		rc = unlink(p);
+	}
+	if (rc < 0 && errno != ENOENT)
+		rc = err_sys(err, afile_err_code(errno, EX_IOERR), "cannot remove '%s'", p);
+	else
+		rc = 0;
+	free(p);
 	return rc;
 }
 

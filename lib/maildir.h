@@ -53,6 +53,11 @@ int maildir_folders(const char *root, char ***names_out, size_t *n_out,
 		    struct err *err) MAILDIR_WUR;
 /* The same as strv_free_v(): the array is a strv's. */
 void maildir_names_free(char **names, size_t n);
+/* Whether name can be a folder of an account: relative, no empty, "." or
+ * ".." component (so it stays below the account's root), no leading dot
+ * (Maildir++ directories are named by maildir_folder_path()), no control
+ * characters.  Filing rules and folders typed in the MUA are checked so. */
+int maildir_name_ok(const char *name);
 /* The directory of folder name under root, whichever layout holds it
  * (caller frees); for a folder that does not exist yet, the layout of the
  * tree: Maildir++ (root/.NAME, '/' as '.') when root is itself a Maildir,
@@ -115,6 +120,18 @@ void maildir_entry_release(struct maildir_entry *e);
  * may bring back old flags but never loses the message. */
 int maildir_set_flags(const char *dir, struct maildir_entry *e, const char *flags,
 		      struct err *err) MAILDIR_WUR;
+/* Add the flags in add and remove those in del, starting from the flags of
+ * e's name at the moment of the rename: when another client renamed the
+ * file meanwhile (set a flag), it is found again by key and its flags are
+ * kept.  e is updated.  A message seen in cur/ is never looked for in new/,
+ * and a rename never replaces an existing file (a second file with the same
+ * key is another message). */
+int maildir_change_flags(const char *dir, struct maildir_entry *e, const char *add,
+			 const char *del, struct err *err) MAILDIR_WUR;
+/* Remove e's file, the exact file e names, or when another client renamed
+ * it, the one found again as maildir_change_flags() does.  Already gone is
+ * success. */
+int maildir_remove(const char *dir, struct maildir_entry *e, struct err *err) MAILDIR_WUR;
 /* Move e from folder src to folder dst keeping key and flags; e->path is
  * updated to its place in dst.  One rename, so both folders must be on one
  * file system (EXDEV is an error, never a copy); then dst's and src's

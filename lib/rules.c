@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "maildir.h"
 #include "rules.h"
 #include "xalloc.h"
 
@@ -27,29 +28,6 @@ struct rules {
 static int header_char(int c)
 {
 	return c > ' ' && c < 0x7f && c != ':' && c != '~' && c != '!';
-}
-
-/* A folder under the account's maildir: relative, no empty, "." or ".."
- * component, nothing a file name or terminal should not hold. */
-static int folder_ok(const char *f)
-{
-	const char *p = f, *seg;
-
-	if (*f == '\0' || *f == '/')
-		return 0;
-	for (; *p; p++)
-		if ((unsigned char)*p < ' ' || *p == 0x7f)
-			return 0;
-	for (seg = f; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL) {
-		size_t n = strcspn(seg, "/");
-
-		if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-			return 0;
-		/* Maildir++ folder names start with a dot at the root. */
-		if (seg == f && seg[0] == '.')
-			return 0;
-	}
-	return 1;
 }
 
 static char *trimmed(const char *p, size_t n)
@@ -216,7 +194,7 @@ static int parse(const char *spec, struct rule *out, struct err *err)
 		free(out->folder);
 		return err_set(err, EX_CONFIG, "rule has an empty regular expression");
 	}
-	if (!folder_ok(out->folder)) {
+	if (!maildir_name_ok(out->folder)) {
 		err_set(err, EX_CONFIG, "rule folder '%s' must be a folder name below the maildir",
 			out->folder);
 		free(re_text);

@@ -466,6 +466,10 @@ static void draw(void *arg)
 		b->top = b->cur;
 	if (b->cur >= b->top + rows)
 		b->top = b->cur - rows + 1;
+	/* A window grown back shows rows above, not empty lines below the
+	 * last message; only lowers top, so the cursor stays visible. */
+	if (b->top + rows > b->nview)
+		b->top = b->nview > rows ? b->nview - rows : 0;
 	erase();
 	ui_help_bar("q:Quit  d:Del  u:Undel  F:Flag  s:Move  c:Folder  /:Search  l:Limit  T:Threads  m:Mail  r:Reply  Q:Queue  ?:Help");
 	for (y = 0; y < rows && b->top + y < b->nview; y++)
@@ -558,7 +562,8 @@ static void mark(struct browser *b, int del)
 }
 
 /* A folder name typed by the user to its directory: a path when it looks
- * like one, else a folder of the account. */
+ * like one, else a folder of the account.  NULL (after saying why) for a
+ * name that would leave the account's mail directory ("a/../../x"). */
 static char *folder_dir(const struct browser *b, const char *name)
 {
 	/* Paths say so ("/", "~", "./", "../"); anything else, "lists/dev"
@@ -567,6 +572,10 @@ static char *folder_dir(const struct browser *b, const char *name)
 	if (name[0] == '/' || name[0] == '~' || strncmp(name, "./", 2) == 0 ||
 	    strncmp(name, "../", 3) == 0 || !b->root)
 		return path_expand(name);
+	if (!maildir_name_ok(name)) {
+		ui_error("'%s' is not a folder name (no empty, '.' or '..' parts)", name);
+		return NULL;
+	}
 	return maildir_folder_path(b->root, name);
 }
 
@@ -652,6 +661,7 @@ static int folder_prompt_key(void *arg, int k, struct buf *line)
 }
 
 static void open_folder(struct browser *b, char *name);
+static int settle_marks(struct browser *b);
 
 static void change_folder(struct browser *b)
 {
@@ -675,10 +685,20 @@ static void open_folder(struct browser *b, char *name)
 	if (!name)
 		return;
 	dir = folder_dir(b, name);
+	if (!dir) {
+		free(name);
+		return;
+	}
 	mb = mailbox_open(dir, &err);
 	free(dir);
 	if (!mb) {
 		ui_error("%s", err.msg);
+		free(name);
+		return;
+	}
+	/* Marks belong to the folder left: expunge them or not, as on q. */
+	if (settle_marks(b) < 0) {
+		mailbox_free(mb);
 		free(name);
 		return;
 	}
@@ -859,7 +879,7 @@ static void move_msg(struct browser *b)
 	if (!name)
 		return;
 	dir = folder_dir(b, name);
-	if (ensure_maildir(dir) == 0) {
+	if (dir && ensure_maildir(dir) == 0) {
 		if (mailbox_remove(b->mb, i, dir, &err) < 0) {
 			ui_error("%s", err.msg);
 		} else {
@@ -901,7 +921,8 @@ static char *trash_dir(const struct browser *b)
 	return dir;
 }
 
-static void expunge(struct browser *b)
+/* Remove the marked messages; -1 when some could not be (and says so). */
+static int expunge(struct browser *b)
 {
 	struct err err = ERR_INIT;
 	char *trash;
@@ -910,30 +931,54 @@ static void expunge(struct browser *b)
 
 	if (b->ndel == 0) {
 		ui_message("no message is marked for deletion");
-		return;
+		return 0;
 	}
 	trash = trash_dir(b);
 	if (trash && !maildir_is(trash) && maildir_create(trash, &err) < 0) {
 		ui_error("%s", err.msg);
 		free(trash);
-		return;
+		return -1;
 	}
 	to_trash = trash != NULL;
 	for (i = 0; i < b->n; i++) {
 		if (!b->del[i])
 			continue;
-		if (mailbox_remove(b->mb, i, trash, &err) < 0)
+		if (mailbox_remove(b->mb, i, trash, &err) < 0) {
 			failed++;
-		else
+		} else {
+			/* Its mark went with it: reload keeps marks by key,
+			 * and another file may have the same key. */
+			b->del[i] = 0;
 			done++;
+		}
 	}
 	free(trash);
 	reload(b);
-	if (failed)
+	if (failed) {
 		ui_error("%zu message%s not removed: %s", failed, failed == 1 ? "" : "s", err.msg);
-	else
-		ui_message("%zu message%s %s", done, done == 1 ? "" : "s",
-			   to_trash ? "moved to the trash" : "deleted");
+		return -1;
+	}
+	ui_message("%zu message%s %s", done, done == 1 ? "" : "s",
+		   to_trash ? "moved to the trash" : "deleted");
+	return 0;
+}
+
+/* Before leaving the folder (quit, c): ask to expunge what is marked.  0
+ * to go on, -1 to stay: Esc at the question, or an expunge that failed
+ * (its error stays on the screen). */
+static int settle_marks(struct browser *b)
+{
+	struct buf q = BUF_INIT;
+	int ans;
+
+	if (b->ndel == 0)
+		return 0;
+	buf_printf(&q, "Expunge %zu marked message%s?", b->ndel, b->ndel == 1 ? "" : "s");
+	ans = ui_confirm_cancel(q.data);
+	buf_release(&q);
+	if (ans < 0)
+		return -1;
+	return ans == 1 ? expunge(b) : 0;
 }
 
 static int row_matches(const struct browser *b, size_t row, const char *s)
@@ -1224,15 +1269,8 @@ static const struct ui_keyhelp index_keys[] = {
 
 static void quit(struct browser *b)
 {
-	struct buf q = BUF_INIT;
-
-	if (b->ndel) {
-		buf_printf(&q, "Expunge %zu marked message%s?", b->ndel, b->ndel == 1 ? "" : "s");
-		if (ui_confirm(q.data))
-			expunge(b);
-		buf_release(&q);
-	}
-	b->quit = 1;
+	if (settle_marks(b) == 0)
+		b->quit = 1;
 }
 
 static void idle(struct browser *b)

@@ -511,16 +511,12 @@ out:
 int compose_mark_replied(const char *folder_dir, const char *key, struct err *err)
 {
 	struct maildir_entry e;
-	char flags[sizeof(e.flags) + 1];
-	int rc = 0;
+	int rc;
 
 	memset(&e, 0, sizeof(e));
 	if (maildir_find(folder_dir, key, &e, err) < 0)
 		return -1;
-	if (!strchr(e.flags, 'R')) {
-		snprintf(flags, sizeof(flags), "%sR", e.flags);
-		rc = maildir_set_flags(folder_dir, &e, flags, err);
-	}
+	rc = maildir_change_flags(folder_dir, &e, "R", "", err);
 	maildir_entry_release(&e);
 	return rc;
 }

@@ -111,8 +111,9 @@ enum compose_fwd {
  * original subject (an existing "Fwd:"/"Fw:" prefix is not doubled).
  * Inline, the body is an empty line for the user's words, then a
  * "---------- Forwarded message ----------" block with the original From,
- * Date, Subject, To and Cc and its text, then the signature; attachments
- * of the original are not carried over.  Attached, the body holds only the
+ * Date, Subject, To and Cc and its text, then the signature; the
+ * original's attachments (every leaf marked so, and every leaf that is not
+ * text) become the forward's, in order.  Attached, the body holds only the
  * signature and the original (line ends made LF) is attachment 0. */
 int compose_start_forward(struct compose *c, const char *orig, size_t len,
 			  enum compose_fwd mode, struct err *err) COMPOSE_WUR;

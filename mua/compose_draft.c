@@ -667,6 +667,26 @@ static void put_fwd_addrs(struct buf *out, const struct msg *m, const char *name
 	buf_release(&v);
 }
 
+/* The original's attachments go along with an inline forward (its text
+ * is in the body): every leaf marked as an attachment and every one that
+ * is not text (an inline image, a forwarded message). */
+static void carry_attachments(struct compose *c, const struct msg *m)
+{
+	struct buf body = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+
+		if (!msg_part_is_attachment(p) && strncmp(msg_part_type(p), "text/", 5) == 0)
+			continue;
+		buf_reset(&body);
+		msg_part_decode(p, &body);
+		compose_attach_data(c, msg_part_filename(p), msg_part_type(p), body.data, body.len);
+	}
+	buf_release(&body);
+}
+
 int compose_start_forward(struct compose *c, const char *orig, size_t len,
 			  enum compose_fwd mode, struct err *err)
 {
@@ -704,6 +724,7 @@ int compose_start_forward(struct compose *c, const char *orig, size_t len,
 		if (text.len && text.data[text.len - 1] != '\n')
 			buf_putc(&t, '\n');
 		buf_putc(&t, '\n');
+		carry_attachments(c, m);
 	} else {
 		/* The relay and our parser both store LF; an embedded message
 		 * keeps the line ends of the one around it. */

@@ -171,18 +171,19 @@ int mailbox_open_msg(struct mailbox *box, size_t i, struct err *err)
 		return err_set(err, EX_UNAVAILABLE, "an mbox message has no file of its own");
 	m = index_at(box->ix, i);
 	p = xasprintf("%s/%s", box->path, m->path);
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = afile_open_regular_at(AT_FDCWD, p, err);
 	free(p);
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : err_sys(err, EX_NOINPUT, "cannot open message '%s'", m->key);
+	if (fd >= 0 || err->errnum != ENOENT)
+		return fd;
+	err_clear(err);
 	/* Renamed by another program since the folder was read. */
 	if (maildir_find(box->path, m->key, &e, err) < 0)
 		return -1;
 	p = xasprintf("%s/%s", box->path, e.path);
 	maildir_entry_release(&e);
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = afile_open_regular_at(AT_FDCWD, p, err);
 	free(p);
-	return fd >= 0 ? fd : err_sys(err, EX_NOINPUT, "cannot open message '%s'", m->key);
+	return fd;
 }
 
 int mailbox_read(struct mailbox *box, size_t i, char **data_out, size_t *len_out,
@@ -199,7 +200,7 @@ int mailbox_read(struct mailbox *box, size_t i, char **data_out, size_t *len_out
 	}
 	m = index_at(box->ix, i);
 	p = xasprintf("%s/%s", box->path, m->path);
-	rc = afile_read(p, 0, data_out, len_out, err);
+	rc = afile_read_regular(p, AFILE_MSG_MAX, data_out, len_out, err);
 	free(p);
 	if (rc == 0 || err->code != EX_NOINPUT)
 		return rc;
@@ -210,7 +211,7 @@ int mailbox_read(struct mailbox *box, size_t i, char **data_out, size_t *len_out
 		return -1;
 	p = xasprintf("%s/%s", box->path, e.path);
 	maildir_entry_release(&e);
-	rc = afile_read(p, 0, data_out, len_out, err);
+	rc = afile_read_regular(p, AFILE_MSG_MAX, data_out, len_out, err);
 	free(p);
 	return rc;
 }
@@ -233,21 +234,20 @@ int mailbox_remove(struct mailbox *box, size_t i, const char *dst, struct err *e
 {
 	const struct index_msg *m;
 	struct maildir_entry e;
-	char *p;
 	int rc;
 
 	if (box->mb)
 		return err_set(err, EX_NOPERM, "'%s' is an mbox, which surel only reads", box->path);
+	/* The exact file shown, not the first with its key: another file
+	 * with the same key in new/ and cur/ is another message. */
 	m = index_at(box->ix, i);
-	if (maildir_find(box->path, m->key, &e, err) < 0)
-		return -1;
-	if (dst) {
-		rc = maildir_move(box->path, &e, dst, err);
-	} else {
-		p = xasprintf("%s/%s", box->path, e.path);
-		rc = unlink(p) < 0 && errno != ENOENT ? err_sys(err, EX_IOERR, "cannot remove '%s'", p) : 0;
-		free(p);
-	}
+	memset(&e, 0, sizeof(e));
+	e.key = xstrdup(m->key);
+	e.path = xstrdup(m->path);
+	memcpy(e.flags, m->flags, sizeof(e.flags));
+	e.is_new = m->is_new;
+	e.size = m->size;
+	rc = dst ? maildir_move(box->path, &e, dst, err) : maildir_remove(box->path, &e, err);
 	maildir_entry_release(&e);
 	return rc;
 }

@@ -208,6 +208,15 @@ struct mailcap *mailcap_load(void)
 	return mc;
 }
 
+struct mailcap *mailcap_session(void)
+{
+	static struct mailcap *mc;
+
+	if (!mc)
+		mc = mailcap_load();
+	return mc;
+}
+
 /* Characters that need no quoting in a shell word. */
 static int plain_char(int c)
 {
@@ -291,8 +300,9 @@ static int type_matches(const char *pattern, const char *type)
 }
 
 /* Fork /bin/sh -c cmd with stdin from in_fd (or /dev/null when -1) and
- * stdout to out_fd (or as it is when -1), stderr to /dev/null when quiet. */
-static pid_t spawn(const char *cmd, int in_fd, int out_fd, int quiet)
+ * stdout to out_fd (or as it is when -1), stderr to err_fd, else to
+ * /dev/null when quiet. */
+static pid_t spawn(const char *cmd, int in_fd, int out_fd, int err_fd, int quiet)
 {
 	pid_t pid = fork();
 	int null;
@@ -310,7 +320,9 @@ static pid_t spawn(const char *cmd, int in_fd, int out_fd, int quiet)
 		dup2(null, STDIN_FILENO);
 	if (out_fd >= 0)
 		dup2(out_fd, STDOUT_FILENO);
-	if (quiet && null >= 0)
+	if (err_fd >= 0)
+		dup2(err_fd, STDERR_FILENO);
+	else if (quiet && null >= 0)
 		dup2(null, STDERR_FILENO);
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	_exit(127);
@@ -334,7 +346,7 @@ static int test_passes(const char *test, const char *file, const char *type,
 	pid_t pid;
 
 	mailcap_expand(test, file ? file : "/dev/null", type, param, arg, &cmd);
-	pid = spawn(cmd.data, null, null, 1);
+	pid = spawn(cmd.data, null, null, -1, 1);
 	if (pid > 0 && wait_child(pid, &st) == 0)
 		ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	if (null >= 0)
@@ -457,11 +469,45 @@ static int capture(int fd, struct buf *out)
 	}
 }
 
+/* An unlinked temporary file for a command's standard error, or -1.  A
+ * file, not a pipe: a viewer that leaves a process behind holding it
+ * cannot keep surel waiting for the end of its output. */
+static int stderr_file(void)
+{
+	char *path = xasprintf("%s/surel-err-XXXXXX", temp_dir());
+	int fd = mkostemp(path, O_CLOEXEC);
+
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	return fd;
+}
+
+/* Append at most MAILCAP_STDERR_MAX bytes of the file open as fd to out. */
+static void read_stderr(int fd, struct buf *out)
+{
+	char chunk[MAILCAP_STDERR_MAX];
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < sizeof(chunk)) {
+		r = pread(fd, chunk + got, sizeof(chunk) - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf_append(out, chunk, got);
+}
+
 int mailcap_run(const struct mailcap_entry *e, const char *file, const char *type,
-		mailcap_param_fn param, void *arg, struct buf *out, struct err *err)
+		mailcap_param_fn param, void *arg, struct buf *out, struct buf *errout,
+		struct err *err)
 {
 	struct buf cmd = BUF_INIT;
 	int has_file, in_fd = -1, pipefd[2] = { -1, -1 }, st = 0, timed_out = 0;
+	int err_fd = errout ? stderr_file() : -1;
 	pid_t pid;
 
 	has_file = mailcap_expand(e->command, file, type, param, arg, &cmd);
@@ -476,7 +522,7 @@ int mailcap_run(const struct mailcap_entry *e, const char *file, const char *typ
 		err_sys(err, EX_OSERR, "cannot make a pipe");
 		goto fail;
 	}
-	pid = spawn(cmd.data, in_fd, out ? pipefd[1] : -1, out != NULL);
+	pid = spawn(cmd.data, in_fd, out ? pipefd[1] : -1, err_fd, out != NULL);
 	if (pid < 0) {
 		err_sys(err, EX_OSERR, "cannot run '%s'", cmd.data);
 		goto fail;
@@ -508,9 +554,15 @@ int mailcap_run(const struct mailcap_entry *e, const char *file, const char *typ
 			WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 		goto fail;
 	}
+	if (err_fd >= 0) {
+		read_stderr(err_fd, errout);
+		close(err_fd);
+	}
 	buf_release(&cmd);
 	return WEXITSTATUS(st);
 fail:
+	if (err_fd >= 0)
+		close(err_fd);
 	if (in_fd >= 0)
 		close(in_fd);
 	if (pipefd[0] >= 0)

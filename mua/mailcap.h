@@ -58,6 +58,11 @@ int mailcap_add_file(struct mailcap *mc, const char *path, struct err *err) MAIL
  * ~/.mailcap then /etc/mailcap; unreadable files are skipped. */
 struct mailcap *mailcap_load(void);
 
+/* mailcap_load() once per process: the first call reads the files, later
+ * ones return the same set (the MUA's; not freed, it lives as long as the
+ * session, and must not be passed to mailcap_free()). */
+struct mailcap *mailcap_session(void);
+
 size_t mailcap_count(const struct mailcap *mc);
 const struct mailcap_entry *mailcap_at(const struct mailcap *mc, size_t i);
 
@@ -93,14 +98,21 @@ void mailcap_tempfile_remove(const char *path);
 /* Longest a copiousoutput command may stay silent before it is killed. */
 #define MAILCAP_TIMEOUT_MS 30000
 
+/* Most of a command's standard error kept (errout of mailcap_run()). */
+#define MAILCAP_STDERR_MAX 4096u
+
 /* Run e's command for the file (expanded as above) with /bin/sh -c.  With
  * out, standard output is captured into out (at most MAILCAP_OUTPUT_MAX
- * bytes, the rest read and dropped), standard error goes to /dev/null and
- * the command is killed after MAILCAP_TIMEOUT_MS without output; without
- * out, it runs with the terminal as it is (the caller handed it over).
- * Returns the command's exit status (0-255); -1 with err set when it could
- * not be run, was killed or timed out. */
+ * bytes, the rest read and dropped) and the command is killed after
+ * MAILCAP_TIMEOUT_MS without output; without out, it runs with the
+ * terminal as it is (the caller handed it over).  With errout, standard
+ * error is appended to it after the command ends (its first
+ * MAILCAP_STDERR_MAX bytes; it goes to an unlinked temporary file, so it
+ * never lands on the terminal); without, it goes to /dev/null with out,
+ * else to the terminal.  Returns the command's exit status (0-255); -1 with
+ * err set when it could not be run, was killed or timed out. */
 int mailcap_run(const struct mailcap_entry *e, const char *file, const char *type,
-		mailcap_param_fn param, void *arg, struct buf *out, struct err *err) MAILCAP_WUR;
+		mailcap_param_fn param, void *arg, struct buf *out, struct buf *errout,
+		struct err *err) MAILCAP_WUR;
 
 #endif

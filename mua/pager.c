@@ -40,7 +40,6 @@ struct pager {
 	int wrapped_for;   /* the width rows were made for */
 	size_t top;
 	const char *title;
-	struct mailcap *mc;   /* read on first use */
 };
 
 static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color c, size_t label)
@@ -128,13 +127,6 @@ static void add_text(struct pager *pg, const char *s, size_t len, enum ui_color 
 	buf_release(&b);
 }
 
-static struct mailcap *mailcap_of(struct pager *pg)
-{
-	if (!pg->mc)
-		pg->mc = mailcap_load();
-	return pg->mc;
-}
-
 static const char *part_param(void *arg, const char *name)
 {
 	return msg_part_param(arg, name);
@@ -154,11 +146,11 @@ static int render_copious(struct pager *pg, const struct msg_part *p, struct buf
 	if (mailcap_tempfile(NULL, msg_part_type(p), data.data, data.len, &file, err) < 0)
 		goto done;
 	/* The test= commands may look at the file, so it exists first. */
-	e = mailcap_find(mailcap_of(pg), msg_part_type(p), MAILCAP_COPIOUSOUTPUT, file, part_param,
-			 (void *)p);
+	e = mailcap_find(mailcap_session(), msg_part_type(p), MAILCAP_COPIOUSOUTPUT, file,
+			 part_param, (void *)p);
 	if (!e)
 		goto done;
-	rc = mailcap_run(e, file, msg_part_type(p), part_param, (void *)p, out, err);
+	rc = mailcap_run(e, file, msg_part_type(p), part_param, (void *)p, out, NULL, err);
 	if (rc > 0) {
 		err_set(err, EX_SOFTWARE, "'%s' exited with status %d", e->command, rc);
 		rc = -1;
@@ -504,11 +496,18 @@ static void view_part(struct pager *pg, size_t i, struct parts *back)
 
 	buf_printf(&title, "part %zu of %s: %s", i + 1, pg->title, type);
 	msg_part_decode(p, &data);
+	/* A forwarded message is a message: shown here, with its own parts,
+	 * whatever the mailcap says (its actions there only go back). */
+	if (strcmp(type, "message/rfc822") == 0) {
+		(void)pager_show(data.data, data.len, title.data);
+		ui_set_redraw(draw_parts, back);
+		goto done;
+	}
 	if (mailcap_tempfile(NULL, type, data.data, data.len, &file, &err) < 0) {
 		ui_error("%s", err.msg);
 		goto done;
 	}
-	e = mailcap_find(mailcap_of(pg), type, 0, file, part_param, (void *)p);
+	e = mailcap_find(mailcap_session(), type, 0, file, part_param, (void *)p);
 	if (!e && strncmp(type, "text/", 5) == 0) {
 		buf_reset(&data);
 		msg_part_text(p, &data);
@@ -527,7 +526,7 @@ static void view_part(struct pager *pg, size_t i, struct parts *back)
 	}
 	if (e->flags & MAILCAP_COPIOUSOUTPUT) {
 		ui_message("running %s", e->command);
-		rc = mailcap_run(e, file, type, part_param, (void *)p, &out, &err);
+		rc = mailcap_run(e, file, type, part_param, (void *)p, &out, NULL, &err);
 		if (rc < 0) {
 			ui_error("%s", err.msg);
 			goto done;
@@ -538,12 +537,17 @@ static void view_part(struct pager *pg, size_t i, struct parts *back)
 		goto done;
 	}
 	ui_suspend();
-	rc = mailcap_run(e, file, type, part_param, (void *)p, NULL, &err);
+	rc = mailcap_run(e, file, type, part_param, (void *)p, NULL, &out, &err);
 	ui_resume();
-	if (rc < 0)
+	if (rc < 0) {
 		ui_error("%s", err.msg);
-	else if (rc > 0)
-		ui_error("'%s' exited with status %d", e->command, rc);
+	} else if (rc > 0) {
+		/* Its first line of standard error says why, made safe. */
+		buf_reset(&note);
+		codec_sanitize(out.data, strcspn(out.data, "\n"), 0, &note);
+		ui_error("'%s' exited with status %d%s%s", e->command, rc, note.len ? ": " : "",
+			 note.data);
+	}
 done:
 	mailcap_tempfile_remove(file);
 	free(file);
@@ -656,7 +660,6 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 	}
 	ui_set_redraw(NULL, NULL);
 	free_lines(&pg);
-	mailcap_free(pg.mc);
 	msg_free(pg.m);
 	return act;
 }

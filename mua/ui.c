@@ -576,6 +576,25 @@ int ui_confirm(const char *question)
 	return k == 'y' || k == 'Y';
 }
 
+int ui_confirm_cancel(const char *question)
+{
+	int k;
+
+	for (;;) {
+		ui_message("%s (y/n/Esc) ", question);
+		k = ui_getkey(-1);
+		if (k == KEY_RESIZE)
+			ui_redraw();
+		else if (k == 'y' || k == 'Y' || k == 'n' || k == 'N' || k == UI_KEY_ESC ||
+			 k == UI_KEY_CTRL('g'))
+			break;
+	}
+	ui_line(LINES - 1, 0, "", UI_NORMAL);
+	if (k == UI_KEY_ESC || k == UI_KEY_CTRL('g'))
+		return -1;
+	return k == 'y' || k == 'Y';
+}
+
 void ui_show_help(const char *title, const struct ui_keyhelp *keys, size_t n)
 {
 	size_t top = 0, i;

@@ -122,6 +122,9 @@ int ui_prompt(const char *question, const char *initial, const struct ui_prompt_
 	      struct buf *line);
 /* Ask a yes/no question: 1 for 'y', 0 for anything else. */
 int ui_confirm(const char *question);
+/* Ask a yes/no question that can be called off: 1 for 'y', 0 for 'n', -1
+ * for Esc or Ctrl-G; other keys ask again. */
+int ui_confirm_cancel(const char *question);
 
 /* A full-screen list of key help (title, then pairs of key and what it
  * does); returns on q or Esc. */

@@ -286,7 +286,7 @@ static int local_keys(const char *dir, char ***keys_out, size_t *n_out, struct e
 		char *path = path_join(dir, e[i].path), *data, *id;
 		size_t len, crlf_len, j;
 
-		if (afile_read(path, 0, &data, &len, err) < 0) {
+		if (afile_read_regular(path, AFILE_MSG_MAX, &data, &len, err) < 0) {
 			/* Gone or unreadable: it cannot be a duplicate. */
 			log_debug("%s", err->msg);
 			err_clear(err);

@@ -209,17 +209,23 @@ static int read_head(int dfd, const char *rel, struct buf *out, off_t *size_out,
 	struct stat st;
 	size_t start = out->len, want = HEAD_FIRST, from;
 	ssize_t r;
-	int saved, fd = openat(dfd, rel + 4, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not wait for a writer; only regular
+	 * files are read (not a FIFO, nor a link to /dev/zero). */
+	int saved, fd = openat(dfd, rel + 4, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
 	*op_out = "open";
 	if (fd < 0)
 		return -1;
 	*op_out = "stat";
-	if (size_out) {
-		if (fstat(fd, &st) < 0)
-			goto fail;
-		*size_out = st.st_size;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		*op_out = "open non-regular file";
+		errno = EINVAL;
+		goto fail;
 	}
+	if (size_out)
+		*size_out = st.st_size;
 	*op_out = "read";
 	while (out->len - start < HEAD_MAX) {
 		r = read(fd, chunk, want);
@@ -817,18 +823,29 @@ int index_set_flags(struct index *ix, size_t i, const char *flags, struct err *e
 {
 	struct maildir_entry e;
 	struct rec *r;
+	char add[16], del[16];
+	size_t k, na = 0, nd = 0;
 	int rc;
 
 	if (i >= ix->n)
 		return err_set(err, EX_SOFTWARE, "no message %zu in '%s'", i, ix->dir);
 	r = &ix->v[i];
+	/* What the caller changed against the flags it saw, applied to the
+	 * name on disk: a flag another client set meanwhile stays. */
+	for (k = 0; flags[k] && na + 1 < sizeof(add); k++)
+		if (!strchr(r->m.flags, flags[k]))
+			add[na++] = flags[k];
+	for (k = 0; r->m.flags[k] && nd + 1 < sizeof(del); k++)
+		if (!strchr(flags, r->m.flags[k]))
+			del[nd++] = r->m.flags[k];
+	add[na] = del[nd] = '\0';
 	e.key = xstrdup(r->m.key);
 	e.path = xstrdup(r->m.path);
 	memcpy(e.flags, r->m.flags, sizeof(e.flags));
 	e.is_new = r->m.is_new;
 	e.mtime = 0;
 	e.size = r->m.size;
-	rc = maildir_set_flags(ix->dir, &e, flags, err);
+	rc = maildir_change_flags(ix->dir, &e, add, del, err);
 	if (rc == 0) {
 		/* The cache holds no flags or paths, so it needs no write. */
 		strv_push(&ix->names, e.path);

@@ -93,20 +93,6 @@ static const char *account_root(struct ctx *c, struct err *err)
 	return root;
 }
 
-/* Whether a name without '/' can be a folder of the account: not empty,
- * not "." or ".." (the root or its parent), no control byte. */
-static int folder_name_ok(const char *s)
-{
-	const char *p;
-
-	if (!s[0] || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return 0;
-	for (p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* The directory of FOLDER: a path when it has a '/', else a folder of the
  * account.  Caller frees. */
 static char *folder_dir(struct ctx *c, const char *folder, struct err *err)
@@ -116,7 +102,7 @@ static char *folder_dir(struct ctx *c, const char *folder, struct err *err)
 	if (strchr(folder, '/'))
 		return path_expand(folder);
 	/* Not a folder name: the root itself, or its parent. */
-	if (!folder_name_ok(folder))
+	if (!maildir_name_ok(folder))
 		return err_set(err, EX_USAGE, "'%s' is not a folder name (a path needs a '/')",
 			       folder), NULL;
 	root = account_root(c, err);
@@ -148,8 +134,14 @@ static int cmd_folders(struct ctx *c, int argc, char **argv, struct err *err)
 	root = account_root(c, err);
 	if (!root)
 		return -1;
-	if (maildir_folders(root, &names, &n, err) < 0)
+	/* A new account's mail directory is made by the first delivery or
+	 * fetch: until then it has no folders, which is not an error. */
+	if (access(root, F_OK) < 0 && errno == ENOENT) {
+		names = NULL;
+		n = 0;
+	} else if (maildir_folders(root, &names, &n, err) < 0) {
 		return -1;
+	}
 	arr = json_array();
 	for (i = 0; i < n; i++) {
 		char *dir = maildir_folder_path(root, names[i]);
@@ -298,7 +290,7 @@ static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *e
 	path = message_path(c, argc, argv, err);
 	if (!path)
 		return -1;
-	rc = afile_read(path, 0, &data, &len, err);
+	rc = afile_read_regular(path, AFILE_MSG_MAX, &data, &len, err);
 	free(path);
 	if (rc < 0)
 		return -1;

@@ -35,6 +35,16 @@ assert f["INBOX"]["new"] == 3, f
 assert f["Sent"]["total"] == 1, f
 ' || fail "folders --json"
 "$SPOOL" -A other folders | grep -q '^INBOX .* 1 ' || fail "-A other folders"
+cat >> "$XDG_CONFIG_HOME/surel/config" <<CFG
+
+[account fresh]
+address = fresh@example.test
+maildir = $T/not-yet
+CFG
+"$SPOOL" -A fresh folders > "$T/fresh" || fail "folders of a new account failed"
+[ ! -s "$T/fresh" ] || fail "folders of a new account not empty: $(cat "$T/fresh")"
+[ "$("$SPOOL" -A fresh folders --json | tr -d ' \n')" = "[]" ] || fail "folders --json of a new account"
+[ ! -e "$T/not-yet" ] || fail "folders made the mail directory"
 ok "folders and folders --json"
 
 "$SPOOL" ls > "$T/ls"
@@ -119,3 +129,19 @@ m = json.load(open(sys.argv[1], encoding="utf-8"))[0]
 assert m["key"] == "123.M1P1.h\ufffd" and m["path"].startswith("cur/123.M1P1.h\ufffd"), m
 P
 ok "a file name that is not UTF-8 keeps key and path in ls --json"
+
+# A FIFO and a link to /dev/zero in a Maildir: ls lists without waiting or
+# reading them, show refuses them at once.
+mkdir -p "$T/odd/cur" "$T/odd/new" "$T/odd/tmp"
+printf 'Subject: plain one\n\nx\n' > "$T/odd/cur/1.M1P1.h:2,S"
+mkfifo "$T/odd/cur/2.M1P1.h:2,S"
+ln -s /dev/zero "$T/odd/new/3.M1P1.h"
+timeout 20 "$SPOOL" ls "$T/odd" > "$T/odd.ls" || fail "ls of a Maildir with a FIFO: $?"
+grep -q 'plain one' "$T/odd.ls" || fail "ls lost the plain message: $(cat "$T/odd.ls")"
+for p in "$T/odd/cur/2.M1P1.h:2,S" "$T/odd/new/3.M1P1.h"; do
+	rc=0
+	timeout 20 "$SPOOL" show "$p" > /dev/null 2> "$T/odd.err" || rc=$?
+	[ $rc -eq 65 ] && grep -q 'not a regular file' "$T/odd.err" ||
+		fail "show $p: status $rc, $(cat "$T/odd.err")"
+done
+ok "a FIFO or /dev/zero in a Maildir neither hangs nor is read"

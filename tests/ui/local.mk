@@ -6,9 +6,13 @@ TESTS += \
 	tests/ui/thread.sh \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
+	tests/ui/rfc822.sh \
 	tests/ui/queue.sh \
 	tests/ui/reply.sh \
 	tests/ui/mbox.sh \
+	tests/ui/dupkey.sh \
+	tests/ui/expunge.sh \
+	tests/ui/folder-names.sh \
 	tests/ui/folders.sh \
 	tests/ui/colors.sh \
 	tests/ui/compose.sh \

@@ -84,3 +84,29 @@ screen | grep -q 'color: red' && fail "style shown: $(cat "$T/screen")"
 ok "without a mailcap entry the HTML is shown as stripped text"
 keys q q
 wait_for '^SUREL-EXIT 0'
+
+# A failing viewer: its first line of standard error is shown on the
+# message line (not left on the terminal), and the mailcap file is read
+# once per session (a change while surel runs is not seen).
+ui_stop
+export MAILCAPS="$T/mc2"
+printf '%s\n' "application/pdf; echo 'viewer: cannot open display' >&2\\; echo more >&2\\; exit 2" > "$MAILCAPS"
+ui_start -f "$T/Mail/box"
+wait_for 'box \[Msgs:2'
+keys Enter
+wait_for '^See the attachment.' "the pdf message"
+keys v
+wait_for 'application/pdf' "part list"
+keys j Enter
+wait_for "exited with status 2: viewer: cannot open display"
+screen | grep -q '^more' && fail "stderr reached the terminal: $(cat "$T/screen")"
+printf '%s\n' "application/pdf; echo CHANGED-ENTRY; copiousoutput" > "$MAILCAPS"
+keys q v
+wait_for 'application/pdf' "part list again"
+keys j Enter
+wait_for "exited with status 2: viewer: cannot open display"
+screen | grep -q 'CHANGED-ENTRY' && fail "mailcap read again: $(cat "$T/screen")"
+ok "a failing viewer's stderr is shown; mailcap is read once per session"
+keys q q q
+wait_for '^SUREL-EXIT 0'
+if screen | grep -q 'cannot open display'; then fail "stderr left in the shell: $(cat "$T/screen")"; fi

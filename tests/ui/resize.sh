@@ -60,3 +60,22 @@ wait_for "Msgs:3" "the index after the pager"
 ok "index consistent after the pager was resized"
 keys q
 wait_for '^SUREL-EXIT 0'
+
+# Shrunk to two index rows with the cursor on the last message, then grown
+# back: the index fills the window again from the first message.
+ui_stop
+ui_start -f "$md"
+wait_for 'Msgs:3' "index again"
+resize 120 5
+consistent 5 "120x5 index"
+resize 120 40
+consistent 40 "120x40 after 120x5"
+i=0
+while [ "$(screen | grep -c '^.   *2026-11-2')" -ne 3 ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(screen | grep -c '^.   *2026-11-2')" -eq 3 ] || fail "index not refilled after growing: $(screen)"
+ok "index refills after growing back from a small window"
+keys q
+wait_for '^SUREL-EXIT 0'

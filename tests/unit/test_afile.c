@@ -306,6 +306,46 @@ static void test_read(void)
 	free(missing);
 }
 
+/* A FIFO or a device (a symlink to /dev/zero) where a message should be:
+ * refused at once, never waited on or read without end. */
+static void test_read_regular(void)
+{
+	struct err err = ERR_INIT;
+	char *fifo, *zero, *reg, *data;
+	size_t len;
+	int fd;
+
+	base = tutil_tmpdir();
+	fifo = tpath("fifo");
+	zero = tpath("zero");
+	reg = tpath("reg");
+	CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+	CU_ASSERT_EQUAL_FATAL(symlink("/dev/zero", zero), 0);
+	CU_ASSERT_EQUAL(tutil_write(reg, "x", 1), 0);
+
+	CU_ASSERT_EQUAL(afile_read_regular(fifo, 0, &data, &len, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not a regular file"));
+	err_clear(&err);
+	CU_ASSERT_EQUAL(afile_read_regular(zero, 0, &data, &len, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	err_clear(&err);
+	CU_ASSERT_EQUAL(afile_open_regular_at(AT_FDCWD, base, &err), -1);
+	err_clear(&err);
+
+	CU_ASSERT_EQUAL(afile_read_regular(reg, 0, &data, &len, &err), 0);
+	CU_ASSERT_EQUAL(len, 1);
+	free(data);
+	fd = afile_open_regular_at(AT_FDCWD, reg, &err);
+	CU_ASSERT_TRUE(fd >= 0);
+	/* Blocking again once known to be a regular file. */
+	CU_ASSERT_FALSE(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	close(fd);
+	free(fifo);
+	free(zero);
+	free(reg);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -406,6 +446,7 @@ void suite_afile(void)
 	CU_add_test(s, "mkdirs", test_mkdirs);
 	CU_add_test(s, "lock", test_lock);
 	CU_add_test(s, "read", test_read);
+	CU_add_test(s, "read regular files only", test_read_regular);
 	CU_add_test(s, "unique names", test_unique_name);
 	CU_add_test(s, "unique names sort in the order made", test_unique_name_order);
 	CU_add_test(s, "errno classes", test_err_code);

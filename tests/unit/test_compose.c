@@ -366,6 +366,32 @@ static void test_forward_inline(void)
 	compose_free(c);
 }
 
+/* An inline forward keeps the original's attachments. */
+static void test_forward_inline_attachments(void)
+{
+	static const char orig[] =
+		"From: b@x.test\nSubject: files\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=B\n\n"
+		"--B\nContent-Type: text/plain\n\nsee the files\n"
+		"--B\nContent-Type: application/pdf; name=c.pdf\n"
+		"Content-Disposition: attachment; filename=c.pdf\n"
+		"Content-Transfer-Encoding: base64\n\nUERGLUJZVEVT\n"
+		"--B\nContent-Type: text/plain\n"
+		"Content-Disposition: attachment; filename=n.txt\n\nnotes\n"
+		"--B--\n";
+	struct compose *c = setup(NULL);
+	struct err err = ERR_INIT;
+
+	CU_ASSERT_EQUAL(compose_start_forward(c, orig, strlen(orig), COMPOSE_FWD_INLINE, &err), 0);
+	CU_ASSERT(contains(compose_draft(c, NULL), "see the files\n"));
+	CU_ASSERT_EQUAL_FATAL(compose_attach_count(c), 2);
+	CU_ASSERT_STRING_EQUAL(compose_attach_name(c, 0), "c.pdf");
+	CU_ASSERT_STRING_EQUAL(compose_attach_type(c, 0), "application/pdf");
+	CU_ASSERT_EQUAL(compose_attach_size(c, 0), 9);
+	CU_ASSERT_STRING_EQUAL(compose_attach_name(c, 1), "n.txt");
+	compose_free(c);
+}
+
 static void test_forward_attached(void)
 {
 	static const char fw[] = "From: b@x.test\r\nSubject: Fwd: caf\xc3\xa9\r\n\r\nbody\r\n";
@@ -1089,6 +1115,7 @@ void suite_compose(void)
 	CU_add_test(s, "reply: In-Reply-To and References", test_reply_ids);
 	CU_add_test(s, "reply: no header injection from the original", test_reply_no_injection);
 	CU_add_test(s, "forward inline", test_forward_inline);
+	CU_add_test(s, "forward inline keeps attachments", test_forward_inline_attachments);
 	CU_add_test(s, "forward attached", test_forward_attached);
 	CU_add_test(s, "draft: folded and extra fields", test_draft_parse);
 	CU_add_test(s, "draft: recipients and bad addresses", test_draft_recipients);

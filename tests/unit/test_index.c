@@ -500,6 +500,22 @@ static void test_set_flags(void)
 	free(p);
 	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "S", &err), 0);
 	CU_ASSERT_STRING_EQUAL(index_at(ix, 0)->flags, "S");
+	/* Replied from another client meanwhile: the R stays. */
+	{
+		char *a = xasprintf("%s/cur/%s:2,S", d, rel + 4);
+		char *b = xasprintf("%s/cur/%s:2,RS", d, rel + 4);
+
+		CU_ASSERT_EQUAL(rename(a, b), 0);
+		free(a);
+		free(b);
+	}
+	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "ST", &err), 0);
+	CU_ASSERT_STRING_EQUAL(index_at(ix, 0)->flags, "RST");
+	p = xasprintf("%s/cur/%s:2,RST", d, rel + 4);
+	CU_ASSERT_EQUAL(stat(p, &st), 0);
+	free(p);
+	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "RS", &err), 0);
+	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "S", &err), 0);
 	CU_ASSERT_EQUAL(index_set_flags(ix, 0, "S1", &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
 	CU_ASSERT_EQUAL(index_set_flags(ix, 5, "S", &err), -1);
@@ -589,8 +605,15 @@ static void test_odd_messages(void)
 	p = xasprintf("%s/cur/dangling:2,S", d);
 	CU_ASSERT_EQUAL(symlink("/nonexistent/surel-test", p), 0);
 	free(p);
+	/* Neither waited on nor read: a FIFO and a device. */
+	p = xasprintf("%s/cur/fifo:2,S", d);
+	CU_ASSERT_EQUAL(mkfifo(p, 0600), 0);
+	free(p);
+	p = xasprintf("%s/new/zero", d);
+	CU_ASSERT_EQUAL(symlink("/dev/zero", p), 0);
+	free(p);
 	ix = open_ok(d, 0);
-	CU_ASSERT_EQUAL(index_count(ix), 6);
+	CU_ASSERT_EQUAL(index_count(ix), 8);
 	CU_ASSERT_PTR_NOT_NULL(find_subject(ix, "after the filler"));
 	CU_ASSERT_PTR_NULL(find_subject(ix, "beyond the limit"));
 	CU_ASSERT_PTR_NULL(find_subject(ix, "body, not header"));

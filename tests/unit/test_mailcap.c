@@ -191,7 +191,9 @@ static void test_tempfile_and_run(void)
 		      "text/plain; tr a-z A-Z; copiousoutput\n"
 		      "text/x-fail; exit 4; copiousoutput\n"
 		      "text/x-evil; echo %%{evil} %%t; copiousoutput\n"
-		      "text/x-evil2; echo '%%{evil}'; copiousoutput\n");
+		      "text/x-evil2; echo '%%{evil}'; copiousoutput\n"
+		      "image/x-broken; echo cannot display >&2\\; echo second >&2\\; exit 3\n"
+		      "image/x-spew; yes spewing | head -c 100000 >&2\n");
 	mailcap_add(mc, t, strlen(t));
 	free(t);
 
@@ -202,29 +204,40 @@ static void test_tempfile_and_run(void)
 	CU_ASSERT_STRING_EQUAL(file + strlen(file) - 5, ".html");
 	CU_ASSERT_EQUAL_FATAL(stat(file, &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
-	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/html", NULL, NULL, &out, &err), 0);
+	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/html", NULL, NULL, &out, NULL, &err), 0);
 	CU_ASSERT_STRING_EQUAL(out.data, "<p>hi</p>");
 
 	/* Without %s the file is the command's standard input. */
 	buf_reset(&out);
 	e = mailcap_find(mc, "text/plain", 0, file, NULL, NULL);
-	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/plain", NULL, NULL, &out, &err), 0);
+	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/plain", NULL, NULL, &out, NULL, &err), 0);
 	CU_ASSERT_STRING_EQUAL(out.data, "<P>HI</P>");
 
 	e = mailcap_find(mc, "text/x-fail", 0, file, NULL, NULL);
-	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/x-fail", NULL, NULL, &out, &err), 4);
+	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/x-fail", NULL, NULL, &out, NULL, &err), 4);
 
 	/* Values from the message never reach the shell as syntax. */
 	evil = xasprintf("x';touch %s;'$(touch %s)`touch %s`", pwned, pwned, pwned);
 	buf_reset(&out);
 	e = mailcap_find(mc, "text/x-evil", 0, file, NULL, NULL);
-	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/x-evil;$(touch /tmp/x)", params, NULL, &out,
+	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/x-evil;$(touch /tmp/x)", params, NULL, &out, NULL,
 				    &err), 0);
 	e = mailcap_find(mc, "text/x-evil2", 0, file, NULL, NULL);
-	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/x-evil2", params, NULL, &out, &err), 0);
+	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/x-evil2", params, NULL, &out, NULL, &err), 0);
 	CU_ASSERT_EQUAL(access(pwned, F_OK), -1);
 	CU_ASSERT_PTR_NULL(strchr(out.data, '\''));
 	free(evil);
+
+	/* A failing viewer's standard error comes back, bounded. */
+	buf_reset(&out);
+	e = mailcap_find(mc, "image/x-broken", 0, file, NULL, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(mailcap_run(e, file, "image/x-broken", NULL, NULL, NULL, &out, &err), 3);
+	CU_ASSERT_STRING_EQUAL(out.data, "cannot display\nsecond\n");
+	buf_reset(&out);
+	e = mailcap_find(mc, "image/x-spew", 0, file, NULL, NULL);
+	CU_ASSERT_EQUAL(mailcap_run(e, file, "image/x-spew", NULL, NULL, NULL, &out, &err), 0);
+	CU_ASSERT_EQUAL(out.len, MAILCAP_STDERR_MAX);
 
 	mailcap_tempfile_remove(file);
 	CU_ASSERT_EQUAL(access(file, F_OK), -1);

@@ -275,6 +275,87 @@ static void test_flags(void)
 	free(d);
 }
 
+/* An entry for the file dir/rel, as a listing would fill it. */
+static void entry_for(struct maildir_entry *e, const char *rel)
+{
+	memset(e, 0, sizeof(*e));
+	e->path = xstrdup(rel);
+	e->key = xstrndup(rel + 4, strcspn(rel + 4, ":"));
+	e->is_new = strncmp(rel, "new/", 4) == 0;
+	maildir_name_info(rel + 4, e->flags, &e->size);
+}
+
+static void put_file(const char *dir, const char *rel, const char *text)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+
+	CU_ASSERT_EQUAL_FATAL(tutil_write(p, text, strlen(text)), 0);
+	free(p);
+}
+
+static int exists(const char *dir, const char *rel)
+{
+	char *p = xasprintf("%s/%s", dir, rel);
+	int ok = access(p, F_OK) == 0;
+
+	free(p);
+	return ok;
+}
+
+/* Flag changes start from the name on disk; the same key in new/ and cur/
+ * is two messages, and acting on one never touches the other. */
+static void test_change_flags(void)
+{
+	struct err err = ERR_INIT;
+	struct maildir_entry e;
+	char *d;
+
+	base = tutil_tmpdir();
+	d = new_maildir("box");
+	put_file(d, "cur/k1:2,S", "one");
+	entry_for(&e, "cur/k1:2,S");
+	/* Another client (or spool sync) flags it meanwhile. */
+	{
+		char *a = xasprintf("%s/cur/k1:2,S", d), *b = xasprintf("%s/cur/k1:2,FS", d);
+
+		CU_ASSERT_EQUAL(rename(a, b), 0);
+		free(a);
+		free(b);
+	}
+	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "R", "", &err), 0);
+	CU_ASSERT_STRING_EQUAL(e.path, "cur/k1:2,FRS");
+	CU_ASSERT(file_is(d, "cur/k1:2,FRS", "one", 3));
+	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "T", "S", &err), 0);
+	CU_ASSERT_STRING_EQUAL(e.path, "cur/k1:2,FRT");
+	maildir_entry_release(&e);
+
+	/* k2 twice: the cur/ copy is the one shown and removed. */
+	put_file(d, "new/k2", "other");
+	put_file(d, "cur/k2:2,S", "shown");
+	entry_for(&e, "cur/k2:2,S");
+	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "T", "", &err), 0);
+	CU_ASSERT_EQUAL(maildir_remove(d, &e, &err), 0);
+	CU_ASSERT(!exists(d, "cur/k2:2,ST"));
+	CU_ASSERT(file_is(d, "new/k2", "other", 5));
+	/* Gone already: neither a flag change nor a removal finds the copy
+	 * in new/ instead. */
+	CU_ASSERT_EQUAL(maildir_remove(d, &e, &err), 0);
+	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "F", "", &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_NOINPUT);
+	CU_ASSERT(file_is(d, "new/k2", "other", 5));
+	maildir_entry_release(&e);
+
+	/* The new/ copy taking flags does not overwrite a cur/ file of the
+	 * same name. */
+	put_file(d, "cur/k2:2,S", "second");
+	entry_for(&e, "new/k2");
+	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "S", "", &err), -1);
+	CU_ASSERT(file_is(d, "cur/k2:2,S", "second", 6));
+	CU_ASSERT(file_is(d, "new/k2", "other", 5));
+	maildir_entry_release(&e);
+	free(d);
+}
+
 static void test_find(void)
 {
 	struct err err = ERR_INIT;
@@ -726,6 +807,23 @@ static int cleanup(void)
 	return 0;
 }
 
+static void test_name_ok(void)
+{
+	CU_ASSERT_TRUE(maildir_name_ok("INBOX"));
+	CU_ASSERT_TRUE(maildir_name_ok("lists/dev"));
+	CU_ASSERT_TRUE(maildir_name_ok("a..b/c."));
+	CU_ASSERT_FALSE(maildir_name_ok(""));
+	CU_ASSERT_FALSE(maildir_name_ok("/abs"));
+	CU_ASSERT_FALSE(maildir_name_ok("x/../../../../escaped"));
+	CU_ASSERT_FALSE(maildir_name_ok("lists/../../work/INBOX"));
+	CU_ASSERT_FALSE(maildir_name_ok(".."));
+	CU_ASSERT_FALSE(maildir_name_ok("a/./b"));
+	CU_ASSERT_FALSE(maildir_name_ok("a//b"));
+	CU_ASSERT_FALSE(maildir_name_ok("a/"));
+	CU_ASSERT_FALSE(maildir_name_ok(".Sent"));
+	CU_ASSERT_FALSE(maildir_name_ok("a\033b"));
+}
+
 void suite_maildir(void)
 {
 	CU_pSuite s = CU_add_suite("maildir", NULL, cleanup);
@@ -743,4 +841,6 @@ void suite_maildir(void)
 	CU_add_test(s, "deliver_head_fd errors leave nothing", test_deliver_fd_errors);
 	CU_add_test(s, "read-only folder", test_read_only);
 	CU_add_test(s, "disk full", test_disk_full);
+	CU_add_test(s, "folder names stay below the root", test_name_ok);
+	CU_add_test(s, "flag changes from the name on disk; same key twice", test_change_flags);
 }
