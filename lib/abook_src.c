@@ -372,18 +372,6 @@ void abook_cmd_parse(const char *out, size_t len, struct abook_match **v, size_t
 	}
 }
 
-/* Characters that need a real shell, as pwcmd.h decides. */
-static const char shell_chars[] = "|&;<>()$`\\*?[]{}#~=!\n";
-
-static void free_argv(char **argv)
-{
-	size_t i;
-
-	for (i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
-}
-
 /* s with every "%s" as query into out; returns how many there were. */
 static int subst(const char *s, size_t len, const char *query, struct buf *out)
 {
@@ -424,7 +412,7 @@ static char **split_cmd(const char *cmd, const char *query, struct err *err)
 					buf_release(&w);
 					argv = xreallocarray(argv, n + 1, sizeof(*argv));
 					argv[n] = NULL;
-					free_argv(argv);
+					pwcmd_argv_free(argv);
 					return err_set(err, EX_CONFIG, "unterminated %c quote in address_cmd",
 						       *p), NULL;
 				}
@@ -528,7 +516,7 @@ static int read_output(int fd, struct buf *out, const char *what, struct err *er
 int abook_cmd_run(const char *cmd, const char *query, unsigned flags, struct abook_match **v,
 		  size_t *n, struct err *err)
 {
-	int via_shell = strpbrk(cmd, shell_chars) != NULL;
+	int via_shell = pwcmd_needs_shell(cmd);
 	char **argv = via_shell ? shell_cmd(cmd, query) : split_cmd(cmd, query, err);
 	struct buf out = BUF_INIT;
 	char what[64];
@@ -542,7 +530,7 @@ int abook_cmd_run(const char *cmd, const char *query, unsigned flags, struct abo
 	else
 		(void)snprintf(what, sizeof(what), "'%s'", argv[0]);
 	if (pipe2(fds, O_CLOEXEC) < 0) {
-		free_argv(argv);
+		pwcmd_argv_free(argv);
 		return err_sys(err, EX_OSERR, "cannot run address_cmd: pipe");
 	}
 	/* A process group of its own, so a timeout reaches what a shell
@@ -551,7 +539,7 @@ int abook_cmd_run(const char *cmd, const char *query, unsigned flags, struct abo
 			      PWCMD_SPAWN_PGRP | ((flags & ABOOK_QUIET) ? PWCMD_SPAWN_QUIET : 0),
 			      "address_cmd", &pid, err);
 	close(fds[1]);
-	free_argv(argv);
+	pwcmd_argv_free(argv);
 	if (spawned < 0) {
 		close(fds[0]);
 		return -1;

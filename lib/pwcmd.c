@@ -24,7 +24,7 @@
  * shell expands it. */
 static const char shell_chars[] = "|&;<>()$`\\*?[]{}#~=!\n";
 
-/* Split cmd on blanks into a NULL-terminated argv (free with free_argv);
+/* Split cmd on blanks into a NULL-terminated argv (free with pwcmd_argv_free);
  * '...' and "..." quote, and quoted pieces join the word around them.  The
  * shell path handles everything else, so no escapes or expansions here. */
 static int split_words(const char *cmd, char ***argv_out, struct err *err)
@@ -72,13 +72,18 @@ static int split_words(const char *cmd, char ***argv_out, struct err *err)
 	return 0;
 }
 
-static void free_argv(char **argv)
+void pwcmd_argv_free(char **argv)
 {
 	size_t i;
 
 	for (i = 0; argv && argv[i]; i++)
 		free(argv[i]);
 	free(argv);
+}
+
+int pwcmd_needs_shell(const char *cmd)
+{
+	return strpbrk(cmd, shell_chars) != NULL;
 }
 
 static int wait_child(pid_t pid, int *status_out, struct err *err)
@@ -227,7 +232,7 @@ int pwcmd_run(const char *cmd, char **secret_out, struct err *err)
 	char *out = NULL;
 	size_t len = 0;
 	int fds[2] = { -1, -1 };
-	int via_shell = strpbrk(cmd, shell_chars) != NULL;
+	int via_shell = pwcmd_needs_shell(cmd);
 	int status, rc = -1;
 	pid_t pid = -1;
 
@@ -277,7 +282,7 @@ out:
 		close(fds[0]);
 	if (fds[1] >= 0)
 		close(fds[1]);
-	free_argv(argv);
+	pwcmd_argv_free(argv);
 	return rc;
 }
 

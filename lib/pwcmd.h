@@ -26,6 +26,13 @@ int pwcmd_run(const char *cmd, char **secret_out, struct err *err)
 /* Wipe and free a secret from pwcmd_run(); NULL is fine. */
 void pwcmd_free(char *secret);
 
+/* Whether cmd needs a real shell (redirection, pipelines, expansions,
+ * globs, quoting beyond '...' and "..."); otherwise it is split on blanks
+ * and run without one. */
+int pwcmd_needs_shell(const char *cmd);
+/* Free a NULL-terminated argv and its strings; NULL is fine. */
+void pwcmd_argv_free(char **argv);
+
 /* Flags for pwcmd_spawn(). */
 #define PWCMD_SPAWN_PGRP  1u /* child leads a process group of its own */
 #define PWCMD_SPAWN_QUIET 2u /* child's stderr goes to /dev/null */
