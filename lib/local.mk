@@ -1,5 +1,5 @@
 noinst_LIBRARIES += lib/libsurel.a
-lib_libsurel_a_CFLAGS = $(AM_CFLAGS) $(ETPAN_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS) $(GNUTLS_CFLAGS) $(CURL_CFLAGS)
+lib_libsurel_a_CFLAGS = $(AM_CFLAGS) $(ETPAN_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS) $(GNUTLS_CFLAGS) $(CURL_CFLAGS) $(GPGME_CFLAGS) $(SQLITE_CFLAGS)
 lib_libsurel_a_SOURCES = \
 	lib/err.c lib/err.h \
 	lib/xalloc.c lib/xalloc.h \
@@ -20,7 +20,9 @@ lib_libsurel_a_SOURCES = \
 	lib/tls.c lib/tls.h \
 	lib/worker.c lib/worker.h
 
-# What every program and test links to use lib/.
+# What every program and test links to use lib/.  GPGME_LIBS and
+# SQLITE_LIBS are added only where crypto or search is used, so the small
+# programs (the sendmail front) do not load them at start.
 SUREL_LIBS = lib/libsurel.a $(ETPAN_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(GNUTLS_LIBS) $(CURL_LIBS)
 
 # Filing rules (rule1, rule2, ... of an account), used by spool deliver and fetch.
