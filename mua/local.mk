@@ -13,7 +13,6 @@ mua_libmua_a_SOURCES = \
 	mua/mbox.c mua/mbox.h \
 	mua/pager.c mua/pager.h \
 	mua/mailcap.c mua/mailcap.h \
-	mua/html.c mua/html.h \
 	mua/folderlist.c mua/folderlist.h \
 	mua/bodysearch.c mua/bodysearch.h \
 	mua/qview.c mua/qview.h \
@@ -24,4 +23,4 @@ mua_libmua_a_SOURCES = \
 	mua/browser.c mua/browser.h
 mua_surel_SOURCES = mua/main.c
 mua_surel_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)
-mua_surel_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(NCURSES_LIBS)
+mua_surel_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(SQLITE_LIBS) $(NCURSES_LIBS)

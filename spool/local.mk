@@ -1,6 +1,6 @@
 bin_PROGRAMS += spool/spool
 noinst_LIBRARIES += spool/libspool.a
-spool_libspool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ETPAN_CFLAGS) $(GNUTLS_CFLAGS)
+spool_libspool_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(ETPAN_CFLAGS) $(GNUTLS_CFLAGS) $(SQLITE_CFLAGS)
 spool_libspool_a_SOURCES = \
 	spool/view.c spool/view.h \
 	spool/source.c spool/source.h \
@@ -12,7 +12,10 @@ spool_libspool_a_SOURCES = \
 	spool/index.c spool/index.h \
 	spool/index_cache.c spool/index_cache.h
 spool_libspool_a_SOURCES += spool/mda.c spool/mda.h
+# The full-text index over every folder (SQLite FTS5) and its commands.
+spool_libspool_a_SOURCES += spool/search.c spool/search.h spool/search_text.c spool/search_text.h \
+	spool/search_query.c spool/search_query.h spool/search_cli.c spool/search_cli.h
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS)
+spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS) $(SQLITE_LIBS)
 EXTRA_DIST += contrib/systemd/spool-fetch.service contrib/systemd/spool-fetch.timer

@@ -30,6 +30,7 @@
 #include "out.h"
 #include "path.h"
 #include "rules.h"
+#include "search_cli.h"
 #include "view.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -55,6 +56,9 @@ static void usage(FILE *f)
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
 	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
 	      "  auth [--device|--browser]         sign in to the account's OAuth2 provider\n"
+	      "  search [--folder F] [--json] [--limit N] QUERY\n"
+	      "                                    search every folder, newest first (default limit 100)\n"
+	      "  index [--rebuild]                 bring the search index up to date\n"
 	      "\n"
 	      "FOLDER is a folder name of the account, or a path when it contains '/'.\n"
 	      "options:\n"
@@ -501,6 +505,31 @@ static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
 	return rc;
 }
 
+/* The full-text index over every folder of the account (search_cli.h). */
+static int cmd_search(struct ctx *c, int argc, char **argv, const char *folder,
+		      const char *limit, struct err *err)
+{
+	const char *root;
+	size_t n = SEARCH_CLI_LIMIT;
+
+	if (argc != 1)
+		return err_set(err, EX_USAGE, "search takes one QUERY (quote it)");
+	if (limit && search_cli_limit(limit, &n, err) < 0)
+		return -1;
+	root = account_root(c, err);
+	return root ? search_cli_search(root, folder, c->json, n, argv[0], err) : -1;
+}
+
+static int cmd_index(struct ctx *c, int argc, int rebuild, struct err *err)
+{
+	const char *root;
+
+	if (argc != 0)
+		return err_set(err, EX_USAGE, "index takes no arguments");
+	root = account_root(c, err);
+	return root ? search_cli_index(root, rebuild, err) : -1;
+}
+
 /* How long `spool auth --browser` waits for the browser's redirect. */
 #define AUTH_BROWSER_WAIT 600
 
@@ -557,6 +586,8 @@ int main(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "device", no_argument, NULL, 'd' },
 		{ "browser", no_argument, NULL, 'b' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "rebuild", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -564,7 +595,8 @@ int main(int argc, char **argv)
 	struct ctx c = { 0 };
 	struct err err = ERR_INIT;
 	const char *cmd, *folder = NULL;
-	int opt, raw = 0, all = 0, how = 0, rc;
+	int opt, raw = 0, all = 0, how = 0, rebuild = 0, rc;
+	const char *limit = NULL;
 
 	log_set_prog("spool");
 	opterr = 0;
@@ -595,6 +627,8 @@ int main(int argc, char **argv)
 		case 'r': raw = 1; break;
 		case 'F': folder = optarg; break;
 		case 'a': all = 1; break;
+		case 'l': limit = optarg; break;
+		case 'R': rebuild = 1; break;
 		case 'd':
 		case 'b':
 			if (how && how != opt) {
@@ -630,6 +664,10 @@ int main(int argc, char **argv)
 			if (rc == 0)
 				rc = watch_run(c.cfg, c.account, &err);
 		}
+	} else if (strcmp(cmd, "search") == 0) {
+		rc = cmd_search(&c, argc, argv, folder, limit, &err);
+	} else if (strcmp(cmd, "index") == 0) {
+		rc = cmd_index(&c, argc, rebuild, &err);
 	} else if (strcmp(cmd, "auth") == 0) {
 		rc = cmd_auth(&c, argc, how, &err);
 	} else if (strcmp(cmd, "deliver") == 0) {

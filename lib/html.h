@@ -4,7 +4,8 @@
  * line breaks, list items "* "), script, style and head contents left
  * out, white space collapsed outside <pre>, character references decoded.
  * It is no renderer (no tables, no CSS); w3m or lynx through mailcap.h
- * do that when the user has them.  Input is UTF-8 (msg_part_text).
+ * do that when the user has them.  Input is UTF-8 (msg_part_text).  Used by
+ * the pager of surel and by the search index (spool/search_text.h).
  */
 #ifndef SUREL_HTML_H
 #define SUREL_HTML_H

@@ -1,0 +1,797 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "afile.h"
+#include "buf.h"
+#include "index_cache.h"
+#include "log.h"
+#include "maildir.h"
+#include "path.h"
+#include "search.h"
+#include "search_query.h"
+#include "search_text.h"
+#include "xalloc.h"
+
+/* 1: the first layout.  Another number in the file: rebuilt. */
+#define SCHEMA_VERSION 1
+/* Messages per transaction: big enough that commits do not dominate, small
+ * enough that a crash loses little work. */
+#define BATCH 512
+/* A directory changed this recently may change again within the same
+ * mtime tick after it was read: its mtime is not trusted (git's racy
+ * index rule). */
+#define RACY_SECONDS 2
+/* Dead rows below this many are never worth a rebuild. */
+#define DEAD_MIN 1000
+#define SNIPPET_BYTES 160
+
+enum stmt {
+	ST_INS_MSG, ST_INS_FTS, ST_DEL_MSG, ST_UPD_PATH, ST_LIST, ST_FOLDERS,
+	ST_INS_FOLDER, ST_SET_MTIMES, ST_DEL_FOLDER, ST_DEL_FOLDER_MSGS, ST_DEAD_ADD,
+	ST_N
+};
+
+static const char *const stmt_sql[ST_N] = {
+	"INSERT OR IGNORE INTO msg(folder, key, path, flags, date, size, attach, sender, subject,"
+	" msgid, thread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	"INSERT INTO fts(rowid, subject, sender, recip, body) VALUES (?, ?, ?, ?, ?)",
+	"DELETE FROM msg WHERE id = ?",
+	"UPDATE msg SET path = ?, flags = ? WHERE id = ?",
+	"SELECT id, key, path FROM msg WHERE folder = ? ORDER BY key",
+	"SELECT id, name, new_mtime, cur_mtime FROM folder",
+	"INSERT OR IGNORE INTO folder(name, new_mtime, cur_mtime) VALUES (?, 0, 0)",
+	"UPDATE folder SET new_mtime = ?, cur_mtime = ? WHERE id = ?",
+	"DELETE FROM folder WHERE id = ?",
+	"DELETE FROM msg WHERE folder = ?",
+	"UPDATE meta SET v = v + ? WHERE k = 'dead'",
+};
+
+static const char schema[] =
+	"CREATE TABLE meta(k TEXT PRIMARY KEY, v);"
+	"CREATE TABLE folder(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" new_mtime INTEGER NOT NULL, cur_mtime INTEGER NOT NULL);"
+	"CREATE TABLE msg(id INTEGER PRIMARY KEY AUTOINCREMENT, folder INTEGER NOT NULL,"
+	" key TEXT NOT NULL, path TEXT NOT NULL, flags TEXT NOT NULL, date INTEGER NOT NULL,"
+	" size INTEGER NOT NULL, attach INTEGER NOT NULL, sender TEXT NOT NULL,"
+	" subject TEXT NOT NULL, msgid TEXT NOT NULL, thread TEXT NOT NULL,"
+	" UNIQUE(folder, key));"
+	"CREATE INDEX msg_date ON msg(date);"
+	"CREATE VIRTUAL TABLE fts USING fts5(subject, sender, recip, body, content='',"
+	" columnsize=0, tokenize='unicode61 remove_diacritics 2');"
+	"INSERT INTO meta VALUES('dead', 0);";
+
+struct search {
+	sqlite3 *db;
+	char *root;
+	char *real;
+	char *path;
+	sqlite3_stmt *st[ST_N];
+};
+
+/* The work on one folder found by the first pass of a refresh. */
+struct fwork {
+	long long id;
+	char *name;
+	char *dir;
+	struct maildir_entry *e;
+	size_t ne;
+	size_t *todo;          /* indexes into e of files to read */
+	size_t ntodo;
+	long long mt_new, mt_cur;
+};
+
+static int db_err(struct search *s, struct err *err, const char *what)
+{
+	int code = sqlite3_errcode(s->db);
+	int ex = code == SQLITE_BUSY || code == SQLITE_LOCKED ? EX_TEMPFAIL :
+		 code == SQLITE_FULL || code == SQLITE_IOERR ? EX_IOERR :
+		 code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? EX_DATAERR : EX_SOFTWARE;
+
+	return err_set(err, ex, "search index '%s': %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct search *s, const char *sql, struct err *err)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(s, err, "cannot update");
+	return 0;
+}
+
+static void unlink_db(const char *path)
+{
+	static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+	size_t i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		char *p = xasprintf("%s%s", path, ext[i]);
+
+		if (unlink(p) < 0 && errno != ENOENT)
+			log_warnx("cannot remove '%s': %s", p, strerror(errno));
+		free(p);
+	}
+}
+
+static void close_db(struct search *s)
+{
+	size_t i;
+
+	for (i = 0; i < ST_N; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
+	}
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+/* 1 when the open database is ours (version and root), 0 when it must be
+ * rebuilt, -1 when it cannot be read at all (also rebuilt). */
+static int check_db(struct search *s)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == SCHEMA_VERSION;
+	sqlite3_finalize(st);
+	if (!ok)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k = 'root'", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+	     strcmp((const char *)sqlite3_column_text(st, 0), s->real) == 0;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* An empty database: the schema, under an exclusive transaction so that
+ * two programs starting together create it once. */
+static int create_db(struct search *s, struct err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0, rc;
+	char *sql;
+
+	if (exec(s, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version == SCHEMA_VERSION)
+		return exec(s, "COMMIT", err);
+	sql = sqlite3_mprintf("%s INSERT INTO meta VALUES('root', %Q); PRAGMA user_version = %d;",
+			      schema, s->real, SCHEMA_VERSION);
+	rc = exec(s, sql, err);
+	sqlite3_free(sql);
+	if (rc < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return exec(s, "COMMIT", err);
+}
+
+static int open_db(struct search *s, struct err *err)
+{
+	int r;
+
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
+		return db_err(s, err, "cannot open");
+	sqlite3_busy_timeout(s->db, 30000);
+	/* The index is a copy: NORMAL loses at most the last batches on a
+	 * power cut, never consistency, and the next refresh redoes them. */
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL,
+			 NULL, NULL) != SQLITE_OK)
+		return -1;
+	r = check_db(s);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		sqlite3_stmt *st = NULL;
+		int empty;
+
+		/* A fresh file has no tables yet: create them; anything else
+		 * that is not ours is rebuilt. */
+		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) !=
+		    SQLITE_OK)
+			return -1;
+		empty = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+		sqlite3_finalize(st);
+		if (!empty)
+			return -1;
+		if (create_db(s, err) < 0)
+			return -1;
+		if (check_db(s) != 1)
+			return -1;
+	}
+	return 0;
+}
+
+static int prepare_all(struct search *s, struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < ST_N; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK)
+			return db_err(s, err, "cannot prepare");
+	return 0;
+}
+
+struct search *search_open(const char *root, unsigned flags, struct err *err)
+{
+	struct search *s = xcalloc(1, sizeof(*s));
+	char *dir, *name;
+	int tries;
+
+	s->root = xstrdup(root);
+	s->real = realpath(root, NULL);
+	if (!s->real)
+		s->real = xstrdup(root);
+	dir = path_xdg(PATH_XDG_CACHE, "search");
+	name = xasprintf("%016llx.db",
+			 (unsigned long long)index_cache_hash(s->real, strlen(s->real)));
+	s->path = path_join(dir, name);
+	free(name);
+	if (afile_mkdirs(dir, err) < 0) {
+		free(dir);
+		search_close(s);
+		return NULL;
+	}
+	free(dir);
+	if (flags & SEARCH_REBUILD)
+		unlink_db(s->path);
+	for (tries = 0; tries < 2; tries++) {
+		struct err e2 = ERR_INIT;
+
+		if (open_db(s, &e2) == 0 && prepare_all(s, &e2) == 0)
+			return s;
+		close_db(s);
+		if (tries == 0) {
+			log_info("search index '%s' is not ours or unreadable: rebuilding it", s->path);
+			unlink_db(s->path);
+		} else {
+			*err = e2;
+			if (!err->msg[0])
+				err_set(err, EX_CANTCREAT, "cannot create the search index '%s'", s->path);
+		}
+	}
+	search_close(s);
+	return NULL;
+}
+
+void search_close(struct search *s)
+{
+	if (!s)
+		return;
+	close_db(s);
+	free(s->root);
+	free(s->real);
+	free(s->path);
+	free(s);
+}
+
+/* ---- refresh ---- */
+
+static void bind_buf(sqlite3_stmt *st, int i, const struct buf *b)
+{
+	sqlite3_bind_text(st, i, b->data ? b->data : "", (int)b->len, SQLITE_STATIC);
+}
+
+/* Run a statement that returns no rows, then reset it. */
+static int step_done(struct search *s, sqlite3_stmt *st, struct err *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "cannot update");
+	return 0;
+}
+
+/* The mtime of dir/sub in nanoseconds, 0 when it is too recent to trust
+ * (or cannot be read). */
+static long long dir_mtime(const char *dir, const char *sub, time_t now)
+{
+	char *p = path_join(dir, sub);
+	struct stat st;
+	int rc = stat(p, &st);
+
+	free(p);
+	if (rc < 0 || st.st_mtim.tv_sec + RACY_SECONDS > now)
+		return 0;
+	return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct maildir_entry *)a)->key, ((const struct maildir_entry *)b)->key);
+}
+
+/* Compare folder w's files with its rows: renamed ones get their new path
+ * and flags, vanished ones are dropped (counted dead), the rest is w's
+ * todo.  Runs inside the caller's transaction. */
+static int diff_folder(struct search *s, struct fwork *w, long long *dead, struct err *err)
+{
+	sqlite3_stmt *st = s->st[ST_LIST];
+	size_t i = 0;
+	int rc;
+
+	qsort(w->e, w->ne, sizeof(*w->e), entry_cmp);
+	w->todo = xreallocarray(NULL, w->ne ? w->ne : 1, sizeof(*w->todo));
+	sqlite3_bind_int64(st, 1, w->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(st, 0);
+		const char *key = (const char *)sqlite3_column_text(st, 1);
+		const char *path = (const char *)sqlite3_column_text(st, 2);
+		int c = 1;
+
+		while (i < w->ne && (c = strcmp(w->e[i].key, key)) < 0)
+			w->todo[w->ntodo++] = i++;
+		if (c == 0) {
+			if (strcmp(w->e[i].path, path) != 0) {
+				sqlite3_stmt *u = s->st[ST_UPD_PATH];
+
+				sqlite3_bind_text(u, 1, w->e[i].path, -1, SQLITE_STATIC);
+				sqlite3_bind_text(u, 2, w->e[i].flags, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(u, 3, id);
+				if (step_done(s, u, err) < 0)
+					break;
+			}
+			i++;
+			continue;
+		}
+		sqlite3_bind_int64(s->st[ST_DEL_MSG], 1, id);
+		if (step_done(s, s->st[ST_DEL_MSG], err) < 0)
+			break;
+		(*dead)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return rc == SQLITE_ROW ? -1 : db_err(s, err, "cannot read");
+	while (i < w->ne)
+		w->todo[w->ntodo++] = i++;
+	return 0;
+}
+
+static void fwork_release(struct fwork *w)
+{
+	free(w->name);
+	free(w->dir);
+	maildir_entries_free(w->e, w->ne);
+	free(w->todo);
+}
+
+static int set_mtimes(struct search *s, const struct fwork *w, struct err *err)
+{
+	sqlite3_stmt *st = s->st[ST_SET_MTIMES];
+
+	sqlite3_bind_int64(st, 1, w->mt_new);
+	sqlite3_bind_int64(st, 2, w->mt_cur);
+	sqlite3_bind_int64(st, 3, w->id);
+	return step_done(s, st, err);
+}
+
+/* Read one message file of w and add it.  A file that went away since the
+ * listing is no error (the folder's mtimes will differ next time); one
+ * that cannot be read is warned about and makes the folder be read again. */
+static int add_msg(struct search *s, struct fwork *w, const struct maildir_entry *e,
+		   struct search_doc *d, struct buf *seg, struct err *err)
+{
+	struct err rerr = ERR_INIT;
+	sqlite3_stmt *st = s->st[ST_INS_MSG], *f = s->st[ST_INS_FTS];
+	char *path = path_join(w->dir, e->path), *data;
+	size_t len;
+	long long id;
+	const struct buf *col[4];
+	size_t at[5];
+	int i;
+
+	if (afile_read_regular(path, AFILE_MSG_MAX, &data, &len, &rerr) < 0) {
+		if (rerr.errnum != ENOENT)
+			log_warnx("cannot index '%s': %s", path, rerr.msg);
+		w->mt_new = w->mt_cur = 0;
+		free(path);
+		return 0;
+	}
+	free(path);
+	search_text_read(data, len, d);
+	free(data);
+	sqlite3_bind_int64(st, 1, w->id);
+	sqlite3_bind_text(st, 2, e->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->flags, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (long long)d->date);
+	sqlite3_bind_int64(st, 6, (long long)len);
+	sqlite3_bind_int(st, 7, d->attach);
+	bind_buf(st, 8, &d->name);
+	bind_buf(st, 9, &d->subject);
+	bind_buf(st, 10, &d->msgid);
+	bind_buf(st, 11, &d->thread);
+	if (step_done(s, st, err) < 0)
+		return -1;
+	/* Another program indexed it first. */
+	if (sqlite3_changes(s->db) == 0)
+		return 0;
+	id = sqlite3_last_insert_rowid(s->db);
+	col[0] = &d->subject;
+	col[1] = &d->from;
+	col[2] = &d->to;
+	col[3] = &d->body;
+	/* All four segmented into seg first: it may move as it grows. */
+	buf_reset(seg);
+	for (i = 0; i < 4; i++) {
+		at[i] = seg->len;
+		search_text_segment(col[i]->data ? col[i]->data : "", col[i]->len, seg);
+	}
+	at[4] = seg->len;
+	sqlite3_bind_int64(f, 1, id);
+	for (i = 0; i < 4; i++)
+		sqlite3_bind_text(f, 2 + i, seg->data ? seg->data + at[i] : "",
+				  (int)(at[i + 1] - at[i]), SQLITE_STATIC);
+	return step_done(s, f, err);
+}
+
+/* The first pass, in one transaction: folders that went away dropped,
+ * changed ones listed and compared.  *out gets the folders with work. */
+static int scan_folders(struct search *s, struct fwork **out, size_t *nout, struct err *err)
+{
+	sqlite3_stmt *st = s->st[ST_FOLDERS];
+	char **names = NULL;
+	size_t n = 0, i;
+	long long dead = 0;
+	time_t now = time(NULL);
+	int rc = 0, found = SQLITE_DONE;
+
+	if (access(s->root, F_OK) == 0 && maildir_folders(s->root, &names, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		sqlite3_bind_text(s->st[ST_INS_FOLDER], 1, names[i], -1, SQLITE_STATIC);
+		rc = step_done(s, s->st[ST_INS_FOLDER], err);
+	}
+	while (rc == 0 && (found = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		struct fwork w = { 0 };
+
+		for (i = 0; i < n && strcmp(names[i], name) != 0; i++)
+			;
+		w.id = sqlite3_column_int64(st, 0);
+		if (i == n) {
+			sqlite3_bind_int64(s->st[ST_DEL_FOLDER_MSGS], 1, w.id);
+			rc = step_done(s, s->st[ST_DEL_FOLDER_MSGS], err);
+			dead += sqlite3_changes(s->db);
+			sqlite3_bind_int64(s->st[ST_DEL_FOLDER], 1, w.id);
+			if (rc == 0)
+				rc = step_done(s, s->st[ST_DEL_FOLDER], err);
+			continue;
+		}
+		w.dir = maildir_folder_path(s->root, name);
+		w.mt_new = dir_mtime(w.dir, "new", now);
+		w.mt_cur = dir_mtime(w.dir, "cur", now);
+		if (w.mt_new && w.mt_cur && w.mt_new == sqlite3_column_int64(st, 2) &&
+		    w.mt_cur == sqlite3_column_int64(st, 3)) {
+			free(w.dir);
+			continue;
+		}
+		w.name = xstrdup(name);
+		if (maildir_list(w.dir, 0, &w.e, &w.ne, err) < 0) {
+			fwork_release(&w);
+			rc = -1;
+			break;
+		}
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		(*out)[(*nout)++] = w;
+	}
+	sqlite3_reset(st);
+	maildir_names_free(names, n);
+	if (rc == 0 && found != SQLITE_DONE)
+		rc = db_err(s, err, "cannot read");
+	/* diff_folder() needs the loop's statement reset: SQLite would see
+	 * the msg rows it deletes while the folder scan is open. */
+	for (i = 0; i < *nout && rc == 0; i++)
+		rc = diff_folder(s, &(*out)[i], &dead, err);
+	for (i = 0; i < *nout && rc == 0; i++)
+		if ((*out)[i].ntodo == 0)
+			rc = set_mtimes(s, &(*out)[i], err);
+	if (rc == 0 && dead) {
+		sqlite3_bind_int64(s->st[ST_DEAD_ADD], 1, dead);
+		rc = step_done(s, s->st[ST_DEAD_ADD], err);
+	}
+	return rc;
+}
+
+/* The second pass: the new files of every folder, BATCH to a
+ * transaction, the folder's mtimes with its last. */
+static int index_new(struct search *s, struct fwork *v, size_t nv, search_progress_fn progress,
+		     void *arg, struct err *err)
+{
+	struct search_doc d;
+	struct buf seg = BUF_INIT;
+	size_t total = 0, done = 0, i, j;
+	int rc = 0, open_tx = 0;
+
+	for (i = 0; i < nv; i++)
+		total += v[i].ntodo;
+	search_doc_init(&d);
+	for (i = 0; i < nv && rc == 0; i++) {
+		for (j = 0; j < v[i].ntodo && rc == 0; j++) {
+			if (!open_tx)
+				rc = exec(s, "BEGIN IMMEDIATE", err);
+			open_tx = rc == 0;
+			if (rc == 0)
+				rc = add_msg(s, &v[i], &v[i].e[v[i].todo[j]], &d, &seg, err);
+			if (rc == 0 && j + 1 == v[i].ntodo)
+				rc = set_mtimes(s, &v[i], err);
+			done++;
+			if (rc == 0 && done % BATCH == 0) {
+				rc = exec(s, "COMMIT", err);
+				open_tx = 0;
+			}
+			if (progress)
+				progress(arg, done, total);
+		}
+	}
+	if (open_tx)
+		rc = rc == 0 ? exec(s, "COMMIT", err) :
+			       (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL), -1);
+	search_doc_release(&d);
+	buf_release(&seg);
+	return rc;
+}
+
+/* Dead rows (search.h) and living ones. */
+static void counts(struct search *s, long long *dead, long long *live)
+{
+	sqlite3_stmt *st = NULL;
+
+	*dead = *live = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT v FROM meta WHERE k = 'dead'),"
+				      " (SELECT count(*) FROM msg)", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*dead = sqlite3_column_int64(st, 0);
+		*live = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+}
+
+static int refresh_once(struct search *s, search_progress_fn progress, void *arg,
+			struct err *err)
+{
+	struct fwork *v = NULL;
+	size_t nv = 0, i;
+	int rc;
+
+	rc = exec(s, "BEGIN IMMEDIATE", err);
+	if (rc == 0) {
+		rc = scan_folders(s, &v, &nv, err);
+		if (rc == 0)
+			rc = exec(s, "COMMIT", err);
+		else
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (rc == 0)
+		rc = index_new(s, v, nv, progress, arg, err);
+	for (i = 0; i < nv; i++)
+		fwork_release(&v[i]);
+	free(v);
+	return rc;
+}
+
+int search_refresh(struct search *s, search_progress_fn progress, void *arg, struct err *err)
+{
+	long long dead, live;
+
+	if (refresh_once(s, progress, arg, err) < 0)
+		return -1;
+	counts(s, &dead, &live);
+	if (dead < DEAD_MIN || dead <= live)
+		return 0;
+	log_info("search index: %lld removed messages outweigh %lld kept: rebuilding", dead, live);
+	if (exec(s, "BEGIN IMMEDIATE; DELETE FROM msg; DELETE FROM folder;"
+		    " INSERT INTO fts(fts) VALUES('delete-all'); UPDATE meta SET v = 0 WHERE k = 'dead';"
+		    " COMMIT", err) < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return refresh_once(s, progress, arg, err);
+}
+
+size_t search_count(struct search *s, size_t *folders_out)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+
+	*folders_out = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT count(*) FROM msg), (SELECT count(*) FROM folder)",
+			       -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		n = (size_t)sqlite3_column_int64(st, 0);
+		*folders_out = (size_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* ---- queries ---- */
+
+/* Where the first of the query's terms stands in text (ASCII case
+ * folded), or 0. */
+static size_t first_term(const char *text, size_t len, const struct search_query *q)
+{
+	size_t best = len, i, k, tl;
+
+	for (i = 0; i < q->nterms; i++) {
+		tl = strlen(q->terms[i]);
+		for (k = 0; tl && k + tl <= len && k < best; k++)
+			if (strncasecmp(text + k, q->terms[i], tl) == 0) {
+				best = k;
+				break;
+			}
+	}
+	return best == len ? 0 : best;
+}
+
+/* A line of the body around the first term: blanks collapsed, cut at
+ * character boundaries. */
+static char *make_snippet(const struct buf *body, const struct search_query *q)
+{
+	const char *t = body->data ? body->data : "";
+	size_t len = body->len, at = first_term(t, len, q), start, end, i;
+	struct buf out = BUF_INIT;
+	int blank = 0;
+
+	start = at > SNIPPET_BYTES / 4 ? at - SNIPPET_BYTES / 4 : 0;
+	while (start > 0 && ((unsigned char)t[start] & 0xc0) == 0x80)
+		start--;
+	end = start + SNIPPET_BYTES < len ? start + SNIPPET_BYTES : len;
+	while (end < len && ((unsigned char)t[end] & 0xc0) == 0x80)
+		end++;
+	for (i = start; i < end; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c < 0x20 || c == 0x7f || c == ' ') {
+			blank = out.len > 0;
+			continue;
+		}
+		if (blank)
+			buf_putc(&out, ' ');
+		blank = 0;
+		buf_putc(&out, (char)c);
+	}
+	buf_putc(&out, '\0');
+	return buf_detach(&out, NULL);
+}
+
+static char *snippet_of(struct search *s, const struct search_hit *h, const struct search_query *q)
+{
+	struct err e = ERR_INIT;
+	struct search_doc d;
+	char *dir = maildir_folder_path(s->root, h->folder), *path = path_join(dir, h->path);
+	char *data, *snip;
+	size_t len;
+
+	free(dir);
+	if (afile_read_regular(path, AFILE_MSG_MAX, &data, &len, &e) < 0) {
+		free(path);
+		return xstrdup("");
+	}
+	free(path);
+	search_doc_init(&d);
+	search_text_read(data, len, &d);
+	free(data);
+	snip = make_snippet(&d.body, q);
+	search_doc_release(&d);
+	return snip;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return xstrdup(t ? t : "");
+}
+
+static int bind_query(struct search *s, sqlite3_stmt *st, const struct search_query *q,
+		      const char *folder, size_t limit, struct err *err)
+{
+	size_t i;
+	int k = 1, rc = SQLITE_OK;
+
+	for (i = 0; i < q->nbinds && rc == SQLITE_OK; i++, k++)
+		rc = q->binds[i].is_text ?
+			     sqlite3_bind_text(st, k, q->binds[i].text, -1, SQLITE_STATIC) :
+			     sqlite3_bind_int64(st, k, q->binds[i].num);
+	if (folder && rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, k++, folder, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k, limit ? (long long)limit : -1);
+	if (rc != SQLITE_OK)
+		return db_err(s, err, "cannot query");
+	return 0;
+}
+
+int search_run(struct search *s, const char *query, const char *folder, size_t limit,
+	       unsigned flags, struct search_hit **out, size_t *n_out, struct err *err)
+{
+	struct search_query *q = search_query_parse(query, err);
+	struct search_hit *v = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	char *sql;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!q)
+		return -1;
+	sql = xasprintf("SELECT f.name, m.key, m.path, m.flags, m.date, m.sender, m.subject"
+			" FROM msg m JOIN folder f ON f.id = m.folder WHERE (%s)%s"
+			" ORDER BY m.date DESC, m.id DESC LIMIT ?",
+			q->where, folder ? " AND f.name = ?" : "");
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK ? 0 :
+	     db_err(s, err, "cannot query");
+	free(sql);
+	if (rc == 0)
+		rc = bind_query(s, st, q, folder, limit, err);
+	while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct search_hit *h;
+
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		h = &v[n++];
+		memset(h, 0, sizeof(*h));
+		h->folder = col_dup(st, 0);
+		h->key = col_dup(st, 1);
+		h->path = col_dup(st, 2);
+		snprintf(h->flags, sizeof(h->flags), "%s", (const char *)sqlite3_column_text(st, 3));
+		h->date = (time_t)sqlite3_column_int64(st, 4);
+		h->from = col_dup(st, 5);
+		h->subject = col_dup(st, 6);
+		rc = 0;
+	}
+	if (rc != 0 && rc != SQLITE_DONE && rc != -1)
+		rc = db_err(s, err, "cannot query");
+	else if (rc == SQLITE_DONE)
+		rc = 0;
+	sqlite3_finalize(st);
+	if (rc == 0 && (flags & SEARCH_SNIPPETS)) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			v[i].snippet = snippet_of(s, &v[i], q);
+	}
+	search_query_free(q);
+	if (rc < 0) {
+		search_hits_free(v, n);
+		return -1;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+void search_hits_free(struct search_hit *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].folder);
+		free(v[i].key);
+		free(v[i].path);
+		free(v[i].from);
+		free(v[i].subject);
+		free(v[i].snippet);
+	}
+	free(v);
+}

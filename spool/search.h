@@ -1,0 +1,91 @@
+/*
+ * search: the full-text index of every message in every folder of an
+ * account, in one SQLite database under $XDG_CACHE_HOME/surel/search/
+ * (named by a hash of the account's Maildir root, beside the folder
+ * index of index.h), and the queries over it.
+ *
+ * Store:
+ *   folder  (id, name, new_mtime, cur_mtime): the mtimes of new/ and cur/
+ *           when the folder was last read whole (0: read it again)
+ *   msg     (id, folder, key, path, flags, date, size, attach, sender,
+ *           subject, msgid, thread): one row per message file
+ *   fts     an FTS5 table without content (content=''), rowid = msg.id,
+ *           columns subject, sender, recip, body as search_text.h reads
+ *           them, CJK runs segmented, tokenizer unicode61 with diacritics
+ *           removed
+ *   meta    the Maildir root the index is of, and the number of dead rows
+ * A contentless FTS5 table keeps the index small (no copy of the text),
+ * but SQLite 3.40 cannot delete from it: a message that goes away leaves
+ * its terms behind, unreachable because queries join msg, and counted;
+ * when the dead outnumber the living, the next refresh rebuilds.
+ *
+ * Commit point: one SQLite transaction (WAL) per batch of messages; the
+ * folder's mtimes are stored with its last batch.  A crash at any point
+ * leaves the last committed batch, and the next refresh, which reads any
+ * folder whose mtimes differ, converges.  The database is a cache: a
+ * missing one, one of another version or another root, or a corrupt one
+ * is deleted and built again; nothing else is ever lost with it.
+ *
+ * Kept current by search_refresh(), which every query runs first: per
+ * folder two stat() calls when nothing changed, else the readdir
+ * comparison of index.h (new keys indexed, vanished keys dropped, a
+ * renamed file's flags updated without reading it).  Writers of mail never
+ * wait on it.  What the text is: search_text.h; the query language:
+ * search_query.h.
+ *
+ * Ownership: struct search_hit arrays are the caller's, freed with
+ * search_hits_free().
+ */
+#ifndef SUREL_SEARCH_H
+#define SUREL_SEARCH_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "err.h"
+
+#define SEARCH_WUR __attribute__((warn_unused_result))
+
+struct search;
+
+enum search_flags {
+	SEARCH_REBUILD = 1u << 0,    /* throw the index away first */
+	SEARCH_SNIPPETS = 1u << 1,   /* search_run(): fill snippet (reads the files) */
+};
+
+/* The index of the account whose Maildir root is root, opened or
+ * created (not yet refreshed).  EX_CANTCREAT/EX_IOERR/... with err. */
+struct search *search_open(const char *root, unsigned flags, struct err *err) SEARCH_WUR;
+void search_close(struct search *s);
+
+/* Called while messages are read: done of total so far. */
+typedef void (*search_progress_fn)(void *arg, size_t done, size_t total);
+
+/* Bring the index up to date with the folders (see above); progress may
+ * be NULL.  A message file that cannot be read is skipped and tried again
+ * at the next refresh. */
+int search_refresh(struct search *s, search_progress_fn progress, void *arg,
+		   struct err *err) SEARCH_WUR;
+
+/* Messages in the index, and the number of folders. */
+size_t search_count(struct search *s, size_t *folders_out);
+
+struct search_hit {
+	char *folder;        /* folder name */
+	char *key;           /* Maildir key */
+	char *path;          /* relative to the folder: "cur/KEY:2,S" */
+	char flags[16];
+	time_t date;         /* -1 when unknown */
+	char *from;          /* display name, else address */
+	char *subject;
+	char *snippet;       /* with SEARCH_SNIPPETS, else NULL: UTF-8, one line */
+};
+
+/* The messages matching query (search_query.h; EX_USAGE when it is not
+ * one), newest first, at most limit (0: all), only of folder when it is
+ * not NULL. */
+int search_run(struct search *s, const char *query, const char *folder, size_t limit,
+	       unsigned flags, struct search_hit **out, size_t *n_out, struct err *err) SEARCH_WUR;
+void search_hits_free(struct search_hit *v, size_t n);
+
+#endif

@@ -1,0 +1,158 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "out.h"
+#include "search.h"
+#include "search_cli.h"
+#include "view.h"
+
+struct progress {
+	int tty;
+	struct timespec last;
+	int shown;
+};
+
+/* At most ten updates a second, and the last one. */
+static void show_progress(void *arg, size_t done, size_t total)
+{
+	struct progress *p = arg;
+	struct timespec now;
+
+	if (!p->tty)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done != total && p->shown &&
+	    (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000 < 100)
+		return;
+	p->last = now;
+	p->shown = 1;
+	fprintf(stderr, "\rindexing: %zu of %zu messages (%zu%%)", done, total,
+		total ? done * 100 / total : 100);
+	fflush(stderr);
+}
+
+static void end_progress(struct progress *p)
+{
+	if (p->shown)
+		fputc('\n', stderr);
+	p->shown = 0;
+}
+
+static struct search *open_fresh(const char *root, int rebuild, struct progress *p,
+				 struct err *err)
+{
+	struct search *s = search_open(root, rebuild ? SEARCH_REBUILD : 0, err);
+
+	p->tty = isatty(STDERR_FILENO);
+	p->shown = 0;
+	if (s && search_refresh(s, show_progress, p, err) < 0) {
+		search_close(s);
+		s = NULL;
+	}
+	end_progress(p);
+	return s;
+}
+
+int search_cli_limit(const char *arg, size_t *out, struct err *err)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (!*arg || *end || errno || arg[0] == '-')
+		return err_set(err, EX_USAGE, "--limit needs a count, not '%s'", arg);
+	*out = (size_t)v;
+	return 0;
+}
+
+static json_t *hit_json(const struct search_hit *h)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "folder", view_json_text(h->folder));
+	json_object_set_new(o, "key", view_json_text(h->key));
+	json_object_set_new(o, "date_unix", h->date >= 0 ? json_integer((json_int_t)h->date) : json_null());
+	json_object_set_new(o, "from", view_json_text(h->from));
+	json_object_set_new(o, "subject", view_json_text(h->subject));
+	json_object_set_new(o, "snippet", view_json_text(h->snippet));
+	return o;
+}
+
+static int print_hits(const struct search_hit *v, size_t n, int json, struct err *err)
+{
+	struct buf line = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (json) {
+		json_t *arr = json_array();
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(arr, hit_json(&v[i]));
+		rc = json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(arr);
+		if (rc < 0)
+			return err_sys(err, EX_IOERR, "cannot write output");
+		return out_write("\n", 1, err) < 0 ? -1 : out_flush(err);
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		buf_reset(&line);
+		/* A folder name is any bytes but '/'. */
+		codec_sanitize(v[i].folder, strlen(v[i].folder), 0, &line);
+		buf_putc(&line, '\t');
+		view_ls_line(v[i].key, v[i].flags, v[i].date, v[i].from, v[i].subject, &line);
+		buf_putc(&line, '\n');
+		rc = out_write(line.data, line.len, err);
+	}
+	buf_release(&line);
+	return rc < 0 ? -1 : out_flush(err);
+}
+
+int search_cli_search(const char *root, const char *folder, int json, size_t limit,
+		      const char *query, struct err *err)
+{
+	struct progress p;
+	struct search *s = open_fresh(root, 0, &p, err);
+	struct search_hit *v;
+	size_t n;
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = search_run(s, query, folder, limit, json ? SEARCH_SNIPPETS : 0, &v, &n, err);
+	search_close(s);
+	if (rc < 0)
+		return -1;
+	rc = print_hits(v, n, json, err);
+	search_hits_free(v, n);
+	return rc;
+}
+
+int search_cli_index(const char *root, int rebuild, struct err *err)
+{
+	struct progress p;
+	struct search *s = open_fresh(root, rebuild, &p, err);
+	struct buf line = BUF_INIT;
+	size_t n, nf;
+	int rc;
+
+	if (!s)
+		return -1;
+	n = search_count(s, &nf);
+	search_close(s);
+	buf_printf(&line, "%zu messages in %zu folders\n", n, nf);
+	rc = out_write(line.data, line.len, err);
+	buf_release(&line);
+	return rc < 0 ? -1 : out_flush(err);
+}

@@ -1,0 +1,31 @@
+/*
+ * search_cli: the `spool search` and `spool index` commands over the
+ * search index (search.h): argument checks, progress on a terminal and
+ * the output (lines, or the JSON of the contract in doc/DESIGN.md).
+ * Account and folder resolution stay in main.c.
+ */
+#ifndef SUREL_SEARCH_CLI_H
+#define SUREL_SEARCH_CLI_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Results `spool search` prints without --limit. */
+#define SEARCH_CLI_LIMIT 100
+
+/* `spool search`: root is the account's Maildir root; folder NULL for
+ * all; limit 0 for no limit. */
+int search_cli_search(const char *root, const char *folder, int json, size_t limit,
+		      const char *query, struct err *err) __attribute__((warn_unused_result));
+
+/* `spool index`: refresh (or rebuild) with progress on stderr when it is a
+ * terminal, then one line saying what the index holds. */
+int search_cli_index(const char *root, int rebuild, struct err *err)
+	__attribute__((warn_unused_result));
+
+/* The --limit argument: a count, 0 for all; -1 with EX_USAGE. */
+int search_cli_limit(const char *arg, size_t *out, struct err *err)
+	__attribute__((warn_unused_result));
+
+#endif
