@@ -18,6 +18,7 @@ mkdir -p "$XDG_CONFIG_HOME/surel"
 printf '[account a]\naddress = a@example.test\nmaildir = %s\n' "$MD" > "$XDG_CONFIG_HOME/surel/config"
 python3 "$BRUTE" gen "$MD" "$DATA/corpus" "$SEED" 300
 
+export BRUTE_CACHE="$T/brute.cache"
 check() {
 	python3 "$BRUTE" check "$MD" "$SPOOL" "$1" "$2" > "$T/check" 2>&1 ||
 		fail "$3: $(tail -n 5 "$T/check")"

@@ -150,11 +150,20 @@ def read_doc(data):
         doc["date"] = None
     doc["attach"] = attach
     for f in ("subject", "from", "to", "body"):
-        doc[f] = analyse(doc[f])
+        words, runs = analyse(doc[f])
+        doc[f] = (words, runs, set(words))
     return doc
 
 
-def load(root):
+def load(root, cache_path=None):
+    """Every message of the tree; with cache_path, files read by an earlier
+    run (same name, size and mtime) are taken from there."""
+    import pickle
+    cache = {}
+    if cache_path and os.path.exists(cache_path):
+        with open(cache_path, "rb") as f:
+            cache = pickle.load(f)
+    seen = {}
     docs = []
     folders = ["INBOX"] + sorted(f for f in os.listdir(root)
                                  if os.path.isdir(os.path.join(root, f, "cur")))
@@ -162,27 +171,44 @@ def load(root):
         fdir = root if folder == "INBOX" else os.path.join(root, folder)
         for sub in ("new", "cur"):
             for name in os.listdir(os.path.join(fdir, sub)):
-                with open(os.path.join(fdir, sub, name), "rb") as f:
-                    doc = read_doc(f.read())
+                path = os.path.join(fdir, sub, name)
+                st = os.stat(path)
+                ck = (path, st.st_size, st.st_mtime_ns)
+                doc = cache.get(ck)
+                if doc is None:
+                    with open(path, "rb") as f:
+                        doc = read_doc(f.read())
+                seen[ck] = doc
+                doc = dict(doc)
                 doc["folder"] = folder
                 doc["key"] = name.split(":2,")[0]
                 doc["flags"] = name.split(":2,")[1] if ":2," in name else ""
                 docs.append(doc)
+    if cache_path:
+        with open(cache_path, "wb") as f:
+            pickle.dump(seen, f)
     return docs
 
 
 # ---- matching ----
 
+QCACHE = {}
+
+
 def match_words(field, q, prefix):
-    words, runs = field
-    qw = [w for w in analyse(q)[0] if w]
-    qruns = analyse(q)[1]
+    words, runs = field[0], field[1]
+    if q not in QCACHE:
+        a = analyse(q)
+        QCACHE[q] = ([w for w in a[0] if w], a[1])
+    qw, qruns = QCACHE[q]
     if qruns:
         return all(any(r in run for run in runs) for r in qruns) and \
             (not qw or match_words(field, " ".join(qw), prefix))
     if not qw:
         return False
     n = len(qw)
+    if n == 1 and not prefix:
+        return qw[0] in field[2]
     for i in range(len(words) - n + 1):
         ok = True
         for j in range(n):
@@ -298,7 +324,7 @@ def random_query(rng, docs, depth=0):
 
 def check(root, spool, seed, n):
     rng = random.Random(seed)
-    docs = load(root)
+    docs = load(root, os.environ.get("BRUTE_CACHE"))
     bad = 0
     hits = 0
     for i in range(n):
