@@ -9,6 +9,8 @@
 #include "buf.h"
 #include "msg.h"
 #include "pattern.h"
+#include "search.h"
+#include "xalloc.h"
 
 /* The state of one search, fed piece by piece. */
 struct search {
@@ -157,4 +159,89 @@ int bodysearch_mem(const char *data, size_t len, const char *needle,
 		}
 	}
 	return finish(&s);
+}
+
+/* ---- through the search index ---- */
+
+/* The answer for one needle: the sorted keys that hold it, or unusable. */
+struct needle_keys {
+	char *needle;
+	char **keys;
+	size_t n;
+	int usable;
+};
+
+struct bodysearch_index {
+	struct search *s;
+	char *folder;
+	struct needle_keys *v;
+	size_t nv;
+};
+
+struct bodysearch_index *bodysearch_index_open(const char *root, const char *dir)
+{
+	struct err err = ERR_INIT;
+	struct bodysearch_index *bi;
+	struct search *s;
+	char *folder;
+
+	if (!root || !dir || !*dir)
+		return NULL;
+	s = search_open(root, SEARCH_EXISTING, &err);
+	if (!s)
+		return NULL;
+	if (search_refresh(s, NULL, NULL, &err) < 0 || !(folder = search_folder_name(s, dir))) {
+		search_close(s);
+		return NULL;
+	}
+	bi = xcalloc(1, sizeof(*bi));
+	bi->s = s;
+	bi->folder = folder;
+	return bi;
+}
+
+static const struct needle_keys *keys_for(struct bodysearch_index *bi, const char *needle)
+{
+	struct err err = ERR_INIT;
+	struct needle_keys *k;
+	size_t i;
+
+	for (i = 0; i < bi->nv; i++)
+		if (strcmp(bi->v[i].needle, needle) == 0)
+			return &bi->v[i];
+	bi->v = xreallocarray(bi->v, bi->nv + 1, sizeof(*bi->v));
+	k = &bi->v[bi->nv++];
+	k->needle = xstrdup(needle);
+	k->usable = search_keys(bi->s, bi->folder, needle, 0, &k->keys, &k->n, &err) == 1;
+	return k;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(a, *(char *const *)b);
+}
+
+int bodysearch_index_has(struct bodysearch_index *bi, const char *needle, const char *key)
+{
+	const struct needle_keys *k = keys_for(bi, needle);
+
+	if (!k->usable)
+		return -1;
+	return bsearch(key, k->keys, k->n, sizeof(*k->keys), cmp_key) != NULL;
+}
+
+void bodysearch_index_free(struct bodysearch_index *bi)
+{
+	size_t i;
+
+	if (!bi)
+		return;
+	for (i = 0; i < bi->nv; i++) {
+		free(bi->v[i].needle);
+		search_keys_free(bi->v[i].keys, bi->v[i].n);
+	}
+	free(bi->v);
+	free(bi->folder);
+	search_close(bi->s);
+	free(bi);
 }

@@ -8,6 +8,12 @@
  * bytes is searched, which catches quoted-printable and base64 text parts.
  * Matching is pattern_contains() (ASCII case folded).  Opening files is
  * mailbox.h's; the pattern language pattern.h's.
+ *
+ * When the account has a search index (spool/search.h, built by `spool
+ * index` or a search across folders), ~b asks it instead of reading the
+ * files: the words of the text in a row in the decoded body, the last one
+ * as a prefix (`~b inv` finds "invoice", not "reinvest").  A text without
+ * a word (punctuation only) is still searched in the files.
  */
 #ifndef SUREL_BODYSEARCH_H
 #define SUREL_BODYSEARCH_H
@@ -28,5 +34,17 @@ int bodysearch_fd(int fd, const char *needle, bodysearch_progress_fn progress, v
 /* The same over len bytes in memory (an mbox message), piece by piece. */
 int bodysearch_mem(const char *data, size_t len, const char *needle,
 		   bodysearch_progress_fn progress, void *arg);
+
+struct bodysearch_index;
+
+/* The search index of the account whose Maildir root is root, for ~b in
+ * the folder at dir; NULL when there is none to use (no account, dir not
+ * one of its folders, no index built yet, or one that cannot be brought up
+ * to date): ~b reads the files then. */
+struct bodysearch_index *bodysearch_index_open(const char *root, const char *dir);
+/* Whether the body of message key holds needle by the index: 1 or 0, or
+ * -1 when the index cannot answer for this needle (read the file). */
+int bodysearch_index_has(struct bodysearch_index *bi, const char *needle, const char *key);
+void bodysearch_index_free(struct bodysearch_index *bi);
 
 #endif

@@ -161,6 +161,7 @@ struct body_arg {
 	unsigned long long bytes; /* body bytes read before this message */
 	struct timespec last;     /* the last look at the keyboard */
 	int stopped;              /* a key stopped the search */
+	struct bodysearch_index *bi; /* the account's search index, or NULL */
 };
 
 static long ms_since(const struct timespec *t)
@@ -196,6 +197,11 @@ static int body_has(void *arg, const char *needle)
 	size_t len;
 	int fd, r;
 
+	if (ba->bi) {
+		r = bodysearch_index_has(ba->bi, needle, mailbox_at(ba->b->mb, ba->msg)->key);
+		if (r >= 0)
+			return r;
+	}
 	fd = mailbox_open_msg(ba->b->mb, ba->msg, &err);
 	if (fd >= 0) {
 		r = bodysearch_fd(fd, needle, body_progress, ba);
@@ -230,6 +236,8 @@ static int build_view(struct browser *b, size_t keep)
 	clock_gettime(CLOCK_MONOTONIC, &ba.last);
 	if (uses_body)
 		ui_message("searching message bodies: 0/%zu (any key stops)", b->n);
+	if (uses_body && !mailbox_readonly(b->mb))
+		ba.bi = bodysearch_index_open(b->root, mailbox_path(b->mb));
 	for (r = 0; r < b->n; r++) {
 		i = b->threaded ? thread_msg_at(b->thr, r) : r;
 		if (b->limit) {
@@ -247,6 +255,7 @@ static int build_view(struct browser *b, size_t keep)
 			}
 			if (m < 0) {
 				free(view);
+				bodysearch_index_free(ba.bi);
 				ui_error("limit interrupted");
 				return -1;
 			}
@@ -255,6 +264,7 @@ static int build_view(struct browser *b, size_t keep)
 		}
 		view[nview++] = i;
 	}
+	bodysearch_index_free(ba.bi);
 	if (uses_body)
 		ui_message("%s", "");
 	free(b->view);
@@ -1087,6 +1097,54 @@ static void limit(struct browser *b)
 	buf_release(&line);
 }
 
+/* Indexing progress of search-all on the message line, ten times a second. */
+static void index_progress(void *arg, size_t done, size_t total)
+{
+	struct timespec *last = arg;
+
+	if (done != total && ms_since(last) < 100)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, last);
+	ui_message("indexing: %zu of %zu messages", done, total);
+}
+
+/* X (search-all): the messages of every folder of the account that match
+ * a query of the search index (spool(1)), as a folder of their own. */
+static void search_all(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	struct buf line = BUF_INIT;
+	struct timespec last = { 0, 0 };
+	const char *trash = b->acct ? cfg_get(b->acct, "trash_folder") : NULL;
+	struct mailbox *mb;
+
+	if (!b->root) {
+		ui_error("no account: searching every folder needs a configured maildir");
+		return;
+	}
+	if (ui_prompt("Search all folders: ", NULL, NULL, &line) < 0 || line.len == 0) {
+		buf_release(&line);
+		return;
+	}
+	/* The trash (unset is Trash, as for expunge) is left out: what is
+	 * deleted from the results leaves them. */
+	mb = mailbox_open_search(b->root, line.data, trash ? trash : "Trash", index_progress,
+				 &last, &err);
+	if (!mb) {
+		ui_error("%s", err.msg);
+		buf_release(&line);
+		return;
+	}
+	if (settle_marks(b) < 0) {
+		mailbox_free(mb);
+		buf_release(&line);
+		return;
+	}
+	show_folder(b, mb, xasprintf("search: %s", line.data));
+	ui_message("%zu message%s found", b->n, b->n == 1 ? "" : "s");
+	buf_release(&line);
+}
+
 static void toggle_threads(struct browser *b)
 {
 	size_t keep = cur_msg(b);
@@ -1256,6 +1314,7 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "A", "accounts with their INBOX's counts: switch to one (and back where you were)" },
 	{ "/ n", "search sender and subject, next match" },
 	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
+	{ "X", "search-all: every folder of the account through the search index (spool(1))" },
 	{ "T", "threads on / off" },
 	{ "m", "compose a new message (offers to recall a postponed one)" },
 	{ "R", "recall a postponed message from the drafts folder" },
@@ -1355,6 +1414,9 @@ static void key(struct browser *b, int k)
 		break;
 	case 'l':
 		limit(b);
+		break;
+	case 'X':
+		search_all(b);
 		break;
 	case 'T':
 		toggle_threads(b);

@@ -11,23 +11,32 @@
 #include "maildir.h"
 #include "mbox.h"
 #include "msg.h"
+#include "search.h"
 #include "summary.h"
 #include "xalloc.h"
 
-/* An mbox message: the summary plus the strings it points at, which this
- * entry owns. */
+/* An mbox message or a search result: the summary plus the strings it
+ * points at, which this entry owns. */
 struct mentry {
 	struct index_msg m;
-	size_t pos;        /* message number in the mbox file */
-	char *strings[8];  /* key, from, from_addr, to, subject, the three ids */
+	size_t pos;        /* message number in the mbox file, or of the result */
+	char *strings[10]; /* key, from, from_addr, to, subject, the three ids;
+			    * a result's path and its folder's directory */
 };
+
+#define SLOT_PATH 8
+#define SLOT_DIR 9
 
 struct mailbox {
 	char *path;
 	struct index *ix;      /* Maildir */
 	struct mbox *mb;       /* mbox */
-	struct mentry *ents;   /* mbox summaries, sorted by date */
+	struct mentry *ents;   /* mbox summaries or search results, sorted by date */
 	size_t n;
+	char *root, *query;    /* search results */
+	char *skip;            /* a folder left out of them, or NULL */
+	void (*progress)(void *arg, size_t done, size_t total);
+	void *progress_arg;
 };
 
 static char *own(struct mentry *e, size_t slot, char *s)
@@ -102,6 +111,121 @@ static int open_mbox(struct mailbox *box, struct err *err)
 	return 0;
 }
 
+/* ---- search results ---- */
+
+static void free_ents(struct mailbox *box)
+{
+	size_t i, j;
+
+	for (i = 0; i < box->n && box->ents; i++)
+		for (j = 0; j < sizeof(box->ents[i].strings) / sizeof(box->ents[i].strings[0]); j++)
+			free(box->ents[i].strings[j]);
+	free(box->ents);
+	box->ents = NULL;
+	box->n = 0;
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const struct search_hit *x = a, *y = b;
+	int c = strcmp(x->folder, y->folder);
+
+	return c ? c : strcmp(x->key, y->key);
+}
+
+static int key_cmp(const void *key, const void *hit)
+{
+	return strcmp(key, ((const struct search_hit *)hit)->key);
+}
+
+/* An entry for the message m of the folder at dir. */
+static void add_result(struct mailbox *box, const struct index_msg *m, const char *dir)
+{
+	struct mentry *e;
+
+	box->ents = xreallocarray(box->ents, box->n + 1, sizeof(*box->ents));
+	e = &box->ents[box->n];
+	memset(e, 0, sizeof(*e));
+	e->pos = box->n++;
+	e->m = *m;
+	e->m.key = own_dup(e, 0, m->key);
+	e->m.from = own_dup(e, 1, m->from);
+	e->m.from_addr = own_dup(e, 2, m->from_addr);
+	e->m.to = own_dup(e, 3, m->to);
+	e->m.subject = own_dup(e, 4, m->subject);
+	e->m.message_id = own_dup(e, 5, m->message_id);
+	e->m.in_reply_to = own_dup(e, 6, m->in_reply_to);
+	e->m.references = own_dup(e, 7, m->references);
+	e->m.path = own_dup(e, SLOT_PATH, m->path);
+	own(e, SLOT_DIR, xstrdup(dir));
+}
+
+/* The hits of one folder (v[0..n), sorted by key) as entries, with the
+ * summaries of the folder index (cached, so no file is read again). */
+static void add_folder(struct mailbox *box, const struct search_hit *v, size_t n)
+{
+	struct err err = ERR_INIT;
+	char *dir = maildir_folder_path(box->root, v[0].folder);
+	struct index *ix = index_open(dir, 0, &err);
+	size_t i;
+
+	for (i = 0; ix && i < index_count(ix); i++) {
+		const struct index_msg *m = index_at(ix, i);
+
+		if (bsearch(m->key, v, n, sizeof(*v), key_cmp))
+			add_result(box, m, dir);
+	}
+	index_free(ix);
+	free(dir);
+}
+
+static int load_results(struct mailbox *box, struct err *err)
+{
+	struct search *s = search_open(box->root, 0, err);
+	struct search_hit *v = NULL;
+	size_t n = 0, i, j;
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = search_refresh(s, box->progress, box->progress_arg, err);
+	if (rc == 0)
+		rc = search_run(s, box->query, NULL, 0, 0, &v, &n, err);
+	search_close(s);
+	if (rc < 0)
+		return -1;
+	free_ents(box);
+	qsort(v, n, sizeof(*v), hit_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(v[j].folder, v[i].folder) == 0; j++)
+			;
+		if (!box->skip || strcmp(box->skip, v[i].folder) != 0)
+			add_folder(box, v + i, j - i);
+	}
+	search_hits_free(v, n);
+	qsort(box->ents, box->n, sizeof(*box->ents), by_date);
+	return 0;
+}
+
+struct mailbox *mailbox_open_search(const char *root, const char *query, const char *skip,
+				    void (*progress)(void *arg, size_t done, size_t total),
+				    void *arg, struct err *err)
+{
+	struct mailbox *box = xcalloc(1, sizeof(*box));
+
+	box->path = xstrdup("");
+	box->root = xstrdup(root);
+	box->query = xstrdup(query);
+	box->skip = skip ? xstrdup(skip) : NULL;
+	box->progress = progress;
+	box->progress_arg = arg;
+	if (load_results(box, err) < 0) {
+		mailbox_free(box);
+		return NULL;
+	}
+	return box;
+}
+
 struct mailbox *mailbox_open(const char *path, struct err *err)
 {
 	struct mailbox *box = xcalloc(1, sizeof(*box));
@@ -137,6 +261,9 @@ void mailbox_free(struct mailbox *box)
 			free(box->ents[i].strings[j]);
 	free(box->ents);
 	free(box->path);
+	free(box->root);
+	free(box->query);
+	free(box->skip);
 	free(box);
 }
 
@@ -160,26 +287,34 @@ const struct index_msg *mailbox_at(const struct mailbox *box, size_t i)
 	return box->ix ? index_at(box->ix, i) : &box->ents[i].m;
 }
 
+/* The Maildir directory message i of a Maildir or search result is in. */
+static const char *msg_dir(const struct mailbox *box, size_t i)
+{
+	return box->query ? box->ents[i].strings[SLOT_DIR] : box->path;
+}
+
 int mailbox_open_msg(struct mailbox *box, size_t i, struct err *err)
 {
 	const struct index_msg *m;
 	struct maildir_entry e;
+	const char *dir;
 	char *p;
 	int fd;
 
 	if (box->mb)
 		return err_set(err, EX_UNAVAILABLE, "an mbox message has no file of its own");
-	m = index_at(box->ix, i);
-	p = xasprintf("%s/%s", box->path, m->path);
+	m = mailbox_at(box, i);
+	dir = msg_dir(box, i);
+	p = xasprintf("%s/%s", dir, m->path);
 	fd = afile_open_regular_at(AT_FDCWD, p, err);
 	free(p);
 	if (fd >= 0 || err->errnum != ENOENT)
 		return fd;
 	err_clear(err);
 	/* Renamed by another program since the folder was read. */
-	if (maildir_find(box->path, m->key, &e, err) < 0)
+	if (maildir_find(dir, m->key, &e, err) < 0)
 		return -1;
-	p = xasprintf("%s/%s", box->path, e.path);
+	p = xasprintf("%s/%s", dir, e.path);
 	maildir_entry_release(&e);
 	fd = afile_open_regular_at(AT_FDCWD, p, err);
 	free(p);
@@ -191,6 +326,7 @@ int mailbox_read(struct mailbox *box, size_t i, char **data_out, size_t *len_out
 {
 	const struct index_msg *m;
 	struct maildir_entry e;
+	const char *dir;
 	char *p;
 	int rc;
 
@@ -198,8 +334,9 @@ int mailbox_read(struct mailbox *box, size_t i, char **data_out, size_t *len_out
 		*data_out = mbox_message(box->mb, box->ents[i].pos, len_out);
 		return 0;
 	}
-	m = index_at(box->ix, i);
-	p = xasprintf("%s/%s", box->path, m->path);
+	m = mailbox_at(box, i);
+	dir = msg_dir(box, i);
+	p = xasprintf("%s/%s", dir, m->path);
 	rc = afile_read_regular(p, AFILE_MSG_MAX, data_out, len_out, err);
 	free(p);
 	if (rc == 0 || err->code != EX_NOINPUT)
@@ -207,13 +344,42 @@ int mailbox_read(struct mailbox *box, size_t i, char **data_out, size_t *len_out
 	/* Renamed by another program since the folder was read: find it by
 	 * its key. */
 	err_clear(err);
-	if (maildir_find(box->path, m->key, &e, err) < 0)
+	if (maildir_find(dir, m->key, &e, err) < 0)
 		return -1;
-	p = xasprintf("%s/%s", box->path, e.path);
+	p = xasprintf("%s/%s", dir, e.path);
 	maildir_entry_release(&e);
 	rc = afile_read_regular(p, AFILE_MSG_MAX, data_out, len_out, err);
 	free(p);
 	return rc;
+}
+
+/* A maildir_entry (caller releases) for the file of m. */
+static void entry_of(const struct index_msg *m, struct maildir_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->key = xstrdup(m->key);
+	e->path = xstrdup(m->path);
+	memcpy(e->flags, m->flags, sizeof(e->flags));
+	e->is_new = m->is_new;
+	e->size = m->size;
+}
+
+static int result_set_flags(struct mailbox *box, size_t i, const char *flags, struct err *err)
+{
+	struct mentry *r = &box->ents[i];
+	struct maildir_entry e;
+
+	entry_of(&r->m, &e);
+	if (maildir_set_flags(r->strings[SLOT_DIR], &e, flags, err) < 0) {
+		maildir_entry_release(&e);
+		return -1;
+	}
+	free(r->strings[SLOT_PATH]);
+	r->m.path = own(r, SLOT_PATH, xstrdup(e.path));
+	memcpy(r->m.flags, e.flags, sizeof(r->m.flags));
+	r->m.is_new = e.is_new;
+	maildir_entry_release(&e);
+	return 0;
 }
 
 int mailbox_set_flags(struct mailbox *box, size_t i, const char *flags, struct err *err)
@@ -223,6 +389,8 @@ int mailbox_set_flags(struct mailbox *box, size_t i, const char *flags, struct e
 
 	if (box->ix)
 		return index_set_flags(box->ix, i, flags, err);
+	if (box->query)
+		return result_set_flags(box, i, flags, err);
 	m = &box->ents[i].m;
 	if (n >= sizeof(m->flags))
 		return err_set(err, EX_DATAERR, "too many flags '%s'", flags);
@@ -240,19 +408,16 @@ int mailbox_remove(struct mailbox *box, size_t i, const char *dst, struct err *e
 		return err_set(err, EX_NOPERM, "'%s' is an mbox, which surel only reads", box->path);
 	/* The exact file shown, not the first with its key: another file
 	 * with the same key in new/ and cur/ is another message. */
-	m = index_at(box->ix, i);
-	memset(&e, 0, sizeof(e));
-	e.key = xstrdup(m->key);
-	e.path = xstrdup(m->path);
-	memcpy(e.flags, m->flags, sizeof(e.flags));
-	e.is_new = m->is_new;
-	e.size = m->size;
-	rc = dst ? maildir_move(box->path, &e, dst, err) : maildir_remove(box->path, &e, err);
+	m = mailbox_at(box, i);
+	entry_of(m, &e);
+	rc = dst ? maildir_move(msg_dir(box, i), &e, dst, err) : maildir_remove(msg_dir(box, i), &e, err);
 	maildir_entry_release(&e);
 	return rc;
 }
 
 int mailbox_refresh(struct mailbox *box, struct err *err)
 {
+	if (box->query)
+		return load_results(box, err);
 	return box->ix ? index_refresh(box->ix, err) : 0;
 }

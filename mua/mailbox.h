@@ -1,8 +1,9 @@
 /*
  * mailbox: the folder the index screen shows, whether a Maildir (through
- * spool/index.h and its cache) or an mbox file (read whole with
+ * spool/index.h and its cache), an mbox file (read whole with
  * mbox.h, read-only: flag changes live in memory, moving and
- * deleting are refused).  One struct index_msg per message, sorted by
+ * deleting are refused), or the results of a search across every folder
+ * of an account (spool/search.h), each message in its own Maildir.  One struct index_msg per message, sorted by
  * date, for either.  Drawing is the screens'; parsing msg.h's.
  *
  * Ownership: the caller keeps what it passes in; mailbox_at() results are
@@ -22,6 +23,17 @@ struct mailbox;
 
 /* Open the Maildir or mbox at path.  Neither is EX_NOINPUT. */
 struct mailbox *mailbox_open(const char *path, struct err *err) MAILBOX_WUR;
+/* A folder of the messages of every folder of the account whose Maildir
+ * root is root that match query (spool/search.h; EX_USAGE when it is not
+ * one), but those of the folder named skip (may be NULL: the trash, so
+ * that what is deleted from the results leaves them), through the
+ * account's search index, brought up to date first (progress may be
+ * NULL).  Reading, flags, moving and deleting work on
+ * each message's own file; mailbox_refresh() asks the index again.  Its
+ * mailbox_path() is "". */
+struct mailbox *mailbox_open_search(const char *root, const char *query, const char *skip,
+				    void (*progress)(void *arg, size_t done, size_t total),
+				    void *arg, struct err *err) MAILBOX_WUR;
 void mailbox_free(struct mailbox *mb);
 
 /* The path given to mailbox_open (borrowed). */

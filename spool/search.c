@@ -251,6 +251,11 @@ struct search *search_open(const char *root, unsigned flags, struct err *err)
 		return NULL;
 	}
 	free(dir);
+	if ((flags & SEARCH_EXISTING) && access(s->path, F_OK) < 0) {
+		err_set(err, EX_UNAVAILABLE, "no search index yet (spool index builds it)");
+		search_close(s);
+		return NULL;
+	}
 	if (flags & SEARCH_REBUILD)
 		unlink_db(s->path);
 	for (tries = 0; tries < 2; tries++) {
@@ -794,4 +799,79 @@ void search_hits_free(struct search_hit *v, size_t n)
 		free(v[i].snippet);
 	}
 	free(v);
+}
+
+int search_keys(struct search *s, const char *folder, const char *text, int all_fields,
+		char ***keys_out, size_t *n_out, struct err *err)
+{
+	struct buf e = BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	char **v = NULL;
+	size_t n = 0;
+	int rc;
+
+	*keys_out = NULL;
+	*n_out = 0;
+	if (!all_fields)
+		buf_puts(&e, "{body} : ");
+	if (search_text_query(text, 1, &e) < 0) {
+		buf_release(&e);
+		return 0;
+	}
+	rc = sqlite3_prepare_v2(s->db, "SELECT m.key FROM msg m JOIN folder f ON f.id = m.folder"
+				       " WHERE f.name = ? AND m.id IN"
+				       " (SELECT rowid FROM fts WHERE fts MATCH ?) ORDER BY m.key",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, e.data, (int)e.len, SQLITE_STATIC);
+	}
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = col_dup(st, 0);
+		rc = SQLITE_OK;
+	}
+	buf_release(&e);
+	if (rc != SQLITE_DONE) {
+		db_err(s, err, "cannot query");
+		sqlite3_finalize(st);
+		search_keys_free(v, n);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	*keys_out = v;
+	*n_out = n;
+	return 1;
+}
+
+void search_keys_free(char **keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+char *search_folder_name(struct search *s, const char *dir)
+{
+	sqlite3_stmt *st = NULL;
+	char *want = realpath(dir, NULL), *found = NULL;
+
+	if (!want)
+		return NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM folder", -1, &st, NULL) == SQLITE_OK) {
+		while (!found && sqlite3_step(st) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(st, 0);
+			char *d = maildir_folder_path(s->root, name), *r = realpath(d, NULL);
+
+			if (r && strcmp(r, want) == 0)
+				found = xstrdup(name);
+			free(r);
+			free(d);
+		}
+	}
+	sqlite3_finalize(st);
+	free(want);
+	return found;
 }

@@ -51,6 +51,8 @@ struct search;
 enum search_flags {
 	SEARCH_REBUILD = 1u << 0,    /* throw the index away first */
 	SEARCH_SNIPPETS = 1u << 1,   /* search_run(): fill snippet (reads the files) */
+	SEARCH_EXISTING = 1u << 2,   /* search_open(): only an index built before
+				      * (EX_UNAVAILABLE when there is none) */
 };
 
 /* The index of the account whose Maildir root is root, opened or
@@ -87,5 +89,18 @@ struct search_hit {
 int search_run(struct search *s, const char *query, const char *folder, size_t limit,
 	       unsigned flags, struct search_hit **out, size_t *n_out, struct err *err) SEARCH_WUR;
 void search_hits_free(struct search_hit *v, size_t n);
+
+/* For surel's ~b: the keys of the messages of folder whose body (all
+ * fields with all_fields) holds the words of text in a row, the last one
+ * as a prefix, sorted by strcmp (*keys_out an array of *n_out strings,
+ * freed with search_keys_free()).  1 when answered, 0 when text holds no
+ * word the index knows (the caller scans instead), -1 with err. */
+int search_keys(struct search *s, const char *folder, const char *text, int all_fields,
+		char ***keys_out, size_t *n_out, struct err *err) SEARCH_WUR;
+void search_keys_free(char **keys, size_t n);
+
+/* The name of the folder of the account whose directory is dir (by its
+ * real path), or NULL when dir is none of them (caller frees). */
+char *search_folder_name(struct search *s, const char *dir);
 
 #endif
