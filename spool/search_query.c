@@ -227,7 +227,6 @@ static const struct {
 } is_tab[] = {
 	{ "unread", "instr(m.flags, 'S') = 0" },
 	{ "read", "instr(m.flags, 'S') > 0" },
-	{ "seen", "instr(m.flags, 'S') > 0" },
 	{ "flagged", "instr(m.flags, 'F') > 0" },
 	{ "replied", "instr(m.flags, 'R') > 0" },
 	{ "passed", "instr(m.flags, 'P') > 0" },
