@@ -37,6 +37,7 @@ TESTS += tests/unit/unit
 tests_unit_unit_SOURCES += tests/unit/test_rules.c
 tests_unit_unit_SOURCES += tests/unit/test_colorspec.c
 tests_unit_unit_SOURCES += tests/unit/test_mailcap.c tests/unit/test_html.c
+tests_unit_unit_SOURCES += tests/unit/test_search.c
 tests_unit_unit_SOURCES += tests/unit/test_bodysearch.c
 tests_unit_unit_SOURCES += tests/unit/test_err.c
 tests_unit_unit_SOURCES += tests/unit/test_fetch.c

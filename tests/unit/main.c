@@ -50,6 +50,7 @@ static const struct {
 	{ "colorspec", suite_colorspec },
 	{ "mailcap", suite_mailcap },
 	{ "html", suite_html },
+	{ "search", suite_search },
 	{ "bodysearch", suite_bodysearch },
 	{ "err", suite_err },
 	{ "fetch", suite_fetch },

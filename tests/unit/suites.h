@@ -39,6 +39,7 @@ void suite_rules(void);
 void suite_colorspec(void);
 void suite_mailcap(void);
 void suite_html(void);
+void suite_search(void);
 void suite_bodysearch(void);
 void suite_err(void);
 void suite_fetch(void);

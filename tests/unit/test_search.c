@@ -1,0 +1,275 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "buf.h"
+#include "maildir.h"
+#include "search.h"
+#include "search_query.h"
+#include "search_text.h"
+#include "suites.h"
+#include "tutil.h"
+#include "xalloc.h"
+
+static char *saved_cache_home;
+
+/* The blank-separated tokens of s joined by '|'. */
+static char *tokens(const char *s)
+{
+	struct buf b = BUF_INIT;
+	char *copy = xstrdup(s), *save = NULL, *t;
+
+	for (t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (b.len)
+			buf_putc(&b, '|');
+		buf_puts(&b, t);
+	}
+	buf_putc(&b, '\0');
+	free(copy);
+	return buf_detach(&b, NULL);
+}
+
+static void test_segment(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{ "plain words", "plain|words" },
+		{ "東京都", "東京|京都|都" },
+		{ "abc東京 x 京", "abc|東京|京|x|京" },
+		{ "こんにちは!", "こん|んに|にち|ちは|は|!" },
+		{ "안녕", "안녕|녕" },
+		{ "\xff\xfe", "\xff\xfe" },
+	};
+	struct buf out = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *got;
+
+		buf_reset(&out);
+		search_text_segment(t[i].in, strlen(t[i].in), &out);
+		buf_putc(&out, '\0');
+		got = tokens(out.data);
+		if (strcmp(got, t[i].want) != 0) {
+			fprintf(stderr, "\nsegment %zu: got [%s] want [%s]\n", i, got, t[i].want);
+			CU_FAIL("search_text_segment");
+		}
+		free(got);
+	}
+	buf_release(&out);
+}
+
+static void test_query_text(void)
+{
+	static const struct {
+		const char *in;
+		int prefix;
+		const char *want;
+	} t[] = {
+		{ "word", 0, "\"word\"" },
+		{ "inv", 1, "\"inv\" *" },
+		{ "a\"b", 0, "\"a\"\"b\"" },
+		{ "京", 0, "\"京\" *" },
+		{ "東京都", 0, "\" 東京 京都 \"" },
+		{ "abc京", 0, "\"abc\" + \"京\" *" },
+		{ "--", 0, NULL },
+	};
+	struct buf out = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc;
+
+		buf_reset(&out);
+		rc = search_text_query(t[i].in, t[i].prefix, &out);
+		buf_putc(&out, '\0');
+		if (!t[i].want) {
+			CU_ASSERT_EQUAL(rc, -1);
+			continue;
+		}
+		CU_ASSERT_EQUAL(rc, 0);
+		if (strcmp(out.data, t[i].want) != 0) {
+			fprintf(stderr, "\nquery %zu: got [%s] want [%s]\n", i, out.data, t[i].want);
+			CU_FAIL("search_text_query");
+		}
+	}
+	buf_release(&out);
+}
+
+static void test_parse(void)
+{
+	static const char *const bad[] = {
+		"(", "a OR", "NOT", "(a b", "a)", "\"open", "date:2024-13", "date:..", "is:bogus",
+		"has:wings", "date:yesterday",
+	};
+	struct err err = ERR_INIT;
+	struct search_query *q;
+	size_t i;
+
+	q = search_query_parse("from:ana \"x y\" OR NOT is:unread date:2024..2024-06", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_PTR_NOT_NULL(strstr(q->where, "MATCH ?"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(q->where, "instr(m.flags, 'S') = 0"));
+	CU_ASSERT_EQUAL(q->nterms, 2);
+	search_query_free(q);
+
+	/* User text reaches SQL only as bound values. */
+	q = search_query_parse("\"'); DROP TABLE msg; --\" folder:x'y", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	CU_ASSERT_PTR_NULL(strstr(q->where, "DROP"));
+	CU_ASSERT_PTR_NULL(strstr(q->where, "x'y"));
+	CU_ASSERT_EQUAL(q->nbinds, 2);
+	search_query_free(q);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&err);
+		q = search_query_parse(bad[i], &err);
+		if (q) {
+			fprintf(stderr, "\naccepted [%s]\n", bad[i]);
+			CU_FAIL("bad query accepted");
+		}
+		CU_ASSERT_EQUAL(err.code, EX_USAGE);
+		search_query_free(q);
+	}
+}
+
+static void put(const char *dir, const char *subject, const char *body, const char *flags)
+{
+	struct err err = ERR_INIT;
+	char *m = xasprintf("From: Ana <ana@example.test>\nSubject: %s\n"
+			    "Date: Mon, 30 Nov 2026 10:00:00 +0000\nMIME-Version: 1.0\n"
+			    "Content-Type: text/plain; charset=utf-8\n\n%s\n", subject, body);
+
+	CU_ASSERT_EQUAL(maildir_deliver(dir, m, strlen(m), flags, NULL, &err), 0);
+	free(m);
+}
+
+static size_t count(struct search *s, const char *q)
+{
+	struct err err = ERR_INIT;
+	struct search_hit *v;
+	size_t n = (size_t)-1;
+
+	CU_ASSERT_EQUAL(search_refresh(s, NULL, NULL, &err), 0);
+	if (search_run(s, q, NULL, 0, 0, &v, &n, &err) == 0)
+		search_hits_free(v, n);
+	else
+		fprintf(stderr, "\n%s: %s\n", q, err.msg);
+	return n;
+}
+
+/* The one .db file below cache (caller frees), or NULL. */
+static char *db_file(const char *cache)
+{
+	char *dir = xasprintf("%s/surel/search", cache), *found = NULL;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && !found && (de = readdir(d)))
+		if (strlen(de->d_name) > 3 && strcmp(de->d_name + strlen(de->d_name) - 3, ".db") == 0)
+			found = xasprintf("%s/%s", dir, de->d_name);
+	if (d)
+		closedir(d);
+	free(dir);
+	return found;
+}
+
+/* The store: refresh after new, renamed and removed files, a corrupt
+ * file rebuilt. */
+static void test_store(void)
+{
+	struct err err = ERR_INIT;
+	const char *base = tutil_tmpdir();
+	char *root = xasprintf("%s/Mail", base), *cache = xasprintf("%s/cache", base);
+	char *inbox = maildir_folder_path(root, "INBOX"), *arch = maildir_folder_path(root, "Arch");
+	struct maildir_entry *e;
+	struct search *s;
+	size_t n, nf;
+	FILE *f;
+	char *db;
+
+	setenv("XDG_CACHE_HOME", cache, 1);
+	CU_ASSERT_EQUAL_FATAL(maildir_create(inbox, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(maildir_create(arch, &err), 0);
+	put(inbox, "Rapat anggaran", "café au lait", "S");
+	put(inbox, "Другое", "привет мир", "");
+	put(arch, "old", "東京都の会議", "S");
+	s = search_open(root, 0, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(count(s, "cafe"), 1);
+	CU_ASSERT_EQUAL(count(s, "привет"), 1);
+	CU_ASSERT_EQUAL(count(s, "京都"), 1);
+	CU_ASSERT_EQUAL(count(s, "is:unread"), 1);
+	CU_ASSERT_EQUAL(count(s, "folder:Arch"), 1);
+	CU_ASSERT_EQUAL(count(s, "subject:rapat OR 会議"), 2);
+	CU_ASSERT_EQUAL(search_count(s, &nf), 3);
+	CU_ASSERT_EQUAL(nf, 2);
+
+	/* A flag change by another program, a removal, a new message. */
+	CU_ASSERT_EQUAL_FATAL(maildir_list(inbox, 0, &e, &n, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_EQUAL(maildir_set_flags(inbox, &e[0], "FS", &err), 0);
+	CU_ASSERT_EQUAL(maildir_remove(inbox, &e[1], &err), 0);
+	maildir_entries_free(e, n);
+	put(arch, "new one", "zebra", "");
+	/* The directories' mtimes may not have moved within this second:
+	 * a refresh must not trust them (search.h). */
+	CU_ASSERT_EQUAL(count(s, "is:flagged"), 1);
+	CU_ASSERT_EQUAL(count(s, "zebra"), 1);
+	CU_ASSERT_EQUAL(search_count(s, &nf), 3);
+	search_close(s);
+
+	/* Garbage in the file: rebuilt on open, same answers. */
+	db = db_file(cache);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+	f = fopen(db, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("not a database, not a database, not a database, not a database\n", f);
+	fclose(f);
+	free(db);
+	s = search_open(root, 0, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(count(s, "zebra OR cafe"), 2);
+	search_close(s);
+	free(inbox);
+	free(arch);
+	free(root);
+	free(cache);
+}
+
+static int setup(void)
+{
+	const char *c = getenv("XDG_CACHE_HOME");
+
+	saved_cache_home = c ? xstrdup(c) : NULL;
+	return 0;
+}
+
+static int cleanup(void)
+{
+	if (saved_cache_home)
+		setenv("XDG_CACHE_HOME", saved_cache_home, 1);
+	else
+		unsetenv("XDG_CACHE_HOME");
+	free(saved_cache_home);
+	saved_cache_home = NULL;
+	tutil_rmtree();
+	return 0;
+}
+
+void suite_search(void)
+{
+	CU_pSuite s = CU_add_suite("search", setup, cleanup);
+
+	CU_add_test(s, "CJK segmentation", test_segment);
+	CU_add_test(s, "query words as FTS5 strings", test_query_text);
+	CU_add_test(s, "query parsing and errors", test_parse);
+	CU_add_test(s, "store: refresh, flags, removal, rebuild", test_store);
+}
