@@ -240,6 +240,12 @@ void search_text_segment(const char *s, size_t n, struct buf *out)
 	unsigned long c;
 
 	while (off < n) {
+		/* Every segmented script starts with a lead byte of 0xe3 or
+		 * more: the rest is copied without decoding. */
+		if ((unsigned char)s[off] < 0xe3) {
+			off++;
+			continue;
+		}
 		run = cjk_run(s + off, n - off, &k);
 		if (run == 0) {
 			l = next_cp((const unsigned char *)s + off, n - off, &c);
