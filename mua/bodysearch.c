@@ -227,7 +227,7 @@ int bodysearch_index_has(struct bodysearch_index *bi, const char *needle, const 
 
 	if (!k->usable)
 		return -1;
-	return bsearch(key, k->keys, k->n, sizeof(*k->keys), cmp_key) != NULL;
+	return k->n && bsearch(key, k->keys, k->n, sizeof(*k->keys), cmp_key) != NULL;
 }
 
 void bodysearch_index_free(struct bodysearch_index *bi)

@@ -1097,14 +1097,17 @@ static void limit(struct browser *b)
 	buf_release(&line);
 }
 
-/* Indexing progress of search-all on the message line, ten times a second. */
+/* Indexing progress of search-all on the message line, ten times a
+ * second.  The results' folder calls it again at each refresh, long
+ * after search_all() returned: its state is here, not on a stack. */
 static void index_progress(void *arg, size_t done, size_t total)
 {
-	struct timespec *last = arg;
+	static struct timespec last;
 
-	if (done != total && ms_since(last) < 100)
+	(void)arg;
+	if (done != total && ms_since(&last) < 100)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, last);
+	clock_gettime(CLOCK_MONOTONIC, &last);
 	ui_message("indexing: %zu of %zu messages", done, total);
 }
 
@@ -1114,7 +1117,6 @@ static void search_all(struct browser *b)
 {
 	struct err err = ERR_INIT;
 	struct buf line = BUF_INIT;
-	struct timespec last = { 0, 0 };
 	const char *trash = b->acct ? cfg_get(b->acct, "trash_folder") : NULL;
 	struct mailbox *mb;
 
@@ -1129,7 +1131,7 @@ static void search_all(struct browser *b)
 	/* The trash (unset is Trash, as for expunge) is left out: what is
 	 * deleted from the results leaves them. */
 	mb = mailbox_open_search(b->root, line.data, trash ? trash : "Trash", index_progress,
-				 &last, &err);
+				 NULL, &err);
 	if (!mb) {
 		ui_error("%s", err.msg);
 		buf_release(&line);

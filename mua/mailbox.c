@@ -195,7 +195,8 @@ static int load_results(struct mailbox *box, struct err *err)
 	if (rc < 0)
 		return -1;
 	free_ents(box);
-	qsort(v, n, sizeof(*v), hit_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), hit_cmp);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && strcmp(v[j].folder, v[i].folder) == 0; j++)
 			;
@@ -203,7 +204,8 @@ static int load_results(struct mailbox *box, struct err *err)
 			add_folder(box, v + i, j - i);
 	}
 	search_hits_free(v, n);
-	qsort(box->ents, box->n, sizeof(*box->ents), by_date);
+	if (box->n)
+		qsort(box->ents, box->n, sizeof(*box->ents), by_date);
 	return 0;
 }
 

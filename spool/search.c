@@ -335,7 +335,9 @@ static int diff_folder(struct search *s, struct fwork *w, long long *dead, struc
 	size_t i = 0;
 	int rc;
 
-	qsort(w->e, w->ne, sizeof(*w->e), entry_cmp);
+	/* An empty folder lists no array at all. */
+	if (w->ne)
+		qsort(w->e, w->ne, sizeof(*w->e), entry_cmp);
 	w->todo = xreallocarray(NULL, w->ne ? w->ne : 1, sizeof(*w->todo));
 	sqlite3_bind_int64(st, 1, w->id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
