@@ -1104,7 +1104,6 @@ static void index_progress(void *arg, size_t done, size_t total)
 {
 	static struct timespec last;
 
-	(void)arg;
 	if (done != total && ms_since(&last) < 100)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &last);
