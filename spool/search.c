@@ -191,9 +191,10 @@ static int open_db(struct search *s, struct err *err)
 		return db_err(s, err, "cannot open");
 	sqlite3_busy_timeout(s->db, 30000);
 	/* The index is a copy: NORMAL loses at most the last batches on a
-	 * power cut, never consistency, and the next refresh redoes them. */
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL,
-			 NULL, NULL) != SQLITE_OK)
+	 * power cut, never consistency, and the next refresh redoes them.
+	 * Mapped pages spare a query a read() per page. */
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			 " PRAGMA mmap_size = 268435456", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	r = check_db(s);
 	if (r < 0)
@@ -574,6 +575,41 @@ static void counts(struct search *s, long long *dead, long long *live)
 	sqlite3_finalize(st);
 }
 
+/* Whether the folders are those of the index, none changed since it read
+ * them: then a refresh writes nothing and takes no lock. */
+static int unchanged(struct search *s)
+{
+	sqlite3_stmt *st = s->st[ST_FOLDERS];
+	struct err err = ERR_INIT;
+	char **names = NULL;
+	size_t n = 0, seen = 0, i;
+	time_t now = time(NULL);
+	int same = 1;
+
+	if (access(s->root, F_OK) == 0 && maildir_folders(s->root, &names, &n, &err) < 0)
+		return 0;
+	while (same && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		char *dir;
+
+		for (i = 0; i < n && strcmp(names[i], name) != 0; i++)
+			;
+		if (i == n) {
+			same = 0;
+			break;
+		}
+		seen++;
+		dir = maildir_folder_path(s->root, name);
+		same = sqlite3_column_int64(st, 2) != 0 &&
+		       dir_mtime(dir, "new", now) == sqlite3_column_int64(st, 2) &&
+		       dir_mtime(dir, "cur", now) == sqlite3_column_int64(st, 3);
+		free(dir);
+	}
+	sqlite3_reset(st);
+	maildir_names_free(names, n);
+	return same && seen == n;
+}
+
 static int refresh_once(struct search *s, search_progress_fn progress, void *arg,
 			struct err *err)
 {
@@ -581,6 +617,8 @@ static int refresh_once(struct search *s, search_progress_fn progress, void *arg
 	size_t nv = 0, i;
 	int rc;
 
+	if (unchanged(s))
+		return 0;
 	rc = exec(s, "BEGIN IMMEDIATE", err);
 	if (rc == 0) {
 		rc = scan_folders(s, &v, &nv, err);
