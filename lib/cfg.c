@@ -18,6 +18,7 @@
 #include "colorspec.h"
 #include "path.h"
 #include "rules.h"
+#include "sortspec.h"
 #include "xalloc.h"
 
 /* A configuration file is a few kilobytes; a megabyte is a mistake. */
@@ -477,6 +478,19 @@ static int check_yesnoask(struct parse *ps, const struct key *k, char **value)
 	return 0;
 }
 
+/* An order of the index (lib/sortspec.h): sort, sort_aux. */
+static int check_sort(struct parse *ps, const struct key *k, char **value)
+{
+	struct sortspec sp;
+
+	if (sortspec_parse(*value, &sp) < 0)
+		return perr(ps, ps->line, "'%s' must be date, date-received, from, to, subject, size or threads (optionally reverse-...), not '%s'",
+			    k->name, *value);
+	if (strcmp(k->name, "sort_aux") == 0 && sp.key == SORTSPEC_THREADS)
+		return perr(ps, ps->line, "'sort_aux' cannot be threads");
+	return 0;
+}
+
 /* ---- parsing ---- */
 
 /* Every key the file may hold.  Adding one is a line here plus its entry
@@ -490,6 +504,8 @@ static const struct key keys[] = {
 	{ "log_file", IN_GENERAL, check_path },
 	{ "forward_attach", IN_GENERAL, check_yesnoask },
 	{ "text_flowed", IN_GENERAL, check_bool },
+	{ "sort", IN_GENERAL, check_sort },
+	{ "sort_aux", IN_GENERAL, check_sort },
 	/* Address completion (lib/abook.h): an account's own, else these. */
 	{ "address_cmd", IN_GENERAL | IN_ACCOUNT, check_str },
 	{ "aliases_file", IN_GENERAL | IN_ACCOUNT, check_path },

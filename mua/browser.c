@@ -25,6 +25,8 @@
 #include "queue.h"
 #include "qview.h"
 #include "recall.h"
+#include "sort.h"
+#include "sortstate.h"
 #include "thread.h"
 #include "ui.h"
 #include "xalloc.h"
@@ -46,6 +48,8 @@ struct browser {
 	size_t nview;
 	struct thread *thr;      /* built on the first T */
 	int threaded;
+	struct sort *srt;        /* collation keys and orders of mb */
+	struct sortstate order;  /* the order chosen (o, O) */
 	struct pattern *limit;
 	char *limit_text;
 	size_t cur, top;         /* rows */
@@ -71,6 +75,8 @@ struct acct_view {
 	size_t *view;
 	struct thread *thr;
 	int threaded;
+	struct sort *srt;
+	struct sortstate order;
 	struct pattern *limit;
 	char *limit_text;
 	struct timespec stamp[2];
@@ -213,6 +219,35 @@ static int body_has(void *arg, const char *needle)
 	return r;
 }
 
+/* The message at row r of the folder without threads, in the chosen order. */
+static size_t sorted_at(struct browser *b, size_t r)
+{
+	const size_t *o = sort_order(b->srt, b->order.sort.key);
+
+	return o[b->order.sort.reverse ? b->n - 1 - r : r];
+}
+
+/* Collation keys for the messages of mb, after each read of the folder. */
+static void build_sort(struct browser *b)
+{
+	struct sort_msg *sm = xreallocarray(NULL, b->n ? b->n : 1, sizeof(*sm));
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct index_msg *m = mailbox_at(b->mb, i);
+
+		sm[i].date = m->date;
+		sm[i].received = sort_key_time(m->key);
+		sm[i].size = m->size;
+		sm[i].from = m->from;
+		sm[i].to = m->to;
+		sm[i].subject = m->subject;
+	}
+	sort_free(b->srt);
+	b->srt = sort_new(sm, b->n);
+	free(sm);
+}
+
 /* Recompute the rows.  keep is a message to keep the cursor on (NONE: the
  * last row, as a fresh folder opens on its newest message).  Returns -1
  * when the user interrupted a body search; the old view stays then. */
@@ -231,7 +266,7 @@ static int build_view(struct browser *b, size_t keep)
 	if (uses_body)
 		ui_message("searching message bodies: 0/%zu (any key stops)", b->n);
 	for (r = 0; r < b->n; r++) {
-		i = b->threaded ? thread_msg_at(b->thr, r) : r;
+		i = b->threaded ? thread_msg_at(b->thr, r) : sorted_at(b, r);
 		if (b->limit) {
 			struct pattern_msg pm;
 			int m;
@@ -274,6 +309,7 @@ static int build_view(struct browser *b, size_t keep)
 static void build_threads(struct browser *b)
 {
 	struct thread_msg *tm = xreallocarray(NULL, b->n ? b->n : 1, sizeof(*tm));
+	const size_t *rank = sort_rank(b->srt, b->order.aux.key, b->order.aux.reverse);
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
@@ -282,7 +318,8 @@ static void build_threads(struct browser *b)
 		tm[i].message_id = m->message_id;
 		tm[i].in_reply_to = m->in_reply_to;
 		tm[i].references = m->references;
-		tm[i].date = m->date;
+		/* thread.h orders threads and siblings by this number. */
+		tm[i].date = (time_t)rank[i];
 	}
 	thread_free(b->thr);
 	b->thr = thread_build(tm, b->n);
@@ -332,6 +369,7 @@ static void reload(struct browser *b)
 		free(marked[i]);
 	free(marked);
 	free(curkey);
+	build_sort(b);
 	if (b->threaded)
 		build_threads(b);
 	else {
@@ -350,6 +388,28 @@ static void reload(struct browser *b)
 	folder_stamp(b, b->stamp);
 }
 
+/* The order of the folder shown: as it was left, else the configuration's
+ * sort and sort_aux, else by date. */
+static void load_order(struct browser *b)
+{
+	const char *s = b->cfg ? cfg_general(b->cfg, "sort") : NULL;
+	const char *aux = b->cfg ? cfg_general(b->cfg, "sort_aux") : NULL;
+	struct sortstate *o = &b->order;
+
+	memset(o, 0, sizeof(*o));
+	if (!sortstate_get(mailbox_path(b->mb), o)) {
+		if (s && sortspec_parse(s, &o->sort) == 0 && o->sort.key == SORTSPEC_THREADS) {
+			o->threads = 1;
+			o->aux.reverse = o->sort.reverse;
+			o->sort.key = SORTSPEC_DATE;
+			o->sort.reverse = 0;
+		}
+		if (aux && sortspec_parse(aux, &o->aux) == 0 && o->threads && s && strncmp(s, "reverse-", 8) == 0)
+			o->aux.reverse = !o->aux.reverse;
+	}
+	b->threaded = o->threads;
+}
+
 /* Make mb the folder shown; takes ownership of mb and name. */
 static void show_folder(struct browser *b, struct mailbox *mb, char *name)
 {
@@ -366,6 +426,8 @@ static void show_folder(struct browser *b, struct mailbox *mb, char *name)
 	b->limit_text = NULL;
 	thread_free(b->thr);
 	b->thr = NULL;
+	build_sort(b);
+	load_order(b);
 	if (b->threaded)
 		build_threads(b);
 	recount(b);
@@ -481,6 +543,9 @@ static void draw(void *arg)
 		buf_printf(&st, " Shown:%zu", b->nview);
 	buf_printf(&st, "]%s%s Queue:%zu", mailbox_readonly(b->mb) ? " (read-only)" : "",
 		   b->threaded ? " (threads)" : "", b->qcount);
+	if (!b->threaded && (b->order.sort.key != SORTSPEC_DATE || b->order.sort.reverse))
+		buf_printf(&st, " (sort: %s%s)", b->order.sort.reverse ? "reverse-" : "",
+			   sortspec_name(b->order.sort.key));
 	if (b->signin[0])
 		buf_printf(&st, " (sign-in needed: spool auth -A %s)", b->signin);
 	if (b->limit_text)
@@ -727,6 +792,8 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	t.view = b->view;
 	t.thr = b->thr;
 	t.threaded = b->threaded;
+	t.srt = b->srt;
+	t.order = b->order;
 	t.limit = b->limit;
 	t.limit_text = b->limit_text;
 	memcpy(t.stamp, b->stamp, sizeof(t.stamp));
@@ -748,6 +815,8 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	b->view = v->view;
 	b->thr = v->thr;
 	b->threaded = v->threaded;
+	b->srt = v->srt;
+	b->order = v->order;
 	b->limit = v->limit;
 	b->limit_text = v->limit_text;
 	memcpy(b->stamp, v->stamp, sizeof(b->stamp));
@@ -758,6 +827,7 @@ static void view_release(struct acct_view *v)
 {
 	mailbox_free(v->mb);
 	thread_free(v->thr);
+	sort_free(v->srt);
 	pattern_free(v->limit);
 	free(v->limit_text);
 	free(v->view);
@@ -797,6 +867,7 @@ static void switch_account(struct browser *b, const struct cfg_account *a)
 		b->del = NULL;
 		b->view = NULL;
 		b->thr = NULL;
+		b->srt = NULL;
 		b->limit = NULL;
 		b->limit_text = NULL;
 		b->cur = b->top = 0;
@@ -1087,6 +1158,16 @@ static void limit(struct browser *b)
 	buf_release(&line);
 }
 
+/* Remember the folder's order for the next session. */
+static void save_order(struct browser *b)
+{
+	struct err err = ERR_INIT;
+
+	b->order.threads = b->threaded;
+	if (sortstate_put(mailbox_path(b->mb), &b->order, &err) < 0)
+		ui_error("order not kept for the next session: %s", err.msg);
+}
+
 static void toggle_threads(struct browser *b)
 {
 	size_t keep = cur_msg(b);
@@ -1098,6 +1179,42 @@ static void toggle_threads(struct browser *b)
 		b->threaded = !b->threaded;
 		build_view(b, keep);
 	}
+	save_order(b);
+}
+
+/* o, O (mutt's sort-mailbox, sort-reverse): ask for an order. */
+static void sort_mailbox(struct browser *b, int reverse)
+{
+	static const char letters[] = "drfosz";
+	const char *p;
+	size_t keep = cur_msg(b);
+	struct sortstate old = b->order;
+	int oldthr = b->threaded, k;
+
+	ui_message("%sSort by (d)ate (r)eceived (f)rom t(o) (s)ubject si(z)e (t)hreads?",
+		   reverse ? "Reverse-" : "");
+	k = ui_getkey(-1);
+	ui_message("%s", "");
+	if (k == 't') {
+		b->threaded = 1;
+		b->order.aux.reverse = reverse;
+		build_threads(b);
+	} else if (k > 0 && k < 256 && (p = strchr(letters, k)) != NULL) {
+		b->threaded = 0;
+		b->order.sort.key = (enum sortspec_key)(p - letters);
+		b->order.sort.reverse = reverse;
+	} else {
+		return;
+	}
+	if (build_view(b, keep) < 0) {
+		b->order = old;
+		b->threaded = oldthr;
+		if (b->threaded)
+			build_threads(b);
+		build_view(b, keep);
+		return;
+	}
+	save_order(b);
 }
 
 /* f: inline or as an attachment, as forward_attach says (yes, no, ask). */
@@ -1359,6 +1476,9 @@ static void key(struct browser *b, int k)
 	case 'T':
 		toggle_threads(b);
 		break;
+	case 'o': case 'O':
+		sort_mailbox(b, k == 'O');
+		break;
 	case 'm':
 		new_message(b);
 		break;
@@ -1439,6 +1559,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	queue_close(b.q);
 	mailbox_free(b.mb);
 	thread_free(b.thr);
+	sort_free(b.srt);
 	pattern_free(b.limit);
 	free(b.limit_text);
 	while (b.nsaved > 0)

@@ -4,6 +4,7 @@ EXTRA_DIST += tests/ui/lib.sh
 TESTS += \
 	tests/ui/index.sh \
 	tests/ui/thread.sh \
+	tests/ui/sort.sh \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
 	tests/ui/rfc822.sh \

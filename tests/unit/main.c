@@ -42,6 +42,7 @@ static const struct {
 	{ "mailto", suite_mailto },
 	{ "thread", suite_thread },
 	{ "pattern", suite_pattern },
+	{ "sort", suite_sort },
 	{ "relay", suite_relay },
 	{ "bounce", suite_bounce },
 	{ "flush", suite_flush },

@@ -31,6 +31,7 @@ void suite_identity(void);
 void suite_mailto(void);
 void suite_thread(void);
 void suite_pattern(void);
+void suite_sort(void);
 void suite_relay(void);
 void suite_bounce(void);
 void suite_flush(void);
