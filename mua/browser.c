@@ -17,6 +17,7 @@
 #include "folderlist.h"
 #include "mailbox.h"
 #include "maildir.h"
+#include "mbox.h"
 #include "msg.h"
 #include "oauth2.h"
 #include "pager.h"
@@ -24,7 +25,9 @@
 #include "pattern.h"
 #include "queue.h"
 #include "qview.h"
+#include "pipe.h"
 #include "recall.h"
+#include "save.h"
 #include "sort.h"
 #include "sortstate.h"
 #include "thread.h"
@@ -44,6 +47,9 @@ struct browser {
 	size_t n;                /* messages in mb */
 	unsigned char *del;      /* per message: marked for deletion */
 	size_t nnew, ndel;
+	unsigned char *tag;      /* per message: tagged (t, T; ; acts on them) */
+	size_t ntag;
+	int pipe_decode;         /* | gives the decoded text, not the raw bytes */
 	size_t *view;            /* row -> message, after threads and limit */
 	size_t nview;
 	struct thread *thr;      /* built on the first T */
@@ -70,8 +76,8 @@ struct acct_view {
 	const struct cfg_account *acct;
 	char *root, *name;
 	struct mailbox *mb;
-	size_t n, nnew, ndel, nview, cur, top;
-	unsigned char *del;
+	size_t n, nnew, ndel, nview, cur, top, ntag;
+	unsigned char *del, *tag;
 	size_t *view;
 	struct thread *thr;
 	int threaded;
@@ -138,12 +144,14 @@ static void recount(struct browser *b)
 {
 	size_t i;
 
-	b->nnew = b->ndel = 0;
+	b->nnew = b->ndel = b->ntag = 0;
 	for (i = 0; i < b->n; i++) {
 		if (is_unread(mailbox_at(b->mb, i)))
 			b->nnew++;
 		if (b->del[i])
 			b->ndel++;
+		if (b->tag[i])
+			b->ntag++;
 	}
 }
 
@@ -331,42 +339,58 @@ static size_t cur_msg(const struct browser *b)
 	return b->nview ? b->view[b->cur] : NONE;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A message's marks (deletion, tag) kept over a read of the folder. */
+struct kept {
+	char *key;
+	unsigned char del, tag;
+};
+
+static int cmp_kept(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct kept *)a)->key, ((const struct kept *)b)->key);
 }
 
-/* Read the folder again, keeping marks and the cursor by message key. */
+/* Read the folder again, keeping marks, tags and the cursor by message key. */
 static void reload(struct browser *b)
 {
 	struct err err = ERR_INIT;
-	char **marked = NULL, *curkey = NULL;
+	struct kept *marked = NULL, *hit, probe;
+	char *curkey = NULL;
 	size_t nmarked = 0, i, keep = NONE;
 
 	if (cur_msg(b) != NONE)
 		curkey = xstrdup(mailbox_at(b->mb, cur_msg(b))->key);
-	if (b->ndel)
-		marked = xreallocarray(NULL, b->ndel, sizeof(*marked));
+	if (b->ndel + b->ntag)
+		marked = xreallocarray(NULL, b->ndel + b->ntag, sizeof(*marked));
 	for (i = 0; i < b->n; i++)
-		if (b->del[i] && nmarked < b->ndel)
-			marked[nmarked++] = xstrdup(mailbox_at(b->mb, i)->key);
+		if ((b->del[i] || b->tag[i]) && nmarked < b->ndel + b->ntag) {
+			marked[nmarked].key = xstrdup(mailbox_at(b->mb, i)->key);
+			marked[nmarked].del = b->del[i];
+			marked[nmarked++].tag = b->tag[i];
+		}
 	if (nmarked)
-		qsort(marked, nmarked, sizeof(*marked), cmp_str);
+		qsort(marked, nmarked, sizeof(*marked), cmp_kept);
 	if (mailbox_refresh(b->mb, &err) < 0)
 		ui_error("%s", err.msg);
 	b->n = mailbox_count(b->mb);
 	free(b->del);
+	free(b->tag);
 	b->del = xcalloc(b->n ? b->n : 1, 1);
+	b->tag = xcalloc(b->n ? b->n : 1, 1);
 	for (i = 0; i < b->n; i++) {
 		const char *key = mailbox_at(b->mb, i)->key;
 
-		if (nmarked && bsearch(&key, marked, nmarked, sizeof(*marked), cmp_str))
-			b->del[i] = 1;
+		probe.key = (char *)key;
+		hit = nmarked ? bsearch(&probe, marked, nmarked, sizeof(*marked), cmp_kept) : NULL;
+		if (hit) {
+			b->del[i] = hit->del;
+			b->tag[i] = hit->tag;
+		}
 		if (curkey && keep == NONE && strcmp(key, curkey) == 0)
 			keep = i;
 	}
 	for (i = 0; i < nmarked; i++)
-		free(marked[i]);
+		free(marked[i].key);
 	free(marked);
 	free(curkey);
 	build_sort(b);
@@ -420,6 +444,8 @@ static void show_folder(struct browser *b, struct mailbox *mb, char *name)
 	b->n = mailbox_count(mb);
 	free(b->del);
 	b->del = xcalloc(b->n ? b->n : 1, 1);
+	free(b->tag);
+	b->tag = xcalloc(b->n ? b->n : 1, 1);
 	pattern_free(b->limit);
 	b->limit = NULL;
 	free(b->limit_text);
@@ -481,7 +507,7 @@ static void draw_row(struct browser *b, int y, size_t row)
 	flags[0] = b->del[i] ? 'D' : is_unread(m) ? 'N' : ' ';
 	flags[1] = strchr(m->flags, 'F') ? 'F' : ' ';
 	flags[2] = strchr(m->flags, 'R') ? 'R' : ' ';
-	flags[3] = ' ';
+	flags[3] = b->tag[i] ? '*' : ' ';
 	flags[4] = '\0';
 	if (m->date == -1 || !localtime_r(&m->date, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm))
 		snprintf(date, sizeof(date), "%-10s", "?");
@@ -539,6 +565,8 @@ static void draw(void *arg)
 	buf_printf(&st, "-- surel: %s [Msgs:%zu New:%zu", b->name, b->n, b->nnew);
 	if (b->ndel)
 		buf_printf(&st, " Del:%zu", b->ndel);
+	if (b->ntag)
+		buf_printf(&st, " Tag:%zu", b->ntag);
 	if (b->limit_text)
 		buf_printf(&st, " Shown:%zu", b->nview);
 	buf_printf(&st, "]%s%s Queue:%zu", mailbox_readonly(b->mb) ? " (read-only)" : "",
@@ -785,6 +813,8 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	t.n = b->n;
 	t.nnew = b->nnew;
 	t.ndel = b->ndel;
+	t.ntag = b->ntag;
+	t.tag = b->tag;
 	t.nview = b->nview;
 	t.cur = b->cur;
 	t.top = b->top;
@@ -808,6 +838,8 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	b->n = v->n;
 	b->nnew = v->nnew;
 	b->ndel = v->ndel;
+	b->ntag = v->ntag;
+	b->tag = v->tag;
 	b->nview = v->nview;
 	b->cur = v->cur;
 	b->top = v->top;
@@ -832,6 +864,7 @@ static void view_release(struct acct_view *v)
 	free(v->limit_text);
 	free(v->view);
 	free(v->del);
+	free(v->tag);
 	free(v->name);
 	free(v->root);
 }
@@ -865,6 +898,7 @@ static void switch_account(struct browser *b, const struct cfg_account *a)
 		b->name = NULL;
 		b->mb = NULL;
 		b->del = NULL;
+		b->tag = NULL;
 		b->view = NULL;
 		b->thr = NULL;
 		b->srt = NULL;
@@ -932,39 +966,6 @@ static int ensure_maildir(const char *dir)
 		return -1;
 	}
 	return 0;
-}
-
-static void move_msg(struct browser *b)
-{
-	struct err err = ERR_INIT;
-	size_t i = cur_msg(b);
-	char *name, *dir;
-
-	if (i == NONE)
-		return;
-	if (mailbox_readonly(b->mb)) {
-		ui_error("this mbox is read-only");
-		return;
-	}
-	name = ask_folder(b, "Move to folder: ");
-	if (!name)
-		return;
-	dir = folder_dir(b, name);
-	if (dir && ensure_maildir(dir) == 0) {
-		if (mailbox_remove(b->mb, i, dir, &err) < 0) {
-			ui_error("%s", err.msg);
-		} else {
-			/* Keep the cursor near where the message was. */
-			if (b->cur + 1 < b->nview)
-				b->cur++;
-			else if (b->cur > 0)
-				b->cur--;
-			reload(b);
-			ui_message("moved to %s", name);
-		}
-	}
-	free(dir);
-	free(name);
 }
 
 /* The trash folder's directory, or NULL when none is configured or the
@@ -1358,6 +1359,309 @@ static void open_msg(struct browser *b)
 	buf_release(&title);
 }
 
+/* ---- tags and bulk work (mutt's tag-entry, tag-pattern, tag-prefix) -- */
+
+/* The messages a command acts on: every tagged one (those shown first, in
+ * their order, then any a limit hides) after ;, else the one under the
+ * cursor.  Caller frees; NULL with *n_out 0 when there is none. */
+static size_t *targets(const struct browser *b, int tagged, size_t *n_out)
+{
+	size_t *v, n = 0, r, i;
+	unsigned char *seen;
+
+	*n_out = 0;
+	if (!tagged) {
+		if (cur_msg(b) == NONE)
+			return NULL;
+		v = xmalloc(sizeof(*v));
+		v[0] = cur_msg(b);
+		*n_out = 1;
+		return v;
+	}
+	if (b->ntag == 0)
+		return NULL;
+	v = xreallocarray(NULL, b->ntag, sizeof(*v));
+	seen = xcalloc(b->n ? b->n : 1, 1);
+	for (r = 0; r < b->nview && n < b->ntag; r++)
+		if (b->tag[b->view[r]]) {
+			v[n++] = b->view[r];
+			seen[b->view[r]] = 1;
+		}
+	for (i = 0; i < b->n && n < b->ntag; i++)
+		if (b->tag[i] && !seen[i])
+			v[n++] = i;
+	free(seen);
+	*n_out = n;
+	return v;
+}
+
+static void set_tag(struct browser *b, size_t i, int on)
+{
+	if (b->tag[i] == on)
+		return;
+	b->tag[i] = (unsigned char)on;
+	if (on)
+		b->ntag++;
+	else
+		b->ntag--;
+}
+
+/* t: tag or untag the message under the cursor and go on to the next. */
+static void tag_entry(struct browser *b)
+{
+	size_t i = cur_msg(b);
+
+	if (i == NONE)
+		return;
+	set_tag(b, i, !b->tag[i]);
+	if (b->cur + 1 < b->nview)
+		b->cur++;
+}
+
+/* T, Ctrl-T: tag or untag every message shown that matches a pattern of
+ * l's language; "." and "~A" take all the limit shows. */
+static void tag_pattern(struct browser *b, int on)
+{
+	struct err err = ERR_INIT;
+	struct buf line = BUF_INIT;
+	struct pattern *p = NULL;
+	struct body_arg ba;
+	struct pattern_msg pm;
+	size_t r, before = b->ntag;
+	int m = 1;
+
+	if (ui_prompt(on ? "Tag messages matching: " : "Untag messages matching: ", NULL, NULL,
+		      &line) < 0 || line.len == 0) {
+		buf_release(&line);
+		return;
+	}
+	if (strcmp(line.data, ".") != 0 && strcmp(line.data, "~A") != 0 &&
+	    !(p = pattern_parse(line.data, time(NULL), &err))) {
+		ui_error("%s", err.msg);
+		buf_release(&line);
+		return;
+	}
+	buf_release(&line);
+	memset(&ba, 0, sizeof(ba));
+	ba.b = b;
+	ba.total = b->nview;
+	clock_gettime(CLOCK_MONOTONIC, &ba.last);
+	for (r = 0; r < b->nview && m >= 0; r++) {
+		if (p) {
+			ba.msg = b->view[r];
+			ba.done = r;
+			fill_pmsg(b, b->view[r], &pm);
+			m = pattern_match(p, &pm, body_has, &ba);
+		}
+		if (m == 1)
+			set_tag(b, b->view[r], on);
+	}
+	pattern_free(p);
+	if (m < 0)
+		ui_error("tagging interrupted");
+	else if (on)
+		ui_message("%zu message%s tagged", b->ntag - before, b->ntag - before == 1 ? "" : "s");
+	else
+		ui_message("%zu message%s untagged", before - b->ntag, before - b->ntag == 1 ? "" : "s");
+}
+
+/* s, C (and with ;): move or copy to a folder, or save to an mbox or
+ * .eml file (save.h); s marks what it saved to a file deleted, as mutt
+ * does. */
+static void transfer(struct browser *b, int move, int tagged)
+{
+	struct err err = ERR_INIT;
+	size_t n, k, done = 0, *msgs = targets(b, tagged, &n);
+	char *name = NULL, *dir = NULL, *data;
+	enum save_kind kind;
+	size_t len;
+
+	if (!n)
+		goto out;
+	if (move && mailbox_readonly(b->mb)) {
+		ui_error("this mbox is read-only (C copies)");
+		goto out;
+	}
+	name = ask_folder(b, move ? "Move to folder: " : "Copy to folder: ");
+	if (!name || !(dir = folder_dir(b, name)))
+		goto out;
+	kind = save_kind_of(dir);
+	if (kind == SAVE_EML && n > 1) {
+		ui_error("a .eml file holds one message: save %zu to a folder or an mbox", n);
+		goto out;
+	}
+	if (kind == SAVE_MAILDIR && ensure_maildir(dir) < 0)
+		goto out;
+	for (k = 0; k < n; k++) {
+		const struct index_msg *m = mailbox_at(b->mb, msgs[k]);
+
+		if (move && kind == SAVE_MAILDIR) {
+			if (mailbox_remove(b->mb, msgs[k], dir, &err) < 0)
+				break;
+		} else {
+			if (mailbox_read(b->mb, msgs[k], &data, &len, &err) < 0)
+				break;
+			if (save_store(kind, dir, data, len, m->is_new ? NULL : m->flags, m->from_addr,
+				       m->date, &err) < 0) {
+				free(data);
+				break;
+			}
+			free(data);
+			if (move && !b->del[msgs[k]]) {
+				b->del[msgs[k]] = 1;
+				b->ndel++;
+			}
+		}
+		done++;
+	}
+	if (move && kind == SAVE_MAILDIR && done) {
+		/* Keep the cursor near where the message was. */
+		if (!tagged && b->cur + 1 < b->nview)
+			b->cur++;
+		else if (!tagged && b->cur > 0)
+			b->cur--;
+		reload(b);
+	}
+	if (done < n)
+		ui_error("%zu of %zu done: %s", done, n, err.msg);
+	else if (n == 1)
+		ui_message("%s %s", move && kind == SAVE_MAILDIR ? "moved to" : move ? "saved to" :
+			   "copied to", name);
+	else
+		ui_message("%zu messages %s %s", n, move && kind == SAVE_MAILDIR ? "moved to" :
+			   move ? "saved to" : "copied to", name);
+out:
+	free(dir);
+	free(name);
+	free(msgs);
+}
+
+/* Ctrl-T in the pipe prompt: raw bytes or decoded text. */
+static int pipe_prompt_key(void *arg, int k, struct buf *line)
+{
+	struct browser *b = arg;
+
+	(void)line;
+	if (k != UI_KEY_CTRL('t'))
+		return UI_KEY_PASS;
+	b->pipe_decode = !b->pipe_decode;
+	ui_status_bar(b->pipe_decode ? "-- pipe: the decoded text (Ctrl-T: raw bytes)" :
+				       "-- pipe: the raw message (Ctrl-T: decoded text)");
+	return UI_KEY_TAKEN;
+}
+
+/* |: the message, or the tagged ones as one mbox, into a command. */
+static void pipe_msgs(struct browser *b, int tagged)
+{
+	struct ui_prompt_ops ops = { NULL, NULL, b, pipe_prompt_key };
+	struct err err = ERR_INIT;
+	struct buf line = BUF_INIT, in = BUF_INIT, dec = BUF_INIT;
+	size_t n, k, len, *msgs = targets(b, tagged, &n);
+	char *data;
+	int st;
+
+	if (!n || ui_prompt(b->pipe_decode ? "Pipe decoded to: " : "Pipe to: ", NULL, &ops, &line) < 0 ||
+	    line.len == 0)
+		goto out;
+	for (k = 0; k < n; k++) {
+		const struct index_msg *m = mailbox_at(b->mb, msgs[k]);
+
+		if (mailbox_read(b->mb, msgs[k], &data, &len, &err) < 0) {
+			ui_error("%s", err.msg);
+			goto out;
+		}
+		buf_reset(&dec);
+		if (b->pipe_decode)
+			pipe_decode(data, len, &dec);
+		if (n == 1)
+			buf_append(&in, b->pipe_decode ? dec.data : data, b->pipe_decode ? dec.len : len);
+		else
+			mbox_format(&in, b->pipe_decode ? dec.data : data, b->pipe_decode ? dec.len : len,
+				    m->from_addr, m->date);
+		free(data);
+	}
+	if (pipe_run(line.data, in.data ? in.data : "", in.len, &st, &err) < 0)
+		ui_error("%s", err.msg);
+	ui_set_redraw(draw, b);
+out:
+	buf_release(&dec);
+	buf_release(&in);
+	buf_release(&line);
+	free(msgs);
+}
+
+/* ;F and ;N: flag (or mark read) all when some are not, else clear all. */
+static void tagged_flag(struct browser *b, char c)
+{
+	size_t n, k, *msgs = targets(b, 1, &n);
+	int all = 1;
+
+	for (k = 0; k < n; k++)
+		if (!strchr(mailbox_at(b->mb, msgs[k])->flags, c))
+			all = 0;
+	for (k = 0; k < n; k++)
+		if (set_flag(b, msgs[k], c, !all) < 0)
+			break;
+	free(msgs);
+}
+
+/* ;d and ;u: mark or unmark every tagged message. */
+static void tagged_mark(struct browser *b, int del)
+{
+	size_t n, k, *msgs = targets(b, 1, &n);
+
+	if (del && mailbox_readonly(b->mb)) {
+		ui_error("this mbox is read-only");
+		n = 0;
+	}
+	for (k = 0; k < n; k++)
+		if (b->del[msgs[k]] != del) {
+			b->del[msgs[k]] = (unsigned char)del;
+			b->ndel += del ? 1 : (size_t)-1;
+		}
+	free(msgs);
+}
+
+/* ;: the next command acts on every tagged message. */
+static void tag_prefix(struct browser *b)
+{
+	int k;
+
+	if (b->ntag == 0) {
+		ui_error("no tagged messages");
+		return;
+	}
+	ui_message("tagged (%zu): d u F N s C | f r g t", b->ntag);
+	k = ui_getkey(-1);
+	ui_message("%s", "");
+	switch (k) {
+	case 'd': case 'u':
+		tagged_mark(b, k == 'd');
+		break;
+	case 'F':
+		tagged_flag(b, 'F');
+		break;
+	case 'N':
+		tagged_flag(b, 'S');
+		break;
+	case 's': case 'C':
+		transfer(b, k == 's', 1);
+		break;
+	case '|':
+		pipe_msgs(b, 1);
+		break;
+	case 't':
+		memset(b->tag, 0, b->n ? b->n : 1);
+		b->ntag = 0;
+		break;
+	case UI_KEY_ESC: case UI_KEY_CTRL('g'):
+		break;
+	default:
+		ui_error("that key does not act on tagged messages");
+		break;
+	}
+}
+
 static const struct ui_keyhelp index_keys[] = {
 	{ "j k Down Up", "move" },
 	{ "PgDn PgUp", "page down, up" },
@@ -1367,7 +1671,13 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "d u", "mark deleted, unmark" },
 	{ "$", "expunge: marked messages go to trash_folder, else are deleted" },
 	{ "F", "flag / unflag" },
-	{ "s", "move to a folder (Tab completes)" },
+	{ "s", "move to a folder (Tab completes); to an mbox or .eml file: save, mark deleted" },
+	{ "C", "copy to a folder, or to an mbox or .eml file" },
+	{ "|", "pipe to a command, raw (Ctrl-T at the prompt: decoded)" },
+	{ "t", "tag / untag" },
+	{ "Ctrl-T", "untag the messages shown matching a pattern (. for all)" },
+	{ ";", "apply the next key to the tagged messages: d u F N s C | t" },
+	{ "o O", "sort (date, received, from, to, subject, size, threads), reversed" },
 	{ "c", "change folder (Tab completes, ? lists the folders)" },
 	{ "y", "folder list with message and unread counts, every account's (Enter opens)" },
 	{ "A", "accounts with their INBOX's counts: switch to one (and back where you were)" },
@@ -1452,8 +1762,20 @@ static void key(struct browser *b, int k)
 	case '$':
 		expunge(b);
 		break;
-	case 's':
-		move_msg(b);
+	case 's': case 'C':
+		transfer(b, k == 's', 0);
+		break;
+	case 't':
+		tag_entry(b);
+		break;
+	case UI_KEY_CTRL('t'):
+		tag_pattern(b, 0);
+		break;
+	case ';':
+		tag_prefix(b);
+		break;
+	case '|':
+		pipe_msgs(b, 0);
 		break;
 	case 'c':
 		change_folder(b);
@@ -1567,6 +1889,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	free(b.saved);
 	free(b.view);
 	free(b.del);
+	free(b.tag);
 	free(b.name);
 	free(b.root);
 	buf_release(&b.search);

@@ -10,6 +10,8 @@ mua_libmua_a_SOURCES = \
 	mua/pattern.c mua/pattern.h \
 	mua/sort.c mua/sort.h \
 	mua/sortstate.c mua/sortstate.h \
+	mua/save.c mua/save.h \
+	mua/pipe.c mua/pipe.h \
 	mua/ui.c mua/ui.h \
 	mua/mailbox.c mua/mailbox.h \
 	mua/mbox.c mua/mbox.h \

@@ -5,6 +5,7 @@ TESTS += \
 	tests/ui/index.sh \
 	tests/ui/thread.sh \
 	tests/ui/sort.sh \
+	tests/ui/pipe.sh \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
 	tests/ui/rfc822.sh \
