@@ -54,6 +54,7 @@ struct browser {
 	size_t nview;
 	struct thread *thr;      /* built on the first T */
 	int threaded;
+	unsigned char *coll;     /* per thread's first message: collapsed */
 	struct sort *srt;        /* collation keys and orders of mb */
 	struct sortstate order;  /* the order chosen (o, O) */
 	struct pattern *limit;
@@ -81,6 +82,7 @@ struct acct_view {
 	size_t *view;
 	struct thread *thr;
 	int threaded;
+	unsigned char *coll;
 	struct sort *srt;
 	struct sortstate order;
 	struct pattern *limit;
@@ -262,7 +264,7 @@ static void build_sort(struct browser *b)
 static int build_view(struct browser *b, size_t keep)
 {
 	size_t *view = xreallocarray(NULL, b->n ? b->n : 1, sizeof(*view));
-	size_t nview = 0, r, i;
+	size_t nview = 0, r, i, root = NONE;
 	int uses_body = b->limit && pattern_uses_body(b->limit);
 
 	struct body_arg ba;
@@ -275,6 +277,10 @@ static int build_view(struct browser *b, size_t keep)
 		ui_message("searching message bodies: 0/%zu (any key stops)", b->n);
 	for (r = 0; r < b->n; r++) {
 		i = b->threaded ? thread_msg_at(b->thr, r) : sorted_at(b, r);
+		if (b->threaded && thread_depth(b->thr, i) == 0)
+			root = i;
+		else if (b->threaded && root != NONE && b->coll[root])
+			continue;
 		if (b->limit) {
 			struct pattern_msg pm;
 			int m;
@@ -332,6 +338,9 @@ static void build_threads(struct browser *b)
 	thread_free(b->thr);
 	b->thr = thread_build(tm, b->n);
 	free(tm);
+	/* Message numbers changed: every thread opens again. */
+	free(b->coll);
+	b->coll = xcalloc(b->n ? b->n : 1, 1);
 }
 
 static size_t cur_msg(const struct browser *b)
@@ -485,6 +494,50 @@ enum {
 	COL_SUBJ = 42,
 };
 
+/* The sender column: the sender, or for the user's own messages (a Sent
+ * folder) the recipient as "To name", as mutt's %F shows it. */
+static void sender_column(const struct browser *b, const struct index_msg *m, struct buf *out)
+{
+	if (b->cfg && *m->from_addr && *m->to && cfg_account_for_address(b->cfg, m->from_addr))
+		buf_printf(out, "To %s", m->to);
+	else
+		buf_puts(out, m->from);
+}
+
+/* The thread's first row: walking up from message i. */
+static size_t thread_root(const struct browser *b, size_t i)
+{
+	size_t p;
+
+	while ((p = thread_parent(b->thr, i)) != NONE)
+		i = p;
+	return i;
+}
+
+/* How many messages the thread starting with message root holds. */
+static size_t thread_size(const struct browser *b, size_t root)
+{
+	size_t r = thread_row_of(b->thr, root) + 1, n = 1;
+
+	while (r < b->n && thread_depth(b->thr, thread_msg_at(b->thr, r)) > 0) {
+		r++;
+		n++;
+	}
+	return n;
+}
+
+/* Whether message i's subject repeats its parent's (mutt's
+ * hide_thread_subject): replies down a tree show only the tree. */
+static int same_subject(const struct browser *b, size_t i)
+{
+	size_t p = thread_parent(b->thr, i);
+
+	if (p == NONE)
+		return 0;
+	return strcasecmp(sort_subject_base(mailbox_at(b->mb, i)->subject),
+			  sort_subject_base(mailbox_at(b->mb, p)->subject)) == 0;
+}
+
 static void draw_row(struct browser *b, int y, size_t row)
 {
 	const struct index_msg *m = msg_at_row(b, row);
@@ -494,7 +547,7 @@ static void draw_row(struct browser *b, int y, size_t row)
 	unsigned long attr = sel ? A_REVERSE : 0;
 	char flags[5], date[32], size[32];
 	struct tm tm;
-	struct buf tree = BUF_INIT;
+	struct buf tree = BUF_INIT, who = BUF_INIT;
 
 	if (sel)
 		c = UI_CURSOR;
@@ -519,8 +572,10 @@ static void draw_row(struct browser *b, int y, size_t row)
 	ui_text(y, COL_DATE, (size_t)(cols - COL_DATE < 11 ? cols - COL_DATE : 11), date, strlen(date), c, attr);
 	if (cols <= COL_FROM)
 		return;
+	sender_column(b, m, &who);
 	ui_text(y, COL_FROM, (size_t)(cols - COL_FROM < W_FROM + 1 ? cols - COL_FROM : W_FROM + 1),
-		m->from, strlen(m->from), c, attr);
+		who.data, who.len, c, attr);
+	buf_release(&who);
 	if (cols <= COL_SIZE)
 		return;
 	{
@@ -535,10 +590,14 @@ static void draw_row(struct browser *b, int y, size_t row)
 	x = COL_SUBJ;
 	if (b->threaded) {
 		thread_tree(b->thr, i, 12, &tree);
+		if (b->coll[i] && thread_size(b, i) > 1)
+			buf_printf(&tree, "[+%zu] ", thread_size(b, i) - 1);
 		if (tree.len)
 			x += ui_text(y, (int)x, (size_t)cols - x, tree.data, tree.len,
 				     sel ? UI_CURSOR : UI_TREE, attr);
 		buf_release(&tree);
+		if (same_subject(b, i))
+			return;
 	}
 	if (x < (size_t)cols)
 		ui_text(y, (int)x, (size_t)cols - x, m->subject, strlen(m->subject), c, attr);
@@ -822,6 +881,7 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	t.view = b->view;
 	t.thr = b->thr;
 	t.threaded = b->threaded;
+	t.coll = b->coll;
 	t.srt = b->srt;
 	t.order = b->order;
 	t.limit = b->limit;
@@ -847,6 +907,7 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	b->view = v->view;
 	b->thr = v->thr;
 	b->threaded = v->threaded;
+	b->coll = v->coll;
 	b->srt = v->srt;
 	b->order = v->order;
 	b->limit = v->limit;
@@ -859,6 +920,7 @@ static void view_release(struct acct_view *v)
 {
 	mailbox_free(v->mb);
 	thread_free(v->thr);
+	free(v->coll);
 	sort_free(v->srt);
 	pattern_free(v->limit);
 	free(v->limit_text);
@@ -901,6 +963,7 @@ static void switch_account(struct browser *b, const struct cfg_account *a)
 		b->tag = NULL;
 		b->view = NULL;
 		b->thr = NULL;
+		b->coll = NULL;
 		b->srt = NULL;
 		b->limit = NULL;
 		b->limit_text = NULL;
@@ -1216,6 +1279,87 @@ static void sort_mailbox(struct browser *b, int reverse)
 		return;
 	}
 	save_order(b);
+}
+
+/* Esc v, Esc V (collapse-thread, collapse-all): fold the thread under the
+ * cursor, or every thread, to its first message; again unfolds. */
+static void collapse(struct browser *b, int all)
+{
+	size_t i = cur_msg(b), root, r, k;
+	int fold;
+
+	if (!b->threaded) {
+		ui_error("threads are off (T shows them)");
+		return;
+	}
+	if (i == NONE)
+		return;
+	root = thread_root(b, i);
+	if (!all) {
+		b->coll[root] = !b->coll[root];
+	} else {
+		/* Fold all unless all are folded already. */
+		fold = 0;
+		for (r = 0; r < b->n && !fold; r++) {
+			k = thread_msg_at(b->thr, r);
+			fold = thread_depth(b->thr, k) == 0 && !b->coll[k];
+		}
+		for (r = 0; r < b->n; r++) {
+			k = thread_msg_at(b->thr, r);
+			if (thread_depth(b->thr, k) == 0)
+				b->coll[k] = (unsigned char)fold;
+		}
+	}
+	build_view(b, b->coll[root] ? root : i);
+}
+
+/* Ctrl-N, Ctrl-P (next-thread, previous-thread): the first message of the
+ * next or previous thread shown. */
+static void next_thread(struct browser *b, int dir)
+{
+	size_t r = b->cur;
+
+	if (!b->threaded) {
+		ui_error("threads are off (T shows them)");
+		return;
+	}
+	if (dir < 0) {
+		/* From inside a thread, its own start first. */
+		while (r > 0 && thread_depth(b->thr, b->view[r]) > 0)
+			r--;
+		if (r == b->cur && r > 0)
+			r--;
+		while (r > 0 && thread_depth(b->thr, b->view[r]) > 0)
+			r--;
+	} else {
+		for (r++; r < b->nview && thread_depth(b->thr, b->view[r]) > 0; r++)
+			;
+		if (r >= b->nview) {
+			ui_error("no next thread");
+			return;
+		}
+	}
+	b->cur = r;
+}
+
+/* Ctrl-R (read-thread): every message of the thread under the cursor read,
+ * the ones a limit or a fold hides too. */
+static void read_thread(struct browser *b)
+{
+	size_t i = cur_msg(b), r;
+
+	if (!b->threaded) {
+		ui_error("threads are off (T shows them)");
+		return;
+	}
+	if (i == NONE)
+		return;
+	r = thread_row_of(b->thr, thread_root(b, i));
+	do {
+		if (set_flag(b, thread_msg_at(b->thr, r), 'S', 1) < 0)
+			return;
+		r++;
+	} while (r < b->n && thread_depth(b->thr, thread_msg_at(b->thr, r)) > 0);
 }
 
 /* f: inline or as an attachment, as forward_attach says (yes, no, ask). */
@@ -1684,6 +1828,9 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "/ n", "search sender and subject, next match" },
 	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
 	{ "T", "threads on / off" },
+	{ "Esc v, Esc V", "fold / unfold the thread, all threads" },
+	{ "Ctrl-N Ctrl-P", "next, previous thread" },
+	{ "Ctrl-R", "mark the thread read" },
 	{ "m", "compose a new message (offers to recall a postponed one)" },
 	{ "R", "recall a postponed message from the drafts folder" },
 	{ "r g", "reply, reply to all" },
@@ -1820,8 +1967,17 @@ static void key(struct browser *b, int k)
 	case UI_KEY_ESC:
 		/* Esc f (mutt's forward-message with mime_forward set): forward
 		 * as an attachment whatever forward_attach says. */
-		if (ui_getkey(1000) == 'f')
+		k = ui_getkey(1000);
+		if (k == 'f')
 			compose(b, COMPOSEUI_FORWARD_ATTACH);
+		else if (k == 'v' || k == 'V')
+			collapse(b, k == 'V');
+		break;
+	case UI_KEY_CTRL('n'): case UI_KEY_CTRL('p'):
+		next_thread(b, k == UI_KEY_CTRL('n') ? 1 : -1);
+		break;
+	case UI_KEY_CTRL('r'):
+		read_thread(b);
 		break;
 	case 'Q':
 		if (!b->q) {
@@ -1881,6 +2037,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	queue_close(b.q);
 	mailbox_free(b.mb);
 	thread_free(b.thr);
+	free(b.coll);
 	sort_free(b.srt);
 	pattern_free(b.limit);
 	free(b.limit_text);
