@@ -15,6 +15,7 @@
 #include "browser.h"
 #include "composeui.h"
 #include "folderlist.h"
+#include "keymap.h"
 #include "mailbox.h"
 #include "maildir.h"
 #include "mbox.h"
@@ -603,11 +604,18 @@ static void draw_row(struct browser *b, int y, size_t row)
 		ui_text(y, (int)x, (size_t)cols - x, m->subject, strlen(m->subject), c, attr);
 }
 
+/* The key bar, most used first: what does not fit is left out. */
+static const struct keymap_bar index_bar[] = {
+	{ 'q', "Quit" }, { 'd', "Del" }, { 'u', "Undel" }, { 's', "Move" }, { 'r', "Reply" },
+	{ 'm', "Mail" }, { 'c', "Folder" }, { '/', "Search" }, { 'l', "Limit" }, { 'F', "Flag" },
+	{ 'I', "Threads" }, { 'Q', "Queue" },
+};
+
 static void draw(void *arg)
 {
 	struct browser *b = arg;
 	size_t rows = list_rows(), y;
-	struct buf st = BUF_INIT;
+	struct buf st = BUF_INIT, bar = BUF_INIT;
 
 	if (b->cur < b->top)
 		b->top = b->cur;
@@ -618,7 +626,10 @@ static void draw(void *arg)
 	if (b->top + rows > b->nview)
 		b->top = b->nview > rows ? b->nview - rows : 0;
 	erase();
-	ui_help_bar("q:Quit  d:Del  u:Undel  F:Flag  s:Move  c:Folder  /:Search  l:Limit  T:Threads  m:Mail  r:Reply  Q:Queue  ?:Help");
+	keymap_bar(KEYMAP_INDEX, index_bar, sizeof(index_bar) / sizeof(index_bar[0]),
+		   (size_t)ui_cols(), &bar);
+	ui_help_bar(bar.data);
+	buf_release(&bar);
 	for (y = 0; y < rows && b->top + y < b->nview; y++)
 		draw_row(b, (int)y + 1, b->top + y);
 	buf_printf(&st, "-- surel: %s [Msgs:%zu New:%zu", b->name, b->n, b->nnew);
@@ -1289,7 +1300,7 @@ static void collapse(struct browser *b, int all)
 	int fold;
 
 	if (!b->threaded) {
-		ui_error("threads are off (T shows them)");
+		ui_error("threads are off (I shows them)");
 		return;
 	}
 	if (i == NONE)
@@ -1320,7 +1331,7 @@ static void next_thread(struct browser *b, int dir)
 	size_t r = b->cur;
 
 	if (!b->threaded) {
-		ui_error("threads are off (T shows them)");
+		ui_error("threads are off (I shows them)");
 		return;
 	}
 	if (dir < 0) {
@@ -1349,7 +1360,7 @@ static void read_thread(struct browser *b)
 	size_t i = cur_msg(b), r;
 
 	if (!b->threaded) {
-		ui_error("threads are off (T shows them)");
+		ui_error("threads are off (I shows them)");
 		return;
 	}
 	if (i == NONE)
@@ -1776,7 +1787,7 @@ static void tag_prefix(struct browser *b)
 		return;
 	}
 	ui_message("tagged (%zu): d u F N s C | f r g t", b->ntag);
-	k = ui_getkey(-1);
+	k = keymap_read(KEYMAP_INDEX, -1);
 	ui_message("%s", "");
 	switch (k) {
 	case 'd': case 'u':
@@ -1806,41 +1817,6 @@ static void tag_prefix(struct browser *b)
 	}
 }
 
-static const struct ui_keyhelp index_keys[] = {
-	{ "j k Down Up", "move" },
-	{ "PgDn PgUp", "page down, up" },
-	{ "= *", "first, last message" },
-	{ "Enter", "open the message (pager)" },
-	{ "q", "quit (asks to expunge marked messages)" },
-	{ "d u", "mark deleted, unmark" },
-	{ "$", "expunge: marked messages go to trash_folder, else are deleted" },
-	{ "F", "flag / unflag" },
-	{ "s", "move to a folder (Tab completes); to an mbox or .eml file: save, mark deleted" },
-	{ "C", "copy to a folder, or to an mbox or .eml file" },
-	{ "|", "pipe to a command, raw (Ctrl-T at the prompt: decoded)" },
-	{ "t", "tag / untag" },
-	{ "Ctrl-T", "untag the messages shown matching a pattern (. for all)" },
-	{ ";", "apply the next key to the tagged messages: d u F N s C | t" },
-	{ "o O", "sort (date, received, from, to, subject, size, threads), reversed" },
-	{ "c", "change folder (Tab completes, ? lists the folders)" },
-	{ "y", "folder list with message and unread counts, every account's (Enter opens)" },
-	{ "A", "accounts with their INBOX's counts: switch to one (and back where you were)" },
-	{ "/ n", "search sender and subject, next match" },
-	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
-	{ "T", "threads on / off" },
-	{ "Esc v, Esc V", "fold / unfold the thread, all threads" },
-	{ "Ctrl-N Ctrl-P", "next, previous thread" },
-	{ "Ctrl-R", "mark the thread read" },
-	{ "m", "compose a new message (offers to recall a postponed one)" },
-	{ "R", "recall a postponed message from the drafts folder" },
-	{ "r g", "reply, reply to all" },
-	{ "f", "forward (inline, or attached: forward_attach in the config)" },
-	{ "Esc f", "forward as an attachment (message/rfc822)" },
-	{ "Q", "outgoing queue" },
-	{ "Ctrl-L", "redraw" },
-	{ "?", "this help" },
-};
-
 static void quit(struct browser *b)
 {
 	if (settle_marks(b) == 0)
@@ -1869,25 +1845,25 @@ static void key(struct browser *b, int k)
 	size_t rows = list_rows();
 
 	switch (k) {
-	case 'j': case KEY_DOWN:
+	case 'j':
 		if (b->cur + 1 < b->nview)
 			b->cur++;
 		break;
-	case 'k': case KEY_UP:
+	case 'k':
 		if (b->cur > 0)
 			b->cur--;
 		break;
-	case KEY_NPAGE: case ' ':
+	case KEY_NPAGE:
 		if (b->nview)
 			b->cur = b->cur + rows < b->nview ? b->cur + rows : b->nview - 1;
 		break;
-	case KEY_PPAGE: case '-':
+	case KEY_PPAGE:
 		b->cur = b->cur > rows ? b->cur - rows : 0;
 		break;
-	case KEY_HOME: case '=':
+	case '=':
 		b->cur = 0;
 		break;
-	case KEY_END: case '*':
+	case '*':
 		b->cur = b->nview ? b->nview - 1 : 0;
 		break;
 	case '\n':
@@ -1942,8 +1918,11 @@ static void key(struct browser *b, int k)
 	case 'l':
 		limit(b);
 		break;
-	case 'T':
+	case 'I':
 		toggle_threads(b);
+		break;
+	case 'T':
+		tag_pattern(b, 1);
 		break;
 	case 'o': case 'O':
 		sort_mailbox(b, k == 'O');
@@ -1964,14 +1943,13 @@ static void key(struct browser *b, int k)
 		if (cur_msg(b) != NONE)
 			compose(b, forward_kind(b));
 		break;
-	case UI_KEY_ESC:
+	case KEYMAP_FORWARD_ATTACH:
 		/* Esc f (mutt's forward-message with mime_forward set): forward
 		 * as an attachment whatever forward_attach says. */
-		k = ui_getkey(1000);
-		if (k == 'f')
-			compose(b, COMPOSEUI_FORWARD_ATTACH);
-		else if (k == 'v' || k == 'V')
-			collapse(b, k == 'V');
+		compose(b, COMPOSEUI_FORWARD_ATTACH);
+		break;
+	case KEYMAP_COLLAPSE_THREAD: case KEYMAP_COLLAPSE_ALL:
+		collapse(b, k == KEYMAP_COLLAPSE_ALL);
 		break;
 	case UI_KEY_CTRL('n'): case UI_KEY_CTRL('p'):
 		next_thread(b, k == UI_KEY_CTRL('n') ? 1 : -1);
@@ -1989,7 +1967,7 @@ static void key(struct browser *b, int k)
 		count_queue(b);
 		break;
 	case '?':
-		ui_show_help("index keys", index_keys, sizeof(index_keys) / sizeof(index_keys[0]));
+		keymap_help(KEYMAP_INDEX);
 		break;
 	case UI_KEY_CTRL('l'):
 		clearok(curscr, TRUE);
@@ -2030,7 +2008,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 		ui_push_keys(o->keys);
 	while (!b.quit) {
 		draw(&b);
-		key(&b, ui_getkey(IDLE_MS));
+		key(&b, keymap_read(KEYMAP_INDEX, IDLE_MS));
 	}
 	ui_set_redraw(NULL, NULL);
 	ui_end();

@@ -13,6 +13,7 @@ mua_libmua_a_SOURCES = \
 	mua/save.c mua/save.h \
 	mua/pipe.c mua/pipe.h \
 	mua/ui.c mua/ui.h \
+	mua/keymap.c mua/keymap.h \
 	mua/mailbox.c mua/mailbox.h \
 	mua/mbox.c mua/mbox.h \
 	mua/pager.c mua/pager.h \

@@ -5,6 +5,7 @@ TESTS += \
 	tests/ui/index.sh \
 	tests/ui/thread.sh \
 	tests/ui/sort.sh \
+	tests/ui/tag.sh \
 	tests/ui/pipe.sh \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
@@ -29,3 +30,4 @@ TESTS += tests/ui/accounts.sh
 TESTS += tests/ui/compose-fields.sh
 TESTS += tests/ui/oauth2-status.sh
 TESTS += tests/ui/flowed.sh
+TESTS += tests/ui/keys.sh

@@ -1,7 +1,7 @@
 #!/bin/sh
-# T shows threads: replies under their parents with a tree drawn before
+# I shows threads: replies under their parents with a tree drawn before
 # the subject (not repeated when it is the parent's), a reply to a missing
-# message kept in its thread, and T again goes back to date order; Esc v
+# message kept in its thread, and I again goes back to date order; Esc v
 # and Esc V fold threads, Ctrl-N and Ctrl-P move by thread, Ctrl-R marks a
 # thread read; the user's own messages show "To name".
 . "$(dirname "$0")/lib.sh"
@@ -37,7 +37,7 @@ ui_start -f "$md"
 wait_for 'Msgs:8' "index"
 grep -q 'To Bob Jones .*mine$' "$T/screen" || fail "own message without its recipient: $(cat "$T/screen")"
 ok "the user's own message shows To and the recipient"
-keys T
+keys I
 wait_for '\(threads\)' "thread mode"
 # Rows in thread order with the tree: a, b, c, d, x, y, z.
 grep -n '' "$T/screen" | sed -n '2,8p' > "$T/rows"
@@ -74,10 +74,10 @@ keys C-r
 wait_for 'New:6' "thread marked read"
 ok "Ctrl-N, Ctrl-P and Ctrl-R"
 
-keys T
+keys I
 wait_gone '\(threads\)'
 sed -n 3p "$T/screen" | grep -q ' other topic$' || fail "date order not restored: $(cat "$T/screen")"
 sed -n 4p "$T/screen" | grep -q ' Re: plan$' || fail "subject hidden without threads: $(cat "$T/screen")"
-ok "T again restores date order"
+ok "I again restores date order"
 keys q
 wait_for '^SUREL-EXIT 0'
