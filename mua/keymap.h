@@ -46,14 +46,14 @@ enum keymap_menu { KEYMAP_INDEX, KEYMAP_PAGER, KEYMAP_COMPOSE, KEYMAP_NMENUS };
 #define KEYMAP_SEQ_MAX 8
 
 /* Codes of functions without a single-key default.  Each group has its
- * own range of KEYMAP_FN numbers (keys 0-99, bulk 100-199, lists 200-299)
+ * own range of KEYMAP_FN numbers (key bindings 0-99, then 100-199 and 200-299 as below)
  * so additions made side by side do not collide. */
 enum {
 	KEYMAP_NOOP = KEYMAP_FN(0),
-	/* keys */
+	/* key bindings: KEYMAP_FN(0) on */
 	KEYMAP_FORWARD_ATTACH = KEYMAP_META('f'),
-	/* bulk: tagging, sorting, pipe, save, threads (KEYMAP_FN(100) on) */
-	/* lists: mailing lists, patterns, read state, headers (KEYMAP_FN(200) on) */
+	/* tagging, sorting, pipe, save, threads: KEYMAP_FN(100) on */
+	/* mailing lists, patterns, read state, headers: KEYMAP_FN(200) on */
 };
 
 /* One named function of a menu: its canonical code, default keys (key
