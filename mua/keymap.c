@@ -44,7 +44,7 @@ static const struct keymap_fn index_fns[] = {
 	{ "view-queue", 'Q', "Q", "the outgoing queue" },
 	{ "redraw-screen", UI_KEY_CTRL('l'), "C-l", "clear and redraw the screen" },
 	{ "help", '?', "?", "list the keys bound in this menu" },
-	/* bulk: tagging, sorting, pipe, save, threads */
+	/* tagging, sorting, pipe, save, threads */
 	{ "tag-entry", 't', "t", "tag or untag the message" },
 	{ "tag-pattern", 'T', "T", "tag the messages shown that match a pattern (. or ~A: all the limit shows)" },
 	{ "untag-pattern", UI_KEY_CTRL('t'), "C-t", "untag the messages shown that match a pattern" },
@@ -58,7 +58,7 @@ static const struct keymap_fn index_fns[] = {
 	{ "next-thread", UI_KEY_CTRL('n'), "C-n", "the first message of the next thread" },
 	{ "previous-thread", UI_KEY_CTRL('p'), "C-p", "the first message of this or the previous thread" },
 	{ "read-thread", UI_KEY_CTRL('r'), "C-r", "mark every message of the thread read" },
-	/* lists: mailing lists, patterns, read state, headers */
+	/* mailing lists, patterns, read state, headers */
 };
 
 static const struct keymap_fn pager_fns[] = {
@@ -78,8 +78,8 @@ static const struct keymap_fn pager_fns[] = {
 	{ "delete-message", 'd', "d", "mark the message deleted and show the next" },
 	{ "flag-message", 'F', "F", "flag or unflag the message" },
 	{ "help", '?', "?", "list the keys bound in this menu" },
-	/* bulk: tagging, sorting, pipe, save, threads */
-	/* lists: mailing lists, patterns, read state, headers */
+	/* tagging, sorting, pipe, save, threads */
+	/* mailing lists, patterns, read state, headers */
 };
 
 static const struct keymap_fn compose_fns[] = {
@@ -99,8 +99,8 @@ static const struct keymap_fn compose_fns[] = {
 	{ "postpone-message", 'P', "P", "postpone: save to the drafts folder" },
 	{ "exit", 'q', "q", "abort the message (asks)" },
 	{ "help", '?', "?", "list the keys bound in this menu" },
-	/* bulk: tagging, sorting, pipe, save, threads */
-	/* lists: mailing lists, patterns, read state, headers */
+	/* tagging, sorting, pipe, save, threads */
+	/* mailing lists, patterns, read state, headers */
 };
 
 static const struct {

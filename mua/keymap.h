@@ -45,16 +45,17 @@ enum keymap_menu { KEYMAP_INDEX, KEYMAP_PAGER, KEYMAP_COMPOSE, KEYMAP_NMENUS };
 /* The longest key sequence. */
 #define KEYMAP_SEQ_MAX 8
 
-/* Codes of functions without a single-key default.  Rows of one helper
- * stay together so parallel additions do not collide. */
+/* Codes of functions without a single-key default.  Each group has its
+ * own range of KEYMAP_FN numbers (key bindings 0-99, then 100-199 and 200-299 as below)
+ * so additions made side by side do not collide. */
 enum {
 	KEYMAP_NOOP = KEYMAP_FN(0),
-	/* keys */
+	/* key bindings: KEYMAP_FN(0) on */
 	KEYMAP_FORWARD_ATTACH = KEYMAP_META('f'),
-	/* bulk: tagging, sorting, pipe, save, threads */
+	/* tagging, sorting, pipe, save, threads: KEYMAP_FN(100) on */
 	KEYMAP_COLLAPSE_THREAD = KEYMAP_META('v'),
 	KEYMAP_COLLAPSE_ALL = KEYMAP_META('V'),
-	/* lists: mailing lists, patterns, read state, headers */
+	/* mailing lists, patterns, read state, headers: KEYMAP_FN(200) on */
 };
 
 /* One named function of a menu: its canonical code, default keys (key
