@@ -1777,6 +1777,36 @@ static void tagged_mark(struct browser *b, int del)
 	free(msgs);
 }
 
+/* ;f, ;r, ;g: one forward with every tagged message attached, one reply
+ * to them all; a sent reply marks each of them replied. */
+static void compose_tagged(struct browser *b, enum composeui_kind kind)
+{
+	struct err err = ERR_INIT;
+	size_t n, k, got = 0, *msgs = targets(b, 1, &n);
+	char **data = xreallocarray(NULL, n ? n : 1, sizeof(*data));
+	size_t *lens = xreallocarray(NULL, n ? n : 1, sizeof(*lens));
+	enum composeui_result r;
+
+	for (k = 0; k < n; k++, got++)
+		if (mailbox_read(b->mb, msgs[k], &data[k], &lens[k], &err) < 0) {
+			ui_error("%s", err.msg);
+			break;
+		}
+	if (got == n && n) {
+		r = composeui_run_many(b->cfg, b->acct ? cfg_account_name(b->acct) : NULL, b->q, kind,
+				       (const char *const *)data, lens, n);
+		ui_set_redraw(draw, b);
+		for (k = 0; r == COMPOSEUI_SENT && kind != COMPOSEUI_FORWARD_ATTACH && k < n; k++)
+			set_flag(b, msgs[k], 'R', 1);
+		count_queue(b);
+	}
+	for (k = 0; k < got; k++)
+		free(data[k]);
+	free(data);
+	free(lens);
+	free(msgs);
+}
+
 /* ;: the next command acts on every tagged message. */
 static void tag_prefix(struct browser *b)
 {
@@ -1804,6 +1834,12 @@ static void tag_prefix(struct browser *b)
 		break;
 	case '|':
 		pipe_msgs(b, 1);
+		break;
+	case 'f':
+		compose_tagged(b, COMPOSEUI_FORWARD_ATTACH);
+		break;
+	case 'r': case 'g':
+		compose_tagged(b, k == 'g' ? COMPOSEUI_GROUP : COMPOSEUI_REPLY);
 		break;
 	case 't':
 		memset(b->tag, 0, b->n ? b->n : 1);

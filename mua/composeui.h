@@ -39,6 +39,16 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 				    struct queue *q, enum composeui_kind kind,
 				    const char *orig, size_t len);
 
+/* composeui_run() for the n messages origs[i] (lens[i] bytes each, borrowed;
+ * mutt's tag-prefix with f, r and g): COMPOSEUI_FORWARD_ATTACH attaches
+ * them all to one message; COMPOSEUI_REPLY and COMPOSEUI_GROUP answer
+ * them all in one, their recipients joined (without repeats) and their
+ * quoted texts one after the other, In-Reply-To the first's.  Any other
+ * kind is a reply. */
+enum composeui_result composeui_run_many(const struct cfg *cfg, const char *account,
+					 struct queue *q, enum composeui_kind kind,
+					 const char *const *origs, const size_t *lens, size_t n);
+
 /* The same for a mailto: URL read by mailto_parse() (m borrowed): a new
  * message with its fields, through the editor to the screen; leaving the
  * editor without a change does not abort it. */

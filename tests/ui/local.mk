@@ -6,6 +6,7 @@ TESTS += \
 	tests/ui/thread.sh \
 	tests/ui/sort.sh \
 	tests/ui/tag.sh \
+	tests/ui/tagcompose.sh \
 	tests/ui/pipe.sh \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
