@@ -15,6 +15,7 @@
 #include "browser.h"
 #include "composeui.h"
 #include "folderlist.h"
+#include "identity.h"
 #include "keymap.h"
 #include "mailbox.h"
 #include "maildir.h"
@@ -51,6 +52,8 @@ struct browser {
 	unsigned char *tag;      /* per message: tagged (t, T; ; acts on them) */
 	size_t ntag;
 	int pipe_decode;         /* | gives the decoded text, not the raw bytes */
+	struct identity *ids;    /* the user's addresses, for "To name" */
+	size_t nids;
 	size_t *view;            /* row -> message, after threads and limit */
 	size_t nview;
 	struct thread *thr;      /* built on the first T */
@@ -499,10 +502,16 @@ enum {
  * folder) the recipient as "To name", as mutt's %F shows it. */
 static void sender_column(const struct browser *b, const struct index_msg *m, struct buf *out)
 {
-	if (b->cfg && *m->from_addr && *m->to && cfg_account_for_address(b->cfg, m->from_addr))
-		buf_printf(out, "To %s", m->to);
-	else
-		buf_puts(out, m->from);
+	size_t k;
+
+	/* Exact addresses only: a "*@domain" alias would make every
+	 * colleague's mail look like one's own. */
+	for (k = 0; *m->to && k < b->nids; k++)
+		if (strcasecmp(b->ids[k].addr, m->from_addr) == 0) {
+			buf_printf(out, "To %s", m->to);
+			return;
+		}
+	buf_puts(out, m->from);
 }
 
 /* The thread's first row: walking up from message i. */
@@ -2036,6 +2045,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	b.acct = o->account;
 	b.root = o->account ? xstrdup(cfg_get(o->account, "maildir")) : NULL;
 	b.q = queue_open(NULL, &qerr);
+	b.nids = b.cfg ? identity_list(b.cfg, &b.ids) : 0;
 	count_queue(&b);
 	show_folder(&b, mb, xstrdup(o->name));
 	ui_set_redraw(draw, &b);
@@ -2061,6 +2071,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	free(b.view);
 	free(b.del);
 	free(b.tag);
+	identity_list_free(b.ids, b.nids);
 	free(b.name);
 	free(b.root);
 	buf_release(&b.search);
