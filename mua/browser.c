@@ -1778,11 +1778,15 @@ static void tagged_mark(struct browser *b, int del)
 		ui_error("this mbox is read-only");
 		n = 0;
 	}
-	for (k = 0; k < n; k++)
-		if (b->del[msgs[k]] != del) {
-			b->del[msgs[k]] = (unsigned char)del;
-			b->ndel += del ? 1 : (size_t)-1;
-		}
+	for (k = 0; k < n; k++) {
+		if (b->del[msgs[k]] == del)
+			continue;
+		b->del[msgs[k]] = (unsigned char)del;
+		if (del)
+			b->ndel++;
+		else
+			b->ndel--;
+	}
 	free(msgs);
 }
 
@@ -1885,6 +1889,39 @@ static void idle(struct browser *b)
 	}
 }
 
+/* The functions of tagging, sorting, piping and threads. */
+static void bulk_key(struct browser *b, int k)
+{
+	switch (k) {
+	case 't':
+		tag_entry(b);
+		break;
+	case 'T': case UI_KEY_CTRL('t'):
+		tag_pattern(b, k == 'T');
+		break;
+	case ';':
+		tag_prefix(b);
+		break;
+	case '|':
+		pipe_msgs(b, 0);
+		break;
+	case 'o': case 'O':
+		sort_mailbox(b, k == 'O');
+		break;
+	case KEYMAP_COLLAPSE_THREAD: case KEYMAP_COLLAPSE_ALL:
+		collapse(b, k == KEYMAP_COLLAPSE_ALL);
+		break;
+	case UI_KEY_CTRL('n'): case UI_KEY_CTRL('p'):
+		next_thread(b, k == UI_KEY_CTRL('n') ? 1 : -1);
+		break;
+	case UI_KEY_CTRL('r'):
+		read_thread(b);
+		break;
+	default:
+		break;
+	}
+}
+
 static void key(struct browser *b, int k)
 {
 	size_t rows = list_rows();
@@ -1933,18 +1970,6 @@ static void key(struct browser *b, int k)
 	case 's': case 'C':
 		transfer(b, k == 's', 0);
 		break;
-	case 't':
-		tag_entry(b);
-		break;
-	case UI_KEY_CTRL('t'):
-		tag_pattern(b, 0);
-		break;
-	case ';':
-		tag_prefix(b);
-		break;
-	case '|':
-		pipe_msgs(b, 0);
-		break;
 	case 'c':
 		change_folder(b);
 		break;
@@ -1965,12 +1990,6 @@ static void key(struct browser *b, int k)
 		break;
 	case 'I':
 		toggle_threads(b);
-		break;
-	case 'T':
-		tag_pattern(b, 1);
-		break;
-	case 'o': case 'O':
-		sort_mailbox(b, k == 'O');
 		break;
 	case 'm':
 		new_message(b);
@@ -1993,15 +2012,6 @@ static void key(struct browser *b, int k)
 		 * as an attachment whatever forward_attach says. */
 		compose(b, COMPOSEUI_FORWARD_ATTACH);
 		break;
-	case KEYMAP_COLLAPSE_THREAD: case KEYMAP_COLLAPSE_ALL:
-		collapse(b, k == KEYMAP_COLLAPSE_ALL);
-		break;
-	case UI_KEY_CTRL('n'): case UI_KEY_CTRL('p'):
-		next_thread(b, k == UI_KEY_CTRL('n') ? 1 : -1);
-		break;
-	case UI_KEY_CTRL('r'):
-		read_thread(b);
-		break;
 	case 'Q':
 		if (!b->q) {
 			ui_error("the outgoing queue cannot be opened");
@@ -2021,6 +2031,7 @@ static void key(struct browser *b, int k)
 		idle(b);
 		break;
 	default:
+		bulk_key(b, k);
 		break;
 	}
 }
