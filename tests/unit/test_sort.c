@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <CUnit/CUnit.h>
 
 #include "sort.h"
 #include "sortspec.h"
+#include "sortstate.h"
 #include "suites.h"
+#include "tutil.h"
 #include "xalloc.h"
 
 static const struct sort_msg msgs[] = {
@@ -128,6 +131,55 @@ static void test_big(void)
 	free(m);
 }
 
+/* The order per folder: kept, replaced, other folders' lines left alone;
+ * a foreign file is no memory. */
+static void test_state(void)
+{
+	static const char foreign[] = "something else\n1 date date /x\n";
+	const char *dir = tutil_tmpdir();
+	char *old = getenv("XDG_STATE_HOME") ? xstrdup(getenv("XDG_STATE_HOME")) : NULL;
+	char *a = xasprintf("%s/A", dir), *b = xasprintf("%s/B b", dir), *file;
+	struct sortstate st, got;
+	struct err err = ERR_INIT;
+
+	setenv("XDG_STATE_HOME", dir, 1);
+	CU_ASSERT_EQUAL(mkdir(a, 0700), 0);
+	CU_ASSERT_EQUAL(mkdir(b, 0700), 0);
+	CU_ASSERT_EQUAL(sortstate_get(a, &got), 0);
+	memset(&st, 0, sizeof(st));
+	st.sort.key = SORTSPEC_SUBJECT;
+	st.sort.reverse = 1;
+	CU_ASSERT_EQUAL(sortstate_put(a, &st, &err), 0);
+	st.threads = 1;
+	st.aux.key = SORTSPEC_SIZE;
+	CU_ASSERT_EQUAL(sortstate_put(b, &st, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(sortstate_get(a, &got), 1);
+	CU_ASSERT_EQUAL(got.sort.key, SORTSPEC_SUBJECT);
+	CU_ASSERT_TRUE(got.sort.reverse);
+	CU_ASSERT_FALSE(got.threads);
+	CU_ASSERT_EQUAL_FATAL(sortstate_get(b, &got), 1);
+	CU_ASSERT_TRUE(got.threads);
+	CU_ASSERT_EQUAL(got.aux.key, SORTSPEC_SIZE);
+	st.sort.key = SORTSPEC_FROM;
+	CU_ASSERT_EQUAL(sortstate_put(a, &st, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(sortstate_get(a, &got), 1);
+	CU_ASSERT_EQUAL(got.sort.key, SORTSPEC_FROM);
+	CU_ASSERT_EQUAL_FATAL(sortstate_get(b, &got), 1);
+	CU_ASSERT_EQUAL(got.sort.key, SORTSPEC_SUBJECT);
+	file = xasprintf("%s/surel/sort-order", dir);
+	CU_ASSERT_EQUAL(tutil_write(file, foreign, sizeof(foreign) - 1), 0);
+	CU_ASSERT_EQUAL(sortstate_get(a, &got), 0);
+	free(file);
+	if (old)
+		setenv("XDG_STATE_HOME", old, 1);
+	else
+		unsetenv("XDG_STATE_HOME");
+	free(old);
+	free(a);
+	free(b);
+	tutil_rmtree();
+}
+
 void suite_sort(void)
 {
 	CU_pSuite s = CU_add_suite("sort", NULL, NULL);
@@ -135,5 +187,6 @@ void suite_sort(void)
 	CU_add_test(s, "orders", test_orders);
 	CU_add_test(s, "rank", test_rank);
 	CU_add_test(s, "names", test_names);
+	CU_add_test(s, "kept per folder", test_state);
 	CU_add_test(s, "100k messages", test_big);
 }
