@@ -15,11 +15,18 @@ struct skey {
 	const char *text;
 };
 
+/* What the radix sort moves: a key and the message it belongs to. */
+struct item {
+	uint64_t k;
+	size_t i;
+};
+
 struct sort {
 	size_t n;
 	int64_t *date, *received, *size;
-	struct skey *str[3];       /* from, to, subject */
-	char *arena;
+	const char **raw[3];       /* from, to, subject as given (borrowed) */
+	struct skey *str[3];       /* their collation keys, made on demand */
+	char *arena[3];
 	size_t *order[SORTSPEC_NKEYS]; /* made on demand */
 	size_t *rank;
 };
@@ -73,47 +80,58 @@ const char *sort_subject_base(const char *s)
 	}
 }
 
-/* Fold text into the arena at *off; ASCII letters lower, other bytes kept. */
-static void fold_into(struct sort *s, size_t *off, const char *text, struct skey *k)
+/* Fold text into d: ASCII letters lower, other bytes kept. */
+static size_t fold_into(char *d, const char *text, struct skey *k)
 {
-	char *d = s->arena + *off;
 	size_t i;
 
 	for (i = 0; text[i]; i++)
 		d[i] = (char)ascii_lower((unsigned char)text[i]);
 	d[i] = '\0';
-	*off += i + 1;
 	k->text = d;
 	k->prefix = 0;
 	for (i = 0; i < 8; i++)
 		k->prefix = k->prefix << 8 | (uint64_t)(unsigned char)(*d ? *d++ : 0);
+	return (size_t)(d - k->text) + strlen(d) + 1;
+}
+
+/* The collation keys of string field f (0 from, 1 to, 2 subject). */
+static void make_strings(struct sort *s, size_t f)
+{
+	size_t i, total = 0, off = 0;
+
+	if (s->str[f])
+		return;
+	/* Subjects are compared without their reply prefixes. */
+	if (f == 2)
+		for (i = 0; i < s->n; i++)
+			s->raw[f][i] = sort_subject_base(s->raw[f][i]);
+	for (i = 0; i < s->n; i++)
+		total += strlen(s->raw[f][i]) + 1;
+	s->arena[f] = xmalloc(total ? total : 1);
+	s->str[f] = xreallocarray(NULL, s->n ? s->n : 1, sizeof(*s->str[f]));
+	for (i = 0; i < s->n; i++)
+		off += fold_into(s->arena[f] + off, s->raw[f][i], &s->str[f][i]);
 }
 
 struct sort *sort_new(const struct sort_msg *msgs, size_t n)
 {
 	struct sort *s = xcalloc(1, sizeof(*s));
-	size_t i, f, total = 0, off = 0;
-	const char *text[3];
+	size_t i, f;
 
 	s->n = n;
 	s->date = xreallocarray(NULL, n ? n : 1, sizeof(*s->date));
 	s->received = xreallocarray(NULL, n ? n : 1, sizeof(*s->received));
 	s->size = xreallocarray(NULL, n ? n : 1, sizeof(*s->size));
 	for (f = 0; f < 3; f++)
-		s->str[f] = xreallocarray(NULL, n ? n : 1, sizeof(*s->str[f]));
-	for (i = 0; i < n; i++)
-		total += strlen(msgs[i].from) + strlen(msgs[i].to) +
-			 strlen(sort_subject_base(msgs[i].subject)) + 3;
-	s->arena = xmalloc(total ? total : 1);
+		s->raw[f] = xreallocarray(NULL, n ? n : 1, sizeof(*s->raw[f]));
 	for (i = 0; i < n; i++) {
 		s->date[i] = msgs[i].date;
 		s->received[i] = msgs[i].received != -1 ? msgs[i].received : msgs[i].date;
 		s->size[i] = msgs[i].size;
-		text[0] = msgs[i].from;
-		text[1] = msgs[i].to;
-		text[2] = sort_subject_base(msgs[i].subject);
-		for (f = 0; f < 3; f++)
-			fold_into(s, &off, text[f], &s->str[f][i]);
+		s->raw[0][i] = msgs[i].from;
+		s->raw[1][i] = msgs[i].to;
+		s->raw[2][i] = msgs[i].subject;
 	}
 	return s;
 }
@@ -127,9 +145,11 @@ void sort_free(struct sort *s)
 	free(s->date);
 	free(s->received);
 	free(s->size);
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < 3; k++) {
+		free(s->raw[k]);
 		free(s->str[k]);
-	free(s->arena);
+		free(s->arena[k]);
+	}
 	for (k = 0; k < SORTSPEC_NKEYS; k++)
 		free(s->order[k]);
 	free(s->rank);
@@ -141,15 +161,17 @@ static int cmp64(int64_t a, int64_t b)
 	return a < b ? -1 : a > b;
 }
 
-int sort_compare(const struct sort *s, enum sortspec_key key, size_t a, size_t b)
+static int is_string(enum sortspec_key key)
+{
+	return key == SORTSPEC_FROM || key == SORTSPEC_TO || key == SORTSPEC_SUBJECT;
+}
+
+/* Compare by key, the string keys made already. */
+static int compare(const struct sort *s, enum sortspec_key key, size_t a, size_t b)
 {
 	int c = 0;
 
 	switch (key) {
-	case SORTSPEC_DATE:
-	case SORTSPEC_THREADS:
-		c = cmp64(s->date[a], s->date[b]);
-		break;
 	case SORTSPEC_RECEIVED:
 		c = cmp64(s->received[a], s->received[b]);
 		break;
@@ -170,13 +192,20 @@ int sort_compare(const struct sort *s, enum sortspec_key key, size_t a, size_t b
 		break;
 	}
 	default:
+		c = cmp64(s->date[a], s->date[b]);
 		break;
 	}
 	return c ? c : a < b ? -1 : a > b;
 }
 
-/* A stable merge sort: qsort has no context argument in C11, and a
- * merge sort's comparisons (n log n, no worst case) suit 100000 rows. */
+int sort_compare(struct sort *s, enum sortspec_key key, size_t a, size_t b)
+{
+	if (is_string(key))
+		make_strings(s, key - SORTSPEC_FROM);
+	return compare(s, key, a, b);
+}
+
+/* A stable merge sort of a run whose 64-bit keys tie. */
 static void merge_sort(const struct sort *s, enum sortspec_key key, size_t *v, size_t *tmp, size_t n)
 {
 	size_t mid = n / 2, i = 0, j, o = 0;
@@ -185,11 +214,11 @@ static void merge_sort(const struct sort *s, enum sortspec_key key, size_t *v, s
 		return;
 	merge_sort(s, key, v, tmp, mid);
 	merge_sort(s, key, v + mid, tmp, n - mid);
-	if (sort_compare(s, key, v[mid - 1], v[mid]) <= 0)
+	if (compare(s, key, v[mid - 1], v[mid]) <= 0)
 		return;
 	j = mid;
 	while (i < mid && j < n)
-		tmp[o++] = sort_compare(s, key, v[i], v[j]) <= 0 ? v[i++] : v[j++];
+		tmp[o++] = compare(s, key, v[i], v[j]) <= 0 ? v[i++] : v[j++];
 	while (i < mid)
 		tmp[o++] = v[i++];
 	while (j < n)
@@ -197,21 +226,96 @@ static void merge_sort(const struct sort *s, enum sortspec_key key, size_t *v, s
 	memcpy(v, tmp, n * sizeof(*v));
 }
 
+/* The 64-bit key of message i: numbers with the sign bit flipped, so they
+ * sort as unsigned; strings by their prefix. */
+static uint64_t key64(const struct sort *s, enum sortspec_key key, size_t i)
+{
+	switch (key) {
+	case SORTSPEC_RECEIVED:
+		return (uint64_t)s->received[i] ^ (1ULL << 63);
+	case SORTSPEC_SIZE:
+		return (uint64_t)s->size[i] ^ (1ULL << 63);
+	case SORTSPEC_FROM:
+	case SORTSPEC_TO:
+	case SORTSPEC_SUBJECT:
+		return s->str[key - SORTSPEC_FROM][i].prefix;
+	default:
+		return (uint64_t)s->date[i] ^ (1ULL << 63);
+	}
+}
+
+/* LSD radix sort on the keys, a byte a pass; stable, so equal keys stay in
+ * the folder's order; a pass where every key has the same byte is skipped. */
+static void radix(struct item *v, struct item *tmp, size_t n)
+{
+	size_t count[256], pass, i, sum;
+
+	for (pass = 0; pass < 8; pass++) {
+		unsigned shift = (unsigned)pass * 8;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(v[i].k >> shift) & 0xff]++;
+		if (n == 0 || count[(v[0].k >> shift) & 0xff] == n)
+			continue;
+		for (i = 0, sum = 0; i < 256; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[count[(v[i].k >> shift) & 0xff]++] = v[i];
+		memcpy(v, tmp, n * sizeof(*v));
+	}
+}
+
 const size_t *sort_order(struct sort *s, enum sortspec_key key)
 {
-	size_t i, *tmp;
+	struct item *v, *tmp;
+	const size_t *by_date;
+	size_t i, j, *o, *scratch;
 
-	if (key >= SORTSPEC_NKEYS)
+	if (key >= SORTSPEC_NKEYS || key == SORTSPEC_THREADS)
 		key = SORTSPEC_DATE;
 	if (s->order[key])
 		return s->order[key];
-	s->order[key] = xreallocarray(NULL, s->n ? s->n : 1, sizeof(size_t));
-	for (i = 0; i < s->n; i++)
-		s->order[key][i] = i;
-	tmp = xreallocarray(NULL, s->n ? s->n : 1, sizeof(size_t));
-	merge_sort(s, key, s->order[key], tmp, s->n);
+	if (is_string(key))
+		make_strings(s, key - SORTSPEC_FROM);
+	/* Strings start from the date order, so the stable radix sort leaves
+	 * equal ones by date (then the folder's order), as compare() wants. */
+	by_date = is_string(key) ? sort_order(s, SORTSPEC_DATE) : NULL;
+	v = xreallocarray(NULL, s->n ? s->n : 1, sizeof(*v));
+	tmp = xreallocarray(NULL, s->n ? s->n : 1, sizeof(*tmp));
+	for (i = 0; i < s->n; i++) {
+		v[i].i = by_date ? by_date[i] : i;
+		v[i].k = key64(s, key, v[i].i);
+	}
+	radix(v, tmp, s->n);
 	free(tmp);
-	return s->order[key];
+	o = s->order[key] = xreallocarray(NULL, s->n ? s->n : 1, sizeof(*o));
+	for (i = 0; i < s->n; i++)
+		o[i] = v[i].i;
+	/* Numbers that tie are in the folder's order already; a run of
+	 * strings sharing a prefix is sorted whole unless all are the same
+	 * (the many messages of one sender). */
+	if (by_date) {
+		const struct skey *sk = s->str[key - SORTSPEC_FROM];
+
+		scratch = xreallocarray(NULL, s->n ? s->n : 1, sizeof(*scratch));
+		for (i = 0; i < s->n; i = j) {
+			int same = 1;
+
+			for (j = i + 1; j < s->n && v[j].k == v[i].k; j++)
+				if (same && strcmp(sk[o[j]].text, sk[o[i]].text) != 0)
+					same = 0;
+			if (!same)
+				merge_sort(s, key, o + i, scratch, j - i);
+		}
+		free(scratch);
+	}
+	free(v);
+	return o;
 }
 
 const size_t *sort_rank(struct sort *s, enum sortspec_key key, int reverse)

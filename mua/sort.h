@@ -3,14 +3,17 @@
  * sent, date received, sender, recipient, subject, size, each reversible,
  * and "threads", which thread.h builds with one of the others ordering
  * threads and siblings.  Collation keys (case-folded strings, subjects
- * without "Re:"/"Fwd:", a 64-bit prefix of each) are computed once when the
- * folder is read, and each order is kept once made, so changing the order
- * back and forth costs no sorting.  It reads no file: the caller passes the
+ * without "Re:"/"Fwd:", a 64-bit prefix of each) are computed the first
+ * time an order needs them; an order is a radix sort on the 64-bit keys
+ * (ties of string prefixes sorted again by the whole key) and is kept once
+ * made, so changing the order back and forth costs no sorting.  It reads no file: the caller passes the
  * fields; drawing and the key to change the order are browser.c's, the
  * per-folder memory of the choice is sortstate.h's, the names sortspec.h's.
  *
- * Ownership: sort_new() copies what it keeps; returned arrays are borrowed
- * until sort_free().
+ * Ownership: sort_new() copies the numbers and borrows the strings, which
+ * must stay valid until sort_free() (the browser makes a new sort after
+ * each read of the folder); returned arrays are borrowed until
+ * sort_free().
  */
 #ifndef SUREL_SORT_H
 #define SUREL_SORT_H
@@ -21,7 +24,7 @@
 
 #include "sortspec.h"
 
-/* What sorting needs of one message (borrowed for the call). */
+/* What sorting needs of one message (the strings borrowed, see above). */
 struct sort_msg {
 	time_t date;         /* -1 when unknown: sorts first */
 	time_t received;     /* -1 when unknown: the date stands in */
@@ -47,8 +50,8 @@ const size_t *sort_order(struct sort *s, enum sortspec_key key);
  * Borrowed until sort_free() or the next call. */
 const size_t *sort_rank(struct sort *s, enum sortspec_key key, int reverse);
 /* Compare messages a and b by key as sort_order() does: <0, 0 (only when
- * a == b), >0. */
-int sort_compare(const struct sort *s, enum sortspec_key key, size_t a, size_t b);
+ * a == b), >0.  Ties: the date, then the folder's order. */
+int sort_compare(struct sort *s, enum sortspec_key key, size_t a, size_t b);
 
 /* The received time in a Maildir key ("1700000000.M1P2.host"), or -1. */
 time_t sort_key_time(const char *key);
