@@ -250,6 +250,12 @@ static void radix(struct item *v, struct item *tmp, size_t n)
 {
 	size_t count[256], pass, i, sum;
 
+	/* The folder comes in date order: nothing to do then. */
+	for (i = 1; i < n && v[i - 1].k <= v[i].k; i++)
+		;
+	if (i >= n)
+		return;
+
 	for (pass = 0; pass < 8; pass++) {
 		unsigned shift = (unsigned)pass * 8;
 
