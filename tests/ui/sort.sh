@@ -1,7 +1,8 @@
 #!/bin/sh
-# o and O change the order (subject, size, sender, reversed), the status
-# bar says which, and the order chosen is the folder's again after a
-# restart; the sort key of the configuration is the default.
+# o and O change the order (subject, size, sender, reversed, threads), the
+# status bar says which, and the order chosen (threads too) is the
+# folder's again after a restart; the sort key of the configuration is the
+# default.
 . "$(dirname "$0")/lib.sh"
 
 md="$T/INBOX"
@@ -45,8 +46,20 @@ wait_for '\(sort: from\)' "order kept after a restart"
 grep -q "^0 from date $md" "$XDG_STATE_HOME/surel/sort-order" ||
 	fail "state file: $(cat "$XDG_STATE_HOME/surel/sort-order")"
 ok "the order is kept per folder between sessions"
+# O t: threads, the newest thread first; kept too.
+keys O t
+wait_for '\(threads\)' "threads"
+screen > /dev/null
+[ "$(rows)" = "apple cherry banana " ] || fail "threads not newest first: $(cat "$T/screen")"
+keys q
+wait_for '^SUREL-EXIT 0'
+ui_stop
+ui_start -f "$md"
+wait_for '\(threads\)' "threads kept after a restart"
+[ "$(rows)" = "apple cherry banana " ] || fail "thread order not kept: $(cat "$T/screen")"
+ok "threads on, and their order, are kept too"
 keys o d
-wait_gone '\(sort:'
+wait_gone '\(threads\)'
 keys q
 wait_for '^SUREL-EXIT 0'
 ui_stop
