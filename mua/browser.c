@@ -1480,6 +1480,9 @@ static void unsent(void *arg, const char *in_reply_to)
 		set_replied(arg, in_reply_to, 0);
 }
 
+static void pipe_msgs(struct browser *b, int tagged);
+static void transfer(struct browser *b, int move, int tagged);
+
 static void open_msg(struct browser *b)
 {
 	struct err err = ERR_INIT;
@@ -1505,6 +1508,16 @@ static void open_msg(struct browser *b)
 		}
 		if (act == PAGER_PREV && b->cur > 0) {
 			b->cur--;
+			continue;
+		}
+		/* |, C: the message again afterwards; s: back to the index. */
+		if (act == PAGER_PIPE || act == PAGER_COPY || act == PAGER_SAVE) {
+			if (act == PAGER_PIPE)
+				pipe_msgs(b, 0);
+			else
+				transfer(b, act == PAGER_SAVE, 0);
+			if (act == PAGER_SAVE)
+				break;
 			continue;
 		}
 		if (act == PAGER_DELETE) {

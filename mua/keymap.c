@@ -79,6 +79,9 @@ static const struct keymap_fn pager_fns[] = {
 	{ "flag-message", 'F', "F", "flag or unflag the message" },
 	{ "help", '?', "?", "list the keys bound in this menu" },
 	/* tagging, sorting, pipe, save, threads */
+	{ "pipe-message", '|', "|", "pipe the message to a shell command (C-t at the prompt: decoded)" },
+	{ "copy-message", 'C', "C", "copy the message to a folder, or to an mbox or .eml file" },
+	{ "save-message", 's', "s", "move the message to a folder, or save it to a file and mark it deleted" },
 	/* mailing lists, patterns, read state, headers */
 };
 

@@ -644,6 +644,9 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case 'f': act = PAGER_FORWARD; done = 1; break;
 		case 'd': act = PAGER_DELETE; done = 1; break;
 		case 'F': act = PAGER_FLAG; done = 1; break;
+		case '|': act = PAGER_PIPE; done = 1; break;
+		case 'C': act = PAGER_COPY; done = 1; break;
+		case 's': act = PAGER_SAVE; done = 1; break;
 		case 'v':
 			if (pg.m)
 				parts_view(&pg);

@@ -24,6 +24,9 @@ enum pager_action {
 	PAGER_FORWARD,   /* f */
 	PAGER_DELETE,    /* d: mark deleted and go on */
 	PAGER_FLAG,      /* F */
+	PAGER_PIPE,      /* |: pipe the message to a command */
+	PAGER_COPY,      /* C: copy it to a folder or file */
+	PAGER_SAVE,      /* s: move or save it */
 };
 
 /* Show the len bytes of a raw message; title is shown in the status bar

@@ -55,6 +55,23 @@ keys '\;' t
 wait_gone 'Tag:'
 ok ";| pipes the tagged messages as one mbox"
 
+# The same from the pager, which shows the message again afterwards.
+keys = Enter
+wait_for 'café au lait'
+keys '|'
+wait_for '^Pipe to:'
+keys "$T/catch $T/raw2" Enter
+wait_for 'press a key'
+keys Space
+wait_for 'café au lait'
+cmp -s "$T/raw2" "$md/cur/1700000001.M1P1.test:2,S" || fail "pipe from the pager: $(od -c "$T/raw2" | head)"
+keys C "$T/two.eml" Enter
+wait_for 'copied to'
+cmp -s "$T/two.eml" "$md/cur/1700000001.M1P1.test:2,S" || fail ".eml copy from the pager differs"
+keys q
+wait_for 'Msgs:2'
+ok "| and C in the pager"
+
 keys = C
 wait_for '^Copy to folder:'
 keys "$T/one.eml" Enter
