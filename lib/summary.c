@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "ascii.h"
 #include "summary.h"
 
 /* No string: the field stays NULL. */
@@ -214,6 +215,84 @@ static void first_addr(const struct msg *m, const char *h, struct buf *out, size
 		addr_list_free(a, n);
 }
 
+/* Every mailbox of header h as lines "addr" or "addr\tname": the offset
+ * of the NUL-terminated text, or NONE when there is none. */
+static size_t all_addrs(const struct msg *m, const char *h, struct buf *out)
+{
+	struct addr_mbox *a = NULL;
+	size_t n = msg_addrs(m, h, &a), off = out->len, i;
+	const char *s;
+
+	if (n == 0)
+		return NONE;
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf_putc(out, '\n');
+		buf_puts(out, a[i].addr);
+		if (!a[i].name || !*a[i].name)
+			continue;
+		buf_putc(out, '\t');
+		for (s = a[i].name; *s; s++)
+			buf_putc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	}
+	buf_putc(out, '\0');
+	addr_list_free(a, n);
+	return off;
+}
+
+int summary_list_post(const char *v, struct buf *out)
+{
+	const char *p, *e;
+
+	if (!v)
+		return 0;
+	v += strspn(v, " \t\r\n");
+	if (strlen(v) >= 2 && ascii_ieq(v, 2, "no") && (v[2] == '\0' || strchr(" \t\r\n(", v[2])))
+		return -1;
+	for (p = v; (p = strchr(p, '<')) != NULL; p++) {
+		p += strspn(p + 1, " \t\r\n") + 1;
+		if (strlen(p) < 7 || !ascii_ieq(p, 7, "mailto:"))
+			continue;
+		p += 7;
+		for (e = p; *e && *e != '>' && *e != '?' && !is_blank(*e); e++)
+			;
+		if (e == p)
+			continue;
+		buf_append(out, p, (size_t)(e - p));
+		return 1;
+	}
+	return 0;
+}
+
+/* The list of m: offset of List-Post's address, else of List-Id's id (what
+ * stands in its <>, else the trimmed value), else NONE. */
+static size_t list_of(const struct msg *m, struct buf *out)
+{
+	size_t off = out->len;
+	const char *v = msg_header(m, "List-Id"), *lt, *gt;
+
+	if (summary_list_post(msg_header(m, "List-Post"), out) == 1) {
+		buf_putc(out, '\0');
+		return off;
+	}
+	if (!v)
+		return NONE;
+	lt = strchr(v, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (lt && gt && gt > lt + 1) {
+		buf_append(out, lt + 1, (size_t)(gt - lt - 1));
+	} else {
+		v += strspn(v, " \t\r\n");
+		for (gt = v + strlen(v); gt > v && is_blank(gt[-1]); gt--)
+			;
+		if (gt == v)
+			return NONE;
+		buf_append(out, v, (size_t)(gt - v));
+	}
+	buf_putc(out, '\0');
+	return off;
+}
+
 static const char *at(const struct buf *b, size_t off)
 {
 	return off == NONE ? NULL : b->data + off;
@@ -221,7 +300,7 @@ static const char *at(const struct buf *b, size_t off)
 
 void summary_read(const struct msg *m, struct buf *scratch, struct summary *out)
 {
-	size_t from, from_addr, to, to_addr, irt, refs;
+	size_t from, from_addr, to, to_addr, irt, refs, to_all, cc_all, list;
 	const char *s;
 
 	buf_reset(scratch);
@@ -234,10 +313,16 @@ void summary_read(const struct msg *m, struct buf *scratch, struct summary *out)
 	first_addr(m, "To", scratch, &to, &to_addr);
 	irt = first_id(msg_header(m, "In-Reply-To"), scratch);
 	refs = id_list(msg_header(m, "References"), scratch);
+	to_all = all_addrs(m, "To", scratch);
+	cc_all = all_addrs(m, "Cc", scratch);
+	list = list_of(m, scratch);
 	/* Pointers last: the buffer may have moved while it grew. */
 	out->from = at(scratch, from);
 	out->from_addr = at(scratch, from_addr);
 	out->to = at(scratch, to);
 	out->in_reply_to = at(scratch, irt);
 	out->references = at(scratch, refs);
+	out->to_all = at(scratch, to_all);
+	out->cc_all = at(scratch, cc_all);
+	out->list = at(scratch, list);
 }

@@ -21,6 +21,7 @@
 #include "oauth2.h"
 #include "pager.h"
 #include "path.h"
+#include "patenv.h"
 #include "pattern.h"
 #include "queue.h"
 #include "qview.h"
@@ -58,6 +59,7 @@ struct browser {
 	int quit;
 	struct acct_view *saved; /* accounts switched away from (A) */
 	size_t nsaved;
+	struct pattern_env penv; /* the user's addresses and lists (lists.h) */
 };
 
 /* What the index keeps of an account while another one is shown, so that
@@ -152,6 +154,10 @@ static void fill_pmsg(const struct browser *b, size_t i, struct pattern_msg *pm)
 	pm->flags = m->flags;
 	pm->deleted = b->del[i];
 	pm->date = m->date;
+	pm->to_all = m->to_all;
+	pm->cc_all = m->cc_all;
+	pm->list = m->list;
+	pm->env = &b->penv;
 }
 
 struct body_arg {
@@ -187,7 +193,7 @@ static int body_progress(void *arg, size_t bytes)
 }
 
 /* ~b: read in pieces (bodysearch.h); -1 when the user stopped it. */
-static int body_has(void *arg, const char *needle)
+static int body_has(void *arg, const struct pattern_re *needle)
 {
 	struct body_arg *ba = arg;
 	struct err err = ERR_INIT;
@@ -981,35 +987,95 @@ static int settle_marks(struct browser *b)
 	return ans == 1 ? expunge(b) : 0;
 }
 
-static int row_matches(const struct browser *b, size_t row, const char *s)
+/* Whether row matches p; -1 when a key stopped a body search. */
+static int row_matches(struct browser *b, size_t row, const struct pattern *p,
+		       struct body_arg *ba)
 {
-	const struct index_msg *m = msg_at_row(b, row);
+	struct pattern_msg pm;
 
-	return pattern_contains(m->subject, strlen(m->subject), s) ||
-	       pattern_contains(m->from, strlen(m->from), s) ||
-	       pattern_contains(m->from_addr, strlen(m->from_addr), s);
+	ba->msg = b->view[row];
+	fill_pmsg(b, b->view[row], &pm);
+	return pattern_match(p, &pm, body_has, ba);
 }
 
-/* The first row from start on (wrapping) that matches s, or NONE. */
-static size_t find_row(const struct browser *b, size_t start, const char *s)
+/* The first row from start on (wrapping) that matches p, or NONE (also
+ * when a key stopped a body search: *stopped says so). */
+static size_t find_row(struct browser *b, size_t start, const struct pattern *p, int *stopped)
 {
+	struct body_arg ba;
 	size_t k, r;
+	int m;
 
+	memset(&ba, 0, sizeof(ba));
+	ba.b = b;
+	ba.total = b->nview;
+	clock_gettime(CLOCK_MONOTONIC, &ba.last);
+	*stopped = 0;
 	for (k = 0; k < b->nview; k++) {
 		r = (start + k) % b->nview;
-		if (row_matches(b, r, s))
+		ba.done = k;
+		m = row_matches(b, r, p, &ba);
+		if (m < 0) {
+			*stopped = 1;
+			return NONE;
+		}
+		if (m == 1)
 			return r;
 	}
 	return NONE;
 }
 
+/* The search text as a pattern (a bare word is "~f word | ~s word", as
+ * mutt's simple search); NULL with err filled when it does not parse. */
+static struct pattern *search_pattern(const char *text, struct err *err)
+{
+	return pattern_parse(text, time(NULL), err);
+}
+
+/* As the user types: header terms only (a body search waits for Enter),
+ * and a pattern not finished yet leaves the cursor where it was. */
 static void search_changed(void *arg, const char *line)
 {
 	struct browser *b = arg;
-	size_t r = *line ? find_row(b, b->search_from, line) : NONE;
+	struct err err = ERR_INIT;
+	struct pattern *p = *line ? search_pattern(line, &err) : NULL;
+	size_t r = NONE;
+	int stopped;
 
+	if (p && !pattern_uses_body(p))
+		r = find_row(b, b->search_from, p, &stopped);
+	pattern_free(p);
 	b->cur = r != NONE ? r : b->search_from;
 	draw(b);
+}
+
+/* Search for b->search from row start; says why when nothing is found. */
+static void search_from(struct browser *b, size_t start, int wrap_note)
+{
+	struct err err = ERR_INIT;
+	struct pattern *p = search_pattern(b->search.data, &err);
+	size_t r;
+	int stopped;
+
+	if (!p) {
+		ui_error("%s", err.msg);
+		return;
+	}
+	if (pattern_uses_body(p))
+		ui_message("searching message bodies (any key stops)");
+	r = find_row(b, start, p, &stopped);
+	pattern_free(p);
+	if (stopped) {
+		ui_error("search interrupted");
+	} else if (r == NONE) {
+		ui_error("not found: %s", b->search.data);
+	} else {
+		if (wrap_note && r <= b->cur)
+			ui_message("search wrapped");
+		else
+			ui_message("%s", "");
+		b->cur = r;
+	}
 }
 
 static void search(struct browser *b)
@@ -1028,28 +1094,19 @@ static void search(struct browser *b)
 	buf_reset(&b->search);
 	buf_append(&b->search, line.data, line.len);
 	buf_release(&line);
-	if (!row_matches(b, b->cur, b->search.data))
-		ui_error("not found: %s", b->search.data);
+	b->cur = b->search_from;
+	search_from(b, b->search_from, 0);
 }
 
 static void search_next(struct browser *b)
 {
-	size_t r;
-
 	if (b->search.len == 0) {
 		ui_error("no search yet (use /)");
 		return;
 	}
 	if (b->nview == 0)
 		return;
-	r = find_row(b, (b->cur + 1) % b->nview, b->search.data);
-	if (r == NONE)
-		ui_error("not found: %s", b->search.data);
-	else {
-		if (r <= b->cur)
-			ui_message("search wrapped");
-		b->cur = r;
-	}
+	search_from(b, (b->cur + 1) % b->nview, 1);
 }
 
 static void limit(struct browser *b)
@@ -1133,7 +1190,8 @@ static void compose(struct browser *b, enum composeui_kind kind)
 	r = composeui_run(b->cfg, b->acct ? cfg_account_name(b->acct) : NULL, b->q, kind, data, len);
 	ui_set_redraw(draw, b);
 	free(data);
-	if (r == COMPOSEUI_SENT && (kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP))
+	if (r == COMPOSEUI_SENT &&
+	    (kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP || kind == COMPOSEUI_LIST))
 		set_flag(b, i, 'R', 1);
 	count_queue(b);
 }
@@ -1233,9 +1291,11 @@ static void open_msg(struct browser *b)
 			set_flag(b, i, 'F', !strchr(mailbox_at(b->mb, i)->flags, 'F'));
 			continue;
 		}
-		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD)
+		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD ||
+		    act == PAGER_LIST)
 			compose(b, act == PAGER_REPLY ? COMPOSEUI_REPLY :
-				   act == PAGER_GROUP ? COMPOSEUI_GROUP : forward_kind(b));
+				   act == PAGER_GROUP ? COMPOSEUI_GROUP :
+				   act == PAGER_LIST ? COMPOSEUI_LIST : forward_kind(b));
 		break;
 	}
 	buf_release(&title);
@@ -1254,12 +1314,13 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "c", "change folder (Tab completes, ? lists the folders)" },
 	{ "y", "folder list with message and unread counts, every account's (Enter opens)" },
 	{ "A", "accounts with their INBOX's counts: switch to one (and back where you were)" },
-	{ "/ n", "search sender and subject, next match" },
-	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
+	{ "/ n", "search by a pattern (a word: sender and subject; ~b word: bodies), next match" },
+	{ "l", "limit by a pattern: ~f ~t ~c ~C ~L ~s ~b ~d ~N ~F ~R ~D ~A ~p ~P ~l ~u ! | ()" },
 	{ "T", "threads on / off" },
 	{ "m", "compose a new message (offers to recall a postponed one)" },
 	{ "R", "recall a postponed message from the drafts folder" },
-	{ "r g", "reply, reply to all" },
+	{ "r g", "reply (asks when Reply-To is not From), reply to all" },
+	{ "L", "reply to the mailing list (Mail-Followup-To, else List-Post)" },
 	{ "f", "forward (inline, or attached: forward_attach in the config)" },
 	{ "Esc f", "forward as an attachment (message/rfc822)" },
 	{ "Q", "outgoing queue" },
@@ -1371,6 +1432,9 @@ static void key(struct browser *b, int k)
 	case 'g':
 		compose(b, COMPOSEUI_GROUP);
 		break;
+	case 'L':
+		compose(b, COMPOSEUI_LIST);
+		break;
 	case 'f':
 		if (cur_msg(b) != NONE)
 			compose(b, forward_kind(b));
@@ -1422,6 +1486,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	buf_init(&b.search);
 	b.cfg = o->cfg;
 	b.acct = o->account;
+	patenv_init(&b.penv, o->cfg);
 	b.root = o->account ? xstrdup(cfg_get(o->account, "maildir")) : NULL;
 	b.q = queue_open(NULL, &qerr);
 	count_queue(&b);

@@ -8,6 +8,7 @@ mua_libmua_a_SOURCES = \
 	mua/identity.c mua/identity.h \
 	mua/thread.c mua/thread.h \
 	mua/pattern.c mua/pattern.h \
+	mua/patenv.c mua/patenv.h \
 	mua/ui.c mua/ui.h \
 	mua/mailbox.c mua/mailbox.h \
 	mua/mbox.c mua/mbox.h \

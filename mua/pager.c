@@ -631,6 +631,7 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case 'K': act = PAGER_PREV; done = 1; break;
 		case 'r': act = PAGER_REPLY; done = 1; break;
 		case 'g': act = PAGER_GROUP; done = 1; break;
+		case 'L': act = PAGER_LIST; done = 1; break;
 		case 'f': act = PAGER_FORWARD; done = 1; break;
 		case 'd': act = PAGER_DELETE; done = 1; break;
 		case 'F': act = PAGER_FLAG; done = 1; break;
@@ -647,7 +648,7 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 				{ "< >", "top, bottom" },
 				{ "J K", "next, previous message" },
 				{ "v", "list the parts (Enter views one through mailcap, s saves it)" },
-				{ "r g f", "reply, reply to all, forward" },
+				{ "r g L f", "reply, reply to all, to the list, forward" },
 				{ "d F", "mark deleted, flag" },
 			};
 			ui_show_help("pager keys", keys, sizeof(keys) / sizeof(keys[0]));

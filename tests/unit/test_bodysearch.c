@@ -9,6 +9,7 @@
 
 #include "bodysearch.h"
 #include "buf.h"
+#include "pattern.h"
 #include "suites.h"
 #include "tutil.h"
 #include "xalloc.h"
@@ -18,15 +19,19 @@ static int both(const char *msg, size_t len, const char *needle)
 {
 	const char *dir = tutil_tmpdir();
 	char *path = xasprintf("%s/m", dir);
+	struct err err = ERR_INIT;
+	struct pattern_re *re = pattern_re_new(needle, &err);
 	int fd, r1, r2;
 
+	CU_ASSERT_PTR_NOT_NULL_FATAL(re);
 	CU_ASSERT_EQUAL_FATAL(tutil_write(path, msg, len), 0);
 	fd = open(path, O_RDONLY);
 	CU_ASSERT_FATAL(fd >= 0);
-	r1 = bodysearch_fd(fd, needle, NULL, NULL);
+	r1 = bodysearch_fd(fd, re, NULL, NULL);
 	close(fd);
-	r2 = bodysearch_mem(msg, len, needle, NULL, NULL);
+	r2 = bodysearch_mem(msg, len, re, NULL, NULL);
 	CU_ASSERT_EQUAL(r1, r2);
+	pattern_re_free(re);
 	free(path);
 	tutil_rmtree();
 	return r1;
@@ -38,6 +43,10 @@ static void test_simple(void)
 	static const char crlf[] = "From: a\r\nSubject: x\r\n\r\nbody text\r\n";
 
 	CU_ASSERT_EQUAL(both(m, strlen(m), "needle in"), 1);
+	/* Regular expressions, line by line, Unicode case folded. */
+	CU_ASSERT_EQUAL(both(m, strlen(m), "^the body.*needle"), 1);
+	CU_ASSERT_EQUAL(both(m, strlen(m), "^body"), 0);
+	CU_ASSERT_EQUAL(both(m, strlen(m), "in it\\.$"), 1);
 	CU_ASSERT_EQUAL(both(m, strlen(m), "body"), 1);
 	/* The header block is not the body. */
 	CU_ASSERT_EQUAL(both(m, strlen(m), "subject"), 0);
@@ -66,6 +75,18 @@ static void test_boundaries(void)
 		CU_ASSERT_EQUAL(both(b.data, b.len, "NEEDLE"), 1);
 		CU_ASSERT_EQUAL(both(b.data, b.len, "needlex"), 0);
 	}
+	/* A line split between pieces is searched whole. */
+	for (k = 0; k < 4; k++) {
+		buf_reset(&b);
+		buf_puts(&b, "Subject: lines\n\n");
+		while (b.len < BODYSEARCH_CHUNK - 200 + 64 * k)
+			buf_puts(&b, "filler line\n");
+		buf_puts(&b, "Begin of a sentence that runs over the piece boundary to its end\n");
+		while (b.len < 2 * BODYSEARCH_CHUNK)
+			buf_puts(&b, "more\n");
+		CU_ASSERT_EQUAL(both(b.data, b.len, "^begin of.*to its end$"), 1);
+		CU_ASSERT_EQUAL(both(b.data, b.len, "filler.*sentence"), 0);
+	}
 	/* Past what is kept for decoding, raw search still finds it. */
 	buf_reset(&b);
 	buf_puts(&b, "Subject: huge\n\n");
@@ -89,6 +110,7 @@ static void test_decoded(void)
 	CU_ASSERT_EQUAL(both(qp, strlen(qp), "caf\xc3\xa9"), 1);
 	CU_ASSERT_EQUAL(both(b64, strlen(b64), "hidden treasure"), 1);
 	CU_ASSERT_EQUAL(both(b64, strlen(b64), "treasures"), 0);
+	CU_ASSERT_EQUAL(both(qp, strlen(qp), "CAF\xc3\x89"), 1);
 }
 
 static int calls;
@@ -103,14 +125,18 @@ static int stop_at_second(void *arg, size_t bytes)
 static void test_stop(void)
 {
 	struct buf b = BUF_INIT;
+	struct err err = ERR_INIT;
+	struct pattern_re *re = pattern_re_new("needle", &err);
 
 	buf_puts(&b, "Subject: s\n\n");
 	while (b.len < 4 * BODYSEARCH_CHUNK)
 		buf_putc(&b, 'q');
 	buf_puts(&b, "needle");
+
 	calls = 0;
-	CU_ASSERT_EQUAL(bodysearch_mem(b.data, b.len, "needle", stop_at_second, NULL), -1);
+	CU_ASSERT_EQUAL(bodysearch_mem(b.data, b.len, re, stop_at_second, NULL), -1);
 	CU_ASSERT_EQUAL(calls, 2);
+	pattern_re_free(re);
 	buf_release(&b);
 }
 
