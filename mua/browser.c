@@ -28,6 +28,7 @@
 #include "recall.h"
 #include "thread.h"
 #include "ui.h"
+#include "weed.h"
 #include "xalloc.h"
 
 #define NONE SIZE_MAX
@@ -1478,6 +1479,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	if (!mb)
 		return -1;
 	ui_set_colors(o->cfg);
+	weed_set(o->cfg ? cfg_general(o->cfg, "headers_shown") : NULL);
 	if (ui_start(err) < 0) {
 		mailbox_free(mb);
 		return -1;

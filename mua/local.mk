@@ -9,6 +9,7 @@ mua_libmua_a_SOURCES = \
 	mua/thread.c mua/thread.h \
 	mua/pattern.c mua/pattern.h \
 	mua/patenv.c mua/patenv.h \
+	mua/weed.c mua/weed.h \
 	mua/ui.c mua/ui.h \
 	mua/mailbox.c mua/mailbox.h \
 	mua/mbox.c mua/mbox.h \
