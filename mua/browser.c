@@ -15,6 +15,7 @@
 #include "browser.h"
 #include "composeui.h"
 #include "folderlist.h"
+#include "keymap.h"
 #include "mailbox.h"
 #include "maildir.h"
 #include "msg.h"
@@ -28,6 +29,7 @@
 #include "recall.h"
 #include "thread.h"
 #include "ui.h"
+#include "unread.h"
 #include "weed.h"
 #include "xalloc.h"
 
@@ -463,11 +465,18 @@ static void draw_row(struct browser *b, int y, size_t row)
 		ui_text(y, (int)x, (size_t)cols - x, m->subject, strlen(m->subject), c, attr);
 }
 
+/* The key bar, most used first: what does not fit is left out. */
+static const struct keymap_bar index_bar[] = {
+	{ 'q', "Quit" }, { 'd', "Del" }, { 'u', "Undel" }, { 's', "Move" }, { 'r', "Reply" },
+	{ 'm', "Mail" }, { 'c', "Folder" }, { '/', "Search" }, { 'l', "Limit" }, { 'F', "Flag" },
+	{ 'I', "Threads" }, { 'Q', "Queue" },
+};
+
 static void draw(void *arg)
 {
 	struct browser *b = arg;
 	size_t rows = list_rows(), y;
-	struct buf st = BUF_INIT;
+	struct buf st = BUF_INIT, bar = BUF_INIT;
 
 	if (b->cur < b->top)
 		b->top = b->cur;
@@ -478,7 +487,10 @@ static void draw(void *arg)
 	if (b->top + rows > b->nview)
 		b->top = b->nview > rows ? b->nview - rows : 0;
 	erase();
-	ui_help_bar("q:Quit  d:Del  u:Undel  F:Flag  s:Move  c:Folder  /:Search  l:Limit  T:Threads  m:Mail  r:Reply  Q:Queue  ?:Help");
+	keymap_bar(KEYMAP_INDEX, index_bar, sizeof(index_bar) / sizeof(index_bar[0]),
+		   (size_t)ui_cols(), &bar);
+	ui_help_bar(bar.data);
+	buf_release(&bar);
 	for (y = 0; y < rows && b->top + y < b->nview; y++)
 		draw_row(b, (int)y + 1, b->top + y);
 	buf_printf(&st, "-- surel: %s [Msgs:%zu New:%zu", b->name, b->n, b->nnew);
@@ -1110,6 +1122,121 @@ static void search_next(struct browser *b)
 	search_from(b, (b->cur + 1) % b->nview, 1);
 }
 
+/* M-/: search-body, "/" with ~b around what is typed. */
+static void search_body(struct browser *b)
+{
+	struct buf line = BUF_INIT;
+	const char *c;
+
+	if (b->nview == 0)
+		return;
+	if (ui_prompt("Search bodies: ", NULL, NULL, &line) < 0 || line.len == 0) {
+		buf_release(&line);
+		return;
+	}
+	buf_reset(&b->search);
+	if (!strchr(line.data, '\'')) {
+		buf_printf(&b->search, "~b '%s'", line.data);
+	} else {
+		buf_puts(&b->search, "~b \"");
+		for (c = line.data; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				buf_putc(&b->search, '\\');
+			buf_putc(&b->search, *c);
+		}
+		buf_putc(&b->search, '"');
+	}
+	buf_release(&line);
+	search_from(b, b->cur, 0);
+}
+
+/* ---- read state ------------------------------------------------------- */
+
+/* N: unread to read and back, then on to the next message as d does. */
+static void toggle_new(struct browser *b)
+{
+	size_t i = cur_msg(b);
+
+	if (i == NONE)
+		return;
+	if (set_flag(b, i, 'S', is_unread(mailbox_at(b->mb, i))) == 0 && b->cur + 1 < b->nview)
+		b->cur++;
+}
+
+/* The first row from row on with an unread message not marked deleted. */
+static size_t unread_row(const struct browser *b, size_t row)
+{
+	for (; row < b->nview; row++)
+		if (is_unread(msg_at_row(b, row)) && !b->del[b->view[row]])
+			return row;
+	return NONE;
+}
+
+/* next-unread-mailbox: the next folder with unread mail, the cursor on
+ * its first unread message; with ask, only when the user agrees. */
+static void next_unread_mailbox(struct browser *b, int ask)
+{
+	struct buf q = BUF_INIT;
+	size_t unread = 0, r;
+	char *name, *want;
+
+	if (!b->root) {
+		ui_error("no account: other folders need a configured maildir");
+		return;
+	}
+	name = unread_next_folder(b->root, b->name, &unread);
+	if (!name) {
+		ui_error(ask ? "no more unread messages" : "no other folder has unread mail");
+		return;
+	}
+	buf_printf(&q, "No more unread messages here; open %s (%zu unread)?", name, unread);
+	if (ask && !ui_confirm(q.data)) {
+		buf_release(&q);
+		free(name);
+		return;
+	}
+	buf_release(&q);
+	want = xstrdup(name);
+	open_folder(b, name);
+	if (strcmp(b->name, want) == 0 && (r = unread_row(b, 0)) != NONE)
+		b->cur = r;
+	free(want);
+}
+
+/* Tab: the next unread message, else the next folder with some. */
+static void next_unread(struct browser *b)
+{
+	size_t r = unread_row(b, b->nview ? b->cur + 1 : 0);
+
+	if (r != NONE)
+		b->cur = r;
+	else
+		next_unread_mailbox(b, 1);
+}
+
+/* read-limit: every unread message the index shows marked read. */
+static void read_limit(struct browser *b)
+{
+	struct buf q = BUF_INIT;
+	size_t r, n = 0, done = 0;
+
+	for (r = 0; r < b->nview; r++)
+		n += is_unread(msg_at_row(b, r));
+	if (n == 0) {
+		ui_message("no unread message %s", b->limit_text ? "in the limit" : "in the folder");
+		return;
+	}
+	buf_printf(&q, "Mark %zu unread message%s %sread?", n, n == 1 ? "" : "s",
+		   b->limit_text ? "of the limit " : "");
+	if (ui_confirm(q.data)) {
+		for (r = 0; r < b->nview; r++)
+			if (is_unread(msg_at_row(b, r)) && set_flag(b, b->view[r], 'S', 1) == 0)
+				done++;
+		ui_message("%zu message%s marked read", done, done == 1 ? "" : "s");
+	}
+	buf_release(&q);
+}
+
 static void limit(struct browser *b)
 {
 	struct err err = ERR_INIT;
@@ -1302,33 +1429,6 @@ static void open_msg(struct browser *b)
 	buf_release(&title);
 }
 
-static const struct ui_keyhelp index_keys[] = {
-	{ "j k Down Up", "move" },
-	{ "PgDn PgUp", "page down, up" },
-	{ "= *", "first, last message" },
-	{ "Enter", "open the message (pager)" },
-	{ "q", "quit (asks to expunge marked messages)" },
-	{ "d u", "mark deleted, unmark" },
-	{ "$", "expunge: marked messages go to trash_folder, else are deleted" },
-	{ "F", "flag / unflag" },
-	{ "s", "move to a folder (Tab completes)" },
-	{ "c", "change folder (Tab completes, ? lists the folders)" },
-	{ "y", "folder list with message and unread counts, every account's (Enter opens)" },
-	{ "A", "accounts with their INBOX's counts: switch to one (and back where you were)" },
-	{ "/ n", "search by a pattern (a word: sender and subject; ~b word: bodies), next match" },
-	{ "l", "limit by a pattern: ~f ~t ~c ~C ~L ~s ~b ~d ~N ~F ~R ~D ~A ~p ~P ~l ~u ! | ()" },
-	{ "T", "threads on / off" },
-	{ "m", "compose a new message (offers to recall a postponed one)" },
-	{ "R", "recall a postponed message from the drafts folder" },
-	{ "r g", "reply (asks when Reply-To is not From), reply to all" },
-	{ "L", "reply to the mailing list (Mail-Followup-To, else List-Post)" },
-	{ "f", "forward (inline, or attached: forward_attach in the config)" },
-	{ "Esc f", "forward as an attachment (message/rfc822)" },
-	{ "Q", "outgoing queue" },
-	{ "Ctrl-L", "redraw" },
-	{ "?", "this help" },
-};
-
 static void quit(struct browser *b)
 {
 	if (settle_marks(b) == 0)
@@ -1357,25 +1457,25 @@ static void key(struct browser *b, int k)
 	size_t rows = list_rows();
 
 	switch (k) {
-	case 'j': case KEY_DOWN:
+	case 'j':
 		if (b->cur + 1 < b->nview)
 			b->cur++;
 		break;
-	case 'k': case KEY_UP:
+	case 'k':
 		if (b->cur > 0)
 			b->cur--;
 		break;
-	case KEY_NPAGE: case ' ':
+	case KEY_NPAGE:
 		if (b->nview)
 			b->cur = b->cur + rows < b->nview ? b->cur + rows : b->nview - 1;
 		break;
-	case KEY_PPAGE: case '-':
+	case KEY_PPAGE:
 		b->cur = b->cur > rows ? b->cur - rows : 0;
 		break;
-	case KEY_HOME: case '=':
+	case '=':
 		b->cur = 0;
 		break;
-	case KEY_END: case '*':
+	case '*':
 		b->cur = b->nview ? b->nview - 1 : 0;
 		break;
 	case '\n':
@@ -1418,7 +1518,7 @@ static void key(struct browser *b, int k)
 	case 'l':
 		limit(b);
 		break;
-	case 'T':
+	case 'I':
 		toggle_threads(b);
 		break;
 	case 'm':
@@ -1436,15 +1536,29 @@ static void key(struct browser *b, int k)
 	case 'L':
 		compose(b, COMPOSEUI_LIST);
 		break;
+	case KEYMAP_SEARCH_BODY:
+		search_body(b);
+		break;
+	case 'N':
+		toggle_new(b);
+		break;
+	case '\t':
+		next_unread(b);
+		break;
+	case KEYMAP_NEXT_UNREAD_MAILBOX:
+		next_unread_mailbox(b, 0);
+		break;
+	case KEYMAP_READ_LIMIT:
+		read_limit(b);
+		break;
 	case 'f':
 		if (cur_msg(b) != NONE)
 			compose(b, forward_kind(b));
 		break;
-	case UI_KEY_ESC:
+	case KEYMAP_FORWARD_ATTACH:
 		/* Esc f (mutt's forward-message with mime_forward set): forward
 		 * as an attachment whatever forward_attach says. */
-		if (ui_getkey(1000) == 'f')
-			compose(b, COMPOSEUI_FORWARD_ATTACH);
+		compose(b, COMPOSEUI_FORWARD_ATTACH);
 		break;
 	case 'Q':
 		if (!b->q) {
@@ -1456,7 +1570,7 @@ static void key(struct browser *b, int k)
 		count_queue(b);
 		break;
 	case '?':
-		ui_show_help("index keys", index_keys, sizeof(index_keys) / sizeof(index_keys[0]));
+		keymap_help(KEYMAP_INDEX);
 		break;
 	case UI_KEY_CTRL('l'):
 		clearok(curscr, TRUE);
@@ -1499,7 +1613,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 		ui_push_keys(o->keys);
 	while (!b.quit) {
 		draw(&b);
-		key(&b, ui_getkey(IDLE_MS));
+		key(&b, keymap_read(KEYMAP_INDEX, IDLE_MS));
 	}
 	ui_set_redraw(NULL, NULL);
 	ui_end();

@@ -10,7 +10,9 @@ mua_libmua_a_SOURCES = \
 	mua/pattern.c mua/pattern.h \
 	mua/patenv.c mua/patenv.h \
 	mua/weed.c mua/weed.h \
+	mua/unread.c mua/unread.h \
 	mua/ui.c mua/ui.h \
+	mua/keymap.c mua/keymap.h \
 	mua/mailbox.c mua/mailbox.h \
 	mua/mbox.c mua/mbox.h \
 	mua/pager.c mua/pager.h \
