@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "pattern.h"
 #include "xalloc.h"
 
@@ -133,14 +134,25 @@ const char *pattern_re_source(const struct pattern_re *re)
 	return re->src;
 }
 
-static int all_ascii(const char *s, size_t len)
+/* Whether the ASCII word w (n bytes) is in s[0..len), ASCII case folded. */
+static int ascii_find(const char *s, size_t len, const char *w, size_t n)
 {
-	size_t i;
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned char lo = (unsigned char)ascii_lower((unsigned char)w[0]);
+	size_t i, j;
 
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 0;
-	return 1;
+	if (n == 0)
+		return 1;
+	for (i = 0; i + n <= len; i++) {
+		if (ascii_lower(u[i]) != lo)
+			continue;
+		for (j = 1; j < n; j++)
+			if (ascii_lower(u[i + j]) != ascii_lower((unsigned char)w[j]))
+				break;
+		if (j == n)
+			return 1;
+	}
+	return 0;
 }
 
 int pattern_re_match(const struct pattern_re *re, const char *s, size_t len)
@@ -149,11 +161,12 @@ int pattern_re_match(const struct pattern_re *re, const char *s, size_t len)
 	locale_t old;
 	int rc;
 
-	/* Most text is ASCII, and a byte search is several times faster than
-	 * regexec() in a multibyte locale; other text may fold onto ASCII
-	 * (KELVIN SIGN is a 'k'), so it goes the long way. */
-	if (re->ascii_literal && all_ascii(s, len))
-		return pattern_contains(s, len, re->src);
+	/* A word of ASCII characters is found by a byte search, many times
+	 * faster than regexec() in a multibyte locale.  Characters outside
+	 * ASCII then never fold onto its letters; glibc's regexec() would let
+	 * DOTLESS I and LONG S match a lone 'i' or 's', and not much else. */
+	if (re->ascii_literal)
+		return ascii_find(s, len, re->src, strlen(re->src));
 	m[0].rm_so = 0;
 	m[0].rm_eo = (regoff_t)(len > INT_MAX ? INT_MAX : len);
 	old = enter_utf8();

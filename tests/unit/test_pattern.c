@@ -187,6 +187,11 @@ static void test_unicode_case(void)
 	CU_ASSERT_FALSE(pattern_re_match(re, "L'ETE", 5));
 	CU_ASSERT_STRING_EQUAL(pattern_re_source(re), "\xc3\xa9t\xc3\xa9");
 	pattern_re_free(re);
+	re = pattern_re_new("sun", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(re);
+	CU_ASSERT_FALSE(pattern_re_match(re, "the \xc3\xbc" "un", 7));
+	CU_ASSERT_TRUE(pattern_re_match(re, "\xc3\xbc SUN", 6));
+	pattern_re_free(re);
 	/* an ASCII word in text that is not ASCII */
 	re = pattern_re_new("plan", &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(re);
