@@ -117,17 +117,18 @@ static int finish(struct search *s)
 	return r;
 }
 
-static void start(struct search *s, const struct pattern_re *re)
+static void start(struct search *s, const struct pattern_re *re, unsigned flags)
 {
 	memset(s, 0, sizeof(*s));
 	s->re = re;
 	buf_init(&s->head);
 	buf_init(&s->tail);
-	s->body = (size_t)-1;
+	/* The whole message is a body that starts at its first byte. */
+	s->body = (flags & BODYSEARCH_WHOLE) ? 0 : (size_t)-1;
 }
 
-int bodysearch_fd(int fd, const struct pattern_re *re, bodysearch_progress_fn progress,
-		  void *arg)
+int bodysearch_fd(int fd, const struct pattern_re *re, unsigned flags,
+		  bodysearch_progress_fn progress, void *arg)
 {
 	struct search s;
 	char *chunk = malloc(BODYSEARCH_CHUNK);
@@ -135,7 +136,7 @@ int bodysearch_fd(int fd, const struct pattern_re *re, bodysearch_progress_fn pr
 
 	if (!chunk)
 		return -1;
-	start(&s, re);
+	start(&s, re, flags);
 	while (!s.found) {
 		r = read(fd, chunk, BODYSEARCH_CHUNK);
 		if (r < 0 && errno == EINTR)
@@ -158,13 +159,13 @@ int bodysearch_fd(int fd, const struct pattern_re *re, bodysearch_progress_fn pr
 	return finish(&s);
 }
 
-int bodysearch_mem(const char *data, size_t len, const struct pattern_re *re,
+int bodysearch_mem(const char *data, size_t len, const struct pattern_re *re, unsigned flags,
 		   bodysearch_progress_fn progress, void *arg)
 {
 	struct search s;
 	size_t off = 0, n;
 
-	start(&s, re);
+	start(&s, re, flags);
 	while (off < len && !s.found) {
 		n = len - off < BODYSEARCH_CHUNK ? len - off : BODYSEARCH_CHUNK;
 		feed(&s, data + off, n);

@@ -1,5 +1,5 @@
 /*
- * bodysearch: ~b of the limit pattern for one message, read in pieces so
+ * bodysearch: ~b (and ~B) of the limit pattern for one message, read in pieces so
  * a folder of big messages is searched in bounded memory, with progress
  * reported and a way to stop between pieces.  The body (after the header
  * block) is searched raw, all of it, in a window that spans piece
@@ -26,13 +26,17 @@ struct pattern_re;
  * non-zero stops the search. */
 typedef int (*bodysearch_progress_fn)(void *arg, size_t bytes);
 
+enum bodysearch_flags {
+	BODYSEARCH_WHOLE = 1u << 0,  /* the header block too (~B) */
+};
+
 /* Search the message readable from fd (read to its end or a match; not
  * closed) for re.  1 found, 0 not, -1 stopped by progress or a read
- * error.  progress may be NULL. */
-int bodysearch_fd(int fd, const struct pattern_re *re, bodysearch_progress_fn progress,
-		  void *arg);
+ * error.  progress may be NULL; flags: enum bodysearch_flags. */
+int bodysearch_fd(int fd, const struct pattern_re *re, unsigned flags,
+		  bodysearch_progress_fn progress, void *arg);
 /* The same over len bytes in memory (an mbox message), piece by piece. */
-int bodysearch_mem(const char *data, size_t len, const struct pattern_re *re,
+int bodysearch_mem(const char *data, size_t len, const struct pattern_re *re, unsigned flags,
 		   bodysearch_progress_fn progress, void *arg);
 
 #endif

@@ -196,7 +196,7 @@ static int body_progress(void *arg, size_t bytes)
 }
 
 /* ~b: read in pieces (bodysearch.h); -1 when the user stopped it. */
-static int body_has(void *arg, const struct pattern_re *needle)
+static int body_has(void *arg, const struct pattern_re *needle, unsigned flags)
 {
 	struct body_arg *ba = arg;
 	struct err err = ERR_INIT;
@@ -207,7 +207,8 @@ static int body_has(void *arg, const struct pattern_re *needle)
 
 	fd = mailbox_open_msg(ba->b->mb, ba->msg, &err);
 	if (fd >= 0) {
-		r = bodysearch_fd(fd, needle, body_progress, ba);
+		r = bodysearch_fd(fd, needle, (flags & PATTERN_BODY_WHOLE) ? BODYSEARCH_WHOLE : 0,
+				  body_progress, ba);
 		if (fstat(fd, &st) == 0)
 			ba->bytes += (unsigned long long)st.st_size;
 		close(fd);
@@ -216,7 +217,8 @@ static int body_has(void *arg, const struct pattern_re *needle)
 	}
 	if (mailbox_read(ba->b->mb, ba->msg, &data, &len, &err) < 0)
 		return 0;
-	r = bodysearch_mem(data, len, needle, body_progress, ba);
+	r = bodysearch_mem(data, len, needle, (flags & PATTERN_BODY_WHOLE) ? BODYSEARCH_WHOLE : 0,
+			   body_progress, ba);
 	ba->bytes += len;
 	free(data);
 	return r;

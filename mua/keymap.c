@@ -33,7 +33,7 @@ static const struct keymap_fn index_fns[] = {
 	{ "account-list", 'A', "A", "accounts with their INBOX's counts: switch to one" },
 	{ "search", '/', "/", "search by a pattern (a word: sender and subject)" },
 	{ "search-next", 'n', "n", "the next match of the last search" },
-	{ "limit", 'l', "l", "show only the messages matching a pattern (~f ~t ~c ~C ~L ~s ~b ~d ~N ~F ~R ~D ~A ~p ~P ~l ~u ! | ())" },
+	{ "limit", 'l', "l", "show only the messages matching a pattern (~f ~t ~c ~C ~L ~s ~b ~B ~d ~N ~F ~R ~D ~A ~p ~P ~l ~u ! | ())" },
 	{ "toggle-threads", 'I', "I", "thread view on or off" },
 	{ "mail", 'm', "m", "compose a new message (offers to recall a postponed one)" },
 	{ "recall-message", 'R', "R", "recall a postponed message from the drafts folder" },

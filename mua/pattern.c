@@ -14,7 +14,7 @@
 /* Terms from P_NEW on take no argument. */
 enum op {
 	P_AND, P_OR, P_NOT,
-	P_FROM, P_TO, P_CC, P_TOCC, P_ANYADDR, P_SUBJECT, P_BODY, P_DATE,
+	P_FROM, P_TO, P_CC, P_TOCC, P_ANYADDR, P_SUBJECT, P_BODY, P_WHOLE, P_DATE,
 	P_NEW, P_FLAGGED, P_REPLIED, P_DELETED, P_ALL, P_TOME, P_FROMME, P_LIST, P_SUBSCRIBED,
 };
 
@@ -343,6 +343,7 @@ static struct pattern *parse_term(struct parser *ps)
 		case 'L': op = P_ANYADDR; break;
 		case 's': op = P_SUBJECT; break;
 		case 'b': op = P_BODY; break;
+		case 'B': op = P_WHOLE; break;
 		case 'd': op = P_DATE; break;
 		case 'N': op = P_NEW; break;
 		case 'F': op = P_FLAGGED; break;
@@ -477,7 +478,8 @@ int pattern_uses_body(const struct pattern *p)
 {
 	if (!p)
 		return 0;
-	return p->op == P_BODY || pattern_uses_body(p->a) || pattern_uses_body(p->b);
+	return p->op == P_BODY || p->op == P_WHOLE || pattern_uses_body(p->a) ||
+	       pattern_uses_body(p->b);
 }
 
 int pattern_contains(const char *hay, size_t len, const char *needle)
@@ -607,7 +609,9 @@ int pattern_match(const struct pattern *p, const struct pattern_msg *m,
 	case P_SUBJECT:
 		return has(m->subject, p->re);
 	case P_BODY:
-		return body ? body(arg, p->re) : 0;
+		return body ? body(arg, p->re, 0) : 0;
+	case P_WHOLE:
+		return body ? body(arg, p->re, PATTERN_BODY_WHOLE) : 0;
 	case P_DATE:
 		if (m->date == (time_t)-1)
 			return 0;

@@ -1,7 +1,7 @@
 /*
  * pattern: the small language of `l` (limit) and `/` (search) in the
  * index, after mutt's patterns: ~f from, ~t to, ~c cc, ~C to or cc, ~L
- * from, to or cc, ~s subject, ~b body, ~d date range, ~N new, ~F flagged,
+ * from, to or cc, ~s subject, ~b body, ~B whole message, ~d date range, ~N new, ~F flagged,
  * ~R replied, ~D marked deleted, ~A all, ~p to me, ~P from me, ~l to a
  * mailing list, ~u to a subscribed list; juxtaposition is "and", '|' is
  * "or", '!' is "not", parentheses group; a word without '~' means
@@ -57,10 +57,14 @@ struct pattern_msg {
 	const struct pattern_env *env;
 };
 
-/* Called for ~b: 1 when the body of the message matches re (through
- * pattern_re_match, line by line), 0 when not, -1 to stop (interrupted
- * or unreadable, the caller decides which). */
-typedef int (*pattern_body_fn)(void *arg, const struct pattern_re *re);
+enum pattern_body_flags {
+	PATTERN_BODY_WHOLE = 1u << 0,  /* ~B: the header block too */
+};
+/* Called for ~b and ~B: 1 when the body of the message (with
+ * PATTERN_BODY_WHOLE in flags, the whole message) matches re (through
+ * pattern_re_match, line by line), 0 when not, -1 to stop (interrupted or
+ * unreadable, the caller decides which). */
+typedef int (*pattern_body_fn)(void *arg, const struct pattern_re *re, unsigned flags);
 
 /* Parse s; relative dates (~d <7d) count back from now.  Errors are
  * EX_USAGE with a message naming the problem ("unknown pattern '~x'").
@@ -69,7 +73,7 @@ struct pattern *pattern_parse(const char *s, time_t now, struct err *err)
 	__attribute__((warn_unused_result));
 void pattern_free(struct pattern *p);
 
-/* Whether evaluating p may call the body callback. */
+/* Whether evaluating p may call the body callback (~b, ~B). */
 int pattern_uses_body(const struct pattern *p);
 
 /* 1 when m matches p, 0 when not, -1 when the body callback said stop.

@@ -29,6 +29,9 @@ limit() {
 	pat=$1
 	n=$2
 	shift 2
+	# From no limit, so the wait cannot see the previous one's count.
+	keys l C-u Enter
+	wait_gone 'Shown:'
 	keys l C-u "$pat" Enter
 	wait_for "Shown:$n\\]" "'$pat' shows $n"
 	for w in "$@"; do
@@ -57,6 +60,9 @@ ok "~t ~c ~C ~L match addresses and names"
 limit '~p' 2 'm2' 'm3 privet'
 limit '~P' 1 'm4 mine'
 ok "~p (address or alias) and ~P"
+limit '~B "^cc: carol"' 1 'm2'
+limit '~b "^cc: carol"' 0
+ok "~B searches the header block too, ~b does not"
 keys l C-u Enter
 wait_for 'surel: INBOX \[Msgs:4 New:4\]'
 

@@ -14,8 +14,8 @@
 #include "tutil.h"
 #include "xalloc.h"
 
-/* Both ways: from a file and from memory. */
-static int both(const char *msg, size_t len, const char *needle)
+/* Both ways: from a file and from memory; with whole, ~B. */
+static int both_flags(const char *msg, size_t len, const char *needle, unsigned whole)
 {
 	const char *dir = tutil_tmpdir();
 	char *path = xasprintf("%s/m", dir);
@@ -27,14 +27,19 @@ static int both(const char *msg, size_t len, const char *needle)
 	CU_ASSERT_EQUAL_FATAL(tutil_write(path, msg, len), 0);
 	fd = open(path, O_RDONLY);
 	CU_ASSERT_FATAL(fd >= 0);
-	r1 = bodysearch_fd(fd, re, NULL, NULL);
+	r1 = bodysearch_fd(fd, re, whole, NULL, NULL);
 	close(fd);
-	r2 = bodysearch_mem(msg, len, re, NULL, NULL);
+	r2 = bodysearch_mem(msg, len, re, whole, NULL, NULL);
 	CU_ASSERT_EQUAL(r1, r2);
 	pattern_re_free(re);
 	free(path);
 	tutil_rmtree();
 	return r1;
+}
+
+static int both(const char *msg, size_t len, const char *needle)
+{
+	return both_flags(msg, len, needle, 0);
 }
 
 static void test_simple(void)
@@ -51,6 +56,10 @@ static void test_simple(void)
 	/* The header block is not the body. */
 	CU_ASSERT_EQUAL(both(m, strlen(m), "subject"), 0);
 	CU_ASSERT_EQUAL(both(m, strlen(m), "n@x"), 0);
+	/* ~B: the header block too */
+	CU_ASSERT_EQUAL(both_flags(m, strlen(m), "^subject: hay$", BODYSEARCH_WHOLE), 1);
+	CU_ASSERT_EQUAL(both_flags(m, strlen(m), "needle in", BODYSEARCH_WHOLE), 1);
+	CU_ASSERT_EQUAL(both_flags(m, strlen(m), "haystack", BODYSEARCH_WHOLE), 0);
 	CU_ASSERT_EQUAL(both(crlf, strlen(crlf), "body text"), 1);
 	CU_ASSERT_EQUAL(both(crlf, strlen(crlf), "from"), 0);
 	CU_ASSERT_EQUAL(both("", 0, "x"), 0);
@@ -134,7 +143,7 @@ static void test_stop(void)
 	buf_puts(&b, "needle");
 
 	calls = 0;
-	CU_ASSERT_EQUAL(bodysearch_mem(b.data, b.len, re, stop_at_second, NULL), -1);
+	CU_ASSERT_EQUAL(bodysearch_mem(b.data, b.len, re, 0, stop_at_second, NULL), -1);
 	CU_ASSERT_EQUAL(calls, 2);
 	pattern_re_free(re);
 	buf_release(&b);

@@ -26,9 +26,12 @@ static time_t day(int y, int m, int d, int h)
 static const char *body_text;
 static int body_calls;
 
-static int body_cb(void *arg, const struct pattern_re *re)
+static int body_cb(void *arg, const struct pattern_re *re, unsigned flags)
 {
 	(void)arg;
+	if (flags & PATTERN_BODY_WHOLE)
+		return body_text ? pattern_re_match(re, "Subject: whole\n", 15) ||
+			pattern_re_match(re, body_text, strlen(body_text)) : -1;
 	body_calls++;
 	if (!body_text)
 		return -1;
@@ -160,6 +163,9 @@ static void test_regex(void)
 	CU_ASSERT_EQUAL(run("~b ^second", &m), 1);
 	CU_ASSERT_EQUAL(run("~b line.second", &m), 0);
 	CU_ASSERT_EQUAL(run("~b budget$", &m), 1);
+	CU_ASSERT_EQUAL(run("~b ^subject", &m), 0);
+	CU_ASSERT_EQUAL(run("~B ^subject", &m), 1);
+	CU_ASSERT_EQUAL(run("~B budget", &m), 1);
 }
 
 /* Case folding is Unicode's, whatever the process locale is (the unit
