@@ -44,8 +44,8 @@ static const struct keymap_fn index_fns[] = {
 	{ "view-queue", 'Q', "Q", "the outgoing queue" },
 	{ "redraw-screen", UI_KEY_CTRL('l'), "C-l", "clear and redraw the screen" },
 	{ "help", '?', "?", "list the keys bound in this menu" },
-	/* bulk: tagging, sorting, pipe, save, threads */
-	/* lists: mailing lists, patterns, read state, headers */
+	/* tagging, sorting, pipe, save, threads */
+	/* mailing lists, patterns, read state, headers */
 	{ "list-reply", 'L', "L", "reply to the mailing list (Mail-Followup-To, else List-Post)" },
 	{ "search-body", KEYMAP_SEARCH_BODY, "M-/", "search the message bodies (/ with ~b)" },
 	{ "toggle-new", 'N', "N", "mark the message unread, or read" },
@@ -71,8 +71,8 @@ static const struct keymap_fn pager_fns[] = {
 	{ "delete-message", 'd', "d", "mark the message deleted and show the next" },
 	{ "flag-message", 'F', "F", "flag or unflag the message" },
 	{ "help", '?', "?", "list the keys bound in this menu" },
-	/* bulk: tagging, sorting, pipe, save, threads */
-	/* lists: mailing lists, patterns, read state, headers */
+	/* tagging, sorting, pipe, save, threads */
+	/* mailing lists, patterns, read state, headers */
 	{ "list-reply", 'L', "L", "reply to the mailing list (Mail-Followup-To, else List-Post)" },
 	{ "display-toggle-weed", 'h', "h", "every header field, or the ones headers_shown names" },
 };
@@ -94,8 +94,8 @@ static const struct keymap_fn compose_fns[] = {
 	{ "postpone-message", 'P', "P", "postpone: save to the drafts folder" },
 	{ "exit", 'q', "q", "abort the message (asks)" },
 	{ "help", '?', "?", "list the keys bound in this menu" },
-	/* bulk: tagging, sorting, pipe, save, threads */
-	/* lists: mailing lists, patterns, read state, headers */
+	/* tagging, sorting, pipe, save, threads */
+	/* mailing lists, patterns, read state, headers */
 };
 
 static const struct {

@@ -45,16 +45,17 @@ enum keymap_menu { KEYMAP_INDEX, KEYMAP_PAGER, KEYMAP_COMPOSE, KEYMAP_NMENUS };
 /* The longest key sequence. */
 #define KEYMAP_SEQ_MAX 8
 
-/* Codes of functions without a single-key default.  Rows of one helper
- * stay together so parallel additions do not collide. */
+/* Codes of functions without a single-key default.  Each group has its
+ * own range of KEYMAP_FN numbers (key bindings 0-99, then 100-199 and 200-299 as below)
+ * so additions made side by side do not collide. */
 enum {
 	KEYMAP_NOOP = KEYMAP_FN(0),
-	/* keys */
+	/* key bindings: KEYMAP_FN(0) on */
 	KEYMAP_FORWARD_ATTACH = KEYMAP_META('f'),
-	/* bulk: tagging, sorting, pipe, save, threads */
-	/* lists: mailing lists, patterns, read state, headers */
-	KEYMAP_NEXT_UNREAD_MAILBOX = KEYMAP_FN(300),
-	KEYMAP_READ_LIMIT = KEYMAP_FN(301),
+	/* tagging, sorting, pipe, save, threads: KEYMAP_FN(100) on */
+	/* mailing lists, patterns, read state, headers: KEYMAP_FN(200) on */
+	KEYMAP_NEXT_UNREAD_MAILBOX = KEYMAP_FN(200),
+	KEYMAP_READ_LIMIT = KEYMAP_FN(201),
 	KEYMAP_SEARCH_BODY = KEYMAP_META('/'),
 };
 

@@ -641,7 +641,7 @@ void ui_show_help(const char *title, const struct ui_keyhelp *keys, size_t n)
 
 		erase();
 		rows = LINES - 3 > 0 ? LINES - 3 : 0;
-		ui_help_bar("q:Back  j/k:Scroll");
+		ui_help_bar("q:Back  j/k:Scroll  Space/-:Page");
 		for (y = 0, i = top; y < rows && i < n; y++, i++) {
 			buf_reset(&b);
 			buf_printf(&b, "%-*s %s", (int)kw, keys[i].key, keys[i].what);

@@ -178,6 +178,48 @@ static void test_macro(void)
 	keymap_reset();
 }
 
+/* keymap_read() on pending input only (no terminal): every read below
+ * finds its keys queued. */
+static void test_read(void)
+{
+	struct err err = ERR_INIT;
+	const char *arg = "Archive";
+	int keys[8], fn = UI_KEY_FN('q');
+	size_t i;
+
+	keymap_reset();
+	CU_ASSERT_EQUAL(keymap_bind(KEYMAP_INDEX, "x", "delete-message", &err), 0);
+	CU_ASSERT_EQUAL(keymap_bind(KEYMAP_INDEX, "gg", "first-entry", &err), 0);
+	CU_ASSERT_EQUAL(keymap_bind(KEYMAP_INDEX, "<F6>", "save-message \"Archive\" limit", &err), 0);
+
+	ui_push_keys("xgg");
+	CU_ASSERT_EQUAL(keymap_read(KEYMAP_INDEX, -1), 'd');
+	CU_ASSERT_EQUAL(keymap_read(KEYMAP_INDEX, -1), '=');
+	/* g is bound and starts gg: gj is g, then j. */
+	ui_push_keys("gj<Esc>f");
+	CU_ASSERT_EQUAL(keymap_read(KEYMAP_INDEX, -1), 'g');
+	CU_ASSERT_EQUAL(keymap_read(KEYMAP_INDEX, -1), 'j');
+	CU_ASSERT_EQUAL(keymap_read(KEYMAP_INDEX, -1), KEYMAP_FORWARD_ATTACH);
+
+	/* A macro: its first function now, its argument for the prompt,
+	 * then the next function. */
+	keys[0] = KEY_F(6);
+	ui_push_front(keys, 1);
+	CU_ASSERT_EQUAL(keymap_read(KEYMAP_INDEX, -1), 's');
+	for (i = 0; arg[i]; i++)
+		CU_ASSERT_EQUAL(ui_getkey(-1), arg[i]);
+	CU_ASSERT_EQUAL(ui_getkey(-1), UI_KEY_ENDARG);
+	CU_ASSERT_EQUAL(keymap_read(KEYMAP_INDEX, -1), 'l');
+
+	/* A function queued is not translated again; a stray argument end
+	 * is skipped. */
+	keys[0] = UI_KEY_ENDARG;
+	keys[1] = fn;
+	ui_push_front(keys, 2);
+	CU_ASSERT_EQUAL(keymap_read(KEYMAP_PAGER, -1), 'q');
+	keymap_reset();
+}
+
 static void test_keys_of(void)
 {
 	struct err err = ERR_INIT;
@@ -292,6 +334,7 @@ void suite_keymap(void)
 	CU_add_test(s, "the function tables are consistent", test_tables);
 	CU_add_test(s, "the sequence matcher", test_match);
 	CU_add_test(s, "macros", test_macro);
+	CU_add_test(s, "reading keys as functions", test_read);
 	CU_add_test(s, "keys bound to a function", test_keys_of);
 	CU_add_test(s, "the key bar keeps help", test_bar);
 	CU_add_test(s, "[keys MENU] sections, errors with file and line", test_load);
