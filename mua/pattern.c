@@ -482,22 +482,6 @@ int pattern_uses_body(const struct pattern *p)
 	       pattern_uses_body(p->b);
 }
 
-int pattern_contains(const char *hay, size_t len, const char *needle)
-{
-	size_t n = strlen(needle), i, j;
-
-	if (n == 0)
-		return 1;
-	for (i = 0; i + n <= len; i++) {
-		for (j = 0; j < n; j++)
-			if (tolower((unsigned char)hay[i + j]) != tolower((unsigned char)needle[j]))
-				break;
-		if (j == n)
-			return 1;
-	}
-	return 0;
-}
-
 static int has(const char *s, const struct pattern_re *re)
 {
 	return s && pattern_re_match(re, s, strlen(s));

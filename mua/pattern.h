@@ -83,9 +83,6 @@ int pattern_uses_body(const struct pattern *p);
 int pattern_match(const struct pattern *p, const struct pattern_msg *m,
 		  pattern_body_fn body, void *arg);
 
-/* Whether the len bytes at hay contain needle, ignoring ASCII case. */
-int pattern_contains(const char *hay, size_t len, const char *needle);
-
 /* One text argument: src compiled as the language compiles it (see the
  * top).  EX_USAGE naming src and the problem when it is not a regular
  * expression.  Caller frees with pattern_re_free(). */

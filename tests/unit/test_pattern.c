@@ -314,10 +314,19 @@ static void test_uses_body(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_FALSE(pattern_uses_body(p));
 	pattern_free(p);
-	CU_ASSERT_TRUE(pattern_contains("abcDEF", 6, "cde"));
-	CU_ASSERT_FALSE(pattern_contains("abc\0def", 7, "cd"));
-	CU_ASSERT_TRUE(pattern_contains("abc\0def", 7, "de"));
-	CU_ASSERT_TRUE(pattern_contains("", 0, ""));
+	{
+		struct pattern_re *re = pattern_re_new("cde", &err);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(re);
+		CU_ASSERT_TRUE(pattern_re_match(re, "abcDEF", 6));
+		CU_ASSERT_FALSE(pattern_re_match(re, "abCDx", 5));
+		pattern_re_free(re);
+		re = pattern_re_new("de", &err);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(re);
+		CU_ASSERT_FALSE(pattern_re_match(re, "abc\0d", 5));
+		CU_ASSERT_TRUE(pattern_re_match(re, "abc\0def", 7));
+		pattern_re_free(re);
+	}
 }
 
 void suite_pattern(void)
