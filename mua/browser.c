@@ -1454,9 +1454,40 @@ static void idle(struct browser *b)
 	}
 }
 
+/* The functions of mailing lists, body search and read state: 1 when k
+ * was one of them. */
+static int lists_key(struct browser *b, int k)
+{
+	switch (k) {
+	case 'L':
+		compose(b, COMPOSEUI_LIST);
+		return 1;
+	case KEYMAP_SEARCH_BODY:
+		search_body(b);
+		return 1;
+	case 'N':
+		toggle_new(b);
+		return 1;
+	case '\t':
+		next_unread(b);
+		return 1;
+	case KEYMAP_NEXT_UNREAD_MAILBOX:
+		next_unread_mailbox(b, 0);
+		return 1;
+	case KEYMAP_READ_LIMIT:
+		read_limit(b);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void key(struct browser *b, int k)
 {
 	size_t rows = list_rows();
+
+	if (lists_key(b, k))
+		return;
 
 	switch (k) {
 	case 'j':
@@ -1534,24 +1565,6 @@ static void key(struct browser *b, int k)
 		break;
 	case 'g':
 		compose(b, COMPOSEUI_GROUP);
-		break;
-	case 'L':
-		compose(b, COMPOSEUI_LIST);
-		break;
-	case KEYMAP_SEARCH_BODY:
-		search_body(b);
-		break;
-	case 'N':
-		toggle_new(b);
-		break;
-	case '\t':
-		next_unread(b);
-		break;
-	case KEYMAP_NEXT_UNREAD_MAILBOX:
-		next_unread_mailbox(b, 0);
-		break;
-	case KEYMAP_READ_LIMIT:
-		read_limit(b);
 		break;
 	case 'f':
 		if (cur_msg(b) != NONE)
