@@ -1326,6 +1326,34 @@ static void compose(struct browser *b, enum composeui_kind kind)
 	count_queue(b);
 }
 
+/* The functions of mailing lists, body search and read state: 1 when k
+ * was one of them. */
+static int lists_key(struct browser *b, int k)
+{
+	switch (k) {
+	case 'L':
+		compose(b, COMPOSEUI_LIST);
+		return 1;
+	case KEYMAP_SEARCH_BODY:
+		search_body(b);
+		return 1;
+	case 'N':
+		toggle_new(b);
+		return 1;
+	case '\t':
+		next_unread(b);
+		return 1;
+	case KEYMAP_NEXT_UNREAD_MAILBOX:
+		next_unread_mailbox(b, 0);
+		return 1;
+	case KEYMAP_READ_LIMIT:
+		read_limit(b);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Set or clear R on the message with message_id: in the folder on screen
  * when it is there (through its index); clear it also in the account's
  * other folders, then in the other accounts'. */
@@ -1451,34 +1479,6 @@ static void idle(struct browser *b)
 		reload(b);
 		if (b->n > before)
 			ui_message("new mail: %zu message%s", b->n - before, b->n - before == 1 ? "" : "s");
-	}
-}
-
-/* The functions of mailing lists, body search and read state: 1 when k
- * was one of them. */
-static int lists_key(struct browser *b, int k)
-{
-	switch (k) {
-	case 'L':
-		compose(b, COMPOSEUI_LIST);
-		return 1;
-	case KEYMAP_SEARCH_BODY:
-		search_body(b);
-		return 1;
-	case 'N':
-		toggle_new(b);
-		return 1;
-	case '\t':
-		next_unread(b);
-		return 1;
-	case KEYMAP_NEXT_UNREAD_MAILBOX:
-		next_unread_mailbox(b, 0);
-		return 1;
-	case KEYMAP_READ_LIMIT:
-		read_limit(b);
-		return 1;
-	default:
-		return 0;
 	}
 }
 
