@@ -195,49 +195,44 @@ static size_t id_list(const char *v, struct buf *out)
 	return end;
 }
 
-/* The first mailbox of header h: offsets of its display name (else its
- * address) and of its address, "" when there is none. */
-static void first_addr(const struct msg *m, const char *h, struct buf *out, size_t *name_off,
-		       size_t *addr_off)
+/* The mailboxes of header h: with name_off, offsets of the first one's
+ * display name (else its address) and of its address (addr_off), "" when
+ * there is none; with all_off, of every mailbox as lines "addr" or
+ * "addr\tname" (NONE when there is none).  One parse serves both. */
+static void read_addrs(const struct msg *m, const char *h, struct buf *out, size_t *name_off,
+		       size_t *addr_off, size_t *all_off)
 {
 	struct addr_mbox *a = NULL;
-	size_t n = msg_addrs(m, h, &a);
+	size_t n = msg_addrs(m, h, &a), i;
+	const char *c;
 
-	*name_off = out->len;
-	if (n)
-		buf_puts(out, a[0].name && *a[0].name ? a[0].name : a[0].addr);
-	buf_putc(out, '\0');
-	*addr_off = out->len;
-	if (n)
-		buf_puts(out, a[0].addr);
-	buf_putc(out, '\0');
+	if (name_off) {
+		*name_off = out->len;
+		if (n)
+			buf_puts(out, a[0].name && *a[0].name ? a[0].name : a[0].addr);
+		buf_putc(out, '\0');
+		*addr_off = out->len;
+		if (n)
+			buf_puts(out, a[0].addr);
+		buf_putc(out, '\0');
+	}
+	if (all_off) {
+		*all_off = n ? out->len : NONE;
+		for (i = 0; i < n; i++) {
+			if (i)
+				buf_putc(out, '\n');
+			buf_puts(out, a[i].addr);
+			if (!a[i].name || !*a[i].name)
+				continue;
+			buf_putc(out, '\t');
+			for (c = a[i].name; *c; c++)
+				buf_putc(out, (unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c);
+		}
+		if (n)
+			buf_putc(out, '\0');
+	}
 	if (n)
 		addr_list_free(a, n);
-}
-
-/* Every mailbox of header h as lines "addr" or "addr\tname": the offset
- * of the NUL-terminated text, or NONE when there is none. */
-static size_t all_addrs(const struct msg *m, const char *h, struct buf *out)
-{
-	struct addr_mbox *a = NULL;
-	size_t n = msg_addrs(m, h, &a), off = out->len, i;
-	const char *s;
-
-	if (n == 0)
-		return NONE;
-	for (i = 0; i < n; i++) {
-		if (i)
-			buf_putc(out, '\n');
-		buf_puts(out, a[i].addr);
-		if (!a[i].name || !*a[i].name)
-			continue;
-		buf_putc(out, '\t');
-		for (s = a[i].name; *s; s++)
-			buf_putc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
-	}
-	buf_putc(out, '\0');
-	addr_list_free(a, n);
-	return off;
 }
 
 int summary_list_post(const char *v, struct buf *out)
@@ -309,12 +304,11 @@ void summary_read(const struct msg *m, struct buf *scratch, struct summary *out)
 	s = msg_subject(m);
 	out->subject = s ? s : "";
 	out->message_id = msg_message_id(m);
-	first_addr(m, "From", scratch, &from, &from_addr);
-	first_addr(m, "To", scratch, &to, &to_addr);
+	read_addrs(m, "From", scratch, &from, &from_addr, NULL);
+	read_addrs(m, "To", scratch, &to, &to_addr, &to_all);
+	read_addrs(m, "Cc", scratch, NULL, NULL, &cc_all);
 	irt = first_id(msg_header(m, "In-Reply-To"), scratch);
 	refs = id_list(msg_header(m, "References"), scratch);
-	to_all = all_addrs(m, "To", scratch);
-	cc_all = all_addrs(m, "Cc", scratch);
 	list = list_of(m, scratch);
 	/* Pointers last: the buffer may have moved while it grew. */
 	out->from = at(scratch, from);
