@@ -9,8 +9,10 @@
  *
  * Text arguments are POSIX extended regular expressions (regcomp), found
  * anywhere in the text, always case-insensitive with Unicode case folding:
- * they are compiled and run in the C.UTF-8 locale whatever the user's is,
- * because every text a pattern looks at is UTF-8 (summaries decode it).
+ * they are compiled and run in the C.UTF-8 locale whatever the user's is
+ * (the user's only when the C library has no C.UTF-8), because every text
+ * a pattern looks at is UTF-8 (summaries decode it).  A word of ASCII
+ * characters without specials is found by a byte search.
  * Address terms match each mailbox's address and its display name apart.
  *
  * This module only parses and evaluates: reading a message body for ~b

@@ -7,7 +7,6 @@
 #include "buf.h"
 #include "codec.h"
 #include "weed.h"
-#include "xalloc.h"
 
 /* The session's list: items NUL-separated, an empty item ends it; NULL
  * until set (then the default). */
