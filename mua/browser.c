@@ -24,6 +24,7 @@
 #include "oauth2.h"
 #include "pager.h"
 #include "path.h"
+#include "patenv.h"
 #include "pattern.h"
 #include "pipe.h"
 #include "queue.h"
@@ -34,6 +35,8 @@
 #include "sortstate.h"
 #include "thread.h"
 #include "ui.h"
+#include "unread.h"
+#include "weed.h"
 #include "xalloc.h"
 
 #define NONE SIZE_MAX
@@ -73,6 +76,7 @@ struct browser {
 	int quit;
 	struct acct_view *saved; /* accounts switched away from (A) */
 	size_t nsaved;
+	struct pattern_env penv; /* the user's addresses and lists (lists.h) */
 };
 
 /* What the index keeps of an account while another one is shown, so that
@@ -172,6 +176,10 @@ static void fill_pmsg(const struct browser *b, size_t i, struct pattern_msg *pm)
 	pm->flags = m->flags;
 	pm->deleted = b->del[i];
 	pm->date = m->date;
+	pm->to_all = m->to_all;
+	pm->cc_all = m->cc_all;
+	pm->list = m->list;
+	pm->env = &b->penv;
 }
 
 struct body_arg {
@@ -207,7 +215,7 @@ static int body_progress(void *arg, size_t bytes)
 }
 
 /* ~b: read in pieces (bodysearch.h); -1 when the user stopped it. */
-static int body_has(void *arg, const char *needle)
+static int body_has(void *arg, const struct pattern_re *needle, unsigned flags)
 {
 	struct body_arg *ba = arg;
 	struct err err = ERR_INIT;
@@ -218,7 +226,8 @@ static int body_has(void *arg, const char *needle)
 
 	fd = mailbox_open_msg(ba->b->mb, ba->msg, &err);
 	if (fd >= 0) {
-		r = bodysearch_fd(fd, needle, body_progress, ba);
+		r = bodysearch_fd(fd, needle, (flags & PATTERN_BODY_WHOLE) ? BODYSEARCH_WHOLE : 0,
+				  body_progress, ba);
 		if (fstat(fd, &st) == 0)
 			ba->bytes += (unsigned long long)st.st_size;
 		close(fd);
@@ -227,7 +236,8 @@ static int body_has(void *arg, const char *needle)
 	}
 	if (mailbox_read(ba->b->mb, ba->msg, &data, &len, &err) < 0)
 		return 0;
-	r = bodysearch_mem(data, len, needle, body_progress, ba);
+	r = bodysearch_mem(data, len, needle, (flags & PATTERN_BODY_WHOLE) ? BODYSEARCH_WHOLE : 0,
+			   body_progress, ba);
 	ba->bytes += len;
 	free(data);
 	return r;
@@ -1136,35 +1146,95 @@ static int settle_marks(struct browser *b)
 	return ans == 1 ? expunge(b) : 0;
 }
 
-static int row_matches(const struct browser *b, size_t row, const char *s)
+/* Whether row matches p; -1 when a key stopped a body search. */
+static int row_matches(struct browser *b, size_t row, const struct pattern *p,
+		       struct body_arg *ba)
 {
-	const struct index_msg *m = msg_at_row(b, row);
+	struct pattern_msg pm;
 
-	return pattern_contains(m->subject, strlen(m->subject), s) ||
-	       pattern_contains(m->from, strlen(m->from), s) ||
-	       pattern_contains(m->from_addr, strlen(m->from_addr), s);
+	ba->msg = b->view[row];
+	fill_pmsg(b, b->view[row], &pm);
+	return pattern_match(p, &pm, body_has, ba);
 }
 
-/* The first row from start on (wrapping) that matches s, or NONE. */
-static size_t find_row(const struct browser *b, size_t start, const char *s)
+/* The first row from start on (wrapping) that matches p, or NONE (also
+ * when a key stopped a body search: *stopped says so). */
+static size_t find_row(struct browser *b, size_t start, const struct pattern *p, int *stopped)
 {
+	struct body_arg ba;
 	size_t k, r;
+	int m;
 
+	memset(&ba, 0, sizeof(ba));
+	ba.b = b;
+	ba.total = b->nview;
+	clock_gettime(CLOCK_MONOTONIC, &ba.last);
+	*stopped = 0;
 	for (k = 0; k < b->nview; k++) {
 		r = (start + k) % b->nview;
-		if (row_matches(b, r, s))
+		ba.done = k;
+		m = row_matches(b, r, p, &ba);
+		if (m < 0) {
+			*stopped = 1;
+			return NONE;
+		}
+		if (m == 1)
 			return r;
 	}
 	return NONE;
 }
 
+/* The search text as a pattern (a bare word is "~f word | ~s word", as
+ * mutt's simple search); NULL with err filled when it does not parse. */
+static struct pattern *search_pattern(const char *text, struct err *err)
+{
+	return pattern_parse(text, time(NULL), err);
+}
+
+/* As the user types: header terms only (a body search waits for Enter),
+ * and a pattern not finished yet leaves the cursor where it was. */
 static void search_changed(void *arg, const char *line)
 {
 	struct browser *b = arg;
-	size_t r = *line ? find_row(b, b->search_from, line) : NONE;
+	struct err err = ERR_INIT;
+	struct pattern *p = *line ? search_pattern(line, &err) : NULL;
+	size_t r = NONE;
+	int stopped;
 
+	if (p && !pattern_uses_body(p))
+		r = find_row(b, b->search_from, p, &stopped);
+	pattern_free(p);
 	b->cur = r != NONE ? r : b->search_from;
 	draw(b);
+}
+
+/* Search for b->search from row start; says why when nothing is found. */
+static void search_from(struct browser *b, size_t start, int wrap_note)
+{
+	struct err err = ERR_INIT;
+	struct pattern *p = search_pattern(b->search.data, &err);
+	size_t r;
+	int stopped;
+
+	if (!p) {
+		ui_error("%s", err.msg);
+		return;
+	}
+	if (pattern_uses_body(p))
+		ui_message("searching message bodies (any key stops)");
+	r = find_row(b, start, p, &stopped);
+	pattern_free(p);
+	if (stopped) {
+		ui_error("search interrupted");
+	} else if (r == NONE) {
+		ui_error("not found: %s", b->search.data);
+	} else {
+		if (wrap_note && r <= b->cur)
+			ui_message("search wrapped");
+		else
+			ui_message("%s", "");
+		b->cur = r;
+	}
 }
 
 static void search(struct browser *b)
@@ -1183,28 +1253,134 @@ static void search(struct browser *b)
 	buf_reset(&b->search);
 	buf_append(&b->search, line.data, line.len);
 	buf_release(&line);
-	if (!row_matches(b, b->cur, b->search.data))
-		ui_error("not found: %s", b->search.data);
+	b->cur = b->search_from;
+	search_from(b, b->search_from, 0);
 }
 
 static void search_next(struct browser *b)
 {
-	size_t r;
-
 	if (b->search.len == 0) {
 		ui_error("no search yet (use /)");
 		return;
 	}
 	if (b->nview == 0)
 		return;
-	r = find_row(b, (b->cur + 1) % b->nview, b->search.data);
-	if (r == NONE)
-		ui_error("not found: %s", b->search.data);
-	else {
-		if (r <= b->cur)
-			ui_message("search wrapped");
-		b->cur = r;
+	search_from(b, (b->cur + 1) % b->nview, 1);
+}
+
+/* M-/: search-body, "/" with ~b around what is typed. */
+static void search_body(struct browser *b)
+{
+	struct buf line = BUF_INIT;
+	const char *c;
+
+	if (b->nview == 0)
+		return;
+	if (ui_prompt("Search bodies: ", NULL, NULL, &line) < 0 || line.len == 0) {
+		buf_release(&line);
+		return;
 	}
+	buf_reset(&b->search);
+	if (!strchr(line.data, '\'')) {
+		buf_printf(&b->search, "~b '%s'", line.data);
+	} else {
+		buf_puts(&b->search, "~b \"");
+		for (c = line.data; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				buf_putc(&b->search, '\\');
+			buf_putc(&b->search, *c);
+		}
+		buf_putc(&b->search, '"');
+	}
+	buf_release(&line);
+	search_from(b, b->cur, 0);
+}
+
+/* ---- read state ------------------------------------------------------- */
+
+/* N: unread to read and back, then on to the next message as d does. */
+static void toggle_new(struct browser *b)
+{
+	size_t i = cur_msg(b);
+
+	if (i == NONE)
+		return;
+	if (set_flag(b, i, 'S', is_unread(mailbox_at(b->mb, i))) == 0 && b->cur + 1 < b->nview)
+		b->cur++;
+}
+
+/* The first row from row on with an unread message not marked deleted. */
+static size_t unread_row(const struct browser *b, size_t row)
+{
+	for (; row < b->nview; row++)
+		if (is_unread(msg_at_row(b, row)) && !b->del[b->view[row]])
+			return row;
+	return NONE;
+}
+
+/* next-unread-mailbox: the next folder with unread mail, the cursor on
+ * its first unread message; with ask, only when the user agrees. */
+static void next_unread_mailbox(struct browser *b, int ask)
+{
+	struct buf q = BUF_INIT;
+	size_t unread = 0, r;
+	char *name, *want;
+
+	if (!b->root) {
+		ui_error("no account: other folders need a configured maildir");
+		return;
+	}
+	name = unread_next_folder(b->root, b->name, &unread);
+	if (!name) {
+		ui_error(ask ? "no more unread messages" : "no other folder has unread mail");
+		return;
+	}
+	buf_printf(&q, "No more unread messages here; open %s (%zu unread)?", name, unread);
+	if (ask && !ui_confirm(q.data)) {
+		buf_release(&q);
+		free(name);
+		return;
+	}
+	buf_release(&q);
+	want = xstrdup(name);
+	open_folder(b, name);
+	if (strcmp(b->name, want) == 0 && (r = unread_row(b, 0)) != NONE)
+		b->cur = r;
+	free(want);
+}
+
+/* Tab: the next unread message, else the next folder with some. */
+static void next_unread(struct browser *b)
+{
+	size_t r = unread_row(b, b->nview ? b->cur + 1 : 0);
+
+	if (r != NONE)
+		b->cur = r;
+	else
+		next_unread_mailbox(b, 1);
+}
+
+/* read-limit: every unread message the index shows marked read. */
+static void read_limit(struct browser *b)
+{
+	struct buf q = BUF_INIT;
+	size_t r, n = 0, done = 0;
+
+	for (r = 0; r < b->nview; r++)
+		n += is_unread(msg_at_row(b, r));
+	if (n == 0) {
+		ui_message("no unread message %s", b->limit_text ? "in the limit" : "in the folder");
+		return;
+	}
+	buf_printf(&q, "Mark %zu unread message%s %sread?", n, n == 1 ? "" : "s",
+		   b->limit_text ? "of the limit " : "");
+	if (ui_confirm(q.data)) {
+		for (r = 0; r < b->nview; r++)
+			if (is_unread(msg_at_row(b, r)) && set_flag(b, b->view[r], 'S', 1) == 0)
+				done++;
+		ui_message("%zu message%s marked read", done, done == 1 ? "" : "s");
+	}
+	buf_release(&q);
 }
 
 static void limit(struct browser *b)
@@ -1415,9 +1591,38 @@ static void compose(struct browser *b, enum composeui_kind kind)
 	r = composeui_run(b->cfg, b->acct ? cfg_account_name(b->acct) : NULL, b->q, kind, data, len);
 	ui_set_redraw(draw, b);
 	free(data);
-	if (r == COMPOSEUI_SENT && (kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP))
+	if (r == COMPOSEUI_SENT &&
+	    (kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP || kind == COMPOSEUI_LIST))
 		set_flag(b, i, 'R', 1);
 	count_queue(b);
+}
+
+/* The functions of mailing lists, body search and read state: 1 when k
+ * was one of them. */
+static int lists_key(struct browser *b, int k)
+{
+	switch (k) {
+	case 'L':
+		compose(b, COMPOSEUI_LIST);
+		return 1;
+	case KEYMAP_SEARCH_BODY:
+		search_body(b);
+		return 1;
+	case 'N':
+		toggle_new(b);
+		return 1;
+	case '\t':
+		next_unread(b);
+		return 1;
+	case KEYMAP_NEXT_UNREAD_MAILBOX:
+		next_unread_mailbox(b, 0);
+		return 1;
+	case KEYMAP_READ_LIMIT:
+		read_limit(b);
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* Set or clear R on the message with message_id: in the folder on screen
@@ -1528,9 +1733,11 @@ static void open_msg(struct browser *b)
 			set_flag(b, i, 'F', !strchr(mailbox_at(b->mb, i)->flags, 'F'));
 			continue;
 		}
-		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD)
+		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD ||
+		    act == PAGER_LIST)
 			compose(b, act == PAGER_REPLY ? COMPOSEUI_REPLY :
-				   act == PAGER_GROUP ? COMPOSEUI_GROUP : forward_kind(b));
+				   act == PAGER_GROUP ? COMPOSEUI_GROUP :
+				   act == PAGER_LIST ? COMPOSEUI_LIST : forward_kind(b));
 		break;
 	}
 	buf_release(&title);
@@ -1939,6 +2146,9 @@ static void key(struct browser *b, int k)
 {
 	size_t rows = list_rows();
 
+	if (lists_key(b, k))
+		return;
+
 	switch (k) {
 	case 'j':
 		if (b->cur + 1 < b->nview)
@@ -2059,6 +2269,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	if (!mb)
 		return -1;
 	ui_set_colors(o->cfg);
+	weed_set(o->cfg ? cfg_general(o->cfg, "headers_shown") : NULL);
 	if (ui_start(err) < 0) {
 		mailbox_free(mb);
 		return -1;
@@ -2067,6 +2278,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	buf_init(&b.search);
 	b.cfg = o->cfg;
 	b.acct = o->account;
+	patenv_init(&b.penv, o->cfg);
 	b.root = o->account ? xstrdup(cfg_get(o->account, "maildir")) : NULL;
 	b.q = queue_open(NULL, &qerr);
 	b.nids = b.cfg ? identity_list(b.cfg, &b.ids) : 0;

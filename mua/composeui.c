@@ -13,6 +13,7 @@
 #include "composeui.h"
 #include "identity.h"
 #include "keymap.h"
+#include "msg.h"
 #include "path.h"
 #include "ui.h"
 #include "xalloc.h"
@@ -370,6 +371,43 @@ static enum composeui_result run(struct screen *s, struct queue *q, enum run_mod
 	return r;
 }
 
+/* The reply_to question (composeui.h): the compose_start_reply() flag
+ * to add, or -1 when the user called the reply off. */
+static int ask_reply_to(const char *orig, size_t len, int group)
+{
+	char *rt;
+	int k;
+
+	/* Mail-Followup-To decides a group reply without Reply-To. */
+	if (group) {
+		struct msg *m = msg_parse(orig, len, MSG_HEADERS_ONLY);
+		int mft = m && msg_header(m, "Mail-Followup-To");
+
+		msg_free(m);
+		if (mft)
+			return 0;
+	}
+	rt = compose_reply_to_differs(orig, len);
+	if (!rt)
+		return 0;
+	for (;;) {
+		ui_message("Reply to %s? ([yes]/no) ", rt);
+		k = ui_getkey(-1);
+		if (k == KEY_RESIZE) {
+			ui_redraw();
+			continue;
+		}
+		if (k == '\n' || k == 'y' || k == 'Y' || k == 'n' || k == 'N' || k == UI_KEY_ESC ||
+		    k == UI_KEY_CTRL('g'))
+			break;
+	}
+	ui_message("%s", "");
+	free(rt);
+	if (k == UI_KEY_ESC || k == UI_KEY_CTRL('g'))
+		return -1;
+	return k == 'n' || k == 'N' ? COMPOSE_REPLY_FROM : 0;
+}
+
 enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 				    struct queue *q, enum composeui_kind kind,
 				    const char *orig, size_t len)
@@ -377,11 +415,14 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 	struct err err = ERR_INIT;
 	struct screen s;
 	struct buf to = BUF_INIT;
-	int rc = 0;
+	int rc = 0, rflags = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
 	s.account = account;
+	if ((kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP) &&
+	    (rflags = ask_reply_to(orig, len, kind == COMPOSEUI_GROUP)) < 0)
+		return COMPOSEUI_DROPPED;
 	/* As mutt asks: the recipients first (Tab completes), for a new
 	 * message and a forward; Esc there is "never mind". */
 	if ((kind == COMPOSEUI_NEW || kind == COMPOSEUI_FORWARD || kind == COMPOSEUI_FORWARD_ATTACH) &&
@@ -399,8 +440,10 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 		break;
 	case COMPOSEUI_REPLY:
 	case COMPOSEUI_GROUP:
-		rc = compose_start_reply(s.c, orig, len, kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL : 0,
-					 &err);
+	case COMPOSEUI_LIST:
+		rflags |= kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL :
+			  kind == COMPOSEUI_LIST ? COMPOSE_REPLY_LIST : 0;
+		rc = compose_start_reply(s.c, orig, len, (unsigned)rflags, &err);
 		break;
 	case COMPOSEUI_FORWARD:
 	case COMPOSEUI_FORWARD_ATTACH:

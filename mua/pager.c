@@ -16,6 +16,7 @@
 #include "pager.h"
 #include "path.h"
 #include "ui.h"
+#include "weed.h"
 #include "xalloc.h"
 
 /* A logical line of the message (before wrapping): sanitised UTF-8. */
@@ -41,6 +42,7 @@ struct pager {
 	int wrapped_for;   /* the width rows were made for */
 	size_t top;
 	const char *title;
+	int all_headers;   /* h: every header field, not the weeded ones */
 };
 
 static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color c, size_t label)
@@ -73,19 +75,17 @@ static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color 
 	l->prefix = 0;
 }
 
-static void add_header(struct pager *pg, const char *name)
+/* A header field as a line (weed.h chooses which). */
+static void add_header(void *arg, const char *name, const char *v)
 {
-	char *v = msg_header_decoded(pg->m, name);
+	struct pager *pg = arg;
 	struct buf raw = BUF_INIT, clean = BUF_INIT;
 
-	if (!v)
-		return;
 	buf_printf(&raw, "%s: %s", name, v);
 	codec_sanitize(raw.data, raw.len, 0, &clean);
 	add_line(pg, clean.data, clean.len, UI_NORMAL, strlen(name) + 1);
 	buf_release(&raw);
 	buf_release(&clean);
-	free(v);
 }
 
 /* The quote level of a line: the '>' at its start, blanks between them
@@ -243,13 +243,11 @@ static void add_paragraph(void *arg, int depth, const char *text, size_t len)
 
 static void build_lines(struct pager *pg)
 {
-	static const char *const shown[] = { "From", "To", "Cc", "Date", "Subject" };
 	size_t i, n, len;
 	char *text;
 	int delsp = 0;
 
-	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
-		add_header(pg, shown[i]);
+	weed_fields(pg->m, pg->all_headers, add_header, pg);
 	add_line(pg, "", 0, UI_NORMAL, 0);
 	text = msg_text_n(pg->m, &len);
 	if (!text)
@@ -618,6 +616,17 @@ static void parts_view(struct pager *pg)
 	ui_set_redraw(draw, pg);
 }
 
+/* h: the message again with every header field, or back to the weeded
+ * ones, from its top. */
+static void toggle_headers(struct pager *pg)
+{
+	free_lines(pg);
+	pg->all_headers = !pg->all_headers;
+	pg->wrapped_for = 0;
+	pg->top = 0;
+	build_lines(pg);
+}
+
 enum pager_action pager_show(const char *data, size_t len, const char *title)
 {
 	struct pager pg;
@@ -641,6 +650,7 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case 'K': act = PAGER_PREV; done = 1; break;
 		case 'r': act = PAGER_REPLY; done = 1; break;
 		case 'g': act = PAGER_GROUP; done = 1; break;
+		case 'L': act = PAGER_LIST; done = 1; break;
 		case 'f': act = PAGER_FORWARD; done = 1; break;
 		case 'd': act = PAGER_DELETE; done = 1; break;
 		case 'F': act = PAGER_FLAG; done = 1; break;
@@ -650,6 +660,10 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case 'v':
 			if (pg.m)
 				parts_view(&pg);
+			break;
+		case 'h':
+			if (pg.m)
+				toggle_headers(&pg);
 			break;
 		case '?':
 			keymap_help(KEYMAP_PAGER);

@@ -21,6 +21,7 @@ enum pager_action {
 	PAGER_PREV,      /* K: the previous message */
 	PAGER_REPLY,     /* r */
 	PAGER_GROUP,     /* g: reply to all */
+	PAGER_LIST,      /* L: reply to the mailing list */
 	PAGER_FORWARD,   /* f */
 	PAGER_DELETE,    /* d: mark deleted and go on */
 	PAGER_FLAG,      /* F */

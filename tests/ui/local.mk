@@ -32,3 +32,6 @@ TESTS += tests/ui/compose-fields.sh
 TESTS += tests/ui/oauth2-status.sh
 TESTS += tests/ui/flowed.sh
 TESTS += tests/ui/keys.sh
+TESTS += tests/ui/lists.sh
+TESTS += tests/ui/patterns.sh
+TESTS += tests/ui/readstate.sh

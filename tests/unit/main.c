@@ -52,6 +52,7 @@ static const struct {
 	{ "mailcap", suite_mailcap },
 	{ "html", suite_html },
 	{ "bodysearch", suite_bodysearch },
+	{ "weed", suite_weed },
 	{ "err", suite_err },
 	{ "fetch", suite_fetch },
 	{ "mutf7", suite_mutf7 },
