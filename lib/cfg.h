@@ -30,6 +30,14 @@ void cfg_free(struct cfg *cfg);
 /* The file this was loaded from (borrowed). */
 const char *cfg_path(const struct cfg *cfg);
 
+/* The lines of the [keys MENU] sections (MENU: index, pager or compose),
+ * in file order, as written (leading blanks, blank lines and comment
+ * lines dropped): the MUA's key tables parse them (mua/keymap.h).  *menu
+ * and the text are borrowed; *line is the line number.  cfg may be NULL
+ * for the count (0). */
+size_t cfg_keys_count(const struct cfg *cfg);
+const char *cfg_keys_at(const struct cfg *cfg, size_t i, const char **menu, int *line);
+
 /* A key of the [general] section, or NULL when unset (borrowed). */
 const char *cfg_general(const struct cfg *cfg, const char *key);
 /* An integer [general] key; dflt when unset (validated at load). */
@@ -62,6 +70,12 @@ const struct cfg_account *cfg_account_for_address(const struct cfg *cfg, const c
 /* Whether addr is account a's: its address or one of its aliases (as
  * above, case-insensitive). */
 int cfg_account_has_address(const struct cfg_account *a, const char *addr);
+
+/* Whether addr is a mailing list of the user's: 2 when [general] or any
+ * account subscribes to it (the subscribe key), 1 when it is only known
+ * (lists), else 0.  Both keys hold addresses and "*@domain" patterns, as
+ * aliases does.  0 when cfg is NULL. */
+int cfg_list_kind(const struct cfg *cfg, const char *addr);
 
 /* The section's NAME in [account NAME] (borrowed). */
 const char *cfg_account_name(const struct cfg_account *a);

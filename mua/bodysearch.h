@@ -1,19 +1,22 @@
 /*
- * bodysearch: ~b of the limit pattern for one message, read in pieces so
+ * bodysearch: ~b (and ~B) of the limit pattern for one message, read in pieces so
  * a folder of big messages is searched in bounded memory, with progress
  * reported and a way to stop between pieces.  The body (after the header
  * block) is searched raw, all of it, in a window that spans piece
  * boundaries; when that finds nothing, the text a reader sees (msg_text:
  * transfer-decoded, converted to UTF-8) of the first BODYSEARCH_DECODE_MAX
  * bytes is searched, which catches quoted-printable and base64 text parts.
- * Matching is pattern_contains() (ASCII case folded).  Opening files is
- * mailbox.h's; the pattern language pattern.h's.
+ * Matching is pattern_re_match() line by line (a line split between pieces
+ * is joined first; one longer than BODYSEARCH_LINE_MAX is searched in
+ * overlapping windows).  Opening files is mailbox.h's; the pattern
+ * language pattern.h's.
  *
  * When the account has a search index (spool/search.h, built by `spool
- * index` or a search across folders), ~b asks it instead of reading the
- * files: the words of the text in a row in the decoded body, the last one
- * as a prefix (`~b inv` finds "invoice", not "reinvest").  A text without
- * a word (punctuation only) is still searched in the files.
+ * index` or a search across folders), ~b and ~B whose text is words
+ * (no character special to a regular expression) ask it instead of
+ * reading the files: the words in a row in the decoded body (~B: in any
+ * indexed field), the last one as a prefix (`~b inv` finds "invoice",
+ * not "reinvest").  Any other text is still searched in the files.
  */
 #ifndef SUREL_BODYSEARCH_H
 #define SUREL_BODYSEARCH_H
@@ -22,17 +25,25 @@
 
 #define BODYSEARCH_CHUNK (64u * 1024)
 #define BODYSEARCH_DECODE_MAX (1024u * 1024)
+#define BODYSEARCH_LINE_MAX (64u * 1024)
+
+struct pattern_re;
 
 /* Called after each piece with the bytes of this message read so far;
  * non-zero stops the search. */
 typedef int (*bodysearch_progress_fn)(void *arg, size_t bytes);
 
+enum bodysearch_flags {
+	BODYSEARCH_WHOLE = 1u << 0,  /* the header block too (~B) */
+};
+
 /* Search the message readable from fd (read to its end or a match; not
- * closed) for needle.  1 found, 0 not, -1 stopped by progress or a read
- * error.  progress may be NULL. */
-int bodysearch_fd(int fd, const char *needle, bodysearch_progress_fn progress, void *arg);
+ * closed) for re.  1 found, 0 not, -1 stopped by progress or a read
+ * error.  progress may be NULL; flags: enum bodysearch_flags. */
+int bodysearch_fd(int fd, const struct pattern_re *re, unsigned flags,
+		  bodysearch_progress_fn progress, void *arg);
 /* The same over len bytes in memory (an mbox message), piece by piece. */
-int bodysearch_mem(const char *data, size_t len, const char *needle,
+int bodysearch_mem(const char *data, size_t len, const struct pattern_re *re, unsigned flags,
 		   bodysearch_progress_fn progress, void *arg);
 
 struct bodysearch_index;
@@ -42,9 +53,11 @@ struct bodysearch_index;
  * one of its folders, no index built yet, or one that cannot be brought up
  * to date): ~b reads the files then. */
 struct bodysearch_index *bodysearch_index_open(const char *root, const char *dir);
-/* Whether the body of message key holds needle by the index: 1 or 0, or
- * -1 when the index cannot answer for this needle (read the file). */
-int bodysearch_index_has(struct bodysearch_index *bi, const char *needle, const char *key);
+/* Whether the body (whole: any indexed field) of message key holds text
+ * by the index: 1 or 0, or -1 when the index cannot answer for this text
+ * (read the file). */
+int bodysearch_index_has(struct bodysearch_index *bi, const char *text, int whole,
+			 const char *key);
 void bodysearch_index_free(struct bodysearch_index *bi);
 
 #endif

@@ -20,12 +20,13 @@
 struct mentry {
 	struct index_msg m;
 	size_t pos;        /* message number in the mbox file, or of the result */
-	char *strings[10]; /* key, from, from_addr, to, subject, the three ids;
-			    * a result's path and its folder's directory */
+	char *strings[13]; /* key, from, from_addr, to, subject, the three ids,
+			    * to_all, cc_all, list; a result's path and its
+			    * folder's directory */
 };
 
-#define SLOT_PATH 8
-#define SLOT_DIR 9
+#define SLOT_PATH 11
+#define SLOT_DIR 12
 
 struct mailbox {
 	char *path;
@@ -71,6 +72,9 @@ static void summarize(struct mentry *e, const char *data, size_t len, struct buf
 	e->m.message_id = own_dup(e, 5, s.message_id);
 	e->m.in_reply_to = own_dup(e, 6, s.in_reply_to);
 	e->m.references = own_dup(e, 7, s.references);
+	e->m.to_all = own_dup(e, 8, s.to_all);
+	e->m.cc_all = own_dup(e, 9, s.cc_all);
+	e->m.list = own_dup(e, 10, s.list);
 	msg_free(m);
 }
 
@@ -156,6 +160,9 @@ static void add_result(struct mailbox *box, const struct index_msg *m, const cha
 	e->m.message_id = own_dup(e, 5, m->message_id);
 	e->m.in_reply_to = own_dup(e, 6, m->in_reply_to);
 	e->m.references = own_dup(e, 7, m->references);
+	e->m.to_all = own_dup(e, 8, m->to_all);
+	e->m.cc_all = own_dup(e, 9, m->cc_all);
+	e->m.list = own_dup(e, 10, m->list);
 	e->m.path = own_dup(e, SLOT_PATH, m->path);
 	own(e, SLOT_DIR, xstrdup(dir));
 }

@@ -10,11 +10,13 @@
 #include "codec.h"
 #include "flowed.h"
 #include "html.h"
+#include "keymap.h"
 #include "mailcap.h"
 #include "msg.h"
 #include "pager.h"
 #include "path.h"
 #include "ui.h"
+#include "weed.h"
 #include "xalloc.h"
 
 /* A logical line of the message (before wrapping): sanitised UTF-8. */
@@ -40,6 +42,7 @@ struct pager {
 	int wrapped_for;   /* the width rows were made for */
 	size_t top;
 	const char *title;
+	int all_headers;   /* h: every header field, not the weeded ones */
 };
 
 static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color c, size_t label)
@@ -72,19 +75,17 @@ static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color 
 	l->prefix = 0;
 }
 
-static void add_header(struct pager *pg, const char *name)
+/* A header field as a line (weed.h chooses which). */
+static void add_header(void *arg, const char *name, const char *v)
 {
-	char *v = msg_header_decoded(pg->m, name);
+	struct pager *pg = arg;
 	struct buf raw = BUF_INIT, clean = BUF_INIT;
 
-	if (!v)
-		return;
 	buf_printf(&raw, "%s: %s", name, v);
 	codec_sanitize(raw.data, raw.len, 0, &clean);
 	add_line(pg, clean.data, clean.len, UI_NORMAL, strlen(name) + 1);
 	buf_release(&raw);
 	buf_release(&clean);
-	free(v);
 }
 
 /* The quote level of a line: the '>' at its start, blanks between them
@@ -242,13 +243,11 @@ static void add_paragraph(void *arg, int depth, const char *text, size_t len)
 
 static void build_lines(struct pager *pg)
 {
-	static const char *const shown[] = { "From", "To", "Cc", "Date", "Subject" };
 	size_t i, n, len;
 	char *text;
 	int delsp = 0;
 
-	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
-		add_header(pg, shown[i]);
+	weed_fields(pg->m, pg->all_headers, add_header, pg);
 	add_line(pg, "", 0, UI_NORMAL, 0);
 	text = msg_text_n(pg->m, &len);
 	if (!text)
@@ -330,18 +329,27 @@ static size_t body_rows(void)
 	return ui_rows() > 3 ? (size_t)ui_rows() - 3 : 1;
 }
 
+/* The key bar, most used first: what does not fit is left out. */
+static const struct keymap_bar pager_bar[] = {
+	{ 'q', "Back" }, { 'J', "Next" }, { 'K', "Prev" }, { 'v', "Parts" }, { 'r', "Reply" },
+	{ 'g', "Group" }, { 'f', "Fwd" }, { 'd', "Del" },
+};
+
 static void draw(void *arg)
 {
 	struct pager *pg = arg;
 	size_t y, rows = body_rows();
-	struct buf st = BUF_INIT;
+	struct buf st = BUF_INIT, bar = BUF_INIT;
 
 	if (pg->wrapped_for != ui_cols())
 		wrap(pg, (size_t)ui_cols());
 	if (pg->top >= pg->nrows)
 		pg->top = pg->nrows ? pg->nrows - 1 : 0;
 	erase();
-	ui_help_bar("q:Back  j/k:Line  Space/-:Page  J/K:Next/Prev  v:Parts  r:Reply  g:Group  f:Fwd  d:Del  ?:Help");
+	keymap_bar(KEYMAP_PAGER, pager_bar, sizeof(pager_bar) / sizeof(pager_bar[0]),
+		   (size_t)ui_cols(), &bar);
+	ui_help_bar(bar.data);
+	buf_release(&bar);
 	for (y = 0; y < rows && pg->top + y < pg->nrows; y++) {
 		const struct row *r = &pg->rows[pg->top + y];
 		const struct line *l = &pg->lines[r->line];
@@ -608,6 +616,17 @@ static void parts_view(struct pager *pg)
 	ui_set_redraw(draw, pg);
 }
 
+/* h: the message again with every header field, or back to the weeded
+ * ones, from its top. */
+static void toggle_headers(struct pager *pg)
+{
+	free_lines(pg);
+	pg->all_headers = !pg->all_headers;
+	pg->wrapped_for = 0;
+	pg->top = 0;
+	build_lines(pg);
+}
+
 enum pager_action pager_show(const char *data, size_t len, const char *title)
 {
 	struct pager pg;
@@ -624,35 +643,31 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 	ui_set_redraw(draw, &pg);
 	while (!done) {
 		draw(&pg);
-		k = ui_getkey(-1);
+		k = keymap_read(KEYMAP_PAGER, -1);
 		switch (k) {
-		case 'q': case 'i': case UI_KEY_ESC: act = PAGER_BACK; done = 1; break;
+		case 'q': act = PAGER_BACK; done = 1; break;
 		case 'J': act = PAGER_NEXT; done = 1; break;
 		case 'K': act = PAGER_PREV; done = 1; break;
 		case 'r': act = PAGER_REPLY; done = 1; break;
 		case 'g': act = PAGER_GROUP; done = 1; break;
+		case 'L': act = PAGER_LIST; done = 1; break;
 		case 'f': act = PAGER_FORWARD; done = 1; break;
 		case 'd': act = PAGER_DELETE; done = 1; break;
 		case 'F': act = PAGER_FLAG; done = 1; break;
+		case '|': act = PAGER_PIPE; done = 1; break;
+		case 'C': act = PAGER_COPY; done = 1; break;
+		case 's': act = PAGER_SAVE; done = 1; break;
 		case 'v':
 			if (pg.m)
 				parts_view(&pg);
 			break;
-		case '?': {
-			static const struct ui_keyhelp keys[] = {
-				{ "q", "back to the index" },
-				{ "j k Down Up", "scroll a line" },
-				{ "Space PgDn", "next page" },
-				{ "- PgUp", "previous page" },
-				{ "< >", "top, bottom" },
-				{ "J K", "next, previous message" },
-				{ "v", "list the parts (Enter views one through mailcap, s saves it)" },
-				{ "r g f", "reply, reply to all, forward" },
-				{ "d F", "mark deleted, flag" },
-			};
-			ui_show_help("pager keys", keys, sizeof(keys) / sizeof(keys[0]));
+		case 'h':
+			if (pg.m)
+				toggle_headers(&pg);
 			break;
-		}
+		case '?':
+			keymap_help(KEYMAP_PAGER);
+			break;
 		default:
 			scroll_key(&pg, k);
 			break;

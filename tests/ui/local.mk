@@ -4,6 +4,10 @@ EXTRA_DIST += tests/ui/lib.sh
 TESTS += \
 	tests/ui/index.sh \
 	tests/ui/thread.sh \
+	tests/ui/sort.sh \
+	tests/ui/tag.sh \
+	tests/ui/tagcompose.sh \
+	tests/ui/pipe.sh \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
 	tests/ui/rfc822.sh \
@@ -27,4 +31,8 @@ TESTS += tests/ui/accounts.sh
 TESTS += tests/ui/compose-fields.sh
 TESTS += tests/ui/oauth2-status.sh
 TESTS += tests/ui/flowed.sh
+TESTS += tests/ui/keys.sh
+TESTS += tests/ui/lists.sh
+TESTS += tests/ui/patterns.sh
+TESTS += tests/ui/readstate.sh
 TESTS += tests/ui/search.sh

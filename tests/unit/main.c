@@ -42,6 +42,7 @@ static const struct {
 	{ "mailto", suite_mailto },
 	{ "thread", suite_thread },
 	{ "pattern", suite_pattern },
+	{ "sort", suite_sort },
 	{ "relay", suite_relay },
 	{ "bounce", suite_bounce },
 	{ "flush", suite_flush },
@@ -52,12 +53,14 @@ static const struct {
 	{ "html", suite_html },
 	{ "search", suite_search },
 	{ "bodysearch", suite_bodysearch },
+	{ "weed", suite_weed },
 	{ "err", suite_err },
 	{ "fetch", suite_fetch },
 	{ "mutf7", suite_mutf7 },
 	{ "flowed", suite_flowed },
 	{ "mda", suite_mda },
 	{ "oauth2", suite_oauth2 },
+	{ "keymap", suite_keymap },
 };
 
 int main(int argc, char **argv)

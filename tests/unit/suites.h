@@ -31,6 +31,7 @@ void suite_identity(void);
 void suite_mailto(void);
 void suite_thread(void);
 void suite_pattern(void);
+void suite_sort(void);
 void suite_relay(void);
 void suite_bounce(void);
 void suite_flush(void);
@@ -41,11 +42,13 @@ void suite_mailcap(void);
 void suite_html(void);
 void suite_search(void);
 void suite_bodysearch(void);
+void suite_weed(void);
 void suite_err(void);
 void suite_fetch(void);
 void suite_mutf7(void);
 void suite_flowed(void);
 void suite_mda(void);
 void suite_oauth2(void);
+void suite_keymap(void);
 
 #endif

@@ -236,7 +236,8 @@ static void test_store(void)
 	free(db);
 	s = search_open(root, 0, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL(count(s, "zebra OR cafe"), 2);
+	/* One of the two INBOX messages was removed, whichever listed second. */
+	CU_ASSERT_EQUAL(count(s, "zebra OR cafe OR привет"), 2);
 	search_close(s);
 	free(inbox);
 	free(arch);
