@@ -57,6 +57,7 @@ static const struct {
 	{ "flowed", suite_flowed },
 	{ "mda", suite_mda },
 	{ "oauth2", suite_oauth2 },
+	{ "crypto", suite_crypto },
 };
 
 int main(int argc, char **argv)
