@@ -43,4 +43,4 @@ lib_libsurel_a_SOURCES += lib/ascii.h lib/addr.c lib/addr.h lib/date.c lib/date.
 # OAuth2 tokens (auth = oauth2): sign-in, store, refresh; libcurl and jansson.
 lib_libsurel_a_SOURCES += lib/oauth2.c lib/oauth2.h
 # OpenPGP through GPGME: context, verify, decrypt (link $(GPGME_LIBS)).
-lib_libsurel_a_SOURCES += lib/crypto.c lib/crypto.h
+lib_libsurel_a_SOURCES += lib/crypto.c lib/crypto.h lib/cryptomsg.c lib/cryptomsg.h
