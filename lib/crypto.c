@@ -81,6 +81,10 @@ int crypto_init(struct err *err)
 	if ((loc = setlocale(LC_MESSAGES, NULL)))
 		gpgme_set_locale(NULL, LC_MESSAGES, loc);
 #endif
+	/* gpg-agent's pinentry needs the terminal to ask on (what GnuPG's
+	 * manual has users export by hand). */
+	if (!getenv("GPG_TTY") && isatty(STDIN_FILENO) && (loc = ttyname(STDIN_FILENO)))
+		setenv("GPG_TTY", loc, 0);
 	e = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP);
 	if (e)
 		return err_set(err, EX_UNAVAILABLE, "no usable gpg: %s", gpgme_strerror(e));

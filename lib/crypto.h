@@ -104,8 +104,9 @@ const char *crypto_validity_name(enum crypto_validity v);
 /*
  * Start GPGME once per process (later calls return at once): checks the
  * library version and that an OpenPGP engine exists, and passes the
- * locale on so pinentry speaks the user's language.  EX_UNAVAILABLE when
- * gpg is missing.
+ * locale on so pinentry speaks the user's language, and sets GPG_TTY to
+ * the terminal on standard input when it is unset, so gpg-agent's pinentry
+ * asks there.  EX_UNAVAILABLE when gpg is missing.
  */
 int crypto_init(struct err *err) CRYPTO_WUR;
 
