@@ -3,8 +3,9 @@
 # RFC 3156 signed and encrypted, nested both ways, inline PGP; good, bad
 # (one byte changed), unknown, expired and revoked keys, a From that the
 # key does not carry; --decrypt through a loopback passphrase, and its
-# failures; protected headers; escape sequences in a user id and in signed
-# text stay inert; decrypted text reaches no file.
+# failures; protected headers (never in the address book); escape
+# sequences in a user id and in signed text stay inert; decrypted text
+# reaches no file.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pgp-lib.sh"
 
@@ -198,6 +199,20 @@ grep -q '^Signature: Good signature from "Evil �\[31mRed�\]0;pwned� <evil@
 show_json evil
 [ "$(sigs evil)" = good ] || fail "evil: $(cat "$T/evil.json")"
 ok "escape sequences in a user id and in signed text are inert"
+
+# The address book learns from the outer headers only: a Cc protected
+# inside the encryption of a sent message never reaches it.
+mkdir -p "$XDG_CONFIG_HOME/surel"
+printf '[account demo]\naddress = alice@example.org\nmaildir = %s\n' "$T/Mail" > "$XDG_CONFIG_HOME/surel/config"
+pgp_entity "Cc'd in secret." "Subject: hush" "Cc: Hidden <hidden@example.org>" > "$T/e-cc"
+pgp_encrypted "$A" "$fb" "$T/e-cc" > "$T/b-cc"
+rm -f "$T/e-cc"
+pgp_message "Alice <alice@example.org>" "..." "$T/b-cc" | "$SPOOL" deliver Sent
+expect_exit 0 "$SPOOL" addresses bob
+grep -q 'bob@example.org' "$T/out" || fail "the book did not learn the outer To: $(cat "$T/out")"
+expect_exit 0 "$SPOOL" addresses hidden
+grep -q hidden "$T/out" && fail "the book learned a protected header: $(cat "$T/out")"
+ok "the address book never sees protected headers"
 
 # Nothing decrypted went to a file: the markers are only in the messages
 # (once the test's own captures and plaintext inputs are gone).

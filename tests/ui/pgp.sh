@@ -4,7 +4,8 @@
 # message decrypted after curses was left for the passphrase prompt
 # (loopback pinentry on the terminal) and the screen drawn whole again,
 # the protected Subject shown in the pager and never in the index; escape
-# sequences in a signer's user id and in signed text stay inert.
+# sequences in a signer's user id and in signed text stay inert; ~b
+# searches an encrypted body as stored, never decrypted.
 . "$(dirname "$0")/lib.sh"
 PGP_TRAP_EXTRA='tmux -S "$SOCK" kill-server 2> /dev/null || true;'
 . "$(dirname "$0")/../integration/pgp-lib.sh"
@@ -88,5 +89,10 @@ keys q
 wait_for '\.\.\.' "back in the index"
 grep -q 'the real subject' "$T/screen" && fail "the index shows the protected subject after reading"
 ok "the index keeps the outer subject"
+keys l '~b MARKER-UI' Enter
+wait_for 'Shown:0\]' "~b finds nothing in the encrypted body"
+keys l C-u '~b encrypted.asc' Enter
+wait_for 'Shown:1\]' "~b searches the body as stored"
+ok "~b does not decrypt"
 keys q
 wait_for '^SUREL-EXIT 0'
