@@ -58,6 +58,7 @@ static const struct {
 	{ "mda", suite_mda },
 	{ "oauth2", suite_oauth2 },
 	{ "crypto", suite_crypto },
+	{ "cryptomsg", suite_cryptomsg },
 };
 
 int main(int argc, char **argv)

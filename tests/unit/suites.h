@@ -42,6 +42,7 @@ void suite_html(void);
 void suite_bodysearch(void);
 void suite_err(void);
 void suite_crypto(void);
+void suite_cryptomsg(void);
 void suite_fetch(void);
 void suite_mutf7(void);
 void suite_flowed(void);
