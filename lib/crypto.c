@@ -143,7 +143,7 @@ static int ask_tty(const char *hint, int bad, char *buf, size_t len)
 	buf_puts(&prompt, "Passphrase for ");
 	codec_sanitize(hint ? hint : "the secret key", strlen(hint ? hint : "the secret key"), 0,
 		       &prompt);
-	buf_puts(&prompt, ": ");
+	buf_puts(&prompt, " (Enter alone cancels): ");
 	rc = write(fd, prompt.data, prompt.len) == (ssize_t)prompt.len ? 0 : -1;
 	buf_release(&prompt);
 	have_attr = tcgetattr(fd, &old) == 0;
@@ -155,6 +155,8 @@ static int ask_tty(const char *hint, int bad, char *buf, size_t len)
 	}
 	if (rc == 0)
 		rc = read_line_fd(fd, buf, len);
+	if (rc == 0 && !*buf)
+		rc = -1;
 	if (have_attr)
 		tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0)

@@ -77,6 +77,15 @@ wait_for '\.\.\.' "the encrypted message in the index"
 grep -q 'the real subject' "$T/screen" && fail "the index shows the protected subject"
 keys Enter
 wait_for '^Passphrase for ' "the passphrase prompt outside curses"
+keys Enter
+wait_for '\[-- Encrypted message, not decrypted --\]' "a cancelled prompt"
+grep -q 'cannot decrypt: ' "$T/screen" || fail "no reason given: $(cat "$T/screen")"
+grep -q 'MARKER-UI' "$T/screen" && fail "text shown after a cancelled prompt"
+ok "an empty passphrase cancels: not decrypted, the reason shown"
+keys q
+wait_for '\.\.\.' "back in the index"
+keys Enter
+wait_for '^Passphrase for ' "the passphrase prompt, again"
 keys bobpass Enter
 wait_for 'Secret body MARKER-UI\.' "decrypted text"
 grep -q '^Subject: the real subject' "$T/screen" || fail "protected subject not in the pager: $(cat "$T/screen")"
