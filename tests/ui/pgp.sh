@@ -105,3 +105,11 @@ wait_for 'Shown:1\]' "~b searches the body as stored"
 ok "~b does not decrypt"
 keys q
 wait_for '^SUREL-EXIT 0'
+ui_stop
+
+# After reading, the marker is in no file of the home, cache, state or
+# temporary directories (the test's own screen captures aside).
+rm -f "$T/screen" "$T/raw"
+grep -rl 'MARKER-UI' "$T" > "$T/found" 2> /dev/null || true
+[ ! -s "$T/found" ] || fail "decrypted text on disk: $(cat "$T/found")"
+ok "no decrypted text on disk after reading"
