@@ -187,6 +187,22 @@ static void layer_error(struct walk *w, const struct err *e)
 		w->out->error = *e;
 }
 
+/* A signature that is there but could not be checked at all (garbage,
+ * an engine failure) is listed too, with status error: a reader must not
+ * take its absence for an unsigned message. */
+static void unchecked_sig(struct walk *w, const struct err *e)
+{
+	struct crypto_sigs *s = &w->out->sigs;
+	struct crypto_sig *d;
+
+	s->v = xreallocarray(s->v, s->n + 1, sizeof *s->v);
+	d = &s->v[s->n++];
+	memset(d, 0, sizeof *d);
+	d->status = CRYPTO_SIG_ERROR;
+	d->detail = xstrdup(e->msg);
+	w->out->is_signed = 1;
+}
+
 /* Data with every bare LF made CRLF: the canonical form RFC 3156 section
  * 5 signs, which files on disk have lost. */
 static void canonical(const char *p, size_t n, struct buf *out)
@@ -215,7 +231,7 @@ static void open_signed(struct walk *w, const struct span *parts, int depth, str
 					   &w->out->sigs, &e) == 0)
 			w->out->is_signed = 1;
 		else
-			layer_error(w, &e);
+			unchecked_sig(w, &e);
 	}
 	buf_release(&canon);
 	buf_release(&sig);
@@ -316,9 +332,13 @@ static int open_inline(struct walk *w, const char *ctype, const char *p, size_t 
 	if (is_signed) {
 		rc = crypto_verify_inline(w->c, body.data + s, end - s, w->from, &text,
 					  &w->out->sigs, &e);
-		if (rc == 0)
+		if (rc == 0) {
 			w->out->is_signed = 1;
-		w->out->partly_signed = !blank(body.data, s) || !blank(body.data + end, body.len - end);
+			w->out->partly_signed = !blank(body.data, s) ||
+						!blank(body.data + end, body.len - end);
+		} else {
+			unchecked_sig(w, &e);
+		}
 	} else {
 		w->out->encrypted = 1;
 		if (w->flags & CRYPTOMSG_DECRYPT) {
@@ -335,7 +355,7 @@ static int open_inline(struct walk *w, const char *ctype, const char *p, size_t 
 		}
 	}
 	if (rc < 0) {
-		if (e.code)
+		if (e.code && !is_signed)
 			layer_error(w, &e);
 		buf_release(&body);
 		explicit_bzero(text.data, text.len);

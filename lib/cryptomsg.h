@@ -49,7 +49,9 @@ enum cryptomsg_flags {
 typedef void (*cryptomsg_prompt_fn)(void *arg);
 
 struct cryptomsg {
-	int is_signed;             /* at least one signature was found and checked */
+	int is_signed;             /* at least one signature was found (one that could
+				    * not be checked at all is in sigs with status
+				    * CRYPTO_SIG_ERROR) */
 	int encrypted;             /* an encrypted layer was found */
 	int decrypted;             /* ... and decrypted */
 	int protected_headers;     /* inner headers took the place of outer ones */

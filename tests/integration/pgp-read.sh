@@ -80,6 +80,17 @@ grep -q '^Signature: \*\*\* BAD signature' "$T/out" || fail "bad: text view: $(c
 grep -q 'Good' "$T/out" && fail "bad: text view claims good"
 ok "one byte changed: bad"
 
+# A damaged signature is listed as one that could not be checked.
+awk '/^-----BEGIN PGP SIGNATURE-----$/ { print; print ""; print "AAAAgarbage"; skip = 1; next }
+	/^-----END PGP SIGNATURE-----$/ { skip = 0 } !skip' "$T/good.eml" > "$T/damaged.eml"
+show_json damaged
+[ "$(sigs damaged)" = error ] || fail "damaged: $(cat "$T/damaged.json")"
+[ "$(jget "$T/damaged.json" 'j["crypto"]["signed"], j["text"].strip()')" = "(True, 'Hello Bob, this is signed.')" ] ||
+	fail "damaged: $(cat "$T/damaged.json")"
+expect_exit 0 "$SPOOL" show "$T/damaged.eml"
+grep -q '^Signature: Signature not checked: ' "$T/out" || fail "damaged: text view: $(cat "$T/out")"
+ok "a damaged signature: error"
+
 # A key the reader does not have.
 pgp_signed "$X" "$fx" "$T/e-good" > "$T/b-unknown"
 pgp_message "Stranger <stranger@example.org>" "unknown" "$T/b-unknown" > "$T/unknown.eml"
