@@ -144,21 +144,23 @@ static int ask_tty(const char *hint, int bad, char *buf, size_t len)
 	codec_sanitize(hint ? hint : "the secret key", strlen(hint ? hint : "the secret key"), 0,
 		       &prompt);
 	buf_puts(&prompt, " (Enter alone cancels): ");
-	rc = write(fd, prompt.data, prompt.len) == (ssize_t)prompt.len ? 0 : -1;
-	buf_release(&prompt);
+	/* Echo goes off before the prompt shows, so nothing typed in answer
+	 * to it is echoed; what was typed is kept (no flush). */
 	have_attr = tcgetattr(fd, &old) == 0;
 	if (have_attr) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ICANON;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
+		tcsetattr(fd, TCSANOW, &quiet);
 	}
+	rc = write(fd, prompt.data, prompt.len) == (ssize_t)prompt.len ? 0 : -1;
+	buf_release(&prompt);
 	if (rc == 0)
 		rc = read_line_fd(fd, buf, len);
 	if (rc == 0 && !*buf)
 		rc = -1;
 	if (have_attr)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSADRAIN, &old);
 	if (write(fd, "\n", 1) < 0)
 		rc = -1;
 	close(fd);
