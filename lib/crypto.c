@@ -116,9 +116,9 @@ static int read_line_fd(int fd, char *buf, size_t len)
 		r = read(fd, &c, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return n ? 0 : -1;
-		if (c == '\n')
+		if (r <= 0 && !n)
+			return -1;
+		if (r <= 0 || c == '\n')
 			break;
 		if (n + 1 < len)
 			buf[n++] = c;
