@@ -7,6 +7,7 @@
 # sequences in a user id and in signed text stay inert; decrypted text
 # reaches no file.
 . "$(dirname "$0")/lib.sh"
+command -v python3 > /dev/null || skip "python3 is needed to read the JSON"
 . "$(dirname "$0")/pgp-lib.sh"
 
 A=$(pgp_home alice)
