@@ -35,3 +35,4 @@ TESTS += tests/ui/keys.sh
 TESTS += tests/ui/lists.sh
 TESTS += tests/ui/patterns.sh
 TESTS += tests/ui/readstate.sh
+TESTS += tests/ui/pgp.sh
