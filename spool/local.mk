@@ -17,5 +17,5 @@ spool_libspool_a_SOURCES += spool/search.c spool/search.h spool/search_text.c sp
 	spool/search_query.c spool/search_query.h spool/search_cli.c spool/search_cli.h
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS) $(SQLITE_LIBS)
+spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS) $(GPGME_LIBS) $(SQLITE_LIBS)
 EXTRA_DIST += contrib/systemd/spool-fetch.service contrib/systemd/spool-fetch.timer

@@ -32,3 +32,6 @@ TESTS += tests/integration/oauth2-dovecot.sh tests/integration/oauth2-signin.sh 
 	tests/integration/oauth2-edge.sh
 EXTRA_DIST += tests/integration/oauth2-lib.sh
 TESTS += tests/integration/man-functions.sh
+# OpenPGP reading (spool show); pgp-lib.sh makes keys and messages with gpg.
+TESTS += tests/integration/pgp-read.sh tests/integration/pgp-mutt.sh
+EXTRA_DIST += tests/integration/pgp-lib.sh

@@ -35,4 +35,5 @@ TESTS += tests/ui/keys.sh
 TESTS += tests/ui/lists.sh
 TESTS += tests/ui/patterns.sh
 TESTS += tests/ui/readstate.sh
+TESTS += tests/ui/pgp.sh
 TESTS += tests/ui/search.sh

@@ -61,6 +61,8 @@ static const struct {
 	{ "mda", suite_mda },
 	{ "oauth2", suite_oauth2 },
 	{ "keymap", suite_keymap },
+	{ "crypto", suite_crypto },
+	{ "cryptomsg", suite_cryptomsg },
 };
 
 int main(int argc, char **argv)

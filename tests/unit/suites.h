@@ -44,6 +44,8 @@ void suite_search(void);
 void suite_bodysearch(void);
 void suite_weed(void);
 void suite_err(void);
+void suite_crypto(void);
+void suite_cryptomsg(void);
 void suite_fetch(void);
 void suite_mutf7(void);
 void suite_flowed(void);
