@@ -22,8 +22,18 @@
 #include "search_text.h"
 #include "xalloc.h"
 
-/* 1: the first layout.  Another number in the file: rebuilt. */
-#define SCHEMA_VERSION 1
+/* 1: the first layout; 2: ids in date order.  Another number in the
+ * file: rebuilt. */
+#define SCHEMA_VERSION 2
+/* A message's id (and FTS5 rowid) is its date in seconds shifted left by
+ * this, or'ed with the low bits of a counter of insertions, so that the
+ * order of rowids is the order of dates and FTS5 yields the newest
+ * matches first.  34 bits of date reach the year 2514; 29 bits of counter
+ * mean an id comes back only after 2^29 insertions, while the terms a
+ * removed message leaves (search.h) last only until the dead outnumber
+ * the living. */
+#define ID_SHIFT 29
+#define ID_DATE_MAX ((1LL << (63 - ID_SHIFT)) - 1)
 /* Messages per transaction: big enough that commits do not dominate, small
  * enough that a crash loses little work. */
 #define BATCH 512
@@ -38,12 +48,12 @@
 enum stmt {
 	ST_INS_MSG, ST_INS_FTS, ST_DEL_MSG, ST_UPD_PATH, ST_LIST, ST_FOLDERS,
 	ST_INS_FOLDER, ST_SET_MTIMES, ST_DEL_FOLDER, ST_DEL_FOLDER_MSGS, ST_DEAD_ADD,
-	ST_N
+	ST_GET_SEQ, ST_SET_SEQ, ST_HAS_KEY, ST_N
 };
 
 static const char *const stmt_sql[ST_N] = {
 	"INSERT OR IGNORE INTO msg(folder, key, path, flags, date, size, attach, sender, subject,"
-	" msgid, thread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	" msgid, thread, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	"INSERT INTO fts(rowid, subject, sender, recip, body) VALUES (?, ?, ?, ?, ?)",
 	"DELETE FROM msg WHERE id = ?",
 	"UPDATE msg SET path = ?, flags = ? WHERE id = ?",
@@ -54,13 +64,16 @@ static const char *const stmt_sql[ST_N] = {
 	"DELETE FROM folder WHERE id = ?",
 	"DELETE FROM msg WHERE folder = ?",
 	"UPDATE meta SET v = v + ? WHERE k = 'dead'",
+	"SELECT v FROM meta WHERE k = 'seq'",
+	"UPDATE meta SET v = ? WHERE k = 'seq'",
+	"SELECT 1 FROM msg WHERE folder = ? AND key = ?",
 };
 
 static const char schema[] =
 	"CREATE TABLE meta(k TEXT PRIMARY KEY, v);"
 	"CREATE TABLE folder(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
 	" new_mtime INTEGER NOT NULL, cur_mtime INTEGER NOT NULL);"
-	"CREATE TABLE msg(id INTEGER PRIMARY KEY AUTOINCREMENT, folder INTEGER NOT NULL,"
+	"CREATE TABLE msg(id INTEGER PRIMARY KEY, folder INTEGER NOT NULL,"
 	" key TEXT NOT NULL, path TEXT NOT NULL, flags TEXT NOT NULL, date INTEGER NOT NULL,"
 	" size INTEGER NOT NULL, attach INTEGER NOT NULL, sender TEXT NOT NULL,"
 	" subject TEXT NOT NULL, msgid TEXT NOT NULL, thread TEXT NOT NULL,"
@@ -68,7 +81,8 @@ static const char schema[] =
 	"CREATE INDEX msg_date ON msg(date);"
 	"CREATE VIRTUAL TABLE fts USING fts5(subject, sender, recip, body, content='',"
 	" columnsize=0, tokenize='unicode61 remove_diacritics 2');"
-	"INSERT INTO meta VALUES('dead', 0);";
+	"INSERT INTO meta VALUES('dead', 0);"
+	"INSERT INTO meta VALUES('seq', 0);";
 
 struct search {
 	sqlite3 *db;
@@ -76,6 +90,7 @@ struct search {
 	char *real;
 	char *path;
 	sqlite3_stmt *st[ST_N];
+	long long seq;         /* the insertion counter, inside a transaction */
 };
 
 /* The work on one folder found by the first pass of a refresh. */
@@ -393,6 +408,34 @@ static int set_mtimes(struct search *s, const struct fwork *w, struct err *err)
 	return step_done(s, st, err);
 }
 
+static int has_key(struct search *s, long long folder, const char *key)
+{
+	sqlite3_stmt *st = s->st[ST_HAS_KEY];
+	int found;
+
+	sqlite3_bind_int64(st, 1, folder);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
+/* The counter of insertions (ID_SHIFT), read at the start of a write
+ * transaction and stored before its end. */
+static void load_seq(struct search *s)
+{
+	sqlite3_stmt *st = s->st[ST_GET_SEQ];
+
+	s->seq = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+}
+
+static int save_seq(struct search *s, struct err *err)
+{
+	sqlite3_bind_int64(s->st[ST_SET_SEQ], 1, s->seq);
+	return step_done(s, s->st[ST_SET_SEQ], err);
+}
+
 /* Read one message file of w and add it.  A file that went away since the
  * listing is no error (the folder's mtimes will differ next time); one
  * that cannot be read is warned about and makes the folder be read again. */
@@ -429,12 +472,27 @@ static int add_msg(struct search *s, struct fwork *w, const struct maildir_entry
 	bind_buf(st, 9, &d->subject);
 	bind_buf(st, 10, &d->msgid);
 	bind_buf(st, 11, &d->thread);
-	if (step_done(s, st, err) < 0)
-		return -1;
-	/* Another program indexed it first. */
+	for (i = 0;; i++) {
+		long long date = d->date < 0 ? 0 : d->date > ID_DATE_MAX ? ID_DATE_MAX : d->date;
+
+		id = (date << ID_SHIFT) | (s->seq++ & ((1LL << ID_SHIFT) - 1));
+		sqlite3_bind_int64(st, 12, id);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return db_err(s, err, "cannot update");
+		}
+		sqlite3_reset(st);
+		if (sqlite3_changes(s->db) == 1)
+			break;
+		/* Another program indexed it first, or (rarely) another
+		 * message of the same second holds the id. */
+		if (i == 16 || has_key(s, w->id, e->key))
+			break;
+	}
+	sqlite3_clear_bindings(st);
 	if (sqlite3_changes(s->db) == 0)
 		return 0;
-	id = sqlite3_last_insert_rowid(s->db);
 	col[0] = &d->subject;
 	col[1] = &d->from;
 	col[2] = &d->to;
@@ -536,8 +594,11 @@ static int index_new(struct search *s, struct fwork *v, size_t nv, search_progre
 	search_doc_init(&d);
 	for (i = 0; i < nv && rc == 0; i++) {
 		for (j = 0; j < v[i].ntodo && rc == 0; j++) {
-			if (!open_tx)
+			if (!open_tx) {
 				rc = exec(s, "BEGIN IMMEDIATE", err);
+				if (rc == 0)
+					load_seq(s);
+			}
 			open_tx = rc == 0;
 			if (rc == 0)
 				rc = add_msg(s, &v[i], &v[i].e[v[i].todo[j]], &d, &seg, err);
@@ -545,13 +606,17 @@ static int index_new(struct search *s, struct fwork *v, size_t nv, search_progre
 				rc = set_mtimes(s, &v[i], err);
 			done++;
 			if (rc == 0 && done % BATCH == 0) {
-				rc = exec(s, "COMMIT", err);
+				rc = save_seq(s, err);
+				if (rc == 0)
+					rc = exec(s, "COMMIT", err);
 				open_tx = 0;
 			}
 			if (progress)
 				progress(arg, done, total);
 		}
 	}
+	if (open_tx && rc == 0)
+		rc = save_seq(s, err);
 	if (open_tx)
 		rc = rc == 0 ? exec(s, "COMMIT", err) :
 			       (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL), -1);
@@ -754,6 +819,8 @@ static int bind_query(struct search *s, sqlite3_stmt *st, const struct search_qu
 	size_t i;
 	int k = 1, rc = SQLITE_OK;
 
+	if (q->drive)
+		rc = sqlite3_bind_text(st, k++, q->drive, -1, SQLITE_STATIC);
 	for (i = 0; i < q->nbinds && rc == SQLITE_OK; i++, k++)
 		rc = q->binds[i].is_text ?
 			     sqlite3_bind_text(st, k, q->binds[i].text, -1, SQLITE_STATIC) :
@@ -781,10 +848,20 @@ int search_run(struct search *s, const char *query, const char *folder, size_t l
 	*n_out = 0;
 	if (!q)
 		return -1;
-	sql = xasprintf("SELECT f.name, m.key, m.path, m.flags, m.date, m.sender, m.subject"
-			" FROM msg m JOIN folder f ON f.id = m.folder WHERE (%s)%s"
-			" ORDER BY m.date DESC, m.id DESC LIMIT ?",
-			q->where, folder ? " AND f.name = ?" : "");
+	/* Ids are in date order (ID_SHIFT): with a full-text part FTS5
+	 * yields the rows newest first and the limit ends the search early;
+	 * without one, the primary key is walked backwards. */
+	if (q->drive)
+		sql = xasprintf("SELECT f.name, m.key, m.path, m.flags, m.date, m.sender, m.subject"
+				" FROM fts JOIN msg m ON m.id = fts.rowid"
+				" JOIN folder f ON f.id = m.folder"
+				" WHERE fts MATCH ? AND (%s)%s ORDER BY fts.rowid DESC LIMIT ?",
+				q->where, folder ? " AND f.name = ?" : "");
+	else
+		sql = xasprintf("SELECT f.name, m.key, m.path, m.flags, m.date, m.sender, m.subject"
+				" FROM msg m JOIN folder f ON f.id = m.folder WHERE (%s)%s"
+				" ORDER BY m.id DESC LIMIT ?",
+				q->where, folder ? " AND f.name = ?" : "");
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK ? 0 :
 	     db_err(s, err, "cannot query");
 	free(sql);

@@ -8,7 +8,9 @@
  *   folder  (id, name, new_mtime, cur_mtime): the mtimes of new/ and cur/
  *           when the folder was last read whole (0: read it again)
  *   msg     (id, folder, key, path, flags, date, size, attach, sender,
- *           subject, msgid, thread): one row per message file
+ *           subject, msgid, thread): one row per message file; the id is
+ *           the date shifted left with the low bits of an insertion
+ *           counter (search.c), so id order is date order
  *   fts     an FTS5 table without content (content=''), rowid = msg.id,
  *           columns subject, sender, recip, body as search_text.h reads
  *           them, CJK runs segmented, tokenizer unicode61 with diacritics
@@ -32,6 +34,11 @@
  * renamed file's flags updated without reading it).  Writers of mail never
  * wait on it.  What the text is: search_text.h; the query language:
  * search_query.h.
+ *
+ * Queries: a query whose full-text terms are joined by AND to the rest
+ * is driven by FTS5 in descending rowid order, so the newest matches come
+ * first and a limit stops it early (a word in every message costs what a
+ * rare one does).
  *
  * Ownership: struct search_hit arrays are the caller's, freed with
  * search_hits_free().

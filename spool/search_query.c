@@ -523,6 +523,45 @@ static void emit(struct search_query *sq, const struct node *n, struct buf *sql)
 	}
 }
 
+/* The top level: its full-text part as drive, the rest as SQL. */
+static void split_drive(struct search_query *sq, const struct node *n, struct buf *sql)
+{
+	const struct node **v = NULL;
+	struct buf fts = BUF_INIT;
+	size_t nv = 0, i;
+	int first = 1;
+
+	if (ftsable(n)) {
+		fts_expr(n, &fts);
+		sq->drive = buf_detach(&fts, NULL);
+		buf_puts(sql, "1");
+		return;
+	}
+	if (n->kind != N_AND) {
+		emit(sq, n, sql);
+		return;
+	}
+	flatten(n, N_AND, &v, &nv);
+	for (i = 0; i < nv; i++) {
+		if (ftsable(v[i])) {
+			buf_puts(&fts, fts.len ? " AND (" : "(");
+			fts_expr(v[i], &fts);
+			buf_putc(&fts, ')');
+			continue;
+		}
+		buf_puts(sql, first ? "(" : " AND (");
+		first = 0;
+		emit(sq, v[i], sql);
+		buf_putc(sql, ')');
+	}
+	if (first)
+		buf_puts(sql, "1");
+	if (fts.len)
+		sq->drive = buf_detach(&fts, NULL);
+	buf_release(&fts);
+	free(v);
+}
+
 struct search_query *search_query_parse(const char *q, struct err *err)
 {
 	struct search_query *sq = xcalloc(1, sizeof(*sq));
@@ -541,7 +580,7 @@ struct search_query *search_query_parse(const char *q, struct err *err)
 		search_query_free(sq);
 		return NULL;
 	}
-	emit(sq, n, &sql);
+	split_drive(sq, n, &sql);
 	node_free(n);
 	sq->where = buf_detach(&sql, NULL);
 	return sq;
@@ -553,6 +592,7 @@ void search_query_free(struct search_query *sq)
 
 	if (!sq)
 		return;
+	free(sq->drive);
 	free(sq->where);
 	for (i = 0; i < sq->nbinds; i++)
 		free(sq->binds[i].text);

@@ -24,7 +24,10 @@
  * AND, OR and NOT are operators only in upper case.
  *
  * The SQL condition refers to the tables as `m` (msg) and `f` (folder) and
- * to the FTS5 table as `fts`.  Ownership: the caller frees the result with
+ * to the FTS5 table as `fts`.  When the query is full-text terms joined
+ * by AND to anything else, those terms are set apart as drive, so that
+ * the caller can let FTS5 produce the rows (newest first, search.h) and
+ * stop at the limit instead of collecting every match.  Ownership: the caller frees the result with
  * search_query_free().
  */
 #ifndef SUREL_SEARCH_QUERY_H
@@ -42,7 +45,10 @@ struct search_bind {
 };
 
 struct search_query {
-	char *where;                 /* SQL condition, never empty */
+	char *drive;                 /* the FTS5 expression every result must
+				      * match (the top-level AND of the full-text
+				      * terms), or NULL when there is none */
+	char *where;                 /* SQL condition on the rest, never empty */
 	struct search_bind *binds;
 	size_t nbinds;
 	char **terms;                /* the words and phrases, for snippets */
