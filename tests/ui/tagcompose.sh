@@ -3,26 +3,12 @@
 # recipients, every text quoted, each original marked replied); ;f
 # forwards them as attachments of one message.
 . "$(dirname "$0")/lib.sh"
-command -v python3 > /dev/null || skip "python3 is needed to read sendq list --json"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[general]
-send_delay = 7200
-editor = $T/editor
-
-[account demo]
-name = Demo User
-address = demo@example.test
-maildir = $T/Mail
-CFG
-chmod 600 "$XDG_CONFIG_HOME/surel/config"
+compose_setup
 deliver_demo "$T/Mail/INBOX"
-cat > "$T/editor" <<'ED'
-#!/bin/sh
+editor_script <<'ED'
 printf 'All noted.\n' >> "$1"
 ED
-chmod +x "$T/editor"
 
 ui_start
 wait_for 'INBOX \[Msgs:3' "index"
