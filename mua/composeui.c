@@ -522,11 +522,12 @@ static void draft_body(const struct compose *c, const char **body, size_t *len)
 }
 
 /* The reply in c (to the first message) made a reply to the others too:
- * each one's recipients, as compose_start_reply() chooses them, join To
- * and Cc, and its quoted text follows the first's, before the signature. */
+ * each one's recipients, as compose_start_reply() chooses them with its
+ * flags[i], join To and Cc, and its quoted text follows the first's,
+ * before the signature. */
 static int add_replies(struct compose *c, const struct cfg *cfg, const char *account,
-		       const char *const *origs, const size_t *lens, size_t n, unsigned flags,
-		       struct err *err)
+		       const char *const *origs, const size_t *lens, size_t n,
+		       const unsigned *flags, struct err *err)
 {
 	struct buf to = BUF_INIT, cc = BUF_INIT, text = BUF_INIT;
 	const char *body, *d;
@@ -541,7 +542,7 @@ static int add_replies(struct compose *c, const struct cfg *cfg, const char *acc
 	for (i = 0; i < n && rc == 0; i++) {
 		struct compose *o = compose_new(cfg, account, err);
 
-		rc = o ? compose_start_reply(o, origs[i], lens[i], flags, err) : -1;
+		rc = o ? compose_start_reply(o, origs[i], lens[i], flags[i], err) : -1;
 		if (rc == 0) {
 			merge_addrs(&to, NULL, compose_field(o, "To"));
 			merge_addrs(&cc, &to, compose_field(o, "Cc"));
@@ -573,6 +574,7 @@ enum composeui_result composeui_run_many(const struct cfg *cfg, const char *acco
 	struct err err = ERR_INIT;
 	struct screen s;
 	struct buf to = BUF_INIT;
+	unsigned *flags = NULL;
 	size_t i;
 	int rc;
 
@@ -585,10 +587,25 @@ enum composeui_result composeui_run_many(const struct cfg *cfg, const char *acco
 	s.account = account;
 	if (kind == COMPOSEUI_FORWARD_ATTACH && ask_to(cfg, account, "Forward to: ", &to) < 0)
 		return COMPOSEUI_DROPPED;
+	/* As a single reply does: the reply_to question for each message
+	 * whose Reply-To differs (Mail-Followup-To settling a group reply). */
+	if (kind != COMPOSEUI_FORWARD_ATTACH) {
+		flags = xreallocarray(NULL, n, sizeof(*flags));
+		for (i = 0; i < n; i++) {
+			int f = ask_reply_to(origs[i], lens[i], kind == COMPOSEUI_GROUP);
+
+			if (f < 0) {
+				free(flags);
+				return COMPOSEUI_DROPPED;
+			}
+			flags[i] = (kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL : 0) | (unsigned)f;
+		}
+	}
 	s.c = compose_new(cfg, account, &err);
 	if (!s.c) {
 		ui_error("%s", err.msg);
 		buf_release(&to);
+		free(flags);
 		return COMPOSEUI_DROPPED;
 	}
 	if (kind == COMPOSEUI_FORWARD_ATTACH) {
@@ -598,13 +615,12 @@ enum composeui_result composeui_run_many(const struct cfg *cfg, const char *acco
 		if (rc == 0 && to.len)
 			rc = compose_set_field(s.c, "To", to.data, &err);
 	} else {
-		unsigned flags = kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL : 0;
-
-		rc = compose_start_reply(s.c, origs[0], lens[0], flags, &err);
+		rc = compose_start_reply(s.c, origs[0], lens[0], flags[0], &err);
 		if (rc == 0)
-			rc = add_replies(s.c, cfg, account, origs + 1, lens + 1, n - 1, flags, &err);
+			rc = add_replies(s.c, cfg, account, origs + 1, lens + 1, n - 1, flags + 1, &err);
 	}
 	buf_release(&to);
+	free(flags);
 	if (rc < 0) {
 		ui_error("%s", err.msg);
 		compose_free(s.c);
