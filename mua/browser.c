@@ -1597,6 +1597,19 @@ static void compose(struct browser *b, enum composeui_kind kind)
 	count_queue(b);
 }
 
+/* r, g, L, f in an attached message (pager_set_compose): that message
+ * answered; the folder's message is not marked replied. */
+static void compose_attached(void *arg, enum pager_action act, const char *data, size_t len)
+{
+	struct browser *b = arg;
+
+	(void)composeui_run(b->cfg, b->acct ? cfg_account_name(b->acct) : NULL, b->q,
+			    act == PAGER_REPLY ? COMPOSEUI_REPLY :
+			    act == PAGER_GROUP ? COMPOSEUI_GROUP :
+			    act == PAGER_LIST ? COMPOSEUI_LIST : forward_kind(b), data, len);
+	count_queue(b);
+}
+
 /* The functions of mailing lists, body search and read state: 1 when k
  * was one of them. */
 static int lists_key(struct browser *b, int k)
@@ -2283,6 +2296,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	b.q = queue_open(NULL, &qerr);
 	b.nids = b.cfg ? identity_list(b.cfg, &b.ids) : 0;
 	count_queue(&b);
+	pager_set_compose(compose_attached, &b);
 	show_folder(&b, mb, xstrdup(o->name));
 	ui_set_redraw(draw, &b);
 	draw(&b);
@@ -2293,6 +2307,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 		key(&b, keymap_read(KEYMAP_INDEX, IDLE_MS));
 	}
 	ui_set_redraw(NULL, NULL);
+	pager_set_compose(NULL, NULL);
 	ui_end();
 	queue_close(b.q);
 	mailbox_free(b.mb);

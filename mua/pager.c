@@ -489,6 +489,31 @@ static void text_view(const char *title, const char *note, const char *text, siz
 	ui_set_redraw(draw_parts, back);
 }
 
+static pager_compose_fn *compose_fn;
+static void *compose_arg;
+
+void pager_set_compose(pager_compose_fn *fn, void *arg)
+{
+	compose_fn = fn;
+	compose_arg = arg;
+}
+
+/* An attached message in the pager; r, g, L and f answer it (through
+ * the hook), the rest act on folder messages only. */
+static void view_attached(const char *data, size_t len, const char *title)
+{
+	enum pager_action act = pager_show(data, len, title);
+	int answer = act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_LIST ||
+		     act == PAGER_FORWARD;
+
+	if (answer && compose_fn)
+		compose_fn(compose_arg, act, data, len);
+	else if (answer)
+		ui_error("an attached message cannot be answered here");
+	else if (act != PAGER_BACK)
+		ui_error("only replies and forward act on an attached message");
+}
+
 /* Enter in the part list: the part through the user's mailcap, its
  * output shown here for a copiousoutput entry, else with the terminal
  * handed to the command; a text part without an entry is shown as text. */
@@ -505,9 +530,9 @@ static void view_part(struct pager *pg, size_t i, struct parts *back)
 	buf_printf(&title, "part %zu of %s: %s", i + 1, pg->title, type);
 	msg_part_decode(p, &data);
 	/* A forwarded message is a message: shown here, with its own parts,
-	 * whatever the mailcap says (its actions there only go back). */
+	 * whatever the mailcap says. */
 	if (strcmp(type, "message/rfc822") == 0) {
-		(void)pager_show(data.data, data.len, title.data);
+		view_attached(data.data, data.len, title.data);
 		ui_set_redraw(draw_parts, back);
 		goto done;
 	}
