@@ -365,7 +365,7 @@ static size_t cur_msg(const struct browser *b)
 /* A message's marks (deletion, tag) kept over a read of the folder. */
 struct kept {
 	char *key;
-	unsigned char del, tag;
+	unsigned char del, tag, is_new;
 };
 
 static int cmp_kept(const void *a, const void *b)
@@ -373,11 +373,33 @@ static int cmp_kept(const void *a, const void *b)
 	return strcmp(((const struct kept *)a)->key, ((const struct kept *)b)->key);
 }
 
+/* The marks kept for m: by key, and for one of two files with the same
+ * key (twin) by where it is too, so a mark never spreads to the other. */
+static const struct kept *find_kept(const struct kept *v, size_t n, const struct index_msg *m)
+{
+	const struct kept *hit, *lo, *hi;
+	struct kept probe;
+
+	probe.key = (char *)m->key;
+	hit = n ? bsearch(&probe, v, n, sizeof(*v), cmp_kept) : NULL;
+	if (!hit || !m->twin)
+		return hit;
+	for (lo = hit; lo > v && strcmp(lo[-1].key, m->key) == 0; lo--)
+		;
+	for (hi = hit; hi + 1 < v + n && strcmp(hi[1].key, m->key) == 0; hi++)
+		;
+	for (; lo <= hi; lo++)
+		if (lo->is_new == (m->is_new != 0))
+			return lo;
+	return NULL;
+}
+
 /* Read the folder again, keeping marks, tags and the cursor by message key. */
 static void reload(struct browser *b)
 {
 	struct err err = ERR_INIT;
-	struct kept *marked = NULL, *hit, probe;
+	struct kept *marked = NULL;
+	const struct kept *hit;
 	char *curkey = NULL;
 	size_t nmarked = 0, i, keep = NONE;
 
@@ -389,6 +411,7 @@ static void reload(struct browser *b)
 		if ((b->del[i] || b->tag[i]) && nmarked < b->ndel + b->ntag) {
 			marked[nmarked].key = xstrdup(mailbox_at(b->mb, i)->key);
 			marked[nmarked].del = b->del[i];
+			marked[nmarked].is_new = mailbox_at(b->mb, i)->is_new != 0;
 			marked[nmarked++].tag = b->tag[i];
 		}
 	if (nmarked)
@@ -403,8 +426,7 @@ static void reload(struct browser *b)
 	for (i = 0; i < b->n; i++) {
 		const char *key = mailbox_at(b->mb, i)->key;
 
-		probe.key = (char *)key;
-		hit = nmarked ? bsearch(&probe, marked, nmarked, sizeof(*marked), cmp_kept) : NULL;
+		hit = find_kept(marked, nmarked, mailbox_at(b->mb, i));
 		if (hit) {
 			b->del[i] = hit->del;
 			b->tag[i] = hit->tag;
