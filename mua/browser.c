@@ -1416,7 +1416,9 @@ static void limit(struct browser *b)
 		buf_release(&line);
 		return;
 	}
-	if (line.len && strcmp(line.data, "~A") != 0) {
+	/* mutt's shorthands for every message: "all" and "." */
+	if (line.len && strcmp(line.data, "~A") != 0 && strcasecmp(line.data, "all") != 0 &&
+	    strcmp(line.data, ".") != 0) {
 		p = pattern_parse(line.data, time(NULL), &err);
 		if (!p) {
 			ui_error("%s", err.msg);
