@@ -3,7 +3,8 @@
 # recipients, every text quoted, each original marked replied); ;f
 # forwards them as attachments of one message; ;r asks the reply_to
 # question for each tagged message whose Reply-To differs from its From
-# (Esc drops the reply, n answers the sender).
+# (Esc drops the reply, n answers the sender); ;g follows
+# Mail-Followup-To.
 . "$(dirname "$0")/lib.sh"
 
 compose_setup
@@ -12,12 +13,14 @@ printf 'From: Carla <carla@example.test>\nReply-To: talk@lists.example.test\nTo:
 	"$SPOOL" deliver "$T/Mail/INBOX"
 printf 'From: Dewi <dewi@example.test>\nTo: demo@example.test\nSubject: plain two\nMessage-ID: <p2@x>\n\nsecond\n' |
 	"$SPOOL" deliver "$T/Mail/INBOX"
+printf 'From: Eko <eko@example.test>\nReply-To: eko.private@example.test\nTo: team@lists.example.test, demo@example.test\nMail-Followup-To: team@lists.example.test\nSubject: followup three\nMessage-ID: <f3@x>\n\nthird\n' |
+	"$SPOOL" deliver "$T/Mail/INBOX"
 editor_script <<'ED'
 printf 'All noted.\n' >> "$1"
 ED
 
 ui_start
-wait_for 'INBOX \[Msgs:5' "index"
+wait_for 'INBOX \[Msgs:6' "index"
 keys T
 wait_for '^Tag messages matching:'
 keys '~f ana|~f surel' Enter
@@ -69,5 +72,21 @@ grep -q 'talk@lists' "$T/screen" && fail "n still answers Reply-To: $(cat "$T/sc
 keys y
 wait_for 'Queue:3' "queued"
 ok ";r asks the reply_to question, Esc drops and n answers the senders"
+
+# ;g: Mail-Followup-To settles Eko's part without a question.
+keys '\;' t
+wait_gone 'Tag:'
+keys T
+wait_for '^Tag messages matching:'
+keys '~f dewi|~f eko' Enter
+wait_for 'Tag:2'
+keys '\;' g
+wait_for '^ +Subject: Re: ' "compose screen without a question"
+grep -q 'To: .*team@lists.example.test' "$T/screen" && grep -q 'To: .*dewi@example.test' "$T/screen" ||
+	fail "To of the group reply: $(cat "$T/screen")"
+grep -q 'eko.private' "$T/screen" && fail "Reply-To used over Mail-Followup-To: $(cat "$T/screen")"
+keys y
+wait_for 'Queue:4' "queued"
+ok ";g honours Mail-Followup-To"
 keys q
 wait_for '^SUREL-EXIT 0'
