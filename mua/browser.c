@@ -2080,13 +2080,25 @@ static void compose_tagged(struct browser *b, enum composeui_kind kind)
 /* ;: the next command acts on every tagged message. */
 static void tag_prefix(struct browser *b)
 {
+	/* What the hint names: the keys bound to these now. */
+	static const int fns[] = { 'd', 'u', 'F', 'N', 's', 'C', '|', 'f', 'r', 'g', 't' };
+	struct buf hint = BUF_INIT, key = BUF_INIT;
+	size_t i;
 	int k;
 
 	if (b->ntag == 0) {
 		ui_error("no tagged messages");
 		return;
 	}
-	ui_message("tagged (%zu): d u F N s C | f r g t", b->ntag);
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		buf_reset(&key);
+		keymap_keys_of(KEYMAP_INDEX, fns[i], &key);
+		if (key.len)
+			buf_printf(&hint, " %.*s", (int)strcspn(key.data, " "), key.data);
+	}
+	ui_message("tagged (%zu):%s", b->ntag, hint.len ? hint.data : "");
+	buf_release(&hint);
+	buf_release(&key);
 	k = keymap_read(KEYMAP_INDEX, -1);
 	ui_message("%s", "");
 	switch (k) {

@@ -49,6 +49,15 @@ keys Z
 wait_for 'Key is not bound\. Press \? for help\.'
 ok "an unbound key says so"
 
+# The ; hint names the keys in force: u (undelete) is unbound here.
+keys t
+wait_for 'Tag:1'
+keys '\;'
+wait_for '^tagged \(1\): d F N s C \| f r g t$' "the ; hint without u"
+keys t
+wait_gone 'Tag:'
+ok "the ; hint names the keys bound now"
+
 keys '?'
 wait_for 'keys of the index'
 grep -Eq '^d x +delete-message +mark the message deleted' "$T/screen" ||
