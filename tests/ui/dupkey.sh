@@ -41,6 +41,11 @@ keys q
 wait_for 'INBOX \[Msgs:1 New:0\]'
 [ -z "$(ls "$T/Mail/INBOX/new")" ] && [ "$(ls "$T/Mail/INBOX/cur")" = "$key:2,S" ] ||
 	fail "reading the copy in new/ did not mark it read: $(ls "$T/Mail/INBOX"/*)"
-ok "the other one is a message of its own"
+keys d '$'
+wait_for 'INBOX \[Msgs:0'
+[ "$(ls "$T/Mail/Trash/cur" "$T/Mail/Trash/new" | grep -c '^[0-9]')" -eq 2 ] ||
+	fail "the trash should hold both: $(ls -R "$T/Mail/Trash")"
+grep -lq '^n$' "$T/Mail/Trash/cur/"* "$T/Mail/Trash/new/"* 2> /dev/null || fail "the copy in new/ did not reach the trash"
+ok "the other one is a message of its own (moved to the trash beside the first under a new name)"
 keys q
 wait_for '^SUREL-EXIT 0'
