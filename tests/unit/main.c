@@ -59,6 +59,7 @@ static const struct {
 	{ "flowed", suite_flowed },
 	{ "mda", suite_mda },
 	{ "oauth2", suite_oauth2 },
+	{ "track", suite_track },
 };
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
