@@ -87,6 +87,17 @@ postfix_wait_log "RCPT TO:<bob@example.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;b
 	fail "no NOTIFY/ORCPT on RCPT TO"
 ok "accepted: wait exits 0; RET, ENVID, NOTIFY, ORCPT on the wire; Postfix's queue id kept"
 
+# The same for the message just queued: sendq -t --wait, surel -s --wait
+# (whose nudge runs the sendq on $PATH), and sendq -t --json.
+printf 'To: bob@example.test\nSubject: t1b\n\nhi\n' > "$T/t1b"
+expect_exit 0 "$SENDQ" -t --wait --timeout 20 < "$T/t1b"
+expect_exit 65 "$SENDQ" -t --wait --timeout 20 nosuch@example.test < "$T/t1b"
+printf 'hello\n' | expect_exit 0 env PATH="$top_builddir/sendq:$PATH" \
+	"$top_builddir/mua/surel" -s "t1c" --wait --timeout 20 bob@example.test
+expect_exit 0 "$SENDQ" -t --json < "$T/t1b"
+python3 -c 'import json, sys; assert json.load(sys.stdin)["id"]' < "$T/out" || fail "--json: $(cat "$T/out")"
+ok "sendq -t --wait and surel -s --wait exit 0 and 65; sendq -t --json gives the id"
+
 # --- 2: refused at RCPT: bounced, wait 65 ---------------------------------
 id_no=$(queue t2 nosuch@example.test)
 expect_exit 65 "$SENDQ" wait --timeout 20 "$id_no"
