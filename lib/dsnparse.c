@@ -40,6 +40,7 @@ void dsn_report_free(struct dsn_report *r)
 	free(r->envid);
 	free(r->message_id);
 	free(r->reporter);
+	free(r->own_id);
 	free(r);
 }
 
@@ -270,13 +271,19 @@ static struct dsn_report *read_qmail(const char *text, size_t len)
 struct dsn_report *dsn_parse(const char *data, size_t len)
 {
 	struct msg *m = msg_parse(data, len, 0);
+	struct dsn_report *r = m ? dsn_from_msg(m) : NULL;
+
+	msg_free(m);
+	return r;
+}
+
+struct dsn_report *dsn_from_msg(const struct msg *m)
+{
 	struct dsn_report *r = NULL;
-	const char *ct = m ? msg_header(m, "Content-Type") : NULL;
+	const char *ct = msg_header(m, "Content-Type");
 	char *text;
 	size_t tlen;
 
-	if (!m)
-		return NULL;
 	if (ct && strncasecmp(ct, "multipart/report", 16) == 0) {
 		r = read_standard(m);
 	} else {
@@ -285,10 +292,11 @@ struct dsn_report *dsn_parse(const char *data, size_t len)
 			r = read_qmail(text, tlen);
 		free(text);
 	}
-	msg_free(m);
 	if (r && r->n == 0) {
 		dsn_report_free(r);
 		r = NULL;
 	}
+	if (r && msg_message_id(m))
+		r->own_id = xstrdup(msg_message_id(m));
 	return r;
 }

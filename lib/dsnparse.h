@@ -32,6 +32,7 @@ struct dsn_report {
 	char *envid;        /* Original-Envelope-Id, NULL when none */
 	char *message_id;   /* the returned message's Message-ID without <>, or NULL */
 	char *reporter;     /* Reporting-MTA name, "" when none */
+	char *own_id;       /* the report's own Message-ID without <>, or NULL */
 	int qmail;          /* read from a qmail-send bounce */
 	struct dsn_rcpt *rcpts;
 	size_t n;
@@ -40,6 +41,9 @@ struct dsn_report {
 /* The report in the len bytes of a message, or NULL when the message is
  * not one (or names no recipient). */
 struct dsn_report *dsn_parse(const char *data, size_t len);
+/* The same of a message parsed already (msg.h). */
+struct msg;
+struct dsn_report *dsn_from_msg(const struct msg *m);
 void dsn_report_free(struct dsn_report *r);
 
 /* "failed", "delayed", "delivered" or "other". */

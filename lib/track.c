@@ -158,8 +158,8 @@ static enum track_state sum_state(const json_t *rcpts)
 	return TRACK_DELIVERED;
 }
 
-static void add_event(json_t *rec, time_t now, const char *type, const char *address,
-		      const char *text)
+static json_t *add_event(json_t *rec, time_t now, const char *type, const char *address,
+			 const char *text)
 {
 	json_t *ev = json_object_get(rec, "events"), *e = json_object();
 
@@ -172,6 +172,7 @@ static void add_event(json_t *rec, time_t now, const char *type, const char *add
 	json_array_append_new(ev, e);
 	while (json_array_size(ev) > TRACK_EVENTS_MAX)
 		json_array_remove(ev, 0);
+	return e;
 }
 
 /* A string as json, NULL as null; text that is not UTF-8 has its 8-bit
@@ -555,8 +556,12 @@ int track_incoming(const char *data, size_t len, const char *account)
 	fd = access(dir, F_OK) == 0 ? afile_lock(lock, 1, &err) : -1;
 	rec = fd >= 0 ? report_rec(dir, rep, &id) : NULL;
 	if (rec && apply(rec, rep, now) > 0) {
-		add_event(rec, now, "report", NULL, rep->qmail ? "qmail-send bounce" :
-			  "delivery status notification");
+		json_t *ev = add_event(rec, now, "report", NULL, rep->qmail ? "qmail-send bounce" :
+				       "delivery status notification");
+
+		/* The MUA jumps from the original to the report by it. */
+		if (rep->own_id)
+			json_object_set_new(ev, "message_id", jstr(rep->own_id));
 		finish_rec(rec, now);
 		if (write_rec(dir, id, rec, &err) < 0)
 			log_warnx("cannot update the delivery record of '%s': %s", id, err.msg);

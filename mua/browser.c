@@ -26,6 +26,7 @@
 #include "qview.h"
 #include "recall.h"
 #include "thread.h"
+#include "trackview.h"
 #include "ui.h"
 #include "xalloc.h"
 
@@ -58,6 +59,7 @@ struct browser {
 	int quit;
 	struct acct_view *saved; /* accounts switched away from (A) */
 	size_t nsaved;
+	struct trackview *tv;    /* delivery states of sent mail (the mark column) */
 };
 
 /* What the index keeps of an account while another one is shown, so that
@@ -132,6 +134,8 @@ static void recount(struct browser *b)
 {
 	size_t i;
 
+	trackview_free(b->tv);
+	b->tv = trackview_load();
 	b->nnew = b->ndel = 0;
 	for (i = 0; i < b->n; i++) {
 		if (is_unread(mailbox_at(b->mb, i)))
@@ -419,7 +423,7 @@ static void draw_row(struct browser *b, int y, size_t row)
 	flags[0] = b->del[i] ? 'D' : is_unread(m) ? 'N' : ' ';
 	flags[1] = strchr(m->flags, 'F') ? 'F' : ' ';
 	flags[2] = strchr(m->flags, 'R') ? 'R' : ' ';
-	flags[3] = ' ';
+	flags[3] = trackview_mark(b->tv, m->message_id);
 	flags[4] = '\0';
 	if (m->date == -1 || !localtime_r(&m->date, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm))
 		snprintf(date, sizeof(date), "%-10s", "?");
@@ -1198,6 +1202,45 @@ static void unsent(void *arg, const char *in_reply_to)
 		set_replied(arg, in_reply_to, 0);
 }
 
+/* jump-original: from a delivery report to the message it is about (in
+ * the Sent folder), from such a message to the last report (in INBOX). */
+static void jump_original(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	size_t i = cur_msg(b), len, row;
+	const char *sent = b->acct ? cfg_get(b->acct, "sent_folder") : NULL;
+	struct msg *m;
+	char *data, *mid;
+	int to_sent = 0;
+
+	if (i == NONE)
+		return;
+	if (mailbox_read(b->mb, i, &data, &len, &err) < 0) {
+		ui_error("%s", err.msg);
+		return;
+	}
+	m = msg_parse(data, len, 0);
+	mid = m ? trackview_partner(m, &to_sent) : NULL;
+	msg_free(m);
+	free(data);
+	if (!mid) {
+		ui_error("neither a delivery report about a sent message nor a message with one");
+		return;
+	}
+	open_folder(b, xstrdup(to_sent ? (sent ? sent : "Sent") : "INBOX"));
+	for (row = 0; row < b->nview; row++) {
+		const char *id = mailbox_at(b->mb, b->view[row])->message_id;
+
+		if (id && strcmp(id, mid) == 0) {
+			b->cur = row;
+			break;
+		}
+	}
+	if (row == b->nview)
+		ui_error("<%s> is not in this folder", mid);
+	free(mid);
+}
+
 static void open_msg(struct browser *b)
 {
 	struct err err = ERR_INIT;
@@ -1233,6 +1276,10 @@ static void open_msg(struct browser *b)
 			set_flag(b, i, 'F', !strchr(mailbox_at(b->mb, i)->flags, 'F'));
 			continue;
 		}
+		if (act == PAGER_JUMP) {
+			jump_original(b);
+			continue;
+		}
 		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD)
 			compose(b, act == PAGER_REPLY ? COMPOSEUI_REPLY :
 				   act == PAGER_GROUP ? COMPOSEUI_GROUP : forward_kind(b));
@@ -1263,6 +1310,7 @@ static const struct ui_keyhelp index_keys[] = {
 	{ "f", "forward (inline, or attached: forward_attach in the config)" },
 	{ "Esc f", "forward as an attachment (message/rfc822)" },
 	{ "Q", "outgoing queue" },
+	{ "o", "jump-original: from a delivery report to the sent message, and back" },
 	{ "Ctrl-L", "redraw" },
 	{ "?", "this help" },
 };
@@ -1278,6 +1326,8 @@ static void idle(struct browser *b)
 	struct timespec now[2];
 
 	count_queue(b);
+	trackview_free(b->tv);
+	b->tv = trackview_load();
 	if (mailbox_readonly(b->mb))
 		return;
 	folder_stamp(b, now);
@@ -1381,6 +1431,9 @@ static void key(struct browser *b, int k)
 		if (ui_getkey(1000) == 'f')
 			compose(b, COMPOSEUI_FORWARD_ATTACH);
 		break;
+	case 'o':
+		jump_original(b);
+		break;
 	case 'Q':
 		if (!b->q) {
 			ui_error("the outgoing queue cannot be opened");
@@ -1437,6 +1490,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	ui_set_redraw(NULL, NULL);
 	ui_end();
 	queue_close(b.q);
+	trackview_free(b.tv);
 	mailbox_free(b.mb);
 	thread_free(b.thr);
 	pattern_free(b.limit);

@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "pager.h"
 #include "path.h"
+#include "trackview.h"
 #include "ui.h"
 #include "xalloc.h"
 
@@ -85,6 +86,21 @@ static void add_header(struct pager *pg, const char *name)
 	buf_release(&raw);
 	buf_release(&clean);
 	free(v);
+}
+
+/* Where a sent message is, or which one a delivery report is about
+ * (trackview.h), as one more header line. */
+static void add_tracking(struct pager *pg)
+{
+	struct buf raw = BUF_INIT, clean = BUF_INIT;
+
+	trackview_header(pg->m, &raw);
+	if (raw.len) {
+		codec_sanitize(raw.data, raw.len, 0, &clean);
+		add_line(pg, clean.data, clean.len, UI_NORMAL, strcspn(clean.data, ":") + 1);
+	}
+	buf_release(&raw);
+	buf_release(&clean);
 }
 
 /* The quote level of a line: the '>' at its start, blanks between them
@@ -249,6 +265,7 @@ static void build_lines(struct pager *pg)
 
 	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
 		add_header(pg, shown[i]);
+	add_tracking(pg);
 	add_line(pg, "", 0, UI_NORMAL, 0);
 	text = msg_text_n(pg->m, &len);
 	if (!text)
@@ -634,6 +651,7 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case 'f': act = PAGER_FORWARD; done = 1; break;
 		case 'd': act = PAGER_DELETE; done = 1; break;
 		case 'F': act = PAGER_FLAG; done = 1; break;
+		case 'o': act = PAGER_JUMP; done = 1; break;
 		case 'v':
 			if (pg.m)
 				parts_view(&pg);
@@ -649,6 +667,7 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 				{ "v", "list the parts (Enter views one through mailcap, s saves it)" },
 				{ "r g f", "reply, reply to all, forward" },
 				{ "d F", "mark deleted, flag" },
+				{ "o", "jump-original: a delivery report <-> the sent message" },
 			};
 			ui_show_help("pager keys", keys, sizeof(keys) / sizeof(keys[0]));
 			break;

@@ -24,6 +24,7 @@ enum pager_action {
 	PAGER_FORWARD,   /* f */
 	PAGER_DELETE,    /* d: mark deleted and go on */
 	PAGER_FLAG,      /* F */
+	PAGER_JUMP,      /* o: jump-original (a report <-> its message) */
 };
 
 /* Show the len bytes of a raw message; title is shown in the status bar

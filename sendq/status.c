@@ -122,6 +122,23 @@ static int put_json(json_t *j, struct err *err)
 	return rc;
 }
 
+int status_text(struct queue *q, const struct cfg *cfg, const char *key, struct buf *out,
+		struct err *err)
+{
+	json_t *j = track_load(key, err);
+
+	if (!j) {
+		snapshot(q, cfg, key);
+		err_clear(err);
+		j = track_load(key, err);
+	}
+	if (!j)
+		return -1;
+	rec_text(j, 1, out);
+	json_decref(j);
+	return 0;
+}
+
 int status_show(struct queue *q, const struct cfg *cfg, const char *key, int json,
 		struct err *err)
 {

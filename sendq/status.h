@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "cfg.h"
 #include "err.h"
 #include "queue.h"
@@ -21,6 +22,11 @@
  * yet gets its record made from the envelope first.  Unknown key:
  * EX_NOINPUT. */
 int status_show(struct queue *q, const struct cfg *cfg, const char *key, int json,
+		struct err *err);
+
+/* The text `sendq status KEY` prints, appended to out (the queue view
+ * shows it). */
+int status_text(struct queue *q, const struct cfg *cfg, const char *key, struct buf *out,
 		struct err *err);
 
 /* What `sendq wait` found. */
