@@ -584,7 +584,8 @@ static void write_head(const struct head *h, const char *end, const char *domain
 static int set_dsn(const struct enqueue_opts *o, struct queue_env *env, struct err *err)
 {
 	char *notify = o->dsn_notify ? xstrdup(o->dsn_notify) : NULL;
-	char *ret = o->dsn_ret ? xstrdup(o->dsn_ret) : NULL, *p, *w, *save = NULL;
+	char *ret = o->dsn_ret ? xstrdup(o->dsn_ret) : NULL, *p;
+	size_t n;
 	int rc = -1;
 
 	for (p = notify; p && *p; p++)
@@ -594,17 +595,18 @@ static int set_dsn(const struct enqueue_opts *o, struct queue_env *env, struct e
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
 	if (notify && strcmp(notify, "NEVER") != 0) {
-		char *copy = xstrdup(notify);
-
-		for (w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
-			if (strcmp(w, "SUCCESS") != 0 && strcmp(w, "FAILURE") != 0 &&
-			    strcmp(w, "DELAY") != 0)
+		for (p = notify;; p += n + 1) {
+			n = strcspn(p, ",");
+			if (!((n == 7 && strncmp(p, "SUCCESS", 7) == 0) ||
+			      (n == 7 && strncmp(p, "FAILURE", 7) == 0) ||
+			      (n == 5 && strncmp(p, "DELAY", 5) == 0))) {
+				err_set(err, EX_USAGE,
+					"bad -N value '%.80s' (NEVER, or SUCCESS,FAILURE,DELAY)",
+					o->dsn_notify);
+				goto out;
+			}
+			if (p[n] == '\0')
 				break;
-		free(copy);
-		if (w || notify[0] == '\0' || notify[strlen(notify) - 1] == ',') {
-			err_set(err, EX_USAGE, "bad -N value '%.80s' (NEVER, or SUCCESS,FAILURE,DELAY)",
-				o->dsn_notify);
-			goto out;
 		}
 	}
 	if (ret && strcmp(ret, "FULL") != 0 && strcmp(ret, "HDRS") != 0) {

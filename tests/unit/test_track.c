@@ -83,6 +83,32 @@ static void test_events_line(void)
 	tutil_rmtree();
 }
 
+/* Past EVENTS_ROTATE_SIZE the journal is renamed to .1 and a new one
+ * started; both are read, the old one first. */
+static void test_events_rotate(void)
+{
+	char *path, *old, *big;
+	size_t n = EVENTS_ROTATE_SIZE + 1;
+	struct stat st;
+
+	fresh();
+	path = events_path();
+	old = xasprintf("%s.1", path);
+	big = xmalloc(n);
+	memset(big, ' ', n);
+	big[n - 1] = '\n';
+	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	events_log("sent", "a", (const char *)NULL);
+	CU_ASSERT(stat(old, &st) == 0 && (size_t)st.st_size > n);
+	CU_ASSERT(stat(path, &st) != 0);
+	events_log("sent", "b", (const char *)NULL);
+	CU_ASSERT(stat(path, &st) == 0 && st.st_size > 0 && st.st_size < 4000);
+	free(big);
+	free(old);
+	free(path);
+	tutil_rmtree();
+}
+
 static void test_events_since(void)
 {
 	struct err err = ERR_INIT;
@@ -294,6 +320,7 @@ void suite_track(void)
 
 	CU_add_test(s, "journal: one valid JSON line per event, bounded", test_events_line);
 	CU_add_test(s, "journal: --since values", test_events_since);
+	CU_add_test(s, "journal: rotated by size", test_events_rotate);
 	CU_add_test(s, "reports: RFC 3464 and qmail-send", test_dsnparse);
 	CU_add_test(s, "records: reports matched by ENVID or Message-ID, else nothing", test_match);
 	CU_add_test(s, "records: pruned after track_days", test_prune);
