@@ -1391,10 +1391,13 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 		if (dsn) {
 			if (r->dsn_notify)
 				buf_printf(&cmd, " NOTIFY=%s", r->dsn_notify);
-			/* RFC 3461 4.2: utf-8 type for an address that is not ASCII. */
-			buf_puts(&cmd, has_non_ascii(rcpts[r->map[i]]) ? " ORCPT=utf-8;" :
-				 " ORCPT=rfc822;");
-			put_xtext(&cmd, rcpts[r->map[i]]);
+			/* An address that is not ASCII would need RFC 6533's
+			 * utf-8 type; the report then names the recipient as
+			 * the server saw it, which is the same address. */
+			if (!has_non_ascii(rcpts[r->map[i]])) {
+				buf_puts(&cmd, " ORCPT=rfc822;");
+				put_xtext(&cmd, rcpts[r->map[i]]);
+			}
 		}
 		buf_puts(&cmd, "\r\n");
 		/* Pipelined groups stay small enough for the socket buffers

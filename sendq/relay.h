@@ -94,7 +94,8 @@ int relay_send(struct relay *r, const char *sender, const char *const *rcpts, si
 /* DSN requests (RFC 3461) for the following relay_send() calls, sent
  * only when the server announces DSN: ret ("HDRS", "FULL") and envid
  * (xtext-encoded here) on MAIL FROM when not NULL; on every RCPT TO,
- * NOTIFY=notify when not NULL and ORCPT with the address.  d NULL: none
+ * NOTIFY=notify when not NULL and ORCPT with the address (rfc822 type;
+ * left out for an address that is not ASCII).  d NULL: none
  * (the server's defaults).  The strings are copied. */
 struct relay_dsn {
 	const char *envid;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -11,24 +12,65 @@
 #include "codec.h"
 #include "flush.h"
 #include "log.h"
+#include "msg.h"
 #include "out.h"
 #include "status.h"
 #include "track.h"
 #include "xalloc.h"
 
-/* A record for a message that is queued but was never tried. */
-static void snapshot(struct queue *q, const struct cfg *cfg, const char *id)
+/* The queued message whose Message-ID is key (with or without <>); its
+ * id (caller frees) or NULL. */
+static char *queued_by_message_id(struct queue *q, const char *key)
 {
 	struct err err = ERR_INIT;
-	struct queue_env *e = queue_id_valid(id) ? queue_load(q, id, &err) : NULL;
-	char *body = NULL;
+	struct queue_env **list;
+	size_t n, i, klen;
+	char *found = NULL, *body;
+	size_t len;
+
+	while (*key == '<')
+		key++;
+	klen = strcspn(key, ">");
+	if (klen == 0 || queue_list(q, &list, &n, &err) < 0)
+		return NULL;
+	for (i = 0; i < n && !found; i++) {
+		const char *id = queue_env_id(list[i]);
+		struct msg *m;
+		const char *mid;
+
+		if (!id || queue_read_body(q, id, &body, &len, &err) < 0) {
+			err_clear(&err);
+			continue;
+		}
+		m = msg_parse(body, len, MSG_HEADERS_ONLY);
+		mid = m ? msg_message_id(m) : NULL;
+		if (mid && strlen(mid) == klen && strncasecmp(mid, key, klen) == 0)
+			found = xstrdup(id);
+		msg_free(m);
+		free(body);
+	}
+	queue_list_free(list, n);
+	return found;
+}
+
+/* A record for a message that is queued but was never tried, named by
+ * its queue id or Message-ID. */
+static void snapshot(struct queue *q, const struct cfg *cfg, const char *key)
+{
+	struct err err = ERR_INIT;
+	struct queue_env *e = queue_id_valid(key) ? queue_load(q, key, &err) : NULL;
+	char *body = NULL, *id = NULL;
 	size_t len = 0;
 
-	if (!e)
-		return;
-	if (queue_read_body(q, id, &body, &len, &err) == 0)
+	if (!e) {
+		id = queued_by_message_id(q, key);
+		err_clear(&err);
+		e = id ? queue_load(q, id, &err) : NULL;
+	}
+	if (e && queue_read_body(q, queue_env_id(e), &body, &len, &err) == 0)
 		flush_track(cfg, e, body, len, NULL, NULL, time(NULL));
 	free(body);
+	free(id);
 	queue_env_free(e);
 }
 
