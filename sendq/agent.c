@@ -33,7 +33,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-t] [-i] [-f FROM] [-F NAME] [-A ACCOUNT] [--at TIME] [-v] [--] [RCPT...]\n"
+		"usage: %s [-t] [-i] [-f FROM] [-F NAME] [-A ACCOUNT] [--at TIME] [-N DSN] [-R RET]\n"
+		"          [-V ENVID] [-v] [--json] [--wait [--timeout S]] [--] [RCPT...]\n"
 		"       %s -bp | -bs | -q\n"
 		"       sendq [-v] COMMAND [ARGS]\n"
 		"\n"
