@@ -130,6 +130,9 @@ struct world {
 	struct queue *q;
 };
 
+/* The runner's record and journal places, put back after each world. */
+static char *saved_track, *saved_events;
+
 static void world_open(struct world *w)
 {
 	struct err err = ERR_INIT;
@@ -138,6 +141,10 @@ static void world_open(struct world *w)
 	memset(&fake, 0, sizeof(fake));
 	w->dir = xstrdup(tutil_tmpdir());
 	/* Each test's delivery records and journal of its own. */
+	if (!saved_track) {
+		saved_track = xstrdup(getenv("SUREL_TRACK") ? getenv("SUREL_TRACK") : "");
+		saved_events = xstrdup(getenv("SUREL_EVENTS") ? getenv("SUREL_EVENTS") : "");
+	}
 	path = xasprintf("%s/track", w->dir);
 	setenv("SUREL_TRACK", path, 1);
 	free(path);
@@ -163,6 +170,8 @@ static void world_open(struct world *w)
 
 static void world_close(struct world *w)
 {
+	setenv("SUREL_TRACK", saved_track, 1);
+	setenv("SUREL_EVENTS", saved_events, 1);
 	queue_close(w->q);
 	cfg_free(w->cfg);
 	free(w->dir);
