@@ -134,8 +134,7 @@ static void recount(struct browser *b)
 {
 	size_t i;
 
-	trackview_free(b->tv);
-	b->tv = trackview_load();
+	trackview_refresh(&b->tv);
 	b->nnew = b->ndel = 0;
 	for (i = 0; i < b->n; i++) {
 		if (is_unread(mailbox_at(b->mb, i)))
@@ -1326,8 +1325,7 @@ static void idle(struct browser *b)
 	struct timespec now[2];
 
 	count_queue(b);
-	trackview_free(b->tv);
-	b->tv = trackview_load();
+	trackview_refresh(&b->tv);
 	if (mailbox_readonly(b->mb))
 		return;
 	folder_stamp(b, now);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "dsnparse.h"
 #include "msg.h"
@@ -19,7 +21,21 @@ struct tv_entry {
 struct trackview {
 	struct tv_entry *v;
 	size_t n;
+	struct timespec stamp;  /* the record directory's mtime when read */
 };
+
+/* The record directory's mtime; zero when it is missing. */
+static struct timespec dir_stamp(void)
+{
+	struct timespec t = { 0, 0 };
+	struct stat st;
+	char *dir = track_dir();
+
+	if (stat(dir, &st) == 0)
+		t = st.st_mtim;
+	free(dir);
+	return t;
+}
 
 static char mark_of(const char *state)
 {
@@ -44,9 +60,11 @@ static int entry_cmp(const void *a, const void *b)
 struct trackview *trackview_load(void)
 {
 	struct trackview *tv = xcalloc(1, sizeof(*tv));
-	json_t *all = track_list(), *r;
+	json_t *all, *r;
 	size_t i;
 
+	tv->stamp = dir_stamp();
+	all = track_list();
 	tv->v = xcalloc(json_array_size(all) + 1, sizeof(*tv->v));
 	json_array_foreach(all, i, r) {
 		const char *mid = json_string_value(json_object_get(r, "message_id"));
@@ -73,6 +91,16 @@ void trackview_free(struct trackview *tv)
 		free(tv->v[i].message_id);
 	free(tv->v);
 	free(tv);
+}
+
+void trackview_refresh(struct trackview **tv)
+{
+	struct timespec now = dir_stamp();
+
+	if (*tv && now.tv_sec == (*tv)->stamp.tv_sec && now.tv_nsec == (*tv)->stamp.tv_nsec)
+		return;
+	trackview_free(*tv);
+	*tv = trackview_load();
 }
 
 char trackview_mark(const struct trackview *tv, const char *message_id)

@@ -17,10 +17,14 @@
 struct msg;
 struct trackview;
 
-/* Every record's Message-ID and state, read once (a folder load); free
- * with trackview_free(). */
+/* Every record's Message-ID and state, read once; free with
+ * trackview_free(). */
 struct trackview *trackview_load(void);
 void trackview_free(struct trackview *tv);
+/* Read the records again into *tv (loaded when NULL) when the record
+ * directory changed since (its mtime: every record write is a rename
+ * into it), so an idle index can ask every few seconds. */
+void trackview_refresh(struct trackview **tv);
 
 /* The index mark of the message with message_id (may be NULL): '.'
  * queued, '~' deferred or delayed, '>' accepted, '=' delivered, '!'
