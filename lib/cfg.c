@@ -503,6 +503,28 @@ static int check_sort(struct parse *ps, const struct key *k, char **value)
 	return 0;
 }
 
+/* dsn_notify: never, or a list of success, failure, delay (RFC 3461). */
+static int check_dsn_notify(struct parse *ps, const struct key *k, char **value)
+{
+	const char *p = *value;
+	size_t n;
+
+	if (strcasecmp(p, "never") == 0)
+		return 0;
+	for (;;) {
+		n = strcspn(p, ",");
+		if (!((n == 7 && strncasecmp(p, "success", 7) == 0) ||
+		      (n == 7 && strncasecmp(p, "failure", 7) == 0) ||
+		      (n == 5 && strncasecmp(p, "delay", 5) == 0)))
+			return perr(ps, ps->line,
+				    "'%s' must be never or a list of success, failure, delay, not '%s'",
+				    k->name, *value);
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
 /* ---- parsing ---- */
 
 /* Every key the file may hold.  Adding one is a line here plus its entry
@@ -513,6 +535,10 @@ static const struct key keys[] = {
 	{ "editor", IN_GENERAL, check_str },
 	{ "retry_schedule", IN_GENERAL, check_schedule },
 	{ "expire", IN_GENERAL, check_duration },
+	/* Delivery tracking (lib/track.h, sendq/flush.h). */
+	{ "delay_warning", IN_GENERAL, check_duration },
+	{ "track_days", IN_GENERAL, check_count },
+	{ "dsn_notify", IN_GENERAL | IN_ACCOUNT, check_dsn_notify },
 	{ "log_file", IN_GENERAL, check_path },
 	{ "forward_attach", IN_GENERAL, check_yesnoask },
 	{ "text_flowed", IN_GENERAL, check_bool },

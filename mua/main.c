@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 
 	log_set_prog("surel");
 	if (wants_send(argc, argv))
-		return sendcli_run(argc, argv, &err) < 0 ? err_report(&err) : 0;
+		return (rc = sendcli_run(argc, argv, &err)) < 0 ? err_report(&err) : rc;
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return 0;

@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "pager.h"
 #include "path.h"
+#include "trackview.h"
 #include "ui.h"
 #include "weed.h"
 #include "xalloc.h"
@@ -89,6 +90,21 @@ static void add_header(void *arg, const char *name, const char *v)
 	buf_printf(&raw, "%s: %s", name, v);
 	codec_sanitize(raw.data, raw.len, 0, &clean);
 	add_line(pg, clean.data, clean.len, UI_NORMAL, strlen(name) + 1);
+	buf_release(&raw);
+	buf_release(&clean);
+}
+
+/* Where a sent message is, or which one a delivery report is about
+ * (trackview.h), as one more header line. */
+static void add_tracking(struct pager *pg)
+{
+	struct buf raw = BUF_INIT, clean = BUF_INIT;
+
+	trackview_header(pg->m, &raw);
+	if (raw.len) {
+		codec_sanitize(raw.data, raw.len, 0, &clean);
+		add_line(pg, clean.data, clean.len, UI_NORMAL, strcspn(clean.data, ":") + 1);
+	}
 	buf_release(&raw);
 	buf_release(&clean);
 }
@@ -298,6 +314,7 @@ static void build_lines(struct pager *pg)
 
 	weed_fields(pg->m, pg->all_headers, add_header, pg);
 	add_crypto_lines(pg);
+	add_tracking(pg);
 	add_line(pg, "", 0, UI_NORMAL, 0);
 	text = msg_text_n(pg->m, &len);
 	if (!text)
@@ -739,6 +756,7 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case '|': act = PAGER_PIPE; done = 1; break;
 		case 'C': act = PAGER_COPY; done = 1; break;
 		case 's': act = PAGER_SAVE; done = 1; break;
+		case KEYMAP_JUMP_ORIGINAL: act = PAGER_JUMP; done = 1; break;
 		case 'v':
 			if (pg.m)
 				parts_view(&pg);

@@ -14,6 +14,7 @@
 #include "compose.h"
 #include "enqueue.h"
 #include "sendcli.h"
+#include "status.h"
 #include "strv.h"
 
 /* "Name: a, b" for the draft from list arguments (each may hold a list). */
@@ -27,7 +28,24 @@ static void put_list_field(struct buf *out, const char *name, char *const *v, si
 	buf_putc(out, '\n');
 }
 
-#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR..."
+#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--wait [--timeout S]] [--] ADDR..."
+
+/* --wait: as `sendq wait` for the message just queued (sendq/status.h);
+ * the relay was nudged by compose_send().  The exit code, or -1. */
+static int wait_sent(const char *id, long timeout, struct err *err)
+{
+	struct queue *q = queue_open(NULL, err);
+	enum status_wait res;
+	char *ids[1];
+	int rc;
+
+	if (!q)
+		return -1;
+	ids[0] = (char *)id;
+	rc = status_wait(q, ids, 1, timeout, NULL, NULL, NULL, &res, err);
+	queue_close(q);
+	return rc < 0 ? -1 : (int)res;
+}
 
 int sendcli_run(int argc, char **argv, struct err *err)
 {
@@ -36,15 +54,32 @@ int sendcli_run(int argc, char **argv, struct err *err)
 	struct buf draft = BUF_INIT;
 	struct compose *c = NULL;
 	struct cfg *cfg = NULL;
+	static const struct option longopts[] = {
+		{ "wait", no_argument, NULL, 'W' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *id = NULL, *end;
+	long timeout = 0;
 	size_t i;
-	int opt, rc = -1;
+	int opt, rc = -1, wait = 0;
 
 	/* main() may have run getopt already; 0 makes glibc and musl start
 	 * afresh. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt(argc, argv, ":A:s:c:b:a:")) != -1) {
+	while ((opt = getopt_long(argc, argv, ":A:s:c:b:a:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'W':
+			wait = 1;
+			break;
+		case 'T':
+			timeout = strtol(optarg, &end, 10);
+			if (*end || end == optarg || timeout < 0) {
+				err_set(err, EX_USAGE, "bad --timeout '%s'; " CLI_USAGE, optarg);
+				goto out;
+			}
+			break;
 		case 'A':
 			account = optarg;
 			break;
@@ -129,8 +164,11 @@ int sendcli_run(int argc, char **argv, struct err *err)
 	for (i = 0; i < files.n; i++)
 		if (compose_attach_file(c, files.v[i], err) < 0)
 			goto out;
-	rc = compose_send(c, NULL, 0, NULL, err);
+	rc = compose_send(c, NULL, 0, wait ? &id : NULL, err);
+	if (rc == 0 && wait)
+		rc = wait_sent(id, timeout, err);
 out:
+	free(id);
 	compose_free(c);
 	cfg_free(cfg);
 	buf_release(&draft);

@@ -16,7 +16,9 @@
  * queued.  Errors: EX_USAGE (bad option, no recipient), EX_DATAERR (bad
  * address, line break in an argument), EX_NOINPUT (attachment missing),
  * EX_CONFIG (bad configuration, or none and no $EMAIL), and the queue's own
- * errors (EX_TEMPFAIL, EX_CANTCREAT ...). */
+ * errors (EX_TEMPFAIL, EX_CANTCREAT ...).  With --wait [--timeout S] it
+ * then waits as `sendq wait` does and returns that exit code (0 accepted,
+ * 65 bounced, 75 still deferred at the timeout) instead of 0. */
 int sendcli_run(int argc, char **argv, struct err *err) __attribute__((warn_unused_result));
 
 #endif

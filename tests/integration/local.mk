@@ -34,3 +34,5 @@ TESTS += tests/integration/man-functions.sh
 # OpenPGP reading (spool show); pgp-lib.sh makes keys and messages with gpg.
 TESTS += tests/integration/pgp-read.sh tests/integration/pgp-mutt.sh
 EXTRA_DIST += tests/integration/pgp-lib.sh
+# Delivery tracking: records, DSN, reports, delay warning, sendq wait, journal.
+TESTS += tests/integration/track-postfix.sh

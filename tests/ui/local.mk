@@ -36,3 +36,4 @@ TESTS += tests/ui/lists.sh
 TESTS += tests/ui/patterns.sh
 TESTS += tests/ui/readstate.sh
 TESTS += tests/ui/pgp.sh
+TESTS += tests/ui/track.sh
