@@ -66,7 +66,7 @@ static const struct keymap_fn index_fns[] = {
 	{ "next-unread-mailbox", KEYMAP_NEXT_UNREAD_MAILBOX, "", "open the next folder with unread mail" },
 	{ "read-limit", KEYMAP_READ_LIMIT, "", "mark every message the limit shows read (asks)" },
 	/* delivery tracking */
-	{ "jump-original", KEYMAP_JUMP_ORIGINAL, "M-o", "from a delivery report to the sent message it is about, and back" },
+	{ "jump-original", KEYMAP_JUMP_ORIGINAL, "%", "from a delivery report to the sent message it is about, and back" },
 };
 
 static const struct keymap_fn pager_fns[] = {
@@ -94,7 +94,7 @@ static const struct keymap_fn pager_fns[] = {
 	{ "list-reply", 'L', "L", "reply to the mailing list (Mail-Followup-To, else List-Post)" },
 	{ "display-toggle-weed", 'h', "h", "every header field, or the ones headers_shown names" },
 	/* delivery tracking */
-	{ "jump-original", KEYMAP_JUMP_ORIGINAL, "M-o", "from a delivery report to the sent message it is about, and back" },
+	{ "jump-original", KEYMAP_JUMP_ORIGINAL, "%", "from a delivery report to the sent message it is about, and back" },
 };
 
 static const struct keymap_fn compose_fns[] = {

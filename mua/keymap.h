@@ -60,7 +60,7 @@ enum {
 	KEYMAP_READ_LIMIT = KEYMAP_FN(201),
 	KEYMAP_SEARCH_BODY = KEYMAP_META('/'),
 	/* delivery tracking: KEYMAP_FN(300) on */
-	KEYMAP_JUMP_ORIGINAL = KEYMAP_META('o'),
+	KEYMAP_JUMP_ORIGINAL = '%',
 };
 
 /* One named function of a menu: its canonical code, default keys (key

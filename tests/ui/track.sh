@@ -1,7 +1,7 @@
 #!/bin/sh
 # Delivery tracking in surel: a sent message whose remote report came back
 # shows '!' (bounced) in the Sent folder's index and a "Delivery:" line in
-# the pager; Esc o (jump-original) goes from it to the report in INBOX and
+# the pager; % (jump-original) goes from it to the report in INBOX and
 # back; Enter in the queue view shows a queued message's record.
 . "$(dirname "$0")/lib.sh"
 
@@ -57,17 +57,17 @@ keys Enter
 wait_for '^Delivery: bounced; bob@example.org bounced \(550 5.1.1 no such user' "Delivery line in the pager"
 ok "the pager shows the delivery state"
 
-keys Escape o
-wait_for '^Report on: <ui1@example.test> \(bounced' "the report's pager after Esc o"
+keys %
+wait_for '^Report on: <ui1@example.test> \(bounced' "the report's pager after %"
 grep -q -- '-- INBOX 1/1' "$T/screen" || fail "not in INBOX: $(cat "$T/screen")"
-ok "Esc o jumps from the sent message to the report in INBOX"
+ok "% jumps from the sent message to the report in INBOX"
 
-keys Escape o
-wait_for '^Delivery: bounced' "the original's pager after Esc o"
+keys %
+wait_for '^Delivery: bounced' "the original's pager after %"
 grep -q -- '-- Sent 1/1' "$T/screen" || fail "not in Sent: $(cat "$T/screen")"
 keys q
 wait_for '!20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] .*tracked' "back in the Sent index"
-ok "Esc o in the report's pager jumps back to the original"
+ok "% in the report's pager jumps back to the original"
 
 keys Q
 wait_for 'outgoing queue: 1 message' "queue view"
