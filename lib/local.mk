@@ -42,3 +42,5 @@ lib_libsurel_a_SOURCES += lib/abook.c lib/abook.h lib/abook_src.c lib/abook_inte
 lib_libsurel_a_SOURCES += lib/ascii.h lib/addr.c lib/addr.h lib/date.c lib/date.h lib/param.c lib/param.h
 # OAuth2 tokens (auth = oauth2): sign-in, store, refresh; libcurl and jansson.
 lib_libsurel_a_SOURCES += lib/oauth2.c lib/oauth2.h
+# PGP/MIME writing and Autocrypt (GPGME): programs using them add $(GPGME_LIBS).
+lib_libsurel_a_SOURCES += lib/pgpmime.c lib/pgpmime.h lib/autocrypt.c lib/autocrypt.h

@@ -89,6 +89,7 @@ struct compose *compose_new(const struct cfg *cfg, const char *account, struct e
 	c->from = buf_detach(&b, NULL);
 	for (i = 0; i < cfg_account_count(cfg); i++)
 		own_add(c, cfg_get(cfg_account_at(cfg, i), "address"));
+	compose_pgp_defaults(c);
 	return c;
 }
 
