@@ -221,7 +221,7 @@ static int add_signer(gpgme_ctx_t ctx, const char *signer, struct err *err)
 		return err_set(err, EX_DATAERR, "no secret key '%s' to sign with", signer);
 	e = gpgme_signers_add(ctx, k);
 	gpgme_key_unref(k);
-	return e ? gpg_fail(err, EX_SOFTWARE, e, "cannot sign") : 0;
+	return e ? gpg_fail(err, EX_UNAVAILABLE, e, "cannot sign") : 0;
 }
 
 /* RFC 3156 5: multipart/signed with the entity as it stands and the
@@ -245,12 +245,12 @@ static int wrap_signed(gpgme_ctx_t ctx, const char *entity, size_t len, struct b
 	if (!e)
 		e = gpgme_op_sign(ctx, in, sig, GPGME_SIG_MODE_DETACH);
 	if (e) {
-		gpg_fail(err, EX_SOFTWARE, e, "cannot sign the message");
+		gpg_fail(err, EX_UNAVAILABLE, e, "cannot sign the message");
 		goto out;
 	}
 	r = gpgme_op_sign_result(ctx);
 	if (!r || !r->signatures || r->invalid_signers) {
-		err_set(err, EX_SOFTWARE, "cannot sign the message: gpg made no signature");
+		err_set(err, EX_UNAVAILABLE, "cannot sign the message: gpg made no signature");
 		goto out;
 	}
 	h = gpgme_hash_algo_name(r->signatures->hash_algo);
@@ -332,7 +332,7 @@ static int wrap_encrypted(gpgme_ctx_t ctx, const char *entity, size_t len, int s
 			err_set(err, EX_DATAERR, "cannot encrypt to key '%s'",
 				r->invalid_recipients->fpr ? r->invalid_recipients->fpr : "?");
 		else
-			gpg_fail(err, EX_SOFTWARE, e, "cannot encrypt the message");
+			gpg_fail(err, EX_UNAVAILABLE, e, "cannot encrypt the message");
 		goto out;
 	}
 	data_take(cipher, &armor);
@@ -432,7 +432,7 @@ int pgpmime_decrypt(const char *msg, size_t len, struct buf *out, struct err *er
 	if (!e)
 		e = gpgme_op_decrypt(ctx, in, res);
 	if (e) {
-		gpg_fail(err, gpgme_err_code(e) == GPG_ERR_NO_SECKEY ? EX_DATAERR : EX_SOFTWARE, e,
+		gpg_fail(err, gpgme_err_code(e) == GPG_ERR_NO_SECKEY ? EX_DATAERR : EX_UNAVAILABLE, e,
 			 "cannot decrypt the message");
 		goto out;
 	}
@@ -467,7 +467,7 @@ int pgpmime_export_min(const char *fpr, struct buf *out, struct err *err)
 	gpgme_release(ctx);
 	if (e) {
 		gpgme_data_release(d);
-		return gpg_fail(err, EX_SOFTWARE, e, "cannot export the key");
+		return gpg_fail(err, EX_UNAVAILABLE, e, "cannot export the key");
 	}
 	data_take(d, out);
 	if (out->len == before)

@@ -15,8 +15,9 @@
  *
  * The caller keeps what it passes in; `char *` results are the caller's to
  * free().  Every fallible call returns 0/-1 (or a count) and fills err:
- * EX_UNAVAILABLE when GnuPG cannot be used at all, EX_DATAERR for a key
- * that is missing or unusable, EX_SOFTWARE for what gpg refused otherwise.
+ * EX_DATAERR for a key that is missing or unusable, EX_UNAVAILABLE when
+ * GnuPG cannot be used or refuses (no agent, no pinentry, a cancelled or
+ * wrong passphrase).
  */
 #ifndef SUREL_PGPMIME_H
 #define SUREL_PGPMIME_H

@@ -27,7 +27,15 @@ static void put_list_field(struct buf *out, const char *name, char *const *v, si
 	buf_putc(out, '\n');
 }
 
-#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR..."
+#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--sign] [--encrypt] [--] ADDR..."
+
+enum { OPT_SIGN = 256, OPT_ENCRYPT };
+
+static const struct option longopts[] = {
+	{ "sign", no_argument, NULL, OPT_SIGN },
+	{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
+	{ NULL, 0, NULL, 0 },
+};
 
 int sendcli_run(int argc, char **argv, struct err *err)
 {
@@ -37,14 +45,21 @@ int sendcli_run(int argc, char **argv, struct err *err)
 	struct compose *c = NULL;
 	struct cfg *cfg = NULL;
 	size_t i;
+	unsigned pgp = 0;
 	int opt, rc = -1;
 
 	/* main() may have run getopt already; 0 makes glibc and musl start
 	 * afresh. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt(argc, argv, ":A:s:c:b:a:")) != -1) {
+	while ((opt = getopt_long(argc, argv, ":A:s:c:b:a:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case OPT_SIGN:
+			pgp |= COMPOSE_PGP_SIGN;
+			break;
+		case OPT_ENCRYPT:
+			pgp |= COMPOSE_PGP_ENCRYPT;
+			break;
 		case 'A':
 			account = optarg;
 			break;
@@ -64,7 +79,11 @@ int sendcli_run(int argc, char **argv, struct err *err)
 			err_set(err, EX_USAGE, "option -%c needs an argument; " CLI_USAGE, optopt);
 			goto out;
 		default:
-			err_set(err, EX_USAGE, "unknown option -%c; " CLI_USAGE, optopt);
+			if (optopt)
+				err_set(err, EX_USAGE, "unknown option -%c; " CLI_USAGE, optopt);
+			else
+				err_set(err, EX_USAGE, "unknown option '%s'; " CLI_USAGE,
+					argv[optind - 1]);
 			goto out;
 		}
 	}
@@ -129,6 +148,15 @@ int sendcli_run(int argc, char **argv, struct err *err)
 	for (i = 0; i < files.n; i++)
 		if (compose_attach_file(c, files.v[i], err) < 0)
 			goto out;
+	/* --sign and --encrypt add to the account's defaults; --encrypt
+	 * insists on every key (a missing one fails before anything is
+	 * queued). */
+	if (pgp) {
+		pgp |= compose_pgp(c) & COMPOSE_PGP_SIGN;
+		if (!(pgp & COMPOSE_PGP_ENCRYPT))
+			pgp |= compose_pgp(c) & (COMPOSE_PGP_ENCRYPT | COMPOSE_PGP_AUTO);
+		compose_set_pgp(c, pgp);
+	}
 	rc = compose_send(c, NULL, 0, NULL, err);
 out:
 	compose_free(c);
