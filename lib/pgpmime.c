@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +14,7 @@
 
 #include <gpgme.h>
 
+#include "crypto.h"
 #include "msg.h"
 #include "pgpmime.h"
 #include "xalloc.h"
@@ -24,33 +24,14 @@ static int gpg_fail(struct err *err, int code, gpgme_error_t e, const char *what
 	return err_set(err, code, "%s: %s", what, gpgme_strerror(e));
 }
 
-/* A context for OpenPGP; the library is initialised on first use, as
- * GPGME requires before anything else. */
-static gpgme_ctx_t ctx_new(struct err *err)
+/* A context of lib/crypto (passphrases as $SUREL_PINENTRY says: the
+ * agent's pinentry, or loopback); *g gets its GPGME handle. */
+static struct crypto *ctx_new(gpgme_ctx_t *g, struct err *err)
 {
-	static int ready;
-	gpgme_ctx_t ctx;
-	gpgme_error_t e;
+	struct crypto *c = crypto_new(crypto_pinentry_from_env(), NULL, NULL, err);
 
-	if (!ready) {
-		gpgme_check_version(NULL);
-		/* pinentry draws on the terminal in the user's charset. */
-		gpgme_set_locale(NULL, LC_CTYPE, setlocale(LC_CTYPE, NULL));
-		e = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP);
-		if (e) {
-			gpg_fail(err, EX_UNAVAILABLE, e, "cannot use GnuPG");
-			return NULL;
-		}
-		ready = 1;
-	}
-	e = gpgme_new(&ctx);
-	if (!e)
-		e = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
-	if (e) {
-		gpg_fail(err, EX_UNAVAILABLE, e, "cannot use GnuPG");
-		return NULL;
-	}
-	return ctx;
+	*g = c ? (gpgme_ctx_t)crypto_gpgme(c) : NULL;
+	return c;
 }
 
 /* Move what d holds onto out and release d. */
@@ -87,18 +68,19 @@ static int key_has_addr(gpgme_key_t k, const char *addr, int min_valid)
 
 int pgpmime_signer(const char *fpr, const char *addr, char **fpr_out, struct err *err)
 {
-	gpgme_ctx_t ctx = ctx_new(err);
+	gpgme_ctx_t ctx;
+	struct crypto *cr = ctx_new(&ctx, err);
 	gpgme_key_t k = NULL;
 	gpgme_error_t e;
 	char *pat;
 
 	*fpr_out = NULL;
-	if (!ctx)
+	if (!cr)
 		return -1;
 	if (fpr) {
 		e = gpgme_get_key(ctx, fpr, &k, 1);
 		if (e || !k) {
-			gpgme_release(ctx);
+			crypto_free(cr);
 			return err_set(err, EX_DATAERR, "no secret key '%s' (pgp_key) to sign with", fpr);
 		}
 	} else {
@@ -113,7 +95,7 @@ int pgpmime_signer(const char *fpr, const char *addr, char **fpr_out, struct err
 		gpgme_op_keylist_end(ctx);
 		free(pat);
 		if (!k) {
-			gpgme_release(ctx);
+			crypto_free(cr);
 			return err_set(err, EX_DATAERR,
 				       "no secret key for '%s' to sign with (set pgp_key)", addr);
 		}
@@ -122,24 +104,25 @@ int pgpmime_signer(const char *fpr, const char *addr, char **fpr_out, struct err
 		err_set(err, EX_DATAERR, "key '%s' cannot sign (revoked, expired or disabled)",
 			k->fpr ? k->fpr : "?");
 		gpgme_key_unref(k);
-		gpgme_release(ctx);
+		crypto_free(cr);
 		return -1;
 	}
 	*fpr_out = xstrdup(k->fpr);
 	gpgme_key_unref(k);
-	gpgme_release(ctx);
+	crypto_free(cr);
 	return 0;
 }
 
 int pgpmime_enc_key(const char *addr, const char *extra_fpr, char **fpr_out, struct err *err)
 {
-	gpgme_ctx_t ctx = ctx_new(err);
+	gpgme_ctx_t ctx;
+	struct crypto *cr = ctx_new(&ctx, err);
 	gpgme_key_t k = NULL;
 	gpgme_error_t e;
 	char *pat;
 
 	*fpr_out = NULL;
-	if (!ctx)
+	if (!cr)
 		return -1;
 	pat = xasprintf("<%s>", addr);
 	e = gpgme_op_keylist_start(ctx, pat, 0);
@@ -162,7 +145,7 @@ int pgpmime_enc_key(const char *addr, const char *extra_fpr, char **fpr_out, str
 		*fpr_out = xstrdup(k->fpr);
 		gpgme_key_unref(k);
 	}
-	gpgme_release(ctx);
+	crypto_free(cr);
 	return *fpr_out ? 1 : 0;
 }
 
@@ -368,6 +351,7 @@ out:
 int pgpmime_wrap(const char *entity, size_t len, unsigned flags, const char *signer,
 		 char *const *keys, size_t nkeys, struct buf *out, struct err *err)
 {
+	struct crypto *cr;
 	gpgme_ctx_t ctx;
 	int rc;
 
@@ -377,9 +361,8 @@ int pgpmime_wrap(const char *entity, size_t len, unsigned flags, const char *sig
 		return err_set(err, EX_DATAERR, "cannot encrypt: no key to encrypt to");
 	if ((flags & PGPMIME_SIGN) && !signer)
 		return err_set(err, EX_DATAERR, "cannot sign: no key to sign with");
-	if (!(ctx = ctx_new(err)))
+	if (!(cr = ctx_new(&ctx, err)))
 		return -1;
-	gpgme_set_armor(ctx, 1);
 	rc = 0;
 	if (flags & PGPMIME_SIGN)
 		rc = add_signer(ctx, signer, err);
@@ -387,7 +370,7 @@ int pgpmime_wrap(const char *entity, size_t len, unsigned flags, const char *sig
 		rc = flags & PGPMIME_ENCRYPT
 		     ? wrap_encrypted(ctx, entity, len, flags & PGPMIME_SIGN, keys, nkeys, out, err)
 		     : wrap_signed(ctx, entity, len, out, err);
-	gpgme_release(ctx);
+	crypto_free(cr);
 	return rc;
 }
 
@@ -403,12 +386,12 @@ int pgpmime_is_encrypted(const char *msg, size_t len)
 
 int pgpmime_decrypt(const char *msg, size_t len, struct buf *out, struct err *err)
 {
-	struct msg *m;
-	const struct msg_part *p = NULL;
+	struct crypto_sigs sigs = CRYPTO_SIGS_INIT;
 	struct buf cipher = BUF_INIT, plain = BUF_INIT;
-	gpgme_data_t in = NULL, res = NULL;
-	gpgme_ctx_t ctx = NULL;
-	gpgme_error_t e;
+	const struct msg_part *p = NULL;
+	struct crypto *cr = NULL;
+	gpgme_ctx_t ctx;
+	struct msg *m;
 	size_t i;
 	int rc = -1;
 
@@ -424,20 +407,9 @@ int pgpmime_decrypt(const char *msg, size_t len, struct buf *out, struct err *er
 		goto out;
 	}
 	msg_part_decode(p, &cipher);
-	if (!(ctx = ctx_new(err)))
+	if (!(cr = ctx_new(&ctx, err)) ||
+	    crypto_decrypt(cr, cipher.data, cipher.len, NULL, &plain, &sigs, err) < 0)
 		goto out;
-	e = gpgme_data_new_from_mem(&in, cipher.data, cipher.len, 0);
-	if (!e)
-		e = gpgme_data_new(&res);
-	if (!e)
-		e = gpgme_op_decrypt(ctx, in, res);
-	if (e) {
-		gpg_fail(err, gpgme_err_code(e) == GPG_ERR_NO_SECKEY ? EX_DATAERR : EX_UNAVAILABLE, e,
-			 "cannot decrypt the message");
-		goto out;
-	}
-	data_take(res, &plain);
-	res = NULL;
 	from_crlf(plain.data, plain.len, out);
 	rc = 0;
 out:
@@ -445,26 +417,29 @@ out:
 		explicit_bzero(plain.data, plain.len);
 	buf_release(&plain);
 	buf_release(&cipher);
-	gpgme_data_release(in);
-	gpgme_data_release(res);
-	gpgme_release(ctx);
+	crypto_sigs_release(&sigs);
+	crypto_free(cr);
 	msg_free(m);
 	return rc;
 }
 
 int pgpmime_export_min(const char *fpr, struct buf *out, struct err *err)
 {
-	gpgme_ctx_t ctx = ctx_new(err);
+	gpgme_ctx_t ctx;
+	struct crypto *cr = ctx_new(&ctx, err);
 	gpgme_data_t d = NULL;
 	gpgme_error_t e;
 	size_t before = out->len;
 
-	if (!ctx)
+	if (!cr)
 		return -1;
+	/* Autocrypt wants the binary key; the context is ours alone and
+	 * freed right after. */
+	gpgme_set_armor(ctx, 0);
 	e = gpgme_data_new(&d);
 	if (!e)
 		e = gpgme_op_export(ctx, fpr, GPGME_EXPORT_MODE_MINIMAL, d);
-	gpgme_release(ctx);
+	crypto_free(cr);
 	if (e) {
 		gpgme_data_release(d);
 		return gpg_fail(err, EX_UNAVAILABLE, e, "cannot export the key");
@@ -477,14 +452,15 @@ int pgpmime_export_min(const char *fpr, struct buf *out, struct err *err)
 
 int pgpmime_import(const void *data, size_t len, char **fpr_out, struct err *err)
 {
-	gpgme_ctx_t ctx = ctx_new(err);
+	gpgme_ctx_t ctx;
+	struct crypto *cr = ctx_new(&ctx, err);
 	gpgme_data_t d = NULL;
 	gpgme_import_result_t r;
 	gpgme_error_t e;
 	int rc = -1;
 
 	*fpr_out = NULL;
-	if (!ctx)
+	if (!cr)
 		return -1;
 	e = gpgme_data_new_from_mem(&d, data, len, 0);
 	if (!e)
@@ -502,6 +478,6 @@ int pgpmime_import(const void *data, size_t len, char **fpr_out, struct err *err
 	rc = 0;
 out:
 	gpgme_data_release(d);
-	gpgme_release(ctx);
+	crypto_free(cr);
 	return rc;
 }

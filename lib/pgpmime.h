@@ -8,10 +8,11 @@
  * (mua/compose_mime.c); verifying and showing signed or encrypted mail is
  * the reader's (lib/crypto.h and the pager).
  *
- * Everything runs in the process's GnuPG home ($GNUPGHOME, else ~/.gnupg)
- * through gpg-agent, which asks for passphrases with its own pinentry: a
- * caller on a curses screen leaves curses first.  Plaintext never goes to
- * a file: GPGME passes it to gpg through pipes.
+ * Every call works on a lib/crypto.h context (the GnuPG home, and
+ * passphrases through gpg-agent's pinentry or loopback as
+ * crypto_pinentry_from_env() says): a caller on a curses screen leaves
+ * curses first.  Plaintext never goes to a file: GPGME passes it to gpg
+ * through pipes.
  *
  * The caller keeps what it passes in; `char *` results are the caller's to
  * free().  Every fallible call returns 0/-1 (or a count) and fills err:
@@ -73,7 +74,7 @@ int pgpmime_is_encrypted(const char *msg, size_t len);
 /* Decrypt the multipart/encrypted message msg and append the inner
  * entity (the plaintext MIME entity, its line ends made LF) to out.
  * EX_DATAERR when msg is not PGP/MIME encrypted or no secret key opens
- * it. */
+ * it, EX_NOPERM when the passphrase was refused (crypto_decrypt()). */
 int pgpmime_decrypt(const char *msg, size_t len, struct buf *out, struct err *err) PGPMIME_WUR;
 
 /* The public key fpr, exported minimal (no signatures but the latest

@@ -24,4 +24,4 @@ mua_libmua_a_SOURCES = \
 	mua/browser.c mua/browser.h
 mua_surel_SOURCES = mua/main.c
 mua_surel_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)
-mua_surel_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(NCURSES_LIBS) $(GPGME_LIBS)
+mua_surel_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(GPGME_LIBS) $(NCURSES_LIBS)

@@ -8,6 +8,7 @@
 
 #include "afile.h"
 #include "codec.h"
+#include "cryptomsg.h"
 #include "flowed.h"
 #include "html.h"
 #include "mailcap.h"
@@ -40,6 +41,10 @@ struct pager {
 	int wrapped_for;   /* the width rows were made for */
 	size_t top;
 	const char *title;
+	struct cryptomsg cm;   /* the OpenPGP layers; cm.data backs m when set */
+	int crypto_opened;     /* cm was filled by cryptomsg_open() */
+	int suspended;         /* curses was left for a passphrase prompt */
+	struct err crypto_err; /* GnuPG could not be used */
 };
 
 static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color c, size_t label)
@@ -240,6 +245,50 @@ static void add_paragraph(void *arg, int depth, const char *text, size_t len)
 	buf_release(&clean);
 }
 
+static void add_note(struct pager *pg, const char *s, enum ui_color c)
+{
+	add_text(pg, s, strlen(s), c);
+}
+
+/* One line per signature, a warning unmistakable (error colour, capital
+ * words); then what could not be opened.  Words from cryptomsg, which
+ * never says more than GPGME. */
+static void add_crypto_lines(struct pager *pg)
+{
+	const struct cryptomsg *cm = &pg->cm;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (pg->crypto_err.code)
+		add_text(pg, pg->crypto_err.msg, strlen(pg->crypto_err.msg), UI_ERROR);
+	if (!pg->crypto_opened)
+		return;
+	if (cm->encrypted)
+		add_note(pg, cm->decrypted ? "[-- Encrypted message, decrypted --]"
+			 : "[-- Encrypted message, not decrypted --]",
+			 cm->decrypted ? UI_HEADER : UI_ERROR);
+	for (i = 0; i < cm->sigs.n; i++) {
+		int warn;
+
+		buf_reset(&b);
+		buf_puts(&b, "[-- ");
+		warn = cryptomsg_sig_line(&cm->sigs.v[i], &b);
+		buf_puts(&b, " --]");
+		add_line(pg, b.data, b.len, warn ? UI_ERROR : UI_HEADER, 0);
+	}
+	if (cm->partly_signed)
+		add_note(pg, "[-- The signature covers only the PGP block of the text --]", UI_ERROR);
+	if (cm->protected_headers)
+		add_note(pg, "[-- Headers above are the ones protected inside the message --]",
+			 UI_HEADER);
+	if (cm->error.code) {
+		buf_reset(&b);
+		codec_sanitize(cm->error.msg, strlen(cm->error.msg), 0, &b);
+		add_line(pg, b.data, b.len, UI_ERROR, 0);
+	}
+	buf_release(&b);
+}
+
 static void build_lines(struct pager *pg)
 {
 	static const char *const shown[] = { "From", "To", "Cc", "Date", "Subject" };
@@ -249,6 +298,7 @@ static void build_lines(struct pager *pg)
 
 	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
 		add_header(pg, shown[i]);
+	add_crypto_lines(pg);
 	add_line(pg, "", 0, UI_NORMAL, 0);
 	text = msg_text_n(pg->m, &len);
 	if (!text)
@@ -416,8 +466,11 @@ static void free_lines(struct pager *pg)
 {
 	size_t i;
 
-	for (i = 0; i < pg->nlines; i++)
+	/* The text may have been decrypted: not left in freed memory. */
+	for (i = 0; i < pg->nlines; i++) {
+		explicit_bzero(pg->lines[i].text, pg->lines[i].len);
 		free(pg->lines[i].text);
+	}
 	free(pg->lines);
 	free(pg->rows);
 	pg->lines = NULL;
@@ -608,6 +661,33 @@ static void parts_view(struct pager *pg)
 	ui_set_redraw(draw, pg);
 }
 
+static void leave_curses(void *arg)
+{
+	struct pager *pg = arg;
+
+	ui_suspend();
+	pg->suspended = 1;
+}
+
+/* Check the signatures and decrypt (gpg-agent may ask for the passphrase,
+ * curses left for that); pg->m becomes the unwrapped message. */
+static void open_crypto(struct pager *pg, const char *data, size_t len)
+{
+	struct msg *shown;
+
+	if (cryptomsg_kind(pg->m) == CRYPTOMSG_PLAIN)
+		return;
+	if (cryptomsg_open(data, len, CRYPTOMSG_DECRYPT, leave_curses, pg, &pg->cm,
+			   &pg->crypto_err) == 0)
+		pg->crypto_opened = 1;
+	if (pg->suspended)
+		ui_resume();
+	if (pg->cm.data && (shown = msg_parse(pg->cm.data, pg->cm.len, 0))) {
+		msg_free(pg->m);
+		pg->m = shown;
+	}
+}
+
 enum pager_action pager_show(const char *data, size_t len, const char *title)
 {
 	struct pager pg;
@@ -617,6 +697,8 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 	memset(&pg, 0, sizeof(pg));
 	pg.title = title;
 	pg.m = msg_parse(data, len, 0);
+	if (pg.m)
+		open_crypto(&pg, data, len);
 	if (!pg.m)
 		add_text(&pg, "[this message is too large to show]", 35, UI_ERROR);
 	else
@@ -661,5 +743,6 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 	ui_set_redraw(NULL, NULL);
 	free_lines(&pg);
 	msg_free(pg.m);
+	cryptomsg_release(&pg.cm);
 	return act;
 }

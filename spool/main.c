@@ -38,8 +38,12 @@ struct ctx {
 	const char *account;
 	int verbose;
 	int json;
+	int decrypt;          /* show --decrypt */
 	struct cfg *cfg;
 };
+
+/* Long options without a short letter. */
+enum { OPT_DECRYPT = 256 };
 
 static void usage(FILE *f)
 {
@@ -50,6 +54,7 @@ static void usage(FILE *f)
 	      "  ls [--json] [FOLDER]              list messages, oldest first (default INBOX)\n"
 	      "  show [--json|--raw] FOLDER KEY    show a message of a folder\n"
 	      "  show [--json|--raw] PATH          show a message file\n"
+	      "       [--decrypt]                  with the text of an encrypted message\n"
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
@@ -276,9 +281,50 @@ static char *message_path(struct ctx *c, int argc, char **argv, struct err *err)
 	return path;
 }
 
+/* The view of m (parsed from data) with its OpenPGP layers opened: the
+ * signatures checked, and with --decrypt the encrypted ones decrypted,
+ * which is an error when it fails.  Nothing decrypted touches the disk. */
+static int show_msg(struct ctx *c, const char *data, size_t len, const struct msg *m,
+		    struct err *err)
+{
+	struct cryptomsg cm;
+	struct msg *shown = NULL;
+	struct buf out = BUF_INIT;
+	json_t *o;
+	int rc;
+
+	memset(&cm, 0, sizeof cm);
+	if (cryptomsg_kind(m) != CRYPTOMSG_PLAIN &&
+	    cryptomsg_open(data, len, c->decrypt ? CRYPTOMSG_DECRYPT : 0, NULL, NULL, &cm, err) < 0) {
+		cryptomsg_release(&cm);
+		return -1;
+	}
+	if (c->decrypt && cm.encrypted && !cm.decrypted) {
+		*err = cm.error;
+		if (!err->code)
+			err_set(err, EX_DATAERR, "cannot decrypt the message");
+		cryptomsg_release(&cm);
+		return -1;
+	}
+	if (cm.data)
+		shown = msg_parse(cm.data, cm.len, 0);
+	if (c->json) {
+		o = view_json(m);
+		view_json_crypto(o, &cm, shown);
+		rc = print_json(o, err);
+	} else {
+		view_text_crypto(shown ? shown : m, &cm, &out);
+		rc = out_write(out.data, out.len, err);
+		explicit_bzero(out.data, out.len);
+		buf_release(&out);
+	}
+	msg_free(shown);
+	cryptomsg_release(&cm);
+	return rc;
+}
+
 static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *err)
 {
-	struct buf out = BUF_INIT;
 	struct msg *m;
 	char *path, *data;
 	size_t len;
@@ -304,13 +350,7 @@ static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *e
 		free(data);
 		return err_set(err, EX_DATAERR, "message too large to parse");
 	}
-	if (c->json) {
-		rc = print_json(view_json(m), err);
-	} else {
-		view_text(m, &out);
-		rc = out_write(out.data, out.len, err);
-		buf_release(&out);
-	}
+	rc = show_msg(c, data, len, m, err);
 	msg_free(m);
 	free(data);
 	return rc < 0 ? -1 : out_flush(err);
@@ -557,6 +597,7 @@ int main(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "device", no_argument, NULL, 'd' },
 		{ "browser", no_argument, NULL, 'b' },
+		{ "decrypt", no_argument, NULL, OPT_DECRYPT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -595,6 +636,7 @@ int main(int argc, char **argv)
 		case 'r': raw = 1; break;
 		case 'F': folder = optarg; break;
 		case 'a': all = 1; break;
+		case OPT_DECRYPT: c.decrypt = 1; break;
 		case 'd':
 		case 'b':
 			if (how && how != opt) {

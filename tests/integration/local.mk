@@ -30,7 +30,9 @@ TESTS += tests/integration/oauth2-dovecot.sh tests/integration/oauth2-signin.sh 
 	tests/integration/oauth2-race.sh tests/integration/oauth2-secrets.sh tests/integration/oauth2-postfix.sh \
 	tests/integration/oauth2-edge.sh
 EXTRA_DIST += tests/integration/oauth2-lib.sh
-
+# OpenPGP reading (spool show); pgp-lib.sh makes keys and messages with gpg.
+TESTS += tests/integration/pgp-read.sh
 # PGP/MIME writing: surel -s --sign/--encrypt checked by gpg (throwaway GnuPG homes).
 TESTS += tests/integration/pgp-write.sh
+EXTRA_DIST += tests/integration/pgpw-lib.sh
 EXTRA_DIST += tests/integration/pgp-lib.sh

@@ -8,18 +8,16 @@
 # nothing.  Keys are made here, in throwaway GnuPG homes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pgp-lib.sh"
-trap 'pgp_cleanup; rm -rf "$T"' EXIT INT TERM
+. "$(dirname "$0")/pgpw-lib.sh"
 
 SUREL="$top_builddir/mua/surel"
 Q="$XDG_DATA_HOME/surel/queue"
-A="$T/ga"
-B="$T/gb"
-pgp_home "$A"
-pgp_home "$B"
-FA=$(pgp_key "$A" "Ana <ana@example.test>" pw-ana)
-FB=$(pgp_key "$B" "Bob <bob@example.test>" pw-bob)
+A=$(pw_home a)
+B=$(pw_home b)
+FA=$(pw_key "$A" "Ana <ana@example.test>" pw-ana)
+FB=$(pw_key "$B" "Bob <bob@example.test>" pw-bob)
 [ -n "$FA" ] && [ -n "$FB" ] || fail "gpg made no keys"
-pgp_give "$B" "$FB" "$A"
+pw_give "$B" "$FB" "$A"
 # Ana has checked Bob's key: a local signature makes it valid for her.
 GNUPGHOME="$A" gpg --batch --quiet --pinentry-mode loopback --passphrase pw-ana \
 	--quick-lsign-key "$FB" > /dev/null 2>&1
@@ -64,13 +62,28 @@ grep -q "cannot sign" "$T/err" || fail "error does not say signing failed: $(cat
 [ "$(nqueued)" -eq 0 ] || fail "a message was queued although signing failed"
 ok "--sign without a usable passphrase: exit 69, one line, nothing queued"
 
-pgp_unlock "$A" pw-ana
+# A script gives the passphrase through loopback on a descriptor of its
+# own (lib/crypto: SUREL_PINENTRY, SUREL_PASSPHRASE_FD); a wrong one fails.
+printf 'wrong\n' > "$T/pass"
+send -s "Cron" --sign bob@example.test < "$T/body" 3< "$T/pass"
+[ "$got" -ne 0 ] || fail "--sign with no passphrase on the agent's side succeeded"
+SUREL_PINENTRY=loopback SUREL_PASSPHRASE_FD=3 send -s "Cron" --sign bob@example.test < "$T/body" 3< "$T/pass"
+[ "$got" -ne 0 ] || fail "--sign with a wrong loopback passphrase succeeded"
+expect_one_line_error surel
+[ "$(nqueued)" -eq 0 ] || fail "queued although the passphrase was wrong"
+printf 'pw-ana\n' > "$T/pass"
+SUREL_PINENTRY=loopback SUREL_PASSPHRASE_FD=3 send -s "Cron" --sign bob@example.test < "$T/body" 3< "$T/pass"
+[ "$got" -eq 0 ] || fail "--sign with the loopback passphrase exited $got: $(cat "$T/err")"
+rm -f "$Q/env/"* "$Q/msg/"*
+ok "--sign from a script: passphrase by loopback on a descriptor; a wrong one fails with one line"
+
+pw_unlock "$A" pw-ana
 printf 'Laporan harian.\nFrom here on, trailing blank:   \n' > "$T/body"
 expect_exit 0 "$SUREL" -s "Harian OK" --sign bob@example.test < "$T/body"
 [ "$(nqueued)" -eq 1 ] || fail "signed message not queued"
 m="$Q/msg/$(newest)"
 mkdir -p "$T/s1"
-[ "$(pgp_rfc3156 "$m" "$T/s1")" = multipart/signed ] || fail "not multipart/signed: $(cat "$m")"
+[ "$(pw_rfc3156 "$m" "$T/s1")" = multipart/signed ] || fail "not multipart/signed: $(cat "$m")"
 grep -q '^Content-Type: multipart/signed; micalg=pgp-sha[0-9]*;' "$m" || fail "no micalg: $(cat "$m")"
 grep -q 'protocol="application/pgp-signature"' "$m" || fail "no protocol parameter"
 GNUPGHOME="$A" gpg --batch --status-fd 1 --verify "$T/s1/sig" "$T/s1/signed" > "$T/v" 2> /dev/null ||
@@ -101,11 +114,11 @@ printf 'Rahasia: %s\n' "$marker" | expect_exit 0 "$SUREL" -s "Gaji 2027" --encry
 [ "$(nqueued)" -eq 2 ] || fail "encrypted message not queued"
 m="$Q/msg/$(newest)"
 mkdir -p "$T/e1"
-[ "$(pgp_rfc3156 "$m" "$T/e1")" = multipart/encrypted ] || fail "not multipart/encrypted: $(cat "$m")"
+[ "$(pw_rfc3156 "$m" "$T/e1")" = multipart/encrypted ] || fail "not multipart/encrypted: $(cat "$m")"
 grep -q '^Subject: \.\.\.$' "$m" || fail "outer Subject is not '...': $(cat "$m")"
 grep -q "Gaji" "$m" && fail "the real Subject is visible outside"
 grep -rq "$marker" "$HOME" "$T/e1" && fail "plaintext marker found on disk"
-pgp_unlock "$B" pw-bob
+pw_unlock "$B" pw-bob
 GNUPGHOME="$B" gpg --batch --decrypt "$T/e1/cipher" > "$T/e1/plain" 2> /dev/null ||
 	fail "Bob cannot decrypt"
 grep -q "$marker" "$T/e1/plain" || fail "decrypted text lacks the body"
@@ -119,8 +132,8 @@ ok "--encrypt: multipart/encrypted, to Bob and to Ana; Subject '...' outside, pr
 printf 'Dua-duanya.\n' | expect_exit 0 "$SUREL" -s "Keduanya" --sign --encrypt bob@example.test
 m="$Q/msg/$(newest)"
 mkdir -p "$T/e2"
-pgp_rfc3156 "$m" "$T/e2" > /dev/null
-pgp_give "$A" "$FA" "$B"
+pw_rfc3156 "$m" "$T/e2" > /dev/null
+pw_give "$A" "$FA" "$B"
 GNUPGHOME="$B" gpg --batch --status-fd 1 --decrypt "$T/e2/cipher" > "$T/e2/st" 2> /dev/null ||
 	fail "Bob cannot decrypt the signed and encrypted message"
 grep -q "GOODSIG" "$T/e2/st" || fail "no good signature inside: $(cat "$T/e2/st")"

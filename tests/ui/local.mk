@@ -27,3 +27,4 @@ TESTS += tests/ui/accounts.sh
 TESTS += tests/ui/compose-fields.sh
 TESTS += tests/ui/oauth2-status.sh
 TESTS += tests/ui/flowed.sh
+TESTS += tests/ui/pgp.sh

@@ -41,6 +41,8 @@ void suite_mailcap(void);
 void suite_html(void);
 void suite_bodysearch(void);
 void suite_err(void);
+void suite_crypto(void);
+void suite_cryptomsg(void);
 void suite_fetch(void);
 void suite_mutf7(void);
 void suite_flowed(void);
