@@ -28,3 +28,4 @@ TESTS += tests/ui/compose-fields.sh
 TESTS += tests/ui/oauth2-status.sh
 TESTS += tests/ui/flowed.sh
 TESTS += tests/ui/pgp.sh
+TESTS += tests/ui/pgp-compose.sh
