@@ -56,11 +56,22 @@ struct cfg_account {
 	size_t n;
 };
 
+/* A line of a [keys MENU] section, kept as written for the MUA to parse
+ * (mua/keymap.h): its syntax is the key tables' business, not this
+ * module's. */
+struct keyline {
+	char *menu;
+	char *text;
+	int line;
+};
+
 struct cfg {
 	char *path;
 	struct cfg_account general;   /* line 0 while the file has none */
 	struct cfg_account *accts;
 	size_t n_accts;
+	struct keyline *keys;
+	size_t n_keys;
 };
 
 /* State of one cfg_load(): the file's bytes, the reader's position and the
@@ -73,6 +84,7 @@ struct parse {
 	int line;                    /* line last handed to inih */
 	const char *key;             /* the key being checked, as written */
 	struct cfg_account *cur;     /* NULL before the first section header */
+	const char *keys_menu;       /* inside [keys MENU]: MENU, else NULL */
 	int others_can_read;         /* group or others may read the file */
 	int fail_line;               /* 0 until the first error */
 	struct err *err;
@@ -676,6 +688,35 @@ static int account_name_ok(const char *name)
 	return 1;
 }
 
+/* [keys MENU]: the lines up to the next section are kept raw (keyline). */
+static int keys_begin(struct parse *ps, const char *menu)
+{
+	static const char *const menus[] = { "index", "pager", "compose" };
+	size_t i;
+
+	for (i = 0; i < sizeof(menus) / sizeof(menus[0]); i++) {
+		if (strcmp(menu, menus[i]) == 0) {
+			ps->keys_menu = menus[i];
+			ps->cur = NULL;
+			return 0;
+		}
+	}
+	return perr(ps, ps->line, "unknown section [keys %s]; use [keys index], [keys pager] or [keys compose]",
+		    menu);
+}
+
+static void keys_add(struct parse *ps, const char *p, size_t len)
+{
+	struct cfg *cfg = ps->cfg;
+	struct keyline *k;
+
+	cfg->keys = xreallocarray(cfg->keys, cfg->n_keys + 1, sizeof(*cfg->keys));
+	k = &cfg->keys[cfg->n_keys++];
+	k->menu = xstrdup(ps->keys_menu);
+	k->text = xmemdup(p, len);
+	k->line = ps->line;
+}
+
 /* A "[...]" line: start the section it names. */
 static int section_begin(struct parse *ps, const char *line, size_t len)
 {
@@ -698,6 +739,13 @@ static int section_begin(struct parse *ps, const char *line, size_t len)
 	inner = xmemdup(line + 1, (size_t)(close - line - 1));
 	name = inner + strspn(inner, " \t");
 	rtrim(name);
+	ps->keys_menu = NULL;
+	if (strncmp(name, "keys", 4) == 0 && (name[4] == ' ' || name[4] == '\t')) {
+		int rc = keys_begin(ps, name + 4 + strspn(name + 4, " \t"));
+
+		free(inner);
+		return rc;
+	}
 	if (strcmp(name, "general") == 0) {
 		if (cfg->general.line) {
 			free(inner);
@@ -710,7 +758,8 @@ static int section_begin(struct parse *ps, const char *line, size_t len)
 		return 0;
 	}
 	if (strncmp(name, "account", 7) != 0 || (name[7] != '\0' && name[7] != ' ' && name[7] != '\t')) {
-		perr(ps, ps->line, "unknown section [%s]; use [general] or [account NAME]", name);
+		perr(ps, ps->line, "unknown section [%s]; use [general], [account NAME] or [keys MENU]",
+		     name);
 		free(inner);
 		return -1;
 	}
@@ -783,6 +832,18 @@ static char *next_line(char *str, int num, void *stream)
 	}
 	if (len > 0 && *p == '[' && section_begin(ps, p, len) < 0)
 		return NULL;
+	/* inih sees a blank line instead: a binding such as "= = first-entry"
+	 * or "; = tag-prefix" is no key = value pair.  A line starting with
+	 * '#' or ';' is a comment unless '=' follows (that key's binding). */
+	if (ps->keys_menu && *p != '[') {
+		size_t b = 1;
+
+		while (b < len && (p[b] == ' ' || p[b] == '\t'))
+			b++;
+		if (len > 0 && ((*p != '#' && *p != ';') || (b < len && p[b] == '=')))
+			keys_add(ps, p, len);
+		len = 0;
+	}
 	memcpy(str, p, len);
 	str[len] = '\0';
 	return str;
@@ -1061,8 +1122,25 @@ void cfg_free(struct cfg *cfg)
 	for (i = 0; i < cfg->n_accts; i++)
 		section_release(&cfg->accts[i]);
 	free(cfg->accts);
+	for (i = 0; i < cfg->n_keys; i++) {
+		free(cfg->keys[i].menu);
+		free(cfg->keys[i].text);
+	}
+	free(cfg->keys);
 	free(cfg->path);
 	free(cfg);
+}
+
+size_t cfg_keys_count(const struct cfg *cfg)
+{
+	return cfg ? cfg->n_keys : 0;
+}
+
+const char *cfg_keys_at(const struct cfg *cfg, size_t i, const char **menu, int *line)
+{
+	*menu = cfg->keys[i].menu;
+	*line = cfg->keys[i].line;
+	return cfg->keys[i].text;
 }
 
 const char *cfg_path(const struct cfg *cfg)

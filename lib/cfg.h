@@ -30,6 +30,14 @@ void cfg_free(struct cfg *cfg);
 /* The file this was loaded from (borrowed). */
 const char *cfg_path(const struct cfg *cfg);
 
+/* The lines of the [keys MENU] sections (MENU: index, pager or compose),
+ * in file order, as written (leading blanks, blank lines and comment
+ * lines dropped): the MUA's key tables parse them (mua/keymap.h).  *menu
+ * and the text are borrowed; *line is the line number.  cfg may be NULL
+ * for the count (0). */
+size_t cfg_keys_count(const struct cfg *cfg);
+const char *cfg_keys_at(const struct cfg *cfg, size_t i, const char **menu, int *line);
+
 /* A key of the [general] section, or NULL when unset (borrowed). */
 const char *cfg_general(const struct cfg *cfg, const char *key);
 /* An integer [general] key; dflt when unset (validated at load). */

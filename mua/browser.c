@@ -16,6 +16,7 @@
 #include "browser.h"
 #include "composeui.h"
 #include "folderlist.h"
+#include "keymap.h"
 #include "mailbox.h"
 #include "maildir.h"
 #include "msg.h"
@@ -457,11 +458,18 @@ static void draw_row(struct browser *b, int y, size_t row)
 		ui_text(y, (int)x, (size_t)cols - x, m->subject, strlen(m->subject), c, attr);
 }
 
+/* The key bar, most used first: what does not fit is left out. */
+static const struct keymap_bar index_bar[] = {
+	{ 'q', "Quit" }, { 'd', "Del" }, { 'u', "Undel" }, { 's', "Move" }, { 'r', "Reply" },
+	{ 'm', "Mail" }, { 'c', "Folder" }, { '/', "Search" }, { 'l', "Limit" }, { 'F', "Flag" },
+	{ 'I', "Threads" }, { 'Q', "Queue" },
+};
+
 static void draw(void *arg)
 {
 	struct browser *b = arg;
 	size_t rows = list_rows(), y;
-	struct buf st = BUF_INIT;
+	struct buf st = BUF_INIT, bar = BUF_INIT;
 
 	if (b->cur < b->top)
 		b->top = b->cur;
@@ -472,7 +480,10 @@ static void draw(void *arg)
 	if (b->top + rows > b->nview)
 		b->top = b->nview > rows ? b->nview - rows : 0;
 	erase();
-	ui_help_bar("q:Quit  d:Del  u:Undel  F:Flag  s:Move  c:Folder  /:Search  l:Limit  T:Threads  m:Mail  r:Reply  Q:Queue  ?:Help");
+	keymap_bar(KEYMAP_INDEX, index_bar, sizeof(index_bar) / sizeof(index_bar[0]),
+		   (size_t)ui_cols(), &bar);
+	ui_help_bar(bar.data);
+	buf_release(&bar);
 	for (y = 0; y < rows && b->top + y < b->nview; y++)
 		draw_row(b, (int)y + 1, b->top + y);
 	buf_printf(&st, "-- surel: %s [Msgs:%zu New:%zu", b->name, b->n, b->nnew);
@@ -1245,32 +1256,6 @@ static void open_msg(struct browser *b)
 	buf_release(&title);
 }
 
-static const struct ui_keyhelp index_keys[] = {
-	{ "j k Down Up", "move" },
-	{ "PgDn PgUp", "page down, up" },
-	{ "= *", "first, last message" },
-	{ "Enter", "open the message (pager)" },
-	{ "q", "quit (asks to expunge marked messages)" },
-	{ "d u", "mark deleted, unmark" },
-	{ "$", "expunge: marked messages go to trash_folder, else are deleted" },
-	{ "F", "flag / unflag" },
-	{ "s", "move to a folder (Tab completes)" },
-	{ "c", "change folder (Tab completes, ? lists the folders)" },
-	{ "y", "folder list with message and unread counts, every account's (Enter opens)" },
-	{ "A", "accounts with their INBOX's counts: switch to one (and back where you were)" },
-	{ "/ n", "search sender and subject, next match" },
-	{ "l", "limit by a pattern: ~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ()" },
-	{ "T", "threads on / off" },
-	{ "m", "compose a new message (offers to recall a postponed one)" },
-	{ "R", "recall a postponed message from the drafts folder" },
-	{ "r g", "reply, reply to all" },
-	{ "f", "forward (inline, or attached: forward_attach in the config)" },
-	{ "Esc f", "forward as an attachment (message/rfc822)" },
-	{ "Q", "outgoing queue" },
-	{ "Ctrl-L", "redraw" },
-	{ "?", "this help" },
-};
-
 static void quit(struct browser *b)
 {
 	if (settle_marks(b) == 0)
@@ -1299,25 +1284,25 @@ static void key(struct browser *b, int k)
 	size_t rows = list_rows();
 
 	switch (k) {
-	case 'j': case KEY_DOWN:
+	case 'j':
 		if (b->cur + 1 < b->nview)
 			b->cur++;
 		break;
-	case 'k': case KEY_UP:
+	case 'k':
 		if (b->cur > 0)
 			b->cur--;
 		break;
-	case KEY_NPAGE: case ' ':
+	case KEY_NPAGE:
 		if (b->nview)
 			b->cur = b->cur + rows < b->nview ? b->cur + rows : b->nview - 1;
 		break;
-	case KEY_PPAGE: case '-':
+	case KEY_PPAGE:
 		b->cur = b->cur > rows ? b->cur - rows : 0;
 		break;
-	case KEY_HOME: case '=':
+	case '=':
 		b->cur = 0;
 		break;
-	case KEY_END: case '*':
+	case '*':
 		b->cur = b->nview ? b->nview - 1 : 0;
 		break;
 	case '\n':
@@ -1360,7 +1345,7 @@ static void key(struct browser *b, int k)
 	case 'l':
 		limit(b);
 		break;
-	case 'T':
+	case 'I':
 		toggle_threads(b);
 		break;
 	case 'm':
@@ -1379,11 +1364,10 @@ static void key(struct browser *b, int k)
 		if (cur_msg(b) != NONE)
 			compose(b, forward_kind(b));
 		break;
-	case UI_KEY_ESC:
+	case KEYMAP_FORWARD_ATTACH:
 		/* Esc f (mutt's forward-message with mime_forward set): forward
 		 * as an attachment whatever forward_attach says. */
-		if (ui_getkey(1000) == 'f')
-			compose(b, COMPOSEUI_FORWARD_ATTACH);
+		compose(b, COMPOSEUI_FORWARD_ATTACH);
 		break;
 	case 'Q':
 		if (!b->q) {
@@ -1395,7 +1379,7 @@ static void key(struct browser *b, int k)
 		count_queue(b);
 		break;
 	case '?':
-		ui_show_help("index keys", index_keys, sizeof(index_keys) / sizeof(index_keys[0]));
+		keymap_help(KEYMAP_INDEX);
 		break;
 	case UI_KEY_CTRL('l'):
 		clearok(curscr, TRUE);
@@ -1436,7 +1420,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 		ui_push_keys(o->keys);
 	while (!b.quit) {
 		draw(&b);
-		key(&b, ui_getkey(IDLE_MS));
+		key(&b, keymap_read(KEYMAP_INDEX, IDLE_MS));
 	}
 	ui_set_redraw(NULL, NULL);
 	ui_end();

@@ -11,6 +11,7 @@
 #include "compose.h"
 #include "composeui.h"
 #include "identity.h"
+#include "keymap.h"
 #include "path.h"
 #include "pgpmime.h"
 #include "ui.h"
@@ -90,6 +91,12 @@ static int needs_terminal(const struct compose *c)
 	return (compose_pgp(c) & COMPOSE_PGP_SIGN) != 0;
 }
 
+/* The key bar, most used first: what does not fit is left out. */
+static const struct keymap_bar compose_bar[] = {
+	{ 'y', "Send" }, { 'q', "Abort" }, { 'e', "Edit" }, { 't', "To" }, { 's', "Subj" },
+	{ 'a', "Attach" }, { 'D', "Drop" }, { 'i', "Identity" }, { 'P', "Postpone" }, { 'p', "PGP" },
+};
+
 static void draw(void *arg)
 {
 	static const char *const fields[] = { "From", "To", "Cc", "Bcc", "Subject", "Reply-To" };
@@ -99,7 +106,9 @@ static void draw(void *arg)
 	int y = 1;
 
 	erase();
-	ui_help_bar("y:Send  q:Abort  e:Edit  t/c/b/s/f/r:Fields  i:Identity  a:Attach  D:Drop  p:PGP  P:Postpone  ?:Help");
+	keymap_bar(KEYMAP_COMPOSE, compose_bar, sizeof(compose_bar) / sizeof(compose_bar[0]),
+		   (size_t)ui_cols(), &b);
+	ui_help_bar(b.data);
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]) && y < ui_rows() - 2; i++, y++) {
 		const char *v = s->draft_ok ? compose_field(s->c, fields[i]) : NULL;
 
@@ -322,21 +331,6 @@ static void pick_identity(struct screen *s)
 	identity_list_free(p.v, p.n);
 }
 
-static const struct ui_keyhelp keys[] = {
-	{ "y", "send: the message goes to the outgoing queue" },
-	{ "e", "edit the message again" },
-	{ "a", "attach a file (Tab completes file names)" },
-	{ "D", "drop the selected attachment" },
-	{ "j k", "select an attachment" },
-	{ "t c b", "edit To, Cc, Bcc (Tab completes addresses)" },
-	{ "s r", "edit Subject, Reply-To" },
-	{ "f", "edit From (one of your addresses switches the identity)" },
-	{ "i", "pick the identity (account and address) to write from" },
-	{ "p", "PGP: none, sign, encrypt, sign and encrypt (the Security line)" },
-	{ "P", "postpone: save to the drafts folder" },
-	{ "q", "abort (asks)" },
-};
-
 static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 {
 	struct err err = ERR_INIT;
@@ -345,7 +339,7 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 
 	for (;;) {
 		draw(s);
-		k = ui_getkey(-1);
+		k = keymap_read(KEYMAP_COMPOSE, -1);
 		err_clear(&err);
 		switch (k) {
 		case 'y':
@@ -394,11 +388,11 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 			if (s->cur > 0 && s->cur >= compose_attach_count(s->c))
 				s->cur--;
 			break;
-		case 'j': case KEY_DOWN:
+		case 'j':
 			if (s->cur + 1 < compose_attach_count(s->c))
 				s->cur++;
 			break;
-		case 'k': case KEY_UP:
+		case 'k':
 			if (s->cur > 0)
 				s->cur--;
 			break;
@@ -420,7 +414,7 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 			}
 			break;
 		case '?':
-			ui_show_help("compose keys", keys, sizeof(keys) / sizeof(keys[0]));
+			keymap_help(KEYMAP_COMPOSE);
 			break;
 		default:
 			break;

@@ -9,6 +9,7 @@ mua_libmua_a_SOURCES = \
 	mua/thread.c mua/thread.h \
 	mua/pattern.c mua/pattern.h \
 	mua/ui.c mua/ui.h \
+	mua/keymap.c mua/keymap.h \
 	mua/mailbox.c mua/mailbox.h \
 	mua/mbox.c mua/mbox.h \
 	mua/pager.c mua/pager.h \

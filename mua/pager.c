@@ -11,6 +11,7 @@
 #include "cryptomsg.h"
 #include "flowed.h"
 #include "html.h"
+#include "keymap.h"
 #include "mailcap.h"
 #include "msg.h"
 #include "pager.h"
@@ -380,18 +381,27 @@ static size_t body_rows(void)
 	return ui_rows() > 3 ? (size_t)ui_rows() - 3 : 1;
 }
 
+/* The key bar, most used first: what does not fit is left out. */
+static const struct keymap_bar pager_bar[] = {
+	{ 'q', "Back" }, { 'J', "Next" }, { 'K', "Prev" }, { 'v', "Parts" }, { 'r', "Reply" },
+	{ 'g', "Group" }, { 'f', "Fwd" }, { 'd', "Del" },
+};
+
 static void draw(void *arg)
 {
 	struct pager *pg = arg;
 	size_t y, rows = body_rows();
-	struct buf st = BUF_INIT;
+	struct buf st = BUF_INIT, bar = BUF_INIT;
 
 	if (pg->wrapped_for != ui_cols())
 		wrap(pg, (size_t)ui_cols());
 	if (pg->top >= pg->nrows)
 		pg->top = pg->nrows ? pg->nrows - 1 : 0;
 	erase();
-	ui_help_bar("q:Back  j/k:Line  Space/-:Page  J/K:Next/Prev  v:Parts  r:Reply  g:Group  f:Fwd  d:Del  ?:Help");
+	keymap_bar(KEYMAP_PAGER, pager_bar, sizeof(pager_bar) / sizeof(pager_bar[0]),
+		   (size_t)ui_cols(), &bar);
+	ui_help_bar(bar.data);
+	buf_release(&bar);
 	for (y = 0; y < rows && pg->top + y < pg->nrows; y++) {
 		const struct row *r = &pg->rows[pg->top + y];
 		const struct line *l = &pg->lines[r->line];
@@ -706,9 +716,9 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 	ui_set_redraw(draw, &pg);
 	while (!done) {
 		draw(&pg);
-		k = ui_getkey(-1);
+		k = keymap_read(KEYMAP_PAGER, -1);
 		switch (k) {
-		case 'q': case 'i': case UI_KEY_ESC: act = PAGER_BACK; done = 1; break;
+		case 'q': act = PAGER_BACK; done = 1; break;
 		case 'J': act = PAGER_NEXT; done = 1; break;
 		case 'K': act = PAGER_PREV; done = 1; break;
 		case 'r': act = PAGER_REPLY; done = 1; break;
@@ -720,21 +730,9 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 			if (pg.m)
 				parts_view(&pg);
 			break;
-		case '?': {
-			static const struct ui_keyhelp keys[] = {
-				{ "q", "back to the index" },
-				{ "j k Down Up", "scroll a line" },
-				{ "Space PgDn", "next page" },
-				{ "- PgUp", "previous page" },
-				{ "< >", "top, bottom" },
-				{ "J K", "next, previous message" },
-				{ "v", "list the parts (Enter views one through mailcap, s saves it)" },
-				{ "r g f", "reply, reply to all, forward" },
-				{ "d F", "mark deleted, flag" },
-			};
-			ui_show_help("pager keys", keys, sizeof(keys) / sizeof(keys[0]));
+		case '?':
+			keymap_help(KEYMAP_PAGER);
 			break;
-		}
 		default:
 			scroll_key(&pg, k);
 			break;

@@ -164,6 +164,33 @@ static void push(int k)
 	pushed[npushed++] = k;
 }
 
+void ui_push_front(const int *keys, size_t n)
+{
+	size_t left = npushed - pushpos;
+
+	if (n == 0)
+		return;
+	if (pushpos > 0) {
+		memmove(pushed, pushed + pushpos, left * sizeof(*pushed));
+		pushpos = 0;
+		npushed = left;
+	}
+	while (npushed + n > cappushed) {
+		cappushed = cappushed ? cappushed * 2 : 32;
+		pushed = xreallocarray(pushed, cappushed, sizeof(*pushed));
+	}
+	memmove(pushed + n, pushed, npushed * sizeof(*pushed));
+	memcpy(pushed, keys, n * sizeof(*keys));
+	npushed += n;
+}
+
+/* After a yes/no answer from a macro: its argument's end goes with it. */
+static void drop_endarg(void)
+{
+	if (pushpos < npushed && pushed[pushpos] == UI_KEY_ENDARG && ++pushpos == npushed)
+		npushed = pushpos = 0;
+}
+
 void ui_push_keys(const char *keys)
 {
 	static const struct {
@@ -518,7 +545,7 @@ int ui_prompt(const char *question, const char *initial, const struct ui_prompt_
 			if (r == UI_KEY_TAKEN)
 				continue;
 		}
-		if (k == '\n') {
+		if (k == '\n' || k == UI_KEY_ENDARG) {
 			rc = 0;
 			break;
 		}
@@ -572,6 +599,7 @@ int ui_confirm(const char *question)
 		}
 		break;
 	}
+	drop_endarg();
 	ui_line(LINES - 1, 0, "", UI_NORMAL);
 	return k == 'y' || k == 'Y';
 }
@@ -589,6 +617,7 @@ int ui_confirm_cancel(const char *question)
 			 k == UI_KEY_CTRL('g'))
 			break;
 	}
+	drop_endarg();
 	ui_line(LINES - 1, 0, "", UI_NORMAL);
 	if (k == UI_KEY_ESC || k == UI_KEY_CTRL('g'))
 		return -1;
@@ -597,18 +626,25 @@ int ui_confirm_cancel(const char *question)
 
 void ui_show_help(const char *title, const struct ui_keyhelp *keys, size_t n)
 {
-	size_t top = 0, i;
+	size_t top = 0, i, kw = 12;
 	int k, y, rows;
+
+	/* The key column as wide as its widest entry, within reason. */
+	for (i = 0; i < n; i++)
+		if (ui_width(keys[i].key, strlen(keys[i].key)) > kw)
+			kw = ui_width(keys[i].key, strlen(keys[i].key));
+	if (kw > 24)
+		kw = 24;
 
 	for (;;) {
 		struct buf b = BUF_INIT;
 
 		erase();
 		rows = LINES - 3 > 0 ? LINES - 3 : 0;
-		ui_help_bar("q:Back  j/k:Scroll");
+		ui_help_bar("q:Back  j/k:Scroll  Space/-:Page");
 		for (y = 0, i = top; y < rows && i < n; y++, i++) {
 			buf_reset(&b);
-			buf_printf(&b, "%-12s %s", keys[i].key, keys[i].what);
+			buf_printf(&b, "%-*s %s", (int)kw, keys[i].key, keys[i].what);
 			ui_line(y + 1, 0, b.data, UI_NORMAL);
 		}
 		buf_release(&b);
@@ -617,9 +653,13 @@ void ui_show_help(const char *title, const struct ui_keyhelp *keys, size_t n)
 		k = ui_getkey(-1);
 		if (k == 'q' || k == UI_KEY_ESC || k == '?' || k == '\n')
 			return;
-		if ((k == 'j' || k == KEY_DOWN || k == ' ') && top + (size_t)rows < n)
+		if ((k == 'j' || k == KEY_DOWN) && top + (size_t)rows < n)
 			top++;
 		if ((k == 'k' || k == KEY_UP) && top > 0)
 			top--;
+		if ((k == ' ' || k == KEY_NPAGE) && top + (size_t)rows < n)
+			top = top + 2 * (size_t)rows < n ? top + (size_t)rows : n - (size_t)rows;
+		if ((k == '-' || k == KEY_PPAGE))
+			top = top > (size_t)rows ? top - (size_t)rows : 0;
 	}
 }

@@ -42,6 +42,13 @@ enum ui_color {
 /* Keys beyond curses' own: Ctrl-G cancels prompts, Esc too. */
 #define UI_KEY_ESC 27
 #define UI_KEY_CTRL(c) ((c) & 0x1f)
+/* Pending input that is no key (keymap.h's macros): a function to run,
+ * with its code, and the end of an argument typed into a prompt (ends the
+ * prompt as Enter does; a yes/no question takes the key before it). */
+#define UI_KEY_FN(code) (0x40000000 | (code))
+#define UI_KEY_IS_FN(k) ((k) != ERR && ((k) & 0x40000000))
+#define UI_KEY_FN_CODE(k) ((k) & ~0x40000000)
+#define UI_KEY_ENDARG 0x20000000
 
 /* Take the color_* keys of cfg's [general] section (validated at load;
  * cfg may be NULL) into the palette.  Call before ui_start(). */
@@ -63,6 +70,9 @@ int ui_cols(void);
  * <PageDown> <Backspace> <lt> (for '<').  An unknown <name> is taken
  * literally. */
 void ui_push_keys(const char *keys);
+/* Queue n keys (or UI_KEY_FN, UI_KEY_ENDARG) to be read before any key
+ * queued already: a macro, or a key read ahead and given back. */
+void ui_push_front(const int *keys, size_t n);
 /* The next key (pushed keys first): a character (UTF-8 bytes one by one),
  * a KEY_* code, or KEY_RESIZE after the window changed size (the layout is
  * already updated; redraw).  timeout_ms < 0 waits; otherwise ERR after

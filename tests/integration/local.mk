@@ -36,3 +36,4 @@ TESTS += tests/integration/pgp-read.sh
 TESTS += tests/integration/pgp-write.sh
 EXTRA_DIST += tests/integration/pgpw-lib.sh
 EXTRA_DIST += tests/integration/pgp-lib.sh
+TESTS += tests/integration/man-functions.sh

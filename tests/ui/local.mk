@@ -29,3 +29,4 @@ TESTS += tests/ui/oauth2-status.sh
 TESTS += tests/ui/flowed.sh
 TESTS += tests/ui/pgp.sh
 TESTS += tests/ui/pgp-compose.sh
+TESTS += tests/ui/keys.sh

@@ -25,7 +25,7 @@ mk z 07 "Re: lost (z)" gone "<gone@t>"
 
 ui_start -f "$md"
 wait_for 'Msgs:7' "index"
-keys T
+keys I
 wait_for '\(threads\)' "thread mode"
 # Rows in thread order with the tree: a, b, c, d, x, y, z.
 grep -n '' "$T/screen" | sed -n '2,8p' > "$T/rows"
@@ -38,9 +38,9 @@ sed -n 6p "$T/rows" | grep -q ' Re: lost (y)$' || fail "orphan thread root mispl
 sed -n 7p "$T/rows" | grep -q '└─>Re: lost (z)$' || fail "orphan sibling not joined: $(cat "$T/screen")"
 ok "thread view draws the tree"
 
-keys T
+keys I
 wait_gone '\(threads\)'
 sed -n 3p "$T/screen" | grep -q ' other topic$' || fail "date order not restored: $(cat "$T/screen")"
-ok "T again restores date order"
+ok "I again restores date order"
 keys q
 wait_for '^SUREL-EXIT 0'

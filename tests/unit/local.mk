@@ -1,7 +1,7 @@
 # One CUnit suite per module; tests/unit/main.c is the shared runner
 # ('-s SUITE' runs one suite).
-UNIT_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(GPGME_LIBS) $(CURL_LIBS) $(CUNIT_LIBS)
-UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq -I$(top_srcdir)/mua $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
+UNIT_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS) $(CUNIT_LIBS) $(NCURSES_LIBS) $(GPGME_LIBS)
+UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq -I$(top_srcdir)/mua $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) $(NCURSES_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 check_PROGRAMS += tests/unit/unit
 tests_unit_unit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_unit_LDADD = $(UNIT_LDADD)
@@ -47,3 +47,4 @@ tests_unit_unit_SOURCES += tests/unit/test_addr.c tests/unit/test_date.c
 tests_unit_unit_SOURCES += tests/unit/test_identity.c tests/unit/test_mailto.c
 tests_unit_unit_SOURCES += tests/unit/test_oauth2.c
 tests_unit_unit_SOURCES += tests/unit/test_crypto.c tests/unit/test_cryptomsg.c
+tests_unit_unit_SOURCES += tests/unit/test_keymap.c

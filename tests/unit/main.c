@@ -59,6 +59,7 @@ static const struct {
 	{ "oauth2", suite_oauth2 },
 	{ "crypto", suite_crypto },
 	{ "cryptomsg", suite_cryptomsg },
+	{ "keymap", suite_keymap },
 };
 
 int main(int argc, char **argv)

@@ -48,5 +48,6 @@ void suite_mutf7(void);
 void suite_flowed(void);
 void suite_mda(void);
 void suite_oauth2(void);
+void suite_keymap(void);
 
 #endif

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Key bindings: [keys index] and [keys pager] rebind keys, unbind them
+# (noop) and define a macro that saves to a named folder; ? lists what is
+# in force; an unbound key says so; the key bar keeps ?:Help at 80 columns;
+# a bad function or key name is refused at start with file and line.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$XDG_CONFIG_HOME/surel"
+conf="$XDG_CONFIG_HOME/surel/config"
+cat > "$conf" <<CFG
+[account demo]
+address = demo@example.test
+maildir = $T/Mail
+[keys index]
+x = delete-message
+gg = first-entry
+u = noop
+<F6> = save-message "Archive" "y"   # makes the folder when it is missing
+[keys pager]
+<F5> = exit
+CFG
+deliver_demo "$T/Mail/INBOX"
+count() {
+	ls "$T/Mail/$1/cur" "$T/Mail/$1/new" 2> /dev/null | grep -c '^[0-9]'
+}
+
+ui_start
+wait_for 'INBOX \[Msgs:3'
+wait_for ' -- 3/3$'
+keys x
+wait_for 'Del:1'
+ok "x bound to delete-message marks the message"
+
+keys g g
+wait_for ' -- 1/3$' "gg to the first message"
+ok "the sequence gg works beside g"
+
+keys u
+wait_for 'Key is not bound\. Press \? for help\.'
+screen | grep -q 'Del:1' || fail "u still undeletes"
+keys T
+wait_for 'Key is not bound\. Press \? for help\.'
+ok "an unbound key says so"
+
+keys '?'
+wait_for 'keys of the index'
+grep -Eq '^d x +delete-message +mark the message deleted' "$T/screen" ||
+	fail "? does not list x: $(cat "$T/screen")"
+grep -Eq '^<F6> +macro +save-message "Archive" "y"' "$T/screen" ||
+	fail "? does not list the macro: $(cat "$T/screen")"
+grep -Eq '^gg +first-entry' "$T/screen" && fail "gg listed before the keys of first-entry"
+grep -Eq '^= <Home> gg +first-entry' "$T/screen" || fail "gg not with first-entry: $(cat "$T/screen")"
+keys q
+wait_for 'INBOX \[Msgs:3'
+ok "? lists the bindings in force"
+
+keys F6
+wait_for 'moved to Archive'
+wait_for 'INBOX \[Msgs:2'
+[ "$(count Archive)" -eq 1 ] && [ "$(count INBOX)" -eq 2 ] || fail "the macro did not move the message"
+screen | grep -q '^Move to folder' && fail "the prompt stayed"
+ok "a macro saves to a named folder"
+
+keys Enter
+wait_for '^Date:'
+keys F5
+wait_for 'INBOX \[Msgs:2'
+ok "[keys pager] binds <F5> to exit"
+
+tmux -S "$SOCK" resize-window -x 80 -y 24
+wait_for '\?:Help$'
+[ "$(line 0 | wc -m)" -le 81 ] || fail "key bar wider than 80: $(line 0)"
+line 0 | grep -q '^q:Quit  ' || fail "key bar lost its first entry: $(line 0)"
+ok "the key bar fits in 80 columns with ?:Help"
+keys q
+wait_for 'Expunge 1 marked'
+keys n
+wait_for 'SUREL-EXIT 0'
+ui_stop
+
+cp "$conf" "$T/good"
+printf '[keys pager]\nx = frobnicate\n' >> "$conf"
+expect_exit 78 "$SUREL"
+expect_one_line_error surel
+grep -q "config:12: \[keys pager\] unknown function 'frobnicate' for key 'x'" "$T/err" ||
+	fail "no file:line for a bad function: $(cat "$T/err")"
+cp "$T/good" "$conf"
+printf '[keys compose]\n<F99> = send-message\n' >> "$conf"
+expect_exit 78 "$SUREL"
+expect_one_line_error surel
+grep -q "config:12: \[keys compose\] unknown key name '<F99>'" "$T/err" ||
+	fail "no file:line for a bad key name: $(cat "$T/err")"
+ok "a bad function or key name is refused at start with file:line"
