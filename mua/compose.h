@@ -167,8 +167,11 @@ const char *compose_draft(const struct compose *c, size_t *len_out);
 int compose_set_draft(struct compose *c, const char *text, size_t len,
 		      struct err *err) COMPOSE_WUR;
 
-/* Write the draft to a private temporary file, run the editor on it, read
- * it back and compose_set_draft() it; the file is removed.  The editor is
+/* Write the draft to a file in a private temporary directory (0700, under
+ * $TMPDIR, else /tmp), run the editor on it, read it back and
+ * compose_set_draft() it; whatever the directory holds then is
+ * overwritten and removed with it, also when SIGTERM or SIGHUP arrives
+ * while the editor runs (the signal then takes its course).  The editor is
  * the [general] editor key, else $VISUAL, else $EDITOR, else "vi"; it is
  * run as `sh -c 'EDITOR "$1"'` with the terminal as it is (the UI calls
  * endwin() first).  *changed_out (may be NULL) says whether the text
