@@ -81,7 +81,7 @@ int pgpmime_signer(const char *fpr, const char *addr, char **fpr_out, struct err
 		e = gpgme_get_key(ctx, fpr, &k, 1);
 		if (e || !k) {
 			crypto_free(cr);
-			return err_set(err, EX_DATAERR, "no secret key '%s' (pgp_key) to sign with", fpr);
+			return err_set(err, EX_DATAERR, "no secret key '%s' (pgp_key)", fpr);
 		}
 	} else {
 		pat = xasprintf("<%s>", addr);
@@ -97,7 +97,7 @@ int pgpmime_signer(const char *fpr, const char *addr, char **fpr_out, struct err
 		if (!k) {
 			crypto_free(cr);
 			return err_set(err, EX_DATAERR,
-				       "no secret key for '%s' to sign with (set pgp_key)", addr);
+				       "no secret key of your own for '%s' (set pgp_key)", addr);
 		}
 	}
 	if (!k->can_sign || key_unusable(k)) {

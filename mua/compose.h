@@ -248,7 +248,7 @@ enum compose_build_flags {
  * EX_DATAERR when the draft did not parse or the result is over
  * ENQUEUE_MAX_SIZE.
  * With compose_pgp() SIGN or ENCRYPT (AUTO: when every recipient has a
- * key) the entity above is wrapped by lib/pgpmime.h: it carries the
+ * key, and the sender too) the entity is wrapped by lib/pgpmime.h; it carries the
  * header fields (protected headers, Content-Type parameter
  * protected-headers="v1") and the outer message repeats them, but an
  * encrypted one shows Subject "..." and none of the user's extra fields

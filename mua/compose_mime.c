@@ -537,8 +537,16 @@ static int plan_make(const struct compose *c, const struct compose_addrs *a, int
 		p->flags |= PGPMIME_ENCRYPT;
 	if ((c->pgp & COMPOSE_PGP_SIGN) && !draft)
 		p->flags |= PGPMIME_SIGN;
-	if (p->flags && own_key(c, a, &p->signer, err) < 0)
-		goto fail;
+	if (p->flags && own_key(c, a, &p->signer, err) < 0) {
+		/* Without a key of one's own nothing can be encrypted (the
+		 * sender's copy must stay readable): "if possible" is not. */
+		if (!(c->pgp & COMPOSE_PGP_AUTO) || (p->flags & PGPMIME_SIGN))
+			goto fail;
+		err_clear(err);
+		p->flags = 0;
+		enc = 0;
+		strv_release(&p->keys);
+	}
 	if (enc)
 		strv_push(&p->keys, p->signer);
 	buf_release(&missing);

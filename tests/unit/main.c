@@ -60,6 +60,7 @@ static const struct {
 	{ "crypto", suite_crypto },
 	{ "cryptomsg", suite_cryptomsg },
 	{ "keymap", suite_keymap },
+	{ "autocrypt", suite_autocrypt },
 };
 
 int main(int argc, char **argv)

@@ -49,5 +49,6 @@ void suite_flowed(void);
 void suite_mda(void);
 void suite_oauth2(void);
 void suite_keymap(void);
+void suite_autocrypt(void);
 
 #endif
