@@ -6,7 +6,9 @@
 # message quotes the decrypted text, is encrypted by default and goes out
 # encrypted, and afterwards the body's marker is nowhere on disk in clear
 # (home, XDG directories, the Maildir, the queue, TMPDIR); the editor's
-# private directory (0700) is scrubbed and removed when surel gets SIGTERM.
+# private directory (0700) is scrubbed and removed when surel gets SIGTERM;
+# a message read in the pager teaches Autocrypt its sender's key, which
+# pgp_encrypt = if-possible then uses.
 . "$(dirname "$0")/lib.sh"
 PGP_TRAP_EXTRA='tmux -S "$SOCK" kill-server 2> /dev/null || true; [ -s "$T/edpid" ] && kill "$(cat "$T/edpid")" 2> /dev/null || true;'
 . "$(dirname "$0")/../integration/pgp-lib.sh"
@@ -42,6 +44,7 @@ name = Ana
 address = ana@example.test
 maildir = $T/Mail
 pgp_key = $fa
+autocrypt = yes
 CFG
 # The editor adds a line; in "hang" mode it also tells where it works
 # and waits, so the test can kill surel under it.
@@ -147,3 +150,48 @@ wait_for '^SUREL-EXIT (1|143)$' "surel ends on SIGTERM"
 [ -e "$(dirname "$p")" ] && fail "the editor's directory survived SIGTERM"
 kill "$(cat "$T/edpid")" 2> /dev/null || true
 ok "SIGTERM while the editor runs: its 0700 directory and file are gone"
+
+# Autocrypt: Dan's key arrives in a header of a plain message; reading it
+# imports the key and records the peer, and if-possible then encrypts.
+D=$(pgp_home dan)
+fd=$(pgp_key "$D" "Dan <dan@example.test>" "")
+GNUPGHOME="$D" gpg --batch --export --export-options export-minimal "$fd" > "$T/dan.key"
+python3 - "$T/dan.key" > "$T/dan.eml" <<'PY'
+import base64, sys, textwrap
+k = base64.b64encode(open(sys.argv[1], 'rb').read()).decode()
+print('From: Dan <dan@example.test>')
+print('To: Ana <ana@example.test>')
+print('Subject: halo dari Dan')
+print('Date: Sun, 06 Dec 2026 12:00:00 +0000')
+print('Message-ID: <dan.1@example.test>')
+print('Autocrypt: addr=dan@example.test; prefer-encrypt=mutual; keydata=')
+for line in textwrap.wrap(k, 72):
+    print(' ' + line)
+print()
+print('Halo Ana.')
+PY
+"$SPOOL" deliver "$T/Mail/INBOX" < "$T/dan.eml"
+GNUPGHOME="$A" gpg --batch --list-keys "$fd" > /dev/null 2>&1 && fail "Dan's key is in the keyring already"
+ui_stop
+ui_start
+wait_for 'surel: INBOX \[Msgs:2' "the INBOX with Dan's message"
+keys '*' Enter
+wait_for 'Halo Ana\.' "Dan's message in the pager"
+keys q
+wait_for 'surel: INBOX'
+keys q
+wait_for '^SUREL-EXIT 0'
+st="$XDG_STATE_HOME/surel/autocrypt/work"
+grep -q "^peer dan@example.test [0-9]* [0-9]* $fd mutual " "$st" || fail "no Autocrypt state for Dan: $(cat "$st" 2> /dev/null)"
+GNUPGHOME="$A" gpg --batch --list-keys "$fd" > /dev/null 2>&1 || fail "Dan's key was not imported"
+sed -i 's/^autocrypt = yes$/autocrypt = yes\npgp_encrypt = if-possible/' "$XDG_CONFIG_HOME/surel/config"
+before=$(ls "$Q/msg" | wc -l)
+printf 'Untuk Dan.\n' | "$SUREL" -s "Auto Dan" dan@example.test || fail "surel -s to Dan failed"
+m="$Q/msg/$(ls -t "$Q/msg" | head -n 1)"
+[ "$(ls "$Q/msg" | wc -l)" -gt "$before" ] || fail "nothing queued for Dan"
+grep -q '^Content-Type: multipart/encrypted' "$m" || fail "if-possible did not use Dan's Autocrypt key"
+mkdir -p "$T/dan"
+pw_rfc3156 "$m" "$T/dan" > /dev/null
+GNUPGHOME="$D" gpg --batch --decrypt "$T/dan/cipher" 2> /dev/null | grep -q 'Untuk Dan' ||
+	fail "Dan cannot decrypt"
+ok "Autocrypt: reading Dan's message records his key; if-possible encrypts to it"
