@@ -30,3 +30,4 @@ TESTS += tests/ui/flowed.sh
 TESTS += tests/ui/pgp.sh
 TESTS += tests/ui/pgp-compose.sh
 TESTS += tests/ui/keys.sh
+TESTS += tests/ui/pgp-neomutt.sh
