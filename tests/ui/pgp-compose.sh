@@ -112,6 +112,9 @@ keys y
 wait_for 'message aborted'
 ok "the encrypted draft comes back decrypted with its choice"
 
+# Read it first (the pager decrypts), then reply from the pager.
+keys Enter
+wait_for "Rahasia $marker" "the pager shows the decrypted text"
 keys r
 wait_for '^ +Subject: Re: Gaji rahasia' "reply: the protected Subject"
 grep -Eq '^ +Security: encrypt$' "$T/screen" || fail "a reply to encrypted mail is not encrypted: $(cat "$T/screen")"
@@ -126,7 +129,7 @@ GNUPGHOME="$B" gpg --batch --decrypt "$T/r/cipher" 2> /dev/null | grep -q "^> Ra
 if grep -rl "$marker" "$HOME" "$TMPDIR" "$T" > "$T/found" 2> /dev/null; then
 	fail "the marker is on disk in clear: $(cat "$T/found")"
 fi
-ok "a reply to encrypted mail: decrypted quote, encrypted by default and on the wire; no plaintext on disk"
+ok "reading and replying to encrypted mail: decrypted quote, encrypted by default and on the wire; no plaintext on disk"
 
 : > "$T/hang"
 keys m
