@@ -16,18 +16,22 @@ pw_home() {
 # pw_key HOME "Name <addr>" PASSPHRASE: an ed25519/cv25519 key; prints
 # its fingerprint.  The agent forgets the passphrase again (pw_unlock).
 pw_key() {
-	GNUPGHOME="$1" gpg --batch --quiet --pinentry-mode loopback --passphrase "$3" \
-		--quick-gen-key "$2" future-default default never > /dev/null 2>&1
-	GNUPGHOME="$1" gpg --batch --with-colons --list-secret-keys "$2" |
+	# On a loaded machine a first gpg may time out starting its agent:
+	# one more try, then the caller's check of the fingerprint fails.
+	for try in 1 2; do
+		GNUPGHOME="$1" gpg --batch --quiet --pinentry-mode loopback --passphrase "$3" \
+			--quick-gen-key "$2" future-default default never > /dev/null 2>&1 && break
+	done
+	GNUPGHOME="$1" gpg --batch --with-colons --list-secret-keys "$2" 2> /dev/null |
 		awk -F: '$1 == "fpr" { print $10; exit }'
-	GNUPGHOME="$1" gpgconf --reload gpg-agent
+	GNUPGHOME="$1" gpgconf --reload gpg-agent 2> /dev/null || true
 }
 
 # pw_unlock HOME PASSPHRASE: let the agent cache the passphrase, as a
 # user's first prompt would.
 pw_unlock() {
 	echo x | GNUPGHOME="$1" gpg --batch --quiet --pinentry-mode loopback --passphrase "$2" \
-		--sign -o /dev/null 2> /dev/null
+		--sign -o /dev/null 2> /dev/null || true
 }
 
 # pw_give FROM_HOME FPR TO_HOME: FPR's public key into TO_HOME's keyring.
