@@ -58,7 +58,7 @@ static void usage(FILE *f)
 	      "  -e KEYS      keys to run once the index is drawn (\"q\" quits)\n"
 	      "  -s SUBJECT   send the message on standard input without a screen\n"
 	      "  -c, -b ADDR  Cc and Bcc for -s;  -a FILE  attach a file (once per file)\n"
-	      "  --sign, --encrypt  PGP/MIME for -s (every recipient's key needed)\n"
+	      "  --sign, --encrypt  sign, encrypt (PGP/MIME) what -s sends\n"
 	      "  -h, --help   show this help;  -V, --version  show the version\n"
 	      "In the index, ? lists the keys.  See surel(1) and surel.conf(5).\n", f);
 }
