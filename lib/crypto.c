@@ -17,6 +17,7 @@
 
 struct crypto {
 	gpgme_ctx_t ctx;
+	gpgme_ctx_t keys;          /* for signer lookups; made on first need */
 	crypto_passphrase_fn cb;
 	void *cb_arg;
 };
@@ -72,6 +73,10 @@ int crypto_init(struct err *err)
 
 	if (initialised)
 		return 0;
+	/* GPGME would otherwise run gpgconf three times and gpgsm once on
+	 * start, only to find the gpg it then finds on its own: processes a
+	 * reader waits for before the first signature is checked. */
+	gpgme_set_global_flag("disable-gpgconf", "1");
 	if (!gpgme_check_version("1.13.0"))
 		return err_set(err, EX_UNAVAILABLE, "gpgme is older than 1.13.0");
 	/* pinentry shows its prompt in the user's language and charset. */
@@ -111,9 +116,9 @@ static int read_line_fd(int fd, char *buf, size_t len)
 		r = read(fd, &c, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return n ? 0 : -1;
-		if (c == '\n')
+		if (r <= 0 && !n)
+			return -1;
+		if (r <= 0 || c == '\n')
 			break;
 		if (n + 1 < len)
 			buf[n++] = c;
@@ -138,20 +143,24 @@ static int ask_tty(const char *hint, int bad, char *buf, size_t len)
 	buf_puts(&prompt, "Passphrase for ");
 	codec_sanitize(hint ? hint : "the secret key", strlen(hint ? hint : "the secret key"), 0,
 		       &prompt);
-	buf_puts(&prompt, ": ");
-	rc = write(fd, prompt.data, prompt.len) == (ssize_t)prompt.len ? 0 : -1;
-	buf_release(&prompt);
+	buf_puts(&prompt, " (Enter alone cancels): ");
+	/* Echo goes off before the prompt shows, so nothing typed in answer
+	 * to it is echoed; what was typed is kept (no flush). */
 	have_attr = tcgetattr(fd, &old) == 0;
 	if (have_attr) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ICANON;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
+		tcsetattr(fd, TCSANOW, &quiet);
 	}
+	rc = write(fd, prompt.data, prompt.len) == (ssize_t)prompt.len ? 0 : -1;
+	buf_release(&prompt);
 	if (rc == 0)
 		rc = read_line_fd(fd, buf, len);
+	if (rc == 0 && !*buf)
+		rc = -1;
 	if (have_attr)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSADRAIN, &old);
 	if (write(fd, "\n", 1) < 0)
 		rc = -1;
 	close(fd);
@@ -203,7 +212,6 @@ struct crypto *crypto_new(enum crypto_pinentry mode, crypto_passphrase_fn cb, vo
 {
 	struct crypto *c;
 	gpgme_error_t e;
-	const char *home = getenv("GNUPGHOME");
 
 	if (crypto_init(err) < 0)
 		return NULL;
@@ -216,8 +224,6 @@ struct crypto *crypto_new(enum crypto_pinentry mode, crypto_passphrase_fn cb, vo
 		return NULL;
 	}
 	e = gpgme_set_protocol(c->ctx, GPGME_PROTOCOL_OpenPGP);
-	if (!e && home && *home)
-		e = gpgme_ctx_set_engine_info(c->ctx, GPGME_PROTOCOL_OpenPGP, NULL, home);
 	if (!e && mode == CRYPTO_PINENTRY_LOOPBACK) {
 		e = gpgme_set_pinentry_mode(c->ctx, GPGME_PINENTRY_MODE_LOOPBACK);
 		gpgme_set_passphrase_cb(c->ctx, passphrase_cb, c);
@@ -236,6 +242,7 @@ void crypto_free(struct crypto *c)
 	if (!c)
 		return;
 	gpgme_release(c->ctx);
+	gpgme_release(c->keys);
 	free(c);
 }
 
@@ -279,19 +286,111 @@ static enum crypto_validity validity_of(gpgme_validity_t v)
 	}
 }
 
-/* The signer's user id and whether one carries from_addr: looked up after
- * the verify result was copied, since a key listing on the context ends
- * that result's life. */
-static void fill_signer(gpgme_ctx_t ctx, struct crypto_sig *sig, const char *from_addr)
+/* The key with fingerprint fpr, listed on a context of our own kept for
+ * that: gpgme_get_key() would make a new context each time, and GPGME asks
+ * gpg for its version for every new one, a process more per signature. */
+static gpgme_key_t find_key(struct crypto *c, const char *fpr)
 {
 	gpgme_key_t key = NULL;
+
+	if (!c->keys) {
+		if (gpgme_new(&c->keys))
+			return NULL;
+		gpgme_set_protocol(c->keys, GPGME_PROTOCOL_OpenPGP);
+	}
+	if (gpgme_op_keylist_start(c->keys, fpr, 0))
+		return NULL;
+	if (gpgme_op_keylist_next(c->keys, &key))
+		key = NULL;
+	gpgme_op_keylist_end(c->keys);
+	return key;
+}
+
+/* The user id gpg named for each signature of the last operation (the
+ * key's primary one, on its GOODSIG, EXPSIG, EXPKEYSIG, REVKEYSIG or
+ * BADSIG status line), one slot per NEWSIG: when it carries the From
+ * address, no key listing (a gpg process more) is needed. */
+#define SIG_SLOTS 16
+struct status_uids {
+	char *uid[SIG_SLOTS];
+	size_t n;
+	int overflow;
+};
+
+static gpgme_error_t status_cb(void *hook, const char *keyword, const char *args)
+{
+	static const char *const named[] = { "GOODSIG", "EXPSIG", "EXPKEYSIG", "REVKEYSIG", "BADSIG" };
+	struct status_uids *su = hook;
+	const char *sp;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (strcmp(keyword, "NEWSIG") == 0) {
+		if (su->n < SIG_SLOTS)
+			su->uid[su->n++] = NULL;
+		else
+			su->overflow = 1;
+		return 0;
+	}
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strcmp(keyword, named[i]) == 0)
+			break;
+	if (i == sizeof(named) / sizeof(named[0]) || !su->n || su->uid[su->n - 1] || !args ||
+	    !(sp = strchr(args, ' ')))
+		return 0;
+	/* Status lines escape what is not printable as %XX. */
+	codec_pct_decode(sp + 1, strlen(sp + 1), &b);
+	su->uid[su->n - 1] = buf_detach(&b, NULL);
+	return 0;
+}
+
+static void status_uids_release(struct status_uids *su)
+{
+	size_t i;
+
+	for (i = 0; i < su->n; i++)
+		free(su->uid[i]);
+	su->n = 0;
+}
+
+static void status_start(struct crypto *c, struct status_uids *su)
+{
+	memset(su, 0, sizeof *su);
+	gpgme_set_ctx_flag(c->ctx, "full-status", "1");
+	gpgme_set_status_cb(c->ctx, status_cb, su);
+}
+
+/* Whether the user id uid is the address addr. */
+static int uid_is(const char *uid, const char *addr)
+{
+	char *spec = uid && addr ? gpgme_addrspec_from_uid(uid) : NULL;
+	int same = spec && ascii_ieq(spec, strlen(spec), addr);
+
+	gpgme_free(spec);
+	return same;
+}
+
+/* The signer's user id and whether one carries from_addr: the one gpg
+ * named when it is From's, else from a listing of the key's user ids. */
+static void fill_signer(struct crypto *c, struct crypto_sig *sig, const char *named,
+			const char *from_addr)
+{
+	gpgme_key_t key;
 	gpgme_user_id_t u;
-	const char *pick = NULL;
+	const char *pick = named;
 
 	if (!sig->fingerprint || sig->status == CRYPTO_SIG_UNKNOWN_KEY)
 		return;
-	if (gpgme_get_key(ctx, sig->fingerprint, &key, 0) || !key)
+	if (named && uid_is(named, from_addr)) {
+		sig->uid = xstrdup(named);
+		sig->valid_from_address = 1;
 		return;
+	}
+	if (!(key = find_key(c, sig->fingerprint))) {
+		if (named)
+			sig->uid = xstrdup(named);
+		return;
+	}
 	for (u = key->uids; u; u = u->next) {
 		if (!pick && u->uid)
 			pick = u->uid;
@@ -307,9 +406,10 @@ static void fill_signer(gpgme_ctx_t ctx, struct crypto_sig *sig, const char *fro
 	gpgme_key_unref(key);
 }
 
-static void collect_sigs(gpgme_ctx_t ctx, const char *from_addr, struct crypto_sigs *out)
+static void collect_sigs(struct crypto *c, struct status_uids *su, const char *from_addr,
+			 struct crypto_sigs *out)
 {
-	gpgme_verify_result_t vr = gpgme_op_verify_result(ctx);
+	gpgme_verify_result_t vr = gpgme_op_verify_result(c->ctx);
 	gpgme_signature_t s;
 	size_t first = out->n, i;
 
@@ -326,8 +426,13 @@ static void collect_sigs(gpgme_ctx_t ctx, const char *from_addr, struct crypto_s
 		if (d->status == CRYPTO_SIG_ERROR)
 			d->detail = xstrdup(gpgme_strerror(s->status));
 	}
+	/* The slots name the signatures in GPGME's order only when there is
+	 * one for each. */
+	if (su->overflow || su->n != out->n - first)
+		status_uids_release(su);
 	for (i = first; i < out->n; i++)
-		fill_signer(ctx, &out->v[i], from_addr);
+		fill_signer(c, &out->v[i], su->n ? su->uid[i - first] : NULL, from_addr);
+	status_uids_release(su);
 }
 
 static int data_mem(gpgme_data_t *d, const char *p, size_t n, struct err *err)
@@ -358,6 +463,7 @@ int crypto_verify_detached(struct crypto *c, const char *data, size_t len, const
 			   struct err *err)
 {
 	gpgme_data_t d = NULL, s = NULL;
+	struct status_uids su;
 	gpgme_error_t e;
 
 	if (data_mem(&d, data, len, err) < 0)
@@ -366,14 +472,16 @@ int crypto_verify_detached(struct crypto *c, const char *data, size_t len, const
 		gpgme_data_release(d);
 		return -1;
 	}
+	status_start(c, &su);
 	e = gpgme_op_verify(c->ctx, s, d, NULL);
+	gpgme_set_status_cb(c->ctx, NULL, NULL);
 	gpgme_data_release(d);
 	gpgme_data_release(s);
-	if (e && !gpgme_op_verify_result(c->ctx))
+	if (e && (!gpgme_op_verify_result(c->ctx) || gpgme_err_code(e) == GPG_ERR_NO_DATA)) {
+		status_uids_release(&su);
 		return err_set(err, EX_DATAERR, "cannot check signature: %s", gpgme_strerror(e));
-	if (e && gpgme_err_code(e) == GPG_ERR_NO_DATA)
-		return err_set(err, EX_DATAERR, "cannot check signature: %s", gpgme_strerror(e));
-	collect_sigs(c->ctx, from_addr, sigs);
+	}
+	collect_sigs(c, &su, from_addr, sigs);
 	return 0;
 }
 
@@ -381,6 +489,7 @@ int crypto_verify_inline(struct crypto *c, const char *data, size_t len, const c
 			 struct buf *plain, struct crypto_sigs *sigs, struct err *err)
 {
 	gpgme_data_t d = NULL, out = NULL;
+	struct status_uids su;
 	gpgme_error_t e;
 
 	if (data_mem(&d, data, len, err) < 0)
@@ -389,14 +498,17 @@ int crypto_verify_inline(struct crypto *c, const char *data, size_t len, const c
 		gpgme_data_release(d);
 		return err_set(err, EX_OSERR, "gpgme data: %s", gpgme_strerror(e));
 	}
+	status_start(c, &su);
 	e = gpgme_op_verify(c->ctx, d, NULL, out);
+	gpgme_set_status_cb(c->ctx, NULL, NULL);
 	gpgme_data_release(d);
 	if (e) {
+		status_uids_release(&su);
 		gpgme_data_release(out);
 		return err_set(err, EX_DATAERR, "cannot check signature: %s", gpgme_strerror(e));
 	}
 	take_plain(out, plain);
-	collect_sigs(c->ctx, from_addr, sigs);
+	collect_sigs(c, &su, from_addr, sigs);
 	return 0;
 }
 
@@ -418,6 +530,7 @@ int crypto_decrypt(struct crypto *c, const char *data, size_t len, const char *f
 {
 	gpgme_data_t d = NULL, out = NULL;
 	gpgme_decrypt_result_t dr;
+	struct status_uids su;
 	gpgme_error_t e;
 
 	if (data_mem(&d, data, len, err) < 0)
@@ -426,7 +539,9 @@ int crypto_decrypt(struct crypto *c, const char *data, size_t len, const char *f
 		gpgme_data_release(d);
 		return err_set(err, EX_OSERR, "gpgme data: %s", gpgme_strerror(e));
 	}
+	status_start(c, &su);
 	e = gpgme_op_decrypt_verify(c->ctx, d, out);
+	gpgme_set_status_cb(c->ctx, NULL, NULL);
 	gpgme_data_release(d);
 	dr = gpgme_op_decrypt_result(c->ctx);
 	if (!e && dr && dr->unsupported_algorithm)
@@ -439,9 +554,10 @@ int crypto_decrypt(struct crypto *c, const char *data, size_t len, const char *f
 			explicit_bzero(mem, n);
 			gpgme_free(mem);
 		}
+		status_uids_release(&su);
 		return decrypt_error(e, err);
 	}
 	take_plain(out, plain);
-	collect_sigs(c->ctx, from_addr, sigs);
+	collect_sigs(c, &su, from_addr, sigs);
 	return 0;
 }

@@ -38,7 +38,8 @@ enum crypto_pinentry {
 	/* GPGME asks us (pinentry-mode loopback; the agent needs
 	 * allow-loopback-pinentry): the passphrase callback given to
 	 * crypto_new(), or without one a line read from the descriptor named
-	 * in $SUREL_PASSPHRASE_FD, else from /dev/tty with echo off. */
+	 * in $SUREL_PASSPHRASE_FD, else from /dev/tty with echo off (an
+	 * empty line cancels). */
 	CRYPTO_PINENTRY_LOOPBACK,
 };
 

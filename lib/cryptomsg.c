@@ -13,6 +13,8 @@
 /* Layers opened at most: a message nesting deeper is shown as it stands
  * below that, so a hostile message cannot make us recurse without end. */
 #define MAX_DEPTH 8
+/* Parts of a multipart/mixed kept around an opened first part. */
+#define MAX_PARTS 64
 
 static const char ARMOR_SIGNED[] = "-----BEGIN PGP SIGNED MESSAGE-----";
 static const char ARMOR_MESSAGE[] = "-----BEGIN PGP MESSAGE-----";
@@ -187,6 +189,22 @@ static void layer_error(struct walk *w, const struct err *e)
 		w->out->error = *e;
 }
 
+/* A signature that is there but could not be checked at all (garbage,
+ * an engine failure) is listed too, with status error: a reader must not
+ * take its absence for an unsigned message. */
+static void unchecked_sig(struct walk *w, const struct err *e)
+{
+	struct crypto_sigs *s = &w->out->sigs;
+	struct crypto_sig *d;
+
+	s->v = xreallocarray(s->v, s->n + 1, sizeof *s->v);
+	d = &s->v[s->n++];
+	memset(d, 0, sizeof *d);
+	d->status = CRYPTO_SIG_ERROR;
+	d->detail = xstrdup(e->msg);
+	w->out->is_signed = 1;
+}
+
 /* Data with every bare LF made CRLF: the canonical form RFC 3156 section
  * 5 signs, which files on disk have lost. */
 static void canonical(const char *p, size_t n, struct buf *out)
@@ -215,7 +233,7 @@ static void open_signed(struct walk *w, const struct span *parts, int depth, str
 					   &w->out->sigs, &e) == 0)
 			w->out->is_signed = 1;
 		else
-			layer_error(w, &e);
+			unchecked_sig(w, &e);
 	}
 	buf_release(&canon);
 	buf_release(&sig);
@@ -316,9 +334,13 @@ static int open_inline(struct walk *w, const char *ctype, const char *p, size_t 
 	if (is_signed) {
 		rc = crypto_verify_inline(w->c, body.data + s, end - s, w->from, &text,
 					  &w->out->sigs, &e);
-		if (rc == 0)
+		if (rc == 0) {
 			w->out->is_signed = 1;
-		w->out->partly_signed = !blank(body.data, s) || !blank(body.data + end, body.len - end);
+			w->out->partly_signed = !blank(body.data, s) ||
+						!blank(body.data + end, body.len - end);
+		} else {
+			unchecked_sig(w, &e);
+		}
 	} else {
 		w->out->encrypted = 1;
 		if (w->flags & CRYPTOMSG_DECRYPT) {
@@ -335,7 +357,7 @@ static int open_inline(struct walk *w, const char *ctype, const char *p, size_t 
 		}
 	}
 	if (rc < 0) {
-		if (e.code)
+		if (e.code && !is_signed)
 			layer_error(w, &e);
 		buf_release(&body);
 		explicit_bzero(text.data, text.len);
@@ -354,21 +376,70 @@ static int open_inline(struct walk *w, const char *ctype, const char *p, size_t 
 	return 1;
 }
 
+static int is_signed_type(const struct ctype *ct)
+{
+	return strcmp(ct->type, "multipart/signed") == 0 &&
+	       strcmp(ct->protocol, "application/pgp-signature") == 0;
+}
+
+static int is_encrypted_type(const struct ctype *ct)
+{
+	return strcmp(ct->type, "multipart/encrypted") == 0 &&
+	       strcmp(ct->protocol, "application/pgp-encrypted") == 0;
+}
+
+/* A multipart/mixed whose first part is PGP/MIME, as a mailing list makes
+ * of a signed message when it adds its footer as a part of its own: the
+ * first part opened, the others kept as they are (and said to be outside
+ * what was signed or encrypted). */
+static void open_mixed(struct walk *w, const struct ctype *ct, const struct span *parts,
+		       size_t np, int depth, struct buf *res)
+{
+	struct buf first = BUF_INIT;
+	size_t i;
+
+	process(w, parts[0].p, parts[0].n, depth + 1, &first);
+	buf_printf(res, "Content-Type: %s\n\n--%s\n", ct->raw, ct->boundary);
+	buf_append(res, first.data, first.len);
+	for (i = 1; i < np; i++) {
+		buf_printf(res, "\n--%s\n", ct->boundary);
+		buf_append(res, parts[i].p, parts[i].n);
+	}
+	buf_printf(res, "\n--%s--\n", ct->boundary);
+	if (np > 1)
+		w->out->partly_signed = 1;
+	explicit_bzero(first.data, first.len);
+	buf_release(&first);
+}
+
+/* Whether the entity at p is PGP/MIME signed or encrypted. */
+static int is_pgp_mime(const char *p, size_t n)
+{
+	struct ctype ct;
+	struct msg *m = entity_head(p, n, &ct);
+	int yes = m && (is_signed_type(&ct) || is_encrypted_type(&ct));
+
+	free(ct.boundary);
+	msg_free(m);
+	return yes;
+}
+
 static void process(struct walk *w, const char *p, size_t n, int depth, struct buf *res)
 {
 	struct ctype ct;
 	struct msg *m = entity_head(p, n, &ct);
-	struct span parts[2];
+	struct span parts[MAX_PARTS];
 	size_t np = 0, off = body_offset(p, n);
 
 	if (m && depth < MAX_DEPTH && !w->fatal && ct.boundary)
-		np = split_parts(p + off, n - off, ct.boundary, parts, 2);
-	if (np == 2 && strcmp(ct.type, "multipart/signed") == 0 &&
-	    strcmp(ct.protocol, "application/pgp-signature") == 0) {
+		np = split_parts(p + off, n - off, ct.boundary, parts, MAX_PARTS);
+	if (np >= 2 && is_signed_type(&ct)) {
 		open_signed(w, parts, depth, res);
-	} else if (np == 2 && strcmp(ct.type, "multipart/encrypted") == 0 &&
-		   strcmp(ct.protocol, "application/pgp-encrypted") == 0) {
+	} else if (np >= 2 && is_encrypted_type(&ct)) {
 		open_encrypted(w, p, n, &parts[1], depth, res);
+	} else if (np >= 1 && np < MAX_PARTS && strcmp(ct.type, "multipart/mixed") == 0 &&
+		   is_pgp_mime(parts[0].p, parts[0].n)) {
+		open_mixed(w, &ct, parts, np, depth, res);
 	} else if (!(m && depth < MAX_DEPTH && !w->fatal &&
 		     (!*ct.type || strcmp(ct.type, "text/plain") == 0) &&
 		     open_inline(w, ct.raw, p, n, res))) {
@@ -428,6 +499,23 @@ static void assemble(const char *outer, size_t olen, const char *inner, size_t i
 	out->data = buf_detach(&b, &out->len);
 }
 
+/* A multipart/mixed may hold PGP/MIME as its first part (open_mixed());
+ * its leaves tell, the signature or the version part being leaves. */
+static enum cryptomsg_kind mixed_kind(const struct msg *m)
+{
+	size_t i, n = msg_part_count(m);
+
+	for (i = 0; i < n; i++) {
+		const char *t = msg_part_type(msg_part_at(m, i));
+
+		if (strcmp(t, "application/pgp-encrypted") == 0)
+			return CRYPTOMSG_ENCRYPTED;
+		if (strcmp(t, "application/pgp-signature") == 0)
+			return CRYPTOMSG_SIGNED;
+	}
+	return CRYPTOMSG_PLAIN;
+}
+
 enum cryptomsg_kind cryptomsg_kind(const struct msg *m)
 {
 	struct param *pv = NULL;
@@ -449,6 +537,8 @@ enum cryptomsg_kind cryptomsg_kind(const struct msg *m)
 			return CRYPTOMSG_ENCRYPTED;
 		return CRYPTOMSG_PLAIN;
 	}
+	if (strcmp(type, "multipart/mixed") == 0)
+		return mixed_kind(m);
 	if (*type && strcmp(type, "text/plain") != 0)
 		return CRYPTOMSG_PLAIN;
 	if (msg_part_count(m) == 1)

@@ -6,8 +6,9 @@
  * reader should see: the outer headers with the protected ones found
  * inside (header protection, Autocrypt's "memory hole") in front of them,
  * then the innermost entity.  It also words the one status line per
- * signature that every view shows.  Only the whole body is looked at: a
- * signed part further down a multipart/mixed is shown as it stands.
+ * signature that every view shows.  Only the whole body is looked at, or
+ * the first part of a multipart/mixed (a mailing list's footer added as a
+ * part of its own): a signed part further down is shown as it stands.
  * Showing is the caller's (pager, spool show); the folder index, the
  * address book and body search never call this, so decrypted text stays in
  * the memory of the reader that asked for it.
@@ -35,9 +36,11 @@ enum cryptomsg_kind {
 	CRYPTOMSG_INLINE_ENCRYPTED,  /* text/plain with "-----BEGIN PGP MESSAGE-----" */
 };
 
-/* The kind of m's body: its top Content-Type, and for a text/plain body
- * whether an armour line starts one of its lines.  No GPGME, no prompt:
- * cheap enough to ask before deciding to leave curses. */
+/* The kind of m's body: its top Content-Type (a multipart/mixed counts by
+ * a PGP/MIME signature or version part among its leaves), and for a
+ * text/plain body whether an armour line starts one of its lines.  No
+ * GPGME, no prompt: cheap enough to ask before deciding to leave curses;
+ * PLAIN means cryptomsg_open() would find nothing. */
 enum cryptomsg_kind cryptomsg_kind(const struct msg *m);
 
 enum cryptomsg_flags {
@@ -49,12 +52,16 @@ enum cryptomsg_flags {
 typedef void (*cryptomsg_prompt_fn)(void *arg);
 
 struct cryptomsg {
-	int is_signed;             /* at least one signature was found and checked */
+	int is_signed;             /* at least one signature was found (one that could
+				    * not be checked at all is in sigs with status
+				    * CRYPTO_SIG_ERROR) */
 	int encrypted;             /* an encrypted layer was found */
 	int decrypted;             /* ... and decrypted */
 	int protected_headers;     /* inner headers took the place of outer ones */
 	int inline_pgp;            /* the layer found was inline PGP */
-	int partly_signed;         /* inline: text outside the signed block is shown too */
+	int partly_signed;         /* text or parts outside what was signed or
+				    * encrypted are shown too (inline PGP with text
+				    * around the block, a list footer part) */
 	struct crypto_sigs sigs;   /* every signature, outermost first */
 	struct err error;          /* why a layer could not be opened (code 0: none) */
 	/* The message to show (NUL-terminated): the outer headers, protected

@@ -278,7 +278,7 @@ static void add_crypto_lines(struct pager *pg)
 		add_line(pg, b.data, b.len, warn ? UI_ERROR : UI_HEADER, 0);
 	}
 	if (cm->partly_signed)
-		add_note(pg, "[-- The signature covers only the PGP block of the text --]", UI_ERROR);
+		add_note(pg, "[-- Only part of this message is signed or encrypted --]", UI_ERROR);
 	if (cm->protected_headers)
 		add_note(pg, "[-- Headers above are the ones protected inside the message --]",
 			 UI_HEADER);

@@ -191,7 +191,7 @@ static void crypto_lines(const struct cryptomsg *cm, struct buf *out)
 		buf_putc(out, '\n');
 	}
 	if (cm->partly_signed)
-		buf_puts(out, "Signature: covers only the PGP block of the text\n");
+		buf_puts(out, "Signature: only part of the message is signed or encrypted\n");
 	if (cm->error.code) {
 		buf_puts(out, "Crypto error: ");
 		codec_sanitize(cm->error.msg, strlen(cm->error.msg), 0, out);

@@ -9,7 +9,7 @@ FUZZ_TARGETS = tests/fuzz/fuzz_msg tests/fuzz/fuzz_codec tests/fuzz/fuzz_cfg \
 FUZZ_TARGETS += tests/fuzz/fuzz_mutf7 tests/fuzz/fuzz_mailto tests/fuzz/fuzz_abook
 FUZZ_TARGETS += tests/fuzz/fuzz_flowed
 FUZZ_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(JANSSON_CFLAGS)
-FUZZ_LDADD = spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS)
+FUZZ_LDADD = spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(GPGME_LIBS) $(CURL_LIBS)
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)

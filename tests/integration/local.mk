@@ -31,7 +31,7 @@ TESTS += tests/integration/oauth2-dovecot.sh tests/integration/oauth2-signin.sh 
 	tests/integration/oauth2-edge.sh
 EXTRA_DIST += tests/integration/oauth2-lib.sh
 # OpenPGP reading (spool show); pgp-lib.sh makes keys and messages with gpg.
-TESTS += tests/integration/pgp-read.sh
+TESTS += tests/integration/pgp-read.sh tests/integration/pgp-mutt.sh
 # PGP/MIME writing: surel -s --sign/--encrypt checked by gpg (throwaway GnuPG homes).
 TESTS += tests/integration/pgp-write.sh
 EXTRA_DIST += tests/integration/pgpw-lib.sh

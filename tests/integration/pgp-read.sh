@@ -7,6 +7,7 @@
 # sequences in a user id and in signed text stay inert; decrypted text
 # reaches no file.
 . "$(dirname "$0")/lib.sh"
+command -v python3 > /dev/null || skip "python3 is needed to read the JSON"
 . "$(dirname "$0")/pgp-lib.sh"
 
 A=$(pgp_home alice)
@@ -79,6 +80,32 @@ expect_exit 0 "$SPOOL" show "$T/bad.eml"
 grep -q '^Signature: \*\*\* BAD signature' "$T/out" || fail "bad: text view: $(cat "$T/out")"
 grep -q 'Good' "$T/out" && fail "bad: text view claims good"
 ok "one byte changed: bad"
+
+# A mailing list's footer as a part of its own after the signed one.
+{
+	printf 'Content-Type: multipart/mixed; boundary="=-list"\n\n--=-list\n'
+	cat "$T/b-good"
+	printf -- '\n--=-list\nContent-Type: text/plain\n\n-- \nlist footer\n--=-list--\n'
+} > "$T/b-list"
+pgp_message "Alice <alice@example.org>" "via a list" "$T/b-list" > "$T/list.eml"
+show_json list
+[ "$(sigs list)" = good ] || fail "list: $(cat "$T/list.json")"
+[ "$(jget "$T/list.json" 'j["text"]')" = "Hello Bob, this is signed." ] || fail "list: text $(cat "$T/list.json")"
+expect_exit 0 "$SPOOL" show "$T/list.eml"
+grep -q '^Signature: only part of the message is signed or encrypted$' "$T/out" || fail "list: $(cat "$T/out")"
+grep -q 'list footer' "$T/out" && fail "list: the footer part is shown as the text"
+ok "a list footer part after the signed part: good, and said to be outside"
+
+# A damaged signature is listed as one that could not be checked.
+awk '/^-----BEGIN PGP SIGNATURE-----$/ { print; print ""; print "AAAAgarbage"; skip = 1; next }
+	/^-----END PGP SIGNATURE-----$/ { skip = 0 } !skip' "$T/good.eml" > "$T/damaged.eml"
+show_json damaged
+[ "$(sigs damaged)" = error ] || fail "damaged: $(cat "$T/damaged.json")"
+[ "$(jget "$T/damaged.json" 'j["crypto"]["signed"], j["text"].strip()')" = "(True, 'Hello Bob, this is signed.')" ] ||
+	fail "damaged: $(cat "$T/damaged.json")"
+expect_exit 0 "$SPOOL" show "$T/damaged.eml"
+grep -q '^Signature: Signature not checked: ' "$T/out" || fail "damaged: text view: $(cat "$T/out")"
+ok "a damaged signature: error"
 
 # A key the reader does not have.
 pgp_signed "$X" "$fx" "$T/e-good" > "$T/b-unknown"

@@ -2,7 +2,8 @@
 # The pager reads OpenPGP mail: one status line per signature (a good one
 # plain, a bad one in the error colour and capital words), an encrypted
 # message decrypted after curses was left for the passphrase prompt
-# (loopback pinentry on the terminal) and the screen drawn whole again,
+# (loopback pinentry on the terminal, then gpg-agent's pinentry-curses)
+# and the screen drawn whole again,
 # the protected Subject shown in the pager and never in the index; escape
 # sequences in a signer's user id and in signed text stay inert; ~b
 # searches an encrypted body as stored, never decrypted.
@@ -77,6 +78,15 @@ wait_for '\.\.\.' "the encrypted message in the index"
 grep -q 'the real subject' "$T/screen" && fail "the index shows the protected subject"
 keys Enter
 wait_for '^Passphrase for ' "the passphrase prompt outside curses"
+keys Enter
+wait_for '\[-- Encrypted message, not decrypted --\]' "a cancelled prompt"
+grep -q 'cannot decrypt: ' "$T/screen" || fail "no reason given: $(cat "$T/screen")"
+grep -q 'MARKER-UI' "$T/screen" && fail "text shown after a cancelled prompt"
+ok "an empty passphrase cancels: not decrypted, the reason shown"
+keys q
+wait_for '\.\.\.' "back in the index"
+keys Enter
+wait_for '^Passphrase for ' "the passphrase prompt, again"
 keys bobpass Enter
 wait_for 'Secret body MARKER-UI\.' "decrypted text"
 grep -q '^Subject: the real subject' "$T/screen" || fail "protected subject not in the pager: $(cat "$T/screen")"
@@ -96,3 +106,32 @@ wait_for 'Shown:1\]' "~b searches the body as stored"
 ok "~b does not decrypt"
 keys q
 wait_for '^SUREL-EXIT 0'
+ui_stop
+
+# The default: gpg-agent asks through its own pinentry-curses on the
+# terminal surel left, and the pager comes back whole.
+if [ -x /usr/bin/pinentry-curses ]; then
+	echo "pinentry-program /usr/bin/pinentry-curses" >> "$B/gpg-agent.conf"
+	gpgconf --kill gpg-agent
+	unset SUREL_PINENTRY
+	ui_start -f "$T/ENC"
+	wait_for '\.\.\.' "the encrypted message in the index"
+	keys Enter
+	wait_for 'Passphrase: _' "pinentry-curses"
+	keys bobpass Enter
+	wait_for 'Secret body MARKER-UI\.' "decrypted through the agent's pinentry"
+	grep -q 'Passphrase\|lqqq\|mqqq' "$T/screen" && fail "pinentry left on the screen: $(cat "$T/screen")"
+	line 0 | grep -q '^q:' || fail "help bar not redrawn: $(cat "$T/screen")"
+	grep -q '^Subject: the real subject' "$T/screen" || fail "protected subject: $(cat "$T/screen")"
+	ok "decrypted through gpg-agent's pinentry-curses, the screen drawn again"
+	keys q q
+	wait_for '^SUREL-EXIT 0'
+	ui_stop
+fi
+
+# After reading, the marker is in no file of the home, cache, state or
+# temporary directories (the test's own screen captures aside).
+rm -f "$T/screen" "$T/raw"
+grep -rl 'MARKER-UI' "$T" > "$T/found" 2> /dev/null || true
+[ ! -s "$T/found" ] || fail "decrypted text on disk: $(cat "$T/found")"
+ok "no decrypted text on disk after reading"

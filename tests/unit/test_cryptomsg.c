@@ -53,6 +53,12 @@ static void test_kind(void)
 		{ "Subject: x\n\nquote: -----BEGIN PGP MESSAGE-----\nxx\n-----END PGP MESSAGE-----\n",
 		  CRYPTOMSG_PLAIN },
 		{ "Subject: x\n\n-----BEGIN PGP MESSAGE-----\nxx\n", CRYPTOMSG_PLAIN },
+		/* A list's footer part after PGP/MIME. */
+		{ "Content-Type: multipart/mixed; boundary=m\n\n--m\n"
+		  "Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; " BODY
+		  "\n--m\nContent-Type: application/pgp-signature\n\nx\n--m--\n", CRYPTOMSG_SIGNED },
+		{ "Content-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: text/plain\n\nx\n"
+		  "--m\nContent-Type: application/pdf\n\ny\n--m--\n", CRYPTOMSG_PLAIN },
 		/* Not in an HTML body or a multipart: only a text/plain body. */
 		{ "Content-Type: text/html\n\n-----BEGIN PGP MESSAGE-----\nxx\n-----END PGP MESSAGE-----\n",
 		  CRYPTOMSG_PLAIN },
