@@ -18,6 +18,7 @@
 #include "colorspec.h"
 #include "path.h"
 #include "rules.h"
+#include "sortspec.h"
 #include "xalloc.h"
 
 /* A configuration file is a few kilobytes; a megabyte is a mistake. */
@@ -523,6 +524,19 @@ static int check_pgp_encrypt(struct parse *ps, const struct key *k, char **value
 	return 0;
 }
 
+/* An order of the index (lib/sortspec.h): sort, sort_aux. */
+static int check_sort(struct parse *ps, const struct key *k, char **value)
+{
+	struct sortspec sp;
+
+	if (sortspec_parse(*value, &sp) < 0)
+		return perr(ps, ps->line, "'%s' must be date, date-received, from, to, subject, size or threads (optionally reverse-...), not '%s'",
+			    k->name, *value);
+	if (strcmp(k->name, "sort_aux") == 0 && sp.key == SORTSPEC_THREADS)
+		return perr(ps, ps->line, "'sort_aux' cannot be threads");
+	return 0;
+}
+
 /* ---- parsing ---- */
 
 /* Every key the file may hold.  Adding one is a line here plus its entry
@@ -536,6 +550,13 @@ static const struct key keys[] = {
 	{ "log_file", IN_GENERAL, check_path },
 	{ "forward_attach", IN_GENERAL, check_yesnoask },
 	{ "text_flowed", IN_GENERAL, check_bool },
+	{ "sort", IN_GENERAL, check_sort },
+	{ "sort_aux", IN_GENERAL, check_sort },
+	/* Mailing lists (patterns ~l ~u, list reply): addresses, *@domain. */
+	{ "lists", IN_GENERAL | IN_ACCOUNT, check_aliases },
+	{ "subscribe", IN_GENERAL | IN_ACCOUNT, check_aliases },
+	/* The pager's header fields, in order (mua/weed.h). */
+	{ "headers_shown", IN_GENERAL, check_str },
 	/* Address completion (lib/abook.h): an account's own, else these. */
 	{ "address_cmd", IN_GENERAL | IN_ACCOUNT, check_str },
 	{ "aliases_file", IN_GENERAL | IN_ACCOUNT, check_path },
@@ -1228,11 +1249,11 @@ const struct cfg_account *cfg_account_find(const struct cfg *cfg, const char *na
 	return NULL;
 }
 
-/* Whether addr is an address in a's aliases, or with patterns set,
- * whether it matches one of a's "*@domain" items instead. */
-static int alias_match(const struct cfg_account *a, const char *addr, int patterns)
+/* Whether addr is an address in p (an aliases value), or with patterns
+ * set, whether it matches one of its "*@domain" items instead. */
+static int list_match(const char *p, const char *addr, int patterns)
 {
-	const char *p = cfg_get(a, "aliases"), *s, *dom = strrchr(addr, '@');
+	const char *s, *dom = strrchr(addr, '@');
 	size_t n, len = strlen(addr);
 
 	if (!p)
@@ -1247,6 +1268,37 @@ static int alias_match(const struct cfg_account *a, const char *addr, int patter
 		}
 	}
 	return 0;
+}
+
+static int alias_match(const struct cfg_account *a, const char *addr, int patterns)
+{
+	return list_match(cfg_get(a, "aliases"), addr, patterns);
+}
+
+/* Whether key (lists or subscribe) of a names addr. */
+static int names_list(const struct cfg_account *a, const char *key, const char *addr)
+{
+	const char *v = cfg_get(a, key);
+
+	return list_match(v, addr, 0) || list_match(v, addr, 1);
+}
+
+int cfg_list_kind(const struct cfg *cfg, const char *addr)
+{
+	int kind = 0;
+	size_t i;
+
+	if (!cfg)
+		return 0;
+	for (i = 0; i <= cfg->n_accts && kind < 2; i++) {
+		const struct cfg_account *a = i ? &cfg->accts[i - 1] : &cfg->general;
+
+		if (names_list(a, "subscribe", addr))
+			kind = 2;
+		else if (names_list(a, "lists", addr))
+			kind = 1;
+	}
+	return kind;
 }
 
 int cfg_account_has_address(const struct cfg_account *a, const char *addr)

@@ -71,6 +71,12 @@ const struct cfg_account *cfg_account_for_address(const struct cfg *cfg, const c
  * above, case-insensitive). */
 int cfg_account_has_address(const struct cfg_account *a, const char *addr);
 
+/* Whether addr is a mailing list of the user's: 2 when [general] or any
+ * account subscribes to it (the subscribe key), 1 when it is only known
+ * (lists), else 0.  Both keys hold addresses and "*@domain" patterns, as
+ * aliases does.  0 when cfg is NULL. */
+int cfg_list_kind(const struct cfg *cfg, const char *addr);
+
 /* The section's NAME in [account NAME] (borrowed). */
 const char *cfg_account_name(const struct cfg_account *a);
 /* The raw value of key, or NULL when unset (borrowed, valid until

@@ -11,6 +11,7 @@ lib_libsurel_a_SOURCES = \
 	lib/afile.c lib/afile.h \
 	lib/cfg.c lib/cfg.h \
 	lib/colorspec.c lib/colorspec.h \
+	lib/sortspec.c lib/sortspec.h \
 	lib/pwcmd.c lib/pwcmd.h \
 	lib/codec.c lib/codec.h \
 	lib/msg.c lib/msg.h \

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "ascii.h"
 #include "summary.h"
 
 /* No string: the field stays NULL. */
@@ -194,24 +195,97 @@ static size_t id_list(const char *v, struct buf *out)
 	return end;
 }
 
-/* The first mailbox of header h: offsets of its display name (else its
- * address) and of its address, "" when there is none. */
-static void first_addr(const struct msg *m, const char *h, struct buf *out, size_t *name_off,
-		       size_t *addr_off)
+/* The mailboxes of header h: with name_off, offsets of the first one's
+ * display name (else its address) and of its address (addr_off), "" when
+ * there is none; with all_off, of every mailbox as lines "addr" or
+ * "addr\tname" (NONE when there is none).  One parse serves both. */
+static void read_addrs(const struct msg *m, const char *h, struct buf *out, size_t *name_off,
+		       size_t *addr_off, size_t *all_off)
 {
 	struct addr_mbox *a = NULL;
-	size_t n = msg_addrs(m, h, &a);
+	size_t n = msg_addrs(m, h, &a), i;
+	const char *c;
 
-	*name_off = out->len;
-	if (n)
-		buf_puts(out, a[0].name && *a[0].name ? a[0].name : a[0].addr);
-	buf_putc(out, '\0');
-	*addr_off = out->len;
-	if (n)
-		buf_puts(out, a[0].addr);
-	buf_putc(out, '\0');
+	if (name_off) {
+		*name_off = out->len;
+		if (n)
+			buf_puts(out, a[0].name && *a[0].name ? a[0].name : a[0].addr);
+		buf_putc(out, '\0');
+		*addr_off = out->len;
+		if (n)
+			buf_puts(out, a[0].addr);
+		buf_putc(out, '\0');
+	}
+	if (all_off) {
+		*all_off = n ? out->len : NONE;
+		for (i = 0; i < n; i++) {
+			if (i)
+				buf_putc(out, '\n');
+			buf_puts(out, a[i].addr);
+			if (!a[i].name || !*a[i].name)
+				continue;
+			buf_putc(out, '\t');
+			for (c = a[i].name; *c; c++)
+				buf_putc(out, (unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c);
+		}
+		if (n)
+			buf_putc(out, '\0');
+	}
 	if (n)
 		addr_list_free(a, n);
+}
+
+int summary_list_post(const char *v, struct buf *out)
+{
+	const char *p, *e;
+
+	if (!v)
+		return 0;
+	v += strspn(v, " \t\r\n");
+	if (strlen(v) >= 2 && ascii_ieq(v, 2, "no") && (v[2] == '\0' || strchr(" \t\r\n(", v[2])))
+		return -1;
+	for (p = v; (p = strchr(p, '<')) != NULL; p++) {
+		p += strspn(p + 1, " \t\r\n") + 1;
+		if (strlen(p) < 7 || !ascii_ieq(p, 7, "mailto:"))
+			continue;
+		p += 7;
+		for (e = p; *e && *e != '>' && *e != '?' && !is_blank(*e); e++)
+			;
+		if (e == p)
+			continue;
+		buf_append(out, p, (size_t)(e - p));
+		return 1;
+	}
+	return 0;
+}
+
+/* The list of m: offset of List-Post's address, else of List-Id's id (what
+ * stands in its <>, else the trimmed value), else NONE. */
+static size_t list_of(const struct msg *m, struct buf *out)
+{
+	size_t off = out->len;
+	const char *v = msg_header(m, "List-Id"), *lt, *gt;
+
+	if (summary_list_post(msg_header(m, "List-Post"), out) == 1) {
+		buf_putc(out, '\0');
+		return off;
+	}
+	if (!v)
+		return NONE;
+	lt = strchr(v, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (lt && gt && gt > lt + 1) {
+		buf_append(out, lt + 1, (size_t)(gt - lt - 1));
+	} else {
+		v += strspn(v, " \t\r\n");
+		for (gt = v + strlen(v); gt > v && is_blank(gt[-1]); gt--)
+			;
+		if (gt == v)
+			return NONE;
+		buf_append(out, v, (size_t)(gt - v));
+	}
+	buf_putc(out, '\0');
+	return off;
 }
 
 static const char *at(const struct buf *b, size_t off)
@@ -221,7 +295,7 @@ static const char *at(const struct buf *b, size_t off)
 
 void summary_read(const struct msg *m, struct buf *scratch, struct summary *out)
 {
-	size_t from, from_addr, to, to_addr, irt, refs;
+	size_t from, from_addr, to, to_addr, irt, refs, to_all, cc_all, list;
 	const char *s;
 
 	buf_reset(scratch);
@@ -230,14 +304,19 @@ void summary_read(const struct msg *m, struct buf *scratch, struct summary *out)
 	s = msg_subject(m);
 	out->subject = s ? s : "";
 	out->message_id = msg_message_id(m);
-	first_addr(m, "From", scratch, &from, &from_addr);
-	first_addr(m, "To", scratch, &to, &to_addr);
+	read_addrs(m, "From", scratch, &from, &from_addr, NULL);
+	read_addrs(m, "To", scratch, &to, &to_addr, &to_all);
+	read_addrs(m, "Cc", scratch, NULL, NULL, &cc_all);
 	irt = first_id(msg_header(m, "In-Reply-To"), scratch);
 	refs = id_list(msg_header(m, "References"), scratch);
+	list = list_of(m, scratch);
 	/* Pointers last: the buffer may have moved while it grew. */
 	out->from = at(scratch, from);
 	out->from_addr = at(scratch, from_addr);
 	out->to = at(scratch, to);
 	out->in_reply_to = at(scratch, irt);
 	out->references = at(scratch, refs);
+	out->to_all = at(scratch, to_all);
+	out->cc_all = at(scratch, cc_all);
+	out->list = at(scratch, list);
 }

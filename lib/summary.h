@@ -13,6 +13,12 @@
  * each id once, where it last appears (so the parent stays last); past
  * SUMMARY_REFS_MAX ids, the first (the thread's root) and the newest stay.
  *
+ * Recipients are kept whole for the MUA's patterns (~t, ~c, ~C, ~L, ~p, ~l):
+ * each mailbox of To and of Cc as a line "addr" or "addr<TAB>name", the
+ * lines joined by LF, control characters in names made blanks.  The list a
+ * message came through is the address of List-Post's first mailto: URI
+ * (RFC 2369), else List-Id's id (RFC 2919).
+ *
  * Ownership: the strings of a struct summary are borrowed from the msg and
  * from the scratch buffer given to summary_read(); they stay valid until
  * msg_free() or the next change of that buffer.
@@ -37,10 +43,19 @@ struct summary {
 	const char *message_id;   /* without <>, NULL when absent */
 	const char *in_reply_to;  /* the first id of In-Reply-To, or NULL */
 	const char *references;   /* ids of References, oldest first, space-separated, or NULL */
+	const char *to_all;       /* every To mailbox, lines "addr[TAB name]", or NULL */
+	const char *cc_all;       /* every Cc mailbox, the same, or NULL */
+	const char *list;         /* List-Post address, else List-Id, else NULL */
 };
 
 /* Summarise m into *out, using scratch (its contents are replaced) for
  * the strings that are not m's own. */
 void summary_read(const struct msg *m, struct buf *scratch, struct summary *out);
+
+/* The address of the first mailto: URI of a List-Post value (RFC 2369
+ * 3.4: "<mailto:list@host?subject=x>", several URIs comma-separated),
+ * appended to out without its parameters: 1.  0 when there is none, -1
+ * when the value is "NO" (posting is not allowed). */
+int summary_list_post(const char *value, struct buf *out);
 
 #endif

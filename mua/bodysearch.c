@@ -12,28 +12,44 @@
 
 /* The state of one search, fed piece by piece. */
 struct search {
-	const char *needle;
-	size_t nlen;
+	const struct pattern_re *re;
 	struct buf head;      /* the first BODYSEARCH_DECODE_MAX bytes */
 	size_t body;          /* offset of the body, (size_t)-1 until known */
 	size_t total;         /* bytes fed */
-	struct buf tail;      /* the last nlen-1 body bytes searched */
+	struct buf tail;      /* body bytes after the last line end searched */
 	int found;
 };
 
-/* Search body bytes (the tail of the previous piece in front). */
+/* Of a line longer than BODYSEARCH_LINE_MAX, this much is searched again
+ * with the next window, for a match across the cut. */
+#define LINE_OVERLAP 1024u
+
+/* Drop the first n bytes of the tail. */
+static void tail_shift(struct search *s, size_t n)
+{
+	memmove(s->tail.data, s->tail.data + n, s->tail.len - n);
+	buf_truncate(&s->tail, s->tail.len - n);
+}
+
+/* Search body bytes: the whole lines among them (with the unfinished
+ * line of the previous piece in front); the rest waits for the next. */
 static void search_body(struct search *s, const char *p, size_t len)
 {
+	const char *nl;
+
 	if (len == 0 || s->found)
 		return;
 	buf_append(&s->tail, p, len);
-	if (pattern_contains(s->tail.data, s->tail.len, s->needle))
-		s->found = 1;
-	if (s->tail.len > s->nlen) {
-		size_t keep = s->nlen ? s->nlen - 1 : 0;
-
-		memmove(s->tail.data, s->tail.data + s->tail.len - keep, keep);
-		buf_truncate(&s->tail, keep);
+	nl = memrchr(s->tail.data, '\n', s->tail.len);
+	if (nl) {
+		if (pattern_re_match(s->re, s->tail.data, (size_t)(nl - s->tail.data)))
+			s->found = 1;
+		tail_shift(s, (size_t)(nl + 1 - s->tail.data));
+	}
+	if (!s->found && s->tail.len > BODYSEARCH_LINE_MAX) {
+		if (pattern_re_match(s->re, s->tail.data, s->tail.len))
+			s->found = 1;
+		tail_shift(s, s->tail.len - LINE_OVERLAP);
 	}
 }
 
@@ -86,10 +102,12 @@ static int finish(struct search *s)
 	size_t tlen;
 	int r = s->found;
 
+	if (!r && s->tail.len)
+		r = pattern_re_match(s->re, s->tail.data, s->tail.len);
 	if (!r && s->head.len) {
 		m = msg_parse(s->head.data, s->head.len, 0);
 		text = m ? msg_text_n(m, &tlen) : NULL;
-		if (text && pattern_contains(text, tlen, s->needle))
+		if (text && pattern_re_match(s->re, text, tlen))
 			r = 1;
 		free(text);
 		msg_free(m);
@@ -99,17 +117,18 @@ static int finish(struct search *s)
 	return r;
 }
 
-static void start(struct search *s, const char *needle)
+static void start(struct search *s, const struct pattern_re *re, unsigned flags)
 {
 	memset(s, 0, sizeof(*s));
-	s->needle = needle;
-	s->nlen = strlen(needle);
+	s->re = re;
 	buf_init(&s->head);
 	buf_init(&s->tail);
-	s->body = (size_t)-1;
+	/* The whole message is a body that starts at its first byte. */
+	s->body = (flags & BODYSEARCH_WHOLE) ? 0 : (size_t)-1;
 }
 
-int bodysearch_fd(int fd, const char *needle, bodysearch_progress_fn progress, void *arg)
+int bodysearch_fd(int fd, const struct pattern_re *re, unsigned flags,
+		  bodysearch_progress_fn progress, void *arg)
 {
 	struct search s;
 	char *chunk = malloc(BODYSEARCH_CHUNK);
@@ -117,7 +136,7 @@ int bodysearch_fd(int fd, const char *needle, bodysearch_progress_fn progress, v
 
 	if (!chunk)
 		return -1;
-	start(&s, needle);
+	start(&s, re, flags);
 	while (!s.found) {
 		r = read(fd, chunk, BODYSEARCH_CHUNK);
 		if (r < 0 && errno == EINTR)
@@ -140,13 +159,13 @@ int bodysearch_fd(int fd, const char *needle, bodysearch_progress_fn progress, v
 	return finish(&s);
 }
 
-int bodysearch_mem(const char *data, size_t len, const char *needle,
+int bodysearch_mem(const char *data, size_t len, const struct pattern_re *re, unsigned flags,
 		   bodysearch_progress_fn progress, void *arg)
 {
 	struct search s;
 	size_t off = 0, n;
 
-	start(&s, needle);
+	start(&s, re, flags);
 	while (off < len && !s.found) {
 		n = len - off < BODYSEARCH_CHUNK ? len - off : BODYSEARCH_CHUNK;
 		feed(&s, data + off, n);

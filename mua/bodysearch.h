@@ -1,5 +1,5 @@
 /*
- * bodysearch: ~b of the limit pattern for one message, read in pieces so
+ * bodysearch: ~b (and ~B) of the limit pattern for one message, read in pieces so
  * a folder of big messages is searched in bounded memory, with progress
  * reported and a way to stop between pieces.  The body (after the header
  * block) is searched raw, all of it, in a window that spans piece
@@ -8,8 +8,10 @@
  * bytes is searched, which catches quoted-printable and base64 text parts.
  * An encrypted body is searched as it is stored, never decrypted: only
  * the pager opens OpenPGP layers (cryptomsg.h).
- * Matching is pattern_contains() (ASCII case folded).  Opening files is
- * mailbox.h's; the pattern language pattern.h's.
+ * Matching is pattern_re_match() line by line (a line split between pieces
+ * is joined first; one longer than BODYSEARCH_LINE_MAX is searched in
+ * overlapping windows).  Opening files is mailbox.h's; the pattern
+ * language pattern.h's.
  */
 #ifndef SUREL_BODYSEARCH_H
 #define SUREL_BODYSEARCH_H
@@ -18,17 +20,25 @@
 
 #define BODYSEARCH_CHUNK (64u * 1024)
 #define BODYSEARCH_DECODE_MAX (1024u * 1024)
+#define BODYSEARCH_LINE_MAX (64u * 1024)
+
+struct pattern_re;
 
 /* Called after each piece with the bytes of this message read so far;
  * non-zero stops the search. */
 typedef int (*bodysearch_progress_fn)(void *arg, size_t bytes);
 
+enum bodysearch_flags {
+	BODYSEARCH_WHOLE = 1u << 0,  /* the header block too (~B) */
+};
+
 /* Search the message readable from fd (read to its end or a match; not
- * closed) for needle.  1 found, 0 not, -1 stopped by progress or a read
- * error.  progress may be NULL. */
-int bodysearch_fd(int fd, const char *needle, bodysearch_progress_fn progress, void *arg);
+ * closed) for re.  1 found, 0 not, -1 stopped by progress or a read
+ * error.  progress may be NULL; flags: enum bodysearch_flags. */
+int bodysearch_fd(int fd, const struct pattern_re *re, unsigned flags,
+		  bodysearch_progress_fn progress, void *arg);
 /* The same over len bytes in memory (an mbox message), piece by piece. */
-int bodysearch_mem(const char *data, size_t len, const char *needle,
+int bodysearch_mem(const char *data, size_t len, const struct pattern_re *re, unsigned flags,
 		   bodysearch_progress_fn progress, void *arg);
 
 #endif

@@ -16,19 +16,28 @@
 #include "browser.h"
 #include "composeui.h"
 #include "folderlist.h"
+#include "identity.h"
 #include "keymap.h"
 #include "mailbox.h"
 #include "maildir.h"
+#include "mbox.h"
 #include "msg.h"
 #include "oauth2.h"
 #include "pager.h"
 #include "path.h"
+#include "patenv.h"
 #include "pattern.h"
+#include "pipe.h"
 #include "queue.h"
 #include "qview.h"
 #include "recall.h"
+#include "save.h"
+#include "sort.h"
+#include "sortstate.h"
 #include "thread.h"
 #include "ui.h"
+#include "unread.h"
+#include "weed.h"
 #include "xalloc.h"
 
 #define NONE SIZE_MAX
@@ -44,10 +53,18 @@ struct browser {
 	size_t n;                /* messages in mb */
 	unsigned char *del;      /* per message: marked for deletion */
 	size_t nnew, ndel;
+	unsigned char *tag;      /* per message: tagged (t, T; ; acts on them) */
+	size_t ntag;
+	int pipe_decode;         /* | gives the decoded text, not the raw bytes */
+	struct identity *ids;    /* the user's addresses, for "To name" */
+	size_t nids;
 	size_t *view;            /* row -> message, after threads and limit */
 	size_t nview;
 	struct thread *thr;      /* built on the first T */
 	int threaded;
+	unsigned char *coll;     /* per thread's first message: collapsed */
+	struct sort *srt;        /* collation keys and orders of mb */
+	struct sortstate order;  /* the order chosen (o, O) */
 	struct pattern *limit;
 	char *limit_text;
 	size_t cur, top;         /* rows */
@@ -60,6 +77,7 @@ struct browser {
 	int quit;
 	struct acct_view *saved; /* accounts switched away from (A) */
 	size_t nsaved;
+	struct pattern_env penv; /* the user's addresses and lists (lists.h) */
 };
 
 /* What the index keeps of an account while another one is shown, so that
@@ -68,11 +86,14 @@ struct acct_view {
 	const struct cfg_account *acct;
 	char *root, *name;
 	struct mailbox *mb;
-	size_t n, nnew, ndel, nview, cur, top;
-	unsigned char *del;
+	size_t n, nnew, ndel, nview, cur, top, ntag;
+	unsigned char *del, *tag;
 	size_t *view;
 	struct thread *thr;
 	int threaded;
+	unsigned char *coll;
+	struct sort *srt;
+	struct sortstate order;
 	struct pattern *limit;
 	char *limit_text;
 	struct timespec stamp[2];
@@ -134,12 +155,14 @@ static void recount(struct browser *b)
 {
 	size_t i;
 
-	b->nnew = b->ndel = 0;
+	b->nnew = b->ndel = b->ntag = 0;
 	for (i = 0; i < b->n; i++) {
 		if (is_unread(mailbox_at(b->mb, i)))
 			b->nnew++;
 		if (b->del[i])
 			b->ndel++;
+		if (b->tag[i])
+			b->ntag++;
 	}
 }
 
@@ -154,6 +177,10 @@ static void fill_pmsg(const struct browser *b, size_t i, struct pattern_msg *pm)
 	pm->flags = m->flags;
 	pm->deleted = b->del[i];
 	pm->date = m->date;
+	pm->to_all = m->to_all;
+	pm->cc_all = m->cc_all;
+	pm->list = m->list;
+	pm->env = &b->penv;
 }
 
 struct body_arg {
@@ -189,7 +216,7 @@ static int body_progress(void *arg, size_t bytes)
 }
 
 /* ~b: read in pieces (bodysearch.h); -1 when the user stopped it. */
-static int body_has(void *arg, const char *needle)
+static int body_has(void *arg, const struct pattern_re *needle, unsigned flags)
 {
 	struct body_arg *ba = arg;
 	struct err err = ERR_INIT;
@@ -200,7 +227,8 @@ static int body_has(void *arg, const char *needle)
 
 	fd = mailbox_open_msg(ba->b->mb, ba->msg, &err);
 	if (fd >= 0) {
-		r = bodysearch_fd(fd, needle, body_progress, ba);
+		r = bodysearch_fd(fd, needle, (flags & PATTERN_BODY_WHOLE) ? BODYSEARCH_WHOLE : 0,
+				  body_progress, ba);
 		if (fstat(fd, &st) == 0)
 			ba->bytes += (unsigned long long)st.st_size;
 		close(fd);
@@ -209,10 +237,40 @@ static int body_has(void *arg, const char *needle)
 	}
 	if (mailbox_read(ba->b->mb, ba->msg, &data, &len, &err) < 0)
 		return 0;
-	r = bodysearch_mem(data, len, needle, body_progress, ba);
+	r = bodysearch_mem(data, len, needle, (flags & PATTERN_BODY_WHOLE) ? BODYSEARCH_WHOLE : 0,
+			   body_progress, ba);
 	ba->bytes += len;
 	free(data);
 	return r;
+}
+
+/* The message at row r of the folder without threads, in the chosen order. */
+static size_t sorted_at(struct browser *b, size_t r)
+{
+	const size_t *o = sort_order(b->srt, b->order.sort.key);
+
+	return o[b->order.sort.reverse ? b->n - 1 - r : r];
+}
+
+/* Collation keys for the messages of mb, after each read of the folder. */
+static void build_sort(struct browser *b)
+{
+	struct sort_msg *sm = xreallocarray(NULL, b->n ? b->n : 1, sizeof(*sm));
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct index_msg *m = mailbox_at(b->mb, i);
+
+		sm[i].date = m->date;
+		sm[i].received = sort_key_time(m->key);
+		sm[i].size = m->size;
+		sm[i].from = m->from;
+		sm[i].to = m->to;
+		sm[i].subject = m->subject;
+	}
+	sort_free(b->srt);
+	b->srt = sort_new(sm, b->n);
+	free(sm);
 }
 
 /* Recompute the rows.  keep is a message to keep the cursor on (NONE: the
@@ -221,7 +279,7 @@ static int body_has(void *arg, const char *needle)
 static int build_view(struct browser *b, size_t keep)
 {
 	size_t *view = xreallocarray(NULL, b->n ? b->n : 1, sizeof(*view));
-	size_t nview = 0, r, i;
+	size_t nview = 0, r, i, root = NONE;
 	int uses_body = b->limit && pattern_uses_body(b->limit);
 
 	struct body_arg ba;
@@ -233,7 +291,11 @@ static int build_view(struct browser *b, size_t keep)
 	if (uses_body)
 		ui_message("searching message bodies: 0/%zu (any key stops)", b->n);
 	for (r = 0; r < b->n; r++) {
-		i = b->threaded ? thread_msg_at(b->thr, r) : r;
+		i = b->threaded ? thread_msg_at(b->thr, r) : sorted_at(b, r);
+		if (b->threaded && thread_depth(b->thr, i) == 0)
+			root = i;
+		else if (b->threaded && root != NONE && b->coll[root])
+			continue;
 		if (b->limit) {
 			struct pattern_msg pm;
 			int m;
@@ -276,6 +338,7 @@ static int build_view(struct browser *b, size_t keep)
 static void build_threads(struct browser *b)
 {
 	struct thread_msg *tm = xreallocarray(NULL, b->n ? b->n : 1, sizeof(*tm));
+	const size_t *rank = sort_rank(b->srt, b->order.aux.key, b->order.aux.reverse);
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
@@ -284,11 +347,15 @@ static void build_threads(struct browser *b)
 		tm[i].message_id = m->message_id;
 		tm[i].in_reply_to = m->in_reply_to;
 		tm[i].references = m->references;
-		tm[i].date = m->date;
+		/* thread.h orders threads and siblings by this number. */
+		tm[i].date = (time_t)rank[i];
 	}
 	thread_free(b->thr);
 	b->thr = thread_build(tm, b->n);
 	free(tm);
+	/* Message numbers changed: every thread opens again. */
+	free(b->coll);
+	b->coll = xcalloc(b->n ? b->n : 1, 1);
 }
 
 static size_t cur_msg(const struct browser *b)
@@ -296,44 +363,61 @@ static size_t cur_msg(const struct browser *b)
 	return b->nview ? b->view[b->cur] : NONE;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A message's marks (deletion, tag) kept over a read of the folder. */
+struct kept {
+	char *key;
+	unsigned char del, tag;
+};
+
+static int cmp_kept(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct kept *)a)->key, ((const struct kept *)b)->key);
 }
 
-/* Read the folder again, keeping marks and the cursor by message key. */
+/* Read the folder again, keeping marks, tags and the cursor by message key. */
 static void reload(struct browser *b)
 {
 	struct err err = ERR_INIT;
-	char **marked = NULL, *curkey = NULL;
+	struct kept *marked = NULL, *hit, probe;
+	char *curkey = NULL;
 	size_t nmarked = 0, i, keep = NONE;
 
 	if (cur_msg(b) != NONE)
 		curkey = xstrdup(mailbox_at(b->mb, cur_msg(b))->key);
-	if (b->ndel)
-		marked = xreallocarray(NULL, b->ndel, sizeof(*marked));
+	if (b->ndel + b->ntag)
+		marked = xreallocarray(NULL, b->ndel + b->ntag, sizeof(*marked));
 	for (i = 0; i < b->n; i++)
-		if (b->del[i] && nmarked < b->ndel)
-			marked[nmarked++] = xstrdup(mailbox_at(b->mb, i)->key);
+		if ((b->del[i] || b->tag[i]) && nmarked < b->ndel + b->ntag) {
+			marked[nmarked].key = xstrdup(mailbox_at(b->mb, i)->key);
+			marked[nmarked].del = b->del[i];
+			marked[nmarked++].tag = b->tag[i];
+		}
 	if (nmarked)
-		qsort(marked, nmarked, sizeof(*marked), cmp_str);
+		qsort(marked, nmarked, sizeof(*marked), cmp_kept);
 	if (mailbox_refresh(b->mb, &err) < 0)
 		ui_error("%s", err.msg);
 	b->n = mailbox_count(b->mb);
 	free(b->del);
+	free(b->tag);
 	b->del = xcalloc(b->n ? b->n : 1, 1);
+	b->tag = xcalloc(b->n ? b->n : 1, 1);
 	for (i = 0; i < b->n; i++) {
 		const char *key = mailbox_at(b->mb, i)->key;
 
-		if (nmarked && bsearch(&key, marked, nmarked, sizeof(*marked), cmp_str))
-			b->del[i] = 1;
+		probe.key = (char *)key;
+		hit = nmarked ? bsearch(&probe, marked, nmarked, sizeof(*marked), cmp_kept) : NULL;
+		if (hit) {
+			b->del[i] = hit->del;
+			b->tag[i] = hit->tag;
+		}
 		if (curkey && keep == NONE && strcmp(key, curkey) == 0)
 			keep = i;
 	}
 	for (i = 0; i < nmarked; i++)
-		free(marked[i]);
+		free(marked[i].key);
 	free(marked);
 	free(curkey);
+	build_sort(b);
 	if (b->threaded)
 		build_threads(b);
 	else {
@@ -352,6 +436,28 @@ static void reload(struct browser *b)
 	folder_stamp(b, b->stamp);
 }
 
+/* The order of the folder shown: as it was left, else the configuration's
+ * sort and sort_aux, else by date. */
+static void load_order(struct browser *b)
+{
+	const char *s = b->cfg ? cfg_general(b->cfg, "sort") : NULL;
+	const char *aux = b->cfg ? cfg_general(b->cfg, "sort_aux") : NULL;
+	struct sortstate *o = &b->order;
+
+	memset(o, 0, sizeof(*o));
+	if (!sortstate_get(mailbox_path(b->mb), o)) {
+		if (s && sortspec_parse(s, &o->sort) == 0 && o->sort.key == SORTSPEC_THREADS) {
+			o->threads = 1;
+			o->aux.reverse = o->sort.reverse;
+			o->sort.key = SORTSPEC_DATE;
+			o->sort.reverse = 0;
+		}
+		if (aux && sortspec_parse(aux, &o->aux) == 0 && o->threads && s && strncmp(s, "reverse-", 8) == 0)
+			o->aux.reverse = !o->aux.reverse;
+	}
+	b->threaded = o->threads;
+}
+
 /* Make mb the folder shown; takes ownership of mb and name. */
 static void show_folder(struct browser *b, struct mailbox *mb, char *name)
 {
@@ -362,12 +468,16 @@ static void show_folder(struct browser *b, struct mailbox *mb, char *name)
 	b->n = mailbox_count(mb);
 	free(b->del);
 	b->del = xcalloc(b->n ? b->n : 1, 1);
+	free(b->tag);
+	b->tag = xcalloc(b->n ? b->n : 1, 1);
 	pattern_free(b->limit);
 	b->limit = NULL;
 	free(b->limit_text);
 	b->limit_text = NULL;
 	thread_free(b->thr);
 	b->thr = NULL;
+	build_sort(b);
+	load_order(b);
 	if (b->threaded)
 		build_threads(b);
 	recount(b);
@@ -399,6 +509,56 @@ enum {
 	COL_SUBJ = 42,
 };
 
+/* The sender column: the sender, or for the user's own messages (a Sent
+ * folder) the recipient as "To name", as mutt's %F shows it. */
+static void sender_column(const struct browser *b, const struct index_msg *m, struct buf *out)
+{
+	size_t k;
+
+	/* Exact addresses only: a "*@domain" alias would make every
+	 * colleague's mail look like one's own. */
+	for (k = 0; *m->to && k < b->nids; k++)
+		if (strcasecmp(b->ids[k].addr, m->from_addr) == 0) {
+			buf_printf(out, "To %s", m->to);
+			return;
+		}
+	buf_puts(out, m->from);
+}
+
+/* The thread's first row: walking up from message i. */
+static size_t thread_root(const struct browser *b, size_t i)
+{
+	size_t p;
+
+	while ((p = thread_parent(b->thr, i)) != NONE)
+		i = p;
+	return i;
+}
+
+/* How many messages the thread starting with message root holds. */
+static size_t thread_size(const struct browser *b, size_t root)
+{
+	size_t r = thread_row_of(b->thr, root) + 1, n = 1;
+
+	while (r < b->n && thread_depth(b->thr, thread_msg_at(b->thr, r)) > 0) {
+		r++;
+		n++;
+	}
+	return n;
+}
+
+/* Whether message i's subject repeats its parent's (mutt's
+ * hide_thread_subject): replies down a tree show only the tree. */
+static int same_subject(const struct browser *b, size_t i)
+{
+	size_t p = thread_parent(b->thr, i);
+
+	if (p == NONE)
+		return 0;
+	return strcasecmp(sort_subject_base(mailbox_at(b->mb, i)->subject),
+			  sort_subject_base(mailbox_at(b->mb, p)->subject)) == 0;
+}
+
 static void draw_row(struct browser *b, int y, size_t row)
 {
 	const struct index_msg *m = msg_at_row(b, row);
@@ -408,7 +568,7 @@ static void draw_row(struct browser *b, int y, size_t row)
 	unsigned long attr = sel ? A_REVERSE : 0;
 	char flags[5], date[32], size[32];
 	struct tm tm;
-	struct buf tree = BUF_INIT;
+	struct buf tree = BUF_INIT, who = BUF_INIT;
 
 	if (sel)
 		c = UI_CURSOR;
@@ -421,7 +581,7 @@ static void draw_row(struct browser *b, int y, size_t row)
 	flags[0] = b->del[i] ? 'D' : is_unread(m) ? 'N' : ' ';
 	flags[1] = strchr(m->flags, 'F') ? 'F' : ' ';
 	flags[2] = strchr(m->flags, 'R') ? 'R' : ' ';
-	flags[3] = ' ';
+	flags[3] = b->tag[i] ? '*' : ' ';
 	flags[4] = '\0';
 	if (m->date == -1 || !localtime_r(&m->date, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm))
 		snprintf(date, sizeof(date), "%-10s", "?");
@@ -433,8 +593,10 @@ static void draw_row(struct browser *b, int y, size_t row)
 	ui_text(y, COL_DATE, (size_t)(cols - COL_DATE < 11 ? cols - COL_DATE : 11), date, strlen(date), c, attr);
 	if (cols <= COL_FROM)
 		return;
+	sender_column(b, m, &who);
 	ui_text(y, COL_FROM, (size_t)(cols - COL_FROM < W_FROM + 1 ? cols - COL_FROM : W_FROM + 1),
-		m->from, strlen(m->from), c, attr);
+		who.data, who.len, c, attr);
+	buf_release(&who);
 	if (cols <= COL_SIZE)
 		return;
 	{
@@ -449,10 +611,14 @@ static void draw_row(struct browser *b, int y, size_t row)
 	x = COL_SUBJ;
 	if (b->threaded) {
 		thread_tree(b->thr, i, 12, &tree);
+		if (b->coll[i] && thread_size(b, i) > 1)
+			buf_printf(&tree, "[+%zu] ", thread_size(b, i) - 1);
 		if (tree.len)
 			x += ui_text(y, (int)x, (size_t)cols - x, tree.data, tree.len,
 				     sel ? UI_CURSOR : UI_TREE, attr);
 		buf_release(&tree);
+		if (same_subject(b, i))
+			return;
 	}
 	if (x < (size_t)cols)
 		ui_text(y, (int)x, (size_t)cols - x, m->subject, strlen(m->subject), c, attr);
@@ -489,10 +655,15 @@ static void draw(void *arg)
 	buf_printf(&st, "-- surel: %s [Msgs:%zu New:%zu", b->name, b->n, b->nnew);
 	if (b->ndel)
 		buf_printf(&st, " Del:%zu", b->ndel);
+	if (b->ntag)
+		buf_printf(&st, " Tag:%zu", b->ntag);
 	if (b->limit_text)
 		buf_printf(&st, " Shown:%zu", b->nview);
 	buf_printf(&st, "]%s%s Queue:%zu", mailbox_readonly(b->mb) ? " (read-only)" : "",
 		   b->threaded ? " (threads)" : "", b->qcount);
+	if (!b->threaded && (b->order.sort.key != SORTSPEC_DATE || b->order.sort.reverse))
+		buf_printf(&st, " (sort: %s%s)", b->order.sort.reverse ? "reverse-" : "",
+			   sortspec_name(b->order.sort.key));
 	if (b->signin[0])
 		buf_printf(&st, " (sign-in needed: spool auth -A %s)", b->signin);
 	if (b->limit_text)
@@ -732,6 +903,8 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	t.n = b->n;
 	t.nnew = b->nnew;
 	t.ndel = b->ndel;
+	t.ntag = b->ntag;
+	t.tag = b->tag;
 	t.nview = b->nview;
 	t.cur = b->cur;
 	t.top = b->top;
@@ -739,6 +912,9 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	t.view = b->view;
 	t.thr = b->thr;
 	t.threaded = b->threaded;
+	t.coll = b->coll;
+	t.srt = b->srt;
+	t.order = b->order;
 	t.limit = b->limit;
 	t.limit_text = b->limit_text;
 	memcpy(t.stamp, b->stamp, sizeof(t.stamp));
@@ -753,6 +929,8 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	b->n = v->n;
 	b->nnew = v->nnew;
 	b->ndel = v->ndel;
+	b->ntag = v->ntag;
+	b->tag = v->tag;
 	b->nview = v->nview;
 	b->cur = v->cur;
 	b->top = v->top;
@@ -760,6 +938,9 @@ static void swap_view(struct browser *b, struct acct_view *v, int to_b)
 	b->view = v->view;
 	b->thr = v->thr;
 	b->threaded = v->threaded;
+	b->coll = v->coll;
+	b->srt = v->srt;
+	b->order = v->order;
 	b->limit = v->limit;
 	b->limit_text = v->limit_text;
 	memcpy(b->stamp, v->stamp, sizeof(b->stamp));
@@ -770,10 +951,13 @@ static void view_release(struct acct_view *v)
 {
 	mailbox_free(v->mb);
 	thread_free(v->thr);
+	free(v->coll);
+	sort_free(v->srt);
 	pattern_free(v->limit);
 	free(v->limit_text);
 	free(v->view);
 	free(v->del);
+	free(v->tag);
 	free(v->name);
 	free(v->root);
 }
@@ -807,8 +991,11 @@ static void switch_account(struct browser *b, const struct cfg_account *a)
 		b->name = NULL;
 		b->mb = NULL;
 		b->del = NULL;
+		b->tag = NULL;
 		b->view = NULL;
 		b->thr = NULL;
+		b->coll = NULL;
+		b->srt = NULL;
 		b->limit = NULL;
 		b->limit_text = NULL;
 		b->cur = b->top = 0;
@@ -873,39 +1060,6 @@ static int ensure_maildir(const char *dir)
 		return -1;
 	}
 	return 0;
-}
-
-static void move_msg(struct browser *b)
-{
-	struct err err = ERR_INIT;
-	size_t i = cur_msg(b);
-	char *name, *dir;
-
-	if (i == NONE)
-		return;
-	if (mailbox_readonly(b->mb)) {
-		ui_error("this mbox is read-only");
-		return;
-	}
-	name = ask_folder(b, "Move to folder: ");
-	if (!name)
-		return;
-	dir = folder_dir(b, name);
-	if (dir && ensure_maildir(dir) == 0) {
-		if (mailbox_remove(b->mb, i, dir, &err) < 0) {
-			ui_error("%s", err.msg);
-		} else {
-			/* Keep the cursor near where the message was. */
-			if (b->cur + 1 < b->nview)
-				b->cur++;
-			else if (b->cur > 0)
-				b->cur--;
-			reload(b);
-			ui_message("moved to %s", name);
-		}
-	}
-	free(dir);
-	free(name);
 }
 
 /* The trash folder's directory, or NULL when none is configured or the
@@ -993,35 +1147,95 @@ static int settle_marks(struct browser *b)
 	return ans == 1 ? expunge(b) : 0;
 }
 
-static int row_matches(const struct browser *b, size_t row, const char *s)
+/* Whether row matches p; -1 when a key stopped a body search. */
+static int row_matches(struct browser *b, size_t row, const struct pattern *p,
+		       struct body_arg *ba)
 {
-	const struct index_msg *m = msg_at_row(b, row);
+	struct pattern_msg pm;
 
-	return pattern_contains(m->subject, strlen(m->subject), s) ||
-	       pattern_contains(m->from, strlen(m->from), s) ||
-	       pattern_contains(m->from_addr, strlen(m->from_addr), s);
+	ba->msg = b->view[row];
+	fill_pmsg(b, b->view[row], &pm);
+	return pattern_match(p, &pm, body_has, ba);
 }
 
-/* The first row from start on (wrapping) that matches s, or NONE. */
-static size_t find_row(const struct browser *b, size_t start, const char *s)
+/* The first row from start on (wrapping) that matches p, or NONE (also
+ * when a key stopped a body search: *stopped says so). */
+static size_t find_row(struct browser *b, size_t start, const struct pattern *p, int *stopped)
 {
+	struct body_arg ba;
 	size_t k, r;
+	int m;
 
+	memset(&ba, 0, sizeof(ba));
+	ba.b = b;
+	ba.total = b->nview;
+	clock_gettime(CLOCK_MONOTONIC, &ba.last);
+	*stopped = 0;
 	for (k = 0; k < b->nview; k++) {
 		r = (start + k) % b->nview;
-		if (row_matches(b, r, s))
+		ba.done = k;
+		m = row_matches(b, r, p, &ba);
+		if (m < 0) {
+			*stopped = 1;
+			return NONE;
+		}
+		if (m == 1)
 			return r;
 	}
 	return NONE;
 }
 
+/* The search text as a pattern (a bare word is "~f word | ~s word", as
+ * mutt's simple search); NULL with err filled when it does not parse. */
+static struct pattern *search_pattern(const char *text, struct err *err)
+{
+	return pattern_parse(text, time(NULL), err);
+}
+
+/* As the user types: header terms only (a body search waits for Enter),
+ * and a pattern not finished yet leaves the cursor where it was. */
 static void search_changed(void *arg, const char *line)
 {
 	struct browser *b = arg;
-	size_t r = *line ? find_row(b, b->search_from, line) : NONE;
+	struct err err = ERR_INIT;
+	struct pattern *p = *line ? search_pattern(line, &err) : NULL;
+	size_t r = NONE;
+	int stopped;
 
+	if (p && !pattern_uses_body(p))
+		r = find_row(b, b->search_from, p, &stopped);
+	pattern_free(p);
 	b->cur = r != NONE ? r : b->search_from;
 	draw(b);
+}
+
+/* Search for b->search from row start; says why when nothing is found. */
+static void search_from(struct browser *b, size_t start, int wrap_note)
+{
+	struct err err = ERR_INIT;
+	struct pattern *p = search_pattern(b->search.data, &err);
+	size_t r;
+	int stopped;
+
+	if (!p) {
+		ui_error("%s", err.msg);
+		return;
+	}
+	if (pattern_uses_body(p))
+		ui_message("searching message bodies (any key stops)");
+	r = find_row(b, start, p, &stopped);
+	pattern_free(p);
+	if (stopped) {
+		ui_error("search interrupted");
+	} else if (r == NONE) {
+		ui_error("not found: %s", b->search.data);
+	} else {
+		if (wrap_note && r <= b->cur)
+			ui_message("search wrapped");
+		else
+			ui_message("%s", "");
+		b->cur = r;
+	}
 }
 
 static void search(struct browser *b)
@@ -1040,28 +1254,134 @@ static void search(struct browser *b)
 	buf_reset(&b->search);
 	buf_append(&b->search, line.data, line.len);
 	buf_release(&line);
-	if (!row_matches(b, b->cur, b->search.data))
-		ui_error("not found: %s", b->search.data);
+	b->cur = b->search_from;
+	search_from(b, b->search_from, 0);
 }
 
 static void search_next(struct browser *b)
 {
-	size_t r;
-
 	if (b->search.len == 0) {
 		ui_error("no search yet (use /)");
 		return;
 	}
 	if (b->nview == 0)
 		return;
-	r = find_row(b, (b->cur + 1) % b->nview, b->search.data);
-	if (r == NONE)
-		ui_error("not found: %s", b->search.data);
-	else {
-		if (r <= b->cur)
-			ui_message("search wrapped");
-		b->cur = r;
+	search_from(b, (b->cur + 1) % b->nview, 1);
+}
+
+/* M-/: search-body, "/" with ~b around what is typed. */
+static void search_body(struct browser *b)
+{
+	struct buf line = BUF_INIT;
+	const char *c;
+
+	if (b->nview == 0)
+		return;
+	if (ui_prompt("Search bodies: ", NULL, NULL, &line) < 0 || line.len == 0) {
+		buf_release(&line);
+		return;
 	}
+	buf_reset(&b->search);
+	if (!strchr(line.data, '\'')) {
+		buf_printf(&b->search, "~b '%s'", line.data);
+	} else {
+		buf_puts(&b->search, "~b \"");
+		for (c = line.data; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				buf_putc(&b->search, '\\');
+			buf_putc(&b->search, *c);
+		}
+		buf_putc(&b->search, '"');
+	}
+	buf_release(&line);
+	search_from(b, b->cur, 0);
+}
+
+/* ---- read state ------------------------------------------------------- */
+
+/* N: unread to read and back, then on to the next message as d does. */
+static void toggle_new(struct browser *b)
+{
+	size_t i = cur_msg(b);
+
+	if (i == NONE)
+		return;
+	if (set_flag(b, i, 'S', is_unread(mailbox_at(b->mb, i))) == 0 && b->cur + 1 < b->nview)
+		b->cur++;
+}
+
+/* The first row from row on with an unread message not marked deleted. */
+static size_t unread_row(const struct browser *b, size_t row)
+{
+	for (; row < b->nview; row++)
+		if (is_unread(msg_at_row(b, row)) && !b->del[b->view[row]])
+			return row;
+	return NONE;
+}
+
+/* next-unread-mailbox: the next folder with unread mail, the cursor on
+ * its first unread message; with ask, only when the user agrees. */
+static void next_unread_mailbox(struct browser *b, int ask)
+{
+	struct buf q = BUF_INIT;
+	size_t unread = 0, r;
+	char *name, *want;
+
+	if (!b->root) {
+		ui_error("no account: other folders need a configured maildir");
+		return;
+	}
+	name = unread_next_folder(b->root, b->name, &unread);
+	if (!name) {
+		ui_error(ask ? "no more unread messages" : "no other folder has unread mail");
+		return;
+	}
+	buf_printf(&q, "No more unread messages here; open %s (%zu unread)?", name, unread);
+	if (ask && !ui_confirm(q.data)) {
+		buf_release(&q);
+		free(name);
+		return;
+	}
+	buf_release(&q);
+	want = xstrdup(name);
+	open_folder(b, name);
+	if (strcmp(b->name, want) == 0 && (r = unread_row(b, 0)) != NONE)
+		b->cur = r;
+	free(want);
+}
+
+/* Tab: the next unread message, else the next folder with some. */
+static void next_unread(struct browser *b)
+{
+	size_t r = unread_row(b, b->nview ? b->cur + 1 : 0);
+
+	if (r != NONE)
+		b->cur = r;
+	else
+		next_unread_mailbox(b, 1);
+}
+
+/* read-limit: every unread message the index shows marked read. */
+static void read_limit(struct browser *b)
+{
+	struct buf q = BUF_INIT;
+	size_t r, n = 0, done = 0;
+
+	for (r = 0; r < b->nview; r++)
+		n += is_unread(msg_at_row(b, r));
+	if (n == 0) {
+		ui_message("no unread message %s", b->limit_text ? "in the limit" : "in the folder");
+		return;
+	}
+	buf_printf(&q, "Mark %zu unread message%s %sread?", n, n == 1 ? "" : "s",
+		   b->limit_text ? "of the limit " : "");
+	if (ui_confirm(q.data)) {
+		for (r = 0; r < b->nview; r++)
+			if (is_unread(msg_at_row(b, r)) && set_flag(b, b->view[r], 'S', 1) == 0)
+				done++;
+		ui_message("%zu message%s marked read", done, done == 1 ? "" : "s");
+	}
+	buf_release(&q);
 }
 
 static void limit(struct browser *b)
@@ -1099,6 +1419,16 @@ static void limit(struct browser *b)
 	buf_release(&line);
 }
 
+/* Remember the folder's order for the next session. */
+static void save_order(struct browser *b)
+{
+	struct err err = ERR_INIT;
+
+	b->order.threads = b->threaded;
+	if (sortstate_put(mailbox_path(b->mb), &b->order, &err) < 0)
+		ui_error("order not kept for the next session: %s", err.msg);
+}
+
 static void toggle_threads(struct browser *b)
 {
 	size_t keep = cur_msg(b);
@@ -1110,6 +1440,123 @@ static void toggle_threads(struct browser *b)
 		b->threaded = !b->threaded;
 		build_view(b, keep);
 	}
+	save_order(b);
+}
+
+/* o, O (mutt's sort-mailbox, sort-reverse): ask for an order. */
+static void sort_mailbox(struct browser *b, int reverse)
+{
+	static const char letters[] = "drfosz";
+	const char *p;
+	size_t keep = cur_msg(b);
+	struct sortstate old = b->order;
+	int oldthr = b->threaded, k;
+
+	ui_message("%sSort by (d)ate (r)eceived (f)rom t(o) (s)ubject si(z)e (t)hreads?",
+		   reverse ? "Reverse-" : "");
+	k = ui_getkey(-1);
+	ui_message("%s", "");
+	if (k == 't') {
+		b->threaded = 1;
+		b->order.aux.reverse = reverse;
+		build_threads(b);
+	} else if (k > 0 && k < 256 && (p = strchr(letters, k)) != NULL) {
+		b->threaded = 0;
+		b->order.sort.key = (enum sortspec_key)(p - letters);
+		b->order.sort.reverse = reverse;
+	} else {
+		return;
+	}
+	if (build_view(b, keep) < 0) {
+		b->order = old;
+		b->threaded = oldthr;
+		if (b->threaded)
+			build_threads(b);
+		build_view(b, keep);
+		return;
+	}
+	save_order(b);
+}
+
+/* Esc v, Esc V (collapse-thread, collapse-all): fold the thread under the
+ * cursor, or every thread, to its first message; again unfolds. */
+static void collapse(struct browser *b, int all)
+{
+	size_t i = cur_msg(b), root, r, k;
+	int fold;
+
+	if (!b->threaded) {
+		ui_error("threads are off (I shows them)");
+		return;
+	}
+	if (i == NONE)
+		return;
+	root = thread_root(b, i);
+	if (!all) {
+		b->coll[root] = !b->coll[root];
+	} else {
+		/* Fold all unless all are folded already. */
+		fold = 0;
+		for (r = 0; r < b->n && !fold; r++) {
+			k = thread_msg_at(b->thr, r);
+			fold = thread_depth(b->thr, k) == 0 && !b->coll[k];
+		}
+		for (r = 0; r < b->n; r++) {
+			k = thread_msg_at(b->thr, r);
+			if (thread_depth(b->thr, k) == 0)
+				b->coll[k] = (unsigned char)fold;
+		}
+	}
+	build_view(b, b->coll[root] ? root : i);
+}
+
+/* Ctrl-N, Ctrl-P (next-thread, previous-thread): the first message of the
+ * next or previous thread shown. */
+static void next_thread(struct browser *b, int dir)
+{
+	size_t r = b->cur;
+
+	if (!b->threaded) {
+		ui_error("threads are off (I shows them)");
+		return;
+	}
+	if (dir < 0) {
+		/* From inside a thread, its own start first. */
+		while (r > 0 && thread_depth(b->thr, b->view[r]) > 0)
+			r--;
+		if (r == b->cur && r > 0)
+			r--;
+		while (r > 0 && thread_depth(b->thr, b->view[r]) > 0)
+			r--;
+	} else {
+		for (r++; r < b->nview && thread_depth(b->thr, b->view[r]) > 0; r++)
+			;
+		if (r >= b->nview) {
+			ui_error("no next thread");
+			return;
+		}
+	}
+	b->cur = r;
+}
+
+/* Ctrl-R (read-thread): every message of the thread under the cursor read,
+ * the ones a limit or a fold hides too. */
+static void read_thread(struct browser *b)
+{
+	size_t i = cur_msg(b), r;
+
+	if (!b->threaded) {
+		ui_error("threads are off (I shows them)");
+		return;
+	}
+	if (i == NONE)
+		return;
+	r = thread_row_of(b->thr, thread_root(b, i));
+	do {
+		if (set_flag(b, thread_msg_at(b->thr, r), 'S', 1) < 0)
+			return;
+		r++;
+	} while (r < b->n && thread_depth(b->thr, thread_msg_at(b->thr, r)) > 0);
 }
 
 /* f: inline or as an attachment, as forward_attach says (yes, no, ask). */
@@ -1145,9 +1592,38 @@ static void compose(struct browser *b, enum composeui_kind kind)
 	r = composeui_run(b->cfg, b->acct ? cfg_account_name(b->acct) : NULL, b->q, kind, data, len);
 	ui_set_redraw(draw, b);
 	free(data);
-	if (r == COMPOSEUI_SENT && (kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP))
+	if (r == COMPOSEUI_SENT &&
+	    (kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP || kind == COMPOSEUI_LIST))
 		set_flag(b, i, 'R', 1);
 	count_queue(b);
+}
+
+/* The functions of mailing lists, body search and read state: 1 when k
+ * was one of them. */
+static int lists_key(struct browser *b, int k)
+{
+	switch (k) {
+	case 'L':
+		compose(b, COMPOSEUI_LIST);
+		return 1;
+	case KEYMAP_SEARCH_BODY:
+		search_body(b);
+		return 1;
+	case 'N':
+		toggle_new(b);
+		return 1;
+	case '\t':
+		next_unread(b);
+		return 1;
+	case KEYMAP_NEXT_UNREAD_MAILBOX:
+		next_unread_mailbox(b, 0);
+		return 1;
+	case KEYMAP_READ_LIMIT:
+		read_limit(b);
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* Set or clear R on the message with message_id: in the folder on screen
@@ -1210,6 +1686,9 @@ static void unsent(void *arg, const char *in_reply_to)
 		set_replied(arg, in_reply_to, 0);
 }
 
+static void pipe_msgs(struct browser *b, int tagged);
+static void transfer(struct browser *b, int move, int tagged);
+
 static void open_msg(struct browser *b)
 {
 	struct err err = ERR_INIT;
@@ -1240,6 +1719,16 @@ static void open_msg(struct browser *b)
 			b->cur--;
 			continue;
 		}
+		/* |, C: the message again afterwards; s: back to the index. */
+		if (act == PAGER_PIPE || act == PAGER_COPY || act == PAGER_SAVE) {
+			if (act == PAGER_PIPE)
+				pipe_msgs(b, 0);
+			else
+				transfer(b, act == PAGER_SAVE, 0);
+			if (act == PAGER_SAVE)
+				break;
+			continue;
+		}
 		if (act == PAGER_DELETE) {
 			mark(b, 1);
 			continue;
@@ -1248,12 +1737,357 @@ static void open_msg(struct browser *b)
 			set_flag(b, i, 'F', !strchr(mailbox_at(b->mb, i)->flags, 'F'));
 			continue;
 		}
-		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD)
+		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD ||
+		    act == PAGER_LIST)
 			compose(b, act == PAGER_REPLY ? COMPOSEUI_REPLY :
-				   act == PAGER_GROUP ? COMPOSEUI_GROUP : forward_kind(b));
+				   act == PAGER_GROUP ? COMPOSEUI_GROUP :
+				   act == PAGER_LIST ? COMPOSEUI_LIST : forward_kind(b));
 		break;
 	}
 	buf_release(&title);
+}
+
+/* ---- tags and bulk work (mutt's tag-entry, tag-pattern, tag-prefix) -- */
+
+/* The messages a command acts on: every tagged one (those shown first, in
+ * their order, then any a limit hides) after ;, else the one under the
+ * cursor.  Caller frees; NULL with *n_out 0 when there is none. */
+static size_t *targets(const struct browser *b, int tagged, size_t *n_out)
+{
+	size_t *v, n = 0, r, i;
+	unsigned char *seen;
+
+	*n_out = 0;
+	if (!tagged) {
+		if (cur_msg(b) == NONE)
+			return NULL;
+		v = xmalloc(sizeof(*v));
+		v[0] = cur_msg(b);
+		*n_out = 1;
+		return v;
+	}
+	if (b->ntag == 0)
+		return NULL;
+	v = xreallocarray(NULL, b->ntag, sizeof(*v));
+	seen = xcalloc(b->n ? b->n : 1, 1);
+	for (r = 0; r < b->nview && n < b->ntag; r++)
+		if (b->tag[b->view[r]]) {
+			v[n++] = b->view[r];
+			seen[b->view[r]] = 1;
+		}
+	for (i = 0; i < b->n && n < b->ntag; i++)
+		if (b->tag[i] && !seen[i])
+			v[n++] = i;
+	free(seen);
+	*n_out = n;
+	return v;
+}
+
+static void set_tag(struct browser *b, size_t i, int on)
+{
+	if (b->tag[i] == on)
+		return;
+	b->tag[i] = (unsigned char)on;
+	if (on)
+		b->ntag++;
+	else
+		b->ntag--;
+}
+
+/* t: tag or untag the message under the cursor and go on to the next. */
+static void tag_entry(struct browser *b)
+{
+	size_t i = cur_msg(b);
+
+	if (i == NONE)
+		return;
+	set_tag(b, i, !b->tag[i]);
+	if (b->cur + 1 < b->nview)
+		b->cur++;
+}
+
+/* T, Ctrl-T: tag or untag every message shown that matches a pattern of
+ * l's language; "." and "~A" take all the limit shows. */
+static void tag_pattern(struct browser *b, int on)
+{
+	struct err err = ERR_INIT;
+	struct buf line = BUF_INIT;
+	struct pattern *p = NULL;
+	struct body_arg ba;
+	struct pattern_msg pm;
+	size_t r, before = b->ntag;
+	int m = 1;
+
+	if (ui_prompt(on ? "Tag messages matching: " : "Untag messages matching: ", NULL, NULL,
+		      &line) < 0 || line.len == 0) {
+		buf_release(&line);
+		return;
+	}
+	if (strcmp(line.data, ".") != 0 && strcmp(line.data, "~A") != 0 &&
+	    !(p = pattern_parse(line.data, time(NULL), &err))) {
+		ui_error("%s", err.msg);
+		buf_release(&line);
+		return;
+	}
+	buf_release(&line);
+	memset(&ba, 0, sizeof(ba));
+	ba.b = b;
+	ba.total = b->nview;
+	clock_gettime(CLOCK_MONOTONIC, &ba.last);
+	for (r = 0; r < b->nview && m >= 0; r++) {
+		if (p) {
+			ba.msg = b->view[r];
+			ba.done = r;
+			fill_pmsg(b, b->view[r], &pm);
+			m = pattern_match(p, &pm, body_has, &ba);
+		}
+		if (m == 1)
+			set_tag(b, b->view[r], on);
+	}
+	pattern_free(p);
+	if (m < 0)
+		ui_error("tagging interrupted");
+	else if (on)
+		ui_message("%zu message%s tagged", b->ntag - before, b->ntag - before == 1 ? "" : "s");
+	else
+		ui_message("%zu message%s untagged", before - b->ntag, before - b->ntag == 1 ? "" : "s");
+}
+
+/* s, C (and with ;): move or copy to a folder, or save to an mbox or
+ * .eml file (save.h); s marks what it saved to a file deleted, as mutt
+ * does. */
+static void transfer(struct browser *b, int move, int tagged)
+{
+	struct err err = ERR_INIT;
+	size_t n, k, done = 0, *msgs = targets(b, tagged, &n);
+	char *name = NULL, *dir = NULL, *data;
+	enum save_kind kind;
+	size_t len;
+
+	if (!n)
+		goto out;
+	if (move && mailbox_readonly(b->mb)) {
+		ui_error("this mbox is read-only (C copies)");
+		goto out;
+	}
+	name = ask_folder(b, move ? "Move to folder: " : "Copy to folder: ");
+	if (!name || !(dir = folder_dir(b, name)))
+		goto out;
+	kind = save_kind_of(dir);
+	if (kind == SAVE_EML && n > 1) {
+		ui_error("a .eml file holds one message: save %zu to a folder or an mbox", n);
+		goto out;
+	}
+	if (kind == SAVE_MAILDIR && ensure_maildir(dir) < 0)
+		goto out;
+	for (k = 0; k < n; k++) {
+		const struct index_msg *m = mailbox_at(b->mb, msgs[k]);
+
+		if (move && kind == SAVE_MAILDIR) {
+			if (mailbox_remove(b->mb, msgs[k], dir, &err) < 0)
+				break;
+		} else {
+			if (mailbox_read(b->mb, msgs[k], &data, &len, &err) < 0)
+				break;
+			if (save_store(kind, dir, data, len, m->is_new ? NULL : m->flags, m->from_addr,
+				       m->date, &err) < 0) {
+				free(data);
+				break;
+			}
+			free(data);
+			if (move && !b->del[msgs[k]]) {
+				b->del[msgs[k]] = 1;
+				b->ndel++;
+			}
+		}
+		done++;
+	}
+	if (move && kind == SAVE_MAILDIR && done) {
+		/* Keep the cursor near where the message was. */
+		if (!tagged && b->cur + 1 < b->nview)
+			b->cur++;
+		else if (!tagged && b->cur > 0)
+			b->cur--;
+		reload(b);
+	}
+	if (done < n)
+		ui_error("%zu of %zu done: %s", done, n, err.msg);
+	else if (n == 1)
+		ui_message("%s %s", move && kind == SAVE_MAILDIR ? "moved to" : move ? "saved to" :
+			   "copied to", name);
+	else
+		ui_message("%zu messages %s %s", n, move && kind == SAVE_MAILDIR ? "moved to" :
+			   move ? "saved to" : "copied to", name);
+out:
+	free(dir);
+	free(name);
+	free(msgs);
+}
+
+/* Ctrl-T in the pipe prompt: raw bytes or decoded text. */
+static int pipe_prompt_key(void *arg, int k, struct buf *line)
+{
+	struct browser *b = arg;
+
+	(void)line;
+	if (k != UI_KEY_CTRL('t'))
+		return UI_KEY_PASS;
+	b->pipe_decode = !b->pipe_decode;
+	ui_status_bar(b->pipe_decode ? "-- pipe: the decoded text (Ctrl-T: raw bytes)" :
+				       "-- pipe: the raw message (Ctrl-T: decoded text)");
+	return UI_KEY_TAKEN;
+}
+
+/* |: the message, or the tagged ones as one mbox, into a command. */
+static void pipe_msgs(struct browser *b, int tagged)
+{
+	struct ui_prompt_ops ops = { NULL, NULL, b, pipe_prompt_key };
+	struct err err = ERR_INIT;
+	struct buf line = BUF_INIT, in = BUF_INIT, dec = BUF_INIT;
+	size_t n, k, len, *msgs = targets(b, tagged, &n);
+	char *data;
+	int st;
+
+	if (!n || ui_prompt(b->pipe_decode ? "Pipe decoded to: " : "Pipe to: ", NULL, &ops, &line) < 0 ||
+	    line.len == 0)
+		goto out;
+	for (k = 0; k < n; k++) {
+		const struct index_msg *m = mailbox_at(b->mb, msgs[k]);
+
+		if (mailbox_read(b->mb, msgs[k], &data, &len, &err) < 0) {
+			ui_error("%s", err.msg);
+			goto out;
+		}
+		buf_reset(&dec);
+		if (b->pipe_decode)
+			pipe_decode(data, len, &dec);
+		if (n == 1)
+			buf_append(&in, b->pipe_decode ? dec.data : data, b->pipe_decode ? dec.len : len);
+		else
+			mbox_format(&in, b->pipe_decode ? dec.data : data, b->pipe_decode ? dec.len : len,
+				    m->from_addr, m->date);
+		free(data);
+	}
+	if (pipe_run(line.data, in.data ? in.data : "", in.len, &st, &err) < 0)
+		ui_error("%s", err.msg);
+	ui_set_redraw(draw, b);
+out:
+	buf_release(&dec);
+	buf_release(&in);
+	buf_release(&line);
+	free(msgs);
+}
+
+/* ;F and ;N: flag (or mark read) all when some are not, else clear all. */
+static void tagged_flag(struct browser *b, char c)
+{
+	size_t n, k, *msgs = targets(b, 1, &n);
+	int all = 1;
+
+	for (k = 0; k < n; k++)
+		if (!strchr(mailbox_at(b->mb, msgs[k])->flags, c))
+			all = 0;
+	for (k = 0; k < n; k++)
+		if (set_flag(b, msgs[k], c, !all) < 0)
+			break;
+	free(msgs);
+}
+
+/* ;d and ;u: mark or unmark every tagged message. */
+static void tagged_mark(struct browser *b, int del)
+{
+	size_t n, k, *msgs = targets(b, 1, &n);
+
+	if (del && mailbox_readonly(b->mb)) {
+		ui_error("this mbox is read-only");
+		n = 0;
+	}
+	for (k = 0; k < n; k++) {
+		if (b->del[msgs[k]] == del)
+			continue;
+		b->del[msgs[k]] = (unsigned char)del;
+		if (del)
+			b->ndel++;
+		else
+			b->ndel--;
+	}
+	free(msgs);
+}
+
+/* ;f, ;r, ;g: one forward with every tagged message attached, one reply
+ * to them all; a sent reply marks each of them replied. */
+static void compose_tagged(struct browser *b, enum composeui_kind kind)
+{
+	struct err err = ERR_INIT;
+	size_t n, k, got = 0, *msgs = targets(b, 1, &n);
+	char **data = xreallocarray(NULL, n ? n : 1, sizeof(*data));
+	size_t *lens = xreallocarray(NULL, n ? n : 1, sizeof(*lens));
+	enum composeui_result r;
+
+	for (k = 0; k < n; k++, got++)
+		if (mailbox_read(b->mb, msgs[k], &data[k], &lens[k], &err) < 0) {
+			ui_error("%s", err.msg);
+			break;
+		}
+	if (got == n && n) {
+		r = composeui_run_many(b->cfg, b->acct ? cfg_account_name(b->acct) : NULL, b->q, kind,
+				       (const char *const *)data, lens, n);
+		ui_set_redraw(draw, b);
+		for (k = 0; r == COMPOSEUI_SENT && kind != COMPOSEUI_FORWARD_ATTACH && k < n; k++)
+			set_flag(b, msgs[k], 'R', 1);
+		count_queue(b);
+	}
+	for (k = 0; k < got; k++)
+		free(data[k]);
+	free(data);
+	free(lens);
+	free(msgs);
+}
+
+/* ;: the next command acts on every tagged message. */
+static void tag_prefix(struct browser *b)
+{
+	int k;
+
+	if (b->ntag == 0) {
+		ui_error("no tagged messages");
+		return;
+	}
+	ui_message("tagged (%zu): d u F N s C | f r g t", b->ntag);
+	k = keymap_read(KEYMAP_INDEX, -1);
+	ui_message("%s", "");
+	switch (k) {
+	case 'd': case 'u':
+		tagged_mark(b, k == 'd');
+		break;
+	case 'F':
+		tagged_flag(b, 'F');
+		break;
+	case 'N':
+		tagged_flag(b, 'S');
+		break;
+	case 's': case 'C':
+		transfer(b, k == 's', 1);
+		break;
+	case '|':
+		pipe_msgs(b, 1);
+		break;
+	case 'f':
+		compose_tagged(b, COMPOSEUI_FORWARD_ATTACH);
+		break;
+	case 'r': case 'g':
+		compose_tagged(b, k == 'g' ? COMPOSEUI_GROUP : COMPOSEUI_REPLY);
+		break;
+	case 't':
+		memset(b->tag, 0, b->n ? b->n : 1);
+		b->ntag = 0;
+		break;
+	case UI_KEY_ESC: case UI_KEY_CTRL('g'):
+		break;
+	default:
+		ui_error("that key does not act on tagged messages");
+		break;
+	}
 }
 
 static void quit(struct browser *b)
@@ -1279,9 +2113,45 @@ static void idle(struct browser *b)
 	}
 }
 
+/* The functions of tagging, sorting, piping and threads. */
+static void bulk_key(struct browser *b, int k)
+{
+	switch (k) {
+	case 't':
+		tag_entry(b);
+		break;
+	case 'T': case UI_KEY_CTRL('t'):
+		tag_pattern(b, k == 'T');
+		break;
+	case ';':
+		tag_prefix(b);
+		break;
+	case '|':
+		pipe_msgs(b, 0);
+		break;
+	case 'o': case 'O':
+		sort_mailbox(b, k == 'O');
+		break;
+	case KEYMAP_COLLAPSE_THREAD: case KEYMAP_COLLAPSE_ALL:
+		collapse(b, k == KEYMAP_COLLAPSE_ALL);
+		break;
+	case UI_KEY_CTRL('n'): case UI_KEY_CTRL('p'):
+		next_thread(b, k == UI_KEY_CTRL('n') ? 1 : -1);
+		break;
+	case UI_KEY_CTRL('r'):
+		read_thread(b);
+		break;
+	default:
+		break;
+	}
+}
+
 static void key(struct browser *b, int k)
 {
 	size_t rows = list_rows();
+
+	if (lists_key(b, k))
+		return;
 
 	switch (k) {
 	case 'j':
@@ -1324,8 +2194,8 @@ static void key(struct browser *b, int k)
 	case '$':
 		expunge(b);
 		break;
-	case 's':
-		move_msg(b);
+	case 's': case 'C':
+		transfer(b, k == 's', 0);
 		break;
 	case 'c':
 		change_folder(b);
@@ -1388,6 +2258,7 @@ static void key(struct browser *b, int k)
 		idle(b);
 		break;
 	default:
+		bulk_key(b, k);
 		break;
 	}
 }
@@ -1402,6 +2273,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	if (!mb)
 		return -1;
 	ui_set_colors(o->cfg);
+	weed_set(o->cfg ? cfg_general(o->cfg, "headers_shown") : NULL);
 	if (ui_start(err) < 0) {
 		mailbox_free(mb);
 		return -1;
@@ -1410,8 +2282,10 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	buf_init(&b.search);
 	b.cfg = o->cfg;
 	b.acct = o->account;
+	patenv_init(&b.penv, o->cfg);
 	b.root = o->account ? xstrdup(cfg_get(o->account, "maildir")) : NULL;
 	b.q = queue_open(NULL, &qerr);
+	b.nids = b.cfg ? identity_list(b.cfg, &b.ids) : 0;
 	count_queue(&b);
 	show_folder(&b, mb, xstrdup(o->name));
 	ui_set_redraw(draw, &b);
@@ -1427,6 +2301,8 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	queue_close(b.q);
 	mailbox_free(b.mb);
 	thread_free(b.thr);
+	free(b.coll);
+	sort_free(b.srt);
 	pattern_free(b.limit);
 	free(b.limit_text);
 	while (b.nsaved > 0)
@@ -1434,6 +2310,8 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	free(b.saved);
 	free(b.view);
 	free(b.del);
+	free(b.tag);
+	identity_list_free(b.ids, b.nids);
 	free(b.name);
 	free(b.root);
 	buf_release(&b.search);

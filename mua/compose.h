@@ -74,15 +74,24 @@ void compose_start_filled(struct compose *c, const char *to, const char *cc, con
 			  const char *subject, const char *in_reply_to, const char *body);
 
 enum compose_reply_flags {
-	COMPOSE_REPLY_ALL = 1u << 0,  /* also the original To and Cc */
+	COMPOSE_REPLY_ALL = 1u << 0,   /* also the original To and Cc */
+	COMPOSE_REPLY_LIST = 1u << 1,  /* to the mailing list (L) */
+	COMPOSE_REPLY_FROM = 1u << 2,  /* to From although there is a Reply-To */
 };
 /* A reply to the message in orig (len bytes; raw, as stored).
- * - To: the original Reply-To, else its From; when the original is from
- *   one of the user's own addresses (any account's) and has no Reply-To,
- *   its To instead (a follow-up to one's own mail).
+ * - To: the original Reply-To (unless COMPOSE_REPLY_FROM), else its From;
+ *   when the original is from one of the user's own addresses (any
+ *   account's) and has no Reply-To, its To instead (a follow-up to one's
+ *   own mail).
  * - COMPOSE_REPLY_ALL adds the original To to To and its Cc to Cc; the
  *   user's own addresses (every account's address and aliases) and duplicates (compared without case) are left
- *   out.
+ *   out.  When the original has Mail-Followup-To, To is that instead
+ *   (without the user's addresses) and Cc stays empty, as mutt does.
+ * - COMPOSE_REPLY_LIST: To is Mail-Followup-To when the original has it,
+ *   else the address of its List-Post (RFC 2369), else the addresses of
+ *   its To and Cc that the configuration names as lists (cfg_list_kind);
+ *   EX_DATAERR when there is none, or List-Post says NO, and the compose
+ *   is left as it was.
  * - Subject: "Re: " plus the original subject with any leading "Re:",
  *   "RE:", "Aw:", "Sv:", "Antw:", "Re[2]:" ... prefixes removed.
  * - In-Reply-To: the original Message-ID; References: the original
@@ -102,6 +111,11 @@ enum compose_reply_flags {
 int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigned flags,
 			struct err *err) COMPOSE_WUR;
 #define COMPOSE_REFS_MAX 20
+
+/* The Reply-To of the message in orig formatted for a question ("Name
+ * <addr>, ..."), when it names other addresses than From (mutt's
+ * reply_to question); NULL when it has none or the same. Caller frees. */
+char *compose_reply_to_differs(const char *orig, size_t len);
 
 enum compose_fwd {
 	COMPOSE_FWD_INLINE,  /* the original's main headers and text in the body */

@@ -21,6 +21,7 @@
 #include "identity.h"
 #include "msg.h"
 #include "pgpmime.h"
+#include "summary.h"
 #include "xalloc.h"
 
 /* A signature file larger than this is not a signature. */
@@ -688,37 +689,151 @@ void compose_start_filled(struct compose *c, const char *to, const char *cc, con
 static const char *const re_words[] = { "re", "aw", "sv", "antw", "vs", NULL };
 static const char *const fwd_words[] = { "fwd", "fw", NULL };
 
+/* Whether the mailboxes a and b hold the same addresses (case aside). */
+static int same_addrs(const struct addr_mbox *a, size_t na, const struct addr_mbox *b, size_t nb)
+{
+	struct mlist la = { (struct addr_mbox *)a, na }, lb = { (struct addr_mbox *)b, nb };
+	size_t i;
+
+	for (i = 0; i < na; i++)
+		if (!in_list(&lb, a[i].addr))
+			return 0;
+	for (i = 0; i < nb; i++)
+		if (!in_list(&la, b[i].addr))
+			return 0;
+	return 1;
+}
+
+char *compose_reply_to_differs(const char *orig, size_t len)
+{
+	struct msg *m = msg_parse(orig, len, MSG_HEADERS_ONLY);
+	struct addr_mbox *from = NULL, *rt = NULL;
+	size_t nfrom, nrt;
+	struct buf out = BUF_INIT;
+	char *r = NULL;
+
+	if (!m)
+		return NULL;
+	nfrom = msg_addrs(m, "From", &from);
+	nrt = msg_addrs(m, "Reply-To", &rt);
+	if (nrt > 0 && !same_addrs(from, nfrom, rt, nrt)) {
+		struct mlist l = { rt, nrt };
+
+		put_mlist(&out, &l);
+		r = buf_detach(&out, NULL);
+	}
+	buf_release(&out);
+	addr_list_free(from, nfrom);
+	addr_list_free(rt, nrt);
+	msg_free(m);
+	return r;
+}
+
+/* The addresses of To and Cc in m that the configuration names as
+ * mailing lists (the lists and subscribe keys). */
+static void known_lists(const struct compose *c, const struct msg *m, struct mlist *out)
+{
+	static const char *const fields[] = { "To", "Cc" };
+	struct addr_mbox *a = NULL;
+	size_t n, i, k;
+
+	for (k = 0; c->cfg && k < 2; k++) {
+		n = msg_addrs(m, fields[k], &a);
+		for (i = 0; i < n; i++)
+			if (cfg_list_kind(c->cfg, a[i].addr) > 0)
+				mlist_take(out, NULL, c, &a[i], 1, 0);
+		addr_list_free(a, n);
+		a = NULL;
+	}
+}
+
+/* L: Mail-Followup-To, else List-Post's address (RFC 2369), else the
+ * known lists among the recipients. */
+static int list_recipients(struct compose *c, const struct msg *m, struct mlist *lto,
+			   struct err *err)
+{
+	struct buf post = BUF_INIT;
+	struct addr_mbox *a = NULL;
+	size_t n = msg_addrs(m, "Mail-Followup-To", &a);
+	int rc;
+
+	if (n > 0) {
+		mlist_take(lto, NULL, c, a, n, 1);
+		addr_list_free(a, n);
+		return 0;
+	}
+	rc = summary_list_post(msg_header(m, "List-Post"), &post);
+	if (rc < 0)
+		return err_set(err, EX_DATAERR, "the list does not take posts (List-Post: NO)");
+	if (rc == 1) {
+		struct addr_mbox one = { NULL, post.data };
+
+		mlist_take(lto, NULL, c, &one, 1, 0);
+		buf_release(&post);
+		return 0;
+	}
+	known_lists(c, m, lto);
+	if (lto->n == 0)
+		return err_set(err, EX_DATAERR,
+			       "no mailing list: the message has no List-Post and no known list");
+	return 0;
+}
+
+/* To and Cc of a reply (compose.h has the rules). */
+static int reply_recipients(struct compose *c, const struct msg *m, unsigned flags,
+			    struct mlist *lto, struct mlist *lcc, struct err *err)
+{
+	struct addr_mbox *from = NULL, *rt = NULL, *to = NULL, *cc = NULL, *mft = NULL;
+	size_t nfrom, nrt, nto, ncc, nmft;
+	int self;
+
+	if (flags & COMPOSE_REPLY_LIST)
+		return list_recipients(c, m, lto, err);
+	nmft = (flags & COMPOSE_REPLY_ALL) ? msg_addrs(m, "Mail-Followup-To", &mft) : 0;
+	if (nmft > 0) {
+		mlist_take(lto, NULL, c, mft, nmft, 1);
+		addr_list_free(mft, nmft);
+		return 0;
+	}
+	nfrom = msg_addrs(m, "From", &from);
+	nrt = (flags & COMPOSE_REPLY_FROM) ? 0 : msg_addrs(m, "Reply-To", &rt);
+	nto = msg_addrs(m, "To", &to);
+	ncc = msg_addrs(m, "Cc", &cc);
+	self = nfrom > 0 && from[0].addr[0] && is_own(c, from[0].addr);
+	if (nrt > 0)
+		mlist_take(lto, NULL, c, rt, nrt, 0);
+	else if (self && !(flags & COMPOSE_REPLY_FROM))
+		mlist_take(lto, NULL, c, to, nto, 0);
+	else
+		mlist_take(lto, NULL, c, from, nfrom, 0);
+	if (flags & COMPOSE_REPLY_ALL) {
+		mlist_take(lto, NULL, c, to, nto, 1);
+		mlist_take(lcc, lto, c, cc, ncc, 1);
+	}
+	addr_list_free(from, nfrom);
+	addr_list_free(rt, nrt);
+	addr_list_free(to, nto);
+	addr_list_free(cc, ncc);
+	return 0;
+}
+
 static int start_reply(struct compose *c, const char *orig, size_t len, unsigned flags,
 			struct err *err)
 {
 	struct msg *m = msg_parse(orig, len, 0);
-	struct addr_mbox *from = NULL, *rt = NULL, *to = NULL, *cc = NULL;
-	size_t nfrom, nrt, nto, ncc;
 	struct mlist lto = { NULL, 0 }, lcc = { NULL, 0 };
 	struct buf t = BUF_INIT, v_to = BUF_INIT, v_cc = BUF_INIT, v_subj = BUF_INIT, text = BUF_INIT;
 	const char *v[6];
-	int self;
 
 	if (!m)
 		return err_set(err, EX_DATAERR, "cannot parse the message replied to");
+	if (reply_recipients(c, m, flags, &lto, &lcc, err) < 0) {
+		addr_list_free(lto.v, lto.n);
+		msg_free(m);
+		return -1;
+	}
 	reset(c);
 	identity_from_msg(c, m);
-	nfrom = msg_addrs(m, "From", &from);
-	nrt = msg_addrs(m, "Reply-To", &rt);
-	nto = msg_addrs(m, "To", &to);
-	ncc = msg_addrs(m, "Cc", &cc);
-
-	self = nfrom > 0 && from[0].addr[0] && is_own(c, from[0].addr);
-	if (nrt > 0)
-		mlist_take(&lto, NULL, c, rt, nrt, 0);
-	else if (self)
-		mlist_take(&lto, NULL, c, to, nto, 0);
-	else
-		mlist_take(&lto, NULL, c, from, nfrom, 0);
-	if (flags & COMPOSE_REPLY_ALL) {
-		mlist_take(&lto, NULL, c, to, nto, 1);
-		mlist_take(&lcc, &lto, c, cc, ncc, 1);
-	}
 	put_mlist(&v_to, &lto);
 	put_mlist(&v_cc, &lcc);
 	put_subject(&v_subj, m, "Re: ", re_words);
@@ -744,10 +859,6 @@ static int start_reply(struct compose *c, const char *orig, size_t len, unsigned
 	buf_release(&v_subj);
 	addr_list_free(lto.v, lto.n);
 	addr_list_free(lcc.v, lcc.n);
-	addr_list_free(from, nfrom);
-	addr_list_free(rt, nrt);
-	addr_list_free(to, nto);
-	addr_list_free(cc, ncc);
 	msg_free(m);
 	return 0;
 }

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "addr.h"
 #include "addrcomplete.h"
 #include "compose.h"
 #include "composeui.h"
 #include "identity.h"
 #include "keymap.h"
+#include "msg.h"
 #include "path.h"
 #include "pgpmime.h"
 #include "ui.h"
@@ -455,6 +457,43 @@ static enum composeui_result run(struct screen *s, struct queue *q, enum run_mod
 	return r;
 }
 
+/* The reply_to question (composeui.h): the compose_start_reply() flag
+ * to add, or -1 when the user called the reply off. */
+static int ask_reply_to(const char *orig, size_t len, int group)
+{
+	char *rt;
+	int k;
+
+	/* Mail-Followup-To decides a group reply without Reply-To. */
+	if (group) {
+		struct msg *m = msg_parse(orig, len, MSG_HEADERS_ONLY);
+		int mft = m && msg_header(m, "Mail-Followup-To");
+
+		msg_free(m);
+		if (mft)
+			return 0;
+	}
+	rt = compose_reply_to_differs(orig, len);
+	if (!rt)
+		return 0;
+	for (;;) {
+		ui_message("Reply to %s? ([yes]/no) ", rt);
+		k = ui_getkey(-1);
+		if (k == KEY_RESIZE) {
+			ui_redraw();
+			continue;
+		}
+		if (k == '\n' || k == 'y' || k == 'Y' || k == 'n' || k == 'N' || k == UI_KEY_ESC ||
+		    k == UI_KEY_CTRL('g'))
+			break;
+	}
+	ui_message("%s", "");
+	free(rt);
+	if (k == UI_KEY_ESC || k == UI_KEY_CTRL('g'))
+		return -1;
+	return k == 'n' || k == 'N' ? COMPOSE_REPLY_FROM : 0;
+}
+
 enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 				    struct queue *q, enum composeui_kind kind,
 				    const char *orig, size_t len)
@@ -462,13 +501,16 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 	struct err err = ERR_INIT;
 	struct screen s;
 	struct buf to = BUF_INIT;
-	int rc = 0, enc;
+	int rc = 0, rflags = 0, enc;
 
 	memset(&s, 0, sizeof(s));
 	buf_init(&s.sec_for);
 	buf_init(&s.sec_note);
 	s.cfg = cfg;
 	s.account = account;
+	if ((kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP) &&
+	    (rflags = ask_reply_to(orig, len, kind == COMPOSEUI_GROUP)) < 0)
+		return COMPOSEUI_DROPPED;
 	/* As mutt asks: the recipients first (Tab completes), for a new
 	 * message and a forward; Esc there is "never mind". */
 	if ((kind == COMPOSEUI_NEW || kind == COMPOSEUI_FORWARD || kind == COMPOSEUI_FORWARD_ATTACH) &&
@@ -490,8 +532,10 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 		break;
 	case COMPOSEUI_REPLY:
 	case COMPOSEUI_GROUP:
-		rc = compose_start_reply(s.c, orig, len, kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL : 0,
-					 &err);
+	case COMPOSEUI_LIST:
+		rflags |= kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL :
+			  kind == COMPOSEUI_LIST ? COMPOSE_REPLY_LIST : 0;
+		rc = compose_start_reply(s.c, orig, len, (unsigned)rflags, &err);
 		break;
 	case COMPOSEUI_FORWARD:
 	case COMPOSEUI_FORWARD_ATTACH:
@@ -536,4 +580,131 @@ enum composeui_result composeui_run_mailto(const struct cfg *cfg, const char *ac
 	/* A link may hold the whole message (a list's "subscribe"), so an
 	 * unchanged draft is still worth sending. */
 	return run(&s, q, RUN_EDIT_KEEP);
+}
+
+/* Add the addresses of list (a header value) that out (and other, when
+ * not NULL) does not hold yet. */
+static void merge_addrs(struct buf *out, const struct buf *other, const char *list)
+{
+	struct addr_mbox *v;
+	size_t n = list ? addr_parse_list(list, &v) : 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!v[i].addr || !*v[i].addr || (out->len && strcasestr(out->data, v[i].addr)) ||
+		    (other && other->len && strcasestr(other->data, v[i].addr)))
+			continue;
+		if (out->len)
+			buf_puts(out, ", ");
+		addr_put_mbox(out, v[i].name, v[i].addr, ADDR_UTF8);
+	}
+	if (n)
+		addr_list_free(v, n);
+}
+
+/* The body of a draft without its signature: from after the header block
+ * to the last "-- " line. */
+static void draft_body(const struct compose *c, const char **body, size_t *len)
+{
+	size_t n;
+	const char *d = compose_draft(c, &n), *b = memmem(d, n, "\n\n", 2), *sig, *p;
+
+	b = b ? b + 2 : d + n;
+	for (sig = NULL, p = b; (p = memmem(p, (size_t)(d + n - p), "\n-- \n", 5)) != NULL; p++)
+		sig = p + 1;
+	if (b + 4 <= d + n && memcmp(b, "-- \n", 4) == 0)
+		sig = b;
+	*body = b;
+	*len = (size_t)((sig ? sig : d + n) - b);
+}
+
+/* The reply in c (to the first message) made a reply to the others too:
+ * each one's recipients, as compose_start_reply() chooses them, join To
+ * and Cc, and its quoted text follows the first's, before the signature. */
+static int add_replies(struct compose *c, const struct cfg *cfg, const char *account,
+		       const char *const *origs, const size_t *lens, size_t n, unsigned flags,
+		       struct err *err)
+{
+	struct buf to = BUF_INIT, cc = BUF_INIT, text = BUF_INIT;
+	const char *body, *d;
+	size_t blen, dlen, i;
+	int rc = 0;
+
+	merge_addrs(&to, NULL, compose_field(c, "To"));
+	merge_addrs(&cc, &to, compose_field(c, "Cc"));
+	d = compose_draft(c, &dlen);
+	draft_body(c, &body, &blen);
+	buf_append(&text, d, (size_t)(body - d) + blen);
+	for (i = 0; i < n && rc == 0; i++) {
+		struct compose *o = compose_new(cfg, account, err);
+
+		rc = o ? compose_start_reply(o, origs[i], lens[i], flags, err) : -1;
+		if (rc == 0) {
+			merge_addrs(&to, NULL, compose_field(o, "To"));
+			merge_addrs(&cc, &to, compose_field(o, "Cc"));
+			draft_body(o, &body, &blen);
+			if (text.len && text.data[text.len - 1] != '\n')
+				buf_puts(&text, "\n");
+			buf_append(&text, body, blen);
+		}
+		compose_free(o);
+	}
+	draft_body(c, &body, &blen);
+	buf_append(&text, body + blen, (size_t)(d + dlen - (body + blen)));
+	if (rc == 0)
+		rc = compose_set_draft(c, text.data, text.len, err);
+	if (rc == 0 && to.len)
+		rc = compose_set_field(c, "To", to.data, err);
+	if (rc == 0 && cc.len)
+		rc = compose_set_field(c, "Cc", cc.data, err);
+	buf_release(&to);
+	buf_release(&cc);
+	buf_release(&text);
+	return rc;
+}
+
+enum composeui_result composeui_run_many(const struct cfg *cfg, const char *account,
+					 struct queue *q, enum composeui_kind kind,
+					 const char *const *origs, const size_t *lens, size_t n)
+{
+	struct err err = ERR_INIT;
+	struct screen s;
+	struct buf to = BUF_INIT;
+	size_t i;
+	int rc;
+
+	if (kind != COMPOSEUI_FORWARD_ATTACH)
+		kind = kind == COMPOSEUI_GROUP ? COMPOSEUI_GROUP : COMPOSEUI_REPLY;
+	if (n == 1)
+		return composeui_run(cfg, account, q, kind, origs[0], lens[0]);
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.account = account;
+	if (kind == COMPOSEUI_FORWARD_ATTACH && ask_to(cfg, account, "Forward to: ", &to) < 0)
+		return COMPOSEUI_DROPPED;
+	s.c = compose_new(cfg, account, &err);
+	if (!s.c) {
+		ui_error("%s", err.msg);
+		buf_release(&to);
+		return COMPOSEUI_DROPPED;
+	}
+	if (kind == COMPOSEUI_FORWARD_ATTACH) {
+		rc = compose_start_forward(s.c, origs[0], lens[0], COMPOSE_FWD_ATTACH, &err);
+		for (i = 1; rc == 0 && i < n; i++)
+			compose_attach_data(s.c, NULL, "message/rfc822", origs[i], lens[i]);
+		if (rc == 0 && to.len)
+			rc = compose_set_field(s.c, "To", to.data, &err);
+	} else {
+		unsigned flags = kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL : 0;
+
+		rc = compose_start_reply(s.c, origs[0], lens[0], flags, &err);
+		if (rc == 0)
+			rc = add_replies(s.c, cfg, account, origs + 1, lens + 1, n - 1, flags, &err);
+	}
+	buf_release(&to);
+	if (rc < 0) {
+		ui_error("%s", err.msg);
+		compose_free(s.c);
+		return COMPOSEUI_DROPPED;
+	}
+	return run(&s, q, RUN_EDIT);
 }

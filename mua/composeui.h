@@ -21,6 +21,7 @@ enum composeui_kind {
 	COMPOSEUI_NEW,
 	COMPOSEUI_REPLY,
 	COMPOSEUI_GROUP,     /* reply to all */
+	COMPOSEUI_LIST,      /* reply to the mailing list (L) */
 	COMPOSEUI_FORWARD,         /* the text inline */
 	COMPOSEUI_FORWARD_ATTACH,  /* the message attached as message/rfc822 */
 	COMPOSEUI_DRAFT,     /* orig is a postponed message: straight to the screen */
@@ -33,12 +34,25 @@ enum composeui_result {
 };
 
 /* Run the whole compose: orig (len bytes, borrowed) is the message replied
- * to, forwarded or resumed, NULL for a new one.  A resumed draft opens the
+ * to, forwarded or resumed, NULL for a new one.  A reply (r, g without
+ * Mail-Followup-To) to a message whose Reply-To names other addresses than
+ * its From first asks "Reply to ADDRS? ([yes]/no)", as mutt's reply_to:
+ * Enter or y follows Reply-To, n answers From, Esc drops the reply.  A resumed draft opens the
  * screen without running the editor first (e edits it).  cfg and account (NULL = default)
  * choose the identity; q (may be NULL: the default queue) receives it. */
 enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 				    struct queue *q, enum composeui_kind kind,
 				    const char *orig, size_t len);
+
+/* composeui_run() for the n messages origs[i] (lens[i] bytes each, borrowed;
+ * mutt's tag-prefix with f, r and g): COMPOSEUI_FORWARD_ATTACH attaches
+ * them all to one message; COMPOSEUI_REPLY and COMPOSEUI_GROUP answer
+ * them all in one, their recipients joined (without repeats) and their
+ * quoted texts one after the other, In-Reply-To the first's.  Any other
+ * kind is a reply. */
+enum composeui_result composeui_run_many(const struct cfg *cfg, const char *account,
+					 struct queue *q, enum composeui_kind kind,
+					 const char *const *origs, const size_t *lens, size_t n);
 
 /* The same for a mailto: URL read by mailto_parse() (m borrowed): a new
  * message with its fields, through the editor to the screen; leaving the

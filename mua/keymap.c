@@ -27,13 +27,13 @@ static const struct keymap_fn index_fns[] = {
 	{ "undelete-message", 'u', "u", "unmark the message" },
 	{ "sync-mailbox", '$', "$", "expunge: marked messages go to trash_folder, else are deleted" },
 	{ "flag-message", 'F', "F", "flag or unflag the message" },
-	{ "save-message", 's', "s", "move the message to a folder (Tab completes)" },
+	{ "save-message", 's', "s", "move to a folder (Tab completes); to an mbox or .eml file: save and mark deleted" },
 	{ "change-folder", 'c', "c", "open another folder (Tab completes, ? lists the folders)" },
 	{ "folder-list", 'y', "y", "folders with message and unread counts, every account's" },
 	{ "account-list", 'A', "A", "accounts with their INBOX's counts: switch to one" },
-	{ "search", '/', "/", "search sender and subject" },
+	{ "search", '/', "/", "search by a pattern (a word: sender and subject)" },
 	{ "search-next", 'n', "n", "the next match of the last search" },
-	{ "limit", 'l', "l", "show only the messages matching a pattern (~f ~t ~s ~b ~d ~N ~F ~R ~D ~A ! | ())" },
+	{ "limit", 'l', "l", "show only the messages matching a pattern (~f ~t ~c ~C ~L ~s ~b ~B ~d ~N ~F ~R ~D ~A ~p ~P ~l ~u ! | ())" },
 	{ "toggle-threads", 'I', "I", "thread view on or off" },
 	{ "mail", 'm', "m", "compose a new message (offers to recall a postponed one)" },
 	{ "recall-message", 'R', "R", "recall a postponed message from the drafts folder" },
@@ -45,7 +45,26 @@ static const struct keymap_fn index_fns[] = {
 	{ "redraw-screen", UI_KEY_CTRL('l'), "C-l", "clear and redraw the screen" },
 	{ "help", '?', "?", "list the keys bound in this menu" },
 	/* tagging, sorting, pipe, save, threads */
+	{ "tag-entry", 't', "t", "tag or untag the message" },
+	{ "tag-pattern", 'T', "T", "tag the messages shown that match a pattern (. or ~A: all the limit shows)" },
+	{ "untag-pattern", UI_KEY_CTRL('t'), "C-t", "untag the messages shown that match a pattern" },
+	{ "tag-prefix", ';', ";", "apply the next function to the tagged messages (d u F N s C | f r g t)" },
+	{ "copy-message", 'C', "C", "copy to a folder, or to an mbox or .eml file" },
+	{ "pipe-message", '|', "|", "pipe to a shell command, raw (C-t at the prompt: decoded)" },
+	{ "sort-mailbox", 'o', "o", "sort by date, received, from, to, subject, size or threads" },
+	{ "sort-reverse", 'O', "O", "sort in reverse order" },
+	{ "collapse-thread", KEYMAP_COLLAPSE_THREAD, "M-v", "fold or unfold the thread" },
+	{ "collapse-all", KEYMAP_COLLAPSE_ALL, "M-V", "fold or unfold all threads" },
+	{ "next-thread", UI_KEY_CTRL('n'), "C-n", "the first message of the next thread" },
+	{ "previous-thread", UI_KEY_CTRL('p'), "C-p", "the first message of this or the previous thread" },
+	{ "read-thread", UI_KEY_CTRL('r'), "C-r", "mark every message of the thread read" },
 	/* mailing lists, patterns, read state, headers */
+	{ "list-reply", 'L', "L", "reply to the mailing list (Mail-Followup-To, else List-Post)" },
+	{ "search-body", KEYMAP_SEARCH_BODY, "M-/", "search the message bodies (/ with ~b)" },
+	{ "toggle-new", 'N', "N", "mark the message unread, or read" },
+	{ "next-unread", '\t', "<Tab>", "the next unread message; past the last, the next folder with unread mail" },
+	{ "next-unread-mailbox", KEYMAP_NEXT_UNREAD_MAILBOX, "", "open the next folder with unread mail" },
+	{ "read-limit", KEYMAP_READ_LIMIT, "", "mark every message the limit shows read (asks)" },
 };
 
 static const struct keymap_fn pager_fns[] = {
@@ -66,7 +85,12 @@ static const struct keymap_fn pager_fns[] = {
 	{ "flag-message", 'F', "F", "flag or unflag the message" },
 	{ "help", '?', "?", "list the keys bound in this menu" },
 	/* tagging, sorting, pipe, save, threads */
+	{ "pipe-message", '|', "|", "pipe the message to a shell command (C-t at the prompt: decoded)" },
+	{ "copy-message", 'C', "C", "copy the message to a folder, or to an mbox or .eml file" },
+	{ "save-message", 's', "s", "move the message to a folder, or save it to a file and mark it deleted" },
 	/* mailing lists, patterns, read state, headers */
+	{ "list-reply", 'L', "L", "reply to the mailing list (Mail-Followup-To, else List-Post)" },
+	{ "display-toggle-weed", 'h', "h", "every header field, or the ones headers_shown names" },
 };
 
 static const struct keymap_fn compose_fns[] = {

@@ -53,7 +53,12 @@ enum {
 	/* key bindings: KEYMAP_FN(0) on */
 	KEYMAP_FORWARD_ATTACH = KEYMAP_META('f'),
 	/* tagging, sorting, pipe, save, threads: KEYMAP_FN(100) on */
+	KEYMAP_COLLAPSE_THREAD = KEYMAP_META('v'),
+	KEYMAP_COLLAPSE_ALL = KEYMAP_META('V'),
 	/* mailing lists, patterns, read state, headers: KEYMAP_FN(200) on */
+	KEYMAP_NEXT_UNREAD_MAILBOX = KEYMAP_FN(200),
+	KEYMAP_READ_LIMIT = KEYMAP_FN(201),
+	KEYMAP_SEARCH_BODY = KEYMAP_META('/'),
 };
 
 /* One named function of a menu: its canonical code, default keys (key

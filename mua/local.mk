@@ -8,6 +8,13 @@ mua_libmua_a_SOURCES = \
 	mua/identity.c mua/identity.h \
 	mua/thread.c mua/thread.h \
 	mua/pattern.c mua/pattern.h \
+	mua/sort.c mua/sort.h \
+	mua/sortstate.c mua/sortstate.h \
+	mua/save.c mua/save.h \
+	mua/pipe.c mua/pipe.h \
+	mua/patenv.c mua/patenv.h \
+	mua/weed.c mua/weed.h \
+	mua/unread.c mua/unread.h \
 	mua/ui.c mua/ui.h \
 	mua/keymap.c mua/keymap.h \
 	mua/mailbox.c mua/mailbox.h \

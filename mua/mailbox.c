@@ -19,7 +19,8 @@
 struct mentry {
 	struct index_msg m;
 	size_t pos;        /* message number in the mbox file */
-	char *strings[8];  /* key, from, from_addr, to, subject, the three ids */
+	char *strings[11]; /* key, from, from_addr, to, subject, the three ids,
+			    * to_all, cc_all, list */
 };
 
 struct mailbox {
@@ -62,6 +63,9 @@ static void summarize(struct mentry *e, const char *data, size_t len, struct buf
 	e->m.message_id = own_dup(e, 5, s.message_id);
 	e->m.in_reply_to = own_dup(e, 6, s.in_reply_to);
 	e->m.references = own_dup(e, 7, s.references);
+	e->m.to_all = own_dup(e, 8, s.to_all);
+	e->m.cc_all = own_dup(e, 9, s.cc_all);
+	e->m.list = own_dup(e, 10, s.list);
 	msg_free(m);
 }
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include "afile.h"
 #include "buf.h"
 #include "mbox.h"
+#include "path.h"
 #include "xalloc.h"
 
 /* How long reading waits for a writer's lock before asking for a retry. */
@@ -330,4 +332,95 @@ int mbox_is(const char *path)
 	while (r < 0 && errno == EINTR);
 	close(fd);
 	return r == (ssize_t)sizeof(head) && is_from(head, sizeof(head));
+}
+
+void mbox_format(struct buf *out, const char *data, size_t len, const char *sender,
+		 time_t date)
+{
+	char when[64];
+	struct tm tm;
+	size_t i = 0, j;
+
+	if (date == -1)
+		date = time(NULL);
+	if (!gmtime_r(&date, &tm) || !strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm))
+		snprintf(when, sizeof(when), "Thu Jan  1 00:00:00 1970");
+	buf_printf(out, "From %s %s\n", sender && *sender && !strpbrk(sender, " \t\r\n") ? sender :
+		   "MAILER-DAEMON", when);
+	while (i < len) {
+		const char *nl = memchr(data + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - data) + 1 : len;
+
+		for (j = i; j < end && data[j] == '>'; j++)
+			;
+		if (end - j >= 5 && memcmp(data + j, "From ", 5) == 0)
+			buf_append(out, ">", 1);
+		buf_append(out, data + i, end - i);
+		i = end;
+	}
+	if (len == 0 || data[len - 1] != '\n')
+		buf_append(out, "\n", 1);
+	buf_append(out, "\n", 1);
+}
+
+/* What must come before a new message so that it starts a paragraph: the
+ * file's last two bytes decide. */
+static const char *separation(int fd, off_t size)
+{
+	char tail[2];
+	ssize_t r;
+
+	if (size == 0)
+		return "";
+	do
+		r = pread(fd, tail, size >= 2 ? 2 : 1, size >= 2 ? size - 2 : 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 1 || tail[r - 1] != '\n')
+		return "\n\n";
+	return r == 2 && tail[0] == '\n' ? "" : "\n";
+}
+
+int mbox_append(const char *path, const char *out, size_t out_len, struct err *err)
+{
+	struct stat st;
+	const char *sep;
+	char head[5];
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+
+	if (fd < 0)
+		return err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, EX_DATAERR, "'%s' is not a regular file", path);
+	}
+	if (fcntl_lock(fd, F_WRLCK, path, err) < 0 || fstat(fd, &st) < 0)
+		goto fail;
+	if (st.st_size > 0 && (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+			       !is_from(head, sizeof(head)))) {
+		err_set(err, EX_DATAERR, "'%s' is not an mbox", path);
+		goto fail;
+	}
+	sep = separation(fd, st.st_size);
+	if (afile_write_all(fd, sep, strlen(sep), err) < 0 ||
+	    afile_write_all(fd, out, out_len, err) < 0 || fsync(fd) < 0) {
+		if (!err->code)
+			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot write");
+		if (ftruncate(fd, st.st_size) < 0)
+			err_prefix(err, "'%s' (and cut back failed)", path);
+		else
+			err_prefix(err, "'%s'", path);
+		goto fail;
+	}
+	close(fd);
+	if (st.st_size == 0) {
+		char *dir = path_dirname(path);
+		int rc = afile_fsync_dir(dir, err);
+
+		free(dir);
+		return rc;
+	}
+	return 0;
+fail:
+	close(fd);
+	return -1;
 }

@@ -1,8 +1,9 @@
 /*
  * mbox: reading mbox files (one file, messages separated by "From " lines)
- * as mboxrd, for the MUA's mailbox.h.  surel never writes an mbox, and
- * this module does not parse messages (lib/msg.h does).  Maildir folders
- * are lib/maildir.h's.
+ * as mboxrd, for the MUA's mailbox.h, and appending a message to one (the
+ * MUA's save to a file, save.h).  surel never rewrites an mbox, and this
+ * module does not parse messages (lib/msg.h does).  Maildir folders are
+ * lib/maildir.h's.
  *
  * Separator rule: the first line of the file, and a line "From SENDER
  * DATE" (an asctime DATE, as every mbox writer puts there: mutt's rule)
@@ -23,6 +24,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "buf.h"
 #include "err.h"
 
 #define MBOX_WUR __attribute__((warn_unused_result))
@@ -53,6 +55,19 @@ const char *mbox_sender(const struct mbox *mb, size_t i);
 /* The date from message i's separator line (asctime form, read as UTC, a
  * trailing zone or year variant ignored), or 0 when it cannot be read. */
 time_t mbox_date(const struct mbox *mb, size_t i);
+
+/* Append to out the len bytes at data as one mboxrd message: a separator
+ * "From SENDER DATE" (sender "" is MAILER-DAEMON, date -1 now), every line
+ * matching ^>*From  escaped with one more '>', a final newline when
+ * missing, and the blank line that ends a message. */
+void mbox_format(struct buf *out, const char *data, size_t len, const char *sender,
+		 time_t date);
+/* Append the out_len bytes at out (mbox_format's) to the mbox at path,
+ * creating it (0600) when missing, under the fcntl write lock other mail
+ * programs take (given up after 30 seconds: EX_TEMPFAIL), then fsync.  A
+ * file that is neither empty nor an mbox is refused (EX_DATAERR); a failed
+ * write is cut off again, so the file keeps its old contents. */
+int mbox_append(const char *path, const char *out, size_t out_len, struct err *err) MBOX_WUR;
 
 /* Whether path is a regular file that is empty or starts with "From ". */
 int mbox_is(const char *path);

@@ -17,6 +17,7 @@
 #include "pager.h"
 #include "path.h"
 #include "ui.h"
+#include "weed.h"
 #include "xalloc.h"
 
 /* A logical line of the message (before wrapping): sanitised UTF-8. */
@@ -46,6 +47,7 @@ struct pager {
 	int crypto_opened;     /* cm was filled by cryptomsg_open() */
 	int suspended;         /* curses was left for a passphrase prompt */
 	struct err crypto_err; /* GnuPG could not be used */
+	int all_headers;   /* h: every header field, not the weeded ones */
 };
 
 static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color c, size_t label)
@@ -78,19 +80,17 @@ static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color 
 	l->prefix = 0;
 }
 
-static void add_header(struct pager *pg, const char *name)
+/* A header field as a line (weed.h chooses which). */
+static void add_header(void *arg, const char *name, const char *v)
 {
-	char *v = msg_header_decoded(pg->m, name);
+	struct pager *pg = arg;
 	struct buf raw = BUF_INIT, clean = BUF_INIT;
 
-	if (!v)
-		return;
 	buf_printf(&raw, "%s: %s", name, v);
 	codec_sanitize(raw.data, raw.len, 0, &clean);
 	add_line(pg, clean.data, clean.len, UI_NORMAL, strlen(name) + 1);
 	buf_release(&raw);
 	buf_release(&clean);
-	free(v);
 }
 
 /* The quote level of a line: the '>' at its start, blanks between them
@@ -292,13 +292,11 @@ static void add_crypto_lines(struct pager *pg)
 
 static void build_lines(struct pager *pg)
 {
-	static const char *const shown[] = { "From", "To", "Cc", "Date", "Subject" };
 	size_t i, n, len;
 	char *text;
 	int delsp = 0;
 
-	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
-		add_header(pg, shown[i]);
+	weed_fields(pg->m, pg->all_headers, add_header, pg);
 	add_crypto_lines(pg);
 	add_line(pg, "", 0, UI_NORMAL, 0);
 	text = msg_text_n(pg->m, &len);
@@ -698,6 +696,17 @@ static void open_crypto(struct pager *pg, const char *data, size_t len)
 	}
 }
 
+/* h: the message again with every header field, or back to the weeded
+ * ones, from its top. */
+static void toggle_headers(struct pager *pg)
+{
+	free_lines(pg);
+	pg->all_headers = !pg->all_headers;
+	pg->wrapped_for = 0;
+	pg->top = 0;
+	build_lines(pg);
+}
+
 enum pager_action pager_show(const char *data, size_t len, const char *title)
 {
 	struct pager pg;
@@ -723,12 +732,20 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case 'K': act = PAGER_PREV; done = 1; break;
 		case 'r': act = PAGER_REPLY; done = 1; break;
 		case 'g': act = PAGER_GROUP; done = 1; break;
+		case 'L': act = PAGER_LIST; done = 1; break;
 		case 'f': act = PAGER_FORWARD; done = 1; break;
 		case 'd': act = PAGER_DELETE; done = 1; break;
 		case 'F': act = PAGER_FLAG; done = 1; break;
+		case '|': act = PAGER_PIPE; done = 1; break;
+		case 'C': act = PAGER_COPY; done = 1; break;
+		case 's': act = PAGER_SAVE; done = 1; break;
 		case 'v':
 			if (pg.m)
 				parts_view(&pg);
+			break;
+		case 'h':
+			if (pg.m)
+				toggle_headers(&pg);
 			break;
 		case '?':
 			keymap_help(KEYMAP_PAGER);

@@ -21,9 +21,13 @@ enum pager_action {
 	PAGER_PREV,      /* K: the previous message */
 	PAGER_REPLY,     /* r */
 	PAGER_GROUP,     /* g: reply to all */
+	PAGER_LIST,      /* L: reply to the mailing list */
 	PAGER_FORWARD,   /* f */
 	PAGER_DELETE,    /* d: mark deleted and go on */
 	PAGER_FLAG,      /* F */
+	PAGER_PIPE,      /* |: pipe the message to a command */
+	PAGER_COPY,      /* C: copy it to a folder or file */
+	PAGER_SAVE,      /* s: move or save it */
 };
 
 /* Show the len bytes of a raw message; title is shown in the status bar

@@ -1,22 +1,33 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <locale.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "pattern.h"
 #include "xalloc.h"
 
+/* Terms from P_NEW on take no argument. */
 enum op {
 	P_AND, P_OR, P_NOT,
-	P_FROM, P_TO, P_SUBJECT, P_BODY, P_DATE,
-	P_NEW, P_FLAGGED, P_REPLIED, P_DELETED, P_ALL,
+	P_FROM, P_TO, P_CC, P_TOCC, P_ANYADDR, P_SUBJECT, P_BODY, P_WHOLE, P_DATE,
+	P_NEW, P_FLAGGED, P_REPLIED, P_DELETED, P_ALL, P_TOME, P_FROMME, P_LIST, P_SUBSCRIBED,
+};
+
+struct pattern_re {
+	char *src;
+	regex_t re;
+	int ascii_literal;      /* src is ASCII without specials: a byte search does */
 };
 
 struct pattern {
 	enum op op;
 	struct pattern *a, *b;  /* operands of and/or/not */
-	char *text;             /* the string of a text term */
+	struct pattern_re *re;  /* the argument of a text term */
 	time_t lo, hi;          /* inclusive range of ~d ... */
 	int has_lo, has_hi;     /* ... each end only when set */
 };
@@ -47,8 +58,121 @@ void pattern_free(struct pattern *p)
 		return;
 	pattern_free(p->a);
 	pattern_free(p->b);
-	free(p->text);
+	pattern_re_free(p->re);
 	free(p);
+}
+
+/* ---- regular expressions ---------------------------------------------- */
+
+/* The C.UTF-8 locale, made once; (locale_t)0 when the C library has none
+ * (then the user's locale is used as it is). */
+static locale_t utf8_locale(void)
+{
+	static locale_t loc;
+	static int tried;
+
+	if (!tried) {
+		tried = 1;
+		loc = newlocale(LC_CTYPE_MASK | LC_COLLATE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	return loc;
+}
+
+/* Switch this thread to C.UTF-8; returns what to switch back to. */
+static locale_t enter_utf8(void)
+{
+	locale_t loc = utf8_locale();
+
+	return loc ? uselocale(loc) : (locale_t)0;
+}
+
+static void leave_utf8(locale_t old)
+{
+	if (old)
+		uselocale(old);
+}
+
+static int is_ascii_literal(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80 || strchr(".[]()*+?{}|^$\\", *s))
+			return 0;
+	return 1;
+}
+
+struct pattern_re *pattern_re_new(const char *src, struct err *err)
+{
+	struct pattern_re *re = xcalloc(1, sizeof(*re));
+	locale_t old = enter_utf8();
+	char msg[128];
+	int rc;
+
+	rc = regcomp(&re->re, src, REG_EXTENDED | REG_ICASE | REG_NOSUB | REG_NEWLINE);
+	leave_utf8(old);
+	if (rc != 0) {
+		regerror(rc, &re->re, msg, sizeof(msg));
+		free(re);
+		err_set(err, EX_USAGE, "bad regular expression '%s': %s", src, msg);
+		return NULL;
+	}
+	re->src = xstrdup(src);
+	re->ascii_literal = is_ascii_literal(src);
+	return re;
+}
+
+void pattern_re_free(struct pattern_re *re)
+{
+	if (!re)
+		return;
+	regfree(&re->re);
+	free(re->src);
+	free(re);
+}
+
+const char *pattern_re_source(const struct pattern_re *re)
+{
+	return re->src;
+}
+
+/* Whether the ASCII word w (n bytes) is in s[0..len), ASCII case folded. */
+static int ascii_find(const char *s, size_t len, const char *w, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned char lo = (unsigned char)ascii_lower((unsigned char)w[0]);
+	size_t i, j;
+
+	if (n == 0)
+		return 1;
+	for (i = 0; i + n <= len; i++) {
+		if (ascii_lower(u[i]) != lo)
+			continue;
+		for (j = 1; j < n; j++)
+			if (ascii_lower(u[i + j]) != ascii_lower((unsigned char)w[j]))
+				break;
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}
+
+int pattern_re_match(const struct pattern_re *re, const char *s, size_t len)
+{
+	regmatch_t m[1];
+	locale_t old;
+	int rc;
+
+	/* A word of ASCII characters is found by a byte search, many times
+	 * faster than regexec() in a multibyte locale.  Characters outside
+	 * ASCII then never fold onto its letters; glibc's regexec() would let
+	 * DOTLESS I and LONG S match a lone 'i' or 's', and not much else. */
+	if (re->ascii_literal)
+		return ascii_find(s, len, re->src, strlen(re->src));
+	m[0].rm_so = 0;
+	m[0].rm_eo = (regoff_t)(len > INT_MAX ? INT_MAX : len);
+	old = enter_utf8();
+	rc = regexec(&re->re, s, 1, m, REG_STARTEND);
+	leave_utf8(old);
+	return rc == 0;
 }
 
 static void skip_blanks(struct parser *ps)
@@ -214,14 +338,22 @@ static struct pattern *parse_term(struct parser *ps)
 		switch (name) {
 		case 'f': op = P_FROM; break;
 		case 't': op = P_TO; break;
+		case 'c': op = P_CC; break;
+		case 'C': op = P_TOCC; break;
+		case 'L': op = P_ANYADDR; break;
 		case 's': op = P_SUBJECT; break;
 		case 'b': op = P_BODY; break;
+		case 'B': op = P_WHOLE; break;
 		case 'd': op = P_DATE; break;
 		case 'N': op = P_NEW; break;
 		case 'F': op = P_FLAGGED; break;
 		case 'R': op = P_REPLIED; break;
 		case 'D': op = P_DELETED; break;
 		case 'A': op = P_ALL; break;
+		case 'p': op = P_TOME; break;
+		case 'P': op = P_FROMME; break;
+		case 'l': op = P_LIST; break;
+		case 'u': op = P_SUBSCRIBED; break;
 		default:
 			if (name == '\0' || (unsigned char)name < 0x20 || (unsigned char)name >= 0x7f)
 				err_set(ps->err, EX_USAGE, "'~' must be followed by a pattern letter");
@@ -250,7 +382,12 @@ static struct pattern *parse_term(struct parser *ps)
 			}
 			return n;
 		}
-		n->text = arg;
+		n->re = pattern_re_new(arg, ps->err);
+		free(arg);
+		if (!n->re) {
+			pattern_free(n);
+			return NULL;
+		}
 		return n;
 	}
 	if (c == '\0' || c == ')' || c == '|') {
@@ -264,8 +401,13 @@ static struct pattern *parse_term(struct parser *ps)
 	if (!arg)
 		return NULL;
 	n = node(P_OR, node(P_FROM, NULL, NULL), node(P_SUBJECT, NULL, NULL));
-	n->a->text = xstrdup(arg);
-	n->b->text = arg;
+	n->a->re = pattern_re_new(arg, ps->err);
+	n->b->re = n->a->re ? pattern_re_new(arg, ps->err) : NULL;
+	free(arg);
+	if (!n->b->re) {
+		pattern_free(n);
+		return NULL;
+	}
 	return n;
 too_deep:
 	err_set(ps->err, EX_USAGE, "pattern nested too deeply");
@@ -336,28 +478,90 @@ int pattern_uses_body(const struct pattern *p)
 {
 	if (!p)
 		return 0;
-	return p->op == P_BODY || pattern_uses_body(p->a) || pattern_uses_body(p->b);
+	return p->op == P_BODY || p->op == P_WHOLE || pattern_uses_body(p->a) ||
+	       pattern_uses_body(p->b);
 }
 
-int pattern_contains(const char *hay, size_t len, const char *needle)
+static int has(const char *s, const struct pattern_re *re)
 {
-	size_t n = strlen(needle), i, j;
+	return s && pattern_re_match(re, s, strlen(s));
+}
 
-	if (n == 0)
-		return 1;
-	for (i = 0; i + n <= len; i++) {
-		for (j = 0; j < n; j++)
-			if (tolower((unsigned char)hay[i + j]) != tolower((unsigned char)needle[j]))
-				break;
-		if (j == n)
+/* Whether re matches the address or the name of a mailbox in list (lines
+ * "addr[TAB name]"). */
+static int has_mailbox(const char *list, const struct pattern_re *re)
+{
+	const char *e, *tab;
+
+	for (; list && *list; list = *e ? e + 1 : e) {
+		e = list + strcspn(list, "\n");
+		tab = memchr(list, '\t', (size_t)(e - list));
+		if (pattern_re_match(re, list, (size_t)((tab ? tab : e) - list)))
+			return 1;
+		if (tab && pattern_re_match(re, tab + 1, (size_t)(e - tab - 1)))
 			return 1;
 	}
 	return 0;
 }
 
-static int has(const char *s, const char *needle)
+static int has_to(const struct pattern_msg *m, const struct pattern_re *re)
 {
-	return s && pattern_contains(s, strlen(s), needle);
+	return m->to_all ? has_mailbox(m->to_all, re) : has(m->to, re);
+}
+
+typedef int (*addr_fn)(void *arg, const char *addr);
+
+/* Whether fn says yes to an address of list (lines as above). */
+static int any_addr(const char *list, addr_fn fn, void *arg, int want)
+{
+	char a[512];
+	const char *e;
+	size_t n;
+
+	for (; list && *list; list = *e ? e + 1 : e) {
+		e = list + strcspn(list, "\n");
+		n = strcspn(list, "\t\n");
+		/* RFC 5321 addresses are at most 254 bytes. */
+		if (n == 0 || n >= sizeof(a))
+			continue;
+		memcpy(a, list, n);
+		a[n] = '\0';
+		if (fn(arg, a) >= want)
+			return 1;
+	}
+	return 0;
+}
+
+/* ~l (want 1) and ~u (want 2): a recipient or the list itself. */
+static int to_list(const struct pattern_msg *m, int want)
+{
+	const struct pattern_env *env = m->env;
+
+	if (want == 1 && m->list)
+		return 1;
+	if (!env || !env->list_kind)
+		return 0;
+	if (m->list && strchr(m->list, '@') && any_addr(m->list, env->list_kind, env->arg, want))
+		return 1;
+	return any_addr(m->to_all, env->list_kind, env->arg, want) ||
+	       any_addr(m->cc_all, env->list_kind, env->arg, want);
+}
+
+static int to_me(const struct pattern_msg *m)
+{
+	const struct pattern_env *env = m->env;
+
+	if (!env || !env->is_me)
+		return 0;
+	return any_addr(m->to_all, env->is_me, env->arg, 1) ||
+	       any_addr(m->cc_all, env->is_me, env->arg, 1);
+}
+
+static int from_me(const struct pattern_msg *m)
+{
+	const struct pattern_env *env = m->env;
+
+	return env && env->is_me && m->from_addr && *m->from_addr && env->is_me(env->arg, m->from_addr);
 }
 
 int pattern_match(const struct pattern *p, const struct pattern_msg *m,
@@ -376,13 +580,22 @@ int pattern_match(const struct pattern *p, const struct pattern_msg *m,
 		r = pattern_match(p->a, m, body, arg);
 		return r < 0 ? r : !r;
 	case P_FROM:
-		return has(m->from, p->text) || has(m->from_addr, p->text);
+		return has(m->from, p->re) || has(m->from_addr, p->re);
 	case P_TO:
-		return has(m->to, p->text);
+		return has_to(m, p->re);
+	case P_CC:
+		return has_mailbox(m->cc_all, p->re);
+	case P_TOCC:
+		return has_to(m, p->re) || has_mailbox(m->cc_all, p->re);
+	case P_ANYADDR:
+		return has(m->from, p->re) || has(m->from_addr, p->re) || has_to(m, p->re) ||
+		       has_mailbox(m->cc_all, p->re);
 	case P_SUBJECT:
-		return has(m->subject, p->text);
+		return has(m->subject, p->re);
 	case P_BODY:
-		return body ? body(arg, p->text) : 0;
+		return body ? body(arg, p->re, 0) : 0;
+	case P_WHOLE:
+		return body ? body(arg, p->re, PATTERN_BODY_WHOLE) : 0;
 	case P_DATE:
 		if (m->date == (time_t)-1)
 			return 0;
@@ -397,6 +610,14 @@ int pattern_match(const struct pattern *p, const struct pattern_msg *m,
 		return m->deleted != 0;
 	case P_ALL:
 		return 1;
+	case P_TOME:
+		return to_me(m);
+	case P_FROMME:
+		return from_me(m);
+	case P_LIST:
+		return to_list(m, 1);
+	case P_SUBSCRIBED:
+		return to_list(m, 2);
 	}
 	return 0;
 }

@@ -408,6 +408,11 @@ size_t thread_depth(const struct thread *t, size_t msg)
 	return t->depth[msg];
 }
 
+size_t thread_parent(const struct thread *t, size_t msg)
+{
+	return t->parent[msg];
+}
+
 void thread_tree(const struct thread *t, size_t msg, size_t max_levels, struct buf *out)
 {
 	/* more[k]: whether the ancestor k levels up (k = 0: msg) has a later

@@ -46,6 +46,10 @@ size_t thread_row_of(const struct thread *t, size_t msg);
 /* How deep message msg sits: 0 for the first message of a thread. */
 size_t thread_depth(const struct thread *t, size_t msg);
 
+/* The message message msg replies to, or SIZE_MAX for the first message
+ * of a thread. */
+size_t thread_parent(const struct thread *t, size_t msg);
+
 /* Append the tree drawn before message msg's subject (UTF-8 box-drawing
  * characters, two columns per level plus an arrow): nothing for the first
  * message of a thread.  At most max_levels levels are drawn; deeper

@@ -262,7 +262,8 @@ static const char *store(struct index *ix, const char *s)
 static int wanted(const char *p, size_t n)
 {
 	static const char *const names[] = {
-		"From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+		"From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
+		"List-Post", "List-Id",
 	};
 	size_t i;
 
@@ -336,6 +337,9 @@ static void summarise(struct index *ix, struct rec *r, const char *head, size_t 
 	r->m.message_id = s.message_id ? store(ix, s.message_id) : NULL;
 	r->m.in_reply_to = s.in_reply_to ? store(ix, s.in_reply_to) : NULL;
 	r->m.references = s.references ? store(ix, s.references) : NULL;
+	r->m.to_all = s.to_all ? store(ix, s.to_all) : NULL;
+	r->m.cc_all = s.cc_all ? store(ix, s.cc_all) : NULL;
+	r->m.list = s.list ? store(ix, s.list) : NULL;
 	msg_free(m);
 }
 

@@ -44,6 +44,9 @@ struct index_msg {
 	const char *message_id;   /* without <>, NULL when absent */
 	const char *in_reply_to;  /* first message-id in In-Reply-To, without <>, or NULL */
 	const char *references;   /* message-ids of References, without <>, space-separated, or NULL */
+	const char *to_all;       /* every To mailbox, lines "addr[TAB name]" (summary.h), or NULL */
+	const char *cc_all;       /* every Cc mailbox, the same, or NULL */
+	const char *list;         /* List-Post address, else List-Id, else NULL */
 };
 
 enum index_flags {

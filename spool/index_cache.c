@@ -14,8 +14,9 @@
 #include "xalloc.h"
 
 #define CACHE_MAGIC "surelidx"
-/* 2: In-Reply-To and References read by lib/summary.h. */
-#define CACHE_VERSION 2u
+/* 2: In-Reply-To and References read by lib/summary.h.
+ * 3: every To and Cc mailbox and the list (patterns ~t ~c ~l ...). */
+#define CACHE_VERSION 3u
 #define CACHE_HDR 24
 #define CACHE_TRAILER 8
 #define CACHE_MAX ((size_t)1 << 31)
@@ -33,6 +34,9 @@ void index_cache_strs(struct index_msg *m, const char **f[INDEX_CACHE_NSTR])
 	f[5] = &m->message_id;
 	f[6] = &m->in_reply_to;
 	f[7] = &m->references;
+	f[8] = &m->to_all;
+	f[9] = &m->cc_all;
+	f[10] = &m->list;
 }
 
 /* ---- the hash ---- */

@@ -10,7 +10,7 @@
  *           copied cache shows here)
  *   records count times: i64 date, i64 size, then the strings key, from,
  *           from_addr, to, subject, message_id, in_reply_to, references,
- *           each a u32 length (UINT32_MAX for NULL), the bytes and a NUL
+ *           to_all, cc_all, list, each a u32 length (UINT32_MAX for NULL), the bytes and a NUL
  *   trailer u64 checksum of everything before it
  *
  * Binary rather than the house's `key value` lines because a 100000-message
@@ -36,7 +36,7 @@
 #include "index.h"
 
 /* The strings of a record, in the file's order. */
-#define INDEX_CACHE_NSTR 8
+#define INDEX_CACHE_NSTR 11
 
 /* Pointers to the string fields of m, in the file's order, so that a
  * caller can walk them all. */

@@ -147,7 +147,7 @@ folder = b"/fuzz/Mail/INBOX"
 
 
 def cache_image(recs):
-    out = b"surelidx" + struct.pack("=IIQ", 2, len(folder), len(recs)) + folder + b"\0"
+    out = b"surelidx" + struct.pack("=IIQ", 3, len(folder), len(recs)) + folder + b"\0"
     for date, size, strs in recs:
         out += struct.pack("=qq", date, size)
         for s in strs:
@@ -161,9 +161,10 @@ def cache_image(recs):
 
 put("index_cache", "two", cache_image([
     (1700000000, 1234, ["1700000000.1_1.host", "Ana Putri", "ana@example.test", "Budi",
-                        "Laporan mingguan", "m1@example.test", None, None]),
+                        "Laporan mingguan", "m1@example.test", None, None,
+                        "budi@example.test\tBudi", None, "dev@lists.example.test"]),
     (-1, 99, ["1700000001.2_1.host", "", "", "", "", None, "m1@example.test",
-              "m0@example.test m1@example.test"]),
+              "m0@example.test m1@example.test", None, None, None]),
 ]))
 put("index_cache", "empty", cache_image([]))
 

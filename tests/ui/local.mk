@@ -4,6 +4,10 @@ EXTRA_DIST += tests/ui/lib.sh
 TESTS += \
 	tests/ui/index.sh \
 	tests/ui/thread.sh \
+	tests/ui/sort.sh \
+	tests/ui/tag.sh \
+	tests/ui/tagcompose.sh \
+	tests/ui/pipe.sh \
 	tests/ui/escape.sh \
 	tests/ui/resize.sh \
 	tests/ui/rfc822.sh \
@@ -31,3 +35,6 @@ TESTS += tests/ui/pgp.sh
 TESTS += tests/ui/pgp-compose.sh
 TESTS += tests/ui/keys.sh
 TESTS += tests/ui/pgp-neomutt.sh
+TESTS += tests/ui/lists.sh
+TESTS += tests/ui/patterns.sh
+TESTS += tests/ui/readstate.sh

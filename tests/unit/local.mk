@@ -29,6 +29,7 @@ tests_unit_unit_SOURCES = \
 	tests/unit/test_compose.c \
 	tests/unit/test_thread.c \
 	tests/unit/test_pattern.c \
+	tests/unit/test_sort.c \
 	tests/unit/test_relay.c \
 	tests/unit/test_bounce.c \
 	tests/unit/test_flush.c \
@@ -49,3 +50,4 @@ tests_unit_unit_SOURCES += tests/unit/test_oauth2.c
 tests_unit_unit_SOURCES += tests/unit/test_crypto.c tests/unit/test_cryptomsg.c
 tests_unit_unit_SOURCES += tests/unit/test_keymap.c
 tests_unit_unit_SOURCES += tests/unit/test_autocrypt.c
+tests_unit_unit_SOURCES += tests/unit/test_weed.c

@@ -187,6 +187,79 @@ static void test_reply_to_and_self(void)
 	compose_free(c);
 }
 
+/* mutt's reply_to question and Mail-Followup-To; L to the list. */
+static void test_reply_lists(void)
+{
+	static const char rewritten[] =
+		"From: Bob <bob@example.test>\nReply-To: Dev list <dev@lists.test>\n"
+		"To: dev@lists.test\nCc: carol@example.test\nList-Post: <mailto:dev@lists.test>\n"
+		"Subject: x\n\nhi\n";
+	static const char mft[] =
+		"From: Bob <bob@example.test>\nTo: dev@lists.test\nCc: ana@example.co.id\n"
+		"Mail-Followup-To: dev@lists.test, ana@example.co.id, zed@example.test\n"
+		"List-Post: <mailto:post@lists.test>\nSubject: y\n\nhi\n";
+	static const char same_rt[] =
+		"From: Bob <bob@example.test>\nReply-To: BOB@example.test\nSubject: z\n\nhi\n";
+	static const char no_post[] =
+		"From: Bob <bob@example.test>\nTo: known@lists.test, x@example.test\nSubject: z\n\nhi\n";
+	static const char post_no[] =
+		"From: Bob <bob@example.test>\nList-Post: NO\nSubject: z\n\nhi\n";
+	struct compose *c = setup("lists = known@lists.test\nsubscribe = *@sub.test");
+	struct err err = ERR_INIT;
+	struct built b;
+	char *rt;
+
+	rt = compose_reply_to_differs(rewritten, strlen(rewritten));
+	CU_ASSERT_STRING_EQUAL(rt, "Dev list <dev@lists.test>");
+	free(rt);
+	CU_ASSERT_PTR_NULL(compose_reply_to_differs(same_rt, strlen(same_rt)));
+	CU_ASSERT_PTR_NULL(compose_reply_to_differs(mft, strlen(mft)));
+	/* "no" at the question: the sender after all */
+	CU_ASSERT_EQUAL(compose_start_reply(c, rewritten, strlen(rewritten), COMPOSE_REPLY_FROM,
+					    &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "To"), "Bob <bob@example.test>");
+	CU_ASSERT_EQUAL(compose_start_reply(c, rewritten, strlen(rewritten),
+					    COMPOSE_REPLY_FROM | COMPOSE_REPLY_ALL, &err), 0);
+	build(c, 0, &b);
+	check_addrs(b.m, "To", "bob@example.test, dev@lists.test");
+	check_addrs(b.m, "Cc", "carol@example.test");
+	done(&b);
+	/* L: List-Post */
+	CU_ASSERT_EQUAL(compose_start_reply(c, rewritten, strlen(rewritten), COMPOSE_REPLY_LIST,
+					    &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "To"), "dev@lists.test");
+	CU_ASSERT_PTR_NULL(compose_field(c, "Cc"));
+	/* Mail-Followup-To wins for g and L, without the user; not for r */
+	CU_ASSERT_EQUAL(compose_start_reply(c, mft, strlen(mft), COMPOSE_REPLY_LIST, &err), 0);
+	build(c, 0, &b);
+	check_addrs(b.m, "To", "dev@lists.test, zed@example.test");
+	check_addrs(b.m, "Cc", "");
+	done(&b);
+	CU_ASSERT_EQUAL(compose_start_reply(c, mft, strlen(mft), COMPOSE_REPLY_ALL, &err), 0);
+	build(c, 0, &b);
+	check_addrs(b.m, "To", "dev@lists.test, zed@example.test");
+	check_addrs(b.m, "Cc", "");
+	done(&b);
+	CU_ASSERT_EQUAL(compose_start_reply(c, mft, strlen(mft), 0, &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "To"), "Bob <bob@example.test>");
+	/* without List-Post, the known lists among the recipients */
+	CU_ASSERT_EQUAL(compose_start_reply(c, no_post, strlen(no_post), COMPOSE_REPLY_LIST, &err), 0);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "To"), "known@lists.test");
+	/* no list at all, or one that takes no posts: an error, the draft kept */
+	CU_ASSERT_EQUAL(compose_start_reply(c, same_rt, strlen(same_rt), COMPOSE_REPLY_LIST, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	CU_ASSERT_STRING_EQUAL(compose_field(c, "To"), "known@lists.test");
+	err_clear(&err);
+	CU_ASSERT_EQUAL(compose_start_reply(c, post_no, strlen(post_no), COMPOSE_REPLY_LIST, &err), -1);
+	CU_ASSERT(strstr(err.msg, "List-Post: NO") != NULL);
+	CU_ASSERT_EQUAL(cfg_list_kind(cfg, "known@lists.test"), 1);
+	CU_ASSERT_EQUAL(cfg_list_kind(cfg, "KNOWN@lists.test"), 1);
+	CU_ASSERT_EQUAL(cfg_list_kind(cfg, "any@sub.test"), 2);
+	CU_ASSERT_EQUAL(cfg_list_kind(cfg, "x@example.test"), 0);
+	CU_ASSERT_EQUAL(cfg_list_kind(NULL, "x@example.test"), 0);
+	compose_free(c);
+}
+
 static void test_reply_subject(void)
 {
 	static const struct {
@@ -1110,6 +1183,7 @@ void suite_compose(void)
 
 	CU_add_test(s, "reply and reply-all recipients", test_reply_recipients);
 	CU_add_test(s, "reply: Reply-To, and to one's own message", test_reply_to_and_self);
+	CU_add_test(s, "reply: the reply_to question, Mail-Followup-To, list reply", test_reply_lists);
 	CU_add_test(s, "reply: subject prefixes", test_reply_subject);
 	CU_add_test(s, "reply: attribution and quoting", test_reply_quoting);
 	CU_add_test(s, "reply: In-Reply-To and References", test_reply_ids);

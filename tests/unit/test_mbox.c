@@ -10,6 +10,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "afile.h"
+#include "buf.h"
 #include "err.h"
 #include "mbox.h"
 #include "suites.h"
@@ -232,6 +234,60 @@ static void test_waits_for_writer(void)
 	free(p);
 }
 
+/* What a save appends reads back as the same messages: escaping, the
+ * blank line between messages, a file without a final newline, and a
+ * file that is not an mbox refused untouched. */
+static void test_append(void)
+{
+	static const char one[] = "Subject: one\n\nFrom here\n>From there\nend";
+	static const char two[] = "Subject: two\n\nbody\n";
+	static const char cut[] = "From a Thu Jan  1 00:00:00 1970\nX: 1\n\nx";
+	struct err err = ERR_INIT;
+	struct buf out = BUF_INIT;
+	struct mbox *mb;
+	char *p, *data;
+	size_t len;
+
+	base = tutil_tmpdir();
+	p = tpath("saved");
+	mbox_format(&out, one, sizeof(one) - 1, "ana@example.test", 0);
+	CU_ASSERT(strncmp(out.data, "From ana@example.test Thu Jan  1 00:00:00 1970\n", 47) == 0);
+	CU_ASSERT_EQUAL(mbox_append(p, out.data, out.len, &err), 0);
+	buf_reset(&out);
+	mbox_format(&out, two, sizeof(two) - 1, "has space@x", -1);
+	CU_ASSERT(strncmp(out.data, "From MAILER-DAEMON ", 19) == 0);
+	CU_ASSERT_EQUAL(mbox_append(p, out.data, out.len, &err), 0);
+	mb = mbox_open(p, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
+	CU_ASSERT_EQUAL_FATAL(mbox_count(mb), 2);
+	MSG_IS(mb, 0, "Subject: one\n\nFrom here\n>From there\nend\n");
+	MSG_IS(mb, 1, "Subject: two\n\nbody\n");
+	mbox_free(mb);
+	free(p);
+
+	/* A file cut without its final newline gets one before the next. */
+	p = tpath("cut");
+	CU_ASSERT_EQUAL(tutil_write(p, cut, sizeof(cut) - 1), 0);
+	CU_ASSERT_EQUAL(mbox_append(p, out.data, out.len, &err), 0);
+	mb = mbox_open(p, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
+	CU_ASSERT_EQUAL_FATAL(mbox_count(mb), 2);
+	MSG_IS(mb, 0, "X: 1\n\nx\n");
+	MSG_IS(mb, 1, "Subject: two\n\nbody\n");
+	mbox_free(mb);
+	free(p);
+
+	p = tpath("notes.txt");
+	CU_ASSERT_EQUAL(tutil_write(p, "my notes\n", 9), 0);
+	CU_ASSERT_EQUAL(mbox_append(p, out.data, out.len, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	CU_ASSERT_EQUAL(afile_read(p, 0, &data, &len, &err), 0);
+	CU_ASSERT(len == 9 && memcmp(data, "my notes\n", 9) == 0);
+	free(data);
+	free(p);
+	buf_release(&out);
+}
+
 static int cleanup(void)
 {
 	tutil_rmtree();
@@ -248,4 +304,5 @@ void suite_mbox(void)
 	CU_add_test(s, "CRLF file", test_crlf);
 	CU_add_test(s, "no trailing newline, NUL bytes", test_no_trailing_newline);
 	CU_add_test(s, "a writer's lock is waited for", test_waits_for_writer);
+	CU_add_test(s, "append (save)", test_append);
 }

@@ -26,13 +26,16 @@ static time_t day(int y, int m, int d, int h)
 static const char *body_text;
 static int body_calls;
 
-static int body_cb(void *arg, const char *needle)
+static int body_cb(void *arg, const struct pattern_re *re, unsigned flags)
 {
 	(void)arg;
+	if (flags & PATTERN_BODY_WHOLE)
+		return body_text ? pattern_re_match(re, "Subject: whole\n", 15) ||
+			pattern_re_match(re, body_text, strlen(body_text)) : -1;
 	body_calls++;
 	if (!body_text)
 		return -1;
-	return pattern_contains(body_text, strlen(body_text), needle);
+	return pattern_re_match(re, body_text, strlen(body_text));
 }
 
 /* Parse s and match it against m; -2 when it does not parse. */
@@ -52,6 +55,7 @@ static int run(const char *s, const struct pattern_msg *m)
 
 static const struct pattern_msg msg_a = {
 	"Ana Putri", "ana@example.co.id", "Budi", "Quarterly REPORT draft", "FS", 0, 0,
+	NULL, NULL, NULL, NULL,
 };
 
 static void test_text_terms(void)
@@ -141,13 +145,141 @@ static void test_dates(void)
 	CU_ASSERT_EQUAL(run("!~d -2030-01-01", &m), 1);
 }
 
+static void test_regex(void)
+{
+	struct pattern_msg m = msg_a;
+
+	body_text = "first line\nsecond: the budget\n";
+	CU_ASSERT_EQUAL(run("~f ana.*putri", &m), 1);
+	CU_ASSERT_EQUAL(run("~f 'putri.*ana'", &m), 0);
+	CU_ASSERT_EQUAL(run("~s ^quarterly", &m), 1);
+	CU_ASSERT_EQUAL(run("~s ^report", &m), 0);
+	CU_ASSERT_EQUAL(run("~s draft$", &m), 1);
+	CU_ASSERT_EQUAL(run("~s \"rep(ort|ly) d\"", &m), 1);
+	CU_ASSERT_EQUAL(run("~f 'ana@example\\.co\\.id'", &m), 1);
+	CU_ASSERT_EQUAL(run("~f ana@example\\.com", &m), 0);
+	CU_ASSERT_EQUAL(run("ana.*putri", &m), 1);
+	/* ~b: '^' and '$' at line ends, '.' never crosses one */
+	CU_ASSERT_EQUAL(run("~b ^second", &m), 1);
+	CU_ASSERT_EQUAL(run("~b line.second", &m), 0);
+	CU_ASSERT_EQUAL(run("~b budget$", &m), 1);
+	CU_ASSERT_EQUAL(run("~b ^subject", &m), 0);
+	CU_ASSERT_EQUAL(run("~B ^subject", &m), 1);
+	CU_ASSERT_EQUAL(run("~B budget", &m), 1);
+}
+
+/* Case folding is Unicode's, whatever the process locale is (the unit
+ * tests run in "C"; surel in the user's). */
+static void test_unicode_case(void)
+{
+	struct pattern_msg m = msg_a;
+	struct err err = ERR_INIT;
+	struct pattern_re *re;
+
+	m.subject = "Re: \xc3\x9c" "berarbeitung des Plans";        /* Überarbeitung */
+	m.from = "\xd0\x9e\xd0\xbb\xd1\x8c\xd0\xb3\xd0\xb0 " /* Ольга Петрова */
+		 "\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb0";
+	CU_ASSERT_EQUAL(run("~s \xc3\xbc" "berarbeitung", &m), 1);          /* überarbeitung */
+	CU_ASSERT_EQUAL(run("~s \xc3\x9c" "BERARBEITUNG", &m), 1);          /* ÜBERARBEITUNG */
+	CU_ASSERT_EQUAL(run("\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb3\xd0\xb0", &m), 1); /* ольга */
+	CU_ASSERT_EQUAL(run("~f '\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb3\xd0\xb0 .*\xd0\xb2\xd0\xb0$'",
+			    &m), 1);                                          /* ольга .*ва$ */
+	CU_ASSERT_EQUAL(run("~f \xd0\xb8\xd1\x80\xd0\xb0", &m), 0);      /* ира */
+	/* one character for '.', not one byte */
+	CU_ASSERT_EQUAL(run("~s '^re: .berarbeitung'", &m), 1);
+	re = pattern_re_new("\xc3\xa9t\xc3\xa9", &err);                      /* été */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(re);
+	CU_ASSERT_TRUE(pattern_re_match(re, "L'\xc3\x89T\xc3\x89 X", 8));  /* L'ÉTÉ */
+	CU_ASSERT_FALSE(pattern_re_match(re, "L'ETE", 5));
+	CU_ASSERT_STRING_EQUAL(pattern_re_source(re), "\xc3\xa9t\xc3\xa9");
+	pattern_re_free(re);
+	re = pattern_re_new("sun", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(re);
+	CU_ASSERT_FALSE(pattern_re_match(re, "the \xc3\xbc" "un", 7));
+	CU_ASSERT_TRUE(pattern_re_match(re, "\xc3\xbc SUN", 6));
+	pattern_re_free(re);
+	/* an ASCII word in text that is not ASCII */
+	re = pattern_re_new("plan", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(re);
+	CU_ASSERT_TRUE(pattern_re_match(re, m.subject, strlen(m.subject)));
+	CU_ASSERT_FALSE(pattern_re_match(re, m.subject, 10));
+	pattern_re_free(re);
+}
+
+static int me(void *arg, const char *addr)
+{
+	(void)arg;
+	return strcmp(addr, "me@home.test") == 0 || strcmp(addr, "alias@home.test") == 0;
+}
+
+static int list_kind(void *arg, const char *addr)
+{
+	(void)arg;
+	if (strcmp(addr, "dev@lists.test") == 0)
+		return 2;
+	return strcmp(addr, "announce@lists.test") == 0;
+}
+
+static void test_addresses(void)
+{
+	static const struct pattern_env env = { me, list_kind, NULL };
+	struct pattern_msg m = msg_a;
+
+	m.to_all = "x@corp.test\tBudi\nme@home.test";
+	m.cc_all = "carol@cc.test\tCarol Tan";
+	/* ~t: every To mailbox, address and name */
+	CU_ASSERT_EQUAL(run("~t corp.test", &m), 1);
+	CU_ASSERT_EQUAL(run("~t ^budi$", &m), 1);
+	CU_ASSERT_EQUAL(run("~t ^me@", &m), 1);
+	CU_ASSERT_EQUAL(run("~t carol", &m), 0);
+	/* the name is not matched together with the address */
+	CU_ASSERT_EQUAL(run("~t 'test.budi'", &m), 0);
+	CU_ASSERT_EQUAL(run("~c carol", &m), 1);
+	CU_ASSERT_EQUAL(run("~c 'tan$'", &m), 1);
+	CU_ASSERT_EQUAL(run("~c budi", &m), 0);
+	CU_ASSERT_EQUAL(run("~C budi", &m), 1);
+	CU_ASSERT_EQUAL(run("~C cc.test", &m), 1);
+	CU_ASSERT_EQUAL(run("~C ana", &m), 0);
+	CU_ASSERT_EQUAL(run("~L ana", &m), 1);
+	CU_ASSERT_EQUAL(run("~L carol", &m), 1);
+	CU_ASSERT_EQUAL(run("~L zed", &m), 0);
+	/* without an environment, nothing is the user's or a list */
+	CU_ASSERT_EQUAL(run("~p", &m), 0);
+	CU_ASSERT_EQUAL(run("~u", &m), 0);
+	m.env = &env;
+	CU_ASSERT_EQUAL(run("~p", &m), 1);
+	CU_ASSERT_EQUAL(run("~P", &m), 0);
+	m.from_addr = "alias@home.test";
+	CU_ASSERT_EQUAL(run("~P", &m), 1);
+	m.to_all = "x@corp.test";
+	CU_ASSERT_EQUAL(run("~p", &m), 0);
+	m.cc_all = "alias@home.test";
+	CU_ASSERT_EQUAL(run("~p", &m), 1);
+	/* ~l: a known list among the recipients, or any List-Post/List-Id */
+	CU_ASSERT_EQUAL(run("~l", &m), 0);
+	m.list = "dev.lists.test";
+	CU_ASSERT_EQUAL(run("~l", &m), 1);
+	CU_ASSERT_EQUAL(run("~u", &m), 0);
+	m.list = "dev@lists.test";
+	CU_ASSERT_EQUAL(run("~u", &m), 1);
+	m.list = NULL;
+	m.cc_all = "announce@lists.test";
+	CU_ASSERT_EQUAL(run("~l", &m), 1);
+	CU_ASSERT_EQUAL(run("~u", &m), 0);
+	m.to_all = "dev@lists.test\tDevelopers";
+	CU_ASSERT_EQUAL(run("~u ~l", &m), 1);
+	/* the old fields alone still serve ~t */
+	m.to_all = NULL;
+	CU_ASSERT_EQUAL(run("~t budi", &m), 1);
+}
+
 static void test_errors(void)
 {
 	static const char *const bad[] = {
 		"", "   ", "~", "~x foo", "~f", "~s   ", "(~f a", "~f a)", "|~f a", "~f a |",
 		"!", "~d 2026-13-01", "~d 2026-01-01-2025-01-01", "~d <7q", "~d soon",
 		"~d 2026-01-01x", "~s \"open", "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((~A",
-		"~\x1b",
+		"~\x1b", "~s [abc", "~f 'a{2'", "x(",
 	};
 	struct err err = ERR_INIT;
 	size_t i;
@@ -165,6 +297,9 @@ static void test_errors(void)
 	err_clear(&err);
 	CU_ASSERT_PTR_NULL(pattern_parse("~q", 0, &err));
 	CU_ASSERT_STRING_EQUAL(err.msg, "unknown pattern '~q'");
+	err_clear(&err);
+	CU_ASSERT_PTR_NULL(pattern_parse("~s '(re'", 0, &err));
+	CU_ASSERT(strncmp(err.msg, "bad regular expression '(re': ", 30) == 0);
 }
 
 static void test_uses_body(void)
@@ -179,10 +314,19 @@ static void test_uses_body(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_FALSE(pattern_uses_body(p));
 	pattern_free(p);
-	CU_ASSERT_TRUE(pattern_contains("abcDEF", 6, "cde"));
-	CU_ASSERT_FALSE(pattern_contains("abc\0def", 7, "cd"));
-	CU_ASSERT_TRUE(pattern_contains("abc\0def", 7, "de"));
-	CU_ASSERT_TRUE(pattern_contains("", 0, ""));
+	{
+		struct pattern_re *re = pattern_re_new("cde", &err);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(re);
+		CU_ASSERT_TRUE(pattern_re_match(re, "abcDEF", 6));
+		CU_ASSERT_FALSE(pattern_re_match(re, "abCDx", 5));
+		pattern_re_free(re);
+		re = pattern_re_new("de", &err);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(re);
+		CU_ASSERT_FALSE(pattern_re_match(re, "abc\0d", 5));
+		CU_ASSERT_TRUE(pattern_re_match(re, "abc\0def", 7));
+		pattern_re_free(re);
+	}
 }
 
 void suite_pattern(void)
@@ -193,6 +337,9 @@ void suite_pattern(void)
 	CU_add_test(s, "flags", test_flags);
 	CU_add_test(s, "operators", test_operators);
 	CU_add_test(s, "dates", test_dates);
+	CU_add_test(s, "regular expressions", test_regex);
+	CU_add_test(s, "unicode case folding", test_unicode_case);
+	CU_add_test(s, "addresses, me and lists", test_addresses);
 	CU_add_test(s, "errors", test_errors);
 	CU_add_test(s, "uses body", test_uses_body);
 }

@@ -80,6 +80,25 @@ static void test_fields(void)
 	CU_ASSERT_EQUAL(o.s.date, 1136261106);
 	CU_ASSERT_PTR_NULL(o.s.in_reply_to);
 	CU_ASSERT_PTR_NULL(o.s.references);
+	CU_ASSERT(same(o.s.to_all, "carol@example.test\tCarol\ndan@example.test\tDan"));
+	CU_ASSERT_PTR_NULL(o.s.cc_all);
+	CU_ASSERT_PTR_NULL(o.s.list);
+	done(&o);
+
+	/* Every recipient, names with control characters made blanks; the
+	 * list from List-Post, else List-Id. */
+	read_head(&o, "To: x@corp.test\nCc: =?UTF-8?Q?Tab=09Name?= <t@x>, u@x\n"
+		      "List-Id: Dev talk <dev.lists.test>\n"
+		      "List-Post: <http://lists.test/post>, <mailto:dev@lists.test?subject=hi>\n\n");
+	CU_ASSERT(same(o.s.to_all, "x@corp.test"));
+	CU_ASSERT(same(o.s.cc_all, "t@x\tTab Name\nu@x"));
+	CU_ASSERT(same(o.s.list, "dev@lists.test"));
+	done(&o);
+	read_head(&o, "List-Id: Dev talk <dev.lists.test>\nList-Post: NO\n\n");
+	CU_ASSERT(same(o.s.list, "dev.lists.test"));
+	done(&o);
+	read_head(&o, "List-Id: bare.lists.test \n\n");
+	CU_ASSERT(same(o.s.list, "bare.lists.test"));
 	done(&o);
 
 	/* Nothing at all: empty strings, no ids, no date. */
@@ -222,10 +241,30 @@ static void test_scratch_reuse(void)
 
 /* The same messages as a Maildir and as an mbox summarise alike, so a
  * thread threads the same in either. */
+static void test_list_post(void)
+{
+	struct buf b = BUF_INIT;
+
+	CU_ASSERT_EQUAL(summary_list_post("<mailto:l@x.test>", &b), 1);
+	CU_ASSERT(same(b.data, "l@x.test"));
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(summary_list_post(" < MAILTO:l@x.test?Subject=a> (comment)", &b), 1);
+	CU_ASSERT(same(b.data, "l@x.test"));
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(summary_list_post("<https://x.test/post>", &b), 0);
+	CU_ASSERT_EQUAL(summary_list_post("NO (posting not allowed)", &b), -1);
+	CU_ASSERT_EQUAL(summary_list_post("no", &b), -1);
+	CU_ASSERT_EQUAL(summary_list_post("<mailto:>", &b), 0);
+	CU_ASSERT_EQUAL(summary_list_post(NULL, &b), 0);
+	CU_ASSERT_EQUAL(b.len, 0);
+	buf_release(&b);
+}
+
 static void test_maildir_and_mbox_agree(void)
 {
 	static const char *const msgs[] = {
-		"From: Budi <budi@x>\nTo: c@x\nSubject: root\nMessage-ID: <root@x>\n"
+		"From: Budi <budi@x>\nTo: c@x\nCc: Dev <dev@l.x>\nList-Post: <mailto:dev@l.x>\n"
+		"Subject: root\nMessage-ID: <root@x>\n"
 		"Date: Mon, 02 Jan 2006 10:00:00 +0000\n\nbody\n",
 		"From: c@x\nSubject: Re: root\nMessage-ID: <r1@x>\nIn-Reply-To: <root@x> (Budi's)\n"
 		"References: (x <no@x>) <root@\n x>\nDate: Mon, 02 Jan 2006 11:00:00 +0000\n\nbody\n",
@@ -264,8 +303,13 @@ static void test_maildir_and_mbox_agree(void)
 		CU_ASSERT(same(x->references, y->references));
 		CU_ASSERT(same(x->from, y->from));
 		CU_ASSERT(same(x->subject, y->subject));
+		CU_ASSERT(same(x->to_all, y->to_all));
+		CU_ASSERT(same(x->cc_all, y->cc_all));
+		CU_ASSERT(same(x->list, y->list));
 		CU_ASSERT_EQUAL(x->date, y->date);
 	}
+	CU_ASSERT(same(mailbox_at(md, 0)->cc_all, "dev@l.x\tDev"));
+	CU_ASSERT(same(mailbox_at(md, 0)->list, "dev@l.x"));
 	CU_ASSERT(same(mailbox_at(mb, 1)->in_reply_to, "root@x"));
 	CU_ASSERT(same(mailbox_at(mb, 1)->references, "root@x"));
 	CU_ASSERT(same(mailbox_at(mb, 2)->references, "root@x r1@x"));
@@ -293,6 +337,7 @@ void suite_summary(void)
 	CU_pSuite s = CU_add_suite("summary", NULL, cleanup);
 
 	CU_add_test(s, "fields", test_fields);
+	CU_add_test(s, "List-Post", test_list_post);
 	CU_add_test(s, "References: lists, comments, brackets, duplicates", test_references);
 	CU_add_test(s, "References: a long chain keeps root and newest", test_long_chain);
 	CU_add_test(s, "In-Reply-To: the first id", test_in_reply_to);
