@@ -12,7 +12,6 @@
 #include "afile.h"
 #include "autocrypt.h"
 #include "codec.h"
-#include "date.h"
 #include "msg.h"
 #include "path.h"
 #include "pgpmime.h"
