@@ -490,6 +490,40 @@ static int check_yesnoask(struct parse *ps, const struct key *k, char **value)
 	return 0;
 }
 
+/* An OpenPGP fingerprint: 40 (v4) or 64 (v5/v6) hex digits, blanks and
+ * colons allowed as people copy them; stored as uppercase digits only, as
+ * GPGME prints them. */
+static int check_pgp_fpr(struct parse *ps, const struct key *k, char **value)
+{
+	char hex[65];
+	const char *p;
+	size_t n = 0;
+
+	for (p = *value; *p; p++) {
+		if (*p == ':' || *p == ' ' || *p == '\t')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n == 64)
+			break;
+		hex[n++] = (char)toupper((unsigned char)*p);
+	}
+	if (*p || (n != 40 && n != 64))
+		return perr(ps, ps->line, "'%s' must be an OpenPGP fingerprint (40 or 64 hex digits), not '%s'",
+			    k->name, *value);
+	hex[n] = '\0';
+	free(*value);
+	*value = xstrdup(hex);
+	return 0;
+}
+
+static int check_pgp_encrypt(struct parse *ps, const struct key *k, char **value)
+{
+	if (strcmp(*value, "never") != 0 && strcmp(*value, "if-possible") != 0 &&
+	    strcmp(*value, "always") != 0)
+		return perr(ps, ps->line, "'%s' must be never, if-possible or always, not '%s'",
+			    k->name, *value);
+	return 0;
+}
+
 /* An order of the index (lib/sortspec.h): sort, sort_aux. */
 static int check_sort(struct parse *ps, const struct key *k, char **value)
 {
@@ -589,6 +623,11 @@ static const struct key keys[] = {
 	{ "trash_folder", IN_ACCOUNT, check_str },
 	{ "signature", IN_ACCOUNT, check_path },
 	{ "sent_copy", IN_ACCOUNT, check_bool },
+	/* PGP/MIME writing (mua/compose, lib/pgpmime) and Autocrypt. */
+	{ "pgp_key", IN_ACCOUNT, check_pgp_fpr },
+	{ "pgp_sign", IN_ACCOUNT, check_bool },
+	{ "pgp_encrypt", IN_ACCOUNT, check_pgp_encrypt },
+	{ "autocrypt", IN_ACCOUNT, check_bool },
 	{ "rule", IN_ACCOUNT | KEY_NUMBERED, check_rule },
 	{ "poll_interval", IN_ACCOUNT, check_duration },
 	{ "oauth2_provider", IN_ACCOUNT, check_provider },

@@ -48,3 +48,5 @@ lib_libsurel_a_SOURCES += lib/crypto.c lib/crypto.h lib/cryptomsg.c lib/cryptoms
 # The event journal (every program) and delivery tracking: the record
 # store (sendq, spool) and the reader of delivery reports.
 lib_libsurel_a_SOURCES += lib/events.c lib/events.h lib/track.c lib/track.h lib/dsnparse.c lib/dsnparse.h
+# PGP/MIME writing and Autocrypt (GPGME): programs using them add $(GPGME_LIBS).
+lib_libsurel_a_SOURCES += lib/pgpmime.c lib/pgpmime.h lib/autocrypt.c lib/autocrypt.h

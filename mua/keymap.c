@@ -111,6 +111,7 @@ static const struct keymap_fn compose_fns[] = {
 	{ "edit-reply-to", 'r', "r", "edit Reply-To" },
 	{ "edit-from", 'f', "f", "edit From (one of your addresses switches the identity)" },
 	{ "select-identity", 'i', "i", "pick the identity (account and address) to write from" },
+	{ "pgp-cycle", 'p', "p", "PGP: none, sign, encrypt, sign and encrypt (the Security line)" },
 	{ "postpone-message", 'P', "P", "postpone: save to the drafts folder" },
 	{ "exit", 'q', "q", "abort the message (asks)" },
 	{ "help", '?', "?", "list the keys bound in this menu" },

@@ -28,7 +28,7 @@ static void put_list_field(struct buf *out, const char *name, char *const *v, si
 	buf_putc(out, '\n');
 }
 
-#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--wait [--timeout S]] [--] ADDR..."
+#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--sign] [--encrypt] [--wait [--timeout S]] [--] ADDR..."
 
 /* --wait: as `sendq wait` for the message just queued (sendq/status.h);
  * the relay was nudged by compose_send().  The exit code, or -1. */
@@ -47,6 +47,8 @@ static int wait_sent(const char *id, long timeout, struct err *err)
 	return rc < 0 ? -1 : (int)res;
 }
 
+enum { OPT_SIGN = 256, OPT_ENCRYPT };
+
 int sendcli_run(int argc, char **argv, struct err *err)
 {
 	struct strv to = STRV_INIT, cc = STRV_INIT, bcc = STRV_INIT, files = STRV_INIT;
@@ -57,11 +59,14 @@ int sendcli_run(int argc, char **argv, struct err *err)
 	static const struct option longopts[] = {
 		{ "wait", no_argument, NULL, 'W' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "sign", no_argument, NULL, OPT_SIGN },
+		{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *id = NULL, *end;
 	long timeout = 0;
 	size_t i;
+	unsigned pgp = 0;
 	int opt, rc = -1, wait = 0;
 
 	/* main() may have run getopt already; 0 makes glibc and musl start
@@ -79,6 +84,12 @@ int sendcli_run(int argc, char **argv, struct err *err)
 				err_set(err, EX_USAGE, "bad --timeout '%s'; " CLI_USAGE, optarg);
 				goto out;
 			}
+			break;
+		case OPT_SIGN:
+			pgp |= COMPOSE_PGP_SIGN;
+			break;
+		case OPT_ENCRYPT:
+			pgp |= COMPOSE_PGP_ENCRYPT;
 			break;
 		case 'A':
 			account = optarg;
@@ -99,7 +110,11 @@ int sendcli_run(int argc, char **argv, struct err *err)
 			err_set(err, EX_USAGE, "option -%c needs an argument; " CLI_USAGE, optopt);
 			goto out;
 		default:
-			err_set(err, EX_USAGE, "unknown option -%c; " CLI_USAGE, optopt);
+			if (optopt)
+				err_set(err, EX_USAGE, "unknown option -%c; " CLI_USAGE, optopt);
+			else
+				err_set(err, EX_USAGE, "unknown option '%s'; " CLI_USAGE,
+					argv[optind - 1]);
 			goto out;
 		}
 	}
@@ -164,6 +179,15 @@ int sendcli_run(int argc, char **argv, struct err *err)
 	for (i = 0; i < files.n; i++)
 		if (compose_attach_file(c, files.v[i], err) < 0)
 			goto out;
+	/* --sign and --encrypt add to the account's defaults; --encrypt
+	 * insists on every key (a missing one fails before anything is
+	 * queued). */
+	if (pgp) {
+		pgp |= compose_pgp(c) & COMPOSE_PGP_SIGN;
+		if (!(pgp & COMPOSE_PGP_ENCRYPT))
+			pgp |= compose_pgp(c) & (COMPOSE_PGP_ENCRYPT | COMPOSE_PGP_AUTO);
+		compose_set_pgp(c, pgp);
+	}
 	rc = compose_send(c, NULL, 0, wait ? &id : NULL, err);
 	if (rc == 0 && wait)
 		rc = wait_sent(id, timeout, err);

@@ -48,6 +48,7 @@ tests_unit_unit_SOURCES += tests/unit/test_addr.c tests/unit/test_date.c
 tests_unit_unit_SOURCES += tests/unit/test_identity.c tests/unit/test_mailto.c
 tests_unit_unit_SOURCES += tests/unit/test_oauth2.c
 tests_unit_unit_SOURCES += tests/unit/test_keymap.c
+tests_unit_unit_SOURCES += tests/unit/test_autocrypt.c
 tests_unit_unit_SOURCES += tests/unit/test_weed.c
 tests_unit_unit_SOURCES += tests/unit/test_crypto.c tests/unit/test_cryptomsg.c
 tests_unit_unit_SOURCES += tests/unit/test_track.c

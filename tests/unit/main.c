@@ -65,6 +65,7 @@ static const struct {
 	{ "crypto", suite_crypto },
 	{ "cryptomsg", suite_cryptomsg },
 	{ "track", suite_track },
+	{ "autocrypt", suite_autocrypt },
 };
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)

@@ -52,5 +52,6 @@ void suite_mda(void);
 void suite_oauth2(void);
 void suite_keymap(void);
 void suite_track(void);
+void suite_autocrypt(void);
 
 #endif
