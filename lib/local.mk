@@ -43,3 +43,10 @@ lib_libsurel_a_SOURCES += lib/abook.c lib/abook.h lib/abook_src.c lib/abook_inte
 lib_libsurel_a_SOURCES += lib/ascii.h lib/addr.c lib/addr.h lib/date.c lib/date.h lib/param.c lib/param.h
 # OAuth2 tokens (auth = oauth2): sign-in, store, refresh; libcurl and jansson.
 lib_libsurel_a_SOURCES += lib/oauth2.c lib/oauth2.h
+# OpenPGP through GPGME: context, verify, decrypt (link $(GPGME_LIBS)).
+lib_libsurel_a_SOURCES += lib/crypto.c lib/crypto.h lib/cryptomsg.c lib/cryptomsg.h
+# The event journal (every program) and delivery tracking: the record
+# store (sendq, spool) and the reader of delivery reports.
+lib_libsurel_a_SOURCES += lib/events.c lib/events.h lib/track.c lib/track.h lib/dsnparse.c lib/dsnparse.h
+# PGP/MIME writing and Autocrypt (GPGME): programs using them add $(GPGME_LIBS).
+lib_libsurel_a_SOURCES += lib/pgpmime.c lib/pgpmime.h lib/autocrypt.c lib/autocrypt.h

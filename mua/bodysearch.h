@@ -6,6 +6,8 @@
  * boundaries; when that finds nothing, the text a reader sees (msg_text:
  * transfer-decoded, converted to UTF-8) of the first BODYSEARCH_DECODE_MAX
  * bytes is searched, which catches quoted-printable and base64 text parts.
+ * An encrypted body is searched as it is stored, never decrypted: only
+ * the pager opens OpenPGP layers (cryptomsg.h).
  * Matching is pattern_re_match() line by line (a line split between pieces
  * is joined first; one longer than BODYSEARCH_LINE_MAX is searched in
  * overlapping windows).  Opening files is mailbox.h's; the pattern

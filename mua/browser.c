@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "autocrypt.h"
 #include "bodysearch.h"
 #include "browser.h"
 #include "composeui.h"
@@ -34,6 +35,7 @@
 #include "sort.h"
 #include "sortstate.h"
 #include "thread.h"
+#include "trackview.h"
 #include "ui.h"
 #include "unread.h"
 #include "weed.h"
@@ -77,6 +79,7 @@ struct browser {
 	struct acct_view *saved; /* accounts switched away from (A) */
 	size_t nsaved;
 	struct pattern_env penv; /* the user's addresses and lists (lists.h) */
+	struct trackview *tv;    /* delivery states of sent mail (the mark column) */
 };
 
 /* What the index keeps of an account while another one is shown, so that
@@ -154,6 +157,7 @@ static void recount(struct browser *b)
 {
 	size_t i;
 
+	trackview_refresh(&b->tv);
 	b->nnew = b->ndel = b->ntag = 0;
 	for (i = 0; i < b->n; i++) {
 		if (is_unread(mailbox_at(b->mb, i)))
@@ -602,7 +606,7 @@ static void draw_row(struct browser *b, int y, size_t row)
 	flags[0] = b->del[i] ? 'D' : is_unread(m) ? 'N' : ' ';
 	flags[1] = strchr(m->flags, 'F') ? 'F' : ' ';
 	flags[2] = strchr(m->flags, 'R') ? 'R' : ' ';
-	flags[3] = b->tag[i] ? '*' : ' ';
+	flags[3] = b->tag[i] ? '*' : trackview_mark(b->tv, m->message_id);
 	flags[4] = '\0';
 	if (m->date == -1 || !localtime_r(&m->date, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm))
 		snprintf(date, sizeof(date), "%-10s", "?");
@@ -1724,6 +1728,44 @@ static void unsent(void *arg, const char *in_reply_to)
 
 static void pipe_msgs(struct browser *b, int tagged);
 static void transfer(struct browser *b, int move, int tagged);
+/* jump-original: from a delivery report to the message it is about (in
+ * the Sent folder), from such a message to the last report (in INBOX). */
+static void jump_original(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	size_t i = cur_msg(b), len, row;
+	const char *sent = b->acct ? cfg_get(b->acct, "sent_folder") : NULL;
+	struct msg *m;
+	char *data, *mid;
+	int to_sent = 0;
+
+	if (i == NONE)
+		return;
+	if (mailbox_read(b->mb, i, &data, &len, &err) < 0) {
+		ui_error("%s", err.msg);
+		return;
+	}
+	m = msg_parse(data, len, 0);
+	mid = m ? trackview_partner(m, &to_sent) : NULL;
+	msg_free(m);
+	free(data);
+	if (!mid) {
+		ui_error("neither a delivery report about a sent message nor a message with one");
+		return;
+	}
+	open_folder(b, xstrdup(to_sent ? (sent ? sent : "Sent") : "INBOX"));
+	for (row = 0; row < b->nview; row++) {
+		const char *id = mailbox_at(b->mb, b->view[row])->message_id;
+
+		if (id && strcmp(id, mid) == 0) {
+			b->cur = row;
+			break;
+		}
+	}
+	if (row == b->nview)
+		ui_error("<%s> is not in this folder", mid);
+	free(mid);
+}
 
 static void open_msg(struct browser *b)
 {
@@ -1739,6 +1781,9 @@ static void open_msg(struct browser *b)
 			break;
 		}
 		set_flag(b, i, 'S', 1);
+		/* Autocrypt learns from what the user reads (Level 1 2.3). */
+		if (b->acct && cfg_get_bool(b->acct, "autocrypt", 0))
+			autocrypt_learn_for(cfg_account_name(b->acct), data, len);
 		buf_reset(&title);
 		buf_printf(&title, "%s %zu/%zu", b->name, b->cur + 1, b->nview);
 		act = pager_show(data, len, title.data);
@@ -1768,6 +1813,10 @@ static void open_msg(struct browser *b)
 		}
 		if (act == PAGER_FLAG) {
 			set_flag(b, i, 'F', !strchr(mailbox_at(b->mb, i)->flags, 'F'));
+			continue;
+		}
+		if (act == PAGER_JUMP) {
+			jump_original(b);
 			continue;
 		}
 		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD ||
@@ -2146,6 +2195,7 @@ static void idle(struct browser *b)
 	struct timespec now[2];
 
 	count_queue(b);
+	trackview_refresh(&b->tv);
 	if (mailbox_readonly(b->mb))
 		return;
 	folder_stamp(b, now);
@@ -2284,6 +2334,9 @@ static void key(struct browser *b, int k)
 		 * as an attachment whatever forward_attach says. */
 		compose(b, COMPOSEUI_FORWARD_ATTACH);
 		break;
+	case KEYMAP_JUMP_ORIGINAL:
+		jump_original(b);
+		break;
 	case 'Q':
 		if (!b->q) {
 			ui_error("the outgoing queue cannot be opened");
@@ -2346,6 +2399,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	pager_set_compose(NULL, NULL);
 	ui_end();
 	queue_close(b.q);
+	trackview_free(b.tv);
 	mailbox_free(b.mb);
 	thread_free(b.thr);
 	free(b.coll);

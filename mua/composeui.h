@@ -4,7 +4,8 @@
  * terminal to the editor, then shows the headers and attachments with y
  * send, t c b s f r edit To, Cc, Bcc, Subject, From, Reply-To in place, i
  * pick the identity, a attach (Tab completes file names), D drop, e edit
- * again, P postpone, q abort (asks).  Building, checking and queueing the
+ * again, p cycle PGP (none, sign, encrypt, both; a Security line names
+ * recipients without a key), P postpone, q abort (asks).  Building, checking and queueing the
  * message are compose.h's; flags of the original are the caller's.
  */
 #ifndef SUREL_COMPOSEUI_H

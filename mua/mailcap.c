@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -386,15 +387,99 @@ static const char *temp_dir(void)
 	return t;
 }
 
+/* The temporary files alive now (a part can be decrypted text), so that a
+ * SIGTERM or SIGHUP while a viewer has one open still removes it; the
+ * handlers are ours only while one lives, and hand the signal on to the
+ * ones they replaced. */
+#define LIVE_MAX 4
+static char live_file[LIVE_MAX][PATH_MAX];
+static volatile sig_atomic_t nlive;
+static struct sigaction old_term, old_hup;
+
+static void remove_live(int sig)
+{
+	sig_atomic_t i;
+	char *slash;
+
+	for (i = 0; i < nlive; i++) {
+		unlink(live_file[i]);
+		if ((slash = strrchr(live_file[i], '/'))) {
+			*slash = '\0';
+			rmdir(live_file[i]);
+		}
+	}
+	nlive = 0;
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	raise(sig);
+}
+
+static void live_add(const char *path)
+{
+	struct sigaction sa;
+	sigset_t block, old;
+
+	if (strlen(path) >= PATH_MAX || nlive >= LIVE_MAX)
+		return;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	memcpy(live_file[nlive], path, strlen(path) + 1);
+	if (nlive++ == 0) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = remove_live;
+		sigfillset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, &old_term);
+		sigaction(SIGHUP, &sa, &old_hup);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static void live_drop(const char *path)
+{
+	sigset_t block, old;
+	sig_atomic_t i;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	for (i = 0; i < nlive; i++) {
+		if (strcmp(live_file[i], path) != 0)
+			continue;
+		memmove(live_file[i], live_file[nlive - 1], sizeof live_file[i]);
+		if (--nlive == 0) {
+			sigaction(SIGTERM, &old_term, NULL);
+			sigaction(SIGHUP, &old_hup, NULL);
+		}
+		break;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < len) {
+		w = write(fd, p + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
 int mailcap_tempfile(const struct mailcap_entry *e, const char *type, const void *data,
 		     size_t len, char **path_out, struct err *err)
 {
 	struct buf suffix = BUF_INIT;
 	const char *s = e && e->nametemplate ? strstr(e->nametemplate, "%s") : NULL;
-	const char *p = data;
-	char *path;
-	size_t done = 0;
-	ssize_t w;
+	char *dir, *path;
 	int fd;
 
 	if (s) {
@@ -404,31 +489,30 @@ int mailcap_tempfile(const struct mailcap_entry *e, const char *type, const void
 	} else if (type && strcasecmp(type, "text/html") == 0) {
 		buf_puts(&suffix, ".html");
 	}
-	path = xasprintf("%s/surel-part-XXXXXX%s", temp_dir(), suffix.data);
-	/* mkstemps makes the file with mode 0600 and O_EXCL. */
-	fd = mkstemps(path, (int)suffix.len);
+	/* A directory of its own (mkdtemp: mode 0700), so no other user can
+	 * even see the name of a file that may hold decrypted text. */
+	dir = xasprintf("%s/surel-part-XXXXXX", temp_dir());
+	if (!mkdtemp(dir)) {
+		err_sys(err, EX_CANTCREAT, "cannot make a temporary directory in '%s'", temp_dir());
+		free(dir);
+		buf_release(&suffix);
+		return -1;
+	}
+	path = xasprintf("%s/part%s", dir, suffix.data);
 	buf_release(&suffix);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		err_sys(err, EX_CANTCREAT, "cannot make a temporary file in '%s'", temp_dir());
+		err_sys(err, EX_CANTCREAT, "cannot make a temporary file in '%s'", dir);
+		rmdir(dir);
+		free(dir);
 		free(path);
 		return -1;
 	}
-	while (done < len) {
-		w = write(fd, p + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			err_sys(err, EX_IOERR, "cannot write '%s'", path);
-			close(fd);
-			unlink(path);
-			free(path);
-			return -1;
-		}
-		done += (size_t)w;
-	}
-	if (close(fd) < 0) {
+	free(dir);
+	live_add(path);
+	if (write_all(fd, data, len) < 0 || close(fd) < 0) {
 		err_sys(err, EX_IOERR, "cannot write '%s'", path);
-		unlink(path);
+		mailcap_tempfile_remove(path);
 		free(path);
 		return -1;
 	}
@@ -438,8 +522,18 @@ int mailcap_tempfile(const struct mailcap_entry *e, const char *type, const void
 
 void mailcap_tempfile_remove(const char *path)
 {
-	if (path)
-		unlink(path);
+	char *dir, *slash;
+
+	if (!path)
+		return;
+	unlink(path);
+	live_drop(path);
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		rmdir(dir);
+	}
+	free(dir);
 }
 
 /* Read the child's output into out until EOF; -1 after a silence of

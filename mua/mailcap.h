@@ -5,8 +5,8 @@
  * type) whose test= command succeeds, expands its command (%s %t %{param}
  * %%) and runs it with /bin/sh -c, either capturing its output
  * (copiousoutput) or with the terminal.  The part's bytes go to a private
- * temporary file made here (mode 0600); the caller removes it with
- * mailcap_tempfile_remove().  It draws nothing: handing the terminal over
+ * temporary file made here (mode 0600, in a directory of its own, 0700);
+ * the caller removes it with mailcap_tempfile_remove().  It draws nothing: handing the terminal over
  * (ui_suspend) and showing output are the pager's.
  *
  * Quoting: every value put into a command is a single shell word.  The
@@ -84,10 +84,13 @@ const struct mailcap_entry *mailcap_find(const struct mailcap *mc, const char *t
 int mailcap_expand(const char *tmpl, const char *file, const char *type,
 		   mailcap_param_fn param, void *arg, struct buf *out);
 
-/* Write len bytes to a new private file (mode 0600) under $TMPDIR when
- * its path is plain, else /tmp, named after e's nametemplate (its suffix
- * after %s, e.g. ".html") or, without one, by type (".html" for
- * text/html).  *path_out is the caller's, to free after
+/* Write len bytes to a new private file (mode 0600) in a directory of
+ * its own (surel-part-XXXXXX, mode 0700) under $TMPDIR when its path is
+ * plain, else /tmp, named after e's nametemplate (its suffix after %s,
+ * e.g. ".html") or, without one, by type (".html" for text/html).
+ * mailcap_tempfile_remove() removes file and directory; until then a
+ * SIGTERM or SIGHUP removes them too before it takes its course (the part
+ * may be decrypted text).  *path_out is the caller's, to free after
  * mailcap_tempfile_remove(). */
 int mailcap_tempfile(const struct mailcap_entry *e, const char *type, const void *data,
 		     size_t len, char **path_out, struct err *err) MAILCAP_WUR;

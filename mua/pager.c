@@ -8,6 +8,7 @@
 
 #include "afile.h"
 #include "codec.h"
+#include "cryptomsg.h"
 #include "flowed.h"
 #include "html.h"
 #include "keymap.h"
@@ -15,6 +16,7 @@
 #include "msg.h"
 #include "pager.h"
 #include "path.h"
+#include "trackview.h"
 #include "ui.h"
 #include "weed.h"
 #include "xalloc.h"
@@ -43,6 +45,10 @@ struct pager {
 	size_t top;
 	const char *title;
 	int all_headers;   /* h: every header field, not the weeded ones */
+	struct cryptomsg cm;   /* the OpenPGP layers; cm.data backs m when set */
+	int crypto_opened;     /* cm was filled by cryptomsg_open() */
+	int suspended;         /* curses was left for a passphrase prompt */
+	struct err crypto_err; /* GnuPG could not be used */
 };
 
 static void add_line(struct pager *pg, const char *s, size_t len, enum ui_color c, size_t label)
@@ -84,6 +90,21 @@ static void add_header(void *arg, const char *name, const char *v)
 	buf_printf(&raw, "%s: %s", name, v);
 	codec_sanitize(raw.data, raw.len, 0, &clean);
 	add_line(pg, clean.data, clean.len, UI_NORMAL, strlen(name) + 1);
+	buf_release(&raw);
+	buf_release(&clean);
+}
+
+/* Where a sent message is, or which one a delivery report is about
+ * (trackview.h), as one more header line. */
+static void add_tracking(struct pager *pg)
+{
+	struct buf raw = BUF_INIT, clean = BUF_INIT;
+
+	trackview_header(pg->m, &raw);
+	if (raw.len) {
+		codec_sanitize(raw.data, raw.len, 0, &clean);
+		add_line(pg, clean.data, clean.len, UI_NORMAL, strcspn(clean.data, ":") + 1);
+	}
 	buf_release(&raw);
 	buf_release(&clean);
 }
@@ -241,6 +262,50 @@ static void add_paragraph(void *arg, int depth, const char *text, size_t len)
 	buf_release(&clean);
 }
 
+static void add_note(struct pager *pg, const char *s, enum ui_color c)
+{
+	add_text(pg, s, strlen(s), c);
+}
+
+/* One line per signature, a warning unmistakable (error colour, capital
+ * words); then what could not be opened.  Words from cryptomsg, which
+ * never says more than GPGME. */
+static void add_crypto_lines(struct pager *pg)
+{
+	const struct cryptomsg *cm = &pg->cm;
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (pg->crypto_err.code)
+		add_text(pg, pg->crypto_err.msg, strlen(pg->crypto_err.msg), UI_ERROR);
+	if (!pg->crypto_opened)
+		return;
+	if (cm->encrypted)
+		add_note(pg, cm->decrypted ? "[-- Encrypted message, decrypted --]"
+			 : "[-- Encrypted message, not decrypted --]",
+			 cm->decrypted ? UI_HEADER : UI_ERROR);
+	for (i = 0; i < cm->sigs.n; i++) {
+		int warn;
+
+		buf_reset(&b);
+		buf_puts(&b, "[-- ");
+		warn = cryptomsg_sig_line(&cm->sigs.v[i], &b);
+		buf_puts(&b, " --]");
+		add_line(pg, b.data, b.len, warn ? UI_ERROR : UI_HEADER, 0);
+	}
+	if (cm->partly_signed)
+		add_note(pg, "[-- Only part of this message is signed or encrypted --]", UI_ERROR);
+	if (cm->protected_headers)
+		add_note(pg, "[-- Headers above are the ones protected inside the message --]",
+			 UI_HEADER);
+	if (cm->error.code) {
+		buf_reset(&b);
+		codec_sanitize(cm->error.msg, strlen(cm->error.msg), 0, &b);
+		add_line(pg, b.data, b.len, UI_ERROR, 0);
+	}
+	buf_release(&b);
+}
+
 static void build_lines(struct pager *pg)
 {
 	size_t i, n, len;
@@ -248,6 +313,8 @@ static void build_lines(struct pager *pg)
 	int delsp = 0;
 
 	weed_fields(pg->m, pg->all_headers, add_header, pg);
+	add_crypto_lines(pg);
+	add_tracking(pg);
 	add_line(pg, "", 0, UI_NORMAL, 0);
 	text = msg_text_n(pg->m, &len);
 	if (!text)
@@ -424,8 +491,11 @@ static void free_lines(struct pager *pg)
 {
 	size_t i;
 
-	for (i = 0; i < pg->nlines; i++)
+	/* The text may have been decrypted: not left in freed memory. */
+	for (i = 0; i < pg->nlines; i++) {
+		explicit_bzero(pg->lines[i].text, pg->lines[i].len);
 		free(pg->lines[i].text);
+	}
 	free(pg->lines);
 	free(pg->rows);
 	pg->lines = NULL;
@@ -652,6 +722,33 @@ static void toggle_headers(struct pager *pg)
 	build_lines(pg);
 }
 
+static void leave_curses(void *arg)
+{
+	struct pager *pg = arg;
+
+	ui_suspend();
+	pg->suspended = 1;
+}
+
+/* Check the signatures and decrypt (gpg-agent may ask for the passphrase,
+ * curses left for that); pg->m becomes the unwrapped message. */
+static void open_crypto(struct pager *pg, const char *data, size_t len)
+{
+	struct msg *shown;
+
+	if (cryptomsg_kind(pg->m) == CRYPTOMSG_PLAIN)
+		return;
+	if (cryptomsg_open(data, len, CRYPTOMSG_DECRYPT, leave_curses, pg, &pg->cm,
+			   &pg->crypto_err) == 0)
+		pg->crypto_opened = 1;
+	if (pg->suspended)
+		ui_resume();
+	if (pg->cm.data && (shown = msg_parse(pg->cm.data, pg->cm.len, 0))) {
+		msg_free(pg->m);
+		pg->m = shown;
+	}
+}
+
 enum pager_action pager_show(const char *data, size_t len, const char *title)
 {
 	struct pager pg;
@@ -661,6 +758,8 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 	memset(&pg, 0, sizeof(pg));
 	pg.title = title;
 	pg.m = msg_parse(data, len, 0);
+	if (pg.m)
+		open_crypto(&pg, data, len);
 	if (!pg.m)
 		add_text(&pg, "[this message is too large to show]", 35, UI_ERROR);
 	else
@@ -682,6 +781,7 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case '|': act = PAGER_PIPE; done = 1; break;
 		case 'C': act = PAGER_COPY; done = 1; break;
 		case 's': act = PAGER_SAVE; done = 1; break;
+		case KEYMAP_JUMP_ORIGINAL: act = PAGER_JUMP; done = 1; break;
 		case 'v':
 			if (pg.m)
 				parts_view(&pg);
@@ -701,5 +801,6 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 	ui_set_redraw(NULL, NULL);
 	free_lines(&pg);
 	msg_free(pg.m);
+	cryptomsg_release(&pg.cm);
 	return act;
 }

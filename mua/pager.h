@@ -29,6 +29,7 @@ enum pager_action {
 	PAGER_PIPE,      /* |: pipe the message to a command */
 	PAGER_COPY,      /* C: copy it to a folder or file */
 	PAGER_SAVE,      /* s: move or save it */
+	PAGER_JUMP,      /* %: jump-original (a report <-> its message) */
 };
 
 /* Show the len bytes of a raw message; title is shown in the status bar

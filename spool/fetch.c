@@ -26,6 +26,7 @@
 #include "pop3.h"
 #include "rules.h"
 #include "source.h"
+#include "track.h"
 #include "xalloc.h"
 
 #define TIMEOUT_DEFAULT 60
@@ -623,6 +624,8 @@ static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 	free(tag);
 	if (rc < 0)
 		return -1;
+	track_arrived(cfg_account_name(r->a), d ? fc->dests[d].folder : fc->folder, NULL, m->data,
+		      m->len);
 	fc->pending[fc->npending++] = m->item;
 	fc->got[m->item - fc->want] = 1;
 	r->pg.done++;

@@ -14,5 +14,5 @@ spool_libspool_a_SOURCES = \
 spool_libspool_a_SOURCES += spool/mda.c spool/mda.h
 spool_spool_SOURCES = spool/main.c
 spool_spool_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS)
+spool_spool_LDADD = spool/libspool.a $(SUREL_LIBS) $(GPGME_LIBS)
 EXTRA_DIST += contrib/systemd/spool-fetch.service contrib/systemd/spool-fetch.timer

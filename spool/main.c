@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "codec.h"
+#include "events.h"
 #include "fetch.h"
 #include "index.h"
 #include "log.h"
@@ -30,6 +32,7 @@
 #include "out.h"
 #include "path.h"
 #include "rules.h"
+#include "track.h"
 #include "view.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -38,8 +41,12 @@ struct ctx {
 	const char *account;
 	int verbose;
 	int json;
+	int decrypt;          /* show --decrypt */
 	struct cfg *cfg;
 };
+
+/* Long options without a short letter. */
+enum { OPT_DECRYPT = 256 };
 
 static void usage(FILE *f)
 {
@@ -50,11 +57,13 @@ static void usage(FILE *f)
 	      "  ls [--json] [FOLDER]              list messages, oldest first (default INBOX)\n"
 	      "  show [--json|--raw] FOLDER KEY    show a message of a folder\n"
 	      "  show [--json|--raw] PATH          show a message file\n"
+	      "       [--decrypt]                  with the text of an encrypted message\n"
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
 	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
 	      "  auth [--device|--browser]         sign in to the account's OAuth2 provider\n"
+	      "  events [--follow] [--since TIME]  the event journal, one JSON object per line\n"
 	      "\n"
 	      "FOLDER is a folder name of the account, or a path when it contains '/'.\n"
 	      "options:\n"
@@ -276,9 +285,69 @@ static char *message_path(struct ctx *c, int argc, char **argv, struct err *err)
 	return path;
 }
 
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* The view of m (parsed from data) with its OpenPGP layers opened: the
+ * signatures checked, and with --decrypt the encrypted ones decrypted,
+ * which is an error when it fails.  Nothing decrypted touches the disk. */
+static int show_msg(struct ctx *c, const char *data, size_t len, const struct msg *m,
+		    struct err *err)
+{
+	struct cryptomsg cm;
+	struct msg *shown = NULL;
+	struct buf out = BUF_INIT;
+	json_t *o;
+	int rc;
+
+	memset(&cm, 0, sizeof cm);
+	if (cryptomsg_kind(m) != CRYPTOMSG_PLAIN) {
+		struct timespec t0, t1, t2;
+		struct err ierr = ERR_INIT;
+
+		/* -v gives the two costs of a signed message in the pager:
+		 * starting GnuPG (once a session) and the checks (every one). */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (c->verbose && crypto_init(&ierr) < 0)
+			err_clear(&ierr); /* cryptomsg_open() meets it again and says so */
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		rc = cryptomsg_open(data, len, c->decrypt ? CRYPTOMSG_DECRYPT : 0, NULL, NULL, &cm, err);
+		clock_gettime(CLOCK_MONOTONIC, &t2);
+		log_info("gnupg started in %.1f ms; %zu signatures checked in %.1f ms",
+			 ms_between(&t0, &t1), cm.sigs.n, ms_between(&t1, &t2));
+		if (rc < 0) {
+			cryptomsg_release(&cm);
+			return -1;
+		}
+	}
+	if (c->decrypt && cm.encrypted && !cm.decrypted) {
+		*err = cm.error;
+		if (!err->code)
+			err_set(err, EX_DATAERR, "cannot decrypt the message");
+		cryptomsg_release(&cm);
+		return -1;
+	}
+	if (cm.data)
+		shown = msg_parse(cm.data, cm.len, 0);
+	if (c->json) {
+		o = view_json(m);
+		view_json_crypto(o, &cm, shown);
+		rc = print_json(o, err);
+	} else {
+		view_text_crypto(shown ? shown : m, &cm, &out);
+		rc = out_write(out.data, out.len, err);
+		explicit_bzero(out.data, out.len);
+		buf_release(&out);
+	}
+	msg_free(shown);
+	cryptomsg_release(&cm);
+	return rc;
+}
+
 static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *err)
 {
-	struct buf out = BUF_INIT;
 	struct msg *m;
 	char *path, *data;
 	size_t len;
@@ -304,13 +373,7 @@ static int cmd_show(struct ctx *c, int argc, char **argv, int raw, struct err *e
 		free(data);
 		return err_set(err, EX_DATAERR, "message too large to parse");
 	}
-	if (c->json) {
-		rc = print_json(view_json(m), err);
-	} else {
-		view_text(m, &out);
-		rc = out_write(out.data, out.len, err);
-		buf_release(&out);
-	}
+	rc = show_msg(c, data, len, m, err);
 	msg_free(m);
 	free(data);
 	return rc < 0 ? -1 : out_flush(err);
@@ -366,6 +429,23 @@ static int rule_dir(struct ctx *c, struct buf *head, char **dir_out, struct err 
 	return rc;
 }
 
+/* The journal's "arrived" event and the delivery reports' match
+ * (lib/track.h) for a message stored at path in Maildir dir; m holds it
+ * whole (mda_read()). */
+static void arrived(struct ctx *c, const char *dir, const char *path, const struct buf *m)
+{
+	const char *folder = strrchr(dir, '/'), *base = strrchr(path, '/');
+	char *key = xstrdup(base ? base + 1 : path), *colon = strchr(key, ':');
+
+	if (colon)
+		*colon = '\0';
+	folder = folder ? folder + 1 : dir;
+	if (folder[0] == '.')
+		folder++;
+	track_arrived(c->account, folder, key, m->data ? m->data : "", m->len);
+	free(key);
+}
+
 static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 {
 	struct buf head = BUF_INIT;
@@ -396,6 +476,8 @@ static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 	if (rc == 0)
 		rc = maildir_deliver_head_fd(dir, head.data, head.len, STDIN_FILENO, NULL, &path,
 					     err);
+	if (rc == 0)
+		arrived(c, dir, path, &head);
 	buf_release(&head);
 	if (rc == 0)
 		log_info("delivered to '%s'", path);
@@ -413,7 +495,10 @@ static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struc
 	}
 	if (load_cfg(c, err) < 0)
 		return -1;
-	return fetch_run(c->cfg, c->account, all, &o, err);
+	if (fetch_run(c->cfg, c->account, all, &o, err) == 0)
+		return 0;
+	events_log("sync_error", c->account, "error", err->msg, (const char *)NULL);
+	return -1;
 }
 
 /* A name or address on one line of mutt's query format, sanitised: a tab
@@ -423,11 +508,6 @@ static void put_field(struct buf *out, const char *s)
 {
 	if (s)
 		codec_sanitize(s, strlen(s), 0, out);
-}
-
-static double ms_between(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
 /* addresses: every source merged (abook.h), as JSON or in the format of
@@ -537,6 +617,32 @@ static int cmd_auth(struct ctx *c, int argc, int how, struct err *err)
 	return rc;
 }
 
+static volatile sig_atomic_t events_stop;
+
+static void on_events_stop(int sig)
+{
+	(void)sig;
+	events_stop = 1;
+}
+
+/* spool events [--follow] [--since TIME]: the journal (lib/events.h). */
+static int cmd_events(int argc, int follow, const char *since, struct err *err)
+{
+	struct sigaction sa;
+	time_t t = 0;
+
+	if (argc != 0)
+		return err_set(err, EX_USAGE, "events takes no arguments");
+	if (since && events_parse_since(since, time(NULL), &t, err) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_events_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	return events_print(t, follow, &events_stop, err);
+}
+
 /* getopt's own messages are off (opterr = 0) so a usage error stays one line. */
 static int bad_option(const char *arg)
 {
@@ -557,14 +663,17 @@ int main(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "device", no_argument, NULL, 'd' },
 		{ "browser", no_argument, NULL, 'b' },
+		{ "decrypt", no_argument, NULL, OPT_DECRYPT },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx c = { 0 };
 	struct err err = ERR_INIT;
-	const char *cmd, *folder = NULL;
-	int opt, raw = 0, all = 0, how = 0, rc;
+	const char *cmd, *folder = NULL, *since = NULL;
+	int opt, raw = 0, all = 0, how = 0, follow = 0, rc;
 
 	log_set_prog("spool");
 	opterr = 0;
@@ -595,6 +704,9 @@ int main(int argc, char **argv)
 		case 'r': raw = 1; break;
 		case 'F': folder = optarg; break;
 		case 'a': all = 1; break;
+		case OPT_DECRYPT: c.decrypt = 1; break;
+		case 'f': follow = 1; break;
+		case 's': since = optarg; break;
 		case 'd':
 		case 'b':
 			if (how && how != opt) {
@@ -632,6 +744,8 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(cmd, "auth") == 0) {
 		rc = cmd_auth(&c, argc, how, &err);
+	} else if (strcmp(cmd, "events") == 0) {
+		rc = cmd_events(argc, follow, since, &err);
 	} else if (strcmp(cmd, "deliver") == 0) {
 		rc = cmd_deliver(&c, argc, argv, &err);
 		/* The calling MTA keeps and retries mail on 75; anything but a

@@ -48,13 +48,29 @@ static json_t *addrs_json(const struct msg *m, const char *header)
 	return arr;
 }
 
+static json_t *parts_json(const struct msg *m)
+{
+	json_t *parts = json_array();
+	size_t i, n = msg_part_count(m);
+
+	for (i = 0; i < n; i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		json_t *po = json_object();
+
+		json_object_set_new(po, "content_type", jstr(msg_part_type(p)));
+		json_object_set_new(po, "filename", jstr(msg_part_filename(p)));
+		json_object_set_new(po, "size", json_integer((json_int_t)msg_part_size(p)));
+		json_array_append_new(parts, po);
+	}
+	return parts;
+}
+
 json_t *view_json(const struct msg *m)
 {
 	json_t *o = json_object();
-	json_t *parts = json_array();
 	time_t date;
 	char *text;
-	size_t i, n, tlen;
+	size_t tlen;
 
 	json_object_set_new(o, "message_id", jstr(msg_message_id(m)));
 	json_object_set_new(o, "date_unix",
@@ -67,18 +83,52 @@ json_t *view_json(const struct msg *m)
 	text = msg_text_n(m, &tlen);
 	json_object_set_new(o, "text", text ? json_stringn(text, tlen) : json_null());
 	free(text);
-	n = msg_part_count(m);
-	for (i = 0; i < n; i++) {
-		const struct msg_part *p = msg_part_at(m, i);
-		json_t *po = json_object();
-
-		json_object_set_new(po, "content_type", jstr(msg_part_type(p)));
-		json_object_set_new(po, "filename", jstr(msg_part_filename(p)));
-		json_object_set_new(po, "size", json_integer((json_int_t)msg_part_size(p)));
-		json_array_append_new(parts, po);
-	}
-	json_object_set_new(o, "parts", parts);
+	json_object_set_new(o, "parts", parts_json(m));
 	return o;
+}
+
+static json_t *sigs_json(const struct crypto_sigs *sigs)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < sigs->n; i++) {
+		const struct crypto_sig *s = &sigs->v[i];
+		json_t *so = json_object();
+
+		json_object_set_new(so, "status", json_string(crypto_sig_status_name(s->status)));
+		json_object_set_new(so, "fingerprint", jstr(s->fingerprint));
+		json_object_set_new(so, "uid", jstr(s->uid));
+		json_object_set_new(so, "valid_from_address", json_boolean(s->valid_from_address));
+		json_array_append_new(arr, so);
+	}
+	return arr;
+}
+
+void view_json_crypto(json_t *o, const struct cryptomsg *cm, const struct msg *shown)
+{
+	json_t *c = json_object();
+	char *text;
+	size_t tlen;
+
+	json_object_set_new(c, "signed", json_boolean(cm->is_signed));
+	json_object_set_new(c, "signatures", sigs_json(&cm->sigs));
+	json_object_set_new(c, "encrypted", json_boolean(cm->encrypted));
+	json_object_set_new(c, "decrypted", json_boolean(cm->decrypted));
+	json_object_set_new(o, "crypto", c);
+	if (cm->encrypted && !cm->decrypted) {
+		json_object_set_new(o, "text", json_null());
+		return;
+	}
+	if (!shown)
+		return;
+	text = msg_text_n(shown, &tlen);
+	json_object_set_new(o, "text", text ? json_stringn(text, tlen) : json_null());
+	if (text)
+		explicit_bzero(text, tlen);
+	free(text);
+	if (cm->decrypted)
+		json_object_set_new(o, "parts", parts_json(shown));
 }
 
 static void put_clean(struct buf *out, const char *s, unsigned flags)
@@ -128,11 +178,37 @@ static void put_size(struct buf *out, size_t n)
 		buf_printf(out, "%.1f MiB", n / (1024.0 * 1024.0));
 }
 
+static void crypto_lines(const struct cryptomsg *cm, struct buf *out)
+{
+	size_t i;
+
+	if (cm->encrypted)
+		buf_puts(out, cm->decrypted ? "Encrypted: decrypted\n"
+			 : "Encrypted: not decrypted (spool show --decrypt shows the text)\n");
+	for (i = 0; i < cm->sigs.n; i++) {
+		buf_puts(out, "Signature: ");
+		cryptomsg_sig_line(&cm->sigs.v[i], out);
+		buf_putc(out, '\n');
+	}
+	if (cm->partly_signed)
+		buf_puts(out, "Signature: only part of the message is signed or encrypted\n");
+	if (cm->error.code) {
+		buf_puts(out, "Crypto error: ");
+		codec_sanitize(cm->error.msg, strlen(cm->error.msg), 0, out);
+		buf_putc(out, '\n');
+	}
+}
+
 void view_text(const struct msg *m, struct buf *out)
+{
+	view_text_crypto(m, NULL, out);
+}
+
+void view_text_crypto(const struct msg *m, const struct cryptomsg *cm, struct buf *out)
 {
 	const char *date = msg_header(m, "Date");
 	const char *subject = msg_subject(m);
-	char *text;
+	char *text = NULL;
 	size_t i, n;
 
 	put_addrs(m, "From", out);
@@ -145,13 +221,20 @@ void view_text(const struct msg *m, struct buf *out)
 	}
 	buf_puts(out, "Subject: ");
 	put_clean(out, subject, 0);
-	buf_puts(out, "\n\n");
-	text = msg_text(m);
+	buf_putc(out, '\n');
+	if (cm)
+		crypto_lines(cm, out);
+	buf_putc(out, '\n');
+	if (!(cm && cm->encrypted && !cm->decrypted))
+		text = msg_text(m);
 	if (text) {
 		put_clean(out, text, CODEC_KEEP_NEWLINES);
 		if (out->len && out->data[out->len - 1] != '\n')
 			buf_putc(out, '\n');
+		explicit_bzero(text, strlen(text));
 		free(text);
+	} else if (cm && cm->encrypted && !cm->decrypted) {
+		buf_puts(out, "[encrypted: spool show --decrypt shows the text]\n");
 	} else {
 		buf_puts(out, "[no text part]\n");
 	}

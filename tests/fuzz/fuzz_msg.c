@@ -1,7 +1,8 @@
 /*
  * Fuzz the message model: msg_parse() of a whole message (and of its
  * header block alone), every accessor, and what is built on it (the
- * `spool show --json` object, the readable text, the index summary).
+ * `spool show --json` object, the readable text, the index summary, the
+ * OpenPGP structure the pager looks for).
  * Checks what msg.h promises: decoded strings are valid UTF-8, part sizes
  * match the decoded bodies, and the JSON object can always be serialised;
  * and that the summary's id lists are ids separated by single spaces.
@@ -16,6 +17,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "codec.h"
+#include "cryptomsg.h"
 #include "msg.h"
 #include "summary.h"
 #include "view.h"
@@ -144,6 +146,8 @@ static void walk(const struct msg *m, int headers_only)
 	view_text(m, &b);
 	FUZZ_CHECK(codec_utf8_valid(b.data, b.len));
 	check_summary(m);
+	/* What the pager asks of every message before any GnuPG. */
+	FUZZ_CHECK(cryptomsg_kind(m) <= CRYPTOMSG_INLINE_ENCRYPTED);
 	buf_release(&b);
 }
 

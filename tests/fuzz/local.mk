@@ -9,7 +9,7 @@ FUZZ_TARGETS = tests/fuzz/fuzz_msg tests/fuzz/fuzz_codec tests/fuzz/fuzz_cfg \
 FUZZ_TARGETS += tests/fuzz/fuzz_mutf7 tests/fuzz/fuzz_mailto tests/fuzz/fuzz_abook
 FUZZ_TARGETS += tests/fuzz/fuzz_flowed
 FUZZ_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(JANSSON_CFLAGS)
-FUZZ_LDADD = spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS)
+FUZZ_LDADD = spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(GPGME_LIBS) $(CURL_LIBS)
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 if FUZZING
 noinst_PROGRAMS += $(FUZZ_TARGETS)
@@ -64,3 +64,8 @@ tests_fuzz_fuzz_flowed_SOURCES = tests/fuzz/fuzz_flowed.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_flowed_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_flowed_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_flowed_LDADD = $(FUZZ_LDADD)
+FUZZ_TARGETS += tests/fuzz/fuzz_dsnparse
+tests_fuzz_fuzz_dsnparse_SOURCES = tests/fuzz/fuzz_dsnparse.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_dsnparse_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_dsnparse_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_dsnparse_LDADD = $(FUZZ_LDADD)

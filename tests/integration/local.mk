@@ -31,3 +31,11 @@ TESTS += tests/integration/oauth2-dovecot.sh tests/integration/oauth2-signin.sh 
 	tests/integration/oauth2-edge.sh
 EXTRA_DIST += tests/integration/oauth2-lib.sh
 TESTS += tests/integration/man-functions.sh
+# OpenPGP reading (spool show); pgp-lib.sh makes keys and messages with gpg.
+TESTS += tests/integration/pgp-read.sh tests/integration/pgp-mutt.sh
+# PGP/MIME writing: surel -s --sign/--encrypt checked by gpg (throwaway GnuPG homes).
+TESTS += tests/integration/pgp-write.sh
+EXTRA_DIST += tests/integration/pgpw-lib.sh
+EXTRA_DIST += tests/integration/pgp-lib.sh
+# Delivery tracking: records, DSN, reports, delay warning, sendq wait, journal.
+TESTS += tests/integration/track-postfix.sh

@@ -70,7 +70,8 @@ grep -q 'laporan minggu.csv' "$T/show" || fail "attachment not listed: $(cat "$T
 "$SPOOL" show --json INBOX "$key" | python3 -c '
 import json, sys
 o = json.load(sys.stdin)
-assert list(o) == ["message_id", "date_unix", "from", "to", "cc", "subject", "text", "parts"], list(o)
+assert list(o) == ["message_id", "date_unix", "from", "to", "cc", "subject", "text", "parts", "crypto"], list(o)
+assert o["crypto"] == {"signed": False, "signatures": [], "encrypted": False, "decrypted": False}, o["crypto"]
 assert o["from"] == [{"name": "Ana Putri", "addr": "ana@example.test"}], o["from"]
 assert o["cc"] == [{"name": "Budi, S.", "addr": "budi@example.test"}], o["cc"]
 assert o["text"].startswith("Hi, here is the weekly report. Caf\u00e9"), o["text"]

@@ -1,6 +1,6 @@
 # One CUnit suite per module; tests/unit/main.c is the shared runner
 # ('-s SUITE' runs one suite).
-UNIT_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(CURL_LIBS) $(CUNIT_LIBS) $(NCURSES_LIBS)
+UNIT_LDADD = mua/libmua.a spool/libspool.a sendq/libsendq.a $(SUREL_LIBS) $(GPGME_LIBS) $(CURL_LIBS) $(CUNIT_LIBS) $(NCURSES_LIBS)
 UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq -I$(top_srcdir)/mua $(CUNIT_CFLAGS) $(JANSSON_CFLAGS) $(NCURSES_CFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data"'
 check_PROGRAMS += tests/unit/unit
 tests_unit_unit_CFLAGS = $(UNIT_CFLAGS)
@@ -48,4 +48,7 @@ tests_unit_unit_SOURCES += tests/unit/test_addr.c tests/unit/test_date.c
 tests_unit_unit_SOURCES += tests/unit/test_identity.c tests/unit/test_mailto.c
 tests_unit_unit_SOURCES += tests/unit/test_oauth2.c
 tests_unit_unit_SOURCES += tests/unit/test_keymap.c
+tests_unit_unit_SOURCES += tests/unit/test_autocrypt.c
 tests_unit_unit_SOURCES += tests/unit/test_weed.c
+tests_unit_unit_SOURCES += tests/unit/test_crypto.c tests/unit/test_cryptomsg.c
+tests_unit_unit_SOURCES += tests/unit/test_track.c

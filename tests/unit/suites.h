@@ -43,11 +43,15 @@ void suite_html(void);
 void suite_bodysearch(void);
 void suite_weed(void);
 void suite_err(void);
+void suite_crypto(void);
+void suite_cryptomsg(void);
 void suite_fetch(void);
 void suite_mutf7(void);
 void suite_flowed(void);
 void suite_mda(void);
 void suite_oauth2(void);
 void suite_keymap(void);
+void suite_track(void);
+void suite_autocrypt(void);
 
 #endif

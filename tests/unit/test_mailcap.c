@@ -1,8 +1,10 @@
 #include "config.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -204,6 +206,12 @@ static void test_tempfile_and_run(void)
 	CU_ASSERT_STRING_EQUAL(file + strlen(file) - 5, ".html");
 	CU_ASSERT_EQUAL_FATAL(stat(file, &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+	/* In a directory of its own that only we can enter. */
+	t = xstrdup(file);
+	*strrchr(t, '/') = '\0';
+	CU_ASSERT_NOT_EQUAL(strcmp(t, dir), 0);
+	CU_ASSERT_EQUAL_FATAL(stat(t, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 0777, 0700);
 	CU_ASSERT_EQUAL(mailcap_run(e, file, "text/html", NULL, NULL, &out, NULL, &err), 0);
 	CU_ASSERT_STRING_EQUAL(out.data, "<p>hi</p>");
 
@@ -241,6 +249,8 @@ static void test_tempfile_and_run(void)
 
 	mailcap_tempfile_remove(file);
 	CU_ASSERT_EQUAL(access(file, F_OK), -1);
+	CU_ASSERT_EQUAL(access(t, F_OK), -1);
+	free(t);
 	free(file);
 	file = NULL;
 	/* No nametemplate: text/html still gets .html, others nothing. */
@@ -260,6 +270,54 @@ static void test_tempfile_and_run(void)
 	tutil_rmtree();
 }
 
+/* Ended by SIGTERM while a viewer would have the file open, a process
+ * leaves neither the file nor its directory behind. */
+static void test_tempfile_sigterm(void)
+{
+	const char *dir = tutil_tmpdir();
+	char *old = getenv("TMPDIR") ? xstrdup(getenv("TMPDIR")) : NULL;
+	char path[4096];
+	ssize_t n;
+	int fds[2], status = 0;
+	pid_t pid;
+
+	setenv("TMPDIR", dir, 1);
+	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+	pid = fork();
+	CU_ASSERT_NOT_EQUAL_FATAL(pid, -1);
+	if (pid == 0) {
+		struct err err = ERR_INIT;
+		char *file = NULL;
+
+		close(fds[0]);
+		alarm(10);
+		if (mailcap_tempfile(NULL, "text/plain", "secret", 6, &file, &err) < 0 ||
+		    write(fds[1], file, strlen(file)) < 0)
+			_exit(1);
+		close(fds[1]);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	n = read(fds[0], path, sizeof(path) - 1);
+	close(fds[0]);
+	CU_ASSERT_FATAL(n > 0);
+	path[n] = '\0';
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	kill(pid, SIGTERM);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	*strrchr(path, '/') = '\0';
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	if (old)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old);
+	tutil_rmtree();
+}
+
 void suite_mailcap(void)
 {
 	CU_pSuite s = CU_add_suite("mailcap", NULL, NULL);
@@ -270,4 +328,5 @@ void suite_mailcap(void)
 	CU_add_test(s, "find by type, flags and test=", test_find);
 	CU_add_test(s, "MAILCAPS files in order", test_files);
 	CU_add_test(s, "private temp file, run, no injection", test_tempfile_and_run);
+	CU_add_test(s, "temp file removed on SIGTERM", test_tempfile_sigterm);
 }

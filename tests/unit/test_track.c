@@ -1,0 +1,327 @@
+/* Delivery tracking in lib/: the event journal (events.h), the reader of
+ * delivery reports (dsnparse.h) and the record store (track.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <utime.h>
+
+#include <CUnit/CUnit.h>
+#include <jansson.h>
+
+#include "afile.h"
+#include "dsnparse.h"
+#include "events.h"
+#include "suites.h"
+#include "track.h"
+#include "tutil.h"
+#include "xalloc.h"
+
+/* A fresh directory for records and journal; returns it. */
+static const char *fresh(void)
+{
+	const char *dir = tutil_tmpdir();
+	char *p = xasprintf("%s/track", dir);
+
+	setenv("SUREL_TRACK", p, 1);
+	free(p);
+	p = xasprintf("%s/events.jsonl", dir);
+	setenv("SUREL_EVENTS", p, 1);
+	free(p);
+	return dir;
+}
+
+/* The journal's text (caller frees). */
+static char *journal(void)
+{
+	struct err err = ERR_INIT;
+	char *path = events_path(), *text = NULL;
+	size_t len = 0;
+	int rc = afile_read(path, 0, &text, &len, &err);
+
+	free(path);
+	return rc < 0 ? xstrdup("") : text;
+}
+
+static void test_events_line(void)
+{
+	char *big = xmalloc(3000), *j, *nl;
+	json_t *o;
+
+	fresh();
+	events_log("arrived", "work", "folder", "INBOX", "subject", "a \"quoted\"\n\x01 caf\xc3\xa9 \xff",
+		   "key", (const char *)NULL, (const char *)NULL);
+	memset(big, 'x', 2999);
+	big[2999] = '\0';
+	events_log("sent", NULL, "a", big, "b", big, "c", big, "d", big, (const char *)NULL);
+	j = journal();
+	nl = strchr(j, '\n');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(nl);
+	*nl = '\0';
+	o = json_loads(j, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "type")), "arrived");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "account")), "work");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "subject")),
+			       "a \"quoted\"\n\x01 caf\xc3\xa9 \xef\xbf\xbd");
+	CU_ASSERT(json_is_null(json_object_get(o, "key")));
+	CU_ASSERT(json_is_integer(json_object_get(o, "unix")));
+	CU_ASSERT(json_is_string(json_object_get(o, "time")));
+	json_decref(o);
+	/* The long one: still one valid line, short enough for one write. */
+	CU_ASSERT(strlen(nl + 1) <= EVENTS_LINE_MAX);
+	CU_ASSERT(strchr(nl + 1, '\n') == nl + 1 + strlen(nl + 1) - 1);
+	o = json_loads(nl + 1, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL(o);
+	CU_ASSERT(json_is_null(json_object_get(o, "account")));
+	CU_ASSERT(strlen(json_string_value(json_object_get(o, "a"))) == EVENTS_VALUE_MAX);
+	json_decref(o);
+	free(j);
+	free(big);
+	tutil_rmtree();
+}
+
+/* Past EVENTS_ROTATE_SIZE the journal is renamed to .1 and a new one
+ * started; both are read, the old one first. */
+static void test_events_rotate(void)
+{
+	char *path, *old, *big;
+	size_t n = EVENTS_ROTATE_SIZE + 1;
+	struct stat st;
+
+	fresh();
+	path = events_path();
+	old = xasprintf("%s.1", path);
+	big = xmalloc(n);
+	memset(big, ' ', n);
+	big[n - 1] = '\n';
+	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	events_log("sent", "a", (const char *)NULL);
+	CU_ASSERT(stat(old, &st) == 0 && (size_t)st.st_size > n);
+	CU_ASSERT(stat(path, &st) != 0);
+	events_log("sent", "b", (const char *)NULL);
+	CU_ASSERT(stat(path, &st) == 0 && st.st_size > 0 && st.st_size < 4000);
+	free(big);
+	free(old);
+	free(path);
+	tutil_rmtree();
+}
+
+static void test_events_since(void)
+{
+	struct err err = ERR_INIT;
+	time_t t;
+
+	CU_ASSERT(events_parse_since("@1700000000", 0, &t, &err) == 0 && t == 1700000000);
+	CU_ASSERT(events_parse_since("-30m", 10000, &t, &err) == 0 && t == 10000 - 1800);
+	CU_ASSERT(events_parse_since("-2d", 200000, &t, &err) == 0 && t == 200000 - 172800);
+	CU_ASSERT(events_parse_since("2023-11-14T22:13:20Z", 0, &t, &err) == 0 && t == 1700000000);
+	CU_ASSERT(events_parse_since("2023-11-14", 0, &t, &err) == 0 && t == 1699920000);
+	CU_ASSERT(events_parse_since("yesterday", 0, &t, &err) < 0 && err.code == EX_USAGE);
+	CU_ASSERT(events_parse_since("-5x", 0, &t, &err) < 0);
+	CU_ASSERT(events_parse_since("@12abc", 0, &t, &err) < 0);
+}
+
+static const char postfix_dsn[] =
+	"From: MAILER-DAEMON@mx.example.test (Mail Delivery System)\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=delivery-status;\n"
+	"\tboundary=\"B1\"\n\n"
+	"--B1\nContent-Type: text/plain\n\nsorry\n\n"
+	"--B1\nContent-Type: message/delivery-status\n\n"
+	"Reporting-MTA: dns; mx.example.test\n"
+	"Original-Envelope-Id: Q1.host\n\n"
+	"Final-Recipient: rfc822; bob@example.org\n"
+	"Original-Recipient: rfc822;Bob@example.org\n"
+	"Action: failed\nStatus: 5.1.1\n"
+	"Diagnostic-Code: smtp; 550 5.1.1 <bob@example.org>: Recipient address\n"
+	"    rejected: User unknown\n\n"
+	"Final-Recipient: rfc822; carol@example.org\n"
+	"Action: delayed\nStatus: 4.4.1\n\n"
+	"--B1\nContent-Type: text/rfc822-headers\n\n"
+	"From: me@example.test\nMessage-ID: <orig1@example.test>\nSubject: hi\n\n"
+	"--B1--\n";
+
+static const char qmail_bounce[] =
+	"From: MAILER-DAEMON@mx.example.org\n"
+	"Subject: failure notice\n\n"
+	"Hi. This is the qmail-send program at mx.example.org.\n"
+	"I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+	"This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+	"<dave@example.org>:\n"
+	"Sorry, no mailbox here by that name. (#5.1.1)\n\n"
+	"--- Below this line is a copy of the message.\n\n"
+	"Return-Path: <me@example.test>\n"
+	"Message-ID: <orig2@example.test>\n"
+	"Subject: hello\n\nbody\n";
+
+static void test_dsnparse(void)
+{
+	struct dsn_report *r = dsn_parse(postfix_dsn, strlen(postfix_dsn));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(r->envid, "Q1.host");
+	CU_ASSERT_STRING_EQUAL(r->message_id, "orig1@example.test");
+	CU_ASSERT_STRING_EQUAL(r->reporter, "mx.example.test");
+	CU_ASSERT_EQUAL_FATAL(r->n, 2);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "bob@example.org");
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].original, "Bob@example.org");
+	CU_ASSERT_EQUAL(r->rcpts[0].action, DSN_ACT_FAILED);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].status, "5.1.1");
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].diagnostic,
+			       "550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown");
+	CU_ASSERT_EQUAL(r->rcpts[1].action, DSN_ACT_DELAYED);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[1].diagnostic, "");
+	dsn_report_free(r);
+
+	r = dsn_parse(qmail_bounce, strlen(qmail_bounce));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT(r->qmail);
+	CU_ASSERT_PTR_NULL(r->envid);
+	CU_ASSERT_STRING_EQUAL(r->message_id, "orig2@example.test");
+	CU_ASSERT_EQUAL_FATAL(r->n, 1);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "dave@example.org");
+	CU_ASSERT_EQUAL(r->rcpts[0].action, DSN_ACT_FAILED);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].diagnostic,
+			       "Sorry, no mailbox here by that name. (#5.1.1)");
+	dsn_report_free(r);
+
+	/* Ordinary mail, and a report that names nobody, are no reports. */
+	CU_ASSERT_PTR_NULL(dsn_parse("Subject: x\n\nHi. This is me.\n", 28));
+	CU_ASSERT_PTR_NULL(dsn_parse("Content-Type: multipart/report; boundary=b\n\n--b\n"
+				     "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n--b--\n",
+				     105));
+}
+
+/* A record for id with the recipients given, as flush makes it. */
+static void note(const char *id, const char *mid, const char *a1, enum track_state s1,
+		 const char *a2, enum track_state s2)
+{
+	struct track_rcpt r[2] = { { a1, s1, "250 2.0.0 Ok: queued as 4Xk9" },
+				   { a2, s2, "250 2.0.0 Ok: queued as 4Xk9" } };
+	struct track_msg m = { id, NULL, mid, "work", "me@example.test", 1700000000, r, a2 ? 2 : 1 };
+	struct err err = ERR_INIT;
+
+	CU_ASSERT(track_note(&m, "attempt", NULL, 1700000100, &err) == 0);
+}
+
+static char *rcpt_state(const char *key, const char *addr, char *msg_state)
+{
+	struct err err = ERR_INIT;
+	json_t *rec = track_load(key, &err), *r;
+	char *st = NULL;
+	size_t i;
+
+	if (!rec)
+		return NULL;
+	if (msg_state)
+		strcpy(msg_state, json_string_value(json_object_get(rec, "state")));
+	json_array_foreach(json_object_get(rec, "recipients"), i, r)
+		if (strcmp(json_string_value(json_object_get(r, "address")), addr) == 0)
+			st = xasprintf("%s|%s", json_string_value(json_object_get(r, "state")),
+				       json_string_value(json_object_get(r, "reply")));
+	json_decref(rec);
+	return st;
+}
+
+static void test_match(void)
+{
+	char *s, st[32], *rec_before, *rec_after, *path;
+	size_t len;
+	struct err err = ERR_INIT;
+
+	fresh();
+	note("Q1.host", "orig1@example.test", "bob@example.org", TRACK_ACCEPTED,
+	     "carol@example.org", TRACK_ACCEPTED);
+	s = rcpt_state("<orig1@example.test>", "bob@example.org", st);
+	CU_ASSERT_STRING_EQUAL(s, "accepted|250 2.0.0 Ok: queued as 4Xk9");
+	CU_ASSERT_STRING_EQUAL(st, "accepted");
+	free(s);
+	/* The report: by ENVID, through Original-Recipient's spelling. */
+	CU_ASSERT_EQUAL(track_incoming(postfix_dsn, strlen(postfix_dsn), "work"), 1);
+	s = rcpt_state("Q1.host", "bob@example.org", st);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "bounced|550 5.1.1 <bob@example.org>: Recipient address rejected"));
+	CU_ASSERT_STRING_EQUAL(st, "bounced");
+	free(s);
+	s = rcpt_state("Q1.host", "carol@example.org", NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "delayed|4.4.1"));
+	free(s);
+	/* A late attempt's view does not undo what the report said. */
+	note("Q1.host", NULL, "bob@example.org", TRACK_ACCEPTED, NULL, TRACK_QUEUED);
+	s = rcpt_state("Q1.host", "bob@example.org", NULL);
+	CU_ASSERT(strncmp(s, "bounced|", 8) == 0);
+	free(s);
+
+	/* By Message-ID when there is no ENVID (qmail); a recipient the
+	 * record does not have changes nothing. */
+	note("Q2.host", "orig2@example.test", "dave@example.org", TRACK_ACCEPTED, NULL, TRACK_QUEUED);
+	CU_ASSERT_EQUAL(track_incoming(qmail_bounce, strlen(qmail_bounce), NULL), 1);
+	s = rcpt_state("Q2.host", "dave@example.org", st);
+	CU_ASSERT(strncmp(s, "bounced|Sorry, no mailbox", 25) == 0);
+	free(s);
+	note("Q3.host", "orig3@example.test", "erin@example.org", TRACK_ACCEPTED, NULL, TRACK_QUEUED);
+	path = xasprintf("%s/Q3.host.json", getenv("SUREL_TRACK"));
+	CU_ASSERT(afile_read(path, 0, &rec_before, &len, &err) == 0);
+	{
+		char *other = xstrdup(qmail_bounce), *p = strstr(other, "orig2");
+
+		p[4] = '3';
+		CU_ASSERT_EQUAL(track_incoming(other, strlen(other), NULL), 0);
+		free(other);
+	}
+	/* Unknown message: nothing changes. */
+	{
+		char *unknown = xstrdup(postfix_dsn), *p = strstr(unknown, "Q1.host"), *q;
+
+		p[1] = '9';
+		q = strstr(unknown, "orig1");
+		q[4] = '9';
+		CU_ASSERT_EQUAL(track_incoming(unknown, strlen(unknown), NULL), 0);
+		free(unknown);
+	}
+	CU_ASSERT(afile_read(path, 0, &rec_after, &len, &err) == 0);
+	CU_ASSERT_STRING_EQUAL(rec_before, rec_after);
+	CU_ASSERT_EQUAL(track_incoming("Subject: hi\n\nplain\n", 20, NULL), 0);
+	free(rec_before);
+	free(rec_after);
+	free(path);
+	tutil_rmtree();
+}
+
+static void test_prune(void)
+{
+	struct utimbuf old = { 1000, 1000 };
+	struct err err = ERR_INIT;
+	json_t *j;
+	char *path;
+
+	fresh();
+	note("Q1.host", "a@x", "bob@example.org", TRACK_ACCEPTED, NULL, TRACK_QUEUED);
+	note("Q2.host", "b@x", "bob@example.org", TRACK_ACCEPTED, NULL, TRACK_QUEUED);
+	path = xasprintf("%s/Q1.host.json", getenv("SUREL_TRACK"));
+	CU_ASSERT(utime(path, &old) == 0);
+	track_prune(30, time(NULL));
+	j = track_load("Q1.host", &err);
+	CU_ASSERT_PTR_NULL(j);
+	CU_ASSERT_EQUAL(err.code, EX_NOINPUT);
+	j = track_load("Q2.host", &err);
+	CU_ASSERT_PTR_NOT_NULL(j);
+	json_decref(j);
+	free(path);
+	tutil_rmtree();
+}
+
+void suite_track(void)
+{
+	CU_pSuite s = CU_add_suite("track", NULL, NULL);
+
+	CU_add_test(s, "journal: one valid JSON line per event, bounded", test_events_line);
+	CU_add_test(s, "journal: --since values", test_events_since);
+	CU_add_test(s, "journal: rotated by size", test_events_rotate);
+	CU_add_test(s, "reports: RFC 3464 and qmail-send", test_dsnparse);
+	CU_add_test(s, "records: reports matched by ENVID or Message-ID, else nothing", test_match);
+	CU_add_test(s, "records: pruned after track_days", test_prune);
+}
