@@ -679,6 +679,8 @@ enum composeui_result composeui_run_many(const struct cfg *cfg, const char *acco
 	if (n == 1)
 		return composeui_run(cfg, account, q, kind, origs[0], lens[0]);
 	memset(&s, 0, sizeof(s));
+	buf_init(&s.sec_for);
+	buf_init(&s.sec_note);
 	s.cfg = cfg;
 	s.account = account;
 	if (kind == COMPOSEUI_FORWARD_ATTACH && ask_to(cfg, account, "Forward to: ", &to) < 0)
