@@ -768,9 +768,15 @@ static int upload_group(struct folder *f, const size_t *idx, size_t n, struct er
 		if (rc < 0)
 			break;
 		/* Without APPENDUID the message stays pending: the next run
-		 * finds it among the server's new messages by its digest. */
-		if (uid)
+		 * finds it among the server's new messages by its digest.
+		 * With it, the record is committed at once: a pending append
+		 * that another client removes from the server before the next
+		 * run cannot be told from one that never arrived, and is sent
+		 * again, so the window stays one round trip wide. */
+		if (uid) {
 			syncstate_put(f->ss, uid, u[i].flags, l->e.key);
+			rc = syncstate_commit(f->ss, err);
+		}
 		f->ac->st.pushed++;
 	}
 	for (i = 0; i < nu; i++)
