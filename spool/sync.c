@@ -358,6 +358,10 @@ static void plan_record(struct folder *f, struct syncstate_rec *r)
 		return;
 	}
 	if (!l && rhas) {
+		/* Marked by an earlier run on a server without UIDPLUS:
+		 * nothing more can be done there. */
+		if (!f->info.uidplus && strchr(ri.flags, 'T'))
+			return;
 		if (strcmp(ri.flags, r->flags) != 0) {
 			f->ac->st.conflicts++;
 			log_info("folder '%s': UID %" PRIu32 " removed here, flags changed on the server: removed",
@@ -883,6 +887,9 @@ static int remote_read(struct folder *f, struct err *err)
 			log_warnx("folder '%s': the server renumbered it (UIDVALIDITY %" PRIu32 " -> %" PRIu32 "); matching messages by content",
 				  f->p->local, syncstate_uidvalidity(f->ss), f->info.uidvalidity);
 		syncstate_reset(f->ss, f->info.uidvalidity);
+		/* The numbering is on disk before any record of it is. */
+		if (!ac->o->dry_run && syncstate_save(f->ss, err) < 0)
+			return -1;
 	}
 	if (!live_records(f->ss))
 		f->rematch = 1;

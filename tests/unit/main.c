@@ -57,6 +57,8 @@ static const struct {
 	{ "flowed", suite_flowed },
 	{ "mda", suite_mda },
 	{ "oauth2", suite_oauth2 },
+	{ "syncstate", suite_syncstate },
+	{ "sync", suite_sync },
 };
 
 int main(int argc, char **argv)

@@ -47,4 +47,7 @@ void suite_flowed(void);
 void suite_mda(void);
 void suite_oauth2(void);
 
+void suite_syncstate(void);
+void suite_sync(void);
+
 #endif
