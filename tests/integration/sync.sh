@@ -61,6 +61,17 @@ assert a["dry_run"] is False and a["error"] is None, a' "$T/out" || fail "json: 
 agree "after a conflict"
 ok "removed here, changed there: removed, and counted as a conflict in --json"
 
+# --- a move as surel makes it (the same name in another folder) -----------
+k=$(ls "$M/INBOX/cur" | head -n 1)
+mv "$M/INBOX/cur/$k" "$M/Trash/cur/$k"
+expect_exit 0 "$SPOOL" sync --json
+python3 -c 'import json, sys
+a = json.load(open(sys.argv[1]))["accounts"][0]
+assert a["moved"] == 1 and a["pushed"] == 0 and a["removed_remote"] == 0, a' "$T/out" ||
+	fail "move: $(cat "$T/out")"
+agree "after a move"
+ok "a message moved to another folder is moved on the server (UID MOVE), not copied"
+
 # --- --dry-run ------------------------------------------------------------
 peer append INBOX 2
 expect_exit 0 "$SPOOL" sync --dry-run --json

@@ -287,6 +287,27 @@ static int f_append(struct sync_remote *r, const char *name, const char *data, s
 	return 0;
 }
 
+static int f_move(struct sync_remote *r, const uint32_t *uids, size_t n, const char *name,
+		  uint32_t *newuids, int *moved_out, struct err *err)
+{
+	struct ffolder *to = fk_find(name);
+	size_t i;
+
+	(void)r;
+	(void)err;
+	*moved_out = 1;
+	for (i = 0; i < n; i++) {
+		struct fmsg *m = fk_msg(fk.sel, uids[i]), *t = &to->m[to->n++];
+
+		t->uid = to->uidnext++;
+		memcpy(t->flags, m->flags, 8);
+		t->data = xstrdup(m->data);
+		newuids[i] = t->uid;
+		fk_remove(fk.sel, uids[i]);
+	}
+	return 0;
+}
+
 static void f_close(struct sync_remote *r)
 {
 	free(r);
@@ -302,6 +323,7 @@ static const struct sync_remote_ops fake = {
 	.store = f_store,
 	.expunge = f_expunge,
 	.append = f_append,
+	.move = f_move,
 	.close = f_close,
 };
 
@@ -644,6 +666,38 @@ static void test_renumbered(void)
 	free(state);
 }
 
+/* A message moved to another synced folder as surel moves (same key) is
+ * moved on the server, not removed and uploaded again. */
+static void test_move(void)
+{
+	struct ffolder *in = fk_folder("INBOX", NULL), *ar = fk_folder("Archiv", "Archive");
+	struct maildir_entry *e;
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+	char *src = ldir("INBOX"), *dst = ldir("Archive");
+	size_t n;
+
+	fk_add(in, "keep", "S");
+	fk_add(in, "move me", "S");
+	CU_ASSERT_EQUAL_FATAL(sync_ok(), 0);
+	e = llist("INBOX", &n);
+	CU_ASSERT_EQUAL(maildir_change_flags(src, &e[lfind(e, n, "INBOX", "move me")], "F", "", &err),
+			0);
+	CU_ASSERT_EQUAL(maildir_move(src, &e[lfind(e, n, "INBOX", "move me")], dst, &err), 0);
+	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.moved, 1);
+	CU_ASSERT_EQUAL(st.pushed + st.pulled + st.removed_remote + st.removed_local, 0);
+	CU_ASSERT_EQUAL(fk.appends, 0);
+	CU_ASSERT_EQUAL(in->n, 1);
+	CU_ASSERT_EQUAL_FATAL(ar->n, 1);
+	CU_ASSERT_STRING_EQUAL(ar->m[0].flags, "FS");
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.pushed + st.pulled + st.moved + st.flags_local + st.flags_remote, 0);
+	free(src);
+	free(dst);
+}
+
 static void test_merge_digest(void)
 {
 	char out[8], d1[17], d2[17];
@@ -692,4 +746,5 @@ void suite_sync(void)
 	CU_add_test(s, "the mass-deletion guard", test_guard);
 	CU_add_test(s, "interrupted download and APPEND", test_interrupted);
 	CU_add_test(s, "renumbered folder, lost state", test_renumbered);
+	CU_add_test(s, "a move between synced folders", test_move);
 }
