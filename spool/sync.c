@@ -1276,7 +1276,8 @@ static int find_moves(struct acct *ac, struct pairs *ps, struct side *sd, struct
 			}
 		}
 	}
-	qsort(mv, nmv, sizeof(*mv), cmp_move);
+	if (nmv)
+		qsort(mv, nmv, sizeof(*mv), cmp_move);
 	*mv_out = mv;
 	*nmv_out = nmv;
 	return 0;
