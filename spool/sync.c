@@ -32,8 +32,10 @@
 /* Downloads are committed (batch, then journal) every so many. */
 #define SYNC_BATCH_MSGS 64
 #define SYNC_BATCH_BYTES (4u * 1024 * 1024)
-/* Uploads read ahead and journalled as pending at once. */
+/* Uploads read ahead and journalled as pending at once: so many, or
+ * until so many bytes are in memory. */
 #define SYNC_APPEND_GROUP 64
+#define SYNC_APPEND_BYTES (16u * 1024 * 1024)
 
 /* ---- the merge, digests, tags ---- */
 
@@ -743,15 +745,17 @@ static int uploads(const struct folder *f)
 	return f->ac->sent_upload || !f->p->role || strcmp(f->p->role, "Sent") != 0;
 }
 
-/* Upload a group of messages: journalled as pending first (one commit),
- * then appended, then recorded (one more). */
-static int upload_group(struct folder *f, const size_t *idx, size_t n, struct err *err)
+/* Upload a group of the n messages at idx, as many as SYNC_APPEND_BYTES
+ * allows (at least one; *used_out says how many): journalled as pending
+ * first (one commit), then appended, each recorded as it is. */
+static int upload_group(struct folder *f, const size_t *idx, size_t n, size_t *used_out,
+			struct err *err)
 {
 	struct upmsg *u = xcalloc(n + 1, sizeof(*u));
-	size_t i, nu = 0;
+	size_t i, nu = 0, bytes = 0;
 	int rc = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && (i == 0 || bytes < SYNC_APPEND_BYTES); i++) {
 		struct lmsg *l = &f->lm[idx[i]];
 		char digest[17];
 		uint64_t size;
@@ -768,8 +772,10 @@ static int upload_group(struct folder *f, const size_t *idx, size_t n, struct er
 		}
 		sync_digest(u[nu].data, u[nu].len, digest, &size);
 		syncstate_pend(f->ss, l->e.key, f->info.uidnext, size, digest);
+		bytes += u[nu].len;
 		nu++;
 	}
+	*used_out = i;
 	if (rc == 0)
 		rc = syncstate_commit(f->ss, err);
 	for (i = 0; i < nu && rc == 0; i++) {
@@ -812,7 +818,7 @@ static int upload(struct folder *f, struct err *err)
 	}
 	for (i = 0; i < f->nup; i += k) {
 		k = f->nup - i < SYNC_APPEND_GROUP ? f->nup - i : SYNC_APPEND_GROUP;
-		if (upload_group(f, f->up + i, k, err) < 0)
+		if (upload_group(f, f->up + i, k, &k, err) < 0)
 			return -1;
 	}
 	return 0;
