@@ -926,8 +926,11 @@ static int remote_read(struct folder *f, struct err *err)
 		}
 		for (i = 0; i < f->nri; i++)
 			present += is_new_remote(f, f->ri[i].uid);
-		if (present == f->info.exists)
+		if (present == f->info.exists) {
+			log_debug("folder '%s': %zu changed, %zu gone since MODSEQ %" PRIu64,
+				  f->p->local, f->nri, f->nvan, since);
 			return 0;
+		}
 		log_debug("folder '%s': changes since %" PRIu64 " do not add up (%zu, EXISTS %" PRIu32 "); listing all",
 			  f->p->local, since, present, f->info.exists);
 		free(f->ri);
