@@ -30,5 +30,6 @@ TESTS += tests/integration/oauth2-dovecot.sh tests/integration/oauth2-signin.sh 
 	tests/integration/oauth2-race.sh tests/integration/oauth2-secrets.sh tests/integration/oauth2-postfix.sh \
 	tests/integration/oauth2-edge.sh
 EXTRA_DIST += tests/integration/oauth2-lib.sh
-TESTS += tests/integration/sync.sh tests/integration/sync-plain.sh tests/integration/sync-crash.sh
+TESTS += tests/integration/sync.sh tests/integration/sync-plain.sh tests/integration/sync-crash.sh \
+	tests/integration/sync-nouidplus.sh
 EXTRA_DIST += tests/integration/sync-lib.sh
