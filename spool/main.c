@@ -32,6 +32,8 @@
 #include "out.h"
 #include "path.h"
 #include "rules.h"
+#include "strv.h"
+#include "sync.h"
 #include "track.h"
 #include "view.h"
 #include "watch.h"
@@ -61,6 +63,8 @@ static void usage(FILE *f)
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
+	      "  sync [--all] [--folder F]... [--dry-run] [--json] [--allow-delete]\n"
+	      "                                    two-way sync with the IMAP server\n"
 	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
 	      "  auth [--device|--browser]         sign in to the account's OAuth2 provider\n"
 	      "  events [--follow] [--since TIME]  the event journal, one JSON object per line\n"
@@ -514,6 +518,23 @@ static void put_field(struct buf *out, const char *s)
  * mutt's query_command, so that this command can serve as one.  What was
  * found is printed even when address_cmd failed; the exit status then
  * says so. */
+static int cmd_sync(struct ctx *c, int argc, const struct strv *folders, int all, int dry_run,
+		    int allow_delete, struct err *err)
+{
+	struct sync_opts o;
+
+	if (argc != 0 || (all && (c->account || folders->n)))
+		return err_set(err, EX_USAGE, "sync takes no arguments, and --all no -A or --folder");
+	if (load_cfg(c, err) < 0)
+		return -1;
+	memset(&o, 0, sizeof(o));
+	o.folders = folders->v;
+	o.nfolders = folders->n;
+	o.dry_run = dry_run;
+	o.allow_delete = allow_delete;
+	return sync_run(c->cfg, c->account, all, c->json, &o, err);
+}
+
 static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
 {
 	struct err qerr = ERR_INIT;
@@ -661,6 +682,8 @@ int main(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },
 		{ "folder", required_argument, NULL, 'F' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "allow-delete", no_argument, NULL, 'D' },
 		{ "device", no_argument, NULL, 'd' },
 		{ "browser", no_argument, NULL, 'b' },
 		{ "decrypt", no_argument, NULL, OPT_DECRYPT },
@@ -673,7 +696,8 @@ int main(int argc, char **argv)
 	struct ctx c = { 0 };
 	struct err err = ERR_INIT;
 	const char *cmd, *folder = NULL, *since = NULL;
-	int opt, raw = 0, all = 0, how = 0, follow = 0, rc;
+	struct strv folders = STRV_INIT;
+	int opt, raw = 0, all = 0, how = 0, follow = 0, dry_run = 0, allow_delete = 0, rc;
 
 	log_set_prog("spool");
 	opterr = 0;
@@ -702,11 +726,16 @@ int main(int argc, char **argv)
 		case 'v': c.verbose++; break;
 		case 'j': c.json = 1; break;
 		case 'r': raw = 1; break;
-		case 'F': folder = optarg; break;
+		case 'F':
+			folder = optarg;
+			strv_push(&folders, optarg);
+			break;
 		case 'a': all = 1; break;
 		case OPT_DECRYPT: c.decrypt = 1; break;
 		case 'f': follow = 1; break;
 		case 's': since = optarg; break;
+		case 'n': dry_run = 1; break;
+		case 'D': allow_delete = 1; break;
 		case 'd':
 		case 'b':
 			if (how && how != opt) {
@@ -731,6 +760,8 @@ int main(int argc, char **argv)
 		rc = cmd_show(&c, argc, argv, raw, &err);
 	} else if (strcmp(cmd, "fetch") == 0) {
 		rc = cmd_fetch(&c, argc, folder, all, &err);
+	} else if (strcmp(cmd, "sync") == 0) {
+		rc = cmd_sync(&c, argc, &folders, all, dry_run, allow_delete, &err);
 	} else if (strcmp(cmd, "addresses") == 0) {
 		rc = cmd_addresses(&c, argc, argv, &err);
 	} else if (strcmp(cmd, "watch") == 0) {
@@ -757,6 +788,7 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	cfg_free(c.cfg);
+	strv_release(&folders);
 	if (rc < 0)
 		oauth2_signin_plain(&err);
 	return rc < 0 ? err_report(&err) : 0;

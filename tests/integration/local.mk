@@ -39,3 +39,6 @@ EXTRA_DIST += tests/integration/pgpw-lib.sh
 EXTRA_DIST += tests/integration/pgp-lib.sh
 # Delivery tracking: records, DSN, reports, delay warning, sendq wait, journal.
 TESTS += tests/integration/track-postfix.sh
+TESTS += tests/integration/sync.sh tests/integration/sync-plain.sh tests/integration/sync-crash.sh \
+	tests/integration/sync-nouidplus.sh
+EXTRA_DIST += tests/integration/sync-lib.sh

@@ -66,6 +66,8 @@ static const struct {
 	{ "cryptomsg", suite_cryptomsg },
 	{ "track", suite_track },
 	{ "autocrypt", suite_autocrypt },
+	{ "syncstate", suite_syncstate },
+	{ "sync", suite_sync },
 };
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)

@@ -54,4 +54,7 @@ void suite_keymap(void);
 void suite_track(void);
 void suite_autocrypt(void);
 
+void suite_syncstate(void);
+void suite_sync(void);
+
 #endif
