@@ -142,6 +142,19 @@ expect_exit 0 "$SPOOL" show "$T/mismatch.eml"
 grep -q 'NOT the From address$' "$T/out" || fail "mismatch: text view: $(cat "$T/out")"
 ok "From not matching the key"
 
+# Alice signs protected headers naming Mallory while the outer From is
+# hers: the From shown is the protected one, which no key vouches for.
+pgp_entity "Hello Bob." "From: Mallory <mallory@example.org>" "Subject: inner subject" > "$T/e-pfrom"
+pgp_signed "$A" "$fa" "$T/e-pfrom" > "$T/b-pfrom"
+pgp_message "Alice <alice@example.org>" "outer subject" "$T/b-pfrom" > "$T/pfrom.eml"
+show_json pfrom
+[ "$(jget "$T/pfrom.json" 'j["crypto"]["signatures"][0]["status"], j["crypto"]["signatures"][0]["valid_from_address"], j["subject"]')" = \
+	"('good', False, 'outer subject')" ] || fail "protected From: $(cat "$T/pfrom.json")"
+expect_exit 0 "$SPOOL" show "$T/pfrom.eml"
+grep -q '^From: Mallory <mallory@example.org>$' "$T/out" && grep -q '^Subject: inner subject$' "$T/out" &&
+	grep -q 'NOT the From address$' "$T/out" || fail "protected From: text view: $(cat "$T/out")"
+ok "a protected From that the signer's key does not carry"
+
 # Inline PGP: cleartext signed, and encrypted.
 printf 'Inline hello.\n' | pgp_gpg "$A" -u "$fa" --clearsign > "$T/b-isig"
 { printf 'Content-Type: text/plain; charset=utf-8\n\n'; cat "$T/b-isig"; } > "$T/b-isig2"
