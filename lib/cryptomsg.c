@@ -631,6 +631,9 @@ int cryptomsg_sig_line(const struct crypto_sig *s, struct buf *out)
 		[CRYPTO_SIG_ERROR] = "Signature not checked",
 	};
 	int known = s->status != CRYPTO_SIG_UNKNOWN_KEY && s->status != CRYPTO_SIG_ERROR;
+	/* "Good" only says the text is unchanged since the key signed it;
+	 * whose key it is, the keyring vouches for only from full validity. */
+	int certified = s->status != CRYPTO_SIG_GOOD || s->validity >= CRYPTO_VALIDITY_FULL;
 
 	buf_puts(out, lead[s->status]);
 	if (s->uid) {
@@ -647,7 +650,9 @@ int cryptomsg_sig_line(const struct crypto_sig *s, struct buf *out)
 		buf_puts(out, ": ");
 		codec_sanitize(s->detail, strlen(s->detail), 0, out);
 	}
+	if (!certified)
+		buf_puts(out, " -- the key is NOT certified as the signer's");
 	if (known && !s->valid_from_address)
 		buf_puts(out, " -- NOT the From address");
-	return !(s->status == CRYPTO_SIG_GOOD && s->valid_from_address);
+	return !(s->status == CRYPTO_SIG_GOOD && certified && s->valid_from_address);
 }

@@ -114,6 +114,15 @@ show_json unknown
 [ "$(sigs unknown)" = unknown-key ] || fail "unknown: $(cat "$T/unknown.json")"
 [ "$(jget "$T/unknown.json" 'j["crypto"]["signatures"][0]["uid"]')" = None ] || fail "unknown: a uid"
 ok "unknown key"
+# The stranger's key imported but certified by no one: good, and the
+# line says the key is not certified (validity unknown).
+pgp_gpg "$X" --export "$fx" | pgp_gpg "$B" --import 2> /dev/null
+show_json unknown
+[ "$(sigs unknown)" = good ] || fail "uncertified: $(cat "$T/unknown.json")"
+expect_exit 0 "$SPOOL" show "$T/unknown.eml"
+grep -q "^Signature: Good signature from \"Stranger <stranger@example.org>\", key $fx, validity unknown -- the key is NOT certified as the signer's\$" "$T/out" ||
+	fail "uncertified: $(cat "$T/out")"
+ok "a good signature from an uncertified key says so"
 
 # Signed in 2020 by a key that expired the next day.
 pgp_signed "$A" "$fo" "$T/e-good" 20200101T010000 > "$T/b-old"
