@@ -142,6 +142,11 @@ static void test_learn_without_keys(void)
 	    "Autocrypt: addr=carol@x.test; prefer-encrypt=mutual\n\nx\n";
 	CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 100000), 0);
 	CU_ASSERT_EQUAL(autocrypt_recommend(ac, "carol@x.test", 1, NULL), AUTOCRYPT_DISABLE);
+	/* No Date (or one that does not parse): nothing, not even last_seen. */
+	m = "From: bob@x.test\n\nx\n";
+	CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 1000 + 50 * DAY), 0);
+	m = "From: bob@x.test\nDate: yesterday\n\nx\n";
+	CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 1000 + 50 * DAY), 0);
 	/* Two From addresses, and a delivery report: nothing. */
 	m = "From: bob@x.test, carol@x.test\nDate: Fri, 01 Jan 2100 00:00:00 +0000\n\nx\n";
 	CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 1000 + 50 * DAY), 0);
