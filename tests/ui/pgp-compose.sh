@@ -6,7 +6,8 @@
 # message quotes the decrypted text, is encrypted by default and goes out
 # encrypted, and afterwards the body's marker is nowhere on disk in clear
 # (home, XDG directories, the Maildir, the queue, TMPDIR); the editor's
-# private directory (0700) is scrubbed and removed when surel gets SIGTERM;
+# private directory (0700) is scrubbed and removed when surel gets SIGTERM
+# or SIGHUP and when the editor fails;
 # a message read in the pager teaches Autocrypt its sender's key, which
 # pgp_encrypt = if-possible then uses.
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +52,7 @@ CFG
 cat > "$T/editor" <<ED
 #!/bin/sh
 printf 'Tambahan DRAFTMARK.\n' >> "\$1"
+[ -e "$T/fail" ] && exit 3
 if [ -e "$T/hang" ]; then
 	echo \$\$ > "$T/edpid"
 	stat -c %a "\$(dirname "\$1")" > "$T/edmode"
@@ -153,6 +155,41 @@ wait_for '^SUREL-EXIT (1|143)$' "surel ends on SIGTERM"
 [ -e "$(dirname "$p")" ] && fail "the editor's directory survived SIGTERM"
 kill "$(cat "$T/edpid")" 2> /dev/null || true
 ok "SIGTERM while the editor runs: its 0700 directory and file are gone"
+
+# SIGHUP (the terminal gone) while the editor runs, and an editor that
+# fails: the private directory goes too.
+ui_stop
+rm -f "$T/edpath" "$T/edpid"
+ui_start
+wait_for 'surel: INBOX'
+keys m
+wait_for 'Recall postponed message\? \(y/n\)|^To:'
+screen | grep -q 'Recall' && keys n && wait_for '^To:'
+keys "bob@example.test" Enter
+i=0
+while [ ! -s "$T/edpath" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -s "$T/edpath" ] || fail "the editor never started (SIGHUP)"
+p=$(cat "$T/edpath")
+kill -HUP "$(surel_pid)"
+wait_for '^SUREL-EXIT [0-9]+$' "surel ends on SIGHUP"
+[ -e "$(dirname "$p")" ] && fail "the editor's directory survived SIGHUP"
+kill "$(cat "$T/edpid")" 2> /dev/null || true
+rm -f "$T/hang"
+: > "$T/fail"
+ui_stop
+ui_start
+wait_for 'surel: INBOX'
+keys m
+wait_for 'Recall postponed message\? \(y/n\)|^To:'
+screen | grep -q 'Recall' && keys n && wait_for '^To:'
+keys "bob@example.test" Enter
+wait_for 'failed: exit status 3' "the editor's failure shown"
+ls -d "$TMPDIR"/surel-edit-* > /dev/null 2>&1 && fail "the editor's directory survived its failure"
+rm -f "$T/fail"
+ok "SIGHUP while the editor runs, and a failing editor: the private directory is gone"
 
 # Autocrypt: Dan's key arrives in a header of a plain message; reading it
 # imports the key and records the peer, and if-possible then encrypts.
