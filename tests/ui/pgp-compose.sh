@@ -128,8 +128,9 @@ mkdir -p "$T/r"
 pw_rfc3156 "$m" "$T/r" > /dev/null
 GNUPGHOME="$B" gpg --batch --decrypt "$T/r/cipher" 2> /dev/null | grep -q "^> Rahasia $marker" ||
 	fail "Bob's decryption lacks the quoted text"
-if grep -rl "$marker" "$HOME" "$TMPDIR" "$T" > "$T/found" 2> /dev/null; then
-	fail "the marker is on disk in clear: $(cat "$T/found")"
+# The protected Subject neither (the screen captures aside).
+if grep -rl --exclude=screen --exclude=raw -e "$marker" -e 'Gaji rahasia' "$HOME" "$TMPDIR" "$T" > "$T/found" 2> /dev/null; then
+	fail "the marker or the protected Subject is on disk in clear: $(cat "$T/found")"
 fi
 ok "reading and replying to encrypted mail: decrypted quote, encrypted by default and on the wire; no plaintext on disk"
 
