@@ -47,13 +47,15 @@ maildir = $T/Mail
 pgp_key = $fa
 autocrypt = yes
 CFG
-# The editor adds a line; in "hang" mode it also tells where it works
-# and waits, so the test can kill surel under it.
+# The editor adds a line; in "hang" mode it also leaves a swap file
+# beside it (as vi does), tells where it works and waits, so the test can
+# kill surel under it.
 cat > "$T/editor" <<ED
 #!/bin/sh
 printf 'Tambahan DRAFTMARK.\n' >> "\$1"
 [ -e "$T/fail" ] && exit 3
 if [ -e "$T/hang" ]; then
+	printf 'swap %s\n' "\$(cat "\$1")" > "\$(dirname "\$1")/.draft.eml.swp"
 	echo \$\$ > "$T/edpid"
 	stat -c %a "\$(dirname "\$1")" > "$T/edmode"
 	echo "\$1" > "$T/edpath.tmp" && mv "$T/edpath.tmp" "$T/edpath"
@@ -149,6 +151,7 @@ p=$(cat "$T/edpath")
 [ "$(cat "$T/edmode")" = 700 ] || fail "the editor's directory is mode $(cat "$T/edmode"), not 700"
 case "$p" in "$TMPDIR"/surel-edit-*/*) ;; *) fail "the editor's file is not in a private directory under TMPDIR: $p" ;; esac
 [ -s "$p" ] || fail "the editor's file is empty"
+[ -s "$(dirname "$p")/.draft.eml.swp" ] || fail "the editor left no swap file"
 kill -TERM "$(surel_pid)"
 # ncurses' own SIGTERM handler, which runs after ours, exits 1.
 wait_for '^SUREL-EXIT (1|143)$' "surel ends on SIGTERM"
