@@ -343,7 +343,11 @@ int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, time_t no
 	if (pgpmime_import(h.key.data, h.key.len, &fpr, &err) == 0) {
 		if (!p)
 			p = peer_add(ac, from[0].addr);
-		p->last_seen = p->ac_ts = (long long)date;
+		/* last_seen only moves forward: newer mail without a header
+		 * may have been read before this one. */
+		if ((long long)date > p->last_seen)
+			p->last_seen = (long long)date;
+		p->ac_ts = (long long)date;
 		p->mutual = h.mutual;
 		set_fpr(&p->fpr, fpr);
 		changed = 1;
