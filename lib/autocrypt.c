@@ -311,7 +311,7 @@ int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, time_t no
 	struct header h;
 	struct peer *p;
 	const char *ct;
-	time_t date = now;
+	time_t date;
 	size_t nfrom;
 	char *fpr;
 	int changed = 0;
@@ -323,7 +323,11 @@ int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, time_t no
 	/* Level 1 2.3: one From address, and no delivery reports. */
 	if (nfrom != 1 || !from[0].addr[0] || (ct && strncasecmp(ct, "multipart/report", 16) == 0))
 		goto out;
-	if (msg_date(m, &date) < 0 || date > now)
+	/* A message without a Date (or one that does not parse) has no
+	 * effective date: taking now would let it pass for the newest. */
+	if (msg_date(m, &date) < 0)
+		goto out;
+	if (date > now)
 		date = now;
 	changed = learn_gossip(ac, m, (long long)date);
 	p = peer_find(ac, from[0].addr);
@@ -339,7 +343,11 @@ int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, time_t no
 	if (pgpmime_import(h.key.data, h.key.len, &fpr, &err) == 0) {
 		if (!p)
 			p = peer_add(ac, from[0].addr);
-		p->last_seen = p->ac_ts = (long long)date;
+		/* last_seen only moves forward: newer mail without a header
+		 * may have been read before this one. */
+		if ((long long)date > p->last_seen)
+			p->last_seen = (long long)date;
+		p->ac_ts = (long long)date;
 		p->mutual = h.mutual;
 		set_fpr(&p->fpr, fpr);
 		changed = 1;

@@ -52,7 +52,7 @@ void autocrypt_free(struct autocrypt *ac);
 
 /* Update the state from a message as received (len bytes), following
  * Level 1 2.3: its From address (one mailbox) and Date (not in the
- * future: then now), its Autocrypt header for that address (keydata
+ * future: then now; a message without a Date teaches nothing), its Autocrypt header for that address (keydata
  * imported into the keyring), or its absence; a message older than what
  * the state saw changes nothing.  Autocrypt-Gossip fields in the given
  * message's top-level header (the decrypted inner part, when the reader

@@ -192,19 +192,21 @@ out:
  * held is overwritten before it is unlinked: the draft of an encrypted
  * message must not stay readable in freed blocks of a tmpfs or a
  * journal-less file system.  A SIGTERM or SIGHUP while the editor runs
- * scrubs the file (only async-signal-safe calls there) and then takes its
- * course. */
+ * scrubs the whole directory, the editor's own files in it too (only
+ * async-signal-safe calls there), and then takes its course. */
 static char edit_dir[4096], edit_file[4096 + 16];
 static volatile sig_atomic_t edit_live;
 static struct sigaction edit_old_term, edit_old_hup;
 
-static void scrub(const char *path)
+/* Overwrite the regular file name (in the directory dfd) with zeros and
+ * unlink it; async-signal-safe. */
+static void scrub_at(int dfd, const char *name)
 {
 	static const char zeros[4096];
 	struct stat st;
 	off_t done = 0;
 	ssize_t w;
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd >= 0) {
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -219,36 +221,47 @@ static void scrub(const char *path)
 		}
 		close(fd);
 	}
-	unlink(path);
+	unlinkat(dfd, name, 0);
+}
+
+/* Scrub every file in the editor's directory (its file, and the swap,
+ * backup or emergency files an editor leaves beside it) and remove the
+ * directory.  Async-signal-safe: opendir() may allocate, so the entries
+ * come from getdents64(2); removing entries while reading may hide
+ * others, so the directory is read again until a pass removes nothing. */
+static void edit_dir_remove(void)
+{
+	char dbuf[4096] __attribute__((aligned(8)));
+	int dfd = open(edit_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int pass, removed = 1;
+	ssize_t n, off;
+
+	for (pass = 0; dfd >= 0 && removed && pass < 8; pass++) {
+		removed = 0;
+		lseek(dfd, 0, SEEK_SET);
+		while ((n = getdents64(dfd, dbuf, sizeof(dbuf))) > 0) {
+			for (off = 0; off < n;) {
+				const struct dirent64 *de = (const struct dirent64 *)(dbuf + off);
+
+				off += de->d_reclen;
+				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+					continue;
+				scrub_at(dfd, de->d_name);
+				removed = 1;
+			}
+		}
+	}
+	if (dfd >= 0)
+		close(dfd);
+	rmdir(edit_dir);
 }
 
 static void edit_on_signal(int sig)
 {
-	if (edit_live) {
-		scrub(edit_file);
-		rmdir(edit_dir);
-	}
+	if (edit_live)
+		edit_dir_remove();
 	sigaction(sig, sig == SIGTERM ? &edit_old_term : &edit_old_hup, NULL);
 	raise(sig);
-}
-
-/* Scrub every file in the editor's directory and remove it. */
-static void edit_dir_remove(void)
-{
-	DIR *d = opendir(edit_dir);
-	struct dirent *de;
-	char *p;
-
-	while (d && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		p = path_join(edit_dir, de->d_name);
-		scrub(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(edit_dir);
 }
 
 static void edit_signals(int on)

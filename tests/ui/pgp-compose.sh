@@ -6,7 +6,8 @@
 # message quotes the decrypted text, is encrypted by default and goes out
 # encrypted, and afterwards the body's marker is nowhere on disk in clear
 # (home, XDG directories, the Maildir, the queue, TMPDIR); the editor's
-# private directory (0700) is scrubbed and removed when surel gets SIGTERM;
+# private directory (0700) is scrubbed and removed when surel gets SIGTERM
+# or SIGHUP and when the editor fails;
 # a message read in the pager teaches Autocrypt its sender's key, which
 # pgp_encrypt = if-possible then uses.
 . "$(dirname "$0")/lib.sh"
@@ -46,12 +47,15 @@ maildir = $T/Mail
 pgp_key = $fa
 autocrypt = yes
 CFG
-# The editor adds a line; in "hang" mode it also tells where it works
-# and waits, so the test can kill surel under it.
+# The editor adds a line; in "hang" mode it also leaves a swap file
+# beside it (as vi does), tells where it works and waits, so the test can
+# kill surel under it.
 cat > "$T/editor" <<ED
 #!/bin/sh
 printf 'Tambahan DRAFTMARK.\n' >> "\$1"
+[ -e "$T/fail" ] && exit 3
 if [ -e "$T/hang" ]; then
+	printf 'swap %s\n' "\$(cat "\$1")" > "\$(dirname "\$1")/.draft.eml.swp"
 	echo \$\$ > "$T/edpid"
 	stat -c %a "\$(dirname "\$1")" > "$T/edmode"
 	echo "\$1" > "$T/edpath.tmp" && mv "$T/edpath.tmp" "$T/edpath"
@@ -126,8 +130,9 @@ mkdir -p "$T/r"
 pw_rfc3156 "$m" "$T/r" > /dev/null
 GNUPGHOME="$B" gpg --batch --decrypt "$T/r/cipher" 2> /dev/null | grep -q "^> Rahasia $marker" ||
 	fail "Bob's decryption lacks the quoted text"
-if grep -rl "$marker" "$HOME" "$TMPDIR" "$T" > "$T/found" 2> /dev/null; then
-	fail "the marker is on disk in clear: $(cat "$T/found")"
+# The protected Subject neither (the screen captures aside).
+if grep -rl --exclude=screen --exclude=raw -e "$marker" -e 'Gaji rahasia' "$HOME" "$TMPDIR" "$T" > "$T/found" 2> /dev/null; then
+	fail "the marker or the protected Subject is on disk in clear: $(cat "$T/found")"
 fi
 ok "reading and replying to encrypted mail: decrypted quote, encrypted by default and on the wire; no plaintext on disk"
 
@@ -146,6 +151,7 @@ p=$(cat "$T/edpath")
 [ "$(cat "$T/edmode")" = 700 ] || fail "the editor's directory is mode $(cat "$T/edmode"), not 700"
 case "$p" in "$TMPDIR"/surel-edit-*/*) ;; *) fail "the editor's file is not in a private directory under TMPDIR: $p" ;; esac
 [ -s "$p" ] || fail "the editor's file is empty"
+[ -s "$(dirname "$p")/.draft.eml.swp" ] || fail "the editor left no swap file"
 kill -TERM "$(surel_pid)"
 # ncurses' own SIGTERM handler, which runs after ours, exits 1.
 wait_for '^SUREL-EXIT (1|143)$' "surel ends on SIGTERM"
@@ -153,6 +159,41 @@ wait_for '^SUREL-EXIT (1|143)$' "surel ends on SIGTERM"
 [ -e "$(dirname "$p")" ] && fail "the editor's directory survived SIGTERM"
 kill "$(cat "$T/edpid")" 2> /dev/null || true
 ok "SIGTERM while the editor runs: its 0700 directory and file are gone"
+
+# SIGHUP (the terminal gone) while the editor runs, and an editor that
+# fails: the private directory goes too.
+ui_stop
+rm -f "$T/edpath" "$T/edpid"
+ui_start
+wait_for 'surel: INBOX'
+keys m
+wait_for 'Recall postponed message\? \(y/n\)|^To:'
+screen | grep -q 'Recall' && keys n && wait_for '^To:'
+keys "bob@example.test" Enter
+i=0
+while [ ! -s "$T/edpath" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -s "$T/edpath" ] || fail "the editor never started (SIGHUP)"
+p=$(cat "$T/edpath")
+kill -HUP "$(surel_pid)"
+wait_for '^SUREL-EXIT [0-9]+$' "surel ends on SIGHUP"
+[ -e "$(dirname "$p")" ] && fail "the editor's directory survived SIGHUP"
+kill "$(cat "$T/edpid")" 2> /dev/null || true
+rm -f "$T/hang"
+: > "$T/fail"
+ui_stop
+ui_start
+wait_for 'surel: INBOX'
+keys m
+wait_for 'Recall postponed message\? \(y/n\)|^To:'
+screen | grep -q 'Recall' && keys n && wait_for '^To:'
+keys "bob@example.test" Enter
+wait_for 'failed: exit status 3' "the editor's failure shown"
+ls -d "$TMPDIR"/surel-edit-* > /dev/null 2>&1 && fail "the editor's directory survived its failure"
+rm -f "$T/fail"
+ok "SIGHUP while the editor runs, and a failing editor: the private directory is gone"
 
 # Autocrypt: Dan's key arrives in a header of a plain message; reading it
 # imports the key and records the peer, and if-possible then encrypts.

@@ -1,14 +1,16 @@
 /*
  * autocrypt: the peer state file, the Level 1 recommendation, and the
  * update rules that need no key (dates, missing or invalid headers,
- * delivery reports).  Importing keys from real headers is the
- * integration tests' (tests/ui/pgp-compose.sh, with gpg).
+ * delivery reports), and one header with a key gpg makes; the rest of
+ * importing keys from real headers is the integration tests'
+ * (tests/ui/pgp-compose.sh).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -142,6 +144,11 @@ static void test_learn_without_keys(void)
 	    "Autocrypt: addr=carol@x.test; prefer-encrypt=mutual\n\nx\n";
 	CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 100000), 0);
 	CU_ASSERT_EQUAL(autocrypt_recommend(ac, "carol@x.test", 1, NULL), AUTOCRYPT_DISABLE);
+	/* No Date (or one that does not parse): nothing, not even last_seen. */
+	m = "From: bob@x.test\n\nx\n";
+	CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 1000 + 50 * DAY), 0);
+	m = "From: bob@x.test\nDate: yesterday\n\nx\n";
+	CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 1000 + 50 * DAY), 0);
 	/* Two From addresses, and a delivery report: nothing. */
 	m = "From: bob@x.test, carol@x.test\nDate: Fri, 01 Jan 2100 00:00:00 +0000\n\nx\n";
 	CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 1000 + 50 * DAY), 0);
@@ -149,6 +156,59 @@ static void test_learn_without_keys(void)
 	    "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\nx\n";
 	CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 1000 + 50 * DAY), 0);
 	autocrypt_free(ac);
+	tutil_rmtree();
+}
+
+/* An Autocrypt header with a real key (made by gpg in a throwaway
+ * GNUPGHOME) dated after the key the state knows but before mail
+ * without a header that came later: the key is taken, last_seen stays. */
+static void test_learn_older_header(void)
+{
+	static const char cmd[] =
+		"gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-gen-key "
+		"'Bob <bob@x.test>' ed25519 default never > /dev/null 2>&1 && "
+		"gpg --batch --with-colons --list-keys bob@x.test 2> /dev/null | "
+		"awk -F: '$1 == \"fpr\" { print $10; exit }'";
+	char fpr[128] = "", *home;
+	struct buf hdr = BUF_INIT;
+	struct err err = ERR_INIT;
+	struct autocrypt *ac;
+	const char *got;
+	char *m;
+	FILE *f;
+
+	setup();
+	home = xasprintf("%s/gnupg", root);
+	CU_ASSERT_EQUAL_FATAL(mkdir(home, 0700), 0);
+	setenv("GNUPGHOME", home, 1);
+	f = popen(cmd, "r");
+	if (f) {
+		if (!fgets(fpr, sizeof(fpr), f))
+			fpr[0] = '\0';
+		pclose(f);
+	}
+	fpr[strcspn(fpr, "\n")] = '\0';
+	if (fpr[0] && autocrypt_header("bob@x.test", fpr, 1, &hdr, &err) == 0) {
+		/* Key at 1000, mail without a header 100 days later. */
+		write_state("version 1\npeer bob@x.test 8641000 1000 FB mutual 0 -\n");
+		ac = autocrypt_open("acc");
+		m = xasprintf("From: bob@x.test\nDate: 11 Jan 1970 00:16:40 +0000\n"
+			      "Autocrypt: %s\n\nx\n", hdr.data);
+		CU_ASSERT_EQUAL(autocrypt_learn(ac, m, strlen(m), 200 * DAY), 1);
+		/* The new key, 90 days older than the last mail: stale. */
+		CU_ASSERT_EQUAL(autocrypt_recommend(ac, "bob@x.test", 1, &got), AUTOCRYPT_DISCOURAGE);
+		CU_ASSERT(got && strcmp(got, fpr) == 0);
+		free(m);
+		autocrypt_free(ac);
+	} else {
+		CU_FAIL("gpg could not make a key");
+	}
+	buf_release(&hdr);
+	err_clear(&err);
+	if (system("gpgconf --kill all > /dev/null 2>&1") != 0)
+		CU_FAIL("gpgconf --kill all");
+	unsetenv("GNUPGHOME");
+	free(home);
 	tutil_rmtree();
 }
 
@@ -183,5 +243,6 @@ void suite_autocrypt(void)
 	CU_add_test(s, "recommendation", test_recommend);
 	CU_add_test(s, "state file round trip", test_roundtrip);
 	CU_add_test(s, "learning without keys", test_learn_without_keys);
+	CU_add_test(s, "a key older than mail without a header", test_learn_older_header);
 	CU_add_test(s, "account name as file name", test_account_name);
 }
