@@ -521,27 +521,9 @@ static size_t apply(json_t *rec, const struct dsn_report *rep, time_t now)
 	return changed;
 }
 
-/* Whether the message may be a delivery report at all: a look at the
- * header and the start of the body, so that ordinary mail (all of a
- * fetch) is not parsed whole. */
-static int maybe_report(const char *data, size_t len)
-{
-	static const char qmail[] = "Hi. This is the qmail-send program";
-	size_t n = len < 64 * 1024 ? len : 64 * 1024;
-
-	const char *p = data, *end = data + n;
-
-	while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
-		if (p - data >= 9 && end - p >= 7 && strncasecmp(p - 9, "multipart/report", 16) == 0)
-			return 1;
-		p++;
-	}
-	return memmem(data, n, qmail, sizeof(qmail) - 1) != NULL;
-}
-
 int track_incoming(const char *data, size_t len, const char *account)
 {
-	struct dsn_report *rep = maybe_report(data, len) ? dsn_parse(data, len) : NULL;
+	struct dsn_report *rep = dsn_maybe(data, len) ? dsn_parse(data, len) : NULL;
 	struct err err = ERR_INIT;
 	char *dir, *lock, *id = NULL;
 	json_t *rec;
@@ -557,6 +539,7 @@ int track_incoming(const char *data, size_t len, const char *account)
 	rec = fd >= 0 ? report_rec(dir, rep, &id) : NULL;
 	if (rec && apply(rec, rep, now) > 0) {
 		json_t *ev = add_event(rec, now, "report", NULL, rep->qmail ? "qmail-send bounce" :
+				       rep->plain ? "plain-text bounce" :
 				       "delivery status notification");
 
 		/* The MUA jumps from the original to the report by it. */
