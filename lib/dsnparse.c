@@ -44,6 +44,30 @@ void dsn_report_free(struct dsn_report *r)
 	free(r);
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+char *dsn_xtext_decode(const char *s)
+{
+	char *r = xmalloc(strlen(s) + 1), *o = r;
+
+	for (; *s; s++) {
+		if (*s == '+' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			*o++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+			s += 2;
+		} else if (*s > ' ' && *s < 0x7f && *s != '+' && *s != '=') {
+			*o++ = *s;
+		} else {
+			free(r);
+			return NULL;
+		}
+	}
+	*o = '\0';
+	return r;
+}
+
 /* A copy of p..e without blanks at either end. */
 static char *trimmed(const char *p, const char *e)
 {

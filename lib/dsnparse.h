@@ -52,6 +52,11 @@ struct msg;
 struct dsn_report *dsn_from_msg(const struct msg *m);
 void dsn_report_free(struct dsn_report *r);
 
+/* RFC 3461 xtext decoded (a copy, the caller's), or NULL when s is not
+ * xtext: characters '!' to '~' but '=', and '+' only before two
+ * upper-case hex digits. */
+char *dsn_xtext_decode(const char *s);
+
 /* "failed", "delayed", "delivered" or "other". */
 const char *dsn_action_name(enum dsn_action a);
 

@@ -475,6 +475,14 @@ static json_t *report_rec(const char *dir, const struct dsn_report *rep, char **
 		}
 		if (!j)
 			j = scan(dir, "envid", rep->envid, id_out);
+		/* Some MTAs give the ENVID back as it was on the wire. */
+		if (!j && strchr(rep->envid, '+')) {
+			char *plain = dsn_xtext_decode(rep->envid);
+
+			if (plain)
+				j = scan(dir, "envid", plain, id_out);
+			free(plain);
+		}
 	}
 	if (!j && rep->message_id && rep->message_id[0])
 		j = scan(dir, "message_id", rep->message_id, id_out);

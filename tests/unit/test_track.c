@@ -461,6 +461,22 @@ static void test_match(void)
 	CU_ASSERT_STRING_EQUAL(st, "bounced");
 	free(s);
 	CU_ASSERT_EQUAL(track_incoming(exchange_bounce, strlen(exchange_bounce), NULL), 0);
+	/* An ENVID a report gives back as xtext matches the one sent. */
+	{
+		struct track_rcpt rr = { "bob@example.org", TRACK_ACCEPTED, "250 ok" };
+		struct track_msg mm = { "Q5.host", "my+env", NULL, "work", "me@example.test",
+					1700000000, &rr, 1 };
+		const char *at = strstr(postfix_dsn, "Q1.host");
+		char *x = xasprintf("%.*smy+2Benv%s", (int)(at - postfix_dsn), postfix_dsn, at + 7);
+
+		CU_ASSERT(track_note(&mm, "attempt", NULL, 1700000100, &err) == 0);
+		strstr(x, "orig1")[4] = '0';
+		CU_ASSERT_EQUAL(track_incoming(x, strlen(x), NULL), 1);
+		s = rcpt_state("Q5.host", "bob@example.org", NULL);
+		CU_ASSERT(strncmp(s, "bounced|", 8) == 0);
+		free(s);
+		free(x);
+	}
 	/* Unknown message: nothing changes. */
 	{
 		char *unknown = xstrdup(postfix_dsn), *p = strstr(unknown, "Q1.host"), *q;
