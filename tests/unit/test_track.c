@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include <CUnit/CUnit.h>
@@ -103,6 +105,62 @@ static void test_events_rotate(void)
 	CU_ASSERT(stat(path, &st) != 0);
 	events_log("sent", "b", (const char *)NULL);
 	CU_ASSERT(stat(path, &st) == 0 && st.st_size > 0 && st.st_size < 4000);
+	free(big);
+	free(old);
+	free(path);
+	tutil_rmtree();
+}
+
+/* Lines of the file at path that contain needle. */
+static size_t lines_with(const char *path, const char *needle)
+{
+	struct err err = ERR_INIT;
+	char *text = NULL, *p;
+	size_t len, n = 0;
+
+	if (afile_read(path, 0, &text, &len, &err) < 0)
+		return 0;
+	for (p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* Writers that pass the size together rotate once and lose no line: the
+ * late ones' lines land in the renamed file, and none renames the fresh
+ * one over it. */
+static void test_events_rotate_concurrent(void)
+{
+	enum { WRITERS = 4, LINES = 150 };
+	size_t n = EVENTS_ROTATE_SIZE - 2000, total;
+	char *path, *old, *big;
+	struct stat st;
+	pid_t pid[WRITERS];
+	int i, k, status;
+
+	fresh();
+	path = events_path();
+	old = xasprintf("%s.1", path);
+	big = xmalloc(n);
+	memset(big, ' ', n);
+	big[n - 1] = '\n';
+	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	for (i = 0; i < WRITERS; i++) {
+		pid[i] = fork();
+		CU_ASSERT_FATAL(pid[i] >= 0);
+		if (pid[i] == 0) {
+			for (k = 0; k < LINES; k++)
+				events_log("rotation-test", "w", (const char *)NULL);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < WRITERS; i++)
+		CU_ASSERT(waitpid(pid[i], &status, 0) == pid[i] && WIFEXITED(status) &&
+			  WEXITSTATUS(status) == 0);
+	total = lines_with(old, "\"rotation-test\"") + lines_with(path, "\"rotation-test\"");
+	CU_ASSERT_EQUAL(total, WRITERS * LINES);
+	/* The first file (spaces) is the one kept, rotated once. */
+	CU_ASSERT(stat(old, &st) == 0 && (size_t)st.st_size > n);
 	free(big);
 	free(old);
 	free(path);
@@ -526,6 +584,8 @@ void suite_track(void)
 	CU_add_test(s, "journal: one valid JSON line per event, bounded", test_events_line);
 	CU_add_test(s, "journal: --since values", test_events_since);
 	CU_add_test(s, "journal: rotated by size", test_events_rotate);
+	CU_add_test(s, "journal: concurrent writers rotate once, lose nothing",
+		    test_events_rotate_concurrent);
 	CU_add_test(s, "reports: RFC 3464 and qmail-send", test_dsnparse);
 	CU_add_test(s, "reports: Exim, Sendmail, Exchange plain-text bounces", test_plain_bounces);
 	CU_add_test(s, "records: reports matched by ENVID or Message-ID, else nothing", test_match);
