@@ -39,3 +39,4 @@ EXTRA_DIST += tests/integration/pgpw-lib.sh
 EXTRA_DIST += tests/integration/pgp-lib.sh
 # Delivery tracking: records, DSN, reports, delay warning, sendq wait, journal.
 TESTS += tests/integration/track-postfix.sh
+TESTS += tests/integration/track-events.sh
