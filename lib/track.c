@@ -500,6 +500,13 @@ static size_t apply(json_t *rec, const struct dsn_report *rep, time_t now)
 		enum track_state cur, st;
 		struct buf why = BUF_INIT;
 
+		/* Original-Recipient as sent in ORCPT, still in xtext. */
+		if (!r && strchr(x->original, '+')) {
+			char *plain = dsn_xtext_decode(x->original);
+
+			r = plain ? find_rcpt(rec, plain) : NULL;
+			free(plain);
+		}
 		if (!r)
 			r = find_rcpt(rec, x->final);
 		if (!r)

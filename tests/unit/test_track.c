@@ -535,6 +535,26 @@ static void test_match(void)
 		free(s);
 		free(x);
 	}
+	/* An Original-Recipient left in xtext, the final one forwarded. */
+	{
+		static const char fwd[] =
+			"Message-ID: <r6@mx.example.org>\n"
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+			"--b\nContent-Type: message/delivery-status\n\n"
+			"Reporting-MTA: dns; mx.example.org\nOriginal-Envelope-Id: Q6.host\n\n"
+			"Final-Recipient: rfc822; kim@elsewhere.example\n"
+			"Original-Recipient: rfc822;kim+2Blists@example.org\n"
+			"Action: failed\nStatus: 5.1.1\n\n--b--\n";
+		struct track_rcpt rr = { "kim+lists@example.org", TRACK_ACCEPTED, "250 ok" };
+		struct track_msg mm = { "Q6.host", NULL, NULL, "work", "me@example.test",
+					1700000000, &rr, 1 };
+
+		CU_ASSERT(track_note(&mm, "attempt", NULL, 1700000100, &err) == 0);
+		CU_ASSERT_EQUAL(track_incoming(fwd, strlen(fwd), NULL), 1);
+		s = rcpt_state("Q6.host", "kim+lists@example.org", NULL);
+		CU_ASSERT(strncmp(s, "bounced|5.1.1", 13) == 0);
+		free(s);
+	}
 	/* Unknown message: nothing changes. */
 	{
 		char *unknown = xstrdup(postfix_dsn), *p = strstr(unknown, "Q1.host"), *q;
