@@ -44,6 +44,30 @@ void dsn_report_free(struct dsn_report *r)
 	free(r);
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+char *dsn_xtext_decode(const char *s)
+{
+	char *r = xmalloc(strlen(s) + 1), *o = r;
+
+	for (; *s; s++) {
+		if (*s == '+' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			*o++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+			s += 2;
+		} else if (*s > ' ' && *s < 0x7f && *s != '+' && *s != '=') {
+			*o++ = *s;
+		} else {
+			free(r);
+			return NULL;
+		}
+	}
+	*o = '\0';
+	return r;
+}
+
 /* A copy of p..e without blanks at either end. */
 static char *trimmed(const char *p, const char *e)
 {
@@ -268,6 +292,227 @@ static struct dsn_report *read_qmail(const char *text, size_t len)
 	return r;
 }
 
+/* The plain-text bounces of MTAs that predate RFC 3464 or do not use it
+ * by default, each read only from its fixed wording: a sign line that
+ * says which MTA wrote it, the list of recipients below a heading (an
+ * address alone on a line, or Exchange 5.5's "ADDRESS on DATE"; the lines
+ * under it are its diagnostic), and the returned message inline after a
+ * copy line or attached as message/rfc822 or text/rfc822-headers.  Every
+ * marker must start a line, so a bounce quoted in a reply is not one.
+ * Nothing here guesses: a report without the returned Message-ID names
+ * no message, and track.h marks only a recipient its record has. */
+struct shape {
+	const char *sign;
+	const char *list;        /* the list starts below this line */
+	const char *end;         /* and ends at this one (else at the text's end) */
+	const char *copy[4];     /* the returned message follows one of these */
+	enum dsn_action action;
+	const char *status;
+};
+
+static const struct shape shapes[] = {
+	/* Exim's bounce_message_file default. */
+	{ "This message was created automatically by mail delivery software.",
+	  "The following address(es) failed:", "------ This is a copy of the message",
+	  { "------ This is a copy of the message, including all the headers. ------",
+	    "------ This is a copy of the message's headers. ------" },
+	  DSN_ACT_FAILED, "5.0.0" },
+	/* Sendmail before MIME reports (and with SendMimeErrors off). */
+	{ "----- The following addresses had permanent fatal errors -----",
+	  "----- The following addresses had permanent fatal errors -----",
+	  "----- Transcript of session follows -----",
+	  { "----- Original message follows -----", "----- Message header follows -----",
+	    "----- Unsent message follows -----", "----- Returned message follows -----" },
+	  DSN_ACT_FAILED, "5.0.0" },
+	{ "----- The following addresses had transient non-fatal errors -----",
+	  "----- The following addresses had transient non-fatal errors -----",
+	  "----- Transcript of session follows -----",
+	  { "----- Original message follows -----", "----- Message header follows -----",
+	    "----- Unsent message follows -----", "----- Returned message follows -----" },
+	  DSN_ACT_DELAYED, "4.0.0" },
+	/* Exchange 2007 and later as plain text: the administrators' part
+	 * has the remote's reply under each address. */
+	{ "Delivery has failed to these recipients or groups:",
+	  "Diagnostic information for administrators:", "Original message headers:",
+	  { "Original message headers:" }, DSN_ACT_FAILED, "5.0.0" },
+	/* Exchange 5.5 and 2000, the original attached. */
+	{ "Your message did not reach some or all of the intended recipients.",
+	  "The following recipient(s) could not be reached:", NULL, { NULL },
+	  DSN_ACT_FAILED, "5.0.0" },
+	/* Lotus Notes/Domino, the original attached; the reason follows
+	 * "because:" below the list. */
+	{ "was not delivered to:", "was not delivered to:", NULL, { NULL },
+	  DSN_ACT_FAILED, "5.0.0" },
+};
+
+/* Where marker starts a line of p..e (after blanks), or anywhere in a
+ * line when mid, or NULL; *after is set to the start of the next line. */
+static const char *line_at(const char *p, const char *e, const char *marker, int mid,
+			   const char **after)
+{
+	size_t mlen = strlen(marker);
+	const char *q = p, *nl;
+
+	while (q < e && (q = memmem(q, (size_t)(e - q), marker, mlen)) != NULL) {
+		const char *b = q;
+
+		while (b > p && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (mid || b == p || b[-1] == '\n') {
+			nl = memchr(q, '\n', (size_t)(e - q));
+			if (after)
+				*after = nl ? nl + 1 : e;
+			return q;
+		}
+		q += mlen;
+	}
+	return NULL;
+}
+
+/* The address a list line names, or NULL: "a@b", "<a@b>", "a@b:" alone,
+ * or "a@b on DATE". */
+static char *list_addr(const char *p, const char *nl)
+{
+	const char *s, *e, *sp;
+
+	while (p < nl && (*p == ' ' || *p == '\t'))
+		p++;
+	e = nl;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	sp = memchr(p, ' ', (size_t)(e - p));
+	if (sp && (e - sp < 4 || strncmp(sp, " on ", 4) != 0))
+		return NULL;
+	if (sp)
+		e = sp;
+	if (e > p && e[-1] == ':')
+		e--;
+	if (e - p >= 2 && *p == '<' && e[-1] == '>') {
+		p++;
+		e--;
+	}
+	for (s = p; s < e; s++)
+		if (*s == '<' || *s == '>' || *s == '\t' || *s == '"' || *s == '(' || *s == ',')
+			return NULL;
+	s = memchr(p, '@', (size_t)(e - p));
+	if (!s || s == p || s == e - 1 || memchr(s + 1, '@', (size_t)(e - s - 1)))
+		return NULL;
+	return xstrndup(p, (size_t)(e - p));
+}
+
+/* The recipients listed between p and e, with the lines below each. */
+static void read_list(struct dsn_report *r, const struct shape *sh, const char *p, const char *e)
+{
+	struct dsn_rcpt *x = NULL;
+	struct buf diag = BUF_INIT;
+	const char *nl;
+	char *a;
+
+	for (; p < e; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		if (!nl)
+			nl = e;
+		a = list_addr(p, nl);
+		if (a) {
+			if (x)
+				x->diagnostic = buf_detach(&diag, NULL);
+			x = add_rcpt(r);
+			x->final = a;
+			x->original = xstrdup("");
+			x->action = sh->action;
+			x->status = xstrdup(sh->status);
+		} else if (x) {
+			char *t = trimmed(p, nl);
+
+			if (t[0] && diag.len)
+				buf_putc(&diag, ' ');
+			buf_puts(&diag, t);
+			free(t);
+		}
+	}
+	if (x)
+		x->diagnostic = buf_detach(&diag, NULL);
+	buf_release(&diag);
+}
+
+/* The Message-ID of the returned message attached to m, or NULL. */
+static char *attached_id(const struct msg *m)
+{
+	struct buf b = BUF_INIT;
+	char *id = NULL;
+	size_t i;
+
+	for (i = 0; !id && i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		const char *t = msg_part_type(p);
+
+		if (strcmp(t, "message/rfc822") == 0 || strcmp(t, "text/rfc822-headers") == 0) {
+			buf_reset(&b);
+			msg_part_decode(p, &b);
+			id = returned_id(b.data ? b.data : "", b.len);
+		}
+	}
+	buf_release(&b);
+	return id;
+}
+
+static struct dsn_report *read_shape(const struct msg *m, const char *text, size_t len)
+{
+	const char *e = text + len, *head = len > 4096 ? text + 4096 : e, *sp, *lp, *le, *cp = NULL;
+	const struct shape *sh = NULL;
+	struct dsn_report *r;
+	size_t i, k;
+
+	for (i = 0; !sh && i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		if (line_at(text, head, shapes[i].sign, 0, NULL))
+			sh = &shapes[i];
+	if (!sh || !(sp = line_at(text, e, sh->sign, 0, NULL)) ||
+	    !line_at(sp, e, sh->list, 1, &lp))
+		return NULL;
+	le = sh->end ? line_at(lp, e, sh->end, 0, NULL) : NULL;
+	if (!le)
+		le = e;
+	for (k = 0; !cp && k < 4 && sh->copy[k]; k++)
+		if (line_at(le, e, sh->copy[k], 0, &cp) == NULL)
+			cp = NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->reporter = xstrdup("");
+	r->plain = 1;
+	read_list(r, sh, lp, le);
+	if (cp) {
+		/* Exim says how much of a long body it kept before the copy. */
+		while (cp < e && strncmp(cp, "------ ", 7) == 0) {
+			const char *nl = memchr(cp, '\n', (size_t)(e - cp));
+
+			cp = nl ? nl + 1 : e;
+		}
+		while (cp < e && (*cp == '\n' || *cp == '\r'))
+			cp++;
+		r->message_id = returned_id(cp, (size_t)(e - cp));
+	}
+	if (!r->message_id)
+		r->message_id = attached_id(m);
+	return r;
+}
+
+int dsn_maybe(const char *data, size_t len)
+{
+	size_t n = len < 64 * 1024 ? len : 64 * 1024, i;
+	const char *p = data, *end = data + n;
+
+	while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
+		if (p - data >= 9 && end - p >= 7 && strncasecmp(p - 9, "multipart/report", 16) == 0)
+			return 1;
+		p++;
+	}
+	if (memmem(data, n, "Hi. This is the qmail-send program", 34))
+		return 1;
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		if (memmem(data, n, shapes[i].sign, strlen(shapes[i].sign)))
+			return 1;
+	return 0;
+}
+
 struct dsn_report *dsn_parse(const char *data, size_t len)
 {
 	struct msg *m = msg_parse(data, len, 0);
@@ -290,9 +535,13 @@ struct dsn_report *dsn_from_msg(const struct msg *m)
 		text = msg_text_n(m, &tlen);
 		if (text && tlen > 40 && strncmp(text, "Hi. This is the qmail-send program", 34) == 0)
 			r = read_qmail(text, tlen);
+		else if (text)
+			r = read_shape(m, text, tlen);
 		free(text);
 	}
-	if (r && r->n == 0) {
+	/* A plain-text bounce is about a message only by the Message-ID
+	 * of the copy it returns. */
+	if (r && (r->n == 0 || (r->plain && !r->message_id))) {
 		dsn_report_free(r);
 		r = NULL;
 	}

@@ -1,9 +1,11 @@
 /*
  * dsnparse: reading a delivery report that arrives as mail: the RFC 3464
  * multipart/report; report-type=delivery-status (also RFC 6533's
- * message/global-delivery-status), and the one non-standard bounce whose
- * shape is fixed enough to read safely, qmail-send's "Hi. This is the
- * qmail-send program" (Exchange and most others send RFC 3464 reports).
+ * message/global-delivery-status), and the non-standard bounces whose
+ * wording is fixed enough to read safely: qmail-send's "Hi. This is the
+ * qmail-send program", Exim's, old Sendmail's, Exchange's (5.5/2000 and
+ * the 2007+ plain-text form) and Lotus Notes' plain-text bounces, each
+ * only with the returned message's Message-ID.
  * It only reads; matching a report to a message sent is track.h's job.
  * Ownership: dsn_parse()'s result is the caller's, freed with
  * dsn_report_free(); the input is not kept.
@@ -34,10 +36,14 @@ struct dsn_report {
 	char *reporter;     /* Reporting-MTA name, "" when none */
 	char *own_id;       /* the report's own Message-ID without <>, or NULL */
 	int qmail;          /* read from a qmail-send bounce */
+	int plain;          /* read from another plain-text bounce */
 	struct dsn_rcpt *rcpts;
 	size_t n;
 };
 
+/* Whether the first 64 KiB of a message may hold a report: a cheap look
+ * so that ordinary mail is not parsed whole. */
+int dsn_maybe(const char *data, size_t len);
 /* The report in the len bytes of a message, or NULL when the message is
  * not one (or names no recipient). */
 struct dsn_report *dsn_parse(const char *data, size_t len);
@@ -45,6 +51,11 @@ struct dsn_report *dsn_parse(const char *data, size_t len);
 struct msg;
 struct dsn_report *dsn_from_msg(const struct msg *m);
 void dsn_report_free(struct dsn_report *r);
+
+/* RFC 3461 xtext decoded (a copy, the caller's), or NULL when s is not
+ * xtext: characters '!' to '~' but '=', and '+' only before two
+ * upper-case hex digits. */
+char *dsn_xtext_decode(const char *s);
 
 /* "failed", "delayed", "delivered" or "other". */
 const char *dsn_action_name(enum dsn_action a);

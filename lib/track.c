@@ -475,6 +475,14 @@ static json_t *report_rec(const char *dir, const struct dsn_report *rep, char **
 		}
 		if (!j)
 			j = scan(dir, "envid", rep->envid, id_out);
+		/* Some MTAs give the ENVID back as it was on the wire. */
+		if (!j && strchr(rep->envid, '+')) {
+			char *plain = dsn_xtext_decode(rep->envid);
+
+			if (plain)
+				j = scan(dir, "envid", plain, id_out);
+			free(plain);
+		}
 	}
 	if (!j && rep->message_id && rep->message_id[0])
 		j = scan(dir, "message_id", rep->message_id, id_out);
@@ -492,6 +500,13 @@ static size_t apply(json_t *rec, const struct dsn_report *rep, time_t now)
 		enum track_state cur, st;
 		struct buf why = BUF_INIT;
 
+		/* Original-Recipient as sent in ORCPT, still in xtext. */
+		if (!r && strchr(x->original, '+')) {
+			char *plain = dsn_xtext_decode(x->original);
+
+			r = plain ? find_rcpt(rec, plain) : NULL;
+			free(plain);
+		}
 		if (!r)
 			r = find_rcpt(rec, x->final);
 		if (!r)
@@ -521,27 +536,9 @@ static size_t apply(json_t *rec, const struct dsn_report *rep, time_t now)
 	return changed;
 }
 
-/* Whether the message may be a delivery report at all: a look at the
- * header and the start of the body, so that ordinary mail (all of a
- * fetch) is not parsed whole. */
-static int maybe_report(const char *data, size_t len)
-{
-	static const char qmail[] = "Hi. This is the qmail-send program";
-	size_t n = len < 64 * 1024 ? len : 64 * 1024;
-
-	const char *p = data, *end = data + n;
-
-	while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
-		if (p - data >= 9 && end - p >= 7 && strncasecmp(p - 9, "multipart/report", 16) == 0)
-			return 1;
-		p++;
-	}
-	return memmem(data, n, qmail, sizeof(qmail) - 1) != NULL;
-}
-
 int track_incoming(const char *data, size_t len, const char *account)
 {
-	struct dsn_report *rep = maybe_report(data, len) ? dsn_parse(data, len) : NULL;
+	struct dsn_report *rep = dsn_maybe(data, len) ? dsn_parse(data, len) : NULL;
 	struct err err = ERR_INIT;
 	char *dir, *lock, *id = NULL;
 	json_t *rec;
@@ -557,6 +554,7 @@ int track_incoming(const char *data, size_t len, const char *account)
 	rec = fd >= 0 ? report_rec(dir, rep, &id) : NULL;
 	if (rec && apply(rec, rep, now) > 0) {
 		json_t *ev = add_event(rec, now, "report", NULL, rep->qmail ? "qmail-send bounce" :
+				       rep->plain ? "plain-text bounce" :
 				       "delivery status notification");
 
 		/* The MUA jumps from the original to the report by it. */

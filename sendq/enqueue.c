@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "date.h"
+#include "dsnparse.h"
 #include "enqueue.h"
 #include "events.h"
 #include "msg.h"
@@ -584,7 +585,7 @@ static void write_head(const struct head *h, const char *end, const char *domain
 static int set_dsn(const struct enqueue_opts *o, struct queue_env *env, struct err *err)
 {
 	char *notify = o->dsn_notify ? xstrdup(o->dsn_notify) : NULL;
-	char *ret = o->dsn_ret ? xstrdup(o->dsn_ret) : NULL, *p;
+	char *ret = o->dsn_ret ? xstrdup(o->dsn_ret) : NULL, *envid = NULL, *p;
 	size_t n;
 	int rc = -1;
 
@@ -613,8 +614,24 @@ static int set_dsn(const struct enqueue_opts *o, struct queue_env *env, struct e
 		err_set(err, EX_USAGE, "bad -R value '%.80s' (FULL or HDRS)", o->dsn_ret);
 		goto out;
 	}
-	rc = queue_env_set_dsn(env, notify, ret, o->envid, err);
+	/* sendmail's -V takes the ENVID as it goes on the wire, xtext; the
+	 * envelope keeps it decoded (the relay encodes it again, and
+	 * reports such as Postfix's give it back decoded). */
+	if (o->envid) {
+		envid = dsn_xtext_decode(o->envid);
+		for (p = envid; p && *p; p++)
+			if (*p <= ' ' || *p >= 0x7f)
+				break;
+		if (!envid || *p || !envid[0] || strlen(envid) > 100) {
+			err_set(err, EX_USAGE,
+				"bad -V value '%.80s' (RFC 3461 xtext of at most 100 printable characters)",
+				o->envid);
+			goto out;
+		}
+	}
+	rc = queue_env_set_dsn(env, notify, ret, envid, err);
 out:
+	free(envid);
 	free(notify);
 	free(ret);
 	return rc;

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "maildir.h"
 #include "msg.h"
 #include "oauth2.h"
+#include "path.h"
 #include "relay.h"
 #include "track.h"
 #include "worker.h"
@@ -711,9 +714,47 @@ void flush_track(const struct cfg *cfg, const struct queue_env *e, const char *b
 	free(t);
 }
 
+/* Whether a file in Maildir folder dir's new/ or cur/ has needle in its
+ * first 8 KiB (the header of a report we wrote). */
+static int folder_has(const char *dir, const char *needle)
+{
+	static const char *const subs[] = { "new", "cur" };
+	char head[8192];
+	int found = 0;
+	size_t k;
+
+	for (k = 0; k < 2 && !found; k++) {
+		char *sub = path_join(dir, subs[k]);
+		DIR *d = opendir(sub);
+		struct dirent *de;
+
+		while (d && !found && (de = readdir(d)) != NULL) {
+			char *p;
+			ssize_t got;
+			int fd;
+
+			if (de->d_name[0] == '.')
+				continue;
+			p = path_join(sub, de->d_name);
+			fd = open(p, O_RDONLY | O_CLOEXEC);
+			got = fd >= 0 ? read(fd, head, sizeof(head)) : -1;
+			found = got > 0 && memmem(head, (size_t)got, needle, strlen(needle)) != NULL;
+			if (fd >= 0)
+				close(fd);
+			free(p);
+		}
+		if (d)
+			closedir(d);
+		free(sub);
+	}
+	return found;
+}
+
 /* The one delay warning (flush.h) for e, deferred since it was queued
- * delay_warning ago; stored before the envelope says so, so a crash
- * repeats it rather than losing it. */
+ * delay_warning ago.  Exactly once across crashes: the envelope says
+ * "pending" durably before the report is stored, and "warned" after; a
+ * run that finds "pending" looks for the report (its Message-ID is made
+ * of the queue id) before storing it again. */
 static void warn_delay(struct run *r, struct queue_env *e, const struct cfg_account *a,
 		       const char *body, size_t len)
 {
@@ -729,6 +770,24 @@ static void warn_delay(struct run *r, struct queue_env *e, const struct cfg_acco
 		deferred += queue_env_rcpt_status(e, i) == QUEUE_RCPT_DEFERRED;
 	if (deferred == 0 || !owner)
 		return;
+	if (queue_env_delay_pending(e)) {
+		char *dir = maildir_folder_path(cfg_get(owner, "maildir"), "INBOX");
+		char *needle = xasprintf(".delay.%s@", queue_env_id(e));
+		int there = folder_has(dir, needle);
+
+		free(dir);
+		free(needle);
+		if (there) {
+			queue_env_set_delay_warned(e);
+			return;
+		}
+	} else {
+		queue_env_set_delay_pending(e);
+		if (queue_save_envelope(r->q, e, &err) < 0) {
+			log_warnx("%s: cannot record the delay warning: %s", queue_env_id(e), err.msg);
+			return;
+		}
+	}
 	bounce_make_delay(e, body, len, r->host, r->now, &b);
 	if (store(owner, "INBOX", b.data, b.len, NULL, &err) < 0) {
 		log_warnx("%s: cannot store the delay warning: %s", queue_env_id(e), err.msg);

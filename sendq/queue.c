@@ -83,6 +83,7 @@ struct queue_env {
 	char *dsn_ret;            /* -R, NULL: HDRS */
 	char *envid;              /* -V, NULL: the id */
 	int delay_warned;
+	int delay_pending;        /* the warning may be stored: look first */
 	struct rcpt *rcpt;
 	size_t nrcpt;
 	size_t rcpt_cap;
@@ -329,6 +330,17 @@ int queue_env_delay_warned(const struct queue_env *e)
 void queue_env_set_delay_warned(struct queue_env *e)
 {
 	e->delay_warned = 1;
+	e->delay_pending = 0;
+}
+
+int queue_env_delay_pending(const struct queue_env *e)
+{
+	return e->delay_pending;
+}
+
+void queue_env_set_delay_pending(struct queue_env *e)
+{
+	e->delay_pending = !e->delay_warned;
 }
 
 /* --- the store ---------------------------------------------------------- */

@@ -127,6 +127,10 @@ int queue_env_envid_set(const struct queue_env *e);
 /* Whether the one delay warning (delay_warning) was made. */
 int queue_env_delay_warned(const struct queue_env *e);
 void queue_env_set_delay_warned(struct queue_env *e);
+/* Whether the warning was about to be stored when the envelope was last
+ * saved: it may be in the INBOX already (no effect once warned). */
+int queue_env_delay_pending(const struct queue_env *e);
+void queue_env_set_delay_pending(struct queue_env *e);
 
 /* --- the store ---------------------------------------------------------- */
 

@@ -38,6 +38,8 @@ void queue_env_format(const struct queue_env *e, struct buf *out)
 		buf_printf(out, "envid %s\n", queue_env_envid(e));
 	if (queue_env_delay_warned(e))
 		buf_puts(out, "delay_warned 1\n");
+	if (queue_env_delay_pending(e))
+		buf_puts(out, "delay_pending 1\n");
 	for (i = 0; i < n; i++)
 		buf_printf(out, "rcpt %s %s\n", queue_rcpt_status_name(queue_env_rcpt_status(e, i)),
 			   queue_env_rcpt_addr(e, i));
@@ -150,6 +152,8 @@ static int parse_line(struct queue_env *e, char *key, char *val, const char *nam
 			goto bad;
 	} else if (strcmp(key, "delay_warned") == 0) {
 		queue_env_set_delay_warned(e);
+	} else if (strcmp(key, "delay_pending") == 0) {
+		queue_env_set_delay_pending(e);
 	} else if (strcmp(key, "rcpt") == 0) {
 		sp = strchr(val, ' ');
 		if (!sp)

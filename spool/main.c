@@ -433,6 +433,42 @@ static int rule_dir(struct ctx *c, struct buf *head, char **dir_out, struct err 
 	return rc;
 }
 
+/* Whether dir is root or a folder below it (trailing '/' ignored). */
+static int below(const char *dir, const char *root)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return strncmp(dir, root, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
+}
+
+/* The account a message stored in dir was delivered for: -A's, else the
+ * one whose maildir holds dir, the default account first; NULL when none
+ * is known (a path outside every account's maildir, or no usable
+ * configuration). */
+static const char *delivered_for(struct ctx *c, const char *dir)
+{
+	struct err e = ERR_INIT;
+	const struct cfg_account *a;
+	const char *root;
+	size_t i;
+
+	if (c->account)
+		return c->account;
+	if (load_cfg(c, &e) < 0)
+		return NULL;
+	for (i = 0; i <= cfg_account_count(c->cfg); i++) {
+		a = i == 0 ? cfg_account_find(c->cfg, NULL, &e) : cfg_account_at(c->cfg, i - 1);
+		if (!a)
+			continue;
+		root = cfg_get(a, "maildir");
+		if (root && below(dir, root))
+			return cfg_account_name(a);
+	}
+	return NULL;
+}
+
 /* The journal's "arrived" event and the delivery reports' match
  * (lib/track.h) for a message stored at path in Maildir dir; m holds it
  * whole (mda_read()). */
@@ -446,7 +482,7 @@ static void arrived(struct ctx *c, const char *dir, const char *path, const stru
 	folder = folder ? folder + 1 : dir;
 	if (folder[0] == '.')
 		folder++;
-	track_arrived(c->account, folder, key, m->data ? m->data : "", m->len);
+	track_arrived(delivered_for(c, dir), folder, key, m->data ? m->data : "", m->len);
 	free(key);
 }
 
@@ -493,6 +529,8 @@ static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struct err *err)
 {
 	struct fetch_opts o = { folder, isatty(STDERR_FILENO) };
+	const struct cfg_account *a;
+	struct err e = ERR_INIT;
 
 	if (argc != 0 || (all && (c->account || folder))) {
 		return err_set(err, EX_USAGE, "fetch takes no arguments, and --all no -A or --folder");
@@ -501,7 +539,10 @@ static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struc
 		return -1;
 	if (fetch_run(c->cfg, c->account, all, &o, err) == 0)
 		return 0;
-	events_log("sync_error", c->account, "error", err->msg, (const char *)NULL);
+	/* Without -A (and --all) it was the default account's fetch. */
+	a = all ? NULL : cfg_account_find(c->cfg, c->account, &e);
+	events_log("sync_error", a ? cfg_account_name(a) : c->account, "error", err->msg,
+		   (const char *)NULL);
 	return -1;
 }
 

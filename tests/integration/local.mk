@@ -42,3 +42,4 @@ TESTS += tests/integration/track-postfix.sh
 TESTS += tests/integration/sync.sh tests/integration/sync-plain.sh tests/integration/sync-crash.sh \
 	tests/integration/sync-nouidplus.sh
 EXTRA_DIST += tests/integration/sync-lib.sh
+TESTS += tests/integration/track-events.sh

@@ -138,6 +138,11 @@ follow_pid=""
 	fail "no Postfix diagnostic: $("$SENDQ" status "$id_later")"
 expect_exit 65 "$SENDQ" wait --timeout 5 "$id_later"
 grep '"type":"bounced"' "$J" | grep -q "$id_later" || fail "no bounced event in the journal"
+# Without -A the arrival is the default account's, as is a failed watch.
+grep '"type":"arrived"' "$T/follow" | grep -q '"account":"t"' || fail "arrival without its account: $(cat "$T/follow")"
+expect_exit 78 "$SPOOL" watch
+grep '"type":"sync_error"' "$J" | grep '"account":"t"' | grep -q "no 'fetch' server" ||
+	fail "watch's failure is not in the journal"
 ok "Postfix's later DSN: stored in INBOX, record bounced with its diagnostic, seen by --follow in $(python3 -c "print('%.2f' % ($t_seen - $t_deliver))") s"
 
 # A report for an unknown message changes nothing and stays a message.

@@ -258,9 +258,23 @@ static void test_dsn_options(void)
 	buf_release(&out);
 	queue_env_free(e);
 	o.dsn_ret = NULL;
-	o.envid = "two words";
-	CU_ASSERT_EQUAL(prepare(&o, NULL, in, &out, &e, &err), -1);
-	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	{
+		static const char *const bad_v[] = { "two words", "a=b", "a+2", "a+2b", "+0A", "",
+						     "caf\xc3\xa9" };
+
+		for (i = 0; i < sizeof(bad_v) / sizeof(bad_v[0]); i++) {
+			o.envid = bad_v[i];
+			err_clear(&err);
+			CU_ASSERT_EQUAL(prepare(&o, NULL, in, &out, &e, &err), -1);
+			CU_ASSERT_EQUAL(err.code, EX_USAGE);
+			buf_release(&out);
+			queue_env_free(e);
+		}
+	}
+	/* -V is xtext, kept decoded. */
+	o.envid = "a+2Bb+3Dc";
+	CU_ASSERT_EQUAL(prepare(&o, NULL, in, &out, &e, &err), 0);
+	CU_ASSERT_STRING_EQUAL(queue_env_envid(e), "a+b=c");
 	buf_release(&out);
 	queue_env_free(e);
 }

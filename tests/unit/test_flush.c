@@ -645,6 +645,55 @@ static void test_dsn_and_record(void)
 	world_close(&w);
 }
 
+/* The envelope of id as a crash would leave it: key "from" replaced by
+ * line "to" (both whole lines). */
+static void env_edit(const struct world *w, const char *id, const char *from, const char *to)
+{
+	struct err err = ERR_INIT;
+	char *path = xasprintf("%s/queue/env/%s", w->dir, id), *text = NULL, *at, *edited;
+	size_t len;
+
+	CU_ASSERT_FATAL(afile_read(path, 0, &text, &len, &err) == 0);
+	at = strstr(text, from);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	edited = xasprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	CU_ASSERT(afile_write(path, edited, strlen(edited), 0600, &err) == 0);
+	free(edited);
+	free(text);
+	free(path);
+}
+
+/* A crash between the steps of the delay warning neither repeats nor
+ * loses it: killed after the report was stored (the envelope still says
+ * pending), and killed before (pending, nothing stored). */
+static void test_delay_warning_crash(void)
+{
+	static const char *const rcpts[] = { "later@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	char *id, *id2;
+
+	world_open(&w);
+	id = add(&w, T0, "slow", rcpts);
+	run(&w, T0 + 5 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	env_edit(&w, id, "delay_warned 1\n", "delay_pending 1\n");
+	run(&w, T0 + 6 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	run(&w, T0 + 7 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+
+	id2 = add(&w, T0, "slower", rcpts);
+	env_edit(&w, id2, "created ", "delay_pending 1\ncreated ");
+	run(&w, T0 + 8 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 2);
+	run(&w, T0 + 9 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 2);
+	free(id);
+	free(id2);
+	world_close(&w);
+}
+
 /* A message deferred past delay_warning (4h by default) gets one delay
  * report in the sender's INBOX, never a second. */
 static void test_delay_warning(void)
@@ -696,4 +745,5 @@ void suite_flush(void)
 	CU_add_test(s, "waiting for sign-in: never expires", test_signin_never_expires);
 	CU_add_test(s, "DSN requests; outcomes in the record and journal", test_dsn_and_record);
 	CU_add_test(s, "delay warning: once, Action: delayed", test_delay_warning);
+	CU_add_test(s, "delay warning: once across a crash at either step", test_delay_warning_crash);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include <CUnit/CUnit.h>
@@ -109,6 +111,62 @@ static void test_events_rotate(void)
 	tutil_rmtree();
 }
 
+/* Lines of the file at path that contain needle. */
+static size_t lines_with(const char *path, const char *needle)
+{
+	struct err err = ERR_INIT;
+	char *text = NULL, *p;
+	size_t len, n = 0;
+
+	if (afile_read(path, 0, &text, &len, &err) < 0)
+		return 0;
+	for (p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* Writers that pass the size together rotate once and lose no line: the
+ * late ones' lines land in the renamed file, and none renames the fresh
+ * one over it. */
+static void test_events_rotate_concurrent(void)
+{
+	enum { WRITERS = 4, LINES = 150 };
+	size_t n = EVENTS_ROTATE_SIZE - 2000, total;
+	char *path, *old, *big;
+	struct stat st;
+	pid_t pid[WRITERS];
+	int i, k, status;
+
+	fresh();
+	path = events_path();
+	old = xasprintf("%s.1", path);
+	big = xmalloc(n);
+	memset(big, ' ', n);
+	big[n - 1] = '\n';
+	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	for (i = 0; i < WRITERS; i++) {
+		pid[i] = fork();
+		CU_ASSERT_FATAL(pid[i] >= 0);
+		if (pid[i] == 0) {
+			for (k = 0; k < LINES; k++)
+				events_log("rotation-test", "w", (const char *)NULL);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < WRITERS; i++)
+		CU_ASSERT(waitpid(pid[i], &status, 0) == pid[i] && WIFEXITED(status) &&
+			  WEXITSTATUS(status) == 0);
+	total = lines_with(old, "\"rotation-test\"") + lines_with(path, "\"rotation-test\"");
+	CU_ASSERT_EQUAL(total, WRITERS * LINES);
+	/* The first file (spaces) is the one kept, rotated once. */
+	CU_ASSERT(stat(old, &st) == 0 && (size_t)st.st_size > n);
+	free(big);
+	free(old);
+	free(path);
+	tutil_rmtree();
+}
+
 static void test_events_since(void)
 {
 	struct err err = ERR_INIT;
@@ -157,6 +215,186 @@ static const char qmail_bounce[] =
 	"Return-Path: <me@example.test>\n"
 	"Message-ID: <orig2@example.test>\n"
 	"Subject: hello\n\nbody\n";
+
+/* Plain-text bounces written in the wording of each MTA. */
+static const char exim_bounce[] =
+	"From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+	"Subject: Mail delivery failed: returning message to sender\n"
+	"Message-Id: <E1kXyZ-0004Ab-Qr@mx.example.org>\n\n"
+	"This message was created automatically by mail delivery software.\n\n"
+	"A message that you sent could not be delivered to one or more of its\n"
+	"recipients. This is a permanent error. The following address(es) failed:\n\n"
+	"  frank@example.org\n"
+	"    host mx2.example.org [192.0.2.7]\n"
+	"    SMTP error from remote mail server after RCPT TO:<frank@example.org>:\n"
+	"    550 5.1.1 No such user\n"
+	"  bogus line with spaces\n\n"
+	"------ This is a copy of the message, including all the headers. ------\n"
+	"------ The body of the message is 912345 characters long; only the first\n"
+	"------ 106496 or so are included here.\n\n"
+	"Return-path: <me@example.test>\n"
+	"Message-ID: <orig4@example.test>\n"
+	"Subject: report\n\nbody\n";
+
+static const char sendmail_bounce[] =
+	"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\n"
+	"Subject: Returned mail: User unknown\n\n"
+	"The original message was received at Mon, 2 Mar 1998 10:00:00 GMT\n"
+	"from localhost [127.0.0.1]\n\n"
+	"   ----- The following addresses had permanent fatal errors -----\n"
+	"<gina@example.org>\n"
+	"    (reason: 550 5.1.1 <gina@example.org>... User unknown)\n\n"
+	"   ----- Transcript of session follows -----\n"
+	"... while talking to mx.example.org.:\n"
+	">>> RCPT To:<gina@example.org>\n"
+	"<<< 550 5.1.1 <gina@example.org>... User unknown\n\n"
+	"   ----- Original message follows -----\n\n"
+	"Received: from x by y; Mon, 2 Mar 1998 10:00:00 GMT\n"
+	"Message-Id: <orig5@example.test>\n"
+	"Subject: hi\n\nbody\n";
+
+static const char sendmail_warning[] =
+	"Subject: Warning: could not send message for past 4 hours\n\n"
+	"    **********************************************\n"
+	"    **      THIS IS A WARNING MESSAGE ONLY      **\n"
+	"    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **\n"
+	"    **********************************************\n\n"
+	"   ----- The following addresses had transient non-fatal errors -----\n"
+	"<hank@example.org>\n\n"
+	"   ----- Transcript of session follows -----\n"
+	"<hank@example.org>... Deferred: Connection timed out with mx.example.org.\n\n"
+	"   ----- Message header follows -----\n\n"
+	"Message-Id: <orig5@example.test>\n"
+	"Subject: hi\n";
+
+static const char exchange_bounce[] =
+	"From: postmaster@corp.example.org\n"
+	"Subject: Undeliverable: plans\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed; boundary=\"XB\"\n\n"
+	"--XB\n"
+	"Content-Type: text/plain; charset=us-ascii\n\n"
+	"Delivery has failed to these recipients or groups:\n\n"
+	"ivan@corp.example.org\n"
+	"The e-mail address you entered couldn't be found.\n\n"
+	"Diagnostic information for administrators:\n\n"
+	"Generating server: ex1.corp.example.org\n\n"
+	"ivan@corp.example.org\n"
+	"#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\n\n"
+	"--XB\n"
+	"Content-Type: message/rfc822\n\n"
+	"From: me@example.test\n"
+	"Message-ID: <orig6@example.test>\n"
+	"Subject: plans\n\nbody\n"
+	"--XB--\n";
+
+static const char exchange55_bounce[] =
+	"Subject: Undeliverable: plans\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed; boundary=\"XB\"\n\n"
+	"--XB\n"
+	"Content-Type: text/plain\n\n"
+	"Your message did not reach some or all of the intended recipients.\n\n"
+	"      Subject:\tplans\n"
+	"      Sent:\t3/4/2002 9:15 AM\n\n"
+	"The following recipient(s) could not be reached:\n\n"
+	"      judy@corp.example.org on 3/4/2002 9:15 AM\n"
+	"            The e-mail account does not exist at the organization this message was sent to.\n"
+	"            <ex55.corp.example.org #5.1.1>\n"
+	"--XB\n"
+	"Content-Type: message/rfc822\n\n"
+	"Message-ID: <orig7@example.test>\n"
+	"Subject: plans\n\nbody\n"
+	"--XB--\n";
+
+static const char lotus_bounce[] =
+	"Subject: DELIVERY FAILURE: User kim not listed in Domino Directory\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed; boundary=\"LB\"\n\n"
+	"--LB\n"
+	"Content-Type: text/plain\n\n"
+	"Your message\n\n"
+	"  Subject: plans\n\n"
+	"was not delivered to:\n\n"
+	"  kim@notes.example.org\n\n"
+	"because:\n\n"
+	"  User kim (kim@notes.example.org) not listed in Domino Directory\n\n"
+	"--LB\n"
+	"Content-Type: text/rfc822-headers\n\n"
+	"Message-ID: <orig8@example.test>\n"
+	"Subject: plans\n\n"
+	"--LB--\n";
+
+static void test_plain_bounces(void)
+{
+	struct dsn_report *r = dsn_parse(exim_bounce, strlen(exim_bounce));
+	char *quoted, *noid;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT(r->plain);
+	CU_ASSERT_STRING_EQUAL(r->message_id, "orig4@example.test");
+	CU_ASSERT_EQUAL_FATAL(r->n, 1);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "frank@example.org");
+	CU_ASSERT_EQUAL(r->rcpts[0].action, DSN_ACT_FAILED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->rcpts[0].diagnostic, "550 5.1.1 No such user"));
+	dsn_report_free(r);
+
+	r = dsn_parse(sendmail_bounce, strlen(sendmail_bounce));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(r->message_id, "orig5@example.test");
+	CU_ASSERT_EQUAL_FATAL(r->n, 1);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "gina@example.org");
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].diagnostic,
+			       "(reason: 550 5.1.1 <gina@example.org>... User unknown)");
+	dsn_report_free(r);
+
+	r = dsn_parse(sendmail_warning, strlen(sendmail_warning));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(r->n, 1);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "hank@example.org");
+	CU_ASSERT_EQUAL(r->rcpts[0].action, DSN_ACT_DELAYED);
+	dsn_report_free(r);
+
+	r = dsn_parse(exchange_bounce, strlen(exchange_bounce));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(r->message_id, "orig6@example.test");
+	CU_ASSERT_EQUAL_FATAL(r->n, 1);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "ivan@corp.example.org");
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].diagnostic,
+			       "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##");
+	dsn_report_free(r);
+
+	r = dsn_parse(exchange55_bounce, strlen(exchange55_bounce));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(r->message_id, "orig7@example.test");
+	CU_ASSERT_EQUAL_FATAL(r->n, 1);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "judy@corp.example.org");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r->rcpts[0].diagnostic, "#5.1.1"));
+	dsn_report_free(r);
+
+	r = dsn_parse(lotus_bounce, strlen(lotus_bounce));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(r->message_id, "orig8@example.test");
+	CU_ASSERT_EQUAL_FATAL(r->n, 1);
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "kim@notes.example.org");
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].diagnostic,
+			       "because: User kim (kim@notes.example.org) not listed in Domino Directory");
+	dsn_report_free(r);
+
+	/* No guessing: without the returned Message-ID a bounce names no
+	 * message; quoted in a reply it is no bounce. */
+	noid = xstrdup(exim_bounce);
+	strstr(noid, "Message-ID: <orig4")[0] = 'X';
+	CU_ASSERT_PTR_NULL(dsn_parse(noid, strlen(noid)));
+	free(noid);
+	quoted = xasprintf("Subject: Re: bounce\n\nWhat is this?\n\n"
+			   "> This message was created automatically by mail delivery software.\n"
+			   "> The following address(es) failed:\n>\n>   frank@example.org\n"
+			   "> ------ This is a copy of the message, including all the headers. ------\n"
+			   "> Message-ID: <orig4@example.test>\n");
+	CU_ASSERT_PTR_NULL(dsn_parse(quoted, strlen(quoted)));
+	free(quoted);
+}
 
 static void test_dsnparse(void)
 {
@@ -272,6 +510,51 @@ static void test_match(void)
 		CU_ASSERT_EQUAL(track_incoming(other, strlen(other), NULL), 0);
 		free(other);
 	}
+	/* A plain-text bounce: only a recipient of the record it names. */
+	note("Q4.host", "orig4@example.test", "frank@example.org", TRACK_ACCEPTED, NULL,
+	     TRACK_QUEUED);
+	CU_ASSERT_EQUAL(track_incoming(exim_bounce, strlen(exim_bounce), NULL), 1);
+	s = rcpt_state("Q4.host", "frank@example.org", st);
+	CU_ASSERT(strncmp(s, "bounced|host mx2.example.org", 28) == 0);
+	CU_ASSERT_STRING_EQUAL(st, "bounced");
+	free(s);
+	CU_ASSERT_EQUAL(track_incoming(exchange_bounce, strlen(exchange_bounce), NULL), 0);
+	/* An ENVID a report gives back as xtext matches the one sent. */
+	{
+		struct track_rcpt rr = { "bob@example.org", TRACK_ACCEPTED, "250 ok" };
+		struct track_msg mm = { "Q5.host", "my+env", NULL, "work", "me@example.test",
+					1700000000, &rr, 1 };
+		const char *at = strstr(postfix_dsn, "Q1.host");
+		char *x = xasprintf("%.*smy+2Benv%s", (int)(at - postfix_dsn), postfix_dsn, at + 7);
+
+		CU_ASSERT(track_note(&mm, "attempt", NULL, 1700000100, &err) == 0);
+		strstr(x, "orig1")[4] = '0';
+		CU_ASSERT_EQUAL(track_incoming(x, strlen(x), NULL), 1);
+		s = rcpt_state("Q5.host", "bob@example.org", NULL);
+		CU_ASSERT(strncmp(s, "bounced|", 8) == 0);
+		free(s);
+		free(x);
+	}
+	/* An Original-Recipient left in xtext, the final one forwarded. */
+	{
+		static const char fwd[] =
+			"Message-ID: <r6@mx.example.org>\n"
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+			"--b\nContent-Type: message/delivery-status\n\n"
+			"Reporting-MTA: dns; mx.example.org\nOriginal-Envelope-Id: Q6.host\n\n"
+			"Final-Recipient: rfc822; kim@elsewhere.example\n"
+			"Original-Recipient: rfc822;kim+2Blists@example.org\n"
+			"Action: failed\nStatus: 5.1.1\n\n--b--\n";
+		struct track_rcpt rr = { "kim+lists@example.org", TRACK_ACCEPTED, "250 ok" };
+		struct track_msg mm = { "Q6.host", NULL, NULL, "work", "me@example.test",
+					1700000000, &rr, 1 };
+
+		CU_ASSERT(track_note(&mm, "attempt", NULL, 1700000100, &err) == 0);
+		CU_ASSERT_EQUAL(track_incoming(fwd, strlen(fwd), NULL), 1);
+		s = rcpt_state("Q6.host", "kim+lists@example.org", NULL);
+		CU_ASSERT(strncmp(s, "bounced|5.1.1", 13) == 0);
+		free(s);
+	}
 	/* Unknown message: nothing changes. */
 	{
 		char *unknown = xstrdup(postfix_dsn), *p = strstr(unknown, "Q1.host"), *q;
@@ -321,7 +604,10 @@ void suite_track(void)
 	CU_add_test(s, "journal: one valid JSON line per event, bounded", test_events_line);
 	CU_add_test(s, "journal: --since values", test_events_since);
 	CU_add_test(s, "journal: rotated by size", test_events_rotate);
+	CU_add_test(s, "journal: concurrent writers rotate once, lose nothing",
+		    test_events_rotate_concurrent);
 	CU_add_test(s, "reports: RFC 3464 and qmail-send", test_dsnparse);
+	CU_add_test(s, "reports: Exim, Sendmail, Exchange plain-text bounces", test_plain_bounces);
 	CU_add_test(s, "records: reports matched by ENVID or Message-ID, else nothing", test_match);
 	CU_add_test(s, "records: pruned after track_days", test_prune);
 }
