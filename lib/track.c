@@ -234,6 +234,10 @@ static void set_rcpt(json_t *rec, json_t *r, enum track_state st, const char *re
 	json_object_set_new(r, "state", json_string(track_state_name(st)));
 	json_object_set_new(r, "reply", jstr(reply));
 	json_object_set_new(r, "at", json_integer((json_int_t)now));
+	/* A remote report may later say "delayed": the smarthost's yes still
+	 * stands for `sendq wait` (sendq/status.c). */
+	if (st == TRACK_ACCEPTED)
+		json_object_set_new(r, "relayed", json_true());
 	add_event(rec, now, type, addr, reply);
 	events_log(type, json_string_value(json_object_get(rec, "account")), "id",
 		   str_of(rec, "id"), "message_id",

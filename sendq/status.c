@@ -216,7 +216,9 @@ int status_show(struct queue *q, const struct cfg *cfg, const char *key, int jso
 	return rc < 0 ? -1 : out_flush(err);
 }
 
-/* 1: every recipient accepted or delivered; 65: one bounced; 0: waiting. */
+/* 1: every recipient accepted or delivered (or delayed by a remote
+ * server after the smarthost accepted it: that is the smarthost's yes);
+ * 65: one bounced; 0: waiting. */
 static int settled(const json_t *rec)
 {
 	json_t *r;
@@ -228,7 +230,8 @@ static int settled(const json_t *rec)
 
 		if (strcmp(st, "bounced") == 0)
 			return 65;
-		if (strcmp(st, "accepted") != 0 && strcmp(st, "delivered") != 0)
+		if (strcmp(st, "accepted") != 0 && strcmp(st, "delivered") != 0 &&
+		    !(strcmp(st, "delayed") == 0 && json_is_true(json_object_get(r, "relayed"))))
 			all = 0;
 	}
 	return all && json_array_size(json_object_get(rec, "recipients")) > 0;

@@ -87,6 +87,38 @@ postfix_wait_log "RCPT TO:<bob@example.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;b
 	fail "no NOTIFY/ORCPT on RCPT TO"
 ok "accepted: wait exits 0; RET, ENVID, NOTIFY, ORCPT on the wire; Postfix's queue id kept"
 
+# A remote server's later "delayed" report: the record says delayed, but
+# the smarthost's yes stands for `sendq wait`.
+cat > "$T/delayed" <<EOF
+From: MAILER-DAEMON@far.example
+To: ana@example.test
+Subject: Delayed Mail (still being retried)
+Message-ID: <delayed-t1@far.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+Your message is delayed.
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; far.example
+Original-Envelope-Id: $id_ok
+
+Final-Recipient: rfc822; bob@example.test
+Action: delayed
+Status: 4.4.1
+Diagnostic-Code: smtp; 421 try again later
+
+--b--
+EOF
+"$SPOOL" deliver < "$T/delayed" || fail "spool deliver failed"
+[ "$(state "$id_ok" bob@example.test)" = delayed ] || fail "after a remote delay: $(state "$id_ok" bob@example.test)"
+expect_exit 0 "$SENDQ" wait --timeout 5 "$id_ok"
+ok "a remote delay report marks the recipient delayed; wait still exits 0 (the smarthost accepted it)"
+
 # The same for the message just queued: sendq -t --wait, surel -s --wait
 # (whose nudge runs the sendq on $PATH), and sendq -t --json.
 printf 'To: bob@example.test\nSubject: t1b\n\nhi\n' > "$T/t1b"
