@@ -490,6 +490,40 @@ static int check_yesnoask(struct parse *ps, const struct key *k, char **value)
 	return 0;
 }
 
+/* An OpenPGP fingerprint: 40 (v4) or 64 (v5/v6) hex digits, blanks and
+ * colons allowed as people copy them; stored as uppercase digits only, as
+ * GPGME prints them. */
+static int check_pgp_fpr(struct parse *ps, const struct key *k, char **value)
+{
+	char hex[65];
+	const char *p;
+	size_t n = 0;
+
+	for (p = *value; *p; p++) {
+		if (*p == ':' || *p == ' ' || *p == '\t')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n == 64)
+			break;
+		hex[n++] = (char)toupper((unsigned char)*p);
+	}
+	if (*p || (n != 40 && n != 64))
+		return perr(ps, ps->line, "'%s' must be an OpenPGP fingerprint (40 or 64 hex digits), not '%s'",
+			    k->name, *value);
+	hex[n] = '\0';
+	free(*value);
+	*value = xstrdup(hex);
+	return 0;
+}
+
+static int check_pgp_encrypt(struct parse *ps, const struct key *k, char **value)
+{
+	if (strcmp(*value, "never") != 0 && strcmp(*value, "if-possible") != 0 &&
+	    strcmp(*value, "always") != 0)
+		return perr(ps, ps->line, "'%s' must be never, if-possible or always, not '%s'",
+			    k->name, *value);
+	return 0;
+}
+
 /* An order of the index (lib/sortspec.h): sort, sort_aux. */
 static int check_sort(struct parse *ps, const struct key *k, char **value)
 {
@@ -503,16 +537,55 @@ static int check_sort(struct parse *ps, const struct key *k, char **value)
 	return 0;
 }
 
+/* dsn_notify: never, or a list of success, failure, delay (RFC 3461). */
+static int check_dsn_notify(struct parse *ps, const struct key *k, char **value)
+{
+	const char *p = *value;
+	size_t n;
+
+	if (strcasecmp(p, "never") == 0)
+		return 0;
+	for (;;) {
+		n = strcspn(p, ",");
+		if (!((n == 7 && strncasecmp(p, "success", 7) == 0) ||
+		      (n == 7 && strncasecmp(p, "failure", 7) == 0) ||
+		      (n == 5 && strncasecmp(p, "delay", 5) == 0)))
+			return perr(ps, ps->line,
+				    "'%s' must be never or a list of success, failure, delay, not '%s'",
+				    k->name, *value);
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
 /* ---- parsing ---- */
 
 /* Every key the file may hold.  Adding one is a line here plus its entry
  * in man/surel.conf.5. */
+/* A count of messages, or a percentage of them ("10%"). */
+static int check_count_pct(struct parse *ps, const struct key *k, char **value)
+{
+	const char *p = *value;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p == *value || p - *value > 9 || (*p && strcmp(p, "%") != 0))
+		return perr(ps, ps->line, "'%s' must be a number of messages or a percentage, not '%s'",
+			    k->name, *value);
+	return 0;
+}
+
 static const struct key keys[] = {
 	{ "default_account", IN_GENERAL, check_str },
 	{ "send_delay", IN_GENERAL, check_count },
 	{ "editor", IN_GENERAL, check_str },
 	{ "retry_schedule", IN_GENERAL, check_schedule },
 	{ "expire", IN_GENERAL, check_duration },
+	/* Delivery tracking (lib/track.h, sendq/flush.h). */
+	{ "delay_warning", IN_GENERAL, check_duration },
+	{ "track_days", IN_GENERAL, check_count },
+	{ "dsn_notify", IN_GENERAL | IN_ACCOUNT, check_dsn_notify },
 	{ "log_file", IN_GENERAL, check_path },
 	{ "forward_attach", IN_GENERAL, check_yesnoask },
 	{ "text_flowed", IN_GENERAL, check_bool },
@@ -563,6 +636,11 @@ static const struct key keys[] = {
 	{ "trash_folder", IN_ACCOUNT, check_str },
 	{ "signature", IN_ACCOUNT, check_path },
 	{ "sent_copy", IN_ACCOUNT, check_bool },
+	/* PGP/MIME writing (mua/compose, lib/pgpmime) and Autocrypt. */
+	{ "pgp_key", IN_ACCOUNT, check_pgp_fpr },
+	{ "pgp_sign", IN_ACCOUNT, check_bool },
+	{ "pgp_encrypt", IN_ACCOUNT, check_pgp_encrypt },
+	{ "autocrypt", IN_ACCOUNT, check_bool },
 	{ "rule", IN_ACCOUNT | KEY_NUMBERED, check_rule },
 	{ "poll_interval", IN_ACCOUNT, check_duration },
 	{ "oauth2_provider", IN_ACCOUNT, check_provider },
@@ -573,6 +651,10 @@ static const struct key keys[] = {
 	{ "oauth2_device_url", IN_ACCOUNT, check_https },
 	{ "oauth2_scope", IN_ACCOUNT, check_str },
 	{ "oauth2_ca_file", IN_ACCOUNT, check_path },
+	{ "sync_folders", IN_ACCOUNT, check_str },
+	{ "sync_exclude", IN_ACCOUNT, check_str },
+	{ "sync_max_delete", IN_ACCOUNT, check_count_pct },
+	{ "sent_upload", IN_ACCOUNT, check_bool },
 };
 
 

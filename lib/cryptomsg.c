@@ -499,6 +499,24 @@ static void assemble(const char *outer, size_t olen, const char *inner, size_t i
 	out->data = buf_detach(&b, &out->len);
 }
 
+/* The reader sees the protected From, but the signatures were judged
+ * against the outer one: when the two name different addresses, no
+ * signature vouches for the From shown (a signer may put anyone's name
+ * inside while the outer From is its own). */
+static void judge_protected_from(struct cryptomsg *out, const char *outer_from)
+{
+	struct msg *m = msg_parse(out->data, out->len, MSG_HEADERS_ONLY);
+	struct addr_mbox *from = NULL;
+	size_t nfrom = m ? msg_addrs(m, "From", &from) : 0, i;
+	const char *shown = nfrom ? from[0].addr : NULL;
+
+	if (!(shown && outer_from && ascii_ieq(shown, strlen(shown), outer_from)))
+		for (i = 0; i < out->sigs.n; i++)
+			out->sigs.v[i].valid_from_address = 0;
+	addr_list_free(from, nfrom);
+	msg_free(m);
+}
+
 /* A multipart/mixed may hold PGP/MIME as its first part (open_mixed());
  * its leaves tell, the signature or the version part being leaves. */
 static enum cryptomsg_kind mixed_kind(const struct msg *m)
@@ -570,8 +588,11 @@ int cryptomsg_open(const char *data, size_t len, unsigned flags, cryptomsg_promp
 		nfrom = msg_addrs(m, "From", &from);
 	w.from = nfrom ? from[0].addr : NULL;
 	process(&w, data, len, 0, &res);
-	if (w.opened && !w.fatal)
+	if (w.opened && !w.fatal) {
 		assemble(data, len, res.data, res.len, out);
+		if (out->protected_headers)
+			judge_protected_from(out, w.from);
+	}
 	explicit_bzero(res.data, res.len);
 	buf_release(&res);
 	addr_list_free(from, nfrom);
@@ -610,6 +631,9 @@ int cryptomsg_sig_line(const struct crypto_sig *s, struct buf *out)
 		[CRYPTO_SIG_ERROR] = "Signature not checked",
 	};
 	int known = s->status != CRYPTO_SIG_UNKNOWN_KEY && s->status != CRYPTO_SIG_ERROR;
+	/* "Good" only says the text is unchanged since the key signed it;
+	 * whose key it is, the keyring vouches for only from full validity. */
+	int certified = s->status != CRYPTO_SIG_GOOD || s->validity >= CRYPTO_VALIDITY_FULL;
 
 	buf_puts(out, lead[s->status]);
 	if (s->uid) {
@@ -626,7 +650,9 @@ int cryptomsg_sig_line(const struct crypto_sig *s, struct buf *out)
 		buf_puts(out, ": ");
 		codec_sanitize(s->detail, strlen(s->detail), 0, out);
 	}
+	if (!certified)
+		buf_puts(out, " -- the key is NOT certified as the signer's");
 	if (known && !s->valid_from_address)
 		buf_puts(out, " -- NOT the From address");
-	return !(s->status == CRYPTO_SIG_GOOD && s->valid_from_address);
+	return !(s->status == CRYPTO_SIG_GOOD && certified && s->valid_from_address);
 }

@@ -89,10 +89,11 @@ void cryptomsg_release(struct cryptomsg *cm);
  * The status line of one signature, sanitised, no newline, appended to
  * out: "Good signature", "BAD signature", "Unknown key", "EXPIRED key",
  * "REVOKED key" or "Signature not checked", the signer's user id, key
- * fingerprint and validity, and "-- NOT the From address" when no user id
- * of the key carries it.  A good signature is never called verified:
- * validity says how far the keyring trusts the key.  Returns whether the
- * line is a warning (anything but good from a key matching From).
+ * fingerprint and validity, "-- the key is NOT certified as the
+ * signer's" for a good signature from a key of less than full validity,
+ * and "-- NOT the From address" when no user id of the key carries it.  A
+ * good signature is never called verified.  Returns whether the line is a
+ * warning (anything but good from a fully valid key matching From).
  */
 int cryptomsg_sig_line(const struct crypto_sig *s, struct buf *out);
 

@@ -45,6 +45,11 @@ lib_libsurel_a_SOURCES += lib/ascii.h lib/addr.c lib/addr.h lib/date.c lib/date.
 lib_libsurel_a_SOURCES += lib/oauth2.c lib/oauth2.h
 # OpenPGP through GPGME: context, verify, decrypt (link $(GPGME_LIBS)).
 lib_libsurel_a_SOURCES += lib/crypto.c lib/crypto.h lib/cryptomsg.c lib/cryptomsg.h
+# The event journal (every program) and delivery tracking: the record
+# store (sendq, spool) and the reader of delivery reports.
+lib_libsurel_a_SOURCES += lib/events.c lib/events.h lib/track.c lib/track.h lib/dsnparse.c lib/dsnparse.h
+# PGP/MIME writing and Autocrypt (GPGME): programs using them add $(GPGME_LIBS).
+lib_libsurel_a_SOURCES += lib/pgpmime.c lib/pgpmime.h lib/autocrypt.c lib/autocrypt.h
 
 # HTML reduced to text: the pager's fallback, and what the search index reads.
 lib_libsurel_a_SOURCES += lib/html.c lib/html.h

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "autocrypt.h"
 #include "bodysearch.h"
 #include "browser.h"
 #include "composeui.h"
@@ -34,6 +35,7 @@
 #include "sort.h"
 #include "sortstate.h"
 #include "thread.h"
+#include "trackview.h"
 #include "ui.h"
 #include "unread.h"
 #include "weed.h"
@@ -77,6 +79,7 @@ struct browser {
 	struct acct_view *saved; /* accounts switched away from (A) */
 	size_t nsaved;
 	struct pattern_env penv; /* the user's addresses and lists (lists.h) */
+	struct trackview *tv;    /* delivery states of sent mail (the mark column) */
 };
 
 /* What the index keeps of an account while another one is shown, so that
@@ -154,6 +157,7 @@ static void recount(struct browser *b)
 {
 	size_t i;
 
+	trackview_refresh(&b->tv);
 	b->nnew = b->ndel = b->ntag = 0;
 	for (i = 0; i < b->n; i++) {
 		if (is_unread(mailbox_at(b->mb, i)))
@@ -377,7 +381,7 @@ static size_t cur_msg(const struct browser *b)
 /* A message's marks (deletion, tag) kept over a read of the folder. */
 struct kept {
 	char *key;
-	unsigned char del, tag;
+	unsigned char del, tag, is_new;
 };
 
 static int cmp_kept(const void *a, const void *b)
@@ -385,11 +389,33 @@ static int cmp_kept(const void *a, const void *b)
 	return strcmp(((const struct kept *)a)->key, ((const struct kept *)b)->key);
 }
 
+/* The marks kept for m: by key, and for one of two files with the same
+ * key (twin) by where it is too, so a mark never spreads to the other. */
+static const struct kept *find_kept(const struct kept *v, size_t n, const struct index_msg *m)
+{
+	const struct kept *hit, *lo, *hi;
+	struct kept probe;
+
+	probe.key = (char *)m->key;
+	hit = n ? bsearch(&probe, v, n, sizeof(*v), cmp_kept) : NULL;
+	if (!hit || !m->twin)
+		return hit;
+	for (lo = hit; lo > v && strcmp(lo[-1].key, m->key) == 0; lo--)
+		;
+	for (hi = hit; hi + 1 < v + n && strcmp(hi[1].key, m->key) == 0; hi++)
+		;
+	for (; lo <= hi; lo++)
+		if (lo->is_new == (m->is_new != 0))
+			return lo;
+	return NULL;
+}
+
 /* Read the folder again, keeping marks, tags and the cursor by message key. */
 static void reload(struct browser *b)
 {
 	struct err err = ERR_INIT;
-	struct kept *marked = NULL, *hit, probe;
+	struct kept *marked = NULL;
+	const struct kept *hit;
 	char *curkey = NULL;
 	size_t nmarked = 0, i, keep = NONE;
 
@@ -401,6 +427,7 @@ static void reload(struct browser *b)
 		if ((b->del[i] || b->tag[i]) && nmarked < b->ndel + b->ntag) {
 			marked[nmarked].key = xstrdup(mailbox_at(b->mb, i)->key);
 			marked[nmarked].del = b->del[i];
+			marked[nmarked].is_new = mailbox_at(b->mb, i)->is_new != 0;
 			marked[nmarked++].tag = b->tag[i];
 		}
 	if (nmarked)
@@ -415,8 +442,7 @@ static void reload(struct browser *b)
 	for (i = 0; i < b->n; i++) {
 		const char *key = mailbox_at(b->mb, i)->key;
 
-		probe.key = (char *)key;
-		hit = nmarked ? bsearch(&probe, marked, nmarked, sizeof(*marked), cmp_kept) : NULL;
+		hit = find_kept(marked, nmarked, mailbox_at(b->mb, i));
 		if (hit) {
 			b->del[i] = hit->del;
 			b->tag[i] = hit->tag;
@@ -592,7 +618,7 @@ static void draw_row(struct browser *b, int y, size_t row)
 	flags[0] = b->del[i] ? 'D' : is_unread(m) ? 'N' : ' ';
 	flags[1] = strchr(m->flags, 'F') ? 'F' : ' ';
 	flags[2] = strchr(m->flags, 'R') ? 'R' : ' ';
-	flags[3] = b->tag[i] ? '*' : ' ';
+	flags[3] = b->tag[i] ? '*' : trackview_mark(b->tv, m->message_id);
 	flags[4] = '\0';
 	if (m->date == -1 || !localtime_r(&m->date, &tm) || !strftime(date, sizeof(date), "%Y-%m-%d", &tm))
 		snprintf(date, sizeof(date), "%-10s", "?");
@@ -1406,7 +1432,9 @@ static void limit(struct browser *b)
 		buf_release(&line);
 		return;
 	}
-	if (line.len && strcmp(line.data, "~A") != 0) {
+	/* mutt's shorthands for every message: "all" and "." */
+	if (line.len && strcmp(line.data, "~A") != 0 && strcasecmp(line.data, "all") != 0 &&
+	    strcmp(line.data, ".") != 0) {
 		p = pattern_parse(line.data, time(NULL), &err);
 		if (!p) {
 			ui_error("%s", err.msg);
@@ -1658,6 +1686,19 @@ static void compose(struct browser *b, enum composeui_kind kind)
 	count_queue(b);
 }
 
+/* r, g, L, f in an attached message (pager_set_compose): that message
+ * answered; the folder's message is not marked replied. */
+static void compose_attached(void *arg, enum pager_action act, const char *data, size_t len)
+{
+	struct browser *b = arg;
+
+	(void)composeui_run(b->cfg, b->acct ? cfg_account_name(b->acct) : NULL, b->q,
+			    act == PAGER_REPLY ? COMPOSEUI_REPLY :
+			    act == PAGER_GROUP ? COMPOSEUI_GROUP :
+			    act == PAGER_LIST ? COMPOSEUI_LIST : forward_kind(b), data, len);
+	count_queue(b);
+}
+
 /* The functions of mailing lists, body search and read state: 1 when k
  * was one of them. */
 static int lists_key(struct browser *b, int k)
@@ -1748,6 +1789,44 @@ static void unsent(void *arg, const char *in_reply_to)
 
 static void pipe_msgs(struct browser *b, int tagged);
 static void transfer(struct browser *b, int move, int tagged);
+/* jump-original: from a delivery report to the message it is about (in
+ * the Sent folder), from such a message to the last report (in INBOX). */
+static void jump_original(struct browser *b)
+{
+	struct err err = ERR_INIT;
+	size_t i = cur_msg(b), len, row;
+	const char *sent = b->acct ? cfg_get(b->acct, "sent_folder") : NULL;
+	struct msg *m;
+	char *data, *mid;
+	int to_sent = 0;
+
+	if (i == NONE)
+		return;
+	if (mailbox_read(b->mb, i, &data, &len, &err) < 0) {
+		ui_error("%s", err.msg);
+		return;
+	}
+	m = msg_parse(data, len, 0);
+	mid = m ? trackview_partner(m, &to_sent) : NULL;
+	msg_free(m);
+	free(data);
+	if (!mid) {
+		ui_error("neither a delivery report about a sent message nor a message with one");
+		return;
+	}
+	open_folder(b, xstrdup(to_sent ? (sent ? sent : "Sent") : "INBOX"));
+	for (row = 0; row < b->nview; row++) {
+		const char *id = mailbox_at(b->mb, b->view[row])->message_id;
+
+		if (id && strcmp(id, mid) == 0) {
+			b->cur = row;
+			break;
+		}
+	}
+	if (row == b->nview)
+		ui_error("<%s> is not in this folder", mid);
+	free(mid);
+}
 
 static void open_msg(struct browser *b)
 {
@@ -1763,6 +1842,9 @@ static void open_msg(struct browser *b)
 			break;
 		}
 		set_flag(b, i, 'S', 1);
+		/* Autocrypt learns from what the user reads (Level 1 2.3). */
+		if (b->acct && cfg_get_bool(b->acct, "autocrypt", 0))
+			autocrypt_learn_for(cfg_account_name(b->acct), data, len);
 		buf_reset(&title);
 		buf_printf(&title, "%s %zu/%zu", b->name, b->cur + 1, b->nview);
 		act = pager_show(data, len, title.data);
@@ -1792,6 +1874,10 @@ static void open_msg(struct browser *b)
 		}
 		if (act == PAGER_FLAG) {
 			set_flag(b, i, 'F', !strchr(mailbox_at(b->mb, i)->flags, 'F'));
+			continue;
+		}
+		if (act == PAGER_JUMP) {
+			jump_original(b);
 			continue;
 		}
 		if (act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_FORWARD ||
@@ -2104,13 +2190,25 @@ static void compose_tagged(struct browser *b, enum composeui_kind kind)
 /* ;: the next command acts on every tagged message. */
 static void tag_prefix(struct browser *b)
 {
+	/* What the hint names: the keys bound to these now. */
+	static const int fns[] = { 'd', 'u', 'F', 'N', 's', 'C', '|', 'f', 'r', 'g', 't' };
+	struct buf hint = BUF_INIT, key = BUF_INIT;
+	size_t i;
 	int k;
 
 	if (b->ntag == 0) {
 		ui_error("no tagged messages");
 		return;
 	}
-	ui_message("tagged (%zu): d u F N s C | f r g t", b->ntag);
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		buf_reset(&key);
+		keymap_keys_of(KEYMAP_INDEX, fns[i], &key);
+		if (key.len)
+			buf_printf(&hint, " %.*s", (int)strcspn(key.data, " "), key.data);
+	}
+	ui_message("tagged (%zu):%s", b->ntag, hint.len ? hint.data : "");
+	buf_release(&hint);
+	buf_release(&key);
 	k = keymap_read(KEYMAP_INDEX, -1);
 	ui_message("%s", "");
 	switch (k) {
@@ -2158,6 +2256,7 @@ static void idle(struct browser *b)
 	struct timespec now[2];
 
 	count_queue(b);
+	trackview_refresh(&b->tv);
 	if (mailbox_readonly(b->mb))
 		return;
 	folder_stamp(b, now);
@@ -2299,6 +2398,9 @@ static void key(struct browser *b, int k)
 		 * as an attachment whatever forward_attach says. */
 		compose(b, COMPOSEUI_FORWARD_ATTACH);
 		break;
+	case KEYMAP_JUMP_ORIGINAL:
+		jump_original(b);
+		break;
 	case 'Q':
 		if (!b->q) {
 			ui_error("the outgoing queue cannot be opened");
@@ -2347,6 +2449,7 @@ int browser_run(const struct browser_opts *o, struct err *err)
 	b.q = queue_open(NULL, &qerr);
 	b.nids = b.cfg ? identity_list(b.cfg, &b.ids) : 0;
 	count_queue(&b);
+	pager_set_compose(compose_attached, &b);
 	show_folder(&b, mb, xstrdup(o->name));
 	ui_set_redraw(draw, &b);
 	draw(&b);
@@ -2357,8 +2460,10 @@ int browser_run(const struct browser_opts *o, struct err *err)
 		key(&b, keymap_read(KEYMAP_INDEX, IDLE_MS));
 	}
 	ui_set_redraw(NULL, NULL);
+	pager_set_compose(NULL, NULL);
 	ui_end();
 	queue_close(b.q);
+	trackview_free(b.tv);
 	mailbox_free(b.mb);
 	thread_free(b.thr);
 	free(b.coll);

@@ -6,12 +6,14 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +91,7 @@ struct compose *compose_new(const struct cfg *cfg, const char *account, struct e
 	c->from = buf_detach(&b, NULL);
 	for (i = 0; i < cfg_account_count(cfg); i++)
 		own_add(c, cfg_get(cfg_account_at(cfg, i), "address"));
+	compose_pgp_defaults(c);
 	return c;
 }
 
@@ -183,45 +186,150 @@ out:
 	return rc;
 }
 
+/* The editor's file lives in a directory of its own (mode 0700), so no
+ * one else can see even its name, and an editor's swap or backup files
+ * land beside it where they are removed with it.  What the directory
+ * held is overwritten before it is unlinked: the draft of an encrypted
+ * message must not stay readable in freed blocks of a tmpfs or a
+ * journal-less file system.  A SIGTERM or SIGHUP while the editor runs
+ * scrubs the whole directory, the editor's own files in it too (only
+ * async-signal-safe calls there), and then takes its course. */
+static char edit_dir[4096], edit_file[4096 + 16];
+static volatile sig_atomic_t edit_live;
+static struct sigaction edit_old_term, edit_old_hup;
+
+/* Overwrite the regular file name (in the directory dfd) with zeros and
+ * unlink it; async-signal-safe. */
+static void scrub_at(int dfd, const char *name)
+{
+	static const char zeros[4096];
+	struct stat st;
+	off_t done = 0;
+	ssize_t w;
+	int fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			while (done < st.st_size) {
+				w = write(fd, zeros, st.st_size - done < (off_t)sizeof(zeros)
+							 ? (size_t)(st.st_size - done) : sizeof(zeros));
+				if (w <= 0)
+					break;
+				done += w;
+			}
+			fdatasync(fd);
+		}
+		close(fd);
+	}
+	unlinkat(dfd, name, 0);
+}
+
+/* Scrub every file in the editor's directory (its file, and the swap,
+ * backup or emergency files an editor leaves beside it) and remove the
+ * directory.  Async-signal-safe: opendir() may allocate, so the entries
+ * come from getdents64(2); removing entries while reading may hide
+ * others, so the directory is read again until a pass removes nothing. */
+static void edit_dir_remove(void)
+{
+	char dbuf[4096] __attribute__((aligned(8)));
+	int dfd = open(edit_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int pass, removed = 1;
+	ssize_t n, off;
+
+	for (pass = 0; dfd >= 0 && removed && pass < 8; pass++) {
+		removed = 0;
+		lseek(dfd, 0, SEEK_SET);
+		while ((n = getdents64(dfd, dbuf, sizeof(dbuf))) > 0) {
+			for (off = 0; off < n;) {
+				const struct dirent64 *de = (const struct dirent64 *)(dbuf + off);
+
+				off += de->d_reclen;
+				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+					continue;
+				scrub_at(dfd, de->d_name);
+				removed = 1;
+			}
+		}
+	}
+	if (dfd >= 0)
+		close(dfd);
+	rmdir(edit_dir);
+}
+
+static void edit_on_signal(int sig)
+{
+	if (edit_live)
+		edit_dir_remove();
+	sigaction(sig, sig == SIGTERM ? &edit_old_term : &edit_old_hup, NULL);
+	raise(sig);
+}
+
+static void edit_signals(int on)
+{
+	struct sigaction sa;
+
+	if (on) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = edit_on_signal;
+		sigfillset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, &edit_old_term);
+		sigaction(SIGHUP, &sa, &edit_old_hup);
+		edit_live = 1;
+	} else {
+		edit_live = 0;
+		sigaction(SIGTERM, &edit_old_term, NULL);
+		sigaction(SIGHUP, &edit_old_hup, NULL);
+	}
+}
+
 int compose_edit(struct compose *c, int *changed_out, struct err *err)
 {
 	const char *tmp = getenv("TMPDIR");
-	char *path, *data = NULL;
+	char *data = NULL;
 	size_t len = 0;
-	int fd, rc = -1;
+	int fd, rc = -1, n;
 
 	if (changed_out)
 		*changed_out = 0;
 	if (!tmp || tmp[0] != '/')
 		tmp = "/tmp";
-	/* mkstemps makes the file 0600; the .eml suffix lets editors pick
-	 * their mail mode. */
-	path = xasprintf("%s/surel-draft-XXXXXX.eml", tmp);
-	fd = mkstemps(path, 4);
+	n = snprintf(edit_dir, sizeof(edit_dir), "%s/surel-edit-XXXXXX", tmp);
+	if (n < 0 || (size_t)n >= sizeof(edit_dir))
+		return err_set(err, EX_CANTCREAT, "cannot create a draft file in '%s': name too long",
+			       tmp);
+	if (!mkdtemp(edit_dir))
+		return err_sys(err, afile_err_code(errno, 1), "cannot create a draft directory in '%s'",
+			       tmp);
+	/* UNSAFE: edit_file has 16 bytes more than edit_dir for "/draft.eml". */
+	snprintf(edit_file, sizeof(edit_file), "%s/draft.eml", edit_dir);
+	edit_signals(1);
+	/* The .eml suffix lets editors pick their mail mode. */
+	fd = open(edit_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		err_sys(err, afile_err_code(errno, 1), "cannot create a draft file in '%s'", tmp);
-		free(path);
-		return -1;
+		err_sys(err, afile_err_code(errno, 1), "cannot create '%s'", edit_file);
+		goto out;
 	}
 	if (afile_write_all(fd, c->draft.data, c->draft.len, err) < 0) {
-		err_prefix(err, "%s", path);
+		err_prefix(err, "%s", edit_file);
 		close(fd);
 		goto out;
 	}
 	if (close(fd) < 0) {
-		err_sys(err, afile_err_code(errno, 1), "cannot write '%s'", path);
+		err_sys(err, afile_err_code(errno, 1), "cannot write '%s'", edit_file);
 		goto out;
 	}
-	if (run_editor(editor_of(c->cfg), path, err) < 0)
+	if (run_editor(editor_of(c->cfg), edit_file, err) < 0)
 		goto out;
-	if (afile_read(path, ENQUEUE_MAX_SIZE, &data, &len, err) < 0)
+	if (afile_read(edit_file, ENQUEUE_MAX_SIZE, &data, &len, err) < 0)
 		goto out;
 	if (changed_out)
 		*changed_out = len != c->draft.len || memcmp(data, c->draft.data, len) != 0;
 	rc = compose_set_draft(c, data, len, err);
 out:
-	unlink(path);
-	free(path);
+	edit_dir_remove();
+	edit_signals(0);
+	if (data)
+		explicit_bzero(data, len);
 	free(data);
 	return rc;
 }

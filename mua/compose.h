@@ -181,8 +181,11 @@ const char *compose_draft(const struct compose *c, size_t *len_out);
 int compose_set_draft(struct compose *c, const char *text, size_t len,
 		      struct err *err) COMPOSE_WUR;
 
-/* Write the draft to a private temporary file, run the editor on it, read
- * it back and compose_set_draft() it; the file is removed.  The editor is
+/* Write the draft to a file in a private temporary directory (0700, under
+ * $TMPDIR, else /tmp), run the editor on it, read it back and
+ * compose_set_draft() it; whatever the directory holds then is
+ * overwritten and removed with it, also when SIGTERM or SIGHUP arrives
+ * while the editor runs (the signal then takes its course).  The editor is
  * the [general] editor key, else $VISUAL, else $EDITOR, else "vi"; it is
  * run as `sh -c 'EDITOR "$1"'` with the terminal as it is (the UI calls
  * endwin() first).  *changed_out (may be NULL) says whether the text
@@ -221,6 +224,27 @@ size_t compose_attach_size(const struct compose *c, size_t i);
 /* Drop attachment i; the ones after it move down by one. */
 void compose_attach_drop(struct compose *c, size_t i);
 
+/* --- PGP/MIME ------------------------------------------------------------ */
+
+enum compose_pgp_flags {
+	COMPOSE_PGP_SIGN = 1u << 0,     /* multipart/signed (or signed inside) */
+	COMPOSE_PGP_ENCRYPT = 1u << 1,  /* multipart/encrypted; every key needed */
+	COMPOSE_PGP_AUTO = 1u << 2,     /* encrypt when every recipient has a key */
+};
+/* What the message will be: a compose starts with its account's pgp_sign
+ * (SIGN) and pgp_encrypt (always: ENCRYPT, if-possible: AUTO); a reply to
+ * an encrypted message, and a resumed draft that was to be encrypted,
+ * start with ENCRYPT; a resumed draft keeps the choice it was saved with.
+ * The defaults follow an identity change until compose_set_pgp(). */
+unsigned compose_pgp(const struct compose *c);
+void compose_set_pgp(struct compose *c, unsigned flags);
+
+/* The recipients (To, Cc, Bcc) that have no usable encryption key
+ * (pgpmime_enc_key(), or one Autocrypt learned and recommends), appended
+ * to names_out as "a@x, b@y"; returns their number, -1 when GnuPG cannot
+ * be asked or the draft did not parse (err filled). */
+int compose_pgp_missing(const struct compose *c, struct buf *names_out, struct err *err) COMPOSE_WUR;
+
 /* --- building and handing off ------------------------------------------ */
 
 enum compose_build_flags {
@@ -236,7 +260,19 @@ enum compose_build_flags {
  * attachments the message is multipart/mixed with the text first.  Does
  * not require recipients (drafts need none); compose_send() checks them.
  * EX_DATAERR when the draft did not parse or the result is over
- * ENQUEUE_MAX_SIZE. */
+ * ENQUEUE_MAX_SIZE.
+ * With compose_pgp() SIGN or ENCRYPT (AUTO: when every recipient has a
+ * key, and the sender too) the entity is wrapped by lib/pgpmime.h; it carries the
+ * header fields (protected headers, Content-Type parameter
+ * protected-headers="v1") and the outer message repeats them, but an
+ * encrypted one shows Subject "..." and none of the user's extra fields
+ * outside.  Encryption is to every recipient's key and the sender's own
+ * (pgp_key, else the secret key of the From address); a recipient without
+ * a key is EX_DATAERR naming them.  With COMPOSE_KEEP_BCC (a draft) the
+ * message is never signed, is encrypted to the sender's key alone when it
+ * is to be encrypted, and keeps the choice in an X-Surel-PGP field inside.
+ * An account with autocrypt = yes adds its Autocrypt header (not to
+ * drafts; lib/autocrypt.h). */
 int compose_build(const struct compose *c, time_t now, unsigned flags, struct buf *out,
 		  struct err *err) COMPOSE_WUR;
 

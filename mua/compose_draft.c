@@ -20,6 +20,7 @@
 #include "html.h"
 #include "identity.h"
 #include "msg.h"
+#include "pgpmime.h"
 #include "summary.h"
 #include "xalloc.h"
 
@@ -145,7 +146,7 @@ static void put_addrs_of(struct buf *out, const struct msg *m, const char *name)
 int compose_field_generated(const char *name)
 {
 	static const char *const names[] = {
-		"Date", "Message-ID", "MIME-Version", "User-Agent",
+		"Date", "Message-ID", "MIME-Version", "User-Agent", COMPOSE_PGP_FIELD,
 		"From", "To", "Cc", "Bcc", "Subject", "Reply-To", "In-Reply-To", "References",
 	};
 	size_t i;
@@ -211,6 +212,7 @@ void compose_identity_use(struct compose *c, const struct cfg_account *a, const 
 	compose_put_mbox_draft(&b, cfg_get(a, "name"), c->addr);
 	free(c->from);
 	c->from = buf_detach(&b, NULL);
+	compose_pgp_defaults(c);
 }
 
 /* Write from the identity m was sent to, when it is one of the user's;
@@ -269,6 +271,97 @@ static void put_signature(const struct compose *c, struct buf *out)
 	buf_release(&t);
 }
 
+/* --- PGP ------------------------------------------------------------------ */
+
+void compose_pgp_defaults(struct compose *c)
+{
+	const char *e = c->acct ? cfg_get(c->acct, "pgp_encrypt") : NULL;
+
+	if (c->pgp_chosen)
+		return;
+	c->pgp = 0;
+	if (c->acct && cfg_get_bool(c->acct, "pgp_sign", 0))
+		c->pgp |= COMPOSE_PGP_SIGN;
+	/* A reply to encrypted mail stays encrypted whatever the account's
+	 * default, as in every PGP mail client. */
+	if (c->orig_encrypted || (e && strcmp(e, "always") == 0))
+		c->pgp |= COMPOSE_PGP_ENCRYPT;
+	else if (e && strcmp(e, "if-possible") == 0)
+		c->pgp |= COMPOSE_PGP_AUTO;
+}
+
+unsigned compose_pgp(const struct compose *c)
+{
+	return c->pgp;
+}
+
+void compose_set_pgp(struct compose *c, unsigned flags)
+{
+	c->pgp = flags;
+	c->pgp_chosen = 1;
+}
+
+/* The choice a draft kept in COMPOSE_PGP_FIELD. */
+static void pgp_from_field(struct compose *c, const char *v)
+{
+	unsigned f = 0;
+
+	if (!v)
+		return;
+	if (strstr(v, "sign"))
+		f |= COMPOSE_PGP_SIGN;
+	if (strstr(v, "encrypt"))
+		f |= COMPOSE_PGP_ENCRYPT;
+	else if (strstr(v, "auto"))
+		f |= COMPOSE_PGP_AUTO;
+	compose_set_pgp(c, f);
+}
+
+/* orig, when it is PGP/MIME encrypted, decrypted into plain: the inner
+ * entity's header fields (protected headers), then the outer fields it
+ * does not have (but not the outer Content-* and MIME-Version), then its
+ * body.  1 when it was encrypted (*orig and *len then point into plain),
+ * 0 when not, -1 when it does not decrypt (err filled). */
+static int open_encrypted(const char **orig, size_t *len, struct buf *plain, struct err *err)
+{
+	struct buf inner = BUF_INIT;
+	struct msg *outer, *in;
+	const char *name, *value, *end;
+	size_t i, hlen;
+
+	if (!pgpmime_is_encrypted(*orig, *len))
+		return 0;
+	if (pgpmime_decrypt(*orig, *len, &inner, err) < 0)
+		return -1;
+	end = inner.len && inner.data[0] == '\n' ? inner.data : memmem(inner.data, inner.len, "\n\n", 2);
+	hlen = end ? (size_t)(end - inner.data) + (inner.data[0] == '\n' ? 0 : 1) : inner.len;
+	buf_append(plain, inner.data, hlen);
+	outer = msg_parse(*orig, *len, MSG_HEADERS_ONLY);
+	in = msg_parse(inner.data, hlen, MSG_HEADERS_ONLY);
+	for (i = 0; outer && in && i < msg_header_count(outer); i++) {
+		msg_header_at(outer, i, &name, &value);
+		if (strncasecmp(name, "Content-", 8) == 0 || strcasecmp(name, "MIME-Version") == 0 ||
+		    msg_header(in, name))
+			continue;
+		buf_printf(plain, "%s: %s\n", name, value);
+	}
+	buf_append(plain, inner.data + hlen, inner.len - hlen);
+	msg_free(outer);
+	msg_free(in);
+	explicit_bzero(inner.data, inner.len);
+	buf_release(&inner);
+	*orig = plain->data;
+	*len = plain->len;
+	return 1;
+}
+
+static void wipe(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->len);
+	buf_release(b);
+}
+
 /* The six fields of a draft, each value already formatted (NULL = empty). */
 static void put_head(struct buf *out, const char *const values[6])
 {
@@ -289,6 +382,9 @@ static void reset(struct compose *c)
 	c->in_reply_to = NULL;
 	free(c->references);
 	c->references = NULL;
+	c->orig_encrypted = 0;
+	c->pgp_chosen = 0;
+	compose_pgp_defaults(c);
 }
 
 /* Set the text made by a start function.  It was made from sanitised
@@ -721,7 +817,7 @@ static int reply_recipients(struct compose *c, const struct msg *m, unsigned fla
 	return 0;
 }
 
-int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigned flags,
+static int start_reply(struct compose *c, const char *orig, size_t len, unsigned flags,
 			struct err *err)
 {
 	struct msg *m = msg_parse(orig, len, 0);
@@ -798,7 +894,7 @@ static void carry_attachments(struct compose *c, const struct msg *m)
 	buf_release(&body);
 }
 
-int compose_start_forward(struct compose *c, const char *orig, size_t len,
+static int start_forward(struct compose *c, const char *orig, size_t len,
 			  enum compose_fwd mode, struct err *err)
 {
 	struct msg *m = msg_parse(orig, len, 0);
@@ -861,7 +957,7 @@ int compose_start_forward(struct compose *c, const char *orig, size_t len,
 	return 0;
 }
 
-int compose_start_draft(struct compose *c, const char *data, size_t len, struct err *err)
+static int start_draft(struct compose *c, const char *data, size_t len, struct err *err)
 {
 	static const char *const addr_fields[6] = {
 		"From", "To", "Cc", "Bcc", NULL, "Reply-To",
@@ -1274,5 +1370,71 @@ out:
 	addr_list_free(v, n);
 	buf_release(&t);
 	buf_release(&line);
+	return rc;
+}
+
+/* A reply or forward of encrypted mail quotes the decrypted text and
+ * defaults to encrypted; one that does not decrypt (no key, a cancelled
+ * passphrase) quotes nothing and is still encrypted by default. */
+int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigned flags,
+			struct err *err)
+{
+	struct err derr = ERR_INIT;
+	struct buf plain = BUF_INIT;
+	int enc = open_encrypted(&orig, &len, &plain, &derr), rc;
+
+	rc = start_reply(c, orig, len, flags, err);
+	if (rc == 0 && enc) {
+		c->orig_encrypted = 1;
+		compose_pgp_defaults(c);
+	}
+	wipe(&plain);
+	return rc;
+}
+
+int compose_start_forward(struct compose *c, const char *orig, size_t len,
+			  enum compose_fwd mode, struct err *err)
+{
+	struct err derr = ERR_INIT;
+	struct buf plain = BUF_INIT;
+	int enc = 0, rc;
+
+	/* Attached whole, the original stays as it came: encrypted. */
+	if (mode == COMPOSE_FWD_INLINE)
+		enc = open_encrypted(&orig, &len, &plain, &derr);
+	else
+		enc = pgpmime_is_encrypted(orig, len);
+	rc = start_forward(c, orig, len, mode, err);
+	if (rc == 0 && enc) {
+		c->orig_encrypted = 1;
+		compose_pgp_defaults(c);
+	}
+	wipe(&plain);
+	return rc;
+}
+
+/* A draft stored encrypted (to the user) is decrypted to be resumed; its
+ * PGP choice comes back from COMPOSE_PGP_FIELD. */
+int compose_start_draft(struct compose *c, const char *data, size_t len, struct err *err)
+{
+	struct buf plain = BUF_INIT;
+	struct msg *m;
+	int enc = open_encrypted(&data, &len, &plain, err), rc;
+
+	if (enc < 0) {
+		err_prefix(err, "cannot resume the postponed message");
+		return -1;
+	}
+	rc = start_draft(c, data, len, err);
+	if (rc == 0) {
+		if (enc) {
+			c->orig_encrypted = 1;
+			compose_pgp_defaults(c);
+		}
+		m = msg_parse(data, len, MSG_HEADERS_ONLY);
+		pgp_from_field(c, m ? msg_header(m, COMPOSE_PGP_FIELD) : NULL);
+		msg_free(m);
+	}
+	wipe(&plain);
 	return rc;
 }

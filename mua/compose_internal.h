@@ -51,6 +51,10 @@ struct compose {
 
 	struct compose_attach *att;
 	size_t natt;
+
+	unsigned pgp;       /* enum compose_pgp_flags */
+	int pgp_chosen;     /* set by the user: an identity change keeps it */
+	int orig_encrypted; /* the original replied to or forwarded was */
 };
 
 /* compose_draft.c: the parsed field named name (case-insensitive), or NULL
@@ -62,6 +66,13 @@ const char *compose_hdr_get(const struct compose *c, const char *name);
  * compose): the From value new drafts start with, the signature and the
  * account that sends and keeps drafts.  The draft text is not changed. */
 void compose_identity_use(struct compose *c, const struct cfg_account *a, const char *addr);
+
+/* compose_draft.c: the account's PGP defaults (pgp_sign, pgp_encrypt)
+ * into c->pgp, unless the user chose already. */
+void compose_pgp_defaults(struct compose *c);
+
+/* The field a draft keeps its PGP choice in (drafts only; never sent). */
+#define COMPOSE_PGP_FIELD "X-Surel-PGP"
 
 /* compose_draft.c: whether a field is one surel writes itself (Date,
  * Message-ID, the draft's six fields, In-Reply-To, References, Content-*,

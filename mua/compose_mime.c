@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "autocrypt.h"
 #include "codec.h"
 #include "compose_internal.h"
 #include "date.h"
 #include "enqueue.h"
 #include "flowed.h"
+#include "pgpmime.h"
+#include "strv.h"
 #include "xalloc.h"
 
 /* RFC 5322 2.1.1: lines SHOULD stay within 78 characters, MUST within 998. */
@@ -179,8 +182,10 @@ int compose_check(const struct compose *c, struct err *err)
 /* --- bodies ------------------------------------------------------------- */
 
 /* Whether n bytes can go as 7bit: ASCII without controls other than TAB
- * and LF, no line longer than LINE_MAX_7BIT. */
-static int is_7bit(const char *p, size_t n)
+ * and LF, no line longer than LINE_MAX_7BIT.  With strict (a signed
+ * entity, RFC 3156 5) also no blank at a line end and no "From " at a
+ * line start, which transports may change. */
+static int is_7bit(const char *p, size_t n, int strict)
 {
 	size_t i, col = 0;
 
@@ -188,13 +193,17 @@ static int is_7bit(const char *p, size_t n)
 		unsigned char ch = (unsigned char)p[i];
 
 		if (ch == '\n') {
+			if (strict && col > 0 && is_blank(p[i - 1]))
+				return 0;
 			col = 0;
 			continue;
 		}
+		if (strict && col == 0 && n - i >= 5 && memcmp(p + i, "From ", 5) == 0)
+			return 0;
 		if (ch > '~' || (ch < ' ' && ch != '\t') || ++col > LINE_MAX_7BIT)
 			return 0;
 	}
-	return 1;
+	return !(strict && col > 0 && is_blank(p[n - 1]));
 }
 
 /* Whether the data of a text type can be labelled utf-8 and sent as text: valid UTF-8
@@ -205,10 +214,10 @@ static int is_plain_text(const char *p, size_t n)
 	return codec_utf8_valid(p, n) && !memchr(p, '\0', n) && !memchr(p, '\r', n);
 }
 
-/* Content-Transfer-Encoding and body of UTF-8 text. */
-static void put_text_body(struct buf *out, const char *p, size_t n)
+/* Content-Transfer-Encoding and body of UTF-8 text; strict as is_7bit's. */
+static void put_text_body(struct buf *out, const char *p, size_t n, int strict)
 {
-	if (is_7bit(p, n)) {
+	if (is_7bit(p, n, strict)) {
 		buf_puts(out, "Content-Transfer-Encoding: 7bit\n\n");
 		buf_append(out, p, n);
 	} else {
@@ -273,8 +282,8 @@ static void put_name_param(struct buf *v, const char *param, const char *name, i
 	buf_release(&pct);
 }
 
-/* One attachment's header and transfer-encoded body. */
-static void put_attachment(struct buf *out, const struct compose_attach *a)
+/* One attachment's header and transfer-encoded body; strict as is_7bit's. */
+static void put_attachment(struct buf *out, const struct compose_attach *a, int strict)
 {
 	struct buf v = BUF_INIT;
 
@@ -291,7 +300,7 @@ static void put_attachment(struct buf *out, const struct compose_attach *a)
 			buf_puts(out, "Content-Disposition: inline\n");
 		}
 		buf_printf(out, "Content-Transfer-Encoding: %s\n\n",
-			   is_7bit(a->data, a->len) ? "7bit" : "8bit");
+			   is_7bit(a->data, a->len, 0) ? "7bit" : "8bit");
 		buf_append(out, a->data, a->len);
 		return;
 	}
@@ -308,7 +317,7 @@ static void put_attachment(struct buf *out, const struct compose_attach *a)
 	put_field(out, "Content-Disposition", v.data);
 	buf_release(&v);
 	if (strncmp(a->type, "text/", 5) == 0 && is_plain_text(a->data, a->len)) {
-		put_text_body(out, a->data, a->len);
+		put_text_body(out, a->data, a->len, strict);
 	} else {
 		buf_puts(out, "Content-Transfer-Encoding: base64\n\n");
 		codec_b64_encode(a->data, a->len, out);
@@ -332,72 +341,303 @@ static void draft_text(const struct compose *c, struct buf *out, const char **ty
 		buf_putc(out, '\n');
 }
 
-int compose_build(const struct compose *c, time_t now, unsigned flags, struct buf *out,
-		  struct err *err)
-{
-	struct compose_addrs a;
-	struct buf text = BUF_INIT, *parts = NULL, boundary = BUF_INIT;
-	const char *v, *domain, *type;
-	size_t i, start = out->len, nparts = 0;
-	int rc = -1, clash;
 
-	if (compose_addrs_parse(c, &a, err) < 0)
-		return -1;
+/* Which header fields put_headers() writes. */
+struct hdr_opts {
+	const char *subject;  /* in place of the draft's (NULL: the draft's) */
+	int bcc;              /* the Bcc field */
+	int extras;           /* the user's own fields */
+	const char *pgp;      /* the COMPOSE_PGP_FIELD value, or NULL */
+};
+
+static void put_headers(struct buf *out, const struct compose *c, const struct compose_addrs *a,
+			time_t now, const char *mid, const struct hdr_opts *o)
+{
+	const char *v;
+	size_t i;
+
 	buf_puts(out, "Date: ");
 	date_put(out, now);
 	buf_putc(out, '\n');
 	for (i = COMPOSE_FROM; i <= COMPOSE_BCC; i++) {
-		if (a.n[i] > 0 && (i != COMPOSE_BCC || (flags & COMPOSE_KEEP_BCC)))
-			put_addr_field(out, addr_names[i], a.v[i], a.n[i]);
+		if (a->n[i] > 0 && (i != COMPOSE_BCC || o->bcc))
+			put_addr_field(out, addr_names[i], a->v[i], a->n[i]);
 	}
-	if ((v = compose_hdr_get(c, "Subject")) != NULL)
+	if ((v = o->subject) != NULL || (v = compose_hdr_get(c, "Subject")) != NULL)
 		put_unstructured(out, "Subject", v);
-	if (a.n[COMPOSE_REPLY_TO] > 0)
-		put_addr_field(out, "Reply-To", a.v[COMPOSE_REPLY_TO], a.n[COMPOSE_REPLY_TO]);
+	if (a->n[COMPOSE_REPLY_TO] > 0)
+		put_addr_field(out, "Reply-To", a->v[COMPOSE_REPLY_TO], a->n[COMPOSE_REPLY_TO]);
 	if ((v = compose_hdr_get(c, "In-Reply-To")) != NULL || (v = c->in_reply_to) != NULL)
 		put_unstructured(out, "In-Reply-To", v);
 	if ((v = compose_hdr_get(c, "References")) != NULL || (v = c->references) != NULL)
 		put_unstructured(out, "References", v);
-	domain = strrchr(a.v[COMPOSE_FROM][0].addr, '@') + 1;
-	buf_puts(out, "Message-ID: ");
-	addr_put_message_id(out, now, NULL, domain);
-	buf_putc(out, '\n');
-	for (i = 0; i < c->nhdr; i++) {
+	buf_printf(out, "Message-ID: %s\n", mid);
+	for (i = 0; o->extras && i < c->nhdr; i++) {
 		if (!compose_field_generated(c->hdr[i].name) && c->hdr[i].value[0])
 			put_unstructured(out, c->hdr[i].name, c->hdr[i].value);
 	}
-	buf_puts(out, "User-Agent: surel/" PACKAGE_VERSION "\nMIME-Version: 1.0\n");
+	if (o->pgp)
+		buf_printf(out, "%s: %s\n", COMPOSE_PGP_FIELD, o->pgp);
+}
+
+/* The body entity: its Content-Type (with ct_param appended), the header
+ * text hdrs (protected headers; may be ""), then the text alone or
+ * multipart/mixed with the attachments.  strict as is_7bit's. */
+static void put_entity(struct buf *out, const struct compose *c, const char *ct_param,
+		       const char *hdrs, int strict)
+{
+	struct buf text = BUF_INIT, *parts, boundary = BUF_INIT;
+	const char *type;
+	size_t i, nparts;
+	int clash;
 
 	draft_text(c, &text, &type);
 	if (c->natt == 0) {
-		buf_printf(out, "Content-Type: %s\n", type);
-		put_text_body(out, text.data, text.len);
-	} else {
-		nparts = c->natt + 1;
-		parts = xcalloc(nparts, sizeof(*parts));
-		buf_printf(&parts[0], "Content-Type: %s\n", type);
-		put_text_body(&parts[0], text.data, text.len);
-		for (i = 0; i < c->natt; i++)
-			put_attachment(&parts[i + 1], &c->att[i]);
-		/* Base64 and quoted-printable never contain "=_", but 7bit text
-		 * and an attached message may contain anything. */
-		do {
-			buf_reset(&boundary);
-			buf_printf(&boundary, "--=_surel_%016llx%08llx", random64(),
-				   random64() & 0xffffffffULL);
-			for (clash = 0, i = 0; i < nparts && !clash; i++)
-				clash = memmem(parts[i].data, parts[i].len, boundary.data,
-					       boundary.len) != NULL;
-		} while (clash);
-		buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n",
-			   boundary.data + 2);
-		for (i = 0; i < nparts; i++) {
-			/* RFC 2046 5.1.1: the line end before a delimiter belongs to
-			 * it, so each part keeps its own final line end. */
-			buf_printf(out, "%s%s\n", i ? "\n" : "", boundary.data);
-			buf_append(out, parts[i].data, parts[i].len);
+		buf_printf(out, "Content-Type: %s%s\n%s", type, ct_param, hdrs);
+		put_text_body(out, text.data, text.len, strict);
+		buf_release(&text);
+		return;
+	}
+	nparts = c->natt + 1;
+	parts = xcalloc(nparts, sizeof(*parts));
+	buf_printf(&parts[0], "Content-Type: %s\n", type);
+	put_text_body(&parts[0], text.data, text.len, strict);
+	for (i = 0; i < c->natt; i++)
+		put_attachment(&parts[i + 1], &c->att[i], strict);
+	/* Base64 and quoted-printable never contain "=_", but 7bit text
+	 * and an attached message may contain anything. */
+	do {
+		buf_reset(&boundary);
+		buf_printf(&boundary, "--=_surel_%016llx%08llx", random64(),
+			   random64() & 0xffffffffULL);
+		for (clash = 0, i = 0; i < nparts && !clash; i++)
+			clash = memmem(parts[i].data, parts[i].len, boundary.data,
+				       boundary.len) != NULL;
+	} while (clash);
+	buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\"%s\n%s\n",
+		   boundary.data + 2, ct_param, hdrs);
+	for (i = 0; i < nparts; i++) {
+		/* RFC 2046 5.1.1: the line end before a delimiter belongs to
+		 * it, so each part keeps its own final line end. */
+		buf_printf(out, "%s%s\n", i ? "\n" : "", boundary.data);
+		buf_append(out, parts[i].data, parts[i].len);
+	}
+	buf_printf(out, "\n%s--\n", boundary.data);
+	for (i = 0; i < nparts; i++)
+		buf_release(&parts[i]);
+	free(parts);
+	buf_release(&boundary);
+	buf_release(&text);
+}
+
+/* The recipient key for addr: the keyring's, else the one Autocrypt
+ * learned when it recommends encryption or offers it.  As
+ * pgpmime_enc_key(). */
+static int recipient_key(const struct autocrypt *ac, int mutual, const char *addr,
+			 char **fpr_out, struct err *err)
+{
+	const char *ac_fpr = NULL;
+
+	if (ac && autocrypt_recommend(ac, addr, mutual, &ac_fpr) < AUTOCRYPT_AVAILABLE)
+		ac_fpr = NULL;
+	return pgpmime_enc_key(addr, ac_fpr, fpr_out, err);
+}
+
+/* Whether the account prefers encryption (Autocrypt prefer-encrypt). */
+static int own_mutual(const struct compose *c)
+{
+	const char *e = c->acct ? cfg_get(c->acct, "pgp_encrypt") : NULL;
+
+	return e && strcmp(e, "never") != 0;
+}
+
+static struct autocrypt *autocrypt_of(const struct compose *c)
+{
+	return c->acct && cfg_get_bool(c->acct, "autocrypt", 0)
+	       ? autocrypt_open(cfg_account_name(c->acct)) : NULL;
+}
+
+/* The keys of every recipient (To, Cc, Bcc) appended to *keys; the
+ * addresses without one go to missing ("a, b").  Returns the number
+ * missing, -1 on error. */
+static int recipient_keys(const struct compose *c, const struct compose_addrs *a,
+			  struct strv *keys, struct buf *missing, struct err *err)
+{
+	struct autocrypt *ac = autocrypt_of(c);
+	int mutual = own_mutual(c), n = 0, r = 0;
+	size_t k, i;
+	char *fpr;
+
+	for (k = COMPOSE_TO; k <= COMPOSE_BCC && r >= 0; k++) {
+		for (i = 0; i < a->n[k] && r >= 0; i++) {
+			r = recipient_key(ac, mutual, a->v[k][i].addr, &fpr, err);
+			if (r == 1) {
+				strv_push(keys, fpr);
+				free(fpr);
+			} else if (r == 0) {
+				buf_printf(missing, "%s%s", n++ ? ", " : "", a->v[k][i].addr);
+			}
 		}
-		buf_printf(out, "\n%s--\n", boundary.data);
+	}
+	autocrypt_free(ac);
+	return r < 0 ? -1 : n;
+}
+
+int compose_pgp_missing(const struct compose *c, struct buf *names_out, struct err *err)
+{
+	struct compose_addrs a;
+	struct strv keys = STRV_INIT;
+	int n;
+
+	if (compose_addrs_parse(c, &a, err) < 0)
+		return -1;
+	n = recipient_keys(c, &a, &keys, names_out, err);
+	strv_release(&keys);
+	compose_addrs_release(&a);
+	return n;
+}
+
+/* The sender's own key: pgp_key, else the secret key of the From
+ * address. */
+static int own_key(const struct compose *c, const struct compose_addrs *a, char **fpr_out,
+		   struct err *err)
+{
+	return pgpmime_signer(c->acct ? cfg_get(c->acct, "pgp_key") : NULL,
+			      a->v[COMPOSE_FROM][0].addr, fpr_out, err);
+}
+
+/* What this build does (enum pgpmime_flags), with the keys to encrypt to
+ * and the signer; 0 for a plain message. */
+struct plan {
+	unsigned flags;
+	char *signer;
+	struct strv keys;
+};
+
+static int plan_make(const struct compose *c, const struct compose_addrs *a, int draft,
+		     struct plan *p, struct err *err)
+{
+	struct buf missing = BUF_INIT;
+	int n, enc = (c->pgp & (COMPOSE_PGP_ENCRYPT | COMPOSE_PGP_AUTO)) != 0;
+
+	memset(p, 0, sizeof(*p));
+	if (enc && !draft) {
+		n = recipient_keys(c, a, &p->keys, &missing, err);
+		if (n < 0)
+			goto fail;
+		if (n > 0 && (c->pgp & COMPOSE_PGP_ENCRYPT)) {
+			err_set(err, EX_DATAERR, "cannot encrypt: no usable key for %s", missing.data);
+			goto fail;
+		}
+		enc = n == 0;
+	}
+	/* A draft is encrypted when the message may be: to the user alone,
+	 * so a plaintext copy never waits in Drafts. */
+	if (enc)
+		p->flags |= PGPMIME_ENCRYPT;
+	if ((c->pgp & COMPOSE_PGP_SIGN) && !draft)
+		p->flags |= PGPMIME_SIGN;
+	if (p->flags && own_key(c, a, &p->signer, err) < 0) {
+		/* Without a key of one's own nothing can be encrypted (the
+		 * sender's copy must stay readable): "if possible" is not. */
+		if (!(c->pgp & COMPOSE_PGP_AUTO) || (p->flags & PGPMIME_SIGN))
+			goto fail;
+		err_clear(err);
+		p->flags = 0;
+		enc = 0;
+		strv_release(&p->keys);
+	}
+	if (enc)
+		strv_push(&p->keys, p->signer);
+	buf_release(&missing);
+	return 0;
+fail:
+	buf_release(&missing);
+	strv_release(&p->keys);
+	return -1;
+}
+
+static void plan_release(struct plan *p)
+{
+	free(p->signer);
+	strv_release(&p->keys);
+}
+
+/* The draft's X-Surel-PGP value for the choice, or NULL when there is
+ * nothing to keep. */
+static const char *pgp_field(const struct compose *c, struct buf *b)
+{
+	if (!c->pgp && !c->pgp_chosen)
+		return NULL;
+	buf_printf(b, "%s%s%s%s", c->pgp & COMPOSE_PGP_SIGN ? " sign" : "",
+		   c->pgp & COMPOSE_PGP_ENCRYPT ? " encrypt" : "",
+		   c->pgp & COMPOSE_PGP_AUTO ? " auto" : "", c->pgp ? "" : " none");
+	return b->data + 1;
+}
+
+/* The account's Autocrypt header when it opts in and has a key; an
+ * account without a key sends none (Level 1 leaves making one to the
+ * client; surel uses the keyring's). */
+static void put_autocrypt(struct buf *out, const struct compose *c, const struct compose_addrs *a)
+{
+	struct err e = ERR_INIT;
+	char *fpr = NULL;
+
+	if (!c->acct || !cfg_get_bool(c->acct, "autocrypt", 0) || own_key(c, a, &fpr, &e) < 0)
+		return;
+	buf_puts(out, "Autocrypt: ");
+	if (autocrypt_header(a->v[COMPOSE_FROM][0].addr, fpr, own_mutual(c), out, &e) < 0)
+		buf_truncate(out, out->len - strlen("Autocrypt: "));
+	else
+		buf_putc(out, '\n');
+	free(fpr);
+}
+
+int compose_build(const struct compose *c, time_t now, unsigned flags, struct buf *out,
+		  struct err *err)
+{
+	struct compose_addrs a;
+	struct hdr_opts ho = { NULL, (flags & COMPOSE_KEEP_BCC) != 0, 1, NULL };
+	struct buf mid = BUF_INIT, field = BUF_INIT, inner = BUF_INIT, ent = BUF_INIT;
+	struct plan p;
+	int draft = (flags & COMPOSE_KEEP_BCC) != 0, rc = -1;
+	size_t start = out->len;
+
+	if (compose_addrs_parse(c, &a, err) < 0)
+		return -1;
+	if (plan_make(c, &a, draft, &p, err) < 0) {
+		compose_addrs_release(&a);
+		return -1;
+	}
+	addr_put_message_id(&mid, now, NULL, strrchr(a.v[COMPOSE_FROM][0].addr, '@') + 1);
+	if (draft)
+		ho.pgp = pgp_field(c, &field);
+	if (!p.flags) {
+		put_headers(out, c, &a, now, mid.data, &ho);
+		buf_puts(out, "User-Agent: surel/" PACKAGE_VERSION "\nMIME-Version: 1.0\n");
+		if (!draft)
+			put_autocrypt(out, c, &a);
+		put_entity(out, c, "", "", 0);
+	} else {
+		/* The protected headers: every field, inside the entity the
+		 * signature or the encryption covers. */
+		put_headers(&inner, c, &a, now, mid.data, &ho);
+		put_entity(&ent, c, "; protected-headers=\"v1\"", inner.data, 1);
+		ho.bcc = 0;
+		if (p.flags & PGPMIME_ENCRYPT) {
+			ho.subject = "...";
+			ho.extras = 0;
+			ho.pgp = NULL;
+		}
+		put_headers(out, c, &a, now, mid.data, &ho);
+		buf_puts(out, "User-Agent: surel/" PACKAGE_VERSION "\nMIME-Version: 1.0\n");
+		if (!draft)
+			put_autocrypt(out, c, &a);
+		if (pgpmime_wrap(ent.data, ent.len, p.flags, p.signer, p.keys.v, p.keys.n, out,
+				 err) < 0) {
+			buf_truncate(out, start);
+			goto out;
+		}
 	}
 	if (out->len - start > ENQUEUE_MAX_SIZE) {
 		err_set(err, EX_DATAERR, "message too large (%zu bytes, at most %lu)",
@@ -407,11 +647,16 @@ int compose_build(const struct compose *c, time_t now, unsigned flags, struct bu
 	}
 	rc = 0;
 out:
-	for (i = 0; i < nparts; i++)
-		buf_release(&parts[i]);
-	free(parts);
-	buf_release(&boundary);
-	buf_release(&text);
+	/* The plaintext of a protected message leaves memory with it. */
+	if (ent.data)
+		explicit_bzero(ent.data, ent.len);
+	if (inner.data)
+		explicit_bzero(inner.data, inner.len);
+	buf_release(&ent);
+	buf_release(&inner);
+	buf_release(&field);
+	buf_release(&mid);
+	plan_release(&p);
 	compose_addrs_release(&a);
 	return rc;
 }

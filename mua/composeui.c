@@ -15,6 +15,7 @@
 #include "keymap.h"
 #include "msg.h"
 #include "path.h"
+#include "pgpmime.h"
 #include "ui.h"
 #include "xalloc.h"
 
@@ -24,12 +25,78 @@ struct screen {
 	struct compose *c;
 	size_t cur;          /* selected attachment */
 	int draft_ok;        /* the last edit parsed */
+	struct buf sec_for;  /* recipients and choice sec_note was made for */
+	struct buf sec_note; /* the Security line */
+	int sec_bad;         /* the note names missing keys of a must-encrypt */
 };
+
+/* The Security line: the PGP choice and, when it encrypts, the
+ * recipients without a key, so a missing key is named before y.  Asking
+ * GnuPG costs a few gpg runs, so the line is remade only when the
+ * recipients or the choice changed. */
+static void security_note(struct screen *s)
+{
+	static const char *const fields[] = { "To", "Cc", "Bcc" };
+	struct err err = ERR_INIT;
+	struct buf key = BUF_INIT, missing = BUF_INIT;
+	unsigned f = compose_pgp(s->c);
+	const char *v;
+	size_t i;
+	int n = 0;
+
+	buf_printf(&key, "%u", f);
+	for (i = 0; i < 3; i++)
+		buf_printf(&key, "\n%s", (v = compose_field(s->c, fields[i])) ? v : "");
+	if (s->sec_for.len && strcmp(key.data, s->sec_for.data) == 0) {
+		buf_release(&key);
+		return;
+	}
+	buf_reset(&s->sec_for);
+	buf_append(&s->sec_for, key.data, key.len);
+	buf_reset(&s->sec_note);
+	s->sec_bad = 0;
+	buf_puts(&s->sec_note, f & COMPOSE_PGP_SIGN ? "sign" : "");
+	if (f & (COMPOSE_PGP_ENCRYPT | COMPOSE_PGP_AUTO)) {
+		buf_puts(&s->sec_note, f & COMPOSE_PGP_SIGN ? ", " : "");
+		buf_puts(&s->sec_note, f & COMPOSE_PGP_ENCRYPT ? "encrypt" : "encrypt if possible");
+		n = compose_pgp_missing(s->c, &missing, &err);
+		if (n < 0)
+			buf_printf(&s->sec_note, " -- %s", err.msg);
+		else if (n > 0)
+			buf_printf(&s->sec_note, " -- no key for %s", missing.data);
+		else if (f & COMPOSE_PGP_AUTO)
+			buf_puts(&s->sec_note, " (yes: every recipient has a key)");
+		s->sec_bad = n != 0 && (f & COMPOSE_PGP_ENCRYPT);
+	}
+	if (s->sec_note.len == 0)
+		buf_puts(&s->sec_note, "none (p: sign, encrypt)");
+	buf_release(&missing);
+	buf_release(&key);
+}
+
+/* p: none, sign, encrypt, sign and encrypt, none ... (mutt's PGP menu in
+ * one key); "encrypt if possible" counts as not encrypting. */
+static void pgp_cycle(struct screen *s)
+{
+	static const unsigned next[4] = {
+		COMPOSE_PGP_SIGN, COMPOSE_PGP_ENCRYPT, COMPOSE_PGP_SIGN | COMPOSE_PGP_ENCRYPT, 0,
+	};
+	unsigned f = compose_pgp(s->c);
+
+	compose_set_pgp(s->c, next[(f & COMPOSE_PGP_SIGN ? 1 : 0) + (f & COMPOSE_PGP_ENCRYPT ? 2 : 0)]);
+}
+
+/* Crypto may ask gpg-agent for a passphrase: its pinentry needs the
+ * terminal, so curses steps aside meanwhile. */
+static int needs_terminal(const struct compose *c)
+{
+	return (compose_pgp(c) & COMPOSE_PGP_SIGN) != 0;
+}
 
 /* The key bar, most used first: what does not fit is left out. */
 static const struct keymap_bar compose_bar[] = {
 	{ 'y', "Send" }, { 'q', "Abort" }, { 'e', "Edit" }, { 't', "To" }, { 's', "Subj" },
-	{ 'a', "Attach" }, { 'D', "Drop" }, { 'i', "Identity" }, { 'P', "Postpone" },
+	{ 'a', "Attach" }, { 'D', "Drop" }, { 'i', "Identity" }, { 'P', "Postpone" }, { 'p', "PGP" },
 };
 
 static void draw(void *arg)
@@ -50,6 +117,12 @@ static void draw(void *arg)
 		buf_reset(&b);
 		buf_printf(&b, "%9s: %s", fields[i], v ? v : "");
 		ui_text(y, 0, (size_t)ui_cols(), b.data, b.len, UI_NORMAL, 0);
+	}
+	if (s->draft_ok && y < ui_rows() - 2) {
+		security_note(s);
+		buf_reset(&b);
+		buf_printf(&b, "%9s: %s", "Security", s->sec_note.data);
+		ui_text(y++, 0, (size_t)ui_cols(), b.data, b.len, s->sec_bad ? UI_ERROR : UI_NORMAL, 0);
 	}
 	y++;
 	if (n == 0 && y < ui_rows() - 2)
@@ -264,7 +337,7 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 {
 	struct err err = ERR_INIT;
 	char *id = NULL;
-	int k;
+	int k, rc;
 
 	for (;;) {
 		draw(s);
@@ -276,7 +349,12 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 				ui_error("the draft has an error: e edits it");
 				break;
 			}
-			if (compose_send(s->c, q, 0, &id, &err) < 0) {
+			if (needs_terminal(s->c))
+				ui_suspend();
+			rc = compose_send(s->c, q, 0, &id, &err);
+			if (needs_terminal(s->c))
+				ui_resume();
+			if (rc < 0) {
 				ui_error("%s", err.msg);
 				break;
 			}
@@ -298,6 +376,12 @@ static enum composeui_result screen_loop(struct screen *s, struct queue *q)
 				ui_error("the draft has an error: e edits it");
 			else
 				pick_identity(s);
+			break;
+		case 'p':
+			if (!s->draft_ok)
+				ui_error("the draft has an error: e edits it");
+			else
+				pgp_cycle(s);
 			break;
 		case 'D':
 			if (compose_attach_count(s->c) == 0)
@@ -368,6 +452,8 @@ static enum composeui_result run(struct screen *s, struct queue *q, enum run_mod
 	r = screen_loop(s, q);
 	ui_set_redraw(NULL, NULL);
 	compose_free(s->c);
+	buf_release(&s->sec_for);
+	buf_release(&s->sec_note);
 	return r;
 }
 
@@ -415,9 +501,11 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 	struct err err = ERR_INIT;
 	struct screen s;
 	struct buf to = BUF_INIT;
-	int rc = 0, rflags = 0;
+	int rc = 0, rflags = 0, enc;
 
 	memset(&s, 0, sizeof(s));
+	buf_init(&s.sec_for);
+	buf_init(&s.sec_note);
 	s.cfg = cfg;
 	s.account = account;
 	if ((kind == COMPOSEUI_REPLY || kind == COMPOSEUI_GROUP) &&
@@ -434,6 +522,10 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 		buf_release(&to);
 		return COMPOSEUI_DROPPED;
 	}
+	/* Decrypting the original may ask for a passphrase (needs_terminal). */
+	enc = orig && pgpmime_is_encrypted(orig, len);
+	if (enc)
+		ui_suspend();
 	switch (kind) {
 	case COMPOSEUI_NEW:
 		compose_start_new(s.c, to.len ? to.data : NULL, NULL);
@@ -457,6 +549,8 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
 		rc = compose_start_draft(s.c, orig, len, &err);
 		break;
 	}
+	if (enc)
+		ui_resume();
 	buf_release(&to);
 	if (rc < 0) {
 		ui_error("%s", err.msg);
@@ -473,6 +567,8 @@ enum composeui_result composeui_run_mailto(const struct cfg *cfg, const char *ac
 	struct screen s;
 
 	memset(&s, 0, sizeof(s));
+	buf_init(&s.sec_for);
+	buf_init(&s.sec_note);
 	s.cfg = cfg;
 	s.account = account;
 	s.c = compose_new(cfg, account, &err);
@@ -522,11 +618,12 @@ static void draft_body(const struct compose *c, const char **body, size_t *len)
 }
 
 /* The reply in c (to the first message) made a reply to the others too:
- * each one's recipients, as compose_start_reply() chooses them, join To
- * and Cc, and its quoted text follows the first's, before the signature. */
+ * each one's recipients, as compose_start_reply() chooses them with its
+ * flags[i], join To and Cc, and its quoted text follows the first's,
+ * before the signature. */
 static int add_replies(struct compose *c, const struct cfg *cfg, const char *account,
-		       const char *const *origs, const size_t *lens, size_t n, unsigned flags,
-		       struct err *err)
+		       const char *const *origs, const size_t *lens, size_t n,
+		       const unsigned *flags, struct err *err)
 {
 	struct buf to = BUF_INIT, cc = BUF_INIT, text = BUF_INIT;
 	const char *body, *d;
@@ -541,7 +638,7 @@ static int add_replies(struct compose *c, const struct cfg *cfg, const char *acc
 	for (i = 0; i < n && rc == 0; i++) {
 		struct compose *o = compose_new(cfg, account, err);
 
-		rc = o ? compose_start_reply(o, origs[i], lens[i], flags, err) : -1;
+		rc = o ? compose_start_reply(o, origs[i], lens[i], flags[i], err) : -1;
 		if (rc == 0) {
 			merge_addrs(&to, NULL, compose_field(o, "To"));
 			merge_addrs(&cc, &to, compose_field(o, "Cc"));
@@ -573,6 +670,7 @@ enum composeui_result composeui_run_many(const struct cfg *cfg, const char *acco
 	struct err err = ERR_INIT;
 	struct screen s;
 	struct buf to = BUF_INIT;
+	unsigned *flags = NULL;
 	size_t i;
 	int rc;
 
@@ -581,14 +679,31 @@ enum composeui_result composeui_run_many(const struct cfg *cfg, const char *acco
 	if (n == 1)
 		return composeui_run(cfg, account, q, kind, origs[0], lens[0]);
 	memset(&s, 0, sizeof(s));
+	buf_init(&s.sec_for);
+	buf_init(&s.sec_note);
 	s.cfg = cfg;
 	s.account = account;
 	if (kind == COMPOSEUI_FORWARD_ATTACH && ask_to(cfg, account, "Forward to: ", &to) < 0)
 		return COMPOSEUI_DROPPED;
+	/* As a single reply does: the reply_to question for each message
+	 * whose Reply-To differs (Mail-Followup-To settling a group reply). */
+	if (kind != COMPOSEUI_FORWARD_ATTACH) {
+		flags = xreallocarray(NULL, n, sizeof(*flags));
+		for (i = 0; i < n; i++) {
+			int f = ask_reply_to(origs[i], lens[i], kind == COMPOSEUI_GROUP);
+
+			if (f < 0) {
+				free(flags);
+				return COMPOSEUI_DROPPED;
+			}
+			flags[i] = (kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL : 0) | (unsigned)f;
+		}
+	}
 	s.c = compose_new(cfg, account, &err);
 	if (!s.c) {
 		ui_error("%s", err.msg);
 		buf_release(&to);
+		free(flags);
 		return COMPOSEUI_DROPPED;
 	}
 	if (kind == COMPOSEUI_FORWARD_ATTACH) {
@@ -598,13 +713,12 @@ enum composeui_result composeui_run_many(const struct cfg *cfg, const char *acco
 		if (rc == 0 && to.len)
 			rc = compose_set_field(s.c, "To", to.data, &err);
 	} else {
-		unsigned flags = kind == COMPOSEUI_GROUP ? COMPOSE_REPLY_ALL : 0;
-
-		rc = compose_start_reply(s.c, origs[0], lens[0], flags, &err);
+		rc = compose_start_reply(s.c, origs[0], lens[0], flags[0], &err);
 		if (rc == 0)
-			rc = add_replies(s.c, cfg, account, origs + 1, lens + 1, n - 1, flags, &err);
+			rc = add_replies(s.c, cfg, account, origs + 1, lens + 1, n - 1, flags + 1, &err);
 	}
 	buf_release(&to);
+	free(flags);
 	if (rc < 0) {
 		ui_error("%s", err.msg);
 		compose_free(s.c);

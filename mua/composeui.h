@@ -4,7 +4,8 @@
  * terminal to the editor, then shows the headers and attachments with y
  * send, t c b s f r edit To, Cc, Bcc, Subject, From, Reply-To in place, i
  * pick the identity, a attach (Tab completes file names), D drop, e edit
- * again, P postpone, q abort (asks).  Building, checking and queueing the
+ * again, p cycle PGP (none, sign, encrypt, both; a Security line names
+ * recipients without a key), P postpone, q abort (asks).  Building, checking and queueing the
  * message are compose.h's; flags of the original are the caller's.
  */
 #ifndef SUREL_COMPOSEUI_H
@@ -47,8 +48,9 @@ enum composeui_result composeui_run(const struct cfg *cfg, const char *account,
  * mutt's tag-prefix with f, r and g): COMPOSEUI_FORWARD_ATTACH attaches
  * them all to one message; COMPOSEUI_REPLY and COMPOSEUI_GROUP answer
  * them all in one, their recipients joined (without repeats) and their
- * quoted texts one after the other, In-Reply-To the first's.  Any other
- * kind is a reply. */
+ * quoted texts one after the other, In-Reply-To the first's; the
+ * reply_to question is asked for each message as for one (Esc at any
+ * drops the reply).  Any other kind is a reply. */
 enum composeui_result composeui_run_many(const struct cfg *cfg, const char *account,
 					 struct queue *q, enum composeui_kind kind,
 					 const char *const *origs, const size_t *lens, size_t n);

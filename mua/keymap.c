@@ -65,6 +65,8 @@ static const struct keymap_fn index_fns[] = {
 	{ "next-unread", '\t', "<Tab>", "the next unread message; past the last, the next folder with unread mail" },
 	{ "next-unread-mailbox", KEYMAP_NEXT_UNREAD_MAILBOX, "", "open the next folder with unread mail" },
 	{ "read-limit", KEYMAP_READ_LIMIT, "", "mark every message the limit shows read (asks)" },
+	/* delivery tracking */
+	{ "jump-original", KEYMAP_JUMP_ORIGINAL, "%", "from a delivery report to the sent message it is about, and back" },
 	/* the full-text index */
 	{ "search-all", 'X', "X", "search every folder of the account through the full-text index (spool search queries)" },
 };
@@ -93,6 +95,8 @@ static const struct keymap_fn pager_fns[] = {
 	/* mailing lists, patterns, read state, headers */
 	{ "list-reply", 'L', "L", "reply to the mailing list (Mail-Followup-To, else List-Post)" },
 	{ "display-toggle-weed", 'h', "h", "every header field, or the ones headers_shown names" },
+	/* delivery tracking */
+	{ "jump-original", KEYMAP_JUMP_ORIGINAL, "%", "from a delivery report to the sent message it is about, and back" },
 };
 
 static const struct keymap_fn compose_fns[] = {
@@ -109,6 +113,7 @@ static const struct keymap_fn compose_fns[] = {
 	{ "edit-reply-to", 'r', "r", "edit Reply-To" },
 	{ "edit-from", 'f', "f", "edit From (one of your addresses switches the identity)" },
 	{ "select-identity", 'i', "i", "pick the identity (account and address) to write from" },
+	{ "pgp-cycle", 'p', "p", "PGP: none, sign, encrypt, sign and encrypt (the Security line)" },
 	{ "postpone-message", 'P', "P", "postpone: save to the drafts folder" },
 	{ "exit", 'q', "q", "abort the message (asks)" },
 	{ "help", '?', "?", "list the keys bound in this menu" },

@@ -46,7 +46,7 @@ enum keymap_menu { KEYMAP_INDEX, KEYMAP_PAGER, KEYMAP_COMPOSE, KEYMAP_NMENUS };
 #define KEYMAP_SEQ_MAX 8
 
 /* Codes of functions without a single-key default.  Each group has its
- * own range of KEYMAP_FN numbers (key bindings 0-99, then 100-199 and 200-299 as below)
+ * own range of KEYMAP_FN numbers (key bindings 0-99, then 100-199, 200-299 and 300-399 as below)
  * so additions made side by side do not collide. */
 enum {
 	KEYMAP_NOOP = KEYMAP_FN(0),
@@ -59,6 +59,8 @@ enum {
 	KEYMAP_NEXT_UNREAD_MAILBOX = KEYMAP_FN(200),
 	KEYMAP_READ_LIMIT = KEYMAP_FN(201),
 	KEYMAP_SEARCH_BODY = KEYMAP_META('/'),
+	/* delivery tracking: KEYMAP_FN(300) on */
+	KEYMAP_JUMP_ORIGINAL = '%',
 };
 
 /* One named function of a menu: its canonical code, default keys (key

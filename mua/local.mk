@@ -1,10 +1,11 @@
 bin_PROGRAMS += mua/surel
 noinst_LIBRARIES += mua/libmua.a
-mua_libmua_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS)
+mua_libmua_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/spool -I$(top_srcdir)/sendq $(NCURSES_CFLAGS) $(JANSSON_CFLAGS)
 mua_libmua_a_SOURCES = \
 	mua/compose.c mua/compose.h mua/compose_internal.h \
 	mua/compose_draft.c mua/compose_mime.c mua/compose_attach.c \
 	mua/sendcli.c mua/sendcli.h \
+	mua/trackview.c mua/trackview.h \
 	mua/identity.c mua/identity.h \
 	mua/thread.c mua/thread.h \
 	mua/pattern.c mua/pattern.h \

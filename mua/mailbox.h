@@ -54,7 +54,8 @@ int mailbox_open_msg(struct mailbox *mb, size_t i, struct err *err) MAILBOX_WUR;
 /* Set the Maildir flags of message i (for an mbox: in memory only). */
 int mailbox_set_flags(struct mailbox *mb, size_t i, const char *flags,
 		      struct err *err) MAILBOX_WUR;
-/* Move message i into the Maildir dst, or (dst NULL) unlink it.  Indexes
+/* Move message i into the Maildir dst, or (dst NULL) unlink it; when dst
+ * has a file of its name already, it gets a new name there.  Indexes
  * stay valid until mailbox_refresh(), which the caller runs after a batch
  * of these.  EX_NOPERM for an mbox. */
 int mailbox_remove(struct mailbox *mb, size_t i, const char *dst, struct err *err) MAILBOX_WUR;

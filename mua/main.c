@@ -49,7 +49,8 @@ static int wants_send(int argc, char **argv)
 static void usage(FILE *f)
 {
 	fputs("usage: surel [-A ACCOUNT] [-f FOLDER|PATH] [-e KEYS]\n"
-	      "       surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR... < BODY\n"
+	      "       surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--sign] [--encrypt]\n"
+	      "             [--] ADDR... < BODY\n"
 	      "       surel [-A ACCOUNT] 'mailto:ADDR?subject=...&cc=...&body=...'\n"
 	      "\n"
 	      "  -A ACCOUNT   use this account instead of the default\n"
@@ -57,6 +58,7 @@ static void usage(FILE *f)
 	      "  -e KEYS      keys to run once the index is drawn (\"q\" quits)\n"
 	      "  -s SUBJECT   send the message on standard input without a screen\n"
 	      "  -c, -b ADDR  Cc and Bcc for -s;  -a FILE  attach a file (once per file)\n"
+	      "  --sign, --encrypt  sign, encrypt (PGP/MIME) what -s sends\n"
 	      "  -h, --help   show this help;  -V, --version  show the version\n"
 	      "In the index, ? lists the keys.  See surel(1) and surel.conf(5).\n", f);
 }
@@ -111,7 +113,7 @@ int main(int argc, char **argv)
 
 	log_set_prog("surel");
 	if (wants_send(argc, argv))
-		return sendcli_run(argc, argv, &err) < 0 ? err_report(&err) : 0;
+		return (rc = sendcli_run(argc, argv, &err)) < 0 ? err_report(&err) : rc;
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return 0;

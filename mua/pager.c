@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "pager.h"
 #include "path.h"
+#include "trackview.h"
 #include "ui.h"
 #include "weed.h"
 #include "xalloc.h"
@@ -89,6 +90,21 @@ static void add_header(void *arg, const char *name, const char *v)
 	buf_printf(&raw, "%s: %s", name, v);
 	codec_sanitize(raw.data, raw.len, 0, &clean);
 	add_line(pg, clean.data, clean.len, UI_NORMAL, strlen(name) + 1);
+	buf_release(&raw);
+	buf_release(&clean);
+}
+
+/* Where a sent message is, or which one a delivery report is about
+ * (trackview.h), as one more header line. */
+static void add_tracking(struct pager *pg)
+{
+	struct buf raw = BUF_INIT, clean = BUF_INIT;
+
+	trackview_header(pg->m, &raw);
+	if (raw.len) {
+		codec_sanitize(raw.data, raw.len, 0, &clean);
+		add_line(pg, clean.data, clean.len, UI_NORMAL, strcspn(clean.data, ":") + 1);
+	}
 	buf_release(&raw);
 	buf_release(&clean);
 }
@@ -298,6 +314,7 @@ static void build_lines(struct pager *pg)
 
 	weed_fields(pg->m, pg->all_headers, add_header, pg);
 	add_crypto_lines(pg);
+	add_tracking(pg);
 	add_line(pg, "", 0, UI_NORMAL, 0);
 	text = msg_text_n(pg->m, &len);
 	if (!text)
@@ -542,6 +559,31 @@ static void text_view(const char *title, const char *note, const char *text, siz
 	ui_set_redraw(draw_parts, back);
 }
 
+static pager_compose_fn *compose_fn;
+static void *compose_arg;
+
+void pager_set_compose(pager_compose_fn *fn, void *arg)
+{
+	compose_fn = fn;
+	compose_arg = arg;
+}
+
+/* An attached message in the pager; r, g, L and f answer it (through
+ * the hook), the rest act on folder messages only. */
+static void view_attached(const char *data, size_t len, const char *title)
+{
+	enum pager_action act = pager_show(data, len, title);
+	int answer = act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_LIST ||
+		     act == PAGER_FORWARD;
+
+	if (answer && compose_fn)
+		compose_fn(compose_arg, act, data, len);
+	else if (answer)
+		ui_error("an attached message cannot be answered here");
+	else if (act != PAGER_BACK)
+		ui_error("only replies and forward act on an attached message");
+}
+
 /* Enter in the part list: the part through the user's mailcap, its
  * output shown here for a copiousoutput entry, else with the terminal
  * handed to the command; a text part without an entry is shown as text. */
@@ -558,9 +600,9 @@ static void view_part(struct pager *pg, size_t i, struct parts *back)
 	buf_printf(&title, "part %zu of %s: %s", i + 1, pg->title, type);
 	msg_part_decode(p, &data);
 	/* A forwarded message is a message: shown here, with its own parts,
-	 * whatever the mailcap says (its actions there only go back). */
+	 * whatever the mailcap says. */
 	if (strcmp(type, "message/rfc822") == 0) {
-		(void)pager_show(data.data, data.len, title.data);
+		view_attached(data.data, data.len, title.data);
 		ui_set_redraw(draw_parts, back);
 		goto done;
 	}
@@ -739,6 +781,7 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 		case '|': act = PAGER_PIPE; done = 1; break;
 		case 'C': act = PAGER_COPY; done = 1; break;
 		case 's': act = PAGER_SAVE; done = 1; break;
+		case KEYMAP_JUMP_ORIGINAL: act = PAGER_JUMP; done = 1; break;
 		case 'v':
 			if (pg.m)
 				parts_view(&pg);

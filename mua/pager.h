@@ -7,7 +7,8 @@
  * stripped text (html.h).  Text reaches the terminal only through
  * ui_text(), which sanitises it (command output too).
  * It neither changes flags nor composes; it tells the index screen what
- * the user asked for.
+ * the user asked for (for an attached message, the pager_set_compose()
+ * hook).
  */
 #ifndef SUREL_PAGER_H
 #define SUREL_PAGER_H
@@ -28,10 +29,20 @@ enum pager_action {
 	PAGER_PIPE,      /* |: pipe the message to a command */
 	PAGER_COPY,      /* C: copy it to a folder or file */
 	PAGER_SAVE,      /* s: move or save it */
+	PAGER_JUMP,      /* %: jump-original (a report <-> its message) */
 };
 
 /* Show the len bytes of a raw message; title is shown in the status bar
  * (e.g. "INBOX 3/10").  Returns when the user leaves. */
 enum pager_action pager_show(const char *data, size_t len, const char *title);
+
+/* An attached message (message/rfc822 opened from the part list) is
+ * answered through fn: r, g, L and f there call fn(arg, action, data,
+ * len) with the attached message's bytes, and the part list comes back
+ * afterwards.  The other actions (d, F, J, K, |, C, s) belong to the
+ * folder's message: there they say so and go back.  Without fn (NULL,
+ * the default) r, g, L and f say so too. */
+typedef void pager_compose_fn(void *arg, enum pager_action act, const char *data, size_t len);
+void pager_set_compose(pager_compose_fn *fn, void *arg);
 
 #endif

@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include "compose.h"
+#include "pager.h"
 #include "qview.h"
+#include "status.h"
 #include "ui.h"
 #include "xalloc.h"
 
@@ -145,6 +147,22 @@ static void cancel(struct qview *v)
 	ui_message("cancelled: back in the drafts folder (R in the index recalls it)");
 }
 
+/* The message's delivery record (sendq status), in the pager. */
+static void show_record(struct qview *v)
+{
+	struct err err = ERR_INIT;
+	struct buf b = BUF_INIT;
+	const char *id = queue_env_id(v->list[v->cur]);
+
+	buf_printf(&b, "Subject: delivery record of %s\n\n", id);
+	if (status_text(v->q, v->cfg, id, &b, &err) < 0)
+		ui_error("%s", err.msg);
+	else
+		(void)pager_show(b.data, b.len, "delivery record");
+	buf_release(&b);
+	ui_set_redraw(draw, v);
+}
+
 void qview_show(struct queue *q, const struct cfg *cfg, qview_unsent_fn unsent, void *arg)
 {
 	struct qview v = { q, cfg, unsent, arg, cfg ? cfg_general_int(cfg, "send_delay", 0) : 0,
@@ -173,6 +191,10 @@ void qview_show(struct queue *q, const struct cfg *cfg, qview_unsent_fn unsent, 
 			if (v.n)
 				cancel(&v);
 			break;
+		case '\n':
+			if (v.n)
+				show_record(&v);
+			break;
 		case 'h':
 			if (!v.n)
 				break;
@@ -193,6 +215,7 @@ void qview_show(struct queue *q, const struct cfg *cfg, qview_unsent_fn unsent, 
 			static const struct ui_keyhelp keys[] = {
 				{ "q", "back to the index" },
 				{ "j k", "move" },
+				{ "Enter", "the delivery record: attempts, replies, reports (sendq status)" },
 				{ "d", "cancel (back to the drafts folder): a message still inside send_delay, or a held/failed one" },
 				{ "h", "hold / release" },
 				{ "r", "retry now (a failed message goes back to the queue)" },

@@ -14,6 +14,7 @@
 #include "compose.h"
 #include "enqueue.h"
 #include "sendcli.h"
+#include "status.h"
 #include "strv.h"
 
 /* "Name: a, b" for the draft from list arguments (each may hold a list). */
@@ -27,7 +28,26 @@ static void put_list_field(struct buf *out, const char *name, char *const *v, si
 	buf_putc(out, '\n');
 }
 
-#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--] ADDR..."
+#define CLI_USAGE "usage: surel [-A ACCOUNT] -s SUBJECT [-c CC] [-b BCC] [-a FILE]... [--sign] [--encrypt] [--wait [--timeout S]] [--] ADDR..."
+
+/* --wait: as `sendq wait` for the message just queued (sendq/status.h);
+ * the relay was nudged by compose_send().  The exit code, or -1. */
+static int wait_sent(const char *id, long timeout, struct err *err)
+{
+	struct queue *q = queue_open(NULL, err);
+	enum status_wait res;
+	char *ids[1];
+	int rc;
+
+	if (!q)
+		return -1;
+	ids[0] = (char *)id;
+	rc = status_wait(q, ids, 1, timeout, NULL, NULL, NULL, &res, err);
+	queue_close(q);
+	return rc < 0 ? -1 : (int)res;
+}
+
+enum { OPT_SIGN = 256, OPT_ENCRYPT };
 
 int sendcli_run(int argc, char **argv, struct err *err)
 {
@@ -36,15 +56,41 @@ int sendcli_run(int argc, char **argv, struct err *err)
 	struct buf draft = BUF_INIT;
 	struct compose *c = NULL;
 	struct cfg *cfg = NULL;
+	static const struct option longopts[] = {
+		{ "wait", no_argument, NULL, 'W' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "sign", no_argument, NULL, OPT_SIGN },
+		{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *id = NULL, *end;
+	long timeout = 0;
 	size_t i;
-	int opt, rc = -1;
+	unsigned pgp = 0;
+	int opt, rc = -1, wait = 0;
 
 	/* main() may have run getopt already; 0 makes glibc and musl start
 	 * afresh. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt(argc, argv, ":A:s:c:b:a:")) != -1) {
+	while ((opt = getopt_long(argc, argv, ":A:s:c:b:a:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'W':
+			wait = 1;
+			break;
+		case 'T':
+			timeout = strtol(optarg, &end, 10);
+			if (*end || end == optarg || timeout < 0) {
+				err_set(err, EX_USAGE, "bad --timeout '%s'; " CLI_USAGE, optarg);
+				goto out;
+			}
+			break;
+		case OPT_SIGN:
+			pgp |= COMPOSE_PGP_SIGN;
+			break;
+		case OPT_ENCRYPT:
+			pgp |= COMPOSE_PGP_ENCRYPT;
+			break;
 		case 'A':
 			account = optarg;
 			break;
@@ -64,7 +110,11 @@ int sendcli_run(int argc, char **argv, struct err *err)
 			err_set(err, EX_USAGE, "option -%c needs an argument; " CLI_USAGE, optopt);
 			goto out;
 		default:
-			err_set(err, EX_USAGE, "unknown option -%c; " CLI_USAGE, optopt);
+			if (optopt)
+				err_set(err, EX_USAGE, "unknown option -%c; " CLI_USAGE, optopt);
+			else
+				err_set(err, EX_USAGE, "unknown option '%s'; " CLI_USAGE,
+					argv[optind - 1]);
 			goto out;
 		}
 	}
@@ -129,8 +179,20 @@ int sendcli_run(int argc, char **argv, struct err *err)
 	for (i = 0; i < files.n; i++)
 		if (compose_attach_file(c, files.v[i], err) < 0)
 			goto out;
-	rc = compose_send(c, NULL, 0, NULL, err);
+	/* --sign and --encrypt add to the account's defaults; --encrypt
+	 * insists on every key (a missing one fails before anything is
+	 * queued). */
+	if (pgp) {
+		pgp |= compose_pgp(c) & COMPOSE_PGP_SIGN;
+		if (!(pgp & COMPOSE_PGP_ENCRYPT))
+			pgp |= compose_pgp(c) & (COMPOSE_PGP_ENCRYPT | COMPOSE_PGP_AUTO);
+		compose_set_pgp(c, pgp);
+	}
+	rc = compose_send(c, NULL, 0, wait ? &id : NULL, err);
+	if (rc == 0 && wait)
+		rc = wait_sent(id, timeout, err);
 out:
+	free(id);
 	compose_free(c);
 	cfg_free(cfg);
 	buf_release(&draft);

@@ -27,12 +27,14 @@
 #include "log.h"
 #include "out.h"
 #include "queue.h"
+#include "status.h"
 #include "xalloc.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-t] [-i] [-f FROM] [-F NAME] [-A ACCOUNT] [--at TIME] [-v] [--] [RCPT...]\n"
+		"usage: %s [-t] [-i] [-f FROM] [-F NAME] [-A ACCOUNT] [--at TIME] [-N DSN] [-R RET]\n"
+		"          [-V ENVID] [-v] [--json] [--wait [--timeout S]] [--] [RCPT...]\n"
 		"       %s -bp | -bs | -q\n"
 		"       sendq [-v] COMMAND [ARGS]\n"
 		"\n"
@@ -43,6 +45,8 @@ static void usage(FILE *f)
 		"  hold ID...         keep messages from being sent\n"
 		"  release ID...      undo hold\n"
 		"  retry [ID...]      try failed or waiting messages again now\n"
+		"  status [ID|MSGID] [--json]  the delivery record of a message\n"
+		"  wait [--timeout S] ID...    wait until accepted (0), bounced (65), deferred (75)\n"
 		"  flush [-A ACCOUNT] relay what is due, then exit\n"
 		"  daemon [-A ACCOUNT] relay in the foreground as mail comes due\n"
 		"\n"
@@ -343,22 +347,89 @@ out:
 	return rc;
 }
 
+/* What `sendq wait` flushes with between looks. */
+struct wait_flush {
+	struct queue *q;
+	const struct cfg *cfg;
+};
+
+/* One pass when no other flusher runs (a daemon does the work then). */
+static int wait_flush(void *arg)
+{
+	struct wait_flush *w = arg;
+	struct err err = ERR_INIT;
+	struct flush_opts o;
+	struct flush_stats st;
+	int rc;
+
+	if (queue_lock_flush(w->q, &err) < 0)
+		return err.errnum == EWOULDBLOCK ? 0 : -1;
+	memset(&o, 0, sizeof(o));
+	o.timeout = smtp_timeout();
+	o.stop = &stop_flag;
+	rc = recover(w->q, &err) < 0 ? -1 : flush_run(w->q, w->cfg, &o, time(NULL), &st, &err);
+	queue_unlock_flush(w->q);
+	if (rc < 0)
+		log_warnx("%s", err.msg);
+	return rc;
+}
+
+/* sendq status [ID] / sendq wait [--timeout S] ID...; *exit_out gets
+ * wait's exit code. */
+static int cmd_track(struct queue *q, const char *cmd, char **ids, size_t nids, int json,
+		     long timeout, int *exit_out, struct err *err)
+{
+	struct cfg *cfg = NULL;
+	struct wait_flush w;
+	enum status_wait res;
+	int rc;
+
+	if (cli_load_cfg(&cfg, err) < 0)
+		return -1;
+	if (strcmp(cmd, "status") == 0) {
+		rc = status_show(q, cfg, nids ? ids[0] : NULL, json, err);
+	} else {
+		w.q = q;
+		w.cfg = cfg;
+		catch_signals();
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			cfg_free(cfg);
+			return err_set(err, EX_OSERR, "cannot start libcurl");
+		}
+		rc = status_wait(q, ids, nids, timeout, &stop_flag, wait_flush, &w, &res, err);
+		curl_global_cleanup();
+		if (rc == 0)
+			*exit_out = (int)res;
+	}
+	cfg_free(cfg);
+	return rc;
+}
+
 /* sendq [-v] COMMAND [ARGS]: argv[0] is the command. */
-static int run_command(int argc, char **argv, int verbose, struct err *err)
+static int run_command(int argc, char **argv, int verbose, int *exit_out, struct err *err)
 {
 	const char *cmd = argv[0];
 	struct queue *q = NULL;
 	const char *account = NULL;
-	char **ids;
+	char **ids, *end;
 	size_t nids = 0;
+	long timeout = 0;
 	int json = 0, i, rc = 0, opts_done = 0;
 
 	ids = xcalloc((size_t)argc, sizeof(*ids));
 	for (i = 1; i < argc; i++) {
 		if (!opts_done && strcmp(argv[i], "--") == 0) {
 			opts_done = 1;
-		} else if (!opts_done && strcmp(argv[i], "--json") == 0 && strcmp(cmd, "list") == 0) {
+		} else if (!opts_done && strcmp(argv[i], "--json") == 0 &&
+			   (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0)) {
 			json = 1;
+		} else if (!opts_done && strcmp(argv[i], "--timeout") == 0 &&
+			   strcmp(cmd, "wait") == 0 && i + 1 < argc) {
+			timeout = strtol(argv[++i], &end, 10);
+			if (*end || end == argv[i] || timeout < 0) {
+				rc = err_set(err, EX_USAGE, "wait: bad timeout '%s'", argv[i]);
+				goto out;
+			}
 		} else if (!opts_done && strcmp(argv[i], "-v") == 0) {
 			verbose++;
 		} else if (!opts_done && strcmp(argv[i], "-A") == 0 &&
@@ -383,6 +454,7 @@ static int run_command(int argc, char **argv, int verbose, struct err *err)
 	}
 	if ((strcmp(cmd, "list") == 0 && nids != 0) ||
 	    (strcmp(cmd, "show") == 0 && nids != 1) ||
+	    (strcmp(cmd, "status") == 0 && nids > 1) || (strcmp(cmd, "wait") == 0 && nids == 0) ||
 	    ((strcmp(cmd, "rm") == 0 || strcmp(cmd, "hold") == 0 ||
 	      strcmp(cmd, "release") == 0) && nids == 0)) {
 		rc = err_set(err, EX_USAGE, "%s: wrong number of arguments", cmd);
@@ -393,7 +465,9 @@ static int run_command(int argc, char **argv, int verbose, struct err *err)
 		rc = -1;
 		goto out;
 	}
-	if (strcmp(cmd, "list") == 0) {
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "wait") == 0) {
+		rc = cmd_track(q, cmd, ids, nids, json, timeout, exit_out, err);
+	} else if (strcmp(cmd, "list") == 0) {
 		rc = cmd_list(q, json, 0, err);
 	} else if (strcmp(cmd, "show") == 0) {
 		rc = cmd_show(q, ids[0], err);
@@ -422,11 +496,12 @@ out:
 }
 
 /* sendmail's options: list, flush, help and enqueue alike. */
-static int run_mail(int argc, char **argv, struct err *err)
+static int run_mail(int argc, char **argv, int *exit_out, struct err *err)
 {
 	struct cli_mail a;
 	struct queue *q;
-	int rc;
+	char *id = NULL;
+	int rc = 0;
 
 	if (cli_parse_mail(argc, argv, &a, err) < 0)
 		return -1;
@@ -446,25 +521,34 @@ static int run_mail(int argc, char **argv, struct err *err)
 		queue_close(q);
 		return rc;
 	default:
-		return cli_enqueue(&a, err);
+		if (cli_enqueue(&a, &id, err) < 0)
+			return -1;
+		if (a.wait && id) {
+			q = queue_open(NULL, err);
+			rc = q ? cmd_track(q, "wait", &id, 1, 0, a.timeout ? atol(a.timeout) : 0,
+					   exit_out, err) : -1;
+			queue_close(q);
+		}
+		free(id);
+		return rc;
 	}
 }
 
 int main(int argc, char **argv)
 {
 	struct err err = ERR_INIT;
-	int cmd, verbose, rc;
+	int cmd, verbose, rc, code = 0;
 
 	switch (cli_start(&argc, &argv, &cmd, &verbose)) {
 	case CLI_ROUTE_COMMAND:
-		rc = run_command(argc - cmd, argv + cmd, verbose, &err);
+		rc = run_command(argc - cmd, argv + cmd, verbose, &code, &err);
 		break;
 	case CLI_ROUTE_USAGE:
 		usage(stderr);
 		return EX_USAGE;
 	default:
-		rc = run_mail(argc, argv, &err);
+		rc = run_mail(argc, argv, &code, &err);
 		break;
 	}
-	return rc < 0 ? err_report(&err) : 0;
+	return rc < 0 ? err_report(&err) : code;
 }

@@ -87,7 +87,7 @@ static void put_dsn_rcpt(struct buf *out, const char *addr, const char *action,
 
 /* The report's own header block, up to the first delimiter. */
 static void put_head(struct buf *out, const struct queue_env *e, const char *id,
-		     const char *host, const char *boundary, time_t now)
+		     const char *host, const char *boundary, time_t now, int delay)
 {
 	struct buf unique = BUF_INIT, domain = BUF_INIT;
 
@@ -95,11 +95,12 @@ static void put_head(struct buf *out, const struct queue_env *e, const char *id,
 	put_ascii(out, host);
 	buf_puts(out, ">\nTo: <");
 	put_ascii(out, queue_env_sender(e));
-	buf_puts(out, ">\nSubject: Undelivered Mail Returned to Sender\nDate: ");
+	buf_puts(out, delay ? ">\nSubject: Delayed Mail (still being retried)\nDate: " :
+		 ">\nSubject: Undelivered Mail Returned to Sender\nDate: ");
 	date_put(out, now);
 	/* Made of the queue id, not random: a report written again after a
 	 * crash is the same message. */
-	buf_puts(&unique, "bounce.");
+	buf_puts(&unique, delay ? "delay." : "bounce.");
 	put_ascii(&unique, id);
 	put_ascii(&domain, host);
 	buf_puts(out, "\nMessage-ID: ");
@@ -165,7 +166,7 @@ static void put_notice(struct buf *out, const struct queue_env *e, const char *i
 
 /* Part 2, for programs (RFC 3464 section 2). */
 static void put_status(struct buf *out, const struct queue_env *e, const char *id,
-		       const char *host, int expired)
+		       const char *host, int expired, int delay)
 {
 	const char *reply;
 	char status[16];
@@ -177,6 +178,10 @@ static void put_status(struct buf *out, const struct queue_env *e, const char *i
 	put_ascii(out, host);
 	buf_puts(out, "\nX-Surel-Queue-ID: ");
 	put_ascii(out, id);
+	if (queue_env_envid(e)) {
+		buf_puts(out, "\nOriginal-Envelope-Id: ");
+		put_ascii(out, queue_env_envid(e));
+	}
 	buf_puts(out, "\nArrival-Date: ");
 	date_put(out, queue_env_created(e));
 	buf_putc(out, '\n');
@@ -190,7 +195,7 @@ static void put_status(struct buf *out, const struct queue_env *e, const char *i
 			put_dsn_rcpt(out, queue_env_rcpt_addr(e, i), "delayed", status, reply);
 			continue;
 		}
-		if (!is_failed(e, i))
+		if (delay || !is_failed(e, i))
 			continue;
 		reply = queue_env_rcpt_reply(e, i);
 		bounce_status(reply, expired ? "4.4.7" : "5.0.0", status);
@@ -240,13 +245,63 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 	for (i = 0; i < queue_env_rcpt_count(e); i++)
 		open += is_open(e, i);
 	snprintf(boundary, sizeof(boundary), "%s/%lld/%s", id, (long long)now, host);
-	put_head(out, e, id, host, boundary, now);
+	put_head(out, e, id, host, boundary, now, 0);
 	buf_puts(out, "\n--");
 	put_ascii(out, boundary);
 	put_notice(out, e, id, host, expired, open);
 	buf_puts(out, "\n--");
 	put_ascii(out, boundary);
-	put_status(out, e, id, host, expired);
+	put_status(out, e, id, host, expired, 0);
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	put_headers(out, body, len);
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	buf_puts(out, "--\n");
+}
+
+/* Part 1 of the delay warning, for people. */
+static void put_delay_notice(struct buf *out, const struct queue_env *e, const char *id,
+			     const char *host, time_t now)
+{
+	const char *reply;
+	size_t i;
+
+	buf_puts(out, "\nContent-Description: Notification\n"
+		      "Content-Type: text/plain; charset=us-ascii\n\n"
+		      "This is the mail system at host ");
+	put_ascii(out, host);
+	buf_printf(out, ".\n\nYour message has not been delivered to some recipients for %lld hour(s).\n"
+			"It is still in the outgoing queue as ", (long long)(now - queue_env_created(e)) / 3600);
+	put_ascii(out, id);
+	buf_puts(out, " and is tried again\nuntil it expires; you do not need to send it again.\n\n");
+	for (i = 0; i < queue_env_rcpt_count(e); i++) {
+		if (!is_open(e, i))
+			continue;
+		buf_puts(out, "<");
+		put_ascii(out, queue_env_rcpt_addr(e, i));
+		reply = queue_env_rcpt_reply(e, i);
+		buf_puts(out, reply ? ">: " : ">");
+		if (reply)
+			put_ascii(out, reply);
+		buf_putc(out, '\n');
+	}
+}
+
+void bounce_make_delay(const struct queue_env *e, const char *body, size_t len,
+		       const char *host, time_t now, struct buf *out)
+{
+	const char *id = queue_env_id(e) ? queue_env_id(e) : "unknown";
+	char boundary[128];
+
+	snprintf(boundary, sizeof(boundary), "%s/%lld/%s", id, (long long)now, host);
+	put_head(out, e, id, host, boundary, now, 1);
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	put_delay_notice(out, e, id, host, now);
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+	put_status(out, e, id, host, 0, 1);
 	buf_puts(out, "\n--");
 	put_ascii(out, boundary);
 	put_headers(out, body, len);

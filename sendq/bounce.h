@@ -41,4 +41,11 @@ void bounce_status(const char *reply, const char *dflt, char out[16]);
 void bounce_make(const struct queue_env *e, const char *body, size_t len, const char *host,
 		 time_t now, int expired, struct buf *out);
 
+/* The delay warning (delay_warning): the same report for e's recipients
+ * that are still pending or deferred, each with Action: delayed and its
+ * 4.x.x status, Subject "Delayed Mail (still being retried)"; nothing
+ * failed is listed.  Original-Envelope-Id is e's ENVID in both reports. */
+void bounce_make_delay(const struct queue_env *e, const char *body, size_t len,
+		       const char *host, time_t now, struct buf *out);
+
 #endif

@@ -10,12 +10,13 @@
 #include "buf.h"
 #include "cli.h"
 #include "log.h"
+#include "out.h"
 #include "queue.h"
 
 static int is_command(const char *s)
 {
 	static const char *const cmds[] = {
-		"list", "show", "rm", "hold", "release", "retry", "flush", "daemon",
+		"list", "show", "rm", "hold", "release", "retry", "flush", "daemon", "status", "wait",
 	};
 	size_t i;
 
@@ -121,13 +122,15 @@ static int opt_letters(struct cli_mail *a, const char *arg, int argc, char **arg
 			case 'F': a->o.fullname = val; break;
 			case 'f': case 'r': a->o.sender = val; break;
 			case 'o': opt_o(a, val); break;
+			case 'N': a->o.dsn_notify = val; break;
+			case 'R': a->o.dsn_ret = val; break;
+			case 'V': a->o.envid = val; break;
 			case 'b': return opt_b(a, val, err);
 			case 'C':
 				return err_set(err, EX_USAGE,
 					       "option -C is not supported: see surel.conf(5)");
 			default:
-				/* -B body type, -N DSN, -R return, -V envid,
-				 * -X log file, -L label, -O option, -h hops,
+				/* -B body type, -X log file, -L label, -O option, -h hops,
 				 * -e error mode, -p protocol: not ours. */
 				break;
 			}
@@ -172,6 +175,16 @@ int cli_parse_mail(int argc, char **argv, struct cli_mail *a, struct err *err)
 				return err_set(err, EX_USAGE, "option --at needs a time");
 			continue;
 		}
+		if (strcmp(arg, "--json") == 0 || strcmp(arg, "--wait") == 0) {
+			*(arg[2] == 'j' ? &a->json : &a->wait) = 1;
+			continue;
+		}
+		if (strcmp(arg, "--timeout") == 0) {
+			if (i + 1 >= argc)
+				return err_set(err, EX_USAGE, "option --timeout needs seconds");
+			a->timeout = argv[++i];
+			continue;
+		}
 		if (strcmp(arg, "--help") == 0) {
 			a->mode = CLI_HELP;
 			return 0;
@@ -204,7 +217,30 @@ int cli_load_cfg(struct cfg **cfg_out, struct err *err)
 	return -1;
 }
 
-int cli_enqueue(const struct cli_mail *a, struct err *err)
+/* The queue id for a script: alone on a line, or as JSON. */
+static int put_id(const struct cli_mail *a, const char *id, struct err *err)
+{
+	struct buf b = BUF_INIT;
+	const char *p;
+	int rc;
+
+	if (a->json) {
+		buf_puts(&b, "{\"id\": \"");
+		for (p = id; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_putc(&b, '\\');
+			buf_putc(&b, *p);
+		}
+		buf_puts(&b, "\"}\n");
+	} else {
+		buf_printf(&b, "%s\n", id);
+	}
+	rc = out_write(b.data, b.len, err);
+	buf_release(&b);
+	return rc < 0 ? -1 : out_flush(err);
+}
+
+int cli_enqueue(const struct cli_mail *a, char **id_out, struct err *err)
 {
 	struct enqueue_opts o = a->o;
 	struct queue *q = NULL;
@@ -231,6 +267,12 @@ int cli_enqueue(const struct cli_mail *a, struct err *err)
 	rc = enqueue_message(q, &o, cfg, in.data, in.len, &id, err);
 	if (rc == 0)
 		log_info("queued as %s", id);
+	if (rc == 0 && (a->verbose || a->json))
+		rc = put_id(a, id, err);
+	if (rc == 0 && id_out) {
+		*id_out = id;
+		id = NULL;
+	}
 out:
 	free(id);
 	buf_release(&in);

@@ -32,6 +32,9 @@ struct cli_mail {
 	enum cli_mode mode;
 	int verbose;
 	const char *at;             /* --at TIME, NULL when not given */
+	int json;                   /* --json: the queue id as a JSON object */
+	int wait;                   /* --wait: then as `sendq wait` */
+	const char *timeout;        /* --timeout S for --wait, NULL: none */
 };
 
 /* How main() goes on after cli_start(). */
@@ -65,7 +68,9 @@ int cli_parse_mail(int argc, char **argv, struct cli_mail *a, struct err *err);
 int cli_load_cfg(struct cfg **cfg_out, struct err *err);
 
 /* Do a CLI_MAIL or CLI_SMTP invocation: queue the message on stdin, or
- * hold the -bs dialogue. */
-int cli_enqueue(const struct cli_mail *a, struct err *err);
+ * hold the -bs dialogue.  The queue id goes to stdout with -v (alone on
+ * a line) or --json ({"id": ID}); *id_out (may be NULL) gets it for
+ * CLI_MAIL (caller frees; NULL for -bs). */
+int cli_enqueue(const struct cli_mail *a, char **id_out, struct err *err);
 
 #endif

@@ -16,7 +16,10 @@
 
 #include "addr.h"
 #include "date.h"
+#include "dsnparse.h"
 #include "enqueue.h"
+#include "events.h"
+#include "msg.h"
 #include "strv.h"
 #include "xalloc.h"
 
@@ -577,6 +580,63 @@ static void write_head(const struct head *h, const char *end, const char *domain
 	buf_putc(out, '\n');
 }
 
+/* sendmail's -N (NEVER, or a list of SUCCESS, FAILURE, DELAY), -R (FULL
+ * or HDRS) and -V (an ENVID) into the envelope, upper-cased. */
+static int set_dsn(const struct enqueue_opts *o, struct queue_env *env, struct err *err)
+{
+	char *notify = o->dsn_notify ? xstrdup(o->dsn_notify) : NULL;
+	char *ret = o->dsn_ret ? xstrdup(o->dsn_ret) : NULL, *envid = NULL, *p;
+	size_t n;
+	int rc = -1;
+
+	for (p = notify; p && *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	for (p = ret; p && *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	if (notify && strcmp(notify, "NEVER") != 0) {
+		for (p = notify;; p += n + 1) {
+			n = strcspn(p, ",");
+			if (!((n == 7 && strncmp(p, "SUCCESS", 7) == 0) ||
+			      (n == 7 && strncmp(p, "FAILURE", 7) == 0) ||
+			      (n == 5 && strncmp(p, "DELAY", 5) == 0))) {
+				err_set(err, EX_USAGE,
+					"bad -N value '%.80s' (NEVER, or SUCCESS,FAILURE,DELAY)",
+					o->dsn_notify);
+				goto out;
+			}
+			if (p[n] == '\0')
+				break;
+		}
+	}
+	if (ret && strcmp(ret, "FULL") != 0 && strcmp(ret, "HDRS") != 0) {
+		err_set(err, EX_USAGE, "bad -R value '%.80s' (FULL or HDRS)", o->dsn_ret);
+		goto out;
+	}
+	/* sendmail's -V takes the ENVID as it goes on the wire, xtext; the
+	 * envelope keeps it decoded (the relay encodes it again, and
+	 * reports such as Postfix's give it back decoded). */
+	if (o->envid) {
+		envid = dsn_xtext_decode(o->envid);
+		for (p = envid; p && *p; p++)
+			if (*p <= ' ' || *p >= 0x7f)
+				break;
+		if (!envid || *p || !envid[0] || strlen(envid) > 100) {
+			err_set(err, EX_USAGE,
+				"bad -V value '%.80s' (RFC 3461 xtext of at most 100 printable characters)",
+				o->envid);
+			goto out;
+		}
+	}
+	rc = queue_env_set_dsn(env, notify, ret, envid, err);
+out:
+	free(envid);
+	free(notify);
+	free(ret);
+	return rc;
+}
+
 int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const char *in,
 		    size_t len, time_t now, struct buf *body_out, struct queue_env *env,
 		    struct err *err)
@@ -638,7 +698,8 @@ int enqueue_prepare(const struct enqueue_opts *o, const struct cfg *cfg, const c
 		sender = qual;
 	}
 	if (queue_env_set_sender(env, sender ? sender : addr, err) < 0 ||
-	    queue_env_set_account(env, acct ? cfg_account_name(acct) : "", err) < 0)
+	    queue_env_set_account(env, acct ? cfg_account_name(acct) : "", err) < 0 ||
+	    set_dsn(o, env, err) < 0)
 		goto out;
 
 	/* The From an absent header gets is who the envelope says sent it,
@@ -668,6 +729,17 @@ out:
 	return rc;
 }
 
+/* The Message-ID of a prepared body, for the journal (caller frees). */
+static char *body_message_id(const char *body, size_t len)
+{
+	struct msg *m = msg_parse(body, len, MSG_HEADERS_ONLY);
+	const char *id = m ? msg_message_id(m) : NULL;
+	char *r = id ? xstrdup(id) : NULL;
+
+	msg_free(m);
+	return r;
+}
+
 int enqueue_message(struct queue *q, const struct enqueue_opts *o, const struct cfg *cfg,
 		    const char *in, size_t len, char **id_out, struct err *err)
 {
@@ -678,6 +750,13 @@ int enqueue_message(struct queue *q, const struct enqueue_opts *o, const struct 
 	rc = enqueue_prepare(o, cfg, in, len, time(NULL), &body, env, err);
 	if (rc == 0)
 		rc = queue_add(q, body.data, body.len, env, id_out, err);
+	if (rc == 0) {
+		char *mid = body_message_id(body.data, body.len);
+
+		events_log("queued", queue_env_account(env), "id", queue_env_id(env), "message_id",
+			   mid, "sender", queue_env_sender(env), (const char *)NULL);
+		free(mid);
+	}
 	buf_release(&body);
 	queue_env_free(env);
 	return rc;

@@ -46,6 +46,9 @@ struct enqueue_opts {
 	const char *fullname;       /* -F: display name for an added From */
 	const char *account;        /* -A: account name */
 	time_t at;                  /* --at: not relayed before; 0 = now */
+	const char *dsn_notify;     /* -N: NEVER or SUCCESS,FAILURE,DELAY; NULL: default */
+	const char *dsn_ret;        /* -R: FULL or HDRS; NULL: HDRS */
+	const char *envid;          /* -V: the ENVID; NULL: the queue id */
 	char *const *rcpts;         /* recipient arguments (may hold lists) */
 	size_t nrcpts;
 };

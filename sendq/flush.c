@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,11 @@
 #include "flush.h"
 #include "log.h"
 #include "maildir.h"
+#include "msg.h"
 #include "oauth2.h"
+#include "path.h"
 #include "relay.h"
+#include "track.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -23,6 +28,8 @@
 /* Sent messages the finisher may be behind by: bounds what a kill -9
  * sends again (flush.h). */
 #define FLUSH_BACKLOG 16
+/* delay_warning's default, Postfix's delay_warning_time's. */
+#define FLUSH_DELAY_WARNING (4L * 60 * 60)
 
 /* relay.h behind flush_relay_ops. */
 static void *ops_open(const struct cfg_account *a, long timeout, struct err *err)
@@ -52,8 +59,13 @@ static void ops_close(void *s)
 	relay_free(s);
 }
 
+static void ops_dsn(void *s, const struct relay_dsn *d)
+{
+	relay_set_dsn(s, d);
+}
+
 static const struct flush_relay_ops relay_ops = { ops_open, ops_send, ops_host, ops_stats,
-						  ops_close };
+						  ops_close, ops_dsn };
 
 /* What the pass keeps per account for SMTP. */
 struct session {
@@ -107,6 +119,7 @@ struct run {
 	size_t unsynced;            /* finished since the last durability point */
 	struct finisher fin;
 	long expire;
+	long delay_warning;         /* 0: no delay warnings */
 	char host[256];
 };
 
@@ -238,6 +251,34 @@ static void session_fail(struct run *r, struct session *s, const char *why)
 	r->st->sessions_failed++;
 }
 
+/* The DSN requests of e for the session (flush.h): -N, else the
+ * account's dsn_notify, else the general one, else FAILURE,DELAY; a
+ * dsn_notify of never (not -N NEVER, which asks for it) sends none. */
+static void set_dsn(struct run *r, struct session *s, const struct queue_env *e,
+		    const struct cfg_account *a)
+{
+	const char *conf = cfg_get(a, "dsn_notify");
+	struct relay_dsn d;
+	char *notify, *p;
+
+	if (!conf)
+		conf = cfg_general(r->cfg, "dsn_notify");
+	if (!queue_env_dsn_notify(e) && conf && strcasecmp(conf, "never") == 0) {
+		r->ops->dsn(s->relay, NULL);
+		return;
+	}
+	notify = xstrdup(queue_env_dsn_notify(e) ? queue_env_dsn_notify(e) :
+			 conf ? conf : "FAILURE,DELAY");
+	for (p = notify; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	d.envid = queue_env_envid(e);
+	d.ret = queue_env_dsn_ret(e) ? queue_env_dsn_ret(e) : "HDRS";
+	d.notify = notify;
+	r->ops->dsn(s->relay, &d);
+	free(notify);
+}
+
 /* Relay the remote recipients idx[0..n) of e. */
 static void relay_rcpts(struct run *r, struct queue_env *e, const struct cfg_account *a,
 			const size_t *idx, size_t n, const char *body, size_t len)
@@ -271,6 +312,8 @@ static void relay_rcpts(struct run *r, struct queue_env *e, const struct cfg_acc
 	res = xcalloc(n, sizeof(*res));
 	for (i = 0; i < n; i++)
 		addrs[i] = queue_env_rcpt_addr(e, idx[i]);
+	if (r->ops->dsn)
+		set_dsn(r, s, e, a);
 	rc = r->ops->send(s->relay, queue_env_sender(e), addrs, n, body, len, res, &session_failed,
 			  &err);
 	if (rc < 0 && session_failed)
@@ -624,6 +667,138 @@ static void finish(struct run *r, struct queue_env *e, const struct cfg_account 
 	free(body);
 }
 
+/* ---- tracking ---------------------------------------------------------- */
+
+void flush_track(const struct cfg *cfg, const struct queue_env *e, const char *body,
+		 size_t len, const char *what, const char *note, time_t now)
+{
+	struct err e2 = ERR_INIT;
+	const char *name = queue_env_account(e);
+	const struct cfg_account *a = cfg ? cfg_account_find(cfg, name[0] ? name : NULL, &e2) :
+				      NULL;
+
+	size_t i, n = queue_env_rcpt_count(e);
+	struct track_rcpt *t = xcalloc(n ? n : 1, sizeof(*t));
+	struct msg *m = msg_parse(body, len, MSG_HEADERS_ONLY);
+	struct err err = ERR_INIT;
+	struct track_msg tm;
+
+	for (i = 0; i < n; i++) {
+		t[i].address = queue_env_rcpt_addr(e, i);
+		t[i].reply = queue_env_rcpt_reply(e, i);
+		switch (queue_env_rcpt_status(e, i)) {
+		case QUEUE_RCPT_PENDING: t[i].state = TRACK_QUEUED; break;
+		case QUEUE_RCPT_BOUNCED: t[i].state = TRACK_BOUNCED; break;
+		case QUEUE_RCPT_DEFERRED:
+			t[i].state = queue_env_delay_warned(e) ? TRACK_DELAYED : TRACK_DEFERRED;
+			break;
+		case QUEUE_RCPT_SENT:
+			/* Local delivery is the end of the road. */
+			t[i].state = a && in_local_domains(a, t[i].address) ? TRACK_DELIVERED :
+				     TRACK_ACCEPTED;
+			break;
+		}
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.id = queue_env_id(e);
+	tm.envid = queue_env_envid(e);
+	tm.message_id = m ? msg_message_id(m) : NULL;
+	tm.account = queue_env_account(e);
+	tm.sender = queue_env_sender(e);
+	tm.queued_at = queue_env_created(e);
+	tm.rcpts = t;
+	tm.n = n;
+	if (track_note(&tm, what, note, now, &err) < 0)
+		log_warnx("%s: cannot update the delivery record: %s", tm.id, err.msg);
+	msg_free(m);
+	free(t);
+}
+
+/* Whether a file in Maildir folder dir's new/ or cur/ has needle in its
+ * first 8 KiB (the header of a report we wrote). */
+static int folder_has(const char *dir, const char *needle)
+{
+	static const char *const subs[] = { "new", "cur" };
+	char head[8192];
+	int found = 0;
+	size_t k;
+
+	for (k = 0; k < 2 && !found; k++) {
+		char *sub = path_join(dir, subs[k]);
+		DIR *d = opendir(sub);
+		struct dirent *de;
+
+		while (d && !found && (de = readdir(d)) != NULL) {
+			char *p;
+			ssize_t got;
+			int fd;
+
+			if (de->d_name[0] == '.')
+				continue;
+			p = path_join(sub, de->d_name);
+			fd = open(p, O_RDONLY | O_CLOEXEC);
+			got = fd >= 0 ? read(fd, head, sizeof(head)) : -1;
+			found = got > 0 && memmem(head, (size_t)got, needle, strlen(needle)) != NULL;
+			if (fd >= 0)
+				close(fd);
+			free(p);
+		}
+		if (d)
+			closedir(d);
+		free(sub);
+	}
+	return found;
+}
+
+/* The one delay warning (flush.h) for e, deferred since it was queued
+ * delay_warning ago.  Exactly once across crashes: the envelope says
+ * "pending" durably before the report is stored, and "warned" after; a
+ * run that finds "pending" looks for the report (its Message-ID is made
+ * of the queue id) before storing it again. */
+static void warn_delay(struct run *r, struct queue_env *e, const struct cfg_account *a,
+		       const char *body, size_t len)
+{
+	const struct cfg_account *owner = bounce_owner(r, e, a);
+	struct err err = ERR_INIT;
+	struct buf b = BUF_INIT;
+	size_t i, n = queue_env_rcpt_count(e), deferred = 0;
+
+	if (r->delay_warning <= 0 || queue_env_delay_warned(e) || !queue_env_sender(e)[0] ||
+	    r->now - queue_env_created(e) < r->delay_warning)
+		return;
+	for (i = 0; i < n; i++)
+		deferred += queue_env_rcpt_status(e, i) == QUEUE_RCPT_DEFERRED;
+	if (deferred == 0 || !owner)
+		return;
+	if (queue_env_delay_pending(e)) {
+		char *dir = maildir_folder_path(cfg_get(owner, "maildir"), "INBOX");
+		char *needle = xasprintf(".delay.%s@", queue_env_id(e));
+		int there = folder_has(dir, needle);
+
+		free(dir);
+		free(needle);
+		if (there) {
+			queue_env_set_delay_warned(e);
+			return;
+		}
+	} else {
+		queue_env_set_delay_pending(e);
+		if (queue_save_envelope(r->q, e, &err) < 0) {
+			log_warnx("%s: cannot record the delay warning: %s", queue_env_id(e), err.msg);
+			return;
+		}
+	}
+	bounce_make_delay(e, body, len, r->host, r->now, &b);
+	if (store(owner, "INBOX", b.data, b.len, NULL, &err) < 0) {
+		log_warnx("%s: cannot store the delay warning: %s", queue_env_id(e), err.msg);
+	} else {
+		queue_env_set_delay_warned(e);
+		log_info("%s: delay warning stored in the INBOX of '%s'", queue_env_id(e),
+			 cfg_account_name(owner));
+	}
+	buf_release(&b);
+}
+
 /* ---- one message ---------------------------------------------------- */
 
 /* Whether the message's last attempt failed only for want of the user's
@@ -702,6 +877,11 @@ static void do_message(struct run *r, struct queue_env *e)
 		if (st == QUEUE_RCPT_PENDING || st == QUEUE_RCPT_DEFERRED)
 			open++;
 	}
+	/* Mail waiting for a sign-in is the user's to act on, not news. */
+	if (open > 0 && !waits_for_signin(e))
+		warn_delay(r, e, a, body, len);
+	flush_track(r->cfg, e, body, len, expired ? "expired" : "attempt", queue_env_error(e),
+		    r->now);
 	if (open > 0) {
 		report_early(r, e, a, body, len);
 		reschedule(r, e);
@@ -730,6 +910,10 @@ int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o
 	r.st = st;
 	r.expire = cfg ? cfg_general_duration(cfg, "expire", CFG_EXPIRE_DEFAULT) :
 			 CFG_EXPIRE_DEFAULT;
+	r.delay_warning = cfg ? cfg_general_duration(cfg, "delay_warning", FLUSH_DELAY_WARNING) :
+			  FLUSH_DELAY_WARNING;
+	if (cfg)
+		track_prune(cfg_general_int(cfg, "track_days", TRACK_DAYS_DEFAULT), now);
 	if (gethostname(r.host, sizeof(r.host) - 1) < 0 || r.host[0] == '\0')
 		snprintf(r.host, sizeof(r.host), "localhost");
 

@@ -36,6 +36,15 @@
  * bring back up to 64 messages the smarthost already took: sent again,
  * never lost.  Deferrals, bounces and local deliveries stay durable one
  * by one (rare paths).
+ *
+ * Tracking: every attempt's outcomes go into the message's delivery
+ * record (track.h, not durable by itself: it is derived from the queue),
+ * and each message is sent with DSN requests (RFC 3461: ENVID = the
+ * queue id or -V, RET=HDRS or -R, NOTIFY from -N or dsn_notify, ORCPT)
+ * when the smarthost offers DSN.  A message still deferred delay_warning
+ * (default 4h) after it was queued gets one delay warning
+ * (bounce_make_delay()) in the sender's INBOX, once (delay_warned in the
+ * envelope).
  * Ownership: the caller keeps what it passes in.
  */
 #ifndef SUREL_FLUSH_H
@@ -62,6 +71,8 @@ struct flush_relay_ops {
 	const char *(*host)(const void *s);             /* relay_host() */
 	void (*stats)(const void *s, struct relay_stats *out);
 	void (*close)(void *s);                         /* relay_free() */
+	/* relay_set_dsn() before each send; NULL: no DSN requests. */
+	void (*dsn)(void *s, const struct relay_dsn *d);
 };
 
 struct flush_opts {
@@ -93,5 +104,12 @@ struct flush_stats {
 int flush_run(struct queue *q, const struct cfg *cfg, const struct flush_opts *o,
 	      time_t now, struct flush_stats *st, struct err *err)
 	__attribute__((warn_unused_result));
+
+/* e's state into its delivery record (track.h), with the Message-ID of
+ * its body and what (may be NULL) as an event of the message; what the
+ * pass does after every attempt, and `sendq status` for a message not
+ * tried yet.  A record that cannot be written is a warning only. */
+void flush_track(const struct cfg *cfg, const struct queue_env *e, const char *body,
+		 size_t len, const char *what, const char *note, time_t now);
 
 #endif

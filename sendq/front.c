@@ -45,10 +45,29 @@ static void exec_agent(char **argv)
 	exit(err_report(&err));
 }
 
+/* sendq -t --wait: the agent's `sendq wait` for the message just queued. */
+static void exec_wait(const struct cli_mail *a, char *id) __attribute__((noreturn));
+static void exec_wait(const struct cli_mail *a, char *id)
+{
+	char *argv[6];
+	int n = 0;
+
+	argv[n++] = (char *)"sendq";
+	argv[n++] = (char *)"wait";
+	if (a->timeout) {
+		argv[n++] = (char *)"--timeout";
+		argv[n++] = (char *)a->timeout;
+	}
+	argv[n++] = id;
+	argv[n] = NULL;
+	exec_agent(argv);
+}
+
 int main(int argc, char **argv)
 {
 	struct err err = ERR_INIT;
 	struct cli_mail a;
+	char *id = NULL;
 	int cmd, verbose;
 
 	if (cli_start(&argc, &argv, &cmd, &verbose) != CLI_ROUTE_MAIL)
@@ -58,7 +77,12 @@ int main(int argc, char **argv)
 	switch (a.mode) {
 	case CLI_MAIL:
 	case CLI_SMTP:
-		return cli_enqueue(&a, &err) < 0 ? err_report(&err) : 0;
+		if (cli_enqueue(&a, &id, &err) < 0)
+			return err_report(&err);
+		if (a.wait && id)
+			exec_wait(&a, id);
+		free(id);
+		return 0;
 	case CLI_NOTHING:
 		return 0;
 	default:

@@ -8,7 +8,8 @@ sendq_libsendq_a_SOURCES = \
 	sendq/relay.c sendq/relay.h \
 	sendq/bounce.c sendq/bounce.h \
 	sendq/flush.c sendq/flush.h \
-	sendq/daemon.c sendq/daemon.h
+	sendq/daemon.c sendq/daemon.h \
+	sendq/status.c sendq/status.h
 # What the two programs below share on the command line.
 sendq_libsendq_a_SOURCES += sendq/cli.c sendq/cli.h
 # sendq is a small front end that only enqueues (what cron and mutt run

@@ -79,6 +79,11 @@ struct queue_env {
 	unsigned attempts;
 	size_t size;
 	char *error;
+	char *dsn_notify;         /* -N, NULL: the account's dsn_notify */
+	char *dsn_ret;            /* -R, NULL: HDRS */
+	char *envid;              /* -V, NULL: the id */
+	int delay_warned;
+	int delay_pending;        /* the warning may be stored: look first */
 	struct rcpt *rcpt;
 	size_t nrcpt;
 	size_t rcpt_cap;
@@ -148,6 +153,9 @@ void queue_env_free(struct queue_env *e)
 	free(e->account);
 	free(e->sender);
 	free(e->error);
+	free(e->dsn_notify);
+	free(e->dsn_ret);
+	free(e->envid);
 	free(e);
 }
 
@@ -258,6 +266,81 @@ void queue_env_set_error(struct queue_env *e, const char *text)
 {
 	free(e->error);
 	e->error = text ? one_line(text) : NULL;
+}
+
+/* The DSN values are checked by the enqueue (-N, -R, -V) and by the
+ * envelope reader: a word of printable ASCII. */
+static int dsn_word_ok(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n > 100)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v[i] <= ' ' || v[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int queue_env_set_dsn(struct queue_env *e, const char *notify, const char *ret,
+		      const char *envid, struct err *err)
+{
+	const char *v[3] = { notify, ret, envid };
+	char **dst[3] = { &e->dsn_notify, &e->dsn_ret, &e->envid }, *copy[3];
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (v[i] && !dsn_word_ok(v[i]))
+			return err_set(err, EX_DATAERR, "bad DSN value '%.80s'", v[i]);
+	/* Copies first: a value may be one of e's own. */
+	for (i = 0; i < 3; i++)
+		copy[i] = v[i] ? xstrdup(v[i]) : NULL;
+	for (i = 0; i < 3; i++) {
+		free(*dst[i]);
+		*dst[i] = copy[i];
+	}
+	return 0;
+}
+
+const char *queue_env_dsn_notify(const struct queue_env *e)
+{
+	return e->dsn_notify;
+}
+
+const char *queue_env_dsn_ret(const struct queue_env *e)
+{
+	return e->dsn_ret;
+}
+
+const char *queue_env_envid(const struct queue_env *e)
+{
+	return e->envid ? e->envid : e->id;
+}
+
+int queue_env_envid_set(const struct queue_env *e)
+{
+	return e->envid != NULL;
+}
+
+int queue_env_delay_warned(const struct queue_env *e)
+{
+	return e->delay_warned;
+}
+
+void queue_env_set_delay_warned(struct queue_env *e)
+{
+	e->delay_warned = 1;
+	e->delay_pending = 0;
+}
+
+int queue_env_delay_pending(const struct queue_env *e)
+{
+	return e->delay_pending;
+}
+
+void queue_env_set_delay_pending(struct queue_env *e)
+{
+	e->delay_pending = !e->delay_warned;
 }
 
 /* --- the store ---------------------------------------------------------- */

@@ -113,6 +113,25 @@ void queue_env_set_rcpt_notified(struct queue_env *e, size_t i);
 /* Set or (with NULL) clear the message-level error; one line, as above. */
 void queue_env_set_error(struct queue_env *e, const char *text);
 
+/* DSN requests (RFC 3461) of sendmail's -N, -R and -V: NULL is the
+ * default (the account's dsn_notify, RET=HDRS, ENVID = the queue id).
+ * Each value must be one word of printable ASCII (EX_DATAERR else). */
+int queue_env_set_dsn(struct queue_env *e, const char *notify, const char *ret,
+		      const char *envid, struct err *err) QUEUE_WUR;
+const char *queue_env_dsn_notify(const struct queue_env *e);   /* NULL: default */
+const char *queue_env_dsn_ret(const struct queue_env *e);      /* NULL: default */
+/* The ENVID sent: -V's, else the id (NULL before queue_add). */
+const char *queue_env_envid(const struct queue_env *e);
+/* Whether the ENVID came from -V. */
+int queue_env_envid_set(const struct queue_env *e);
+/* Whether the one delay warning (delay_warning) was made. */
+int queue_env_delay_warned(const struct queue_env *e);
+void queue_env_set_delay_warned(struct queue_env *e);
+/* Whether the warning was about to be stored when the envelope was last
+ * saved: it may be in the INBOX already (no effect once warned). */
+int queue_env_delay_pending(const struct queue_env *e);
+void queue_env_set_delay_pending(struct queue_env *e);
+
 /* --- the store ---------------------------------------------------------- */
 
 /* Open the store at dir (NULL: path_xdg(PATH_XDG_DATA, "queue")), creating

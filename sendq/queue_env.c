@@ -30,6 +30,16 @@ void queue_env_format(const struct queue_env *e, struct buf *out)
 		   queue_env_attempts(e), queue_env_size(e));
 	if (queue_env_error(e))
 		buf_printf(out, "error %s\n", queue_env_error(e));
+	if (queue_env_dsn_notify(e))
+		buf_printf(out, "dsn_notify %s\n", queue_env_dsn_notify(e));
+	if (queue_env_dsn_ret(e))
+		buf_printf(out, "dsn_ret %s\n", queue_env_dsn_ret(e));
+	if (queue_env_envid_set(e))
+		buf_printf(out, "envid %s\n", queue_env_envid(e));
+	if (queue_env_delay_warned(e))
+		buf_puts(out, "delay_warned 1\n");
+	if (queue_env_delay_pending(e))
+		buf_puts(out, "delay_pending 1\n");
 	for (i = 0; i < n; i++)
 		buf_printf(out, "rcpt %s %s\n", queue_rcpt_status_name(queue_env_rcpt_status(e, i)),
 			   queue_env_rcpt_addr(e, i));
@@ -132,6 +142,18 @@ static int parse_line(struct queue_env *e, char *key, char *val, const char *nam
 		queue_env_set_size(e, (size_t)n);
 	} else if (strcmp(key, "error") == 0) {
 		queue_env_set_error(e, val);
+	} else if (strcmp(key, "dsn_notify") == 0 || strcmp(key, "dsn_ret") == 0 ||
+		   strcmp(key, "envid") == 0) {
+		const char *envid = queue_env_envid_set(e) ? queue_env_envid(e) : NULL;
+
+		if (queue_env_set_dsn(e, key[4] == 'n' ? val : queue_env_dsn_notify(e),
+				      key[4] == 'r' ? val : queue_env_dsn_ret(e),
+				      key[0] == 'e' ? val : envid, err) < 0)
+			goto bad;
+	} else if (strcmp(key, "delay_warned") == 0) {
+		queue_env_set_delay_warned(e);
+	} else if (strcmp(key, "delay_pending") == 0) {
+		queue_env_set_delay_pending(e);
 	} else if (strcmp(key, "rcpt") == 0) {
 		sp = strchr(val, ' ');
 		if (!sp)

@@ -27,6 +27,9 @@
  *   rcpt STATUS ADDR     one per recipient, in order
  *   reply ADDR TEXT      last reply for that (earlier declared) recipient
  *   notified ADDR        that bounced recipient's bounce is stored
+ *   dsn_notify V  dsn_ret V  envid V   sendmail's -N, -R, -V (RFC 3461)
+ *   delay_warned 1       the delay warning (delay_warning) is stored
+ *   delay_pending 1      it was being stored: look for it before storing
  * Unknown keys are ignored so an older reader can open a newer file of the
  * same version; a bad value is an error naming the file and line.  The
  * state is not in the file: it is the directory the file is in. */

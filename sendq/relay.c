@@ -103,6 +103,9 @@ struct relay {
 
 	/* The message as it goes on the wire. */
 	struct buf wire;
+	/* DSN requests for the next relay_send() (relay_set_dsn()). */
+	char *dsn_envid, *dsn_ret, *dsn_notify;
+	int dsn_on;
 };
 
 /* ---- body transformations ---------------------------------------------- */
@@ -478,6 +481,7 @@ static void caps_parse(struct relay *r)
 	static const struct { const char *kw; unsigned bit; } ext[] = {
 		{ "8BITMIME", RELAY_EXT_8BITMIME }, { "PIPELINING", RELAY_EXT_PIPELINING },
 		{ "SMTPUTF8", RELAY_EXT_SMTPUTF8 }, { "SIZE", RELAY_EXT_SIZE },
+		{ "DSN", RELAY_EXT_DSN },
 	};
 	const char *p = r->ehlo.data, *end = r->ehlo.data + r->ehlo.len, *nl;
 	size_t i, k, n;
@@ -770,6 +774,9 @@ void relay_free(struct relay *r)
 	tls_policy_free(r->tls);
 	buf_release(&r->reply);
 	buf_release(&r->wire);
+	free(r->dsn_envid);
+	free(r->dsn_ret);
+	free(r->dsn_notify);
 	buf_release(&r->in);
 	free(r->pend);
 	free(r);
@@ -1315,6 +1322,30 @@ static void hold_local(struct relay *r, const char *sender, const char *const *r
 	r->nmap = k;
 }
 
+/* s as RFC 3461 xtext: '+', '=', blanks, controls and 8-bit bytes as +XX. */
+static void put_xtext(struct buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '+' || *p == '=')
+			buf_printf(b, "+%02X", *p);
+		else
+			buf_putc(b, *p);
+	}
+}
+
+void relay_set_dsn(struct relay *r, const struct relay_dsn *d)
+{
+	free(r->dsn_envid);
+	free(r->dsn_ret);
+	free(r->dsn_notify);
+	r->dsn_envid = d && d->envid ? xstrdup(d->envid) : NULL;
+	r->dsn_ret = d && d->ret ? xstrdup(d->ret) : NULL;
+	r->dsn_notify = d && d->notify ? xstrdup(d->notify) : NULL;
+	r->dsn_on = d != NULL;
+}
+
 /* MAIL FROM, the RCPT TOs and DATA, in one write when the server pipelines,
  * one at a time else; then the message, or an RSET when a transaction was
  * opened but is not going anywhere (all recipients refused, DATA refused),
@@ -1325,7 +1356,7 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 	struct buf cmd = BUF_INIT, seven = BUF_INIT;
 	int eight = has_8bit(body, len), utf8 = has_non_ascii(sender);
 	int pipe = (r->ext & RELAY_EXT_PIPELINING) != 0;
-	int rc = -1;
+	int rc = -1, dsn;
 	size_t i, n = r->nmap;
 
 	for (i = 0; i < n; i++)
@@ -1335,8 +1366,18 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 	 * before it is sent (LF line ends: a little less than on the wire). */
 	if (r->ext & RELAY_EXT_SIZE)
 		buf_printf(&cmd, " SIZE=%zu", len);
-	buf_printf(&cmd, "%s%s\r\n", eight && (r->ext & RELAY_EXT_8BITMIME) ? " BODY=8BITMIME" : "",
+	buf_printf(&cmd, "%s%s", eight && (r->ext & RELAY_EXT_8BITMIME) ? " BODY=8BITMIME" : "",
 		   utf8 && (r->ext & RELAY_EXT_SMTPUTF8) ? " SMTPUTF8" : "");
+	dsn = r->dsn_on && (r->ext & RELAY_EXT_DSN);
+	if (dsn) {
+		if (r->dsn_ret)
+			buf_printf(&cmd, " RET=%s", r->dsn_ret);
+		if (r->dsn_envid) {
+			buf_puts(&cmd, " ENVID=");
+			put_xtext(&cmd, r->dsn_envid);
+		}
+	}
+	buf_puts(&cmd, "\r\n");
 	if (!pipe) {
 		if (exchange(r, &cmd, 0, err) < 0)
 			goto out;
@@ -1346,7 +1387,19 @@ static int transact(struct relay *r, const char *sender, const char *const *rcpt
 		}
 	}
 	for (i = 0; i < n; i++) {
-		buf_printf(&cmd, "RCPT TO:<%s>\r\n", rcpts[r->map[i]]);
+		buf_printf(&cmd, "RCPT TO:<%s>", rcpts[r->map[i]]);
+		if (dsn) {
+			if (r->dsn_notify)
+				buf_printf(&cmd, " NOTIFY=%s", r->dsn_notify);
+			/* An address that is not ASCII would need RFC 6533's
+			 * utf-8 type; the report then names the recipient as
+			 * the server saw it, which is the same address. */
+			if (!has_non_ascii(rcpts[r->map[i]])) {
+				buf_puts(&cmd, " ORCPT=rfc822;");
+				put_xtext(&cmd, rcpts[r->map[i]]);
+			}
+		}
+		buf_puts(&cmd, "\r\n");
 		/* Pipelined groups stay small enough for the socket buffers
 		 * (RFC 2920 3.1: the client reads nothing while it writes). */
 		if ((!pipe || (i + 1) % PIPE_GROUP == 0) && exchange(r, &cmd, 0, err) < 0)

@@ -33,6 +33,7 @@
 #define RELAY_EXT_PIPELINING 2u  /* RFC 2920: commands in one write */
 #define RELAY_EXT_SMTPUTF8   4u  /* RFC 6531: non-ASCII addresses */
 #define RELAY_EXT_SIZE       8u  /* RFC 1870: SIZE= and a size limit */
+#define RELAY_EXT_DSN       16u  /* RFC 3461: RET, ENVID, NOTIFY, ORCPT */
 
 struct relay;
 
@@ -89,6 +90,19 @@ void relay_get_stats(const struct relay *r, struct relay_stats *out);
 int relay_send(struct relay *r, const char *sender, const char *const *rcpts, size_t n,
 	       const char *body, size_t len, struct relay_rcpt *res, int *session_failed_out,
 	       struct err *err) RELAY_WUR;
+
+/* DSN requests (RFC 3461) for the following relay_send() calls, sent
+ * only when the server announces DSN: ret ("HDRS", "FULL") and envid
+ * (xtext-encoded here) on MAIL FROM when not NULL; on every RCPT TO,
+ * NOTIFY=notify when not NULL and ORCPT with the address (rfc822 type;
+ * left out for an address that is not ASCII).  d NULL: none
+ * (the server's defaults).  The strings are copied. */
+struct relay_dsn {
+	const char *envid;
+	const char *ret;
+	const char *notify;
+};
+void relay_set_dsn(struct relay *r, const struct relay_dsn *d);
 
 /* The reply handling of relay_send() without a network, for tests and
  * the fuzzer: trace is the protocol trace of the part of a session that

@@ -38,6 +38,10 @@ enum rec_state {
 	REC_SEEN = 1u << 0,     /* listed by the current scan */
 	REC_NEW = 1u << 1,      /* not summarised yet */
 	REC_NOCACHE = 1u << 2,  /* unreadable: keep out of the cache, retry next time */
+	/* Its key names another file too (new/ and cur/): the cache, which
+	 * matches by key, cannot tell them apart, so both stay out of it and
+	 * are summarised on every scan. */
+	REC_TWIN = 1u << 3,
 };
 
 /* A message and its bookkeeping; index_at() hands out &rec.m. */
@@ -152,7 +156,7 @@ static void cache_save(struct index *ix)
 	size_t i;
 
 	for (i = 0; i < ix->n; i++)
-		if (!(ix->v[i].state & REC_NOCACHE))
+		if (!(ix->v[i].state & (REC_NOCACHE | REC_TWIN)))
 			count++;
 	o = index_cache_create(ix->cache_path, ix->real, count, &err);
 	if (!o) {
@@ -160,7 +164,7 @@ static void cache_save(struct index *ix)
 		return;
 	}
 	for (i = 0; i < ix->n; i++)
-		if (!(ix->v[i].state & REC_NOCACHE))
+		if (!(ix->v[i].state & (REC_NOCACHE | REC_TWIN)))
 			index_cache_put(o, &ix->v[i].m);
 	if (index_cache_commit(o, &err) < 0)
 		log_warnx("cannot write index cache: %s", err.msg);
@@ -679,9 +683,21 @@ static void compact(struct index *ix)
 	ix->strs = strs;
 }
 
+/* 1 when the file rel (of the folder) is still there. */
+static int still_there(const struct index *ix, const char *rel)
+{
+	char *p = path_join(ix->dir, rel);
+	struct stat st;
+	int rc = lstat(p, &st) == 0;
+
+	free(p);
+	return rc;
+}
+
 /* Match the folder's files against the records by key: known ones take
  * their current path and flags, new ones are summarised, vanished ones
- * dropped.  On failure the records are as they were. */
+ * dropped.  A key in both new/ and cur/ is two messages (two records).
+ * On failure the records are as they were. */
 static int scan(struct index *ix, int is_refresh, struct err *err)
 {
 	struct strv names = STRV_INIT;
@@ -710,39 +726,55 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 	for (i = 0; i < ix->n; i++) {
 		const char *key = ix->v[i].m.key;
 
-		/* One that could not be read last time is tried again. */
-		ix->v[i].state = ix->v[i].state & REC_NOCACHE ? REC_NEW : 0;
+		/* One that could not be read last time is tried again, and
+		 * so is each of two files with one key (which summary the
+		 * cache held for which is not known). */
+		ix->v[i].state = ix->v[i].state & (REC_NOCACHE | REC_TWIN) ? REC_NEW : 0;
 		h = index_cache_hash(key, strlen(key));
 		for (j = h & mask; tab[j] != TAB_EMPTY; j = (j + 1) & mask)
-			if ((tab[j] >> 32) == (h >> 32) && strcmp(ix->v[tab[j] & UINT32_MAX].m.key, key) == 0)
-				break;
-		/* A key twice in the cache: the second copy is never seen. */
-		if (tab[j] == TAB_EMPTY)
-			tab[j] = (h & ~(uint64_t)UINT32_MAX) | i;
+			;
+		tab[j] = (h & ~(uint64_t)UINT32_MAX) | i;
 	}
 	for (i = 0; i < names.n; i++) {
 		const char *name = names.v[i] + 4;
 		char flags[sizeof(ix->v[0].m.flags)];
 		struct rec *r;
 		off_t sz;
-		size_t klen = maildir_name_info(name, flags, &sz);
+		size_t klen = maildir_name_info(name, flags, &sz), twin = SIZE_MAX;
 
 		if (klen == 0)
 			continue;
+		/* The first record of the key not yet given a file in this
+		 * scan; twin: one that was. */
 		h = index_cache_hash(name, klen);
 		for (j = h & mask; tab[j] != TAB_EMPTY; j = (j + 1) & mask) {
 			const char *k = ix->v[tab[j] & UINT32_MAX].m.key;
 
-			if ((tab[j] >> 32) == (h >> 32) && strncmp(k, name, klen) == 0 && k[klen] == '\0')
+			if ((tab[j] >> 32) != (h >> 32) || strncmp(k, name, klen) != 0 || k[klen] != '\0')
+				continue;
+			if (!(ix->v[tab[j] & UINT32_MAX].state & REC_SEEN))
 				break;
+			twin = tab[j] & UINT32_MAX;
 		}
-		if (tab[j] == TAB_EMPTY) {
+		/* The key already seen in new/: the same message moved to cur/
+		 * during the scan (the cur/ name wins), or another message
+		 * whose file has the same key. */
+		if (tab[j] == TAB_EMPTY && twin != SIZE_MAX && !still_there(ix, ix->v[twin].m.path)) {
+			r = &ix->v[twin];
+		} else if (tab[j] == TAB_EMPTY) {
 			r = rec_add(ix);
 			r->m.key = arena_dup(&ix->strs, name, klen);
 			r->state = REC_NEW;
 			tab[j] = (h & ~(uint64_t)UINT32_MAX) | (ix->n - 1);
 		} else {
 			r = &ix->v[tab[j] & UINT32_MAX];
+		}
+		/* Each is summarised (and measured) from its own file. */
+		if (twin != SIZE_MAX && r != &ix->v[twin]) {
+			r->state |= REC_TWIN | REC_NEW;
+			r->m.size = -1;
+			ix->v[twin].state |= REC_TWIN | REC_NEW;
+			ix->v[twin].m.size = -1;
 		}
 		r->state |= REC_SEEN;
 		r->m.path = names.v[i];
@@ -753,8 +785,10 @@ static int scan(struct index *ix, int is_refresh, struct err *err)
 	}
 	free(tab);
 	for (i = j = 0; i < ix->n; i++)
-		if (ix->v[i].state & REC_SEEN)
+		if (ix->v[i].state & REC_SEEN) {
+			ix->v[i].m.twin = (ix->v[i].state & REC_TWIN) != 0;
 			ix->v[j++] = ix->v[i];
+		}
 	dropped = ix->n - j;
 	ix->n = j;
 	if (dropped)

@@ -35,6 +35,7 @@ struct index_msg {
 	const char *path;         /* relative to the folder: "new/..." or "cur/..." */
 	char flags[16];           /* Maildir flags, ASCII order */
 	int is_new;               /* in new/ */
+	int twin;                 /* another file has this key (in the other of new/ and cur/) */
 	time_t date;              /* Date header, -1 when absent or unreadable */
 	off_t size;               /* file size in bytes */
 	const char *from;         /* display name of the first From, else its address, else "" */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "codec.h"
+#include "events.h"
 #include "fetch.h"
 #include "index.h"
 #include "log.h"
@@ -31,6 +33,9 @@
 #include "path.h"
 #include "rules.h"
 #include "search_cli.h"
+#include "strv.h"
+#include "sync.h"
+#include "track.h"
 #include "view.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -59,11 +64,14 @@ static void usage(FILE *f)
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
+	      "  sync [--all] [--folder F]... [--dry-run] [--json] [--allow-delete]\n"
+	      "                                    two-way sync with the IMAP server\n"
 	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
 	      "  auth [--device|--browser]         sign in to the account's OAuth2 provider\n"
 	      "  search [--folder F] [--json] [--limit N] QUERY\n"
 	      "                                    search every folder, newest first (default limit 100)\n"
 	      "  index [--rebuild]                 bring the search index up to date\n"
+	      "  events [--follow] [--since TIME]  the event journal, one JSON object per line\n"
 	      "\n"
 	      "FOLDER is a folder name of the account, or a path when it contains '/'.\n"
 	      "options:\n"
@@ -429,6 +437,59 @@ static int rule_dir(struct ctx *c, struct buf *head, char **dir_out, struct err 
 	return rc;
 }
 
+/* Whether dir is root or a folder below it (trailing '/' ignored). */
+static int below(const char *dir, const char *root)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return strncmp(dir, root, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
+}
+
+/* The account a message stored in dir was delivered for: -A's, else the
+ * one whose maildir holds dir, the default account first; NULL when none
+ * is known (a path outside every account's maildir, or no usable
+ * configuration). */
+static const char *delivered_for(struct ctx *c, const char *dir)
+{
+	struct err e = ERR_INIT;
+	const struct cfg_account *a;
+	const char *root;
+	size_t i;
+
+	if (c->account)
+		return c->account;
+	if (load_cfg(c, &e) < 0)
+		return NULL;
+	for (i = 0; i <= cfg_account_count(c->cfg); i++) {
+		a = i == 0 ? cfg_account_find(c->cfg, NULL, &e) : cfg_account_at(c->cfg, i - 1);
+		if (!a)
+			continue;
+		root = cfg_get(a, "maildir");
+		if (root && below(dir, root))
+			return cfg_account_name(a);
+	}
+	return NULL;
+}
+
+/* The journal's "arrived" event and the delivery reports' match
+ * (lib/track.h) for a message stored at path in Maildir dir; m holds it
+ * whole (mda_read()). */
+static void arrived(struct ctx *c, const char *dir, const char *path, const struct buf *m)
+{
+	const char *folder = strrchr(dir, '/'), *base = strrchr(path, '/');
+	char *key = xstrdup(base ? base + 1 : path), *colon = strchr(key, ':');
+
+	if (colon)
+		*colon = '\0';
+	folder = folder ? folder + 1 : dir;
+	if (folder[0] == '.')
+		folder++;
+	track_arrived(delivered_for(c, dir), folder, key, m->data ? m->data : "", m->len);
+	free(key);
+}
+
 static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 {
 	struct buf head = BUF_INIT;
@@ -459,6 +520,8 @@ static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 	if (rc == 0)
 		rc = maildir_deliver_head_fd(dir, head.data, head.len, STDIN_FILENO, NULL, &path,
 					     err);
+	if (rc == 0)
+		arrived(c, dir, path, &head);
 	buf_release(&head);
 	if (rc == 0)
 		log_info("delivered to '%s'", path);
@@ -470,13 +533,21 @@ static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 static int cmd_fetch(struct ctx *c, int argc, const char *folder, int all, struct err *err)
 {
 	struct fetch_opts o = { folder, isatty(STDERR_FILENO) };
+	const struct cfg_account *a;
+	struct err e = ERR_INIT;
 
 	if (argc != 0 || (all && (c->account || folder))) {
 		return err_set(err, EX_USAGE, "fetch takes no arguments, and --all no -A or --folder");
 	}
 	if (load_cfg(c, err) < 0)
 		return -1;
-	return fetch_run(c->cfg, c->account, all, &o, err);
+	if (fetch_run(c->cfg, c->account, all, &o, err) == 0)
+		return 0;
+	/* Without -A (and --all) it was the default account's fetch. */
+	a = all ? NULL : cfg_account_find(c->cfg, c->account, &e);
+	events_log("sync_error", a ? cfg_account_name(a) : c->account, "error", err->msg,
+		   (const char *)NULL);
+	return -1;
 }
 
 /* A name or address on one line of mutt's query format, sanitised: a tab
@@ -492,6 +563,23 @@ static void put_field(struct buf *out, const char *s)
  * mutt's query_command, so that this command can serve as one.  What was
  * found is printed even when address_cmd failed; the exit status then
  * says so. */
+static int cmd_sync(struct ctx *c, int argc, const struct strv *folders, int all, int dry_run,
+		    int allow_delete, struct err *err)
+{
+	struct sync_opts o;
+
+	if (argc != 0 || (all && (c->account || folders->n)))
+		return err_set(err, EX_USAGE, "sync takes no arguments, and --all no -A or --folder");
+	if (load_cfg(c, err) < 0)
+		return -1;
+	memset(&o, 0, sizeof(o));
+	o.folders = folders->v;
+	o.nfolders = folders->n;
+	o.dry_run = dry_run;
+	o.allow_delete = allow_delete;
+	return sync_run(c->cfg, c->account, all, c->json, &o, err);
+}
+
 static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
 {
 	struct err qerr = ERR_INIT;
@@ -620,6 +708,32 @@ static int cmd_auth(struct ctx *c, int argc, int how, struct err *err)
 	return rc;
 }
 
+static volatile sig_atomic_t events_stop;
+
+static void on_events_stop(int sig)
+{
+	(void)sig;
+	events_stop = 1;
+}
+
+/* spool events [--follow] [--since TIME]: the journal (lib/events.h). */
+static int cmd_events(int argc, int follow, const char *since, struct err *err)
+{
+	struct sigaction sa;
+	time_t t = 0;
+
+	if (argc != 0)
+		return err_set(err, EX_USAGE, "events takes no arguments");
+	if (since && events_parse_since(since, time(NULL), &t, err) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_events_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	return events_print(t, follow, &events_stop, err);
+}
+
 /* getopt's own messages are off (opterr = 0) so a usage error stays one line. */
 static int bad_option(const char *arg)
 {
@@ -638,20 +752,24 @@ int main(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },
 		{ "folder", required_argument, NULL, 'F' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "allow-delete", no_argument, NULL, 'D' },
 		{ "device", no_argument, NULL, 'd' },
 		{ "browser", no_argument, NULL, 'b' },
 		{ "decrypt", no_argument, NULL, OPT_DECRYPT },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "rebuild", no_argument, NULL, 'R' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx c = { 0 };
 	struct err err = ERR_INIT;
-	const char *cmd, *folder = NULL;
-	int opt, raw = 0, all = 0, how = 0, rebuild = 0, rc;
-	const char *limit = NULL;
+	const char *cmd, *folder = NULL, *since = NULL, *limit = NULL;
+	struct strv folders = STRV_INIT;
+	int opt, raw = 0, all = 0, how = 0, follow = 0, dry_run = 0, allow_delete = 0, rebuild = 0, rc;
 
 	log_set_prog("spool");
 	opterr = 0;
@@ -680,11 +798,18 @@ int main(int argc, char **argv)
 		case 'v': c.verbose++; break;
 		case 'j': c.json = 1; break;
 		case 'r': raw = 1; break;
-		case 'F': folder = optarg; break;
+		case 'F':
+			folder = optarg;
+			strv_push(&folders, optarg);
+			break;
 		case 'a': all = 1; break;
 		case OPT_DECRYPT: c.decrypt = 1; break;
 		case 'l': limit = optarg; break;
 		case 'R': rebuild = 1; break;
+		case 'f': follow = 1; break;
+		case 's': since = optarg; break;
+		case 'n': dry_run = 1; break;
+		case 'D': allow_delete = 1; break;
 		case 'd':
 		case 'b':
 			if (how && how != opt) {
@@ -709,6 +834,8 @@ int main(int argc, char **argv)
 		rc = cmd_show(&c, argc, argv, raw, &err);
 	} else if (strcmp(cmd, "fetch") == 0) {
 		rc = cmd_fetch(&c, argc, folder, all, &err);
+	} else if (strcmp(cmd, "sync") == 0) {
+		rc = cmd_sync(&c, argc, &folders, all, dry_run, allow_delete, &err);
 	} else if (strcmp(cmd, "addresses") == 0) {
 		rc = cmd_addresses(&c, argc, argv, &err);
 	} else if (strcmp(cmd, "watch") == 0) {
@@ -726,6 +853,8 @@ int main(int argc, char **argv)
 		rc = cmd_index(&c, argc, rebuild, &err);
 	} else if (strcmp(cmd, "auth") == 0) {
 		rc = cmd_auth(&c, argc, how, &err);
+	} else if (strcmp(cmd, "events") == 0) {
+		rc = cmd_events(argc, follow, since, &err);
 	} else if (strcmp(cmd, "deliver") == 0) {
 		rc = cmd_deliver(&c, argc, argv, &err);
 		/* The calling MTA keeps and retries mail on 75; anything but a
@@ -737,6 +866,7 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	cfg_free(c.cfg);
+	strv_release(&folders);
 	if (rc < 0)
 		oauth2_signin_plain(&err);
 	return rc < 0 ? err_report(&err) : 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "fetch.h"
 #include "log.h"
 #include "watch.h"
@@ -192,6 +193,10 @@ int watch_run(const struct cfg *cfg, const char *account, struct err *err)
 			err_clear(err);
 			break;
 		}
+		/* For notifiers: the first failure of a streak, not every
+		 * retry of the back-off. */
+		if (delay == 1 && err_is_temp(err))
+			events_log("sync_error", name, "error", err->msg, (const char *)NULL);
 		if (!err_is_temp(err))
 			goto out;
 		log_warnx("%s; trying again in %ld s", err->msg, delay);
@@ -210,6 +215,8 @@ int watch_run(const struct cfg *cfg, const char *account, struct err *err)
 	}
 	rc = 0;
 out:
+	if (rc < 0)
+		events_log("sync_error", name, "error", err->msg, (const char *)NULL);
 	fetch_session_free(fs);
 	signals_release();
 	return rc;

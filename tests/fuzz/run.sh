@@ -18,7 +18,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-20}
 [ $# -gt 0 ] && shift
-all="msg codec cfg queue_env smtp_reply fetchstate index_cache mbox mutf7 mailto abook flowed"
+all="msg codec cfg queue_env smtp_reply fetchstate index_cache mbox mutf7 mailto abook flowed dsnparse"
 targets=${*:-$all}
 
 if [ ! -x tests/fuzz/fuzz_msg ]; then

@@ -34,4 +34,13 @@ EXTRA_DIST += tests/integration/oauth2-lib.sh
 TESTS += tests/integration/man-functions.sh
 # OpenPGP reading (spool show); pgp-lib.sh makes keys and messages with gpg.
 TESTS += tests/integration/pgp-read.sh tests/integration/pgp-mutt.sh
+# PGP/MIME writing: surel -s --sign/--encrypt checked by gpg (throwaway GnuPG homes).
+TESTS += tests/integration/pgp-write.sh
+EXTRA_DIST += tests/integration/pgpw-lib.sh
 EXTRA_DIST += tests/integration/pgp-lib.sh
+# Delivery tracking: records, DSN, reports, delay warning, sendq wait, journal.
+TESTS += tests/integration/track-postfix.sh
+TESTS += tests/integration/sync.sh tests/integration/sync-plain.sh tests/integration/sync-crash.sh \
+	tests/integration/sync-nouidplus.sh
+EXTRA_DIST += tests/integration/sync-lib.sh
+TESTS += tests/integration/track-events.sh

@@ -114,6 +114,15 @@ show_json unknown
 [ "$(sigs unknown)" = unknown-key ] || fail "unknown: $(cat "$T/unknown.json")"
 [ "$(jget "$T/unknown.json" 'j["crypto"]["signatures"][0]["uid"]')" = None ] || fail "unknown: a uid"
 ok "unknown key"
+# The stranger's key imported but certified by no one: good, and the
+# line says the key is not certified (validity unknown).
+pgp_gpg "$X" --export "$fx" | pgp_gpg "$B" --import 2> /dev/null
+show_json unknown
+[ "$(sigs unknown)" = good ] || fail "uncertified: $(cat "$T/unknown.json")"
+expect_exit 0 "$SPOOL" show "$T/unknown.eml"
+grep -q "^Signature: Good signature from \"Stranger <stranger@example.org>\", key $fx, validity unknown -- the key is NOT certified as the signer's\$" "$T/out" ||
+	fail "uncertified: $(cat "$T/out")"
+ok "a good signature from an uncertified key says so"
 
 # Signed in 2020 by a key that expired the next day.
 pgp_signed "$A" "$fo" "$T/e-good" 20200101T010000 > "$T/b-old"
@@ -141,6 +150,19 @@ show_json mismatch
 expect_exit 0 "$SPOOL" show "$T/mismatch.eml"
 grep -q 'NOT the From address$' "$T/out" || fail "mismatch: text view: $(cat "$T/out")"
 ok "From not matching the key"
+
+# Alice signs protected headers naming Mallory while the outer From is
+# hers: the From shown is the protected one, which no key vouches for.
+pgp_entity "Hello Bob." "From: Mallory <mallory@example.org>" "Subject: inner subject" > "$T/e-pfrom"
+pgp_signed "$A" "$fa" "$T/e-pfrom" > "$T/b-pfrom"
+pgp_message "Alice <alice@example.org>" "outer subject" "$T/b-pfrom" > "$T/pfrom.eml"
+show_json pfrom
+[ "$(jget "$T/pfrom.json" 'j["crypto"]["signatures"][0]["status"], j["crypto"]["signatures"][0]["valid_from_address"], j["subject"]')" = \
+	"('good', False, 'outer subject')" ] || fail "protected From: $(cat "$T/pfrom.json")"
+expect_exit 0 "$SPOOL" show "$T/pfrom.eml"
+grep -q '^From: Mallory <mallory@example.org>$' "$T/out" && grep -q '^Subject: inner subject$' "$T/out" &&
+	grep -q 'NOT the From address$' "$T/out" || fail "protected From: text view: $(cat "$T/out")"
+ok "a protected From that the signer's key does not carry"
 
 # Inline PGP: cleartext signed, and encrypted.
 printf 'Inline hello.\n' | pgp_gpg "$A" -u "$fa" --clearsign > "$T/b-isig"

@@ -5,21 +5,9 @@
 # match (Esc keeps the text, Enter takes the selected one), completion of
 # the entry after a comma, and the completed recipients reaching the queue.
 . "$(dirname "$0")/lib.sh"
-command -v python3 > /dev/null || skip "python3 is needed to read the JSON listing"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[general]
-send_delay = 7200
-editor = $T/editor
-aliases_file = $T/aliases
-address_cmd = $T/query '%s'
-
-[account demo]
-name = Demo User
-address = demo@example.test
-maildir = $T/Mail
-CFG
+compose_setup "aliases_file = $T/aliases
+address_cmd = $T/query '%s'"
 cat > "$T/aliases" <<'AL'
 alias bob Bob Smith <bob@example.org>
 alias anna Anna Alias <anna@example.org>   # from mutt
@@ -29,11 +17,10 @@ cat > "$T/query" <<'SH'
 echo "scripted directory"
 printf 'carol@example.net\tCarol Q\nandreas@example.net\tAndreas Cmd\n' | grep -i -F -e "$1" || :
 SH
-cat > "$T/editor" <<'ED'
-#!/bin/sh
+chmod +x "$T/query"
+editor_script <<'ED'
 printf 'Hello.\n' >> "$1"
 ED
-chmod +x "$T/query" "$T/editor"
 for who in 'Anastasia <anastasia@example.org>' 'Bambang <bambang@example.org>'; do
 	printf 'From: demo@example.test\nTo: %s\nMessage-ID: <%s>\n\nx\n' "$who" "$(echo "$who" | tr -dc a-z)@x" |
 		"$SPOOL" deliver Sent

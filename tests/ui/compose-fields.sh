@@ -4,15 +4,8 @@
 # account's alias switches the identity; Tab completes file names at the
 # attach prompt.  The queued message has every edited field.
 . "$(dirname "$0")/lib.sh"
-command -v python3 > /dev/null || skip "python3 is needed to read sendq list --json"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[general]
-send_delay = 7200
-editor = $T/editor
-
-[account home]
+compose_setup "" "[account home]
 name = Ana
 address = ana@home.test
 maildir = $T/Mail/home
@@ -21,16 +14,12 @@ maildir = $T/Mail/home
 name = Ana Putri
 address = ana@work.test
 aliases = sales@shop.test
-maildir = $T/Mail/work
-CFG
-chmod 600 "$XDG_CONFIG_HOME/surel/config"
+maildir = $T/Mail/work"
 mkdir -p "$T/Mail/home/INBOX/new" "$T/Mail/home/INBOX/cur" "$T/Mail/home/INBOX/tmp"
-cat > "$T/editor" <<'ED'
-#!/bin/sh
+editor_script <<'ED'
 sed -i -e 's/^To:.*$/To: first@example.org/' -e 's/^Subject:.*$/Subject: draft/' "$1"
 printf 'Body.\n' >> "$1"
 ED
-chmod +x "$T/editor"
 mkdir -p "$T/files"
 printf 'quarterly numbers\n' > "$T/files/report-q3.txt"
 printf 'other\n' > "$T/files/zeta.bin"

@@ -5,27 +5,10 @@
 # m with P (postpone); g (reply to all); f (forward inline); Esc f and
 # forward_attach = yes (forward as message/rfc822).
 . "$(dirname "$0")/lib.sh"
-command -v python3 > /dev/null || skip "python3 is needed to read the JSON listings"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-conf="$XDG_CONFIG_HOME/surel/config"
-write_conf() {
-	cat > "$conf" <<CFG
-[general]
-send_delay = 7200
-editor = $T/editor
-$1
-
-[account demo]
-name = Demo User
-address = demo@example.test
-maildir = $T/Mail
-CFG
-}
-write_conf ""
+compose_setup
 deliver_demo "$T/Mail/INBOX"
-cat > "$T/editor" <<ED
-#!/bin/sh
+editor_script <<ED
 case \$(cat "$T/mode") in
 new)
 	sed -i -e 's/^To:.*\$/To: Friend <friend@example.org>/' -e 's/^Subject:.*\$/Subject: Hello from surel/' "\$1"
@@ -36,7 +19,6 @@ fwd)
 	sed -i -e 's/^To:.*\$/To: fwd@example.org/' "\$1" ;;
 esac
 ED
-chmod +x "$T/editor"
 printf 'some notes\n' > "$T/notes.txt"
 printf 'binary\0data\n' > "$T/data.bin"
 
@@ -165,7 +147,7 @@ keys q
 wait_for '^SUREL-EXIT 0'
 
 # forward_attach = yes makes f attach; = ask asks.
-write_conf "forward_attach = yes"
+compose_setup "forward_attach = yes"
 ui_start
 wait_for 'surel: INBOX \[Msgs:3'
 keys k
@@ -180,7 +162,7 @@ queued
 grep -q '^Content-Type: message/rfc822' "$T/queued" || fail "forward_attach: $(cat "$T/queued")"
 keys q
 wait_for '^SUREL-EXIT 0'
-write_conf "forward_attach = ask"
+compose_setup "forward_attach = ask"
 ui_start
 wait_for 'surel: INBOX \[Msgs:3'
 keys f

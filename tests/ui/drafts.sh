@@ -6,27 +6,13 @@
 # its Bcc and takes the R flag off the original; R in the index recalls
 # it again.
 . "$(dirname "$0")/lib.sh"
-command -v python3 > /dev/null || skip "python3 is needed to read the JSON listings"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[general]
-send_delay = 7200
-editor = $T/editor
-
-[account demo]
-name = Demo User
-address = demo@example.test
-maildir = $T/Mail
-CFG
-chmod 600 "$XDG_CONFIG_HOME/surel/config"
+compose_setup
 deliver_demo "$T/Mail/INBOX"
-cat > "$T/editor" <<'ED'
-#!/bin/sh
+editor_script <<'ED'
 sed -i -e 's/^Bcc:.*$/Bcc: hidden@example.org/' "$1"
 printf 'Draft text.\n' >> "$1"
 ED
-chmod +x "$T/editor"
 printf 'some notes\n' > "$T/notes.txt"
 
 # report_flags: the Maildir flags of Ana's report (the message replied to).

@@ -1,6 +1,6 @@
 #!/bin/sh
-# The same Maildir key in new/ and cur/ is two messages: d and $ on the one
-# shown move that file to the trash, never the other.
+# The same Maildir key in new/ and cur/ is two messages: the index lists
+# both, and d and $ on one move that file to the trash, never the other.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$XDG_CONFIG_HOME/surel" "$T/Mail/INBOX/cur" "$T/Mail/INBOX/new" "$T/Mail/INBOX/tmp"
@@ -17,17 +17,35 @@ printf 'From: b@example.test\nSubject: copy in cur\nDate: Tue, 3 Nov 2026 10:00:
 	> "$T/Mail/INBOX/cur/$key:2,S"
 
 ui_start
-# The index lists a key once: here the copy in cur/.
-wait_for 'INBOX \[Msgs:1'
+# The index lists both files of the key, each acting on its own file.
+wait_for 'INBOX \[Msgs:2'
 wait_for 'copy in cur'
+screen | grep -q 'copy in new' || fail "the copy in new/ is not listed: $(cat "$T/screen")"
+keys Enter
+wait_for '^c$' "the copy in cur/ shown from its own file"
+keys q
 keys d
 wait_for 'Del:1'
 keys '$'
 wait_for '1 message moved to the trash'
+wait_for 'INBOX \[Msgs:1'
 [ -e "$T/Mail/INBOX/new/$key" ] || fail "the copy in new/ was removed"
 grep -q 'copy in new' "$T/Mail/INBOX/new/$key" || fail "the copy in new/ changed"
 [ -z "$(ls "$T/Mail/INBOX/cur")" ] || fail "the copy in cur/ is still there: $(ls "$T/Mail/INBOX/cur")"
 grep -q 'copy in cur' "$T/Mail/Trash/cur/$key"* || fail "the trash holds the wrong copy"
-ok "d and \$ move the file shown, not the other with its key"
+screen | grep -q 'copy in new' || fail "the copy in new/ left the index: $(cat "$T/screen")"
+ok "both files of a key are listed; d and \$ move the file shown, not the other"
+keys Enter
+wait_for '^n$' "the copy in new/ shown from its own file"
+keys q
+wait_for 'INBOX \[Msgs:1 New:0\]'
+[ -z "$(ls "$T/Mail/INBOX/new")" ] && [ "$(ls "$T/Mail/INBOX/cur")" = "$key:2,S" ] ||
+	fail "reading the copy in new/ did not mark it read: $(ls "$T/Mail/INBOX"/*)"
+keys d '$'
+wait_for 'INBOX \[Msgs:0'
+[ "$(ls "$T/Mail/Trash/cur" "$T/Mail/Trash/new" | grep -c '^[0-9]')" -eq 2 ] ||
+	fail "the trash should hold both: $(ls -R "$T/Mail/Trash")"
+grep -lq '^n$' "$T/Mail/Trash/cur/"* "$T/Mail/Trash/new/"* 2> /dev/null || fail "the copy in new/ did not reach the trash"
+ok "the other one is a message of its own (moved to the trash beside the first under a new name)"
 keys q
 wait_for '^SUREL-EXIT 0'

@@ -102,3 +102,28 @@ deliver_demo() {
 		"$SPOOL" deliver "$1" < "$m"
 	done
 }
+
+# compose_setup [GENERAL [ACCOUNTS]]: what the tests that compose share:
+# a skip without python3 (they read the JSON listings), a configuration
+# whose send_delay leaves the flush to the test and whose editor is
+# $T/editor, with the GENERAL lines added to [general] and the ACCOUNTS
+# sections (default: the demo account on $T/Mail).
+compose_setup() {
+	command -v python3 > /dev/null || skip "python3 is needed to read the JSON listings"
+	mkdir -p "$XDG_CONFIG_HOME/surel"
+	{
+		printf '[general]\nsend_delay = 7200\neditor = %s\n' "$T/editor"
+		[ -z "${1:-}" ] || printf '%s\n' "$1"
+		printf '\n%s\n' "${2:-[account demo]
+name = Demo User
+address = demo@example.test
+maildir = $T/Mail}"
+	} > "$XDG_CONFIG_HOME/surel/config"
+	chmod 600 "$XDG_CONFIG_HOME/surel/config"
+}
+
+# editor_script: $T/editor made a shell script of the lines on stdin.
+editor_script() {
+	{ echo '#!/bin/sh'; cat; } > "$T/editor"
+	chmod +x "$T/editor"
+}

@@ -3,27 +3,13 @@
 # a percent-encoded UTF-8 subject, Cc, a body with CRLF; attach= is
 # ignored with a warning; y queues the message.
 . "$(dirname "$0")/lib.sh"
-command -v python3 > /dev/null || skip "python3 is needed to read sendq list --json"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[general]
-send_delay = 7200
-editor = $T/editor
-
-[account demo]
-name = Demo User
-address = demo@example.test
-maildir = $T/Mail
-CFG
-chmod 600 "$XDG_CONFIG_HOME/surel/config"
+compose_setup
 # The editor keeps what it was given (an unchanged mailto draft is still
 # sent) and leaves a copy for the test.
-cat > "$T/editor" <<ED
-#!/bin/sh
+editor_script <<ED
 cp "\$1" "$T/seen"
 ED
-chmod +x "$T/editor"
 printf 'secret\n' > "$T/secret.txt"
 
 ui_start "mailto:friend@example.org?subject=Gr%C3%BC%C3%9Fe%20%E2%9C%93%20caf%C3%A9&cc=c@example.org&body=Hello%20there,%0D%0Asecond%20line%20%E2%80%94%20ok&attach=$T/secret.txt"

@@ -3,7 +3,7 @@
 # expressions, case-insensitive with Unicode case folding in the UTF-8
 # locale surel runs in; ~t ~c ~C match addresses as well as names; ~p ~P
 # know the user's addresses and aliases; / takes a pattern, ~b searches
-# bodies, and M-/ is search-body.
+# bodies, and M-/ is search-body; all, . and ~A lift a limit.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$XDG_CONFIG_HOME/surel"
@@ -63,8 +63,13 @@ ok "~p (address or alias) and ~P"
 limit '~B "^cc: carol"' 1 'm2'
 limit '~b "^cc: carol"' 0
 ok "~B searches the header block too, ~b does not"
-keys l C-u Enter
-wait_for 'surel: INBOX \[Msgs:4 New:4\]'
+for all in all . '~A'; do
+	keys l C-u '~P' Enter
+	wait_for 'Shown:1\]'
+	keys l C-u "$all" Enter
+	wait_for 'surel: INBOX \[Msgs:4 New:4\]' "the limit '$all' shows all"
+done
+ok "all, . and ~A lift the limit, as in mutt"
 
 keys = / '~b secretword' Enter
 wait_for '^  .* 2/4$|-- 2/4' "/ ~b finds the body"

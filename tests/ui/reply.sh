@@ -4,29 +4,17 @@
 # the right In-Reply-To and the original marked replied, then flush and
 # find it delivered locally (local_domains).
 . "$(dirname "$0")/lib.sh"
-command -v python3 > /dev/null || skip "python3 is needed to read sendq list --json"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-# send_delay over an hour: compose leaves the flush to us.
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[general]
-send_delay = 7200
-editor = $T/editor
-
-[account demo]
+compose_setup "" "[account demo]
 name = Demo User
 address = demo@example.test
 maildir = $T/Mail
-local_domains = localhost example.test
-CFG
-chmod 600 "$XDG_CONFIG_HOME/surel/config"
+local_domains = localhost example.test"
 deliver_demo "$T/Mail/INBOX"
-cat > "$T/editor" <<'ED'
-#!/bin/sh
+editor_script <<'ED'
 sed -i -e 's/^\(Subject: .*\)$/\1 [edited]/' "$1"
 printf 'Thanks, noted.\n' >> "$1"
 ED
-chmod +x "$T/editor"
 
 ui_start
 wait_for 'surel: INBOX \[Msgs:3' "the account's INBOX"

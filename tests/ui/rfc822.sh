@@ -1,6 +1,7 @@
 #!/bin/sh
 # A message/rfc822 attachment (a forward as attachment) opens as a message
-# in the pager, with its own parts, without any mailcap entry.
+# in the pager, with its own parts, without any mailcap entry; r there
+# answers the attached message's sender, d says it does not act there.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/Mail"
@@ -62,3 +63,38 @@ wait_for 'message/rfc822' "back in the outer part list"
 keys q q q
 wait_for '^SUREL-EXIT 0'
 ok "its own parts are listed, and q goes back step by step"
+
+# r in the attached message answers it (its sender, its Message-ID); the
+# part list comes back; d there says so and goes back.
+compose_setup
+editor_script <<'ED'
+printf 'About the inner one.\n' >> "$1"
+ED
+"$SPOOL" deliver "$T/Mail/INBOX" < "$T/fwd.eml"
+ui_stop
+ui_start
+wait_for 'INBOX \[Msgs:1'
+keys Enter
+wait_for '^Forwarding this one.'
+keys v
+wait_for 'message/rfc822' "part list"
+keys j Enter
+wait_for '^The inner body text.'
+keys r
+wait_for '^ +Subject: Re: Inner quarterly report' "a reply to the attached message"
+grep -q '^ *To: Budi <budi@example.test>' "$T/screen" || fail "To of the reply: $(cat "$T/screen")"
+keys y
+wait_for 'message/rfc822' "back in the part list"
+id=$("$SENDQ" list --json | python3 -c "import json, sys; print(json.load(sys.stdin)[0]['id'])")
+"$SENDQ" show "$id" > "$T/reply"
+grep -q '^In-Reply-To: <inner.1@example.test>' "$T/reply" || fail "not a reply to the inner one: $(cat "$T/reply")"
+grep -q '^> The inner body text.' "$T/reply" || fail "inner text not quoted: $(cat "$T/reply")"
+ls "$T/Mail/INBOX/cur" | grep -q ':2,.*R' && fail "the outer message was marked replied"
+keys Enter
+wait_for '^The inner body text.'
+keys d
+wait_for 'only replies and forward act on an attached message'
+screen | grep -q 'message/rfc822' || fail "d did not go back to the part list: $(cat "$T/screen")"
+ok "r answers the attached message; d says it does not act there"
+keys q q q
+wait_for '^SUREL-EXIT 0'

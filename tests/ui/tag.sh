@@ -69,7 +69,13 @@ keys '\;' u
 wait_gone 'Del:'
 keys '\;' F
 wait_for '^NF \*'
-ok "t, Ctrl-T, ;C, ;d, ;u and ;F"
+keys '\;' N
+wait_for '^ F \*' "the tagged message read"
+[ "$(ls "$md/cur" | grep -c ':2,FS$')" -eq 1 ] || fail ";N did not set S: $(ls "$md/cur" | grep ':2,')"
+keys '\;' N
+wait_for '^NF \*' "the tagged message unread again"
+[ "$(ls "$md/cur" | grep -c ':2,F$')" -eq 1 ] || fail ";N did not clear S: $(ls "$md/cur" | grep ':2,')"
+ok "t, Ctrl-T, ;C, ;d, ;u, ;F and ;N"
 
 # "." tags everything the limit shows; ;t untags all.
 keys l '~f user11@' Enter

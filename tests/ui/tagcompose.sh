@@ -1,31 +1,26 @@
 #!/bin/sh
 # ;g answers every tagged message in one reply (all their senders and
 # recipients, every text quoted, each original marked replied); ;f
-# forwards them as attachments of one message.
+# forwards them as attachments of one message; ;r asks the reply_to
+# question for each tagged message whose Reply-To differs from its From
+# (Esc drops the reply, n answers the sender); ;g follows
+# Mail-Followup-To.
 . "$(dirname "$0")/lib.sh"
-command -v python3 > /dev/null || skip "python3 is needed to read sendq list --json"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[general]
-send_delay = 7200
-editor = $T/editor
-
-[account demo]
-name = Demo User
-address = demo@example.test
-maildir = $T/Mail
-CFG
-chmod 600 "$XDG_CONFIG_HOME/surel/config"
+compose_setup
 deliver_demo "$T/Mail/INBOX"
-cat > "$T/editor" <<'ED'
-#!/bin/sh
+printf 'From: Carla <carla@example.test>\nReply-To: talk@lists.example.test\nTo: demo@example.test\nSubject: list one\nMessage-ID: <l1@x>\n\nfirst\n' |
+	"$SPOOL" deliver "$T/Mail/INBOX"
+printf 'From: Dewi <dewi@example.test>\nTo: demo@example.test\nSubject: plain two\nMessage-ID: <p2@x>\n\nsecond\n' |
+	"$SPOOL" deliver "$T/Mail/INBOX"
+printf 'From: Eko <eko@example.test>\nReply-To: eko.private@example.test\nTo: team@lists.example.test, demo@example.test\nMail-Followup-To: team@lists.example.test\nSubject: followup three\nMessage-ID: <f3@x>\n\nthird\n' |
+	"$SPOOL" deliver "$T/Mail/INBOX"
+editor_script <<'ED'
 printf 'All noted.\n' >> "$1"
 ED
-chmod +x "$T/editor"
 
 ui_start
-wait_for 'INBOX \[Msgs:3' "index"
+wait_for 'INBOX \[Msgs:6' "index"
 keys T
 wait_for '^Tag messages matching:'
 keys '~f ana|~f surel' Enter
@@ -55,5 +50,43 @@ wait_for 'Queue:2' "forward queued"
 for id in $(cat "$T/ids"); do "$SENDQ" show "$id"; done > "$T/all"
 [ "$(grep -ci '^Content-Type: message/rfc822' "$T/all")" -eq 2 ] || fail "forward lacks the two messages: $(cat "$T/all")"
 ok ";f forwards the tagged messages as attachments of one message"
+
+keys '\;' t
+wait_gone 'Tag:'
+keys T
+wait_for '^Tag messages matching:'
+keys '~f carla|~f dewi' Enter
+wait_for 'Tag:2'
+keys '\;' r
+wait_for 'Reply to talk@lists.example.test\? \(\[yes\]/no\)' "the reply_to question"
+keys Escape
+wait_gone 'Reply to talk@'
+screen | grep -q 'Subject: Re:' && fail "Esc did not drop the reply: $(cat "$T/screen")"
+keys '\;' r
+wait_for 'Reply to talk@lists.example.test\? \(\[yes\]/no\)'
+keys n
+wait_for '^ +Subject: Re: ' "compose screen"
+grep -q 'To: .*carla@example.test' "$T/screen" && grep -q 'To: .*dewi@example.test' "$T/screen" ||
+	fail "not both senders in To: $(cat "$T/screen")"
+grep -q 'talk@lists' "$T/screen" && fail "n still answers Reply-To: $(cat "$T/screen")"
+keys y
+wait_for 'Queue:3' "queued"
+ok ";r asks the reply_to question, Esc drops and n answers the senders"
+
+# ;g: Mail-Followup-To settles Eko's part without a question.
+keys '\;' t
+wait_gone 'Tag:'
+keys T
+wait_for '^Tag messages matching:'
+keys '~f dewi|~f eko' Enter
+wait_for 'Tag:2'
+keys '\;' g
+wait_for '^ +Subject: Re: ' "compose screen without a question"
+grep -q 'To: .*team@lists.example.test' "$T/screen" && grep -q 'To: .*dewi@example.test' "$T/screen" ||
+	fail "To of the group reply: $(cat "$T/screen")"
+grep -q 'eko.private' "$T/screen" && fail "Reply-To used over Mail-Followup-To: $(cat "$T/screen")"
+keys y
+wait_for 'Queue:4' "queued"
+ok ";g honours Mail-Followup-To"
 keys q
 wait_for '^SUREL-EXIT 0'

@@ -5,7 +5,9 @@
  */
 #include "config.h"
 
+#include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
@@ -63,10 +65,23 @@ static const struct {
 	{ "keymap", suite_keymap },
 	{ "crypto", suite_crypto },
 	{ "cryptomsg", suite_cryptomsg },
+	{ "track", suite_track },
+	{ "autocrypt", suite_autocrypt },
+	{ "syncstate", suite_syncstate },
+	{ "sync", suite_sync },
 };
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
 
 int main(int argc, char **argv)
 {
+	char state[] = "/tmp/surel-unit-state-XXXXXX", path[sizeof(state) + 32];
 	const char *only = NULL;
 	unsigned failed;
 	size_t i;
@@ -78,6 +93,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: unit [-s SUITE]\n");
 		return 64;
 	}
+	/* Delivery records and journal lines the suites make go to a
+	 * directory of their own, never the user's state directory. */
+	if (!mkdtemp(state)) {
+		perror("mkdtemp");
+		return 70;
+	}
+	snprintf(path, sizeof(path), "%s/track", state);
+	setenv("SUREL_TRACK", path, 1);
+	snprintf(path, sizeof(path), "%s/events.jsonl", state);
+	setenv("SUREL_EVENTS", path, 1);
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 70;
 	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
@@ -95,5 +120,6 @@ int main(int argc, char **argv)
 	CU_basic_run_tests();
 	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
 	CU_cleanup_registry();
+	nftw(state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return failed ? 1 : 0;
 }

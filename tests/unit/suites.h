@@ -52,5 +52,10 @@ void suite_flowed(void);
 void suite_mda(void);
 void suite_oauth2(void);
 void suite_keymap(void);
+void suite_track(void);
+void suite_autocrypt(void);
+
+void suite_syncstate(void);
+void suite_sync(void);
 
 #endif

@@ -291,6 +291,44 @@ static void test_bools(void)
 	done_home();
 }
 
+/* The PGP keys: a fingerprint is stored as GPGME prints it (uppercase,
+ * no blanks or colons); pgp_encrypt takes exactly its three words. */
+static void test_pgp_keys(void)
+{
+	static const char *const bad[] = {
+		"pgp_key = 1234", "pgp_key = ZZ61C8D96478E45B2B038086853B292B90754F33",
+		"pgp_encrypt = yes", "pgp_encrypt = If-Possible", "pgp_sign = sometimes",
+		"autocrypt = maybe",
+	};
+	struct err err = ERR_INIT;
+	const struct cfg_account *a;
+	struct cfg *cfg;
+	char *text;
+	size_t i;
+
+	fresh_home();
+	cfg = load_text("[account a]\naddress = a@x.test\n"
+			"pgp_key = aa61 c8d9 6478 e45b 2b03:8086 853b 292b 9075 4f33\n"
+			"pgp_sign = yes\npgp_encrypt = if-possible\nautocrypt = yes\n", 0600, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	a = cfg_account_at(cfg, 0);
+	CU_ASSERT_STRING_EQUAL(cfg_get(a, "pgp_key"), "AA61C8D96478E45B2B038086853B292B90754F33");
+	CU_ASSERT_EQUAL(cfg_get_bool(a, "pgp_sign", 0), 1);
+	CU_ASSERT_STRING_EQUAL(cfg_get(a, "pgp_encrypt"), "if-possible");
+	CU_ASSERT_EQUAL(cfg_get_bool(a, "autocrypt", 0), 1);
+	cfg_free(cfg);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		text = xasprintf("[account a]\naddress = a@x.test\n%s\n", bad[i]);
+		cfg = load_text(text, 0600, &err);
+		free(text);
+		CU_ASSERT_PTR_NULL(cfg);
+		CU_ASSERT_EQUAL(err.code, EX_CONFIG);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ":3:"));
+		cfg_free(cfg);
+	}
+	done_home();
+}
+
 static void test_numbers_and_durations(void)
 {
 	struct err err = ERR_INIT;
@@ -501,6 +539,12 @@ static void test_errors(void)
 		  "2: 'forward_attach' must be yes, no or ask, not 'maybe'" },
 		{ "[general]\ntext_flowed = sometimes\n",
 		  "2: 'text_flowed' must be yes or no, not 'sometimes'" },
+		{ "[account a]\naddress = a@x.test\nsync_max_delete = 10 %\n",
+		  "3: 'sync_max_delete' must be a number of messages or a percentage, not '10 %'" },
+		{ "[account a]\naddress = a@x.test\nsync_max_delete = lots\n",
+		  "3: 'sync_max_delete' must be a number of messages or a percentage" },
+		{ "[account a]\naddress = a@x.test\nsent_upload = perhaps\n",
+		  "3: 'sent_upload' must be yes or no" },
 		{ "[account a]\ntext_flowed = yes\n",
 		  "2: key 'text_flowed' belongs in [general], not [account a]" },
 		/* The first error wins, whichever part of the parser saw it. */
@@ -656,4 +700,5 @@ void suite_cfg(void)
 	CU_add_test(s, "long line and NUL", test_long_line);
 	CU_add_test(s, "password needs a private file", test_password_permissions);
 	CU_add_test(s, "missing file and default path", test_missing_file);
+	CU_add_test(s, "pgp_key, pgp_sign, pgp_encrypt, autocrypt", test_pgp_keys);
 }

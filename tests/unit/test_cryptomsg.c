@@ -91,14 +91,15 @@ static void test_open_without_decrypt(void)
 	cryptomsg_release(&cm);
 }
 
-static char *line_of(enum crypto_sig_status st, const char *uid, int from_ok, int *warn)
+static char *line_with(enum crypto_sig_status st, enum crypto_validity v, const char *uid,
+		       int from_ok, int *warn)
 {
 	struct crypto_sig s;
 	struct buf b = BUF_INIT;
 
 	memset(&s, 0, sizeof s);
 	s.status = st;
-	s.validity = CRYPTO_VALIDITY_MARGINAL;
+	s.validity = v;
 	s.fingerprint = (char *)"0123456789ABCDEF0123456789ABCDEF01234567";
 	s.uid = (char *)uid;
 	s.valid_from_address = from_ok;
@@ -107,15 +108,41 @@ static char *line_of(enum crypto_sig_status st, const char *uid, int from_ok, in
 	return buf_detach(&b, NULL);
 }
 
+static char *line_of(enum crypto_sig_status st, const char *uid, int from_ok, int *warn)
+{
+	return line_with(st, CRYPTO_VALIDITY_MARGINAL, uid, from_ok, warn);
+}
+
+/* Ana's signature, her address in From, the key of validity v. */
+static char *line_of_valid(enum crypto_sig_status st, enum crypto_validity v, int *warn)
+{
+	return line_with(st, v, "Ana <ana@example.org>", 1, warn);
+}
+
 static void test_sig_line(void)
 {
 	char *l;
 	int warn;
 
+	/* Good from a key the keyring does not fully vouch for: a warning. */
 	l = line_of(CRYPTO_SIG_GOOD, "Ana <ana@example.org>", 1, &warn);
 	CU_ASSERT_STRING_EQUAL(l, "Good signature from \"Ana <ana@example.org>\", key "
-			       "0123456789ABCDEF0123456789ABCDEF01234567, validity marginal");
+			       "0123456789ABCDEF0123456789ABCDEF01234567, validity marginal"
+			       " -- the key is NOT certified as the signer's");
+	CU_ASSERT_TRUE(warn);
+	free(l);
+	l = line_of_valid(CRYPTO_SIG_GOOD, CRYPTO_VALIDITY_UNKNOWN, &warn);
+	CU_ASSERT_PTR_NOT_NULL(strstr(l, "validity unknown -- the key is NOT certified"));
+	CU_ASSERT_TRUE(warn);
+	free(l);
+	l = line_of_valid(CRYPTO_SIG_GOOD, CRYPTO_VALIDITY_FULL, &warn);
+	CU_ASSERT_STRING_EQUAL(l, "Good signature from \"Ana <ana@example.org>\", key "
+			       "0123456789ABCDEF0123456789ABCDEF01234567, validity full");
 	CU_ASSERT_FALSE(warn);
+	free(l);
+	l = line_of_valid(CRYPTO_SIG_EXPIRED_KEY, CRYPTO_VALIDITY_FULL, &warn);
+	CU_ASSERT_PTR_NULL(strstr(l, "NOT certified"));
+	CU_ASSERT_TRUE(warn);
 	free(l);
 	l = line_of(CRYPTO_SIG_GOOD, "Ana <ana@example.org>", 0, &warn);
 	CU_ASSERT_PTR_NOT_NULL(strstr(l, " -- NOT the From address"));

@@ -213,6 +213,72 @@ static void test_extract_and_bcc(void)
 	queue_env_free(e);
 }
 
+/* -N, -R and -V: checked, upper-cased and kept in the envelope. */
+static void test_dsn_options(void)
+{
+	static const char in[] = "To: b@example.test\n\nhi\n";
+	static const char *const bad_n[] = { "sometimes", "failure,", "", "failure,,delay" };
+	struct enqueue_opts o = { 0 };
+	struct err err = ERR_INIT;
+	struct buf out = BUF_INIT;
+	struct queue_env *e;
+	size_t i;
+
+	o.extract = 1;
+	o.dsn_notify = "success,Delay";
+	o.dsn_ret = "full";
+	o.envid = "my-env.1";
+	CU_ASSERT_EQUAL(prepare(&o, NULL, in, &out, &e, &err), 0);
+	CU_ASSERT_STRING_EQUAL(queue_env_dsn_notify(e), "SUCCESS,DELAY");
+	CU_ASSERT_STRING_EQUAL(queue_env_dsn_ret(e), "FULL");
+	CU_ASSERT_STRING_EQUAL(queue_env_envid(e), "my-env.1");
+	buf_release(&out);
+	queue_env_free(e);
+	o.dsn_notify = "never";
+	o.dsn_ret = NULL;
+	o.envid = NULL;
+	CU_ASSERT_EQUAL(prepare(&o, NULL, in, &out, &e, &err), 0);
+	CU_ASSERT_STRING_EQUAL(queue_env_dsn_notify(e), "NEVER");
+	CU_ASSERT_PTR_NULL(queue_env_dsn_ret(e));
+	CU_ASSERT(!queue_env_envid_set(e));
+	buf_release(&out);
+	queue_env_free(e);
+	for (i = 0; i < sizeof(bad_n) / sizeof(bad_n[0]); i++) {
+		o.dsn_notify = bad_n[i];
+		err_clear(&err);
+		CU_ASSERT_EQUAL(prepare(&o, NULL, in, &out, &e, &err), -1);
+		CU_ASSERT_EQUAL(err.code, EX_USAGE);
+		buf_release(&out);
+		queue_env_free(e);
+	}
+	o.dsn_notify = NULL;
+	o.dsn_ret = "most";
+	CU_ASSERT_EQUAL(prepare(&o, NULL, in, &out, &e, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_USAGE);
+	buf_release(&out);
+	queue_env_free(e);
+	o.dsn_ret = NULL;
+	{
+		static const char *const bad_v[] = { "two words", "a=b", "a+2", "a+2b", "+0A", "",
+						     "caf\xc3\xa9" };
+
+		for (i = 0; i < sizeof(bad_v) / sizeof(bad_v[0]); i++) {
+			o.envid = bad_v[i];
+			err_clear(&err);
+			CU_ASSERT_EQUAL(prepare(&o, NULL, in, &out, &e, &err), -1);
+			CU_ASSERT_EQUAL(err.code, EX_USAGE);
+			buf_release(&out);
+			queue_env_free(e);
+		}
+	}
+	/* -V is xtext, kept decoded. */
+	o.envid = "a+2Bb+3Dc";
+	CU_ASSERT_EQUAL(prepare(&o, NULL, in, &out, &e, &err), 0);
+	CU_ASSERT_STRING_EQUAL(queue_env_envid(e), "a+b=c");
+	buf_release(&out);
+	queue_env_free(e);
+}
+
 static void test_added_fields(void)
 {
 	struct enqueue_opts o = { 0 };
@@ -573,6 +639,7 @@ void suite_enqueue(void)
 	CU_add_test(s, "read: the dot rule with and without -i", test_read_dot_rule);
 	CU_add_test(s, "read: stops at the dot line", test_read_stops_at_dot);
 	CU_add_test(s, "--at times", test_parse_at);
+	CU_add_test(s, "-N, -R, -V into the envelope", test_dsn_options);
 	CU_add_test(s, "-t recipients and Bcc removal", test_extract_and_bcc);
 	CU_add_test(s, "From, Date and Message-ID added", test_added_fields);
 	CU_add_test(s, "injection and bad input refused", test_refusals);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
+#include <jansson.h>
 
 #include "afile.h"
 #include "cfg.h"
@@ -26,6 +27,7 @@
 #include "maildir.h"
 #include "source.h"
 #include "suites.h"
+#include "track.h"
 #include "tutil.h"
 #include "xalloc.h"
 
@@ -662,6 +664,56 @@ static void test_uidl(void)
 	ASSERT_STATE("version 1\n");
 }
 
+/* A delivery report fetched like any message updates the record of the
+ * message it is about (lib/track.h) and is stored; the journal says it
+ * arrived. */
+static void test_report_matched(void)
+{
+	struct err err = ERR_INIT;
+	struct fetch_stats st;
+	struct fake_folder *in = fake_folder("INBOX", 7);
+	struct track_rcpt r = { "bob@example.org", TRACK_ACCEPTED, "250 2.0.0 Ok: queued as 4Xk9" };
+	struct track_msg m = { "Q7.host", NULL, "orig7@example.test", "t", "t@fake.test", 1700000000,
+			       &r, 1 };
+	char *p, *journal, *old_track = xstrdup(getenv("SUREL_TRACK") ? getenv("SUREL_TRACK") : "");
+	char *old_events = xstrdup(getenv("SUREL_EVENTS") ? getenv("SUREL_EVENTS") : "");
+	size_t len;
+	json_t *rec;
+
+	p = tpath("track");
+	setenv("SUREL_TRACK", p, 1);
+	free(p);
+	p = tpath("events.jsonl");
+	setenv("SUREL_EVENTS", p, 1);
+	CU_ASSERT_FATAL(track_note(&m, "attempt", NULL, 1700000060, &err) == 0);
+	fake_add(in, 1, 1, NULL);
+	free(in->msgs[0].data);
+	in->msgs[0].data = xstrdup(
+		"From: MAILER-DAEMON@mx.example.org\r\nMessage-ID: <dsn7@mx.example.org>\r\n"
+		"Subject: Undelivered Mail\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+		"Reporting-MTA: dns; mx.example.org\r\nOriginal-Envelope-Id: Q7.host\r\n\r\n"
+		"Final-Recipient: rfc822; bob@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+		"Diagnostic-Code: smtp; 550 5.1.1 gone\r\n\r\n--b--\r\n");
+	CU_ASSERT_EQUAL(run_fetch(&fake_imap, NULL, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.messages, 1);
+	rec = track_load("Q7.host", &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	CU_ASSERT_EQUAL(track_record_state(rec), TRACK_BOUNCED);
+	json_decref(rec);
+	CU_ASSERT_FATAL(afile_read(p, 0, &journal, &len, &err) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(journal, "\"type\":\"arrived\",\"account\":\"t\",\"folder\":\"INBOX\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(journal, "\"type\":\"bounced\""));
+	free(journal);
+	free(p);
+	/* The next suites write where they did before. */
+	setenv("SUREL_TRACK", old_track, 1);
+	setenv("SUREL_EVENTS", old_events, 1);
+	free(old_track);
+	free(old_events);
+}
+
 static void fetch_setup(void)
 {
 	fake_pop3 = fake_imap;
@@ -692,4 +744,5 @@ void suite_fetch(void)
 	CU_add_test(s, "a lost state file fetches nothing twice", test_state_lost);
 	CU_add_test(s, "folders by name and glob; a refused name", test_folders);
 	CU_add_test(s, "POP3-like sources: UIDLs", test_uidl);
+	CU_add_test(s, "a delivery report fetched updates its record", test_report_matched);
 }

@@ -9,12 +9,15 @@
 #include <time.h>
 
 #include <CUnit/CUnit.h>
+#include <jansson.h>
 
+#include "afile.h"
 #include "buf.h"
 #include "cfg.h"
 #include "flush.h"
 #include "queue.h"
 #include "suites.h"
+#include "track.h"
 #include "tutil.h"
 #include "xalloc.h"
 
@@ -31,7 +34,20 @@ static struct fake {
 	unsigned sends, opens, closes;
 	char seen[MAX_SEEN][64];     /* every recipient given to send, in order */
 	size_t nseen;
+	int dsn_set;                 /* DSN requests given: 1, none: -1 */
+	char envid[128], notify[64], ret[16];
 } fake;
+
+static void fake_dsn(void *s, const struct relay_dsn *d)
+{
+	(void)s;
+	fake.dsn_set = d ? 1 : -1;
+	if (d) {
+		snprintf(fake.envid, sizeof(fake.envid), "%s", d->envid ? d->envid : "");
+		snprintf(fake.notify, sizeof(fake.notify), "%s", d->notify ? d->notify : "");
+		snprintf(fake.ret, sizeof(fake.ret), "%s", d->ret ? d->ret : "");
+	}
+}
 
 static void *fake_open(const struct cfg_account *a, long timeout, struct err *err)
 {
@@ -105,7 +121,7 @@ static void fake_close(void *s)
 }
 
 static const struct flush_relay_ops fake_ops = { fake_open, fake_send, fake_host, fake_stats,
-						 fake_close };
+						 fake_close, fake_dsn };
 
 /* One test's world: a configuration, a queue and the account's Maildir. */
 struct world {
@@ -114,6 +130,9 @@ struct world {
 	struct queue *q;
 };
 
+/* The runner's record and journal places, put back after each world. */
+static char *saved_track, *saved_events;
+
 static void world_open(struct world *w)
 {
 	struct err err = ERR_INIT;
@@ -121,6 +140,17 @@ static void world_open(struct world *w)
 
 	memset(&fake, 0, sizeof(fake));
 	w->dir = xstrdup(tutil_tmpdir());
+	/* Each test's delivery records and journal of its own. */
+	if (!saved_track) {
+		saved_track = xstrdup(getenv("SUREL_TRACK") ? getenv("SUREL_TRACK") : "");
+		saved_events = xstrdup(getenv("SUREL_EVENTS") ? getenv("SUREL_EVENTS") : "");
+	}
+	path = xasprintf("%s/track", w->dir);
+	setenv("SUREL_TRACK", path, 1);
+	free(path);
+	path = xasprintf("%s/events.jsonl", w->dir);
+	setenv("SUREL_EVENTS", path, 1);
+	free(path);
 	path = xasprintf("%s/config", w->dir);
 	text = xasprintf("[general]\ndefault_account = t\nretry_schedule = 1m,5m,1h\nexpire = 1d\n"
 			 "[account t]\naddress = me@example.test\nmaildir = %s/Mail\n"
@@ -140,6 +170,8 @@ static void world_open(struct world *w)
 
 static void world_close(struct world *w)
 {
+	setenv("SUREL_TRACK", saved_track, 1);
+	setenv("SUREL_EVENTS", saved_events, 1);
 	queue_close(w->q);
 	cfg_free(w->cfg);
 	free(w->dir);
@@ -557,6 +589,147 @@ static void test_signin_never_expires(void)
 	world_close(&w);
 }
 
+/* The state of id's record and of its recipient addr ("" for none). */
+static void record_states(const char *id, const char *addr, char *msg_st, char *rcpt_st,
+			  char *reply)
+{
+	struct err err = ERR_INIT;
+	json_t *rec = track_load(id, &err), *r;
+	size_t i;
+
+	msg_st[0] = rcpt_st[0] = reply[0] = '\0';
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	strcpy(msg_st, json_string_value(json_object_get(rec, "state")));
+	json_array_foreach(json_object_get(rec, "recipients"), i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "address")), addr) != 0)
+			continue;
+		strcpy(rcpt_st, json_string_value(json_object_get(r, "state")));
+		if (json_string_value(json_object_get(r, "reply")))
+			snprintf(reply, 128, "%s", json_string_value(json_object_get(r, "reply")));
+	}
+	json_decref(rec);
+}
+
+/* DSN requests go with every message (ENVID = the queue id by default);
+ * the outcomes land in the delivery record and the journal. */
+static void test_dsn_and_record(void)
+{
+	static const char *const rcpts[] = { "a@example.test", "bad@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	char msg_st[32], rcpt_st[32], reply[128], *id, *journal, *path;
+	size_t len;
+	struct err err = ERR_INIT;
+
+	world_open(&w);
+	id = add(&w, T0, "tracked", rcpts);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(fake.dsn_set, 1);
+	CU_ASSERT_STRING_EQUAL(fake.envid, id);
+	CU_ASSERT_STRING_EQUAL(fake.notify, "FAILURE,DELAY");
+	CU_ASSERT_STRING_EQUAL(fake.ret, "HDRS");
+	record_states(id, "a@example.test", msg_st, rcpt_st, reply);
+	CU_ASSERT_STRING_EQUAL(msg_st, "bounced");
+	CU_ASSERT_STRING_EQUAL(rcpt_st, "accepted");
+	CU_ASSERT_STRING_EQUAL(reply, "250 2.0.0 queued");
+	record_states(id, "bad@example.test", msg_st, rcpt_st, reply);
+	CU_ASSERT_STRING_EQUAL(rcpt_st, "bounced");
+	CU_ASSERT_PTR_NOT_NULL(strstr(reply, "550 5.1.1"));
+	path = xasprintf("%s/events.jsonl", w.dir);
+	CU_ASSERT_FATAL(afile_read(path, 0, &journal, &len, &err) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(journal, "\"type\":\"sent\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(journal, "\"type\":\"bounced\""));
+	free(journal);
+	free(path);
+	free(id);
+	world_close(&w);
+}
+
+/* The envelope of id as a crash would leave it: key "from" replaced by
+ * line "to" (both whole lines). */
+static void env_edit(const struct world *w, const char *id, const char *from, const char *to)
+{
+	struct err err = ERR_INIT;
+	char *path = xasprintf("%s/queue/env/%s", w->dir, id), *text = NULL, *at, *edited;
+	size_t len;
+
+	CU_ASSERT_FATAL(afile_read(path, 0, &text, &len, &err) == 0);
+	at = strstr(text, from);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	edited = xasprintf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	CU_ASSERT(afile_write(path, edited, strlen(edited), 0600, &err) == 0);
+	free(edited);
+	free(text);
+	free(path);
+}
+
+/* A crash between the steps of the delay warning neither repeats nor
+ * loses it: killed after the report was stored (the envelope still says
+ * pending), and killed before (pending, nothing stored). */
+static void test_delay_warning_crash(void)
+{
+	static const char *const rcpts[] = { "later@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	char *id, *id2;
+
+	world_open(&w);
+	id = add(&w, T0, "slow", rcpts);
+	run(&w, T0 + 5 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	env_edit(&w, id, "delay_warned 1\n", "delay_pending 1\n");
+	run(&w, T0 + 6 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	run(&w, T0 + 7 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+
+	id2 = add(&w, T0, "slower", rcpts);
+	env_edit(&w, id2, "created ", "delay_pending 1\ncreated ");
+	run(&w, T0 + 8 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 2);
+	run(&w, T0 + 9 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 2);
+	free(id);
+	free(id2);
+	world_close(&w);
+}
+
+/* A message deferred past delay_warning (4h by default) gets one delay
+ * report in the sender's INBOX, never a second. */
+static void test_delay_warning(void)
+{
+	static const char *const rcpts[] = { "later@example.test", NULL };
+	struct world w;
+	struct flush_stats st;
+	char msg_st[32], rcpt_st[32], reply[128], *id, *all;
+
+	world_open(&w);
+	id = add(&w, T0, "slow", rcpts);
+	run(&w, T0, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 0);
+	run(&w, T0 + 3 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 0);
+	run(&w, T0 + 5 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	run(&w, T0 + 7 * 3600, &st);
+	CU_ASSERT_EQUAL(count(&w, "Mail/INBOX/new"), 1);
+	all = bounces(&w);
+	CU_ASSERT_PTR_NOT_NULL(strstr(all, "Action: delayed"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(all, "Subject: Delayed Mail"));
+	CU_ASSERT_PTR_NULL(strstr(all, "Action: failed"));
+	record_states(id, "later@example.test", msg_st, rcpt_st, reply);
+	CU_ASSERT_STRING_EQUAL(msg_st, "delayed");
+	/* Then it goes through: accepted. */
+	fake.relent = 1;
+	run(&w, T0 + 9 * 3600, &st);
+	record_states(id, "later@example.test", msg_st, rcpt_st, reply);
+	CU_ASSERT_STRING_EQUAL(rcpt_st, "accepted");
+	CU_ASSERT_STRING_EQUAL(msg_st, "accepted");
+	free(all);
+	free(id);
+	world_close(&w);
+}
+
 void suite_flush(void)
 {
 	CU_pSuite s = CU_add_suite("flush", NULL, NULL);
@@ -570,4 +743,7 @@ void suite_flush(void)
 	CU_add_test(s, "early bounce, then sent: failed/, no second report", test_early_bounce_then_sent);
 	CU_add_test(s, "expired: waiting recipients bounce untried", test_expired);
 	CU_add_test(s, "waiting for sign-in: never expires", test_signin_never_expires);
+	CU_add_test(s, "DSN requests; outcomes in the record and journal", test_dsn_and_record);
+	CU_add_test(s, "delay warning: once, Action: delayed", test_delay_warning);
+	CU_add_test(s, "delay warning: once across a crash at either step", test_delay_warning_crash);
 }

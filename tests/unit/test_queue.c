@@ -95,6 +95,10 @@ static void test_env_round_trip(void)
 	queue_env_set_rcpt(e, 1, QUEUE_RCPT_DEFERRED, "451 4.7.1 try\r\nlater");
 	queue_env_set_rcpt(e, 2, QUEUE_RCPT_BOUNCED, NULL);
 	queue_env_set_error(e, "connection lost\n");
+	CU_ASSERT_EQUAL(queue_env_set_dsn(e, "SUCCESS,FAILURE", "FULL", "env-1", &err), 0);
+	CU_ASSERT_EQUAL(queue_env_set_dsn(e, "two words", NULL, NULL, &err), -1);
+	CU_ASSERT_EQUAL(err.code, EX_DATAERR);
+	queue_env_set_delay_warned(e);
 	queue_env_format(e, &b);
 
 	f = queue_env_parse(b.data, b.len, "/q/env/X", &err);
@@ -114,6 +118,11 @@ static void test_env_round_trip(void)
 	CU_ASSERT_STRING_EQUAL(queue_env_rcpt_reply(f, 1), "451 4.7.1 try  later");
 	CU_ASSERT_PTR_NULL(queue_env_rcpt_reply(f, 2));
 	CU_ASSERT_STRING_EQUAL(queue_env_error(f), "connection lost ");
+	CU_ASSERT_STRING_EQUAL(queue_env_dsn_notify(f), "SUCCESS,FAILURE");
+	CU_ASSERT_STRING_EQUAL(queue_env_dsn_ret(f), "FULL");
+	CU_ASSERT_STRING_EQUAL(queue_env_envid(f), "env-1");
+	CU_ASSERT(queue_env_envid_set(f));
+	CU_ASSERT(queue_env_delay_warned(f));
 	/* Formatting the parsed copy gives the same bytes. */
 	queue_env_format(f, &b2);
 	CU_ASSERT_EQUAL(b.len, b2.len);

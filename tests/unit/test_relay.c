@@ -316,7 +316,8 @@ static void test_replay(void)
 	 * a keyword must match whole, a refused EHLO offers nothing. */
 	static const char ehlo_caps[] =
 		"<220 hi\r\n>EHLO x\r\n<250-8BITMIME.example\r\n<250-SMTPUTF8X\r\n<250-size 5\r\n"
-		"<250 smtputf8\r\n";
+		"<250-DSNX\r\n<250 smtputf8\r\n";
+	static const char ehlo_dsn[] = "<220 hi\r\n>EHLO x\r\n<250-mx\r\n<250 DSN\r\n";
 	static const char ehlo_refused[] =
 		"<220 hi\r\n>EHLO x\r\n<250-mx\r\n<250 PIPELINING\r\n>EHLO x\r\n<502 5.5.2 no\r\n";
 	static const char junk[] = "<2\r\n<abc def\r\n>\r\n<\r\n<250-\r\n<250\r\nno prefix\r\n";
@@ -363,6 +364,8 @@ static void test_replay(void)
 
 	CU_ASSERT_EQUAL(relay_replay(ehlo_caps, strlen(ehlo_caps), res, 0, 1, &failed, &ext, &err), 0);
 	CU_ASSERT_EQUAL(ext, RELAY_EXT_SIZE | RELAY_EXT_SMTPUTF8);
+	CU_ASSERT_EQUAL(relay_replay(ehlo_dsn, strlen(ehlo_dsn), res, 0, 1, &failed, &ext, &err), 0);
+	CU_ASSERT_EQUAL(ext, RELAY_EXT_DSN);
 	CU_ASSERT_EQUAL(relay_replay(ehlo_refused, strlen(ehlo_refused), res, 0, 1, &failed, &ext,
 				     &err), 0);
 	CU_ASSERT_EQUAL(ext, 0);
