@@ -70,6 +70,11 @@ void batch_abort(struct batch *b)
 	b->bytes = 0;
 }
 
+const char *batch_last_path(const struct batch *b)
+{
+	return b->n ? b->e[b->n - 1].final : NULL;
+}
+
 size_t batch_count(const struct batch *b)
 {
 	return b->n;

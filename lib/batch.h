@@ -39,6 +39,12 @@ void batch_free(struct batch *b);
 int batch_add(struct batch *b, const void *data, size_t len, int crlf,
 	      const char *tag, const char *flags, struct err *err) BATCH_WUR;
 
+/* The path (in new/ or cur/) the message batch_add() or batch_link() put
+ * in last will have once committed; borrowed until the next call on b.
+ * NULL when the batch is empty.  Its base name up to ':' is the message's
+ * Maildir key, for callers that record where a message went. */
+const char *batch_last_path(const struct batch *b);
+
 /* Place the message in file src, whose bytes are data[0..len) and which is
  * durable already (fsync'd when it was written), into new/ or cur/ at once:
  * as a hard link to src when the file system allows it (same file system),

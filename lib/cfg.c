@@ -493,6 +493,19 @@ static int check_yesnoask(struct parse *ps, const struct key *k, char **value)
 
 /* Every key the file may hold.  Adding one is a line here plus its entry
  * in man/surel.conf.5. */
+/* A count of messages, or a percentage of them ("10%"). */
+static int check_count_pct(struct parse *ps, const struct key *k, char **value)
+{
+	const char *p = *value;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p == *value || p - *value > 9 || (*p && strcmp(p, "%") != 0))
+		return perr(ps, ps->line, "'%s' must be a number of messages or a percentage, not '%s'",
+			    k->name, *value);
+	return 0;
+}
+
 static const struct key keys[] = {
 	{ "default_account", IN_GENERAL, check_str },
 	{ "send_delay", IN_GENERAL, check_count },
@@ -552,6 +565,10 @@ static const struct key keys[] = {
 	{ "oauth2_device_url", IN_ACCOUNT, check_https },
 	{ "oauth2_scope", IN_ACCOUNT, check_str },
 	{ "oauth2_ca_file", IN_ACCOUNT, check_path },
+	{ "sync_folders", IN_ACCOUNT, check_str },
+	{ "sync_exclude", IN_ACCOUNT, check_str },
+	{ "sync_max_delete", IN_ACCOUNT, check_count_pct },
+	{ "sent_upload", IN_ACCOUNT, check_bool },
 };
 
 

@@ -985,6 +985,58 @@ static int take_lock(struct run *r, int *fd_out, int *busy_out, struct err *err)
 	return fd < 0 && !*busy_out ? -1 : 0;
 }
 
+int fetch_server_init(const struct cfg_account *a, struct fetch_server *sv, struct err *err)
+{
+	struct run r;
+
+	memset(&r, 0, sizeof(r));
+	memset(sv, 0, sizeof(*sv));
+	r.a = a;
+	r.lockfd = -1;
+	if (settings(&r, err) < 0) {
+		err_prefix(err, "account '%s'", cfg_account_name(a));
+		oauth2_free(r.conf.oauth2);
+		free(r.host);
+		free(r.root);
+		free(r.statedir);
+		return -1;
+	}
+	sv->conf = r.conf;
+	sv->ops = r.ops;
+	sv->host = r.host;
+	free(r.root);
+	free(r.statedir);
+	return 0;
+}
+
+void fetch_server_release(struct fetch_server *sv)
+{
+	if (!sv)
+		return;
+	oauth2_free(sv->conf.oauth2);
+	sv->conf.oauth2 = NULL;
+	free(sv->host);
+	sv->host = NULL;
+}
+
+int fetch_lock(const struct cfg_account *a, int *fd_out, int *busy_out, struct err *err)
+{
+	struct run r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.statedir = path_join(cfg_get(a, "maildir"), ".surel-fetch");
+	rc = afile_mkdirs(r.statedir, err) < 0 ? -1 : take_lock(&r, fd_out, busy_out, err);
+	free(r.statedir);
+	return rc;
+}
+
+char *fetch_name_enc(const char *s)
+{
+	return enc(s);
+}
+
 /* ---- sessions ---- */
 
 static void run_release(struct run *r)

@@ -114,6 +114,27 @@ int fetch_session_disconnect(struct fetch_session *fs, struct err *err)
  * is fine. */
 void fetch_session_free(struct fetch_session *fs);
 
+/* The account's server as `spool fetch` reads it from the `fetch` URL and
+ * the login and TLS keys, for the other users of a source (spool/sync.h).
+ * Release with fetch_server_release(); the strings of conf are borrowed
+ * from the account (a) or owned by sv (host, oauth2). */
+struct fetch_server {
+	struct source_conf conf;
+	const struct source_ops *ops;
+	char *host;
+};
+int fetch_server_init(const struct cfg_account *a, struct fetch_server *sv, struct err *err)
+	__attribute__((warn_unused_result));
+void fetch_server_release(struct fetch_server *sv);
+/* Take the account's lock (.surel-fetch/ACCOUNT.lock): one fetch, watch or
+ * sync of an account at a time.  Held elsewhere: 0 with *busy_out 1 and
+ * *fd_out -1.  Release the fd with afile_unlock(). */
+int fetch_lock(const struct cfg_account *a, int *fd_out, int *busy_out, struct err *err)
+	__attribute__((warn_unused_result));
+/* s with everything but [A-Za-z0-9_-] %-encoded: one safe file name part
+ * for any account or folder name (caller frees). */
+char *fetch_name_enc(const char *s);
+
 /* `spool fetch`: fetch the account called account (NULL: the default
  * one), or with all every account that has a `fetch` server, going on
  * after one fails (its error is logged, the last one returned).  With -v

@@ -789,6 +789,21 @@ static int imap_close(struct source *s, struct err *err)
 	return 0;
 }
 
+struct mailimap *imap_session(struct source *s)
+{
+	return s->imap;
+}
+
+int imap_fail(struct source *s, int r, const char *what, struct err *err)
+{
+	return fail(s, r, what, err);
+}
+
+void imap_expect(struct source *s, size_t expect)
+{
+	s->guard.expect = expect;
+}
+
 const struct source_ops imap_source_ops = {
 	.name = "imap",
 	.naming = SOURCE_NAMING_UID,

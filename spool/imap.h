@@ -13,4 +13,16 @@
 
 extern const struct source_ops imap_source_ops;
 
+struct mailimap;
+/* The libetpan session of an open IMAP source (borrowed, valid until the
+ * source is freed): for commands beyond the fetch interface
+ * (spool/syncimap.h).  Bytes on it still pass the source's guard. */
+struct mailimap *imap_session(struct source *s);
+/* Fill err for libetpan's result r of command what on source s, as the
+ * source's own commands do (source_fail()), and return -1. */
+int imap_fail(struct source *s, int r, const char *what, struct err *err);
+/* Let the reply to the next command be expect bytes longer than the
+ * guard allows (source.h); 0 again afterwards. */
+void imap_expect(struct source *s, size_t expect);
+
 #endif

@@ -9,6 +9,9 @@ spool_libspool_a_SOURCES = \
 	spool/pop3.c spool/pop3.h \
 	spool/fetch.c spool/fetch.h \
 	spool/watch.c spool/watch.h \
+	spool/syncstate.c spool/syncstate.h \
+	spool/syncimap.c spool/syncimap.h \
+	spool/sync.c spool/sync.h \
 	spool/index.c spool/index.h \
 	spool/index_cache.c spool/index_cache.h
 spool_libspool_a_SOURCES += spool/mda.c spool/mda.h

@@ -30,6 +30,8 @@
 #include "out.h"
 #include "path.h"
 #include "rules.h"
+#include "strv.h"
+#include "sync.h"
 #include "view.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -53,6 +55,8 @@ static void usage(FILE *f)
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
+	      "  sync [--all] [--folder F]... [--dry-run] [--json] [--allow-delete]\n"
+	      "                                    two-way sync with the IMAP server\n"
 	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
 	      "  auth [--device|--browser]         sign in to the account's OAuth2 provider\n"
 	      "\n"
@@ -434,6 +438,23 @@ static double ms_between(const struct timespec *a, const struct timespec *b)
  * mutt's query_command, so that this command can serve as one.  What was
  * found is printed even when address_cmd failed; the exit status then
  * says so. */
+static int cmd_sync(struct ctx *c, int argc, const struct strv *folders, int all, int dry_run,
+		    int allow_delete, struct err *err)
+{
+	struct sync_opts o;
+
+	if (argc != 0 || (all && (c->account || folders->n)))
+		return err_set(err, EX_USAGE, "sync takes no arguments, and --all no -A or --folder");
+	if (load_cfg(c, err) < 0)
+		return -1;
+	memset(&o, 0, sizeof(o));
+	o.folders = folders->v;
+	o.nfolders = folders->n;
+	o.dry_run = dry_run;
+	o.allow_delete = allow_delete;
+	return sync_run(c->cfg, c->account, all, c->json, &o, err);
+}
+
 static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
 {
 	struct err qerr = ERR_INIT;
@@ -555,6 +576,8 @@ int main(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },
 		{ "folder", required_argument, NULL, 'F' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "allow-delete", no_argument, NULL, 'D' },
 		{ "device", no_argument, NULL, 'd' },
 		{ "browser", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
@@ -564,7 +587,8 @@ int main(int argc, char **argv)
 	struct ctx c = { 0 };
 	struct err err = ERR_INIT;
 	const char *cmd, *folder = NULL;
-	int opt, raw = 0, all = 0, how = 0, rc;
+	struct strv folders = STRV_INIT;
+	int opt, raw = 0, all = 0, how = 0, dry_run = 0, allow_delete = 0, rc;
 
 	log_set_prog("spool");
 	opterr = 0;
@@ -593,8 +617,13 @@ int main(int argc, char **argv)
 		case 'v': c.verbose++; break;
 		case 'j': c.json = 1; break;
 		case 'r': raw = 1; break;
-		case 'F': folder = optarg; break;
+		case 'F':
+			folder = optarg;
+			strv_push(&folders, optarg);
+			break;
 		case 'a': all = 1; break;
+		case 'n': dry_run = 1; break;
+		case 'D': allow_delete = 1; break;
 		case 'd':
 		case 'b':
 			if (how && how != opt) {
@@ -619,6 +648,8 @@ int main(int argc, char **argv)
 		rc = cmd_show(&c, argc, argv, raw, &err);
 	} else if (strcmp(cmd, "fetch") == 0) {
 		rc = cmd_fetch(&c, argc, folder, all, &err);
+	} else if (strcmp(cmd, "sync") == 0) {
+		rc = cmd_sync(&c, argc, &folders, all, dry_run, allow_delete, &err);
 	} else if (strcmp(cmd, "addresses") == 0) {
 		rc = cmd_addresses(&c, argc, argv, &err);
 	} else if (strcmp(cmd, "watch") == 0) {
@@ -643,6 +674,7 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	cfg_free(c.cfg);
+	strv_release(&folders);
 	if (rc < 0)
 		oauth2_signin_plain(&err);
 	return rc < 0 ? err_report(&err) : 0;

@@ -1,0 +1,1369 @@
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "afile.h"
+#include "batch.h"
+#include "fetch.h"
+#include "imap.h"
+#include "log.h"
+#include "maildir.h"
+#include "out.h"
+#include "path.h"
+#include "strv.h"
+#include "sync.h"
+#include "syncimap.h"
+#include "syncstate.h"
+#include "view.h"
+#include "xalloc.h"
+
+/* Downloads are committed (batch, then journal) every so many. */
+#define SYNC_BATCH_MSGS 64
+#define SYNC_BATCH_BYTES (4u * 1024 * 1024)
+/* Uploads read ahead and journalled as pending at once. */
+#define SYNC_APPEND_GROUP 64
+
+/* ---- the merge, digests, tags ---- */
+
+void sync_merge_flags(const char *base, const char *local, const char *remote, char out[8])
+{
+	static const char synced[] = "DFRST";
+	size_t i, n = 0;
+
+	for (i = 0; synced[i]; i++) {
+		int c = synced[i];
+		int b = strchr(base, c) != NULL, l = strchr(local, c) != NULL;
+		int r = strchr(remote, c) != NULL;
+
+		/* The side that differs from the base changed it; if both
+		 * differ, both changed it the same way. */
+		if (l != b ? l : r)
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+void sync_digest(const char *data, size_t len, char out[17], uint64_t *size_out)
+{
+	uint64_t h = 0xcbf29ce484222325ULL, size = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
+			continue;
+		h ^= (unsigned char)data[i];
+		h *= 0x100000001b3ULL;
+		size++;
+	}
+	snprintf(out, 17, "%016" PRIx64, h);
+	*size_out = size;
+}
+
+void sync_rfolders_free(struct sync_rfolder *f, size_t n)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < n; i++) {
+		free(f[i].name);
+		free(f[i].role);
+	}
+	free(f);
+}
+
+static uint32_t folder_hash(const char *name)
+{
+	uint32_t h = 0x811c9dc5u;
+
+	for (; *name; name++) {
+		h ^= (unsigned char)*name;
+		h *= 0x01000193u;
+	}
+	return h;
+}
+
+/* The UID in the ",R=UIDVALIDITY.UID.HASH" tag of key when it names this
+ * numbering of this folder, else 0.  The folder's hash keeps a file moved
+ * here from another folder (same UIDVALIDITY by chance) from passing for
+ * this folder's message. */
+static uint32_t tag_uid(const char *key, uint32_t uidvalidity, uint32_t fhash)
+{
+	const char *t = strstr(key, ",R=");
+	unsigned long v, u, h;
+	char *e;
+
+	if (!t)
+		return 0;
+	t += 3;
+	errno = 0;
+	v = strtoul(t, &e, 10);
+	if (errno || *e != '.' || v != uidvalidity)
+		return 0;
+	u = strtoul(e + 1, &e, 10);
+	if (errno || *e != '.' || u == 0 || u > UINT32_MAX)
+		return 0;
+	h = strtoul(e + 1, &e, 16);
+	if (errno || (*e && *e != ',') || h != fhash)
+		return 0;
+	return (uint32_t)u;
+}
+
+static void flags_diff(const char *from, const char *to, char add[8], char del[8])
+{
+	size_t a = 0, d = 0;
+	const char *p;
+
+	for (p = to; *p; p++)
+		if (!strchr(from, *p))
+			add[a++] = *p;
+	for (p = from; *p; p++)
+		if (!strchr(to, *p))
+			del[d++] = *p;
+	add[a] = del[d] = '\0';
+}
+
+/* ---- one account ---- */
+
+struct acct {
+	const struct cfg_account *a;
+	const struct sync_opts *o;
+	const struct sync_remote_ops *ops;
+	struct sync_remote *r;
+	char *root, *statedir, *aenc;
+	long max_delete;  /* messages; with pct, percent of the folder */
+	int max_pct;
+	int sent_upload;
+	struct sync_stats st;
+};
+
+/* A folder pair: the server's name and the local one. */
+struct pair {
+	char *remote;
+	char *local;
+	const char *role;
+};
+
+/* A local message, by key. */
+struct lmsg {
+	struct maildir_entry e;
+	int paired;  /* has a record, or got one this run */
+};
+
+struct folder {
+	struct acct *ac;
+	const struct pair *p;
+	char *dir;
+	uint32_t fhash;
+	struct syncstate *ss;
+	struct sync_rinfo info;
+	struct sync_ritem *ri;   /* ascending uid */
+	size_t nri;
+	uint32_t *vanished;      /* ascending */
+	size_t nvan;
+	int delta;
+	struct lmsg *lm;         /* ascending key */
+	size_t nlm;
+	/* The plan. */
+	uint32_t *down;          /* uids to download */
+	size_t ndown;
+	size_t *up;              /* indexes into lm to upload */
+	size_t nup;
+	uint32_t *rm_remote;     /* uids to remove from the server */
+	size_t nrm_remote;
+	size_t *rm_local;        /* indexes into lm to unlink */
+	size_t nrm_local;
+	/* Candidates a download may turn out to be (digest, size, key):
+	 * pending appends, or every local file after a UIDVALIDITY change. */
+	struct syncstate_pend *cand;
+	size_t ncand;
+	int rematch;             /* new UIDVALIDITY: local files are candidates */
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_ritem(const void *a, const void *b)
+{
+	return cmp_u32(&((const struct sync_ritem *)a)->uid, &((const struct sync_ritem *)b)->uid);
+}
+
+static int cmp_lmsg(const void *a, const void *b)
+{
+	const struct lmsg *x = a, *y = b;
+	int c = strcmp(x->e.key, y->e.key);
+
+	/* The cur/ copy of a key listed twice (moved from new/ during the
+	 * listing) first. */
+	return c ? c : x->e.is_new - y->e.is_new;
+}
+
+static int cmp_key(const void *k, const void *b)
+{
+	return strcmp(k, ((const struct lmsg *)b)->e.key);
+}
+
+static struct lmsg *local_find(struct folder *f, const char *key)
+{
+	return f->nlm ? bsearch(key, f->lm, f->nlm, sizeof(*f->lm), cmp_key) : NULL;
+}
+
+static struct sync_ritem *remote_find(struct folder *f, uint32_t uid)
+{
+	struct sync_ritem k;
+
+	k.uid = uid;
+	return f->nri ? bsearch(&k, f->ri, f->nri, sizeof(*f->ri), cmp_ritem) : NULL;
+}
+
+static int vanished(const struct folder *f, uint32_t uid)
+{
+	return f->nvan && bsearch(&uid, f->vanished, f->nvan, sizeof(uid), cmp_u32) != NULL;
+}
+
+/* Read the local folder: its messages by key, each key once. */
+static int local_list(struct folder *f, struct lmsg **out, size_t *n_out, struct err *err)
+{
+	struct maildir_entry *e;
+	struct lmsg *lm;
+	size_t n, i, k = 0;
+
+	if (maildir_list(f->dir, 0, &e, &n, err) < 0)
+		return -1;
+	lm = xcalloc(n + 1, sizeof(*lm));
+	for (i = 0; i < n; i++) {
+		lm[i].e = e[i];
+		memset(&e[i], 0, sizeof(e[i]));
+	}
+	free(e);
+	qsort(lm, n, sizeof(*lm), cmp_lmsg);
+	for (i = 0; i < n; i++) {
+		if ((k && strcmp(lm[k - 1].e.key, lm[i].e.key) == 0) || strchr(lm[i].e.key, '\n')) {
+			maildir_entry_release(&lm[i].e);
+			continue;
+		}
+		lm[k++] = lm[i];
+	}
+	*out = lm;
+	*n_out = k;
+	return 0;
+}
+
+static void lmsgs_free(struct lmsg *lm, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		maildir_entry_release(&lm[i].e);
+	free(lm);
+}
+
+/* The local side: one listing, and a second one when messages the state
+ * knows seem gone, so that a file renamed by a mail reader while readdir
+ * ran (which readdir may miss under either name) is not taken for one the
+ * user removed: only a key missing from both listings is gone. */
+static int local_read(struct folder *f, struct err *err)
+{
+	struct lmsg *again;
+	size_t i, nagain, missing = 0;
+
+	if (local_list(f, &f->lm, &f->nlm, err) < 0)
+		return -1;
+	for (i = 0; i < syncstate_count(f->ss); i++) {
+		struct syncstate_rec *r = syncstate_at(f->ss, i);
+
+		if (r->key && !local_find(f, r->key))
+			missing++;
+	}
+	if (!missing)
+		return 0;
+	if (local_list(f, &again, &nagain, err) < 0)
+		return -1;
+	for (i = 0; i < nagain; i++) {
+		if (local_find(f, again[i].e.key))
+			continue;
+		f->lm = xreallocarray(f->lm, f->nlm + 1, sizeof(*f->lm));
+		f->lm[f->nlm++] = again[i];
+		memset(&again[i].e, 0, sizeof(again[i].e));
+	}
+	lmsgs_free(again, nagain);
+	qsort(f->lm, f->nlm, sizeof(*f->lm), cmp_lmsg);
+	return 0;
+}
+
+/* ---- planning ---- */
+
+static void push_u32(uint32_t **v, size_t *n, uint32_t x)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = x;
+}
+
+static void push_size(size_t **v, size_t *n, size_t x)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = x;
+}
+
+/* What the server has of record r now: 1 with *ri set (flags), or 0 when
+ * it is gone.  In a delta listing a message not mentioned is unchanged. */
+static int remote_has(struct folder *f, const struct syncstate_rec *r, struct sync_ritem *ri)
+{
+	struct sync_ritem *it = remote_find(f, r->uid);
+
+	if (it) {
+		*ri = *it;
+		return 1;
+	}
+	if (!f->delta || vanished(f, r->uid))
+		return 0;
+	ri->uid = r->uid;
+	memcpy(ri->flags, r->flags, sizeof(ri->flags));
+	return 1;
+}
+
+/* The changes of one message both sides had: flags to merge, or a
+ * removal to carry over.  Flag changes are counted here and made by
+ * apply_flags(). */
+static void plan_record(struct folder *f, struct syncstate_rec *r)
+{
+	struct lmsg *l = local_find(f, r->key);
+	struct sync_ritem ri;
+	int rhas = remote_has(f, r, &ri);
+	char lf[8], m[8];
+
+	if (l)
+		l->paired = 1;
+	if (l && rhas) {
+		syncstate_flags(l->e.flags, lf);
+		sync_merge_flags(r->flags, lf, ri.flags, m);
+		f->ac->st.flags_local += strcmp(m, lf) != 0;
+		f->ac->st.flags_remote += strcmp(m, ri.flags) != 0;
+		return;
+	}
+	if (!l && rhas) {
+		if (strcmp(ri.flags, r->flags) != 0) {
+			f->ac->st.conflicts++;
+			log_info("folder '%s': UID %" PRIu32 " removed here, flags changed on the server: removed",
+				 f->p->local, r->uid);
+		}
+		push_u32(&f->rm_remote, &f->nrm_remote, r->uid);
+		return;
+	}
+	if (l && !rhas) {
+		syncstate_flags(l->e.flags, lf);
+		if (strcmp(lf, r->flags) != 0) {
+			f->ac->st.conflicts++;
+			log_info("folder '%s': '%s' removed on the server, flags changed here: removed",
+				 f->p->local, r->key);
+		}
+		push_size(&f->rm_local, &f->nrm_local, (size_t)(l - f->lm));
+	}
+}
+
+static int is_new_remote(struct folder *f, uint32_t uid)
+{
+	return !syncstate_by_uid(f->ss, uid);
+}
+
+/* The plan of the folder: records first, then what either side has that
+ * the state does not know. */
+static void plan(struct folder *f)
+{
+	size_t i;
+
+	for (i = 0; i < syncstate_count(f->ss); i++) {
+		struct syncstate_rec *r = syncstate_at(f->ss, i);
+
+		if (r->key)
+			plan_record(f, r);
+	}
+	for (i = 0; i < f->nlm; i++) {
+		struct lmsg *l = &f->lm[i];
+		uint32_t u;
+
+		if (l->paired)
+			continue;
+		/* Stored by a run that died before journalling it. */
+		u = tag_uid(l->e.key, f->info.uidvalidity, f->fhash);
+		if (u && is_new_remote(f, u) && remote_find(f, u)) {
+			struct sync_ritem *it = remote_find(f, u);
+
+			log_debug("folder '%s': '%s' is UID %" PRIu32 ", stored before", f->p->local,
+				  l->e.key, u);
+			if (!f->ac->o->dry_run)
+				syncstate_put(f->ss, u, it->flags, l->e.key);
+			l->paired = 1;
+			continue;
+		}
+		push_size(&f->up, &f->nup, i);
+	}
+	for (i = 0; i < f->nri; i++)
+		if (is_new_remote(f, f->ri[i].uid))
+			push_u32(&f->down, &f->ndown, f->ri[i].uid);
+}
+
+/* Whether the removals planned pass sync_max_delete. */
+static int guard_ok(struct folder *f)
+{
+	size_t known = 0, i, limit;
+
+	for (i = 0; i < syncstate_count(f->ss); i++)
+		known += syncstate_at(f->ss, i)->key != NULL;
+	limit = f->ac->max_pct ? known * (size_t)f->ac->max_delete / 100 : (size_t)f->ac->max_delete;
+	if (f->ac->o->allow_delete || (f->nrm_remote <= limit && f->nrm_local <= limit))
+		return 1;
+	log_error("folder '%s': %zu removal(s) from the server and %zu here exceed sync_max_delete (%zu); folder left unchanged (--allow-delete lets them through)",
+		  f->p->local, f->nrm_remote, f->nrm_local, limit);
+	return 0;
+}
+
+/* ---- carrying out ---- */
+
+/* Flags: each message's merge made on the side(s) that lag, then
+ * journalled.  Server changes are grouped by what they add and remove,
+ * so a thousand messages marked read are one command. */
+struct flagop {
+	char add[8], del[8];
+	uint32_t *uids;
+	size_t n;
+};
+
+static struct flagop *flagop_for(struct flagop **ops, size_t *nops, const char *add,
+				 const char *del)
+{
+	size_t i;
+
+	for (i = 0; i < *nops; i++)
+		if (strcmp((*ops)[i].add, add) == 0 && strcmp((*ops)[i].del, del) == 0)
+			return &(*ops)[i];
+	*ops = xreallocarray(*ops, *nops + 1, sizeof(**ops));
+	memset(&(*ops)[*nops], 0, sizeof(**ops));
+	snprintf((*ops)[*nops].add, 8, "%s", add);
+	snprintf((*ops)[*nops].del, 8, "%s", del);
+	return &(*ops)[(*nops)++];
+}
+
+static int local_flags(struct folder *f, struct lmsg *l, const char *lf, const char *m,
+		       struct err *err)
+{
+	char add[8], del[8];
+
+	flags_diff(lf, m, add, del);
+	if (maildir_change_flags(f->dir, &l->e, add, del, err) == 0)
+		return 0;
+	if (err->code != EX_NOINPUT)
+		return -1;
+	/* Removed meanwhile: the next run sees it gone. */
+	err_clear(err);
+	return 1;
+}
+
+static int apply_flags(struct folder *f, struct err *err)
+{
+	struct flagop *ops = NULL;
+	uint32_t *done = NULL;
+	size_t nops = 0, ndone = 0, i;
+	int rc = 0;
+
+	for (i = 0; i < syncstate_count(f->ss) && rc == 0; i++) {
+		struct syncstate_rec *r = syncstate_at(f->ss, i);
+		struct lmsg *l = r->key ? local_find(f, r->key) : NULL;
+		struct sync_ritem ri;
+		char lf[8], m[8], add[8], del[8];
+		int lr = 0;
+
+		if (!l || !remote_has(f, r, &ri))
+			continue;
+		syncstate_flags(l->e.flags, lf);
+		sync_merge_flags(r->flags, lf, ri.flags, m);
+		if (strcmp(m, lf) != 0)
+			lr = local_flags(f, l, lf, m, err);
+		if (lr < 0) {
+			rc = -1;
+			break;
+		}
+		if (strcmp(m, ri.flags) != 0) {
+			struct flagop *op;
+
+			flags_diff(ri.flags, m, add, del);
+			op = flagop_for(&ops, &nops, add, del);
+			push_u32(&op->uids, &op->n, r->uid);
+		}
+		if (lr == 0 && strcmp(m, r->flags) != 0) {
+			push_u32(&done, &ndone, r->uid);
+			/* The merge is recorded once both sides have it. */
+			snprintf(r->flags, sizeof(r->flags), "%s", m);
+		}
+	}
+	for (i = 0; i < nops; i++) {
+		if (rc == 0) {
+			qsort(ops[i].uids, ops[i].n, sizeof(uint32_t), cmp_u32);
+			rc = f->ac->ops->store(f->ac->r, ops[i].uids, ops[i].n, ops[i].add, ops[i].del,
+					       err);
+		}
+		free(ops[i].uids);
+	}
+	free(ops);
+	for (i = 0; i < ndone && rc == 0; i++) {
+		struct syncstate_rec *r = syncstate_by_uid(f->ss, done[i]);
+
+		syncstate_set_flags(f->ss, r, r->flags);
+	}
+	free(done);
+	return rc < 0 ? -1 : syncstate_commit(f->ss, err);
+}
+
+static int apply_removals(struct folder *f, struct err *err)
+{
+	size_t i;
+	int expunged = 0;
+
+	if (f->nrm_remote) {
+		qsort(f->rm_remote, f->nrm_remote, sizeof(uint32_t), cmp_u32);
+		if (f->ac->ops->expunge(f->ac->r, f->rm_remote, f->nrm_remote, &expunged, err) < 0)
+			return -1;
+		if (expunged) {
+			for (i = 0; i < f->nrm_remote; i++)
+				syncstate_drop(f->ss, f->rm_remote[i]);
+			f->ac->st.removed_remote += f->nrm_remote;
+		} else {
+			/* The record stays (file gone, message marked): the
+			 * next run marks it again, never uploads it. */
+			log_warnx("folder '%s': the server has no UIDPLUS: %zu message(s) left marked \\Deleted, not expunged",
+				  f->p->local, f->nrm_remote);
+			f->ac->st.left_marked += f->nrm_remote;
+		}
+	}
+	for (i = 0; i < f->nrm_local; i++) {
+		struct lmsg *l = &f->lm[f->rm_local[i]];
+		struct syncstate_rec *r = syncstate_by_key(f->ss, l->e.key);
+
+		if (maildir_remove(f->dir, &l->e, err) < 0)
+			return -1;
+		if (r)
+			syncstate_drop(f->ss, r->uid);
+		f->ac->st.removed_local++;
+	}
+	return syncstate_commit(f->ss, err);
+}
+
+/* ---- downloads ---- */
+
+struct stored {
+	uint32_t uid;
+	char flags[8];
+	char *key;
+};
+
+struct down {
+	struct folder *f;
+	struct batch *b;
+	struct stored *st;
+	size_t n;
+};
+
+/* Commit the batch, then record what it stored: the order that makes a
+ * crash in between leave tagged files, never records without files. */
+static int down_commit(struct down *d, struct err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	if (batch_count(d->b) && batch_commit(d->b, err) < 0)
+		rc = -1;
+	for (i = 0; i < d->n; i++) {
+		if (rc == 0)
+			syncstate_put(d->f->ss, d->st[i].uid, d->st[i].flags, d->st[i].key);
+		free(d->st[i].key);
+	}
+	d->n = 0;
+	return rc < 0 ? -1 : syncstate_commit(d->f->ss, err);
+}
+
+/* The candidate the downloaded message is a copy of, or NULL. */
+static struct syncstate_pend *candidate(struct folder *f, const struct sync_rmsg *m)
+{
+	char digest[17];
+	uint64_t size;
+	size_t i;
+
+	if (!f->ncand)
+		return NULL;
+	sync_digest(m->data, m->len, digest, &size);
+	for (i = 0; i < f->ncand; i++) {
+		struct syncstate_pend *c = &f->cand[i];
+
+		if (c->key && m->uid >= c->uidnext && c->size == size &&
+		    strcmp(c->digest, digest) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static int on_down(const struct sync_rmsg *m, void *ctx, struct err *err)
+{
+	struct down *d = ctx;
+	struct folder *f = d->f;
+	struct sync_ritem *it = remote_find(f, m->uid);
+	struct syncstate_pend *c;
+	const char *path, *base;
+	char tag[48];
+
+	if (!it || !is_new_remote(f, m->uid))
+		return 0;
+	c = candidate(f, m);
+	if (c) {
+		log_debug("folder '%s': UID %" PRIu32 " is '%s' already here", f->p->local, m->uid,
+			  c->key);
+		syncstate_put(f->ss, m->uid, it->flags, c->key);
+		free(c->key);
+		c->key = NULL;
+		return 0;
+	}
+	snprintf(tag, sizeof(tag), "%" PRIu32 ".%" PRIu32 ".%08" PRIx32, f->info.uidvalidity, m->uid,
+		 f->fhash);
+	if (batch_add(d->b, m->data, m->len, 1, tag, it->flags, err) < 0)
+		return -1;
+	path = batch_last_path(d->b);
+	base = strrchr(path, '/') + 1;
+	d->st = xreallocarray(d->st, d->n + 1, sizeof(*d->st));
+	d->st[d->n].uid = m->uid;
+	memcpy(d->st[d->n].flags, it->flags, sizeof(it->flags));
+	d->st[d->n].key = xstrndup(base, strcspn(base, ":"));
+	d->n++;
+	f->ac->st.pulled++;
+	if (batch_count(d->b) >= SYNC_BATCH_MSGS || batch_bytes(d->b) >= SYNC_BATCH_BYTES)
+		return down_commit(d, err);
+	return 0;
+}
+
+static int download(struct folder *f, struct err *err)
+{
+	struct down d;
+	int rc;
+
+	if (!f->ndown)
+		return 0;
+	memset(&d, 0, sizeof(d));
+	d.f = f;
+	d.b = batch_new(f->dir);
+	batch_sweep(f->dir, 36 * 3600);
+	rc = f->ac->ops->fetch(f->ac->r, f->down, f->ndown, on_down, &d, err);
+	/* What arrived before a failure is kept. */
+	if (down_commit(&d, rc < 0 ? &(struct err)ERR_INIT : err) < 0 && rc == 0)
+		rc = -1;
+	free(d.st);
+	batch_free(d.b);
+	return rc;
+}
+
+/* ---- uploads ---- */
+
+struct upmsg {
+	size_t li;      /* index into lm */
+	char *data;
+	size_t len;
+	time_t mtime;
+	char flags[8];
+};
+
+/* Read local message l for upload; 1 when it is gone or unreadable
+ * (skipped, with a warning for the latter: the next run tries again). */
+static int up_read(struct folder *f, struct lmsg *l, struct upmsg *u, struct err *err)
+{
+	int tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		char *path = path_join(f->dir, l->e.path);
+		struct maildir_entry e;
+		struct stat sb;
+		int rc = -1;
+
+		if (stat(path, &sb) == 0)
+			rc = afile_read_regular(path, AFILE_MSG_MAX, &u->data, &u->len, err);
+		else
+			err_sys(err, afile_err_code(errno, EX_NOINPUT), "cannot read '%s'", path);
+		free(path);
+		if (rc == 0) {
+			u->mtime = sb.st_mtime;
+			syncstate_flags(l->e.flags, u->flags);
+			return 0;
+		}
+		if (err->errnum != ENOENT) {
+			log_warnx("folder '%s': not uploaded: %s", f->p->local, err->msg);
+			err_clear(err);
+			return 1;
+		}
+		err_clear(err);
+		/* Renamed by a mail reader since the listing: find it by key. */
+		if (maildir_find(f->dir, l->e.key, &e, err) < 0) {
+			err_clear(err);
+			return 1;
+		}
+		maildir_entry_release(&l->e);
+		l->e = e;
+	}
+	return 1;
+}
+
+/* Whether local message l goes to the server at all: sent_upload = no
+ * leaves the Sent folder's new messages to the provider. */
+static int uploads(const struct folder *f)
+{
+	return f->ac->sent_upload || !f->p->role || strcmp(f->p->role, "Sent") != 0;
+}
+
+/* Upload a group of messages: journalled as pending first (one commit),
+ * then appended, then recorded (one more). */
+static int upload_group(struct folder *f, const size_t *idx, size_t n, struct err *err)
+{
+	struct upmsg *u = xcalloc(n + 1, sizeof(*u));
+	size_t i, nu = 0;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		struct lmsg *l = &f->lm[idx[i]];
+		char digest[17];
+		uint64_t size;
+
+		if (syncstate_by_key(f->ss, l->e.key))
+			continue;
+		u[nu].li = idx[i];
+		rc = up_read(f, l, &u[nu], err);
+		if (rc < 0)
+			break;
+		if (rc > 0) {
+			rc = 0;
+			continue;
+		}
+		sync_digest(u[nu].data, u[nu].len, digest, &size);
+		syncstate_pend(f->ss, l->e.key, f->info.uidnext, size, digest);
+		nu++;
+	}
+	if (rc == 0)
+		rc = syncstate_commit(f->ss, err);
+	for (i = 0; i < nu && rc == 0; i++) {
+		struct lmsg *l = &f->lm[u[i].li];
+		uint32_t uid = 0;
+
+		rc = f->ac->ops->append(f->ac->r, f->p->remote, u[i].data, u[i].len, u[i].flags,
+					u[i].mtime, &uid, err);
+		if (rc < 0)
+			break;
+		/* Without APPENDUID the message stays pending: the next run
+		 * finds it among the server's new messages by its digest. */
+		if (uid)
+			syncstate_put(f->ss, uid, u[i].flags, l->e.key);
+		f->ac->st.pushed++;
+	}
+	for (i = 0; i < nu; i++)
+		free(u[i].data);
+	free(u);
+	if (syncstate_commit(f->ss, rc < 0 ? &(struct err)ERR_INIT : err) < 0 && rc == 0)
+		rc = -1;
+	return rc;
+}
+
+static int upload(struct folder *f, struct err *err)
+{
+	size_t i, k;
+
+	if (!uploads(f)) {
+		if (f->nup)
+			log_debug("folder '%s': %zu new message(s) not uploaded (sent_upload = no)",
+				  f->p->local, f->nup);
+		return 0;
+	}
+	for (i = 0; i < f->nup; i += k) {
+		k = f->nup - i < SYNC_APPEND_GROUP ? f->nup - i : SYNC_APPEND_GROUP;
+		if (upload_group(f, f->up + i, k, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- one folder ---- */
+
+/* Candidates for the downloads: the pending appends of the state, and
+ * with rematch every local file (a new UIDVALIDITY, or a first sync of a
+ * folder both sides have: what is on both sides by content is paired,
+ * not copied twice). */
+static void candidates(struct folder *f)
+{
+	size_t i;
+
+	for (i = 0; i < syncstate_pend_count(f->ss); i++) {
+		const struct syncstate_pend *p = syncstate_pend_at(f->ss, i);
+
+		f->cand = xreallocarray(f->cand, f->ncand + 1, sizeof(*f->cand));
+		f->cand[f->ncand] = *p;
+		f->cand[f->ncand++].key = xstrdup(p->key);
+	}
+	if (!f->rematch || !f->ndown)
+		return;
+	for (i = 0; i < f->nlm; i++) {
+		struct upmsg u;
+		struct err e = ERR_INIT;
+		struct syncstate_pend *c;
+
+		memset(&u, 0, sizeof(u));
+		if (f->lm[i].paired || up_read(f, &f->lm[i], &u, &e) != 0)
+			continue;
+		f->cand = xreallocarray(f->cand, f->ncand + 1, sizeof(*f->cand));
+		c = &f->cand[f->ncand++];
+		sync_digest(u.data, u.len, c->digest, &c->size);
+		c->uidnext = 0;
+		c->key = xstrdup(f->lm[i].e.key);
+		free(u.data);
+	}
+}
+
+static void folder_release(struct folder *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->ncand; i++)
+		free(f->cand[i].key);
+	free(f->cand);
+	syncstate_free(f->ss);
+	free(f->ri);
+	free(f->vanished);
+	lmsgs_free(f->lm, f->nlm);
+	free(f->down);
+	free(f->up);
+	free(f->rm_remote);
+	free(f->rm_local);
+	free(f->dir);
+}
+
+static size_t live_records(struct syncstate *ss)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < syncstate_count(ss); i++)
+		n += syncstate_at(ss, i)->key != NULL;
+	return n;
+}
+
+/* The server side of the folder: select, then its messages; a delta that
+ * does not add up to the folder's size is replaced by a full listing. */
+static int remote_read(struct folder *f, struct err *err)
+{
+	struct acct *ac = f->ac;
+	uint64_t since;
+	size_t i, present = 0;
+
+	if (ac->ops->select(ac->r, f->p->remote, &f->info, err) < 0)
+		return -1;
+	if (syncstate_uidvalidity(f->ss) != f->info.uidvalidity) {
+		if (live_records(f->ss))
+			log_warnx("folder '%s': the server renumbered it (UIDVALIDITY %" PRIu32 " -> %" PRIu32 "); matching messages by content",
+				  f->p->local, syncstate_uidvalidity(f->ss), f->info.uidvalidity);
+		syncstate_reset(f->ss, f->info.uidvalidity);
+	}
+	if (!live_records(f->ss))
+		f->rematch = 1;
+	since = f->rematch ? 0 : syncstate_modseq(f->ss);
+	for (;;) {
+		if (ac->ops->list(ac->r, since, &f->ri, &f->nri, &f->vanished, &f->nvan, &f->delta,
+				  err) < 0)
+			return -1;
+		qsort(f->ri, f->nri, sizeof(*f->ri), cmp_ritem);
+		if (f->nvan)
+			qsort(f->vanished, f->nvan, sizeof(uint32_t), cmp_u32);
+		if (!f->delta)
+			return 0;
+		for (i = 0; i < syncstate_count(f->ss); i++) {
+			struct syncstate_rec *r = syncstate_at(f->ss, i);
+			struct sync_ritem ri;
+
+			present += r->key && remote_has(f, r, &ri);
+		}
+		for (i = 0; i < f->nri; i++)
+			present += is_new_remote(f, f->ri[i].uid);
+		if (present == f->info.exists)
+			return 0;
+		log_debug("folder '%s': changes since %" PRIu64 " do not add up (%zu, EXISTS %" PRIu32 "); listing all",
+			  f->p->local, since, present, f->info.exists);
+		free(f->ri);
+		free(f->vanished);
+		f->ri = NULL;
+		f->vanished = NULL;
+		f->nri = f->nvan = 0;
+		since = 0;
+	}
+}
+
+static void dry_report(struct folder *f)
+{
+	struct sync_stats *st = &f->ac->st;
+
+	st->pulled += f->ndown;
+	st->pushed += uploads(f) ? f->nup : 0;
+	st->removed_local += f->nrm_local;
+	st->removed_remote += f->nrm_remote;
+	log_info("folder '%s': would get %zu, send %zu, remove %zu here and %zu on the server",
+		 f->p->local, f->ndown, uploads(f) ? f->nup : 0, f->nrm_local, f->nrm_remote);
+}
+
+static int folder_run(struct folder *f, struct err *err)
+{
+	struct acct *ac = f->ac;
+
+	if (!maildir_is(f->dir)) {
+		/* A folder that vanished here is no removal of its messages:
+		 * they are fetched again. */
+		if (live_records(f->ss))
+			log_warnx("folder '%s': the local folder is gone; its messages are fetched again",
+				  f->p->local);
+		syncstate_reset(f->ss, 0);
+		if (!ac->o->dry_run && maildir_create(f->dir, err) < 0)
+			return -1;
+	}
+	if (remote_read(f, err) < 0)
+		return -1;
+	if (maildir_is(f->dir) && local_read(f, err) < 0)
+		return -1;
+	plan(f);
+	if (!guard_ok(f)) {
+		ac->st.guarded++;
+		return 0;
+	}
+	if (ac->o->dry_run) {
+		dry_report(f);
+		return 0;
+	}
+	candidates(f);
+	if (apply_flags(f, err) < 0 || apply_removals(f, err) < 0 || download(f, err) < 0)
+		return -1;
+	/* Pending appends were matched by the downloads or are uploaded
+	 * again now. */
+	syncstate_pend_clear(f->ss);
+	if (upload(f, err) < 0)
+		return -1;
+	syncstate_set_folder(f->ss, f->info.uidnext, f->info.modseq);
+	return syncstate_save(f->ss, err);
+}
+
+static int sync_folder(struct acct *ac, const struct pair *p, struct err *err)
+{
+	struct folder f;
+	char *fenc = fetch_name_enc(p->local);
+	char *path = xasprintf("%s/%s.%s.state", ac->statedir, ac->aenc, fenc);
+	int rc;
+
+	free(fenc);
+	memset(&f, 0, sizeof(f));
+	f.ac = ac;
+	f.p = p;
+	f.dir = maildir_folder_path(ac->root, p->local);
+	f.fhash = folder_hash(p->local);
+	rc = syncstate_open(path, &f.ss, err);
+	free(path);
+	if (rc == 0)
+		rc = folder_run(&f, err);
+	if (rc < 0)
+		err_prefix(err, "folder '%s'", p->local);
+	else
+		ac->st.folders++;
+	folder_release(&f);
+	return rc;
+}
+
+/* ---- folders of the account ---- */
+
+/* Split a list key (commas and blanks) into v; dflt when unset. */
+static void split_list(const char *s, const char *dflt, struct strv *v)
+{
+	char *copy, *tok, *save = NULL;
+
+	if (!s)
+		s = dflt;
+	if (!s)
+		return;
+	copy = xstrdup(s);
+	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
+		strv_push(v, tok);
+	free(copy);
+}
+
+static int matches(char *const *pat, size_t n, const char *a, const char *b)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fnmatch(pat[i], a, 0) == 0 || (b && fnmatch(pat[i], b, 0) == 0))
+			return 1;
+	return 0;
+}
+
+struct pairs {
+	struct pair *v;
+	size_t n;
+	struct strv inc, exc;
+};
+
+static int selected(const struct acct *ac, const struct pairs *ps, const char *remote,
+		    const char *local)
+{
+	if (ac->o->nfolders)
+		return matches(ac->o->folders, ac->o->nfolders, remote, local);
+	return matches(ps->inc.v, ps->inc.n, remote, local) &&
+	       !matches(ps->exc.v, ps->exc.n, remote, local);
+}
+
+static struct pair *pair_by_local(struct pairs *ps, const char *local)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		if (strcmp(ps->v[i].local, local) == 0)
+			return &ps->v[i];
+	return NULL;
+}
+
+static void pair_add(struct pairs *ps, const char *remote, const char *local, const char *role)
+{
+	ps->v = xreallocarray(ps->v, ps->n + 1, sizeof(*ps->v));
+	ps->v[ps->n].remote = xstrdup(remote);
+	ps->v[ps->n].local = xstrdup(local);
+	ps->v[ps->n].role = role;
+	ps->n++;
+}
+
+static void pairs_release(struct pairs *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		free(ps->v[i].remote);
+		free(ps->v[i].local);
+	}
+	free(ps->v);
+	strv_release(&ps->inc);
+	strv_release(&ps->exc);
+}
+
+/* The local folder a special use maps to: the account's sent_folder,
+ * drafts_folder, trash_folder, else the role's own name; NULL for a role
+ * surel has no folder for. */
+static const char *role_folder(const struct acct *ac, const char *role, const char **role_out)
+{
+	static const char *const roles[][2] = {
+		{ "Sent", "sent_folder" }, { "Drafts", "drafts_folder" }, { "Trash", "trash_folder" },
+		{ "Junk", NULL }, { "Archive", NULL },
+	};
+	size_t i;
+
+	for (i = 0; role && i < sizeof(roles) / sizeof(roles[0]); i++) {
+		if (strcasecmp(role, roles[i][0]) != 0)
+			continue;
+		*role_out = roles[i][0];
+		if (roles[i][1] && cfg_get(ac->a, roles[i][1]))
+			return cfg_get(ac->a, roles[i][1]);
+		return roles[i][0];
+	}
+	return NULL;
+}
+
+/* The server's folders, each with its local name: INBOX as INBOX, a
+ * special-use folder as the local folder of its role (the first of a
+ * role wins), else the same name. */
+static void remote_pairs(struct acct *ac, struct pairs *ps, struct sync_rfolder *rf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *role = NULL, *local = role_folder(ac, rf[i].role, &role);
+
+		if (strcasecmp(rf[i].name, "INBOX") == 0)
+			local = "INBOX";
+		if (!local || pair_by_local(ps, local)) {
+			local = rf[i].name;
+			role = NULL;
+		}
+		if (!selected(ac, ps, rf[i].name, local))
+			continue;
+		if (!maildir_name_ok(local) || pair_by_local(ps, local)) {
+			log_warnx("folder '%s' skipped: not a name a local folder can have", local);
+			continue;
+		}
+		pair_add(ps, rf[i].name, local, role);
+	}
+}
+
+/* Local folders the server lacks are created there, unless they were
+ * synced before: a folder removed on the server stays removed there, and
+ * here. */
+static int local_pairs(struct acct *ac, struct pairs *ps, struct err *err)
+{
+	char **names;
+	size_t n, i;
+
+	if (maildir_folders(ac->root, &names, &n, err) < 0) {
+		if (err->code != EX_NOINPUT)
+			return -1;
+		err_clear(err);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		char *fenc, *path;
+		struct stat sb;
+		int known;
+
+		if (pair_by_local(ps, names[i]) || !selected(ac, ps, names[i], NULL) ||
+		    !maildir_name_ok(names[i]))
+			continue;
+		fenc = fetch_name_enc(names[i]);
+		path = xasprintf("%s/%s.%s.state", ac->statedir, ac->aenc, fenc);
+		known = stat(path, &sb) == 0;
+		free(fenc);
+		free(path);
+		if (known) {
+			log_warnx("folder '%s' is gone from the server; not synced (its local copy stays)",
+				  names[i]);
+			continue;
+		}
+		log_info("folder '%s': creating it on the server", names[i]);
+		if (!ac->o->dry_run && ac->ops->create(ac->r, names[i], err) < 0) {
+			err_prefix(err, "folder '%s'", names[i]);
+			maildir_names_free(names, n);
+			return -1;
+		}
+		pair_add(ps, names[i], names[i], NULL);
+	}
+	maildir_names_free(names, n);
+	return 0;
+}
+
+static int folder_pairs(struct acct *ac, struct pairs *ps, struct err *err)
+{
+	struct sync_rfolder *rf;
+	size_t n;
+
+	split_list(cfg_get(ac->a, "sync_folders"), "*", &ps->inc);
+	split_list(cfg_get(ac->a, "sync_exclude"), NULL, &ps->exc);
+	if (ac->ops->folders(ac->r, &rf, &n, err) < 0)
+		return -1;
+	remote_pairs(ac, ps, rf, n);
+	sync_rfolders_free(rf, n);
+	return local_pairs(ac, ps, err);
+}
+
+/* ---- the account ---- */
+
+/* sync_max_delete: a number of messages, or a percentage of the
+ * folder's synced messages ("10%"); validated by lib/cfg.c. */
+static void max_delete(struct acct *ac)
+{
+	const char *v = cfg_get(ac->a, "sync_max_delete");
+	char *e;
+
+	ac->max_delete = SYNC_MAX_DELETE_DEFAULT;
+	ac->max_pct = 0;
+	if (!v)
+		return;
+	ac->max_delete = strtol(v, &e, 10);
+	ac->max_pct = *e == '%';
+}
+
+static int account_run(struct acct *ac, struct err *err)
+{
+	struct pairs ps;
+	size_t i;
+	int rc = 0;
+
+	memset(&ps, 0, sizeof(ps));
+	if (folder_pairs(ac, &ps, err) < 0) {
+		pairs_release(&ps);
+		return -1;
+	}
+	if (!ps.n)
+		log_warnx("account '%s': no folder matches sync_folders", cfg_account_name(ac->a));
+	for (i = 0; i < ps.n; i++) {
+		struct err e = ERR_INIT;
+
+		if (sync_folder(ac, &ps.v[i], &e) == 0)
+			continue;
+		if (rc < 0)
+			log_error("%s", err->msg);
+		*err = e;
+		rc = -1;
+		/* A broken connection ends the run; a folder's own trouble
+		 * does not stop the others. */
+		if (e.code == EX_TEMPFAIL)
+			break;
+	}
+	pairs_release(&ps);
+	if (rc == 0 && ac->st.guarded)
+		return err_set(err, EX_DATAERR, "%zu folder(s) held back by sync_max_delete",
+			       ac->st.guarded);
+	return rc;
+}
+
+int sync_account(const struct cfg_account *a, const struct sync_opts *o,
+		 struct sync_stats *stats_out, int *busy_out, struct err *err)
+{
+	struct fetch_server sv;
+	struct acct ac;
+	struct timespec t0, t1;
+	int lockfd = -1, busy = 0, rc = -1;
+
+	memset(stats_out, 0, sizeof(*stats_out));
+	*busy_out = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (fetch_server_init(a, &sv, err) < 0)
+		return -1;
+	memset(&ac, 0, sizeof(ac));
+	ac.a = a;
+	ac.o = o;
+	ac.ops = o->remote ? o->remote : &syncimap_ops;
+	if (!o->remote && sv.ops != &imap_source_ops) {
+		err_set(err, EX_CONFIG, "account '%s': sync needs an imap:// or imaps:// server",
+			cfg_account_name(a));
+		goto out;
+	}
+	ac.root = xstrdup(cfg_get(a, "maildir"));
+	ac.statedir = path_join(ac.root, ".surel-sync");
+	ac.aenc = fetch_name_enc(cfg_account_name(a));
+	ac.sent_upload = cfg_get_bool(a, "sent_upload", 1);
+	max_delete(&ac);
+	if (fetch_lock(a, &lockfd, &busy, err) < 0)
+		goto out;
+	if (busy) {
+		*busy_out = 1;
+		rc = 0;
+		goto out;
+	}
+	if (afile_mkdirs(ac.statedir, err) < 0)
+		goto out;
+	signal(SIGPIPE, SIG_IGN);
+	if (ac.ops->open(&sv.conf, &ac.r, err) < 0) {
+		ac.r = NULL;
+		goto out;
+	}
+	rc = account_run(&ac, err);
+out:
+	if (ac.r)
+		ac.ops->close(ac.r);
+	if (lockfd >= 0)
+		afile_unlock(lockfd);
+	if (rc < 0)
+		err_prefix(err, "account '%s'", cfg_account_name(a));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ac.st.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	*stats_out = ac.st;
+	free(ac.root);
+	free(ac.statedir);
+	free(ac.aenc);
+	fetch_server_release(&sv);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+static json_t *stats_json(const char *account, const struct sync_stats *s, int dry,
+			  const char *error)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "account", view_json_text(account));
+	json_object_set_new(o, "dry_run", json_boolean(dry));
+	json_object_set_new(o, "folders", json_integer((json_int_t)s->folders));
+	json_object_set_new(o, "pulled", json_integer((json_int_t)s->pulled));
+	json_object_set_new(o, "pushed", json_integer((json_int_t)s->pushed));
+	json_object_set_new(o, "flags_local", json_integer((json_int_t)s->flags_local));
+	json_object_set_new(o, "flags_remote", json_integer((json_int_t)s->flags_remote));
+	json_object_set_new(o, "removed_local", json_integer((json_int_t)s->removed_local));
+	json_object_set_new(o, "removed_remote", json_integer((json_int_t)s->removed_remote));
+	json_object_set_new(o, "conflicts", json_integer((json_int_t)s->conflicts));
+	json_object_set_new(o, "guarded", json_integer((json_int_t)s->guarded));
+	json_object_set_new(o, "left_marked", json_integer((json_int_t)s->left_marked));
+	json_object_set_new(o, "seconds", json_real(s->seconds));
+	json_object_set_new(o, "error", error ? view_json_text(error) : json_null());
+	return o;
+}
+
+static int run_one(const struct cfg_account *a, const struct sync_opts *o, json_t *arr,
+		   struct err *err)
+{
+	struct sync_stats s;
+	int busy = 0, rc = sync_account(a, o, &s, &busy, err);
+
+	if (arr)
+		json_array_append_new(arr, stats_json(cfg_account_name(a), &s, o->dry_run,
+						      rc < 0 ? err->msg : NULL));
+	if (busy)
+		return 0;
+	log_info("account '%s'%s: %zu folder(s), %zu in, %zu out, flags %zu here and %zu there, removed %zu here and %zu there, %zu conflict(s) in %.2f s",
+		 cfg_account_name(a), o->dry_run ? " (dry run)" : "", s.folders, s.pulled, s.pushed,
+		 s.flags_local, s.flags_remote, s.removed_local, s.removed_remote, s.conflicts,
+		 s.seconds);
+	return rc;
+}
+
+int sync_run(const struct cfg *cfg, const char *account, int all, int json,
+	     const struct sync_opts *o, struct err *err)
+{
+	json_t *arr = json ? json_array() : NULL;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (!all) {
+		const struct cfg_account *a = cfg_account_find(cfg, account, err);
+
+		rc = a ? run_one(a, o, arr, err) : -1;
+		n = 1;
+	}
+	for (i = 0; all && i < cfg_account_count(cfg); i++) {
+		const struct cfg_account *a = cfg_account_at(cfg, i);
+		const char *url = cfg_get(a, "fetch");
+		struct err e = ERR_INIT;
+
+		if (!url || strncmp(url, "imap", 4) != 0)
+			continue;
+		n++;
+		if (run_one(a, o, arr, &e) == 0)
+			continue;
+		if (rc < 0)
+			log_error("%s", err->msg);
+		*err = e;
+		rc = -1;
+	}
+	if (all && n == 0) {
+		json_decref(arr);
+		return err_set(err, EX_CONFIG, "%s: no account has an IMAP 'fetch' server",
+			       cfg_path(cfg));
+	}
+	if (arr) {
+		json_t *top = json_object();
+		char *text;
+
+		json_object_set_new(top, "accounts", arr);
+		text = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(top);
+		if (text && rc == 0 &&
+		    (out_write(text, strlen(text), err) < 0 || out_write("\n", 1, err) < 0 ||
+		     out_flush(err) < 0))
+			rc = -1;
+		free(text);
+	}
+	return rc;
+}

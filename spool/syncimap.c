@@ -1,0 +1,616 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+
+#include "buf.h"
+#include "imap.h"
+#include "log.h"
+#include "mutf7.h"
+#include "syncimap.h"
+#include "xalloc.h"
+
+/* UIDs per command, as in imap.c: lines well under 8 KiB. */
+#define SET_MAX 500
+/* A VANISHED range longer than this is not expanded: a full listing is
+ * cheaper. */
+#define VANISHED_MAX 1000000u
+
+struct sync_remote {
+	struct source *src;
+	mailimap *imap;
+	char delim;      /* the server's hierarchy delimiter; 0: none seen */
+	int qresync;     /* ENABLE QRESYNC succeeded */
+	int condstore;
+};
+
+static void rclose(struct sync_remote *r)
+{
+	struct err e = ERR_INIT;
+
+	if (!r)
+		return;
+	if (r->src) {
+		if (imap_source_ops.close(r->src, &e) < 0)
+			log_debug("%s", e.msg);
+		imap_source_ops.free(r->src);
+	}
+	free(r);
+}
+
+static void enable_qresync(struct sync_remote *r)
+{
+	struct mailimap_capability_data *want, *got = NULL;
+	clist *l;
+
+	if (!mailimap_has_extension(r->imap, "QRESYNC") || !mailimap_has_enable(r->imap))
+		return;
+	l = clist_new();
+	clist_append(l, mailimap_capability_new(MAILIMAP_CAPABILITY_NAME, NULL, xstrdup("QRESYNC")));
+	want = mailimap_capability_data_new(l);
+	if (mailimap_enable(r->imap, want, &got) == MAILIMAP_NO_ERROR)
+		r->qresync = 1;
+	mailimap_capability_data_free(want);
+	if (got)
+		mailimap_capability_data_free(got);
+}
+
+static int ropen(const struct source_conf *conf, struct sync_remote **out, struct err *err)
+{
+	struct sync_remote *r = xcalloc(1, sizeof(*r));
+
+	if (imap_source_ops.open(conf, &r->src, err) < 0) {
+		free(r);
+		return -1;
+	}
+	r->imap = imap_session(r->src);
+	r->condstore = mailimap_has_condstore(r->imap);
+	enable_qresync(r);
+	log_debug("%s: CONDSTORE %s, QRESYNC %s, UIDPLUS %s", conf->host, r->condstore ? "yes" : "no",
+		  r->qresync ? "yes" : "no", mailimap_has_uidplus(r->imap) ? "yes" : "no");
+	*out = r;
+	return 0;
+}
+
+/* The server's spelling of folder name (UTF-8, '/' between levels);
+ * caller frees.  NULL for a name that is not UTF-8. */
+static char *server_name(const struct sync_remote *r, const char *name, struct err *err)
+{
+	char *copy = xstrdup(name), *p, *m;
+
+	if (r->delim && r->delim != '/')
+		for (p = copy; *p; p++)
+			if (*p == '/')
+				*p = r->delim;
+	m = mutf7_encode(copy);
+	free(copy);
+	if (!m)
+		err_set(err, EX_DATAERR, "folder name '%s' is not valid UTF-8", name);
+	return m;
+}
+
+/* What the LIST flags of mb say: whether it can be selected, and its
+ * special use (RFC 6154), NULL when none. */
+static const char *list_flags(const struct mailimap_mailbox_list *mb, int *noselect)
+{
+	static const char *const uses[] = { "Sent", "Drafts", "Trash", "Junk", "Archive" };
+	const char *role = NULL;
+	clistiter *it;
+	size_t i;
+
+	*noselect = 0;
+	if (!mb->mb_flag)
+		return NULL;
+	if (mb->mb_flag->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+	    mb->mb_flag->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+		*noselect = 1;
+	for (it = clist_begin(mb->mb_flag->mbf_oflags); it; it = clist_next(it)) {
+		struct mailimap_mbx_list_oflag *o = clist_content(it);
+		const char *f;
+
+		if (o->of_type != MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT || !o->of_flag_ext)
+			continue;
+		f = o->of_flag_ext[0] == '\\' ? o->of_flag_ext + 1 : o->of_flag_ext;
+		if (strcasecmp(f, "NonExistent") == 0 || strcasecmp(f, "Noselect") == 0)
+			*noselect = 1;
+		for (i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+			if (strcasecmp(f, uses[i]) == 0 && !role)
+				role = uses[i];
+	}
+	return role;
+}
+
+/* UTF-8 name of a listed folder with '/' between levels, or NULL (with a
+ * warning) when it cannot be one. */
+static char *local_name(struct sync_remote *r, const struct mailimap_mailbox_list *mb)
+{
+	char *name = mutf7_decode(mb->mb_name), *p;
+
+	if (name && mb->mb_delimiter && mb->mb_delimiter != '/') {
+		if (strchr(name, '/')) {
+			free(name);
+			name = NULL;
+		} else {
+			for (p = name; *p; p++)
+				if (*p == mb->mb_delimiter)
+					*p = '/';
+		}
+	}
+	if (!name) {
+		char shown[80];
+
+		source_reply(mb->mb_name, shown, sizeof(shown));
+		log_warnx("folder '%s' skipped: its name cannot be a local folder's", shown);
+	}
+	if (mb->mb_delimiter && !r->delim)
+		r->delim = mb->mb_delimiter;
+	return name;
+}
+
+static int rfolders(struct sync_remote *r, struct sync_rfolder **out, size_t *n_out,
+		    struct err *err)
+{
+	struct sync_rfolder *f;
+	clist *list = NULL;
+	clistiter *it;
+	size_t n = 0;
+	int rv = mailimap_list(r->imap, "", "*", &list);
+
+	if (rv != MAILIMAP_NO_ERROR)
+		return imap_fail(r->src, rv, "LIST", err);
+	f = xcalloc((size_t)clist_count(list) + 1, sizeof(*f));
+	for (it = clist_begin(list); it; it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+		int noselect;
+		const char *role = list_flags(mb, &noselect);
+		char *name;
+
+		if (noselect)
+			continue;
+		name = local_name(r, mb);
+		if (!name)
+			continue;
+		f[n].name = name;
+		f[n].role = role ? xstrdup(role) : NULL;
+		n++;
+	}
+	mailimap_list_result_free(list);
+	*out = f;
+	*n_out = n;
+	return 0;
+}
+
+static int rcreate(struct sync_remote *r, const char *name, struct err *err)
+{
+	char *m = server_name(r, name, err);
+	int rv;
+
+	if (!m)
+		return -1;
+	rv = mailimap_create(r->imap, m);
+	free(m);
+	return rv == MAILIMAP_NO_ERROR ? 0 : imap_fail(r->src, rv, "CREATE", err);
+}
+
+static int rselect(struct sync_remote *r, const char *name, struct sync_rinfo *info,
+		   struct err *err)
+{
+	struct mailimap_selection_info *si;
+	char *m = server_name(r, name, err);
+	uint64_t modseq = 0;
+	int rv;
+
+	if (!m)
+		return -1;
+	rv = r->condstore ? mailimap_select_condstore(r->imap, m, &modseq)
+			  : mailimap_select(r->imap, m);
+	free(m);
+	if (rv != MAILIMAP_NO_ERROR)
+		return imap_fail(r->src, rv, "SELECT", err);
+	si = r->imap->imap_selection_info;
+	if (!si || !si->sel_uidvalidity)
+		return err_set(err, EX_PROTOCOL, "folder '%s' has no UIDVALIDITY", name);
+	memset(info, 0, sizeof(*info));
+	info->uidvalidity = si->sel_uidvalidity;
+	info->uidnext = si->sel_uidnext;
+	info->exists = si->sel_exists;
+	info->modseq = modseq;
+	info->uidplus = mailimap_has_uidplus(r->imap);
+	return 0;
+}
+
+static void flag_add(char *flags, char c)
+{
+	size_t n = strlen(flags), i;
+
+	if (strchr(flags, c) || n + 1 >= 8)
+		return;
+	for (i = n; i > 0 && flags[i - 1] > c; i--)
+		flags[i] = flags[i - 1];
+	flags[i] = c;
+	flags[n + 1] = '\0';
+}
+
+/* UID and flags of one FETCH response; 0 when it has no UID. */
+static uint32_t read_item(const struct mailimap_msg_att *ma, char flags[8], uint32_t *size_out)
+{
+	clistiter *it, *f;
+	uint32_t uid = 0;
+
+	flags[0] = '\0';
+	for (it = clist_begin(ma->att_list); it; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC) {
+			struct mailimap_msg_att_static *st = item->att_data.att_static;
+
+			if (st->att_type == MAILIMAP_MSG_ATT_UID)
+				uid = st->att_data.att_uid;
+			else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE && size_out)
+				*size_out = st->att_data.att_rfc822_size;
+			continue;
+		}
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_DYNAMIC || !item->att_data.att_dyn->att_list)
+			continue;
+		for (f = clist_begin(item->att_data.att_dyn->att_list); f; f = clist_next(f)) {
+			struct mailimap_flag_fetch *ff = clist_content(f);
+
+			if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER || !ff->fl_flag)
+				continue;
+			switch (ff->fl_flag->fl_type) {
+			case MAILIMAP_FLAG_SEEN: flag_add(flags, 'S'); break;
+			case MAILIMAP_FLAG_FLAGGED: flag_add(flags, 'F'); break;
+			case MAILIMAP_FLAG_ANSWERED: flag_add(flags, 'R'); break;
+			case MAILIMAP_FLAG_DRAFT: flag_add(flags, 'D'); break;
+			case MAILIMAP_FLAG_DELETED: flag_add(flags, 'T'); break;
+			default: break;
+			}
+		}
+	}
+	return uid;
+}
+
+static void items_from(clist *res, struct sync_ritem **items_out, size_t *n_out)
+{
+	struct sync_ritem *items = xcalloc((size_t)clist_count(res) + 1, sizeof(*items));
+	clistiter *it;
+	size_t n = 0;
+
+	for (it = clist_begin(res); it; it = clist_next(it)) {
+		items[n].uid = read_item(clist_content(it), items[n].flags, NULL);
+		n += items[n].uid != 0;
+	}
+	*items_out = items;
+	*n_out = n;
+}
+
+/* The UIDs of a VANISHED set; -1 when it is too big to list. */
+static int vanished_uids(const struct mailimap_qresync_vanished *v, uint32_t **out, size_t *n_out)
+{
+	uint32_t *u = NULL;
+	size_t n = 0;
+	clistiter *it;
+
+	for (it = clist_begin(v->qr_known_uids->set_list); it; it = clist_next(it)) {
+		struct mailimap_set_item *si = clist_content(it);
+		uint32_t a = si->set_first, b = si->set_last ? si->set_last : si->set_first, x;
+
+		if (a > b) {
+			x = a;
+			a = b;
+			b = x;
+		}
+		if (b - a >= VANISHED_MAX || n + (b - a) >= VANISHED_MAX) {
+			free(u);
+			return -1;
+		}
+		u = xreallocarray(u, n + (b - a) + 1, sizeof(*u));
+		for (x = a;; x++) {
+			u[n++] = x;
+			if (x == b)
+				break;
+		}
+	}
+	*out = u;
+	*n_out = n;
+	return 0;
+}
+
+static struct mailimap_fetch_type *flags_type(void)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
+	return ft;
+}
+
+/* UID FETCH 1:* (FLAGS) (CHANGEDSINCE since VANISHED): 1 done, 0 when a
+ * full listing is needed instead. */
+static int list_delta(struct sync_remote *r, uint64_t since, struct sync_ritem **items_out,
+		      size_t *n_out, uint32_t **van_out, size_t *nv_out, struct err *err)
+{
+	struct mailimap_set *set = mailimap_set_new_interval(1, 0);
+	struct mailimap_fetch_type *ft = flags_type();
+	struct mailimap_qresync_vanished *v = NULL;
+	clist *res = NULL;
+	int rv;
+
+	rv = mailimap_uid_fetch_qresync(r->imap, set, ft, since, &res, &v);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (rv != MAILIMAP_NO_ERROR)
+		return imap_fail(r->src, rv, "UID FETCH (CHANGEDSINCE)", err);
+	items_from(res, items_out, n_out);
+	mailimap_fetch_list_free(res);
+	*van_out = NULL;
+	*nv_out = 0;
+	if (v) {
+		rv = vanished_uids(v, van_out, nv_out);
+		mailimap_qresync_vanished_free(v);
+		if (rv < 0) {
+			free(*items_out);
+			*items_out = NULL;
+			*n_out = 0;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int rlist(struct sync_remote *r, uint64_t since, struct sync_ritem **items_out, size_t *n_out,
+		 uint32_t **van_out, size_t *nv_out, int *delta_out, struct err *err)
+{
+	struct mailimap_fetch_type *ft;
+	struct mailimap_set *set;
+	uint32_t exists = r->imap->imap_selection_info ? r->imap->imap_selection_info->sel_exists : 0;
+	clist *res = NULL;
+	int rv;
+
+	*items_out = NULL;
+	*n_out = 0;
+	*van_out = NULL;
+	*nv_out = 0;
+	*delta_out = 0;
+	if (!exists) {
+		*items_out = xcalloc(1, sizeof(**items_out));
+		return 0;
+	}
+	if (since && r->qresync) {
+		rv = list_delta(r, since, items_out, n_out, van_out, nv_out, err);
+		if (rv != 0) {
+			*delta_out = rv > 0;
+			return rv < 0 ? -1 : 0;
+		}
+	}
+	/* About 60 bytes a message: a big folder is no flood. */
+	imap_expect(r->src, (size_t)exists * 80);
+	set = mailimap_set_new_interval(1, 0);
+	ft = flags_type();
+	rv = mailimap_uid_fetch(r->imap, set, ft, &res);
+	imap_expect(r->src, 0);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (rv != MAILIMAP_NO_ERROR)
+		return imap_fail(r->src, rv, "UID FETCH", err);
+	items_from(res, items_out, n_out);
+	mailimap_fetch_list_free(res);
+	return 0;
+}
+
+static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t first = uids[i], last = first;
+
+		for (i++; i < n && uids[i] == last + 1; i++)
+			last = uids[i];
+		mailimap_set_add_interval(set, first, last);
+	}
+	return set;
+}
+
+static size_t chunk(size_t n, size_t i)
+{
+	return n - i < SET_MAX ? n - i : SET_MAX;
+}
+
+struct fetch_ctx {
+	sync_rmsg_fn *fn;
+	void *ctx;
+};
+
+static int on_msg(const struct source_msg *m, void *arg, struct err *err)
+{
+	struct fetch_ctx *c = arg;
+	struct sync_rmsg rm;
+
+	rm.uid = m->item->uid;
+	rm.data = m->data;
+	rm.len = m->len;
+	return c->fn(&rm, c->ctx, err);
+}
+
+/* The sizes of the messages to fetch (the fetch source cuts its chunks by
+ * them), then the messages through the fetch source. */
+static int rfetch(struct sync_remote *r, const uint32_t *uids, size_t n, sync_rmsg_fn *fn, void *ctx,
+		  struct err *err)
+{
+	struct fetch_ctx c = { fn, ctx };
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i += k) {
+		struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+		struct mailimap_set *set;
+		struct source_item *items;
+		clist *res = NULL;
+		clistiter *it;
+		size_t ni = 0;
+		int rv;
+
+		k = chunk(n, i);
+		set = uid_set(uids + i, k);
+		mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+		mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+		rv = mailimap_uid_fetch(r->imap, set, ft, &res);
+		mailimap_set_free(set);
+		mailimap_fetch_type_free(ft);
+		if (rv != MAILIMAP_NO_ERROR)
+			return imap_fail(r->src, rv, "UID FETCH", err);
+		items = xcalloc((size_t)clist_count(res) + 1, sizeof(*items));
+		for (it = clist_begin(res); it; it = clist_next(it)) {
+			char flags[8];
+			uint32_t size = 0, uid = read_item(clist_content(it), flags, &size);
+
+			if (!uid)
+				continue;
+			items[ni].uid = uid;
+			items[ni].size = size;
+			ni++;
+		}
+		mailimap_fetch_list_free(res);
+		rc = imap_source_ops.fetch(r->src, items, ni, on_msg, &c, err);
+		source_items_free(items, ni);
+	}
+	return rc;
+}
+
+static struct mailimap_flag_list *flag_list(const char *flags)
+{
+	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+	const char *p;
+
+	for (p = flags; *p; p++) {
+		switch (*p) {
+		case 'S': mailimap_flag_list_add(fl, mailimap_flag_new_seen()); break;
+		case 'R': mailimap_flag_list_add(fl, mailimap_flag_new_answered()); break;
+		case 'F': mailimap_flag_list_add(fl, mailimap_flag_new_flagged()); break;
+		case 'D': mailimap_flag_list_add(fl, mailimap_flag_new_draft()); break;
+		case 'T': mailimap_flag_list_add(fl, mailimap_flag_new_deleted()); break;
+		default: break;
+		}
+	}
+	return fl;
+}
+
+static int store_set(struct sync_remote *r, struct mailimap_set *set, const char *flags, int add,
+		     struct err *err)
+{
+	struct mailimap_store_att_flags *sf;
+	int rv;
+
+	if (!*flags)
+		return 0;
+	sf = add ? mailimap_store_att_flags_new_add_flags_silent(flag_list(flags))
+		 : mailimap_store_att_flags_new_remove_flags_silent(flag_list(flags));
+	rv = mailimap_uid_store(r->imap, set, sf);
+	mailimap_store_att_flags_free(sf);
+	return rv == MAILIMAP_NO_ERROR ? 0 : imap_fail(r->src, rv, "UID STORE", err);
+}
+
+static int rstore(struct sync_remote *r, const uint32_t *uids, size_t n, const char *add,
+		  const char *del, struct err *err)
+{
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i += k) {
+		struct mailimap_set *set;
+
+		k = chunk(n, i);
+		set = uid_set(uids + i, k);
+		rc = store_set(r, set, add, 1, err);
+		if (rc == 0)
+			rc = store_set(r, set, del, 0, err);
+		mailimap_set_free(set);
+	}
+	return rc;
+}
+
+static int rexpunge(struct sync_remote *r, const uint32_t *uids, size_t n, int *expunged_out,
+		    struct err *err)
+{
+	int uidplus = mailimap_has_uidplus(r->imap);
+	size_t i, k;
+	int rc = 0;
+
+	*expunged_out = uidplus;
+	for (i = 0; i < n && rc == 0; i += k) {
+		struct mailimap_set *set;
+		int rv;
+
+		k = chunk(n, i);
+		set = uid_set(uids + i, k);
+		rc = store_set(r, set, "T", 1, err);
+		/* Only UID EXPUNGE: a plain EXPUNGE would also remove what
+		 * other clients marked \Deleted. */
+		if (rc == 0 && uidplus) {
+			rv = mailimap_uid_expunge(r->imap, set);
+			if (rv != MAILIMAP_NO_ERROR)
+				rc = imap_fail(r->src, rv, "UID EXPUNGE", err);
+		}
+		mailimap_set_free(set);
+	}
+	return rc;
+}
+
+static int rappend(struct sync_remote *r, const char *name, const char *data, size_t len,
+		   const char *flags, time_t date, uint32_t *uid_out, struct err *err)
+{
+	struct mailimap_flag_list *fl = flag_list(flags);
+	struct mailimap_date_time *dt;
+	struct buf b = BUF_INIT;
+	uint32_t uidvalidity = 0;
+	char *m = server_name(r, name, err);
+	struct tm tm;
+	size_t i;
+	int rv;
+
+	*uid_out = 0;
+	if (!m) {
+		mailimap_flag_list_free(fl);
+		return -1;
+	}
+	buf_grow(&b, len + len / 32 + 2);
+	for (i = 0; i < len; i++) {
+		if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+			buf_putc(&b, '\r');
+		buf_putc(&b, data[i]);
+	}
+	gmtime_r(&date, &tm);
+	dt = mailimap_date_time_new(tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+				    tm.tm_sec, 0);
+	if (mailimap_has_uidplus(r->imap))
+		rv = mailimap_uidplus_append(r->imap, m, fl, dt, b.data ? b.data : "", b.len,
+					     &uidvalidity, uid_out);
+	else
+		rv = mailimap_append(r->imap, m, fl, dt, b.data ? b.data : "", b.len);
+	mailimap_date_time_free(dt);
+	mailimap_flag_list_free(fl);
+	buf_release(&b);
+	free(m);
+	if (rv != MAILIMAP_NO_ERROR)
+		return imap_fail(r->src, rv, "APPEND", err);
+	return 0;
+}
+
+const struct sync_remote_ops syncimap_ops = {
+	.open = ropen,
+	.folders = rfolders,
+	.create = rcreate,
+	.select = rselect,
+	.list = rlist,
+	.fetch = rfetch,
+	.store = rstore,
+	.expunge = rexpunge,
+	.append = rappend,
+	.close = rclose,
+};

@@ -1,0 +1,19 @@
+/*
+ * syncimap: the IMAP server of `spool sync` (struct sync_remote_ops,
+ * spool/sync.h) on libetpan.  Connecting, TLS and login are the fetch
+ * source's (spool/imap.h); this module adds what two-way sync needs:
+ * folders with their RFC 6154 special use and hierarchy delimiter
+ * (mapped to '/', names in UTF-8), CREATE, SELECT with CONDSTORE, the
+ * flag listing (one UID FETCH 1:* (FLAGS), or with QRESYNC only what
+ * changed since a MODSEQ plus VANISHED), UID STORE of flags, removal by
+ * UID STORE \Deleted and UID EXPUNGE (never a plain EXPUNGE), and APPEND
+ * with flags and internal date (APPENDUID where offered).
+ */
+#ifndef SUREL_SYNCIMAP_H
+#define SUREL_SYNCIMAP_H
+
+#include "sync.h"
+
+extern const struct sync_remote_ops syncimap_ops;
+
+#endif

@@ -1,0 +1,43 @@
+# Shared by the sync-*.sh tests: a private Dovecot with SPECIAL-USE folders
+# (the Sent one named "Sent Messages"), Maildir++ names ('.' between levels),
+# the account 't' of fetch-lib.sh syncing into $T/m, and the independent
+# IMAP client and Maildir changer tests/tools/syncpeer.py.  Source it; set
+# SYNC_NO_CONDSTORE=1 first to run against a server without CONDSTORE and
+# QRESYNC.
+. "$(dirname "$0")/fetch-lib.sh"
+
+DC_EXTRA='namespace inbox {
+  inbox = yes
+  separator = .
+  mailbox "Sent Messages" {
+    special_use = \Sent
+    auto = subscribe
+  }
+  mailbox Drafts {
+    special_use = \Drafts
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \Trash
+    auto = subscribe
+  }
+}'
+if [ -n "${SYNC_NO_CONDSTORE:-}" ]; then
+	DC_EXTRA="$DC_EXTRA
+protocol imap {
+  imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ NAMESPACE CHILDREN UNSELECT UIDPLUS MOVE SPECIAL-USE
+}"
+fi
+dovecot_start
+M="$T/m"
+config "$M" "imap://127.0.0.1:$DC_IMAP" "tls_ca_file = $DATA/tls/ca.pem
+${SYNC_CONF:-}"
+
+peer() {
+	python3 "$top_srcdir/tests/tools/syncpeer.py" "$DC_IMAP" "$DC_USER" "$DC_PASS" "$M" "$@"
+}
+
+# agree WHAT: both sides hold the same folders, messages and flags.
+agree() {
+	peer compare > "$T/cmp" 2>&1 || fail "$1: the sides differ: $(head -c 2000 "$T/cmp")"
+}
