@@ -308,6 +308,15 @@ static int local_read(struct folder *f, struct err *err)
 	return 0;
 }
 
+static char *state_path(const struct acct *ac, const char *local)
+{
+	char *fenc = fetch_name_enc(local);
+	char *p = xasprintf("%s/%s.%s.state", ac->statedir, ac->aenc, fenc);
+
+	free(fenc);
+	return p;
+}
+
 /* ---- planning ---- */
 
 static void push_u32(uint32_t **v, size_t *n, uint32_t x)
@@ -359,6 +368,10 @@ static void plan_record(struct folder *f, struct syncstate_rec *r)
 		return;
 	}
 	if (!l && rhas) {
+		/* Marked by an earlier run on a server without UIDPLUS:
+		 * nothing more can be done there. */
+		if (!f->info.uidplus && strchr(ri.flags, 'T'))
+			return;
 		if (strcmp(ri.flags, r->flags) != 0) {
 			f->ac->st.conflicts++;
 			log_info("folder '%s': UID %" PRIu32 " removed here, flags changed on the server: removed",
@@ -769,9 +782,15 @@ static int upload_group(struct folder *f, const size_t *idx, size_t n, struct er
 		if (rc < 0)
 			break;
 		/* Without APPENDUID the message stays pending: the next run
-		 * finds it among the server's new messages by its digest. */
-		if (uid)
+		 * finds it among the server's new messages by its digest.
+		 * With it, the record is committed at once: a pending append
+		 * that another client removes from the server before the next
+		 * run cannot be told from one that never arrived, and is sent
+		 * again, so the window stays one round trip wide. */
+		if (uid) {
 			syncstate_put(f->ss, uid, u[i].flags, l->e.key);
+			rc = syncstate_commit(f->ss, err);
+		}
 		f->ac->st.pushed++;
 	}
 	for (i = 0; i < nu; i++)
@@ -878,6 +897,9 @@ static int remote_read(struct folder *f, struct err *err)
 			log_warnx("folder '%s': the server renumbered it (UIDVALIDITY %" PRIu32 " -> %" PRIu32 "); matching messages by content",
 				  f->p->local, syncstate_uidvalidity(f->ss), f->info.uidvalidity);
 		syncstate_reset(f->ss, f->info.uidvalidity);
+		/* The numbering is on disk before any record of it is. */
+		if (!ac->o->dry_run && syncstate_save(f->ss, err) < 0)
+			return -1;
 	}
 	if (!live_records(f->ss))
 		f->rematch = 1;
@@ -966,11 +988,9 @@ static int folder_run(struct folder *f, struct err *err)
 static int sync_folder(struct acct *ac, const struct pair *p, struct err *err)
 {
 	struct folder f;
-	char *fenc = fetch_name_enc(p->local);
-	char *path = xasprintf("%s/%s.%s.state", ac->statedir, ac->aenc, fenc);
+	char *path = state_path(ac, p->local);
 	int rc;
 
-	free(fenc);
 	memset(&f, 0, sizeof(f));
 	f.ac = ac;
 	f.p = p;
@@ -1125,17 +1145,15 @@ static int local_pairs(struct acct *ac, struct pairs *ps, struct err *err)
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		char *fenc, *path;
+		char *path;
 		struct stat sb;
 		int known;
 
 		if (pair_by_local(ps, names[i]) || !selected(ac, ps, names[i], NULL) ||
 		    !maildir_name_ok(names[i]))
 			continue;
-		fenc = fetch_name_enc(names[i]);
-		path = xasprintf("%s/%s.%s.state", ac->statedir, ac->aenc, fenc);
+		path = state_path(ac, names[i]);
 		known = stat(path, &sb) == 0;
-		free(fenc);
 		free(path);
 		if (known) {
 			log_warnx("folder '%s' is gone from the server; not synced (its local copy stays)",
@@ -1168,6 +1186,179 @@ static int folder_pairs(struct acct *ac, struct pairs *ps, struct err *err)
 	return local_pairs(ac, ps, err);
 }
 
+/* ---- moves between synced folders ---- */
+
+/* A message the state of folder pair `from` knows whose file left that
+ * folder, and the pair it is found in now, under the same key. */
+struct move {
+	size_t from, to;
+	uint32_t uid;
+	char flags[8];  /* last synced: the merge base in the new folder */
+	char *key;
+	char *path;     /* of the file in `to` */
+};
+
+struct side {
+	struct syncstate *ss;
+	struct lmsg *lm;
+	size_t nlm;
+	char *dir;
+};
+
+static int cmp_move(const void *a, const void *b)
+{
+	const struct move *x = a, *y = b;
+
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	if (x->to != y->to)
+		return x->to < y->to ? -1 : 1;
+	return cmp_u32(&x->uid, &y->uid);
+}
+
+/* Every folder's state and listing, and what moved from one to another:
+ * a key the state of one knows, gone from its folder (looked up once more
+ * to rule out a rename under way) and found in another whose state does
+ * not know it.  That is how surel's own moves look (maildir_move() keeps
+ * the key); copies under a new name are uploaded as new messages. */
+static int find_moves(struct acct *ac, struct pairs *ps, struct side *sd, struct move **mv_out,
+		      size_t *nmv_out, struct err *err)
+{
+	struct folder f;
+	size_t i, j, k, nmv = 0;
+	struct move *mv = NULL;
+
+	for (i = 0; i < ps->n; i++) {
+		char *p = state_path(ac, ps->v[i].local);
+
+		sd[i].dir = maildir_folder_path(ac->root, ps->v[i].local);
+		if (syncstate_open(p, &sd[i].ss, err) < 0) {
+			free(p);
+			return -1;
+		}
+		free(p);
+		memset(&f, 0, sizeof(f));
+		f.dir = sd[i].dir;
+		if (maildir_is(sd[i].dir) && local_list(&f, &sd[i].lm, &sd[i].nlm, err) < 0)
+			return -1;
+	}
+	for (j = 0; j < ps->n; j++) {
+		for (k = 0; k < sd[j].nlm; k++) {
+			const char *key = sd[j].lm[k].e.key;
+			struct maildir_entry e;
+
+			if (syncstate_by_key(sd[j].ss, key))
+				continue;
+			for (i = 0; i < ps->n; i++) {
+				struct syncstate_rec *r = i == j ? NULL : syncstate_by_key(sd[i].ss, key);
+				struct folder g;
+
+				if (!r)
+					continue;
+				memset(&g, 0, sizeof(g));
+				g.lm = sd[i].lm;
+				g.nlm = sd[i].nlm;
+				if (local_find(&g, key) || !maildir_is(sd[i].dir))
+					continue;
+				if (maildir_find(sd[i].dir, key, &e, err) == 0) {
+					maildir_entry_release(&e);
+					continue;
+				}
+				err_clear(err);
+				mv = xreallocarray(mv, nmv + 1, sizeof(*mv));
+				mv[nmv].from = i;
+				mv[nmv].to = j;
+				mv[nmv].uid = r->uid;
+				memcpy(mv[nmv].flags, r->flags, sizeof(r->flags));
+				mv[nmv].key = xstrdup(key);
+				mv[nmv].path = path_join(sd[j].dir, sd[j].lm[k].e.path);
+				nmv++;
+				break;
+			}
+		}
+	}
+	qsort(mv, nmv, sizeof(*mv), cmp_move);
+	*mv_out = mv;
+	*nmv_out = nmv;
+	return 0;
+}
+
+/* Move mv[0..n) (one source and destination) on the server: pending in
+ * the destination's state first (so a move whose answer is lost is
+ * paired by digest, not uploaded again), then UID MOVE, then the records
+ * moved.  *done_out 0 when the server cannot move. */
+static int move_group(struct acct *ac, struct pairs *ps, struct side *sd, struct move *mv,
+		      size_t n, int *done_out, struct err *err)
+{
+	struct side *from = &sd[mv[0].from], *to = &sd[mv[0].to];
+	uint32_t *uids = xcalloc(n + 1, sizeof(*uids)), *nu = xcalloc(n + 1, sizeof(*nu));
+	struct sync_rinfo info;
+	size_t i;
+	int rc = -1;
+
+	*done_out = 0;
+	for (i = 0; i < n; i++) {
+		char *data, digest[17];
+		size_t len;
+		uint64_t size;
+
+		uids[i] = mv[i].uid;
+		if (afile_read_regular(mv[i].path, AFILE_MSG_MAX, &data, &len, err) < 0)
+			goto out;
+		sync_digest(data, len, digest, &size);
+		free(data);
+		syncstate_pend(to->ss, mv[i].key, 0, size, digest);
+	}
+	if (syncstate_commit(to->ss, err) < 0 ||
+	    ac->ops->select(ac->r, ps->v[mv[0].from].remote, &info, err) < 0 ||
+	    ac->ops->move(ac->r, uids, n, ps->v[mv[0].to].remote, nu, done_out, err) < 0)
+		goto out;
+	for (i = 0; *done_out && i < n; i++) {
+		syncstate_drop(from->ss, mv[i].uid);
+		if (nu[i])
+			syncstate_put(to->ss, nu[i], mv[i].flags, mv[i].key);
+		log_info("folder '%s': '%s' moved to '%s'", ps->v[mv[0].from].local, mv[i].key,
+			 ps->v[mv[0].to].local);
+	}
+	if (*done_out)
+		ac->st.moved += n;
+	rc = syncstate_commit(from->ss, err) < 0 || syncstate_commit(to->ss, err) < 0 ? -1 : 0;
+out:
+	free(uids);
+	free(nu);
+	return rc;
+}
+
+static int moves(struct acct *ac, struct pairs *ps, struct err *err)
+{
+	struct side *sd;
+	struct move *mv = NULL;
+	size_t nmv = 0, i, k;
+	int rc, done = 1;
+
+	if (!ac->ops->move || ac->o->dry_run || ps->n < 2)
+		return 0;
+	sd = xcalloc(ps->n, sizeof(*sd));
+	rc = find_moves(ac, ps, sd, &mv, &nmv, err);
+	for (i = 0; rc == 0 && done && i < nmv; i += k) {
+		for (k = 1; i + k < nmv && mv[i + k].from == mv[i].from && mv[i + k].to == mv[i].to; k++)
+			;
+		rc = move_group(ac, ps, sd, mv + i, k, &done, err);
+	}
+	for (i = 0; i < nmv; i++) {
+		free(mv[i].key);
+		free(mv[i].path);
+	}
+	free(mv);
+	for (i = 0; i < ps->n; i++) {
+		syncstate_free(sd[i].ss);
+		lmsgs_free(sd[i].lm, sd[i].nlm);
+		free(sd[i].dir);
+	}
+	free(sd);
+	return rc;
+}
+
 /* ---- the account ---- */
 
 /* sync_max_delete: a number of messages, or a percentage of the
@@ -1198,6 +1389,10 @@ static int account_run(struct acct *ac, struct err *err)
 	}
 	if (!ps.n)
 		log_warnx("account '%s': no folder matches sync_folders", cfg_account_name(ac->a));
+	if (moves(ac, &ps, err) < 0) {
+		pairs_release(&ps);
+		return -1;
+	}
 	for (i = 0; i < ps.n; i++) {
 		struct err e = ERR_INIT;
 
@@ -1300,6 +1495,7 @@ static json_t *stats_json(const char *account, const struct sync_stats *s, int d
 	json_object_set_new(o, "flags_remote", json_integer((json_int_t)s->flags_remote));
 	json_object_set_new(o, "removed_local", json_integer((json_int_t)s->removed_local));
 	json_object_set_new(o, "removed_remote", json_integer((json_int_t)s->removed_remote));
+	json_object_set_new(o, "moved", json_integer((json_int_t)s->moved));
 	json_object_set_new(o, "conflicts", json_integer((json_int_t)s->conflicts));
 	json_object_set_new(o, "guarded", json_integer((json_int_t)s->guarded));
 	json_object_set_new(o, "left_marked", json_integer((json_int_t)s->left_marked));

@@ -128,6 +128,12 @@ struct sync_remote_ops {
 	 * 0 when the server did not say. */
 	int (*append)(struct sync_remote *r, const char *name, const char *data, size_t len,
 		      const char *flags, time_t date, uint32_t *uid_out, struct err *err) SYNC_WUR;
+	/* Move the n messages (ascending uids) of the selected folder to
+	 * folder name with UID MOVE (RFC 6851); newuids_out[i] is then the
+	 * UID of uids[i] there (COPYUID), 0 where the server did not say.
+	 * A server without MOVE gets nothing sent and *moved_out 0. */
+	int (*move)(struct sync_remote *r, const uint32_t *uids, size_t n, const char *name,
+		    uint32_t *newuids_out, int *moved_out, struct err *err) SYNC_WUR;
 	/* Log out and free; NULL is fine. */
 	void (*close)(struct sync_remote *r);
 };
@@ -163,6 +169,7 @@ struct sync_stats {
 	size_t pulled, pushed;               /* new messages each way */
 	size_t flags_local, flags_remote;    /* messages whose flags changed there */
 	size_t removed_local, removed_remote;
+	size_t moved;      /* moved between synced folders on the server */
 	size_t conflicts;
 	size_t guarded;    /* folders the mass-deletion guard held back */
 	size_t left_marked; /* messages left \Deleted (no UIDPLUS) */

@@ -602,6 +602,88 @@ static int rappend(struct sync_remote *r, const char *name, const char *data, si
 	return 0;
 }
 
+/* The UIDs of a set, in order; NULL when it is absurdly big. */
+static uint32_t *set_uids(const struct mailimap_set *set, size_t *n_out)
+{
+	uint32_t *u = NULL;
+	size_t n = 0;
+	clistiter *it;
+
+	for (it = clist_begin(set->set_list); it; it = clist_next(it)) {
+		struct mailimap_set_item *si = clist_content(it);
+		uint32_t a = si->set_first, b = si->set_last ? si->set_last : a, x;
+
+		if (b < a || b - a > SET_MAX * 4u) {
+			free(u);
+			return NULL;
+		}
+		u = xreallocarray(u, n + (b - a) + 1, sizeof(*u));
+		for (x = a;; x++) {
+			u[n++] = x;
+			if (x == b)
+				break;
+		}
+	}
+	*n_out = n;
+	return u;
+}
+
+/* Fill newuids for uids from COPYUID's source and destination sets
+ * (RFC 4315: in corresponding order). */
+static void copyuid(const struct mailimap_set *src, const struct mailimap_set *dst,
+		    const uint32_t *uids, size_t n, uint32_t *newuids)
+{
+	size_t ns = 0, nd = 0, i, j;
+	uint32_t *s = src ? set_uids(src, &ns) : NULL, *d = dst ? set_uids(dst, &nd) : NULL;
+
+	for (i = 0; s && d && i < ns && i < nd; i++)
+		for (j = 0; j < n; j++)
+			if (uids[j] == s[i])
+				newuids[j] = d[i];
+	free(s);
+	free(d);
+}
+
+static int rmove(struct sync_remote *r, const uint32_t *uids, size_t n, const char *name,
+		 uint32_t *newuids, int *moved_out, struct err *err)
+{
+	char *m;
+	size_t i, k;
+	int rc = 0;
+
+	*moved_out = 0;
+	memset(newuids, 0, n * sizeof(*newuids));
+	if (!mailimap_has_extension(r->imap, "MOVE"))
+		return 0;
+	m = server_name(r, name, err);
+	if (!m)
+		return -1;
+	for (i = 0; i < n && rc == 0; i += k) {
+		struct mailimap_set *set, *src = NULL, *dst = NULL;
+		uint32_t uidvalidity = 0;
+		int rv;
+
+		k = chunk(n, i);
+		set = uid_set(uids + i, k);
+		if (mailimap_has_uidplus(r->imap))
+			rv = mailimap_uidplus_uid_move(r->imap, set, m, &uidvalidity, &src, &dst);
+		else
+			rv = mailimap_uid_move(r->imap, set, m);
+		if (rv == MAILIMAP_NO_ERROR)
+			copyuid(src, dst, uids + i, k, newuids + i);
+		else
+			rc = imap_fail(r->src, rv, "UID MOVE", err);
+		if (src)
+			mailimap_set_free(src);
+		if (dst)
+			mailimap_set_free(dst);
+		mailimap_set_free(set);
+	}
+	free(m);
+	*moved_out = rc == 0;
+	return rc;
+}
+
 const struct sync_remote_ops syncimap_ops = {
 	.open = ropen,
 	.folders = rfolders,
@@ -612,5 +694,6 @@ const struct sync_remote_ops syncimap_ops = {
 	.store = rstore,
 	.expunge = rexpunge,
 	.append = rappend,
+	.move = rmove,
 	.close = rclose,
 };

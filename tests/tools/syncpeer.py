@@ -10,6 +10,17 @@ change the Maildir, and the check that both sides agree.
     syncpeer.py PORT USER PASS ROOT create FOLDER
     syncpeer.py PORT USER PASS ROOT empty FOLDER
     syncpeer.py PORT USER PASS ROOT count FOLDER
+    syncpeer.py PORT USER PASS ROOT gone
+    syncpeer.py PORT USER PASS ROOT mark
+
+With SYNCPEER_LOG set, the changes append the digest of every message they
+remove to that file; gone exits 1 when one of them is on either side again
+(a resurrected deletion).  mark saves every folder's UIDNEXT in
+$SYNCPEER_MARK; server-change then removes only messages below it: one a
+sync killed after it sent an APPEND and before it wrote down the answer is
+left alone, since a message removed by another client in that window is
+uploaded again by design (it cannot be told from an APPEND that never
+arrived, and a duplicate is better than a loss).
 
 FOLDER is the server's name in UTF-8 ('/' between levels).  ROOT is the
 account's maildir (plain layout: ROOT/INBOX, ROOT/Sent, ROOT/a/b).  compare
@@ -208,9 +219,43 @@ def append(m, raw, data, flags=""):
         raise SystemExit("APPEND failed")
 
 
+def log_removed(dg):
+    if os.environ.get("SYNCPEER_LOG"):
+        with open(os.environ["SYNCPEER_LOG"], "a") as fh:
+            fh.write(dg + "\n")
+
+
+def gone(m, root):
+    path = os.environ.get("SYNCPEER_LOG")
+    removed = set(open(path).read().split()) if path and os.path.exists(path) else set()
+    back = []
+    for name, raw, local in folders(m):
+        for dg, _ in server_msgs(m, raw).values():
+            if dg in removed:
+                back.append("server %s %s" % (name, dg))
+        for path, (dg, _) in local_msgs(local_dir(root, local)).items():
+            if dg in removed:
+                back.append("local %s/%s" % (local, path))
+    if back:
+        print("removed messages are back: %s" % back[:6])
+        sys.exit(1)
+
+
+def mark(m):
+    marks = {}
+    for name, raw, _ in folders(m):
+        typ, data = m.status(q(raw), "(UIDNEXT)")
+        marks[name] = int(re.search(rb"UIDNEXT (\d+)", data[0]).group(1))
+    with open(os.environ["SYNCPEER_MARK"], "w") as fh:
+        fh.write(repr(marks))
+
+
 def server_change(m, seed, n):
     rng = random.Random(seed)
     fs = folders(m)
+    marks = {}
+    if os.environ.get("SYNCPEER_MARK") and os.path.exists(os.environ["SYNCPEER_MARK"]):
+        marks = eval(open(os.environ["SYNCPEER_MARK"]).read())
     for i in range(n):
         name, raw, _ = rng.choice(fs)
         m.select(q(raw))
@@ -225,7 +270,14 @@ def server_change(m, seed, n):
             f, _ = rng.choice(FLAGS[:4])
             m.uid("STORE", uid, rng.choice(["+FLAGS", "-FLAGS"]), "(%s)" % f)
         else:
-            uid = rng.choice(uids).decode()
+            old = [u for u in uids if int(u) < marks.get(name, 1 << 32)]
+            if not old:
+                continue
+            uid = rng.choice(old).decode()
+            typ, data = m.uid("FETCH", uid, "(BODY.PEEK[])")
+            for item in data:
+                if isinstance(item, tuple):
+                    log_removed(digest(item[1]))
             m.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
             m.uid("EXPUNGE", uid)
 
@@ -256,7 +308,11 @@ def local_change(root, seed, n):
                 pass
         else:
             try:
-                os.unlink(os.path.join(d, rng.choice(files)))
+                p = os.path.join(d, rng.choice(files))
+                with open(p, "rb") as fh:
+                    dg = digest(fh.read())
+                os.unlink(p)
+                log_removed(dg)
             except FileNotFoundError:
                 pass
 
@@ -270,6 +326,10 @@ def main():
     m = connect(port, user, pw)
     if cmd == "compare":
         compare(m, root)
+    elif cmd == "gone":
+        gone(m, root)
+    elif cmd == "mark":
+        mark(m)
     elif cmd == "server-change":
         server_change(m, int(args[0]), int(args[1]) if len(args) > 1 else 10)
     elif cmd == "append":

@@ -47,3 +47,4 @@ tests_unit_unit_SOURCES += tests/unit/test_addr.c tests/unit/test_date.c
 tests_unit_unit_SOURCES += tests/unit/test_identity.c tests/unit/test_mailto.c
 tests_unit_unit_SOURCES += tests/unit/test_oauth2.c
 tests_unit_unit_SOURCES += tests/unit/test_keymap.c
+tests_unit_unit_SOURCES += tests/unit/test_syncstate.c tests/unit/test_sync.c

@@ -58,6 +58,8 @@ static const struct {
 	{ "mda", suite_mda },
 	{ "oauth2", suite_oauth2 },
 	{ "keymap", suite_keymap },
+	{ "syncstate", suite_syncstate },
+	{ "sync", suite_sync },
 };
 
 int main(int argc, char **argv)

@@ -48,4 +48,7 @@ void suite_mda(void);
 void suite_oauth2(void);
 void suite_keymap(void);
 
+void suite_syncstate(void);
+void suite_sync(void);
+
 #endif

@@ -498,6 +498,12 @@ static void test_errors(void)
 		  "2: 'forward_attach' must be yes, no or ask, not 'maybe'" },
 		{ "[general]\ntext_flowed = sometimes\n",
 		  "2: 'text_flowed' must be yes or no, not 'sometimes'" },
+		{ "[account a]\naddress = a@x.test\nsync_max_delete = 10 %\n",
+		  "3: 'sync_max_delete' must be a number of messages or a percentage, not '10 %'" },
+		{ "[account a]\naddress = a@x.test\nsync_max_delete = lots\n",
+		  "3: 'sync_max_delete' must be a number of messages or a percentage" },
+		{ "[account a]\naddress = a@x.test\nsent_upload = perhaps\n",
+		  "3: 'sent_upload' must be yes or no" },
 		{ "[account a]\ntext_flowed = yes\n",
 		  "2: key 'text_flowed' belongs in [general], not [account a]" },
 		/* The first error wins, whichever part of the parser saw it. */
