@@ -48,3 +48,4 @@ tests_unit_unit_SOURCES += tests/unit/test_identity.c tests/unit/test_mailto.c
 tests_unit_unit_SOURCES += tests/unit/test_oauth2.c
 tests_unit_unit_SOURCES += tests/unit/test_keymap.c
 tests_unit_unit_SOURCES += tests/unit/test_syncstate.c tests/unit/test_sync.c
+tests_unit_unit_SOURCES += tests/unit/test_syncstatus.c

@@ -60,6 +60,7 @@ static const struct {
 	{ "keymap", suite_keymap },
 	{ "syncstate", suite_syncstate },
 	{ "sync", suite_sync },
+	{ "syncstatus", suite_syncstatus },
 };
 
 int main(int argc, char **argv)

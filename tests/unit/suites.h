@@ -50,5 +50,6 @@ void suite_keymap(void);
 
 void suite_syncstate(void);
 void suite_sync(void);
+void suite_syncstatus(void);
 
 #endif
