@@ -13,8 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libetpan/libetpan.h>
+
 #include "buf.h"
 #include "fetch.h"
+#include "imap.h"
 #include "log.h"
 #include "maildir.h"
 #include "path.h"
@@ -57,6 +60,7 @@ struct watcher {
 	long poll_secs, idle_secs, delay, idle_delay;
 	struct fetch_server sv;
 	struct source *src;  /* the IDLE connection, NULL when down */
+	int notify;          /* src has NOTIFY set: every folder reports */
 	int no_idle;         /* the server cannot IDLE: poll only */
 	double reconnect_at;
 	pthread_t th;
@@ -324,6 +328,35 @@ static void idle_failed(struct watcher *w, struct err *err)
 							      w->idle_delay * 2;
 }
 
+/* Ask for a "* STATUS" whenever a message arrives, goes or changes its
+ * flags in any of the account's folders (NOTIFY, RFC 5465); with
+ * CONDSTORE enabled first, flag changes are reported too (as
+ * HIGHESTMODSEQ).  The selected folder would report in its own way
+ * (EXISTS, FETCH, EXPUNGE, of which IDLE only heeds EXISTS), so INBOX,
+ * selected by the caller because libetpan's IDLE needs a selection, is
+ * left again with UNSELECT (RFC 3691), never CLOSE, which would expunge.
+ * Whether the server took it all; else INBOX stays selected. */
+static int notify_set(struct watcher *w)
+{
+	struct mailimap *im = imap_session(w->src);
+
+	if (!mailimap_has_extension(im, "NOTIFY") || !mailimap_has_extension(im, "UNSELECT"))
+		return 0;
+	if (mailimap_has_condstore(im) && mailimap_has_enable(im) &&
+	    mailimap_custom_command(im, "ENABLE CONDSTORE") != MAILIMAP_NO_ERROR)
+		log_debug("account '%s': ENABLE CONDSTORE refused", w->name);
+	if (mailimap_custom_command(im, "NOTIFY SET (personal (MessageNew MessageExpunge FlagChange))") !=
+	    MAILIMAP_NO_ERROR) {
+		log_debug("account '%s': NOTIFY refused; IDLE on INBOX", w->name);
+		return 0;
+	}
+	if (mailimap_custom_command(im, "UNSELECT") != MAILIMAP_NO_ERROR) {
+		log_debug("account '%s': UNSELECT refused; IDLE on INBOX", w->name);
+		return 0;
+	}
+	return 1;
+}
+
 static void idle_connect(struct watcher *w)
 {
 	struct err err = ERR_INIT;
@@ -336,13 +369,19 @@ static void idle_connect(struct watcher *w)
 	}
 	pthread_mutex_lock(&net_lock);
 	rc = w->sv.ops->open(&w->sv.conf, &w->src, &err);
-	if (rc < 0)
+	if (rc < 0) {
 		w->src = NULL;
-	else
+	} else {
 		rc = w->sv.ops->select(w->src, "INBOX", 0, &uidvalidity, &err);
+		if (rc == 0)
+			w->notify = notify_set(w);
+	}
 	pthread_mutex_unlock(&net_lock);
 	if (rc < 0)
 		idle_failed(w, &err);
+	else
+		log_debug("account '%s': waiting with %s", w->name,
+			  w->notify ? "NOTIFY" : "IDLE on INBOX");
 }
 
 /* Wait until t_end at most for the server, local changes or the stop. */
@@ -371,9 +410,17 @@ static void wait_for(struct watcher *w, double t_end)
 	w->idle_delay = 1;
 	switch (ev) {
 	case SOURCE_EV_NEW:
-		log_debug("account '%s': new mail announced", w->name);
-		mark(w, "INBOX", now_s());
-		w->due = now_s();
+		/* NOTIFY names the folder, but a sync of every folder costs
+		 * little more with QRESYNC, and a second of quiet gathers the
+		 * reports of one change in several folders (a move). */
+		log_debug("account '%s': %s", w->name,
+			  w->notify ? "a change reported" : "new mail announced");
+		if (w->notify) {
+			mark(w, NULL, now_s());
+		} else {
+			mark(w, "INBOX", now_s());
+			w->due = now_s();
+		}
 		break;
 	case SOURCE_EV_WAKE:
 		drain(w, 0);

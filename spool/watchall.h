@@ -6,8 +6,10 @@
  * spool/watch.h.
  *
  * Per account: a full sync_account() (spool/sync.h) on start and every
- * poll interval; an IMAP IDLE connection on INBOX whose new mail makes a
- * sync of INBOX; inotify on cur/ and new/ of every synced local folder
+ * poll interval; a second IMAP connection waiting in IDLE, which with
+ * NOTIFY (RFC 5465) reports changes in every folder (each report makes a
+ * sync of every folder, debounced as below), else new mail in INBOX (a
+ * sync of INBOX at once); inotify on cur/ and new/ of every synced local folder
  * (and on the root, for new folders) whose changes, once quiet for a
  * second (at most WATCHALL_DEBOUNCE_MAX seconds after the first), make a
  * sync of the folders that changed.  The account's lock is taken per

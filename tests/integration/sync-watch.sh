@@ -5,7 +5,8 @@
 # other than INBOX) reaching the server through inotify within seconds,
 # the sync status record after success and after failures (the server
 # stopped under a running watch, a refused password), and a clean exit
-# on SIGTERM.  Every wait is bounded.
+# on SIGTERM.  Every wait is bounded.  SYNC_NO_CONDSTORE=1 runs it against
+# a server without CONDSTORE, QRESYNC and NOTIFY (IDLE on INBOX only).
 . "$(dirname "$0")/sync-lib.sh"
 
 WPID=
@@ -15,7 +16,7 @@ STATUS="$XDG_STATE_HOME/surel/sync/t.status"
 export SPOOL_POLL_SECONDS=600
 
 start_watch() {
-	"$SPOOL" -v watch --all 2> "$T/watch.err" &
+	"$SPOOL" -vv watch --all 2> "$T/watch.err" &
 	WPID=$!
 }
 
@@ -57,6 +58,10 @@ more_than() {
 	[ "$(local_count "$M/INBOX")" -gt "$1" ]
 }
 
+test_more() {
+	[ "$(local_count "$1")" -gt "$2" ]
+}
+
 ms() {
 	date +%s%3N
 }
@@ -76,8 +81,36 @@ t0=$(ms)
 peer append INBOX 1 S
 until_ok 10 more_than "$n0" ||
 	fail "a message appended on the server did not arrive in 10 s: $(cat "$T/watch.err")"
-ok "a message appended on the server arrived in $(($(ms) - t0)) ms (IDLE)"
+ok "a message appended on the server arrived in $(($(ms) - t0)) ms"
 until_ok 10 peer compare || fail "after the arrival: $(peer compare 2>&1 | head -5)"
+
+# Dovecot offers NOTIFY: changes in any folder are reported, flags too.
+# SYNC_NO_CONDSTORE=1 (a server without CONDSTORE, QRESYNC and NOTIFY:
+# IDLE on INBOX only) skips to the local changes.
+[ -z "${SYNC_NO_CONDSTORE:-}" ] || grep -q "waiting with IDLE on INBOX" "$T/watch.err" ||
+	fail "without NOTIFY, not waiting with IDLE on INBOX: $(cat "$T/watch.err")"
+[ -n "${SYNC_NO_CONDSTORE:-}" ] || {
+n0=$(local_count "$M/Projekte")
+t0=$(ms)
+peer append Projekte 1
+until_ok 10 test_more "$M/Projekte" "$n0" ||
+	fail "a message appended to Projekte did not arrive in 10 s: $(cat "$T/watch.err")"
+until_ok 10 peer compare || fail "after the arrival in Projekte: $(peer compare 2>&1 | head -5)"
+ok "a message appended to another folder arrived in $(($(ms) - t0)) ms (NOTIFY)"
+
+t0=$(ms)
+python3 - "$DC_IMAP" "$DC_USER" "$DC_PASS" <<'PY'
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+m.login(sys.argv[2], sys.argv[3])
+m.select("Projekte")
+m.store("1", "+FLAGS", "(\\Flagged)")
+m.logout()
+PY
+until_ok 10 peer compare || fail "a flag set on the server did not arrive in 10 s: $(peer compare 2>&1 | head -5)"
+find "$M/Projekte/cur" -name '*:2,*F*' | grep -q . || fail "no flagged message in Projekte"
+ok "a flag set on the server arrived in $(($(ms) - t0)) ms (NOTIFY)"
+}
 
 f=$(find "$M/INBOX/new" -type f | head -n 1)
 [ -n "$f" ] || fail "no new message in INBOX: $(ls -R "$M/INBOX")"
