@@ -37,6 +37,7 @@ SEED=${BENCH_SEED:-7}
 TIMEOUT=${BENCH_TIMEOUT:-1800}
 WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/sync}
 PEERS=${BENCH_PEERS:-"ours mbsync"}
+CASES=${BENCH_CASES:-"first flags nochange"}
 
 bench_builddir spool/spool
 bench_prog SPOOL spool/spool
@@ -297,31 +298,44 @@ echo "# commit $(bench_commit); A=$A B=$B C=$C; $RUNS rounds after $WARMUP warm-
 command -v mbsync > /dev/null && echo "# $(mbsync -v 2>&1 | head -n 1)"
 bench_avail
 
-server full
-run_one() {
-	run_first "$1" "$2"
+# want CASE: whether BENCH_CASES names it.
+want() {
+	case " $CASES " in *" $1 "*) return 0 ;; esac
+	return 1
 }
-bench_rounds
 
-echo "sync.sh: setting up the copies for nochange and flags" >&2
-for p in $avail; do
-	pre=cu
-	[ "$p" = mbsync ] && pre=cm
-	untimed "$p" "$RUN/b-$p" 'b*'
-	untimed "$p" "$RUN/c-$p" "$pre*"
-done
-run_one() {
-	run_flags "$1" "$2"
-}
-bench_rounds
-CAPS=qresync
-run_one() {
-	run_nochange "$1" "$2"
-}
-bench_rounds
-server plain
-CAPS=plain
-bench_rounds
+server full
+if want first; then
+	run_one() {
+		run_first "$1" "$2"
+	}
+	bench_rounds
+fi
+if want flags || want nochange; then
+	echo "sync.sh: setting up the copies for nochange and flags" >&2
+	for p in $avail; do
+		pre=cu
+		[ "$p" = mbsync ] && pre=cm
+		! want nochange || untimed "$p" "$RUN/b-$p" 'b*'
+		! want flags || untimed "$p" "$RUN/c-$p" "$pre*"
+	done
+fi
+if want flags; then
+	run_one() {
+		run_flags "$1" "$2"
+	}
+	bench_rounds
+fi
+if want nochange; then
+	CAPS=qresync
+	run_one() {
+		run_nochange "$1" "$2"
+	}
+	bench_rounds
+	server plain
+	CAPS=plain
+	bench_rounds
+fi
 echo "# after the runs: load $(bench_load)"
 
 bench_report "$RAW" "$A" "$B" "$C" <<'PY'

@@ -33,8 +33,10 @@
 /* Downloads are committed (batch, then journal) every so many. */
 #define SYNC_BATCH_MSGS 64
 #define SYNC_BATCH_BYTES (4u * 1024 * 1024)
-/* Uploads read ahead and journalled as pending at once. */
+/* Uploads read ahead and journalled as pending at once: so many, or
+ * until so many bytes are in memory. */
 #define SYNC_APPEND_GROUP 64
+#define SYNC_APPEND_BYTES (16u * 1024 * 1024)
 
 /* ---- the merge, digests, tags ---- */
 
@@ -744,15 +746,17 @@ static int uploads(const struct folder *f)
 	return f->ac->sent_upload || !f->p->role || strcmp(f->p->role, "Sent") != 0;
 }
 
-/* Upload a group of messages: journalled as pending first (one commit),
- * then appended, then recorded (one more). */
-static int upload_group(struct folder *f, const size_t *idx, size_t n, struct err *err)
+/* Upload a group of the n messages at idx, as many as SYNC_APPEND_BYTES
+ * allows (at least one; *used_out says how many): journalled as pending
+ * first (one commit), then appended, each recorded as it is. */
+static int upload_group(struct folder *f, const size_t *idx, size_t n, size_t *used_out,
+			struct err *err)
 {
 	struct upmsg *u = xcalloc(n + 1, sizeof(*u));
-	size_t i, nu = 0;
+	size_t i, nu = 0, bytes = 0;
 	int rc = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && (i == 0 || bytes < SYNC_APPEND_BYTES); i++) {
 		struct lmsg *l = &f->lm[idx[i]];
 		char digest[17];
 		uint64_t size;
@@ -769,8 +773,10 @@ static int upload_group(struct folder *f, const size_t *idx, size_t n, struct er
 		}
 		sync_digest(u[nu].data, u[nu].len, digest, &size);
 		syncstate_pend(f->ss, l->e.key, f->info.uidnext, size, digest);
+		bytes += u[nu].len;
 		nu++;
 	}
+	*used_out = i;
 	if (rc == 0)
 		rc = syncstate_commit(f->ss, err);
 	for (i = 0; i < nu && rc == 0; i++) {
@@ -813,7 +819,7 @@ static int upload(struct folder *f, struct err *err)
 	}
 	for (i = 0; i < f->nup; i += k) {
 		k = f->nup - i < SYNC_APPEND_GROUP ? f->nup - i : SYNC_APPEND_GROUP;
-		if (upload_group(f, f->up + i, k, err) < 0)
+		if (upload_group(f, f->up + i, k, &k, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -921,8 +927,11 @@ static int remote_read(struct folder *f, struct err *err)
 		}
 		for (i = 0; i < f->nri; i++)
 			present += is_new_remote(f, f->ri[i].uid);
-		if (present == f->info.exists)
+		if (present == f->info.exists) {
+			log_debug("folder '%s': %zu changed, %zu gone since MODSEQ %" PRIu64,
+				  f->p->local, f->nri, f->nvan, since);
 			return 0;
+		}
 		log_debug("folder '%s': changes since %" PRIu64 " do not add up (%zu, EXISTS %" PRIu32 "); listing all",
 			  f->p->local, since, present, f->info.exists);
 		free(f->ri);
@@ -1277,7 +1286,8 @@ static int find_moves(struct acct *ac, struct pairs *ps, struct side *sd, struct
 			}
 		}
 	}
-	qsort(mv, nmv, sizeof(*mv), cmp_move);
+	if (nmv)
+		qsort(mv, nmv, sizeof(*mv), cmp_move);
 	*mv_out = mv;
 	*nmv_out = nmv;
 	return 0;

@@ -158,7 +158,6 @@ struct sync_opts {
 	size_t nfolders;
 	int dry_run;           /* plan and report, change nothing */
 	int allow_delete;      /* pass the mass-deletion guard */
-	int progress;          /* a progress line on stderr */
 	/* NULL: IMAP (spool/syncimap.h); the unit tests' fake server. */
 	const struct sync_remote_ops *remote;
 };

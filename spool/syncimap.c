@@ -362,8 +362,9 @@ static int list_delta(struct sync_remote *r, uint64_t since, struct sync_ritem *
 	return 1;
 }
 
-static int rlist(struct sync_remote *r, uint64_t since, struct sync_ritem **items_out, size_t *n_out,
-		 uint32_t **van_out, size_t *nv_out, int *delta_out, struct err *err)
+static int rlist(struct sync_remote *r, uint64_t since, struct sync_ritem **items_out,
+		 size_t *n_out, uint32_t **van_out, size_t *nv_out, int *delta_out,
+		 struct err *err)
 {
 	struct mailimap_fetch_type *ft;
 	struct mailimap_set *set;
@@ -440,8 +441,8 @@ static int on_msg(const struct source_msg *m, void *arg, struct err *err)
 
 /* The sizes of the messages to fetch (the fetch source cuts its chunks by
  * them), then the messages through the fetch source. */
-static int rfetch(struct sync_remote *r, const uint32_t *uids, size_t n, sync_rmsg_fn *fn, void *ctx,
-		  struct err *err)
+static int rfetch(struct sync_remote *r, const uint32_t *uids, size_t n, sync_rmsg_fn *fn,
+		  void *ctx, struct err *err)
 {
 	struct fetch_ctx c = { fn, ctx };
 	size_t i, k;

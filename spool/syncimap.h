@@ -6,8 +6,9 @@
  * (mapped to '/', names in UTF-8), CREATE, SELECT with CONDSTORE, the
  * flag listing (one UID FETCH 1:* (FLAGS), or with QRESYNC only what
  * changed since a MODSEQ plus VANISHED), UID STORE of flags, removal by
- * UID STORE \Deleted and UID EXPUNGE (never a plain EXPUNGE), and APPEND
- * with flags and internal date (APPENDUID where offered).
+ * UID STORE \Deleted and UID EXPUNGE (never a plain EXPUNGE), APPEND
+ * with flags and internal date (APPENDUID where offered), and UID MOVE
+ * (RFC 6851, new UIDs from COPYUID).
  */
 #ifndef SUREL_SYNCIMAP_H
 #define SUREL_SYNCIMAP_H

@@ -34,6 +34,7 @@ struct syncstate {
 	struct syncstate_pend *pend;
 	size_t npend;
 	struct buf jbuf;   /* journal lines not yet committed */
+	int dirty;         /* differs from the state file */
 	int jstarted;      /* the journal file names this generation */
 };
 
@@ -381,6 +382,7 @@ void syncstate_pend_clear(struct syncstate *st)
 {
 	size_t i;
 
+	st->dirty |= st->npend > 0;
 	for (i = 0; i < st->npend; i++)
 		free(st->pend[i].key);
 	free(st->pend);
@@ -423,6 +425,7 @@ uint64_t syncstate_modseq(const struct syncstate *st)
 
 void syncstate_set_folder(struct syncstate *st, uint32_t uidnext, uint64_t modseq)
 {
+	st->dirty |= st->uidnext != uidnext || st->modseq != modseq;
 	st->uidnext = uidnext;
 	st->modseq = modseq;
 }
@@ -440,6 +443,7 @@ void syncstate_reset(struct syncstate *st, uint32_t uidvalidity)
 	st->uidvalidity = uidvalidity;
 	st->uidnext = 0;
 	st->modseq = 0;
+	st->dirty = 1;
 }
 
 size_t syncstate_count(const struct syncstate *st)
@@ -518,6 +522,7 @@ int syncstate_commit(struct syncstate *st, struct err *err)
 
 	if (st->jbuf.len == 0)
 		return 0;
+	st->dirty = 1;
 	fd = open(st->jpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (st->jstarted ? 0 : O_TRUNC),
 		  0600);
 	if (fd < 0)
@@ -560,6 +565,9 @@ int syncstate_save(struct syncstate *st, struct err *err)
 	size_t i;
 	int rc;
 
+	/* Nothing new (no journal either): the file says it all already. */
+	if (!st->dirty && !st->jstarted && st->jbuf.len == 0)
+		return 0;
 	buf_printf(&b, "version 1\ngeneration %" PRIu64 "\nuidvalidity %" PRIu32
 		       "\nuidnext %" PRIu32 "\nmodseq %" PRIu64 "\n",
 		   st->generation + 1, st->uidvalidity, st->uidnext, st->modseq);
@@ -577,6 +585,7 @@ int syncstate_save(struct syncstate *st, struct err *err)
 	st->generation++;
 	buf_reset(&st->jbuf);
 	st->jstarted = 0;
+	st->dirty = 0;
 	if (unlink(st->jpath) < 0 && errno != ENOENT)
 		return err_sys(err, afile_err_code(errno, EX_IOERR), "cannot remove '%s'", st->jpath);
 	return 0;

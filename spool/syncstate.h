@@ -112,7 +112,7 @@ void syncstate_pend_clear(struct syncstate *st);
  * of everything put, set or dropped since the last commit. */
 int syncstate_commit(struct syncstate *st, struct err *err) SYNCSTATE_WUR;
 /* Write the whole state as a new generation (afile_write) and remove the
- * journal. */
+ * journal; nothing when nothing changed since the state was read. */
 int syncstate_save(struct syncstate *st, struct err *err) SYNCSTATE_WUR;
 
 /* The synced letters of Maildir flags f (DFRST, ASCII order) into out. */

@@ -32,3 +32,24 @@ expect_exit 0 "$SPOOL" sync
 agree "after $rounds killed runs"
 peer gone > "$T/gone" || fail "$(cat "$T/gone")"
 ok "$rounds rounds of changes and kill -9: both sides agree, nothing lost, doubled or resurrected"
+
+# A mail reader and sendq write the Maildir while a sync runs (renames,
+# removals, new messages, `spool deliver` into Sent): what the sync missed
+# is picked up by the next run, nothing is lost or doubled.
+(
+	i=0
+	while [ $i -lt 15 ]; do
+		peer local-change "$((i + 5000))" 4
+		printf 'Subject: sent %s\n\nbody %s\n' "$i" "$i" | "$SPOOL" deliver Sent
+		i=$((i + 1))
+	done
+) &
+wpid=$!
+expect_exit 0 "$SPOOL" sync
+expect_exit 0 "$SPOOL" sync
+wait "$wpid"
+expect_exit 0 "$SPOOL" sync
+expect_exit 0 "$SPOOL" sync
+agree "after writes during a sync"
+peer gone > "$T/gone" || fail "$(cat "$T/gone")"
+ok "renames, removals and new mail written during a sync are synced by the next run"

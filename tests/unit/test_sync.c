@@ -698,6 +698,28 @@ static void test_move(void)
 	free(dst);
 }
 
+/* sent_upload = no: the provider files sent mail itself; new local Sent
+ * messages stay local, flags still sync. */
+static void test_sent_upload(void)
+{
+	struct ffolder *sent = fk_folder("Gesendet", "Sent");
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+
+	fk_add(sent, "old", "");
+	CU_ASSERT_EQUAL(run_sync("sent_upload = no\n", 0, &st, &err), 0);
+	ladd("Sent", "copy by sendq", "S");
+	snprintf(sent->m[0].flags, 8, "S");
+	CU_ASSERT_EQUAL(run_sync("sent_upload = no\n", 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.pushed, 0);
+	CU_ASSERT_EQUAL(st.flags_local, 1);
+	CU_ASSERT_EQUAL(sent->n, 1);
+	CU_ASSERT_EQUAL(fk.appends, 0);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.pushed, 1);
+	CU_ASSERT_EQUAL(sent->n, 2);
+}
+
 static void test_merge_digest(void)
 {
 	char out[8], d1[17], d2[17];
@@ -747,4 +769,5 @@ void suite_sync(void)
 	CU_add_test(s, "interrupted download and APPEND", test_interrupted);
 	CU_add_test(s, "renumbered folder, lost state", test_renumbered);
 	CU_add_test(s, "a move between synced folders", test_move);
+	CU_add_test(s, "sent_upload = no", test_sent_upload);
 }
