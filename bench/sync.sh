@@ -289,8 +289,8 @@ run_nochange() {
 run_flags() {
 	pre=cu
 	[ "$1" = mbsync ] && pre=cm
-	want=$(toggle "$RUN/c-$1" "$C")
-	timed flags "$1" "$2" "$RUN/c-$1" "$pre*" $((C * 5)) "$pre" "$want"
+	nflag=$(toggle "$RUN/c-$1" "$C")
+	timed flags "$1" "$2" "$RUN/c-$1" "$pre*" $((C * 5)) "$pre" "$nflag"
 }
 
 echo "# commit $(bench_commit); A=$A B=$B C=$C; $RUNS rounds after $WARMUP warm-up;" \
