@@ -46,6 +46,7 @@ bench_time
 echo "# sync: $(bench_host); load $(bench_load)"
 
 DOVECOT_SH=$HERE/../tests/integration/dovecot.sh
+# shellcheck disable=SC2034 # DATA: the certificates of dovecot.sh
 DATA=$HERE/../tests/data
 [ -r "$DOVECOT_SH" ] && [ -r "$DATA/tls/ca.pem" ] ||
 	{ echo "# sync: skipped: $DOVECOT_SH or $DATA/tls missing (a source tree is needed)"; exit 0; }
@@ -128,6 +129,7 @@ PY
 	chown -R mail:mail "$SRV.tmp" && mv "$SRV.tmp" "$SRV" && echo "$stamp" > "$SRV.stamp" ||
 		fail "cannot store $SRV"
 fi
+# shellcheck disable=SC2034 # read by dovecot.sh
 DC_MAIL_LOCATION="maildir:$SRV"
 DC_MAILDIR=$SRV
 DC_PASS=benchpass

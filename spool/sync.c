@@ -911,9 +911,16 @@ static int remote_read(struct folder *f, struct err *err)
 		f->rematch = 1;
 	since = f->rematch ? 0 : syncstate_modseq(f->ss);
 	for (;;) {
-		if (ac->ops->list(ac->r, since, &f->ri, &f->nri, &f->vanished, &f->nvan, &f->delta,
-				  err) < 0)
+		/* With QRESYNC every change, an expunge too, raises
+		 * HIGHESTMODSEQ: the same one as last time is nothing new,
+		 * and no listing is needed (the count is checked below). */
+		if (since && f->info.qresync && f->info.modseq == since) {
+			f->ri = xcalloc(1, sizeof(*f->ri));
+			f->delta = 1;
+		} else if (ac->ops->list(ac->r, since, &f->ri, &f->nri, &f->vanished, &f->nvan,
+					 &f->delta, err) < 0) {
 			return -1;
+		}
 		qsort(f->ri, f->nri, sizeof(*f->ri), cmp_ritem);
 		if (f->nvan)
 			qsort(f->vanished, f->nvan, sizeof(uint32_t), cmp_u32);

@@ -71,6 +71,8 @@ struct sync_rinfo {
 	uint32_t exists;
 	uint64_t modseq;
 	int uidplus;  /* UID EXPUNGE and APPENDUID */
+	int qresync;  /* list() can give changes since a MODSEQ, and an
+		       * expunge raises HIGHESTMODSEQ (RFC 7162 3.2.10) */
 };
 
 /* A message of the selected folder; flags are Maildir letters among DFRST

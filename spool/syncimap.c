@@ -220,6 +220,7 @@ static int rselect(struct sync_remote *r, const char *name, struct sync_rinfo *i
 	info->exists = si->sel_exists;
 	info->modseq = modseq;
 	info->uidplus = mailimap_has_uidplus(r->imap);
+	info->qresync = r->qresync && modseq != 0;
 	return 0;
 }
 
