@@ -131,6 +131,7 @@ PY
 fi
 # shellcheck disable=SC2034 # read by dovecot.sh
 DC_MAIL_LOCATION="maildir:$SRV"
+# shellcheck disable=SC2034 # read by dovecot.sh
 DC_MAILDIR=$SRV
 DC_PASS=benchpass
 
@@ -139,6 +140,7 @@ DC_PASS=benchpass
 server() {
 	dovecot_stop
 	DC_EXTRA=
+	# shellcheck disable=SC2034 # read by dovecot.sh
 	[ "$1" = plain ] && DC_EXTRA="protocol imap {
   imap_capability = $PLAIN_CAPS
 }"
