@@ -125,9 +125,10 @@ struct sync_remote_ops {
 	 * (*expunged_out 1); never a plain EXPUNGE (*expunged_out 0). */
 	int (*expunge)(struct sync_remote *r, const uint32_t *uids, size_t n, int *expunged_out,
 		       struct err *err) SYNC_WUR;
-	/* APPEND len bytes (LF line ends; sent as CRLF) to folder name with
-	 * flags and internal date date; *uid_out is the new UID (APPENDUID),
-	 * 0 when the server did not say. */
+	/* APPEND len bytes (LF line ends; sent as CRLF) to folder name (the
+	 * selected one) with flags and internal date date; *uid_out is the
+	 * new UID (APPENDUID, else a search for its Message-ID), 0 when
+	 * neither tells. */
 	int (*append)(struct sync_remote *r, const char *name, const char *data, size_t len,
 		      const char *flags, time_t date, uint32_t *uid_out, struct err *err) SYNC_WUR;
 	/* Move the n messages (ascending uids) of the selected folder to

@@ -11,6 +11,7 @@
 #include "imap.h"
 #include "log.h"
 #include "mutf7.h"
+#include "source.h"
 #include "syncimap.h"
 #include "xalloc.h"
 
@@ -564,6 +565,36 @@ static int rexpunge(struct sync_remote *r, const uint32_t *uids, size_t n, int *
 	return rc;
 }
 
+/* The UID of the message just appended without APPENDUID: the one
+ * message at or above the folder's UIDNEXT of SELECT with its Message-ID,
+ * else 0 (the caller then matches it by content later). */
+static uint32_t appended_uid(struct sync_remote *r, const char *data, size_t len)
+{
+	struct mailimap_selection_info *si = r->imap->imap_selection_info;
+	struct mailimap_search_key *key;
+	char *id = source_message_id(data, len < 65536 ? len : 65536);
+	clist *res = NULL;
+	uint32_t uid = 0;
+	int rv;
+
+	if (!id || !si || !si->sel_uidnext) {
+		free(id);
+		return 0;
+	}
+	key = mailimap_search_key_new_multiple_empty();
+	mailimap_search_key_multiple_add(key, mailimap_search_key_new_uid(
+		mailimap_set_new_interval(si->sel_uidnext, 0)));
+	mailimap_search_key_multiple_add(key, mailimap_search_key_new_header(
+		xstrdup("Message-ID"), id));
+	rv = mailimap_uid_search(r->imap, NULL, key, &res);
+	mailimap_search_key_free(key);
+	if (rv == MAILIMAP_NO_ERROR && clist_count(res) == 1)
+		uid = *(uint32_t *)clist_content(clist_begin(res));
+	if (res)
+		mailimap_search_result_free(res);
+	return uid;
+}
+
 static int rappend(struct sync_remote *r, const char *name, const char *data, size_t len,
 		   const char *flags, time_t date, uint32_t *uid_out, struct err *err)
 {
@@ -595,6 +626,8 @@ static int rappend(struct sync_remote *r, const char *name, const char *data, si
 					     &uidvalidity, uid_out);
 	else
 		rv = mailimap_append(r->imap, m, fl, dt, b.data ? b.data : "", b.len);
+	if (rv == MAILIMAP_NO_ERROR && !*uid_out)
+		*uid_out = appended_uid(r, data, len);
 	mailimap_date_time_free(dt);
 	mailimap_flag_list_free(fl);
 	buf_release(&b);

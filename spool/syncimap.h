@@ -7,7 +7,8 @@
  * flag listing (one UID FETCH 1:* (FLAGS), or with QRESYNC only what
  * changed since a MODSEQ plus VANISHED), UID STORE of flags, removal by
  * UID STORE \Deleted and UID EXPUNGE (never a plain EXPUNGE), APPEND
- * with flags and internal date (APPENDUID where offered), and UID MOVE
+ * with flags and internal date (the new UID from APPENDUID, else by a
+ * search for the Message-ID), and UID MOVE
  * (RFC 6851, new UIDs from COPYUID).
  */
 #ifndef SUREL_SYNCIMAP_H

@@ -31,6 +31,7 @@ TESTS += tests/integration/oauth2-dovecot.sh tests/integration/oauth2-signin.sh 
 	tests/integration/oauth2-edge.sh
 EXTRA_DIST += tests/integration/oauth2-lib.sh
 TESTS += tests/integration/man-functions.sh
-TESTS += tests/integration/sync.sh tests/integration/sync-plain.sh tests/integration/sync-crash.sh
+TESTS += tests/integration/sync.sh tests/integration/sync-plain.sh tests/integration/sync-crash.sh \
+	tests/integration/sync-nouidplus.sh
 TESTS += tests/integration/sync-watch.sh
 EXTRA_DIST += tests/integration/sync-lib.sh

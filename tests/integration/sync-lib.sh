@@ -3,7 +3,7 @@
 # the account 't' of fetch-lib.sh syncing into $T/m, and the independent
 # IMAP client and Maildir changer tests/tools/syncpeer.py.  Source it; set
 # SYNC_NO_CONDSTORE=1 first to run against a server without CONDSTORE and
-# QRESYNC.
+# QRESYNC (SYNC_IMAP_CAPS, when set, is then the whole capability list).
 . "$(dirname "$0")/fetch-lib.sh"
 
 DC_EXTRA='namespace inbox {
@@ -25,7 +25,7 @@ DC_EXTRA='namespace inbox {
 if [ -n "${SYNC_NO_CONDSTORE:-}" ]; then
 	DC_EXTRA="$DC_EXTRA
 protocol imap {
-  imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ NAMESPACE CHILDREN UNSELECT UIDPLUS MOVE SPECIAL-USE
+  imap_capability = ${SYNC_IMAP_CAPS:-IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ NAMESPACE CHILDREN UNSELECT UIDPLUS MOVE SPECIAL-USE}
 }"
 fi
 dovecot_start
