@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -384,6 +385,37 @@ static void idle_connect(struct watcher *w)
 			  w->notify ? "NOTIFY" : "IDLE on INBOX");
 }
 
+/* Whether the server sent something not read yet. */
+static int unread(struct mailimap *im)
+{
+	struct pollfd p;
+
+	if (im->imap_stream->read_buffer_len > 0)
+		return 1;
+	p.fd = mailstream_low_get_fd(mailstream_get_low(im->imap_stream));
+	p.events = POLLIN;
+	p.revents = 0;
+	return poll(&p, 1, 0) > 0;
+}
+
+/* Read off what the server reported while no IDLE ran (during a sync):
+ * libetpan's IDLE expects its continuation first and, given untagged
+ * replies before it, waits for a tagged one that never comes.  1 when
+ * there was something (a change to sync), 0, or -1 when the connection
+ * failed (err set). */
+static int take_reports(struct watcher *w, struct err *err)
+{
+	struct mailimap *im = imap_session(w->src);
+	int n = 0;
+
+	while (n < 1000 && unread(im)) {
+		if (!mailimap_read_line(im))
+			return err_set(err, EX_TEMPFAIL, "%s: connection lost", w->sv.conf.host);
+		n++;
+	}
+	return n > 0;
+}
+
 /* Wait until t_end at most for the server, local changes or the stop. */
 static void wait_for(struct watcher *w, double t_end)
 {
@@ -391,9 +423,19 @@ static void wait_for(struct watcher *w, double t_end)
 	enum source_event ev;
 	struct err err = ERR_INIT;
 	long secs;
+	int waiting;
 
 	if (left <= 0)
 		return;
+	waiting = w->src ? take_reports(w, &err) : 0;
+	if (waiting < 0) {
+		idle_failed(w, &err);
+		return;
+	}
+	if (waiting) {
+		mark(w, w->notify ? NULL : "INBOX", now_s());
+		return;
+	}
 	/* A sync a few seconds away (local changes being collected, a
 	 * short back-off) is not worth an IDLE round trip. */
 	if (!w->src || ((w->dirty_all || w->dirty.n) && w->due - now_s() <= WATCHALL_DEBOUNCE_MAX)) {
