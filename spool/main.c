@@ -37,6 +37,7 @@
 #include "track.h"
 #include "view.h"
 #include "watch.h"
+#include "watchall.h"
 #include "xalloc.h"
 
 struct ctx {
@@ -63,6 +64,8 @@ static void usage(FILE *f)
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
+	      "  watch --all                       keep every IMAP account synced (spool sync)\n"
+	      "                                    as mail arrives and local folders change\n"
 	      "  sync [--all] [--folder F]... [--dry-run] [--json] [--allow-delete]\n"
 	      "                                    two-way sync with the IMAP server\n"
 	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
@@ -806,13 +809,13 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "addresses") == 0) {
 		rc = cmd_addresses(&c, argc, argv, &err);
 	} else if (strcmp(cmd, "watch") == 0) {
-		if (argc != 0) {
-			err_set(&err, EX_USAGE, "watch takes no arguments");
+		if (argc != 0 || (all && c.account)) {
+			err_set(&err, EX_USAGE, "watch takes no arguments, and --all no -A");
 			rc = -1;
 		} else {
 			rc = load_cfg(&c, &err);
 			if (rc == 0)
-				rc = watch_run(c.cfg, c.account, &err);
+				rc = all ? watchall_run(c.cfg, &err) : watch_run(c.cfg, c.account, &err);
 		}
 	} else if (strcmp(cmd, "auth") == 0) {
 		rc = cmd_auth(&c, argc, how, &err);
