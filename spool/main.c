@@ -565,6 +565,8 @@ static void put_field(struct buf *out, const char *s)
 static int cmd_sync(struct ctx *c, int argc, const struct strv *folders, int all, int dry_run,
 		    int allow_delete, struct err *err)
 {
+	const struct cfg_account *a;
+	struct err e = ERR_INIT;
 	struct sync_opts o;
 
 	if (argc != 0 || (all && (c->account || folders->n)))
@@ -576,7 +578,12 @@ static int cmd_sync(struct ctx *c, int argc, const struct strv *folders, int all
 	o.nfolders = folders->n;
 	o.dry_run = dry_run;
 	o.allow_delete = allow_delete;
-	return sync_run(c->cfg, c->account, all, c->json, &o, err);
+	if (sync_run(c->cfg, c->account, all, c->json, &o, err) == 0)
+		return 0;
+	a = all ? NULL : cfg_account_find(c->cfg, c->account, &e);
+	events_log("sync_error", a ? cfg_account_name(a) : c->account, "error", err->msg,
+		   (const char *)NULL);
+	return -1;
 }
 
 static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
