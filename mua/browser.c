@@ -34,6 +34,7 @@
 #include "save.h"
 #include "sort.h"
 #include "sortstate.h"
+#include "syncstatus.h"
 #include "thread.h"
 #include "trackview.h"
 #include "ui.h"
@@ -75,6 +76,8 @@ struct browser {
 	size_t qcount;
 	char signin[64];         /* an account whose queued mail waits for spool auth, or "" */
 	struct timespec stamp[2]; /* mtimes of new/ and cur/ at the last read */
+	struct syncstatus sync;  /* the account's sync status record */
+	const struct cfg_account *sync_of; /* the account sync was read for */
 	int quit;
 	struct acct_view *saved; /* accounts switched away from (A) */
 	size_t nsaved;
@@ -151,6 +154,18 @@ static void count_queue(struct browser *b)
 						   sizeof(b->signin));
 		queue_list_free(list, n);
 	}
+}
+
+/* The shown account's sync status record (spool/syncstatus.h), read
+ * when the index idles and when another account is shown: `spool sync`
+ * and `spool watch --all` write it. */
+static void read_sync(struct browser *b)
+{
+	struct err err = ERR_INIT;
+
+	b->sync_of = b->acct;
+	if (!b->acct || syncstatus_read(cfg_account_name(b->acct), &b->sync, &err) < 0)
+		memset(&b->sync, 0, sizeof(b->sync));
 }
 
 static void recount(struct browser *b)
@@ -673,6 +688,7 @@ static void draw(void *arg)
 	struct browser *b = arg;
 	size_t rows = list_rows(), y;
 	struct buf st = BUF_INIT, bar = BUF_INIT;
+	char sync[SYNCSTATUS_REASON_MAX + 64];
 
 	if (b->cur < b->top)
 		b->top = b->cur;
@@ -708,6 +724,11 @@ static void draw(void *arg)
 	buf_printf(&st, " -- %zu/%zu", b->nview ? b->cur + 1 : 0, b->nview);
 	if (b->acct && cfg_account_count(b->cfg) > 1)
 		buf_printf(&st, " -- %s", cfg_account_name(b->acct));
+	if (b->sync_of != b->acct)
+		read_sync(b);
+	syncstatus_text(&b->sync, time(NULL), sync, sizeof(sync));
+	if (sync[0])
+		buf_printf(&st, " -- %s", sync);
 	ui_status_bar(st.data);
 	buf_release(&st);
 	if (b->nview == 0)
@@ -2257,6 +2278,7 @@ static void idle(struct browser *b)
 
 	count_queue(b);
 	trackview_refresh(&b->tv);
+	read_sync(b);
 	if (mailbox_readonly(b->mb))
 		return;
 	folder_stamp(b, now);

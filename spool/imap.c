@@ -689,7 +689,9 @@ static long now_ms(void)
 }
 
 /* Whether an untagged line received during IDLE announces new mail:
- * "* N EXISTS" or "* N RECENT" (RFC 3501 7.3.1, 7.3.2). */
+ * "* N EXISTS" or "* N RECENT" (RFC 3501 7.3.1, 7.3.2), or a change in
+ * another folder, "* STATUS", which a server sends only to a client that
+ * asked with NOTIFY (RFC 5465; spool/watchall.c). */
 static int announces_mail(const char *line)
 {
 	const char *p = line;
@@ -697,6 +699,8 @@ static int announces_mail(const char *line)
 	if (p[0] != '*' || p[1] != ' ')
 		return 0;
 	p += 2;
+	if (strncasecmp(p, "STATUS ", 7) == 0)
+		return 1;
 	if (*p < '0' || *p > '9')
 		return 0;
 	while (*p >= '0' && *p <= '9')

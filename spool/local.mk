@@ -9,9 +9,11 @@ spool_libspool_a_SOURCES = \
 	spool/pop3.c spool/pop3.h \
 	spool/fetch.c spool/fetch.h \
 	spool/watch.c spool/watch.h \
+	spool/watchall.c spool/watchall.h \
 	spool/syncstate.c spool/syncstate.h \
 	spool/syncimap.c spool/syncimap.h \
 	spool/sync.c spool/sync.h \
+	spool/syncstatus.c spool/syncstatus.h \
 	spool/index.c spool/index.h \
 	spool/index_cache.c spool/index_cache.h
 spool_libspool_a_SOURCES += spool/mda.c spool/mda.h

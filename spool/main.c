@@ -38,6 +38,7 @@
 #include "track.h"
 #include "view.h"
 #include "watch.h"
+#include "watchall.h"
 #include "xalloc.h"
 
 struct ctx {
@@ -64,6 +65,8 @@ static void usage(FILE *f)
 	      "  deliver [FOLDER]                  store the message on stdin (MDA mode)\n"
 	      "  fetch [--folder F] [--all]        pull new mail from the POP3/IMAP server\n"
 	      "  watch                             fetch mail as it arrives (IMAP IDLE)\n"
+	      "  watch --all                       keep every IMAP account synced (spool sync)\n"
+	      "                                    as mail arrives and local folders change\n"
 	      "  sync [--all] [--folder F]... [--dry-run] [--json] [--allow-delete]\n"
 	      "                                    two-way sync with the IMAP server\n"
 	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
@@ -566,6 +569,8 @@ static void put_field(struct buf *out, const char *s)
 static int cmd_sync(struct ctx *c, int argc, const struct strv *folders, int all, int dry_run,
 		    int allow_delete, struct err *err)
 {
+	const struct cfg_account *a;
+	struct err e = ERR_INIT;
 	struct sync_opts o;
 
 	if (argc != 0 || (all && (c->account || folders->n)))
@@ -577,7 +582,12 @@ static int cmd_sync(struct ctx *c, int argc, const struct strv *folders, int all
 	o.nfolders = folders->n;
 	o.dry_run = dry_run;
 	o.allow_delete = allow_delete;
-	return sync_run(c->cfg, c->account, all, c->json, &o, err);
+	if (sync_run(c->cfg, c->account, all, c->json, &o, err) == 0)
+		return 0;
+	a = all ? NULL : cfg_account_find(c->cfg, c->account, &e);
+	events_log("sync_error", a ? cfg_account_name(a) : c->account, "error", err->msg,
+		   (const char *)NULL);
+	return -1;
 }
 
 static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
@@ -839,13 +849,13 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "addresses") == 0) {
 		rc = cmd_addresses(&c, argc, argv, &err);
 	} else if (strcmp(cmd, "watch") == 0) {
-		if (argc != 0) {
-			err_set(&err, EX_USAGE, "watch takes no arguments");
+		if (argc != 0 || (all && c.account)) {
+			err_set(&err, EX_USAGE, "watch takes no arguments, and --all no -A");
 			rc = -1;
 		} else {
 			rc = load_cfg(&c, &err);
 			if (rc == 0)
-				rc = watch_run(c.cfg, c.account, &err);
+				rc = all ? watchall_run(c.cfg, &err) : watch_run(c.cfg, c.account, &err);
 		}
 	} else if (strcmp(cmd, "search") == 0) {
 		rc = cmd_search(&c, argc, argv, folder, limit, &err);

@@ -25,6 +25,7 @@
 #include "strv.h"
 #include "sync.h"
 #include "syncimap.h"
+#include "syncstatus.h"
 #include "syncstate.h"
 #include "view.h"
 #include "xalloc.h"
@@ -1436,7 +1437,7 @@ int sync_account(const struct cfg_account *a, const struct sync_opts *o,
 	struct fetch_server sv;
 	struct acct ac;
 	struct timespec t0, t1;
-	int lockfd = -1, busy = 0, rc = -1;
+	int lockfd = -1, busy = 0, status = 0, rc = -1;
 
 	memset(stats_out, 0, sizeof(*stats_out));
 	*busy_out = 0;
@@ -1464,6 +1465,10 @@ int sync_account(const struct cfg_account *a, const struct sync_opts *o,
 		rc = 0;
 		goto out;
 	}
+	/* spool/syncstatus.h: the record surel's status line shows. */
+	status = !o->dry_run && !o->remote;
+	if (status)
+		syncstatus_begin(cfg_account_name(a));
 	if (afile_mkdirs(ac.statedir, err) < 0)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
@@ -1475,6 +1480,8 @@ int sync_account(const struct cfg_account *a, const struct sync_opts *o,
 out:
 	if (ac.r)
 		ac.ops->close(ac.r);
+	if (status)
+		syncstatus_end(cfg_account_name(a), rc == 0, err->msg);
 	if (lockfd >= 0)
 		afile_unlock(lockfd);
 	if (rc < 0)

@@ -90,6 +90,8 @@ expect_exit 0 "$SPOOL" sync
 rm "$M"/Bulk/cur/* "$M"/Bulk/new/* 2> /dev/null || true
 expect_exit 65 "$SPOOL" sync
 grep -q "sync_max_delete" "$T/err" || fail "guard message: $(cat "$T/err")"
+grep -q '"type": *"sync_error".*sync_max_delete' "$T/home/.local/state/surel/events.jsonl" ||
+	fail "no sync_error event in the journal"
 [ "$(peer count Bulk)" -eq 8 ] || fail "the guard let removals through"
 expect_exit 0 "$SPOOL" sync --allow-delete
 [ "$(peer count Bulk)" -eq 0 ] || fail "--allow-delete did not remove"

@@ -3,6 +3,7 @@
 EXTRA_DIST += tests/ui/lib.sh
 TESTS += \
 	tests/ui/index.sh \
+	tests/ui/sync-status.sh \
 	tests/ui/thread.sh \
 	tests/ui/sort.sh \
 	tests/ui/tag.sh \

@@ -69,6 +69,7 @@ static const struct {
 	{ "autocrypt", suite_autocrypt },
 	{ "syncstate", suite_syncstate },
 	{ "sync", suite_sync },
+	{ "syncstatus", suite_syncstatus },
 };
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)

@@ -57,5 +57,6 @@ void suite_autocrypt(void);
 
 void suite_syncstate(void);
 void suite_sync(void);
+void suite_syncstatus(void);
 
 #endif
