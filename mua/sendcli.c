@@ -47,6 +47,50 @@ static int wait_sent(const char *id, long timeout, struct err *err)
 	return rc < 0 ? -1 : (int)res;
 }
 
+/* No line break in the subject or any address argument. */
+static int check_args(const char *subject, const struct strv *to, const struct strv *cc,
+		      const struct strv *bcc, struct err *err)
+{
+	size_t i;
+
+	if (addr_check_arg(subject, "subject (-s)", err) < 0)
+		return -1;
+	for (i = 0; i < to->n; i++)
+		if (addr_check_arg(to->v[i], "recipient", err) < 0)
+			return -1;
+	for (i = 0; i < cc->n; i++)
+		if (addr_check_arg(cc->v[i], "recipient (-c)", err) < 0)
+			return -1;
+	for (i = 0; i < bcc->n; i++)
+		if (addr_check_arg(bcc->v[i], "recipient (-b)", err) < 0)
+			return -1;
+	return 0;
+}
+
+/* The configuration into *out (NULL, and 0, when there is no file and
+ * $EMAIL says who sends: a broken file is an error either way). */
+static int load_config(const char *account, struct cfg **out, struct err *err)
+{
+	char *path;
+
+	*out = cfg_load(NULL, err);
+	if (*out)
+		return 0;
+	if (err->code != EX_CONFIG || err->errnum != ENOENT)
+		return -1;
+	err_clear(err);
+	if (account)
+		return err_set(err, EX_CONFIG, "cannot use account '%s': no configuration file",
+			       account);
+	if (getenv("EMAIL") && getenv("EMAIL")[0])
+		return 0;
+	path = cfg_default_path();
+	err_set(err, EX_CONFIG, "no From address: no configuration file '%s' and $EMAIL is not set",
+		path);
+	free(path);
+	return -1;
+}
+
 enum { OPT_SIGN = 256, OPT_ENCRYPT };
 
 int sendcli_run(int argc, char **argv, struct err *err)
@@ -128,40 +172,8 @@ int sendcli_run(int argc, char **argv, struct err *err)
 		err_set(err, EX_USAGE, "no recipients; " CLI_USAGE);
 		goto out;
 	}
-	if (addr_check_arg(subject, "subject (-s)", err) < 0)
+	if (check_args(subject, &to, &cc, &bcc, err) < 0 || load_config(account, &cfg, err) < 0)
 		goto out;
-	for (i = 0; i < to.n; i++)
-		if (addr_check_arg(to.v[i], "recipient", err) < 0)
-			goto out;
-	for (i = 0; i < cc.n; i++)
-		if (addr_check_arg(cc.v[i], "recipient (-c)", err) < 0)
-			goto out;
-	for (i = 0; i < bcc.n; i++)
-		if (addr_check_arg(bcc.v[i], "recipient (-b)", err) < 0)
-			goto out;
-
-	cfg = cfg_load(NULL, err);
-	if (!cfg) {
-		/* No file at all is fine when $EMAIL says who sends; a broken
-		 * file is an error either way. */
-		if (err->code != EX_CONFIG || err->errnum != ENOENT)
-			goto out;
-		err_clear(err);
-		if (account) {
-			err_set(err, EX_CONFIG, "cannot use account '%s': no configuration file",
-				account);
-			goto out;
-		}
-		if (!getenv("EMAIL") || !getenv("EMAIL")[0]) {
-			char *path = cfg_default_path();
-
-			err_set(err, EX_CONFIG,
-				"no From address: no configuration file '%s' and $EMAIL is not set",
-				path);
-			free(path);
-			goto out;
-		}
-	}
 	c = compose_new(cfg, account, err);
 	if (!c)
 		goto out;

@@ -753,6 +753,61 @@ static int bad_option(const char *arg)
 	return err_report(&err);
 }
 
+/* The options after the command (some commands use some of them). */
+struct cmdopts {
+	const char *folder, *since, *limit;
+	struct strv folders;   /* every --folder, for sync */
+	int raw, all, how, follow, dry_run, allow_delete, rebuild;
+};
+
+/* Run command cmd with its arguments and options. */
+static int run(struct ctx *c, const char *cmd, int argc, char **argv, const struct cmdopts *o,
+	       struct err *err)
+{
+	int rc;
+
+	if (strcmp(cmd, "folders") == 0) {
+		rc = cmd_folders(c, argc, argv, err);
+	} else if (strcmp(cmd, "ls") == 0) {
+		rc = cmd_ls(c, argc, argv, err);
+	} else if (strcmp(cmd, "show") == 0) {
+		rc = cmd_show(c, argc, argv, o->raw, err);
+	} else if (strcmp(cmd, "fetch") == 0) {
+		rc = cmd_fetch(c, argc, o->folder, o->all, err);
+	} else if (strcmp(cmd, "sync") == 0) {
+		rc = cmd_sync(c, argc, &o->folders, o->all, o->dry_run, o->allow_delete, err);
+	} else if (strcmp(cmd, "addresses") == 0) {
+		rc = cmd_addresses(c, argc, argv, err);
+	} else if (strcmp(cmd, "watch") == 0) {
+		if (argc != 0 || (o->all && c->account)) {
+			err_set(err, EX_USAGE, "watch takes no arguments, and --all no -A");
+			rc = -1;
+		} else {
+			rc = load_cfg(c, err);
+			if (rc == 0)
+				rc = o->all ? watchall_run(c->cfg, err) : watch_run(c->cfg, c->account, err);
+		}
+	} else if (strcmp(cmd, "search") == 0) {
+		rc = cmd_search(c, argc, argv, o->folder, o->limit, err);
+	} else if (strcmp(cmd, "index") == 0) {
+		rc = cmd_index(c, argc, o->rebuild, err);
+	} else if (strcmp(cmd, "auth") == 0) {
+		rc = cmd_auth(c, argc, o->how, err);
+	} else if (strcmp(cmd, "events") == 0) {
+		rc = cmd_events(argc, o->follow, o->since, err);
+	} else if (strcmp(cmd, "deliver") == 0) {
+		rc = cmd_deliver(c, argc, argv, err);
+		/* The calling MTA keeps and retries mail on 75; anything but a
+		 * usage mistake must not make it bounce or drop the message. */
+		if (rc < 0 && err->code != EX_USAGE)
+			err->code = EX_TEMPFAIL;
+	} else {
+		err_set(err, EX_USAGE, "unknown command '%s' (see spool --help)", cmd);
+		rc = -1;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -777,9 +832,9 @@ int main(int argc, char **argv)
 	};
 	struct ctx c = { 0 };
 	struct err err = ERR_INIT;
-	const char *cmd, *folder = NULL, *since = NULL, *limit = NULL;
-	struct strv folders = STRV_INIT;
-	int opt, raw = 0, all = 0, how = 0, follow = 0, dry_run = 0, allow_delete = 0, rebuild = 0, rc;
+	struct cmdopts o = { NULL, NULL, NULL, STRV_INIT, 0, 0, 0, 0, 0, 0, 0 };
+	const char *cmd;
+	int opt, rc;
 
 	log_set_prog("spool");
 	opterr = 0;
@@ -807,26 +862,26 @@ int main(int argc, char **argv)
 		case 'A': c.account = optarg; break;
 		case 'v': c.verbose++; break;
 		case 'j': c.json = 1; break;
-		case 'r': raw = 1; break;
+		case 'r': o.raw = 1; break;
 		case 'F':
-			folder = optarg;
-			strv_push(&folders, optarg);
+			o.folder = optarg;
+			strv_push(&o.folders, optarg);
 			break;
-		case 'a': all = 1; break;
+		case 'a': o.all = 1; break;
 		case OPT_DECRYPT: c.decrypt = 1; break;
-		case 'l': limit = optarg; break;
-		case 'R': rebuild = 1; break;
-		case 'f': follow = 1; break;
-		case 's': since = optarg; break;
-		case 'n': dry_run = 1; break;
-		case 'D': allow_delete = 1; break;
+		case 'l': o.limit = optarg; break;
+		case 'R': o.rebuild = 1; break;
+		case 'f': o.follow = 1; break;
+		case 's': o.since = optarg; break;
+		case 'n': o.dry_run = 1; break;
+		case 'D': o.allow_delete = 1; break;
 		case 'd':
 		case 'b':
-			if (how && how != opt) {
+			if (o.how && o.how != opt) {
 				err_set(&err, EX_USAGE, "--device and --browser exclude each other");
 				return err_report(&err);
 			}
-			how = opt;
+			o.how = opt;
 			break;
 		case 'h': usage(stdout); return 0;
 		default: return bad_option(argv[optind - 1]);
@@ -836,47 +891,9 @@ int main(int argc, char **argv)
 	argv += optind;
 	log_init(c.verbose >= 2 ? LOG_LVL_DEBUG : c.verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 0);
 
-	if (strcmp(cmd, "folders") == 0) {
-		rc = cmd_folders(&c, argc, argv, &err);
-	} else if (strcmp(cmd, "ls") == 0) {
-		rc = cmd_ls(&c, argc, argv, &err);
-	} else if (strcmp(cmd, "show") == 0) {
-		rc = cmd_show(&c, argc, argv, raw, &err);
-	} else if (strcmp(cmd, "fetch") == 0) {
-		rc = cmd_fetch(&c, argc, folder, all, &err);
-	} else if (strcmp(cmd, "sync") == 0) {
-		rc = cmd_sync(&c, argc, &folders, all, dry_run, allow_delete, &err);
-	} else if (strcmp(cmd, "addresses") == 0) {
-		rc = cmd_addresses(&c, argc, argv, &err);
-	} else if (strcmp(cmd, "watch") == 0) {
-		if (argc != 0 || (all && c.account)) {
-			err_set(&err, EX_USAGE, "watch takes no arguments, and --all no -A");
-			rc = -1;
-		} else {
-			rc = load_cfg(&c, &err);
-			if (rc == 0)
-				rc = all ? watchall_run(c.cfg, &err) : watch_run(c.cfg, c.account, &err);
-		}
-	} else if (strcmp(cmd, "search") == 0) {
-		rc = cmd_search(&c, argc, argv, folder, limit, &err);
-	} else if (strcmp(cmd, "index") == 0) {
-		rc = cmd_index(&c, argc, rebuild, &err);
-	} else if (strcmp(cmd, "auth") == 0) {
-		rc = cmd_auth(&c, argc, how, &err);
-	} else if (strcmp(cmd, "events") == 0) {
-		rc = cmd_events(argc, follow, since, &err);
-	} else if (strcmp(cmd, "deliver") == 0) {
-		rc = cmd_deliver(&c, argc, argv, &err);
-		/* The calling MTA keeps and retries mail on 75; anything but a
-		 * usage mistake must not make it bounce or drop the message. */
-		if (rc < 0 && err.code != EX_USAGE)
-			err.code = EX_TEMPFAIL;
-	} else {
-		err_set(&err, EX_USAGE, "unknown command '%s' (see spool --help)", cmd);
-		rc = -1;
-	}
+	rc = run(&c, cmd, argc, argv, &o, &err);
 	cfg_free(c.cfg);
-	strv_release(&folders);
+	strv_release(&o.folders);
 	if (rc < 0)
 		oauth2_signin_plain(&err);
 	return rc < 0 ? err_report(&err) : 0;
