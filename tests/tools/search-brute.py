@@ -116,6 +116,17 @@ def part_text(part):
     return t
 
 
+def addresses(vals):
+    """getaddresses() as Python's own mail reading had it: the fix for
+    CVE-2023-27043, backported by distributions into some 3.11 builds,
+    turns an address it finds odd (a domain literal such as x@[192.0.2.1])
+    into ('', '') unless strict=False, which older builds do not take."""
+    try:
+        return email.utils.getaddresses(vals, strict=False)
+    except TypeError:
+        return email.utils.getaddresses(vals)
+
+
 def read_doc(data):
     m = email.message_from_bytes(data, policy=email.policy.default)
     doc = {"subject": str(m.get("subject", "") or ""), "from": "", "to": "", "body": []}
@@ -123,7 +134,7 @@ def read_doc(data):
         vals = []
         for h in headers:
             vals += [str(v) for v in m.get_all(h, [])]
-        doc[field] = " ".join("%s %s" % (n, a) for n, a in email.utils.getaddresses(vals))
+        doc[field] = " ".join("%s %s" % (n, a) for n, a in addresses(vals))
     for h in ("message-id", "references", "in-reply-to"):
         doc["body"].append(str(m.get(h, "") or ""))
     attach = False
