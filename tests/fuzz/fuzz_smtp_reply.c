@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(res, 0xa5, sizeof(res));
 	rc = relay_replay(copy, len, res, n, ok, &failed, &ext, &err);
 	FUZZ_CHECK((ext & ~(RELAY_EXT_8BITMIME | RELAY_EXT_PIPELINING | RELAY_EXT_SMTPUTF8 |
-			    RELAY_EXT_SIZE)) == 0);
+			    RELAY_EXT_SIZE | RELAY_EXT_DSN)) == 0);
 	FUZZ_CHECK(failed == 0 || failed == 1);
 	for (i = 0; i < n; i++) {
 		size_t rl = strnlen(res[i].reply, sizeof(res[i].reply));
