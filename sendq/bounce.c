@@ -114,6 +114,26 @@ static void put_head(struct buf *out, const struct queue_env *e, const char *id,
 	buf_release(&domain);
 }
 
+/* The recipients still being tried, a line each, with their last reply:
+ * the bounce's "Still being tried" list and the delay report's body. */
+static void put_open_rcpts(struct buf *out, const struct queue_env *e)
+{
+	const char *reply;
+	size_t i;
+
+	for (i = 0; i < queue_env_rcpt_count(e); i++) {
+		if (!is_open(e, i))
+			continue;
+		buf_puts(out, "<");
+		put_ascii(out, queue_env_rcpt_addr(e, i));
+		reply = queue_env_rcpt_reply(e, i);
+		buf_puts(out, reply ? ">: " : ">");
+		if (reply)
+			put_ascii(out, reply);
+		buf_putc(out, '\n');
+	}
+}
+
 /* Part 1, for people. */
 static void put_notice(struct buf *out, const struct queue_env *e, const char *id,
 		       const char *host, int expired, size_t open)
@@ -151,17 +171,7 @@ static void put_notice(struct buf *out, const struct queue_env *e, const char *i
 	if (open == 0)
 		return;
 	buf_puts(out, "\nStill being tried:\n");
-	for (i = 0; i < queue_env_rcpt_count(e); i++) {
-		if (!is_open(e, i))
-			continue;
-		buf_puts(out, "<");
-		put_ascii(out, queue_env_rcpt_addr(e, i));
-		reply = queue_env_rcpt_reply(e, i);
-		buf_puts(out, reply ? ">: " : ">");
-		if (reply)
-			put_ascii(out, reply);
-		buf_putc(out, '\n');
-	}
+	put_open_rcpts(out, e);
 }
 
 /* Part 2, for programs (RFC 3464 section 2). */
@@ -264,8 +274,6 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 static void put_delay_notice(struct buf *out, const struct queue_env *e, const char *id,
 			     const char *host, time_t now)
 {
-	const char *reply;
-	size_t i;
 
 	buf_puts(out, "\nContent-Description: Notification\n"
 		      "Content-Type: text/plain; charset=us-ascii\n\n"
@@ -275,17 +283,7 @@ static void put_delay_notice(struct buf *out, const struct queue_env *e, const c
 			"It is still in the outgoing queue as ", (long long)(now - queue_env_created(e)) / 3600);
 	put_ascii(out, id);
 	buf_puts(out, " and is tried again\nuntil it expires; you do not need to send it again.\n\n");
-	for (i = 0; i < queue_env_rcpt_count(e); i++) {
-		if (!is_open(e, i))
-			continue;
-		buf_puts(out, "<");
-		put_ascii(out, queue_env_rcpt_addr(e, i));
-		reply = queue_env_rcpt_reply(e, i);
-		buf_puts(out, reply ? ">: " : ">");
-		if (reply)
-			put_ascii(out, reply);
-		buf_putc(out, '\n');
-	}
+	put_open_rcpts(out, e);
 }
 
 void bounce_make_delay(const struct queue_env *e, const char *body, size_t len,
