@@ -274,7 +274,6 @@ void bounce_make(const struct queue_env *e, const char *body, size_t len, const 
 static void put_delay_notice(struct buf *out, const struct queue_env *e, const char *id,
 			     const char *host, time_t now)
 {
-
 	buf_puts(out, "\nContent-Description: Notification\n"
 		      "Content-Type: text/plain; charset=us-ascii\n\n"
 		      "This is the mail system at host ");
