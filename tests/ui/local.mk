@@ -27,6 +27,7 @@ TESTS += \
 	tests/ui/bodysearch.sh
 TESTS += tests/ui/identity.sh
 TESTS += tests/ui/drafts.sh
+TESTS += tests/ui/editor-term.sh
 TESTS += tests/ui/mailto.sh
 TESTS += tests/ui/accounts.sh
 TESTS += tests/ui/compose-fields.sh
