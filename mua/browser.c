@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "autocrypt.h"
 #include "bodysearch.h"
 #include "browser.h"
 #include "composeui.h"
@@ -1863,12 +1862,11 @@ static void open_msg(struct browser *b)
 			break;
 		}
 		set_flag(b, i, 'S', 1);
-		/* Autocrypt learns from what the user reads (Level 1 2.3). */
-		if (b->acct && cfg_get_bool(b->acct, "autocrypt", 0))
-			autocrypt_learn_for(cfg_account_name(b->acct), data, len);
 		buf_reset(&title);
 		buf_printf(&title, "%s %zu/%zu", b->name, b->cur + 1, b->nview);
-		act = pager_show(data, len, title.data);
+		act = pager_show(data, len, title.data,
+				 b->acct && cfg_get_bool(b->acct, "autocrypt", 0)
+				 ? cfg_account_name(b->acct) : NULL);
 		free(data);
 		ui_set_redraw(draw, b);
 		if (act == PAGER_NEXT && b->cur + 1 < b->nview) {
