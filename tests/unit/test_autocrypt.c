@@ -342,6 +342,8 @@ static void test_gossip_encrypted(void)
 	CU_ASSERT_EQUAL(autocrypt_recommend(ac, "dave@x.test", 1, &got), AUTOCRYPT_DISCOURAGE);
 	CU_ASSERT(got && strcmp(got, dave) == 0);
 	autocrypt_free(ac);
+	free(m);
+	free(in);
 	st = state_file("acc");
 	CU_ASSERT_EQUAL(afile_read(st, 65536, &m, &len, &err), 0);
 	in = xasprintf("peer carol@x.test 1000 1000 FC mutual 7200 %s\n", carol);
