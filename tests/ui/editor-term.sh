@@ -48,7 +48,7 @@ term_while_editing() {
 		sleep 0.1
 		i=$((i + 1))
 	done
-	kill -0 "$(cat "$T/sleeppid")" 2> /dev/null && fail "the editor's child is still running: $(ps -o pid,stat,pgid,args -p "$(cat "$T/sleeppid")")"
+	kill -0 "$(cat "$T/sleeppid")" 2> /dev/null && fail "the editor's child is still running"
 	modes=$(stty -F "$(cat "$T/tty")" -a)
 	# shellcheck disable=SC2086 # one mode a line
 	printf '%s\n' $modes | grep -Eqx -- '-echo|-icanon' && fail "the terminal was left raw: $modes"
