@@ -11,6 +11,8 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "idxhint.h"
+#include "log.h"
 #include "out.h"
 #include "search.h"
 #include "search_cli.h"
@@ -120,10 +122,11 @@ static int print_hits(const struct search_hit *v, size_t n, int json, struct err
 }
 
 int search_cli_search(const char *root, const char *folder, int json, size_t limit,
-		      const char *query, struct err *err)
+		      const char *query, int no_refresh, struct err *err)
 {
 	struct progress p;
-	struct search *s = open_fresh(root, 0, &p, err);
+	struct search *s = no_refresh ? search_open(root, SEARCH_EXISTING, err) :
+					open_fresh(root, 0, &p, err);
 	struct search_hit *v;
 	size_t n;
 	int rc;
@@ -155,4 +158,38 @@ int search_cli_index(const char *root, int rebuild, struct err *err)
 	rc = out_write(line.data, line.len, err);
 	buf_release(&line);
 	return rc < 0 ? -1 : out_flush(err);
+}
+
+struct background {
+	const char *root;
+	struct search *s;
+};
+
+static int background_refresh(void *arg, struct err *err)
+{
+	struct background *b = arg;
+
+	if (!b->s && !(b->s = search_open(b->root, SEARCH_EXISTING, err)))
+		return -1;
+	return search_refresh(b->s, NULL, NULL, err);
+}
+
+int search_cli_background(const char *root, int lockfd, struct err *err)
+{
+	struct background b = { root, NULL };
+	char *db = idxhint_path(root, "db");
+	int rc = 0;
+
+	/* Below the writers and the reader of mail, in CPU and (derived
+	 * from the nice value) disk time. */
+	errno = 0;
+	if (nice(10) == -1 && errno)
+		log_debug("nice: %s", strerror(errno));
+	if (access(db, F_OK) == 0)
+		rc = idxhint_serve(root, lockfd, background_refresh, &b, err);
+	else if (lockfd >= 0)
+		close(lockfd);
+	free(db);
+	search_close(b.s);
+	return rc;
 }
