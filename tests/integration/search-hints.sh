@@ -15,7 +15,7 @@ PEER="$top_srcdir/tests/peer/smtp-peer.py"
 # sendq-agent finds spool on $PATH (an install has it in bindir).
 PATH="$top_builddir/spool:$PATH"
 export PATH
-BULK=${SEARCH_HINTS_BULK:-6000}
+BULK=${SEARCH_HINTS_BULK:-3000}
 MD="$T/Mail"
 SD="$XDG_CACHE_HOME/surel/search"
 peer_pid=""
@@ -126,15 +126,23 @@ for i in range(n):
                 "Date: Mon, 30 Nov 2026 10:00:00 +0000\n\nwombat %d\n" % (i, i))
 PY
 msg "trigger" "first trigger" | "$SPOOL" deliver
+# Stopped as soon as it shows, then let on in steps of 20 ms until its
+# first batch is in: killed there it is mid-way whatever the machine.
 i=0
 while :; do
 	pid=$(status pid)
-	if [ -n "$pid" ] && [ "$pid" -ne 0 ] && [ "$(hits wombat)" -gt 0 ]; then
-		kill -STOP "$pid" 2> /dev/null && stopped=$pid && break
-	fi
+	[ -z "$pid" ] || [ "$pid" -eq 0 ] || { kill -STOP "$pid" && stopped=$pid && break; }
 	i=$((i + 1))
-	[ $i -lt 600 ] || fail "no indexer seen at work: $(cat "$SD"/*.lock)"
-	sleep 0.05
+	[ $i -lt 600 ] || fail "no indexer seen: $(cat "$SD"/*.lock)"
+	sleep 0.02
+done
+i=0
+while [ "$(hits wombat)" -eq 0 ]; do
+	i=$((i + 1))
+	[ $i -lt 1000 ] || fail "the indexer did not get on"
+	kill -CONT "$pid"
+	sleep 0.02
+	kill -STOP "$pid"
 done
 part=$(hits wombat)
 kill -9 "$pid"
