@@ -502,8 +502,10 @@ static void hint_index(struct ctx *c, const char *dir)
 {
 	struct err e = ERR_INIT;
 	const char *name = delivered_for(c, dir);
-	const struct cfg_account *a = name && c->cfg ? cfg_account_find(c->cfg, name, &e) : NULL;
+	const struct cfg_account *a = NULL;
 
+	if (name && load_cfg(c, &e) == 0)
+		a = cfg_account_find(c->cfg, name, &e);
 	if (a)
 		idxhint_note(a);
 }
