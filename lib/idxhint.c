@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "afile.h"
@@ -220,15 +221,39 @@ static void status_write(int fd, long pid, const struct status *st)
 	log_debug("cannot write the search indexer's status: %s", strerror(errno));
 }
 
-/* Rounds under the lock held on fd until no mark came back. */
-static int rounds(int fd, const char *again, idxhint_work_fn work, void *arg, struct err *err)
+/* Sleep until gap_ms after t0. */
+static void pause_until(const struct timespec *t0, unsigned gap_ms)
 {
+	struct timespec now, left;
+	long long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (long long)gap_ms * 1000000LL - ((long long)(now.tv_sec - t0->tv_sec) * 1000000000LL +
+					       (now.tv_nsec - t0->tv_nsec));
+	if (ns <= 0)
+		return;
+	left.tv_sec = (time_t)(ns / 1000000000LL);
+	left.tv_nsec = (long)(ns % 1000000000LL);
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		continue;
+}
+
+/* Rounds under the lock held on fd until no mark came back.  The gap
+ * after each round bounds the work a stream of writers causes (one
+ * refresh reads every changed folder's directory), and in it the lock
+ * stays held, so their marks wait for this process instead of starting
+ * another. */
+static int rounds(int fd, const char *again, unsigned gap_ms, idxhint_work_fn work, void *arg,
+		  struct err *err)
+{
+	struct timespec t0;
 	struct status st;
 
 	status_read(fd, &st);
 	st.runs++;
 	status_write(fd, (long)getpid(), &st);
 	do {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		unlink(again);
 		st.rounds++;
 		status_write(fd, (long)getpid(), &st);
@@ -237,12 +262,14 @@ static int rounds(int fd, const char *again, idxhint_work_fn work, void *arg, st
 			status_write(fd, 0, &st);
 			return -1;
 		}
+		pause_until(&t0, gap_ms);
 	} while (access(again, F_OK) == 0);
 	status_write(fd, 0, &st);
 	return 0;
 }
 
-int idxhint_serve(const char *root, int lockfd, idxhint_work_fn work, void *arg, struct err *err)
+int idxhint_serve(const char *root, int lockfd, unsigned gap_ms, idxhint_work_fn work, void *arg,
+		  struct err *err)
 {
 	struct err lerr = ERR_INIT;
 	char *again = idxhint_path(root, "again"), *lock = idxhint_path(root, "lock");
@@ -254,7 +281,7 @@ int idxhint_serve(const char *root, int lockfd, idxhint_work_fn work, void *arg,
 	}
 	err_clear(&lerr);
 	while (fd >= 0) {
-		rc = rounds(fd, again, work, arg, err);
+		rc = rounds(fd, again, gap_ms, work, arg, err);
 		afile_unlock(fd);
 		fd = -1;
 		/* A writer that marked after the last look found the lock

@@ -25,7 +25,9 @@
  * stdio on /dev/null, nothing for the writer to reap) and hands it the
  * locked descriptor, so no other writer starts a second one meanwhile.
  * The indexer (idxhint_serve()) removes the mark, refreshes, and again
- * while the mark came back; then it unlocks, and when the mark came back
+ * while the mark came back (at most one refresh a second: a stream of
+ * deliveries costs one process and a refresh a second, not a refresh
+ * per message); then it unlocks, and when the mark came back
  * in between it takes the lock again if nobody else did.  A burst of
  * deliveries thus starts one indexer, and each writer spends a few
  * system calls.  A crash anywhere loses nothing: the lock goes with its
@@ -43,6 +45,9 @@
 
 /* The descriptor the started indexer finds the lock on. */
 #define IDXHINT_LOCK_FD 3
+/* The least time between the starts of two refreshes of the background
+ * indexer, in milliseconds. */
+#define IDXHINT_GAP_MS 1000
 
 /* The file ext ("db", "lock", "again") of the search index of the
  * Maildir root root (its real path when it exists, else as given). */
@@ -58,12 +63,14 @@ void idxhint_note(const struct cfg_account *a);
 typedef int (*idxhint_work_fn)(void *arg, struct err *err);
 
 /* The indexer's side of the protocol for the index of root: work() as
- * often as the mark asks, under the lock.  lockfd is the locked
- * descriptor the writer handed over (this function closes it), or -1 to
- * take the lock here: held by another, 0 at once without work (that one
- * sees the mark).  A failed work() leaves the mark for the next indexer
- * and returns -1 with its err. */
-int idxhint_serve(const char *root, int lockfd, idxhint_work_fn work, void *arg,
+ * often as the mark asks, under the lock, each call at least gap_ms
+ * after the start of the one before, and gap_ms after the last one
+ * (marks made meanwhile are served by this process).  lockfd is the
+ * locked descriptor the writer handed over (this function closes it), or
+ * -1 to take the lock here: held by another, 0 at once without work
+ * (that one sees the mark).  A failed work() leaves the mark for the
+ * next indexer and returns -1 with its err. */
+int idxhint_serve(const char *root, int lockfd, unsigned gap_ms, idxhint_work_fn work, void *arg,
 		  struct err *err) __attribute__((warn_unused_result));
 
 #endif

@@ -186,7 +186,7 @@ int search_cli_background(const char *root, int lockfd, struct err *err)
 	if (nice(10) == -1 && errno)
 		log_debug("nice: %s", strerror(errno));
 	if (access(db, F_OK) == 0)
-		rc = idxhint_serve(root, lockfd, background_refresh, &b, err);
+		rc = idxhint_serve(root, lockfd, IDXHINT_GAP_MS, background_refresh, &b, err);
 	else if (lockfd >= 0)
 		close(lockfd);
 	free(db);

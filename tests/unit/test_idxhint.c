@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -145,7 +146,7 @@ static void test_serve_rounds(void)
 
 	setup();
 	touch("db");
-	CU_ASSERT_EQUAL(idxhint_serve(root, -1, work, &w, &err), 0);
+	CU_ASSERT_EQUAL(idxhint_serve(root, -1, 0, work, &w, &err), 0);
 	CU_ASSERT_EQUAL(w.calls, 1);
 	st = status();
 	CU_ASSERT_STRING_EQUAL(st, "pid 0\nruns 1\nrounds 1\n");
@@ -155,13 +156,37 @@ static void test_serve_rounds(void)
 	touch("again");
 	memset(&w, 0, sizeof(w));
 	w.remark = 2;
-	CU_ASSERT_EQUAL(idxhint_serve(root, -1, work, &w, &err), 0);
+	CU_ASSERT_EQUAL(idxhint_serve(root, -1, 0, work, &w, &err), 0);
 	CU_ASSERT_EQUAL(w.calls, 3);
 	CU_ASSERT_EQUAL(w.marked_during, 0);
 	CU_ASSERT_FALSE(exists(root, "again"));
 	st = status();
 	CU_ASSERT_STRING_EQUAL(st, "pid 0\nruns 2\nrounds 4\n");
 	free(st);
+	teardown();
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* The gap follows every round, the last one too: a lower bound only. */
+static void test_serve_gap(void)
+{
+	struct err err = ERR_INIT;
+	struct work w = { 0, 1, 0, 0 };
+	double t0;
+
+	setup();
+	touch("db");
+	t0 = now_ms();
+	CU_ASSERT_EQUAL(idxhint_serve(root, -1, 30, work, &w, &err), 0);
+	CU_ASSERT_EQUAL(w.calls, 2);
+	CU_ASSERT(now_ms() - t0 >= 60.0);
 	teardown();
 }
 
@@ -178,7 +203,7 @@ static void test_serve_busy(void)
 	fd = afile_lock(lock, 0, &err);
 	CU_ASSERT_FATAL(fd >= 0);
 	/* Another indexer holds it: no work, and the mark stays for it. */
-	CU_ASSERT_EQUAL(idxhint_serve(root, -1, work, &w, &err), 0);
+	CU_ASSERT_EQUAL(idxhint_serve(root, -1, 0, work, &w, &err), 0);
 	CU_ASSERT_EQUAL(w.calls, 0);
 	CU_ASSERT_TRUE(exists(root, "again"));
 	afile_unlock(fd);
@@ -186,7 +211,7 @@ static void test_serve_busy(void)
 	 * it: the lock is free afterwards). */
 	fd = afile_lock(lock, 0, &err);
 	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL(idxhint_serve(root, fd, work, &w, &err), 0);
+	CU_ASSERT_EQUAL(idxhint_serve(root, fd, 0, work, &w, &err), 0);
 	CU_ASSERT_EQUAL(w.calls, 1);
 	fd = afile_lock(lock, 0, &err);
 	CU_ASSERT(fd >= 0);
@@ -203,7 +228,7 @@ static void test_serve_fails(void)
 
 	setup();
 	touch("db");
-	CU_ASSERT_EQUAL(idxhint_serve(root, -1, work, &w, &err), -1);
+	CU_ASSERT_EQUAL(idxhint_serve(root, -1, 0, work, &w, &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_TEMPFAIL);
 	CU_ASSERT_STRING_EQUAL(err.msg, "index busy");
 	/* The next writer finds the mark, and the next indexer works. */
@@ -271,6 +296,7 @@ void suite_idxhint(void)
 
 	CU_add_test(s, "file names by the root's real path", test_path);
 	CU_add_test(s, "rounds while the mark comes back", test_serve_rounds);
+	CU_add_test(s, "the gap after each round", test_serve_gap);
 	CU_add_test(s, "a held lock: no work; a handed-over one", test_serve_busy);
 	CU_add_test(s, "a failed refresh keeps the mark", test_serve_fails);
 	CU_add_test(s, "a writer: no index, key off, indexer at work", test_note);
