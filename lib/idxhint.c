@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "afile.h"
-#include "buf.h"
 #include "idxhint.h"
 #include "log.h"
 #include "path.h"
