@@ -709,7 +709,7 @@ static int cmd_index(struct ctx *c, int argc, int rebuild, int background, const
 		     struct err *err)
 {
 	const char *root;
-	int fd = -1;
+	int fd = -1, quiet, rc;
 
 	if (argc != 0)
 		return err_set(err, EX_USAGE, "index takes no arguments");
@@ -719,17 +719,22 @@ static int cmd_index(struct ctx *c, int argc, int rebuild, int background, const
 		return err_set(err, EX_USAGE, "--background and --rebuild exclude each other");
 	if (lockarg && lock_fd(lockarg, &fd, err) < 0)
 		return -1;
-	if (background) {
-		/* No terminal, nobody waiting: what goes wrong goes to syslog. */
+	/* Started by a writer, with nobody to read stderr: syslog. */
+	quiet = background && !isatty(STDERR_FILENO);
+	if (quiet)
 		log_init(c->verbose >= 2 ? LOG_LVL_DEBUG : c->verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 1);
-	}
 	root = account_root(c, err);
-	if (!root) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return background ? search_cli_background(root, fd, err) : search_cli_index(root, rebuild, err);
+	if (!root)
+		rc = -1;
+	else if (background)
+		rc = search_cli_background(root, fd, err);
+	else
+		rc = search_cli_index(root, rebuild, err);
+	if (!root && fd >= 0)
+		close(fd);
+	if (rc < 0 && quiet)
+		log_error("%s", err->msg);
+	return rc;
 }
 
 /* How long `spool auth --browser` waits for the browser's redirect. */

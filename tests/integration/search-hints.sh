@@ -63,6 +63,11 @@ msg "before any index" "okapi" | "$SPOOL" deliver
 [ -z "$(ls -A "$SD" 2> /dev/null || true)" ] || fail "a writer made index files: $(ls "$SD")"
 expect_exit 69 "$SPOOL" search --no-refresh okapi
 expect_one_line_error spool
+expect_exit 0 "$SPOOL" index --background
+[ -z "$(ls -A "$SD" 2> /dev/null || true)" ] || fail "index --background made an index"
+expect_exit 64 "$SPOOL" index --lock-fd 3 3< /dev/null
+expect_exit 64 "$SPOOL" index --background --lock-fd 9
+expect_exit 64 "$SPOOL" index --background --rebuild
 ok "without an index a delivery starts nothing, makes nothing, and --no-refresh says so"
 
 "$SPOOL" index > /dev/null
