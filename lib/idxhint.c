@@ -151,38 +151,77 @@ static int mark(const char *path)
 	return 0;
 }
 
-void idxhint_note(const struct cfg_account *a)
+/* The account's Maildir root when its index is kept current by the
+ * writers (borrowed), else NULL. */
+static const char *kept_root(const struct cfg_account *a)
+{
+	const char *root = a ? cfg_get(a, "maildir") : NULL;
+
+	return root && cfg_get_bool(a, "search_index_auto", 1) ? root : NULL;
+}
+
+/* The second half of a writer's part: the indexer started unless the
+ * lock is held (its holder sees the mark). */
+static void start(const struct cfg_account *a, const char *root)
 {
 	struct err err = ERR_INIT;
-	const char *root = cfg_get(a, "maildir");
-	char *db, *again = NULL, *lock = NULL;
-	int fd;
+	char *lock = idxhint_path(root, "lock");
+	int fd = afile_lock(lock, 0, &err);
 
-	if (!root || !cfg_get_bool(a, "search_index_auto", 1))
+	if (fd >= 0) {
+		spawn(cfg_account_name(a), fd);
+		afile_unlock(fd);
+	} else if (err.errnum != EWOULDBLOCK) {
+		log_debug("%s", err.msg);
+	}
+	free(lock);
+}
+
+void idxhint_note(const struct cfg_account *a)
+{
+	const char *root = kept_root(a);
+	char *db, *again;
+
+	if (!root)
 		return;
 	db = idxhint_path(root, "db");
-	if (access(db, F_OK) < 0)
-		goto out;
 	again = idxhint_path(root, "again");
-	lock = idxhint_path(root, "lock");
 	/* The mark before the lock: a holder that lets go after this looks
 	 * at the mark and goes on. */
-	if (mark(again) < 0) {
-		log_debug("cannot mark the search index '%s': %s", again, strerror(errno));
-		goto out;
+	if (access(db, F_OK) == 0) {
+		if (mark(again) == 0)
+			start(a, root);
+		else
+			log_debug("cannot mark the search index '%s': %s", again, strerror(errno));
 	}
-	fd = afile_lock(lock, 0, &err);
-	if (fd < 0) {
-		if (err.errnum != EWOULDBLOCK)
-			log_debug("%s", err.msg);
-		goto out;
-	}
-	spawn(cfg_account_name(a), fd);
-	afile_unlock(fd);
-out:
 	free(db);
 	free(again);
+}
+
+int idxhint_hold(const char *root)
+{
+	struct err err = ERR_INIT;
+	char *lock = idxhint_path(root, "lock");
+	int fd = afile_lock(lock, 0, &err);
+
 	free(lock);
+	return fd;
+}
+
+void idxhint_release(const struct cfg_account *a, int fd)
+{
+	const char *root = kept_root(a);
+	char *again;
+
+	if (fd < 0)
+		return;
+	afile_unlock(fd);
+	if (!root)
+		return;
+	again = idxhint_path(root, "again");
+	if (access(again, F_OK) == 0)
+		start(a, root);
+	free(again);
 }
 
 /* ---- the indexer's side ---- */

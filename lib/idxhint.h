@@ -59,6 +59,14 @@ char *idxhint_path(const char *root, const char *ext);
  * brought up to date by the next writer or search. */
 void idxhint_note(const struct cfg_account *a);
 
+/* A refresh run in the foreground (spool index, spool search) holds the
+ * lock too, so that writers meanwhile only mark: idxhint_hold() takes it
+ * without waiting (-1 when another holds it: refresh anyway), and
+ * idxhint_release() lets go of fd (-1 is fine) and, when a writer marked
+ * meanwhile, starts the indexer for account a (may be NULL: then not). */
+int idxhint_hold(const char *root);
+void idxhint_release(const struct cfg_account *a, int fd);
+
 /* One refresh of the index: 0, or -1 with err. */
 typedef int (*idxhint_work_fn)(void *arg, struct err *err);
 

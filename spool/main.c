@@ -688,7 +688,8 @@ static int cmd_search(struct ctx *c, int argc, char **argv, const char *folder,
 	if (limit && search_cli_limit(limit, &n, err) < 0)
 		return -1;
 	root = account_root(c, err);
-	return root ? search_cli_search(root, folder, c->json, n, argv[0], no_refresh, err) : -1;
+	return root ? search_cli_search(cfg_account_find(c->cfg, c->account, err), root, folder,
+					c->json, n, argv[0], no_refresh, err) : -1;
 }
 
 /* --lock-fd: a descriptor a writer handed over open (lib/idxhint.h). */
@@ -729,7 +730,8 @@ static int cmd_index(struct ctx *c, int argc, int rebuild, int background, const
 	else if (background)
 		rc = search_cli_background(root, fd, err);
 	else
-		rc = search_cli_index(root, rebuild, err);
+		rc = search_cli_index(cfg_account_find(c->cfg, c->account, err), root, rebuild,
+				      err);
 	if (!root && fd >= 0)
 		close(fd);
 	if (rc < 0 && quiet)

@@ -50,10 +50,13 @@ static void end_progress(struct progress *p)
 	p->shown = 0;
 }
 
-static struct search *open_fresh(const char *root, int rebuild, struct progress *p,
-				 struct err *err)
+/* Refreshed under the background indexer's lock when it is free, so
+ * that writers meanwhile only mark (lib/idxhint.h). */
+static struct search *open_fresh(const struct cfg_account *a, const char *root, int rebuild,
+				 struct progress *p, struct err *err)
 {
 	struct search *s = search_open(root, rebuild ? SEARCH_REBUILD : 0, err);
+	int hold = s ? idxhint_hold(root) : -1;
 
 	p->tty = isatty(STDERR_FILENO);
 	p->shown = 0;
@@ -62,6 +65,7 @@ static struct search *open_fresh(const char *root, int rebuild, struct progress 
 		s = NULL;
 	}
 	end_progress(p);
+	idxhint_release(a, hold);
 	return s;
 }
 
@@ -121,12 +125,12 @@ static int print_hits(const struct search_hit *v, size_t n, int json, struct err
 	return rc < 0 ? -1 : out_flush(err);
 }
 
-int search_cli_search(const char *root, const char *folder, int json, size_t limit,
-		      const char *query, int no_refresh, struct err *err)
+int search_cli_search(const struct cfg_account *a, const char *root, const char *folder,
+		      int json, size_t limit, const char *query, int no_refresh, struct err *err)
 {
 	struct progress p;
 	struct search *s = no_refresh ? search_open(root, SEARCH_EXISTING, err) :
-					open_fresh(root, 0, &p, err);
+					open_fresh(a, root, 0, &p, err);
 	struct search_hit *v;
 	size_t n;
 	int rc;
@@ -142,10 +146,11 @@ int search_cli_search(const char *root, const char *folder, int json, size_t lim
 	return rc;
 }
 
-int search_cli_index(const char *root, int rebuild, struct err *err)
+int search_cli_index(const struct cfg_account *a, const char *root, int rebuild,
+		     struct err *err)
 {
 	struct progress p;
-	struct search *s = open_fresh(root, rebuild, &p, err);
+	struct search *s = open_fresh(a, root, rebuild, &p, err);
 	struct buf line = BUF_INIT;
 	size_t n, nf;
 	int rc;

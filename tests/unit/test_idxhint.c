@@ -239,6 +239,31 @@ static void test_serve_fails(void)
 	teardown();
 }
 
+/* A foreground refresh holds the lock like an indexer: a writer only
+ * marks meanwhile, and a background indexer does no work. */
+static void test_hold(void)
+{
+	struct err err = ERR_INIT;
+	struct work w = { 0, 0, 0, 0 };
+	int fd, fd2;
+
+	setup();
+	touch("db");
+	fd = idxhint_hold(root);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(idxhint_hold(root), -1);
+	touch("again");
+	CU_ASSERT_EQUAL(idxhint_serve(root, -1, 0, work, &w, &err), 0);
+	CU_ASSERT_EQUAL(w.calls, 0);
+	idxhint_release(NULL, fd);
+	fd2 = idxhint_hold(root);
+	CU_ASSERT(fd2 >= 0);
+	idxhint_release(NULL, fd2);
+	idxhint_release(NULL, -1);
+	CU_ASSERT_TRUE(exists(root, "again"));
+	teardown();
+}
+
 static const struct cfg_account *account(struct cfg **cfg, const char *extra)
 {
 	struct err err = ERR_INIT;
@@ -299,5 +324,6 @@ void suite_idxhint(void)
 	CU_add_test(s, "the gap after each round", test_serve_gap);
 	CU_add_test(s, "a held lock: no work; a handed-over one", test_serve_busy);
 	CU_add_test(s, "a failed refresh keeps the mark", test_serve_fails);
+	CU_add_test(s, "a foreground refresh holds the lock", test_hold);
 	CU_add_test(s, "a writer: no index, key off, indexer at work", test_note);
 }
