@@ -32,7 +32,7 @@
  * folder two stat() calls when nothing changed, else the readdir
  * comparison of index.h (new keys indexed, vanished keys dropped, a
  * renamed file's flags updated without reading it).  Writers of mail never
- * wait on it: they start a background `spool index` (lib/idxhint.h).  What the text is: search_text.h; the query language:
+ * wait on it.  What the text is: search_text.h; the query language:
  * search_query.h.
  *
  * Queries: a query whose full-text terms are joined by AND to the rest
