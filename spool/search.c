@@ -14,6 +14,7 @@
 #include "afile.h"
 #include "buf.h"
 #include "idxhint.h"
+#include "index_cache.h"
 #include "log.h"
 #include "maildir.h"
 #include "path.h"
