@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,6 +93,10 @@ static void grandchild(const char *prog, char *const argv[], int lockfd)
 	if (fork() != 0)
 		_exit(0);
 	setsid();
+	/* Lowered before execv, so that loading spool does not compete
+	 * with the writer either. */
+	if (getpriority(PRIO_PROCESS, 0) < IDXHINT_NICE)
+		setpriority(PRIO_PROCESS, 0, IDXHINT_NICE);
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)

@@ -45,6 +45,8 @@
 
 /* The descriptor the started indexer finds the lock on. */
 #define IDXHINT_LOCK_FD 3
+/* The nice value the background indexer runs at (at least). */
+#define IDXHINT_NICE 10
 /* The least time between the starts of two refreshes of the background
  * indexer, in milliseconds. */
 #define IDXHINT_GAP_MS 1000

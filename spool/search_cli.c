@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -187,9 +188,9 @@ int search_cli_background(const char *root, int lockfd, struct err *err)
 
 	/* Below the writers and the reader of mail, in CPU and (derived
 	 * from the nice value) disk time. */
-	errno = 0;
-	if (nice(10) == -1 && errno)
-		log_debug("nice: %s", strerror(errno));
+	if (getpriority(PRIO_PROCESS, 0) < IDXHINT_NICE &&
+	    setpriority(PRIO_PROCESS, 0, IDXHINT_NICE) < 0)
+		log_debug("setpriority: %s", strerror(errno));
 	if (access(db, F_OK) == 0)
 		rc = idxhint_serve(root, lockfd, IDXHINT_GAP_MS, background_refresh, &b, err);
 	else if (lockfd >= 0)
