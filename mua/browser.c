@@ -16,6 +16,7 @@
 #include "composeui.h"
 #include "folderlist.h"
 #include "identity.h"
+#include "idxhint.h"
 #include "keymap.h"
 #include "mailbox.h"
 #include "maildir.h"
@@ -1144,6 +1145,14 @@ static char *trash_dir(const struct browser *b)
 	return dir;
 }
 
+/* Messages of the account were moved, copied or removed: its search
+ * index follows in the background (lib/idxhint.h). */
+static void note_index(const struct browser *b)
+{
+	if (b->acct && b->root)
+		idxhint_note(b->acct);
+}
+
 /* Remove the marked messages; -1 when some could not be (and says so). */
 static int expunge(struct browser *b)
 {
@@ -1176,6 +1185,8 @@ static int expunge(struct browser *b)
 		}
 	}
 	free(trash);
+	if (done)
+		note_index(b);
 	reload(b);
 	if (failed) {
 		ui_error("%zu message%s not removed: %s", failed, failed == 1 ? "" : "s", err.msg);
@@ -2064,6 +2075,8 @@ static void transfer(struct browser *b, int move, int tagged)
 		}
 		done++;
 	}
+	if (kind == SAVE_MAILDIR && done)
+		note_index(b);
 	if (move && kind == SAVE_MAILDIR && done) {
 		/* Keep the cursor near where the message was. */
 		if (!tagged && b->cur + 1 < b->nview)

@@ -24,6 +24,7 @@
 #include "afile.h"
 #include "compose_internal.h"
 #include "enqueue.h"
+#include "idxhint.h"
 #include "maildir.h"
 #include "msg.h"
 #include "path.h"
@@ -636,6 +637,8 @@ int compose_postpone(struct compose *c, char **path_out, struct err *err)
 	if (!maildir_is(dir) && maildir_create(dir, err) < 0)
 		goto out;
 	rc = maildir_deliver(dir, msg.data, msg.len, "DS", path_out, err);
+	if (rc == 0)
+		idxhint_note(acct);
 out:
 	free(dir);
 	buf_release(&msg);
@@ -743,6 +746,7 @@ int compose_unsend(const struct cfg *cfg, struct queue *q, const char *id, char 
 		unlink(path);
 		goto out;
 	}
+	idxhint_note(acct);
 	if (in_reply_to_out)
 		*in_reply_to_out = first_id(msg_header(m, "In-Reply-To"));
 	if (path_out) {

@@ -41,4 +41,4 @@ TESTS += tests/ui/patterns.sh
 TESTS += tests/ui/readstate.sh
 TESTS += tests/ui/pgp.sh
 TESTS += tests/ui/track.sh
-TESTS += tests/ui/search.sh
+TESTS += tests/ui/search.sh tests/ui/search-hints.sh
