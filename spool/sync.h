@@ -91,6 +91,17 @@ struct sync_rmsg {
 
 typedef int sync_rmsg_fn(const struct sync_rmsg *m, void *ctx, struct err *err);
 
+/* What tells a message moved by another client from a new one without
+ * its body: its size with CRLF line ends (RFC822.SIZE) and Message-ID
+ * (without angle brackets, as source_message_id() gives it). */
+struct sync_rhead {
+	uint32_t uid;
+	uint64_t size;
+	char *msgid;
+};
+
+void sync_rheads_free(struct sync_rhead *h, size_t n);
+
 /* Every member returns 0 or -1 with err set (the classes of source.h). */
 struct sync_remote_ops {
 	/* Connect and log in as conf says; close() ends it. */
@@ -131,10 +142,17 @@ struct sync_remote_ops {
 	 * neither tells. */
 	int (*append)(struct sync_remote *r, const char *name, const char *data, size_t len,
 		      const char *flags, time_t date, uint32_t *uid_out, struct err *err) SYNC_WUR;
+	/* Size and Message-ID of the n messages (ascending uids) of the
+	 * selected folder, one UID FETCH; a message expunged meanwhile or
+	 * without a Message-ID is left out.  Free with sync_rheads_free(). */
+	int (*heads)(struct sync_remote *r, const uint32_t *uids, size_t n,
+		     struct sync_rhead **out, size_t *n_out, struct err *err) SYNC_WUR;
 	/* Move the n messages (ascending uids) of the selected folder to
-	 * folder name with UID MOVE (RFC 6851); newuids_out[i] is then the
-	 * UID of uids[i] there (COPYUID), 0 where the server did not say.
-	 * A server without MOVE gets nothing sent and *moved_out 0. */
+	 * folder name with UID MOVE (RFC 6851), or without MOVE but with
+	 * UIDPLUS by UID COPY, UID STORE \Deleted and UID EXPUNGE of the
+	 * originals; newuids_out[i] is then the UID of uids[i] there
+	 * (COPYUID), 0 where the server did not say.  A server with
+	 * neither gets nothing sent and *moved_out 0. */
 	int (*move)(struct sync_remote *r, const uint32_t *uids, size_t n, const char *name,
 		    uint32_t *newuids_out, int *moved_out, struct err *err) SYNC_WUR;
 	/* Log out and free; NULL is fine. */
@@ -154,6 +172,11 @@ void sync_merge_flags(const char *base, const char *local, const char *remote, c
  * a Maildir file and the server's copy of it. */
 void sync_digest(const char *data, size_t len, char out[17], uint64_t *size_out);
 
+/* The Message-ID of the message at data (NULL when it has none; caller
+ * frees) and in *size_out its size with every line ending in CR LF: what
+ * the server says of the same message (struct sync_rhead). */
+char *sync_ident(const char *data, size_t len, uint64_t *size_out);
+
 /* ---- running ---- */
 
 struct sync_opts {
@@ -171,7 +194,7 @@ struct sync_stats {
 	size_t pulled, pushed;               /* new messages each way */
 	size_t flags_local, flags_remote;    /* messages whose flags changed there */
 	size_t removed_local, removed_remote;
-	size_t moved;      /* moved between synced folders on the server */
+	size_t moved;      /* moved between synced folders, either side */
 	size_t conflicts;
 	size_t guarded;    /* folders the mass-deletion guard held back */
 	size_t left_marked; /* messages left \Deleted (no UIDPLUS) */
