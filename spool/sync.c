@@ -1464,7 +1464,7 @@ static int moves(struct acct *ac, struct pairs *ps, struct err *err)
 
 struct mcand {
 	size_t fi;      /* folder */
-	size_t pos;     /* place in that folder's plan list */
+	size_t pos;     /* a local file's place in the folder's listing */
 	uint32_t uid;
 	uint64_t size;
 	char *msgid;
@@ -1557,12 +1557,12 @@ static int moves_possible(const struct folder *fs, size_t n, int local)
 	return 0;
 }
 
-/* Size and Message-ID of local message l of f into c; nothing when it
+/* Size and Message-ID of local message pos of f into c; nothing when it
  * has no Message-ID or cannot be read (it then stays in the plan). */
-static void local_cand(struct folder *f, size_t fi, size_t pos, const struct lmsg *l,
-		       uint32_t uid, int gone, struct mcands *c)
+static void local_cand(struct folder *f, size_t fi, size_t pos, uint32_t uid, int gone,
+		       struct mcands *c)
 {
-	char *path = path_join(f->dir, l->e.path), *data, *id;
+	char *path = path_join(f->dir, f->lm[pos].e.path), *data, *id;
 	struct err e = ERR_INIT;
 	uint64_t size;
 	size_t len;
@@ -1574,15 +1574,6 @@ static void local_cand(struct folder *f, size_t fi, size_t pos, const struct lms
 		free(data);
 	}
 	free(path);
-}
-
-static size_t u32_pos(const uint32_t *v, size_t n, uint32_t x)
-{
-	size_t i;
-
-	for (i = 0; i < n && v[i] != x; i++)
-		;
-	return i;
 }
 
 /* The server's side of the candidates: size and Message-ID of the uids
@@ -1602,7 +1593,7 @@ static int remote_cands(struct acct *ac, struct folder *f, size_t fi, const uint
 	if (ac->ops->heads(ac->r, uids, n, &h, &nh, err) < 0)
 		return -1;
 	for (i = 0; i < nh; i++) {
-		mcand_add(c, fi, u32_pos(uids, n, h[i].uid), h[i].uid, h[i].size, h[i].msgid, gone);
+		mcand_add(c, fi, 0, h[i].uid, h[i].size, h[i].msgid, gone);
 		h[i].msgid = NULL;
 	}
 	sync_rheads_free(h, nh);
@@ -1692,7 +1683,7 @@ static int local_moves(struct acct *ac, struct pairs *ps, struct folder *fs, str
 	for (i = 0; i < ps->n; i++)
 		for (k = 0; move_side(&fs[i], 0, 1) && k < fs[i].nup; k++)
 			if (!syncstate_by_key(fs[i].ss, fs[i].lm[fs[i].up[k]].e.key))
-				local_cand(&fs[i], i, fs[i].up[k], &fs[i].lm[fs[i].up[k]], 0, 0, &c);
+				local_cand(&fs[i], i, fs[i].up[k], 0, 0, &c);
 	for (i = 0; c.n && rc == 0 && i < ps->n; i++) {
 		if (!move_side(&fs[i], 1, 1))
 			continue;
@@ -1803,7 +1794,7 @@ static int remote_moves(struct acct *ac, struct folder *fs, size_t n, struct err
 			struct syncstate_rec *r = syncstate_by_key(fs[i].ss, l->e.key);
 
 			if (r)
-				local_cand(&fs[i], i, fs[i].rm_local[k], l, r->uid, 1, &c);
+				local_cand(&fs[i], i, fs[i].rm_local[k], r->uid, 1, &c);
 		}
 	}
 	for (i = 0; c.n && rc == 0 && i < n; i++)

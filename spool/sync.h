@@ -1,8 +1,8 @@
 /*
  * sync: `spool sync`, two-way synchronisation of an IMAP account with its
  * Maildir.  This module owns the plan (which message goes where, the
- * three-way merge of flags against the last synced state, the
- * mass-deletion guard) and carrying it out in an order that survives
+ * three-way merge of flags against the last synced state, moves between
+ * synced folders, the mass-deletion guard) and carrying it out in an order that survives
  * kill -9 at any point; what is known per folder pair lives in
  * spool/syncstate.h, the server is spoken to through struct
  * sync_remote_ops (spool/syncimap.h for IMAP; the unit tests have a fake).
@@ -29,6 +29,11 @@
  *     expunge.  A message gone from the server is unlinked locally, then
  *     its record dropped.  A record is kept until both sides lost the
  *     message, so a deletion is never undone by an upload.
+ *   - a move here (surel's, same name; mutt's, new name): pending in the
+ *     destination's state, then UID MOVE (or UID COPY + UID EXPUNGE),
+ *     then the old record dropped and the new one put.  A move on the
+ *     server: the file renamed, then the new record, then the old one
+ *     dropped (sync.c, "moves found once every folder is read").
  *   - UIDNEXT and HIGHESTMODSEQ are saved only after a folder synced in
  *     full (syncstate_save()), so a run cut short asks again for what
  *     changed since the last complete one.

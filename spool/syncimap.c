@@ -520,7 +520,7 @@ static char *head_msgid(const struct mailimap_msg_att *ma)
 }
 
 /* UID FETCH (UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]):
- * some 100 bytes a message, one command per SET_MAX of them. */
+ * some 150 bytes a message, one command per SET_MAX of them. */
 static int rheads(struct sync_remote *r, const uint32_t *uids, size_t n,
 		  struct sync_rhead **out, size_t *n_out, struct err *err)
 {
@@ -536,7 +536,7 @@ static int rheads(struct sync_remote *r, const uint32_t *uids, size_t n,
 
 		k = chunk(n, i);
 		set = uid_set(uids + i, k);
-		imap_expect(r->src, k * 200);
+		imap_expect(r->src, k * 512);
 		rv = mailimap_uid_fetch(r->imap, set, ft, &res);
 		imap_expect(r->src, 0);
 		mailimap_set_free(set);
