@@ -1545,6 +1545,15 @@ static int move_side(const struct folder *f, int gone, int local)
 	return gone ? f->nrm_local != 0 : f->ndown && !syncstate_pend_count(f->ss);
 }
 
+/* Whether f may take part in a move at all; a folder that may not is
+ * carried out at once, while it is selected (late_moves() needs the
+ * others). */
+static int may_move(const struct folder *f)
+{
+	return !f->ac->o->dry_run && (move_side(f, 1, 1) || move_side(f, 0, 1) ||
+				      move_side(f, 1, 0) || move_side(f, 0, 0));
+}
+
 /* Whether some folder can lose a message to another one. */
 static int moves_possible(const struct folder *fs, size_t n, int local)
 {
@@ -1861,8 +1870,28 @@ static int folder_failed(struct err *err, int *rc, const struct err *e)
 	return e->code == EX_TEMPFAIL;
 }
 
+/* Finish folder f (pass two) and release it: 1 when the run ends. */
+static int folder_done(struct folder *f, struct err *err, int *rc)
+{
+	struct err e = ERR_INIT;
+	int stop = 0;
+
+	if (folder_finish(f, &e) == 0) {
+		f->ac->st.folders++;
+	} else {
+		err_prefix(&e, "folder '%s'", f->p->local);
+		stop = folder_failed(err, rc, &e);
+	}
+	folder_release(f);
+	memset(f, 0, sizeof(*f));
+	return stop;
+}
+
 /* Pass one reads and plans every folder, then moves are looked for
- * across them (late_moves()), then pass two carries the plans out. */
+ * across them (late_moves()), then pass two carries the plans out.  A
+ * folder that can take part in no move (nothing changed, or flags only)
+ * is carried out in pass one, with no second SELECT and its listing
+ * freed before the next folder is read. */
 static int account_run(struct acct *ac, struct err *err)
 {
 	struct folder *fs;
@@ -1888,6 +1917,8 @@ static int account_run(struct acct *ac, struct err *err)
 		/* A folder's own trouble does not stop the others. */
 		if (folder_open(ac, &ps.v[i], &fs[i], &e) < 0)
 			stop = folder_failed(err, &rc, &e);
+		else if (!may_move(&fs[i]))
+			stop = folder_done(&fs[i], err, &rc);
 	}
 	if (!stop) {
 		struct err e = ERR_INIT;
@@ -1895,18 +1926,9 @@ static int account_run(struct acct *ac, struct err *err)
 		if (late_moves(ac, &ps, fs, &e) < 0)
 			stop = folder_failed(err, &rc, &e);
 	}
-	for (i = 0; i < ps.n && !stop; i++) {
-		struct err e = ERR_INIT;
-
-		if (!fs[i].ready)
-			continue;
-		if (folder_finish(&fs[i], &e) == 0) {
-			ac->st.folders++;
-			continue;
-		}
-		err_prefix(&e, "folder '%s'", ps.v[i].local);
-		stop = folder_failed(err, &rc, &e);
-	}
+	for (i = 0; i < ps.n && !stop; i++)
+		if (fs[i].ready)
+			stop = folder_done(&fs[i], err, &rc);
 	for (i = 0; i < ps.n; i++)
 		folder_release(&fs[i]);
 	free(fs);
