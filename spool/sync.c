@@ -2040,10 +2040,10 @@ static int run_one(const struct cfg_account *a, const struct sync_opts *o, json_
 						      rc < 0 ? err->msg : NULL));
 	if (busy)
 		return 0;
-	log_info("account '%s'%s: %zu folder(s), %zu in, %zu out, flags %zu here and %zu there, removed %zu here and %zu there, %zu conflict(s) in %.2f s",
+	log_info("account '%s'%s: %zu folder(s), %zu in, %zu out, flags %zu here and %zu there, removed %zu here and %zu there, %zu moved, %zu conflict(s) in %.2f s",
 		 cfg_account_name(a), o->dry_run ? " (dry run)" : "", s.folders, s.pulled, s.pushed,
-		 s.flags_local, s.flags_remote, s.removed_local, s.removed_remote, s.conflicts,
-		 s.seconds);
+		 s.flags_local, s.flags_remote, s.removed_local, s.removed_remote, s.moved,
+		 s.conflicts, s.seconds);
 	return rc;
 }
 
