@@ -1266,6 +1266,7 @@ struct move {
 	char *key;
 	char *path;     /* of the file in `to` */
 	uint32_t newuid; /* in `to`, once moved (0: the server did not say) */
+	int skipped;    /* its file went before the move: not moved */
 };
 
 struct side {
@@ -1336,6 +1337,7 @@ static int find_moves(struct acct *ac, struct pairs *ps, struct side *sd, struct
 				}
 				err_clear(err);
 				mv = xreallocarray(mv, nmv + 1, sizeof(*mv));
+				memset(&mv[nmv], 0, sizeof(*mv));
 				mv[nmv].from = i;
 				mv[nmv].to = j;
 				mv[nmv].uid = r->uid;
@@ -1363,8 +1365,9 @@ static int move_group(struct acct *ac, struct pairs *ps, struct side *sd, struct
 {
 	struct side *from = &sd[mv[0].from], *to = &sd[mv[0].to];
 	uint32_t *uids = xcalloc(n + 1, sizeof(*uids)), *nu = xcalloc(n + 1, sizeof(*nu));
+	size_t *idx = xcalloc(n + 1, sizeof(*idx));
 	struct sync_rinfo info;
-	size_t i;
+	size_t i, j, m = 0;
 	int rc = -1;
 
 	*done_out = 0;
@@ -1373,33 +1376,49 @@ static int move_group(struct acct *ac, struct pairs *ps, struct side *sd, struct
 		size_t len;
 		uint64_t size;
 
-		uids[i] = mv[i].uid;
-		if (afile_read_regular(mv[i].path, AFILE_MSG_MAX, &data, &len, err) < 0)
-			goto out;
+		if (afile_read_regular(mv[i].path, AFILE_MSG_MAX, &data, &len, err) < 0) {
+			if (err->errnum != ENOENT)
+				goto out;
+			/* Renamed or removed since the listing: the next run
+			 * sees where it went. */
+			err_clear(err);
+			mv[i].skipped = 1;
+			continue;
+		}
 		sync_digest(data, len, digest, &size);
 		free(data);
 		syncstate_pend(to->ss, mv[i].key, 0, size, digest);
+		idx[m] = i;
+		uids[m++] = mv[i].uid;
+	}
+	if (!m) {
+		*done_out = 1;
+		rc = 0;
+		goto out;
 	}
 	if (syncstate_commit(to->ss, err) < 0 ||
 	    ac->ops->select(ac->r, ps->v[mv[0].from].remote, &info, err) < 0)
 		goto out;
 	ac->sel = &ps->v[mv[0].from];
-	if (ac->ops->move(ac->r, uids, n, ps->v[mv[0].to].remote, nu, done_out, err) < 0)
+	if (ac->ops->move(ac->r, uids, m, ps->v[mv[0].to].remote, nu, done_out, err) < 0)
 		goto out;
-	for (i = 0; *done_out && i < n; i++) {
-		mv[i].newuid = nu[i];
-		syncstate_drop(from->ss, mv[i].uid);
-		if (nu[i])
-			syncstate_put(to->ss, nu[i], mv[i].flags, mv[i].key);
-		log_info("folder '%s': '%s' moved to '%s'", ps->v[mv[0].from].local, mv[i].key,
+	for (j = 0; *done_out && j < m; j++) {
+		struct move *v = &mv[idx[j]];
+
+		v->newuid = nu[j];
+		syncstate_drop(from->ss, v->uid);
+		if (nu[j])
+			syncstate_put(to->ss, nu[j], v->flags, v->key);
+		log_info("folder '%s': '%s' moved to '%s'", ps->v[mv[0].from].local, v->key,
 			 ps->v[mv[0].to].local);
 	}
 	if (*done_out)
-		ac->st.moved += n;
+		ac->st.moved += m;
 	rc = syncstate_commit(from->ss, err) < 0 || syncstate_commit(to->ss, err) < 0 ? -1 : 0;
 out:
 	free(uids);
 	free(nu);
+	free(idx);
 	return rc;
 }
 
@@ -1637,6 +1656,8 @@ static void moved_plan(struct folder *a, struct folder *b, const struct move *m)
 	struct lmsg *l = local_find(b, m->key);
 	size_t i;
 
+	if (m->skipped)
+		return;
 	if (!m->newuid || !l) {
 		log_warnx("folder '%s': the server did not say the new UID of '%s'; it is uploaded",
 			  b->p->local, m->key);
