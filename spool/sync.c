@@ -1663,6 +1663,8 @@ static void moved_plan(struct folder *a, struct folder *b, const struct move *m)
 			  b->p->local, m->key);
 		return;
 	}
+	/* The plan took a flag change there for a conflict with a removal. */
+	a->ac->st.conflicts -= strcmp(m->rflags, m->flags) != 0;
 	drop_u32(a->rm_remote, &a->nrm_remote, m->uid);
 	drop_size(b->up, &b->nup, (size_t)(l - b->lm));
 	l->paired = 1;
@@ -1712,8 +1714,7 @@ static int local_moves(struct acct *ac, struct pairs *ps, struct folder *fs, str
 
 	for (i = 0; i < ps->n; i++)
 		for (k = 0; move_side(&fs[i], 0, 1) && k < fs[i].nup; k++)
-			if (!syncstate_by_key(fs[i].ss, fs[i].lm[fs[i].up[k]].e.key))
-				local_cand(&fs[i], i, fs[i].up[k], 0, 0, &c);
+			local_cand(&fs[i], i, fs[i].up[k], 0, 0, &c);
 	for (i = 0; c.n && rc == 0 && i < ps->n; i++) {
 		if (!move_side(&fs[i], 1, 1))
 			continue;
@@ -1776,11 +1777,12 @@ static int server_move(struct folder *a, struct lmsg *l, struct syncstate_rec *r
 {
 	struct maildir_entry e;
 	uint32_t old = r->uid;
-	char base[8];
+	char base[8], lf[8];
 
 	if (syncstate_by_key(b->ss, l->e.key) || local_find(b, l->e.key))
 		return 0;
 	memcpy(base, r->flags, sizeof(base));
+	syncstate_flags(l->e.flags, lf);
 	memset(&e, 0, sizeof(e));
 	e.key = xstrdup(l->e.key);
 	e.path = xstrdup(l->e.path);
@@ -1803,6 +1805,8 @@ static int server_move(struct folder *a, struct lmsg *l, struct syncstate_rec *r
 	syncstate_drop(a->ss, old);
 	log_info("folder '%s': '%s' moved to '%s' on the server; moved here too", a->p->local,
 		 e.key, b->p->local);
+	/* The plan took a flag change here for a conflict with a removal. */
+	a->ac->st.conflicts -= strcmp(lf, base) != 0;
 	drop_size(a->rm_local, &a->nrm_local, (size_t)(l - a->lm));
 	drop_u32(b->down, &b->ndown, uid);
 	local_insert(b, &e);

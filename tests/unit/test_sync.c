@@ -822,6 +822,7 @@ static void test_move_new_name(void)
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(st.moved, 1);
 	CU_ASSERT_EQUAL(st.pushed + st.removed_remote + st.pulled + st.removed_local, 0);
+	CU_ASSERT_EQUAL(st.conflicts, 0);
 	CU_ASSERT_EQUAL(fk.appends, 0);
 	CU_ASSERT_EQUAL(in->n, 3);
 	CU_ASSERT_EQUAL_FATAL(ar->n, 1);
@@ -876,6 +877,7 @@ static void test_server_move(void)
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(st.moved, 1);
 	CU_ASSERT_EQUAL(st.pulled + st.pushed + st.removed_local + st.removed_remote, 0);
+	CU_ASSERT_EQUAL(st.conflicts, 0);
 	CU_ASSERT_STRING_EQUAL(ar->m[0].flags, "FRS");
 	e = lget("Archive", "body of mv", &data, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
