@@ -1478,8 +1478,10 @@ static int moves(struct acct *ac, struct pairs *ps, struct err *err)
  * command per folder, asked only when both kinds of candidate exist).
  * Only a pair that no other candidate shares both is taken; an
  * ambiguous one stays an upload and a removal, which is right, only
- * slower.  A folder whose new messages on the server may pair with new
- * files by content (rematch, or pending appends) takes no part. */
+ * slower.  A folder with pending appends takes no part as the side a
+ * message arrived on: one of its new messages on the server may be one
+ * of them.  In a folder matched by content (rematch) a move is paired
+ * first: the file it brings or takes is no candidate of that matching. */
 
 struct mcand {
 	size_t fi;      /* folder */
@@ -1555,8 +1557,7 @@ static void pair_moves(struct mcands *c)
  * the one it arrived on. */
 static int move_side(const struct folder *f, int gone, int local)
 {
-	/* With rematch, downloads pair with local files by content. */
-	if (!f->ready || (f->rematch && f->ndown && f->nup))
+	if (!f->ready)
 		return 0;
 	if (local)
 		return gone ? f->nrm_remote && f->info.uidplus

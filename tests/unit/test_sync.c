@@ -940,6 +940,36 @@ static void test_both_moved(void)
 	free(dst);
 }
 
+/* Moves on either side are no removals for the mass-deletion guard. */
+static void test_moves_guard(void)
+{
+	struct ffolder *in = fk_folder("INBOX", NULL), *ar = fk_folder("Archiv", "Archive");
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+	char name[16];
+	size_t i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "m%zu", i);
+		fk_add_id(in, name, "");
+	}
+	CU_ASSERT_EQUAL_FATAL(sync_ok(), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "body of m%zu", i);
+		fk_move(in, sfind(in, name)->uid, ar);
+	}
+	for (i = 3; i < 6; i++) {
+		snprintf(name, sizeof(name), "body of m%zu", i);
+		lmove_newname("INBOX", name, "Archive", "S", 1);
+	}
+	CU_ASSERT_EQUAL(run_sync("sync_max_delete = 2\n", 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.guarded, 0);
+	CU_ASSERT_EQUAL(st.moved, 6);
+	CU_ASSERT_EQUAL(st.pulled + st.pushed + st.removed_local + st.removed_remote, 0);
+	CU_ASSERT_EQUAL(in->n, 0);
+	CU_ASSERT_EQUAL(ar->n, 6);
+}
+
 static void test_ident(void)
 {
 	const char *m = "Message-ID: <a@b.test>\nSubject: s\r\n\nbody\n";
@@ -1029,4 +1059,5 @@ void suite_sync(void)
 	CU_add_test(s, "a move under a new name; ambiguous copies", test_move_new_name);
 	CU_add_test(s, "a move on the server; ambiguous arrivals", test_server_move);
 	CU_add_test(s, "the same move on both sides", test_both_moved);
+	CU_add_test(s, "moves pass the mass-deletion guard", test_moves_guard);
 }
