@@ -75,6 +75,27 @@ void sync_digest(const char *data, size_t len, char out[17], uint64_t *size_out)
 	*size_out = size;
 }
 
+char *sync_ident(const char *data, size_t len, uint64_t *size_out)
+{
+	size_t i, lf = 0;
+
+	for (i = 0; i < len; i++)
+		lf += data[i] == '\n' && (i == 0 || data[i - 1] != '\r');
+	*size_out = (uint64_t)len + lf;
+	return source_message_id(data, len);
+}
+
+void sync_rheads_free(struct sync_rhead *h, size_t n)
+{
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < n; i++)
+		free(h[i].msgid);
+	free(h);
+}
+
 void sync_rfolders_free(struct sync_rfolder *f, size_t n)
 {
 	size_t i;
@@ -150,6 +171,7 @@ struct acct {
 	long max_delete;  /* messages; with pct, percent of the folder */
 	int max_pct;
 	int sent_upload;
+	const struct pair *sel;  /* the folder selected on the server */
 	struct sync_stats st;
 };
 
@@ -194,6 +216,9 @@ struct folder {
 	struct syncstate_pend *cand;
 	size_t ncand;
 	int rematch;             /* new UIDVALIDITY: local files are candidates */
+	size_t nflags_remote;    /* messages whose flags change on the server */
+	int moved_in;            /* a message moved here after the plan */
+	int ready;               /* read and planned */
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -368,6 +393,7 @@ static void plan_record(struct folder *f, struct syncstate_rec *r)
 		sync_merge_flags(r->flags, lf, ri.flags, m);
 		f->ac->st.flags_local += strcmp(m, lf) != 0;
 		f->ac->st.flags_remote += strcmp(m, ri.flags) != 0;
+		f->nflags_remote += strcmp(m, ri.flags) != 0;
 		return;
 	}
 	if (!l && rhas) {
@@ -899,6 +925,7 @@ static int remote_read(struct folder *f, struct err *err)
 
 	if (ac->ops->select(ac->r, f->p->remote, &f->info, err) < 0)
 		return -1;
+	ac->sel = f->p;
 	if (syncstate_uidvalidity(f->ss) != f->info.uidvalidity) {
 		if (live_records(f->ss))
 			log_warnx("folder '%s': the server renumbered it (UIDVALIDITY %" PRIu32 " -> %" PRIu32 "); matching messages by content",
@@ -963,7 +990,8 @@ static void dry_report(struct folder *f)
 		 f->p->local, f->ndown, uploads(f) ? f->nup : 0, f->nrm_local, f->nrm_remote);
 }
 
-static int folder_run(struct folder *f, struct err *err)
+/* Pass one: both sides read and the folder planned. */
+static int folder_prepare(struct folder *f, struct err *err)
 {
 	struct acct *ac = f->ac;
 
@@ -982,6 +1010,24 @@ static int folder_run(struct folder *f, struct err *err)
 	if (maildir_is(f->dir) && local_read(f, err) < 0)
 		return -1;
 	plan(f);
+	return 0;
+}
+
+static int needs_server(const struct folder *f)
+{
+	return f->ndown || f->nrm_remote || f->nflags_remote || f->moved_in ||
+	       (f->nup && uploads(f));
+}
+
+/* Pass two: the plan carried out.  Other folders were selected since
+ * pass one read this one, so it is selected again when the plan needs the
+ * server; a renumbering in between ends the folder's run (the next run
+ * matches its messages by content). */
+static int folder_finish(struct folder *f, struct err *err)
+{
+	struct acct *ac = f->ac;
+	struct sync_rinfo info;
+
 	if (!guard_ok(f)) {
 		ac->st.guarded++;
 		return 0;
@@ -989,6 +1035,13 @@ static int folder_run(struct folder *f, struct err *err)
 	if (ac->o->dry_run) {
 		dry_report(f);
 		return 0;
+	}
+	if (needs_server(f) && ac->sel != f->p) {
+		if (ac->ops->select(ac->r, f->p->remote, &info, err) < 0)
+			return -1;
+		ac->sel = f->p;
+		if (info.uidvalidity != f->info.uidvalidity)
+			return err_set(err, EX_TEMPFAIL, "the server renumbered the folder during the run");
 	}
 	candidates(f);
 	if (apply_flags(f, err) < 0 || apply_removals(f, err) < 0 || download(f, err) < 0)
@@ -1002,26 +1055,25 @@ static int folder_run(struct folder *f, struct err *err)
 	return syncstate_save(f->ss, err);
 }
 
-static int sync_folder(struct acct *ac, const struct pair *p, struct err *err)
+/* Open and read folder pair p into f (released by folder_release()
+ * whatever the outcome); f->ready when pass two may follow. */
+static int folder_open(struct acct *ac, const struct pair *p, struct folder *f, struct err *err)
 {
-	struct folder f;
 	char *path = state_path(ac, p->local);
 	int rc;
 
-	memset(&f, 0, sizeof(f));
-	f.ac = ac;
-	f.p = p;
-	f.dir = maildir_folder_path(ac->root, p->local);
-	f.fhash = folder_hash(p->local);
-	rc = syncstate_open(path, &f.ss, err);
+	memset(f, 0, sizeof(*f));
+	f->ac = ac;
+	f->p = p;
+	f->dir = maildir_folder_path(ac->root, p->local);
+	f->fhash = folder_hash(p->local);
+	rc = syncstate_open(path, &f->ss, err);
 	free(path);
 	if (rc == 0)
-		rc = folder_run(&f, err);
+		rc = folder_prepare(f, err);
 	if (rc < 0)
 		err_prefix(err, "folder '%s'", p->local);
-	else
-		ac->st.folders++;
-	folder_release(&f);
+	f->ready = rc == 0;
 	return rc;
 }
 
@@ -1211,8 +1263,11 @@ struct move {
 	size_t from, to;
 	uint32_t uid;
 	char flags[8];  /* last synced: the merge base in the new folder */
+	char rflags[8]; /* the server's now (moves found after reading) */
 	char *key;
 	char *path;     /* of the file in `to` */
+	uint32_t newuid; /* in `to`, once moved (0: the server did not say) */
+	int skipped;    /* its file went before the move: not moved */
 };
 
 struct side {
@@ -1283,6 +1338,7 @@ static int find_moves(struct acct *ac, struct pairs *ps, struct side *sd, struct
 				}
 				err_clear(err);
 				mv = xreallocarray(mv, nmv + 1, sizeof(*mv));
+				memset(&mv[nmv], 0, sizeof(*mv));
 				mv[nmv].from = i;
 				mv[nmv].to = j;
 				mv[nmv].uid = r->uid;
@@ -1310,8 +1366,9 @@ static int move_group(struct acct *ac, struct pairs *ps, struct side *sd, struct
 {
 	struct side *from = &sd[mv[0].from], *to = &sd[mv[0].to];
 	uint32_t *uids = xcalloc(n + 1, sizeof(*uids)), *nu = xcalloc(n + 1, sizeof(*nu));
+	size_t *idx = xcalloc(n + 1, sizeof(*idx));
 	struct sync_rinfo info;
-	size_t i;
+	size_t i, j, m = 0;
 	int rc = -1;
 
 	*done_out = 0;
@@ -1320,30 +1377,49 @@ static int move_group(struct acct *ac, struct pairs *ps, struct side *sd, struct
 		size_t len;
 		uint64_t size;
 
-		uids[i] = mv[i].uid;
-		if (afile_read_regular(mv[i].path, AFILE_MSG_MAX, &data, &len, err) < 0)
-			goto out;
+		if (afile_read_regular(mv[i].path, AFILE_MSG_MAX, &data, &len, err) < 0) {
+			if (err->errnum != ENOENT)
+				goto out;
+			/* Renamed or removed since the listing: the next run
+			 * sees where it went. */
+			err_clear(err);
+			mv[i].skipped = 1;
+			continue;
+		}
 		sync_digest(data, len, digest, &size);
 		free(data);
 		syncstate_pend(to->ss, mv[i].key, 0, size, digest);
+		idx[m] = i;
+		uids[m++] = mv[i].uid;
+	}
+	if (!m) {
+		*done_out = 1;
+		rc = 0;
+		goto out;
 	}
 	if (syncstate_commit(to->ss, err) < 0 ||
-	    ac->ops->select(ac->r, ps->v[mv[0].from].remote, &info, err) < 0 ||
-	    ac->ops->move(ac->r, uids, n, ps->v[mv[0].to].remote, nu, done_out, err) < 0)
+	    ac->ops->select(ac->r, ps->v[mv[0].from].remote, &info, err) < 0)
 		goto out;
-	for (i = 0; *done_out && i < n; i++) {
-		syncstate_drop(from->ss, mv[i].uid);
-		if (nu[i])
-			syncstate_put(to->ss, nu[i], mv[i].flags, mv[i].key);
-		log_info("folder '%s': '%s' moved to '%s'", ps->v[mv[0].from].local, mv[i].key,
+	ac->sel = &ps->v[mv[0].from];
+	if (ac->ops->move(ac->r, uids, m, ps->v[mv[0].to].remote, nu, done_out, err) < 0)
+		goto out;
+	for (j = 0; *done_out && j < m; j++) {
+		struct move *v = &mv[idx[j]];
+
+		v->newuid = nu[j];
+		syncstate_drop(from->ss, v->uid);
+		if (nu[j])
+			syncstate_put(to->ss, nu[j], v->flags, v->key);
+		log_info("folder '%s': '%s' moved to '%s'", ps->v[mv[0].from].local, v->key,
 			 ps->v[mv[0].to].local);
 	}
 	if (*done_out)
-		ac->st.moved += n;
+		ac->st.moved += m;
 	rc = syncstate_commit(from->ss, err) < 0 || syncstate_commit(to->ss, err) < 0 ? -1 : 0;
 out:
 	free(uids);
 	free(nu);
+	free(idx);
 	return rc;
 }
 
@@ -1377,6 +1453,422 @@ static int moves(struct acct *ac, struct pairs *ps, struct err *err)
 	return rc;
 }
 
+/* ---- moves found once every folder is read ----
+ *
+ * Two kinds of move show only when both sides of several folders are
+ * known, so they are looked for between pass one (read and plan every
+ * folder) and pass two (carry the plans out), and only among what the
+ * plans already hold:
+ *   - a mail reader's move under a new name (mutt copies the file into
+ *     the other folder and unlinks the old one): a record whose file is
+ *     gone (rm_remote) and a new file elsewhere (up).  It is moved on the
+ *     server as move_group() moves surel's own moves, which records it.
+ *   - another client's move on the server: a record whose UID is gone
+ *     (rm_local) and a new UID elsewhere (down).  The file is renamed
+ *     into the other folder instead of a download and an unlink.  Order:
+ *     the rename (maildir_move(), both directories fsync'd), then the
+ *     record of the new UID in the destination's state (commit), then the
+ *     old record dropped (commit).  Killed after the rename, the next run
+ *     finds the key in the destination unknown to its state and known to
+ *     the source's as surel's own move, whose UID MOVE of a UID already
+ *     gone moves nothing and whose pending append pairs the new UID's
+ *     download with the file: no copy, no loss.  Killed after the first
+ *     commit, the old record names a message both sides lost.
+ * A message is identified without its body by its size with CRLF line
+ * ends and its Message-ID (the server's RFC822.SIZE and header, one
+ * command per folder, asked only when both kinds of candidate exist).
+ * Only a pair that no other candidate shares both is taken; an
+ * ambiguous one stays an upload and a removal, which is right, only
+ * slower.  A folder with pending appends takes no part as the side a
+ * message arrived on: one of its new messages on the server may be one
+ * of them.  In a folder matched by content (rematch) a move is paired
+ * first: the file it brings or takes is no candidate of that matching. */
+
+struct mcand {
+	size_t fi;      /* folder */
+	size_t pos;     /* a local file's place in the folder's listing */
+	uint32_t uid;
+	uint64_t size;
+	char *msgid;
+	int gone;       /* the side the message left */
+	size_t peer;    /* after pair_moves(): the other side, or SIZE_MAX */
+};
+
+struct mcands {
+	struct mcand *v;
+	size_t n;
+};
+
+static void mcand_add(struct mcands *c, size_t fi, size_t pos, uint32_t uid, uint64_t size,
+		      char *msgid, int gone)
+{
+	c->v = xreallocarray(c->v, c->n + 1, sizeof(*c->v));
+	c->v[c->n].fi = fi;
+	c->v[c->n].pos = pos;
+	c->v[c->n].uid = uid;
+	c->v[c->n].size = size;
+	c->v[c->n].msgid = msgid;
+	c->v[c->n].gone = gone;
+	c->v[c->n].peer = SIZE_MAX;
+	c->n++;
+}
+
+static void mcands_release(struct mcands *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->v[i].msgid);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static int cmp_mcand(const void *a, const void *b)
+{
+	const struct mcand *x = a, *y = b;
+	int c;
+
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	c = strcmp(x->msgid, y->msgid);
+	return c ? c : y->gone - x->gone;
+}
+
+/* Sort c and pair each group of the same size and Message-ID that is one
+ * message gone and one arrived in another folder. */
+static void pair_moves(struct mcands *c)
+{
+	size_t i, j;
+
+	if (c->n)
+		qsort(c->v, c->n, sizeof(*c->v), cmp_mcand);
+	for (i = 0; i < c->n; i = j) {
+		for (j = i + 1; j < c->n && c->v[j].size == c->v[i].size &&
+				strcmp(c->v[j].msgid, c->v[i].msgid) == 0;
+		     j++)
+			;
+		if (j - i == 2 && c->v[i].gone && !c->v[i + 1].gone && c->v[i].fi != c->v[i + 1].fi) {
+			c->v[i].peer = i + 1;
+			c->v[i + 1].peer = i;
+		}
+	}
+}
+
+/* Whether folder f can take part, as the side a message left (gone) or
+ * the one it arrived on. */
+static int move_side(const struct folder *f, int gone, int local)
+{
+	if (!f->ready)
+		return 0;
+	if (local)
+		return gone ? f->nrm_remote && f->info.uidplus
+			    : f->nup && uploads(f) && !syncstate_pend_count(f->ss);
+	return gone ? f->nrm_local != 0 : f->ndown && !syncstate_pend_count(f->ss);
+}
+
+/* Whether f may take part in a move at all; a folder that may not is
+ * carried out at once, while it is selected (late_moves() needs the
+ * others). */
+static int may_move(const struct folder *f)
+{
+	return !f->ac->o->dry_run && (move_side(f, 1, 1) || move_side(f, 0, 1) ||
+				      move_side(f, 1, 0) || move_side(f, 0, 0));
+}
+
+/* Whether some folder can lose a message to another one. */
+static int moves_possible(const struct folder *fs, size_t n, int local)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; move_side(&fs[i], 1, local) && j < n; j++)
+			if (j != i && move_side(&fs[j], 0, local))
+				return 1;
+	return 0;
+}
+
+/* Size and Message-ID of local message pos of f into c; nothing when it
+ * has no Message-ID or cannot be read (it then stays in the plan). */
+static void local_cand(struct folder *f, size_t fi, size_t pos, uint32_t uid, int gone,
+		       struct mcands *c)
+{
+	char *path = path_join(f->dir, f->lm[pos].e.path), *data, *id;
+	struct err e = ERR_INIT;
+	uint64_t size;
+	size_t len;
+
+	if (afile_read_regular(path, AFILE_MSG_MAX, &data, &len, &e) == 0) {
+		id = sync_ident(data, len, &size);
+		if (id)
+			mcand_add(c, fi, pos, uid, size, id, gone);
+		free(data);
+	}
+	free(path);
+}
+
+/* The server's side of the candidates: size and Message-ID of the uids
+ * (n, ascending) of folder fi. */
+static int remote_cands(struct acct *ac, struct folder *f, size_t fi, const uint32_t *uids,
+			size_t n, int gone, struct mcands *c, struct err *err)
+{
+	struct sync_rhead *h = NULL;
+	struct sync_rinfo info;
+	size_t nh = 0, i;
+
+	if (ac->ops->select(ac->r, f->p->remote, &info, err) < 0)
+		return -1;
+	ac->sel = f->p;
+	if (info.uidvalidity != f->info.uidvalidity)
+		return 0;
+	if (ac->ops->heads(ac->r, uids, n, &h, &nh, err) < 0)
+		return -1;
+	for (i = 0; i < nh; i++) {
+		mcand_add(c, fi, 0, h[i].uid, h[i].size, h[i].msgid, gone);
+		h[i].msgid = NULL;
+	}
+	sync_rheads_free(h, nh);
+	return 0;
+}
+
+static void drop_u32(uint32_t *v, size_t *n, uint32_t x)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < *n; i++)
+		if (v[i] != x)
+			v[k++] = v[i];
+	*n = k;
+}
+
+static void drop_size(size_t *v, size_t *n, size_t x)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < *n; i++)
+		if (v[i] != x)
+			v[k++] = v[i];
+	*n = k;
+}
+
+/* The plans after move m from folder a to b: neither a removal on the
+ * server nor an upload any more, and b's listing holds the new UID with
+ * the flags it brought, for pass two's merge against the old base. */
+static void moved_plan(struct folder *a, struct folder *b, const struct move *m)
+{
+	struct lmsg *l = local_find(b, m->key);
+	size_t i;
+
+	if (m->skipped)
+		return;
+	if (!m->newuid || !l) {
+		log_warnx("folder '%s': the server did not say the new UID of '%s'; it is uploaded",
+			  b->p->local, m->key);
+		return;
+	}
+	/* The plan took a flag change there for a conflict with a removal. */
+	a->ac->st.conflicts -= strcmp(m->rflags, m->flags) != 0;
+	drop_u32(a->rm_remote, &a->nrm_remote, m->uid);
+	drop_size(b->up, &b->nup, (size_t)(l - b->lm));
+	l->paired = 1;
+	b->ri = xreallocarray(b->ri, b->nri + 1, sizeof(*b->ri));
+	for (i = b->nri; i > 0 && b->ri[i - 1].uid > m->newuid; i--)
+		b->ri[i] = b->ri[i - 1];
+	b->ri[i].uid = m->newuid;
+	memcpy(b->ri[i].flags, m->rflags, sizeof(b->ri[i].flags));
+	b->nri++;
+	b->moved_in = 1;
+}
+
+/* Take entry e (moved into f) into f's listing, keeping the key order
+ * and the plan's indexes into it. */
+static void local_insert(struct folder *f, struct maildir_entry *e)
+{
+	size_t lo = 0, hi = f->nlm, i;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(f->lm[mid].e.key, e->key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	f->lm = xreallocarray(f->lm, f->nlm + 1, sizeof(*f->lm));
+	memmove(&f->lm[lo + 1], &f->lm[lo], (f->nlm - lo) * sizeof(*f->lm));
+	f->lm[lo].e = *e;
+	f->lm[lo].paired = 1;
+	f->nlm++;
+	for (i = 0; i < f->nup; i++)
+		f->up[i] += f->up[i] >= lo;
+	for (i = 0; i < f->nrm_local; i++)
+		f->rm_local[i] += f->rm_local[i] >= lo;
+}
+
+
+/* A mail reader's moves under a new name, moved on the server. */
+static int local_moves(struct acct *ac, struct pairs *ps, struct folder *fs, struct err *err)
+{
+	struct mcands c = { NULL, 0 };
+	struct side *sd = xcalloc(ps->n + 1, sizeof(*sd));
+	struct move *mv = NULL;
+	size_t i, j, k, nmv = 0;
+	int rc = 0, done = 1;
+
+	for (i = 0; i < ps->n; i++)
+		for (k = 0; move_side(&fs[i], 0, 1) && k < fs[i].nup; k++)
+			local_cand(&fs[i], i, fs[i].up[k], 0, 0, &c);
+	for (i = 0; c.n && rc == 0 && i < ps->n; i++) {
+		if (!move_side(&fs[i], 1, 1))
+			continue;
+		qsort(fs[i].rm_remote, fs[i].nrm_remote, sizeof(uint32_t), cmp_u32);
+		rc = remote_cands(ac, &fs[i], i, fs[i].rm_remote, fs[i].nrm_remote, 1, &c, err);
+	}
+	pair_moves(&c);
+	for (i = 0; rc == 0 && i < c.n; i++) {
+		struct mcand *g = &c.v[i], *a;
+		struct syncstate_rec *r;
+		struct sync_ritem ri;
+		struct move *m;
+
+		if (!g->gone || g->peer == SIZE_MAX)
+			continue;
+		a = &c.v[g->peer];
+		r = syncstate_by_uid(fs[g->fi].ss, g->uid);
+		if (!r || !r->key)
+			continue;
+		mv = xreallocarray(mv, nmv + 1, sizeof(*mv));
+		m = &mv[nmv++];
+		memset(m, 0, sizeof(*m));
+		m->from = g->fi;
+		m->to = a->fi;
+		m->uid = g->uid;
+		memcpy(m->flags, r->flags, sizeof(m->flags));
+		if (!remote_has(&fs[g->fi], r, &ri))
+			memcpy(ri.flags, r->flags, sizeof(ri.flags));
+		memcpy(m->rflags, ri.flags, sizeof(m->rflags));
+		m->key = xstrdup(fs[a->fi].lm[a->pos].e.key);
+		m->path = path_join(fs[a->fi].dir, fs[a->fi].lm[a->pos].e.path);
+	}
+	mcands_release(&c);
+	for (i = 0; i < ps->n; i++) {
+		sd[i].ss = fs[i].ss;
+		sd[i].dir = fs[i].dir;
+	}
+	if (nmv)
+		qsort(mv, nmv, sizeof(*mv), cmp_move);
+	for (i = 0; rc == 0 && done && i < nmv; i += k) {
+		for (k = 1; i + k < nmv && mv[i + k].from == mv[i].from && mv[i + k].to == mv[i].to; k++)
+			;
+		rc = move_group(ac, ps, sd, mv + i, k, &done, err);
+		for (j = i; rc == 0 && done && j < i + k; j++)
+			moved_plan(&fs[mv[j].from], &fs[mv[j].to], &mv[j]);
+	}
+	for (i = 0; i < nmv; i++) {
+		free(mv[i].key);
+		free(mv[i].path);
+	}
+	free(mv);
+	free(sd);
+	return rc;
+}
+
+/* Carry out one move by another client: local message l of a (record r)
+ * is uid in b.  0 also when it is no longer there to move. */
+static int server_move(struct folder *a, struct lmsg *l, struct syncstate_rec *r,
+		       struct folder *b, uint32_t uid, struct err *err)
+{
+	struct maildir_entry e;
+	uint32_t old = r->uid;
+	char base[8], lf[8];
+
+	if (syncstate_by_key(b->ss, l->e.key) || local_find(b, l->e.key))
+		return 0;
+	memcpy(base, r->flags, sizeof(base));
+	syncstate_flags(l->e.flags, lf);
+	memset(&e, 0, sizeof(e));
+	e.key = xstrdup(l->e.key);
+	e.path = xstrdup(l->e.path);
+	memcpy(e.flags, l->e.flags, sizeof(e.flags));
+	e.is_new = l->e.is_new;
+	e.size = l->e.size;
+	if (maildir_move(a->dir, &e, b->dir, err) < 0) {
+		maildir_entry_release(&e);
+		if (err->code != EX_NOINPUT)
+			return -1;
+		/* Removed here meanwhile: the plan stays a removal. */
+		err_clear(err);
+		return 0;
+	}
+	syncstate_put(b->ss, uid, base, e.key);
+	if (syncstate_commit(b->ss, err) < 0) {
+		maildir_entry_release(&e);
+		return -1;
+	}
+	syncstate_drop(a->ss, old);
+	log_info("folder '%s': '%s' moved to '%s' on the server; moved here too", a->p->local,
+		 e.key, b->p->local);
+	/* The plan took a flag change here for a conflict with a removal. */
+	a->ac->st.conflicts -= strcmp(lf, base) != 0;
+	drop_size(a->rm_local, &a->nrm_local, (size_t)(l - a->lm));
+	drop_u32(b->down, &b->ndown, uid);
+	local_insert(b, &e);
+	b->moved_in = 1;
+	a->ac->st.moved++;
+	return syncstate_commit(a->ss, err);
+}
+
+/* Other clients' moves on the server, made here by renames. */
+static int remote_moves(struct acct *ac, struct folder *fs, size_t n, struct err *err)
+{
+	struct mcands c = { NULL, 0 };
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; move_side(&fs[i], 1, 0) && k < fs[i].nrm_local; k++) {
+			struct lmsg *l = &fs[i].lm[fs[i].rm_local[k]];
+			struct syncstate_rec *r = syncstate_by_key(fs[i].ss, l->e.key);
+
+			if (r)
+				local_cand(&fs[i], i, fs[i].rm_local[k], r->uid, 1, &c);
+		}
+	}
+	for (i = 0; c.n && rc == 0 && i < n; i++)
+		if (move_side(&fs[i], 0, 0))
+			rc = remote_cands(ac, &fs[i], i, fs[i].down, fs[i].ndown, 0, &c, err);
+	pair_moves(&c);
+	for (i = 0; rc == 0 && i < c.n; i++) {
+		struct mcand *g = &c.v[i];
+		struct folder *a = &fs[g->fi];
+		struct syncstate_rec *r;
+		struct lmsg *l;
+
+		if (!g->gone || g->peer == SIZE_MAX)
+			continue;
+		/* By key: an earlier move into this folder shifted the
+		 * listing. */
+		r = syncstate_by_uid(a->ss, g->uid);
+		l = r && r->key ? local_find(a, r->key) : NULL;
+		if (l)
+			rc = server_move(a, l, r, &fs[c.v[g->peer].fi], c.v[g->peer].uid, err);
+	}
+	mcands_release(&c);
+	return rc;
+}
+
+/* Between pass one and two: moves either side made that the plans hold
+ * as a removal and a new message. */
+static int late_moves(struct acct *ac, struct pairs *ps, struct folder *fs, struct err *err)
+{
+	if (ac->o->dry_run || !ac->ops->heads || ps->n < 2)
+		return 0;
+	if (ac->ops->move && moves_possible(fs, ps->n, 1) && local_moves(ac, ps, fs, err) < 0)
+		return -1;
+	if (moves_possible(fs, ps->n, 0) && remote_moves(ac, fs, ps->n, err) < 0)
+		return -1;
+	return 0;
+}
+
 /* ---- the account ---- */
 
 /* sync_max_delete: a number of messages, or a percentage of the
@@ -1394,11 +1886,45 @@ static void max_delete(struct acct *ac)
 	ac->max_pct = *e == '%';
 }
 
+/* Keep the first error in err and log the others; 1 when the run ends
+ * (a broken connection), 0 when the other folders go on. */
+static int folder_failed(struct err *err, int *rc, const struct err *e)
+{
+	if (*rc < 0)
+		log_error("%s", err->msg);
+	*err = *e;
+	*rc = -1;
+	return e->code == EX_TEMPFAIL;
+}
+
+/* Finish folder f (pass two) and release it: 1 when the run ends. */
+static int folder_done(struct folder *f, struct err *err, int *rc)
+{
+	struct err e = ERR_INIT;
+	int stop = 0;
+
+	if (folder_finish(f, &e) == 0) {
+		f->ac->st.folders++;
+	} else {
+		err_prefix(&e, "folder '%s'", f->p->local);
+		stop = folder_failed(err, rc, &e);
+	}
+	folder_release(f);
+	memset(f, 0, sizeof(*f));
+	return stop;
+}
+
+/* Pass one reads and plans every folder, then moves are looked for
+ * across them (late_moves()), then pass two carries the plans out.  A
+ * folder that can take part in no move (nothing changed, or flags only)
+ * is carried out in pass one, with no second SELECT and its listing
+ * freed before the next folder is read. */
 static int account_run(struct acct *ac, struct err *err)
 {
+	struct folder *fs;
 	struct pairs ps;
 	size_t i;
-	int rc = 0;
+	int rc = 0, stop = 0;
 
 	memset(&ps, 0, sizeof(ps));
 	if (folder_pairs(ac, &ps, err) < 0) {
@@ -1411,20 +1937,28 @@ static int account_run(struct acct *ac, struct err *err)
 		pairs_release(&ps);
 		return -1;
 	}
-	for (i = 0; i < ps.n; i++) {
+	fs = xcalloc(ps.n + 1, sizeof(*fs));
+	for (i = 0; i < ps.n && !stop; i++) {
 		struct err e = ERR_INIT;
 
-		if (sync_folder(ac, &ps.v[i], &e) == 0)
-			continue;
-		if (rc < 0)
-			log_error("%s", err->msg);
-		*err = e;
-		rc = -1;
-		/* A broken connection ends the run; a folder's own trouble
-		 * does not stop the others. */
-		if (e.code == EX_TEMPFAIL)
-			break;
+		/* A folder's own trouble does not stop the others. */
+		if (folder_open(ac, &ps.v[i], &fs[i], &e) < 0)
+			stop = folder_failed(err, &rc, &e);
+		else if (!may_move(&fs[i]))
+			stop = folder_done(&fs[i], err, &rc);
 	}
+	if (!stop) {
+		struct err e = ERR_INIT;
+
+		if (late_moves(ac, &ps, fs, &e) < 0)
+			stop = folder_failed(err, &rc, &e);
+	}
+	for (i = 0; i < ps.n && !stop; i++)
+		if (fs[i].ready)
+			stop = folder_done(&fs[i], err, &rc);
+	for (i = 0; i < ps.n; i++)
+		folder_release(&fs[i]);
+	free(fs);
 	pairs_release(&ps);
 	if (rc == 0 && ac->st.guarded)
 		return err_set(err, EX_DATAERR, "%zu folder(s) held back by sync_max_delete",
@@ -1538,10 +2072,10 @@ static int run_one(const struct cfg_account *a, const struct sync_opts *o, json_
 						      rc < 0 ? err->msg : NULL));
 	if (busy)
 		return 0;
-	log_info("account '%s'%s: %zu folder(s), %zu in, %zu out, flags %zu here and %zu there, removed %zu here and %zu there, %zu conflict(s) in %.2f s",
+	log_info("account '%s'%s: %zu folder(s), %zu in, %zu out, flags %zu here and %zu there, removed %zu here and %zu there, %zu moved, %zu conflict(s) in %.2f s",
 		 cfg_account_name(a), o->dry_run ? " (dry run)" : "", s.folders, s.pulled, s.pushed,
-		 s.flags_local, s.flags_remote, s.removed_local, s.removed_remote, s.conflicts,
-		 s.seconds);
+		 s.flags_local, s.flags_remote, s.removed_local, s.removed_remote, s.moved,
+		 s.conflicts, s.seconds);
 	return rc;
 }
 

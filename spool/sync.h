@@ -1,8 +1,8 @@
 /*
  * sync: `spool sync`, two-way synchronisation of an IMAP account with its
  * Maildir.  This module owns the plan (which message goes where, the
- * three-way merge of flags against the last synced state, the
- * mass-deletion guard) and carrying it out in an order that survives
+ * three-way merge of flags against the last synced state, moves between
+ * synced folders, the mass-deletion guard) and carrying it out in an order that survives
  * kill -9 at any point; what is known per folder pair lives in
  * spool/syncstate.h, the server is spoken to through struct
  * sync_remote_ops (spool/syncimap.h for IMAP; the unit tests have a fake).
@@ -29,6 +29,11 @@
  *     expunge.  A message gone from the server is unlinked locally, then
  *     its record dropped.  A record is kept until both sides lost the
  *     message, so a deletion is never undone by an upload.
+ *   - a move here (surel's, same name; mutt's, new name): pending in the
+ *     destination's state, then UID MOVE (or UID COPY + UID EXPUNGE),
+ *     then the old record dropped and the new one put.  A move on the
+ *     server: the file renamed, then the new record, then the old one
+ *     dropped (sync.c, "moves found once every folder is read").
  *   - UIDNEXT and HIGHESTMODSEQ are saved only after a folder synced in
  *     full (syncstate_save()), so a run cut short asks again for what
  *     changed since the last complete one.
@@ -91,6 +96,17 @@ struct sync_rmsg {
 
 typedef int sync_rmsg_fn(const struct sync_rmsg *m, void *ctx, struct err *err);
 
+/* What tells a message moved by another client from a new one without
+ * its body: its size with CRLF line ends (RFC822.SIZE) and Message-ID
+ * (without angle brackets, as source_message_id() gives it). */
+struct sync_rhead {
+	uint32_t uid;
+	uint64_t size;
+	char *msgid;
+};
+
+void sync_rheads_free(struct sync_rhead *h, size_t n);
+
 /* Every member returns 0 or -1 with err set (the classes of source.h). */
 struct sync_remote_ops {
 	/* Connect and log in as conf says; close() ends it. */
@@ -131,10 +147,17 @@ struct sync_remote_ops {
 	 * neither tells. */
 	int (*append)(struct sync_remote *r, const char *name, const char *data, size_t len,
 		      const char *flags, time_t date, uint32_t *uid_out, struct err *err) SYNC_WUR;
+	/* Size and Message-ID of the n messages (ascending uids) of the
+	 * selected folder, one UID FETCH; a message expunged meanwhile or
+	 * without a Message-ID is left out.  Free with sync_rheads_free(). */
+	int (*heads)(struct sync_remote *r, const uint32_t *uids, size_t n,
+		     struct sync_rhead **out, size_t *n_out, struct err *err) SYNC_WUR;
 	/* Move the n messages (ascending uids) of the selected folder to
-	 * folder name with UID MOVE (RFC 6851); newuids_out[i] is then the
-	 * UID of uids[i] there (COPYUID), 0 where the server did not say.
-	 * A server without MOVE gets nothing sent and *moved_out 0. */
+	 * folder name with UID MOVE (RFC 6851), or without MOVE but with
+	 * UIDPLUS by UID COPY, UID STORE \Deleted and UID EXPUNGE of the
+	 * originals; newuids_out[i] is then the UID of uids[i] there
+	 * (COPYUID), 0 where the server did not say.  A server with
+	 * neither gets nothing sent and *moved_out 0. */
 	int (*move)(struct sync_remote *r, const uint32_t *uids, size_t n, const char *name,
 		    uint32_t *newuids_out, int *moved_out, struct err *err) SYNC_WUR;
 	/* Log out and free; NULL is fine. */
@@ -154,6 +177,11 @@ void sync_merge_flags(const char *base, const char *local, const char *remote, c
  * a Maildir file and the server's copy of it. */
 void sync_digest(const char *data, size_t len, char out[17], uint64_t *size_out);
 
+/* The Message-ID of the message at data (NULL when it has none; caller
+ * frees) and in *size_out its size with every line ending in CR LF: what
+ * the server says of the same message (struct sync_rhead). */
+char *sync_ident(const char *data, size_t len, uint64_t *size_out);
+
 /* ---- running ---- */
 
 struct sync_opts {
@@ -171,7 +199,7 @@ struct sync_stats {
 	size_t pulled, pushed;               /* new messages each way */
 	size_t flags_local, flags_remote;    /* messages whose flags changed there */
 	size_t removed_local, removed_remote;
-	size_t moved;      /* moved between synced folders on the server */
+	size_t moved;      /* moved between synced folders, either side */
 	size_t conflicts;
 	size_t guarded;    /* folders the mass-deletion guard held back */
 	size_t left_marked; /* messages left \Deleted (no UIDPLUS) */

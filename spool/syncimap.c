@@ -486,6 +486,84 @@ static int rfetch(struct sync_remote *r, const uint32_t *uids, size_t n, sync_rm
 	return rc;
 }
 
+static struct mailimap_fetch_type *heads_type(void)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	clist *names = clist_new();
+
+	clist_append(names, xstrdup("Message-ID"));
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_body_peek_section(
+		mailimap_section_new_header_fields(mailimap_header_list_new(names))));
+	return ft;
+}
+
+/* The Message-ID of the header section in one FETCH response, or NULL. */
+static char *head_msgid(const struct mailimap_msg_att *ma)
+{
+	clistiter *it;
+
+	for (it = clist_begin(ma->att_list); it; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+		struct mailimap_msg_att_static *st;
+
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		st = item->att_data.att_static;
+		if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && st->att_data.att_body_section &&
+		    st->att_data.att_body_section->sec_body_part)
+			return source_message_id(st->att_data.att_body_section->sec_body_part,
+						 st->att_data.att_body_section->sec_length);
+	}
+	return NULL;
+}
+
+/* UID FETCH (UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]):
+ * some 150 bytes a message, one command per SET_MAX of them. */
+static int rheads(struct sync_remote *r, const uint32_t *uids, size_t n,
+		  struct sync_rhead **out, size_t *n_out, struct err *err)
+{
+	struct sync_rhead *h = xcalloc(n + 1, sizeof(*h));
+	size_t i, k, nh = 0;
+
+	for (i = 0; i < n; i += k) {
+		struct mailimap_fetch_type *ft = heads_type();
+		struct mailimap_set *set;
+		clist *res = NULL;
+		clistiter *it;
+		int rv;
+
+		k = chunk(n, i);
+		set = uid_set(uids + i, k);
+		imap_expect(r->src, k * 512);
+		rv = mailimap_uid_fetch(r->imap, set, ft, &res);
+		imap_expect(r->src, 0);
+		mailimap_set_free(set);
+		mailimap_fetch_type_free(ft);
+		if (rv != MAILIMAP_NO_ERROR) {
+			sync_rheads_free(h, nh);
+			return imap_fail(r->src, rv, "UID FETCH (Message-ID)", err);
+		}
+		for (it = clist_begin(res); it && nh < n; it = clist_next(it)) {
+			char flags[8];
+			uint32_t size = 0, uid = read_item(clist_content(it), flags, &size);
+			char *id = uid ? head_msgid(clist_content(it)) : NULL;
+
+			if (!id)
+				continue;
+			h[nh].uid = uid;
+			h[nh].size = size;
+			h[nh].msgid = id;
+			nh++;
+		}
+		mailimap_fetch_list_free(res);
+	}
+	*out = h;
+	*n_out = nh;
+	return 0;
+}
+
 static struct mailimap_flag_list *flag_list(const char *flags)
 {
 	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
@@ -686,9 +764,11 @@ static int rmove(struct sync_remote *r, const uint32_t *uids, size_t n, const ch
 	size_t i, k;
 	int rc = 0;
 
+	int move = mailimap_has_extension(r->imap, "MOVE"), uidplus = mailimap_has_uidplus(r->imap);
+
 	*moved_out = 0;
 	memset(newuids, 0, n * sizeof(*newuids));
-	if (!mailimap_has_extension(r->imap, "MOVE"))
+	if (!move && !uidplus)
 		return 0;
 	m = server_name(r, name, err);
 	if (!m)
@@ -700,14 +780,24 @@ static int rmove(struct sync_remote *r, const uint32_t *uids, size_t n, const ch
 
 		k = chunk(n, i);
 		set = uid_set(uids + i, k);
-		if (mailimap_has_uidplus(r->imap))
+		if (move && uidplus)
 			rv = mailimap_uidplus_uid_move(r->imap, set, m, &uidvalidity, &src, &dst);
-		else
+		else if (move)
 			rv = mailimap_uid_move(r->imap, set, m);
+		else
+			rv = mailimap_uidplus_uid_copy(r->imap, set, m, &uidvalidity, &src, &dst);
 		if (rv == MAILIMAP_NO_ERROR)
 			copyuid(src, dst, uids + i, k, newuids + i);
 		else
-			rc = imap_fail(r->src, rv, "UID MOVE", err);
+			rc = imap_fail(r->src, rv, move ? "UID MOVE" : "UID COPY", err);
+		/* Without MOVE the copies are in place before the originals
+		 * go, by UID EXPUNGE only (a crash in between leaves the
+		 * original, which the next run removes as moved away). */
+		if (rc == 0 && !move) {
+			rc = store_set(r, set, "T", 1, err);
+			if (rc == 0 && (rv = mailimap_uid_expunge(r->imap, set)) != MAILIMAP_NO_ERROR)
+				rc = imap_fail(r->src, rv, "UID EXPUNGE", err);
+		}
 		if (src)
 			mailimap_set_free(src);
 		if (dst)
@@ -729,6 +819,7 @@ const struct sync_remote_ops syncimap_ops = {
 	.store = rstore,
 	.expunge = rexpunge,
 	.append = rappend,
+	.heads = rheads,
 	.move = rmove,
 	.close = rclose,
 };

@@ -8,8 +8,9 @@
  * changed since a MODSEQ plus VANISHED), UID STORE of flags, removal by
  * UID STORE \Deleted and UID EXPUNGE (never a plain EXPUNGE), APPEND
  * with flags and internal date (the new UID from APPENDUID, else by a
- * search for the Message-ID), and UID MOVE
- * (RFC 6851, new UIDs from COPYUID).
+ * search for the Message-ID), size and Message-ID of messages (to tell
+ * one moved by another client), and UID MOVE (RFC 6851; without it but
+ * with UIDPLUS, UID COPY + UID EXPUNGE; new UIDs from COPYUID).
  */
 #ifndef SUREL_SYNCIMAP_H
 #define SUREL_SYNCIMAP_H

@@ -42,7 +42,8 @@ EXTRA_DIST += tests/integration/pgp-lib.sh
 # Delivery tracking: records, DSN, reports, delay warning, sendq wait, journal.
 TESTS += tests/integration/track-postfix.sh
 TESTS += tests/integration/sync.sh tests/integration/sync-plain.sh tests/integration/sync-crash.sh \
-	tests/integration/sync-nouidplus.sh
+	tests/integration/sync-nouidplus.sh tests/integration/sync-moves.sh \
+	tests/integration/sync-moves-nomove.sh
 TESTS += tests/integration/sync-watch.sh
 EXTRA_DIST += tests/integration/sync-lib.sh
 TESTS += tests/integration/track-events.sh

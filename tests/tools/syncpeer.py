@@ -14,8 +14,9 @@ change the Maildir, and the check that both sides agree.
     syncpeer.py PORT USER PASS ROOT mark
 
 With SYNCPEER_LOG set, the changes append the digest of every message they
-remove to that file; gone exits 1 when one of them is on either side again
-(a resurrected deletion).  mark saves every folder's UIDNEXT in
+remove to that file (and of every one they move to that file + ".moved");
+gone exits 1 when one removed and never moved is on either side again (a
+resurrected deletion).  mark saves every folder's UIDNEXT in
 $SYNCPEER_MARK; server-change then removes only messages below it: one a
 sync killed after it sent an APPEND and before it wrote down the answer is
 left alone, since a message removed by another client in that window is
@@ -219,15 +220,20 @@ def append(m, raw, data, flags=""):
         raise SystemExit("APPEND failed")
 
 
-def log_removed(dg):
+def log_removed(dg, moved=False):
     if os.environ.get("SYNCPEER_LOG"):
-        with open(os.environ["SYNCPEER_LOG"], "a") as fh:
+        with open(os.environ["SYNCPEER_LOG"] + (".moved" if moved else ""), "a") as fh:
             fh.write(dg + "\n")
 
 
 def gone(m, root):
     path = os.environ.get("SYNCPEER_LOG")
     removed = set(open(path).read().split()) if path and os.path.exists(path) else set()
+    # Moved on one side and removed on the other before a sync told the
+    # other side: the move may win (nothing ties the removed copy to the
+    # moved one when neither side has both).
+    if path and os.path.exists(path + ".moved"):
+        removed -= set(open(path + ".moved").read().split())
     back = []
     for name, raw, local in folders(m):
         for dg, _ in server_msgs(m, raw).values():
@@ -265,7 +271,7 @@ def server_change(m, seed, n):
         if what < 0.3 or not uids:
             append(m, raw, message(rng, "srv%d-%d-%d" % (seed, i, time.time_ns() % 10**9)),
                    rng.choice(["", "S", "F", "SR"]))
-        elif what < 0.8:
+        elif what < 0.75:
             uid = rng.choice(uids).decode()
             f, _ = rng.choice(FLAGS[:4])
             m.uid("STORE", uid, rng.choice(["+FLAGS", "-FLAGS"]), "(%s)" % f)
@@ -274,12 +280,49 @@ def server_change(m, seed, n):
             if not old:
                 continue
             uid = rng.choice(old).decode()
+            if what < 0.87:
+                # Moved by this client to another folder.
+                to = rng.choice([f for f in fs if f[1] != raw])[1]
+                typ, data = m.uid("FETCH", uid, "(BODY.PEEK[])")
+                for item in data:
+                    if isinstance(item, tuple):
+                        log_removed(digest(item[1]), True)
+                m.uid("MOVE", uid, q(to))
+                continue
             typ, data = m.uid("FETCH", uid, "(BODY.PEEK[])")
             for item in data:
                 if isinstance(item, tuple):
                     log_removed(digest(item[1]))
             m.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
             m.uid("EXPUNGE", uid)
+
+
+def move(rng, root, d, f, dirs):
+    """Move file f of folder d to another folder: as surel does (the same
+    name), or as mutt does (a copy under a new name, then the old one
+    unlinked)."""
+    to = os.path.join(root, rng.choice([x for x in dirs if os.path.join(root, x) != d]))
+    src = os.path.join(d, f)
+    try:
+        with open(src, "rb") as fh:
+            data = fh.read()
+        log_removed(digest(data), True)
+        if rng.random() < 0.5:
+            os.rename(src, os.path.join(to, f))
+            return
+    except FileNotFoundError:
+        return
+    name = "%d.M%dP%d.mutt" % (time.time(), time.time_ns() % 10**9, os.getpid())
+    fl = f.split(":2,", 1)[1] if ":2," in f else None
+    with open(os.path.join(to, "tmp", name), "wb") as fh:
+        fh.write(data)
+    os.rename(os.path.join(to, "tmp", name),
+              os.path.join(to, "cur", name + ":2," + fl) if fl is not None
+              else os.path.join(to, "new", name))
+    try:
+        os.unlink(src)
+    except FileNotFoundError:
+        pass
 
 
 def local_change(root, seed, n):
@@ -296,7 +339,7 @@ def local_change(root, seed, n):
             with open(tmp, "wb") as fh:
                 fh.write(message(rng, "loc%d-%d-%d" % (seed, i, time.time_ns() % 10**9)))
             os.rename(tmp, os.path.join(d, "new", name))
-        elif what < 0.85:
+        elif what < 0.75:
             f = rng.choice(files)
             base = os.path.basename(f).split(":2,")[0]
             fl = set(f.split(":2,", 1)[1]) if ":2," in f else set()
@@ -306,6 +349,8 @@ def local_change(root, seed, n):
                           os.path.join(d, "cur", base + ":2," + "".join(sorted(fl))))
             except FileNotFoundError:
                 pass
+        elif what < 0.87:
+            move(rng, root, d, rng.choice(files), dirs)
         else:
             try:
                 p = os.path.join(d, rng.choice(files))

@@ -20,6 +20,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "maildir.h"
+#include "source.h"
 #include "suites.h"
 #include "sync.h"
 #include "tutil.h"
@@ -51,6 +52,7 @@ static struct {
 	size_t break_fetch_after;  /* fail after handing over this many (0: never) */
 	int break_after_append;    /* the next APPEND arrives, its answer does not */
 	size_t appends;
+	size_t heads;              /* messages asked for by heads() */
 } fk;
 
 struct sync_remote {
@@ -85,6 +87,17 @@ static struct fmsg *fk_add(struct ffolder *f, const char *text, const char *flag
 	m->uid = f->uidnext++;
 	snprintf(m->flags, sizeof(m->flags), "%s", flags);
 	m->data = xasprintf("Subject: %s\r\n\r\nbody of %s\r\n", text, text);
+	return m;
+}
+
+/* A message with a Message-ID, as moves are told by it. */
+static struct fmsg *fk_add_id(struct ffolder *f, const char *text, const char *flags)
+{
+	struct fmsg *m = fk_add(f, text, flags);
+
+	free(m->data);
+	m->data = xasprintf("Message-ID: <%s@fake.test>\r\nSubject: %s\r\n\r\nbody of %s\r\n", text,
+			    text, text);
 	return m;
 }
 
@@ -287,6 +300,30 @@ static int f_append(struct sync_remote *r, const char *name, const char *data, s
 	return 0;
 }
 
+static int f_heads(struct sync_remote *r, const uint32_t *uids, size_t n,
+		   struct sync_rhead **out, size_t *n_out, struct err *err)
+{
+	size_t i, k = 0;
+
+	(void)r;
+	(void)err;
+	*out = xcalloc(n + 1, sizeof(**out));
+	for (i = 0; i < n; i++) {
+		struct fmsg *m = fk_msg(fk.sel, uids[i]);
+		char *id = m ? source_message_id(m->data, strlen(m->data)) : NULL;
+
+		if (!id)
+			continue;
+		(*out)[k].uid = m->uid;
+		(*out)[k].size = strlen(m->data);
+		(*out)[k++].msgid = id;
+	}
+	fk.heads += n;
+	*n_out = k;
+	return 0;
+}
+
+/* As Dovecot: UIDs no longer there are no error, nothing moves. */
 static int f_move(struct sync_remote *r, const uint32_t *uids, size_t n, const char *name,
 		  uint32_t *newuids, int *moved_out, struct err *err)
 {
@@ -297,8 +334,12 @@ static int f_move(struct sync_remote *r, const uint32_t *uids, size_t n, const c
 	(void)err;
 	*moved_out = 1;
 	for (i = 0; i < n; i++) {
-		struct fmsg *m = fk_msg(fk.sel, uids[i]), *t = &to->m[to->n++];
+		struct fmsg *m = fk_msg(fk.sel, uids[i]), *t;
 
+		newuids[i] = 0;
+		if (!m)
+			continue;
+		t = &to->m[to->n++];
 		t->uid = to->uidnext++;
 		memcpy(t->flags, m->flags, 8);
 		t->data = xstrdup(m->data);
@@ -306,6 +347,18 @@ static int f_move(struct sync_remote *r, const uint32_t *uids, size_t n, const c
 		fk_remove(fk.sel, uids[i]);
 	}
 	return 0;
+}
+
+/* Another client moves message uid of from to to (new UID there). */
+static struct fmsg *fk_move(struct ffolder *from, uint32_t uid, struct ffolder *to)
+{
+	struct fmsg *m = fk_msg(from, uid), *t = &to->m[to->n++];
+
+	t->uid = to->uidnext++;
+	memcpy(t->flags, m->flags, 8);
+	t->data = m->data;
+	*m = from->m[--from->n];
+	return t;
 }
 
 static void f_close(struct sync_remote *r)
@@ -323,6 +376,7 @@ static const struct sync_remote_ops fake = {
 	.store = f_store,
 	.expunge = f_expunge,
 	.append = f_append,
+	.heads = f_heads,
 	.move = f_move,
 	.close = f_close,
 };
@@ -698,6 +752,237 @@ static void test_move(void)
 	free(dst);
 }
 
+/* The local message whose body names text in folder, read into *data. */
+static struct maildir_entry *lget(const char *folder, const char *text, char **data,
+				  size_t *len)
+{
+	struct maildir_entry *e, *out = NULL;
+	struct err err = ERR_INIT;
+	size_t n;
+	long i;
+
+	e = llist(folder, &n);
+	i = lfind(e, n, folder, text);
+	if (i >= 0) {
+		char *d = ldir(folder), *p = xasprintf("%s/%s", d, e[i].path);
+
+		out = xcalloc(1, sizeof(*out));
+		*out = e[i];
+		memset(&e[i], 0, sizeof(e[i]));
+		CU_ASSERT_EQUAL(afile_read(p, 0, data, len, &err), 0);
+		free(p);
+		free(d);
+	}
+	maildir_entries_free(e, n);
+	return out;
+}
+
+/* A move as mutt makes it: the message written into folder to under a
+ * new name with flags, then the old file unlinked. */
+static void lmove_newname(const char *from, const char *text, const char *to,
+			  const char *flags, int copies)
+{
+	struct err err = ERR_INIT;
+	char *data = NULL, *src = ldir(from), *dst = ldir(to);
+	size_t len = 0;
+	struct maildir_entry *e = lget(from, text, &data, &len);
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	if (!maildir_is(dst))
+		CU_ASSERT_EQUAL_FATAL(maildir_create(dst, &err), 0);
+	for (i = 0; i < copies; i++)
+		CU_ASSERT_EQUAL(maildir_deliver(dst, data, len, flags, NULL, &err), 0);
+	CU_ASSERT_EQUAL(maildir_remove(src, e, &err), 0);
+	maildir_entry_release(e);
+	free(e);
+	free(data);
+	free(src);
+	free(dst);
+}
+
+/* A mail reader's move under a new name is a move on the server, its
+ * flags merged against the old base; copies that cannot be told apart,
+ * or a message without a Message-ID, stay an upload and a removal. */
+static void test_move_new_name(void)
+{
+	struct ffolder *in = fk_folder("INBOX", NULL), *ar = fk_folder("Archiv", "Archive");
+	struct maildir_entry *e;
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+	size_t n;
+
+	fk_add_id(in, "mv", "S");
+	fk_add_id(in, "twice", "");
+	fk_add(in, "no id", "");
+	fk_add_id(in, "stay", "");
+	CU_ASSERT_EQUAL_FATAL(sync_ok(), 0);
+	lmove_newname("INBOX", "body of mv", "Archive", "FS", 1);
+	snprintf(sfind(in, "body of mv")->flags, 8, "RS");
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.moved, 1);
+	CU_ASSERT_EQUAL(st.pushed + st.removed_remote + st.pulled + st.removed_local, 0);
+	CU_ASSERT_EQUAL(st.conflicts, 0);
+	CU_ASSERT_EQUAL(fk.appends, 0);
+	CU_ASSERT_EQUAL(in->n, 3);
+	CU_ASSERT_EQUAL_FATAL(ar->n, 1);
+	CU_ASSERT_STRING_EQUAL(ar->m[0].flags, "FRS");
+	e = llist("Archive", &n);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(e[0].flags, "FRS");
+	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.pushed + st.pulled + st.moved + st.flags_local + st.flags_remote, 0);
+	lmove_newname("INBOX", "body of twice", "Archive", "", 2);
+	lmove_newname("INBOX", "body of no id", "Archive", "", 1);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.moved, 0);
+	CU_ASSERT_EQUAL(st.pushed, 3);
+	CU_ASSERT_EQUAL(st.removed_remote, 2);
+	CU_ASSERT_EQUAL(in->n, 1);
+	CU_ASSERT_EQUAL(ar->n, 4);
+}
+
+/* Another client's move on the server is a rename here: the same file
+ * (inode), nothing downloaded, flags merged; two arrivals alike are
+ * downloaded as before. */
+static void test_server_move(void)
+{
+	struct ffolder *in = fk_folder("INBOX", NULL), *ar = fk_folder("Archiv", "Archive");
+	struct maildir_entry *e;
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+	char *data = NULL, *p, *d;
+	struct stat a, b;
+	size_t n, len;
+	uint32_t u;
+
+	fk_add_id(in, "mv", "S");
+	fk_add_id(in, "copied", "");
+	fk_add_id(in, "stay", "");
+	CU_ASSERT_EQUAL_FATAL(sync_ok(), 0);
+	CU_ASSERT_EQUAL(fk.heads, 0);
+	e = lget("INBOX", "body of mv", &data, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	d = ldir("INBOX");
+	p = xasprintf("%s/%s", d, e->path);
+	CU_ASSERT_EQUAL(stat(p, &a), 0);
+	CU_ASSERT_EQUAL(maildir_change_flags(d, e, "R", "", &err), 0);
+	free(p);
+	free(d);
+	maildir_entry_release(e);
+	free(e);
+	free(data);
+	snprintf(fk_move(in, sfind(in, "body of mv")->uid, ar)->flags, 8, "FS");
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.moved, 1);
+	CU_ASSERT_EQUAL(st.pulled + st.pushed + st.removed_local + st.removed_remote, 0);
+	CU_ASSERT_EQUAL(st.conflicts, 0);
+	CU_ASSERT_STRING_EQUAL(ar->m[0].flags, "FRS");
+	e = lget("Archive", "body of mv", &data, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_STRING_EQUAL(e->flags, "FRS");
+	d = ldir("Archive");
+	p = xasprintf("%s/%s", d, e->path);
+	CU_ASSERT_EQUAL(stat(p, &b), 0);
+	CU_ASSERT_EQUAL(a.st_ino, b.st_ino);
+	free(p);
+	free(d);
+	maildir_entry_release(e);
+	free(e);
+	free(data);
+	e = llist("INBOX", &n);
+	CU_ASSERT_EQUAL(n, 2);
+	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.pushed + st.pulled + st.moved + st.flags_local + st.flags_remote, 0);
+	/* Moved and copied there: two alike, no move. */
+	u = sfind(in, "body of copied")->uid;
+	fk_add_id(ar, "copied", "");
+	fk_move(in, u, ar);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.moved, 0);
+	CU_ASSERT_EQUAL(st.pulled, 2);
+	CU_ASSERT_EQUAL(st.removed_local, 1);
+	e = llist("Archive", &n);
+	CU_ASSERT_EQUAL(n, 3);
+	maildir_entries_free(e, n);
+}
+
+/* Both sides moved the same message (or a run was killed after renaming
+ * a message another client moved): one copy on each side. */
+static void test_both_moved(void)
+{
+	struct ffolder *in = fk_folder("INBOX", NULL), *ar = fk_folder("Archiv", "Archive");
+	struct maildir_entry *e;
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+	char *src = ldir("INBOX"), *dst = ldir("Archive");
+	size_t n;
+
+	fk_add_id(in, "mv", "S");
+	CU_ASSERT_EQUAL_FATAL(sync_ok(), 0);
+	CU_ASSERT_EQUAL_FATAL(maildir_create(dst, &err), 0);
+	e = llist("INBOX", &n);
+	CU_ASSERT_EQUAL(maildir_move(src, &e[0], dst, &err), 0);
+	maildir_entries_free(e, n);
+	fk_move(in, in->m[0].uid, ar);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.pushed + st.removed_local + st.removed_remote, 0);
+	CU_ASSERT_EQUAL(in->n, 0);
+	CU_ASSERT_EQUAL(ar->n, 1);
+	e = llist("Archive", &n);
+	CU_ASSERT_EQUAL(n, 1);
+	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.pushed + st.pulled + st.moved + st.flags_local + st.flags_remote, 0);
+	free(src);
+	free(dst);
+}
+
+/* Moves on either side are no removals for the mass-deletion guard. */
+static void test_moves_guard(void)
+{
+	struct ffolder *in = fk_folder("INBOX", NULL), *ar = fk_folder("Archiv", "Archive");
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+	char name[16];
+	size_t i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "m%zu", i);
+		fk_add_id(in, name, "");
+	}
+	CU_ASSERT_EQUAL_FATAL(sync_ok(), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "body of m%zu", i);
+		fk_move(in, sfind(in, name)->uid, ar);
+	}
+	for (i = 3; i < 6; i++) {
+		snprintf(name, sizeof(name), "body of m%zu", i);
+		lmove_newname("INBOX", name, "Archive", "S", 1);
+	}
+	CU_ASSERT_EQUAL(run_sync("sync_max_delete = 2\n", 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.guarded, 0);
+	CU_ASSERT_EQUAL(st.moved, 6);
+	CU_ASSERT_EQUAL(st.pulled + st.pushed + st.removed_local + st.removed_remote, 0);
+	CU_ASSERT_EQUAL(in->n, 0);
+	CU_ASSERT_EQUAL(ar->n, 6);
+}
+
+static void test_ident(void)
+{
+	const char *m = "Message-ID: <a@b.test>\nSubject: s\r\n\nbody\n";
+	uint64_t size;
+	char *id = sync_ident(m, strlen(m), &size);
+
+	CU_ASSERT_STRING_EQUAL(id, "a@b.test");
+	CU_ASSERT_EQUAL(size, strlen(m) + 3);
+	free(id);
+	CU_ASSERT_PTR_NULL(sync_ident("Subject: x\n\nbody\n", 17, &size));
+	CU_ASSERT_EQUAL(size, 20);
+}
+
 /* sent_upload = no: the provider files sent mail itself; new local Sent
  * messages stay local, flags still sync. */
 static void test_sent_upload(void)
@@ -770,4 +1055,9 @@ void suite_sync(void)
 	CU_add_test(s, "renumbered folder, lost state", test_renumbered);
 	CU_add_test(s, "a move between synced folders", test_move);
 	CU_add_test(s, "sent_upload = no", test_sent_upload);
+	CU_add_test(s, "size with CRLF and Message-ID", test_ident);
+	CU_add_test(s, "a move under a new name; ambiguous copies", test_move_new_name);
+	CU_add_test(s, "a move on the server; ambiguous arrivals", test_server_move);
+	CU_add_test(s, "the same move on both sides", test_both_moved);
+	CU_add_test(s, "moves pass the mass-deletion guard", test_moves_guard);
 }
