@@ -17,11 +17,8 @@
 #include "idxhint.h"
 #include "log.h"
 #include "path.h"
+#include "proc.h"
 #include "xalloc.h"
-
-#ifndef BINDIR
-#define BINDIR "/usr/local/bin"
-#endif
 
 char *idxhint_path(const char *root, const char *ext)
 {
@@ -41,107 +38,27 @@ char *idxhint_path(const char *root, const char *ext)
 
 /* ---- the writer's side ---- */
 
-/* dir/spool when it can be run. */
-static char *program_in(const char *dir, size_t len)
-{
-	char *p = xasprintf("%.*s/spool", (int)len, dir);
-
-	if (access(p, X_OK) == 0)
-		return p;
-	free(p);
-	return NULL;
-}
-
 /* spool beside the running program (an installed surel or spool, a
  * build tree's spool), else on $PATH (sendq-agent lives in libexec),
  * else in the bindir it was configured with (cron's short $PATH). */
-static char *spool_program(void)
-{
-	char self[4096], *p = NULL, *slash;
-	const char *path = getenv("PATH"), *end;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash)
-			p = program_in(self, (size_t)(slash - self));
-	}
-	while (!p && path && *path) {
-		end = strchr(path, ':');
-		if (!end)
-			end = path + strlen(path);
-		if (*path == '/')
-			p = program_in(path, (size_t)(end - path));
-		path = *end ? end + 1 : end;
-	}
-	return p ? p : program_in(BINDIR, strlen(BINDIR));
-}
-
-/* The started indexer, after the first fork: only async-signal-safe
- * calls until execv (the writer may have threads). */
-static void grandchild(const char *prog, char *const argv[], int lockfd)
-{
-	static const int sigs[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD };
-	struct sigaction dfl;
-	sigset_t none;
-	size_t i;
-	int fd, lk;
-
-	/* The middle process ends at once; the writer reaps it, and the
-	 * indexer, orphaned, belongs to init. */
-	if (fork() != 0)
-		_exit(0);
-	setsid();
-	/* Lowered before execv, so that loading spool does not compete
-	 * with the writer either. */
-	if (getpriority(PRIO_PROCESS, 0) < IDXHINT_NICE)
-		setpriority(PRIO_PROCESS, 0, IDXHINT_NICE);
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* The lock out of the way of 0-2 first (F_DUPFD drops O_CLOEXEC). */
-	lk = fcntl(lockfd, F_DUPFD, 10);
-	fd = open("/dev/null", O_RDWR);
-	if (lk < 0 || fd < 0)
-		_exit(127);
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	dup2(lk, IDXHINT_LOCK_FD);
-	/* Nothing else of the writer's (a folder's lock, a socket) may stay
-	 * open for as long as the indexer runs. */
-	if (close_range(IDXHINT_LOCK_FD + 1, ~0U, 0) < 0)
-		for (fd = IDXHINT_LOCK_FD + 1; fd < 65536; fd++)
-			close(fd);
-	execv(prog, argv);
-	_exit(127);
-}
-
 static void spawn(const char *account, int lockfd)
 {
+	static const struct proc_detach how = { .as_fd = IDXHINT_LOCK_FD, .nice = IDXHINT_NICE };
+	struct proc_detach o = how;
+	struct err err = ERR_INIT;
 	char fdarg[16];
-	char *prog = spool_program();
+	char *prog = proc_find("spool", 1, NULL);
 	char *argv[] = { (char *)"spool", (char *)"-A", (char *)account, (char *)"index",
 			 (char *)"--background", (char *)"--lock-fd", fdarg, NULL };
-	pid_t pid;
 
 	if (!prog) {
 		log_debug("search index of '%s' not refreshed: no spool program found", account);
 		return;
 	}
 	snprintf(fdarg, sizeof(fdarg), "%d", IDXHINT_LOCK_FD);
-	pid = fork();
-	if (pid == 0)
-		grandchild(prog, argv, lockfd);
-	if (pid < 0)
-		log_debug("search index of '%s' not refreshed: fork: %s", account, strerror(errno));
-	/* ECHILD: SIGCHLD ignored, the kernel reaped it. */
-	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		continue;
+	o.keep_fd = lockfd;
+	if (proc_detach(prog, argv, &o, &err) < 0)
+		log_debug("search index of '%s' not refreshed: %s", account, err.msg);
 	free(prog);
 }
 

@@ -55,6 +55,7 @@ lib_libsurel_a_SOURCES += lib/pgpmime.c lib/pgpmime.h lib/autocrypt.c lib/autocr
 lib_libsurel_a_SOURCES += lib/html.c lib/html.h
 
 # The search index kept current by the writers of mail: they start
-# `spool index --background`, found beside them, on $PATH or in bindir.
-lib_libsurel_a_SOURCES += lib/idxhint.c lib/idxhint.h
+# `spool index --background` (lib/proc), found beside them, on $PATH or in
+# bindir.
+lib_libsurel_a_SOURCES += lib/idxhint.c lib/idxhint.h lib/proc.c lib/proc.h
 lib_libsurel_a_CFLAGS += -DBINDIR='"$(bindir)"'

@@ -28,6 +28,7 @@
 #include "maildir.h"
 #include "msg.h"
 #include "path.h"
+#include "proc.h"
 #include "queue.h"
 #include "xalloc.h"
 
@@ -493,67 +494,25 @@ static const struct cfg_account *send_account(const struct compose *c,
 	return acct ? acct : c->acct;
 }
 
-/* The sendq next to the running program (an installed surel and sendq
- * share bindir), else "sendq" for a $PATH search. */
-static char *sendq_program(void)
-{
-	char self[4096], *dir, *p;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		dir = path_dirname(self);
-		p = path_join(dir, "sendq");
-		free(dir);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return xstrdup("sendq");
-}
-
-/* Start `sendq flush` after delay seconds in a detached grandchild (its own
- * session, stdio on /dev/null, reaped by init), so the UI neither waits
- * for it nor collects a zombie.  A failure only means the mail waits for
- * the daemon or the next flush, so nothing is reported. */
+/* Start `sendq flush` after delay seconds, detached, so the UI neither
+ * waits for it nor collects a zombie.  A failure only means the mail
+ * waits for the daemon or the next flush, so nothing is reported. */
 static void nudge_flush(long delay)
 {
-	char *prog;
-	pid_t pid;
-	long max;
-	int fd;
+	struct proc_detach o = { .keep_fd = -1 };
+	struct err err = ERR_INIT;
+	char *prog = proc_find("sendq", 1, NULL);
+	char *argv[] = { (char *)"sendq", (char *)"flush", NULL };
 
-	if (delay >= NUDGE_MAX_DELAY)
+	if (delay >= NUDGE_MAX_DELAY || !prog) {
+		free(prog);
 		return;
-	prog = sendq_program();
-	pid = fork();
-	if (pid == 0) {
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		/* Descriptors of the UI (a folder's lock among them) must not
-		 * stay held for the length of the sleep. */
-		max = sysconf(_SC_OPEN_MAX);
-		for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-			close(fd);
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-		/* One second past the due time: next_attempt is now + delay. */
-		if (delay > 0)
-			sleep((unsigned)delay + 1);
-		execlp(prog, "sendq", "flush", (char *)NULL);
-		_exit(127);
 	}
-	if (pid > 0) {
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
+	/* One second past the due time: next_attempt is now + delay.  The
+	 * UI's descriptors (a folder's lock among them) are not handed on,
+	 * so they are not held for the length of the wait. */
+	o.delay = delay > 0 ? (unsigned)delay + 1 : 0;
+	(void)proc_detach(prog, argv, &o, &err);
 	free(prog);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "proc.h"
 #include "xalloc.h"
 
 /* sendq-agent next to this program (a build tree, or an install that put
@@ -21,22 +22,8 @@ static void exec_agent(char **argv) __attribute__((noreturn));
 static void exec_agent(char **argv)
 {
 	struct err err = ERR_INIT;
-	char self[4096], *slash, *path;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *path = proc_find("sendq-agent", 0, PKGLIBEXECDIR);
 
-	path = NULL;
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			path = xasprintf("%s/sendq-agent", self);
-			if (access(path, X_OK) < 0) {
-				free(path);
-				path = NULL;
-			}
-		}
-	}
 	if (!path)
 		path = xasprintf("%s/sendq-agent", PKGLIBEXECDIR);
 	execv(path, argv);

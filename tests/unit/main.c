@@ -56,6 +56,7 @@ static const struct {
 	{ "search", suite_search },
 	{ "bodysearch", suite_bodysearch },
 	{ "idxhint", suite_idxhint },
+	{ "proc", suite_proc },
 	{ "weed", suite_weed },
 	{ "err", suite_err },
 	{ "fetch", suite_fetch },
