@@ -46,9 +46,14 @@ static void data_take(gpgme_data_t d, struct buf *out)
 	}
 }
 
-static int key_unusable(gpgme_key_t k)
+enum key_use { KEY_SIGN, KEY_ENCRYPT };
+
+/* Whether k can sign or encrypt, as use asks, and is not revoked,
+ * expired, disabled or invalid. */
+static int key_fits(gpgme_key_t k, enum key_use use)
 {
-	return k->revoked || k->expired || k->disabled || k->invalid;
+	return (use == KEY_SIGN ? k->can_sign : k->can_encrypt) && !k->revoked &&
+	       !k->expired && !k->disabled && !k->invalid;
 }
 
 /* Whether k has a user id (not revoked or invalid) for addr; with
@@ -66,41 +71,47 @@ static int key_has_addr(gpgme_key_t k, const char *addr, int min_valid)
 	return 0;
 }
 
+/* The first key GnuPG lists for addr that fits use and has a user id for
+ * addr: one of our secret keys to sign with, or a public key to encrypt
+ * to, whose user id GnuPG must hold valid.  NULL when none does; the
+ * caller unrefs it. */
+static gpgme_key_t key_for_addr(gpgme_ctx_t ctx, const char *addr, enum key_use use)
+{
+	char *pat = xasprintf("<%s>", addr);
+	gpgme_key_t k = NULL;
+	gpgme_error_t e = gpgme_op_keylist_start(ctx, pat, use == KEY_SIGN);
+
+	while (!e && !(e = gpgme_op_keylist_next(ctx, &k))) {
+		if (key_fits(k, use) && key_has_addr(k, addr, use == KEY_ENCRYPT))
+			break;
+		gpgme_key_unref(k);
+		k = NULL;
+	}
+	gpgme_op_keylist_end(ctx);
+	free(pat);
+	return k;
+}
+
 int pgpmime_signer(const char *fpr, const char *addr, char **fpr_out, struct err *err)
 {
 	gpgme_ctx_t ctx;
 	struct crypto *cr = ctx_new(&ctx, err);
 	gpgme_key_t k = NULL;
-	gpgme_error_t e;
-	char *pat;
 
 	*fpr_out = NULL;
 	if (!cr)
 		return -1;
 	if (fpr) {
-		e = gpgme_get_key(ctx, fpr, &k, 1);
-		if (e || !k) {
+		if (gpgme_get_key(ctx, fpr, &k, 1) || !k) {
 			crypto_free(cr);
 			return err_set(err, EX_DATAERR, "no secret key '%s' (pgp_key)", fpr);
 		}
-	} else {
-		pat = xasprintf("<%s>", addr);
-		e = gpgme_op_keylist_start(ctx, pat, 1);
-		while (!e && !(e = gpgme_op_keylist_next(ctx, &k))) {
-			if (k->can_sign && !key_unusable(k) && key_has_addr(k, addr, 0))
-				break;
-			gpgme_key_unref(k);
-			k = NULL;
-		}
-		gpgme_op_keylist_end(ctx);
-		free(pat);
-		if (!k) {
-			crypto_free(cr);
-			return err_set(err, EX_DATAERR,
-				       "no secret key of your own for '%s' (set pgp_key)", addr);
-		}
+	} else if (!(k = key_for_addr(ctx, addr, KEY_SIGN))) {
+		crypto_free(cr);
+		return err_set(err, EX_DATAERR, "no secret key of your own for '%s' (set pgp_key)",
+			       addr);
 	}
-	if (!k->can_sign || key_unusable(k)) {
+	if (!key_fits(k, KEY_SIGN)) {
 		err_set(err, EX_DATAERR, "key '%s' cannot sign (revoked, expired or disabled)",
 			k->fpr ? k->fpr : "?");
 		gpgme_key_unref(k);
@@ -117,27 +128,16 @@ int pgpmime_enc_key(const char *addr, const char *extra_fpr, char **fpr_out, str
 {
 	gpgme_ctx_t ctx;
 	struct crypto *cr = ctx_new(&ctx, err);
-	gpgme_key_t k = NULL;
-	gpgme_error_t e;
-	char *pat;
+	gpgme_key_t k;
 
 	*fpr_out = NULL;
 	if (!cr)
 		return -1;
-	pat = xasprintf("<%s>", addr);
-	e = gpgme_op_keylist_start(ctx, pat, 0);
-	while (!e && !(e = gpgme_op_keylist_next(ctx, &k))) {
-		if (k->can_encrypt && !key_unusable(k) && key_has_addr(k, addr, 1))
-			break;
-		gpgme_key_unref(k);
-		k = NULL;
-	}
-	gpgme_op_keylist_end(ctx);
-	free(pat);
+	k = key_for_addr(ctx, addr, KEY_ENCRYPT);
 	/* Autocrypt keys are trusted on first use (Autocrypt Level 1 2.1):
 	 * GnuPG's web of trust has no say over them. */
 	if (!k && extra_fpr && !gpgme_get_key(ctx, extra_fpr, &k, 0) && k &&
-	    (!k->can_encrypt || key_unusable(k))) {
+	    !key_fits(k, KEY_ENCRYPT)) {
 		gpgme_key_unref(k);
 		k = NULL;
 	}
