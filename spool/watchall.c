@@ -77,18 +77,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long env_seconds(const char *name, long dflt)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (!v || !*v)
-		return dflt;
-	n = strtol(v, &end, 10);
-	return *end == '\0' && n > 0 ? n : dflt;
-}
-
 /* ---- local folders ---- */
 
 static void split_list(const char *s, struct strv *v)
@@ -560,9 +548,7 @@ static int watcher_init(struct watcher *w, const struct cfg_account *a, struct e
 	w->a = a;
 	w->name = cfg_account_name(a);
 	w->delay = w->idle_delay = 1;
-	w->idle_secs = env_seconds("SPOOL_IDLE_SECONDS", WATCH_IDLE_SECONDS);
-	w->poll_secs = env_seconds("SPOOL_POLL_SECONDS",
-				   cfg_get_duration(a, "poll_interval", WATCH_POLL_SECONDS));
+	watch_intervals(a, &w->idle_secs, &w->poll_secs);
 	if (fetch_server_init(a, &w->sv, err) < 0)
 		return -1;
 	w->root = xstrdup(cfg_get(a, "maildir"));
