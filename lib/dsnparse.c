@@ -203,17 +203,6 @@ static void read_status(struct dsn_report *r, const char *p, size_t len)
 	}
 }
 
-/* The Message-ID of a returned message or header block. */
-static char *returned_id(const char *p, size_t len)
-{
-	struct msg *m = msg_parse(p, len, MSG_HEADERS_ONLY);
-	const char *id = m ? msg_message_id(m) : NULL;
-	char *r = id ? xstrdup(id) : NULL;
-
-	msg_free(m);
-	return r;
-}
-
 static struct dsn_report *read_standard(const struct msg *m)
 {
 	struct dsn_report *r = xcalloc(1, sizeof(*r));
@@ -237,7 +226,7 @@ static struct dsn_report *read_standard(const struct msg *m)
 					      strcmp(t, "message/global-headers") == 0)) {
 			buf_reset(&b);
 			msg_part_decode(p, &b);
-			r->message_id = returned_id(b.data ? b.data : "", b.len);
+			r->message_id = msg_message_id_of(b.data ? b.data : "", b.len);
 		}
 	}
 	buf_release(&b);
@@ -288,7 +277,7 @@ static struct dsn_report *read_qmail(const char *text, size_t len)
 	p = cut + sizeof(copy) - 1;
 	while (p < e && (*p == '\n' || *p == '\r'))
 		p++;
-	r->message_id = returned_id(p, (size_t)(e - p));
+	r->message_id = msg_message_id_of(p, (size_t)(e - p));
 	return r;
 }
 
@@ -449,7 +438,7 @@ static char *attached_id(const struct msg *m)
 		if (strcmp(t, "message/rfc822") == 0 || strcmp(t, "text/rfc822-headers") == 0) {
 			buf_reset(&b);
 			msg_part_decode(p, &b);
-			id = returned_id(b.data ? b.data : "", b.len);
+			id = msg_message_id_of(b.data ? b.data : "", b.len);
 		}
 	}
 	buf_release(&b);
@@ -488,7 +477,7 @@ static struct dsn_report *read_shape(const struct msg *m, const char *text, size
 		}
 		while (cp < e && (*cp == '\n' || *cp == '\r'))
 			cp++;
-		r->message_id = returned_id(cp, (size_t)(e - cp));
+		r->message_id = msg_message_id_of(cp, (size_t)(e - cp));
 	}
 	if (!r->message_id)
 		r->message_id = attached_id(m);

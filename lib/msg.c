@@ -843,6 +843,15 @@ const char *msg_message_id(const struct msg *m)
 	return m->message_id;
 }
 
+char *msg_message_id_of(const char *data, size_t len)
+{
+	struct msg *m = msg_parse(data, len, MSG_HEADERS_ONLY);
+	char *id = m && m->message_id ? xstrdup(m->message_id) : NULL;
+
+	msg_free(m);
+	return id;
+}
+
 int msg_date(const struct msg *m, time_t *out)
 {
 	const char *v = msg_header(m, "Date");

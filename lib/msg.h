@@ -50,6 +50,9 @@ char *msg_header_decoded(const struct msg *m, const char *name);
 const char *msg_subject(const struct msg *m);
 /* Message-ID without the angle brackets (NULL when absent or empty). */
 const char *msg_message_id(const struct msg *m);
+/* The same of the message (or header block) of len bytes at data, parsed
+ * for it alone; NULL when it has none.  Caller frees. */
+char *msg_message_id_of(const char *data, size_t len);
 /* Date as seconds since the epoch; returns 0, or -1 when the header is
  * absent or cannot be understood. */
 int msg_date(const struct msg *m, time_t *out);

@@ -271,12 +271,7 @@ int source_fail(const struct source_conf *conf, const struct source_guard *g,
 
 char *source_message_id(const char *data, size_t len)
 {
-	struct msg *m = msg_parse(data, len, MSG_HEADERS_ONLY);
-	const char *id = m ? msg_message_id(m) : NULL;
-	char *copy = id ? xstrdup(id) : NULL;
-
-	msg_free(m);
-	return copy;
+	return msg_message_id_of(data, len);
 }
 
 void source_digest(const void *p, size_t n, char out[17])

@@ -620,14 +620,19 @@ static void test_message_id_shapes(void)
 		char *text = xasprintf("Message-ID: %s\nSubject: x\n\nx\n", v[i].in);
 		struct msg *m = msg_parse(text, strlen(text), 0);
 		const char *got;
+		char *alone;
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 		got = msg_message_id(m);
+		alone = msg_message_id_of(text, strlen(text));
 		if (v[i].want) {
 			CU_ASSERT(got && strcmp(got, v[i].want) == 0);
+			CU_ASSERT(alone && strcmp(alone, v[i].want) == 0);
 		} else {
 			CU_ASSERT_PTR_NULL(got);
+			CU_ASSERT_PTR_NULL(alone);
 		}
+		free(alone);
 		msg_free(m);
 		free(text);
 	}
