@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <gpgme.h>
 
@@ -179,30 +176,6 @@ static void from_crlf(const char *p, size_t n, struct buf *out)
 			buf_putc(out, p[i]);
 }
 
-static unsigned long long random64(void)
-{
-	unsigned long long r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = ((unsigned long long)getpid() << 32) ^ (unsigned long long)clock() ^
-		    (unsigned long long)time(NULL);
-	return r;
-}
-
-/* A boundary found in none of the n pieces. */
-static void pick_boundary(struct buf *b, const struct buf *pieces, size_t n)
-{
-	size_t i;
-	int clash;
-
-	do {
-		buf_reset(b);
-		buf_printf(b, "=_surel_pgp_%016llx", random64());
-		for (clash = 0, i = 0; i < n && !clash; i++)
-			clash = memmem(pieces[i].data, pieces[i].len, b->data, b->len) != NULL;
-	} while (clash);
-}
-
 static int add_signer(gpgme_ctx_t ctx, const char *signer, struct err *err)
 {
 	gpgme_key_t k = NULL;
@@ -251,7 +224,7 @@ static int wrap_signed(gpgme_ctx_t ctx, const char *entity, size_t len, struct b
 	data_take(sig, &pieces[1]);
 	sig = NULL;
 	buf_append(&pieces[0], entity, len);
-	pick_boundary(&b, pieces, 2);
+	msg_new_boundary(&b, "=_surel_pgp_", pieces, 2);
 	buf_printf(out, "Content-Type: multipart/signed; micalg=%s;\n"
 			" protocol=\"application/pgp-signature\"; boundary=\"%s\"\n\n"
 			"This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\n"
@@ -328,7 +301,7 @@ static int wrap_encrypted(gpgme_ctx_t ctx, const char *entity, size_t len, int s
 	}
 	data_take(cipher, &armor);
 	cipher = NULL;
-	pick_boundary(&b, &armor, 1);
+	msg_new_boundary(&b, "=_surel_pgp_", &armor, 1);
 	buf_printf(out, "Content-Type: multipart/encrypted;\n"
 			" protocol=\"application/pgp-encrypted\"; boundary=\"%s\"\n\n"
 			"This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\n"
