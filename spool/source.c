@@ -287,7 +287,7 @@ void source_digest(const void *p, size_t n, char out[17])
 	snprintf(out, 17, "%016" PRIx64, h);
 }
 
-static double mono(void)
+double source_now(void)
 {
 	struct timespec ts;
 
@@ -299,14 +299,14 @@ void source_guard_init(struct source_guard *g, long timeout)
 {
 	memset(g, 0, sizeof(*g));
 	g->timeout = timeout > 0 ? timeout : 60;
-	g->window_start = mono();
+	g->window_start = source_now();
 }
 
 /* size bytes at data were received (received != 0) or sent on the socket
  * fd; data is NULL when they were sent. */
 static void guard_feed(struct source_guard *g, int fd, int received, const char *data, size_t size)
 {
-	double t = mono();
+	double t = source_now();
 	const char *p, *end;
 
 	if (!received) {
