@@ -42,21 +42,7 @@ fetch_case escape 77
 grep -q 'no such user' "$T/err" || fail "escape: the refusal is not quoted: $(cat "$T/err")"
 ok "escapes in server text are not passed to the terminal: $(cat "$T/err")"
 
-# A bounded drip after a successful first fetch leaves the state as it was:
-# the next good run fetches everything exactly once.
-rm -rf "$M"
-peer_start imap-peer.py --mode drip --max-time 40
-config
-bounded 30 "$SPOOL" fetch
-check_bounds "imap drip, then ok" "75 76" 20
-peer_start imap-peer.py --mode ok --max-time 40
-config
-bounded 30 "$SPOOL" fetch
-check_bounds "imap ok after drip" 0 20
-[ "$(visible "$M/INBOX")" -eq 3 ] || fail "after the drip: $(visible "$M/INBOX") messages, expected 3"
-bounded 30 "$SPOOL" fetch
-[ "$(visible "$M/INBOX")" -eq 3 ] || fail "second fetch duplicated messages"
-ok "after a failed fetch a good one gets every message exactly once"
+fetch_after_drip
 # A UID the server lists but never sends is neither lost nor removed: with
 # keep = no it stays on the server (not in UID STORE / EXPUNGE), the
 # state stops below it, and the next good run fetches it, once.

@@ -23,6 +23,8 @@
 #                               a fresh Maildir, one `spool fetch -v`
 #                               against PROTO-peer.py --mode MODE [ARGS];
 #                               check_bounds "PROTO MODE" CODES 20
+#   fetch_after_drip            a dripping server cut off, then a good
+#                               one: every message fetched exactly once
 command -v python3 > /dev/null || skip "python3 is needed for the peers"
 [ -x /usr/bin/time ] || skip "/usr/bin/time is needed (package time)"
 command -v timeout > /dev/null || skip "timeout (coreutils) is needed"
@@ -132,4 +134,22 @@ fetch_case() {
 	bounded 30 "$SPOOL" fetch -v
 	check_bounds "$fetch_proto $mode" "$codes" 20
 	peer_stop
+}
+
+# A bounded drip after a successful first fetch leaves the state as it was:
+# the next good run fetches everything exactly once.
+fetch_after_drip() {
+	rm -rf "$M"
+	peer_start "$fetch_proto-peer.py" --mode drip --max-time 40
+	config
+	bounded 30 "$SPOOL" fetch
+	check_bounds "$fetch_proto drip, then ok" "75 76" 20
+	peer_start "$fetch_proto-peer.py" --mode ok --max-time 40
+	config
+	bounded 30 "$SPOOL" fetch
+	check_bounds "$fetch_proto ok after drip" 0 20
+	[ "$(visible "$M/INBOX")" -eq 3 ] || fail "after the drip: $(visible "$M/INBOX") messages, expected 3"
+	bounded 30 "$SPOOL" fetch
+	[ "$(visible "$M/INBOX")" -eq 3 ] || fail "second fetch duplicated messages"
+	ok "after a failed fetch a good one gets every message exactly once"
 }

@@ -54,21 +54,7 @@ fetch_case escape 77
 grep -q 'no such user' "$T/err" || fail "escape: the refusal is not quoted: $(cat "$T/err")"
 ok "escapes in server text are not passed to the terminal: $(cat "$T/err")"
 
-# A bounded drip after a successful first fetch leaves the state as it was:
-# the next good run fetches everything exactly once.
-rm -rf "$M"
-peer_start pop3-peer.py --mode drip --max-time 40
-config
-bounded 30 "$SPOOL" fetch
-check_bounds "pop3 drip, then ok" "75 76" 20
-peer_start pop3-peer.py --mode ok --max-time 40
-config
-bounded 30 "$SPOOL" fetch
-check_bounds "pop3 ok after drip" 0 20
-[ "$(visible "$M/INBOX")" -eq 3 ] || fail "after the drip: $(visible "$M/INBOX") messages, expected 3"
-bounded 30 "$SPOOL" fetch
-[ "$(visible "$M/INBOX")" -eq 3 ] || fail "second fetch duplicated messages"
-ok "after a failed fetch a good one gets every message exactly once"
+fetch_after_drip
 
 # UIDL refused once, after runs that had it: a temporary failure, not a
 # second copy of the whole maildrop under stand-in names.
