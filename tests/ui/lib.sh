@@ -103,6 +103,21 @@ deliver_demo() {
 	done
 }
 
+# demo_config [LINES]: the configuration is the demo account alone
+# (demo@example.test, Maildir $T/Mail) with LINES after its keys (more of
+# its keys, or further sections).
+demo_config() {
+	mkdir -p "$XDG_CONFIG_HOME/surel"
+	printf '[account demo]\naddress = demo@example.test\nmaildir = %s\n%s' "$T/Mail" \
+		"${1:+$1
+}" > "$XDG_CONFIG_HOME/surel/config"
+}
+
+# count FOLDER: the messages in the account's Maildir folder $T/Mail/FOLDER.
+count() {
+	ls "$T/Mail/$1/cur" "$T/Mail/$1/new" 2> /dev/null | grep -c '^[0-9]'
+}
+
 # compose_setup [GENERAL [ACCOUNTS]]: what the tests that compose share:
 # a skip without python3 (they read the JSON listings), a configuration
 # whose send_delay leaves the flush to the test and whose editor is
