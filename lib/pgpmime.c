@@ -146,14 +146,6 @@ int pgpmime_enc_key(const char *addr, const char *extra_fpr, char **fpr_out, str
 	return *fpr_out ? 1 : 0;
 }
 
-/* Plaintext leaves memory with the buffer. */
-static void wipe(struct buf *b)
-{
-	if (b->data)
-		explicit_bzero(b->data, b->len);
-	buf_release(b);
-}
-
 /* LF line ends to CRLF (RFC 3156 5: signatures are made over the
  * canonical form). */
 static void to_crlf(const char *p, size_t n, struct buf *out)
@@ -241,7 +233,7 @@ static int wrap_signed(gpgme_ctx_t ctx, const char *entity, size_t len, struct b
 out:
 	gpgme_data_release(in);
 	gpgme_data_release(sig);
-	wipe(&canon);
+	buf_wipe(&canon);
 	buf_release(&pieces[0]);
 	buf_release(&pieces[1]);
 	buf_release(&b);
@@ -323,7 +315,7 @@ out:
 	free(kv);
 	gpgme_data_release(in);
 	gpgme_data_release(cipher);
-	wipe(&canon);
+	buf_wipe(&canon);
 	buf_release(&armor);
 	buf_release(&b);
 	return rc;

@@ -355,13 +355,6 @@ static int open_encrypted(const char **orig, size_t *len, struct buf *plain, str
 	return 1;
 }
 
-static void wipe(struct buf *b)
-{
-	if (b->data)
-		explicit_bzero(b->data, b->len);
-	buf_release(b);
-}
-
 /* The six fields of a draft, each value already formatted (NULL = empty). */
 static void put_head(struct buf *out, const char *const values[6])
 {
@@ -1391,7 +1384,7 @@ int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigne
 		c->orig_encrypted = 1;
 		compose_pgp_defaults(c);
 	}
-	wipe(&plain);
+	buf_wipe(&plain);
 	return rc;
 }
 
@@ -1412,7 +1405,7 @@ int compose_start_forward(struct compose *c, const char *orig, size_t len,
 		c->orig_encrypted = 1;
 		compose_pgp_defaults(c);
 	}
-	wipe(&plain);
+	buf_wipe(&plain);
 	return rc;
 }
 
@@ -1438,6 +1431,6 @@ int compose_start_draft(struct compose *c, const char *data, size_t len, struct 
 		pgp_from_field(c, m ? msg_header(m, COMPOSE_PGP_FIELD) : NULL);
 		msg_free(m);
 	}
-	wipe(&plain);
+	buf_wipe(&plain);
 	return rc;
 }
