@@ -48,12 +48,7 @@ peer_start() {
 	rm -f "$T/port"
 	python3 "$top_srcdir/tests/peer/$script" "$@" --port-file "$T/port" &
 	peer_pid=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the peer $script did not start"
-		sleep 0.1
-	done
+	wait_file "$T/port" "the peer $script did not start"
 	PORT=$(cat "$T/port")
 }
 

@@ -41,6 +41,18 @@ expect_one_line_error() {
 	grep -q "^$1: " "$T/err" || fail "stderr does not start with '$1: ': $(cat "$T/err")"
 }
 
+# wait_file FILE WHY: until FILE exists and is not empty (a port or PID
+# file a child writes when it is ready), at most 10 s; else the test
+# fails with WHY.
+wait_file() {
+	i=0
+	while [ ! -s "$1" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "$2"
+		sleep 0.1
+	done
+}
+
 skip() {
 	echo "SKIP: $*"
 	exit 77

@@ -61,8 +61,7 @@ start_peer() {
 	rm -f "$T/port"
 	python3 "$PEERS/$script" "$@" --port-file "$T/port" &
 	peer_pid=$!
-	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	wait_file "$T/port" "the peer $script did not start"
 	PORT=$(cat "$T/port")
 }
 

@@ -27,12 +27,7 @@ start_peer() {
 	python3 "$PEER" --mode "$@" --spool "$T/spool" --log "$T/peer.log" \
 		--port-file "$T/port" --max-time 60 &
 	peer_pid=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the SMTP peer did not start"
-		sleep 0.1
-	done
+	wait_file "$T/port" "the SMTP peer did not start"
 	PORT=$(cat "$T/port")
 }
 

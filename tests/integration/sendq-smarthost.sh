@@ -43,12 +43,7 @@ mkdir -p "$T/spool"
 python3 "$PEER" --mode plain-no-ir --auth 'ana:s3cret' --spool "$T/spool" --log "$T/peer.log" \
 	--port-file "$T/port" --max-time 60 &
 peer_pid=$!
-i=0
-while [ ! -s "$T/port" ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "the SMTP peer did not start"
-	sleep 0.1
-done
+wait_file "$T/port" "the SMTP peer did not start"
 config "smtp = smtp://127.0.0.1:$(cat "$T/port")
 tls = off
 helo = client.example.test

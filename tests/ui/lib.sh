@@ -34,12 +34,7 @@ RUN
 # surel_pid: the PID of the surel the last ui_start started (waits, bounded,
 # for the file).
 surel_pid() {
-	i=0
-	while [ ! -s "$T/surel.pid" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -s "$T/surel.pid" ] || fail "surel's PID file was never written"
+	wait_file "$T/surel.pid" "surel's PID file was never written"
 	cat "$T/surel.pid"
 }
 

@@ -140,19 +140,9 @@ mail_bob() {
 	keys "bob@example.test" Enter
 }
 
-# wait_editor [WHAT]: until the hanging editor wrote its file's path.
-wait_editor() {
-	i=0
-	while [ ! -s "$T/edpath" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -s "$T/edpath" ] || fail "the editor never started${1:-}"
-}
-
 : > "$T/hang"
 mail_bob
-wait_editor
+wait_file "$T/edpath" "the editor never started"
 p=$(cat "$T/edpath")
 [ "$(cat "$T/edmode")" = 700 ] || fail "the editor's directory is mode $(cat "$T/edmode"), not 700"
 case "$p" in "$TMPDIR"/surel-edit-*/*) ;; *) fail "the editor's file is not in a private directory under TMPDIR: $p" ;; esac
@@ -173,7 +163,7 @@ rm -f "$T/edpath" "$T/edpid"
 ui_start
 wait_for 'surel: INBOX'
 mail_bob
-wait_editor " (SIGHUP)"
+wait_file "$T/edpath" "the editor never started (SIGHUP)"
 p=$(cat "$T/edpath")
 kill -HUP "$(surel_pid)"
 wait_for '^SUREL-EXIT [0-9]+$' "surel ends on SIGHUP"
