@@ -2,8 +2,9 @@
 # and a bounded run of one client that records its exit status, its run
 # time and its peak memory.  Source it after lib.sh.
 #
-#   peer_start SCRIPT ARGS...   start tests/peer/SCRIPT on a free loopback
-#                               port ($PORT); stopped by peer_stop / on exit
+#   peer_start SCRIPT ARGS...   (lib.sh) start tests/peer/SCRIPT on a free
+#                               loopback port ($PORT); stopped by peer_stop
+#                               / on exit
 #   bounded LIMIT CMD...        run CMD with a hard limit of LIMIT seconds
 #                               (SIGKILL then); sets $rc, $secs, $rss_kb and
 #                               leaves stdout/stderr in $T/out, $T/err
@@ -36,29 +37,9 @@ command -v python3 > /dev/null || skip "python3 is needed for the peers"
 command -v timeout > /dev/null || skip "timeout (coreutils) is needed"
 # The bound every hostile case must stay under: 64 MB of resident memory.
 RSS_MAX_KB=65536
-peer_pid=""
 trap 'peer_stop; rm -rf "$T"' EXIT INT TERM
 # Peak RSS per case, reported at the end.
 : > "$T/rss.txt"
-
-peer_start() {
-	script=$1
-	shift
-	peer_stop
-	rm -f "$T/port"
-	python3 "$top_srcdir/tests/peer/$script" "$@" --port-file "$T/port" &
-	peer_pid=$!
-	wait_file "$T/port" "the peer $script did not start"
-	PORT=$(cat "$T/port")
-}
-
-peer_stop() {
-	if [ -n "$peer_pid" ]; then
-		kill "$peer_pid" 2> /dev/null || true
-		wait "$peer_pid" 2> /dev/null || true
-		peer_pid=""
-	fi
-}
 
 bounded() {
 	lim=$1

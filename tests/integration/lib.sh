@@ -53,6 +53,30 @@ wait_file() {
 	done
 }
 
+# peer_start SCRIPT ARGS...: the scripted peer tests/peer/SCRIPT ARGS (the
+# caller checks for python3) on a loopback port the kernel chose, $PORT
+# once it listens; one at a time: a running one is stopped first.
+# peer_stop stops it (call it from the test's EXIT trap too).
+peer_pid=""
+peer_start() {
+	script=$1
+	shift
+	peer_stop
+	rm -f "$T/port"
+	python3 "$top_srcdir/tests/peer/$script" "$@" --port-file "$T/port" &
+	peer_pid=$!
+	wait_file "$T/port" "the peer $script did not start"
+	PORT=$(cat "$T/port")
+}
+
+peer_stop() {
+	if [ -n "$peer_pid" ]; then
+		kill "$peer_pid" 2> /dev/null || true
+		wait "$peer_pid" 2> /dev/null || true
+		peer_pid=""
+	fi
+}
+
 skip() {
 	echo "SKIP: $*"
 	exit 77

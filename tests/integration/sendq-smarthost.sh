@@ -17,13 +17,11 @@
 . "$(dirname "$0")/postfix.sh"
 
 SENDQ="$top_builddir/sendq/sendq"
-PEER="$top_srcdir/tests/peer/smtp-peer.py"
 Q="$XDG_DATA_HOME/surel/queue"
 M="$T/Mail"
 command -v python3 > /dev/null || skip "python3 is needed"
 export SENDQ_SMTP_TIMEOUT=10
-peer_pid=""
-trap '[ -n "$peer_pid" ] && kill "$peer_pid" 2> /dev/null; postfix_stop; rm -rf "$T"' EXIT INT TERM
+trap 'peer_stop; postfix_stop; rm -rf "$T"' EXIT INT TERM
 
 nfiles() {
 	if [ -d "$1" ]; then ls "$1" | wc -l; else echo 0; fi
@@ -40,11 +38,9 @@ config() {
 
 # --- 1: the peer: two EHLOs with the helo name, PLAIN with initial response --
 mkdir -p "$T/spool"
-python3 "$PEER" --mode plain-no-ir --auth 'ana:s3cret' --spool "$T/spool" --log "$T/peer.log" \
-	--port-file "$T/port" --max-time 60 &
-peer_pid=$!
-wait_file "$T/port" "the SMTP peer did not start"
-config "smtp = smtp://127.0.0.1:$(cat "$T/port")
+peer_start smtp-peer.py --mode plain-no-ir --auth 'ana:s3cret' --spool "$T/spool" --log "$T/peer.log" \
+	--max-time 60
+config "smtp = smtp://127.0.0.1:$PORT
 tls = off
 helo = client.example.test
 user = ana
@@ -73,9 +69,7 @@ case $name in
 *) fail "default EHLO name is not fully qualified: '$name'" ;;
 esac
 ok "default EHLO name is fully qualified: $name"
-kill "$peer_pid" 2> /dev/null || true
-wait "$peer_pid" 2> /dev/null || true
-peer_pid=""
+peer_stop
 
 # --- 2: real Postfix -------------------------------------------------------
 if ! command -v postfix > /dev/null || [ "$(id -u)" -ne 0 ]; then
