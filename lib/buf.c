@@ -28,6 +28,13 @@ void buf_release(struct buf *b)
 	b->max = max;
 }
 
+void buf_wipe(struct buf *b)
+{
+	if (b->cap)
+		explicit_bzero(b->data, b->cap);
+	buf_release(b);
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;

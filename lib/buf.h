@@ -25,6 +25,9 @@ extern char buf_empty[];
 void buf_init(struct buf *b);
 /* Free the data and return b to the BUF_INIT state (max is kept). */
 void buf_release(struct buf *b);
+/* buf_release() after zeroing the whole allocation: for secrets and
+ * plaintext that must not stay in freed memory. */
+void buf_wipe(struct buf *b);
 /* Drop the contents but keep the allocation. */
 void buf_reset(struct buf *b);
 /* Make room for n more bytes. */

@@ -485,23 +485,39 @@ int crypto_verify_detached(struct crypto *c, const char *data, size_t len, const
 	return 0;
 }
 
-int crypto_verify_inline(struct crypto *c, const char *data, size_t len, const char *from_addr,
-			 struct buf *plain, struct crypto_sigs *sigs, struct err *err)
+enum op { OP_VERIFY, OP_DECRYPT_VERIFY };
+
+/* Run op over the len bytes at data, its output into a new *out and the
+ * signers' status lines into *su; *e gets GPGME's answer.  -1 (err set,
+ * nothing to release) when GPGME cannot hold the data. */
+static int run_op(struct crypto *c, enum op op, const char *data, size_t len,
+		  gpgme_data_t *out, struct status_uids *su, gpgme_error_t *e, struct err *err)
 {
-	gpgme_data_t d = NULL, out = NULL;
-	struct status_uids su;
-	gpgme_error_t e;
+	gpgme_data_t d = NULL;
 
 	if (data_mem(&d, data, len, err) < 0)
 		return -1;
-	if ((e = gpgme_data_new(&out))) {
+	if ((*e = gpgme_data_new(out))) {
 		gpgme_data_release(d);
-		return err_set(err, EX_OSERR, "gpgme data: %s", gpgme_strerror(e));
+		return err_set(err, EX_OSERR, "gpgme data: %s", gpgme_strerror(*e));
 	}
-	status_start(c, &su);
-	e = gpgme_op_verify(c->ctx, d, NULL, out);
+	status_start(c, su);
+	*e = op == OP_VERIFY ? gpgme_op_verify(c->ctx, d, NULL, *out) :
+			       gpgme_op_decrypt_verify(c->ctx, d, *out);
 	gpgme_set_status_cb(c->ctx, NULL, NULL);
 	gpgme_data_release(d);
+	return 0;
+}
+
+int crypto_verify_inline(struct crypto *c, const char *data, size_t len, const char *from_addr,
+			 struct buf *plain, struct crypto_sigs *sigs, struct err *err)
+{
+	gpgme_data_t out = NULL;
+	struct status_uids su;
+	gpgme_error_t e;
+
+	if (run_op(c, OP_VERIFY, data, len, &out, &su, &e, err) < 0)
+		return -1;
 	if (e) {
 		status_uids_release(&su);
 		gpgme_data_release(out);
@@ -528,21 +544,13 @@ static int decrypt_error(gpgme_error_t e, struct err *err)
 int crypto_decrypt(struct crypto *c, const char *data, size_t len, const char *from_addr,
 		   struct buf *plain, struct crypto_sigs *sigs, struct err *err)
 {
-	gpgme_data_t d = NULL, out = NULL;
+	gpgme_data_t out = NULL;
 	gpgme_decrypt_result_t dr;
 	struct status_uids su;
 	gpgme_error_t e;
 
-	if (data_mem(&d, data, len, err) < 0)
+	if (run_op(c, OP_DECRYPT_VERIFY, data, len, &out, &su, &e, err) < 0)
 		return -1;
-	if ((e = gpgme_data_new(&out))) {
-		gpgme_data_release(d);
-		return err_set(err, EX_OSERR, "gpgme data: %s", gpgme_strerror(e));
-	}
-	status_start(c, &su);
-	e = gpgme_op_decrypt_verify(c->ctx, d, out);
-	gpgme_set_status_cb(c->ctx, NULL, NULL);
-	gpgme_data_release(d);
 	dr = gpgme_op_decrypt_result(c->ctx);
 	if (!e && dr && dr->unsupported_algorithm)
 		e = gpgme_error(GPG_ERR_UNSUPPORTED_ALGORITHM);

@@ -154,6 +154,35 @@ static struct dsn_rcpt *add_rcpt(struct dsn_report *r)
 	return x;
 }
 
+/* The plain-text bounces list each recipient above its diagnostic lines:
+ * a recipient, final (taken), of r, the one before it (prev, may be NULL)
+ * given what diag gathered for it. */
+static struct dsn_rcpt *text_rcpt(struct dsn_report *r, struct dsn_rcpt *prev, struct buf *diag,
+				  char *final, enum dsn_action action, const char *status)
+{
+	struct dsn_rcpt *x;
+
+	if (prev)
+		prev->diagnostic = buf_detach(diag, NULL);
+	x = add_rcpt(r);
+	x->final = final;
+	x->original = xstrdup("");
+	x->action = action;
+	x->status = xstrdup(status);
+	return x;
+}
+
+/* One diagnostic line, p..e, trimmed, onto diag. */
+static void diag_line(struct buf *diag, const char *p, const char *e)
+{
+	char *t = trimmed(p, e);
+
+	if (t[0] && diag->len)
+		buf_putc(diag, ' ');
+	buf_puts(diag, t);
+	free(t);
+}
+
 /* The message/delivery-status body: the per-message group, then one group
  * per recipient, separated by empty lines. */
 static void read_status(struct dsn_report *r, const char *p, size_t len)
@@ -203,17 +232,6 @@ static void read_status(struct dsn_report *r, const char *p, size_t len)
 	}
 }
 
-/* The Message-ID of a returned message or header block. */
-static char *returned_id(const char *p, size_t len)
-{
-	struct msg *m = msg_parse(p, len, MSG_HEADERS_ONLY);
-	const char *id = m ? msg_message_id(m) : NULL;
-	char *r = id ? xstrdup(id) : NULL;
-
-	msg_free(m);
-	return r;
-}
-
 static struct dsn_report *read_standard(const struct msg *m)
 {
 	struct dsn_report *r = xcalloc(1, sizeof(*r));
@@ -237,7 +255,7 @@ static struct dsn_report *read_standard(const struct msg *m)
 					      strcmp(t, "message/global-headers") == 0)) {
 			buf_reset(&b);
 			msg_part_decode(p, &b);
-			r->message_id = returned_id(b.data ? b.data : "", b.len);
+			r->message_id = msg_message_id_of(b.data ? b.data : "", b.len);
 		}
 	}
 	buf_release(&b);
@@ -265,22 +283,11 @@ static struct dsn_report *read_qmail(const char *text, size_t len)
 		nl = memchr(p, '\n', (size_t)(cut - p));
 		if (!nl)
 			break;
-		if (p[0] == '<' && nl - p > 3 && nl[-1] == ':' && nl[-2] == '>') {
-			if (x)
-				x->diagnostic = buf_detach(&diag, NULL);
-			x = add_rcpt(r);
-			x->final = xstrndup(p + 1, (size_t)(nl - p - 3));
-			x->original = xstrdup("");
-			x->action = DSN_ACT_FAILED;
-			x->status = xstrdup("5.0.0");
-		} else if (x && nl > p) {
-			char *t = trimmed(p, nl);
-
-			if (diag.len)
-				buf_putc(&diag, ' ');
-			buf_puts(&diag, t);
-			free(t);
-		}
+		if (p[0] == '<' && nl - p > 3 && nl[-1] == ':' && nl[-2] == '>')
+			x = text_rcpt(r, x, &diag, xstrndup(p + 1, (size_t)(nl - p - 3)),
+				      DSN_ACT_FAILED, "5.0.0");
+		else if (x && nl > p)
+			diag_line(&diag, p, nl);
 	}
 	if (x)
 		x->diagnostic = buf_detach(&diag, NULL);
@@ -288,7 +295,7 @@ static struct dsn_report *read_qmail(const char *text, size_t len)
 	p = cut + sizeof(copy) - 1;
 	while (p < e && (*p == '\n' || *p == '\r'))
 		p++;
-	r->message_id = returned_id(p, (size_t)(e - p));
+	r->message_id = msg_message_id_of(p, (size_t)(e - p));
 	return r;
 }
 
@@ -413,22 +420,10 @@ static void read_list(struct dsn_report *r, const struct shape *sh, const char *
 		if (!nl)
 			nl = e;
 		a = list_addr(p, nl);
-		if (a) {
-			if (x)
-				x->diagnostic = buf_detach(&diag, NULL);
-			x = add_rcpt(r);
-			x->final = a;
-			x->original = xstrdup("");
-			x->action = sh->action;
-			x->status = xstrdup(sh->status);
-		} else if (x) {
-			char *t = trimmed(p, nl);
-
-			if (t[0] && diag.len)
-				buf_putc(&diag, ' ');
-			buf_puts(&diag, t);
-			free(t);
-		}
+		if (a)
+			x = text_rcpt(r, x, &diag, a, sh->action, sh->status);
+		else if (x)
+			diag_line(&diag, p, nl);
 	}
 	if (x)
 		x->diagnostic = buf_detach(&diag, NULL);
@@ -449,7 +444,7 @@ static char *attached_id(const struct msg *m)
 		if (strcmp(t, "message/rfc822") == 0 || strcmp(t, "text/rfc822-headers") == 0) {
 			buf_reset(&b);
 			msg_part_decode(p, &b);
-			id = returned_id(b.data ? b.data : "", b.len);
+			id = msg_message_id_of(b.data ? b.data : "", b.len);
 		}
 	}
 	buf_release(&b);
@@ -488,7 +483,7 @@ static struct dsn_report *read_shape(const struct msg *m, const char *text, size
 		}
 		while (cp < e && (*cp == '\n' || *cp == '\r'))
 			cp++;
-		r->message_id = returned_id(cp, (size_t)(e - cp));
+		r->message_id = msg_message_id_of(cp, (size_t)(e - cp));
 	}
 	if (!r->message_id)
 		r->message_id = attached_id(m);

@@ -17,7 +17,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "ascii.h"
@@ -841,6 +843,38 @@ const char *msg_subject(const struct msg *m)
 const char *msg_message_id(const struct msg *m)
 {
 	return m->message_id;
+}
+
+char *msg_message_id_of(const char *data, size_t len)
+{
+	struct msg *m = msg_parse(data, len, MSG_HEADERS_ONLY);
+	char *id = m && m->message_id ? xstrdup(m->message_id) : NULL;
+
+	msg_free(m);
+	return id;
+}
+
+static unsigned long long random64(void)
+{
+	unsigned long long r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = ((unsigned long long)getpid() << 32) ^ (unsigned long long)clock() ^
+		    (unsigned long long)time(NULL);
+	return r;
+}
+
+void msg_new_boundary(struct buf *b, const char *prefix, const struct buf *pieces, size_t n)
+{
+	size_t i;
+	int clash;
+
+	do {
+		buf_reset(b);
+		buf_printf(b, "%s%016llx%08llx", prefix, random64(), random64() & 0xffffffffULL);
+		for (clash = 0, i = 0; i < n && !clash; i++)
+			clash = memmem(pieces[i].data, pieces[i].len, b->data, b->len) != NULL;
+	} while (clash);
 }
 
 int msg_date(const struct msg *m, time_t *out)

@@ -50,6 +50,13 @@ char *msg_header_decoded(const struct msg *m, const char *name);
 const char *msg_subject(const struct msg *m);
 /* Message-ID without the angle brackets (NULL when absent or empty). */
 const char *msg_message_id(const struct msg *m);
+/* The same of the message (or header block) of len bytes at data, parsed
+ * for it alone; NULL when it has none.  Caller frees. */
+char *msg_message_id_of(const char *data, size_t len);
+
+/* For writing MIME: into b (reset first) prefix and 24 random hex digits,
+ * a boundary that none of the n pieces holds (RFC 2046 5.1.1). */
+void msg_new_boundary(struct buf *b, const char *prefix, const struct buf *pieces, size_t n);
 /* Date as seconds since the epoch; returns 0, or -1 when the header is
  * absent or cannot be understood. */
 int msg_date(const struct msg *m, time_t *out);

@@ -247,13 +247,6 @@ static int form_client(const struct oauth2 *o, struct buf *form, struct err *err
 	return 0;
 }
 
-static void buf_wipe(struct buf *b)
-{
-	if (b->data)
-		explicit_bzero(b->data, b->cap);
-	buf_release(b);
-}
-
 /* POST form to url and read the reply as a token response; form and the
  * reply are wiped. */
 static int post_tokens(const struct oauth2 *o, const char *url, struct buf *form,

@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <gpgme.h>
 
@@ -46,9 +43,14 @@ static void data_take(gpgme_data_t d, struct buf *out)
 	}
 }
 
-static int key_unusable(gpgme_key_t k)
+enum key_use { KEY_SIGN, KEY_ENCRYPT };
+
+/* Whether k can sign or encrypt, as use asks, and is not revoked,
+ * expired, disabled or invalid. */
+static int key_fits(gpgme_key_t k, enum key_use use)
 {
-	return k->revoked || k->expired || k->disabled || k->invalid;
+	return (use == KEY_SIGN ? k->can_sign : k->can_encrypt) && !k->revoked &&
+	       !k->expired && !k->disabled && !k->invalid;
 }
 
 /* Whether k has a user id (not revoked or invalid) for addr; with
@@ -66,41 +68,47 @@ static int key_has_addr(gpgme_key_t k, const char *addr, int min_valid)
 	return 0;
 }
 
+/* The first key GnuPG lists for addr that fits use and has a user id for
+ * addr: one of our secret keys to sign with, or a public key to encrypt
+ * to, whose user id GnuPG must hold valid.  NULL when none does; the
+ * caller unrefs it. */
+static gpgme_key_t key_for_addr(gpgme_ctx_t ctx, const char *addr, enum key_use use)
+{
+	char *pat = xasprintf("<%s>", addr);
+	gpgme_key_t k = NULL;
+	gpgme_error_t e = gpgme_op_keylist_start(ctx, pat, use == KEY_SIGN);
+
+	while (!e && !(e = gpgme_op_keylist_next(ctx, &k))) {
+		if (key_fits(k, use) && key_has_addr(k, addr, use == KEY_ENCRYPT))
+			break;
+		gpgme_key_unref(k);
+		k = NULL;
+	}
+	gpgme_op_keylist_end(ctx);
+	free(pat);
+	return k;
+}
+
 int pgpmime_signer(const char *fpr, const char *addr, char **fpr_out, struct err *err)
 {
 	gpgme_ctx_t ctx;
 	struct crypto *cr = ctx_new(&ctx, err);
 	gpgme_key_t k = NULL;
-	gpgme_error_t e;
-	char *pat;
 
 	*fpr_out = NULL;
 	if (!cr)
 		return -1;
 	if (fpr) {
-		e = gpgme_get_key(ctx, fpr, &k, 1);
-		if (e || !k) {
+		if (gpgme_get_key(ctx, fpr, &k, 1) || !k) {
 			crypto_free(cr);
 			return err_set(err, EX_DATAERR, "no secret key '%s' (pgp_key)", fpr);
 		}
-	} else {
-		pat = xasprintf("<%s>", addr);
-		e = gpgme_op_keylist_start(ctx, pat, 1);
-		while (!e && !(e = gpgme_op_keylist_next(ctx, &k))) {
-			if (k->can_sign && !key_unusable(k) && key_has_addr(k, addr, 0))
-				break;
-			gpgme_key_unref(k);
-			k = NULL;
-		}
-		gpgme_op_keylist_end(ctx);
-		free(pat);
-		if (!k) {
-			crypto_free(cr);
-			return err_set(err, EX_DATAERR,
-				       "no secret key of your own for '%s' (set pgp_key)", addr);
-		}
+	} else if (!(k = key_for_addr(ctx, addr, KEY_SIGN))) {
+		crypto_free(cr);
+		return err_set(err, EX_DATAERR, "no secret key of your own for '%s' (set pgp_key)",
+			       addr);
 	}
-	if (!k->can_sign || key_unusable(k)) {
+	if (!key_fits(k, KEY_SIGN)) {
 		err_set(err, EX_DATAERR, "key '%s' cannot sign (revoked, expired or disabled)",
 			k->fpr ? k->fpr : "?");
 		gpgme_key_unref(k);
@@ -117,27 +125,16 @@ int pgpmime_enc_key(const char *addr, const char *extra_fpr, char **fpr_out, str
 {
 	gpgme_ctx_t ctx;
 	struct crypto *cr = ctx_new(&ctx, err);
-	gpgme_key_t k = NULL;
-	gpgme_error_t e;
-	char *pat;
+	gpgme_key_t k;
 
 	*fpr_out = NULL;
 	if (!cr)
 		return -1;
-	pat = xasprintf("<%s>", addr);
-	e = gpgme_op_keylist_start(ctx, pat, 0);
-	while (!e && !(e = gpgme_op_keylist_next(ctx, &k))) {
-		if (k->can_encrypt && !key_unusable(k) && key_has_addr(k, addr, 1))
-			break;
-		gpgme_key_unref(k);
-		k = NULL;
-	}
-	gpgme_op_keylist_end(ctx);
-	free(pat);
+	k = key_for_addr(ctx, addr, KEY_ENCRYPT);
 	/* Autocrypt keys are trusted on first use (Autocrypt Level 1 2.1):
 	 * GnuPG's web of trust has no say over them. */
 	if (!k && extra_fpr && !gpgme_get_key(ctx, extra_fpr, &k, 0) && k &&
-	    (!k->can_encrypt || key_unusable(k))) {
+	    !key_fits(k, KEY_ENCRYPT)) {
 		gpgme_key_unref(k);
 		k = NULL;
 	}
@@ -147,14 +144,6 @@ int pgpmime_enc_key(const char *addr, const char *extra_fpr, char **fpr_out, str
 	}
 	crypto_free(cr);
 	return *fpr_out ? 1 : 0;
-}
-
-/* Plaintext leaves memory with the buffer. */
-static void wipe(struct buf *b)
-{
-	if (b->data)
-		explicit_bzero(b->data, b->len);
-	buf_release(b);
 }
 
 /* LF line ends to CRLF (RFC 3156 5: signatures are made over the
@@ -177,30 +166,6 @@ static void from_crlf(const char *p, size_t n, struct buf *out)
 	for (i = 0; i < n; i++)
 		if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
 			buf_putc(out, p[i]);
-}
-
-static unsigned long long random64(void)
-{
-	unsigned long long r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = ((unsigned long long)getpid() << 32) ^ (unsigned long long)clock() ^
-		    (unsigned long long)time(NULL);
-	return r;
-}
-
-/* A boundary found in none of the n pieces. */
-static void pick_boundary(struct buf *b, const struct buf *pieces, size_t n)
-{
-	size_t i;
-	int clash;
-
-	do {
-		buf_reset(b);
-		buf_printf(b, "=_surel_pgp_%016llx", random64());
-		for (clash = 0, i = 0; i < n && !clash; i++)
-			clash = memmem(pieces[i].data, pieces[i].len, b->data, b->len) != NULL;
-	} while (clash);
 }
 
 static int add_signer(gpgme_ctx_t ctx, const char *signer, struct err *err)
@@ -251,7 +216,7 @@ static int wrap_signed(gpgme_ctx_t ctx, const char *entity, size_t len, struct b
 	data_take(sig, &pieces[1]);
 	sig = NULL;
 	buf_append(&pieces[0], entity, len);
-	pick_boundary(&b, pieces, 2);
+	msg_new_boundary(&b, "=_surel_pgp_", pieces, 2);
 	buf_printf(out, "Content-Type: multipart/signed; micalg=%s;\n"
 			" protocol=\"application/pgp-signature\"; boundary=\"%s\"\n\n"
 			"This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\n"
@@ -268,7 +233,7 @@ static int wrap_signed(gpgme_ctx_t ctx, const char *entity, size_t len, struct b
 out:
 	gpgme_data_release(in);
 	gpgme_data_release(sig);
-	wipe(&canon);
+	buf_wipe(&canon);
 	buf_release(&pieces[0]);
 	buf_release(&pieces[1]);
 	buf_release(&b);
@@ -328,7 +293,7 @@ static int wrap_encrypted(gpgme_ctx_t ctx, const char *entity, size_t len, int s
 	}
 	data_take(cipher, &armor);
 	cipher = NULL;
-	pick_boundary(&b, &armor, 1);
+	msg_new_boundary(&b, "=_surel_pgp_", &armor, 1);
 	buf_printf(out, "Content-Type: multipart/encrypted;\n"
 			" protocol=\"application/pgp-encrypted\"; boundary=\"%s\"\n\n"
 			"This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\n"
@@ -350,7 +315,7 @@ out:
 	free(kv);
 	gpgme_data_release(in);
 	gpgme_data_release(cipher);
-	wipe(&canon);
+	buf_wipe(&canon);
 	buf_release(&armor);
 	buf_release(&b);
 	return rc;

@@ -4,6 +4,7 @@
 
 #include "ascii.h"
 #include "summary.h"
+#include "xalloc.h"
 
 /* No string: the field stays NULL. */
 #define NONE ((size_t)-1)
@@ -193,6 +194,27 @@ static size_t id_list(const char *v, struct buf *out)
 		buf_putc(out, i ? ' ' : '\0');
 	}
 	return end;
+}
+
+/* What read (first_id or id_list) finds in v, as a string of its own. */
+static char *ids_alone(const char *v, size_t (*read)(const char *, struct buf *))
+{
+	struct buf b = BUF_INIT;
+	size_t off = read(v, &b);
+	char *s = off == NONE ? NULL : xstrdup(b.data + off);
+
+	buf_release(&b);
+	return s;
+}
+
+char *summary_first_id(const char *v)
+{
+	return ids_alone(v, first_id);
+}
+
+char *summary_id_list(const char *v)
+{
+	return ids_alone(v, id_list);
 }
 
 /* The mailboxes of header h: with name_off, offsets of the first one's

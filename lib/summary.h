@@ -52,6 +52,13 @@ struct summary {
  * the strings that are not m's own. */
 void summary_read(const struct msg *m, struct buf *scratch, struct summary *out);
 
+/* The ids of an In-Reply-To or References value v (NULL allowed), read as
+ * summary_read() reads them, without their <>: the first one, or all of
+ * them space-separated as References is kept.  NULL when v has none.
+ * Caller frees. */
+char *summary_first_id(const char *v);
+char *summary_id_list(const char *v);
+
 /* The address of the first mailto: URI of a List-Post value (RFC 2369
  * 3.4: "<mailto:list@host?subject=x>", several URIs comma-separated),
  * appended to out without its parameters: 1.  0 when there is none, -1

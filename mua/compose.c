@@ -30,6 +30,7 @@
 #include "path.h"
 #include "proc.h"
 #include "queue.h"
+#include "summary.h"
 #include "xalloc.h"
 
 /* A send_delay this long or longer is left to `sendq daemon` or cron:
@@ -658,14 +659,6 @@ static void put_with_bcc(const struct queue_env *e, const struct msg *m, const c
 	buf_append(out, body, len);
 }
 
-/* The first message id of In-Reply-To without its angle brackets, or NULL. */
-static char *first_id(const char *v)
-{
-	const char *lt = v ? strchr(v, '<') : NULL, *gt = lt ? strchr(lt, '>') : NULL;
-
-	return gt && gt > lt + 1 ? xstrndup(lt + 1, (size_t)(gt - lt - 1)) : NULL;
-}
-
 int compose_unsend(const struct cfg *cfg, struct queue *q, const char *id, char **path_out,
 		   char **in_reply_to_out, struct err *err)
 {
@@ -707,7 +700,7 @@ int compose_unsend(const struct cfg *cfg, struct queue *q, const char *id, char 
 	}
 	idxhint_note(acct);
 	if (in_reply_to_out)
-		*in_reply_to_out = first_id(msg_header(m, "In-Reply-To"));
+		*in_reply_to_out = summary_first_id(msg_header(m, "In-Reply-To"));
 	if (path_out) {
 		*path_out = path;
 		path = NULL;

@@ -355,13 +355,6 @@ static int open_encrypted(const char **orig, size_t *len, struct buf *plain, str
 	return 1;
 }
 
-static void wipe(struct buf *b)
-{
-	if (b->data)
-		explicit_bzero(b->data, b->len);
-	buf_release(b);
-}
-
 /* The six fields of a draft, each value already formatted (NULL = empty). */
 static void put_head(struct buf *out, const char *const values[6])
 {
@@ -490,23 +483,26 @@ static int id_ok(const char *p, size_t n)
 	return 1;
 }
 
-/* The "<id>" tokens of a References or In-Reply-To value, in order; up to
- * max of them when max > 0.  Junk between ids (comments, phrases) is
- * skipped. */
-static size_t ids_of(const char *v, char ***ids, size_t n, size_t max)
+/* The ids of a References or In-Reply-To value as lib/summary reads them
+ * (with max 1, the first, as In-Reply-To is read), in order, as "<id>"
+ * tokens fit to write into a header; up to max of them when max > 0. */
+static size_t ids_of(const char *v, char ***ids, size_t max)
 {
-	const char *p = v, *lt, *gt;
+	char *list = max == 1 ? summary_first_id(v) : summary_id_list(v), *id;
+	const char *p;
+	size_t n = 0, len;
 
-	while (v && (lt = strchr(p, '<')) != NULL && (max == 0 || n < max)) {
-		gt = strchr(lt, '>');
-		if (!gt)
-			break;
-		if (id_ok(lt, (size_t)(gt - lt + 1))) {
-			*ids = xreallocarray(*ids, n + 1, sizeof(**ids));
-			(*ids)[n++] = xstrndup(lt, (size_t)(gt - lt + 1));
+	for (p = list; p && *p && (max == 0 || n < max); p += len + (p[len] == ' ')) {
+		len = strcspn(p, " ");
+		id = xasprintf("<%.*s>", (int)len, p);
+		if (!id_ok(id, strlen(id))) {
+			free(id);
+			continue;
 		}
-		p = gt + 1;
+		*ids = xreallocarray(*ids, n + 1, sizeof(**ids));
+		(*ids)[n++] = id;
 	}
+	free(list);
 	return n;
 }
 
@@ -525,11 +521,11 @@ static void set_reply_ids(struct compose *c, const struct msg *m)
 			own = NULL;
 		}
 	}
-	n = ids_of(msg_header(m, "References"), &ids, 0, 0);
+	n = ids_of(msg_header(m, "References"), &ids, 0);
 	/* Without References, the parent's In-Reply-To stands in when it
 	 * holds exactly one id (with several, which is the parent's parent
 	 * cannot be told). */
-	if (n == 0 && (n = ids_of(msg_header(m, "In-Reply-To"), &ids, 0, 2)) != 1) {
+	if (n == 0 && (n = ids_of(msg_header(m, "In-Reply-To"), &ids, 2)) != 1) {
 		while (n > 0)
 			free(ids[--n]);
 	}
@@ -674,7 +670,7 @@ void compose_start_filled(struct compose *c, const char *to, const char *cc, con
 	}
 	buf_putc(&t, '\n');
 	put_signature(c, &t);
-	if (in_reply_to && ids_of(in_reply_to, &ids, 0, 1) == 1) {
+	if (in_reply_to && ids_of(in_reply_to, &ids, 1) == 1) {
 		c->in_reply_to = ids[0];
 		c->references = xstrdup(ids[0]);
 	}
@@ -995,13 +991,13 @@ static int start_draft(struct compose *c, const char *data, size_t len, struct e
 	if (s) {
 		char **ids = NULL;
 
-		if (ids_of(s, &ids, 0, 1) == 1)
+		if (ids_of(s, &ids, 1) == 1)
 			c->in_reply_to = ids[0];
 		free(ids);
 	}
 	if ((s = msg_header(m, "References")) != NULL) {
 		char **ids = NULL;
-		size_t n = ids_of(s, &ids, 0, 0);
+		size_t n = ids_of(s, &ids, 0);
 
 		for (i = 0; i < n; i++) {
 			if (i > 0)
@@ -1388,7 +1384,7 @@ int compose_start_reply(struct compose *c, const char *orig, size_t len, unsigne
 		c->orig_encrypted = 1;
 		compose_pgp_defaults(c);
 	}
-	wipe(&plain);
+	buf_wipe(&plain);
 	return rc;
 }
 
@@ -1409,7 +1405,7 @@ int compose_start_forward(struct compose *c, const char *orig, size_t len,
 		c->orig_encrypted = 1;
 		compose_pgp_defaults(c);
 	}
-	wipe(&plain);
+	buf_wipe(&plain);
 	return rc;
 }
 
@@ -1435,6 +1431,6 @@ int compose_start_draft(struct compose *c, const char *data, size_t len, struct 
 		pgp_from_field(c, m ? msg_header(m, COMPOSE_PGP_FIELD) : NULL);
 		msg_free(m);
 	}
-	wipe(&plain);
+	buf_wipe(&plain);
 	return rc;
 }

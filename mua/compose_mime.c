@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "autocrypt.h"
@@ -20,6 +18,7 @@
 #include "date.h"
 #include "enqueue.h"
 #include "flowed.h"
+#include "msg.h"
 #include "pgpmime.h"
 #include "strv.h"
 #include "xalloc.h"
@@ -103,16 +102,6 @@ static void put_addr_field(struct buf *out, const char *name, const struct addr_
 	}
 	put_field(out, name, val.data);
 	buf_release(&val);
-}
-
-static unsigned long long random64(void)
-{
-	unsigned long long r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = ((unsigned long long)getpid() << 32) ^ (unsigned long long)clock() ^
-		    (unsigned long long)time(NULL);
-	return r;
 }
 
 /* --- addresses ------------------------------------------------------------ */
@@ -389,7 +378,6 @@ static void put_entity(struct buf *out, const struct compose *c, const char *ct_
 	struct buf text = BUF_INIT, *parts, boundary = BUF_INIT;
 	const char *type;
 	size_t i, nparts;
-	int clash;
 
 	draft_text(c, &text, &type);
 	if (c->natt == 0) {
@@ -406,14 +394,7 @@ static void put_entity(struct buf *out, const struct compose *c, const char *ct_
 		put_attachment(&parts[i + 1], &c->att[i], strict);
 	/* Base64 and quoted-printable never contain "=_", but 7bit text
 	 * and an attached message may contain anything. */
-	do {
-		buf_reset(&boundary);
-		buf_printf(&boundary, "--=_surel_%016llx%08llx", random64(),
-			   random64() & 0xffffffffULL);
-		for (clash = 0, i = 0; i < nparts && !clash; i++)
-			clash = memmem(parts[i].data, parts[i].len, boundary.data,
-				       boundary.len) != NULL;
-	} while (clash);
+	msg_new_boundary(&boundary, "--=_surel_", parts, nparts);
 	buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\"%s\n%s\n",
 		   boundary.data + 2, ct_param, hdrs);
 	for (i = 0; i < nparts; i++) {

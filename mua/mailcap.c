@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "mailcap.h"
 #include "path.h"
 #include "xalloc.h"
@@ -458,22 +459,6 @@ static void live_drop(const char *path)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	size_t done = 0;
-	ssize_t w;
-
-	while (done < len) {
-		w = write(fd, p + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		done += (size_t)w;
-	}
-	return 0;
-}
-
 int mailcap_tempfile(const struct mailcap_entry *e, const char *type, const void *data,
 		     size_t len, char **path_out, struct err *err)
 {
@@ -510,7 +495,8 @@ int mailcap_tempfile(const struct mailcap_entry *e, const char *type, const void
 	}
 	free(dir);
 	live_add(path);
-	if (write_all(fd, data, len) < 0 || close(fd) < 0) {
+	/* The message names the file, whichever of the two failed. */
+	if (afile_write_all(fd, data, len, err) < 0 || close(fd) < 0) {
 		err_sys(err, EX_IOERR, "cannot write '%s'", path);
 		mailcap_tempfile_remove(path);
 		free(path);

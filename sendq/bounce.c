@@ -245,31 +245,6 @@ static void put_headers(struct buf *out, const char *body, size_t len)
 		buf_putc(out, '\n');
 }
 
-void bounce_make(const struct queue_env *e, const char *body, size_t len, const char *host,
-		 time_t now, int expired, struct buf *out)
-{
-	const char *id = queue_env_id(e) ? queue_env_id(e) : "unknown";
-	char boundary[128];
-	size_t i, open = 0;
-
-	for (i = 0; i < queue_env_rcpt_count(e); i++)
-		open += is_open(e, i);
-	snprintf(boundary, sizeof(boundary), "%s/%lld/%s", id, (long long)now, host);
-	put_head(out, e, id, host, boundary, now, 0);
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
-	put_notice(out, e, id, host, expired, open);
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
-	put_status(out, e, id, host, expired, 0);
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
-	put_headers(out, body, len);
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
-	buf_puts(out, "--\n");
-}
-
 /* Part 1 of the delay warning, for people. */
 static void put_delay_notice(struct buf *out, const struct queue_env *e, const char *id,
 			     const char *host, time_t now)
@@ -285,24 +260,46 @@ static void put_delay_notice(struct buf *out, const struct queue_env *e, const c
 	put_open_rcpts(out, e);
 }
 
-void bounce_make_delay(const struct queue_env *e, const char *body, size_t len,
-		       const char *host, time_t now, struct buf *out)
+static void put_delim(struct buf *out, const char *boundary)
+{
+	buf_puts(out, "\n--");
+	put_ascii(out, boundary);
+}
+
+/* The whole report: the failure notice, or with delay the delay warning. */
+static void put_report(struct buf *out, const struct queue_env *e, const char *body, size_t len,
+		       const char *host, time_t now, int expired, int delay)
 {
 	const char *id = queue_env_id(e) ? queue_env_id(e) : "unknown";
 	char boundary[128];
+	size_t i, open = 0;
 
 	snprintf(boundary, sizeof(boundary), "%s/%lld/%s", id, (long long)now, host);
-	put_head(out, e, id, host, boundary, now, 1);
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
-	put_delay_notice(out, e, id, host, now);
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
-	put_status(out, e, id, host, 0, 1);
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
+	put_head(out, e, id, host, boundary, now, delay);
+	put_delim(out, boundary);
+	if (delay) {
+		put_delay_notice(out, e, id, host, now);
+	} else {
+		for (i = 0; i < queue_env_rcpt_count(e); i++)
+			open += is_open(e, i);
+		put_notice(out, e, id, host, expired, open);
+	}
+	put_delim(out, boundary);
+	put_status(out, e, id, host, expired, delay);
+	put_delim(out, boundary);
 	put_headers(out, body, len);
-	buf_puts(out, "\n--");
-	put_ascii(out, boundary);
+	put_delim(out, boundary);
 	buf_puts(out, "--\n");
+}
+
+void bounce_make(const struct queue_env *e, const char *body, size_t len, const char *host,
+		 time_t now, int expired, struct buf *out)
+{
+	put_report(out, e, body, len, host, now, expired, 0);
+}
+
+void bounce_make_delay(const struct queue_env *e, const char *body, size_t len,
+		       const char *host, time_t now, struct buf *out)
+{
+	put_report(out, e, body, len, host, now, 0, 1);
 }

@@ -729,17 +729,6 @@ out:
 	return rc;
 }
 
-/* The Message-ID of a prepared body, for the journal (caller frees). */
-static char *body_message_id(const char *body, size_t len)
-{
-	struct msg *m = msg_parse(body, len, MSG_HEADERS_ONLY);
-	const char *id = m ? msg_message_id(m) : NULL;
-	char *r = id ? xstrdup(id) : NULL;
-
-	msg_free(m);
-	return r;
-}
-
 int enqueue_message(struct queue *q, const struct enqueue_opts *o, const struct cfg *cfg,
 		    const char *in, size_t len, char **id_out, struct err *err)
 {
@@ -751,7 +740,7 @@ int enqueue_message(struct queue *q, const struct enqueue_opts *o, const struct 
 	if (rc == 0)
 		rc = queue_add(q, body.data, body.len, env, id_out, err);
 	if (rc == 0) {
-		char *mid = body_message_id(body.data, body.len);
+		char *mid = msg_message_id_of(body.data, body.len);
 
 		events_log("queued", queue_env_account(env), "id", queue_env_id(env), "message_id",
 			   mid, "sender", queue_env_sender(env), (const char *)NULL);

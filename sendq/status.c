@@ -74,6 +74,21 @@ static void snapshot(struct queue *q, const struct cfg *cfg, const char *key)
 	queue_env_free(e);
 }
 
+/* The record for key, made first for a message that is queued but was
+ * never tried; NULL (err set) when there is none. */
+static json_t *record_of(struct queue *q, const struct cfg *cfg, const char *key,
+			 struct err *err)
+{
+	json_t *j = track_load(key, err);
+
+	if (!j) {
+		snapshot(q, cfg, key);
+		err_clear(err);
+		j = track_load(key, err);
+	}
+	return j;
+}
+
 static const char *jtext(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -167,13 +182,8 @@ static int put_json(json_t *j, struct err *err)
 int status_text(struct queue *q, const struct cfg *cfg, const char *key, struct buf *out,
 		struct err *err)
 {
-	json_t *j = track_load(key, err);
+	json_t *j = record_of(q, cfg, key, err);
 
-	if (!j) {
-		snapshot(q, cfg, key);
-		err_clear(err);
-		j = track_load(key, err);
-	}
 	if (!j)
 		return -1;
 	rec_text(j, 1, out);
@@ -190,12 +200,7 @@ int status_show(struct queue *q, const struct cfg *cfg, const char *key, int jso
 	int rc = 0;
 
 	if (key) {
-		j = track_load(key, err);
-		if (!j) {
-			snapshot(q, cfg, key);
-			err_clear(err);
-			j = track_load(key, err);
-		}
+		j = record_of(q, cfg, key, err);
 		if (!j)
 			return -1;
 	} else {

@@ -77,19 +77,11 @@ struct fetch_session {
 	struct run r;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- progress ---- */
 
 static void progress_draw(struct progress *p, int force)
 {
-	double t = now(), el = t - p->start;
+	double t = source_now(), el = t - p->start;
 
 	if (!p->on || (!force && t - p->last < 0.1))
 		return;
@@ -1183,7 +1175,7 @@ int fetch_session_pull(struct fetch_session *fs, const char *folder, struct fetc
 	struct run *r = &fs->r;
 	char **pat = NULL, **folders = NULL;
 	size_t npat = 0, nfolders = 0, i;
-	double t0 = now();
+	double t0 = source_now();
 	int rc = -1;
 
 	memset(&r->stats, 0, sizeof(r->stats));
@@ -1226,7 +1218,7 @@ out:
 		err_prefix(err, "account '%s'", cfg_account_name(r->a));
 	maildir_names_free(pat, npat);
 	maildir_names_free(folders, nfolders);
-	r->stats.seconds = now() - t0;
+	r->stats.seconds = source_now() - t0;
 	*stats_out = r->stats;
 	return rc;
 }
@@ -1288,7 +1280,7 @@ int fetch_account(const struct cfg_account *a, const struct fetch_opts *o, struc
 {
 	struct fetch_session *fs = NULL;
 	int busy = 0, rc = -1;
-	double t0 = now();
+	double t0 = source_now();
 
 	memset(stats_out, 0, sizeof(*stats_out));
 	if (fetch_session_open(a, o, &fs, &busy, err) < 0)
@@ -1305,7 +1297,7 @@ int fetch_account(const struct cfg_account *a, const struct fetch_opts *o, struc
 	rc = fetch_session_disconnect(fs, err);
 out:
 	fetch_session_free(fs);
-	stats_out->seconds = now() - t0;
+	stats_out->seconds = source_now() - t0;
 	if (busy_out)
 		*busy_out = busy;
 	return rc;

@@ -271,12 +271,7 @@ int source_fail(const struct source_conf *conf, const struct source_guard *g,
 
 char *source_message_id(const char *data, size_t len)
 {
-	struct msg *m = msg_parse(data, len, MSG_HEADERS_ONLY);
-	const char *id = m ? msg_message_id(m) : NULL;
-	char *copy = id ? xstrdup(id) : NULL;
-
-	msg_free(m);
-	return copy;
+	return msg_message_id_of(data, len);
 }
 
 void source_digest(const void *p, size_t n, char out[17])
@@ -292,7 +287,7 @@ void source_digest(const void *p, size_t n, char out[17])
 	snprintf(out, 17, "%016" PRIx64, h);
 }
 
-static double mono(void)
+double source_now(void)
 {
 	struct timespec ts;
 
@@ -304,14 +299,14 @@ void source_guard_init(struct source_guard *g, long timeout)
 {
 	memset(g, 0, sizeof(*g));
 	g->timeout = timeout > 0 ? timeout : 60;
-	g->window_start = mono();
+	g->window_start = source_now();
 }
 
 /* size bytes at data were received (received != 0) or sent on the socket
  * fd; data is NULL when they were sent. */
 static void guard_feed(struct source_guard *g, int fd, int received, const char *data, size_t size)
 {
-	double t = mono();
+	double t = source_now();
 	const char *p, *end;
 
 	if (!received) {

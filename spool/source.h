@@ -91,6 +91,9 @@ struct source_guard {
 };
 
 void source_guard_init(struct source_guard *g, long timeout);
+/* Seconds on the monotonic clock: the guard's time, and fetch's and
+ * watch's for progress, back-off and due times. */
+double source_now(void);
 
 struct _mailstream;
 /* The stream logger's report (MAILSTREAM_LOG_TYPE_*) of size bytes at

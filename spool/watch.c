@@ -94,6 +94,13 @@ static long env_seconds(const char *name, long dflt)
 	return *end == '\0' && n > 0 ? n : dflt;
 }
 
+void watch_intervals(const struct cfg_account *a, long *idle_secs, long *poll_secs)
+{
+	*idle_secs = env_seconds("SPOOL_IDLE_SECONDS", WATCH_IDLE_SECONDS);
+	*poll_secs = env_seconds("SPOOL_POLL_SECONDS",
+				 cfg_get_duration(a, "poll_interval", WATCH_POLL_SECONDS));
+}
+
 static void report(const char *account, const struct fetch_stats *st)
 {
 	if (st->messages)
@@ -115,9 +122,7 @@ int watch_run(const struct cfg *cfg, const char *account, struct err *err)
 	if (!a)
 		return -1;
 	name = cfg_account_name(a);
-	idle_secs = env_seconds("SPOOL_IDLE_SECONDS", WATCH_IDLE_SECONDS);
-	poll_secs = env_seconds("SPOOL_POLL_SECONDS",
-				cfg_get_duration(a, "poll_interval", WATCH_POLL_SECONDS));
+	watch_intervals(a, &idle_secs, &poll_secs);
 	if (signals_init(err) < 0)
 		goto out;
 	if (fetch_session_open(a, &o, &fs, &busy, err) < 0)

@@ -25,6 +25,12 @@
 /* Reconnecting waits 1 s, then twice as long each time, up to this. */
 #define WATCH_BACKOFF_MAX (5 * 60)
 
+/* The seconds between IDLE renewals (*idle_secs) and between polls
+ * (*poll_secs) for account a: WATCH_IDLE_SECONDS, and its poll_interval
+ * else WATCH_POLL_SECONDS; a positive SPOOL_IDLE_SECONDS or
+ * SPOOL_POLL_SECONDS in the environment overrides them (tests). */
+void watch_intervals(const struct cfg_account *a, long *idle_secs, long *poll_secs);
+
 /* Watch the account called account (NULL: the default one) until a
  * signal asks it to stop; returns 0 then, and also at once when another
  * fetch of the account holds the lock.  Temporary failures as err_is_temp()

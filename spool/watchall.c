@@ -70,26 +70,6 @@ struct watcher {
 	volatile int done;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long env_seconds(const char *name, long dflt)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (!v || !*v)
-		return dflt;
-	n = strtol(v, &end, 10);
-	return *end == '\0' && n > 0 ? n : dflt;
-}
-
 /* ---- local folders ---- */
 
 static void split_list(const char *s, struct strv *v)
@@ -202,7 +182,7 @@ static const struct wdir *wdir_find(const struct watcher *w, int wd)
 static void read_events(struct watcher *w)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-	double t = now_s();
+	double t = source_now();
 	ssize_t n;
 
 	while ((n = read(w->ino, buf, sizeof(buf))) > 0) {
@@ -296,15 +276,15 @@ static void sync_pending(struct watcher *w)
 	/* Not done: what was pending stays pending. */
 	w->dirty_all = all;
 	for (i = 0; i < folders.n; i++)
-		mark(w, folders.v[i], now_s());
+		mark(w, folders.v[i], source_now());
 	strv_release(&folders);
 	if (busy) {
 		log_debug("account '%s': busy with another sync; trying again in %d s", w->name,
 			  WATCHALL_BUSY_RETRY);
-		w->retry_at = now_s() + WATCHALL_BUSY_RETRY;
+		w->retry_at = source_now() + WATCHALL_BUSY_RETRY;
 	} else {
 		log_warnx("%s; trying again in %ld s", err.msg, w->delay);
-		w->retry_at = now_s() + (double)w->delay;
+		w->retry_at = source_now() + (double)w->delay;
 		w->delay = w->delay * 2 > WATCH_BACKOFF_MAX ? WATCH_BACKOFF_MAX : w->delay * 2;
 	}
 	w->due = w->retry_at;
@@ -329,7 +309,7 @@ static void idle_failed(struct watcher *w, struct err *err)
 	log_warnx("account '%s': waiting for new mail: %s; again in %ld s", w->name, err->msg,
 		  w->idle_delay);
 	idle_close(w, 0);
-	w->reconnect_at = now_s() + (double)w->idle_delay;
+	w->reconnect_at = source_now() + (double)w->idle_delay;
 	w->idle_delay = w->idle_delay * 2 > WATCH_BACKOFF_MAX ? WATCH_BACKOFF_MAX :
 							      w->idle_delay * 2;
 }
@@ -424,7 +404,7 @@ static int take_reports(struct watcher *w, struct err *err)
 /* Wait until t_end at most for the server, local changes or the stop. */
 static void wait_for(struct watcher *w, double t_end)
 {
-	double left = t_end - now_s();
+	double left = t_end - source_now();
 	enum source_event ev;
 	struct err err = ERR_INIT;
 	long secs;
@@ -438,12 +418,12 @@ static void wait_for(struct watcher *w, double t_end)
 		return;
 	}
 	if (waiting) {
-		mark(w, w->notify ? NULL : "INBOX", now_s());
+		mark(w, w->notify ? NULL : "INBOX", source_now());
 		return;
 	}
 	/* A sync a few seconds away (local changes being collected, a
 	 * short back-off) is not worth an IDLE round trip. */
-	if (!w->src || ((w->dirty_all || w->dirty.n) && w->due - now_s() <= WATCHALL_DEBOUNCE_MAX)) {
+	if (!w->src || ((w->dirty_all || w->dirty.n) && w->due - source_now() <= WATCHALL_DEBOUNCE_MAX)) {
 		drain(w, left > 60 ? 60000 : (int)(left * 1000) + 1);
 		return;
 	}
@@ -463,10 +443,10 @@ static void wait_for(struct watcher *w, double t_end)
 		log_debug("account '%s': %s", w->name,
 			  w->notify ? "a change reported" : "new mail announced");
 		if (w->notify) {
-			mark(w, NULL, now_s());
+			mark(w, NULL, source_now());
 		} else {
-			mark(w, "INBOX", now_s());
-			w->due = now_s();
+			mark(w, "INBOX", source_now());
+			w->due = source_now();
 		}
 		break;
 	case SOURCE_EV_WAKE:
@@ -494,9 +474,9 @@ static void *account_main(void *arg)
 
 	w->dirty_all = 1;
 	w->due = 0;
-	w->next_poll = now_s() + (double)w->poll_secs;
+	w->next_poll = source_now() + (double)w->poll_secs;
 	while (!stopping) {
-		double t = now_s(), t_end;
+		double t = source_now(), t_end;
 		int pending = w->dirty_all || w->dirty.n;
 
 		if (pending && t >= w->due && t >= w->retry_at) {
@@ -565,9 +545,7 @@ static int watcher_init(struct watcher *w, const struct cfg_account *a, struct e
 	w->a = a;
 	w->name = cfg_account_name(a);
 	w->delay = w->idle_delay = 1;
-	w->idle_secs = env_seconds("SPOOL_IDLE_SECONDS", WATCH_IDLE_SECONDS);
-	w->poll_secs = env_seconds("SPOOL_POLL_SECONDS",
-				   cfg_get_duration(a, "poll_interval", WATCH_POLL_SECONDS));
+	watch_intervals(a, &w->idle_secs, &w->poll_secs);
 	if (fetch_server_init(a, &w->sv, err) < 0)
 		return -1;
 	w->root = xstrdup(cfg_get(a, "maildir"));
@@ -596,7 +574,7 @@ static int is_imap(const struct cfg_account *a)
 /* Wait for the account threads, WATCHALL_STOP_GRACE seconds at most. */
 static void join_all(struct watcher *w, size_t n)
 {
-	double end = now_s() + WATCHALL_STOP_GRACE;
+	double end = source_now() + WATCHALL_STOP_GRACE;
 	size_t i, left;
 
 	do {
@@ -607,7 +585,7 @@ static void join_all(struct watcher *w, size_t n)
 		if (!left)
 			break;
 		nanosleep(&ts, NULL);
-	} while (now_s() < end);
+	} while (source_now() < end);
 	if (left) {
 		/* A sync still running is cut with the process: sync.h's
 		 * commit points make that safe, as kill -9 is. */

@@ -1,7 +1,7 @@
 /*
  * Helpers shared by the libFuzzer targets (tests/fuzz/fuzz_*.c): checks
- * that abort (libFuzzer then saves the input) and a private temporary file
- * for modules that read from a path.  Each target defines
+ * that abort (libFuzzer then saves the input), an exact-size copy of the
+ * input and a private temporary file for modules that read from a path.  Each target defines
  * LLVMFuzzerTestOneInput() and keeps no state between inputs except the
  * temporary directory, removed at exit.
  */
@@ -27,6 +27,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort(); \
 		} \
 	} while (0)
+
+/* An exact-size heap copy of the n bytes at p, so ASan sees any read past
+ * the end; the caller frees it. */
+__attribute__((unused)) static char *fuzz_copy(const uint8_t *p, size_t n)
+{
+	char *c = malloc(n ? n : 1);
+
+	if (!c)
+		abort();
+	if (n)
+		memcpy(c, p, n);
+	return c;
+}
 
 static char fuzz_dir[64];
 static char fuzz_file[96];

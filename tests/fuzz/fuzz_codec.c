@@ -196,9 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size - 3;
 	split = ((size_t)data[1] << 8 | data[2]);
 	split = len ? split % (len + 1) : 0;
-	copy = malloc(len ? len : 1);
-	if (len)
-		memcpy(copy, data + 3, len);
+	copy = fuzz_copy(data + 3, len);
 	in = copy;
 	check_qp(in, len, split);
 	check_b64(in, len, split);

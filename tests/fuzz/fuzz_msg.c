@@ -158,10 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > MAX_INPUT)
 		return 0;
-	/* An exact-size copy, so ASan sees any read past the end. */
-	copy = malloc(size ? size : 1);
-	if (size)
-		memcpy(copy, data, size);
+	copy = fuzz_copy(data, size);
 	m = msg_parse(copy, size, 0);
 	FUZZ_CHECK(m != NULL);
 	walk(m, 0);

@@ -45,9 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > MAX_INPUT)
 		return 0;
-	copy = malloc(size ? size : 1);
-	if (size)
-		memcpy(copy, data, size);
+	copy = fuzz_copy(data, size);
 	e = queue_env_parse(copy, size, "/q/env/fuzzid", &err);
 	if (!e) {
 		FUZZ_CHECK(err.code == EX_DATAERR);

@@ -32,9 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = data[0] & 7;
 	ok = (data[0] >> 3) & 1;
 	len = size - 1;
-	copy = malloc(len ? len : 1);
-	if (len)
-		memcpy(copy, data + 1, len);
+	copy = fuzz_copy(data + 1, len);
 	memset(res, 0xa5, sizeof(res));
 	rc = relay_replay(copy, len, res, n, ok, &failed, &ext, &err);
 	FUZZ_CHECK((ext & ~(RELAY_EXT_8BITMIME | RELAY_EXT_PIPELINING | RELAY_EXT_SMTPUTF8 |

@@ -8,9 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/postfix.sh"
 
-command -v python3 > /dev/null || skip "python3 is needed"
-command -v postfix > /dev/null || skip "postfix is not installed (scripts/deps test)"
-[ "$(id -u)" -eq 0 ] || skip "a private Postfix needs root"
+postfix_require
 id nobody > /dev/null 2>&1 || skip "no system user 'nobody'"
 trap 'postfix_stop; rm -rf "$T"' EXIT INT TERM
 
@@ -23,7 +21,7 @@ done
 MD="$T/inbox"
 install -d -o nobody -g nogroup "$MD" "$MD/cur" "$MD/new" "$MD/tmp"
 
-PORT=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+PORT=$(postfix_free_port)
 PF_MAIN_EXTRA="mydestination = local.test
 local_transport = local
 mailbox_command = $SPOOL deliver $MD"

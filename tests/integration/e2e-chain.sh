@@ -20,7 +20,7 @@ trap 'tmux -S "$SOCK" kill-server 2> /dev/null || true; postfix_stop; dovecot_st
 PF_VMAIL_UID=$(id -u mail)
 PF_VMAIL_GID=$(id -g mail)
 export PF_VMAIL_UID PF_VMAIL_GID
-PORT=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+PORT=$(postfix_free_port)
 postfix_start "$T/pf" "$PORT" || fail "cannot start a private Postfix"
 VM="$T/pf/vmail/ana"
 DC_MAILDIR=$VM

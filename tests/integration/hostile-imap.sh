@@ -10,27 +10,10 @@
 . "$(dirname "$0")/hostile-lib.sh"
 fetch_setup imap
 
-fetch_case ok 0
-[ "$(visible "$M/INBOX")" -eq 3 ] || fail "ok: expected 3 messages, got $(visible "$M/INBOX")"
-ok "a well-behaved peer: 3 messages (${rss_kb} kB)"
-
-# Failures that must leave nothing: a temporary failure (75), or a
-# protocol error (76) for a reply that cannot be parsed.
-for mode in greet-long reply-long endless endless-cont literal-huge close-literal drip drip-greet; do
-	fetch_case "$mode" "75 76"
-	[ "$(visible "$M/INBOX")" -eq 0 ] || fail "$mode: a message was stored: $(find "$M" -type f)"
-	[ -z "$(find "$M/INBOX/cur" "$M/INBOX/new" -type f -size 0 2> /dev/null)" ] || fail "$mode: an empty file"
-	ok "$mode: exit $rc after ${secs}s, ${rss_kb} kB, nothing stored: $(cat "$T/err")"
-done
-
-# Invalid UTF-8 in the greeting, FLAGS and body: the message is mail all
-# the same and is stored byte for byte.
-fetch_case bad-utf8 0 --count 1
-[ "$(visible "$M/INBOX")" -eq 1 ] || fail "bad-utf8: expected 1 message"
-f=$(find "$M/INBOX/cur" "$M/INBOX/new" -type f)
-grep -q "$(printf 'invalid utf-8: \377\376 \300\200 \355\240\200 end')" "$f" ||
-	fail "bad-utf8: the body is not byte for byte: $(od -c "$f" | tail -5)"
-ok "invalid UTF-8: stored byte for byte (${rss_kb} kB)"
+fetch_good
+fetch_nothing_stored greet-long reply-long endless endless-cont literal-huge close-literal drip drip-greet
+# Invalid UTF-8 in the greeting, FLAGS and the body.
+fetch_bad_utf8
 
 # EXISTS 4294967295, UIDNEXT 0, UID and RFC822.SIZE 4294967295: a clean
 # run or a clean refusal, no huge allocation, no crash.
@@ -42,21 +25,7 @@ fetch_case escape 77
 grep -q 'no such user' "$T/err" || fail "escape: the refusal is not quoted: $(cat "$T/err")"
 ok "escapes in server text are not passed to the terminal: $(cat "$T/err")"
 
-# A bounded drip after a successful first fetch leaves the state as it was:
-# the next good run fetches everything exactly once.
-rm -rf "$M"
-peer_start imap-peer.py --mode drip --max-time 40
-config
-bounded 30 "$SPOOL" fetch
-check_bounds "imap drip, then ok" "75 76" 20
-peer_start imap-peer.py --mode ok --max-time 40
-config
-bounded 30 "$SPOOL" fetch
-check_bounds "imap ok after drip" 0 20
-[ "$(visible "$M/INBOX")" -eq 3 ] || fail "after the drip: $(visible "$M/INBOX") messages, expected 3"
-bounded 30 "$SPOOL" fetch
-[ "$(visible "$M/INBOX")" -eq 3 ] || fail "second fetch duplicated messages"
-ok "after a failed fetch a good one gets every message exactly once"
+fetch_after_drip
 # A UID the server lists but never sends is neither lost nor removed: with
 # keep = no it stays on the server (not in UID STORE / EXPUNGE), the
 # state stops below it, and the next good run fetches it, once.

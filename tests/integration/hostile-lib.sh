@@ -2,8 +2,9 @@
 # and a bounded run of one client that records its exit status, its run
 # time and its peak memory.  Source it after lib.sh.
 #
-#   peer_start SCRIPT ARGS...   start tests/peer/SCRIPT on a free loopback
-#                               port ($PORT); stopped by peer_stop / on exit
+#   peer_start SCRIPT ARGS...   (lib.sh) start tests/peer/SCRIPT on a free
+#                               loopback port ($PORT); stopped by peer_stop
+#                               / on exit
 #   bounded LIMIT CMD...        run CMD with a hard limit of LIMIT seconds
 #                               (SIGKILL then); sets $rc, $secs, $rss_kb and
 #                               leaves stdout/stderr in $T/out, $T/err
@@ -23,39 +24,22 @@
 #                               a fresh Maildir, one `spool fetch -v`
 #                               against PROTO-peer.py --mode MODE [ARGS];
 #                               check_bounds "PROTO MODE" CODES 20
+#   fetch_good                  a well-behaved peer: its 3 messages
+#   fetch_nothing_stored MODE...
+#                               each MODE fails (75 or 76) leaving nothing
+#                               in the Maildir, no empty file either
+#   fetch_bad_utf8              invalid UTF-8 in the dialogue and the
+#                               body: the message stored byte for byte
+#   fetch_after_drip            a dripping server cut off, then a good
+#                               one: every message fetched exactly once
 command -v python3 > /dev/null || skip "python3 is needed for the peers"
 [ -x /usr/bin/time ] || skip "/usr/bin/time is needed (package time)"
 command -v timeout > /dev/null || skip "timeout (coreutils) is needed"
 # The bound every hostile case must stay under: 64 MB of resident memory.
 RSS_MAX_KB=65536
-peer_pid=""
 trap 'peer_stop; rm -rf "$T"' EXIT INT TERM
 # Peak RSS per case, reported at the end.
 : > "$T/rss.txt"
-
-peer_start() {
-	script=$1
-	shift
-	peer_stop
-	rm -f "$T/port"
-	python3 "$top_srcdir/tests/peer/$script" "$@" --port-file "$T/port" &
-	peer_pid=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the peer $script did not start"
-		sleep 0.1
-	done
-	PORT=$(cat "$T/port")
-}
-
-peer_stop() {
-	if [ -n "$peer_pid" ]; then
-		kill "$peer_pid" 2> /dev/null || true
-		wait "$peer_pid" 2> /dev/null || true
-		peer_pid=""
-	fi
-}
 
 bounded() {
 	lim=$1
@@ -132,4 +116,50 @@ fetch_case() {
 	bounded 30 "$SPOOL" fetch -v
 	check_bounds "$fetch_proto $mode" "$codes" 20
 	peer_stop
+}
+
+fetch_good() {
+	fetch_case ok 0
+	[ "$(visible "$M/INBOX")" -eq 3 ] || fail "ok: expected 3 messages, got $(visible "$M/INBOX")"
+	ok "a well-behaved peer: 3 messages (${rss_kb} kB)"
+}
+
+# Failures that must leave nothing: a temporary failure (75), or a
+# protocol error (76) for a reply that cannot be parsed.
+fetch_nothing_stored() {
+	for mode in "$@"; do
+		fetch_case "$mode" "75 76"
+		[ "$(visible "$M/INBOX")" -eq 0 ] || fail "$mode: a message was stored: $(find "$M" -type f)"
+		[ -z "$(find "$M/INBOX/cur" "$M/INBOX/new" -type f -size 0 2> /dev/null)" ] || fail "$mode: an empty file"
+		ok "$mode: exit $rc after ${secs}s, ${rss_kb} kB, nothing stored: $(cat "$T/err")"
+	done
+}
+
+# The peer's bad-utf8 mode puts invalid UTF-8 in what it says and in the
+# body: the message is mail all the same and is stored byte for byte.
+fetch_bad_utf8() {
+	fetch_case bad-utf8 0 --count 1
+	[ "$(visible "$M/INBOX")" -eq 1 ] || fail "bad-utf8: expected 1 message"
+	f=$(find "$M/INBOX/cur" "$M/INBOX/new" -type f)
+	grep -q "$(printf 'invalid utf-8: \377\376 \300\200 \355\240\200 end')" "$f" ||
+		fail "bad-utf8: the body is not byte for byte: $(od -c "$f" | tail -5)"
+	ok "invalid UTF-8: stored byte for byte (${rss_kb} kB)"
+}
+
+# A bounded drip after a successful first fetch leaves the state as it was:
+# the next good run fetches everything exactly once.
+fetch_after_drip() {
+	rm -rf "$M"
+	peer_start "$fetch_proto-peer.py" --mode drip --max-time 40
+	config
+	bounded 30 "$SPOOL" fetch
+	check_bounds "$fetch_proto drip, then ok" "75 76" 20
+	peer_start "$fetch_proto-peer.py" --mode ok --max-time 40
+	config
+	bounded 30 "$SPOOL" fetch
+	check_bounds "$fetch_proto ok after drip" 0 20
+	[ "$(visible "$M/INBOX")" -eq 3 ] || fail "after the drip: $(visible "$M/INBOX") messages, expected 3"
+	bounded 30 "$SPOOL" fetch
+	[ "$(visible "$M/INBOX")" -eq 3 ] || fail "second fetch duplicated messages"
+	ok "after a failed fetch a good one gets every message exactly once"
 }

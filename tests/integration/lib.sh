@@ -41,6 +41,42 @@ expect_one_line_error() {
 	grep -q "^$1: " "$T/err" || fail "stderr does not start with '$1: ': $(cat "$T/err")"
 }
 
+# wait_file FILE WHY: until FILE exists and is not empty (a port or PID
+# file a child writes when it is ready), at most 10 s; else the test
+# fails with WHY.
+wait_file() {
+	i=0
+	while [ ! -s "$1" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "$2"
+		sleep 0.1
+	done
+}
+
+# peer_start SCRIPT ARGS...: the scripted peer tests/peer/SCRIPT ARGS (the
+# caller checks for python3) on a loopback port the kernel chose, $PORT
+# once it listens; one at a time: a running one is stopped first.
+# peer_stop stops it (call it from the test's EXIT trap too).
+peer_pid=""
+peer_start() {
+	script=$1
+	shift
+	peer_stop
+	rm -f "$T/port"
+	python3 "$top_srcdir/tests/peer/$script" "$@" --port-file "$T/port" &
+	peer_pid=$!
+	wait_file "$T/port" "the peer $script did not start"
+	PORT=$(cat "$T/port")
+}
+
+peer_stop() {
+	if [ -n "$peer_pid" ]; then
+		kill "$peer_pid" 2> /dev/null || true
+		wait "$peer_pid" 2> /dev/null || true
+		peer_pid=""
+	fi
+}
+
 skip() {
 	echo "SKIP: $*"
 	exit 77

@@ -66,12 +66,7 @@ op_start() {
 	python3 "$OP_PEER" --state "$OP_STATE" --log "$OP_LOG" --port-file "$T/op/port" \
 		--client-id "$OP_CLIENT" "$@" &
 	op_pid=$!
-	i=0
-	while [ ! -s "$T/op/port" ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "oauth2-peer.py did not start"
-		sleep 0.1
-	done
+	wait_file "$T/op/port" "oauth2-peer.py did not start"
 	OP_PORT=$(cat "$T/op/port")
 	OP_URL="https://localhost:$OP_PORT"
 }
@@ -325,12 +320,7 @@ sp_start() {
 		--oauth2-user fetchuser --spool "$T/smtp" --log "$T/smtp.log" \
 		--port-file "$T/sp.port" "$@" &
 	sp_pid=$!
-	i=0
-	while [ ! -s "$T/sp.port" ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "smtp-peer.py did not start"
-		sleep 0.1
-	done
+	wait_file "$T/sp.port" "smtp-peer.py did not start"
 	SP_PORT=$(cat "$T/sp.port")
 }
 

@@ -22,7 +22,7 @@ DC_EXTRA="service auth {
   }
 }"
 dc_oauth2_start
-PORT=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+PORT=$(postfix_free_port)
 PF_MAIN_EXTRA="smtpd_sasl_type = dovecot
 smtpd_sasl_path = $T/dovecot/pf-auth"
 postfix_start "$T/pf" "$PORT" || fail "cannot start a private Postfix"

@@ -51,6 +51,19 @@ pgp_export() {
 	echo "$3:6:" | pgp_gpg "$2" --import-ownertrust 2> /dev/null
 }
 
+# pgp_pair UID-A UID-B [PASS-B]: two correspondents who know each other:
+# the homes A and B (named by the local parts of the UIDs' addresses),
+# each with its own key, fa for UID-A (no passphrase) and fb for UID-B
+# (passphrase PASS-B, default none), and the other's public key, trusted.
+pgp_pair() {
+	A=$(pgp_home "$(printf '%s\n' "$1" | sed 's/.*<\([^@]*\)@.*/\1/')")
+	B=$(pgp_home "$(printf '%s\n' "$2" | sed 's/.*<\([^@]*\)@.*/\1/')")
+	fa=$(pgp_key "$A" "$1" "")
+	fb=$(pgp_key "$B" "$2" "${3:-}")
+	pgp_export "$A" "$B" "$fa"
+	pgp_export "$B" "$A" "$fb"
+}
+
 # pgp_crlf: stdin's lines joined with CRLF, no line end after the last: the
 # canonical form of a MIME entity that RFC 3156 signs (the line end before
 # the next delimiter belongs to the delimiter).

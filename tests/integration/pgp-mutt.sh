@@ -12,12 +12,7 @@ sock="$T/tmux.sock"
 PGP_TRAP_EXTRA='tmux -S "$sock" kill-server 2> /dev/null || true;'
 . "$(dirname "$0")/pgp-lib.sh"
 
-A=$(pgp_home alice)
-B=$(pgp_home bob)
-fa=$(pgp_key "$A" "Alice <alice@example.org>" "")
-fb=$(pgp_key "$B" "Bob <bob@example.org>" "bobpass")
-pgp_export "$A" "$B" "$fa"
-pgp_export "$B" "$A" "$fb"
+pgp_pair "Alice <alice@example.org>" "Bob <bob@example.org>" bobpass
 
 cat > "$T/sendmail" <<SH
 #!/bin/sh

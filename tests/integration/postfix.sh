@@ -16,6 +16,13 @@
 # own the Maildirs instead of nobody:nogroup (e.g. the uid a Dovecot that
 # serves them runs as).  PF_MAIN_EXTRA and PF_MASTER_EXTRA, when set, are
 # appended to main.cf (a later setting wins) and master.cf.
+# For a test of sendq through it (sourced after lib.sh):
+#   postfix_require          skip (77) unless python3, postfix and root
+#   postfix_free_port        print a free loopback port
+#   postfix_relay_start ADDRESS [GENERAL]
+#                            start one in $T/pf on a free port (PORT) and
+#                            write a surel config relaying through it
+#   postfix_wait_mail DIR N  wait until DIR/new holds N messages
 POSTFIX_PASS='p0stfix pass'
 postfix_dir=""
 
@@ -151,4 +158,50 @@ postfix_stop() {
 		postfix -c "$postfix_dir/etc" stop > /dev/null 2>&1 || true
 		postfix_dir=""
 	fi
+}
+
+postfix_require() {
+	command -v python3 > /dev/null || skip "python3 is needed"
+	command -v postfix > /dev/null || skip "postfix is not installed (scripts/deps test)"
+	[ "$(id -u)" -eq 0 ] || skip "a private Postfix needs root"
+}
+
+postfix_free_port() {
+	python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+}
+
+# postfix_relay_start ADDRESS [GENERAL]: a private Postfix in $T/pf on a
+# free port, PORT (fails the test when it does not start), VM its Maildir
+# root, and a surel config whose default account t has ADDRESS, the
+# Maildir $M and relays through that Postfix over verified STARTTLS as
+# ana@example.test.  GENERAL, when given, is lines for [general].
+postfix_relay_start() {
+	PORT=$(postfix_free_port)
+	postfix_start "$T/pf" "$PORT" || fail "cannot start a private Postfix"
+	VM="$T/pf/vmail"
+	mkdir -p "$XDG_CONFIG_HOME/surel"
+	cat > "$XDG_CONFIG_HOME/surel/config" <<CF
+[general]
+default_account = t
+${2:+$2
+}[account t]
+address = $1
+maildir = $M
+smtp = smtp://localhost:$PORT
+tls_ca_file = $DATA/tls/ca.pem
+user = ana@example.test
+password_cmd = printf '$POSTFIX_PASS'
+CF
+	chmod 600 "$XDG_CONFIG_HOME/surel/config"
+}
+
+# postfix_wait_mail DIR N: until the Maildir DIR holds N new messages
+# (Postfix delivers after it said 250); fails the test after 30 s.
+postfix_wait_mail() {
+	i=0
+	while [ "$(ls "$1/new" 2> /dev/null | wc -l)" -lt "$2" ]; do
+		i=$((i + 1))
+		[ $i -lt 150 ] || fail "only $(ls "$1/new" 2> /dev/null | wc -l) of $2 messages arrived in $1"
+		sleep 0.2
+	done
 }

@@ -13,7 +13,6 @@
 #    spool fetch -v with a server greeting full of escapes.
 . "$(dirname "$0")/fetch-lib.sh"
 SENDQ="$top_builddir/sendq/sendq"
-PEERS="$top_srcdir/tests/peer"
 SECRET="pw-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')-unique"
 B64A=$(printf '\0fetchuser\0%s' "$SECRET" | base64)
 B64B=$(printf 'ana\0ana\0%s' "$SECRET" | base64)
@@ -21,8 +20,7 @@ B64C=$(printf '%s' "$SECRET" | base64)
 printf '%s' "$SECRET" > "$T/pw"
 chmod 600 "$T/pw"
 DC_PASS=$SECRET
-peer_pid=""
-trap '[ -z "$peer_pid" ] || kill "$peer_pid" 2> /dev/null || true; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap 'peer_stop; dovecot_stop; rm -rf "$T"' EXIT INT TERM
 
 # no_secret FILE...: none of them holds the secret or its base64 forms.
 no_secret() {
@@ -55,22 +53,6 @@ sample() {
 	[ -s "$T/samples" ] || fail "process $1 ended before it could be sampled"
 }
 
-start_peer() {
-	script=$1
-	shift
-	rm -f "$T/port"
-	python3 "$PEERS/$script" "$@" --port-file "$T/port" &
-	peer_pid=$!
-	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	PORT=$(cat "$T/port")
-}
-
-stop_peer() {
-	[ -z "$peer_pid" ] || { kill "$peer_pid" 2> /dev/null || true; wait "$peer_pid" 2> /dev/null || true; }
-	peer_pid=""
-}
-
 # --- 1a: spool fetch -v -v against Dovecot, IMAP and POP3 ---------------------
 dovecot_start
 dc_put 5 ""
@@ -87,7 +69,7 @@ no_secret "$T/out" "$T/err"
 ok "spool -v -v fetch (IMAP, POP3, Dovecot): the secret is in no output"
 
 # --- 1b: the process while a slow IMAP server keeps it waiting -----------------
-start_peer imap-peer.py --mode ok --delay 0.5 --count 3 --max-time 30
+peer_start imap-peer.py --mode ok --delay 0.5 --count 3 --max-time 30
 cat > "$XDG_CONFIG_HOME/surel/config" <<CF
 [account t]
 address = t@example.test
@@ -102,11 +84,11 @@ fpid=$!
 sample "$fpid"
 wait $fpid || fail "spool fetch against the slow peer failed: $(cat "$T/err3")"
 no_secret "$T/out3" "$T/err3"
-stop_peer
+peer_stop
 ok "spool fetch: secret in no cmdline or environ ($(wc -l < "$T/samples") samples)"
 
 # --- 1c: sendq -v -v flush and sendq daemon with log_file, STARTTLS + AUTH ------
-start_peer smtp-peer.py --mode ok --tls "$DATA/tls/localhost-chain.pem" "$DATA/tls/localhost.key" \
+peer_start smtp-peer.py --mode ok --tls "$DATA/tls/localhost-chain.pem" "$DATA/tls/localhost.key" \
 	--require-tls --auth "ana:$SECRET" --delay 0.3 --spool "$T/smtp" --log "$T/peer.log" --max-time 60
 cat > "$XDG_CONFIG_HOME/surel/config" <<CF
 [general]
@@ -147,7 +129,7 @@ wait "$dpid" 2> /dev/null || true
 grep -qvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z sendq' "$T/sendq.log" &&
 	fail "log_file line without a timestamp: $(grep -vE '^[0-9]{4}-' "$T/sendq.log" | head -n 3)"
 no_secret "$T/out6" "$T/err6" "$T/sendq.log"
-stop_peer
+peer_stop
 ok "sendq flush -v -v and daemon log_file: secret in no output, log, cmdline or environ"
 
 # Nothing at rest: queue, fetch state, Maildirs, config, caches.
@@ -243,7 +225,7 @@ grep -q 'green' "$T/pty" || fail "sendq show shows no body: $(cat "$T/pty")"
 inert "sendq show"
 ok "sendq list and show on a terminal: escapes in the queued message inert"
 
-start_peer imap-peer.py --mode escape --max-time 20
+peer_start imap-peer.py --mode escape --max-time 20
 cat > "$XDG_CONFIG_HOME/surel/config" <<CF
 [account t]
 address = t@example.test
@@ -256,5 +238,5 @@ CF
 on_pty "$SPOOL" -v -v fetch && fail "fetch against a refusing peer succeeded"
 grep -q 'pwned' "$T/pty" || fail "the hostile text is not shown at all: $(cat "$T/pty")"
 inert "spool fetch -v -v"
-stop_peer
+peer_stop
 ok "spool fetch -v -v: escapes in the greeting and the refusal inert"

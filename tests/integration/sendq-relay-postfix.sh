@@ -10,28 +10,9 @@
 SENDQ="$top_builddir/sendq/sendq"
 Q="$XDG_DATA_HOME/surel/queue"
 M="$T/Mail"
-command -v python3 > /dev/null || skip "python3 is needed"
-command -v postfix > /dev/null || skip "postfix is not installed (scripts/deps test)"
-[ "$(id -u)" -eq 0 ] || skip "a private Postfix needs root"
+postfix_require
 trap 'postfix_stop; rm -rf "$T"' EXIT INT TERM
-
-PORT=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-postfix_start "$T/pf" "$PORT" || fail "cannot start a private Postfix"
-VM="$T/pf/vmail"
-
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CF
-[general]
-default_account = t
-[account t]
-address = me@example.test
-maildir = $M
-smtp = smtp://localhost:$PORT
-tls_ca_file = $DATA/tls/ca.pem
-user = ana@example.test
-password_cmd = printf '$POSTFIX_PASS'
-CF
-chmod 600 "$XDG_CONFIG_HOME/surel/config"
+postfix_relay_start me@example.test
 
 # Entries that are not dot files: a kill -9 during an envelope rewrite may
 # leave afile's ".NAME.tmp" in env/, which is no message (the queue ignores
@@ -43,16 +24,6 @@ nfiles() {
 # Sessions Postfix logged so far (postfix_start waited for its probe's).
 connects() {
 	postfix_log_count 'smtpd\[[0-9]*\]: connect from'
-}
-
-# wait_mail DIR N: until DIR/new holds N messages (Postfix delivers later).
-wait_mail() {
-	i=0
-	while [ "$(nfiles "$1/new")" -lt "$2" ]; do
-		i=$((i + 1))
-		[ $i -lt 150 ] || fail "only $(nfiles "$1/new") of $2 messages arrived in $1"
-		sleep 0.2
-	done
 }
 
 # --- 1: bodies byte for byte, envelopes, one connection, Sent copies ---------
@@ -84,8 +55,8 @@ grep -q '5 message(s) over 1 connection(s)' "$T/err" || fail "no reuse reported:
 postfix_wait_log 'disconnect from localhost.* starttls=1 auth=1 mail=5 ' ||
 	fail "no STARTTLS + AUTH + 5 MAIL in one session in Postfix's log"
 [ $(($(connects) - c0)) -eq 1 ] || fail "expected one connection to Postfix, got $(($(connects) - c0))"
-wait_mail "$VM/ana" 5
-wait_mail "$VM/bob" 5
+postfix_wait_mail "$VM/ana" 5
+postfix_wait_mail "$VM/bob" 5
 python3 - "$T/in" "$VM/ana/new" "$VM/bob/new" <<'P' || fail "bodies differ"
 import os, sys
 want = {}
@@ -119,7 +90,7 @@ grep -q '^Content-Type: multipart/report; report-type=delivery-status' "$b" || f
 grep -q '^Final-Recipient: rfc822; ghost@example.test$' "$b" || fail "no Final-Recipient"
 grep -q '^Status: 5.1.1$' "$b" || fail "no 5.1.1"
 grep -q '^Diagnostic-Code: smtp; 550 5.1.1 <ghost@example.test>' "$b" || fail "no Diagnostic-Code"
-wait_mail "$VM/ana" 6
+postfix_wait_mail "$VM/ana" 6
 ok "unknown user at Postfix: 550, multipart/report in the sender's INBOX, others delivered"
 "$SENDQ" rm "$(ls "$Q/failed")" > /dev/null
 
@@ -159,7 +130,7 @@ missing = [i for i in range(1, int(sys.argv[2]) + 1) if i not in seen]
 print("missing %s" % missing)
 sys.exit(1 if missing else 0)
 P
-wait_mail "$VM/bob" $((before + N))
+postfix_wait_mail "$VM/bob" $((before + N))
 sleep 1
 python3 - "$VM/bob/new" $N <<'P' > "$T/crash" || fail "a message was lost: $(cat "$T/crash")"
 import os, re, sys

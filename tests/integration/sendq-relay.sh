@@ -7,41 +7,22 @@
 . "$(dirname "$0")/lib.sh"
 
 SENDQ="$top_builddir/sendq/sendq"
-PEER="$top_srcdir/tests/peer/smtp-peer.py"
 Q="$XDG_DATA_HOME/surel/queue"
 M="$T/Mail"
 command -v python3 > /dev/null || skip "python3 is needed for the SMTP peer"
 # A silent server is given this long; keeps the stall case short.
 export SENDQ_SMTP_TIMEOUT=2
-peer_pid=""
-trap '[ -z "$peer_pid" ] || kill "$peer_pid" 2> /dev/null || true; rm -rf "$T"' EXIT INT TERM
+trap 'peer_stop; rm -rf "$T"' EXIT INT TERM
 
 nfiles() {
 	if [ -d "$1" ]; then ls -A "$1" | wc -l; else echo 0; fi
 }
 
-# start_peer MODE [ARGS...]: a fresh peer with its own spool and log.
+# start_peer MODE [ARGS...]: a fresh SMTP peer with its own spool and log.
 start_peer() {
-	stop_peer
-	rm -rf "$T/spool" "$T/peer.log" "$T/port"
-	python3 "$PEER" --mode "$@" --spool "$T/spool" --log "$T/peer.log" \
-		--port-file "$T/port" --max-time 60 &
-	peer_pid=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the SMTP peer did not start"
-		sleep 0.1
-	done
-	PORT=$(cat "$T/port")
-}
-
-stop_peer() {
-	if [ -n "$peer_pid" ]; then
-		kill "$peer_pid" 2> /dev/null || true
-		wait "$peer_pid" 2> /dev/null || true
-		peer_pid=""
-	fi
+	peer_stop
+	rm -rf "$T/spool" "$T/peer.log"
+	peer_start smtp-peer.py --mode "$@" --spool "$T/spool" --log "$T/peer.log" --max-time 60
 }
 
 # config [EXTRA LINES]: account t relaying to the peer (plain unless the
@@ -430,4 +411,4 @@ done
 grep -l '^Subject: many 150$' "$M"/Sent/cur/* > /dev/null || fail "Sent copy of the last message missing"
 ok "$n messages in one flush: $n Sent copies, env/, msg/ and done/ empty"
 
-stop_peer
+peer_stop

@@ -17,13 +17,11 @@
 . "$(dirname "$0")/postfix.sh"
 
 SENDQ="$top_builddir/sendq/sendq"
-PEER="$top_srcdir/tests/peer/smtp-peer.py"
 Q="$XDG_DATA_HOME/surel/queue"
 M="$T/Mail"
 command -v python3 > /dev/null || skip "python3 is needed"
 export SENDQ_SMTP_TIMEOUT=10
-peer_pid=""
-trap '[ -n "$peer_pid" ] && kill "$peer_pid" 2> /dev/null; postfix_stop; rm -rf "$T"' EXIT INT TERM
+trap 'peer_stop; postfix_stop; rm -rf "$T"' EXIT INT TERM
 
 nfiles() {
 	if [ -d "$1" ]; then ls "$1" | wc -l; else echo 0; fi
@@ -40,16 +38,9 @@ config() {
 
 # --- 1: the peer: two EHLOs with the helo name, PLAIN with initial response --
 mkdir -p "$T/spool"
-python3 "$PEER" --mode plain-no-ir --auth 'ana:s3cret' --spool "$T/spool" --log "$T/peer.log" \
-	--port-file "$T/port" --max-time 60 &
-peer_pid=$!
-i=0
-while [ ! -s "$T/port" ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "the SMTP peer did not start"
-	sleep 0.1
-done
-config "smtp = smtp://127.0.0.1:$(cat "$T/port")
+peer_start smtp-peer.py --mode plain-no-ir --auth 'ana:s3cret' --spool "$T/spool" --log "$T/peer.log" \
+	--max-time 60
+config "smtp = smtp://127.0.0.1:$PORT
 tls = off
 helo = client.example.test
 user = ana
@@ -78,16 +69,14 @@ case $name in
 *) fail "default EHLO name is not fully qualified: '$name'" ;;
 esac
 ok "default EHLO name is fully qualified: $name"
-kill "$peer_pid" 2> /dev/null || true
-wait "$peer_pid" 2> /dev/null || true
-peer_pid=""
+peer_stop
 
 # --- 2: real Postfix -------------------------------------------------------
 if ! command -v postfix > /dev/null || [ "$(id -u)" -ne 0 ]; then
 	echo "# the Postfix cases need root and postfix; not run"
 	exit 0
 fi
-PORT=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+PORT=$(postfix_free_port)
 PF_MAIN_EXTRA='smtpd_helo_required = yes
 smtpd_helo_restrictions = reject_non_fqdn_helo_hostname'
 postfix_start "$T/pf" "$PORT" || fail "cannot start a private Postfix"
@@ -107,15 +96,6 @@ s.quit()
 P
 ok "Postfix with reject_non_fqdn_helo_hostname refuses 'EHLO vm'"
 
-wait_mail() {
-	i=0
-	while [ "$(nfiles "$1/new")" -lt "$2" ]; do
-		i=$((i + 1))
-		[ $i -lt 150 ] || fail "only $(nfiles "$1/new") of $2 messages arrived in $1"
-		sleep 0.2
-	done
-}
-
 rm -rf "$Q" "$M"
 pf_account="smtp = smtp://localhost:$PORT
 tls_ca_file = $DATA/tls/ca.pem
@@ -126,13 +106,13 @@ printf 'From: me@example.test\nTo: ana@example.test\nSubject: default helo\n\nhe
 	"$SENDQ" ana@example.test
 expect_exit 0 "$SENDQ" flush
 [ "$(nfiles "$Q/env")" -eq 0 ] && [ "$(nfiles "$Q/failed")" -eq 0 ] || fail "not sent: $("$SENDQ" list)"
-wait_mail "$VM/ana" 1
+postfix_wait_mail "$VM/ana" 1
 config "$pf_account
 helo = client.example.test"
 printf 'From: me@example.test\nTo: ana@example.test\nSubject: set helo\n\nhello\n' |
 	"$SENDQ" ana@example.test
 expect_exit 0 "$SENDQ" flush
-wait_mail "$VM/ana" 2
+postfix_wait_mail "$VM/ana" 2
 grep -q 'Helo command rejected' "$T/pf/maillog" && ! grep -q 'helo=<vm>' "$T/pf/maillog" &&
 	fail "Postfix refused sendq's EHLO: $(grep 'Helo command rejected' "$T/pf/maillog")"
 grep -q 'sasl_method=PLAIN' "$T/pf/maillog" || fail "no AUTH PLAIN login in Postfix's log"
@@ -144,7 +124,7 @@ config "$pf_account"
 printf 'From: me@example.test\nTo: j\303\266rg@example.test, ana@example.test\nSubject: utf8 rcpt\n\nhello\n' |
 	"$SENDQ" "j$(printf '\303\266')rg@example.test" ana@example.test || fail "enqueue failed"
 expect_exit 0 "$SENDQ" flush
-wait_mail "$VM/ana" 3
+postfix_wait_mail "$VM/ana" 3
 [ "$(nfiles "$Q/failed")" -eq 1 ] || fail "message with the bounced recipient not in failed/: $("$SENDQ" list)"
 b=$(ls "$M"/INBOX/new/*)
 grep -q '^Status: 5.6.7$' "$b" || fail "no 5.6.7 in the bounce: $(cat "$b")"

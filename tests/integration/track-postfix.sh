@@ -16,42 +16,20 @@
 SENDQ="$top_builddir/sendq/sendq"
 M="$T/Mail"
 J="$XDG_STATE_HOME/surel/events.jsonl"
-command -v python3 > /dev/null || skip "python3 is needed"
-command -v postfix > /dev/null || skip "postfix is not installed (scripts/deps test)"
-[ "$(id -u)" -eq 0 ] || skip "a private Postfix needs root"
+postfix_require
 trap 'kill "$follow_pid" 2> /dev/null || true; postfix_stop; rm -rf "$T"' EXIT INT TERM
 follow_pid=""
 
-free_port() {
-	python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
-}
-PORT=$(free_port)
 # Mail for bounce.test is taken, then relayed to a second smtpd of the
 # same Postfix (under another name, so it is no loop) that refuses every
 # recipient: a bounce from "the remote server", after the 250.
-PORT2=$(free_port)
+PORT2=$(postfix_free_port)
 PF_MASTER_EXTRA="127.0.0.1:$PORT2 inet n - n - - smtpd -o myhostname=far.example.net -o smtpd_recipient_restrictions=reject -o smtpd_sender_restrictions= -o smtpd_relay_restrictions= -o smtpd_tls_security_level=none -o smtpd_sasl_auth_enable=no -o debug_peer_list="
 PF_MAIN_EXTRA="transport_maps = inline:{ { bounce.test = smtp:[127.0.0.1]:$PORT2 } }
 smtpd_recipient_restrictions = check_recipient_access inline:{ { later@example.test = 450 4.2.0 try again later } }, reject_unlisted_recipient, permit_sasl_authenticated, reject
 debug_peer_list = 127.0.0.1"
-postfix_start "$T/pf" "$PORT" || fail "cannot start a private Postfix"
-VM="$T/pf/vmail"
-
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CF
-[general]
-default_account = t
-retry_schedule = 1s
-delay_warning = 2s
-[account t]
-address = ana@example.test
-maildir = $M
-smtp = smtp://localhost:$PORT
-tls_ca_file = $DATA/tls/ca.pem
-user = ana@example.test
-password_cmd = printf '$POSTFIX_PASS'
-CF
-chmod 600 "$XDG_CONFIG_HOME/surel/config"
+postfix_relay_start ana@example.test "retry_schedule = 1s
+delay_warning = 2s"
 
 nfiles() {
 	if [ -d "$1" ]; then ls "$1" | wc -l; else echo 0; fi

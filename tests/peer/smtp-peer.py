@@ -149,14 +149,19 @@ def introspect(token):
     return r.get("active") is True and (not args.oauth2_user or r.get("username") == args.oauth2_user)
 
 
+def initial_response(c, parts):
+    """The AUTH command's initial response, else the reply to an empty
+    challenge."""
+    if len(parts) > 1:
+        return parts[1]
+    c.send("334 ")
+    return c.line().decode().strip()
+
+
 def check_bearer(c, mech, parts):
     """AUTH XOAUTH2 / OAUTHBEARER: the token of the initial response (or of
     the reply to an empty challenge) checked by introspection."""
-    if len(parts) > 1:
-        resp = parts[1]
-    else:
-        c.send("334 ")
-        resp = c.line().decode().strip()
+    resp = initial_response(c, parts)
     try:
         raw = base64.b64decode(resp, validate=True).decode()
     except Exception:
@@ -203,11 +208,7 @@ def check_auth(c, arg):
     if mech == "PLAIN":
         if len(parts) == 1 and args.mode == "plain-no-ir":
             return False
-        if len(parts) > 1:
-            resp = parts[1]
-        else:
-            c.send("334 ")
-            resp = c.line().decode().strip()
+        resp = initial_response(c, parts)
         try:
             _, u, p = base64.b64decode(resp).decode().split("\0")
         except Exception:

@@ -3,13 +3,8 @@
 # both, and d and $ on one move that file to the trash, never the other.
 . "$(dirname "$0")/lib.sh"
 
-mkdir -p "$XDG_CONFIG_HOME/surel" "$T/Mail/INBOX/cur" "$T/Mail/INBOX/new" "$T/Mail/INBOX/tmp"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[account demo]
-address = demo@example.test
-maildir = $T/Mail
-trash_folder = Trash
-CFG
+mkdir -p "$T/Mail/INBOX/cur" "$T/Mail/INBOX/new" "$T/Mail/INBOX/tmp"
+demo_config "trash_folder = Trash"
 key=1700000000.M1P1.host
 printf 'From: a@example.test\nSubject: copy in new\nDate: Mon, 2 Nov 2026 10:00:00 +0000\n\nn\n' \
 	> "$T/Mail/INBOX/new/$key"

@@ -4,20 +4,11 @@
 # keeps surel running with the error on the screen.
 . "$(dirname "$0")/lib.sh"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[account demo]
-address = demo@example.test
-maildir = $T/Mail
-trash_folder = Trash
-CFG
+demo_config "trash_folder = Trash"
 deliver_demo "$T/Mail/INBOX"
 mkdir -p "$T/Mail/Archive/cur" "$T/Mail/Archive/new" "$T/Mail/Archive/tmp"
 # A file where the trash folder would be made: the expunge cannot work.
 echo "not a folder" > "$T/Mail/Trash"
-count() {
-	ls "$T/Mail/$1/cur" "$T/Mail/$1/new" 2> /dev/null | grep -c '^[0-9]'
-}
 
 ui_start
 wait_for 'INBOX \[Msgs:3'

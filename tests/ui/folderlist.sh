@@ -3,12 +3,7 @@
 # message and unread counts from the directory listings; Enter opens.
 . "$(dirname "$0")/lib.sh"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[account demo]
-address = demo@example.test
-maildir = $T/Mail
-CFG
+demo_config
 deliver_demo "$T/Mail/INBOX"
 deliver_demo "$T/Mail/Archive"
 "$SPOOL" deliver "$T/Mail/lists/dev" < "$DATA/demo/01-welcome.eml"

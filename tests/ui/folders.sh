@@ -4,17 +4,8 @@
 # folder with Tab completion, q asks to expunge what is still marked.
 . "$(dirname "$0")/lib.sh"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[account demo]
-address = demo@example.test
-maildir = $T/Mail
-trash_folder = Trash
-CFG
+demo_config "trash_folder = Trash"
 deliver_demo "$T/Mail/INBOX"
-count() {
-	ls "$T/Mail/$1/cur" "$T/Mail/$1/new" 2> /dev/null | grep -c '^[0-9]'
-}
 
 ui_start
 wait_for 'INBOX \[Msgs:3'
@@ -60,11 +51,7 @@ ok "q expunges after asking"
 # directory where surel was started.
 ui_stop
 rm -rf "$T/Mail"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[account demo]
-address = demo@example.test
-maildir = $T/Mail
-CFG
+demo_config
 deliver_demo "$T/Mail/INBOX"
 ui_start
 wait_for 'INBOX \[Msgs:3'

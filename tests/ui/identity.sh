@@ -15,12 +15,7 @@ start_peer() {
 	python3 "$PEER" --mode ok --spool "$T/$1" --log "$T/$1.log" --port-file "$T/$1.port" \
 		--max-time 120 &
 	pids="$pids $!"
-	i=0
-	while [ ! -s "$T/$1.port" ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || fail "the SMTP peer $1 did not start"
-		sleep 0.1
-	done
+	wait_file "$T/$1.port" "the SMTP peer $1 did not start"
 }
 start_peer home-smtp
 start_peer work-smtp

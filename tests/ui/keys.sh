@@ -27,9 +27,6 @@ printf 'Body.\n' >> "$1"
 ED
 export EDITOR="$T/editor"
 deliver_demo "$T/Mail/INBOX"
-count() {
-	ls "$T/Mail/$1/cur" "$T/Mail/$1/new" 2> /dev/null | grep -c '^[0-9]'
-}
 
 ui_start
 wait_for 'INBOX \[Msgs:3'

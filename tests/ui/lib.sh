@@ -34,12 +34,7 @@ RUN
 # surel_pid: the PID of the surel the last ui_start started (waits, bounded,
 # for the file).
 surel_pid() {
-	i=0
-	while [ ! -s "$T/surel.pid" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -s "$T/surel.pid" ] || fail "surel's PID file was never written"
+	wait_file "$T/surel.pid" "surel's PID file was never written"
 	cat "$T/surel.pid"
 }
 
@@ -101,6 +96,21 @@ deliver_demo() {
 	for m in "$DATA"/demo/*.eml; do
 		"$SPOOL" deliver "$1" < "$m"
 	done
+}
+
+# demo_config [LINES]: the configuration is the demo account alone
+# (demo@example.test, Maildir $T/Mail) with LINES after its keys (more of
+# its keys, or further sections).
+demo_config() {
+	mkdir -p "$XDG_CONFIG_HOME/surel"
+	printf '[account demo]\naddress = demo@example.test\nmaildir = %s\n%s' "$T/Mail" \
+		"${1:+$1
+}" > "$XDG_CONFIG_HOME/surel/config"
+}
+
+# count FOLDER: the messages in the account's Maildir folder $T/Mail/FOLDER.
+count() {
+	ls "$T/Mail/$1/cur" "$T/Mail/$1/new" 2> /dev/null | grep -c '^[0-9]'
 }
 
 # compose_setup [GENERAL [ACCOUNTS]]: what the tests that compose share:

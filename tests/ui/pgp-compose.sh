@@ -16,12 +16,7 @@ PGP_TRAP_EXTRA='tmux -S "$SOCK" kill-server 2> /dev/null || true; [ -s "$T/edpid
 . "$(dirname "$0")/../integration/pgp-lib.sh"
 . "$(dirname "$0")/../integration/pgpw-lib.sh"
 
-A=$(pgp_home ana)
-B=$(pgp_home bob)
-fa=$(pgp_key "$A" "Ana <ana@example.test>" "")
-fb=$(pgp_key "$B" "Bob <bob@example.test>" "")
-pgp_export "$A" "$B" "$fa"
-pgp_export "$B" "$A" "$fb"
+pgp_pair "Ana <ana@example.test>" "Bob <bob@example.test>"
 export GNUPGHOME="$A" TMPDIR="$T/tmp"
 mkdir -p "$TMPDIR"
 
@@ -137,17 +132,18 @@ if grep -rl --exclude=screen --exclude=raw -e "$marker" -e 'Gaji rahasia' "$HOME
 fi
 ok "reading and replying to encrypted mail: decrypted quote, encrypted by default and on the wire; no plaintext on disk"
 
+# mail_bob: m, no to the recall question if it comes, To bob: the editor
+# starts.
+mail_bob() {
+	keys m
+	wait_for 'Recall postponed message\? \(y/n\)|^To:'
+	screen | grep -q 'Recall' && keys n && wait_for '^To:'
+	keys "bob@example.test" Enter
+}
+
 : > "$T/hang"
-keys m
-wait_for 'Recall postponed message\? \(y/n\)|^To:'
-screen | grep -q 'Recall' && keys n && wait_for '^To:'
-keys "bob@example.test" Enter
-i=0
-while [ ! -s "$T/edpath" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -s "$T/edpath" ] || fail "the editor never started"
+mail_bob
+wait_file "$T/edpath" "the editor never started"
 p=$(cat "$T/edpath")
 [ "$(cat "$T/edmode")" = 700 ] || fail "the editor's directory is mode $(cat "$T/edmode"), not 700"
 case "$p" in "$TMPDIR"/surel-edit-*/*) ;; *) fail "the editor's file is not in a private directory under TMPDIR: $p" ;; esac
@@ -166,16 +162,8 @@ ui_stop
 rm -f "$T/edpath" "$T/edpid"
 ui_start
 wait_for 'surel: INBOX'
-keys m
-wait_for 'Recall postponed message\? \(y/n\)|^To:'
-screen | grep -q 'Recall' && keys n && wait_for '^To:'
-keys "bob@example.test" Enter
-i=0
-while [ ! -s "$T/edpath" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -s "$T/edpath" ] || fail "the editor never started (SIGHUP)"
+mail_bob
+wait_file "$T/edpath" "the editor never started (SIGHUP)"
 p=$(cat "$T/edpath")
 kill -HUP "$(surel_pid)"
 wait_for '^SUREL-EXIT [0-9]+$' "surel ends on SIGHUP"
@@ -186,10 +174,7 @@ rm -f "$T/hang"
 ui_stop
 ui_start
 wait_for 'surel: INBOX'
-keys m
-wait_for 'Recall postponed message\? \(y/n\)|^To:'
-screen | grep -q 'Recall' && keys n && wait_for '^To:'
-keys "bob@example.test" Enter
+mail_bob
 wait_for 'failed: exit status 3' "the editor's failure shown"
 ls -d "$TMPDIR"/surel-edit-* > /dev/null 2>&1 && fail "the editor's directory survived its failure"
 rm -f "$T/fail"

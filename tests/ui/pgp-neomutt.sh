@@ -8,12 +8,7 @@ command -v neomutt > /dev/null || skip "neomutt is not installed"
 PGP_TRAP_EXTRA='tmux -S "$SOCK" kill-server 2> /dev/null || true;'
 . "$(dirname "$0")/../integration/pgp-lib.sh"
 
-A=$(pgp_home ana)
-B=$(pgp_home bob)
-fa=$(pgp_key "$A" "Ana <ana@example.test>" "")
-fb=$(pgp_key "$B" "Bob <bob@example.test>" "")
-pgp_export "$A" "$B" "$fa"
-pgp_export "$B" "$A" "$fb"
+pgp_pair "Ana <ana@example.test>" "Bob <bob@example.test>"
 
 mkdir -p "$XDG_CONFIG_HOME/surel"
 cat > "$XDG_CONFIG_HOME/surel/config" <<CFG

@@ -11,12 +11,7 @@
 PGP_TRAP_EXTRA='tmux -S "$SOCK" kill-server 2> /dev/null || true;'
 . "$(dirname "$0")/../integration/pgp-lib.sh"
 
-A=$(pgp_home alice)
-B=$(pgp_home bob)
-fa=$(pgp_key "$A" "Alice <alice@example.org>" "")
-fb=$(pgp_key "$B" "Bob <bob@example.org>" "bobpass")
-pgp_export "$A" "$B" "$fa"
-pgp_export "$B" "$A" "$fb"
+pgp_pair "Alice <alice@example.org>" "Bob <bob@example.org>" bobpass
 esc=$(printf '\033')
 bel=$(printf '\007')
 fe=$(pgp_key "$A" "Evil ${esc}[31mRed${esc}]0;pwned${bel} <evil@example.org>" "")

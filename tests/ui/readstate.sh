@@ -4,16 +4,10 @@
 # mail, next-unread-mailbox and read-limit (bound in [keys index]) work.
 . "$(dirname "$0")/lib.sh"
 
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[account demo]
-address = demo@example.test
-maildir = $T/Mail
-
+demo_config "
 [keys index]
 <F5> = read-limit
-<F6> = next-unread-mailbox
-CFG
+<F6> = next-unread-mailbox"
 chmod 600 "$XDG_CONFIG_HOME/surel/config"
 put() {
 	printf 'From: %s@example.test\nSubject: %s\nDate: Mon, 02 Nov 2026 1%s:00:00 +0000\n\nx\n' \

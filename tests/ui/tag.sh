@@ -13,12 +13,7 @@ while [ $i -le 200 ]; do
 		"$i" $((i % 28 + 1)) $((i % 60)) "$subj" "$i" "$i" > "$md/new/17000000$(printf %03d $i).M1P1.test"
 	i=$((i + 1))
 done
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[account demo]
-address = demo@example.test
-maildir = $T/Mail
-CFG
+demo_config
 
 ui_start
 wait_for 'Msgs:200' "index"

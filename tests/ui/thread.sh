@@ -26,12 +26,7 @@ mk y 06 "Re: lost (y)" gone "<gone@t>"
 mk z 07 "Re: lost (z)" gone "<gone@t>"
 printf 'From: Demo <demo@example.test>\nTo: Bob Jones <bob@example.test>\nDate: 08 Nov 2026 10:00:00 +0000\nSubject: mine\nMessage-ID: <m@t>\n\nx\n' |
 	"$SPOOL" deliver "$md"
-mkdir -p "$XDG_CONFIG_HOME/surel"
-cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
-[account demo]
-address = demo@example.test
-maildir = $T/Mail
-CFG
+demo_config
 
 ui_start -f "$md"
 wait_for 'Msgs:8' "index"

@@ -89,6 +89,23 @@ static void test_detach(void)
 	free(s);
 }
 
+/* buf_wipe releases like buf_release (an empty buffer included) and keeps
+ * the limit. */
+static void test_wipe(void)
+{
+	struct buf b = BUF_INIT;
+
+	buf_wipe(&b);
+	CU_ASSERT_STRING_EQUAL(b.data, "");
+	b.max = 100;
+	buf_puts(&b, "secret");
+	buf_wipe(&b);
+	CU_ASSERT_EQUAL(b.len, 0);
+	CU_ASSERT_EQUAL(b.cap, 0);
+	CU_ASSERT_EQUAL(b.max, 100);
+	CU_ASSERT_STRING_EQUAL(b.data, "");
+}
+
 static void test_err_prefix_and_temp(void)
 {
 	struct err e = ERR_INIT;
@@ -119,5 +136,6 @@ void suite_buf(void)
 	CU_add_test(s, "printf grows", test_printf_grows);
 	CU_add_test(s, "max cuts and flags overflow", test_max_cuts_and_flags);
 	CU_add_test(s, "detach", test_detach);
+	CU_add_test(s, "wipe", test_wipe);
 	CU_add_test(s, "err prefix, temp class, errno", test_err_prefix_and_temp);
 }

@@ -345,6 +345,13 @@ static void test_reply_ids(void)
 	static const char irt_only[] =
 		"From: b@x.test\nMessage-ID: <m2@x.test>\nIn-Reply-To: <m1@x.test>\n\nx\n";
 	static const char no_id[] = "From: b@x.test\n\nx\n";
+	/* Read as the index reads them: a comment hides its "id", a folded id
+	 * is joined, a repeated one stands once, where it last stands. */
+	static const char odd_refs[] =
+		"From: b@x.test\nMessage-ID: <m4@x.test>\n"
+		"References: (after <fake@x.test>) <m1@x.test> <m2@\n x.test> <m1@x.test>\n\nx\n";
+	static const char two_irt[] =
+		"From: b@x.test\nMessage-ID: <m2@x.test>\nIn-Reply-To: <m0@x.test> <m1@x.test>\n\nx\n";
 	struct compose *c = setup(NULL);
 	struct err err = ERR_INIT;
 	struct buf many = BUF_INIT;
@@ -366,6 +373,17 @@ static void test_reply_ids(void)
 	build(c, 0, &b);
 	CU_ASSERT_PTR_NULL(msg_header(b.m, "In-Reply-To"));
 	CU_ASSERT_PTR_NULL(msg_header(b.m, "References"));
+	done(&b);
+
+	CU_ASSERT_EQUAL(compose_start_reply(c, odd_refs, strlen(odd_refs), 0, &err), 0);
+	build(c, 0, &b);
+	CU_ASSERT_STRING_EQUAL(msg_header(b.m, "References"), "<m2@x.test> <m1@x.test> <m4@x.test>");
+	done(&b);
+
+	/* Which of two In-Reply-To ids is the parent's parent cannot be told. */
+	CU_ASSERT_EQUAL(compose_start_reply(c, two_irt, strlen(two_irt), 0, &err), 0);
+	build(c, 0, &b);
+	CU_ASSERT_STRING_EQUAL(msg_header(b.m, "References"), "<m2@x.test>");
 	done(&b);
 
 	/* A long thread: the root and the newest ids stay. */

@@ -620,17 +620,45 @@ static void test_message_id_shapes(void)
 		char *text = xasprintf("Message-ID: %s\nSubject: x\n\nx\n", v[i].in);
 		struct msg *m = msg_parse(text, strlen(text), 0);
 		const char *got;
+		char *alone;
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 		got = msg_message_id(m);
+		alone = msg_message_id_of(text, strlen(text));
 		if (v[i].want) {
 			CU_ASSERT(got && strcmp(got, v[i].want) == 0);
+			CU_ASSERT(alone && strcmp(alone, v[i].want) == 0);
 		} else {
 			CU_ASSERT_PTR_NULL(got);
+			CU_ASSERT_PTR_NULL(alone);
 		}
+		free(alone);
 		msg_free(m);
 		free(text);
 	}
+}
+
+/* A new boundary: the prefix, 24 hex digits, in none of the pieces. */
+static void test_new_boundary(void)
+{
+	struct buf pieces[2] = { BUF_INIT, BUF_INIT }, b = BUF_INIT, again = BUF_INIT;
+	size_t i;
+
+	buf_puts(&pieces[0], "--=_x_\n");
+	buf_puts(&pieces[1], "text");
+	msg_new_boundary(&b, "--=_x_", pieces, 2);
+	CU_ASSERT_EQUAL_FATAL(b.len, 6 + 24);
+	CU_ASSERT(strncmp(b.data, "--=_x_", 6) == 0);
+	for (i = 6; i < b.len; i++)
+		CU_ASSERT(strchr("0123456789abcdef", b.data[i]) != NULL);
+	/* The new one is not in the pieces, and a second one differs. */
+	buf_append(&pieces[1], b.data, b.len);
+	msg_new_boundary(&again, "--=_x_", pieces, 2);
+	CU_ASSERT(strcmp(again.data, b.data) != 0);
+	buf_release(&again);
+	buf_release(&b);
+	buf_release(&pieces[0]);
+	buf_release(&pieces[1]);
 }
 
 /* A nested multipart whose boundary never comes is passed over on the
@@ -681,4 +709,5 @@ void suite_msg(void)
 	CU_add_test(s, "huge header lines", test_huge_header);
 	CU_add_test(s, "Message-ID shapes as Python keeps them", test_message_id_shapes);
 	CU_add_test(s, "text past a multipart without its boundary", test_text_past_broken_multipart);
+	CU_add_test(s, "a new MIME boundary", test_new_boundary);
 }

@@ -46,16 +46,20 @@ static int same(const char *got, const char *want)
 }
 
 /* Whether a header block with only the field "name: value" summarises
- * to want in References (refs) or In-Reply-To. */
+ * to want in References (refs) or In-Reply-To, and the value read alone
+ * (summary_id_list, summary_first_id) gives want too. */
 static int ids_are(const char *name, int refs, const char *value, const char *want)
 {
 	char *head = xasprintf("%s: %s\n\n", name, value);
+	char *alone = refs ? summary_id_list(value) : summary_first_id(value);
 	struct one o;
 	int ok;
 
 	read_head(&o, head);
 	ok = same(refs ? o.s.references : o.s.in_reply_to, want);
+	ok = same(alone, want) && ok;
 	done(&o);
+	free(alone);
 	free(head);
 	return ok;
 }
@@ -191,6 +195,8 @@ static void test_in_reply_to(void)
 	CU_ASSERT(irt_is("a@x", "a@x"));
 	CU_ASSERT(irt_is("your message of Monday", NULL));
 	CU_ASSERT(irt_is("<>", NULL));
+	CU_ASSERT_PTR_NULL(summary_first_id(NULL));
+	CU_ASSERT_PTR_NULL(summary_id_list(NULL));
 }
 
 /* In-Reply-To alone (no References) is kept for the threader, which takes
