@@ -76,6 +76,16 @@ typedef void (*search_progress_fn)(void *arg, size_t done, size_t total);
 int search_refresh(struct search *s, search_progress_fn progress, void *arg,
 		   struct err *err) SEARCH_WUR;
 
+/* What the refreshes of s did since search_open(). */
+struct search_stats {
+	size_t read;         /* message files read and indexed */
+	size_t moved;        /* rows that followed their file to another folder */
+	size_t renamed;      /* rows that followed a rename within the folder (flags) */
+	size_t removed;      /* rows of files that went away */
+	size_t rebuilds;     /* rebuilds for too many removed rows */
+};
+void search_stats(const struct search *s, struct search_stats *out);
+
 /* Messages in the index, and the number of folders. */
 size_t search_count(struct search *s, size_t *folders_out);
 
