@@ -1123,6 +1123,9 @@ int search_refresh(struct search *s, search_progress_fn progress, void *arg, str
 	}
 	s->stats.rebuilds++;
 	rc = refresh_once(s, progress, arg, err);
+	/* The living are fewer than the dead were: give the space back. */
+	if (rc == 0 && sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+		log_warnx("search index '%s': cannot compact: %s", s->path, sqlite3_errmsg(s->db));
 	log_stats(s, &before);
 	return rc;
 }
