@@ -353,7 +353,8 @@ struct lost {
 	long long id;
 	size_t fw;
 	char *path;            /* "sub/name" */
-	size_t keylen;         /* of the key at path + 4 */
+	const char *key;       /* in path */
+	size_t keylen;
 	long long size;        /* the file's, -1 until looked up */
 	char *msgid;           /* the same */
 	int matched;
@@ -362,7 +363,8 @@ struct lost {
 /* A listed file no row has: new, renamed or moved here. */
 struct fresh {
 	size_t file;           /* an index into scan.f */
-	size_t keylen;         /* of the key at its name + 4 */
+	const char *key;       /* in the arena, set once the listing is done */
+	size_t keylen;
 	int matched;
 };
 
@@ -376,9 +378,9 @@ struct scan {
 	size_t *slot;          /* a hash of f[from..] by path: index + 1, 0 free */
 	size_t nslot;
 	struct lost *lost;
-	size_t nlost;
+	size_t nlost, caplost;
 	struct fresh *fresh;
-	size_t nfresh;
+	size_t nfresh, capfresh;
 	long long dead;
 };
 
@@ -445,12 +447,20 @@ static void hash_files(struct scan *sc, size_t from)
 		sc->slot[slot_of(sc, lf_path(sc, i), sc->f[i].len)] = i + 1;
 }
 
+/* The file name in "sub/name". */
+static const char *name_of(const char *path)
+{
+	const char *slash = strchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 static size_t key_len(const char *path)
 {
 	char flags[16];
 	off_t size;
 
-	return maildir_name_info(path + 4, flags, &size);
+	return maildir_name_info(name_of(path), flags, &size);
 }
 
 /* Compare the rows of folder fw whose path lies in [lo, hi) with the
@@ -476,13 +486,17 @@ static int diff_rows(struct search *s, struct scan *sc, size_t fw, size_t from, 
 			sc->f[sc->slot[k] - 1].seen = 1;
 			continue;
 		}
-		sc->lost = xreallocarray(sc->lost, sc->nlost + 1, sizeof(*sc->lost));
+		if (sc->nlost == sc->caplost) {
+			sc->caplost = sc->caplost ? 2 * sc->caplost : 64;
+			sc->lost = xreallocarray(sc->lost, sc->caplost, sizeof(*sc->lost));
+		}
 		l = &sc->lost[sc->nlost++];
 		memset(l, 0, sizeof(*l));
 		l->id = sqlite3_column_int64(st, 0);
 		l->fw = fw;
 		l->path = xstrdup(path);
-		l->keylen = strlen(path) > 4 ? key_len(path) : 0;
+		l->key = name_of(l->path);
+		l->keylen = key_len(l->path);
 		l->size = -1;
 	}
 	sqlite3_reset(st);
@@ -491,7 +505,10 @@ static int diff_rows(struct search *s, struct scan *sc, size_t fw, size_t from, 
 		return db_err(s, err, "cannot read");
 	for (i = from; i < sc->nf; i++)
 		if (!sc->f[i].seen) {
-			sc->fresh = xreallocarray(sc->fresh, sc->nfresh + 1, sizeof(*sc->fresh));
+			if (sc->nfresh == sc->capfresh) {
+				sc->capfresh = sc->capfresh ? 2 * sc->capfresh : 64;
+				sc->fresh = xreallocarray(sc->fresh, sc->capfresh, sizeof(*sc->fresh));
+			}
 			sc->fresh[sc->nfresh].file = i;
 			sc->fresh[sc->nfresh].keylen = key_len(lf_path(sc, i));
 			sc->fresh[sc->nfresh++].matched = 0;
@@ -507,7 +524,7 @@ static int diff_folder(struct search *s, struct scan *sc, size_t fw, long long o
 {
 	static const char *const sub[2] = { "new", "cur" };
 	/* Paths of a subdirectory lie in ["sub/", "sub0"): '0' follows '/'. */
-	static const char *const hi[2] = { "new0", "cur0" };
+	static const char *const lo[2] = { "new/", "cur/" }, *const hi[2] = { "new0", "cur0" };
 	struct fwork *w = &sc->v[fw];
 	long long old[2] = { old_new, old_cur }, now[2] = { w->mt_new, w->mt_cur };
 	size_t i;
@@ -523,7 +540,7 @@ static int diff_folder(struct search *s, struct scan *sc, size_t fw, long long o
 		if (old[i] && now[i] == old[i])
 			continue;
 		if (maildir_each(w->dir, sub[i], collect_one, &c, err) < 0 ||
-		    diff_rows(s, sc, fw, from, sub[i], hi[i], err) < 0)
+		    diff_rows(s, sc, fw, from, lo[i], hi[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -536,23 +553,18 @@ static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return c ? c : alen < blen ? -1 : alen > blen;
 }
 
-/* qsort()'s comparators need the arena: one refresh at a time per
- * process sorts. */
-static const struct scan *sort_scan;
-
 static int lost_cmp(const void *a, const void *b)
 {
 	const struct lost *x = a, *y = b;
 
-	return key_cmp(x->path + 4, x->keylen, y->path + 4, y->keylen);
+	return key_cmp(x->key, x->keylen, y->key, y->keylen);
 }
 
 static int fresh_cmp(const void *a, const void *b)
 {
 	const struct fresh *x = a, *y = b;
 
-	return key_cmp(lf_path(sort_scan, x->file) + 4, x->keylen,
-		       lf_path(sort_scan, y->file) + 4, y->keylen);
+	return key_cmp(x->key, x->keylen, y->key, y->keylen);
 }
 
 /* Give row l the file fresh p: its folder, path and flags, and its key
@@ -567,9 +579,9 @@ static int move_row(struct search *s, struct scan *sc, struct lost *l, struct fr
 	char flags[16];
 	off_t size;
 
-	maildir_name_info(path + 4, flags, &size);
+	maildir_name_info(name_of(path), flags, &size);
 	sqlite3_bind_int64(st, 1, w->id);
-	sqlite3_bind_text(st, 2, path + 4, (int)p->keylen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p->key, (int)p->keylen, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, flags, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, l->id);
@@ -593,17 +605,22 @@ static int match_keys(struct search *s, struct scan *sc, struct err *err)
 {
 	size_t i = 0, j = 0, ie, je, a, b, pass;
 
-	sort_scan = sc;
+	for (i = 0; i < sc->nfresh; i++)
+		sc->fresh[i].key = name_of(lf_path(sc, sc->fresh[i].file));
+	i = 0;
 	qsort(sc->lost, sc->nlost, sizeof(*sc->lost), lost_cmp);
 	qsort(sc->fresh, sc->nfresh, sizeof(*sc->fresh), fresh_cmp);
 	while (i < sc->nlost && j < sc->nfresh) {
 		const struct lost *l = &sc->lost[i];
 		const struct fresh *p = &sc->fresh[j];
-		int c = key_cmp(l->path + 4, l->keylen, lf_path(sc, p->file) + 4, p->keylen);
+		int c = key_cmp(l->key, l->keylen, p->key, p->keylen);
 
-		if (c < 0 || c > 0) {
-			i += c < 0;
-			j += c > 0;
+		if (c < 0) {
+			i++;
+			continue;
+		}
+		if (c > 0) {
+			j++;
 			continue;
 		}
 		for (ie = i; ie < sc->nlost && lost_cmp(&sc->lost[ie], l) == 0; ie++)
@@ -639,7 +656,7 @@ static long long fresh_size(const struct scan *sc, const struct fresh *p)
 	off_t size;
 	struct stat st;
 
-	maildir_name_info(path + 4, flags, &size);
+	maildir_name_info(name_of(path), flags, &size);
 	if (size >= 0)
 		return (long long)size;
 	full = path_join(sc->v[sc->f[p->file].fw].dir, path);
@@ -747,8 +764,8 @@ static int settle(struct search *s, struct scan *sc, struct err *err)
 		e = &w->todo[w->ntodo++];
 		memset(e, 0, sizeof(*e));
 		e->path = xstrdup(path);
-		e->key = xstrndup(path + 4, p->keylen);
-		maildir_name_info(path + 4, e->flags, &size);
+		e->key = xstrndup(name_of(path), p->keylen);
+		maildir_name_info(name_of(path), e->flags, &size);
 		e->size = size;
 		e->is_new = path[0] == 'n';
 	}
