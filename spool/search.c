@@ -1033,18 +1033,23 @@ static int index_new(struct search *s, struct fwork *v, size_t nv, search_progre
 	return rc;
 }
 
-/* Dead rows (search.h) and living ones. */
+/* Dead rows (search.h), and living ones when the dead are enough to
+ * matter (counting them walks an index). */
 static void counts(struct search *s, long long *dead, long long *live)
 {
 	sqlite3_stmt *st = NULL;
 
 	*dead = *live = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT v FROM meta WHERE k = 'dead'),"
-				      " (SELECT count(*) FROM msg)", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
+	if (sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k = 'dead'", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		*dead = sqlite3_column_int64(st, 0);
-		*live = sqlite3_column_int64(st, 1);
-	}
+	sqlite3_finalize(st);
+	if (*dead < DEAD_MIN)
+		return;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM msg", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		*live = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 }
 
