@@ -608,6 +608,9 @@ static int match_keys(struct search *s, struct scan *sc, struct err *err)
 	for (i = 0; i < sc->nfresh; i++)
 		sc->fresh[i].key = name_of(lf_path(sc, sc->fresh[i].file));
 	i = 0;
+	/* Nothing to pair without both (and qsort() takes no NULL). */
+	if (!sc->nlost || !sc->nfresh)
+		return 0;
 	qsort(sc->lost, sc->nlost, sizeof(*sc->lost), lost_cmp);
 	qsort(sc->fresh, sc->nfresh, sizeof(*sc->fresh), fresh_cmp);
 	while (i < sc->nlost && j < sc->nfresh) {
