@@ -608,11 +608,14 @@ static int match_keys(struct search *s, struct scan *sc, struct err *err)
 	for (i = 0; i < sc->nfresh; i++)
 		sc->fresh[i].key = name_of(lf_path(sc, sc->fresh[i].file));
 	i = 0;
-	/* Nothing to pair without both (and qsort() takes no NULL). */
+	/* Sorted even with nothing to pair: the new files are then indexed
+	 * in key order, which the unique index of keys takes fastest.
+	 * (qsort() takes no NULL.) */
+	if (sc->nfresh)
+		qsort(sc->fresh, sc->nfresh, sizeof(*sc->fresh), fresh_cmp);
 	if (!sc->nlost || !sc->nfresh)
 		return 0;
 	qsort(sc->lost, sc->nlost, sizeof(*sc->lost), lost_cmp);
-	qsort(sc->fresh, sc->nfresh, sizeof(*sc->fresh), fresh_cmp);
 	while (i < sc->nlost && j < sc->nfresh) {
 		const struct lost *l = &sc->lost[i];
 		const struct fresh *p = &sc->fresh[j];
@@ -754,6 +757,14 @@ static int settle(struct search *s, struct scan *sc, struct err *err)
 		sc->dead++;
 		s->stats.removed++;
 	}
+	for (i = 0; i < sc->nfresh; i++)
+		if (!sc->fresh[i].matched)
+			sc->v[sc->f[sc->fresh[i].file].fw].ntodo++;
+	for (i = 0; i < sc->nv; i++) {
+		sc->v[i].todo = xreallocarray(NULL, sc->v[i].ntodo ? sc->v[i].ntodo : 1,
+					      sizeof(*sc->v[i].todo));
+		sc->v[i].ntodo = 0;
+	}
 	for (i = 0; i < sc->nfresh; i++) {
 		const struct fresh *p = &sc->fresh[i];
 		struct fwork *w = &sc->v[sc->f[p->file].fw];
@@ -763,7 +774,6 @@ static int settle(struct search *s, struct scan *sc, struct err *err)
 
 		if (p->matched)
 			continue;
-		w->todo = xreallocarray(w->todo, w->ntodo + 1, sizeof(*w->todo));
 		e = &w->todo[w->ntodo++];
 		memset(e, 0, sizeof(*e));
 		e->path = xstrdup(path);
