@@ -22,6 +22,7 @@ import html.parser
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -127,8 +128,23 @@ def addresses(vals):
         return email.utils.getaddresses(vals)
 
 
+ENCODED_WORD = rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?="
+ENCODED_PAIR = re.compile(rb"(" + ENCODED_WORD + rb")[ \t\r\n]+(?=" + ENCODED_WORD + rb")")
+
+
+def join_encoded_words(data):
+    """The header block with the blanks between adjacent encoded words
+    dropped, as RFC 2047 6.2 says a reader does: Python keeps them as a
+    space in a display name ("=?utf-8?B?5pel?= =?utf-8?B?5pys?=" reads as
+    "日 本"), but not when the words touch."""
+    end = data.find(b"\n\n")
+    if end < 0:
+        end = len(data)
+    return ENCODED_PAIR.sub(rb"\1", data[:end]) + data[end:]
+
+
 def read_doc(data):
-    m = email.message_from_bytes(data, policy=email.policy.default)
+    m = email.message_from_bytes(join_encoded_words(data), policy=email.policy.default)
     doc = {"subject": str(m.get("subject", "") or ""), "from": "", "to": "", "body": []}
     for field, headers in (("from", ("from",)), ("to", ("to", "cc"))):
         vals = []
