@@ -145,11 +145,14 @@ def join_encoded_words(data):
 
 def read_doc(data):
     m = email.message_from_bytes(join_encoded_words(data), policy=email.policy.default)
-    doc = {"subject": str(m.get("subject", "") or ""), "from": "", "to": "", "body": []}
+    # A header field is read up to a NUL, and the first of its name only,
+    # as the C side (lib/msg) and a reader of the message see it.
+    doc = {"subject": str(m.get("subject", "") or "").split("\0")[0], "from": "", "to": "",
+           "body": []}
     for field, headers in (("from", ("from",)), ("to", ("to", "cc"))):
         vals = []
         for h in headers:
-            vals += [str(v) for v in m.get_all(h, [])]
+            vals += [str(v).split("\0")[0] for v in m.get_all(h, [])[:1]]
         doc[field] = " ".join("%s %s" % (n, a) for n, a in addresses(vals))
     for h in ("message-id", "references", "in-reply-to"):
         doc["body"].append(str(m.get(h, "") or ""))
