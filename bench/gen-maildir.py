@@ -10,7 +10,7 @@ base64 attachment).  95 % of the files are in cur/ with a flag mix, 5 % in
 new/; 80 % carry ",S=SIZE" in the name as our own deliveries do, the rest do
 not (mail moved in by other tools).  Standard library only.
 
-usage: gen-maildir.py DIR N [--seed S]
+usage: gen-maildir.py DIR N [--seed S] [--threads random|chain]
 """
 import argparse
 import base64
@@ -128,7 +128,7 @@ def body_text(rng, size):
     return "\n".join(out) + "\n"
 
 
-def message(i, t, rng, ids):
+def message(i, t, rng, ids, chains):
     h = []
     for _ in range(rng.randint(1, 4)):
         h.append(received(t, rng))
@@ -150,7 +150,13 @@ def message(i, t, rng, ids):
     if ids and rng.random() < 0.35:
         parent = rng.choice(ids[-200:])
         h.append("In-Reply-To: <%s>\n" % parent)
-        refs = [rng.choice(ids[-500:]) for _ in range(rng.randint(0, 4))] + [parent]
+        if chains is None:
+            refs = [rng.choice(ids[-500:]) for _ in range(rng.randint(0, 4))] + [parent]
+        else:
+            # As a mail reader writes them: the parent's References and
+            # the parent, so that threads stay apart.
+            refs = (chains.get(parent, []) + [parent])[-10:]
+            chains[mid] = refs
         h.append("References: %s\n" % "\n ".join("<%s>" % r for r in refs))
     ids.append(mid)
     if rng.random() < 0.2:
@@ -181,18 +187,22 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("n", type=int)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--threads", choices=("random", "chain"), default="random",
+                    help="References of a reply: random recent messages (the default;"
+                    " most replies end up in one huge thread) or the parent's chain")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     for sub in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(a.dir, sub), exist_ok=True)
     t = 1700000000
     ids = []
+    chains = {} if a.threads == "chain" else None
     for i in range(a.n):
         # Mostly increasing dates with bursts (equal seconds test the tie
         # order) and some out-of-order arrivals.
         t += rng.choice([0, 1, 7, 60, 300, 900, 3600])
         dt = t - (rng.randint(0, 86400 * 3) if rng.random() < 0.05 else 0)
-        data = message(i, dt, rng, ids)
+        data = message(i, dt, rng, ids, chains)
         name = "%d.M%dP%dQ%d.bench.example" % (t, rng.randint(0, 999999), 1000 + i % 30000, i)
         if rng.random() < 0.8:
             name += ",S=%d" % len(data)

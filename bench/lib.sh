@@ -21,8 +21,9 @@
 #                              run sh -c CMD under timeout and /usr/bin/time
 #                              (-T: time outside timeout), with the
 #                              caller's redirections and NAME=VALUE in its
-#                              environment; sets ex, t0, t1 (ns) and rss (KiB
-#                              of peak RSS, -1 when not measured)
+#                              environment; sets ex, t0, t1 (ns), rss (KiB
+#                              of peak RSS) and cpu (ms of user + system
+#                              time), both -1 when not measured
 #   bench_host                 date, host, cores and CPU model, for the
 #                              first "# NAME: ..." line
 #   bench_load                 the load averages
@@ -93,7 +94,7 @@ bench_home() {
 	export XDG_CACHE_HOME="$RUN/home/.cache" XDG_STATE_HOME="$RUN/home/.local/state"
 }
 
-# shellcheck disable=SC2034 # ex, t0, t1, rss: for the caller
+# shellcheck disable=SC2034 # ex, t0, t1, rss, cpu: for the caller
 bench_timed() {
 	_bench_outer=0
 	[ "$1" = -T ] && { _bench_outer=1; shift; }
@@ -103,16 +104,19 @@ bench_timed() {
 	if [ -z "$TIME" ]; then
 		set -- "$@" timeout "$TIMEOUT" sh -c "$_bench_cmd"
 	elif [ $_bench_outer = 1 ]; then
-		set -- "$@" "$TIME" -f %M -o "$RUN/rss" timeout "$TIMEOUT" sh -c "$_bench_cmd"
+		set -- "$@" "$TIME" -f '%M %U %S' -o "$RUN/rss" timeout "$TIMEOUT" sh -c "$_bench_cmd"
 	else
-		set -- "$@" timeout "$TIMEOUT" "$TIME" -f %M -o "$RUN/rss" sh -c "$_bench_cmd"
+		set -- "$@" timeout "$TIMEOUT" "$TIME" -f '%M %U %S' -o "$RUN/rss" sh -c "$_bench_cmd"
 	fi
 	t0=$(date +%s%N)
 	"$@"
 	ex=$?
 	t1=$(date +%s%N)
-	rss=-1
-	[ -n "$TIME" ] && rss=$(tail -n 1 "$RUN/rss")
+	rss=-1 cpu=-1
+	if [ -n "$TIME" ]; then
+		rss=$(tail -n 1 "$RUN/rss" | cut -d' ' -f1)
+		cpu=$(tail -n 1 "$RUN/rss" | awk '{ printf "%d", ($2 + $3) * 1000 }')
+	fi
 }
 
 bench_host() {

@@ -32,14 +32,19 @@ HAVE_NOTMUCH=0
 command -v notmuch > /dev/null && HAVE_NOTMUCH=1
 
 # A Maildir of n messages, generated once per n, seed and generator, and
-# copied so that the runs may add to it.
+# copied so that the runs may add to it.  Replies carry their parent's
+# References (--threads chain), as mail readers write them: with the
+# generator's default of random recent References nearly every message
+# ends in one thread, which notmuch merges message by message (its
+# indexing then grows with the square of the count: 27 messages a second
+# at 2000 messages).
 maildir() {
 	src=$WORK/maildir-$1
-	stamp="n=$1 seed=$SEED gen=$(cksum < "$HERE/gen-maildir.py" | cut -d' ' -f1)"
+	stamp="n=$1 seed=$SEED threads=chain gen=$(cksum < "$HERE/gen-maildir.py" | cut -d' ' -f1)"
 	if [ "$(cat "$src.stamp" 2> /dev/null)" != "$stamp" ]; then
 		rm -rf "$src" "$src.stamp"
 		echo "search.sh: generating $1 messages in $src" >&2
-		"$PY" "$HERE/gen-maildir.py" "$src" "$1" --seed "$SEED" > /dev/null || return 1
+		"$PY" "$HERE/gen-maildir.py" "$src" "$1" --seed "$SEED" --threads chain > /dev/null || return 1
 		echo "$stamp" > "$src.stamp"
 	fi
 	rm -rf "$RUN/mail"
@@ -64,12 +69,12 @@ timed() {
 	bench_timed "$*" > "$RUN/out" 2> "$RUN/err"
 	st=ok
 	[ "$ex" -eq 0 ] || { st="exit-$ex"; echo "search.sh: $peer $task: $(head -c 300 "$RUN/err")" >&2; }
-	echo "$n $task $peer $round $(( (t1 - t0) / 1000 )) $rss $st $(wc -l < "$RUN/out")" >> "$RAW"
+	echo "$n $task $peer $round $(( (t1 - t0) / 1000 )) $rss $st $(wc -l < "$RUN/out") $cpu" >> "$RAW"
 }
 
 # 100 new messages in new/, named apart from every earlier round's.
 add_new() {
-	"$PY" "$HERE/gen-maildir.py" "$RUN/more" 100 --seed "$((SEED + 1000 + $1))" > /dev/null
+	"$PY" "$HERE/gen-maildir.py" "$RUN/more" 100 --seed "$((SEED + 1000 + $1))" --threads chain > /dev/null
 	for f in "$RUN"/more/cur/* "$RUN"/more/new/*; do
 		[ -e "$f" ] || continue
 		b=$(basename "$f")
@@ -90,11 +95,13 @@ echo "# sqlite $(sqlite3 --version 2> /dev/null | cut -d' ' -f1 || echo '?')"
 for n in $SIZES; do
 	maildir "$n" || { echo "search.sh: generating $n messages failed" >&2; exit 1; }
 	setup
+	echo "# $n messages: load $(bench_load) before indexing"
 	timed "$n" index spool 1 "'$SPOOL' index --rebuild"
-	[ "$HAVE_NOTMUCH" = 1 ] && timed "$n" index notmuch 1 "notmuch new --quiet"
+	[ "$HAVE_NOTMUCH" = 1 ] && echo "# $n messages: load $(bench_load) before notmuch new" &&
+		timed "$n" index notmuch 1 "notmuch new --quiet"
 	db=$(ls "$XDG_CACHE_HOME"/surel/search/*.db)
-	echo "$n size spool 1 $(du -sk "$db" | cut -f1) -1 ok 0" >> "$RAW"
-	[ "$HAVE_NOTMUCH" = 1 ] && echo "$n size notmuch 1 $(du -sk "$RUN/notmuch-db" | cut -f1) -1 ok 0" >> "$RAW"
+	echo "$n size spool 1 $(du -sk "$db" | cut -f1) -1 ok 0 -1" >> "$RAW"
+	[ "$HAVE_NOTMUCH" = 1 ] && echo "$n size notmuch 1 $(du -sk "$RUN/notmuch-db" | cut -f1) -1 ok 0 -1" >> "$RAW"
 	r=0
 	while [ "$r" -lt "$RUNS" ]; do
 		r=$((r + 1))
@@ -106,20 +113,25 @@ for n in $SIZES; do
 		timed "$n" incr100 spool "$r" "'$SPOOL' index"
 		[ "$HAVE_NOTMUCH" = 1 ] && timed "$n" incr100 notmuch "$r" "notmuch new --quiet"
 	done
+	echo "# $n messages: load $(bench_load) after the rounds"
 done
 
 bench_report "$RAW" <<'PY'
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 lines = {}
-for n, task, peer, rnd, v, rss, st, nout in rows:
+cpu = {}
+for n, task, peer, rnd, v, rss, st, nout, ms in rows:
     if task == "size":
         res[(int(n), task, peer)] = dict(t=[int(v) / 1024], rss=[], bad=0)
         continue
     add((int(n), task, peer), v, rss, st, 1e6)
     lines[(int(n), task, peer)] = int(nout)
+    if st == "ok" and int(ms) >= 0:
+        cpu.setdefault((int(n), task, peer), []).append(int(ms) / 1000)
 
 print()
-print("%-7s %-22s %-8s %5s %10s %19s %9s %5s" % ("msgs", "task", "peer", "runs", "median", "[min-max]", "peak MB", "fail"))
+print("%-7s %-22s %-8s %5s %10s %19s %9s %9s %5s" % ("msgs", "task", "peer", "runs", "median",
+      "[min-max]", "CPU s", "peak MB", "fail"))
 for (n, task, peer), r in sorted(res.items()):
     t = r["t"]
     unit = "MB" if task == "size" else "s"
@@ -127,9 +139,12 @@ for (n, task, peer), r in sorted(res.items()):
         print("%-7d %-22s %-8s %5d %10s" % (n, task, peer, 0, "-"))
         continue
     rs = mrss((n, task, peer))
-    print("%-7d %-22s %-8s %5d %8.3f %s %19s %9s %5d" % (
+    c = cpu.get((n, task, peer))
+    print("%-7d %-22s %-8s %5d %8.3f %s %19s %9s %9s %5d" % (
         n, task, peer, len(t), statistics.median(t), unit,
-        "[%.3f-%.3f]" % (min(t), max(t)), "%.1f" % rs if rs is not None else "-", r["bad"]))
+        "[%.3f-%.3f]" % (min(t), max(t)), "%.3f" % statistics.median(c) if c else "-",
+        "%.1f" % rs if rs is not None else "-", r["bad"]))
+print("(median wall time; CPU s: median user + system time)")
 
 print()
 print("ratios spool / notmuch (medians of this run; targets of the search issue)")

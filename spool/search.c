@@ -17,15 +17,16 @@
 #include "index_cache.h"
 #include "log.h"
 #include "maildir.h"
+#include "msg.h"
 #include "path.h"
 #include "search.h"
 #include "search_query.h"
 #include "search_text.h"
 #include "xalloc.h"
 
-/* 1: the first layout; 2: ids in date order.  Another number in the
- * file: rebuilt. */
-#define SCHEMA_VERSION 2
+/* 1: the first layout; 2: ids in date order; 3: an index of paths.
+ * Another number in the file: rebuilt. */
+#define SCHEMA_VERSION 3
 /* A message's id (and FTS5 rowid) is its date in seconds shifted left by
  * this, or'ed with the low bits of a counter of insertions, so that the
  * order of rowids is the order of dates and FTS5 yields the newest
@@ -47,9 +48,9 @@
 #define SNIPPET_BYTES 160
 
 enum stmt {
-	ST_INS_MSG, ST_INS_FTS, ST_DEL_MSG, ST_UPD_PATH, ST_LIST, ST_FOLDERS,
-	ST_INS_FOLDER, ST_SET_MTIMES, ST_DEL_FOLDER, ST_DEL_FOLDER_MSGS, ST_DEAD_ADD,
-	ST_GET_SEQ, ST_SET_SEQ, ST_HAS_KEY, ST_N
+	ST_INS_MSG, ST_INS_FTS, ST_DEL_MSG, ST_MOVE, ST_LIST, ST_GET_META, ST_FOLDERS,
+	ST_INS_FOLDER, ST_SET_MTIMES, ST_DEL_FOLDER, ST_DEAD_ADD, ST_GET_SEQ, ST_SET_SEQ,
+	ST_HAS_KEY, ST_N
 };
 
 static const char *const stmt_sql[ST_N] = {
@@ -57,13 +58,13 @@ static const char *const stmt_sql[ST_N] = {
 	" msgid, thread, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	"INSERT INTO fts(rowid, subject, sender, recip, body) VALUES (?, ?, ?, ?, ?)",
 	"DELETE FROM msg WHERE id = ?",
-	"UPDATE msg SET path = ?, flags = ? WHERE id = ?",
-	"SELECT id, key, path FROM msg WHERE folder = ? ORDER BY key",
+	"UPDATE OR IGNORE msg SET folder = ?, key = ?, path = ?, flags = ? WHERE id = ?",
+	"SELECT id, path FROM msg WHERE folder = ? AND path >= ? AND path < ?",
+	"SELECT size, msgid FROM msg WHERE id = ?",
 	"SELECT id, name, new_mtime, cur_mtime FROM folder",
 	"INSERT OR IGNORE INTO folder(name, new_mtime, cur_mtime) VALUES (?, 0, 0)",
 	"UPDATE folder SET new_mtime = ?, cur_mtime = ? WHERE id = ?",
 	"DELETE FROM folder WHERE id = ?",
-	"DELETE FROM msg WHERE folder = ?",
 	"UPDATE meta SET v = v + ? WHERE k = 'dead'",
 	"SELECT v FROM meta WHERE k = 'seq'",
 	"UPDATE meta SET v = ? WHERE k = 'seq'",
@@ -80,6 +81,7 @@ static const char schema[] =
 	" subject TEXT NOT NULL, msgid TEXT NOT NULL, thread TEXT NOT NULL,"
 	" UNIQUE(folder, key));"
 	"CREATE INDEX msg_date ON msg(date);"
+	"CREATE INDEX msg_path ON msg(folder, path);"
 	"CREATE VIRTUAL TABLE fts USING fts5(subject, sender, recip, body, content='',"
 	" columnsize=0, tokenize='unicode61 remove_diacritics 2');"
 	"INSERT INTO meta VALUES('dead', 0);"
@@ -92,16 +94,15 @@ struct search {
 	char *path;
 	sqlite3_stmt *st[ST_N];
 	long long seq;         /* the insertion counter, inside a transaction */
+	struct search_stats stats;
 };
 
-/* The work on one folder found by the first pass of a refresh. */
+/* A folder the first pass of a refresh found changed. */
 struct fwork {
 	long long id;
 	char *name;
-	char *dir;
-	struct maildir_entry *e;
-	size_t ne;
-	size_t *todo;          /* indexes into e of files to read */
+	char *dir;             /* NULL: the folder went away */
+	struct maildir_entry *todo;  /* files to read */
 	size_t ntodo;
 	long long mt_new, mt_cur;
 };
@@ -335,65 +336,473 @@ static long long dir_mtime(const char *dir, const char *sub, time_t now)
 	return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 }
 
-static int entry_cmp(const void *a, const void *b)
+/* A file of a subdirectory that changed: "sub/name" at name in the
+ * scan's arena. */
+struct lfile {
+	size_t name;
+	size_t len;
+	size_t fw;             /* its folder, an index into scan.v */
+	int seen;              /* a row has exactly this path */
+};
+
+/* A row whose path was not listed: the message left, or changed its name
+ * (flags), its subdirectory or its folder. */
+struct lost {
+	long long id;
+	size_t fw;
+	char *path;            /* "sub/name" */
+	const char *key;       /* in path */
+	size_t keylen;
+	long long size;        /* the file's, -1 until looked up */
+	char *msgid;           /* the same */
+	int matched;
+};
+
+/* A listed file no row has: new, renamed or moved here. */
+struct fresh {
+	size_t file;           /* an index into scan.f */
+	const char *key;       /* in the arena, set once the listing is done */
+	size_t keylen;
+	int matched;
+};
+
+/* The first pass of one refresh. */
+struct scan {
+	struct fwork *v;
+	size_t nv;
+	struct buf names;      /* the arena: "sub/name" NUL, one after another */
+	struct lfile *f;
+	size_t nf, capf;
+	size_t *slot;          /* a hash of f[from..] by path: index + 1, 0 free */
+	size_t nslot;
+	struct lost *lost;
+	size_t nlost, caplost;
+	struct fresh *fresh;
+	size_t nfresh, capfresh;
+	long long dead;
+};
+
+/* The listing of one subdirectory into the arena. */
+struct collect {
+	struct scan *sc;
+	const char *sub;
+	size_t fw;
+};
+
+static const char *lf_path(const struct scan *sc, size_t i)
 {
-	return strcmp(((const struct maildir_entry *)a)->key, ((const struct maildir_entry *)b)->key);
+	return sc->names.data + sc->f[i].name;
 }
 
-/* Compare folder w's files with its rows: renamed ones get their new path
- * and flags, vanished ones are dropped (counted dead), the rest is w's
- * todo.  Runs inside the caller's transaction. */
-static int diff_folder(struct search *s, struct fwork *w, long long *dead, struct err *err)
+static void collect_one(void *arg, int dfd, const char *name)
+{
+	struct collect *c = arg;
+	struct scan *sc = c->sc;
+	struct lfile *l;
+
+	(void)dfd;
+	if (sc->nf == sc->capf) {
+		sc->capf = sc->capf ? 2 * sc->capf : 256;
+		sc->f = xreallocarray(sc->f, sc->capf, sizeof(*sc->f));
+	}
+	l = &sc->f[sc->nf++];
+	l->name = sc->names.len;
+	l->fw = c->fw;
+	l->seen = 0;
+	buf_puts(&sc->names, c->sub);
+	buf_putc(&sc->names, '/');
+	buf_puts(&sc->names, name);
+	l->len = sc->names.len - l->name;
+	buf_putc(&sc->names, '\0');
+}
+
+/* The slot of path in the hash of the files from on (where it is, else
+ * the free slot it would take). */
+static size_t slot_of(const struct scan *sc, const char *path, size_t len)
+{
+	size_t mask = sc->nslot - 1, i = (size_t)index_cache_hash(path, len) & mask;
+
+	while (sc->slot[i]) {
+		const struct lfile *l = &sc->f[sc->slot[i] - 1];
+
+		if (l->len == len && memcmp(lf_path(sc, sc->slot[i] - 1), path, len) == 0)
+			break;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+static void hash_files(struct scan *sc, size_t from)
+{
+	size_t i;
+
+	sc->nslot = 16;
+	while (sc->nslot < 2 * (sc->nf - from))
+		sc->nslot *= 2;
+	free(sc->slot);
+	sc->slot = xcalloc(sc->nslot, sizeof(*sc->slot));
+	for (i = from; i < sc->nf; i++)
+		sc->slot[slot_of(sc, lf_path(sc, i), sc->f[i].len)] = i + 1;
+}
+
+/* The file name in "sub/name". */
+static const char *name_of(const char *path)
+{
+	const char *slash = strchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static size_t key_len(const char *path)
+{
+	char flags[16];
+	off_t size;
+
+	return maildir_name_info(name_of(path), flags, &size);
+}
+
+/* Compare the rows of folder fw whose path lies in [lo, hi) with the
+ * files listed from index from on: the rows without a file are lost, the
+ * files without a row fresh. */
+static int diff_rows(struct search *s, struct scan *sc, size_t fw, size_t from, const char *lo,
+		     const char *hi, struct err *err)
 {
 	sqlite3_stmt *st = s->st[ST_LIST];
-	size_t i = 0;
+	size_t i;
 	int rc;
 
-	/* An empty folder lists no array at all. */
-	if (w->ne)
-		qsort(w->e, w->ne, sizeof(*w->e), entry_cmp);
-	w->todo = xreallocarray(NULL, w->ne ? w->ne : 1, sizeof(*w->todo));
-	sqlite3_bind_int64(st, 1, w->id);
+	hash_files(sc, from);
+	sqlite3_bind_int64(st, 1, sc->v[fw].id);
+	sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long long id = sqlite3_column_int64(st, 0);
-		const char *key = (const char *)sqlite3_column_text(st, 1);
-		const char *path = (const char *)sqlite3_column_text(st, 2);
-		int c = 1;
+		const char *path = (const char *)sqlite3_column_text(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1), k = slot_of(sc, path, len);
+		struct lost *l;
 
-		while (i < w->ne && (c = strcmp(w->e[i].key, key)) < 0)
-			w->todo[w->ntodo++] = i++;
-		if (c == 0) {
-			if (strcmp(w->e[i].path, path) != 0) {
-				sqlite3_stmt *u = s->st[ST_UPD_PATH];
-
-				sqlite3_bind_text(u, 1, w->e[i].path, -1, SQLITE_STATIC);
-				sqlite3_bind_text(u, 2, w->e[i].flags, -1, SQLITE_STATIC);
-				sqlite3_bind_int64(u, 3, id);
-				if (step_done(s, u, err) < 0)
-					break;
+		if (sc->slot[k]) {
+			sc->f[sc->slot[k] - 1].seen = 1;
+			continue;
+		}
+		if (sc->nlost == sc->caplost) {
+			sc->caplost = sc->caplost ? 2 * sc->caplost : 64;
+			sc->lost = xreallocarray(sc->lost, sc->caplost, sizeof(*sc->lost));
+		}
+		l = &sc->lost[sc->nlost++];
+		memset(l, 0, sizeof(*l));
+		l->id = sqlite3_column_int64(st, 0);
+		l->fw = fw;
+		l->path = xstrdup(path);
+		l->key = name_of(l->path);
+		l->keylen = key_len(l->path);
+		l->size = -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "cannot read");
+	for (i = from; i < sc->nf; i++)
+		if (!sc->f[i].seen) {
+			if (sc->nfresh == sc->capfresh) {
+				sc->capfresh = sc->capfresh ? 2 * sc->capfresh : 64;
+				sc->fresh = xreallocarray(sc->fresh, sc->capfresh, sizeof(*sc->fresh));
 			}
+			sc->fresh[sc->nfresh].file = i;
+			sc->fresh[sc->nfresh].keylen = key_len(lf_path(sc, i));
+			sc->fresh[sc->nfresh++].matched = 0;
+		}
+	return 0;
+}
+
+/* List the subdirectories of folder fw that changed since the index read
+ * them (both when it is new to the index) and diff them with the rows;
+ * every row of a folder that went away is lost. */
+static int diff_folder(struct search *s, struct scan *sc, size_t fw, long long old_new,
+		       long long old_cur, struct err *err)
+{
+	static const char *const sub[2] = { "new", "cur" };
+	/* Paths of a subdirectory lie in ["sub/", "sub0"): '0' follows '/'. */
+	static const char *const lo[2] = { "new/", "cur/" }, *const hi[2] = { "new0", "cur0" };
+	struct fwork *w = &sc->v[fw];
+	long long old[2] = { old_new, old_cur }, now[2] = { w->mt_new, w->mt_cur };
+	size_t i;
+
+	if (!w->dir)
+		return diff_rows(s, sc, fw, sc->nf, "cur/", "new0", err);
+	/* new/ before cur/: a message moved from new/ to cur/ meanwhile is
+	 * then seen twice rather than not at all. */
+	for (i = 0; i < 2; i++) {
+		struct collect c = { sc, sub[i], fw };
+		size_t from = sc->nf;
+
+		if (old[i] && now[i] == old[i])
+			continue;
+		if (maildir_each(w->dir, sub[i], collect_one, &c, err) < 0 ||
+		    diff_rows(s, sc, fw, from, lo[i], hi[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : alen < blen ? -1 : alen > blen;
+}
+
+static int lost_cmp(const void *a, const void *b)
+{
+	const struct lost *x = a, *y = b;
+
+	return key_cmp(x->key, x->keylen, y->key, y->keylen);
+}
+
+static int fresh_cmp(const void *a, const void *b)
+{
+	const struct fresh *x = a, *y = b;
+
+	return key_cmp(x->key, x->keylen, y->key, y->keylen);
+}
+
+/* Give row l the file fresh p: its folder, path and flags, and its key
+ * when another program moved it under a new name.  0 when the row
+ * cannot take it (another row of that folder has the key). */
+static int move_row(struct search *s, struct scan *sc, struct lost *l, struct fresh *p,
+		    struct err *err)
+{
+	sqlite3_stmt *st = s->st[ST_MOVE];
+	const char *path = lf_path(sc, p->file);
+	const struct fwork *w = &sc->v[sc->f[p->file].fw];
+	char flags[16];
+	off_t size;
+
+	maildir_name_info(name_of(path), flags, &size);
+	sqlite3_bind_int64(st, 1, w->id);
+	sqlite3_bind_text(st, 2, p->key, (int)p->keylen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, flags, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, l->id);
+	if (step_done(s, st, err) < 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return 0;
+	l->matched = p->matched = 1;
+	if (l->fw != sc->f[p->file].fw)
+		s->stats.moved++;
+	else
+		s->stats.renamed++;
+	return 0;
+}
+
+/* Lost rows and fresh files with the same key are one message renamed
+ * (flags), moved between new/ and cur/, or moved to another folder keeping
+ * its key (maildir_move()): the row follows it, nothing is read.  Within
+ * a key, a file of the row's own folder is taken first. */
+static int match_keys(struct search *s, struct scan *sc, struct err *err)
+{
+	size_t i = 0, j = 0, ie, je, a, b, pass;
+
+	for (i = 0; i < sc->nfresh; i++)
+		sc->fresh[i].key = name_of(lf_path(sc, sc->fresh[i].file));
+	i = 0;
+	/* Sorted even with nothing to pair: the new files are then indexed
+	 * in key order, which the unique index of keys takes fastest.
+	 * (qsort() takes no NULL.) */
+	if (sc->nfresh)
+		qsort(sc->fresh, sc->nfresh, sizeof(*sc->fresh), fresh_cmp);
+	if (!sc->nlost || !sc->nfresh)
+		return 0;
+	qsort(sc->lost, sc->nlost, sizeof(*sc->lost), lost_cmp);
+	while (i < sc->nlost && j < sc->nfresh) {
+		const struct lost *l = &sc->lost[i];
+		const struct fresh *p = &sc->fresh[j];
+		int c = key_cmp(l->key, l->keylen, p->key, p->keylen);
+
+		if (c < 0) {
 			i++;
 			continue;
 		}
-		sqlite3_bind_int64(s->st[ST_DEL_MSG], 1, id);
-		if (step_done(s, s->st[ST_DEL_MSG], err) < 0)
-			break;
-		(*dead)++;
+		if (c > 0) {
+			j++;
+			continue;
+		}
+		for (ie = i; ie < sc->nlost && lost_cmp(&sc->lost[ie], l) == 0; ie++)
+			;
+		for (je = j; je < sc->nfresh && fresh_cmp(&sc->fresh[je], p) == 0; je++)
+			;
+		for (pass = 0; pass < 2; pass++)
+			for (a = i; a < ie; a++)
+				for (b = j; b < je && !sc->lost[a].matched; b++)
+					if (!sc->fresh[b].matched &&
+					    (pass || sc->f[sc->fresh[b].file].fw == sc->lost[a].fw) &&
+					    move_row(s, sc, &sc->lost[a], &sc->fresh[b], err) < 0)
+						return -1;
+		i = ie;
+		j = je;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return rc == SQLITE_ROW ? -1 : db_err(s, err, "cannot read");
-	while (i < w->ne)
-		w->todo[w->ntodo++] = i++;
 	return 0;
+}
+
+static int lost_size_cmp(const void *a, const void *b)
+{
+	const struct lost *x = *(struct lost *const *)a, *y = *(struct lost *const *)b;
+
+	return (x->size > y->size) - (x->size < y->size);
+}
+
+/* The size of fresh file p: from ",S=" in its name, else stat(); -1 when
+ * it is gone. */
+static long long fresh_size(const struct scan *sc, const struct fresh *p)
+{
+	const char *path = lf_path(sc, p->file);
+	char flags[16], *full;
+	off_t size;
+	struct stat st;
+
+	maildir_name_info(name_of(path), flags, &size);
+	if (size >= 0)
+		return (long long)size;
+	full = path_join(sc->v[sc->f[p->file].fw].dir, path);
+	size = stat(full, &st) == 0 ? st.st_size : -1;
+	free(full);
+	return (long long)size;
+}
+
+/* The Message-ID of fresh file p (caller frees), or NULL. */
+static char *fresh_msgid(const struct scan *sc, const struct fresh *p)
+{
+	struct err e = ERR_INIT;
+	char *full = path_join(sc->v[sc->f[p->file].fw].dir, lf_path(sc, p->file)), *data;
+	char *id = NULL;
+	size_t len;
+	struct msg *m;
+
+	if (afile_read_regular(full, AFILE_MSG_MAX, &data, &len, &e) == 0) {
+		m = msg_parse(data, len, MSG_HEADERS_ONLY);
+		if (m && msg_message_id(m))
+			id = xstrdup(msg_message_id(m));
+		msg_free(m);
+		free(data);
+	}
+	free(full);
+	return id;
+}
+
+/* A file that another program moved under a new name (mutt copies a
+ * message to another folder, then deletes it): a lost row of the same
+ * size whose Message-ID the file's headers hold.  Only looked for when
+ * this refresh lost rows and found files; then the headers of the files
+ * of a lost row's size are read, but no body. */
+static int match_copies(struct search *s, struct scan *sc, struct err *err)
+{
+	sqlite3_stmt *st = s->st[ST_GET_META];
+	struct lost **v = xreallocarray(NULL, sc->nlost ? sc->nlost : 1, sizeof(*v));
+	size_t n = 0, i, lo, hi, mid;
+	int rc = 0;
+
+	for (i = 0; i < sc->nlost; i++) {
+		struct lost *l = &sc->lost[i];
+
+		if (l->matched)
+			continue;
+		sqlite3_bind_int64(st, 1, l->id);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) > 0) {
+			l->size = sqlite3_column_int64(st, 0);
+			l->msgid = xstrdup((const char *)sqlite3_column_text(st, 1));
+			v[n++] = l;
+		}
+		sqlite3_reset(st);
+	}
+	qsort(v, n, sizeof(*v), lost_size_cmp);
+	for (i = 0; i < sc->nfresh && n && rc == 0; i++) {
+		struct fresh *p = &sc->fresh[i];
+		long long size;
+		char *id;
+
+		if (p->matched || (size = fresh_size(sc, p)) < 0)
+			continue;
+		for (lo = 0, hi = n; lo < hi;) {
+			mid = lo + (hi - lo) / 2;
+			if (v[mid]->size < size)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == n || v[lo]->size != size || !(id = fresh_msgid(sc, p)))
+			continue;
+		for (; lo < n && v[lo]->size == size && !p->matched && rc == 0; lo++)
+			if (!v[lo]->matched && strcmp(v[lo]->msgid, id) == 0)
+				rc = move_row(s, sc, v[lo], p, err);
+		free(id);
+	}
+	free(v);
+	return rc;
+}
+
+/* Lost rows nothing matched are dropped (their terms stay, counted
+ * dead); fresh files nothing matched become their folders' work. */
+static int settle(struct search *s, struct scan *sc, struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nlost; i++) {
+		if (sc->lost[i].matched)
+			continue;
+		sqlite3_bind_int64(s->st[ST_DEL_MSG], 1, sc->lost[i].id);
+		if (step_done(s, s->st[ST_DEL_MSG], err) < 0)
+			return -1;
+		sc->dead++;
+		s->stats.removed++;
+	}
+	for (i = 0; i < sc->nfresh; i++)
+		if (!sc->fresh[i].matched)
+			sc->v[sc->f[sc->fresh[i].file].fw].ntodo++;
+	for (i = 0; i < sc->nv; i++) {
+		sc->v[i].todo = xreallocarray(NULL, sc->v[i].ntodo ? sc->v[i].ntodo : 1,
+					      sizeof(*sc->v[i].todo));
+		sc->v[i].ntodo = 0;
+	}
+	for (i = 0; i < sc->nfresh; i++) {
+		const struct fresh *p = &sc->fresh[i];
+		struct fwork *w = &sc->v[sc->f[p->file].fw];
+		const char *path = lf_path(sc, p->file);
+		struct maildir_entry *e;
+		off_t size;
+
+		if (p->matched)
+			continue;
+		e = &w->todo[w->ntodo++];
+		memset(e, 0, sizeof(*e));
+		e->path = xstrdup(path);
+		e->key = xstrndup(name_of(path), p->keylen);
+		maildir_name_info(name_of(path), e->flags, &size);
+		e->size = size;
+		e->is_new = path[0] == 'n';
+	}
+	return 0;
+}
+
+static void scan_release(struct scan *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nlost; i++) {
+		free(sc->lost[i].path);
+		free(sc->lost[i].msgid);
+	}
+	free(sc->lost);
+	free(sc->fresh);
+	free(sc->f);
+	free(sc->slot);
+	buf_release(&sc->names);
 }
 
 static void fwork_release(struct fwork *w)
 {
 	free(w->name);
 	free(w->dir);
-	maildir_entries_free(w->e, w->ne);
-	free(w->todo);
+	maildir_entries_free(w->todo, w->ntodo);
 }
 
 static int set_mtimes(struct search *s, const struct fwork *w, struct err *err)
@@ -449,6 +858,12 @@ static int add_msg(struct search *s, struct fwork *w, const struct maildir_entry
 	size_t at[5];
 	int i;
 
+	/* Listed twice (moved from new/ to cur/ during the listing), or
+	 * indexed by another program meanwhile. */
+	if (has_key(s, w->id, e->key)) {
+		free(path);
+		return 0;
+	}
 	if (afile_read_regular(path, AFILE_MSG_MAX, &data, &len, &rerr) < 0) {
 		if (rerr.errnum != ENOENT)
 			log_warnx("cannot index '%s': %s", path, rerr.msg);
@@ -457,6 +872,7 @@ static int add_msg(struct search *s, struct fwork *w, const struct maildir_entry
 		return 0;
 	}
 	free(path);
+	s->stats.read++;
 	search_text_read(data, len, d);
 	free(data);
 	sqlite3_bind_int64(st, 1, w->id);
@@ -509,14 +925,16 @@ static int add_msg(struct search *s, struct fwork *w, const struct maildir_entry
 	return step_done(s, f, err);
 }
 
-/* The first pass, in one transaction: folders that went away dropped,
- * changed ones listed and compared.  *out gets the folders with work. */
-static int scan_folders(struct search *s, struct fwork **out, size_t *nout, struct err *err)
+/* The first pass, in one transaction: every folder whose directories
+ * changed compared with its rows, lost rows matched with fresh files, the
+ * rest dropped; folders that went away dropped.  sc->v gets the folders
+ * that changed. */
+static int scan_folders(struct search *s, struct scan *sc, struct err *err)
 {
 	sqlite3_stmt *st = s->st[ST_FOLDERS];
 	char **names = NULL;
 	size_t n = 0, i;
-	long long dead = 0;
+	long long *old = NULL;   /* the stored mtimes of sc->v[i]: new, cur */
 	time_t now = time(NULL);
 	int rc = 0, found = SQLITE_DONE;
 
@@ -533,45 +951,48 @@ static int scan_folders(struct search *s, struct fwork **out, size_t *nout, stru
 		for (i = 0; i < n && strcmp(names[i], name) != 0; i++)
 			;
 		w.id = sqlite3_column_int64(st, 0);
-		if (i == n) {
-			sqlite3_bind_int64(s->st[ST_DEL_FOLDER_MSGS], 1, w.id);
-			rc = step_done(s, s->st[ST_DEL_FOLDER_MSGS], err);
-			dead += sqlite3_changes(s->db);
-			sqlite3_bind_int64(s->st[ST_DEL_FOLDER], 1, w.id);
-			if (rc == 0)
-				rc = step_done(s, s->st[ST_DEL_FOLDER], err);
-			continue;
-		}
-		w.dir = maildir_folder_path(s->root, name);
-		w.mt_new = dir_mtime(w.dir, "new", now);
-		w.mt_cur = dir_mtime(w.dir, "cur", now);
-		if (w.mt_new && w.mt_cur && w.mt_new == sqlite3_column_int64(st, 2) &&
-		    w.mt_cur == sqlite3_column_int64(st, 3)) {
-			free(w.dir);
-			continue;
+		if (i < n) {
+			w.dir = maildir_folder_path(s->root, name);
+			w.mt_new = dir_mtime(w.dir, "new", now);
+			w.mt_cur = dir_mtime(w.dir, "cur", now);
+			if (w.mt_new && w.mt_cur && w.mt_new == sqlite3_column_int64(st, 2) &&
+			    w.mt_cur == sqlite3_column_int64(st, 3)) {
+				free(w.dir);
+				continue;
+			}
 		}
 		w.name = xstrdup(name);
-		if (maildir_list(w.dir, 0, &w.e, &w.ne, err) < 0) {
-			fwork_release(&w);
-			rc = -1;
-			break;
-		}
-		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
-		(*out)[(*nout)++] = w;
+		sc->v = xreallocarray(sc->v, sc->nv + 1, sizeof(*sc->v));
+		old = xreallocarray(old, 2 * (sc->nv + 1), sizeof(*old));
+		old[2 * sc->nv] = sqlite3_column_int64(st, 2);
+		old[2 * sc->nv + 1] = sqlite3_column_int64(st, 3);
+		sc->v[sc->nv++] = w;
 	}
 	sqlite3_reset(st);
 	maildir_names_free(names, n);
 	if (rc == 0 && found != SQLITE_DONE)
 		rc = db_err(s, err, "cannot read");
-	/* diff_folder() needs the loop's statement reset: SQLite would see
-	 * the msg rows it deletes while the folder scan is open. */
-	for (i = 0; i < *nout && rc == 0; i++)
-		rc = diff_folder(s, &(*out)[i], &dead, err);
-	for (i = 0; i < *nout && rc == 0; i++)
-		if ((*out)[i].ntodo == 0)
-			rc = set_mtimes(s, &(*out)[i], err);
-	if (rc == 0 && dead) {
-		sqlite3_bind_int64(s->st[ST_DEAD_ADD], 1, dead);
+	/* With the folder scan reset: SQLite would see the rows that change
+	 * while it is open. */
+	for (i = 0; i < sc->nv && rc == 0; i++)
+		rc = diff_folder(s, sc, i, old[2 * i], old[2 * i + 1], err);
+	free(old);
+	if (rc == 0)
+		rc = match_keys(s, sc, err);
+	if (rc == 0 && sc->nlost && sc->nfresh)
+		rc = match_copies(s, sc, err);
+	if (rc == 0)
+		rc = settle(s, sc, err);
+	for (i = 0; i < sc->nv && rc == 0; i++) {
+		if (!sc->v[i].dir) {
+			sqlite3_bind_int64(s->st[ST_DEL_FOLDER], 1, sc->v[i].id);
+			rc = step_done(s, s->st[ST_DEL_FOLDER], err);
+		} else if (sc->v[i].ntodo == 0) {
+			rc = set_mtimes(s, &sc->v[i], err);
+		}
+	}
+	if (rc == 0 && sc->dead) {
+		sqlite3_bind_int64(s->st[ST_DEAD_ADD], 1, sc->dead);
 		rc = step_done(s, s->st[ST_DEAD_ADD], err);
 	}
 	return rc;
@@ -599,7 +1020,7 @@ static int index_new(struct search *s, struct fwork *v, size_t nv, search_progre
 			}
 			open_tx = rc == 0;
 			if (rc == 0)
-				rc = add_msg(s, &v[i], &v[i].e[v[i].todo[j]], &d, &seg, err);
+				rc = add_msg(s, &v[i], &v[i].todo[j], &d, &seg, err);
 			if (rc == 0 && j + 1 == v[i].ntodo)
 				rc = set_mtimes(s, &v[i], err);
 			done++;
@@ -623,18 +1044,23 @@ static int index_new(struct search *s, struct fwork *v, size_t nv, search_progre
 	return rc;
 }
 
-/* Dead rows (search.h) and living ones. */
+/* Dead rows (search.h), and living ones when the dead are enough to
+ * matter (counting them walks an index). */
 static void counts(struct search *s, long long *dead, long long *live)
 {
 	sqlite3_stmt *st = NULL;
 
 	*dead = *live = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT v FROM meta WHERE k = 'dead'),"
-				      " (SELECT count(*) FROM msg)", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
+	if (sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k = 'dead'", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		*dead = sqlite3_column_int64(st, 0);
-		*live = sqlite3_column_int64(st, 1);
-	}
+	sqlite3_finalize(st);
+	if (*dead < DEAD_MIN)
+		return;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM msg", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		*live = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 }
 
@@ -676,37 +1102,51 @@ static int unchanged(struct search *s)
 static int refresh_once(struct search *s, search_progress_fn progress, void *arg,
 			struct err *err)
 {
-	struct fwork *v = NULL;
-	size_t nv = 0, i;
+	struct scan sc;
+	size_t i;
 	int rc;
 
 	if (unchanged(s))
 		return 0;
+	memset(&sc, 0, sizeof(sc));
+	buf_init(&sc.names);
 	rc = exec(s, "BEGIN IMMEDIATE", err);
 	if (rc == 0) {
-		rc = scan_folders(s, &v, &nv, err);
+		rc = scan_folders(s, &sc, err);
 		if (rc == 0)
 			rc = exec(s, "COMMIT", err);
 		else
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	}
+	scan_release(&sc);
 	if (rc == 0)
-		rc = index_new(s, v, nv, progress, arg, err);
-	for (i = 0; i < nv; i++)
-		fwork_release(&v[i]);
-	free(v);
+		rc = index_new(s, sc.v, sc.nv, progress, arg, err);
+	for (i = 0; i < sc.nv; i++)
+		fwork_release(&sc.v[i]);
+	free(sc.v);
 	return rc;
+}
+
+static void log_stats(const struct search *s, const struct search_stats *before)
+{
+	log_info("search index: %zu messages read, %zu moved, %zu renamed, %zu removed",
+		 s->stats.read - before->read, s->stats.moved - before->moved,
+		 s->stats.renamed - before->renamed, s->stats.removed - before->removed);
 }
 
 int search_refresh(struct search *s, search_progress_fn progress, void *arg, struct err *err)
 {
+	struct search_stats before = s->stats;
 	long long dead, live;
+	int rc;
 
 	if (refresh_once(s, progress, arg, err) < 0)
 		return -1;
 	counts(s, &dead, &live);
-	if (dead < DEAD_MIN || dead <= live)
+	if (dead < DEAD_MIN || dead <= live) {
+		log_stats(s, &before);
 		return 0;
+	}
 	log_info("search index: %lld removed messages outweigh %lld kept: rebuilding", dead, live);
 	if (exec(s, "BEGIN IMMEDIATE; DELETE FROM msg; DELETE FROM folder;"
 		    " INSERT INTO fts(fts) VALUES('delete-all'); UPDATE meta SET v = 0 WHERE k = 'dead';"
@@ -714,7 +1154,18 @@ int search_refresh(struct search *s, search_progress_fn progress, void *arg, str
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return refresh_once(s, progress, arg, err);
+	s->stats.rebuilds++;
+	rc = refresh_once(s, progress, arg, err);
+	/* The living are fewer than the dead were: give the space back. */
+	if (rc == 0 && sqlite3_exec(s->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+		log_warnx("search index '%s': cannot compact: %s", s->path, sqlite3_errmsg(s->db));
+	log_stats(s, &before);
+	return rc;
+}
+
+void search_stats(const struct search *s, struct search_stats *out)
+{
+	*out = s->stats;
 }
 
 size_t search_count(struct search *s, size_t *folders_out)

@@ -6,11 +6,13 @@
  *
  * Store:
  *   folder  (id, name, new_mtime, cur_mtime): the mtimes of new/ and cur/
- *           when the folder was last read whole (0: read it again)
+ *           when each was last listed (0: list it again)
  *   msg     (id, folder, key, path, flags, date, size, attach, sender,
  *           subject, msgid, thread): one row per message file; the id is
  *           the date shifted left with the low bits of an insertion
- *           counter (search.c), so id order is date order
+ *           counter (search.c), so id order is date order; indexed by
+ *           (folder, key), unique, and by (folder, path), which covers
+ *           the comparison with a listing
  *   fts     an FTS5 table without content (content=''), rowid = msg.id,
  *           columns subject, sender, recip, body as search_text.h reads
  *           them, CJK runs segmented, tokenizer unicode61 with diacritics
@@ -19,7 +21,8 @@
  * A contentless FTS5 table keeps the index small (no copy of the text),
  * but SQLite 3.40 cannot delete from it: a message that goes away leaves
  * its terms behind, unreachable because queries join msg, and counted;
- * when the dead outnumber the living, the next refresh rebuilds.
+ * when the dead are over 1000 and outnumber the living, the next refresh
+ * rebuilds and compacts the file.
  *
  * Commit point: one SQLite transaction (WAL) per batch of messages; the
  * folder's mtimes are stored with its last batch.  A crash at any point
@@ -29,10 +32,14 @@
  * is deleted and built again; nothing else is ever lost with it.
  *
  * Kept current by search_refresh(), which every query runs first: per
- * folder two stat() calls when nothing changed, else the readdir
- * comparison of index.h (new keys indexed, vanished keys dropped, a
- * renamed file's flags updated without reading it).  Writers of mail never
- * wait on it.  What the text is: search_text.h; the query language:
+ * folder two stat() calls when nothing changed, else the subdirectories
+ * that changed listed and compared by path with their rows.  A row whose
+ * file went away follows a new file of the same key (a rename: flags,
+ * new/ to cur/, or a move to another folder as maildir_move() does), else
+ * one of the same size whose headers hold its Message-ID (another
+ * program's move: a copy under a new name, then a deletion), in one
+ * transaction and without reading the body; the other new files are read
+ * and indexed, the other rows dropped.  Writers of mail never wait on it.  What the text is: search_text.h; the query language:
  * search_query.h.
  *
  * Queries: a query whose full-text terms are joined by AND to the rest
@@ -75,6 +82,16 @@ typedef void (*search_progress_fn)(void *arg, size_t done, size_t total);
  * at the next refresh. */
 int search_refresh(struct search *s, search_progress_fn progress, void *arg,
 		   struct err *err) SEARCH_WUR;
+
+/* What the refreshes of s did since search_open(). */
+struct search_stats {
+	size_t read;         /* message files read and indexed */
+	size_t moved;        /* rows that followed their file to another folder */
+	size_t renamed;      /* rows that followed a rename within the folder (flags) */
+	size_t removed;      /* rows of files that went away */
+	size_t rebuilds;     /* rebuilds for too many removed rows */
+};
+void search_stats(const struct search *s, struct search_stats *out);
 
 /* Messages in the index, and the number of folders. */
 size_t search_count(struct search *s, size_t *folders_out);

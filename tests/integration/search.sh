@@ -3,7 +3,8 @@
 # which reads the mail with Python's email package): 100 random queries
 # over the test corpus and generated mail in Latin with diacritics,
 # Cyrillic, CJK and Indonesian; again after new, renamed and removed
-# files; after kill -9 of `spool index` at random points
+# files, after moves (not read again) and after the rebuild for removed
+# messages; after kill -9 of `spool index` at random points
 # (SEARCH_CRASH_ROUNDS, default 3; 50 for a soak); and over a corrupt
 # index.  SEARCH_SEED picks other queries.
 . "$(dirname "$0")/lib.sh"
@@ -54,6 +55,53 @@ n=$("$SPOOL" search --limit 0 zebrafish | wc -l)
 [ "$n" -eq 3 ] || fail "new messages: $n results"
 "$SPOOL" search --limit 0 is:flagged | grep -q "${f%%:*}" || fail "flag change not seen"
 check $((SEED + 1)) 40 "after new, renamed and removed files"
+
+# Moves cost no reading: three files moved to another folder under their
+# keys (as surel moves), two copied under new names and then deleted (as
+# mutt moves); spool -v index says what it read.
+"$SPOOL" index > /dev/null
+for f in $(ls "$MD/cur" | grep '\.gen:' | head -n 3); do
+	mv "$MD/cur/$f" "$MD/Archive/cur/$f"
+done
+i=0
+for f in $(ls "$MD/Проекты/cur" | head -n 2); do
+	i=$((i + 1))
+	cp -p "$MD/Проекты/cur/$f" "$MD/cur/1800000000.M${i}P1.mutt:2,S"
+	rm "$MD/Проекты/cur/$f"
+done
+"$SPOOL" -v index > /dev/null 2> "$T/err"
+grep -q 'search index: 0 messages read, 5 moved' "$T/err" ||
+	fail "moves were read again: $(cat "$T/err")"
+check $((SEED + 4)) 40 "after 5 moves, none read again"
+
+# Removed messages leave their terms in FTS5 (search.h): past 1000 of
+# them and more than the living, the next refresh rebuilds and compacts.
+python3 - "$MD/Bulk" <<'PY'
+import os, sys
+for s in ("cur", "new", "tmp"):
+    os.makedirs(os.path.join(sys.argv[1], s))
+for i in range(1100):
+    with open(os.path.join(sys.argv[1], "cur", "1700000000.B%d.bulk:2,S" % i), "w") as f:
+        f.write("From: bulk@example.test\nSubject: bulk %d\n\nfiller%d quagga\n" % (i, i % 7))
+PY
+"$SPOOL" index > /dev/null
+db=$(ls "$XDG_CACHE_HOME"/surel/search/*.db)
+fts_bytes() {
+	python3 -c 'import sqlite3, sys
+d = sqlite3.connect(sys.argv[1])
+print(d.execute("SELECT sum(length(block)) FROM fts_data").fetchone()[0],
+      d.execute("SELECT v FROM meta WHERE k = ?", ("dead",)).fetchone()[0])' "$db"
+}
+set -- $(fts_bytes)
+full=$1 size=$(wc -c < "$db")
+rm -r "$MD/Bulk"
+"$SPOOL" -v index > /dev/null 2> "$T/err"
+grep -q 'removed messages outweigh' "$T/err" || fail "no rebuild: $(cat "$T/err")"
+set -- $(fts_bytes)
+[ "$2" -eq 0 ] && [ "$1" -lt "$full" ] && [ "$(wc -c < "$db")" -lt "$size" ] ||
+	fail "not rebuilt: $full -> $1 bytes of terms, $2 dead, file $size -> $(wc -c < "$db")"
+[ "$("$SPOOL" search --limit 0 quagga | wc -l)" -eq 0 ] || fail "removed messages found"
+check $((SEED + 5)) 40 "after 1100 removals, rebuilt ($full -> $1 bytes of terms)"
 
 # Crash safety: kill -9 while indexing, then a refresh converges.
 i=0

@@ -22,6 +22,7 @@ import html.parser
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -127,13 +128,31 @@ def addresses(vals):
         return email.utils.getaddresses(vals)
 
 
+ENCODED_WORD = rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?="
+ENCODED_PAIR = re.compile(rb"(" + ENCODED_WORD + rb")[ \t\r\n]+(?=" + ENCODED_WORD + rb")")
+
+
+def join_encoded_words(data):
+    """The header block with the blanks between adjacent encoded words
+    dropped, as RFC 2047 6.2 says a reader does: Python keeps them as a
+    space in a display name ("=?utf-8?B?5pel?= =?utf-8?B?5pys?=" reads as
+    "日 本"), but not when the words touch."""
+    end = data.find(b"\n\n")
+    if end < 0:
+        end = len(data)
+    return ENCODED_PAIR.sub(rb"\1", data[:end]) + data[end:]
+
+
 def read_doc(data):
-    m = email.message_from_bytes(data, policy=email.policy.default)
-    doc = {"subject": str(m.get("subject", "") or ""), "from": "", "to": "", "body": []}
+    m = email.message_from_bytes(join_encoded_words(data), policy=email.policy.default)
+    # A header field is read up to a NUL, and the first of its name only,
+    # as the C side (lib/msg) and a reader of the message see it.
+    doc = {"subject": str(m.get("subject", "") or "").split("\0")[0], "from": "", "to": "",
+           "body": []}
     for field, headers in (("from", ("from",)), ("to", ("to", "cc"))):
         vals = []
         for h in headers:
-            vals += [str(v) for v in m.get_all(h, [])]
+            vals += [str(v).split("\0")[0] for v in m.get_all(h, [])[:1]]
         doc[field] = " ".join("%s %s" % (n, a) for n, a in addresses(vals))
     for h in ("message-id", "references", "in-reply-to"):
         doc["body"].append(str(m.get(h, "") or ""))

@@ -8,6 +8,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "afile.h"
 #include "buf.h"
 #include "maildir.h"
 #include "search.h"
@@ -248,6 +249,96 @@ static void test_store(void)
 	free(cache);
 }
 
+static void put_id(const char *dir, const char *id, const char *body)
+{
+	struct err err = ERR_INIT;
+	char *m = xasprintf("From: Ana <ana@example.test>\nSubject: moving\nMessage-ID: <%s>\n"
+			    "Date: Mon, 30 Nov 2026 10:00:00 +0000\n\n%s\n", id, body);
+
+	CU_ASSERT_EQUAL(maildir_deliver(dir, m, strlen(m), "S", NULL, &err), 0);
+	free(m);
+}
+
+/* The entries of dir, at least one. */
+static int first_entry(const char *dir, struct maildir_entry **e, size_t *n)
+{
+	struct err err = ERR_INIT;
+
+	return maildir_list(dir, 0, e, n, &err) == 0 && *n > 0 ? 0 : -1;
+}
+
+/* Moves cost no reading: a file moved to another folder under its key
+ * (maildir_move()), one another program copied under a new name and then
+ * deleted (mutt), a flag change; what the refresh did is in its stats. */
+static void test_moves(void)
+{
+	struct err err = ERR_INIT;
+	const char *base = tutil_tmpdir();
+	char *root = xasprintf("%s/MoveMail", base), *cache = xasprintf("%s/cache2", base);
+	char *inbox = maildir_folder_path(root, "INBOX"), *arch = maildir_folder_path(root, "Arch");
+	struct search_stats st0, st;
+	struct maildir_entry *e;
+	struct search *s;
+	char *path, *data;
+	size_t n, len;
+
+	setenv("XDG_CACHE_HOME", cache, 1);
+	CU_ASSERT_EQUAL_FATAL(maildir_create(inbox, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(maildir_create(arch, &err), 0);
+	put_id(inbox, "m1@example.test", "walrus");
+	s = search_open(root, 0, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(count(s, "walrus AND folder:INBOX"), 1);
+	search_stats(s, &st0);
+	CU_ASSERT_EQUAL(st0.read, 1);
+
+	/* surel's move: one rename keeping the key. */
+	CU_ASSERT_EQUAL_FATAL(first_entry(inbox, &e, &n), 0);
+	CU_ASSERT_EQUAL(maildir_move(inbox, &e[0], arch, &err), 0);
+	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(count(s, "walrus AND folder:Arch"), 1);
+	CU_ASSERT_EQUAL(count(s, "walrus"), 1);
+	search_stats(s, &st);
+	CU_ASSERT_EQUAL(st.read, st0.read);
+	CU_ASSERT_EQUAL(st.moved, st0.moved + 1);
+
+	/* mutt's move: the same bytes under a new name, the old file gone. */
+	CU_ASSERT_EQUAL_FATAL(first_entry(arch, &e, &n), 0);
+	path = xasprintf("%s/%s", arch, e[0].path);
+	CU_ASSERT_EQUAL_FATAL(afile_read_regular(path, 1 << 20, &data, &len, &err), 0);
+	CU_ASSERT_EQUAL(maildir_deliver(inbox, data, len, "S", NULL, &err), 0);
+	CU_ASSERT_EQUAL(unlink(path), 0);
+	free(data);
+	free(path);
+	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(count(s, "walrus AND folder:INBOX"), 1);
+	CU_ASSERT_EQUAL(count(s, "walrus"), 1);
+	search_stats(s, &st);
+	CU_ASSERT_EQUAL(st.read, st0.read);
+	CU_ASSERT_EQUAL(st.moved, st0.moved + 2);
+
+	/* A flag change is a rename in the folder. */
+	CU_ASSERT_EQUAL_FATAL(first_entry(inbox, &e, &n), 0);
+	CU_ASSERT_EQUAL(maildir_set_flags(inbox, &e[0], "FS", &err), 0);
+	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(count(s, "walrus AND is:flagged"), 1);
+	search_stats(s, &st);
+	CU_ASSERT_EQUAL(st.read, st0.read);
+	CU_ASSERT_EQUAL(st.renamed, st0.renamed + 1);
+
+	/* Another message with the same size and Message-ID is a copy, not
+	 * the moved one, when the original stays: read. */
+	put_id(arch, "m1@example.test", "walrus");
+	CU_ASSERT_EQUAL(count(s, "walrus"), 2);
+	search_stats(s, &st);
+	CU_ASSERT_EQUAL(st.read, st0.read + 1);
+	search_close(s);
+	free(inbox);
+	free(arch);
+	free(root);
+	free(cache);
+}
+
 static int setup(void)
 {
 	const char *c = getenv("XDG_CACHE_HOME");
@@ -276,4 +367,5 @@ void suite_search(void)
 	CU_add_test(s, "query words as FTS5 strings", test_query_text);
 	CU_add_test(s, "query parsing and errors", test_parse);
 	CU_add_test(s, "store: refresh, flags, removal, rebuild", test_store);
+	CU_add_test(s, "store: moves are not read again", test_moves);
 }
