@@ -16,15 +16,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 bench_opt SIZES 300 "10000 100000"
-bench_opt RUNS 1 5
-bench_opt WARMUP 0 1
-SEED=${BENCH_SEED:-7}
-TIMEOUT=${BENCH_TIMEOUT:-600}
-WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/folder}
+bench_knobs folder 5 1 600
 PEERS=${BENCH_PEERS:-"spool-ls-cold spool-ls-warm mscan surel-cold surel-warm mutt-cold mutt-warm neomutt-cold neomutt-warm"}
-ROWS=${BENCH_ROWS:-50}
-COLS=${BENCH_COLS:-160}
-export TERM=${BENCH_TERM:-xterm}
+bench_pty_knobs
 
 # The programs: from the build directory we are run in, else from an
 # in-tree build next to bench/.
@@ -36,6 +30,7 @@ bench_prog SPOOL spool/spool
 bench_time
 
 bench_rundir home mblaze
+bench_home
 : > "$RUN/seq"
 
 # Who is available: a peer whose program is missing is left out.
@@ -48,20 +43,6 @@ have() {
 	esac
 }
 
-# A Maildir of n messages, generated once per n, seed and generator.
-maildir() {
-	n=$1
-	dir=$WORK/maildir-$n
-	stamp="n=$n seed=$SEED gen=$(cksum < "$HERE/gen-maildir.py" | cut -d' ' -f1)"
-	if [ "$(cat "$dir.stamp" 2> /dev/null)" != "$stamp" ]; then
-		rm -rf "$dir" "$dir.stamp"
-		echo "folder-open.sh: generating $n messages in $dir" >&2
-		"$PY" "$HERE/gen-maildir.py" "$dir" "$n" --seed "$SEED" || return 1
-		echo "$stamp" > "$dir.stamp"
-	fi
-	echo "$dir"
-}
-
 mutt_rc() {
 	# -n skips the system Muttrc; mark_old=no and quit=yes keep mutt from
 	# writing or asking anything; folder= keeps it from offering ~/Mail.
@@ -72,17 +53,16 @@ mutt_rc() {
 # The command line (for sh -c) of one peer on Maildir md.
 command_of() {
 	md=$2
-	tty="stty rows $ROWS cols $COLS 2> /dev/null;"
 	case $1 in
 	spool-ls-*) echo "exec '$SPOOL' ls '$md'" ;;
 	mscan) echo "mlist '$md' | mscan" ;;
-	surel-*) echo "exec script -qefc \"$tty exec '$SUREL' -f '$md' -e q\" '$RUN/typescript'" ;;
+	surel-*) echo "exec $(bench_pty "'$SUREL' -f '$md' -e q")" ;;
 	mutt-cold | neomutt-cold)
 		mutt_rc 'set header_cache=""' "$md" > "$RUN/$1.rc"
-		echo "exec script -qefc \"$tty exec ${1%-*} -n -F '$RUN/$1.rc' -f '$md' -e 'push <quit>'\" '$RUN/typescript'" ;;
+		echo "exec $(bench_pty "${1%-*} -n -F '$RUN/$1.rc' -f '$md' -e 'push <quit>'")" ;;
 	mutt-warm | neomutt-warm)
 		mutt_rc "set header_cache=\"$RUN/hcache-${1%-*}/\"" "$md" > "$RUN/$1.rc"
-		echo "exec script -qefc \"$tty exec ${1%-*} -n -F '$RUN/$1.rc' -f '$md' -e 'push <quit>'\" '$RUN/typescript'" ;;
+		echo "exec $(bench_pty "${1%-*} -n -F '$RUN/$1.rc' -f '$md' -e 'push <quit>'")" ;;
 	esac
 }
 
@@ -100,21 +80,16 @@ run_one() {
 	peer=$1 md=$2 n=$3 round=$4
 	prepare "$peer"
 	cmd=$(command_of "$peer" "$md")
-	bench_timed "$cmd" HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_CACHE_HOME="$RUN/home/.cache" \
-		XDG_DATA_HOME="$RUN/home/.local/share" XDG_STATE_HOME="$RUN/home/.local/state" \
-		MBLAZE="$RUN/mblaze" MAILSEQ="$RUN/seq" > /dev/null 2> "$RUN/err"
+	bench_timed "$cmd" MBLAZE="$RUN/mblaze" MAILSEQ="$RUN/seq" > /dev/null 2> "$RUN/err"
 	status=ok
 	if [ "$ex" -ne 0 ]; then
 		status="exit-$ex"
-	elif [ -f "$RUN/typescript" ] &&
-		! tr -d '\000' < "$RUN/typescript" | grep -aq "Msgs:$n\b"; then
+	elif [ -f "$RUN/typescript" ] && ! bench_screen "Msgs:$n\b"; then
 		# The status line of mutt and surel shows the count once the
 		# index is drawn.
 		status=no-index
 	fi
-	[ "$status" = ok ] || echo "folder-open.sh: $peer on $n messages: $status: $(head -c 300 "$RUN/err")" >&2
-	[ "$round" = warmup ] && return 0
-	echo "$n $peer $round $(( (t1 - t0) / 1000 )) $rss $status" >> "$RAW"
+	bench_record "$round" "$peer on $n messages" "$n $peer $round $(( (t1 - t0) / 1000 )) $rss $status"
 }
 
 echo "# folder open: $(bench_host)"
@@ -126,7 +101,7 @@ command -v mscan > /dev/null && echo "# mblaze $(dpkg-query -W -f '${Version}' m
 bench_avail
 
 for n in $SIZES; do
-	md=$(maildir "$n") || { echo "folder-open.sh: generating $n messages failed" >&2; exit 1; }
+	md=$(bench_maildir "$n") || exit 1
 	# mutt's and neomutt's warm runs need their header cache written once.
 	for m in mutt neomutt; do
 		case " $avail " in

@@ -188,3 +188,74 @@ PY
 		cat
 	} | "$PY" - "$@"
 }
+
+# More shared pieces (kept below the functions above so that the two
+# halves can change independently):
+#
+#   bench_knobs NAME RUNS WARMUP TIMEOUT
+#                              the knobs of every script: RUNS and WARMUP
+#                              (bench_opt; smoke: 1 and 0), SEED
+#                              (BENCH_SEED, 7), TIMEOUT (BENCH_TIMEOUT,
+#                              seconds) and WORK (BENCH_WORK, else
+#                              $TMPDIR/surel-bench/NAME)
+#   bench_maildir N            print the directory of gen-maildir.py's
+#                              Maildir of N messages with $SEED,
+#                              $WORK/maildir-N, generated only when N, the
+#                              seed or the generator changed (the stamp file
+#                              beside it says which); 1 after a message
+#                              when generating fails
+#   bench_pty_knobs            ROWS, COLS (BENCH_ROWS, BENCH_COLS: 50, 160)
+#                              and TERM (BENCH_TERM: xterm), exported
+#   bench_pty CMD              print a command line (for sh -c) that runs
+#                              CMD with script(1) in a ROWS x COLS
+#                              pseudo-terminal, the screen written to
+#                              $RUN/typescript
+#   bench_screen RE            the typescript holds RE (grep -a)
+#   bench_record ROUND LABEL LINE
+#                              end of a run: when $status is not ok a line
+#                              "ME: LABEL: STATUS: " and the start of
+#                              $RUN/err on stderr; LINE appended to $RAW
+#                              unless ROUND is warmup
+
+# shellcheck disable=SC2034 # RUNS, WARMUP, SEED, TIMEOUT: for the caller
+bench_knobs() {
+	bench_opt RUNS 1 "$2"
+	bench_opt WARMUP 0 "$3"
+	SEED=${BENCH_SEED:-7}
+	TIMEOUT=${BENCH_TIMEOUT:-$4}
+	WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/$1}
+}
+
+bench_maildir() {
+	_bench_dir=$WORK/maildir-$1
+	_bench_stamp="n=$1 seed=$SEED gen=$(cksum < "$HERE/gen-maildir.py" | cut -d' ' -f1)"
+	if [ "$(cat "$_bench_dir.stamp" 2> /dev/null)" != "$_bench_stamp" ]; then
+		rm -rf "$_bench_dir" "$_bench_dir.stamp"
+		echo "$ME: generating $1 messages in $_bench_dir" >&2
+		"$PY" "$HERE/gen-maildir.py" "$_bench_dir" "$1" --seed "$SEED" > /dev/null ||
+			{ echo "$ME: generating $1 messages failed" >&2; return 1; }
+		echo "$_bench_stamp" > "$_bench_dir.stamp"
+	fi
+	echo "$_bench_dir"
+}
+
+bench_pty_knobs() {
+	ROWS=${BENCH_ROWS:-50}
+	COLS=${BENCH_COLS:-160}
+	export TERM="${BENCH_TERM:-xterm}"
+}
+
+bench_pty() {
+	echo "script -qefc \"stty rows $ROWS cols $COLS 2> /dev/null; exec $1\" '$RUN/typescript'"
+}
+
+bench_screen() {
+	tr -d '\000' < "$RUN/typescript" | grep -aq "$1"
+}
+
+# shellcheck disable=SC2154 # status: the caller's verdict on the run
+bench_record() {
+	[ "$status" = ok ] || echo "$ME: $2: $status: $(head -c 300 "$RUN/err" 2> /dev/null)" >&2
+	[ "$1" = warmup ] && return 0
+	echo "$3" >> "$RAW"
+}
