@@ -23,16 +23,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 bench_opt SIZES 300 100000
-bench_opt RUNS 1 5
-bench_opt WARMUP 0 1
+bench_knobs sort 5 1 600
 bench_opt SWITCHES 2 20
-SEED=${BENCH_SEED:-7}
-TIMEOUT=${BENCH_TIMEOUT:-600}
-WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/sort}
 PEERS="open sort1 sortback tag"
-ROWS=${BENCH_ROWS:-50}
-COLS=${BENCH_COLS:-160}
-export TERM=${BENCH_TERM:-xterm}
+bench_pty_knobs
 
 bench_builddir mua/surel
 bench_prog SUREL mua/surel
@@ -45,19 +39,6 @@ have() {
 }
 why_not() {
 	echo "script(1) (util-linux) is needed for a terminal"
-}
-
-maildir() {
-	n=$1
-	dir=$WORK/maildir-$n
-	stamp="n=$n seed=$SEED gen=$(cksum < "$HERE/gen-maildir.py" | cut -d' ' -f1)"
-	if [ "$(cat "$dir.stamp" 2> /dev/null)" != "$stamp" ]; then
-		rm -rf "$dir" "$dir.stamp"
-		echo "$ME: generating $n messages in $dir" >&2
-		"$PY" "$HERE/gen-maildir.py" "$dir" "$n" --seed "$SEED" || return 1
-		echo "$stamp" > "$dir.stamp"
-	fi
-	echo "$dir"
 }
 
 keys_of() {
@@ -79,23 +60,21 @@ run_one() {
 	rm -f "$RUN/typescript"
 	cpu=
 	[ -n "$TIME" ] && cpu="$TIME -f '%U %S' -o '$RUN/cpu'"
-	cmd="exec $cpu script -qefc \"stty rows $ROWS cols $COLS 2> /dev/null; exec '$SUREL' -f '$md' -e '$(keys_of "$peer")'\" '$RUN/typescript'"
+	cmd="exec $cpu $(bench_pty "'$SUREL' -f '$md' -e '$(keys_of "$peer")'")"
 	bench_timed "$cmd" > /dev/null 2> "$RUN/err"
 	status=ok
 	if [ "$ex" -ne 0 ]; then
 		status="exit-$ex"
-	elif ! tr -d '\000' < "$RUN/typescript" | grep -aq "Msgs:$n\b"; then
+	elif ! bench_screen "Msgs:$n\b"; then
 		status=no-index
-	elif [ "$peer" = tag ] && ! tr -d '\000' < "$RUN/typescript" | grep -aq "Tag:[0-9]"; then
+	elif [ "$peer" = tag ] && ! bench_screen "Tag:[0-9]"; then
 		status=nothing-tagged
 	fi
-	[ "$status" = ok ] || echo "$ME: $peer on $n messages: $status: $(head -c 300 "$RUN/err")" >&2
-	[ "$round" = warmup ] && return 0
 	# CPU time (user + system of surel and script, in microseconds): what
 	# the keys cost, less disturbed than wall time on a busy machine.
 	us=-1
 	[ -s "$RUN/cpu" ] && us=$(tail -n 1 "$RUN/cpu" | awk '{ printf "%d", ($1 + $2) * 1000000 }')
-	echo "$n $peer $round $(( (t1 - t0) / 1000 )) $rss $status $us" >> "$RAW"
+	bench_record "$round" "$peer on $n messages" "$n $peer $round $(( (t1 - t0) / 1000 )) $rss $status $us"
 }
 
 echo "# sort and tag: $(bench_host)"
@@ -104,7 +83,7 @@ echo "# commit $(bench_commit); sizes $SIZES; $RUNS rounds after $WARMUP warm-up
 bench_avail
 
 for n in $SIZES; do
-	md=$(maildir "$n") || { echo "$ME: generating $n messages failed" >&2; exit 1; }
+	md=$(bench_maildir "$n") || exit 1
 	# The index cache, written once: every scenario reads it.
 	run_one open "$md" "$n" warmup
 	bench_rounds "$md" "$n"
