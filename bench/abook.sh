@@ -17,11 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 bench_opt SIZES 300 50000
-bench_opt RUNS 1 5
-bench_opt WARMUP 0 1
-SEED=${BENCH_SEED:-7}
-TIMEOUT=${BENCH_TIMEOUT:-600}
-WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/abook}
+bench_knobs abook 5 1 600
 QUERY=${BENCH_QUERY:-sap}
 PEERS="build warm incr"
 
@@ -32,20 +28,6 @@ bench_rundir home
 bench_home
 
 have() { return 0; }
-
-# A Maildir of n messages, generated once per n, seed and generator.
-maildir() {
-	n=$1
-	dir=$WORK/maildir-$n
-	stamp="n=$n seed=$SEED gen=$(cksum < "$HERE/gen-maildir.py" | cut -d' ' -f1)"
-	if [ "$(cat "$dir.stamp" 2> /dev/null)" != "$stamp" ]; then
-		rm -rf "$dir" "$dir.stamp"
-		echo "abook.sh: generating $n messages in $dir" >&2
-		"$PY" "$HERE/gen-maildir.py" "$dir" "$n" --seed "$SEED" > /dev/null || return 1
-		echo "$stamp" > "$dir.stamp"
-	fi
-	echo "$dir"
-}
 
 # The account: the generated Maildir as its Sent folder (a symbolic link
 # to a Maildir is a folder), an INBOX the incr runs add to.
@@ -82,9 +64,7 @@ run_one() {
 	# shellcheck disable=SC2046 # four numbers, split on purpose
 	set -- $(sed -n 's/.* of \([0-9]*\) addresses ready in \([0-9.]*\) ms; \([0-9]*\) matches in \([0-9.]*\) ms$/\1 \2 \3 \4/p' "$RUN/err")
 	[ $# -eq 4 ] || { status=no-timing; set -- 0 0 0 0; }
-	[ "$status" = ok ] || echo "abook.sh: $peer on $n messages: $status: $(head -c 300 "$RUN/err")" >&2
-	[ "$round" = warmup ] && return 0
-	echo "$n $peer $round $(( (t1 - t0) / 1000 )) $rss $status $1 $2 $3 $4" >> "$RAW"
+	bench_record "$round" "$peer on $n messages" "$n $peer $round $(( (t1 - t0) / 1000 )) $rss $status $1 $2 $3 $4"
 }
 
 echo "# address book: $(bench_host)"
@@ -93,7 +73,7 @@ echo "# commit $(bench_commit); sizes $SIZES; $RUNS rounds after $WARMUP warm-up
 bench_avail
 
 for n in $SIZES; do
-	md=$(maildir "$n") || { echo "abook.sh: generating $n messages failed" >&2; exit 1; }
+	md=$(bench_maildir "$n") || exit 1
 	setup "$md"
 	# Each round's build leaves the cache its warm and incr runs use.
 	bench_rounds "$n"
