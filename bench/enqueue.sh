@@ -17,10 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
-bench_opt RUNS 1 30
-bench_opt WARMUP 0 1
-TIMEOUT=${BENCH_TIMEOUT:-60}
-WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/enqueue}
+bench_knobs enqueue 30 1 60
 PEERS=${BENCH_PEERS:-"baseline sendq postfix-sendmail msmtpq msmtp-enqueue nullmailer-inject dma"}
 MSMTPQ_DIR=${MSMTPQ_DIR:-/usr/libexec/msmtp/msmtpq}
 MSMTP_ENQUEUE=${MSMTP_ENQUEUE:-/usr/libexec/msmtp/msmtpqueue/msmtp-enqueue.sh}
@@ -170,9 +167,7 @@ run_one() {
 		*) [ "$(queued "$peer")" -eq $((before + 1)) ] || status=not-queued ;;
 		esac
 	fi
-	[ "$status" = ok ] || echo "enqueue.sh: $peer: $status: $(head -c 300 "$RUN/err")" >&2
-	[ "$round" = warmup ] && return 0
-	echo "$peer $round $(((t1 - t0) / 1000)) $rss $status" >> "$RAW"
+	bench_record "$round" "$peer" "$peer $round $(((t1 - t0) / 1000)) $rss $status"
 }
 
 echo "# enqueue: $(bench_host); load $(bench_load)"
