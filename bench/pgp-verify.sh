@@ -20,10 +20,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
-bench_opt RUNS 1 30
-bench_opt WARMUP 0 3
-TIMEOUT=${BENCH_TIMEOUT:-60}
-WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/pgp}
+bench_knobs pgp 30 3 60
 PEERS=${BENCH_PEERS:-"spool-plain spool-signed gpg-verify"}
 
 bench_builddir spool/spool
@@ -91,8 +88,7 @@ run_one() {
 	set -- $(sed -n 's/.*gnupg started in \([0-9.]*\) ms; [0-9]* signatures checked in \([0-9.]*\) ms$/\1 \2/p' "$RUN/err")
 	[ $# -eq 2 ] || set -- - -
 	[ "$peer" != spool-signed ] || [ "$1" != - ] || status=no-timing
-	[ "$round" = warmup ] && return 0
-	echo "$peer $round $(( (t1 - t0) / 1000 )) $rss $status $1 $2" >> "$RAW"
+	bench_record "$round" "$peer" "$peer $round $(( (t1 - t0) / 1000 )) $rss $status $1 $2"
 }
 
 echo "# pgp-verify: $(bench_host)"
