@@ -15,13 +15,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
+bench_knobs relay 5 1 600
 bench_opt N 50 1000
-bench_opt RUNS 1 5
-bench_opt WARMUP 0 1
 bench_opt SLOW_N 5 50
 bench_opt LAT_RUNS 5 30
-TIMEOUT=${BENCH_TIMEOUT:-600}
-WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/surel-bench/relay}
 PEERS=${BENCH_PEERS:-"sendq smtp-source msmtp"}
 
 bench_builddir sendq/sendq
@@ -157,9 +154,7 @@ run_one() {
 		t1=$(now_us)
 		;;
 	esac
-	[ "$status" = ok ] || echo "relay.sh: $peer: $status: $(head -c 300 "$RUN/err" 2> /dev/null)" >&2
-	[ "$round" = warmup ] && return 0
-	echo "$N $peer $round $((t1 - t0)) $msgs $status" >> "$RAW"
+	bench_record "$round" "$peer" "$N $peer $round $((t1 - t0)) $msgs $status"
 }
 
 echo "# relay: $(bench_host); load $(bench_load)"
@@ -180,35 +175,29 @@ while [ "$i" -lt "$LAT_RUNS" ]; do
 done
 "$SENDQ" flush > /dev/null 2>&1
 
-"$PY" - "$RAW" "$RUN/lat" <<'PY'
-import statistics, sys
-
-res, bad = {}, 0
+bench_report "$RAW" "$RUN/lat" <<'PY'
+rates = {}
 for line in open(sys.argv[1]):
     n, peer, rnd, us, msgs, st = line.split()
-    r = res.setdefault(peer, {"rate": [], "t": [], "bad": 0})
-    if st != "ok":
-        r["bad"] += 1
-        bad += 1
-        continue
-    r["t"].append(int(us) / 1e6)
-    r["rate"].append(int(msgs) / (int(us) / 1e6))
+    add(peer, us, -1, st, 1e6)
+    if st == "ok":
+        rates.setdefault(peer, []).append(int(msgs) / (int(us) / 1e6))
+
+def rate(p):
+    return statistics.median(rates[p]) if p in rates else None
 
 print("%-12s %10s %19s %10s %s" % ("peer", "median s", "min-max s", "msg/s", "failed"))
-for peer, r in res.items():
+for peer in order:
+    r = res[peer]
     if not r["t"]:
         print("%-12s %10s %19s %10s %d" % (peer, "-", "-", "-", r["bad"]))
         continue
-    print("%-12s %10.3f %9.3f-%-9.3f %10.0f %d" % (peer, statistics.median(r["t"]), min(r["t"]),
-          max(r["t"]), statistics.median(r["rate"]), r["bad"]))
+    print("%-12s %10.3f %9.3f-%-9.3f %10.0f %d" % (peer, med(peer), min(r["t"]), max(r["t"]),
+          rate(peer), r["bad"]))
 lat = [int(l) / 1000 for l in open(sys.argv[2]) if l.strip()]
 if lat:
     print("%-12s %10.2f ms median, %.2f-%.2f ms (%d runs, ~2 KB, sendq -t)"
           % ("enqueue", statistics.median(lat), min(lat), max(lat), len(lat)))
-
-def rate(p):
-    r = res.get(p)
-    return statistics.median(r["rate"]) if r and r["rate"] else None
 
 s = rate("sendq")
 for peer, target in (("smtp-source", ">= 0.5"), ("msmtp", "far above 1")):
