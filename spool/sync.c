@@ -25,6 +25,7 @@
 #include "strv.h"
 #include "sync.h"
 #include "syncimap.h"
+#include "syncstamp.h"
 #include "syncstatus.h"
 #include "syncstate.h"
 #include "view.h"
@@ -149,6 +150,7 @@ struct acct {
 	long max_delete;  /* messages; with pct, percent of the folder */
 	int max_pct;
 	int sent_upload;
+	struct syncstamps *stamps;  /* NULL in a dry run */
 	struct sync_stats st;
 };
 
@@ -193,6 +195,11 @@ struct folder {
 	struct syncstate_pend *cand;
 	size_t ncand;
 	int rematch;             /* new UIDVALIDITY: local files are candidates */
+	/* The stamp this sync earns if it completes (syncstamp.h): both
+	 * sides as they were before they were read. */
+	struct syncstamp stamp;
+	int stampable;           /* the directories could vouch for it */
+	int unsettled;           /* work left for the next run: no stamp */
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -725,6 +732,7 @@ static int up_read(struct folder *f, struct lmsg *l, struct upmsg *u, struct err
 		if (err->errnum != ENOENT) {
 			log_warnx("folder '%s': not uploaded: %s", f->p->local, err->msg);
 			err_clear(err);
+			f->unsettled = 1;
 			return 1;
 		}
 		err_clear(err);
@@ -888,6 +896,19 @@ static size_t live_records(struct syncstate *ss)
 	return n;
 }
 
+/* The digest of a full listing, for the stamp: without CONDSTORE the
+ * next run compares the server's listing with it. */
+static void listing_digest(struct folder *f)
+{
+	struct syncstamp_digest d;
+	size_t i;
+
+	syncstamp_digest_init(&d);
+	for (i = 0; i < f->nri; i++)
+		syncstamp_digest_add(&d, f->ri[i].uid, f->ri[i].flags);
+	syncstamp_digest_end(&d, f->stamp.r.digest);
+}
+
 /* The server side of the folder: select, then its messages; a delta that
  * does not add up to the folder's size is replaced by a full listing. */
 static int remote_read(struct folder *f, struct err *err)
@@ -924,8 +945,10 @@ static int remote_read(struct folder *f, struct err *err)
 		qsort(f->ri, f->nri, sizeof(*f->ri), cmp_ritem);
 		if (f->nvan)
 			qsort(f->vanished, f->nvan, sizeof(uint32_t), cmp_u32);
-		if (!f->delta)
+		if (!f->delta) {
+			listing_digest(f);
 			return 0;
+		}
 		for (i = 0; i < syncstate_count(f->ss); i++) {
 			struct syncstate_rec *r = syncstate_at(f->ss, i);
 			struct sync_ritem ri;
@@ -966,6 +989,8 @@ static int folder_run(struct folder *f, struct err *err)
 {
 	struct acct *ac = f->ac;
 
+	/* Before the listing: a change while it runs shows next time. */
+	f->stampable = syncstamp_dirs_now(f->dir, &f->stamp.l) == 0;
 	if (!maildir_is(f->dir)) {
 		/* A folder that vanished here is no removal of its messages:
 		 * they are fetched again. */
@@ -983,6 +1008,7 @@ static int folder_run(struct folder *f, struct err *err)
 	plan(f);
 	if (!guard_ok(f)) {
 		ac->st.guarded++;
+		f->unsettled = 1;
 		return 0;
 	}
 	if (ac->o->dry_run) {
@@ -1001,6 +1027,23 @@ static int folder_run(struct folder *f, struct err *err)
 	return syncstate_save(f->ss, err);
 }
 
+/* Record (or forget) the stamp of folder f after its sync ended with rc:
+ * only a sync that left nothing for the next run earns one. */
+static void stamp(struct folder *f, int rc, const char *state)
+{
+	if (!f->ac->stamps)
+		return;
+	f->stamp.r.uidvalidity = f->info.uidvalidity;
+	f->stamp.r.uidnext = f->info.uidnext;
+	f->stamp.r.exists = f->info.exists;
+	f->stamp.r.modseq = f->info.modseq;
+	if (rc == 0 && f->stampable && !f->unsettled && syncstate_pend_count(f->ss) == 0 &&
+	    syncstamp_state_now(state, &f->stamp.l) == 0)
+		syncstamps_set(f->ac->stamps, f->p->local, &f->stamp);
+	else
+		syncstamps_set(f->ac->stamps, f->p->local, NULL);
+}
+
 static int sync_folder(struct acct *ac, const struct pair *p, struct err *err)
 {
 	struct folder f;
@@ -1013,13 +1056,14 @@ static int sync_folder(struct acct *ac, const struct pair *p, struct err *err)
 	f.dir = maildir_folder_path(ac->root, p->local);
 	f.fhash = folder_hash(p->local);
 	rc = syncstate_open(path, &f.ss, err);
-	free(path);
 	if (rc == 0)
 		rc = folder_run(&f, err);
 	if (rc < 0)
 		err_prefix(err, "folder '%s'", p->local);
 	else
 		ac->st.folders++;
+	stamp(&f, rc, path);
+	free(path);
 	folder_release(&f);
 	return rc;
 }
@@ -1346,15 +1390,25 @@ out:
 	return rc;
 }
 
-static int moves(struct acct *ac, struct pairs *ps, struct err *err)
+/* Moves among the folders whose Maildir changed since their stamp (quiet[i]
+ * 0): a move changes the directories of both folders. */
+static int moves(struct acct *ac, struct pairs *all, const char *quiet, struct err *err)
 {
+	struct pairs sub, *ps = &sub;
 	struct side *sd;
 	struct move *mv = NULL;
 	size_t nmv = 0, i, k;
 	int rc, done = 1;
 
-	if (!ac->ops->move || ac->o->dry_run || ps->n < 2)
+	memset(&sub, 0, sizeof(sub));
+	sub.v = xcalloc(all->n + 1, sizeof(*sub.v));
+	for (i = 0; i < all->n; i++)
+		if (!quiet[i])
+			sub.v[sub.n++] = all->v[i];
+	if (!ac->ops->move || ac->o->dry_run || ps->n < 2) {
+		free(sub.v);
 		return 0;
+	}
 	sd = xcalloc(ps->n, sizeof(*sd));
 	rc = find_moves(ac, ps, sd, &mv, &nmv, err);
 	for (i = 0; rc == 0 && done && i < nmv; i += k) {
@@ -1373,7 +1427,69 @@ static int moves(struct acct *ac, struct pairs *ps, struct err *err)
 		free(sd[i].dir);
 	}
 	free(sd);
+	free(sub.v);
 	return rc;
+}
+
+/* ---- folders with nothing to sync ---- */
+
+struct quiet {
+	struct syncstamps *stamps;
+	char *local;  /* per pair: Maildir and state as stamped */
+	char *skip;   /* per pair: the server's folder too: nothing to do */
+};
+
+/* Which folder pairs are as their stamps say: the local halves by stat(),
+ * the server's of those in one pipelined peek. */
+static int quiet_find(struct acct *ac, struct pairs *ps, struct quiet *q, struct err *err)
+{
+	char *path = xasprintf("%s/%s.stamps", ac->statedir, ac->aenc);
+	char **names = xcalloc(ps->n + 1, sizeof(*names));
+	size_t *idx = xcalloc(ps->n + 1, sizeof(*idx)), i, n = 0;
+	struct syncstamp_remote *now;
+	int rc = 0;
+
+	q->stamps = syncstamps_load(path);
+	free(path);
+	q->local = xcalloc(ps->n + 1, 1);
+	q->skip = xcalloc(ps->n + 1, 1);
+	for (i = 0; i < ps->n; i++) {
+		const struct syncstamp *st = syncstamps_get(q->stamps, ps->v[i].local);
+		char *dir, *state;
+		struct syncstamp_local l;
+
+		if (!st)
+			continue;
+		dir = maildir_folder_path(ac->root, ps->v[i].local);
+		state = state_path(ac, ps->v[i].local);
+		q->local[i] = syncstamp_dirs_now(dir, &l) == 0 && syncstamp_state_now(state, &l) == 0 &&
+			      syncstamp_local_same(&st->l, &l);
+		free(dir);
+		free(state);
+		if (q->local[i]) {
+			names[n] = ps->v[i].remote;
+			idx[n++] = i;
+		}
+	}
+	now = xcalloc(n + 1, sizeof(*now));
+	if (n && ac->ops->peek)
+		rc = ac->ops->peek(ac->r, names, n, now, err);
+	for (i = 0; rc == 0 && ac->ops->peek && i < n; i++) {
+		const struct syncstamp *st = syncstamps_get(q->stamps, ps->v[idx[i]].local);
+
+		q->skip[idx[i]] = syncstamp_remote_same(&st->r, &now[i]);
+	}
+	free(now);
+	free(names);
+	free(idx);
+	return rc;
+}
+
+static void quiet_release(struct quiet *q)
+{
+	syncstamps_free(q->stamps);
+	free(q->local);
+	free(q->skip);
 }
 
 /* ---- the account ---- */
@@ -1396,23 +1512,34 @@ static void max_delete(struct acct *ac)
 static int account_run(struct acct *ac, struct err *err)
 {
 	struct pairs ps;
+	struct quiet q;
+	struct err se = ERR_INIT;
 	size_t i;
 	int rc = 0;
 
 	memset(&ps, 0, sizeof(ps));
+	memset(&q, 0, sizeof(q));
 	if (folder_pairs(ac, &ps, err) < 0) {
 		pairs_release(&ps);
 		return -1;
 	}
 	if (!ps.n)
 		log_warnx("account '%s': no folder matches sync_folders", cfg_account_name(ac->a));
-	if (moves(ac, &ps, err) < 0) {
+	if (quiet_find(ac, &ps, &q, err) < 0 || moves(ac, &ps, q.local, err) < 0) {
+		quiet_release(&q);
 		pairs_release(&ps);
 		return -1;
 	}
+	ac->stamps = ac->o->dry_run ? NULL : q.stamps;
 	for (i = 0; i < ps.n; i++) {
 		struct err e = ERR_INIT;
 
+		if (q.skip[i]) {
+			log_debug("folder '%s': unchanged on both sides since its last sync",
+				  ps.v[i].local);
+			ac->st.folders++;
+			continue;
+		}
 		if (sync_folder(ac, &ps.v[i], &e) == 0)
 			continue;
 		if (rc < 0)
@@ -1424,6 +1551,11 @@ static int account_run(struct acct *ac, struct err *err)
 		if (e.code == EX_TEMPFAIL)
 			break;
 	}
+	/* A cache: failing to write it costs the next run time, nothing else. */
+	if (ac->stamps && syncstamps_save(ac->stamps, &se) < 0)
+		log_warnx("%s", se.msg);
+	ac->stamps = NULL;
+	quiet_release(&q);
 	pairs_release(&ps);
 	if (rc == 0 && ac->st.guarded)
 		return err_set(err, EX_DATAERR, "%zu folder(s) held back by sync_max_delete",

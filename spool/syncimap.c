@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +22,12 @@
 /* A VANISHED range longer than this is not expanded: a full listing is
  * cheaper. */
 #define VANISHED_MAX 1000000u
+/* peek(): folders per pipelined window, and what the replies to one
+ * window may bring past the guard (they are read line by line, never held
+ * whole). */
+#define PEEK_WINDOW 16
+#define PEEK_EXPECT ((size_t)128 * 1024 * 1024)
+#define PEEK_LITERAL_MAX ((unsigned long)1024 * 1024)
 
 struct sync_remote {
 	struct source *src;
@@ -719,6 +727,260 @@ static int rmove(struct sync_remote *r, const uint32_t *uids, size_t n, const ch
 	return rc;
 }
 
+/* ---- peek: many folders in one pipelined exchange ----
+ *
+ * libetpan reads one command's reply at a time, so the commands of a
+ * window are written here by hand and their replies read line by line;
+ * only what the stamps compare is kept (for a listing, its digest). */
+
+/* name as an IMAP quoted string on b; -1 when it cannot be one. */
+static int put_quoted(struct buf *b, const char *name)
+{
+	const char *p;
+
+	buf_putc(b, '"');
+	for (p = name; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c >= 0x7f)
+			return -1;
+		if (c == '"' || c == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, (char)c);
+	}
+	buf_putc(b, '"');
+	return 0;
+}
+
+/* The next reply line without its CRLF, literals left out (nothing kept
+ * here is inside one); NULL when the connection broke. */
+static char *peek_line(struct sync_remote *r, MMAPString *buf)
+{
+	mailstream *s = r->imap->imap_stream;
+	char *l = mailstream_read_line(s, buf);
+
+	for (;;) {
+		char *open, *e, skip[4096];
+		unsigned long lit;
+
+		if (!l || buf->len < 2 || buf->str[buf->len - 1] != '\n')
+			return NULL;
+		buf->len -= buf->str[buf->len - 2] == '\r' ? 2 : 1;
+		buf->str[buf->len] = '\0';
+		if (buf->len < 3 || buf->str[buf->len - 1] != '}' ||
+		    !(open = strrchr(buf->str, '{')))
+			return buf->str;
+		errno = 0;
+		lit = strtoul(open + 1, &e, 10);
+		if (errno || (*e != '}' && *e != '+') || lit > PEEK_LITERAL_MAX)
+			return NULL;
+		buf->len = (size_t)(open - buf->str);
+		buf->str[buf->len] = '\0';
+		while (lit) {
+			ssize_t got = mailstream_read(s, skip, lit < sizeof(skip) ? lit : sizeof(skip));
+
+			if (got <= 0)
+				return NULL;
+			lit -= (unsigned long)got;
+		}
+		l = mailstream_read_line_append(s, buf);
+	}
+}
+
+/* Where attribute name starts in the list at list, or NULL. */
+static const char *att(const char *list, const char *name)
+{
+	const char *p = list;
+
+	while ((p = strstr(p, name)) && p != list && p[-1] != ' ' && p[-1] != '(')
+		p++;
+	return p;
+}
+
+static uint64_t att_num(const char *list, const char *name)
+{
+	const char *p = att(list, name);
+
+	return p ? strtoull(p + strlen(name), NULL, 10) : 0;
+}
+
+/* "* STATUS name (MESSAGES m UIDNEXT u ...)" into o. */
+static void peek_status(const char *line, struct syncstamp_remote *o)
+{
+	const char *p = strrchr(line, '(');
+
+	if (!p)
+		return;
+	o->exists = (uint32_t)att_num(p, "MESSAGES ");
+	o->uidnext = (uint32_t)att_num(p, "UIDNEXT ");
+	o->uidvalidity = (uint32_t)att_num(p, "UIDVALIDITY ");
+	o->modseq = att_num(p, "HIGHESTMODSEQ ");
+}
+
+/* One "* N FETCH (UID u FLAGS (...))" into the digest; 0 when the line is
+ * no such answer (then the listing proves nothing). */
+static int peek_fetch(const char *line, struct syncstamp_digest *d)
+{
+	static const struct {
+		const char *name;
+		char c;
+	} fl[] = { { "\\Seen", 'S' }, { "\\Answered", 'R' }, { "\\Flagged", 'F' },
+		   { "\\Deleted", 'T' }, { "\\Draft", 'D' } };
+	const char *p = strstr(line, " FETCH ("), *f;
+	char flags[8] = "";
+	uint32_t uid;
+	size_t i, n;
+
+	if (!p || !(uid = (uint32_t)att_num(p + 8, "UID ")) || !(f = att(p + 8, "FLAGS (")))
+		return 0;
+	for (f += 7; *f && *f != ')'; f += n) {
+		n = strcspn(f, " )");
+		for (i = 0; i < sizeof(fl) / sizeof(fl[0]); i++)
+			if (n == strlen(fl[i].name) && strncasecmp(f, fl[i].name, n) == 0)
+				flag_add(flags, fl[i].c);
+		if (f[n] == ' ')
+			n++;
+	}
+	if (*f != ')')
+		return 0;
+	syncstamp_digest_add(d, uid, flags);
+	return 1;
+}
+
+struct peek_one {
+	struct syncstamp_remote *o;
+	struct syncstamp_digest d;
+	int sent;      /* its commands are on the wire */
+	int selected;  /* SELECT answered: what follows is the listing */
+	int bad;       /* something else happened meanwhile */
+};
+
+static size_t next_sent(const struct peek_one *w, size_t n, size_t i)
+{
+	while (i < n && !w[i].sent)
+		i++;
+	return i;
+}
+
+/* An untagged line of the folder whose commands are being answered. */
+static void peek_untagged(const char *l, struct peek_one *p)
+{
+	if (strncasecmp(l, "* STATUS ", 9) == 0)
+		peek_status(l, p->o);
+	else if (strncasecmp(l, "* OK [UIDVALIDITY ", 18) == 0)
+		p->o->uidvalidity = (uint32_t)strtoul(l + 18, NULL, 10);
+	else if (strncasecmp(l, "* OK [UIDNEXT ", 14) == 0)
+		p->o->uidnext = (uint32_t)strtoul(l + 14, NULL, 10);
+	else if (strstr(l, " FETCH ("))
+		p->bad |= !p->selected || !peek_fetch(l, &p->d);
+	else if (strstr(l, " EXISTS") && !p->selected)
+		p->o->exists = (uint32_t)strtoul(l + 2, NULL, 10);
+	else if (strstr(l, " EXISTS") || strstr(l, " EXPUNGE") || strstr(l, " VANISHED"))
+		p->bad = 1;
+}
+
+/* Read the replies to the commands of window w[0..n): tag "pI" (STATUS
+ * or SELECT) and, without CONDSTORE, "qI" (the listing) of folder I, in
+ * that order. */
+static int peek_read(struct sync_remote *r, struct peek_one *w, size_t n, MMAPString *buf,
+		     struct err *err)
+{
+	size_t cur = next_sent(w, n, 0);
+	char *l, *e;
+
+	while (cur < n) {
+		struct peek_one *p = &w[cur];
+		unsigned long k;
+
+		if (!(l = peek_line(r, buf)))
+			return imap_fail(r->src, MAILIMAP_ERROR_STREAM, "STATUS", err);
+		if (strncasecmp(l, "* BYE", 5) == 0)
+			return imap_fail(r->src, MAILIMAP_ERROR_STREAM, "STATUS", err);
+		if (l[0] == '*') {
+			peek_untagged(l, p);
+			continue;
+		}
+		k = strtoul(l + 1, &e, 10);
+		if ((l[0] != 'p' && l[0] != 'q') || k != cur || *e != ' ')
+			continue;
+		if (strncasecmp(e + 1, "OK", 2) != 0) {
+			/* An empty folder may refuse "1:*". */
+			p->bad |= l[0] == 'p' || p->o->exists != 0;
+			if (l[0] == 'q' && !p->o->exists)
+				syncstamp_digest_end(&p->d, p->o->digest);
+		} else if (l[0] == 'q') {
+			syncstamp_digest_end(&p->d, p->o->digest);
+		}
+		p->selected = 1;
+		if (l[0] == 'q' || r->condstore)
+			cur = next_sent(w, n, cur + 1);
+	}
+	return 0;
+}
+
+/* One window: its commands written at once, then their replies read. */
+static int peek_window(struct sync_remote *r, char *const *names, struct peek_one *w, size_t n,
+		       MMAPString *buf, struct err *err)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		char *m = server_name(r, names[i], err);
+		size_t mark = b.len;
+
+		err_clear(err);
+		buf_printf(&b, "p%zu %s ", i, r->condstore ? "STATUS" : "SELECT");
+		if (!m || put_quoted(&b, m) < 0) {
+			b.len = mark;
+			free(m);
+			continue;
+		}
+		free(m);
+		if (r->condstore)
+			buf_printf(&b, " (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)\r\n");
+		else
+			buf_printf(&b, "\r\nq%zu UID FETCH 1:* (FLAGS)\r\n", i);
+		w[i].sent = 1;
+	}
+	imap_expect(r->src, PEEK_EXPECT);
+	if (b.len && (mailstream_write(r->imap->imap_stream, b.data, b.len) != (ssize_t)b.len ||
+		      mailstream_flush(r->imap->imap_stream) < 0))
+		rc = imap_fail(r->src, MAILIMAP_ERROR_STREAM, "STATUS", err);
+	else if (b.len)
+		rc = peek_read(r, w, n, buf, err);
+	imap_expect(r->src, 0);
+	buf_release(&b);
+	return rc;
+}
+
+static int rpeek(struct sync_remote *r, char *const *names, size_t n, struct syncstamp_remote *out,
+		 struct err *err)
+{
+	MMAPString *buf = mmap_string_new("");
+	struct peek_one *w = xcalloc(PEEK_WINDOW, sizeof(*w));
+	size_t i, k, j;
+	int rc = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n && rc == 0; i += k) {
+		k = n - i < PEEK_WINDOW ? n - i : PEEK_WINDOW;
+		memset(w, 0, PEEK_WINDOW * sizeof(*w));
+		for (j = 0; j < k; j++) {
+			w[j].o = &out[i + j];
+			syncstamp_digest_init(&w[j].d);
+		}
+		rc = peek_window(r, names + i, w, k, buf, err);
+		for (j = 0; j < k; j++)
+			if (!w[j].sent || w[j].bad || (!r->condstore && !out[i + j].digest[0]))
+				memset(&out[i + j], 0, sizeof(out[i + j]));
+	}
+	free(w);
+	mmap_string_free(buf);
+	return rc;
+}
+
 const struct sync_remote_ops syncimap_ops = {
 	.open = ropen,
 	.folders = rfolders,
@@ -730,5 +992,6 @@ const struct sync_remote_ops syncimap_ops = {
 	.expunge = rexpunge,
 	.append = rappend,
 	.move = rmove,
+	.peek = rpeek,
 	.close = rclose,
 };
