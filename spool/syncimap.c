@@ -880,7 +880,7 @@ static void peek_untagged(const char *l, struct peek_one *p)
 }
 
 /* Read the replies to the commands of window w[0..n): tag "pI" (STATUS
- * or SELECT) and, without CONDSTORE, "qI" (the listing) of folder I, in
+ * or EXAMINE) and, without CONDSTORE, "qI" (the listing) of folder I, in
  * that order. */
 static int peek_read(struct sync_remote *r, struct peek_one *w, size_t n, MMAPString *buf,
 		     struct err *err)
@@ -931,7 +931,7 @@ static int peek_window(struct sync_remote *r, char *const *names, struct peek_on
 		size_t mark = b.len;
 
 		err_clear(err);
-		buf_printf(&b, "p%zu %s ", i, r->condstore ? "STATUS" : "SELECT");
+		buf_printf(&b, "p%zu %s ", i, r->condstore ? "STATUS" : "EXAMINE");
 		if (!m || put_quoted(&b, m) < 0) {
 			b.len = mark;
 			free(m);

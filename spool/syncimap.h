@@ -8,8 +8,10 @@
  * changed since a MODSEQ plus VANISHED), UID STORE of flags, removal by
  * UID STORE \Deleted and UID EXPUNGE (never a plain EXPUNGE), APPEND
  * with flags and internal date (the new UID from APPENDUID, else by a
- * search for the Message-ID), and UID MOVE
- * (RFC 6851, new UIDs from COPYUID).
+ * search for the Message-ID), UID MOVE
+ * (RFC 6851, new UIDs from COPYUID), and the peek at many folders for the
+ * stamps (spool/syncstamp.h): STATUS, or EXAMINE and UID FETCH 1:* (FLAGS)
+ * reduced to a digest, written in windows and read line by line.
  */
 #ifndef SUREL_SYNCIMAP_H
 #define SUREL_SYNCIMAP_H
