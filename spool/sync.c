@@ -1039,9 +1039,9 @@ static void stamp(struct folder *f, int rc, const char *state)
 	f->stamp.r.modseq = f->info.modseq;
 	if (rc == 0 && f->stampable && !f->unsettled && syncstate_pend_count(f->ss) == 0 &&
 	    syncstamp_state_now(state, &f->stamp.l) == 0)
-		syncstamps_set(f->ac->stamps, f->p->local, &f->stamp);
+		syncstamps_set(f->ac->stamps, f->p->local, f->p->remote, &f->stamp);
 	else
-		syncstamps_set(f->ac->stamps, f->p->local, NULL);
+		syncstamps_set(f->ac->stamps, f->p->local, f->p->remote, NULL);
 }
 
 static int sync_folder(struct acct *ac, const struct pair *p, struct err *err)
@@ -1433,62 +1433,99 @@ static int moves(struct acct *ac, struct pairs *all, const char *quiet, struct e
 
 /* ---- folders with nothing to sync ---- */
 
+/* What the stamps say, per stamp (index as syncstamps_at()): whether the
+ * local half holds, and what the server says now. */
 struct quiet {
 	struct syncstamps *stamps;
-	char *local;  /* per pair: Maildir and state as stamped */
-	char *skip;   /* per pair: the server's folder too: nothing to do */
+	char *local;                  /* per stamp: Maildir and state as stamped */
+	struct syncstamp_remote *now; /* per stamp: the peek (uidvalidity 0: none) */
+	char *pair_local;             /* per pair: its stamp's local half holds */
+	char *skip;                   /* per pair: and the server's: nothing to do */
 };
 
-/* Which folder pairs are as their stamps say: the local halves by stat(),
- * the server's of those in one pipelined peek. */
-static int quiet_find(struct acct *ac, struct pairs *ps, struct quiet *q, struct err *err)
+/* Before the server's folders are listed (a LIST first makes a server
+ * such as Dovecot slower to open each folder after it): the local half of
+ * every stamp of a folder this run syncs by stat(), then one pipelined
+ * peek at the server folders of those that hold. */
+static int quiet_peek(struct acct *ac, struct quiet *q, struct err *err)
 {
 	char *path = xasprintf("%s/%s.stamps", ac->statedir, ac->aenc);
-	char **names = xcalloc(ps->n + 1, sizeof(*names));
-	size_t *idx = xcalloc(ps->n + 1, sizeof(*idx)), i, n = 0;
-	struct syncstamp_remote *now;
+	struct pairs flt;
+	char **names;
+	size_t *idx, i, n = 0, ns;
 	int rc = 0;
 
 	q->stamps = syncstamps_load(path);
 	free(path);
-	q->local = xcalloc(ps->n + 1, 1);
-	q->skip = xcalloc(ps->n + 1, 1);
-	for (i = 0; i < ps->n; i++) {
-		const struct syncstamp *st = syncstamps_get(q->stamps, ps->v[i].local);
+	ns = syncstamps_count(q->stamps);
+	q->local = xcalloc(ns + 1, 1);
+	q->now = xcalloc(ns + 1, sizeof(*q->now));
+	names = xcalloc(ns + 1, sizeof(*names));
+	idx = xcalloc(ns + 1, sizeof(*idx));
+	memset(&flt, 0, sizeof(flt));
+	split_list(cfg_get(ac->a, "sync_folders"), "*", &flt.inc);
+	split_list(cfg_get(ac->a, "sync_exclude"), NULL, &flt.exc);
+	for (i = 0; i < ns; i++) {
+		const char *local, *remote;
+		const struct syncstamp *st = syncstamps_at(q->stamps, i, &local, &remote);
 		char *dir, *state;
 		struct syncstamp_local l;
 
-		if (!st)
+		if (!selected(ac, &flt, remote, local))
 			continue;
-		dir = maildir_folder_path(ac->root, ps->v[i].local);
-		state = state_path(ac, ps->v[i].local);
+		dir = maildir_folder_path(ac->root, local);
+		state = state_path(ac, local);
 		q->local[i] = syncstamp_dirs_now(dir, &l) == 0 && syncstamp_state_now(state, &l) == 0 &&
 			      syncstamp_local_same(&st->l, &l);
 		free(dir);
 		free(state);
 		if (q->local[i]) {
-			names[n] = ps->v[i].remote;
+			names[n] = (char *)remote;
 			idx[n++] = i;
 		}
 	}
-	now = xcalloc(n + 1, sizeof(*now));
-	if (n && ac->ops->peek)
-		rc = ac->ops->peek(ac->r, names, n, now, err);
-	for (i = 0; rc == 0 && ac->ops->peek && i < n; i++) {
-		const struct syncstamp *st = syncstamps_get(q->stamps, ps->v[idx[i]].local);
+	if (n && ac->ops->peek) {
+		struct syncstamp_remote *now = xcalloc(n, sizeof(*now));
 
-		q->skip[idx[i]] = syncstamp_remote_same(&st->r, &now[i]);
+		rc = ac->ops->peek(ac->r, names, n, now, err);
+		for (i = 0; rc == 0 && i < n; i++)
+			q->now[idx[i]] = now[i];
+		free(now);
 	}
-	free(now);
+	strv_release(&flt.inc);
+	strv_release(&flt.exc);
 	free(names);
 	free(idx);
 	return rc;
+}
+
+/* The folder pairs of this run that nothing happened to: a stamp made
+ * with the same server folder, its local half holding, the server's too. */
+static void quiet_match(struct quiet *q, const struct pairs *ps)
+{
+	size_t i, k, ns = syncstamps_count(q->stamps);
+
+	q->pair_local = xcalloc(ps->n + 1, 1);
+	q->skip = xcalloc(ps->n + 1, 1);
+	for (k = 0; k < ns; k++) {
+		const char *local, *remote;
+		const struct syncstamp *st = syncstamps_at(q->stamps, k, &local, &remote);
+
+		for (i = 0; q->local[k] && i < ps->n; i++) {
+			if (strcmp(ps->v[i].local, local) != 0 || strcmp(ps->v[i].remote, remote) != 0)
+				continue;
+			q->pair_local[i] = 1;
+			q->skip[i] = syncstamp_remote_same(&st->r, &q->now[k]);
+		}
+	}
 }
 
 static void quiet_release(struct quiet *q)
 {
 	syncstamps_free(q->stamps);
 	free(q->local);
+	free(q->now);
+	free(q->pair_local);
 	free(q->skip);
 }
 
@@ -1519,13 +1556,15 @@ static int account_run(struct acct *ac, struct err *err)
 
 	memset(&ps, 0, sizeof(ps));
 	memset(&q, 0, sizeof(q));
-	if (folder_pairs(ac, &ps, err) < 0) {
+	if (quiet_peek(ac, &q, err) < 0 || folder_pairs(ac, &ps, err) < 0) {
+		quiet_release(&q);
 		pairs_release(&ps);
 		return -1;
 	}
 	if (!ps.n)
 		log_warnx("account '%s': no folder matches sync_folders", cfg_account_name(ac->a));
-	if (quiet_find(ac, &ps, &q, err) < 0 || moves(ac, &ps, q.local, err) < 0) {
+	quiet_match(&q, &ps);
+	if (moves(ac, &ps, q.pair_local, err) < 0) {
 		quiet_release(&q);
 		pairs_release(&ps);
 		return -1;

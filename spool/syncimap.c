@@ -955,6 +955,23 @@ static int peek_window(struct sync_remote *r, char *const *names, struct peek_on
 	return rc;
 }
 
+/* The hierarchy delimiter before the folders are listed (the peek comes
+ * first): LIST "" "" names only the delimiter.  Unknown, names with '/'
+ * go out as they are and the server says NO. */
+static void learn_delim(struct sync_remote *r)
+{
+	clist *list = NULL;
+
+	if (mailimap_list(r->imap, "", "", &list) != MAILIMAP_NO_ERROR)
+		return;
+	if (clist_begin(list)) {
+		struct mailimap_mailbox_list *mb = clist_content(clist_begin(list));
+
+		r->delim = mb->mb_delimiter;
+	}
+	mailimap_list_result_free(list);
+}
+
 static int rpeek(struct sync_remote *r, char *const *names, size_t n, struct syncstamp_remote *out,
 		 struct err *err)
 {
@@ -964,6 +981,9 @@ static int rpeek(struct sync_remote *r, char *const *names, size_t n, struct syn
 	int rc = 0;
 
 	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n && !r->delim; i++)
+		if (strchr(names[i], '/'))
+			learn_delim(r);
 	for (i = 0; i < n && rc == 0; i += k) {
 		k = n - i < PEEK_WINDOW ? n - i : PEEK_WINDOW;
 		memset(w, 0, PEEK_WINDOW * sizeof(*w));

@@ -15,7 +15,7 @@
 #include "xalloc.h"
 
 struct entry {
-	char *folder;
+	char *folder, *remote;
 	struct syncstamp st;
 };
 
@@ -126,6 +126,42 @@ void syncstamp_digest_end(struct syncstamp_digest *d, char out[17])
 		snprintf(out, 17, "%016" PRIx64, d->h);
 }
 
+static void put_enc(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= ' ' || c == '%' || c == 0x7f)
+			buf_printf(b, "%%%02X", c);
+		else
+			buf_putc(b, (char)c);
+	}
+}
+
+/* Undo put_enc() on the n bytes at s; NULL when they are no such text. */
+static char *get_enc(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int c;
+
+		if (s[i] != '%') {
+			*o++ = s[i];
+			continue;
+		}
+		if (i + 2 >= n || sscanf(s + i + 1, "%2x", &c) != 1 || c == 0) {
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)c;
+		i += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* One "s ..." line into e; -1 when it is not one. */
 static int parse_line(const char *line, struct entry *e)
 {
@@ -136,9 +172,14 @@ static int parse_line(const char *line, struct entry *e)
 	char digest[17];
 	int used = 0;
 
+	const char *sp;
+
 	if (sscanf(line, "s %lld %lld %llu %lld %lld %lu %lu %lu %llu %16s %n", &cur, &nw, &ino,
 		   &size, &sns, &uv, &un, &ex, &ms, digest, &used) != 10 ||
 	    used == 0 || !line[used] || uv > UINT32_MAX || un > UINT32_MAX || ex > UINT32_MAX)
+		return -1;
+	sp = strchr(line + used, ' ');
+	if (!sp || !sp[1] || !(e->remote = get_enc(line + used, (size_t)(sp - line - used))))
 		return -1;
 	memset(s, 0, sizeof(*s));
 	s->l.cur_ns = cur;
@@ -152,7 +193,7 @@ static int parse_line(const char *line, struct entry *e)
 	s->r.modseq = ms;
 	if (strcmp(digest, "-") != 0 && strlen(digest) == 16)
 		memcpy(s->r.digest, digest, 17);
-	e->folder = xstrdup(line + used);
+	e->folder = xstrdup(sp + 1);
 	return 0;
 }
 
@@ -178,10 +219,12 @@ struct syncstamps *syncstamps_load(const char *path)
 				break;
 			continue;
 		}
+		memset(&e, 0, sizeof(e));
 		if (parse_line(line, &e) < 0)
 			continue;
-		syncstamps_set(s, e.folder, &e.st);
+		syncstamps_set(s, e.folder, e.remote, &e.st);
 		free(e.folder);
+		free(e.remote);
 	}
 	free(data);
 	s->dirty = 0;
@@ -194,8 +237,10 @@ void syncstamps_free(struct syncstamps *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		free(s->v[i].folder);
+		free(s->v[i].remote);
+	}
 	free(s->v);
 	free(s->path);
 	free(s);
@@ -211,33 +256,53 @@ static struct entry *find(const struct syncstamps *s, const char *folder)
 	return NULL;
 }
 
-const struct syncstamp *syncstamps_get(const struct syncstamps *s, const char *folder)
+const struct syncstamp *syncstamps_get(const struct syncstamps *s, const char *folder,
+				       const char **remote_out)
 {
 	struct entry *e = find(s, folder);
 
+	if (e && remote_out)
+		*remote_out = e->remote;
 	return e ? &e->st : NULL;
 }
 
-void syncstamps_set(struct syncstamps *s, const char *folder, const struct syncstamp *st)
+size_t syncstamps_count(const struct syncstamps *s)
+{
+	return s->n;
+}
+
+const struct syncstamp *syncstamps_at(const struct syncstamps *s, size_t i, const char **folder_out,
+				      const char **remote_out)
+{
+	*folder_out = s->v[i].folder;
+	*remote_out = s->v[i].remote;
+	return &s->v[i].st;
+}
+
+void syncstamps_set(struct syncstamps *s, const char *folder, const char *remote,
+		    const struct syncstamp *st)
 {
 	struct entry *e = find(s, folder);
 
-	if (!st) {
+	if (!st || strchr(folder, '\n') || !*remote) {
 		if (!e)
 			return;
 		free(e->folder);
+		free(e->remote);
 		*e = s->v[--s->n];
 		s->dirty = 1;
 		return;
 	}
-	if (strchr(folder, '\n'))
-		return;
 	if (!e) {
 		s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
 		e = &s->v[s->n++];
 		e->folder = xstrdup(folder);
-	} else if (memcmp(&e->st, st, sizeof(*st)) == 0) {
+		e->remote = xstrdup(remote);
+	} else if (memcmp(&e->st, st, sizeof(*st)) == 0 && strcmp(e->remote, remote) == 0) {
 		return;
+	} else if (strcmp(e->remote, remote) != 0) {
+		free(e->remote);
+		e->remote = xstrdup(remote);
 	}
 	e->st = *st;
 	s->dirty = 1;
@@ -256,10 +321,12 @@ int syncstamps_save(struct syncstamps *s, struct err *err)
 		const struct syncstamp *st = &s->v[i].st;
 
 		buf_printf(&b, "s %" PRId64 " %" PRId64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRIu32
-			       " %" PRIu32 " %" PRIu32 " %" PRIu64 " %s %s\n",
+			       " %" PRIu32 " %" PRIu32 " %" PRIu64 " %s ",
 			   st->l.cur_ns, st->l.new_ns, st->l.state_ino, st->l.state_size, st->l.state_ns,
 			   st->r.uidvalidity, st->r.uidnext, st->r.exists, st->r.modseq,
-			   st->r.digest[0] ? st->r.digest : "-", s->v[i].folder);
+			   st->r.digest[0] ? st->r.digest : "-");
+		put_enc(&b, s->v[i].remote);
+		buf_printf(&b, " %s\n", s->v[i].folder);
 	}
 	rc = afile_write(s->path, b.data, b.len, 0, err);
 	buf_release(&b);

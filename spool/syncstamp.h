@@ -11,10 +11,13 @@
  * The file, .surel-sync/ACCOUNT.stamps (rewritten whole by afile_write):
  *
  *     version 1
- *     s CUR_NS NEW_NS STATE_INO STATE_SIZE STATE_NS UIDVALIDITY UIDNEXT EXISTS MODSEQ DIGEST FOLDER
+ *     s CUR_NS NEW_NS STATE_INO STATE_SIZE STATE_NS UIDVALIDITY UIDNEXT EXISTS MODSEQ DIGEST REMOTE FOLDER
  *
  * MODSEQ 0: the server had no CONDSTORE; DIGEST "-": no full listing was
- * read.  FOLDER (the local name) runs to the end of the line.  A stamp is
+ * read.  REMOTE is the server folder's name (as struct sync_rfolder has
+ * it) with bytes up to the blank, '%' and DEL as %XX: the peek needs it
+ * before the server's folders are listed.  FOLDER (the local name) runs
+ * to the end of the line.  A stamp is
  * a cache: a missing or unreadable file only means every folder is synced
  * in full.
  */
@@ -84,10 +87,19 @@ struct syncstamps;
  * with syncstamps_free(). */
 struct syncstamps *syncstamps_load(const char *path);
 void syncstamps_free(struct syncstamps *s);
-/* The stamp of folder, or NULL. */
-const struct syncstamp *syncstamps_get(const struct syncstamps *s, const char *folder);
-/* Set (st non-NULL) or forget (NULL) the stamp of folder. */
-void syncstamps_set(struct syncstamps *s, const char *folder, const struct syncstamp *st);
+/* The stamp of folder, or NULL; with remote_out the server folder's name
+ * it was made with. */
+const struct syncstamp *syncstamps_get(const struct syncstamps *s, const char *folder,
+				       const char **remote_out);
+/* The stamps in no particular order, i < syncstamps_count() (valid until
+ * the next syncstamps_set()). */
+size_t syncstamps_count(const struct syncstamps *s);
+const struct syncstamp *syncstamps_at(const struct syncstamps *s, size_t i, const char **folder_out,
+				      const char **remote_out);
+/* Set (st non-NULL) or forget (NULL) the stamp of folder, synced with the
+ * server's folder remote. */
+void syncstamps_set(struct syncstamps *s, const char *folder, const char *remote,
+		    const struct syncstamp *st);
 /* Write the file if anything changed since it was read. */
 int syncstamps_save(struct syncstamps *s, struct err *err) SYNCSTAMP_WUR;
 

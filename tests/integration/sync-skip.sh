@@ -46,6 +46,10 @@ PY
 dc_put 5 S
 peer create Zwei
 peer append Zwei 3
+# A nested folder: the peek comes before the server's folders are listed,
+# so it must learn the hierarchy delimiter by itself.
+peer create "Projekte/Jahr 2026"
+peer append "Projekte/Jahr 2026" 2 S
 expect_exit 0 "$SPOOL" sync
 age
 expect_exit 0 "$SPOOL" sync

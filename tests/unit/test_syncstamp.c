@@ -48,35 +48,41 @@ static void test_file(void)
 	struct syncstamps *s = syncstamps_load(path);
 	struct syncstamp a = sample(9, ""), b = sample(0, "0123456789abcdef");
 	const struct syncstamp *got;
-	const char *other = "version 2\ns 1 2 3 4 5 6 7 8 9 - INBOX\n";
+	const char *remote = NULL, *folder = NULL;
+	const char *other = "version 2\ns 1 2 3 4 5 6 7 8 9 - INBOX INBOX\n";
 
-	CU_ASSERT_PTR_NULL(syncstamps_get(s, "INBOX"));
-	syncstamps_set(s, "INBOX", &a);
-	syncstamps_set(s, "Projekte/日本語 x", &b);
-	syncstamps_set(s, "gone", &a);
-	syncstamps_set(s, "gone", NULL);
-	syncstamps_set(s, "bad\nname", &a);
+	CU_ASSERT_PTR_NULL(syncstamps_get(s, "INBOX", NULL));
+	syncstamps_set(s, "INBOX", "INBOX", &a);
+	syncstamps_set(s, "Projekte/日本語 x", "Projekte/日本語 x%\t", &b);
+	syncstamps_set(s, "gone", "gone", &a);
+	syncstamps_set(s, "gone", "gone", NULL);
+	syncstamps_set(s, "bad\nname", "bad", &a);
 	CU_ASSERT_EQUAL(syncstamps_save(s, &err), 0);
 	syncstamps_free(s);
 
 	s = syncstamps_load(path);
-	got = syncstamps_get(s, "INBOX");
+	CU_ASSERT_EQUAL(syncstamps_count(s), 2);
+	got = syncstamps_at(s, 0, &folder, &remote);
+	CU_ASSERT_PTR_NOT_NULL(folder);
+	got = syncstamps_get(s, "INBOX", &remote);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_STRING_EQUAL(remote, "INBOX");
 	CU_ASSERT(syncstamp_local_same(&got->l, &a.l));
 	CU_ASSERT_EQUAL(got->r.modseq, 9);
 	CU_ASSERT_STRING_EQUAL(got->r.digest, "");
-	got = syncstamps_get(s, "Projekte/日本語 x");
+	got = syncstamps_get(s, "Projekte/日本語 x", &remote);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_STRING_EQUAL(remote, "Projekte/日本語 x%\t");
 	CU_ASSERT_STRING_EQUAL(got->r.digest, "0123456789abcdef");
 	CU_ASSERT_EQUAL(got->r.uidnext, 5001);
-	CU_ASSERT_PTR_NULL(syncstamps_get(s, "gone"));
-	CU_ASSERT_PTR_NULL(syncstamps_get(s, "bad\nname"));
+	CU_ASSERT_PTR_NULL(syncstamps_get(s, "gone", NULL));
+	CU_ASSERT_PTR_NULL(syncstamps_get(s, "bad\nname", NULL));
 	syncstamps_free(s);
 
 	/* Another version, or garbage: no stamps, no error. */
 	CU_ASSERT_EQUAL(tutil_write(path, other, strlen(other)), 0);
 	s = syncstamps_load(path);
-	CU_ASSERT_PTR_NULL(syncstamps_get(s, "INBOX"));
+	CU_ASSERT_PTR_NULL(syncstamps_get(s, "INBOX", NULL));
 	syncstamps_free(s);
 	free(path);
 }
