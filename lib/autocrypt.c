@@ -268,9 +268,12 @@ static void set_fpr(char **dst, char *fpr)
 	*dst = fpr;
 }
 
-/* Autocrypt-Gossip fields for the recipients of m (Level 1 2.3.1 of
- * gossip): the key of each address in To and Cc it names. */
-static int learn_gossip(struct autocrypt *ac, const struct msg *m, long long when)
+/* Autocrypt-Gossip fields of the decrypted payload's header (head) for
+ * the recipients of m (Level 1, "Updating Autocrypt Peer State from Key
+ * Gossip"): the key of each address in m's To and Cc that head names goes
+ * into that peer's gossip key and timestamp, never its own key. */
+static int learn_gossip(struct autocrypt *ac, const struct msg *m, const struct msg *head,
+			long long when)
 {
 	static const char *const fields[] = { "To", "Cc" };
 	struct addr_mbox *v;
@@ -284,7 +287,7 @@ static int learn_gossip(struct autocrypt *ac, const struct msg *m, long long whe
 	for (k = 0; k < 2; k++) {
 		n = msg_addrs(m, fields[k], &v);
 		for (i = 0; i < n; i++) {
-			if (!v[i].addr[0] || !find_header(m, "Autocrypt-Gossip", v[i].addr, &h))
+			if (!v[i].addr[0] || !find_header(head, "Autocrypt-Gossip", v[i].addr, &h))
 				continue;
 			p = peer_find(ac, v[i].addr);
 			if ((!p || when > p->gossip_ts) &&
@@ -303,9 +306,10 @@ static int learn_gossip(struct autocrypt *ac, const struct msg *m, long long whe
 	return changed;
 }
 
-int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, time_t now)
+int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, const char *payload_head,
+		    time_t now)
 {
-	struct msg *m = msg_parse(msg, len, MSG_HEADERS_ONLY);
+	struct msg *m = msg_parse(msg, len, MSG_HEADERS_ONLY), *head = NULL;
 	struct addr_mbox *from = NULL;
 	struct err err = ERR_INIT;
 	struct header h;
@@ -329,7 +333,10 @@ int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, time_t no
 		goto out;
 	if (date > now)
 		date = now;
-	changed = learn_gossip(ac, m, (long long)date);
+	/* Only gossip inside the encryption counts: in the clear anyone on
+	 * the way could have added it. */
+	if (payload_head && (head = msg_parse(payload_head, strlen(payload_head), MSG_HEADERS_ONLY)))
+		changed = learn_gossip(ac, m, head, (long long)date);
 	p = peer_find(ac, from[0].addr);
 	if (p && (long long)date <= p->ac_ts)
 		goto out;
@@ -355,6 +362,7 @@ int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, time_t no
 	header_release(&h);
 out:
 	addr_list_free(from, nfrom);
+	msg_free(head);
 	msg_free(m);
 	return changed;
 }
@@ -377,7 +385,8 @@ enum autocrypt_rec autocrypt_recommend(const struct autocrypt *ac, const char *a
 	return own_mutual && p->mutual ? AUTOCRYPT_ENCRYPT : AUTOCRYPT_AVAILABLE;
 }
 
-void autocrypt_learn_for(const char *account, const char *msg, size_t len)
+void autocrypt_learn_for(const char *account, const char *msg, size_t len,
+			 const char *payload_head)
 {
 	struct autocrypt *ac;
 	struct err err = ERR_INIT;
@@ -385,7 +394,7 @@ void autocrypt_learn_for(const char *account, const char *msg, size_t len)
 	if (!account)
 		return;
 	ac = autocrypt_open(account);
-	if (autocrypt_learn(ac, msg, len, time(NULL)) == 1)
+	if (autocrypt_learn(ac, msg, len, payload_head, time(NULL)) == 1)
 		(void)!autocrypt_save(ac, &err);
 	autocrypt_free(ac);
 }

@@ -8,8 +8,9 @@
  * Implemented: the header (addr, prefer-encrypt=mutual, keydata; unknown
  * non-critical attributes ignored, critical ones make the header
  * invalid), the peer state (last_seen, autocrypt_timestamp, key,
- * prefer_encrypt; gossip_timestamp and gossip key from Autocrypt-Gossip
- * headers of decrypted parts when the reader hands them over), the
+ * prefer_encrypt; gossip_timestamp and gossip key from the
+ * Autocrypt-Gossip headers of a decrypted payload, which never replace a
+ * key the peer's own Autocrypt header gave), the
  * preliminary and final recommendation (disable, discourage, available,
  * encrypt; stale after 35 days).  Not implemented: sending
  * Autocrypt-Gossip, the Setup Message and multi-device key transfer,
@@ -52,13 +53,17 @@ void autocrypt_free(struct autocrypt *ac);
 
 /* Update the state from a message as received (len bytes), following
  * Level 1 2.3: its From address (one mailbox) and Date (not in the
- * future: then now; a message without a Date teaches nothing), its Autocrypt header for that address (keydata
- * imported into the keyring), or its absence; a message older than what
- * the state saw changes nothing.  Autocrypt-Gossip fields in the given
- * message's top-level header (the decrypted inner part, when the reader
- * passes that) update the gossip of their addresses when they are among
- * To and Cc.  Returns 1 when the state changed, 0 when not. */
-int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, time_t now);
+ * future: then now; a message without a Date teaches nothing), its
+ * Autocrypt header for that address (keydata imported into the keyring),
+ * or its absence; a message older than what the state saw changes
+ * nothing.  payload_head (NULL for none) is the header section of the
+ * message's decrypted payload (cryptomsg.h's payload_head): its
+ * Autocrypt-Gossip fields for addresses among the message's To and Cc set
+ * those peers' gossip key and timestamp when the message is newer than
+ * their last gossip; Autocrypt-Gossip in msg's own, unencrypted header is
+ * ignored.  Returns 1 when the state changed, 0 when not. */
+int autocrypt_learn(struct autocrypt *ac, const char *msg, size_t len, const char *payload_head,
+		    time_t now);
 
 /* Write the state (atomically).  Errors: the file's. */
 int autocrypt_save(const struct autocrypt *ac, struct err *err) AUTOCRYPT_WUR;
@@ -76,9 +81,10 @@ enum autocrypt_rec autocrypt_recommend(const struct autocrypt *ac, const char *a
 				       int own_mutual, const char **fpr_out);
 
 /* The one call a reader makes for each message it shows: learn from msg
- * for account (its state opened, updated and saved when it changed).
- * Best effort: failures are ignored, since nothing the user asked for
- * depends on them. */
-void autocrypt_learn_for(const char *account, const char *msg, size_t len);
+ * (and payload_head, as autocrypt_learn() takes it) for account (its
+ * state opened, updated and saved when it changed).  Best effort:
+ * failures are ignored, since nothing the user asked for depends on them. */
+void autocrypt_learn_for(const char *account, const char *msg, size_t len,
+			 const char *payload_head);
 
 #endif

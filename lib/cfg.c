@@ -655,6 +655,8 @@ static const struct key keys[] = {
 	{ "sync_exclude", IN_ACCOUNT, check_str },
 	{ "sync_max_delete", IN_ACCOUNT, check_count_pct },
 	{ "sent_upload", IN_ACCOUNT, check_bool },
+	/* The search index kept current by the writers of mail (lib/idxhint.h). */
+	{ "search_index_auto", IN_ACCOUNT, check_bool },
 };
 
 

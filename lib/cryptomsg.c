@@ -261,6 +261,8 @@ static void open_encrypted(struct walk *w, const char *p, size_t n, const struct
 		layer_error(w, &e);
 		buf_append(res, p, n);
 	} else {
+		if (!w->out->decrypted)
+			w->out->payload_head = xstrndup(plain.data, body_offset(plain.data, plain.len));
 		w->out->decrypted = 1;
 		w->opened = 1;
 		if (w->out->sigs.n > before)
@@ -611,6 +613,10 @@ void cryptomsg_release(struct cryptomsg *cm)
 	free(cm->data);
 	cm->data = NULL;
 	cm->len = 0;
+	if (cm->payload_head)
+		explicit_bzero(cm->payload_head, strlen(cm->payload_head));
+	free(cm->payload_head);
+	cm->payload_head = NULL;
 }
 
 static void put_quoted(struct buf *out, const char *s)

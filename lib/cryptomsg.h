@@ -70,6 +70,12 @@ struct cryptomsg {
 	 * to a file, wiped by cryptomsg_release(). */
 	char *data;
 	size_t len;
+	/* The header section of the first payload decrypted (the lines of
+	 * its top-level entity up to the empty line, as they came), NULL
+	 * when nothing was: where Autocrypt-Gossip fields are read from
+	 * (lib/autocrypt.h), since only there are they protected.  Wiped by
+	 * cryptomsg_release() too. */
+	char *payload_head;
 };
 
 /*

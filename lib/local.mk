@@ -53,3 +53,8 @@ lib_libsurel_a_SOURCES += lib/pgpmime.c lib/pgpmime.h lib/autocrypt.c lib/autocr
 
 # HTML reduced to text: the pager's fallback, and what the search index reads.
 lib_libsurel_a_SOURCES += lib/html.c lib/html.h
+
+# The search index kept current by the writers of mail: they start
+# `spool index --background`, found beside them, on $PATH or in bindir.
+lib_libsurel_a_SOURCES += lib/idxhint.c lib/idxhint.h
+lib_libsurel_a_CFLAGS += -DBINDIR='"$(bindir)"'

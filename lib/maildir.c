@@ -660,50 +660,198 @@ static int find_again(const char *dir, const struct maildir_entry *e,
 }
 
 /* rename(2) that never replaces an existing file: a file of the same name
- * there is another copy of the message, not ours to overwrite.  Where the
- * file system cannot say (EINVAL, ENOSYS), a plain rename. */
+ * there is another message, or another copy of this one, and never ours to
+ * overwrite (EEXIST).  Where the file system has no RENAME_NOREPLACE
+ * (EINVAL, ENOSYS), link and unlink, which refuse the same way; where it
+ * has no hard links either, a rename once the name is seen to be free. */
 static int rename_noreplace(const char *from, const char *to)
 {
+	struct stat st;
+	int saved;
+
 #ifdef RENAME_NOREPLACE
 	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
 #endif
+	if (link(from, to) == 0) {
+		if (unlink(from) == 0 || errno == ENOENT)
+			return 0;
+		saved = errno;
+		unlink(to);
+		errno = saved;
+		return -1;
+	}
+	if (errno != EPERM && errno != ENOSYS && errno != EOPNOTSUPP)
+		return -1;
+	if (lstat(to, &st) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
 	return rename(from, to);
 }
 
-/* rename dir/e->path to todir/to_rel (to_rel NULL: the same relative
- * name); if the file vanished because another client renamed it (flags
- * changed), find it again by key and retry once. */
+/* Read up to n bytes, fewer only at end of file. */
+static ssize_t read_upto(int fd, char *p, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(fd, p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* Whether the files at a and b hold the same bytes: 1 when they do (or are
+ * one file under two names), 0 when not, -1 (err filled, errno kept) when
+ * one cannot be read.  *size_out gets a's size. */
+static int same_bytes(const char *a, const char *b, off_t *size_out, struct err *err)
+{
+	enum { CHUNK = 1 << 15 };
+	struct stat sa, sb;
+	char *ba = NULL, *bb = NULL;
+	ssize_t ra, rb;
+	int fa, fb = -1, rc = -1, saved;
+
+	fa = afile_open_regular_at(AT_FDCWD, a, err);
+	if (fa < 0)
+		return -1;
+	fb = afile_open_regular_at(AT_FDCWD, b, err);
+	if (fb < 0)
+		goto out;
+	if (fstat(fa, &sa) < 0 || fstat(fb, &sb) < 0) {
+		err_sys(err, afile_err_code(errno, EX_IOERR), "cannot stat '%s'", a);
+		goto out;
+	}
+	*size_out = sa.st_size;
+	rc = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (rc || sa.st_size != sb.st_size)
+		goto out;
+	ba = xmalloc(CHUNK);
+	bb = xmalloc(CHUNK);
+	do {
+		ra = read_upto(fa, ba, CHUNK);
+		rb = read_upto(fb, bb, CHUNK);
+		if (ra < 0 || rb < 0) {
+			rc = err_sys(err, afile_err_code(errno, EX_IOERR), "cannot read '%s'",
+				     ra < 0 ? a : b);
+			goto out;
+		}
+	} while (ra == rb && ra > 0 && memcmp(ba, bb, (size_t)ra) == 0);
+	rc = ra == rb && ra == 0;
+out:
+	saved = errno;
+	free(ba);
+	free(bb);
+	close(fa);
+	if (fb >= 0)
+		close(fb);
+	errno = saved;
+	return rc;
+}
+
+/* from could not take the name todir/sub/name, which another file of the
+ * same key holds (see the header: twins).  The same bytes: from is a
+ * redundant copy and goes.  Other bytes: from takes a fresh key, keeping
+ * its info part.  e is updated to name the file that now stands for it. */
+static int settle_twin(const char *from, struct maildir_entry *e, const char *todir,
+		       const char *sub, const char *name, struct err *err)
+{
+	char *to = xasprintf("%s/%s/%s", todir, sub, name), *uniq, *fresh;
+	off_t size = -1;
+	int same = same_bytes(from, to, &size, err), rc = 0;
+
+	if (same < 0) {
+		free(to);
+		return -1;
+	}
+	if (same) {
+		if (unlink(from) < 0 && errno != ENOENT)
+			rc = err_sys(err, afile_err_code(errno, EX_IOERR), "cannot remove '%s'", from);
+		else
+			entry_rename(e, sub, name);
+		free(to);
+		return rc;
+	}
+	free(to);
+	uniq = afile_unique_name();
+	fresh = xasprintf("%s,S=%lld%s", uniq, (long long)size, name + key_len(name));
+	to = xasprintf("%s/%s/%s", todir, sub, fresh);
+	if (rename_noreplace(from, to) < 0)
+		rc = err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot rename '%s' to '%s'",
+			     from, to);
+	else
+		entry_rename(e, sub, fresh);
+	free(to);
+	free(fresh);
+	free(uniq);
+	return rc;
+}
+
+/* Rename dir/e->path to todir/sub/name without replacing another file;
+ * e is updated to the file's new name.  -1 with errno ENOENT when e's file
+ * is not there (renamed by another client meanwhile). */
+static int place(const char *dir, struct maildir_entry *e, const char *todir, const char *sub,
+		 const char *name, struct err *err)
+{
+	char *from = path_join(dir, e->path), *to = xasprintf("%s/%s/%s", todir, sub, name);
+	int rc = 0, saved;
+
+	if (strcmp(from, to) != 0) {
+		if (rename_noreplace(from, to) == 0) {
+			entry_rename(e, sub, name);
+		} else if (errno == EEXIST) {
+			rc = settle_twin(from, e, todir, sub, name, err);
+		} else {
+			saved = errno;
+			rc = err_sys(err, saved == ENOENT ? EX_NOINPUT
+				     : afile_err_code(saved, EX_CANTCREAT),
+				     "cannot rename '%s' to '%s'", from, to);
+			errno = saved;
+		}
+	}
+	free(from);
+	free(to);
+	return rc;
+}
+
+/* Replace e by again, the file found again under another name. */
+static void entry_take(struct maildir_entry *e, struct maildir_entry *again)
+{
+	again->mtime = e->mtime;
+	if (again->size < 0)
+		again->size = e->size;
+	maildir_entry_release(e);
+	*e = *again;
+}
+
+/* place() into cur/ as key:2,flags, or (flags NULL) into todir under the
+ * same sub and name; if the file vanished because another client renamed
+ * it (flags changed), find it again by key and retry once. */
 static int rename_entry(const char *dir, struct maildir_entry *e, const char *todir,
-			const char *to_rel, struct err *err)
+			const char *flags, struct err *err)
 {
 	struct maildir_entry again;
-	char *from, *to;
-	int tries, saved, rc = -1;
+	char *name;
+	int tries, rc = -1;
 
 	for (tries = 0; tries < 2; tries++) {
-		from = path_join(dir, e->path);
-		to = path_join(todir, to_rel ? to_rel : e->path);
-		rc = strcmp(from, to) == 0 ? 0 : rename_noreplace(from, to);
-		saved = errno;
-		if (rc < 0 && (saved != ENOENT || tries > 0 ||
-			       find_again(dir, e, &again) < 0)) {
-			errno = saved;
-			err_sys(err, saved == ENOENT ? EX_NOINPUT : afile_err_code(saved, EX_CANTCREAT),
-				"cannot rename '%s' to '%s'", from, to);
-			tries = 2;
-		}
-		free(from);
-		free(to);
-		if (rc == 0 || tries == 2)
+		name = flags ? xasprintf("%s:2,%s", e->key, flags) : xstrdup(e->path + 4);
+		rc = place(dir, e, todir, flags || !e->is_new ? "cur" : "new", name, err);
+		free(name);
+		if (rc == 0 || errno != ENOENT || tries > 0 || find_again(dir, e, &again) < 0)
 			break;
-		again.mtime = e->mtime;
-		if (again.size < 0)
-			again.size = e->size;
-		maildir_entry_release(e);
-		*e = again;
+		err_clear(err);
+		entry_take(e, &again);
 	}
 	return rc;
 }
@@ -711,31 +859,22 @@ static int rename_entry(const char *dir, struct maildir_entry *e, const char *to
 int maildir_set_flags(const char *dir, struct maildir_entry *e, const char *flags,
 		      struct err *err)
 {
-	char fl[FLAGS_MAX + 1], *name, *rel;
-	int rc = 0;
+	char fl[FLAGS_MAX + 1];
 
 	if (flags_norm(flags, fl, 1) < 0)
 		return err_set(err, EX_DATAERR, "invalid maildir flags '%s'", flags);
-	name = xasprintf("%s:2,%s", e->key, fl);
-	rel = xasprintf("cur/%s", name);
 	/* No fsync here: the rename is atomic, so a crash can bring back the
 	 * old flags but never lose the message, and marking a thousand
 	 * messages read must not cost a thousand directory syncs. */
-	if (strcmp(rel, e->path) != 0)
-		rc = rename_entry(dir, e, dir, rel, err);
-	if (rc == 0)
-		entry_rename(e, "cur", name);
-	free(rel);
-	free(name);
-	return rc;
+	return rename_entry(dir, e, dir, fl, err);
 }
 
 int maildir_change_flags(const char *dir, struct maildir_entry *e, const char *add,
 			 const char *del, struct err *err)
 {
 	struct maildir_entry again;
-	char want[FLAGS_MAX + 1], fl[FLAGS_MAX + 1], *name, *rel, *from, *to;
-	int tries, rc = -1, saved = 0;
+	char want[FLAGS_MAX + 1], fl[FLAGS_MAX + 1], *name;
+	int tries, rc = -1;
 	size_t i, n;
 
 	for (tries = 0; tries < 2; tries++) {
@@ -751,33 +890,12 @@ int maildir_change_flags(const char *dir, struct maildir_entry *e, const char *a
 		if (flags_norm(want, fl, 1) < 0)
 			return err_set(err, EX_DATAERR, "invalid maildir flags '%s'", add);
 		name = xasprintf("%s:2,%s", e->key, fl);
-		rel = xasprintf("cur/%s", name);
-		from = path_join(dir, e->path);
-		to = path_join(dir, rel);
-		rc = strcmp(rel, e->path) == 0 ? 0 : rename_noreplace(from, to);
-		saved = errno;
-		if (rc == 0)
-			entry_rename(e, "cur", name);
-		free(rel);
+		rc = place(dir, e, dir, "cur", name, err);
 		free(name);
-		if (rc == 0 || saved != ENOENT || tries > 0 || find_again(dir, e, &again) < 0) {
-			if (rc < 0) {
-				errno = saved;
-				err_sys(err, saved == ENOENT ? EX_NOINPUT
-					     : afile_err_code(saved, EX_CANTCREAT),
-					"cannot rename '%s' to '%s'", from, to);
-			}
-			free(from);
-			free(to);
-			return rc;
-		}
-		free(from);
-		free(to);
-		again.mtime = e->mtime;
-		if (again.size < 0)
-			again.size = e->size;
-		maildir_entry_release(e);
-		*e = again;
+		if (rc == 0 || errno != ENOENT || tries > 0 || find_again(dir, e, &again) < 0)
+			break;
+		err_clear(err);
+		entry_take(e, &again);
 	}
 	return rc;
 }

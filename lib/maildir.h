@@ -7,6 +7,17 @@
  * An account root holds folders either as plain Maildirs below it (root/INBOX,
  * root/Sent, nested root/a/b) or Maildir++ style (root itself is INBOX,
  * root/.Sent, root/.a.b); both are found.
+ *
+ * Twins: two files may carry one key (a copy restored by hand, another
+ * client's crash, a sync tool's mistake), in new/ and cur/ or in cur/ with
+ * different flags.  They are two messages until shown otherwise, and a
+ * rename here never replaces a file.  When a flag change or a move would
+ * give a file the name another file holds already, the two are compared:
+ * the same bytes (or one file under two names) make the moving file a
+ * redundant copy, which is removed, and the entry then names the file that
+ * stayed; other bytes make it a message of its own, which takes a fresh key
+ * (afile_unique_name() + ",S=SIZE", the info part kept), and the entry's key
+ * changes with it.  Either way no message is lost and the call succeeds.
  */
 #ifndef SUREL_MAILDIR_H
 #define SUREL_MAILDIR_H
@@ -115,8 +126,8 @@ int maildir_find(const char *dir, const char *key, struct maildir_entry *e,
 void maildir_entry_release(struct maildir_entry *e);
 
 /* Set the flags of e to flags (any order; stored sorted) by renaming it into
- * cur/; e is updated.  If another client renamed the file meanwhile, it is
- * found again by key.  No directory fsync: the rename is atomic, so a crash
+ * cur/; e is updated (its key too when it meets a twin: see the top).  If
+ * another client renamed the file meanwhile, it is found again by key.  No directory fsync: the rename is atomic, so a crash
  * may bring back old flags but never loses the message. */
 int maildir_set_flags(const char *dir, struct maildir_entry *e, const char *flags,
 		      struct err *err) MAILDIR_WUR;
@@ -124,8 +135,8 @@ int maildir_set_flags(const char *dir, struct maildir_entry *e, const char *flag
  * e's name at the moment of the rename: when another client renamed the
  * file meanwhile (set a flag), it is found again by key and its flags are
  * kept.  e is updated.  A message seen in cur/ is never looked for in new/,
- * and a rename never replaces an existing file (a second file with the same
- * key is another message). */
+ * and a rename never replaces an existing file: a second file with the
+ * same key is a twin (see the top), and e's key may change. */
 int maildir_change_flags(const char *dir, struct maildir_entry *e, const char *add,
 			 const char *del, struct err *err) MAILDIR_WUR;
 /* Remove e's file, the exact file e names, or when another client renamed
@@ -135,7 +146,9 @@ int maildir_remove(const char *dir, struct maildir_entry *e, struct err *err) MA
 /* Move e from folder src to folder dst keeping key and flags; e->path is
  * updated to its place in dst.  One rename, so both folders must be on one
  * file system (EXDEV is an error, never a copy); then dst's and src's
- * directories are fsync'd.  dst that is not a Maildir is EX_CANTCREAT. */
+ * directories are fsync'd.  A file of the same name in dst is a twin (see
+ * the top): the same bytes, and e's file is removed instead; other bytes,
+ * and it arrives under a fresh key.  dst that is not a Maildir is EX_CANTCREAT. */
 int maildir_move(const char *src, struct maildir_entry *e, const char *dst,
 		 struct err *err) MAILDIR_WUR;
 

@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "autocrypt.h"
 #include "bodysearch.h"
 #include "browser.h"
 #include "composeui.h"
 #include "folderlist.h"
 #include "identity.h"
+#include "idxhint.h"
 #include "keymap.h"
 #include "mailbox.h"
 #include "maildir.h"
@@ -1145,6 +1145,14 @@ static char *trash_dir(const struct browser *b)
 	return dir;
 }
 
+/* Messages of the account were moved, copied or removed: its search
+ * index follows in the background (lib/idxhint.h). */
+static void note_index(const struct browser *b)
+{
+	if (b->acct && b->root)
+		idxhint_note(b->acct);
+}
+
 /* Remove the marked messages; -1 when some could not be (and says so). */
 static int expunge(struct browser *b)
 {
@@ -1177,6 +1185,8 @@ static int expunge(struct browser *b)
 		}
 	}
 	free(trash);
+	if (done)
+		note_index(b);
 	reload(b);
 	if (failed) {
 		ui_error("%zu message%s not removed: %s", failed, failed == 1 ? "" : "s", err.msg);
@@ -1863,12 +1873,11 @@ static void open_msg(struct browser *b)
 			break;
 		}
 		set_flag(b, i, 'S', 1);
-		/* Autocrypt learns from what the user reads (Level 1 2.3). */
-		if (b->acct && cfg_get_bool(b->acct, "autocrypt", 0))
-			autocrypt_learn_for(cfg_account_name(b->acct), data, len);
 		buf_reset(&title);
 		buf_printf(&title, "%s %zu/%zu", b->name, b->cur + 1, b->nview);
-		act = pager_show(data, len, title.data);
+		act = pager_show(data, len, title.data,
+				 b->acct && cfg_get_bool(b->acct, "autocrypt", 0)
+				 ? cfg_account_name(b->acct) : NULL);
 		free(data);
 		ui_set_redraw(draw, b);
 		if (act == PAGER_NEXT && b->cur + 1 < b->nview) {
@@ -2066,6 +2075,8 @@ static void transfer(struct browser *b, int move, int tagged)
 		}
 		done++;
 	}
+	if (kind == SAVE_MAILDIR && done)
+		note_index(b);
 	if (move && kind == SAVE_MAILDIR && done) {
 		/* Keep the cursor near where the message was. */
 		if (!tagged && b->cur + 1 < b->nview)

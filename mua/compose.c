@@ -13,14 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "afile.h"
 #include "compose_internal.h"
 #include "enqueue.h"
+#include "idxhint.h"
 #include "maildir.h"
 #include "msg.h"
 #include "path.h"
@@ -139,67 +143,28 @@ static const char *editor_of(const struct cfg *cfg)
 	return e && e[0] ? e : "vi";
 }
 
-/* Run `sh -c 'EDITOR "$1"' sh path` and wait, as system(3) does: the
- * parent ignores SIGINT and SIGQUIT meanwhile, so a ^C meant for the
- * editor does not kill the program holding the message. */
-static int run_editor(const char *editor, const char *path, struct err *err)
-{
-	struct sigaction ign, old_int, old_quit;
-	char *cmd = xasprintf("%s \"$1\"", editor);
-	pid_t pid;
-	int status = 0, rc = -1;
-
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigemptyset(&ign.sa_mask);
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
-	pid = fork();
-	if (pid < 0) {
-		err_sys(err, EX_OSERR, "cannot start the editor '%s'", editor);
-		goto out;
-	}
-	if (pid == 0) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-		execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			err_sys(err, EX_OSERR, "cannot wait for the editor '%s'", editor);
-			goto out;
-		}
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		rc = 0;
-	else if (WIFEXITED(status))
-		err_set(err, EX_SOFTWARE, "editor '%s' failed: exit status %d", editor,
-			WEXITSTATUS(status));
-	else
-		err_set(err, EX_SOFTWARE, "editor '%s' failed: killed by signal %d", editor,
-			WTERMSIG(status));
-out:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	free(cmd);
-	return rc;
-}
-
 /* The editor's file lives in a directory of its own (mode 0700), so no
  * one else can see even its name, and an editor's swap or backup files
  * land beside it where they are removed with it.  What the directory
  * held is overwritten before it is unlinked: the draft of an encrypted
  * message must not stay readable in freed blocks of a tmpfs or a
- * journal-less file system.  A SIGTERM or SIGHUP while the editor runs
- * scrubs the whole directory, the editor's own files in it too (only
- * async-signal-safe calls there), and then takes its course. */
+ * journal-less file system.
+ *
+ * The editor runs in a process group of its own, given the terminal, so
+ * that a SIGTERM or SIGHUP to surel can be handed on to all of it (an
+ * editor started by a wrapper script too) and is never left running on
+ * the terminal.  The handler only notes the signal and forwards it; the
+ * editor is then waited for (SIGKILL after EDIT_GRACE tenths of a second),
+ * what it saved is read back, the directory is scrubbed, and the caller
+ * keeps the draft (compose_edit_signal()). */
 static char edit_dir[4096], edit_file[4096 + 16];
-static volatile sig_atomic_t edit_live;
+static volatile sig_atomic_t edit_sig, edit_pgid;
 static struct sigaction edit_old_term, edit_old_hup;
 
+#define EDIT_GRACE 50
+
 /* Overwrite the regular file name (in the directory dfd) with zeros and
- * unlink it; async-signal-safe. */
+ * unlink it. */
 static void scrub_at(int dfd, const char *name)
 {
 	static const char zeros[4096];
@@ -226,60 +191,236 @@ static void scrub_at(int dfd, const char *name)
 
 /* Scrub every file in the editor's directory (its file, and the swap,
  * backup or emergency files an editor leaves beside it) and remove the
- * directory.  Async-signal-safe: opendir() may allocate, so the entries
- * come from getdents64(2); removing entries while reading may hide
- * others, so the directory is read again until a pass removes nothing. */
+ * directory.  Removing entries while reading may hide others, so the
+ * directory is read again until a pass removes nothing. */
 static void edit_dir_remove(void)
 {
-	char dbuf[4096] __attribute__((aligned(8)));
 	int dfd = open(edit_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
 	int pass, removed = 1;
-	ssize_t n, off;
 
-	for (pass = 0; dfd >= 0 && removed && pass < 8; pass++) {
+	if (!d && dfd >= 0)
+		close(dfd);
+	for (pass = 0; d && removed && pass < 8; pass++) {
 		removed = 0;
-		lseek(dfd, 0, SEEK_SET);
-		while ((n = getdents64(dfd, dbuf, sizeof(dbuf))) > 0) {
-			for (off = 0; off < n;) {
-				const struct dirent64 *de = (const struct dirent64 *)(dbuf + off);
-
-				off += de->d_reclen;
-				if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-					continue;
-				scrub_at(dfd, de->d_name);
-				removed = 1;
-			}
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			scrub_at(dirfd(d), de->d_name);
+			removed = 1;
 		}
 	}
-	if (dfd >= 0)
-		close(dfd);
+	if (d)
+		closedir(d);
 	rmdir(edit_dir);
 }
 
+/* Becoming a subreaper first makes what the signal orphans (an editor
+ * under a wrapper whose shell dies at once) our children, so that
+ * wait_editor() can wait for all of the group (prctl is a bare system
+ * call). */
 static void edit_on_signal(int sig)
 {
-	if (edit_live)
-		edit_dir_remove();
-	sigaction(sig, sig == SIGTERM ? &edit_old_term : &edit_old_hup, NULL);
-	raise(sig);
+	if (!edit_sig)
+		edit_sig = sig;
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (edit_pgid > 0)
+		kill(-(pid_t)edit_pgid, sig);
 }
 
+/* No SA_RESTART: the signal must end the wait for the editor. */
 static void edit_signals(int on)
 {
 	struct sigaction sa;
 
 	if (on) {
+		edit_sig = 0;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = edit_on_signal;
 		sigfillset(&sa.sa_mask);
 		sigaction(SIGTERM, &sa, &edit_old_term);
 		sigaction(SIGHUP, &sa, &edit_old_hup);
-		edit_live = 1;
 	} else {
-		edit_live = 0;
 		sigaction(SIGTERM, &edit_old_term, NULL);
 		sigaction(SIGHUP, &edit_old_hup, NULL);
 	}
+}
+
+int compose_edit_signal(void)
+{
+	return edit_sig;
+}
+
+/* Make pgid the terminal's foreground process group.  SIGTTOU is blocked
+ * meanwhile: a process of a background group that asks is stopped
+ * otherwise. */
+static void give_terminal(pid_t pgid)
+{
+	sigset_t block, old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	tcsetpgrp(STDIN_FILENO, pgid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The editor stopped (^Z): take the terminal back and stop as well, so
+ * the shell sees the job stop; when continued, hand it back and let the
+ * editor go on. */
+static void stop_with(pid_t pid)
+{
+	give_terminal(getpgrp());
+	raise(SIGSTOP);
+	give_terminal(pid);
+	kill(-pid, SIGCONT);
+}
+
+/* Wait for the editor (process group pid) to end, its status in *status.
+ * tty: it has the terminal, and job control is ours to pass on.  Once
+ * SIGTERM or SIGHUP arrived, the editor's whole group gets it (again: it
+ * may have come before the group existed) and SIGCONT, and after the
+ * grace time SIGKILL; then every process of the group is waited for,
+ * since the editor under a wrapper may still be saving its files or
+ * resetting the terminal. */
+static int wait_editor(pid_t pid, int tty, int *status)
+{
+	const struct timespec tick = { 0, 100 * 1000 * 1000 };
+	int ticks = -1, flags, st;
+	pid_t r, who = pid;
+
+	for (;;) {
+		if (edit_sig && ticks < 0) {
+			prctl(PR_SET_CHILD_SUBREAPER, 1);
+			kill(-pid, edit_sig);
+			kill(-pid, SIGCONT);
+			ticks = 0;
+		}
+		flags = (tty && who == pid ? WUNTRACED : 0) |
+			(ticks >= 0 && ticks <= EDIT_GRACE ? WNOHANG : 0);
+		r = waitpid(who, who == pid ? status : &st, flags);
+		if (r < 0 && errno == ECHILD && who != pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r == pid && !WIFSTOPPED(*status) && !edit_sig)
+			return 0;
+		if (r == pid && !WIFSTOPPED(*status))
+			who = -pid;
+		else if (r == pid && edit_sig)
+			kill(-pid, SIGCONT);
+		else if (r == pid)
+			stop_with(pid);
+		else if (r == 0 && ++ticks <= EDIT_GRACE)
+			nanosleep(&tick, NULL);
+		else if (r == 0)
+			kill(-pid, SIGKILL);
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	return 0;
+}
+
+/* Run `sh -c 'EDITOR "$1"' sh path` and wait, as system(3) does: the
+ * parent ignores SIGINT and SIGQUIT meanwhile, so a ^C meant for the
+ * editor does not kill the program holding the message (the terminal
+ * sends it to the editor's group alone when surel can hand the terminal
+ * over).  An editor killed by a signal may leave the terminal raw: its
+ * modes from before are put back. */
+static int run_editor(const char *editor, const char *path, struct err *err)
+{
+	struct sigaction ign, old_int, old_quit;
+	sigset_t block, old_mask;
+	struct termios modes;
+	char *cmd = xasprintf("%s \"$1\"", editor);
+	int tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+	int status = 0, rc = -1;
+	pid_t pid;
+
+	if (tty && tcgetattr(STDIN_FILENO, &modes) < 0)
+		tty = 0;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	/* Until the child has its group and our handler knows it. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		if (tty)
+			give_terminal(getpid());
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0) {
+		/* Both sides: whichever runs first. */
+		setpgid(pid, pid);
+		if (tty)
+			give_terminal(pid);
+		edit_pgid = pid;
+	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	if (pid < 0) {
+		err_sys(err, EX_OSERR, "cannot start the editor '%s'", editor);
+		goto out;
+	}
+	if (wait_editor(pid, tty, &status) < 0) {
+		err_sys(err, EX_OSERR, "cannot wait for the editor '%s'", editor);
+		goto out;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		rc = 0;
+	else if (WIFEXITED(status))
+		err_set(err, EX_SOFTWARE, "editor '%s' failed: exit status %d", editor,
+			WEXITSTATUS(status));
+	else
+		err_set(err, EX_SOFTWARE, "editor '%s' failed: killed by signal %d", editor,
+			WTERMSIG(status));
+out:
+	edit_pgid = 0;
+	if (tty) {
+		give_terminal(getpgrp());
+		if (pid > 0 && WIFSIGNALED(status))
+			tcsetattr(STDIN_FILENO, TCSADRAIN, &modes);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	free(cmd);
+	return rc;
+}
+
+/* After SIGTERM or SIGHUP: what the editor saved so far becomes the draft
+ * (the text before the edit when that does not parse), so the caller can
+ * keep it.  Always -1, err saying why. */
+static int edit_ended(struct compose *c, const char *data, size_t len, int *changed_out,
+		      struct err *err)
+{
+	struct buf prev = BUF_INIT;
+	struct err perr = ERR_INIT;
+
+	if (data) {
+		if (changed_out)
+			*changed_out = len != c->draft.len || memcmp(data, c->draft.data, len) != 0;
+		buf_append(&prev, c->draft.data, c->draft.len);
+		if (compose_set_draft(c, data, len, &perr) < 0 &&
+		    compose_set_draft(c, prev.data, prev.len, &perr) < 0)
+			err_clear(&perr);
+		explicit_bzero(prev.data, prev.len);
+		buf_release(&prev);
+	}
+	err_clear(err);
+	return err_set(err, EX_TEMPFAIL, "editing ended by signal %d", (int)edit_sig);
 }
 
 int compose_edit(struct compose *c, int *changed_out, struct err *err)
@@ -318,10 +459,14 @@ int compose_edit(struct compose *c, int *changed_out, struct err *err)
 		err_sys(err, afile_err_code(errno, 1), "cannot write '%s'", edit_file);
 		goto out;
 	}
-	if (run_editor(editor_of(c->cfg), edit_file, err) < 0)
+	if (run_editor(editor_of(c->cfg), edit_file, err) < 0 && !edit_sig)
 		goto out;
-	if (afile_read(edit_file, ENQUEUE_MAX_SIZE, &data, &len, err) < 0)
+	if (afile_read(edit_file, ENQUEUE_MAX_SIZE, &data, &len, err) < 0 && !edit_sig)
 		goto out;
+	if (edit_sig) {
+		rc = edit_ended(c, data, len, changed_out, err);
+		goto out;
+	}
 	if (changed_out)
 		*changed_out = len != c->draft.len || memcmp(data, c->draft.data, len) != 0;
 	rc = compose_set_draft(c, data, len, err);
@@ -492,6 +637,8 @@ int compose_postpone(struct compose *c, char **path_out, struct err *err)
 	if (!maildir_is(dir) && maildir_create(dir, err) < 0)
 		goto out;
 	rc = maildir_deliver(dir, msg.data, msg.len, "DS", path_out, err);
+	if (rc == 0)
+		idxhint_note(acct);
 out:
 	free(dir);
 	buf_release(&msg);
@@ -599,6 +746,7 @@ int compose_unsend(const struct cfg *cfg, struct queue *q, const char *id, char 
 		unlink(path);
 		goto out;
 	}
+	idxhint_note(acct);
 	if (in_reply_to_out)
 		*in_reply_to_out = first_id(msg_header(m, "In-Reply-To"));
 	if (path_out) {

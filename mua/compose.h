@@ -184,15 +184,23 @@ int compose_set_draft(struct compose *c, const char *text, size_t len,
 /* Write the draft to a file in a private temporary directory (0700, under
  * $TMPDIR, else /tmp), run the editor on it, read it back and
  * compose_set_draft() it; whatever the directory holds then is
- * overwritten and removed with it, also when SIGTERM or SIGHUP arrives
- * while the editor runs (the signal then takes its course).  The editor is
- * the [general] editor key, else $VISUAL, else $EDITOR, else "vi"; it is
- * run as `sh -c 'EDITOR "$1"'` with the terminal as it is (the UI calls
- * endwin() first).  *changed_out (may be NULL) says whether the text
- * differs from before, so the UI can drop an unchanged new message.  An
- * editor that cannot be run or exits non-zero is EX_SOFTWARE with the
- * draft unchanged; a parse error is as for compose_set_draft(). */
+ * overwritten and removed with it.  The editor is the [general] editor
+ * key, else $VISUAL, else $EDITOR, else "vi"; it is run as `sh -c 'EDITOR
+ * "$1"'` in a process group of its own that gets the terminal (the UI
+ * calls endwin() first; ^Z in the editor stops surel with it).
+ * *changed_out (may be NULL) says whether the text differs from before,
+ * so the UI can drop an unchanged new message.  An editor that cannot be
+ * run or exits non-zero is EX_SOFTWARE with the draft unchanged; a parse
+ * error is as for compose_set_draft().
+ * SIGTERM or SIGHUP while it runs is handed on to the editor's process
+ * group (SIGKILL 5 s later if it is still there); once it is gone, what it
+ * saved becomes the draft (the draft from before when that does not
+ * parse), the directory is scrubbed, and the result is EX_TEMPFAIL with
+ * compose_edit_signal() naming the signal: the caller keeps the draft
+ * (compose_postpone()) and ends the program. */
 int compose_edit(struct compose *c, int *changed_out, struct err *err) COMPOSE_WUR;
+/* The signal (SIGTERM or SIGHUP) that ended the last compose_edit(), else 0. */
+int compose_edit_signal(void);
 
 /* A field of the parsed draft, unfolded, as the user wrote it (UTF-8);
  * NULL when absent or empty.  For the compose screen. */

@@ -2,6 +2,7 @@
 
 #include <curses.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "composeui.h"
 #include "identity.h"
 #include "keymap.h"
+#include "log.h"
 #include "msg.h"
 #include "path.h"
 #include "pgpmime.h"
@@ -28,6 +30,7 @@ struct screen {
 	struct buf sec_for;  /* recipients and choice sec_note was made for */
 	struct buf sec_note; /* the Security line */
 	int sec_bad;         /* the note names missing keys of a must-encrypt */
+	int drop_unchanged;  /* the first edit of a new message: no change aborts it */
 };
 
 /* The Security line: the PGP choice and, when it encrypts, the
@@ -142,17 +145,41 @@ static void draw(void *arg)
 	ui_flush();
 }
 
+/* SIGTERM or SIGHUP while the editor ran, which compose_edit() handed on
+ * to it: the message as the editor saved it goes to the drafts folder
+ * (unless it is a new one never changed, which leaving the editor would
+ * have dropped too), the terminal is given back, and surel ends as the
+ * signal asks. */
+static void end_on_signal(struct screen *s, int changed)
+{
+	struct err err = ERR_INIT;
+	int sig = compose_edit_signal();
+	int rc = s->drop_unchanged && !changed ? 1 : compose_postpone(s->c, NULL, &err);
+
+	ui_end();
+	if (rc < 0)
+		log_error("ended by signal %d; the message could not be kept: %s", sig, err.msg);
+	else if (rc == 0)
+		log_warnx("ended by signal %d; the message is kept in the drafts folder", sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* Run the editor with the terminal handed over; 0 when the draft parsed,
  * 1 when the editor ran but the draft did not parse, -1 when the editor
  * failed.  *changed_out as compose_edit's. */
 static int edit(struct screen *s, int *changed_out)
 {
 	struct err err = ERR_INIT;
-	int rc;
+	int rc, changed = 0;
 
 	ui_suspend();
-	rc = compose_edit(s->c, changed_out, &err);
+	rc = compose_edit(s->c, &changed, &err);
+	if (compose_edit_signal())
+		end_on_signal(s, changed);
 	ui_resume();
+	if (changed_out)
+		*changed_out = changed;
 	if (rc == 0) {
 		s->draft_ok = 1;
 		return 0;
@@ -433,10 +460,13 @@ static enum composeui_result run(struct screen *s, struct queue *q, enum run_mod
 	enum composeui_result r = COMPOSEUI_DROPPED;
 	int changed = 1, rc = 0;
 
-	if (mode == RUN_SHOW)
+	if (mode == RUN_SHOW) {
 		s->draft_ok = 1;
-	else
+	} else {
+		s->drop_unchanged = mode == RUN_EDIT;
 		rc = edit(s, &changed);
+		s->drop_unchanged = 0;
+	}
 	if (rc < 0) {
 		compose_free(s->c);
 		return r;

@@ -385,6 +385,11 @@ static int result_set_flags(struct mailbox *box, size_t i, const char *flags, st
 	}
 	free(r->strings[SLOT_PATH]);
 	r->m.path = own(r, SLOT_PATH, xstrdup(e.path));
+	/* A twin of other bytes took a fresh key (maildir.h). */
+	if (strcmp(r->m.key, e.key) != 0) {
+		free(r->strings[0]);
+		r->m.key = own(r, 0, xstrdup(e.key));
+	}
 	memcpy(r->m.flags, e.flags, sizeof(r->m.flags));
 	r->m.is_new = e.is_new;
 	maildir_entry_release(&e);
@@ -407,23 +412,6 @@ int mailbox_set_flags(struct mailbox *box, size_t i, const char *flags, struct e
 	return 0;
 }
 
-/* dst has a file of the name already (the other of two files with one
- * key went there first): a copy under a new name, then the file goes. */
-static int move_renamed(struct mailbox *box, size_t i, struct maildir_entry *e, const char *dst,
-			struct err *err)
-{
-	const struct index_msg *m = mailbox_at(box, i);
-	char *data;
-	size_t len;
-	int rc;
-
-	if (mailbox_read(box, i, &data, &len, err) < 0)
-		return -1;
-	rc = maildir_deliver(dst, data, len, m->is_new ? NULL : m->flags, NULL, err);
-	free(data);
-	return rc < 0 ? -1 : maildir_remove(msg_dir(box, i), e, err);
-}
-
 int mailbox_remove(struct mailbox *box, size_t i, const char *dst, struct err *err)
 {
 	const struct index_msg *m;
@@ -437,10 +425,6 @@ int mailbox_remove(struct mailbox *box, size_t i, const char *dst, struct err *e
 	m = mailbox_at(box, i);
 	entry_of(m, &e);
 	rc = dst ? maildir_move(msg_dir(box, i), &e, dst, err) : maildir_remove(msg_dir(box, i), &e, err);
-	if (rc < 0 && dst && err->errnum == EEXIST) {
-		err_clear(err);
-		rc = move_renamed(box, i, &e, dst, err);
-	}
 	maildir_entry_release(&e);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "afile.h"
+#include "autocrypt.h"
 #include "codec.h"
 #include "cryptomsg.h"
 #include "flowed.h"
@@ -572,7 +573,7 @@ void pager_set_compose(pager_compose_fn *fn, void *arg)
  * the hook), the rest act on folder messages only. */
 static void view_attached(const char *data, size_t len, const char *title)
 {
-	enum pager_action act = pager_show(data, len, title);
+	enum pager_action act = pager_show(data, len, title, NULL);
 	int answer = act == PAGER_REPLY || act == PAGER_GROUP || act == PAGER_LIST ||
 		     act == PAGER_FORWARD;
 
@@ -749,7 +750,8 @@ static void open_crypto(struct pager *pg, const char *data, size_t len)
 	}
 }
 
-enum pager_action pager_show(const char *data, size_t len, const char *title)
+enum pager_action pager_show(const char *data, size_t len, const char *title,
+			     const char *autocrypt_account)
 {
 	struct pager pg;
 	enum pager_action act = PAGER_BACK;
@@ -760,6 +762,9 @@ enum pager_action pager_show(const char *data, size_t len, const char *title)
 	pg.m = msg_parse(data, len, 0);
 	if (pg.m)
 		open_crypto(&pg, data, len);
+	/* Autocrypt learns from what the user reads (Level 1 2.3). */
+	if (autocrypt_account)
+		autocrypt_learn_for(autocrypt_account, data, len, pg.cm.payload_head);
 	if (!pg.m)
 		add_text(&pg, "[this message is too large to show]", 35, UI_ERROR);
 	else

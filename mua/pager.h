@@ -33,8 +33,12 @@ enum pager_action {
 };
 
 /* Show the len bytes of a raw message; title is shown in the status bar
- * (e.g. "INBOX 3/10").  Returns when the user leaves. */
-enum pager_action pager_show(const char *data, size_t len, const char *title);
+ * (e.g. "INBOX 3/10").  autocrypt_account (NULL: none) is the account
+ * whose Autocrypt state learns from the message once it is opened
+ * (autocrypt_learn_for(), with the decrypted payload's header, so that
+ * gossip inside the encryption counts).  Returns when the user leaves. */
+enum pager_action pager_show(const char *data, size_t len, const char *title,
+			     const char *autocrypt_account);
 
 /* An attached message (message/rfc822 opened from the part list) is
  * answered through fn: r, g, L and f there call fn(arg, action, data,

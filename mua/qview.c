@@ -158,7 +158,7 @@ static void show_record(struct qview *v)
 	if (status_text(v->q, v->cfg, id, &b, &err) < 0)
 		ui_error("%s", err.msg);
 	else
-		(void)pager_show(b.data, b.len, "delivery record");
+		(void)pager_show(b.data, b.len, "delivery record", NULL);
 	buf_release(&b);
 	ui_set_redraw(draw, v);
 }

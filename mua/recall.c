@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "compose.h"
+#include "idxhint.h"
 #include "index.h"
 #include "mailbox.h"
 #include "maildir.h"
@@ -126,6 +127,8 @@ enum composeui_result recall_run(const struct cfg *cfg, const struct cfg_account
 	/* Sent, or kept as a new draft: this copy is done with. */
 	if (r != COMPOSEUI_DROPPED && mailbox_remove(mb, i, NULL, &err) < 0)
 		ui_error("%s", err.msg);
+	else if (r != COMPOSEUI_DROPPED)
+		idxhint_note(acct);
 out:
 	free(data);
 	mailbox_free(mb);

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "flush.h"
+#include "idxhint.h"
 #include "log.h"
 #include "maildir.h"
 #include "msg.h"
@@ -194,6 +195,8 @@ static int store(const struct cfg_account *a, const char *folder, const char *da
 		rc = maildir_create(dir, err);
 	if (rc == 0)
 		rc = maildir_deliver(dir, data, len, flags, NULL, err);
+	if (rc == 0)
+		idxhint_note(a);
 	free(dir);
 	return rc;
 }
@@ -381,6 +384,8 @@ static void sync_point(struct run *r)
 		if (batch_commit(s->sent, &err) < 0)
 			log_warnx("Sent copies of '%s' may not be on disk: %s",
 				  cfg_account_name(s->acct), err.msg);
+		else
+			idxhint_note(s->acct);
 		err_clear(&err);
 	}
 	if (queue_pending(r->q) > 0 && queue_sync(r->q, &err) < 0)

@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "fetch.h"
 #include "fetchstate.h"
+#include "idxhint.h"
 #include "imap.h"
 #include "log.h"
 #include "maildir.h"
@@ -597,6 +598,8 @@ static int commit(struct folder_ctx *fc, struct err *err)
 		r->lg->record(fc, fc->pending[i]);
 	if (fetchstate_save(fc->st, fc->state_path, err) < 0)
 		return -1;
+	/* The batch is durable: the search index may read it now. */
+	idxhint_note(r->a);
 	r->stats.messages += msgs;
 	r->stats.bytes += bytes;
 	return 0;

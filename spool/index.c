@@ -888,6 +888,9 @@ int index_set_flags(struct index *ix, size_t i, const char *flags, struct err *e
 		/* The cache holds no flags or paths, so it needs no write. */
 		strv_push(&ix->names, e.path);
 		r->m.path = ix->names.v[ix->names.n - 1];
+		/* A twin of other bytes took a fresh key (maildir.h). */
+		if (strcmp(r->m.key, e.key) != 0)
+			r->m.key = arena_dup(&ix->strs, e.key, strlen(e.key));
 		memcpy(r->m.flags, e.flags, sizeof(r->m.flags));
 		r->m.is_new = e.is_new;
 	}

@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "events.h"
 #include "fetch.h"
+#include "idxhint.h"
 #include "index.h"
 #include "log.h"
 #include "maildir.h"
@@ -50,7 +51,7 @@ struct ctx {
 };
 
 /* Long options without a short letter. */
-enum { OPT_DECRYPT = 256 };
+enum { OPT_DECRYPT = 256, OPT_NO_REFRESH, OPT_BACKGROUND, OPT_LOCK_FD };
 
 static void usage(FILE *f)
 {
@@ -71,9 +72,11 @@ static void usage(FILE *f)
 	      "                                    two-way sync with the IMAP server\n"
 	      "  addresses [--json] QUERY          addresses to write to: aliases, learned, address_cmd\n"
 	      "  auth [--device|--browser]         sign in to the account's OAuth2 provider\n"
-	      "  search [--folder F] [--json] [--limit N] QUERY\n"
+	      "  search [--folder F] [--json] [--limit N] [--no-refresh] QUERY\n"
 	      "                                    search every folder, newest first (default limit 100)\n"
 	      "  index [--rebuild]                 bring the search index up to date\n"
+	      "  index --background                the same at low priority, quietly, if an index exists\n"
+	      "                                    and no other background refresh runs (what writers start)\n"
 	      "  events [--follow] [--since TIME]  the event journal, one JSON object per line\n"
 	      "\n"
 	      "FOLDER is a folder name of the account, or a path when it contains '/'.\n"
@@ -493,6 +496,20 @@ static void arrived(struct ctx *c, const char *dir, const char *path, const stru
 	free(key);
 }
 
+/* The account's search index learns of a message stored in dir
+ * (lib/idxhint.h): in the background, as nothing may delay a delivery. */
+static void hint_index(struct ctx *c, const char *dir)
+{
+	struct err e = ERR_INIT;
+	const char *name = delivered_for(c, dir);
+	const struct cfg_account *a = NULL;
+
+	if (name && load_cfg(c, &e) == 0)
+		a = cfg_account_find(c->cfg, name, &e);
+	if (a)
+		idxhint_note(a);
+}
+
 static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 {
 	struct buf head = BUF_INIT;
@@ -523,8 +540,10 @@ static int cmd_deliver(struct ctx *c, int argc, char **argv, struct err *err)
 	if (rc == 0)
 		rc = maildir_deliver_head_fd(dir, head.data, head.len, STDIN_FILENO, NULL, &path,
 					     err);
-	if (rc == 0)
+	if (rc == 0) {
 		arrived(c, dir, path, &head);
+		hint_index(c, dir);
+	}
 	buf_release(&head);
 	if (rc == 0)
 		log_info("delivered to '%s'", path);
@@ -659,7 +678,7 @@ static int cmd_addresses(struct ctx *c, int argc, char **argv, struct err *err)
 
 /* The full-text index over every folder of the account (search_cli.h). */
 static int cmd_search(struct ctx *c, int argc, char **argv, const char *folder,
-		      const char *limit, struct err *err)
+		      const char *limit, int no_refresh, struct err *err)
 {
 	const char *root;
 	size_t n = SEARCH_CLI_LIMIT;
@@ -669,17 +688,55 @@ static int cmd_search(struct ctx *c, int argc, char **argv, const char *folder,
 	if (limit && search_cli_limit(limit, &n, err) < 0)
 		return -1;
 	root = account_root(c, err);
-	return root ? search_cli_search(root, folder, c->json, n, argv[0], err) : -1;
+	return root ? search_cli_search(cfg_account_find(c->cfg, c->account, err), root, folder,
+					c->json, n, argv[0], no_refresh, err) : -1;
 }
 
-static int cmd_index(struct ctx *c, int argc, int rebuild, struct err *err)
+/* --lock-fd: a descriptor a writer handed over open (lib/idxhint.h). */
+static int lock_fd(const char *arg, int *out, struct err *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (!*arg || *end || errno || v < 3 || v > 1024 || fcntl((int)v, F_GETFD) < 0)
+		return err_set(err, EX_USAGE, "--lock-fd needs an open descriptor, not '%s'", arg);
+	*out = (int)v;
+	return 0;
+}
+
+static int cmd_index(struct ctx *c, int argc, int rebuild, int background, const char *lockarg,
+		     struct err *err)
 {
 	const char *root;
+	int fd = -1, quiet, rc;
 
 	if (argc != 0)
 		return err_set(err, EX_USAGE, "index takes no arguments");
+	if (lockarg && !background)
+		return err_set(err, EX_USAGE, "--lock-fd goes with --background");
+	if (background && rebuild)
+		return err_set(err, EX_USAGE, "--background and --rebuild exclude each other");
+	if (lockarg && lock_fd(lockarg, &fd, err) < 0)
+		return -1;
+	/* Started by a writer, with nobody to read stderr: syslog. */
+	quiet = background && !isatty(STDERR_FILENO);
+	if (quiet)
+		log_init(c->verbose >= 2 ? LOG_LVL_DEBUG : c->verbose ? LOG_LVL_INFO : LOG_LVL_WARN, 1);
 	root = account_root(c, err);
-	return root ? search_cli_index(root, rebuild, err) : -1;
+	if (!root)
+		rc = -1;
+	else if (background)
+		rc = search_cli_background(root, fd, err);
+	else
+		rc = search_cli_index(cfg_account_find(c->cfg, c->account, err), root, rebuild,
+				      err);
+	if (!root && fd >= 0)
+		close(fd);
+	if (rc < 0 && quiet)
+		log_error("%s", err->msg);
+	return rc;
 }
 
 /* How long `spool auth --browser` waits for the browser's redirect. */
@@ -755,9 +812,9 @@ static int bad_option(const char *arg)
 
 /* The options after the command (some commands use some of them). */
 struct cmdopts {
-	const char *folder, *since, *limit;
+	const char *folder, *since, *limit, *lock_fd;
 	struct strv folders;   /* every --folder, for sync */
-	int raw, all, how, follow, dry_run, allow_delete, rebuild;
+	int raw, all, how, follow, dry_run, allow_delete, rebuild, no_refresh, background;
 };
 
 /* Run command cmd with its arguments and options. */
@@ -788,9 +845,9 @@ static int run(struct ctx *c, const char *cmd, int argc, char **argv, const stru
 				rc = o->all ? watchall_run(c->cfg, err) : watch_run(c->cfg, c->account, err);
 		}
 	} else if (strcmp(cmd, "search") == 0) {
-		rc = cmd_search(c, argc, argv, o->folder, o->limit, err);
+		rc = cmd_search(c, argc, argv, o->folder, o->limit, o->no_refresh, err);
 	} else if (strcmp(cmd, "index") == 0) {
-		rc = cmd_index(c, argc, o->rebuild, err);
+		rc = cmd_index(c, argc, o->rebuild, o->background, o->lock_fd, err);
 	} else if (strcmp(cmd, "auth") == 0) {
 		rc = cmd_auth(c, argc, o->how, err);
 	} else if (strcmp(cmd, "events") == 0) {
@@ -824,6 +881,9 @@ int main(int argc, char **argv)
 		{ "decrypt", no_argument, NULL, OPT_DECRYPT },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "rebuild", no_argument, NULL, 'R' },
+		{ "no-refresh", no_argument, NULL, OPT_NO_REFRESH },
+		{ "background", no_argument, NULL, OPT_BACKGROUND },
+		{ "lock-fd", required_argument, NULL, OPT_LOCK_FD },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "since", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -832,7 +892,7 @@ int main(int argc, char **argv)
 	};
 	struct ctx c = { 0 };
 	struct err err = ERR_INIT;
-	struct cmdopts o = { NULL, NULL, NULL, STRV_INIT, 0, 0, 0, 0, 0, 0, 0 };
+	struct cmdopts o = { NULL, NULL, NULL, NULL, STRV_INIT, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 	const char *cmd;
 	int opt, rc;
 
@@ -871,6 +931,9 @@ int main(int argc, char **argv)
 		case OPT_DECRYPT: c.decrypt = 1; break;
 		case 'l': o.limit = optarg; break;
 		case 'R': o.rebuild = 1; break;
+		case OPT_NO_REFRESH: o.no_refresh = 1; break;
+		case OPT_BACKGROUND: o.background = 1; break;
+		case OPT_LOCK_FD: o.lock_fd = optarg; break;
 		case 'f': o.follow = 1; break;
 		case 's': o.since = optarg; break;
 		case 'n': o.dry_run = 1; break;

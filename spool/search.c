@@ -13,6 +13,7 @@
 
 #include "afile.h"
 #include "buf.h"
+#include "idxhint.h"
 #include "index_cache.h"
 #include "log.h"
 #include "maildir.h"
@@ -249,7 +250,7 @@ static int prepare_all(struct search *s, struct err *err)
 struct search *search_open(const char *root, unsigned flags, struct err *err)
 {
 	struct search *s = xcalloc(1, sizeof(*s));
-	char *dir, *name;
+	char *dir;
 	int tries;
 
 	s->root = xstrdup(root);
@@ -257,10 +258,7 @@ struct search *search_open(const char *root, unsigned flags, struct err *err)
 	if (!s->real)
 		s->real = xstrdup(root);
 	dir = path_xdg(PATH_XDG_CACHE, "search");
-	name = xasprintf("%016llx.db",
-			 (unsigned long long)index_cache_hash(s->real, strlen(s->real)));
-	s->path = path_join(dir, name);
-	free(name);
+	s->path = idxhint_path(s->real, "db");
 	if (afile_mkdirs(dir, err) < 0) {
 		free(dir);
 		search_close(s);

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "buf.h"
 #include "codec.h"
+#include "idxhint.h"
+#include "log.h"
 #include "out.h"
 #include "search.h"
 #include "search_cli.h"
@@ -48,10 +51,13 @@ static void end_progress(struct progress *p)
 	p->shown = 0;
 }
 
-static struct search *open_fresh(const char *root, int rebuild, struct progress *p,
-				 struct err *err)
+/* Refreshed under the background indexer's lock when it is free, so
+ * that writers meanwhile only mark (lib/idxhint.h). */
+static struct search *open_fresh(const struct cfg_account *a, const char *root, int rebuild,
+				 struct progress *p, struct err *err)
 {
 	struct search *s = search_open(root, rebuild ? SEARCH_REBUILD : 0, err);
+	int hold = s ? idxhint_hold(root) : -1;
 
 	p->tty = isatty(STDERR_FILENO);
 	p->shown = 0;
@@ -60,6 +66,7 @@ static struct search *open_fresh(const char *root, int rebuild, struct progress 
 		s = NULL;
 	}
 	end_progress(p);
+	idxhint_release(a, hold);
 	return s;
 }
 
@@ -119,11 +126,12 @@ static int print_hits(const struct search_hit *v, size_t n, int json, struct err
 	return rc < 0 ? -1 : out_flush(err);
 }
 
-int search_cli_search(const char *root, const char *folder, int json, size_t limit,
-		      const char *query, struct err *err)
+int search_cli_search(const struct cfg_account *a, const char *root, const char *folder,
+		      int json, size_t limit, const char *query, int no_refresh, struct err *err)
 {
 	struct progress p;
-	struct search *s = open_fresh(root, 0, &p, err);
+	struct search *s = no_refresh ? search_open(root, SEARCH_EXISTING, err) :
+					open_fresh(a, root, 0, &p, err);
 	struct search_hit *v;
 	size_t n;
 	int rc;
@@ -139,10 +147,11 @@ int search_cli_search(const char *root, const char *folder, int json, size_t lim
 	return rc;
 }
 
-int search_cli_index(const char *root, int rebuild, struct err *err)
+int search_cli_index(const struct cfg_account *a, const char *root, int rebuild,
+		     struct err *err)
 {
 	struct progress p;
-	struct search *s = open_fresh(root, rebuild, &p, err);
+	struct search *s = open_fresh(a, root, rebuild, &p, err);
 	struct buf line = BUF_INIT;
 	size_t n, nf;
 	int rc;
@@ -155,4 +164,38 @@ int search_cli_index(const char *root, int rebuild, struct err *err)
 	rc = out_write(line.data, line.len, err);
 	buf_release(&line);
 	return rc < 0 ? -1 : out_flush(err);
+}
+
+struct background {
+	const char *root;
+	struct search *s;
+};
+
+static int background_refresh(void *arg, struct err *err)
+{
+	struct background *b = arg;
+
+	if (!b->s && !(b->s = search_open(b->root, SEARCH_EXISTING, err)))
+		return -1;
+	return search_refresh(b->s, NULL, NULL, err);
+}
+
+int search_cli_background(const char *root, int lockfd, struct err *err)
+{
+	struct background b = { root, NULL };
+	char *db = idxhint_path(root, "db");
+	int rc = 0;
+
+	/* Below the writers and the reader of mail, in CPU and (derived
+	 * from the nice value) disk time. */
+	if (getpriority(PRIO_PROCESS, 0) < IDXHINT_NICE &&
+	    setpriority(PRIO_PROCESS, 0, IDXHINT_NICE) < 0)
+		log_debug("setpriority: %s", strerror(errno));
+	if (access(db, F_OK) == 0)
+		rc = idxhint_serve(root, lockfd, IDXHINT_GAP_MS, background_refresh, &b, err);
+	else if (lockfd >= 0)
+		close(lockfd);
+	free(db);
+	search_close(b.s);
+	return rc;
 }

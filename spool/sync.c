@@ -17,6 +17,7 @@
 #include "afile.h"
 #include "batch.h"
 #include "fetch.h"
+#include "idxhint.h"
 #include "imap.h"
 #include "log.h"
 #include "maildir.h"
@@ -1648,6 +1649,11 @@ int sync_account(const struct cfg_account *a, const struct sync_opts *o,
 		goto out;
 	}
 	rc = account_run(&ac, err);
+	/* Also after a run cut short: what it stored is durable.  What it
+	 * sent or changed on the server another program wrote here. */
+	if (!o->dry_run && (ac.st.pulled || ac.st.pushed || ac.st.flags_local ||
+			    ac.st.flags_remote || ac.st.removed_local || ac.st.removed_remote))
+		idxhint_note(a);
 out:
 	if (ac.r)
 		ac.ops->close(ac.r);

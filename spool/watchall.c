@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "fetch.h"
+#include "idxhint.h"
 #include "imap.h"
 #include "log.h"
 #include "maildir.h"
@@ -277,6 +278,10 @@ static void sync_pending(struct watcher *w)
 	rc = sync_account(w->a, &o, &st, &busy, &err);
 	pthread_mutex_unlock(&net_lock);
 	strv_release(&pats);
+	/* What another program changed in these folders (a sync's own
+	 * changes it notes itself). */
+	if (folders.n)
+		idxhint_note(w->a);
 	if (rc == 0 && !busy) {
 		log_info("account '%s': %s synced: %zu in, %zu out, flags %zu here and %zu there, removed %zu here and %zu there in %.2f s",
 			 w->name, all ? "every folder" : "changed folders", st.pulled, st.pushed,

@@ -14,7 +14,8 @@ TESTS += \
 	tests/integration/fetch-pop3.sh \
 	tests/integration/fetch-crash.sh
 TESTS += tests/integration/index.sh
-TESTS += tests/integration/search.sh
+TESTS += tests/integration/search.sh tests/integration/search-hints.sh \
+	tests/integration/search-hints-fetch.sh
 TESTS += tests/integration/addresses.sh
 TESTS += tests/integration/send-noninteractive.sh
 TESTS += tests/integration/fetch-watch.sh tests/integration/rules.sh

@@ -49,3 +49,33 @@ grep -lq '^n$' "$T/Mail/Trash/cur/"* "$T/Mail/Trash/new/"* 2> /dev/null || fail 
 ok "the other one is a message of its own (moved to the trash beside the first under a new name)"
 keys q
 wait_for '^SUREL-EXIT 0'
+
+# Reading the new/ file of a key that cur/ holds already with other bytes:
+# marking it read would take the cur/ file's name.  No error and no file
+# lost: the new/ one goes to cur/ under a fresh key.
+ui_stop
+rm -rf "$T/Mail/INBOX"
+mkdir -p "$T/Mail/INBOX/cur" "$T/Mail/INBOX/new" "$T/Mail/INBOX/tmp"
+key=1700000001.M2P2.host
+printf 'From: c@example.test\nSubject: twin read\nDate: Mon, 2 Nov 2026 10:00:00 +0000\n\nr\n' \
+	> "$T/Mail/INBOX/cur/$key:2,S"
+printf 'From: d@example.test\nSubject: twin unread\nDate: Wed, 4 Nov 2026 10:00:00 +0000\n\nu\n' \
+	> "$T/Mail/INBOX/new/$key"
+ui_start
+wait_for 'INBOX \[Msgs:2 New:1'
+keys Enter
+wait_for '^u$' "the copy in new/ shown"
+keys q
+wait_for 'INBOX \[Msgs:2 New:0\]'
+screen | grep -q 'cannot rename' && fail "marking the new/ copy read failed: $(cat "$T/screen")"
+[ -z "$(ls "$T/Mail/INBOX/new")" ] || fail "the copy in new/ stayed there: $(ls "$T/Mail/INBOX/new")"
+grep -q 'twin read' "$T/Mail/INBOX/cur/$key:2,S" || fail "the cur/ copy changed"
+fresh=$(ls "$T/Mail/INBOX/cur" | grep -v "^$key:")
+case $fresh in
+*:2,S) grep -q 'twin unread' "$T/Mail/INBOX/cur/$fresh" || fail "the fresh file is not the new/ copy" ;;
+*) fail "the new/ copy did not reach cur/ read under a fresh key: $(ls "$T/Mail/INBOX/cur")" ;;
+esac
+screen | grep -q 'twin read' || fail "the cur/ copy left the index: $(cat "$T/screen")"
+ok "marking the new/ file of a key cur/ holds read keeps both (a fresh key for one)"
+keys q
+wait_for '^SUREL-EXIT 0'

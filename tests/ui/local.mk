@@ -27,6 +27,7 @@ TESTS += \
 	tests/ui/bodysearch.sh
 TESTS += tests/ui/identity.sh
 TESTS += tests/ui/drafts.sh
+TESTS += tests/ui/editor-term.sh
 TESTS += tests/ui/mailto.sh
 TESTS += tests/ui/accounts.sh
 TESTS += tests/ui/compose-fields.sh
@@ -40,4 +41,4 @@ TESTS += tests/ui/patterns.sh
 TESTS += tests/ui/readstate.sh
 TESTS += tests/ui/pgp.sh
 TESTS += tests/ui/track.sh
-TESTS += tests/ui/search.sh
+TESTS += tests/ui/search.sh tests/ui/search-hints.sh

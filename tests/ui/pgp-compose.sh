@@ -8,8 +8,9 @@
 # (home, XDG directories, the Maildir, the queue, TMPDIR); the editor's
 # private directory (0700) is scrubbed and removed when surel gets SIGTERM
 # or SIGHUP and when the editor fails;
-# a message read in the pager teaches Autocrypt its sender's key, which
-# pgp_encrypt = if-possible then uses.
+# an encrypted message read in the pager teaches Autocrypt its sender's
+# key, which pgp_encrypt = if-possible then uses, and the key gossip inside
+# its encryption (but not outside).
 . "$(dirname "$0")/lib.sh"
 PGP_TRAP_EXTRA='tmux -S "$SOCK" kill-server 2> /dev/null || true; [ -s "$T/edpid" ] && kill "$(cat "$T/edpid")" 2> /dev/null || true;'
 . "$(dirname "$0")/../integration/pgp-lib.sh"
@@ -153,8 +154,7 @@ case "$p" in "$TMPDIR"/surel-edit-*/*) ;; *) fail "the editor's file is not in a
 [ -s "$p" ] || fail "the editor's file is empty"
 [ -s "$(dirname "$p")/.draft.eml.swp" ] || fail "the editor left no swap file"
 kill -TERM "$(surel_pid)"
-# ncurses' own SIGTERM handler, which runs after ours, exits 1.
-wait_for '^SUREL-EXIT (1|143)$' "surel ends on SIGTERM"
+wait_for '^SUREL-EXIT 143$' "surel ends on SIGTERM"
 [ -e "$p" ] && fail "the editor's file survived SIGTERM"
 [ -e "$(dirname "$p")" ] && fail "the editor's directory survived SIGTERM"
 kill "$(cat "$T/edpid")" 2> /dev/null || true
@@ -195,25 +195,35 @@ ls -d "$TMPDIR"/surel-edit-* > /dev/null 2>&1 && fail "the editor's directory su
 rm -f "$T/fail"
 ok "SIGHUP while the editor runs, and a failing editor: the private directory is gone"
 
-# Autocrypt: Dan's key arrives in a header of a plain message; reading it
-# imports the key and records the peer, and if-possible then encrypts.
+# Autocrypt: Dan's key arrives in a header of a message encrypted to Ana
+# (Cc Carol, Eli) whose encrypted payload gossips Bob's key for Carol;
+# Bob's key for Eli is gossiped in the clear.  Reading it imports Dan's
+# key and records the peer and Carol's gossip (not Eli's), and if-possible
+# then encrypts.
 D=$(pgp_home dan)
 fd=$(pgp_key "$D" "Dan <dan@example.test>" "")
+pgp_export "$A" "$D" "$fa"
 GNUPGHOME="$D" gpg --batch --export --export-options export-minimal "$fd" > "$T/dan.key"
-python3 - "$T/dan.key" > "$T/dan.eml" <<'PY'
+GNUPGHOME="$B" gpg --batch --export --export-options export-minimal "$fb" > "$T/bob.key"
+# ac_field NAME ADDR KEYFILE: an Autocrypt header field, folded.
+ac_field() {
+	python3 - "$@" <<'PY'
 import base64, sys, textwrap
-k = base64.b64encode(open(sys.argv[1], 'rb').read()).decode()
-print('From: Dan <dan@example.test>')
-print('To: Ana <ana@example.test>')
-print('Subject: halo dari Dan')
-print('Date: Sun, 06 Dec 2026 12:00:00 +0000')
-print('Message-ID: <dan.1@example.test>')
-print('Autocrypt: addr=dan@example.test; prefer-encrypt=mutual; keydata=')
-for line in textwrap.wrap(k, 72):
+name, addr, f = sys.argv[1:]
+print('%s: addr=%s;%s keydata=' % (name, addr, ' prefer-encrypt=mutual;' if name == 'Autocrypt' else ''))
+for line in textwrap.wrap(base64.b64encode(open(f, 'rb').read()).decode(), 72):
     print(' ' + line)
-print()
-print('Halo Ana.')
 PY
+}
+pgp_entity "Halo Ana." "$(ac_field Autocrypt-Gossip carol@example.test "$T/bob.key")" > "$T/dan-inner"
+{
+	printf 'From: Dan <dan@example.test>\nTo: Ana <ana@example.test>\n'
+	printf 'Cc: carol@example.test, eli@example.test\nSubject: halo dari Dan\n'
+	printf 'Date: Sun, 06 Dec 2026 12:00:00 +0000\nMessage-ID: <dan.1@example.test>\nMIME-Version: 1.0\n'
+	ac_field Autocrypt dan@example.test "$T/dan.key"
+	ac_field Autocrypt-Gossip eli@example.test "$T/bob.key"
+	pgp_encrypted "$D" "$fa" "$T/dan-inner"
+} > "$T/dan.eml"
 "$SPOOL" deliver "$T/Mail/INBOX" < "$T/dan.eml"
 GNUPGHOME="$A" gpg --batch --list-keys "$fd" > /dev/null 2>&1 && fail "Dan's key is in the keyring already"
 ui_stop
@@ -227,6 +237,9 @@ keys q
 wait_for '^SUREL-EXIT 0'
 st="$XDG_STATE_HOME/surel/autocrypt/work"
 grep -q "^peer dan@example.test [0-9]* [0-9]* $fd mutual " "$st" || fail "no Autocrypt state for Dan: $(cat "$st" 2> /dev/null)"
+grep -q "^peer carol@example.test 0 0 - nopreference [1-9][0-9]* $fb$" "$st" ||
+	fail "the gossip inside the encryption was not learned: $(cat "$st")"
+grep -q "^peer eli@example.test" "$st" && fail "gossip in the clear was learned: $(cat "$st")"
 GNUPGHOME="$A" gpg --batch --list-keys "$fd" > /dev/null 2>&1 || fail "Dan's key was not imported"
 sed -i 's/^autocrypt = yes$/autocrypt = yes\npgp_encrypt = if-possible/' "$XDG_CONFIG_HOME/surel/config"
 before=$(ls "$Q/msg" | wc -l)
@@ -238,4 +251,4 @@ mkdir -p "$T/dan"
 pw_rfc3156 "$m" "$T/dan" > /dev/null
 GNUPGHOME="$D" gpg --batch --decrypt "$T/dan/cipher" 2> /dev/null | grep -q 'Untuk Dan' ||
 	fail "Dan cannot decrypt"
-ok "Autocrypt: reading Dan's message records his key; if-possible encrypts to it"
+ok "Autocrypt: reading Dan's encrypted message records his key and the gossip inside (not outside); if-possible encrypts to him"

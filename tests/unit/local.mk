@@ -40,6 +40,7 @@ tests_unit_unit_SOURCES += tests/unit/test_colorspec.c
 tests_unit_unit_SOURCES += tests/unit/test_mailcap.c tests/unit/test_html.c
 tests_unit_unit_SOURCES += tests/unit/test_search.c
 tests_unit_unit_SOURCES += tests/unit/test_bodysearch.c
+tests_unit_unit_SOURCES += tests/unit/test_idxhint.c
 tests_unit_unit_SOURCES += tests/unit/test_err.c
 tests_unit_unit_SOURCES += tests/unit/test_fetch.c
 tests_unit_unit_SOURCES += tests/unit/test_mutf7.c

@@ -55,6 +55,7 @@ static const struct {
 	{ "html", suite_html },
 	{ "search", suite_search },
 	{ "bodysearch", suite_bodysearch },
+	{ "idxhint", suite_idxhint },
 	{ "weed", suite_weed },
 	{ "err", suite_err },
 	{ "fetch", suite_fetch },

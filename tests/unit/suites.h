@@ -42,6 +42,7 @@ void suite_mailcap(void);
 void suite_html(void);
 void suite_search(void);
 void suite_bodysearch(void);
+void suite_idxhint(void);
 void suite_weed(void);
 void suite_err(void);
 void suite_crypto(void);

@@ -346,13 +346,107 @@ static void test_change_flags(void)
 	maildir_entry_release(&e);
 
 	/* The new/ copy taking flags does not overwrite a cur/ file of the
-	 * same name. */
+	 * same name (test_twins: what it does instead). */
 	put_file(d, "cur/k2:2,S", "second");
 	entry_for(&e, "new/k2");
-	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "S", "", &err), -1);
+	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "S", "", &err), 0);
 	CU_ASSERT(file_is(d, "cur/k2:2,S", "second", 6));
-	CU_ASSERT(file_is(d, "new/k2", "other", 5));
+	CU_ASSERT(file_is(d, e.path, "other", 5));
 	maildir_entry_release(&e);
+	free(d);
+}
+
+/* One key in new/ and cur/ (or twice in cur/), and a flag change or a
+ * move that would give one file the other's name: never an error, never a
+ * file lost; the same bytes drop the redundant copy, other bytes take a
+ * fresh key. */
+static void test_twins(void)
+{
+	struct err err = ERR_INIT;
+	struct maildir_entry e;
+	char *d, *dst;
+
+	base = tutil_tmpdir();
+	d = new_maildir("box");
+	dst = new_maildir("Trash");
+
+	/* Marking the new/ copy read meets a different cur/ copy. */
+	put_file(d, "new/t1", "unread copy\n");
+	put_file(d, "cur/t1:2,S", "read copy\n");
+	entry_for(&e, "new/t1");
+	CU_ASSERT_EQUAL(maildir_set_flags(d, &e, "S", &err), 0);
+	CU_ASSERT(file_is(d, "cur/t1:2,S", "read copy\n", 10));
+	CU_ASSERT_STRING_NOT_EQUAL(e.key, "t1");
+	CU_ASSERT_STRING_EQUAL(e.flags, "S");
+	CU_ASSERT(!e.is_new);
+	CU_ASSERT_EQUAL(e.size, 12);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.key, ",S=12"));
+	CU_ASSERT(file_is(d, e.path, "unread copy\n", 12));
+	CU_ASSERT_EQUAL(count_sub(d, "new"), 0);
+	CU_ASSERT_EQUAL(count_sub(d, "cur"), 2);
+	/* The fresh key is a key like any other. */
+	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "F", "", &err), 0);
+	CU_ASSERT(file_is(d, e.path, "unread copy\n", 12));
+	maildir_entry_release(&e);
+
+	/* The same bytes: the new/ copy was redundant and goes. */
+	put_file(d, "new/t2", "same\n");
+	put_file(d, "cur/t2:2,S", "same\n");
+	entry_for(&e, "new/t2");
+	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "S", "", &err), 0);
+	CU_ASSERT_STRING_EQUAL(e.path, "cur/t2:2,S");
+	CU_ASSERT_STRING_EQUAL(e.key, "t2");
+	CU_ASSERT(!exists(d, "new/t2"));
+	CU_ASSERT(file_is(d, "cur/t2:2,S", "same\n", 5));
+	maildir_entry_release(&e);
+
+	/* Two in cur/ whose flags become the same. */
+	put_file(d, "cur/t3:2,F", "flagged\n");
+	put_file(d, "cur/t3:2,FS", "flagged and read\n");
+	entry_for(&e, "cur/t3:2,F");
+	CU_ASSERT_EQUAL(maildir_change_flags(d, &e, "S", "", &err), 0);
+	CU_ASSERT(file_is(d, "cur/t3:2,FS", "flagged and read\n", 17));
+	CU_ASSERT(file_is(d, e.path, "flagged\n", 8));
+	CU_ASSERT_STRING_EQUAL(e.flags, "FS");
+	CU_ASSERT(!exists(d, "cur/t3:2,F"));
+	maildir_entry_release(&e);
+
+	/* One file under two names (a hard link): one name goes. */
+	put_file(d, "new/t4", "linked\n");
+	{
+		char *a = xasprintf("%s/new/t4", d), *b = xasprintf("%s/cur/t4:2,S", d);
+
+		CU_ASSERT_EQUAL(link(a, b), 0);
+		free(a);
+		free(b);
+	}
+	entry_for(&e, "new/t4");
+	CU_ASSERT_EQUAL(maildir_set_flags(d, &e, "S", &err), 0);
+	CU_ASSERT_STRING_EQUAL(e.path, "cur/t4:2,S");
+	CU_ASSERT(!exists(d, "new/t4"));
+	CU_ASSERT(file_is(d, "cur/t4:2,S", "linked\n", 7));
+	maildir_entry_release(&e);
+
+	/* A move into a folder holding the name already. */
+	put_file(dst, "cur/t2:2,S", "same\n");
+	entry_for(&e, "cur/t2:2,S");
+	CU_ASSERT_EQUAL(maildir_move(d, &e, dst, &err), 0);
+	CU_ASSERT(!exists(d, "cur/t2:2,S"));
+	CU_ASSERT_EQUAL(count_sub(dst, "cur"), 1);
+	maildir_entry_release(&e);
+	put_file(dst, "cur/t4:2,S", "another\n");
+	entry_for(&e, "cur/t4:2,S");
+	CU_ASSERT_EQUAL(maildir_move(d, &e, dst, &err), 0);
+	CU_ASSERT(!exists(d, "cur/t4:2,S"));
+	CU_ASSERT(file_is(dst, "cur/t4:2,S", "another\n", 8));
+	CU_ASSERT(file_is(dst, e.path, "linked\n", 7));
+	CU_ASSERT_STRING_EQUAL(e.flags, "S");
+	CU_ASSERT_EQUAL(count_sub(dst, "cur"), 3);
+	/* t1 twice, t3 twice. */
+	CU_ASSERT_EQUAL(count_sub(d, "cur"), 4);
+	CU_ASSERT_EQUAL(count_sub(d, "new"), 0);
+	maildir_entry_release(&e);
+	free(dst);
 	free(d);
 }
 
@@ -843,4 +937,5 @@ void suite_maildir(void)
 	CU_add_test(s, "disk full", test_disk_full);
 	CU_add_test(s, "folder names stay below the root", test_name_ok);
 	CU_add_test(s, "flag changes from the name on disk; same key twice", test_change_flags);
+	CU_add_test(s, "twins: no rename collision, no file lost", test_twins);
 }

@@ -1,0 +1,57 @@
+#!/bin/sh
+# surel's moves and deletions keep the account's search index current:
+# after s (move) and an expunge to the trash, `spool search --no-refresh`
+# (which never refreshes itself) finds each message in its new folder,
+# indexed by the background indexer surel started (lib/idxhint.h).
+. "$(dirname "$0")/lib.sh"
+
+# surel finds spool beside itself when installed; here on $PATH.
+PATH="$top_builddir/spool:$PATH"
+export PATH
+mkdir -p "$XDG_CONFIG_HOME/surel"
+cat > "$XDG_CONFIG_HOME/surel/config" <<CFG
+[account home]
+address = ana@home.test
+maildir = $T/Mail
+CFG
+put() {
+	printf 'From: %s <%s@example.test>\nTo: ana@home.test\nDate: Mon, %s Nov 2026 10:00:00 +0000\nSubject: %s\n\n%s\n' \
+		"$2" "$2" "$3" "$4" "$5" | "$SPOOL" deliver "$1"
+}
+put INBOX Rina 10 'move me' 'an ocelot'
+put INBOX Budi 11 'delete me' 'a lemur'
+put Archive Sari 12 'archived' 'old'
+"$SPOOL" index > /dev/null
+
+hits() {
+	"$SPOOL" search --no-refresh --limit 0 "$1" 2> /dev/null | wc -l
+}
+
+wait_found() {
+	i=0
+	while [ "$(hits "$1")" -ne "$2" ]; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || fail "$3: $(hits "$1") of $2 found after 30 s"
+		sleep 0.1
+	done
+}
+
+ui_start
+wait_for 'surel: INBOX \[Msgs:2' "INBOX"
+keys '/' 'move me' Enter
+keys s
+wait_for 'Move to folder:'
+keys 'Archive' Enter
+wait_for 'moved to Archive' "the move"
+wait_found 'ocelot folder:Archive' 1 "moved message in its new folder"
+wait_found 'ocelot folder:INBOX' 0 "moved message gone from INBOX"
+ok "s: the moved message is indexed in its new folder"
+
+keys '/' 'delete me' Enter
+keys d
+wait_for 'Del:1'
+keys '$'
+wait_for 'moved to the trash' "expunge"
+wait_found 'lemur folder:Trash' 1 "deleted message in the trash"
+wait_found 'lemur folder:INBOX' 0 "deleted message gone from INBOX"
+ok "an expunge to the trash is indexed"
