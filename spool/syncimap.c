@@ -850,70 +850,109 @@ static int peek_fetch(const char *line, struct syncstamp_digest *d)
 struct peek_one {
 	struct syncstamp_remote *o;
 	struct syncstamp_digest d;
-	int sent;      /* its commands are on the wire */
-	int selected;  /* SELECT answered: what follows is the listing */
+	char *m;       /* the server's spelling of the name; NULL: not sent */
+	int selected;  /* EXAMINE answered: what follows is the listing */
+	int done;      /* its last command answered */
 	int bad;       /* something else happened meanwhile */
 };
 
-static size_t next_sent(const struct peek_one *w, size_t n, size_t i)
+/* The folder a "* STATUS NAME (...)" line is about (a server may answer
+ * pipelined STATUS commands in any order), or NULL when its name is none
+ * of the window's (a literal, which peek_line() leaves out). */
+static struct peek_one *status_of(const char *l, struct peek_one *w, size_t n)
 {
-	while (i < n && !w[i].sent)
+	char name[1024];
+	const char *p = l + 9;
+	size_t k = 0, i;
+
+	if (*p == '"') {
+		for (p++; *p && *p != '"' && k + 1 < sizeof(name); p++)
+			name[k++] = *p == '\\' && p[1] ? *++p : *p;
+	} else {
+		while (*p && *p != ' ' && k + 1 < sizeof(name))
+			name[k++] = *p++;
+	}
+	name[k] = '\0';
+	for (i = 0; i < n; i++)
+		if (w[i].m && (strcmp(w[i].m, name) == 0 ||
+			       (strcasecmp(name, "INBOX") == 0 && strcasecmp(w[i].m, "INBOX") == 0)))
+			return &w[i];
+	return NULL;
+}
+
+/* An untagged line; p is the first folder still waiting for an answer
+ * (without CONDSTORE the server answers in order: EXAMINE changes what
+ * the next command is about). */
+static void peek_untagged(const char *l, struct peek_one *w, size_t n, struct peek_one *p)
+{
+	if (strncasecmp(l, "* STATUS ", 9) == 0) {
+		struct peek_one *s = status_of(l, w, n);
+
+		peek_status(l, (s ? s : p)->o);
+	} else if (strncasecmp(l, "* OK [UIDVALIDITY ", 18) == 0) {
+		p->o->uidvalidity = (uint32_t)strtoul(l + 18, NULL, 10);
+	} else if (strncasecmp(l, "* OK [UIDNEXT ", 14) == 0) {
+		p->o->uidnext = (uint32_t)strtoul(l + 14, NULL, 10);
+	} else if (strstr(l, " FETCH (")) {
+		p->bad |= !p->selected || !peek_fetch(l, &p->d);
+	} else if (strstr(l, " EXISTS") && !p->selected) {
+		p->o->exists = (uint32_t)strtoul(l + 2, NULL, 10);
+	} else if (strstr(l, " EXISTS") || strstr(l, " EXPUNGE") || strstr(l, " VANISHED")) {
+		p->bad = 1;
+	}
+}
+
+/* The first folder of the window still waiting for an answer, or n. */
+static size_t pending(const struct peek_one *w, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (!w[i].m || w[i].done))
 		i++;
 	return i;
 }
 
-/* An untagged line of the folder whose commands are being answered. */
-static void peek_untagged(const char *l, struct peek_one *p)
+/* The tagged answer (text e) to command kind of folder p: 'p' STATUS or
+ * EXAMINE, 'q' the listing. */
+static void peek_tagged(const struct sync_remote *r, struct peek_one *p, char kind, const char *e)
 {
-	if (strncasecmp(l, "* STATUS ", 9) == 0)
-		peek_status(l, p->o);
-	else if (strncasecmp(l, "* OK [UIDVALIDITY ", 18) == 0)
-		p->o->uidvalidity = (uint32_t)strtoul(l + 18, NULL, 10);
-	else if (strncasecmp(l, "* OK [UIDNEXT ", 14) == 0)
-		p->o->uidnext = (uint32_t)strtoul(l + 14, NULL, 10);
-	else if (strstr(l, " FETCH ("))
-		p->bad |= !p->selected || !peek_fetch(l, &p->d);
-	else if (strstr(l, " EXISTS") && !p->selected)
-		p->o->exists = (uint32_t)strtoul(l + 2, NULL, 10);
-	else if (strstr(l, " EXISTS") || strstr(l, " EXPUNGE") || strstr(l, " VANISHED"))
+	int ok = strncasecmp(e, "OK", 2) == 0;
+
+	if (kind == 'p') {
+		p->bad |= !ok;
+		p->selected = 1;
+		p->done = r->condstore;
+		return;
+	}
+	/* An empty folder may refuse "1:*". */
+	if (ok || !p->o->exists)
+		syncstamp_digest_end(&p->d, p->o->digest);
+	else
 		p->bad = 1;
+	p->done = 1;
 }
 
 /* Read the replies to the commands of window w[0..n): tag "pI" (STATUS
- * or EXAMINE) and, without CONDSTORE, "qI" (the listing) of folder I, in
- * that order. */
+ * or EXAMINE) and, without CONDSTORE, "qI" (the listing) of folder I. */
 static int peek_read(struct sync_remote *r, struct peek_one *w, size_t n, MMAPString *buf,
 		     struct err *err)
 {
-	size_t cur = next_sent(w, n, 0);
+	size_t cur;
 	char *l, *e;
 
-	while (cur < n) {
-		struct peek_one *p = &w[cur];
+	while ((cur = pending(w, n)) < n) {
 		unsigned long k;
 
-		if (!(l = peek_line(r, buf)))
-			return imap_fail(r->src, MAILIMAP_ERROR_STREAM, "STATUS", err);
-		if (strncasecmp(l, "* BYE", 5) == 0)
+		if (!(l = peek_line(r, buf)) || strncasecmp(l, "* BYE", 5) == 0)
 			return imap_fail(r->src, MAILIMAP_ERROR_STREAM, "STATUS", err);
 		if (l[0] == '*') {
-			peek_untagged(l, p);
+			peek_untagged(l, w, n, &w[cur]);
 			continue;
 		}
 		k = strtoul(l + 1, &e, 10);
-		if ((l[0] != 'p' && l[0] != 'q') || k != cur || *e != ' ')
-			continue;
-		if (strncasecmp(e + 1, "OK", 2) != 0) {
-			/* An empty folder may refuse "1:*". */
-			p->bad |= l[0] == 'p' || p->o->exists != 0;
-			if (l[0] == 'q' && !p->o->exists)
-				syncstamp_digest_end(&p->d, p->o->digest);
-		} else if (l[0] == 'q') {
-			syncstamp_digest_end(&p->d, p->o->digest);
-		}
-		p->selected = 1;
-		if (l[0] == 'q' || r->condstore)
-			cur = next_sent(w, n, cur + 1);
+		if ((l[0] == 'p' || (l[0] == 'q' && !r->condstore)) && k < n && w[k].m &&
+		    !w[k].done && *e == ' ')
+			peek_tagged(r, &w[k], l[0], e + 1);
 	}
 	return 0;
 }
@@ -937,12 +976,11 @@ static int peek_window(struct sync_remote *r, char *const *names, struct peek_on
 			free(m);
 			continue;
 		}
-		free(m);
+		w[i].m = m;
 		if (r->condstore)
 			buf_printf(&b, " (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)\r\n");
 		else
 			buf_printf(&b, "\r\nq%zu UID FETCH 1:* (FLAGS)\r\n", i);
-		w[i].sent = 1;
 	}
 	imap_expect(r->src, PEEK_EXPECT);
 	if (b.len && (mailstream_write(r->imap->imap_stream, b.data, b.len) != (ssize_t)b.len ||
@@ -992,9 +1030,11 @@ static int rpeek(struct sync_remote *r, char *const *names, size_t n, struct syn
 			syncstamp_digest_init(&w[j].d);
 		}
 		rc = peek_window(r, names + i, w, k, buf, err);
-		for (j = 0; j < k; j++)
-			if (!w[j].sent || w[j].bad || (!r->condstore && !out[i + j].digest[0]))
+		for (j = 0; j < k; j++) {
+			if (!w[j].m || w[j].bad || (!r->condstore && !out[i + j].digest[0]))
 				memset(&out[i + j], 0, sizeof(out[i + j]));
+			free(w[j].m);
+		}
 	}
 	free(w);
 	mmap_string_free(buf);
