@@ -28,6 +28,10 @@
 #define PEEK_WINDOW 16
 #define PEEK_EXPECT ((size_t)128 * 1024 * 1024)
 #define PEEK_LITERAL_MAX ((unsigned long)1024 * 1024)
+/* With ESEARCH the listing is six searches (every UID, then those with
+ * each synced flag); a folder claiming more messages is not peeked. */
+#define PEEK_SETS 6
+#define PEEK_MSGS_MAX 10000000u
 
 struct sync_remote {
 	struct source *src;
@@ -35,6 +39,7 @@ struct sync_remote {
 	char delim;      /* the server's hierarchy delimiter; 0: none seen */
 	int qresync;     /* ENABLE QRESYNC succeeded */
 	int condstore;
+	int esearch;     /* RFC 4731: SEARCH RETURN (ALL) answers with ranges */
 };
 
 static void rclose(struct sync_remote *r)
@@ -78,6 +83,7 @@ static int ropen(const struct source_conf *conf, struct sync_remote **out, struc
 	}
 	r->imap = imap_session(r->src);
 	r->condstore = mailimap_has_condstore(r->imap);
+	r->esearch = mailimap_has_extension(r->imap, "ESEARCH");
 	enable_qresync(r);
 	log_debug("%s: CONDSTORE %s, QRESYNC %s, UIDPLUS %s", conf->host, r->condstore ? "yes" : "no",
 		  r->qresync ? "yes" : "no", mailimap_has_uidplus(r->imap) ? "yes" : "no");
@@ -847,6 +853,10 @@ static int peek_fetch(const char *line, struct syncstamp_digest *d)
 	return 1;
 }
 
+struct range {
+	uint32_t a, b;
+};
+
 struct peek_one {
 	struct syncstamp_remote *o;
 	struct syncstamp_digest d;
@@ -854,7 +864,96 @@ struct peek_one {
 	int selected;  /* EXAMINE answered: what follows is the listing */
 	int done;      /* its last command answered */
 	int bad;       /* something else happened meanwhile */
+	/* With ESEARCH: every UID, then the UIDs with \Seen, \Answered,
+	 * \Flagged, \Deleted, \Draft; and how many searches answered. */
+	struct range *set[PEEK_SETS];
+	size_t nset[PEEK_SETS];
+	int answers;
 };
+
+static const char *const search_keys[PEEK_SETS] = { "ALL", "SEEN", "ANSWERED", "FLAGGED",
+						      "DELETED", "DRAFT" };
+static const char search_flags[PEEK_SETS] = { 0, 'S', 'R', 'F', 'T', 'D' };
+
+static int cmp_range(const void *x, const void *y)
+{
+	const struct range *a = x, *b = y;
+
+	return a->a < b->a ? -1 : a->a > b->a;
+}
+
+/* "* ESEARCH (TAG "qI.J") UID ALL 1:3,7" into set J of folder I; the
+ * answer of a search that found nothing has no ALL. */
+static void peek_esearch(const char *l, struct peek_one *w, size_t n)
+{
+	const char *t = strstr(l, "(TAG \"q"), *p;
+	unsigned long k, j;
+	struct peek_one *f;
+	char *e;
+
+	if (!t || (k = strtoul(t + 7, &e, 10)) >= n || *e != '.' ||
+	    (j = strtoul(e + 1, &e, 10)) >= PEEK_SETS || *e != '"' || !w[k].m)
+		return;
+	f = &w[k];
+	free(f->set[j]);
+	f->set[j] = NULL;
+	f->nset[j] = 0;
+	p = att(e, "ALL ");
+	for (p = p ? p + 4 : NULL; p && *p >= '0' && *p <= '9';) {
+		struct range r;
+
+		r.a = r.b = (uint32_t)strtoul(p, &e, 10);
+		if (*e == ':')
+			r.b = (uint32_t)strtoul(e + 1, &e, 10);
+		if (r.b < r.a) {
+			uint32_t x = r.a;
+
+			r.a = r.b;
+			r.b = x;
+		}
+		f->set[j] = xreallocarray(f->set[j], f->nset[j] + 1, sizeof(r));
+		f->set[j][f->nset[j]++] = r;
+		p = *e == ',' ? e + 1 : NULL;
+	}
+	for (j = 0; j < PEEK_SETS; j++)
+		if (f->nset[j])
+			qsort(f->set[j], f->nset[j], sizeof(struct range), cmp_range);
+}
+
+/* The listing's digest from the six UID sets, as syncstamp_digest over
+ * (UID, flags) in UID order. */
+static void esearch_digest(struct peek_one *p)
+{
+	size_t at[PEEK_SETS] = { 0 }, i, j;
+	uint64_t count = 0;
+	uint32_t uid;
+
+	for (i = 0; i < p->nset[0]; i++) {
+		if (i && p->set[0][i].a <= p->set[0][i - 1].b)
+			p->bad = 1;
+		count += (uint64_t)(p->set[0][i].b - p->set[0][i].a) + 1;
+	}
+	if (p->bad || count != p->o->exists || count > PEEK_MSGS_MAX) {
+		p->bad = 1;
+		return;
+	}
+	for (i = 0; i < p->nset[0]; i++) {
+		for (uid = p->set[0][i].a;; uid++) {
+			char flags[8] = "";
+
+			for (j = 1; j < PEEK_SETS; j++) {
+				while (at[j] < p->nset[j] && p->set[j][at[j]].b < uid)
+					at[j]++;
+				if (at[j] < p->nset[j] && p->set[j][at[j]].a <= uid)
+					flag_add(flags, search_flags[j]);
+			}
+			syncstamp_digest_add(&p->d, uid, flags);
+			if (uid == p->set[0][i].b)
+				break;
+		}
+	}
+	syncstamp_digest_end(&p->d, p->o->digest);
+}
 
 /* The folder a "* STATUS NAME (...)" line is about (a server may answer
  * pipelined STATUS commands in any order), or NULL when its name is none
@@ -889,6 +988,8 @@ static void peek_untagged(const char *l, struct peek_one *w, size_t n, struct pe
 		struct peek_one *s = status_of(l, w, n);
 
 		peek_status(l, (s ? s : p)->o);
+	} else if (strncasecmp(l, "* ESEARCH ", 10) == 0) {
+		peek_esearch(l, w, n);
 	} else if (strncasecmp(l, "* OK [UIDVALIDITY ", 18) == 0) {
 		p->o->uidvalidity = (uint32_t)strtoul(l + 18, NULL, 10);
 	} else if (strncasecmp(l, "* OK [UIDNEXT ", 14) == 0) {
@@ -924,6 +1025,15 @@ static void peek_tagged(const struct sync_remote *r, struct peek_one *p, char ki
 		p->done = r->condstore;
 		return;
 	}
+	if (r->esearch) {
+		p->bad |= !ok;
+		if (++p->answers < PEEK_SETS)
+			return;
+		if (!p->bad)
+			esearch_digest(p);
+		p->done = 1;
+		return;
+	}
 	/* An empty folder may refuse "1:*". */
 	if (ok || !p->o->exists)
 		syncstamp_digest_end(&p->d, p->o->digest);
@@ -950,6 +1060,10 @@ static int peek_read(struct sync_remote *r, struct peek_one *w, size_t n, MMAPSt
 			continue;
 		}
 		k = strtoul(l + 1, &e, 10);
+		/* "qI.J": which of folder I's searches is answered does not
+		 * matter, only how many. */
+		if (l[0] == 'q' && r->esearch && *e == '.')
+			strtoul(e + 1, &e, 10);
 		if ((l[0] == 'p' || (l[0] == 'q' && !r->condstore)) && k < n && w[k].m &&
 		    !w[k].done && *e == ' ')
 			peek_tagged(r, &w[k], l[0], e + 1);
@@ -962,7 +1076,7 @@ static int peek_window(struct sync_remote *r, char *const *names, struct peek_on
 		       MMAPString *buf, struct err *err)
 {
 	struct buf b = BUF_INIT;
-	size_t i;
+	size_t i, j;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
@@ -977,10 +1091,15 @@ static int peek_window(struct sync_remote *r, char *const *names, struct peek_on
 			continue;
 		}
 		w[i].m = m;
-		if (r->condstore)
+		if (r->condstore) {
 			buf_printf(&b, " (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)\r\n");
-		else
-			buf_printf(&b, "\r\nq%zu UID FETCH 1:* (FLAGS)\r\n", i);
+			continue;
+		}
+		buf_printf(&b, "\r\n");
+		for (j = 0; r->esearch && j < PEEK_SETS; j++)
+			buf_printf(&b, "q%zu.%zu UID SEARCH RETURN (ALL) %s\r\n", i, j, search_keys[j]);
+		if (!r->esearch)
+			buf_printf(&b, "q%zu UID FETCH 1:* (FLAGS)\r\n", i);
 	}
 	imap_expect(r->src, PEEK_EXPECT);
 	if (b.len && (mailstream_write(r->imap->imap_stream, b.data, b.len) != (ssize_t)b.len ||
@@ -1031,9 +1150,13 @@ static int rpeek(struct sync_remote *r, char *const *names, size_t n, struct syn
 		}
 		rc = peek_window(r, names + i, w, k, buf, err);
 		for (j = 0; j < k; j++) {
+			size_t s;
+
 			if (!w[j].m || w[j].bad || (!r->condstore && !out[i + j].digest[0]))
 				memset(&out[i + j], 0, sizeof(out[i + j]));
 			free(w[j].m);
+			for (s = 0; s < PEEK_SETS; s++)
+				free(w[j].set[s]);
 		}
 	}
 	free(w);
