@@ -10,8 +10,9 @@
  * with flags and internal date (the new UID from APPENDUID, else by a
  * search for the Message-ID), UID MOVE
  * (RFC 6851, new UIDs from COPYUID), and the peek at many folders for the
- * stamps (spool/syncstamp.h): STATUS, or EXAMINE and UID FETCH 1:* (FLAGS)
- * reduced to a digest, written in windows and read line by line.
+ * stamps (spool/syncstamp.h): STATUS, or EXAMINE and the flags reduced to
+ * a digest (UID SEARCH RETURN (ALL) per flag with ESEARCH, else UID FETCH
+ * 1:* (FLAGS)), written in windows and read line by line.
  */
 #ifndef SUREL_SYNCIMAP_H
 #define SUREL_SYNCIMAP_H
