@@ -33,34 +33,9 @@ bench_time
 echo "# fetch: $(bench_host); load $(bench_load)"
 
 # The private Dovecot of the integration tests (tests/integration/dovecot.sh):
-# config, base_dir, log and passwd-file below $T, free loopback ports,
+# config, base_dir, log and passwd-file below $RUN, free loopback ports,
 # tests/data/tls's localhost certificate, only our master ever stopped.
-DOVECOT_SH=$HERE/../tests/integration/dovecot.sh
-DATA=$HERE/../tests/data
-[ -r "$DOVECOT_SH" ] && [ -r "$DATA/tls/ca.pem" ] ||
-	{ echo "# fetch: skipped: $DOVECOT_SH or $DATA/tls missing (a source tree is needed)"; exit 0; }
-mkdir -p "$WORK" || exit 1
-chmod o+x "$WORK" "$(dirname "$WORK")" 2> /dev/null
-bench_rundir
-# shellcheck disable=SC2034 # T: the scratch directory of dovecot.sh
-T=$RUN
-skip() {
-	echo "# fetch: skipped: $*"
-	rm -rf "$RUN"
-	exit 0
-}
-fail() {
-	echo "fetch.sh: $*" >&2
-	exit 1
-}
-# shellcheck source=../tests/integration/dovecot.sh
-. "$DOVECOT_SH"
-bench_cleanup() {
-	dovecot_stop
-	rm -rf "$RUN"
-}
-bench_home
-mkdir -p "$HOME"
+bench_dovecot
 
 # The server's INBOX: gen-maildir.py's mix (about 19 KB per message on
 # average, 5 % with a 40-220 KB attachment), every message moved to cur/

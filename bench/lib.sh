@@ -24,6 +24,13 @@
 #                              environment; sets ex, t0, t1 (ns), rss (KiB
 #                              of peak RSS) and cpu (ms of user + system
 #                              time), both -1 when not measured
+#   bench_dovecot              the private Dovecot of the integration tests
+#                              (tests/integration/dovecot.sh) made ready to
+#                              start: DATA, bench_rundir, T=$RUN, skip() and
+#                              fail(), bench_cleanup stopping it, bench_home;
+#                              without a source tree (tests/ missing) a
+#                              "# NAME: skipped" line and exit 0.  Needs
+#                              WORK; then set DC_* and run dovecot_start
 #   bench_host                 date, host, cores and CPU model, for the
 #                              first "# NAME: ..." line
 #   bench_load                 the load averages
@@ -117,6 +124,38 @@ bench_timed() {
 		rss=$(tail -n 1 "$RUN/rss" | cut -d' ' -f1)
 		cpu=$(tail -n 1 "$RUN/rss" | awk '{ printf "%d", ($2 + $3) * 1000 }')
 	fi
+}
+
+# shellcheck disable=SC2034 # DATA, T: read by dovecot.sh
+bench_dovecot() {
+	_bench_name=${ME%.sh}
+	_bench_dovecot_sh=$HERE/../tests/integration/dovecot.sh
+	DATA=$HERE/../tests/data
+	[ -r "$_bench_dovecot_sh" ] && [ -r "$DATA/tls/ca.pem" ] || {
+		echo "# $_bench_name: skipped: $_bench_dovecot_sh or $DATA/tls missing (a source tree is needed)"
+		exit 0
+	}
+	mkdir -p "$WORK" || exit 1
+	chmod o+x "$WORK" "$(dirname "$WORK")" 2> /dev/null
+	bench_rundir
+	T=$RUN
+	skip() {
+		echo "# $_bench_name: skipped: $*"
+		rm -rf "$RUN"
+		exit 0
+	}
+	fail() {
+		echo "$ME: $*" >&2
+		exit 1
+	}
+	# shellcheck source=../tests/integration/dovecot.sh
+	. "$_bench_dovecot_sh"
+	bench_cleanup() {
+		dovecot_stop
+		rm -rf "$RUN"
+	}
+	bench_home
+	mkdir -p "$HOME"
 }
 
 bench_host() {

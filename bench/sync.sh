@@ -45,33 +45,8 @@ bench_time
 
 echo "# sync: $(bench_host); load $(bench_load)"
 
-DOVECOT_SH=$HERE/../tests/integration/dovecot.sh
-# shellcheck disable=SC2034 # DATA: the certificates of dovecot.sh
-DATA=$HERE/../tests/data
-[ -r "$DOVECOT_SH" ] && [ -r "$DATA/tls/ca.pem" ] ||
-	{ echo "# sync: skipped: $DOVECOT_SH or $DATA/tls missing (a source tree is needed)"; exit 0; }
-mkdir -p "$WORK" || exit 1
-chmod o+x "$WORK" "$(dirname "$WORK")" 2> /dev/null
-bench_rundir
-# shellcheck disable=SC2034 # T: the scratch directory of dovecot.sh
-T=$RUN
-skip() {
-	echo "# sync: skipped: $*"
-	rm -rf "$RUN"
-	exit 0
-}
-fail() {
-	echo "sync.sh: $*" >&2
-	exit 1
-}
-# shellcheck source=../tests/integration/dovecot.sh
-. "$DOVECOT_SH"
-bench_cleanup() {
-	dovecot_stop
-	rm -rf "$RUN"
-}
-bench_home
-mkdir -p "$HOME"
+# The private Dovecot of the integration tests, as in fetch.sh.
+bench_dovecot
 
 have() {
 	case $1 in

@@ -11,6 +11,7 @@ spool_libspool_a_SOURCES = \
 	spool/watch.c spool/watch.h \
 	spool/watchall.c spool/watchall.h \
 	spool/syncstate.c spool/syncstate.h \
+	spool/syncstamp.c spool/syncstamp.h \
 	spool/syncimap.c spool/syncimap.h \
 	spool/sync.c spool/sync.h \
 	spool/syncstatus.c spool/syncstatus.h \

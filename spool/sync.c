@@ -26,6 +26,7 @@
 #include "strv.h"
 #include "sync.h"
 #include "syncimap.h"
+#include "syncstamp.h"
 #include "syncstatus.h"
 #include "syncstate.h"
 #include "view.h"
@@ -172,6 +173,7 @@ struct acct {
 	int max_pct;
 	int sent_upload;
 	const struct pair *sel;  /* the folder selected on the server */
+	struct syncstamps *stamps;  /* NULL in a dry run */
 	struct sync_stats st;
 };
 
@@ -219,6 +221,11 @@ struct folder {
 	size_t nflags_remote;    /* messages whose flags change on the server */
 	int moved_in;            /* a message moved here after the plan */
 	int ready;               /* read and planned */
+	/* The stamp this sync earns if it completes (syncstamp.h): both
+	 * sides as they were before they were read. */
+	struct syncstamp stamp;
+	int stampable;           /* the directories could vouch for it */
+	int unsettled;           /* work left for the next run: no stamp */
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -752,6 +759,7 @@ static int up_read(struct folder *f, struct lmsg *l, struct upmsg *u, struct err
 		if (err->errnum != ENOENT) {
 			log_warnx("folder '%s': not uploaded: %s", f->p->local, err->msg);
 			err_clear(err);
+			f->unsettled = 1;
 			return 1;
 		}
 		err_clear(err);
@@ -915,6 +923,19 @@ static size_t live_records(struct syncstate *ss)
 	return n;
 }
 
+/* The digest of a full listing, for the stamp: without CONDSTORE the
+ * next run compares the server's listing with it. */
+static void listing_digest(struct folder *f)
+{
+	struct syncstamp_digest d;
+	size_t i;
+
+	syncstamp_digest_init(&d);
+	for (i = 0; i < f->nri; i++)
+		syncstamp_digest_add(&d, f->ri[i].uid, f->ri[i].flags);
+	syncstamp_digest_end(&d, f->stamp.r.digest);
+}
+
 /* The server side of the folder: select, then its messages; a delta that
  * does not add up to the folder's size is replaced by a full listing. */
 static int remote_read(struct folder *f, struct err *err)
@@ -952,8 +973,10 @@ static int remote_read(struct folder *f, struct err *err)
 		qsort(f->ri, f->nri, sizeof(*f->ri), cmp_ritem);
 		if (f->nvan)
 			qsort(f->vanished, f->nvan, sizeof(uint32_t), cmp_u32);
-		if (!f->delta)
+		if (!f->delta) {
+			listing_digest(f);
 			return 0;
+		}
 		for (i = 0; i < syncstate_count(f->ss); i++) {
 			struct syncstate_rec *r = syncstate_at(f->ss, i);
 			struct sync_ritem ri;
@@ -995,6 +1018,8 @@ static int folder_prepare(struct folder *f, struct err *err)
 {
 	struct acct *ac = f->ac;
 
+	/* Before the listing: a change while it runs shows next time. */
+	f->stampable = syncstamp_dirs_now(f->dir, &f->stamp.l) == 0;
 	if (!maildir_is(f->dir)) {
 		/* A folder that vanished here is no removal of its messages:
 		 * they are fetched again. */
@@ -1030,6 +1055,7 @@ static int folder_finish(struct folder *f, struct err *err)
 
 	if (!guard_ok(f)) {
 		ac->st.guarded++;
+		f->unsettled = 1;
 		return 0;
 	}
 	if (ac->o->dry_run) {
@@ -1053,6 +1079,27 @@ static int folder_finish(struct folder *f, struct err *err)
 		return -1;
 	syncstate_set_folder(f->ss, f->info.uidnext, f->info.modseq);
 	return syncstate_save(f->ss, err);
+}
+
+/* Record (or forget) the stamp of folder f after its sync ended with rc:
+ * only a sync that left nothing for the next run earns one. */
+static void stamp(struct folder *f, int rc)
+{
+	char *state;
+
+	if (!f->ac->stamps)
+		return;
+	state = state_path(f->ac, f->p->local);
+	f->stamp.r.uidvalidity = f->info.uidvalidity;
+	f->stamp.r.uidnext = f->info.uidnext;
+	f->stamp.r.exists = f->info.exists;
+	f->stamp.r.modseq = f->info.modseq;
+	if (rc == 0 && f->stampable && !f->unsettled && syncstate_pend_count(f->ss) == 0 &&
+	    syncstamp_state_now(state, &f->stamp.l) == 0)
+		syncstamps_set(f->ac->stamps, f->p->local, f->p->remote, &f->stamp);
+	else
+		syncstamps_set(f->ac->stamps, f->p->local, f->p->remote, NULL);
+	free(state);
 }
 
 /* Open and read folder pair p into f (released by folder_release()
@@ -1423,15 +1470,25 @@ out:
 	return rc;
 }
 
-static int moves(struct acct *ac, struct pairs *ps, struct err *err)
+/* Moves among the folders whose Maildir changed since their stamp (quiet[i]
+ * 0): a move changes the directories of both folders. */
+static int moves(struct acct *ac, struct pairs *all, const char *quiet, struct err *err)
 {
+	struct pairs sub, *ps = &sub;
 	struct side *sd;
 	struct move *mv = NULL;
 	size_t nmv = 0, i, k;
 	int rc, done = 1;
 
-	if (!ac->ops->move || ac->o->dry_run || ps->n < 2)
+	memset(&sub, 0, sizeof(sub));
+	sub.v = xcalloc(all->n + 1, sizeof(*sub.v));
+	for (i = 0; i < all->n; i++)
+		if (!quiet[i])
+			sub.v[sub.n++] = all->v[i];
+	if (!ac->ops->move || ac->o->dry_run || ps->n < 2) {
+		free(sub.v);
 		return 0;
+	}
 	sd = xcalloc(ps->n, sizeof(*sd));
 	rc = find_moves(ac, ps, sd, &mv, &nmv, err);
 	for (i = 0; rc == 0 && done && i < nmv; i += k) {
@@ -1450,6 +1507,7 @@ static int moves(struct acct *ac, struct pairs *ps, struct err *err)
 		free(sd[i].dir);
 	}
 	free(sd);
+	free(sub.v);
 	return rc;
 }
 
@@ -1869,6 +1927,104 @@ static int late_moves(struct acct *ac, struct pairs *ps, struct folder *fs, stru
 	return 0;
 }
 
+/* ---- folders with nothing to sync ---- */
+
+/* What the stamps say, per stamp (index as syncstamps_at()): whether the
+ * local half holds, and what the server says now. */
+struct quiet {
+	struct syncstamps *stamps;
+	char *local;                  /* per stamp: Maildir and state as stamped */
+	struct syncstamp_remote *now; /* per stamp: the peek (uidvalidity 0: none) */
+	char *pair_local;             /* per pair: its stamp's local half holds */
+	char *skip;                   /* per pair: and the server's: nothing to do */
+};
+
+/* Before the server's folders are listed (a LIST first makes a server
+ * such as Dovecot slower to open each folder after it): the local half of
+ * every stamp of a folder this run syncs by stat(), then one pipelined
+ * peek at the server folders of those that hold. */
+static int quiet_peek(struct acct *ac, struct quiet *q, struct err *err)
+{
+	char *path = xasprintf("%s/%s.stamps", ac->statedir, ac->aenc);
+	struct pairs flt;
+	char **names;
+	size_t *idx, i, n = 0, ns;
+	int rc = 0;
+
+	q->stamps = syncstamps_load(path);
+	free(path);
+	ns = syncstamps_count(q->stamps);
+	q->local = xcalloc(ns + 1, 1);
+	q->now = xcalloc(ns + 1, sizeof(*q->now));
+	names = xcalloc(ns + 1, sizeof(*names));
+	idx = xcalloc(ns + 1, sizeof(*idx));
+	memset(&flt, 0, sizeof(flt));
+	split_list(cfg_get(ac->a, "sync_folders"), "*", &flt.inc);
+	split_list(cfg_get(ac->a, "sync_exclude"), NULL, &flt.exc);
+	for (i = 0; i < ns; i++) {
+		const char *local, *remote;
+		const struct syncstamp *st = syncstamps_at(q->stamps, i, &local, &remote);
+		char *dir, *state;
+		struct syncstamp_local l;
+
+		if (!selected(ac, &flt, remote, local))
+			continue;
+		dir = maildir_folder_path(ac->root, local);
+		state = state_path(ac, local);
+		q->local[i] = syncstamp_dirs_now(dir, &l) == 0 && syncstamp_state_now(state, &l) == 0 &&
+			      syncstamp_local_same(&st->l, &l);
+		free(dir);
+		free(state);
+		if (q->local[i]) {
+			names[n] = (char *)remote;
+			idx[n++] = i;
+		}
+	}
+	if (n && ac->ops->peek) {
+		struct syncstamp_remote *now = xcalloc(n, sizeof(*now));
+
+		rc = ac->ops->peek(ac->r, names, n, now, err);
+		for (i = 0; rc == 0 && i < n; i++)
+			q->now[idx[i]] = now[i];
+		free(now);
+	}
+	strv_release(&flt.inc);
+	strv_release(&flt.exc);
+	free(names);
+	free(idx);
+	return rc;
+}
+
+/* The folder pairs of this run that nothing happened to: a stamp made
+ * with the same server folder, its local half holding, the server's too. */
+static void quiet_match(struct quiet *q, const struct pairs *ps)
+{
+	size_t i, k, ns = syncstamps_count(q->stamps);
+
+	q->pair_local = xcalloc(ps->n + 1, 1);
+	q->skip = xcalloc(ps->n + 1, 1);
+	for (k = 0; k < ns; k++) {
+		const char *local, *remote;
+		const struct syncstamp *st = syncstamps_at(q->stamps, k, &local, &remote);
+
+		for (i = 0; q->local[k] && i < ps->n; i++) {
+			if (strcmp(ps->v[i].local, local) != 0 || strcmp(ps->v[i].remote, remote) != 0)
+				continue;
+			q->pair_local[i] = 1;
+			q->skip[i] = syncstamp_remote_same(&st->r, &q->now[k]);
+		}
+	}
+}
+
+static void quiet_release(struct quiet *q)
+{
+	syncstamps_free(q->stamps);
+	free(q->local);
+	free(q->now);
+	free(q->pair_local);
+	free(q->skip);
+}
+
 /* ---- the account ---- */
 
 /* sync_max_delete: a number of messages, or a percentage of the
@@ -1905,7 +2061,9 @@ static int folder_done(struct folder *f, struct err *err, int *rc)
 
 	if (folder_finish(f, &e) == 0) {
 		f->ac->st.folders++;
+		stamp(f, 0);
 	} else {
+		stamp(f, -1);
 		err_prefix(&e, "folder '%s'", f->p->local);
 		stop = folder_failed(err, rc, &e);
 	}
@@ -1923,29 +2081,44 @@ static int account_run(struct acct *ac, struct err *err)
 {
 	struct folder *fs;
 	struct pairs ps;
+	struct quiet q;
+	struct err se = ERR_INIT;
 	size_t i;
 	int rc = 0, stop = 0;
 
 	memset(&ps, 0, sizeof(ps));
-	if (folder_pairs(ac, &ps, err) < 0) {
+	memset(&q, 0, sizeof(q));
+	if (quiet_peek(ac, &q, err) < 0 || folder_pairs(ac, &ps, err) < 0) {
+		quiet_release(&q);
 		pairs_release(&ps);
 		return -1;
 	}
 	if (!ps.n)
 		log_warnx("account '%s': no folder matches sync_folders", cfg_account_name(ac->a));
-	if (moves(ac, &ps, err) < 0) {
+	quiet_match(&q, &ps);
+	if (moves(ac, &ps, q.pair_local, err) < 0) {
+		quiet_release(&q);
 		pairs_release(&ps);
 		return -1;
 	}
+	ac->stamps = ac->o->dry_run ? NULL : q.stamps;
 	fs = xcalloc(ps.n + 1, sizeof(*fs));
 	for (i = 0; i < ps.n && !stop; i++) {
 		struct err e = ERR_INIT;
 
+		if (q.skip[i]) {
+			log_debug("folder '%s': unchanged on both sides since its last sync",
+				  ps.v[i].local);
+			ac->st.folders++;
+			continue;
+		}
 		/* A folder's own trouble does not stop the others. */
-		if (folder_open(ac, &ps.v[i], &fs[i], &e) < 0)
+		if (folder_open(ac, &ps.v[i], &fs[i], &e) < 0) {
+			stamp(&fs[i], -1);
 			stop = folder_failed(err, &rc, &e);
-		else if (!may_move(&fs[i]))
+		} else if (!may_move(&fs[i])) {
 			stop = folder_done(&fs[i], err, &rc);
+		}
 	}
 	if (!stop) {
 		struct err e = ERR_INIT;
@@ -1959,6 +2132,11 @@ static int account_run(struct acct *ac, struct err *err)
 	for (i = 0; i < ps.n; i++)
 		folder_release(&fs[i]);
 	free(fs);
+	/* A cache: failing to write it costs the next run time, nothing else. */
+	if (ac->stamps && syncstamps_save(ac->stamps, &se) < 0)
+		log_warnx("%s", se.msg);
+	ac->stamps = NULL;
+	quiet_release(&q);
 	pairs_release(&ps);
 	if (rc == 0 && ac->st.guarded)
 		return err_set(err, EX_DATAERR, "%zu folder(s) held back by sync_max_delete",

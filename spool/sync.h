@@ -48,6 +48,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "source.h"
+#include "syncstamp.h"
 
 #define SYNC_WUR __attribute__((warn_unused_result))
 
@@ -160,6 +161,15 @@ struct sync_remote_ops {
 	 * neither gets nothing sent and *moved_out 0. */
 	int (*move)(struct sync_remote *r, const uint32_t *uids, size_t n, const char *name,
 		    uint32_t *newuids_out, int *moved_out, struct err *err) SYNC_WUR;
+	/* Optional (NULL: every folder is synced in full).  What the
+	 * server says of each of the n folders without a sync of it, in as
+	 * few round trips as it can: UIDVALIDITY, UIDNEXT, the message
+	 * count and, with CONDSTORE, HIGHESTMODSEQ, else the digest of its
+	 * UID and flags listing (syncstamp_digest); out[i].uidvalidity 0
+	 * when folder i told nothing usable.  No folder counts as selected
+	 * afterwards. */
+	int (*peek)(struct sync_remote *r, char *const *names, size_t n,
+		    struct syncstamp_remote *out, struct err *err) SYNC_WUR;
 	/* Log out and free; NULL is fine. */
 	void (*close)(struct sync_remote *r);
 };

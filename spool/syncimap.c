@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +22,16 @@
 /* A VANISHED range longer than this is not expanded: a full listing is
  * cheaper. */
 #define VANISHED_MAX 1000000u
+/* peek(): folders per pipelined window, and what the replies to one
+ * window may bring past the guard (they are read line by line, never held
+ * whole). */
+#define PEEK_WINDOW 16
+#define PEEK_EXPECT ((size_t)128 * 1024 * 1024)
+#define PEEK_LITERAL_MAX ((unsigned long)1024 * 1024)
+/* With ESEARCH the listing is six searches (every UID, then those with
+ * each synced flag); a folder claiming more messages is not peeked. */
+#define PEEK_SETS 6
+#define PEEK_MSGS_MAX 10000000u
 
 struct sync_remote {
 	struct source *src;
@@ -27,6 +39,7 @@ struct sync_remote {
 	char delim;      /* the server's hierarchy delimiter; 0: none seen */
 	int qresync;     /* ENABLE QRESYNC succeeded */
 	int condstore;
+	int esearch;     /* RFC 4731: SEARCH RETURN (ALL) answers with ranges */
 };
 
 static void rclose(struct sync_remote *r)
@@ -70,6 +83,7 @@ static int ropen(const struct source_conf *conf, struct sync_remote **out, struc
 	}
 	r->imap = imap_session(r->src);
 	r->condstore = mailimap_has_condstore(r->imap);
+	r->esearch = mailimap_has_extension(r->imap, "ESEARCH");
 	enable_qresync(r);
 	log_debug("%s: CONDSTORE %s, QRESYNC %s, UIDPLUS %s", conf->host, r->condstore ? "yes" : "no",
 		  r->qresync ? "yes" : "no", mailimap_has_uidplus(r->imap) ? "yes" : "no");
@@ -809,6 +823,437 @@ static int rmove(struct sync_remote *r, const uint32_t *uids, size_t n, const ch
 	return rc;
 }
 
+/* ---- peek: many folders in one pipelined exchange ----
+ *
+ * libetpan reads one command's reply at a time, so the commands of a
+ * window are written here by hand and their replies read line by line;
+ * only what the stamps compare is kept (for a listing, its digest). */
+
+/* name as an IMAP quoted string on b; -1 when it cannot be one. */
+static int put_quoted(struct buf *b, const char *name)
+{
+	const char *p;
+
+	buf_putc(b, '"');
+	for (p = name; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20 || c >= 0x7f)
+			return -1;
+		if (c == '"' || c == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, (char)c);
+	}
+	buf_putc(b, '"');
+	return 0;
+}
+
+/* The next reply line without its CRLF, literals left out (nothing kept
+ * here is inside one); NULL when the connection broke. */
+static char *peek_line(struct sync_remote *r, MMAPString *buf)
+{
+	mailstream *s = r->imap->imap_stream;
+	char *l = mailstream_read_line(s, buf);
+
+	for (;;) {
+		char *open, *e, skip[4096];
+		unsigned long lit;
+
+		if (!l || buf->len < 2 || buf->str[buf->len - 1] != '\n')
+			return NULL;
+		buf->len -= buf->str[buf->len - 2] == '\r' ? 2 : 1;
+		buf->str[buf->len] = '\0';
+		if (buf->len < 3 || buf->str[buf->len - 1] != '}' ||
+		    !(open = strrchr(buf->str, '{')))
+			return buf->str;
+		errno = 0;
+		lit = strtoul(open + 1, &e, 10);
+		if (errno || (*e != '}' && *e != '+') || lit > PEEK_LITERAL_MAX)
+			return NULL;
+		buf->len = (size_t)(open - buf->str);
+		buf->str[buf->len] = '\0';
+		while (lit) {
+			ssize_t got = mailstream_read(s, skip, lit < sizeof(skip) ? lit : sizeof(skip));
+
+			if (got <= 0)
+				return NULL;
+			lit -= (unsigned long)got;
+		}
+		l = mailstream_read_line_append(s, buf);
+	}
+}
+
+/* Where attribute name starts in the list at list, or NULL. */
+static const char *att(const char *list, const char *name)
+{
+	const char *p = list;
+
+	while ((p = strstr(p, name)) && p != list && p[-1] != ' ' && p[-1] != '(')
+		p++;
+	return p;
+}
+
+static uint64_t att_num(const char *list, const char *name)
+{
+	const char *p = att(list, name);
+
+	return p ? strtoull(p + strlen(name), NULL, 10) : 0;
+}
+
+/* "* STATUS name (MESSAGES m UIDNEXT u ...)" into o. */
+static void peek_status(const char *line, struct syncstamp_remote *o)
+{
+	const char *p = strrchr(line, '(');
+
+	if (!p)
+		return;
+	o->exists = (uint32_t)att_num(p, "MESSAGES ");
+	o->uidnext = (uint32_t)att_num(p, "UIDNEXT ");
+	o->uidvalidity = (uint32_t)att_num(p, "UIDVALIDITY ");
+	o->modseq = att_num(p, "HIGHESTMODSEQ ");
+}
+
+/* One "* N FETCH (UID u FLAGS (...))" into the digest; 0 when the line is
+ * no such answer (then the listing proves nothing). */
+static int peek_fetch(const char *line, struct syncstamp_digest *d)
+{
+	static const struct {
+		const char *name;
+		char c;
+	} fl[] = { { "\\Seen", 'S' }, { "\\Answered", 'R' }, { "\\Flagged", 'F' },
+		   { "\\Deleted", 'T' }, { "\\Draft", 'D' } };
+	const char *p = strstr(line, " FETCH ("), *f;
+	char flags[8] = "";
+	uint32_t uid;
+	size_t i, n;
+
+	if (!p || !(uid = (uint32_t)att_num(p + 8, "UID ")) || !(f = att(p + 8, "FLAGS (")))
+		return 0;
+	for (f += 7; *f && *f != ')'; f += n) {
+		n = strcspn(f, " )");
+		for (i = 0; i < sizeof(fl) / sizeof(fl[0]); i++)
+			if (n == strlen(fl[i].name) && strncasecmp(f, fl[i].name, n) == 0)
+				flag_add(flags, fl[i].c);
+		if (f[n] == ' ')
+			n++;
+	}
+	if (*f != ')')
+		return 0;
+	syncstamp_digest_add(d, uid, flags);
+	return 1;
+}
+
+struct range {
+	uint32_t a, b;
+};
+
+struct peek_one {
+	struct syncstamp_remote *o;
+	struct syncstamp_digest d;
+	char *m;       /* the server's spelling of the name; NULL: not sent */
+	int selected;  /* EXAMINE answered: what follows is the listing */
+	int done;      /* its last command answered */
+	int bad;       /* something else happened meanwhile */
+	/* With ESEARCH: every UID, then the UIDs with \Seen, \Answered,
+	 * \Flagged, \Deleted, \Draft; and how many searches answered. */
+	struct range *set[PEEK_SETS];
+	size_t nset[PEEK_SETS];
+	int answers;
+};
+
+static const char *const search_keys[PEEK_SETS] = { "ALL", "SEEN", "ANSWERED", "FLAGGED",
+						      "DELETED", "DRAFT" };
+static const char search_flags[PEEK_SETS] = { 0, 'S', 'R', 'F', 'T', 'D' };
+
+static int cmp_range(const void *x, const void *y)
+{
+	const struct range *a = x, *b = y;
+
+	return a->a < b->a ? -1 : a->a > b->a;
+}
+
+/* "* ESEARCH (TAG "qI.J") UID ALL 1:3,7" into set J of folder I; the
+ * answer of a search that found nothing has no ALL. */
+static void peek_esearch(const char *l, struct peek_one *w, size_t n)
+{
+	const char *t = strstr(l, "(TAG \"q"), *p;
+	unsigned long k, j;
+	struct peek_one *f;
+	char *e;
+
+	if (!t || (k = strtoul(t + 7, &e, 10)) >= n || *e != '.' ||
+	    (j = strtoul(e + 1, &e, 10)) >= PEEK_SETS || *e != '"' || !w[k].m)
+		return;
+	f = &w[k];
+	free(f->set[j]);
+	f->set[j] = NULL;
+	f->nset[j] = 0;
+	p = att(e, "ALL ");
+	for (p = p ? p + 4 : NULL; p && *p >= '0' && *p <= '9';) {
+		struct range r;
+
+		r.a = r.b = (uint32_t)strtoul(p, &e, 10);
+		if (*e == ':')
+			r.b = (uint32_t)strtoul(e + 1, &e, 10);
+		if (r.b < r.a) {
+			uint32_t x = r.a;
+
+			r.a = r.b;
+			r.b = x;
+		}
+		f->set[j] = xreallocarray(f->set[j], f->nset[j] + 1, sizeof(r));
+		f->set[j][f->nset[j]++] = r;
+		p = *e == ',' ? e + 1 : NULL;
+	}
+	for (j = 0; j < PEEK_SETS; j++)
+		if (f->nset[j])
+			qsort(f->set[j], f->nset[j], sizeof(struct range), cmp_range);
+}
+
+/* The listing's digest from the six UID sets, as syncstamp_digest over
+ * (UID, flags) in UID order. */
+static void esearch_digest(struct peek_one *p)
+{
+	size_t at[PEEK_SETS] = { 0 }, i, j;
+	uint64_t count = 0;
+	uint32_t uid;
+
+	for (i = 0; i < p->nset[0]; i++) {
+		if (i && p->set[0][i].a <= p->set[0][i - 1].b)
+			p->bad = 1;
+		count += (uint64_t)(p->set[0][i].b - p->set[0][i].a) + 1;
+	}
+	if (p->bad || count != p->o->exists || count > PEEK_MSGS_MAX) {
+		p->bad = 1;
+		return;
+	}
+	for (i = 0; i < p->nset[0]; i++) {
+		for (uid = p->set[0][i].a;; uid++) {
+			char flags[8] = "";
+
+			for (j = 1; j < PEEK_SETS; j++) {
+				while (at[j] < p->nset[j] && p->set[j][at[j]].b < uid)
+					at[j]++;
+				if (at[j] < p->nset[j] && p->set[j][at[j]].a <= uid)
+					flag_add(flags, search_flags[j]);
+			}
+			syncstamp_digest_add(&p->d, uid, flags);
+			if (uid == p->set[0][i].b)
+				break;
+		}
+	}
+	syncstamp_digest_end(&p->d, p->o->digest);
+}
+
+/* The folder a "* STATUS NAME (...)" line is about (a server may answer
+ * pipelined STATUS commands in any order), or NULL when its name is none
+ * of the window's (a literal, which peek_line() leaves out). */
+static struct peek_one *status_of(const char *l, struct peek_one *w, size_t n)
+{
+	char name[1024];
+	const char *p = l + 9;
+	size_t k = 0, i;
+
+	if (*p == '"') {
+		for (p++; *p && *p != '"' && k + 1 < sizeof(name); p++)
+			name[k++] = *p == '\\' && p[1] ? *++p : *p;
+	} else {
+		while (*p && *p != ' ' && k + 1 < sizeof(name))
+			name[k++] = *p++;
+	}
+	name[k] = '\0';
+	for (i = 0; i < n; i++)
+		if (w[i].m && (strcmp(w[i].m, name) == 0 ||
+			       (strcasecmp(name, "INBOX") == 0 && strcasecmp(w[i].m, "INBOX") == 0)))
+			return &w[i];
+	return NULL;
+}
+
+/* An untagged line; p is the first folder still waiting for an answer
+ * (without CONDSTORE the server answers in order: EXAMINE changes what
+ * the next command is about). */
+static void peek_untagged(const char *l, struct peek_one *w, size_t n, struct peek_one *p)
+{
+	if (strncasecmp(l, "* STATUS ", 9) == 0) {
+		struct peek_one *s = status_of(l, w, n);
+
+		peek_status(l, (s ? s : p)->o);
+	} else if (strncasecmp(l, "* ESEARCH ", 10) == 0) {
+		peek_esearch(l, w, n);
+	} else if (strncasecmp(l, "* OK [UIDVALIDITY ", 18) == 0) {
+		p->o->uidvalidity = (uint32_t)strtoul(l + 18, NULL, 10);
+	} else if (strncasecmp(l, "* OK [UIDNEXT ", 14) == 0) {
+		p->o->uidnext = (uint32_t)strtoul(l + 14, NULL, 10);
+	} else if (strstr(l, " FETCH (")) {
+		p->bad |= !p->selected || !peek_fetch(l, &p->d);
+	} else if (strstr(l, " EXISTS") && !p->selected) {
+		p->o->exists = (uint32_t)strtoul(l + 2, NULL, 10);
+	} else if (strstr(l, " EXISTS") || strstr(l, " EXPUNGE") || strstr(l, " VANISHED")) {
+		p->bad = 1;
+	}
+}
+
+/* The first folder of the window still waiting for an answer, or n. */
+static size_t pending(const struct peek_one *w, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (!w[i].m || w[i].done))
+		i++;
+	return i;
+}
+
+/* The tagged answer (text e) to command kind of folder p: 'p' STATUS or
+ * EXAMINE, 'q' the listing. */
+static void peek_tagged(const struct sync_remote *r, struct peek_one *p, char kind, const char *e)
+{
+	int ok = strncasecmp(e, "OK", 2) == 0;
+
+	if (kind == 'p') {
+		p->bad |= !ok;
+		p->selected = 1;
+		p->done = r->condstore;
+		return;
+	}
+	if (r->esearch) {
+		p->bad |= !ok;
+		if (++p->answers < PEEK_SETS)
+			return;
+		if (!p->bad)
+			esearch_digest(p);
+		p->done = 1;
+		return;
+	}
+	/* An empty folder may refuse "1:*". */
+	if (ok || !p->o->exists)
+		syncstamp_digest_end(&p->d, p->o->digest);
+	else
+		p->bad = 1;
+	p->done = 1;
+}
+
+/* Read the replies to the commands of window w[0..n): tag "pI" (STATUS
+ * or EXAMINE) and, without CONDSTORE, "qI" (the listing) of folder I. */
+static int peek_read(struct sync_remote *r, struct peek_one *w, size_t n, MMAPString *buf,
+		     struct err *err)
+{
+	size_t cur;
+	char *l, *e;
+
+	while ((cur = pending(w, n)) < n) {
+		unsigned long k;
+
+		if (!(l = peek_line(r, buf)) || strncasecmp(l, "* BYE", 5) == 0)
+			return imap_fail(r->src, MAILIMAP_ERROR_STREAM, "STATUS", err);
+		if (l[0] == '*') {
+			peek_untagged(l, w, n, &w[cur]);
+			continue;
+		}
+		k = strtoul(l + 1, &e, 10);
+		/* "qI.J": which of folder I's searches is answered does not
+		 * matter, only how many. */
+		if (l[0] == 'q' && r->esearch && *e == '.')
+			strtoul(e + 1, &e, 10);
+		if ((l[0] == 'p' || (l[0] == 'q' && !r->condstore)) && k < n && w[k].m &&
+		    !w[k].done && *e == ' ')
+			peek_tagged(r, &w[k], l[0], e + 1);
+	}
+	return 0;
+}
+
+/* One window: its commands written at once, then their replies read. */
+static int peek_window(struct sync_remote *r, char *const *names, struct peek_one *w, size_t n,
+		       MMAPString *buf, struct err *err)
+{
+	struct buf b = BUF_INIT;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		char *m = server_name(r, names[i], err);
+		size_t mark = b.len;
+
+		err_clear(err);
+		buf_printf(&b, "p%zu %s ", i, r->condstore ? "STATUS" : "EXAMINE");
+		if (!m || put_quoted(&b, m) < 0) {
+			b.len = mark;
+			free(m);
+			continue;
+		}
+		w[i].m = m;
+		if (r->condstore) {
+			buf_printf(&b, " (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)\r\n");
+			continue;
+		}
+		buf_printf(&b, "\r\n");
+		for (j = 0; r->esearch && j < PEEK_SETS; j++)
+			buf_printf(&b, "q%zu.%zu UID SEARCH RETURN (ALL) %s\r\n", i, j, search_keys[j]);
+		if (!r->esearch)
+			buf_printf(&b, "q%zu UID FETCH 1:* (FLAGS)\r\n", i);
+	}
+	imap_expect(r->src, PEEK_EXPECT);
+	if (b.len && (mailstream_write(r->imap->imap_stream, b.data, b.len) != (ssize_t)b.len ||
+		      mailstream_flush(r->imap->imap_stream) < 0))
+		rc = imap_fail(r->src, MAILIMAP_ERROR_STREAM, "STATUS", err);
+	else if (b.len)
+		rc = peek_read(r, w, n, buf, err);
+	imap_expect(r->src, 0);
+	buf_release(&b);
+	return rc;
+}
+
+/* The hierarchy delimiter before the folders are listed (the peek comes
+ * first): LIST "" "" names only the delimiter.  Unknown, names with '/'
+ * go out as they are and the server says NO. */
+static void learn_delim(struct sync_remote *r)
+{
+	clist *list = NULL;
+
+	if (mailimap_list(r->imap, "", "", &list) != MAILIMAP_NO_ERROR)
+		return;
+	if (clist_begin(list)) {
+		struct mailimap_mailbox_list *mb = clist_content(clist_begin(list));
+
+		r->delim = mb->mb_delimiter;
+	}
+	mailimap_list_result_free(list);
+}
+
+static int rpeek(struct sync_remote *r, char *const *names, size_t n, struct syncstamp_remote *out,
+		 struct err *err)
+{
+	MMAPString *buf = mmap_string_new("");
+	struct peek_one *w = xcalloc(PEEK_WINDOW, sizeof(*w));
+	size_t i, k, j;
+	int rc = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n && !r->delim; i++)
+		if (strchr(names[i], '/'))
+			learn_delim(r);
+	for (i = 0; i < n && rc == 0; i += k) {
+		k = n - i < PEEK_WINDOW ? n - i : PEEK_WINDOW;
+		memset(w, 0, PEEK_WINDOW * sizeof(*w));
+		for (j = 0; j < k; j++) {
+			w[j].o = &out[i + j];
+			syncstamp_digest_init(&w[j].d);
+		}
+		rc = peek_window(r, names + i, w, k, buf, err);
+		for (j = 0; j < k; j++) {
+			size_t s;
+
+			if (!w[j].m || w[j].bad || (!r->condstore && !out[i + j].digest[0]))
+				memset(&out[i + j], 0, sizeof(out[i + j]));
+			free(w[j].m);
+			for (s = 0; s < PEEK_SETS; s++)
+				free(w[j].set[s]);
+		}
+	}
+	free(w);
+	mmap_string_free(buf);
+	return rc;
+}
+
 const struct sync_remote_ops syncimap_ops = {
 	.open = ropen,
 	.folders = rfolders,
@@ -821,5 +1266,6 @@ const struct sync_remote_ops syncimap_ops = {
 	.append = rappend,
 	.heads = rheads,
 	.move = rmove,
+	.peek = rpeek,
 	.close = rclose,
 };

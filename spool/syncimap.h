@@ -9,8 +9,12 @@
  * UID STORE \Deleted and UID EXPUNGE (never a plain EXPUNGE), APPEND
  * with flags and internal date (the new UID from APPENDUID, else by a
  * search for the Message-ID), size and Message-ID of messages (to tell
- * one moved by another client), and UID MOVE (RFC 6851; without it but
- * with UIDPLUS, UID COPY + UID EXPUNGE; new UIDs from COPYUID).
+ * one moved by another client), UID MOVE (RFC 6851; without it but with
+ * UIDPLUS, UID COPY + UID EXPUNGE; new UIDs from COPYUID), and the peek
+ * at many folders for the stamps (spool/syncstamp.h): STATUS, or EXAMINE
+ * and the flags reduced to a digest (UID SEARCH RETURN (ALL) per flag
+ * with ESEARCH, else UID FETCH 1:* (FLAGS)), written in windows and read
+ * line by line.
  */
 #ifndef SUREL_SYNCIMAP_H
 #define SUREL_SYNCIMAP_H

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,6 +101,37 @@ int syncstatus_read(const char *account, struct syncstatus *st, struct err *err)
 	return 0;
 }
 
+/* Replace the record at path (in directory dir) by a rename that is not
+ * fsync'd: the status line's news, which a sync must not wait on the disk
+ * for twice; after a power loss an older record may come back. */
+static int replace(const char *path, const char *dir, const struct buf *b, struct err *err)
+{
+	char *name = afile_unique_name(), *tmp = xasprintf("%s/.%s.tmp", dir, name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), rc = -1;
+
+	free(name);
+	if (fd < 0) {
+		err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot create '%s'", tmp);
+		free(tmp);
+		return -1;
+	}
+	if (afile_write_all(fd, b->data, b->len, err) == 0) {
+		rc = close(fd);
+		fd = -1;
+		if (rc < 0)
+			err_sys(err, afile_err_code(errno, EX_IOERR), "cannot write '%s'", tmp);
+		else if ((rc = rename(tmp, path)) < 0)
+			err_sys(err, afile_err_code(errno, EX_CANTCREAT), "cannot rename into '%s'",
+				path);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
 static void write_record(const char *account, const struct syncstatus *st)
 {
 	struct err err = ERR_INIT;
@@ -110,7 +142,7 @@ static void write_record(const char *account, const struct syncstatus *st)
 		       "\nfailure %" PRIdMAX "\nreason %s\n",
 		   st->running, (long)st->pid, (intmax_t)st->started, (intmax_t)st->success,
 		   (intmax_t)st->failure, st->reason);
-	if (afile_mkdirs(dir, &err) < 0 || afile_write(path, b.data, b.len, 0600, &err) < 0)
+	if (afile_mkdirs(dir, &err) < 0 || replace(path, dir, &b, &err) < 0)
 		log_warnx("sync status of account '%s' not written: %s", account, err.msg);
 	buf_release(&b);
 	free(dir);

@@ -44,6 +44,7 @@ TESTS += tests/integration/track-postfix.sh
 TESTS += tests/integration/sync.sh tests/integration/sync-plain.sh tests/integration/sync-crash.sh \
 	tests/integration/sync-nouidplus.sh tests/integration/sync-moves.sh \
 	tests/integration/sync-moves-nomove.sh
-TESTS += tests/integration/sync-watch.sh
+TESTS += tests/integration/sync-watch.sh tests/integration/sync-skip.sh tests/integration/sync-skip-plain.sh \
+	tests/integration/sync-skip-esearch.sh
 EXTRA_DIST += tests/integration/sync-lib.sh
 TESTS += tests/integration/track-events.sh

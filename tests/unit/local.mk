@@ -54,5 +54,5 @@ tests_unit_unit_SOURCES += tests/unit/test_autocrypt.c
 tests_unit_unit_SOURCES += tests/unit/test_weed.c
 tests_unit_unit_SOURCES += tests/unit/test_crypto.c tests/unit/test_cryptomsg.c
 tests_unit_unit_SOURCES += tests/unit/test_track.c
-tests_unit_unit_SOURCES += tests/unit/test_syncstate.c tests/unit/test_sync.c
+tests_unit_unit_SOURCES += tests/unit/test_syncstate.c tests/unit/test_sync.c tests/unit/test_syncstamp.c
 tests_unit_unit_SOURCES += tests/unit/test_syncstatus.c

@@ -70,6 +70,7 @@ static const struct {
 	{ "track", suite_track },
 	{ "autocrypt", suite_autocrypt },
 	{ "syncstate", suite_syncstate },
+	{ "syncstamp", suite_syncstamp },
 	{ "sync", suite_sync },
 	{ "syncstatus", suite_syncstatus },
 };

@@ -58,6 +58,7 @@ void suite_track(void);
 void suite_autocrypt(void);
 
 void suite_syncstate(void);
+void suite_syncstamp(void);
 void suite_sync(void);
 void suite_syncstatus(void);
 
