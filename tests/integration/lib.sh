@@ -53,6 +53,23 @@ wait_file() {
 	done
 }
 
+# search_hits QUERY: how many messages the search index, as it is (no
+# refresh), answers QUERY with; $SPOOL and its configuration are the
+# caller's.  search_wait QUERY N WHAT: until that is N, at most 30 s (a
+# background indexer at work); else the test fails naming WHAT.
+search_hits() {
+	"$SPOOL" search --no-refresh --limit 0 "$1" 2> /dev/null | wc -l
+}
+
+search_wait() {
+	i=0
+	while [ "$(search_hits "$1")" -ne "$2" ]; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || fail "$3: $(search_hits "$1") of $2 found after 30 s"
+		sleep 0.1
+	done
+}
+
 # peer_start SCRIPT ARGS...: the scripted peer tests/peer/SCRIPT ARGS (the
 # caller checks for python3) on a loopback port the kernel chose, $PORT
 # once it listens; one at a time: a running one is stopped first.

@@ -10,36 +10,23 @@ WPID=
 trap '[ -z "$WPID" ] || kill "$WPID" 2> /dev/null || true; dovecot_stop; rm -rf "$T"' EXIT INT TERM
 export SPOOL_POLL_SECONDS=600
 
-hits() {
-	"$SPOOL" search --no-refresh --limit 0 "$1" 2> /dev/null | wc -l
-}
-
-wait_found() {
-	i=0
-	while [ "$(hits "$1")" -ne "$2" ]; do
-		i=$((i + 1))
-		[ $i -lt 300 ] || fail "$3: $(hits "$1") of $2 found after 30 s"
-		sleep 0.1
-	done
-}
-
 dc_put 5
 config "$T/f" "imap://127.0.0.1:$DC_IMAP"
 "$SPOOL" index > /dev/null
 expect_exit 0 "$SPOOL" fetch
-wait_found 'subject:message' 5 "first fetch"
+search_wait 'subject:message' 5 "first fetch"
 dc_put 2
 expect_exit 0 "$SPOOL" fetch
-wait_found 'subject:message' 7 "second fetch"
+search_wait 'subject:message' 7 "second fetch"
 ok "spool fetch: each fetched batch is indexed in the background"
 
 config "$M" "imap://127.0.0.1:$DC_IMAP" "tls_ca_file = $DATA/tls/ca.pem"
 "$SPOOL" index > /dev/null
 expect_exit 0 "$SPOOL" sync
-wait_found 'subject:message' 7 "sync"
+search_wait 'subject:message' 7 "sync"
 dc_put 1
 expect_exit 0 "$SPOOL" sync
-wait_found 'subject:message' 8 "second sync"
+search_wait 'subject:message' 8 "second sync"
 ok "spool sync: what a run stores is indexed in the background"
 
 # Another program (mutt, a script) drops a message into a watched folder.
@@ -53,7 +40,7 @@ until grep -q 'waiting with' "$T/watch.err"; do
 done
 printf 'From: Me <me@example.test>\nSubject: written here\n\nmarmot\n' > "$M/INBOX/tmp/local.1"
 mv "$M/INBOX/tmp/local.1" "$M/INBOX/new/1796000000.local1.host"
-wait_found marmot 1 "watch --all"
+search_wait marmot 1 "watch --all"
 kill -TERM "$WPID"
 i=0
 while kill -0 "$WPID" 2> /dev/null && [ $i -lt 100 ]; do

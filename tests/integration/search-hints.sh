@@ -38,21 +38,6 @@ msg() {
 	printf 'From: Sender <s@example.test>\nTo: a@example.test\nSubject: %s\nDate: Tue, 1 Dec 2026 10:00:00 +0000\n\n%s\n' "$1" "$2"
 }
 
-hits() {
-	"$SPOOL" search --no-refresh --limit 0 "$1" 2> /dev/null | wc -l
-}
-
-# wait_found QUERY N WHAT: the index, as it is, answers QUERY with N
-# messages within 30 s.
-wait_found() {
-	i=0
-	while [ "$(hits "$1")" -ne "$2" ]; do
-		i=$((i + 1))
-		[ $i -lt 300 ] || fail "$3: $(hits "$1") of $2 found after 30 s"
-		sleep 0.1
-	done
-}
-
 # status FIELD: a line of the background indexer's status file.
 status() {
 	sed -n "s/^$1 //p" "$SD"/*.lock 2> /dev/null || true
@@ -72,7 +57,7 @@ ok "without an index a delivery starts nothing, makes nothing, and --no-refresh 
 
 "$SPOOL" index > /dev/null
 msg "arrival" "narwhal" | "$SPOOL" deliver
-wait_found narwhal 1 "spool deliver"
+search_wait narwhal 1 "spool deliver"
 # It waits a second for more marks, then says it is done.
 i=0
 while [ "$(status pid)" -ne 0 ]; do
@@ -87,7 +72,7 @@ config "search_index_auto = no"
 runs=$(status runs)
 msg "not hinted" "quokka" | "$SPOOL" deliver
 [ ! -e "$SD"/*.again ] && [ "$(status runs)" -eq "$runs" ] || fail "search_index_auto = no hinted"
-[ "$(hits quokka)" -eq 0 ] || fail "indexed with search_index_auto = no"
+[ "$(search_hits quokka)" -eq 0 ] || fail "indexed with search_index_auto = no"
 config
 ok "search_index_auto = no: no mark, no indexer"
 
@@ -116,11 +101,11 @@ while [ $n -lt 200 ]; do
 	n=$((n + 1))
 done
 [ ! -e "$T/release" ] || fail "lock given up early"
-[ "$(hits pangolin)" -eq 0 ] || fail "indexed through a held lock"
+[ "$(search_hits pangolin)" -eq 0 ] || fail "indexed through a held lock"
 ok "200 deliveries return while the index is locked by another program"
 touch "$T/release"
 wait "$holder" || fail "the lock holder failed"
-wait_found pangolin 200 "burst"
+search_wait pangolin 200 "burst"
 started=$(($(status runs) - runs))
 [ "$started" -ge 1 ] && [ "$started" -le 2 ] ||
 	fail "$started indexers did work for 200 deliveries: $(cat "$SD"/*.lock)"
@@ -149,20 +134,20 @@ while :; do
 	sleep 0.02
 done
 i=0
-while [ "$(hits wombat)" -eq 0 ]; do
+while [ "$(search_hits wombat)" -eq 0 ]; do
 	i=$((i + 1))
 	[ $i -lt 1000 ] || fail "the indexer did not get on"
 	kill -CONT "$pid"
 	sleep 0.02
 	kill -STOP "$pid"
 done
-part=$(hits wombat)
+part=$(search_hits wombat)
 kill -9 "$pid"
 stopped=""
 [ "$part" -lt "$BULK" ] || fail "the indexer was done before it was killed (raise SEARCH_HINTS_BULK)"
 msg "trigger" "second trigger" | "$SPOOL" deliver
-wait_found wombat "$BULK" "after kill -9"
-[ "$(hits trigger)" -eq 2 ] || fail "the triggers: $(hits trigger)"
+search_wait wombat "$BULK" "after kill -9"
+[ "$(search_hits trigger)" -eq 2 ] || fail "the triggers: $(search_hits trigger)"
 ok "kill -9 of the indexer at $part of $BULK: the next delivery's indexer finishes"
 
 # --- sendq: a local delivery and a Sent copy -----------------------------
@@ -183,6 +168,6 @@ printf 'From: a@example.test\nTo: x@remote.test\nSubject: away\n\naxolotl\n' |
 	"$SENDQ" -- x@remote.test || fail "enqueue failed"
 expect_exit 0 "$SENDQ" flush
 [ -s "$T/spool/1.eml" ] || fail "not relayed: $(cat "$T/err")"
-wait_found 'capybara folder:INBOX' 1 "sendq local delivery"
-wait_found 'axolotl folder:Sent' 1 "sendq Sent copy"
+search_wait 'capybara folder:INBOX' 1 "sendq local delivery"
+search_wait 'axolotl folder:Sent' 1 "sendq Sent copy"
 ok "sendq: the local delivery and the Sent copy are indexed in the background"

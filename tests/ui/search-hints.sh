@@ -23,19 +23,6 @@ put INBOX Budi 11 'delete me' 'a lemur'
 put Archive Sari 12 'archived' 'old'
 "$SPOOL" index > /dev/null
 
-hits() {
-	"$SPOOL" search --no-refresh --limit 0 "$1" 2> /dev/null | wc -l
-}
-
-wait_found() {
-	i=0
-	while [ "$(hits "$1")" -ne "$2" ]; do
-		i=$((i + 1))
-		[ $i -lt 300 ] || fail "$3: $(hits "$1") of $2 found after 30 s"
-		sleep 0.1
-	done
-}
-
 ui_start
 wait_for 'surel: INBOX \[Msgs:2' "INBOX"
 keys '/' 'move me' Enter
@@ -43,8 +30,8 @@ keys s
 wait_for 'Move to folder:'
 keys 'Archive' Enter
 wait_for 'moved to Archive' "the move"
-wait_found 'ocelot folder:Archive' 1 "moved message in its new folder"
-wait_found 'ocelot folder:INBOX' 0 "moved message gone from INBOX"
+search_wait 'ocelot folder:Archive' 1 "moved message in its new folder"
+search_wait 'ocelot folder:INBOX' 0 "moved message gone from INBOX"
 ok "s: the moved message is indexed in its new folder"
 
 keys '/' 'delete me' Enter
@@ -52,6 +39,6 @@ keys d
 wait_for 'Del:1'
 keys '$'
 wait_for 'moved to the trash' "expunge"
-wait_found 'lemur folder:Trash' 1 "deleted message in the trash"
-wait_found 'lemur folder:INBOX' 0 "deleted message gone from INBOX"
+search_wait 'lemur folder:Trash' 1 "deleted message in the trash"
+search_wait 'lemur folder:INBOX' 0 "deleted message gone from INBOX"
 ok "an expunge to the trash is indexed"
