@@ -108,7 +108,9 @@ static void test_parse(void)
 {
 	static const char *const bad[] = {
 		"(", "a OR", "NOT", "(a b", "a)", "\"open", "date:2024-13", "date:..", "is:bogus",
-		"has:wings", "date:yesterday",
+		"has:wings", "date:yesterday", "bogus:x", "Subjekt:x", "date:2025..2024",
+		"date:2024-02-30", "date:2024-06..2024-05-31", "from:", "folder:", "id:", "thread:",
+		"a OR OR b", "AND a", "(OR a)", "a AND OR b",
 	};
 	struct err err = ERR_INIT;
 	struct search_query *q;
@@ -249,6 +251,44 @@ static void test_store(void)
 	free(cache);
 }
 
+/* id: and thread: find messages by the Message-ID and the thread ids
+ * the index holds; field names in any case. */
+static void test_ids(void)
+{
+	struct err err = ERR_INIT;
+	const char *base = tutil_tmpdir();
+	char *root = xasprintf("%s/IdMail", base), *cache = xasprintf("%s/cache3", base);
+	char *inbox = maildir_folder_path(root, "INBOX");
+	static const char *const msgs[] = {
+		"Message-ID: <root@x.test>\nSubject: start\n\nhello\n",
+		"Message-ID: <r1@x.test>\nIn-Reply-To: <root@x.test>\nSubject: Re: start\n\nyes\n",
+		"Message-ID: <r2@x.test>\nReferences: <root@x.test> <r1@x.test>\n"
+		"In-Reply-To: <r1@x.test>\nSubject: Re: start\n\nno\n",
+		"Message-ID: <other@x.test>\nSubject: else\n\nhello\n",
+	};
+	struct search *s;
+	size_t i;
+
+	setenv("XDG_CACHE_HOME", cache, 1);
+	CU_ASSERT_EQUAL_FATAL(maildir_create(inbox, &err), 0);
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		CU_ASSERT_EQUAL(maildir_deliver(inbox, msgs[i], strlen(msgs[i]), "S", NULL, &err), 0);
+	s = search_open(root, 0, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(count(s, "id:r1@x.test"), 1);
+	CU_ASSERT_EQUAL(count(s, "id:<r1@x.test>"), 1);
+	CU_ASSERT_EQUAL(count(s, "id:r1@x"), 0);
+	CU_ASSERT_EQUAL(count(s, "thread:root@x.test"), 3);
+	CU_ASSERT_EQUAL(count(s, "thread:<r2@x.test>"), 3);
+	CU_ASSERT_EQUAL(count(s, "thread:other@x.test"), 1);
+	CU_ASSERT_EQUAL(count(s, "hello NOT thread:r1@x.test"), 1);
+	CU_ASSERT_EQUAL(count(s, "Subject:start"), 3);
+	search_close(s);
+	free(inbox);
+	free(root);
+	free(cache);
+}
+
 static void put_id(const char *dir, const char *id, const char *body)
 {
 	struct err err = ERR_INIT;
@@ -368,4 +408,5 @@ void suite_search(void)
 	CU_add_test(s, "query parsing and errors", test_parse);
 	CU_add_test(s, "store: refresh, flags, removal, rebuild", test_store);
 	CU_add_test(s, "store: moves are not read again", test_moves);
+	CU_add_test(s, "store: id: and thread:", test_ids);
 }
