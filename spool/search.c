@@ -95,6 +95,7 @@ struct search {
 	sqlite3_stmt *st[ST_N];
 	long long seq;         /* the insertion counter, inside a transaction */
 	struct search_stats stats;
+	int broken;            /* found corrupt (and removed) */
 };
 
 /* A folder the first pass of a refresh found changed. */
@@ -107,6 +108,11 @@ struct fwork {
 	long long mt_new, mt_cur;
 };
 
+static void unlink_db(const char *path);
+
+/* A database found corrupt after it was opened (search_open() checks only
+ * its header and meta) is removed at once: the next search_open()
+ * rebuilds it, and no later use trusts it. */
 static int db_err(struct search *s, struct err *err, const char *what)
 {
 	int code = sqlite3_errcode(s->db);
@@ -114,6 +120,12 @@ static int db_err(struct search *s, struct err *err, const char *what)
 		 code == SQLITE_FULL || code == SQLITE_IOERR ? EX_IOERR :
 		 code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? EX_DATAERR : EX_SOFTWARE;
 
+	if (ex == EX_DATAERR && !s->broken) {
+		s->broken = 1;
+		unlink_db(s->path);
+		return err_set(err, ex, "search index '%s': %s: %s (removed: it is rebuilt)",
+			       s->path, what, sqlite3_errmsg(s->db));
+	}
 	return err_set(err, ex, "search index '%s': %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -1168,19 +1180,28 @@ void search_stats(const struct search *s, struct search_stats *out)
 	*out = s->stats;
 }
 
-size_t search_count(struct search *s, size_t *folders_out)
+int search_count(struct search *s, size_t *n_out, size_t *folders_out, struct err *err)
 {
 	sqlite3_stmt *st = NULL;
-	size_t n = 0;
+	int rc = -1;
 
+	*n_out = 0;
 	*folders_out = 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT count(*) FROM msg), (SELECT count(*) FROM folder)",
 			       -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		n = (size_t)sqlite3_column_int64(st, 0);
+		*n_out = (size_t)sqlite3_column_int64(st, 0);
 		*folders_out = (size_t)sqlite3_column_int64(st, 1);
+		rc = 0;
+	} else {
+		db_err(s, err, "cannot count");
 	}
 	sqlite3_finalize(st);
-	return n;
+	return rc;
+}
+
+int search_broken(const struct search *s)
+{
+	return s->broken;
 }
 
 /* ---- queries ---- */
