@@ -1521,8 +1521,8 @@ static void search_all(struct browser *b)
 	}
 	/* The trash (unset is Trash, as for expunge) is left out: what is
 	 * deleted from the results leaves them. */
-	mb = mailbox_open_search(b->root, line.data, trash ? trash : "Trash", index_progress,
-				 NULL, &err);
+	mb = mailbox_open_search(b->acct, b->root, line.data, trash ? trash : "Trash",
+				 index_progress, NULL, &err);
 	if (!mb) {
 		ui_error("%s", err.msg);
 		buf_release(&line);
