@@ -260,6 +260,24 @@ static int prepare_all(struct search *s, struct err *err)
 	return 0;
 }
 
+/* Before idxhint.h named the index files, the database of root was
+ * HASH.db with the folder index's hash of the real path: when the index
+ * under today's name is yet to be made, one left under that name is
+ * removed, so that an upgrade leaves no orphan in the cache. */
+static void unlink_legacy(const struct search *s)
+{
+	char *dir = path_xdg(PATH_XDG_CACHE, "search");
+	char *old = xasprintf("%s/%016llx.db", dir,
+			      (unsigned long long)index_cache_hash(s->real, strlen(s->real)));
+
+	if (strcmp(old, s->path) != 0 && access(s->path, F_OK) < 0 && access(old, F_OK) == 0) {
+		log_info("removing the search index of an older version '%s'", old);
+		unlink_db(old);
+	}
+	free(old);
+	free(dir);
+}
+
 struct search *search_open(const char *root, unsigned flags, struct err *err)
 {
 	struct search *s = xcalloc(1, sizeof(*s));
@@ -278,6 +296,7 @@ struct search *search_open(const char *root, unsigned flags, struct err *err)
 		return NULL;
 	}
 	free(dir);
+	unlink_legacy(s);
 	if ((flags & SEARCH_EXISTING) && access(s->path, F_OK) < 0) {
 		err_set(err, EX_UNAVAILABLE, "no search index yet (spool index builds it)");
 		search_close(s);

@@ -10,6 +10,7 @@
 
 #include "afile.h"
 #include "buf.h"
+#include "index_cache.h"
 #include "maildir.h"
 #include "search.h"
 #include "search_query.h"
@@ -199,7 +200,7 @@ static void test_store(void)
 	struct search *s;
 	size_t n, nf;
 	FILE *f;
-	char *db;
+	char *db, *real, *legacy;
 
 	setenv("XDG_CACHE_HOME", cache, 1);
 	CU_ASSERT_EQUAL_FATAL(maildir_create(inbox, &err), 0);
@@ -207,8 +208,20 @@ static void test_store(void)
 	put(inbox, "Rapat anggaran", "café au lait", "S");
 	put(inbox, "Другое", "привет мир", "");
 	put(arch, "old", "東京都の会議", "S");
+	/* The file an earlier version named by the folder index's hash. */
+	real = realpath(root, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(real);
+	legacy = xasprintf("%s/surel/search/%016llx.db", cache,
+			   (unsigned long long)index_cache_hash(real, strlen(real)));
+	free(real);
+	db = xasprintf("%s/surel/search", cache);
+	CU_ASSERT_EQUAL(afile_mkdirs(db, &err), 0);
+	free(db);
+	CU_ASSERT_EQUAL(tutil_write(legacy, "old", 3), 0);
 	s = search_open(root, 0, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(access(legacy, F_OK), -1);
+	free(legacy);
 	CU_ASSERT_EQUAL(count(s, "cafe"), 1);
 	CU_ASSERT_EQUAL(count(s, "привет"), 1);
 	CU_ASSERT_EQUAL(count(s, "京都"), 1);
