@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "idxhint.h"
 #include "log.h"
+#include "maildir.h"
 #include "out.h"
 #include "search.h"
 #include "search_cli.h"
@@ -156,8 +157,19 @@ static int search_once(const struct cfg_account *a, const char *root, const char
 int search_cli_search(const struct cfg_account *a, const char *root, const char *folder,
 		      int json, size_t limit, const char *query, int no_refresh, struct err *err)
 {
-	int broken = 0, rc = search_once(a, root, folder, json, limit, query, no_refresh, &broken,
-					 err);
+	int broken = 0, rc;
+
+	/* A mistyped --folder is no empty answer. */
+	if (folder) {
+		char *dir = maildir_folder_path(root, folder);
+
+		rc = maildir_is(dir) ? 0 : err_set(err, EX_NOINPUT, "no folder '%s' (%s is not a Maildir)",
+						   folder, dir);
+		free(dir);
+		if (rc < 0)
+			return -1;
+	}
+	rc = search_once(a, root, folder, json, limit, query, no_refresh, &broken, err);
 
 	if (rc < 0 && broken) {
 		log_warnx("%s", err->msg);

@@ -154,4 +154,6 @@ for q in 'bogus:word' 'date:2026..2025' 'date:2025-02-29' 'a OR OR b' 'from:'; d
 done
 expect_exit 64 "$SPOOL" search
 expect_exit 64 "$SPOOL" search --limit x word
+expect_exit 66 "$SPOOL" search --folder Nowhere word
+expect_one_line_error spool
 ok "usage errors exit 64 with one line"
