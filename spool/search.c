@@ -1242,12 +1242,13 @@ static size_t first_term(const char *text, size_t len, const struct search_query
 	return best == len ? 0 : best;
 }
 
-/* A line of the body around the first term: blanks collapsed, cut at
- * character boundaries. */
-static char *make_snippet(const struct buf *body, const struct search_query *q)
+/* A line of the body's text (the ids before it left out) around the
+ * first term: blanks collapsed, cut at character boundaries. */
+static char *make_snippet(const struct search_doc *d, const struct search_query *q)
 {
-	const char *t = body->data ? body->data : "";
-	size_t len = body->len, at = first_term(t, len, q), start, end, i;
+	const char *t = d->body.data ? d->body.data + d->text_at : "";
+	size_t len = d->body.data ? d->body.len - d->text_at : 0;
+	size_t at = first_term(t, len, q), start, end, i;
 	struct buf out = BUF_INIT;
 	int blank = 0;
 
@@ -1290,7 +1291,7 @@ static char *snippet_of(struct search *s, const struct search_hit *h, const stru
 	search_doc_init(&d);
 	search_text_read(data, len, &d);
 	free(data);
-	snip = make_snippet(&d.body, q);
+	snip = make_snippet(&d, q);
 	search_doc_release(&d);
 	return snip;
 }

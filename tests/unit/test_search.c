@@ -281,8 +281,9 @@ static void test_ids(void)
 		"In-Reply-To: <r1@x.test>\nSubject: Re: start\n\nno\n",
 		"Message-ID: <other@x.test>\nSubject: else\n\nhello\n",
 	};
+	struct search_hit *v;
 	struct search *s;
-	size_t i;
+	size_t i, n;
 
 	setenv("XDG_CACHE_HOME", cache, 1);
 	CU_ASSERT_EQUAL_FATAL(maildir_create(inbox, &err), 0);
@@ -298,6 +299,11 @@ static void test_ids(void)
 	CU_ASSERT_EQUAL(count(s, "thread:other@x.test"), 1);
 	CU_ASSERT_EQUAL(count(s, "hello NOT thread:r1@x.test"), 1);
 	CU_ASSERT_EQUAL(count(s, "Subject:start"), 3);
+	/* A snippet is of the text, not of the ids the body column holds. */
+	CU_ASSERT_EQUAL_FATAL(search_run(s, "yes", NULL, 0, SEARCH_SNIPPETS, &v, &n, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(v[0].snippet, "yes");
+	search_hits_free(v, n);
 	search_close(s);
 	free(inbox);
 	free(root);
