@@ -317,7 +317,7 @@ static int build_view(struct browser *b, size_t keep)
 	if (uses_body)
 		ui_message("searching message bodies: 0/%zu (any key stops)", b->n);
 	if (uses_body && !mailbox_readonly(b->mb))
-		ba.bi = bodysearch_index_open(b->root, mailbox_path(b->mb));
+		ba.bi = bodysearch_index_open(b->acct, b->root, mailbox_path(b->mb));
 	for (r = 0; r < b->n; r++) {
 		i = b->threaded ? thread_msg_at(b->thr, r) : sorted_at(b, r);
 		if (b->threaded && thread_depth(b->thr, i) == 0)

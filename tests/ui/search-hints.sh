@@ -3,7 +3,7 @@
 # after s (move) and an expunge to the trash, `spool search --no-refresh`
 # (which never refreshes itself) finds each message in its new folder,
 # indexed by the background indexer surel started (lib/idxhint.h); X
-# (search-all) refreshes under that indexer's lock.
+# (search-all) and ~b refresh under that indexer's lock.
 . "$(dirname "$0")/lib.sh"
 
 # surel finds spool beside itself when installed; here on $PATH.
@@ -80,3 +80,25 @@ while [ -e "${db%.db}.again" ]; do
 	sleep 0.1
 done
 ok "X's refresh holds the indexer's lock and starts it for a mark"
+
+# So does ~b's.
+keys c
+wait_for '^Open folder:'
+keys INBOX Enter
+wait_for 'surel: INBOX'
+i=0
+until grep -q '^pid 0$' "${db%.db}.lock" 2> /dev/null; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || fail "X's indexer still runs after 30 s"
+	sleep 0.1
+done
+: > "${db%.db}.again"
+keys l '~b kiwi' Enter
+wait_for 'Shown:1\]' "~b finds the new message"
+i=0
+while [ -e "${db%.db}.again" ]; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || fail "the mark left during ~b's refresh is still there after 30 s: $(cat "${db%.db}.lock")"
+	sleep 0.1
+done
+ok "~b's refresh holds the indexer's lock and starts it for a mark"
