@@ -132,17 +132,17 @@ static struct node *sql_leaf(const char *sql)
 static int read_date(const char *s, size_t n, long long *from, long long *to)
 {
 	struct tm tm;
-	int y = 0, mo = 0, d = 0, parts;
-	char tail;
+	int y = 0, mo = 0, d = 0, parts, used[3] = { -1, -1, -1 };
 	char tmp[16];
 
 	if (n == 0 || n >= sizeof(tmp))
 		return -1;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
-	parts = sscanf(tmp, "%4d-%2d-%2d%c", &y, &mo, &d, &tail);
-	if (parts < 1 || parts > 3 || y < 1970 || (parts >= 2 && (mo < 1 || mo > 12)) ||
-	    (parts == 3 && (d < 1 || d > 31)))
+	/* All of it read: 20240630 is no year. */
+	parts = sscanf(tmp, "%4d%n-%2d%n-%2d%n", &y, &used[0], &mo, &used[1], &d, &used[2]);
+	if (parts < 1 || parts > 3 || used[parts - 1] != (int)n || y < 1970 ||
+	    (parts >= 2 && (mo < 1 || mo > 12)) || (parts == 3 && (d < 1 || d > 31)))
 		return -1;
 	if (strspn(tmp, "0123456789-") != n)
 		return -1;

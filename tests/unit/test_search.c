@@ -111,7 +111,8 @@ static void test_parse(void)
 		"(", "a OR", "NOT", "(a b", "a)", "\"open", "date:2024-13", "date:..", "is:bogus",
 		"has:wings", "date:yesterday", "bogus:x", "Subjekt:x", "date:2025..2024",
 		"date:2024-02-30", "date:2024-06..2024-05-31", "from:", "folder:", "id:", "thread:",
-		"a OR OR b", "AND a", "(OR a)", "a AND OR b",
+		"a OR OR b", "AND a", "(OR a)", "a AND OR b", "date:20240630", "date:2024-06-",
+		"date:2024-06-1x",
 	};
 	struct err err = ERR_INIT;
 	struct search_query *q;
