@@ -7,6 +7,7 @@
 
 #include "bodysearch.h"
 #include "buf.h"
+#include "idxhint.h"
 #include "msg.h"
 #include "pattern.h"
 #include "search.h"
@@ -198,19 +199,24 @@ struct bodysearch_index {
 	size_t nv;
 };
 
-struct bodysearch_index *bodysearch_index_open(const char *root, const char *dir)
+struct bodysearch_index *bodysearch_index_open(const struct cfg_account *acct, const char *root,
+					       const char *dir)
 {
 	struct err err = ERR_INIT;
 	struct bodysearch_index *bi;
 	struct search *s;
 	char *folder;
+	int hold, rc;
 
 	if (!root || !dir || !*dir)
 		return NULL;
 	s = search_open(root, SEARCH_EXISTING, &err);
 	if (!s)
 		return NULL;
-	if (search_refresh(s, NULL, NULL, &err) < 0 || !(folder = search_folder_name(s, dir))) {
+	hold = idxhint_hold(root);
+	rc = search_refresh(s, NULL, NULL, &err);
+	idxhint_release(acct, hold);
+	if (rc < 0 || !(folder = search_folder_name(s, dir))) {
 		search_close(s);
 		return NULL;
 	}

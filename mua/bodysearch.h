@@ -25,6 +25,8 @@
 
 #include <stddef.h>
 
+#include "cfg.h"
+
 #define BODYSEARCH_CHUNK (64u * 1024)
 #define BODYSEARCH_DECODE_MAX (1024u * 1024)
 #define BODYSEARCH_LINE_MAX (64u * 1024)
@@ -50,11 +52,14 @@ int bodysearch_mem(const char *data, size_t len, const struct pattern_re *re, un
 
 struct bodysearch_index;
 
-/* The search index of the account whose Maildir root is root, for ~b in
- * the folder at dir; NULL when there is none to use (no account, dir not
- * one of its folders, no index built yet, or one that cannot be brought up
- * to date): ~b reads the files then. */
-struct bodysearch_index *bodysearch_index_open(const char *root, const char *dir);
+/* The search index of account acct (may be NULL) whose Maildir root is
+ * root, for ~b in the folder at dir; NULL when there is none to use (no
+ * account, dir not one of its folders, no index built yet, or one that
+ * cannot be brought up to date): ~b reads the files then.  The refresh
+ * holds the background indexer's lock as spool search does
+ * (lib/idxhint.h). */
+struct bodysearch_index *bodysearch_index_open(const struct cfg_account *acct, const char *root,
+					       const char *dir);
 /* Whether the body (whole: any indexed field) of message key holds text
  * by the index: 1 or 0, or -1 when the index cannot answer for this text
  * (read the file). */

@@ -317,7 +317,7 @@ static int build_view(struct browser *b, size_t keep)
 	if (uses_body)
 		ui_message("searching message bodies: 0/%zu (any key stops)", b->n);
 	if (uses_body && !mailbox_readonly(b->mb))
-		ba.bi = bodysearch_index_open(b->root, mailbox_path(b->mb));
+		ba.bi = bodysearch_index_open(b->acct, b->root, mailbox_path(b->mb));
 	for (r = 0; r < b->n; r++) {
 		i = b->threaded ? thread_msg_at(b->thr, r) : sorted_at(b, r);
 		if (b->threaded && thread_depth(b->thr, i) == 0)
@@ -1521,8 +1521,8 @@ static void search_all(struct browser *b)
 	}
 	/* The trash (unset is Trash, as for expunge) is left out: what is
 	 * deleted from the results leaves them. */
-	mb = mailbox_open_search(b->root, line.data, trash ? trash : "Trash", index_progress,
-				 NULL, &err);
+	mb = mailbox_open_search(b->acct, b->root, line.data, trash ? trash : "Trash",
+				 index_progress, NULL, &err);
 	if (!mb) {
 		ui_error("%s", err.msg);
 		buf_release(&line);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "afile.h"
+#include "idxhint.h"
 #include "mailbox.h"
 #include "maildir.h"
 #include "mbox.h"
@@ -36,6 +37,7 @@ struct mailbox {
 	size_t n;
 	char *root, *query;    /* search results */
 	char *skip;            /* a folder left out of them, or NULL */
+	const struct cfg_account *acct;  /* theirs, or NULL (borrowed) */
 	void (*progress)(void *arg, size_t done, size_t total);
 	void *progress_arg;
 };
@@ -186,19 +188,39 @@ static void add_folder(struct mailbox *box, const struct search_hit *v, size_t n
 	free(dir);
 }
 
-static int load_results(struct mailbox *box, struct err *err)
+/* The refresh holds the background indexer's lock when it is free, as
+ * spool search does (lib/idxhint.h), so that no indexer reads the same
+ * mail meanwhile; an index found corrupt is gone (search.h) and asked
+ * once more, built afresh. */
+static int query_index(struct mailbox *box, struct search_hit **v, size_t *n, int *broken,
+		       struct err *err)
 {
 	struct search *s = search_open(box->root, 0, err);
-	struct search_hit *v = NULL;
-	size_t n = 0, i, j;
-	int rc;
+	int hold, rc;
 
 	if (!s)
 		return -1;
+	hold = idxhint_hold(box->root);
 	rc = search_refresh(s, box->progress, box->progress_arg, err);
+	idxhint_release(box->acct, hold);
 	if (rc == 0)
-		rc = search_run(s, box->query, NULL, 0, 0, &v, &n, err);
+		rc = search_run(s, box->query, NULL, 0, 0, v, n, err);
+	*broken = search_broken(s);
 	search_close(s);
+	return rc;
+}
+
+static int load_results(struct mailbox *box, struct err *err)
+{
+	struct search_hit *v = NULL;
+	size_t n = 0, i, j;
+	int broken = 0, rc;
+
+	rc = query_index(box, &v, &n, &broken, err);
+	if (rc < 0 && broken) {
+		err_clear(err);
+		rc = query_index(box, &v, &n, &broken, err);
+	}
 	if (rc < 0)
 		return -1;
 	free_ents(box);
@@ -216,7 +238,8 @@ static int load_results(struct mailbox *box, struct err *err)
 	return 0;
 }
 
-struct mailbox *mailbox_open_search(const char *root, const char *query, const char *skip,
+struct mailbox *mailbox_open_search(const struct cfg_account *acct, const char *root,
+				    const char *query, const char *skip,
 				    void (*progress)(void *arg, size_t done, size_t total),
 				    void *arg, struct err *err)
 {
@@ -226,6 +249,7 @@ struct mailbox *mailbox_open_search(const char *root, const char *query, const c
 	box->root = xstrdup(root);
 	box->query = xstrdup(query);
 	box->skip = skip ? xstrdup(skip) : NULL;
+	box->acct = acct;
 	box->progress = progress;
 	box->progress_arg = arg;
 	if (load_results(box, err) < 0) {

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "cfg.h"
 #include "err.h"
 #include "index.h"
 
@@ -23,15 +24,19 @@ struct mailbox;
 
 /* Open the Maildir or mbox at path.  Neither is EX_NOINPUT. */
 struct mailbox *mailbox_open(const char *path, struct err *err) MAILBOX_WUR;
-/* A folder of the messages of every folder of the account whose Maildir
- * root is root that match query (spool/search.h; EX_USAGE when it is not
+/* A folder of the messages of every folder of the account acct (may be
+ * NULL; borrowed, it outlives the mailbox) whose Maildir root is root
+ * that match query (spool/search.h; EX_USAGE when it is not
  * one), but those of the folder named skip (may be NULL: the trash, so
  * that what is deleted from the results leaves them), through the
  * account's search index, brought up to date first (progress may be
- * NULL).  Reading, flags, moving and deleting work on
+ * NULL) under the background indexer's lock (lib/idxhint.h), which
+ * starts that indexer for acct when a writer came meanwhile.  Reading,
+ * flags, moving and deleting work on
  * each message's own file; mailbox_refresh() asks the index again.  Its
  * mailbox_path() is "". */
-struct mailbox *mailbox_open_search(const char *root, const char *query, const char *skip,
+struct mailbox *mailbox_open_search(const struct cfg_account *acct, const char *root,
+				    const char *query, const char *skip,
 				    void (*progress)(void *arg, size_t done, size_t total),
 				    void *arg, struct err *err) MAILBOX_WUR;
 void mailbox_free(struct mailbox *mb);

@@ -95,6 +95,7 @@ struct search {
 	sqlite3_stmt *st[ST_N];
 	long long seq;         /* the insertion counter, inside a transaction */
 	struct search_stats stats;
+	int broken;            /* found corrupt (and removed) */
 };
 
 /* A folder the first pass of a refresh found changed. */
@@ -107,6 +108,11 @@ struct fwork {
 	long long mt_new, mt_cur;
 };
 
+static void unlink_db(const char *path);
+
+/* A database found corrupt after it was opened (search_open() checks only
+ * its header and meta) is removed at once: the next search_open()
+ * rebuilds it, and no later use trusts it. */
 static int db_err(struct search *s, struct err *err, const char *what)
 {
 	int code = sqlite3_errcode(s->db);
@@ -114,6 +120,12 @@ static int db_err(struct search *s, struct err *err, const char *what)
 		 code == SQLITE_FULL || code == SQLITE_IOERR ? EX_IOERR :
 		 code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? EX_DATAERR : EX_SOFTWARE;
 
+	if (ex == EX_DATAERR && !s->broken) {
+		s->broken = 1;
+		unlink_db(s->path);
+		return err_set(err, ex, "search index '%s': %s: %s (removed: it is rebuilt)",
+			       s->path, what, sqlite3_errmsg(s->db));
+	}
 	return err_set(err, ex, "search index '%s': %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -248,6 +260,24 @@ static int prepare_all(struct search *s, struct err *err)
 	return 0;
 }
 
+/* Before idxhint.h named the index files, the database of root was
+ * HASH.db with the folder index's hash of the real path: when the index
+ * under today's name is yet to be made, one left under that name is
+ * removed, so that an upgrade leaves no orphan in the cache. */
+static void unlink_legacy(const struct search *s)
+{
+	char *dir = path_xdg(PATH_XDG_CACHE, "search");
+	char *old = xasprintf("%s/%016llx.db", dir,
+			      (unsigned long long)index_cache_hash(s->real, strlen(s->real)));
+
+	if (strcmp(old, s->path) != 0 && access(s->path, F_OK) < 0 && access(old, F_OK) == 0) {
+		log_info("removing the search index of an older version '%s'", old);
+		unlink_db(old);
+	}
+	free(old);
+	free(dir);
+}
+
 struct search *search_open(const char *root, unsigned flags, struct err *err)
 {
 	struct search *s = xcalloc(1, sizeof(*s));
@@ -266,6 +296,7 @@ struct search *search_open(const char *root, unsigned flags, struct err *err)
 		return NULL;
 	}
 	free(dir);
+	unlink_legacy(s);
 	if ((flags & SEARCH_EXISTING) && access(s->path, F_OK) < 0) {
 		err_set(err, EX_UNAVAILABLE, "no search index yet (spool index builds it)");
 		search_close(s);
@@ -1168,19 +1199,28 @@ void search_stats(const struct search *s, struct search_stats *out)
 	*out = s->stats;
 }
 
-size_t search_count(struct search *s, size_t *folders_out)
+int search_count(struct search *s, size_t *n_out, size_t *folders_out, struct err *err)
 {
 	sqlite3_stmt *st = NULL;
-	size_t n = 0;
+	int rc = -1;
 
+	*n_out = 0;
 	*folders_out = 0;
 	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT count(*) FROM msg), (SELECT count(*) FROM folder)",
 			       -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		n = (size_t)sqlite3_column_int64(st, 0);
+		*n_out = (size_t)sqlite3_column_int64(st, 0);
 		*folders_out = (size_t)sqlite3_column_int64(st, 1);
+		rc = 0;
+	} else {
+		db_err(s, err, "cannot count");
 	}
 	sqlite3_finalize(st);
-	return n;
+	return rc;
+}
+
+int search_broken(const struct search *s)
+{
+	return s->broken;
 }
 
 /* ---- queries ---- */
@@ -1202,12 +1242,13 @@ static size_t first_term(const char *text, size_t len, const struct search_query
 	return best == len ? 0 : best;
 }
 
-/* A line of the body around the first term: blanks collapsed, cut at
- * character boundaries. */
-static char *make_snippet(const struct buf *body, const struct search_query *q)
+/* A line of the body's text (the ids before it left out) around the
+ * first term: blanks collapsed, cut at character boundaries. */
+static char *make_snippet(const struct search_doc *d, const struct search_query *q)
 {
-	const char *t = body->data ? body->data : "";
-	size_t len = body->len, at = first_term(t, len, q), start, end, i;
+	const char *t = d->body.data ? d->body.data + d->text_at : "";
+	size_t len = d->body.data ? d->body.len - d->text_at : 0;
+	size_t at = first_term(t, len, q), start, end, i;
 	struct buf out = BUF_INIT;
 	int blank = 0;
 
@@ -1250,7 +1291,7 @@ static char *snippet_of(struct search *s, const struct search_hit *h, const stru
 	search_doc_init(&d);
 	search_text_read(data, len, &d);
 	free(data);
-	snip = make_snippet(&d.body, q);
+	snip = make_snippet(&d, q);
 	search_doc_release(&d);
 	return snip;
 }

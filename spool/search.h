@@ -29,7 +29,8 @@
  * leaves the last committed batch, and the next refresh, which reads any
  * folder whose mtimes differ, converges.  The database is a cache: a
  * missing one, one of another version or another root, or a corrupt one
- * is deleted and built again; nothing else is ever lost with it.
+ * (on open, or whenever SQLite finds it so: search_broken()) is deleted
+ * and built again; nothing else is ever lost with it.
  *
  * Kept current by search_refresh(), which every query runs first: per
  * folder two stat() calls when nothing changed, else the subdirectories
@@ -93,8 +94,13 @@ struct search_stats {
 };
 void search_stats(const struct search *s, struct search_stats *out);
 
-/* Messages in the index, and the number of folders. */
-size_t search_count(struct search *s, size_t *folders_out);
+/* Messages in the index, and the number of folders: 0, or -1 with err. */
+int search_count(struct search *s, size_t *n_out, size_t *folders_out, struct err *err) SEARCH_WUR;
+
+/* Whether a call on s found the database corrupt (its err EX_DATAERR).
+ * The files are removed then, so that the next search_open() builds
+ * the index afresh: a caller may open again once and redo its work. */
+int search_broken(const struct search *s);
 
 struct search_hit {
 	char *folder;        /* folder name */

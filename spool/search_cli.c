@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "idxhint.h"
 #include "log.h"
+#include "maildir.h"
 #include "out.h"
 #include "search.h"
 #include "search_cli.h"
@@ -52,9 +53,10 @@ static void end_progress(struct progress *p)
 }
 
 /* Refreshed under the background indexer's lock when it is free, so
- * that writers meanwhile only mark (lib/idxhint.h). */
+ * that writers meanwhile only mark (lib/idxhint.h).  *broken: the
+ * refresh found the index corrupt (search_broken()). */
 static struct search *open_fresh(const struct cfg_account *a, const char *root, int rebuild,
-				 struct progress *p, struct err *err)
+				 struct progress *p, int *broken, struct err *err)
 {
 	struct search *s = search_open(root, rebuild ? SEARCH_REBUILD : 0, err);
 	int hold = s ? idxhint_hold(root) : -1;
@@ -62,6 +64,7 @@ static struct search *open_fresh(const struct cfg_account *a, const char *root, 
 	p->tty = isatty(STDERR_FILENO);
 	p->shown = 0;
 	if (s && search_refresh(s, show_progress, p, err) < 0) {
+		*broken = search_broken(s);
 		search_close(s);
 		s = NULL;
 	}
@@ -126,12 +129,13 @@ static int print_hits(const struct search_hit *v, size_t n, int json, struct err
 	return rc < 0 ? -1 : out_flush(err);
 }
 
-int search_cli_search(const struct cfg_account *a, const char *root, const char *folder,
-		      int json, size_t limit, const char *query, int no_refresh, struct err *err)
+static int search_once(const struct cfg_account *a, const char *root, const char *folder,
+		       int json, size_t limit, const char *query, int no_refresh, int *broken,
+		       struct err *err)
 {
 	struct progress p;
 	struct search *s = no_refresh ? search_open(root, SEARCH_EXISTING, err) :
-					open_fresh(a, root, 0, &p, err);
+					open_fresh(a, root, 0, &p, broken, err);
 	struct search_hit *v;
 	size_t n;
 	int rc;
@@ -139,6 +143,7 @@ int search_cli_search(const struct cfg_account *a, const char *root, const char 
 	if (!s)
 		return -1;
 	rc = search_run(s, query, folder, limit, json ? SEARCH_SNIPPETS : 0, &v, &n, err);
+	*broken = search_broken(s);
 	search_close(s);
 	if (rc < 0)
 		return -1;
@@ -147,18 +152,70 @@ int search_cli_search(const struct cfg_account *a, const char *root, const char 
 	return rc;
 }
 
+/* An index found corrupt is gone (search.h): once more, on one built
+ * afresh. */
+int search_cli_search(const struct cfg_account *a, const char *root, const char *folder,
+		      int json, size_t limit, const char *query, int no_refresh, struct err *err)
+{
+	int broken = 0, rc;
+
+	/* A mistyped --folder is no empty answer. */
+	if (folder) {
+		char *dir = maildir_folder_path(root, folder);
+
+		rc = maildir_is(dir) ? 0 : err_set(err, EX_NOINPUT, "no folder '%s' (%s is not a Maildir)",
+						   folder, dir);
+		free(dir);
+		if (rc < 0)
+			return -1;
+	}
+	rc = search_once(a, root, folder, json, limit, query, no_refresh, &broken, err);
+
+	if (rc < 0 && broken) {
+		log_warnx("%s", err->msg);
+		err_clear(err);
+		broken = 0;
+		rc = search_once(a, root, folder, json, limit, query, no_refresh, &broken, err);
+	}
+	return rc;
+}
+
+static struct search *counted(const struct cfg_account *a, const char *root, int rebuild,
+			      size_t *n, size_t *nf, struct err *err)
+{
+	struct progress p;
+	int broken = 0;
+	struct search *s = open_fresh(a, root, rebuild, &p, &broken, err);
+
+	if (s && search_count(s, n, nf, err) < 0) {
+		broken = search_broken(s);
+		search_close(s);
+		s = NULL;
+	}
+	if (!s && broken) {
+		log_warnx("%s", err->msg);
+		err_clear(err);
+		broken = 0;
+		s = open_fresh(a, root, 1, &p, &broken, err);
+		if (s && search_count(s, n, nf, err) < 0) {
+			search_close(s);
+			s = NULL;
+		}
+	}
+	return s;
+}
+
 int search_cli_index(const struct cfg_account *a, const char *root, int rebuild,
 		     struct err *err)
 {
-	struct progress p;
-	struct search *s = open_fresh(a, root, rebuild, &p, err);
+	struct search *s;
 	struct buf line = BUF_INIT;
 	size_t n, nf;
 	int rc;
 
+	s = counted(a, root, rebuild, &n, &nf, err);
 	if (!s)
 		return -1;
-	n = search_count(s, &nf);
 	search_close(s);
 	buf_printf(&line, "%zu messages in %zu folders\n", n, nf);
 	rc = out_write(line.data, line.len, err);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "buf.h"
@@ -131,17 +132,17 @@ static struct node *sql_leaf(const char *sql)
 static int read_date(const char *s, size_t n, long long *from, long long *to)
 {
 	struct tm tm;
-	int y = 0, mo = 0, d = 0, parts;
-	char tail;
+	int y = 0, mo = 0, d = 0, parts, used[3] = { -1, -1, -1 };
 	char tmp[16];
 
 	if (n == 0 || n >= sizeof(tmp))
 		return -1;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
-	parts = sscanf(tmp, "%4d-%2d-%2d%c", &y, &mo, &d, &tail);
-	if (parts < 1 || parts > 3 || y < 1970 || (parts >= 2 && (mo < 1 || mo > 12)) ||
-	    (parts == 3 && (d < 1 || d > 31)))
+	/* All of it read: 20240630 is no year. */
+	parts = sscanf(tmp, "%4d%n-%2d%n-%2d%n", &y, &used[0], &mo, &used[1], &d, &used[2]);
+	if (parts < 1 || parts > 3 || used[parts - 1] != (int)n || y < 1970 ||
+	    (parts >= 2 && (mo < 1 || mo > 12)) || (parts == 3 && (d < 1 || d > 31)))
 		return -1;
 	if (strspn(tmp, "0123456789-") != n)
 		return -1;
@@ -151,6 +152,9 @@ static int read_date(const char *s, size_t n, long long *from, long long *to)
 	tm.tm_mday = parts == 3 ? d : 1;
 	tm.tm_isdst = -1;
 	*from = (long long)mktime(&tm);
+	/* mktime() moves 2024-02-30 to March: no such day. */
+	if (tm.tm_mday != (parts == 3 ? d : 1))
+		return -1;
 	if (parts == 1)
 		tm.tm_year++;
 	else if (parts == 2)
@@ -178,6 +182,10 @@ static struct node *date_leaf(struct parser *ps, const char *v)
 	    (!la && !lb)) {
 		err_set(ps->err, EX_USAGE,
 			"query: bad date '%s' (YYYY[-MM[-DD]], A..B, A.. or ..B)", v);
+		return NULL;
+	}
+	if (la && lb && a0 >= b1) {
+		err_set(ps->err, EX_USAGE, "query: date range '%s' ends before it starts", v);
 		return NULL;
 	}
 	n = node_new(N_SQL, NULL, NULL);
@@ -222,6 +230,34 @@ static struct node *folder_leaf(const char *v)
 	return n;
 }
 
+/* id:ID, the message of that Message-ID; thread:ID, the messages of its
+ * thread (search_text.h: the root each message names, or that of the
+ * message ID when the index holds it).  Angle brackets are optional. */
+static struct node *id_leaf(const char *field, const char *v)
+{
+	struct node *n = node_new(N_SQL, NULL, NULL);
+	size_t l = strlen(v);
+	char *id;
+
+	if (l >= 2 && v[0] == '<' && v[l - 1] == '>')
+		id = xstrndup(v + 1, l - 2);
+	else
+		id = xstrdup(v);
+	n->bind[0].is_text = 1;
+	n->bind[0].text = id;
+	n->nbind = 1;
+	if (strcmp(field, "id") == 0) {
+		n->text = xstrdup("m.msgid = ?");
+		return n;
+	}
+	n->text = xstrdup("(m.thread = ? OR m.thread IN (SELECT t.thread FROM msg t"
+			  " WHERE t.msgid = ?))");
+	n->bind[1].is_text = 1;
+	n->bind[1].text = xstrdup(id);
+	n->nbind = 2;
+	return n;
+}
+
 static const struct {
 	const char *name, *sql;
 } is_tab[] = {
@@ -240,6 +276,10 @@ static struct node *field_leaf(struct parser *ps, const char *field, const char 
 {
 	size_t i;
 
+	if (!*v) {
+		err_set(ps->err, EX_USAGE, "query: '%s:' needs a value", field);
+		return NULL;
+	}
 	if (strcmp(field, "from") == 0)
 		return text_leaf(ps, "sender", v, prefix);
 	if (strcmp(field, "to") == 0)
@@ -252,6 +292,8 @@ static struct node *field_leaf(struct parser *ps, const char *field, const char 
 		return folder_leaf(v);
 	if (strcmp(field, "date") == 0)
 		return date_leaf(ps, v);
+	if (strcmp(field, "id") == 0 || strcmp(field, "thread") == 0)
+		return id_leaf(field, v);
 	if (strcmp(field, "is") == 0) {
 		for (i = 0; i < sizeof(is_tab) / sizeof(is_tab[0]); i++)
 			if (strcmp(v, is_tab[i].name) == 0)
@@ -265,16 +307,27 @@ static struct node *field_leaf(struct parser *ps, const char *field, const char 
 	return NULL;
 }
 
-static int is_field(const char *s, size_t n)
+static const char *const fields[] = { "from", "to", "subject", "body", "folder", "date",
+				      "is", "has", "id", "thread" };
+
+/* s[0..n) before a ':' is a field name when it is ASCII letters: one of
+ * fields (in any case), else an error, so that a mistyped field is not
+ * searched for as words (to search "http://x", quote it). */
+static int is_field(struct parser *ps, const char *s, size_t n)
 {
-	static const char *const fields[] = { "from", "to", "subject", "body", "folder",
-					      "date", "is", "has" };
 	size_t i;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (strlen(fields[i]) == n && strncmp(fields[i], s, n) == 0)
+	for (i = 0; i < n; i++)
+		if (!isalpha((unsigned char)s[i]))
+			return 0;
+	for (i = 0; n && i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strlen(fields[i]) == n && strncasecmp(fields[i], s, n) == 0)
 			return 1;
-	return 0;
+	if (n)
+		err_set(ps->err, EX_USAGE,
+			"query: unknown field '%.*s:' (from to subject body folder date is has id"
+			" thread; quote words with a colon)", (int)n, s);
+	return n ? -1 : 0;
 }
 
 /* A term at ps->p: a phrase, a word, or field:value. */
@@ -283,8 +336,8 @@ static struct node *term(struct parser *ps)
 	const char *s = ps->p, *colon;
 	char *word, *field = NULL, *v;
 	struct node *n;
-	size_t l;
-	int prefix = 0;
+	size_t l, k;
+	int prefix = 0, isf;
 
 	if (*s == '"') {
 		if (read_phrase(ps, &v) < 0)
@@ -297,8 +350,13 @@ static struct node *term(struct parser *ps)
 	}
 	l = strcspn(s, " \t\r\n\f\v()\"");
 	colon = memchr(s, ':', l);
-	if (colon && is_field(s, (size_t)(colon - s))) {
+	isf = colon ? is_field(ps, s, (size_t)(colon - s)) : 0;
+	if (isf < 0)
+		return NULL;
+	if (isf) {
 		field = xstrndup(s, (size_t)(colon - s));
+		for (k = 0; field[k]; k++)
+			field[k] = (char)tolower((unsigned char)field[k]);
 		ps->p = colon + 1;
 		if (*ps->p == '"') {
 			if (read_phrase(ps, &v) < 0) {
@@ -315,7 +373,9 @@ static struct node *term(struct parser *ps)
 	}
 	word = v;
 	l = strlen(word);
-	if (l && word[l - 1] == '*' && (!field || strcmp(field, "folder") != 0)) {
+	/* A '*' ends a prefix, but for the names and ids it may be part of. */
+	if (l && word[l - 1] == '*' &&
+	    (!field || (strcmp(field, "folder") && strcmp(field, "id") && strcmp(field, "thread")))) {
 		word[l - 1] = '\0';
 		prefix = 1;
 	} else if (*ps->p == '*') {
@@ -338,6 +398,11 @@ static struct node *unary(struct parser *ps)
 	if (!*ps->p || *ps->p == ')') {
 		err_set(ps->err, EX_USAGE, "query: a term is missing%s",
 			*ps->p ? " before ')'" : " at the end");
+		return NULL;
+	}
+	if (is_op(ps, "AND", 0) || is_op(ps, "OR", 0)) {
+		err_set(ps->err, EX_USAGE, "query: a term is missing before '%.*s'",
+			ps->p[0] == 'A' ? 3 : 2, ps->p);
 		return NULL;
 	}
 	if (++ps->depth > DEPTH_MAX) {

@@ -11,7 +11,8 @@
  *   and     := unary (["AND"] unary)*        (juxtaposition is AND)
  *   unary   := "NOT" unary | "(" or ")" | term
  *   term    := word | word"*" | "phrase" | field":"value
- *   field   := from | to | subject | body | folder | date | is | has
+ *   field   := from | to | subject | body | folder | date | is | has | id | thread
+ *              (any case; other letters before a ':' are an error)
  *
  * Words, phrases and prefixes match the subject, sender, recipients and
  * body (search_text.h says what each holds); from:, to:, subject: and
@@ -21,7 +22,9 @@
  * local time, take whole years, months or days (both ends included).
  * is:unread|read|flagged|replied|passed|draft|trashed|new and
  * has:attachment test the Maildir flags and the index's attachment bit.
- * AND, OR and NOT are operators only in upper case.
+ * id:ID is the message of a Message-ID, thread:ID the messages whose
+ * thread root (search_text.h) is that of message ID, or ID itself.
+ * AND, OR and NOT are operators only in upper case, and never a term.
  *
  * The SQL condition refers to the tables as `m` (msg) and `f` (folder) and
  * to the FTS5 table as `fts`.  When the query is full-text terms joined

@@ -22,6 +22,7 @@ void search_doc_init(struct search_doc *d)
 	buf_init(&d->thread);
 	d->attach = 0;
 	d->date = -1;
+	d->text_at = 0;
 }
 
 void search_doc_release(struct search_doc *d)
@@ -115,6 +116,7 @@ void search_text_read(const char *data, size_t len, struct search_doc *d)
 	buf_reset(&d->thread);
 	d->attach = 0;
 	d->date = -1;
+	d->text_at = 0;
 	m = msg_parse(data, len, 0);
 	if (!m)
 		return;
@@ -139,6 +141,7 @@ void search_text_read(const char *data, size_t len, struct search_doc *d)
 		buf_puts(&d->body, s.in_reply_to);
 		buf_putc(&d->body, '\n');
 	}
+	d->text_at = d->body.len;
 	put_addrs(m, "From", &d->from);
 	put_addrs(m, "To", &d->to);
 	put_addrs(m, "Cc", &d->to);

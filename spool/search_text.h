@@ -37,6 +37,7 @@
 
 struct search_doc {
 	struct buf subject, from, to, body;   /* UTF-8, not NUL-free */
+	size_t text_at;       /* where body's parts start, after the ids */
 	int attach;           /* a part has a file name or says attachment */
 	/* What a result line shows, as summary.h reads it. */
 	time_t date;          /* -1 when absent or unreadable */

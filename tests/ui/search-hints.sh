@@ -2,7 +2,8 @@
 # surel's moves and deletions keep the account's search index current:
 # after s (move) and an expunge to the trash, `spool search --no-refresh`
 # (which never refreshes itself) finds each message in its new folder,
-# indexed by the background indexer surel started (lib/idxhint.h).
+# indexed by the background indexer surel started (lib/idxhint.h); X
+# (search-all) and ~b refresh under that indexer's lock.
 . "$(dirname "$0")/lib.sh"
 
 # surel finds spool beside itself when installed; here on $PATH.
@@ -42,3 +43,49 @@ wait_for 'moved to the trash' "expunge"
 search_wait 'lemur folder:Trash' 1 "deleted message in the trash"
 search_wait 'lemur folder:INBOX' 0 "deleted message gone from INBOX"
 ok "an expunge to the trash is indexed"
+
+# X refreshes under the indexer's lock, as spool search does: a writer's
+# mark left meanwhile (made here by hand) is served by the indexer surel
+# starts when it lets go of the lock.
+put INBOX Eko 13 'late one' 'a kiwi'
+db=$(ls "$XDG_CACHE_HOME"/surel/search/*.db)
+i=0
+until grep -q '^pid 0$' "${db%.db}.lock" 2> /dev/null; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || fail "the delivery's indexer still runs after 30 s"
+	sleep 0.1
+done
+: > "${db%.db}.again"
+keys X
+wait_for 'Search all folders:' "the search-all prompt"
+keys 'kiwi' Enter
+wait_for 'search: kiwi \[Msgs:1' "X finds the new message"
+i=0
+while [ -e "${db%.db}.again" ]; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || fail "the mark left during X's refresh is still there after 30 s: $(cat "${db%.db}.lock")"
+	sleep 0.1
+done
+ok "X's refresh holds the indexer's lock and starts it for a mark"
+
+# So does ~b's.
+keys c
+wait_for '^Open folder:'
+keys INBOX Enter
+wait_for 'surel: INBOX'
+i=0
+until grep -q '^pid 0$' "${db%.db}.lock" 2> /dev/null; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || fail "X's indexer still runs after 30 s"
+	sleep 0.1
+done
+: > "${db%.db}.again"
+keys l '~b kiwi' Enter
+wait_for 'Shown:1\]' "~b finds the new message"
+i=0
+while [ -e "${db%.db}.again" ]; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || fail "the mark left during ~b's refresh is still there after 30 s: $(cat "${db%.db}.lock")"
+	sleep 0.1
+done
+ok "~b's refresh holds the indexer's lock and starts it for a mark"

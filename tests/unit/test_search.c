@@ -10,6 +10,7 @@
 
 #include "afile.h"
 #include "buf.h"
+#include "index_cache.h"
 #include "maildir.h"
 #include "search.h"
 #include "search_query.h"
@@ -108,7 +109,10 @@ static void test_parse(void)
 {
 	static const char *const bad[] = {
 		"(", "a OR", "NOT", "(a b", "a)", "\"open", "date:2024-13", "date:..", "is:bogus",
-		"has:wings", "date:yesterday",
+		"has:wings", "date:yesterday", "bogus:x", "Subjekt:x", "date:2025..2024",
+		"date:2024-02-30", "date:2024-06..2024-05-31", "from:", "folder:", "id:", "thread:",
+		"a OR OR b", "AND a", "(OR a)", "a AND OR b", "date:20240630", "date:2024-06-",
+		"date:2024-06-1x",
 	};
 	struct err err = ERR_INIT;
 	struct search_query *q;
@@ -197,7 +201,7 @@ static void test_store(void)
 	struct search *s;
 	size_t n, nf;
 	FILE *f;
-	char *db;
+	char *db, *real, *legacy;
 
 	setenv("XDG_CACHE_HOME", cache, 1);
 	CU_ASSERT_EQUAL_FATAL(maildir_create(inbox, &err), 0);
@@ -205,15 +209,28 @@ static void test_store(void)
 	put(inbox, "Rapat anggaran", "café au lait", "S");
 	put(inbox, "Другое", "привет мир", "");
 	put(arch, "old", "東京都の会議", "S");
+	/* The file an earlier version named by the folder index's hash. */
+	real = realpath(root, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(real);
+	legacy = xasprintf("%s/surel/search/%016llx.db", cache,
+			   (unsigned long long)index_cache_hash(real, strlen(real)));
+	free(real);
+	db = xasprintf("%s/surel/search", cache);
+	CU_ASSERT_EQUAL(afile_mkdirs(db, &err), 0);
+	free(db);
+	CU_ASSERT_EQUAL(tutil_write(legacy, "old", 3), 0);
 	s = search_open(root, 0, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(access(legacy, F_OK), -1);
+	free(legacy);
 	CU_ASSERT_EQUAL(count(s, "cafe"), 1);
 	CU_ASSERT_EQUAL(count(s, "привет"), 1);
 	CU_ASSERT_EQUAL(count(s, "京都"), 1);
 	CU_ASSERT_EQUAL(count(s, "is:unread"), 1);
 	CU_ASSERT_EQUAL(count(s, "folder:Arch"), 1);
 	CU_ASSERT_EQUAL(count(s, "subject:rapat OR 会議"), 2);
-	CU_ASSERT_EQUAL(search_count(s, &nf), 3);
+	CU_ASSERT_EQUAL(search_count(s, &n, &nf, &err), 0);
+	CU_ASSERT_EQUAL(n, 3);
 	CU_ASSERT_EQUAL(nf, 2);
 
 	/* A flag change by another program, a removal, a new message. */
@@ -227,7 +244,8 @@ static void test_store(void)
 	 * a refresh must not trust them (search.h). */
 	CU_ASSERT_EQUAL(count(s, "is:flagged"), 1);
 	CU_ASSERT_EQUAL(count(s, "zebra"), 1);
-	CU_ASSERT_EQUAL(search_count(s, &nf), 3);
+	CU_ASSERT_EQUAL(search_count(s, &n, &nf, &err), 0);
+	CU_ASSERT_EQUAL(n, 3);
 	search_close(s);
 
 	/* Garbage in the file: rebuilt on open, same answers. */
@@ -245,6 +263,50 @@ static void test_store(void)
 	search_close(s);
 	free(inbox);
 	free(arch);
+	free(root);
+	free(cache);
+}
+
+/* id: and thread: find messages by the Message-ID and the thread ids
+ * the index holds; field names in any case. */
+static void test_ids(void)
+{
+	struct err err = ERR_INIT;
+	const char *base = tutil_tmpdir();
+	char *root = xasprintf("%s/IdMail", base), *cache = xasprintf("%s/cache3", base);
+	char *inbox = maildir_folder_path(root, "INBOX");
+	static const char *const msgs[] = {
+		"Message-ID: <root@x.test>\nSubject: start\n\nhello\n",
+		"Message-ID: <r1@x.test>\nIn-Reply-To: <root@x.test>\nSubject: Re: start\n\nyes\n",
+		"Message-ID: <r2@x.test>\nReferences: <root@x.test> <r1@x.test>\n"
+		"In-Reply-To: <r1@x.test>\nSubject: Re: start\n\nno\n",
+		"Message-ID: <other@x.test>\nSubject: else\n\nhello\n",
+	};
+	struct search_hit *v;
+	struct search *s;
+	size_t i, n;
+
+	setenv("XDG_CACHE_HOME", cache, 1);
+	CU_ASSERT_EQUAL_FATAL(maildir_create(inbox, &err), 0);
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		CU_ASSERT_EQUAL(maildir_deliver(inbox, msgs[i], strlen(msgs[i]), "S", NULL, &err), 0);
+	s = search_open(root, 0, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(count(s, "id:r1@x.test"), 1);
+	CU_ASSERT_EQUAL(count(s, "id:<r1@x.test>"), 1);
+	CU_ASSERT_EQUAL(count(s, "id:r1@x"), 0);
+	CU_ASSERT_EQUAL(count(s, "thread:root@x.test"), 3);
+	CU_ASSERT_EQUAL(count(s, "thread:<r2@x.test>"), 3);
+	CU_ASSERT_EQUAL(count(s, "thread:other@x.test"), 1);
+	CU_ASSERT_EQUAL(count(s, "hello NOT thread:r1@x.test"), 1);
+	CU_ASSERT_EQUAL(count(s, "Subject:start"), 3);
+	/* A snippet is of the text, not of the ids the body column holds. */
+	CU_ASSERT_EQUAL_FATAL(search_run(s, "yes", NULL, 0, SEARCH_SNIPPETS, &v, &n, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(v[0].snippet, "yes");
+	search_hits_free(v, n);
+	search_close(s);
+	free(inbox);
 	free(root);
 	free(cache);
 }
@@ -368,4 +430,5 @@ void suite_search(void)
 	CU_add_test(s, "query parsing and errors", test_parse);
 	CU_add_test(s, "store: refresh, flags, removal, rebuild", test_store);
 	CU_add_test(s, "store: moves are not read again", test_moves);
+	CU_add_test(s, "store: id: and thread:", test_ids);
 }
