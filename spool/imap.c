@@ -397,7 +397,7 @@ struct att {
 	size_t body_len;
 };
 
-static void flag_add(char *flags, char c)
+void imap_flag_add(char flags[8], char c)
 {
 	size_t n = strlen(flags), i;
 
@@ -427,10 +427,10 @@ static void read_att(const struct mailimap_msg_att *ma, struct att *a)
 				if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER || !ff->fl_flag)
 					continue;
 				switch (ff->fl_flag->fl_type) {
-				case MAILIMAP_FLAG_SEEN: flag_add(a->flags, 'S'); break;
-				case MAILIMAP_FLAG_FLAGGED: flag_add(a->flags, 'F'); break;
-				case MAILIMAP_FLAG_ANSWERED: flag_add(a->flags, 'R'); break;
-				case MAILIMAP_FLAG_DRAFT: flag_add(a->flags, 'D'); break;
+				case MAILIMAP_FLAG_SEEN: imap_flag_add(a->flags, 'S'); break;
+				case MAILIMAP_FLAG_FLAGGED: imap_flag_add(a->flags, 'F'); break;
+				case MAILIMAP_FLAG_ANSWERED: imap_flag_add(a->flags, 'R'); break;
+				case MAILIMAP_FLAG_DRAFT: imap_flag_add(a->flags, 'D'); break;
 				default: break;
 				}
 			}
