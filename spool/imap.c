@@ -776,7 +776,7 @@ static int imap_idle(struct source *s, int wakefd, long seconds, enum source_eve
 		     struct err *err)
 {
 	long deadline = now_ms() + seconds * 1000;
-	int fd, news = 0;
+	int fd, r, news = 0;
 
 	*ev_out = SOURCE_EV_UNSUPPORTED;
 	if (!mailimap_has_idle(s->imap))
@@ -817,8 +817,15 @@ static int imap_idle(struct source *s, int wakefd, long seconds, enum source_eve
 		/* A quiet IDLE is no slow server: the guard's window starts
 		 * with the line that is here now. */
 		source_guard_init(&s->guard, s->conf->timeout);
-		if (idle_line(s, &news, err) < 0)
+		r = idle_line(s, &news, err);
+		if (r < 0)
 			return -1;
+		if (r == 1) {
+			/* The server ended IDLE itself: no DONE to send. */
+			if (news)
+				*ev_out = SOURCE_EV_NEW;
+			return 0;
+		}
 	}
 	/* DONE, then what comes up to the tagged OK: a report there (one
 	 * that crossed the DONE) is no less new mail. */
