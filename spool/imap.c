@@ -748,10 +748,9 @@ static int idle_line(struct source *s, int *news, struct err *err)
  * exchange (want: 2 the continuation, 1 the tagged OK), taking note of
  * every untagged reply on the way.  By hand, because libetpan's
  * mailimap_idle() and mailimap_idle_done() read and drop what comes
- * before the continuation and the tagged reply, and a server may send a
- * change report (NOTIFY's "* STATUS", an EXISTS) just there: Dovecot
- * holds the reports of changes made while no command ran until the next
- * one, IDLE. */
+ * before the continuation and the tagged reply, and a change report
+ * (NOTIFY's "* STATUS", an EXISTS) lands there whenever the change
+ * happens as IDLE or DONE is on its way. */
 static int idle_step(struct source *s, const char *cmd, int want, int *news, struct err *err)
 {
 	struct _mailstream *st = s->imap->imap_stream;
