@@ -397,7 +397,7 @@ struct att {
 	size_t body_len;
 };
 
-static void flag_add(char *flags, char c)
+void imap_flag_add(char flags[8], char c)
 {
 	size_t n = strlen(flags), i;
 
@@ -427,10 +427,10 @@ static void read_att(const struct mailimap_msg_att *ma, struct att *a)
 				if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER || !ff->fl_flag)
 					continue;
 				switch (ff->fl_flag->fl_type) {
-				case MAILIMAP_FLAG_SEEN: flag_add(a->flags, 'S'); break;
-				case MAILIMAP_FLAG_FLAGGED: flag_add(a->flags, 'F'); break;
-				case MAILIMAP_FLAG_ANSWERED: flag_add(a->flags, 'R'); break;
-				case MAILIMAP_FLAG_DRAFT: flag_add(a->flags, 'D'); break;
+				case MAILIMAP_FLAG_SEEN: imap_flag_add(a->flags, 'S'); break;
+				case MAILIMAP_FLAG_FLAGGED: imap_flag_add(a->flags, 'F'); break;
+				case MAILIMAP_FLAG_ANSWERED: imap_flag_add(a->flags, 'R'); break;
+				case MAILIMAP_FLAG_DRAFT: imap_flag_add(a->flags, 'D'); break;
 				default: break;
 				}
 			}
@@ -708,24 +708,86 @@ static int announces_mail(const char *line)
 	return strncasecmp(p, " EXISTS", 7) == 0 || strncasecmp(p, " RECENT", 7) == 0;
 }
 
+/* The tag of IDLE, sent by hand (idle_line()). */
+#define IDLE_TAG "SW1"
+
+/* Read one line of the IDLE exchange: 1 for the tagged reply to IDLE
+ * (OK, else err set and -1), 2 for the continuation, 0 for an untagged
+ * one (*news set when it announces mail), -1 when the stream failed or
+ * the server said BYE. */
+static int idle_line(struct source *s, int *news, struct err *err)
+{
+	char *line = mailimap_read_line(s->imap);
+	char reply[160];
+
+	if (!line)
+		return fail(s, MAILIMAP_ERROR_STREAM, "IDLE", err);
+	if (strncasecmp(line, "* BYE", 5) == 0) {
+		source_reply(line + 5, reply, sizeof(reply));
+		return err_set(err, EX_TEMPFAIL, "%s: server closed the connection%s%s",
+			       s->conf->host, *reply ? ": " : "", reply);
+	}
+	if (line[0] == '+')
+		return 2;
+	if (strncmp(line, IDLE_TAG " ", sizeof(IDLE_TAG)) == 0) {
+		if (strncasecmp(line + sizeof(IDLE_TAG), "OK", 2) == 0)
+			return 1;
+		source_reply(line + sizeof(IDLE_TAG), reply, sizeof(reply));
+		return err_set(err, EX_TEMPFAIL, "%s: IDLE: %s", s->conf->host, reply);
+	}
+	if (announces_mail(line)) {
+		*news = 1;
+	} else if (log_get_level() >= LOG_LVL_DEBUG) {
+		source_reply(line, reply, sizeof(reply));
+		log_debug("%s: during IDLE: %s", s->conf->host, reply);
+	}
+	return 0;
+}
+
+/* Send IDLE_TAG's line cmd and read up to what ends its part of the
+ * exchange (want: 2 the continuation, 1 the tagged OK), taking note of
+ * every untagged reply on the way.  By hand, because libetpan's
+ * mailimap_idle() and mailimap_idle_done() read and drop what comes
+ * before the continuation and the tagged reply, and a change report
+ * (NOTIFY's "* STATUS", an EXISTS) lands there whenever the change
+ * happens as IDLE or DONE is on its way. */
+static int idle_step(struct source *s, const char *cmd, int want, int *news, struct err *err)
+{
+	struct _mailstream *st = s->imap->imap_stream;
+	int n, r;
+
+	if (mailstream_write(st, cmd, strlen(cmd)) < 0 || mailstream_flush(st) < 0)
+		return fail(s, MAILIMAP_ERROR_STREAM, "IDLE", err);
+	/* Bounded: a server that never answers is cut by the guard. */
+	for (n = 0; n < 100000; n++) {
+		r = idle_line(s, news, err);
+		if (r < 0)
+			return -1;
+		if (r == want)
+			return 0;
+		if (r)
+			return err_set(err, EX_TEMPFAIL, "%s: IDLE: unexpected reply", s->conf->host);
+	}
+	return err_set(err, EX_TEMPFAIL, "%s: IDLE: no end to the replies", s->conf->host);
+}
+
 static int imap_idle(struct source *s, int wakefd, long seconds, enum source_event *ev_out,
 		     struct err *err)
 {
 	long deadline = now_ms() + seconds * 1000;
-	int r, fd;
+	int fd, r, news = 0;
 
 	*ev_out = SOURCE_EV_UNSUPPORTED;
 	if (!mailimap_has_idle(s->imap))
 		return 0;
-	r = mailimap_idle(s->imap);
-	if (r != MAILIMAP_NO_ERROR)
-		return fail(s, r, "IDLE", err);
-	fd = mailimap_idle_get_fd(s->imap);
+	source_guard_init(&s->guard, s->conf->timeout);
+	if (idle_step(s, IDLE_TAG " IDLE\r\n", 2, &news, err) < 0)
+		return -1;
+	fd = mailstream_low_get_fd(mailstream_get_low(s->imap->imap_stream));
 	*ev_out = SOURCE_EV_TIMEOUT;
-	for (;;) {
+	while (!news) {
 		struct pollfd p[2];
 		long left = deadline - now_ms();
-		char *line;
 		int n;
 
 		/* What the stream buffered already (the reply that came with
@@ -754,32 +816,23 @@ static int imap_idle(struct source *s, int wakefd, long seconds, enum source_eve
 		/* A quiet IDLE is no slow server: the guard's window starts
 		 * with the line that is here now. */
 		source_guard_init(&s->guard, s->conf->timeout);
-		line = mailimap_read_line(s->imap);
-		if (!line)
-			return fail(s, MAILIMAP_ERROR_STREAM, "IDLE", err);
-		if (strncasecmp(line, "* BYE", 5) == 0) {
-			char reply[160];
-
-			source_reply(line + 5, reply, sizeof(reply));
-			return err_set(err, EX_TEMPFAIL, "%s: server closed the connection%s%s",
-				       s->conf->host, *reply ? ": " : "", reply);
-		}
-		if (announces_mail(line)) {
-			*ev_out = SOURCE_EV_NEW;
-			break;
-		}
-		if (log_get_level() >= LOG_LVL_DEBUG) {
-			char reply[80];
-
-			source_reply(line, reply, sizeof(reply));
-			log_debug("%s: during IDLE: %s", s->conf->host, reply);
+		r = idle_line(s, &news, err);
+		if (r < 0)
+			return -1;
+		if (r == 1) {
+			/* The server ended IDLE itself: no DONE to send. */
+			if (news)
+				*ev_out = SOURCE_EV_NEW;
+			return 0;
 		}
 	}
-	/* DONE; libetpan reads the rest (more untagged replies, then the
-	 * tagged OK). */
-	r = mailimap_idle_done(s->imap);
-	if (r != MAILIMAP_NO_ERROR)
-		return fail(s, r, "IDLE DONE", err);
+	/* DONE, then what comes up to the tagged OK: a report there (one
+	 * that crossed the DONE) is no less new mail. */
+	source_guard_init(&s->guard, s->conf->timeout);
+	if (idle_step(s, "DONE\r\n", 1, &news, err) < 0)
+		return -1;
+	if (news)
+		*ev_out = SOURCE_EV_NEW;
 	return 0;
 }
 

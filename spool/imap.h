@@ -24,5 +24,9 @@ int imap_fail(struct source *s, int r, const char *what, struct err *err);
 /* Let the reply to the next command be expect bytes longer than the
  * guard allows (source.h); 0 again afterwards. */
 void imap_expect(struct source *s, size_t expect);
+/* Add Maildir flag letter c to flags (a string of at most 7 letters in
+ * ASCII order, as the Maildir spec asks), keeping the order; nothing when
+ * it is there or flags is full. */
+void imap_flag_add(char flags[8], char c);
 
 #endif

@@ -255,7 +255,10 @@ struct source_ops {
 	/* Wait on the selected folder (IMAP IDLE, RFC 2177) until the server
 	 * reports new messages, wakefd (-1: none) becomes readable, or
 	 * seconds pass, and say which in *ev_out.  Other untagged replies
-	 * (flags, EXPUNGE, "still here") keep it waiting.  IDLE is ended
+	 * (flags, EXPUNGE, "still here") keep it waiting.  A report of new
+	 * mail that comes before the server confirms IDLE, or after DONE
+	 * with the end of the wait, is SOURCE_EV_NEW too, whatever else
+	 * ended the wait.  IDLE is ended
 	 * (DONE and its tagged reply) before it returns, so the session takes
 	 * commands again; a server without IDLE gets SOURCE_EV_UNSUPPORTED
 	 * and nothing is sent.  A server that closes the connection (BYE) is

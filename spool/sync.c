@@ -1094,6 +1094,15 @@ static void stamp(struct folder *f, int rc)
 	f->stamp.r.uidnext = f->info.uidnext;
 	f->stamp.r.exists = f->info.exists;
 	f->stamp.r.modseq = f->info.modseq;
+	/* The digest is of the listing pass one read.  Flags this run set
+	 * there (a flag change, a \Deleted mark) leave UIDNEXT and the count
+	 * as they were, so another client taking them back would make the
+	 * server match the stamp again while the state says they were
+	 * pushed: such a digest vouches for nothing.  (HIGHESTMODSEQ only
+	 * grows, and a removal or a new message moves UIDNEXT or the count
+	 * for good.) */
+	if (f->nflags_remote || f->nrm_remote)
+		f->stamp.r.digest[0] = '\0';
 	if (rc == 0 && f->stampable && !f->unsettled && syncstate_pend_count(f->ss) == 0 &&
 	    syncstamp_state_now(state, &f->stamp.l) == 0)
 		syncstamps_set(f->ac->stamps, f->p->local, f->p->remote, &f->stamp);

@@ -239,18 +239,6 @@ static int rselect(struct sync_remote *r, const char *name, struct sync_rinfo *i
 	return 0;
 }
 
-static void flag_add(char *flags, char c)
-{
-	size_t n = strlen(flags), i;
-
-	if (strchr(flags, c) || n + 1 >= 8)
-		return;
-	for (i = n; i > 0 && flags[i - 1] > c; i--)
-		flags[i] = flags[i - 1];
-	flags[i] = c;
-	flags[n + 1] = '\0';
-}
-
 /* UID and flags of one FETCH response; 0 when it has no UID. */
 static uint32_t read_item(const struct mailimap_msg_att *ma, char flags[8], uint32_t *size_out)
 {
@@ -278,11 +266,11 @@ static uint32_t read_item(const struct mailimap_msg_att *ma, char flags[8], uint
 			if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER || !ff->fl_flag)
 				continue;
 			switch (ff->fl_flag->fl_type) {
-			case MAILIMAP_FLAG_SEEN: flag_add(flags, 'S'); break;
-			case MAILIMAP_FLAG_FLAGGED: flag_add(flags, 'F'); break;
-			case MAILIMAP_FLAG_ANSWERED: flag_add(flags, 'R'); break;
-			case MAILIMAP_FLAG_DRAFT: flag_add(flags, 'D'); break;
-			case MAILIMAP_FLAG_DELETED: flag_add(flags, 'T'); break;
+			case MAILIMAP_FLAG_SEEN: imap_flag_add(flags, 'S'); break;
+			case MAILIMAP_FLAG_FLAGGED: imap_flag_add(flags, 'F'); break;
+			case MAILIMAP_FLAG_ANSWERED: imap_flag_add(flags, 'R'); break;
+			case MAILIMAP_FLAG_DRAFT: imap_flag_add(flags, 'D'); break;
+			case MAILIMAP_FLAG_DELETED: imap_flag_add(flags, 'T'); break;
 			default: break;
 			}
 		}
@@ -933,7 +921,7 @@ static int peek_fetch(const char *line, struct syncstamp_digest *d)
 		n = strcspn(f, " )");
 		for (i = 0; i < sizeof(fl) / sizeof(fl[0]); i++)
 			if (n == strlen(fl[i].name) && strncasecmp(f, fl[i].name, n) == 0)
-				flag_add(flags, fl[i].c);
+				imap_flag_add(flags, fl[i].c);
 		if (f[n] == ' ')
 			n++;
 	}
@@ -1035,7 +1023,7 @@ static void esearch_digest(struct peek_one *p)
 				while (at[j] < p->nset[j] && p->set[j][at[j]].b < uid)
 					at[j]++;
 				if (at[j] < p->nset[j] && p->set[j][at[j]].a <= uid)
-					flag_add(flags, search_flags[j]);
+					imap_flag_add(flags, search_flags[j]);
 			}
 			syncstamp_digest_add(&p->d, uid, flags);
 			if (uid == p->set[0][i].b)

@@ -363,11 +363,16 @@ static void idle_connect(struct watcher *w)
 			w->notify = notify_set(w);
 	}
 	pthread_mutex_unlock(&net_lock);
-	if (rc < 0)
+	if (rc < 0) {
 		idle_failed(w, &err);
-	else
-		log_debug("account '%s': waiting with %s", w->name,
-			  w->notify ? "NOTIFY" : "IDLE on INBOX");
+		return;
+	}
+	log_debug("account '%s': waiting with %s", w->name, w->notify ? "NOTIFY" : "IDLE on INBOX");
+	/* What changed before the reports were asked for (while the
+	 * connection was down, or during SELECT and NOTIFY SET, whose
+	 * untagged replies libetpan drops) was reported to nobody: a sync
+	 * of every folder follows. */
+	w->dirty_all = 1;
 }
 
 /* Whether the server sent something not read yet. */
@@ -383,11 +388,10 @@ static int unread(struct mailimap *im)
 	return poll(&p, 1, 0) > 0;
 }
 
-/* Read off what the server reported while no IDLE ran (during a sync):
- * libetpan's IDLE expects its continuation first and, given untagged
- * replies before it, waits for a tagged one that never comes.  1 when
- * there was something (a change to sync), 0, or -1 when the connection
- * failed (err set). */
+/* Read off what the server reported while no IDLE ran (during a sync),
+ * so that it is synced without waiting for IDLE (whose start would take
+ * it too, source.h).  1 when there was something (a change to sync), 0,
+ * or -1 when the connection failed (err set). */
 static int take_reports(struct watcher *w, struct err *err)
 {
 	struct mailimap *im = imap_session(w->src);
@@ -479,6 +483,12 @@ static void *account_main(void *arg)
 		double t = source_now(), t_end;
 		int pending = w->dirty_all || w->dirty.n;
 
+		/* Connected first: a sync tells nothing of changes made
+		 * after it and before the server was asked to report them. */
+		if (!w->src && !w->no_idle && t >= w->reconnect_at) {
+			idle_connect(w);
+			continue;
+		}
 		if (pending && t >= w->due && t >= w->retry_at) {
 			sync_pending(w);
 			continue;
@@ -487,10 +497,6 @@ static void *account_main(void *arg)
 			mark(w, NULL, t);
 			w->due = t;
 			w->next_poll = t + (double)w->poll_secs;
-			continue;
-		}
-		if (!w->src && !w->no_idle && t >= w->reconnect_at) {
-			idle_connect(w);
 			continue;
 		}
 		t_end = w->next_poll;

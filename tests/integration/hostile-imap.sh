@@ -98,4 +98,24 @@ ok "NO [UNAVAILABLE] at login: exit 75: $(cat "$T/err")"
 fetch_case split 0
 [ "$(visible "$M/INBOX")" -eq 3 ] || fail "split: $(visible "$M/INBOX") messages, expected 3"
 ok "flags-only FETCH responses and a repeated body: 3 messages, once each"
+# New mail reported between IDLE and its "+ idling" (a change that came
+# just then) is new mail: spool watch fetches it at once, not only when
+# IDLE is renewed a minute later.
+rm -rf "$M"
+peer_start imap-peer.py --mode idle-early --max-time 40 --log "$T/peer.log"
+config
+SPOOL_IDLE_SECONDS=60 "$SPOOL" -vv watch 2> "$T/watch.err" &
+wpid=$!
+i=0
+while [ "$(visible "$M/INBOX")" -lt 4 ] && [ $i -lt 50 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+kill "$wpid" 2> /dev/null || true
+wait "$wpid" 2> /dev/null || true
+grep -q "IDLE" "$T/peer.log" || fail "idle-early: watch never sent IDLE: $(cat "$T/watch.err")"
+[ "$(visible "$M/INBOX")" -eq 4 ] ||
+	fail "idle-early: the message reported before '+ idling' was not fetched in 10 s: $(tail -5 "$T/watch.err")"
+peer_stop
+ok "new mail reported before IDLE's continuation is fetched at once"
 report_rss

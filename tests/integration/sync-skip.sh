@@ -2,7 +2,8 @@
 # spool sync's stamps (spool/syncstamp.h): a sync with nothing changed
 # skips every folder, and no change hides behind a stamp: a flag changed
 # only on the server (by imaplib), a flag changed only here (a mail
-# reader's rename), a move between folders, and a new file in new/ whose
+# reader's rename), a flag pushed to the server and taken back there by
+# another client, a move between folders, and a new file in new/ whose
 # directory mtime reads as before (a change within the mtime tick of the
 # last sync); then kill -9 at random points with stamps in play
 # (SYNC_SKIP_ROUNDS rounds, default 5; 20 for a longer manual run).
@@ -45,6 +46,19 @@ m.logout()
 PY
 }
 
+# server_store FOLDER OP FLAGS: another client's UID STORE on every
+# message of FOLDER.
+server_store() {
+	python3 - "$DC_IMAP" "$DC_USER" "$DC_PASS" "$1" "$2" "$3" <<'PY'
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+m.login(sys.argv[2], sys.argv[3])
+m.select(sys.argv[4])
+m.uid("STORE", "1:*", sys.argv[5], "(%s)" % sys.argv[6])
+m.logout()
+PY
+}
+
 dc_put 5 S
 peer create Zwei
 peer append Zwei 3
@@ -76,6 +90,26 @@ mv "$f" "$M/Zwei/cur/${k%%:2,*}:2,RS"
 synced_skipping $((NF - 1))
 agree "after a local rename"
 ok "a flag changed only here (a rename) reaches the server"
+
+# A flag this sync pushes, taken back on the server by another client
+# before the next one: the server is then as it was when the stamp's
+# sync read it, and only the synced state says the flag was pushed.
+age
+expect_exit 0 "$SPOOL" sync
+quiet_sync "before a pushed flag"
+for f in "$M/Zwei/cur/"*; do
+	k=$(basename "$f")
+	fl=$(printf '%s' "${k##*:2,}F" | fold -w1 | sort -u | tr -d '\n')
+	mv "$f" "$M/Zwei/cur/${k%%:2,*}:2,$fl"
+done
+age
+expect_exit 0 "$SPOOL" sync
+agree "after flags pushed"
+server_store Zwei -FLAGS '\Flagged'
+expect_exit 0 "$SPOOL" sync
+ls "$M/Zwei/cur" | grep -q ':2,[A-Z]*F' && fail "the flag taken back on the server is still set here"
+agree "after a pushed flag was taken back on the server"
+ok "a pushed flag taken back on the server by another client is taken back here"
 
 age
 expect_exit 0 "$SPOOL" sync

@@ -27,6 +27,9 @@ messages, and misbehaves as --mode says:
   unavailable    LOGIN is refused with "NO [UNAVAILABLE]" (RFC 5530: try later)
   big-list       lists --count messages but sends no body (a listing test)
   drop2          hangs up at the second body FETCH of a connection
+  idle-early     offers IDLE; the first IDLE of a connection is answered
+                 by "* N EXISTS" (one message more) before "+ idling", as
+                 a server may report a change that came just then
 
 --uidvalidity N sets the UIDVALIDITY (default 7).
   split          each body FETCH reply also has a "* n FETCH (UID n FLAGS ...)"
@@ -55,9 +58,11 @@ def message(i):
 def session(conn):
     mode = args.mode
     rf = conn.makefile("rb")
-    if not peerlib.greet(conn, b"* OK [CAPABILITY IMAP4rev1 UIDPLUS] imap-peer ready\r\n", b"* OK ", b"imap-peer"):
+    caps = b"IMAP4rev1 UIDPLUS IDLE" if mode == "idle-early" else b"IMAP4rev1 UIDPLUS"
+    if not peerlib.greet(conn, b"* OK [CAPABILITY %s] imap-peer ready\r\n" % caps, b"* OK ", b"imap-peer"):
         return
     n = args.count
+    announced = False
     body_fetches = 0
     while True:
         raw = rf.readline(65536)
@@ -74,7 +79,7 @@ def session(conn):
             conn.sendall(("%s %s\r\n" % (tag, text)).encode())
 
         if verb == "CAPABILITY":
-            conn.sendall(b"* CAPABILITY IMAP4rev1 UIDPLUS\r\n")
+            conn.sendall(b"* CAPABILITY %s\r\n" % caps)
             tagged("OK done")
         elif verb == "LOGIN":
             if mode == "endless-cont":
@@ -162,6 +167,17 @@ def session(conn):
             tagged("OK listed")
         elif verb == "EXPUNGE" or (verb == "UID" and rest and rest[0].upper() == "EXPUNGE"):
             tagged("OK expunged")
+        elif verb == "IDLE":
+            if mode == "idle-early" and not announced:
+                n += 1
+                announced = True
+                conn.sendall(b"* %d EXISTS\r\n" % n)
+            conn.sendall(b"+ idling\r\n")
+            done = rf.readline(65536)
+            if not done:
+                return
+            log(done.decode("latin-1").rstrip("\r\n"))
+            tagged("OK idle done")
         elif verb == "NOOP":
             tagged("OK noop")
         elif verb == "LOGOUT":

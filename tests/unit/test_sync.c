@@ -940,6 +940,59 @@ static void test_both_moved(void)
 	free(dst);
 }
 
+/* A message moved on one side and removed on the other before a sync
+ * is kept in the folder it was moved to, on both sides: moved here as
+ * surel moves (a) and as mutt does (b), removed on the server; moved on
+ * the server, removed here (c). */
+static void test_moved_removed(void)
+{
+	struct ffolder *in = fk_folder("INBOX", NULL), *ar = fk_folder("Archiv", "Archive");
+	struct maildir_entry *e;
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+	char *src = ldir("INBOX"), *dst = ldir("Archive"), *data = NULL;
+	const char *t[] = { "body of a", "body of b", "body of c" };
+	size_t n, len, i;
+
+	fk_add_id(in, "a", "S");
+	fk_add_id(in, "b", "S");
+	fk_add_id(in, "c", "S");
+	fk_add_id(in, "stay", "");
+	CU_ASSERT_EQUAL_FATAL(sync_ok(), 0);
+	CU_ASSERT_EQUAL_FATAL(maildir_create(dst, &err), 0);
+	e = llist("INBOX", &n);
+	CU_ASSERT_EQUAL(maildir_move(src, &e[lfind(e, n, "INBOX", "body of a")], dst, &err), 0);
+	maildir_entries_free(e, n);
+	fk_remove(in, sfind(in, "body of a")->uid);
+	lmove_newname("INBOX", "body of b", "Archive", "S", 1);
+	fk_remove(in, sfind(in, "body of b")->uid);
+	fk_move(in, sfind(in, "body of c")->uid, ar);
+	e = lget("INBOX", "body of c", &data, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(maildir_remove(src, e, &err), 0);
+	maildir_entry_release(e);
+	free(e);
+	free(data);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(in->n, 1);
+	CU_ASSERT_EQUAL(ar->n, 3);
+	e = llist("Archive", &n);
+	CU_ASSERT_EQUAL(n, 3);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_PTR_NOT_NULL(sfind(ar, t[i]));
+		CU_ASSERT(lfind(e, n, "Archive", t[i]) >= 0);
+	}
+	maildir_entries_free(e, n);
+	e = llist("INBOX", &n);
+	CU_ASSERT_EQUAL(n, 1);
+	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(st.pushed + st.pulled + st.moved + st.removed_local + st.removed_remote, 0);
+	CU_ASSERT_EQUAL(ar->n, 3);
+	free(src);
+	free(dst);
+}
+
 /* Moves on either side are no removals for the mass-deletion guard. */
 static void test_moves_guard(void)
 {
@@ -1060,4 +1113,5 @@ void suite_sync(void)
 	CU_add_test(s, "a move on the server; ambiguous arrivals", test_server_move);
 	CU_add_test(s, "the same move on both sides", test_both_moved);
 	CU_add_test(s, "moves pass the mass-deletion guard", test_moves_guard);
+	CU_add_test(s, "moved on one side, removed on the other: kept", test_moved_removed);
 }
