@@ -41,3 +41,15 @@ peer() {
 agree() {
 	peer compare > "$T/cmp" 2>&1 || fail "$1: the sides differ: $(head -c 2000 "$T/cmp")"
 }
+
+# json_is WHAT FIELD=VALUE...: the account's counters in the --json
+# report in $T/out (expect_exit's); else the test fails naming WHAT.
+json_is() {
+	what=$1
+	shift
+	python3 -c 'import json, sys
+a = json.load(open(sys.argv[1]))["accounts"][0]
+for kv in sys.argv[2:]:
+    k, v = kv.split("=")
+    assert a[k] == int(v), (k, a)' "$T/out" "$@" || fail "$what: $(cat "$T/out")"
+}

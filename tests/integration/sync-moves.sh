@@ -43,15 +43,6 @@ m.logout()
 PY
 }
 
-# json_is FIELD=VALUE...: the account's --json counters.
-json_is() {
-	python3 -c 'import json, sys
-a = json.load(open(sys.argv[1]))["accounts"][0]
-for kv in sys.argv[2:]:
-    k, v = kv.split("=")
-    assert a[k] == int(v), (k, a)' "$T/out" "$@" || fail "$what: $(cat "$T/out")"
-}
-
 msgid() {
 	sed -n 's/^Message-ID: <\(.*\)>$/\1/p' "$1" | head -n 1
 }
@@ -71,9 +62,8 @@ cp "$f" "$M/Archiv/tmp/x"
 touch -d 2001-02-03 "$M/Archiv/tmp/x"
 mv "$M/Archiv/tmp/x" "$M/Archiv/cur/$new"
 rm "$f"
-what="mutt-style move"
 expect_exit 0 "$SPOOL" -v sync --json
-json_is moved=1 pushed=0 removed_remote=0 pulled=0 removed_local=0
+json_is "mutt-style move" moved=1 pushed=0 removed_remote=0 pulled=0 removed_local=0
 agree "after a mutt-style move"
 [ "$(imap date Archiv "<$id>")" != 2001 ] || fail "the message was uploaded, not moved"
 [ "$(peer count INBOX)" -eq 5 ] || fail "INBOX on the server: $(peer count INBOX)"
@@ -84,9 +74,8 @@ f=$(ls "$M"/INBOX/cur/* | head -n 1)
 id=$(msgid "$f")
 ino=$(stat -c %i "$f")
 imap move INBOX Archiv "<$id>"
-what="server move"
 expect_exit 0 "$SPOOL" -v sync --json
-json_is moved=1 pulled=0 pushed=0 removed_local=0 removed_remote=0
+json_is "server move" moved=1 pulled=0 pushed=0 removed_local=0 removed_remote=0
 agree "after a move on the server"
 g=$(grep -l "^Message-ID: <$id>" "$M"/Archiv/cur/* "$M"/Archiv/new/* 2> /dev/null || true)
 [ -n "$g" ] || fail "the moved message is not in Archiv here"
@@ -104,12 +93,11 @@ sed 's/^line 0 of/LINE 0 of/' "$f" > "$M/Archiv/tmp/y"
 cmp -s "$f" "$M/Archiv/tmp/y" && fail "no line to change in $f"
 mv "$M/Archiv/tmp/y" "$M/Archiv/new/1700000000.M3P1.mutt"
 rm "$f"
-what="ambiguous"
 expect_exit 0 "$SPOOL" sync --json
-json_is moved=1 pulled=0 pushed=2 removed_remote=1
+json_is "ambiguous" moved=1 pulled=0 pushed=2 removed_remote=1
 agree "after a move on the server and two copies here"
 expect_exit 0 "$SPOOL" sync --json
-json_is moved=0 pulled=0 pushed=0 removed_local=0 removed_remote=0 flags_local=0 flags_remote=0
+json_is "ambiguous" moved=0 pulled=0 pushed=0 removed_local=0 removed_remote=0 flags_local=0 flags_remote=0
 ok "two files of the same size and Message-ID are uploaded, not taken for a move; a second run changes nothing"
 
 # --- the same move on both sides (as a run killed after its rename leaves
@@ -120,6 +108,5 @@ mv "$f" "$M/Archiv/cur/"
 expect_exit 0 "$SPOOL" sync
 agree "after the same move on both sides"
 expect_exit 0 "$SPOOL" sync --json
-what="after the same move"
-json_is pulled=0 pushed=0 removed_local=0 removed_remote=0
+json_is "after the same move" pulled=0 pushed=0 removed_local=0 removed_remote=0
 ok "the same move made on both sides leaves one copy on each"

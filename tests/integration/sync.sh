@@ -65,10 +65,7 @@ ok "removed here, changed there: removed, and counted as a conflict in --json"
 k=$(ls "$M/INBOX/cur" | head -n 1)
 mv "$M/INBOX/cur/$k" "$M/Trash/cur/$k"
 expect_exit 0 "$SPOOL" sync --json
-python3 -c 'import json, sys
-a = json.load(open(sys.argv[1]))["accounts"][0]
-assert a["moved"] == 1 and a["pushed"] == 0 and a["removed_remote"] == 0, a' "$T/out" ||
-	fail "move: $(cat "$T/out")"
+json_is move moved=1 pushed=0 removed_remote=0
 agree "after a move"
 ok "a message moved to another folder is moved on the server (UID MOVE), not copied"
 
