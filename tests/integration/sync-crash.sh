@@ -20,11 +20,7 @@ while [ "$r" -le "$rounds" ]; do
 	peer server-change "$r" 25
 	peer local-change "$((r + 1000))" 25
 	peer mark
-	"$SPOOL" sync > /dev/null 2>&1 &
-	pid=$!
-	sleep "$(awk -v s="$r" 'BEGIN { srand(s); printf "%.2f", rand() * 0.6 }')"
-	kill -9 "$pid" 2> /dev/null || true
-	wait "$pid" 2> /dev/null || true
+	killed_sync "$r" 0.6
 	r=$((r + 1))
 done
 expect_exit 0 "$SPOOL" sync

@@ -53,3 +53,13 @@ for kv in sys.argv[2:]:
     k, v = kv.split("=")
     assert a[k] == int(v), (k, a)' "$T/out" "$@" || fail "$what: $(cat "$T/out")"
 }
+
+# killed_sync SEED SECONDS: a sync killed -9 after a random time of up to
+# SECONDS, drawn from SEED (a failing round can be run again).
+killed_sync() {
+	"$SPOOL" sync > /dev/null 2>&1 &
+	pid=$!
+	sleep "$(awk -v s="$1" -v m="$2" 'BEGIN { srand(s); printf "%.2f", rand() * m }')"
+	kill -9 "$pid" 2> /dev/null || true
+	wait "$pid" 2> /dev/null || true
+}

@@ -154,11 +154,7 @@ while [ "$r" -le "$rounds" ]; do
 	peer server-change "$((r + 300))" 3
 	peer local-change "$((r + 400))" 3
 	peer mark
-	"$SPOOL" sync > /dev/null 2>&1 &
-	pid=$!
-	sleep "$(awk -v s="$r" 'BEGIN { srand(s); printf "%.2f", rand() * 0.3 }')"
-	kill -9 "$pid" 2> /dev/null || true
-	wait "$pid" 2> /dev/null || true
+	killed_sync "$r" 0.3
 	age
 	r=$((r + 1))
 done
