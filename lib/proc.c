@@ -52,6 +52,15 @@ char *proc_find(const char *name, int use_path, const char *dir)
 	return p ? p : program_in(dir, strlen(dir), name);
 }
 
+/* close_range() where the kernel has it (Linux 5.9), else one by one. */
+static void close_fds(unsigned lo, unsigned hi)
+{
+	if (lo > hi || close_range(lo, hi, 0) == 0)
+		return;
+	for (; lo <= hi && lo < 65536; lo++)
+		close((int)lo);
+}
+
 /* After the first fork: only async-signal-safe calls until execv (the
  * caller may have threads). */
 static void grandchild(const char *prog, char *const argv[], const struct proc_detach *o)
@@ -60,7 +69,7 @@ static void grandchild(const char *prog, char *const argv[], const struct proc_d
 	struct sigaction dfl;
 	sigset_t none;
 	size_t i;
-	int fd, keep = -1, low = 3;
+	int fd, keep = -1;
 
 	/* The middle process ends at once; the caller reaps it, and the
 	 * program, orphaned, belongs to init. */
@@ -88,15 +97,15 @@ static void grandchild(const char *prog, char *const argv[], const struct proc_d
 	dup2(fd, 0);
 	dup2(fd, 1);
 	dup2(fd, 2);
+	/* Nothing else of the caller's (a folder's lock, a socket) may stay
+	 * open for as long as the program runs, below as_fd either. */
 	if (keep >= 0) {
 		dup2(keep, o->as_fd);
-		low = o->as_fd + 1;
+		close_fds(3, (unsigned)o->as_fd - 1);
+		close_fds((unsigned)o->as_fd + 1, ~0U);
+	} else {
+		close_fds(3, ~0U);
 	}
-	/* Nothing else of the caller's (a folder's lock, a socket) may stay
-	 * open for as long as the program runs. */
-	if (close_range((unsigned)low, ~0U, 0) < 0)
-		for (fd = low; fd < 65536; fd++)
-			close(fd);
 	if (o->delay)
 		sleep(o->delay);
 	execv(prog, argv);

@@ -121,10 +121,40 @@ static void test_detach(void)
 	tutil_rmtree();
 }
 
+/* A kept descriptor handed on above 3: what lies below it is closed too. */
+static void test_detach_high(void)
+{
+	struct proc_detach o = { .as_fd = 7 };
+	struct err err = ERR_INIT;
+	char *sh = script("high", "#!/bin/sh\n"
+				  "{ test -e /proc/self/fd/5 || echo closed; } >&7\n");
+	char *argv[] = { (char *)"high", NULL }, *out;
+	int keep[2], other[2];
+
+	CU_ASSERT_EQUAL_FATAL(pipe(keep), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(other), 0);
+	if (other[1] != 5) {
+		CU_ASSERT_EQUAL_FATAL(dup2(other[1], 5), 5);
+		close(other[1]);
+	}
+	o.keep_fd = keep[1];
+	CU_ASSERT_EQUAL(proc_detach(sh, argv, &o, &err), 0);
+	close(keep[1]);
+	close(5);
+	out = drain(keep[0]);
+	CU_ASSERT_STRING_EQUAL(out, "closed\n");
+	free(out);
+	close(keep[0]);
+	close(other[0]);
+	free(sh);
+	tutil_rmtree();
+}
+
 void suite_proc(void)
 {
 	CU_pSuite s = CU_add_suite("proc", NULL, NULL);
 
 	CU_add_test(s, "find", test_find);
 	CU_add_test(s, "detach", test_detach);
+	CU_add_test(s, "detach_high", test_detach_high);
 }
