@@ -19,6 +19,28 @@ put() {
 	printf 'From: %s <%s@example.test>\nTo: ana@home.test\nDate: Mon, %s Nov 2026 10:00:00 +0000\nSubject: %s\n\n%s\n' \
 		"$2" "$2" "$3" "$4" "$5" | "$SPOOL" deliver "$1"
 }
+
+# indexer_done WHO: the status of the background indexer of $db says it
+# ended, at most 30 s.  mark_served WHAT: the mark left during WHAT is
+# gone (the indexer it started took it), at most 30 s.
+indexer_done() {
+	i=0
+	until grep -q '^pid 0$' "${db%.db}.lock" 2> /dev/null; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || fail "$1 still runs after 30 s"
+		sleep 0.1
+	done
+}
+
+mark_served() {
+	i=0
+	while [ -e "${db%.db}.again" ]; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || fail "the mark left during $1 is still there after 30 s: $(cat "${db%.db}.lock")"
+		sleep 0.1
+	done
+}
+
 put INBOX Rina 10 'move me' 'an ocelot'
 put INBOX Budi 11 'delete me' 'a lemur'
 put Archive Sari 12 'archived' 'old'
@@ -49,23 +71,13 @@ ok "an expunge to the trash is indexed"
 # starts when it lets go of the lock.
 put INBOX Eko 13 'late one' 'a kiwi'
 db=$(ls "$XDG_CACHE_HOME"/surel/search/*.db)
-i=0
-until grep -q '^pid 0$' "${db%.db}.lock" 2> /dev/null; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "the delivery's indexer still runs after 30 s"
-	sleep 0.1
-done
+indexer_done "the delivery's indexer"
 : > "${db%.db}.again"
 keys X
 wait_for 'Search all folders:' "the search-all prompt"
 keys 'kiwi' Enter
 wait_for 'search: kiwi \[Msgs:1' "X finds the new message"
-i=0
-while [ -e "${db%.db}.again" ]; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "the mark left during X's refresh is still there after 30 s: $(cat "${db%.db}.lock")"
-	sleep 0.1
-done
+mark_served "X's refresh"
 ok "X's refresh holds the indexer's lock and starts it for a mark"
 
 # So does ~b's.
@@ -73,19 +85,9 @@ keys c
 wait_for '^Open folder:'
 keys INBOX Enter
 wait_for 'surel: INBOX'
-i=0
-until grep -q '^pid 0$' "${db%.db}.lock" 2> /dev/null; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "X's indexer still runs after 30 s"
-	sleep 0.1
-done
+indexer_done "X's indexer"
 : > "${db%.db}.again"
 keys l '~b kiwi' Enter
 wait_for 'Shown:1\]' "~b finds the new message"
-i=0
-while [ -e "${db%.db}.again" ]; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "the mark left during ~b's refresh is still there after 30 s: $(cat "${db%.db}.lock")"
-	sleep 0.1
-done
+mark_served "~b's refresh"
 ok "~b's refresh holds the indexer's lock and starts it for a mark"
