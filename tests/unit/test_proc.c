@@ -82,6 +82,19 @@ static char *drain(int fd)
 	return out;
 }
 
+/* The pipe keep, for the program to answer on, and the pipe other with
+ * its write end at fd 5: a descriptor of the caller's the program must
+ * not get. */
+static void pipes(int keep[2], int other[2])
+{
+	CU_ASSERT_EQUAL_FATAL(pipe(keep), 0);
+	CU_ASSERT_EQUAL_FATAL(pipe(other), 0);
+	if (other[1] != 5) {
+		CU_ASSERT_EQUAL_FATAL(dup2(other[1], 5), 5);
+		close(other[1]);
+	}
+}
+
 static void test_detach(void)
 {
 	struct proc_detach o = { .as_fd = 3 };
@@ -97,12 +110,7 @@ static void test_detach(void)
 	int keep[2], other[2];
 	double t0;
 
-	CU_ASSERT_EQUAL_FATAL(pipe(keep), 0);
-	CU_ASSERT_EQUAL_FATAL(pipe(other), 0);
-	if (other[1] != 5) {
-		CU_ASSERT_EQUAL_FATAL(dup2(other[1], 5), 5);
-		close(other[1]);
-	}
+	pipes(keep, other);
 	o.keep_fd = keep[1];
 	/* The caller does not wait for the delay; the program does. */
 	o.delay = 2;
@@ -131,12 +139,7 @@ static void test_detach_high(void)
 	char *argv[] = { (char *)"high", NULL }, *out;
 	int keep[2], other[2];
 
-	CU_ASSERT_EQUAL_FATAL(pipe(keep), 0);
-	CU_ASSERT_EQUAL_FATAL(pipe(other), 0);
-	if (other[1] != 5) {
-		CU_ASSERT_EQUAL_FATAL(dup2(other[1], 5), 5);
-		close(other[1]);
-	}
+	pipes(keep, other);
 	o.keep_fd = keep[1];
 	CU_ASSERT_EQUAL(proc_detach(sh, argv, &o, &err), 0);
 	close(keep[1]);
