@@ -30,8 +30,7 @@ search_wait 'subject:message' 8 "second sync"
 ok "spool sync: what a run stores is indexed in the background"
 
 # Another program (mutt, a script) drops a message into a watched folder.
-"$SPOOL" -vv watch --all 2> "$T/watch.err" &
-WPID=$!
+start_watch
 i=0
 until grep -q 'waiting with' "$T/watch.err"; do
 	i=$((i + 1))
@@ -41,11 +40,5 @@ done
 printf 'From: Me <me@example.test>\nSubject: written here\n\nmarmot\n' > "$M/INBOX/tmp/local.1"
 mv "$M/INBOX/tmp/local.1" "$M/INBOX/new/1796000000.local1.host"
 search_wait marmot 1 "watch --all"
-kill -TERM "$WPID"
-i=0
-while kill -0 "$WPID" 2> /dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-WPID=
+stop_watch
 ok "spool watch --all: a file another program wrote is indexed in the background"

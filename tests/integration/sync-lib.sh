@@ -63,3 +63,28 @@ killed_sync() {
 	kill -9 "$pid" 2> /dev/null || true
 	wait "$pid" 2> /dev/null || true
 }
+
+# start_watch: spool -vv watch --all in the background ($WPID), stderr in
+# $T/watch.err.  stop_watch: SIGTERM, then it must end within 10 s, exit
+# 0 and have said nothing of a sanitizer.
+start_watch() {
+	"$SPOOL" -vv watch --all 2> "$T/watch.err" &
+	WPID=$!
+}
+
+stop_watch() {
+	kill -TERM "$WPID"
+	i=0
+	while kill -0 "$WPID" 2> /dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$WPID" 2> /dev/null && fail "watch --all still running 10 s after SIGTERM"
+	set +e
+	wait "$WPID"
+	rc=$?
+	set -e
+	WPID=
+	[ "$rc" -eq 0 ] || fail "watch --all exited $rc after SIGTERM: $(cat "$T/watch.err")"
+	! grep -q "runtime error\|Sanitizer" "$T/watch.err" || fail "sanitizer: $(cat "$T/watch.err")"
+}

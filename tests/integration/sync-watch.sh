@@ -15,28 +15,6 @@ STATUS="$XDG_STATE_HOME/surel/sync/t.status"
 # Only IDLE and inotify may bring changes here, never the periodic sync.
 export SPOOL_POLL_SECONDS=600
 
-start_watch() {
-	"$SPOOL" -vv watch --all 2> "$T/watch.err" &
-	WPID=$!
-}
-
-stop_watch() {
-	kill -TERM "$WPID"
-	i=0
-	while kill -0 "$WPID" 2> /dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -0 "$WPID" 2> /dev/null && fail "watch --all still running 10 s after SIGTERM"
-	set +e
-	wait "$WPID"
-	rc=$?
-	set -e
-	WPID=
-	[ "$rc" -eq 0 ] || fail "watch --all exited $rc after SIGTERM: $(cat "$T/watch.err")"
-	! grep -q "runtime error\|Sanitizer" "$T/watch.err" || fail "sanitizer: $(cat "$T/watch.err")"
-}
-
 # until_ok SECONDS CMD...: run CMD every 0.2 s until it succeeds.
 until_ok() {
 	n=$(($1 * 5))
