@@ -127,8 +127,9 @@ void maildir_entry_release(struct maildir_entry *e);
 
 /* Set the flags of e to flags (any order; stored sorted) by renaming it into
  * cur/; e is updated (its key too when it meets a twin: see the top).  If
- * another client renamed the file meanwhile, it is found again by key.  No directory fsync: the rename is atomic, so a crash
- * may bring back old flags but never loses the message. */
+ * another client renamed the file meanwhile, it is found again by key.
+ * No directory fsync: the rename is atomic, so a crash may bring back old
+ * flags but never loses the message. */
 int maildir_set_flags(const char *dir, struct maildir_entry *e, const char *flags,
 		      struct err *err) MAILDIR_WUR;
 /* Add the flags in add and remove those in del, starting from the flags of

@@ -40,7 +40,8 @@
  * one of the same size whose headers hold its Message-ID (another
  * program's move: a copy under a new name, then a deletion), in one
  * transaction and without reading the body; the other new files are read
- * and indexed, the other rows dropped.  Writers of mail never wait on it.  What the text is: search_text.h; the query language:
+ * and indexed, the other rows dropped.  Writers of mail never wait on
+ * it.  What the text is: search_text.h; the query language:
  * search_query.h.
  *
  * Queries: a query whose full-text terms are joined by AND to the rest

@@ -14,12 +14,12 @@
  *     s CUR_NS NEW_NS STATE_INO STATE_SIZE STATE_NS UIDVALIDITY UIDNEXT EXISTS MODSEQ DIGEST REMOTE FOLDER
  *
  * MODSEQ 0: the server had no CONDSTORE; DIGEST "-": no full listing was
- * read, or the sync changed flags on the server after reading it.  REMOTE is the server folder's name (as struct sync_rfolder has
- * it) with bytes up to the blank, '%' and DEL as %XX: the peek needs it
- * before the server's folders are listed.  FOLDER (the local name) runs
- * to the end of the line.  A stamp is
- * a cache: a missing or unreadable file only means every folder is synced
- * in full.
+ * read, or the sync changed flags on the server after reading it.
+ * REMOTE is the server folder's name (as struct sync_rfolder has it) with
+ * bytes up to the blank, '%' and DEL as %XX: the peek needs it before the
+ * server's folders are listed.  FOLDER (the local name) runs to the end
+ * of the line.  A stamp is a cache: a missing or unreadable file only
+ * means every folder is synced in full.
  */
 #ifndef SUREL_SYNCSTAMP_H
 #define SUREL_SYNCSTAMP_H
