@@ -606,6 +606,24 @@ out:
 	return rc;
 }
 
+int compose_postpone_raw(struct compose *c, struct err *err)
+{
+	char *dir;
+	int rc = -1;
+
+	if (!c->acct)
+		return err_set(err, EX_CONFIG, "cannot postpone: no account to keep drafts in");
+	dir = compose_drafts_dir(c->acct);
+	if ((maildir_is(dir) || maildir_create(dir, err) == 0) &&
+	    maildir_deliver(dir, c->draft.data ? c->draft.data : "", c->draft.len, "DS", NULL,
+			    err) == 0) {
+		idxhint_note(c->acct);
+		rc = 0;
+	}
+	free(dir);
+	return rc;
+}
+
 /* --- undo send ------------------------------------------------------------ */
 
 /* The account that was to send a queued message: the envelope's, else the

@@ -308,6 +308,12 @@ int compose_send(struct compose *c, struct queue *q, unsigned flags, char **id_o
  * be NULL) gets the stored file's path.  EX_CONFIG without an account. */
 int compose_postpone(struct compose *c, char **path_out, struct err *err) COMPOSE_WUR;
 
+/* The last resort when compose_postpone() fails (a half-typed address, a
+ * draft that does not build): the draft text exactly as it was last set,
+ * unchecked, into the drafts folder of c's account, flags "DS".  m/R
+ * recall it like any draft.  EX_CONFIG without an account. */
+int compose_postpone_raw(struct compose *c, struct err *err) COMPOSE_WUR;
+
 /* The Maildir of acct's drafts_folder (default Drafts); caller frees. */
 char *compose_drafts_dir(const struct cfg_account *acct);
 

@@ -155,10 +155,16 @@ static void end_on_signal(struct screen *s, int changed)
 	struct err err = ERR_INIT;
 	int sig = compose_edit_signal();
 	int rc = s->drop_unchanged && !changed ? 1 : compose_postpone(s->c, NULL, &err);
+	struct err raw = ERR_INIT;
 
 	ui_end();
-	if (rc < 0)
-		log_error("ended by signal %d; the message could not be kept: %s", sig, err.msg);
+	/* Text the user typed is never thrown away for a half-typed address:
+	 * it goes to the drafts folder as written. */
+	if (rc < 0 && compose_postpone_raw(s->c, &raw) == 0)
+		log_warnx("ended by signal %d; the message is kept as written in the drafts folder "
+			  "(%s)", sig, err.msg);
+	else if (rc < 0)
+		log_error("ended by signal %d; the message could not be kept: %s", sig, raw.msg);
 	else if (rc == 0)
 		log_warnx("ended by signal %d; the message is kept in the drafts folder", sig);
 	signal(sig, SIG_DFL);

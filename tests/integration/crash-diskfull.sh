@@ -11,7 +11,7 @@ SENDQ="$top_builddir/sendq/sendq"
 FULL="$T/full"
 mkdir -p "$FULL"
 mount -t tmpfs -o size=256k,mode=0755 tmpfs "$FULL" 2> /dev/null || skip "cannot mount a tmpfs here"
-trap 'dovecot_stop; umount "$FULL" 2> /dev/null || true; rm -rf "$T"' EXIT INT TERM
+trap 'dovecot_stop; umount "$FULL" 2> /dev/null || true; scratch_remove' EXIT INT TERM
 
 # fill LEAVE_KB: fill the tmpfs, then free LEAVE_KB again.
 fill() {

@@ -10,7 +10,7 @@
 
 postfix_require
 id nobody > /dev/null 2>&1 || skip "no system user 'nobody'"
-trap 'postfix_stop; rm -rf "$T"' EXIT INT TERM
+trap 'postfix_stop; scratch_remove' EXIT INT TERM
 
 # The command runs as nobody: it must reach the binary and the Maildir.
 d=$(dirname "$SPOOL")

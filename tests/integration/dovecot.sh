@@ -168,7 +168,7 @@ dovecot_stop() {
 	fi
 	DC_MASTER=
 }
-trap 'dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap 'dovecot_stop; scratch_remove' EXIT INT TERM
 
 # dc_put N [FLAGS]: N messages of varied size and content; a line that
 # starts with a dot (POP3 dot-stuffing), 8-bit text, a long line.  Each is

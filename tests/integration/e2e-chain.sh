@@ -14,7 +14,7 @@
 . "$(dirname "$0")/postfix.sh"
 command -v postfix > /dev/null || skip "postfix is not installed (scripts/deps test)"
 command -v saslpasswd2 > /dev/null || skip "sasl2-bin is not installed"
-trap 'tmux -S "$SOCK" kill-server 2> /dev/null || true; postfix_stop; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap 'tmux -S "$SOCK" kill-server 2> /dev/null || true; postfix_stop; dovecot_stop; scratch_remove' EXIT INT TERM
 
 # Postfix delivers as the user Dovecot's mail processes run as: mail.
 PF_VMAIL_UID=$(id -u mail)

@@ -11,7 +11,7 @@
 DC_EXTRA='mailbox_idle_check_interval = 1 secs'
 dovecot_start
 WPID=
-trap '[ -z "$WPID" ] || kill "$WPID" 2> /dev/null || true; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap '[ -z "$WPID" ] || kill "$WPID" 2> /dev/null || true; dovecot_stop; scratch_remove' EXIT INT TERM
 
 # wait_count DIR N SECONDS: until DIR holds N messages, polling every 0.1 s.
 wait_count() {

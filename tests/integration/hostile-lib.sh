@@ -37,7 +37,7 @@ command -v python3 > /dev/null || skip "python3 is needed for the peers"
 command -v timeout > /dev/null || skip "timeout (coreutils) is needed"
 # The bound every hostile case must stay under: 64 MB of resident memory.
 RSS_MAX_KB=65536
-trap 'peer_stop; rm -rf "$T"' EXIT INT TERM
+trap 'peer_stop; scratch_remove' EXIT INT TERM
 # Peak RSS per case, reported at the end.
 : > "$T/rss.txt"
 

@@ -7,7 +7,14 @@ set -eu
 SPOOL="$top_builddir/spool/spool"
 DATA="$top_srcdir/tests/data"
 T=$(mktemp -d "${TMPDIR:-/tmp}/surel-it.XXXXXX")
-trap 'rm -rf "$T"' EXIT INT TERM
+# The scratch directory goes last.  A detached child (a background search
+# indexer, a queue run surel started) may still write into it for a
+# moment, so a failed removal is tried once more a second later; either
+# way it never changes the test's status (an exit trap runs under set -e).
+scratch_remove() {
+	rm -rf "$T" 2> /dev/null || { sleep 1 && rm -rf "$T"; } || true
+}
+trap 'scratch_remove' EXIT INT TERM
 # A private home so no test reads or writes the user's files.
 export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share" \
 	XDG_CACHE_HOME="$T/home/.cache" XDG_STATE_HOME="$T/home/.local/state"

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 . "$(dirname "$0")/oauth2-lib.sh"
-trap 'op_stop; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap 'op_stop; dovecot_stop; scratch_remove' EXIT INT TERM
 
 op_start --auto-approve --max-time 120
 dc_oauth2_start

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/oauth2-lib.sh"
 command -v postfix > /dev/null && command -v saslpasswd2 > /dev/null ||
 	skip "postfix and sasl2-bin are not installed (scripts/deps test)"
-trap 'op_stop; postfix_stop; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap 'op_stop; postfix_stop; dovecot_stop; scratch_remove' EXIT INT TERM
 SENDQ="$top_builddir/sendq/sendq"
 export SENDQ_SMTP_TIMEOUT=20
 

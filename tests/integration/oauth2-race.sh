@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 . "$(dirname "$0")/oauth2-lib.sh"
-trap 'op_stop; sp_stop; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap 'op_stop; sp_stop; dovecot_stop; scratch_remove' EXIT INT TERM
 SENDQ="$top_builddir/sendq/sendq"
 export SENDQ_SMTP_TIMEOUT=10
 rounds=${OAUTH2_RACE_ROUNDS:-100}

@@ -19,7 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 . "$(dirname "$0")/oauth2-lib.sh"
-trap 'op_stop; sp_stop; dovecot_stop; [ -z "${dpid:-}" ] || kill "$dpid" 2> /dev/null; rm -rf "$T"' EXIT INT TERM
+trap 'op_stop; sp_stop; dovecot_stop; [ -z "${dpid:-}" ] || kill "$dpid" 2> /dev/null; scratch_remove' EXIT INT TERM
 SENDQ="$top_builddir/sendq/sendq"
 export SENDQ_SMTP_TIMEOUT=10
 CSECRET="cs-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"

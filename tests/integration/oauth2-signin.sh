@@ -15,7 +15,7 @@
 #    $BROWSER set, it is run on the URL.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oauth2-lib.sh"
-trap 'op_stop; [ -z "${apid:-}" ] || kill "$apid" 2> /dev/null; rm -rf "$T"' EXIT INT TERM
+trap 'op_stop; [ -z "${apid:-}" ] || kill "$apid" 2> /dev/null; scratch_remove' EXIT INT TERM
 unset BROWSER
 [ -x "$SPOOL" ] || fail "no $SPOOL"
 

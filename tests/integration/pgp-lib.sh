@@ -15,7 +15,7 @@ pgp_kill_agents() {
 		GNUPGHOME="$h" gpgconf --kill all > /dev/null 2>&1 || true
 	done
 }
-trap 'pgp_kill_agents; '"${PGP_TRAP_EXTRA:-}"' rm -rf "$T"' EXIT INT TERM
+trap 'pgp_kill_agents; '"${PGP_TRAP_EXTRA:-}"' scratch_remove' EXIT INT TERM
 
 # pgp_home NAME: make $T/gnupg-NAME (0700, loopback allowed) and print it.
 pgp_home() {

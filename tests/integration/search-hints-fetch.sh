@@ -7,7 +7,7 @@
 . "$(dirname "$0")/sync-lib.sh"
 
 WPID=
-trap '[ -z "$WPID" ] || kill "$WPID" 2> /dev/null || true; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap '[ -z "$WPID" ] || kill "$WPID" 2> /dev/null || true; dovecot_stop; scratch_remove' EXIT INT TERM
 export SPOOL_POLL_SECONDS=600
 
 dc_put 5

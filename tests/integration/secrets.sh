@@ -20,7 +20,7 @@ B64C=$(printf '%s' "$SECRET" | base64)
 printf '%s' "$SECRET" > "$T/pw"
 chmod 600 "$T/pw"
 DC_PASS=$SECRET
-trap 'peer_stop; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap 'peer_stop; dovecot_stop; scratch_remove' EXIT INT TERM
 
 # no_secret FILE...: none of them holds the secret or its base64 forms.
 no_secret() {

@@ -11,7 +11,7 @@ SENDQ="$top_builddir/sendq/sendq"
 Q="$XDG_DATA_HOME/surel/queue"
 M="$T/Mail"
 postfix_require
-trap 'postfix_stop; rm -rf "$T"' EXIT INT TERM
+trap 'postfix_stop; scratch_remove' EXIT INT TERM
 postfix_relay_start me@example.test
 
 # Entries that are not dot files: a kill -9 during an envelope rewrite may

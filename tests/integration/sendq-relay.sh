@@ -12,7 +12,7 @@ M="$T/Mail"
 command -v python3 > /dev/null || skip "python3 is needed for the SMTP peer"
 # A silent server is given this long; keeps the stall case short.
 export SENDQ_SMTP_TIMEOUT=2
-trap 'peer_stop; rm -rf "$T"' EXIT INT TERM
+trap 'peer_stop; scratch_remove' EXIT INT TERM
 
 nfiles() {
 	if [ -d "$1" ]; then ls -A "$1" | wc -l; else echo 0; fi

@@ -21,7 +21,7 @@ Q="$XDG_DATA_HOME/surel/queue"
 M="$T/Mail"
 command -v python3 > /dev/null || skip "python3 is needed"
 export SENDQ_SMTP_TIMEOUT=10
-trap 'peer_stop; postfix_stop; rm -rf "$T"' EXIT INT TERM
+trap 'peer_stop; postfix_stop; scratch_remove' EXIT INT TERM
 
 nfiles() {
 	if [ -d "$1" ]; then ls "$1" | wc -l; else echo 0; fi

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/sync-lib.sh"
 
 WPID=
-trap '[ -z "$WPID" ] || kill "$WPID" 2> /dev/null || true; dovecot_stop; rm -rf "$T"' EXIT INT TERM
+trap '[ -z "$WPID" ] || kill "$WPID" 2> /dev/null || true; dovecot_stop; scratch_remove' EXIT INT TERM
 STATUS="$XDG_STATE_HOME/surel/sync/t.status"
 # Only IDLE and inotify may bring changes here, never the periodic sync.
 export SPOOL_POLL_SECONDS=600

@@ -9,7 +9,7 @@
 command -v python3 > /dev/null || skip "python3 is needed"
 J="$XDG_STATE_HOME/surel/events.jsonl"
 follow_pid=""
-trap 'kill "$follow_pid" 2> /dev/null || true; rm -rf "$T"' EXIT INT TERM
+trap 'kill "$follow_pid" 2> /dev/null || true; scratch_remove' EXIT INT TERM
 mkdir -p "$XDG_CONFIG_HOME/surel"
 cat > "$XDG_CONFIG_HOME/surel/config" <<CF
 [general]

@@ -17,7 +17,7 @@ SENDQ="$top_builddir/sendq/sendq"
 M="$T/Mail"
 J="$XDG_STATE_HOME/surel/events.jsonl"
 postfix_require
-trap 'kill "$follow_pid" 2> /dev/null || true; postfix_stop; rm -rf "$T"' EXIT INT TERM
+trap 'kill "$follow_pid" 2> /dev/null || true; postfix_stop; scratch_remove' EXIT INT TERM
 follow_pid=""
 
 # Mail for bounce.test is taken, then relayed to a second smtpd of the

@@ -8,15 +8,17 @@
 # lib.sh's trap, and an editor a failing run left behind.
 trap 'tmux -S "$SOCK" kill-server 2> /dev/null || true
 for f in edpid sleeppid; do [ -s "$T/$f" ] && kill -KILL "$(cat "$T/$f")" 2> /dev/null; done || true
-rm -rf "$T"' EXIT INT TERM
+scratch_remove' EXIT INT TERM
 
 compose_setup
 deliver_demo "$T/Mail/INBOX"
 # The editor saves a line, puts the terminal in raw mode (which it could
 # not do from a background process group: SIGTTOU would stop it), and
-# waits on a child of its own.  With $T/deaf it ignores SIGTERM.
+# waits on a child of its own.  With $T/deaf it ignores SIGTERM; with
+# $T/badto it leaves a half-typed To address.
 editor_script <<ED
 [ -e "$T/deaf" ] && trap '' TERM
+[ -e "$T/badto" ] && sed -i 's/^To: .*/To: half@/' "\$1"
 printf 'Half-written HALFMARK.\n' >> "\$1"
 tty > "$T/tty"
 stty -echo -icanon
@@ -81,3 +83,10 @@ start=$(date +%s)
 term_while_editing
 [ $(($(date +%s) - start)) -ge 5 ] || fail "an editor ignoring SIGTERM was killed before the grace time"
 ok "an editor that ignores SIGTERM is killed after the grace time; the draft is kept"
+
+# A draft whose addresses do not parse is kept as the editor left it.
+rm -f "$T"/Mail/Drafts/cur/* "$T/deaf"
+: > "$T/badto"
+term_while_editing
+grep -lq '^To: half@$' "$T"/Mail/Drafts/cur/* || fail "the draft was not kept as written"
+ok "SIGTERM with a half-typed address: the draft is kept as written"

@@ -8,7 +8,7 @@
 command -v python3 > /dev/null || skip "python3 is needed for the SMTP peers"
 PEER="$top_srcdir/tests/peer/smtp-peer.py"
 pids=""
-trap 'for p in $pids; do kill "$p" 2> /dev/null; done; tmux -S "$SOCK" kill-server 2> /dev/null; rm -rf "$T"' EXIT INT TERM
+trap 'for p in $pids; do kill "$p" 2> /dev/null; done; tmux -S "$SOCK" kill-server 2> /dev/null; scratch_remove' EXIT INT TERM
 
 start_peer() {
 	mkdir -p "$T/$1"

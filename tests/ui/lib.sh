@@ -8,7 +8,7 @@ SENDQ="$top_builddir/sendq/sendq"
 SOCK="$T/tmux.sock"
 # Every command of an exit trap must succeed: under set -e a failing one
 # would turn the test's status (a skip's 77, a pass's 0) into 1.
-trap 'tmux -S "$SOCK" kill-server 2> /dev/null || true; rm -rf "$T"' EXIT INT TERM
+trap 'tmux -S "$SOCK" kill-server 2> /dev/null || true; scratch_remove' EXIT INT TERM
 
 # ui_start ARGS...: run surel ARGS in a fresh 120x40 tmux session; when it
 # exits the pane shows "SUREL-EXIT <status>" and stays.  surel's own PID
