@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "pattern.h"
 #include "search.h"
+#include "strv.h"
 #include "xalloc.h"
 
 /* The state of one search, fed piece by piece. */
@@ -271,7 +272,7 @@ void bodysearch_index_free(struct bodysearch_index *bi)
 		return;
 	for (i = 0; i < bi->nv; i++) {
 		free(bi->v[i].needle);
-		search_keys_free(bi->v[i].keys, bi->v[i].n);
+		strv_free_v(bi->v[i].keys, bi->v[i].n);
 	}
 	free(bi->v);
 	free(bi->folder);

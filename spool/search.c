@@ -22,6 +22,7 @@
 #include "search.h"
 #include "search_query.h"
 #include "search_text.h"
+#include "strv.h"
 #include "xalloc.h"
 
 /* 1: the first layout; 2: ids in date order; 3: an index of paths.
@@ -1413,8 +1414,7 @@ int search_keys(struct search *s, const char *folder, const char *text, int all_
 {
 	struct buf e = BUF_INIT;
 	sqlite3_stmt *st = NULL;
-	char **v = NULL;
-	size_t n = 0;
+	struct strv v = STRV_INIT;
 	int rc;
 
 	*keys_out = NULL;
@@ -1434,30 +1434,20 @@ int search_keys(struct search *s, const char *folder, const char *text, int all_
 		sqlite3_bind_text(st, 2, e.data, (int)e.len, SQLITE_STATIC);
 	}
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n++] = col_dup(st, 0);
+		strv_push_owned(&v, col_dup(st, 0));
 		rc = SQLITE_OK;
 	}
 	buf_release(&e);
 	if (rc != SQLITE_DONE) {
 		db_err(s, err, "cannot query");
 		sqlite3_finalize(st);
-		search_keys_free(v, n);
+		strv_release(&v);
 		return -1;
 	}
 	sqlite3_finalize(st);
-	*keys_out = v;
-	*n_out = n;
+	*keys_out = v.v;
+	*n_out = v.n;
 	return 1;
-}
-
-void search_keys_free(char **keys, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
 }
 
 char *search_folder_name(struct search *s, const char *dir)

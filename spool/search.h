@@ -124,11 +124,10 @@ void search_hits_free(struct search_hit *v, size_t n);
 /* For surel's ~b: the keys of the messages of folder whose body (all
  * fields with all_fields) holds the words of text in a row, the last one
  * as a prefix, sorted by strcmp (*keys_out an array of *n_out strings,
- * freed with search_keys_free()).  1 when answered, 0 when text holds no
+ * freed with strv_free_v()).  1 when answered, 0 when text holds no
  * word the index knows (the caller scans instead), -1 with err. */
 int search_keys(struct search *s, const char *folder, const char *text, int all_fields,
 		char ***keys_out, size_t *n_out, struct err *err) SEARCH_WUR;
-void search_keys_free(char **keys, size_t n);
 
 /* The name of the folder of the account whose directory is dir (by its
  * real path), or NULL when dir is none of them (caller frees). */
