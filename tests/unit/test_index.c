@@ -24,7 +24,6 @@
 
 /* Each test works in a fresh directory with its own cache home. */
 static const char *base;
-static char *saved_cache_home;
 
 static void fresh(void)
 {
@@ -813,20 +812,13 @@ static void test_concurrent(void)
 
 static int init(void)
 {
-	const char *c = getenv("XDG_CACHE_HOME");
-
-	saved_cache_home = c ? xstrdup(c) : NULL;
+	tutil_env_save("XDG_CACHE_HOME");
 	return 0;
 }
 
 static int cleanup(void)
 {
-	if (saved_cache_home)
-		setenv("XDG_CACHE_HOME", saved_cache_home, 1);
-	else
-		unsetenv("XDG_CACHE_HOME");
-	free(saved_cache_home);
-	saved_cache_home = NULL;
+	tutil_env_restore();
 	tutil_rmtree();
 	return 0;
 }

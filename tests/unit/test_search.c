@@ -19,8 +19,6 @@
 #include "tutil.h"
 #include "xalloc.h"
 
-static char *saved_cache_home;
-
 /* The blank-separated tokens of s joined by '|'. */
 static char *tokens(const char *s)
 {
@@ -403,20 +401,13 @@ static void test_moves(void)
 
 static int setup(void)
 {
-	const char *c = getenv("XDG_CACHE_HOME");
-
-	saved_cache_home = c ? xstrdup(c) : NULL;
+	tutil_env_save("XDG_CACHE_HOME");
 	return 0;
 }
 
 static int cleanup(void)
 {
-	if (saved_cache_home)
-		setenv("XDG_CACHE_HOME", saved_cache_home, 1);
-	else
-		unsetenv("XDG_CACHE_HOME");
-	free(saved_cache_home);
-	saved_cache_home = NULL;
+	tutil_env_restore();
 	tutil_rmtree();
 	return 0;
 }

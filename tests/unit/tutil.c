@@ -12,6 +12,7 @@
 #include "xalloc.h"
 
 static char tmpdir[4096];
+static char *saved_name, *saved_value;
 
 const char *tutil_tmpdir(void)
 {
@@ -96,4 +97,26 @@ int tutil_count_entries(const char *path)
 			n++;
 	closedir(d);
 	return n;
+}
+
+void tutil_env_save(const char *name)
+{
+	const char *v = getenv(name);
+
+	tutil_env_restore();
+	saved_name = xstrdup(name);
+	saved_value = v ? xstrdup(v) : NULL;
+}
+
+void tutil_env_restore(void)
+{
+	if (!saved_name)
+		return;
+	if (saved_value)
+		setenv(saved_name, saved_value, 1);
+	else
+		unsetenv(saved_name);
+	free(saved_name);
+	free(saved_value);
+	saved_name = saved_value = NULL;
 }

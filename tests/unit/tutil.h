@@ -18,5 +18,10 @@ char *tutil_read_data(const char *rel, size_t *len_out);
 int tutil_write(const char *path, const void *data, size_t len);
 /* Number of directory entries in path, not counting . and .., or -1. */
 int tutil_count_entries(const char *path);
+/* Remember the value (or absence) of environment variable name, for a
+ * suite whose tests set it; tutil_env_restore() puts it back.  One
+ * variable at a time. */
+void tutil_env_save(const char *name);
+void tutil_env_restore(void);
 
 #endif
