@@ -87,25 +87,33 @@ static void test_events_line(void)
 
 /* Past EVENTS_ROTATE_SIZE the journal is renamed to .1 and a new one
  * started; both are read, the old one first. */
+/* An events file at path of n bytes (blanks, then a newline), to bring it
+ * near or past the size that rotates it. */
+static void fill_events(const char *path, size_t n)
+{
+	char *big = xmalloc(n);
+
+	memset(big, ' ', n);
+	big[n - 1] = '\n';
+	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	free(big);
+}
+
 static void test_events_rotate(void)
 {
-	char *path, *old, *big;
+	char *path, *old;
 	size_t n = EVENTS_ROTATE_SIZE + 1;
 	struct stat st;
 
 	fresh();
 	path = events_path();
 	old = xasprintf("%s.1", path);
-	big = xmalloc(n);
-	memset(big, ' ', n);
-	big[n - 1] = '\n';
-	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	fill_events(path, n);
 	events_log("sent", "a", (const char *)NULL);
 	CU_ASSERT(stat(old, &st) == 0 && (size_t)st.st_size > n);
 	CU_ASSERT(stat(path, &st) != 0);
 	events_log("sent", "b", (const char *)NULL);
 	CU_ASSERT(stat(path, &st) == 0 && st.st_size > 0 && st.st_size < 4000);
-	free(big);
 	free(old);
 	free(path);
 	tutil_rmtree();
@@ -133,7 +141,7 @@ static void test_events_rotate_concurrent(void)
 {
 	enum { WRITERS = 4, LINES = 150 };
 	size_t n = EVENTS_ROTATE_SIZE - 2000, total;
-	char *path, *old, *big;
+	char *path, *old;
 	struct stat st;
 	pid_t pid[WRITERS];
 	int i, k, status;
@@ -141,10 +149,7 @@ static void test_events_rotate_concurrent(void)
 	fresh();
 	path = events_path();
 	old = xasprintf("%s.1", path);
-	big = xmalloc(n);
-	memset(big, ' ', n);
-	big[n - 1] = '\n';
-	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	fill_events(path, n);
 	for (i = 0; i < WRITERS; i++) {
 		pid[i] = fork();
 		CU_ASSERT_FATAL(pid[i] >= 0);
@@ -161,7 +166,6 @@ static void test_events_rotate_concurrent(void)
 	CU_ASSERT_EQUAL(total, WRITERS * LINES);
 	/* The first file (spaces) is the one kept, rotated once. */
 	CU_ASSERT(stat(old, &st) == 0 && (size_t)st.st_size > n);
-	free(big);
 	free(old);
 	free(path);
 	tutil_rmtree();
