@@ -559,23 +559,22 @@ static int check_dsn_notify(struct parse *ps, const struct key *k, char **value)
 	}
 }
 
-/* ---- parsing ---- */
-
-/* Every key the file may hold.  Adding one is a line here plus its entry
- * in man/surel.conf.5. */
 /* A count of messages, or a percentage of them ("10%"). */
 static int check_count_pct(struct parse *ps, const struct key *k, char **value)
 {
-	const char *p = *value;
+	const char *end;
+	long n;
 
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (p == *value || p - *value > 9 || (*p && strcmp(p, "%") != 0))
+	if (parse_count(*value, &end, &n) < 0 || (*end && strcmp(end, "%") != 0))
 		return perr(ps, ps->line, "'%s' must be a number of messages or a percentage, not '%s'",
 			    k->name, *value);
 	return 0;
 }
 
+/* ---- parsing ---- */
+
+/* Every key the file may hold.  Adding one is a line here plus its entry
+ * in man/surel.conf.5. */
 static const struct key keys[] = {
 	{ "default_account", IN_GENERAL, check_str },
 	{ "send_delay", IN_GENERAL, check_count },

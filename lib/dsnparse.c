@@ -232,6 +232,28 @@ static void read_status(struct dsn_report *r, const char *p, size_t len)
 	}
 }
 
+/* The Message-ID of the returned message attached to m, or NULL. */
+static char *attached_id(const struct msg *m)
+{
+	struct buf b = BUF_INIT;
+	char *id = NULL;
+	size_t i;
+
+	for (i = 0; !id && i < msg_part_count(m); i++) {
+		const struct msg_part *p = msg_part_at(m, i);
+		const char *t = msg_part_type(p);
+
+		if (strcmp(t, "message/rfc822") == 0 || strcmp(t, "text/rfc822-headers") == 0 ||
+		    strcmp(t, "message/global") == 0 || strcmp(t, "message/global-headers") == 0) {
+			buf_reset(&b);
+			msg_part_decode(p, &b);
+			id = msg_message_id_of(b.data ? b.data : "", b.len);
+		}
+	}
+	buf_release(&b);
+	return id;
+}
+
 static struct dsn_report *read_standard(const struct msg *m)
 {
 	struct dsn_report *r = xcalloc(1, sizeof(*r));
@@ -249,16 +271,10 @@ static struct dsn_report *read_standard(const struct msg *m)
 			buf_reset(&b);
 			msg_part_decode(p, &b);
 			read_status(r, b.data ? b.data : "", b.len);
-		} else if (!r->message_id && (strcmp(t, "message/rfc822") == 0 ||
-					      strcmp(t, "text/rfc822-headers") == 0 ||
-					      strcmp(t, "message/global") == 0 ||
-					      strcmp(t, "message/global-headers") == 0)) {
-			buf_reset(&b);
-			msg_part_decode(p, &b);
-			r->message_id = msg_message_id_of(b.data ? b.data : "", b.len);
 		}
 	}
 	buf_release(&b);
+	r->message_id = attached_id(m);
 	return r;
 }
 
@@ -428,27 +444,6 @@ static void read_list(struct dsn_report *r, const struct shape *sh, const char *
 	if (x)
 		x->diagnostic = buf_detach(&diag, NULL);
 	buf_release(&diag);
-}
-
-/* The Message-ID of the returned message attached to m, or NULL. */
-static char *attached_id(const struct msg *m)
-{
-	struct buf b = BUF_INIT;
-	char *id = NULL;
-	size_t i;
-
-	for (i = 0; !id && i < msg_part_count(m); i++) {
-		const struct msg_part *p = msg_part_at(m, i);
-		const char *t = msg_part_type(p);
-
-		if (strcmp(t, "message/rfc822") == 0 || strcmp(t, "text/rfc822-headers") == 0) {
-			buf_reset(&b);
-			msg_part_decode(p, &b);
-			id = msg_message_id_of(b.data ? b.data : "", b.len);
-		}
-	}
-	buf_release(&b);
-	return id;
 }
 
 static struct dsn_report *read_shape(const struct msg *m, const char *text, size_t len)

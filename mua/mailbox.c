@@ -283,16 +283,11 @@ fail:
 
 void mailbox_free(struct mailbox *box)
 {
-	size_t i, j;
-
 	if (!box)
 		return;
 	index_free(box->ix);
 	mbox_free(box->mb);
-	for (i = 0; i < box->n && box->ents; i++)
-		for (j = 0; j < sizeof(box->ents[i].strings) / sizeof(box->ents[i].strings[0]); j++)
-			free(box->ents[i].strings[j]);
-	free(box->ents);
+	free_ents(box);
 	free(box->path);
 	free(box->root);
 	free(box->query);

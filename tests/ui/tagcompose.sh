@@ -19,6 +19,17 @@ editor_script <<'ED'
 printf 'All noted.\n' >> "$1"
 ED
 
+# retag PATTERN: clears the tags (;t), then tags the two messages PATTERN
+# matches.
+retag() {
+	keys '\;' t
+	wait_gone 'Tag:'
+	keys T
+	wait_for '^Tag messages matching:'
+	keys "$1" Enter
+	wait_for 'Tag:2'
+}
+
 ui_start
 wait_for 'INBOX \[Msgs:6' "index"
 keys T
@@ -51,12 +62,7 @@ for id in $(cat "$T/ids"); do "$SENDQ" show "$id"; done > "$T/all"
 [ "$(grep -ci '^Content-Type: message/rfc822' "$T/all")" -eq 2 ] || fail "forward lacks the two messages: $(cat "$T/all")"
 ok ";f forwards the tagged messages as attachments of one message"
 
-keys '\;' t
-wait_gone 'Tag:'
-keys T
-wait_for '^Tag messages matching:'
-keys '~f carla|~f dewi' Enter
-wait_for 'Tag:2'
+retag '~f carla|~f dewi'
 keys '\;' r
 wait_for 'Reply to talk@lists.example.test\? \(\[yes\]/no\)' "the reply_to question"
 keys Escape
@@ -74,12 +80,7 @@ wait_for 'Queue:3' "queued"
 ok ";r asks the reply_to question, Esc drops and n answers the senders"
 
 # ;g: Mail-Followup-To settles Eko's part without a question.
-keys '\;' t
-wait_gone 'Tag:'
-keys T
-wait_for '^Tag messages matching:'
-keys '~f dewi|~f eko' Enter
-wait_for 'Tag:2'
+retag '~f dewi|~f eko'
 keys '\;' g
 wait_for '^ +Subject: Re: ' "compose screen without a question"
 grep -q 'To: .*team@lists.example.test' "$T/screen" && grep -q 'To: .*dewi@example.test' "$T/screen" ||

@@ -87,25 +87,33 @@ static void test_events_line(void)
 
 /* Past EVENTS_ROTATE_SIZE the journal is renamed to .1 and a new one
  * started; both are read, the old one first. */
+/* An events file at path of n bytes (blanks, then a newline), to bring it
+ * near or past the size that rotates it. */
+static void fill_events(const char *path, size_t n)
+{
+	char *big = xmalloc(n);
+
+	memset(big, ' ', n);
+	big[n - 1] = '\n';
+	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	free(big);
+}
+
 static void test_events_rotate(void)
 {
-	char *path, *old, *big;
+	char *path, *old;
 	size_t n = EVENTS_ROTATE_SIZE + 1;
 	struct stat st;
 
 	fresh();
 	path = events_path();
 	old = xasprintf("%s.1", path);
-	big = xmalloc(n);
-	memset(big, ' ', n);
-	big[n - 1] = '\n';
-	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	fill_events(path, n);
 	events_log("sent", "a", (const char *)NULL);
 	CU_ASSERT(stat(old, &st) == 0 && (size_t)st.st_size > n);
 	CU_ASSERT(stat(path, &st) != 0);
 	events_log("sent", "b", (const char *)NULL);
 	CU_ASSERT(stat(path, &st) == 0 && st.st_size > 0 && st.st_size < 4000);
-	free(big);
 	free(old);
 	free(path);
 	tutil_rmtree();
@@ -133,7 +141,7 @@ static void test_events_rotate_concurrent(void)
 {
 	enum { WRITERS = 4, LINES = 150 };
 	size_t n = EVENTS_ROTATE_SIZE - 2000, total;
-	char *path, *old, *big;
+	char *path, *old;
 	struct stat st;
 	pid_t pid[WRITERS];
 	int i, k, status;
@@ -141,10 +149,7 @@ static void test_events_rotate_concurrent(void)
 	fresh();
 	path = events_path();
 	old = xasprintf("%s.1", path);
-	big = xmalloc(n);
-	memset(big, ' ', n);
-	big[n - 1] = '\n';
-	CU_ASSERT_FATAL(tutil_write(path, big, n) == 0);
+	fill_events(path, n);
 	for (i = 0; i < WRITERS; i++) {
 		pid[i] = fork();
 		CU_ASSERT_FATAL(pid[i] >= 0);
@@ -161,7 +166,6 @@ static void test_events_rotate_concurrent(void)
 	CU_ASSERT_EQUAL(total, WRITERS * LINES);
 	/* The first file (spaces) is the one kept, rotated once. */
 	CU_ASSERT(stat(old, &st) == 0 && (size_t)st.st_size > n);
-	free(big);
 	free(old);
 	free(path);
 	tutil_rmtree();
@@ -325,58 +329,49 @@ static const char lotus_bounce[] =
 	"Subject: plans\n\n"
 	"--LB--\n";
 
-static void test_plain_bounces(void)
+/* Parses text and checks it reports on one recipient, final, and on the
+ * message msgid (NULL: not checked). The caller frees the report. */
+static struct dsn_report *one_rcpt(const char *text, const char *msgid, const char *final)
 {
-	struct dsn_report *r = dsn_parse(exim_bounce, strlen(exim_bounce));
-	char *quoted, *noid;
+	struct dsn_report *r = dsn_parse(text, strlen(text));
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT(r->plain);
-	CU_ASSERT_STRING_EQUAL(r->message_id, "orig4@example.test");
+	if (msgid)
+		CU_ASSERT_STRING_EQUAL(r->message_id, msgid);
 	CU_ASSERT_EQUAL_FATAL(r->n, 1);
-	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "frank@example.org");
+	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, final);
+	return r;
+}
+
+static void test_plain_bounces(void)
+{
+	struct dsn_report *r = one_rcpt(exim_bounce, "orig4@example.test", "frank@example.org");
+	char *quoted, *noid;
+
+	CU_ASSERT(r->plain);
 	CU_ASSERT_EQUAL(r->rcpts[0].action, DSN_ACT_FAILED);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->rcpts[0].diagnostic, "550 5.1.1 No such user"));
 	dsn_report_free(r);
 
-	r = dsn_parse(sendmail_bounce, strlen(sendmail_bounce));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_STRING_EQUAL(r->message_id, "orig5@example.test");
-	CU_ASSERT_EQUAL_FATAL(r->n, 1);
-	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "gina@example.org");
+	r = one_rcpt(sendmail_bounce, "orig5@example.test", "gina@example.org");
 	CU_ASSERT_STRING_EQUAL(r->rcpts[0].diagnostic,
 			       "(reason: 550 5.1.1 <gina@example.org>... User unknown)");
 	dsn_report_free(r);
 
-	r = dsn_parse(sendmail_warning, strlen(sendmail_warning));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL_FATAL(r->n, 1);
-	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "hank@example.org");
+	r = one_rcpt(sendmail_warning, NULL, "hank@example.org");
 	CU_ASSERT_EQUAL(r->rcpts[0].action, DSN_ACT_DELAYED);
 	dsn_report_free(r);
 
-	r = dsn_parse(exchange_bounce, strlen(exchange_bounce));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_STRING_EQUAL(r->message_id, "orig6@example.test");
-	CU_ASSERT_EQUAL_FATAL(r->n, 1);
-	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "ivan@corp.example.org");
+	r = one_rcpt(exchange_bounce, "orig6@example.test", "ivan@corp.example.org");
 	CU_ASSERT_STRING_EQUAL(r->rcpts[0].diagnostic,
 			       "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##");
 	dsn_report_free(r);
 
-	r = dsn_parse(exchange55_bounce, strlen(exchange55_bounce));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_STRING_EQUAL(r->message_id, "orig7@example.test");
-	CU_ASSERT_EQUAL_FATAL(r->n, 1);
-	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "judy@corp.example.org");
+	r = one_rcpt(exchange55_bounce, "orig7@example.test", "judy@corp.example.org");
 	CU_ASSERT_PTR_NOT_NULL(strstr(r->rcpts[0].diagnostic, "#5.1.1"));
 	dsn_report_free(r);
 
-	r = dsn_parse(lotus_bounce, strlen(lotus_bounce));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_STRING_EQUAL(r->message_id, "orig8@example.test");
-	CU_ASSERT_EQUAL_FATAL(r->n, 1);
-	CU_ASSERT_STRING_EQUAL(r->rcpts[0].final, "kim@notes.example.org");
+	r = one_rcpt(lotus_bounce, "orig8@example.test", "kim@notes.example.org");
 	CU_ASSERT_STRING_EQUAL(r->rcpts[0].diagnostic,
 			       "because: User kim (kim@notes.example.org) not listed in Domino Directory");
 	dsn_report_free(r);
