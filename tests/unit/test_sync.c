@@ -1078,6 +1078,25 @@ static void teardown(void)
 	tutil_rmtree();
 }
 
+/* sync_folders and sync_exclude: lists of patterns, split at commas and
+ * blanks. */
+static void test_filter(void)
+{
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+
+	fk_add(fk_folder("INBOX", NULL), "i", "");
+	fk_add(fk_folder("Archive", NULL), "a", "");
+	fk_add(fk_folder("Junk", NULL), "j", "");
+	CU_ASSERT_EQUAL(run_sync("sync_exclude = Junk,  Arch*\n", 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 1);
+	CU_ASSERT_EQUAL(lcount("Archive"), 0);
+	CU_ASSERT_EQUAL(lcount("Junk"), 0);
+	CU_ASSERT_EQUAL(run_sync("sync_folders = INBOX Junk\n", 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(lcount("Archive"), 0);
+	CU_ASSERT_EQUAL(lcount("Junk"), 1);
+}
+
 void suite_sync(void)
 {
 	CU_pSuite s = CU_add_suite_with_setup_and_teardown("sync", NULL, NULL, setup, teardown);
@@ -1098,4 +1117,5 @@ void suite_sync(void)
 	CU_add_test(s, "the same move on both sides", test_both_moved);
 	CU_add_test(s, "moves pass the mass-deletion guard", test_moves_guard);
 	CU_add_test(s, "moved on one side, removed on the other: kept", test_moved_removed);
+	CU_add_test(s, "sync_folders and sync_exclude", test_filter);
 }
