@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "strv.h"
 #include "xalloc.h"
@@ -19,6 +20,18 @@ void strv_push_owned(struct strv *s, char *str)
 void strv_push(struct strv *s, const char *str)
 {
 	strv_push_owned(s, xstrdup(str));
+}
+
+void strv_split(struct strv *s, const char *str, const char *delims)
+{
+	char *copy, *tok, *save = NULL;
+
+	if (!str)
+		return;
+	copy = xstrdup(str);
+	for (tok = strtok_r(copy, delims, &save); tok; tok = strtok_r(NULL, delims, &save))
+		strv_push(s, tok);
+	free(copy);
 }
 
 void strv_sort_unique(struct strv *s, int (*cmp)(const void *, const void *))

@@ -21,6 +21,9 @@ struct strv {
 void strv_push(struct strv *s, const char *str);
 /* Append str itself, which the strv then owns (str came from malloc). */
 void strv_push_owned(struct strv *s, char *str);
+/* Append a copy of each non-empty piece of str between delims (strtok's
+ * sense); a NULL str appends nothing. */
+void strv_split(struct strv *s, const char *str, const char *delims);
 /* Sort with cmp (qsort's, on char **) and drop every string equal (cmp 0)
  * to the one before it. */
 void strv_sort_unique(struct strv *s, int (*cmp)(const void *, const void *));

@@ -1136,18 +1136,13 @@ static int folder_open(struct acct *ac, const struct pair *p, struct folder *f, 
 /* ---- folders of the account ---- */
 
 /* Split a list key (commas and blanks) into v; dflt when unset. */
-static void split_list(const char *s, const char *dflt, struct strv *v)
+/* The sync_folders and sync_exclude patterns (all folders by default). */
+static void folder_filter(const struct cfg_account *a, struct strv *inc, struct strv *exc)
 {
-	char *copy, *tok, *save = NULL;
+	const char *f = cfg_get(a, "sync_folders");
 
-	if (!s)
-		s = dflt;
-	if (!s)
-		return;
-	copy = xstrdup(s);
-	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
-		strv_push(v, tok);
-	free(copy);
+	strv_split(inc, f ? f : "*", ", \t");
+	strv_split(exc, cfg_get(a, "sync_exclude"), ", \t");
 }
 
 static int matches(char *const *pat, size_t n, const char *a, const char *b)
@@ -1302,8 +1297,7 @@ static int folder_pairs(struct acct *ac, struct pairs *ps, struct err *err)
 	struct sync_rfolder *rf;
 	size_t n;
 
-	split_list(cfg_get(ac->a, "sync_folders"), "*", &ps->inc);
-	split_list(cfg_get(ac->a, "sync_exclude"), NULL, &ps->exc);
+	folder_filter(ac->a, &ps->inc, &ps->exc);
 	if (ac->ops->folders(ac->r, &rf, &n, err) < 0)
 		return -1;
 	remote_pairs(ac, ps, rf, n);
@@ -1968,8 +1962,7 @@ static int quiet_peek(struct acct *ac, struct quiet *q, struct err *err)
 	names = xcalloc(ns + 1, sizeof(*names));
 	idx = xcalloc(ns + 1, sizeof(*idx));
 	memset(&flt, 0, sizeof(flt));
-	split_list(cfg_get(ac->a, "sync_folders"), "*", &flt.inc);
-	split_list(cfg_get(ac->a, "sync_exclude"), NULL, &flt.exc);
+	folder_filter(ac->a, &flt.inc, &flt.exc);
 	for (i = 0; i < ns; i++) {
 		const char *local, *remote;
 		const struct syncstamp *st = syncstamps_at(q->stamps, i, &local, &remote);

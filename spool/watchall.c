@@ -72,18 +72,6 @@ struct watcher {
 
 /* ---- local folders ---- */
 
-static void split_list(const char *s, struct strv *v)
-{
-	char *copy, *tok, *save = NULL;
-
-	if (!s)
-		return;
-	copy = xstrdup(s);
-	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
-		strv_push(v, tok);
-	free(copy);
-}
-
 static int any_match(const struct strv *v, const char *name)
 {
 	size_t i;
@@ -555,8 +543,8 @@ static int watcher_init(struct watcher *w, const struct cfg_account *a, struct e
 	if (fetch_server_init(a, &w->sv, err) < 0)
 		return -1;
 	w->root = xstrdup(cfg_get(a, "maildir"));
-	split_list(cfg_get(a, "sync_folders"), &w->inc);
-	split_list(cfg_get(a, "sync_exclude"), &w->exc);
+	strv_split(&w->inc, cfg_get(a, "sync_folders"), ", \t");
+	strv_split(&w->exc, cfg_get(a, "sync_exclude"), ", \t");
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ep < 0)
 		return err_sys(err, EX_OSERR, "epoll_create1");

@@ -54,6 +54,17 @@ for kv in sys.argv[2:]:
     assert a[k] == int(v), (k, a)' "$T/out" "$@" || fail "$what: $(cat "$T/out")"
 }
 
+# move_one TO: the first message of INBOX/cur moved to the folder TO as
+# surel moves (the same name); the next sync must move it on the server,
+# neither push it again nor remove it there, and leave both sides agreeing.
+move_one() {
+	k=$(ls "$M/INBOX/cur" | head -n 1)
+	mv "$M/INBOX/cur/$k" "$M/$1/cur/$k"
+	expect_exit 0 "$SPOOL" sync --json
+	json_is move moved=1 pushed=0 removed_remote=0
+	agree "after a move"
+}
+
 # killed_sync SEED SECONDS: a sync killed -9 after a random time of up to
 # SECONDS, drawn from SEED (a failing round can be run again).
 killed_sync() {

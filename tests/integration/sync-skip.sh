@@ -114,11 +114,7 @@ ok "a pushed flag taken back on the server by another client is taken back here"
 age
 expect_exit 0 "$SPOOL" sync
 quiet_sync "before a move"
-k=$(ls "$M/INBOX/cur" | head -n 1)
-mv "$M/INBOX/cur/$k" "$M/Zwei/cur/$k"
-expect_exit 0 "$SPOOL" sync --json
-json_is move moved=1 pushed=0 removed_remote=0
-agree "after a move"
+move_one Zwei
 ok "a move between two stamped folders is found and moved on the server"
 
 # The same mtime tick: INBOX's new/ changes (a file made and removed) just

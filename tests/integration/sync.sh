@@ -62,11 +62,7 @@ agree "after a conflict"
 ok "removed here, changed there: removed, and counted as a conflict in --json"
 
 # --- a move as surel makes it (the same name in another folder) -----------
-k=$(ls "$M/INBOX/cur" | head -n 1)
-mv "$M/INBOX/cur/$k" "$M/Trash/cur/$k"
-expect_exit 0 "$SPOOL" sync --json
-json_is move moved=1 pushed=0 removed_remote=0
-agree "after a move"
+move_one Trash
 ok "a message moved to another folder is moved on the server (UID MOVE), not copied"
 
 # --- --dry-run ------------------------------------------------------------

@@ -78,10 +78,27 @@ static void test_sort_unique(void)
 	strv_release(&s);
 }
 
+static void test_split(void)
+{
+	struct strv s = STRV_INIT;
+
+	strv_split(&s, NULL, ", ");
+	CU_ASSERT_EQUAL(s.n, 0);
+	strv_split(&s, ", ,INBOX, Lists.*  ,", ", ");
+	strv_split(&s, "x", ", ");
+	CU_ASSERT_EQUAL_FATAL(s.n, 3);
+	CU_ASSERT_STRING_EQUAL(s.v[0], "INBOX");
+	CU_ASSERT_STRING_EQUAL(s.v[1], "Lists.*");
+	CU_ASSERT_STRING_EQUAL(s.v[2], "x");
+	CU_ASSERT_PTR_NULL(s.v[3]);
+	strv_release(&s);
+}
+
 void suite_strv(void)
 {
 	CU_pSuite s = CU_add_suite("strv", NULL, NULL);
 
 	CU_add_test(s, "push, push_owned, release", test_push);
 	CU_add_test(s, "sort_unique", test_sort_unique);
+	CU_add_test(s, "split", test_split);
 }

@@ -439,6 +439,16 @@ static struct maildir_entry *llist(const char *folder, size_t *n)
 	return e;
 }
 
+/* How many messages the local folder holds. */
+static size_t lcount(const char *folder)
+{
+	size_t n;
+	struct maildir_entry *e = llist(folder, &n);
+
+	maildir_entries_free(e, n);
+	return n;
+}
+
 /* Deliver a local message with flags (NULL: into new/). */
 static void ladd(const char *folder, const char *text, const char *flags)
 {
@@ -513,9 +523,7 @@ static void test_both_ways(void)
 	CU_ASSERT_STRING_EQUAL(e[i].flags, "S");
 	maildir_entries_free(e, n);
 	/* The special-use folder is the local Sent. */
-	e = llist("Sent", &n);
-	CU_ASSERT_EQUAL(n, 1);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("Sent"), 1);
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(st.pulled + st.pushed + st.flags_local + st.flags_remote, 0);
 	CU_ASSERT_EQUAL(fk.appends, 2);
@@ -586,9 +594,7 @@ static void test_removals(void)
 	CU_ASSERT_EQUAL(st.removed_local, 1);
 	CU_ASSERT_EQUAL(st.conflicts, 1);
 	CU_ASSERT_EQUAL(in->n, 0);
-	e = llist("INBOX", &n);
-	CU_ASSERT_EQUAL(n, 0);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 0);
 	free(d);
 }
 
@@ -614,9 +620,7 @@ static void test_no_uidplus(void)
 	/* Left marked, never uploaded again nor fetched back. */
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(st.pulled + st.pushed, 0);
-	e = llist("INBOX", &n);
-	CU_ASSERT_EQUAL(n, 0);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 0);
 	free(d);
 }
 
@@ -642,15 +646,11 @@ static void test_guard(void)
 	CU_ASSERT_EQUAL(st.guarded, 1);
 	CU_ASSERT_EQUAL(in->n, 7);
 	/* The folder is not changed at all, not even by the new message. */
-	e = llist("INBOX", &n);
-	CU_ASSERT_EQUAL(n, 0);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 0);
 	err_clear(&err);
 	CU_ASSERT_EQUAL(run_sync("sync_max_delete = 50%\n", 1, &st, &err), 0);
 	CU_ASSERT_EQUAL(in->n, 1);
-	e = llist("INBOX", &n);
-	CU_ASSERT_EQUAL(n, 1);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 1);
 	free(d);
 }
 
@@ -659,10 +659,9 @@ static void test_guard(void)
 static void test_interrupted(void)
 {
 	struct ffolder *in = fk_folder("INBOX", NULL);
-	struct maildir_entry *e;
 	struct sync_stats st;
 	struct err err = ERR_INIT;
-	size_t n, i;
+	size_t i;
 
 	for (i = 0; i < 10; i++)
 		fk_add(in, "m", "");
@@ -670,9 +669,7 @@ static void test_interrupted(void)
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), -1);
 	CU_ASSERT_EQUAL(err.code, EX_TEMPFAIL);
 	fk.break_fetch_after = 0;
-	e = llist("INBOX", &n);
-	CU_ASSERT_EQUAL(n, 4);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 4);
 	ladd("INBOX", "local one", NULL);
 	fk.break_after_append = 1;
 	err_clear(&err);
@@ -682,9 +679,7 @@ static void test_interrupted(void)
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(in->n, 11);
 	CU_ASSERT_EQUAL(fk.appends, 1);
-	e = llist("INBOX", &n);
-	CU_ASSERT_EQUAL(n, 11);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 11);
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(st.pulled + st.pushed + st.removed_local + st.removed_remote, 0);
 }
@@ -694,11 +689,10 @@ static void test_interrupted(void)
 static void test_renumbered(void)
 {
 	struct ffolder *in = fk_folder("INBOX", NULL);
-	struct maildir_entry *e;
 	struct sync_stats st;
 	struct err err = ERR_INIT;
 	char *state = xasprintf("%s/mail/.surel-sync/t.INBOX.state", tdir);
-	size_t n, i;
+	size_t i;
 
 	for (i = 0; i < 5; i++)
 		fk_add(in, i % 2 ? "odd" : "even", "S");
@@ -714,9 +708,7 @@ static void test_renumbered(void)
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(st.pulled + st.pushed + st.removed_local + st.removed_remote, 0);
 	CU_ASSERT_EQUAL(in->n, 6);
-	e = llist("INBOX", &n);
-	CU_ASSERT_EQUAL(n, 6);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 6);
 	free(state);
 }
 
@@ -854,7 +846,7 @@ static void test_server_move(void)
 	struct err err = ERR_INIT;
 	char *data = NULL, *p, *d;
 	struct stat a, b;
-	size_t n, len;
+	size_t len;
 	uint32_t u;
 
 	fk_add_id(in, "mv", "S");
@@ -891,9 +883,7 @@ static void test_server_move(void)
 	maildir_entry_release(e);
 	free(e);
 	free(data);
-	e = llist("INBOX", &n);
-	CU_ASSERT_EQUAL(n, 2);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 2);
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(st.pushed + st.pulled + st.moved + st.flags_local + st.flags_remote, 0);
 	/* Moved and copied there: two alike, no move. */
@@ -904,9 +894,7 @@ static void test_server_move(void)
 	CU_ASSERT_EQUAL(st.moved, 0);
 	CU_ASSERT_EQUAL(st.pulled, 2);
 	CU_ASSERT_EQUAL(st.removed_local, 1);
-	e = llist("Archive", &n);
-	CU_ASSERT_EQUAL(n, 3);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("Archive"), 3);
 }
 
 /* Both sides moved the same message (or a run was killed after renaming
@@ -931,9 +919,7 @@ static void test_both_moved(void)
 	CU_ASSERT_EQUAL(st.pushed + st.removed_local + st.removed_remote, 0);
 	CU_ASSERT_EQUAL(in->n, 0);
 	CU_ASSERT_EQUAL(ar->n, 1);
-	e = llist("Archive", &n);
-	CU_ASSERT_EQUAL(n, 1);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("Archive"), 1);
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(st.pushed + st.pulled + st.moved + st.flags_local + st.flags_remote, 0);
 	free(src);
@@ -983,9 +969,7 @@ static void test_moved_removed(void)
 		CU_ASSERT(lfind(e, n, "Archive", t[i]) >= 0);
 	}
 	maildir_entries_free(e, n);
-	e = llist("INBOX", &n);
-	CU_ASSERT_EQUAL(n, 1);
-	maildir_entries_free(e, n);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 1);
 	CU_ASSERT_EQUAL(run_sync(NULL, 0, &st, &err), 0);
 	CU_ASSERT_EQUAL(st.pushed + st.pulled + st.moved + st.removed_local + st.removed_remote, 0);
 	CU_ASSERT_EQUAL(ar->n, 3);
@@ -1094,6 +1078,25 @@ static void teardown(void)
 	tutil_rmtree();
 }
 
+/* sync_folders and sync_exclude: lists of patterns, split at commas and
+ * blanks. */
+static void test_filter(void)
+{
+	struct sync_stats st;
+	struct err err = ERR_INIT;
+
+	fk_add(fk_folder("INBOX", NULL), "i", "");
+	fk_add(fk_folder("Archive", NULL), "a", "");
+	fk_add(fk_folder("Junk", NULL), "j", "");
+	CU_ASSERT_EQUAL(run_sync("sync_exclude = Junk,  Arch*\n", 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(lcount("INBOX"), 1);
+	CU_ASSERT_EQUAL(lcount("Archive"), 0);
+	CU_ASSERT_EQUAL(lcount("Junk"), 0);
+	CU_ASSERT_EQUAL(run_sync("sync_folders = INBOX Junk\n", 0, &st, &err), 0);
+	CU_ASSERT_EQUAL(lcount("Archive"), 0);
+	CU_ASSERT_EQUAL(lcount("Junk"), 1);
+}
+
 void suite_sync(void)
 {
 	CU_pSuite s = CU_add_suite_with_setup_and_teardown("sync", NULL, NULL, setup, teardown);
@@ -1114,4 +1117,5 @@ void suite_sync(void)
 	CU_add_test(s, "the same move on both sides", test_both_moved);
 	CU_add_test(s, "moves pass the mass-deletion guard", test_moves_guard);
 	CU_add_test(s, "moved on one side, removed on the other: kept", test_moved_removed);
+	CU_add_test(s, "sync_folders and sync_exclude", test_filter);
 }
