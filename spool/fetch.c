@@ -27,6 +27,7 @@
 #include "pop3.h"
 #include "rules.h"
 #include "source.h"
+#include "strv.h"
 #include "track.h"
 #include "xalloc.h"
 
@@ -239,28 +240,14 @@ static int settings(struct run *r, struct err *err)
  * blanks), else INBOX. */
 static char **patterns(const struct run *r, size_t *n_out)
 {
-	const char *ff = cfg_get(r->a, "fetch_folders");
-	char **pat = NULL, *copy, *tok, *save = NULL;
-	size_t n = 0;
+	struct strv v = STRV_INIT;
 
-	if (r->o->folder || !ff) {
-		pat = xcalloc(1, sizeof(*pat));
-		pat[0] = xstrdup(r->o->folder ? r->o->folder : "INBOX");
-		*n_out = 1;
-		return pat;
-	}
-	copy = xstrdup(ff);
-	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		pat = xreallocarray(pat, n + 1, sizeof(*pat));
-		pat[n++] = xstrdup(tok);
-	}
-	free(copy);
-	if (n == 0) {
-		pat = xcalloc(1, sizeof(*pat));
-		pat[n++] = xstrdup("INBOX");
-	}
-	*n_out = n;
-	return pat;
+	if (!r->o->folder)
+		strv_split(&v, cfg_get(r->a, "fetch_folders"), ", \t");
+	if (v.n == 0)
+		strv_push(&v, r->o->folder ? r->o->folder : "INBOX");
+	*n_out = v.n;
+	return v.v;
 }
 
 /* ---- local duplicates after a UIDVALIDITY change ---- */
